@@ -1,0 +1,163 @@
+import { readdirSync } from 'fs';
+import { awscdk, javascript, JsonFile } from 'projen';
+
+// Runtime code of the functions lives in lambda/ and ships as esbuild bundles in assets/, so its
+// dependencies are build-time only: nothing here becomes a dependency of the published construct.
+const lambdaBundleDeps = [
+  '@aws-lambda-powertools/batch@2.35.0',
+  '@aws-lambda-powertools/logger@2.36.0',
+  '@aws-lambda-powertools/metrics@2.36.0',
+  '@aws-sdk/client-dynamodb@3.1162.0',
+  '@aws-sdk/lib-dynamodb@3.1162.0',
+  '@aws-sdk/client-ec2@3.1169.0',
+  '@aws-sdk/client-sqs@3.1162.0',
+  '@aws-sdk/client-ssm@3.1162.0',
+  '@octokit/auth-app@8.3.1',
+  '@octokit/core@7.0.8',
+  '@octokit/plugin-retry@8.1.1',
+  '@octokit/plugin-throttling@11.0.5',
+  '@octokit/webhooks-methods@6.0.0',
+  '@types/aws-lambda@8.10.164',
+];
+
+// Test, simulator and tooling dependencies.
+const toolDeps = [
+  '@octokit/openapi@23.0.2',
+  '@octokit/webhooks-examples@7.6.1',
+  '@smithy/signature-v4@5.7.5',
+  'ajv@8.20.0',
+  'ajv-formats@3.0.1',
+  'aws-cdk@2.1148.1',
+  'cdk-nag@3.0.2',
+  'dynalite@4.0.0',
+  'esbuild@0.28.2',
+  'fast-check@4.10.2',
+  'tsx@4.23.15',
+];
+
+// Octokit and some of its helpers are published as ES modules only; jest runs CommonJS, so ts-jest
+// transpiles these few packages as well.
+const esmOnlyPackages = [
+  '@octokit',
+  'universal-github-app-jwt',
+  'universal-user-agent',
+  'before-after-hook',
+  'toad-cache',
+  'fast-content-type-parse',
+  'json-with-bigint',
+  'bottleneck',
+  'content-type',
+];
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ephemeral-runners',
+  description:
+    'Self-hosted GitHub Actions runners for GitHub Enterprise Server on ephemeral EC2 spot instances: zero idle cost, just-in-time registration, one job per instance.',
+  keywords: ['cdk', 'github', 'github-actions', 'github-enterprise-server', 'runners', 'ec2', 'spot', 'ephemeral'],
+  author: 'cdk-ephemeral-runners developers',
+  authorAddress: 'maintainers@cdk-ephemeral-runners.dev',
+  repositoryUrl: 'https://github.com/cdk-ephemeral-runners/cdk-ephemeral-runners.git',
+  defaultReleaseBranch: 'main',
+  license: 'Apache-2.0',
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.3',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+  devDeps: [...lambdaBundleDeps, ...toolDeps],
+
+  // GitHub workflows of the generator are not used: CI is .ci/run.
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  docgen: true,
+
+  eslintOptions: {
+    dirs: ['src', 'lambda', 'sandbox'],
+    devdirs: ['test', 'examples', 'bench', 'projenrc'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
+  },
+  jestOptions: {
+    jestVersion: '^30',
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+      transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
+      moduleNameMapper: {
+        // The examples import the library by its package name, exactly as a user would; under
+        // jest that name resolves to the sources.
+        '^cdk-ephemeral-runners$': '<rootDir>/src/index.ts',
+        // Exported under the `import` condition only, which jest's CommonJS resolver does not try.
+        '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
+      },
+      testTimeout: 60_000,
+      coverageReporters: ['text-summary'],
+    },
+  },
+  gitignore: ['/assets/', 'cdk.out/', '/sandbox-report*.json', '/bench/out/'],
+  npmignoreEnabled: true,
+});
+
+// jsii compiles src/ only. Everything else (functions, simulators, tests, examples) is type-checked
+// by this config, strict as well, in the test task.
+new JsonFile(project, 'tsconfig.dev.json', {
+  obj: {
+    extends: './tsconfig.json',
+    compilerOptions: { rootDir: '.', noEmit: true, isolatedModules: true, lib: ['es2022'] },
+    include: ['src/**/*.ts', 'lambda/**/*.ts', 'sandbox/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
+    exclude: ['node_modules', '**/cdk.out/**'],
+  },
+});
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+project.testTask.prependExec('tsc -p tsconfig.dev.json');
+
+// ts-jest handles TypeScript and the ES-module-only JavaScript packages listed above.
+project.jest!.config.transform = {
+  '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.dev.json' }],
+  '^.+\\.m?js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022', esModuleInterop: true }, isolatedModules: true }],
+};
+
+// One minified esbuild bundle per function entry point, AWS SDK v3 included (not taken from the
+// Lambda runtime), source maps on. The bundle task runs before compile and before tests.
+for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts')).sort()) {
+  project.bundler.addBundle(`lambda/handlers/${file}`, {
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    externals: [],
+    tsconfigPath: 'tsconfig.dev.json',
+  });
+}
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+project.addTask('synth:example', {
+  description: 'Synthesize examples/basic offline into examples/basic/cdk.out',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'npx cdk synth --quiet --no-notices --no-version-reporting --output cdk.out', cwd: 'examples/basic' },
+  ],
+});
+
+project.addTask('sandbox', {
+  description: 'Run the control plane offline against the simulators',
+  exec: 'tsx sandbox/cli.ts',
+  receiveArgs: true,
+});
+
+// The package names itself in exports so the examples can import it exactly as a user would.
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './package.json': './package.json',
+});
+project.npmignore?.exclude('/lambda/', '/sandbox/', '/examples/', '/bench/', '/.ci/', '/docs/', '/image-builder/*.test.*');
+project.npmignore?.include('/assets/', '/image-builder/');
+
+project.synth();
