@@ -1,5 +1,5 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './ephemeral-runners';
+export * from './runner-config';
+export * from './state-table';
+export * from './webhook';
+export * from './control-plane-function';

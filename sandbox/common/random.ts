@@ -1,4 +1,5 @@
 // Seeded randomness for the simulators: the same seed replays the same faults, delays and choices.
+/* eslint-disable no-bitwise -- a PRNG and a string hash are bit arithmetic by nature */
 
 /** A reproducible pseudo-random source (mulberry32). Not for cryptography. */
 export class SeededRandom {

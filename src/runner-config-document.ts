@@ -1,0 +1,25 @@
+// The JSON document the construct writes to one SSM parameter per runner config and the functions
+// read. Pure types: the construct (writer) and the functions (reader) share this one definition.
+
+/** Version of the document's shape; a reader refuses versions it does not know. */
+export const RUNNER_CONFIG_DOCUMENT_VERSION = 1;
+
+export type SpotStrategyName = 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY';
+export type RunnerScopeName = 'org' | 'repo';
+
+export interface RunnerConfigDocument {
+  readonly version: number;
+  /** Unique config name: lower-case letters, digits and hyphens. */
+  readonly name: string;
+  /** Routing labels: ASCII-folded, without `self-hosted`, sorted (see runner-labels.ts). */
+  readonly labels: readonly string[];
+  /** The labels the runner registers with, as the user wrote them, `self-hosted` first. */
+  readonly runnerLabels: readonly string[];
+  readonly instanceTypes: readonly string[];
+  readonly spot: SpotStrategyName;
+  readonly maxRunners: number;
+  /** Where runners register: the job's organization, or its repository. */
+  readonly scope: RunnerScopeName;
+  /** Runner group id for organization runners (1 is the Default group). */
+  readonly runnerGroupId: number;
+}

@@ -1,0 +1,192 @@
+// Runner configs as typed props, their synth-time validation, and the document written to SSM.
+import { RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
+import { findAmbiguities, foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
+
+/** How a runner config buys EC2 capacity. */
+export enum SpotStrategy {
+  /** Spot only; a job waits while no spot capacity is found. */
+  SPOT_ONLY = 'SPOT_ONLY',
+  /** Spot first; on-demand after repeated spot capacity failures, and for a while after spot trouble. */
+  SPOT_PREFERRED = 'SPOT_PREFERRED',
+  /** On-demand only. */
+  ON_DEMAND_ONLY = 'ON_DEMAND_ONLY',
+}
+
+/** Where the runners of a config register. */
+export enum RunnerScope {
+  /**
+   * At the job's organization, in a runner group: runners serve every repository the group allows.
+   * Jobs of repositories owned by a user (no organization) register at the repository instead.
+   * Needs the App's organization permission "Self-hosted runners: read and write".
+   */
+  ORGANIZATION = 'org',
+  /** At the job's repository. Needs the App's repository permission "Administration: read and write". */
+  REPOSITORY = 'repo',
+}
+
+/** One kind of runner: the labels a job asks for in `runs-on`, and the instances that serve it. */
+export interface RunnerConfig {
+  /**
+   * Unique name of the config: lower-case letters, digits and hyphens, at most 32 characters.
+   * It names the config's SSM parameter, its pools, tags and runner names.
+   */
+  readonly name: string;
+
+  /**
+   * The labels of the config's runners. A job goes to this config when the labels of its `runs-on`
+   * (compared case-insensitively, `self-hosted` ignored) are all among these; the config with the
+   * fewest labels beyond the job's wins. Letters, digits, `.`, `_` and `-`, at most 64 characters each.
+   * Runners always register with `self-hosted` in addition.
+   */
+  readonly labels: string[];
+
+  /**
+   * EC2 instance types to launch, most preferred first, e.g. `['m7i.large', 'm6i.large']`.
+   * More types give spot more pools to choose from.
+   *
+   * @default - `m7i.large`, `m6i.large`, `m6a.large`, `m5.large`
+   */
+  readonly instanceTypes?: string[];
+
+  /**
+   * How to buy capacity.
+   *
+   * @default SpotStrategy.SPOT_PREFERRED
+   */
+  readonly spot?: SpotStrategy;
+
+  /**
+   * The most instances of this config alive at once per pool (a pool is one organization or
+   * repository). Jobs beyond it wait in GitHub's queue until a runner frees up.
+   *
+   * @default 10
+   */
+  readonly maxRunners?: number;
+
+  /**
+   * Where runners register.
+   *
+   * @default RunnerScope.ORGANIZATION
+   */
+  readonly scope?: RunnerScope;
+
+  /**
+   * Id of the organization runner group the runners join. Ignored for repository runners.
+   *
+   * @default 1 - the organization's Default group
+   */
+  readonly runnerGroupId?: number;
+}
+
+const DEFAULT_INSTANCE_TYPES = ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'];
+const CONFIG_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
+// family[.generation-and-options].size, e.g. m7i.large, c7gn.16xlarge, u-6tb1.metal, mac2-m2.metal
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** SSM standard parameters hold at most 4 KB. */
+const MAX_DOCUMENT_BYTES = 4096;
+
+/** The document of a config, with defaults applied. */
+export function toRunnerConfigDocument(config: RunnerConfig): RunnerConfigDocument {
+  const written = config.labels.filter((label) => foldLabel(label) !== SELF_HOSTED_LABEL);
+  return {
+    version: RUNNER_CONFIG_DOCUMENT_VERSION,
+    name: config.name,
+    labels: routingLabels(config.labels),
+    runnerLabels: [SELF_HOSTED_LABEL, ...written],
+    instanceTypes: config.instanceTypes ?? DEFAULT_INSTANCE_TYPES,
+    spot: config.spot ?? SpotStrategy.SPOT_PREFERRED,
+    maxRunners: config.maxRunners ?? 10,
+    scope: config.scope ?? RunnerScope.ORGANIZATION,
+    runnerGroupId: config.runnerGroupId ?? 1,
+  };
+}
+
+/**
+ * Every problem of a set of runner configs, each naming the config, what was found and the fix.
+ * An empty list means the set is valid.
+ */
+export function validateRunnerConfigs(configs: readonly RunnerConfig[]): string[] {
+  const errors: string[] = [];
+  if (configs.length === 0) {
+    errors.push('runnerConfigs is empty: add at least one runner config, e.g. { name: \'linux-x64\', labels: [\'linux\', \'x64\'] }.');
+  }
+  configs.forEach((config, index) => errors.push(...validateOne(config, index)));
+  errors.push(...validateSet(configs));
+  return errors;
+}
+
+function validateOne(config: RunnerConfig, index: number): string[] {
+  const errors: string[] = [];
+  const who = `runner config '${config.name}' (runnerConfigs[${index}])`;
+  if (!CONFIG_NAME.test(config.name)) {
+    errors.push(`${who}: name must be 1-32 lower-case letters, digits or inner hyphens; rename it, e.g. '${suggestName(config.name)}'.`);
+  }
+  const hostile = config.labels.filter((label) => !LABEL.test(label));
+  if (hostile.length > 0) {
+    errors.push(`${who}: labels ${JSON.stringify(hostile)} are not valid; use 1-64 letters, digits, '.', '_' or '-' per label.`);
+  }
+  if (routingLabels(config.labels).length === 0) {
+    errors.push(`${who}: labels ${JSON.stringify(config.labels)} name nothing but 'self-hosted'; add the labels jobs use in runs-on, e.g. ['linux', 'x64'].`);
+  }
+  const folded = config.labels.map(foldLabel);
+  const repeated = folded.filter((label, i) => folded.indexOf(label) !== i);
+  if (repeated.length > 0) {
+    errors.push(`${who}: labels repeat ${JSON.stringify([...new Set(repeated)])} (labels compare case-insensitively); list each label once.`);
+  }
+  const instanceTypes = config.instanceTypes ?? DEFAULT_INSTANCE_TYPES;
+  if (instanceTypes.length === 0) {
+    errors.push(`${who}: instanceTypes is empty; list at least one instance type, e.g. ['m7i.large'], or leave it out for the default.`);
+  }
+  const malformed = instanceTypes.filter((type) => !INSTANCE_TYPE.test(type));
+  if (malformed.length > 0) {
+    errors.push(`${who}: instance types ${JSON.stringify(malformed)} are malformed; write them as EC2 names them, family and size, e.g. 'm7i.large'.`);
+  }
+  const maxRunners = config.maxRunners ?? 10;
+  if (!Number.isInteger(maxRunners) || maxRunners < 1) {
+    errors.push(`${who}: maxRunners is ${maxRunners}; it must be a whole number of at least 1.`);
+  }
+  const group = config.runnerGroupId ?? 1;
+  if (!Number.isInteger(group) || group < 1) {
+    errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);
+  }
+  if (errors.length === 0) {
+    const size = Buffer.byteLength(JSON.stringify(toRunnerConfigDocument(config)));
+    if (size > MAX_DOCUMENT_BYTES) {
+      errors.push(`${who}: its document is ${size} bytes, above the ${MAX_DOCUMENT_BYTES} bytes of a standard SSM parameter; list fewer labels or instance types.`);
+    }
+  }
+  return errors;
+}
+
+function validateSet(configs: readonly RunnerConfig[]): string[] {
+  const errors: string[] = [];
+  const byName = new Map<string, number>();
+  const byLabels = new Map<string, string>();
+  for (const config of configs) {
+    byName.set(config.name, (byName.get(config.name) ?? 0) + 1);
+    const key = routingLabels(config.labels).join(',');
+    const twin = byLabels.get(key);
+    if (twin !== undefined && twin !== config.name && key !== '') {
+      errors.push(`runner configs '${twin}' and '${config.name}' have the same labels [${key}], so no job could tell them apart; merge them into one config or give one a distinguishing label.`);
+    }
+    byLabels.set(key, twin ?? config.name);
+  }
+  for (const [name, count] of byName) {
+    if (count > 1) errors.push(`runner config name '${name}' is used ${count} times; give each config a unique name.`);
+  }
+  const labelled = configs.map((config) => ({ name: config.name, labels: routingLabels(config.labels) }));
+  for (const { configs: [a, b], jobLabels } of findAmbiguities(labelled)) {
+    const runsOn = JSON.stringify(jobLabels);
+    errors.push(
+      `runner configs '${a}' and '${b}' both match a job with runs-on ${runsOn} equally well (the same number of labels beyond it), so routing it would be a guess; `
+      + `add a config whose labels are exactly ${runsOn}, or make the two configs differ in how many labels they have.`,
+    );
+  }
+  return errors;
+}
+
+function suggestName(name: string): string {
+  const cleaned = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32).replace(/-+$/, '');
+  return cleaned === '' ? 'linux-x64' : cleaned;
+}

@@ -1,0 +1,110 @@
+// The public webhook endpoint: an HTTP API in front of the webhook function (DESIGN.md section 3.1).
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ControlPlaneFunction } from './control-plane-function';
+
+/** Props of {@link Webhook}. */
+export interface WebhookProps {
+  readonly table: dynamodb.ITable;
+  readonly queue: sqs.IQueue;
+  /** Hostname of the GitHub server, part of every job's key. */
+  readonly githubHost: string;
+  /** Full ARN of the SecureString parameter holding the webhook secret. */
+  readonly webhookSecretParameterArn: string;
+  /** Name of that parameter. */
+  readonly webhookSecretParameterName: string;
+  /** SSM path under which the runner config documents live. */
+  readonly runnerConfigPath: string;
+  /** ARN of that path. */
+  readonly runnerConfigPathArn: string;
+  /** A hash of the runner configs: a change replaces the function's containers and their caches. */
+  readonly runnerConfigHash: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * Receives GitHub's `workflow_job` deliveries. The function verifies the signature, records the
+ * delivery and the job, and names the affected pool on the queue; it never calls EC2 or GitHub.
+ */
+export class Webhook extends Construct {
+  /** The URL to enter as the GitHub App's webhook URL. */
+  readonly url: string;
+  readonly api: apigwv2.HttpApi;
+  readonly handler: ControlPlaneFunction;
+
+  constructor(scope: Construct, id: string, props: WebhookProps) {
+    super(scope, id);
+    this.handler = new ControlPlaneFunction(this, 'Handler', {
+      entry: 'webhook',
+      description: 'Accepts GitHub workflow_job webhooks for cdk-ephemeral-runners',
+      // GHES waits 30 s for an answer; the function answers in well under a second once warm.
+      timeout: Duration.seconds(10),
+      logRetention: props.logRetention,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        QUEUE_URL: props.queue.queueUrl,
+        GITHUB_HOST: props.githubHost,
+        WEBHOOK_SECRET_PARAMETER_NAME: props.webhookSecretParameterName,
+        RUNNER_CONFIG_PATH: props.runnerConfigPath,
+        RUNNER_CONFIG_HASH: props.runnerConfigHash,
+      },
+    });
+    const role = this.handler.role;
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [props.table.tableArn],
+    }));
+    props.queue.grantSendMessages(role);
+    // SecureString with the AWS managed key aws/ssm: its key policy lets account principals decrypt
+    // through SSM, so no KMS statement is needed.
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: [props.webhookSecretParameterArn],
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParametersByPath'],
+      resources: [props.runnerConfigPathArn],
+    }));
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'GitHub App webhook of cdk-ephemeral-runners',
+      createDefaultStage: true,
+    });
+    const [route] = this.api.addRoutes({
+      path: '/webhook',
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Integration', this.handler.function, {
+        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+    Validations.of(route).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'GitHub cannot sign requests for API Gateway authorizers; every delivery is authenticated by its X-Hub-Signature-256 HMAC, which the function verifies before reading the body.',
+    });
+    const stage = this.api.defaultStage!.node.defaultChild as apigwv2.CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        requestTime: '$context.requestTime',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        responseLength: '$context.responseLength',
+        integrationError: '$context.integrationErrorMessage',
+        delivery: '$request.header.X-GitHub-Delivery',
+        event: '$request.header.X-GitHub-Event',
+      }),
+    };
+    // A burst of webhooks is normal (a matrix of 256 jobs); the limit only caps abuse.
+    stage.defaultRouteSettings = { throttlingBurstLimit: 500, throttlingRateLimit: 200 };
+    this.url = `${this.api.apiEndpoint}/webhook`;
+  }
+}

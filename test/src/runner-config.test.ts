@@ -1,0 +1,106 @@
+import { RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs } from '../../src/runner-config';
+
+const x64: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'] };
+const arm: RunnerConfig = { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'] };
+
+describe('runner config validation', () => {
+  test('a sound set of configs has no errors', () => {
+    expect(validateRunnerConfigs([x64, arm])).toEqual([]);
+  });
+
+  test('an empty set asks for a config', () => {
+    expect(validateRunnerConfigs([])).toEqual([expect.stringMatching(/runnerConfigs is empty/)]);
+  });
+
+  test('a duplicate name names the config and asks for unique names', () => {
+    const errors = validateRunnerConfigs([x64, { ...arm, name: 'linux-x64' }]);
+    expect(errors).toEqual([expect.stringMatching(/'linux-x64' is used 2 times; give each config a unique name/)]);
+  });
+
+  test('identical label sets, compared case-insensitively and without self-hosted, are refused', () => {
+    const errors = validateRunnerConfigs([x64, { name: 'other', labels: ['self-hosted', 'X64', 'Linux'] }]);
+    expect(errors).toEqual([expect.stringMatching(/'linux-x64' and 'other' have the same labels \[linux,x64\].*merge them/)]);
+  });
+
+  test('configs tied for a shared subset are ambiguous, and the error names the runs-on and the fix', () => {
+    const errors = validateRunnerConfigs([x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }]);
+    expect(errors).toEqual([
+      expect.stringMatching(/'linux-arm64' and 'linux-x64' both match a job with runs-on \["linux"\] equally well.*add a config whose labels are exactly \["linux"\]/),
+    ]);
+  });
+
+  test('a config whose labels are exactly the shared subset resolves the ambiguity', () => {
+    const configs = [x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }, { name: 'linux', labels: ['linux'] }];
+    expect(validateRunnerConfigs(configs)).toEqual([]);
+  });
+
+  test('a subset config is not ambiguous: the most specific one wins', () => {
+    expect(validateRunnerConfigs([{ name: 'linux', labels: ['linux'] }, x64])).toEqual([]);
+  });
+
+  test('labels that name nothing but self-hosted are refused', () => {
+    expect(validateRunnerConfigs([{ name: 'empty', labels: [] }])).toEqual([expect.stringMatching(/'empty'.*name nothing but 'self-hosted'/)]);
+    expect(validateRunnerConfigs([{ name: 'only', labels: ['Self-Hosted'] }])).toEqual([expect.stringMatching(/'only'.*name nothing but 'self-hosted'/)]);
+  });
+
+  test.each([
+    ['a comma', 'linux,x64'],
+    ['a space', 'linux x64'],
+    ['a newline', 'linux\nx64'],
+    ['a Kelvin sign', '\u212Aubernetes'],
+    ['a shell metacharacter', '$(reboot)'],
+    ['65 characters', 'a'.repeat(65)],
+  ])('a label with %s is refused with the allowed characters named', (_what, label) => {
+    const errors = validateRunnerConfigs([{ name: 'bad', labels: ['linux', label] }]);
+    expect(errors).toEqual([expect.stringMatching(/'bad'.*are not valid; use 1-64 letters, digits, '\.', '_' or '-'/)]);
+  });
+
+  test('a label repeated in another case is refused', () => {
+    expect(validateRunnerConfigs([{ name: 'twice', labels: ['linux', 'Linux'] }])).toEqual([expect.stringMatching(/'twice'.*labels repeat \["linux"\]/)]);
+  });
+
+  test.each(['m7i', 'M7i.large', 'm7i.large ', '.large', 'm7i..large', ''])('malformed instance type %j is refused with an example', (type) => {
+    const errors = validateRunnerConfigs([{ ...x64, instanceTypes: ['m6i.large', type] }]);
+    expect(errors).toEqual([expect.stringMatching(/'linux-x64'.*instance types .* are malformed;.*'m7i\.large'/)]);
+  });
+
+  test.each(['c7gn.16xlarge', 'u-6tb1.metal', 'mac2-m2.metal', 'g5.xlarge'])('well-formed instance type %s is accepted', (type) => {
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: [type] }])).toEqual([]);
+  });
+
+  test('an empty instance type list is refused', () => {
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: [] }])).toEqual([expect.stringMatching(/'linux-x64' \(runnerConfigs\[0\]\): instanceTypes is empty/)]);
+  });
+
+  test.each([0, -1, 1.5, Number.NaN])('maxRunners %p is refused', (maxRunners) => {
+    expect(validateRunnerConfigs([{ ...x64, maxRunners }])).toEqual([expect.stringMatching(/'linux-x64'.*maxRunners is .*at least 1/)]);
+  });
+
+  test.each(['Linux-X64', 'linux_x64', '-linux', 'linux-', 'a'.repeat(33)])('config name %j is refused with a suggestion', (name) => {
+    expect(validateRunnerConfigs([{ ...x64, name }])).toEqual([expect.stringMatching(/name must be 1-32 lower-case letters.*rename it, e\.g\. '[a-z0-9-]+'/)]);
+  });
+
+  test('every problem of every config is reported at once', () => {
+    const errors = validateRunnerConfigs([
+      { name: 'A', labels: [], maxRunners: 0 },
+      { name: 'b', labels: ['x'], instanceTypes: ['nope'] },
+    ]);
+    expect(errors).toHaveLength(4);
+  });
+});
+
+describe('runner config document', () => {
+  test('applies the defaults and keeps the runner labels as written, self-hosted first', () => {
+    expect(toRunnerConfigDocument({ name: 'gpu', labels: ['Linux', 'GPU', 'self-hosted'] })).toEqual({
+      version: 1,
+      name: 'gpu',
+      labels: ['gpu', 'linux'],
+      runnerLabels: ['self-hosted', 'Linux', 'GPU'],
+      instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'],
+      spot: SpotStrategy.SPOT_PREFERRED,
+      maxRunners: 10,
+      scope: RunnerScope.ORGANIZATION,
+      runnerGroupId: 1,
+    });
+  });
+});
