@@ -110,7 +110,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 new JsonFile(project, 'tsconfig.dev.json', {
   obj: {
     extends: './tsconfig.json',
-    compilerOptions: { rootDir: '.', noEmit: true, isolatedModules: true, lib: ['es2022'] },
+    // The functions and simulators are bundled by esbuild or run by tsx, never emitted by tsc, so
+    // they resolve modules as a bundler does: Octokit is published as ES modules only.
+    compilerOptions: { rootDir: '.', noEmit: true, isolatedModules: true, lib: ['es2022'], module: 'preserve', moduleResolution: 'bundler' },
     include: ['src/**/*.ts', 'lambda/**/*.ts', 'sandbox/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', '**/cdk.out/**'],
   },
@@ -122,7 +124,8 @@ project.testTask.prependExec('tsc -p tsconfig.dev.json');
 
 // ts-jest handles TypeScript and the ES-module-only JavaScript packages listed above.
 project.jest!.config.transform = {
-  '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.dev.json' }],
+  // Types are checked by `tsc -p tsconfig.dev.json` in the test task; ts-jest only transpiles.
+  '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', target: 'es2022', esModuleInterop: true, resolveJsonModule: true, isolatedModules: true }, diagnostics: false }],
   '^.+\\.m?js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022', esModuleInterop: true }, isolatedModules: true }],
 };
 

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Boot of an ephemeral runner instance: ask the register endpoint for a just-in-time runner config,
+# run exactly one job with it, then power the instance off (its shutdown behaviour is terminate).
+#
+# It holds no secret. Its identity is the instance role, proved by SigV4 with the credentials from
+# IMDSv2; the JIT config is minted seconds before use, kept in memory, and never written to disk.
+#
+# Settings (environment; user data sets the first, the rest have production defaults):
+#   REGISTER_URL          the register endpoint, e.g. https://abc.lambda-url.eu-west-1.on.aws/
+#   REGISTER_SERVICE      SigV4 service name of the endpoint: lambda (Function URL) or execute-api
+#   IMDS_ENDPOINT         http://169.254.169.254
+#   RUNNER_DIR            /opt/actions-runner (holds run.sh)
+#   RUNNER_USER           runner (unprivileged; the job runs as this user)
+#   CONFIG_TIMEOUT_SECONDS   power off when no config came by then (600)
+#   MAX_LIFETIME_SECONDS     power off after this long whatever happens (21600)
+#   POWEROFF_COMMAND      systemctl poweroff
+set -euo pipefail
+
+REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
+IMDS_ENDPOINT="${IMDS_ENDPOINT:-http://169.254.169.254}"
+RUNNER_DIR="${RUNNER_DIR:-/opt/actions-runner}"
+RUNNER_USER="${RUNNER_USER:-runner}"
+CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
+MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
+POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
+
+log() {
+  # One JSON line per event, for the instance's log group. Never logs credentials or the config.
+  printf '{"time":"%s","source":"bootstrap","instance":"%s","message":"%s"}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${INSTANCE_ID:-unknown}" "${1//\"/\'}" >&2
+}
+
+power_off() {
+  log "powering off: $1"
+  # shellcheck disable=SC2086 # the command is a word list on purpose
+  $POWEROFF_COMMAND || true
+  exit 0
+}
+
+# The maximum lifetime watchdog survives this script: if the job hangs, the instance still ends.
+start_lifetime_watchdog() {
+  (
+    sleep "$MAX_LIFETIME_SECONDS"
+    log "maximum lifetime of ${MAX_LIFETIME_SECONDS}s reached"
+    # shellcheck disable=SC2086
+    $POWEROFF_COMMAND || true
+  ) &
+  disown || true
+}
+
+imds_token() {
+  # IMDSv2 only: the launch template requires tokens (hop limit 1 keeps containers out).
+  curl -sS --fail --max-time 2 --retry 5 --retry-connrefused --retry-delay 1 -X PUT \
+    -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS_ENDPOINT/latest/api/token"
+}
+
+imds_get() {
+  curl -sS --fail --max-time 2 --retry 5 --retry-connrefused --retry-delay 1 \
+    -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_ENDPOINT/latest/$1"
+}
+
+json_field() {
+  # The credentials document is flat JSON written by IMDS; sed keeps the image free of extra tools.
+  sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
+}
+
+load_credentials() {
+  local role document
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)"
+  document="$(imds_get "meta-data/iam/security-credentials/$role" | tr -d '\n')"
+  ACCESS_KEY_ID="$(json_field AccessKeyId <<<"$document")"
+  SECRET_ACCESS_KEY="$(json_field SecretAccessKey <<<"$document")"
+  SESSION_TOKEN="$(json_field Token <<<"$document")"
+  if [[ -z "$ACCESS_KEY_ID" || -z "$SECRET_ACCESS_KEY" ]]; then
+    return 1
+  fi
+}
+
+# Asks the register endpoint once. Prints the JIT config on success; the return code says what to do:
+# 0 run, 10 power off (the endpoint said so), 20 retry later.
+register_once() {
+  local body status
+  body="$(mktemp)"
+  status="$(curl -sS --max-time 30 -o "$body" -w '%{http_code}' -X POST \
+    --aws-sigv4 "aws:amz:${REGION}:${REGISTER_SERVICE}" \
+    --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
+    -H "x-amz-security-token: ${SESSION_TOKEN}" \
+    -H 'content-type: application/json' \
+    --data '{}' "$REGISTER_URL" || echo 000)"
+  case "$status" in
+    200)
+      cat "$body"
+      rm -f "$body"
+      return 0
+      ;;
+    403 | 404 | 410)
+      # 410: the job this instance was launched for is gone; 403/404: not one of ours.
+      log "register endpoint answered $status: $(head -c 300 "$body" | tr -d '\n"')"
+      rm -f "$body"
+      return 10
+      ;;
+    *)
+      log "register endpoint answered $status; retrying"
+      rm -f "$body"
+      return 20
+      ;;
+  esac
+}
+
+main() {
+  if [[ -z "${REGISTER_URL:-}" ]]; then
+    log "REGISTER_URL is not set; the launch template's user data must set it"
+    power_off "no register endpoint"
+  fi
+  start_lifetime_watchdog
+
+  IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
+  INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
+  REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
+  log "asking for a runner config"
+
+  local deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 code jit_config
+  while true; do
+    if ((SECONDS >= deadline)); then
+      power_off "no runner config within ${CONFIG_TIMEOUT_SECONDS}s"
+    fi
+    # Role credentials rotate; read them before every attempt.
+    if load_credentials; then
+      code=0
+      jit_config="$(register_once)" || code=$?
+      case "$code" in
+        0) break ;;
+        10) power_off "the register endpoint declined this instance" ;;
+      esac
+    else
+      log "no role credentials yet"
+    fi
+    sleep "$delay"
+    delay=$((delay < 16 ? delay * 2 : 30))
+  done
+
+  if [[ ! "$jit_config" =~ ^[A-Za-z0-9+/=]+$ ]]; then
+    power_off "the register endpoint returned something that is not a JIT config"
+  fi
+  log "starting the runner"
+  local status=0
+  if [[ "$(id -un)" == "$RUNNER_USER" ]]; then
+    "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+  else
+    runuser -u "$RUNNER_USER" -- "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+  fi
+  unset jit_config
+  power_off "the runner exited with status $status"
+}
+
+main "$@"

@@ -1,0 +1,52 @@
+// The GitHub port: what the control plane asks of GitHub, in domain words. The adapter over
+// Octokit lives in lambda/github/; the sandbox points it at the GHES simulator.
+import { RunnerScope } from './routing';
+
+export interface JitRunner {
+  readonly runnerId: number;
+  readonly runnerName: string;
+  /** The encoded JIT config. Handed to the instance, never stored or logged. */
+  readonly encodedJitConfig: string;
+}
+
+export interface RegisteredRunner {
+  readonly id: number;
+  readonly name: string;
+  readonly status: 'online' | 'offline';
+  readonly busy: boolean;
+}
+
+export interface GitHubJob {
+  readonly id: number;
+  readonly runId: number;
+  readonly runAttempt: number;
+  readonly status: string;
+  readonly conclusion: string | null;
+  readonly runnerName: string | null;
+}
+
+export interface WebhookDelivery {
+  readonly id: number;
+  readonly guid: string;
+  readonly deliveredAt: string;
+  readonly redelivery: boolean;
+  readonly statusCode: number;
+  readonly event: string;
+  readonly action: string | null;
+}
+
+export type DeleteRunnerResult = 'deleted' | 'busy' | 'not-found';
+
+export interface GitHubPort {
+  /** Registers a JIT runner. If the name exists (a retried call that had succeeded), replaces it. */
+  generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner>;
+  deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
+  /** Runners of the scope whose name starts with `prefix`. */
+  listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]>;
+  getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined>;
+  /** Re-runs a failed job; `false` when GitHub refuses (403: too old, run still in progress). */
+  rerunJob(owner: string, repo: string, jobId: number): Promise<boolean>;
+  /** The App's deliveries newer than `sinceMs`, newest first, at most `limit`. */
+  listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]>;
+  redeliver(deliveryId: number): Promise<void>;
+}

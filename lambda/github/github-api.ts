@@ -1,0 +1,206 @@
+// The GitHub port over Octokit: App authentication (@octokit/auth-app), retries of 5xx and 429
+// (@octokit/plugin-retry) and GitHub's rate-limit rules (@octokit/plugin-throttling).
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, WebhookDelivery } from '../core/github';
+import { RunnerScope } from '../core/routing';
+import { appJwtFactory } from './app-jwt';
+import { GitHubAppNotInstalledError, GitHubRateLimitedError } from './errors';
+import { ExpiringTokenCache } from './token-cache';
+
+const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
+type ControlPlaneOctokit = InstanceType<typeof ControlPlaneOctokit>;
+
+export interface GitHubApiOptions {
+  /** REST API base: `https://HOST/api/v3` for GHES, `https://api.github.com` for github.com. */
+  readonly baseUrl: string;
+  readonly appId: string;
+  readonly privateKeyPem: string;
+  /** Epoch milliseconds; the sandbox passes its scaled clock. */
+  readonly now?: () => number;
+  /**
+   * Longest rate-limit wait to sit out inside one call, in seconds. A longer wait fails the call
+   * with {@link GitHubRateLimitedError}, and the caller's retry (SQS, the schedule) takes over.
+   */
+  readonly maxRateLimitWaitSeconds?: number;
+  /** Base of plugin-retry's quadratic backoff, in ms (1000 in production). */
+  readonly retryBaseMs?: number;
+  /** Hook for counting calls (tests, the sandbox report). */
+  readonly onRequest?: (route: string) => void;
+}
+
+/** The base URL of the REST API of a GitHub server given by its web URL. */
+export function apiBaseUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  return url.hostname === 'github.com' ? 'https://api.github.com' : `${url.origin}/api/v3`;
+}
+
+const scopePath = (scope: RunnerScope) =>
+  scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
+
+const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`);
+
+export class GitHubApi implements GitHubPort {
+  private readonly app: ControlPlaneOctokit;
+  private readonly installationIds = new Map<string, number>();
+  private readonly installations = new Map<number, ControlPlaneOctokit>();
+  private readonly createJwt: ReturnType<typeof appJwtFactory>;
+  private readonly cache: ExpiringTokenCache;
+
+  constructor(private readonly options: GitHubApiOptions) {
+    const now = options.now ?? Date.now;
+    this.createJwt = appJwtFactory(options.privateKeyPem, now);
+    this.cache = new ExpiringTokenCache(now);
+    this.app = this.octokit();
+  }
+
+  async generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner> {
+    const octokit = await this.forScope(scope);
+    const body = { name: request.name, labels: [...request.labels], runner_group_id: request.runnerGroupId, work_folder: '_work' };
+    const route = `POST ${scopePath(scope)}/actions/runners/generate-jitconfig`;
+    try {
+      const { data } = await octokit.request(route, body);
+      return toJitRunner(data);
+    } catch (error) {
+      // plugin-retry retries a 5xx that may have registered the runner after all; the retry then
+      // finds the name taken (409). The name is ours (one per instance): replace the registration.
+      if (status(error) !== 409) throw error;
+      const [existing] = (await this.listRunners(scope, request.name)).filter((r) => r.name === request.name);
+      if (existing) await this.deleteRunner(scope, existing.id);
+      const { data } = await octokit.request(route, body);
+      return toJitRunner(data);
+    }
+  }
+
+  async deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult> {
+    const octokit = await this.forScope(scope);
+    try {
+      await octokit.request(`DELETE ${scopePath(scope)}/actions/runners/{runner_id}`, { runner_id: runnerId });
+      return 'deleted';
+    } catch (error) {
+      if (status(error) === 422) return 'busy';
+      if (status(error) === 404) return 'not-found';
+      throw error;
+    }
+  }
+
+  async listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]> {
+    const octokit = await this.forScope(scope);
+    const found: RegisteredRunner[] = [];
+    for (let page = 1; ; page++) {
+      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners`, { per_page: 100, page });
+      const runners = (data as { runners: Array<{ id: number; name: string; status: string; busy: boolean }> }).runners;
+      for (const r of runners) {
+        if (r.name.startsWith(prefix)) found.push({ id: r.id, name: r.name, status: r.status === 'online' ? 'online' : 'offline', busy: r.busy });
+      }
+      if (runners.length < 100) return found;
+    }
+  }
+
+  async getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined> {
+    const octokit = await this.forScope({ kind: 'repo', owner, repo });
+    try {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId });
+      const job = data as { id: number; run_id: number; run_attempt?: number; status: string; conclusion: string | null; runner_name: string | null };
+      return { id: job.id, runId: job.run_id, runAttempt: job.run_attempt ?? 1, status: job.status, conclusion: job.conclusion, runnerName: job.runner_name };
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async rerunJob(owner: string, repo: string, jobId: number): Promise<boolean> {
+    const octokit = await this.forScope({ kind: 'repo', owner, repo });
+    try {
+      await octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: jobId });
+      return true;
+    } catch (error) {
+      if (status(error) === 403) return false;
+      throw error;
+    }
+  }
+
+  async listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]> {
+    const found: WebhookDelivery[] = [];
+    let cursor: string | undefined;
+    while (found.length < limit) {
+      const response = await this.app.request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
+      const page = response.data as Array<{ id: number; guid: string; delivered_at: string; redelivery: boolean; status_code: number; event: string; action: string | null }>;
+      for (const d of page) {
+        if (Date.parse(d.delivered_at) < sinceMs) return found;
+        found.push({ id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery, statusCode: d.status_code, event: d.event, action: d.action });
+        if (found.length >= limit) return found;
+      }
+      // Pages are reached by the opaque cursor of the Link header's rel="next"; there is no page number.
+      cursor = nextCursor(response.headers.link);
+      if (!cursor || page.length === 0) return found;
+    }
+    return found;
+  }
+
+  async redeliver(deliveryId: number): Promise<void> {
+    await this.app.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: deliveryId });
+  }
+
+  /** The installation's client for a scope; the installation id is looked up once per process. */
+  private async forScope(scope: RunnerScope): Promise<ControlPlaneOctokit> {
+    const key = scopeKey(scope);
+    let installationId = this.installationIds.get(key);
+    if (installationId === undefined) {
+      try {
+        const { data } = scope.kind === 'org'
+          ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
+          : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
+        installationId = (data as { id: number }).id;
+      } catch (error) {
+        if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
+        throw error;
+      }
+      this.installationIds.set(key, installationId);
+    }
+    let octokit = this.installations.get(installationId);
+    if (!octokit) {
+      octokit = this.octokit(installationId);
+      this.installations.set(installationId, octokit);
+    }
+    return octokit;
+  }
+
+  private octokit(installationId?: number): ControlPlaneOctokit {
+    const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
+    const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+      if (retryCount < 2 && retryAfter <= maxWait) return true;
+      throw new GitHubRateLimitedError(kind, retryAfter, `${options.method} ${options.url}`);
+    };
+    const octokit = new ControlPlaneOctokit({
+      baseUrl: this.options.baseUrl,
+      authStrategy: createAppAuth,
+      auth: { appId: this.options.appId, createJwt: this.createJwt, cache: this.cache, ...(installationId ? { installationId } : {}) },
+      retry: { retryAfterBaseValue: this.options.retryBaseMs ?? 1000 },
+      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+      userAgent: 'cdk-ephemeral-runners',
+    });
+    if (this.options.onRequest) {
+      const onRequest = this.options.onRequest;
+      octokit.hook.before('request', (options) => onRequest(`${options.method} ${options.url}`));
+    }
+    return octokit;
+  }
+}
+
+function toJitRunner(data: unknown): JitRunner {
+  const d = data as { runner: { id: number; name: string }; encoded_jit_config: string };
+  return { runnerId: d.runner.id, runnerName: d.runner.name, encodedJitConfig: d.encoded_jit_config };
+}
+
+function status(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined;
+}
+
+function nextCursor(link: string | undefined): string | undefined {
+  const next = link?.split(',').find((part) => /rel="next"/.test(part));
+  const url = next?.match(/<([^>]+)>/)?.[1];
+  return url ? new URL(url).searchParams.get('cursor') ?? undefined : undefined;
+}
