@@ -1,0 +1,149 @@
+// The compute port over EC2: one CreateFleet `instant` call per launch, over the config's instance
+// types × the subnets, spot by price-capacity-optimized, on-demand in the order the types are listed.
+import {
+  _InstanceType, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchRequest, LaunchResult,
+  TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL,
+} from '../core/compute';
+import { Market } from '../core/runner';
+import { LaunchFailedError } from './errors';
+
+export interface Ec2FleetOptions {
+  readonly client: EC2Client;
+  /** The value of the managed-by tag: which deployment owns an instance. */
+  readonly managedBy: string;
+  readonly subnetIds: readonly string[];
+  /** Launch template id for a config name. */
+  readonly launchTemplateFor: (configName: string) => string;
+}
+
+/** EC2 caps the overrides of one CreateFleet request; beyond this many the least preferred types are dropped. */
+const MAX_OVERRIDES = 300;
+
+export class Ec2Fleet implements ComputePort {
+  constructor(private readonly options: Ec2FleetOptions) {}
+
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    const input = this.createFleetInput(request);
+    let output;
+    try {
+      output = await this.options.client.send(new CreateFleetCommand(input));
+    } catch (error) {
+      const code = (error as { name?: string }).name ?? 'Unknown';
+      throw new LaunchFailedError(code, classifyLaunchError(code), (error as Error).message, { cause: error });
+    }
+    const instances: LaunchedInstance[] = [];
+    for (const group of output.Instances ?? []) {
+      for (const instanceId of group.InstanceIds ?? []) {
+        instances.push({
+          instanceId,
+          instanceType: group.InstanceType,
+          availabilityZone: group.LaunchTemplateAndOverrides?.Overrides?.AvailabilityZone,
+          market: toMarket(group.Lifecycle, request.market),
+        });
+      }
+    }
+    const errors = (output.Errors ?? []).map((e) => {
+      const code = e.ErrorCode ?? 'Unknown';
+      return { code, message: e.ErrorMessage ?? '', kind: classifyLaunchError(code) };
+    });
+    return { instances, errors };
+  }
+
+  async terminate(instanceIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < instanceIds.length; i += 1000) {
+      const batch = instanceIds.slice(i, i + 1000);
+      try {
+        await this.options.client.send(new TerminateInstancesCommand({ InstanceIds: batch }));
+      } catch (error) {
+        // One unknown id fails the whole call; terminate the rest one by one.
+        if ((error as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw error;
+        for (const id of batch) {
+          await this.options.client.send(new TerminateInstancesCommand({ InstanceIds: [id] })).catch((e: { name?: string }) => {
+            if (e.name !== 'InvalidInstanceID.NotFound') throw e;
+          });
+        }
+      }
+    }
+  }
+
+  async listInstances(): Promise<InstanceInfo[]> {
+    return this.describe([
+      { Name: `tag:${TAG_MANAGED_BY}`, Values: [this.options.managedBy] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] },
+    ]);
+  }
+
+  async findLaunch(clientToken: string): Promise<LaunchedInstance[]> {
+    const found = await this.describe([
+      { Name: `tag:${TAG_MANAGED_BY}`, Values: [this.options.managedBy] },
+      { Name: `tag:${TAG_LAUNCH}`, Values: [clientToken] },
+    ]);
+    return found.map((i) => ({ instanceId: i.instanceId, market: i.market ?? 'spot' }));
+  }
+
+  private async describe(filters: Filter[]): Promise<Array<InstanceInfo & { market?: Market }>> {
+    const found: Array<InstanceInfo & { market?: Market }> = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.options.client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: 1000, NextToken: nextToken }));
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (!instance.InstanceId) continue;
+          const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key, t.Value]));
+          found.push({
+            instanceId: instance.InstanceId,
+            state: instance.State?.Name ?? 'unknown',
+            poolId: tags[TAG_POOL],
+            launchedAt: instance.LaunchTime?.getTime(),
+            market: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
+          });
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return found;
+  }
+
+  private createFleetInput(request: LaunchRequest): CreateFleetCommandInput {
+    const overrides = request.instanceTypes.flatMap((instanceType, priority) =>
+      this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority })),
+    ).slice(0, MAX_OVERRIDES);
+    const tags = [
+      { Key: TAG_MANAGED_BY, Value: this.options.managedBy },
+      { Key: TAG_POOL, Value: request.poolId },
+      { Key: TAG_CONFIG, Value: request.configName },
+      { Key: TAG_LAUNCH, Value: request.clientToken },
+      { Key: 'Name', Value: `ephemeral-runner ${request.configName}` },
+    ];
+    const spot = request.market === 'spot';
+    return {
+      Type: 'instant',
+      ClientToken: request.clientToken,
+      LaunchTemplateConfigs: [{
+        LaunchTemplateSpecification: { LaunchTemplateId: this.options.launchTemplateFor(request.configName), Version: '$Latest' },
+        Overrides: overrides,
+      }],
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: request.count,
+        DefaultTargetCapacityType: spot ? 'spot' : 'on-demand',
+        ...(spot ? { SpotTargetCapacity: request.count } : { OnDemandTargetCapacity: request.count }),
+      },
+      SpotOptions: { AllocationStrategy: 'price-capacity-optimized' },
+      OnDemandOptions: { AllocationStrategy: 'prioritized' },
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: tags },
+        { ResourceType: 'volume', Tags: tags },
+        { ResourceType: 'fleet', Tags: tags },
+      ],
+    };
+  }
+}
+
+function toMarket(lifecycle: string | undefined, requested: Market): Market {
+  if (lifecycle === 'spot') return 'spot';
+  if (lifecycle === 'on-demand') return 'on-demand';
+  return requested;
+}
