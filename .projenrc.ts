@@ -78,7 +78,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['src', 'lambda', 'sandbox'],
-    devdirs: ['test', 'examples', 'bench', 'projenrc'],
+    // The functions' packages are devDependencies on purpose: esbuild bundles them into assets/.
+    devdirs: ['lambda', 'sandbox', 'test', 'examples', 'bench', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   jestOptions: {

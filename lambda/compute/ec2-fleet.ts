@@ -3,12 +3,12 @@
 import {
   _InstanceType, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { LaunchFailedError } from './errors';
 import {
   classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchRequest, LaunchResult,
   TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL,
 } from '../core/compute';
 import { Market } from '../core/runner';
-import { LaunchFailedError } from './errors';
 
 export interface Ec2FleetOptions {
   readonly client: EC2Client;

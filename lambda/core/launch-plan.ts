@@ -1,7 +1,7 @@
 // Which market a pool's next launch buys, per the config's spot strategy and the pool's recent
 // spot trouble (DESIGN.md section 3.3). Pure: the pool's spot record comes in, a new one goes out.
-import { SpotStrategyName } from '../../src/runner-config-document';
 import { Market } from './runner';
+import { SpotStrategyName } from '../../src/runner-config-document';
 
 /** What a pool remembers of spot: kept on the pool item, short-lived. */
 export interface SpotRecord {

@@ -4,11 +4,11 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, WebhookDelivery } from '../core/github';
-import { RunnerScope } from '../core/routing';
 import { appJwtFactory } from './app-jwt';
 import { GitHubAppNotInstalledError, GitHubRateLimitedError } from './errors';
 import { ExpiringTokenCache } from './token-cache';
+import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, WebhookDelivery } from '../core/github';
+import { RunnerScope } from '../core/routing';
 
 const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
 type ControlPlaneOctokit = InstanceType<typeof ControlPlaneOctokit>;
@@ -103,8 +103,12 @@ export class GitHubApi implements GitHubPort {
     const octokit = await this.forScope({ kind: 'repo', owner, repo });
     try {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/jobs/{job_id}', { owner, repo, job_id: jobId });
-      const job = data as { id: number; run_id: number; run_attempt?: number; status: string; conclusion: string | null; runner_name: string | null };
-      return { id: job.id, runId: job.run_id, runAttempt: job.run_attempt ?? 1, status: job.status, conclusion: job.conclusion, runnerName: job.runner_name };
+      const job = data as {
+        id: number; run_id: number; run_attempt?: number; status: string; conclusion: string | null; runner_name: string | null;
+      };
+      return {
+        id: job.id, runId: job.run_id, runAttempt: job.run_attempt ?? 1, status: job.status, conclusion: job.conclusion, runnerName: job.runner_name,
+      };
     } catch (error) {
       if (status(error) === 404) return undefined;
       throw error;
@@ -127,10 +131,14 @@ export class GitHubApi implements GitHubPort {
     let cursor: string | undefined;
     while (found.length < limit) {
       const response = await this.app.request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
-      const page = response.data as Array<{ id: number; guid: string; delivered_at: string; redelivery: boolean; status_code: number; event: string; action: string | null }>;
+      const page = response.data as Array<{
+        id: number; guid: string; delivered_at: string; redelivery: boolean; status_code: number; event: string; action: string | null;
+      }>;
       for (const d of page) {
         if (Date.parse(d.delivered_at) < sinceMs) return found;
-        found.push({ id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery, statusCode: d.status_code, event: d.event, action: d.action });
+        found.push({
+          id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery, statusCode: d.status_code, event: d.event, action: d.action,
+        });
         if (found.length >= limit) return found;
       }
       // Pages are reached by the opaque cursor of the Link header's rel="next"; there is no page number.

@@ -1,1 +1,53 @@
-export const handler = async (): Promise<void> => undefined;
+// Entry point of the webhook function: wires the AWS adapters from the environment (once per
+// container) into the webhook logic in lambda/webhook/.
+
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { systemClock } from '../common/clock';
+import { parseGitHubHost, readEnvironment } from '../common/env';
+import { createLogger } from '../common/logger';
+import { CachedConfigSource } from '../config/cached-config-source';
+import { CachedSecret } from '../config/cached-secret';
+import { SsmConfigSource } from '../config/ssm-config-source';
+import { SsmSecret } from '../config/ssm-secret';
+import { SqsPoolQueue } from '../queue/sqs-pool-queue';
+import { DynamoStateStore } from '../state/dynamo-state-store';
+import { WebhookDeps } from '../webhook/handle-delivery';
+import { createWebhookHandler } from '../webhook/webhook-handler';
+import { PowertoolsWebhookMetrics } from '../webhook/webhook-metrics';
+
+/** POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are read by Powertools itself. */
+const ENVIRONMENT = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST'] as const;
+
+const logger = createLogger();
+
+function buildDeps(): WebhookDeps {
+  const env = readEnvironment(ENVIRONMENT);
+  const githubHost = parseGitHubHost(env.GITHUB_HOST);
+  const ssm = new SSMClient({});
+  const state = new DynamoStateStore(
+    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+    env.TABLE_NAME,
+  );
+  return {
+    githubHost,
+    deliveries: state,
+    jobs: state,
+    queue: new SqsPoolQueue(new SQSClient({}), env.QUEUE_URL),
+    configs: new CachedConfigSource(new SsmConfigSource(ssm, env.RUNNER_CONFIG_PATH)),
+    secret: new CachedSecret(new SsmSecret(ssm, env.WEBHOOK_SECRET_PARAMETER_NAME), systemClock),
+    clock: systemClock,
+    logger,
+    metrics: new PowertoolsWebhookMetrics(new Metrics()),
+  };
+}
+
+const webhook = createWebhookHandler(buildDeps, logger);
+
+export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  return webhook(event, context);
+}

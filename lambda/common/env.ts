@@ -1,0 +1,28 @@
+// Reads a function's environment once, at cold start, and names every missing variable at once.
+
+import { EnvironmentError } from './errors';
+
+export type Environment<K extends string> = { readonly [name in K]: string };
+
+/** Returns the named variables; throws {@link EnvironmentError} naming all that are missing or empty. */
+export function readEnvironment<K extends string>(names: readonly K[], env: NodeJS.ProcessEnv = process.env): Environment<K> {
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new EnvironmentError(
+      `missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: the construct sets them; redeploy it`,
+      missing,
+    );
+  }
+  return Object.fromEntries(names.map((name) => [name, env[name] as string])) as Environment<K>;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** A GitHub hostname such as `ghes.example.com`, lower-cased: it becomes part of job keys. */
+export function parseGitHubHost(value: string, variable = 'GITHUB_HOST'): string {
+  const host = value.trim().toLowerCase();
+  if (!HOSTNAME.test(host)) {
+    throw new EnvironmentError(`${variable} must be a hostname such as ghes.example.com (no scheme, path or port), found ${JSON.stringify(value)}`, [variable]);
+  }
+  return host;
+}

@@ -1,0 +1,29 @@
+// Named errors of the domain and its ports. Callers decide by class (`instanceof`), never by
+// message text; messages say what was expected, what was found and what to do.
+
+/** A runner config document is unusable. Names the SSM parameter and what is wrong with it. */
+export class ConfigError extends Error {
+  public readonly name = 'ConfigError';
+
+  constructor(message: string, readonly parameterName?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The webhook secret has not been set yet (the construct cannot write it: it must not be in the template). */
+export class SecretNotSetError extends Error {
+  public readonly name = 'SecretNotSetError';
+
+  constructor(readonly parameterName: string, options?: ErrorOptions) {
+    super(`the webhook secret is not set: put it into the SSM SecureString parameter ${parameterName}`, options);
+  }
+}
+
+/** An SQS pool message does not have the shape of {@link PoolMessage} version 1. */
+export class PoolMessageError extends Error {
+  public readonly name = 'PoolMessageError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

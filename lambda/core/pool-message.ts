@@ -1,0 +1,67 @@
+// The SQS message that hands a pool to the provisioner. It names only the pool: the provisioner
+// recomputes demand and supply from DynamoDB, so a lost, repeated or reordered message is harmless.
+
+import { PoolMessageError } from './errors';
+import { JobState } from './job';
+import { poolIdOf, Pool, RunnerScope } from './routing';
+
+export const POOL_MESSAGE_VERSION = 1;
+
+export type PoolMessageReason = `workflow_job.${JobState}`;
+
+export interface PoolMessage {
+  readonly version: typeof POOL_MESSAGE_VERSION;
+  readonly poolId: string;
+  readonly configName: string;
+  readonly scope: RunnerScope;
+  readonly reason: PoolMessageReason;
+  readonly deliveryId: string;
+}
+
+export function buildPoolMessage(pool: Pool, state: JobState, deliveryId: string): PoolMessage {
+  return {
+    version: POOL_MESSAGE_VERSION,
+    poolId: pool.poolId,
+    configName: pool.configName,
+    scope: pool.scope,
+    reason: `workflow_job.${state}`,
+    deliveryId,
+  };
+}
+
+/** Reads a message body; throws {@link PoolMessageError} saying what is wrong. For the provisioner. */
+export function parsePoolMessage(body: string): PoolMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    throw new PoolMessageError(`pool message is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (typeof json !== 'object' || json === null) throw new PoolMessageError('pool message is not a JSON object');
+  const m = json as Record<string, unknown>;
+  if (m.version !== POOL_MESSAGE_VERSION) throw new PoolMessageError(`pool message version must be ${POOL_MESSAGE_VERSION}, found ${String(m.version)}`);
+  for (const field of ['poolId', 'configName', 'reason', 'deliveryId'] as const) {
+    if (typeof m[field] !== 'string' || m[field] === '') throw new PoolMessageError(`pool message lacks the string field ${field}`);
+  }
+  const scope = parseScope(m.scope);
+  if (poolIdOf(scope, m.configName as string) !== m.poolId) {
+    throw new PoolMessageError(`pool message poolId ${String(m.poolId)} does not match its scope and configName`);
+  }
+  return {
+    version: POOL_MESSAGE_VERSION,
+    poolId: m.poolId as string,
+    configName: m.configName as string,
+    scope,
+    reason: m.reason as PoolMessageReason,
+    deliveryId: m.deliveryId as string,
+  };
+}
+
+function parseScope(value: unknown): RunnerScope {
+  const s = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (s.kind === 'org' && typeof s.org === 'string' && s.org !== '') return { kind: 'org', org: s.org };
+  if (s.kind === 'repo' && typeof s.owner === 'string' && s.owner !== '' && typeof s.repo === 'string' && s.repo !== '') {
+    return { kind: 'repo', owner: s.owner, repo: s.repo };
+  }
+  throw new PoolMessageError('pool message scope must be { kind: "org", org } or { kind: "repo", owner, repo }');
+}

@@ -1,0 +1,53 @@
+// Routes a job to a runner config by its labels (the shared rule in src/runner-labels.ts) and
+// names the pool — GitHub scope × runner config — that the job's demand belongs to.
+
+import { foldName } from './github-names';
+import { RunnerConfig } from './runner-config';
+import { LabelledConfig, LabelMatch, matchLabels } from '../../src/runner-labels';
+
+/** Where a pool's runners register: an organization, or one repository. Names are folded. */
+export type RunnerScope =
+  | { readonly kind: 'org'; readonly org: string }
+  | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
+
+/** A pool: the unit the provisioner reconciles. */
+export interface Pool {
+  /** `<scope>#<configName>`, scope being the folded org login or the folded `owner/name`. */
+  readonly poolId: string;
+  readonly configName: string;
+  readonly scope: RunnerScope;
+}
+
+/** Where a job comes from, with names already validated (see github-names.ts). */
+export interface JobOrigin {
+  readonly owner: string;
+  readonly repo: string;
+  /** The organization login, when the repository is owned by one. */
+  readonly org?: string;
+}
+
+/** The config for a job's labels: most specific match wins, ties are ambiguous, `self-hosted` and case ignored. */
+export function routeJob<C extends LabelledConfig>(jobLabels: readonly string[], configs: readonly C[]): LabelMatch<C> {
+  return matchLabels(jobLabels, configs);
+}
+
+/**
+ * The scope runners of `config` register at for a job from `origin`. An `org` config falls back
+ * to the repository when the repository has no organization (user-owned repositories).
+ */
+export function scopeFor(config: Pick<RunnerConfig, 'scope'>, origin: JobOrigin): RunnerScope {
+  if (config.scope === 'org' && origin.org !== undefined) {
+    return { kind: 'org', org: foldName(origin.org) };
+  }
+  return { kind: 'repo', owner: foldName(origin.owner), repo: foldName(origin.repo) };
+}
+
+export function poolIdOf(scope: RunnerScope, configName: string): string {
+  const scopeKey = scope.kind === 'org' ? scope.org : `${scope.owner}/${scope.repo}`;
+  return `${scopeKey}#${configName}`;
+}
+
+export function poolFor(config: Pick<RunnerConfig, 'name' | 'scope'>, origin: JobOrigin): Pool {
+  const scope = scopeFor(config, origin);
+  return { poolId: poolIdOf(scope, config.name), configName: config.name, scope };
+}

@@ -1,0 +1,152 @@
+// Reads the runner config documents the construct writes to SSM (one String parameter each) and
+// refuses anything the functions could not route or launch correctly. Pure: no SDK, no I/O.
+
+import { ConfigError } from './errors';
+import {
+  RUNNER_CONFIG_DOCUMENT_VERSION,
+  RunnerConfigDocument,
+  RunnerScopeName,
+  SpotStrategyName,
+} from '../../src/runner-config-document';
+import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from '../../src/runner-labels';
+
+/** A validated runner config and the parameter it came from. */
+export interface RunnerConfig extends RunnerConfigDocument {
+  readonly parameterName: string;
+}
+
+const SPOT_STRATEGIES: readonly SpotStrategyName[] = ['SPOT_ONLY', 'SPOT_PREFERRED', 'ON_DEMAND_ONLY'];
+const SCOPES: readonly RunnerScopeName[] = ['org', 'repo'];
+const CONFIG_NAME = /^[a-z0-9-]{1,128}$/;
+// EC2 instance type names: family (letters, digits, hyphens as in `u-6tb1`, `m7i-flex`), a dot, a size.
+const INSTANCE_TYPE = /^[a-z0-9][a-z0-9-]*\.[a-z0-9-]+$/;
+
+const FIX = 'The construct writes this parameter from its runnerConfigs prop: redeploy it, or correct the value by hand';
+
+/** Parses one parameter's value. Throws {@link ConfigError} naming the parameter and the problem. */
+export function parseRunnerConfigParameter(parameterName: string, value: string): RunnerConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (e) {
+    throw new ConfigError(`runner config parameter ${parameterName} is not JSON (${(e as Error).message}). ${FIX}.`, parameterName, { cause: e });
+  }
+  return parseRunnerConfigDocument(parameterName, json);
+}
+
+/** Validates a parsed document. Fields the reader does not know are ignored. */
+export function parseRunnerConfigDocument(parameterName: string, json: unknown): RunnerConfig {
+  const fail = (what: string): never => {
+    throw new ConfigError(`runner config parameter ${parameterName}: ${what}. ${FIX}.`, parameterName);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return fail(`expected a JSON object, found ${describe(json)}`);
+  }
+  const doc = json as Record<string, unknown>;
+
+  if (doc.version !== RUNNER_CONFIG_DOCUMENT_VERSION) {
+    fail(`\`version\` must be ${RUNNER_CONFIG_DOCUMENT_VERSION}, found ${describe(doc.version)} (a newer construct needs newer functions: deploy both together)`);
+  }
+  const name = doc.name;
+  if (typeof name !== 'string' || !CONFIG_NAME.test(name)) {
+    fail(`\`name\` must be 1 to 128 lower-case letters, digits or hyphens, found ${describe(name)}`);
+  }
+
+  const labels = stringArray(doc.labels, 'labels', fail);
+  for (const label of labels) {
+    if (label.length === 0) fail('`labels` contains an empty string');
+    if (foldLabel(label) !== label) fail(`\`labels\` must be case-folded: found ${JSON.stringify(label)}, expected ${JSON.stringify(foldLabel(label))}`);
+    if (label === SELF_HOSTED_LABEL) fail(`\`labels\` must not contain ${SELF_HOSTED_LABEL} (routing ignores it; it belongs in runnerLabels)`);
+  }
+  const canonical = routingLabels(labels);
+  if (!sameStrings(canonical, labels)) {
+    fail(`\`labels\` must be sorted and without duplicates: found ${JSON.stringify(labels)}, expected ${JSON.stringify(canonical)}`);
+  }
+
+  const runnerLabels = stringArray(doc.runnerLabels, 'runnerLabels', fail);
+  if (runnerLabels.some((label) => label.length === 0)) fail('`runnerLabels` contains an empty string');
+  if (runnerLabels.length === 0 || foldLabel(runnerLabels[0]) !== SELF_HOSTED_LABEL) {
+    fail(`\`runnerLabels\` must start with ${SELF_HOSTED_LABEL}, found ${JSON.stringify(runnerLabels)}`);
+  }
+  // The provisioner registers runners with runnerLabels and routing uses labels: if they disagree,
+  // jobs would be routed to runners GitHub never hands them.
+  if (!sameStrings(routingLabels(runnerLabels), labels)) {
+    fail(`\`runnerLabels\` ${JSON.stringify(runnerLabels)} do not fold to \`labels\` ${JSON.stringify(labels)}`);
+  }
+
+  const instanceTypes = stringArray(doc.instanceTypes, 'instanceTypes', fail);
+  if (instanceTypes.length === 0) fail('`instanceTypes` must name at least one EC2 instance type');
+  for (const type of instanceTypes) {
+    if (!INSTANCE_TYPE.test(type)) fail(`\`instanceTypes\` contains ${JSON.stringify(type)}, which is not an EC2 instance type name such as m7i.large`);
+  }
+
+  const spot = doc.spot;
+  if (!SPOT_STRATEGIES.includes(spot as SpotStrategyName)) {
+    fail(`\`spot\` must be one of ${SPOT_STRATEGIES.join(', ')}, found ${describe(spot)}`);
+  }
+  const maxRunners = doc.maxRunners;
+  if (!Number.isSafeInteger(maxRunners) || (maxRunners as number) < 0) {
+    fail(`\`maxRunners\` must be a whole number of at least 0, found ${describe(maxRunners)}`);
+  }
+  const scope = doc.scope;
+  if (!SCOPES.includes(scope as RunnerScopeName)) {
+    fail(`\`scope\` must be one of ${SCOPES.join(', ')}, found ${describe(scope)}`);
+  }
+  const runnerGroupId = doc.runnerGroupId;
+  if (!Number.isSafeInteger(runnerGroupId) || (runnerGroupId as number) < 1) {
+    fail(`\`runnerGroupId\` must be a positive whole number (1 is the Default group), found ${describe(runnerGroupId)}`);
+  }
+
+  return {
+    parameterName,
+    version: RUNNER_CONFIG_DOCUMENT_VERSION,
+    name: name as string,
+    labels,
+    runnerLabels,
+    instanceTypes,
+    spot: spot as SpotStrategyName,
+    maxRunners: maxRunners as number,
+    scope: scope as RunnerScopeName,
+    runnerGroupId: runnerGroupId as number,
+  };
+}
+
+/**
+ * Checks a whole set read from one path: at least one config, names unique. Ambiguous label sets
+ * are not refused here (the construct refuses them at synth); routing reports a tie per job.
+ */
+export function checkRunnerConfigSet(configs: readonly RunnerConfig[], path: string): readonly RunnerConfig[] {
+  if (configs.length === 0) {
+    throw new ConfigError(`no runner config parameters found under ${path}. The construct writes one per runnerConfigs entry: check RUNNER_CONFIG_PATH and redeploy.`);
+  }
+  const byName = new Map<string, RunnerConfig>();
+  for (const config of configs) {
+    const other = byName.get(config.name);
+    if (other) {
+      throw new ConfigError(
+        `runner config name ${config.name} is used by both ${other.parameterName} and ${config.parameterName}; names must be unique. ${FIX}.`,
+        config.parameterName,
+      );
+    }
+    byName.set(config.name, config);
+  }
+  return configs;
+}
+
+function stringArray(value: unknown, field: string, fail: (what: string) => never): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    return fail(`\`${field}\` must be an array of strings, found ${describe(value)}`);
+  }
+  return [...value] as string[];
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A short description of an unexpected value for an error message. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,30 @@
+// The webhook's CloudWatch metrics (EMF through Powertools): accepted job events by runner config,
+// ignored events by reason. Behind an interface so tests count them without parsing stdout.
+
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { JobState } from '../core/job';
+
+export type IgnoredReason = 'event' | 'action' | 'unmatched' | 'ambiguous';
+
+export interface WebhookMetrics {
+  jobEventAccepted(configName: string, state: JobState): void;
+  eventIgnored(reason: IgnoredReason): void;
+}
+
+/** Each metric is published at once with its own dimensions (a single-metric EMF line). */
+export class PowertoolsWebhookMetrics implements WebhookMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  jobEventAccepted(configName: string, state: JobState): void {
+    this.metrics.singleMetric()
+      .addDimension('config', configName)
+      .addDimension('action', state)
+      .addMetric('AcceptedJobEvents', MetricUnit.Count, 1);
+  }
+
+  eventIgnored(reason: IgnoredReason): void {
+    this.metrics.singleMetric()
+      .addDimension('reason', reason)
+      .addMetric('IgnoredEvents', MetricUnit.Count, 1);
+  }
+}

@@ -1,0 +1,113 @@
+import { ConfigError } from '../../../lambda/core/errors';
+import { checkRunnerConfigSet, parseRunnerConfigParameter } from '../../../lambda/core/runner-config';
+import { configDocument, testConfig } from '../support/configs';
+
+const PARAMETER = '/runners/configs/linux-x64';
+
+function parse(doc: unknown): unknown {
+  return parseRunnerConfigParameter(PARAMETER, JSON.stringify(doc));
+}
+
+function withField(field: string, value: unknown): Record<string, unknown> {
+  const doc = configDocument('linux-x64', ['linux', 'x64']);
+  if (value === undefined) delete doc[field];
+  else doc[field] = value;
+  return doc;
+}
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
+}
+
+describe('parsing a runner config parameter', () => {
+  test('a document as the construct writes it parses, with its parameter name', () => {
+    const config = parseRunnerConfigParameter(PARAMETER, JSON.stringify(configDocument('linux-x64', ['Linux', 'X64'])));
+
+    expect(config).toEqual({
+      parameterName: PARAMETER,
+      version: 1,
+      name: 'linux-x64',
+      labels: ['linux', 'x64'],
+      runnerLabels: ['self-hosted', 'Linux', 'X64'],
+      instanceTypes: ['m7i.large', 'm6i.large'],
+      spot: 'SPOT_PREFERRED',
+      maxRunners: 10,
+      scope: 'org',
+      runnerGroupId: 1,
+    });
+  });
+
+  test('fields the reader does not know are ignored', () => {
+    expect(parse({ ...configDocument('a', ['b']), futureField: true })).toMatchObject({ name: 'a' });
+  });
+
+  test('a value that is not JSON names the parameter', () => {
+    const error = configError(() => parseRunnerConfigParameter(PARAMETER, '{"version": 1,'));
+    expect(error.message).toContain(PARAMETER);
+    expect(error.message).toContain('not JSON');
+    expect(error.parameterName).toBe(PARAMETER);
+  });
+
+  test.each<[string, unknown, string]>([
+    ['not an object', [1, 2], 'expected a JSON object'],
+    ['null', null, 'expected a JSON object'],
+    ['a newer version', withField('version', 2), '`version` must be 1, found 2'],
+    ['no version', withField('version', undefined), '`version` must be 1, found nothing'],
+    ['an upper-case name', withField('name', 'Linux'), '`name` must be'],
+    ['a name with #', withField('name', 'a#b'), '`name` must be'],
+    ['labels not an array', withField('labels', 'linux'), '`labels` must be an array of strings'],
+    ['a non-string label', withField('labels', ['linux', 5]), '`labels` must be an array of strings'],
+    ['an empty label', withField('labels', ['', 'linux']), '`labels` contains an empty string'],
+    ['unfolded labels', withField('labels', ['Linux', 'x64']), 'must be case-folded: found "Linux", expected "linux"'],
+    ['self-hosted among labels', withField('labels', ['linux', 'self-hosted', 'x64']), 'must not contain self-hosted'],
+    ['unsorted labels', withField('labels', ['x64', 'linux']), 'must be sorted and without duplicates'],
+    ['duplicate labels', withField('labels', ['linux', 'linux', 'x64']), 'must be sorted and without duplicates'],
+    ['runnerLabels without self-hosted first', withField('runnerLabels', ['linux', 'x64']), '`runnerLabels` must start with self-hosted'],
+    ['runnerLabels that differ from labels', withField('runnerLabels', ['self-hosted', 'linux', 'arm64']), 'do not fold to `labels`'],
+    ['no instance types', withField('instanceTypes', []), 'at least one EC2 instance type'],
+    ['a malformed instance type', withField('instanceTypes', ['m7i large']), 'not an EC2 instance type name'],
+    ['an unknown spot strategy', withField('spot', 'CHEAP'), '`spot` must be one of SPOT_ONLY, SPOT_PREFERRED, ON_DEMAND_ONLY, found "CHEAP"'],
+    ['a fractional maxRunners', withField('maxRunners', 1.5), '`maxRunners` must be a whole number'],
+    ['a negative maxRunners', withField('maxRunners', -1), '`maxRunners` must be a whole number'],
+    ['maxRunners as a string', withField('maxRunners', '10'), '`maxRunners` must be a whole number'],
+    ['an unknown scope', withField('scope', 'enterprise'), '`scope` must be one of org, repo'],
+    ['runner group 0', withField('runnerGroupId', 0), '`runnerGroupId` must be a positive whole number'],
+  ])('%s is a ConfigError naming the problem and the parameter', (_, doc, problem) => {
+    const error = configError(() => parse(doc));
+
+    expect(error.message).toContain(problem);
+    expect(error.message).toContain(PARAMETER);
+    expect(error.message).toContain('redeploy');
+  });
+
+  test('a very long value in an error message is shortened', () => {
+    const error = configError(() => parse(withField('spot', 'x'.repeat(10_000))));
+    expect(error.message.length).toBeLessThan(500);
+  });
+});
+
+describe('checking the set of configs under the path', () => {
+  test('no config at all is an error naming the path', () => {
+    const error = configError(() => checkRunnerConfigSet([], '/runners/configs'));
+    expect(error.message).toContain('/runners/configs');
+  });
+
+  test('two parameters with the same config name is an error naming both', () => {
+    const a = { ...testConfig('linux', ['linux']), parameterName: '/p/a' };
+    const b = { ...testConfig('linux', ['linux', 'x64']), parameterName: '/p/b' };
+    const error = configError(() => checkRunnerConfigSet([a, b], '/p'));
+    expect(error.message).toContain('/p/a');
+    expect(error.message).toContain('/p/b');
+  });
+
+  test('distinct configs pass unchanged', () => {
+    const set = [testConfig('a', ['a']), testConfig('b', ['b'])];
+    expect(checkRunnerConfigSet(set, '/p')).toBe(set);
+  });
+});

@@ -1,0 +1,33 @@
+// The SQS adapter through the real SDK client, against a minimal JSON 1.0 endpoint.
+
+import { createHash } from 'node:crypto';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { buildPoolMessage, parsePoolMessage } from '../../../lambda/core/pool-message';
+import { SqsPoolQueue } from '../../../lambda/queue/sqs-pool-queue';
+import { AwsJsonStub, startAwsJsonStub, TEST_CLIENT_CONFIG } from '../support/aws-json-stub';
+
+let stub: AwsJsonStub;
+
+beforeAll(async () => {
+  // The SDK checks MD5OfMessageBody, as SQS computes it.
+  stub = await startAwsJsonStub(({ body }) => ({
+    body: { MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(String(body.MessageBody)).digest('hex') },
+  }));
+});
+afterAll(async () => {
+  await stub.stop();
+});
+
+test('a pool message is sent to the queue as JSON the provisioner reads back', async () => {
+  const sqs = new SQSClient({ ...TEST_CLIENT_CONFIG, endpoint: stub.endpoint });
+  const queueUrl = `${stub.endpoint}/123456789012/pools`;
+  const message = buildPoolMessage({ poolId: 'octo-org#linux-x64', configName: 'linux-x64', scope: { kind: 'org', org: 'octo-org' } }, 'queued', 'guid-1');
+
+  await new SqsPoolQueue(sqs, queueUrl).send(message);
+
+  expect(stub.requests).toHaveLength(1);
+  expect(stub.requests[0].operation).toBe('SendMessage');
+  expect(stub.requests[0].body.QueueUrl).toBe(queueUrl);
+  expect(parsePoolMessage(String(stub.requests[0].body.MessageBody))).toEqual(message);
+  sqs.destroy();
+});

@@ -1,0 +1,74 @@
+// GitHub deliveries as API Gateway HTTP API (payload format 2.0) events, signed the way GitHub
+// signs them: `sha256=` + hex HMAC-SHA256 of the raw body bytes. Signed here with node:crypto, not
+// with the library the webhook verifies with, so a bug in how it is called cannot hide.
+
+import { createHmac, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+export function githubSignature(secret: string, rawBody: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+}
+
+export interface DeliveryOptions {
+  /** Signs the body with this secret; `undefined` sends no signature header. */
+  readonly secret?: string;
+  /** Sends this signature header instead of computing one. */
+  readonly signature?: string;
+  /** `null` leaves the header out. */
+  readonly event?: string | null;
+  /** `null` leaves the header out; default: a fresh GUID. */
+  readonly deliveryId?: string | null;
+  readonly contentType?: string;
+  /** Sends the body base64-encoded with `isBase64Encoded: true`, as API Gateway does for some content types. */
+  readonly base64?: boolean;
+  readonly method?: string;
+  readonly extraHeaders?: Readonly<Record<string, string>>;
+}
+
+/** An HTTP API event carrying `rawBody` exactly as given. */
+export function deliveryEvent(rawBody: string, options: DeliveryOptions = {}): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {
+    'content-type': options.contentType ?? 'application/json',
+    'user-agent': 'GitHub-Hookshot/044aadd',
+    'x-github-hook-id': '1',
+    'x-github-hook-installation-target-type': 'integration',
+    'x-github-hook-installation-target-id': '12',
+    'x-github-enterprise-host': 'ghes.example.com',
+    'x-github-enterprise-version': '3.19.0',
+    ...options.extraHeaders,
+  };
+  if (options.event !== null) headers['x-github-event'] = options.event ?? 'workflow_job';
+  if (options.deliveryId !== null) headers['x-github-delivery'] = options.deliveryId ?? randomUUID();
+  if (options.signature !== undefined) {
+    headers['x-hub-signature-256'] = options.signature;
+  } else if (options.secret !== undefined) {
+    headers['x-hub-signature-256'] = githubSignature(options.secret, rawBody);
+  }
+  const method = options.method ?? 'POST';
+  return {
+    version: '2.0',
+    routeKey: `${method} /webhook`,
+    rawPath: '/webhook',
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api1234',
+      domainName: 'api1234.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'api1234',
+      http: { method, path: '/webhook', protocol: 'HTTP/1.1', sourceIp: '192.0.2.10', userAgent: 'GitHub-Hookshot/044aadd' },
+      requestId: randomUUID(),
+      routeKey: `${method} /webhook`,
+      stage: '$default',
+      time: '15/Jan/2026:12:00:00 +0000',
+      timeEpoch: Date.UTC(2026, 0, 15, 12),
+    },
+    body: options.base64 ? Buffer.from(rawBody, 'utf8').toString('base64') : rawBody,
+    isBase64Encoded: options.base64 === true,
+  };
+}
+
+/** The header value of an event, for assertions. */
+export function deliveryIdOf(event: APIGatewayProxyEventV2): string {
+  return event.headers['x-github-delivery']!;
+}

@@ -1,0 +1,387 @@
+// The webhook end to end: API Gateway events in, answers out, with the real DynamoStateStore on
+// dynalite and in-memory ports for queue, configs and secret.
+
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createLogger } from '../../../lambda/common/logger';
+import { DeliveryRecord } from '../../../lambda/core/delivery';
+import { ConfigError } from '../../../lambda/core/errors';
+import { DeliveryStore } from '../../../lambda/core/ports';
+import { MAX_BODY_BYTES } from '../../../lambda/webhook/handle-delivery';
+import { testConfig } from '../support/configs';
+import { deliveryEvent, deliveryIdOf, githubSignature } from '../support/deliveries';
+import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { capturePrinted } from '../support/in-memory-ports';
+import { workflowJobPayload } from '../support/payloads';
+import { TEST_HOST, TEST_SECRET, WebhookHarness, webhookHarness } from '../support/webhook-harness';
+
+const CONFIGS = [
+  testConfig('linux-x64', ['linux', 'x64'], 'org'),
+  testConfig('linux-x64-large', ['linux', 'x64', 'large'], 'org'),
+  testConfig('linux-arm64', ['linux', 'arm64'], 'org'),
+  testConfig('dependabot', ['dependabot'], 'org'),
+  testConfig('k8s', ['k8s'], 'repo'),
+];
+
+let engine: DynamoTestEngine;
+let h: WebhookHarness;
+
+beforeAll(async () => {
+  engine = await startDynalite();
+});
+afterAll(async () => {
+  await engine.stop();
+});
+beforeEach(async () => {
+  h = await webhookHarness(engine, { configs: CONFIGS });
+});
+
+function signed(payload: unknown, options: Parameters<typeof deliveryEvent>[1] = {}): APIGatewayProxyEventV2 {
+  return deliveryEvent(JSON.stringify(payload), { secret: TEST_SECRET, ...options });
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly raw: APIGatewayProxyStructuredResultV2;
+}
+
+async function send(event: APIGatewayProxyEventV2, handler = h.handler): Promise<Answer> {
+  const raw = await handler(event);
+  return { status: raw.statusCode!, body: JSON.parse(raw.body!) as Record<string, unknown>, raw };
+}
+
+function jobItem(items: Record<string, unknown>[], jobId: number): Record<string, unknown> | undefined {
+  return items.find((i) => i.pk === `JOB#${TEST_HOST}#${jobId}`);
+}
+
+describe('accepting workflow_job deliveries', () => {
+  test('a queued job for a routed label set is accepted: one pool message, the job and the delivery recorded', async () => {
+    const event = signed(workflowJobPayload({ action: 'queued', jobId: 101, labels: ['self-hosted', 'Linux', 'X64'] }));
+
+    const { status, body } = await send(event);
+
+    expect(status).toBe(202);
+    expect(body).toMatchObject({ jobId: 101, poolId: 'octo-org#linux-x64', configName: 'linux-x64' });
+    expect(h.queue.messages).toEqual([{
+      version: 1,
+      poolId: 'octo-org#linux-x64',
+      configName: 'linux-x64',
+      scope: { kind: 'org', org: 'octo-org' },
+      reason: 'workflow_job.queued',
+      deliveryId: deliveryIdOf(event),
+    }]);
+    const items = await h.items();
+    expect(items).toHaveLength(2);
+    expect(jobItem(items, 101)).toMatchObject({
+      sk: 'JOB',
+      state: 'queued',
+      stateRank: 1,
+      jobId: 101,
+      runId: 940463255,
+      runAttempt: 1,
+      repo: 'octo-org/example-workflow',
+      org: 'octo-org',
+      labels: ['self-hosted', 'Linux', 'X64'],
+      configName: 'linux-x64',
+      poolId: 'octo-org#linux-x64',
+      poolSort: 'JOB#queued#101',
+    });
+    expect(items.find((i) => i.pk === `DELIVERY#${deliveryIdOf(event)}`)).toMatchObject({ sk: 'DELIVERY', event: 'workflow_job', action: 'queued', answerStatus: 202 });
+    expect(h.metrics.accepted).toEqual([{ configName: 'linux-x64', state: 'queued' }]);
+  });
+
+  test('a duplicate delivery gets the same answer, sends no second message and changes nothing', async () => {
+    const event = signed(workflowJobPayload({ action: 'queued', jobId: 102 }));
+    const first = await send(event);
+    const itemsAfterFirst = await h.items();
+    h.clock.advance(60_000);
+
+    const second = await send(event);
+
+    expect(second.status).toBe(first.status);
+    expect(second.raw.body).toBe(first.raw.body);
+    expect(h.queue.messages).toHaveLength(1);
+    expect(await h.items()).toEqual(itemsAfterFirst);
+  });
+
+  test('a redelivery after a crash between the job write and the message still sends the message', async () => {
+    const event = signed(workflowJobPayload({ action: 'queued', jobId: 103 }));
+    h.queue.failNext = 1;
+
+    const crashed = await send(event);
+
+    expect(crashed.status).toBe(500);
+    expect(h.queue.messages).toHaveLength(0);
+    const afterCrash = await h.items();
+    expect(afterCrash.map((i) => i.pk)).toEqual([`JOB#${TEST_HOST}#103`]);
+
+    const redelivered = await send(event);
+
+    expect(redelivered.status).toBe(202);
+    expect(h.queue.messages.map((m) => m.poolId)).toEqual(['octo-org#linux-x64']);
+    expect((await h.items()).some((i) => i.pk === `DELIVERY#${deliveryIdOf(event)}`)).toBe(true);
+  });
+
+  test('a redelivery after a crash between the message and the delivery record is answered, with one more message at most', async () => {
+    let failures = 1;
+    h = await webhookHarness(engine, {
+      configs: CONFIGS,
+      deliveries: (store): DeliveryStore => ({
+        getDelivery: (id) => store.getDelivery(id),
+        recordDelivery: async (record: DeliveryRecord) => {
+          if (failures-- > 0) throw new Error('simulated DynamoDB outage');
+          return store.recordDelivery(record);
+        },
+      }),
+    });
+    const event = signed(workflowJobPayload({ action: 'queued', jobId: 104 }));
+
+    expect((await send(event)).status).toBe(500);
+    expect((await send(event)).status).toBe(202);
+    expect((await send(event)).status).toBe(202);
+
+    expect(h.queue.messages).toHaveLength(2);
+    expect(jobItem(await h.items(), 104)).toMatchObject({ state: 'queued' });
+  });
+
+  test('in_progress delivered before queued leaves the job in_progress', async () => {
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 105, runnerName: 'er-i-0123' })));
+    const late = await send(signed(workflowJobPayload({ action: 'queued', jobId: 105 })));
+
+    expect(late.status).toBe(202);
+    expect(jobItem(await h.items(), 105)).toMatchObject({ state: 'in_progress', runnerName: 'er-i-0123', poolSort: 'JOB#in_progress#105' });
+    expect(await h.store.listActiveJobs('octo-org#linux-x64', 'queued')).toEqual([]);
+  });
+
+  test('completed takes the job out of the pool index', async () => {
+    await send(signed(workflowJobPayload({ action: 'queued', jobId: 106 })));
+    expect(await h.store.listActiveJobs('octo-org#linux-x64')).toHaveLength(1);
+
+    const done = await send(signed(workflowJobPayload({ action: 'completed', jobId: 106, conclusion: 'cancelled', runnerName: '' })));
+
+    expect(done.status).toBe(202);
+    expect(await h.store.listActiveJobs('octo-org#linux-x64')).toEqual([]);
+    const item = jobItem(await h.items(), 106)!;
+    expect(item).toMatchObject({ state: 'completed', conclusion: 'cancelled', pool: 'octo-org#linux-x64' });
+    expect(item).not.toHaveProperty('poolId');
+    expect(item).not.toHaveProperty('runnerName');
+    expect(item.expiresAt).toBe(Math.floor(h.clock.now() / 1000) + 7 * 24 * 3600);
+    expect(h.queue.messages.map((m) => m.reason)).toEqual(['workflow_job.queued', 'workflow_job.completed']);
+  });
+
+  test('a dependabot job without self-hosted is accepted', async () => {
+    expect((await send(signed(workflowJobPayload({ jobId: 107, labels: ['dependabot'] })))).status).toBe(202);
+    expect(h.queue.messages[0].configName).toBe('dependabot');
+  });
+
+  test('a user-owned repository pools an org config at the repository', async () => {
+    await send(signed(workflowJobPayload({ jobId: 108, owner: 'Octocat', repo: 'Hello-World', org: null })));
+    expect(h.queue.messages[0]).toMatchObject({ poolId: 'octocat/hello-world#linux-x64', scope: { kind: 'repo', owner: 'octocat', repo: 'hello-world' } });
+  });
+
+  test('a form-encoded delivery is accepted (the signature covers the raw form body)', async () => {
+    const body = `payload=${encodeURIComponent(JSON.stringify(workflowJobPayload({ jobId: 109 })))}`;
+    const event = deliveryEvent(body, { secret: TEST_SECRET, contentType: 'application/x-www-form-urlencoded' });
+
+    expect((await send(event)).status).toBe(202);
+    expect(jobItem(await h.items(), 109)).toMatchObject({ state: 'queued' });
+  });
+
+  test('a base64-encoded body is accepted', async () => {
+    const payload = workflowJobPayload({ jobId: 110 });
+    // Non-ASCII text: the signature covers the UTF-8 bytes.
+    (payload.workflow_job as Record<string, unknown>).name = 'build ✓ 日本語';
+    expect((await send(signed(payload, { base64: true }))).status).toBe(202);
+  });
+
+  test('a completed job that no config matches any more still closes, in the pool it was routed to', async () => {
+    await send(signed(workflowJobPayload({ action: 'queued', jobId: 111, labels: ['k8s'] })));
+    const afterConfigChange = h.newContainer([testConfig('linux-x64', ['linux', 'x64'])]);
+
+    const done = await send(signed(workflowJobPayload({ action: 'completed', jobId: 111, labels: ['k8s'] })), afterConfigChange);
+
+    expect(done.status).toBe(202);
+    expect(jobItem(await h.items(), 111)).toMatchObject({ state: 'completed', pool: 'octo-org/example-workflow#k8s' });
+    expect(h.queue.messages.map((m) => m.poolId)).toEqual(['octo-org/example-workflow#k8s', 'octo-org/example-workflow#k8s']);
+  });
+});
+
+describe('events the webhook answers without acting', () => {
+  test.each<[string, APIGatewayProxyEventV2 | (() => APIGatewayProxyEventV2), number, string]>([
+    ['ping', () => signed({ zen: 'Design for failure.', hook_id: 1, hook: { type: 'App', app_id: 12 } }, { event: 'ping' }), 200, 'pong'],
+    ['another event', () => signed({ action: 'opened' }, { event: 'pull_request' }), 200, 'event pull_request ignored'],
+    ['waiting', () => signed(workflowJobPayload({ action: 'waiting', jobId: 201 })), 200, 'workflow_job.waiting ignored'],
+    ['labels no config matches', () => signed(workflowJobPayload({ jobId: 202, labels: ['ubuntu-latest'] })), 200, 'no runner config matches labels ["ubuntu-latest"]'],
+    ['a look-alike label (Kelvin sign)', () => signed(workflowJobPayload({ jobId: 203, labels: ['\u212A8s'] })), 200, 'no runner config matches'],
+    ['ambiguous labels', () => signed(workflowJobPayload({ jobId: 204, labels: ['linux'] })), 200, 'linux-x64, linux-arm64 equally well'],
+    ['an in_progress job nobody routed', () => signed(workflowJobPayload({ action: 'in_progress', jobId: 205, labels: ['ubuntu-latest'] })), 200, 'no runner config matches'],
+  ])('%s: 200, nothing written, no message', async (_, make, status, message) => {
+    const event = typeof make === 'function' ? make() : make;
+
+    const answer = await send(event);
+
+    expect(answer.status).toBe(status);
+    expect(answer.body.message).toContain(message);
+    expect(await h.items()).toEqual([]);
+    expect(h.queue.messages).toEqual([]);
+  });
+
+  test('ignored events are counted by reason', async () => {
+    await send(signed({ action: 'opened' }, { event: 'issues' }));
+    await send(signed(workflowJobPayload({ jobId: 206, labels: ['ubuntu-latest'] })));
+    await send(signed(workflowJobPayload({ jobId: 207, labels: ['linux'] })));
+    expect(h.metrics.ignored).toEqual(['event', 'unmatched', 'ambiguous']);
+  });
+});
+
+describe('bad input gets a clear error and writes nothing', () => {
+  const payload = workflowJobPayload({ jobId: 301 });
+  const body = JSON.stringify(payload);
+
+  function withJob(change: (job: Record<string, unknown>) => void): Record<string, unknown> {
+    const p = workflowJobPayload({ jobId: 302 });
+    change(p.workflow_job as Record<string, unknown>);
+    return p;
+  }
+
+  test.each<[string, () => APIGatewayProxyEventV2, number, string]>([
+    ['no signature', () => deliveryEvent(body), 401, 'X-Hub-Signature-256 header missing'],
+    ['one byte of the body changed', () => {
+      const event = signed(payload);
+      return { ...event, body: event.body!.replace('"queued"', '"queueD"') };
+    }, 401, 'does not match'],
+    ['a signature made with another secret', () => deliveryEvent(body, { secret: 'not the secret' }), 401, 'does not match'],
+    ['a sha1 signature only', () => deliveryEvent(body, { extraHeaders: { 'x-hub-signature': `sha1=${'0'.repeat(40)}` } }), 401, 'header missing'],
+    ['a malformed signature', () => deliveryEvent(body, { signature: 'sha256=zz' }), 401, 'does not match'],
+    ['a body above 1 MiB', () => deliveryEvent('x'.repeat(MAX_BODY_BYTES + 1), { secret: TEST_SECRET }), 413, 'at most 1048576'],
+    ['an unsigned body above 1 MiB', () => deliveryEvent('x'.repeat(MAX_BODY_BYTES + 1)), 413, 'at most 1048576'],
+    ['a base64 body above 1 MiB', () => deliveryEvent('x'.repeat(MAX_BODY_BYTES + 1), { secret: TEST_SECRET, base64: true }), 413, 'at most'],
+    ['an empty body', () => deliveryEvent('', { signature: 'sha256=00' }), 400, 'body is empty'],
+    ['malformed JSON', () => deliveryEvent('{"action": "queued",', { secret: TEST_SECRET }), 400, 'not valid JSON'],
+    ['a JSON array', () => deliveryEvent('[1]', { secret: TEST_SECRET }), 400, 'JSON object'],
+    ['no X-GitHub-Event', () => signed(payload, { event: null }), 400, 'X-GitHub-Event header is missing'],
+    ['no X-GitHub-Delivery', () => signed(payload, { deliveryId: null }), 400, 'X-GitHub-Delivery header is missing'],
+    ['a delivery id with #', () => signed(payload, { deliveryId: 'a#b' }), 400, 'X-GitHub-Delivery'],
+    ['a form body without payload', () => deliveryEvent('other=1', { secret: TEST_SECRET, contentType: 'application/x-www-form-urlencoded' }), 400, 'no `payload` field'],
+    ['an unsupported content type', () => signed(payload, { contentType: 'text/xml' }), 415, 'application/json'],
+    ['no action', () => signed({ ...payload, action: undefined }), 400, 'action must be a string'],
+    ['no workflow_job', () => signed({ ...payload, workflow_job: undefined }), 400, 'workflow_job must be an object'],
+    ['no job id', () => signed(withJob((j) => delete j.id)), 400, 'workflow_job.id must be a positive integer'],
+    ['a job id beyond 2^53', () => deliveryEvent(body.replace('"id":301', '"id":12345678901234567890'), { secret: TEST_SECRET }), 400, 'workflow_job.id'],
+    ['no run id', () => signed(withJob((j) => delete j.run_id)), 400, 'workflow_job.run_id'],
+    ['labels not an array', () => signed(withJob((j) => (j.labels = 'linux'))), 400, 'workflow_job.labels must be an array of strings'],
+    ['a label that is not a string', () => signed(withJob((j) => (j.labels = ['linux', 1]))), 400, 'workflow_job.labels'],
+    ['too many labels', () => signed(withJob((j) => (j.labels = Array.from({ length: 300 }, () => 'linux')))), 400, 'at most 256'],
+    ['no repository', () => signed({ ...payload, repository: undefined }), 400, 'repository must be an object'],
+    ['an owner login with #', () => signed(workflowJobPayload({ owner: 'octo#org', org: null })), 400, 'repository.owner.login'],
+    ['an owner login with a newline', () => signed(workflowJobPayload({ owner: 'octo\norg', org: null })), 400, 'repository.owner.login'],
+    ['a repository name with /', () => signed(workflowJobPayload({ repo: 'a/b' })), 400, 'repository.name'],
+    ['the repository name ..', () => signed(workflowJobPayload({ repo: '..' })), 400, 'repository.name'],
+    ['a look-alike letter in the org login', () => signed(workflowJobPayload({ owner: 'octo', org: 'o\u212Ato' })), 400, 'organization.login'],
+    ['an organization without login', () => signed({ ...payload, organization: { id: 4 } }), 400, 'organization.login'],
+    ['a runner name that is not a string', () => signed(withJob((j) => (j.runner_name = 5))), 400, 'workflow_job.runner_name'],
+    ['GET instead of POST', () => signed(payload, { method: 'GET' }), 405, 'POST'],
+  ])('%s', async (_, make, status, message) => {
+    const answer = await send(make());
+
+    expect(answer.status).toBe(status);
+    expect(answer.body.message).toContain(message);
+    expect(answer.raw.headers).toEqual({ 'content-type': 'application/json' });
+    expect(await h.items()).toEqual([]);
+    expect(h.queue.messages).toEqual([]);
+  });
+
+  test('no error answer echoes the signature or the secret', async () => {
+    const event = deliveryEvent(body, { secret: 'not the secret' });
+    const answer = await send(event);
+    expect(answer.raw.body).not.toContain(event.headers['x-hub-signature-256']!.slice(7));
+    expect(answer.raw.body).not.toContain(TEST_SECRET);
+  });
+});
+
+describe('the webhook secret', () => {
+  test('a secret that was never set gets 503 naming the parameter, and writes nothing', async () => {
+    h = await webhookHarness(engine, { configs: CONFIGS, secret: undefined });
+
+    const answer = await send(signed(workflowJobPayload()));
+
+    expect(answer.status).toBe(503);
+    expect(answer.body.message).toContain('/test/webhook-secret');
+    expect(await h.items()).toEqual([]);
+  });
+
+  test('a rotated secret is re-read once the cached one is older than 5 minutes', async () => {
+    expect((await send(signed(workflowJobPayload({ jobId: 401 })))).status).toBe(202);
+    h.secretSource.secret = 'rotated secret';
+    const rotated = (jobId: number) => deliveryEvent(JSON.stringify(workflowJobPayload({ jobId })), { secret: 'rotated secret' });
+
+    expect((await send(rotated(402))).status).toBe(401);
+    expect(h.secretSource.reads).toBe(1);
+
+    h.clock.advance(5 * 60 * 1000 + 1);
+    expect((await send(rotated(403))).status).toBe(202);
+    expect(h.secretSource.reads).toBe(2);
+
+    // A forged request right after the re-read does not cause another.
+    expect((await send(deliveryEvent('{}', { secret: 'forged' }))).status).toBe(401);
+    expect(h.secretSource.reads).toBe(2);
+  });
+});
+
+describe('runner configs', () => {
+  test('unusable configs answer 500 naming the parameter, write nothing, and are read again on the next delivery', async () => {
+    h.configSource.failure = new ConfigError('runner config parameter /runners/configs/broken: `spot` must be one of ...', '/runners/configs/broken');
+    const event = signed(workflowJobPayload({ jobId: 501 }));
+
+    const answer = await send(event);
+
+    expect(answer.status).toBe(500);
+    expect(answer.body.message).toContain('/runners/configs/broken');
+    expect(await h.items()).toEqual([]);
+
+    h.configSource.failure = undefined;
+    expect((await send(event)).status).toBe(202);
+  });
+
+  test('configs are read once per container', async () => {
+    await send(signed(workflowJobPayload({ jobId: 502 })));
+    await send(signed(workflowJobPayload({ jobId: 503 })));
+    expect(h.configSource.loads).toBe(1);
+  });
+
+  test('ping and other events do not need the configs', async () => {
+    h.configSource.failure = new ConfigError('broken');
+    expect((await send(signed({ zen: 'z' }, { event: 'ping' }))).status).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  test('log lines are JSON with the delivery, job and pool, and never hold the secret, a signature or a computed HMAC', async () => {
+    const payload = workflowJobPayload({ jobId: 601 });
+    const good = signed(payload);
+    const forged = deliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 602 })), { secret: 'another secret' });
+    const tampered = { ...signed(payload), body: good.body!.replace('601', '609') };
+    const secrets = [
+      TEST_SECRET,
+      'another secret',
+      ...[good, forged, tampered].map((e) => e.headers['x-hub-signature-256']!.slice('sha256='.length)),
+      githubSignature(TEST_SECRET, forged.body!).slice('sha256='.length),
+      githubSignature(TEST_SECRET, tampered.body!).slice('sha256='.length),
+    ];
+
+    const printed = await capturePrinted(async () => {
+      const logger = createLogger({ serviceName: 'webhook-test', logLevel: 'DEBUG' });
+      h = await webhookHarness(engine, { configs: CONFIGS, logger });
+      for (const event of [good, forged, tampered, good]) await h.handler(event);
+    });
+
+    const lines = printed.join('').split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(() => JSON.parse(line)).not.toThrow();
+      for (const secret of secrets) expect(line).not.toContain(secret);
+    }
+    const accepted = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'job event accepted');
+    expect(accepted).toMatchObject({ deliveryId: deliveryIdOf(good), jobId: 601, poolId: 'octo-org#linux-x64', level: 'INFO' });
+  });
+});

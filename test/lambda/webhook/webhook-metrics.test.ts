@@ -1,0 +1,21 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PowertoolsWebhookMetrics } from '../../../lambda/webhook/webhook-metrics';
+import { capturePrinted } from '../support/in-memory-ports';
+
+type Emf = { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+
+describe('webhook metrics as CloudWatch EMF', () => {
+  test('accepted job events are counted by config and action, ignored events by reason', async () => {
+    const printed = await capturePrinted(async () => {
+      const metrics = new PowertoolsWebhookMetrics(new Metrics({ namespace: 'EphemeralRunners', serviceName: 'webhook' }));
+      metrics.jobEventAccepted('linux-x64', 'queued');
+      metrics.eventIgnored('unmatched');
+    });
+
+    const emf = printed.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Emf);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'EphemeralRunners', Metrics: [{ Name: 'AcceptedJobEvents' }] });
+    expect(emf[0]).toMatchObject({ config: 'linux-x64', action: 'queued', AcceptedJobEvents: 1 });
+    expect(emf[1]).toMatchObject({ reason: 'unmatched', IgnoredEvents: 1 });
+  });
+});
