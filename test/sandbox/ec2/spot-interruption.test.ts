@@ -1,0 +1,128 @@
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { collectEvents, createFleet, ec2Client, fleetInput, RUNNER_TEMPLATE, startSimulator, statesOf, TIME_SCALE, waitFor } from './helpers';
+import { Ec2Simulator, NotSpotInstanceError } from '../../../sandbox/ec2';
+
+describe('spot interruption', () => {
+  let sim: Ec2Simulator;
+  let ec2: EC2Client;
+  let templateId: string;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 7 });
+    ec2 = ec2Client(sim);
+    templateId = sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId;
+  });
+
+  afterAll(async () => {
+    ec2.destroy();
+    await sim.stop();
+  });
+
+  test('two spot instances from one CreateFleet: one is interrupted and terminated, the other keeps running', async () => {
+    // Arrange
+    const events = collectEvents(sim);
+    const result = await createFleet(ec2, fleetInput(templateId, 2));
+    const ids = result.Instances!.flatMap((i) => i.InstanceIds!);
+    expect(ids).toHaveLength(2);
+    expect(result.Instances!.every((i) => i.Lifecycle === 'spot')).toBe(true);
+    await waitFor(async () => {
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      const states = out.Reservations!.flatMap((r) => r.Instances!).map((i) => i.State!.Name);
+      return states.every((s) => s === 'running');
+    });
+    const [victim, survivor] = ids;
+
+    // Act
+    const warnedAt = sim.clock.now();
+    sim.interrupt(victim);
+
+    // Assert: the warning arrives first, the reclaim two simulated minutes later.
+    const warning = await waitFor(() => events.find((e) => e['detail-type'] === 'EC2 Spot Instance Interruption Warning'));
+    expect(warning).toMatchObject({
+      version: '0',
+      source: 'aws.ec2',
+      account: sim.accountId,
+      region: sim.region,
+      detail: { 'instance-id': victim, 'instance-action': 'terminate' },
+    });
+    expect(warning.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(warning.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(warning.resources).toEqual([`arn:aws:ec2:${sim.instance(victim)!.availabilityZone}:instance/${victim}`]);
+    // One wall-clock millisecond is a simulated second, so allow a few seconds of scheduling jitter.
+    const reclaimAt = sim.instance(victim)!.interruption!.time;
+    expect(reclaimAt - warnedAt).toBeGreaterThanOrEqual(120_000);
+    expect(reclaimAt - warnedAt).toBeLessThan(125_000);
+
+    await waitFor(() => statesOf(events, victim).includes('terminated'), 5_000);
+    expect(sim.clock.now() - warnedAt).toBeGreaterThanOrEqual(120_000 - 1 / TIME_SCALE);
+    expect(statesOf(events, victim)).toEqual(['pending', 'running', 'shutting-down', 'terminated']);
+    const stateChange = events.find((e) => e.detail['instance-id'] === victim && e['detail-type'] === 'EC2 Instance State-change Notification');
+    expect(stateChange!.resources).toEqual([`arn:aws:ec2:${sim.region}:${sim.accountId}:instance/${victim}`]);
+    const warningIndex = events.indexOf(warning);
+    const shuttingDownIndex = events.findIndex((e) =>
+      e.detail['instance-id'] === victim && (e.detail as { state?: string }).state === 'shutting-down');
+    expect(warningIndex).toBeLessThan(shuttingDownIndex);
+
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    const byId = new Map(out.Reservations!.flatMap((r) => r.Instances!).map((i) => [i.InstanceId, i]));
+    expect(byId.get(victim)!.State).toEqual({ Code: 48, Name: 'terminated' });
+    expect(byId.get(victim)!.StateReason!.Code).toBe('Server.SpotInstanceTermination');
+    expect(byId.get(survivor)!.State).toEqual({ Code: 16, Name: 'running' });
+    expect(statesOf(events, survivor)).toEqual(['pending', 'running']);
+    expect(sim.capacityUsage('spot').instances).toBe(1);
+  });
+
+  test('IMDS spot/instance-action answers 404 until the warning, then the action and time', async () => {
+    // Arrange
+    const result = await createFleet(ec2, fleetInput(templateId, 1));
+    const id = result.Instances![0].InstanceIds![0];
+    await waitFor(() => sim.instance(id)?.state === 'running');
+    const base = sim.imdsBaseUrlFor(id);
+    const token = await (await fetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+    const get = () => fetch(`${base}/latest/meta-data/spot/instance-action`, { headers: { 'X-aws-ec2-metadata-token': token } });
+    expect((await get()).status).toBe(404);
+
+    // Act
+    sim.interrupt(id);
+
+    // Assert
+    const res = await get();
+    expect(res.status).toBe(200);
+    const body = JSON.parse(await res.text()) as { action: string; time: string };
+    expect(body.action).toBe('terminate');
+    expect(Date.parse(body.time)).toBe(Math.floor(sim.instance(id)!.interruption!.time / 1000) * 1000);
+  });
+
+  test('only spot instances can be interrupted', async () => {
+    const result = await createFleet(ec2, fleetInput(templateId, 1, {
+      TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' },
+    }));
+    const id = result.Instances![0].InstanceIds![0];
+
+    expect(() => sim.interrupt(id)).toThrow(NotSpotInstanceError);
+  });
+
+  test('a seeded interruption rate reclaims spot instances reproducibly', async () => {
+    // Arrange: a mean of two simulated minutes to an interruption. With seed 42 all four warnings fall
+    // within the first four minutes, at least 15 s apart, so the cut-off and timer jitter cannot reorder them.
+    const run = async () => {
+      const local = await startSimulator({ seed: 42, faults: { spotInterruptionsPerHour: 30 } });
+      const client = ec2Client(local);
+      const lt = local.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId;
+      const events = collectEvents(local);
+      const launched = (await createFleet(client, fleetInput(lt, 4))).Instances!.flatMap((i) => i.InstanceIds!);
+      // Act: let eight simulated minutes pass.
+      await local.clock.sleep(8 * 60_000);
+      const warned = events.filter((e) => e['detail-type'] === 'EC2 Spot Instance Interruption Warning').map((e) => e.detail['instance-id']);
+      client.destroy();
+      await local.stop();
+      return { launched, warned };
+    };
+
+    // Assert
+    const first = await run();
+    const second = await run();
+    expect([...first.warned].sort()).toEqual([...first.launched].sort());
+    expect(second).toEqual(first);
+  });
+});

@@ -1,0 +1,231 @@
+import {
+  DeleteParameterCommand,
+  DeleteParametersCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  paginateGetParametersByPath,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { ScaledClock } from '../../../sandbox/common/time';
+import { SsmSimulator } from '../../../sandbox/ssm';
+
+type SdkError = Error & { $metadata: { httpStatusCode?: number } };
+
+async function failure(fn: () => Promise<unknown>): Promise<SdkError> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('SSM Parameter Store simulator', () => {
+  let sim: SsmSimulator;
+  let ssm: SSMClient;
+
+  beforeAll(async () => {
+    sim = new SsmSimulator({ clock: new ScaledClock(0.001) });
+    await sim.start();
+    ssm = client(1);
+  });
+
+  afterAll(async () => {
+    ssm.destroy();
+    await sim.stop();
+  });
+
+  function client(maxAttempts: number): SSMClient {
+    return new SSMClient({
+      endpoint: sim.url,
+      region: 'us-east-1',
+      maxAttempts,
+      credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox-secret' },
+    });
+  }
+
+  const put = (Name: string, Value: string, Type: 'String' | 'StringList' | 'SecureString' = 'String', Overwrite?: boolean) =>
+    ssm.send(new PutParameterCommand({ Name, Value, Type, Overwrite }));
+
+  test('a String parameter round-trips with version, type, ARN and modification date', async () => {
+    const put1 = await put('/runners/config/linux-x64', '{"labels":["linux"]}');
+
+    const got = await ssm.send(new GetParameterCommand({ Name: '/runners/config/linux-x64' }));
+
+    expect(put1).toMatchObject({ Version: 1, Tier: 'Standard' });
+    expect(got.Parameter).toMatchObject({
+      Name: '/runners/config/linux-x64',
+      Type: 'String',
+      Value: '{"labels":["linux"]}',
+      Version: 1,
+      ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter/runners/config/linux-x64',
+      DataType: 'text',
+    });
+    expect(got.Parameter!.LastModifiedDate).toBeInstanceOf(Date);
+  });
+
+  test('Overwrite makes a new version; without it the name is ParameterAlreadyExists', async () => {
+    await put('/versioned', 'one');
+
+    const err = await failure(() => put('/versioned', 'two'));
+    const second = await put('/versioned', 'two', undefined, true);
+    const latest = await ssm.send(new GetParameterCommand({ Name: '/versioned' }));
+    const first = await ssm.send(new GetParameterCommand({ Name: '/versioned:1' }));
+
+    expect(err.name).toBe('ParameterAlreadyExists');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(second.Version).toBe(2);
+    expect(latest.Parameter).toMatchObject({ Value: 'two', Version: 2 });
+    expect(first.Parameter).toMatchObject({ Value: 'one', Version: 1, Selector: ':1' });
+    const missing = await failure(() => ssm.send(new GetParameterCommand({ Name: '/versioned:7' })));
+    expect(missing.name).toBe('ParameterVersionNotFound');
+  });
+
+  test('a SecureString is ciphertext unless WithDecryption is true; String ignores WithDecryption', async () => {
+    await put('/runners/github/private-key', '-----BEGIN RSA PRIVATE KEY-----secret', 'SecureString');
+    await put('/runners/plain', 'visible');
+
+    const hidden = await ssm.send(new GetParameterCommand({ Name: '/runners/github/private-key' }));
+    const shown = await ssm.send(new GetParameterCommand({ Name: '/runners/github/private-key', WithDecryption: true }));
+    const plain = await ssm.send(new GetParameterCommand({ Name: '/runners/plain', WithDecryption: true }));
+
+    expect(hidden.Parameter!.Type).toBe('SecureString');
+    expect(hidden.Parameter!.Value).not.toContain('secret');
+    expect(hidden.Parameter!.Value).toMatch(/^AQICAH[A-Za-z0-9+/=]+$/);
+    expect(shown.Parameter!.Value).toBe('-----BEGIN RSA PRIVATE KEY-----secret');
+    expect(plain.Parameter!.Value).toBe('visible');
+  });
+
+  test('a StringList comes back comma-joined', async () => {
+    await put('/lists/labels', 'linux,x64,large', 'StringList');
+
+    const got = await ssm.send(new GetParameterCommand({ Name: '/lists/labels' }));
+
+    expect(got.Parameter).toMatchObject({ Type: 'StringList', Value: 'linux,x64,large' });
+  });
+
+  test('GetParameter of a missing name is ParameterNotFound with no message in the body', async () => {
+    const err = await failure(() => ssm.send(new GetParameterCommand({ Name: '/nope' })));
+
+    expect(err.name).toBe('ParameterNotFound');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    const raw = await fetch(sim.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
+      body: JSON.stringify({ Name: '/nope' }),
+    });
+    expect(raw.headers.get('x-amzn-requestid')).toBeTruthy();
+    expect(await raw.json()).toEqual({ __type: 'ParameterNotFound' });
+  });
+
+  test('GetParameters lists found names alphabetically and missing ones as InvalidParameters', async () => {
+    await put('/multi/b', 'B');
+    await put('/multi/a', 'A');
+
+    const got = await ssm.send(new GetParametersCommand({ Names: ['/multi/b', '/multi/missing', '/multi/a'] }));
+
+    expect(got.Parameters!.map((p) => p.Name)).toEqual(['/multi/a', '/multi/b']);
+    expect(got.InvalidParameters).toEqual(['/multi/missing']);
+    const tooMany = await failure(() => ssm.send(new GetParametersCommand({ Names: Array.from({ length: 11 }, (_, n) => `/p${n}`) })));
+    expect(tooMany.name).toBe('ValidationException');
+  });
+
+  test('GetParametersByPath: one level, or recursive, paged, and decrypting on request', async () => {
+    // Arrange
+    for (let n = 0; n < 12; n++) await put(`/tree/configs/c${String(n).padStart(2, '0')}`, `v${n}`);
+    await put('/tree/configs/deep/secret', 'hush', 'SecureString');
+    await put('/tree/other', 'x');
+
+    // Act
+    const names: string[] = [];
+    let pages = 0;
+    for await (const page of paginateGetParametersByPath({ client: ssm, pageSize: 5 }, { Path: '/tree/configs' })) {
+      pages += 1;
+      names.push(...page.Parameters!.map((p) => p.Name!));
+    }
+    const recursive = await ssm.send(new GetParametersByPathCommand({ Path: '/tree/configs/', Recursive: true, MaxResults: 10 }));
+    const deep = await ssm.send(new GetParametersByPathCommand({ Path: '/tree/configs/deep', WithDecryption: true }));
+
+    // Assert
+    expect(pages).toBe(3);
+    expect(names).toHaveLength(12);
+    expect(names).not.toContain('/tree/configs/deep/secret');
+    expect(recursive.Parameters).toHaveLength(10);
+    expect(recursive.NextToken).toBeDefined();
+    expect(deep.Parameters).toEqual([expect.objectContaining({ Name: '/tree/configs/deep/secret', Value: 'hush' })]);
+    const badSize = await failure(() => ssm.send(new GetParametersByPathCommand({ Path: '/tree', MaxResults: 11 })));
+    expect(badSize.name).toBe('ValidationException');
+    const badPath = await failure(() => ssm.send(new GetParametersByPathCommand({ Path: 'tree' })));
+    expect(badPath.name).toBe('ValidationException');
+    const badToken = await failure(() => ssm.send(new GetParametersByPathCommand({ Path: '/tree', NextToken: 'garbage' })));
+    expect(badToken.name).toBe('InvalidNextToken');
+  });
+
+  test.each([
+    ['/has space', 'ValidationException'],
+    ['/aws/reserved', 'ValidationException'],
+    ['ssm-thing', 'ValidationException'],
+    ['relative/path', 'ValidationException'],
+    [`/${Array.from({ length: 16 }, (_, n) => `l${n}`).join('/')}`, 'HierarchyLevelLimitExceededException'],
+  ])('PutParameter name %s is %s', async (name, code) => {
+    const err = await failure(() => put(name, 'x'));
+
+    expect(err.name).toBe(code);
+  });
+
+  test('PutParameter refuses a missing type on create, a value over the tier limit, and a value outside AllowedPattern', async () => {
+    const noType = await failure(() => ssm.send(new PutParameterCommand({ Name: '/typeless', Value: 'x' })));
+    const tooBig = await failure(() => put('/big', 'x'.repeat(4097)));
+    const advanced = await ssm.send(new PutParameterCommand({ Name: '/big', Value: 'x'.repeat(4097), Type: 'String', Tier: 'Advanced' }));
+    const pattern = await failure(() => ssm.send(new PutParameterCommand({ Name: '/digits', Value: 'abc', Type: 'String', AllowedPattern: '^\\d+$' })));
+
+    expect(noType.name).toBe('ValidationException');
+    expect(tooBig.name).toBe('ValidationException');
+    expect(advanced.Tier).toBe('Advanced');
+    expect(pattern.name).toBe('ParameterPatternMismatchException');
+  });
+
+  test('DeleteParameter removes a parameter; deleting it again is ParameterNotFound', async () => {
+    await put('/to-delete', 'x');
+
+    await ssm.send(new DeleteParameterCommand({ Name: '/to-delete' }));
+    const again = await failure(() => ssm.send(new DeleteParameterCommand({ Name: '/to-delete' })));
+    const gone = await failure(() => ssm.send(new GetParameterCommand({ Name: '/to-delete' })));
+
+    expect(again.name).toBe('ParameterNotFound');
+    expect(gone.name).toBe('ParameterNotFound');
+    const batch = await ssm.send(new DeleteParametersCommand({ Names: ['/multi/a', '/never'] }));
+    expect(batch).toMatchObject({ DeletedParameters: ['/multi/a'], InvalidParameters: ['/never'] });
+  });
+
+  test('ThrottlingException reaches a client without retries, and the SDK\'s retry recovers from it', async () => {
+    // Arrange
+    await put('/throttled', 'ok');
+    sim.resetApiCalls();
+    const retrying = client(3);
+    sim.throttleNext(1, 'GetParameter');
+
+    // Act
+    const refused = await failure(() => ssm.send(new GetParameterCommand({ Name: '/throttled' })));
+    sim.throttleNext(1, 'GetParameter');
+    const recovered = await retrying.send(new GetParameterCommand({ Name: '/throttled' }));
+
+    // Assert
+    expect(refused.name).toBe('ThrottlingException');
+    expect(refused.message).toBe('Rate exceeded');
+    expect(recovered.Parameter!.Value).toBe('ok');
+    expect(recovered.$metadata.attempts).toBe(2);
+    expect(sim.apiCalls()).toEqual({ total: 3, byAction: { GetParameter: 3 }, throttled: 2, errorsByCode: { ThrottlingException: 2 } });
+    retrying.destroy();
+  });
+
+  test('seedParameter writes reserved names the API refuses, for public parameters', async () => {
+    sim.seedParameter({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', value: 'ami-0123456789abcdef0', type: 'String' });
+
+    const got = await ssm.send(new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }));
+
+    expect(got.Parameter!.Value).toBe('ami-0123456789abcdef0');
+  });
+});
