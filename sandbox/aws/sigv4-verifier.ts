@@ -1,0 +1,137 @@
+// Verifies a SigV4-signed HTTP request the way an AWS_IAM-authorized endpoint does: recompute the
+// signature over exactly the headers the client signed, with the secret of its access key, and
+// compare. The signing itself is @smithy/signature-v4's (the AWS SDK's own signer).
+import { createHash, createHmac, Hash, Hmac, timingSafeEqual } from 'crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+/** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+
+  private readonly secret?: Buffer;
+
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    if (typeof secret === 'string') this.secret = Buffer.from(secret);
+    else if (secret instanceof ArrayBuffer) this.secret = Buffer.from(secret);
+    else if (secret !== undefined) this.secret = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+    this.hash = this.create();
+  }
+
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (typeof data === 'string') this.hash.update(data);
+    else if (data instanceof ArrayBuffer) this.hash.update(Buffer.from(data));
+    else this.hash.update(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+
+  reset(): void {
+    this.hash = this.create();
+  }
+
+  private create(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+}
+
+export interface SigningCredentials {
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** Epoch ms after which the credentials are refused. */
+  readonly expiresAt?: number;
+}
+
+export interface IncomingSignedRequest {
+  readonly method: string;
+  /** Path with query string, as on the request line. */
+  readonly url: string;
+  /** Header names lower-case. */
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly accessKeyId: string }
+  | { readonly ok: false; readonly status: 403; readonly code: string; readonly message: string };
+
+const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+/** AWS refuses requests signed more than 5 minutes away from its clock. */
+const MAX_SKEW_MS = 5 * 60_000;
+
+export class SigV4Verifier {
+  constructor(
+    private readonly region: string,
+    private readonly service: string,
+    private readonly credentialsFor: (accessKeyId: string) => SigningCredentials | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async verify(request: IncomingSignedRequest): Promise<VerifyResult> {
+    const deny = (code: string, message: string): VerifyResult => ({ ok: false, status: 403, code, message });
+    const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
+    if (!match) return deny('MissingAuthenticationToken', 'the request is not signed with AWS Signature Version 4');
+    const [, accessKeyId, , region, service, signedHeaderList, signature] = match;
+    if (region !== this.region || service !== this.service) {
+      return deny('InvalidSignatureException', `credential scope ${region}/${service} does not match ${this.region}/${this.service}`);
+    }
+    const credentials = this.credentialsFor(accessKeyId);
+    if (!credentials) return deny('UnrecognizedClientException', 'the security token included in the request is invalid');
+    if (credentials.expiresAt !== undefined && this.now() >= credentials.expiresAt) {
+      return deny('ExpiredTokenException', 'the security token included in the request is expired');
+    }
+    if (credentials.sessionToken !== undefined && request.headers['x-amz-security-token'] !== credentials.sessionToken) {
+      return deny('UnrecognizedClientException', 'the security token included in the request is invalid');
+    }
+    const amzDate = request.headers['x-amz-date'] ?? '';
+    const signedAt = parseAmzDate(amzDate);
+    if (signedAt === undefined) return deny('IncompleteSignatureException', 'x-amz-date is missing or malformed');
+    if (Math.abs(this.now() - signedAt) > MAX_SKEW_MS) {
+      return deny('InvalidSignatureException', 'signature expired: the request was signed more than 5 minutes away from now');
+    }
+
+    const declaredHash = request.headers['x-amz-content-sha256'];
+    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(request.body).digest('hex')) {
+      return deny('InvalidSignatureException', 'x-amz-content-sha256 does not match the body that arrived');
+    }
+
+    // Sign again over exactly the headers the client signed. Old curl (7.81) does not sign
+    // x-amz-security-token, so the token is signed only when the client listed it.
+    const signedHeaders = signedHeaderList.split(';');
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) headers[name] = request.headers[name] ?? '';
+    const url = new URL(request.url, `http://${request.headers.host ?? 'localhost'}`);
+    const query: Record<string, string | string[]> = {};
+    for (const [key, value] of url.searchParams) {
+      const existing = query[key];
+      query[key] = existing === undefined ? value : [...[existing].flat(), value];
+    }
+    const signer = new SignatureV4({
+      credentials: {
+        accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        ...(signedHeaders.includes('x-amz-security-token') ? { sessionToken: credentials.sessionToken } : {}),
+      },
+      region,
+      service,
+      sha256: NodeSha256,
+      uriEscapePath: true,
+      applyChecksum: false,
+    });
+    const signed = await signer.sign(
+      { method: request.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port) || undefined, path: url.pathname, query, headers, body: request.body },
+      { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) },
+    );
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? '';
+    if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+      return deny('InvalidSignatureException', 'the request signature we calculated does not match the signature you provided');
+    }
+    return { ok: true, accessKeyId };
+  }
+}
+
+function parseAmzDate(value: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
+}
