@@ -4,6 +4,8 @@
 import { DeliveryRecord } from './delivery';
 import { JobKey, JobRecord, JobState, JobTransition, JobTransitionResult } from './job';
 import { PoolMessage } from './pool-message';
+import { PoolRecord } from './pool';
+import { RunnerChanges, RunnerRecord, RunnerState } from './runner';
 import { RunnerConfig } from './runner-config';
 
 /** Time, injected so the domain never reads the clock itself. */
@@ -42,4 +44,28 @@ export interface RunnerConfigSource {
 /** The webhook secret. Throws `SecretNotSetError` when it has not been set. */
 export interface SecretSource {
   readSecret(): Promise<string>;
+}
+
+/** Runners, keyed by instance id; every change is a conditional write on the runner's state. */
+export interface RunnerStore {
+  /** Records a launched instance unless it is recorded already; `false` when it was. */
+  putRunner(runner: RunnerRecord): Promise<boolean>;
+  getRunner(instanceId: string): Promise<RunnerRecord | undefined>;
+  /**
+   * Moves a runner to `to` if its state is one of `from`; the runner as it is afterwards, or
+   * `undefined` when the condition failed (another writer got there first) or it is unknown.
+   */
+  transitionRunner(instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number): Promise<RunnerRecord | undefined>;
+  /** The pool's runners that are not gone. Eventually consistent. */
+  listPoolRunners(poolId: string): Promise<RunnerRecord[]>;
+  /** Every pool with an active job, a live runner or pending work. Eventually consistent. */
+  listActivePools(): Promise<string[]>;
+}
+
+/** Pool records, saved with an optimistic lock on their version. */
+export interface PoolStore {
+  /** The pool, read strongly consistent; `undefined` if never saved. */
+  getPool(poolId: string): Promise<PoolRecord | undefined>;
+  /** Saves `pool` as version `pool.version + 1` if the stored version is still `pool.version`; `false` when it is not. */
+  savePool(pool: PoolRecord, at: number): Promise<boolean>;
 }

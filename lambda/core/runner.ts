@@ -1,4 +1,6 @@
 // Runner states: one runner per EC2 instance, keyed by instance id (DESIGN.md section 4).
+import { JobKey } from './job';
+import { RunnerScope } from './routing';
 
 /**
  * - `booting`: the instance exists and has not asked for its JIT config yet;
@@ -47,4 +49,27 @@ export function instanceIdOfRunner(prefix: string, name: string | null | undefin
   if (!name || !name.startsWith(prefix)) return undefined;
   const id = name.slice(prefix.length);
   return /^i-[0-9a-f]{8,17}$/.test(id) ? id : undefined;
+}
+
+/** A runner as stored: what reconcile sees, plus what the control plane needs to act on it. */
+export interface RunnerRecord extends RunnerView {
+  readonly poolId: string;
+  readonly configName: string;
+  readonly scope: RunnerScope;
+  /** The job it runs, once GitHub said so (in_progress). */
+  readonly job?: JobKey;
+  readonly retireReason?: RetireReason;
+  /** Epoch ms of the last change. */
+  readonly updatedAt: number;
+  /** Counts the changes; every write is conditional on the version read. */
+  readonly version: number;
+}
+
+/** Changes that go with a runner's transition. */
+export interface RunnerChanges {
+  readonly runnerName?: string;
+  readonly runnerId?: number;
+  readonly registeredAt?: number;
+  readonly job?: JobKey;
+  readonly retireReason?: RetireReason;
 }

@@ -1,12 +1,11 @@
 // Item shapes of the state table and their conversion from and to the domain's records.
 
+import { compact, Item, num, optNum, optStr, str } from './attributes';
 import { StateItemError } from './errors';
 import { deliveryItemKey } from './table-schema';
 import { DeliveryRecord } from '../core/delivery';
 import { JOB_STATE_RANK, JobRecord, JobState } from '../core/job';
 import { RunnerScope } from '../core/routing';
-
-type Item = Record<string, unknown>;
 
 export function deliveryToItem(record: DeliveryRecord): Item {
   return compact({
@@ -63,33 +62,9 @@ export function jobFromItem(item: Item): JobRecord {
   }) as JobRecord;
 }
 
-function scopeFromItem(value: unknown, where: string): RunnerScope {
+export function scopeFromItem(value: unknown, where: string): RunnerScope {
   const s = (value ?? {}) as Item;
   if (s.kind === 'org' && typeof s.org === 'string') return { kind: 'org', org: s.org };
   if (s.kind === 'repo' && typeof s.owner === 'string' && typeof s.repo === 'string') return { kind: 'repo', owner: s.owner, repo: s.repo };
   throw new StateItemError(`${where}: scope is not { kind: org, org } or { kind: repo, owner, repo }`);
-}
-
-function str(item: Item, attribute: string, where: string): string {
-  const value = item[attribute];
-  if (typeof value !== 'string') throw new StateItemError(`${where}: ${attribute} is not a string`);
-  return value;
-}
-
-function optStr(item: Item, attribute: string, where: string): string | undefined {
-  return item[attribute] === undefined ? undefined : str(item, attribute, where);
-}
-
-function num(item: Item, attribute: string, where: string): number {
-  const value = item[attribute];
-  if (typeof value !== 'number') throw new StateItemError(`${where}: ${attribute} is not a number`);
-  return value;
-}
-
-function optNum(item: Item, attribute: string, where: string): number | undefined {
-  return item[attribute] === undefined ? undefined : num(item, attribute, where);
-}
-
-function compact<T extends object>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
 }

@@ -1,0 +1,94 @@
+// Runners and pools in the single DynamoDB table. Runner changes are conditional on the runner's
+// state; pool saves are conditional on the pool's version. No transactions (dynalite runs them too).
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { poolFromItem, poolItemKey, poolToItem, runnerFromItem, runnerItemKey, runnerToItem } from './runner-items';
+import { POOL_INDEX } from './table-schema';
+import { FINISHED_JOB_RETENTION_SECONDS } from '../core/job';
+import { hasPendingWork, PoolRecord } from '../core/pool';
+import { PoolStore, RunnerStore } from '../core/ports';
+import { RunnerChanges, RunnerRecord, RunnerState } from '../core/runner';
+
+export class DynamoRunnerStore implements RunnerStore, PoolStore {
+  constructor(private readonly client: DynamoDBDocumentClient, private readonly tableName: string) {}
+
+  async putRunner(runner: RunnerRecord): Promise<boolean> {
+    return this.conditionalPut(runnerToItem(runner), 'attribute_not_exists(#pk)', { '#pk': 'pk' });
+  }
+
+  async getRunner(instanceId: string): Promise<RunnerRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: runnerItemKey(instanceId), ConsistentRead: true }));
+    return Item ? runnerFromItem(Item) : undefined;
+  }
+
+  async transitionRunner(
+    instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number,
+  ): Promise<RunnerRecord | undefined> {
+    // Read, change, and write back on the condition that the state read is still there: one
+    // conditional Put. The runner item is small and has one writer per state.
+    const current = await this.getRunner(instanceId);
+    if (!current || !from.includes(current.state)) return undefined;
+    const next: RunnerRecord = { ...current, ...changes, state: to, updatedAt: at, version: current.version + 1 };
+    const item = runnerToItem(next);
+    if (to === 'gone') item.expiresAt = Math.floor(at / 1000) + FINISHED_JOB_RETENTION_SECONDS;
+    const ok = await this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': current.version });
+    return ok ? next : undefined;
+  }
+
+  async listPoolRunners(poolId: string): Promise<RunnerRecord[]> {
+    const runners: RunnerRecord[] = [];
+    const pages = paginateQuery({ client: this.client }, {
+      TableName: this.tableName,
+      IndexName: POOL_INDEX.name,
+      KeyConditionExpression: '#poolId = :poolId AND begins_with(#poolSort, :prefix)',
+      ExpressionAttributeNames: { '#poolId': POOL_INDEX.partitionKey, '#poolSort': POOL_INDEX.sortKey },
+      ExpressionAttributeValues: { ':poolId': poolId, ':prefix': 'RUNNER#' },
+    });
+    for await (const page of pages) for (const item of page.Items ?? []) runners.push(runnerFromItem(item));
+    return runners;
+  }
+
+  async listActivePools(): Promise<string[]> {
+    // The index is sparse: it holds only active jobs, live runners and pools with pending work,
+    // so scanning it costs in proportion to what is going on, and nothing while idle.
+    const pools = new Set<string>();
+    const pages = paginateScan({ client: this.client }, {
+      TableName: this.tableName,
+      IndexName: POOL_INDEX.name,
+      ProjectionExpression: '#poolId',
+      ExpressionAttributeNames: { '#poolId': POOL_INDEX.partitionKey },
+    });
+    for await (const page of pages) for (const item of page.Items ?? []) pools.add(String(item[POOL_INDEX.partitionKey]));
+    return [...pools].sort();
+  }
+
+  async getPool(poolId: string): Promise<PoolRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: poolItemKey(poolId), ConsistentRead: true }));
+    return Item ? poolFromItem(Item) : undefined;
+  }
+
+  async savePool(pool: PoolRecord, at: number): Promise<boolean> {
+    const next = { ...pool, version: pool.version + 1 };
+    const item = poolToItem(next, hasPendingWork(next));
+    item.updatedAt = at;
+    return pool.version === 0
+      ? this.conditionalPut(item, 'attribute_not_exists(#pk)', { '#pk': 'pk' })
+      : this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': pool.version });
+  }
+
+  private async conditionalPut(item: Record<string, unknown>, condition: string, names: Record<string, string>, values?: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.send(new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+      }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+}

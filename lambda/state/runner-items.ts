@@ -1,0 +1,118 @@
+// Runner and pool items of the state table and their conversion from and to the domain's records.
+import { compact, Item, num, optNum, optStr, str } from './attributes';
+import { StateItemError } from './errors';
+import { scopeFromItem } from './items';
+import { POOL_INDEX } from './table-schema';
+import { JobKey } from '../core/job';
+import { PoolRecord } from '../core/pool';
+import { ACTIVE_RUNNER_STATES, Market, RetireReason, RunnerRecord, RunnerState } from '../core/runner';
+
+export function runnerItemKey(instanceId: string) {
+  return { pk: `RUNNER#${instanceId}`, sk: 'RUNNER' };
+}
+
+export function poolItemKey(poolId: string) {
+  return { pk: `POOL#${poolId}`, sk: 'POOL' };
+}
+
+/** Sort key of a live runner in the pool index. */
+export function runnerPoolSort(state: RunnerState, instanceId: string): string {
+  return `RUNNER#${state}#${instanceId}`;
+}
+
+/** Sort key of a pool item in the pool index, while it has pending work. */
+export const POOL_POOL_SORT = 'POOL';
+
+export function runnerToItem(runner: RunnerRecord): Item {
+  const active = ACTIVE_RUNNER_STATES.includes(runner.state);
+  return compact({
+    ...runnerItemKey(runner.instanceId),
+    itemType: 'runner',
+    instanceId: runner.instanceId,
+    state: runner.state,
+    market: runner.market,
+    launchedAt: runner.launchedAt,
+    registeredAt: runner.registeredAt,
+    runnerName: runner.runnerName,
+    runnerId: runner.runnerId,
+    pool: runner.poolId,
+    configName: runner.configName,
+    scope: runner.scope,
+    job: runner.job,
+    retireReason: runner.retireReason,
+    updatedAt: runner.updatedAt,
+    version: runner.version,
+    [POOL_INDEX.partitionKey]: active ? runner.poolId : undefined,
+    [POOL_INDEX.sortKey]: active ? runnerPoolSort(runner.state, runner.instanceId) : undefined,
+  });
+}
+
+export function runnerFromItem(item: Item): RunnerRecord {
+  const where = `runner item ${String(item.pk)}`;
+  const state = str(item, 'state', where);
+  if (!['booting', 'registered', 'busy', 'retiring', 'gone'].includes(state)) throw new StateItemError(`${where}: unknown state ${state}`);
+  const market = str(item, 'market', where);
+  if (market !== 'spot' && market !== 'on-demand') throw new StateItemError(`${where}: unknown market ${market}`);
+  return compact({
+    instanceId: str(item, 'instanceId', where),
+    state: state as RunnerState,
+    market: market as Market,
+    launchedAt: num(item, 'launchedAt', where),
+    registeredAt: optNum(item, 'registeredAt', where),
+    runnerName: optStr(item, 'runnerName', where),
+    runnerId: optNum(item, 'runnerId', where),
+    poolId: str(item, 'pool', where),
+    configName: str(item, 'configName', where),
+    scope: scopeFromItem(item.scope, where),
+    job: item.job === undefined ? undefined : jobKeyFromItem(item.job, where),
+    retireReason: optStr(item, 'retireReason', where) as RetireReason | undefined,
+    updatedAt: num(item, 'updatedAt', where),
+    version: num(item, 'version', where),
+  }) as RunnerRecord;
+}
+
+export function poolToItem(pool: PoolRecord, pending: boolean): Item {
+  return compact({
+    ...poolItemKey(pool.poolId),
+    itemType: 'pool',
+    pool: pool.poolId,
+    configName: pool.configName,
+    scope: pool.scope,
+    version: pool.version,
+    generation: pool.generation,
+    pendingLaunch: pool.pendingLaunch,
+    spot: pool.spot,
+    interruptedJobs: pool.interruptedJobs,
+    recentLaunches: pool.recentLaunches,
+    lastActiveAt: pool.lastActiveAt,
+    // In the index only while the reconciler must come back for it.
+    [POOL_INDEX.partitionKey]: pending ? pool.poolId : undefined,
+    [POOL_INDEX.sortKey]: pending ? POOL_POOL_SORT : undefined,
+  });
+}
+
+export function poolFromItem(item: Item): PoolRecord {
+  const where = `pool item ${String(item.pk)}`;
+  const spot = (item.spot ?? {}) as Item;
+  return compact({
+    poolId: str(item, 'pool', where),
+    configName: str(item, 'configName', where),
+    scope: scopeFromItem(item.scope, where),
+    version: num(item, 'version', where),
+    generation: num(item, 'generation', where),
+    pendingLaunch: item.pendingLaunch as PoolRecord['pendingLaunch'],
+    spot: {
+      consecutiveFailures: num(spot, 'consecutiveFailures', where),
+      preferOnDemandUntil: num(spot, 'preferOnDemandUntil', where),
+      onDemandCredits: num(spot, 'onDemandCredits', where),
+    },
+    interruptedJobs: ((item.interruptedJobs ?? []) as unknown[]).map((k) => jobKeyFromItem(k, where)),
+    recentLaunches: (item.recentLaunches ?? []) as PoolRecord['recentLaunches'],
+    lastActiveAt: num(item, 'lastActiveAt', where),
+  }) as PoolRecord;
+}
+
+function jobKeyFromItem(value: unknown, where: string): JobKey {
+  const k = (value ?? {}) as Item;
+  return { githubHost: str(k, 'githubHost', where), jobId: num(k, 'jobId', where) };
+}
