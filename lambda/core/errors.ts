@@ -10,12 +10,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** The webhook secret has not been set yet (the construct cannot write it: it must not be in the template). */
+/** A secret (webhook secret, App private key) has not been set yet: the construct cannot write it, it must not be in the template. */
 export class SecretNotSetError extends Error {
   public readonly name = 'SecretNotSetError';
 
-  constructor(readonly parameterName: string, options?: ErrorOptions) {
-    super(`the webhook secret is not set: put it into the SSM SecureString parameter ${parameterName}`, options);
+  constructor(readonly parameterName: string, options?: ErrorOptions, what = 'the webhook secret') {
+    super(`${what} is not set: put it into the SSM SecureString parameter ${parameterName}`, options);
   }
 }
 

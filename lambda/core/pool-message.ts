@@ -7,7 +7,14 @@ import { poolIdOf, Pool, RunnerScope } from './routing';
 
 export const POOL_MESSAGE_VERSION = 1;
 
-export type PoolMessageReason = `workflow_job.${JobState}`;
+/** Why a pool is handed over: a job event, or a change the control plane noticed itself. */
+export type PoolMessageReason =
+  | `workflow_job.${JobState}`
+  | 'reconciler' // the periodic sweep
+  | 'instance-state' // an instance of the pool shut down
+  | 'spot-interruption' // an instance of the pool is being reclaimed
+  | 'runner-busy' // a runner of the pool took a job of another pool
+  | 'retry'; // a reconcile that could not finish
 
 export interface PoolMessage {
   readonly version: typeof POOL_MESSAGE_VERSION;
@@ -15,17 +22,22 @@ export interface PoolMessage {
   readonly configName: string;
   readonly scope: RunnerScope;
   readonly reason: PoolMessageReason;
+  /** The delivery GUID for job events; otherwise an id of the run that sent it. Correlation only. */
   readonly deliveryId: string;
 }
 
 export function buildPoolMessage(pool: Pool, state: JobState, deliveryId: string): PoolMessage {
+  return buildPoolMessageFor(pool, `workflow_job.${state}`, deliveryId);
+}
+
+export function buildPoolMessageFor(pool: Pool, reason: PoolMessageReason, correlationId: string): PoolMessage {
   return {
     version: POOL_MESSAGE_VERSION,
     poolId: pool.poolId,
     configName: pool.configName,
     scope: pool.scope,
-    reason: `workflow_job.${state}`,
-    deliveryId,
+    reason,
+    deliveryId: correlationId,
   };
 }
 

@@ -31,3 +31,20 @@ test('a pool message is sent to the queue as JSON the provisioner reads back', a
   expect(parsePoolMessage(String(stub.requests[0].body.MessageBody))).toEqual(message);
   sqs.destroy();
 });
+
+test('messages of one pool share a FIFO group, and the same event twice has the same deduplication id', async () => {
+  const sqs = new SQSClient({ ...TEST_CLIENT_CONFIG, endpoint: stub.endpoint });
+  const queue = new SqsPoolQueue(sqs, `${stub.endpoint}/123456789012/pools.fifo`);
+  const pool = { poolId: 'octo-org#linux-x64', configName: 'linux-x64', scope: { kind: 'org' as const, org: 'octo-org' } };
+  const before = stub.requests.length;
+
+  await queue.send(buildPoolMessage(pool, 'queued', 'guid-1'));
+  await queue.send(buildPoolMessage(pool, 'queued', 'guid-1'));
+  await queue.send(buildPoolMessage(pool, 'queued', 'guid-2'));
+
+  const sent = stub.requests.slice(before).map((r) => r.body);
+  expect(sent.map((b) => b.MessageGroupId)).toEqual(['octo-org#linux-x64', 'octo-org#linux-x64', 'octo-org#linux-x64']);
+  expect(sent[0].MessageDeduplicationId).toEqual(sent[1].MessageDeduplicationId);
+  expect(sent[2].MessageDeduplicationId).not.toEqual(sent[0].MessageDeduplicationId);
+  sqs.destroy();
+});
