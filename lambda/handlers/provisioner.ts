@@ -1,0 +1,32 @@
+// Entry point of the provisioner: builds the control plane's adapters once per container and
+// reconciles the pools named by the queue's messages (lambda/provisioner/).
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { controlPlaneFromEnvironment } from '../common/control-plane';
+import { readEnvironment } from '../common/env';
+import { createLogger } from '../common/logger';
+import { ProvisionerDeps } from '../provisioner/deps';
+import { PowertoolsProvisionerMetrics } from '../provisioner/provisioner-metrics';
+import { createProvisionerHandler } from '../provisioner/sqs-handler';
+
+const logger = createLogger();
+const metrics = new Metrics();
+let deps: ProvisionerDeps | undefined;
+const sqs = new SQSClient({});
+
+const provision = createProvisionerHandler(
+  () => (deps ??= { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics) }),
+  async (record, delaySeconds) => {
+    const { QUEUE_URL } = readEnvironment(['QUEUE_URL']);
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delaySeconds }));
+  },
+);
+
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  try {
+    return await provision(event, context);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,18 @@
+// What the provisioner works with: the control plane's ports, a logger and its metrics.
+import { ControlPlane } from '../common/control-plane';
+import { Logger } from '../common/logger';
+import { LaunchErrorKind } from '../core/compute';
+import { Market, RetireReason } from '../core/runner';
+
+export interface ProvisionerMetrics {
+  launched(market: Market, count: number): void;
+  launchError(kind: LaunchErrorKind): void;
+  fallback(): void;
+  retired(reason: RetireReason, count: number): void;
+  rerun(): void;
+}
+
+export interface ProvisionerDeps extends ControlPlane {
+  readonly logger: Logger;
+  readonly metrics: ProvisionerMetrics;
+}

@@ -1,0 +1,186 @@
+import { Harness, HarnessOptions, PREFIX, runnerConfig, startHarness } from './harness';
+import { ComputePort } from '../../../lambda/core/compute';
+import { DemandNotMetError } from '../../../lambda/provisioner/errors';
+import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
+import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+
+let engine: DynamoTestEngine;
+let h: Harness;
+
+beforeAll(async () => { engine = await startDynalite(); });
+afterAll(async () => { await engine.stop(); });
+afterEach(async () => { await h?.stop(); });
+
+async function start(options: HarnessOptions = {}): Promise<Harness> {
+  h = await startHarness(engine, options);
+  return h;
+}
+
+const liveInstances = () => h.sim.instances().filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down');
+const createFleetCalls = () => h.sim.apiCalls().byAction.CreateFleet ?? 0;
+
+describe('provisioner', () => {
+  test('queued jobs get one instance each, from one CreateFleet call, recorded as booting runners', async () => {
+    await start();
+    await h.queueJob(1);
+    await h.queueJob(2);
+    await h.queueJob(3);
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report).toMatchObject({ queued: 3, launched: 3, retired: 0 });
+    expect(createFleetCalls()).toBe(1);
+    expect(liveInstances()).toHaveLength(3);
+    const runners = await h.runners.listPoolRunners('octo-org#linux-x64');
+    expect(runners.map((r) => r.state)).toEqual(['booting', 'booting', 'booting']);
+    expect(new Set(runners.map((r) => r.instanceId))).toEqual(new Set(liveInstances().map((i) => i.instanceId)));
+  });
+
+  test('a duplicate message launches nothing: the second reconcile finds the pool balanced', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    await reconcilePool(h.deps, h.message());
+    expect(createFleetCalls()).toBe(1);
+    expect(liveInstances()).toHaveLength(1);
+  });
+
+  test('a job whose runner another job took still gets a runner', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [taken] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    // Job 2 arrives and GitHub hands it the runner launched for job 1.
+    await h.queueJob(2);
+    await h.moveJob(2, 'in_progress', { runnerName: `${PREFIX}${taken.instanceId}` });
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.launched).toBe(1);
+    expect((await h.runners.getRunner(taken.instanceId))?.state).toBe('busy');
+    expect(liveInstances()).toHaveLength(2);
+  });
+
+  test('a job cancelled while its instance boots frees its demand, and the instance is terminated at once', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    await h.moveJob(1, 'completed', { conclusion: 'cancelled' });
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.retired).toBe(1);
+    const [runner] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    expect(runner).toMatchObject({ state: 'retiring', retireReason: 'surplus' });
+    expect(liveInstances()).toHaveLength(0);
+  });
+
+  test('a crash between the launch and its state write does not launch twice: the next reconcile adopts the same instances', async () => {
+    let crash = true;
+    await start({
+      compute: (inner): ComputePort => ({
+        ...inner,
+        launch: async (request) => {
+          const result = await inner.launch(request);
+          if (crash) {
+            crash = false;
+            throw new Error('the function timed out right after CreateFleet answered');
+          }
+          return result;
+        },
+        terminate: (ids) => inner.terminate(ids),
+        listInstances: () => inner.listInstances(),
+        findLaunch: (token) => inner.findLaunch(token),
+      }),
+    });
+    await h.queueJob(1);
+    await h.queueJob(2);
+    await expect(reconcilePool(h.deps, h.message())).rejects.toThrow(/timed out/);
+    expect(liveInstances()).toHaveLength(2);
+    expect(await h.runners.listPoolRunners('octo-org#linux-x64')).toHaveLength(0);
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.launched).toBe(0);
+    expect(liveInstances()).toHaveLength(2);
+    const runners = await h.runners.listPoolRunners('octo-org#linux-x64');
+    expect(new Set(runners.map((r) => r.instanceId))).toEqual(new Set(liveInstances().map((i) => i.instanceId)));
+    expect((await h.runners.getPool('octo-org#linux-x64'))?.pendingLaunch).toBeUndefined();
+  });
+
+  test('SPOT_PREFERRED: spot capacity errors are retried, then the shortfall falls back to on-demand', async () => {
+    await start({ ec2: { capacity: { rules: [{ market: 'spot', available: 0 }] } } });
+    await h.queueJob(1);
+
+    await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
+    expect(liveInstances()).toHaveLength(0);
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.launched).toBe(1);
+    expect(liveInstances().map((i) => i.market)).toEqual(['on-demand']);
+    expect(h.metrics.fallbacks).toBe(1);
+    // For a while after, the pool buys on-demand straight away.
+    await h.queueJob(2);
+    await reconcilePool(h.deps, h.message());
+    expect(liveInstances().map((i) => i.market)).toEqual(['on-demand', 'on-demand']);
+  });
+
+  test('SPOT_ONLY never buys on-demand; the demand waits and is retried', async () => {
+    await start({ configs: [runnerConfig({ spot: 'SPOT_ONLY' })], ec2: { capacity: { rules: [{ market: 'spot', available: 0 }] } } });
+    await h.queueJob(1);
+    for (let i = 0; i < 4; i++) await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
+    expect(liveInstances()).toHaveLength(0);
+    h.sim.setCapacity({ market: 'spot', available: 10 });
+    expect((await reconcilePool(h.deps, h.message())).launched).toBe(1);
+    expect(liveInstances().map((i) => i.market)).toEqual(['spot']);
+  });
+
+  test('ON_DEMAND_ONLY launches on-demand', async () => {
+    await start({ configs: [runnerConfig({ spot: 'ON_DEMAND_ONLY' })] });
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    expect(liveInstances().map((i) => i.market)).toEqual(['on-demand']);
+  });
+
+  test('EC2 throttling fails the reconcile for a retry, and the retry launches', async () => {
+    await start();
+    await h.queueJob(1);
+    h.sim.faults.throttleNext(1, 'CreateFleet');
+    await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
+    expect(h.metrics.errors).toContain('throttle');
+    expect((await reconcilePool(h.deps, h.message())).launched).toBe(1);
+  });
+
+  test('maxRunners bounds the pool; the rest waits for a runner to finish', async () => {
+    await start({ configs: [runnerConfig({ maxRunners: 2 })] });
+    for (let id = 1; id <= 5; id++) await h.queueJob(id);
+    const report = await reconcilePool(h.deps, h.message());
+    expect(report).toMatchObject({ launched: 2, deferred: 3 });
+    expect(liveInstances()).toHaveLength(2);
+  });
+
+  test('an instance that never registers within the boot timeout is terminated and replaced', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [first] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    h.clock.advance(11 * 60_000);
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report).toMatchObject({ retired: 1, launched: 1 });
+    expect((await h.runners.getRunner(first.instanceId))?.retireReason).toBe('boot-timeout');
+    expect(liveInstances()).toHaveLength(1);
+    expect(liveInstances()[0].instanceId).not.toBe(first.instanceId);
+  });
+
+  test('a pool whose config was removed retires its idle runners and launches nothing', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    h.configs.configs = [];
+    const report = await reconcilePool(h.deps, h.message());
+    expect(report).toMatchObject({ launched: 0, retired: 1 });
+    expect(liveInstances()).toHaveLength(0);
+  });
+});
