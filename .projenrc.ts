@@ -125,6 +125,7 @@ new JsonFile(project, 'tsconfig.dev.json', {
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
 project.testTask.prependExec('tsc -p tsconfig.dev.json');
 
 // ts-jest handles TypeScript and the ES-module-only JavaScript packages listed above.

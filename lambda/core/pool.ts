@@ -2,8 +2,8 @@
 // spot interruption may have failed, and the launches too recent for the index to show.
 import { JobKey } from './job';
 import { EMPTY_SPOT_RECORD, SpotRecord } from './launch-plan';
-import { Market } from './runner';
 import { RunnerScope } from './routing';
+import { Market } from './runner';
 
 /** A CreateFleet call that was started and whose instances are not yet recorded as runners. */
 export interface PendingLaunch {

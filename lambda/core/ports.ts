@@ -3,8 +3,8 @@
 
 import { DeliveryRecord } from './delivery';
 import { JobKey, JobRecord, JobState, JobTransition, JobTransitionResult } from './job';
-import { PoolMessage } from './pool-message';
 import { PoolRecord } from './pool';
+import { PoolMessage } from './pool-message';
 import { RunnerChanges, RunnerRecord, RunnerState } from './runner';
 import { RunnerConfig } from './runner-config';
 
@@ -55,7 +55,9 @@ export interface RunnerStore {
    * Moves a runner to `to` if its state is one of `from`; the runner as it is afterwards, or
    * `undefined` when the condition failed (another writer got there first) or it is unknown.
    */
-  transitionRunner(instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number): Promise<RunnerRecord | undefined>;
+  transitionRunner(
+    instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number,
+  ): Promise<RunnerRecord | undefined>;
   /** The pool's runners that are not gone. Eventually consistent. */
   listPoolRunners(poolId: string): Promise<RunnerRecord[]>;
   /** Every pool with an active job, a live runner or pending work. Eventually consistent. */

@@ -35,7 +35,9 @@ export async function launch(
 ): Promise<LaunchOutcome> {
   const now = deps.clock.now();
   const generation = pool.generation + 1;
-  const pending: PendingLaunch = { clientToken: clientToken(pool.poolId, generation), market, count, instanceTypes: config.instanceTypes, startedAt: now };
+  const pending: PendingLaunch = {
+    clientToken: clientToken(pool.poolId, generation), market, count, instanceTypes: config.instanceTypes, startedAt: now,
+  };
   const started = { ...pool, generation, pendingLaunch: pending };
   if (!(await deps.pools.savePool(started, now))) throw new ConcurrentReconcileError(pool.poolId);
   const claimed = { ...started, version: started.version + 1 };
@@ -55,7 +57,9 @@ export async function launch(
 }
 
 /** Recovers a launch a crash left pending: the same call again, or the instances found by its tag. */
-export async function recoverPendingLaunch(deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, policy: SpotPolicy = DEFAULT_SPOT_POLICY): Promise<PoolRecord> {
+export async function recoverPendingLaunch(
+  deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, policy: SpotPolicy = DEFAULT_SPOT_POLICY,
+): Promise<PoolRecord> {
   const pending = pool.pendingLaunch!;
   let result: LaunchResult;
   try {
@@ -77,7 +81,9 @@ export async function recoverPendingLaunch(deps: ProvisionerDeps, pool: PoolReco
   return (await finishLaunch(deps, pool, config, result, policy)).pool;
 }
 
-async function finishLaunch(deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, result: LaunchResult, policy: SpotPolicy): Promise<LaunchOutcome> {
+async function finishLaunch(
+  deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, result: LaunchResult, policy: SpotPolicy,
+): Promise<LaunchOutcome> {
   const pending = pool.pendingLaunch!;
   const now = deps.clock.now();
   for (const instance of result.instances) {
@@ -104,7 +110,9 @@ async function finishLaunch(deps: ProvisionerDeps, pool: PoolRecord, config: Run
     ...pool,
     pendingLaunch: undefined,
     recentLaunches,
-    spot: recordLaunch(pool.spot, policy, { market: pending.market, requested: pending.count, launched: result.instances.length, capacityFailure }, now),
+    spot: recordLaunch(pool.spot, policy, {
+      market: pending.market, requested: pending.count, launched: result.instances.length, capacityFailure,
+    }, now),
   };
   if (!(await deps.pools.savePool(finished, now))) throw new ConcurrentReconcileError(pool.poolId);
   deps.metrics.launched(pending.market, result.instances.length);
@@ -112,5 +120,11 @@ async function finishLaunch(deps: ProvisionerDeps, pool: PoolRecord, config: Run
     deps.metrics.launchError(error.kind);
     deps.logger.warn('launch error', { pool: pool.poolId, market: pending.market, code: error.code, kind: error.kind, message: error.message });
   }
-  return { pool: { ...finished, version: pool.version + 1 }, market: pending.market, requested: pending.count, instances: result.instances, errors: result.errors };
+  return {
+    pool: { ...finished, version: pool.version + 1 },
+    market: pending.market,
+    requested: pending.count,
+    instances: result.instances,
+    errors: result.errors,
+  };
 }

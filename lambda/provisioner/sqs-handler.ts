@@ -49,6 +49,9 @@ export function createProvisionerHandler(deps: () => ProvisionerDeps, scheduleRe
         throw error;
       }
     };
-    return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), { context: context as Context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+    // A batch in which every pool failed is still reported message by message (each with its delay).
+    return processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+      context: context as Context, skipGroupOnError: true, throwOnFullBatchFailure: false,
+    });
   };
 }

@@ -76,7 +76,9 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
       : this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': pool.version });
   }
 
-  private async conditionalPut(item: Record<string, unknown>, condition: string, names: Record<string, string>, values?: Record<string, unknown>): Promise<boolean> {
+  private async conditionalPut(
+    item: Record<string, unknown>, condition: string, names: Record<string, string>, values?: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await this.client.send(new PutCommand({
         TableName: this.tableName,
