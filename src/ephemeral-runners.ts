@@ -1,11 +1,24 @@
 // The L3 construct a user adds to a stack: everything cdk-ephemeral-runners deploys.
 import { createHash } from 'crypto';
-import { Arn, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import {
+  configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
+} from './control-plane-access';
+import { ControlPlaneFunction } from './control-plane-function';
+import { Lifecycle } from './lifecycle';
+import { Provisioner } from './provisioner';
+import { RegisterEndpoint } from './register-endpoint';
 import { RunnerConfig, toRunnerConfigDocument, validateRunnerConfigs } from './runner-config';
+import { RunnerConfigDocument } from './runner-config-document';
+import { RunnerFleet } from './runner-fleet';
+import { RunnerMachineImage } from './runner-machine-image';
 import { StateTable } from './state-table';
 import { Webhook } from './webhook';
 
@@ -44,6 +57,54 @@ export interface EphemeralRunnersProps {
 
   /** The kinds of runner jobs can ask for, routed by their `runs-on` labels. */
   readonly runnerConfigs: RunnerConfig[];
+
+  /** The VPC the runner instances run in. */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The subnets the runner instances run in; one instance goes to whichever has capacity. Public
+   * subnets must assign public IPv4 addresses; private ones need a route to GitHub (a NAT).
+   *
+   * @default - the VPC's private subnets with egress if it has any, else its public subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * The image runner instances boot, per architecture. It must hold the GitHub Actions runner in
+   * `/opt/actions-runner` and a user `runner`.
+   *
+   * @default - Ubuntu 24.04 LTS from Canonical's public SSM parameter, resolved at every launch
+   */
+  readonly machineImage?: RunnerMachineImage;
+
+  /**
+   * The longest a runner instance may live, job included; then it is terminated.
+   *
+   * @default Duration.hours(6)
+   */
+  readonly maxRunnerLifetime?: Duration;
+
+  /**
+   * How long an instance may take from launch to asking for its runner config before it is
+   * terminated and replaced.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly runnerBootTimeout?: Duration;
+
+  /**
+   * Size of the runners' encrypted gp3 root volume.
+   *
+   * @default Size.gibibytes(30)
+   */
+  readonly runnerVolumeSize?: Size;
+
+  /**
+   * How often the reconciler sweeps pools, instances, GitHub registrations and deliveries.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly reconcileInterval?: Duration;
 
   /**
    * Prefix of every SSM parameter name of this construct, starting with `/`.
@@ -90,6 +151,25 @@ export class EphemeralRunners extends Construct {
   readonly webhookSecretParameterName: string;
   /** The SSM path holding one parameter per runner config. */
   readonly runnerConfigPath: string;
+  /** The role of the runner instances. */
+  readonly runnerRole: iam.IRole;
+  /** The security group of the runner instances (no inbound rules). */
+  readonly runnerSecurityGroup: ec2.ISecurityGroup;
+  /** One launch template per runner config. */
+  readonly launchTemplates: ec2.ILaunchTemplate[];
+  /** The URL booting instances get their runner config from. */
+  readonly registerUrl: string;
+  readonly provisionerFunction: lambda.IFunction;
+  readonly lifecycleFunction: lambda.IFunction;
+  readonly reconcilerFunction: lambda.IFunction;
+  private readonly fleet: RunnerFleet;
+  private readonly registerEndpoint: RegisterEndpoint;
+  private readonly provisioner: Provisioner;
+  private readonly lifecycle: Lifecycle;
+  /** The value of the `ephemeral-runners:managed-by` tag on this deployment's instances. */
+  readonly managedBy: string;
+  /** Every runner this deployment registers at GitHub has a name starting with this. */
+  readonly runnerNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: EphemeralRunnersProps) {
     super(scope, id);
@@ -101,6 +181,12 @@ export class EphemeralRunners extends Construct {
     this.webhookSecretParameterName = props.github.webhookSecretParameterName ?? `${prefix}/github-app/webhook-secret`;
     this.runnerConfigPath = `${prefix}/runner-configs`;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const maxLifetime = props.maxRunnerLifetime ?? Duration.hours(6);
+    const bootTimeout = props.runnerBootTimeout ?? Duration.minutes(10);
+    // One id per deployment: its instances are tagged with it (IAM conditions rely on it) and its
+    // runner names start with it (the reconciler deletes only registrations it made).
+    this.managedBy = `er-${createHash('sha256').update(`${stack.stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
+    this.runnerNamePrefix = `${this.managedBy}-`;
 
     this.node.addValidation({
       validate: () => [
@@ -110,22 +196,30 @@ export class EphemeralRunners extends Construct {
         ...validateParameterName('parameterPrefix', prefix),
         ...validateParameterName('github.privateKeyParameterName', this.privateKeyParameterName),
         ...validateParameterName('github.webhookSecretParameterName', this.webhookSecretParameterName),
+        ...validateDurations(maxLifetime, bootTimeout),
       ],
     });
 
     this.table = new StateTable(this, 'State', { removalPolicy: props.stateRemovalPolicy });
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      fifo: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
     });
+    // FIFO, grouped by pool: one pool is reconciled by one invocation at a time.
     this.queue = new sqs.Queue(this, 'PoolQueue', {
+      fifo: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      visibilityTimeout: Duration.seconds(Provisioner.TIMEOUT.toSeconds() * 6),
+      // The provisioner shortens the wait between retries itself (5 s doubling to 60 s), so ten
+      // receives give a pool several minutes of capacity retries before the message is parked;
+      // the reconciler hands an active pool over again every minute regardless.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 10 },
     });
 
-    const documents = [];
+    const documents: RunnerConfigDocument[] = [];
     const seen = new Set<string>();
     for (const config of props.runnerConfigs) {
       // Duplicates and a bad prefix are reported by the validation above, with every other problem.
@@ -140,19 +234,119 @@ export class EphemeralRunners extends Construct {
         tier: ssm.ParameterTier.STANDARD,
       });
     }
+    const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
+
+    const machineImage = props.machineImage ?? RunnerMachineImage.ubuntu2404();
+    this.fleet = new RunnerFleet(this, 'Fleet', {
+      vpc: props.vpc,
+      configs: documents,
+      imageFor: (config) => machineImage.imageFor(config.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64),
+      rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
+      maxLifetime,
+      bootTimeout,
+      logRetention,
+      managedBy: this.managedBy,
+    });
+    const subnets = props.vpc.selectSubnets(props.subnets ?? defaultSubnets(props.vpc));
 
     this.webhook = new Webhook(this, 'Webhook', {
       table: this.table.table,
       queue: this.queue,
       githubHost: github.host,
       webhookSecretParameterName: this.webhookSecretParameterName,
-      webhookSecretParameterArn: parameterArn(stack, this.webhookSecretParameterName),
+      webhookSecretParameterArn: parameterArn(this, this.webhookSecretParameterName),
       runnerConfigPath: this.runnerConfigPath,
-      runnerConfigPathArn: parameterArn(stack, this.runnerConfigPath),
-      runnerConfigHash: createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16),
+      runnerConfigPathArn: parameterArn(this, this.runnerConfigPath),
+      runnerConfigHash,
       logRetention,
     });
     this.webhookUrl = this.webhook.url;
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.table.table.tableName,
+      QUEUE_URL: this.queue.queueUrl,
+      RUNNER_CONFIG_PATH: this.runnerConfigPath,
+      RUNNER_CONFIG_HASH: runnerConfigHash,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_APP_ID: props.github.appId,
+      PRIVATE_KEY_PARAMETER_NAME: this.privateKeyParameterName,
+      RUNNER_NAME_PREFIX: this.runnerNamePrefix,
+      MANAGED_BY: this.managedBy,
+      BOOT_TIMEOUT_SECONDS: String(bootTimeout.toSeconds()),
+      MAX_LIFETIME_SECONDS: String(maxLifetime.toSeconds()),
+    };
+    const functionProps = { environment, logRetention };
+
+    this.registerEndpoint = new RegisterEndpoint(this, 'Register', {
+      functionProps: { ...functionProps, environment: { ...environment, RUNNER_ROLE_NAME: this.fleet.role.roleName } },
+      runnerRole: this.fleet.role,
+    });
+    this.fleet.useRegisterEndpoint(this.registerEndpoint.url.url, 'lambda');
+    this.provisioner = new Provisioner(this, 'Provisioner', {
+      functionProps: {
+        ...functionProps,
+        environment: {
+          ...environment,
+          SUBNET_IDS: subnets.subnetIds.join(','),
+          LAUNCH_TEMPLATES: stack.toJsonString(Object.fromEntries(
+            Object.entries(this.fleet.launchTemplates).map(([name, t]) => [name, t.launchTemplateId]),
+          )),
+        },
+      },
+      queue: this.queue,
+    });
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', { functionProps, reconcileInterval: props.reconcileInterval ?? Duration.minutes(1) });
+
+    const tableArn = this.table.table.tableArn;
+    const register = this.registerEndpoint.handler;
+    allow(register, [...stateAccess(tableArn), ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName)]);
+
+    const provisioner = this.provisioner.handler;
+    allow(provisioner, [
+      ...stateAccess(tableArn),
+      ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName),
+      ...launchAccess(this, {
+        launchTemplateArns: this.fleet.launchTemplateArns,
+        runnerRole: this.fleet.role,
+        managedBy: this.managedBy,
+        imageParameterArns: machineImage.parameterArns(this),
+      }),
+      terminateAccess(this, this.managedBy),
+      describeInstancesAccess(),
+    ]);
+    this.queue.grantSendMessages(provisioner.role);
+    this.queue.grant(provisioner.role, 'sqs:ChangeMessageVisibility');
+
+    for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) {
+      allow(fn, [
+        ...stateAccess(tableArn, { scanIndex: true }),
+        ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName),
+        terminateAccess(this, this.managedBy),
+        describeInstancesAccess(),
+      ]);
+      this.queue.grantSendMessages(fn.role);
+    }
+    const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
+    const describe: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
+    const terminate: [string, string] = [ec2Arn('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.'];
+    acknowledgeWildcards(provisioner.role, [
+      describe,
+      terminate,
+      ...['fleet', 'volume', 'network-interface'].map((r): [string, string] => [ec2Arn(r),
+        `CreateFleet creates the ${r}: its id does not exist before the call; the aws:RequestTag condition binds it to this deployment.`]),
+      ...['subnet', 'security-group'].map((r): [string, string] => [ec2Arn(r),
+        `CreateFleet references the ${r}s named by the launch template and the overrides; which ones is fixed by the templates this role may use.`]),
+      [ec2Arn('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; the image is fixed by the launch templates this role may use.'],
+    ]);
+    for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) acknowledgeWildcards(fn.role, [describe, terminate]);
+
+    this.runnerRole = this.fleet.role;
+    this.runnerSecurityGroup = this.fleet.securityGroup;
+    this.launchTemplates = Object.values(this.fleet.launchTemplates);
+    this.registerUrl = this.registerEndpoint.url.url;
+    this.provisionerFunction = provisioner.function;
+    this.lifecycleFunction = this.lifecycle.lifecycleHandler.function;
+    this.reconcilerFunction = this.lifecycle.reconcileHandler.function;
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'The GitHub App\'s webhook URL' });
     new CfnOutput(this, 'PrivateKeyParameter', {
@@ -169,37 +363,31 @@ export class EphemeralRunners extends Construct {
 // 14 days, the most SQS keeps a message: time to find out why the provisioner failed.
 const DLQ_RETENTION = Duration.days(14);
 
-function parameterArn(stack: Stack, name: string): string {
-  return Arn.format({
-    service: 'ssm',
-    resource: 'parameter',
-    // A name starting with '/' already carries the separator.
-    resourceName: name.replace(/^\//, ''),
-    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-  }, stack);
-}
 
 interface ParsedGitHubUrl {
   readonly host: string;
+  /** The REST API base: `https://HOST/api/v3`, or `https://api.github.com` for github.com. */
+  readonly apiUrl: string;
   readonly error?: string;
 }
 
 function parseGitHubUrl(url: string): ParsedGitHubUrl {
   const fix = 'give the server\'s base URL, e.g. \'https://ghes.example.com\'.';
-  if (Token.isUnresolved(url)) return { host: url, error: `github.url must be known at synth time; ${fix}` };
+  if (Token.isUnresolved(url)) return { host: url, apiUrl: url, error: `github.url must be known at synth time; ${fix}` };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { host: 'invalid', error: `github.url '${url}' is not a URL; ${fix}` };
+    return { host: 'invalid', apiUrl: 'invalid', error: `github.url '${url}' is not a URL; ${fix}` };
   }
   if (parsed.protocol !== 'https:') {
-    return { host: parsed.hostname, error: `github.url '${url}' must use https; ${fix}` };
+    return { host: parsed.hostname, apiUrl: url, error: `github.url '${url}' must use https; ${fix}` };
   }
   if (parsed.pathname !== '/' && parsed.pathname !== '' || parsed.search || parsed.username) {
-    return { host: parsed.hostname, error: `github.url '${url}' has a path, query or credentials; ${fix} The API path /api/v3 is added for you.` };
+    return { host: parsed.hostname, apiUrl: url, error: `github.url '${url}' has a path, query or credentials; ${fix} The API path /api/v3 is added for you.` };
   }
-  return { host: parsed.host };
+  const apiUrl = parsed.hostname === 'github.com' ? 'https://api.github.com' : `${parsed.origin}/api/v3`;
+  return { host: parsed.host, apiUrl };
 }
 
 function validateGitHubApp(app: GitHubAppOptions): string[] {
@@ -212,4 +400,31 @@ function validateGitHubApp(app: GitHubAppOptions): string[] {
 function validateParameterName(prop: string, name: string): string[] {
   if (Token.isUnresolved(name) || PARAMETER_PREFIX.test(name)) return [];
   return [`${prop} '${name}' is not a valid SSM parameter name; start it with '/' and use letters, digits, '_', '.', '-' and '/'.`];
+}
+
+function validateDurations(maxLifetime: Duration, bootTimeout: Duration): string[] {
+  const errors: string[] = [];
+  if (bootTimeout.toSeconds() < 60) errors.push(`runnerBootTimeout is ${bootTimeout.toHumanString()}; give instances at least 1 minute to boot.`);
+  if (maxLifetime.toSeconds() <= bootTimeout.toSeconds()) {
+    errors.push(`maxRunnerLifetime (${maxLifetime.toHumanString()}) must be longer than runnerBootTimeout (${bootTimeout.toHumanString()}).`);
+  }
+  return errors;
+}
+
+function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PUBLIC };
+}
+
+function allow(fn: ControlPlaneFunction, statements: iam.PolicyStatement[]): void {
+  for (const statement of statements) fn.role.addToPolicy(statement);
+}
+
+/**
+ * Acknowledges cdk-nag's wildcard findings one by one, each with the reason it is needed. A finding
+ * names a tokenized ARN (`<AWS::Partition>`), whose `::` `Validations.acknowledge` refuses as an
+ * id, so the acknowledgment is recorded under the same metadata key that method writes.
+ */
+function acknowledgeWildcards(role: iam.IRole, findings: Array<[string, string]>): void {
+  const acknowledged = Object.fromEntries(findings.map(([finding, reason]) => [`AwsSolutions-IAM5[${finding}]`, reason]));
+  role.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
 }

@@ -1,5 +1,6 @@
 export * from './ephemeral-runners';
 export * from './runner-config';
+export * from './runner-machine-image';
 export * from './state-table';
 export * from './webhook';
 export * from './control-plane-function';

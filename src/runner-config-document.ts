@@ -6,6 +6,7 @@ export const RUNNER_CONFIG_DOCUMENT_VERSION = 1;
 
 export type SpotStrategyName = 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY';
 export type RunnerScopeName = 'org' | 'repo';
+export type RunnerArchitectureName = 'x64' | 'arm64';
 
 export interface RunnerConfigDocument {
   readonly version: number;
@@ -16,6 +17,8 @@ export interface RunnerConfigDocument {
   /** The labels the runner registers with, as the user wrote them, `self-hosted` first. */
   readonly runnerLabels: readonly string[];
   readonly instanceTypes: readonly string[];
+  /** CPU architecture of the instance types and the image. */
+  readonly architecture?: RunnerArchitectureName;
   readonly spot: SpotStrategyName;
   readonly maxRunners: number;
   /** Where runners register: the job's organization, or its repository. */

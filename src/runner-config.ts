@@ -12,6 +12,14 @@ export enum SpotStrategy {
   ON_DEMAND_ONLY = 'ON_DEMAND_ONLY',
 }
 
+/** CPU architecture of a config's instances and image. */
+export enum RunnerArchitecture {
+  /** 64-bit x86 (Intel, AMD). */
+  X64 = 'x64',
+  /** 64-bit Arm (AWS Graviton). */
+  ARM64 = 'arm64',
+}
+
 /** Where the runners of a config register. */
 export enum RunnerScope {
   /**
@@ -49,6 +57,13 @@ export interface RunnerConfig {
   readonly instanceTypes?: string[];
 
   /**
+   * CPU architecture of the instance types (and so of the image they boot).
+   *
+   * @default RunnerArchitecture.X64
+   */
+  readonly architecture?: RunnerArchitecture;
+
+  /**
    * How to buy capacity.
    *
    * @default SpotStrategy.SPOT_PREFERRED
@@ -79,6 +94,13 @@ export interface RunnerConfig {
 }
 
 const DEFAULT_INSTANCE_TYPES = ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'];
+const DEFAULT_ARM64_INSTANCE_TYPES = ['m7g.large', 'm6g.large', 'm8g.large'];
+// Graviton families carry a 'g' right after the generation (m7g, c7gn, r8gd, t4g, im4gn) or are a1.
+const ARM64_FAMILY = /^(a1|[a-z]+\d+g[a-z]*)\./;
+
+function defaultInstanceTypes(architecture?: RunnerArchitecture): string[] {
+  return architecture === RunnerArchitecture.ARM64 ? DEFAULT_ARM64_INSTANCE_TYPES : DEFAULT_INSTANCE_TYPES;
+}
 const CONFIG_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
 // family[.generation-and-options].size, e.g. m7i.large, c7gn.16xlarge, u-6tb1.metal, mac2-m2.metal
@@ -94,7 +116,8 @@ export function toRunnerConfigDocument(config: RunnerConfig): RunnerConfigDocume
     name: config.name,
     labels: routingLabels(config.labels),
     runnerLabels: [SELF_HOSTED_LABEL, ...written],
-    instanceTypes: config.instanceTypes ?? DEFAULT_INSTANCE_TYPES,
+    instanceTypes: config.instanceTypes ?? defaultInstanceTypes(config.architecture),
+    architecture: config.architecture ?? RunnerArchitecture.X64,
     spot: config.spot ?? SpotStrategy.SPOT_PREFERRED,
     maxRunners: config.maxRunners ?? 10,
     scope: config.scope ?? RunnerScope.ORGANIZATION,
@@ -134,13 +157,19 @@ function validateOne(config: RunnerConfig, index: number): string[] {
   if (repeated.length > 0) {
     errors.push(`${who}: labels repeat ${JSON.stringify([...new Set(repeated)])} (labels compare case-insensitively); list each label once.`);
   }
-  const instanceTypes = config.instanceTypes ?? DEFAULT_INSTANCE_TYPES;
+  const instanceTypes = config.instanceTypes ?? defaultInstanceTypes(config.architecture);
   if (instanceTypes.length === 0) {
     errors.push(`${who}: instanceTypes is empty; list at least one instance type, e.g. ['m7i.large'], or leave it out for the default.`);
   }
   const malformed = instanceTypes.filter((type) => !INSTANCE_TYPE.test(type));
   if (malformed.length > 0) {
     errors.push(`${who}: instance types ${JSON.stringify(malformed)} are malformed; write them as EC2 names them, family and size, e.g. 'm7i.large'.`);
+  }
+  const arm = config.architecture === RunnerArchitecture.ARM64;
+  const mismatched = instanceTypes.filter((type) => INSTANCE_TYPE.test(type) && ARM64_FAMILY.test(type) !== arm);
+  if (mismatched.length > 0) {
+    errors.push(`${who}: instance types ${JSON.stringify(mismatched)} do not match the architecture ${arm ? 'arm64' : 'x64'}; `
+      + `set architecture: RunnerArchitecture.${arm ? 'X64' : 'ARM64'} or list ${arm ? 'Graviton (e.g. m7g.large)' : 'x86 (e.g. m7i.large)'} types only.`);
   }
   const maxRunners = config.maxRunners ?? 10;
   if (!Number.isInteger(maxRunners) || maxRunners < 1) {

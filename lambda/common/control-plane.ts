@@ -23,8 +23,11 @@ import { DynamoStateStore } from '../state/dynamo-state-store';
 /** Variables every control-plane function gets from the construct. */
 export const CONTROL_PLANE_ENVIRONMENT = [
   'TABLE_NAME', 'QUEUE_URL', 'RUNNER_CONFIG_PATH', 'GITHUB_API_URL', 'GITHUB_APP_ID', 'PRIVATE_KEY_PARAMETER_NAME',
-  'RUNNER_NAME_PREFIX', 'MANAGED_BY', 'SUBNET_IDS', 'LAUNCH_TEMPLATES', 'BOOT_TIMEOUT_SECONDS', 'MAX_LIFETIME_SECONDS',
+  'RUNNER_NAME_PREFIX', 'MANAGED_BY', 'BOOT_TIMEOUT_SECONDS', 'MAX_LIFETIME_SECONDS',
 ] as const;
+
+/** Variables only the launching function (the provisioner) gets: where and from what to launch. */
+export const LAUNCH_ENVIRONMENT = ['SUBNET_IDS', 'LAUNCH_TEMPLATES'] as const;
 
 export interface ControlPlaneSettings {
   readonly runnerNamePrefix: string;
@@ -52,7 +55,8 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
   const state = new DynamoStateStore(documents, e.TABLE_NAME);
   const runners = new DynamoRunnerStore(documents, e.TABLE_NAME);
   const ssm = new SSMClient({});
-  const launchTemplates = JSON.parse(e.LAUNCH_TEMPLATES) as Record<string, string>;
+  // Functions that never launch do not get these; their absence surfaces only if one tries.
+  const launchTemplates = JSON.parse(env.LAUNCH_TEMPLATES ?? '{}') as Record<string, string>;
   let github: Promise<GitHubPort> | undefined;
   return {
     settings: {
@@ -69,10 +73,10 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
     compute: new Ec2Fleet({
       client: new EC2Client({}),
       managedBy: e.MANAGED_BY,
-      subnetIds: e.SUBNET_IDS.split(',').filter(Boolean),
+      subnetIds: (env.SUBNET_IDS ?? '').split(',').filter(Boolean),
       launchTemplateFor: (configName) => {
         const id = launchTemplates[configName];
-        if (!id) throw new Error(`no launch template for runner config '${configName}': redeploy the construct`);
+        if (!id) throw new Error(`no launch template for runner config '${configName}' in LAUNCH_TEMPLATES: redeploy the construct`);
         return id;
       },
     }),

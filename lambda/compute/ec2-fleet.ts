@@ -26,6 +26,7 @@ export class Ec2Fleet implements ComputePort {
   constructor(private readonly options: Ec2FleetOptions) {}
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
+    if (this.options.subnetIds.length === 0) throw new Error('no subnets to launch into (SUBNET_IDS is empty): redeploy the construct');
     const input = this.createFleetInput(request);
     let output;
     try {

@@ -4,6 +4,7 @@
 import { ConfigError } from './errors';
 import {
   RUNNER_CONFIG_DOCUMENT_VERSION,
+  RunnerArchitectureName,
   RunnerConfigDocument,
   RunnerScopeName,
   SpotStrategyName,
@@ -97,9 +98,13 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     fail(`\`runnerGroupId\` must be a positive whole number (1 is the Default group), found ${describe(runnerGroupId)}`);
   }
 
+  const architecture = doc.architecture ?? 'x64';
+  if (architecture !== 'x64' && architecture !== 'arm64') fail(`\`architecture\` must be x64 or arm64, found ${describe(architecture)}`);
+
   return {
     parameterName,
     version: RUNNER_CONFIG_DOCUMENT_VERSION,
+    architecture: architecture as RunnerArchitectureName,
     name: name as string,
     labels,
     runnerLabels,

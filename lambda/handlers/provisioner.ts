@@ -3,7 +3,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment } from '../common/control-plane';
+import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment, LAUNCH_ENVIRONMENT } from '../common/control-plane';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { ProvisionerDeps } from '../provisioner/deps';
@@ -16,7 +16,13 @@ let deps: ProvisionerDeps | undefined;
 const sqs = new SQSClient({});
 
 const provision = createProvisionerHandler(
-  () => (deps ??= { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics) }),
+  () => {
+    if (!deps) {
+      readEnvironment([...CONTROL_PLANE_ENVIRONMENT, ...LAUNCH_ENVIRONMENT]);
+      deps = { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics) };
+    }
+    return deps;
+  },
   async (record, delaySeconds) => {
     const { QUEUE_URL } = readEnvironment(['QUEUE_URL']);
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delaySeconds }));

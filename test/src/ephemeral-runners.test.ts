@@ -1,11 +1,14 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
   const stack = new Stack(new App(), 'Test');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
   new EphemeralRunners(stack, 'Runners', {
     github: { url: 'https://ghes.example.com', appId: '12' },
+    vpc,
     runnerConfigs: [
       { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
       { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'], spot: SpotStrategy.SPOT_ONLY, scope: RunnerScope.REPOSITORY },
@@ -31,11 +34,13 @@ describe('EphemeralRunners', () => {
     });
   });
 
-  test('the pool queue redrives to a dead-letter queue, both encrypted and TLS-only', () => {
+  test('the pool queue is FIFO and redrives to a FIFO dead-letter queue, both encrypted and TLS-only', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      FifoQueue: true,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 10 },
       SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
     });
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -90,7 +95,8 @@ describe('EphemeralRunners', () => {
   });
 
   test('the webhook role reads only its secret and the config path, and never touches EC2', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('WebhookHandlerRole') } });
+    expect(Object.keys(policies)).toHaveLength(1);
     const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.filter((a: string) => a.startsWith('ec2:'))).toEqual([]);
@@ -110,6 +116,75 @@ describe('EphemeralRunners', () => {
     const hashOf = (t: Template) => JSON.stringify(t.findResources('AWS::Lambda::Function')).match(/RUNNER_CONFIG_HASH":"([0-9a-f]+)/)![1];
     const other = synth({ runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'], maxRunners: 6 }] });
     expect(hashOf(other)).not.toEqual(hashOf(template));
+  });
+});
+
+describe('EphemeralRunners runner instances', () => {
+  const template = synth();
+
+  test('each config gets a launch template: IMDSv2 only with hop limit 1, encrypted gp3, terminate on shutdown, no key pair', () => {
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 2);
+    template.allResourcesProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'disabled' },
+        InstanceInitiatedShutdownBehavior: 'terminate',
+        BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 30, DeleteOnTermination: true } }],
+        KeyName: Match.absent(),
+        ImageId: Match.stringLikeRegexp('^resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/'),
+      }),
+    });
+  });
+
+  test('the user data carries the bootstrap and the register URL, and no secret', () => {
+    const templates = Object.values(template.findResources('AWS::EC2::LaunchTemplate'));
+    for (const t of templates) {
+      const userData = JSON.stringify(t.Properties.LaunchTemplateData.UserData);
+      expect(userData).toMatch(/REGISTER_URL=/);
+      expect(userData).toMatch(/--aws-sigv4/);
+      expect(userData).not.toMatch(/private-key|webhook-secret|BEGIN .*PRIVATE KEY|jitconfig=/i);
+    }
+  });
+
+  test('the register endpoint is a Function URL with AWS_IAM auth, invocable by the runner role only', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    const runnerPolicies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('FleetRole') } }));
+    const actions = runnerPolicies.flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
+    expect(actions).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  test('the runner security group allows no inbound traffic', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('runners'), SecurityGroupIngress: Match.absent() });
+  });
+
+  test('the provisioner reads the FIFO queue with partial batch failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+  });
+
+  test('EC2 writes are bound to this deployment: terminate by tag, launch with the tag, pass only the runner role', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const terminate = statements.filter((s) => [s.Action].flat().includes('ec2:TerminateInstances'));
+    expect(terminate.length).toBe(3);
+    for (const s of terminate) expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ephemeral-runners:managed-by': expect.stringMatching(/^er-[0-9a-f]{10}$/) } });
+    const passRole = statements.filter((s) => [s.Action].flat().includes('iam:PassRole'));
+    expect(passRole).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }, Resource: { 'Fn::GetAtt': [expect.stringMatching(/FleetRole/), 'Arn'] } })]);
+    const createTags = statements.filter((s) => [s.Action].flat().includes('ec2:CreateTags'));
+    expect(createTags).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } } })]);
+  });
+
+  test('EventBridge sends state changes and spot warnings to the lifecycle function, and a schedule runs the reconciler every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], 'detail': Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] } });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  test('five functions, each with its own role, all on arm64', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(5);
+    expect(new Set(functions.map((f) => JSON.stringify(f.Properties.Role))).size).toBe(5);
+    for (const f of functions) expect(f.Properties.Architectures).toEqual(['arm64']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs } from '../../src/runner-config';
+import { RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs } from '../../src/runner-config';
 
 const x64: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'] };
 const arm: RunnerConfig = { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'] };
@@ -64,8 +64,23 @@ describe('runner config validation', () => {
     expect(errors).toEqual([expect.stringMatching(/'linux-x64'.*instance types .* are malformed;.*'m7i\.large'/)]);
   });
 
-  test.each(['c7gn.16xlarge', 'u-6tb1.metal', 'mac2-m2.metal', 'g5.xlarge'])('well-formed instance type %s is accepted', (type) => {
+  test.each(['c7i.16xlarge', 'u-6tb1.metal', 'm7i-flex.large', 'g5.xlarge'])('well-formed x64 instance type %s is accepted', (type) => {
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: [type] }])).toEqual([]);
+  });
+
+  test.each(['c7gn.16xlarge', 'm7g.large', 't4g.micro', 'a1.large', 'r8gd.xlarge'])('Graviton type %s is accepted for arm64', (type) => {
+    expect(validateRunnerConfigs([{ ...x64, architecture: RunnerArchitecture.ARM64, instanceTypes: [type] }])).toEqual([]);
+  });
+
+  test('instance types of the other architecture are refused, naming the setting that fixes it', () => {
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['m7i.large', 'm7g.large'] }]))
+      .toEqual([expect.stringMatching(/\["m7g\.large"\] do not match the architecture x64; set architecture: RunnerArchitecture\.ARM64/)]);
+    expect(validateRunnerConfigs([{ ...x64, architecture: RunnerArchitecture.ARM64, instanceTypes: ['m7i.large'] }]))
+      .toEqual([expect.stringMatching(/\["m7i\.large"\] do not match the architecture arm64/)]);
+  });
+
+  test('arm64 configs default to Graviton instance types', () => {
+    expect(toRunnerConfigDocument({ name: 'arm', labels: ['arm64'], architecture: RunnerArchitecture.ARM64 }).instanceTypes).toEqual(['m7g.large', 'm6g.large', 'm8g.large']);
   });
 
   test('an empty instance type list is refused', () => {
@@ -97,6 +112,7 @@ describe('runner config document', () => {
       labels: ['gpu', 'linux'],
       runnerLabels: ['self-hosted', 'Linux', 'GPU'],
       instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'],
+      architecture: 'x64',
       spot: SpotStrategy.SPOT_PREFERRED,
       maxRunners: 10,
       scope: RunnerScope.ORGANIZATION,

@@ -36,11 +36,18 @@ describe('parsing a runner config parameter', () => {
       labels: ['linux', 'x64'],
       runnerLabels: ['self-hosted', 'Linux', 'X64'],
       instanceTypes: ['m7i.large', 'm6i.large'],
+      architecture: 'x64',
       spot: 'SPOT_PREFERRED',
       maxRunners: 10,
       scope: 'org',
       runnerGroupId: 1,
     });
+  });
+
+  test('a document without an architecture (written before it existed) is x64; an unknown one is refused', () => {
+    expect(parseRunnerConfigParameter(PARAMETER, JSON.stringify(withField('architecture', undefined))).architecture).toBe('x64');
+    expect(parseRunnerConfigParameter(PARAMETER, JSON.stringify(withField('architecture', 'arm64'))).architecture).toBe('arm64');
+    expect(configError(() => parse(withField('architecture', 'mips'))).message).toMatch(/`architecture` must be x64 or arm64, found "mips"/);
   });
 
   test('fields the reader does not know are ignored', () => {
