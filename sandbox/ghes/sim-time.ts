@@ -1,0 +1,76 @@
+// Time inside the GHES simulator. Everything the simulator does runs on the SimClock (scaled). Two
+// other clocks meet it at the API's edge:
+// - the clock the client mints App JWTs with: Date.now() for plain Octokit, the SimClock when the
+//   control plane's adapter is given it (the sandbox) — JWT claims are judged on that one;
+// - the wall clock Octokit's internals read: auth-app's skew repair compares the `Date` header with
+//   Date.now(), plugin-throttling sleeps `x-ratelimit-reset − Date.now()` or `retry-after` real
+//   seconds. So those values are always expressed on the wall clock, converted from simulated time.
+import { SimClock } from '../common/time';
+
+/** Formats epoch milliseconds as GitHub does: ISO 8601, second precision, `Z`. */
+export function isoSeconds(epochMs: number): string {
+  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export class SimTime {
+  private readonly pending = new Set<() => void>();
+
+  /**
+   * @param clock the simulated clock of the scenario
+   * @param jwtClock the clock clients mint App JWTs with (plain Octokit: `Date.now`)
+   * @param skewMs how far the server's clock is ahead of the clients' (a fault)
+   */
+  constructor(
+    readonly clock: SimClock,
+    private readonly jwtClock: () => number = Date.now,
+    private readonly skewMs: () => number = () => 0,
+  ) {}
+
+  /** Simulated epoch milliseconds. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Runs `fn` after `simulatedMs`; `cancelAll` (on stop) cancels every timer still pending. */
+  after(simulatedMs: number, fn: () => void): () => void {
+    const cancelTimer = this.clock.after(simulatedMs, () => {
+      this.pending.delete(cancel);
+      fn();
+    });
+    const cancel = (): void => {
+      this.pending.delete(cancel);
+      cancelTimer();
+    };
+    this.pending.add(cancel);
+    return cancel;
+  }
+
+  /** Waits `simulatedMs`; `cancelAll` (on stop) leaves it pending, as the server is gone then anyway. */
+  sleep(simulatedMs: number): Promise<void> {
+    return new Promise((resolve) => this.after(simulatedMs, resolve));
+  }
+
+  cancelAll(): void {
+    for (const cancel of [...this.pending]) cancel();
+  }
+
+  /** The server's wall clock, as the `Date` header tells it (auth-app compares it with Date.now()). */
+  serverWallNow(): number {
+    return Date.now() + this.skewMs();
+  }
+
+  /** The server's "now" against which JWT claims are judged: the clients' JWT clock plus the skew. */
+  jwtNow(): number {
+    return this.jwtClock() + this.skewMs();
+  }
+
+  /** A simulated instant on the wall clock: the real moment at which it will happen. */
+  toClientEpochMs(simulatedEpochMs: number): number {
+    return Date.now() + (simulatedEpochMs - this.clock.now()) * this.clock.timeScale;
+  }
+
+  /** A simulated duration in real seconds, rounded up and at least 1 (a `retry-after` of 0 means 60 to Octokit). */
+  toClientSeconds(simulatedMs: number): number {
+    return Math.max(1, Math.ceil((simulatedMs * this.clock.timeScale) / 1000));
+  }
+}

@@ -1,0 +1,110 @@
+// The simulated runner (`run.sh --jitconfig`): it decodes its config, proves the config's secret to the
+// private runner service, and exits the way a real runner does when its registration goes away or
+// its instance is terminated.
+import { client, failure, OctokitClient, testKey } from './octokit';
+import { ScaledClock } from '../../../sandbox/common/time';
+import { GhesSimulator, JitConfigError, SimulatedRunner, startSimulatedRunner } from '../../../sandbox/ghes';
+
+const ORG = 'octo-org';
+
+describe('simulated runner', () => {
+  let sim: GhesSimulator;
+  let octokit: OctokitClient;
+
+  beforeEach(async () => {
+    // 1 simulated second = 1 ms.
+    sim = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), seed: 17, org: ORG, runnerOfflineAfterMs: 60_000 });
+    await sim.start();
+    octokit = client(sim, { installationId: sim.installationId(ORG) });
+  });
+
+  afterEach(() => sim.stop());
+
+  async function register(name: string): Promise<{ id: number; config: string }> {
+    const { data } = await octokit.request('POST /orgs/{org}/actions/runners/generate-jitconfig', {
+      org: ORG, name, runner_group_id: 1, labels: ['self-hosted'],
+    });
+    return { id: data.runner.id, config: data.encoded_jit_config };
+  }
+
+  const runnerStatus = async (id: number): Promise<string> =>
+    (await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id })).data.status;
+
+  test('a config that is not a JIT config is refused at once', () => {
+    expect(() => new SimulatedRunner('bm90IGEgY29uZmln', { clock: sim.clock })).toThrow(JitConfigError);
+    expect(() => new SimulatedRunner('!!!', { clock: sim.clock })).toThrow(JitConfigError);
+  });
+
+  test('a runner whose config carries the wrong secret cannot connect, and the registration stays offline', async () => {
+    const { id, config } = await register('tampered');
+    const files = JSON.parse(Buffer.from(config, 'base64').toString()) as Record<string, string>;
+    files['.credentials_rsaparams'] = Buffer.from(JSON.stringify({ simulatedSecret: 'guessed' })).toString('base64');
+
+    const exit = await sim.startRunner(Buffer.from(JSON.stringify(files)).toString('base64')).exit;
+
+    expect(exit).toMatchObject({ reason: 'error', exitCode: 1, error: { status: 401 } });
+    expect(await runnerStatus(id)).toBe('offline');
+  });
+
+  test('a runner whose registration was deleted before it booted exits as removed', async () => {
+    const { id, config } = await register('deleted-early');
+    await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
+
+    // Started as the sandbox's run.sh would: outside the simulator, on the same clock.
+    const exit = await startSimulatedRunner(config, { clock: sim.clock }).exit;
+
+    expect(exit).toMatchObject({ reason: 'removed', exitCode: 1 });
+  });
+
+  test('an idle runner deleted through the API stops listening and exits as removed', async () => {
+    const { id, config } = await register('deleted-idle');
+    const started = sim.startRunner(config);
+    while (started.runner.state !== 'idle') await sim.clock.sleep(1000);
+
+    await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
+
+    expect(await started.exit).toMatchObject({ reason: 'removed' });
+  });
+
+  test('a killed idle runner gets no job and goes offline; the job goes to a runner that is listening', async () => {
+    const killed = await register('killed-idle');
+    const first = sim.startRunner(killed.config);
+    while (!sim.runners().some((r) => r.name === 'killed-idle' && r.listening)) await sim.clock.sleep(1000);
+    first.runner.kill();
+    await first.exit;
+
+    const job = sim.queueJob('app', ['self-hosted'], 1000);
+    await sim.clock.sleep(90_000);
+    const stillQueued = sim.job(job)?.status;
+    const offline = await runnerStatus(killed.id);
+    const other = await register('listening');
+    const exit = await sim.startRunner(other.config).exit;
+
+    expect(stillQueued).toBe('queued');
+    expect(offline).toBe('offline');
+    expect(exit).toMatchObject({ reason: 'completed', jobId: job });
+  });
+
+  test('a second runner with the same config is refused: one session per registration', async () => {
+    const { config } = await register('twice');
+    const first = sim.startRunner(config);
+    while (first.runner.state !== 'idle') await sim.clock.sleep(1000);
+
+    const second = await sim.startRunner(config).exit;
+
+    expect(second).toMatchObject({ reason: 'error', error: { status: 409 } });
+    first.runner.kill();
+  });
+
+  test('runners talk to the private runner service only: their calls are not API calls', async () => {
+    const { config } = await register('quiet');
+    sim.resetApiCalls();
+    const job = sim.queueJob('app', ['self-hosted'], 5 * 60_000);
+
+    await sim.startRunner(config, { renewIntervalMs: 30_000 }).exit;
+
+    expect(sim.job(job)?.status).toBe('completed');
+    expect(sim.apiCalls()).toEqual({ total: 0, byRoute: {} });
+    await expect(failure(octokit.request('GET /_runner/sessions'))).resolves.toMatchObject({ status: 404 });
+  });
+});
