@@ -26,8 +26,11 @@ POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
 
 log() {
   # One JSON line per event, for the instance's log group. Never logs credentials or the config.
+  # Quotes, backslashes and control characters (an endpoint's answer may hold any) would break the JSON.
+  local message
+  message="$(printf '%s' "$1" | tr -d '\000-\037\134' | tr '"' "'")"
   printf '{"time":"%s","source":"bootstrap","instance":"%s","message":"%s"}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${INSTANCE_ID:-unknown}" "${1//\"/\'}" >&2
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${INSTANCE_ID:-unknown}" "$message" >&2
 }
 
 power_off() {
@@ -79,29 +82,31 @@ load_credentials() {
 # Asks the register endpoint once. Prints the JIT config on success; the return code says what to do:
 # 0 run, 10 power off (the endpoint said so), 20 retry later.
 register_once() {
-  local body status
-  body="$(mktemp)"
-  status="$(curl -sS --max-time 30 -o "$body" -w '%{http_code}' -X POST \
+  local response status body
+  # The answer stays in memory (the JIT config never touches the disk): the body, a newline, and
+  # the status, which is 000 when there was no HTTP answer at all.
+  response="$(curl -sS --max-time 30 -w '\n%{http_code}' -X POST \
     --aws-sigv4 "aws:amz:${REGION}:${REGISTER_SERVICE}" \
     --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
     -H "x-amz-security-token: ${SESSION_TOKEN}" \
     -H 'content-type: application/json' \
-    --data '{}' "$REGISTER_URL" || echo 000)"
+    --data '{}' "$REGISTER_URL")" || true
+  status="${response##*$'\n'}"
+  body="${response%$'\n'*}"
   case "$status" in
     200)
-      cat "$body"
-      rm -f "$body"
+      printf '%s' "$body"
       return 0
       ;;
-    403 | 404 | 410)
-      # 410: the job this instance was launched for is gone; 403/404: not one of ours.
-      log "register endpoint answered $status: $(head -c 300 "$body" | tr -d '\n"')"
-      rm -f "$body"
+    410)
+      # The endpoint decided: the demand this instance was launched for is gone, or it is retired.
+      log "register endpoint answered $status: ${body:0:300}"
       return 10
       ;;
     *)
-      log "register endpoint answered $status; retrying"
-      rm -f "$body"
+      # Anything else may pass: a 403 of AWS_IAM auth right after a deploy (IAM propagation) or
+      # before the clock is synced, a 5xx, no answer. The config timeout ends hopeless cases.
+      log "register endpoint answered ${status:-nothing}: ${body:0:200}; retrying"
       return 20
       ;;
   esac

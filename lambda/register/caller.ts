@@ -1,0 +1,82 @@
+// Who calls the register endpoint: the IAM principal that signed the request, as a Function URL
+// (payload 2.0: requestContext.authorizer.iam) or an IAM-authorized REST API (v1:
+// requestContext.identity) names it. Only an instance-profile session of the runner role gets in:
+// EC2 names that session after the instance (reference/aws.md 4.4). The body is never read.
+import { CallerNotAllowedError } from './errors';
+
+/** What the endpoint says about the signer; AWS fills these in after checking the signature. */
+export interface CallerClaims {
+  /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` for a role session. */
+  readonly userArn?: string;
+  /** `AROA…:SESSION`: `callerId` of payload 2.0, `caller` of REST v1. */
+  readonly callerId?: string;
+}
+
+export interface RegisterRequest {
+  readonly method?: string;
+  /** Absent when the endpoint is not IAM-authorized. */
+  readonly caller?: CallerClaims;
+  /** The account that owns the endpoint (`requestContext.accountId`). */
+  readonly endpointAccountId?: string;
+}
+
+/** EC2 instance ids: `i-` and 8 (older) or 17 hex digits. */
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const ASSUMED_ROLE_ARN = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/;
+
+/** Reads either event shape; anything missing or of the wrong type is left out. */
+export function fromLambdaEvent(event: unknown): RegisterRequest {
+  const e = record(event);
+  const context = record(e.requestContext);
+  const iam = record(record(context.authorizer).iam);
+  const identity = record(context.identity);
+  // Payload 2.0 names the caller under authorizer.iam; REST v1 under identity. An event carries one.
+  const v2 = string(iam.userArn) !== undefined;
+  const caller: CallerClaims = v2
+    ? { userArn: string(iam.userArn), callerId: string(iam.callerId) }
+    : { userArn: string(identity.userArn), callerId: string(identity.caller) };
+  return {
+    method: string(record(context.http).method) ?? string(e.httpMethod),
+    caller: caller.userArn === undefined ? undefined : caller,
+    endpointAccountId: string(context.accountId),
+  };
+}
+
+/**
+ * The instance id of the caller, if it is a session of `runnerRoleName` named after an instance, in
+ * the endpoint's own account. Throws {@link CallerNotAllowedError} saying why not.
+ */
+export function instanceOfCaller(request: RegisterRequest, runnerRoleName: string): string {
+  const arn = request.caller?.userArn;
+  if (arn === undefined) {
+    throw new CallerNotAllowedError('the request names no IAM caller: the register endpoint must use AWS_IAM auth (Function URL auth type AWS_IAM, or an IAM-authorized API route)');
+  }
+  const match = ASSUMED_ROLE_ARN.exec(arn);
+  if (!match) {
+    throw new CallerNotAllowedError(`caller ${arn} is not an assumed-role session: only runner instances, signing with their instance role, may register`, arn);
+  }
+  const [, account, role, session] = match;
+  if (request.endpointAccountId !== undefined && account !== request.endpointAccountId) {
+    throw new CallerNotAllowedError(`caller ${arn} is from account ${account}, not ${request.endpointAccountId}: runner instances run in the endpoint's account`, arn);
+  }
+  if (role !== runnerRoleName) {
+    throw new CallerNotAllowedError(`caller ${arn} is a session of role ${role}, not of the runner role ${runnerRoleName}: only runner instances may register`, arn);
+  }
+  if (!INSTANCE_ID.test(session)) {
+    throw new CallerNotAllowedError(`caller ${arn} has session name ${session}, which is not an instance id: only the instance profile's own session may register`, arn);
+  }
+  // The caller id repeats the session name; if the two disagree, neither can be trusted.
+  const callerId = request.caller?.callerId;
+  if (callerId !== undefined && !callerId.endsWith(`:${session}`)) {
+    throw new CallerNotAllowedError(`caller ${arn} comes with caller id ${callerId} of another session`, arn);
+  }
+  return session;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function string(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

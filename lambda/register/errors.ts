@@ -1,0 +1,27 @@
+// Errors of the register function. Each becomes one answer to the booting instance; callers
+// decide by class, never by message text.
+
+/**
+ * The caller is not an instance-profile session of the runner role (403). The bootstrap powers the
+ * instance off on 403, so this is only for callers that can never succeed.
+ */
+export class CallerNotAllowedError extends Error {
+  public readonly name = 'CallerNotAllowedError';
+
+  /** @param caller the principal ARN the endpoint named, if any, for the log */
+  constructor(message: string, readonly caller?: string) {
+    super(message);
+  }
+}
+
+/**
+ * The runner item changed under every one of several decisions in a row (each conditional write
+ * lost to another writer). Answered 503: the instance asks again and the next call decides afresh.
+ */
+export class RunnerContendedError extends Error {
+  public readonly name = 'RunnerContendedError';
+
+  constructor(readonly instanceId: string, readonly attempts: number) {
+    super(`runner ${instanceId} changed under ${attempts} decisions in a row; ask again`);
+  }
+}

@@ -1,0 +1,36 @@
+// The register function's CloudWatch metrics (EMF through Powertools): runners registered by runner
+// config, registrations refused by reason. Behind an interface so tests count them directly.
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export type RefusalReason =
+  | 'caller' // not an instance session of the runner role (403)
+  | 'unknown-instance' // no runner item (yet) (503)
+  | 'retired' // the runner is retiring or gone (410)
+  | 'busy' // the runner already runs a job (409)
+  | 'surplus' // its pool has no demand left (410)
+  | 'no-config' // its runner config no longer exists (410)
+  | 'not-installed' // the GitHub App is not installed on its scope (410)
+  | 'github-error' // generate-jitconfig failed (503)
+  | 'contended'; // the runner item kept changing under the decision (503)
+
+export interface RegisterMetrics {
+  runnerRegistered(configName: string): void;
+  registrationRefused(reason: RefusalReason): void;
+}
+
+/** Each metric is published at once with its own dimensions (a single-metric EMF line). */
+export class PowertoolsRegisterMetrics implements RegisterMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  runnerRegistered(configName: string): void {
+    this.metrics.singleMetric()
+      .addDimension('config', configName)
+      .addMetric('RunnersRegistered', MetricUnit.Count, 1);
+  }
+
+  registrationRefused(reason: RefusalReason): void {
+    this.metrics.singleMetric()
+      .addDimension('reason', reason)
+      .addMetric('RegistrationsRefused', MetricUnit.Count, 1);
+  }
+}

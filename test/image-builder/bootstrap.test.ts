@@ -1,0 +1,258 @@
+// The instance bootstrap, run for real by bash: IMDSv2 of a simulated instance, the register call
+// signed by curl --aws-sigv4 and checked like AWS_IAM auth, the real register logic on dynalite and
+// the GHES simulator, and a run.sh that hands its JIT config to a simulated runner which takes the
+// job. The script's power-off command powers the simulated instance off.
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { BOOTSTRAP, BootRun, FrontProxy, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
+import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
+import { Ec2Simulator } from '../../sandbox/ec2';
+import { GhesSimulator } from '../../sandbox/ghes';
+import { ORG, PREFIX, registerWorld, RegisterWorld, RUNNER_ROLE } from '../lambda/register/register-harness';
+import { DynamoTestEngine, startDynalite } from '../lambda/support/dynalite';
+import { waitFor } from '../sandbox/ec2/helpers';
+
+const run = promisify(execFile);
+
+/** run.sh: records how it was called and who runs it (never the config), then runs the simulated runner. */
+const RUN_SH = (hostUrl: string) => [
+  'here="$(dirname "$0")"',
+  'printf \'%s\\n\' "$1" >"$here/run.args"',
+  'id -un >"$here/run.user"',
+  `code="$(curl -sS --fail --max-time 20 --data-binary "$2" ${hostUrl}/run)"`,
+  'exit "$code"',
+].join('\n');
+
+let engine: DynamoTestEngine;
+let ghes: GhesSimulator;
+let ec2: Ec2Simulator;
+let client: EC2Client;
+let host: InstanceHost;
+let endpoint: FunctionUrlSimulator;
+let registerFront: FrontProxy;
+let imdsFront: FrontProxy;
+let world: RegisterWorld;
+let templates: { required: string; optional: string };
+/** Replaces the register handler for one test; default: the real one. */
+let intercept: ((event: Parameters<RegisterWorld['handler']>[0]) => ReturnType<RegisterWorld['handler']>) | undefined;
+const runs: BootRun[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  engine = await startDynalite();
+  ghes = new GhesSimulator({ seed: 11, org: ORG, repos: ['app'] });
+  ec2 = new Ec2Simulator({ seed: 11, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined });
+  host = new InstanceHost(ghes, ec2);
+  endpoint = registerEndpoint(ec2, (event) => (intercept ?? world.handler)(event));
+  await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start()]);
+  registerFront = new FrontProxy(() => endpoint.url);
+  imdsFront = new FrontProxy(() => ec2.imdsUrl);
+  await Promise.all([registerFront.start(), imdsFront.start()]);
+  client = new EC2Client({ endpoint: ec2.url, region: ec2.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const template = (name: string, httpTokens: 'required' | 'optional') => ec2.registerLaunchTemplate({
+    launchTemplateName: name,
+    imageId: 'ami-0123456789abcdef0',
+    instanceInitiatedShutdownBehavior: 'terminate',
+    iamInstanceProfile: { arn: `arn:aws:iam::${ec2.accountId}:instance-profile/runner`, roleName: RUNNER_ROLE },
+    metadataOptions: { httpTokens },
+  }).launchTemplateId;
+  templates = { required: template('runners', 'required'), optional: template('runners-imdsv1-allowed', 'optional') };
+});
+
+afterAll(async () => {
+  client.destroy();
+  await Promise.all([registerFront.stop(), imdsFront.stop(), endpoint.stop(), host.stop(), ghes.stop(), ec2.stop()]);
+  await engine.stop();
+});
+
+beforeEach(async () => {
+  world = await registerWorld(engine, ghes);
+  intercept = undefined;
+  registerFront.dropNext = 0;
+  registerFront.requests.length = 0;
+  host.powerOffs.length = 0;
+  host.configs.length = 0;
+  imdsFront.refuseTokenRequests = false;
+});
+
+afterEach(() => {
+  for (const r of runs.splice(0)) killGroup(r.child);
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Boots `instanceId` with the real bootstrap; settings override the defaults. */
+function boot(instanceId: string, dir: string, settings: Record<string, string> = {}): BootRun {
+  const bootRun = runBootstrap(dir, {
+    REGISTER_URL: `${endpoint.url}`,
+    REGISTER_SERVICE: 'lambda',
+    IMDS_ENDPOINT: ec2.imdsBaseUrlFor(instanceId),
+    RUNNER_DIR: dir,
+    RUNNER_USER: os.userInfo().username,
+    CONFIG_TIMEOUT_SECONDS: '20',
+    MAX_LIFETIME_SECONDS: '3600',
+    POWEROFF_COMMAND: `curl -sS -X POST ${host.url}/poweroff/${instanceId}`,
+    ...settings,
+  });
+  runs.push(bootRun);
+  dirs.push(dir);
+  return bootRun;
+}
+
+/** The script's exit code, failing the test if it runs longer than `ms`. */
+async function exitOf(bootRun: BootRun, ms = 10_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bootstrap still running after ${ms} ms:\n${bootRun.output()}`)), ms);
+  });
+  try {
+    return await Promise.race([bootRun.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const ranRunner = (dir: string) => fs.existsSync(path.join(dir, 'run.args'));
+
+test('a booting instance gets its JIT config, its runner takes the job, and the instance powers off', async () => {
+  // Arrange: a queued job at GitHub and in the table; a runner recorded for the instance.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 200);
+  await world.queueJob(jobId);
+  const dir = runnerDir(RUN_SH(host.url));
+  const imdsBefore = ec2.imdsStats();
+
+  // Act
+  const bootRun = boot(instanceId, dir);
+  const code = await exitOf(bootRun);
+
+  // Assert
+  expect(code).toBe(0);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success', runnerName: `${PREFIX}${instanceId}` });
+  expect(fs.readFileSync(path.join(dir, 'run.args'), 'utf8')).toBe('--jitconfig\n');
+  expect(fs.readFileSync(path.join(dir, 'run.user'), 'utf8').trim()).toBe(os.userInfo().username);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(['shutting-down', 'terminated']).toContain(ec2.instance(instanceId)?.state);
+  // Every IMDS request carried a valid token: IMDSv2 only.
+  expect(ec2.imdsStats().byStatus['401'] ?? 0).toBe(imdsBefore.byStatus['401'] ?? 0);
+  // The log is JSON lines, and the JIT config is in none of the script's output.
+  const output = bootRun.output();
+  expect(host.configs).toHaveLength(1);
+  expect(output).not.toContain(host.configs[0]);
+  const logLines = output.split('\n').filter((l) => l.startsWith('{'));
+  expect(logLines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(expect.arrayContaining(['asking for a runner config', 'starting the runner']));
+});
+
+test('an instance the endpoint declines (410: no demand left) powers off without running the runner', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+
+  const bootRun = boot(instanceId, dir);
+  const code = await exitOf(bootRun);
+
+  expect(code).toBe(0);
+  expect(ranRunner(dir)).toBe(false);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('register endpoint answered 410');
+  expect((await world.runners.getRunner(instanceId))?.state).toBe('retiring');
+});
+
+test('an unreachable endpoint, then an instance not recorded yet (503), are retried until the config comes', async () => {
+  // Arrange: the first connection is dropped; the first answer finds no runner item, which the
+  // provisioner writes right after.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  registerFront.dropNext = 1;
+  const statuses: number[] = [];
+  intercept = async (event) => {
+    const result = await world.handler(event);
+    statuses.push(result.statusCode);
+    if (statuses.length === 1) await world.launch(instanceId);
+    return result;
+  };
+  const dir = runnerDir(RUN_SH(host.url));
+
+  // Act
+  const code = await exitOf(boot(instanceId, dir, { REGISTER_URL: `${registerFront.url}/` }), 15_000);
+
+  // Assert
+  expect(code).toBe(0);
+  expect(registerFront.requests).toHaveLength(3);
+  expect(statuses).toEqual([503, 200]);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', runnerName: `${PREFIX}${instanceId}` });
+  expect(host.powerOffs).toEqual([instanceId]);
+});
+
+test('an instance that gets no config within CONFIG_TIMEOUT_SECONDS powers off', async () => {
+  // Never recorded as a runner: every answer is 503. (The script counts whole seconds: 3 s leaves room for two calls.)
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  const dir = runnerDir(RUN_SH(host.url));
+  const invocations = endpoint.invocations;
+
+  const bootRun = boot(instanceId, dir, { CONFIG_TIMEOUT_SECONDS: '3' });
+  const code = await exitOf(bootRun);
+
+  expect(code).toBe(0);
+  expect(ranRunner(dir)).toBe(false);
+  expect(endpoint.invocations - invocations).toBeGreaterThanOrEqual(2);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('no runner config within 3s');
+});
+
+test('without an IMDSv2 token the script powers off and never falls back to IMDSv1', async () => {
+  // Arrange: this instance's IMDS would answer tokenless (v1) requests; token requests are refused.
+  const instanceId = await runningInstance(ec2, client, templates.optional);
+  await world.launch(instanceId);
+  await world.queueJob(1);
+  imdsFront.refuseTokenRequests = true;
+  imdsFront.requests.length = 0;
+  const dir = runnerDir(RUN_SH(host.url));
+  const invocations = endpoint.invocations;
+
+  // Act
+  const bootRun = boot(instanceId, dir, { IMDS_ENDPOINT: `${imdsFront.url}/${instanceId}` });
+  const code = await exitOf(bootRun);
+
+  // Assert
+  expect(code).toBe(0);
+  expect(imdsFront.requests.length).toBeGreaterThan(0);
+  expect(imdsFront.requests.filter((r) => r.method !== 'PUT')).toEqual([]);
+  expect(endpoint.invocations).toBe(invocations);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('IMDSv2 unreachable');
+});
+
+test('the lifetime watchdog powers the instance off while the runner still runs', async () => {
+  // Arrange: a runner that hangs.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  await world.queueJob(1);
+  const dir = runnerDir('touch "$(dirname "$0")/run.args"; sleep 60');
+
+  // Act
+  const bootRun = boot(instanceId, dir, { MAX_LIFETIME_SECONDS: '2' });
+  await waitFor(() => host.powerOffs.includes(instanceId), 8_000);
+
+  // Assert
+  expect(bootRun.child.exitCode).toBeNull();
+  expect(bootRun.output()).toContain('maximum lifetime of 2s reached');
+});
+
+test('shellcheck finds nothing in the bootstrap', async () => {
+  if (!fs.existsSync('/usr/bin/shellcheck')) {
+    throw new Error('shellcheck is not installed: apt-get install shellcheck (the bootstrap must pass it)');
+  }
+
+  const result = await run('/usr/bin/shellcheck', [BOOTSTRAP]).then(
+    ({ stdout }) => ({ code: 0, findings: stdout }),
+    (e: { code?: number; stdout?: string }) => ({ code: e.code, findings: e.stdout }),
+  );
+
+  expect(result).toEqual({ code: 0, findings: '' });
+});

@@ -1,0 +1,251 @@
+// The register function against a real DynamoDB engine (dynalite) and the GHES simulator through
+// the real GitHub adapter (Octokit): who may register, when the answer is a JIT config, and what
+// stays behind in DynamoDB and at GitHub.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CONFIG, functionUrlEvent, ORG, POOL, PREFIX, registerWorld, RegisterWorld, restApiEvent } from './register-harness';
+import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
+import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { capturePrinted } from '../support/in-memory-ports';
+
+let engine: DynamoTestEngine;
+let ghes: GhesSimulator;
+let world: RegisterWorld;
+let serial = 0;
+let config = '';
+
+/** A fresh 17-digit instance id per call, so registrations at the shared simulator never collide. */
+const newInstanceId = () => `i-0${(0xa000000 + ++serial).toString(16).padStart(16, '0')}`;
+
+beforeAll(async () => {
+  engine = await startDynalite();
+  ghes = new GhesSimulator({ seed: 7, org: ORG, repos: ['app'] });
+  await ghes.start();
+});
+afterAll(async () => {
+  await ghes.stop();
+  await engine.stop();
+});
+beforeEach(async () => {
+  world = await registerWorld(engine, ghes);
+});
+afterEach(() => ghes.setFaults({ serverErrorRate: 0, serverErrorAfterEffectRate: 0 }));
+
+const registrationsOf = (instanceId: string) => ghes.runners().filter((r) => r.name === `${PREFIX}${instanceId}`);
+const message = (body: string) => (JSON.parse(body) as { message: string }).message;
+
+describe('a runner with demand', () => {
+  test.each([
+    ['a Function URL (payload 2.0)', functionUrlEvent],
+    ['an IAM-authorized REST API (v1)', restApiEvent],
+  ])('gets its JIT config through %s, registered at GitHub with every label and our name', async (_shape, eventFor) => {
+    // Arrange
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+    await world.queueJob(1);
+
+    // Act
+    const result = await world.handler(eventFor(instanceId));
+
+    // Assert
+    expect(result.statusCode).toBe(200);
+    expect(result.headers['content-type']).toBe('text/plain');
+    const settings = decodeJitConfig(result.body);
+    expect(settings.agentName).toBe(`${PREFIX}${instanceId}`);
+    const [registration] = registrationsOf(instanceId);
+    expect(registrationsOf(instanceId)).toHaveLength(1);
+    expect(registration).toMatchObject({ id: settings.agentId, scope: `org:${ORG}`, labels: ['self-hosted', 'linux', 'x64'] });
+    expect(await world.runners.getRunner(instanceId)).toMatchObject({
+      state: 'registered', runnerName: `${PREFIX}${instanceId}`, runnerId: registration.id, registeredAt: world.clock.now(),
+    });
+    expect(world.metrics.registered).toEqual([CONFIG.name]);
+  });
+
+  test('the JIT config is stored nowhere in the table', async () => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+    await world.queueJob(1);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(200);
+    const stored = JSON.stringify(await world.items());
+    expect(stored).not.toContain(result.body);
+    expect(stored).not.toContain(decodeJitConfig(result.body).secret);
+  });
+
+  test('the logs name the instance, pool and runner, and never hold the JIT config', async () => {
+    // Arrange: a logger that prints, as in Lambda.
+    const instanceId = newInstanceId();
+    const printed = await capturePrinted(async () => {
+      world = await registerWorld(engine, ghes, { logger: new Logger({ serviceName: 'register-test' }) });
+      await world.launch(instanceId);
+      await world.queueJob(1);
+
+      // Act
+      const result = await world.handler(functionUrlEvent(instanceId));
+
+      // Assert
+      expect(result.statusCode).toBe(200);
+      config = result.body;
+    });
+    const lines = printed.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.message === 'runner registered; JIT config handed to the instance')).toMatchObject({
+      instanceId, poolId: POOL.poolId, runnerName: `${PREFIX}${instanceId}`, runnerId: expect.any(Number),
+    });
+    expect(printed.join('')).not.toContain(config);
+    expect(printed.join('')).not.toContain(decodeJitConfig(config).secret);
+  });
+
+  test('a retried call after a lost answer gets a new config, and GitHub holds only the new registration', async () => {
+    // Arrange: the first answer never reached the instance.
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+    await world.queueJob(1);
+    const first = await world.handler(functionUrlEvent(instanceId));
+
+    // Act
+    const second = await world.handler(functionUrlEvent(instanceId));
+
+    // Assert
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(second.body).not.toBe(first.body);
+    const registrations = registrationsOf(instanceId);
+    expect(registrations.map((r) => r.id)).toEqual([decodeJitConfig(second.body).agentId]);
+    expect((await world.runners.getRunner(instanceId))?.runnerId).toBe(registrations[0].id);
+  });
+
+  test('booting runners of the pool do not count against its demand; idle ones do', async () => {
+    const [booting, idle, caller] = [newInstanceId(), newInstanceId(), newInstanceId()];
+    await world.launch(booting);
+    await world.queueJob(1);
+    await world.queueJob(2);
+    await world.launch(idle, { state: 'registered' });
+    await world.launch(caller);
+
+    const result = await world.handler(functionUrlEvent(caller));
+
+    // Two queued jobs, one idle runner: one job is left for the caller.
+    expect(result.statusCode).toBe(200);
+  });
+});
+
+describe('a runner without demand', () => {
+  test('is retired (surplus) and told to power off when its pool has no queued job', async () => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(410);
+    expect(message(result.body)).toMatch(/no queued job left.*power off/);
+    expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'retiring', retireReason: 'surplus' });
+    expect(registrationsOf(instanceId)).toHaveLength(0);
+    expect(world.metrics.refused).toEqual(['surplus']);
+  });
+
+  test('is retired when idle runners of the pool already cover every queued job', async () => {
+    const [idle, caller] = [newInstanceId(), newInstanceId()];
+    await world.queueJob(1);
+    await world.launch(idle, { state: 'registered' });
+    await world.launch(caller);
+
+    const result = await world.handler(functionUrlEvent(caller));
+
+    expect(result.statusCode).toBe(410);
+    expect((await world.runners.getRunner(caller))?.state).toBe('retiring');
+    expect((await world.runners.getRunner(idle))?.state).toBe('registered');
+  });
+
+  test('is retired when its runner config no longer exists', async () => {
+    const instanceId = newInstanceId();
+    const removedConfigPool = { ...POOL, poolId: `${ORG}#gpu`, configName: 'gpu' };
+    await world.launch(instanceId, { pool: removedConfigPool });
+    await world.queueJob(1, removedConfigPool);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(410);
+    expect(message(result.body)).toContain('runner config gpu no longer exists');
+    expect((await world.runners.getRunner(instanceId))?.state).toBe('retiring');
+    expect(world.metrics.refused).toEqual(['no-config']);
+  });
+});
+
+describe('callers that are not runner instances of this deployment', () => {
+  const instanceId = 'i-0123456789abcdef0';
+
+  test.each([
+    ['another role', functionUrlEvent(instanceId, { roleName: 'deploy-role' }), /not of the runner role runner-role/],
+    ['an IAM user', functionUrlEvent(instanceId, { userArn: 'arn:aws:iam::123456789012:user/alice' }), /not an assumed-role session/],
+    ['a runner-role session not named after an instance', functionUrlEvent('alice-laptop', {}), /not an instance id/],
+    ['a runner-role session with a malformed instance id', functionUrlEvent('i-0123456789abcdef', {}), /not an instance id/],
+    ['another account', functionUrlEvent(instanceId, { account: '210987654321' }), /from account 210987654321/],
+    ['a caller id of another session', functionUrlEvent(instanceId, { callerId: 'AROAEXAMPLERUNNERROLE:i-0aaaaaaaaaaaaaaaa' }), /caller id/],
+    ['an endpoint without IAM auth', { ...functionUrlEvent(instanceId), requestContext: { ...functionUrlEvent(instanceId).requestContext, authorizer: undefined } }, /AWS_IAM auth/],
+  ])('%s is refused with 403 and changes nothing', async (_who, event, why) => {
+    await world.launch(instanceId);
+    await world.queueJob(1);
+
+    const result = await world.handler(event);
+
+    expect(result.statusCode).toBe(403);
+    expect(message(result.body)).toMatch(why);
+    expect((await world.runners.getRunner(instanceId))?.state).toBe('booting');
+    expect(registrationsOf(instanceId)).toHaveLength(0);
+    expect(world.metrics.refused).toEqual(['caller']);
+  });
+
+  test('nothing in the body is trusted: the instance is the signer\'s, not the one the body names', async () => {
+    const [named, signer] = [newInstanceId(), newInstanceId()];
+    await world.launch(named);
+    await world.queueJob(1);
+    const event = { ...functionUrlEvent(signer), body: JSON.stringify({ instanceId: named }) };
+
+    const result = await world.handler(event);
+
+    expect(result.statusCode).toBe(503);
+    expect((await world.runners.getRunner(named))?.state).toBe('booting');
+  });
+
+  test('a GET is refused with 405', async () => {
+    const result = await world.handler(functionUrlEvent(newInstanceId(), { method: 'GET' }));
+
+    expect(result.statusCode).toBe(405);
+  });
+});
+
+describe('runners in other states', () => {
+  test('an instance not recorded yet is told to ask again (503)', async () => {
+    const instanceId = newInstanceId();
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(503);
+    expect(message(result.body)).toContain(`instance ${instanceId} is not recorded as a runner`);
+    expect(world.metrics.refused).toEqual(['unknown-instance']);
+  });
+
+  test.each(['retiring', 'gone'] as const)('a %s runner is told to power off (410)', async (state) => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId, { state });
+    await world.queueJob(1);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(410);
+    expect(registrationsOf(instanceId)).toHaveLength(0);
+    expect(world.metrics.refused).toEqual(['retired']);
+  });
+
+  test('a busy runner gets no second config (409)', async () => {
+    const instanceId = newInstanceId();
+    const before = await world.launch(instanceId, { state: 'busy' });
+    await world.queueJob(1);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(409);
+    expect(await world.runners.getRunner(instanceId)).toEqual(before);
+    expect(registrationsOf(instanceId)).toHaveLength(0);
+  });
+});
