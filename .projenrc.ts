@@ -16,6 +16,8 @@ const lambdaBundleDeps = [
   '@octokit/core@7.0.8',
   '@octokit/plugin-retry@8.1.1',
   '@octokit/plugin-throttling@11.0.5',
+  // The throttling plugin's limiter; named so the write spacing can be set (see lambda/github/github-api.ts).
+  'bottleneck@2.19.5',
   '@octokit/webhooks-methods@6.0.0',
   '@types/aws-lambda@8.10.164',
 ];

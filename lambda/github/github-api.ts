@@ -4,6 +4,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
 import { GitHubAppNotInstalledError, GitHubRateLimitedError } from './errors';
 import { ExpiringTokenCache } from './token-cache';
@@ -27,6 +28,16 @@ export interface GitHubApiOptions {
   readonly maxRateLimitWaitSeconds?: number;
   /** Base of plugin-retry's quadratic backoff, in ms (1000 in production). */
   readonly retryBaseMs?: number;
+  /**
+   * Least time between two writes (POST, DELETE) of this client, in ms. GitHub asks integrators
+   * to space writes by a second, and plugin-throttling does; one Lambda container makes few
+   * writes in a row. The sandbox, which runs every function in one process, sets it lower.
+   *
+   * @default 1000
+   */
+  readonly writeSpacingMs?: number;
+  /** ms a rate limit's `retry-after` second stands for (1000 in production; the sandbox scales it). */
+  readonly retryAfterBaseMs?: number;
   /** Hook for counting calls (tests, the sandbox report). */
   readonly onRequest?: (route: string) => void;
 }
@@ -48,11 +59,14 @@ export class GitHubApi implements GitHubPort {
   private readonly installations = new Map<number, ControlPlaneOctokit>();
   private readonly createJwt: ReturnType<typeof appJwtFactory>;
   private readonly cache: ExpiringTokenCache;
+  /** One write limiter for every Octokit of this client, as plugin-throttling shares its own. */
+  private readonly writes?: Bottleneck.Group;
 
   constructor(private readonly options: GitHubApiOptions) {
     const now = options.now ?? Date.now;
     this.createJwt = appJwtFactory(options.privateKeyPem, now);
     this.cache = new ExpiringTokenCache(now);
+    if (options.writeSpacingMs !== undefined) this.writes = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeSpacingMs });
     this.app = this.octokit();
   }
 
@@ -187,7 +201,12 @@ export class GitHubApi implements GitHubPort {
       authStrategy: createAppAuth,
       auth: { appId: this.options.appId, createJwt: this.createJwt, cache: this.cache, ...(installationId ? { installationId } : {}) },
       retry: { retryAfterBaseValue: this.options.retryBaseMs ?? 1000 },
-      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+      throttle: {
+        onRateLimit: onLimit('primary'),
+        onSecondaryRateLimit: onLimit('secondary'),
+        ...(this.options.retryAfterBaseMs !== undefined ? { retryAfterBaseValue: this.options.retryAfterBaseMs } : {}),
+        ...(this.writes ? { write: this.writes } : {}),
+      },
       userAgent: 'cdk-ephemeral-runners',
     });
     if (this.options.onRequest) {

@@ -1,0 +1,105 @@
+import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
+import { appJwtFactory } from '../../../lambda/github/app-jwt';
+import { GitHubAppNotInstalledError } from '../../../lambda/github/errors';
+import { GitHubApi } from '../../../lambda/github/github-api';
+import { ScaledClock } from '../../../sandbox/common/time';
+import { GhesSimulator } from '../../../sandbox/ghes';
+import { GhesSimulatorOptions } from '../../../sandbox/ghes/options';
+
+const ORG = { kind: 'org' as const, org: 'octo-org' };
+const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+
+let sim: GhesSimulator;
+let clock: ScaledClock;
+
+async function start(options: Partial<GhesSimulatorOptions> = {}): Promise<GitHubApi> {
+  // One simulated hour is 1.8 s of wall time: a token expires within a test.
+  clock = new ScaledClock(0.0005);
+  sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app'], ...options });
+  await sim.start();
+  return new GitHubApi({ baseUrl: sim.apiUrl, appId: String(sim.appId), privateKeyPem: privateKey, now: () => clock.now(), writeSpacingMs: 0, retryBaseMs: 10, retryAfterBaseMs: 10 });
+}
+
+afterEach(async () => { await sim?.stop(); });
+
+const calls = (route: string) => sim.apiCalls().byRoute[route] ?? 0;
+
+describe('GitHubApi against the GHES simulator', () => {
+  test('the installation and its token are looked up once for many calls: one JIT config costs one call', async () => {
+    const github = await start();
+    for (let i = 0; i < 5; i++) {
+      await github.generateJitConfig(ORG, { name: `er-x-i-000000000000000${i}`, labels: ['self-hosted', 'linux'], runnerGroupId: 1 });
+    }
+    expect(calls('GET /orgs/{org}/installation')).toBe(1);
+    expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(1);
+    expect(calls('POST /orgs/{org}/actions/runners/generate-jitconfig')).toBe(5);
+  });
+
+  test('an installation token is renewed before it expires, so no call fails with 401', async () => {
+    const github = await start();
+    await github.listRunners(ORG, 'er-');
+    await clock.sleep(56 * 60_000); // inside the five-minute renewal margin
+    await github.listRunners(ORG, 'er-');
+    expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(2);
+  });
+
+  test('a registration whose name exists already (a retried call that had succeeded) is replaced, not duplicated', async () => {
+    const github = await start();
+    const first = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
+    const second = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
+    expect(second.runnerId).not.toBe(first.runnerId);
+    expect((await github.listRunners(ORG, 'er-x-')).map((r) => r.id)).toEqual([second.runnerId]);
+  });
+
+  test('deleting reports a missing runner as not-found', async () => {
+    const github = await start();
+    const runner = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
+    expect(await github.deleteRunner(ORG, runner.runnerId)).toBe('deleted');
+    expect(await github.deleteRunner(ORG, runner.runnerId)).toBe('not-found');
+  });
+
+  test('a secondary rate limit is waited out and the call succeeds', async () => {
+    const github = await start();
+    await github.listRunners(ORG, 'er-');
+    const limited: number[] = [];
+    sim.on('request', (r: { status: number }) => { if (r.status === 403 || r.status === 429) limited.push(r.status); });
+    // A 30 ms window (wall time at this scale); retry-after 5 s is 50 ms at the client's base of 10 ms.
+    sim.triggerSecondaryRateLimit(60_000, { retryAfter: 5 });
+    await expect(github.listRunners(ORG, 'er-')).resolves.toEqual([]);
+    expect(limited.length).toBeGreaterThan(0);
+  });
+
+  test('a scope the App is not installed on is a named error saying what to do', async () => {
+    const github = await start();
+    await expect(github.listRunners({ kind: 'org', org: 'elsewhere' }, 'er-')).rejects.toBeInstanceOf(GitHubAppNotInstalledError);
+  });
+
+  test('failed deliveries are listed, and one can be redelivered under the same GUID', async () => {
+    const github = await start({ webhookUrl: 'http://127.0.0.1:9/unreachable', webhookSecret: 's' });
+    for (let i = 0; i < 3; i++) sim.queueJob('app', ['self-hosted', 'linux'], 60_000);
+    await sim.deliveriesSettled();
+    const deliveries = await github.listDeliveries(0, 100);
+    expect(deliveries.length).toBe(3);
+    expect(deliveries.every((d) => d.statusCode !== 200)).toBe(true);
+    await github.redeliver(deliveries[0].id);
+    await sim.deliveriesSettled();
+    const after = await github.listDeliveries(0, 100);
+    expect(after.filter((d) => d.guid === deliveries[0].guid && d.redelivery)).toHaveLength(1);
+  });
+});
+
+describe('App JWT', () => {
+  test('every JWT is RS256-signed by the App key, expires within 10 minutes, and carries a unique jti', async () => {
+    const mint = appJwtFactory(privateKey, () => Date.UTC(2026, 0, 1));
+    const [a, b] = await Promise.all([mint('12'), mint('12')]);
+    const payloads = [a, b].map(({ jwt }) => {
+      const [header, payload, signature] = jwt.split('.');
+      expect(verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey(privateKey), Buffer.from(signature, 'base64url'))).toBe(true);
+      return JSON.parse(Buffer.from(payload, 'base64url').toString()) as { iat: number; exp: number; iss: string; jti: string };
+    });
+    expect(payloads[0].jti).not.toEqual(payloads[1].jti);
+    expect(payloads[0].iss).toBe('12');
+    expect(payloads[0].exp - Date.UTC(2026, 0, 1) / 1000).toBeLessThanOrEqual(600);
+    expect(payloads[0].iat).toBeLessThan(Date.UTC(2026, 0, 1) / 1000);
+  });
+});
