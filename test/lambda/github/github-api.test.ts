@@ -17,7 +17,15 @@ async function start(options: Partial<GhesSimulatorOptions> = {}): Promise<GitHu
   clock = new ScaledClock(0.0005);
   sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app'], ...options });
   await sim.start();
-  return new GitHubApi({ baseUrl: sim.apiUrl, appId: String(sim.appId), privateKeyPem: privateKey, now: () => clock.now(), writeSpacingMs: 0, retryBaseMs: 10, retryAfterBaseMs: 10 });
+  return new GitHubApi({
+    baseUrl: sim.apiUrl,
+    appId: String(sim.appId),
+    privateKeyPem: privateKey,
+    now: () => clock.now(),
+    writeSpacingMs: 0,
+    retryBaseMs: 10,
+    retryAfterBaseMs: 10,
+  });
 }
 
 afterEach(async () => { await sim?.stop(); });
