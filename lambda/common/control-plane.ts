@@ -82,10 +82,23 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
     }),
     github: () => {
       github ??= new SsmSecret(ssm, e.PRIVATE_KEY_PARAMETER_NAME, 'the GitHub App private key').readSecret()
-        .then((privateKeyPem) => new GitHubApi({ baseUrl: e.GITHUB_API_URL, appId: e.GITHUB_APP_ID, privateKeyPem }));
+        .then((privateKeyPem) => new GitHubApi({
+          baseUrl: e.GITHUB_API_URL,
+          appId: e.GITHUB_APP_ID,
+          privateKeyPem,
+          // Optional tuning, unset by the construct: a GHES with rate limiting off (its default)
+          // does not need writes spaced by a second; the sandbox sets both.
+          writeSpacingMs: optionalNumber(env.GITHUB_WRITE_SPACING_MS),
+          retryAfterBaseMs: optionalNumber(env.GITHUB_RETRY_AFTER_BASE_MS),
+          retryBaseMs: optionalNumber(env.GITHUB_RETRY_AFTER_BASE_MS),
+        }));
       github.catch(() => { github = undefined; });
       return github;
     },
     clock: systemClock,
   };
+}
+
+function optionalNumber(value: string | undefined): number | undefined {
+  return value === undefined || value === '' || !Number.isFinite(Number(value)) ? undefined : Number(value);
 }

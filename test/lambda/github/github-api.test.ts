@@ -12,7 +12,7 @@ const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKe
 let sim: GhesSimulator;
 let clock: ScaledClock;
 
-async function start(options: Partial<GhesSimulatorOptions> = {}): Promise<GitHubApi> {
+async function start(options: Partial<GhesSimulatorOptions> = {}, retryAfterBaseMs = 10): Promise<GitHubApi> {
   // One simulated hour is 1.8 s of wall time: a token expires within a test.
   clock = new ScaledClock(0.0005);
   sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app'], ...options });
@@ -24,7 +24,7 @@ async function start(options: Partial<GhesSimulatorOptions> = {}): Promise<GitHu
     now: () => clock.now(),
     writeSpacingMs: 0,
     retryBaseMs: 10,
-    retryAfterBaseMs: 10,
+    retryAfterBaseMs,
   });
 }
 
@@ -67,12 +67,13 @@ describe('GitHubApi against the GHES simulator', () => {
   });
 
   test('a secondary rate limit is waited out and the call succeeds', async () => {
-    const github = await start();
+    // The simulator sends retry-after in wall seconds (at least 1); each stands for 100 ms here.
+    const github = await start({}, 100);
     await github.listRunners(ORG, 'er-');
     const limited: number[] = [];
     sim.on('request', (r: { status: number }) => { if (r.status === 403 || r.status === 429) limited.push(r.status); });
-    // A 30 ms window (wall time at this scale); retry-after 5 s is 50 ms at the client's base of 10 ms.
-    sim.triggerSecondaryRateLimit(60_000, { retryAfter: 5 });
+    // A window of 100 simulated seconds: 50 ms of wall time at this scale, shorter than one wait.
+    sim.triggerSecondaryRateLimit(100_000, { retryAfter: true });
     await expect(github.listRunners(ORG, 'er-')).resolves.toEqual([]);
     expect(limited.length).toBeGreaterThan(0);
   });
