@@ -1,0 +1,83 @@
+// An instance shuts down, stops or is gone: its runner is closed (→ gone), its GitHub registration
+// deleted unless GitHub has removed it already, and its pool handed to the provisioner so demand
+// that lost its runner is launched for again.
+//
+// GitHub and EC2 come before the state write: if the function dies half-way, EventBridge's retry
+// finds the runner not yet gone and repeats them (each is idempotent). Once gone, a repeated or
+// late event changes nothing.
+import { LifecycleConflictError } from './errors';
+import type { LifecycleDeps, LifecycleOutcome } from './handle-instance-event';
+import { ENDING_STATES, InstanceEvent } from './instance-event';
+import { leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
+import { DeleteRunnerResult } from '../core/github';
+import { buildPoolMessageFor } from '../core/pool-message';
+import { RunnerRecord } from '../core/runner';
+
+type StateChange = Extract<InstanceEvent, { kind: 'state-change' }>;
+
+/**
+ * - `none`: it never registered;
+ * - `deleted-before`: the lifecycle deleted it when the spot warning retired the runner;
+ * - `removed-by-github`: its one job completed, and GitHub removes a JIT runner after its job;
+ * - `failed`: GitHub could not be asked; the ghost sweep deletes it later.
+ */
+type Deregistration = DeleteRunnerResult | 'none' | 'deleted-before' | 'removed-by-github' | 'failed';
+
+const TRANSITION_ATTEMPTS = 3;
+
+export async function closeRunner(event: StateChange, deps: LifecycleDeps): Promise<LifecycleOutcome> {
+  // pending and running change nothing: the runner was recorded at launch, and a `running` that
+  // arrives after `terminated` must not revive it. No read at all for them.
+  if (!ENDING_STATES.includes(event.state)) return 'ignored';
+  const { runners, logger } = deps;
+  let deregistration: Deregistration | undefined;
+  for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
+    const runner = await runners.getRunner(event.instanceId);
+    if (!runner) return 'unknown-instance';
+    logger.appendKeys(runnerKeys(runner));
+    if (runner.state === 'gone') return 'already-gone';
+
+    deregistration ??= await deregister(runner, deps);
+    if (event.state === 'stopping' || event.state === 'stopped') {
+      // A stopped runner instance never runs a job again (its runner was one-shot); only its disks would cost.
+      await deps.compute.terminate([event.instanceId]);
+    }
+    // Conditional on the state the decisions were made on: if it changed (a registration, a job),
+    // decide again.
+    const closed = await runners.transitionRunner(event.instanceId, [runner.state], 'gone', {}, deps.clock.now());
+    if (!closed) {
+      if (deregistration === 'none') deregistration = undefined;
+      continue;
+    }
+    // After the write, so the provisioner counts the runner out. Should this send fail, the retried
+    // event finds the runner gone; the reconciler hands the pool over within a minute while it has demand.
+    await deps.queue.send(buildPoolMessageFor(poolOf(runner), 'instance-state', event.eventId));
+    deps.metrics.count('RunnersClosed', 1, { from: runner.state });
+    logger.info('runner closed: its instance is ending', { from: runner.state, deregistration });
+    return 'closed';
+  }
+  throw new LifecycleConflictError(`runner item of ${event.instanceId}`, TRANSITION_ATTEMPTS);
+}
+
+async function deregister(runner: RunnerRecord, deps: LifecycleDeps): Promise<Deregistration> {
+  if (runner.runnerId === undefined) return 'none';
+  if (runner.state === 'retiring' && runner.retireReason === 'interrupted') return 'deleted-before';
+  if (runner.state === 'busy' && runner.job) {
+    const job = await deps.jobs.getJob(runner.job);
+    if (job?.state === 'completed') return 'removed-by-github';
+  }
+  let result: DeleteRunnerResult;
+  try {
+    result = await (await deps.github()).deleteRunner(runner.scope, runner.runnerId);
+  } catch (error) {
+    // The runner must be closed and its pool told whatever GitHub does; the sweep deletes it later.
+    deps.logger.warn('could not delete the registration of an ending runner; left to the ghost sweep', { error: error as Error });
+    await leaveToGhostSweep(deps, runner, 'github-error');
+    return 'failed';
+  }
+  if (result === 'deleted') deps.metrics.count('RegistrationsDeleted', 1, { by: 'instance-state' });
+  // GitHub still sees the runner on a job: it notices the lost runner later and removes it; the
+  // sweep deletes whatever is left.
+  if (result === 'busy') await leaveToGhostSweep(deps, runner, 'busy');
+  return result;
+}

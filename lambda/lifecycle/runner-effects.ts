@@ -1,0 +1,56 @@
+// What the lifecycle does to a runner's surroundings: its pool, its job mark, and the reconciler's
+// ghost sweep. Each is idempotent, so a repeated event repeats it harmlessly.
+import { LifecycleConflictError } from './errors';
+import type { LifecycleDeps } from './handle-instance-event';
+import { JobKey } from '../core/job';
+import { emptyPool } from '../core/pool';
+import { Pool } from '../core/routing';
+import { RunnerRecord } from '../core/runner';
+import { touchScopes, updateReconcilerState } from '../reconciler/reconciler-state';
+
+const POOL_SAVE_ATTEMPTS = 5;
+
+export function poolOf(runner: RunnerRecord): Pool {
+  return { poolId: runner.poolId, configName: runner.configName, scope: runner.scope };
+}
+
+/** Correlation fields of a runner for the log lines that follow. */
+export function runnerKeys(runner: RunnerRecord): Record<string, string | number | undefined> {
+  return {
+    poolId: runner.poolId,
+    runnerState: runner.state,
+    runnerName: runner.runnerName,
+    runnerId: runner.runnerId,
+    jobId: runner.job?.jobId,
+    market: runner.market,
+  };
+}
+
+/**
+ * Adds `job` to the pool's interrupted jobs (the provisioner re-runs it on on-demand capacity if it
+ * completes as failed). Saves on the pool's version, re-reading on a lost race. False when the job
+ * was marked already.
+ */
+export async function markInterruptedJob(deps: LifecycleDeps, runner: RunnerRecord, job: JobKey): Promise<boolean> {
+  for (let attempt = 0; attempt < POOL_SAVE_ATTEMPTS; attempt++) {
+    const pool = (await deps.pools.getPool(runner.poolId)) ?? emptyPool(runner.poolId, runner.configName, runner.scope);
+    if (pool.interruptedJobs.some((k) => k.githubHost === job.githubHost && k.jobId === job.jobId)) return false;
+    if (await deps.pools.savePool({ ...pool, interruptedJobs: [...pool.interruptedJobs, job] }, deps.clock.now())) return true;
+  }
+  throw new LifecycleConflictError(`pool item ${runner.poolId}`, POOL_SAVE_ATTEMPTS);
+}
+
+/**
+ * A registration GitHub would not (or could not) delete now: make sure the reconciler sweeps the
+ * runner's scope for a while, whatever happens to the pool. Failing here loses nothing the
+ * pool's own activity does not cover, so it is logged, not thrown.
+ */
+export async function leaveToGhostSweep(deps: LifecycleDeps, runner: RunnerRecord, reason: string): Promise<void> {
+  deps.metrics.count('RegistrationsLeftToSweep', 1, { reason });
+  const now = deps.clock.now();
+  try {
+    await updateReconcilerState(deps.reconcilerState, (state) => touchScopes(state, [runner.scope], now), now);
+  } catch (error) {
+    deps.logger.error('could not hand the registration to the ghost sweep', { error: error as Error, reason });
+  }
+}

@@ -1,0 +1,44 @@
+// The reconciler's bounds and windows, with their defaults. Every number here caps work done once a
+// minute; the GitHub numbers keep the sweep well inside GitHub's secondary limits (reference/github.md 7).
+import { RedeliveryLimits } from './deliveries';
+import { RetentionLimits } from './reconciler-state';
+
+const MINUTE = 60_000;
+
+export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
+  /** GitHub calls one run may make (port calls; token and installation look-ups come on top, cached). */
+  readonly maxGitHubCallsPerRun: number;
+  /** A queued job older than this is asked about. */
+  readonly stuckQueuedJobMs: number;
+  /** An in-progress job is asked about once it is older than the runners' maximum lifetime plus this. */
+  readonly stuckInProgressGraceMs: number;
+  /** The same job is asked about at most once in this interval. */
+  readonly jobRecheckMs: number;
+  readonly maxStuckJobChecksPerRun: number;
+  readonly maxGhostDeletesPerRun: number;
+  /** Deliveries read per run (100 a page). */
+  readonly maxDeliveriesListed: number;
+  /** Concurrent SQS sends of pool messages. */
+  readonly poolMessageConcurrency: number;
+}
+
+export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
+  maxGitHubCallsPerRun: 60,
+  stuckQueuedJobMs: 10 * MINUTE,
+  stuckInProgressGraceMs: 10 * MINUTE,
+  jobRecheckMs: 10 * MINUTE,
+  maxStuckJobChecksPerRun: 10,
+  maxGhostDeletesPerRun: 20,
+  maxDeliveriesListed: 300,
+  poolMessageConcurrency: 10,
+  // Registrations left by a pool's last instances are swept for an hour after its last activity.
+  scopeSweepMs: 60 * MINUTE,
+  redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,
+  jobCheckMemoryMs: 60 * MINUTE,
+  maxEntries: 500,
+  maxAttemptsPerGuid: 3,
+  maxPerRun: 10,
+  retryAfterMs: 3 * MINUTE,
+  overlapMs: 5 * MINUTE,
+  initialLookbackMs: 60 * MINUTE,
+};

@@ -1,0 +1,161 @@
+// What the reconciler remembers between runs, in one small item: the scopes it must keep sweeping
+// for ghost registrations, how far it has read the App's webhook deliveries, how often it has
+// redelivered each failed one, and when it last asked GitHub about each long-queued job.
+// Pure: the DynamoDB adapter is lambda/state/dynamo-reconciler-store.ts.
+import { ReconcilerStateConflictError } from './errors';
+import { JobKey } from '../core/job';
+import { RunnerScope } from '../core/routing';
+
+export interface ScopeActivity {
+  readonly scope: RunnerScope;
+  /** Epoch ms of the last time the scope had an active pool or a registration left behind. */
+  readonly lastActiveAt: number;
+}
+
+export interface RedeliveryRecord {
+  /** The delivery GUID (`X-GitHub-Delivery`), shared by every attempt of one event. */
+  readonly guid: string;
+  /** Redeliveries asked for so far. */
+  readonly attempts: number;
+  /** Epoch ms of the last one. */
+  readonly lastAttemptAt: number;
+}
+
+export interface JobCheck {
+  readonly key: JobKey;
+  /** Epoch ms of the last time GitHub was asked about the job. */
+  readonly checkedAt: number;
+}
+
+export interface ReconcilerState {
+  readonly scopes: readonly ScopeActivity[];
+  /**
+   * Epoch ms (GitHub's `delivered_at`) up to which deliveries have been examined; undefined until
+   * the first look.
+   */
+  readonly deliveriesCursor?: number;
+  readonly redeliveries: readonly RedeliveryRecord[];
+  readonly jobChecks: readonly JobCheck[];
+}
+
+export interface VersionedReconcilerState {
+  readonly state: ReconcilerState;
+  /** Optimistic lock; 0 while the item does not exist. */
+  readonly version: number;
+}
+
+/** The singleton state item. Every save is conditional on the version read. */
+export interface ReconcilerStateStore {
+  load(): Promise<VersionedReconcilerState>;
+  /** Saves `state` as version `expectedVersion + 1`; `false` when another writer saved first. */
+  save(state: ReconcilerState, expectedVersion: number, at: number): Promise<boolean>;
+}
+
+export const EMPTY_RECONCILER_STATE: ReconcilerState = { scopes: [], redeliveries: [], jobChecks: [] };
+
+export interface RetentionLimits {
+  /** Scopes are swept this long after their last activity. */
+  readonly scopeSweepMs: number;
+  /** Redelivery counts are kept this long after the last attempt (GHES keeps deliveries 7 days). */
+  readonly redeliveryMemoryMs: number;
+  /** Job checks are kept this long (longer than the interval between checks of one job). */
+  readonly jobCheckMemoryMs: number;
+  /** Cap on remembered redeliveries and job checks, so the item stays far below DynamoDB's 400 KB. */
+  readonly maxEntries: number;
+}
+
+export function scopeKey(scope: RunnerScope): string {
+  return scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`;
+}
+
+export function jobCheckKey(key: JobKey): string {
+  return `${key.githubHost}#${key.jobId}`;
+}
+
+/** Records that `scope` is active at `at` (never moves a timestamp back). */
+export function touchScopes(state: ReconcilerState, scopes: readonly RunnerScope[], at: number): ReconcilerState {
+  const byKey = new Map(state.scopes.map((s) => [scopeKey(s.scope), s]));
+  for (const scope of scopes) {
+    const known = byKey.get(scopeKey(scope));
+    if (!known || known.lastActiveAt < at) byKey.set(scopeKey(scope), { scope, lastActiveAt: at });
+  }
+  return { ...state, scopes: sortScopes([...byKey.values()]) };
+}
+
+/** Scopes active within the sweep window before `now`. */
+export function recentScopes(state: ReconcilerState, now: number, scopeSweepMs: number): ScopeActivity[] {
+  return state.scopes.filter((s) => s.lastActiveAt >= now - scopeSweepMs);
+}
+
+/**
+ * Two runs (or the lifecycle function) that saved concurrently: keep the later of every
+ * timestamp and the higher of every count, so no activity or redelivery attempt is forgotten.
+ */
+export function mergeReconcilerStates(a: ReconcilerState, b: ReconcilerState): ReconcilerState {
+  const scopes = new Map<string, ScopeActivity>();
+  for (const s of [...a.scopes, ...b.scopes]) {
+    const known = scopes.get(scopeKey(s.scope));
+    if (!known || known.lastActiveAt < s.lastActiveAt) scopes.set(scopeKey(s.scope), s);
+  }
+  const redeliveries = new Map<string, RedeliveryRecord>();
+  for (const r of [...a.redeliveries, ...b.redeliveries]) {
+    const known = redeliveries.get(r.guid);
+    redeliveries.set(r.guid, known
+      ? { guid: r.guid, attempts: Math.max(known.attempts, r.attempts), lastAttemptAt: Math.max(known.lastAttemptAt, r.lastAttemptAt) }
+      : r);
+  }
+  const checks = new Map<string, JobCheck>();
+  for (const c of [...a.jobChecks, ...b.jobChecks]) {
+    const known = checks.get(jobCheckKey(c.key));
+    if (!known || known.checkedAt < c.checkedAt) checks.set(jobCheckKey(c.key), c);
+  }
+  const cursors = [a.deliveriesCursor, b.deliveriesCursor].filter((c): c is number => c !== undefined);
+  return withCursor({
+    scopes: sortScopes([...scopes.values()]),
+    redeliveries: [...redeliveries.values()],
+    jobChecks: [...checks.values()],
+  }, cursors.length > 0 ? Math.max(...cursors) : undefined);
+}
+
+/** Forgets what no longer matters at `now`, newest kept first when a list is over the cap. */
+export function pruneReconcilerState(state: ReconcilerState, now: number, limits: RetentionLimits): ReconcilerState {
+  const redeliveries = state.redeliveries
+    .filter((r) => r.lastAttemptAt >= now - limits.redeliveryMemoryMs)
+    .sort((x, y) => y.lastAttemptAt - x.lastAttemptAt)
+    .slice(0, limits.maxEntries);
+  const jobChecks = state.jobChecks
+    .filter((c) => c.checkedAt >= now - limits.jobCheckMemoryMs)
+    .sort((x, y) => y.checkedAt - x.checkedAt)
+    .slice(0, limits.maxEntries);
+  return withCursor({
+    scopes: state.scopes.filter((s) => s.lastActiveAt >= now - limits.scopeSweepMs),
+    redeliveries,
+    jobChecks,
+  }, state.deliveriesCursor);
+}
+
+/**
+ * Loads the state, applies `change` and saves it on the version read; on a lost race, loads again
+ * and re-applies. `change` must be a function of the state it is given (it may run more than once).
+ */
+export async function updateReconcilerState(
+  store: ReconcilerStateStore,
+  change: (state: ReconcilerState) => ReconcilerState,
+  at: number,
+  maxAttempts = 5,
+): Promise<ReconcilerState> {
+  for (let attempt = 1; ; attempt++) {
+    const { state, version } = await store.load();
+    const next = change(state);
+    if (await store.save(next, version, at)) return next;
+    if (attempt >= maxAttempts) throw new ReconcilerStateConflictError(maxAttempts);
+  }
+}
+
+function withCursor(state: Omit<ReconcilerState, 'deliveriesCursor'>, cursor: number | undefined): ReconcilerState {
+  return cursor === undefined ? state : { ...state, deliveriesCursor: cursor };
+}
+
+function sortScopes(scopes: ScopeActivity[]): ScopeActivity[] {
+  return scopes.sort((x, y) => scopeKey(x.scope).localeCompare(scopeKey(y.scope)));
+}

@@ -1,0 +1,199 @@
+// One run of the periodic reconciler (DESIGN.md section 3.8): terminate orphan instances, bring
+// long-stuck jobs up to date with GitHub, hand every active pool to the provisioner, redeliver
+// failed webhook deliveries and delete ghost registrations. While nothing is active it makes no
+// GitHub call at all — it does not even build the GitHub client.
+import { GitHubCallBudget } from './budget';
+import { CountMetrics } from './count-metrics';
+import { PoolIdError } from './errors';
+import { poolFromId } from './pool-id';
+import { DEFAULT_RECONCILER_LIMITS, ReconcilerLimits } from './reconciler-limits';
+import {
+  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, ReconcilerStateStore, touchScopes, updateReconcilerState,
+} from './reconciler-state';
+import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
+import { terminateOrphans } from './sweep-instances';
+import { Logger } from '../common/logger';
+import { ComputePort } from '../core/compute';
+import { GitHubPort } from '../core/github';
+import { buildPoolMessageFor } from '../core/pool-message';
+import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
+import { Pool } from '../core/routing';
+import { RunnerRecord } from '../core/runner';
+import { GitHubRateLimitedError } from '../github/errors';
+
+export type ReconcilerMetricName =
+  | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
+  | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed';
+
+export interface ReconcilerSettings {
+  readonly runnerNamePrefix: string;
+  readonly bootTimeoutMs: number;
+  readonly maxLifetimeMs: number;
+}
+
+export interface ReconcilerDeps {
+  readonly settings: ReconcilerSettings;
+  readonly runners: RunnerStore;
+  readonly jobs: JobStore;
+  readonly queue: PoolQueue;
+  readonly compute: ComputePort;
+  /** Built on first use only: an idle run never calls it. */
+  readonly github: () => Promise<GitHubPort>;
+  readonly state: ReconcilerStateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: CountMetrics<ReconcilerMetricName>;
+  readonly limits?: Partial<ReconcilerLimits>;
+}
+
+export interface ReconcileSummary {
+  /** No active pool and no recently active scope: no GitHub call was made. */
+  idle: boolean;
+  activePools: number;
+  poolsMessaged: number;
+  orphansTerminated: string[];
+  stuckJobsChecked: number;
+  stuckJobsRepaired: number;
+  redelivered: string[];
+  ghostsDeleted: number;
+  /** Port calls to GitHub this run. */
+  githubCalls: number;
+  failedSteps: string[];
+}
+
+/** What the steps of one run share. `state` is updated by the steps as they go. */
+export interface Run {
+  readonly deps: ReconcilerDeps;
+  readonly limits: ReconcilerLimits;
+  readonly now: number;
+  readonly runId: string;
+  readonly pools: readonly Pool[];
+  /** Live runners of the active pools, by instance id (pool index: eventually consistent). */
+  readonly live: ReadonlyMap<string, RunnerRecord>;
+  readonly budget: GitHubCallBudget;
+  readonly summary: ReconcileSummary;
+  state: ReconcilerState;
+  github(): Promise<GitHubPort>;
+}
+
+export async function runReconciler(deps: ReconcilerDeps, runId: string): Promise<ReconcileSummary> {
+  deps.logger.appendKeys({ runId });
+  try {
+    return await reconcileOnce(deps, runId);
+  } finally {
+    deps.logger.resetKeys();
+  }
+}
+
+async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<ReconcileSummary> {
+  const limits = { ...DEFAULT_RECONCILER_LIMITS, ...deps.limits };
+  const now = deps.clock.now();
+  const loaded = await deps.state.load();
+  const pools = activePools(await deps.runners.listActivePools(), deps.logger);
+  const live = new Map<string, RunnerRecord>();
+  for (const pool of pools) {
+    for (const runner of await deps.runners.listPoolRunners(pool.poolId)) if (runner.state !== 'gone') live.set(runner.instanceId, runner);
+  }
+  let github: Promise<GitHubPort> | undefined;
+  const run: Run = {
+    deps,
+    limits,
+    now,
+    runId,
+    pools,
+    live,
+    budget: new GitHubCallBudget(limits.maxGitHubCallsPerRun),
+    summary: emptySummary(pools.length),
+    state: touchScopes(loaded.state, pools.map((p) => p.scope), now),
+    github: () => (github ??= deps.github()),
+  };
+
+  await step(run, 'orphans', () => terminateOrphans(run));
+  if (pools.length === 0 && recentScopes(run.state, now, limits.scopeSweepMs).length === 0) {
+    run.summary.idle = true;
+  } else {
+    // Repairs first, so the provisioner sees the corrected demand when the pool messages arrive.
+    await step(run, 'stuck-jobs', () => repairStuckJobs(run), { github: true });
+    await step(run, 'pool-messages', () => sendPoolMessages(run));
+    await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+    await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
+  }
+  run.summary.githubCalls = run.budget.spent;
+  deps.metrics.count('GitHubCalls', run.budget.spent);
+  await saveState(run, loaded.state, loaded.version);
+  deps.logger.info('reconciler run finished', { ...run.summary, orphansTerminated: run.summary.orphansTerminated.length, redelivered: run.summary.redelivered.length });
+  return run.summary;
+}
+
+function emptySummary(activePoolCount: number): ReconcileSummary {
+  return {
+    idle: false,
+    activePools: activePoolCount,
+    poolsMessaged: 0,
+    orphansTerminated: [],
+    stuckJobsChecked: 0,
+    stuckJobsRepaired: 0,
+    redelivered: [],
+    ghostsDeleted: 0,
+    githubCalls: 0,
+    failedSteps: [],
+  };
+}
+
+/**
+ * Runs one step; a failure is logged and counted, and the run goes on: the steps are independent,
+ * and the next run (a minute later) retries. A failed GitHub step ends the run's GitHub calls,
+ * whatever the cause: a rate limit (GitHub asks us to wait), an outage, a key not set — calling on
+ * would only add load where it hurts.
+ */
+async function step(run: Run, name: string, fn: () => Promise<void>, options: { github?: boolean } = {}): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    if (options.github || error instanceof GitHubRateLimitedError) run.budget.exhaust();
+    run.summary.failedSteps.push(name);
+    run.deps.metrics.count('ReconcileStepFailed', 1, { step: name });
+    run.deps.logger.error('reconciler step failed; the next run retries it', { step: name, error: error as Error });
+  }
+}
+
+function activePools(poolIds: readonly string[], logger: Logger): Pool[] {
+  const pools: Pool[] = [];
+  for (const poolId of poolIds) {
+    try {
+      pools.push(poolFromId(poolId));
+    } catch (error) {
+      if (!(error instanceof PoolIdError)) throw error;
+      logger.error('pool index holds an id this control plane did not write; skipped', { poolId, error });
+    }
+  }
+  return pools;
+}
+
+async function sendPoolMessages(run: Run): Promise<void> {
+  const { queue } = run.deps;
+  for (let i = 0; i < run.pools.length; i += run.limits.poolMessageConcurrency) {
+    const batch = run.pools.slice(i, i + run.limits.poolMessageConcurrency);
+    await Promise.all(batch.map(async (pool) => {
+      await queue.send(buildPoolMessageFor(pool, 'reconciler', run.runId));
+      run.summary.poolsMessaged++;
+    }));
+  }
+  run.deps.metrics.count('PoolsReconciled', run.summary.poolsMessaged);
+}
+
+/**
+ * Saves what the run learnt unless nothing changed (an idle run writes nothing). On a lost race
+ * with another writer (an overlapping run, the lifecycle function), merges with what it saved.
+ */
+async function saveState(run: Run, loaded: ReconcilerState, version: number): Promise<void> {
+  const next = pruneReconcilerState(run.state, run.now, run.limits);
+  if (JSON.stringify(next) === JSON.stringify(loaded)) return;
+  try {
+    if (await run.deps.state.save(next, version, run.now)) return;
+    await updateReconcilerState(run.deps.state, (latest) => pruneReconcilerState(mergeReconcilerStates(latest, next), run.now, run.limits), run.now);
+  } catch (error) {
+    run.deps.logger.error('reconciler state not saved; the next run repeats some work', { error: error as Error });
+    run.deps.metrics.count('ReconcileStepFailed', 1, { step: 'save-state' });
+  }
+}

@@ -1,0 +1,161 @@
+// The GitHub side of a run, each step within the run's call budget: stuck jobs checked against
+// GitHub, failed webhook deliveries redelivered, ghost registrations deleted.
+import { listingStart, nextCursor, planRedeliveries, recordRedelivery, Redelivery } from './deliveries';
+import { ghostCandidates } from './ghosts';
+import { hasNoLiveRunner } from './orphans';
+import { jobCheckKey, recentScopes, ReconcilerState, touchScopes } from './reconciler-state';
+import type { Run } from './run-reconciler';
+import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
+import { GitHubJob } from '../core/github';
+import { JobKey } from '../core/job';
+import { RunnerScope } from '../core/routing';
+import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../github/errors';
+
+const DELIVERIES_PER_PAGE = 100;
+
+export async function repairStuckJobs(run: Run): Promise<void> {
+  const { jobs, logger, metrics, settings } = run.deps;
+  const active = (await Promise.all(run.pools.map((pool) => jobs.listActiveJobs(pool.poolId)))).flat();
+  const selected = selectStuckJobs(active, run.state.jobChecks, run.now, {
+    queuedForMs: run.limits.stuckQueuedJobMs,
+    inProgressForMs: settings.maxLifetimeMs + run.limits.stuckInProgressGraceMs,
+    recheckAfterMs: run.limits.jobRecheckMs,
+    maxChecksPerRun: run.limits.maxStuckJobChecksPerRun,
+  });
+  for (const job of selected) {
+    if (!run.budget.take()) break;
+    const { owner, repo } = repoOf(job);
+    const fields = { jobId: job.key.jobId, githubHost: job.key.githubHost, repo: job.repo, poolId: job.pool.poolId, jobState: job.state };
+    let answer: GitHubJob | undefined;
+    try {
+      answer = await (await run.github()).getJob(owner, repo, job.key.jobId);
+    } catch (error) {
+      if (!(error instanceof GitHubAppNotInstalledError)) throw error;
+      // Not ours to judge: the App may be installed again. Asked again after the recheck interval.
+      run.state = recordCheck(run, job.key);
+      logger.warn('cannot ask GitHub about a stuck job: the App is not installed on its repository', { ...fields, error });
+      continue;
+    }
+    run.summary.stuckJobsChecked++;
+    run.state = recordCheck(run, job.key);
+    const transition = repairFromGitHub(job, answer, run.now);
+    if (!transition) {
+      logger.info('stuck job is still waiting on GitHub', { ...fields, githubStatus: answer?.status });
+      continue;
+    }
+    const result = await jobs.applyJobTransition(transition);
+    if (result.changed) run.summary.stuckJobsRepaired++;
+    logger.warn('stuck job brought up to date with GitHub: a webhook was missed', {
+      ...fields, githubStatus: answer?.status ?? 'not-found', to: transition.to, conclusion: transition.conclusion, changed: result.changed,
+    });
+  }
+  metrics.count('StuckJobsChecked', run.summary.stuckJobsChecked);
+  metrics.count('StuckJobsRepaired', run.summary.stuckJobsRepaired);
+}
+
+export async function redeliverFailed(run: Run): Promise<void> {
+  const { logger, metrics } = run.deps;
+  const limits = run.limits;
+  const pages = Math.max(1, Math.ceil(limits.maxDeliveriesListed / DELIVERIES_PER_PAGE));
+  if (!run.budget.take(pages)) {
+    logger.warn('GitHub call budget spent before the deliveries could be read; the next run reads them', { budget: run.budget.limit });
+    return;
+  }
+  const github = await run.github();
+  const deliveries = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), limits.maxDeliveriesListed);
+  run.budget.refund(pages - Math.min(pages, Math.floor(deliveries.length / DELIVERIES_PER_PAGE) + 1));
+  if (deliveries.length >= limits.maxDeliveriesListed) {
+    // Newest first: older failures of this window are not seen. Raise maxDeliveriesListed if this recurs.
+    logger.warn('more webhook deliveries than one run reads; older ones in the window were skipped', { listed: deliveries.length });
+    metrics.count('DeliveriesListTruncated');
+  }
+  const maxPerRun = Math.min(limits.maxPerRun, run.budget.remaining);
+  const plan = planRedeliveries(deliveries, run.state.redeliveries, run.now, { ...limits, maxPerRun });
+  const unfinished: Redelivery[] = [...plan.deferred];
+  for (const redelivery of plan.redeliver) {
+    const fields = { deliveryGuid: redelivery.guid, deliveryId: redelivery.deliveryId, action: redelivery.action };
+    if (!run.budget.take()) {
+      unfinished.push(redelivery);
+      continue;
+    }
+    try {
+      await github.redeliver(redelivery.deliveryId);
+    } catch (error) {
+      unfinished.push(redelivery);
+      if (error instanceof GitHubRateLimitedError) {
+        run.budget.exhaust();
+        logger.warn('GitHub rate limit: redeliveries wait for the next run', { ...fields, retryAfterSeconds: error.retryAfterSeconds });
+      } else {
+        logger.error('redelivery request failed; the next run asks again', { ...fields, error: error as Error });
+      }
+      continue;
+    }
+    run.state = { ...run.state, redeliveries: recordRedelivery(run.state.redeliveries, redelivery.guid, run.now) };
+    run.summary.redelivered.push(redelivery.guid);
+    const attempts = run.state.redeliveries.find((r) => r.guid === redelivery.guid)?.attempts;
+    logger.warn('webhook delivery failed and was redelivered', { ...fields, attempt: attempts });
+  }
+  for (const redelivery of plan.exhausted) {
+    logger.error('webhook delivery still failing after every redelivery; check the webhook function and its URL', {
+      deliveryGuid: redelivery.guid, deliveryId: redelivery.deliveryId, attempts: limits.maxAttemptsPerGuid,
+    });
+  }
+  metrics.count('DeliveriesRedelivered', run.summary.redelivered.length);
+  metrics.count('RedeliveriesExhausted', plan.exhausted.length);
+  // Nothing listed on the very first look: start from where that look began.
+  const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs) ?? run.now - limits.initialLookbackMs;
+  run.state = { ...run.state, deliveriesCursor: cursor };
+}
+
+export async function deleteGhosts(run: Run): Promise<void> {
+  // The most recently active scopes first: that is where leftovers are likeliest.
+  const scopes = recentScopes(run.state, run.now, run.limits.scopeSweepMs).sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+  const live = new Set(run.live.keys());
+  try {
+    for (const { scope } of scopes) {
+      try {
+        if (!(await sweepScope(run, scope, live))) return;
+      } catch (error) {
+        if (!(error instanceof GitHubAppNotInstalledError)) throw error;
+        // The App was removed from this scope: nothing of ours can be registered there any more.
+        run.deps.logger.warn('cannot sweep a scope for ghosts: the App is not installed there', { scope: error.scope });
+      }
+    }
+  } finally {
+    run.deps.metrics.count('GhostsDeleted', run.summary.ghostsDeleted);
+  }
+}
+
+/** Deletes the scope's ghosts; false when the run's caps stop the sweep. */
+async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string>): Promise<boolean> {
+  const { runners, logger, settings } = run.deps;
+  const canDelete = () => run.summary.ghostsDeleted < run.limits.maxGhostDeletesPerRun;
+  if (!canDelete() || !run.budget.take()) return false;
+  const github = await run.github();
+  const registrations = await github.listRunners(scope, settings.runnerNamePrefix);
+  for (const candidate of ghostCandidates(registrations, settings.runnerNamePrefix, live)) {
+    const runner = await runners.getRunner(candidate.instanceId);
+    if (!hasNoLiveRunner(runner)) continue;
+    if (!canDelete() || !run.budget.take()) {
+      // Leftovers remain: keep sweeping this scope in later runs.
+      run.state = touchScopes(run.state, [scope], run.now);
+      return false;
+    }
+    const result = await github.deleteRunner(scope, candidate.registration.id);
+    if (result === 'deleted') run.summary.ghostsDeleted++;
+    logger.warn('ghost registration: its instance has no live runner', {
+      instanceId: candidate.instanceId,
+      runnerId: candidate.registration.id,
+      runnerName: candidate.registration.name,
+      poolId: runner?.poolId,
+      runnerState: runner?.state ?? 'none',
+      result,
+    });
+  }
+  return true;
+}
+
+function recordCheck(run: Run, key: JobKey): ReconcilerState {
+  const others = run.state.jobChecks.filter((c) => jobCheckKey(c.key) !== jobCheckKey(key));
+  return { ...run.state, jobChecks: [...others, { key, checkedAt: run.now }] };
+}

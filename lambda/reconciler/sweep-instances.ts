@@ -1,0 +1,28 @@
+// The EC2 side of a run: instances of ours that no runner answers for are terminated. Only EC2 and
+// DynamoDB are called, so this runs even while nothing is active.
+import { hasNoLiveRunner, orphanCandidates } from './orphans';
+import type { Run } from './run-reconciler';
+
+export async function terminateOrphans(run: Run): Promise<void> {
+  const { compute, runners, logger, metrics, settings } = run.deps;
+  const instances = await compute.listInstances();
+  const candidates = orphanCandidates(instances, new Set(run.live.keys()), run.now, settings.bootTimeoutMs);
+  const orphans: string[] = [];
+  for (const instance of candidates) {
+    // The pool index lags; the runner item itself, read strongly consistent, decides.
+    const runner = await runners.getRunner(instance.instanceId);
+    if (!hasNoLiveRunner(runner)) continue;
+    orphans.push(instance.instanceId);
+    logger.warn('terminating an instance with no live runner', {
+      instanceId: instance.instanceId,
+      instanceState: instance.state,
+      poolId: instance.poolId ?? runner?.poolId,
+      runnerState: runner?.state ?? 'none',
+      launchedAt: instance.launchedAt === undefined ? undefined : new Date(instance.launchedAt).toISOString(),
+    });
+  }
+  if (orphans.length === 0) return;
+  await compute.terminate(orphans);
+  run.summary.orphansTerminated.push(...orphans);
+  metrics.count('OrphansTerminated', orphans.length);
+}

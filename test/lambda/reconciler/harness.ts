@@ -1,0 +1,170 @@
+// Shared set-up of the lifecycle and reconciler tests: the real adapters (DynamoDB on dynalite,
+// Ec2Fleet on the EC2 simulator, GitHubApi on the GHES simulator) and small recorders for the
+// ports that are not under test (the pool queue, metrics).
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2Fleet } from '../../../lambda/compute/ec2-fleet';
+import { GitHubPort } from '../../../lambda/core/github';
+import { JobKey, JobRecord, JobState, JOB_STATE_RANK, JobTransition } from '../../../lambda/core/job';
+import { JobStore } from '../../../lambda/core/ports';
+import { Pool } from '../../../lambda/core/routing';
+import { Market, RunnerRecord, RunnerState } from '../../../lambda/core/runner';
+import { GitHubApi } from '../../../lambda/github/github-api';
+import { CountMetrics, MetricDimensions } from '../../../lambda/reconciler/count-metrics';
+import { ScaledClock } from '../../../sandbox/common/time';
+import { Ec2FaultOptions, Ec2InstanceEvent, Ec2Simulator } from '../../../sandbox/ec2';
+import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
+import { RUNNER_TEMPLATE } from '../../sandbox/ec2/helpers';
+import { client as octokitClient } from '../../sandbox/ghes/octokit';
+
+export const PREFIX = 'er-';
+export const GITHUB_HOST = 'ghes.test';
+export const MANAGED_BY = 'test-runners';
+export const ORG = 'octo-org';
+export const LABELS = ['self-hosted', 'linux', 'x64'];
+export const POOL: Pool = { poolId: `${ORG}#linux-x64`, configName: 'linux-x64', scope: { kind: 'org', org: ORG } };
+
+export class RecordingMetrics<Name extends string> implements CountMetrics<Name> {
+  readonly counts: { name: Name; value: number; dimensions: MetricDimensions }[] = [];
+
+  count(name: Name, value = 1, dimensions: MetricDimensions = {}): void {
+    if (value !== 0) this.counts.push({ name, value, dimensions });
+  }
+
+  /** Sum of a counter, over the counts whose dimensions include `dimensions`. */
+  total(name: Name, dimensions: MetricDimensions = {}): number {
+    return this.counts
+      .filter((c) => c.name === name && Object.entries(dimensions).every(([k, v]) => c.dimensions[k] === v))
+      .reduce((sum, c) => sum + c.value, 0);
+  }
+}
+
+export interface Ec2Harness {
+  readonly sim: Ec2Simulator;
+  readonly fleet: Ec2Fleet;
+  /** Every EventBridge event the simulator emitted, in order. */
+  readonly events: Ec2InstanceEvent[];
+  /** Launches one instance through the real CreateFleet adapter and waits until it runs. */
+  launch(market?: Market, configName?: string): Promise<string>;
+  /** The first event of `instanceId` matching `match`, waiting for it. */
+  nextEvent(instanceId: string, match: (e: Ec2InstanceEvent) => boolean): Promise<Ec2InstanceEvent>;
+  stop(): Promise<void>;
+}
+
+/** The EC2 simulator at `timeScale` (0.001: a simulated minute is 60 ms), with short boot and shutdown delays. */
+export async function startEc2(timeScale: number, faults: Ec2FaultOptions = {}): Promise<Ec2Harness> {
+  const sim = new Ec2Simulator({
+    clock: new ScaledClock(timeScale),
+    faults: { bootDelayMs: 1_000, shutdownDelayMs: 1_000, ...faults },
+    onListenerError: () => undefined,
+  });
+  await sim.start();
+  const client = new EC2Client({
+    endpoint: sim.url, region: sim.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }, maxAttempts: 1,
+  });
+  const templates: Record<string, string> = {
+    'linux-x64': sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId,
+    'stops': sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'stops', instanceInitiatedShutdownBehavior: 'stop' }).launchTemplateId,
+  };
+  const fleet = new Ec2Fleet({
+    client, managedBy: MANAGED_BY, subnetIds: sim.subnets.map((s) => s.subnetId), launchTemplateFor: (name) => templates[name],
+  });
+  const events: Ec2InstanceEvent[] = [];
+  sim.onEvent((e) => {
+    events.push(e);
+  });
+  let launches = 0;
+  return {
+    sim,
+    fleet,
+    events,
+    async launch(market = 'spot', configName = POOL.configName) {
+      const result = await fleet.launch({
+        poolId: POOL.poolId, configName, market, count: 1, clientToken: `launch-${++launches}-${Date.now()}`, instanceTypes: ['m7i.large'],
+      });
+      const instanceId = result.instances[0].instanceId;
+      await waitFor(() => sim.instance(instanceId)?.state === 'running');
+      return instanceId;
+    },
+    nextEvent: (instanceId, match) => waitFor(() => events.find((e) => e.detail['instance-id'] === instanceId && match(e))),
+    async stop() {
+      client.destroy();
+      await sim.stop();
+    },
+  };
+}
+
+export interface GhesHarness {
+  readonly sim: GhesSimulator;
+  readonly api: GitHubApi;
+  /** The lazy GitHub factory the functions get; counts its calls. */
+  readonly github: () => Promise<GitHubPort>;
+  factoryCalls(): number;
+  /** Calls by route, without App authentication (token and installation look-ups). */
+  portCalls(): Record<string, number>;
+  /** Registers a JIT runner named for `instanceId` (or `name`), as the register endpoint would. */
+  register(instanceId: string, name?: string): Promise<{ runnerId: number; runnerName: string; encodedJitConfig: string }>;
+  stop(): Promise<void>;
+}
+
+const AUTH_ROUTES = ['POST /app/installations/{installation_id}/access_tokens', 'GET /orgs/{org}/installation', 'GET /repos/{owner}/{repo}/installation'];
+
+export async function startGhes(options: GhesSimulatorOptions = {}): Promise<GhesHarness> {
+  const sim = new GhesSimulator({ org: ORG, repos: ['app'], ...options });
+  await sim.start();
+  // Writes spaced 20 ms apart rather than GitHub's second: the behaviour is the same, the tests faster.
+  const api = new GitHubApi({ baseUrl: sim.apiUrl, appId: String(sim.appId), privateKeyPem: sim.privateKey, retryBaseMs: 1, writeSpacingMs: 20 });
+  const setup = octokitClient(sim, { installationId: sim.installationId(ORG) });
+  let calls = 0;
+  return {
+    sim,
+    api,
+    github: () => {
+      calls++;
+      return Promise.resolve(api);
+    },
+    factoryCalls: () => calls,
+    portCalls: () => Object.fromEntries(Object.entries(sim.apiCalls().byRoute).filter(([route]) => !AUTH_ROUTES.includes(route))),
+    async register(instanceId, name = `${PREFIX}${instanceId}`) {
+      // A plain client of its own: the functions' client spaces writes a second apart (plugin-throttling),
+      // which set-up need not wait for.
+      const { data } = await setup.request('POST /orgs/{org}/actions/runners/generate-jitconfig', {
+        org: ORG, name, labels: LABELS, runner_group_id: 1,
+      });
+      const jit = data as { runner: { id: number; name: string }; encoded_jit_config: string };
+      return { runnerId: jit.runner.id, runnerName: jit.runner.name, encodedJitConfig: jit.encoded_jit_config };
+    },
+    stop: () => sim.stop(),
+  };
+}
+
+export function runnerRecord(instanceId: string, state: RunnerState, at: number, changes: Partial<RunnerRecord> = {}): RunnerRecord {
+  return {
+    instanceId, state, market: 'spot', launchedAt: at, poolId: POOL.poolId, configName: POOL.configName, scope: POOL.scope, updatedAt: at, version: 1, ...changes,
+  };
+}
+
+/** Writes a job into the store as the webhook would have, in `state` as of `at`. */
+export async function recordJob(jobs: JobStore, jobId: number, state: JobState, at: number, runnerName?: string): Promise<JobRecord> {
+  const key: JobKey = { githubHost: GITHUB_HOST, jobId };
+  const transition: JobTransition = {
+    key,
+    to: state,
+    rank: JOB_STATE_RANK[state],
+    create: { runId: 1000 + jobId, runAttempt: 1, repo: `${ORG}/app`, org: ORG, labels: LABELS, pool: POOL },
+    runnerName,
+    at,
+  };
+  const { job } = await jobs.applyJobTransition(transition);
+  return job!;
+}
+
+/** Polls until `probe` returns something other than undefined / false. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,352 @@
+// The reconciler run on the real adapters: DynamoDB (dynalite), EC2 (the simulator, through
+// Ec2Fleet) and GitHub (the GHES simulator through GitHubApi), with webhook deliveries to a
+// loopback receiver that can be made to fail.
+import {
+  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
+} from './harness';
+import { Clock } from '../../../lambda/core/ports';
+import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
+import { ReconcilerDeps, ReconcilerMetricName, runReconciler } from '../../../lambda/reconciler/run-reconciler';
+import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
+import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
+import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
+import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
+
+const MINUTE = 60_000;
+const BOOT_TIMEOUT = 10 * MINUTE;
+const ATTEMPTS_ROUTE = 'POST /app/hook/deliveries/{delivery_id}/attempts';
+const JOB_ROUTE = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
+const DELETE_ROUTE = 'DELETE /orgs/{org}/actions/runners/{runner_id}';
+
+/** Receives the GHES simulator's webhook deliveries; `fail` decides which job ids get a 502. */
+interface Receiver extends LoopbackServer {
+  readonly jobIds: number[];
+  fail: (jobId: number, nth: number) => boolean;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const jobIds: number[] = [];
+  const receiver = {} as Receiver;
+  const server = await listenOnLoopback(async (req, res) => {
+    const payload = JSON.parse((await readBody(req)).toString('utf8')) as { workflow_job: { id: number } };
+    const jobId = payload.workflow_job.id;
+    jobIds.push(jobId);
+    res.writeHead(receiver.fail(jobId, jobIds.filter((j) => j === jobId).length) ? 502 : 200).end();
+  });
+  return Object.assign(receiver, server, { jobIds, fail: () => false });
+}
+
+let engine: DynamoTestEngine;
+let ghes: GhesHarness;
+let ec2: Ec2Harness;
+let receiver: Receiver;
+let tableName: string;
+let runners: DynamoRunnerStore;
+let jobs: DynamoStateStore;
+let state: DynamoReconcilerStore;
+let queue: InMemoryPoolQueue;
+let metrics: RecordingMetrics<ReconcilerMetricName>;
+
+beforeAll(async () => {
+  engine = await startDynalite();
+  receiver = await startReceiver();
+  ghes = await startGhes({ webhookUrl: receiver.url });
+});
+afterAll(async () => {
+  await ghes.stop();
+  await receiver.close();
+  await engine.stop();
+});
+beforeEach(async () => {
+  // A simulated minute is 60 ms: instances age past the boot timeout within a test.
+  ec2 = await startEc2(0.001);
+  tableName = await engine.createStateTable();
+  runners = new DynamoRunnerStore(engine.client, tableName);
+  jobs = new DynamoStateStore(engine.client, tableName);
+  state = new DynamoReconcilerStore(engine.client, tableName);
+  queue = new InMemoryPoolQueue();
+  metrics = new RecordingMetrics();
+  ghes.sim.resetApiCalls();
+  receiver.fail = () => false;
+});
+afterEach(async () => {
+  await ec2.stop();
+});
+
+function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}): ReconcilerDeps {
+  return {
+    settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: BOOT_TIMEOUT, maxLifetimeMs: 60 * MINUTE },
+    runners,
+    jobs,
+    queue,
+    compute: ec2.fleet,
+    github: ghes.github,
+    state,
+    clock,
+    logger: silentLogger(),
+    metrics,
+    limits,
+  };
+}
+
+/** GHES's clock is real time; so is this one, moved on by hand. */
+function realClock(): ManualClock {
+  return new ManualClock(Date.now());
+}
+
+describe('idle', () => {
+  test('with no active pool and no recently active scope, a run makes no GitHub call and writes nothing', async () => {
+    // Arrange
+    const factoryCallsBefore = ghes.factoryCalls();
+
+    // Act
+    const summary = await runReconciler(deps(realClock()), 'run-1');
+
+    // Assert
+    expect(summary).toMatchObject({ idle: true, githubCalls: 0, failedSteps: [] });
+    expect(ghes.factoryCalls()).toBe(factoryCallsBefore);
+    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(await engine.scan(tableName)).toEqual([]);
+    expect(queue.messages).toEqual([]);
+  });
+
+  test('a scope active within the sweep window keeps the GitHub sweeps going; after it, they stop', async () => {
+    // Arrange: a pool was active at T0, and is not any more.
+    const clock = realClock();
+    await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
+    await runReconciler(deps(clock), 'run-1');
+    await runners.transitionRunner('i-0000000000000000a', ['registered'], 'gone', {}, clock.now());
+
+    // Act
+    clock.advance(30 * MINUTE);
+    const within = await runReconciler(deps(clock), 'run-2');
+    clock.advance(31 * MINUTE);
+    ghes.sim.resetApiCalls();
+    const after = await runReconciler(deps(clock), 'run-3');
+
+    // Assert
+    expect(within).toMatchObject({ idle: false, activePools: 0 });
+    expect(within.githubCalls).toBeGreaterThan(0);
+    expect(after).toMatchObject({ idle: true, githubCalls: 0 });
+    expect(ghes.sim.apiCalls().total).toBe(0);
+  });
+});
+
+describe('pools', () => {
+  test('every active pool gets a reconciler message naming the run', async () => {
+    // Arrange
+    const clock = realClock();
+    await recordJob(jobs, 9001, 'queued', clock.now());
+    await runners.putRunner({ ...runnerRecord('i-0000000000000000b', 'booting', clock.now()), poolId: 'alice/tool#linux-x64', scope: { kind: 'repo', owner: 'alice', repo: 'tool' } });
+
+    // Act
+    await runReconciler(deps(clock), 'run-7');
+
+    // Assert
+    expect(queue.messages.map((m) => [m.poolId, m.reason, m.deliveryId])).toEqual([
+      ['alice/tool#linux-x64', 'reconciler', 'run-7'],
+      [POOL.poolId, 'reconciler', 'run-7'],
+    ]);
+    expect(queue.messages[0].scope).toEqual({ kind: 'repo', owner: 'alice', repo: 'tool' });
+  });
+});
+
+describe('orphan instances', () => {
+  test('an instance with no live runner older than the boot timeout is terminated; a young one and a live runner\'s are spared', async () => {
+    // Arrange
+    const unknown = await ec2.launch();
+    const gone = await ec2.launch();
+    const live = await ec2.launch();
+    await runners.putRunner(runnerRecord(gone, 'gone', ec2.sim.clock.now()));
+    await runners.putRunner(runnerRecord(live, 'registered', ec2.sim.clock.now()));
+    await ec2.sim.clock.sleep(BOOT_TIMEOUT + MINUTE);
+    // A launch whose runner item is still being written: no item yet.
+    const young = await ec2.launch();
+
+    // Act
+    const summary = await runReconciler(deps(ec2.sim.clock), 'run-1');
+
+    // Assert
+    expect(summary.orphansTerminated.sort()).toEqual([gone, unknown].sort());
+    for (const id of [gone, unknown]) expect(['shutting-down', 'terminated']).toContain(ec2.sim.instance(id)!.state);
+    for (const id of [live, young]) expect(ec2.sim.instance(id)!.state).toBe('running');
+    expect(metrics.total('OrphansTerminated')).toBe(2);
+  });
+});
+
+describe('ghost registrations', () => {
+  test('registrations whose runner is gone or unknown are deleted; a live one, a busy one and another prefix\'s are kept', async () => {
+    // Arrange
+    const clock = realClock();
+    const ids = { gone: 'i-00000000000000001', unknown: 'i-00000000000000002', live: 'i-00000000000000003', busy: 'i-00000000000000004' };
+    const reg = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([k, id]) => [k, await ghes.register(id)] as const)));
+    await ghes.register('i-00000000000000005', 'someone-else-1');
+    await runners.putRunner(runnerRecord(ids.gone, 'gone', clock.now(), { runnerId: reg.gone.runnerId, runnerName: reg.gone.runnerName }));
+    await runners.putRunner(runnerRecord(ids.busy, 'gone', clock.now(), { runnerId: reg.busy.runnerId, runnerName: reg.busy.runnerName }));
+    await runners.putRunner(runnerRecord(ids.live, 'registered', clock.now(), { runnerId: reg.live.runnerId, runnerName: reg.live.runnerName }));
+    ghes.sim.startRunner(reg.busy.encodedJitConfig);
+    const jobId = ghes.sim.queueJob('app', LABELS, 10 * MINUTE);
+    await ghes.sim.waitForJob(jobId, 'in_progress');
+    // The job may go to the busy or the live runner; make sure the busy one has it.
+    const holder = ghes.sim.job(jobId)!.runnerName;
+    expect(holder).toBe(reg.busy.runnerName);
+    ghes.sim.resetApiCalls();
+
+    // Act
+    const summary = await runReconciler(deps(clock), 'run-1');
+
+    // Assert
+    const left = ghes.sim.runners().map((r) => r.name).sort();
+    expect(left).toEqual(expect.arrayContaining([reg.live.runnerName, reg.busy.runnerName, 'someone-else-1']));
+    expect(left).not.toContain(reg.gone.runnerName);
+    expect(left).not.toContain(reg.unknown.runnerName);
+    expect(summary.ghostsDeleted).toBe(2);
+    expect(ghes.portCalls()[DELETE_ROUTE]).toBe(2);
+  });
+});
+
+describe('stuck jobs', () => {
+  test('jobs queued for long are brought up to date from GitHub; one still queued there stays queued', async () => {
+    // Arrange
+    const clock = realClock();
+    const cancelled = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    ghes.sim.cancelJob(cancelled);
+    const waiting = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    const deleted = 424242;
+    const long = clock.now() - 15 * MINUTE;
+    for (const id of [cancelled, waiting, deleted]) await recordJob(jobs, id, 'queued', long);
+    const fresh = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    await recordJob(jobs, fresh, 'queued', clock.now());
+    ghes.sim.cancelJob(fresh);
+    ghes.sim.resetApiCalls();
+
+    // Act
+    const summary = await runReconciler(deps(clock), 'run-1');
+
+    // Assert
+    const key = (jobId: number) => ({ githubHost: GITHUB_HOST, jobId });
+    expect(await jobs.getJob(key(cancelled))).toMatchObject({ state: 'completed', conclusion: 'cancelled', expiresAt: expect.any(Number) });
+    expect(await jobs.getJob(key(deleted))).toMatchObject({ state: 'completed', conclusion: 'cancelled' });
+    expect(await jobs.getJob(key(waiting))).toMatchObject({ state: 'queued' });
+    // Too young to ask about.
+    expect(await jobs.getJob(key(fresh))).toMatchObject({ state: 'queued' });
+    expect(summary).toMatchObject({ stuckJobsChecked: 3, stuckJobsRepaired: 2 });
+    expect(ghes.portCalls()[JOB_ROUTE]).toBe(3);
+    // The repaired pool is handed over after the repair.
+    expect(queue.messages.map((m) => m.poolId)).toEqual([POOL.poolId]);
+  });
+
+  test('a job in progress at GitHub is moved to in_progress with its runner', async () => {
+    // Arrange
+    const clock = realClock();
+    const jit = await ghes.register('i-0000000000000abcd');
+    ghes.sim.startRunner(jit.encodedJitConfig);
+    const jobId = ghes.sim.queueJob('app', LABELS, 10 * MINUTE);
+    await ghes.sim.waitForJob(jobId, 'in_progress');
+    await recordJob(jobs, jobId, 'queued', clock.now() - 15 * MINUTE);
+
+    // Act
+    await runReconciler(deps(clock), 'run-1');
+
+    // Assert
+    expect(await jobs.getJob({ githubHost: GITHUB_HOST, jobId })).toMatchObject({ state: 'in_progress', runnerName: jit.runnerName });
+  });
+
+  test('GitHub calls are bounded: per step and per run, and a job is not asked about again before the recheck interval', async () => {
+    // Arrange
+    const clock = realClock();
+    for (let i = 0; i < 15; i++) await recordJob(jobs, ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE), 'queued', clock.now() - 15 * MINUTE);
+
+    // Act
+    const first = await runReconciler(deps(clock), 'run-1');
+    const firstChecks = ghes.portCalls()[JOB_ROUTE];
+    ghes.sim.resetApiCalls();
+    clock.advance(MINUTE);
+    const second = await runReconciler(deps(clock, { maxGitHubCallsPerRun: 4 }), 'run-2');
+    const secondCalls = ghes.portCalls();
+
+    // Assert
+    expect(first.stuckJobsChecked).toBe(10);
+    expect(firstChecks).toBe(10);
+    // Still queued at GitHub. Of the 5 not asked about yet, a budget of 4 calls allows 4, and nothing else.
+    expect(second).toMatchObject({ stuckJobsChecked: 4, githubCalls: 4 });
+    expect(secondCalls).toEqual({ [JOB_ROUTE]: 4 });
+    expect(await jobs.listActiveJobs(POOL.poolId, 'queued')).toHaveLength(15);
+  });
+});
+
+describe('missed webhooks', () => {
+  test('a failed workflow_job delivery is redelivered exactly once; successful ones are not', async () => {
+    // Arrange: an active pool, one delivery that succeeds and one that fails.
+    const clock = realClock();
+    await recordJob(jobs, 1, 'queued', clock.now());
+    const ok = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    let lost = -1;
+    receiver.fail = (jobId, nth) => jobId === lost && nth === 1;
+    // The delivery is made after queueJob returns.
+    lost = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    await ghes.sim.deliveriesSettled();
+
+    // Act: a run, the redelivery arrives, then two more runs later on.
+    const first = await runReconciler(deps(clock), 'run-1');
+    await ghes.sim.deliveriesSettled();
+    clock.advance(4 * MINUTE);
+    const second = await runReconciler(deps(clock), 'run-2');
+    clock.advance(4 * MINUTE);
+    await runReconciler(deps(clock), 'run-3');
+
+    // Assert
+    expect(first.redelivered).toHaveLength(1);
+    expect(second.redelivered).toEqual([]);
+    expect(ghes.portCalls()[ATTEMPTS_ROUTE]).toBe(1);
+    expect(receiver.jobIds.filter((j) => j === lost)).toHaveLength(2);
+    expect(receiver.jobIds.filter((j) => j === ok)).toHaveLength(1);
+    expect(metrics.total('DeliveriesRedelivered')).toBe(1);
+  });
+
+  test('a delivery that keeps failing is redelivered at most three times, never twice in one retry interval', async () => {
+    // Arrange
+    const clock = realClock();
+    await recordJob(jobs, 1, 'queued', clock.now());
+    let broken = -1;
+    receiver.fail = (jobId) => jobId === broken;
+    broken = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
+    await ghes.sim.deliveriesSettled();
+
+    // Act: runs one minute apart for ten minutes.
+    for (let run = 0; run < 11; run++) {
+      await runReconciler(deps(clock), `run-${run}`);
+      await ghes.sim.deliveriesSettled();
+      clock.advance(MINUTE);
+    }
+
+    // Assert
+    expect(ghes.portCalls()[ATTEMPTS_ROUTE]).toBe(3);
+    expect(receiver.jobIds.filter((j) => j === broken)).toHaveLength(4);
+    expect(metrics.total('RedeliveriesExhausted')).toBeGreaterThan(0);
+  });
+});
+
+// Last: the rate-limit window stays on the shared simulator.
+describe('GitHub rate limits', () => {
+  test('a rate limit ends the run\'s GitHub calls at the first refusal; the pools are still handed over', async () => {
+    // Arrange
+    const clock = realClock();
+    for (let i = 0; i < 3; i++) await recordJob(jobs, ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE), 'queued', clock.now() - 15 * MINUTE);
+    await ghes.sim.deliveriesSettled();
+    ghes.sim.triggerSecondaryRateLimit(10 * MINUTE);
+    ghes.sim.resetApiCalls();
+
+    // Act (Octokit's throttling plugin warns on the console about the refused request)
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const summary = await runReconciler(deps(clock), 'run-1').finally(() => warn.mockRestore());
+
+    // Assert
+    expect(summary.failedSteps).toEqual(['stuck-jobs']);
+    expect(summary.poolsMessaged).toBe(1);
+    expect(ghes.sim.apiCalls().total).toBe(1);
+    expect(metrics.total('ReconcileStepFailed', { step: 'stuck-jobs' })).toBe(1);
+  });
+});
