@@ -32,9 +32,9 @@ export function stateAccess(tableArn: string, options: { scanIndex?: boolean } =
   ];
 }
 
-/** Read the runner configs and the GitHub App's private key. */
-export function configAccess(scope: Construct, runnerConfigPath: string, privateKeyParameterName?: string): iam.PolicyStatement[] {
-  const statements = [new iam.PolicyStatement({
+/** Read the runner configs (when a path is given) and the GitHub App's private key. */
+export function configAccess(scope: Construct, runnerConfigPath: string | undefined, privateKeyParameterName?: string): iam.PolicyStatement[] {
+  const statements = runnerConfigPath === undefined ? [] : [new iam.PolicyStatement({
     actions: ['ssm:GetParametersByPath'],
     resources: [parameterArn(scope, runnerConfigPath)],
   })];

@@ -320,7 +320,7 @@ export class EphemeralRunners extends Construct {
     for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) {
       allow(fn, [
         ...stateAccess(tableArn, { scanIndex: true }),
-        ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName),
+        ...configAccess(this, undefined, this.privateKeyParameterName),
         terminateAccess(this, this.managedBy),
         describeInstancesAccess(),
       ]);

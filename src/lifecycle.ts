@@ -1,8 +1,9 @@
 // Instance events and the periodic sweep: EventBridge rules and a schedule in front of two
 // functions (DESIGN.md section 3.7-3.8).
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
 
@@ -24,6 +25,8 @@ export class Lifecycle extends Construct {
   readonly stateChangeRule: events.Rule;
   readonly interruptionRule: events.Rule;
   readonly schedule: events.Rule;
+  /** Instance events the lifecycle function failed on after EventBridge's retries. */
+  readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
@@ -40,6 +43,15 @@ export class Lifecycle extends Construct {
       timeout: Duration.seconds(120),
     });
 
+    this.deadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: of the EventBridge targets (set on the rules, which cdk-nag does not follow).',
+    });
     // EventBridge cannot match on instance tags, so every instance's state change arrives; the
     // function drops those the state table does not know, before any other call.
     this.stateChangeRule = new events.Rule(this, 'StateChange', {
@@ -47,14 +59,16 @@ export class Lifecycle extends Construct {
       eventPattern: {
         source: ['aws.ec2'],
         detailType: ['EC2 Instance State-change Notification'],
-        detail: { state: ['running', 'shutting-down', 'terminated', 'stopping', 'stopped'] },
+        // Only the ends of an instance matter; `pending` and `running` of every instance of the
+        // account would only cost invocations.
+        detail: { state: ['shutting-down', 'terminated', 'stopping', 'stopped'] },
       },
-      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8 })],
+      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue })],
     });
     this.interruptionRule = new events.Rule(this, 'SpotInterruption', {
       description: 'EC2 spot interruption warnings, for ephemeral runners',
       eventPattern: { source: ['aws.ec2'], detailType: ['EC2 Spot Instance Interruption Warning'] },
-      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8 })],
+      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue })],
     });
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Periodic reconcile of ephemeral runners',

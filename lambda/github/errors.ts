@@ -9,11 +9,12 @@ export class GitHubAppNotInstalledError extends Error {
   }
 }
 
-/** A rate limit asks for a longer wait than one call may sit out; retry after `retryAfterSeconds`. */
-export class GitHubRateLimitedError extends Error {
-  public readonly name = 'GitHubRateLimitedError';
-
-  constructor(readonly kind: string, readonly retryAfterSeconds: number, request: string, options?: ErrorOptions) {
-    super(`GitHub ${kind} rate limit on ${request}: retry after ${retryAfterSeconds} s`, options);
-  }
+/**
+ * Whether a failed call hit a GitHub rate limit: 403 or 429 with no requests remaining, or a
+ * message naming a (secondary) rate limit — the markers plugin-throttling looks for too.
+ */
+export function isRateLimited(error: unknown): boolean {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } } | undefined;
+  if (!e || (e.status !== 403 && e.status !== 429)) return false;
+  return e.response?.headers?.['x-ratelimit-remaining'] === '0' || /rate limit/i.test(e.message ?? '');
 }

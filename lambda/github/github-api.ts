@@ -6,7 +6,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
-import { GitHubAppNotInstalledError, GitHubRateLimitedError } from './errors';
+import { GitHubAppNotInstalledError } from './errors';
 import { ExpiringTokenCache } from './token-cache';
 import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, WebhookDelivery } from '../core/github';
 import { RunnerScope } from '../core/routing';
@@ -23,7 +23,7 @@ export interface GitHubApiOptions {
   readonly now?: () => number;
   /**
    * Longest rate-limit wait to sit out inside one call, in seconds. A longer wait fails the call
-   * with {@link GitHubRateLimitedError}, and the caller's retry (SQS, the schedule) takes over.
+   * with GitHub's 403/429, and the caller's retry (SQS, the schedule) takes over.
    */
   readonly maxRateLimitWaitSeconds?: number;
   /** Base of plugin-retry's quadratic backoff, in ms (1000 in production). */
@@ -192,22 +192,24 @@ export class GitHubApi implements GitHubPort {
 
   private octokit(installationId?: number): ControlPlaneOctokit {
     const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
-    const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-      if (retryCount < 2 && retryAfter <= maxWait) return true;
-      throw new GitHubRateLimitedError(kind, retryAfter, `${options.method} ${options.url}`);
-    };
+    // Sit out short waits; a longer one fails the call with GitHub's own 403/429 error, and the
+    // caller's retry (the queue's backoff, the next sweep) takes over. A handler that throws would
+    // be swallowed by the plugin, so the answer is a plain yes or no.
+    const onLimit = () => (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2 && retryAfter <= maxWait;
     const octokit = new ControlPlaneOctokit({
       baseUrl: this.options.baseUrl,
       authStrategy: createAppAuth,
       auth: { appId: this.options.appId, createJwt: this.createJwt, cache: this.cache, ...(installationId ? { installationId } : {}) },
       retry: { retryAfterBaseValue: this.options.retryBaseMs ?? 1000 },
       throttle: {
-        onRateLimit: onLimit('primary'),
-        onSecondaryRateLimit: onLimit('secondary'),
+        onRateLimit: onLimit(),
+        onSecondaryRateLimit: onLimit(),
         ...(this.options.retryAfterBaseMs !== undefined ? { retryAfterBaseValue: this.options.retryAfterBaseMs } : {}),
         ...(this.writes ? { write: this.writes } : {}),
       },
       userAgent: 'cdk-ephemeral-runners',
+      // Octokit's own warnings (deprecations, rate-limit notes) are not JSON; keep them out of the log stream.
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     });
     if (this.options.onRequest) {
       const onRequest = this.options.onRequest;

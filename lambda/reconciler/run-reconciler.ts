@@ -19,7 +19,7 @@ import { buildPoolMessageFor } from '../core/pool-message';
 import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { GitHubRateLimitedError } from '../github/errors';
+import { isRateLimited } from '../github/errors';
 
 export type ReconcilerMetricName =
   | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
@@ -150,7 +150,7 @@ async function step(run: Run, name: string, fn: () => Promise<void>, options: { 
   try {
     await fn();
   } catch (error) {
-    if (options.github || error instanceof GitHubRateLimitedError) run.budget.exhaust();
+    if (options.github || isRateLimited(error)) run.budget.exhaust();
     run.summary.failedSteps.push(name);
     run.deps.metrics.count('ReconcileStepFailed', 1, { step: name });
     run.deps.logger.error('reconciler step failed; the next run retries it', { step: name, error: error as Error });

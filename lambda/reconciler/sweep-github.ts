@@ -9,7 +9,7 @@ import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
 import { GitHubJob } from '../core/github';
 import { JobKey } from '../core/job';
 import { RunnerScope } from '../core/routing';
-import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../github/errors';
+import { GitHubAppNotInstalledError, isRateLimited } from '../github/errors';
 
 const DELIVERIES_PER_PAGE = 100;
 
@@ -82,9 +82,9 @@ export async function redeliverFailed(run: Run): Promise<void> {
       await github.redeliver(redelivery.deliveryId);
     } catch (error) {
       unfinished.push(redelivery);
-      if (error instanceof GitHubRateLimitedError) {
+      if (isRateLimited(error)) {
         run.budget.exhaust();
-        logger.warn('GitHub rate limit: redeliveries wait for the next run', { ...fields, retryAfterSeconds: error.retryAfterSeconds });
+        logger.warn('GitHub rate limit: redeliveries wait for the next run', fields);
       } else {
         logger.error('redelivery request failed; the next run asks again', { ...fields, error: error as Error });
       }

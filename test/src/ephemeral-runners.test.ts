@@ -35,7 +35,7 @@ describe('EphemeralRunners', () => {
   });
 
   test('the pool queue is FIFO and redrives to a FIFO dead-letter queue, both encrypted and TLS-only', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::SQS::Queue', 3); // the pool queue, its DLQ, the DLQ of the event rules
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 10 },
@@ -178,6 +178,9 @@ describe('EphemeralRunners runner instances', () => {
     });
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] } });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    const stateRule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.detail?.state);
+    expect(stateRule?.Properties.EventPattern.detail.state).toEqual(['shutting-down', 'terminated', 'stopping', 'stopped']);
+    expect(stateRule?.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: expect.anything() });
   });
 
   test('five functions, each with its own role, all on arm64', () => {

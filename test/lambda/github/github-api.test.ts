@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
 import { appJwtFactory } from '../../../lambda/github/app-jwt';
-import { GitHubAppNotInstalledError } from '../../../lambda/github/errors';
+import { GitHubAppNotInstalledError, isRateLimited } from '../../../lambda/github/errors';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { GhesSimulator } from '../../../sandbox/ghes';
@@ -110,5 +110,15 @@ describe('App JWT', () => {
     expect(payloads[0].iss).toBe('12');
     expect(payloads[0].exp - Date.UTC(2026, 0, 1) / 1000).toBeLessThanOrEqual(600);
     expect(payloads[0].iat).toBeLessThan(Date.UTC(2026, 0, 1) / 1000);
+  });
+});
+
+describe('rate-limit classification', () => {
+  test('a 403 or 429 with no requests left, or naming a rate limit, is a rate limit; other 403s are not', () => {
+    expect(isRateLimited({ status: 403, message: 'x', response: { headers: { 'x-ratelimit-remaining': '0' } } })).toBe(true);
+    expect(isRateLimited({ status: 429, message: 'You have exceeded a secondary rate limit' })).toBe(true);
+    expect(isRateLimited({ status: 403, message: 'Resource not accessible by integration' })).toBe(false);
+    expect(isRateLimited({ status: 500, message: 'rate limit' })).toBe(false);
+    expect(isRateLimited(undefined)).toBe(false);
   });
 });
