@@ -1,0 +1,15 @@
+// Shared by the AWS stand-in tests: waiting for asynchronous deliveries in real time.
+
+/** Resolves once `condition` holds, checking every few milliseconds; fails after `timeoutMs` of real time. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Waits `ms` of real time. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

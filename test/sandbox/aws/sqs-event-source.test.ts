@@ -1,0 +1,295 @@
+import { createHash } from 'crypto';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { waitFor } from './helpers';
+import { SqsSimulator } from '../../../sandbox/aws/sqs';
+import { ScaledClock } from '../../../sandbox/common/time';
+
+// 1 simulated second = 10 ms: visibility timeouts of seconds pass quickly, while an SDK call from
+// a handler (a few real ms) stays well inside them.
+const clock = new ScaledClock(0.01);
+const sim = new SqsSimulator({ clock, seed: 3, region: 'eu-west-1' });
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  await sim.start();
+  sqs = new SQSClient({ endpoint: sim.url, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } });
+});
+afterAll(async () => {
+  sqs.destroy();
+  await sim.stop();
+});
+
+async function sendAll(queue: string, bodies: string[], fifo?: { group: (body: string) => string }): Promise<void> {
+  await sqs.send(new SendMessageBatchCommand({
+    QueueUrl: sim.queueUrl(queue),
+    Entries: bodies.map((body, i) => ({ Id: `m${i}`, MessageBody: body, MessageGroupId: fifo?.group(body), MessageDeduplicationId: fifo ? body : undefined })),
+  }));
+}
+
+describe('SQS event source mapping', () => {
+  let invalidQueues = 0;
+
+  test('the handler gets the SQS event and context Lambda builds for a FIFO queue', async () => {
+    sim.createQueue('shape.fifo');
+    await sqs.send(new SendMessageCommand({
+      QueueUrl: sim.queueUrl('shape.fifo'),
+      MessageBody: '{"poolId":"p1"}',
+      MessageGroupId: 'p1',
+      MessageDeduplicationId: 'dedup-1',
+      MessageAttributes: { 'req-id': { DataType: 'String', StringValue: 'r-1' } },
+    }));
+    const seen: { event: SQSEvent; context: Context }[] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'shape.fifo',
+      functionName: 'provisioner',
+      handler: async (event, context) => {
+        seen.push({ event, context });
+      },
+    });
+    await waitFor(() => mapping.counts.succeeded === 1);
+    await mapping.stop();
+
+    const [record] = seen[0].event.Records;
+    expect(seen[0].event.Records).toHaveLength(1);
+    expect(record).toEqual({
+      messageId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      receiptHandle: expect.stringMatching(/^AQEB/),
+      body: '{"poolId":"p1"}',
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: expect.stringMatching(/^\d{13}$/),
+        SenderId: expect.any(String),
+        ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d{13}$/),
+        SequenceNumber: expect.stringMatching(/^\d{20}$/),
+        MessageGroupId: 'p1',
+        MessageDeduplicationId: 'dedup-1',
+      },
+      messageAttributes: { 'req-id': { stringValue: 'r-1', stringListValues: [], binaryListValues: [], dataType: 'String' } },
+      md5OfMessageAttributes: expect.stringMatching(/^[0-9a-f]{32}$/),
+      md5OfBody: createHash('md5').update('{"poolId":"p1"}').digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:shape.fifo',
+      awsRegion: 'eu-west-1',
+    } satisfies SQSRecord);
+    expect(seen[0].context).toMatchObject({ functionName: 'provisioner', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:provisioner' });
+    expect(sim.queue('shape.fifo').peek()).toEqual([]);
+  });
+
+  test('only the messages reported in batchItemFailures come back, with receive count 2', async () => {
+    sim.createQueue('partial', { visibilityTimeoutSeconds: 5 });
+    await sendAll('partial', ['a', 'b', 'c']);
+    const deliveries: { body: string; count: string }[] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'partial',
+      handler: async (event): Promise<SQSBatchResponse> => {
+        deliveries.push(...event.Records.map((r) => ({ body: r.body, count: r.attributes.ApproximateReceiveCount })));
+        const b = event.Records.find((r) => r.body === 'b' && r.attributes.ApproximateReceiveCount === '1');
+        return { batchItemFailures: b ? [{ itemIdentifier: b.messageId }] : [] };
+      },
+    });
+    await waitFor(() => deliveries.length === 4, 3000, 'the redelivery of b');
+    await mapping.stop();
+
+    expect(deliveries).toEqual([{ body: 'a', count: '1' }, { body: 'b', count: '1' }, { body: 'c', count: '1' }, { body: 'b', count: '2' }]);
+    expect(mapping.counts).toMatchObject({ invocations: 2, partiallyFailed: 1, succeeded: 1, messagesReportedFailed: 1, messagesProcessed: 3 });
+    expect(sim.queue('partial').counts).toMatchObject({ sent: 3, received: 4, deleted: 3 });
+  });
+
+  test('a failed message whose visibility the handler shortened comes back after that, not the queue\'s timeout', async () => {
+    sim.createQueue('retry-soon.fifo', { visibilityTimeoutSeconds: 600 });
+    await sendAll('retry-soon.fifo', ['pool-1'], { group: () => 'pool-1' });
+    const receivedAt: number[] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'retry-soon.fifo',
+      handler: async (event): Promise<SQSBatchResponse> => {
+        receivedAt.push(clock.now());
+        if (receivedAt.length > 1) return { batchItemFailures: [] };
+        const [record] = event.Records;
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: sim.queueUrl('retry-soon.fifo'), ReceiptHandle: record.receiptHandle, VisibilityTimeout: 5 }));
+        return { batchItemFailures: [{ itemIdentifier: record.messageId }] };
+      },
+    });
+    await waitFor(() => receivedAt.length === 2, 3000, 'the retry');
+    await mapping.stop();
+
+    const waitedSeconds = (receivedAt[1] - receivedAt[0]) / 1000;
+    expect(waitedSeconds).toBeGreaterThanOrEqual(5);
+    expect(waitedSeconds).toBeLessThan(300);
+  });
+
+  test('a message that keeps failing moves to the dead-letter queue on the receive after maxReceiveCount', async () => {
+    sim.createQueue('parked.fifo', { messageRetentionSeconds: 1_209_600 });
+    sim.createQueue('work.fifo', { visibilityTimeoutSeconds: 2, deadLetterQueue: { queue: 'parked.fifo', maxReceiveCount: 3 } });
+    await sendAll('work.fifo', ['poison'], { group: () => 'g' });
+    const counts: string[] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'work.fifo',
+      handler: async (event) => {
+        counts.push(event.Records[0].attributes.ApproximateReceiveCount);
+        throw new Error('always fails');
+      },
+    });
+    await waitFor(() => sim.queue('parked.fifo').peek().length === 1, 3000, 'the redrive');
+    await mapping.stop();
+    const parked = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sim.queueUrl('parked.fifo'), MessageSystemAttributeNames: ['All'] }));
+
+    expect(counts).toEqual(['1', '2', '3']);
+    expect(sim.queue('work.fifo').counts).toMatchObject({ received: 3, deleted: 0, redriven: 1 });
+    expect(parked.Messages?.[0]).toMatchObject({ Body: 'poison' });
+    expect(parked.Messages?.[0].Attributes).toMatchObject({
+      DeadLetterQueueSourceArn: 'arn:aws:sqs:eu-west-1:123456789012:work.fifo', MessageGroupId: 'g', ApproximateReceiveCount: '4',
+    });
+    expect(sim.stats().totals.redriven).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a throwing handler fails the whole batch: every message comes back', async () => {
+    sim.createQueue('all-or-nothing', { visibilityTimeoutSeconds: 2 });
+    await sendAll('all-or-nothing', ['x', 'y', 'z']);
+    const batches: string[][] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'all-or-nothing',
+      handler: async (event) => {
+        batches.push(event.Records.map((r) => `${r.body}${r.attributes.ApproximateReceiveCount}`));
+        if (batches.length === 1) throw new Error('the database is down');
+      },
+    });
+    await waitFor(() => batches.length === 2, 3000, 'the second batch');
+    await mapping.stop();
+
+    expect(batches).toEqual([['x1', 'y1', 'z1'], ['x2', 'y2', 'z2']]);
+    expect(mapping.counts).toMatchObject({ failed: 1, succeeded: 1 });
+  });
+
+  test.each([
+    ['an item identifier that is not in the batch', { batchItemFailures: [{ itemIdentifier: 'not-a-message' }] }],
+    ['an entry with the wrong key', { batchItemFailures: [{ id: 'x' }] }],
+    ['a string', 'ok'],
+  ])('an answer with %s fails the whole batch', async (_what, answer) => {
+    const name = `invalid-${++invalidQueues}`;
+    sim.createQueue(name, { visibilityTimeoutSeconds: 2 });
+    await sendAll(name, ['one', 'two']);
+    let calls = 0;
+
+    const mapping = sim.createEventSourceMapping({
+      queue: name, handler: async () => (++calls === 1 ? answer : null),
+    });
+    await waitFor(() => mapping.counts.invocations === 2, 3000, 'the retry');
+    await mapping.stop();
+
+    expect(mapping.counts).toMatchObject({ failed: 1, succeeded: 1, messagesProcessed: 2 });
+  });
+
+  test('a handler that runs past the function timeout fails its batch', async () => {
+    sim.createQueue('slow', { visibilityTimeoutSeconds: 20 });
+    await sendAll('slow', ['s']);
+    let calls = 0;
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'slow',
+      functionTimeoutSeconds: 3,
+      handler: async () => {
+        if (++calls === 1) await clock.sleep(10_000);
+      },
+    });
+    await waitFor(() => mapping.counts.invocations === 2, 3000, 'the retry');
+    await mapping.stop();
+
+    expect(mapping.counts).toMatchObject({ failed: 1, succeeded: 1 });
+  });
+
+  test('FIFO groups are processed in parallel while each group runs one invocation at a time, in order', async () => {
+    sim.createQueue('groups.fifo', { visibilityTimeoutSeconds: 60 });
+    const bodies = ['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3'];
+    await sendAll('groups.fifo', bodies, { group: (body) => body[0] });
+    const active = new Map<string, number>();
+    let overall = 0;
+    let maxOverall = 0;
+    let maxPerGroup = 0;
+    const order: string[] = [];
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'groups.fifo',
+      batchSize: 1,
+      maximumConcurrency: 3,
+      handler: async (event) => {
+        const body = event.Records[0].body;
+        const group = body[0];
+        active.set(group, (active.get(group) ?? 0) + 1);
+        overall++;
+        maxOverall = Math.max(maxOverall, overall);
+        maxPerGroup = Math.max(maxPerGroup, active.get(group)!);
+        await clock.sleep(2000);
+        order.push(body);
+        active.set(group, active.get(group)! - 1);
+        overall--;
+      },
+    });
+    await waitFor(() => order.length === bodies.length, 5000, 'every message');
+    await mapping.stop();
+
+    expect(maxOverall).toBe(3);
+    expect(maxPerGroup).toBe(1);
+    for (const group of ['a', 'b', 'c']) expect(order.filter((b) => b[0] === group)).toEqual([`${group}1`, `${group}2`, `${group}3`]);
+  });
+
+  test('without ReportBatchItemFailures a returned failure list is ignored and everything is deleted', async () => {
+    sim.createQueue('no-report', { visibilityTimeoutSeconds: 2 });
+    await sendAll('no-report', ['k']);
+
+    const mapping = sim.createEventSourceMapping({
+      queue: 'no-report', reportBatchItemFailures: false, handler: async (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0].messageId }] }),
+    });
+    await waitFor(() => mapping.counts.invocations === 1);
+    await mapping.stop();
+
+    expect(mapping.counts).toMatchObject({ succeeded: 1, messagesProcessed: 1 });
+    expect(sim.queue('no-report').peek()).toEqual([]);
+  });
+
+  test('messages sent during the batching window join the batch', async () => {
+    sim.createQueue('windowed', { visibilityTimeoutSeconds: 60 });
+    const batches: string[][] = [];
+    const mapping = sim.createEventSourceMapping({
+      queue: 'windowed',
+      maximumBatchingWindowSeconds: 20,
+      handler: async (event) => {
+        batches.push(event.Records.map((r) => r.body));
+      },
+    });
+
+    await sendAll('windowed', ['first']);
+    await clock.sleep(2000);
+    await sendAll('windowed', ['second', 'third']);
+    await waitFor(() => batches.length === 1, 3000, 'the batch');
+    await mapping.stop();
+
+    expect(batches).toEqual([['first', 'second', 'third']]);
+  });
+
+  test('a full batch is sent without waiting for the batching window', async () => {
+    sim.createQueue('full-batch', { visibilityTimeoutSeconds: 600 });
+    const sentAt = clock.now();
+    let invokedAt = 0;
+    const mapping = sim.createEventSourceMapping({
+      queue: 'full-batch',
+      batchSize: 2,
+      maximumBatchingWindowSeconds: 300,
+      handler: async () => {
+        invokedAt = clock.now();
+      },
+    });
+
+    await sendAll('full-batch', ['a']);
+    await sendAll('full-batch', ['b']);
+    await waitFor(() => invokedAt > 0, 2000, 'the invocation');
+    await mapping.stop();
+
+    expect(invokedAt - sentAt).toBeLessThan(100_000);
+  });
+});
