@@ -161,12 +161,13 @@ project.addTask('synth:example', {
   ],
 });
 
-// Until the offline sandbox lands, its command shows what does work offline: the example's synth.
+// The whole system offline: the real function bundles against the simulators (sandbox/).
 project.addTask('sandbox', {
-  description: 'Run the control plane offline against the simulators',
+  description: 'Run the control plane offline against the simulators (options: see sandbox/cli.ts)',
+  env: { NODE_NO_WARNINGS: '1' },
   steps: [
-    { say: 'The offline sandbox is not built yet; synthesizing examples/basic instead (see README).' },
-    { spawn: 'synth:example' },
+    { spawn: 'bundle' },
+    { exec: 'tsx sandbox/cli.ts', receiveArgs: true },
   ],
 });
 

@@ -30,9 +30,5 @@ const provision = createProvisionerHandler(
 );
 
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  try {
-    return await provision(event, context);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  return provision(event, context);
 }

@@ -1,4 +1,5 @@
-// EMF metrics of the provisioner, through Powertools.
+// EMF metrics of the provisioner, through Powertools: each published at once with its own
+// dimensions (a single-metric EMF line).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ProvisionerMetrics } from './deps';
 import { LaunchErrorKind } from '../core/compute';
@@ -16,7 +17,7 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
   }
 
   fallback(): void {
-    this.metrics.addMetric('OnDemandFallbacks', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric('OnDemandFallbacks', MetricUnit.Count, 1);
   }
 
   retired(reason: RetireReason, count: number): void {
@@ -24,7 +25,7 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
   }
 
   rerun(): void {
-    this.metrics.addMetric('InterruptedJobsRerun', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric('InterruptedJobsRerun', MetricUnit.Count, 1);
   }
 
   private single(name: string, value: number, dimensions: Record<string, string>): void {

@@ -20,6 +20,12 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
   readonly maxDeliveriesListed: number;
   /** Concurrent SQS sends of pool messages. */
   readonly poolMessageConcurrency: number;
+  /**
+   * How often the GitHub-side sweeps (failed deliveries, ghost registrations) run while anything
+   * is active. Each costs a call or two however many jobs ran; every two minutes keeps them a
+   * small share of the calls per job, and a missed webhook is still recovered within minutes.
+   */
+  readonly githubSweepEveryMs: number;
 }
 
 export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
@@ -31,6 +37,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   maxGhostDeletesPerRun: 20,
   maxDeliveriesListed: 300,
   poolMessageConcurrency: 10,
+  githubSweepEveryMs: 2 * MINUTE,
   // Registrations left by a pool's last instances are swept for an hour after its last activity.
   scopeSweepMs: 60 * MINUTE,
   redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,

@@ -34,6 +34,8 @@ export interface ReconcilerState {
    * the first look.
    */
   readonly deliveriesCursor?: number;
+  /** Epoch ms of the last sweep of GitHub's deliveries and runner registrations. */
+  readonly lastSweepAt?: number;
   readonly redeliveries: readonly RedeliveryRecord[];
   readonly jobChecks: readonly JobCheck[];
 }
@@ -110,10 +112,12 @@ export function mergeReconcilerStates(a: ReconcilerState, b: ReconcilerState): R
     if (!known || known.checkedAt < c.checkedAt) checks.set(jobCheckKey(c.key), c);
   }
   const cursors = [a.deliveriesCursor, b.deliveriesCursor].filter((c): c is number => c !== undefined);
+  const sweeps = [a.lastSweepAt, b.lastSweepAt].filter((c): c is number => c !== undefined);
   return withCursor({
     scopes: sortScopes([...scopes.values()]),
     redeliveries: [...redeliveries.values()],
     jobChecks: [...checks.values()],
+    ...(sweeps.length > 0 ? { lastSweepAt: Math.max(...sweeps) } : {}),
   }, cursors.length > 0 ? Math.max(...cursors) : undefined);
 }
 
@@ -131,6 +135,7 @@ export function pruneReconcilerState(state: ReconcilerState, now: number, limits
     scopes: state.scopes.filter((s) => s.lastActiveAt >= now - limits.scopeSweepMs),
     redeliveries,
     jobChecks,
+    ...(state.lastSweepAt !== undefined ? { lastSweepAt: state.lastSweepAt } : {}),
   }, state.deliveriesCursor);
 }
 

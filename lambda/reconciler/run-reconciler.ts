@@ -115,8 +115,12 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     // Repairs first, so the provisioner sees the corrected demand when the pool messages arrive.
     await step(run, 'stuck-jobs', () => repairStuckJobs(run), { github: true });
     await step(run, 'pool-messages', () => sendPoolMessages(run));
-    await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
-    await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
+    const lastSweepAt = run.state.lastSweepAt;
+    if (lastSweepAt === undefined || now - lastSweepAt >= limits.githubSweepEveryMs) {
+      await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+      await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
+      run.state = { ...run.state, lastSweepAt: now };
+    }
   }
   run.summary.githubCalls = run.budget.spent;
   deps.metrics.count('GitHubCalls', run.budget.spent);

@@ -47,6 +47,7 @@ export function reconcilerStateToItem(state: ReconcilerState): Item {
     itemType: 'reconciler',
     scopes: state.scopes.map((s) => ({ scope: s.scope, lastActiveAt: s.lastActiveAt })),
     deliveriesCursor: state.deliveriesCursor,
+    lastSweepAt: state.lastSweepAt,
     redeliveries: state.redeliveries.map((r) => ({ guid: r.guid, attempts: r.attempts, lastAttemptAt: r.lastAttemptAt })),
     jobChecks: state.jobChecks.map((c) => ({ githubHost: c.key.githubHost, jobId: c.key.jobId, checkedAt: c.checkedAt })),
   });
@@ -61,7 +62,14 @@ export function reconcilerStateFromItem(item: Item): ReconcilerState {
     key: { githubHost: str(c, 'githubHost', WHERE), jobId: num(c, 'jobId', WHERE) }, checkedAt: num(c, 'checkedAt', WHERE),
   }));
   const cursor = optNum(item, 'deliveriesCursor', WHERE);
-  return cursor === undefined ? { scopes, redeliveries, jobChecks } : { scopes, redeliveries, jobChecks, deliveriesCursor: cursor };
+  const lastSweepAt = optNum(item, 'lastSweepAt', WHERE);
+  return {
+    scopes,
+    redeliveries,
+    jobChecks,
+    ...(cursor === undefined ? {} : { deliveriesCursor: cursor }),
+    ...(lastSweepAt === undefined ? {} : { lastSweepAt }),
+  };
 }
 
 function list(item: Item, attribute: string): Item[] {

@@ -315,7 +315,7 @@ describe('missed webhooks', () => {
     broken = ghes.sim.queueJob('app', ['nobody-serves-this'], MINUTE);
     await ghes.sim.deliveriesSettled();
 
-    // Act: runs one minute apart for ten minutes.
+    // Act: runs one minute apart for ten minutes; the GitHub sweep comes every two.
     for (let run = 0; run < 11; run++) {
       await runReconciler(deps(clock), `run-${run}`);
       await ghes.sim.deliveriesSettled();

@@ -1,0 +1,313 @@
+// The whole system on one machine: the simulators, the AWS stand-ins, and the project's real
+// handlers wired as the synthesized template wires them. Handlers get their configuration as in
+// AWS — environment variables (from the template) and SSM — and reach the simulators through the
+// SDK's own endpoint variables.
+import * as fs from 'fs';
+import type { Server } from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
+import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
+import { SeededRandom } from './common/random';
+import { ScaledClock } from './common/time';
+import { GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
+import { Ec2Simulator } from './ec2';
+import { GhesSimulator } from './ghes';
+import { InstanceHost } from './instances';
+import type { Scenario } from './scenario';
+import { SsmSimulator } from './ssm';
+import { stateTableDefinition } from '../lambda/state/table-schema';
+
+// dynalite ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options?: Record<string, number>) => Server;
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const ORG = 'octo-org';
+
+type Handler = (event: never, context?: Context) => Promise<unknown>;
+
+export interface SandboxOptions {
+  /** A GitHub API base the handlers use instead of the simulator's (a recording proxy in front of it). */
+  readonly githubUrl?: string;
+  /** Handler log level (Powertools); ERROR keeps the console for the progress line. */
+  readonly logLevel?: string;
+}
+
+export interface RunningSandbox {
+  readonly scenario: Scenario;
+  readonly clock: ScaledClock;
+  readonly random: SeededRandom;
+  readonly deployment: SynthesizedDeployment;
+  readonly ghes: GhesSimulator;
+  readonly ec2: Ec2Simulator;
+  readonly ssm: SsmSimulator;
+  readonly sqs: SqsSimulator;
+  readonly httpApi: HttpApiSimulator;
+  readonly eventBridge: EventBridgeSimulator;
+  readonly registerUrl: FunctionUrlSimulator;
+  readonly host: InstanceHost;
+  readonly org: string;
+  readonly repos: string[];
+  readonly webhookUrl: string;
+  readonly webhookSecret: string;
+  /** Handler invocations the crash fault discarded, by function. */
+  readonly crashes: Record<string, number>;
+  /** Every instance launched (EC2 forgets terminated ones after a while). */
+  readonly launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const clock = new ScaledClock(scenario.timeScale);
+  const random = new SeededRandom(scenario.seed);
+  const deployment = synthesizeDeployment(scenario);
+  const resources = deployment.resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const stops: Array<() => Promise<void>> = [];
+
+  // DynamoDB: dynalite, with the table the template defines (its schema is the production one).
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  stops.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
+  const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const tableName = 'ephemeral-runners-state';
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamoUrl, region: REGION, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
+  await dynamoClient.send(new CreateTableCommand(stateTableDefinition(tableName)));
+  dynamoClient.destroy();
+
+  const repos = [...new Set(scenario.jobs.map((j) => (j.repo.includes('/') ? j.repo : j.repo)))];
+  const f = scenario.faults;
+  const ghes = new GhesSimulator({
+    clock,
+    seed: scenario.seed,
+    org: ORG,
+    repos,
+    hostname: GITHUB_HOST,
+    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
+    // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
+    // after a few wall seconds, so tokens last a wall-clock hour here.
+    installationTokenTtlMs: 3600_000 / scenario.timeScale,
+    // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
+    webhookTimeoutMs: 30_000 / scenario.timeScale,
+    faults: {
+      serverErrorRate: f.github.errorRate,
+      latencyMs: f.github.latencyMs,
+      rateLimitWindows: f.github.rateLimitWindows,
+      webhookDropRate: f.webhooks.dropRate,
+      webhookDuplicateRate: f.webhooks.duplicateRate,
+      webhookReorderRate: f.webhooks.reorderRate,
+    },
+  });
+  await ghes.start();
+  stops.push(() => ghes.stop());
+
+  const ec2 = new Ec2Simulator({
+    clock,
+    seed: scenario.seed,
+    region: REGION,
+    accountId: ACCOUNT,
+    onListenerError: () => undefined,
+    faults: {
+      capacityErrorRate: f.ec2.capacityErrorRate,
+      throttleRate: f.ec2.throttleRate,
+      // A rate per running spot instance and hour: the scenario's share of instances interrupted
+      // within a typical job (a quarter of an hour).
+      spotInterruptionsPerHour: f.ec2.spotInterruptionRate * 4,
+      bootDelayMs: f.ec2.bootMs,
+    },
+  });
+  await ec2.start();
+  stops.push(() => ec2.stop());
+  const launches: RunningSandbox['launches'] = [];
+  ec2.onInstanceStateChange((change) => {
+    if (change.previousState !== undefined) return;
+    const i = change.instance;
+    launches.push({ instanceId: i.instanceId, poolId: i.tags['ephemeral-runners:pool'], market: i.market, launchTime: i.launchTime });
+  });
+
+  const ssm = new SsmSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT });
+  await ssm.start();
+  stops.push(() => ssm.stop());
+
+  const sqs = new SqsSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT });
+  await sqs.start();
+  stops.push(() => sqs.stop());
+
+  // Physical ids of the template's resources.
+  const refs: Record<string, string> = {};
+  const [[tableId]] = ofType('AWS::DynamoDB::Table');
+  refs[tableId] = tableName;
+  const queues = ofType('AWS::SQS::Queue');
+  const poolQueueId = queues.find(([, r]) => r.Properties.RedrivePolicy && r.Properties.FifoQueue)![0];
+  const poolQueue = resources[poolQueueId].Properties;
+  const dlqId = queues.find(([id, r]) => id !== poolQueueId && r.Properties.FifoQueue)![0];
+  const dlq = sqs.createQueue('pool-dead-letters.fifo');
+  const queue = sqs.createQueue('pools.fifo', {
+    visibilityTimeoutSeconds: poolQueue.VisibilityTimeout as number,
+    deadLetterQueue: { queue: dlq, maxReceiveCount: (poolQueue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount },
+  });
+  refs[poolQueueId] = sqs.queueUrl(queue);
+  refs[dlqId] = sqs.queueUrl(dlq);
+  for (const [id] of ofType('AWS::IAM::Role')) refs[id] = id.includes('FleetRole') ? 'sandbox-runner-role' : `sandbox-${id}`;
+  ofType('AWS::EC2::Subnet').forEach(([id], i) => { refs[id] = ec2.subnets[i % ec2.subnets.length].subnetId; });
+
+  // The register endpoint and the webhook API, in front of the real handlers (loaded below).
+  const handlers: Record<string, Handler> = {};
+  const crashes: Record<string, number> = {};
+  const crashRandom = random.fork('crash');
+  const invoke = (name: string) => async (event: never, context?: Context) => {
+    const result = await handlers[name](event, context);
+    // A crash after the work was done: the caller sees a failure and retries, as after a timeout.
+    if (crashRandom.chance(f.crash.rate)) {
+      crashes[name] = (crashes[name] ?? 0) + 1;
+      throw new Error(`simulated crash of the ${name} function after it finished its work`);
+    }
+    return result;
+  };
+  const identityFor = (accessKeyId: string): CallerIdentity | undefined => {
+    const c = ec2.credentialsFor(accessKeyId);
+    return c && {
+      accountId: c.accountId,
+      roleName: c.roleName,
+      roleId: c.roleId,
+      sessionName: c.instanceId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiresAt: c.expiration,
+    };
+  };
+  const registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor, handler: invoke('register') as never });
+  await registerUrl.start();
+  stops.push(() => registerUrl.stop());
+  const httpApi = new HttpApiSimulator({
+    clock,
+    seed: scenario.seed,
+    region: REGION,
+    accountId: ACCOUNT,
+    routes: [{ routeKey: 'POST /webhook', handler: invoke('webhook') as never, functionName: 'webhook', functionTimeoutSeconds: 10 }],
+  });
+  await httpApi.start();
+  stops.push(() => httpApi.stop());
+  const webhookUrl = `${httpApi.url}/webhook`;
+  ghes.setWebhookUrl(webhookUrl);
+
+  // Launch templates, with the user data the template renders (the register URL resolved).
+  const attributes: Record<string, string> = {};
+  for (const [id, r] of ofType('AWS::Lambda::Url')) {
+    const target = JSON.stringify(r.Properties.TargetFunctionArn);
+    if (target.includes(deployment.functions.register)) attributes[id] = registerUrl.url;
+  }
+  const resolverFor = () => new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
+  for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
+    const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
+    const userData = Buffer.from(resolverFor().string(data.UserData), 'base64').toString('utf8');
+    const registered = ec2.registerLaunchTemplate({
+      launchTemplateName: id,
+      imageId: 'ami-0sandbox00000000',
+      userData,
+      instanceInitiatedShutdownBehavior: data.InstanceInitiatedShutdownBehavior as 'terminate',
+      iamInstanceProfile: { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/sandbox-runner`, roleName: 'sandbox-runner-role' },
+    });
+    refs[id] = registered.launchTemplateId;
+  }
+
+  // SSM: the runner config parameters as the template writes them, and the two secrets the setup
+  // step would write.
+  const resolver = resolverFor();
+  for (const [, r] of ofType('AWS::SSM::Parameter')) {
+    ssm.seedParameter({ name: resolver.string(r.Properties.Name), value: resolver.string(r.Properties.Value), type: 'String' });
+  }
+  const output = (suffix: string) => resolver.string(Object.entries(deployment.outputs).find(([k]) => k.includes(suffix))![1].Value);
+  ssm.seedParameter({ name: output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
+  ssm.seedParameter({ name: output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
+
+  // The functions' environment, from the template, plus what points the SDK at the simulators.
+  const environment: Record<string, string> = {};
+  for (const logicalId of Object.values(deployment.functions)) {
+    const variables = ((resources[logicalId].Properties.Environment as { Variables?: Record<string, unknown> })?.Variables) ?? {};
+    for (const [name, value] of Object.entries(variables)) environment[name] = resolver.string(value);
+  }
+  Object.assign(process.env, environment, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    GITHUB_API_URL: options.githubUrl ?? ghes.apiUrl,
+    // One process runs every function: GitHub writes are not spaced a second apart, and rate-limit
+    // waits are scaled like everything else.
+    GITHUB_WRITE_SPACING_MS: '0',
+    GITHUB_RETRY_AFTER_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+  });
+  // The bundles the construct deploys (assets/), loaded only now: each handler reads its
+  // environment once, at its first invocation.
+  for (const name of ['webhook', 'register', 'provisioner', 'lifecycle', 'reconciler']) {
+    const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
+    if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx projen bundle\` (npm run sandbox does) first`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    handlers[name] = (require(bundle) as { handler: Handler }).handler;
+  }
+
+  // The queue's event source mapping, the event rules and the schedule, as the template has them.
+  for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
+    sqs.createEventSourceMapping({
+      queue,
+      handler: invoke('provisioner') as never,
+      functionName: 'provisioner',
+      functionTimeoutSeconds: resources[deployment.functions.provisioner].Properties.Timeout as number,
+      batchSize: r.Properties.BatchSize as number,
+      reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
+    });
+  }
+  const eventBridge = new EventBridgeSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT });
+  stops.push(() => eventBridge.stop());
+  for (const [id, r] of ofType('AWS::Events::Rule')) {
+    const targets = r.Properties.Targets as Array<{ Arn: unknown }>;
+    const name = Object.entries(deployment.functions).find(([, logicalId]) => JSON.stringify(targets[0].Arn).includes(logicalId))![0];
+    const target = {
+      handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: resources[deployment.functions[name]].Properties.Timeout as number,
+    };
+    const trigger = r.Properties.ScheduleExpression
+      ? { scheduleExpression: String(r.Properties.ScheduleExpression) }
+      : { eventPattern: r.Properties.EventPattern as never };
+    eventBridge.putRule({ name: id, ...trigger, targets: [target] });
+  }
+  ec2.onEvent((event) => { eventBridge.publish(event as never); });
+
+  const host = new InstanceHost(ec2, ghes);
+  await host.start();
+  stops.unshift(() => host.stop());
+
+  return {
+    scenario,
+    clock,
+    random,
+    deployment,
+    ghes,
+    ec2,
+    ssm,
+    sqs,
+    httpApi,
+    eventBridge,
+    registerUrl,
+    host,
+    org: ORG,
+    repos,
+    webhookUrl,
+    webhookSecret: ghes.webhookSecret!,
+    crashes,
+    launches,
+    async stop() {
+      for (const stop of stops) await stop().catch(() => undefined);
+    },
+  };
+}
