@@ -6,6 +6,8 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator } from './ghes';
@@ -19,6 +21,13 @@ export function userDataSettings(userData: string | undefined): Record<string, s
   return settings;
 }
 
+/**
+ * How a simulated instance boots: `bootstrap` runs the real image-builder/bootstrap.sh (the
+ * default); `in-process` does the same wire calls (IMDSv2, a SigV4-signed register call, the
+ * runner, the power-off) from this process, for runs of hundreds of instances.
+ */
+export type BootMode = 'bootstrap' | 'in-process';
+
 export class InstanceHost {
   private server?: LoopbackServer;
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-sandbox-'));
@@ -28,7 +37,7 @@ export class InstanceHost {
   readonly output = new Map<string, string>();
   bootsStarted = 0;
 
-  constructor(private readonly ec2: Ec2Simulator, private readonly ghes: GhesSimulator) {}
+  constructor(private readonly ec2: Ec2Simulator, private readonly ghes: GhesSimulator, private readonly mode: BootMode = 'bootstrap') {}
 
   async start(): Promise<void> {
     this.server = await listenOnLoopback(async (req, res) => {
@@ -82,6 +91,10 @@ export class InstanceHost {
   private boot(info: InstanceRunning): void {
     const settings = userDataSettings(info.userData);
     this.bootsStarted++;
+    if (this.mode === 'in-process') {
+      void this.bootInProcess(info, settings);
+      return;
+    }
     const child = spawn('bash', [BOOTSTRAP_SCRIPT], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,6 +119,52 @@ export class InstanceHost {
       // The lifetime watchdog outlives the script by design; on a simulated instance it goes with it.
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
     });
+  }
+
+  private async bootInProcess(info: InstanceRunning, settings: Record<string, string>): Promise<void> {
+    const id = info.instanceId;
+    const alive = () => ['pending', 'running'].includes(this.ec2.instance(id)?.state ?? '');
+    this.boots.set(id, { pid: undefined } as unknown as ChildProcess);
+    try {
+      const token = await (await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } })).text();
+      const get = async (p: string) => (await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
+      const region = await get('meta-data/placement/region');
+      const role = (await get('meta-data/iam/security-credentials/')).split('\n')[0];
+      const deadline = Date.now() + Number(settings.CONFIG_TIMEOUT_SECONDS ?? 600) * 1000;
+      for (let delay = 50; alive() && Date.now() < deadline; delay = Math.min(delay * 2, 2000)) {
+        const credentials = JSON.parse(await get(`meta-data/iam/security-credentials/${role}`)) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
+        const url = new URL(settings.REGISTER_URL);
+        const signer = new SignatureV4({
+          credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.Token },
+          region,
+          service: settings.REGISTER_SERVICE ?? 'lambda',
+          sha256: NodeSha256,
+        });
+        const signed = await signer.sign({
+          method: 'POST',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: url.pathname,
+          query: {},
+          headers: { 'host': url.host, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
+        if (response?.status === 200) {
+          const started = this.ghes.startRunner(await response.text());
+          this.runners.set(id, started.runner);
+          await started.exit;
+          break;
+        }
+        if (response?.status === 410) break;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    } finally {
+      this.runners.delete(id);
+      this.boots.delete(id);
+      try { this.ec2.poweroff(id); } catch { /* already going down */ }
+    }
   }
 
   /** The instance stops: its processes and its runner die with it. */

@@ -4,6 +4,7 @@
 // SDK's own endpoint variables.
 import * as fs from 'fs';
 import type { Server } from 'http';
+import { createRequire } from 'module';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,7 +16,7 @@ import { ScaledClock } from './common/time';
 import { GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
-import { InstanceHost } from './instances';
+import { BootMode, InstanceHost } from './instances';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
@@ -35,6 +36,8 @@ export interface SandboxOptions {
   readonly githubUrl?: string;
   /** Handler log level (Powertools); ERROR keeps the console for the progress line. */
   readonly logLevel?: string;
+  /** How instances boot; see {@link BootMode}. @default 'bootstrap' */
+  readonly bootMode?: BootMode;
 }
 
 export interface RunningSandbox {
@@ -244,6 +247,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     // waits are scaled like everything else.
     GITHUB_WRITE_SPACING_MS: '0',
     GITHUB_RETRY_AFTER_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
+    GITHUB_RETRY_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
@@ -253,8 +257,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   for (const name of ['webhook', 'register', 'provisioner', 'lifecycle', 'reconciler']) {
     const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
     if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx projen bundle\` (npm run sandbox does) first`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    handlers[name] = (require(bundle) as { handler: Handler }).handler;
+    // A fresh module per sandbox, like a fresh container: a handler keeps what it built at its
+    // first invocation (clients, endpoints), which belongs to the sandbox that invoked it. Node's
+    // own require (not a test runner's registry) loads the bundle, as Lambda's runtime does.
+    const load = createRequire(bundle);
+    delete load.cache[bundle];
+    handlers[name] = (load(bundle) as { handler: Handler }).handler;
   }
 
   // The queue's event source mapping, the event rules and the schedule, as the template has them.
@@ -283,7 +291,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
-  const host = new InstanceHost(ec2, ghes);
+  const host = new InstanceHost(ec2, ghes, options.bootMode);
   await host.start();
   stops.unshift(() => host.stop());
 

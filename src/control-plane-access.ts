@@ -84,14 +84,16 @@ export function launchAccess(scope: Construct, options: LaunchAccessOptions): ia
     // do not exist before it, so the names are wildcards; the tag condition binds them to us.
     new iam.PolicyStatement({
       actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
-      resources: [arn('fleet'), arn('instance'), arn('volume'), arn('network-interface')],
+      resources: [arn('fleet'), arn('instance'), arn('volume')],
       conditions: { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: options.managedBy } },
     }),
     // Subnets, security groups and images are referenced by the launch template and the overrides;
-    // public AMIs live in other accounts, hence no account in the image ARN.
+    // the network interfaces are created in those subnets without tags of their own (CreateFleet
+    // tags instances, volumes and the fleet only). Public AMIs live in other accounts, hence no
+    // account in the image ARN.
     new iam.PolicyStatement({
       actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
-      resources: [arn('subnet'), arn('security-group'), arn('image', '*', '')],
+      resources: [arn('subnet'), arn('security-group'), arn('network-interface'), arn('image', '*', '')],
     }),
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],

@@ -332,10 +332,11 @@ export class EphemeralRunners extends Construct {
     acknowledgeWildcards(provisioner.role, [
       describe,
       terminate,
-      ...['fleet', 'volume', 'network-interface'].map((r): [string, string] => [ec2Arn(r),
+      ...['fleet', 'volume'].map((r): [string, string] => [ec2Arn(r),
         `CreateFleet creates the ${r}: its id does not exist before the call; the aws:RequestTag condition binds it to this deployment.`]),
-      ...['subnet', 'security-group'].map((r): [string, string] => [ec2Arn(r),
-        `CreateFleet references the ${r}s named by the launch template and the overrides; which ones is fixed by the templates this role may use.`]),
+      ...['subnet', 'security-group', 'network-interface'].map((r): [string, string] => [ec2Arn(r),
+        `CreateFleet uses or creates ${r}s for the instances it launches; it can only launch from this deployment's launch templates, `
+        + 'and the instances themselves must carry the managed-by tag.']),
       [ec2Arn('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; the image is fixed by the launch templates this role may use.'],
     ]);
     for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) acknowledgeWildcards(fn.role, [describe, terminate]);
@@ -387,7 +388,8 @@ function parseGitHubUrl(url: string): ParsedGitHubUrl {
     return { host: parsed.hostname, apiUrl: url, error: `github.url '${url}' has a path, query or credentials; ${fix} The API path /api/v3 is added for you.` };
   }
   const apiUrl = parsed.hostname === 'github.com' ? 'https://api.github.com' : `${parsed.origin}/api/v3`;
-  return { host: parsed.host, apiUrl };
+  // Job ids are unique per server: its hostname (without a port) is part of every job's key.
+  return { host: parsed.hostname, apiUrl };
 }
 
 function validateGitHubApp(app: GitHubAppOptions): string[] {

@@ -90,7 +90,7 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
           // does not need writes spaced by a second; the sandbox sets both.
           writeSpacingMs: optionalNumber(env.GITHUB_WRITE_SPACING_MS),
           retryAfterBaseMs: optionalNumber(env.GITHUB_RETRY_AFTER_BASE_MS),
-          retryBaseMs: optionalNumber(env.GITHUB_RETRY_AFTER_BASE_MS),
+          retryBaseMs: optionalNumber(env.GITHUB_RETRY_BASE_MS),
         }));
       github.catch(() => { github = undefined; });
       return github;

@@ -101,7 +101,8 @@ async function finishLaunch(
     await deps.runners.putRunner(runner);
     deps.logger.info('launched runner instance', { pool: pool.poolId, instance: instance.instanceId, market: instance.market, instanceType: instance.instanceType });
   }
-  const capacityFailure = result.errors.some((e) => e.kind === 'capacity' || e.kind === 'quota');
+  // Errors on some overrides do not matter when others filled the request.
+  const capacityFailure = result.instances.length < pending.count && result.errors.some((e) => e.kind === 'capacity' || e.kind === 'quota');
   const recentLaunches = [
     ...pool.recentLaunches.filter((l) => now - l.launchedAt < RECENT_LAUNCH_WINDOW_MS),
     ...result.instances.map((i) => ({ instanceId: i.instanceId, market: i.market, launchedAt: now })),

@@ -23,7 +23,7 @@ import { isRateLimited } from '../github/errors';
 
 export type ReconcilerMetricName =
   | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
-  | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed';
+  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed';
 
 export interface ReconcilerSettings {
   readonly runnerNamePrefix: string;

@@ -3,9 +3,24 @@
 import { hasNoLiveRunner, orphanCandidates } from './orphans';
 import type { Run } from './run-reconciler';
 
+/**
+ * A runner whose instance EC2 no longer lists as alive is closed here, in case its end event was
+ * lost (EventBridge is best effort): otherwise it would hold a place of its pool's maxRunners
+ * forever. Young runners are spared: a just-launched instance may not be listed yet.
+ */
+const VANISHED_GRACE_MS = 5 * 60_000;
+
 export async function terminateOrphans(run: Run): Promise<void> {
   const { compute, runners, logger, metrics, settings } = run.deps;
   const instances = await compute.listInstances();
+  const listed = new Set(instances.map((i) => i.instanceId));
+  for (const runner of run.live.values()) {
+    if (listed.has(runner.instanceId) || runner.state === 'gone' || run.now - runner.launchedAt < VANISHED_GRACE_MS) continue;
+    const closed = await runners.transitionRunner(runner.instanceId, [runner.state], 'gone', {}, run.now);
+    if (!closed) continue;
+    logger.warn('closed a runner whose instance is gone (its end event never arrived)', { instanceId: runner.instanceId, poolId: runner.poolId, runnerState: runner.state });
+    metrics.count('VanishedRunnersClosed', 1);
+  }
   const candidates = orphanCandidates(instances, new Set(run.live.keys()), run.now, settings.bootTimeoutMs);
   const orphans: string[] = [];
   for (const instance of candidates) {

@@ -2,8 +2,9 @@
 // decide by class, never by message text.
 
 /**
- * The caller is not an instance-profile session of the runner role (403). The bootstrap powers the
- * instance off on 403, so this is only for callers that can never succeed.
+ * The caller is not an instance-profile session of the runner role (403). The bootstrap retries
+ * a 403 (AWS_IAM auth answers it too, e.g. while IAM propagates) until its config timeout, then
+ * powers off.
  */
 export class CallerNotAllowedError extends Error {
   public readonly name = 'CallerNotAllowedError';

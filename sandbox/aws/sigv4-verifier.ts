@@ -5,7 +5,7 @@ import { createHash, createHmac, Hash, Hmac, timingSafeEqual } from 'crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
 
   private readonly secret?: Buffer;

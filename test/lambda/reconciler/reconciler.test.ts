@@ -176,6 +176,23 @@ describe('orphan instances', () => {
   });
 });
 
+describe('vanished instances', () => {
+  test('a runner whose instance EC2 no longer lists is closed when its end event was lost; a young one is spared', async () => {
+    // Arrange: two runners whose instances never existed as far as EC2 knows (their end events lost).
+    const now = ec2.sim.clock.now();
+    await runners.putRunner(runnerRecord('i-0000000000000000c', 'retiring', now - 10 * MINUTE));
+    await runners.putRunner(runnerRecord('i-0000000000000000d', 'booting', now));
+
+    // Act
+    await runReconciler(deps(ec2.sim.clock), 'run-1');
+
+    // Assert
+    expect((await runners.getRunner('i-0000000000000000c'))?.state).toBe('gone');
+    expect((await runners.getRunner('i-0000000000000000d'))?.state).toBe('booting');
+    expect(metrics.total('VanishedRunnersClosed')).toBe(1);
+  });
+});
+
 describe('ghost registrations', () => {
   test('registrations whose runner is gone or unknown are deleted; a live one, a busy one and another prefix\'s are kept', async () => {
     // Arrange

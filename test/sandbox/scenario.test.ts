@@ -1,0 +1,42 @@
+import { DEFAULT_SCENARIO, parseScenario, ScenarioError } from '../../sandbox/scenario';
+
+function problems(doc: unknown): string {
+  try {
+    parseScenario(doc);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return (e as Error).message;
+  }
+  throw new Error('expected the scenario to be refused');
+}
+
+describe('sandbox scenarios', () => {
+  test('an empty document is the demo', () => {
+    expect(parseScenario({})).toEqual(DEFAULT_SCENARIO);
+  });
+
+  test('missing fields take defaults', () => {
+    const scenario = parseScenario({ name: 'x', jobs: [{ labels: ['self-hosted', 'linux', 'x64'] }] });
+    expect(scenario.jobs).toEqual([{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 60_000, arrival: { spreadMs: 0 }, cancelRate: 0 }]);
+    expect(scenario.faults).toEqual(DEFAULT_SCENARIO.faults);
+  });
+
+  test('unknown fields are refused, each named with the fields that exist', () => {
+    const message = problems({ nmae: 'x', jobs: [{ count: 1, labelz: [] }], faults: { ec2: { bootTime: [1, 2] } } });
+    expect(message).toMatch(/scenario\.nmae: unknown field; known fields are name, seed/);
+    expect(message).toMatch(/jobs\[0\]\.labelz: unknown field/);
+    expect(message).toMatch(/faults\.ec2\.bootTime: unknown field/);
+  });
+
+  test.each([
+    [{ timeScale: 0 }, /timeScale: expected a number from 0\.0001 to 10, found 0/],
+    [{ seed: 1.5 }, /seed: expected a whole number, found 1\.5/],
+    [{ runnerConfigs: [{ name: 'a', spot: 'CHEAP' }] }, /runnerConfigs\[0\]\.spot: expected SPOT_ONLY, SPOT_PREFERRED or ON_DEMAND_ONLY, found "CHEAP"/],
+    [{ jobs: [{ cancelRate: 2 }] }, /jobs\[0\]\.cancelRate: expected a number from 0 to 1, found 2/],
+    [{ faults: { ec2: { bootMs: [5, 1] } } }, /faults\.ec2\.bootMs: expected \[min, max\] with 0 <= min <= max/],
+    [{ runnerConfigs: [] }, /runnerConfigs: give at least one runner config/],
+    ['not an object', /scenario: expected an object/],
+  ])('a bad value %j is refused with what was expected', (doc, message) => {
+    expect(problems(doc)).toMatch(message);
+  });
+});
