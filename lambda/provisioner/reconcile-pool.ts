@@ -47,7 +47,7 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   const decision = reconcile({
     limits: { maxRunners: config.maxRunners, bootTimeoutMs: deps.settings.bootTimeoutMs, maxLifetimeMs: deps.settings.maxLifetimeMs },
     queuedJobs: queued.length,
-    runners: withRecentLaunches(runners, pool, now),
+    runners: await withRecentLaunches(deps, runners, pool, now),
     pendingLaunches: 0,
     now,
   });
@@ -62,13 +62,22 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
 
 /**
  * Runners launched a moment ago may be missing from the eventually consistent index; the pool item
- * remembers them, so they count as supply and are not launched twice.
+ * remembers them, so they count as supply and are not launched twice. A strongly consistent read
+ * tells a lagging index from a runner that already left it (a short job can end within the
+ * window): only a launch whose runner item cannot be read yet counts as booting.
  */
-function withRecentLaunches(runners: readonly RunnerRecord[], pool: PoolRecord, now: number): RunnerView[] {
+async function withRecentLaunches(deps: ProvisionerDeps, runners: readonly RunnerRecord[], pool: PoolRecord, now: number): Promise<RunnerView[]> {
   const known = new Set(runners.map((r) => r.instanceId));
-  const recent: RunnerView[] = pool.recentLaunches
-    .filter((l) => !known.has(l.instanceId) && now - l.launchedAt < RECENT_LAUNCH_WINDOW_MS)
-    .map((l) => ({ instanceId: l.instanceId, state: 'booting', market: l.market, launchedAt: l.launchedAt }));
+  const recent: RunnerView[] = [];
+  for (const launch of pool.recentLaunches) {
+    if (known.has(launch.instanceId) || now - launch.launchedAt >= RECENT_LAUNCH_WINDOW_MS) continue;
+    const stored = await deps.runners.getRunner(launch.instanceId);
+    if (stored) {
+      if (stored.state !== 'gone') recent.push(stored);
+      continue;
+    }
+    recent.push({ instanceId: launch.instanceId, state: 'booting', market: launch.market, launchedAt: launch.launchedAt });
+  }
   return [...runners, ...recent];
 }
 

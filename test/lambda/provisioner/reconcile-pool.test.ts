@@ -184,3 +184,20 @@ describe('provisioner', () => {
     expect(liveInstances()).toHaveLength(0);
   });
 });
+
+describe('provisioner and recent launches', () => {
+  test('a runner that already finished within the recent-launch window is not counted as supply: the next job gets a runner at once', async () => {
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [first] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    // The short job ran and its instance ended, all within a minute of the launch.
+    await h.moveJob(1, 'completed', { conclusion: 'success', runnerName: `${PREFIX}${first.instanceId}` });
+    await h.runners.transitionRunner(first.instanceId, ['booting'], 'gone', {}, h.clock.now());
+    await h.queueJob(2);
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.launched).toBe(1);
+  });
+});
