@@ -69,14 +69,14 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
 async function withRecentLaunches(deps: ProvisionerDeps, runners: readonly RunnerRecord[], pool: PoolRecord, now: number): Promise<RunnerView[]> {
   const known = new Set(runners.map((r) => r.instanceId));
   const recent: RunnerView[] = [];
-  for (const launch of pool.recentLaunches) {
-    if (known.has(launch.instanceId) || now - launch.launchedAt >= RECENT_LAUNCH_WINDOW_MS) continue;
-    const stored = await deps.runners.getRunner(launch.instanceId);
+  for (const recentLaunch of pool.recentLaunches) {
+    if (known.has(recentLaunch.instanceId) || now - recentLaunch.launchedAt >= RECENT_LAUNCH_WINDOW_MS) continue;
+    const stored = await deps.runners.getRunner(recentLaunch.instanceId);
     if (stored) {
       if (stored.state !== 'gone') recent.push(stored);
       continue;
     }
-    recent.push({ instanceId: launch.instanceId, state: 'booting', market: launch.market, launchedAt: launch.launchedAt });
+    recent.push({ instanceId: recentLaunch.instanceId, state: 'booting', market: recentLaunch.market, launchedAt: recentLaunch.launchedAt });
   }
   return [...runners, ...recent];
 }
