@@ -132,7 +132,7 @@ describe('EventBridge', () => {
     const arn = bus.putRule({ name: 'Schedule', scheduleExpression: 'rate(1 minute)', targets: [{ handler: async (event) => { fired.push(event); } }] });
     const start = clock.now();
 
-    await waitFor(() => fired.length >= 3, 3000, 'three scheduled events');
+    await waitFor(() => fired.length >= 3, 15_000, 'three scheduled events');
     const elapsedMinutes = (clock.now() - start) / 60_000;
 
     expect(elapsedMinutes).toBeGreaterThanOrEqual(3);

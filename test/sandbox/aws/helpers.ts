@@ -1,7 +1,8 @@
 // Shared by the AWS stand-in tests: waiting for asynchronous deliveries in real time.
 
 /** Resolves once `condition` holds, checking every few milliseconds; fails after `timeoutMs` of real time. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'the condition'): Promise<void> {
+// Generous: CI machines are shared; a wait ends as soon as its condition holds.
+export async function waitFor(condition: () => boolean, timeoutMs = 15_000, what = 'the condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -90,7 +90,7 @@ describe('SQS event source mapping', () => {
         return { batchItemFailures: b ? [{ itemIdentifier: b.messageId }] : [] };
       },
     });
-    await waitFor(() => deliveries.length === 4, 3000, 'the redelivery of b');
+    await waitFor(() => deliveries.length === 4, 15_000, 'the redelivery of b');
     await mapping.stop();
 
     expect(deliveries).toEqual([{ body: 'a', count: '1' }, { body: 'b', count: '1' }, { body: 'c', count: '1' }, { body: 'b', count: '2' }]);
@@ -113,7 +113,7 @@ describe('SQS event source mapping', () => {
         return { batchItemFailures: [{ itemIdentifier: record.messageId }] };
       },
     });
-    await waitFor(() => receivedAt.length === 2, 3000, 'the retry');
+    await waitFor(() => receivedAt.length === 2, 15_000, 'the retry');
     await mapping.stop();
 
     const waitedSeconds = (receivedAt[1] - receivedAt[0]) / 1000;
@@ -134,7 +134,7 @@ describe('SQS event source mapping', () => {
         throw new Error('always fails');
       },
     });
-    await waitFor(() => sim.queue('parked.fifo').peek().length === 1, 3000, 'the redrive');
+    await waitFor(() => sim.queue('parked.fifo').peek().length === 1, 15_000, 'the redrive');
     await mapping.stop();
     const parked = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sim.queueUrl('parked.fifo'), MessageSystemAttributeNames: ['All'] }));
 
@@ -159,7 +159,7 @@ describe('SQS event source mapping', () => {
         if (batches.length === 1) throw new Error('the database is down');
       },
     });
-    await waitFor(() => batches.length === 2, 3000, 'the second batch');
+    await waitFor(() => batches.length === 2, 15_000, 'the second batch');
     await mapping.stop();
 
     expect(batches).toEqual([['x1', 'y1', 'z1'], ['x2', 'y2', 'z2']]);
@@ -179,7 +179,7 @@ describe('SQS event source mapping', () => {
     const mapping = sim.createEventSourceMapping({
       queue: name, handler: async () => (++calls === 1 ? answer : null),
     });
-    await waitFor(() => mapping.counts.invocations === 2, 3000, 'the retry');
+    await waitFor(() => mapping.counts.invocations === 2, 15_000, 'the retry');
     await mapping.stop();
 
     expect(mapping.counts).toMatchObject({ failed: 1, succeeded: 1, messagesProcessed: 2 });
@@ -197,7 +197,7 @@ describe('SQS event source mapping', () => {
         if (++calls === 1) await clock.sleep(10_000);
       },
     });
-    await waitFor(() => mapping.counts.invocations === 2, 3000, 'the retry');
+    await waitFor(() => mapping.counts.invocations === 2, 15_000, 'the retry');
     await mapping.stop();
 
     expect(mapping.counts).toMatchObject({ failed: 1, succeeded: 1 });
@@ -230,7 +230,7 @@ describe('SQS event source mapping', () => {
         overall--;
       },
     });
-    await waitFor(() => order.length === bodies.length, 5000, 'every message');
+    await waitFor(() => order.length === bodies.length, 15_000, 'every message');
     await mapping.stop();
 
     expect(maxOverall).toBe(3);
@@ -266,7 +266,7 @@ describe('SQS event source mapping', () => {
     await sendAll('windowed', ['first']);
     await clock.sleep(2000);
     await sendAll('windowed', ['second', 'third']);
-    await waitFor(() => batches.length === 1, 3000, 'the batch');
+    await waitFor(() => batches.length === 1, 15_000, 'the batch');
     await mapping.stop();
 
     expect(batches).toEqual([['first', 'second', 'third']]);
@@ -287,7 +287,7 @@ describe('SQS event source mapping', () => {
 
     await sendAll('full-batch', ['a']);
     await sendAll('full-batch', ['b']);
-    await waitFor(() => invokedAt > 0, 2000, 'the invocation');
+    await waitFor(() => invokedAt > 0, 15_000, 'the invocation');
     await mapping.stop();
 
     expect(invokedAt - sentAt).toBeLessThan(100_000);
