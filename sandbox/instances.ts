@@ -7,10 +7,27 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { CallerIdentity } from './aws/function-url';
 import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator } from './ghes';
+
+/** The role session behind an access key IMDS handed out, as STS names it to a Function URL. */
+export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
+  return (accessKeyId) => {
+    const c = ec2.credentialsFor(accessKeyId);
+    return c && {
+      accountId: c.accountId,
+      roleName: c.roleName,
+      roleId: c.roleId,
+      sessionName: c.instanceId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiresAt: c.expiration,
+    };
+  };
+}
 
 export const BOOTSTRAP_SCRIPT = path.join(__dirname, '..', 'image-builder', 'bootstrap.sh');
 

@@ -10,13 +10,13 @@ import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
-import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
+import { FunctionUrlSimulator } from './aws/function-url';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
 import { GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
-import { BootMode, InstanceHost } from './instances';
+import { BootMode, callerIdentityFrom, InstanceHost } from './instances';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
@@ -171,19 +171,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     }
     return result;
   };
-  const identityFor = (accessKeyId: string): CallerIdentity | undefined => {
-    const c = ec2.credentialsFor(accessKeyId);
-    return c && {
-      accountId: c.accountId,
-      roleName: c.roleName,
-      roleId: c.roleId,
-      sessionName: c.instanceId,
-      secretAccessKey: c.secretAccessKey,
-      sessionToken: c.sessionToken,
-      expiresAt: c.expiration,
-    };
-  };
-  const registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor, handler: invoke('register') as never });
+  const registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
   await registerUrl.start();
   stops.push(() => registerUrl.stop());
   const httpApi = new HttpApiSimulator({

@@ -9,29 +9,17 @@ import { request } from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { CallerIdentity, FunctionUrlHandler, FunctionUrlSimulator } from '../../sandbox/aws/function-url';
+import { FunctionUrlHandler, FunctionUrlSimulator } from '../../sandbox/aws/function-url';
 import { listenOnLoopback, LoopbackServer, readBody } from '../../sandbox/common/http';
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
+import { callerIdentityFrom } from '../../sandbox/instances';
 import { createFleet, fleetInput, waitFor } from '../sandbox/ec2/helpers';
 
 export const BOOTSTRAP = path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh');
 
 /** The role session's identity behind an access key IMDS handed out, as STS would name it. */
-export function identityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
-  return (accessKeyId) => {
-    const c = ec2.credentialsFor(accessKeyId);
-    return c && {
-      accountId: c.accountId,
-      roleName: c.roleName,
-      roleId: c.roleId,
-      sessionName: c.instanceId,
-      secretAccessKey: c.secretAccessKey,
-      sessionToken: c.sessionToken,
-      expiresAt: c.expiration,
-    };
-  };
-}
+export const identityFrom = callerIdentityFrom;
 
 /** A running instance of `launchTemplateId`. */
 export async function runningInstance(ec2: Ec2Simulator, client: EC2Client, launchTemplateId: string): Promise<string> {
