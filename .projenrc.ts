@@ -116,7 +116,12 @@ new JsonFile(project, 'tsconfig.dev.json', {
     // The functions and simulators are bundled by esbuild or run by tsx, never emitted by tsc, so
     // they resolve modules as a bundler does: Octokit is published as ES modules only.
     compilerOptions: {
-      rootDir: '.', noEmit: true, isolatedModules: true, lib: ['es2022'], module: 'preserve', moduleResolution: 'bundler',
+      rootDir: '.',
+      noEmit: true,
+      isolatedModules: true,
+      lib: ['es2022'],
+      module: 'preserve',
+      moduleResolution: 'bundler',
       // The examples import the library by its package name, as a user would; type checks read the sources.
       paths: { 'cdk-ephemeral-runners': ['./src/index.ts'] },
     },
