@@ -99,7 +99,7 @@ function report(sandbox: RunningSandbox, wallMs: number): SandboxReport {
     org: sandbox.org,
     attempts,
     instances: sandbox.launches,
-    capacityErrors: capacityCodes.reduce((n, code) => n + (ec2Calls.errorsByCode[code] ?? 0), 0),
+    capacityErrors: capacityCodes.reduce((n, code) => n + (ec2Calls.errorsByCode[code] ?? 0) + (ec2.launchErrorCodes()[code] ?? 0), 0),
     leaks: {
       instances: instances.filter((i) => i.state !== 'terminated').length,
       runners: ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
@@ -109,7 +109,7 @@ function report(sandbox: RunningSandbox, wallMs: number): SandboxReport {
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     faults: {
       ec2Throttled: ec2Calls.throttled,
-      ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, ec2Calls.errorsByCode[c] ?? 0])),
+      ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, (ec2Calls.errorsByCode[c] ?? 0) + (ec2.launchErrorCodes()[c] ?? 0)])),
       webhookDeliveriesFailed: ghes.deliveries().filter((d) => d.statusCode < 200 || d.statusCode >= 300).length,
       webhookDeliveries: ghes.deliveries().length,
       functionCrashes: Object.values(sandbox.crashes).reduce((a, b) => a + b, 0),

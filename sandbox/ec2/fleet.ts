@@ -69,6 +69,18 @@ export class FleetService {
     return this.renderCreateResult(fleet);
   }
 
+  /** Per-override launch errors of every fleet so far, by code (a replayed ClientToken counts once). */
+  launchErrorCodes(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const fleet of this.fleets.values()) {
+      for (const error of fleet.errorSet) {
+        const code = String((error as { errorCode?: unknown }).errorCode);
+        counts[code] = (counts[code] ?? 0) + 1;
+      }
+    }
+    return counts;
+  }
+
   describeFleets(params: QueryParams): XmlObject {
     if (params.has('Filter')) throw apiErrors.unsupported('The EC2 simulator supports DescribeFleets with FleetId.N only.');
     const ids = params.strings('FleetId');

@@ -102,6 +102,7 @@ export class Ec2Simulator {
   readonly subnets: readonly SubnetInfo[];
 
   private readonly capacity: CapacityModel;
+  private readonly fleetService: FleetService;
   private readonly templates: LaunchTemplateRegistry;
   private readonly lifecycle: InstanceLifecycle;
   private readonly credentials: CredentialStore;
@@ -137,7 +138,7 @@ export class Ec2Simulator {
       interruptionWarning: (instance) => this.bus.publish(spotInterruptionWarningEvent(
         this.eventContext(), instance.instanceId, instance.availabilityZone, instance.interruption!.action)),
     }, options.terminatedVisibleForMs ?? 3_600_000);
-    const fleets = new FleetService({
+    const fleets = this.fleetService = new FleetService({
       clock: this.clock,
       ids: resourceIds,
       templates: this.templates,
@@ -262,6 +263,11 @@ export class Ec2Simulator {
   /** The instance and role behind an access key id IMDS handed out (for a SigV4 verifier). */
   credentialsFor(accessKeyId: string): CredentialIdentity | undefined {
     return this.credentials.lookup(accessKeyId);
+  }
+
+  /** CreateFleet's per-override errors so far, by code (request-level errors are in apiCalls()). */
+  launchErrorCodes(): Record<string, number> {
+    return this.fleetService.launchErrorCodes();
   }
 
   apiCalls(): ApiCallCounts {

@@ -22,7 +22,7 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
 
   test('a pool without capacity is a per-override InsufficientInstanceCapacity inside a 200', async () => {
     // Arrange
-    const { ec2, lt } = await setUp({ capacity: { rules: [{ market: 'spot', available: 0 }] } });
+    const { sim, ec2, lt } = await setUp({ capacity: { rules: [{ market: 'spot', available: 0 }] } });
     const subnet = 'subnet-0sandbox000000001';
 
     // Act
@@ -46,6 +46,9 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
       ErrorCode: 'InsufficientInstanceCapacity',
       ErrorMessage: 'There is no Spot capacity available that matches your request.',
     }]);
+    // Per-override errors are counted apart from request-level ones, for the sandbox report.
+    expect(sim.launchErrorCodes()).toEqual({ InsufficientInstanceCapacity: 1 });
+    expect(sim.apiCalls().errorsByCode).toEqual({});
   });
 
   test('partial fulfilment: what capacity allows launches and the shortfall is reported beside it', async () => {
