@@ -3,13 +3,12 @@
 // AWS — environment variables (from the template) and SSM — and reach the simulators through the
 // SDK's own endpoint variables.
 import * as fs from 'fs';
-import type { Server } from 'http';
 import { createRequire } from 'module';
-import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
+import { startDynamoEngine } from './aws/dynamodb-engine';
 import { FunctionUrlSimulator } from './aws/function-url';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
@@ -20,10 +19,6 @@ import { BootMode, callerIdentityFrom, InstanceHost } from './instances';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
-
-// dynalite ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options?: Record<string, number>) => Server;
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -73,10 +68,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const stops: Array<() => Promise<void>> = [];
 
   // DynamoDB: dynalite, with the table the template defines (its schema is the production one).
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
-  stops.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
-  const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const dynamo = await startDynamoEngine();
+  stops.push(() => dynamo.stop());
+  const dynamoUrl = dynamo.endpoint;
   const tableName = 'ephemeral-runners-state';
   const dynamoClient = new DynamoDBClient({ endpoint: dynamoUrl, region: REGION, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
   await dynamoClient.send(new CreateTableCommand(stateTableDefinition(tableName)));

@@ -29,6 +29,8 @@ export interface JobStore {
   getJob(key: JobKey): Promise<JobRecord | undefined>;
   /** The pool's active (queued and in-progress) jobs, or those in one state. Eventually consistent. */
   listActiveJobs(poolId: string, state?: Exclude<JobState, 'completed'>): Promise<JobRecord[]>;
+  /** How many of the pool's jobs are in `state`, counting no further than `atMost`. Eventually consistent. */
+  countActiveJobs(poolId: string, state: Exclude<JobState, 'completed'>, atMost: number): Promise<number>;
 }
 
 /** The queue that hands pools to the provisioner. */
@@ -51,6 +53,8 @@ export interface RunnerStore {
   /** Records a launched instance unless it is recorded already; `false` when it was. */
   putRunner(runner: RunnerRecord): Promise<boolean>;
   getRunner(instanceId: string): Promise<RunnerRecord | undefined>;
+  /** The runners of these instances that are recorded, read strongly consistent, by instance id. */
+  getRunners(instanceIds: readonly string[]): Promise<Map<string, RunnerRecord>>;
   /**
    * Moves a runner to `to` if its state is one of `from`; the runner as it is afterwards, or
    * `undefined` when the condition failed (another writer got there first) or it is unknown.
@@ -58,8 +62,8 @@ export interface RunnerStore {
   transitionRunner(
     instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number,
   ): Promise<RunnerRecord | undefined>;
-  /** The pool's runners that are not gone. Eventually consistent. */
-  listPoolRunners(poolId: string): Promise<RunnerRecord[]>;
+  /** The pool's runners that are not gone, or those in one state. Eventually consistent. */
+  listPoolRunners(poolId: string, state?: RunnerState): Promise<RunnerRecord[]>;
   /** Every pool with an active job, a live runner or pending work. Eventually consistent. */
   listActivePools(): Promise<string[]>;
 }

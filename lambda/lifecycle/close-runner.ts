@@ -8,7 +8,7 @@
 import { LifecycleConflictError } from './errors';
 import type { LifecycleDeps, LifecycleOutcome } from './handle-instance-event';
 import { ENDING_STATES, InstanceEvent } from './instance-event';
-import { leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
+import { keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
 import { DeleteRunnerResult } from '../core/github';
 import { buildPoolMessageFor } from '../core/pool-message';
 import { RunnerRecord } from '../core/runner';
@@ -18,7 +18,8 @@ type StateChange = Extract<InstanceEvent, { kind: 'state-change' }>;
 /**
  * - `none`: it never registered;
  * - `deleted-before`: the lifecycle deleted it when the spot warning retired the runner;
- * - `removed-by-github`: its one job completed, and GitHub removes a JIT runner after its job;
+ * - `removed-by-github`: it took a job, and GitHub removes a one-job runner once that job ends
+ *   (the ghost sweep deletes the registration should GitHub not have);
  * - `failed`: GitHub could not be asked; the ghost sweep deletes it later.
  */
 type Deregistration = DeleteRunnerResult | 'none' | 'deleted-before' | 'removed-by-github' | 'failed';
@@ -62,9 +63,12 @@ export async function closeRunner(event: StateChange, deps: LifecycleDeps): Prom
 async function deregister(runner: RunnerRecord, deps: LifecycleDeps): Promise<Deregistration> {
   if (runner.runnerId === undefined) return 'none';
   if (runner.state === 'retiring' && runner.retireReason === 'interrupted') return 'deleted-before';
-  if (runner.state === 'busy' && runner.job) {
-    const job = await deps.jobs.getJob(runner.job);
-    if (job?.state === 'completed') return 'removed-by-github';
+  if (runner.state === 'busy') {
+    // The instance ends with (or after) its job: the job's completed webhook often arrives after
+    // this event, and a delete now would answer 404 (job done) or 422 (GitHub has yet to notice
+    // the lost runner). Neither is worth a call per job; the sweep covers the rare leftover.
+    await keepScopeSwept(deps, runner);
+    return 'removed-by-github';
   }
   let result: DeleteRunnerResult;
   try {

@@ -6,9 +6,11 @@ import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { touchScopes, updateReconcilerState } from '../reconciler/reconciler-state';
+import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../reconciler/reconciler-state';
 
 const POOL_SAVE_ATTEMPTS = 5;
+/** A scope marked for the ghost sweep this recently needs no new mark. */
+const SCOPE_MARK_FRESH_MS = 5 * 60_000;
 
 export function poolOf(runner: RunnerRecord): Pool {
   return { poolId: runner.poolId, configName: runner.configName, scope: runner.scope };
@@ -47,10 +49,21 @@ export async function markInterruptedJob(deps: LifecycleDeps, runner: RunnerReco
  */
 export async function leaveToGhostSweep(deps: LifecycleDeps, runner: RunnerRecord, reason: string): Promise<void> {
   deps.metrics.count('RegistrationsLeftToSweep', 1, { reason });
+  await keepScopeSwept(deps, runner);
+}
+
+/**
+ * Makes sure the reconciler's ghost sweep covers the runner's scope for its sweep window. A scope
+ * marked within the last few minutes is left as it is: no write, so a burst of ending runners
+ * does not contend for the reconciler's one state item.
+ */
+export async function keepScopeSwept(deps: LifecycleDeps, runner: RunnerRecord): Promise<void> {
   const now = deps.clock.now();
   try {
-    await updateReconcilerState(deps.reconcilerState, (state) => touchScopes(state, [runner.scope], now), now);
+    await updateReconcilerState(deps.reconcilerState, (state) => (scopeMarkedSince(state, runner.scope, now - SCOPE_MARK_FRESH_MS)
+      ? state
+      : touchScopes(state, [runner.scope], now)), now);
   } catch (error) {
-    deps.logger.error('could not hand the registration to the ghost sweep', { error: error as Error, reason });
+    deps.logger.error('could not hand the registration to the ghost sweep', { error: error as Error });
   }
 }

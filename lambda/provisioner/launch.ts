@@ -5,12 +5,16 @@
 import { createHash } from 'crypto';
 import { ProvisionerDeps } from './deps';
 import { ConcurrentReconcileError } from './errors';
+import { forEachConcurrently } from '../common/concurrency';
 import { LaunchFailedError } from '../compute/errors';
 import { LaunchedInstance, LaunchError, LaunchResult } from '../core/compute';
 import { DEFAULT_SPOT_POLICY, recordLaunch, SpotPolicy } from '../core/launch-plan';
 import { PendingLaunch, PoolRecord, RECENT_LAUNCH_WINDOW_MS } from '../core/pool';
 import { Market, RunnerRecord } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
+
+/** Runner items written at once after a launch. */
+const RUNNER_WRITE_CONCURRENCY = 10;
 
 export interface LaunchOutcome {
   readonly pool: PoolRecord;
@@ -86,7 +90,9 @@ async function finishLaunch(
 ): Promise<LaunchOutcome> {
   const pending = pool.pendingLaunch!;
   const now = deps.clock.now();
-  for (const instance of result.instances) {
+  // One conditional write per instance, several at a time: a large launch is recorded before its
+  // first instances finish booting and ask to register.
+  await forEachConcurrently(result.instances, RUNNER_WRITE_CONCURRENCY, async (instance) => {
     const runner: RunnerRecord = {
       instanceId: instance.instanceId,
       state: 'booting',
@@ -100,7 +106,7 @@ async function finishLaunch(
     };
     await deps.runners.putRunner(runner);
     deps.logger.info('launched runner instance', { pool: pool.poolId, instance: instance.instanceId, market: instance.market, instanceType: instance.instanceType });
-  }
+  });
   // Errors on some overrides do not matter when others filled the request.
   const capacityFailure = result.instances.length < pending.count && result.errors.some((e) => e.kind === 'capacity' || e.kind === 'quota');
   const recentLaunches = [

@@ -68,12 +68,14 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
  */
 async function withRecentLaunches(deps: ProvisionerDeps, runners: readonly RunnerRecord[], pool: PoolRecord, now: number): Promise<RunnerView[]> {
   const known = new Set(runners.map((r) => r.instanceId));
+  const unlisted = pool.recentLaunches.filter((l) => !known.has(l.instanceId) && now - l.launchedAt < RECENT_LAUNCH_WINDOW_MS);
+  if (unlisted.length === 0) return [...runners];
+  const stored = await deps.runners.getRunners(unlisted.map((l) => l.instanceId));
   const recent: RunnerView[] = [];
-  for (const recentLaunch of pool.recentLaunches) {
-    if (known.has(recentLaunch.instanceId) || now - recentLaunch.launchedAt >= RECENT_LAUNCH_WINDOW_MS) continue;
-    const stored = await deps.runners.getRunner(recentLaunch.instanceId);
-    if (stored) {
-      if (stored.state !== 'gone') recent.push(stored);
+  for (const recentLaunch of unlisted) {
+    const runner = stored.get(recentLaunch.instanceId);
+    if (runner) {
+      if (runner.state !== 'gone') recent.push(runner);
       continue;
     }
     recent.push({ instanceId: recentLaunch.instanceId, state: 'booting', market: recentLaunch.market, launchedAt: recentLaunch.launchedAt });

@@ -84,6 +84,11 @@ export function touchScopes(state: ReconcilerState, scopes: readonly RunnerScope
   return { ...state, scopes: sortScopes([...byKey.values()]) };
 }
 
+/** Whether the scope was marked active at or after `since`. */
+export function scopeMarkedSince(state: ReconcilerState, scope: RunnerScope, since: number): boolean {
+  return state.scopes.some((s) => scopeKey(s.scope) === scopeKey(scope) && s.lastActiveAt >= since);
+}
+
 /** Scopes active within the sweep window before `now`. */
 export function recentScopes(state: ReconcilerState, now: number, scopeSweepMs: number): ScopeActivity[] {
   return state.scopes.filter((s) => s.lastActiveAt >= now - scopeSweepMs);
@@ -152,6 +157,8 @@ export async function updateReconcilerState(
   for (let attempt = 1; ; attempt++) {
     const { state, version } = await store.load();
     const next = change(state);
+    // A change that changes nothing is not written.
+    if (next === state) return state;
     if (await store.save(next, version, at)) return next;
     if (attempt >= maxAttempts) throw new ReconcilerStateConflictError(maxAttempts);
   }

@@ -112,16 +112,15 @@ async function decide(instanceId: string, deps: RegisterDeps): Promise<Decision>
 /**
  * Demand left for this runner: the pool's queued jobs outnumber its other idle (registered)
  * runners. Booting runners are not counted: this one is further along than any of them, and the
- * reconciler retires whatever surplus remains.
+ * reconciler retires whatever surplus remains. Reads the idle runners (few) and counts queued jobs
+ * only as far as the answer needs, so a register call costs the same with 5 or 500 jobs queued.
  */
 async function poolHasDemand(runner: RunnerRecord, deps: RegisterDeps): Promise<boolean> {
-  const [queued, runners] = await Promise.all([
-    deps.jobs.listActiveJobs(runner.poolId, 'queued'),
-    deps.runners.listPoolRunners(runner.poolId),
-  ]);
-  const idleOthers = runners.filter((r) => r.state === 'registered' && r.instanceId !== runner.instanceId).length;
-  deps.logger.info('pool demand', { queuedJobs: queued.length, idleRunners: idleOthers });
-  return queued.length > idleOthers;
+  const idle = await deps.runners.listPoolRunners(runner.poolId, 'registered');
+  const idleOthers = idle.filter((r) => r.instanceId !== runner.instanceId).length;
+  const queued = await deps.jobs.countActiveJobs(runner.poolId, 'queued', idleOthers + 1);
+  deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: idleOthers });
+  return queued > idleOthers;
 }
 
 /** Retires the runner as it was read; LOST if it changed meanwhile. */

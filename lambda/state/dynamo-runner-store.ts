@@ -1,13 +1,19 @@
 // Runners and pools in the single DynamoDB table. Runner changes are conditional on the runner's
 // state; pool saves are conditional on the pool's version. No transactions (dynalite runs them too).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { poolFromItem, poolItemKey, poolToItem, runnerFromItem, runnerItemKey, runnerToItem } from './runner-items';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { StateReadIncompleteError } from './errors';
+import { poolFromItem, poolItemKey, poolToItem, runnerFromItem, runnerItemKey, runnerPoolSort, runnerToItem } from './runner-items';
 import { POOL_INDEX } from './table-schema';
 import { FINISHED_JOB_RETENTION_SECONDS } from '../core/job';
 import { hasPendingWork, PoolRecord } from '../core/pool';
 import { PoolStore, RunnerStore } from '../core/ports';
 import { RunnerChanges, RunnerRecord, RunnerState } from '../core/runner';
+
+/** BatchGetItem reads at most 100 keys per call. */
+const BATCH_GET_LIMIT = 100;
+/** Calls per batch before keys DynamoDB keeps leaving unprocessed are reported as a failure. */
+const BATCH_GET_ATTEMPTS = 5;
 
 export class DynamoRunnerStore implements RunnerStore, PoolStore {
   constructor(private readonly client: DynamoDBDocumentClient, private readonly tableName: string) {}
@@ -19,6 +25,27 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
   async getRunner(instanceId: string): Promise<RunnerRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: runnerItemKey(instanceId), ConsistentRead: true }));
     return Item ? runnerFromItem(Item) : undefined;
+  }
+
+  async getRunners(instanceIds: readonly string[]): Promise<Map<string, RunnerRecord>> {
+    const runners = new Map<string, RunnerRecord>();
+    for (let start = 0; start < instanceIds.length; start += BATCH_GET_LIMIT) {
+      let keys: Array<Record<string, unknown>> = instanceIds.slice(start, start + BATCH_GET_LIMIT).map(runnerItemKey);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_GET_ATTEMPTS) throw new StateReadIncompleteError(keys.length);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const { Responses, UnprocessedKeys } = await this.client.send(new BatchGetCommand({
+          RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+        }));
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const runner = runnerFromItem(item);
+          runners.set(runner.instanceId, runner);
+        }
+        // DynamoDB may leave part of a batch for later (throughput, 16 MB): read those again.
+        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return runners;
   }
 
   async transitionRunner(
@@ -35,14 +62,14 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
     return ok ? next : undefined;
   }
 
-  async listPoolRunners(poolId: string): Promise<RunnerRecord[]> {
+  async listPoolRunners(poolId: string, state?: RunnerState): Promise<RunnerRecord[]> {
     const runners: RunnerRecord[] = [];
     const pages = paginateQuery({ client: this.client }, {
       TableName: this.tableName,
       IndexName: POOL_INDEX.name,
       KeyConditionExpression: '#poolId = :poolId AND begins_with(#poolSort, :prefix)',
       ExpressionAttributeNames: { '#poolId': POOL_INDEX.partitionKey, '#poolSort': POOL_INDEX.sortKey },
-      ExpressionAttributeValues: { ':poolId': poolId, ':prefix': 'RUNNER#' },
+      ExpressionAttributeValues: { ':poolId': poolId, ':prefix': state === undefined ? 'RUNNER#' : runnerPoolSort(state, '') },
     });
     for await (const page of pages) for (const item of page.Items ?? []) runners.push(runnerFromItem(item));
     return runners;

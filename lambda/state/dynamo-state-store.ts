@@ -69,6 +69,24 @@ export class DynamoStateStore implements DeliveryStore, JobStore {
     }
     return jobs;
   }
+
+  async countActiveJobs(poolId: string, state: Exclude<JobState, 'completed'>, atMost: number): Promise<number> {
+    if (atMost <= 0) return 0;
+    let count = 0;
+    const pages = paginateQuery({ client: this.client, pageSize: atMost }, {
+      TableName: this.tableName,
+      IndexName: POOL_INDEX.name,
+      KeyConditionExpression: '#poolId = :poolId AND begins_with(#poolSort, :prefix)',
+      ExpressionAttributeNames: { '#poolId': POOL_INDEX.partitionKey, '#poolSort': POOL_INDEX.sortKey },
+      ExpressionAttributeValues: { ':poolId': poolId, ':prefix': jobPoolSortPrefix(state) },
+      Select: 'COUNT',
+    });
+    for await (const page of pages) {
+      count += page.Count ?? 0;
+      if (count >= atMost) return atMost;
+    }
+    return count;
+  }
 }
 
 /**

@@ -8,3 +8,12 @@ export class StateItemError extends Error {
     super(message);
   }
 }
+
+/** DynamoDB kept leaving part of a batch read unprocessed; the caller retries the whole step. */
+export class StateReadIncompleteError extends Error {
+  public readonly name = 'StateReadIncompleteError';
+
+  constructor(public readonly unprocessed: number) {
+    super(`DynamoDB left ${unprocessed} keys of a batch read unprocessed after several attempts`);
+  }
+}

@@ -252,7 +252,7 @@ describe('instance state changes', () => {
     expect(queue.messages.map((m) => m.reason)).toEqual(['instance-state']);
   });
 
-  test('a runner GitHub still sees busy is closed, and its scope handed to the ghost sweep', async () => {
+  test('a runner that dies mid-job is closed without a GitHub call (GitHub would answer busy), and its scope handed to the ghost sweep', async () => {
     // Arrange: the instance dies mid-job; GitHub has not noticed yet.
     const { instanceId, runnerName, encodedJitConfig } = await registeredRunner('registered');
     ghes.sim.startRunner(encodedJitConfig);
@@ -261,16 +261,42 @@ describe('instance state changes', () => {
     await runners.transitionRunner(instanceId, ['registered'], 'busy', { job: { githubHost: GITHUB_HOST, jobId } }, deps.clock.now());
     ec2.sim.poweroff(instanceId);
     const shuttingDown = await ec2.nextEvent(instanceId, isState('shutting-down'));
+    resetCalls();
 
     // Act
     const outcome = await handleLifecycleEvent(shuttingDown, deps);
 
     // Assert
     expect(outcome).toBe('closed');
+    expect(ghes.sim.apiCalls().total).toBe(0);
     expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'gone' });
     expect(ghes.sim.runners().find((r) => r.name === runnerName)).toMatchObject({ busy: true });
     expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: deps.clock.now() }]);
-    expect(metrics.total('RegistrationsLeftToSweep', { reason: 'busy' })).toBe(1);
+  });
+
+  test('a burst of ending runners marks their scope for the ghost sweep once, not once per runner', async () => {
+    // Arrange: two busy runners of one scope end within a minute.
+    const ids = [await ec2.launch('on-demand'), await ec2.launch('on-demand')];
+    for (const [n, id] of ids.entries()) {
+      await runners.putRunner(runnerRecord(id, 'busy', deps.clock.now(), {
+        market: 'on-demand', runnerId: 900 + n, runnerName: `er-${id}`, job: { githubHost: GITHUB_HOST, jobId: 7100 + n },
+      }));
+    }
+    const events = [];
+    for (const id of ids) {
+      ec2.sim.poweroff(id);
+      events.push(await ec2.nextEvent(id, isState('shutting-down')));
+    }
+
+    // Act
+    await handleLifecycleEvent(events[0], deps);
+    const afterFirst = await reconcilerState.load();
+    await handleLifecycleEvent(events[1], deps);
+
+    // Assert: the second close found the scope marked and wrote nothing.
+    expect(afterFirst.state.scopes.map((s) => s.scope)).toEqual([POOL.scope]);
+    expect((await reconcilerState.load()).version).toBe(afterFirst.version);
+    expect(await runners.getRunner(ids[1])).toMatchObject({ state: 'gone' });
   });
 
   test('GitHub failing while an instance ends: the runner is closed and its pool told all the same; the sweep deletes the registration later', async () => {

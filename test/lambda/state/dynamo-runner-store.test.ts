@@ -58,6 +58,29 @@ describe('DynamoRunnerStore runners', () => {
     expect(items.find((i) => i.instanceId === 'i-0000000000000000b')).not.toHaveProperty('poolId');
   });
 
+  test('live runners are listed by state when asked', async () => {
+    await store.putRunner(runner('i-0000000000000000a'));
+    await store.putRunner(runner('i-0000000000000000b'));
+    await store.transitionRunner('i-0000000000000000b', ['booting'], 'registered', { runnerId: 7 }, T0 + 1);
+    expect((await store.listPoolRunners('octo-org#linux-x64', 'registered')).map((r) => r.instanceId)).toEqual(['i-0000000000000000b']);
+    expect((await store.listPoolRunners('octo-org#linux-x64', 'booting')).map((r) => r.instanceId)).toEqual(['i-0000000000000000a']);
+    expect(await store.listPoolRunners('octo-org#linux-x64', 'busy')).toEqual([]);
+  });
+
+  test('a batch read returns the recorded runners of any number of instances, gone ones included, and skips unknown ones', async () => {
+    // 150 ids: more than one BatchGetItem call (100 keys) can take.
+    const ids = Array.from({ length: 150 }, (_, n) => `i-${n.toString(16).padStart(17, '0')}`);
+    for (const id of ids.slice(0, 120)) await store.putRunner(runner(id));
+    await store.transitionRunner(ids[3], ['booting'], 'gone', {}, T0 + 1);
+
+    const found = await store.getRunners(ids);
+
+    expect([...found.keys()].sort()).toEqual(ids.slice(0, 120).sort());
+    expect(found.get(ids[3])).toMatchObject({ state: 'gone' });
+    expect(found.get(ids[0])).toEqual(await store.getRunner(ids[0]));
+    expect(await store.getRunners([])).toEqual(new Map());
+  });
+
   test('active pools are those with a live runner or pending work, and nothing while idle', async () => {
     expect(await store.listActivePools()).toEqual([]);
     await store.putRunner(runner('i-0000000000000000a'));

@@ -98,6 +98,19 @@ describe('jobs in DynamoDB', () => {
     expect(item.poolSort).toBe(`JOB#in_progress#${jobId}`);
   });
 
+  test('queued jobs are counted only as far as asked', async () => {
+    for (let n = 0; n < 7; n++) await store.applyJobTransition(planJobTransition(jobEvent(nextJobId++, 'queued'), POOL, T0));
+    const running = nextJobId++;
+    await store.applyJobTransition(planJobTransition(jobEvent(running, 'in_progress', 'runner-9'), POOL, T0));
+
+    expect(await store.countActiveJobs(POOL.poolId, 'queued', 3)).toBe(3);
+    expect(await store.countActiveJobs(POOL.poolId, 'queued', 7)).toBe(7);
+    expect(await store.countActiveJobs(POOL.poolId, 'queued', 100)).toBe(7);
+    expect(await store.countActiveJobs(POOL.poolId, 'in_progress', 100)).toBe(1);
+    expect(await store.countActiveJobs(POOL.poolId, 'queued', 0)).toBe(0);
+    expect(await store.countActiveJobs('other#pool', 'queued', 5)).toBe(0);
+  });
+
   test('a transition that does not move forward reports the job unchanged', async () => {
     const jobId = nextJobId++;
     await store.applyJobTransition(planJobTransition(jobEvent(jobId, 'in_progress', 'runner-1'), POOL, T0));

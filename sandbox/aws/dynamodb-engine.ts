@@ -1,0 +1,46 @@
+// The sandbox's DynamoDB: dynalite, in a process of its own. Every function, simulator and the
+// driver share the sandbox's one event loop; the table engine is the largest single consumer of
+// it, so on its own core it takes its work off the loop that measures latency.
+import { spawn } from 'child_process';
+
+export interface DynamoEngine {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+const SERVER = `
+const server = require(process.env.DYNALITE_MODULE)({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('disconnect', () => process.exit(0));
+`;
+
+export async function startDynamoEngine(): Promise<DynamoEngine> {
+  const child = spawn(process.execPath, ['-e', SERVER], {
+    env: { PATH: process.env.PATH, DYNALITE_MODULE: require.resolve('dynalite') },
+    // The IPC channel closes when this process dies, however it dies: the engine goes with it.
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('\n')) resolve(Number(output.trim()));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the DynamoDB engine (dynalite) exited with code ${code} before listening`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      process.removeListener('exit', kill);
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
