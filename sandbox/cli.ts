@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { driveScenario, Progress } from './driver';
 import type { SandboxReport } from './report';
-import { DEFAULT_SCENARIO, parseScenario, Scenario, ScenarioError } from './scenario';
+import { parseScenario, Scenario, ScenarioError } from './scenario';
 import { startSandbox } from './system';
 
 interface Arguments {
@@ -53,22 +53,22 @@ function parseArguments(argv: string[]): Arguments {
   return args;
 }
 
+/** The scenario `npm run sandbox` runs without --scenario. */
+export const DEMO_SCENARIO_FILE = path.join(__dirname, 'scenarios', 'demo.json');
+
 function loadScenario(args: Arguments): Scenario {
-  let doc: Record<string, unknown> = {};
-  if (args.scenarioFile) {
-    let text: string;
-    try {
-      text = fs.readFileSync(args.scenarioFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read the scenario ${args.scenarioFile}: ${(e as Error).message}`);
-    }
-    try {
-      doc = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new UsageError(`the scenario ${args.scenarioFile} is not JSON: ${(e as Error).message}`);
-    }
-  } else {
-    doc = JSON.parse(JSON.stringify(DEFAULT_SCENARIO)) as Record<string, unknown>;
+  const file = args.scenarioFile ?? DEMO_SCENARIO_FILE;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the scenario ${file}: ${(e as Error).message}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`the scenario ${file} is not JSON: ${(e as Error).message}`);
   }
   if (args.seed !== undefined) doc.seed = args.seed;
   if (args.timeScale !== undefined) doc.timeScale = args.timeScale;

@@ -1,6 +1,6 @@
 // Drives a scenario through a running sandbox: queues its jobs on the simulated GHES as they
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
-import { buildReport, JobAttempt, SandboxReport } from './report';
+import { buildReport, JobAttempt, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 
 export interface Progress {
@@ -59,6 +59,14 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
     };
   };
   const ticker = setInterval(() => options.onProgress?.(progress()), options.progressEveryMs ?? 1000);
+  const peaks = new Map<string, PoolPeaks>();
+  let sampling = true;
+  const sample = () => {
+    if (!sampling) return;
+    samplePools(sandbox, peaks);
+    clock.after(POOL_SAMPLE_MS, sample);
+  };
+  sample();
   try {
     await Promise.all(arrivals);
     const deadline = clock.now() + (options.timeoutMs ?? 60 * 60_000);
@@ -71,12 +79,38 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
     await clock.sleep(scenario.drainMs);
   } finally {
     clearInterval(ticker);
+    sampling = false;
   }
   options.onProgress?.(progress());
-  return report(sandbox, Date.now() - wallStart);
+  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
 }
 
-function report(sandbox: RunningSandbox, wallMs: number): SandboxReport {
+/** Simulated ms between samples of the pools' instances and demand. */
+const POOL_SAMPLE_MS = 5_000;
+
+/** Live instances per pool against the pool's demand (queued and running jobs), as GitHub and EC2 see them. */
+function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): void {
+  const live = new Map<string, number>();
+  for (const instance of sandbox.ec2.instances()) {
+    const pool = instance.tags['ephemeral-runners:pool'];
+    if (pool && (instance.state === 'pending' || instance.state === 'running')) live.set(pool, (live.get(pool) ?? 0) + 1);
+  }
+  const demand = new Map<string, number>();
+  for (const job of sandbox.ghes.jobs()) {
+    if (job.status === 'completed') continue;
+    const pool = poolOfJob(job.labels, sandbox.scenario, sandbox.org);
+    if (pool) demand.set(pool, (demand.get(pool) ?? 0) + 1);
+  }
+  for (const [pool, instances] of live) {
+    const known = peaks.get(pool) ?? { peakInstances: 0, peakExcess: 0 };
+    peaks.set(pool, {
+      peakInstances: Math.max(known.peakInstances, instances),
+      peakExcess: Math.max(known.peakExcess, instances - (demand.get(pool) ?? 0)),
+    });
+  }
+}
+
+function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number): SandboxReport {
   const { ghes, ec2, scenario } = sandbox;
   const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
   const attempts: JobAttempt[] = ghes.jobs().map((j) => ({
@@ -93,13 +127,16 @@ function report(sandbox: RunningSandbox, wallMs: number): SandboxReport {
   const instances = ec2.instances();
   const ec2Calls = ec2.apiCalls();
   const capacityCodes = ['InsufficientInstanceCapacity', 'UnfulfillableCapacity', 'MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded'];
+  // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
+  const launchErrors = ec2.launchErrorCodes();
+  const capacityErrorsOf = (code: string) => (ec2Calls.errorsByCode[code] ?? 0) + (launchErrors[code] ?? 0);
   const github = ghes.apiCalls();
   return buildReport({
     scenario,
     org: sandbox.org,
     attempts,
     instances: sandbox.launches,
-    capacityErrors: capacityCodes.reduce((n, code) => n + (ec2Calls.errorsByCode[code] ?? 0) + (ec2.launchErrorCodes()[code] ?? 0), 0),
+    capacityErrors: capacityCodes.reduce((n, code) => n + capacityErrorsOf(code), 0),
     leaks: {
       instances: instances.filter((i) => i.state !== 'terminated').length,
       runners: ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
@@ -107,9 +144,11 @@ function report(sandbox: RunningSandbox, wallMs: number): SandboxReport {
     },
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
+    pools,
+    boot: { ...sandbox.host.boots },
     faults: {
       ec2Throttled: ec2Calls.throttled,
-      ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, (ec2Calls.errorsByCode[c] ?? 0) + (ec2.launchErrorCodes()[c] ?? 0)])),
+      ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, capacityErrorsOf(c)])),
       webhookDeliveriesFailed: ghes.deliveries().filter((d) => d.statusCode < 200 || d.statusCode >= 300).length,
       webhookDeliveries: ghes.deliveries().length,
       functionCrashes: Object.values(sandbox.crashes).reduce((a, b) => a + b, 0),

@@ -10,6 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { CallerIdentity } from './aws/function-url';
 import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
+import { SeededRandom } from './common/random';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator } from './ghes';
 
@@ -41,18 +42,20 @@ export function userDataSettings(userData: string | undefined): Record<string, s
 /**
  * How a simulated instance boots: `bootstrap` runs the real image-builder/bootstrap.sh (the
  * default); `in-process` does the same wire calls (IMDSv2, a SigV4-signed register call, the
- * runner, the power-off) from this process, for runs of hundreds of instances.
+ * runner, the power-off) from this process; `{ bootstrapShare }` runs the real script for a
+ * seeded share of the instances and boots the others in-process, for runs of hundreds of instances.
  */
-export type BootMode = 'bootstrap' | 'in-process';
+export type BootMode = 'bootstrap' | 'in-process' | { readonly bootstrapShare: number; readonly random: SeededRandom };
 
 export class InstanceHost {
   private server?: LoopbackServer;
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-sandbox-'));
-  private readonly boots = new Map<string, ChildProcess>();
+  private readonly bootProcesses = new Map<string, ChildProcess>();
   private readonly runners = new Map<string, { kill(): void }>();
   /** Bootstrap output per instance, for `--verbose` and failures. */
   readonly output = new Map<string, string>();
-  bootsStarted = 0;
+  /** Instances booted, by how. */
+  readonly boots = { bootstrap: 0, inProcess: 0 };
 
   constructor(private readonly ec2: Ec2Simulator, private readonly ghes: GhesSimulator, private readonly mode: BootMode = 'bootstrap') {}
 
@@ -96,22 +99,23 @@ export class InstanceHost {
 
   /** Instances whose bootstrap is still running. */
   get booting(): number {
-    return this.boots.size;
+    return this.bootProcesses.size;
   }
 
   async stop(): Promise<void> {
-    for (const id of [...this.boots.keys()]) this.halt(id);
+    for (const id of [...this.bootProcesses.keys()]) this.halt(id);
     await this.server?.close();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   private boot(info: InstanceRunning): void {
     const settings = userDataSettings(info.userData);
-    this.bootsStarted++;
-    if (this.mode === 'in-process') {
+    if (!this.withBootstrap()) {
+      this.boots.inProcess++;
       void this.bootInProcess(info, settings);
       return;
     }
+    this.boots.bootstrap++;
     const child = spawn('bash', [BOOTSTRAP_SCRIPT], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,22 +130,28 @@ export class InstanceHost {
         SANDBOX_INSTANCE_ID: info.instanceId,
       },
     });
-    this.boots.set(info.instanceId, child);
+    this.bootProcesses.set(info.instanceId, child);
     let output = '';
     const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); this.output.set(info.instanceId, output); };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.on('exit', () => {
-      this.boots.delete(info.instanceId);
+      this.bootProcesses.delete(info.instanceId);
       // The lifetime watchdog outlives the script by design; on a simulated instance it goes with it.
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
     });
   }
 
+  private withBootstrap(): boolean {
+    if (this.mode === 'bootstrap') return true;
+    if (this.mode === 'in-process') return false;
+    return this.mode.random.chance(this.mode.bootstrapShare);
+  }
+
   private async bootInProcess(info: InstanceRunning, settings: Record<string, string>): Promise<void> {
     const id = info.instanceId;
     const alive = () => ['pending', 'running'].includes(this.ec2.instance(id)?.state ?? '');
-    this.boots.set(id, { pid: undefined } as unknown as ChildProcess);
+    this.bootProcesses.set(id, { pid: undefined } as unknown as ChildProcess);
     try {
       const token = await (await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } })).text();
       const get = async (p: string) => (await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
@@ -179,7 +189,7 @@ export class InstanceHost {
       }
     } finally {
       this.runners.delete(id);
-      this.boots.delete(id);
+      this.bootProcesses.delete(id);
       try { this.ec2.poweroff(id); } catch { /* already going down */ }
     }
   }
@@ -188,10 +198,10 @@ export class InstanceHost {
   private halt(instanceId: string): void {
     this.runners.get(instanceId)?.kill();
     this.runners.delete(instanceId);
-    const child = this.boots.get(instanceId);
+    const child = this.bootProcesses.get(instanceId);
     if (child?.pid) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     }
-    this.boots.delete(instanceId);
+    this.bootProcesses.delete(instanceId);
   }
 }

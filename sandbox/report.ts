@@ -28,8 +28,20 @@ export interface SandboxReport {
     readonly github: { readonly total: number; readonly byRoute: Record<string, number> };
     readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
   };
+  /**
+   * Per pool, the most instances alive at once and the largest excess of live instances over the
+   * pool's demand (its queued and running jobs), sampled every simulated 5 s.
+   */
+  readonly pools: Record<string, PoolPeaks>;
+  /** How the instances booted: the real bootstrap script, or its wire calls made in-process. */
+  readonly boot: { readonly bootstrap: number; readonly inProcess: number };
   readonly faults: Record<string, number>;
   readonly wallMs: number;
+}
+
+export interface PoolPeaks {
+  readonly peakInstances: number;
+  readonly peakExcess: number;
 }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
@@ -61,8 +73,17 @@ export interface ReportInputs {
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
   readonly github: { readonly total: number; readonly byRoute: Record<string, number> };
   readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
+  readonly pools: Record<string, PoolPeaks>;
+  readonly boot: { readonly bootstrap: number; readonly inProcess: number };
   readonly faults: Record<string, number>;
   readonly wallMs: number;
+}
+
+/** The pool a job with these labels goes to, as the control plane routes it; undefined when none fits. */
+export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
+  const configs = scenario.runnerConfigs.map((c) => ({ name: c.name, labels: routingLabels(c.labels) }));
+  const match = matchLabels(labels, configs);
+  return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
 }
 
 export function percentiles(values: readonly number[]): Percentiles {
@@ -74,8 +95,9 @@ export function percentiles(values: readonly number[]): Percentiles {
 
 /**
  * Logical jobs: a job re-run after a spot interruption is one job, with the outcome of its last
- * attempt, counted once in `rerun`. A job that never started was cancelled while queued or is
- * still queued.
+ * attempt, counted once in `rerun`. `neverStarted` counts the stranded: jobs that never got a
+ * runner although nobody cancelled them (still queued, or failed by GitHub's queue timeout). A job
+ * cancelled while queued is counted in `cancelled` only.
  */
 export function buildReport(inputs: ReportInputs): SandboxReport {
   const byId = new Map(inputs.attempts.map((a) => [a.id, a]));
@@ -93,7 +115,7 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
     else if (final.conclusion === 'failure') failed++;
     else if (final.conclusion === 'cancelled') cancelled++;
     const started = final.runnerName !== undefined && final.runnerName !== '';
-    if (!started) neverStarted++;
+    if (!started && final.conclusion !== 'cancelled') neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
 
@@ -110,6 +132,8 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
     },
     leaks: inputs.leaks,
     api: { github: inputs.github, ec2: inputs.ec2 },
+    pools: inputs.pools,
+    boot: inputs.boot,
     faults: inputs.faults,
     wallMs: Math.round(inputs.wallMs),
   };
@@ -120,12 +144,10 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
  * pool: the k-th attempt queued in a pool is paired with the k-th instance launched for it.
  */
 function queuedToLaunch(inputs: ReportInputs): number[] {
-  const configs = inputs.scenario.runnerConfigs.map((c) => ({ name: c.name, labels: routingLabels(c.labels) }));
   const queued = new Map<string, number[]>();
   for (const attempt of inputs.attempts) {
-    const match = matchLabels(attempt.labels, configs);
-    if (match.kind !== 'matched') continue;
-    const pool = `${inputs.org.toLowerCase()}#${match.config.name}`;
+    const pool = poolOfJob(attempt.labels, inputs.scenario, inputs.org);
+    if (pool === undefined) continue;
     queued.set(pool, [...(queued.get(pool) ?? []), attempt.createdAt]);
   }
   const launched = new Map<string, number[]>();

@@ -49,6 +49,18 @@ export interface Scenario {
   readonly faults: ScenarioFaults;
   /** How long to wait after the last job finished before counting leaks, simulated ms. */
   readonly drainMs: number;
+  /** What a run of this scenario promises; the scenario tests hold every run to it. */
+  readonly bounds: ScenarioBounds;
+}
+
+/** Limits a run must stay within; each unset limit is not checked. */
+export interface ScenarioBounds {
+  /** 95th percentile from a job queued to its pool's matching launch, simulated ms. */
+  readonly queuedToLaunchP95Ms?: number;
+  /** 95th percentile from a job queued to its (last attempt's) start, simulated ms. */
+  readonly queuedToStartedP95Ms?: number;
+  /** Most live instances a pool may have beyond its queued and running jobs (the slack). */
+  readonly poolExcess?: number;
 }
 
 export class ScenarioError extends Error {
@@ -80,6 +92,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     crash: { rate: 0 },
   },
   drainMs: 30_000,
+  bounds: {},
 };
 
 type Json = Record<string, unknown>;
@@ -88,7 +101,7 @@ type Json = Record<string, unknown>;
 export function parseScenario(input: unknown): Scenario {
   const problems: string[] = [];
   const doc = object(input, 'scenario', problems) ?? {};
-  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs'], problems);
+  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds'], problems);
   const d = DEFAULT_SCENARIO;
   const scenario: Scenario = {
     name: string(doc.name, 'name', problems) ?? d.name,
@@ -98,6 +111,7 @@ export function parseScenario(input: unknown): Scenario {
     jobs: doc.jobs === undefined ? d.jobs : list(doc.jobs, 'jobs', problems).map((j, i) => jobs(j, `jobs[${i}]`, problems)),
     faults: faults(doc.faults, problems),
     drainMs: int(doc.drainMs, 'drainMs', 0, 24 * 3600_000, problems) ?? d.drainMs,
+    bounds: bounds(doc.bounds, problems),
   };
   if (scenario.runnerConfigs.length === 0) problems.push('runnerConfigs: give at least one runner config');
   if (problems.length > 0) throw new ScenarioError(`the scenario is not valid:\n  - ${problems.join('\n  - ')}`);
@@ -173,6 +187,17 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
       bootMs: range(e.bootMs, 'faults.ec2.bootMs', problems) ?? d.ec2.bootMs,
     },
     crash: { rate: num(c.rate, 'faults.crash.rate', 0, 1, problems) ?? d.crash.rate },
+  };
+}
+
+function bounds(value: unknown, problems: string[]): ScenarioBounds {
+  if (value === undefined) return {};
+  const b = object(value, 'bounds', problems) ?? {};
+  known(b, 'bounds', ['queuedToLaunchP95Ms', 'queuedToStartedP95Ms', 'poolExcess'], problems);
+  return {
+    queuedToLaunchP95Ms: int(b.queuedToLaunchP95Ms, 'bounds.queuedToLaunchP95Ms', 0, 24 * 3600_000, problems),
+    queuedToStartedP95Ms: int(b.queuedToStartedP95Ms, 'bounds.queuedToStartedP95Ms', 0, 24 * 3600_000, problems),
+    poolExcess: int(b.poolExcess, 'bounds.poolExcess', 0, 100_000, problems),
   };
 }
 

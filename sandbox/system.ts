@@ -31,7 +31,7 @@ export interface SandboxOptions {
   readonly githubUrl?: string;
   /** Handler log level (Powertools); ERROR keeps the console for the progress line. */
   readonly logLevel?: string;
-  /** How instances boot; see {@link BootMode}. @default 'bootstrap' */
+  /** How instances boot; see {@link BootMode}. @default {@link defaultBootMode} */
   readonly bootMode?: BootMode;
 }
 
@@ -57,6 +57,34 @@ export interface RunningSandbox {
   /** Every instance launched (EC2 forgets terminated ones after a while). */
   readonly launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }>;
   stop(): Promise<void>;
+}
+
+/**
+ * The EC2 simulator interrupts running spot instances at a rate per hour; the scenario gives the
+ * share of spot instances interrupted while they boot and run their job. With the mean boot and
+ * job time T, a Poisson rate r interrupts a share 1 - e^(-rT): r = -ln(1 - share) / T.
+ */
+export function spotInterruptionsPerHour(scenario: Scenario): number {
+  const share = Math.min(scenario.faults.ec2.spotInterruptionRate, 0.99);
+  const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
+  if (share <= 0 || jobs === 0) return 0;
+  const meanJobMs = scenario.jobs.reduce((sum, j) => sum + j.count * j.durationMs, 0) / jobs;
+  const [bootMin, bootMax] = scenario.faults.ec2.bootMs;
+  const lifeHours = (meanJobMs + (bootMin + bootMax) / 2) / 3_600_000;
+  return lifeHours > 0 ? -Math.log(1 - share) / lifeHours : 0;
+}
+
+/** Instances of a run that boot with the real bootstrap script when the run is large. */
+const BOOTSTRAP_SAMPLE = 40;
+
+/**
+ * Every instance runs the real bootstrap (a bash process, curl calls) in runs of up to about
+ * {@link BOOTSTRAP_SAMPLE} jobs; larger runs boot a seeded sample of that size with it and the
+ * rest in-process, and the report says how many booted which way.
+ */
+export function defaultBootMode(scenario: Scenario, random: SeededRandom): BootMode {
+  const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
+  return jobs <= BOOTSTRAP_SAMPLE ? 'bootstrap' : { bootstrapShare: BOOTSTRAP_SAMPLE / jobs, random: random.fork('boot') };
 }
 
 export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}): Promise<RunningSandbox> {
@@ -111,9 +139,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     faults: {
       capacityErrorRate: f.ec2.capacityErrorRate,
       throttleRate: f.ec2.throttleRate,
-      // A rate per running spot instance and hour: the scenario's share of instances interrupted
-      // within a typical job (a quarter of an hour).
-      spotInterruptionsPerHour: f.ec2.spotInterruptionRate * 4,
+      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
       bootDelayMs: f.ec2.bootMs,
     },
   });
@@ -273,7 +299,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
-  const host = new InstanceHost(ec2, ghes, options.bootMode);
+  const host = new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random));
   await host.start();
   stops.unshift(() => host.stop());
 

@@ -125,7 +125,7 @@ async function finishLaunch(
   deps.metrics.launched(pending.market, result.instances.length);
   for (const error of result.errors) {
     deps.metrics.launchError(error.kind);
-    deps.logger.warn('launch error', { pool: pool.poolId, market: pending.market, code: error.code, kind: error.kind, message: error.message });
+    deps.logger.warn('launch error', { pool: pool.poolId, market: pending.market, code: error.code, kind: error.kind, errorMessage: error.message });
   }
   return {
     pool: { ...finished, version: pool.version + 1 },

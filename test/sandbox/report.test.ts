@@ -24,6 +24,8 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     leaks: { instances: 0, runners: 0, queuedJobs: 0 },
     github: { total: 3, byRoute: {} },
     ec2: { total: 2, byAction: {} },
+    pools: { 'octo-org#linux-x64': { peakInstances: 2, peakExcess: 0 } },
+    boot: { bootstrap: 1, inProcess: 1 },
     faults: {},
     wallMs: 1234.4,
   };
@@ -41,9 +43,13 @@ describe('sandbox report', () => {
     expect(report.latencyMs.queuedToStarted.max).toBe(90_000);
   });
 
-  test('a job cancelled while queued never started', () => {
-    const report = buildReport(inputs([attempt(1, { conclusion: 'cancelled', runnerName: '' })]));
-    expect(report.jobs).toMatchObject({ total: 1, cancelled: 1, neverStarted: 1 });
+  test('a job cancelled while queued is cancelled, not stranded; one that never got a runner otherwise is never started', () => {
+    const report = buildReport(inputs([
+      attempt(1, { conclusion: 'cancelled', runnerName: '' }),
+      attempt(2, { status: 'queued', conclusion: null, runnerName: undefined }),
+      attempt(3, { conclusion: 'failure', runnerName: '' }),
+    ]));
+    expect(report.jobs).toMatchObject({ total: 3, cancelled: 1, failed: 1, neverStarted: 2 });
   });
 
   test('queued to launch pairs the k-th queued job of a pool with its k-th launch', () => {
