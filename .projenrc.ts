@@ -34,6 +34,9 @@ const toolDeps = [
   'dynalite@4.0.0',
   'esbuild@0.28.2',
   'fast-check@4.10.2',
+  // Reads the Image Builder component documents the construct writes, as Image Builder would.
+  'js-yaml@4.1.0',
+  '@types/js-yaml@4.0.9',
   'tsx@4.23.15',
 ];
 

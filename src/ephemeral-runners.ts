@@ -1,6 +1,6 @@
 // The L3 construct a user adds to a stack: everything cdk-ephemeral-runners deploys.
 import { createHash } from 'crypto';
-import { CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,11 +13,13 @@ import {
 } from './control-plane-access';
 import { ControlPlaneFunction } from './control-plane-function';
 import { Lifecycle } from './lifecycle';
+import { acknowledgeFindings } from './nag';
 import { Provisioner } from './provisioner';
 import { RegisterEndpoint } from './register-endpoint';
-import { RunnerConfig, toRunnerConfigDocument, validateRunnerConfigs } from './runner-config';
+import { RunnerArchitecture, RunnerConfig, toRunnerConfigDocument, validateRunnerConfigs } from './runner-config';
 import { RunnerConfigDocument } from './runner-config-document';
 import { RunnerFleet } from './runner-fleet';
+import { RunnerImageOptions, RunnerImagePipeline } from './runner-image-pipeline';
 import { RunnerMachineImage } from './runner-machine-image';
 import { StateTable } from './state-table';
 import { Webhook } from './webhook';
@@ -70,12 +72,19 @@ export interface EphemeralRunnersProps {
   readonly subnets?: ec2.SubnetSelection;
 
   /**
-   * The image runner instances boot, per architecture. It must hold the GitHub Actions runner in
-   * `/opt/actions-runner` and a user `runner`.
+   * The image runner instances boot, per architecture, instead of the one this construct builds.
+   * It must hold the GitHub Actions runner in `/opt/actions-runner` and a user `runner`.
    *
-   * @default - Ubuntu 24.04 LTS from Canonical's public SSM parameter, resolved at every launch
+   * @default - an image built by an EC2 Image Builder pipeline of this construct (see `runnerImage`)
    */
   readonly machineImage?: RunnerMachineImage;
+
+  /**
+   * How the construct's own runner image is built, when `machineImage` is not given.
+   *
+   * @default - Ubuntu 24.04 LTS, the runner release of RunnerImagePipeline.DEFAULT_RUNNER_RELEASE, weekly rebuilds, the newest 3 images kept
+   */
+  readonly runnerImage?: RunnerImageOptions;
 
   /**
    * The longest a runner instance may live, job included; then it is terminated.
@@ -162,6 +171,8 @@ export class EphemeralRunners extends Construct {
   readonly provisionerFunction: lambda.IFunction;
   readonly lifecycleFunction: lambda.IFunction;
   readonly reconcilerFunction: lambda.IFunction;
+  /** The pipeline that builds the runner image, when no `machineImage` was given. */
+  readonly imagePipeline?: RunnerImagePipeline;
   private readonly fleet: RunnerFleet;
   private readonly registerEndpoint: RegisterEndpoint;
   private readonly provisioner: Provisioner;
@@ -236,7 +247,12 @@ export class EphemeralRunners extends Construct {
     }
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
-    const machineImage = props.machineImage ?? RunnerMachineImage.ubuntu2404();
+    const subnets = props.vpc.selectSubnets(props.subnets ?? defaultSubnets(props.vpc));
+    this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets);
+    const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
+      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
+      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.ARM_64),
+    );
     this.fleet = new RunnerFleet(this, 'Fleet', {
       vpc: props.vpc,
       configs: documents,
@@ -247,7 +263,6 @@ export class EphemeralRunners extends Construct {
       logRetention,
       managedBy: this.managedBy,
     });
-    const subnets = props.vpc.selectSubnets(props.subnets ?? defaultSubnets(props.vpc));
 
     this.webhook = new Webhook(this, 'Webhook', {
       table: this.table.table,
@@ -359,17 +374,32 @@ export class EphemeralRunners extends Construct {
       description: 'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>',
     });
   }
+
+  /** The construct's own runner image: one Image Builder pipeline per architecture the configs use. */
+  private buildImage(props: EphemeralRunnersProps, prefix: string, subnets: ec2.SelectedSubnets): RunnerImagePipeline {
+    const architectures = [...new Set(props.runnerConfigs.map((c) => (c.architecture === RunnerArchitecture.ARM64
+      ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64)))];
+    const pipeline = new RunnerImagePipeline(this, 'Image', {
+      ...props.runnerImage,
+      architectures,
+      parameterPrefix: `${prefix}/image`,
+      // Builds run where the runners run: those subnets reach GitHub and the package mirrors.
+      vpc: props.vpc,
+      subnet: subnets.subnets[0],
+    });
+    return pipeline;
+  }
 }
 
 // 14 days, the most SQS keeps a message: time to find out why the provisioner failed.
 const DLQ_RETENTION = Duration.days(14);
-
 
 interface ParsedGitHubUrl {
   readonly host: string;
   /** The REST API base: `https://HOST/api/v3`, or `https://api.github.com` for github.com. */
   readonly apiUrl: string;
   readonly error?: string;
+
 }
 
 function parseGitHubUrl(url: string): ParsedGitHubUrl {
@@ -427,6 +457,5 @@ function allow(fn: ControlPlaneFunction, statements: iam.PolicyStatement[]): voi
  * id, so the acknowledgment is recorded under the same metadata key that method writes.
  */
 function acknowledgeWildcards(role: iam.IRole, findings: Array<[string, string]>): void {
-  const acknowledged = Object.fromEntries(findings.map(([finding, reason]) => [`AwsSolutions-IAM5[${finding}]`, reason]));
-  role.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, acknowledged);
+  acknowledgeFindings(role, Object.fromEntries(findings.map(([finding, reason]) => [`AwsSolutions-IAM5[${finding}]`, reason])));
 }

