@@ -140,7 +140,10 @@ export class RunnerImagePipeline extends Construct {
       const recipe = new imagebuilder.CfnImageRecipe(this, `Recipe-${arch}`, {
         name: recipeName,
         version: versionOf({
-          ubuntu, arch, size: props.volumeSizeGiB, extra: props.extraComponentArns,
+          ubuntu,
+          arch,
+          size: props.volumeSizeGiB,
+          extra: props.extraComponentArns,
           components: components.map((c) => [c.component.version, c.parameters ?? null]),
         }),
         parentImage: `ssm:/aws/service/canonical/ubuntu/server/${ubuntu}/stable/current/${arch === 'x64' ? 'amd64' : 'arm64'}/hvm/ebs-gp3/ami-id`,
