@@ -4,9 +4,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeFindings } from './nag';
 
 /** Props of {@link ControlPlaneFunction}. */
+
+/** The CloudWatch namespace of the control plane's metrics. */
+export const CONTROL_PLANE_METRICS_NAMESPACE = 'EphemeralRunners';
 export interface ControlPlaneFunctionProps {
   /** The handler's file name under lambda/handlers/, without extension, e.g. `webhook`. */
   readonly entry: string;
@@ -17,6 +22,8 @@ export interface ControlPlaneFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly logRetention: logs.RetentionDays;
+  /** Where asynchronous invocations that failed every retry go. @default - none (synchronous and queue-driven functions) */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -52,12 +59,16 @@ export class ControlPlaneFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      deadLetterQueue: props.deadLetterQueue,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunners',
+        POWERTOOLS_METRICS_NAMESPACE: CONTROL_PLANE_METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: props.entry,
         ...props.environment,
       },
+    });
+    acknowledgeFindings(this.function, {
+      'Serverless-LambdaTracing': 'Every log line carries the job, pool, instance and runner it concerns, across all five functions; X-Ray traces would add cost per invocation and no answer the logs lack.',
     });
   }
 }

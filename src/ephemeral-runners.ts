@@ -11,8 +11,9 @@ import { Construct } from 'constructs';
 import {
   configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
 } from './control-plane-access';
-import { ControlPlaneFunction } from './control-plane-function';
+import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction } from './control-plane-function';
 import { Lifecycle } from './lifecycle';
+import { MonitoringOptions, RunnerMonitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { Provisioner } from './provisioner';
 import { RegisterEndpoint } from './register-endpoint';
@@ -130,6 +131,14 @@ export interface EphemeralRunnersProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * The CloudWatch dashboard and alarms (dead letters, jobs queued too long, too many instances,
+   * function errors), optionally sent to an SNS topic.
+   *
+   * @default - a dashboard and the alarms, sent nowhere
+   */
+  readonly monitoring?: MonitoringOptions;
+
+  /**
    * What happens to the state table when the stack is deleted.
    *
    * @default RemovalPolicy.DESTROY - it holds transient control-plane state only
@@ -171,6 +180,8 @@ export class EphemeralRunners extends Construct {
   readonly provisionerFunction: lambda.IFunction;
   readonly lifecycleFunction: lambda.IFunction;
   readonly reconcilerFunction: lambda.IFunction;
+  /** The dashboard and alarms. */
+  readonly monitoring: RunnerMonitoring;
   /** The pipeline that builds the runner image, when no `machineImage` was given. */
   readonly imagePipeline?: RunnerImagePipeline;
   private readonly fleet: RunnerFleet;
@@ -217,6 +228,9 @@ export class EphemeralRunners extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
+    });
+    acknowledgeFindings(this.deadLetterQueue, {
+      'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of the pool queue; an operator reads and redrives it.',
     });
     // FIFO, grouped by pool: one pool is reconciled by one invocation at a time.
     this.queue = new sqs.Queue(this, 'PoolQueue', {
@@ -363,6 +377,20 @@ export class EphemeralRunners extends Construct {
     this.provisionerFunction = provisioner.function;
     this.lifecycleFunction = this.lifecycle.lifecycleHandler.function;
     this.reconcilerFunction = this.lifecycle.reconcileHandler.function;
+
+    this.monitoring = new RunnerMonitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      namespace: CONTROL_PLANE_METRICS_NAMESPACE,
+      functions: {
+        webhook: this.webhook.handler.function,
+        register: register.function,
+        provisioner: this.provisionerFunction,
+        lifecycle: this.lifecycleFunction,
+        reconciler: this.reconcilerFunction,
+      },
+      deadLetterQueues: [this.deadLetterQueue, this.lifecycle.deadLetterQueue],
+      defaultMaxInstances: documents.reduce((sum, c) => sum + c.maxRunners, 0),
+    });
 
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'The GitHub App\'s webhook URL' });
     new CfnOutput(this, 'PrivateKeyParameter', {

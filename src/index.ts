@@ -5,3 +5,4 @@ export * from './state-table';
 export * from './webhook';
 export * from './control-plane-function';
 export * from './runner-image-pipeline';
+export * from './monitoring';

@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
+import { acknowledgeFindings } from './nag';
 
 /** Props of {@link Lifecycle}. */
 export interface LifecycleProps {
@@ -30,8 +31,22 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter queue: of the EventBridge targets (set on the rules, which cdk-nag does not follow).',
+    });
+    acknowledgeFindings(this.deadLetterQueue, {
+      'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of the lifecycle events; nothing consumes it but an operator.',
+    });
     this.lifecycleHandler = new ControlPlaneFunction(this, 'LifecycleHandler', {
       ...props.functionProps,
+      // Events the function failed after Lambda's own retries land here, beside those EventBridge could not deliver.
+      deadLetterQueue: this.deadLetterQueue,
       entry: 'lifecycle',
       description: 'Closes runners whose instances end and handles spot interruptions',
       timeout: Duration.seconds(60),
@@ -43,15 +58,6 @@ export class Lifecycle extends Construct {
       timeout: Duration.seconds(120),
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself a dead-letter queue: of the EventBridge targets (set on the rules, which cdk-nag does not follow).',
-    });
     // EventBridge cannot match on instance tags, so every instance's state change arrives; the
     // function drops those the state table does not know, before any other call.
     this.stateChangeRule = new events.Rule(this, 'StateChange', {
@@ -70,10 +76,16 @@ export class Lifecycle extends Construct {
       eventPattern: { source: ['aws.ec2'], detailType: ['EC2 Spot Instance Interruption Warning'] },
       targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue })],
     });
+    acknowledgeFindings(this.reconcileHandler, {
+      'Serverless-LambdaDLQ': 'A failed reconcile run is superseded by the next one a minute later; kept failures would only be noise.',
+    });
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Periodic reconcile of ephemeral runners',
       schedule: events.Schedule.rate(props.reconcileInterval),
       targets: [new targets.LambdaFunction(this.reconcileHandler.function, { retryAttempts: 2 })],
+    });
+    acknowledgeFindings(this.schedule, {
+      'Serverless-EventBusDLQ': 'A schedule tick that could not be delivered is replaced by the next tick a minute later.',
     });
   }
 }

@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
+import { acknowledgeFindings } from './nag';
 
 /** Props of {@link Provisioner}. */
 export interface ProvisionerProps {
@@ -32,6 +33,10 @@ export class Provisioner extends Construct {
       batchSize: 10,
       reportBatchItemFailures: true,
     }));
+    acknowledgeFindings(this.handler.function, {
+      'Serverless-LambdaDLQ': 'Driven by the pool queue, whose redrive policy moves a message that keeps failing to its dead-letter queue.',
+      'Serverless-LambdaEventSourceMappingDestination': 'SQS event sources take no on-failure destination; the queue\'s redrive policy is the dead-letter path.',
+    });
   }
 
   get function(): lambda.IFunction {

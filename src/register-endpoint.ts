@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
+import { acknowledgeFindings } from './nag';
 
 /** Props of {@link RegisterEndpoint}. */
 export interface RegisterEndpointProps {
@@ -29,6 +30,9 @@ export class RegisterEndpoint extends Construct {
       entry: 'register',
       description: 'Hands booting runner instances their just-in-time runner config',
       timeout: Duration.seconds(30),
+    });
+    acknowledgeFindings(this.handler.function, {
+      'Serverless-LambdaDLQ': 'Invoked synchronously through its Function URL: the booting instance asks again. A dead-letter queue applies to asynchronous invocations only.',
     });
     this.url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.url.grantInvokeUrl(props.runnerRole);

@@ -216,6 +216,10 @@ export class RunnerImagePipeline extends Construct {
       if (provider) {
         acknowledgeFindings(provider, {
           'AwsSolutions-L1': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys, to start an image build.',
+          'Serverless-LambdaLatestVersion': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys.',
+          'Serverless-LambdaDLQ': 'CDK\'s AwsCustomResource provider is invoked by CloudFormation, which reports its failure on the stack.',
+          'Serverless-LambdaDefaultMemorySize': 'CDK\'s AwsCustomResource provider; one small API call per deploy.',
+          'Serverless-LambdaTracing': 'CDK\'s AwsCustomResource provider; one API call per deploy, reported on the stack.',
           [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: 'CDK\'s AwsCustomResource provider: permission to write its own logs during deploys.',
         });
       }

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction } from './control-plane-function';
+import { acknowledgeFindings } from './nag';
 
 /** Props of {@link Webhook}. */
 export interface WebhookProps {
@@ -54,6 +55,9 @@ export class Webhook extends Construct {
         RUNNER_CONFIG_PATH: props.runnerConfigPath,
         RUNNER_CONFIG_HASH: props.runnerConfigHash,
       },
+    });
+    acknowledgeFindings(this.handler.function, {
+      'Serverless-LambdaDLQ': 'Invoked synchronously by API Gateway: GitHub records a failed delivery, and the reconciler redelivers it. A dead-letter queue applies to asynchronous invocations only.',
     });
     const role = this.handler.role;
     role.addToPolicy(new iam.PolicyStatement({

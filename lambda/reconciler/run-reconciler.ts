@@ -23,7 +23,8 @@ import { isRateLimited } from '../github/errors';
 
 export type ReconcilerMetricName =
   | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
-  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed';
+  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed'
+  | 'LiveInstances' | 'OldestQueuedJobSeconds';
 
 export interface ReconcilerSettings {
   readonly runnerNamePrefix: string;

@@ -16,6 +16,9 @@ const DELIVERIES_PER_PAGE = 100;
 export async function repairStuckJobs(run: Run): Promise<void> {
   const { jobs, logger, metrics, settings } = run.deps;
   const active = (await Promise.all(run.pools.map((pool) => jobs.listActiveJobs(pool.poolId)))).flat();
+  // How long the longest-waiting job has been queued: the alarm on jobs queued too long reads it.
+  const oldestQueuedAt = Math.min(...active.filter((j) => j.state === 'queued').map((j) => Date.parse(j.createdAt)));
+  if (Number.isFinite(oldestQueuedAt)) metrics.count('OldestQueuedJobSeconds', Math.max(1, Math.round((run.now - oldestQueuedAt) / 1000)));
   const selected = selectStuckJobs(active, run.state.jobChecks, run.now, {
     queuedForMs: run.limits.stuckQueuedJobMs,
     inProgressForMs: settings.maxLifetimeMs + run.limits.stuckInProgressGraceMs,

@@ -14,6 +14,8 @@ export async function terminateOrphans(run: Run): Promise<void> {
   const { compute, runners, logger, metrics, settings } = run.deps;
   const instances = await compute.listInstances();
   const listed = new Set(instances.map((i) => i.instanceId));
+  // A gauge once a run (its Maximum is the fleet's size): the alarm on a runaway fleet reads it.
+  metrics.count('LiveInstances', instances.length);
   for (const runner of run.live.values()) {
     if (listed.has(runner.instanceId) || runner.state === 'gone' || run.now - runner.launchedAt < VANISHED_GRACE_MS) continue;
     const closed = await runners.transitionRunner(runner.instanceId, [runner.state], 'gone', {}, run.now);

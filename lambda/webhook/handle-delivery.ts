@@ -145,6 +145,11 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
     poolId,
   });
   metrics.jobEventAccepted(configName, job.state);
+  // Queued to started, from the job's first record (a job first seen in progress has no wait to tell).
+  if (changed && stored.state === 'in_progress' && job.state === 'in_progress') {
+    const waitMs = now - Date.parse(stored.createdAt);
+    if (waitMs > 0) metrics.jobStarted(configName, Math.round(waitMs / 1000));
+  }
   logger.info('job event accepted', { changed, jobState: stored.state, routedNow: pool !== undefined });
   return answer;
 }

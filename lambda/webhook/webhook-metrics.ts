@@ -1,5 +1,5 @@
 // The webhook's CloudWatch metrics (EMF through Powertools): accepted job events by runner config,
-// ignored events by reason. Behind an interface so tests count them without parsing stdout.
+// ignored events by reason, how long jobs waited for a runner. Behind an interface so tests count them without parsing stdout.
 
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { JobState } from '../core/job';
@@ -9,6 +9,8 @@ export type IgnoredReason = 'event' | 'action' | 'unmatched' | 'ambiguous';
 export interface WebhookMetrics {
   jobEventAccepted(configName: string, state: JobState): void;
   eventIgnored(reason: IgnoredReason): void;
+  /** A job started, after waiting this long since it was queued. */
+  jobStarted(configName: string, waitSeconds: number): void;
 }
 
 /** Each metric is published at once with its own dimensions (a single-metric EMF line). */
@@ -26,5 +28,11 @@ export class PowertoolsWebhookMetrics implements WebhookMetrics {
     this.metrics.singleMetric()
       .addDimension('reason', reason)
       .addMetric('IgnoredEvents', MetricUnit.Count, 1);
+  }
+
+  jobStarted(configName: string, waitSeconds: number): void {
+    this.metrics.singleMetric()
+      .addDimension('config', configName)
+      .addMetric('JobWaitSeconds', MetricUnit.Seconds, waitSeconds);
   }
 }

@@ -49,7 +49,14 @@ test('concurrent updates all land, each on the other\'s result', async () => {
 
 test('an update that keeps losing gives up with a named error', async () => {
   const racing = { load: () => store.load(), save: async () => false };
-  await expect(updateReconcilerState(racing, (s) => s, T0, 2)).rejects.toBeInstanceOf(ReconcilerStateConflictError);
+  await expect(updateReconcilerState(racing, (s) => ({ ...s }), T0, 2)).rejects.toBeInstanceOf(ReconcilerStateConflictError);
+});
+
+test('a change that returns the state as it was writes nothing', async () => {
+  const save = jest.fn(async () => true);
+  const loaded = await updateReconcilerState({ load: () => store.load(), save }, (s) => s, T0);
+  expect(save).not.toHaveBeenCalled();
+  expect(loaded).toEqual((await store.load()).state);
 });
 
 test('the item stays out of the pool index, so it never makes a pool look active', async () => {

@@ -173,6 +173,8 @@ describe('orphan instances', () => {
     for (const id of [gone, unknown]) expect(['shutting-down', 'terminated']).toContain(ec2.sim.instance(id)!.state);
     for (const id of [live, young]) expect(ec2.sim.instance(id)!.state).toBe('running');
     expect(metrics.total('OrphansTerminated')).toBe(2);
+    // The fleet's size as the run found it, for the instance-ceiling alarm.
+    expect(metrics.counts.filter((c) => c.name === 'LiveInstances').map((c) => c.value)).toEqual([4]);
   });
 });
 

@@ -64,6 +64,7 @@ export class ManualClock implements Clock {
 export class InMemoryWebhookMetrics implements WebhookMetrics {
   readonly accepted: { configName: string; state: JobState }[] = [];
   readonly ignored: IgnoredReason[] = [];
+  readonly started: { configName: string; waitSeconds: number }[] = [];
 
   jobEventAccepted(configName: string, state: JobState): void {
     this.accepted.push({ configName, state });
@@ -71,6 +72,10 @@ export class InMemoryWebhookMetrics implements WebhookMetrics {
 
   eventIgnored(reason: IgnoredReason): void {
     this.ignored.push(reason);
+  }
+
+  jobStarted(configName: string, waitSeconds: number): void {
+    this.started.push({ configName, waitSeconds });
   }
 }
 

@@ -144,6 +144,15 @@ describe('accepting workflow_job deliveries', () => {
     expect(jobItem(await h.items(), 104)).toMatchObject({ state: 'queued' });
   });
 
+  test('a job that starts reports how long it waited since it was queued; one first seen in progress reports nothing', async () => {
+    await send(signed(workflowJobPayload({ action: 'queued', jobId: 110 })));
+    h.clock.advance(42_000);
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 110, runnerName: 'er-i-0123' })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 111, runnerName: 'er-i-0456' })));
+
+    expect(h.metrics.started).toEqual([{ configName: 'linux-x64', waitSeconds: 42 }]);
+  });
+
   test('in_progress delivered before queued leaves the job in_progress', async () => {
     await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 105, runnerName: 'er-i-0123' })));
     const late = await send(signed(workflowJobPayload({ action: 'queued', jobId: 105 })));

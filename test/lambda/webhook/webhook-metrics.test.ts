@@ -10,12 +10,15 @@ describe('webhook metrics as CloudWatch EMF', () => {
       const metrics = new PowertoolsWebhookMetrics(new Metrics({ namespace: 'EphemeralRunners', serviceName: 'webhook' }));
       metrics.jobEventAccepted('linux-x64', 'queued');
       metrics.eventIgnored('unmatched');
+      metrics.jobStarted('linux-x64', 12);
     });
 
     const emf = printed.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Emf);
-    expect(emf).toHaveLength(2);
+    expect(emf).toHaveLength(3);
     expect(emf[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'EphemeralRunners', Metrics: [{ Name: 'AcceptedJobEvents' }] });
     expect(emf[0]).toMatchObject({ config: 'linux-x64', action: 'queued', AcceptedJobEvents: 1 });
     expect(emf[1]).toMatchObject({ reason: 'unmatched', IgnoredEvents: 1 });
+    expect(emf[2]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'JobWaitSeconds', Unit: 'Seconds' }]);
+    expect(emf[2]).toMatchObject({ config: 'linux-x64', JobWaitSeconds: 12 });
   });
 });

@@ -1,0 +1,82 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EphemeralRunners, EphemeralRunnersProps } from '../../src';
+
+function synth(props: Partial<EphemeralRunnersProps> = {}, extra?: (stack: Stack) => Partial<EphemeralRunnersProps>): Template {
+  const stack = new Stack(new App(), 'Test');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+  new EphemeralRunners(stack, 'Runners', {
+    github: { url: 'https://ghes.example.com', appId: '12' },
+    vpc,
+    runnerConfigs: [
+      { name: 'linux-x64', labels: ['linux', 'x64'], maxRunners: 20 },
+      { name: 'linux-x64-large', labels: ['linux', 'x64', 'large'], maxRunners: 5 },
+    ],
+    ...props,
+    ...extra?.(stack),
+  });
+  return Template.fromStack(stack);
+}
+
+const alarmsOf = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+
+describe('monitoring', () => {
+  const template = synth();
+
+  test('both dead-letter queues alarm on their first message', () => {
+    const dlqAlarms = alarmsOf(template).filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlqAlarms).toHaveLength(2);
+    for (const a of dlqAlarms) expect(a).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    const queues = dlqAlarms.map((a) => JSON.stringify(a.Dimensions));
+    expect(queues.some((q) => q.includes('RunnersDeadLetterQueue'))).toBe(true);
+    expect(queues.some((q) => q.includes('EventDeadLetterQueue'))).toBe(true);
+  });
+
+  test('jobs queued too long, too many instances and function errors alarm; idle (no data) is healthy', () => {
+    const alarms = alarmsOf(template);
+    expect(alarms.find((a) => a.MetricName === 'OldestQueuedJobSeconds')).toMatchObject({
+      Namespace: 'EphemeralRunners', Dimensions: [{ Name: 'service', Value: 'reconciler' }], Statistic: 'Maximum', Threshold: 900, TreatMissingData: 'notBreaching',
+    });
+    // The default ceiling is the configs' maxRunners together (20 + 5).
+    expect(alarms.find((a) => a.MetricName === 'LiveInstances')).toMatchObject({ Statistic: 'Maximum', Threshold: 26 });
+    const errors = alarms.find((a) => a.Metrics !== undefined)!;
+    const expression = errors.Metrics.find((m: { Expression?: string }) => m.Expression !== undefined).Expression as string;
+    expect(expression.split(' + ').sort()).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'webhook']);
+    expect(errors.Metrics.filter((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName === 'Errors')).toHaveLength(5);
+    expect(alarms).toHaveLength(5);
+    for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
+  });
+
+  test('a dashboard shows the flow: jobs, waits, launches, spot trouble, repairs, errors, dead letters', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const metric of ['AcceptedJobEvents', 'JobWaitSeconds', 'InstancesLaunched', 'LaunchErrors', 'OnDemandFallbacks', 'SpotInterruptions',
+      'InterruptedJobsRerun', 'OrphansTerminated', 'GhostsDeleted', 'StuckJobsRepaired', 'DeliveriesRedelivered', 'Errors', 'ApproximateNumberOfMessagesVisible']) {
+      expect({ metric, shown: body.includes(metric) }).toEqual({ metric, shown: true });
+    }
+    expect(body).toMatch(/p95/);
+  });
+
+  test('alarms go to the SNS topic given, both ways; the thresholds can be set; the dashboard can be left out', () => {
+    const t = synth({}, (stack) => ({
+      monitoring: { alarmTopic: new sns.Topic(stack, 'Alarms'), queuedTooLong: Duration.minutes(5), maxInstances: 100, dashboard: false },
+    }));
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    const alarms = alarmsOf(t);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
+      expect(a.OKActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
+    }
+    expect(alarms.find((a) => a.MetricName === 'OldestQueuedJobSeconds')).toMatchObject({ Threshold: 300 });
+    expect(alarms.find((a) => a.MetricName === 'LiveInstances')).toMatchObject({ Threshold: 101 });
+  });
+
+  test('the lifecycle function sends what it failed after every retry to the dead-letter queue of its events', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'lifecycle' }) },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventDeadLetterQueue'), 'Arn'] } },
+    });
+  });
+});
