@@ -8,6 +8,13 @@ export type SpotStrategyName = 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY'
 export type RunnerScopeName = 'org' | 'repo';
 export type RunnerArchitectureName = 'x64' | 'arm64';
 
+export interface InstanceRequirementsDocument {
+  readonly vCpuMin: number;
+  readonly vCpuMax?: number;
+  readonly memoryMiBMin: number;
+  readonly memoryMiBMax?: number;
+}
+
 export interface RunnerConfigDocument {
   readonly version: number;
   /** Unique config name: lower-case letters, digits and hyphens. */
@@ -16,7 +23,10 @@ export interface RunnerConfigDocument {
   readonly labels: readonly string[];
   /** The labels the runner registers with, as the user wrote them, `self-hosted` first. */
   readonly runnerLabels: readonly string[];
+  /** Empty when `instanceRequirements` chooses the types. */
   readonly instanceTypes: readonly string[];
+  /** vCPU and memory ranges EC2 picks instance types by (attribute-based selection), instead of a list. */
+  readonly instanceRequirements?: InstanceRequirementsDocument;
   /** CPU architecture of the instance types and the image. */
   readonly architecture?: RunnerArchitectureName;
   readonly spot: SpotStrategyName;

@@ -57,6 +57,14 @@ export interface RunnerConfig {
   readonly instanceTypes?: string[];
 
   /**
+   * vCPU and memory ranges EC2 chooses instance types by (attribute-based selection), instead of
+   * `instanceTypes`: the widest choice of spot capacity. Types keep to the config's architecture.
+   *
+   * @default - the `instanceTypes` list
+   */
+  readonly instanceRequirements?: InstanceRequirements;
+
+  /**
    * CPU architecture of the instance types (and so of the image they boot).
    *
    * @default RunnerArchitecture.X64
@@ -93,6 +101,18 @@ export interface RunnerConfig {
   readonly runnerGroupId?: number;
 }
 
+/** Ranges of vCPUs and memory for attribute-based instance type selection. */
+export interface InstanceRequirements {
+  /** Fewest vCPUs. */
+  readonly vCpuMin: number;
+  /** Most vCPUs. @default - no upper limit */
+  readonly vCpuMax?: number;
+  /** Least memory, MiB. */
+  readonly memoryMiBMin: number;
+  /** Most memory, MiB. @default - no upper limit */
+  readonly memoryMiBMax?: number;
+}
+
 const DEFAULT_INSTANCE_TYPES = ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'];
 const DEFAULT_ARM64_INSTANCE_TYPES = ['m7g.large', 'm6g.large', 'm8g.large'];
 // Graviton families carry a 'g' right after the generation (m7g, c7gn, r8gd, t4g, im4gn) or are a1.
@@ -116,7 +136,8 @@ export function toRunnerConfigDocument(config: RunnerConfig): RunnerConfigDocume
     name: config.name,
     labels: routingLabels(config.labels),
     runnerLabels: [SELF_HOSTED_LABEL, ...written],
-    instanceTypes: config.instanceTypes ?? defaultInstanceTypes(config.architecture),
+    instanceTypes: config.instanceRequirements ? [] : config.instanceTypes ?? defaultInstanceTypes(config.architecture),
+    ...(config.instanceRequirements ? { instanceRequirements: { ...config.instanceRequirements } } : {}),
     architecture: config.architecture ?? RunnerArchitecture.X64,
     spot: config.spot ?? SpotStrategy.SPOT_PREFERRED,
     maxRunners: config.maxRunners ?? 10,
@@ -157,8 +178,12 @@ function validateOne(config: RunnerConfig, index: number): string[] {
   if (repeated.length > 0) {
     errors.push(`${who}: labels repeat ${JSON.stringify([...new Set(repeated)])} (labels compare case-insensitively); list each label once.`);
   }
-  const instanceTypes = config.instanceTypes ?? defaultInstanceTypes(config.architecture);
-  if (instanceTypes.length === 0) {
+  if (config.instanceRequirements && config.instanceTypes) {
+    errors.push(`${who}: give instanceTypes or instanceRequirements, not both; requirements let EC2 choose among every type within the ranges.`);
+  }
+  if (config.instanceRequirements) errors.push(...validateRequirements(who, config.instanceRequirements));
+  const instanceTypes: string[] = config.instanceRequirements ? [] : config.instanceTypes ?? defaultInstanceTypes(config.architecture);
+  if (instanceTypes.length === 0 && !config.instanceRequirements) {
     errors.push(`${who}: instanceTypes is empty; list at least one instance type, e.g. ['m7i.large'], or leave it out for the default.`);
   }
   const malformed = instanceTypes.filter((type) => !INSTANCE_TYPE.test(type));
@@ -184,6 +209,18 @@ function validateOne(config: RunnerConfig, index: number): string[] {
     if (size > MAX_DOCUMENT_BYTES) {
       errors.push(`${who}: its document is ${size} bytes, above the ${MAX_DOCUMENT_BYTES} bytes of a standard SSM parameter; list fewer labels or instance types.`);
     }
+  }
+  return errors;
+}
+
+function validateRequirements(who: string, r: InstanceRequirements): string[] {
+  const errors: string[] = [];
+  const whole = (value: number | undefined, min: number) => value === undefined || (Number.isInteger(value) && value >= min);
+  if (!whole(r.vCpuMin, 1)) errors.push(`${who}: instanceRequirements.vCpuMin is ${r.vCpuMin}; give a whole number of at least 1.`);
+  if (!whole(r.vCpuMax, Math.max(1, r.vCpuMin))) errors.push(`${who}: instanceRequirements.vCpuMax is ${r.vCpuMax}; give a whole number no smaller than vCpuMin (${r.vCpuMin}).`);
+  if (!whole(r.memoryMiBMin, 0)) errors.push(`${who}: instanceRequirements.memoryMiBMin is ${r.memoryMiBMin}; give a whole number of MiB, e.g. 8192.`);
+  if (!whole(r.memoryMiBMax, Math.max(1, r.memoryMiBMin))) {
+    errors.push(`${who}: instanceRequirements.memoryMiBMax is ${r.memoryMiBMax}; give a whole number of MiB no smaller than memoryMiBMin (${r.memoryMiBMin}).`);
   }
   return errors;
 }

@@ -1,7 +1,8 @@
 // The compute port over EC2: one CreateFleet `instant` call per launch, over the config's instance
 // types × the subnets, spot by price-capacity-optimized, on-demand in the order the types are listed.
 import {
-  _InstanceType, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
+  _InstanceType,
+  CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { LaunchFailedError } from './errors';
 import {
@@ -109,9 +110,21 @@ export class Ec2Fleet implements ComputePort {
   }
 
   private createFleetInput(request: LaunchRequest): CreateFleetCommandInput {
-    const overrides = request.instanceTypes.flatMap((instanceType, priority) =>
-      this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority })),
-    ).slice(0, MAX_OVERRIDES);
+    const requirements = request.instanceRequirements;
+    const overrides = requirements
+      // Attribute-based: EC2 chooses among every type within the ranges, per subnet.
+      ? this.options.subnetIds.map((subnetId) => ({
+        SubnetId: subnetId,
+        InstanceRequirements: {
+          VCpuCount: { Min: requirements.vCpuMin, Max: requirements.vCpuMax },
+          MemoryMiB: { Min: requirements.memoryMiBMin, Max: requirements.memoryMiBMax },
+          // The image fixes the architecture: Graviton for arm64, Intel or AMD for x64.
+          CpuManufacturers: (request.architecture === 'arm64' ? ['amazon-web-services'] : ['intel', 'amd']) as CpuManufacturer[],
+        },
+      })).slice(0, MAX_OVERRIDES)
+      : request.instanceTypes.flatMap((instanceType, priority) =>
+        this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority })),
+      ).slice(0, MAX_OVERRIDES);
     const tags = [
       { Key: TAG_MANAGED_BY, Value: this.options.managedBy },
       { Key: TAG_POOL, Value: request.poolId },
@@ -133,7 +146,8 @@ export class Ec2Fleet implements ComputePort {
         ...(spot ? { SpotTargetCapacity: request.count } : { OnDemandTargetCapacity: request.count }),
       },
       SpotOptions: { AllocationStrategy: 'price-capacity-optimized' },
-      OnDemandOptions: { AllocationStrategy: 'prioritized' },
+      // Priorities order a list of types; EC2 refuses them with attribute-based selection.
+      OnDemandOptions: { AllocationStrategy: requirements ? 'lowest-price' : 'prioritized' },
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },

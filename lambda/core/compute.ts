@@ -1,6 +1,7 @@
 // The compute port: launching and ending instances, in domain words, and how EC2's launch errors
 // are classified. The EC2 adapter lives in lambda/compute/.
 import { Market } from './runner';
+import { InstanceRequirementsDocument } from '../../src/runner-config-document';
 
 /** Tags every instance carries; the IAM conditions of the functions rely on the first one. */
 export const TAG_MANAGED_BY = 'ephemeral-runners:managed-by';
@@ -16,6 +17,10 @@ export interface LaunchRequest {
   /** Idempotency token: a retried call with the same token and parameters launches nothing new. */
   readonly clientToken: string;
   readonly instanceTypes: readonly string[];
+  /** When set, EC2 chooses the types by these ranges and `instanceTypes` is empty. */
+  readonly instanceRequirements?: InstanceRequirementsDocument;
+  /** The image's architecture; attribute-based selection keeps to it. @default 'x64' */
+  readonly architecture?: 'x64' | 'arm64';
 }
 
 export interface LaunchedInstance {

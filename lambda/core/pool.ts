@@ -4,6 +4,7 @@ import { JobKey } from './job';
 import { EMPTY_SPOT_RECORD, SpotRecord } from './launch-plan';
 import { RunnerScope } from './routing';
 import { Market } from './runner';
+import { InstanceRequirementsDocument } from '../../src/runner-config-document';
 
 /** A CreateFleet call that was started and whose instances are not yet recorded as runners. */
 export interface PendingLaunch {
@@ -11,6 +12,7 @@ export interface PendingLaunch {
   readonly market: Market;
   readonly count: number;
   readonly instanceTypes: readonly string[];
+  readonly instanceRequirements?: InstanceRequirementsDocument;
   /** Epoch ms. */
   readonly startedAt: number;
 }

@@ -3,6 +3,7 @@
 
 import { ConfigError } from './errors';
 import {
+  InstanceRequirementsDocument,
   RUNNER_CONFIG_DOCUMENT_VERSION,
   RunnerArchitectureName,
   RunnerConfigDocument,
@@ -76,7 +77,9 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
   }
 
   const instanceTypes = stringArray(doc.instanceTypes, 'instanceTypes', fail);
-  if (instanceTypes.length === 0) fail('`instanceTypes` must name at least one EC2 instance type');
+  const instanceRequirements = doc.instanceRequirements === undefined ? undefined : parseRequirements(doc.instanceRequirements, fail);
+  if (instanceTypes.length === 0 && !instanceRequirements) fail('`instanceTypes` must name at least one EC2 instance type, or `instanceRequirements` give vCPU and memory ranges');
+  if (instanceTypes.length > 0 && instanceRequirements) fail('give `instanceTypes` or `instanceRequirements`, not both');
   for (const type of instanceTypes) {
     if (!INSTANCE_TYPE.test(type)) fail(`\`instanceTypes\` contains ${JSON.stringify(type)}, which is not an EC2 instance type name such as m7i.large`);
   }
@@ -109,6 +112,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     labels,
     runnerLabels,
     instanceTypes,
+    ...(instanceRequirements ? { instanceRequirements } : {}),
     spot: spot as SpotStrategyName,
     maxRunners: maxRunners as number,
     scope: scope as RunnerScopeName,
@@ -136,6 +140,21 @@ export function checkRunnerConfigSet(configs: readonly RunnerConfig[], path: str
     byName.set(config.name, config);
   }
   return configs;
+}
+
+function parseRequirements(value: unknown, fail: (what: string) => never): InstanceRequirementsDocument {
+  const r = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : fail(`\`instanceRequirements\` must be an object, found ${describe(value)}`)) as Record<string, unknown>;
+  const whole = (field: string, min: number, optional: boolean): number | undefined => {
+    const v = r[field];
+    if (v === undefined && optional) return undefined;
+    if (!Number.isSafeInteger(v) || (v as number) < min) fail(`\`instanceRequirements.${field}\` must be a whole number of at least ${min}, found ${describe(v)}`);
+    return v as number;
+  };
+  const vCpuMin = whole('vCpuMin', 1, false)!;
+  const vCpuMax = whole('vCpuMax', vCpuMin, true);
+  const memoryMiBMin = whole('memoryMiBMin', 0, false)!;
+  const memoryMiBMax = whole('memoryMiBMax', Math.max(1, memoryMiBMin), true);
+  return { vCpuMin, vCpuMax, memoryMiBMin, memoryMiBMax };
 }
 
 function stringArray(value: unknown, field: string, fail: (what: string) => never): string[] {

@@ -40,7 +40,12 @@ export async function launch(
   const now = deps.clock.now();
   const generation = pool.generation + 1;
   const pending: PendingLaunch = {
-    clientToken: clientToken(pool.poolId, generation), market, count, instanceTypes: config.instanceTypes, startedAt: now,
+    clientToken: clientToken(pool.poolId, generation),
+    market,
+    count,
+    instanceTypes: config.instanceTypes,
+    instanceRequirements: config.instanceRequirements,
+    startedAt: now,
   };
   const started = { ...pool, generation, pendingLaunch: pending };
   if (!(await deps.pools.savePool(started, now))) throw new ConcurrentReconcileError(pool.poolId);
@@ -49,7 +54,14 @@ export async function launch(
   let result: LaunchResult;
   try {
     result = await deps.compute.launch({
-      poolId: pool.poolId, configName: config.name, market, count, clientToken: pending.clientToken, instanceTypes: pending.instanceTypes,
+      poolId: pool.poolId,
+      configName: config.name,
+      market,
+      count,
+      clientToken: pending.clientToken,
+      instanceTypes: pending.instanceTypes,
+      instanceRequirements: pending.instanceRequirements,
+      architecture: config.architecture,
     });
   } catch (error) {
     // EC2 answered with an error: nothing launched, the launch is over. Any other failure (a
@@ -74,6 +86,8 @@ export async function recoverPendingLaunch(
       count: pending.count,
       clientToken: pending.clientToken,
       instanceTypes: pending.instanceTypes,
+      instanceRequirements: pending.instanceRequirements,
+      architecture: config.architecture,
     });
   } catch (error) {
     if (!(error instanceof LaunchFailedError)) throw error;

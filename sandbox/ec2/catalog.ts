@@ -21,6 +21,14 @@ export interface InstanceRequirementsSpec {
   readonly memoryMiB: { readonly min: number; readonly max?: number };
   readonly allowedInstanceTypes: readonly string[];
   readonly excludedInstanceTypes: readonly string[];
+  /** `intel`, `amd`, `amazon-web-services`; empty: any. */
+  readonly cpuManufacturers: readonly string[];
+}
+
+/** Who makes a type's CPU: Graviton for arm64, AMD for families with an `a` after the generation (m6a, c7a), else Intel. */
+export function cpuManufacturerOf(type: InstanceTypeInfo): string {
+  if (type.architecture === 'arm64') return 'amazon-web-services';
+  return /^[a-z]+\d+[a-z]*a[a-z]*\./.test(type.name) && !/^[a-z]+\d+i/.test(type.name) ? 'amd' : 'intel';
 }
 
 export function spotPriceOf(type: InstanceTypeInfo): number {
@@ -38,6 +46,7 @@ export function matchInstanceRequirements(
     within(type.vcpus, req.vCpuCount) &&
     within(type.memoryMiB, req.memoryMiB) &&
     (req.allowedInstanceTypes.length === 0 || req.allowedInstanceTypes.some((p) => matchesTypePattern(type.name, p))) &&
+    (req.cpuManufacturers.length === 0 || req.cpuManufacturers.includes(cpuManufacturerOf(type))) &&
     !req.excludedInstanceTypes.some((p) => matchesTypePattern(type.name, p)));
 }
 

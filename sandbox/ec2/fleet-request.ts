@@ -227,6 +227,7 @@ function parseRequirements(r: QueryParams): InstanceRequirementsSpec {
     memoryMiB: range('MemoryMiB'),
     allowedInstanceTypes: r.strings('AllowedInstanceType'),
     excludedInstanceTypes: r.strings('ExcludedInstanceType'),
+    cpuManufacturers: r.strings('CpuManufacturer'),
   };
 }
 

@@ -83,6 +83,20 @@ describe('runner config validation', () => {
     expect(toRunnerConfigDocument({ name: 'arm', labels: ['arm64'], architecture: RunnerArchitecture.ARM64 }).instanceTypes).toEqual(['m7g.large', 'm6g.large', 'm8g.large']);
   });
 
+  test('instance requirements replace the type list: EC2 chooses within the ranges; both at once, or ranges upside down, are refused', () => {
+    const requirements = { vCpuMin: 2, vCpuMax: 8, memoryMiBMin: 8192 };
+    expect(toRunnerConfigDocument({ ...x64, instanceTypes: undefined, instanceRequirements: requirements })).toMatchObject({
+      instanceTypes: [], instanceRequirements: requirements,
+    });
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: requirements }])).toEqual([]);
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['m7i.large'], instanceRequirements: requirements }]))
+      .toEqual([expect.stringMatching(/give instanceTypes or instanceRequirements, not both/)]);
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: { vCpuMin: 4, vCpuMax: 2, memoryMiBMin: -1 } }])).toEqual([
+      expect.stringMatching(/vCpuMax is 2; give a whole number no smaller than vCpuMin \(4\)/),
+      expect.stringMatching(/memoryMiBMin is -1/),
+    ]);
+  });
+
   test('an empty instance type list is refused', () => {
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: [] }])).toEqual([expect.stringMatching(/'linux-x64' \(runnerConfigs\[0\]\): instanceTypes is empty/)]);
   });

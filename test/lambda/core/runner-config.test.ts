@@ -50,6 +50,15 @@ describe('parsing a runner config parameter', () => {
     expect(configError(() => parse(withField('architecture', 'mips'))).message).toMatch(/`architecture` must be x64 or arm64, found "mips"/);
   });
 
+  test('instance requirements parse in place of instance types; neither, both, or a bad range is refused', () => {
+    const requirements = { vCpuMin: 2, vCpuMax: 8, memoryMiBMin: 8192 };
+    const doc = { ...withField('instanceTypes', []), instanceRequirements: requirements };
+    expect(parse(doc)).toMatchObject({ instanceTypes: [], instanceRequirements: { ...requirements, memoryMiBMax: undefined } });
+    expect(configError(() => parse(withField('instanceTypes', []))).message).toMatch(/at least one EC2 instance type, or `instanceRequirements`/);
+    expect(configError(() => parse({ ...withField('instanceTypes', ['m7i.large']), instanceRequirements: requirements })).message).toMatch(/not both/);
+    expect(configError(() => parse({ ...doc, instanceRequirements: { vCpuMin: 0, memoryMiBMin: 1 } })).message).toMatch(/vCpuMin` must be a whole number of at least 1, found 0/);
+  });
+
   test('fields the reader does not know are ignored', () => {
     expect(parse({ ...configDocument('a', ['b']), futureField: true })).toMatchObject({ name: 'a' });
   });

@@ -2,6 +2,7 @@ import { Harness, HarnessOptions, PREFIX, runnerConfig, startHarness } from './h
 import { ComputePort } from '../../../lambda/core/compute';
 import { DemandNotMetError } from '../../../lambda/provisioner/errors';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
+import { DEFAULT_INSTANCE_TYPES } from '../../../sandbox/ec2';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 let engine: DynamoTestEngine;
@@ -140,6 +141,33 @@ describe('provisioner', () => {
     await h.queueJob(1);
     await reconcilePool(h.deps, h.message());
     expect(liveInstances().map((i) => i.market)).toEqual(['on-demand']);
+  });
+
+  test('attribute-based selection: EC2 chooses types within the vCPU and memory ranges, of the config\'s architecture only', async () => {
+    const requirements = { vCpuMin: 2, vCpuMax: 4, memoryMiBMin: 8192, memoryMiBMax: 16384 };
+    await start({
+      configs: [
+        runnerConfig({ instanceTypes: [], instanceRequirements: requirements, spot: 'ON_DEMAND_ONLY' }),
+        runnerConfig({ name: 'linux-arm64', parameterName: '/test/runner-configs/linux-arm64', labels: ['arm64', 'linux'], runnerLabels: ['self-hosted', 'linux', 'arm64'], architecture: 'arm64', instanceTypes: [], instanceRequirements: requirements, spot: 'ON_DEMAND_ONLY' }),
+      ],
+    });
+    await h.queueJob(1);
+    await h.queueJob(2);
+    await reconcilePool(h.deps, h.message());
+    const armPool = { poolId: 'octo-org#linux-arm64', configName: 'linux-arm64', scope: { kind: 'org' as const, org: 'octo-org' } };
+    await h.queueJob(3, armPool);
+    await reconcilePool(h.deps, h.message(armPool));
+
+    const launched = liveInstances();
+    expect(launched).toHaveLength(3);
+    for (const i of launched) {
+      const type = DEFAULT_INSTANCE_TYPES.find((t) => t.name === i.instanceType)!;
+      expect(type.vcpus).toBeGreaterThanOrEqual(2);
+      expect(type.vcpus).toBeLessThanOrEqual(4);
+      expect(type.memoryMiB).toBeGreaterThanOrEqual(8192);
+      expect(type.architecture).toBe(i.tags['ephemeral-runners:config'] === 'linux-arm64' ? 'arm64' : 'x86_64');
+    }
+    expect(launched.filter((i) => i.tags['ephemeral-runners:config'] === 'linux-arm64')).toHaveLength(1);
   });
 
   test('EC2 throttling fails the reconcile for a retry, and the retry launches', async () => {
