@@ -160,12 +160,13 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
 }
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
+const examples = ['basic', 'multi-config'];
 project.addTask('synth:example', {
-  description: 'Synthesize examples/basic offline into examples/basic/cdk.out',
+  description: `Synthesize every example offline into examples/<name>/cdk.out (${examples.join(', ')})`,
   steps: [
     { spawn: 'bundle' },
     { spawn: 'compile' },
-    { exec: 'npx cdk synth --quiet --no-notices --no-version-reporting --output cdk.out', cwd: 'examples/basic' },
+    ...examples.map((name) => ({ exec: 'npx cdk synth --quiet --no-notices --no-version-reporting --output cdk.out', cwd: `examples/${name}` })),
   ],
 });
 

@@ -1,0 +1,70 @@
+// A consumer CDK app with several kinds of runners: x64 and arm64, each spot strategy,
+// attribute-based instance selection, and a custom AMI the team builds itself.
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EphemeralRunners, RunnerArchitecture, RunnerMachineImage, RunnerScope, SpotStrategy } from 'cdk-ephemeral-runners';
+
+/** Builds the example app; the jest tests call it too. */
+export function buildApp(app = new App()): App {
+  const stack = new Stack(app, 'EphemeralRunnersMultiConfig', {
+    description: 'cdk-ephemeral-runners: several runner configs, custom AMI',
+  });
+  // The VPC the platform team already runs, passed in (here created, as a lookup needs an account).
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: 3,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true }],
+  });
+  vpc.addFlowLog('FlowLog');
+  const alarms = new sns.Topic(stack, 'RunnerAlarms', { enforceSSL: true });
+
+  new EphemeralRunners(stack, 'Runners', {
+    github: { url: 'https://ghes.example.com', appId: '12' },
+    vpc,
+    // Images the team bakes itself (e.g. with its own Image Builder pipeline), one per architecture,
+    // named by SSM parameters so a new image is used without a redeploy.
+    machineImage: RunnerMachineImage.fromSsmParameters('/platform/runner-images/x64', '/platform/runner-images/arm64'),
+    runnerConfigs: [
+      {
+        // The everyday runner: spot first, on-demand when spot capacity is short.
+        name: 'linux-x64',
+        labels: ['linux', 'x64'],
+        instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large'],
+        spot: SpotStrategy.SPOT_PREFERRED,
+        maxRunners: 50,
+      },
+      {
+        // Big builds: any x64 type with 8-16 vCPUs and 32-64 GiB, spot only (they can wait).
+        name: 'linux-x64-large',
+        labels: ['linux', 'x64', 'large'],
+        instanceRequirements: { vCpuMin: 8, vCpuMax: 16, memoryMiBMin: 32_768, memoryMiBMax: 65_536 },
+        spot: SpotStrategy.SPOT_ONLY,
+        maxRunners: 10,
+      },
+      {
+        // Graviton, on-demand: release jobs that must not be interrupted. Three labels, so a job
+        // asking only for `linux` goes to linux-x64 (fewest labels beyond its own), not a guess.
+        name: 'linux-arm64',
+        labels: ['linux', 'arm64', 'graviton'],
+        architecture: RunnerArchitecture.ARM64,
+        instanceTypes: ['m7g.large', 'm6g.large'],
+        spot: SpotStrategy.ON_DEMAND_ONLY,
+        maxRunners: 20,
+      },
+      {
+        // A repository-scoped runner for one team's repositories, in its own labels.
+        name: 'gpu-less-integration',
+        labels: ['linux', 'x64', 'integration'],
+        scope: RunnerScope.REPOSITORY,
+        maxRunners: 5,
+      },
+    ],
+    monitoring: { alarmTopic: alarms },
+  });
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}

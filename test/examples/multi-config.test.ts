@@ -1,0 +1,58 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { idleCosts } from './idle-cost';
+import { buildApp } from '../../examples/multi-config/app';
+
+describe('examples/multi-config', () => {
+  const app = buildApp();
+  const stack = app.node.findChild('EphemeralRunnersMultiConfig') as Stack;
+  const template = Template.fromStack(stack);
+
+  test('one launch template per config, booting the team\'s own image of the config\'s architecture; no image pipeline', () => {
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 4);
+    template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
+    const images = Object.values(template.findResources('AWS::EC2::LaunchTemplate')).map((t) => t.Properties.LaunchTemplateData.ImageId).sort();
+    expect(images).toEqual([
+      'resolve:ssm:/platform/runner-images/arm64',
+      'resolve:ssm:/platform/runner-images/x64',
+      'resolve:ssm:/platform/runner-images/x64',
+      'resolve:ssm:/platform/runner-images/x64',
+    ]);
+  });
+
+  test('each config document carries its strategy, architecture and instance choice', () => {
+    const docs = Object.values(template.findResources('AWS::SSM::Parameter'))
+      .map((p) => p.Properties.Value)
+      .filter((v): v is string => typeof v === 'string' && v.startsWith('{'))
+      .map((v) => JSON.parse(v) as { name: string; spot: string; architecture: string; instanceTypes: string[]; instanceRequirements?: object; scope: string });
+    const byName = Object.fromEntries(docs.map((d) => [d.name, d]));
+    expect(byName['linux-x64']).toMatchObject({ spot: 'SPOT_PREFERRED', architecture: 'x64', instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large'] });
+    expect(byName['linux-x64-large']).toMatchObject({ spot: 'SPOT_ONLY', instanceTypes: [], instanceRequirements: { vCpuMin: 8, vCpuMax: 16, memoryMiBMin: 32768, memoryMiBMax: 65536 } });
+    expect(byName['linux-arm64']).toMatchObject({ spot: 'ON_DEMAND_ONLY', architecture: 'arm64' });
+    expect(byName['gpu-less-integration']).toMatchObject({ scope: 'repo' });
+  });
+
+  test('the launching role may read the team\'s image parameters', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toMatch(/parameter\/platform\/runner-images\/x64/);
+    expect(policies).toMatch(/parameter\/platform\/runner-images\/arm64/);
+  });
+
+  test('alarms go to the team\'s topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^RunnerAlarms') }] });
+  });
+
+  test('nothing bills by the hour while no job runs', () => {
+    expect(idleCosts(template.toJSON())).toEqual([]);
+  });
+
+  test.each([
+    ['AwsSolutionsChecks', () => new AwsSolutionsChecks(app)],
+    ['ServerlessChecks', () => new ServerlessChecks(app)],
+  ])('cdk-nag %s finds nothing that is not acknowledged in code with a reason', (_, pack) => {
+    const report = pack().validateScope(stack);
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}: ${v.description}`));
+    expect(findings).toEqual([]);
+  });
+});
