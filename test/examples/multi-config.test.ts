@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { idleCosts } from './idle-cost';
+import { RunnerConfigDocument } from '../../src/runner-config-document';
 import { buildApp } from '../../examples/multi-config/app';
 
 describe('examples/multi-config', () => {
@@ -25,7 +26,7 @@ describe('examples/multi-config', () => {
     const docs = Object.values(template.findResources('AWS::SSM::Parameter'))
       .map((p) => p.Properties.Value)
       .filter((v): v is string => typeof v === 'string' && v.startsWith('{'))
-      .map((v) => JSON.parse(v) as { name: string; spot: string; architecture: string; instanceTypes: string[]; instanceRequirements?: object; scope: string });
+      .map((v) => JSON.parse(v) as RunnerConfigDocument);
     const byName = Object.fromEntries(docs.map((d) => [d.name, d]));
     expect(byName['linux-x64']).toMatchObject({ spot: 'SPOT_PREFERRED', architecture: 'x64', instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large'] });
     expect(byName['linux-x64-large']).toMatchObject({ spot: 'SPOT_ONLY', instanceTypes: [], instanceRequirements: { vCpuMin: 8, vCpuMax: 16, memoryMiBMin: 32768, memoryMiBMax: 65536 } });
