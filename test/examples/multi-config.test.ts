@@ -2,8 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { idleCosts } from './idle-cost';
-import { RunnerConfigDocument } from '../../src/runner-config-document';
 import { buildApp } from '../../examples/multi-config/app';
+import { RunnerConfigDocument } from '../../src/runner-config-document';
 
 describe('examples/multi-config', () => {
   const app = buildApp();
