@@ -22,6 +22,8 @@ export interface ControlPlaneFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly logRetention: logs.RetentionDays;
+  /** Layers of the function (a CA bundle, say). @default none */
+  readonly layers?: lambda.ILayerVersion[];
   /** Where asynchronous invocations that failed every retry go. @default - none (synchronous and queue-driven functions) */
   readonly deadLetterQueue?: sqs.IQueue;
 }
@@ -60,6 +62,7 @@ export class ControlPlaneFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       deadLetterQueue: props.deadLetterQueue,
+      layers: props.layers,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_METRICS_NAMESPACE: CONTROL_PLANE_METRICS_NAMESPACE,

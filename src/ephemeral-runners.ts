@@ -1,5 +1,8 @@
 // The L3 construct a user adds to a stack: everything cdk-ephemeral-runners deploys.
 import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -51,6 +54,15 @@ export interface GitHubAppOptions {
    * @default - `<parameterPrefix>/github-app/webhook-secret`
    */
   readonly webhookSecretParameterName?: string;
+
+  /**
+   * PEM certificates of the private CA that signed the server's TLS certificate. The functions
+   * that call GitHub trust them (Node.js `NODE_EXTRA_CA_CERTS`, from a layer), and so does the
+   * runner image the construct builds.
+   *
+   * @default - the public CAs only
+   */
+  readonly caCertificatesPem?: string;
 }
 
 /** Props of {@link EphemeralRunners}. */
@@ -291,7 +303,7 @@ export class EphemeralRunners extends Construct {
     });
     this.webhookUrl = this.webhook.url;
 
-    const environment: Record<string, string> = {
+    const baseEnvironment: Record<string, string> = {
       TABLE_NAME: this.table.table.tableName,
       QUEUE_URL: this.queue.queueUrl,
       RUNNER_CONFIG_PATH: this.runnerConfigPath,
@@ -304,7 +316,10 @@ export class EphemeralRunners extends Construct {
       BOOT_TIMEOUT_SECONDS: String(bootTimeout.toSeconds()),
       MAX_LIFETIME_SECONDS: String(maxLifetime.toSeconds()),
     };
-    const functionProps = { environment, logRetention };
+    // A private CA: a layer puts the bundle at /opt, where Node.js reads it at start.
+    const caLayer = props.github.caCertificatesPem === undefined ? undefined : caBundleLayer(this, props.github.caCertificatesPem);
+    const environment = caLayer ? { ...baseEnvironment, NODE_EXTRA_CA_CERTS: CA_BUNDLE_PATH } : baseEnvironment;
+    const functionProps = { environment, logRetention, layers: caLayer ? [caLayer] : undefined };
 
     this.registerEndpoint = new RegisterEndpoint(this, 'Register', {
       functionProps: { ...functionProps, environment: { ...environment, RUNNER_ROLE_NAME: this.fleet.role.roleName } },
@@ -409,6 +424,7 @@ export class EphemeralRunners extends Construct {
       ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64)))];
     const pipeline = new RunnerImagePipeline(this, 'Image', {
       ...props.runnerImage,
+      caCertificatesPem: props.runnerImage?.caCertificatesPem ?? props.github.caCertificatesPem,
       architectures,
       parameterPrefix: `${prefix}/image`,
       // Builds run where the runners run: those subnets reach GitHub and the package mirrors.
@@ -417,6 +433,24 @@ export class EphemeralRunners extends Construct {
     });
     return pipeline;
   }
+}
+
+/** Where the CA layer puts the bundle: layers are extracted under /opt. */
+const CA_BUNDLE_PATH = '/opt/ephemeral-runners/ca-bundle.pem';
+
+/** A layer holding only the PEM bundle, written at synth time. */
+function caBundleLayer(scope: Construct, pem: string): lambda.LayerVersion {
+  if (!/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem.trim())) {
+    throw new Error('github.caCertificatesPem must hold PEM certificates: -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----');
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-ca-'));
+  fs.mkdirSync(path.join(dir, 'ephemeral-runners'));
+  fs.writeFileSync(path.join(dir, 'ephemeral-runners', 'ca-bundle.pem'), `${pem.trim()}\n`);
+  return new lambda.LayerVersion(scope, 'CaBundle', {
+    code: lambda.Code.fromAsset(dir),
+    description: 'CA certificates of the GitHub server, for NODE_EXTRA_CA_CERTS',
+    compatibleArchitectures: [lambda.Architecture.ARM_64],
+  });
 }
 
 // 14 days, the most SQS keeps a message: time to find out why the provisioner failed.

@@ -80,3 +80,26 @@ describe('monitoring', () => {
     });
   });
 });
+
+describe('a GitHub server behind a private CA', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYWJjZGVm\n-----END CERTIFICATE-----';
+  const template = synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: pem } });
+
+  test('the functions that call GitHub trust the CA through a layer and NODE_EXTRA_CA_CERTS; the webhook function needs neither', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined);
+    const trusting = functions.filter((f) => f.Properties.Environment.Variables.NODE_EXTRA_CA_CERTS === '/opt/ephemeral-runners/ca-bundle.pem');
+    expect(trusting.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register']);
+    for (const f of trusting) expect(f.Properties.Layers).toHaveLength(1);
+  });
+
+  test('the runner image trusts it too', () => {
+    const ca = Object.values(template.findResources('AWS::ImageBuilder::Component')).find((c) => String(c.Properties.Name).endsWith('-ca-certificates'));
+    expect(String(ca?.Properties.Data)).toContain('MIIBszCCAVmgAwIBAgIUYWJjZGVm');
+  });
+
+  test('something that is not PEM is refused with what to give', () => {
+    expect(() => synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: 'not a certificate' } })).toThrow(/must hold PEM certificates/);
+  });
+});
