@@ -91,7 +91,8 @@ describe('runner config validation', () => {
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: requirements }])).toEqual([]);
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['m7i.large'], instanceRequirements: requirements }]))
       .toEqual([expect.stringMatching(/give instanceTypes or instanceRequirements, not both/)]);
-    expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: { vCpuMin: 4, vCpuMax: 2, memoryMiBMin: -1 } }])).toEqual([
+    const upsideDown = { vCpuMin: 4, vCpuMax: 2, memoryMiBMin: -1 };
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: upsideDown }])).toEqual([
       expect.stringMatching(/vCpuMax is 2; give a whole number no smaller than vCpuMin \(4\)/),
       expect.stringMatching(/memoryMiBMin is -1/),
     ]);
