@@ -1,23 +1,40 @@
-// The shipped scenarios (sandbox/scenarios/), each run end to end, held to the invariants every run
-// must keep and to the bounds the scenario itself documents. SANDBOX_PROGRESS=1 prints progress.
+// The shipped scenarios (sandbox/scenarios/), each run end to end by `npm run sandbox`'s own CLI in
+// a process of its own (as a user runs them), held to the invariants every run must keep and to
+// the bounds the scenario itself documents.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { driveScenario } from '../../sandbox/driver';
 import type { SandboxReport } from '../../sandbox/report';
 import { parseScenario, Scenario } from '../../sandbox/scenario';
-import { startSandbox } from '../../sandbox/system';
 
 jest.setTimeout(600_000);
 
-const dir = path.join(__dirname, '..', '..', 'sandbox', 'scenarios');
-const load = (name: string): Scenario => parseScenario(JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')));
+const root = path.join(__dirname, '..', '..');
+const scenarioFile = (name: string) => path.join(root, 'sandbox', 'scenarios', `${name}.json`);
+const load = (name: string): Scenario => parseScenario(JSON.parse(fs.readFileSync(scenarioFile(name), 'utf8')));
 
-async function run(scenario: Scenario): Promise<SandboxReport> {
-  const sandbox = await startSandbox(scenario);
+/** `tsx sandbox/cli.ts --scenario <file> --report <tmp>`; the functions' bundles must exist (npm test builds them first). */
+async function run(name: string): Promise<SandboxReport> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-report-'));
+  const report = path.join(dir, 'report.json');
   try {
-    return await driveScenario(sandbox, { onProgress: (p) => { if (process.env.SANDBOX_PROGRESS) process.stderr.write(`${JSON.stringify(p)}\n`); }, progressEveryMs: 5000 });
+    const output: string[] = [];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['sandbox/cli.ts', '--scenario', scenarioFile(name), '--report', report], {
+        cwd: root,
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`the sandbox exited with ${code}:\n${output.join('').slice(-4000)}`);
+    return JSON.parse(fs.readFileSync(report, 'utf8')) as SandboxReport;
   } finally {
-    await sandbox.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -46,7 +63,7 @@ function expectInvariants(scenario: Scenario, report: SandboxReport): void {
 
 test('demo: jobs over three runner configs with a few faults all run, with the real bootstrap on every instance', async () => {
   const scenario = load('demo');
-  const report = await run(scenario);
+  const report = await run('demo');
 
   expectInvariants(scenario, report);
   expect(report.boot.inProcess).toBe(0);
@@ -58,7 +75,7 @@ test('demo: jobs over three runner configs with a few faults all run, with the r
 
 test('burst: 500 jobs within 10 s all run, at about one GitHub call per job', async () => {
   const scenario = load('burst');
-  const report = await run(scenario);
+  const report = await run('burst');
 
   expectInvariants(scenario, report);
   expect(report.jobs.total).toBe(500);
@@ -78,7 +95,7 @@ test('burst: 500 jobs within 10 s all run, at about one GitHub call per job', as
 
 test('chaos: with every fault on, every job not cancelled still succeeds and nothing is left behind', async () => {
   const scenario = load('chaos');
-  const report = await run(scenario);
+  const report = await run('chaos');
 
   expectInvariants(scenario, report);
   // The faults did happen.
