@@ -80,7 +80,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     { name: 'linux-arm64', labels: ['linux', 'arm64', 'graviton'], instanceTypes: ['m7g.large', 'm7g.xlarge'], spot: 'ON_DEMAND_ONLY', maxRunners: 5 },
   ],
   jobs: [
-    { repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 10, durationMs: 45_000, arrival: { spreadMs: 60_000 }, cancelRate: 0.1 },
+    { repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 10, durationMs: 45_000, arrival: { spreadMs: 60_000 }, cancelRate: 0 },
     { repo: 'app', labels: ['self-hosted', 'linux', 'x64', 'large'], count: 5, durationMs: 60_000, arrival: { spreadMs: 60_000 }, cancelRate: 0 },
     { repo: 'api', labels: ['self-hosted', 'Linux', 'ARM64'], count: 5, durationMs: 30_000, arrival: { spreadMs: 45_000 }, cancelRate: 0 },
   ],

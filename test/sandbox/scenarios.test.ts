@@ -66,6 +66,8 @@ test('demo: jobs over three runner configs with a few faults all run, with the r
   const report = await run('demo');
 
   expectInvariants(scenario, report);
+  // The demo cancels nothing: every one of its jobs succeeds.
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
   expect(report.boot.inProcess).toBe(0);
   expect(report.boot.bootstrap).toBeGreaterThanOrEqual(report.jobs.succeeded);
   // The arm64 config is ON_DEMAND_ONLY, the large one SPOT_ONLY: both markets were used.
