@@ -256,6 +256,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     GITHUB_WRITE_SPACING_MS: '0',
     GITHUB_RETRY_AFTER_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
     GITHUB_RETRY_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
+    // The reconciler's GitHub sweeps (failed deliveries, ghosts) every 2 simulated minutes, its
+    // redeliveries of one delivery 3 simulated minutes apart, as in a deployment.
+    RECONCILER_GITHUB_SWEEP_MS: String(Math.max(1, Math.round(2 * 60_000 * scenario.timeScale))),
+    RECONCILER_REDELIVERY_SPACING_MS: String(Math.max(1, Math.round(3 * 60_000 * scenario.timeScale))),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',

@@ -99,6 +99,6 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
   };
 }
 
-function optionalNumber(value: string | undefined): number | undefined {
+export function optionalNumber(value: string | undefined): number | undefined {
   return value === undefined || value === '' || !Number.isFinite(Number(value)) ? undefined : Number(value);
 }

@@ -4,10 +4,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment } from '../common/control-plane';
+import { controlPlaneFromEnvironment, optionalNumber } from '../common/control-plane';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { PowertoolsCountMetrics } from '../reconciler/count-metrics';
+import { ReconcilerLimits } from '../reconciler/reconciler-limits';
 import { ReconcilerDeps, ReconcilerMetricName, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
 import { DynamoReconcilerStore } from '../state/dynamo-reconciler-store';
 
@@ -29,6 +30,21 @@ function buildDeps(): ReconcilerDeps {
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
+    limits: limitsFromEnvironment(),
+  };
+}
+
+/**
+ * Optional overrides of the reconciler's windows (unset in a deployment): the offline sandbox
+ * scales the GitHub sweep interval and the redelivery spacing with its clock, as it scales the
+ * GitHub client's waits.
+ */
+function limitsFromEnvironment(): Partial<ReconcilerLimits> {
+  const sweep = optionalNumber(process.env.RECONCILER_GITHUB_SWEEP_MS);
+  const redeliverAfter = optionalNumber(process.env.RECONCILER_REDELIVERY_SPACING_MS);
+  return {
+    ...(sweep === undefined ? {} : { githubSweepEveryMs: sweep }),
+    ...(redeliverAfter === undefined ? {} : { retryAfterMs: redeliverAfter }),
   };
 }
 
