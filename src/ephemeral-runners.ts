@@ -299,6 +299,7 @@ export class EphemeralRunners extends Construct {
       runnerConfigPath: this.runnerConfigPath,
       runnerConfigPathArn: parameterArn(this, this.runnerConfigPath),
       runnerConfigHash,
+      runnerNamePrefix: this.runnerNamePrefix,
       logRetention,
     });
     this.webhookUrl = this.webhook.url;

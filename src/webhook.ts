@@ -27,6 +27,8 @@ export interface WebhookProps {
   /** A hash of the runner configs: a change replaces the function's containers and their caches. */
   readonly runnerConfigHash: string;
   readonly logRetention: logs.RetentionDays;
+  /** Every runner name of the deployment starts with it; a job's runner name gives the instance. */
+  readonly runnerNamePrefix: string;
 }
 
 /**
@@ -54,6 +56,7 @@ export class Webhook extends Construct {
         WEBHOOK_SECRET_PARAMETER_NAME: props.webhookSecretParameterName,
         RUNNER_CONFIG_PATH: props.runnerConfigPath,
         RUNNER_CONFIG_HASH: props.runnerConfigHash,
+        RUNNER_NAME_PREFIX: props.runnerNamePrefix,
       },
     });
     acknowledgeFindings(this.handler.function, {

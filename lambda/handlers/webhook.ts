@@ -15,13 +15,14 @@ import { CachedSecret } from '../config/cached-secret';
 import { SsmConfigSource } from '../config/ssm-config-source';
 import { SsmSecret } from '../config/ssm-secret';
 import { SqsPoolQueue } from '../queue/sqs-pool-queue';
+import { DynamoRunnerStore } from '../state/dynamo-runner-store';
 import { DynamoStateStore } from '../state/dynamo-state-store';
 import { WebhookDeps } from '../webhook/handle-delivery';
 import { createWebhookHandler } from '../webhook/webhook-handler';
 import { PowertoolsWebhookMetrics } from '../webhook/webhook-metrics';
 
 /** POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are read by Powertools itself. */
-const ENVIRONMENT = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST'] as const;
+const ENVIRONMENT = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST', 'RUNNER_NAME_PREFIX'] as const;
 
 const logger = createLogger();
 
@@ -29,10 +30,8 @@ function buildDeps(): WebhookDeps {
   const env = readEnvironment(ENVIRONMENT);
   const githubHost = parseGitHubHost(env.GITHUB_HOST);
   const ssm = new SSMClient({});
-  const state = new DynamoStateStore(
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    env.TABLE_NAME,
-  );
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const state = new DynamoStateStore(documents, env.TABLE_NAME);
   return {
     githubHost,
     deliveries: state,
@@ -43,6 +42,7 @@ function buildDeps(): WebhookDeps {
     clock: systemClock,
     logger,
     metrics: new PowertoolsWebhookMetrics(new Metrics()),
+    runners: { store: new DynamoRunnerStore(documents, env.TABLE_NAME), namePrefix: env.RUNNER_NAME_PREFIX },
   };
 }
 

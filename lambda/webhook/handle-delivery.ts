@@ -10,10 +10,11 @@ import { LabelMatch } from '../../src/runner-labels';
 import { boundedLabels, Logger } from '../common/logger';
 import { WebhookAnswer, deliveryExpiry } from '../core/delivery';
 import { ConfigError, SecretNotSetError } from '../core/errors';
-import { JobEvent, jobStateForAction, planJobTransition } from '../core/job';
-import { buildPoolMessage } from '../core/pool-message';
-import { Clock, DeliveryStore, JobStore, PoolQueue, RunnerConfigSource } from '../core/ports';
+import { JobEvent, JobRecord, jobStateForAction, planJobTransition } from '../core/job';
+import { buildPoolMessage, buildPoolMessageFor } from '../core/pool-message';
+import { Clock, DeliveryStore, JobStore, PoolQueue, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { poolFor, routeJob } from '../core/routing';
+import { instanceIdOfRunner } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 /** workflow_job payloads are a few kilobytes; GitHub's own cap is 25 MB. */
@@ -38,6 +39,12 @@ export interface WebhookDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: WebhookMetrics;
+  /**
+   * When given, a job that starts marks its runner busy at once (the runner's name carries its
+   * instance id), so the runner's end is not mistaken for an idle runner's while the provisioner
+   * has yet to link it. The provisioner links runners too; this only comes first.
+   */
+  readonly runners?: { readonly store: RunnerStore; readonly namePrefix: string };
 }
 
 export async function handleDelivery(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookAnswer> {
@@ -132,6 +139,7 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   logger.appendKeys({ poolId, configName });
 
   await deps.queue.send(buildPoolMessage(stored.pool, job.state, deliveryId));
+  if (stored.state === 'in_progress') await markRunnerBusy(stored, deliveryId, deps);
 
   const answer = jsonAnswer(202, `accepted: job ${job.key.jobId} ${job.state}, pool ${poolId}`, { jobId: job.key.jobId, poolId, configName });
   await deps.deliveries.recordDelivery({
@@ -152,6 +160,27 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   }
   logger.info('job event accepted', { changed, jobState: stored.state, routedNow: pool !== undefined });
   return answer;
+}
+
+/**
+ * The runner that took the job is busy. Best effort: the provisioner's link is the backstop, so a
+ * failure here is logged, and the delivery still answered. A runner of another pool took the job:
+ * that pool's supply went down, so it is handed to the provisioner as well.
+ */
+async function markRunnerBusy(job: JobRecord, deliveryId: string, deps: WebhookDeps): Promise<void> {
+  if (!deps.runners) return;
+  const instanceId = instanceIdOfRunner(deps.runners.namePrefix, job.runnerName);
+  if (!instanceId) return;
+  try {
+    const busy = await deps.runners.store.transitionRunner(instanceId, ['booting', 'registered'], 'busy', { job: job.key }, deps.clock.now());
+    if (!busy) return;
+    deps.logger.info('runner took a job', { instanceId, runnerName: job.runnerName, runnerPool: busy.poolId });
+    if (busy.poolId !== job.pool.poolId) {
+      await deps.queue.send(buildPoolMessageFor({ poolId: busy.poolId, configName: busy.configName, scope: busy.scope }, 'runner-busy', deliveryId));
+    }
+  } catch (error) {
+    deps.logger.warn('could not mark the runner busy; the provisioner links it', { instanceId, error: error as Error });
+  }
 }
 
 async function signatureMatches(raw: string, signature: string, deps: WebhookDeps): Promise<boolean> {

@@ -41,6 +41,7 @@ beforeAll(async () => {
     WEBHOOK_SECRET_PARAMETER_NAME: '/runners/webhook-secret',
     RUNNER_CONFIG_PATH: '/runners/configs',
     GITHUB_HOST: 'GHES.example.com',
+    RUNNER_NAME_PREFIX: 'er-0123456789-',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',

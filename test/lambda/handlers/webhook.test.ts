@@ -2,7 +2,7 @@ import { handler } from '../../../lambda/handlers/webhook';
 import { deliveryEvent } from '../support/deliveries';
 import { capturePrinted } from '../support/in-memory-ports';
 
-const VARIABLES = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST'];
+const VARIABLES = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST', 'RUNNER_NAME_PREFIX'];
 
 describe('the webhook function entry point', () => {
   const saved = { ...process.env };
@@ -21,7 +21,7 @@ describe('the webhook function entry point', () => {
 
     expect(result?.statusCode).toBe(500);
     const { message } = JSON.parse(result!.body!) as { message: string };
-    expect(message).toContain('QUEUE_URL, WEBHOOK_SECRET_PARAMETER_NAME, RUNNER_CONFIG_PATH, GITHUB_HOST');
+    expect(message).toContain('QUEUE_URL, WEBHOOK_SECRET_PARAMETER_NAME, RUNNER_CONFIG_PATH, GITHUB_HOST, RUNNER_NAME_PREFIX');
     expect(message).not.toContain('TABLE_NAME');
     expect(printed.join('')).toContain('"message":"function environment incomplete"');
   });

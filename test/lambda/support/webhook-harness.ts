@@ -15,6 +15,7 @@ import { CachedConfigSource } from '../../../lambda/config/cached-config-source'
 import { CachedSecret } from '../../../lambda/config/cached-secret';
 import { DeliveryStore, RunnerConfigSource } from '../../../lambda/core/ports';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { createWebhookHandler, WebhookHandler } from '../../../lambda/webhook/webhook-handler';
 
@@ -30,6 +31,8 @@ export interface WebhookHarness {
   readonly secretSource: InMemorySecretSource;
   readonly clock: ManualClock;
   readonly metrics: InMemoryWebhookMetrics;
+  /** The runner items of the same table (the webhook marks a runner busy when its job starts). */
+  readonly runners: DynamoRunnerStore;
   /** Every item in the table. */
   items(): Promise<Record<string, unknown>[]>;
   /**
@@ -38,6 +41,9 @@ export interface WebhookHarness {
    */
   newContainer(configs: readonly RunnerConfig[]): WebhookHandler;
 }
+
+/** Runner names of the harness's deployment start with this. */
+export const RUNNER_NAME_PREFIX = 'er-test-';
 
 export interface HarnessOptions {
   readonly configs?: readonly RunnerConfig[];
@@ -58,6 +64,7 @@ export async function webhookHarness(engine: DynamoTestEngine, options: HarnessO
   const metrics = new InMemoryWebhookMetrics();
   const logger = options.logger ?? silentLogger();
   const deliveries = options.deliveries?.(store) ?? store;
+  const runners = new DynamoRunnerStore(engine.client, tableName);
   const container = (source: RunnerConfigSource) => createWebhookHandler(() => ({
     githubHost: TEST_HOST,
     deliveries,
@@ -68,11 +75,13 @@ export async function webhookHarness(engine: DynamoTestEngine, options: HarnessO
     clock,
     logger,
     metrics,
+    runners: { store: runners, namePrefix: RUNNER_NAME_PREFIX },
   }), logger);
   return {
     handler: container(configSource),
     tableName,
     store,
+    runners,
     queue,
     configSource,
     secretSource,

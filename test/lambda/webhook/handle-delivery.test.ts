@@ -12,7 +12,7 @@ import { deliveryEvent, deliveryIdOf, githubSignature } from '../support/deliver
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
-import { TEST_HOST, TEST_SECRET, WebhookHarness, webhookHarness } from '../support/webhook-harness';
+import { RUNNER_NAME_PREFIX, TEST_HOST, TEST_SECRET, WebhookHarness, webhookHarness } from '../support/webhook-harness';
 
 const CONFIGS = [
   testConfig('linux-x64', ['linux', 'x64'], 'org'),
@@ -151,6 +151,32 @@ describe('accepting workflow_job deliveries', () => {
     await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 111, runnerName: 'er-i-0456' })));
 
     expect(h.metrics.started).toEqual([{ configName: 'linux-x64', waitSeconds: 42 }]);
+  });
+
+  test('a job that starts marks its runner busy at once; a runner of another pool has that pool handed over too; a name not ours is left alone', async () => {
+    const runner = (instanceId: string, poolId: string) => ({
+      instanceId,
+      state: 'registered' as const,
+      market: 'spot' as const,
+      launchedAt: h.clock.now(),
+      poolId,
+      configName: poolId.split('#')[1],
+      scope: { kind: 'org' as const, org: 'octo-org' },
+      runnerName: `${RUNNER_NAME_PREFIX}${instanceId}`,
+      updatedAt: h.clock.now(),
+      version: 1,
+    });
+    await h.runners.putRunner(runner('i-0aaaaaaaaaaaaaaa1', 'octo-org#linux-x64'));
+    await h.runners.putRunner(runner('i-0aaaaaaaaaaaaaaa2', 'octo-org#other'));
+
+    await send(signed(workflowJobPayload({ action: 'queued', jobId: 120 })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 120, runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaaa1` })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 121, runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaaa2` })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 122, runnerName: 'someone-elses-runner' })));
+
+    expect(await h.runners.getRunner('i-0aaaaaaaaaaaaaaa1')).toMatchObject({ state: 'busy', job: { githubHost: TEST_HOST, jobId: 120 } });
+    expect(await h.runners.getRunner('i-0aaaaaaaaaaaaaaa2')).toMatchObject({ state: 'busy', job: { githubHost: TEST_HOST, jobId: 121 } });
+    expect(h.queue.messages.filter((m) => m.reason === 'runner-busy').map((m) => m.poolId)).toEqual(['octo-org#other']);
   });
 
   test('in_progress delivered before queued leaves the job in_progress', async () => {
