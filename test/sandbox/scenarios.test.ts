@@ -82,8 +82,10 @@ test('burst: 500 jobs within 10 s all run, at about one GitHub call per job', as
   expectInvariants(scenario, report);
   expect(report.jobs.total).toBe(500);
   // The hot path calls GitHub once per job (the JIT config); tokens, installation ids and the
-  // sweeps stay within a fifth of a call per job on top (issue 4's budget).
-  expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBe(500);
+  // sweeps stay within a fifth of a call per job on top (issue 4's budget). A runner may register
+  // and then lose its job to another runner (the race the register function's demand check
+  // narrows but cannot close), so JIT configs can exceed jobs by a few; the budget counts them.
+  expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBeGreaterThanOrEqual(500);
   expect(report.api.github.total / report.jobs.total).toBeLessThanOrEqual(1.2);
   // A handful of CreateFleet calls launch hundreds of instances: several per call.
   expect(report.api.ec2.byAction.CreateFleet).toBeLessThan(report.launches.instances / 5);
