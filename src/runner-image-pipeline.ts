@@ -5,7 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -75,9 +75,12 @@ export class RunnerImagePipeline extends Construct {
   };
 
   private readonly parameterNames = new Map<ec2.InstanceArchitecture, string>();
+  /** Names every Image Builder resource of this pipeline, unique per stack and construct path. */
+  private readonly namePrefix: string;
 
   constructor(scope: Construct, id: string, props: RunnerImagePipelineProps) {
     super(scope, id);
+    this.namePrefix = `ephemeral-runners-${createHash('sha256').update(`${Stack.of(this).stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
     const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
     validateRelease(release);
     const ubuntu = props.ubuntuRelease ?? UbuntuRelease.UBUNTU_24_04;
@@ -136,7 +139,7 @@ export class RunnerImagePipeline extends Construct {
         ...components.map((c) => ({ componentArn: c.component.attrArn, parameters: c.parameters })),
         ...(props.extraComponentArns ?? []).map((componentArn) => ({ componentArn })),
       ];
-      const recipeName = `${this.namePrefix()}-${arch}`;
+      const recipeName = `${this.namePrefix}-${arch}`;
       const recipe = new imagebuilder.CfnImageRecipe(this, `Recipe-${arch}`, {
         name: recipeName,
         version: versionOf({
@@ -231,21 +234,9 @@ export class RunnerImagePipeline extends Construct {
     return this.parameterNames.get(architecture);
   }
 
-  /** ARNs of the parameters, for roles that launch from them. */
-  parameterArns(): string[] {
-    return [...this.parameterNames.values()].map((name) => Arn.format({
-      service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    }, Stack.of(this)));
-  }
-
-  private namePrefix(): string {
-    const stack = Stack.of(this);
-    return `ephemeral-runners-${createHash('sha256').update(`${stack.stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
-  }
-
   private component(id: string, name: string, data: string): imagebuilder.CfnComponent {
     return new imagebuilder.CfnComponent(this, id, {
-      name: `${this.namePrefix()}-${name}`,
+      name: `${this.namePrefix}-${name}`,
       platform: 'Linux',
       version: versionOf(data),
       data,

@@ -1,21 +1,12 @@
-import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
+import { EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
+import { synthRunners } from './support/synth';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
-  const stack = new Stack(new App(), 'Test');
-  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
-  new EphemeralRunners(stack, 'Runners', {
-    github: { url: 'https://ghes.example.com', appId: '12' },
-    vpc,
-    runnerConfigs: [
-      { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
-      { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'], spot: SpotStrategy.SPOT_ONLY, scope: RunnerScope.REPOSITORY },
-    ],
-    ...props,
-  });
-  return Template.fromStack(stack);
+  return synthRunners([
+    { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
+    { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'], spot: SpotStrategy.SPOT_ONLY, scope: RunnerScope.REPOSITORY },
+  ], props);
 }
 
 describe('EphemeralRunners', () => {

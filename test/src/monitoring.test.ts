@@ -1,23 +1,14 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EphemeralRunners, EphemeralRunnersProps } from '../../src';
+import { EphemeralRunnersProps } from '../../src';
+import { synthRunners } from './support/synth';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}, extra?: (stack: Stack) => Partial<EphemeralRunnersProps>): Template {
-  const stack = new Stack(new App(), 'Test');
-  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
-  new EphemeralRunners(stack, 'Runners', {
-    github: { url: 'https://ghes.example.com', appId: '12' },
-    vpc,
-    runnerConfigs: [
-      { name: 'linux-x64', labels: ['linux', 'x64'], maxRunners: 20 },
-      { name: 'linux-x64-large', labels: ['linux', 'x64', 'large'], maxRunners: 5 },
-    ],
-    ...props,
-    ...extra?.(stack),
-  });
-  return Template.fromStack(stack);
+  return synthRunners([
+    { name: 'linux-x64', labels: ['linux', 'x64'], maxRunners: 20 },
+    { name: 'linux-x64-large', labels: ['linux', 'x64', 'large'], maxRunners: 5 },
+  ], (stack) => ({ ...props, ...extra?.(stack) }));
 }
 
 const alarmsOf = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
