@@ -31,8 +31,19 @@ export class ScaledClock implements SimClock {
   }
 
   after(simulatedMs: number, fn: () => void): () => void {
-    const timer = setTimeout(fn, Math.max(0, simulatedMs * this.timeScale));
-    timer.unref?.();
+    // Node's timers run on a monotonic clock and may fire a millisecond before Date.now() says the
+    // wait is over: scaled up, that is a simulated second early. Re-arm until the due time is reached.
+    const due = this.now() + Math.max(0, simulatedMs);
+    let timer: NodeJS.Timeout;
+    const arm = (wallMs: number) => {
+      timer = setTimeout(() => {
+        const left = due - this.now();
+        if (left > 0) arm(Math.max(1, Math.ceil(left * this.timeScale)));
+        else fn();
+      }, wallMs);
+      timer.unref?.();
+    };
+    arm(Math.max(0, simulatedMs * this.timeScale));
     return () => clearTimeout(timer);
   }
 }
