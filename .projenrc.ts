@@ -160,7 +160,7 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
 }
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
-const examples = ['basic', 'multi-config'];
+const examples = ['basic', 'multi-config', 'private-networking'];
 project.addTask('synth:example', {
   description: `Synthesize every example offline into examples/<name>/cdk.out (${examples.join(', ')})`,
   steps: [

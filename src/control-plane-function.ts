@@ -1,6 +1,7 @@
 // A function of the control plane: one esbuild bundle from assets/, its own role and log group.
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,10 +9,17 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from './nag';
 
-/** Props of {@link ControlPlaneFunction}. */
-
 /** The CloudWatch namespace of the control plane's metrics. */
 export const CONTROL_PLANE_METRICS_NAMESPACE = 'EphemeralRunners';
+
+/** Where functions placed in a VPC run. */
+export interface ControlPlaneNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/** Props of {@link ControlPlaneFunction}. */
 export interface ControlPlaneFunctionProps {
   /** The handler's file name under lambda/handlers/, without extension, e.g. `webhook`. */
   readonly entry: string;
@@ -26,6 +34,8 @@ export interface ControlPlaneFunctionProps {
   readonly layers?: lambda.ILayerVersion[];
   /** Where asynchronous invocations that failed every retry go. @default - none (synchronous and queue-driven functions) */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** The VPC subnets the function runs in. @default - outside any VPC */
+  readonly network?: ControlPlaneNetwork;
 }
 
 /**
@@ -63,6 +73,9 @@ export class ControlPlaneFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       deadLetterQueue: props.deadLetterQueue,
       layers: props.layers,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.subnets,
+      securityGroups: props.network && [props.network.securityGroup],
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_METRICS_NAMESPACE: CONTROL_PLANE_METRICS_NAMESPACE,
@@ -70,6 +83,25 @@ export class ControlPlaneFunction extends Construct {
         ...props.environment,
       },
     });
+    if (props.network) {
+      // Lambda creates and deletes the function's network interfaces with the function's own role.
+      // Written out rather than AWSLambdaVPCAccessExecutionRole, which may also write every log group.
+      const eni = new iam.Policy(this, 'NetworkInterfaces', {
+        roles: [this.role],
+        statements: [new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        })],
+      });
+      acknowledgeFindings(eni, {
+        'AwsSolutions-IAM5[Resource::*]': 'What Lambda documents for a function in a VPC: Describe* accepts only "*", and a DeleteNetworkInterface scoped to some interfaces can cut the function off its VPC (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).',
+      });
+      // The function must not be created before it may create its interfaces.
+      this.function.node.addDependency(eni);
+    }
     acknowledgeFindings(this.function, {
       'Serverless-LambdaTracing': 'Every log line carries the job, pool, instance and runner it concerns, across all five functions; X-Ray traces would add cost per invocation and no answer the logs lack.',
     });

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,10 +14,12 @@ import { Construct } from 'constructs';
 import {
   configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
 } from './control-plane-access';
-import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction } from './control-plane-function';
+import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
+import { EndpointAccess } from './endpoint-access';
 import { Lifecycle } from './lifecycle';
 import { MonitoringOptions, RunnerMonitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
+import { PrivateApi } from './private-api';
 import { Provisioner } from './provisioner';
 import { RegisterEndpoint } from './register-endpoint';
 import { RunnerArchitecture, RunnerConfig, toRunnerConfigDocument, validateRunnerConfigs } from './runner-config';
@@ -78,11 +80,40 @@ export interface EphemeralRunnersProps {
 
   /**
    * The subnets the runner instances run in; one instance goes to whichever has capacity. Public
-   * subnets must assign public IPv4 addresses; private ones need a route to GitHub (a NAT).
+   * subnets must assign public IPv4 addresses; private ones need a route to GitHub (a NAT, or the
+   * network the GitHub server is in) and, without a route to the internet, `registerAccess: EndpointAccess.privateApi()`.
    *
-   * @default - the VPC's private subnets with egress if it has any, else its public subnets
+   * @default - the VPC's private subnets with egress if it has any, else its public subnets, else its isolated ones
    */
   readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * How GitHub reaches the webhook. `EndpointAccess.privateApi()` puts it on a private REST API,
+   * reachable only through an `execute-api` interface VPC endpoint: for a GHES that cannot, or must
+   * not, call out to the internet.
+   *
+   * @default EndpointAccess.publicInternet() - an HTTP API; each delivery is checked by its HMAC signature
+   */
+  readonly webhookAccess?: EndpointAccess;
+
+  /**
+   * How runner instances reach the register endpoint. `EndpointAccess.privateApi()` puts it on a
+   * private REST API, reachable only through an `execute-api` interface VPC endpoint: for runner
+   * subnets without a route to the internet (Function URLs are not reachable through PrivateLink).
+   *
+   * @default EndpointAccess.publicInternet() - a Function URL with AWS_IAM auth
+   */
+  readonly registerAccess?: EndpointAccess;
+
+  /**
+   * Run the five control-plane functions in these subnets of `vpc`: for a GHES reachable only from
+   * inside the network. The subnets then need a way to DynamoDB, SQS, SSM and EC2 (VPC endpoints or
+   * a NAT; docs/configuration.md lists them) and to the GitHub server. The functions get a security
+   * group with no inbound rule and HTTPS out.
+   *
+   * @default - the functions run outside any VPC and reach GitHub over the internet
+   */
+  readonly controlPlaneSubnets?: ec2.SubnetSelection;
 
   /**
    * The image runner instances boot, per architecture, instead of the one this construct builds.
@@ -192,6 +223,12 @@ export class EphemeralRunners extends Construct {
   readonly provisionerFunction: lambda.IFunction;
   readonly lifecycleFunction: lambda.IFunction;
   readonly reconcilerFunction: lambda.IFunction;
+  /** The private REST API, when the webhook or the register endpoint is private. */
+  readonly privateApi?: PrivateApi;
+  /** The `execute-api` VPC endpoint this construct created for the private API, if it created one. */
+  readonly apiVpcEndpoint?: ec2.InterfaceVpcEndpoint;
+  /** The functions' security group, when they run in the VPC. */
+  readonly controlPlaneSecurityGroup?: ec2.ISecurityGroup;
   /** The dashboard and alarms. */
   readonly monitoring: RunnerMonitoring;
   /** The pipeline that builds the runner image, when no `machineImage` was given. */
@@ -290,7 +327,44 @@ export class EphemeralRunners extends Construct {
       managedBy: this.managedBy,
     });
 
+    const network = props.controlPlaneSubnets && this.controlPlaneNetwork(props.vpc, props.controlPlaneSubnets, github.port);
+    this.controlPlaneSecurityGroup = network?.securityGroup;
+    const webhookAccess = props.webhookAccess ?? EndpointAccess.publicInternet();
+    const registerAccess = props.registerAccess ?? EndpointAccess.publicInternet();
+    const privateAccesses = [webhookAccess, registerAccess].filter((a) => a.isPrivate);
+    if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
+      this.apiVpcEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
+        vpc: props.vpc,
+        service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+        subnets: { ...props.subnets ?? defaultSubnets(props.vpc), onePerAz: true },
+        // Private DNS would send every execute-api name of the VPC here, public APIs included; the
+        // URLs use the {api-id}-{vpce-id} alias instead, which needs no private DNS.
+        privateDnsEnabled: false,
+        // Only the runners get in (below); let GHES in with apiVpcEndpoint.connections.allowFrom().
+        open: false,
+      });
+    }
+    const endpointOf = (access: EndpointAccess) => access.vpcEndpoint ?? this.apiVpcEndpoint!;
+    if (privateAccesses.length > 0) {
+      this.privateApi = new PrivateApi(this, 'PrivateApi', {
+        vpcEndpoints: [...new Set(privateAccesses.map(endpointOf))],
+        logRetention,
+      });
+    }
+    const isolated = new Set(props.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+    if (!registerAccess.isPrivate && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
+      Annotations.of(this).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
+        'Runners go to isolated subnets, but the register endpoint is a Function URL, reachable only over the internet: '
+        + 'unless those subnets route to the internet some other way, no runner gets its config. Set registerAccess: EndpointAccess.privateApi().');
+    }
+    if (registerAccess.isPrivate) {
+      endpointOf(registerAccess).connections.allowFrom(this.fleet.securityGroup, ec2.Port.tcp(443), 'Runners call the register endpoint');
+    }
+
     this.webhook = new Webhook(this, 'Webhook', {
+      network,
+      privateApi: webhookAccess.isPrivate ? this.privateApi : undefined,
+      privateVpcEndpoint: webhookAccess.isPrivate ? endpointOf(webhookAccess) : undefined,
       table: this.table.table,
       queue: this.queue,
       githubHost: github.host,
@@ -320,13 +394,15 @@ export class EphemeralRunners extends Construct {
     // A private CA: a layer puts the bundle at /opt, where Node.js reads it at start.
     const caLayer = props.github.caCertificatesPem === undefined ? undefined : caBundleLayer(this, props.github.caCertificatesPem);
     const environment = caLayer ? { ...baseEnvironment, NODE_EXTRA_CA_CERTS: CA_BUNDLE_PATH } : baseEnvironment;
-    const functionProps = { environment, logRetention, layers: caLayer ? [caLayer] : undefined };
+    const functionProps = { environment, logRetention, layers: caLayer ? [caLayer] : undefined, network };
 
     this.registerEndpoint = new RegisterEndpoint(this, 'Register', {
       functionProps: { ...functionProps, environment: { ...environment, RUNNER_ROLE_NAME: this.fleet.role.roleName } },
       runnerRole: this.fleet.role,
+      privateApi: registerAccess.isPrivate ? this.privateApi : undefined,
+      privateVpcEndpoint: registerAccess.isPrivate ? endpointOf(registerAccess) : undefined,
     });
-    this.fleet.useRegisterEndpoint(this.registerEndpoint.url.url, 'lambda');
+    this.fleet.useRegisterEndpoint(this.registerEndpoint.url, this.registerEndpoint.signingService);
     this.provisioner = new Provisioner(this, 'Provisioner', {
       functionProps: {
         ...functionProps,
@@ -389,7 +465,7 @@ export class EphemeralRunners extends Construct {
     this.runnerRole = this.fleet.role;
     this.runnerSecurityGroup = this.fleet.securityGroup;
     this.launchTemplates = Object.values(this.fleet.launchTemplates);
-    this.registerUrl = this.registerEndpoint.url.url;
+    this.registerUrl = this.registerEndpoint.url;
     this.provisionerFunction = provisioner.function;
     this.lifecycleFunction = this.lifecycle.lifecycleHandler.function;
     this.reconcilerFunction = this.lifecycle.reconcileHandler.function;
@@ -417,6 +493,21 @@ export class EphemeralRunners extends Construct {
       value: this.webhookSecretParameterName,
       description: 'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>',
     });
+  }
+
+  /**
+   * Where the functions run inside the VPC: a security group with no inbound rule and HTTPS out (to
+   * the AWS endpoints and GitHub), plus the GitHub server's own port if its URL names another.
+   */
+  private controlPlaneNetwork(vpc: ec2.IVpc, subnets: ec2.SubnetSelection, githubPort: number): ControlPlaneNetwork {
+    const securityGroup = new ec2.SecurityGroup(this, 'ControlPlaneSecurityGroup', {
+      vpc,
+      description: 'cdk-ephemeral-runners control-plane functions: no inbound traffic, HTTPS out',
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS service endpoints and the GitHub server');
+    if (githubPort !== 443) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(githubPort), 'The GitHub server');
+    return { vpc, subnets, securityGroup };
   }
 
   /** The construct's own runner image: one Image Builder pipeline per architecture the configs use. */
@@ -461,28 +552,29 @@ interface ParsedGitHubUrl {
   readonly host: string;
   /** The REST API base: `https://HOST/api/v3`, or `https://api.github.com` for github.com. */
   readonly apiUrl: string;
+  /** The TCP port the server answers on. */
+  readonly port: number;
   readonly error?: string;
-
 }
 
 function parseGitHubUrl(url: string): ParsedGitHubUrl {
   const fix = 'give the server\'s base URL, e.g. \'https://ghes.example.com\'.';
-  if (Token.isUnresolved(url)) return { host: url, apiUrl: url, error: `github.url must be known at synth time; ${fix}` };
+  if (Token.isUnresolved(url)) return { host: url, apiUrl: url, port: 443, error: `github.url must be known at synth time; ${fix}` };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { host: 'invalid', apiUrl: 'invalid', error: `github.url '${url}' is not a URL; ${fix}` };
+    return { host: 'invalid', apiUrl: 'invalid', port: 443, error: `github.url '${url}' is not a URL; ${fix}` };
   }
   if (parsed.protocol !== 'https:') {
-    return { host: parsed.hostname, apiUrl: url, error: `github.url '${url}' must use https; ${fix}` };
+    return { host: parsed.hostname, apiUrl: url, port: 443, error: `github.url '${url}' must use https; ${fix}` };
   }
   if (parsed.pathname !== '/' && parsed.pathname !== '' || parsed.search || parsed.username) {
-    return { host: parsed.hostname, apiUrl: url, error: `github.url '${url}' has a path, query or credentials; ${fix} The API path /api/v3 is added for you.` };
+    return { host: parsed.hostname, apiUrl: url, port: 443, error: `github.url '${url}' has a path, query or credentials; ${fix} The API path /api/v3 is added for you.` };
   }
   const apiUrl = parsed.hostname === 'github.com' ? 'https://api.github.com' : `${parsed.origin}/api/v3`;
   // Job ids are unique per server: its hostname (without a port) is part of every job's key.
-  return { host: parsed.hostname, apiUrl };
+  return { host: parsed.hostname, apiUrl, port: parsed.port === '' ? 443 : Number(parsed.port) };
 }
 
 function validateGitHubApp(app: GitHubAppOptions): string[] {
@@ -507,7 +599,9 @@ function validateDurations(maxLifetime: Duration, bootTimeout: Duration): string
 }
 
 function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
-  return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PUBLIC };
+  if (vpc.privateSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  if (vpc.publicSubnets.length > 0) return { subnetType: ec2.SubnetType.PUBLIC };
+  return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 }
 
 function allow(fn: ControlPlaneFunction, statements: iam.PolicyStatement[]): void {

@@ -6,3 +6,5 @@ export * from './webhook';
 export * from './control-plane-function';
 export * from './runner-image-pipeline';
 export * from './monitoring';
+export * from './endpoint-access';
+export * from './private-api';

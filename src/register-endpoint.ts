@@ -1,11 +1,14 @@
-// The register endpoint: a Function URL with AWS_IAM auth that a booting instance calls, signed
-// with its instance role, to get a just-in-time runner config (DESIGN.md section 3.4).
+// The register endpoint that a booting instance calls, signed with its instance role, to get a
+// just-in-time runner config (DESIGN.md section 3.4): a Function URL with AWS_IAM auth, or an
+// IAM-authorized route of the private REST API for runners without a way to the internet.
 import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
+import { PrivateApi } from './private-api';
 
 /** Props of {@link RegisterEndpoint}. */
 export interface RegisterEndpointProps {
@@ -13,6 +16,10 @@ export interface RegisterEndpointProps {
   readonly functionProps: Omit<ControlPlaneFunctionProps, 'entry' | 'description' | 'timeout'>;
   /** The runner instances' role: the only caller allowed. */
   readonly runnerRole: iam.IRole;
+  /** Put the endpoint on this private API, called through `privateVpcEndpoint`. @default - a Function URL */
+  readonly privateApi?: PrivateApi;
+  /** The VPC endpoint runners call the private API through. Required with `privateApi`. */
+  readonly privateVpcEndpoint?: ec2.IInterfaceVpcEndpoint;
 }
 
 /**
@@ -21,7 +28,10 @@ export interface RegisterEndpointProps {
  */
 export class RegisterEndpoint extends Construct {
   readonly handler: ControlPlaneFunction;
-  readonly url: lambda.FunctionUrl;
+  /** The URL the bootstrap calls. */
+  readonly url: string;
+  /** The SigV4 service name the bootstrap signs for: `lambda` (Function URL) or `execute-api`. */
+  readonly signingService: string;
 
   constructor(scope: Construct, id: string, props: RegisterEndpointProps) {
     super(scope, id);
@@ -32,9 +42,23 @@ export class RegisterEndpoint extends Construct {
       timeout: Duration.seconds(30),
     });
     acknowledgeFindings(this.handler.function, {
-      'Serverless-LambdaDLQ': 'Invoked synchronously through its Function URL: the booting instance asks again. A dead-letter queue applies to asynchronous invocations only.',
+      'Serverless-LambdaDLQ': 'Invoked synchronously by the booting instance, which asks again. A dead-letter queue applies to asynchronous invocations only.',
     });
-    this.url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    this.url.grantInvokeUrl(props.runnerRole);
+    if (props.privateApi) {
+      if (!props.privateVpcEndpoint) throw new Error('RegisterEndpoint: privateApi needs privateVpcEndpoint, the endpoint runners call it through');
+      props.privateApi.addRoute({
+        path: 'register',
+        handler: this.handler.function,
+        vpcEndpoint: props.privateVpcEndpoint,
+        callerRole: props.runnerRole,
+      });
+      this.url = props.privateApi.urlFor('register', props.privateVpcEndpoint);
+      this.signingService = 'execute-api';
+      return;
+    }
+    const url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    url.grantInvokeUrl(props.runnerRole);
+    this.url = url.url;
+    this.signingService = 'lambda';
   }
 }

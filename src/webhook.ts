@@ -1,14 +1,17 @@
-// The public webhook endpoint: an HTTP API in front of the webhook function (DESIGN.md section 3.1).
+// The webhook endpoint: an HTTP API in front of the webhook function, or a route of the private
+// REST API (DESIGN.md section 3.1).
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ControlPlaneFunction } from './control-plane-function';
+import { ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
+import { PrivateApi } from './private-api';
 
 /** Props of {@link Webhook}. */
 export interface WebhookProps {
@@ -29,6 +32,12 @@ export interface WebhookProps {
   readonly logRetention: logs.RetentionDays;
   /** Every runner name of the deployment starts with it; a job's runner name gives the instance. */
   readonly runnerNamePrefix: string;
+  /** The VPC subnets the function runs in. @default - outside any VPC */
+  readonly network?: ControlPlaneNetwork;
+  /** Put the webhook on this private API, called through `privateVpcEndpoint`. @default - a public HTTP API */
+  readonly privateApi?: PrivateApi;
+  /** The VPC endpoint GitHub calls the private API through. Required with `privateApi`. */
+  readonly privateVpcEndpoint?: ec2.IInterfaceVpcEndpoint;
 }
 
 /**
@@ -38,7 +47,8 @@ export interface WebhookProps {
 export class Webhook extends Construct {
   /** The URL to enter as the GitHub App's webhook URL. */
   readonly url: string;
-  readonly api: apigwv2.HttpApi;
+  /** The public HTTP API; undefined when the webhook is on the private API. */
+  readonly api?: apigwv2.HttpApi;
   readonly handler: ControlPlaneFunction;
 
   constructor(scope: Construct, id: string, props: WebhookProps) {
@@ -49,6 +59,7 @@ export class Webhook extends Construct {
       // GHES waits 30 s for an answer; the function answers in well under a second once warm.
       timeout: Duration.seconds(10),
       logRetention: props.logRetention,
+      network: props.network,
       environment: {
         TABLE_NAME: props.table.tableName,
         QUEUE_URL: props.queue.queueUrl,
@@ -79,6 +90,12 @@ export class Webhook extends Construct {
       resources: [props.runnerConfigPathArn],
     }));
 
+    if (props.privateApi) {
+      if (!props.privateVpcEndpoint) throw new Error('Webhook: privateApi needs privateVpcEndpoint, the endpoint GitHub calls it through');
+      props.privateApi.addRoute({ path: 'webhook', handler: this.handler.function, vpcEndpoint: props.privateVpcEndpoint });
+      this.url = props.privateApi.urlFor('webhook', props.privateVpcEndpoint);
+      return;
+    }
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'GitHub App webhook of cdk-ephemeral-runners',

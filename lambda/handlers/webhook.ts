@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { systemClock } from '../common/clock';
 import { parseGitHubHost, readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
@@ -18,6 +18,7 @@ import { SqsPoolQueue } from '../queue/sqs-pool-queue';
 import { DynamoRunnerStore } from '../state/dynamo-runner-store';
 import { DynamoStateStore } from '../state/dynamo-state-store';
 import { WebhookDeps } from '../webhook/handle-delivery';
+import { WebhookEvent } from '../webhook/http';
 import { createWebhookHandler } from '../webhook/webhook-handler';
 import { PowertoolsWebhookMetrics } from '../webhook/webhook-metrics';
 
@@ -48,6 +49,7 @@ function buildDeps(): WebhookDeps {
 
 const webhook = createWebhookHandler(buildDeps, logger);
 
-export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
+/** HTTP API (payload 2.0) or, behind the private REST API, a v1 proxy event. */
+export async function handler(event: WebhookEvent, context?: Context): Promise<APIGatewayProxyResult> {
   return webhook(event, context);
 }

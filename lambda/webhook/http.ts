@@ -1,7 +1,8 @@
-// The HTTP edge of the webhook: the API Gateway HTTP API (payload format 2.0) event in, a
-// {status, body} answer out. Header names are compared lower-case, whatever the event carries.
+// The HTTP edge of the webhook: an API Gateway event in — the HTTP API's (payload format 2.0) or,
+// behind the private REST API, a v1 proxy event — and a {status, body} answer out. Header names are
+// compared lower-case: payload 2.0 lower-cases them, v1 keeps them as sent.
 
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookAnswer } from '../core/delivery';
 
 export interface WebhookRequest {
@@ -12,20 +13,25 @@ export interface WebhookRequest {
   readonly isBase64Encoded: boolean;
 }
 
-export function fromApiGatewayV2(event: APIGatewayProxyEventV2): WebhookRequest {
+/** Either event shape a webhook request comes in. */
+export type WebhookEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+
+export function fromApiGatewayEvent(event: WebhookEvent): WebhookRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
+    if (value !== undefined && value !== null) headers[name.toLowerCase()] = value;
   }
+  const v2Method = (event as APIGatewayProxyEventV2).requestContext?.http?.method;
   return {
-    method: event.requestContext?.http?.method,
+    method: v2Method ?? (event as APIGatewayProxyEvent).httpMethod ?? undefined,
     headers,
-    body: event.body,
+    body: event.body ?? undefined,
     isBase64Encoded: event.isBase64Encoded === true,
   };
 }
 
-export function toApiGatewayResult(answer: WebhookAnswer): APIGatewayProxyStructuredResultV2 {
+/** Both APIs take the same result: status, headers, body. */
+export function toApiGatewayResult(answer: WebhookAnswer): APIGatewayProxyResult {
   return { statusCode: answer.status, headers: { 'content-type': 'application/json' }, body: answer.body };
 }
 

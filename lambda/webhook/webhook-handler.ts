@@ -1,13 +1,13 @@
-// The webhook as a Lambda handler: API Gateway HTTP API event (payload format 2.0) in, result out.
+// The webhook as a Lambda handler: an API Gateway event (HTTP API or private REST API) in, result out.
 // Its dependencies are built on the first request and kept for the container's life.
 
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { handleDelivery, WebhookDeps } from './handle-delivery';
-import { fromApiGatewayV2, jsonAnswer, toApiGatewayResult } from './http';
+import { fromApiGatewayEvent, jsonAnswer, toApiGatewayResult, WebhookEvent } from './http';
 import { EnvironmentError } from '../common/errors';
 import { Logger } from '../common/logger';
 
-export type WebhookHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type WebhookHandler = (event: WebhookEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
 /**
  * `buildDeps` runs once, on the first request. If it finds the environment incomplete, every
@@ -25,6 +25,6 @@ export function createWebhookHandler(buildDeps: () => WebhookDeps, logger: Logge
       logger.error('function environment incomplete', { error: e });
       return toApiGatewayResult(jsonAnswer(500, `webhook function misconfigured: ${e.message}. Then redeliver this delivery.`));
     }
-    return toApiGatewayResult(await handleDelivery(fromApiGatewayV2(event), deps));
+    return toApiGatewayResult(await handleDelivery(fromApiGatewayEvent(event), deps));
   };
 }

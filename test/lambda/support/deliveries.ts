@@ -3,7 +3,7 @@
 // with the library the webhook verifies with, so a bug in how it is called cannot hide.
 
 import { createHmac, randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 
 export function githubSignature(secret: string, rawBody: string | Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
@@ -65,6 +65,76 @@ export function deliveryEvent(rawBody: string, options: DeliveryOptions = {}): A
     },
     body: options.base64 ? Buffer.from(rawBody, 'utf8').toString('base64') : rawBody,
     isBase64Encoded: options.base64 === true,
+  };
+}
+
+/** How GitHub spells the headers it sends; the REST API (v1) passes names on as sent. */
+const GITHUB_SPELLING: Readonly<Record<string, string>> = {
+  'content-type': 'Content-Type',
+  'user-agent': 'User-Agent',
+  'x-github-event': 'X-GitHub-Event',
+  'x-github-delivery': 'X-GitHub-Delivery',
+  'x-hub-signature-256': 'X-Hub-Signature-256',
+  'x-github-hook-id': 'X-GitHub-Hook-ID',
+  'x-github-hook-installation-target-type': 'X-GitHub-Hook-Installation-Target-Type',
+  'x-github-hook-installation-target-id': 'X-GitHub-Hook-Installation-Target-ID',
+  'x-github-enterprise-host': 'X-GitHub-Enterprise-Host',
+  'x-github-enterprise-version': 'X-GitHub-Enterprise-Version',
+};
+
+/**
+ * The same delivery as the private REST API's Lambda proxy integration hands it over (v1 event):
+ * `httpMethod`, headers as GitHub spells them plus `multiValueHeaders`, and the VPC endpoint it came
+ * through in `requestContext.identity.vpceId`.
+ */
+export function restApiDeliveryEvent(rawBody: string, options: DeliveryOptions = {}): APIGatewayProxyEvent {
+  const v2 = deliveryEvent(rawBody, options);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(v2.headers)) headers[GITHUB_SPELLING[name] ?? name] = value!;
+  const method = v2.requestContext.http.method;
+  return {
+    resource: '/webhook',
+    path: '/webhook',
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: v2.body ?? null,
+    isBase64Encoded: v2.isBase64Encoded,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123defg',
+      authorizer: null,
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '10.0.3.17',
+        user: null,
+        userAgent: 'GitHub-Hookshot/044aadd',
+        userArn: null,
+        vpceId: 'vpce-0123456789abcdef0',
+      } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: '/v1/webhook',
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: v2.requestContext.timeEpoch,
+      resourceId: 'r1',
+      resourcePath: '/webhook',
+      stage: 'v1',
+    },
   };
 }
 

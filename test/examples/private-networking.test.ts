@@ -1,0 +1,66 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { NAG_PACKS, unacknowledgedFindings } from './nag';
+import { buildApp } from '../../examples/private-networking/app';
+
+describe('examples/private-networking', () => {
+  const app = buildApp();
+  const stack = app.node.findChild('EphemeralRunnersPrivate') as Stack;
+  const template = Template.fromStack(stack);
+
+  test('no route out of the VPC: no NAT gateway, no internet gateway, no public subnet', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    for (const subnet of Object.values(template.findResources('AWS::EC2::Subnet'))) {
+      expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
+  });
+
+  test('the webhook and the register endpoint are routes of one private API, reached through the example\'s execute-api endpoint', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: Match.stringLikeRegexp('^VpcExecuteApi') }] },
+    });
+    const paths = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
+    expect(paths).toEqual(['register', 'webhook']);
+    // The construct made no endpoint of its own: the example's is the only execute-api one.
+    const executeApi = Object.values(template.findResources('AWS::EC2::VPCEndpoint'))
+      .filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.execute-api'));
+    expect(executeApi).toHaveLength(1);
+  });
+
+  test('the five functions run in the control-plane subnets', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined);
+    expect(functions.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort())
+      .toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'webhook']);
+    for (const fn of functions) {
+      expect(JSON.stringify(fn.Properties.VpcConfig.SubnetIds)).toMatch(/^\[(\{"Ref":"Vpccontrolplane[^"]*"\},?)+\]$/);
+    }
+  });
+
+  test('the launch templates point runners at the private register route, signed for execute-api', () => {
+    for (const t of Object.values(template.findResources('AWS::EC2::LaunchTemplate'))) {
+      const userData = JSON.stringify(t.Properties.LaunchTemplateData.UserData);
+      expect(userData).toContain("export REGISTER_SERVICE='execute-api'");
+      expect(userData).toMatch(/\{"Ref":"VpcExecuteApi[^"]*"\},"\.execute-api\..*\/v1\/register/);
+    }
+  });
+
+  test('the corporate CA reaches the functions that call GHES and the runner image', () => {
+    const pem = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'private-networking', 'corporate-root-ca.pem'), 'utf8').trim();
+    const callers = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => f.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS !== undefined)
+      .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort();
+    expect(callers).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register']);
+    const components = JSON.stringify(template.findResources('AWS::ImageBuilder::Component'));
+    expect(components).toContain(JSON.stringify(pem.split('\n')[1]).slice(1, -1));
+  });
+
+  test.each(NAG_PACKS)('cdk-nag %s finds nothing that is not acknowledged in code with a reason', (_, pack) => {
+    expect(unacknowledgedFindings(pack, app, stack)).toEqual([]);
+  });
+});
