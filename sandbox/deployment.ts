@@ -4,7 +4,7 @@
 // so it cannot drift from a real deployment.
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
+import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
 import type { Scenario } from './scenario';
 
 type Json = Record<string, unknown>;
@@ -27,12 +27,18 @@ export const GITHUB_HOST = 'ghes.sandbox.internal';
 export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment {
   const app = new App();
   const stack = new Stack(app, 'EphemeralRunnersSandbox');
+  const isolated = scenario.network === 'private';
   const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC }],
+    maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }],
   });
   new EphemeralRunners(stack, 'Runners', {
     github: { url: `https://${GITHUB_HOST}`, appId: '1' },
     vpc,
+    ...(isolated ? {
+      webhookAccess: EndpointAccess.privateApi(),
+      registerAccess: EndpointAccess.privateApi(),
+      controlPlaneSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    } : {}),
     runnerConfigs: scenario.runnerConfigs.map((c) => ({
       name: c.name,
       labels: c.labels,

@@ -146,6 +146,19 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
     boot: { ...sandbox.host.boots },
+    endpoints: sandbox.privateApi
+      ? {
+        network: 'private',
+        webhook: sandbox.privateApi.counts.byPath['/webhook'] ?? 0,
+        register: sandbox.privateApi.counts.byPath['/register'] ?? 0,
+        refused: { ...sandbox.privateApi.counts.refused },
+      }
+      : {
+        network: 'public',
+        webhook: sandbox.httpApi!.counts.invocations,
+        register: sandbox.registerUrl!.invocations,
+        refused: { ...sandbox.registerUrl!.refused },
+      },
     faults: {
       ec2Throttled: ec2Calls.throttled,
       ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, capacityErrorsOf(c)])),

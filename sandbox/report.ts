@@ -35,8 +35,21 @@ export interface SandboxReport {
   readonly pools: Record<string, PoolPeaks>;
   /** How the instances booted: the real bootstrap script, or its wire calls made in-process. */
   readonly boot: { readonly bootstrap: number; readonly inProcess: number };
+  readonly endpoints: EndpointCalls;
   readonly faults: Record<string, number>;
   readonly wallMs: number;
+}
+
+/** What reached the webhook and the register endpoint, and what their front doors refused. */
+export interface EndpointCalls {
+  /** `public`: HTTP API and Function URL; `private`: the private REST API. */
+  readonly network: 'public' | 'private';
+  /** Invocations of the webhook function through its endpoint. */
+  readonly webhook: number;
+  /** Invocations of the register function through its endpoint. */
+  readonly register: number;
+  /** Requests refused before any function ran, by error type. */
+  readonly refused: Record<string, number>;
 }
 
 export interface PoolPeaks {
@@ -75,6 +88,7 @@ export interface ReportInputs {
   readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
   readonly pools: Record<string, PoolPeaks>;
   readonly boot: { readonly bootstrap: number; readonly inProcess: number };
+  readonly endpoints: EndpointCalls;
   readonly faults: Record<string, number>;
   readonly wallMs: number;
 }
@@ -134,6 +148,7 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
     api: { github: inputs.github, ec2: inputs.ec2 },
     pools: inputs.pools,
     boot: inputs.boot,
+    endpoints: inputs.endpoints,
     faults: inputs.faults,
     wallMs: Math.round(inputs.wallMs),
   };

@@ -51,7 +51,15 @@ export interface Scenario {
   readonly drainMs: number;
   /** What a run of this scenario promises; the scenario tests hold every run to it. */
   readonly bounds: ScenarioBounds;
+  /**
+   * `public`: the webhook on an HTTP API, the register endpoint a Function URL. `private`: both
+   * routes of the private REST API behind an execute-api VPC endpoint, runners and functions in
+   * isolated subnets (EndpointAccess.privateApi(), controlPlaneSubnets).
+   */
+  readonly network: ScenarioNetwork;
 }
+
+export type ScenarioNetwork = 'public' | 'private';
 
 /** Limits a run must stay within; each unset limit is not checked. */
 export interface ScenarioBounds {
@@ -93,6 +101,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   },
   drainMs: 30_000,
   bounds: {},
+  network: 'public',
 };
 
 type Json = Record<string, unknown>;
@@ -101,7 +110,7 @@ type Json = Record<string, unknown>;
 export function parseScenario(input: unknown): Scenario {
   const problems: string[] = [];
   const doc = object(input, 'scenario', problems) ?? {};
-  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds'], problems);
+  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network'], problems);
   const d = DEFAULT_SCENARIO;
   const scenario: Scenario = {
     name: string(doc.name, 'name', problems) ?? d.name,
@@ -112,6 +121,7 @@ export function parseScenario(input: unknown): Scenario {
     faults: faults(doc.faults, problems),
     drainMs: int(doc.drainMs, 'drainMs', 0, 24 * 3600_000, problems) ?? d.drainMs,
     bounds: bounds(doc.bounds, problems),
+    network: network(doc.network, problems) ?? d.network,
   };
   if (scenario.runnerConfigs.length === 0) problems.push('runnerConfigs: give at least one runner config');
   if (problems.length > 0) throw new ScenarioError(`the scenario is not valid:\n  - ${problems.join('\n  - ')}`);
@@ -188,6 +198,12 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
     },
     crash: { rate: num(c.rate, 'faults.crash.rate', 0, 1, problems) ?? d.crash.rate },
   };
+}
+
+function network(value: unknown, problems: string[]): ScenarioNetwork | undefined {
+  if (value === undefined || value === 'public' || value === 'private') return value;
+  problems.push(`network: ${JSON.stringify(value)} is not a network; use "public" or "private"`);
+  return undefined;
 }
 
 function bounds(value: unknown, problems: string[]): ScenarioBounds {

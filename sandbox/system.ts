@@ -9,10 +9,11 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
 import { startDynamoEngine } from './aws/dynamodb-engine';
-import { FunctionUrlSimulator } from './aws/function-url';
+import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
+import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
-import { GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
+import { CfnResource, GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
 import { BootMode, callerIdentityFrom, InstanceHost } from './instances';
@@ -44,9 +45,13 @@ export interface RunningSandbox {
   readonly ec2: Ec2Simulator;
   readonly ssm: SsmSimulator;
   readonly sqs: SqsSimulator;
-  readonly httpApi: HttpApiSimulator;
+  /** The public webhook's HTTP API; undefined on a private network. */
+  readonly httpApi?: HttpApiSimulator;
+  /** The private REST API holding both routes, on a private network. */
+  readonly privateApi?: PrivateRestApiSimulator;
   readonly eventBridge: EventBridgeSimulator;
-  readonly registerUrl: FunctionUrlSimulator;
+  /** The register Function URL; undefined on a private network. */
+  readonly registerUrl?: FunctionUrlSimulator;
   readonly host: InstanceHost;
   readonly org: string;
   readonly repos: string[];
@@ -191,31 +196,51 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     }
     return result;
   };
-  const registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
-  await registerUrl.start();
-  stops.push(() => registerUrl.stop());
-  const httpApi = new HttpApiSimulator({
-    clock,
-    seed: scenario.seed,
-    region: REGION,
-    accountId: ACCOUNT,
-    routes: [{ routeKey: 'POST /webhook', handler: invoke('webhook') as never, functionName: 'webhook', functionTimeoutSeconds: 10 }],
-  });
-  await httpApi.start();
-  stops.push(() => httpApi.stop());
-  const webhookUrl = `${httpApi.url}/webhook`;
+  // The register endpoint and the webhook: a Function URL and an HTTP API, or routes of the
+  // private REST API, as the template has them.
+  const attributes: Record<string, string> = {};
+  let registerUrl: FunctionUrlSimulator | undefined;
+  let httpApi: HttpApiSimulator | undefined;
+  let privateApi: PrivateRestApiSimulator | undefined;
+  /** Rewrites a URL of the template to the simulator serving it: the DNS of the sandbox. */
+  let localUrl = (url: string) => url;
+  let webhookUrl: string;
+  if (scenario.network === 'private') {
+    const built = privateRestApi(deployment, refs, attributes, invoke, callerIdentityFrom(ec2), { clock, seed: scenario.seed });
+    privateApi = built.api;
+    await privateApi.start();
+    stops.push(() => privateApi!.stop());
+    // The {api-id}-{vpce-id} alias resolves to the endpoint, which the simulator stands for.
+    const alias = built.aliasUrl;
+    const served = privateApi.url;
+    localUrl = (url) => url.split(alias).join(served);
+    webhookUrl = `${served}/webhook`;
+  } else {
+    registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
+    await registerUrl.start();
+    stops.push(() => registerUrl!.stop());
+    httpApi = new HttpApiSimulator({
+      clock,
+      seed: scenario.seed,
+      region: REGION,
+      accountId: ACCOUNT,
+      routes: [{ routeKey: 'POST /webhook', handler: invoke('webhook') as never, functionName: 'webhook', functionTimeoutSeconds: 10 }],
+    });
+    await httpApi.start();
+    stops.push(() => httpApi!.stop());
+    webhookUrl = `${httpApi.url}/webhook`;
+    for (const [id, r] of ofType('AWS::Lambda::Url')) {
+      const target = JSON.stringify(r.Properties.TargetFunctionArn);
+      if (target.includes(deployment.functions.register)) attributes[id] = registerUrl.url;
+    }
+  }
   ghes.setWebhookUrl(webhookUrl);
 
   // Launch templates, with the user data the template renders (the register URL resolved).
-  const attributes: Record<string, string> = {};
-  for (const [id, r] of ofType('AWS::Lambda::Url')) {
-    const target = JSON.stringify(r.Properties.TargetFunctionArn);
-    if (target.includes(deployment.functions.register)) attributes[id] = registerUrl.url;
-  }
   const resolverFor = () => new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
-    const userData = Buffer.from(resolverFor().string(data.UserData), 'base64').toString('utf8');
+    const userData = localUrl(Buffer.from(resolverFor().string(data.UserData), 'base64').toString('utf8'));
     const registered = ec2.registerLaunchTemplate({
       launchTemplateName: id,
       imageId: 'ami-0sandbox00000000',
@@ -317,6 +342,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     ssm,
     sqs,
     httpApi,
+    privateApi,
     eventBridge,
     registerUrl,
     host,
@@ -329,5 +355,64 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     async stop() {
       for (const stop of stops) await stop().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * The private REST API of the template, served by the simulator: its methods (path, authorization,
+ * function), its stage and its resource policy with intrinsics resolved. Assigns the physical ids
+ * of the API and its endpoint, and the runner role's ARN the policy names.
+ */
+function privateRestApi(
+  deployment: SynthesizedDeployment,
+  refs: Record<string, string>,
+  attributes: Record<string, string>,
+  invoke: (name: string) => unknown,
+  identityFor: (accessKeyId: string) => CallerIdentity | undefined,
+  options: { clock: ScaledClock; seed: number },
+): { api: PrivateRestApiSimulator; aliasUrl: string } {
+  const entries = Object.entries(deployment.resources);
+  const only = (type: string): [string, CfnResource] => {
+    const found = entries.filter(([, r]) => r.Type === type);
+    if (found.length !== 1) throw new Error(`the sandbox expects one ${type} in a private deployment, found ${found.length}`);
+    return found[0];
+  };
+  const [apiId, api] = only('AWS::ApiGateway::RestApi');
+  const [endpointId] = only('AWS::EC2::VPCEndpoint');
+  const [, stage] = only('AWS::ApiGateway::Stage');
+  refs[apiId] = 'sandboxapi';
+  refs[endpointId] = 'vpce-0sandbox0000000';
+  for (const [id] of entries.filter(([i, r]) => r.Type === 'AWS::IAM::Role' && i.includes('FleetRole'))) {
+    attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
+  }
+  const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
+  const methods = entries.filter(([, r]) => r.Type === 'AWS::ApiGateway::Method').map(([, r]) => {
+    const resourceId = (r.Properties.ResourceId as { Ref: string }).Ref;
+    const integration = JSON.stringify((r.Properties.Integration as { Uri: unknown }).Uri);
+    const [name, functionId] = Object.entries(deployment.functions).find(([, id]) => integration.includes(`"${id}"`))!;
+    return {
+      path: `/${String(deployment.resources[resourceId].Properties.PathPart)}`,
+      httpMethod: String(r.Properties.HttpMethod),
+      authorizationType: r.Properties.AuthorizationType as 'NONE' | 'AWS_IAM',
+      handler: invoke(name) as never,
+      functionName: name,
+      functionTimeoutSeconds: deployment.resources[functionId].Properties.Timeout as number,
+    };
+  });
+  const stageName = String(stage.Properties.StageName);
+  return {
+    api: new PrivateRestApiSimulator({
+      apiId: refs[apiId],
+      stageName,
+      vpceId: refs[endpointId],
+      methods,
+      policy: resolver.resolve((api.Properties.Policy as { Statement: unknown }).Statement) as ResourcePolicyStatement[],
+      identityFor,
+      clock: options.clock,
+      seed: options.seed,
+      region: REGION,
+      accountId: ACCOUNT,
+    }),
+    aliasUrl: `https://${refs[apiId]}-${refs[endpointId]}.execute-api.${REGION}.amazonaws.com/${stageName}`,
   };
 }

@@ -75,6 +75,23 @@ test('demo: jobs over three runner configs with a few faults all run, with the r
   expect(report.launches.spot).toBeGreaterThanOrEqual(5);
 });
 
+test('private: webhooks and registrations go through the private REST API only, the bootstrap signing for execute-api', async () => {
+  const scenario = load('private');
+  const report = await run('private');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  // Every instance ran the real bootstrap (curl --aws-sigv4 ...:execute-api against the private route).
+  expect(report.boot.inProcess).toBe(0);
+  expect(report.boot.bootstrap).toBe(report.launches.instances);
+  expect(report.endpoints.network).toBe('private');
+  // Each delivery reached the webhook route; each job's runner got its config through the register route.
+  expect(report.endpoints.webhook).toBe(report.faults.webhookDeliveries);
+  expect(report.endpoints.register).toBeGreaterThanOrEqual(report.jobs.succeeded);
+  // The resource policy and SigV4 refused nothing the product sent.
+  expect(report.endpoints.refused).toEqual({});
+});
+
 test('burst: 500 jobs within 10 s all run, at about one GitHub call per job', async () => {
   const scenario = load('burst');
   const report = await run('burst');

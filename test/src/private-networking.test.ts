@@ -142,7 +142,7 @@ describe('private webhook and register endpoint', () => {
 });
 
 describe('a VPC endpoint of your own', () => {
-  const template = synthPrivate((stack, vpc) => ({
+  const template = synthPrivate((_stack, vpc) => ({
     subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     registerAccess: EndpointAccess.privateApi(vpc.addInterfaceEndpoint('SharedApi', { service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY, open: false })),
   }));

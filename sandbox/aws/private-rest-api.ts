@@ -1,0 +1,286 @@
+// An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) in process, as
+// a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): the
+// resource policy is evaluated with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
+// SigV4 for `execute-api`, and each request becomes the v1 proxy event the service builds.
+// Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
+import { IncomingMessage, ServerResponse } from 'http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { CallerIdentity } from './function-url';
+import { buildResponse } from './http-api-event';
+import { AwsIds } from './ids';
+import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
+import { SigV4Verifier } from './sigv4-verifier';
+import { listenOnLoopback, LoopbackServer } from '../common/http';
+import { SeededRandom } from '../common/random';
+import { ScaledClock, SimClock } from '../common/time';
+
+export interface PrivateRestApiMethod {
+  /** e.g. `/register` (the resource path, without the stage). */
+  readonly path: string;
+  readonly httpMethod: string;
+  readonly authorizationType: 'NONE' | 'AWS_IAM';
+  readonly handler: LambdaHandler<APIGatewayProxyEvent, unknown>;
+  readonly functionName: string;
+  readonly functionTimeoutSeconds: number;
+}
+
+/** A resource policy statement as the template holds it, intrinsics resolved. */
+export interface ResourcePolicyStatement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Principal: '*' | { readonly AWS: string | readonly string[] };
+  readonly Action: string | readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+export interface PrivateRestApiOptions {
+  readonly apiId: string;
+  readonly stageName: string;
+  /** The interface endpoint every call of this simulator arrives through. */
+  readonly vpceId: string;
+  readonly methods: readonly PrivateRestApiMethod[];
+  readonly policy: readonly ResourcePolicyStatement[];
+  readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+  /** @default a real-time ScaledClock */
+  readonly clock?: SimClock;
+  readonly seed?: number;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export interface PrivateRestApiCounts {
+  requests: number;
+  invocations: number;
+  /** Invocations by resource path, e.g. `/register`. */
+  byPath: Record<string, number>;
+  byStatus: Record<number, number>;
+  /** Refused before any function ran, by reason. */
+  refused: Record<string, number>;
+}
+
+/** REST APIs give up on an integration after 29 s. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+export class PrivateRestApiSimulator {
+  readonly counts: PrivateRestApiCounts = { requests: 0, invocations: 0, byPath: {}, byStatus: {}, refused: {} };
+  private readonly clock: SimClock;
+  private readonly ids: AwsIds;
+  private readonly verifier: SigV4Verifier;
+  private server?: LoopbackServer;
+
+  constructor(private readonly options: PrivateRestApiOptions) {
+    this.clock = options.clock ?? new ScaledClock(1);
+    this.ids = new AwsIds(new SeededRandom(options.seed ?? 1).fork('private-rest-api'));
+    // Signatures are checked against wall time: curl and the SDK sign with the real clock.
+    this.verifier = new SigV4Verifier(options.region, 'execute-api', options.identityFor);
+  }
+
+  /** The stage's base URL on loopback, e.g. http://127.0.0.1:PORT/v1; stands for the endpoint's DNS alias. */
+  get url(): string {
+    if (!this.server) throw new Error('the private REST API simulator is not started');
+    return `${this.server.url}/${this.options.stageName}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counts.requests++;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const httpMethod = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const prefix = `/${this.options.stageName}`;
+    const resourcePath = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
+    const method = this.options.methods.find((m) => m.path === resourcePath && m.httpMethod === httpMethod);
+    if (!method) return this.refuse(res, 'MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    let caller: { accessKeyId: string; identity: CallerIdentity } | undefined;
+    if (method.authorizationType === 'AWS_IAM') {
+      const verdict = await this.verifier.verify({ method: httpMethod, url: req.url ?? '/', headers, body });
+      if (!verdict.ok) {
+        const message = verdict.code === 'MissingAuthenticationToken' ? 'Missing Authentication Token' : verdict.message;
+        return this.refuse(res, `${verdict.code.replace(/Exception$/, '')}Exception`, 403, message);
+      }
+      caller = { accessKeyId: verdict.accessKeyId, identity: this.options.identityFor(verdict.accessKeyId)! };
+    }
+
+    const resourceArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.options.apiId}/${this.options.stageName}/${httpMethod}${method.path}`;
+    const decision = evaluate(this.options.policy, {
+      resource: `${this.options.stageName}/${httpMethod}${method.path}`,
+      principalRoleArn: caller && `arn:aws:iam::${caller.identity.accountId}:role/${caller.identity.roleName}`,
+      sourceVpce: this.options.vpceId,
+    });
+    if (decision !== 'allow') {
+      const who = caller ? `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}` : 'anonymous';
+      const why = decision === 'deny' ? ' with an explicit deny' : '';
+      return this.refuse(res, 'AccessDeniedException', 403, `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${resourceArn}${why}`);
+    }
+
+    this.counts.invocations++;
+    this.counts.byPath[method.path] = (this.counts.byPath[method.path] ?? 0) + 1;
+    const event = this.event(req, httpMethod, method, body, caller);
+    const settings: FunctionSettings = {
+      functionName: method.functionName,
+      region: this.options.region,
+      accountId: this.options.accountId,
+      timeoutSeconds: method.functionTimeoutSeconds,
+      memoryMb: 512,
+    };
+    let cancel: () => void = () => undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      cancel = this.clock.after(INTEGRATION_TIMEOUT_MS, () => resolve('timeout'));
+    });
+    const invocation = invokeFunction(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids);
+    const outcome = await Promise.race([invocation, gaveUp]);
+    cancel();
+    if (outcome === 'timeout') return this.send(res, 504, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Endpoint request timed out' }));
+    const response = outcome.ok ? buildResponse(outcome.result) : undefined;
+    // A function error or a proxy result the gateway cannot read: 502, as REST APIs answer.
+    if (!response || response.invalidIntegrationResponse || !isStructured(outcome)) {
+      return this.send(res, 502, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Internal server error' }));
+    }
+    return this.send(res, response.status, response.headers as Record<string, string>, response.body);
+  }
+
+  private event(
+    req: IncomingMessage, httpMethod: string, method: PrivateRestApiMethod, body: Buffer,
+    caller: { accessKeyId: string; identity: CallerIdentity } | undefined,
+  ): APIGatewayProxyEvent {
+    // Header names as the client sent them; repeated headers keep their last value in `headers`.
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      const [name, value] = [req.rawHeaders[i], req.rawHeaders[i + 1]];
+      headers[name] = value;
+      (multiValueHeaders[name] ??= []).push(value);
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const names = [...new Set(url.searchParams.keys())];
+    const query = names.length > 0 ? Object.fromEntries(url.searchParams) : null;
+    const multiQuery = names.length > 0 ? Object.fromEntries(names.map((k) => [k, url.searchParams.getAll(k)])) : null;
+    const identity = caller?.identity;
+    const session = identity && `${identity.roleId}:${identity.sessionName}`;
+    const now = Math.floor(this.clock.now());
+    return {
+      resource: method.path,
+      path: method.path,
+      httpMethod,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: query,
+      multiValueQueryStringParameters: multiQuery,
+      pathParameters: null,
+      stageVariables: null,
+      requestContext: {
+        accountId: this.options.accountId,
+        apiId: this.options.apiId,
+        authorizer: null,
+        httpMethod,
+        identity: {
+          accessKey: caller?.accessKeyId ?? null,
+          accountId: identity?.accountId ?? null,
+          apiKey: null,
+          apiKeyId: null,
+          caller: session ?? null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+          user: session ?? null,
+          userAgent: req.headers['user-agent'] ?? null,
+          userArn: identity ? `arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName}` : null,
+          vpceId: this.options.vpceId,
+        } as APIGatewayProxyEvent['requestContext']['identity'],
+        path: `/${this.options.stageName}${method.path}`,
+        protocol: 'HTTP/1.1',
+        requestId: this.ids.uuid(),
+        requestTimeEpoch: now,
+        resourceId: this.ids.lowerAlphanumeric(6),
+        resourcePath: method.path,
+        stage: this.options.stageName,
+      },
+      // Without binary media types configured, a REST API passes the body on as text.
+      body: body.length > 0 ? body.toString('utf8') : null,
+      isBase64Encoded: false,
+    };
+  }
+
+  private refuse(res: ServerResponse, errorType: string, status: number, message: string): void {
+    this.counts.refused[errorType] = (this.counts.refused[errorType] ?? 0) + 1;
+    this.send(res, status, { 'content-type': 'application/json', 'x-amzn-errortype': errorType }, JSON.stringify({ message }));
+  }
+
+  private send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+    this.counts.byStatus[status] = (this.counts.byStatus[status] ?? 0) + 1;
+    res.writeHead(status, { ...headers, 'x-amzn-requestid': this.ids.uuid() });
+    res.end(body);
+  }
+}
+
+function isStructured(outcome: { ok: boolean; result?: unknown }): boolean {
+  // A REST API proxy integration needs an object with statusCode; anything else is a 502.
+  const result = outcome.result as { statusCode?: unknown } | null | undefined;
+  return typeof result === 'object' && result !== null && typeof result.statusCode === 'number';
+}
+
+interface RequestContext {
+  /** `<stage>/<METHOD>/<path>`, the part of the ARN after the API id. */
+  readonly resource: string;
+  /** The signer's role, for AWS_IAM methods; undefined for an anonymous call. */
+  readonly principalRoleArn?: string;
+  readonly sourceVpce: string;
+}
+
+/**
+ * Resource-policy evaluation for the statement shapes a private API uses: an explicit Deny wins,
+ * then an Allow is needed. Resources are `execute-api:/<stage>/<METHOD>/<path>` with `*` wildcards;
+ * conditions StringEquals / StringNotEquals on aws:SourceVpce. Anything else is refused loudly.
+ */
+export function evaluate(policy: readonly ResourcePolicyStatement[], request: RequestContext): 'allow' | 'deny' | 'implicit-deny' {
+  const applies = (s: ResourcePolicyStatement) =>
+    [s.Action].flat().some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*')
+    && [s.Resource].flat().some((r) => resourceMatches(r, request.resource))
+    && principalMatches(s.Principal, request.principalRoleArn)
+    && conditionsHold(s.Condition ?? {}, request);
+  const matching = policy.filter(applies);
+  if (matching.some((s) => s.Effect === 'Deny')) return 'deny';
+  return matching.some((s) => s.Effect === 'Allow') ? 'allow' : 'implicit-deny';
+}
+
+function resourceMatches(pattern: string, resource: string): boolean {
+  if (!pattern.startsWith('execute-api:/')) throw new Error(`resource policy: resource "${pattern}" is not of the form execute-api:/<stage>/<METHOD>/<path>`);
+  const regex = new RegExp(`^${pattern.slice('execute-api:/'.length).split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return regex.test(resource);
+}
+
+function principalMatches(principal: ResourcePolicyStatement['Principal'], roleArn: string | undefined): boolean {
+  if (principal === '*') return true;
+  const arns = [principal.AWS].flat();
+  if (arns.includes('*')) return true;
+  return roleArn !== undefined && arns.includes(roleArn);
+}
+
+function conditionsHold(conditions: NonNullable<ResourcePolicyStatement['Condition']>, request: RequestContext): boolean {
+  return Object.entries(conditions).every(([operator, keys]) => Object.entries(keys).every(([key, value]) => {
+    if (key !== 'aws:SourceVpce') throw new Error(`resource policy: condition key ${key} is not simulated`);
+    const values = [value].flat();
+    if (operator === 'StringEquals') return values.includes(request.sourceVpce);
+    if (operator === 'StringNotEquals') return !values.includes(request.sourceVpce);
+    throw new Error(`resource policy: condition operator ${operator} is not simulated`);
+  }));
+}

@@ -1,0 +1,200 @@
+import { execFile } from 'child_process';
+import { promisify } from 'util';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { CallerIdentity } from '../../../sandbox/aws/function-url';
+import { evaluate, PrivateRestApiSimulator, ResourcePolicyStatement } from '../../../sandbox/aws/private-rest-api';
+
+const run = promisify(execFile);
+const ACCOUNT = '123456789012';
+const VPCE = 'vpce-0aaaaaaaaaaaaaaaa';
+const runner: CallerIdentity = {
+  accountId: ACCOUNT,
+  roleName: 'RunnerRole',
+  roleId: 'AROAEXAMPLEROLEID0001',
+  sessionName: 'i-0123456789abcdef0',
+  secretAccessKey: 'secret/key+for+tests',
+  sessionToken: 'session-token-value',
+};
+const keys: Record<string, CallerIdentity> = {
+  ASIARUNNER: runner,
+  ASIAOTHER: { ...runner, roleName: 'SomeoneElse', roleId: 'AROAOTHERROLEID000001' },
+};
+
+/** The policy the construct writes: deny outside the endpoint, webhook open, register for the runner role. */
+function constructPolicy(vpce: string): ResourcePolicyStatement[] {
+  return [
+    { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { StringNotEquals: { 'aws:SourceVpce': [vpce] } } },
+    { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/v1/POST/webhook', Condition: { StringEquals: { 'aws:SourceVpce': vpce } } },
+    {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/RunnerRole` },
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/v1/POST/register',
+      Condition: { StringEquals: { 'aws:SourceVpce': vpce } },
+    },
+  ];
+}
+
+function simulator(vpceId: string, result: (event: APIGatewayProxyEvent) => unknown, events: APIGatewayProxyEvent[]): PrivateRestApiSimulator {
+  const handler = async (event: APIGatewayProxyEvent) => {
+    events.push(event);
+    return result(event);
+  };
+  return new PrivateRestApiSimulator({
+    apiId: 'abc123defg',
+    stageName: 'v1',
+    vpceId,
+    region: 'eu-west-1',
+    accountId: ACCOUNT,
+    identityFor: (key) => keys[key],
+    policy: constructPolicy(VPCE),
+    methods: [
+      { path: '/webhook', httpMethod: 'POST', authorizationType: 'NONE', handler, functionName: 'webhook', functionTimeoutSeconds: 10 },
+      { path: '/register', httpMethod: 'POST', authorizationType: 'AWS_IAM', handler, functionName: 'register', functionTimeoutSeconds: 30 },
+    ],
+  });
+}
+
+async function curl(url: string, args: string[]): Promise<{ status: number; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', ...args, url]);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+}
+
+/** What the bootstrap sends: POST, SigV4 for execute-api, the session token as a header. */
+const signed = (key: string) => [
+  '-X', 'POST', '--aws-sigv4', 'aws:amz:eu-west-1:execute-api', '--user', `${key}:${runner.secretAccessKey}`,
+  '-H', `x-amz-security-token: ${runner.sessionToken}`, '-H', 'content-type: application/json', '--data', '{}',
+];
+
+describe('private REST API, called through its VPC endpoint', () => {
+  const events: APIGatewayProxyEvent[] = [];
+  const api = simulator(VPCE, () => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'jit-config' }), events);
+  beforeAll(() => api.start());
+  afterAll(() => api.stop());
+  beforeEach(() => { events.length = 0; });
+
+  test('the runner role\'s signed call reaches the register function as a v1 event naming its session and the endpoint', async () => {
+    const response = await curl(`${api.url}/register`, signed('ASIARUNNER'));
+
+    expect(response).toEqual({ status: 200, body: 'jit-config' });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      resource: '/register',
+      httpMethod: 'POST',
+      requestContext: {
+        stage: 'v1',
+        path: '/v1/register',
+        identity: {
+          userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/RunnerRole/i-0123456789abcdef0`,
+          caller: 'AROAEXAMPLEROLEID0001:i-0123456789abcdef0',
+          accessKey: 'ASIARUNNER',
+          vpceId: VPCE,
+        },
+      },
+    });
+  });
+
+  test('an unsigned call to the register route is refused before the function: Missing Authentication Token', async () => {
+    const response = await curl(`${api.url}/register`, ['-X', 'POST', '--data', '{}']);
+
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body)).toEqual({ message: 'Missing Authentication Token' });
+    expect(events).toEqual([]);
+  });
+
+  test('a call signed with the wrong secret is refused', async () => {
+    const response = await curl(`${api.url}/register`, ['-X', 'POST', '--aws-sigv4', 'aws:amz:eu-west-1:execute-api', '--user', 'ASIARUNNER:wrong', '-H', `x-amz-security-token: ${runner.sessionToken}`]);
+
+    expect(response.status).toBe(403);
+    expect(events).toEqual([]);
+  });
+
+  test('a call signed for the lambda service (a Function URL\'s signature) is refused', async () => {
+    const response = await curl(`${api.url}/register`, signed('ASIARUNNER').map((a) => a.replace(':execute-api', ':lambda')));
+
+    expect(response.status).toBe(403);
+    expect(events).toEqual([]);
+  });
+
+  test('another role\'s valid signature is refused by the resource policy', async () => {
+    const response = await curl(`${api.url}/register`, signed('ASIAOTHER'));
+
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body).message).toMatch(/assumed-role\/SomeoneElse\/.* is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:eu-west-1:123456789012:abc123defg\/v1\/POST\/register$/);
+    expect(events).toEqual([]);
+  });
+
+  test('the webhook route takes an unsigned call and hands over headers as the client spelled them', async () => {
+    const response = await curl(`${api.url}/webhook`, ['-X', 'POST', '-H', 'X-GitHub-Event: workflow_job', '-H', 'Content-Type: application/json', '--data', '{"action":"queued"}']);
+
+    expect(response.status).toBe(200);
+    expect(events[0].headers).toMatchObject({ 'X-GitHub-Event': 'workflow_job', 'Content-Type': 'application/json' });
+    expect(events[0].multiValueHeaders['X-GitHub-Event']).toEqual(['workflow_job']);
+    expect(events[0].body).toBe('{"action":"queued"}');
+    expect(events[0].requestContext.identity.userArn).toBeNull();
+  });
+
+  test('an unknown path or method is a 403 Missing Authentication Token, as REST APIs answer', async () => {
+    for (const args of [['-X', 'POST'], ['-X', 'GET']]) {
+      const path = args[1] === 'GET' ? '/webhook' : '/nothing-here';
+      const response = await curl(`${api.url}${path}`, args);
+      expect({ path, status: response.status, body: JSON.parse(response.body) }).toEqual({ path, status: 403, body: { message: 'Missing Authentication Token' } });
+    }
+    expect(events).toEqual([]);
+  });
+});
+
+describe('private REST API, called through another VPC endpoint', () => {
+  const events: APIGatewayProxyEvent[] = [];
+  const api = simulator('vpce-0bbbbbbbbbbbbbbbb', () => ({ statusCode: 200, body: 'ok' }), events);
+  beforeAll(() => api.start());
+  afterAll(() => api.stop());
+
+  test('the explicit deny refuses even the runner role\'s valid signature, and the open webhook route', async () => {
+    const register = await curl(`${api.url}/register`, signed('ASIARUNNER'));
+    const webhook = await curl(`${api.url}/webhook`, ['-X', 'POST', '--data', '{}']);
+
+    expect(register.status).toBe(403);
+    expect(JSON.parse(register.body).message).toMatch(/with an explicit deny$/);
+    expect(webhook.status).toBe(403);
+    expect(JSON.parse(webhook.body).message).toMatch(/^User: anonymous is not authorized .* with an explicit deny$/);
+    expect(events).toEqual([]);
+    expect(api.counts.refused).toEqual({ AccessDeniedException: 2 });
+  });
+});
+
+describe('private REST API integration answers', () => {
+  const failing = simulator(VPCE, () => { throw new Error('boom'); }, []);
+  const unstructured = simulator(VPCE, () => 'just a string', []);
+  beforeAll(async () => { await failing.start(); await unstructured.start(); });
+  afterAll(async () => { await failing.stop(); await unstructured.stop(); });
+
+  test('a function error and a result without statusCode are both a 502 Internal server error', async () => {
+    for (const api of [failing, unstructured]) {
+      const response = await curl(`${api.url}/webhook`, ['-X', 'POST', '--data', '{}']);
+      expect(response.status).toBe(502);
+      expect(JSON.parse(response.body)).toEqual({ message: 'Internal server error' });
+    }
+  });
+});
+
+describe('resource policy evaluation', () => {
+  const policy = constructPolicy(VPCE);
+  const role = `arn:aws:iam::${ACCOUNT}:role/RunnerRole`;
+
+  test.each([
+    ['the runner role on register, through the endpoint', 'v1/POST/register', role, VPCE, 'allow'],
+    ['anyone on the webhook, through the endpoint', 'v1/POST/webhook', undefined, VPCE, 'allow'],
+    ['anyone on register', 'v1/POST/register', undefined, VPCE, 'implicit-deny'],
+    ['another stage', 'prod/POST/webhook', undefined, VPCE, 'implicit-deny'],
+    ['another endpoint', 'v1/POST/webhook', undefined, 'vpce-0other', 'deny'],
+  ] as const)('%s: %s', (_, resource, principalRoleArn, sourceVpce, expected) => {
+    expect(evaluate(policy, { resource, principalRoleArn, sourceVpce })).toBe(expected);
+  });
+
+  test('a condition the simulator does not model is refused loudly rather than ignored', () => {
+    const odd: ResourcePolicyStatement[] = [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }];
+    expect(() => evaluate(odd, { resource: 'v1/POST/webhook', sourceVpce: VPCE })).toThrow(/aws:SourceIp is not simulated/);
+  });
+});
