@@ -438,15 +438,22 @@ export class EphemeralRunners extends Construct {
     this.queue.grantSendMessages(provisioner.role);
     this.queue.grant(provisioner.role, 'sqs:ChangeMessageVisibility');
 
-    for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) {
-      allow(fn, [
-        ...stateAccess(tableArn, { scanIndex: true }),
-        ...configAccess(this, undefined, this.privateKeyParameterName),
-        terminateAccess(this, this.managedBy),
-        describeInstancesAccess(),
-      ]);
-      this.queue.grantSendMessages(fn.role);
-    }
+    // The same work on one instance (lifecycle) or all of them (reconciler): only the reconciler
+    // scans the pool index for active pools and lists the deployment's instances.
+    const reconciler = this.lifecycle.reconcileHandler;
+    const lifecycle = this.lifecycle.lifecycleHandler;
+    allow(lifecycle, [
+      ...stateAccess(tableArn),
+      ...configAccess(this, undefined, this.privateKeyParameterName),
+      terminateAccess(this, this.managedBy),
+    ]);
+    allow(reconciler, [
+      ...stateAccess(tableArn, { scanIndex: true }),
+      ...configAccess(this, undefined, this.privateKeyParameterName),
+      terminateAccess(this, this.managedBy),
+      describeInstancesAccess(),
+    ]);
+    for (const fn of [lifecycle, reconciler]) this.queue.grantSendMessages(fn.role);
     const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
     const describe: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
     const terminate: [string, string] = [ec2Arn('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.'];
@@ -460,7 +467,8 @@ export class EphemeralRunners extends Construct {
         + 'and the instances themselves must carry the managed-by tag.']),
       [ec2Arn('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; the image is fixed by the launch templates this role may use.'],
     ]);
-    for (const fn of [this.lifecycle.lifecycleHandler, this.lifecycle.reconcileHandler]) acknowledgeWildcards(fn.role, [describe, terminate]);
+    acknowledgeWildcards(reconciler.role, [describe, terminate]);
+    acknowledgeWildcards(lifecycle.role, [terminate]);
 
     this.runnerRole = this.fleet.role;
     this.runnerSecurityGroup = this.fleet.securityGroup;

@@ -175,6 +175,19 @@ describe('EphemeralRunners runner instances', () => {
     expect(stateRule?.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: expect.anything() });
   });
 
+  test('only the reconciler may scan the pool index and list instances; the lifecycle function handles one instance per event', () => {
+    const actionsOf = (role: RegExp) => Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => role.test(r.Ref)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    const lifecycle = actionsOf(/LifecycleLifecycleHandlerRole/);
+    const reconciler = actionsOf(/LifecycleReconcileHandlerRole/);
+    expect(lifecycle).toEqual(expect.arrayContaining(['ec2:TerminateInstances', 'dynamodb:Query', 'sqs:SendMessage']));
+    expect(lifecycle).not.toContain('dynamodb:Scan');
+    expect(lifecycle).not.toContain('ec2:DescribeInstances');
+    expect(reconciler).toEqual(expect.arrayContaining(['dynamodb:Scan', 'ec2:DescribeInstances', 'ec2:TerminateInstances']));
+  });
+
   test('five functions, each with its own role, all on arm64', () => {
     // The control plane's; the other is CDK's deploy-time provider that starts the first image build.
     const functions = Object.values(template.findResources('AWS::Lambda::Function'))
