@@ -19,6 +19,7 @@ import { EndpointAccess } from './endpoint-access';
 import { Lifecycle } from './lifecycle';
 import { MonitoringOptions, RunnerMonitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
+import { pemBundleProblem } from './pem';
 import { PrivateApi } from './private-api';
 import { Provisioner } from './provisioner';
 import { RegisterEndpoint } from './register-endpoint';
@@ -259,6 +260,7 @@ export class EphemeralRunners extends Construct {
     this.managedBy = `er-${createHash('sha256').update(`${stack.stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
     this.runnerNamePrefix = `${this.managedBy}-`;
 
+    const caProblem = props.github.caCertificatesPem === undefined ? undefined : pemBundleProblem('github.caCertificatesPem', props.github.caCertificatesPem);
     this.node.addValidation({
       validate: () => [
         ...validateRunnerConfigs(props.runnerConfigs),
@@ -268,6 +270,7 @@ export class EphemeralRunners extends Construct {
         ...validateParameterName('github.privateKeyParameterName', this.privateKeyParameterName),
         ...validateParameterName('github.webhookSecretParameterName', this.webhookSecretParameterName),
         ...validateDurations(maxLifetime, bootTimeout),
+        ...(caProblem ? [caProblem] : []),
       ],
     });
 
@@ -311,7 +314,7 @@ export class EphemeralRunners extends Construct {
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
     const subnets = props.vpc.selectSubnets(props.subnets ?? defaultSubnets(props.vpc));
-    this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets);
+    this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
     const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
       this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
       this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.ARM_64),
@@ -519,12 +522,14 @@ export class EphemeralRunners extends Construct {
   }
 
   /** The construct's own runner image: one Image Builder pipeline per architecture the configs use. */
-  private buildImage(props: EphemeralRunnersProps, prefix: string, subnets: ec2.SelectedSubnets): RunnerImagePipeline {
+  private buildImage(props: EphemeralRunnersProps, prefix: string, subnets: ec2.SelectedSubnets, caProblem: string | undefined): RunnerImagePipeline {
     const architectures = [...new Set(props.runnerConfigs.map((c) => (c.architecture === RunnerArchitecture.ARM64
       ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64)))];
     const pipeline = new RunnerImagePipeline(this, 'Image', {
       ...props.runnerImage,
-      caCertificatesPem: props.runnerImage?.caCertificatesPem ?? props.github.caCertificatesPem,
+      // A bad github.caCertificatesPem is reported once, by this construct's validation.
+      caCertificatesPem: props.runnerImage?.caCertificatesPem
+        ?? (caProblem === undefined ? props.github.caCertificatesPem : undefined),
       architectures,
       parameterPrefix: `${prefix}/image`,
       // Builds run where the runners run: those subnets reach GitHub and the package mirrors.
@@ -540,9 +545,6 @@ const CA_BUNDLE_PATH = '/opt/ephemeral-runners/ca-bundle.pem';
 
 /** A layer holding only the PEM bundle, written at synth time. */
 function caBundleLayer(scope: Construct, pem: string): lambda.LayerVersion {
-  if (!/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(pem.trim())) {
-    throw new Error('github.caCertificatesPem must hold PEM certificates: -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----');
-  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-ca-'));
   fs.mkdirSync(path.join(dir, 'ephemeral-runners'));
   fs.writeFileSync(path.join(dir, 'ephemeral-runners', 'ca-bundle.pem'), `${pem.trim()}\n`);

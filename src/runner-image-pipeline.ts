@@ -12,6 +12,7 @@ import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, managedPolicyFinding } from './nag';
+import { pemBundleProblem } from './pem';
 
 /** Ubuntu LTS releases the runner image can be built on. */
 export enum UbuntuRelease {
@@ -81,6 +82,8 @@ export class RunnerImagePipeline extends Construct {
   constructor(scope: Construct, id: string, props: RunnerImagePipelineProps) {
     super(scope, id);
     this.namePrefix = `ephemeral-runners-${createHash('sha256').update(`${Stack.of(this).stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
+    const caProblem = props.caCertificatesPem === undefined ? undefined : pemBundleProblem('caCertificatesPem', props.caCertificatesPem);
+    this.node.addValidation({ validate: () => (caProblem ? [caProblem] : []) });
     const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
     validateRelease(release);
     const ubuntu = props.ubuntuRelease ?? UbuntuRelease.UBUNTU_24_04;
@@ -276,9 +279,6 @@ function bootstrapComponent(): string {
 }
 
 function caComponent(pem: string): string {
-  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
-    throw new Error('caCertificatesPem must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)');
-  }
   return [
     'name: ephemeral-runners-ca-certificates',
     'description: Extra certificate authorities the runner trusts (a GHES behind a private CA).',

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EphemeralRunnersProps } from '../../src';
 import { synthRunners } from './support/synth';
+import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}, extra?: (stack: Stack) => Partial<EphemeralRunnersProps>): Template {
   return synthRunners([
@@ -73,8 +74,7 @@ describe('monitoring', () => {
 });
 
 describe('a GitHub server behind a private CA', () => {
-  const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYWJjZGVm\n-----END CERTIFICATE-----';
-  const template = synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: pem } });
+  const template = synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: TEST_CA_BUNDLE } });
 
   test('the functions that call GitHub trust the CA through a layer and NODE_EXTRA_CA_CERTS; the webhook function needs neither', () => {
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
@@ -87,10 +87,10 @@ describe('a GitHub server behind a private CA', () => {
 
   test('the runner image trusts it too', () => {
     const ca = Object.values(template.findResources('AWS::ImageBuilder::Component')).find((c) => String(c.Properties.Name).endsWith('-ca-certificates'));
-    expect(String(ca?.Properties.Data)).toContain('MIIBszCCAVmgAwIBAgIUYWJjZGVm');
+    expect(String(ca?.Properties.Data)).toContain(TEST_CA_FIRST_LINE);
   });
 
   test('something that is not PEM is refused with what to give', () => {
-    expect(() => synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: 'not a certificate' } })).toThrow(/must hold PEM certificates/);
+    expect(() => synth({ github: { url: 'https://ghes.example.com', appId: '12', caCertificatesPem: 'not a certificate' } })).toThrow(/github\.caCertificatesPem holds no PEM block; give one or more PEM certificates/);
   });
 });

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as yaml from 'js-yaml';
 import { EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
 import { synthRunners } from './support/synth';
+import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
   return synthRunners([{ name: 'linux-x64', labels: ['linux', 'x64'] }], props);
@@ -89,19 +90,19 @@ describe('the runner image pipeline', () => {
   });
 
   test('one pipeline per architecture the configs use; 22.04 selectable; images pre-pulled; a private CA trusted', () => {
-    const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYWJj\n-----END CERTIFICATE-----';
     const t = synth({
       runnerConfigs: [
         { name: 'x64', labels: ['linux', 'x64'] },
         { name: 'arm', labels: ['linux', 'arm64', 'graviton'], architecture: RunnerArchitecture.ARM64 },
       ],
-      runnerImage: { ubuntuRelease: UbuntuRelease.UBUNTU_22_04, prePulledImages: ['node:22', 'ghcr.io/acme/build@sha256:' + 'a'.repeat(64)], caCertificatesPem: pem, keepImages: 5 },
+      runnerImage: { ubuntuRelease: UbuntuRelease.UBUNTU_22_04, prePulledImages: ['node:22', 'ghcr.io/acme/build@sha256:' + 'a'.repeat(64)], caCertificatesPem: TEST_CA_BUNDLE, keepImages: 5 },
     });
     t.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 2);
     t.hasResourceProperties('AWS::ImageBuilder::ImageRecipe', { ParentImage: Match.stringLikeRegexp('/22.04/stable/current/arm64/') });
     const docs = components(t);
     expect(docs['pre-pull']).toContain("docker pull 'node:22'");
     expect(docs['ca-certificates']).toContain('update-ca-certificates');
+    expect(docs['ca-certificates']).toContain(TEST_CA_FIRST_LINE);
     t.hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', { PolicyDetails: [Match.objectLike({ Filter: { Type: 'COUNT', Value: 5 } })] });
   });
 
