@@ -1,15 +1,15 @@
 // What a pool's jobs tell the provisioner about its runners: which runner took which job, and
 // which jobs a spot interruption failed and must run again.
 import { ProvisionerDeps } from './deps';
+import { markJobRunnerBusy } from '../core/busy-runner';
 import { JobRecord } from '../core/job';
 import { PoolRecord } from '../core/pool';
-import { buildPoolMessageFor, PoolMessage } from '../core/pool-message';
+import { PoolMessage } from '../core/pool-message';
 import { instanceIdOfRunner, RunnerRecord } from '../core/runner';
 
 /**
- * Marks busy the runners that in-progress jobs name. A runner is not bound to the job it was
- * launched for: GitHub hands a job to any idle runner whose labels fit, even one of another pool,
- * so the taken runner's own pool (supply down by one) is handed to the queue as well.
+ * Marks busy the runners that in-progress jobs name (the webhook does so as each job starts; this
+ * is the backstop). A runner this pool lists as past registered needs no write.
  */
 export async function linkBusyRunners(
   deps: ProvisionerDeps, message: PoolMessage, inProgress: readonly JobRecord[], runners: readonly RunnerRecord[],
@@ -17,16 +17,12 @@ export async function linkBusyRunners(
   const byId = new Map(runners.map((r) => [r.instanceId, r]));
   for (const job of inProgress) {
     const instanceId = instanceIdOfRunner(deps.settings.runnerNamePrefix, job.runnerName);
-    if (!instanceId) continue;
-    const runner = byId.get(instanceId) ?? (await deps.runners.getRunner(instanceId));
-    if (!runner || (runner.state !== 'booting' && runner.state !== 'registered')) continue;
-    const busy = await deps.runners.transitionRunner(instanceId, ['booting', 'registered'], 'busy', { job: job.key }, deps.clock.now());
+    const listed = instanceId === undefined ? undefined : byId.get(instanceId);
+    if (!instanceId || (listed && listed.state !== 'booting' && listed.state !== 'registered')) continue;
+    const busy = await markJobRunnerBusy(deps, deps.settings.runnerNamePrefix, job, message.deliveryId);
     if (!busy) continue;
-    if (byId.has(instanceId)) byId.set(instanceId, busy);
-    deps.logger.info('runner took a job', { pool: runner.poolId, instance: instanceId, runner: job.runnerName, job: job.key.jobId });
-    if (runner.poolId !== message.poolId) {
-      await deps.queue.send(buildPoolMessageFor({ poolId: runner.poolId, configName: runner.configName, scope: runner.scope }, 'runner-busy', message.deliveryId));
-    }
+    if (listed) byId.set(instanceId, busy);
+    deps.logger.info('runner took a job', { pool: busy.poolId, instance: instanceId, runner: job.runnerName, job: job.key.jobId });
   }
   return [...byId.values()];
 }

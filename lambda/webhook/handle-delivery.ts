@@ -8,13 +8,13 @@ import { isSignatureValid, SIGNATURE_HEADER } from './signature';
 import { IgnoredReason, WebhookMetrics } from './webhook-metrics';
 import { LabelMatch } from '../../src/runner-labels';
 import { boundedLabels, Logger } from '../common/logger';
+import { markJobRunnerBusy } from '../core/busy-runner';
 import { WebhookAnswer, deliveryExpiry } from '../core/delivery';
 import { ConfigError, SecretNotSetError } from '../core/errors';
 import { JobEvent, JobRecord, jobStateForAction, planJobTransition } from '../core/job';
-import { buildPoolMessage, buildPoolMessageFor } from '../core/pool-message';
+import { buildPoolMessage } from '../core/pool-message';
 import { Clock, DeliveryStore, JobStore, PoolQueue, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { poolFor, routeJob } from '../core/routing';
-import { instanceIdOfRunner } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 /** workflow_job payloads are a few kilobytes; GitHub's own cap is 25 MB. */
@@ -164,22 +164,16 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
 
 /**
  * The runner that took the job is busy. Best effort: the provisioner's link is the backstop, so a
- * failure here is logged, and the delivery still answered. A runner of another pool took the job:
- * that pool's supply went down, so it is handed to the provisioner as well.
+ * failure here is logged, and the delivery still answered.
  */
 async function markRunnerBusy(job: JobRecord, deliveryId: string, deps: WebhookDeps): Promise<void> {
   if (!deps.runners) return;
-  const instanceId = instanceIdOfRunner(deps.runners.namePrefix, job.runnerName);
-  if (!instanceId) return;
   try {
-    const busy = await deps.runners.store.transitionRunner(instanceId, ['booting', 'registered'], 'busy', { job: job.key }, deps.clock.now());
-    if (!busy) return;
-    deps.logger.info('runner took a job', { instanceId, runnerName: job.runnerName, runnerPool: busy.poolId });
-    if (busy.poolId !== job.pool.poolId) {
-      await deps.queue.send(buildPoolMessageFor({ poolId: busy.poolId, configName: busy.configName, scope: busy.scope }, 'runner-busy', deliveryId));
-    }
+    const ports = { runners: deps.runners.store, queue: deps.queue, clock: deps.clock };
+    const busy = await markJobRunnerBusy(ports, deps.runners.namePrefix, job, deliveryId);
+    if (busy) deps.logger.info('runner took a job', { instanceId: busy.instanceId, runnerName: job.runnerName, runnerPool: busy.poolId });
   } catch (error) {
-    deps.logger.warn('could not mark the runner busy; the provisioner links it', { instanceId, error: error as Error });
+    deps.logger.warn('could not mark the runner busy; the provisioner links it', { runnerName: job.runnerName, error: error as Error });
   }
 }
 
