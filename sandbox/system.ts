@@ -5,7 +5,6 @@
 import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
 import { startDynamoEngine } from './aws/dynamodb-engine';
@@ -105,9 +104,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   stops.push(() => dynamo.stop());
   const dynamoUrl = dynamo.endpoint;
   const tableName = 'ephemeral-runners-state';
-  const dynamoClient = new DynamoDBClient({ endpoint: dynamoUrl, region: REGION, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
-  await dynamoClient.send(new CreateTableCommand(stateTableDefinition(tableName)));
-  dynamoClient.destroy();
+  await dynamo.createTable(stateTableDefinition(tableName));
 
   const repos = [...new Set(scenario.jobs.map((j) => (j.repo.includes('/') ? j.repo : j.repo)))];
   const f = scenario.faults;

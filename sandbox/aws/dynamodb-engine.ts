@@ -2,10 +2,16 @@
 // driver share the sandbox's one event loop; the table engine is the largest single consumer of
 // it, so on its own core it takes its work off the loop that measures latency.
 import { spawn } from 'child_process';
+import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export interface DynamoEngine {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  /**
+   * Creates a table and returns once it is ACTIVE. dynalite, like DynamoDB, answers CreateTable
+   * with CREATING and refuses item operations (ResourceNotFoundException) until the table is ACTIVE.
+   */
+  createTable(input: CreateTableCommandInput): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,8 +38,23 @@ export async function startDynamoEngine(): Promise<DynamoEngine> {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the DynamoDB engine (dynalite) exited with code ${code} before listening`)));
   });
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
+    async createTable(input) {
+      const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'engine', secretAccessKey: 'engine' } });
+      try {
+        await client.send(new CreateTableCommand(input));
+        for (let waited = 0; ; waited += 5) {
+          const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+          if (Table?.TableStatus === 'ACTIVE') return;
+          if (waited > 10_000) throw new Error(`table ${input.TableName} is still ${Table?.TableStatus} after 10 s`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        client.destroy();
+      }
+    },
     async stop() {
       process.removeListener('exit', kill);
       if (child.exitCode !== null) return;

@@ -1,15 +1,10 @@
-// A real DynamoDB engine for tests: dynalite on 127.0.0.1 (port chosen by the OS), reached through
-// the real AWS SDK clients. Each test creates its own table from the production schema.
+// A real DynamoDB engine for tests: the sandbox's (dynalite on 127.0.0.1, in a process of its own),
+// reached through the real AWS SDK clients. Each test creates its own table from the production schema.
 
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { stateTableDefinition } from '../../../lambda/state/table-schema';
-
-// dynalite ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options?: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+import { startDynamoEngine } from '../../../sandbox/aws/dynamodb-engine';
 
 export interface DynamoTestEngine {
   /** `http://127.0.0.1:<port>` */
@@ -23,13 +18,8 @@ export interface DynamoTestEngine {
 }
 
 export async function startDynalite(): Promise<DynamoTestEngine> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const engine = await startDynamoEngine();
+  const endpoint = engine.endpoint;
   const raw = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -43,7 +33,7 @@ export async function startDynalite(): Promise<DynamoTestEngine> {
     client,
     async createStateTable() {
       const name = `state-${++tables}`;
-      await raw.send(new CreateTableCommand(stateTableDefinition(name)));
+      await engine.createTable(stateTableDefinition(name));
       return name;
     },
     async scan(tableName) {
@@ -54,7 +44,7 @@ export async function startDynalite(): Promise<DynamoTestEngine> {
     async stop() {
       client.destroy();
       raw.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.stop();
     },
   };
 }
