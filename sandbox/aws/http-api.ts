@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildEvent, buildResponse, gatewayError, HttpResponse } from './http-api-event';
 import { AwsIds } from './ids';
 import { DEFAULT_FUNCTION_SETTINGS, FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler } from './lambda-invoke';
-import { listenOnLoopback, LoopbackServer } from '../common/http';
+import { listenOnLoopback, LoopbackServer, readLimited } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -275,16 +275,6 @@ function matchPath(segments: readonly string[], greedy: boolean, parts: readonly
   return !greedy && parts.length === segments.length ? params : undefined;
 }
 
-/** Reads the whole body, keeping at most `limit` bytes; a larger body is drained and reported. */
-async function readLimited(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size > limit ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false };
-}
 
 function normalizeIp(address: string | undefined): string {
   return (address ?? '127.0.0.1').replace(/^::ffff:/, '');

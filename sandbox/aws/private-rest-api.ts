@@ -10,7 +10,7 @@ import { buildResponse } from './http-api-event';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { listenOnLoopback, LoopbackServer } from '../common/http';
+import { listenOnLoopback, LoopbackServer, readLimited } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -58,6 +58,9 @@ export interface PrivateRestApiCounts {
   refused: Record<string, number>;
 }
 
+/** REST APIs take payloads up to 10 MB. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -92,9 +95,12 @@ export class PrivateRestApiSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counts.requests++;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
+    if (tooLarge) {
+      // The gateway's own answer to an oversized request: plain text, no error type.
+      this.counts.refused.PayloadTooLarge = (this.counts.refused.PayloadTooLarge ?? 0) + 1;
+      return this.send(res, 413, { 'content-type': 'text; charset=utf-8' }, `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`);
+    }
     const httpMethod = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const prefix = `/${this.options.stageName}`;
@@ -128,9 +134,11 @@ export class PrivateRestApiSimulator {
       return this.refuse(res, 'AccessDeniedException', 403, `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${resourceArn}${why}`);
     }
 
+    const event = this.event(req, httpMethod, method, body, caller);
+    // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
     this.counts.invocations++;
     this.counts.byPath[method.path] = (this.counts.byPath[method.path] ?? 0) + 1;
-    const event = this.event(req, httpMethod, method, body, caller);
     const settings: FunctionSettings = {
       functionName: method.functionName,
       region: this.options.region,

@@ -47,3 +47,14 @@ export async function readBody(req: IncomingMessage, limitBytes = 10 * 1024 * 10
   }
   return Buffer.concat(chunks);
 }
+
+/** Reads the whole body, keeping at most `limit` bytes; a larger body is drained and reported, as a gateway answers 413. */
+export async function readLimited(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
+  }
+  return size > limit ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false };
+}
