@@ -158,9 +158,9 @@ describe('private REST API, called through its VPC endpoint', () => {
 
   test('an unknown path or method is a 403 Missing Authentication Token, as REST APIs answer', async () => {
     for (const args of [['-X', 'POST'], ['-X', 'GET']]) {
-      const path = args[1] === 'GET' ? '/webhook' : '/nothing-here';
-      const response = await curl(`${api.url}${path}`, args);
-      expect({ path, status: response.status, body: JSON.parse(response.body) }).toEqual({ path, status: 403, body: { message: 'Missing Authentication Token' } });
+      const route = args[1] === 'GET' ? '/webhook' : '/nothing-here';
+      const response = await curl(`${api.url}${route}`, args);
+      expect({ route, status: response.status, body: JSON.parse(response.body) }).toEqual({ route, status: 403, body: { message: 'Missing Authentication Token' } });
     }
     expect(events).toEqual([]);
   });
