@@ -532,7 +532,8 @@ export class EphemeralRunners extends Construct {
         ?? (caProblem === undefined ? props.github.caCertificatesPem : undefined),
       architectures,
       parameterPrefix: `${prefix}/image`,
-      // Builds run where the runners run: those subnets reach GitHub and the package mirrors.
+      // Builds run where the runners run, unless told otherwise: those subnets reach GitHub and
+      // the package mirrors.
       vpc: props.vpc,
       subnet: subnets.subnets[0],
     });

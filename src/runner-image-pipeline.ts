@@ -48,6 +48,14 @@ export interface RunnerImageOptions {
   readonly keepImages?: number;
   /** Root volume of the images, GiB. @default 30 */
   readonly volumeSizeGiB?: number;
+  /**
+   * Where builds run, in the VPC: the first subnet selected. A build downloads Ubuntu packages,
+   * Docker's packages and the runner archive from github.com, and is driven by Image Builder through
+   * SSM, so the subnet needs a way to them (directly, a NAT, a proxy or endpoints).
+   *
+   * @default - the first runner subnet (EphemeralRunners), or `subnet` (RunnerImagePipeline)
+   */
+  readonly buildSubnets?: ec2.SubnetSelection;
 }
 
 /** Props of {@link RunnerImagePipeline}. */
@@ -82,6 +90,7 @@ export class RunnerImagePipeline extends Construct {
   constructor(scope: Construct, id: string, props: RunnerImagePipelineProps) {
     super(scope, id);
     this.namePrefix = `ephemeral-runners-${createHash('sha256').update(`${Stack.of(this).stackName}/${this.node.path}`).digest('hex').slice(0, 10)}`;
+    const buildSubnet = props.buildSubnets && props.vpc ? props.vpc.selectSubnets(props.buildSubnets).subnets[0] : props.subnet;
     const caProblem = props.caCertificatesPem === undefined ? undefined : pemBundleProblem('caCertificatesPem', props.caCertificatesPem);
     this.node.addValidation({ validate: () => (caProblem ? [caProblem] : []) });
     const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
@@ -163,7 +172,7 @@ export class RunnerImagePipeline extends Construct {
         name: `${recipeName}-build`,
         instanceProfileName: profile.ref,
         instanceTypes: arch === 'x64' ? ['m7i.large', 'm6i.large'] : ['m7g.large', 'm6g.large'],
-        subnetId: props.subnet?.subnetId,
+        subnetId: buildSubnet?.subnetId,
         securityGroupIds: securityGroup ? [securityGroup.securityGroupId] : undefined,
         terminateInstanceOnFailure: true,
         instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },

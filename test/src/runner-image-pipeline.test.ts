@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as yaml from 'js-yaml';
-import { EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
+import { EndpointAccess, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
 import { synthRunners } from './support/synth';
 import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
 
@@ -104,6 +105,25 @@ describe('the runner image pipeline', () => {
     expect(docs['ca-certificates']).toContain('update-ca-certificates');
     expect(docs['ca-certificates']).toContain(TEST_CA_FIRST_LINE);
     t.hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', { PolicyDetails: [Match.objectLike({ Filter: { Type: 'COUNT', Value: 5 } })] });
+  });
+
+  test('builds run in the first runner subnet, or in the subnets buildSubnets selects', () => {
+    const withGroups = (buildSubnets?: ec2.SubnetSelection) => synthRunners([{ name: 'linux-x64', labels: ['linux', 'x64'] }], (stack) => ({
+      vpc: new ec2.Vpc(stack, 'Grouped', {
+        natGateways: 0,
+        subnetConfiguration: [
+          { name: 'runners', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          { name: 'build', subnetType: ec2.SubnetType.PUBLIC },
+        ],
+      }),
+      subnets: { subnetGroupName: 'runners' },
+      registerAccess: EndpointAccess.privateApi(),
+      runnerImage: { buildSubnets },
+    }));
+    const subnetOf = (t: Template) => Object.values(t.findResources('AWS::ImageBuilder::InfrastructureConfiguration'))[0].Properties.SubnetId;
+
+    expect(subnetOf(withGroups())).toEqual({ Ref: expect.stringMatching(/^GroupedrunnersSubnet1/) });
+    expect(subnetOf(withGroups({ subnetGroupName: 'build' }))).toEqual({ Ref: expect.stringMatching(/^GroupedbuildSubnet1/) });
   });
 
   test('a custom image replaces the pipeline', () => {
