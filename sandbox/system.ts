@@ -211,7 +211,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const alias = built.aliasUrl;
     const served = privateApi.url;
     localUrl = (url) => url.split(alias).join(served);
-    webhookUrl = `${served}/webhook`;
+    // The App's webhook URL is the stack output, as an operator would enter it.
+    const output = Object.entries(deployment.outputs).find(([k]) => k.includes('WebhookUrl'))![1].Value;
+    webhookUrl = localUrl(new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes).string(output));
+    if (!webhookUrl.startsWith(served)) throw new Error(`the WebhookUrl output ${webhookUrl} is not an address of the private API (${alias})`);
   } else {
     registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
     await registerUrl.start();
@@ -376,13 +379,25 @@ function privateRestApi(
   };
   const [apiId, api] = only('AWS::ApiGateway::RestApi');
   const [endpointId] = only('AWS::EC2::VPCEndpoint');
-  const [, stage] = only('AWS::ApiGateway::Stage');
+  const [stageId, stage] = only('AWS::ApiGateway::Stage');
+  const stageName = String(stage.Properties.StageName);
   refs[apiId] = 'sandboxapi';
   refs[endpointId] = 'vpce-0sandbox0000000';
-  for (const [id] of entries.filter(([i, r]) => r.Type === 'AWS::IAM::Role' && i.includes('FleetRole'))) {
-    attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
-  }
+  refs[stageId] = stageName;
+  const roleIds = entries.filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id);
+  for (const id of roleIds) attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
   const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
+  // Each role's execute-api grants, from the IAM policies the template attaches to it.
+  const grants = new Map<string, string[]>();
+  for (const [, policy] of entries.filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }).Statement;
+    const resources = statements.filter((st) => st.Effect === 'Allow' && [st.Action].flat().includes('execute-api:Invoke'))
+      .flatMap((st) => [resolver.resolve(st.Resource)].flat() as string[]);
+    for (const role of (policy.Properties.Roles as Array<{ Ref: string }>)) {
+      const arn = attributes[role.Ref];
+      grants.set(arn, [...grants.get(arn) ?? [], ...resources]);
+    }
+  }
   const methods = entries.filter(([, r]) => r.Type === 'AWS::ApiGateway::Method').map(([, r]) => {
     const resourceId = (r.Properties.ResourceId as { Ref: string }).Ref;
     const integration = JSON.stringify((r.Properties.Integration as { Uri: unknown }).Uri);
@@ -396,7 +411,6 @@ function privateRestApi(
       functionTimeoutSeconds: deployment.resources[functionId].Properties.Timeout as number,
     };
   });
-  const stageName = String(stage.Properties.StageName);
   return {
     api: new PrivateRestApiSimulator({
       apiId: refs[apiId],
@@ -405,6 +419,7 @@ function privateRestApi(
       methods,
       policy: resolver.resolve((api.Properties.Policy as { Statement: unknown }).Statement) as ResourcePolicyStatement[],
       identityFor,
+      identityAllows: (roleArn, methodArn) => (grants.get(roleArn) ?? []).includes(methodArn),
       clock: options.clock,
       seed: options.seed,
       region: REGION,

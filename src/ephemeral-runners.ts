@@ -107,6 +107,16 @@ export interface EphemeralRunnersProps {
   readonly registerAccess?: EndpointAccess;
 
   /**
+   * Set API Gateway's account-wide CloudWatch Logs role (`AWS::ApiGateway::Account`), which the
+   * private API's access logs need once per account and region. Leave it off where the account has
+   * one already (another API, or a landing zone, set it): there is one per account and region, and
+   * the last stack to set it wins. The role is kept when the stack is deleted.
+   *
+   * @default false
+   */
+  readonly setApiGatewayAccountLogsRole?: boolean;
+
+  /**
    * Run the five control-plane functions in these subnets of `vpc`: for a GHES reachable only from
    * inside the network. The subnets then need a way to DynamoDB, SQS, SSM and EC2 (VPC endpoints or
    * a NAT; docs/configuration.md lists them) and to the GitHub server. The functions get a security
@@ -334,26 +344,10 @@ export class EphemeralRunners extends Construct {
     this.controlPlaneSecurityGroup = network?.securityGroup;
     const webhookAccess = props.webhookAccess ?? EndpointAccess.publicInternet();
     const registerAccess = props.registerAccess ?? EndpointAccess.publicInternet();
-    const privateAccesses = [webhookAccess, registerAccess].filter((a) => a.isPrivate);
-    if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
-      this.apiVpcEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
-        vpc: props.vpc,
-        service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
-        subnets: { ...props.subnets ?? defaultSubnets(props.vpc), onePerAz: true },
-        // Private DNS would send every execute-api name of the VPC here, public APIs included; the
-        // URLs use the {api-id}-{vpce-id} alias instead, which needs no private DNS.
-        privateDnsEnabled: false,
-        // Only the runners get in (below); let GHES in with apiVpcEndpoint.connections.allowFrom().
-        open: false,
-      });
-    }
-    const endpointOf = (access: EndpointAccess) => access.vpcEndpoint ?? this.apiVpcEndpoint!;
-    if (privateAccesses.length > 0) {
-      this.privateApi = new PrivateApi(this, 'PrivateApi', {
-        vpcEndpoints: [...new Set(privateAccesses.map(endpointOf))],
-        logRetention,
-      });
-    }
+    const frontDoor = this.privateFrontDoor(props, [webhookAccess, registerAccess], logRetention);
+    this.apiVpcEndpoint = frontDoor.createdEndpoint;
+    this.privateApi = frontDoor.api;
+    const endpointOf = frontDoor.endpointOf;
     const isolated = new Set(props.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
     if (!registerAccess.isPrivate && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
       Annotations.of(this).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
@@ -361,7 +355,16 @@ export class EphemeralRunners extends Construct {
         + 'unless those subnets route to the internet some other way, no runner gets its config. Set registerAccess: EndpointAccess.privateApi().');
     }
     if (registerAccess.isPrivate) {
-      endpointOf(registerAccess).connections.allowFrom(this.fleet.securityGroup, ec2.Port.tcp(443), 'Runners call the register endpoint');
+      // Written here, not with the endpoint's connections: an endpoint of another stack would then
+      // hold a rule naming this stack's security group, a cycle between the stacks.
+      endpointOf(registerAccess).connections.securityGroups.forEach((group, i) => new ec2.CfnSecurityGroupIngress(this, `RunnersToApiEndpoint${i}`, {
+        groupId: group.securityGroupId,
+        sourceSecurityGroupId: this.fleet.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'Runners call the register endpoint',
+      }));
     }
 
     this.webhook = new Webhook(this, 'Webhook', {
@@ -504,6 +507,52 @@ export class EphemeralRunners extends Construct {
       value: this.webhookSecretParameterName,
       description: 'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>',
     });
+  }
+
+  /**
+   * The private REST API and the execute-api endpoint, when either endpoint is private. Returns the
+   * VPC endpoint each private access is called through.
+   */
+  private privateFrontDoor(props: EphemeralRunnersProps, accesses: EndpointAccess[], logRetention: logs.RetentionDays): {
+    api?: PrivateApi;
+    createdEndpoint?: ec2.InterfaceVpcEndpoint;
+    endpointOf: (access: EndpointAccess) => ec2.IInterfaceVpcEndpoint;
+  } {
+    const privateAccesses = accesses.filter((a) => a.isPrivate);
+    if (privateAccesses.length === 0) return { endpointOf: () => { throw new Error('no endpoint access is private'); } };
+    let createdEndpoint: ec2.InterfaceVpcEndpoint | undefined;
+    if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
+      createdEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
+        vpc: props.vpc,
+        service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+        subnets: { ...props.subnets ?? defaultSubnets(props.vpc), onePerAz: true },
+        // Private DNS would send every execute-api name of the VPC here, public APIs included; the
+        // URLs use the {api-id}-{vpce-id} alias instead, which needs no private DNS.
+        privateDnsEnabled: false,
+        // Only the runners get in (below); let GHES in with apiVpcEndpoint.connections.allowFrom().
+        open: false,
+      });
+      // Untrusted jobs reach this endpoint: it calls APIs of this account and region only, so it is
+      // no way out to another account's private APIs. (Naming the one API would be a cycle: the API
+      // names the endpoint.)
+      const stack = Stack.of(this);
+      createdEndpoint.addToPolicy(new iam.PolicyStatement({
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: [stack.formatArn({ service: 'execute-api', resource: '*' })],
+      }));
+    }
+    const endpointOf = (access: EndpointAccess) => access.vpcEndpoint ?? createdEndpoint!;
+    const api = new PrivateApi(this, 'PrivateApi', {
+      vpcEndpoints: [...new Set(privateAccesses.map(endpointOf))],
+      logRetention,
+      setAccountLogsRole: props.setApiGatewayAccountLogsRole,
+    });
+    if (!props.setApiGatewayAccountLogsRole) {
+      Annotations.of(this).addInfo('The private API logs access through API Gateway\'s account-wide CloudWatch Logs role: if this account and region '
+        + 'have none yet, the deploy fails with "CloudWatch Logs role ARN must be set in account settings"; set setApiGatewayAccountLogsRole: true.');
+    }
+    return { api, createdEndpoint, endpointOf };
   }
 
   /**

@@ -7,13 +7,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeFindings } from './nag';
+import { acknowledgeFindings, managedPolicyFinding } from './nag';
 
 /** Props of {@link PrivateApi}. */
 export interface PrivateApiProps {
   /** Every VPC endpoint a route of the API is called through; calls through any other are refused. */
   readonly vpcEndpoints: ec2.IInterfaceVpcEndpoint[];
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Set API Gateway's account-wide CloudWatch Logs role (REST API access logs need it, once per
+   * account and region). @default false - the account is expected to have it
+   */
+  readonly setAccountLogsRole?: boolean;
 }
 
 /** One route of the private API. */
@@ -31,9 +36,11 @@ export interface PrivateRouteOptions {
 }
 
 /**
- * The resource policy admits a call only through the named VPC endpoints (an explicit deny for
- * anything else), and an IAM-authorized route only from its one role: with AWS_IAM authorization,
- * an `Allow` for every principal would admit any signed caller whose own policy permits it.
+ * The resource policy admits a call only through the named VPC endpoints, each route only through
+ * its own, and an IAM-authorized route only from its one role. These are explicit denies: with
+ * AWS_IAM authorization API Gateway admits a caller of the account when either the resource policy
+ * or the caller's own IAM policy allows the call, so an allow alone would not keep out an
+ * administrator's or a CI role's `execute-api:Invoke` on `*`.
  */
 export class PrivateApi extends Construct {
   /** The stage every URL of the API carries. */
@@ -61,8 +68,8 @@ export class PrivateApi extends Construct {
         vpcEndpoints: props.vpcEndpoints,
       },
       policy: this.policy,
-      // The account-wide CloudWatch role of API Gateway is an account setting; it is left alone.
-      cloudWatchRole: false,
+      // The account-wide CloudWatch role of API Gateway is an account setting, changed only when asked.
+      cloudWatchRole: props.setAccountLogsRole ?? false,
       deployOptions: {
         stageName: PrivateApi.STAGE_NAME,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
@@ -82,13 +89,21 @@ export class PrivateApi extends Construct {
         throttlingRateLimit: 200,
       },
     });
+    // RestApi adds an output with the execute-api URL, which resolves only with private DNS on; the
+    // construct's own outputs name the alias URLs instead.
+    this.api.node.tryRemoveChild('Endpoint');
+    if (props.setAccountLogsRole) {
+      acknowledgeFindings(this.api, {
+        [managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs')]: 'The account-wide role API Gateway writes logs with: the AWS managed policy API Gateway documents for it.',
+      });
+    }
     acknowledgeFindings(this.api, {
       'AwsSolutions-APIG2': 'Each function validates its own request: the webhook checks the HMAC signature before parsing the body, the register endpoint reads no body at all.',
       'AwsSolutions-COG4': 'The callers are GitHub (authenticated by the webhook HMAC) and runner instances (SigV4 of their role); there are no Cognito users.',
     });
     acknowledgeFindings(this.api.deploymentStage, {
       'AwsSolutions-APIG3': 'A private API: only calls through the named VPC endpoints reach it, and each route authenticates its caller. A web ACL would bill monthly with nothing left to filter.',
-      'AwsSolutions-APIG6': 'Access logs record every call; execution logging needs the account-wide API Gateway CloudWatch role, an account setting this construct does not change.',
+      'AwsSolutions-APIG6': 'The access log records every call (source, VPC endpoint, signed caller, status) and each function logs what it did with it; execution logs would repeat that at a cost per request.',
       'Serverless-APIGWXrayEnabled': 'Every log line carries the job, pool, instance and runner it concerns; X-Ray traces would add cost per request and no answer the logs lack.',
       'Serverless-APIGWStructuredLogging': 'Access logs are JSON (the format string above is a JSON object).',
     });
@@ -105,12 +120,21 @@ export class PrivateApi extends Construct {
         'AwsSolutions-APIG4': 'GitHub cannot sign requests for API Gateway authorizers; every delivery is authenticated by its X-Hub-Signature-256 HMAC, which the function verifies before reading the body.',
       });
     }
-    this.policy.addStatements(new iam.PolicyStatement({
-      principals: [options.callerRole ? new iam.ArnPrincipal(options.callerRole.roleArn) : new iam.AnyPrincipal()],
-      actions: ['execute-api:Invoke'],
-      resources: [`execute-api:/${PrivateApi.STAGE_NAME}/POST/${options.path}`],
-      conditions: { StringEquals: { 'aws:SourceVpce': options.vpcEndpoint.vpcEndpointId } },
-    }));
+    const route = `execute-api:/${PrivateApi.STAGE_NAME}/POST/${options.path}`;
+    const invoke = (effect: iam.Effect, principal: iam.IPrincipal, conditions: Record<string, Record<string, string>>) => new iam.PolicyStatement({
+      effect, principals: [principal], actions: ['execute-api:Invoke'], resources: [route], conditions,
+    });
+    const endpointId = options.vpcEndpoint.vpcEndpointId;
+    this.policy.addStatements(
+      invoke(iam.Effect.ALLOW, options.callerRole ? new iam.ArnPrincipal(options.callerRole.roleArn) : new iam.AnyPrincipal(), {
+        StringEquals: { 'aws:SourceVpce': endpointId },
+      }),
+      // Through another of the API's endpoints (say, the runners' to the webhook route): no.
+      invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { StringNotEquals: { 'aws:SourceVpce': endpointId } }),
+    );
+    if (options.callerRole) {
+      this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': options.callerRole.roleArn } }));
+    }
     if (options.callerRole) method.grantExecute(options.callerRole);
     return method;
   }

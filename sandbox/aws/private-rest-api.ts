@@ -1,7 +1,9 @@
 // An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) in process, as
 // a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): the
 // resource policy is evaluated with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
-// SigV4 for `execute-api`, and each request becomes the v1 proxy event the service builds.
+// SigV4 for `execute-api` and admit a caller of the account whom either the resource policy or its
+// own IAM policy allows (unless a deny says otherwise), and each request becomes the v1 proxy event
+// the service builds.
 // Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -41,6 +43,8 @@ export interface PrivateRestApiOptions {
   readonly methods: readonly PrivateRestApiMethod[];
   readonly policy: readonly ResourcePolicyStatement[];
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+  /** Whether the caller's role's own IAM policies allow `execute-api:Invoke` on the method's ARN. @default none do */
+  readonly identityAllows?: (roleArn: string, methodArn: string) => boolean;
   /** @default a real-time ScaledClock */
   readonly clock?: SimClock;
   readonly seed?: number;
@@ -123,11 +127,16 @@ export class PrivateRestApiSimulator {
     }
 
     const resourceArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.options.apiId}/${this.options.stageName}/${httpMethod}${method.path}`;
-    const decision = evaluate(this.options.policy, {
+    const roleArn = caller && `arn:aws:iam::${caller.identity.accountId}:role/${caller.identity.roleName}`;
+    const resourceDecision = evaluate(this.options.policy, {
       resource: `${this.options.stageName}/${httpMethod}${method.path}`,
-      principalRoleArn: caller && `arn:aws:iam::${caller.identity.accountId}:role/${caller.identity.roleName}`,
+      principalRoleArn: roleArn,
       sourceVpce: this.options.vpceId,
     });
+    // Same account and AWS_IAM: the caller's own policy may grant what the resource policy does not.
+    const identityAllowed = roleArn !== undefined && caller!.identity.accountId === this.options.accountId
+      && (this.options.identityAllows?.(roleArn, resourceArn) ?? false);
+    const decision = resourceDecision === 'implicit-deny' && identityAllowed ? 'allow' : resourceDecision;
     if (decision !== 'allow') {
       const who = caller ? `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}` : 'anonymous';
       const why = decision === 'deny' ? ' with an explicit deny' : '';
@@ -257,7 +266,8 @@ interface RequestContext {
 /**
  * Resource-policy evaluation for the statement shapes a private API uses: an explicit Deny wins,
  * then an Allow is needed. Resources are `execute-api:/<stage>/<METHOD>/<path>` with `*` wildcards;
- * conditions StringEquals / StringNotEquals on aws:SourceVpce. Anything else is refused loudly.
+ * conditions StringEquals / StringNotEquals on aws:SourceVpce and ArnEquals / ArnNotEquals on
+ * aws:PrincipalArn. Anything else is refused loudly.
  */
 export function evaluate(policy: readonly ResourcePolicyStatement[], request: RequestContext): 'allow' | 'deny' | 'implicit-deny' {
   const applies = (s: ResourcePolicyStatement) =>
@@ -285,10 +295,15 @@ function principalMatches(principal: ResourcePolicyStatement['Principal'], roleA
 
 function conditionsHold(conditions: NonNullable<ResourcePolicyStatement['Condition']>, request: RequestContext): boolean {
   return Object.entries(conditions).every(([operator, keys]) => Object.entries(keys).every(([key, value]) => {
-    if (key !== 'aws:SourceVpce') throw new Error(`resource policy: condition key ${key} is not simulated`);
     const values = [value].flat();
-    if (operator === 'StringEquals') return values.includes(request.sourceVpce);
-    if (operator === 'StringNotEquals') return !values.includes(request.sourceVpce);
-    throw new Error(`resource policy: condition operator ${operator} is not simulated`);
+    if (key === 'aws:SourceVpce' && (operator === 'StringEquals' || operator === 'StringNotEquals')) {
+      return values.includes(request.sourceVpce) === (operator === 'StringEquals');
+    }
+    if (key === 'aws:PrincipalArn' && (operator === 'ArnEquals' || operator === 'ArnNotEquals')) {
+      // The key exists only for a signed caller; a negated operator holds when the key is absent.
+      const present = request.principalRoleArn !== undefined && values.includes(request.principalRoleArn);
+      return operator === 'ArnEquals' ? present : !present;
+    }
+    throw new Error(`resource policy: condition ${operator} on ${key} is not simulated`);
   }));
 }

@@ -8,6 +8,7 @@ import { buildApp } from '../../examples/private-networking/app';
 describe('examples/private-networking', () => {
   const app = buildApp();
   const stack = app.node.findChild('EphemeralRunnersPrivate') as Stack;
+  const build = app.node.findChild('EphemeralRunnersImageBuild') as Stack;
   const template = Template.fromStack(stack);
 
   test('no route out of the VPC: no NAT gateway, no internet gateway, no public subnet', () => {
@@ -56,11 +57,31 @@ describe('examples/private-networking', () => {
       .filter((f) => f.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS !== undefined)
       .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort();
     expect(callers).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register']);
-    const components = JSON.stringify(template.findResources('AWS::ImageBuilder::Component'));
+    const components = JSON.stringify(Template.fromStack(build).findResources('AWS::ImageBuilder::Component'));
     expect(components).toContain(JSON.stringify(pem.split('\n')[1]).slice(1, -1));
   });
 
-  test.each(NAG_PACKS)('cdk-nag %s finds nothing that is not acknowledged in code with a reason', (_, pack) => {
+  test('the image is built in its own stack, in a public subnet; the runners boot the AMI it names by SSM parameter', () => {
+    const images = Template.fromStack(build);
+    images.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 1);
+    images.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { SubnetId: { Ref: Match.stringLikeRegexp('^VpcbuildSubnet1') } });
+    images.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
+      Distributions: [Match.objectLike({ SsmParameterConfigurations: [Match.objectLike({ ParameterName: '/platform/runner-images/x64' })] })],
+    });
+    template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
+    for (const t of Object.values(template.findResources('AWS::EC2::LaunchTemplate'))) {
+      expect(t.Properties.LaunchTemplateData.ImageId).toBe('resolve:ssm:/platform/runner-images/x64');
+    }
+  });
+
+  test('the execute-api endpoint, which jobs reach, may call this account\'s APIs only', () => {
+    const [endpoint] = Object.values(template.findResources('AWS::EC2::VPCEndpoint'))
+      .filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.execute-api'));
+    expect(JSON.stringify(endpoint.Properties.PolicyDocument)).toMatch(/"execute-api:Invoke".*":execute-api:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":\*"/);
+  });
+
+  test.each(NAG_PACKS)('cdk-nag %s finds nothing that is not acknowledged in code with a reason, in either stack', (_, pack) => {
     expect(unacknowledgedFindings(pack, app, stack)).toEqual([]);
+    expect(unacknowledgedFindings(pack, app, build)).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps } from '../../src';
 import { synthRunners } from './support/synth';
+import { NAG_PACKS, unacknowledgedFindings } from '../examples/nag';
 
 const CONFIGS: EphemeralRunnersProps['runnerConfigs'] = [
   { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
@@ -75,24 +76,45 @@ describe('private webhook and register endpoint', () => {
 
   test('the resource policy refuses every path in but the endpoint, and opens the register route to the runner role only', () => {
     const statements = resourcePolicy(template);
-    const endpoint = { Ref: Match.stringLikeRegexp('RunnersApiEndpoint') };
-    expect(statements).toHaveLength(3);
-    expect(statements[0]).toMatchObject({
+    const endpoint = { Ref: expect.stringMatching(/^RunnersApiEndpoint/) };
+    const role = { 'Fn::GetAtt': [expect.stringMatching(/^RunnersFleetRole/), 'Arn'] };
+    const on = (path: string) => statements.filter((s) => s.Resource === `execute-api:/v1/POST/${path}`).map((s) => ({ Effect: s.Effect, Principal: s.Principal, Condition: s.Condition }));
+
+    expect(statements.filter((s) => s.Resource === 'execute-api:/*')).toEqual([{
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: 'execute-api:Invoke',
       Resource: 'execute-api:/*',
-      Condition: { StringNotEquals: { 'aws:SourceVpce': [expect.objectContaining({ Ref: expect.stringMatching(/RunnersApiEndpoint/) })] } },
-    });
-    const webhook = statements.find((s) => s.Resource === 'execute-api:/v1/POST/webhook')!;
-    expect(webhook).toMatchObject({ Effect: 'Allow', Principal: { AWS: '*' } });
-    const register = statements.find((s) => s.Resource === 'execute-api:/v1/POST/register')!;
-    expect(register.Effect).toBe('Allow');
-    expect(JSON.stringify(register.Principal)).toMatch(/RunnersFleetRole.*Arn/);
-    for (const allow of [webhook, register]) {
-      Template.fromJSON({ Resources: { X: { Type: 'X', Properties: { Condition: allow.Condition } } } })
-        .hasResourceProperties('X', { Condition: { StringEquals: { 'aws:SourceVpce': endpoint } } });
-    }
+      Condition: { StringNotEquals: { 'aws:SourceVpce': [endpoint] } },
+    }]);
+    expect(on('webhook')).toEqual([
+      { Effect: 'Allow', Principal: { AWS: '*' }, Condition: { StringEquals: { 'aws:SourceVpce': endpoint } } },
+      { Effect: 'Deny', Principal: { AWS: '*' }, Condition: { StringNotEquals: { 'aws:SourceVpce': endpoint } } },
+    ]);
+    // An explicit deny for any other principal: with AWS_IAM, a caller's own IAM policy would
+    // otherwise be enough for API Gateway.
+    expect(on('register')).toEqual([
+      { Effect: 'Allow', Principal: { AWS: role }, Condition: { StringEquals: { 'aws:SourceVpce': endpoint } } },
+      { Effect: 'Deny', Principal: { AWS: '*' }, Condition: { StringNotEquals: { 'aws:SourceVpce': endpoint } } },
+      { Effect: 'Deny', Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': role } } },
+    ]);
+    expect(statements).toHaveLength(6);
+  });
+
+  test('the endpoint it creates may call this account\'s APIs only: jobs reach it, so it is no way out to other accounts', () => {
+    const [endpoint] = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
+    expect(endpoint.Properties.PolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] },
+    }]);
+  });
+
+  test('no stack output names the execute-api URL, which does not resolve with private DNS off', () => {
+    const outputs = JSON.stringify(template.toJSON().Outputs);
+    expect(outputs).not.toMatch(/PrivateApiEndpoint/);
+    expect(Object.keys(template.toJSON().Outputs).filter((k) => k.includes('PrivateApi'))).toEqual([]);
   });
 
   test('the register route needs SigV4 (AWS_IAM); the webhook route takes GitHub\'s HMAC-signed calls', () => {
@@ -207,6 +229,15 @@ describe('functions in the VPC', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('AWSLambdaVPCAccessExecutionRole');
   });
 
+  test('each function waits for its network-interface policy: Lambda creates its interfaces as it is created', () => {
+    const byId = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('webhook|runner|pools|instances|Sweeps') } });
+    expect(Object.keys(byId)).toHaveLength(5);
+    for (const [id, fn] of Object.entries(byId)) {
+      const eniPolicy = id.replace(/Function[0-9A-F]{8}$/, 'NetworkInterfaces');
+      expect({ id, dependsOn: (fn.DependsOn as string[]).filter((d) => d.startsWith(eniPolicy)) }).toEqual({ id, dependsOn: [expect.any(String)] });
+    }
+  });
+
   test('without controlPlaneSubnets the functions stay outside the VPC', () => {
     const outside = synthPrivate(() => ({}));
     for (const fn of Object.values(outside.findResources('AWS::Lambda::Function'))) {
@@ -240,5 +271,61 @@ describe('isolated runner subnets with a public register endpoint', () => {
     });
 
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('register'))).toEqual([]);
+  });
+});
+
+describe('a VPC endpoint of another stack', () => {
+  test('synthesizes without a cycle: the runners\' ingress rule lives in the runners\' stack', () => {
+    const app = new App();
+    const network = new Stack(app, 'Network');
+    const vpc = isolatedVpc(network);
+    const endpoint = vpc.addInterfaceEndpoint('ExecuteApi', { service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY, open: false });
+    const stack = new Stack(app, 'Runners');
+    new EphemeralRunners(stack, 'Runners', {
+      github: { url: 'https://ghes.example.com', appId: '12' },
+      vpc,
+      runnerConfigs: CONFIGS,
+      webhookAccess: EndpointAccess.privateApi(endpoint),
+      registerAccess: EndpointAccess.privateApi(endpoint),
+    });
+
+    const assembly = app.synth();
+
+    expect(assembly.getStackByName('Network').dependencies.map((d) => d.id)).not.toContain('Runners');
+    expect(assembly.getStackByName('Runners').dependencies.map((d) => d.id)).toContain('Network');
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443, ToPort: 443, GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('ExecuteApiSecurityGroup') },
+    });
+  });
+});
+
+describe('API Gateway\'s account-wide logs role', () => {
+  const build = (setApiGatewayAccountLogsRole?: boolean) => {
+    const app = new App();
+    const stack = new Stack(app, 'Logs');
+    new EphemeralRunners(stack, 'Runners', {
+      github: { url: 'https://ghes.example.com', appId: '12' },
+      vpc: isolatedVpc(stack),
+      runnerConfigs: CONFIGS,
+      registerAccess: EndpointAccess.privateApi(),
+      setApiGatewayAccountLogsRole,
+    });
+    return { app, stack };
+  };
+
+  test('is left alone by default, and synth says what to do if the account has none', () => {
+    const { stack } = build();
+
+    Template.fromStack(stack).resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('setApiGatewayAccountLogsRole: true'))).toHaveLength(1);
+  });
+
+  test('is set when asked, and cdk-nag finds nothing unacknowledged about it', () => {
+    const { app, stack } = build(true);
+
+    Template.fromStack(stack).resourceCountIs('AWS::ApiGateway::Account', 1);
+    for (const [, pack] of NAG_PACKS) {
+      expect(unacknowledgedFindings(pack, app, stack).filter((f) => /PrivateApi/.test(f))).toEqual([]);
+    }
   });
 });

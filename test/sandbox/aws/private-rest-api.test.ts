@@ -3,9 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { CallerIdentity } from '../../../sandbox/aws/function-url';
 import { evaluate, PrivateRestApiSimulator, ResourcePolicyStatement } from '../../../sandbox/aws/private-rest-api';
+import { TemplateResolver } from '../../../sandbox/deployment';
+import { EndpointAccess } from '../../../src';
+import { synthRunners } from '../../src/support/synth';
 
 const run = promisify(execFile);
 const ACCOUNT = '123456789012';
@@ -23,22 +27,25 @@ const keys: Record<string, CallerIdentity> = {
   ASIAOTHER: { ...runner, roleName: 'SomeoneElse', roleId: 'AROAOTHERROLEID000001' },
 };
 
-/** The policy the construct writes: deny outside the endpoint, webhook open, register for the runner role. */
+/** The resource policy the construct synthesizes, with the endpoint and the runner role named as here. */
 function constructPolicy(vpce: string): ResourcePolicyStatement[] {
-  return [
-    { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { StringNotEquals: { 'aws:SourceVpce': [vpce] } } },
-    { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/v1/POST/webhook', Condition: { StringEquals: { 'aws:SourceVpce': vpce } } },
-    {
-      Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/RunnerRole` },
-      Action: 'execute-api:Invoke',
-      Resource: 'execute-api:/v1/POST/register',
-      Condition: { StringEquals: { 'aws:SourceVpce': vpce } },
-    },
-  ];
+  const template = synthRunners([{ name: 'linux', labels: ['linux'] }], (stack) => ({
+    vpc: new ec2.Vpc(stack, 'Isolated', { natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
+    webhookAccess: EndpointAccess.privateApi(),
+    registerAccess: EndpointAccess.privateApi(),
+  })).toJSON() as { Resources: Record<string, { Type: string; Properties: { Policy?: { Statement: unknown } } }> };
+  const idOf = (type: string, part = '') => Object.keys(template.Resources).find((id) => template.Resources[id].Type === type && id.includes(part))!;
+  const resolver = new TemplateResolver(
+    { [idOf('AWS::EC2::VPCEndpoint')]: vpce },
+    { region: 'eu-west-1', accountId: ACCOUNT },
+    { [idOf('AWS::IAM::Role', 'FleetRole')]: `arn:aws:iam::${ACCOUNT}:role/RunnerRole` },
+  );
+  return resolver.resolve(template.Resources[idOf('AWS::ApiGateway::RestApi')].Properties.Policy!.Statement) as ResourcePolicyStatement[];
 }
 
-function simulator(vpceId: string, result: (event: APIGatewayProxyEvent) => unknown, events: APIGatewayProxyEvent[]): PrivateRestApiSimulator {
+function simulator(
+  vpceId: string, result: (event: APIGatewayProxyEvent) => unknown, events: APIGatewayProxyEvent[], identityAllows?: (roleArn: string) => boolean,
+): PrivateRestApiSimulator {
   const handler = async (event: APIGatewayProxyEvent) => {
     events.push(event);
     return result(event);
@@ -50,7 +57,8 @@ function simulator(vpceId: string, result: (event: APIGatewayProxyEvent) => unkn
     region: 'eu-west-1',
     accountId: ACCOUNT,
     identityFor: (key) => keys[key],
-    policy: constructPolicy(VPCE),
+    identityAllows,
+    policy: POLICY,
     methods: [
       { path: '/webhook', httpMethod: 'POST', authorizationType: 'NONE', handler, functionName: 'webhook', functionTimeoutSeconds: 10 },
       { path: '/register', httpMethod: 'POST', authorizationType: 'AWS_IAM', handler, functionName: 'register', functionTimeoutSeconds: 30 },
@@ -69,6 +77,8 @@ const signed = (key: string) => [
   '-X', 'POST', '--aws-sigv4', 'aws:amz:eu-west-1:execute-api', '--user', `${key}:${runner.secretAccessKey}`,
   '-H', `x-amz-security-token: ${runner.sessionToken}`, '-H', 'content-type: application/json', '--data', '{}',
 ];
+
+const POLICY = constructPolicy(VPCE);
 
 describe('private REST API, called through its VPC endpoint', () => {
   const events: APIGatewayProxyEvent[] = [];
@@ -124,7 +134,7 @@ describe('private REST API, called through its VPC endpoint', () => {
     const response = await curl(`${api.url}/register`, signed('ASIAOTHER'));
 
     expect(response.status).toBe(403);
-    expect(JSON.parse(response.body).message).toMatch(/assumed-role\/SomeoneElse\/.* is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:eu-west-1:123456789012:abc123defg\/v1\/POST\/register$/);
+    expect(JSON.parse(response.body).message).toMatch(/assumed-role\/SomeoneElse\/.* is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:eu-west-1:123456789012:abc123defg\/v1\/POST\/register with an explicit deny$/);
     expect(events).toEqual([]);
   });
 
@@ -166,6 +176,25 @@ describe('private REST API, called through its VPC endpoint', () => {
   });
 });
 
+describe('private REST API, a role of the account whose own IAM policy allows execute-api:Invoke everywhere', () => {
+  const events: APIGatewayProxyEvent[] = [];
+  const api = simulator(VPCE, () => ({ statusCode: 200, body: 'ok' }), events, () => true);
+  beforeAll(() => api.start());
+  afterAll(() => api.stop());
+
+  test('is refused the register route by the explicit deny on aws:PrincipalArn', async () => {
+    const response = await curl(`${api.url}/register`, signed('ASIAOTHER'));
+
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body).message).toMatch(/assumed-role\/SomeoneElse\/.* with an explicit deny$/);
+    expect(events).toEqual([]);
+  });
+
+  test('while the runner role still gets in', async () => {
+    expect((await curl(`${api.url}/register`, signed('ASIARUNNER'))).status).toBe(200);
+  });
+});
+
 describe('private REST API, called through another VPC endpoint', () => {
   const events: APIGatewayProxyEvent[] = [];
   const api = simulator('vpce-0bbbbbbbbbbbbbbbb', () => ({ statusCode: 200, body: 'ok' }), events);
@@ -201,21 +230,23 @@ describe('private REST API integration answers', () => {
 });
 
 describe('resource policy evaluation', () => {
-  const policy = constructPolicy(VPCE);
+  const policy = POLICY;
   const role = `arn:aws:iam::${ACCOUNT}:role/RunnerRole`;
 
   test.each([
     ['the runner role on register, through the endpoint', 'v1/POST/register', role, VPCE, 'allow'],
     ['anyone on the webhook, through the endpoint', 'v1/POST/webhook', undefined, VPCE, 'allow'],
-    ['anyone on register', 'v1/POST/register', undefined, VPCE, 'implicit-deny'],
+    // A negated condition holds when its key is absent: an unsigned caller falls under the deny.
+    ['anyone on register', 'v1/POST/register', undefined, VPCE, 'deny'],
     ['another stage', 'prod/POST/webhook', undefined, VPCE, 'implicit-deny'],
     ['another endpoint', 'v1/POST/webhook', undefined, 'vpce-0other', 'deny'],
+    ['another role on register, through the endpoint', 'v1/POST/register', `arn:aws:iam::${ACCOUNT}:role/SomeoneElse`, VPCE, 'deny'],
   ] as const)('%s: %s', (_, resource, principalRoleArn, sourceVpce, expected) => {
     expect(evaluate(policy, { resource, principalRoleArn, sourceVpce })).toBe(expected);
   });
 
   test('a condition the simulator does not model is refused loudly rather than ignored', () => {
     const odd: ResourcePolicyStatement[] = [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }];
-    expect(() => evaluate(odd, { resource: 'v1/POST/webhook', sourceVpce: VPCE })).toThrow(/aws:SourceIp is not simulated/);
+    expect(() => evaluate(odd, { resource: 'v1/POST/webhook', sourceVpce: VPCE })).toThrow(/IpAddress on aws:SourceIp is not simulated/);
   });
 });
