@@ -205,24 +205,16 @@ export class PrivateRestApiSimulator {
         apiId: this.options.apiId,
         authorizer: null,
         httpMethod,
-        identity: {
+        identity: restApiIdentity({
           accessKey: caller?.accessKeyId ?? null,
           accountId: identity?.accountId ?? null,
-          apiKey: null,
-          apiKeyId: null,
           caller: session ?? null,
-          clientCert: null,
-          cognitoAuthenticationProvider: null,
-          cognitoAuthenticationType: null,
-          cognitoIdentityId: null,
-          cognitoIdentityPoolId: null,
-          principalOrgId: null,
           sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
           user: session ?? null,
           userAgent: req.headers['user-agent'] ?? null,
           userArn: identity ? `arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName}` : null,
           vpceId: this.options.vpceId,
-        } as APIGatewayProxyEvent['requestContext']['identity'],
+        }),
         path: `/${this.options.stageName}${method.path}`,
         protocol: 'HTTP/1.1',
         requestId: this.ids.uuid(),
@@ -247,6 +239,29 @@ export class PrivateRestApiSimulator {
     res.writeHead(status, { ...headers, 'x-amzn-requestid': this.ids.uuid() });
     res.end(body);
   }
+}
+
+type RestApiIdentity = APIGatewayProxyEvent['requestContext']['identity'];
+
+/** `requestContext.identity` of a v1 event: what the caller proved, every other field null. */
+export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: string; vpceId?: string }): RestApiIdentity {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    user: null,
+    userAgent: null,
+    userArn: null,
+    ...known,
+  } as RestApiIdentity;
 }
 
 function isStructured(outcome: { ok: boolean; result?: unknown }): boolean {

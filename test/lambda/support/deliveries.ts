@@ -4,6 +4,7 @@
 
 import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { restApiIdentity } from '../../../sandbox/aws/private-rest-api';
 
 export function githubSignature(secret: string, rawBody: string | Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
@@ -109,24 +110,7 @@ export function restApiDeliveryEvent(rawBody: string, options: DeliveryOptions =
       apiId: 'abc123defg',
       authorizer: null,
       httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '10.0.3.17',
-        user: null,
-        userAgent: 'GitHub-Hookshot/044aadd',
-        userArn: null,
-        vpceId: 'vpce-0123456789abcdef0',
-      } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: restApiIdentity({ sourceIp: '10.0.3.17', userAgent: 'GitHub-Hookshot/044aadd', vpceId: 'vpce-0123456789abcdef0' }),
       path: '/v1/webhook',
       protocol: 'HTTP/1.1',
       requestId: randomUUID(),
