@@ -24,6 +24,8 @@ const lambdaBundleDeps = [
 
 // Test, simulator and tooling dependencies.
 const toolDeps = [
+  // The client the CloudWatch Logs simulator (where instances ship their boot log) is checked with.
+  '@aws-sdk/client-cloudwatch-logs@3.1169.0',
   '@octokit/openapi@23.0.2',
   '@octokit/webhooks-examples@7.6.1',
   '@smithy/signature-v4@5.7.5',

@@ -14,6 +14,10 @@
 #   CONFIG_TIMEOUT_SECONDS   power off when no config came by then (600)
 #   MAX_LIFETIME_SECONDS     power off after this long whatever happens (21600)
 #   POWEROFF_COMMAND      systemctl poweroff
+#   LOG_GROUP_NAME        CloudWatch Logs group its own lines go to, as stream <instance id>, when it
+#                         powers the instance off (unset: they stay in cloud-init's output only)
+#   LOGS_ENDPOINT         https://logs.<region>.amazonaws.com
+#   LOG_BUFFER            /run/ephemeral-runners-bootstrap.log (its lines until they are shipped)
 set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
@@ -23,18 +27,49 @@ RUNNER_USER="${RUNNER_USER:-runner}"
 CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
 MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
 POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
+LOG_BUFFER="${LOG_BUFFER:-/run/ephemeral-runners-bootstrap.log}"
 
 log() {
   # One JSON line per event, for the instance's log group. Never logs credentials or the config.
   # Quotes, backslashes and control characters (an endpoint's answer may hold any) would break the JSON.
-  local message
+  local message line
   message="$(printf '%s' "$1" | tr -d '\000-\037\134' | tr '"' "'")"
-  printf '{"time":"%s","source":"bootstrap","instance":"%s","message":"%s"}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${INSTANCE_ID:-unknown}" "$message" >&2
+  line="$(printf '{"time":"%s","source":"bootstrap","instance":"%s","message":"%s"}' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${INSTANCE_ID:-unknown}" "$message")"
+  printf '%s\n' "$line" >&2
+  if [[ -n "${LOG_GROUP_NAME:-}" ]]; then
+    printf '%s %s\n' "$(date +%s%3N)" "$line" >>"$LOG_BUFFER" 2>/dev/null || true
+  fi
+}
+
+# Best effort, once, as the instance powers off: a failure here must never keep it running.
+ship_logs() {
+  if [[ -z "${LOG_GROUP_NAME:-}" || -z "${REGION:-}" || -z "${INSTANCE_ID:-}" || ! -s "$LOG_BUFFER" ]]; then
+    return 0
+  fi
+  load_credentials || return 0
+  local endpoint="${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}" stream events
+  stream="{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${INSTANCE_ID}\""
+  # Each buffered line is "<epoch ms> <JSON line>"; the JSON line becomes the event's message.
+  events="$(tail -n 1000 "$LOG_BUFFER" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
+    -e 's/^\([0-9]*\) \(.*\)$/{"timestamp":\1,"message":"\2"}/' | paste -sd, -)"
+  logs_call CreateLogStream "${stream}}" "$endpoint"
+  logs_call PutLogEvents "${stream},\"logEvents\":[${events}]}" "$endpoint"
+}
+
+logs_call() {
+  curl -sS -o /dev/null --max-time 5 -X POST \
+    --aws-sigv4 "aws:amz:${REGION}:logs" \
+    --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
+    -H "x-amz-security-token: ${SESSION_TOKEN}" \
+    -H 'content-type: application/x-amz-json-1.1' \
+    -H "x-amz-target: Logs_20140328.$1" \
+    --data "$2" "$3/" || true
 }
 
 power_off() {
   log "powering off: $1"
+  ship_logs || true
   # shellcheck disable=SC2086 # the command is a word list on purpose
   $POWEROFF_COMMAND || true
   exit 0

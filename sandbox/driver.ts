@@ -145,7 +145,7 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
-    boot: { ...sandbox.host.boots },
+    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.runnerLogGroup).size },
     endpoints: sandbox.privateApi
       ? {
         network: 'private',

@@ -57,7 +57,13 @@ export class InstanceHost {
   /** Instances booted, by how. */
   readonly boots = { bootstrap: 0, inProcess: 0 };
 
-  constructor(private readonly ec2: Ec2Simulator, private readonly ghes: GhesSimulator, private readonly mode: BootMode = 'bootstrap') {}
+  constructor(
+    private readonly ec2: Ec2Simulator,
+    private readonly ghes: GhesSimulator,
+    private readonly mode: BootMode = 'bootstrap',
+    /** Where the bootstrap ships its log lines (CloudWatch Logs); unset: the script's default. */
+    private readonly logsEndpoint?: string,
+  ) {}
 
   async start(): Promise<void> {
     this.server = await listenOnLoopback(async (req, res) => {
@@ -128,6 +134,8 @@ export class InstanceHost {
         RUNNER_USER: os.userInfo().username,
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
+        LOG_BUFFER: path.join(this.dir, `${info.instanceId}.log`),
+        ...(this.logsEndpoint ? { LOGS_ENDPOINT: this.logsEndpoint } : {}),
       },
     });
     this.bootProcesses.set(info.instanceId, child);

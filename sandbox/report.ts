@@ -33,8 +33,11 @@ export interface SandboxReport {
    * pool's demand (its queued and running jobs), sampled every simulated 5 s.
    */
   readonly pools: Record<string, PoolPeaks>;
-  /** How the instances booted: the real bootstrap script, or its wire calls made in-process. */
-  readonly boot: { readonly bootstrap: number; readonly inProcess: number };
+  /**
+   * How the instances booted: the real bootstrap script, or its wire calls made in-process; and how
+   * many instances shipped their boot log to the runners' log group (the script does, as it powers off).
+   */
+  readonly boot: BootCounts;
   readonly endpoints: EndpointCalls;
   readonly faults: Record<string, number>;
   readonly wallMs: number;
@@ -50,6 +53,12 @@ export interface EndpointCalls {
   readonly register: number;
   /** Requests refused before any function ran, by error type. */
   readonly refused: Record<string, number>;
+}
+
+export interface BootCounts {
+  readonly bootstrap: number;
+  readonly inProcess: number;
+  readonly logStreams: number;
 }
 
 export interface PoolPeaks {
@@ -87,7 +96,7 @@ export interface ReportInputs {
   readonly github: { readonly total: number; readonly byRoute: Record<string, number> };
   readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
   readonly pools: Record<string, PoolPeaks>;
-  readonly boot: { readonly bootstrap: number; readonly inProcess: number };
+  readonly boot: BootCounts;
   readonly endpoints: EndpointCalls;
   readonly faults: Record<string, number>;
   readonly wallMs: number;

@@ -7,6 +7,7 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
+import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
 import { startDynamoEngine } from './aws/dynamodb-engine';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
@@ -52,6 +53,9 @@ export interface RunningSandbox {
   /** The register Function URL; undefined on a private network. */
   readonly registerUrl?: FunctionUrlSimulator;
   readonly host: InstanceHost;
+  /** CloudWatch Logs, where the bootstrap ships its lines; the runners' log group is `runnerLogGroup`. */
+  readonly logs: CloudWatchLogsSimulator;
+  readonly runnerLogGroup: string;
   readonly org: string;
   readonly repos: string[];
   readonly webhookUrl: string;
@@ -179,6 +183,24 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   refs[dlqId] = sqs.queueUrl(dlq);
   for (const [id] of ofType('AWS::IAM::Role')) refs[id] = id.includes('FleetRole') ? 'sandbox-runner-role' : `sandbox-${id}`;
   ofType('AWS::EC2::Subnet').forEach(([id], i) => { refs[id] = ec2.subnets[i % ec2.subnets.length].subnetId; });
+  // Values of Fn::GetAtt that matter as themselves, by logical id.
+  const attributes: Record<string, string> = {};
+  for (const [id, r] of ofType('AWS::Logs::LogGroup')) {
+    refs[id] = typeof r.Properties.LogGroupName === 'string' ? r.Properties.LogGroupName : `/sandbox/${id}`;
+    attributes[id] = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${refs[id]}:*`;
+  }
+  for (const [id] of ofType('AWS::IAM::Role')) attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
+  // Where instances ship their boot log: the runner role may write to the log group its policies name.
+  const logs = new CloudWatchLogsSimulator({
+    region: REGION,
+    accountId: ACCOUNT,
+    logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
+    identityFor: callerIdentityFrom(ec2),
+    allows: (roleArn, action, groupArn) => roleGrants(resources, new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes), attributes, 'logs')
+      .some((g) => g.roleArn === roleArn && g.actions.includes(action) && g.resources.includes(groupArn)),
+  });
+  await logs.start();
+  stops.push(() => logs.stop());
 
   // The register endpoint and the webhook API, in front of the real handlers (loaded below).
   const handlers: Record<string, Handler> = {};
@@ -195,7 +217,6 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   };
   // The register endpoint and the webhook: a Function URL and an HTTP API, or routes of the
   // private REST API, as the template has them.
-  const attributes: Record<string, string> = {};
   let registerUrl: FunctionUrlSimulator | undefined;
   let httpApi: HttpApiSimulator | undefined;
   let privateApi: PrivateRestApiSimulator | undefined;
@@ -328,9 +349,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
-  const host = new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random));
+  const host = new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url);
   await host.start();
-  stops.unshift(() => host.stop());
+  stops.push(() => host.stop());
 
   return {
     scenario,
@@ -346,6 +367,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     eventBridge,
     registerUrl,
     host,
+    logs,
+    runnerLogGroup: refs[ofType('AWS::Logs::LogGroup').find(([id]) => id.includes('FleetLogs'))![0]],
     org: ORG,
     repos,
     webhookUrl,
@@ -353,7 +376,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     crashes,
     launches,
     async stop() {
-      for (const stop of stops) await stop().catch(() => undefined);
+      // Last started, first stopped: the instances and the event sources go before the services they call.
+      for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
     },
   };
 }
@@ -384,20 +408,8 @@ function privateRestApi(
   refs[apiId] = 'sandboxapi';
   refs[endpointId] = 'vpce-0sandbox0000000';
   refs[stageId] = stageName;
-  const roleIds = entries.filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id);
-  for (const id of roleIds) attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
   const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
-  // Each role's execute-api grants, from the IAM policies the template attaches to it.
-  const grants = new Map<string, string[]>();
-  for (const [, policy] of entries.filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
-    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }).Statement;
-    const resources = statements.filter((st) => st.Effect === 'Allow' && [st.Action].flat().includes('execute-api:Invoke'))
-      .flatMap((st) => [resolver.resolve(st.Resource)].flat() as string[]);
-    for (const role of (policy.Properties.Roles as Array<{ Ref: string }>)) {
-      const arn = attributes[role.Ref];
-      grants.set(arn, [...grants.get(arn) ?? [], ...resources]);
-    }
-  }
+  const grants = roleGrants(deployment.resources, resolver, attributes, 'execute-api').filter((g) => g.actions.includes('execute-api:Invoke'));
   const methods = entries.filter(([, r]) => r.Type === 'AWS::ApiGateway::Method').map(([, r]) => {
     const resourceId = (r.Properties.ResourceId as { Ref: string }).Ref;
     const integration = JSON.stringify((r.Properties.Integration as { Uri: unknown }).Uri);
@@ -419,7 +431,7 @@ function privateRestApi(
       methods,
       policy: resolver.resolve((api.Properties.Policy as { Statement: unknown }).Statement) as ResourcePolicyStatement[],
       identityFor,
-      identityAllows: (roleArn, methodArn) => (grants.get(roleArn) ?? []).includes(methodArn),
+      identityAllows: (roleArn, methodArn) => grants.some((g) => g.roleArn === roleArn && g.resources.includes(methodArn)),
       clock: options.clock,
       seed: options.seed,
       region: REGION,
@@ -427,4 +439,20 @@ function privateRestApi(
     }),
     aliasUrl: `https://${refs[apiId]}-${refs[endpointId]}.execute-api.${REGION}.amazonaws.com/${stageName}`,
   };
+}
+
+/** What the template's IAM policies allow each role on one service (`logs`), resolved: one entry per Allow statement. */
+function roleGrants(
+  resources: Record<string, CfnResource>, resolver: TemplateResolver, attributes: Record<string, string>, service: string,
+): Array<{ roleArn: string; actions: string[]; resources: string[] }> {
+  return Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((policy) => {
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }).Statement;
+    const roles = (policy.Properties.Roles as Array<{ Ref: string }>).map((role) => attributes[role.Ref]);
+    const onService = (st: { Action: unknown }) => ([st.Action].flat() as string[]).some((a) => a.startsWith(`${service}:`));
+    return statements.filter((st) => st.Effect === 'Allow' && onService(st)).flatMap((st) => roles.map((roleArn) => ({
+      roleArn,
+      actions: [st.Action].flat() as string[],
+      resources: [resolver.resolve(st.Resource)].flat() as string[],
+    })));
+  });
 }

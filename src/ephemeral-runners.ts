@@ -227,6 +227,8 @@ export class EphemeralRunners extends Construct {
   readonly runnerRole: iam.IRole;
   /** The security group of the runner instances (no inbound rules). */
   readonly runnerSecurityGroup: ec2.ISecurityGroup;
+  /** Where runner instances ship their bootstrap's log lines (a stream per instance id) as they power off. */
+  readonly runnerLogGroup: logs.ILogGroup;
   /** One launch template per runner config. */
   readonly launchTemplates: ec2.ILaunchTemplate[];
   /** The URL booting instances get their runner config from. */
@@ -478,6 +480,7 @@ export class EphemeralRunners extends Construct {
 
     this.runnerRole = this.fleet.role;
     this.runnerSecurityGroup = this.fleet.securityGroup;
+    this.runnerLogGroup = this.fleet.logGroup;
     this.launchTemplates = Object.values(this.fleet.launchTemplates);
     this.registerUrl = this.registerEndpoint.url;
     this.provisionerFunction = provisioner.function;

@@ -95,6 +95,8 @@ export class RunnerFleet extends Construct {
         `export REGISTER_URL='${url}'`,
         `export REGISTER_SERVICE='${service}'`,
         `export CONFIG_TIMEOUT_SECONDS='${this.props.bootTimeout.toSeconds()}'`,
+        // The bootstrap ships its own lines here (stream: the instance id) as it powers off.
+        `export LOG_GROUP_NAME='${this.logGroup.logGroupName}'`,
         `export MAX_LIFETIME_SECONDS='${this.props.maxLifetime.toSeconds()}'`,
         'mkdir -p /opt/ephemeral-runners',
         "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",

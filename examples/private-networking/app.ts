@@ -3,7 +3,7 @@
 // runner image is built in a stack of its own, in a subnet that does reach the internet.
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EndpointAccess, EphemeralRunners, RunnerImagePipeline, RunnerMachineImage, SpotStrategy } from 'cdk-ephemeral-runners';
@@ -97,6 +97,15 @@ export function buildApp(app = new App()): App {
   for (const endpoint of serviceEndpoints) {
     endpoint.connections.allowDefaultPortFrom(runners.controlPlaneSecurityGroup!, 'Control-plane functions');
   }
+  // Runners ship their boot log through this one as they power off. Jobs reach it too: it writes to
+  // this account's log groups only, so a job's own credentials cannot carry data out through it.
+  const logsEndpoint = vpc.addInterfaceEndpoint('Logs', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, subnets: endpointSubnets, open: false });
+  logsEndpoint.connections.allowDefaultPortFrom(runners.runnerSecurityGroup, 'Runner boot logs');
+  logsEndpoint.addToPolicy(new iam.PolicyStatement({
+    principals: [new iam.AnyPrincipal()],
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+  }));
   // The first image is built on deploy of the build stack; launches wait for it.
   stack.addDependency(build);
   return app;

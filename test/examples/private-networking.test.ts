@@ -74,6 +74,17 @@ describe('examples/private-networking', () => {
     }
   });
 
+  test('runners may reach the logs endpoint, which writes to this account\'s log groups only', () => {
+    const [endpoint] = Object.values(template.findResources('AWS::EC2::VPCEndpoint'))
+      .filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.logs'));
+    expect(JSON.stringify(endpoint.Properties.PolicyDocument)).toMatch(/"logs:CreateLogStream","logs:PutLogEvents".*":logs:",\{"Ref":"AWS::Region"\},":",\{"Ref":"AWS::AccountId"\},":log-group:\*"/);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcLogsSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RunnersFleetSecurityGroup'), 'GroupId'] },
+    });
+  });
+
   test('the execute-api endpoint, which jobs reach, may call this account\'s APIs only', () => {
     const [endpoint] = Object.values(template.findResources('AWS::EC2::VPCEndpoint'))
       .filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.execute-api'));

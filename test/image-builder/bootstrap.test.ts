@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { BOOTSTRAP, BootRun, FrontProxy, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
+import { BOOTSTRAP, BootRun, FrontProxy, identityFrom, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
+import { CloudWatchLogsSimulator } from '../../sandbox/aws/cloudwatch-logs';
 import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
@@ -33,6 +34,8 @@ let ec2: Ec2Simulator;
 let client: EC2Client;
 let host: InstanceHost;
 let endpoint: FunctionUrlSimulator;
+let logs: CloudWatchLogsSimulator;
+const LOG_GROUP = '/ephemeral-runners/instances';
 let registerFront: FrontProxy;
 let imdsFront: FrontProxy;
 let world: RegisterWorld;
@@ -48,7 +51,16 @@ beforeAll(async () => {
   ec2 = new Ec2Simulator({ seed: 11, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined });
   host = new InstanceHost(ghes, ec2);
   endpoint = registerEndpoint(ec2, (event) => (intercept ?? world.handler)(event));
-  await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start()]);
+  logs = new CloudWatchLogsSimulator({
+    region: ec2.region,
+    accountId: ec2.accountId,
+    logGroups: [LOG_GROUP],
+    identityFor: identityFrom(ec2),
+    // What the runner role's policy allows: its own log group, nothing else.
+    allows: (roleArn, action, groupArn) => roleArn.endsWith(`:role/${RUNNER_ROLE}`)
+      && ['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action) && groupArn.endsWith(`:log-group:${LOG_GROUP}:*`),
+  });
+  await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start(), logs.start()]);
   registerFront = new FrontProxy(() => endpoint.url);
   imdsFront = new FrontProxy(() => ec2.imdsUrl);
   await Promise.all([registerFront.start(), imdsFront.start()]);
@@ -65,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.destroy();
-  await Promise.all([registerFront.stop(), imdsFront.stop(), endpoint.stop(), host.stop(), ghes.stop(), ec2.stop()]);
+  await Promise.all([registerFront.stop(), imdsFront.stop(), endpoint.stop(), host.stop(), ghes.stop(), ec2.stop(), logs.stop()]);
   await engine.stop();
 });
 
@@ -145,6 +157,41 @@ test('a booting instance gets its JIT config, its runner takes the job, and the 
   expect(output).not.toContain(host.configs[0]);
   const logLines = output.split('\n').filter((l) => l.startsWith('{'));
   expect(logLines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(expect.arrayContaining(['asking for a runner config', 'starting the runner']));
+});
+
+test('as it powers off, the script ships its own log lines to the log group, one stream per instance, never the config', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(RUN_SH(host.url));
+
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+  expect(await exitOf(bootRun)).toBe(0);
+
+  const events = logs.logStreams(LOG_GROUP).get(instanceId)!;
+  const printed = bootRun.output().split('\n').filter((l) => l.startsWith('{'));
+  // Every line the script printed, as the message of one event, in order, with its time.
+  expect(events.map((e) => e.message)).toEqual(printed);
+  expect(events.map((e) => (JSON.parse(e.message) as { message: string }).message))
+    .toEqual(expect.arrayContaining(['asking for a runner config', 'starting the runner', 'powering off: the runner exited with status 0']));
+  for (const [i, e] of events.entries()) expect(e.timestamp).toBeGreaterThanOrEqual(events[Math.max(0, i - 1)].timestamp);
+  expect(JSON.stringify(events)).not.toContain(host.configs[0]);
+  expect(host.powerOffs).toEqual([instanceId]);
+});
+
+test('a log endpoint that cannot be reached does not keep the instance from powering off', async () => {
+  // No queued job: the endpoint declines (410) and the script powers off at once.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+
+  // Nothing listens on port 9 of loopback: every log call is refused at once.
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: 'http://127.0.0.1:9', LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(logs.logStreams(LOG_GROUP).has(instanceId)).toBe(false);
 });
 
 test('an instance the endpoint declines (410: no demand left) powers off without running the runner', async () => {

@@ -25,7 +25,7 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     github: { total: 3, byRoute: {} },
     ec2: { total: 2, byAction: {} },
     pools: { 'octo-org#linux-x64': { peakInstances: 2, peakExcess: 0 } },
-    boot: { bootstrap: 1, inProcess: 1 },
+    boot: { bootstrap: 1, inProcess: 1, logStreams: 1 },
     endpoints: { network: 'public', webhook: 3, register: 2, refused: {} },
     faults: {},
     wallMs: 1234.4,

@@ -70,6 +70,9 @@ test('demo: jobs over three runner configs with a few faults all run, with the r
   expect(report.jobs.succeeded).toBe(report.jobs.total);
   expect(report.boot.inProcess).toBe(0);
   expect(report.boot.bootstrap).toBeGreaterThanOrEqual(report.jobs.succeeded);
+  // Each instance whose runner ran its job shipped its boot log as it powered off.
+  expect(report.boot.logStreams).toBeGreaterThanOrEqual(report.jobs.succeeded);
+  expect(report.boot.logStreams).toBeLessThanOrEqual(report.boot.bootstrap);
   // The arm64 config is ON_DEMAND_ONLY, the large one SPOT_ONLY: both markets were used.
   expect(report.launches.onDemand).toBeGreaterThanOrEqual(5);
   expect(report.launches.spot).toBeGreaterThanOrEqual(5);

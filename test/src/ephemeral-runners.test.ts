@@ -133,6 +133,8 @@ describe('EphemeralRunners runner instances', () => {
       const userData = JSON.stringify(t.Properties.LaunchTemplateData.UserData);
       expect(userData).toMatch(/REGISTER_URL=/);
       expect(userData).toMatch(/--aws-sigv4/);
+      // The bootstrap ships its own lines to the runners' log group as it powers off.
+      expect(userData).toMatch(/export LOG_GROUP_NAME='",\{"Ref":"RunnersFleetLogs[0-9A-F]+"\},"'/);
       expect(userData).not.toMatch(/private-key|webhook-secret|BEGIN .*PRIVATE KEY|jitconfig=/i);
     }
   });

@@ -1,0 +1,161 @@
+// CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
+// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs` with the
+// instance's role credentials, each call checked against what the role may do. The rules of
+// PutLogEvents the service enforces are enforced here: at most 10,000 events and 1,048,576 bytes
+// (each event counted as its UTF-8 message plus 26 bytes), in chronological order, spanning at most
+// 24 hours; events older than 14 days or more than 2 hours ahead are rejected, not stored.
+import { IncomingMessage, ServerResponse } from 'http';
+import type { CallerIdentity } from './function-url';
+import { SigV4Verifier } from './sigv4-verifier';
+import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+
+export interface LogEvent {
+  readonly timestamp: number;
+  readonly message: string;
+}
+
+export interface CloudWatchLogsOptions {
+  readonly region: string;
+  readonly accountId: string;
+  /** The log groups that exist. */
+  readonly logGroups: readonly string[];
+  readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+  /** Whether the caller's role may perform `action` (e.g. `logs:PutLogEvents`) on the log group's ARN. */
+  readonly allows: (roleArn: string, action: string, logGroupArn: string) => boolean;
+}
+
+class LogsError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const MAX_EVENTS = 10_000;
+const MAX_BATCH_BYTES = 1_048_576;
+const EVENT_OVERHEAD_BYTES = 26;
+const DAY_MS = 24 * 3600_000;
+
+export class CloudWatchLogsSimulator {
+  /** Calls by operation, and refusals by error code. */
+  readonly counts = { calls: {} as Record<string, number>, errors: {} as Record<string, number> };
+  private readonly streams = new Map<string, Map<string, LogEvent[]>>();
+  private readonly verifier: SigV4Verifier;
+  private server?: LoopbackServer;
+
+  constructor(private readonly options: CloudWatchLogsOptions) {
+    for (const group of options.logGroups) this.streams.set(group, new Map());
+    // Signatures and event times are checked against wall time: instances sign and stamp with the real clock.
+    this.verifier = new SigV4Verifier(options.region, 'logs', options.identityFor);
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error('the CloudWatch Logs simulator is not started');
+    return this.server.url;
+  }
+
+  async start(): Promise<void> {
+    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  /** The streams of a log group, by name, with their stored events. */
+  logStreams(logGroupName: string): ReadonlyMap<string, readonly LogEvent[]> {
+    return this.streams.get(logGroupName) ?? new Map();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(body));
+    };
+    const body = await readBody(req, 2 * MAX_BATCH_BYTES);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(',');
+    const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
+    if (!verdict.ok) {
+      // JSON-protocol services answer signature problems with 400 and an ...Exception type.
+      const code = verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`;
+      this.counts.errors[code] = (this.counts.errors[code] ?? 0) + 1;
+      send(400, { __type: code, message: verdict.message });
+      return;
+    }
+    const identity = this.options.identityFor(verdict.accessKeyId)!;
+    const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
+    this.counts.calls[operation] = (this.counts.calls[operation] ?? 0) + 1;
+    try {
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw new LogsError('SerializationException', 'The request body is not valid JSON.');
+      }
+      const group = requiredString(input, 'logGroupName', 512);
+      const groupArn = `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${group}:*`;
+      const roleArn = `arn:aws:iam::${identity.accountId}:role/${identity.roleName}`;
+      if (operation !== 'CreateLogStream' && operation !== 'PutLogEvents') throw new LogsError('UnknownOperationException', `Unknown operation ${headers['x-amz-target']}`);
+      if (!this.options.allows(roleArn, `logs:${operation}`, groupArn)) {
+        throw new LogsError('AccessDeniedException', `User: arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName} is not authorized to perform: logs:${operation} on resource: ${groupArn}`);
+      }
+      const streams = this.streams.get(group);
+      if (!streams) throw new LogsError('ResourceNotFoundException', 'The specified log group does not exist.');
+      const streamName = requiredString(input, 'logStreamName', 512);
+      if (/[:*]/.test(streamName)) throw new LogsError('InvalidParameterException', 'Log stream names cannot contain \':\' or \'*\'.');
+      if (operation === 'CreateLogStream') {
+        if (streams.has(streamName)) throw new LogsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
+        streams.set(streamName, []);
+        send(200, {});
+        return;
+      }
+      const stored = streams.get(streamName);
+      if (!stored) throw new LogsError('ResourceNotFoundException', 'The specified log stream does not exist.');
+      send(200, this.putLogEvents(stored, input.logEvents));
+    } catch (e) {
+      if (!(e instanceof LogsError)) throw e;
+      this.counts.errors[e.code] = (this.counts.errors[e.code] ?? 0) + 1;
+      send(400, { __type: e.code, message: e.message });
+    }
+  }
+
+  private putLogEvents(stored: LogEvent[], value: unknown): Record<string, unknown> {
+    if (!Array.isArray(value) || value.length === 0 || value.length > MAX_EVENTS) {
+      throw new LogsError('InvalidParameterException', `logEvents must hold 1 to ${MAX_EVENTS} events`);
+    }
+    const events = value.map((e: unknown, i) => {
+      const event = e as { timestamp?: unknown; message?: unknown };
+      if (!Number.isInteger(event.timestamp) || typeof event.message !== 'string' || event.message === '') {
+        throw new LogsError('InvalidParameterException', `logEvents.${i + 1}: each event needs an integer timestamp (ms) and a non-empty message`);
+      }
+      return { timestamp: event.timestamp as number, message: event.message };
+    });
+    const bytes = events.reduce((n, e) => n + Buffer.byteLength(e.message) + EVENT_OVERHEAD_BYTES, 0);
+    if (bytes > MAX_BATCH_BYTES) throw new LogsError('InvalidParameterException', `Upload too large: ${bytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`);
+    if (events.some((e, i) => i > 0 && e.timestamp < events[i - 1].timestamp)) {
+      throw new LogsError('InvalidParameterException', 'Log events in a single PutLogEvents request must be in chronological order.');
+    }
+    if (events[events.length - 1].timestamp - events[0].timestamp > DAY_MS) {
+      throw new LogsError('InvalidParameterException', 'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
+    }
+    const now = Date.now();
+    const tooOld = events.filter((e) => e.timestamp < now - 14 * DAY_MS).length;
+    const tooNew = events.findIndex((e) => e.timestamp > now + 2 * 3600_000);
+    const accepted = events.slice(tooOld, tooNew < 0 ? undefined : tooNew);
+    stored.push(...accepted);
+    const rejected = {
+      ...(tooOld > 0 ? { tooOldLogEventEndIndex: tooOld } : {}),
+      ...(tooNew >= 0 ? { tooNewLogEventStartIndex: tooNew } : {}),
+    };
+    return Object.keys(rejected).length > 0 ? { rejectedLogEventsInfo: rejected } : {};
+  }
+}
+
+function requiredString(input: Record<string, unknown>, field: string, max: number): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new LogsError('InvalidParameterException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and ${max}`);
+  }
+  return value;
+}
