@@ -134,8 +134,8 @@ export class PrivateApi extends Construct {
     );
     if (options.callerRole) {
       this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': options.callerRole.roleArn } }));
+      method.grantExecute(options.callerRole);
     }
-    if (options.callerRole) method.grantExecute(options.callerRole);
     return method;
   }
 
