@@ -140,6 +140,7 @@ export class RunnerMonitoring extends Construct {
       graph('Spot interruptions and re-runs', [
         search('SpotInterruptions', ['runner'], 'Sum', 'interruptions'),
         fixed('InterruptedJobsRerun', 'provisioner', 'Sum', 're-runs'),
+        fixed('InterruptedJobsRerunRefused', 'provisioner', 'Sum', 're-runs GitHub refused'),
       ]),
       graph('Reconcile repairs', [
         fixed('OrphansTerminated', 'reconciler', 'Sum', 'orphans terminated'),

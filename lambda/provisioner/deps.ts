@@ -10,6 +10,8 @@ export interface ProvisionerMetrics {
   fallback(): void;
   retired(reason: RetireReason, count: number): void;
   rerun(): void;
+  /** GitHub refused a re-run (403): the attempt was re-run already, is too old, or the App may not re-run. */
+  rerunRefused(): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

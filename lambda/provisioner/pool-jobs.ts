@@ -50,6 +50,8 @@ export async function rerunInterruptedJobs(deps: ProvisionerDeps, pool: PoolReco
       deps.metrics.rerun();
       deps.logger.info('re-ran a job failed by a spot interruption', { pool: pool.poolId, job: key.jobId });
     } else {
+      // Already re-run (a reconcile that lost the race below), too old, or no actions: write permission.
+      deps.metrics.rerunRefused();
       deps.logger.warn('GitHub refused to re-run a job failed by a spot interruption', { pool: pool.poolId, job: key.jobId });
     }
   }

@@ -28,6 +28,10 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
     this.metrics.singleMetric().addMetric('InterruptedJobsRerun', MetricUnit.Count, 1);
   }
 
+  rerunRefused(): void {
+    this.metrics.singleMetric().addMetric('InterruptedJobsRerunRefused', MetricUnit.Count, 1);
+  }
+
   private single(name: string, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);

@@ -41,11 +41,13 @@ export class RecordingMetrics implements ProvisionerMetrics {
   readonly errors: string[] = [];
   fallbacks = 0;
   reruns = 0;
+  rerunsRefused = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
   retired(): void {}
   rerun(): void { this.reruns++; }
+  rerunRefused(): void { this.rerunsRefused++; }
 }
 
 export interface Harness {

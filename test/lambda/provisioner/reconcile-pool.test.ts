@@ -1,5 +1,7 @@
-import { Harness, HarnessOptions, PREFIX, runnerConfig, startHarness } from './harness';
+import { Harness, HarnessOptions, POOL, PREFIX, runnerConfig, startHarness } from './harness';
 import { ComputePort } from '../../../lambda/core/compute';
+import { GitHubPort } from '../../../lambda/core/github';
+import { emptyPool } from '../../../lambda/core/pool';
 import { DemandNotMetError } from '../../../lambda/provisioner/errors';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { DEFAULT_INSTANCE_TYPES } from '../../../sandbox/ec2';
@@ -227,5 +229,42 @@ describe('provisioner and recent launches', () => {
     const report = await reconcilePool(h.deps, h.message());
 
     expect(report.launched).toBe(1);
+  });
+});
+
+describe('provisioner and jobs a spot interruption failed', () => {
+  /** GitHub as far as re-runs go: it re-runs the jobs in `accepted`, refuses (403) the others. */
+  function rerunningGitHub(accepted: number[], asked: number[]): GitHubPort {
+    const unused = async (): Promise<never> => { throw new Error('not used by re-runs'); };
+    return {
+      generateJitConfig: unused,
+      deleteRunner: unused,
+      listRunners: unused,
+      getJob: unused,
+      listDeliveries: unused,
+      redeliver: unused,
+      rerunJob: async (_owner, _repo, jobId) => { asked.push(jobId); return accepted.includes(jobId); },
+    };
+  }
+
+  test('a failed job is re-run with on-demand capacity owed; a refused re-run is counted and dropped; a running one waits', async () => {
+    const asked: number[] = [];
+    await start({ github: rerunningGitHub([1], asked) });
+    for (const jobId of [1, 2]) {
+      await h.queueJob(jobId);
+      await h.moveJob(jobId, 'completed', { runnerName: `${PREFIX}i-0aaaaaaaaaaaaaaa${jobId}`, conclusion: 'failure' });
+    }
+    await h.queueJob(3);
+    await h.moveJob(3, 'in_progress', { runnerName: `${PREFIX}i-0aaaaaaaaaaaaaaa3` });
+    const keys = [1, 2, 3].map((jobId) => ({ githubHost: 'ghes.example.com', jobId }));
+    await h.runners.savePool({ ...emptyPool(POOL.poolId, POOL.configName, POOL.scope), interruptedJobs: keys }, h.clock.now());
+
+    await reconcilePool(h.deps, h.message());
+
+    expect(asked).toEqual([1, 2]);
+    expect({ reruns: h.metrics.reruns, refused: h.metrics.rerunsRefused }).toEqual({ reruns: 1, refused: 1 });
+    const pool = await h.runners.getPool(POOL.poolId);
+    expect(pool?.interruptedJobs).toEqual([keys[2]]);
+    expect(pool?.spot.onDemandCredits).toBe(1);
   });
 });
