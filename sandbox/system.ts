@@ -190,13 +190,17 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     attributes[id] = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${refs[id]}:*`;
   }
   for (const [id] of ofType('AWS::IAM::Role')) attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
-  // Where instances ship their boot log: the runner role may write to the log group its policies name.
+  // One resolver: it reads refs and attributes as they are when asked, so ids assigned later count.
+  const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
+  // Where instances ship their boot log: the runner role may write to the log group its policies
+  // name (resolved at the first call, once every physical id is known).
+  let logGrants: ReturnType<typeof roleGrants> | undefined;
   const logs = new CloudWatchLogsSimulator({
     region: REGION,
     accountId: ACCOUNT,
     logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
     identityFor: callerIdentityFrom(ec2),
-    allows: (roleArn, action, groupArn) => roleGrants(resources, new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes), attributes, 'logs')
+    allows: (roleArn, action, groupArn) => (logGrants ??= roleGrants(resources, resolver, attributes, 'logs'))
       .some((g) => g.roleArn === roleArn && g.actions.includes(action) && g.resources.includes(groupArn)),
   });
   await logs.start();
@@ -224,7 +228,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   let localUrl = (url: string) => url;
   let webhookUrl: string;
   if (scenario.network === 'private') {
-    const built = privateRestApi(deployment, refs, attributes, invoke, callerIdentityFrom(ec2), { clock, seed: scenario.seed });
+    const built = privateRestApi(deployment, refs, resolver, attributes, invoke, callerIdentityFrom(ec2), { clock, seed: scenario.seed });
     privateApi = built.api;
     await privateApi.start();
     stops.push(() => privateApi!.stop());
@@ -234,7 +238,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     localUrl = (url) => url.split(alias).join(served);
     // The App's webhook URL is the stack output, as an operator would enter it.
     const output = Object.entries(deployment.outputs).find(([k]) => k.includes('WebhookUrl'))![1].Value;
-    webhookUrl = localUrl(new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes).string(output));
+    webhookUrl = localUrl(resolver.string(output));
     if (!webhookUrl.startsWith(served)) throw new Error(`the WebhookUrl output ${webhookUrl} is not an address of the private API (${alias})`);
   } else {
     registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
@@ -258,10 +262,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   ghes.setWebhookUrl(webhookUrl);
 
   // Launch templates, with the user data the template renders (the register URL resolved).
-  const resolverFor = () => new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
-    const userData = localUrl(Buffer.from(resolverFor().string(data.UserData), 'base64').toString('utf8'));
+    const userData = localUrl(Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'));
     const registered = ec2.registerLaunchTemplate({
       launchTemplateName: id,
       imageId: 'ami-0sandbox00000000',
@@ -274,7 +277,6 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
 
   // SSM: the runner config parameters as the template writes them, and the two secrets the setup
   // step would write.
-  const resolver = resolverFor();
   for (const [, r] of ofType('AWS::SSM::Parameter')) {
     ssm.seedParameter({ name: resolver.string(r.Properties.Name), value: resolver.string(r.Properties.Value), type: 'String' });
   }
@@ -390,6 +392,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
 function privateRestApi(
   deployment: SynthesizedDeployment,
   refs: Record<string, string>,
+  resolver: TemplateResolver,
   attributes: Record<string, string>,
   invoke: (name: string) => unknown,
   identityFor: (accessKeyId: string) => CallerIdentity | undefined,
@@ -408,7 +411,6 @@ function privateRestApi(
   refs[apiId] = 'sandboxapi';
   refs[endpointId] = 'vpce-0sandbox0000000';
   refs[stageId] = stageName;
-  const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
   const grants = roleGrants(deployment.resources, resolver, attributes, 'execute-api').filter((g) => g.actions.includes('execute-api:Invoke'));
   const methods = entries.filter(([, r]) => r.Type === 'AWS::ApiGateway::Method').map(([, r]) => {
     const resourceId = (r.Properties.ResourceId as { Ref: string }).Ref;

@@ -7,7 +7,7 @@
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { SigV4Verifier } from './sigv4-verifier';
-import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
 
 export interface LogEvent {
   readonly timestamp: number;
@@ -73,8 +73,7 @@ export class CloudWatchLogsSimulator {
       res.end(JSON.stringify(body));
     };
     const body = await readBody(req, 2 * MAX_BATCH_BYTES);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = [value].flat().join(',');
+    const headers = flatHeaders(req);
     const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
     if (!verdict.ok) {
       // JSON-protocol services answer signature problems with 400 and an ...Exception type.

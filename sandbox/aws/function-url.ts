@@ -4,7 +4,7 @@
 import { randomUUID } from 'crypto';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
-import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
 
 /** Who holds an access key: what STS knows of an assumed-role session. */
 export interface CallerIdentity extends SigningCredentials {
@@ -48,10 +48,7 @@ export class FunctionUrlSimulator {
     const verifier = new SigV4Verifier(this.options.region, 'lambda', this.options.identityFor);
     this.server = await listenOnLoopback(async (req, res) => {
       const body = await readBody(req, 6 * 1024 * 1024);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      }
+      const headers = flatHeaders(req);
       const verdict = await verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
       if (!verdict.ok) {
         this.refused[verdict.code] = (this.refused[verdict.code] ?? 0) + 1;

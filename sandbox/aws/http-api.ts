@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildEvent, buildResponse, gatewayError, HttpResponse } from './http-api-event';
 import { AwsIds } from './ids';
 import { DEFAULT_FUNCTION_SETTINGS, FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler } from './lambda-invoke';
-import { listenOnLoopback, LoopbackServer, readLimited } from '../common/http';
+import { listenOnLoopback, LoopbackServer, readLimited, sourceIpOf } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -166,7 +166,7 @@ export class HttpApiSimulator {
     }
     const now = this.clock.now();
     const event = buildEvent(
-      { method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp: normalizeIp(req.socket.remoteAddress) },
+      { method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body, sourceIp: sourceIpOf(req) },
       {
         routeKey: match.route.route.routeKey,
         pathParameters: match.pathParameters,
@@ -275,7 +275,3 @@ function matchPath(segments: readonly string[], greedy: boolean, parts: readonly
   return !greedy && parts.length === segments.length ? params : undefined;
 }
 
-
-function normalizeIp(address: string | undefined): string {
-  return (address ?? '127.0.0.1').replace(/^::ffff:/, '');
-}

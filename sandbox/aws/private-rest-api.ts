@@ -12,7 +12,7 @@ import { buildResponse } from './http-api-event';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { listenOnLoopback, LoopbackServer, readLimited } from '../common/http';
+import { flatHeaders, listenOnLoopback, LoopbackServer, readLimited, sourceIpOf } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -112,10 +112,7 @@ export class PrivateRestApiSimulator {
     const method = this.options.methods.find((m) => m.path === resourcePath && m.httpMethod === httpMethod);
     if (!method) return this.refuse(res, 'MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
 
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-    }
+    const headers = flatHeaders(req);
     let caller: { accessKeyId: string; identity: CallerIdentity } | undefined;
     if (method.authorizationType === 'AWS_IAM') {
       const verdict = await this.verifier.verify({ method: httpMethod, url: req.url ?? '/', headers, body });
@@ -209,7 +206,7 @@ export class PrivateRestApiSimulator {
           accessKey: caller?.accessKeyId ?? null,
           accountId: identity?.accountId ?? null,
           caller: session ?? null,
-          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+          sourceIp: sourceIpOf(req),
           user: session ?? null,
           userAgent: req.headers['user-agent'] ?? null,
           userArn: identity ? `arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName}` : null,

@@ -58,3 +58,17 @@ export async function readLimited(req: IncomingMessage, limit: number): Promise<
   }
   return size > limit ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false };
 }
+
+/** The request's headers by lower-case name, a repeated header's values joined with commas. */
+export function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
+/** The caller's IPv4 address as AWS reports it (Node gives IPv4-mapped IPv6 on a dual stack). */
+export function sourceIpOf(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
