@@ -20,7 +20,7 @@ import { Lifecycle } from './lifecycle';
 import { MonitoringOptions, RunnerMonitoring } from './monitoring';
 import { acknowledgeFindings } from './nag';
 import { pemBundleProblem } from './pem';
-import { PrivateApi } from './private-api';
+import { PrivateApi, PrivateApiRoute } from './private-api';
 import { Provisioner } from './provisioner';
 import { RegisterEndpoint } from './register-endpoint';
 import { RunnerArchitecture, RunnerConfig, toRunnerConfigDocument, validateRunnerConfigs } from './runner-config';
@@ -325,7 +325,8 @@ export class EphemeralRunners extends Construct {
     }
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
-    const subnets = props.vpc.selectSubnets(props.subnets ?? defaultSubnets(props.vpc));
+    const subnetSelection = props.subnets ?? defaultSubnets(props.vpc);
+    const subnets = props.vpc.selectSubnets(subnetSelection);
     this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
     const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
       this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
@@ -346,20 +347,20 @@ export class EphemeralRunners extends Construct {
     this.controlPlaneSecurityGroup = network?.securityGroup;
     const webhookAccess = props.webhookAccess ?? EndpointAccess.publicInternet();
     const registerAccess = props.registerAccess ?? EndpointAccess.publicInternet();
-    const frontDoor = this.privateFrontDoor(props, [webhookAccess, registerAccess], logRetention);
+    const frontDoor = this.privateFrontDoor(props, subnetSelection, [webhookAccess, registerAccess], logRetention);
     this.apiVpcEndpoint = frontDoor.createdEndpoint;
     this.privateApi = frontDoor.api;
-    const endpointOf = frontDoor.endpointOf;
+    const registerRoute = frontDoor.routeFor(registerAccess);
     const isolated = new Set(props.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
     if (!registerAccess.isPrivate && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
       Annotations.of(this).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
         'Runners go to isolated subnets, but the register endpoint is a Function URL, reachable only over the internet: '
         + 'unless those subnets route to the internet some other way, no runner gets its config. Set registerAccess: EndpointAccess.privateApi().');
     }
-    if (registerAccess.isPrivate) {
+    if (registerRoute) {
       // Written here, not with the endpoint's connections: an endpoint of another stack would then
       // hold a rule naming this stack's security group, a cycle between the stacks.
-      endpointOf(registerAccess).connections.securityGroups.forEach((group, i) => new ec2.CfnSecurityGroupIngress(this, `RunnersToApiEndpoint${i}`, {
+      registerRoute.vpcEndpoint.connections.securityGroups.forEach((group, i) => new ec2.CfnSecurityGroupIngress(this, `RunnersToApiEndpoint${i}`, {
         groupId: group.securityGroupId,
         sourceSecurityGroupId: this.fleet.securityGroup.securityGroupId,
         ipProtocol: 'tcp',
@@ -371,8 +372,7 @@ export class EphemeralRunners extends Construct {
 
     this.webhook = new Webhook(this, 'Webhook', {
       network,
-      privateApi: webhookAccess.isPrivate ? this.privateApi : undefined,
-      privateVpcEndpoint: webhookAccess.isPrivate ? endpointOf(webhookAccess) : undefined,
+      privateRoute: frontDoor.routeFor(webhookAccess),
       table: this.table.table,
       queue: this.queue,
       githubHost: github.host,
@@ -407,8 +407,7 @@ export class EphemeralRunners extends Construct {
     this.registerEndpoint = new RegisterEndpoint(this, 'Register', {
       functionProps: { ...functionProps, environment: { ...environment, RUNNER_ROLE_NAME: this.fleet.role.roleName } },
       runnerRole: this.fleet.role,
-      privateApi: registerAccess.isPrivate ? this.privateApi : undefined,
-      privateVpcEndpoint: registerAccess.isPrivate ? endpointOf(registerAccess) : undefined,
+      privateRoute: registerRoute,
     });
     this.fleet.useRegisterEndpoint(this.registerEndpoint.url, this.registerEndpoint.signingService);
     this.provisioner = new Provisioner(this, 'Provisioner', {
@@ -513,22 +512,20 @@ export class EphemeralRunners extends Construct {
   }
 
   /**
-   * The private REST API and the execute-api endpoint, when either endpoint is private. Returns the
-   * VPC endpoint each private access is called through.
+   * The private REST API and the execute-api endpoint, when either endpoint is private; `routeFor`
+   * says where a private access's route goes (undefined for a public one).
    */
-  private privateFrontDoor(props: EphemeralRunnersProps, accesses: EndpointAccess[], logRetention: logs.RetentionDays): {
-    api?: PrivateApi;
-    createdEndpoint?: ec2.InterfaceVpcEndpoint;
-    endpointOf: (access: EndpointAccess) => ec2.IInterfaceVpcEndpoint;
-  } {
+  private privateFrontDoor(
+    props: EphemeralRunnersProps, runnerSubnets: ec2.SubnetSelection, accesses: EndpointAccess[], logRetention: logs.RetentionDays,
+  ): { api?: PrivateApi; createdEndpoint?: ec2.InterfaceVpcEndpoint; routeFor: (access: EndpointAccess) => PrivateApiRoute | undefined } {
     const privateAccesses = accesses.filter((a) => a.isPrivate);
-    if (privateAccesses.length === 0) return { endpointOf: () => { throw new Error('no endpoint access is private'); } };
+    if (privateAccesses.length === 0) return { routeFor: () => undefined };
     let createdEndpoint: ec2.InterfaceVpcEndpoint | undefined;
     if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
       createdEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
         vpc: props.vpc,
         service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
-        subnets: { ...props.subnets ?? defaultSubnets(props.vpc), onePerAz: true },
+        subnets: { ...runnerSubnets, onePerAz: true },
         // Private DNS would send every execute-api name of the VPC here, public APIs included; the
         // URLs use the {api-id}-{vpce-id} alias instead, which needs no private DNS.
         privateDnsEnabled: false,
@@ -555,7 +552,7 @@ export class EphemeralRunners extends Construct {
       Annotations.of(this).addInfo('The private API logs access through API Gateway\'s account-wide CloudWatch Logs role: if this account and region '
         + 'have none yet, the deploy fails with "CloudWatch Logs role ARN must be set in account settings"; set setApiGatewayAccountLogsRole: true.');
     }
-    return { api, createdEndpoint, endpointOf };
+    return { api, createdEndpoint, routeFor: (access) => (access.isPrivate ? { api, vpcEndpoint: endpointOf(access) } : undefined) };
   }
 
   /**

@@ -21,6 +21,12 @@ export interface PrivateApiProps {
   readonly setAccountLogsRole?: boolean;
 }
 
+/** Where a private endpoint lives: the private API, and the VPC endpoint its callers come through. */
+export interface PrivateApiRoute {
+  readonly api: PrivateApi;
+  readonly vpcEndpoint: ec2.IInterfaceVpcEndpoint;
+}
+
 /** One route of the private API. */
 export interface PrivateRouteOptions {
   /** The route's only path segment, e.g. `webhook`; the method is POST. */
@@ -109,8 +115,11 @@ export class PrivateApi extends Construct {
     });
   }
 
-  /** Adds `POST /<path>`, proxied to the function, and opens it in the resource policy. */
-  addRoute(options: PrivateRouteOptions): apigw.Method {
+  /**
+   * Adds `POST /<path>`, proxied to the function, and opens it in the resource policy. Returns the
+   * route's URL through its VPC endpoint: the DNS alias API Gateway keeps for an associated endpoint.
+   */
+  addRoute(options: PrivateRouteOptions): string {
     const resource = this.api.root.addResource(options.path);
     const method = resource.addMethod('POST', new apigw.LambdaIntegration(options.handler, { proxy: true }), {
       authorizationType: options.callerRole ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
@@ -136,12 +145,7 @@ export class PrivateApi extends Construct {
       this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': options.callerRole.roleArn } }));
       method.grantExecute(options.callerRole);
     }
-    return method;
-  }
-
-  /** The route's URL through `vpcEndpoint`: the DNS alias API Gateway keeps for an associated endpoint. */
-  urlFor(path: string, vpcEndpoint: ec2.IInterfaceVpcEndpoint): string {
     const stack = Stack.of(this);
-    return `https://${this.api.restApiId}-${vpcEndpoint.vpcEndpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${PrivateApi.STAGE_NAME}/${path}`;
+    return `https://${this.api.restApiId}-${endpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${PrivateApi.STAGE_NAME}/${options.path}`;
   }
 }

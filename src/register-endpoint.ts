@@ -2,13 +2,12 @@
 // just-in-time runner config (DESIGN.md section 3.4): a Function URL with AWS_IAM auth, or an
 // IAM-authorized route of the private REST API for runners without a way to the internet.
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
-import { PrivateApi } from './private-api';
+import { PrivateApiRoute } from './private-api';
 
 /** Props of {@link RegisterEndpoint}. */
 export interface RegisterEndpointProps {
@@ -16,10 +15,8 @@ export interface RegisterEndpointProps {
   readonly functionProps: Omit<ControlPlaneFunctionProps, 'entry' | 'description' | 'timeout'>;
   /** The runner instances' role: the only caller allowed. */
   readonly runnerRole: iam.IRole;
-  /** Put the endpoint on this private API, called through `privateVpcEndpoint`. @default - a Function URL */
-  readonly privateApi?: PrivateApi;
-  /** The VPC endpoint runners call the private API through. Required with `privateApi`. */
-  readonly privateVpcEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /** Put the endpoint on this private API, called through its VPC endpoint. @default - a Function URL */
+  readonly privateRoute?: PrivateApiRoute;
 }
 
 /**
@@ -44,15 +41,13 @@ export class RegisterEndpoint extends Construct {
     acknowledgeFindings(this.handler.function, {
       'Serverless-LambdaDLQ': 'Invoked synchronously by the booting instance, which asks again. A dead-letter queue applies to asynchronous invocations only.',
     });
-    if (props.privateApi) {
-      if (!props.privateVpcEndpoint) throw new Error('RegisterEndpoint: privateApi needs privateVpcEndpoint, the endpoint runners call it through');
-      props.privateApi.addRoute({
+    if (props.privateRoute) {
+      this.url = props.privateRoute.api.addRoute({
         path: 'register',
         handler: this.handler.function,
-        vpcEndpoint: props.privateVpcEndpoint,
+        vpcEndpoint: props.privateRoute.vpcEndpoint,
         callerRole: props.runnerRole,
       });
-      this.url = props.privateApi.urlFor('register', props.privateVpcEndpoint);
       this.signingService = 'execute-api';
       return;
     }

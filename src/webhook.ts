@@ -4,14 +4,13 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
-import { PrivateApi } from './private-api';
+import { PrivateApiRoute } from './private-api';
 
 /** Props of {@link Webhook}. */
 export interface WebhookProps {
@@ -34,10 +33,8 @@ export interface WebhookProps {
   readonly runnerNamePrefix: string;
   /** The VPC subnets the function runs in. @default - outside any VPC */
   readonly network?: ControlPlaneNetwork;
-  /** Put the webhook on this private API, called through `privateVpcEndpoint`. @default - a public HTTP API */
-  readonly privateApi?: PrivateApi;
-  /** The VPC endpoint GitHub calls the private API through. Required with `privateApi`. */
-  readonly privateVpcEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /** Put the webhook on this private API, called through its VPC endpoint. @default - a public HTTP API */
+  readonly privateRoute?: PrivateApiRoute;
 }
 
 /**
@@ -90,10 +87,8 @@ export class Webhook extends Construct {
       resources: [props.runnerConfigPathArn],
     }));
 
-    if (props.privateApi) {
-      if (!props.privateVpcEndpoint) throw new Error('Webhook: privateApi needs privateVpcEndpoint, the endpoint GitHub calls it through');
-      props.privateApi.addRoute({ path: 'webhook', handler: this.handler.function, vpcEndpoint: props.privateVpcEndpoint });
-      this.url = props.privateApi.urlFor('webhook', props.privateVpcEndpoint);
+    if (props.privateRoute) {
+      this.url = props.privateRoute.api.addRoute({ path: 'webhook', handler: this.handler.function, vpcEndpoint: props.privateRoute.vpcEndpoint });
       return;
     }
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
