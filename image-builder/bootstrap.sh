@@ -58,13 +58,20 @@ ship_logs() {
 }
 
 logs_call() {
-  curl -sS -o /dev/null --max-time 5 -X POST \
-    --aws-sigv4 "aws:amz:${REGION}:logs" \
+  signed_post logs "$3/" "$2" -o /dev/null --max-time 5 \
+    -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1" || true
+}
+
+# POST with SigV4 for an AWS service, signed with the instance role's credentials (load_credentials).
+# Usage: signed_post SERVICE URL BODY [curl options...]
+signed_post() {
+  local service="$1" url="$2" data="$3"
+  shift 3
+  curl -sS -X POST "$@" \
+    --aws-sigv4 "aws:amz:${REGION}:${service}" \
     --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
     -H "x-amz-security-token: ${SESSION_TOKEN}" \
-    -H 'content-type: application/x-amz-json-1.1' \
-    -H "x-amz-target: Logs_20140328.$1" \
-    --data "$2" "$3/" || true
+    --data "$data" "$url"
 }
 
 power_off() {
@@ -120,12 +127,8 @@ register_once() {
   local response status body
   # The answer stays in memory (the JIT config never touches the disk): the body, a newline, and
   # the status, which is 000 when there was no HTTP answer at all.
-  response="$(curl -sS --max-time 30 -w '\n%{http_code}' -X POST \
-    --aws-sigv4 "aws:amz:${REGION}:${REGISTER_SERVICE}" \
-    --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
-    -H "x-amz-security-token: ${SESSION_TOKEN}" \
-    -H 'content-type: application/json' \
-    --data '{}' "$REGISTER_URL")" || true
+  response="$(signed_post "$REGISTER_SERVICE" "$REGISTER_URL" '{}' \
+    --max-time 30 -w '\n%{http_code}' -H 'content-type: application/json')" || true
   status="${response##*$'\n'}"
   body="${response%$'\n'*}"
   case "$status" in
