@@ -57,6 +57,11 @@ export interface Scenario {
    * isolated subnets (EndpointAccess.privateApi(), controlPlaneSubnets).
    */
   readonly network: ScenarioNetwork;
+  /**
+   * When the image pipeline's first build writes the runner image parameters, simulated ms after
+   * the deploy; jobs queued before then wait for it. 0: the image exists when the run starts.
+   */
+  readonly imageReadyAfterMs: number;
 }
 
 export type ScenarioNetwork = 'public' | 'private';
@@ -102,6 +107,7 @@ export const DEFAULT_SCENARIO: Scenario = {
   drainMs: 30_000,
   bounds: {},
   network: 'public',
+  imageReadyAfterMs: 0,
 };
 
 type Json = Record<string, unknown>;
@@ -110,7 +116,7 @@ type Json = Record<string, unknown>;
 export function parseScenario(input: unknown): Scenario {
   const problems: string[] = [];
   const doc = object(input, 'scenario', problems) ?? {};
-  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network'], problems);
+  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network', 'imageReadyAfterMs'], problems);
   const d = DEFAULT_SCENARIO;
   const scenario: Scenario = {
     name: string(doc.name, 'name', problems) ?? d.name,
@@ -122,6 +128,7 @@ export function parseScenario(input: unknown): Scenario {
     drainMs: int(doc.drainMs, 'drainMs', 0, 24 * 3600_000, problems) ?? d.drainMs,
     bounds: bounds(doc.bounds, problems),
     network: network(doc.network, problems) ?? d.network,
+    imageReadyAfterMs: int(doc.imageReadyAfterMs, 'imageReadyAfterMs', 0, 24 * 3600_000, problems) ?? d.imageReadyAfterMs,
   };
   if (scenario.runnerConfigs.length === 0) problems.push('runnerConfigs: give at least one runner config');
   if (problems.length > 0) throw new ScenarioError(`the scenario is not valid:\n  - ${problems.join('\n  - ')}`);

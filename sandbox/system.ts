@@ -261,13 +261,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ghes.setWebhookUrl(webhookUrl);
 
-  // Launch templates, with the user data the template renders (the register URL resolved).
+  // Launch templates, with the user data the template renders (the register URL resolved) and the
+  // image it names, if any (the construct's name none: the provisioner passes the AMI id).
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
     const userData = localUrl(Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'));
     const registered = ec2.registerLaunchTemplate({
       launchTemplateName: id,
-      imageId: 'ami-0sandbox00000000',
+      ...(data.ImageId === undefined ? {} : { imageId: resolver.string(data.ImageId) }),
       userData,
       instanceInitiatedShutdownBehavior: data.InstanceInitiatedShutdownBehavior as 'terminate',
       iamInstanceProfile: { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/sandbox-runner`, roleName: 'sandbox-runner-role' },
@@ -282,6 +283,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   const output = (suffix: string) => resolver.string(Object.entries(deployment.outputs).find(([k]) => k.includes(suffix))![1].Value);
   ssm.seedParameter({ name: output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
+  // The image pipeline's first build writes each architecture's image parameter (its distribution's
+  // SSM parameter configuration) some time after the deploy.
+  const imageParameters = ofType('AWS::ImageBuilder::DistributionConfiguration').flatMap(([, r]) =>
+    (r.Properties.Distributions as Array<{ SsmParameterConfigurations?: Array<{ ParameterName: unknown }> }>)
+      .flatMap((d) => d.SsmParameterConfigurations ?? []).map((c) => resolver.string(c.ParameterName)));
+  const writeImages = () => imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
+  if (scenario.imageReadyAfterMs === 0) writeImages();
+  else clock.after(scenario.imageReadyAfterMs, writeImages);
   ssm.seedParameter({ name: output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
 
   // The functions' environment, from the template, plus what points the SDK at the simulators.

@@ -64,7 +64,7 @@ export interface LaunchAccessOptions {
   readonly launchTemplateArns: string[];
   readonly runnerRole: iam.IRole;
   readonly managedBy: string;
-  /** SSM parameters the launch templates resolve their image from at launch (`resolve:ssm:`). */
+  /** SSM parameters the provisioner reads each config's AMI id from at launch. */
   readonly imageParameterArns: string[];
 }
 
@@ -106,7 +106,7 @@ export function launchAccess(scope: Construct, options: LaunchAccessOptions): ia
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     }),
     ...(options.imageParameterArns.length > 0
-      ? [new iam.PolicyStatement({ actions: ['ssm:GetParameters'], resources: options.imageParameterArns })]
+      ? [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: options.imageParameterArns })]
       : []),
     // CreateFleet describes the launch template versions and checks the service-linked role.
     new iam.PolicyStatement({

@@ -308,13 +308,23 @@ export class EphemeralRunners extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 10 },
     });
 
+    const subnetSelection = props.subnets ?? defaultSubnets(props.vpc);
+    const subnets = props.vpc.selectSubnets(subnetSelection);
+    this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
+    const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
+      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
+      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.ARM_64),
+    );
+
     const documents: RunnerConfigDocument[] = [];
     const seen = new Set<string>();
     for (const config of props.runnerConfigs) {
       // Duplicates and a bad prefix are reported by the validation above, with every other problem.
       if (seen.has(config.name) || validateParameterName('', prefix).length > 0) continue;
       seen.add(config.name);
-      const document = toRunnerConfigDocument(config);
+      const written = toRunnerConfigDocument(config);
+      // The image goes to the provisioner, which reads it at launch: the launch templates name none.
+      const document = { ...written, image: machineImage._sourceFor(written.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64) };
       documents.push(document);
       new ssm.StringParameter(this, `RunnerConfig-${config.name}`, {
         parameterName: `${this.runnerConfigPath}/${config.name}`,
@@ -325,17 +335,9 @@ export class EphemeralRunners extends Construct {
     }
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
-    const subnetSelection = props.subnets ?? defaultSubnets(props.vpc);
-    const subnets = props.vpc.selectSubnets(subnetSelection);
-    this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
-    const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
-      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
-      this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.ARM_64),
-    );
     this.fleet = new RunnerFleet(this, 'Fleet', {
       vpc: props.vpc,
       configs: documents,
-      imageFor: (config) => machineImage.imageFor(config.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64),
       rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
       maxLifetime,
       bootTimeout,
@@ -437,7 +439,7 @@ export class EphemeralRunners extends Construct {
         launchTemplateArns: this.fleet.launchTemplateArns,
         runnerRole: this.fleet.role,
         managedBy: this.managedBy,
-        imageParameterArns: machineImage.parameterArns(this),
+        imageParameterArns: machineImage._parameterArns(this),
       }),
       terminateAccess(this, this.managedBy),
       describeInstancesAccess(),

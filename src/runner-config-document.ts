@@ -15,6 +15,17 @@ export interface InstanceRequirementsDocument {
   readonly memoryMiBMax?: number;
 }
 
+/**
+ * Where a config's runner image comes from: an SSM parameter holding the AMI id (the construct's own
+ * pipeline writes one per architecture, typically half an hour after the first deploy), or a fixed
+ * AMI id. The provisioner resolves it at each launch and passes the AMI id in the CreateFleet
+ * overrides; the launch templates carry no image, so the first deploy never depends on an image.
+ */
+export interface ImageSourceDocument {
+  readonly parameterName?: string;
+  readonly amiId?: string;
+}
+
 export interface RunnerConfigDocument {
   readonly version: number;
   /** Unique config name: lower-case letters, digits and hyphens. */
@@ -35,4 +46,6 @@ export interface RunnerConfigDocument {
   readonly scope: RunnerScopeName;
   /** Runner group id for organization runners (1 is the Default group). */
   readonly runnerGroupId: number;
+  /** The image instances boot. @default - the launch template's own image */
+  readonly image?: ImageSourceDocument;
 }

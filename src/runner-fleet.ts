@@ -14,8 +14,6 @@ export interface RunnerFleetProps {
   readonly vpc: ec2.IVpc;
   /** The runner configs, as written to SSM. */
   readonly configs: RunnerConfigDocument[];
-  /** The image of a config. */
-  readonly imageFor: (config: RunnerConfigDocument) => ec2.IMachineImage;
   readonly rootVolumeSize: Size;
   readonly maxLifetime: Duration;
   /** How long an instance may take to get its runner config. */
@@ -58,8 +56,10 @@ export class RunnerFleet extends Construct {
     for (const config of props.configs) {
       const userData = ec2.UserData.forLinux();
       this.userData.push(userData);
+      // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
+      // template's `resolve:ssm:` parameter when the template is created, and the construct's own
+      // image parameter only exists once the pipeline has built the first image.
       const template = new ec2.LaunchTemplate(this, `LaunchTemplate-${config.name}`, {
-        machineImage: props.imageFor(config),
         role: this.role,
         securityGroup: this.securityGroup,
         userData,

@@ -2,10 +2,13 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { ImageSourceDocument } from './runner-config-document';
 
 /**
- * Where the runner image comes from, per architecture. Images named by an SSM parameter are
- * resolved at every launch (`resolve:ssm:`), so a new image is used without a redeploy.
+ * Where the runner image comes from, per architecture. Images named by an SSM parameter are read
+ * by the provisioner at each launch and passed to EC2 as the AMI id, so a new image is used
+ * without a redeploy, and a parameter that does not exist yet (the first image is still being
+ * built) makes jobs wait instead of failing the deploy.
  */
 export abstract class RunnerMachineImage {
   /** Ubuntu 24.04 LTS, from Canonical's public SSM parameters. */
@@ -36,11 +39,18 @@ export abstract class RunnerMachineImage {
     return new SsmParameterImage({ [ec2.InstanceArchitecture.X86_64]: path('amd64'), [ec2.InstanceArchitecture.ARM_64]: path('arm64') });
   }
 
-  /** The image for instances of `architecture`; throws if none was given for it. */
-  abstract imageFor(architecture: ec2.InstanceArchitecture): ec2.IMachineImage;
+  /**
+   * Where instances of `architecture` get their image, as the runner config document says it.
+   * Throws if none was given for the architecture.
+   * @internal
+   */
+  abstract _sourceFor(architecture: ec2.InstanceArchitecture): ImageSourceDocument;
 
-  /** ARNs of the SSM parameters the launches read, for the launching role. */
-  abstract parameterArns(scope: Construct): string[];
+  /**
+   * ARNs of the SSM parameters the provisioner reads at launch.
+   * @internal
+   */
+  abstract _parameterArns(scope: Construct): string[];
 }
 
 type PerArchitecture = Partial<Record<ec2.InstanceArchitecture, string>>;
@@ -58,19 +68,19 @@ class SsmParameterImage extends RunnerMachineImage {
     super();
   }
 
-  imageFor(architecture: ec2.InstanceArchitecture): ec2.IMachineImage {
-    return ec2.MachineImage.resolveSsmParameterAtLaunch(required(this.names, architecture, 'SSM parameter'));
+  _sourceFor(architecture: ec2.InstanceArchitecture): ImageSourceDocument {
+    return { parameterName: required(this.names, architecture, 'SSM parameter') };
   }
 
-  parameterArns(scope: Construct): string[] {
-    return Object.values(this.names).filter((n): n is string => !!n).map((name) => Arn.format({
+  _parameterArns(scope: Construct): string[] {
+    return Object.values(this.names).filter((n): n is string => !!n).map((name) => (name.startsWith('arn:') ? name : Arn.format({
       service: 'ssm',
       resource: 'parameter',
       resourceName: name.replace(/^\//, ''),
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       // AWS public parameters belong to no account.
       account: name.startsWith('/aws/service/') ? '' : undefined,
-    }, Stack.of(scope)));
+    }, Stack.of(scope))));
   }
 }
 
@@ -79,12 +89,11 @@ class AmiIdImage extends RunnerMachineImage {
     super();
   }
 
-  imageFor(architecture: ec2.InstanceArchitecture): ec2.IMachineImage {
-    const id = required(this.ids, architecture, 'AMI id');
-    return { getImage: () => ({ imageId: id, osType: ec2.OperatingSystemType.LINUX, userData: ec2.UserData.forLinux() }) };
+  _sourceFor(architecture: ec2.InstanceArchitecture): ImageSourceDocument {
+    return { amiId: required(this.ids, architecture, 'AMI id') };
   }
 
-  parameterArns(): string[] {
+  _parameterArns(): string[] {
     return [];
   }
 }

@@ -111,10 +111,14 @@ export class Ec2Fleet implements ComputePort {
 
   private createFleetInput(request: LaunchRequest): CreateFleetCommandInput {
     const requirements = request.instanceRequirements;
+    // An AMI in the overrides (instant fleets only) replaces the launch template's: the templates
+    // name no image, so they deploy before the first image exists.
+    const image = request.imageId ? { ImageId: request.imageId } : {};
     const overrides = requirements
       // Attribute-based: EC2 chooses among every type within the ranges, per subnet.
       ? this.options.subnetIds.map((subnetId) => ({
         SubnetId: subnetId,
+        ...image,
         InstanceRequirements: {
           VCpuCount: { Min: requirements.vCpuMin, Max: requirements.vCpuMax },
           MemoryMiB: { Min: requirements.memoryMiBMin, Max: requirements.memoryMiBMax },
@@ -123,7 +127,7 @@ export class Ec2Fleet implements ComputePort {
         },
       })).slice(0, MAX_OVERRIDES)
       : request.instanceTypes.flatMap((instanceType, priority) =>
-        this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority })),
+        this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority, ...image })),
       ).slice(0, MAX_OVERRIDES);
     const tags = [
       { Key: TAG_MANAGED_BY, Value: this.options.managedBy },

@@ -19,6 +19,8 @@ export interface LaunchRequest {
   readonly instanceTypes: readonly string[];
   /** When set, EC2 chooses the types by these ranges and `instanceTypes` is empty. */
   readonly instanceRequirements?: InstanceRequirementsDocument;
+  /** The AMI to boot, passed in every override. @default - the launch template's image */
+  readonly imageId?: string;
   /** The image's architecture; attribute-based selection keeps to it. @default 'x64' */
   readonly architecture?: 'x64' | 'arm64';
 }

@@ -13,6 +13,8 @@ export interface PendingLaunch {
   readonly count: number;
   readonly instanceTypes: readonly string[];
   readonly instanceRequirements?: InstanceRequirementsDocument;
+  /** The AMI the launch asked for; undefined when the launch template names the image. */
+  readonly imageId?: string;
   /** Epoch ms. */
   readonly startedAt: number;
 }

@@ -7,6 +7,7 @@ import { PoolRecord } from './pool';
 import { PoolMessage } from './pool-message';
 import { RunnerChanges, RunnerRecord, RunnerState } from './runner';
 import { RunnerConfig } from './runner-config';
+import { ImageSourceDocument } from '../../src/runner-config-document';
 
 /** Time, injected so the domain never reads the clock itself. */
 export interface Clock {
@@ -74,4 +75,10 @@ export interface PoolStore {
   getPool(poolId: string): Promise<PoolRecord | undefined>;
   /** Saves `pool` as version `pool.version + 1` if the stored version is still `pool.version`; `false` when it is not. */
   savePool(pool: PoolRecord, at: number): Promise<boolean>;
+}
+
+/** The AMI a config's instances boot, resolved at launch. */
+export interface ImageSource {
+  /** The AMI id, or `undefined` while the image does not exist yet (its parameter is not written). */
+  imageIdFor(source: ImageSourceDocument): Promise<string | undefined>;
 }

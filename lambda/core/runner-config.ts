@@ -3,6 +3,7 @@
 
 import { ConfigError } from './errors';
 import {
+  ImageSourceDocument,
   InstanceRequirementsDocument,
   RUNNER_CONFIG_DOCUMENT_VERSION,
   RunnerArchitectureName,
@@ -103,6 +104,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
 
   const architecture = doc.architecture ?? 'x64';
   if (architecture !== 'x64' && architecture !== 'arm64') fail(`\`architecture\` must be x64 or arm64, found ${describe(architecture)}`);
+  const image = doc.image === undefined ? undefined : parseImage(doc.image, fail);
 
   return {
     parameterName,
@@ -117,6 +119,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     maxRunners: maxRunners as number,
     scope: scope as RunnerScopeName,
     runnerGroupId: runnerGroupId as number,
+    ...(image ? { image } : {}),
   };
 }
 
@@ -155,6 +158,19 @@ function parseRequirements(value: unknown, fail: (what: string) => never): Insta
   const memoryMiBMin = whole('memoryMiBMin', 0, false)!;
   const memoryMiBMax = whole('memoryMiBMax', Math.max(1, memoryMiBMin), true);
   return { vCpuMin, vCpuMax, memoryMiBMin, memoryMiBMax };
+}
+
+function parseImage(value: unknown, fail: (what: string) => never): ImageSourceDocument {
+  const image = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : fail(`\`image\` must be an object, found ${describe(value)}`)) as Record<string, unknown>;
+  const { parameterName, amiId } = image;
+  if ((parameterName === undefined) === (amiId === undefined)) fail(`\`image\` must give one of parameterName or amiId, found ${describe(value)}`);
+  if (parameterName !== undefined && (typeof parameterName !== 'string' || !/^[A-Za-z0-9_.\-/:]{1,2048}$/.test(parameterName))) {
+    fail(`\`image.parameterName\` must be an SSM parameter name or ARN, found ${describe(parameterName)}`);
+  }
+  if (amiId !== undefined && (typeof amiId !== 'string' || !/^ami-[0-9a-f]{8,17}$/.test(amiId))) {
+    fail(`\`image.amiId\` must be an AMI id (ami-…), found ${describe(amiId)}`);
+  }
+  return parameterName !== undefined ? { parameterName: parameterName as string } : { amiId: amiId as string };
 }
 
 function stringArray(value: unknown, field: string, fail: (what: string) => never): string[] {

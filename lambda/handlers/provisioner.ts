@@ -2,10 +2,12 @@
 // reconciles the pools named by the queue's messages (lambda/provisioner/).
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment, LAUNCH_ENVIRONMENT } from '../common/control-plane';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
+import { SsmImageSource } from '../config/ssm-image-source';
 import { ProvisionerDeps } from '../provisioner/deps';
 import { PowertoolsProvisionerMetrics } from '../provisioner/provisioner-metrics';
 import { createProvisionerHandler } from '../provisioner/sqs-handler';
@@ -19,7 +21,7 @@ const provision = createProvisionerHandler(
   () => {
     if (!deps) {
       readEnvironment([...CONTROL_PLANE_ENVIRONMENT, ...LAUNCH_ENVIRONMENT]);
-      deps = { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics) };
+      deps = { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics), images: new SsmImageSource(new SSMClient({})) };
     }
     return deps;
   },

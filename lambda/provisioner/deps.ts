@@ -2,6 +2,7 @@
 import { ControlPlane } from '../common/control-plane';
 import { Logger } from '../common/logger';
 import { LaunchErrorKind } from '../core/compute';
+import { ImageSource } from '../core/ports';
 import { Market, RetireReason } from '../core/runner';
 
 export interface ProvisionerMetrics {
@@ -12,9 +13,13 @@ export interface ProvisionerMetrics {
   rerun(): void;
   /** GitHub refused a re-run (403): the attempt was re-run already, is too old, or the App may not re-run. */
   rerunRefused(): void;
+  /** Queued jobs that wait because the config's runner image does not exist yet. */
+  jobsWaitingForImage(count: number): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {
   readonly logger: Logger;
   readonly metrics: ProvisionerMetrics;
+  /** Where each config's AMI id comes from at launch. */
+  readonly images: ImageSource;
 }

@@ -35,7 +35,8 @@ export function clientToken(poolId: string, generation: number): string {
 
 /** Launches `count` instances of `market` for the pool; returns the pool as saved afterwards. */
 export async function launch(
-  deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, market: Market, count: number, policy: SpotPolicy = DEFAULT_SPOT_POLICY,
+  deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, market: Market, count: number, imageId: string | undefined,
+  policy: SpotPolicy = DEFAULT_SPOT_POLICY,
 ): Promise<LaunchOutcome> {
   const now = deps.clock.now();
   const generation = pool.generation + 1;
@@ -45,6 +46,7 @@ export async function launch(
     count,
     instanceTypes: config.instanceTypes,
     instanceRequirements: config.instanceRequirements,
+    imageId,
     startedAt: now,
   };
   const started = { ...pool, generation, pendingLaunch: pending };
@@ -61,6 +63,7 @@ export async function launch(
       clientToken: pending.clientToken,
       instanceTypes: pending.instanceTypes,
       instanceRequirements: pending.instanceRequirements,
+      imageId: pending.imageId,
       architecture: config.architecture,
     });
   } catch (error) {
@@ -87,6 +90,7 @@ export async function recoverPendingLaunch(
       clientToken: pending.clientToken,
       instanceTypes: pending.instanceTypes,
       instanceRequirements: pending.instanceRequirements,
+      imageId: pending.imageId,
       architecture: config.architecture,
     });
   } catch (error) {

@@ -32,6 +32,10 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
     this.metrics.singleMetric().addMetric('InterruptedJobsRerunRefused', MetricUnit.Count, 1);
   }
 
+  jobsWaitingForImage(count: number): void {
+    this.metrics.singleMetric().addMetric('JobsWaitingForImage', MetricUnit.Count, count);
+  }
+
   private single(name: string, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);

@@ -53,7 +53,11 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   });
 
   const retired = await retire(deps, runners, decision.retire);
-  const launched = decision.launch > 0 ? await launchFor(deps, pool, config, decision.launch) : 0;
+  let launched = 0;
+  if (decision.launch > 0) {
+    const image = await imageFor(deps, config, queued.length, log);
+    if (image.ready) launched = await launchFor(deps, pool, config, decision.launch, image.imageId);
+  }
 
   if (queued.length + runners.length > 0) await touch(deps, poolId, now);
   deps.logger.info('reconciled pool', { ...log, queued: queued.length, inProgress: inProgress.length, runners: runners.length, launched, retired, deferred: decision.deferred });
@@ -83,14 +87,32 @@ async function withRecentLaunches(deps: ProvisionerDeps, runners: readonly Runne
   return [...runners, ...recent];
 }
 
+/**
+ * The AMI this launch boots. While the config's image parameter does not exist yet (the first
+ * image is built after the first deploy), nothing launches and the jobs wait, logged and counted:
+ * the pool stays active, so the reconciler brings it back every minute until the image is there.
+ */
+async function imageFor(
+  deps: ProvisionerDeps, config: RunnerConfig, queued: number, log: Record<string, unknown>,
+): Promise<{ ready: true; imageId: string | undefined } | { ready: false }> {
+  if (!config.image) return { ready: true, imageId: undefined };
+  const imageId = await deps.images.imageIdFor(config.image);
+  if (imageId) return { ready: true, imageId };
+  deps.metrics.jobsWaitingForImage(queued);
+  deps.logger.warn('runner image not ready: jobs wait until its parameter holds an AMI id', {
+    ...log, config: config.name, imageParameter: config.image.parameterName, queued,
+  });
+  return { ready: false };
+}
+
 /** Launches by the config's spot strategy; SPOT_PREFERRED buys the shortfall on-demand once spot keeps failing. */
-async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, count: number): Promise<number> {
+async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, count: number, imageId: string | undefined): Promise<number> {
   let launched = 0;
   let current = pool;
   const reasons: string[] = [];
   for (const part of planLaunch(count, config.spot, current.spot, deps.clock.now())) {
     const before = current.spot;
-    const outcome = await launch(deps, current, config, part.market, part.count);
+    const outcome = await launch(deps, current, config, part.market, part.count, imageId);
     current = outcome.pool;
     launched += outcome.instances.length;
     reasons.push(...outcome.errors.map((e) => e.code));
@@ -98,7 +120,7 @@ async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: Runner
     if (shortfall > 0 && part.market === 'spot' && fallBackNow(config.spot, before, current.spot, deps.clock.now())) {
       deps.metrics.fallback();
       deps.logger.warn('spot capacity keeps failing; launching on-demand', { pool: pool.poolId, shortfall });
-      const fallback = await launch(deps, current, config, 'on-demand', shortfall);
+      const fallback = await launch(deps, current, config, 'on-demand', shortfall, imageId);
       current = fallback.pool;
       launched += fallback.instances.length;
       reasons.push(...fallback.errors.map((e) => e.code));

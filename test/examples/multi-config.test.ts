@@ -13,13 +13,17 @@ describe('examples/multi-config', () => {
   test('one launch template per config, booting the team\'s own image of the config\'s architecture; no image pipeline', () => {
     template.resourceCountIs('AWS::EC2::LaunchTemplate', 4);
     template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
-    const images = Object.values(template.findResources('AWS::EC2::LaunchTemplate')).map((t) => t.Properties.LaunchTemplateData.ImageId).sort();
+    const images = Object.values(template.findResources('AWS::SSM::Parameter'))
+      .map((p) => p.Properties.Value)
+      .filter((v): v is string => typeof v === 'string' && v.startsWith('{'))
+      .map((v) => (JSON.parse(v) as RunnerConfigDocument).image?.parameterName).sort();
     expect(images).toEqual([
-      'resolve:ssm:/platform/runner-images/arm64',
-      'resolve:ssm:/platform/runner-images/x64',
-      'resolve:ssm:/platform/runner-images/x64',
-      'resolve:ssm:/platform/runner-images/x64',
+      '/platform/runner-images/arm64',
+      '/platform/runner-images/x64',
+      '/platform/runner-images/x64',
+      '/platform/runner-images/x64',
     ]);
+    for (const t of Object.values(template.findResources('AWS::EC2::LaunchTemplate'))) expect(t.Properties.LaunchTemplateData.ImageId).toBeUndefined();
   });
 
   test('each config document carries its strategy, architecture and instance choice', () => {

@@ -96,6 +96,17 @@ test('private: webhooks and registrations go through the private REST API only, 
   expect(report.endpoints.refused).toEqual({});
 });
 
+test('image-wait: jobs queued before the first runner image exists wait for it, launch nothing meanwhile, then all run', async () => {
+  const scenario = load('image-wait');
+  const report = await run('image-wait');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  // Every job arrived within 5 s of the start and none launched before the image parameter was written.
+  expect(report.latencyMs.queuedToLaunch.p50).toBeGreaterThanOrEqual(scenario.imageReadyAfterMs - 5_000);
+  expect(report.launches.instances).toBe(report.jobs.total);
+});
+
 test('burst: 500 jobs within 10 s all run, at about one GitHub call per job', async () => {
   const scenario = load('burst');
   const report = await run('burst');

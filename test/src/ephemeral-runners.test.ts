@@ -121,10 +121,24 @@ describe('EphemeralRunners runner instances', () => {
         InstanceInitiatedShutdownBehavior: 'terminate',
         BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 30, DeleteOnTermination: true } }],
         KeyName: Match.absent(),
-        // The construct's own image, resolved at every launch: a new build is used without a redeploy.
-        ImageId: Match.stringLikeRegexp('^resolve:ssm:/ephemeral-runners/Test/Runners/image/(x64|arm64)$'),
+        // No image: EC2 refuses a template whose resolve:ssm: parameter does not exist yet, and the
+        // pipeline writes the construct's image parameter only after the first build.
+        ImageId: Match.absent(),
       }),
     });
+  });
+
+  test('each config document names its architecture\'s image parameter, which only the provisioner may read', () => {
+    const documents = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    // Labels do not set the architecture: 'linux-arm64-large' lists no types, so it gets x64 defaults.
+    expect(documents.map((d) => [d.name, d.image]).sort()).toEqual([
+      ['linux-arm64-large', { parameterName: '/ephemeral-runners/Test/Runners/image/x64' }],
+      ['linux-x64', { parameterName: '/ephemeral-runners/Test/Runners/image/x64' }],
+    ]);
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(':parameter/ephemeral-runners/Test/Runners/image/x64'));
+    expect(readers.map((p) => JSON.stringify(p.Properties.Roles))).toEqual([expect.stringMatching(/Provisioner/)]);
+    expect(JSON.stringify(readers[0].Properties.PolicyDocument)).toMatch(/"Action":"ssm:GetParameter","Effect":"Allow","Resource":\{"Fn::Join":\["",\["arn:",[^\]]*:parameter\/ephemeral-runners\/Test\/Runners\/image\/x64"\]/);
   });
 
   test('the user data carries the bootstrap and the register URL, and no secret', () => {

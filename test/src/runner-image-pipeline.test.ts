@@ -29,9 +29,8 @@ describe('the runner image pipeline', () => {
         SsmParameterConfigurations: [{ ParameterName: '/ephemeral-runners/Test/Runners/image/x64', DataType: 'aws:ec2:image' }],
       })],
     });
-    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({ ImageId: 'resolve:ssm:/ephemeral-runners/Test/Runners/image/x64' }),
-    });
+    const [document] = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    expect(document.image).toEqual({ parameterName: '/ephemeral-runners/Test/Runners/image/x64' });
   });
 
   test('the runner is pinned and verified by its SHA-256 before it is unpacked', () => {
@@ -129,7 +128,9 @@ describe('the runner image pipeline', () => {
   test('a custom image replaces the pipeline', () => {
     const t = synth({ machineImage: RunnerMachineImage.fromAmiIds('ami-0123456789abcdef0') });
     t.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
-    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: 'ami-0123456789abcdef0' }) });
+    const [document] = Object.values(t.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    expect(document.image).toEqual({ amiId: 'ami-0123456789abcdef0' });
+    t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: Match.absent() }) });
   });
 
   test('a malformed runner checksum or image reference is refused with what to fix', () => {

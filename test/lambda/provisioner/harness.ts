@@ -7,6 +7,7 @@ import { ComputePort } from '../../../lambda/core/compute';
 import { GitHubPort } from '../../../lambda/core/github';
 import { JobEvent, JobState, planJobTransition } from '../../../lambda/core/job';
 import { buildPoolMessageFor, PoolMessage } from '../../../lambda/core/pool-message';
+import { ImageSource } from '../../../lambda/core/ports';
 import { Pool } from '../../../lambda/core/routing';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { ProvisionerDeps, ProvisionerMetrics } from '../../../lambda/provisioner/deps';
@@ -18,6 +19,11 @@ import { DynamoTestEngine } from '../support/dynalite';
 import { InMemoryConfigSource, InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
 
 export const PREFIX = 'er-test-';
+
+/** For configs without an `image`: the launch template's image is used and this is never asked. */
+const noImages: ImageSource = {
+  imageIdFor: () => Promise.reject(new Error('this test gave no image source, but a config has an image')),
+};
 export const POOL: Pool = { poolId: 'octo-org#linux-x64', configName: 'linux-x64', scope: { kind: 'org', org: 'octo-org' } };
 
 export function runnerConfig(overrides: Partial<RunnerConfig> = {}): RunnerConfig {
@@ -42,12 +48,14 @@ export class RecordingMetrics implements ProvisionerMetrics {
   fallbacks = 0;
   reruns = 0;
   rerunsRefused = 0;
+  readonly waitingForImage: number[] = [];
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
   retired(): void {}
   rerun(): void { this.reruns++; }
   rerunRefused(): void { this.rerunsRefused++; }
+  jobsWaitingForImage(count: number): void { this.waitingForImage.push(count); }
 }
 
 export interface Harness {
@@ -71,6 +79,8 @@ export interface HarnessOptions {
   readonly github?: GitHubPort;
   /** Wraps the compute port, e.g. to inject a crash. */
   readonly compute?: (inner: ComputePort) => ComputePort;
+  /** Where configs with an `image` get their AMI id. @default none: configs without an image use the launch template's */
+  readonly images?: ImageSource;
 }
 
 export async function startHarness(engine: DynamoTestEngine, options: HarnessOptions = {}): Promise<Harness> {
@@ -105,7 +115,7 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
     },
     clock,
   };
-  const deps: ProvisionerDeps = { ...controlPlane, logger: silentLogger(), metrics };
+  const deps: ProvisionerDeps = { ...controlPlane, logger: silentLogger(), metrics, images: options.images ?? noImages };
   const event = (jobId: number, s: JobState, extra: Partial<JobEvent> = {}): JobEvent => ({
     key: { githubHost: 'ghes.example.com', jobId },
     state: s,
