@@ -104,6 +104,24 @@ export class RunnerMonitoring extends Construct {
       ceiling + 1,
       2,
     );
+    const launchErrors = (kind: string) => new cloudwatch.Metric({
+      namespace: ns, metricName: 'LaunchErrors', dimensionsMap: { service: 'provisioner', kind }, statistic: 'Sum', period: Duration.minutes(5),
+    });
+    alarm(
+      'SpotUnavailable',
+      'Spot instances cannot be launched in this account now, whatever the capacity (the Spot service-linked role missing, the spot instance limit, '
+      + 'spot permissions denied): SPOT_ONLY configs launch nothing and their jobs wait; SPOT_PREFERRED configs buy on-demand. '
+      + 'The provisioner\'s log (message "launch error", kind "spot") names the code (docs/operations.md, "Spot launches fail").',
+      launchErrors('spot'),
+      1,
+    );
+    alarm(
+      'LaunchesMisconfigured',
+      'EC2 refused a launch for a reason no retry fixes (an instance type offered in none of the subnets\' zones, a denied permission, a bad template): '
+      + 'jobs of that config wait. The provisioner\'s log (message "launch error", kind "config") names the code and the fix.',
+      launchErrors('config'),
+      1,
+    );
     const errors = Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, errorsOf(fn)]));
     alarm(
       'FunctionErrors',

@@ -7,7 +7,7 @@ import {
 import { LaunchFailedError } from './errors';
 import {
   classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchRequest, LaunchResult,
-  TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL,
+  TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
 } from '../core/compute';
 import { Market } from '../core/runner';
 
@@ -34,7 +34,7 @@ export class Ec2Fleet implements ComputePort {
       output = await this.options.client.send(new CreateFleetCommand(input));
     } catch (error) {
       const code = (error as { name?: string }).name ?? 'Unknown';
-      throw new LaunchFailedError(code, classifyLaunchError(code), (error as Error).message, { cause: error });
+      throw new LaunchFailedError(code, classifyLaunchError(code, request.market), (error as Error).message, { cause: error });
     }
     const instances: LaunchedInstance[] = [];
     for (const group of output.Instances ?? []) {
@@ -49,9 +49,10 @@ export class Ec2Fleet implements ComputePort {
     }
     const errors = (output.Errors ?? []).map((e) => {
       const code = e.ErrorCode ?? 'Unknown';
-      return { code, message: e.ErrorMessage ?? '', kind: classifyLaunchError(code) };
+      const instanceType = e.LaunchTemplateAndOverrides?.Overrides?.InstanceType;
+      return { code, message: e.ErrorMessage ?? '', kind: classifyLaunchError(code, request.market), ...(instanceType ? { instanceType } : {}) };
     });
-    return { instances, errors };
+    return withUnofferedTypes({ instances, errors }, request.instanceRequirements ? [] : request.instanceTypes);
   }
 
   async terminate(instanceIds: readonly string[]): Promise<void> {

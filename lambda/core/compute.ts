@@ -36,14 +36,20 @@ export interface LaunchedInstance {
  * - `capacity`: no capacity for a type/zone/market right now — try other markets or later;
  * - `quota`: an account limit (vCPUs, spot instances) — later, or on-demand;
  * - `throttle`: the API's rate limit — later, with backoff;
- * - `config`: the request is wrong (template, subnet, AMI) — no retry helps; an operator must act.
+ * - `spot`: spot cannot be bought in this account now, whatever the capacity (the Spot service-linked
+ *   role is missing and may not be created, the spot instance limit, spot permissions denied) —
+ *   SPOT_PREFERRED falls back to on-demand at once; SPOT_ONLY waits and raises an alarm;
+ * - `config`: the request is wrong (template, subnet, AMI, an instance type no Availability Zone
+ *   of the subnets offers) — no retry helps; an operator must act.
  */
-export type LaunchErrorKind = 'capacity' | 'quota' | 'throttle' | 'config';
+export type LaunchErrorKind = 'capacity' | 'quota' | 'throttle' | 'spot' | 'config';
 
 export interface LaunchError {
   readonly code: string;
   readonly message: string;
   readonly kind: LaunchErrorKind;
+  /** The override's instance type, for per-override errors of a list of types. */
+  readonly instanceType?: string;
 }
 
 export interface LaunchResult {
@@ -74,7 +80,16 @@ const CAPACITY = new Set([
   'InsufficientInstanceCapacity', 'InsufficientCapacity', 'UnfulfillableCapacity', 'InsufficientHostCapacity',
   'InsufficientFreeAddressesInSubnet', 'SpotMaxPriceTooLow', 'Unsupported', 'InvalidFleetConfiguration',
 ]);
-const QUOTA = new Set(['MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded', 'InstanceLimitExceeded', 'MaxFleetCountExceeded']);
+const QUOTA = new Set(['VcpuLimitExceeded', 'InstanceLimitExceeded', 'MaxFleetCountExceeded']);
+/**
+ * Codes that stop spot but not on-demand: the spot instance count limit, and the Spot
+ * service-linked role AWSServiceRoleForEC2Spot, which EC2 creates at an account's first spot
+ * request only if the caller may (terraform-aws-github-runner#104, cdk-github-runners#182;
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html).
+ */
+const SPOT_ONLY = new Set(['MaxSpotInstanceCountExceeded', 'AuthFailure.ServiceLinkedRoleCreationNotPermitted']);
+/** Authorization failures: during a spot launch, most likely a spot-only permission (spot-instances-request). */
+const AUTHORIZATION = new Set(['UnauthorizedOperation', 'AuthFailure']);
 const THROTTLE = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'InternalError', 'InternalFailure', 'ServiceUnavailable', 'Unavailable']);
 
 /**
@@ -82,9 +97,39 @@ const THROTTLE = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingExcep
  * understand forever would hide it; it is logged and alarmed instead, and the demand stays queued
  * for the next reconcile.
  */
-export function classifyLaunchError(code: string): LaunchErrorKind {
+export function classifyLaunchError(code: string, market?: Market): LaunchErrorKind {
+  if (SPOT_ONLY.has(code)) return 'spot';
+  // On-demand may still work: if it fails the same way, that launch is classified `config`.
+  if (market === 'spot' && (AUTHORIZATION.has(code) || code.startsWith('AuthFailure.'))) return 'spot';
   if (CAPACITY.has(code)) return 'capacity';
   if (QUOTA.has(code)) return 'quota';
   if (THROTTLE.has(code)) return 'throttle';
   return 'config';
+}
+
+/** Per-override codes for a type that the override's Availability Zone does not offer (reference/aws.md 1.6, 1.7). */
+const NOT_OFFERED = new Set(['Unsupported', 'InvalidFleetConfiguration']);
+
+/**
+ * A launch of named instance types that launched nothing because no Availability Zone of the
+ * subnets offers any of them ("Your requested instance type (m6a.large) is not supported in your
+ * requested Availability Zone (us-east-1e)") is a configuration error, not a shortage: retrying
+ * can never help. Each such error becomes `config`, naming the fix; other results are unchanged.
+ * One zone not offering a type is ordinary (another zone's override may launch it), so this holds
+ * only when every error of the launch is of that kind and every requested type has one.
+ */
+export function withUnofferedTypes(result: LaunchResult, instanceTypes: readonly string[]): LaunchResult {
+  if (result.instances.length > 0 || result.errors.length === 0 || instanceTypes.length === 0) return result;
+  if (!result.errors.every((e) => NOT_OFFERED.has(e.code) && e.instanceType !== undefined)) return result;
+  const failed = new Set(result.errors.map((e) => e.instanceType));
+  if (!instanceTypes.every((t) => failed.has(t))) return result;
+  return {
+    instances: [],
+    errors: result.errors.map((e) => ({
+      ...e,
+      kind: 'config',
+      message: `instance type ${e.instanceType} is offered in none of the runner subnets' Availability Zones (${e.message}): `
+        + 'list instance types these zones offer in the runner config, or add subnets in zones that offer them',
+    })),
+  };
 }

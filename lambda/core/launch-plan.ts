@@ -48,12 +48,19 @@ export function planLaunch(count: number, strategy: SpotStrategyName, record: Sp
 export function recordLaunch(
   record: SpotRecord,
   policy: SpotPolicy,
-  outcome: { readonly market: Market; readonly requested: number; readonly launched: number; readonly capacityFailure: boolean },
+  outcome: {
+    readonly market: Market; readonly requested: number; readonly launched: number; readonly capacityFailure: boolean;
+    /** Spot cannot be bought at all now (see the `spot` launch error kind): the breaker opens at once. */
+    readonly spotUnavailable?: boolean;
+  },
   now: number,
 ): SpotRecord {
   const usedCredits = outcome.market === 'on-demand' ? Math.min(record.onDemandCredits, outcome.launched) : 0;
   const onDemandCredits = record.onDemandCredits - usedCredits;
   if (outcome.market !== 'spot') return { ...record, onDemandCredits };
+  if (outcome.spotUnavailable && outcome.launched < outcome.requested) {
+    return { consecutiveFailures: 0, preferOnDemandUntil: now + policy.preferOnDemandForMs, onDemandCredits };
+  }
   if (outcome.launched > 0 && !outcome.capacityFailure) {
     return { consecutiveFailures: 0, preferOnDemandUntil: record.preferOnDemandUntil, onDemandCredits };
   }

@@ -126,7 +126,9 @@ async function finishLaunch(
     deps.logger.info('launched runner instance', { pool: pool.poolId, instance: instance.instanceId, market: instance.market, instanceType: instance.instanceType });
   });
   // Errors on some overrides do not matter when others filled the request.
-  const capacityFailure = result.instances.length < pending.count && result.errors.some((e) => e.kind === 'capacity' || e.kind === 'quota');
+  const shortfall = result.instances.length < pending.count;
+  const capacityFailure = shortfall && result.errors.some((e) => e.kind === 'capacity' || e.kind === 'quota');
+  const spotUnavailable = shortfall && result.errors.some((e) => e.kind === 'spot');
   const recentLaunches = [
     ...pool.recentLaunches.filter((l) => now - l.launchedAt < RECENT_LAUNCH_WINDOW_MS),
     ...result.instances.map((i) => ({ instanceId: i.instanceId, market: i.market, launchedAt: now })),
@@ -136,7 +138,7 @@ async function finishLaunch(
     pendingLaunch: undefined,
     recentLaunches,
     spot: recordLaunch(pool.spot, policy, {
-      market: pending.market, requested: pending.count, launched: result.instances.length, capacityFailure,
+      market: pending.market, requested: pending.count, launched: result.instances.length, capacityFailure, spotUnavailable,
     }, now),
   };
   if (!(await deps.pools.savePool(finished, now))) throw new ConcurrentReconcileError(pool.poolId);

@@ -119,7 +119,7 @@ async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: Runner
     const shortfall = part.count - outcome.instances.length;
     if (shortfall > 0 && part.market === 'spot' && fallBackNow(config.spot, before, current.spot, deps.clock.now())) {
       deps.metrics.fallback();
-      deps.logger.warn('spot capacity keeps failing; launching on-demand', { pool: pool.poolId, shortfall });
+      deps.logger.warn('spot keeps failing or cannot be bought now; launching on-demand', { pool: pool.poolId, shortfall, reasons: outcome.errors.map((e) => e.code) });
       const fallback = await launch(deps, current, config, 'on-demand', shortfall, imageId);
       current = fallback.pool;
       launched += fallback.instances.length;

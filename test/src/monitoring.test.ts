@@ -37,8 +37,17 @@ describe('monitoring', () => {
     const expression = errors.Metrics.find((m: { Expression?: string }) => m.Expression !== undefined).Expression as string;
     expect(expression.split(' + ').sort()).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'webhook']);
     expect(errors.Metrics.filter((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName === 'Errors')).toHaveLength(5);
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
+  });
+
+  test('launch errors no retry fixes alarm: spot that cannot be bought at all, and misconfigured launches', () => {
+    const launchAlarms = alarmsOf(template).filter((a) => a.MetricName === 'LaunchErrors');
+    expect(launchAlarms.map((a) => a.Dimensions).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      [{ Name: 'kind', Value: 'config' }, { Name: 'service', Value: 'provisioner' }],
+      [{ Name: 'kind', Value: 'spot' }, { Name: 'service', Value: 'provisioner' }],
+    ]);
+    for (const a of launchAlarms) expect(a).toMatchObject({ Namespace: 'EphemeralRunners', Statistic: 'Sum', Threshold: 1, TreatMissingData: 'notBreaching' });
   });
 
   test('a dashboard shows the flow: jobs, waits, launches, spot trouble, repairs, errors, dead letters', () => {

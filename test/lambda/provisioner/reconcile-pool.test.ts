@@ -138,6 +138,42 @@ describe('provisioner', () => {
     expect(liveInstances().map((i) => i.market)).toEqual(['spot']);
   });
 
+  test('SPOT_PREFERRED: an error that stops spot but not on-demand falls back at once, in the same reconcile', async () => {
+    // The account's spot instance limit: no capacity will appear, and on-demand is unaffected.
+    await start({ ec2: { faults: { capacityErrors: [{ market: 'spot', code: 'MaxSpotInstanceCountExceeded' }] } } });
+    await h.queueJob(1);
+
+    const report = await reconcilePool(h.deps, h.message());
+
+    expect(report.launched).toBe(1);
+    expect(liveInstances().map((i) => i.market)).toEqual(['on-demand']);
+    expect(h.metrics.errors).toContain('spot');
+    expect(h.metrics.fallbacks).toBe(1);
+  });
+
+  test('SPOT_ONLY: an error that stops spot launches nothing on-demand and is counted as a spot error, which the SpotUnavailable alarm watches', async () => {
+    await start({ configs: [runnerConfig({ spot: 'SPOT_ONLY' })], ec2: { faults: { capacityErrors: [{ market: 'spot', code: 'MaxSpotInstanceCountExceeded' }] } } });
+    await h.queueJob(1);
+
+    await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
+
+    expect(liveInstances()).toHaveLength(0);
+    expect(new Set(h.metrics.errors)).toEqual(new Set(['spot']));
+  });
+
+  test('instance types that no Availability Zone of the subnets offers are a configuration error, not a shortage to retry', async () => {
+    // A name the EC2 simulator does not offer in any zone of its subnets.
+    await start({ configs: [runnerConfig({ instanceTypes: ['x9z.large'], spot: 'SPOT_PREFERRED' })] });
+    await h.queueJob(1);
+
+    await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
+
+    expect(liveInstances()).toHaveLength(0);
+    expect(new Set(h.metrics.errors)).toEqual(new Set(['config']));
+    // Not a spot shortage: the breaker stays closed, so nothing is bought on-demand instead.
+    expect(h.metrics.fallbacks).toBe(0);
+  });
+
   test('ON_DEMAND_ONLY launches on-demand', async () => {
     await start({ configs: [runnerConfig({ spot: 'ON_DEMAND_ONLY' })] });
     await h.queueJob(1);
