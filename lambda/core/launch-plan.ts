@@ -49,7 +49,10 @@ export function recordLaunch(
   record: SpotRecord,
   policy: SpotPolicy,
   outcome: {
-    readonly market: Market; readonly requested: number; readonly launched: number; readonly capacityFailure: boolean;
+    readonly market: Market;
+    readonly requested: number;
+    readonly launched: number;
+    readonly capacityFailure: boolean;
     /** Spot cannot be bought at all now (see the `spot` launch error kind): the breaker opens at once. */
     readonly spotUnavailable?: boolean;
   },
