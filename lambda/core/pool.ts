@@ -34,6 +34,11 @@ export interface PoolRecord {
   readonly version: number;
   /** Counts launches; with the pool id it makes each launch's ClientToken. */
   readonly generation: number;
+  /**
+   * Random, set at the pool item's first launch: with the deployment's id it keeps ClientTokens
+   * apart across deployments and across pool items (a table replaced starts generations at 0 again).
+   */
+  readonly tokenSalt?: string;
   readonly pendingLaunch?: PendingLaunch;
   readonly spot: SpotRecord;
   /** Jobs that were running on an interrupted spot instance; re-run if they fail. */

@@ -2,7 +2,7 @@
 // before CreateFleet is called, and cleared only once its instances are recorded as runners. A
 // crash in between leaves the pending launch, and the next reconcile recovers the very same
 // instances instead of launching again.
-import { createHash } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { ProvisionerDeps } from './deps';
 import { ConcurrentReconcileError } from './errors';
 import { forEachConcurrently } from '../common/concurrency';
@@ -25,12 +25,15 @@ export interface LaunchOutcome {
 }
 
 /**
- * A ClientToken per pool and generation (at most 64 characters, as EC2 allows). A new generation
- * for every attempt: EC2 consumes a token even when nothing launched, and a retry with other
- * parameters under the same token is refused (IdempotentParameterMismatch).
+ * A ClientToken per deployment, pool item and generation (at most 64 ASCII characters, as EC2
+ * allows). A new generation for every attempt: EC2 consumes a token even when nothing launched,
+ * and a retry with other parameters under the same token is refused (IdempotentParameterMismatch).
+ * Tokens are per account and region, so the deployment's id and the pool item's random salt keep
+ * two stacks serving the same pool, or a redeploy whose table was replaced, from reusing one
+ * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
  */
-export function clientToken(poolId: string, generation: number): string {
-  return `er-${createHash('sha256').update(poolId).digest('hex').slice(0, 24)}-${generation}`;
+export function clientToken(managedBy: string, poolId: string, salt: string, generation: number): string {
+  return `er-${createHash('sha256').update(`${managedBy}\n${poolId}\n${salt}`).digest('hex').slice(0, 32)}-${generation}`;
 }
 
 /** Launches `count` instances of `market` for the pool; returns the pool as saved afterwards. */
@@ -40,8 +43,9 @@ export async function launch(
 ): Promise<LaunchOutcome> {
   const now = deps.clock.now();
   const generation = pool.generation + 1;
+  const tokenSalt = pool.tokenSalt ?? randomBytes(12).toString('hex');
   const pending: PendingLaunch = {
-    clientToken: clientToken(pool.poolId, generation),
+    clientToken: clientToken(deps.settings.managedBy, pool.poolId, tokenSalt, generation),
     market,
     count,
     instanceTypes: config.instanceTypes,
@@ -49,7 +53,7 @@ export async function launch(
     imageId,
     startedAt: now,
   };
-  const started = { ...pool, generation, pendingLaunch: pending };
+  const started = { ...pool, generation, tokenSalt, pendingLaunch: pending };
   if (!(await deps.pools.savePool(started, now))) throw new ConcurrentReconcileError(pool.poolId);
   const claimed = { ...started, version: started.version + 1 };
 

@@ -80,6 +80,7 @@ export function poolToItem(pool: PoolRecord, pending: boolean): Item {
     scope: pool.scope,
     version: pool.version,
     generation: pool.generation,
+    tokenSalt: pool.tokenSalt,
     pendingLaunch: pool.pendingLaunch,
     spot: pool.spot,
     interruptedJobs: pool.interruptedJobs,
@@ -100,6 +101,7 @@ export function poolFromItem(item: Item): PoolRecord {
     scope: scopeFromItem(item.scope, where),
     version: num(item, 'version', where),
     generation: num(item, 'generation', where),
+    tokenSalt: optStr(item, 'tokenSalt', where),
     pendingLaunch: item.pendingLaunch as PoolRecord['pendingLaunch'],
     spot: {
       consecutiveFailures: num(spot, 'consecutiveFailures', where),

@@ -81,20 +81,29 @@ export interface HarnessOptions {
   readonly compute?: (inner: ComputePort) => ComputePort;
   /** Where configs with an `image` get their AMI id. @default none: configs without an image use the launch template's */
   readonly images?: ImageSource;
+  /** Another harness's EC2, as a second deployment in the same account would see it (stopped by its owner). */
+  readonly sharedEc2?: Harness;
+  /** The deployment's id (the managed-by tag). @default 'test' */
+  readonly managedBy?: string;
 }
+
+let templates = 0;
 
 export async function startHarness(engine: DynamoTestEngine, options: HarnessOptions = {}): Promise<Harness> {
   const tableName = await engine.createStateTable();
-  const sim = new Ec2Simulator({ clock: new ScaledClock(0.001), onListenerError: () => undefined, ...options.ec2 });
-  await sim.start();
+  const managedBy = options.managedBy ?? 'test';
+  const shared = options.sharedEc2?.sim;
+  const sim = shared ?? new Ec2Simulator({ clock: new ScaledClock(0.001), onListenerError: () => undefined, ...options.ec2 });
+  if (!shared) await sim.start();
   const template = sim.registerLaunchTemplate({
-    launchTemplateName: 'runners-linux-x64',
+    launchTemplateName: `runners-linux-x64-${++templates}`,
     imageId: 'ami-0123456789abcdef0',
     instanceInitiatedShutdownBehavior: 'terminate',
     iamInstanceProfile: { arn: 'arn:aws:iam::123456789012:instance-profile/runner', roleName: 'runner-role' },
   });
   const client = new EC2Client({ endpoint: sim.url, region: sim.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
-  const fleet = new Ec2Fleet({ client, managedBy: 'test', subnetIds: sim.subnets.map((s) => s.subnetId), launchTemplateFor: () => template.launchTemplateId });
+  const subnetIds = sim.subnets.map((s) => s.subnetId);
+  const fleet = new Ec2Fleet({ client, managedBy, subnetIds, launchTemplateFor: () => template.launchTemplateId });
   const state = new DynamoStateStore(engine.client, tableName);
   const runners = new DynamoRunnerStore(engine.client, tableName);
   const queue = new InMemoryPoolQueue();
@@ -102,7 +111,7 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
   const clock = new ManualClock();
   const metrics = new RecordingMetrics();
   const controlPlane: ControlPlane = {
-    settings: { runnerNamePrefix: PREFIX, managedBy: 'test', bootTimeoutMs: 10 * 60_000, maxLifetimeMs: 6 * 3600_000 },
+    settings: { runnerNamePrefix: PREFIX, managedBy, bootTimeoutMs: 10 * 60_000, maxLifetimeMs: 6 * 3600_000 },
     jobs: state,
     runners,
     pools: runners,
@@ -142,7 +151,7 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
     message: (pool = POOL) => buildPoolMessageFor(pool, 'reconciler', 'test'),
     async stop() {
       client.destroy();
-      await sim.stop();
+      if (!shared) await sim.stop();
     },
   };
 }
