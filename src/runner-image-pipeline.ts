@@ -181,7 +181,9 @@ export class RunnerImagePipeline extends Construct {
         name: `${recipeName}-distribution`,
         distributions: [{
           region: stack.region,
-          amiDistributionConfiguration: { name: `${recipeName}-{{ imagebuilder:buildDate }}`, amiTags: { [IMAGE_TAG]: recipeName } },
+          // Untyped in CDK's L1 (Json), so CDK passes the keys through as written: CloudFormation's
+          // schema spells them Name and AmiTags, and the lifecycle policy selects images by this tag.
+          amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [IMAGE_TAG]: recipeName } },
           // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
           ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
         }],

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as yaml from 'js-yaml';
+import { validateTemplate } from '../../sandbox/aws/cloudformation-schema';
 import { EndpointAccess, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
 import { synthRunners } from './support/synth';
 import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
@@ -88,6 +89,28 @@ describe('the runner image pipeline', () => {
       TerminateInstanceOnFailure: true,
       InstanceMetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
     });
+  });
+
+  test('every image carries the tag the lifecycle policy selects by, under the keys CloudFormation reads', () => {
+    const [distribution] = Object.values(template.findResources('AWS::ImageBuilder::DistributionConfiguration'));
+    const [lifecycle] = Object.values(template.findResources('AWS::ImageBuilder::LifecyclePolicy'));
+
+    const ami = distribution.Properties.Distributions[0].AmiDistributionConfiguration;
+
+    expect(ami.AmiTags).toEqual(lifecycle.Properties.ResourceSelection.TagMap);
+    expect(ami.Name).toMatch(/^ephemeral-runners-[0-9a-f]{10}-x64-\{\{ imagebuilder:buildDate \}\}$/);
+  });
+
+  test('the pipeline\'s resources, untyped L1 properties included, are what CloudFormation\'s resource schemas accept', () => {
+    const t = synth({
+      runnerConfigs: [
+        { name: 'x64', labels: ['linux', 'x64'] },
+        { name: 'arm', labels: ['linux', 'arm64', 'graviton'], architecture: RunnerArchitecture.ARM64 },
+      ],
+      runnerImage: { prePulledImages: ['node:22'], caCertificatesPem: TEST_CA_BUNDLE },
+    });
+
+    expect(validateTemplate(t.toJSON()).map((f) => f.message)).toEqual([]);
   });
 
   test('one pipeline per architecture the configs use; 22.04 selectable; images pre-pulled; a private CA trusted', () => {
