@@ -74,6 +74,25 @@ describe('the runner image pipeline', () => {
       .toBe(`${fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8').trimEnd()}\n`);
   });
 
+  test('package timers and unattended-upgrades are stopped (and a running one waited for) before the first apt-get; every apt-get waits for the dpkg lock', () => {
+    type Step = { name: string; inputs: { commands?: string[] } };
+    const doc = yaml.load(components(template)['install-tools']) as { phases: Array<{ name: string; steps: Step[] }> };
+    const commands = doc.phases.find((p) => p.name === 'build')!.steps.flatMap((step) => step.inputs.commands ?? []);
+
+    const firstApt = commands.findIndex((c) => /\bapt(-get)?\s/.test(c));
+    const stop = commands.findIndex((c) => /systemctl disable --now .*apt-daily\.timer/.test(c));
+    const wait = commands.findIndex((c) => /systemd-run --wait .*After=apt-daily\.service.*After=apt-daily-upgrade\.service/.test(c));
+
+    expect(firstApt).toBeGreaterThan(-1);
+    expect(stop).toBeGreaterThan(-1);
+    expect(commands[stop]).toMatch(/apt-daily-upgrade\.timer/);
+    expect(commands[stop]).toMatch(/unattended-upgrades\.service/);
+    expect(stop).toBeLessThan(firstApt);
+    expect(wait).toBeGreaterThan(stop);
+    expect(wait).toBeLessThan(firstApt);
+    for (const command of commands.filter((c) => /\bapt-get\s/.test(c))) expect(command).toMatch(/^apt-get -o DPkg::Lock::Timeout=\d+ /);
+  });
+
   test('builds run on a schedule and on deploy; only the newest images are kept', () => {
     template.hasResourceProperties('AWS::ImageBuilder::ImagePipeline', {
       Schedule: { ScheduleExpression: 'cron(0 4 ? * sun *)', PipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY' },
