@@ -13,6 +13,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, managedPolicyFinding } from './nag';
 import { pemBundleProblem } from './pem';
+import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /** Ubuntu LTS releases the runner image can be built on. */
 export enum UbuntuRelease {
@@ -161,7 +162,7 @@ export class RunnerImagePipeline extends Construct {
           extra: props.extraComponentArns,
           components: components.map((c) => [c.component.version, c.parameters ?? null]),
         }),
-        parentImage: `ssm:/aws/service/canonical/ubuntu/server/${ubuntu}/stable/current/${arch === 'x64' ? 'amd64' : 'arm64'}/hvm/ebs-gp3/ami-id`,
+        parentImage: `ssm:${canonicalUbuntuParameter(ubuntu, arch === 'x64' ? 'amd64' : 'arm64')}`,
         components: recipeComponents,
         blockDeviceMappings: [{
           deviceName: '/dev/sda1',
