@@ -1,9 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { validateTemplate } from '../../../sandbox/aws/cloudformation-schema';
 import { assertDeployable, DeploymentRefusedError, DeployTemplate, launchTemplateParameterProblems } from '../../../sandbox/aws/deploy-checks';
 import { synthesizeDeployment } from '../../../sandbox/deployment';
-import { DEFAULT_SCENARIO } from '../../../sandbox/scenario';
+import { DEFAULT_SCENARIO, parseScenario } from '../../../sandbox/scenario';
 
 function synth(build: (stack: Stack) => void): DeployTemplate {
   const app = new App();
@@ -92,5 +95,15 @@ describe('deploy-time checks: a launch template\'s resolve:ssm: image must exist
     const template: DeployTemplate = { Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { FifoQeue: true } } } };
 
     expect(refusal(template)).toEqual(["CloudFormation resource schema: 'FifoQeue' was unexpected at Resources.Queue.Properties. Did you mean 'FifoQueue'?"]);
+  });
+
+  test.each(['public', 'private'])('the sandbox\'s %s deployment has nothing CloudFormation\'s resource schemas refuse', (network) => {
+    const file = path.join(__dirname, '..', '..', '..', 'sandbox', 'scenarios', network === 'private' ? 'private.json' : 'demo.json');
+    const scenario = parseScenario(JSON.parse(fs.readFileSync(file, 'utf8')));
+    expect(scenario.network).toBe(network);
+
+    const deployment = synthesizeDeployment(scenario);
+
+    expect(validateTemplate({ Resources: deployment.resources }).map((f) => f.message)).toEqual([]);
   });
 });
