@@ -33,8 +33,8 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
 }
 
 /**
- * Public parameters AWS and publishers keep in every Region (Canonical's Ubuntu AMIs are under
- * `/aws/service/canonical/`). The sandbox takes any name under this path as existing.
+ * Public parameters AWS and publishers keep in every Region. The sandbox takes a name under this
+ * path as existing, except Canonical's Ubuntu names, which it checks against Canonical's grammar.
  */
 const PUBLIC_PARAMETERS = '/aws/service/';
 
@@ -67,7 +67,12 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
         continue;
       }
       const name = reference.name;
-      if (name.startsWith(PUBLIC_PARAMETERS) || account.ssmParameters?.includes(name)) continue;
+      if (name.startsWith(PUBLIC_PARAMETERS)) {
+        const problem = canonicalParameterProblem(name);
+        if (problem) problems.push(`${at} resolves SSM parameter '${name}', which does not exist: ${problem}. EC2 refuses the launch template (SsmInvalidParameter).`);
+        continue;
+      }
+      if (account.ssmParameters?.includes(name)) continue;
       const parameter = reference.parameterId
         ? { id: reference.parameterId, dataType: resources[reference.parameterId].Properties?.DataType }
         : created.get(name);
@@ -88,6 +93,32 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
   }
   return problems;
 }
+
+/**
+ * Canonical's Ubuntu AMI parameters, as Canonical documents their names ("Find Ubuntu images on AWS",
+ * https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/):
+ * `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, with VOL_TYPE
+ * `ebs-gp3` for releases 23.10 and later and `ebs-gp2` for 23.04 and earlier. Other public
+ * parameters are taken as existing.
+ */
+function canonicalParameterProblem(name: string): string | undefined {
+  const prefix = '/aws/service/canonical/ubuntu/';
+  if (!name.startsWith(prefix) || name.startsWith(`${prefix}eks`)) return undefined;
+  const parts = name.slice(prefix.length).split('/');
+  const [product, release, stable, , arch, virt, volume, leaf] = parts;
+  const grammar = 'Canonical names them ubuntu/<server|server-minimal|pro-server>/<release>/stable/<current|serial>/<amd64|arm64>/<hvm|pv>/<volume type>/ami-id';
+  if (parts.length !== 8 || !['server', 'server-minimal', 'pro-server'].includes(product) || stable !== 'stable'
+    || !['amd64', 'arm64'].includes(arch) || !['hvm', 'pv'].includes(virt) || leaf !== 'ami-id') return grammar;
+  const version = CODENAMES[release] ?? release;
+  if (!/^\d{2}\.\d{2}$/.test(version)) return `${grammar}; '${release}' is not a release`;
+  const gp3 = version >= '23.10';
+  if (volume === 'ebs-gp3' && !gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp2, not ebs-gp3 (ebs-gp3 is for 23.10 and later)`;
+  if (volume === 'ebs-gp2' && gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp3, not ebs-gp2 (ebs-gp2 is for 23.04 and earlier)`;
+  if (!['ebs-gp3', 'ebs-gp2', 'ebs-io1', 'ebs-standard', 'instance-store'].includes(volume)) return `${grammar}; '${volume}' is not a volume type`;
+  return undefined;
+}
+
+const CODENAMES: Record<string, string> = { xenial: '16.04', bionic: '18.04', focal: '20.04', jammy: '22.04', noble: '24.04' };
 
 /** An Image Builder distribution that writes the parameter does so after a build, not at deploy. */
 function writtenLater(resources: DeployTemplate['Resources'], name: string): string {

@@ -91,6 +91,24 @@ describe('deploy-time checks: a launch template\'s resolve:ssm: image must exist
     expect(refusal(canonical)).toEqual([]);
   });
 
+  test('a Canonical Ubuntu parameter Canonical does not publish is refused: 22.04 exists under ebs-gp2 only', () => {
+    const names = [
+      '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
+      '/aws/service/canonical/ubuntu/server/22.04/stable/current/arm64/hvm/ebs-gp2/ami-id',
+      '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id',
+      '/aws/service/canonical/ubuntu/server/noble/stable/current/amd64/hvm/ebs-gp2/ami-id',
+    ];
+
+    const problems = names.map((name) => launchTemplateParameterProblems(synth((stack) => launchTemplate(stack, name))));
+
+    expect(problems).toEqual([
+      [expect.stringContaining('Canonical publishes Ubuntu 22.04 under ebs-gp2, not ebs-gp3')],
+      [],
+      [],
+      [expect.stringContaining('Canonical publishes Ubuntu 24.04 under ebs-gp3, not ebs-gp2')],
+    ]);
+  });
+
   test('a schema problem is refused too, named as CloudFormation names it', () => {
     const template: DeployTemplate = { Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { FifoQeue: true } } } };
 
