@@ -76,7 +76,10 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
       await clock.sleep(2_000);
     }
     options.onProgress?.(progress());
-    await clock.sleep(scenario.drainMs);
+    // Instances power off and terminate, registrations are removed: wait until nothing is left, for
+    // at most drainMs. The leaks the report counts are what is still there then.
+    const drainDeadline = clock.now() + scenario.drainMs;
+    while (clock.now() < drainDeadline && hasLeaks(leaksOf(sandbox))) await clock.sleep(Math.min(2_000, drainDeadline - clock.now()));
   } finally {
     clearInterval(ticker);
     sampling = false;
@@ -110,9 +113,22 @@ function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): vo
   }
 }
 
+/** What is left that should not be: instances not terminated, our runner registrations, queued jobs. */
+function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
+  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
+  return {
+    instances: sandbox.ec2.instances().filter((i) => i.state !== 'terminated').length,
+    runners: sandbox.ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
+    queuedJobs: sandbox.ghes.jobs().filter((j) => j.status === 'queued').length,
+  };
+}
+
+function hasLeaks(leaks: SandboxReport['leaks']): boolean {
+  return leaks.instances + leaks.runners + leaks.queuedJobs > 0;
+}
+
 function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number): SandboxReport {
   const { ghes, ec2, scenario } = sandbox;
-  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
   const attempts: JobAttempt[] = ghes.jobs().map((j) => ({
     id: j.id,
     repo: j.repo,
@@ -124,7 +140,6 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     runnerName: j.runnerName,
     rerunAs: j.rerunAs,
   }));
-  const instances = ec2.instances();
   const ec2Calls = ec2.apiCalls();
   const capacityCodes = ['InsufficientInstanceCapacity', 'UnfulfillableCapacity', 'MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded'];
   // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
@@ -137,11 +152,7 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     attempts,
     instances: sandbox.launches,
     capacityErrors: capacityCodes.reduce((n, code) => n + capacityErrorsOf(code), 0),
-    leaks: {
-      instances: instances.filter((i) => i.state !== 'terminated').length,
-      runners: ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
-      queuedJobs: attempts.filter((a) => a.status === 'queued').length,
-    },
+    leaks: leaksOf(sandbox),
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,

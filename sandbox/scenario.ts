@@ -47,7 +47,7 @@ export interface Scenario {
   readonly runnerConfigs: ScenarioRunnerConfig[];
   readonly jobs: ScenarioJobs[];
   readonly faults: ScenarioFaults;
-  /** How long to wait after the last job finished before counting leaks, simulated ms. */
+  /** The longest to wait after the last job finished for instances and registrations to go (the run ends once nothing is left), simulated ms; then leaks are counted. */
   readonly drainMs: number;
   /** What a run of this scenario promises; the scenario tests hold every run to it. */
   readonly bounds: ScenarioBounds;

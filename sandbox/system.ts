@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
 import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
+import { AccountState, assertDeployable } from './aws/deploy-checks';
 import { startDynamoEngine } from './aws/dynamodb-engine';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
@@ -24,6 +25,8 @@ import { stateTableDefinition } from '../lambda/state/table-schema';
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const ORG = 'octo-org';
+/** The account the sandbox deploys into, before the deploy: no SSM parameters of its own. */
+const SANDBOX_ACCOUNT: AccountState = { ssmParameters: [] };
 
 type Handler = (event: never, context?: Context) => Promise<unknown>;
 
@@ -99,6 +102,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const clock = new ScaledClock(scenario.timeScale);
   const random = new SeededRandom(scenario.seed);
   const deployment = synthesizeDeployment(scenario);
+  // What CloudFormation and the services refuse at deploy time, refused here before anything runs.
+  assertDeployable({ Resources: deployment.resources }, SANDBOX_ACCOUNT);
   const resources = deployment.resources;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const stops: Array<() => Promise<void>> = [];

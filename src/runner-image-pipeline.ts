@@ -13,6 +13,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, managedPolicyFinding } from './nag';
 import { pemBundleProblem } from './pem';
+import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /** Ubuntu LTS releases the runner image can be built on. */
 export enum UbuntuRelease {
@@ -161,7 +162,7 @@ export class RunnerImagePipeline extends Construct {
           extra: props.extraComponentArns,
           components: components.map((c) => [c.component.version, c.parameters ?? null]),
         }),
-        parentImage: `ssm:/aws/service/canonical/ubuntu/server/${ubuntu}/stable/current/${arch === 'x64' ? 'amd64' : 'arm64'}/hvm/ebs-gp3/ami-id`,
+        parentImage: `ssm:${canonicalUbuntuParameter(ubuntu, arch === 'x64' ? 'amd64' : 'arm64')}`,
         components: recipeComponents,
         blockDeviceMappings: [{
           deviceName: '/dev/sda1',
@@ -181,7 +182,9 @@ export class RunnerImagePipeline extends Construct {
         name: `${recipeName}-distribution`,
         distributions: [{
           region: stack.region,
-          amiDistributionConfiguration: { name: `${recipeName}-{{ imagebuilder:buildDate }}`, amiTags: { [IMAGE_TAG]: recipeName } },
+          // Untyped in CDK's L1 (Json), so CDK passes the keys through as written: CloudFormation's
+          // schema spells them Name and AmiTags, and the lifecycle policy selects images by this tag.
+          amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [IMAGE_TAG]: recipeName } },
           // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
           ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
         }],

@@ -3,6 +3,7 @@ import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ImageSourceDocument } from './runner-config-document';
+import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /**
  * Where the runner image comes from, per architecture. Images named by an SSM parameter are read
@@ -35,8 +36,10 @@ export abstract class RunnerMachineImage {
   }
 
   private static canonical(release: string): RunnerMachineImage {
-    const path = (arch: string) => `/aws/service/canonical/ubuntu/server/${release}/stable/current/${arch}/hvm/ebs-gp3/ami-id`;
-    return new SsmParameterImage({ [ec2.InstanceArchitecture.X86_64]: path('amd64'), [ec2.InstanceArchitecture.ARM_64]: path('arm64') });
+    return new SsmParameterImage({
+      [ec2.InstanceArchitecture.X86_64]: canonicalUbuntuParameter(release, 'amd64'),
+      [ec2.InstanceArchitecture.ARM_64]: canonicalUbuntuParameter(release, 'arm64'),
+    });
   }
 
   /**

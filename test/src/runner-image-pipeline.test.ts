@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as yaml from 'js-yaml';
+import { validateTemplate } from '../../sandbox/aws/cloudformation-schema';
 import { EndpointAccess, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
 import { synthRunners } from './support/synth';
 import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
@@ -72,6 +73,25 @@ describe('the runner image pipeline', () => {
       .toBe(`${fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8').trimEnd()}\n`);
   });
 
+  test('package timers and unattended-upgrades are stopped (and a running one waited for) before the first apt-get; every apt-get waits for the dpkg lock', () => {
+    type Step = { name: string; inputs: { commands?: string[] } };
+    const doc = yaml.load(components(template)['install-tools']) as { phases: Array<{ name: string; steps: Step[] }> };
+    const commands = doc.phases.find((p) => p.name === 'build')!.steps.flatMap((step) => step.inputs.commands ?? []);
+
+    const firstApt = commands.findIndex((c) => /\bapt(-get)?\s/.test(c));
+    const stop = commands.findIndex((c) => /systemctl disable --now .*apt-daily\.timer/.test(c));
+    const wait = commands.findIndex((c) => /systemd-run --wait .*After=apt-daily\.service.*After=apt-daily-upgrade\.service/.test(c));
+
+    expect(firstApt).toBeGreaterThan(-1);
+    expect(stop).toBeGreaterThan(-1);
+    expect(commands[stop]).toMatch(/apt-daily-upgrade\.timer/);
+    expect(commands[stop]).toMatch(/unattended-upgrades\.service/);
+    expect(stop).toBeLessThan(firstApt);
+    expect(wait).toBeGreaterThan(stop);
+    expect(wait).toBeLessThan(firstApt);
+    for (const command of commands.filter((c) => /\bapt-get\s/.test(c))) expect(command).toMatch(/^apt-get -o DPkg::Lock::Timeout=\d+ /);
+  });
+
   test('builds run on a schedule and on deploy; only the newest images are kept', () => {
     template.hasResourceProperties('AWS::ImageBuilder::ImagePipeline', {
       Schedule: { ScheduleExpression: 'cron(0 4 ? * sun *)', PipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY' },
@@ -87,6 +107,28 @@ describe('the runner image pipeline', () => {
       TerminateInstanceOnFailure: true,
       InstanceMetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
     });
+  });
+
+  test('every image carries the tag the lifecycle policy selects by, under the keys CloudFormation reads', () => {
+    const [distribution] = Object.values(template.findResources('AWS::ImageBuilder::DistributionConfiguration'));
+    const [lifecycle] = Object.values(template.findResources('AWS::ImageBuilder::LifecyclePolicy'));
+
+    const ami = distribution.Properties.Distributions[0].AmiDistributionConfiguration;
+
+    expect(ami.AmiTags).toEqual(lifecycle.Properties.ResourceSelection.TagMap);
+    expect(ami.Name).toMatch(/^ephemeral-runners-[0-9a-f]{10}-x64-\{\{ imagebuilder:buildDate \}\}$/);
+  });
+
+  test('the pipeline\'s resources, untyped L1 properties included, are what CloudFormation\'s resource schemas accept', () => {
+    const t = synth({
+      runnerConfigs: [
+        { name: 'x64', labels: ['linux', 'x64'] },
+        { name: 'arm', labels: ['linux', 'arm64', 'graviton'], architecture: RunnerArchitecture.ARM64 },
+      ],
+      runnerImage: { prePulledImages: ['node:22'], caCertificatesPem: TEST_CA_BUNDLE },
+    });
+
+    expect(validateTemplate(t.toJSON()).map((f) => f.message)).toEqual([]);
   });
 
   test('one pipeline per architecture the configs use; 22.04 selectable; images pre-pulled; a private CA trusted', () => {

@@ -1,0 +1,200 @@
+// What CloudFormation and the services refuse when a stack is created, checked before the sandbox
+// "deploys" a template: every resource against its CloudFormation resource schema, and every
+// launch template's `resolve:ssm:` image against the parameters that exist at that point.
+import { validateTemplate } from './cloudformation-schema';
+
+type Json = Record<string, unknown>;
+
+export interface DeployTemplate {
+  readonly Resources: Record<string, { Type: string; Properties?: Json; DependsOn?: string | string[] }>;
+}
+
+/** What the account holds before the stack is created. */
+export interface AccountState {
+  /** SSM parameters that exist in the account and Region (names). @default none */
+  readonly ssmParameters?: readonly string[];
+}
+
+/** A template the sandbox, like CloudFormation, will not deploy; `problems` says why, one line each. */
+export class DeploymentRefusedError extends Error {
+  public readonly name = 'DeploymentRefusedError';
+  constructor(public readonly problems: string[]) {
+    super(`the sandbox refuses to deploy this template, as CloudFormation would fail to create it:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+/** Throws {@link DeploymentRefusedError} naming every problem; returns when there is none. */
+export function assertDeployable(template: DeployTemplate, account: AccountState = {}): void {
+  const problems = [
+    ...validateTemplate(template).map((f) => `CloudFormation resource schema: ${f.message}`),
+    ...launchTemplateParameterProblems(template, account),
+  ];
+  if (problems.length > 0) throw new DeploymentRefusedError(problems);
+}
+
+/**
+ * Public parameters AWS and publishers keep in every Region. The sandbox takes a name under this
+ * path as existing, except Canonical's Ubuntu names, which it checks against Canonical's grammar.
+ */
+const PUBLIC_PARAMETERS = '/aws/service/';
+
+/**
+ * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created, and
+ * refuses one whose parameter does not exist or is not of data type `aws:ec2:image`
+ * (`SsmInvalidParameter`). "You must create a Systems Manager parameter before you can use it in a
+ * launch template": https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html;
+ * the error CloudFormation reports: https://github.com/aws/aws-cdk/issues/26712.
+ *
+ * A parameter exists at that point if the account holds it, if it is a public one, or if the
+ * template creates it as an `AWS::SSM::Parameter` the launch template depends on (CloudFormation
+ * creates resources in parallel unless one depends on the other, by `DependsOn` or a reference).
+ */
+export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
+  const resources = template.Resources;
+  const created = new Map<string, { id: string; dataType: unknown }>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::SSM::Parameter') continue;
+    const name = literal(r.Properties?.Name);
+    if (name !== undefined) created.set(name, { id, dataType: r.Properties?.DataType });
+  }
+  const problems: string[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::EC2::LaunchTemplate') continue;
+    for (const reference of ssmReferences(r.Properties?.LaunchTemplateData, 'LaunchTemplateData', resources)) {
+      const at = `Resources.${id}.Properties.${reference.path}`;
+      if (reference.name === undefined) {
+        problems.push(`${at} resolves an SSM parameter whose name the sandbox cannot work out before deploying; name it by a literal, or by a Ref to an AWS::SSM::Parameter of the template.`);
+        continue;
+      }
+      const name = reference.name;
+      if (name.startsWith(PUBLIC_PARAMETERS)) {
+        const problem = canonicalParameterProblem(name);
+        if (problem) problems.push(`${at} resolves SSM parameter '${name}', which does not exist: ${problem}. EC2 refuses the launch template (SsmInvalidParameter).`);
+        continue;
+      }
+      if (account.ssmParameters?.includes(name)) continue;
+      const parameter = reference.parameterId
+        ? { id: reference.parameterId, dataType: resources[reference.parameterId].Properties?.DataType }
+        : created.get(name);
+      if (parameter && dependencies(resources, id).has(parameter.id)) {
+        if (parameter.dataType !== 'aws:ec2:image') {
+          problems.push(`${at} resolves SSM parameter '${name}', which Resources.${parameter.id} creates without DataType 'aws:ec2:image': `
+            + 'EC2 refuses the launch template (SsmInvalidParameter, "Unsupported data type"). Fix: give the parameter DataType aws:ec2:image.');
+        }
+        continue;
+      }
+      const why = parameter
+        ? `Resources.${parameter.id} creates it, but the launch template does not depend on it, so CloudFormation may create the launch template first`
+        : `the template does not create it${writtenLater(resources, name)} and the account has no parameter of that name`;
+      problems.push(`${at} resolves SSM parameter '${name}', which does not exist when CloudFormation creates the launch template: ${why}. `
+        + 'EC2 refuses the launch template (SsmInvalidParameter) and the stack rolls back. Fix: create the parameter in the template '
+        + '(AWS::SSM::Parameter with DataType aws:ec2:image) and make the launch template depend on it, or name an image that exists at deploy time.');
+    }
+  }
+  return problems;
+}
+
+/**
+ * Canonical's Ubuntu AMI parameters, as Canonical documents their names ("Find Ubuntu images on AWS",
+ * https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/):
+ * `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, with VOL_TYPE
+ * `ebs-gp3` for releases 23.10 and later and `ebs-gp2` for 23.04 and earlier. Other public
+ * parameters are taken as existing.
+ */
+function canonicalParameterProblem(name: string): string | undefined {
+  const prefix = '/aws/service/canonical/ubuntu/';
+  if (!name.startsWith(prefix) || name.startsWith(`${prefix}eks`)) return undefined;
+  const parts = name.slice(prefix.length).split('/');
+  const [product, release, stable, , arch, virt, volume, leaf] = parts;
+  const grammar = 'Canonical names them ubuntu/<server|server-minimal|pro-server>/<release>/stable/<current|serial>/<amd64|arm64>/<hvm|pv>/<volume type>/ami-id';
+  if (parts.length !== 8 || !['server', 'server-minimal', 'pro-server'].includes(product) || stable !== 'stable'
+    || !['amd64', 'arm64'].includes(arch) || !['hvm', 'pv'].includes(virt) || leaf !== 'ami-id') return grammar;
+  const version = CODENAMES[release] ?? release;
+  if (!/^\d{2}\.\d{2}$/.test(version)) return `${grammar}; '${release}' is not a release`;
+  const gp3 = version >= '23.10';
+  if (volume === 'ebs-gp3' && !gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp2, not ebs-gp3 (ebs-gp3 is for 23.10 and later)`;
+  if (volume === 'ebs-gp2' && gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp3, not ebs-gp2 (ebs-gp2 is for 23.04 and earlier)`;
+  if (!['ebs-gp3', 'ebs-gp2', 'ebs-io1', 'ebs-standard', 'instance-store'].includes(volume)) return `${grammar}; '${volume}' is not a volume type`;
+  return undefined;
+}
+
+const CODENAMES: Record<string, string> = { xenial: '16.04', bionic: '18.04', focal: '20.04', jammy: '22.04', noble: '24.04' };
+
+/** An Image Builder distribution that writes the parameter does so after a build, not at deploy. */
+function writtenLater(resources: DeployTemplate['Resources'], name: string): string {
+  const writer = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ImageBuilder::DistributionConfiguration'
+    && JSON.stringify(r.Properties?.Distributions ?? []).includes(JSON.stringify(name)));
+  return writer ? ` (the image distribution Resources.${writer[0]} writes it when a build finishes, after the stack exists)` : '';
+}
+
+interface SsmReference {
+  readonly path: string;
+  /** The parameter's name; undefined when the template computes it from what only a deploy knows. */
+  readonly name?: string;
+  /** The template's AWS::SSM::Parameter the reference names by `Ref`, if it does. */
+  readonly parameterId?: string;
+}
+
+/** Every `resolve:ssm:NAME[:version]` in `value`, with where it is. */
+function ssmReferences(value: unknown, path: string, resources: DeployTemplate['Resources']): SsmReference[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => ssmReferences(v, `${path}[${i}]`, resources));
+  if (typeof value === 'object' && value !== null) {
+    const text = literal(value);
+    if (text !== undefined) return ssmReferences(text, path, resources);
+    if ('Fn::Join' in value) {
+      const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      if (separator !== '' || typeof parts[0] !== 'string' || !parts[0].startsWith('resolve:ssm:')) return [];
+      // `resolve:ssm:` followed by a Ref to a parameter of the template (its Ref is its name).
+      const [prefix, ref, ...rest] = parts as [string, { Ref?: string }, ...unknown[]];
+      const parameterId = prefix === 'resolve:ssm:' && rest.length === 0 && typeof ref?.Ref === 'string'
+        && resources[ref.Ref]?.Type === 'AWS::SSM::Parameter' ? ref.Ref : undefined;
+      if (!parameterId) return [{ path }];
+      return [{ path, parameterId, name: literal(resources[parameterId].Properties?.Name) ?? `<name of ${parameterId}>` }];
+    }
+    return Object.entries(value).flatMap(([k, v]) => ssmReferences(v, `${path}.${k}`, resources));
+  }
+  if (typeof value !== 'string' || !value.startsWith('resolve:ssm:')) return [];
+  // Parameter names hold no ':'; what follows one is a version or label.
+  return [{ path, name: value.slice('resolve:ssm:'.length).split(':')[0] }];
+}
+
+/** A string the template fixes without deploying anything: a literal, or a join of literals. */
+function literal(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null || !('Fn::Join' in value)) return undefined;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const texts = parts.map(literal);
+  return texts.every((t): t is string => t !== undefined) ? texts.join(separator) : undefined;
+}
+
+/** The resources `id` depends on, directly or through others: `DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`. */
+function dependencies(resources: DeployTemplate['Resources'], id: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (from: string) => {
+    const r = resources[from];
+    if (!r) return;
+    const direct = [...[r.DependsOn ?? []].flat(), ...references(r.Properties)];
+    for (const to of direct) {
+      if (resources[to] && !seen.has(to)) {
+        seen.add(to);
+        visit(to);
+      }
+    }
+  };
+  visit(id);
+  return seen;
+}
+
+function references(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(references);
+  if (typeof value !== 'object' || value === null) return [];
+  const v = value as Json;
+  const own: string[] = [];
+  if (typeof v.Ref === 'string') own.push(v.Ref);
+  if (Array.isArray(v['Fn::GetAtt'])) own.push(String(v['Fn::GetAtt'][0]));
+  if (typeof v['Fn::GetAtt'] === 'string') own.push(v['Fn::GetAtt'].split('.')[0]);
+  const sub = v['Fn::Sub'];
+  const subText = typeof sub === 'string' ? sub : Array.isArray(sub) ? String(sub[0]) : '';
+  for (const match of subText.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) own.push(match[1]);
+  return [...own, ...Object.values(v).flatMap(references)];
+}
