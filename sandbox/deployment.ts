@@ -5,8 +5,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
-import { instanceTypeArchitecture } from '../src/instance-type-name';
 import type { Scenario } from './scenario';
+import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
 
