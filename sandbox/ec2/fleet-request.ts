@@ -83,6 +83,9 @@ export function parseFleetRequest(
     throw apiErrors.unsupported(
       `The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type}${params.string('Type') ? '' : ' (the default when Type is omitted)'}.`);
   }
+  // "a unique, case-sensitive string of up to 64 ASCII characters"
+  // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html); the code is EC2's
+  // generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
   const clientToken = params.string('ClientToken');
   if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x20-\x7e]*$/.test(clientToken))) {
     throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
