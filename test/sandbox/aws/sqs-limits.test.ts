@@ -33,7 +33,7 @@ const longPoolId = `${'o'.repeat(39)}/${'r'.repeat(100)}#${'c'.repeat(32)}`;
 
 describe('SQS FIFO id limits through @aws-sdk/client-sqs', () => {
   test.each(['MessageGroupId', 'MessageDeduplicationId'] as const)('%s of 128 characters, punctuation included, is accepted', async (member) => {
-    const id = `octo/app#linux-x64!"$%&'()*+,-.:;<=>?@[\\]^_\`{|}~`.padEnd(128, 'x');
+    const id = 'octo/app#linux-x64!"$%&\'()*+,-.:;<=>?@[\\]^_`{|}~'.padEnd(128, 'x');
     const input = { MessageGroupId: 'g', MessageDeduplicationId: 'd', [member]: id };
 
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl: sim.queueUrl('pools.fifo'), MessageBody: 'pool', ...input }));
