@@ -9,9 +9,10 @@
 //   https://docs.aws.amazon.com/ec2/latest/instancetypes/so.html  (storage optimized)
 //   https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html  (accelerated computing)
 //   https://docs.aws.amazon.com/ec2/latest/instancetypes/hpc.html (high-performance computing)
-// Which sizes a family has is modelled only at the small end (nano–small: burstable families;
-// medium: burstable, Graviton, a1 and 7th/8th-generation AMD); a size above a family's largest
-// (c5.48xlarge) is not refused, and `metal` counts 64 vCPUs for Graviton and 96 otherwise [I].
+// Which sizes a family has is modelled at the small end (nano–small: burstable families; medium:
+// burstable, Graviton, a1 and 7th/8th-generation AMD) and for the families sold in a few big sizes
+// only (hpc*, p4/p5, trn, dl, u-*, mac); a size above a family's largest (c5.48xlarge) is not
+// refused, and `metal` counts 64 vCPUs for Graviton and 96 otherwise [I].
 import { InstanceTypeInfo } from './types';
 import { INSTANCE_FAMILIES, INSTANCE_SIZES, instanceTypeArchitecture } from '../../src/instance-type-name';
 
@@ -25,6 +26,18 @@ const BURSTABLE_VCPUS = new Map<string, number>([
   ['nano', 2], ['micro', 2], ['small', 2], ['medium', 2], ['large', 2], ['xlarge', 4], ['2xlarge', 8],
 ]);
 const MEDIUM_AMD = /^[mcr][78]a$/;
+const ACCELERATED = /^(g|gr|p|inf|trn|dl|f|vt)\d/;
+
+/** Families that come in a few large sizes only (the specification tables); others span large (or smaller) and up. */
+const FAMILY_SIZES = new Map<string, readonly string[]>([
+  ['hpc6a', ['48xlarge']], ['hpc6id', ['32xlarge']], ['hpc7a', ['12xlarge', '24xlarge', '48xlarge', '96xlarge']], ['hpc7g', ['4xlarge', '8xlarge', '16xlarge']],
+  ['p4d', ['24xlarge']], ['p4de', ['24xlarge']], ['p5', ['4xlarge', '48xlarge']], ['p5e', ['48xlarge']], ['p5en', ['48xlarge']],
+  ['dl1', ['24xlarge']], ['dl2q', ['24xlarge']], ['trn1', ['2xlarge', '32xlarge']], ['trn1n', ['32xlarge']], ['trn2', ['48xlarge']], ['trn2u', ['48xlarge']],
+  ['u-3tb1', ['56xlarge']], ['u-6tb1', ['56xlarge', '112xlarge', 'metal']], ['u-9tb1', ['112xlarge', 'metal']], ['u-12tb1', ['112xlarge', 'metal']],
+  ['u-18tb1', ['112xlarge', 'metal']], ['u-24tb1', ['112xlarge', 'metal']], ['u7i-6tb', ['112xlarge']], ['u7i-8tb', ['112xlarge']],
+  ['u7i-12tb', ['224xlarge']], ['u7in-16tb', ['224xlarge']], ['u7in-24tb', ['224xlarge']], ['u7in-32tb', ['224xlarge']], ['u7inh-32tb', ['480xlarge']],
+  ['mac1', ['metal']], ['mac2', ['metal']], ['mac2-m2', ['metal']], ['mac2-m2pro', ['metal']], ['mac2-m1ultra', ['metal']],
+]);
 
 /** GiB of memory per vCPU where a family departs from its letter's ratio (the specification tables). */
 const FAMILY_GIB_PER_VCPU = new Map<string, number>([
@@ -75,7 +88,9 @@ function priceOf(info: Omit<InstanceTypeInfo, 'onDemandPrice'>, family: string):
   const listed = LIST_PRICES.get(info.name);
   if (listed !== undefined) return listed;
   const base = info.vcpus * 0.037 + (info.memoryMiB / 1024) * 0.00275;
-  const factor = (info.architecture === 'arm64' ? 0.8 : 1) * (cpuManufacturerOf(info) === 'amd' ? 0.9 : 1) * (BURSTABLE.has(family) ? 0.5 : 1);
+  const factor = (info.architecture === 'arm64' ? 0.8 : 1) * (cpuManufacturerOf(info) === 'amd' ? 0.9 : 1) * (BURSTABLE.has(family) ? 0.5 : 1)
+    // GPUs, Inferentia, Trainium, FPGAs and video transcoders cost several times their vCPUs and memory.
+    * (ACCELERATED.test(family) ? 3 : 1);
   return Math.round(base * factor * 10_000) / 10_000;
 }
 
@@ -85,6 +100,7 @@ export function describeInstanceType(name: string): InstanceTypeInfo | undefined
   const family = name.slice(0, dot);
   const size = name.slice(dot + 1);
   if (dot <= 0 || !INSTANCE_FAMILIES.has(family) || !INSTANCE_SIZES.has(size)) return undefined;
+  if (FAMILY_SIZES.has(family) && !FAMILY_SIZES.get(family)!.includes(size)) return undefined;
   // aws-cdk-lib cannot tell the architecture of u-*/mac2-m* names: high-memory types are x86_64, Apple silicon arm64.
   const architecture = instanceTypeArchitecture(name) ?? (family.startsWith('mac') ? 'arm64' : 'x86_64');
   const vcpus = vcpusOf(family, size, architecture === 'arm64');

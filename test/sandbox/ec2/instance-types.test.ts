@@ -39,7 +39,7 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
     expect(describeInstanceType(name)).toMatchObject({ name, vcpus, memoryMiB: gib * 1024, architecture });
   });
 
-  test.each(['m7i.nano', 'm7i.medium', 'm7x.large', 't3.4xlarge'])('%s is no instance type', (name) => {
+  test.each(['m7i.nano', 'm7i.medium', 'm7x.large', 't3.4xlarge', 'hpc6a.large', 'mac2.large'])('%s is no instance type', (name) => {
     expect(describeInstanceType(name)).toBeUndefined();
   });
 
@@ -123,6 +123,7 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
     const burstableIncluded = await createFleet(ec2, fleetInput(lt, 1, requirements({ AllowedInstanceTypes: ['t3*'], BurstablePerformance: 'included' })));
 
     expect(launchedTypes(amd)).toEqual([expect.stringMatching(/^[a-z]+\d+[a-z]*a[a-z]*\.large$/)]);
+    expect(launchedTypes(amd)[0]).not.toMatch(/^(g|p|inf|trn|dl|f|vt|hpc)\d/);
     expect(burstableByDefault.Errors).toEqual([expect.objectContaining({ ErrorCode: 'UnfulfillableCapacity' })]);
     expect(launchedTypes(burstableIncluded)).toEqual([expect.stringMatching(/^t3a?\.large$/)]);
   });
