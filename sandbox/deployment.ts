@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
 import type { Scenario } from './scenario';
+import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
 
@@ -43,8 +44,8 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
       name: c.name,
       labels: c.labels,
       instanceTypes: c.instanceTypes,
-      // Scenarios name instance types only; Graviton types make an arm64 config.
-      architecture: c.instanceTypes.some((t) => /^(a1|[a-z]+\d+g[a-z]*)\./.test(t)) ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64,
+      // Scenarios name instance types only; arm64 types (aws-cdk-lib's InstanceType.architecture) make an arm64 config.
+      architecture: c.instanceTypes.some((t) => instanceTypeArchitecture(t) === 'arm64') ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64,
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
     })),

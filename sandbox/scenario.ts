@@ -35,6 +35,11 @@ export interface ScenarioFaults {
     readonly throttleRate: number;
     readonly spotInterruptionRate: number;
     readonly bootMs: [number, number];
+    /**
+     * Instance types that exist but a zone does not offer: `m7i.2xlarge` (no zone of the VPC) or
+     * `m7i.2xlarge@us-east-1a` (that zone). CreateFleet answers them with InvalidFleetConfiguration.
+     */
+    readonly unofferedInstanceTypes: string[];
   };
   readonly crash: { readonly rate: number };
 }
@@ -101,7 +106,7 @@ export const DEFAULT_SCENARIO: Scenario = {
     github: { errorRate: 0.02, latencyMs: [20, 200], rateLimitWindows: [] },
     // A dropped webhook waits for the reconciler's sweep, minutes of wall time: bench/scenarios/faults.json shows that.
     webhooks: { dropRate: 0, duplicateRate: 0.1, reorderRate: 0.1 },
-    ec2: { capacityErrorRate: 0.1, throttleRate: 0.05, spotInterruptionRate: 0, bootMs: [10_000, 30_000] },
+    ec2: { capacityErrorRate: 0.1, throttleRate: 0.05, spotInterruptionRate: 0, bootMs: [10_000, 30_000], unofferedInstanceTypes: [] },
     crash: { rate: 0 },
   },
   drainMs: 30_000,
@@ -178,7 +183,7 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
   };
   const g = section('github', ['errorRate', 'latencyMs', 'rateLimitWindows']);
   const w = section('webhooks', ['dropRate', 'duplicateRate', 'reorderRate']);
-  const e = section('ec2', ['capacityErrorRate', 'throttleRate', 'spotInterruptionRate', 'bootMs']);
+  const e = section('ec2', ['capacityErrorRate', 'throttleRate', 'spotInterruptionRate', 'bootMs', 'unofferedInstanceTypes']);
   const c = section('crash', ['rate']);
   const windows = g.rateLimitWindows === undefined ? d.github.rateLimitWindows : list(g.rateLimitWindows, 'faults.github.rateLimitWindows', problems).map((v, i) => {
     const at = `faults.github.rateLimitWindows[${i}]`;
@@ -202,6 +207,7 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
       throttleRate: num(e.throttleRate, 'faults.ec2.throttleRate', 0, 1, problems) ?? d.ec2.throttleRate,
       spotInterruptionRate: num(e.spotInterruptionRate, 'faults.ec2.spotInterruptionRate', 0, 1, problems) ?? d.ec2.spotInterruptionRate,
       bootMs: range(e.bootMs, 'faults.ec2.bootMs', problems) ?? d.ec2.bootMs,
+      unofferedInstanceTypes: strings(e.unofferedInstanceTypes, 'faults.ec2.unofferedInstanceTypes', problems) ?? d.ec2.unofferedInstanceTypes,
     },
     crash: { rate: num(c.rate, 'faults.crash.rate', 0, 1, problems) ?? d.crash.rate },
   };

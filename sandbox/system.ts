@@ -152,6 +152,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       throttleRate: f.ec2.throttleRate,
       spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
       bootDelayMs: f.ec2.bootMs,
+      unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => {
+        const [instanceType, availabilityZone] = entry.split('@');
+        return { instanceType, availabilityZone };
+      }),
     },
   });
   await ec2.start();

@@ -1,4 +1,5 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
+import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { findAmbiguities, foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 
@@ -115,16 +116,14 @@ export interface InstanceRequirements {
 
 const DEFAULT_INSTANCE_TYPES = ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'];
 const DEFAULT_ARM64_INSTANCE_TYPES = ['m7g.large', 'm6g.large', 'm8g.large'];
-// Graviton families carry a 'g' right after the generation (m7g, c7gn, r8gd, t4g, im4gn) or are a1.
-const ARM64_FAMILY = /^(a1|[a-z]+\d+g[a-z]*)\./;
 
 function defaultInstanceTypes(architecture?: RunnerArchitecture): string[] {
   return architecture === RunnerArchitecture.ARM64 ? DEFAULT_ARM64_INSTANCE_TYPES : DEFAULT_INSTANCE_TYPES;
 }
 const CONFIG_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
-// family[.generation-and-options].size, e.g. m7i.large, c7gn.16xlarge, u-6tb1.metal, mac2-m2.metal
-const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+// family[.generation-and-options].size, e.g. m7i.large, c7gn.16xlarge, u-6tb1.metal, mac2-m2.metal, m7i.metal-24xl
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 /** SSM standard parameters hold at most 4 KB. */
 const MAX_DOCUMENT_BYTES = 4096;
 
@@ -190,8 +189,18 @@ function validateOne(config: RunnerConfig, index: number): string[] {
   if (malformed.length > 0) {
     errors.push(`${who}: instance types ${JSON.stringify(malformed)} are malformed; write them as EC2 names them, family and size, e.g. 'm7i.large'.`);
   }
+  const unknown = instanceTypes.filter((type) => INSTANCE_TYPE.test(type) && unknownInstanceTypeReason(type) !== undefined);
+  if (unknown.length > 0) {
+    const reasons = unknown.map((type) => `'${type}' (${unknownInstanceTypeReason(type)})`).join(', ');
+    errors.push(`${who}: instance types ${reasons} do not exist, so EC2 would refuse every launch; `
+      + 'use a type from the EC2 instance types list, e.g. \'m7i.large\' or \'m7g.large\' '
+      + '(families and sizes as aws-cdk-lib\'s InstanceClass and InstanceSize know them; a type newer than your aws-cdk-lib needs a newer aws-cdk-lib).');
+  }
   const arm = config.architecture === RunnerArchitecture.ARM64;
-  const mismatched = instanceTypes.filter((type) => INSTANCE_TYPE.test(type) && ARM64_FAMILY.test(type) !== arm);
+  // The architecture as aws-cdk-lib's InstanceType.architecture gives it; types it cannot tell are not checked.
+  const architectureOf = (type: string) => (unknown.includes(type) ? undefined : instanceTypeArchitecture(type));
+  const mismatched = instanceTypes.filter((type) => INSTANCE_TYPE.test(type) && architectureOf(type) !== undefined
+    && (architectureOf(type) === 'arm64') !== arm);
   if (mismatched.length > 0) {
     errors.push(`${who}: instance types ${JSON.stringify(mismatched)} do not match the architecture ${arm ? 'arm64' : 'x64'}; `
       + `set architecture: RunnerArchitecture.${arm ? 'X64' : 'ARM64'} or list ${arm ? 'Graviton (e.g. m7g.large)' : 'x86 (e.g. m7i.large)'} types only.`);

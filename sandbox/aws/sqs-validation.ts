@@ -5,6 +5,8 @@ import { MessageAttributes, QueueSettings, SendInput } from './sqs-types';
 
 // The characters SQS accepts in a body (SendMessage API reference): anything else is InvalidMessageContents.
 const FORBIDDEN_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+// 1-128 letters, digits and punctuation (SendMessage API reference, MessageGroupId and
+// MessageDeduplicationId); the refusal's wording as AWS answers it (serverless-next.js #1616).
 const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 const DATA_TYPE = /^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$/;

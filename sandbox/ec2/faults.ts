@@ -61,6 +61,18 @@ export interface Ec2FaultOptions {
   /** For this long after launch DescribeInstances / TerminateInstances / CreateTags do not know the
    * instance id yet (EC2 is eventually consistent). @default 0 */
   readonly launchVisibilityDelayMs?: number;
+  /**
+   * Instance types that exist but that a zone does not offer (a family not yet in the region, a
+   * zone without it: us-east-1e has no c5.large). CreateFleet answers such a pool with
+   * `InvalidFleetConfiguration`, as EC2 does. @default every type offered in every zone
+   */
+  readonly unofferedInstanceTypes?: readonly UnofferedInstanceType[];
+}
+
+/** A type a zone does not offer; without `availabilityZone`, no zone offers it. */
+export interface UnofferedInstanceType {
+  readonly instanceType: string;
+  readonly availabilityZone?: string;
 }
 
 export type ThrottleVerdict = 'pass' | 'envelope' | 'in-response';
@@ -168,6 +180,12 @@ export class Ec2Faults {
     if (this.eventDice.chance(this.options.eventDropRate ?? 0)) return 'drop';
     if (this.eventDice.chance(this.options.eventDuplicateRate ?? 0)) return 'duplicate';
     return 'deliver';
+  }
+
+  /** Whether `availabilityZone` offers `instanceType` (DescribeInstanceTypeOfferings' answer). */
+  offered(instanceType: string, availabilityZone: string): boolean {
+    return !(this.options.unofferedInstanceTypes ?? []).some((u) =>
+      u.instanceType === instanceType && (u.availabilityZone === undefined || u.availabilityZone === availabilityZone));
   }
 
   get launchVisibilityDelayMs(): number {

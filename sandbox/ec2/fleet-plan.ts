@@ -3,7 +3,7 @@
 // pool cannot give becomes a per-override error; nothing falls back from spot to on-demand, because
 // an instant fleet does not (reference/aws.md 1.6).
 import { CapacityModel, PoolKey } from './capacity';
-import { matchInstanceRequirements, spotPriceOf } from './catalog';
+import { findInstanceType, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityErrorCode, CapacityFault, Ec2Faults } from './faults';
 import { FleetRequest, LaunchConfigRequest, MarketOptions, OverrideRequest } from './fleet-request';
 import { overrideErrorMessage } from './messages';
@@ -110,37 +110,51 @@ function expand(request: FleetRequest, ctx: PlanContext, errors: OverrideError[]
       const subnets = override.subnetId !== undefined
         ? ctx.subnets.filter((s) => s.subnetId === override.subnetId)
         : ctx.subnets.filter((s) => override.availabilityZone === undefined || s.availabilityZone === override.availabilityZone);
-      let types: InstanceTypeInfo[];
       if (override.instanceRequirements) {
-        types = matchInstanceRequirements(ctx.catalog, override.instanceRequirements);
-        if (types.length === 0) {
+        // Attribute-based selection picks among the types each zone offers; an unoffered one is no error.
+        const pools = matchInstanceRequirements(ctx.catalog, override.instanceRequirements).flatMap((instanceType) =>
+          subnets.filter((s) => ctx.faults.offered(instanceType.name, s.availabilityZone))
+            .map((subnet) => ({ config, override, instanceType, subnet, weight: 1, imageId: override.imageId ?? config.template.data.imageId })));
+        if (pools.length === 0) {
           for (const market of markets) errors.push(error(config, override, market, 'UnfulfillableCapacity'));
-          continue;
         }
-      } else {
-        const name = override.instanceType ?? config.template.data.instanceType;
-        const known = ctx.catalog.find((t) => t.name === name);
-        if (!known) {
-          // Observed shape: "Your requested instance type (null) is not supported in your requested
-          // Availability Zone (…)" with empty overrides (reference/aws.md 1.6).
+        out.push(...pools);
+        continue;
+      }
+      // The request was refused already when the name is no type at all (fleet-request.ts); here
+      // the type exists and each zone either offers it or answers as EC2 does for a zone that does
+      // not, once per pool (reference/aws.md 1.6; karpenter-provider-aws #6483, #1219).
+      const name = override.instanceType ?? config.template.data.instanceType;
+      const known = name === undefined ? undefined : findInstanceType(ctx.catalog, name);
+      if (!known) {
+        // Observed shape with no type at all: "(null)" and empty overrides (reference/aws.md 1.6).
+        for (const market of markets) {
+          errors.push({ ...error(config, override, market, 'InvalidFleetConfiguration'), message: unsupportedInZone(name, subnets[0]?.availabilityZone) });
+        }
+        continue;
+      }
+      for (const subnet of subnets) {
+        if (!ctx.faults.offered(known.name, subnet.availabilityZone)) {
           for (const market of markets) {
             errors.push({
               ...error(config, override, market, 'InvalidFleetConfiguration'),
-              message: `Your requested instance type (${name ?? 'null'}) is not supported in your requested Availability Zone (${subnets[0]?.availabilityZone}).`,
+              message: unsupportedInZone(known.name, subnet.availabilityZone),
+              instanceType: known.name,
+              subnet,
             });
           }
           continue;
         }
-        types = [known];
-      }
-      for (const instanceType of types) {
-        for (const subnet of subnets) {
-          out.push({ config, override, instanceType, subnet, weight: 1, imageId: override.imageId ?? config.template.data.imageId });
-        }
+        out.push({ config, override, instanceType: known, subnet, weight: 1, imageId: override.imageId ?? config.template.data.imageId });
       }
     }
   }
   return out;
+}
+
+/** EC2's words for a type the zone does not offer (karpenter-provider-aws #6483; RunInstances says the same with code Unsupported). */
+export function unsupportedInZone(instanceType: string | undefined, availabilityZone: string | undefined): string {
+  return `Your requested instance type (${instanceType ?? 'null'}) is not supported in your requested Availability Zone (${availabilityZone}).`;
 }
 
 function weightOf(c: Candidate, request: FleetRequest): number {

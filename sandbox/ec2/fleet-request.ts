@@ -1,10 +1,10 @@
 // Parsing and validating a CreateFleet request into a typed `FleetRequest`, raising the request-level
 // errors EC2 answers with before it tries to launch anything (reference/aws.md 1.2-1.4, 1.7).
-import { InstanceRequirementsSpec } from './catalog';
+import { findInstanceType, InclusionSetting, InstanceRequirementsSpec } from './catalog';
 import { apiErrors, Ec2ApiError } from './errors';
 import { LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
 import { QueryParams } from './query';
-import { Market, SubnetInfo } from './types';
+import { InstanceTypeInfo, Market, SubnetInfo } from './types';
 
 export type SpotAllocationStrategy =
   'lowest-price' | 'diversified' | 'capacity-optimized' | 'capacity-optimized-prioritized' | 'price-capacity-optimized';
@@ -72,6 +72,7 @@ export function parseFleetRequest(
   params: QueryParams,
   templates: LaunchTemplateRegistry,
   subnets: readonly SubnetInfo[],
+  catalog: readonly InstanceTypeInfo[],
 ): FleetRequest {
   // Type defaults to maintain (reference/aws.md 1.1); only the one-shot instant type is simulated.
   const type = params.string('Type') ?? 'maintain';
@@ -82,6 +83,9 @@ export function parseFleetRequest(
     throw apiErrors.unsupported(
       `The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type}${params.string('Type') ? '' : ' (the default when Type is omitted)'}.`);
   }
+  // "a unique, case-sensitive string of up to 64 ASCII characters"
+  // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html); the code is EC2's
+  // generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
   const clientToken = params.string('ClientToken');
   if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x20-\x7e]*$/.test(clientToken))) {
     throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
@@ -90,7 +94,7 @@ export function parseFleetRequest(
   const configParams = params.list('LaunchTemplateConfigs');
   if (configParams.length === 0) throw apiErrors.missingParameter('LaunchTemplateConfigs');
   if (configParams.length > 50) throw apiErrors.invalidParameterValue('LaunchTemplateConfigs may contain at most 50 entries.');
-  const configs = configParams.map((c) => parseConfig(c, templates, subnets));
+  const configs = configParams.map((c) => parseConfig(c, templates, subnets, catalog));
   const requirementCount = configs.flatMap((c) => c.overrides).filter((o) => o.instanceRequirements).length;
   if (requirementCount > MAX_INSTANCE_REQUIREMENTS) {
     throw apiErrors.invalidParameterValue(
@@ -162,19 +166,27 @@ function marketOptions<S extends string>(p: QueryParams, strategies: readonly S[
   return { allocationStrategy: oneOf(p, 'AllocationStrategy', strategies, fallback), singleInstanceType, singleAvailabilityZone, minTargetCapacity };
 }
 
-function parseConfig(c: QueryParams, templates: LaunchTemplateRegistry, subnets: readonly SubnetInfo[]): LaunchConfigRequest {
+function parseConfig(
+  c: QueryParams, templates: LaunchTemplateRegistry, subnets: readonly SubnetInfo[], catalog: readonly InstanceTypeInfo[],
+): LaunchConfigRequest {
   const spec = c.struct('LaunchTemplateSpecification');
   const template = templates.resolve({
     launchTemplateId: spec.string('LaunchTemplateId'),
     launchTemplateName: spec.string('LaunchTemplateName'),
     version: spec.string('Version'),
   });
-  const overrides = c.list('Overrides').map((o) => parseOverride(o, subnets));
+  const overrides = c.list('Overrides').map((o) => parseOverride(o, subnets, catalog));
   return { byName: spec.string('LaunchTemplateName') !== undefined, template, overrides };
 }
 
-function parseOverride(o: QueryParams, subnets: readonly SubnetInfo[]): OverrideRequest {
+function parseOverride(o: QueryParams, subnets: readonly SubnetInfo[], catalog: readonly InstanceTypeInfo[]): OverrideRequest {
   const instanceType = o.string('InstanceType');
+  // A name that is no instance type at all is a malformed request, not a zone without it. EC2's
+  // RunInstances answers it with this code and text (moto #1695 and yugabyte-db #7733 quote AWS);
+  // CreateFleet's override takes the same InstanceType shape, so the same request-level answer [I].
+  if (instanceType !== undefined && !findInstanceType(catalog, instanceType)) {
+    throw apiErrors.invalidParameterValue(`Invalid value '${instanceType}' for InstanceType.`);
+  }
   const hasRequirements = o.has('InstanceRequirements');
   if (instanceType !== undefined && hasRequirements) {
     throw apiErrors.invalidParameterCombination(
@@ -228,7 +240,13 @@ function parseRequirements(r: QueryParams): InstanceRequirementsSpec {
     allowedInstanceTypes: r.strings('AllowedInstanceType'),
     excludedInstanceTypes: r.strings('ExcludedInstanceType'),
     cpuManufacturers: r.strings('CpuManufacturer'),
+    bareMetal: inclusion(r, 'BareMetal'),
+    burstablePerformance: inclusion(r, 'BurstablePerformance'),
   };
+}
+
+function inclusion(r: QueryParams, member: string): InclusionSetting | undefined {
+  return r.string(member) === undefined ? undefined : oneOf<InclusionSetting>(r, member, ['included', 'excluded', 'required'], 'excluded');
 }
 
 function parseTagSpecifications(params: QueryParams): { instanceTags: Map<string, string>; fleetTags: Map<string, string> } {

@@ -61,7 +61,7 @@ export class FleetService {
         return this.renderCreateResult(seen.fleet);
       }
     }
-    const request = parseFleetRequest(params, this.deps.templates, this.deps.subnets);
+    const request = parseFleetRequest(params, this.deps.templates, this.deps.subnets, this.deps.catalog);
     const fleet = throttledInResponse ? this.throttledFleet(request) : this.launch(request);
     this.fleets.set(fleet.fleetId, fleet);
     // The token is consumed even when nothing launched (runs-on #251, reference/aws.md 1.4).

@@ -1,7 +1,7 @@
 // The EC2 simulator: an EC2 Query endpoint the real `@aws-sdk/client-ec2` talks to, a simulated
 // IMDSv2 per instance, EventBridge-shaped instance events, and seeded fault injection.
 import { CapacityModel, CapacityOptions, CapacityRule, Ec2Quotas, MarketUsage } from './capacity';
-import { DEFAULT_INSTANCE_TYPES } from './catalog';
+import { allInstanceTypes } from './catalog';
 import { CredentialIdentity, CredentialStore } from './credentials';
 import { Ec2EventListener, Ec2InstanceEvent, EventBus, spotInterruptionWarningEvent, stateChangeEvent } from './events';
 import { Ec2FaultOptions, Ec2Faults } from './faults';
@@ -23,7 +23,7 @@ export * from './events';
 export * from './faults';
 export * from './launch-templates';
 export * from './types';
-export { DEFAULT_INSTANCE_TYPES } from './catalog';
+export { allInstanceTypes, DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
 export type { ApiCallCounts } from './server';
 export type { ImdsStats } from './imds';
 
@@ -38,7 +38,7 @@ export interface Ec2SimulatorOptions {
   readonly accountId?: string;
   /** @default one subnet in each of the region's zones a, b and c */
   readonly subnets?: readonly SubnetInfo[];
-  /** @default DEFAULT_INSTANCE_TYPES */
+  /** The types the region knows. @default every type aws-cdk-lib's InstanceClass × InstanceSize names (allInstanceTypes()) */
   readonly instanceTypes?: readonly InstanceTypeInfo[];
   /** Pool sizes and quotas. @default unlimited */
   readonly capacity?: CapacityOptions;
@@ -143,7 +143,7 @@ export class Ec2Simulator {
       ids: resourceIds,
       templates: this.templates,
       lifecycle: this.lifecycle,
-      catalog: options.instanceTypes ?? DEFAULT_INSTANCE_TYPES,
+      catalog: options.instanceTypes ?? allInstanceTypes(),
       subnets: this.subnets,
       capacity: this.capacity,
       faults: this.faults,

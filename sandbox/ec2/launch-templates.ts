@@ -40,6 +40,9 @@ interface TemplateEntry {
   defaultVersion: number;
 }
 
+/** 16 KB of user data before base64 encoding. */
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+
 const DEFAULT_METADATA: MetadataOptions = {
   httpTokens: 'required',
   httpEndpoint: 'enabled',
@@ -58,6 +61,7 @@ export class LaunchTemplateRegistry {
     if (!/^lt-[0-9a-f]{8,17}$/.test(launchTemplateId)) {
       throw new Ec2SimulatorConfigError(`launch template id ${launchTemplateId} is not in EC2's format lt-<17 hex digits>`);
     }
+    checkUserData(data);
     if (this.byId.has(launchTemplateId) || this.findByName(launchTemplateName)) {
       throw new Ec2SimulatorConfigError(
         `a launch template ${launchTemplateId} or named ${launchTemplateName} is already registered; add a version instead`);
@@ -71,6 +75,7 @@ export class LaunchTemplateRegistry {
   createVersion(idOrName: string, data: LaunchTemplateData, options: { makeDefault?: boolean } = {}): LaunchTemplateVersion {
     const entry = this.byId.get(idOrName) ?? this.findByName(idOrName);
     if (!entry) throw new Ec2SimulatorConfigError(`no launch template ${idOrName} is registered`);
+    checkUserData(data);
     const version = this.addVersion(entry, data);
     if (options.makeDefault) entry.defaultVersion = version.versionNumber;
     return version;
@@ -133,5 +138,17 @@ export class LaunchTemplateRegistry {
     };
     entry.versions.push(version);
     return version;
+  }
+}
+
+/**
+ * "User data is limited to 16 KB, in raw form, before it is base64-encoded"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html); EC2's answer
+ * as quoted in kubermatic #144 and supergiant/capacity #148. Checked when a template or version is
+ * created, so an oversized template never exists to launch from.
+ */
+function checkUserData(data: LaunchTemplateData): void {
+  if (data.userData !== undefined && Buffer.byteLength(data.userData, 'utf8') > MAX_USER_DATA_BYTES) {
+    throw apiErrors.invalidParameterValue(`User data is limited to ${MAX_USER_DATA_BYTES} bytes`);
   }
 }

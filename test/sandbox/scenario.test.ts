@@ -21,6 +21,13 @@ describe('sandbox scenarios', () => {
     expect(scenario.faults).toEqual(DEFAULT_SCENARIO.faults);
   });
 
+  test('instance types a zone does not offer are a fault of the scenario, for every zone or one', () => {
+    const scenario = parseScenario({ faults: { ec2: { unofferedInstanceTypes: ['m7i.2xlarge', 'm6g.large@us-east-1a'] } } });
+
+    expect(scenario.faults.ec2.unofferedInstanceTypes).toEqual(['m7i.2xlarge', 'm6g.large@us-east-1a']);
+    expect(problems({ faults: { ec2: { unofferedInstanceTypes: 'm7i.large' } } })).toMatch(/faults\.ec2\.unofferedInstanceTypes: expected a list of non-empty strings/);
+  });
+
   test('unknown fields are refused, each named with the fields that exist', () => {
     const message = problems({ nmae: 'x', jobs: [{ count: 1, labelz: [] }], faults: { ec2: { bootTime: [1, 2] } } });
     expect(message).toMatch(/scenario\.nmae: unknown field; known fields are name, seed/);

@@ -238,6 +238,15 @@ describe('EphemeralRunners validation', () => {
     expect(message).toMatch(/github\.appId 'my-app' is not a GitHub App id/);
   });
 
+  test('an instance type that does not exist fails synth with the other problems', () => {
+    const message = synthErrors({
+      runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large', 'm7x.large'], maxRunners: 0 }],
+    });
+
+    expect(message).toMatch(/runner config 'linux-x64' \(runnerConfigs\[0\]\): instance types 'm7x\.large' \(no instance family 'm7x'\) do not exist/);
+    expect(message).toMatch(/maxRunners is 0/);
+  });
+
   test('a github URL with a path is refused with the base URL to give', () => {
     expect(synthErrors({ github: { url: 'https://ghes.example.com/api/v3', appId: '1' } })).toMatch(/has a path.*The API path \/api\/v3 is added for you/);
   });

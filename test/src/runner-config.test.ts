@@ -72,6 +72,29 @@ describe('runner config validation', () => {
     expect(validateRunnerConfigs([{ ...x64, architecture: RunnerArchitecture.ARM64, instanceTypes: [type] }])).toEqual([]);
   });
 
+  test.each([
+    ['m7x.large', "no instance family 'm7x'"],
+    ['m7i.huge', "no instance size 'huge'"],
+    ['m7i.3xlarges', "no instance size '3xlarges'"],
+    ['parallel5-extended.large', "no instance family 'parallel5-extended'"],
+  ])('instance type %s, which does not exist, is refused naming the config, the value and the fix', (type, reason) => {
+    const errors = validateRunnerConfigs([{ ...x64, instanceTypes: ['m6i.large', type] }]);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`runner config 'linux-x64' (runnerConfigs[0]): instance types '${type}' (${reason}) do not exist`);
+    expect(errors[0]).toMatch(/use a type from the EC2 instance types list, e\.g\. 'm7i\.large'/);
+  });
+
+  test.each(['m6a.large', 'm7i.2xlarge', 'r7i.4xlarge', 't3.micro', 'm7i.metal-24xl', 'c7i-flex.large', 'u7i-6tb.112xlarge'])(
+    'real x64 instance type %s is accepted', (type) => {
+      expect(validateRunnerConfigs([{ ...x64, instanceTypes: [type] }])).toEqual([]);
+    });
+
+  test('the architecture check follows aws-cdk-lib: g5g (Graviton GPU) is arm64, g4dn is x64', () => {
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['g5g.xlarge'] }])).toEqual([expect.stringMatching(/\["g5g\.xlarge"\] do not match the architecture x64/)]);
+    expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['g4dn.xlarge'] }])).toEqual([]);
+  });
+
   test('instance types of the other architecture are refused, naming the setting that fixes it', () => {
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: ['m7i.large', 'm7g.large'] }]))
       .toEqual([expect.stringMatching(/\["m7g\.large"\] do not match the architecture x64; set architecture: RunnerArchitecture\.ARM64/)]);

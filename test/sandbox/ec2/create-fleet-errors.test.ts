@@ -152,7 +152,7 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
     const result = await createFleet(ec2, fleetInput(lt, 1, {
       LaunchTemplateConfigs: [{
         LaunchTemplateSpecification: { LaunchTemplateId: lt, Version: '1' },
-        Overrides: [{ InstanceRequirements: { VCpuCount: { Min: 64 }, MemoryMiB: { Min: 1024 } } }],
+        Overrides: [{ InstanceRequirements: { VCpuCount: { Min: 64, Max: 64 }, MemoryMiB: { Min: 1024, Max: 2048 } } }],
       }],
     }));
 

@@ -1,0 +1,74 @@
+// The FIFO id limits the provisioner's queue relies on, as SQS enforces them: MessageGroupId and
+// MessageDeduplicationId are 1-128 characters of letters, digits and punctuation (SendMessage API
+// reference), refused with InvalidParameterValue and SQS's own wording (quoted from AWS in
+// serverless-next.js #1616 and AutoSpotting #470).
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { SqsSimulator } from '../../../sandbox/aws/sqs';
+import { ScaledClock } from '../../../sandbox/common/time';
+
+const sim = new SqsSimulator({ clock: new ScaledClock(0.001), seed: 5 });
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  await sim.start();
+  sqs = new SQSClient({ endpoint: sim.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' }, maxAttempts: 1 });
+  sim.createQueue('pools.fifo');
+});
+afterAll(async () => {
+  sqs.destroy();
+  await sim.stop();
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<SQSServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SQSServiceException;
+  }
+  throw new Error('expected the call to fail');
+}
+
+// A pool id of a long repository: owner/repo#config, 173 characters at most (issue 11, defect 8).
+const longPoolId = `${'o'.repeat(39)}/${'r'.repeat(100)}#${'c'.repeat(32)}`;
+
+describe('SQS FIFO id limits through @aws-sdk/client-sqs', () => {
+  test.each(['MessageGroupId', 'MessageDeduplicationId'] as const)('%s of 128 characters, punctuation included, is accepted', async (member) => {
+    const id = 'octo/app#linux-x64!"$%&\'()*+,-.:;<=>?@[\\]^_`{|}~'.padEnd(128, 'x');
+    const input = { MessageGroupId: 'g', MessageDeduplicationId: 'd', [member]: id };
+
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: sim.queueUrl('pools.fifo'), MessageBody: 'pool', ...input }));
+
+    expect(sent.MessageId).toBeDefined();
+  });
+
+  test.each(['MessageGroupId', 'MessageDeduplicationId'] as const)('%s of 129 characters (a long pool id) is refused with InvalidParameterValue', async (member) => {
+    const sentBefore = sim.queue('pools.fifo').counts.sent;
+    const id = longPoolId.slice(0, 129);
+    const input = { MessageGroupId: 'g', MessageDeduplicationId: 'd', [member]: id };
+
+    const error = await errorOf(sqs.send(new SendMessageCommand({ QueueUrl: sim.queueUrl('pools.fifo'), MessageBody: 'pool', ...input })));
+
+    expect(error.name).toBe('InvalidParameterValue');
+    expect(error.message).toBe(`Value ${id} for parameter ${member} is invalid. Reason: ${member} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(sim.queue('pools.fifo').counts.sent).toBe(sentBefore);
+  });
+
+  test('SendMessageBatch refuses the entry whose group id is too long and sends the others', async () => {
+    const result = await sqs.send(new SendMessageBatchCommand({
+      QueueUrl: sim.queueUrl('pools.fifo'),
+      Entries: [
+        { Id: 'short', MessageBody: 'a', MessageGroupId: 'octo/app#linux-x64', MessageDeduplicationId: 'batch-ok' },
+        { Id: 'long', MessageBody: 'b', MessageGroupId: longPoolId, MessageDeduplicationId: 'batch-long' },
+      ],
+    }));
+
+    expect(result.Successful?.map((e) => e.Id)).toEqual(['short']);
+    expect(result.Failed).toEqual([{
+      Id: 'long',
+      SenderFault: true,
+      Code: 'InvalidParameterValue',
+      Message: `Value ${longPoolId} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    }]);
+  });
+});
