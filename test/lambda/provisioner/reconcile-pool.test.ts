@@ -162,8 +162,8 @@ describe('provisioner', () => {
   });
 
   test('instance types that no Availability Zone of the subnets offers are a configuration error, not a shortage to retry', async () => {
-    // A name the EC2 simulator does not offer in any zone of its subnets.
-    await start({ configs: [runnerConfig({ instanceTypes: ['x9z.large'], spot: 'SPOT_PREFERRED' })] });
+    // A real type that none of the simulator's zones offers: every override answers InvalidFleetConfiguration.
+    await start({ configs: [runnerConfig({ instanceTypes: ['m6a.large'] })], ec2: { faults: { unofferedInstanceTypes: [{ instanceType: 'm6a.large' }] } } });
     await h.queueJob(1);
 
     await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
