@@ -141,6 +141,8 @@ export class RunnerMonitoring extends Construct {
         search('SpotInterruptions', ['runner'], 'Sum', 'interruptions'),
         fixed('InterruptedJobsRerun', 'provisioner', 'Sum', 're-runs'),
         fixed('InterruptedJobsRerunRefused', 'provisioner', 'Sum', 're-runs GitHub refused'),
+        fixed('InterruptedJobsRerunDeferred', 'provisioner', 'Sum', 're-runs waiting for their run'),
+        fixed('InterruptedJobsRerunAbandoned', 'provisioner', 'Sum', 're-runs given up'),
       ]),
       graph('Reconcile repairs', [
         fixed('OrphansTerminated', 'reconciler', 'Sum', 'orphans terminated'),

@@ -12,6 +12,10 @@ export interface ProvisionerMetrics {
   rerun(): void;
   /** GitHub refused a re-run (403): the attempt was re-run already, is too old, or the App may not re-run. */
   rerunRefused(): void;
+  /** GitHub refused a re-run for now: its workflow run still has a job queued or running. Asked again later. */
+  rerunDeferred(): void;
+  /** A re-run still refused for now a day after the first refusal: given up. */
+  rerunAbandoned(): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

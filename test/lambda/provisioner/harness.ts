@@ -42,12 +42,16 @@ export class RecordingMetrics implements ProvisionerMetrics {
   fallbacks = 0;
   reruns = 0;
   rerunsRefused = 0;
+  rerunsDeferred = 0;
+  rerunsAbandoned = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
   retired(): void {}
   rerun(): void { this.reruns++; }
   rerunRefused(): void { this.rerunsRefused++; }
+  rerunDeferred(): void { this.rerunsDeferred++; }
+  rerunAbandoned(): void { this.rerunsAbandoned++; }
 }
 
 export interface Harness {
