@@ -149,6 +149,7 @@ export class RunnerMonitoring extends Construct {
         fixed('GhostsDeleted', 'reconciler', 'Sum', 'ghosts deleted'),
         fixed('StuckJobsRepaired', 'reconciler', 'Sum', 'stuck jobs repaired'),
         fixed('DeliveriesRedelivered', 'reconciler', 'Sum', 'deliveries redelivered'),
+        fixed('DeliveriesOutOfTime', 'webhook', 'Sum', 'deliveries answered 503 for lack of time'),
         fixed('VanishedRunnersClosed', 'reconciler', 'Sum', 'vanished runners closed'),
       ]),
     );
