@@ -159,12 +159,15 @@ export class RunnerMonitoring extends Construct {
         search('SpotInterruptions', ['runner'], 'Sum', 'interruptions'),
         fixed('InterruptedJobsRerun', 'provisioner', 'Sum', 're-runs'),
         fixed('InterruptedJobsRerunRefused', 'provisioner', 'Sum', 're-runs GitHub refused'),
+        fixed('InterruptedJobsRerunDeferred', 'provisioner', 'Sum', 're-runs waiting for their run'),
+        fixed('InterruptedJobsRerunAbandoned', 'provisioner', 'Sum', 're-runs given up'),
       ]),
       graph('Reconcile repairs', [
         fixed('OrphansTerminated', 'reconciler', 'Sum', 'orphans terminated'),
         fixed('GhostsDeleted', 'reconciler', 'Sum', 'ghosts deleted'),
         fixed('StuckJobsRepaired', 'reconciler', 'Sum', 'stuck jobs repaired'),
         fixed('DeliveriesRedelivered', 'reconciler', 'Sum', 'deliveries redelivered'),
+        fixed('DeliveriesOutOfTime', 'webhook', 'Sum', 'deliveries answered 503 for lack of time'),
         fixed('VanishedRunnersClosed', 'reconciler', 'Sum', 'vanished runners closed'),
       ]),
     );

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
+import { webhookTimeBudget } from './webhook-time-budget';
 
 /** Props of {@link Webhook}. */
 export interface WebhookProps {
@@ -50,11 +51,13 @@ export class Webhook extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookProps) {
     super(scope, id);
+    // GitHub waits 10 s (github.com) or 30 s (GHES) for the answer; the runtime reads the same table.
+    const budget = webhookTimeBudget(props.githubHost);
     this.handler = new ControlPlaneFunction(this, 'Handler', {
       entry: 'webhook',
       description: 'Accepts GitHub workflow_job webhooks for cdk-ephemeral-runners',
-      // GHES waits 30 s for an answer; the function answers in well under a second once warm.
-      timeout: Duration.seconds(10),
+      // The function answers in well under a second once warm; the timeout is the host's budget.
+      timeout: Duration.seconds(budget.functionTimeoutSeconds),
       logRetention: props.logRetention,
       network: props.network,
       environment: {

@@ -37,6 +37,15 @@ export interface WebhookDelivery {
 
 export type DeleteRunnerResult = 'deleted' | 'busy' | 'not-found';
 
+/**
+ * What GitHub answered a re-run: done; refused for now because another job of the workflow run is
+ * still queued or running (GitHub re-runs only a run that has finished); or refused for good (the
+ * attempt was re-run already, the run is too old, the App may not re-run). `reason` is GitHub's message.
+ */
+export type RerunResult =
+  | { readonly outcome: 'rerun' }
+  | { readonly outcome: 'run-in-progress' | 'refused'; readonly reason: string };
+
 export interface GitHubPort {
   /** Registers a JIT runner. If the name exists (a retried call that had succeeded), replaces it. */
   generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner>;
@@ -44,8 +53,8 @@ export interface GitHubPort {
   /** Runners of the scope whose name starts with `prefix`. */
   listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]>;
   getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined>;
-  /** Re-runs a failed job; `false` when GitHub refuses (403: too old, run still in progress). */
-  rerunJob(owner: string, repo: string, jobId: number): Promise<boolean>;
+  /** Re-runs a failed job (and the jobs that depend on it). A rate limit or an outage throws. */
+  rerunJob(owner: string, repo: string, jobId: number): Promise<RerunResult>;
   /** The App's deliveries newer than `sinceMs`, newest first, at most `limit`. */
   listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]>;
   redeliver(deliveryId: number): Promise<void>;

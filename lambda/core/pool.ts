@@ -1,5 +1,6 @@
 // What a pool remembers between reconciles: the launch in flight, the spot record, the jobs a
-// spot interruption may have failed, and the launches too recent for the index to show.
+// spot interruption may have failed (and the re-runs GitHub asked to wait), and the launches too
+// recent for the index to show.
 import { JobKey } from './job';
 import { EMPTY_SPOT_RECORD, SpotRecord } from './launch-plan';
 import { RunnerScope } from './routing';
@@ -26,6 +27,41 @@ export interface RecentLaunch {
   readonly launchedAt: number;
 }
 
+/**
+ * A re-run GitHub refused for now because another job of the workflow run was still queued or
+ * running (403 "This workflow is already running"), or could not be asked (an outage, a rate limit).
+ */
+export interface RerunWait {
+  /** Epoch ms of the first refusal. */
+  readonly since: number;
+  /** Times GitHub was asked and refused for now. */
+  readonly attempts: number;
+  /** Epoch ms before which GitHub is not asked again. */
+  readonly nextAttemptAt: number;
+}
+
+/** A job that was running on an interrupted spot instance. */
+export interface InterruptedJob extends JobKey {
+  /** Set once GitHub refused its re-run for now. */
+  readonly rerunWait?: RerunWait;
+}
+
+/**
+ * How a re-run that must wait for its workflow run is retried: after 1 min, doubling, at most every
+ * 15 min, and given up a day after the first refusal (about a hundred calls at most; a sibling job
+ * that runs longer than a day is rare, and the job can still be re-run by hand for 30 days).
+ */
+export const RERUN_RETRY = { firstDelayMs: 60_000, maxDelayMs: 15 * 60_000, maxWaitMs: 24 * 3600_000 } as const;
+
+/** The wait after one more refusal at `now`, or undefined when the re-run is to be given up. */
+export function nextRerunWait(previous: RerunWait | undefined, now: number): RerunWait | undefined {
+  const since = previous?.since ?? now;
+  if (now - since >= RERUN_RETRY.maxWaitMs) return undefined;
+  const attempts = (previous?.attempts ?? 0) + 1;
+  const delay = Math.min(RERUN_RETRY.maxDelayMs, RERUN_RETRY.firstDelayMs * 2 ** (attempts - 1));
+  return { since, attempts, nextAttemptAt: now + delay };
+}
+
 export interface PoolRecord {
   readonly poolId: string;
   readonly configName: string;
@@ -41,8 +77,11 @@ export interface PoolRecord {
   readonly tokenSalt?: string;
   readonly pendingLaunch?: PendingLaunch;
   readonly spot: SpotRecord;
-  /** Jobs that were running on an interrupted spot instance; re-run if they fail. */
-  readonly interruptedJobs: readonly JobKey[];
+  /**
+   * Jobs that were running on an interrupted spot instance; re-run if they fail. A re-run GitHub
+   * refused for now stays here (the pool stays in the index, so the reconciler comes back).
+   */
+  readonly interruptedJobs: readonly InterruptedJob[];
   /**
    * Instances launched in the last minutes. The pool index is eventually consistent: a runner
    * written a moment ago may be missing from a query, and counting it twice would double-launch.

@@ -6,9 +6,9 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
-import { GitHubAppNotInstalledError } from './errors';
+import { GitHubAppNotInstalledError, isRateLimited } from './errors';
 import { ExpiringTokenCache } from './token-cache';
-import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, WebhookDelivery } from '../core/github';
+import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, RerunResult, WebhookDelivery } from '../core/github';
 import { RunnerScope } from '../core/routing';
 
 const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
@@ -129,14 +129,21 @@ export class GitHubApi implements GitHubPort {
     }
   }
 
-  async rerunJob(owner: string, repo: string, jobId: number): Promise<boolean> {
+  async rerunJob(owner: string, repo: string, jobId: number): Promise<RerunResult> {
     const octokit = await this.forScope({ kind: 'repo', owner, repo });
     try {
       await octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: jobId });
-      return true;
+      return { outcome: 'rerun' };
     } catch (error) {
-      if (status(error) === 403) return false;
-      throw error;
+      // A rate limit is a 403 too: the caller retries it like an outage.
+      if ((status(error) !== 403 && status(error) !== 404) || isRateLimited(error)) throw error;
+      // The spec gives the 403 a Basic Error body and nothing else; only the message tells "the run
+      // still has jobs running" (retry once it finishes) from a final refusal. Observed wording:
+      // "This workflow is already running" (cli/cli#9221, for a run with a job still running;
+      // reference/github.md 5). Anything else — "…cannot be retried", "Only jobs from the current
+      // attempt…", "Resource not accessible by integration", a job gone (404) — is final.
+      const reason = githubMessage(error);
+      return { outcome: RUN_STILL_RUNNING.test(reason) ? 'run-in-progress' : 'refused', reason };
     }
   }
 
@@ -222,6 +229,16 @@ export class GitHubApi implements GitHubPort {
 function toJitRunner(data: unknown): JitRunner {
   const d = data as { runner: { id: number; name: string }; encoded_jit_config: string };
   return { runnerId: d.runner.id, runnerName: d.runner.name, encodedJitConfig: d.encoded_jit_config };
+}
+
+/** GitHub's 403 message for a re-run of a job whose workflow run has not finished. */
+const RUN_STILL_RUNNING = /already running/i;
+
+/** The `message` of GitHub's error body (Octokit's own message appends the documentation URL). */
+function githubMessage(error: unknown): string {
+  const e = error as { message?: string; response?: { data?: { message?: unknown } } };
+  const message = e.response?.data?.message;
+  return typeof message === 'string' ? message : e.message ?? '';
 }
 
 function status(error: unknown): number | undefined {

@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { webhookTimeBudget } from '../../src/webhook-time-budget';
 import { systemClock } from '../common/clock';
 import { parseGitHubHost, readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
@@ -30,20 +31,28 @@ const logger = createLogger();
 function buildDeps(): WebhookDeps {
   const env = readEnvironment(ENVIRONMENT);
   const githubHost = parseGitHubHost(env.GITHUB_HOST);
-  const ssm = new SSMClient({});
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  // The same table the construct took the function's timeout from: GitHub's wait for this host.
+  const budget = webhookTimeBudget(githubHost);
+  const aws = {
+    maxAttempts: budget.awsMaxAttempts,
+    // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout.
+    requestHandler: { connectionTimeout: budget.awsConnectionTimeoutMs, requestTimeout: budget.awsRequestTimeoutMs, throwOnRequestTimeout: true },
+  };
+  const ssm = new SSMClient(aws);
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(aws), { marshallOptions: { removeUndefinedValues: true } });
   const state = new DynamoStateStore(documents, env.TABLE_NAME);
   return {
     githubHost,
     deliveries: state,
     jobs: state,
-    queue: new SqsPoolQueue(new SQSClient({}), env.QUEUE_URL),
+    queue: new SqsPoolQueue(new SQSClient(aws), env.QUEUE_URL),
     configs: new CachedConfigSource(new SsmConfigSource(ssm, env.RUNNER_CONFIG_PATH)),
     secret: new CachedSecret(new SsmSecret(ssm, env.WEBHOOK_SECRET_PARAMETER_NAME), systemClock),
     clock: systemClock,
     logger,
     metrics: new PowertoolsWebhookMetrics(new Metrics()),
     runners: { store: new DynamoRunnerStore(documents, env.TABLE_NAME), namePrefix: env.RUNNER_NAME_PREFIX },
+    answerMarginMs: budget.answerMarginMs,
   };
 }
 

@@ -15,6 +15,10 @@ export interface ProvisionerMetrics {
   rerunRefused(): void;
   /** Queued jobs that wait because the config's runner image does not exist yet. */
   jobsWaitingForImage(count: number): void;
+  /** GitHub refused a re-run for now: its workflow run still has a job queued or running. Asked again later. */
+  rerunDeferred(): void;
+  /** A re-run still refused for now a day after the first refusal: given up. */
+  rerunAbandoned(): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

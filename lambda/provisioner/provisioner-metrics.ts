@@ -36,6 +36,14 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
     this.metrics.singleMetric().addMetric('JobsWaitingForImage', MetricUnit.Count, count);
   }
 
+  rerunDeferred(): void {
+    this.metrics.singleMetric().addMetric('InterruptedJobsRerunDeferred', MetricUnit.Count, 1);
+  }
+
+  rerunAbandoned(): void {
+    this.metrics.singleMetric().addMetric('InterruptedJobsRerunAbandoned', MetricUnit.Count, 1);
+  }
+
   private single(name: string, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);

@@ -2,6 +2,7 @@
 // pool is reconciled by one invocation at a time while different pools go in parallel.
 import { createHash } from 'crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { messageGroupIdOf } from './message-group';
 import { PoolMessage } from '../core/pool-message';
 import { PoolQueue } from '../core/ports';
 
@@ -12,8 +13,10 @@ export class SqsPoolQueue implements PoolQueue {
     await this.sqs.send(new SendMessageCommand({
       QueueUrl: this.queueUrl,
       MessageBody: JSON.stringify(message),
-      MessageGroupId: message.poolId,
-      // The same event sent twice within SQS's five-minute window is delivered once.
+      // A long pool id (a long repository name) is hashed into SQS's 128 characters.
+      MessageGroupId: messageGroupIdOf(message.poolId),
+      // The same event sent twice within SQS's five-minute window is delivered once. Hex sha256:
+      // 64 characters, within the 128 SQS allows whatever the pool id's length.
       MessageDeduplicationId: createHash('sha256').update(`${message.poolId}\\n${message.reason}\\n${message.deliveryId}`).digest('hex'),
     }));
   }

@@ -4,7 +4,7 @@ import { StateItemError } from './errors';
 import { scopeFromItem } from './items';
 import { POOL_INDEX } from './table-schema';
 import { JobKey } from '../core/job';
-import { PoolRecord } from '../core/pool';
+import { InterruptedJob, PoolRecord } from '../core/pool';
 import { ACTIVE_RUNNER_STATES, Market, RetireReason, RunnerRecord, RunnerState } from '../core/runner';
 
 export function runnerItemKey(instanceId: string) {
@@ -108,10 +108,17 @@ export function poolFromItem(item: Item): PoolRecord {
       preferOnDemandUntil: num(spot, 'preferOnDemandUntil', where),
       onDemandCredits: num(spot, 'onDemandCredits', where),
     },
-    interruptedJobs: ((item.interruptedJobs ?? []) as unknown[]).map((k) => jobKeyFromItem(k, where)),
+    interruptedJobs: ((item.interruptedJobs ?? []) as unknown[]).map((k) => interruptedJobFromItem(k, where)),
     recentLaunches: (item.recentLaunches ?? []) as PoolRecord['recentLaunches'],
     lastActiveAt: num(item, 'lastActiveAt', where),
   }) as PoolRecord;
+}
+
+function interruptedJobFromItem(value: unknown, where: string): InterruptedJob {
+  const wait = ((value ?? {}) as Item).rerunWait as Item | undefined;
+  const key = jobKeyFromItem(value, where);
+  if (wait === undefined) return key;
+  return { ...key, rerunWait: { since: num(wait, 'since', where), attempts: num(wait, 'attempts', where), nextAttemptAt: num(wait, 'nextAttemptAt', where) } };
 }
 
 function jobKeyFromItem(value: unknown, where: string): JobKey {

@@ -45,6 +45,11 @@ export interface WebhookDeps {
    * has yet to link it. The provisioner links runners too; this only comes first.
    */
   readonly runners?: { readonly store: RunnerStore; readonly namePrefix: string };
+  /**
+   * The handler answers 503 once less than this is left of the invocation (Lambda's remaining
+   * time), rather than let GitHub's wait or the function's timeout run out. @default no deadline
+   */
+  readonly answerMarginMs?: number;
 }
 
 export async function handleDelivery(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookAnswer> {

@@ -11,6 +11,8 @@ export interface WebhookMetrics {
   eventIgnored(reason: IgnoredReason): void;
   /** A job started, after waiting this long since it was queued. */
   jobStarted(configName: string, waitSeconds: number): void;
+  /** A delivery answered 503 because the time GitHub waits was running out (webhook-time-budget). */
+  outOfTime(): void;
 }
 
 /** Each metric is published at once with its own dimensions (a single-metric EMF line). */
@@ -34,5 +36,9 @@ export class PowertoolsWebhookMetrics implements WebhookMetrics {
     this.metrics.singleMetric()
       .addDimension('config', configName)
       .addMetric('JobWaitSeconds', MetricUnit.Seconds, waitSeconds);
+  }
+
+  outOfTime(): void {
+    this.metrics.singleMetric().addMetric('DeliveriesOutOfTime', MetricUnit.Count, 1);
   }
 }

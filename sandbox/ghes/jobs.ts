@@ -31,6 +31,13 @@ export interface WorkflowRunSpec {
 
 export type JobEvent = { readonly action: 'queued' | 'in_progress' | 'completed'; readonly job: JobRecord };
 
+/**
+ * The 403 messages of POST …/jobs/{id}/rerun (Basic Error body, GHES OpenAPI). GitHub re-runs jobs of
+ * a finished run only: while any job of the current attempt is queued or running the answer is
+ * "This workflow is already running" (cli/cli#9221 shows the 403 for a run with a job still
+ * running; reference/github.md 5 lists the observed wording). Runs older than 30 days cannot be
+ * re-run (docs, "Re-running workflows and jobs").
+ */
 export const RERUN_MESSAGES = {
   alreadyRunning: 'This workflow is already running',
   cannotRetry: 'This workflow run cannot be retried',

@@ -95,6 +95,38 @@ describe('GitHubApi against the GHES simulator', () => {
     const after = await github.listDeliveries(0, 100);
     expect(after.filter((d) => d.guid === deliveries[0].guid && d.redelivery)).toHaveLength(1);
   });
+
+  test('a re-run is done, refused for now while another job of the run has not finished, or refused for good', async () => {
+    const github = await start();
+    const { jobIds: [first, second] } = sim.createWorkflowRun({
+      repo: 'app', jobs: [{ labels: ['self-hosted', 'nobody'], durationMs: 1000 }, { labels: ['self-hosted', 'nobody'], durationMs: 1000 }],
+    });
+    sim.cancelJob(first);
+
+    const whileRunning = await github.rerunJob('octo-org', 'app', first);
+    sim.cancelJob(second);
+    const done = await github.rerunJob('octo-org', 'app', first);
+    sim.cancelJob(sim.job(first)!.rerunAs!);
+    const oldAttempt = await github.rerunJob('octo-org', 'app', first);
+    const unknown = await github.rerunJob('octo-org', 'app', 1);
+
+    expect(whileRunning).toEqual({ outcome: 'run-in-progress', reason: 'This workflow is already running' });
+    expect(done).toEqual({ outcome: 'rerun' });
+    expect(oldAttempt).toEqual({ outcome: 'refused', reason: 'Only jobs from the current attempt can be re-run' });
+    expect(unknown).toEqual({ outcome: 'refused', reason: 'Not Found' });
+  });
+
+  test('a re-run that meets a rate limit longer than the client waits throws, rather than reading as a refusal', async () => {
+    const github = await start();
+    const job = sim.queueJob('app', ['self-hosted', 'nobody'], 1000);
+    sim.cancelJob(job);
+    await github.listRunners(ORG, 'er-'); // token and installation first
+    sim.triggerSecondaryRateLimit(3_600_000, { retryAfter: true });
+
+    const error = await github.rerunJob('octo-org', 'app', job).then(() => undefined, (e: unknown) => e);
+
+    expect(isRateLimited(error)).toBe(true);
+  });
 });
 
 describe('App JWT', () => {

@@ -49,6 +49,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
   reruns = 0;
   rerunsRefused = 0;
   readonly waitingForImage: number[] = [];
+  rerunsDeferred = 0;
+  rerunsAbandoned = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
@@ -56,6 +58,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
   rerun(): void { this.reruns++; }
   rerunRefused(): void { this.rerunsRefused++; }
   jobsWaitingForImage(count: number): void { this.waitingForImage.push(count); }
+  rerunDeferred(): void { this.rerunsDeferred++; }
+  rerunAbandoned(): void { this.rerunsAbandoned++; }
 }
 
 export interface Harness {

@@ -279,7 +279,10 @@ describe('provisioner and jobs a spot interruption failed', () => {
       getJob: unused,
       listDeliveries: unused,
       redeliver: unused,
-      rerunJob: async (_owner, _repo, jobId) => { asked.push(jobId); return accepted.includes(jobId); },
+      rerunJob: async (_owner, _repo, jobId) => {
+        asked.push(jobId);
+        return accepted.includes(jobId) ? { outcome: 'rerun' } : { outcome: 'refused', reason: 'This workflow run cannot be retried' };
+      },
     };
   }
 

@@ -65,6 +65,7 @@ export class InMemoryWebhookMetrics implements WebhookMetrics {
   readonly accepted: { configName: string; state: JobState }[] = [];
   readonly ignored: IgnoredReason[] = [];
   readonly started: { configName: string; waitSeconds: number }[] = [];
+  outOfTimeCount = 0;
 
   jobEventAccepted(configName: string, state: JobState): void {
     this.accepted.push({ configName, state });
@@ -76,6 +77,10 @@ export class InMemoryWebhookMetrics implements WebhookMetrics {
 
   jobStarted(configName: string, waitSeconds: number): void {
     this.started.push({ configName, waitSeconds });
+  }
+
+  outOfTime(): void {
+    this.outOfTimeCount++;
   }
 }
 

@@ -156,6 +156,26 @@ describe('jobs', () => {
     expect(sim.job(job)?.conclusion).toBe('failure'); // the original keeps its conclusion
   });
 
+  test('a failed job cannot be re-run while another job of its run is queued or running, and can once the run has finished', async () => {
+    await startSim();
+    // GitHub re-runs jobs of a finished run only: 403 "This workflow is already running" (cli/cli#9221).
+    const { jobIds: [failing, other] } = sim.createWorkflowRun({
+      repo: 'app', jobs: [{ labels: ['self-hosted', 'fails'], durationMs: 1000, outcome: 'failure' }, { labels: ['self-hosted', 'slow'], durationMs: 1000 }],
+    });
+    await (await runner('fails', ['self-hosted', 'fails'])).exit;
+    const whileQueued = await failure(octokit.request(RERUN, { owner: ORG, repo: 'app', job_id: failing }));
+    const slow = await runner('slow', ['self-hosted', 'slow']);
+    await sim.waitForJob(other, 'in_progress');
+    const whileRunning = await failure(octokit.request(RERUN, { owner: ORG, repo: 'app', job_id: failing }));
+    await slow.exit;
+    const rerun = await octokit.request(RERUN, { owner: ORG, repo: 'app', job_id: failing });
+
+    expect(sim.job(failing)).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect([whileQueued.status, whileQueued.message]).toEqual([403, expect.stringContaining('This workflow is already running')]);
+    expect([whileRunning.status, whileRunning.message]).toEqual([403, expect.stringContaining('This workflow is already running')]);
+    expect(rerun.status).toBe(201);
+  });
+
   test('a job offered to a runner that never acquires it is queued again after the acquire timeout and goes to another runner', async () => {
     await startSim({ runnerAcquireTimeoutMs: 5 * 60_000 });
     // A runner that long-polls, is offered the job, and dies before acquiring it — spoken by hand.

@@ -1,0 +1,143 @@
+// Re-runs of jobs a spot interruption failed, through the real GitHub adapter (Octokit) against the
+// GHES simulator and the provisioner on dynalite. GitHub refuses to re-run a job while another job
+// of its workflow run is still queued or running (403 "This workflow is already running"): such a
+// re-run waits on the pool item and is asked again once the run lets it.
+import { Harness, POOL, PREFIX, startHarness } from './harness';
+import { emptyPool } from '../../../lambda/core/pool';
+import { GitHubApi } from '../../../lambda/github/github-api';
+import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
+import { ScaledClock } from '../../../sandbox/common/time';
+import { GhesSimulator } from '../../../sandbox/ghes';
+import { client, testKey } from '../../sandbox/ghes/octokit';
+import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+
+const ORG = { kind: 'org' as const, org: 'octo-org' };
+const RUNS_ON = ['self-hosted', 'linux', 'x64'];
+const HOUR = 3600_000;
+
+let engine: DynamoTestEngine;
+let h: Harness;
+let ghes: GhesSimulator;
+let github: GitHubApi;
+
+beforeAll(async () => { engine = await startDynalite(); });
+afterAll(async () => { await engine.stop(); });
+afterEach(async () => {
+  await ghes?.stop();
+  await h?.stop();
+});
+
+async function start(): Promise<void> {
+  // 1 simulated second = 1 ms of wall time. A killed runner's job fails 2 simulated minutes later.
+  const clock = new ScaledClock(0.001);
+  ghes = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey: testKey(), repos: ['app'], lostRunnerTimeoutMs: 2 * 60_000 });
+  await ghes.start();
+  github = new GitHubApi({
+    baseUrl: ghes.apiUrl, appId: String(ghes.appId), privateKeyPem: testKey(), now: () => clock.now(), writeSpacingMs: 0, retryBaseMs: 10,
+  });
+  h = await startHarness(engine, { github });
+}
+
+/** Starts a simulated runner under our naming on a registered JIT config; resolves once it runs a job. */
+async function runnerTakingAJob(instanceId: string): Promise<{ kill: () => void; jobId: number; runnerName: string }> {
+  const runnerName = `${PREFIX}${instanceId}`;
+  const jit = await github.generateJitConfig(ORG, { name: runnerName, labels: RUNS_ON, runnerGroupId: 1 });
+  const started = ghes.startRunner(jit.encodedJitConfig);
+  while (started.runner.state !== 'busy') await ghes.clock.sleep(1000);
+  return { kill: () => started.runner.kill(), jobId: started.runner.job!, runnerName };
+}
+
+/**
+ * A two-job workflow run, both jobs on our runners; the runner of `interrupted` is reclaimed (killed)
+ * and GitHub fails its job while `other` still runs. The state store saw it all through webhooks,
+ * and the lifecycle function marked the interrupted job on the pool.
+ */
+async function twoJobRunWithOneInterrupted(otherJobMs: number): Promise<{ interrupted: number; other: number; otherRunner: string }> {
+  ghes.createWorkflowRun({
+    repo: 'app',
+    jobs: [{ name: 'build', labels: RUNS_ON, durationMs: otherJobMs }, { name: 'test', labels: RUNS_ON, durationMs: 10 * HOUR }],
+  });
+  const first = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa1');
+  const second = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa2');
+  const [reclaimed, running] = ghes.job(first.jobId)!.name === 'test' ? [first, second] : [second, first];
+  for (const r of [reclaimed, running]) {
+    await h.queueJob(r.jobId);
+    await h.moveJob(r.jobId, 'in_progress', { runnerName: r.runnerName });
+  }
+  const pool = (await h.runners.getPool(POOL.poolId)) ?? emptyPoolRecord();
+  await h.runners.savePool({ ...pool, interruptedJobs: [{ githubHost: 'ghes.example.com', jobId: reclaimed.jobId }] }, h.clock.now());
+  reclaimed.kill();
+  await ghes.waitForJob(reclaimed.jobId);
+  await h.moveJob(reclaimed.jobId, 'completed', { runnerName: reclaimed.runnerName, conclusion: 'failure' });
+  return { interrupted: reclaimed.jobId, other: running.jobId, otherRunner: running.runnerName };
+}
+
+const emptyPoolRecord = () => emptyPool(POOL.poolId, POOL.configName, POOL.scope);
+
+describe('re-runs of jobs a spot interruption failed', () => {
+  test('a two-job run whose interrupted job fails while the other runs is re-run once the other completes', async () => {
+    await start();
+    const { interrupted, other, otherRunner } = await twoJobRunWithOneInterrupted(2 * HOUR); // 7 s of wall time: room for a busy machine
+
+    await reconcilePool(h.deps, h.message()); // GitHub: 403 "This workflow is already running"
+    const whileRunning = { github: ghes.job(other)!.status, rerunAs: ghes.job(interrupted)!.rerunAs, pool: await h.runners.getPool(POOL.poolId) };
+    const activeWhileWaiting = await h.runners.listActivePools();
+
+    await ghes.waitForJob(other);
+    await h.moveJob(other, 'completed', { runnerName: otherRunner, conclusion: 'success' });
+    h.clock.advance(HOUR); // the periodic reconciler hands the pool over again
+    await reconcilePool(h.deps, h.message());
+
+    expect(whileRunning.github).toBe('in_progress'); // the first reconcile did meet a running run
+    expect(whileRunning.rerunAs).toBeUndefined();
+    expect(whileRunning.pool!.interruptedJobs).toEqual([expect.objectContaining({ jobId: interrupted })]);
+    expect(activeWhileWaiting).toContain(POOL.poolId); // so the reconciler comes back for it
+    const again = ghes.job(ghes.job(interrupted)!.rerunAs!);
+    expect(again).toMatchObject({ status: 'queued', runAttempt: 2 });
+    const { reruns, rerunsDeferred, rerunsRefused } = h.metrics;
+    expect({ reruns, rerunsDeferred, rerunsRefused }).toEqual({ reruns: 1, rerunsDeferred: 1, rerunsRefused: 0 });
+    const pool = await h.runners.getPool(POOL.poolId);
+    expect(pool!.interruptedJobs).toEqual([]);
+    expect(pool!.spot.onDemandCredits).toBe(1);
+  });
+
+  test('a re-run the run keeps refusing is asked again with backoff, and given up (counted) after a day', async () => {
+    await start();
+    const { interrupted } = await twoJobRunWithOneInterrupted(10 * HOUR);
+    const rerunCalls = () => ghes.apiCalls().byRoute['POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun'] ?? 0;
+
+    await reconcilePool(h.deps, h.message());
+    await reconcilePool(h.deps, h.message()); // at once: within the backoff, GitHub is not asked
+    const callsWithinBackoff = rerunCalls();
+    h.clock.advance(25 * HOUR);
+    await reconcilePool(h.deps, h.message());
+
+    expect(callsWithinBackoff).toBe(1);
+    expect(rerunCalls()).toBe(2);
+    expect(ghes.job(interrupted)!.rerunAs).toBeUndefined();
+    const { rerunsDeferred, rerunsAbandoned, rerunsRefused } = h.metrics;
+    expect({ rerunsDeferred, rerunsAbandoned, rerunsRefused }).toEqual({ rerunsDeferred: 1, rerunsAbandoned: 1, rerunsRefused: 0 });
+    expect((await h.runners.getPool(POOL.poolId))!.interruptedJobs).toEqual([]);
+  });
+
+  test('a final refusal (the job was re-run by hand already) is counted and dropped at once', async () => {
+    await start();
+    const jobId = ghes.queueJob('app', RUNS_ON, 60_000);
+    const runner = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa3');
+    await h.queueJob(jobId);
+    await h.moveJob(jobId, 'in_progress', { runnerName: runner.runnerName });
+    await h.runners.savePool({ ...emptyPoolRecord(), interruptedJobs: [{ githubHost: 'ghes.example.com', jobId }] }, h.clock.now());
+    runner.kill();
+    await ghes.waitForJob(jobId);
+    await h.moveJob(jobId, 'completed', { runnerName: runner.runnerName, conclusion: 'failure' });
+    const person = client(ghes, { installationId: ghes.installationId('octo-org') });
+    await person.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner: 'octo-org', repo: 'app', job_id: jobId });
+    ghes.cancelJob(ghes.job(jobId)!.rerunAs!);
+
+    await reconcilePool(h.deps, h.message()); // 403 "Only jobs from the current attempt can be re-run"
+
+    const { reruns, rerunsDeferred, rerunsRefused } = h.metrics;
+    expect({ reruns, rerunsDeferred, rerunsRefused }).toEqual({ reruns: 0, rerunsDeferred: 0, rerunsRefused: 1 });
+    expect((await h.runners.getPool(POOL.poolId))!.interruptedJobs).toEqual([]);
+  });
+});
