@@ -57,6 +57,14 @@ export interface Scenario {
    * isolated subnets (EndpointAccess.privateApi(), controlPlaneSubnets).
    */
   readonly network: ScenarioNetwork;
+  /**
+   * Whether the account already has the EC2 Spot service-linked role (AWSServiceRoleForEC2Spot).
+   * Without it, the first spot launch needs the caller to be allowed iam:CreateServiceLinkedRole
+   * for spot.amazonaws.com, or every spot pool answers AuthFailure.ServiceLinkedRoleCreationNotPermitted.
+   */
+  readonly accountHasSpotServiceLinkedRole: boolean;
+  /** IAM experiments: actions taken out of a role's policies (`role`: a function name, or `runner`). */
+  readonly iam: { readonly removeStatements: ReadonlyArray<{ readonly role: string; readonly action: string }> };
 }
 
 export type ScenarioNetwork = 'public' | 'private';
@@ -102,6 +110,8 @@ export const DEFAULT_SCENARIO: Scenario = {
   drainMs: 30_000,
   bounds: {},
   network: 'public',
+  accountHasSpotServiceLinkedRole: true,
+  iam: { removeStatements: [] },
 };
 
 type Json = Record<string, unknown>;
@@ -110,7 +120,7 @@ type Json = Record<string, unknown>;
 export function parseScenario(input: unknown): Scenario {
   const problems: string[] = [];
   const doc = object(input, 'scenario', problems) ?? {};
-  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network'], problems);
+  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network', 'accountHasSpotServiceLinkedRole', 'iam'], problems);
   const d = DEFAULT_SCENARIO;
   const scenario: Scenario = {
     name: string(doc.name, 'name', problems) ?? d.name,
@@ -122,6 +132,8 @@ export function parseScenario(input: unknown): Scenario {
     drainMs: int(doc.drainMs, 'drainMs', 0, 24 * 3600_000, problems) ?? d.drainMs,
     bounds: bounds(doc.bounds, problems),
     network: network(doc.network, problems) ?? d.network,
+    accountHasSpotServiceLinkedRole: bool(doc.accountHasSpotServiceLinkedRole, 'accountHasSpotServiceLinkedRole', problems) ?? d.accountHasSpotServiceLinkedRole,
+    iam: iam(doc.iam, problems),
   };
   if (scenario.runnerConfigs.length === 0) problems.push('runnerConfigs: give at least one runner config');
   if (problems.length > 0) throw new ScenarioError(`the scenario is not valid:\n  - ${problems.join('\n  - ')}`);
@@ -198,6 +210,25 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
     },
     crash: { rate: num(c.rate, 'faults.crash.rate', 0, 1, problems) ?? d.crash.rate },
   };
+}
+
+function iam(value: unknown, problems: string[]): Scenario['iam'] {
+  if (value === undefined) return { removeStatements: [] };
+  const o = object(value, 'iam', problems) ?? {};
+  known(o, 'iam', ['removeStatements'], problems);
+  const removals = o.removeStatements === undefined ? [] : list(o.removeStatements, 'iam.removeStatements', problems).map((v, i) => {
+    const at = `iam.removeStatements[${i}]`;
+    const r = object(v, at, problems) ?? {};
+    known(r, at, ['role', 'action'], problems);
+    return { role: string(r.role, `${at}.role`, problems, true) ?? '', action: string(r.action, `${at}.action`, problems, true) ?? '' };
+  });
+  return { removeStatements: removals };
+}
+
+function bool(value: unknown, at: string, problems: string[]): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  problems.push(`${at}: expected true or false, found ${JSON.stringify(value)}`);
+  return undefined;
 }
 
 function network(value: unknown, problems: string[]): ScenarioNetwork | undefined {
