@@ -246,11 +246,16 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   // The runner roles and the functions' roles, with their policies, decided by the engine.
   buildAuthorizer = () => {
     const roleNames = Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]]));
-    const aliases: Record<string, string> = { runner: refs[ofType('AWS::IAM::Role').find(([id]) => id.includes('FleetRole'))![0]] };
+    const runnerRoleId = ofType('AWS::IAM::Role').find(([id]) => id.includes('FleetRole'))![0];
+    const aliases: Record<string, string> = { runner: refs[runnerRoleId] };
     for (const [name, id] of Object.entries(deployment.functions)) aliases[name] = roleOf(resources[id]);
-    return new IamAuthorizer({ accountId: ACCOUNT, roles: deploymentRoles(resources, resolver, roleNames), aliases, removals: scenario.iam.removeStatements });
+    // The roles that call AWS in the sandbox: the five functions' and the runners'.
+    const callers = new Set([runnerRoleId, ...Object.values(deployment.functions).map((id) => roleIdOf(resources[id]))]);
+    const roles = deploymentRoles(resources, resolver, roleNames, callers);
+    return new IamAuthorizer({ accountId: ACCOUNT, roles, aliases, removals: scenario.iam.removeStatements });
   };
-  const roleOf = (fn: CfnResource) => refs[(fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]];
+  const roleIdOf = (fn: CfnResource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const roleOf = (fn: CfnResource) => refs[roleIdOf(fn)];
   for (const [name, id] of Object.entries(deployment.functions)) sessions.add(name, roleOf(resources[id]));
   // Where instances ship their boot log.
   const logs = new CloudWatchLogsSimulator({
@@ -427,6 +432,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     eventBridge.putRule({ name: id, ...trigger, targets: [target] });
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
+
+  // Every physical id is assigned: read the policies now, so a policy the sandbox cannot resolve
+  // (or a removal that names nothing) fails the start rather than every call.
+  authorizer();
 
   const host = new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url);
   await host.start();

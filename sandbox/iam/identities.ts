@@ -29,6 +29,11 @@ function installEnvironmentView(): void {
       }
       return Reflect.get(target, key);
     },
+    // Writes go to the real environment object (which takes only plain string values).
+    set(target, key, value) {
+      (target as Record<string | symbol, unknown>)[key] = value;
+      return true;
+    },
   });
 }
 

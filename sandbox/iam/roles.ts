@@ -19,11 +19,13 @@ export function deploymentRoles(
   resources: Readonly<Record<string, CfnResource>>,
   resolver: TemplateResolver,
   roleNames: Readonly<Record<string, string>>,
+  /** Logical ids of the roles to read (the others may name resources the caller has no physical ids for). @default all */
+  only?: ReadonlySet<string>,
 ): Map<string, DeploymentRole> {
   const roles = new Map<string, { logicalId: string; roleName: string; policies: Array<{ name: string; policy: unknown }>; managedPolicyArns: string[] }>();
   const byLogicalId = new Map<string, string>();
   for (const [id, r] of Object.entries(resources)) {
-    if (r.Type !== 'AWS::IAM::Role') continue;
+    if (r.Type !== 'AWS::IAM::Role' || (only && !only.has(id))) continue;
     const roleName = roleNames[id];
     if (roleName === undefined) throw new Error(`no physical name for the role ${id}`);
     const inline = ((r.Properties.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>)
