@@ -4,7 +4,7 @@
 import type { AuthorizationRequest, IamAuthorizer, Principal } from './authorizer';
 import { createFleetRequests, fleetLaunchRequests, LaunchTemplateFacts, OperationContext, OPERATIONS, spotServiceLinkedRoleRequest } from './operations';
 import type { CallerIdentity } from '../aws/function-url';
-import { Ec2Authorizer, Ec2Call, Ec2Decision, launchKey, LaunchTemplateVersion } from '../ec2';
+import { Ec2Authorizer, Ec2Call, Ec2Decision, launchKey, LaunchTemplateVersion, unauthorizedMessage } from '../ec2';
 
 export interface Ec2IamOptions {
   /** The authorizer (a getter: the sandbox builds it once every physical id is known). */
@@ -56,7 +56,7 @@ export function ec2Authorizer(options: Ec2IamOptions): Ec2Authorizer {
       const requests: AuthorizationRequest[] = fleetLaunchRequests({ ...launch, template }, fleet.tags, ctx);
       const denied = await authorizer.authorize(principal, requests);
       if (denied) {
-        errors.set(launchKey(launch), { code: 'UnauthorizedOperation', message: `You are not authorized to perform this operation. ${denied.message}.` });
+        errors.set(launchKey(launch), { code: 'UnauthorizedOperation', message: unauthorizedMessage(denied.message, launchKey(launch)) });
         continue;
       }
       if (launch.market === 'spot' && !options.account.hasSpotServiceLinkedRole) {
