@@ -337,7 +337,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
     const userData = localUrl(Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'));
-    const tagsFor = (type: string) => Object.fromEntries(((data.TagSpecifications ?? []) as Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> }>)
+    type TagSpecification = { ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> };
+    const tagsFor = (type: string) => Object.fromEntries(((data.TagSpecifications ?? []) as TagSpecification[])
       .filter((t) => t.ResourceType === type).flatMap((t) => t.Tags.map((tag) => [tag.Key, resolver.string(tag.Value)])));
     const registered = ec2.registerLaunchTemplate({
       launchTemplateName: id,

@@ -132,7 +132,7 @@ export function launchAccess(scope: Construct, options: LaunchAccessOptions): ia
     new iam.PolicyStatement({
       actions: ['ec2:RunInstances'],
       resources: options.securityGroupIds.map((id) => arn('security-group', id)),
-      conditions: { 'ArnEquals': fromOurTemplates, 'Bool': { 'ec2:IsLaunchTemplateResource': 'true' } },
+      conditions: { ArnEquals: fromOurTemplates, Bool: { 'ec2:IsLaunchTemplateResource': 'true' } },
     }),
     // A spot launch creates a spot instances request: a new id, and the resource type takes no
     // launch-template condition (Service Authorization Reference); the statements above still bind

@@ -75,7 +75,11 @@ export class DynamoIamProxy {
     const target = new URL(this.options.target);
     return new Promise((resolve) => {
       const upstream = http.request({
-        host: target.hostname, port: target.port, method: req.method, path: req.url, agent: this.agent,
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        agent: this.agent,
         headers: { ...headers, 'host': target.host, 'content-length': String(body.length) },
       }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);

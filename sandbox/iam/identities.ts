@@ -42,12 +42,9 @@ export class FunctionSessions {
   private readonly byFunction = new Map<string, SessionCredentials>();
   private readonly byAccessKey = new Map<string, SessionCredentials>();
 
-  constructor(private readonly accountId: string, seed: number) {
-    this.seed = seed;
+  constructor(private readonly accountId: string, private readonly seed: number) {
     installEnvironmentView();
   }
-
-  private readonly seed: number;
 
   /** Issues the session of a function's role (the session name is the function's name, as Lambda's is). */
   add(functionName: string, roleName: string): SessionCredentials {

@@ -14,6 +14,8 @@ export interface OperationContext {
   readonly accountId: string;
 }
 
+type Tags = Readonly<Record<string, string>>;
+
 /** A launch template as CreateFleet reads it. */
 export interface LaunchTemplateFacts {
   readonly launchTemplateId: string;
@@ -41,7 +43,7 @@ export interface FleetRequestFacts {
   readonly subnetIds: readonly string[];
   /** Images the overrides name. */
   readonly overrideImageIds: readonly string[];
-  readonly tags: { readonly fleet: Readonly<Record<string, string>>; readonly instance: Readonly<Record<string, string>>; readonly volume: Readonly<Record<string, string>> };
+  readonly tags: { readonly fleet: Tags; readonly instance: Tags; readonly volume: Tags };
 }
 
 export interface OperationEntry {
@@ -194,13 +196,13 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
   ...Object.fromEntries(['SendMessage', 'SendMessageBatch', 'ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch', 'ChangeMessageVisibility',
     'ChangeMessageVisibilityBatch', 'GetQueueAttributes', 'GetQueueUrl'].map((op) => [`sqs:${op}`, {
-    docs: ['https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html', `${SAR}/list_amazonsqs.html`],
-    requests: (input: Json, ctx: OperationContext) => [{
+      docs: ['https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html', `${SAR}/list_amazonsqs.html`],
+      requests: (input: Json, ctx: OperationContext) => [{
       // The batch operations are authorized as their single-message actions.
-      action: `sqs:${op.replace(/Batch$/, '')}`,
-      resource: queueArn(ctx, str(input.QueueUrl ?? input.QueueName)),
-    }],
-  } satisfies OperationEntry])),
+        action: `sqs:${op.replace(/Batch$/, '')}`,
+        resource: queueArn(ctx, str(input.QueueUrl ?? input.QueueName)),
+      }],
+    } satisfies OperationEntry])),
   // SSM: the parameter's ARN (GetParametersByPath: the path's); each name of GetParameters.
   'ssm:GetParameter': {
     docs: [`${SAR}/list_awssystemsmanager.html`],

@@ -22,7 +22,8 @@ export function deploymentRoles(
   /** Logical ids of the roles to read (the others may name resources the caller has no physical ids for). @default all */
   only?: ReadonlySet<string>,
 ): Map<string, DeploymentRole> {
-  const roles = new Map<string, { logicalId: string; roleName: string; policies: Array<{ name: string; policy: unknown }>; managedPolicyArns: string[] }>();
+  type Mutable = { logicalId: string; roleName: string; policies: Array<{ name: string; policy: unknown }>; managedPolicyArns: string[] };
+  const roles = new Map<string, Mutable>();
   const byLogicalId = new Map<string, string>();
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::IAM::Role' || (only && !only.has(id))) continue;

@@ -2,10 +2,10 @@
 // runner instances call (Function URL, private REST API): identify the caller by the access key of
 // its SigV4 signature, build the operation's requests from the operations table, decide them.
 import { IamAuthorizer, Principal } from './authorizer';
+import { accessKeyOf } from './identities';
 import { OperationContext, OPERATIONS } from './operations';
 import type { DeploymentRole } from './roles';
 import type { CallerIdentity } from '../aws/function-url';
-import { accessKeyOf } from './identities';
 
 export interface ServiceIamOptions {
   /** The authorizer (a getter: the sandbox builds it once every physical id is known). */

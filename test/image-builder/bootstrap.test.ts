@@ -64,7 +64,8 @@ beforeAll(async () => {
         accountId: ec2.accountId,
         roles: rolesWithPolicies({
           [RUNNER_ROLE]: [{
-            Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: `arn:aws:logs:${ec2.region}:${ec2.accountId}:log-group:${LOG_GROUP}:*`,
           }],
         }),

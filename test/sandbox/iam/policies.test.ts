@@ -1,9 +1,9 @@
 // The synthesized policies, decided by the IAM engine as AWS would decide them, through the real
 // SDK clients with each function's own role session.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateFleetCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Principal } from '../../../sandbox/iam/authorizer';
 import { spotServiceLinkedRoleRequest } from '../../../sandbox/iam/operations';
 import { parseScenario } from '../../../sandbox/scenario';
@@ -40,7 +40,8 @@ describe('the control plane policies under IAM', () => {
   test('each function signs with its own role session: the webhook may not read the private key the provisioner reads', async () => {
     // Arrange: SDK clients built inside each function's context, with the default credential chain.
     const name = process.env.PRIVATE_KEY_PARAMETER_NAME!;
-    const read = (fn: string) => sandbox.sessions.run(fn, () => new SSMClient({ maxAttempts: 1 }).send(new GetParameterCommand({ Name: name, WithDecryption: true })));
+    const read = (fn: string) => sandbox.sessions.run(fn, () =>
+      new SSMClient({ maxAttempts: 1 }).send(new GetParameterCommand({ Name: name, WithDecryption: true })));
 
     // Act
     const provisioner = await read('provisioner');
@@ -103,7 +104,7 @@ describe('the control plane policies under IAM', () => {
       ourSubnet: await run(arn(`subnet/${subnetIds()[0]}`), { ...ours, 'ec2:IsLaunchTemplateResource': 'false' }),
       otherSubnet: await run(arn('subnet/subnet-0otheraccountsnet'), { ...ours, 'ec2:IsLaunchTemplateResource': 'false' }),
       otherSecurityGroup: await run(arn('security-group/sg-0somebodyelses00'), ours),
-      instanceWithoutTemplate: await run(arn('instance/*'), { [`aws:RequestTag/ephemeral-runners:managed-by`]: process.env.MANAGED_BY! }),
+      instanceWithoutTemplate: await run(arn('instance/*'), { ['aws:RequestTag/ephemeral-runners:managed-by']: process.env.MANAGED_BY! }),
       otherTemplate: await run(arn('launch-template/lt-0someoneelses000'), { ...ours, 'ec2:LaunchTemplate': arn('launch-template/lt-0someoneelses000') }),
       interfaceWithoutTemplate: await run(arn('network-interface/*'), {}),
     };

@@ -21,7 +21,8 @@ const removed = [
 let sandbox: RunningSandbox;
 const as = (fn: string) => {
   const s = sandbox.sessions.session(fn)!;
-  return { region: REGION, maxAttempts: 1, credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken } };
+  const credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken };
+  return { region: REGION, maxAttempts: 1, credentials };
 };
 const deniedBecause = (fn: string, action: string) =>
   new RegExp(`assumed-role/${sandbox.sessions.session(fn)!.roleName}/${fn} is not authorized to perform: ${action} on resource: arn:aws:`);
