@@ -12,7 +12,8 @@ let engine: DynamoTestEngine;
 let h: Harness;
 
 // The provisioner's own table statements, as the construct grants them, decided by the IAM engine.
-beforeAll(async () => { engine = await startDynalite({ asRole: (tableArn) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson()) }); });
+const provisionerTableAccess = (tableArn: string) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson());
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerTableAccess }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => { await h?.stop(); });
 
