@@ -291,8 +291,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   let localUrl = (url: string) => url;
   let webhookUrl: string;
   if (scenario.network === 'private') {
-    const identityAllows = async (_roleArn: string, methodArn: string, identity: CallerIdentity) =>
-      (await authorizer().authorize(principalOf(identity), OPERATIONS['execute-api:Invoke'].requests({ methodArn } as never, operationContext))) === undefined;
+    // The runners reach the API through the execute-api endpoint: its policy applies too.
+    const [endpointId, endpoint] = ofType('AWS::EC2::VPCEndpoint')[0];
+    const through = () => ({ vpceId: refs[endpointId], policy: resolver.resolve(endpoint.Properties.PolicyDocument ?? { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] }) });
+    const identityAllows = async (_roleArn: string, methodArn: string, identity: CallerIdentity) => (await authorizer().authorize(
+      principalOf(identity), OPERATIONS['execute-api:Invoke'].requests({ methodArn } as never, operationContext), through())) === undefined;
     const privateBuilt = privateRestApi(deployment, refs, resolver, invoke, callerIdentityFrom(ec2), identityAllows, { clock, seed: scenario.seed });
     privateApi = privateBuilt.api;
     await privateApi.start();

@@ -19,6 +19,8 @@ export interface Principal {
   readonly sessionName: string;
 }
 
+type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
+
 export interface Denial {
   readonly request: AuthorizationRequest;
   readonly explicit: boolean;
@@ -31,6 +33,12 @@ export interface StatementRemoval {
   /** A function name (webhook, provisioner, register, lifecycle, reconciler), `runner`, or a role name. */
   readonly role: string;
   readonly action: string;
+}
+
+/** A VPC endpoint a call goes through, with its endpoint policy (resolved). */
+export interface VpcEndpoint {
+  readonly vpceId: string;
+  readonly policy: unknown;
 }
 
 export interface IamAuthorizerOptions {
@@ -87,10 +95,13 @@ export class IamAuthorizer {
     }
   }
 
-  /** The first of `requests` the principal is not allowed, or undefined when all are allowed. */
-  async authorize(principal: Principal, requests: readonly AuthorizationRequest[]): Promise<Denial | undefined> {
+  /**
+   * The first of `requests` the principal is not allowed, or undefined when all are allowed.
+   * `through`: the VPC endpoint the call goes through, whose policy applies too.
+   */
+  async authorize(principal: Principal, requests: readonly AuthorizationRequest[], through?: VpcEndpoint): Promise<Denial | undefined> {
     for (const request of requests) {
-      const result = await this.decide(principal, request);
+      const result = await this.decide(principal, request, through);
       if (result !== 'Allowed') {
         const explicit = result === 'ExplicitlyDenied';
         const message = accessDeniedMessage(principal, request, explicit);
@@ -103,23 +114,25 @@ export class IamAuthorizer {
   }
 
   /** The engine's decision for one request; same-account role sessions, identity policies only. */
-  decide(principal: Principal, full: AuthorizationRequest): Promise<'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied'> {
+  decide(principal: Principal, full: AuthorizationRequest, through?: VpcEndpoint): Promise<'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied'> {
     this.decisions++;
     // Only keys a policy names can matter; dropping the others lets decisions be cached across
     // calls whose tags differ (a launch token, a pool id).
     const referenced = this.conditionKeys.get(principal.roleName) ?? new Set();
-    const context = Object.fromEntries(Object.entries(full.context ?? {}).filter(([k]) => referenced.has(k.toLowerCase())));
+    const context: Record<string, string | string[]> = Object.fromEntries(
+      Object.entries(full.context ?? {}).filter(([k]) => referenced.has(k.toLowerCase())));
+    if (through) context['aws:SourceVpce'] = through.vpceId;
     const request = { ...full, context };
-    const key = JSON.stringify([principal.roleName, request.action, request.resource, request.context ?? {}]);
+    const key = JSON.stringify([principal.roleName, request.action, request.resource, request.context ?? {}, through]);
     let decision = this.cache.get(key);
     if (!decision) {
-      decision = this.simulate(principal, request);
+      decision = this.simulate(principal, request, through);
       this.cache.set(key, decision);
     }
     return decision;
   }
 
-  private async simulate(principal: Principal, request: AuthorizationRequest): Promise<'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied'> {
+  private async simulate(principal: Principal, request: AuthorizationRequest, through?: VpcEndpoint): Promise<Decision> {
     const identityPolicies = this.policies.get(principal.roleName) ?? [];
     const response = await runSimulation({
       request: {
@@ -131,13 +144,14 @@ export class IamAuthorizer {
       identityPolicies,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(through ? { vpcEndpointPolicies: [{ name: through.vpceId, policy: anyPrincipalAsStar(through.policy) }] } : {}),
     }, {});
     if (response.resultType === 'error') {
       // A request iam-data does not know (an action that does not exist, an ARN no resource type
       // of the action matches): a defect of the operations table, not a denial.
       throw new Error(`IAM simulation of ${request.action} on ${request.resource} is invalid: ${JSON.stringify(response.errors)}`);
     }
-    return response.overallResult as 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
+    return response.overallResult as Decision;
   }
 }
 
@@ -162,4 +176,16 @@ function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
     }
   }
   return keys;
+}
+
+/**
+ * An endpoint policy's `"Principal": {"AWS": "*"}` (what CDK writes) as `"*"`: the same principal
+ * for AWS, the only form iam-policy's validation takes in an endpoint policy.
+ */
+function anyPrincipalAsStar(policy: unknown): unknown {
+  const doc = policy as { Statement: Array<Record<string, unknown>> };
+  return {
+    ...doc,
+    Statement: [doc.Statement].flat().map((st) => (JSON.stringify(st.Principal) === '{"AWS":"*"}' ? { ...st, Principal: '*' } : st)),
+  };
 }

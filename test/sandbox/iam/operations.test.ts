@@ -80,3 +80,29 @@ describe('the IAM operations table', () => {
     await expect(everything.decide(principal, { action: 'ec2:RunInstancez', resource: '*' })).rejects.toThrow(/invalid/);
   });
 });
+
+describe('the IAM authorizer', () => {
+  const methodArn = `arn:aws:execute-api:us-east-1:${ctx.accountId}:abc123/v1/POST/register`;
+  const roles = rolesWithPolicies({ Caller: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: methodArn }] });
+  const endpoint = (statement: unknown) => ({ vpceId: 'vpce-0123456789abcdef0', policy: { Version: '2012-10-17', Statement: [statement] } });
+
+  test('a call through a VPC endpoint is allowed only when the endpoint policy allows it too', async () => {
+    const authorizer = new IamAuthorizer({ accountId: ctx.accountId, roles });
+    const request = { action: 'execute-api:Invoke', resource: methodArn };
+
+    const open = await authorizer.authorize(principal, [request], endpoint({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: '*' }));
+    const closed = await authorizer.authorize(principal, [request], endpoint({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:999999999999:*' }));
+
+    expect(open).toBeUndefined();
+    expect(closed?.request.action).toBe('execute-api:Invoke');
+  });
+
+  test('a removed statement takes only its action away, and a removal that names nothing is refused', () => {
+    const caller = rolesWithPolicies({ Caller: [{ Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'], Resource: '*' }] });
+
+    const build = (action: string) => new IamAuthorizer({ accountId: ctx.accountId, roles: caller, removals: [{ role: 'Caller', action }] });
+
+    expect(() => build('sqs:SendMessage')).not.toThrow();
+    expect(() => build('sqs:DeleteQueue')).toThrow(/not granted sqs:DeleteQueue/);
+  });
+});
