@@ -148,6 +148,7 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
   const github = ghes.apiCalls();
   return buildReport({
     scenario,
+    iam: { decisions: sandbox.iam.decisions, denied: { ...sandbox.iam.denials }, messages: { ...sandbox.iam.denialMessages } },
     org: sandbox.org,
     attempts,
     instances: sandbox.launches,

@@ -39,8 +39,16 @@ export interface SandboxReport {
    */
   readonly boot: BootCounts;
   readonly endpoints: EndpointCalls;
+  /** IAM decisions made by the engine, and the calls it denied by action (with the first message for each). */
+  readonly iam: IamCounts;
   readonly faults: Record<string, number>;
   readonly wallMs: number;
+}
+
+export interface IamCounts {
+  readonly decisions: number;
+  readonly denied: Record<string, number>;
+  readonly messages: Record<string, string>;
 }
 
 /** What reached the webhook and the register endpoint, and what their front doors refused. */
@@ -98,6 +106,7 @@ export interface ReportInputs {
   readonly pools: Record<string, PoolPeaks>;
   readonly boot: BootCounts;
   readonly endpoints: EndpointCalls;
+  readonly iam: IamCounts;
   readonly faults: Record<string, number>;
   readonly wallMs: number;
 }
@@ -158,6 +167,7 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
     pools: inputs.pools,
     boot: inputs.boot,
     endpoints: inputs.endpoints,
+    iam: inputs.iam,
     faults: inputs.faults,
     wallMs: Math.round(inputs.wallMs),
   };

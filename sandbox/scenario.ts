@@ -67,6 +67,14 @@ export interface Scenario {
    * the deploy; jobs queued before then wait for it. 0: the image exists when the run starts.
    */
   readonly imageReadyAfterMs: number;
+  /**
+   * Whether the account already has the EC2 Spot service-linked role (AWSServiceRoleForEC2Spot).
+   * Without it, the first spot launch needs the caller to be allowed iam:CreateServiceLinkedRole
+   * for spot.amazonaws.com, or every spot pool answers AuthFailure.ServiceLinkedRoleCreationNotPermitted.
+   */
+  readonly accountHasSpotServiceLinkedRole: boolean;
+  /** IAM experiments: actions taken out of a role's policies (`role`: a function name, or `runner`). */
+  readonly iam: { readonly removeStatements: ReadonlyArray<{ readonly role: string; readonly action: string }> };
 }
 
 export type ScenarioNetwork = 'public' | 'private';
@@ -113,6 +121,8 @@ export const DEFAULT_SCENARIO: Scenario = {
   bounds: {},
   network: 'public',
   imageReadyAfterMs: 0,
+  accountHasSpotServiceLinkedRole: true,
+  iam: { removeStatements: [] },
 };
 
 type Json = Record<string, unknown>;
@@ -121,7 +131,7 @@ type Json = Record<string, unknown>;
 export function parseScenario(input: unknown): Scenario {
   const problems: string[] = [];
   const doc = object(input, 'scenario', problems) ?? {};
-  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network', 'imageReadyAfterMs'], problems);
+  known(doc, 'scenario', ['name', 'seed', 'timeScale', 'runnerConfigs', 'jobs', 'faults', 'drainMs', 'bounds', 'network', 'imageReadyAfterMs', 'accountHasSpotServiceLinkedRole', 'iam'], problems);
   const d = DEFAULT_SCENARIO;
   const scenario: Scenario = {
     name: string(doc.name, 'name', problems) ?? d.name,
@@ -134,6 +144,8 @@ export function parseScenario(input: unknown): Scenario {
     bounds: bounds(doc.bounds, problems),
     network: network(doc.network, problems) ?? d.network,
     imageReadyAfterMs: int(doc.imageReadyAfterMs, 'imageReadyAfterMs', 0, 24 * 3600_000, problems) ?? d.imageReadyAfterMs,
+    accountHasSpotServiceLinkedRole: bool(doc.accountHasSpotServiceLinkedRole, 'accountHasSpotServiceLinkedRole', problems) ?? d.accountHasSpotServiceLinkedRole,
+    iam: iam(doc.iam, problems),
   };
   if (scenario.runnerConfigs.length === 0) problems.push('runnerConfigs: give at least one runner config');
   if (problems.length > 0) throw new ScenarioError(`the scenario is not valid:\n  - ${problems.join('\n  - ')}`);
@@ -211,6 +223,25 @@ function faults(value: unknown, problems: string[]): ScenarioFaults {
     },
     crash: { rate: num(c.rate, 'faults.crash.rate', 0, 1, problems) ?? d.crash.rate },
   };
+}
+
+function iam(value: unknown, problems: string[]): Scenario['iam'] {
+  if (value === undefined) return { removeStatements: [] };
+  const o = object(value, 'iam', problems) ?? {};
+  known(o, 'iam', ['removeStatements'], problems);
+  const removals = o.removeStatements === undefined ? [] : list(o.removeStatements, 'iam.removeStatements', problems).map((v, i) => {
+    const at = `iam.removeStatements[${i}]`;
+    const r = object(v, at, problems) ?? {};
+    known(r, at, ['role', 'action'], problems);
+    return { role: string(r.role, `${at}.role`, problems, true) ?? '', action: string(r.action, `${at}.action`, problems, true) ?? '' };
+  });
+  return { removeStatements: removals };
+}
+
+function bool(value: unknown, at: string, problems: string[]): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  problems.push(`${at}: expected true or false, found ${JSON.stringify(value)}`);
+  return undefined;
 }
 
 function network(value: unknown, problems: string[]): ScenarioNetwork | undefined {

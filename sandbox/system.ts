@@ -10,6 +10,7 @@ import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
 import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
 import { AccountState, assertDeployable } from './aws/deploy-checks';
 import { startDynamoEngine } from './aws/dynamodb-engine';
+import { DynamoIamProxy } from './aws/dynamodb-iam-proxy';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
 import { SeededRandom } from './common/random';
@@ -17,6 +18,12 @@ import { ScaledClock } from './common/time';
 import { CfnResource, GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
+import { IamAuthorizer } from './iam/authorizer';
+import { ec2Authorizer } from './iam/ec2';
+import { FunctionSessions } from './iam/identities';
+import { OperationContext, OPERATIONS } from './iam/operations';
+import { deploymentRoles } from './iam/roles';
+import { principalOf, serviceAuthorizer } from './iam/services';
 import { BootMode, callerIdentityFrom, InstanceHost } from './instances';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
@@ -27,6 +34,9 @@ const ACCOUNT = '123456789012';
 const ORG = 'octo-org';
 /** The account the sandbox deploys into, before the deploy: no SSM parameters of its own. */
 const SANDBOX_ACCOUNT: AccountState = { ssmParameters: [] };
+
+/** The sandbox's own access key (its setup and the harness's calls): not a role session, IAM does not check it. */
+const OPERATOR_KEY = 'sandbox';
 
 type Handler = (event: never, context?: Context) => Promise<unknown>;
 
@@ -67,6 +77,10 @@ export interface RunningSandbox {
   readonly crashes: Record<string, number>;
   /** Every instance launched (EC2 forgets terminated ones after a while). */
   readonly launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }>;
+  /** IAM for every AWS call of the functions and the instances: decisions and denials by action. */
+  readonly iam: IamAuthorizer;
+  /** The functions' execution-role sessions. */
+  readonly sessions: FunctionSessions;
   stop(): Promise<void>;
 }
 
@@ -108,12 +122,36 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const stops: Array<() => Promise<void>> = [];
 
-  // DynamoDB: dynalite, with the table the template defines (its schema is the production one).
+  // IAM: every AWS call of a function or an instance is decided by the engine against the
+  // template's policies, for the caller's role session. The authorizer is built at the first call,
+  // once every physical id the policies name is assigned (below).
+  const sessions = new FunctionSessions(ACCOUNT, scenario.seed);
+  const account = { hasSpotServiceLinkedRole: scenario.accountHasSpotServiceLinkedRole };
+  const operationContext: OperationContext = { region: REGION, accountId: ACCOUNT };
+  let built: IamAuthorizer | undefined;
+  let buildAuthorizer: () => IamAuthorizer = () => { throw new Error('IAM is not wired yet'); };
+  const authorizer = () => (built ??= buildAuthorizer());
+  // The sandbox's own calls sign with the operator's key (process.env outside any function), which IAM does not check.
+  let instanceIdentity: (accessKeyId: string) => CallerIdentity | undefined = () => undefined;
+  const identityFor = (accessKeyId: string) => sessions.lookup(accessKeyId) ?? instanceIdentity(accessKeyId);
+  const iamHooks = { authorizer, context: operationContext, identityFor };
+
+  // DynamoDB: dynalite, with the table the template defines (its schema is the production one),
+  // behind a proxy that verifies signatures and authorizes each call (dynalite checks no IAM).
   const dynamo = await startDynamoEngine();
   stops.push(() => dynamo.stop());
-  const dynamoUrl = dynamo.endpoint;
   const tableName = 'ephemeral-runners-state';
   await dynamo.createTable(stateTableDefinition(tableName));
+  const dynamoProxy = new DynamoIamProxy({
+    target: dynamo.endpoint,
+    region: REGION,
+    credentialsFor: identityFor,
+    unchecked: (key) => key === OPERATOR_KEY,
+    authorize: serviceAuthorizer('dynamodb', iamHooks),
+  });
+  await dynamoProxy.start();
+  stops.push(() => dynamoProxy.stop());
+  const dynamoUrl = dynamoProxy.url;
 
   const repos = [...new Set(scenario.jobs.map((j) => (j.repo.includes('/') ? j.repo : j.repo)))];
   const f = scenario.faults;
@@ -147,6 +185,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     region: REGION,
     accountId: ACCOUNT,
     onListenerError: () => undefined,
+    authorize: ec2Authorizer({ ...iamHooks, account }),
     faults: {
       capacityErrorRate: f.ec2.capacityErrorRate,
       throttleRate: f.ec2.throttleRate,
@@ -160,6 +199,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   });
   await ec2.start();
   stops.push(() => ec2.stop());
+  instanceIdentity = callerIdentityFrom(ec2);
   const launches: RunningSandbox['launches'] = [];
   ec2.onInstanceStateChange((change) => {
     if (change.previousState !== undefined) return;
@@ -167,11 +207,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     launches.push({ instanceId: i.instanceId, poolId: i.tags['ephemeral-runners:pool'], market: i.market, launchTime: i.launchTime });
   });
 
-  const ssm = new SsmSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT });
+  const ssm = new SsmSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT, authorize: serviceAuthorizer('ssm', iamHooks) });
   await ssm.start();
   stops.push(() => ssm.stop());
 
-  const sqs = new SqsSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT });
+  const sqs = new SqsSimulator({ clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT, authorize: serviceAuthorizer('sqs', iamHooks) });
   await sqs.start();
   stops.push(() => sqs.stop());
 
@@ -199,18 +239,41 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     attributes[id] = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${refs[id]}:*`;
   }
   for (const [id] of ofType('AWS::IAM::Role')) attributes[id] = `arn:aws:iam::${ACCOUNT}:role/${refs[id]}`;
+  // The ARNs and ids the policies name, as AWS would assign them.
+  attributes[tableId] = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`;
+  for (const [id] of queues) {
+    const url = refs[id] ?? `${sqs.url}/${ACCOUNT}/${id}`;
+    attributes[id] = `arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`;
+  }
+  for (const [name, id] of Object.entries(deployment.functions)) {
+    refs[id] = name;
+    attributes[id] = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+  }
+  for (const [id] of ofType('AWS::IAM::InstanceProfile')) attributes[id] = `arn:aws:iam::${ACCOUNT}:instance-profile/${id}`;
+  ofType('AWS::EC2::SecurityGroup').forEach(([id], i) => { attributes[id] = `sg-0sandbox${String(i + 1).padStart(8, '0')}`; });
   // One resolver: it reads refs and attributes as they are when asked, so ids assigned later count.
   const resolver = new TemplateResolver(refs, { region: REGION, accountId: ACCOUNT }, attributes);
-  // Where instances ship their boot log: the runner role may write to the log group its policies
-  // name (resolved at the first call, once every physical id is known).
-  let logGrants: ReturnType<typeof roleGrants> | undefined;
+  // The runner roles and the functions' roles, with their policies, decided by the engine.
+  buildAuthorizer = () => {
+    const roleNames = Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]]));
+    const runnerRoleId = ofType('AWS::IAM::Role').find(([id]) => id.includes('FleetRole'))![0];
+    const aliases: Record<string, string> = { runner: refs[runnerRoleId] };
+    for (const [name, id] of Object.entries(deployment.functions)) aliases[name] = roleOf(resources[id]);
+    // The roles that call AWS in the sandbox: the five functions' and the runners'.
+    const callers = new Set([runnerRoleId, ...Object.values(deployment.functions).map((id) => roleIdOf(resources[id]))]);
+    const roles = deploymentRoles(resources, resolver, roleNames, callers);
+    return new IamAuthorizer({ accountId: ACCOUNT, roles, aliases, removals: scenario.iam.removeStatements });
+  };
+  const roleIdOf = (fn: CfnResource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const roleOf = (fn: CfnResource) => refs[roleIdOf(fn)];
+  for (const [name, id] of Object.entries(deployment.functions)) sessions.add(name, roleOf(resources[id]));
+  // Where instances ship their boot log.
   const logs = new CloudWatchLogsSimulator({
     region: REGION,
     accountId: ACCOUNT,
     logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
     identityFor: callerIdentityFrom(ec2),
-    allows: (roleArn, action, groupArn) => (logGrants ??= roleGrants(resources, resolver, attributes, 'logs'))
-      .some((g) => g.roleArn === roleArn && g.actions.includes(action) && g.resources.includes(groupArn)),
+    authorize: serviceAuthorizer('logs', iamHooks),
   });
   await logs.start();
   stops.push(() => logs.stop());
@@ -220,7 +283,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const crashes: Record<string, number> = {};
   const crashRandom = random.fork('crash');
   const invoke = (name: string) => async (event: never, context?: Context) => {
-    const result = await handlers[name](event, context);
+    // The function's AWS calls sign with its own role's session.
+    const result = await sessions.run(name, () => handlers[name](event, context));
     // A crash after the work was done: the caller sees a failure and retries, as after a timeout.
     if (crashRandom.chance(f.crash.rate)) {
       crashes[name] = (crashes[name] ?? 0) + 1;
@@ -237,12 +301,17 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   let localUrl = (url: string) => url;
   let webhookUrl: string;
   if (scenario.network === 'private') {
-    const built = privateRestApi(deployment, refs, resolver, attributes, invoke, callerIdentityFrom(ec2), { clock, seed: scenario.seed });
-    privateApi = built.api;
+    // The runners reach the API through the execute-api endpoint: its policy applies too.
+    const [endpointId, endpoint] = ofType('AWS::EC2::VPCEndpoint')[0];
+    const through = () => ({ vpceId: refs[endpointId], policy: resolver.resolve(endpoint.Properties.PolicyDocument ?? { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] }) });
+    const identityAllows = async (_roleArn: string, methodArn: string, identity: CallerIdentity) => (await authorizer().authorize(
+      principalOf(identity), OPERATIONS['execute-api:Invoke'].requests({ methodArn } as never, operationContext), through())) === undefined;
+    const privateBuilt = privateRestApi(deployment, refs, resolver, invoke, callerIdentityFrom(ec2), identityAllows, { clock, seed: scenario.seed });
+    privateApi = privateBuilt.api;
     await privateApi.start();
     stops.push(() => privateApi!.stop());
     // The {api-id}-{vpce-id} alias resolves to the endpoint, which the simulator stands for.
-    const alias = built.aliasUrl;
+    const alias = privateBuilt.aliasUrl;
     const served = privateApi.url;
     localUrl = (url) => url.split(alias).join(served);
     // The App's webhook URL is the stack output, as an operator would enter it.
@@ -250,7 +319,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     webhookUrl = localUrl(resolver.string(output));
     if (!webhookUrl.startsWith(served)) throw new Error(`the WebhookUrl output ${webhookUrl} is not an address of the private API (${alias})`);
   } else {
-    registerUrl = new FunctionUrlSimulator({ region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: invoke('register') as never });
+    const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
+    registerUrl = new FunctionUrlSimulator({
+      region: REGION,
+      accountId: ACCOUNT,
+      identityFor: callerIdentityFrom(ec2),
+      handler: invoke('register') as never,
+      authorize: async (identity) => (await authorizer().authorize(principalOf(identity), invokeUrl.requests({ functionName: 'register' } as never, operationContext)))?.message,
+    });
     await registerUrl.start();
     stops.push(() => registerUrl!.stop());
     httpApi = new HttpApiSimulator({
@@ -275,12 +351,21 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
     const userData = localUrl(Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'));
+    type TagSpecification = { ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> };
+    const tagsFor = (type: string) => Object.fromEntries(((data.TagSpecifications ?? []) as TagSpecification[])
+      .filter((t) => t.ResourceType === type).flatMap((t) => t.Tags.map((tag) => [tag.Key, resolver.string(tag.Value)])));
     const registered = ec2.registerLaunchTemplate({
       launchTemplateName: id,
       ...(data.ImageId === undefined ? {} : { imageId: resolver.string(data.ImageId) }),
       userData,
       instanceInitiatedShutdownBehavior: data.InstanceInitiatedShutdownBehavior as 'terminate',
-      iamInstanceProfile: { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/sandbox-runner`, roleName: 'sandbox-runner-role' },
+      iamInstanceProfile: {
+        arn: resolver.string((data.IamInstanceProfile as { Arn: unknown }).Arn),
+        roleName: 'sandbox-runner-role',
+      },
+      securityGroupIds: ((data.SecurityGroupIds ?? []) as unknown[]).map((sg) => resolver.string(sg)),
+      tags: tagsFor('instance'),
+      volumeTags: tagsFor('volume'),
     });
     refs[id] = registered.launchTemplateId;
   }
@@ -310,8 +395,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   Object.assign(process.env, environment, {
     AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    // Outside a function's invocation (the sandbox's own calls); inside one, process.env answers
+    // the function's role session instead (iam/identities.ts).
+    AWS_ACCESS_KEY_ID: OPERATOR_KEY,
+    AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
     AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl,
     AWS_ENDPOINT_URL_EC2: ec2.url,
     AWS_ENDPOINT_URL_SSM: ssm.url,
@@ -369,6 +456,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
+  // Every physical id is assigned: read the policies now, so a policy the sandbox cannot resolve
+  // (or a removal that names nothing) fails the start rather than every call.
+  authorizer();
+
   const host = new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url);
   await host.start();
   stops.push(() => host.stop());
@@ -395,6 +486,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     webhookSecret: ghes.webhookSecret!,
     crashes,
     launches,
+    get iam() {
+      return authorizer();
+    },
+    sessions,
     async stop() {
       // Last started, first stopped: the instances and the event sources go before the services they call.
       for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
@@ -411,9 +506,9 @@ function privateRestApi(
   deployment: SynthesizedDeployment,
   refs: Record<string, string>,
   resolver: TemplateResolver,
-  attributes: Record<string, string>,
   invoke: (name: string) => unknown,
   identityFor: (accessKeyId: string) => CallerIdentity | undefined,
+  identityAllows: (roleArn: string, methodArn: string, identity: CallerIdentity) => Promise<boolean>,
   options: { clock: ScaledClock; seed: number },
 ): { api: PrivateRestApiSimulator; aliasUrl: string } {
   const entries = Object.entries(deployment.resources);
@@ -429,7 +524,6 @@ function privateRestApi(
   refs[apiId] = 'sandboxapi';
   refs[endpointId] = 'vpce-0sandbox0000000';
   refs[stageId] = stageName;
-  const grants = roleGrants(deployment.resources, resolver, attributes, 'execute-api').filter((g) => g.actions.includes('execute-api:Invoke'));
   const methods = entries.filter(([, r]) => r.Type === 'AWS::ApiGateway::Method').map(([, r]) => {
     const resourceId = (r.Properties.ResourceId as { Ref: string }).Ref;
     const integration = JSON.stringify((r.Properties.Integration as { Uri: unknown }).Uri);
@@ -451,7 +545,7 @@ function privateRestApi(
       methods,
       policy: resolver.resolve((api.Properties.Policy as { Statement: unknown }).Statement) as ResourcePolicyStatement[],
       identityFor,
-      identityAllows: (roleArn, methodArn) => grants.some((g) => g.roleArn === roleArn && g.resources.includes(methodArn)),
+      identityAllows,
       clock: options.clock,
       seed: options.seed,
       region: REGION,
@@ -459,20 +553,4 @@ function privateRestApi(
     }),
     aliasUrl: `https://${refs[apiId]}-${refs[endpointId]}.execute-api.${REGION}.amazonaws.com/${stageName}`,
   };
-}
-
-/** What the template's IAM policies allow each role on one service (`logs`), resolved: one entry per Allow statement. */
-function roleGrants(
-  resources: Record<string, CfnResource>, resolver: TemplateResolver, attributes: Record<string, string>, service: string,
-): Array<{ roleArn: string; actions: string[]; resources: string[] }> {
-  return Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((policy) => {
-    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> }).Statement;
-    const roles = (policy.Properties.Roles as Array<{ Ref: string }>).map((role) => attributes[role.Ref]);
-    const onService = (st: { Action: unknown }) => ([st.Action].flat() as string[]).some((a) => a.startsWith(`${service}:`));
-    return statements.filter((st) => st.Effect === 'Allow' && onService(st)).flatMap((st) => roles.map((roleArn) => ({
-      roleArn,
-      actions: [st.Action].flat() as string[],
-      resources: [resolver.resolve(st.Resource)].flat() as string[],
-    })));
-  });
 }

@@ -18,11 +18,14 @@ export function parameterArn(scope: Construct, name: string): string {
   }, Stack.of(scope));
 }
 
-/** Read the table's items and the pool index; write items with conditions. */
-export function stateAccess(tableArn: string, options: { scanIndex?: boolean } = {}): iam.PolicyStatement[] {
+/**
+ * Read the table's items and the pool index; write items with conditions. `batchGet`: read several
+ * runners in one BatchGetItem (the provisioner's reconcile, for launches not yet in the index).
+ */
+export function stateAccess(tableArn: string, options: { scanIndex?: boolean; batchGet?: boolean } = {}): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...(options.batchGet ? ['dynamodb:BatchGetItem'] : [])],
       resources: [tableArn],
     }),
     new iam.PolicyStatement({
@@ -66,34 +69,77 @@ export interface LaunchAccessOptions {
   readonly managedBy: string;
   /** SSM parameters the provisioner reads each config's AMI id from at launch. */
   readonly imageParameterArns: string[];
+  /** The subnets runners launch into: the only subnets a launch may use. */
+  readonly subnetIds: string[];
+  /** The runners' security groups: the only ones a launch may attach (from the launch template). */
+  readonly securityGroupIds: string[];
 }
 
+/** The Spot service-linked role EC2 creates on the first spot launch of an account. */
+export const SPOT_SERVICE_LINKED_ROLE = 'aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot';
+
 /**
- * CreateFleet `instant` from our launch templates only, tagging at launch with our managed-by tag,
- * passing only the runner role to EC2.
+ * CreateFleet `instant` from our launch templates only, into our subnets with our security group,
+ * tagging at launch with our managed-by tag, passing only the runner role to EC2.
+ *
+ * CreateFleet is authorized twice over (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-prerequisites.html,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html): `ec2:CreateFleet`
+ * on the request's resources, and `ec2:RunInstances` for each launch on the caller's behalf, where
+ * `ec2:LaunchTemplate` names the template the launch comes from
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
  */
 export function launchAccess(scope: Construct, options: LaunchAccessOptions): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const arn = (resource: string, name = '*', account?: string) => stack.formatArn({ service: 'ec2', resource, resourceName: name, ...(account !== undefined ? { account } : {}) });
+  const managedByTag = { [`aws:RequestTag/${MANAGED_BY_TAG}`]: options.managedBy };
+  const fromOurTemplates = { 'ec2:LaunchTemplate': options.launchTemplateArns };
+  const subnets = options.subnetIds.map((id) => arn('subnet', id));
+  // Public AMIs live in other accounts, hence no account in the image ARN. The provisioner names
+  // the image in the overrides (read from its SSM parameter), so the image is not bound to the
+  // template; every launch still has to come from one of our templates.
+  const images = arn('image', '*', '');
   return [
     new iam.PolicyStatement({
-      actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
-      resources: options.launchTemplateArns,
+      actions: ['ec2:CreateFleet'],
+      resources: [...options.launchTemplateArns, ...subnets, images],
     }),
-    // The fleet, the instances and their volumes and interfaces are created by the call: their ids
-    // do not exist before it, so the names are wildcards; the tag condition binds them to us.
+    // The fleet, the instances and their volumes are created by the call: their ids do not exist
+    // before it, so the names are wildcards; the tag condition binds them to us.
     new iam.PolicyStatement({
-      actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
+      actions: ['ec2:CreateFleet'],
       resources: [arn('fleet'), arn('instance'), arn('volume')],
-      conditions: { StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: options.managedBy } },
+      conditions: { StringEquals: managedByTag },
     }),
-    // Subnets, security groups and images are referenced by the launch template and the overrides;
-    // the network interfaces are created in those subnets without tags of their own (CreateFleet
-    // tags instances, volumes and the fleet only). Public AMIs live in other accounts, hence no
-    // account in the image ARN.
+    // Every resource a launch uses or creates must come through one of our launch templates.
     new iam.PolicyStatement({
-      actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
-      resources: [arn('subnet'), arn('security-group'), arn('network-interface'), arn('image', '*', '')],
+      actions: ['ec2:RunInstances'],
+      resources: [...options.launchTemplateArns, ...subnets, images],
+      conditions: { ArnEquals: fromOurTemplates },
+    }),
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      resources: [arn('instance'), arn('volume')],
+      conditions: { StringEquals: managedByTag, ArnEquals: fromOurTemplates },
+    }),
+    // Network interfaces are created in our subnets without tags of their own (CreateFleet tags
+    // instances, volumes and the fleet only): a new id, hence the wildcard, bound to our templates.
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      resources: [arn('network-interface')],
+      conditions: { ArnEquals: fromOurTemplates },
+    }),
+    // Our security group, and only as the launch template sets it (not from a request's overrides).
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      resources: options.securityGroupIds.map((id) => arn('security-group', id)),
+      conditions: { ArnEquals: fromOurTemplates, Bool: { 'ec2:IsLaunchTemplateResource': 'true' } },
+    }),
+    // A spot launch creates a spot instances request: a new id, and the resource type takes no
+    // launch-template condition (Service Authorization Reference); the statements above still bind
+    // every other resource of the same launch to our templates, subnets and security group.
+    new iam.PolicyStatement({
+      actions: ['ec2:RunInstances'],
+      resources: [arn('spot-instances-request')],
     }),
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],
@@ -104,6 +150,16 @@ export function launchAccess(scope: Construct, options: LaunchAccessOptions): ia
       actions: ['iam:PassRole'],
       resources: [options.runnerRole.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }),
+    // An account that never ran spot has no AWSServiceRoleForEC2Spot: the first spot launch creates
+    // it on the caller's authority, or fails with AuthFailure.ServiceLinkedRoleCreationNotPermitted
+    // ("Service-linked role for Spot Instances",
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html).
+    // That one role, for that one service.
+    new iam.PolicyStatement({
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: SPOT_SERVICE_LINKED_ROLE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } },
     }),
     ...(options.imageParameterArns.length > 0
       ? [new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: options.imageParameterArns })]

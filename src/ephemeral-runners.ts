@@ -433,13 +433,15 @@ export class EphemeralRunners extends Construct {
 
     const provisioner = this.provisioner.handler;
     allow(provisioner, [
-      ...stateAccess(tableArn),
+      ...stateAccess(tableArn, { batchGet: true }),
       ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName),
       ...launchAccess(this, {
         launchTemplateArns: this.fleet.launchTemplateArns,
         runnerRole: this.fleet.role,
         managedBy: this.managedBy,
         imageParameterArns: machineImage._parameterArns(this),
+        subnetIds: subnets.subnetIds,
+        securityGroupIds: [this.fleet.securityGroup.securityGroupId],
       }),
       terminateAccess(this, this.managedBy),
       describeInstancesAccess(),
@@ -471,10 +473,11 @@ export class EphemeralRunners extends Construct {
       terminate,
       ...['fleet', 'volume'].map((r): [string, string] => [ec2Arn(r),
         `CreateFleet creates the ${r}: its id does not exist before the call; the aws:RequestTag condition binds it to this deployment.`]),
-      ...['subnet', 'security-group', 'network-interface'].map((r): [string, string] => [ec2Arn(r),
-        `CreateFleet uses or creates ${r}s for the instances it launches; it can only launch from this deployment's launch templates, `
-        + 'and the instances themselves must carry the managed-by tag.']),
-      [ec2Arn('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; the image is fixed by the launch templates this role may use.'],
+      [ec2Arn('network-interface'), 'CreateFleet creates the instances\' network interfaces (new ids) in this deployment\'s subnets; '
+        + 'the ec2:LaunchTemplate condition binds them to this deployment\'s launch templates.'],
+      [ec2Arn('spot-instances-request'), 'A spot launch creates a spot instances request (a new id; the resource type takes no launch-template '
+        + 'condition); every other resource of the same launch is bound to this deployment\'s launch templates, subnets and security group.'],
+      [ec2Arn('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; every launch must come from this deployment\'s launch templates (ec2:LaunchTemplate).'],
     ]);
     acknowledgeWildcards(reconciler.role, [describe, terminate]);
     acknowledgeWildcards(lifecycle.role, [terminate]);

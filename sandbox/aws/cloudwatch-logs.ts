@@ -1,6 +1,6 @@
 // CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
 // over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs` with the
-// instance's role credentials, each call checked against what the role may do. The rules of
+// instance's role credentials, each call authorized by the `authorize` hook (IAM). The rules of
 // PutLogEvents the service enforces are enforced here: at most 10,000 events and 1,048,576 bytes
 // (each event counted as its UTF-8 message plus 26 bytes), in chronological order, spanning at most
 // 24 hours; events older than 14 days or more than 2 hours ahead are rejected, not stored.
@@ -20,8 +20,11 @@ export interface CloudWatchLogsOptions {
   /** The log groups that exist. */
   readonly logGroups: readonly string[];
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
-  /** Whether the caller's role may perform `action` (e.g. `logs:PutLogEvents`) on the log group's ARN. */
-  readonly allows: (roleArn: string, action: string, logGroupArn: string) => boolean;
+  /**
+   * IAM: decides each call before it runs, from the operation, its input and the SigV4
+   * Authorization header; a message refuses it with AccessDeniedException. @default every call allowed
+   */
+  readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 }
 
 class LogsError extends Error {
@@ -82,7 +85,6 @@ export class CloudWatchLogsSimulator {
       send(400, { __type: code, message: verdict.message });
       return;
     }
-    const identity = this.options.identityFor(verdict.accessKeyId)!;
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
     this.counts.calls[operation] = (this.counts.calls[operation] ?? 0) + 1;
     try {
@@ -93,12 +95,9 @@ export class CloudWatchLogsSimulator {
         throw new LogsError('SerializationException', 'The request body is not valid JSON.');
       }
       const group = requiredString(input, 'logGroupName', 512);
-      const groupArn = `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${group}:*`;
-      const roleArn = `arn:aws:iam::${identity.accountId}:role/${identity.roleName}`;
       if (operation !== 'CreateLogStream' && operation !== 'PutLogEvents') throw new LogsError('UnknownOperationException', `Unknown operation ${headers['x-amz-target']}`);
-      if (!this.options.allows(roleArn, `logs:${operation}`, groupArn)) {
-        throw new LogsError('AccessDeniedException', `User: arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName} is not authorized to perform: logs:${operation} on resource: ${groupArn}`);
-      }
+      const denied = await this.options.authorize?.(operation, input, headers.authorization);
+      if (denied !== undefined) throw new LogsError('AccessDeniedException', denied);
       const streams = this.streams.get(group);
       if (!streams) throw new LogsError('ResourceNotFoundException', 'The specified log group does not exist.');
       const streamName = requiredString(input, 'logStreamName', 512);

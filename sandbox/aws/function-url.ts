@@ -23,6 +23,11 @@ export interface FunctionUrlOptions {
   readonly accountId: string;
   readonly handler: FunctionUrlHandler;
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+  /**
+   * IAM: whether the signed caller may invoke the URL (lambda:InvokeFunctionUrl); a message refuses
+   * it with 403 Forbidden. @default every signed caller allowed
+   */
+  readonly authorize?: (identity: CallerIdentity) => Promise<string | undefined>;
   /** Epoch ms; the sandbox passes its scaled clock. */
   readonly now?: () => number;
 }
@@ -57,6 +62,13 @@ export class FunctionUrlSimulator {
         return;
       }
       const identity = this.options.identityFor(verdict.accessKeyId)!;
+      if (await this.options.authorize?.(identity) !== undefined) {
+        // A Function URL answers an IAM denial like a bad signature: 403 and the same fixed text.
+        this.refused.AccessDeniedException = (this.refused.AccessDeniedException ?? 0) + 1;
+        res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' });
+        res.end(JSON.stringify({ Message: FORBIDDEN }));
+        return;
+      }
       this.invocations++;
       const result = await this.options.handler(this.event(req.method ?? 'GET', req.url ?? '/', headers, body, verdict.accessKeyId, identity));
       const status = result.statusCode ?? 200;

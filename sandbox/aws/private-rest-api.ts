@@ -44,7 +44,7 @@ export interface PrivateRestApiOptions {
   readonly policy: readonly ResourcePolicyStatement[];
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
   /** Whether the caller's role's own IAM policies allow `execute-api:Invoke` on the method's ARN. @default none do */
-  readonly identityAllows?: (roleArn: string, methodArn: string) => boolean;
+  readonly identityAllows?: (roleArn: string, methodArn: string, identity: CallerIdentity) => boolean | Promise<boolean>;
   /** @default a real-time ScaledClock */
   readonly clock?: SimClock;
   readonly seed?: number;
@@ -132,7 +132,7 @@ export class PrivateRestApiSimulator {
     });
     // Same account and AWS_IAM: the caller's own policy may grant what the resource policy does not.
     const identityAllowed = roleArn !== undefined && caller!.identity.accountId === this.options.accountId
-      && (this.options.identityAllows?.(roleArn, resourceArn) ?? false);
+      && ((await this.options.identityAllows?.(roleArn, resourceArn, caller!.identity)) ?? false);
     const decision = resourceDecision === 'implicit-deny' && identityAllowed ? 'allow' : resourceDecision;
     if (decision !== 'allow') {
       const who = caller ? `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}` : 'anonymous';

@@ -46,6 +46,11 @@ export const sqsErrors = {
   invalidAttributeName: (name: string) => new SqsApiError('InvalidAttributeName', `Unknown Attribute ${name}.`),
   unsupportedOperation: (target: string) => new SqsApiError('UnsupportedOperation',
     `The sandbox SQS stand-in does not implement ${target}.`, 400, 'AWS.SimpleQueueService.UnsupportedOperation'),
+  /**
+   * IAM refused the call: the query-compatible code `AccessDenied` (SQS's "Common Errors",
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html), HTTP 403.
+   */
+  accessDenied: (message: string) => new SqsApiError('AccessDenied', message, 403, 'AccessDenied'),
   /** For fault injection: the error SQS answers under load. */
   throttled: () => new SqsApiError('RequestThrottled', 'Request is throttled.', 403),
   internal: () => new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500, 'InternalError', false),

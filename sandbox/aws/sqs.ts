@@ -31,6 +31,11 @@ export interface SqsSimulatorOptions {
    * so the sender is not known). @default 'AROASANDBOXCONTROLPLANE:sandbox'
    */
   readonly senderId?: string;
+  /**
+   * IAM: decides each call before it runs, from the operation, its input and the SigV4
+   * Authorization header; a message refuses it with AccessDeniedException. @default every call allowed
+   */
+  readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
   /** Probability that an API call fails with InternalError (HTTP 500), seeded. @default 0 */
   readonly faultRate?: number;
 }
@@ -76,6 +81,8 @@ export class SqsSimulator {
   private server?: LoopbackServer;
   private calls = { total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> };
 
+  private readonly authorize?: SqsSimulatorOptions['authorize'];
+
   constructor(options: SqsSimulatorOptions = {}) {
     this.clock = options.clock ?? new ScaledClock(1);
     this.region = options.region ?? 'us-east-1';
@@ -85,6 +92,7 @@ export class SqsSimulator {
     this.requestIds = new AwsIds(random.fork('sqs-request-ids'));
     this.dice = random.fork('sqs-faults');
     this.faultRate = options.faultRate ?? 0;
+    this.authorize = options.authorize;
     this.operations = sqsOperations({
       queueByUrl: (url) => this.queueByUrl(url),
       queueUrl: (queue) => this.queueUrl(queue),
@@ -268,6 +276,8 @@ export class SqsSimulator {
         throw sqsErrors.invalidParameterValue('The request body is not valid JSON.');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw sqsErrors.invalidParameterValue('The request body must be a JSON object.');
+      const denied = await this.authorize?.(operation, input as Record<string, unknown>, req.headers.authorization);
+      if (denied !== undefined) throw sqsErrors.accessDenied(denied);
       send(200, await this.operations[operation](input as Record<string, unknown>));
     } catch (err) {
       const apiError = err instanceof SqsApiError ? err : sqsErrors.internal();

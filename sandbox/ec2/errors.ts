@@ -18,6 +18,12 @@ export const apiErrors = {
   unsupported: (message: string) => new Ec2ApiError('Unsupported', message),
   invalidAction: (action: string) =>
     new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`),
+  /**
+   * IAM refused the call: HTTP 403 with IAM's wording and an opaque encoded message
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html, UnauthorizedOperation;
+   * karpenter-provider-aws#2813 shows the full text).
+   */
+  unauthorizedOperation: (reason: string, requestId: string) => new Ec2ApiError('UnauthorizedOperation', unauthorizedMessage(reason, requestId), 403),
   dryRun: () => new Ec2ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412),
   /** 503, as observed for CreateFleet (reference/aws.md 1.7). */
   requestLimitExceeded: (accountId: string, action: string) =>
@@ -74,4 +80,10 @@ export class Ec2SimulatorConfigError extends Error {
     super(message);
     this.name = 'Ec2SimulatorConfigError';
   }
+}
+
+/** EC2's UnauthorizedOperation text: the fixed sentence, IAM's reason, and the encoded message `sts decode-authorization-message` would read. */
+export function unauthorizedMessage(reason: string, seed: string): string {
+  const encoded = Buffer.from(`sandbox:${seed}:${reason}`).toString('base64').replace(/=+$/, '');
+  return `You are not authorized to perform this operation. ${reason}. Encoded authorization failure message: ${encoded}`;
 }

@@ -2,6 +2,7 @@
 // order them by the market's allocation strategy, and fill the target capacity pool by pool. What a
 // pool cannot give becomes a per-override error; nothing falls back from spot to on-demand, because
 // an instant fleet does not (reference/aws.md 1.6).
+import { FleetLaunchKey } from './authorization';
 import { CapacityModel, PoolKey } from './capacity';
 import { findInstanceType, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityErrorCode, CapacityFault, Ec2Faults } from './faults';
@@ -46,6 +47,8 @@ export interface PlanContext {
   readonly subnets: readonly SubnetInfo[];
   readonly capacity: CapacityModel;
   readonly faults: Ec2Faults;
+  /** IAM's verdict on launching into a pool on the caller's behalf (see ./authorization.ts): an error, or undefined to go on. */
+  readonly launchError?: (launch: FleetLaunchKey) => { readonly code: string; readonly message: string } | undefined;
 }
 
 /** What one fill pass took, so a trial (single-AZ / single-type) can be discarded. */
@@ -80,7 +83,21 @@ export function planFleet(request: FleetRequest, ctx: PlanContext): FleetPlan {
     const need = request.need[market];
     if (need <= 0) continue;
     const options: MarketOptions<string> = market === 'spot' ? request.spotOptions : request.onDemandOptions;
-    const weighted = candidates.map((c) => ({ ...c, weight: weightOf(c, request) }));
+    // Pools IAM refuses answer their error and launch nothing; the others go on (karpenter#7370).
+    const allowed = candidates.filter((c) => {
+      const denied = ctx.launchError?.({
+        launchTemplateId: c.config.template.launchTemplateId,
+        subnetId: c.subnet.subnetId,
+        imageId: c.imageId ?? '',
+        imageFromOverride: c.override.imageId !== undefined,
+        market,
+      });
+      if (!denied) return true;
+      const e: OverrideError = { ...error(c.config, c.override, market, denied.code, c), message: denied.message };
+      if (!errors.some((x) => sameError(x, e))) errors.push(e);
+      return false;
+    });
+    const weighted = allowed.map((c) => ({ ...c, weight: weightOf(c, request) }));
     const ordered = order(weighted, market, options.allocationStrategy, need, ctx, ledger);
     const groups = options.singleInstanceType || options.singleAvailabilityZone
       ? groupBy(ordered, (c) => `${options.singleInstanceType ? c.instanceType.name : ''}|${options.singleAvailabilityZone ? c.subnet.availabilityZone : ''}`)

@@ -1,5 +1,6 @@
 // CreateFleet (Type=instant) and DescribeFleets: validate, plan, launch, answer — and remember each
 // ClientToken so a retry replays the first answer instead of launching again (reference/aws.md 1.4).
+import { Ec2Decision } from './authorization';
 import { apiErrors, Ec2ApiError } from './errors';
 import { planFleet, PlanContext } from './fleet-plan';
 import { FleetRequest, parseFleetRequest } from './fleet-request';
@@ -50,7 +51,7 @@ export class FleetService {
    * launch. `throttledInResponse` answers 200 with a single `RequestLimitExceeded` item and no
    * instances, as EC2 sometimes does; like any completed call it consumes the token [I].
    */
-  createFleet(params: QueryParams, throttledInResponse = false): XmlObject {
+  createFleet(params: QueryParams, throttledInResponse = false, decision?: Ec2Decision): XmlObject {
     const fingerprint = params.fingerprint(['ClientToken']);
     const token = params.string('ClientToken');
     const now = this.deps.clock.now();
@@ -62,7 +63,7 @@ export class FleetService {
       }
     }
     const request = parseFleetRequest(params, this.deps.templates, this.deps.subnets, this.deps.catalog);
-    const fleet = throttledInResponse ? this.throttledFleet(request) : this.launch(request);
+    const fleet = throttledInResponse ? this.throttledFleet(request) : this.launch(request, decision);
     this.fleets.set(fleet.fleetId, fleet);
     // The token is consumed even when nothing launched (runs-on #251, reference/aws.md 1.4).
     if (token !== undefined) this.tokens.set(token, { fingerprint, fleet, at: now });
@@ -121,10 +122,10 @@ export class FleetService {
     return true;
   }
 
-  private launch(request: FleetRequest): FleetRecord {
+  private launch(request: FleetRequest, decision?: Ec2Decision): FleetRecord {
     const { ids, lifecycle } = this.deps;
     const fleetId = ids.fleetId();
-    const plan = planFleet(request, this.deps);
+    const plan = planFleet(request, { ...this.deps, launchError: decision?.launchError });
     const instanceSet: XmlValue[] = [];
     let launchIndex = 0;
     let total = 0;

@@ -1,21 +1,25 @@
 // The EC2 simulator: an EC2 Query endpoint the real `@aws-sdk/client-ec2` talks to, a simulated
 // IMDSv2 per instance, EventBridge-shaped instance events, and seeded fault injection.
+import { Ec2Authorizer, Ec2FleetFacts, FleetLaunchKey } from './authorization';
 import { CapacityModel, CapacityOptions, CapacityRule, Ec2Quotas, MarketUsage } from './capacity';
 import { allInstanceTypes } from './catalog';
 import { CredentialIdentity, CredentialStore } from './credentials';
 import { Ec2EventListener, Ec2InstanceEvent, EventBus, spotInterruptionWarningEvent, stateChangeEvent } from './events';
 import { Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
+import { parseFleetRequest, readTags } from './fleet-request';
 import { IdGenerator } from './ids';
 import { ImdsServer, ImdsStats } from './imds';
 import { InstanceApi } from './instance-api';
 import { InstanceLifecycle, InstanceRecord } from './instances';
 import { LaunchTemplateData, LaunchTemplateRegistration, LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
+import { QueryParams } from './query';
 import { ApiCallCounts, Ec2ApiServer } from './server';
 import { InstanceStateName, InstanceTypeInfo, Market, SubnetInfo, tagsToObject } from './types';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
+export * from './authorization';
 export * from './capacity';
 export * from './credentials';
 export * from './errors';
@@ -51,6 +55,8 @@ export interface Ec2SimulatorOptions {
   readonly credentialLifetimeMs?: number;
   /** Where failures of event and hook listeners go. @default console.error */
   readonly onListenerError?: (err: unknown, context: string) => void;
+  /** IAM: decides each call before it runs (see ./authorization.ts). @default every call allowed */
+  readonly authorize?: Ec2Authorizer;
 }
 
 /** A read-only snapshot of an instance. */
@@ -104,6 +110,7 @@ export class Ec2Simulator {
   private readonly capacity: CapacityModel;
   private readonly fleetService: FleetService;
   private readonly templates: LaunchTemplateRegistry;
+  private readonly catalog: readonly InstanceTypeInfo[];
   private readonly lifecycle: InstanceLifecycle;
   private readonly credentials: CredentialStore;
   private readonly bus: EventBus;
@@ -138,12 +145,13 @@ export class Ec2Simulator {
       interruptionWarning: (instance) => this.bus.publish(spotInterruptionWarningEvent(
         this.eventContext(), instance.instanceId, instance.availabilityZone, instance.interruption!.action)),
     }, options.terminatedVisibleForMs ?? 3_600_000);
+    this.catalog = options.instanceTypes ?? allInstanceTypes();
     const fleets = this.fleetService = new FleetService({
       clock: this.clock,
       ids: resourceIds,
       templates: this.templates,
       lifecycle: this.lifecycle,
-      catalog: options.instanceTypes ?? allInstanceTypes(),
+      catalog: this.catalog,
       subnets: this.subnets,
       capacity: this.capacity,
       faults: this.faults,
@@ -152,7 +160,7 @@ export class Ec2Simulator {
     const instanceApi = new InstanceApi(this.lifecycle, fleets, this.accountId);
     this.api = new Ec2ApiServer({
       handlers: {
-        CreateFleet: (params, ctx) => fleets.createFleet(params, ctx.throttledInResponse),
+        CreateFleet: (params, ctx) => fleets.createFleet(params, ctx.throttledInResponse, ctx.decision),
         DescribeFleets: (params) => fleets.describeFleets(params),
         DescribeInstances: (params) => instanceApi.describeInstances(params),
         TerminateInstances: (params) => instanceApi.terminateInstances(params),
@@ -162,6 +170,13 @@ export class Ec2Simulator {
       ids: new IdGenerator(random.fork('request-ids')),
       accountId: this.accountId,
       onInternalError: (err) => console.error('EC2 simulator: internal error', err),
+      authorize: options.authorize && ((action, params, authorization) => options.authorize!({
+        action,
+        params,
+        accessKeyId: /Credential=([^/]+)\//.exec(authorization ?? '')?.[1],
+        fleet: action === 'CreateFleet' ? this.fleetFacts(params) : undefined,
+        instanceTags: (id) => Object.fromEntries(this.lifecycle.get(id)?.tags ?? []),
+      })),
     });
     this.imds = new ImdsServer({
       clock: this.clock,
@@ -197,6 +212,47 @@ export class Ec2Simulator {
 
   imdsBaseUrlFor(instanceId: string): string {
     return this.imds.baseUrlFor(instanceId);
+  }
+
+  /** What a CreateFleet request names, for IAM; undefined when the request is invalid (CreateFleet then refuses it). */
+  private fleetFacts(params: QueryParams): Ec2FleetFacts | undefined {
+    let request;
+    try {
+      request = parseFleetRequest(params, this.templates, this.subnets, this.catalog);
+    } catch {
+      return undefined;
+    }
+    const markets = (['spot', 'on-demand'] as const).filter((m) => request.need[m] > 0);
+    const launches: FleetLaunchKey[] = [];
+    const subnetIds = new Set<string>();
+    const overrideImageIds = new Set<string>();
+    for (const config of request.configs) {
+      for (const override of config.overrides.length > 0 ? config.overrides : [{}] as const) {
+        const o = override as { subnetId?: string; availabilityZone?: string; imageId?: string };
+        const subnets = o.subnetId !== undefined
+          ? this.subnets.filter((sn) => sn.subnetId === o.subnetId)
+          : this.subnets.filter((sn) => o.availabilityZone === undefined || sn.availabilityZone === o.availabilityZone);
+        if (o.imageId !== undefined) overrideImageIds.add(o.imageId);
+        for (const subnet of subnets) {
+          subnetIds.add(subnet.subnetId);
+          for (const market of markets) {
+            launches.push({
+              launchTemplateId: config.template.launchTemplateId,
+              subnetId: subnet.subnetId,
+              imageId: o.imageId ?? config.template.data.imageId,
+              imageFromOverride: o.imageId !== undefined,
+              market,
+            });
+          }
+        }
+      }
+    }
+    const tags = { fleet: {} as Record<string, string>, instance: {} as Record<string, string>, volume: {} as Record<string, string> };
+    for (const spec of params.list('TagSpecification')) {
+      const type = spec.string('ResourceType');
+      if (type === 'fleet' || type === 'instance' || type === 'volume') Object.assign(tags[type], Object.fromEntries(readTags(spec, 'Tag')));
+    }
+    return { templates: request.configs.map((c) => c.template), launches, subnetIds: [...subnetIds], overrideImageIds: [...overrideImageIds], tags };
   }
 
   registerLaunchTemplate(registration: LaunchTemplateRegistration): LaunchTemplateVersion {

@@ -16,6 +16,10 @@ export interface LaunchTemplateData {
   readonly metadataOptions?: Partial<MetadataOptions>;
   /** Tags the template's TagSpecifications put on instances. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Tags the template's TagSpecifications put on volumes (IAM sees them as request tags). */
+  readonly volumeTags?: Readonly<Record<string, string>>;
+  /** The template's security groups (what RunInstances is authorized on). */
+  readonly securityGroupIds?: readonly string[];
 }
 
 export interface LaunchTemplateRegistration extends LaunchTemplateData {

@@ -2,6 +2,7 @@
 // call, applies throttling before an action runs (so a throttled call changes nothing and consumes
 // no ClientToken), and renders request-level errors in the EC2 envelope.
 import { IncomingMessage, ServerResponse } from 'http';
+import { Ec2Authorizer, Ec2Decision } from './authorization';
 import { apiErrors, Ec2ApiError } from './errors';
 import { Ec2Faults } from './faults';
 import { IdGenerator } from './ids';
@@ -12,6 +13,8 @@ import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
 export interface ActionContext {
   /** The fault injector chose to report throttling inside a 200 (CreateFleet only). */
   readonly throttledInResponse: boolean;
+  /** What the caller may not do within the call (CreateFleet: pools it may not launch). */
+  readonly decision?: Ec2Decision;
 }
 
 export type Ec2ActionHandler = (params: QueryParams, ctx: ActionContext) => XmlObject;
@@ -32,6 +35,8 @@ export interface Ec2ApiServerDeps {
   readonly accountId: string;
   /** Called with unexpected exceptions (a simulator bug), which answer 500 InternalError. */
   readonly onInternalError: (err: unknown) => void;
+  /** Decides each call before it runs; see {@link Ec2Authorizer}. @default every call allowed */
+  readonly authorize?: (action: string, params: QueryParams, authorization: string | undefined) => ReturnType<Ec2Authorizer>;
 }
 
 export class Ec2ApiServer {
@@ -84,9 +89,11 @@ export class Ec2ApiServer {
         this.counts.throttled += 1;
         throw apiErrors.requestLimitExceeded(this.deps.accountId, action);
       }
+      const decision = await this.deps.authorize?.(action, params, req.headers.authorization);
+      if (decision?.denied !== undefined) throw apiErrors.unauthorizedOperation(decision.denied, this.deps.ids.uuid());
       // DryRun is answered before the action runs; its parameters are not validated [simplification].
       if (params.boolean('DryRun')) throw apiErrors.dryRun();
-      const body = handler(params, { throttledInResponse: verdict === 'in-response' });
+      const body = handler(params, { throttledInResponse: verdict === 'in-response', decision });
       send(200, renderResponse(action, requestId, body));
     } catch (err) {
       const apiError = err instanceof Ec2ApiError ? err : apiErrors.internal(err);

@@ -25,6 +25,8 @@ export const ssmErrors = {
   patternMismatch: (pattern: string) =>
     new SsmApiError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`),
   throttled: () => new SsmApiError('ThrottlingException', 'Rate exceeded'),
+  /** IAM refused the call (JSON 1.1: HTTP 400, `AccessDeniedException`, IAM's wording). */
+  accessDenied: (message: string) => new SsmApiError('AccessDeniedException', message),
   invalidNextToken: () => new SsmApiError('InvalidNextToken', "The specified token isn't valid."),
   unknownOperation: (target: string) => new SsmApiError('UnknownOperationException', `Unknown operation ${target}`),
   serialization: (message: string) => new SsmApiError('SerializationException', message),

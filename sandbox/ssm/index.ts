@@ -22,6 +22,11 @@ export interface SsmSimulatorOptions {
   readonly accountId?: string;
   /** Probability that a call is refused with ThrottlingException ("Rate exceeded"). @default 0 */
   readonly throttleRate?: number;
+  /**
+   * IAM: decides each call before it runs, from the operation, its input and the SigV4
+   * Authorization header; a message refuses it with AccessDeniedException. @default every call allowed
+   */
+  readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 }
 
 export interface SsmCallCounts {
@@ -43,12 +48,14 @@ export class SsmSimulator {
   private server?: LoopbackServer;
   private counts = { total: 0, byAction: {} as Record<string, number>, throttled: 0, errorsByCode: {} as Record<string, number> };
   private requestCounter = 0;
+  private readonly authorize?: SsmSimulatorOptions['authorize'];
 
   constructor(options: SsmSimulatorOptions = {}) {
     this.clock = options.clock ?? new ScaledClock(1);
     this.store = new ParameterStore(this.clock);
     this.dice = new SeededRandom(options.seed ?? 1).fork('ssm-throttle');
     this.throttleRate = options.throttleRate ?? 0;
+    this.authorize = options.authorize;
     const ops = new ParameterOperations(this.store, options.region ?? 'us-east-1', options.accountId ?? '123456789012');
     this.operations = {
       GetParameter: (i) => ops.getParameter(i),
@@ -126,6 +133,8 @@ export class SsmSimulator {
         throw ssmErrors.serialization('The request body is not valid JSON.');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw ssmErrors.serialization('The request body must be a JSON object.');
+      const denied = await this.authorize?.(operation, input as Record<string, unknown>, req.headers.authorization);
+      if (denied !== undefined) throw ssmErrors.accessDenied(denied);
       send(200, this.operations[operation](input as Record<string, unknown>));
     } catch (err) {
       const apiError = err instanceof SsmApiError ? err : ssmErrors.internal();

@@ -13,6 +13,8 @@ import { CloudWatchLogsSimulator } from '../../sandbox/aws/cloudwatch-logs';
 import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
+import { IamAuthorizer } from '../../sandbox/iam/authorizer';
+import { rolesWithPolicies, serviceAuthorizer } from '../../sandbox/iam/services';
 import { ORG, PREFIX, registerWorld, RegisterWorld, RUNNER_ROLE } from '../lambda/register/register-harness';
 import { DynamoTestEngine, startDynalite } from '../lambda/support/dynalite';
 import { waitFor } from '../sandbox/ec2/helpers';
@@ -56,9 +58,21 @@ beforeAll(async () => {
     accountId: ec2.accountId,
     logGroups: [LOG_GROUP],
     identityFor: identityFrom(ec2),
-    // What the runner role's policy allows: its own log group, nothing else.
-    allows: (roleArn, action, groupArn) => roleArn.endsWith(`:role/${RUNNER_ROLE}`)
-      && ['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action) && groupArn.endsWith(`:log-group:${LOG_GROUP}:*`),
+    // What the runner role's policy allows: its own log group, nothing else (decided by the IAM engine).
+    authorize: serviceAuthorizer('logs', {
+      authorizer: () => new IamAuthorizer({
+        accountId: ec2.accountId,
+        roles: rolesWithPolicies({
+          [RUNNER_ROLE]: [{
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: `arn:aws:logs:${ec2.region}:${ec2.accountId}:log-group:${LOG_GROUP}:*`,
+          }],
+        }),
+      }),
+      context: { region: ec2.region, accountId: ec2.accountId },
+      identityFor: identityFrom(ec2),
+    }),
   });
   await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start(), logs.start()]);
   registerFront = new FrontProxy(() => endpoint.url);

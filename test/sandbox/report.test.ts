@@ -27,6 +27,7 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     pools: { 'octo-org#linux-x64': { peakInstances: 2, peakExcess: 0 } },
     boot: { bootstrap: 1, inProcess: 1, logStreams: 1 },
     endpoints: { network: 'public', webhook: 3, register: 2, refused: {} },
+    iam: { decisions: 10, denied: {}, messages: {} },
     faults: {},
     wallMs: 1234.4,
   };

@@ -76,6 +76,9 @@ test('demo: jobs over three runner configs with a few faults all run, with the r
   // The arm64 config is ON_DEMAND_ONLY, the large one SPOT_ONLY: both markets were used.
   expect(report.launches.onDemand).toBeGreaterThanOrEqual(5);
   expect(report.launches.spot).toBeGreaterThanOrEqual(5);
+  // IAM decided every AWS call of the functions and the instances, and denied none.
+  expect(report.iam.decisions).toBeGreaterThan(0);
+  expect(report.iam.denied).toEqual({});
 });
 
 test('private: webhooks and registrations go through the private REST API only, the bootstrap signing for execute-api', async () => {
@@ -92,8 +95,21 @@ test('private: webhooks and registrations go through the private REST API only, 
   // Each delivery reached the webhook route; each job's runner got its config through the register route.
   expect(report.endpoints.webhook).toBe(report.faults.webhookDeliveries);
   expect(report.endpoints.register).toBeGreaterThanOrEqual(report.jobs.succeeded);
-  // The resource policy and SigV4 refused nothing the product sent.
+  // The resource policy, SigV4 and IAM refused nothing the product sent.
   expect(report.endpoints.refused).toEqual({});
+  expect(report.iam.denied).toEqual({});
+});
+
+test('no-spot-role: in an account without the Spot service-linked role, spot jobs all run (the provisioner may create the role)', async () => {
+  const scenario = load('no-spot-role');
+  const report = await run('no-spot-role');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  expect(report.launches.spot).toBeGreaterThanOrEqual(report.jobs.total);
+  // IAM decided every call and denied none: the first spot launch created the role.
+  expect(report.iam.decisions).toBeGreaterThan(0);
+  expect(report.iam.denied).toEqual({});
 });
 
 test('image-wait: jobs queued before the first runner image exists wait for it, launch nothing meanwhile, then all run', async () => {

@@ -5,12 +5,15 @@ import { emptyPool } from '../../../lambda/core/pool';
 import { DemandNotMetError } from '../../../lambda/provisioner/errors';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { DEFAULT_INSTANCE_TYPES } from '../../../sandbox/ec2';
+import { stateAccess } from '../../../src/control-plane-access';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 let engine: DynamoTestEngine;
 let h: Harness;
 
-beforeAll(async () => { engine = await startDynalite(); });
+// The provisioner's own table statements, as the construct grants them, decided by the IAM engine.
+const provisionerTableAccess = (tableArn: string) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson());
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerTableAccess }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => { await h?.stop(); });
 

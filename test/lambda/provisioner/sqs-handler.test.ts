@@ -2,12 +2,15 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Harness, POOL, startHarness } from './harness';
 import { buildPoolMessageFor } from '../../../lambda/core/pool-message';
 import { createProvisionerHandler, retryDelaySeconds } from '../../../lambda/provisioner/sqs-handler';
+import { stateAccess } from '../../../src/control-plane-access';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 let engine: DynamoTestEngine;
 let h: Harness;
 
-beforeAll(async () => { engine = await startDynalite(); });
+// The provisioner's own table statements, as the construct grants them, decided by the IAM engine.
+const provisionerTableAccess = (tableArn: string) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson());
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerTableAccess }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => { await h?.stop(); });
 

@@ -4,6 +4,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogsSimulator } from '../../../sandbox/aws/cloudwatch-logs';
 import type { CallerIdentity } from '../../../sandbox/aws/function-url';
+import { IamAuthorizer } from '../../../sandbox/iam/authorizer';
+import { rolesWithPolicies, serviceAuthorizer } from '../../../sandbox/iam/services';
 
 const ACCOUNT = '123456789012';
 const runner: CallerIdentity = {
@@ -17,8 +19,19 @@ const sim = new CloudWatchLogsSimulator({
   accountId: ACCOUNT,
   logGroups: ['/runners'],
   identityFor: (key) => keys[key],
-  allows: (roleArn, action, groupArn) => roleArn.endsWith(':role/RunnerRole')
-    && ['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action) && groupArn === `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/runners:*`,
+  // The runner role's policy as the construct writes it: its own log group, nothing else.
+  authorize: serviceAuthorizer('logs', {
+    authorizer: () => iam,
+    context: { region: 'eu-west-1', accountId: ACCOUNT },
+    identityFor: (key) => keys[key],
+  }),
+});
+const iam = new IamAuthorizer({
+  accountId: ACCOUNT,
+  roles: rolesWithPolicies({
+    RunnerRole: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/runners:*` }],
+    Other: [],
+  }),
 });
 const clientFor = (key: string) => new CloudWatchLogsClient({
   endpoint: sim.url, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: key, secretAccessKey: keys[key].secretAccessKey },

@@ -1,0 +1,97 @@
+// IAM in front of dynalite, which checks none: a proxy that verifies each request's SigV4 signature
+// (the SDK's own signer, ./sigv4-verifier.ts), asks the `authorize` hook about the operation
+// (X-Amz-Target) and its body — the table, the index of a Query or Scan, every table of a batch —
+// and forwards what is allowed to the engine unchanged. A refusal is DynamoDB's: HTTP 400,
+// `com.amazon.coral.service#AccessDeniedException` with IAM's message (JSON 1.0,
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+import * as http from 'http';
+import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
+import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+
+export interface DynamoIamProxyOptions {
+  /** The engine's endpoint, `http://127.0.0.1:PORT`. */
+  readonly target: string;
+  readonly region: string;
+  /** Signing credentials of an access key; undefined refuses it (UnrecognizedClientException). */
+  readonly credentialsFor: (accessKeyId: string) => SigningCredentials | undefined;
+  /** Keys forwarded without a signature check or IAM (the sandbox's own setup calls). */
+  readonly unchecked?: (accessKeyId: string) => boolean;
+  /** IAM: a message refuses the call. */
+  readonly authorize: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
+}
+
+export class DynamoIamProxy {
+  /** Refusals by error type. */
+  readonly refused: Record<string, number> = {};
+  private server?: LoopbackServer;
+  private readonly verifier: SigV4Verifier;
+  private readonly agent = new http.Agent({ keepAlive: true });
+
+  constructor(private readonly options: DynamoIamProxyOptions) {
+    this.verifier = new SigV4Verifier(options.region, 'dynamodb', options.credentialsFor);
+  }
+
+  get url(): string {
+    if (!this.server) throw new Error('the DynamoDB IAM proxy is not started');
+    return this.server.url;
+  }
+
+  async start(): Promise<void> {
+    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+    this.agent.destroy();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req, 16 * 1024 * 1024);
+    const headers = flatHeaders(req);
+    const refuse = (type: string, message: string) => {
+      this.refused[type] = (this.refused[type] ?? 0) + 1;
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message }));
+    };
+    const key = /Credential=([^/]+)\//.exec(headers.authorization ?? '')?.[1];
+    if (key === undefined || !this.options.unchecked?.(key)) {
+      const verdict = await this.verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers, body });
+      if (!verdict.ok) return refuse(verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`, verdict.message);
+      const operation = (headers['x-amz-target'] ?? '').replace(/^DynamoDB_20120810\./, '');
+      let input: Record<string, unknown> = {};
+      try {
+        input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      } catch {
+        // The engine answers a malformed body itself.
+      }
+      const denied = await this.options.authorize(operation, input, headers.authorization);
+      if (denied !== undefined) return refuse('AccessDeniedException', denied);
+    }
+    await this.forward(req, headers, body, res);
+  }
+
+  private forward(req: http.IncomingMessage, headers: Record<string, string>, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const target = new URL(this.options.target);
+    return new Promise((resolve) => {
+      const upstream = http.request({
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        agent: this.agent,
+        headers: { ...headers, 'host': target.host, 'content-length': String(body.length) },
+      }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', resolve);
+      });
+      upstream.on('error', (err) => {
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: err.message }));
+        resolve();
+      });
+      upstream.end(body);
+    });
+  }
+}

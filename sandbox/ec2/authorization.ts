@@ -1,0 +1,48 @@
+// The seam between the EC2 simulator and an IAM authorizer: before an action runs, the simulator
+// tells the authorizer who called and what the request names; the answer can refuse the whole call
+// (UnauthorizedOperation, HTTP 403) or, for CreateFleet, refuse single pools of the fleet, which
+// then answer per-override errors as EC2 does when RunInstances is denied on the caller's behalf.
+import { LaunchTemplateVersion } from './launch-templates';
+import { QueryParams } from './query';
+import { Market } from './types';
+
+/** One pool an instant fleet could launch into, as far as authorization cares. */
+export interface FleetLaunchKey {
+  readonly launchTemplateId: string;
+  readonly subnetId: string;
+  readonly imageId?: string;
+  readonly imageFromOverride: boolean;
+  readonly market: Market;
+}
+
+export interface Ec2FleetFacts {
+  readonly templates: readonly LaunchTemplateVersion[];
+  readonly launches: readonly FleetLaunchKey[];
+  readonly subnetIds: readonly string[];
+  readonly overrideImageIds: readonly string[];
+  readonly tags: { readonly fleet: Record<string, string>; readonly instance: Record<string, string>; readonly volume: Record<string, string> };
+}
+
+export interface Ec2Call {
+  readonly action: string;
+  readonly params: QueryParams;
+  /** The access key of the SigV4 Authorization header; undefined for an unsigned request. */
+  readonly accessKeyId?: string;
+  /** CreateFleet: what the request names, parsed; undefined when the request is invalid (the action refuses it). */
+  readonly fleet?: Ec2FleetFacts;
+  readonly instanceTags: (instanceId: string) => Readonly<Record<string, string>>;
+}
+
+export interface Ec2Decision {
+  /** The whole call is refused with this UnauthorizedOperation message. */
+  readonly denied?: string;
+  /** CreateFleet: the error one pool answers instead of launching. */
+  readonly launchError?: (launch: FleetLaunchKey) => { readonly code: string; readonly message: string } | undefined;
+}
+
+export type Ec2Authorizer = (call: Ec2Call) => Promise<Ec2Decision | undefined>;
+
+/** A stable key for a pool's decision. */
+export function launchKey(l: FleetLaunchKey): string {
+  return `${l.launchTemplateId}|${l.subnetId}|${l.imageId}|${l.imageFromOverride}|${l.market}`;
+}

@@ -1,0 +1,85 @@
+// Each function signs with its own role's session, as in Lambda, although all five handlers run in
+// one process and share process.env: an invocation runs inside an AsyncLocalStorage context that
+// names its function, and process.env is replaced by a view that answers AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from that context. The SDK's environment credential
+// provider reads them at the first request of each client; each bundle builds its clients at its
+// first invocation, inside that function's context.
+import { AsyncLocalStorage } from 'async_hooks';
+import { createHash } from 'crypto';
+import type { CallerIdentity } from '../aws/function-url';
+
+export interface SessionCredentials extends CallerIdentity {
+  readonly accessKeyId: string;
+}
+
+const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+const current = new AsyncLocalStorage<SessionCredentials>();
+let installed = false;
+
+/** Replaces process.env (once per process) by a view whose credential variables follow the current function. */
+function installEnvironmentView(): void {
+  if (installed) return;
+  installed = true;
+  const base = process.env;
+  process.env = new Proxy(base, {
+    get(target, key) {
+      const session = current.getStore();
+      if (session && typeof key === 'string' && (CREDENTIAL_VARIABLES as readonly string[]).includes(key)) {
+        return key === 'AWS_ACCESS_KEY_ID' ? session.accessKeyId : key === 'AWS_SECRET_ACCESS_KEY' ? session.secretAccessKey : session.sessionToken;
+      }
+      return Reflect.get(target, key);
+    },
+    // Writes go to the real environment object (which takes only plain string values).
+    set(target, key, value) {
+      (target as Record<string | symbol, unknown>)[key] = value;
+      return true;
+    },
+  });
+}
+
+/** The execution-role sessions of one sandbox's functions. */
+export class FunctionSessions {
+  private readonly byFunction = new Map<string, SessionCredentials>();
+  private readonly byAccessKey = new Map<string, SessionCredentials>();
+
+  constructor(private readonly accountId: string, private readonly seed: number) {
+    installEnvironmentView();
+  }
+
+  /** Issues the session of a function's role (the session name is the function's name, as Lambda's is). */
+  add(functionName: string, roleName: string): SessionCredentials {
+    const digest = createHash('sha256').update(`${this.seed}/${functionName}/${roleName}`).digest('hex').toUpperCase();
+    const session: SessionCredentials = {
+      accessKeyId: `ASIA${digest.slice(0, 16)}`,
+      secretAccessKey: digest.slice(16, 56),
+      sessionToken: `sandbox-session-${digest.slice(0, 32)}`,
+      accountId: this.accountId,
+      roleName,
+      roleId: `AROA${digest.slice(32, 49)}`,
+      sessionName: functionName,
+    };
+    this.byFunction.set(functionName, session);
+    this.byAccessKey.set(session.accessKeyId, session);
+    return session;
+  }
+
+  /** Runs `fn` as the function: its AWS calls sign with the function's role session. */
+  run<T>(functionName: string, fn: () => T): T {
+    const session = this.byFunction.get(functionName);
+    if (!session) throw new Error(`no session for the function ${functionName}`);
+    return current.run(session, fn);
+  }
+
+  lookup(accessKeyId: string): CallerIdentity | undefined {
+    return this.byAccessKey.get(accessKeyId);
+  }
+
+  session(functionName: string): SessionCredentials | undefined {
+    return this.byFunction.get(functionName);
+  }
+}
+
+/** The access key id a SigV4 Authorization header names (`Credential=AKID/date/region/service/aws4_request`). */
+export function accessKeyOf(authorization: string | undefined): string | undefined {
+  return /Credential=([^/]+)\//.exec(authorization ?? '')?.[1];
+}

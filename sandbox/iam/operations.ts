@@ -1,0 +1,266 @@
+// The IAM authorizations AWS makes for each API operation the functions and the runner instances
+// call: the actions, the resource ARNs and the condition keys, one entry per operation with the
+// documentation page it comes from. Which resource types and condition keys an action takes is
+// iam-data's (the Service Authorization Reference); iam-simulate refuses a request whose ARN
+// matches no resource type of its action, and ignores condition keys the resource type lacks,
+// as AWS leaves them out of the request context.
+import type { AuthorizationRequest } from './authorizer';
+
+const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
+
+/** What an entry needs to know about the account to build its requests. */
+export interface OperationContext {
+  readonly region: string;
+  readonly accountId: string;
+}
+
+type Tags = Readonly<Record<string, string>>;
+
+/** A launch template as CreateFleet reads it. */
+export interface LaunchTemplateFacts {
+  readonly launchTemplateId: string;
+  readonly imageId?: string;
+  readonly securityGroupIds: readonly string[];
+  /** The role of the template's instance profile. */
+  readonly instanceProfileRoleArn?: string;
+  /** Tags the template's TagSpecifications put on instances and on volumes. */
+  readonly instanceTags: Readonly<Record<string, string>>;
+  readonly volumeTags: Readonly<Record<string, string>>;
+}
+
+/** One pool an instant fleet launches into: what its RunInstances is authorized on. */
+export interface FleetLaunch {
+  readonly template: LaunchTemplateFacts;
+  readonly subnetId: string;
+  /** The AMI: the override's ImageId, else the template's; none, and the pool fails with MissingParameter before any launch. */
+  readonly imageId?: string;
+  readonly imageFromOverride: boolean;
+  readonly market: 'spot' | 'on-demand';
+}
+
+export interface FleetRequestFacts {
+  readonly templates: readonly LaunchTemplateFacts[];
+  readonly subnetIds: readonly string[];
+  /** Images the overrides name. */
+  readonly overrideImageIds: readonly string[];
+  readonly tags: { readonly fleet: Tags; readonly instance: Tags; readonly volume: Tags };
+}
+
+export interface OperationEntry {
+  /** Where AWS documents how the operation is authorized. */
+  readonly docs: readonly string[];
+  readonly requests: (input: never, ctx: OperationContext) => AuthorizationRequest[];
+}
+
+const arn = (ctx: OperationContext, service: string, resource: string) => `arn:aws:${service}:${ctx.region}:${ctx.accountId}:${resource}`;
+const ec2Arn = (ctx: OperationContext, type: string, id = '*') => arn(ctx, 'ec2', `${type}/${id}`);
+/** Images are named without an account: public AMIs live in other accounts (SAR: `arn:${Partition}:ec2:${Region}::image/${ImageId}`). */
+const imageArn = (ctx: OperationContext, id: string) => `arn:aws:ec2:${ctx.region}::image/${id}`;
+const tableArn = (ctx: OperationContext, table: string) => arn(ctx, 'dynamodb', `table/${table}`);
+/** A queue's ARN from its URL (`…/ACCOUNT/NAME`) or its name. */
+const queueArn = (ctx: OperationContext, urlOrName: string) => arn(ctx, 'sqs', urlOrName.split('/').pop()!);
+/** An SSM parameter's (or path's) ARN: a name starting with `/` already carries the separator. */
+const parameterArn = (ctx: OperationContext, name: string) => arn(ctx, 'ssm', `parameter/${name.replace(/^\//, '')}`);
+
+/** Request tags as IAM sees them: `aws:RequestTag/KEY` for each tag and `aws:TagKeys`. */
+export function requestTagContext(tags: Readonly<Record<string, string>>): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
+  if (Object.keys(tags).length > 0) context['aws:TagKeys'] = Object.keys(tags);
+  return context;
+}
+
+function resourceTagContext(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    context[`aws:ResourceTag/${k}`] = v;
+    context[`ec2:ResourceTag/${k}`] = v;
+  }
+  return context;
+}
+
+/**
+ * CreateFleet (`instant`), the call as a whole: `ec2:CreateFleet` on the fleet, the launch
+ * templates, the subnets and images the request names, and the instances and volumes it creates
+ * (with their request tags); `ec2:CreateTags` for the fleet's tags (`ec2:CreateAction`).
+ * A denial here fails the call (`UnauthorizedOperation`, karpenter#2813's CloudTrail record:
+ * "not authorized to perform: ec2:CreateFleet on resource: …:launch-template/*").
+ */
+export function createFleetRequests(facts: FleetRequestFacts, ctx: OperationContext): AuthorizationRequest[] {
+  const requests: AuthorizationRequest[] = [
+    { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'fleet'), context: requestTagContext(facts.tags.fleet) },
+    ...facts.templates.map((t) => ({ action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'launch-template', t.launchTemplateId) })),
+    ...facts.subnetIds.map((s) => ({ action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'subnet', s) })),
+    ...facts.overrideImageIds.map((i) => ({ action: 'ec2:CreateFleet', resource: imageArn(ctx, i) })),
+    { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'instance'), context: requestTagContext({ ...facts.templates[0]?.instanceTags, ...facts.tags.instance }) },
+    { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'volume'), context: requestTagContext({ ...facts.templates[0]?.volumeTags, ...facts.tags.volume }) },
+  ];
+  if (Object.keys(facts.tags.fleet).length > 0) {
+    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'fleet'), context: { ...requestTagContext(facts.tags.fleet), 'ec2:CreateAction': 'CreateFleet' } });
+  }
+  return requests;
+}
+
+/**
+ * The RunInstances an instant fleet makes for one pool, on the caller's authority:
+ * `ec2:RunInstances` on the instance, volume and network interface it creates, the subnet,
+ * the template's security groups, the launch template, the image and — for spot — the spot
+ * instances request; with `ec2:LaunchTemplate` (the template's ARN) and
+ * `ec2:IsLaunchTemplateResource` (true for what comes from the template, false for what the
+ * overrides set); `ec2:CreateTags` for tags applied at launch (`ec2:CreateAction`); `iam:PassRole`
+ * of the instance profile's role with `iam:PassedToService`. A denial here is a per-override error
+ * of the fleet, HTTP 200 (karpenter#7370, #1488: "with fleet error(s), UnauthorizedOperation …
+ * ec2:RunInstances on resource: …:instance/*").
+ * Sources: "Use Amazon EC2 launch templates to control launching Amazon EC2 instances"
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html,
+ * "EC2 Fleet prerequisites" https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-prerequisites.html,
+ * and the RunInstances row of the SAR (list_amazonec2.html).
+ */
+export function fleetLaunchRequests(launch: FleetLaunch, tags: FleetRequestFacts['tags'], ctx: OperationContext): AuthorizationRequest[] {
+  const template = launch.template;
+  const fromTemplate = (isTemplateResource: boolean) => ({
+    'ec2:LaunchTemplate': ec2Arn(ctx, 'launch-template', template.launchTemplateId),
+    'ec2:IsLaunchTemplateResource': String(isTemplateResource),
+  });
+  const instanceTags = { ...template.instanceTags, ...tags.instance };
+  const volumeTags = { ...template.volumeTags, ...tags.volume };
+  const run = (resource: string, context: Record<string, string | string[]>) => ({ action: 'ec2:RunInstances', resource, context });
+  const requests: AuthorizationRequest[] = [
+    run(ec2Arn(ctx, 'launch-template', template.launchTemplateId), fromTemplate(true)),
+    run(ec2Arn(ctx, 'instance'), { ...fromTemplate(true), ...requestTagContext(instanceTags) }),
+    run(ec2Arn(ctx, 'volume'), { ...fromTemplate(true), ...requestTagContext(volumeTags) }),
+    run(ec2Arn(ctx, 'network-interface'), { ...fromTemplate(true), 'ec2:Subnet': ec2Arn(ctx, 'subnet', launch.subnetId) }),
+    // The overrides set the subnet: not a launch-template resource.
+    run(ec2Arn(ctx, 'subnet', launch.subnetId), { ...fromTemplate(false), 'ec2:SubnetID': launch.subnetId }),
+    ...template.securityGroupIds.map((sg) => run(ec2Arn(ctx, 'security-group', sg), { ...fromTemplate(true), 'ec2:SecurityGroupID': sg })),
+    ...(launch.imageId === undefined ? [] : [run(imageArn(ctx, launch.imageId), fromTemplate(!launch.imageFromOverride))]),
+  ];
+  if (launch.market === 'spot') requests.push(run(ec2Arn(ctx, 'spot-instances-request'), {}));
+  if (Object.keys(instanceTags).length > 0) {
+    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'instance'), context: { ...requestTagContext(instanceTags), 'ec2:CreateAction': 'CreateFleet' } });
+  }
+  if (Object.keys(volumeTags).length > 0) {
+    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'volume'), context: { ...requestTagContext(volumeTags), 'ec2:CreateAction': 'CreateFleet' } });
+  }
+  if (template.instanceProfileRoleArn) {
+    requests.push({ action: 'iam:PassRole', resource: template.instanceProfileRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+  }
+  return requests;
+}
+
+/**
+ * What EC2 asks of the caller when the account lacks the Spot service-linked role and a spot
+ * launch would create it: "Service-linked role for Spot Instances",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html
+ * (iam:CreateServiceLinkedRole with iam:AWSServiceName = spot.amazonaws.com).
+ */
+export function spotServiceLinkedRoleRequest(ctx: OperationContext): AuthorizationRequest {
+  return {
+    action: 'iam:CreateServiceLinkedRole',
+    resource: `arn:aws:iam::${ctx.accountId}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`,
+    context: { 'iam:AWSServiceName': 'spot.amazonaws.com' },
+  };
+}
+
+type Json = Record<string, unknown>;
+const str = (v: unknown) => String(v ?? '');
+
+/**
+ * Every other operation, keyed `<service>:<Operation>` as the wire names it (EC2's Action, the
+ * JSON services' X-Amz-Target operation). EC2 entries take `{ params, instanceTags }`; JSON
+ * entries take the request body.
+ */
+export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
+  // TerminateInstances: ec2:TerminateInstances on each instance, with its tags as aws:ResourceTag.
+  'ec2:TerminateInstances': {
+    docs: [`${SAR}/list_amazonec2.html`],
+    requests: (input: { instanceIds: string[]; tagsOf: (id: string) => Readonly<Record<string, string>> }, ctx) =>
+      input.instanceIds.map((id) => ({ action: 'ec2:TerminateInstances', resource: ec2Arn(ctx, 'instance', id), context: resourceTagContext(input.tagsOf(id)) })),
+  },
+  // DescribeInstances supports no resource-level permissions: authorized on `*`.
+  'ec2:DescribeInstances': {
+    docs: [`${SAR}/list_amazonec2.html`],
+    requests: () => [{ action: 'ec2:DescribeInstances', resource: '*' }],
+  },
+  // DynamoDB: the table's ARN; Query and Scan with IndexName on the index's ARN; a batch on every
+  // table it names. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html
+  'dynamodb:GetItem': dynamoSingle('GetItem'),
+  'dynamodb:PutItem': dynamoSingle('PutItem'),
+  'dynamodb:UpdateItem': dynamoSingle('UpdateItem'),
+  'dynamodb:DeleteItem': dynamoSingle('DeleteItem'),
+  'dynamodb:Query': dynamoIndexed('Query'),
+  'dynamodb:Scan': dynamoIndexed('Scan'),
+  'dynamodb:BatchGetItem': dynamoBatch('BatchGetItem'),
+  'dynamodb:BatchWriteItem': dynamoBatch('BatchWriteItem'),
+  // SQS: the queue's ARN, from QueueUrl (GetQueueUrl: from QueueName).
+  // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+  ...Object.fromEntries(['SendMessage', 'SendMessageBatch', 'ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch', 'ChangeMessageVisibility',
+    'ChangeMessageVisibilityBatch', 'GetQueueAttributes', 'GetQueueUrl'].map((op) => [`sqs:${op}`, {
+      docs: ['https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html', `${SAR}/list_amazonsqs.html`],
+      requests: (input: Json, ctx: OperationContext) => [{
+      // The batch operations are authorized as their single-message actions.
+        action: `sqs:${op.replace(/Batch$/, '')}`,
+        resource: queueArn(ctx, str(input.QueueUrl ?? input.QueueName)),
+      }],
+    } satisfies OperationEntry])),
+  // SSM: the parameter's ARN (GetParametersByPath: the path's); each name of GetParameters.
+  'ssm:GetParameter': {
+    docs: [`${SAR}/list_awssystemsmanager.html`],
+    requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name).replace(/:\d+$/, '')) }],
+  },
+  'ssm:GetParameters': {
+    docs: [`${SAR}/list_awssystemsmanager.html`],
+    requests: (input: Json, ctx) => ((input.Names ?? []) as string[]).map((n) => ({ action: 'ssm:GetParameters', resource: parameterArn(ctx, n.replace(/:\d+$/, '')) })),
+  },
+  'ssm:GetParametersByPath': {
+    docs: [`${SAR}/list_awssystemsmanager.html`],
+    requests: (input: Json, ctx) => [{ action: 'ssm:GetParametersByPath', resource: parameterArn(ctx, str(input.Path)), context: { 'ssm:Recursive': String(input.Recursive === true) } }],
+  },
+  // CloudWatch Logs: both calls on the log stream's ARN (SAR: resource type log-stream).
+  ...Object.fromEntries(['CreateLogStream', 'PutLogEvents'].map((op) => [`logs:${op}`, {
+    docs: [`${SAR}/list_amazoncloudwatchlogs.html`],
+    requests: (input: Json, ctx: OperationContext) => [{
+      action: `logs:${op}`, resource: arn(ctx, 'logs', `log-group:${str(input.logGroupName)}:log-stream:${str(input.logStreamName)}`),
+    }],
+  } satisfies OperationEntry])),
+  // A Function URL with AWS_IAM auth: lambda:InvokeFunctionUrl (lambda:FunctionUrlAuthType) and,
+  // since October 2025, lambda:InvokeFunction with lambda:InvokedViaFunctionUrl.
+  // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
+  'lambda:InvokeFunctionUrl': {
+    docs: ['https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html', `${SAR}/list_awslambda.html`],
+    requests: (input: { functionName: string }, ctx): AuthorizationRequest[] => [
+      { action: 'lambda:InvokeFunctionUrl', resource: arn(ctx, 'lambda', `function:${input.functionName}`), context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      { action: 'lambda:InvokeFunction', resource: arn(ctx, 'lambda', `function:${input.functionName}`), context: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+    ],
+  },
+  // A private REST API method with AWS_IAM authorization: execute-api:Invoke on the method's ARN.
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
+  'execute-api:Invoke': {
+    docs: ['https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html'],
+    requests: (input: { methodArn: string }) => [{ action: 'execute-api:Invoke', resource: input.methodArn }],
+  },
+};
+
+function dynamoSingle(op: string): OperationEntry {
+  return {
+    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
+    requests: (input: Json, ctx) => [{ action: `dynamodb:${op}`, resource: tableArn(ctx, str(input.TableName)) }],
+  };
+}
+
+function dynamoIndexed(op: string): OperationEntry {
+  return {
+    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
+    requests: (input: Json, ctx) => [{
+      action: `dynamodb:${op}`,
+      resource: input.IndexName === undefined ? tableArn(ctx, str(input.TableName)) : `${tableArn(ctx, str(input.TableName))}/index/${str(input.IndexName)}`,
+    }],
+  };
+}
+
+function dynamoBatch(op: string): OperationEntry {
+  return {
+    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
+    requests: (input: Json, ctx) => Object.keys((input.RequestItems ?? {}) as Json).map((table) => ({ action: `dynamodb:${op}`, resource: tableArn(ctx, table) })),
+  };
+}
