@@ -17,6 +17,7 @@ import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
 import { CfnResource, GITHUB_HOST, synthesizeDeployment, SynthesizedDeployment, TemplateResolver } from './deployment';
 import { Ec2Simulator } from './ec2';
+import type { MetadataOptions } from './ec2/types';
 import { GhesSimulator } from './ghes';
 import { IamAuthorizer } from './iam/authorizer';
 import { ec2Authorizer } from './iam/ec2';
@@ -366,6 +367,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       securityGroupIds: ((data.SecurityGroupIds ?? []) as unknown[]).map((sg) => resolver.string(sg)),
       tags: tagsFor('instance'),
       volumeTags: tagsFor('volume'),
+      metadataOptions: metadataOptionsOf(data.MetadataOptions as Record<string, unknown> | undefined),
     });
     refs[id] = registered.launchTemplateId;
   }
@@ -552,5 +554,21 @@ function privateRestApi(
       accountId: ACCOUNT,
     }),
     aliasUrl: `https://${refs[apiId]}-${refs[endpointId]}.execute-api.${REGION}.amazonaws.com/${stageName}`,
+  };
+}
+
+/**
+ * The template's instance metadata options, as EC2 applies them: what the template omits takes
+ * EC2's defaults for an AMI that does not declare ImdsSupport v2.0 (as the image pipeline's do not):
+ * tokens optional, endpoint enabled, hop limit 1, tags off
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html). So a
+ * template that stopped requiring IMDSv2 would show in the sandbox too.
+ */
+function metadataOptionsOf(options: Record<string, unknown> = {}): MetadataOptions {
+  return {
+    httpTokens: options.HttpTokens === 'required' ? 'required' : 'optional',
+    httpEndpoint: options.HttpEndpoint === 'disabled' ? 'disabled' : 'enabled',
+    httpPutResponseHopLimit: typeof options.HttpPutResponseHopLimit === 'number' ? options.HttpPutResponseHopLimit : 1,
+    instanceMetadataTags: options.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled',
   };
 }

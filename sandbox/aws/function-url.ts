@@ -3,6 +3,7 @@
 // builds, naming the caller's role session in requestContext.authorizer.iam.
 import { randomUUID } from 'crypto';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import { requestTime } from './http-api-event';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
 
@@ -116,7 +117,7 @@ export class FunctionUrlSimulator {
         requestId: randomUUID(),
         routeKey: '$default',
         stage: '$default',
-        time: new Date(now).toUTCString(),
+        time: requestTime(now),
         timeEpoch: now,
       },
       body: binary ? body.toString('base64') : text,

@@ -55,6 +55,8 @@ describe('Function URL with AWS_IAM auth', () => {
       callerId: 'AROAEXAMPLEROLEID0001:i-0123456789abcdef0',
     });
     expect(events[0].body).toBe('{"a":1}');
+    // The format the Lambda developer guide shows for a Function URL event ("12/Mar/2020:19:03:58 +0000").
+    expect(events[0].requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
   });
 
   test.each([
