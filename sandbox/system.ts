@@ -335,7 +335,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       seed: scenario.seed,
       region: REGION,
       accountId: ACCOUNT,
-      routes: [{ routeKey: 'POST /webhook', handler: invoke('webhook') as never, functionName: 'webhook', functionTimeoutSeconds: 10 }],
+      routes: [{
+        routeKey: 'POST /webhook',
+        handler: invoke('webhook') as never,
+        functionName: 'webhook',
+        functionTimeoutSeconds: resources[deployment.functions.webhook].Properties.Timeout as number,
+      }],
     });
     await httpApi.start();
     stops.push(() => httpApi!.stop());
