@@ -14,3 +14,13 @@ export async function waitFor(condition: () => boolean, timeoutMs = 15_000, what
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The error a call that must fail threw; fails the test when it succeeded. */
+export async function errorOf<E = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -3,6 +3,7 @@
 // reference), refused with InvalidParameterValue and SQS's own wording (quoted from AWS in
 // serverless-next.js #1616 and AutoSpotting #470).
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { errorOf as errorOfCall } from './helpers';
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { ScaledClock } from '../../../sandbox/common/time';
 
@@ -19,14 +20,7 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function errorOf(promise: Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SQSServiceException;
-  }
-  throw new Error('expected the call to fail');
-}
+const errorOf = (promise: Promise<unknown>) => errorOfCall<SQSServiceException>(promise);
 
 // A pool id of a long repository: owner/repo#config, 173 characters at most (issue 11, defect 8).
 const longPoolId = `${'o'.repeat(39)}/${'r'.repeat(100)}#${'c'.repeat(32)}`;

@@ -3,6 +3,7 @@ import {
   ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, MessageNotInflight, QueueDoesNotExist,
   ReceiptHandleIsInvalid, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, SQSServiceException,
 } from '@aws-sdk/client-sqs';
+import { errorOf as errorOfCall } from './helpers';
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { ScaledClock } from '../../../sandbox/common/time';
 
@@ -23,14 +24,7 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function errorOf(promise: Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SQSServiceException;
-  }
-  throw new Error('expected the call to fail');
-}
+const errorOf = (promise: Promise<unknown>) => errorOfCall<SQSServiceException>(promise);
 
 describe('SQS JSON protocol through @aws-sdk/client-sqs', () => {
   test('a message sent with attributes comes back with the MD5s the SDK verifies', async () => {
