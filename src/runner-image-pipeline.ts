@@ -5,7 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -97,6 +97,13 @@ export class RunnerImagePipeline extends Construct {
     const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
     validateRelease(release);
     const ubuntu = props.ubuntuRelease ?? UbuntuRelease.UBUNTU_24_04;
+    if (ubuntu === UbuntuRelease.UBUNTU_22_04) {
+      // curl signs x-amz-security-token with --aws-sigv4 from 7.86 on (curl#7966); 22.04 ships 7.81.
+      Annotations.of(this).addWarningV2('cdk-ephemeral-runners:ubuntu2204Curl',
+        'Ubuntu 22.04 ships curl 7.81, which sends the instance\'s session token unsigned when the bootstrap calls the register endpoint '
+        + '(curl signs it from 7.86 on); whether AWS accepts that is not verified. Prefer UbuntuRelease.UBUNTU_24_04 (the default), '
+        + 'or add a component that installs curl 7.86 or newer.');
+    }
 
     const role = new iam.Role(this, 'BuildRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),

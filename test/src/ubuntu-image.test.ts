@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
 
@@ -39,5 +39,16 @@ describe('Canonical\'s Ubuntu AMI parameters, per release and architecture', () 
   test('the image pipeline builds on the parameters Canonical publishes', () => {
     expect(parentImages(UbuntuRelease.UBUNTU_24_04)).toEqual([`ssm:${noble.amd64}`, `ssm:${noble.arm64}`]);
     expect(parentImages(UbuntuRelease.UBUNTU_22_04)).toEqual([`ssm:${jammy.amd64}`, `ssm:${jammy.arm64}`]);
+  });
+
+  test('a 22.04 image warns at synth: its curl (7.81) sends the session token unsigned', () => {
+    const warnings = (release: UbuntuRelease) => {
+      const stack = new Stack(new App(), 'Pipeline');
+      new RunnerImagePipeline(stack, 'Images', { architectures: [ec2.InstanceArchitecture.X86_64], parameterPrefix: '/images', ubuntuRelease: release });
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('curl 7.81')).length;
+    };
+
+    expect(warnings(UbuntuRelease.UBUNTU_22_04)).toBe(1);
+    expect(warnings(UbuntuRelease.UBUNTU_24_04)).toBe(0);
   });
 });
