@@ -21,7 +21,12 @@ const provision = createProvisionerHandler(
   () => {
     if (!deps) {
       readEnvironment([...CONTROL_PLANE_ENVIRONMENT, ...LAUNCH_ENVIRONMENT]);
-      deps = { ...controlPlaneFromEnvironment(), logger, metrics: new PowertoolsProvisionerMetrics(metrics), images: new SsmImageSource(new SSMClient({})) };
+      deps = {
+        ...controlPlaneFromEnvironment(),
+        logger,
+        metrics: new PowertoolsProvisionerMetrics(metrics),
+        images: new SsmImageSource(new SSMClient({})),
+      };
     }
     return deps;
   },
