@@ -14,6 +14,7 @@ import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { HoldingProxy, startHoldingProxy } from '../support/holding-proxy';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
+import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'budget secret';
 const BUDGET = WEBHOOK_TIME_BUDGETS['github.com'];
@@ -36,20 +37,9 @@ beforeAll(async () => {
   sqs = new SqsSimulator({ clock: new ScaledClock(0.001) });
   await sqs.start();
   sqs.createQueue('pools.fifo', { visibilityTimeoutSeconds: 600 });
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    QUEUE_URL: sqs.queueUrl('pools.fifo'),
-    WEBHOOK_SECRET_PARAMETER_NAME: '/runners/webhook-secret',
-    RUNNER_CONFIG_PATH: '/runners/configs',
-    GITHUB_HOST: 'github.com',
-    RUNNER_NAME_PREFIX: 'er-0123456789-',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
-    AWS_ENDPOINT_URL_SSM: proxy.url,
-    AWS_ENDPOINT_URL_SQS: sqs.url,
-  });
+  Object.assign(process.env, webhookEnvironment({
+    tableName, queueUrl: sqs.queueUrl('pools.fifo'), githubHost: 'github.com', dynamodb: engine.endpoint, ssm: proxy.url, sqs: sqs.url,
+  }));
 });
 afterAll(async () => {
   process.env = saved;

@@ -10,6 +10,7 @@ import { deliveryEvent, restApiDeliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
+import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'wiring secret';
 
@@ -35,20 +36,9 @@ beforeAll(async () => {
   engine = await startDynalite();
   aws = await startAwsJsonStub(awsReply);
   tableName = await engine.createStateTable();
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    QUEUE_URL: `${aws.endpoint}/123456789012/pools`,
-    WEBHOOK_SECRET_PARAMETER_NAME: '/runners/webhook-secret',
-    RUNNER_CONFIG_PATH: '/runners/configs',
-    GITHUB_HOST: 'GHES.example.com',
-    RUNNER_NAME_PREFIX: 'er-0123456789-',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
-    AWS_ENDPOINT_URL_SSM: aws.endpoint,
-    AWS_ENDPOINT_URL_SQS: aws.endpoint,
-  });
+  Object.assign(process.env, webhookEnvironment({
+    tableName, queueUrl: `${aws.endpoint}/123456789012/pools`, githubHost: 'GHES.example.com', dynamodb: engine.endpoint, ssm: aws.endpoint, sqs: aws.endpoint,
+  }));
 });
 afterAll(async () => {
   process.env = saved;
