@@ -91,12 +91,21 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
 /** Simulated ms between samples of the pools' instances and demand. */
 const POOL_SAMPLE_MS = 5_000;
 
-/** Live instances per pool against the pool's demand (queued and running jobs), as GitHub and EC2 see them. */
+/**
+ * Live instances per pool against the pool's demand (queued and running jobs), as GitHub and EC2 see
+ * them. An instance whose runner has finished its one job is powering off, not spare capacity: it
+ * counts toward the pool's instances but not its excess (how long it takes depends on the machine).
+ */
 function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): void {
+  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
+  const finished = new Set(sandbox.ghes.jobs().filter((j) => j.status === 'completed' && j.runnerName).map((j) => j.runnerName));
   const live = new Map<string, number>();
+  const spare = new Map<string, number>();
   for (const instance of sandbox.ec2.instances()) {
     const pool = instance.tags['ephemeral-runners:pool'];
-    if (pool && (instance.state === 'pending' || instance.state === 'running')) live.set(pool, (live.get(pool) ?? 0) + 1);
+    if (!pool || (instance.state !== 'pending' && instance.state !== 'running')) continue;
+    live.set(pool, (live.get(pool) ?? 0) + 1);
+    if (!finished.has(`${prefix}${instance.instanceId}`)) spare.set(pool, (spare.get(pool) ?? 0) + 1);
   }
   const demand = new Map<string, number>();
   for (const job of sandbox.ghes.jobs()) {
@@ -108,7 +117,7 @@ function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): vo
     const known = peaks.get(pool) ?? { peakInstances: 0, peakExcess: 0 };
     peaks.set(pool, {
       peakInstances: Math.max(known.peakInstances, instances),
-      peakExcess: Math.max(known.peakExcess, instances - (demand.get(pool) ?? 0)),
+      peakExcess: Math.max(known.peakExcess, (spare.get(pool) ?? 0) - (demand.get(pool) ?? 0)),
     });
   }
 }
