@@ -104,7 +104,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+      // The scenario runs take minutes: a task of their own (test:scenarios), run by CI after `npm test`.
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '<rootDir>/test/scenarios/'],
       transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
       moduleNameMapper: {
         // The examples import the library by its package name, exactly as a user would; under
@@ -114,6 +115,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
         '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
       },
       testTimeout: 60_000,
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
       coverageReporters: ['text-summary'],
     },
   },
@@ -187,6 +189,28 @@ project.addTask('sandbox', {
   steps: [
     { spawn: 'bundle' },
     { exec: 'tsx sandbox/cli.ts', receiveArgs: true },
+  ],
+});
+
+// The shipped scenarios end to end, each held to the invariants every run keeps (outcomes, counts,
+// leaks). Minutes long, so apart from `npm test`; CI runs both.
+project.addTask('test:scenarios', {
+  description: 'Run every shipped sandbox scenario end to end and check its invariants (minutes)',
+  env: { NODE_NO_WARNINGS: '1' },
+  steps: [
+    { spawn: 'bundle' },
+    { exec: "jest --ci --coverage=false --testPathIgnorePatterns '/node_modules/' --testPathPatterns test/scenarios/", receiveArgs: true },
+  ],
+});
+
+// What depends on the machine's speed (latencies, surplus instances, wall time) is measured here,
+// against the scenarios' bounds, never asserted by a test.
+project.addTask('bench', {
+  description: 'Run the benchmark scenarios and write bench/out/results.json (run on an idle machine)',
+  env: { NODE_NO_WARNINGS: '1' },
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'tsx bench/run.ts', receiveArgs: true },
   ],
 });
 

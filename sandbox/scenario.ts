@@ -52,9 +52,12 @@ export interface Scenario {
   readonly runnerConfigs: ScenarioRunnerConfig[];
   readonly jobs: ScenarioJobs[];
   readonly faults: ScenarioFaults;
-  /** The longest to wait after the last job finished for instances and registrations to go (the run ends once nothing is left), simulated ms; then leaks are counted. */
+  /**
+   * The longest to wait after the last job finished for instances and registrations to go (the run
+   * ends once nothing is left), simulated ms, and at least two minutes of wall time; then leaks are counted.
+   */
   readonly drainMs: number;
-  /** What a run of this scenario promises; the scenario tests hold every run to it. */
+  /** What a run of this scenario promises on an idle machine; `npm run bench` holds runs to it. */
   readonly bounds: ScenarioBounds;
   /**
    * `public`: the webhook on an HTTP API, the register endpoint a Function URL. `private`: both

@@ -305,12 +305,17 @@ test('the lifetime watchdog powers the instance off while the runner still runs'
   expect(bootRun.output()).toContain('maximum lifetime of 2s reached');
 });
 
-test('shellcheck finds nothing in the bootstrap', async () => {
-  if (!fs.existsSync('/usr/bin/shellcheck')) {
-    throw new Error('shellcheck is not installed: apt-get install shellcheck (the bootstrap must pass it)');
-  }
+// shellcheck is Debian's package: CI installs it and fails without it; elsewhere the lint runs
+// when it is installed and is skipped with one line when it is not.
+const shellcheck = ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(path.delimiter)]
+  .map((dir) => path.join(dir, 'shellcheck'))
+  .find((file) => fs.existsSync(file));
+if (!shellcheck && !process.env.CI) process.stderr.write('shellcheck is not installed: the bootstrap lint is skipped (apt-get install shellcheck)\n');
 
-  const result = await run('/usr/bin/shellcheck', [BOOTSTRAP]).then(
+(shellcheck || process.env.CI ? test : test.skip)('shellcheck finds nothing in the bootstrap', async () => {
+  if (!shellcheck) throw new Error('shellcheck is not installed: apt-get install shellcheck (CI lints the bootstrap with it)');
+
+  const result = await run(shellcheck, [BOOTSTRAP]).then(
     ({ stdout }) => ({ code: 0, findings: stdout }),
     (e: { code?: number; stdout?: string }) => ({ code: e.code, findings: e.stdout }),
   );

@@ -3,7 +3,7 @@ import { driveScenario } from '../../sandbox/driver';
 import { parseScenario } from '../../sandbox/scenario';
 import { startSandbox } from '../../sandbox/system';
 
-jest.setTimeout(120_000);
+jest.setTimeout(600_000);
 
 const configs = [
   { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large', 'm6i.large'], spot: 'SPOT_PREFERRED', maxRunners: 10 },

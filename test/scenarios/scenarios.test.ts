@@ -1,42 +1,20 @@
 // The shipped scenarios (sandbox/scenarios/), each run end to end by `npm run sandbox`'s own CLI in
-// a process of its own (as a user runs them), held to the invariants every run must keep and to
-// the bounds the scenario itself documents.
-import { spawn } from 'child_process';
+// a process of its own (as a user runs them), held to the invariants every run must keep, on any
+// machine however busy: outcomes and counts. Latencies and surplus instances depend on the
+// machine's speed; `npm run bench` holds them to the scenarios' bounds. These runs take minutes, so
+// they are a task of their own (`npx projen test:scenarios`), which CI runs after `npm test`.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { SandboxReport } from '../../sandbox/report';
 import { parseScenario, Scenario } from '../../sandbox/scenario';
+import { runScenarioProcess } from '../../sandbox/scenario-process';
 
-jest.setTimeout(600_000);
+jest.setTimeout(1_200_000);
 
 const root = path.join(__dirname, '..', '..');
 const scenarioFile = (name: string) => path.join(root, 'sandbox', 'scenarios', `${name}.json`);
 const load = (name: string): Scenario => parseScenario(JSON.parse(fs.readFileSync(scenarioFile(name), 'utf8')));
-
-/** `tsx sandbox/cli.ts --scenario <file> --report <tmp>`; the functions' bundles must exist (npm test builds them first). */
-async function run(name: string): Promise<SandboxReport> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-report-'));
-  const report = path.join(dir, 'report.json');
-  try {
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['sandbox/cli.ts', '--scenario', scenarioFile(name), '--report', report], {
-        cwd: root,
-        env: { ...process.env, NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', resolve);
-    });
-    if (code !== 0) throw new Error(`the sandbox exited with ${code}:\n${output.join('').slice(-4000)}`);
-    return JSON.parse(fs.readFileSync(report, 'utf8')) as SandboxReport;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const run = (name: string): Promise<SandboxReport> => runScenarioProcess(scenarioFile(name));
 
 /** What every run promises, whatever its faults. */
 function expectInvariants(scenario: Scenario, report: SandboxReport): void {
@@ -48,17 +26,11 @@ function expectInvariants(scenario: Scenario, report: SandboxReport): void {
   expect(report.jobs.neverStarted).toBe(0);
   // Nothing left behind.
   expect(report.leaks).toEqual({ instances: 0, runners: 0, queuedJobs: 0 });
-  // No pool ran more instances than its demand plus the slack the scenario documents, nor more than its maxRunners.
-  const { bounds } = scenario;
+  // No pool ran more instances than its maxRunners.
   for (const [pool, peaks] of Object.entries(report.pools)) {
     const config = scenario.runnerConfigs.find((c) => pool.endsWith(`#${c.name}`))!;
     expect({ pool, peakInstances: Math.min(peaks.peakInstances, config.maxRunners) }).toEqual({ pool, peakInstances: peaks.peakInstances });
-    if (bounds.poolExcess !== undefined) {
-      expect({ pool, peakExcess: Math.min(peaks.peakExcess, bounds.poolExcess) }).toEqual({ pool, peakExcess: peaks.peakExcess });
-    }
   }
-  if (bounds.queuedToLaunchP95Ms !== undefined) expect(report.latencyMs.queuedToLaunch.p95).toBeLessThanOrEqual(bounds.queuedToLaunchP95Ms);
-  if (bounds.queuedToStartedP95Ms !== undefined) expect(report.latencyMs.queuedToStarted.p95).toBeLessThanOrEqual(bounds.queuedToStartedP95Ms);
 }
 
 test('demo: jobs over three runner configs with a few faults all run, with the real bootstrap on every instance', async () => {
