@@ -81,6 +81,8 @@ const releaseOptions = {
   compat: true,
   // Node 20 is past its end of life; the changelog tools need 22 or later.
   workflowNodeVersion: '22.x',
+  // The tarball about to be published, installed into a fresh CDK app and synthesized.
+  postBuildSteps: [{ name: 'Consumer test', run: 'npx tsx test/consumer/run.ts dist/js/*.tgz' }],
 } satisfies Partial<awscdk.AwsCdkConstructLibraryOptions>;
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -224,5 +226,19 @@ project.package.addField('exports', {
 project.npmignore?.exclude('/*');
 project.npmignore?.include('/lib/', '/.jsii', '/assets/', '/image-builder/', '/API.md');
 project.npmignore?.exclude('*.map', '/image-builder/**/*.test.*');
+
+// The packed tarball installed into a new CDK app outside the repository, its README sample
+// synthesized (test/consumer/run.ts). Run by .ci/run after the tests; not part of `test`.
+project.addTask('test:consumer', {
+  description: 'Pack the library, install the tarball into a fresh CDK app and synthesize the README sample',
+  env: { NODE_NO_WARNINGS: '1' },
+  steps: [
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { spawn: 'package:js' },
+    { exec: 'tsx test/consumer/run.ts dist/js/cdk-ephemeral-runners@*.jsii.tgz' },
+  ],
+});
 
 project.synth();
