@@ -64,11 +64,11 @@ const esmOnlyPackages = [
   'content-type',
 ];
 
-// Releases: the release workflow (.github/workflows/release.yml) publishes to npm from main. Only
-// feat and fix commits (conventional commits) start a release; the changelog is written from them.
-// Versions stay on 0.x (a breaking change bumps the minor version) and the first one is 0.1.0. Each
-// compile checks the API against the latest published version with jsii-diff (.compatignore lists
-// accepted breaks). GitHub is used for the release workflow only: CI is .ci/run.
+// Releases (docs/releasing.md): the release workflow (.github/workflows/release.yml) publishes to
+// npm from main. Only feat and fix commits (conventional commits) start a release; the changelog is
+// written from them. Versions stay on 0.x (a breaking change bumps the minor version) and the first
+// one is 0.1.0. Each compile checks the API against the latest published version with jsii-diff;
+// a break made on purpose goes in .compatignore. GitHub runs the release workflow only: CI is .ci/run.
 const releaseOptions = {
   github: true,
   githubOptions: { mergify: false, pullRequestLint: false },
