@@ -1,5 +1,5 @@
 import { readdirSync } from 'fs';
-import { awscdk, javascript, JsonFile } from 'projen';
+import { awscdk, javascript, JsonFile, ReleasableCommits } from 'projen';
 
 // Runtime code of the functions lives in lambda/ and ships as esbuild bundles in assets/, so its
 // dependencies are build-time only: nothing here becomes a dependency of the published construct.
@@ -64,6 +64,27 @@ const esmOnlyPackages = [
   'content-type',
 ];
 
+// Releases (docs/releasing.md): the release workflow (.github/workflows/release.yml) publishes to
+// npm from main. Only feat and fix commits (conventional commits) start a release; the changelog is
+// written from them. Versions stay on 0.x (a breaking change bumps the minor version) and the first
+// one is 0.1.0. Each compile checks the API against the latest published version with jsii-diff;
+// a break made on purpose goes in .compatignore. GitHub runs the release workflow only: CI is .ci/run.
+const releaseOptions = {
+  github: true,
+  githubOptions: { mergify: false, pullRequestLint: false },
+  release: true,
+  releaseToNpm: true,
+  majorVersion: 0,
+  // With no release tag yet, projen would release the version in package.json (0.0.0).
+  nextVersionCommand: '[ -n "$LATEST_TAG" ] || echo 0.1.0',
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
+  compat: true,
+  // Node 20 is past its end of life; the changelog tools need 22 or later.
+  workflowNodeVersion: '22.x',
+  // The tarball about to be published, installed into a fresh CDK app and synthesized.
+  postBuildSteps: [{ name: 'Consumer test', run: 'npx tsx test/consumer/run.ts dist/js/*.tgz' }],
+} satisfies Partial<awscdk.AwsCdkConstructLibraryOptions>;
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ephemeral-runners',
   description:
@@ -83,9 +104,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   minNodeVersion: '20.0.0',
   devDeps: [...lambdaBundleDeps, ...toolDeps],
 
-  // GitHub workflows of the generator are not used: CI is .ci/run.
-  github: false,
-  release: false,
+  ...releaseOptions,
+  // The generator's other GitHub workflows are not used: CI is .ci/run.
   buildWorkflow: false,
   depsUpgrade: false,
   pullRequestTemplate: false,
@@ -158,7 +178,8 @@ project.jest!.config.transform = {
 };
 
 // One minified esbuild bundle per function entry point, AWS SDK v3 included (not taken from the
-// Lambda runtime), source maps on. The bundle task runs before compile and before tests.
+// Lambda runtime), source maps beside them (kept out of the package: see npmignore below). The
+// bundle task runs before compile and before tests.
 for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts')).sort()) {
   project.bundler.addBundle(`lambda/handlers/${file}`, {
     platform: 'node',
@@ -219,7 +240,29 @@ project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
   './package.json': './package.json',
 });
-project.npmignore?.exclude('/lambda/', '/sandbox/', '/examples/', '/bench/', '/.ci/', '/docs/', '/image-builder/*.test.*');
-project.npmignore?.include('/assets/', '/image-builder/');
+
+// The published package holds what a user's synth reads and nothing else: the compiled library
+// (lib/, .jsii), the function bundles (assets/), the image builder's script and component
+// documents (image-builder/) and API.md; npm always adds package.json, README and LICENSE.
+// Everything else at the top level is left out, so a new folder or scratch file cannot leak in.
+// The bundles' source maps (four times the bundles' size) stay in the work tree, where the
+// sandbox's stack traces use them; the bundle published is byte for byte the one tested.
+project.npmignore?.exclude('/*');
+project.npmignore?.include('/lib/', '/.jsii', '/assets/', '/image-builder/', '/API.md');
+project.npmignore?.exclude('*.map', '/image-builder/**/*.test.*');
+
+// The packed tarball installed into a new CDK app outside the repository, its README sample
+// synthesized (test/consumer/run.ts). Run by .ci/run after the tests; not part of `test`.
+project.addTask('test:consumer', {
+  description: 'Pack the library, install the tarball into a fresh CDK app and synthesize the README sample',
+  env: { NODE_NO_WARNINGS: '1' },
+  steps: [
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { spawn: 'package:js' },
+    { exec: 'tsx test/consumer/run.ts dist/js/cdk-ephemeral-runners@*.jsii.tgz' },
+  ],
+});
 
 project.synth();
