@@ -135,6 +135,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
         '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
       },
       testTimeout: 60_000,
+      // Both cores: jest's default on a 2-core machine is one worker. Coverage is collected in CI
+      // only (the test task below), which keeps a local run fast.
+      maxWorkers: 2,
+      collectCoverage: false,
       setupFiles: ['<rootDir>/test/setup-env.ts'],
       coverageReporters: ['text-summary'],
     },
@@ -192,6 +196,10 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
   });
 }
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+const jestStep = project.testTask.steps.findIndex((step) => step.execArgs?.[0] === 'jest');
+if (jestStep < 0) throw new Error('the test task has no jest step to give coverage in CI');
+project.testTask.updateStep(jestStep, { exec: 'jest --ci --coverage', condition: 'test -n "${CI:-}"', receiveArgs: true });
+project.testTask.insertStep(jestStep + 1, { exec: 'jest --ci', condition: 'test -z "${CI:-}"', receiveArgs: true });
 
 const examples = ['basic', 'multi-config', 'private-networking'];
 project.addTask('synth:example', {
