@@ -64,7 +64,8 @@ export class ControlPlaneFunction extends Construct {
       // The bundles target node22 (esbuild), which nodejs24.x runs unchanged.
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'handlers', props.entry)),
+      // The bundle alone: a source map beside it (in a clone of this repository) is not deployed.
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'handlers', props.entry), { exclude: ['*.map'] }),
       handler: 'index.handler',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
@@ -77,7 +78,6 @@ export class ControlPlaneFunction extends Construct {
       vpcSubnets: props.network?.subnets,
       securityGroups: props.network && [props.network.securityGroup],
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_METRICS_NAMESPACE: CONTROL_PLANE_METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: props.entry,
         ...props.environment,

@@ -66,7 +66,8 @@ describe('EphemeralRunners', () => {
       Handler: 'index.handler',
       Environment: {
         Variables: Match.objectLike({
-          NODE_OPTIONS: '--enable-source-maps',
+          // The package ships no source maps: the bundles keep their names for stack traces instead.
+          NODE_OPTIONS: Match.absent(),
           GITHUB_HOST: 'ghes.example.com',
           WEBHOOK_SECRET_PARAMETER_NAME: '/ephemeral-runners/Test/Runners/github-app/webhook-secret',
           RUNNER_CONFIG_PATH: '/ephemeral-runners/Test/Runners/runner-configs',
