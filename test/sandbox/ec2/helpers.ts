@@ -52,8 +52,8 @@ export async function createFleet(ec2: EC2Client, input: CreateFleetCommandInput
   return ec2.send(new CreateFleetCommand(input));
 }
 
-/** Polls until `probe` returns something other than undefined / false. */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
+/** Polls until `probe` returns something other than undefined / false; the ceiling is generous (machines are shared) and a wait ends as soon as the probe holds. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
