@@ -76,8 +76,18 @@ export interface EphemeralRunnersProps {
   /** The kinds of runner jobs can ask for, routed by their `runs-on` labels. */
   readonly runnerConfigs: RunnerConfig[];
 
-  /** The VPC the runner instances run in. */
-  readonly vpc: ec2.IVpc;
+  /**
+   * The VPC the runner instances run in (and the image builds, the private API's endpoint and,
+   * with `controlPlaneSubnets`, the functions).
+   *
+   * @default - a new VPC that bills nothing by the hour: `10.0.0.0/16` over up to three
+   * Availability Zones (two when the stack has no explicit account and region), one public subnet
+   * per zone that assigns public IPv4 addresses on launch, an internet gateway, no NAT gateway and
+   * no VPC endpoint; runners reach GitHub and AWS over the internet gateway. Its flow log (all
+   * traffic) goes to a CloudWatch log group kept for `logRetention`. `controlPlaneSubnets` and a
+   * private register endpoint need a VPC of your own.
+   */
+  readonly vpc?: ec2.IVpc;
 
   /**
    * The subnets the runner instances run in; one instance goes to whichever has capacity. Public
@@ -242,6 +252,8 @@ export class EphemeralRunners extends Construct {
   readonly apiVpcEndpoint?: ec2.InterfaceVpcEndpoint;
   /** The functions' security group, when they run in the VPC. */
   readonly controlPlaneSecurityGroup?: ec2.ISecurityGroup;
+  /** The VPC the runners run in: the one given, or the one this construct created. */
+  readonly vpc: ec2.IVpc;
   /** The dashboard and alarms. */
   readonly monitoring: RunnerMonitoring;
   /** The pipeline that builds the runner image, when no `machineImage` was given. */
@@ -283,6 +295,7 @@ export class EphemeralRunners extends Construct {
         ...validateParameterName('github.webhookSecretParameterName', this.webhookSecretParameterName),
         ...validateDurations(maxLifetime, bootTimeout),
         ...(caProblem ? [caProblem] : []),
+        ...validateNetworkNeedsVpc(props),
       ],
     });
 
@@ -308,8 +321,9 @@ export class EphemeralRunners extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 10 },
     });
 
-    const subnetSelection = props.subnets ?? defaultSubnets(props.vpc);
-    const subnets = props.vpc.selectSubnets(subnetSelection);
+    this.vpc = props.vpc ?? publicVpc(this, logRetention);
+    const subnetSelection = props.subnets ?? defaultSubnets(this.vpc);
+    const subnets = this.vpc.selectSubnets(subnetSelection);
     this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
     const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
       this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
@@ -336,7 +350,7 @@ export class EphemeralRunners extends Construct {
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
     this.fleet = new RunnerFleet(this, 'Fleet', {
-      vpc: props.vpc,
+      vpc: this.vpc,
       configs: documents,
       rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
       maxLifetime,
@@ -345,7 +359,9 @@ export class EphemeralRunners extends Construct {
       managedBy: this.managedBy,
     });
 
-    const network = props.controlPlaneSubnets && this.controlPlaneNetwork(props.vpc, props.controlPlaneSubnets, github.port);
+    // Without a VPC of the user's, these are reported by the validation above and left out here:
+    // functions in the default VPC's public subnets get no address to go out with.
+    const network = props.controlPlaneSubnets && props.vpc && this.controlPlaneNetwork(props.vpc, props.controlPlaneSubnets, github.port);
     this.controlPlaneSecurityGroup = network?.securityGroup;
     const webhookAccess = props.webhookAccess ?? EndpointAccess.publicInternet();
     const registerAccess = props.registerAccess ?? EndpointAccess.publicInternet();
@@ -353,7 +369,7 @@ export class EphemeralRunners extends Construct {
     this.apiVpcEndpoint = frontDoor.createdEndpoint;
     this.privateApi = frontDoor.api;
     const registerRoute = frontDoor.routeFor(registerAccess);
-    const isolated = new Set(props.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+    const isolated = new Set(this.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
     if (!registerAccess.isPrivate && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
       Annotations.of(this).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
         'Runners go to isolated subnets, but the register endpoint is a Function URL, reachable only over the internet: '
@@ -528,7 +544,7 @@ export class EphemeralRunners extends Construct {
     let createdEndpoint: ec2.InterfaceVpcEndpoint | undefined;
     if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
       createdEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
-        vpc: props.vpc,
+        vpc: this.vpc,
         service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
         subnets: { ...runnerSubnets, onePerAz: true },
         // Private DNS would send every execute-api name of the VPC here, public APIs included; the
@@ -588,7 +604,7 @@ export class EphemeralRunners extends Construct {
       parameterPrefix: `${prefix}/image`,
       // Builds run where the runners run, unless told otherwise: those subnets reach GitHub and
       // the package mirrors.
-      vpc: props.vpc,
+      vpc: this.vpc,
       subnet: subnets.subnets[0],
     });
     return pipeline;
@@ -659,6 +675,43 @@ function validateDurations(maxLifetime: Duration, bootTimeout: Duration): string
   if (bootTimeout.toSeconds() < 60) errors.push(`runnerBootTimeout is ${bootTimeout.toHumanString()}; give instances at least 1 minute to boot.`);
   if (maxLifetime.toSeconds() <= bootTimeout.toSeconds()) {
     errors.push(`maxRunnerLifetime (${maxLifetime.toHumanString()}) must be longer than runnerBootTimeout (${bootTimeout.toHumanString()}).`);
+  }
+  return errors;
+}
+
+/**
+ * The VPC made when none is given: public subnets only, so nothing bills by the hour (no NAT
+ * gateway, no interface endpoint); instances get public addresses and go out through the internet
+ * gateway. Its flow log makes it as auditable as a VPC a user would bring.
+ */
+function publicVpc(scope: Construct, logRetention: logs.RetentionDays): ec2.Vpc {
+  const vpc = new ec2.Vpc(scope, 'Vpc', {
+    maxAzs: 3,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true }],
+  });
+  vpc.addFlowLog('FlowLog', {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'VpcFlowLogs', { retention: logRetention })),
+    trafficType: ec2.FlowLogTrafficType.ALL,
+  });
+  return vpc;
+}
+
+/** What cannot go into the VPC this construct makes, and why. */
+function validateNetworkNeedsVpc(props: EphemeralRunnersProps): string[] {
+  if (props.vpc) return [];
+  const errors: string[] = [];
+  if (props.controlPlaneSubnets) {
+    errors.push('controlPlaneSubnets is set but vpc is not: the VPC made by default has public subnets only, where a function gets no public '
+      + 'address and so no way out; give vpc, with subnets that reach DynamoDB, SQS, SSM, EC2 and the GitHub server.');
+  }
+  if (props.registerAccess?.isPrivate) {
+    errors.push('registerAccess is EndpointAccess.privateApi() but vpc is not set: the runners of the VPC made by default have public addresses '
+      + 'and reach the Function URL directly; give vpc (runner subnets without a route to the internet), or leave registerAccess out.');
+  }
+  if (props.webhookAccess?.isPrivate && !props.webhookAccess.vpcEndpoint) {
+    errors.push('webhookAccess is EndpointAccess.privateApi() but vpc is not set: the endpoint would go into a new VPC the GitHub server has no '
+      + 'route to; give vpc (the network the GitHub server reaches), or pass the execute-api endpoint it uses to privateApi(endpoint).');
   }
   return errors;
 }

@@ -1,5 +1,7 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
@@ -253,5 +255,68 @@ describe('EphemeralRunners validation', () => {
 
   test('a bad parameter prefix is refused', () => {
     expect(synthErrors({ parameterPrefix: 'no-slash' })).toMatch(/parameterPrefix 'no-slash' is not a valid SSM parameter name/);
+  });
+});
+
+describe('EphemeralRunners without a vpc', () => {
+  function synthWithoutVpc(props: Partial<EphemeralRunnersProps> = {}): { template: Template; runners: EphemeralRunners } {
+    const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const runners = new EphemeralRunners(stack, 'Runners', {
+      github: { url: 'https://ghes.example.com', appId: '12' },
+      runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'] }],
+      ...props,
+    });
+    return { template: Template.fromStack(stack), runners };
+  }
+  const { template, runners } = synthWithoutVpc();
+
+  test('a VPC of public subnets in three zones is made, which map public IPs on launch', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 3);
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', GatewayId: Match.anyValue() });
+  });
+
+  test('nothing in it bills by the hour: no NAT gateway, no elastic IP, no VPC endpoint', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::EIP', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('its flow log records all traffic to a log group kept as long as the functions\' logs', () => {
+    const [flowLog] = Object.values(template.findResources('AWS::EC2::FlowLog'));
+    expect(flowLog.Properties).toMatchObject({ ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[flowLog.Properties.LogGroupName.Ref];
+    expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('runners launch into its public subnets, and image builds run in the first of them', () => {
+    const subnetRefs = runners.vpc.publicSubnets.map((s) => Stack.of(runners).resolve(s.subnetId));
+    const provisioner = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find((f) => f.Properties.Environment?.Variables?.SUBNET_IDS !== undefined)!;
+    const joined: unknown[] = provisioner.Properties.Environment.Variables.SUBNET_IDS['Fn::Join'][1];
+    expect(joined.filter((part) => part !== ',')).toEqual(subnetRefs);
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { SubnetId: subnetRefs[0] });
+  });
+
+  test('the functions stay outside it', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('what needs a network of the user\'s is refused, each with its fix', () => {
+    let message = '';
+    try {
+      synthWithoutVpc({
+        controlPlaneSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+        registerAccess: EndpointAccess.privateApi(),
+        webhookAccess: EndpointAccess.privateApi(),
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/controlPlaneSubnets is set but vpc is not: .*give vpc/);
+    expect(message).toMatch(/registerAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*give vpc/);
+    expect(message).toMatch(/webhookAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*privateApi\(endpoint\)/);
   });
 });
