@@ -521,15 +521,17 @@ export class EphemeralRunners extends Construct {
       defaultMaxInstances: documents.reduce((sum, c) => sum + c.maxRunners, 0),
     });
 
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'The GitHub App\'s webhook URL' });
-    new CfnOutput(this, 'PrivateKeyParameter', {
-      value: this.privateKeyParameterName,
-      description: 'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem',
-    });
-    new CfnOutput(this, 'WebhookSecretParameter', {
-      value: this.webhookSecretParameterName,
-      description: 'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>',
-    });
+    // Output keys without CDK's hash suffix, so setup steps can name them: the construct id (letters
+    // and digits only) and what the output holds, e.g. RunnersWebhookUrl. Two constructs of one id in
+    // a stack would share keys: CDK refuses that at synth.
+    const outputPrefix = id.replace(/[^A-Za-z0-9]/g, '');
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description }).overrideLogicalId(`${outputPrefix}${name}`);
+    output('WebhookUrl', this.webhookUrl, 'The GitHub App\'s webhook URL');
+    output('PrivateKeyParameter', this.privateKeyParameterName,
+      'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem');
+    output('WebhookSecretParameter', this.webhookSecretParameterName,
+      'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>');
   }
 
   /**

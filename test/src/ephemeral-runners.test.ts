@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
 
@@ -59,6 +60,20 @@ describe('EphemeralRunners', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/BEGIN (RSA )?PRIVATE KEY/);
     template.hasOutput('*', { Value: '/ephemeral-runners/Test/Runners/github-app/private-key' });
     template.hasOutput('*', { Value: '/ephemeral-runners/Test/Runners/github-app/webhook-secret' });
+  });
+
+  test('the outputs have keys without a hash suffix: the construct id and what they hold', () => {
+    template.hasOutput('RunnersWebhookUrl', { Value: Match.anyValue() });
+    template.hasOutput('RunnersPrivateKeyParameter', { Value: '/ephemeral-runners/Test/Runners/github-app/private-key' });
+    template.hasOutput('RunnersWebhookSecretParameter', { Value: '/ephemeral-runners/Test/Runners/github-app/webhook-secret' });
+  });
+
+  test('two deployments of one construct id in a stack are refused rather than sharing output keys', () => {
+    const stack = new Stack(new App(), 'Test');
+    const props = { github: { url: 'https://ghes.example.com', appId: '12' }, runnerConfigs: [{ name: 'linux', labels: ['linux'] }] };
+    new EphemeralRunners(stack, 'Runners', props);
+    new EphemeralRunners(new Construct(stack, 'Team'), 'Runners', props);
+    expect(() => Template.fromStack(stack)).toThrow(/RunnersWebhookUrl/);
   });
 
   test('the webhook function runs a bundle on arm64 with the environment the handler reads', () => {
