@@ -6,13 +6,14 @@ import * as path from 'path';
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
+  configAccess, describeInstancesAccess, launchAccess, parameterArn, secretDecryptAccess, stateAccess, terminateAccess,
 } from './control-plane-access';
 import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { EndpointAccess } from './endpoint-access';
@@ -57,6 +58,17 @@ export interface GitHubAppOptions {
    * @default - `<parameterPrefix>/github-app/webhook-secret`
    */
   readonly webhookSecretParameterName?: string;
+
+  /**
+   * The KMS key both SecureString parameters are encrypted with (`aws ssm put-parameter --key-id`).
+   * The webhook function may decrypt the webhook secret with it, and the four functions that call
+   * GitHub the private key; each only through SSM and only for its parameter. The key's policy must
+   * let this account's IAM policies grant its use, as the default key policy does.
+   *
+   * @default - the AWS managed key `aws/ssm` (`put-parameter` without `--key-id`), which every
+   * principal of the account may use through SSM
+   */
+  readonly secretsEncryptionKey?: kms.IKey;
 
   /**
    * PEM certificates of the private CA that signed the server's TLS certificate. The functions
@@ -481,6 +493,11 @@ export class EphemeralRunners extends Construct {
       describeInstancesAccess(),
     ]);
     for (const fn of [lifecycle, reconciler]) this.queue.grantSendMessages(fn.role);
+    const key = props.github.secretsEncryptionKey;
+    if (key) {
+      for (const fn of [register, provisioner, lifecycle, reconciler]) allow(fn, [secretDecryptAccess(this, key, this.privateKeyParameterName)]);
+      allow(this.webhook.handler, [secretDecryptAccess(this, key, this.webhookSecretParameterName)]);
+    }
     const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
     const describe: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
     const terminate: [string, string] = [ec2Arn('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.'];

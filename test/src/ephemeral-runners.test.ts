@@ -1,11 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
 
-function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
+function synth(props: Parameters<typeof synthRunners>[1] = {}): Template {
   return synthRunners([
     { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
     { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'], spot: SpotStrategy.SPOT_ONLY, scope: RunnerScope.REPOSITORY },
@@ -333,5 +334,44 @@ describe('EphemeralRunners without a vpc', () => {
     expect(message).toMatch(/controlPlaneSubnets is set but vpc is not: .*give vpc/);
     expect(message).toMatch(/registerAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*give vpc/);
     expect(message).toMatch(/webhookAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*privateApi\(endpoint\)/);
+  });
+});
+
+describe('EphemeralRunners secretsEncryptionKey', () => {
+  const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  /** Every kms:Decrypt statement, with the roles its policy is attached to. */
+  function decryptStatements(template: Template): Array<{ roles: string[]; parameter: string; viaService: unknown }> {
+    return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement
+      .filter((st: { Action: unknown }) => st.Action === 'kms:Decrypt')
+      .map((st: { Resource: unknown; Condition: { StringEquals: Record<string, unknown> } }) => {
+        expect(st.Resource).toBe(keyArn);
+        return {
+          roles: policy.Properties.Roles.map((r: { Ref: string }) => r.Ref),
+          parameter: JSON.stringify(st.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']),
+          viaService: st.Condition.StringEquals['kms:ViaService'],
+        };
+      }));
+  }
+
+  test('without it no role may use KMS: the secrets are under aws/ssm', () => {
+    expect(decryptStatements(synth())).toEqual([]);
+  });
+
+  test('with it each function that reads a secret may decrypt that parameter only, through SSM only', () => {
+    const statements = decryptStatements(synth((stack: Stack) => ({
+      github: { url: 'https://ghes.example.com', appId: '12', secretsEncryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) },
+    })));
+
+    const privateKey = statements.filter((st) => st.parameter.includes('github-app/private-key'));
+    const webhookSecret = statements.filter((st) => st.parameter.includes('github-app/webhook-secret'));
+    expect(statements).toHaveLength(5);
+    expect(privateKey.map((st) => st.roles[0]).sort()).toEqual([
+      expect.stringMatching(/^RunnersLifecycleLifecycleHandler/),
+      expect.stringMatching(/^RunnersLifecycleReconcileHandler/),
+      expect.stringMatching(/^RunnersProvisionerHandler/),
+      expect.stringMatching(/^RunnersRegisterHandler/),
+    ]);
+    expect(webhookSecret.map((st) => st.roles)).toEqual([[expect.stringMatching(/^RunnersWebhookHandler/)]]);
+    for (const st of statements) expect(JSON.stringify(st.viaService)).toMatch(/ssm\./);
   });
 });
