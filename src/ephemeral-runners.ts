@@ -96,8 +96,9 @@ export interface EphemeralRunnersProps {
    * Availability Zones (two when the stack has no explicit account and region), one public subnet
    * per zone that assigns public IPv4 addresses on launch, an internet gateway, no NAT gateway and
    * no VPC endpoint; runners reach GitHub and AWS over the internet gateway. Its flow log (all
-   * traffic) goes to a CloudWatch log group kept for `logRetention`. `controlPlaneSubnets` and a
-   * private register endpoint need a VPC of your own.
+   * traffic) goes to a CloudWatch log group kept for `logRetention`. `controlPlaneSubnets`, a
+   * private register endpoint, and a private webhook without an endpoint of its own need a VPC of
+   * your own.
    */
   readonly vpc?: ec2.IVpc;
 
