@@ -2,6 +2,7 @@
 // a feature of this product, and every wildcard below says why it is there.
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /** The tag every runner instance carries with this deployment's id; EC2 writes are conditioned on it. */
@@ -43,10 +44,29 @@ export function configAccess(scope: Construct, runnerConfigPath: string | undefi
   })];
   if (privateKeyParameterName) {
     // A SecureString under the AWS managed key aws/ssm: its key policy lets account principals
-    // decrypt through SSM, so no KMS statement is needed.
+    // decrypt through SSM, so no KMS statement is needed (secretDecryptAccess for a key of one's own).
     statements.push(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn(scope, privateKeyParameterName)] }));
   }
   return statements;
+}
+
+/**
+ * Decrypt one SecureString parameter written under a customer managed key: only through SSM, and
+ * only for that parameter (SSM passes its ARN as the encryption context `PARAMETER_ARN`,
+ * https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
+ */
+export function secretDecryptAccess(scope: Construct, key: kms.IKey, parameterName: string): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    actions: ['kms:Decrypt'],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: {
+        'kms:EncryptionContext:PARAMETER_ARN': parameterArn(scope, parameterName),
+        'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}`,
+      },
+    },
+  });
 }
 
 /** Terminate only instances that carry this deployment's managed-by tag. */

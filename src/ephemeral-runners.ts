@@ -6,13 +6,14 @@ import * as path from 'path';
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
+  configAccess, describeInstancesAccess, launchAccess, parameterArn, secretDecryptAccess, stateAccess, terminateAccess,
 } from './control-plane-access';
 import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { EndpointAccess } from './endpoint-access';
@@ -59,6 +60,17 @@ export interface GitHubAppOptions {
   readonly webhookSecretParameterName?: string;
 
   /**
+   * The KMS key both SecureString parameters are encrypted with (`aws ssm put-parameter --key-id`).
+   * The webhook function may decrypt the webhook secret with it, and the four functions that call
+   * GitHub the private key; each only through SSM and only for its parameter. The key's policy must
+   * let this account's IAM policies grant its use, as the default key policy does.
+   *
+   * @default - the AWS managed key `aws/ssm` (`put-parameter` without `--key-id`), which every
+   * principal of the account may use through SSM
+   */
+  readonly secretsEncryptionKey?: kms.IKey;
+
+  /**
    * PEM certificates of the private CA that signed the server's TLS certificate. The functions
    * that call GitHub trust them (Node.js `NODE_EXTRA_CA_CERTS`, from a layer), and so does the
    * runner image the construct builds.
@@ -76,8 +88,19 @@ export interface EphemeralRunnersProps {
   /** The kinds of runner jobs can ask for, routed by their `runs-on` labels. */
   readonly runnerConfigs: RunnerConfig[];
 
-  /** The VPC the runner instances run in. */
-  readonly vpc: ec2.IVpc;
+  /**
+   * The VPC the runner instances run in (and the image builds, the private API's endpoint and,
+   * with `controlPlaneSubnets`, the functions).
+   *
+   * @default - a new VPC that bills nothing by the hour: `10.0.0.0/16` over up to three
+   * Availability Zones (two when the stack has no explicit account and region), one public subnet
+   * per zone that assigns public IPv4 addresses on launch, an internet gateway, no NAT gateway and
+   * no VPC endpoint; runners reach GitHub and AWS over the internet gateway. Its flow log (all
+   * traffic) goes to a CloudWatch log group kept for `logRetention`. `controlPlaneSubnets`, a
+   * private register endpoint, and a private webhook without an endpoint of its own need a VPC of
+   * your own.
+   */
+  readonly vpc?: ec2.IVpc;
 
   /**
    * The subnets the runner instances run in; one instance goes to whichever has capacity. Public
@@ -242,6 +265,8 @@ export class EphemeralRunners extends Construct {
   readonly apiVpcEndpoint?: ec2.InterfaceVpcEndpoint;
   /** The functions' security group, when they run in the VPC. */
   readonly controlPlaneSecurityGroup?: ec2.ISecurityGroup;
+  /** The VPC the runners run in: the one given, or the one this construct created. */
+  readonly vpc: ec2.IVpc;
   /** The dashboard and alarms. */
   readonly monitoring: RunnerMonitoring;
   /** The pipeline that builds the runner image, when no `machineImage` was given. */
@@ -283,6 +308,7 @@ export class EphemeralRunners extends Construct {
         ...validateParameterName('github.webhookSecretParameterName', this.webhookSecretParameterName),
         ...validateDurations(maxLifetime, bootTimeout),
         ...(caProblem ? [caProblem] : []),
+        ...validateNetworkNeedsVpc(props),
       ],
     });
 
@@ -308,8 +334,9 @@ export class EphemeralRunners extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 10 },
     });
 
-    const subnetSelection = props.subnets ?? defaultSubnets(props.vpc);
-    const subnets = props.vpc.selectSubnets(subnetSelection);
+    this.vpc = props.vpc ?? publicVpc(this, logRetention);
+    const subnetSelection = props.subnets ?? defaultSubnets(this.vpc);
+    const subnets = this.vpc.selectSubnets(subnetSelection);
     this.imagePipeline = props.machineImage ? undefined : this.buildImage(props, prefix, subnets, caProblem);
     const machineImage = props.machineImage ?? RunnerMachineImage.fromSsmParameters(
       this.imagePipeline!.parameterNameFor(ec2.InstanceArchitecture.X86_64),
@@ -336,7 +363,7 @@ export class EphemeralRunners extends Construct {
     const runnerConfigHash = createHash('sha256').update(JSON.stringify(documents)).digest('hex').slice(0, 16);
 
     this.fleet = new RunnerFleet(this, 'Fleet', {
-      vpc: props.vpc,
+      vpc: this.vpc,
       configs: documents,
       rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
       maxLifetime,
@@ -345,7 +372,9 @@ export class EphemeralRunners extends Construct {
       managedBy: this.managedBy,
     });
 
-    const network = props.controlPlaneSubnets && this.controlPlaneNetwork(props.vpc, props.controlPlaneSubnets, github.port);
+    // Without a VPC of the user's, these are reported by the validation above and left out here:
+    // functions in the default VPC's public subnets get no address to go out with.
+    const network = props.controlPlaneSubnets && props.vpc && this.controlPlaneNetwork(props.vpc, props.controlPlaneSubnets, github.port);
     this.controlPlaneSecurityGroup = network?.securityGroup;
     const webhookAccess = props.webhookAccess ?? EndpointAccess.publicInternet();
     const registerAccess = props.registerAccess ?? EndpointAccess.publicInternet();
@@ -353,7 +382,7 @@ export class EphemeralRunners extends Construct {
     this.apiVpcEndpoint = frontDoor.createdEndpoint;
     this.privateApi = frontDoor.api;
     const registerRoute = frontDoor.routeFor(registerAccess);
-    const isolated = new Set(props.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+    const isolated = new Set(this.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
     if (!registerAccess.isPrivate && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
       Annotations.of(this).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
         'Runners go to isolated subnets, but the register endpoint is a Function URL, reachable only over the internet: '
@@ -465,6 +494,11 @@ export class EphemeralRunners extends Construct {
       describeInstancesAccess(),
     ]);
     for (const fn of [lifecycle, reconciler]) this.queue.grantSendMessages(fn.role);
+    const key = props.github.secretsEncryptionKey;
+    if (key) {
+      for (const fn of [register, provisioner, lifecycle, reconciler]) allow(fn, [secretDecryptAccess(this, key, this.privateKeyParameterName)]);
+      allow(this.webhook.handler, [secretDecryptAccess(this, key, this.webhookSecretParameterName)]);
+    }
     const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
     const describe: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
     const terminate: [string, string] = [ec2Arn('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.'];
@@ -505,15 +539,17 @@ export class EphemeralRunners extends Construct {
       defaultMaxInstances: documents.reduce((sum, c) => sum + c.maxRunners, 0),
     });
 
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'The GitHub App\'s webhook URL' });
-    new CfnOutput(this, 'PrivateKeyParameter', {
-      value: this.privateKeyParameterName,
-      description: 'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem',
-    });
-    new CfnOutput(this, 'WebhookSecretParameter', {
-      value: this.webhookSecretParameterName,
-      description: 'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>',
-    });
+    // Output keys without CDK's hash suffix, so setup steps can name them: the construct id (letters
+    // and digits only) and what the output holds, e.g. RunnersWebhookUrl. Two constructs of one id in
+    // a stack would share keys: CDK refuses that at synth.
+    const outputPrefix = id.replace(/[^A-Za-z0-9]/g, '');
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description }).overrideLogicalId(`${outputPrefix}${name}`);
+    output('WebhookUrl', this.webhookUrl, 'The GitHub App\'s webhook URL');
+    output('PrivateKeyParameter', this.privateKeyParameterName,
+      'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem');
+    output('WebhookSecretParameter', this.webhookSecretParameterName,
+      'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>');
   }
 
   /**
@@ -528,7 +564,7 @@ export class EphemeralRunners extends Construct {
     let createdEndpoint: ec2.InterfaceVpcEndpoint | undefined;
     if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
       createdEndpoint = new ec2.InterfaceVpcEndpoint(this, 'ApiEndpoint', {
-        vpc: props.vpc,
+        vpc: this.vpc,
         service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
         subnets: { ...runnerSubnets, onePerAz: true },
         // Private DNS would send every execute-api name of the VPC here, public APIs included; the
@@ -588,7 +624,7 @@ export class EphemeralRunners extends Construct {
       parameterPrefix: `${prefix}/image`,
       // Builds run where the runners run, unless told otherwise: those subnets reach GitHub and
       // the package mirrors.
-      vpc: props.vpc,
+      vpc: this.vpc,
       subnet: subnets.subnets[0],
     });
     return pipeline;
@@ -659,6 +695,43 @@ function validateDurations(maxLifetime: Duration, bootTimeout: Duration): string
   if (bootTimeout.toSeconds() < 60) errors.push(`runnerBootTimeout is ${bootTimeout.toHumanString()}; give instances at least 1 minute to boot.`);
   if (maxLifetime.toSeconds() <= bootTimeout.toSeconds()) {
     errors.push(`maxRunnerLifetime (${maxLifetime.toHumanString()}) must be longer than runnerBootTimeout (${bootTimeout.toHumanString()}).`);
+  }
+  return errors;
+}
+
+/**
+ * The VPC made when none is given: public subnets only, so nothing bills by the hour (no NAT
+ * gateway, no interface endpoint); instances get public addresses and go out through the internet
+ * gateway. Its flow log makes it as auditable as a VPC a user would bring.
+ */
+function publicVpc(scope: Construct, logRetention: logs.RetentionDays): ec2.Vpc {
+  const vpc = new ec2.Vpc(scope, 'Vpc', {
+    maxAzs: 3,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true }],
+  });
+  vpc.addFlowLog('FlowLog', {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(scope, 'VpcFlowLogs', { retention: logRetention })),
+    trafficType: ec2.FlowLogTrafficType.ALL,
+  });
+  return vpc;
+}
+
+/** What cannot go into the VPC this construct makes, and why. */
+function validateNetworkNeedsVpc(props: EphemeralRunnersProps): string[] {
+  if (props.vpc) return [];
+  const errors: string[] = [];
+  if (props.controlPlaneSubnets) {
+    errors.push('controlPlaneSubnets is set but vpc is not: the VPC made by default has public subnets only, where a function gets no public '
+      + 'address and so no way out; give vpc, with subnets that reach DynamoDB, SQS, SSM, EC2 and the GitHub server.');
+  }
+  if (props.registerAccess?.isPrivate) {
+    errors.push('registerAccess is EndpointAccess.privateApi() but vpc is not set: the runners of the VPC made by default have public addresses '
+      + 'and reach the Function URL directly; give vpc (runner subnets without a route to the internet), or leave registerAccess out.');
+  }
+  if (props.webhookAccess?.isPrivate && !props.webhookAccess.vpcEndpoint) {
+    errors.push('webhookAccess is EndpointAccess.privateApi() but vpc is not set: the endpoint would go into a new VPC the GitHub server has no '
+      + 'route to; give vpc (the network the GitHub server reaches), or pass the execute-api endpoint it uses to privateApi(endpoint).');
   }
   return errors;
 }

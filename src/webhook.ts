@@ -80,7 +80,7 @@ export class Webhook extends Construct {
     }));
     props.queue.grantSendMessages(role);
     // SecureString with the AWS managed key aws/ssm: its key policy lets account principals decrypt
-    // through SSM, so no KMS statement is needed.
+    // through SSM, so no KMS statement is needed (EphemeralRunners adds one for secretsEncryptionKey).
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['ssm:GetParameter'],
       resources: [props.webhookSecretParameterArn],

@@ -1,6 +1,5 @@
 // A consumer CDK app, written exactly as a user of cdk-ephemeral-runners writes one.
 import { App, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EphemeralRunners, SpotStrategy } from 'cdk-ephemeral-runners';
 
 /** Builds the example app; the jest tests call it too. */
@@ -8,17 +7,10 @@ export function buildApp(app = new App()): App {
   const stack = new Stack(app, 'EphemeralRunnersBasic', {
     description: 'cdk-ephemeral-runners: basic example',
   });
-  // Public subnets only: runners reach GitHub through the internet gateway, with no NAT gateway
-  // billing by the hour.
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 3,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'runners', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true }],
-  });
-  vpc.addFlowLog('FlowLog');
+  // No vpc: the construct makes one of public subnets, with no NAT gateway billing by the hour;
+  // runners reach GitHub through its internet gateway.
   new EphemeralRunners(stack, 'Runners', {
     github: { url: 'https://ghes.example.com', appId: '12' },
-    vpc,
     runnerConfigs: [
       {
         name: 'linux-x64',

@@ -1,8 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
 
-function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
+function synth(props: Parameters<typeof synthRunners>[1] = {}): Template {
   return synthRunners([
     { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
     { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'], spot: SpotStrategy.SPOT_ONLY, scope: RunnerScope.REPOSITORY },
@@ -57,6 +61,20 @@ describe('EphemeralRunners', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/BEGIN (RSA )?PRIVATE KEY/);
     template.hasOutput('*', { Value: '/ephemeral-runners/Test/Runners/github-app/private-key' });
     template.hasOutput('*', { Value: '/ephemeral-runners/Test/Runners/github-app/webhook-secret' });
+  });
+
+  test('the outputs have keys without a hash suffix: the construct id and what they hold', () => {
+    template.hasOutput('RunnersWebhookUrl', { Value: Match.anyValue() });
+    template.hasOutput('RunnersPrivateKeyParameter', { Value: '/ephemeral-runners/Test/Runners/github-app/private-key' });
+    template.hasOutput('RunnersWebhookSecretParameter', { Value: '/ephemeral-runners/Test/Runners/github-app/webhook-secret' });
+  });
+
+  test('two deployments of one construct id in a stack are refused rather than sharing output keys', () => {
+    const stack = new Stack(new App(), 'Test');
+    const props = { github: { url: 'https://ghes.example.com', appId: '12' }, runnerConfigs: [{ name: 'linux', labels: ['linux'] }] };
+    new EphemeralRunners(stack, 'Runners', props);
+    new EphemeralRunners(new Construct(stack, 'Team'), 'Runners', props);
+    expect(() => Template.fromStack(stack)).toThrow(/RunnersWebhookUrl/);
   });
 
   test('the webhook function runs a bundle on arm64 with the environment the handler reads', () => {
@@ -254,5 +272,107 @@ describe('EphemeralRunners validation', () => {
 
   test('a bad parameter prefix is refused', () => {
     expect(synthErrors({ parameterPrefix: 'no-slash' })).toMatch(/parameterPrefix 'no-slash' is not a valid SSM parameter name/);
+  });
+});
+
+describe('EphemeralRunners without a vpc', () => {
+  function synthWithoutVpc(props: Partial<EphemeralRunnersProps> = {}): { template: Template; runners: EphemeralRunners } {
+    const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const runners = new EphemeralRunners(stack, 'Runners', {
+      github: { url: 'https://ghes.example.com', appId: '12' },
+      runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'] }],
+      ...props,
+    });
+    return { template: Template.fromStack(stack), runners };
+  }
+  const { template, runners } = synthWithoutVpc();
+
+  test('a VPC of public subnets in three zones is made, which map public IPs on launch', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 3);
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.hasResourceProperties('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', GatewayId: Match.anyValue() });
+  });
+
+  test('nothing in it bills by the hour: no NAT gateway, no elastic IP, no VPC endpoint', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::EIP', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('its flow log records all traffic to a log group kept as long as the functions\' logs', () => {
+    const [flowLog] = Object.values(template.findResources('AWS::EC2::FlowLog'));
+    expect(flowLog.Properties).toMatchObject({ ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[flowLog.Properties.LogGroupName.Ref];
+    expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('runners launch into its public subnets, and image builds run in the first of them', () => {
+    const subnetRefs = runners.vpc.publicSubnets.map((s) => Stack.of(runners).resolve(s.subnetId));
+    const provisioner = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find((f) => f.Properties.Environment?.Variables?.SUBNET_IDS !== undefined)!;
+    const joined: unknown[] = provisioner.Properties.Environment.Variables.SUBNET_IDS['Fn::Join'][1];
+    expect(joined.filter((part) => part !== ',')).toEqual(subnetRefs);
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { SubnetId: subnetRefs[0] });
+  });
+
+  test('the functions stay outside it', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('what needs a network of the user\'s is refused, each with its fix', () => {
+    let message = '';
+    try {
+      synthWithoutVpc({
+        controlPlaneSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+        registerAccess: EndpointAccess.privateApi(),
+        webhookAccess: EndpointAccess.privateApi(),
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/controlPlaneSubnets is set but vpc is not: .*give vpc/);
+    expect(message).toMatch(/registerAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*give vpc/);
+    expect(message).toMatch(/webhookAccess is EndpointAccess\.privateApi\(\) but vpc is not set: .*privateApi\(endpoint\)/);
+  });
+});
+
+describe('EphemeralRunners secretsEncryptionKey', () => {
+  const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  /** Every kms:Decrypt statement, with the roles its policy is attached to. */
+  function decryptStatements(template: Template): Array<{ roles: string[]; parameter: string; viaService: unknown }> {
+    return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement
+      .filter((st: { Action: unknown }) => st.Action === 'kms:Decrypt')
+      .map((st: { Resource: unknown; Condition: { StringEquals: Record<string, unknown> } }) => {
+        expect(st.Resource).toBe(keyArn);
+        return {
+          roles: policy.Properties.Roles.map((r: { Ref: string }) => r.Ref),
+          parameter: JSON.stringify(st.Condition.StringEquals['kms:EncryptionContext:PARAMETER_ARN']),
+          viaService: st.Condition.StringEquals['kms:ViaService'],
+        };
+      }));
+  }
+
+  test('without it no role may use KMS: the secrets are under aws/ssm', () => {
+    expect(decryptStatements(synth())).toEqual([]);
+  });
+
+  test('with it each function that reads a secret may decrypt that parameter only, through SSM only', () => {
+    const statements = decryptStatements(synth((stack: Stack) => ({
+      github: { url: 'https://ghes.example.com', appId: '12', secretsEncryptionKey: kms.Key.fromKeyArn(stack, 'Key', keyArn) },
+    })));
+
+    const privateKey = statements.filter((st) => st.parameter.includes('github-app/private-key'));
+    const webhookSecret = statements.filter((st) => st.parameter.includes('github-app/webhook-secret'));
+    expect(statements).toHaveLength(5);
+    expect(privateKey.map((st) => st.roles[0]).sort()).toEqual([
+      expect.stringMatching(/^RunnersLifecycleLifecycleHandler/),
+      expect.stringMatching(/^RunnersLifecycleReconcileHandler/),
+      expect.stringMatching(/^RunnersProvisionerHandler/),
+      expect.stringMatching(/^RunnersRegisterHandler/),
+    ]);
+    expect(webhookSecret.map((st) => st.roles)).toEqual([[expect.stringMatching(/^RunnersWebhookHandler/)]]);
+    for (const st of statements) expect(JSON.stringify(st.viaService)).toMatch(/ssm\./);
   });
 });
