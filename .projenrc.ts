@@ -201,8 +201,9 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 const jestStep = project.testTask.steps.findIndex((step) => step.execArgs?.[0] === 'jest');
 if (jestStep < 0) throw new Error('the test task has no jest step to give coverage in CI');
-project.testTask.updateStep(jestStep, { exec: 'jest --ci --coverage', condition: 'test -n "${CI:-}"', receiveArgs: true });
-project.testTask.insertStep(jestStep + 1, { exec: 'jest --ci', condition: 'test -z "${CI:-}"', receiveArgs: true });
+const inCi = (yes: boolean) => `node -e "process.exit(${yes ? '' : '!'}process.env.CI ? 0 : 1)"`;
+project.testTask.updateStep(jestStep, { exec: 'jest --ci --coverage', condition: inCi(true), receiveArgs: true });
+project.testTask.insertStep(jestStep + 1, { exec: 'jest --ci', condition: inCi(false), receiveArgs: true });
 
 const examples = ['basic', 'multi-config', 'private-networking'];
 project.addTask('synth:example', {
