@@ -12,7 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  configAccess, describeInstancesAccess, launchAccess, parameterArn, stateAccess, terminateAccess,
+  configAccess, describeInstancesAccess, grantLifecycleAccess, grantReconcilerAccess, grantRegisterAccess, launchAccess, parameterArn, stateAccess,
+  terminateAccess,
 } from './control-plane-access';
 import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { EndpointAccess } from './endpoint-access';
@@ -428,8 +429,14 @@ export class EphemeralRunners extends Construct {
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { functionProps, reconcileInterval: props.reconcileInterval ?? Duration.minutes(1) });
 
     const tableArn = this.table.table.tableArn;
-    const register = this.registerEndpoint.handler;
-    allow(register, [...stateAccess(tableArn), ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName)]);
+    const access = {
+      tableArn,
+      queue: this.queue,
+      runnerConfigPath: this.runnerConfigPath,
+      privateKeyParameterName: this.privateKeyParameterName,
+      managedBy: this.managedBy,
+    };
+    grantRegisterAccess(this.registerEndpoint.handler.role, access);
 
     const provisioner = this.provisioner.handler;
     allow(provisioner, [
@@ -453,18 +460,8 @@ export class EphemeralRunners extends Construct {
     // scans the pool index for active pools and lists the deployment's instances.
     const reconciler = this.lifecycle.reconcileHandler;
     const lifecycle = this.lifecycle.lifecycleHandler;
-    allow(lifecycle, [
-      ...stateAccess(tableArn),
-      ...configAccess(this, undefined, this.privateKeyParameterName),
-      terminateAccess(this, this.managedBy),
-    ]);
-    allow(reconciler, [
-      ...stateAccess(tableArn, { scanIndex: true }),
-      ...configAccess(this, undefined, this.privateKeyParameterName),
-      terminateAccess(this, this.managedBy),
-      describeInstancesAccess(),
-    ]);
-    for (const fn of [lifecycle, reconciler]) this.queue.grantSendMessages(fn.role);
+    grantLifecycleAccess(lifecycle.role, access);
+    grantReconcilerAccess(reconciler.role, access);
     const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
     const describe: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
     const terminate: [string, string] = [ec2Arn('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.'];
@@ -496,7 +493,7 @@ export class EphemeralRunners extends Construct {
       namespace: CONTROL_PLANE_METRICS_NAMESPACE,
       functions: {
         webhook: this.webhook.handler.function,
-        register: register.function,
+        register: this.registerEndpoint.handler.function,
         provisioner: this.provisionerFunction,
         lifecycle: this.lifecycleFunction,
         reconciler: this.reconcilerFunction,
