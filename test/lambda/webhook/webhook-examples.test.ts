@@ -4,6 +4,7 @@
 import { routingLabels } from '../../../src/runner-labels';
 import { testConfig } from '../support/configs';
 import { deliveryEvent } from '../support/deliveries';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { exampleSets, WorkflowJobExample, workflowJobExamples } from '../support/webhook-examples';
 import { TEST_HOST, TEST_SECRET, webhookHarness } from '../support/webhook-harness';
@@ -31,7 +32,7 @@ function expectedPool(payload: Record<string, unknown>): { poolId: string; confi
 let engine: DynamoTestEngine;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: grantedRole('webhook') });
 });
 afterAll(async () => {
   await engine.stop();
