@@ -3,8 +3,8 @@
 
 import { routingLabels } from '../../../src/runner-labels';
 import { testConfig } from '../support/configs';
-import { deliveryEvent } from '../support/deliveries';
 import { grantedRole } from '../support/construct-grants';
+import { deliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { exampleSets, WorkflowJobExample, workflowJobExamples } from '../support/webhook-examples';
 import { TEST_HOST, TEST_SECRET, webhookHarness } from '../support/webhook-harness';
