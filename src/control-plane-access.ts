@@ -3,6 +3,7 @@
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** The tag every runner instance carries with this deployment's id; EC2 writes are conditioned on it. */
@@ -190,4 +191,74 @@ export function launchAccess(scope: Construct, options: LaunchAccessOptions): ia
       resources: ['*'],
     }),
   ];
+}
+
+/** What the webhook's grants name. */
+export interface WebhookAccessOptions {
+  readonly tableArn: string;
+  readonly queue: sqs.IQueue;
+  readonly webhookSecretParameterArn: string;
+  readonly runnerConfigPathArn: string;
+}
+
+/**
+ * The webhook records deliveries and jobs (items only: it never queries the pool index), names
+ * pools on the queue, and reads its secret and the runner configs.
+ */
+export function grantWebhookAccess(role: iam.IRole, options: WebhookAccessOptions): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    resources: [options.tableArn],
+  }));
+  options.queue.grantSendMessages(role);
+  // SecureString with the AWS managed key aws/ssm: its key policy lets account principals decrypt
+  // through SSM, so no KMS statement is needed.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [options.webhookSecretParameterArn] }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [options.runnerConfigPathArn] }));
+}
+
+/** What the grants of the register, lifecycle and reconciler functions name. */
+export interface ControlPlaneAccessOptions {
+  readonly tableArn: string;
+  readonly queue: sqs.IQueue;
+  readonly runnerConfigPath: string;
+  readonly privateKeyParameterName: string;
+  /** This deployment's id: the managed-by tag's value. */
+  readonly managedBy: string;
+}
+
+/** The register function reads and moves runners and jobs, reads the runner configs and the App's key. */
+export function grantRegisterAccess(role: iam.IRole, options: ControlPlaneAccessOptions): void {
+  allow(role, [...stateAccess(options.tableArn), ...configAccess(role, options.runnerConfigPath, options.privateKeyParameterName)]);
+}
+
+/**
+ * The lifecycle function settles one instance: its runner and job, its GitHub registration (the
+ * App's key), its termination, and the pool's message.
+ */
+export function grantLifecycleAccess(role: iam.IRole, options: ControlPlaneAccessOptions): void {
+  allow(role, [
+    ...stateAccess(options.tableArn),
+    ...configAccess(role, undefined, options.privateKeyParameterName),
+    terminateAccess(role, options.managedBy),
+  ]);
+  options.queue.grantSendMessages(role);
+}
+
+/**
+ * The reconciler does the lifecycle's work for every instance: it also scans the pool index for
+ * active pools and lists the deployment's instances.
+ */
+export function grantReconcilerAccess(role: iam.IRole, options: ControlPlaneAccessOptions): void {
+  allow(role, [
+    ...stateAccess(options.tableArn, { scanIndex: true }),
+    ...configAccess(role, undefined, options.privateKeyParameterName),
+    terminateAccess(role, options.managedBy),
+    describeInstancesAccess(),
+  ]);
+  options.queue.grantSendMessages(role);
+}
+
+function allow(role: iam.IRole, statements: iam.PolicyStatement[]): void {
+  for (const statement of statements) role.addToPrincipalPolicy(statement);
 }

@@ -13,7 +13,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  configAccess, describeInstancesAccess, launchAccess, parameterArn, secretDecryptAccess, stateAccess, terminateAccess,
+  configAccess, describeInstancesAccess, grantLifecycleAccess, grantReconcilerAccess, grantRegisterAccess, launchAccess, parameterArn,
+  secretDecryptAccess, stateAccess, terminateAccess,
 } from './control-plane-access';
 import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { EndpointAccess } from './endpoint-access';
@@ -457,8 +458,14 @@ export class EphemeralRunners extends Construct {
     this.lifecycle = new Lifecycle(this, 'Lifecycle', { functionProps, reconcileInterval: props.reconcileInterval ?? Duration.minutes(1) });
 
     const tableArn = this.table.table.tableArn;
-    const register = this.registerEndpoint.handler;
-    allow(register, [...stateAccess(tableArn), ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName)]);
+    const access = {
+      tableArn,
+      queue: this.queue,
+      runnerConfigPath: this.runnerConfigPath,
+      privateKeyParameterName: this.privateKeyParameterName,
+      managedBy: this.managedBy,
+    };
+    grantRegisterAccess(this.registerEndpoint.handler.role, access);
 
     const provisioner = this.provisioner.handler;
     allow(provisioner, [
@@ -482,21 +489,13 @@ export class EphemeralRunners extends Construct {
     // scans the pool index for active pools and lists the deployment's instances.
     const reconciler = this.lifecycle.reconcileHandler;
     const lifecycle = this.lifecycle.lifecycleHandler;
-    allow(lifecycle, [
-      ...stateAccess(tableArn),
-      ...configAccess(this, undefined, this.privateKeyParameterName),
-      terminateAccess(this, this.managedBy),
-    ]);
-    allow(reconciler, [
-      ...stateAccess(tableArn, { scanIndex: true }),
-      ...configAccess(this, undefined, this.privateKeyParameterName),
-      terminateAccess(this, this.managedBy),
-      describeInstancesAccess(),
-    ]);
-    for (const fn of [lifecycle, reconciler]) this.queue.grantSendMessages(fn.role);
+    grantLifecycleAccess(lifecycle.role, access);
+    grantReconcilerAccess(reconciler.role, access);
     const key = props.github.secretsEncryptionKey;
     if (key) {
-      for (const fn of [register, provisioner, lifecycle, reconciler]) allow(fn, [secretDecryptAccess(this, key, this.privateKeyParameterName)]);
+      for (const fn of [this.registerEndpoint.handler, provisioner, lifecycle, reconciler]) {
+        allow(fn, [secretDecryptAccess(this, key, this.privateKeyParameterName)]);
+      }
       allow(this.webhook.handler, [secretDecryptAccess(this, key, this.webhookSecretParameterName)]);
     }
     const ec2Arn = (resource: string, account = '<AWS::AccountId>') => `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
@@ -530,7 +529,7 @@ export class EphemeralRunners extends Construct {
       namespace: CONTROL_PLANE_METRICS_NAMESPACE,
       functions: {
         webhook: this.webhook.handler.function,
-        register: register.function,
+        register: this.registerEndpoint.handler.function,
         provisioner: this.provisionerFunction,
         lifecycle: this.lifecycleFunction,
         reconciler: this.reconcilerFunction,

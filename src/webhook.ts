@@ -4,10 +4,10 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { grantWebhookAccess } from './control-plane-access';
 import { ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
@@ -73,22 +73,14 @@ export class Webhook extends Construct {
     acknowledgeFindings(this.handler.function, {
       'Serverless-LambdaDLQ': 'Invoked synchronously by API Gateway: GitHub records a failed delivery, and the reconciler redelivers it. A dead-letter queue applies to asynchronous invocations only.',
     });
-    const role = this.handler.role;
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      resources: [props.table.tableArn],
-    }));
-    props.queue.grantSendMessages(role);
     // SecureString with the AWS managed key aws/ssm: its key policy lets account principals decrypt
     // through SSM, so no KMS statement is needed (EphemeralRunners adds one for secretsEncryptionKey).
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ssm:GetParameter'],
-      resources: [props.webhookSecretParameterArn],
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ssm:GetParametersByPath'],
-      resources: [props.runnerConfigPathArn],
-    }));
+    grantWebhookAccess(this.handler.role, {
+      tableArn: props.table.tableArn,
+      queue: props.queue,
+      webhookSecretParameterArn: props.webhookSecretParameterArn,
+      runnerConfigPathArn: props.runnerConfigPathArn,
+    });
 
     if (props.privateRoute) {
       this.url = props.privateRoute.api.addRoute({ path: 'webhook', handler: this.handler.function, vpcEndpoint: props.privateRoute.vpcEndpoint });

@@ -1,6 +1,7 @@
 // The webhook's time budget on github.com (GitHub waits 10 s for the answer), through the production
 // entry point and its real SDK clients: SSM on the SSM simulator behind a forwarder that can hold
-// requests (an SSM answering slowly), DynamoDB on dynalite, SQS on the SQS simulator. The deadline
+// requests (an SSM answering slowly), DynamoDB on dynalite, SQS on the SQS simulator; every call
+// signed as the webhook's role and decided by IAM against what the construct grants it. The deadline
 // comes from Lambda's context.getRemainingTimeInMillis(), as in production; the tests assert what
 // the handler decided given it, never how fast the machine ran.
 import type { Context } from 'aws-lambda';
@@ -9,6 +10,7 @@ import { ScaledClock } from '../../../sandbox/common/time';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { WEBHOOK_TIME_BUDGETS } from '../../../src/webhook-time-budget';
 import { configDocument } from '../support/configs';
+import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { HoldingProxy, startHoldingProxy } from '../support/holding-proxy';
@@ -19,6 +21,7 @@ import { webhookEnvironment } from '../support/webhook-environment';
 const SECRET = 'budget secret';
 const BUDGET = WEBHOOK_TIME_BUDGETS['github.com'];
 
+const role = grantedRole('webhook');
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
 let sqs: SqsSimulator;
@@ -27,19 +30,19 @@ let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   tableName = await engine.createStateTable();
-  ssm = new SsmSimulator({ clock: new ScaledClock(0.001) });
+  ssm = new SsmSimulator({ clock: new ScaledClock(0.001), authorize: role.serviceAuthorizer('ssm') });
   await ssm.start();
   ssm.seedParameter({ name: '/runners/webhook-secret', value: SECRET, type: 'SecureString' });
   ssm.seedParameter({ name: '/runners/configs/linux-x64', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])), type: 'String' });
   proxy = await startHoldingProxy(ssm.url);
-  sqs = new SqsSimulator({ clock: new ScaledClock(0.001) });
+  sqs = new SqsSimulator({ clock: new ScaledClock(0.001), authorize: role.serviceAuthorizer('sqs') });
   await sqs.start();
   sqs.createQueue('pools.fifo', { visibilityTimeoutSeconds: 600 });
   Object.assign(process.env, webhookEnvironment({
     tableName, queueUrl: sqs.queueUrl('pools.fifo'), githubHost: 'github.com', dynamodb: engine.endpoint, ssm: proxy.url, sqs: sqs.url,
-  }));
+  }), role.environment());
 });
 afterAll(async () => {
   process.env = saved;

@@ -1,11 +1,13 @@
 // The entry point with its production wiring: real SDK clients built from the environment,
-// DynamoDB on dynalite, SSM and SQS on a minimal JSON-protocol endpoint (until the shared
-// simulators exist), reached through the SDK's service-specific endpoint variables.
+// DynamoDB on dynalite, SSM and SQS on their simulators, reached through the SDK's service-specific
+// endpoint variables; every call signed as the webhook's role and decided by IAM against what the
+// construct grants it.
 
-import { createHash } from 'node:crypto';
 import { handler } from '../../../lambda/handlers/webhook';
-import { AwsJsonStub, startAwsJsonStub, StubReply, StubRequest } from '../support/aws-json-stub';
+import { SqsSimulator } from '../../../sandbox/aws/sqs';
+import { SsmSimulator } from '../../../sandbox/ssm';
 import { configDocument } from '../support/configs';
+import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent, restApiDeliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
@@ -14,37 +16,40 @@ import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'wiring secret';
 
-function awsReply({ operation, body }: StubRequest): StubReply {
-  switch (operation) {
-    case 'GetParameter':
-      return { body: { Parameter: { Name: body.Name, Type: 'SecureString', Value: SECRET, Version: 1 } } };
-    case 'GetParametersByPath':
-      return { body: { Parameters: [{ Name: '/runners/configs/linux-x64', Type: 'String', Value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) }] } };
-    case 'SendMessage':
-      return { body: { MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(String(body.MessageBody)).digest('hex') } };
-    default:
-      return { status: 400, body: { __type: 'UnknownOperationException' } };
-  }
-}
-
+const role = grantedRole('webhook');
 let engine: DynamoTestEngine;
-let aws: AwsJsonStub;
+let ssm: SsmSimulator;
+let sqs: SqsSimulator;
 let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite();
-  aws = await startAwsJsonStub(awsReply);
+  engine = await startDynalite({ asRole: role });
+  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
+  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
+  await Promise.all([ssm.start(), sqs.start()]);
+  ssm.seedParameter({ name: '/runners/webhook-secret', type: 'SecureString', value: SECRET });
+  ssm.seedParameter({ name: '/runners/configs/linux-x64', type: 'String', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) });
+  sqs.createQueue('pools.fifo');
   tableName = await engine.createStateTable();
   Object.assign(process.env, webhookEnvironment({
-    tableName, queueUrl: `${aws.endpoint}/123456789012/pools`, githubHost: 'GHES.example.com', dynamodb: engine.endpoint, ssm: aws.endpoint, sqs: aws.endpoint,
-  }));
+    tableName, queueUrl: sqs.queueUrl('pools.fifo'), githubHost: 'GHES.example.com', dynamodb: engine.endpoint, ssm: ssm.url, sqs: sqs.url,
+  }), role.environment());
 });
 afterAll(async () => {
   process.env = saved;
-  await aws.stop();
+  await Promise.all([ssm.stop(), sqs.stop()]);
   await engine.stop();
 });
+
+let counted: Record<string, number> = {};
+/** The calls made to SSM and SQS since the last look, by action. */
+function newAwsCalls(): Record<string, number> {
+  const now = { ...ssm.apiCalls().byAction, ...sqs.apiCalls().byAction };
+  const fresh = Object.entries(now).map(([action, n]) => [action, n - (counted[action] ?? 0)] as const).filter(([, n]) => n > 0);
+  counted = now;
+  return Object.fromEntries(fresh);
+}
 
 test('a signed queued delivery goes through the production wiring: job and delivery in DynamoDB, one SQS message', async () => {
   const event = deliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 4242 })), { secret: SECRET });
@@ -57,11 +62,14 @@ test('a signed queued delivery goes through the production wiring: job and deliv
   expect(status).toBe(202);
   const items = await engine.scan(tableName);
   expect(items.map((i) => i.pk).sort()).toEqual([`DELIVERY#${event.headers['x-github-delivery']}`, 'JOB#ghes.example.com#4242']);
-  expect(aws.requests.map((r) => r.operation)).toEqual(['GetParameter', 'GetParametersByPath', 'SendMessage']);
+  expect(newAwsCalls()).toEqual({ GetParameter: 1, GetParametersByPath: 1, SendMessage: 1 });
+  expect(sqs.queue('pools.fifo').peek().map((m) => JSON.parse(m.body) as Record<string, unknown>)).toEqual([
+    expect.objectContaining({ poolId: 'octo-org#linux-x64', reason: 'workflow_job.queued' }),
+  ]);
 });
 
 test('a delivery through the private REST API (v1 event, headers as GitHub spells them) is recorded the same way', async () => {
-  aws.requests.length = 0;
+  newAwsCalls();
   const event = restApiDeliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 4343 })), { secret: SECRET });
 
   let status: number | undefined;
@@ -72,11 +80,11 @@ test('a delivery through the private REST API (v1 event, headers as GitHub spell
   expect(status).toBe(202);
   const keys = (await engine.scan(tableName)).map((i) => i.pk);
   expect(keys).toEqual(expect.arrayContaining([`DELIVERY#${event.headers['X-GitHub-Delivery']}`, 'JOB#ghes.example.com#4343']));
-  expect(aws.requests.map((r) => r.operation)).toEqual(['SendMessage']);
+  expect(newAwsCalls()).toEqual({ SendMessage: 1 });
 });
 
 test('through the private REST API too, a delivery signed with another secret is refused and changes nothing', async () => {
-  aws.requests.length = 0;
+  newAwsCalls();
   const before = (await engine.scan(tableName)).length;
   const event = restApiDeliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 4444 })), { secret: 'not the secret' });
 
@@ -87,11 +95,11 @@ test('through the private REST API too, a delivery signed with another secret is
 
   expect(status).toBe(401);
   expect(await engine.scan(tableName)).toHaveLength(before);
-  expect(aws.requests).toEqual([]);
+  expect(newAwsCalls()).toEqual({});
 });
 
 test('through the private REST API, a GET is refused with 405: the method is read from the v1 event', async () => {
-  aws.requests.length = 0;
+  newAwsCalls();
   const event = restApiDeliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 4545 })), { secret: SECRET, method: 'GET' });
 
   let result: Awaited<ReturnType<typeof handler>> | undefined;
@@ -101,5 +109,20 @@ test('through the private REST API, a GET is refused with 405: the method is rea
 
   expect(result?.statusCode).toBe(405);
   expect(JSON.parse(result!.body).message).toContain('GitHub delivers webhooks with POST');
-  expect(aws.requests).toEqual([]);
+  expect(newAwsCalls()).toEqual({});
+});
+
+test('without sqs:SendMessage, which the construct grants, a queued delivery fails with SQS\'s AccessDenied and is not recorded', async () => {
+  newAwsCalls();
+  const event = deliveryEvent(JSON.stringify(workflowJobPayload({ jobId: 4646 })), { secret: SECRET });
+
+  let status: number | undefined;
+  const printed = await capturePrinted(async () => {
+    status = (await role.without(['sqs:SendMessage'], () => handler(event))).statusCode;
+  });
+
+  expect(status).toBe(500);
+  expect(printed.join('')).toContain('is not authorized to perform: sqs:SendMessage');
+  expect(sqs.apiCalls().errorsByCode).toMatchObject({ AccessDenied: 1 });
+  expect((await engine.scan(tableName)).map((i) => i.pk)).not.toContain(`DELIVERY#${event.headers['x-github-delivery']}`);
 });

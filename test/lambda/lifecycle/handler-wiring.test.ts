@@ -1,33 +1,36 @@
 // The lifecycle function's entry point with its production wiring: SDK clients built from the
-// environment, DynamoDB on dynalite, EC2 on the EC2 simulator (whose events are the input), SQS on a
-// JSON stub. No GitHub call is needed for these events, so none is configured to answer.
-import { createHash } from 'node:crypto';
+// environment, DynamoDB on dynalite, EC2 on the EC2 simulator (whose events are the input), SSM and
+// SQS on their simulators; every AWS call signed as the lifecycle function's role and decided by IAM
+// against what the construct grants it. No GitHub call is needed for these events, so none is
+// configured to answer.
 import { handler } from '../../../lambda/handlers/lifecycle';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
+import { SqsSimulator } from '../../../sandbox/aws/sqs';
+import { SsmSimulator } from '../../../sandbox/ssm';
 import { Ec2Harness, MANAGED_BY, PREFIX, runnerRecord, startEc2 } from '../reconciler/harness';
-import { AwsJsonStub, startAwsJsonStub, StubReply, StubRequest } from '../support/aws-json-stub';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 
+const role = grantedRole('lifecycle', { managedBy: MANAGED_BY, privateKeyParameterName: '/runners/github-app-key' });
 let engine: DynamoTestEngine;
-let aws: AwsJsonStub;
+let ssm: SsmSimulator;
+let sqs: SqsSimulator;
 let ec2: Ec2Harness;
 let tableName: string;
 const saved = { ...process.env };
 
-function awsReply({ operation, body }: StubRequest): StubReply {
-  if (operation === 'SendMessage') return { body: { MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(String(body.MessageBody)).digest('hex') } };
-  return { status: 400, body: { __type: 'UnknownOperationException' } };
-}
-
 beforeAll(async () => {
-  engine = await startDynalite();
-  aws = await startAwsJsonStub(awsReply);
-  ec2 = await startEc2(0.01);
+  engine = await startDynalite({ asRole: role });
+  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
+  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
+  await Promise.all([ssm.start(), sqs.start()]);
+  sqs.createQueue('pools.fifo');
+  ec2 = await startEc2(0.01, {}, role);
   tableName = await engine.createStateTable();
   Object.assign(process.env, {
     TABLE_NAME: tableName,
-    QUEUE_URL: `${aws.endpoint}/123456789012/pools.fifo`,
+    QUEUE_URL: sqs.queueUrl('pools.fifo'),
     RUNNER_CONFIG_PATH: '/runners/configs',
     GITHUB_API_URL: 'http://127.0.0.1:9/api/v3',
     GITHUB_APP_ID: '1',
@@ -38,25 +41,24 @@ beforeAll(async () => {
     MAX_LIFETIME_SECONDS: '3600',
     POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunnersTest',
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    ...role.environment(),
     AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
     AWS_ENDPOINT_URL_EC2: ec2.sim.url,
-    AWS_ENDPOINT_URL_SSM: aws.endpoint,
-    AWS_ENDPOINT_URL_SQS: aws.endpoint,
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
   });
 });
 afterAll(async () => {
   process.env = saved;
   await ec2.stop();
-  await aws.stop();
+  await Promise.all([ssm.stop(), sqs.stop()]);
   await engine.stop();
 });
 
 test('a booting runner\'s instance shutting down closes the runner and sends its pool to SQS', async () => {
   // Arrange
   const instanceId = await ec2.launch('on-demand');
-  await new DynamoRunnerStore(engine.client, tableName).putRunner(runnerRecord(instanceId, 'booting', Date.now(), { market: 'on-demand' }));
+  await new DynamoRunnerStore(engine.operator, tableName).putRunner(runnerRecord(instanceId, 'booting', Date.now(), { market: 'on-demand' }));
   ec2.sim.poweroff(instanceId);
   const event = await ec2.nextEvent(instanceId, (e) => (e.detail as { state?: string }).state === 'shutting-down');
 
@@ -68,9 +70,11 @@ test('a booting runner\'s instance shutting down closes the runner and sends its
 
   // Assert
   expect(outcome).toBe('closed');
-  expect(await new DynamoRunnerStore(engine.client, tableName).getRunner(instanceId)).toMatchObject({ state: 'gone' });
-  expect(aws.requests.map((r) => r.operation)).toEqual(['SendMessage']);
-  expect(JSON.parse(String(aws.requests[0].body.MessageBody))).toMatchObject({ reason: 'instance-state', deliveryId: event.id });
+  expect(await new DynamoRunnerStore(engine.operator, tableName).getRunner(instanceId)).toMatchObject({ state: 'gone' });
+  expect(sqs.apiCalls().byAction).toEqual({ SendMessage: 1 });
+  expect(sqs.queue('pools.fifo').peek().map((m) => JSON.parse(m.body) as unknown)).toEqual([
+    expect.objectContaining({ reason: 'instance-state', deliveryId: event.id }),
+  ]);
   const lines = printed.join('').split('\n').filter((l) => l.includes('instance event handled'));
   expect(JSON.parse(lines[0])).toMatchObject({ instanceId, poolId: 'octo-org#linux-x64', outcome: 'closed', eventId: event.id });
 });

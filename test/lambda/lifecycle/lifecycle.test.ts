@@ -1,5 +1,7 @@
 // The lifecycle function's logic on the real adapters: DynamoDB (dynalite), EC2 (the simulator,
 // whose emitted EventBridge events are the input) and GitHub (the GHES simulator through Octokit).
+// DynamoDB and EC2 calls sign as the lifecycle function's role, decided by IAM against what the
+// construct grants it.
 import { InterruptedJobUnknownError } from '../../../lambda/lifecycle/errors';
 import { handleLifecycleEvent, LifecycleDeps, LifecycleMetricName } from '../../../lambda/lifecycle/handle-instance-event';
 import { STATE_CHANGE } from '../../../lambda/lifecycle/instance-event';
@@ -8,14 +10,16 @@ import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { Ec2InstanceEvent } from '../../../sandbox/ec2';
 import {
-  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, POOL, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes, waitFor,
+  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes, waitFor,
 } from '../reconciler/harness';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
 
 const isWarning = (e: Ec2InstanceEvent) => e['detail-type'] === 'EC2 Spot Instance Interruption Warning';
 const isState = (state: string) => (e: Ec2InstanceEvent) => e['detail-type'] === STATE_CHANGE && (e.detail as { state: string }).state === state;
 
+const role = grantedRole('lifecycle', { managedBy: MANAGED_BY });
 let engine: DynamoTestEngine;
 let ec2: Ec2Harness;
 let ghes: GhesHarness;
@@ -28,9 +32,9 @@ let metrics: RecordingMetrics<LifecycleMetricName>;
 let deps: LifecycleDeps;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   // A simulated second is 50 ms: the two-minute spot notice lasts 6 s, longer than any handler run here.
-  ec2 = await startEc2(0.05);
+  ec2 = await startEc2(0.05, {}, role);
   ghes = await startGhes();
 });
 afterAll(async () => {
@@ -380,5 +384,23 @@ describe('events the function does not act on', () => {
     expect(metrics.total('MalformedEvents')).toBe(1);
     expect(metrics.total('IgnoredEvents')).toBe(1);
     expect(await engine.scan(tableName)).toEqual([]);
+  });
+});
+
+describe('the lifecycle function\'s role', () => {
+  test('without ec2:TerminateInstances, which the construct grants, an interrupted idle runner is not terminated: EC2 refuses with UnauthorizedOperation', async () => {
+    // Arrange
+    const { instanceId } = await registeredRunner('registered');
+    ec2.sim.interrupt(instanceId);
+    const warning = await ec2.nextEvent(instanceId, isWarning);
+    resetCalls();
+
+    // Act
+    const handled = role.without(['ec2:TerminateInstances'], () => handleLifecycleEvent(warning, deps));
+
+    // Assert: the event fails (Lambda retries it) and the instance runs on until spot reclaims it.
+    await expect(handled).rejects.toThrow();
+    expect(ec2.sim.apiCalls().errorsByCode).toEqual({ UnauthorizedOperation: 1 });
+    expect(ec2.sim.instance(instanceId)!.state).toBe('running');
   });
 });

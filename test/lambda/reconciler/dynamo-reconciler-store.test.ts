@@ -6,6 +6,7 @@ import { EMPTY_RECONCILER_STATE, ReconcilerState, touchScopes, updateReconcilerS
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { StateItemError } from '../../../lambda/state/errors';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 const T0 = Date.UTC(2026, 0, 15, 12);
@@ -20,7 +21,8 @@ let engine: DynamoTestEngine;
 let tableName: string;
 let store: DynamoReconcilerStore;
 
-beforeAll(async () => { engine = await startDynalite(); });
+// The reconciler's own statements, as the construct grants them, decided by the IAM engine.
+beforeAll(async () => { engine = await startDynalite({ asRole: grantedRole('reconciler') }); });
 afterAll(async () => { await engine.stop(); });
 beforeEach(async () => {
   tableName = await engine.createStateTable();

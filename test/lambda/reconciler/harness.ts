@@ -1,6 +1,7 @@
 // Shared set-up of the lifecycle and reconciler tests: the real adapters (DynamoDB on dynalite,
 // Ec2Fleet on the EC2 simulator, GitHubApi on the GHES simulator) and small recorders for the
-// ports that are not under test (the pool queue, metrics).
+// ports that are not under test (the pool queue, metrics). Given a function's role, the functions'
+// EC2 calls sign as it and are decided by IAM; the tests' own launches sign with an unchecked key.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Fleet } from '../../../lambda/compute/ec2-fleet';
 import { GitHubPort } from '../../../lambda/core/github';
@@ -15,6 +16,7 @@ import { Ec2FaultOptions, Ec2InstanceEvent, Ec2Simulator } from '../../../sandbo
 import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
 import { RUNNER_TEMPLATE } from '../../sandbox/ec2/helpers';
 import { client as octokitClient } from '../../sandbox/ghes/octokit';
+import type { FunctionRole } from '../support/function-role';
 
 export const PREFIX = 'er-';
 export const GITHUB_HOST = 'ghes.test';
@@ -40,6 +42,7 @@ export class RecordingMetrics<Name extends string> implements CountMetrics<Name>
 
 export interface Ec2Harness {
   readonly sim: Ec2Simulator;
+  /** The function's compute port (signing as the role, when there is one). */
   readonly fleet: Ec2Fleet;
   /** Every EventBridge event the simulator emitted, in order. */
   readonly events: Ec2InstanceEvent[];
@@ -50,24 +53,32 @@ export interface Ec2Harness {
   stop(): Promise<void>;
 }
 
-/** The EC2 simulator at `timeScale` (0.001: a simulated minute is 60 ms), with short boot and shutdown delays. */
-export async function startEc2(timeScale: number, faults: Ec2FaultOptions = {}): Promise<Ec2Harness> {
+/**
+ * The EC2 simulator at `timeScale` (0.001: a simulated minute is 60 ms), with short boot and shutdown
+ * delays; with `role`, every call signed as the role is decided by IAM against its statements.
+ */
+export async function startEc2(timeScale: number, faults: Ec2FaultOptions = {}, role?: FunctionRole): Promise<Ec2Harness> {
   const sim = new Ec2Simulator({
     clock: new ScaledClock(timeScale),
     faults: { bootDelayMs: 1_000, shutdownDelayMs: 1_000, ...faults },
     onListenerError: () => undefined,
+    authorize: role?.ec2Authorizer(),
   });
   await sim.start();
-  const client = new EC2Client({
-    endpoint: sim.url, region: sim.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }, maxAttempts: 1,
-  });
+  const clientAs = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+    new EC2Client({ endpoint: sim.url, region: sim.region, credentials, maxAttempts: 1 });
+  const operator = clientAs({ accessKeyId: 'AKIDTEST', secretAccessKey: 'test' });
+  const client = role ? clientAs(role.credentials) : operator;
   const templates: Record<string, string> = {
     'linux-x64': sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId,
     'stops': sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'stops', instanceInitiatedShutdownBehavior: 'stop' }).launchTemplateId,
   };
-  const fleet = new Ec2Fleet({
-    client, managedBy: MANAGED_BY, subnetIds: sim.subnets.map((s) => s.subnetId), launchTemplateFor: (name) => templates[name],
+  const fleetOf = (c: EC2Client) => new Ec2Fleet({
+    client: c, managedBy: MANAGED_BY, subnetIds: sim.subnets.map((s) => s.subnetId), launchTemplateFor: (name) => templates[name],
   });
+  const fleet = fleetOf(client);
+  // The tests launch as the provisioner would; the lifecycle and reconciler functions never launch.
+  const launcher = fleetOf(operator);
   const events: Ec2InstanceEvent[] = [];
   sim.onEvent((e) => {
     events.push(e);
@@ -78,7 +89,7 @@ export async function startEc2(timeScale: number, faults: Ec2FaultOptions = {}):
     fleet,
     events,
     async launch(market = 'spot', configName = POOL.configName) {
-      const result = await fleet.launch({
+      const result = await launcher.launch({
         poolId: POOL.poolId, configName, market, count: 1, clientToken: `launch-${++launches}-${Date.now()}`, instanceTypes: ['m7i.large'],
       });
       const instanceId = result.instances[0].instanceId;
@@ -88,6 +99,7 @@ export async function startEc2(timeScale: number, faults: Ec2FaultOptions = {}):
     nextEvent: (instanceId, match) => waitFor(() => events.find((e) => e.detail['instance-id'] === instanceId && match(e))),
     async stop() {
       client.destroy();
+      operator.destroy();
       await sim.stop();
     },
   };

@@ -1,8 +1,9 @@
 // The reconciler run on the real adapters: DynamoDB (dynalite), EC2 (the simulator, through
 // Ec2Fleet) and GitHub (the GHES simulator through GitHubApi), with webhook deliveries to a
-// loopback receiver that can be made to fail.
+// loopback receiver that can be made to fail. DynamoDB and EC2 calls sign as the reconciler's role,
+// decided by IAM against what the construct grants it.
 import {
-  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
+  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
 } from './harness';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
@@ -11,6 +12,7 @@ import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-s
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
 
@@ -49,8 +51,10 @@ let state: DynamoReconcilerStore;
 let queue: InMemoryPoolQueue;
 let metrics: RecordingMetrics<ReconcilerMetricName>;
 
+const role = grantedRole('reconciler', { managedBy: MANAGED_BY });
+
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   receiver = await startReceiver();
   ghes = await startGhes({ webhookUrl: receiver.url });
 });
@@ -61,7 +65,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // A simulated minute is 60 ms: instances age past the boot timeout within a test.
-  ec2 = await startEc2(0.001);
+  ec2 = await startEc2(0.001, {}, role);
   tableName = await engine.createStateTable();
   runners = new DynamoRunnerStore(engine.client, tableName);
   jobs = new DynamoStateStore(engine.client, tableName);
@@ -175,6 +179,23 @@ describe('orphan instances', () => {
     expect(metrics.total('OrphansTerminated')).toBe(2);
     // The fleet's size as the run found it, for the instance-ceiling alarm.
     expect(metrics.counts.filter((c) => c.name === 'LiveInstances').map((c) => c.value)).toEqual([4]);
+  });
+});
+
+describe('the reconciler\'s role', () => {
+  test('without ec2:TerminateInstances, which the construct grants, an orphan stays running: EC2 refuses with UnauthorizedOperation and the step fails alone', async () => {
+    // Arrange: an orphan (no runner item) past the boot timeout.
+    const orphan = await ec2.launch();
+    await ec2.sim.clock.sleep(BOOT_TIMEOUT + MINUTE);
+    ec2.sim.resetApiCalls();
+
+    // Act
+    const summary = await role.without(['ec2:TerminateInstances'], () => runReconciler(deps(ec2.sim.clock), 'run-1'));
+
+    // Assert
+    expect(summary.failedSteps).toEqual(['orphans']);
+    expect(ec2.sim.apiCalls().errorsByCode).toEqual({ UnauthorizedOperation: 1 });
+    expect(ec2.sim.instance(orphan)!.state).toBe('running');
   });
 });
 

@@ -6,9 +6,11 @@ import { ConfigError } from '../../../lambda/core/errors';
 import { poolFor } from '../../../lambda/core/routing';
 import { RunnerRecord } from '../../../lambda/core/runner';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { InMemoryConfigSource } from '../support/in-memory-ports';
 
+const role = grantedRole('register');
 let engine: DynamoTestEngine;
 let ghes: GhesSimulator;
 let world: RegisterWorld;
@@ -18,7 +20,7 @@ let serial = 0;
 const newInstanceId = () => `i-0${(0xa000000 + ++serial).toString(16).padStart(16, '0')}`;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   ghes = new GhesSimulator({ seed: 8, org: ORG, repos: ['app'] });
   await ghes.start();
 });

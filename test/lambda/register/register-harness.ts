@@ -1,5 +1,6 @@
 // The register function wired as in production, except for what needs AWS or a real GitHub: runners
-// and jobs in the real DynamoDB stores on dynalite, GitHub as the real GitHubApi (Octokit) talking
+// and jobs in the real DynamoDB stores on dynalite (signing as the engine's role: with `asRole`,
+// what the construct grants the register function), GitHub as the real GitHubApi (Octokit) talking
 // to the GHES simulator, configs in memory. Also the events a Function URL or REST API sends.
 import type { APIGatewayProxyEvent, LambdaFunctionURLEvent } from 'aws-lambda';
 import { Logger } from '../../../lambda/common/logger';
@@ -42,6 +43,7 @@ export class InMemoryRegisterMetrics implements RegisterMetrics {
 
 export interface RegisterWorld {
   readonly tableName: string;
+  /** The table as the test sees it (set-up and reads, unchecked by IAM); the function has its own stores. */
   readonly runners: DynamoRunnerStore;
   readonly jobs: DynamoStateStore;
   readonly github: GitHubApi;
@@ -66,8 +68,9 @@ export interface WorldOptions {
 
 export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulator, options: WorldOptions = {}): Promise<RegisterWorld> {
   const tableName = await engine.createStateTable();
-  const runners = new DynamoRunnerStore(engine.client, tableName);
-  const jobs = new DynamoStateStore(engine.client, tableName);
+  const runners = new DynamoRunnerStore(engine.operator, tableName);
+  const jobs = new DynamoStateStore(engine.operator, tableName);
+  const own = { runners: new DynamoRunnerStore(engine.client, tableName), jobs: new DynamoStateStore(engine.client, tableName) };
   // retryBaseMs: plugin-retry's waits in milliseconds instead of seconds.
   const github = new GitHubApi({ baseUrl: ghes.apiUrl, appId: String(ghes.appId), privateKeyPem: ghes.privateKey, retryBaseMs: 1 });
   const port = options.githubPort?.(github) ?? github;
@@ -77,8 +80,8 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
   const deps: RegisterDeps = {
     runnerRoleName: RUNNER_ROLE,
     runnerNamePrefix: PREFIX,
-    runners: options.runners?.(runners) ?? runners,
-    jobs,
+    runners: options.runners?.(own.runners) ?? own.runners,
+    jobs: own.jobs,
     configs: new InMemoryConfigSource([CONFIG]),
     github: async () => port,
     clock,

@@ -4,9 +4,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CONFIG, functionUrlEvent, ORG, POOL, PREFIX, registerWorld, RegisterWorld, restApiEvent } from './register-harness';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 
+const role = grantedRole('register');
 let engine: DynamoTestEngine;
 let ghes: GhesSimulator;
 let world: RegisterWorld;
@@ -17,7 +19,7 @@ let config = '';
 const newInstanceId = () => `i-0${(0xa000000 + ++serial).toString(16).padStart(16, '0')}`;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   ghes = new GhesSimulator({ seed: 7, org: ORG, repos: ['app'] });
   await ghes.start();
 });
@@ -247,5 +249,27 @@ describe('runners in other states', () => {
     expect(result.statusCode).toBe(409);
     expect(await world.runners.getRunner(instanceId)).toEqual(before);
     expect(registrationsOf(instanceId)).toHaveLength(0);
+  });
+});
+
+describe('the register function\'s role', () => {
+  test('without dynamodb:Query, which the construct grants, demand cannot be read: DynamoDB\'s AccessDeniedException, and nothing registered', async () => {
+    // Arrange: a runner with demand, and a logger that prints, as in Lambda.
+    const instanceId = newInstanceId();
+    let result: Awaited<ReturnType<RegisterWorld['handler']>> | undefined;
+    const printed = await capturePrinted(async () => {
+      world = await registerWorld(engine, ghes, { logger: new Logger({ serviceName: 'register-test' }) });
+      await world.launch(instanceId);
+      await world.queueJob(1);
+
+      // Act
+      result = await role.without(['dynamodb:Query'], () => world.handler(functionUrlEvent(instanceId)));
+    });
+
+    // Assert
+    expect(result?.statusCode).toBeGreaterThanOrEqual(500);
+    expect(printed.join('')).toContain('is not authorized to perform: dynamodb:Query');
+    expect(registrationsOf(instanceId)).toEqual([]);
+    expect((await world.runners.getRunner(instanceId))?.state).toBe('booting');
   });
 });

@@ -1,6 +1,7 @@
 // The entry point with its production wiring: controlPlaneFromEnvironment() builds real SDK clients
 // and the Octokit adapter from the environment; DynamoDB is dynalite, SSM the SSM simulator (configs
-// and the App's private key), GitHub the GHES simulator.
+// and the App's private key), GitHub the GHES simulator; every AWS call signed as the register
+// function's role and decided by IAM against what the construct grants it.
 import { ORG, POOL, PREFIX, functionUrlEvent } from './register-harness';
 import { handler } from '../../../lambda/handlers/register';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
@@ -8,11 +9,13 @@ import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { configDocument } from '../support/configs';
+import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 
 const INSTANCE = 'i-0c0ffee0c0ffee000';
 
+const role = grantedRole('register');
 let engine: DynamoTestEngine;
 let ghes: GhesSimulator;
 let ssm: SsmSimulator;
@@ -20,9 +23,9 @@ let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
   ghes = new GhesSimulator({ seed: 3, org: ORG, repos: ['app'] });
-  ssm = new SsmSimulator();
+  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
   await Promise.all([ghes.start(), ssm.start()]);
   tableName = await engine.createStateTable();
   ssm.seedParameter({ name: '/runners/configs/linux-x64', type: 'String', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) });
@@ -49,8 +52,7 @@ const environment = () => ({
   MAX_LIFETIME_SECONDS: '21600',
   RUNNER_ROLE_NAME: 'runner-role',
   AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
+  ...role.environment(),
   AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
   AWS_ENDPOINT_URL_SSM: ssm.url,
   POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunners',
@@ -74,12 +76,12 @@ test('an incomplete environment is answered 500 naming every missing variable', 
 test('a booting runner with demand gets its JIT config through the production wiring', async () => {
   // Arrange: the same handler module as above, whose failed build must not have been kept.
   process.env = { ...saved, ...environment() };
-  const runners = new DynamoRunnerStore(engine.client, tableName);
+  const runners = new DynamoRunnerStore(engine.operator, tableName);
   const now = Date.now();
   await runners.putRunner({
     instanceId: INSTANCE, state: 'booting', market: 'spot', launchedAt: now, poolId: POOL.poolId, configName: POOL.configName, scope: POOL.scope, updatedAt: now, version: 1,
   });
-  await new DynamoStateStore(engine.client, tableName).applyJobTransition({
+  await new DynamoStateStore(engine.operator, tableName).applyJobTransition({
     key: { githubHost: 'ghes.example.com', jobId: 1 },
     to: 'queued',
     rank: 1,

@@ -1,5 +1,6 @@
 // The webhook wired as in production, except for the adapters that need AWS: the state store is
-// the real DynamoStateStore on dynalite; queue, configs and secret are in-memory ports.
+// the real DynamoStateStore on dynalite, signing as the engine's role (with `asRole`, what the
+// construct grants the webhook); queue, configs and secret are in-memory ports.
 
 import { DynamoTestEngine } from './dynalite';
 import {
@@ -25,13 +26,14 @@ export const TEST_HOST = 'ghes.example.com';
 export interface WebhookHarness {
   readonly handler: WebhookHandler;
   readonly tableName: string;
+  /** The table as the test sees it (set-up and reads, unchecked by IAM); the function has its own store. */
   readonly store: DynamoStateStore;
   readonly queue: InMemoryPoolQueue;
   readonly configSource: InMemoryConfigSource;
   readonly secretSource: InMemorySecretSource;
   readonly clock: ManualClock;
   readonly metrics: InMemoryWebhookMetrics;
-  /** The runner items of the same table (the webhook marks a runner busy when its job starts). */
+  /** The runner items of the same table as the test sees them (the webhook marks a runner busy when its job starts). */
   readonly runners: DynamoRunnerStore;
   /** Every item in the table. */
   items(): Promise<Record<string, unknown>[]>;
@@ -57,6 +59,7 @@ export interface HarnessOptions {
 export async function webhookHarness(engine: DynamoTestEngine, options: HarnessOptions = {}): Promise<WebhookHarness> {
   const tableName = await engine.createStateTable();
   const store = new DynamoStateStore(engine.client, tableName);
+  const view = { store: new DynamoStateStore(engine.operator, tableName), runners: new DynamoRunnerStore(engine.operator, tableName) };
   const queue = new InMemoryPoolQueue();
   const configSource = new InMemoryConfigSource(options.configs ?? []);
   const secretSource = new InMemorySecretSource('secret' in options ? options.secret : TEST_SECRET);
@@ -80,8 +83,8 @@ export async function webhookHarness(engine: DynamoTestEngine, options: HarnessO
   return {
     handler: container(configSource),
     tableName,
-    store,
-    runners,
+    store: view.store,
+    runners: view.runners,
     queue,
     configSource,
     secretSource,

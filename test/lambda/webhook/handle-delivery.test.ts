@@ -1,5 +1,6 @@
 // The webhook end to end: API Gateway events in, answers out, with the real DynamoStateStore on
-// dynalite and in-memory ports for queue, configs and secret.
+// dynalite (signing as the webhook's role, with what the construct grants it) and in-memory ports
+// for queue, configs and secret.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createLogger } from '../../../lambda/common/logger';
@@ -8,6 +9,7 @@ import { ConfigError } from '../../../lambda/core/errors';
 import { DeliveryStore } from '../../../lambda/core/ports';
 import { MAX_BODY_BYTES } from '../../../lambda/webhook/handle-delivery';
 import { testConfig } from '../support/configs';
+import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent, deliveryIdOf, githubSignature } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
@@ -22,11 +24,12 @@ const CONFIGS = [
   testConfig('k8s', ['k8s'], 'repo'),
 ];
 
+const role = grantedRole('webhook');
 let engine: DynamoTestEngine;
 let h: WebhookHarness;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: role });
 });
 afterAll(async () => {
   await engine.stop();
@@ -418,5 +421,24 @@ describe('logs', () => {
     }
     const accepted = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'job event accepted');
     expect(accepted).toMatchObject({ deliveryId: deliveryIdOf(good), jobId: 601, poolId: 'octo-org#linux-x64', level: 'INFO' });
+  });
+});
+
+describe('the webhook\'s role', () => {
+  test('without dynamodb:PutItem, which the construct grants, a delivery fails with DynamoDB\'s AccessDeniedException and is not recorded', async () => {
+    const event = signed(workflowJobPayload({ action: 'queued', jobId: 701 }));
+
+    let answer: Answer | undefined;
+    const printed = await capturePrinted(async () => {
+      h = await webhookHarness(engine, { configs: CONFIGS, logger: createLogger({ serviceName: 'webhook-test' }) });
+      answer = await role.without(['dynamodb:PutItem'], () => send(event));
+    });
+
+    expect(answer?.status).toBe(500);
+    expect(printed.join('')).toContain('AccessDeniedException');
+    expect(printed.join('')).toContain('is not authorized to perform: dynamodb:PutItem');
+    expect((await h.items()).some((i) => i.pk === `DELIVERY#${deliveryIdOf(event)}`)).toBe(false);
+    // With the grant back, GitHub's redelivery of the same delivery is accepted.
+    expect((await send(event)).status).toBe(202);
   });
 });

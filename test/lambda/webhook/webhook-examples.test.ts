@@ -3,6 +3,7 @@
 
 import { routingLabels } from '../../../src/runner-labels';
 import { testConfig } from '../support/configs';
+import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { exampleSets, WorkflowJobExample, workflowJobExamples } from '../support/webhook-examples';
@@ -31,7 +32,7 @@ function expectedPool(payload: Record<string, unknown>): { poolId: string; confi
 let engine: DynamoTestEngine;
 
 beforeAll(async () => {
-  engine = await startDynalite();
+  engine = await startDynalite({ asRole: grantedRole('webhook') });
 });
 afterAll(async () => {
   await engine.stop();

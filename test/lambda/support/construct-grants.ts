@@ -1,0 +1,81 @@
+// What the construct grants each control-plane function, from the same grant functions src/ calls,
+// as the resolved statements of a FunctionRole: a grant taken out of the construct fails the
+// runtime tests with the service's access-denied error.
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ACCOUNT, FunctionRole, REGION } from './function-role';
+import {
+  grantLifecycleAccess, grantReconcilerAccess, grantRegisterAccess, grantWebhookAccess, parameterArn,
+} from '../../../src/control-plane-access';
+
+/** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
+const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/STATE-TABLE`;
+
+export type ControlPlaneFunctionName = 'webhook' | 'register' | 'lifecycle' | 'reconciler';
+
+/** The names the function's environment gives it, which its grants name too. */
+export interface GrantedNames {
+  /** @default 'pools.fifo' */
+  readonly queueName?: string;
+  /** @default '/runners/configs' */
+  readonly runnerConfigPath?: string;
+  /** @default '/runners/github-private-key' */
+  readonly privateKeyParameterName?: string;
+  /** @default '/runners/webhook-secret' */
+  readonly webhookSecretParameterName?: string;
+  /** The deployment's id (the managed-by tag). @default 'test' */
+  readonly managedBy?: string;
+}
+
+/** The role of `fn` with the statements the construct grants it. */
+export function grantedRole(fn: ControlPlaneFunctionName, names: GrantedNames = {}): FunctionRole {
+  return new FunctionRole(grantedPolicy(fn, names));
+}
+
+/** The statements `fn`'s grant function puts in its role, resolved; computed once, then per table by substitution. */
+function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tableArn: string) => unknown[] {
+  const stack = new Stack(new App(), 'Grants', { env: { account: ACCOUNT, region: REGION } });
+  const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  const queue = sqs.Queue.fromQueueArn(stack, 'Queue', `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.queueName ?? 'pools.fifo'}`);
+  const runnerConfigPath = names.runnerConfigPath ?? '/runners/configs';
+  const access = {
+    tableArn: TABLE_ARN,
+    queue,
+    runnerConfigPath,
+    privateKeyParameterName: names.privateKeyParameterName ?? '/runners/github-private-key',
+    managedBy: names.managedBy ?? 'test',
+  };
+  switch (fn) {
+    case 'webhook':
+      grantWebhookAccess(role, {
+        tableArn: TABLE_ARN,
+        queue,
+        webhookSecretParameterArn: parameterArn(stack, names.webhookSecretParameterName ?? '/runners/webhook-secret'),
+        runnerConfigPathArn: parameterArn(stack, runnerConfigPath),
+      });
+      break;
+    case 'register': grantRegisterAccess(role, access); break;
+    case 'lifecycle': grantLifecycleAccess(role, access); break;
+    case 'reconciler': grantReconcilerAccess(role, access); break;
+  }
+  const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+  const statements = policies.flatMap((p) => [(p.Properties as { PolicyDocument: { Statement: unknown } }).PolicyDocument.Statement].flat());
+  const json = JSON.stringify(resolvePartition(statements));
+  return (tableArn) => JSON.parse(json.split(TABLE_ARN).join(tableArn)) as unknown[];
+}
+
+/** The template's ARNs as IAM holds them: `Fn::Join` over `{"Ref": "AWS::Partition"}` (the grants name nothing else). */
+function resolvePartition(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolvePartition);
+  if (typeof value !== 'object' || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if (v.Ref === 'AWS::Partition') return 'aws';
+  if ('Ref' in v || 'Fn::GetAtt' in v) throw new Error(`a grant names ${JSON.stringify(v)}, which these tests cannot resolve`);
+  if ('Fn::Join' in v) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => String(resolvePartition(p))).join(separator);
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, resolvePartition(inner)]));
+}
