@@ -172,7 +172,8 @@ const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
-project.testTask.prependExec('tsc -p tsconfig.dev.json');
+// The type check and the lint side by side (one core each), before jest.
+project.testTask.prependExec('bash projenrc/parallel.sh "tsc -p tsconfig.dev.json" "projen eslint"');
 
 // ts-jest handles TypeScript and the ES-module-only JavaScript packages listed above.
 project.jest!.config.transform = {
@@ -199,6 +200,9 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
   });
 }
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+const eslintStep = project.testTask.steps.findIndex((step) => step.spawn === 'eslint');
+if (eslintStep < 0) throw new Error('the test task has no eslint step to run beside the type check');
+project.testTask.removeStep(eslintStep);
 const jestStep = project.testTask.steps.findIndex((step) => step.execArgs?.[0] === 'jest');
 if (jestStep < 0) throw new Error('the test task has no jest step to give coverage in CI');
 const inCi = (yes: boolean) => `node -e "process.exit(${yes ? '' : '!'}process.env.CI ? 0 : 1)"`;

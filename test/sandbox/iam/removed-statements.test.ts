@@ -1,4 +1,4 @@
-// The Done-when of issue 11: taking one statement out of a function's or the runner role's policy
+// Taking one statement out of a function's or the runner role's policy
 // makes its calls fail with the real access-denied error naming that action. Five removals, each
 // exercised through the real SDK client (or the real bootstrap's curl call) as the role's session.
 import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
