@@ -293,6 +293,7 @@ describe('SQS event source mapping', () => {
     await waitFor(() => invokedAt > 0, 15_000, 'the invocation');
     await mapping.stop();
 
-    expect(invokedAt - sentAt).toBeLessThan(100_000);
+    // Before the 300 s window would have closed (however busy the machine, the window is the bound).
+    expect(invokedAt - sentAt).toBeLessThan(300_000);
   });
 });
