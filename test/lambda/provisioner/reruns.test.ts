@@ -2,10 +2,11 @@
 // GHES simulator and the provisioner on dynalite. GitHub refuses to re-run a job while another job
 // of its workflow run is still queued or running (403 "This workflow is already running"): such a
 // re-run waits on the pool item and is asked again once the run lets it.
-import { Harness, POOL, PREFIX, startHarness } from './harness';
+import { Harness, POOL, PREFIX, provisionerRole, startHarness } from './harness';
 import { emptyPool } from '../../../lambda/core/pool';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { GhesSimulator } from '../../../sandbox/ghes';
 import { client, testKey } from '../../sandbox/ghes/octokit';
@@ -20,7 +21,7 @@ let h: Harness;
 let ghes: GhesSimulator;
 let github: GitHubApi;
 
-beforeAll(async () => { engine = await startDynalite(); });
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerRole() }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => {
   await ghes?.stop();
@@ -81,7 +82,7 @@ describe('re-runs of jobs a spot interruption failed', () => {
 
     await reconcilePool(h.deps, h.message()); // GitHub: 403 "This workflow is already running"
     const whileRunning = { github: ghes.job(other)!.status, rerunAs: ghes.job(interrupted)!.rerunAs, pool: await h.runners.getPool(POOL.poolId) };
-    const activeWhileWaiting = await h.runners.listActivePools();
+    const activeWhileWaiting = await new DynamoRunnerStore(engine.operator, h.tableName).listActivePools();
 
     await ghes.waitForJob(other);
     await h.moveJob(other, 'completed', { runnerName: otherRunner, conclusion: 'success' });
