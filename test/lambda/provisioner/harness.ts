@@ -96,6 +96,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
 export interface Harness {
   readonly deps: ProvisionerDeps;
   readonly tableName: string;
+  /** The launch template the pool's config launches from. */
+  readonly launchTemplateId: string;
   readonly sim: Ec2Simulator;
   readonly state: DynamoStateStore;
   readonly runners: DynamoRunnerStore;
@@ -202,6 +204,7 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
   return {
     deps,
     tableName,
+    launchTemplateId: template.launchTemplateId,
     sim,
     state,
     runners,

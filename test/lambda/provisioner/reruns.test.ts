@@ -16,6 +16,7 @@ const ORG = { kind: 'org' as const, org: 'octo-org' };
 const RUNS_ON = ['self-hosted', 'linux', 'x64'];
 const GPU = ['self-hosted', 'linux', 'gpu'];
 const HOUR = 3600_000;
+const YEAR = 365 * 24 * HOUR;
 
 let engine: DynamoTestEngine;
 let h: Harness;
@@ -31,10 +32,11 @@ afterEach(async () => {
 
 async function start(): Promise<void> {
   // 1 simulated second = 1 ms of wall time. A killed runner's job fails 2 simulated minutes later;
-  // a job no runner can take stays queued (for a simulated year: longer than any test runs).
+  // a job no runner can take stays queued, and a JIT runner slow to connect stays registered (for a
+  // simulated year, hours of wall time: longer than any test runs).
   const clock = new ScaledClock(0.001);
   ghes = new GhesSimulator({
-    clock, jwtClock: () => clock.now(), privateKey: testKey(), repos: ['app'], lostRunnerTimeoutMs: 2 * 60_000, queuedJobTimeoutMs: 365 * 24 * HOUR,
+    clock, jwtClock: () => clock.now(), privateKey: testKey(), repos: ['app'], lostRunnerTimeoutMs: 2 * 60_000, queuedJobTimeoutMs: YEAR, jitRunnerTimeoutMs: YEAR,
   });
   await ghes.start();
   github = new GitHubApi({
@@ -132,7 +134,8 @@ describe('re-runs of jobs a spot interruption failed', () => {
 
   test('a final refusal (the job was re-run by hand already) is counted and dropped at once', async () => {
     await start();
-    const jobId = ghes.queueJob('app', RUNS_ON, 60_000);
+    // Long enough that it is still running when its runner is killed, however slow the set-up in between.
+    const jobId = ghes.queueJob('app', RUNS_ON, 10 * HOUR);
     const runner = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa3');
     await h.queueJob(jobId);
     await h.moveJob(jobId, 'in_progress', { runnerName: runner.runnerName });
