@@ -259,6 +259,27 @@ export function grantReconcilerAccess(role: iam.IRole, options: ControlPlaneAcce
   options.queue.grantSendMessages(role);
 }
 
+/** What the provisioner's grants name besides the control plane's: the facts of a launch. */
+export interface ProvisionerAccessOptions extends ControlPlaneAccessOptions, Omit<LaunchAccessOptions, 'managedBy'> {}
+
+/**
+ * The provisioner reconciles pools: it reads runners several at a time (BatchGetItem), reads the
+ * runner configs and the App's key, launches from our templates (launchAccess), retires surplus
+ * instances, lists them, and sends a pool's message again or shortens its retry delay.
+ */
+export function grantProvisionerAccess(role: iam.IRole, options: ProvisionerAccessOptions): void {
+  allow(role, [
+    ...stateAccess(options.tableArn, { batchGet: true }),
+    ...configAccess(role, options.runnerConfigPath, options.privateKeyParameterName),
+    ...launchAccess(role, options),
+    terminateAccess(role, options.managedBy),
+    describeInstancesAccess(),
+  ]);
+  options.queue.grantSendMessages(role);
+  // A failed pool's message comes back after the provisioner's own backoff, not the queue's timeout.
+  options.queue.grant(role, 'sqs:ChangeMessageVisibility');
+}
+
 function allow(role: iam.IRole, statements: iam.PolicyStatement[]): void {
   for (const statement of statements) role.addToPrincipalPolicy(statement);
 }

@@ -13,8 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
-  configAccess, describeInstancesAccess, grantLifecycleAccess, grantReconcilerAccess, grantRegisterAccess, launchAccess, parameterArn,
-  secretDecryptAccess, stateAccess, terminateAccess,
+  grantLifecycleAccess, grantProvisionerAccess, grantReconcilerAccess, grantRegisterAccess, parameterArn, secretDecryptAccess,
 } from './control-plane-access';
 import { CONTROL_PLANE_METRICS_NAMESPACE, ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
 import { EndpointAccess } from './endpoint-access';
@@ -468,22 +467,14 @@ export class EphemeralRunners extends Construct {
     grantRegisterAccess(this.registerEndpoint.handler.role, access);
 
     const provisioner = this.provisioner.handler;
-    allow(provisioner, [
-      ...stateAccess(tableArn, { batchGet: true }),
-      ...configAccess(this, this.runnerConfigPath, this.privateKeyParameterName),
-      ...launchAccess(this, {
-        launchTemplateArns: this.fleet.launchTemplateArns,
-        runnerRole: this.fleet.role,
-        managedBy: this.managedBy,
-        imageParameterArns: machineImage._parameterArns(this),
-        subnetIds: subnets.subnetIds,
-        securityGroupIds: [this.fleet.securityGroup.securityGroupId],
-      }),
-      terminateAccess(this, this.managedBy),
-      describeInstancesAccess(),
-    ]);
-    this.queue.grantSendMessages(provisioner.role);
-    this.queue.grant(provisioner.role, 'sqs:ChangeMessageVisibility');
+    grantProvisionerAccess(provisioner.role, {
+      ...access,
+      launchTemplateArns: this.fleet.launchTemplateArns,
+      runnerRole: this.fleet.role,
+      imageParameterArns: machineImage._parameterArns(this),
+      subnetIds: subnets.subnetIds,
+      securityGroupIds: [this.fleet.securityGroup.securityGroupId],
+    });
 
     // The same work on one instance (lifecycle) or all of them (reconciler): only the reconciler
     // scans the pool index for active pools and lists the deployment's instances.

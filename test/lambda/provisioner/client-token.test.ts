@@ -1,7 +1,8 @@
 // CreateFleet's ClientToken is idempotent per account and region: a token built from the pool alone
 // would let a second deployment serving the same pool, or the same deployment after its state table
-// was replaced, get another launch's instances back instead of launching its own.
-import { Harness, startHarness } from './harness';
+// was replaced, get another launch's instances back instead of launching its own. Each deployment's
+// EC2 calls sign as its own provisioner role (their DynamoDB calls share one: the statements are the same).
+import { Harness, HarnessOptions, provisionerRole, startHarness } from './harness';
 import { TAG_MANAGED_BY } from '../../../lambda/core/compute';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
@@ -9,7 +10,7 @@ import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 let engine: DynamoTestEngine;
 const started: Harness[] = [];
 
-beforeAll(async () => { engine = await startDynalite(); });
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerRole() }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => {
   // The harness that owns the EC2 simulator stops last.
@@ -17,8 +18,11 @@ afterEach(async () => {
   started.length = 0;
 });
 
-async function start(options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
-  const h = await startHarness(engine, options);
+/** A deployment `managedBy`, with its own provisioner role; `sharedEc2`: in the account of another. */
+async function start(options: HarnessOptions & { managedBy: string }): Promise<Harness> {
+  const second = options.sharedEc2 !== undefined;
+  const role = provisionerRole({ managedBy: options.managedBy, roleName: `Provisioner${second ? 'Second' : 'First'}` }, second);
+  const h = await startHarness(engine, { ...options, role });
   started.push(h);
   return h;
 }

@@ -1,5 +1,8 @@
 // A provisioner wired to real engines: dynalite for state, the EC2 simulator behind the real
 // EC2Client, an in-memory queue and config source (ports, not SDK mocks), and a manual clock.
+// Given the provisioner's role (provisionerRole(), on the dynalite engine or as an option), its
+// DynamoDB and EC2 calls sign as the role and are decided by IAM against what the construct grants
+// it; the launch template, subnets and security group are the ones those grants name.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ControlPlane } from '../../../lambda/common/control-plane';
 import { Ec2Fleet } from '../../../lambda/compute/ec2-fleet';
@@ -14,11 +17,39 @@ import { ProvisionerDeps, ProvisionerMetrics } from '../../../lambda/provisioner
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { ScaledClock } from '../../../sandbox/common/time';
-import { Ec2Simulator, Ec2SimulatorOptions } from '../../../sandbox/ec2';
+import { Ec2Authorizer, Ec2Simulator, Ec2SimulatorOptions } from '../../../sandbox/ec2';
+import { GrantedNames, grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine } from '../support/dynalite';
+import { ACCOUNT, FunctionRole, REGION } from '../support/function-role';
 import { InMemoryConfigSource, InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
 
 export const PREFIX = 'er-test-';
+
+/** The runner subnets, in three zones: the EC2 simulator's and the ones the provisioner's grants name. */
+const SUBNETS = ['a', 'b', 'c'].map((zone, n) => ({ subnetId: `subnet-0sandbox00000000${n + 1}`, availabilityZone: `us-east-1${zone}` }));
+/** One launch template per deployment on a simulator: the first deployment's, and a second's that shares it. */
+const LAUNCH_TEMPLATE_IDS = ['lt-0a1b2c3d4e5f60001', 'lt-0a1b2c3d4e5f60002'] as const;
+const SECURITY_GROUP_ID = 'sg-0a1b2c3d4e5f60001';
+const RUNNER_ROLE_NAME = 'runner-role';
+
+/**
+ * The provisioner's role with what the construct grants it, for the launch template, subnets and
+ * security group of the harness's EC2 simulator; `second`: the role of a deployment that shares
+ * another's simulator (`sharedEc2`), which launches from the second template.
+ */
+export function provisionerRole(names: GrantedNames & { readonly imageParameterNames?: readonly string[] } = {}, second = false): FunctionRole {
+  const { imageParameterNames, ...rest } = names;
+  return grantedRole('provisioner', {
+    ...rest,
+    launch: {
+      launchTemplateIds: [LAUNCH_TEMPLATE_IDS[second ? 1 : 0]],
+      subnetIds: SUBNETS.map((s) => s.subnetId),
+      securityGroupIds: [SECURITY_GROUP_ID],
+      runnerRoleName: RUNNER_ROLE_NAME,
+      imageParameterNames,
+    },
+  });
+}
 
 /** For configs without an `image`: the launch template's image is used and this is never asked. */
 const noImages: ImageSource = {
@@ -64,6 +95,9 @@ export class RecordingMetrics implements ProvisionerMetrics {
 
 export interface Harness {
   readonly deps: ProvisionerDeps;
+  readonly tableName: string;
+  /** The launch template the pool's config launches from. */
+  readonly launchTemplateId: string;
   readonly sim: Ec2Simulator;
   readonly state: DynamoStateStore;
   readonly runners: DynamoRunnerStore;
@@ -89,23 +123,53 @@ export interface HarnessOptions {
   readonly sharedEc2?: Harness;
   /** The deployment's id (the managed-by tag). @default 'test' */
   readonly managedBy?: string;
+  /**
+   * The provisioner's role its EC2 calls sign as (a second deployment's, with `sharedEc2`).
+   * @default the dynalite engine's role; without one, EC2 calls are not checked
+   */
+  readonly role?: FunctionRole;
 }
 
-let templates = 0;
+/** The roles whose EC2 calls a simulator decides: one per deployment sharing it. */
+const rolesOf = new WeakMap<Ec2Simulator, FunctionRole[]>();
+
+/** Decides each call as the role whose access key signed it; the test's own key is not checked. */
+function authorizeAsCaller(sim: () => Ec2Simulator): Ec2Authorizer {
+  return async (call) => {
+    const role = rolesOf.get(sim())?.find((r) => call.accessKeyId !== undefined && r.identityFor(call.accessKeyId));
+    return role?.ec2Authorizer()(call);
+  };
+}
 
 export async function startHarness(engine: DynamoTestEngine, options: HarnessOptions = {}): Promise<Harness> {
   const tableName = await engine.createStateTable();
   const managedBy = options.managedBy ?? 'test';
   const shared = options.sharedEc2?.sim;
-  const sim = shared ?? new Ec2Simulator({ clock: new ScaledClock(0.001), onListenerError: () => undefined, ...options.ec2 });
-  if (!shared) await sim.start();
+  let sim: Ec2Simulator;
+  if (shared) {
+    sim = shared;
+  } else {
+    sim = new Ec2Simulator({
+      clock: new ScaledClock(0.001), onListenerError: () => undefined, subnets: SUBNETS, authorize: authorizeAsCaller(() => sim), ...options.ec2,
+    });
+    rolesOf.set(sim, []);
+    await sim.start();
+  }
+  const role = options.role ?? engine.role;
+  // A role of its own gets its statements with its table, as the engine's role does.
+  if (role && role !== engine.role) role.grantTable(`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableName}`);
+  if (role) rolesOf.get(sim)!.push(role);
+  // The first deployment on a simulator launches from the first template, a second from the second.
   const template = sim.registerLaunchTemplate({
-    launchTemplateName: `runners-linux-x64-${++templates}`,
+    launchTemplateName: `runners-linux-x64-${shared ? 2 : 1}`,
+    launchTemplateId: LAUNCH_TEMPLATE_IDS[shared ? 1 : 0],
     imageId: 'ami-0123456789abcdef0',
     instanceInitiatedShutdownBehavior: 'terminate',
-    iamInstanceProfile: { arn: 'arn:aws:iam::123456789012:instance-profile/runner', roleName: 'runner-role' },
+    iamInstanceProfile: { arn: `arn:aws:iam::123456789012:instance-profile/${RUNNER_ROLE_NAME}`, roleName: RUNNER_ROLE_NAME },
+    securityGroupIds: [SECURITY_GROUP_ID],
   });
-  const client = new EC2Client({ endpoint: sim.url, region: sim.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const credentials = role?.credentials ?? { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+  const client = new EC2Client({ endpoint: sim.url, region: sim.region, credentials, maxAttempts: 1 });
   const subnetIds = sim.subnets.map((s) => s.subnetId);
   const fleet = new Ec2Fleet({ client, managedBy, subnetIds, launchTemplateFor: () => template.launchTemplateId });
   const state = new DynamoStateStore(engine.client, tableName);
@@ -139,6 +203,8 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
   });
   return {
     deps,
+    tableName,
+    launchTemplateId: template.launchTemplateId,
     sim,
     state,
     runners,

@@ -1,19 +1,17 @@
-import { Harness, HarnessOptions, POOL, PREFIX, runnerConfig, startHarness } from './harness';
+import { Harness, HarnessOptions, POOL, PREFIX, provisionerRole, runnerConfig, startHarness } from './harness';
 import { ComputePort } from '../../../lambda/core/compute';
 import { GitHubPort } from '../../../lambda/core/github';
 import { emptyPool } from '../../../lambda/core/pool';
 import { DemandNotMetError } from '../../../lambda/provisioner/errors';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { DEFAULT_INSTANCE_TYPES } from '../../../sandbox/ec2';
-import { stateAccess } from '../../../src/control-plane-access';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 let engine: DynamoTestEngine;
 let h: Harness;
 
-// The provisioner's own table statements, as the construct grants them, decided by the IAM engine.
-const provisionerTableAccess = (tableArn: string) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson());
-beforeAll(async () => { engine = await startDynalite({ asRole: provisionerTableAccess }); });
+// The provisioner's role, as the construct grants it: its DynamoDB and EC2 calls are decided by IAM.
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerRole() }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => { await h?.stop(); });
 

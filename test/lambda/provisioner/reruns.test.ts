@@ -2,10 +2,11 @@
 // GHES simulator and the provisioner on dynalite. GitHub refuses to re-run a job while another job
 // of its workflow run is still queued or running (403 "This workflow is already running"): such a
 // re-run waits on the pool item and is asked again once the run lets it.
-import { Harness, POOL, PREFIX, startHarness } from './harness';
+import { Harness, POOL, PREFIX, provisionerRole, startHarness } from './harness';
 import { emptyPool } from '../../../lambda/core/pool';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { GhesSimulator } from '../../../sandbox/ghes';
 import { client, testKey } from '../../sandbox/ghes/octokit';
@@ -13,14 +14,16 @@ import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 const ORG = { kind: 'org' as const, org: 'octo-org' };
 const RUNS_ON = ['self-hosted', 'linux', 'x64'];
+const GPU = ['self-hosted', 'linux', 'gpu'];
 const HOUR = 3600_000;
+const YEAR = 365 * 24 * HOUR;
 
 let engine: DynamoTestEngine;
 let h: Harness;
 let ghes: GhesSimulator;
 let github: GitHubApi;
 
-beforeAll(async () => { engine = await startDynalite(); });
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerRole() }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => {
   await ghes?.stop();
@@ -28,9 +31,13 @@ afterEach(async () => {
 });
 
 async function start(): Promise<void> {
-  // 1 simulated second = 1 ms of wall time. A killed runner's job fails 2 simulated minutes later.
+  // 1 simulated second = 1 ms of wall time. A killed runner's job fails 2 simulated minutes later;
+  // a job no runner can take stays queued, and a JIT runner slow to connect stays registered (for a
+  // simulated year, hours of wall time: longer than any test runs).
   const clock = new ScaledClock(0.001);
-  ghes = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey: testKey(), repos: ['app'], lostRunnerTimeoutMs: 2 * 60_000 });
+  ghes = new GhesSimulator({
+    clock, jwtClock: () => clock.now(), privateKey: testKey(), repos: ['app'], lostRunnerTimeoutMs: 2 * 60_000, queuedJobTimeoutMs: YEAR, jitRunnerTimeoutMs: YEAR,
+  });
   await ghes.start();
   github = new GitHubApi({
     baseUrl: ghes.apiUrl, appId: String(ghes.appId), privateKeyPem: testKey(), now: () => clock.now(), writeSpacingMs: 0, retryBaseMs: 10,
@@ -39,37 +46,42 @@ async function start(): Promise<void> {
 }
 
 /** Starts a simulated runner under our naming on a registered JIT config; resolves once it runs a job. */
-async function runnerTakingAJob(instanceId: string): Promise<{ kill: () => void; jobId: number; runnerName: string }> {
+async function runnerTakingAJob(instanceId: string, labels = RUNS_ON): Promise<{ kill: () => void; jobId: number; runnerName: string }> {
   const runnerName = `${PREFIX}${instanceId}`;
-  const jit = await github.generateJitConfig(ORG, { name: runnerName, labels: RUNS_ON, runnerGroupId: 1 });
+  const jit = await github.generateJitConfig(ORG, { name: runnerName, labels, runnerGroupId: 1 });
   const started = ghes.startRunner(jit.encodedJitConfig);
   while (started.runner.state !== 'busy') await ghes.clock.sleep(1000);
   return { kill: () => started.runner.kill(), jobId: started.runner.job!, runnerName };
 }
 
 /**
- * A two-job workflow run, both jobs on our runners; the runner of `interrupted` is reclaimed (killed)
- * and GitHub fails its job while `other` still runs. The state store saw it all through webhooks,
- * and the lifecycle function marked the interrupted job on the pool.
+ * A two-job workflow run: `test` on our runner, whose instance is reclaimed (the runner killed) so
+ * that GitHub fails the job; `build` asks for a GPU runner and stays queued until the test starts
+ * one (`finishOther`), so the run is in progress for as long as the test needs, however slow the
+ * machine. The state store saw the interrupted job through webhooks, and the lifecycle function
+ * marked it on the pool.
  */
-async function twoJobRunWithOneInterrupted(otherJobMs: number): Promise<{ interrupted: number; other: number; otherRunner: string }> {
-  ghes.createWorkflowRun({
+async function twoJobRunWithOneInterrupted(): Promise<{ interrupted: number; other: number; finishOther: () => Promise<void> }> {
+  const run = ghes.createWorkflowRun({
     repo: 'app',
-    jobs: [{ name: 'build', labels: RUNS_ON, durationMs: otherJobMs }, { name: 'test', labels: RUNS_ON, durationMs: 10 * HOUR }],
+    jobs: [{ name: 'build', labels: GPU, durationMs: 60_000 }, { name: 'test', labels: RUNS_ON, durationMs: 10 * HOUR }],
   });
-  const first = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa1');
-  const second = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa2');
-  const [reclaimed, running] = ghes.job(first.jobId)!.name === 'test' ? [first, second] : [second, first];
-  for (const r of [reclaimed, running]) {
-    await h.queueJob(r.jobId);
-    await h.moveJob(r.jobId, 'in_progress', { runnerName: r.runnerName });
-  }
+  const other = run.jobIds.find((id) => ghes.job(id)!.name === 'build')!;
+  const reclaimed = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa1');
+  await h.queueJob(reclaimed.jobId);
+  await h.moveJob(reclaimed.jobId, 'in_progress', { runnerName: reclaimed.runnerName });
   const pool = (await h.runners.getPool(POOL.poolId)) ?? emptyPoolRecord();
   await h.runners.savePool({ ...pool, interruptedJobs: [{ githubHost: 'ghes.example.com', jobId: reclaimed.jobId }] }, h.clock.now());
   reclaimed.kill();
   await ghes.waitForJob(reclaimed.jobId);
   await h.moveJob(reclaimed.jobId, 'completed', { runnerName: reclaimed.runnerName, conclusion: 'failure' });
-  return { interrupted: reclaimed.jobId, other: running.jobId, otherRunner: running.runnerName };
+  const finishOther = async () => {
+    // Another runner system's GPU runner takes the job and completes it a simulated minute later.
+    const jit = await github.generateJitConfig(ORG, { name: 'gpu-runner', labels: GPU, runnerGroupId: 1 });
+    ghes.startRunner(jit.encodedJitConfig);
+    await ghes.waitForJob(other);
+  };
+  return { interrupted: reclaimed.jobId, other, finishOther };
 }
 
 const emptyPoolRecord = () => emptyPool(POOL.poolId, POOL.configName, POOL.scope);
@@ -77,18 +89,17 @@ const emptyPoolRecord = () => emptyPool(POOL.poolId, POOL.configName, POOL.scope
 describe('re-runs of jobs a spot interruption failed', () => {
   test('a two-job run whose interrupted job fails while the other runs is re-run once the other completes', async () => {
     await start();
-    const { interrupted, other, otherRunner } = await twoJobRunWithOneInterrupted(2 * HOUR); // 7 s of wall time: room for a busy machine
+    const { interrupted, other, finishOther } = await twoJobRunWithOneInterrupted();
 
     await reconcilePool(h.deps, h.message()); // GitHub: 403 "This workflow is already running"
     const whileRunning = { github: ghes.job(other)!.status, rerunAs: ghes.job(interrupted)!.rerunAs, pool: await h.runners.getPool(POOL.poolId) };
-    const activeWhileWaiting = await h.runners.listActivePools();
+    const activeWhileWaiting = await new DynamoRunnerStore(engine.operator, h.tableName).listActivePools();
 
-    await ghes.waitForJob(other);
-    await h.moveJob(other, 'completed', { runnerName: otherRunner, conclusion: 'success' });
+    await finishOther();
     h.clock.advance(HOUR); // the periodic reconciler hands the pool over again
     await reconcilePool(h.deps, h.message());
 
-    expect(whileRunning.github).toBe('in_progress'); // the first reconcile did meet a running run
+    expect(whileRunning.github).toBe('queued'); // the first reconcile did meet a run in progress
     expect(whileRunning.rerunAs).toBeUndefined();
     expect(whileRunning.pool!.interruptedJobs).toEqual([expect.objectContaining({ jobId: interrupted })]);
     expect(activeWhileWaiting).toContain(POOL.poolId); // so the reconciler comes back for it
@@ -103,7 +114,7 @@ describe('re-runs of jobs a spot interruption failed', () => {
 
   test('a re-run the run keeps refusing is asked again with backoff, and given up (counted) after a day', async () => {
     await start();
-    const { interrupted } = await twoJobRunWithOneInterrupted(10 * HOUR);
+    const { interrupted, other } = await twoJobRunWithOneInterrupted();
     const rerunCalls = () => ghes.apiCalls().byRoute['POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun'] ?? 0;
 
     await reconcilePool(h.deps, h.message());
@@ -112,6 +123,7 @@ describe('re-runs of jobs a spot interruption failed', () => {
     h.clock.advance(25 * HOUR);
     await reconcilePool(h.deps, h.message());
 
+    expect(ghes.job(other)!.status).toBe('queued'); // the run was in progress all along
     expect(callsWithinBackoff).toBe(1);
     expect(rerunCalls()).toBe(2);
     expect(ghes.job(interrupted)!.rerunAs).toBeUndefined();
@@ -122,7 +134,8 @@ describe('re-runs of jobs a spot interruption failed', () => {
 
   test('a final refusal (the job was re-run by hand already) is counted and dropped at once', async () => {
     await start();
-    const jobId = ghes.queueJob('app', RUNS_ON, 60_000);
+    // Long enough that it is still running when its runner is killed, however slow the set-up in between.
+    const jobId = ghes.queueJob('app', RUNS_ON, 10 * HOUR);
     const runner = await runnerTakingAJob('i-0aaaaaaaaaaaaaaa3');
     await h.queueJob(jobId);
     await h.moveJob(jobId, 'in_progress', { runnerName: runner.runnerName });

@@ -1,7 +1,8 @@
 // The runner image is resolved at launch: jobs queued before the first image exists wait, logged
-// and counted, and run once the pipeline has written the image's parameter.
+// and counted, and run once the pipeline has written the image's parameter. The provisioner's SSM,
+// DynamoDB and EC2 calls sign as its role, with the image parameter its grants name.
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { Harness, runnerConfig, startHarness } from './harness';
+import { Harness, provisionerRole, runnerConfig, startHarness } from './harness';
 import { SsmImageSource } from '../../../lambda/config/ssm-image-source';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { SsmSimulator } from '../../../sandbox/ssm';
@@ -9,6 +10,7 @@ import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 const IMAGE_PARAMETER = '/ephemeral-runners/test/image/x64';
 const AMI = 'ami-0abcdef1234567890';
+const role = provisionerRole({ imageParameterNames: [IMAGE_PARAMETER] });
 
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
@@ -17,10 +19,10 @@ let h: Harness;
 let now: number;
 
 beforeAll(async () => {
-  engine = await startDynalite();
-  ssm = new SsmSimulator();
+  engine = await startDynalite({ asRole: role });
+  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
   await ssm.start();
-  client = new SSMClient({ endpoint: ssm.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  client = new SSMClient({ endpoint: ssm.url, region: 'us-east-1', credentials: role.credentials, maxAttempts: 1 });
 });
 afterAll(async () => {
   client.destroy();

@@ -1,16 +1,14 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { Harness, POOL, startHarness } from './harness';
+import { Harness, POOL, provisionerRole, startHarness } from './harness';
 import { buildPoolMessageFor } from '../../../lambda/core/pool-message';
 import { createProvisionerHandler, retryDelaySeconds } from '../../../lambda/provisioner/sqs-handler';
-import { stateAccess } from '../../../src/control-plane-access';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 let engine: DynamoTestEngine;
 let h: Harness;
 
-// The provisioner's own table statements, as the construct grants them, decided by the IAM engine.
-const provisionerTableAccess = (tableArn: string) => stateAccess(tableArn, { batchGet: true }).map((s) => s.toStatementJson());
-beforeAll(async () => { engine = await startDynalite({ asRole: provisionerTableAccess }); });
+// The provisioner's role, as the construct grants it: its DynamoDB and EC2 calls are decided by IAM.
+beforeAll(async () => { engine = await startDynalite({ asRole: provisionerRole() }); });
 afterAll(async () => { await engine.stop(); });
 afterEach(async () => { await h?.stop(); });
 

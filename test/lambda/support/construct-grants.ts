@@ -7,13 +7,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
-  grantLifecycleAccess, grantReconcilerAccess, grantRegisterAccess, grantWebhookAccess, parameterArn,
+  grantLifecycleAccess, grantProvisionerAccess, grantReconcilerAccess, grantRegisterAccess, grantWebhookAccess, parameterArn,
 } from '../../../src/control-plane-access';
 
 /** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/STATE-TABLE`;
 
-export type ControlPlaneFunctionName = 'webhook' | 'register' | 'lifecycle' | 'reconciler';
+export type ControlPlaneFunctionName = 'webhook' | 'register' | 'provisioner' | 'lifecycle' | 'reconciler';
 
 /** The names the function's environment gives it, which its grants name too. */
 export interface GrantedNames {
@@ -27,11 +27,26 @@ export interface GrantedNames {
   readonly webhookSecretParameterName?: string;
   /** The deployment's id (the managed-by tag). @default 'test' */
   readonly managedBy?: string;
+  /** The role's name, when a test has two roles of one function. @default 'FunctionRole' */
+  readonly roleName?: string;
+  /** What the provisioner launches from, as the EC2 simulator has it. @default nothing */
+  readonly launch?: GrantedLaunch;
+}
+
+/** The launch facts the provisioner's grants name: ids of the EC2 simulator's resources. */
+export interface GrantedLaunch {
+  readonly launchTemplateIds: readonly string[];
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  /** The role the launch templates' instance profile holds. */
+  readonly runnerRoleName: string;
+  /** @default none */
+  readonly imageParameterNames?: readonly string[];
 }
 
 /** The role of `fn` with the statements the construct grants it. */
 export function grantedRole(fn: ControlPlaneFunctionName, names: GrantedNames = {}): FunctionRole {
-  return new FunctionRole(grantedPolicy(fn, names));
+  return new FunctionRole(grantedPolicy(fn, names), names.roleName);
 }
 
 /** The statements `fn`'s grant function puts in its role, resolved; computed once, then per table by substitution. */
@@ -57,6 +72,19 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
       });
       break;
     case 'register': grantRegisterAccess(role, access); break;
+    case 'provisioner': {
+      const launch = names.launch;
+      if (!launch) throw new Error('the provisioner\'s grants name its launch templates, subnets and security groups: give names.launch');
+      grantProvisionerAccess(role, {
+        ...access,
+        launchTemplateArns: launch.launchTemplateIds.map((id) => `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/${id}`),
+        runnerRole: iam.Role.fromRoleName(stack, 'RunnerRole', launch.runnerRoleName),
+        imageParameterArns: (launch.imageParameterNames ?? []).map((name) => parameterArn(stack, name)),
+        subnetIds: [...launch.subnetIds],
+        securityGroupIds: [...launch.securityGroupIds],
+      });
+      break;
+    }
     case 'lifecycle': grantLifecycleAccess(role, access); break;
     case 'reconciler': grantReconcilerAccess(role, access); break;
   }

@@ -21,6 +21,8 @@ export interface DynaliteOptions {
 }
 
 export interface DynamoTestEngine {
+  /** The role `client` signs as, when there is one: a harness gives it the function's other clients too. */
+  readonly role?: FunctionRole;
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
   readonly client: DynamoDBDocumentClient;
@@ -53,6 +55,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Dyna
   const client = role ? documentClient(role.credentials) : operator;
   let tables = 0;
   return {
+    role,
     endpoint,
     client,
     operator,

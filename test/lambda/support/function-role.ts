@@ -10,27 +10,29 @@ import { rolesWithPolicies, serviceAuthorizer } from '../../../sandbox/iam/servi
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
-const ROLE_NAME = 'FunctionRole';
 
 type SimulatorAuthorize = (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 
 export class FunctionRole {
-  static readonly ACCESS_KEY_ID = 'ASIAFUNCTIONROLE';
-
-  readonly credentials = { accessKeyId: FunctionRole.ACCESS_KEY_ID, secretAccessKey: 'role-secret', sessionToken: 'role-token' };
-  readonly identity: CallerIdentity = {
-    accountId: ACCOUNT, roleName: ROLE_NAME, roleId: 'AROAFUNCTIONROLE0001', sessionName: 'function', ...this.credentials,
-  };
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  readonly identity: CallerIdentity;
   private readonly statements = new Map<string, unknown>();
   private removed: readonly string[] = [];
   private built?: IamAuthorizer;
 
-  /** `policyFor`: the role's statements for a state table (its other statements too). */
-  constructor(private readonly policyFor: (tableArn: string) => unknown[]) {}
+  /**
+   * `policyFor`: the role's statements for a state table (its other statements too). `roleName`:
+   * two roles in one test (two deployments in one account) need two names, hence two access keys.
+   */
+  constructor(private readonly policyFor: (tableArn: string) => unknown[], readonly roleName = 'FunctionRole') {
+    const key = roleName.toUpperCase().replace(/[^A-Z0-9]/g, '');
+    this.credentials = { accessKeyId: `ASIA${key}`, secretAccessKey: 'role-secret', sessionToken: 'role-token' };
+    this.identity = { accountId: ACCOUNT, roleName, roleId: `AROA${key}0001`, sessionName: 'function', ...this.credentials };
+  }
 
-  /** The role session behind an access key; undefined for any other key (the test's own, unchecked). */
+  /** The role session behind an access key; undefined for any other key (the test's own, unchecked, or another role's). */
   readonly identityFor = (accessKeyId: string): CallerIdentity | undefined =>
-    (accessKeyId === FunctionRole.ACCESS_KEY_ID ? this.identity : undefined);
+    (accessKeyId === this.credentials.accessKeyId ? this.identity : undefined);
 
   /** Grants the role what the construct grants on a state table (the role's other statements come with the first). */
   grantTable(tableArn: string): void {
@@ -42,8 +44,8 @@ export class FunctionRole {
   authorizer(): IamAuthorizer {
     return (this.built ??= new IamAuthorizer({
       accountId: ACCOUNT,
-      roles: rolesWithPolicies({ [ROLE_NAME]: [...this.statements.values()] }),
-      removals: this.removed.map((action) => ({ role: ROLE_NAME, action })),
+      roles: rolesWithPolicies({ [this.roleName]: [...this.statements.values()] }),
+      removals: this.removed.map((action) => ({ role: this.roleName, action })),
     }));
   }
 
