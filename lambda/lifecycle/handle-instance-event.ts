@@ -6,12 +6,12 @@ import { closeRunner } from './close-runner';
 import { LifecycleEventError } from './errors';
 import { InstanceEvent, parseInstanceEvent } from './instance-event';
 import { handleSpotInterruption } from './spot-interruption';
+import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
 import { GitHubPort } from '../core/github';
 import { Clock, JobStore, PoolQueue, PoolStore, RunnerStore } from '../core/ports';
-import { CountMetrics } from '../reconciler/count-metrics';
-import { ReconcilerStateStore } from '../reconciler/reconciler-state';
+import { ReconcilerStateStore } from '../core/reconciler-state';
 
 export type LifecycleMetricName =
   | 'RunnersClosed' | 'SpotInterruptions' | 'RegistrationsDeleted' | 'RegistrationsLeftToSweep' | 'IgnoredEvents' | 'MalformedEvents';

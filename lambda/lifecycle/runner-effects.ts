@@ -4,9 +4,9 @@ import { LifecycleConflictError } from './errors';
 import type { LifecycleDeps } from './handle-instance-event';
 import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
+import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../reconciler/reconciler-state';
 
 const POOL_SAVE_ATTEMPTS = 5;
 /** A scope marked for the ghost sweep this recently needs no new mark. */

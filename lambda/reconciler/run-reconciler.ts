@@ -3,23 +3,22 @@
 // failed webhook deliveries and delete ghost registrations. While nothing is active it makes no
 // GitHub call at all — it does not even build the GitHub client.
 import { GitHubCallBudget } from './budget';
-import { CountMetrics } from './count-metrics';
 import { PoolIdError } from './errors';
 import { poolFromId } from './pool-id';
 import { DEFAULT_RECONCILER_LIMITS, ReconcilerLimits } from './reconciler-limits';
-import {
-  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, ReconcilerStateStore, touchScopes, updateReconcilerState,
-} from './reconciler-state';
 import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
+import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
-import { GitHubPort } from '../core/github';
+import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor } from '../core/pool-message';
 import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
+import {
+  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, ReconcilerStateStore, touchScopes, updateReconcilerState,
+} from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { isRateLimited } from '../github/errors';
 
 export type ReconcilerMetricName =
   | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
@@ -155,7 +154,7 @@ async function step(run: Run, name: string, fn: () => Promise<void>, options: { 
   try {
     await fn();
   } catch (error) {
-    if (options.github || isRateLimited(error)) run.budget.exhaust();
+    if (options.github || error instanceof GitHubRateLimitedError) run.budget.exhaust();
     run.summary.failedSteps.push(name);
     run.deps.metrics.count('ReconcileStepFailed', 1, { step: name });
     run.deps.logger.error('reconciler step failed; the next run retries it', { step: name, error: error as Error });
