@@ -1,7 +1,7 @@
 // What the lifecycle does to a runner's surroundings: its pool, its job mark, and the reconciler's
 // ghost sweep. Each is idempotent, so a repeated event repeats it harmlessly.
+import type { LifecycleDeps } from './deps';
 import { LifecycleConflictError } from './errors';
-import type { LifecycleDeps } from './handle-instance-event';
 import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
 import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';

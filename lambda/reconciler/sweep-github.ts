@@ -3,7 +3,7 @@
 import { listingStart, nextCursor, planRedeliveries, recordRedelivery, Redelivery } from './deliveries';
 import { ghostCandidates } from './ghosts';
 import { hasNoLiveRunner } from './orphans';
-import type { Run } from './run-reconciler';
+import type { Run } from './run';
 import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
 import { GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
 import { JobKey } from '../core/job';
