@@ -172,6 +172,57 @@ const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
+// The layers of lambda/ (DESIGN.md 7a), held by the linter. core/ is the domain and its ports:
+// pure, it imports nothing else of lambda/. The adapters implement the ports over the AWS SDK and
+// Octokit; the features (one per function) depend on core's ports only; handlers/ wires adapters
+// into features and may import anything. common/ is the functions' shared plumbing (environment,
+// logs, metrics, the control plane's set of ports): it depends on core alone, and every layer but
+// core may use it. Of src/, lambda/ imports only the contract modules the construct shares with it.
+const lambdaAdapters = ['state', 'compute', 'config', 'github', 'queue'];
+const lambdaFeatures = ['webhook', 'provisioner', 'register', 'lifecycle', 'reconciler'];
+const lambdaDir = (name: string) => `./lambda/${name}`;
+const layerZones = [
+  {
+    target: './lambda/core',
+    from: './lambda',
+    except: ['./core'],
+    message: 'lambda/core is pure: it imports nothing outside core/ (a port it needs is declared in core/).',
+  },
+  {
+    target: './lambda/common',
+    from: ['handlers', ...lambdaAdapters, ...lambdaFeatures].map(lambdaDir),
+    message: 'lambda/common is plumbing on top of core only: it imports no adapter, feature or handler.',
+  },
+  ...lambdaAdapters.map((adapter) => ({
+    target: lambdaDir(adapter),
+    from: ['handlers', ...lambdaFeatures, ...lambdaAdapters.filter((a) => a !== adapter)].map(lambdaDir),
+    message: 'An adapter depends on core (and common) only: a type it shares with a feature belongs in a core port.',
+  })),
+  ...lambdaFeatures.map((feature) => ({
+    target: lambdaDir(feature),
+    from: ['handlers', ...lambdaAdapters, ...lambdaFeatures.filter((f) => f !== feature)].map(lambdaDir),
+    message: 'A feature depends on core ports (and common) only: errors it handles are declared by the port, and the adapter translates into them.',
+  })),
+  {
+    target: './lambda',
+    from: './src',
+    except: ['./runner-config-document.ts', './runner-labels.ts', './webhook-time-budget.ts'],
+    message: 'Of src/, the functions import only the contract modules shared with the construct (pure, no CDK).',
+  },
+  {
+    target: './src',
+    from: './lambda',
+    message: 'The construct does not import runtime code: a contract both sides share lives in src/ as a pure module.',
+  },
+];
+project.eslint!.addRules({ 'import/no-restricted-paths': ['error', { zones: layerZones }] });
+// Import cycles in the runtime code and the construct. Type-only imports do not count (they vanish
+// when compiled); packages are not followed, which keeps the check to a few seconds.
+project.eslint!.addOverride({
+  files: ['lambda/**/*.ts', 'src/**/*.ts'],
+  rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
+});
+
 // The type check and the lint side by side (one core each), before jest.
 project.testTask.prependExec('bash projenrc/parallel.sh "tsc -p tsconfig.dev.json" "projen eslint"');
 

@@ -411,8 +411,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_ENDPOINT_URL_SQS: sqs.url,
     GITHUB_API_URL: options.githubUrl ?? ghes.apiUrl,
-    // One process runs every function: GitHub writes are not spaced a second apart, and rate-limit
-    // waits are scaled like everything else.
+    // The functions' optional timing variables (TIMING_ENVIRONMENT, lambda/handlers/wiring/
+    // control-plane.ts). One process runs every function: GitHub writes are not spaced a second
+    // apart, and rate-limit waits are scaled like everything else.
     GITHUB_WRITE_SPACING_MS: '0',
     GITHUB_RETRY_AFTER_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),
     GITHUB_RETRY_BASE_MS: String(Math.max(1, Math.round(1000 * scenario.timeScale))),

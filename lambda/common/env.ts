@@ -16,6 +16,25 @@ export function readEnvironment<K extends string>(names: readonly K[], env: Node
   return Object.fromEntries(names.map((name) => [name, env[name] as string])) as Environment<K>;
 }
 
+/**
+ * The optional variables among `names` that are set, as whole numbers of milliseconds; throws
+ * {@link EnvironmentError} naming every one that is set to anything else.
+ */
+export function readOptionalMilliseconds<K extends string>(
+  names: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly [name in K]?: number } {
+  const set = names.filter((name) => env[name] !== undefined && env[name] !== '');
+  const invalid = set.filter((name) => !/^\d+$/.test(env[name]!.trim()));
+  if (invalid.length > 0) {
+    throw new EnvironmentError(
+      `${invalid.map((name) => `${name}=${JSON.stringify(env[name])}`).join(', ')}: expected a whole number of milliseconds; set a number or unset it for the default`,
+      invalid,
+    );
+  }
+  return Object.fromEntries(set.map((name) => [name, Number(env[name])])) as { readonly [name in K]?: number };
+}
+
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** A GitHub hostname such as `ghes.example.com`, lower-cased: it becomes part of job keys. */

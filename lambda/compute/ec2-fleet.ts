@@ -4,9 +4,8 @@ import {
   _InstanceType,
   CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { LaunchFailedError } from './errors';
 import {
-  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchRequest, LaunchResult,
+  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult,
   TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
 } from '../core/compute';
 import { Market } from '../core/runner';

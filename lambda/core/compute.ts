@@ -1,5 +1,5 @@
-// The compute port: launching and ending instances, in domain words, and how EC2's launch errors
-// are classified. The EC2 adapter lives in lambda/compute/.
+// The compute port: launching and ending instances, in domain words, the error a failed launch
+// throws and how EC2's launch errors are classified. The EC2 adapter lives in lambda/compute/.
 import { Market } from './runner';
 import { InstanceRequirementsDocument } from '../../src/runner-config-document';
 
@@ -66,7 +66,7 @@ export interface InstanceInfo {
 }
 
 export interface ComputePort {
-  /** Throws `LaunchFailedError` (kind attached) when the whole request fails. */
+  /** Throws {@link LaunchFailedError} (kind attached) when the whole request fails. */
   launch(request: LaunchRequest): Promise<LaunchResult>;
   /** Terminates; instances already gone are not an error. */
   terminate(instanceIds: readonly string[]): Promise<void>;
@@ -74,6 +74,15 @@ export interface ComputePort {
   listInstances(): Promise<InstanceInfo[]>;
   /** Instances of one launch, found by its tag (recovering a launch whose result was lost). */
   findLaunch(clientToken: string): Promise<LaunchedInstance[]>;
+}
+
+/** CreateFleet failed as a whole (a request-level error), so nothing launched. Callers decide by `kind`, never by message text. */
+export class LaunchFailedError extends Error {
+  public readonly name = 'LaunchFailedError';
+
+  constructor(readonly code: string, readonly kind: LaunchErrorKind, message: string, options?: ErrorOptions) {
+    super(`CreateFleet failed with ${code} (${kind}): ${message}`, options);
+  }
 }
 
 const CAPACITY = new Set([

@@ -1,6 +1,28 @@
-// The GitHub port: what the control plane asks of GitHub, in domain words. The adapter over
-// Octokit lives in lambda/github/; the sandbox points it at the GHES simulator.
+// The GitHub port: what the control plane asks of GitHub, in domain words, and the errors its
+// callers handle. The adapter over Octokit lives in lambda/github/ and translates Octokit's errors
+// into these; the sandbox points it at the GHES simulator.
 import { RunnerScope } from './routing';
+
+/** The GitHub App is not installed where a job's runners must register. */
+export class GitHubAppNotInstalledError extends Error {
+  public readonly name = 'GitHubAppNotInstalledError';
+
+  constructor(readonly scope: string, options?: ErrorOptions) {
+    super(`the GitHub App is not installed on ${scope}: install it there, or route its jobs to another runner system`, options);
+  }
+}
+
+/**
+ * GitHub asked the App to wait (a primary or secondary rate limit) for longer than the client sits
+ * out inside one call. Callers stop calling GitHub and leave the work to their next run.
+ */
+export class GitHubRateLimitedError extends Error {
+  public readonly name = 'GitHubRateLimitedError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(`GitHub rate limit: ${message}; calls resume at the next run`, options);
+  }
+}
 
 export interface JitRunner {
   readonly runnerId: number;

@@ -1,13 +1,5 @@
-// Errors of the GitHub adapter. Callers decide by class, never by message text.
-
-/** The GitHub App is not installed where a job's runners must register. */
-export class GitHubAppNotInstalledError extends Error {
-  public readonly name = 'GitHubAppNotInstalledError';
-
-  constructor(readonly scope: string, options?: ErrorOptions) {
-    super(`the GitHub App is not installed on ${scope}: install it there, or route its jobs to another runner system`, options);
-  }
-}
+// How the GitHub adapter recognises Octokit's errors before translating them into the port's
+// (lambda/core/github.ts). Callers decide by class, never by message text.
 
 /**
  * Whether a failed call hit a GitHub rate limit: 403 or 429 with no requests remaining, or a

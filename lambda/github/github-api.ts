@@ -6,9 +6,12 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
-import { GitHubAppNotInstalledError, isRateLimited } from './errors';
+import { isRateLimited } from './errors';
 import { ExpiringTokenCache } from './token-cache';
-import { DeleteRunnerResult, GitHubJob, GitHubPort, JitRunner, RegisteredRunner, RerunResult, WebhookDelivery } from '../core/github';
+import {
+  DeleteRunnerResult, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner, RegisteredRunner, RerunResult,
+  WebhookDelivery,
+} from '../core/github';
 import { RunnerScope } from '../core/routing';
 
 const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
@@ -135,8 +138,9 @@ export class GitHubApi implements GitHubPort {
       await octokit.request('POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', { owner, repo, job_id: jobId });
       return { outcome: 'rerun' };
     } catch (error) {
-      // A rate limit is a 403 too: the caller retries it like an outage.
-      if ((status(error) !== 403 && status(error) !== 404) || isRateLimited(error)) throw error;
+      // A rate limit is a 403 too (translated by the error hook, see octokit() below): the caller
+      // retries it like an outage.
+      if ((status(error) !== 403 && status(error) !== 404) || error instanceof GitHubRateLimitedError) throw error;
       // The spec gives the 403 a Basic Error body and nothing else; only the message tells "the run
       // still has jobs running" (retry once it finishes) from a final refusal. Observed wording:
       // "This workflow is already running" (cli/cli#9221, for a run with a job still running;
@@ -217,6 +221,12 @@ export class GitHubApi implements GitHubPort {
       userAgent: 'cdk-ephemeral-runners',
       // Octokit's own warnings (deprecations, rate-limit notes) are not JSON; keep them out of the log stream.
       log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    // Outermost hook, so it sees what is left once plugin-retry and plugin-throttling gave up: a
+    // rate limit reaches the callers as the port's error, never as Octokit's 403/429.
+    octokit.hook.error('request', (error) => {
+      if (isRateLimited(error)) throw new GitHubRateLimitedError((error as Error).message, { cause: error });
+      throw error;
     });
     if (this.options.onRequest) {
       const onRequest = this.options.onRequest;

@@ -5,11 +5,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment } from '../common/control-plane';
+import { controlPlaneFromEnvironment } from './wiring/control-plane';
+import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { handleLifecycleEvent, LifecycleDeps, LifecycleMetricName, LifecycleOutcome } from '../lifecycle/handle-instance-event';
-import { PowertoolsCountMetrics } from '../reconciler/count-metrics';
 import { DynamoReconcilerStore } from '../state/dynamo-reconciler-store';
 
 const logger = createLogger();

@@ -4,7 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment, LAUNCH_ENVIRONMENT } from '../common/control-plane';
+import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment, LAUNCH_ENVIRONMENT } from './wiring/control-plane';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { SsmImageSource } from '../config/ssm-image-source';

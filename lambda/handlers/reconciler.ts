@@ -4,10 +4,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment, optionalNumber } from '../common/control-plane';
+import { controlPlaneFromEnvironment, timingFromEnvironment } from './wiring/control-plane';
+import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
-import { PowertoolsCountMetrics } from '../reconciler/count-metrics';
 import { ReconcilerLimits } from '../reconciler/reconciler-limits';
 import { ReconcilerDeps, ReconcilerMetricName, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
 import { DynamoReconcilerStore } from '../state/dynamo-reconciler-store';
@@ -34,14 +34,9 @@ function buildDeps(): ReconcilerDeps {
   };
 }
 
-/**
- * Optional overrides of the reconciler's windows (unset in a deployment): the offline sandbox
- * scales the GitHub sweep interval and the redelivery spacing with its clock, as it scales the
- * GitHub client's waits.
- */
+/** The reconciler's windows the optional timing variables set (none in a deployment; see TIMING_ENVIRONMENT). */
 function limitsFromEnvironment(): Partial<ReconcilerLimits> {
-  const sweep = optionalNumber(process.env.RECONCILER_GITHUB_SWEEP_MS);
-  const redeliverAfter = optionalNumber(process.env.RECONCILER_REDELIVERY_SPACING_MS);
+  const { RECONCILER_GITHUB_SWEEP_MS: sweep, RECONCILER_REDELIVERY_SPACING_MS: redeliverAfter } = timingFromEnvironment();
   return {
     ...(sweep === undefined ? {} : { githubSweepEveryMs: sweep }),
     ...(redeliverAfter === undefined ? {} : { retryAfterMs: redeliverAfter }),

@@ -2,7 +2,7 @@
 // (once per container) and the runner role's name, wired into the logic in lambda/register/.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment } from '../common/control-plane';
+import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment } from './wiring/control-plane';
 import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { RegisterResult } from '../register/http';

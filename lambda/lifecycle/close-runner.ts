@@ -5,8 +5,8 @@
 // GitHub and EC2 come before the state write: if the function dies half-way, EventBridge's retry
 // finds the runner not yet gone and repeats them (each is idempotent). Once gone, a repeated or
 // late event changes nothing.
+import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleConflictError } from './errors';
-import type { LifecycleDeps, LifecycleOutcome } from './handle-instance-event';
 import { ENDING_STATES, InstanceEvent } from './instance-event';
 import { keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
 import { DeleteRunnerResult } from '../core/github';

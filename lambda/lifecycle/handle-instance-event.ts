@@ -3,43 +3,12 @@
 // the events of every instance in the account (rules cannot match tags), at least once and in no
 // promised order: an unknown instance is dropped after one read, and every step is idempotent.
 import { closeRunner } from './close-runner';
+import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleEventError } from './errors';
 import { InstanceEvent, parseInstanceEvent } from './instance-event';
 import { handleSpotInterruption } from './spot-interruption';
-import { Logger } from '../common/logger';
-import { ComputePort } from '../core/compute';
-import { GitHubPort } from '../core/github';
-import { Clock, JobStore, PoolQueue, PoolStore, RunnerStore } from '../core/ports';
-import { CountMetrics } from '../reconciler/count-metrics';
-import { ReconcilerStateStore } from '../reconciler/reconciler-state';
 
-export type LifecycleMetricName =
-  | 'RunnersClosed' | 'SpotInterruptions' | 'RegistrationsDeleted' | 'RegistrationsLeftToSweep' | 'IgnoredEvents' | 'MalformedEvents';
-
-export interface LifecycleDeps {
-  readonly runners: RunnerStore;
-  readonly pools: PoolStore;
-  readonly jobs: JobStore;
-  readonly queue: PoolQueue;
-  readonly compute: ComputePort;
-  /** Built on first use only: most events need no GitHub call. */
-  readonly github: () => Promise<GitHubPort>;
-  /** Where a registration GitHub would not delete yet is handed to the reconciler's ghost sweep. */
-  readonly reconcilerState: ReconcilerStateStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: CountMetrics<LifecycleMetricName>;
-}
-
-/**
- * - `ignored`: not an event that changes a runner (another detail type, `pending`, `running`);
- * - `unknown-instance`: not one of our runners;
- * - `closed`: the runner is gone now; `already-gone`: it was before (a repeated or late event);
- * - `retired`: an idle or booting spot runner is retired, deregistered and terminated;
- * - `job-marked`: a busy spot runner's job is marked for a re-run if it fails;
- * - `already-retiring`: a spot runner that was on its way out anyway.
- */
-export type LifecycleOutcome = 'ignored' | 'unknown-instance' | 'closed' | 'already-gone' | 'retired' | 'job-marked' | 'already-retiring';
+export type { LifecycleDeps, LifecycleMetricName, LifecycleOutcome } from './deps';
 
 export async function handleLifecycleEvent(event: unknown, deps: LifecycleDeps): Promise<LifecycleOutcome> {
   const { logger, metrics } = deps;

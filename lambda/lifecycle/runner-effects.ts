@@ -1,12 +1,12 @@
 // What the lifecycle does to a runner's surroundings: its pool, its job mark, and the reconciler's
 // ghost sweep. Each is idempotent, so a repeated event repeats it harmlessly.
+import type { LifecycleDeps } from './deps';
 import { LifecycleConflictError } from './errors';
-import type { LifecycleDeps } from './handle-instance-event';
 import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
+import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../reconciler/reconciler-state';
 
 const POOL_SAVE_ATTEMPTS = 5;
 /** A scope marked for the ghost sweep this recently needs no new mark. */

@@ -4,8 +4,8 @@
 //   so the demand it stood for is launched for again.
 // - A busy runner is left to finish if it can; its job is marked on the pool, and the provisioner
 //   re-runs it on on-demand capacity if it completes as failed.
+import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { InterruptedJobUnknownError, LifecycleConflictError } from './errors';
-import type { LifecycleDeps, LifecycleOutcome } from './handle-instance-event';
 import { InstanceEvent } from './instance-event';
 import { markInterruptedJob, poolOf, runnerKeys } from './runner-effects';
 import { JobKey } from '../core/job';

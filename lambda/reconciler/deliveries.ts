@@ -2,8 +2,8 @@
 // reads the App's delivery log and asks for a redelivery of every workflow_job event none of whose
 // attempts succeeded — a bounded number of times per event, and not again before the last
 // redelivery has had time to show up in the log.
-import { RedeliveryRecord } from './reconciler-state';
 import { WebhookDelivery } from '../core/github';
+import { RedeliveryRecord } from '../core/reconciler-state';
 
 export interface RedeliveryLimits {
   /** Redeliveries asked for one event, ever. */

@@ -1,14 +1,5 @@
 // Errors of the reconciler. Callers decide by class, never by message text.
 
-/** Other writers kept saving the reconciler state between this writer's read and write. */
-export class ReconcilerStateConflictError extends Error {
-  public readonly name = 'ReconcilerStateConflictError';
-
-  constructor(readonly attempts: number) {
-    super(`the reconciler state item changed under every one of ${attempts} attempts to save it; the next run retries`);
-  }
-}
-
 /** A pool id in the index that is not `<org>#<config>` or `<owner>/<repo>#<config>`: an item written by something else. */
 export class PoolIdError extends Error {
   public readonly name = 'PoolIdError';

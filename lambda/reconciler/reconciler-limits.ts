@@ -1,7 +1,7 @@
 // The reconciler's bounds and windows, with their defaults. Every number here caps work done once a
 // minute; the GitHub numbers keep the sweep well inside GitHub's secondary limits (reference/github.md 7).
 import { RedeliveryLimits } from './deliveries';
-import { RetentionLimits } from './reconciler-state';
+import { RetentionLimits } from '../core/reconciler-state';
 
 const MINUTE = 60_000;
 

@@ -3,79 +3,22 @@
 // failed webhook deliveries and delete ghost registrations. While nothing is active it makes no
 // GitHub call at all — it does not even build the GitHub client.
 import { GitHubCallBudget } from './budget';
-import { CountMetrics } from './count-metrics';
 import { PoolIdError } from './errors';
 import { poolFromId } from './pool-id';
-import { DEFAULT_RECONCILER_LIMITS, ReconcilerLimits } from './reconciler-limits';
-import {
-  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, ReconcilerStateStore, touchScopes, updateReconcilerState,
-} from './reconciler-state';
+import { DEFAULT_RECONCILER_LIMITS } from './reconciler-limits';
+import type { ReconcilerDeps, ReconcileSummary, Run } from './run';
 import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
 import { Logger } from '../common/logger';
-import { ComputePort } from '../core/compute';
-import { GitHubPort } from '../core/github';
+import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor } from '../core/pool-message';
-import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
+import {
+  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, touchScopes, updateReconcilerState,
+} from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { isRateLimited } from '../github/errors';
 
-export type ReconcilerMetricName =
-  | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
-  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed'
-  | 'LiveInstances' | 'OldestQueuedJobSeconds';
-
-export interface ReconcilerSettings {
-  readonly runnerNamePrefix: string;
-  readonly bootTimeoutMs: number;
-  readonly maxLifetimeMs: number;
-}
-
-export interface ReconcilerDeps {
-  readonly settings: ReconcilerSettings;
-  readonly runners: RunnerStore;
-  readonly jobs: JobStore;
-  readonly queue: PoolQueue;
-  readonly compute: ComputePort;
-  /** Built on first use only: an idle run never calls it. */
-  readonly github: () => Promise<GitHubPort>;
-  readonly state: ReconcilerStateStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: CountMetrics<ReconcilerMetricName>;
-  readonly limits?: Partial<ReconcilerLimits>;
-}
-
-export interface ReconcileSummary {
-  /** No active pool and no recently active scope: no GitHub call was made. */
-  idle: boolean;
-  activePools: number;
-  poolsMessaged: number;
-  orphansTerminated: string[];
-  stuckJobsChecked: number;
-  stuckJobsRepaired: number;
-  redelivered: string[];
-  ghostsDeleted: number;
-  /** Port calls to GitHub this run. */
-  githubCalls: number;
-  failedSteps: string[];
-}
-
-/** What the steps of one run share. `state` is updated by the steps as they go. */
-export interface Run {
-  readonly deps: ReconcilerDeps;
-  readonly limits: ReconcilerLimits;
-  readonly now: number;
-  readonly runId: string;
-  readonly pools: readonly Pool[];
-  /** Live runners of the active pools, by instance id (pool index: eventually consistent). */
-  readonly live: ReadonlyMap<string, RunnerRecord>;
-  readonly budget: GitHubCallBudget;
-  readonly summary: ReconcileSummary;
-  state: ReconcilerState;
-  github(): Promise<GitHubPort>;
-}
+export type { ReconcilerDeps, ReconcilerMetricName, ReconcilerSettings, ReconcileSummary, Run } from './run';
 
 export async function runReconciler(deps: ReconcilerDeps, runId: string): Promise<ReconcileSummary> {
   deps.logger.appendKeys({ runId });
@@ -155,7 +98,7 @@ async function step(run: Run, name: string, fn: () => Promise<void>, options: { 
   try {
     await fn();
   } catch (error) {
-    if (options.github || isRateLimited(error)) run.budget.exhaust();
+    if (options.github || error instanceof GitHubRateLimitedError) run.budget.exhaust();
     run.summary.failedSteps.push(name);
     run.deps.metrics.count('ReconcileStepFailed', 1, { step: name });
     run.deps.logger.error('reconciler step failed; the next run retries it', { step: name, error: error as Error });

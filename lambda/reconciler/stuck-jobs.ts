@@ -1,9 +1,9 @@
 // Jobs whose webhook we may have missed: queued in our table for long, or in progress longer than
 // any runner lives. GitHub is asked about a few of them per run, oldest first, and each job at most
 // once per recheck interval, so a job that is simply waiting for capacity costs little.
-import { JobCheck, jobCheckKey } from './reconciler-state';
 import { GitHubJob } from '../core/github';
 import { FINISHED_JOB_RETENTION_SECONDS, JOB_STATE_RANK, JobRecord, JobState, JobTransition } from '../core/job';
+import { JobCheck, jobCheckKey } from '../core/reconciler-state';
 
 export interface StuckJobLimits {
   /** A queued job older than this is asked about. */

@@ -3,13 +3,12 @@
 import { listingStart, nextCursor, planRedeliveries, recordRedelivery, Redelivery } from './deliveries';
 import { ghostCandidates } from './ghosts';
 import { hasNoLiveRunner } from './orphans';
-import { jobCheckKey, recentScopes, ReconcilerState, touchScopes } from './reconciler-state';
-import type { Run } from './run-reconciler';
+import type { Run } from './run';
 import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
-import { GitHubJob } from '../core/github';
+import { GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
 import { JobKey } from '../core/job';
+import { jobCheckKey, recentScopes, ReconcilerState, touchScopes } from '../core/reconciler-state';
 import { RunnerScope } from '../core/routing';
-import { GitHubAppNotInstalledError, isRateLimited } from '../github/errors';
 
 const DELIVERIES_PER_PAGE = 100;
 
@@ -85,7 +84,7 @@ export async function redeliverFailed(run: Run): Promise<void> {
       await github.redeliver(redelivery.deliveryId);
     } catch (error) {
       unfinished.push(redelivery);
-      if (isRateLimited(error)) {
+      if (error instanceof GitHubRateLimitedError) {
         run.budget.exhaust();
         logger.warn('GitHub rate limit: redeliveries wait for the next run', fields);
       } else {

@@ -1,7 +1,7 @@
 // The EC2 side of a run: instances of ours that no runner answers for are terminated. Only EC2 and
 // DynamoDB are called, so this runs even while nothing is active.
 import { hasNoLiveRunner, orphanCandidates } from './orphans';
-import type { Run } from './run-reconciler';
+import type { Run } from './run';
 
 /**
  * A runner whose instance EC2 no longer lists as alive is closed here, in case its end event was

@@ -8,12 +8,11 @@ import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
 import { Logger } from '../common/logger';
 import { ConfigError } from '../core/errors';
-import { GitHubPort, JitRunner } from '../core/github';
+import { GitHubAppNotInstalledError, GitHubPort, JitRunner } from '../core/github';
 import { Clock, JobStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { RunnerScope } from '../core/routing';
 import { runnerName, RunnerRecord } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
-import { GitHubAppNotInstalledError } from '../github/errors';
 
 export interface RegisterDeps {
   /** The runner instances' role: only its instance-profile sessions may register. */

@@ -9,7 +9,7 @@ import { scopeFromItem } from './items';
 import { PARTITION_KEY } from './table-schema';
 import {
   EMPTY_RECONCILER_STATE, JobCheck, ReconcilerState, ReconcilerStateStore, RedeliveryRecord, ScopeActivity, VersionedReconcilerState,
-} from '../reconciler/reconciler-state';
+} from '../core/reconciler-state';
 
 export const RECONCILER_STATE_KEY = { pk: 'RECONCILER', sk: 'STATE' } as const;
 

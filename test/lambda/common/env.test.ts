@@ -1,4 +1,4 @@
-import { parseGitHubHost, readEnvironment } from '../../../lambda/common/env';
+import { parseGitHubHost, readEnvironment, readOptionalMilliseconds } from '../../../lambda/common/env';
 import { EnvironmentError } from '../../../lambda/common/errors';
 
 describe('reading the environment', () => {
@@ -8,6 +8,21 @@ describe('reading the environment', () => {
 
   test('every missing or empty variable is named at once', () => {
     expect(() => readEnvironment(['A', 'B', 'C'], { B: '' })).toThrow(new EnvironmentError('missing environment variables A, B, C: the construct sets them; redeploy it', ['A', 'B', 'C']));
+  });
+});
+
+describe('optional durations', () => {
+  test('the variables that are set are returned as numbers; unset or empty ones are left out', () => {
+    const durations = readOptionalMilliseconds(['A', 'B', 'C'], { A: '0', B: '', D: '9' });
+
+    expect(durations).toEqual({ A: 0 });
+  });
+
+  test('every variable set to anything but a whole number is named at once', () => {
+    const read = () => readOptionalMilliseconds(['A', 'B', 'C'], { A: '1.5', B: 'soon', C: '250' });
+
+    expect(read).toThrow(EnvironmentError);
+    expect(read).toThrow(/^A="1\.5", B="soon": expected a whole number of milliseconds/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
+import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../../../lambda/core/github';
 import { appJwtFactory } from '../../../lambda/github/app-jwt';
-import { GitHubAppNotInstalledError, isRateLimited } from '../../../lambda/github/errors';
+import { isRateLimited } from '../../../lambda/github/errors';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { GhesSimulator } from '../../../sandbox/ghes';
@@ -116,7 +117,7 @@ describe('GitHubApi against the GHES simulator', () => {
     expect(unknown).toEqual({ outcome: 'refused', reason: 'Not Found' });
   });
 
-  test('a re-run that meets a rate limit longer than the client waits throws, rather than reading as a refusal', async () => {
+  test('a re-run that meets a rate limit longer than the client waits throws the port\'s rate-limit error, rather than reading as a refusal', async () => {
     const github = await start();
     const job = sim.queueJob('app', ['self-hosted', 'nobody'], 1000);
     sim.cancelJob(job);
@@ -125,7 +126,8 @@ describe('GitHubApi against the GHES simulator', () => {
 
     const error = await github.rerunJob('octo-org', 'app', job).then(() => undefined, (e: unknown) => e);
 
-    expect(isRateLimited(error)).toBe(true);
+    expect(error).toBeInstanceOf(GitHubRateLimitedError);
+    expect(isRateLimited((error as Error).cause)).toBe(true);
   });
 });
 

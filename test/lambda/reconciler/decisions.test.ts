@@ -4,6 +4,9 @@
 import fc from 'fast-check';
 import { WebhookDelivery } from '../../../lambda/core/github';
 import { JobRecord } from '../../../lambda/core/job';
+import {
+  EMPTY_RECONCILER_STATE, mergeReconcilerStates, pruneReconcilerState, ReconcilerState, recentScopes, scopeKey, touchScopes,
+} from '../../../lambda/core/reconciler-state';
 import { poolIdOf } from '../../../lambda/core/routing';
 import { RunnerRecord } from '../../../lambda/core/runner';
 import { listingStart, nextCursor, planRedeliveries, recordRedelivery, RedeliveryLimits } from '../../../lambda/reconciler/deliveries';
@@ -11,9 +14,6 @@ import { PoolIdError } from '../../../lambda/reconciler/errors';
 import { ghostCandidates } from '../../../lambda/reconciler/ghosts';
 import { hasNoLiveRunner, orphanCandidates } from '../../../lambda/reconciler/orphans';
 import { poolFromId } from '../../../lambda/reconciler/pool-id';
-import {
-  EMPTY_RECONCILER_STATE, mergeReconcilerStates, pruneReconcilerState, ReconcilerState, recentScopes, scopeKey, touchScopes,
-} from '../../../lambda/reconciler/reconciler-state';
 import { repairFromGitHub, selectStuckJobs } from '../../../lambda/reconciler/stuck-jobs';
 
 const NOW = Date.UTC(2026, 0, 15, 12);

@@ -1,8 +1,7 @@
 // The reconciler's state item on dynalite. (It lives under lambda/state/; its test sits here
 // because this change may only add tests under test/lambda/reconciler/.)
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ReconcilerStateConflictError } from '../../../lambda/reconciler/errors';
-import { EMPTY_RECONCILER_STATE, ReconcilerState, touchScopes, updateReconcilerState } from '../../../lambda/reconciler/reconciler-state';
+import { EMPTY_RECONCILER_STATE, ReconcilerState, ReconcilerStateConflictError, touchScopes, updateReconcilerState } from '../../../lambda/core/reconciler-state';
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { StateItemError } from '../../../lambda/state/errors';

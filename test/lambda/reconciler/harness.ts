@@ -3,6 +3,7 @@
 // ports that are not under test (the pool queue, metrics). Given a function's role, the functions'
 // EC2 calls sign as it and are decided by IAM; the tests' own launches sign with an unchecked key.
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { CountMetrics, MetricDimensions } from '../../../lambda/common/count-metrics';
 import { Ec2Fleet } from '../../../lambda/compute/ec2-fleet';
 import { GitHubPort } from '../../../lambda/core/github';
 import { JobKey, JobRecord, JobState, JOB_STATE_RANK, JobTransition } from '../../../lambda/core/job';
@@ -10,7 +11,6 @@ import { JobStore } from '../../../lambda/core/ports';
 import { Pool } from '../../../lambda/core/routing';
 import { Market, RunnerRecord, RunnerState } from '../../../lambda/core/runner';
 import { GitHubApi } from '../../../lambda/github/github-api';
-import { CountMetrics, MetricDimensions } from '../../../lambda/reconciler/count-metrics';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { Ec2FaultOptions, Ec2InstanceEvent, Ec2Simulator } from '../../../sandbox/ec2';
 import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';

@@ -2,9 +2,8 @@
 // for ghost registrations, how far it has read the App's webhook deliveries, how often it has
 // redelivered each failed one, and when it last asked GitHub about each long-queued job.
 // Pure: the DynamoDB adapter is lambda/state/dynamo-reconciler-store.ts.
-import { ReconcilerStateConflictError } from './errors';
-import { JobKey } from '../core/job';
-import { RunnerScope } from '../core/routing';
+import { JobKey } from './job';
+import { RunnerScope } from './routing';
 
 export interface ScopeActivity {
   readonly scope: RunnerScope;
@@ -161,6 +160,15 @@ export async function updateReconcilerState(
     if (next === state) return state;
     if (await store.save(next, version, at)) return next;
     if (attempt >= maxAttempts) throw new ReconcilerStateConflictError(maxAttempts);
+  }
+}
+
+/** Other writers kept saving the reconciler state between this writer's read and write. */
+export class ReconcilerStateConflictError extends Error {
+  public readonly name = 'ReconcilerStateConflictError';
+
+  constructor(readonly attempts: number) {
+    super(`the reconciler state item changed under every one of ${attempts} attempts to save it; the next run retries`);
   }
 }
 

@@ -1,0 +1,67 @@
+// What the reconciler works with, what one run's steps share, and what a run reports.
+import { GitHubCallBudget } from './budget';
+import { ReconcilerLimits } from './reconciler-limits';
+import { CountMetrics } from '../common/count-metrics';
+import { Logger } from '../common/logger';
+import { ComputePort } from '../core/compute';
+import { GitHubPort } from '../core/github';
+import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
+import { ReconcilerState, ReconcilerStateStore } from '../core/reconciler-state';
+import { Pool } from '../core/routing';
+import { RunnerRecord } from '../core/runner';
+
+export type ReconcilerMetricName =
+  | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
+  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed'
+  | 'LiveInstances' | 'OldestQueuedJobSeconds';
+
+export interface ReconcilerSettings {
+  readonly runnerNamePrefix: string;
+  readonly bootTimeoutMs: number;
+  readonly maxLifetimeMs: number;
+}
+
+export interface ReconcilerDeps {
+  readonly settings: ReconcilerSettings;
+  readonly runners: RunnerStore;
+  readonly jobs: JobStore;
+  readonly queue: PoolQueue;
+  readonly compute: ComputePort;
+  /** Built on first use only: an idle run never calls it. */
+  readonly github: () => Promise<GitHubPort>;
+  readonly state: ReconcilerStateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: CountMetrics<ReconcilerMetricName>;
+  readonly limits?: Partial<ReconcilerLimits>;
+}
+
+export interface ReconcileSummary {
+  /** No active pool and no recently active scope: no GitHub call was made. */
+  idle: boolean;
+  activePools: number;
+  poolsMessaged: number;
+  orphansTerminated: string[];
+  stuckJobsChecked: number;
+  stuckJobsRepaired: number;
+  redelivered: string[];
+  ghostsDeleted: number;
+  /** Port calls to GitHub this run. */
+  githubCalls: number;
+  failedSteps: string[];
+}
+
+/** What the steps of one run share. `state` is updated by the steps as they go. */
+export interface Run {
+  readonly deps: ReconcilerDeps;
+  readonly limits: ReconcilerLimits;
+  readonly now: number;
+  readonly runId: string;
+  readonly pools: readonly Pool[];
+  /** Live runners of the active pools, by instance id (pool index: eventually consistent). */
+  readonly live: ReadonlyMap<string, RunnerRecord>;
+  readonly budget: GitHubCallBudget;
+  readonly summary: ReconcileSummary;
+  state: ReconcilerState;
+  github(): Promise<GitHubPort>;
+}
