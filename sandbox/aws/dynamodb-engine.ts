@@ -17,6 +17,7 @@ export interface DynamoEngine {
 
 const SERVER = `
 const server = require(process.env.DYNALITE_MODULE)({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.keepAliveTimeout = 120000; // as DynamoDB keeps idle connections (see ../common/http.ts)
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 process.on('disconnect', () => process.exit(0));
 `;

@@ -22,6 +22,11 @@ export async function listenOnLoopback(listener: RequestListener): Promise<Loopb
       res.end(`simulator error: ${err instanceof Error ? err.message : String(err)}`);
     });
   });
+  // AWS's endpoints keep an idle connection open far longer than Node's default 5 s. With that
+  // default, a client reusing a kept-alive socket races the server closing it and sees "socket hang
+  // up", which a client with retries off (the tests') reports as a failure. close() ends every
+  // connection, so a long timeout never holds a stop up.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
