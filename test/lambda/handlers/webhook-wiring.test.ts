@@ -9,14 +9,16 @@ import { SsmSimulator } from '../../../sandbox/ssm';
 import { configDocument } from '../support/configs';
 import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent, restApiDeliveryEvent } from '../support/deliveries';
-import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { DynamoTestEngine } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
+import { RoleServices, startRoleServices } from '../support/role-services';
 import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'wiring secret';
 
 const role = grantedRole('webhook');
+let services: RoleServices;
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
 let sqs: SqsSimulator;
@@ -24,13 +26,10 @@ let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite({ asRole: role });
-  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
-  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
-  await Promise.all([ssm.start(), sqs.start()]);
+  services = await startRoleServices(role);
+  ({ engine, ssm, sqs } = services);
   ssm.seedParameter({ name: '/runners/webhook-secret', type: 'SecureString', value: SECRET });
   ssm.seedParameter({ name: '/runners/configs/linux-x64', type: 'String', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) });
-  sqs.createQueue('pools.fifo');
   tableName = await engine.createStateTable();
   Object.assign(process.env, webhookEnvironment({
     tableName, queueUrl: sqs.queueUrl('pools.fifo'), githubHost: 'GHES.example.com', dynamodb: engine.endpoint, ssm: ssm.url, sqs: sqs.url,
@@ -38,8 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
-  await Promise.all([ssm.stop(), sqs.stop()]);
-  await engine.stop();
+  await services.stop();
 });
 
 let counted: Record<string, number> = {};

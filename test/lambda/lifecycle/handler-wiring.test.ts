@@ -9,10 +9,12 @@ import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { Ec2Harness, MANAGED_BY, PREFIX, runnerRecord, startEc2 } from '../reconciler/harness';
 import { grantedRole } from '../support/construct-grants';
-import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { DynamoTestEngine } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
+import { RoleServices, startRoleServices } from '../support/role-services';
 
 const role = grantedRole('lifecycle', { managedBy: MANAGED_BY, privateKeyParameterName: '/runners/github-app-key' });
+let services: RoleServices;
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
 let sqs: SqsSimulator;
@@ -21,11 +23,8 @@ let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite({ asRole: role });
-  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
-  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
-  await Promise.all([ssm.start(), sqs.start()]);
-  sqs.createQueue('pools.fifo');
+  services = await startRoleServices(role);
+  ({ engine, ssm, sqs } = services);
   ec2 = await startEc2(0.01, {}, role);
   tableName = await engine.createStateTable();
   Object.assign(process.env, {
@@ -51,8 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = saved;
   await ec2.stop();
-  await Promise.all([ssm.stop(), sqs.stop()]);
-  await engine.stop();
+  await services.stop();
 });
 
 test('a booting runner\'s instance shutting down closes the runner and sends its pool to SQS', async () => {

@@ -9,10 +9,12 @@ import type { handler as provisionerHandler } from '../../../lambda/handlers/pro
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { configDocument } from '../support/configs';
-import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { DynamoTestEngine } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
+import { RoleServices, startRoleServices } from '../support/role-services';
 
 const role = provisionerRole({ privateKeyParameterName: '/runners/github-app-key' });
+let services: RoleServices;
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
 let sqs: SqsSimulator;
@@ -22,11 +24,8 @@ let messages = 0;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite({ asRole: role });
-  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
-  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
-  await Promise.all([ssm.start(), sqs.start()]);
-  sqs.createQueue('pools.fifo');
+  services = await startRoleServices(role);
+  ({ engine, ssm, sqs } = services);
   ssm.seedParameter({ name: '/runners/configs/linux-x64', type: 'String', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) });
   h = await startHarness(engine);
   Object.assign(process.env, {
@@ -56,8 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = saved;
   await h.stop();
-  await Promise.all([ssm.stop(), sqs.stop()]);
-  await engine.stop();
+  await services.stop();
 });
 
 /** The pool's message as Lambda's event source hands it over: received from the queue, with its receipt handle. */

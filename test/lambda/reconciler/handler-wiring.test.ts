@@ -8,10 +8,12 @@ import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { grantedRole } from '../support/construct-grants';
-import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { DynamoTestEngine } from '../support/dynalite';
 import { capturePrinted } from '../support/in-memory-ports';
+import { RoleServices, startRoleServices } from '../support/role-services';
 
 const role = grantedRole('reconciler', { managedBy: MANAGED_BY, privateKeyParameterName: '/runners/github-app-key' });
+let services: RoleServices;
 let engine: DynamoTestEngine;
 let ssm: SsmSimulator;
 let sqs: SqsSimulator;
@@ -21,11 +23,8 @@ let tableName: string;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  engine = await startDynalite({ asRole: role });
-  ssm = new SsmSimulator({ authorize: role.serviceAuthorizer('ssm') });
-  sqs = new SqsSimulator({ authorize: role.serviceAuthorizer('sqs') });
-  await Promise.all([ssm.start(), sqs.start()]);
-  sqs.createQueue('pools.fifo');
+  services = await startRoleServices(role);
+  ({ engine, ssm, sqs } = services);
   ghes = await startGhes();
   ssm.seedParameter({ name: '/runners/github-app-key', type: 'SecureString', value: ghes.sim.privateKey });
   ec2 = await startEc2(0.001, {}, role);
@@ -54,8 +53,7 @@ afterAll(async () => {
   process.env = saved;
   await ec2.stop();
   await ghes.stop();
-  await Promise.all([ssm.stop(), sqs.stop()]);
-  await engine.stop();
+  await services.stop();
 });
 
 test('an idle run reads no private key and calls neither GitHub nor SQS', async () => {
