@@ -270,37 +270,29 @@ project.addTask('synth:example', {
   ],
 });
 
+/** A task that builds the function bundles, then runs `exec` with the task's arguments. */
+function bundledTask(name: string, description: string, exec: string): void {
+  project.addTask(name, {
+    description,
+    env: { NODE_NO_WARNINGS: '1' },
+    steps: [{ spawn: 'bundle' }, { exec, receiveArgs: true }],
+  });
+}
+
 // The whole system offline: the real function bundles against the simulators (sandbox/).
-project.addTask('sandbox', {
-  description: 'Run the control plane offline against the simulators (options: see sandbox/cli.ts)',
-  env: { NODE_NO_WARNINGS: '1' },
-  steps: [
-    { spawn: 'bundle' },
-    { exec: 'tsx sandbox/cli.ts', receiveArgs: true },
-  ],
-});
+bundledTask('sandbox', 'Run the control plane offline against the simulators (options: see sandbox/cli.ts)', 'tsx sandbox/cli.ts');
 
 // The shipped scenarios end to end, each held to the invariants every run keeps (outcomes, counts,
 // leaks). Minutes long, so apart from `npm test`; CI runs both.
-project.addTask('test:scenarios', {
-  description: 'Run every shipped sandbox scenario end to end and check its invariants (minutes)',
-  env: { NODE_NO_WARNINGS: '1' },
-  steps: [
-    { spawn: 'bundle' },
-    { exec: "jest --ci --coverage=false --testPathIgnorePatterns '/node_modules/' --testPathPatterns test/scenarios/", receiveArgs: true },
-  ],
-});
+bundledTask(
+  'test:scenarios',
+  'Run every shipped sandbox scenario end to end and check its invariants (minutes)',
+  "jest --ci --coverage=false --testPathIgnorePatterns '/node_modules/' --testPathPatterns test/scenarios/",
+);
 
 // What depends on the machine's speed (latencies, surplus instances, wall time) is measured here,
 // against the scenarios' bounds, never asserted by a test.
-project.addTask('bench', {
-  description: 'Run the benchmark scenarios and write bench/out/results.json (run on an idle machine)',
-  env: { NODE_NO_WARNINGS: '1' },
-  steps: [
-    { spawn: 'bundle' },
-    { exec: 'tsx bench/run.ts', receiveArgs: true },
-  ],
-});
+bundledTask('bench', 'Run the benchmark scenarios and write bench/out/results.json (run on an idle machine)', 'tsx bench/run.ts');
 
 // The package names itself in exports so the examples can import it exactly as a user would.
 project.package.addField('exports', {

@@ -54,21 +54,20 @@ export function documentationFiles(root: string): string[] {
 
 /** Why a YAML block does not parse, or undefined. */
 export function yamlProblem(block: CodeBlock): string | undefined {
-  try {
-    yaml.loadAll(block.code);
-    return undefined;
-  } catch (e) {
-    return `${block.file}:${block.line}: YAML block does not parse: ${(e as Error).message}`;
-  }
+  return parseProblem(block, 'YAML', (code) => yaml.loadAll(code));
 }
 
 /** Why a JSON block does not parse, or undefined. */
 export function jsonProblem(block: CodeBlock): string | undefined {
+  return parseProblem(block, 'JSON', (code) => JSON.parse(code));
+}
+
+function parseProblem(block: CodeBlock, language: string, parse: (code: string) => unknown): string | undefined {
   try {
-    JSON.parse(block.code);
+    parse(block.code);
     return undefined;
   } catch (e) {
-    return `${block.file}:${block.line}: JSON block does not parse: ${(e as Error).message}`;
+    return `${block.file}:${block.line}: ${language} block does not parse: ${(e as Error).message}`;
   }
 }
 
