@@ -206,7 +206,7 @@ const layerZones = [
   {
     target: './lambda',
     from: './src',
-    except: ['./runner-config-document.ts', './runner-labels.ts', './webhook-time-budget.ts'],
+    except: ['./contracts', './runner-config-document.ts', './runner-labels.ts', './webhook-time-budget.ts'],
     message: 'Of src/, the functions import only the contract modules shared with the construct (pure, no CDK).',
   },
   {

@@ -1,0 +1,194 @@
+// The environment of each function: every variable's name and how its value is written, in one
+// place for both sides. The construct encodes the values it synthesizes; the function decodes them
+// once, at cold start. Pure (no CDK, no SDK): the functions' bundles include it.
+
+/** How a variable's value is written. */
+export type VariableKind = 'text' | 'seconds' | 'list' | 'json' | 'milliseconds';
+
+/** What each kind decodes to. */
+interface KindValue {
+  text: string;
+  /** A whole number of seconds, written as decimal digits. */
+  seconds: number;
+  /** Comma-separated, without empty items. */
+  list: string[];
+  /** A JSON object of strings (the construct writes it with `Stack.toJsonString`, tokens resolved at deploy). */
+  json: Readonly<Record<string, string>>;
+  /** A whole number of milliseconds; only ever optional (see {@link PACING_ENVIRONMENT}). */
+  milliseconds: number;
+}
+
+export interface Variable<K extends VariableKind = VariableKind, O extends boolean = boolean> {
+  readonly name: string;
+  readonly kind: K;
+  readonly optional: O;
+}
+
+/** A function's environment: field name → variable. */
+export type EnvironmentSpec = Readonly<Record<string, Variable>>;
+
+/** The values of an environment, as the construct writes them and the function reads them. */
+export type EnvironmentValues<E extends EnvironmentSpec> = {
+  readonly [F in keyof E as E[F]['optional'] extends true ? never : F]: KindValue[E[F]['kind']];
+} & {
+  readonly [F in keyof E as E[F]['optional'] extends true ? F : never]?: KindValue[E[F]['kind']];
+};
+
+const required = <K extends VariableKind>(kind: K) => (name: string): Variable<K, false> => ({ name, kind, optional: false });
+const text = required('text');
+const seconds = required('seconds');
+const list = required('list');
+const json = required('json');
+const optionalMilliseconds = (name: string): Variable<'milliseconds', true> => ({ name, kind: 'milliseconds', optional: true });
+
+/** A variable that is missing or malformed: the construct sets it, so the fix is to redeploy it (or correct it by hand). */
+export class EnvironmentVariableError extends Error {
+  constructor(message: string, readonly variables: readonly string[]) {
+    super(message);
+    this.name = 'EnvironmentVariableError';
+  }
+}
+
+/** Writes `values` as environment variables; `stringify` writes `json` values (the construct passes `Stack.toJsonString`). */
+export function encodeEnvironment<E extends EnvironmentSpec>(
+  spec: E,
+  values: EnvironmentValues<E>,
+  stringify: (value: unknown) => string = JSON.stringify,
+): Record<string, string> {
+  const encoded: Record<string, string> = {};
+  for (const [field, variable] of Object.entries(spec)) {
+    const value = (values as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    switch (variable.kind) {
+      case 'list': encoded[variable.name] = (value as string[]).join(','); break;
+      case 'json': encoded[variable.name] = stringify(value); break;
+      case 'seconds':
+      case 'milliseconds': encoded[variable.name] = String(value); break;
+      default: encoded[variable.name] = value as string;
+    }
+  }
+  return encoded;
+}
+
+/**
+ * Reads the environment `spec` describes from `env`. Throws {@link EnvironmentVariableError}
+ * naming every required variable that is missing or empty, and every set variable that is malformed.
+ */
+export function decodeEnvironment<E extends EnvironmentSpec>(spec: E, env: Readonly<Record<string, string | undefined>>): EnvironmentValues<E> {
+  const missing: string[] = [];
+  const malformed: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [field, variable] of Object.entries(spec)) {
+    const raw = env[variable.name];
+    if (raw === undefined || raw === '') {
+      if (!variable.optional) missing.push(variable.name);
+      continue;
+    }
+    switch (variable.kind) {
+      case 'seconds':
+      case 'milliseconds':
+        if (/^\d+$/.test(raw.trim())) values[field] = Number(raw);
+        else malformed.push(`${variable.name}=${JSON.stringify(raw)}: expected a whole number of ${variable.kind}`);
+        break;
+      case 'list': values[field] = raw.split(',').filter(Boolean); break;
+      case 'json': {
+        const parsed = parseStringRecord(raw);
+        if (parsed) values[field] = parsed;
+        else malformed.push(`${variable.name}=${JSON.stringify(raw)}: expected a JSON object of strings`);
+        break;
+      }
+      default: values[field] = raw;
+    }
+  }
+  const problems = [
+    ...(missing.length > 0 ? [`missing environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: the construct sets them; redeploy it`] : []),
+    ...(malformed.length > 0 ? [`${malformed.join('; ')}: the construct writes it; redeploy it, or correct or unset a value set by hand`] : []),
+  ];
+  if (problems.length > 0) {
+    throw new EnvironmentVariableError(problems.join('. '), [...missing, ...malformed.map((problem) => problem.slice(0, problem.indexOf('=')))]);
+  }
+  return values as EnvironmentValues<E>;
+}
+
+function parseStringRecord(raw: string): Record<string, string> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return Object.values(parsed).every((value) => typeof value === 'string') ? parsed as Record<string, string> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Optional pacing, read by every function that calls GitHub; the construct sets none of them.
+ * Unset, each is the pace GitHub asks integrators to keep. They are for a control plane run at
+ * another pace — the offline sandbox runs every function in one process on a scaled clock
+ * (docs/sandbox.md).
+ */
+export const PACING_ENVIRONMENT = {
+  /** Least time between two GitHub writes of one container (1000). */
+  githubWriteSpacingMs: optionalMilliseconds('GITHUB_WRITE_SPACING_MS'),
+  /** What one second of a rate limit's `retry-after` stands for (1000). */
+  githubRetryAfterBaseMs: optionalMilliseconds('GITHUB_RETRY_AFTER_BASE_MS'),
+  /** Base of the retry backoff of a failed GitHub call (1000). */
+  githubRetryBaseMs: optionalMilliseconds('GITHUB_RETRY_BASE_MS'),
+  /** The reconciler's GitHub sweep interval (two minutes). */
+  reconcilerGitHubSweepMs: optionalMilliseconds('RECONCILER_GITHUB_SWEEP_MS'),
+  /** Least time between two redeliveries of one delivery (three minutes). */
+  reconcilerRedeliverySpacingMs: optionalMilliseconds('RECONCILER_REDELIVERY_SPACING_MS'),
+} as const;
+
+/** What the webhook function reads. */
+export const WEBHOOK_ENVIRONMENT = {
+  tableName: text('TABLE_NAME'),
+  queueUrl: text('QUEUE_URL'),
+  /** The GitHub host, e.g. `ghes.example.com`: part of every job's key. */
+  githubHost: text('GITHUB_HOST'),
+  webhookSecretParameterName: text('WEBHOOK_SECRET_PARAMETER_NAME'),
+  /** The SSM path under which each runner config is one parameter. */
+  runnerConfigPath: text('RUNNER_CONFIG_PATH'),
+  runnerNamePrefix: text('RUNNER_NAME_PREFIX'),
+} as const;
+
+/** What every other function (register, provisioner, lifecycle, reconciler) reads. */
+export const CONTROL_PLANE_ENVIRONMENT = {
+  tableName: text('TABLE_NAME'),
+  queueUrl: text('QUEUE_URL'),
+  runnerConfigPath: text('RUNNER_CONFIG_PATH'),
+  /** The GitHub REST API base, e.g. `https://ghes.example.com/api/v3`. */
+  githubApiUrl: text('GITHUB_API_URL'),
+  githubAppId: text('GITHUB_APP_ID'),
+  privateKeyParameterName: text('PRIVATE_KEY_PARAMETER_NAME'),
+  runnerNamePrefix: text('RUNNER_NAME_PREFIX'),
+  /** The value of the managed-by instance tag: which deployment owns an instance. */
+  managedBy: text('MANAGED_BY'),
+  bootTimeoutSeconds: seconds('BOOT_TIMEOUT_SECONDS'),
+  maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
+} as const;
+
+/** What the register function reads besides {@link CONTROL_PLANE_ENVIRONMENT}. */
+export const REGISTER_ENVIRONMENT = {
+  /** The runners' role: a caller must sign as a session of it. */
+  runnerRoleName: text('RUNNER_ROLE_NAME'),
+} as const;
+
+/** What the provisioner reads besides {@link CONTROL_PLANE_ENVIRONMENT}: where and from what to launch. */
+export const LAUNCH_ENVIRONMENT = {
+  subnetIds: list('SUBNET_IDS'),
+  /** Launch template id by runner config name. */
+  launchTemplates: json('LAUNCH_TEMPLATES'),
+} as const;
+
+/**
+ * Set by the construct and read by no function: a hash of the runner configs, so that a config
+ * change (kept in SSM) updates every function and retires warm containers' cached configs.
+ */
+export const RUNNER_CONFIG_HASH_VARIABLE = 'RUNNER_CONFIG_HASH';
+
+/** Read by Powertools itself (metrics namespace and service name) and by Node.js (a private CA's bundle). */
+export const RUNTIME_VARIABLES = {
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  extraCaCertificates: 'NODE_EXTRA_CA_CERTS',
+} as const;

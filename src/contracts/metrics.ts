@@ -1,0 +1,96 @@
+// The functions' CloudWatch metrics: namespace, names and dimensions, for both sides. The functions
+// publish them (embedded metric format, through Powertools); the construct's alarms, dashboard and
+// metric*() methods read them.
+
+export const METRICS_NAMESPACE = 'EphemeralRunners';
+
+/** The functions, by the name each publishes as (Powertools' service name, the `service` dimension). */
+export const FunctionName = {
+  WEBHOOK: 'webhook',
+  REGISTER: 'register',
+  PROVISIONER: 'provisioner',
+  LIFECYCLE: 'lifecycle',
+  RECONCILER: 'reconciler',
+} as const;
+export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
+
+/** Dimension names. Every metric carries `service`; the others are named next to each metric. */
+export const MetricDimension = {
+  SERVICE: 'service',
+  CONFIG: 'config',
+  ACTION: 'action',
+  REASON: 'reason',
+  MARKET: 'market',
+  KIND: 'kind',
+  FROM: 'from',
+  BY: 'by',
+  RUNNER: 'runner',
+  STEP: 'step',
+} as const;
+
+export const WebhookMetric = {
+  /** A job event accepted (dimensions config, action). */
+  ACCEPTED_JOB_EVENTS: 'AcceptedJobEvents',
+  /** A delivery ignored (dimension reason). */
+  IGNORED_EVENTS: 'IgnoredEvents',
+  /** Seconds a job waited from queued to started (dimension config). */
+  JOB_WAIT_SECONDS: 'JobWaitSeconds',
+  DELIVERIES_OUT_OF_TIME: 'DeliveriesOutOfTime',
+} as const;
+export type WebhookMetricName = (typeof WebhookMetric)[keyof typeof WebhookMetric];
+
+export const RegisterMetric = {
+  /** Dimension config. */
+  RUNNERS_REGISTERED: 'RunnersRegistered',
+  /** Dimension reason. */
+  REGISTRATIONS_REFUSED: 'RegistrationsRefused',
+} as const;
+export type RegisterMetricName = (typeof RegisterMetric)[keyof typeof RegisterMetric];
+
+export const ProvisionerMetric = {
+  /** Dimension market. */
+  INSTANCES_LAUNCHED: 'InstancesLaunched',
+  /** Dimension kind. */
+  LAUNCH_ERRORS: 'LaunchErrors',
+  ON_DEMAND_FALLBACKS: 'OnDemandFallbacks',
+  /** Dimension reason. */
+  RUNNERS_RETIRED: 'RunnersRetired',
+  INTERRUPTED_JOBS_RERUN: 'InterruptedJobsRerun',
+  INTERRUPTED_JOBS_RERUN_REFUSED: 'InterruptedJobsRerunRefused',
+  INTERRUPTED_JOBS_RERUN_DEFERRED: 'InterruptedJobsRerunDeferred',
+  INTERRUPTED_JOBS_RERUN_ABANDONED: 'InterruptedJobsRerunAbandoned',
+  JOBS_WAITING_FOR_IMAGE: 'JobsWaitingForImage',
+} as const;
+export type ProvisionerMetricName = (typeof ProvisionerMetric)[keyof typeof ProvisionerMetric];
+
+export const LifecycleMetric = {
+  /** Dimension from (the runner's state). */
+  RUNNERS_CLOSED: 'RunnersClosed',
+  /** Dimension runner (idle or busy). */
+  SPOT_INTERRUPTIONS: 'SpotInterruptions',
+  /** Dimension by. */
+  REGISTRATIONS_DELETED: 'RegistrationsDeleted',
+  /** Dimension reason. */
+  REGISTRATIONS_LEFT_TO_SWEEP: 'RegistrationsLeftToSweep',
+  IGNORED_EVENTS: 'IgnoredEvents',
+  MALFORMED_EVENTS: 'MalformedEvents',
+} as const;
+export type LifecycleMetricName = (typeof LifecycleMetric)[keyof typeof LifecycleMetric];
+
+export const ReconcilerMetric = {
+  POOLS_RECONCILED: 'PoolsReconciled',
+  ORPHANS_TERMINATED: 'OrphansTerminated',
+  GHOSTS_DELETED: 'GhostsDeleted',
+  STUCK_JOBS_CHECKED: 'StuckJobsChecked',
+  STUCK_JOBS_REPAIRED: 'StuckJobsRepaired',
+  VANISHED_RUNNERS_CLOSED: 'VanishedRunnersClosed',
+  DELIVERIES_REDELIVERED: 'DeliveriesRedelivered',
+  REDELIVERIES_EXHAUSTED: 'RedeliveriesExhausted',
+  DELIVERIES_LIST_TRUNCATED: 'DeliveriesListTruncated',
+  GITHUB_CALLS: 'GitHubCalls',
+  /** Dimension step. */
+  RECONCILE_STEP_FAILED: 'ReconcileStepFailed',
+  LIVE_INSTANCES: 'LiveInstances',
+  OLDEST_QUEUED_JOB_SECONDS: 'OldestQueuedJobSeconds',
+} as const;
+export type ReconcilerMetricName = (typeof ReconcilerMetric)[keyof typeof ReconcilerMetric];
