@@ -6,8 +6,7 @@ import { LaunchTemplateVersion } from './launch-templates';
 import { InstanceStateName, InvalidInstanceStateError, Market, NotSpotInstanceError, UnknownInstanceError } from './types';
 import { SimClock } from '../common/time';
 
-/** Everything fixed at launch. */
-export interface LaunchSpec {
+export interface InstanceRecord {
   readonly instanceId: string;
   readonly imageId: string;
   readonly instanceType: string;
@@ -24,9 +23,6 @@ export interface LaunchSpec {
   readonly spotInstanceRequestId?: string;
   readonly launchTemplate: LaunchTemplateVersion;
   readonly tags: Readonly<Record<string, string>>;
-}
-
-export interface InstanceRecord extends LaunchSpec {
   /** Simulated epoch ms. */
   readonly launchTime: number;
   state: InstanceStateName;
@@ -36,6 +32,9 @@ export interface InstanceRecord extends LaunchSpec {
   interruption?: { readonly action: 'terminate'; readonly time: number };
   terminatedAt?: number;
 }
+
+/** Everything fixed at launch. */
+export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'stateTransitionReason' | 'interruption' | 'terminatedAt'>;
 
 export interface LifecycleHooks {
   /** Every transition, including the initial `pending` (previous undefined). */

@@ -109,7 +109,7 @@ export class QueryParams {
   }
 }
 
-/** A value rendered as EC2 XML: camelCase elements in key order, every list a wrapper of `<item>` children. */
+/** A value rendered as EC2 XML: camelCase elements in key order, every list a wrapper of `<item>` children (reference/aws.md 1.5). */
 export type XmlValue = string | number | boolean | Date | undefined | readonly XmlValue[] | XmlObject;
 export interface XmlObject {
   readonly [element: string]: XmlValue;
