@@ -3,8 +3,8 @@
 // (UnauthorizedOperation, HTTP 403) or, for CreateFleet, refuse single pools of the fleet, which
 // then answer per-override errors as EC2 does when RunInstances is denied on the caller's behalf.
 import { LaunchTemplateVersion } from './launch-templates';
-import { QueryParams } from './query';
 import { Market } from './types';
+import { QueryParams } from './wire';
 
 /** One pool an instant fleet could launch into, as far as authorization cares. */
 export interface FleetLaunchKey {

@@ -109,29 +109,11 @@ export function describeInstanceType(name: string): InstanceTypeInfo | undefined
   return { ...entry, onDemandPrice: priceOf(entry, family) };
 }
 
-let everyType: readonly InstanceTypeInfo[] | undefined;
+/** Every family × size aws-cdk-lib knows that the family has (a few thousand types): the simulator's catalog. */
+export const DEFAULT_INSTANCE_TYPES: readonly InstanceTypeInfo[] = [...INSTANCE_FAMILIES].flatMap((family) =>
+  [...INSTANCE_SIZES].map((size) => describeInstanceType(`${family}.${size}`)).filter((t): t is InstanceTypeInfo => t !== undefined));
 
-/** Every family × size aws-cdk-lib knows that the family has (a few thousand types), built once. */
-export function allInstanceTypes(): readonly InstanceTypeInfo[] {
-  everyType ??= [...INSTANCE_FAMILIES].flatMap((family) =>
-    [...INSTANCE_SIZES].map((size) => describeInstanceType(`${family}.${size}`)).filter((t): t is InstanceTypeInfo => t !== undefined));
-  return everyType;
-}
-
-/** The simulator's default catalog: {@link allInstanceTypes}. */
-export const DEFAULT_INSTANCE_TYPES: readonly InstanceTypeInfo[] = allInstanceTypes();
-
-const indexes = new WeakMap<readonly InstanceTypeInfo[], Map<string, InstanceTypeInfo>>();
-
-/** The catalog entry named `name`, if the catalog has it. */
-export function findInstanceType(catalog: readonly InstanceTypeInfo[], name: string): InstanceTypeInfo | undefined {
-  let index = indexes.get(catalog);
-  if (!index) {
-    index = new Map(catalog.map((t) => [t.name, t]));
-    indexes.set(catalog, index);
-  }
-  return index.get(name);
-}
+export const INSTANCE_TYPES_BY_NAME: ReadonlyMap<string, InstanceTypeInfo> = new Map(DEFAULT_INSTANCE_TYPES.map((t) => [t.name, t]));
 
 export type InclusionSetting = 'included' | 'excluded' | 'required';
 
@@ -155,15 +137,13 @@ export function cpuManufacturerOf(type: Pick<InstanceTypeInfo, 'name' | 'archite
   return /^[a-z]+\d+[a-z]*a[a-z]*\./.test(type.name) && !/^[a-z]+\d+i/.test(type.name) ? 'amd' : 'intel';
 }
 
+/** Spot prices are modelled at 30 % of on-demand: they only order pools. */
 export function spotPriceOf(type: InstanceTypeInfo): number {
-  return type.spotPrice ?? type.onDemandPrice * 0.3;
+  return type.onDemandPrice * 0.3;
 }
 
 /** The catalog types that satisfy the requirements, in catalog order. */
-export function matchInstanceRequirements(
-  catalog: readonly InstanceTypeInfo[],
-  req: InstanceRequirementsSpec,
-): InstanceTypeInfo[] {
+export function matchInstanceRequirements(catalog: readonly InstanceTypeInfo[], req: InstanceRequirementsSpec): InstanceTypeInfo[] {
   const within = (value: number, range: { min: number; max?: number }) =>
     value >= range.min && (range.max === undefined || value <= range.max);
   const allows = (setting: InclusionSetting | undefined, has: boolean) =>
@@ -179,7 +159,7 @@ export function matchInstanceRequirements(
 }
 
 /** `m5.*`, `*.large`, `c7g.2xlarge`: `*` stands for any run of characters. */
-export function matchesTypePattern(name: string, pattern: string): boolean {
+function matchesTypePattern(name: string, pattern: string): boolean {
   const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
   return new RegExp(`^${source}$`).test(name);
 }

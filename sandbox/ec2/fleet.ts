@@ -1,48 +1,117 @@
-// CreateFleet (Type=instant) and DescribeFleets: validate, plan, launch, answer — and remember each
-// ClientToken so a retry replays the first answer instead of launching again (reference/aws.md 1.4).
-import { Ec2Decision } from './authorization';
-import { apiErrors, Ec2ApiError } from './errors';
-import { planFleet, PlanContext } from './fleet-plan';
-import { FleetRequest, parseFleetRequest } from './fleet-request';
-import { IdGenerator } from './ids';
-import { InstanceLifecycle, InstanceRecord } from './instances';
-import { LaunchTemplateRegistry } from './launch-templates';
-import { QueryParams } from './query';
-import { renderLaunchTemplateAndOverrides, renderTags } from './render';
-import { SubnetInfo, Tags } from './types';
-import { XmlObject, XmlValue } from './xml';
-import { SimClock } from '../common/time';
+// CreateFleet (Type=instant): validate the request with EC2's request-level errors, expand each
+// override into pools (instance type × subnet), order them by the market's allocation strategy, fill
+// the target pool by pool, launch, answer — and remember each ClientToken so a retry replays the
+// first answer instead of launching again (reference/aws.md 1.1-1.7). What a pool cannot give is a
+// per-override error inside the 200; nothing falls back from spot to on-demand (reference/aws.md 1.6).
+import type { Ec2Decision, Ec2FleetFacts, FleetLaunchKey } from './authorization';
+import { launchKey } from './authorization';
+import { InclusionSetting, INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
+import { CapacityModel, Ec2Faults, PoolKey } from './faults';
+import { InstanceLifecycle } from './instances';
+import { LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
+import { IdGenerator, InstanceTypeInfo, Market, MARKETS, SubnetInfo } from './types';
+import { apiErrors, Ec2ApiError, QueryParams, XmlObject, XmlValue } from './wire';
 
-export interface FleetServiceDeps extends PlanContext {
-  readonly clock: SimClock;
+interface Override {
+  readonly instanceType?: string;
+  readonly requirements?: InstanceRequirementsSpec;
+  readonly subnetId?: string;
+  readonly priority?: number;
+  readonly imageId?: string;
+}
+
+interface LaunchConfig {
+  /** As the request named it, echoed back in `launchTemplateAndOverrides`. */
+  readonly byName: boolean;
+  readonly template: LaunchTemplateVersion;
+  /** `[{}]` when the request gave none: one implicit override using the template's own settings. */
+  readonly overrides: readonly Override[];
+}
+
+type TaggedResource = 'fleet' | 'instance' | 'volume';
+
+interface FleetRequest {
+  readonly configs: readonly LaunchConfig[];
+  /** Instances to launch per market. */
+  readonly need: Readonly<Record<Market, number>>;
+  readonly strategy: Readonly<Record<Market, string>>;
+  readonly tags: Readonly<Record<TaggedResource, Readonly<Record<string, string>>>>;
+}
+
+/** One pool an override can launch into. */
+interface Pool {
+  readonly config: LaunchConfig;
+  readonly override: Override;
+  readonly type: InstanceTypeInfo;
+  readonly subnet: SubnetInfo;
+  readonly imageId?: string;
+}
+
+export interface FleetServiceDeps {
   readonly ids: IdGenerator;
   readonly templates: LaunchTemplateRegistry;
   readonly lifecycle: InstanceLifecycle;
-  /** How long a ClientToken is remembered (simulated ms); EC2 documents no expiry. */
-  readonly clientTokenTtlMs: number;
+  readonly subnets: readonly SubnetInfo[];
+  readonly capacity: CapacityModel;
+  readonly faults: Ec2Faults;
 }
 
-interface FleetRecord {
-  readonly fleetId: string;
-  readonly clientToken?: string;
-  readonly createTime: number;
-  readonly request: FleetRequest;
-  readonly tags: Tags;
-  readonly errorSet: XmlValue[];
-  readonly instanceSet: XmlValue[];
-  readonly fulfilled: { readonly total: number; readonly onDemand: number };
+/** The CreateFleet parameters the simulator models; any other is refused as Unsupported rather than silently ignored. */
+const MODELLED = new RegExp(`^(${[
+  'Action', 'Version', 'DryRun', 'Type', 'ClientToken',
+  'LaunchTemplateConfigs\\.\\d+\\.LaunchTemplateSpecification\\.(LaunchTemplateId|LaunchTemplateName|Version)',
+  'LaunchTemplateConfigs\\.\\d+\\.Overrides\\.\\d+\\.(InstanceType|SubnetId|Priority|ImageId)',
+  'LaunchTemplateConfigs\\.\\d+\\.Overrides\\.\\d+\\.InstanceRequirements\\.' +
+    '((VCpuCount|MemoryMiB)\\.(Min|Max)|(AllowedInstanceType|ExcludedInstanceType|CpuManufacturer)\\.\\d+|BareMetal|BurstablePerformance)',
+  'TargetCapacitySpecification\\.(TotalTargetCapacity|OnDemandTargetCapacity|SpotTargetCapacity|DefaultTargetCapacityType)',
+  '(SpotOptions|OnDemandOptions)\\.AllocationStrategy',
+  'TagSpecification\\.\\d+\\.(ResourceType|Tag\\.\\d+\\.(Key|Value))',
+].join('|')})$`);
+
+/** EC2's allocation strategies per market; the simulator orders pools by the first ones (see `order`). */
+const STRATEGIES: Record<Market, readonly string[]> = {
+  'spot': ['lowest-price', 'price-capacity-optimized', 'capacity-optimized', 'diversified', 'capacity-optimized-prioritized'],
+  'on-demand': ['lowest-price', 'prioritized'],
+};
+const MODELLED_STRATEGIES = ['lowest-price', 'price-capacity-optimized', 'capacity-optimized', 'prioritized'];
+
+/** Observed: "more than the maximum allowed number of InstanceRequirements (4)" (reference/aws.md 1.3). */
+const MAX_INSTANCE_REQUIREMENTS = 4;
+
+function oneOf(params: QueryParams, member: string, allowed: readonly string[]): string | undefined {
+  const value = params.string(member);
+  if (value !== undefined && !allowed.includes(value)) {
+    throw apiErrors.invalidParameterValue(`Value (${value}) for parameter ${params.nameOf(member)} is invalid. Expected one of: ${allowed.join(', ')}.`);
+  }
+  return value;
 }
 
-interface TokenEntry {
-  readonly fingerprint: string;
-  readonly fleet: FleetRecord;
-  readonly at: number;
+/** The messages EC2 puts next to per-override error codes, as observed (reference/aws.md 1.7). Callers must classify by code. */
+function overrideErrorMessage(code: string, pool?: PoolKey, limit?: number): string {
+  const messages: Record<string, string> = {
+    InsufficientInstanceCapacity: pool?.market === 'on-demand'
+      ? `We currently do not have sufficient ${pool.instanceType} capacity in the Availability Zone you requested (${pool.availabilityZone}). ` +
+        'Our system will be working on provisioning additional capacity. You can currently get ' +
+        `${pool.instanceType} capacity by not specifying an Availability Zone in your request or choosing a different Availability Zone.`
+      : 'There is no Spot capacity available that matches your request.',
+    UnfulfillableCapacity: 'Unable to fulfill capacity due to your request configuration. Please adjust your request and try again.',
+    MaxSpotInstanceCountExceeded: 'Max spot instance count exceeded',
+    VcpuLimitExceeded: `You have requested more vCPU capacity than your current vCPU limit of ${limit ?? 0} allows for the instance bucket ` +
+      'that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.',
+    InsufficientFreeAddressesInSubnet: 'There are not enough free addresses in the subnet to satisfy the requested number of instances.',
+    Unsupported: 'The requested configuration is currently not supported. Please check the documentation for supported configurations.',
+  };
+  return messages[code] ?? code;
 }
+
+/** EC2's words for a type the zone does not offer (karpenter-provider-aws #6483; RunInstances says the same with code Unsupported). */
+const unsupportedInZone = (instanceType: string | undefined, availabilityZone: string | undefined) =>
+  `Your requested instance type (${instanceType ?? 'null'}) is not supported in your requested Availability Zone (${availabilityZone}).`;
 
 export class FleetService {
-  private readonly fleets = new Map<string, FleetRecord>();
-  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly tokens = new Map<string, { fingerprint: string; result: XmlObject }>();
   private readonly ipCounters = new Map<string, number>();
+  private readonly errorCodes: Record<string, number> = {};
 
   constructor(private readonly deps: FleetServiceDeps) {}
 
@@ -51,177 +120,383 @@ export class FleetService {
    * launch. `throttledInResponse` answers 200 with a single `RequestLimitExceeded` item and no
    * instances, as EC2 sometimes does; like any completed call it consumes the token [I].
    */
-  createFleet(params: QueryParams, throttledInResponse = false, decision?: Ec2Decision): XmlObject {
+  createFleet(params: QueryParams, throttledInResponse: boolean, decision?: Ec2Decision): XmlObject {
     const fingerprint = params.fingerprint(['ClientToken']);
     const token = params.string('ClientToken');
-    const now = this.deps.clock.now();
-    if (token !== undefined) {
-      const seen = this.tokens.get(token);
-      if (seen && now - seen.at <= this.deps.clientTokenTtlMs) {
-        if (seen.fingerprint !== fingerprint) throw apiErrors.idempotentParameterMismatch();
-        return this.renderCreateResult(seen.fleet);
-      }
-    }
-    const request = parseFleetRequest(params, this.deps.templates, this.deps.subnets, this.deps.catalog);
-    const fleet = throttledInResponse ? this.throttledFleet(request) : this.launch(request, decision);
-    this.fleets.set(fleet.fleetId, fleet);
+    const seen = token === undefined ? undefined : this.tokens.get(token);
+    if (seen && seen.fingerprint !== fingerprint) throw apiErrors.idempotentParameterMismatch();
+    if (seen) return seen.result;
+    const request = this.parse(params);
+    const fleetId = `fleet-${this.deps.ids.uuid()}`;
+    const { instanceSet, errorSet } = throttledInResponse
+      ? { instanceSet: [], errorSet: [errorItem(request.configs[0], request.configs[0].overrides[0], request.need.spot > 0 ? 'spot' : 'on-demand', 'RequestLimitExceeded', 'Request limit exceeded.')] }
+      : this.launch(fleetId, request, decision);
+    for (const e of errorSet) this.errorCodes[e.errorCode as string] = (this.errorCodes[e.errorCode as string] ?? 0) + 1;
+    const result = { fleetId, errorSet, fleetInstanceSet: instanceSet };
     // The token is consumed even when nothing launched (runs-on #251, reference/aws.md 1.4).
-    if (token !== undefined) this.tokens.set(token, { fingerprint, fleet, at: now });
-    return this.renderCreateResult(fleet);
+    if (token !== undefined) this.tokens.set(token, { fingerprint, result });
+    return result;
   }
 
   /** Per-override launch errors of every fleet so far, by code (a replayed ClientToken counts once). */
   launchErrorCodes(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const fleet of this.fleets.values()) {
-      for (const error of fleet.errorSet) {
-        const code = String((error as { errorCode?: unknown }).errorCode);
-        counts[code] = (counts[code] ?? 0) + 1;
-      }
-    }
-    return counts;
+    return { ...this.errorCodes };
   }
 
-  describeFleets(params: QueryParams): XmlObject {
-    if (params.has('Filter')) throw apiErrors.unsupported('The EC2 simulator supports DescribeFleets with FleetId.N only.');
-    const ids = params.strings('FleetId');
-    const missing = ids.filter((id) => !this.fleets.has(id));
-    if (missing.length > 0) throw new Ec2ApiError('InvalidFleetId.NotFound', `The fleet ID '${missing.join(', ')}' does not exist`);
-    const fleets = ids.length > 0 ? ids.map((id) => this.fleets.get(id)!) : [...this.fleets.values()];
+  /** What a CreateFleet request names, for IAM; undefined when the request is invalid (CreateFleet then refuses it). */
+  facts(params: QueryParams): Ec2FleetFacts | undefined {
+    let request: FleetRequest;
+    try {
+      request = this.parse(params);
+    } catch {
+      return undefined;
+    }
+    const launches = new Map<string, FleetLaunchKey>();
+    for (const config of request.configs) {
+      for (const override of config.overrides) {
+        for (const subnet of this.subnetsOf(override)) {
+          for (const market of MARKETS.filter((m) => request.need[m] > 0)) {
+            const launch = launchOf(config, override, subnet, market);
+            launches.set(launchKey(launch), launch);
+          }
+        }
+      }
+    }
+    const overrides = request.configs.flatMap((c) => c.overrides);
     return {
-      fleetSet: fleets.map((f) => ({
-        activityStatus: 'fulfilled',
-        createTime: new Date(f.createTime),
-        fleetId: f.fleetId,
-        fleetState: 'active',
-        clientToken: f.clientToken,
-        fulfilledCapacity: f.fulfilled.total,
-        fulfilledOnDemandCapacity: f.fulfilled.onDemand,
-        targetCapacitySpecification: {
-          totalTargetCapacity: f.request.totalTargetCapacity,
-          onDemandTargetCapacity: f.request.onDemandTargetCapacity,
-          spotTargetCapacity: f.request.spotTargetCapacity,
-          defaultTargetCapacityType: f.request.defaultTargetCapacityType,
-          targetCapacityUnitType: f.request.unitType,
-        },
-        type: 'instant',
-        spotOptions: { allocationStrategy: f.request.spotOptions.allocationStrategy },
-        onDemandOptions: { allocationStrategy: f.request.onDemandOptions.allocationStrategy },
-        tagSet: renderTags(f.tags),
-        errorSet: f.errorSet,
-        fleetInstanceSet: f.instanceSet,
-      })),
+      templates: request.configs.map((c) => c.template),
+      launches: [...launches.values()],
+      subnetIds: [...new Set([...launches.values()].map((l) => l.subnetId))],
+      overrideImageIds: [...new Set(overrides.map((o) => o.imageId).filter((i): i is string => i !== undefined))],
+      tags: request.tags,
     };
   }
 
-  /** Tags a fleet (CreateTags on a `fleet-…` id); false when there is no such fleet. */
-  tagFleet(fleetId: string, tags: ReadonlyMap<string, string>): boolean {
-    const fleet = this.fleets.get(fleetId);
-    if (!fleet) return false;
-    for (const [k, v] of tags) fleet.tags.set(k, v);
-    return true;
+  private parse(params: QueryParams): FleetRequest {
+    // Type defaults to maintain (reference/aws.md 1.1); only the one-shot instant type is simulated.
+    const type = oneOf(params, 'Type', ['request', 'maintain', 'instant']) ?? 'maintain';
+    if (type !== 'instant') {
+      throw apiErrors.unsupported(
+        `The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type}${params.has('Type') ? '' : ' (the default when Type is omitted)'}.`);
+    }
+    const unmodelled = params.names().find((name) => !MODELLED.test(name));
+    if (unmodelled !== undefined) throw apiErrors.unsupported(`The EC2 simulator does not model the CreateFleet parameter ${unmodelled}.`);
+    // "a unique, case-sensitive string of up to 64 ASCII characters"
+    // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html); the code is EC2's
+    // generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
+    const clientToken = params.string('ClientToken');
+    if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x20-\x7e]*$/.test(clientToken))) {
+      throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
+    }
+
+    const configParams = params.list('LaunchTemplateConfigs');
+    if (configParams.length === 0) throw apiErrors.missingParameter('LaunchTemplateConfigs');
+    if (configParams.length > 50) throw apiErrors.invalidParameterValue('LaunchTemplateConfigs may contain at most 50 entries.');
+    const configs = configParams.map((c) => this.parseConfig(c));
+    if (configs.flatMap((c) => c.overrides).filter((o) => o.requirements).length > MAX_INSTANCE_REQUIREMENTS) {
+      throw apiErrors.invalidParameterValue(
+        `Your request contains more than the maximum allowed number of InstanceRequirements (${MAX_INSTANCE_REQUIREMENTS})`);
+    }
+
+    const target = params.struct('TargetCapacitySpecification');
+    const total = target.integer('TotalTargetCapacity');
+    if (total === undefined) throw apiErrors.missingParameter('TargetCapacitySpecification.TotalTargetCapacity');
+    if (total < 1) throw apiErrors.invalidParameterValue(`TotalTargetCapacity must be at least 1; got ${total}.`);
+    const onDemand = target.integer('OnDemandTargetCapacity') ?? 0;
+    const spot = target.integer('SpotTargetCapacity') ?? 0;
+    if (onDemand < 0 || spot < 0 || onDemand + spot > total) {
+      throw apiErrors.invalidParameterValue(
+        `OnDemandTargetCapacity (${onDemand}) plus SpotTargetCapacity (${spot}) must not exceed TotalTargetCapacity (${total}).`);
+    }
+    const defaultType = oneOf(target, 'DefaultTargetCapacityType', ['spot', 'on-demand', 'capacity-block', 'reserved-capacity']) ?? 'on-demand';
+    if (defaultType !== 'spot' && defaultType !== 'on-demand') throw apiErrors.unsupported(`The EC2 simulator does not model ${defaultType} capacity.`);
+    // Capacity not claimed by either market goes to the default type (user-guide example: total 20,
+    // on-demand 5, default spot → 15 spot). Docs are silent when the default is missing: on-demand here.
+    const rest = total - onDemand - spot;
+    const need = { 'on-demand': onDemand + (defaultType === 'on-demand' ? rest : 0), 'spot': spot + (defaultType === 'spot' ? rest : 0) };
+
+    const strategy = { 'spot': 'lowest-price', 'on-demand': 'lowest-price' };
+    for (const market of MARKETS) {
+      const options = params.struct(market === 'spot' ? 'SpotOptions' : 'OnDemandOptions');
+      strategy[market] = oneOf(options, 'AllocationStrategy', STRATEGIES[market]) ?? 'lowest-price';
+      if (!MODELLED_STRATEGIES.includes(strategy[market])) throw apiErrors.unsupported(`The EC2 simulator does not model the ${strategy[market]} strategy.`);
+    }
+
+    const tags: Record<TaggedResource, Record<string, string>> = { fleet: {}, instance: {}, volume: {} };
+    for (const spec of params.list('TagSpecification')) {
+      const resourceType = oneOf(spec, 'ResourceType', ['fleet', 'instance', 'volume', 'network-interface']) ?? spec.requiredString('ResourceType');
+      const into = resourceType === 'network-interface' ? {} : tags[resourceType as TaggedResource];
+      for (const tag of spec.list('Tag')) {
+        const key = tag.requiredString('Key');
+        const value = tag.string('Value') ?? '';
+        if (key.toLowerCase().startsWith('aws:')) {
+          throw apiErrors.invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use (${key}).`);
+        }
+        if (key.length > 128 || value.length > 256) throw apiErrors.invalidParameterValue(`Tag ${key}: keys are at most 128 and values at most 256 characters.`);
+        into[key] = value;
+      }
+      if (Object.keys(into).length > 50) throw new Ec2ApiError('TagLimitExceeded', 'The maximum number of tags per resource (50) has been exceeded.');
+    }
+    return { configs, need, strategy, tags };
   }
 
-  private launch(request: FleetRequest, decision?: Ec2Decision): FleetRecord {
-    const { ids, lifecycle } = this.deps;
-    const fleetId = ids.fleetId();
-    const plan = planFleet(request, { ...this.deps, launchError: decision?.launchError });
+  private parseConfig(c: QueryParams): LaunchConfig {
+    const spec = c.struct('LaunchTemplateSpecification');
+    const template = this.deps.templates.resolve({
+      launchTemplateId: spec.string('LaunchTemplateId'),
+      launchTemplateName: spec.string('LaunchTemplateName'),
+      version: spec.string('Version'),
+    });
+    const overrides = c.list('Overrides').map((o) => this.parseOverride(o));
+    return { byName: spec.string('LaunchTemplateName') !== undefined, template, overrides: overrides.length > 0 ? overrides : [{}] };
+  }
+
+  private parseOverride(o: QueryParams): Override {
+    const instanceType = o.string('InstanceType');
+    // A name that is no instance type at all is a malformed request, not a zone without it. EC2's
+    // RunInstances answers it with this code and text (moto #1695 and yugabyte-db #7733 quote AWS);
+    // CreateFleet's override takes the same InstanceType shape, so the same request-level answer [I].
+    if (instanceType !== undefined && !INSTANCE_TYPES_BY_NAME.has(instanceType)) {
+      throw apiErrors.invalidParameterValue(`Invalid value '${instanceType}' for InstanceType.`);
+    }
+    if (instanceType !== undefined && o.has('InstanceRequirements')) {
+      throw apiErrors.invalidParameterCombination(`${o.nameOf('InstanceType')} and ${o.nameOf('InstanceRequirements')} cannot be specified together.`);
+    }
+    const subnetId = o.string('SubnetId');
+    if (subnetId?.includes(',')) {
+      throw apiErrors.invalidParameterValue(`An instant fleet accepts one subnet per override; ${o.nameOf('SubnetId')} is ${subnetId}.`);
+    }
+    if (subnetId !== undefined && !this.deps.subnets.some((s) => s.subnetId === subnetId)) {
+      throw new Ec2ApiError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    }
+    const priority = o.string('Priority') === undefined ? undefined : Number(o.string('Priority'));
+    if (priority !== undefined && !(priority >= 0)) throw apiErrors.invalidParameterValue(`${o.nameOf('Priority')} must be a number, 0 or more.`);
+    const imageId = o.string('ImageId');
+    if (imageId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(imageId)) {
+      throw new Ec2ApiError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+    }
+    return { instanceType, requirements: o.has('InstanceRequirements') ? parseRequirements(o.struct('InstanceRequirements')) : undefined, subnetId, priority, imageId };
+  }
+
+  private subnetsOf(override: Override): readonly SubnetInfo[] {
+    return override.subnetId === undefined ? this.deps.subnets : this.deps.subnets.filter((s) => s.subnetId === override.subnetId);
+  }
+
+  private launch(fleetId: string, request: FleetRequest, decision?: Ec2Decision): { instanceSet: XmlValue[]; errorSet: XmlObject[] } {
+    const { capacity, faults, ids, lifecycle } = this.deps;
+    const errorSet: XmlObject[] = [];
+    const pools = this.expand(request, errorSet);
     const instanceSet: XmlValue[] = [];
+    const reserved = new Map<string, number>();
+    const usage = { 'spot': { instances: 0, vcpus: 0 }, 'on-demand': { instances: 0, vcpus: 0 } };
     let launchIndex = 0;
-    let total = 0;
-    let onDemand = 0;
-    for (const allocation of plan.allocations) {
-      const { candidate: c, market, count } = allocation;
-      const reservationId = ids.reservationId();
-      const launched: InstanceRecord[] = [];
-      for (let n = 0; n < count; n++) {
-        const instanceId = ids.instanceId();
-        const tags: Tags = new Map([
-          ...Object.entries(c.config.template.data.tags ?? {}),
-          ...request.instanceTags,
-          // EC2 adds these to instances a fleet launches from a template.
-          ['aws:ec2:fleet-id', fleetId],
-          ['aws:ec2launchtemplate:id', c.config.template.launchTemplateId],
-          ['aws:ec2launchtemplate:version', String(c.config.template.versionNumber)],
-        ]);
-        launched.push(lifecycle.launch({
-          instanceId,
-          imageId: c.imageId!,
-          instanceType: c.instanceType.name,
-          vcpus: c.instanceType.vcpus,
-          architecture: c.instanceType.architecture,
+    for (const market of MARKETS.filter((m) => request.need[m] > 0)) {
+      // Pools IAM refuses answer their error and launch nothing; the others go on (karpenter#7370).
+      const allowed = pools.filter((pool) => {
+        const denied = decision?.launchError?.(launchOf(pool.config, pool.override, pool.subnet, market));
+        if (denied) errorSet.push(errorItem(pool.config, pool.override, market, denied.code, denied.message, pool));
+        return !denied;
+      });
+      let remaining = request.need[market];
+      for (const pool of order(allowed, market, request.strategy[market], remaining, (p) => capacity.available(p, reserved.get(keyOf(p)) ?? 0))) {
+        if (remaining <= 0) break;
+        const key = poolKey(pool, market);
+        const problem = launchProblem(pool, market, faults.capacityFault(key));
+        if (problem) {
+          errorSet.push(errorItem(pool.config, pool.override, market, problem.code, problem.message, pool));
+          continue;
+        }
+        const room = capacity.quotaRoom(market, pool.type.vcpus, usage[market]);
+        const available = capacity.available(key, reserved.get(keyOf(key)) ?? 0);
+        const count = Math.min(remaining, available, room.instances);
+        if (count < remaining) {
+          const code = room.instances < remaining && room.instances <= available && room.code ? room.code : 'InsufficientInstanceCapacity';
+          errorSet.push(errorItem(pool.config, pool.override, market, code, overrideErrorMessage(code, key, room.limit), pool));
+        }
+        if (count <= 0) continue;
+        remaining -= count;
+        reserved.set(keyOf(key), (reserved.get(keyOf(key)) ?? 0) + count);
+        usage[market].instances += count;
+        usage[market].vcpus += count * pool.type.vcpus;
+        const reservationId = ids.resourceId('r-');
+        const template = pool.config.template;
+        const instanceIds = Array.from({ length: count }, () => lifecycle.launch({
+          instanceId: ids.resourceId('i-'),
+          imageId: pool.imageId!,
+          instanceType: pool.type.name,
+          vcpus: pool.type.vcpus,
+          architecture: pool.type.architecture,
           market,
-          availabilityZone: c.subnet.availabilityZone,
-          subnetId: c.subnet.subnetId,
-          vpcId: c.subnet.vpcId ?? 'vpc-0sandbox000000001',
-          privateIpAddress: this.nextIp(c.subnet),
-          amiLaunchIndex: launchIndex++,
+          availabilityZone: pool.subnet.availabilityZone,
+          subnetId: pool.subnet.subnetId,
+          privateIpAddress: this.nextIp(pool.subnet),
+          amiLaunchIndex: launchIndex,
           fleetId,
           reservationId,
           // Instances carry a fleet-made token, not the caller's ClientToken [I]: find them by tag.
-          clientToken: `${fleetId}-${launchIndex}`,
-          spotInstanceRequestId: market === 'spot' ? ids.spotInstanceRequestId() : undefined,
-          launchTemplate: c.config.template,
-          tags,
-        }));
+          clientToken: `${fleetId}-${++launchIndex}`,
+          spotInstanceRequestId: market === 'spot' ? ids.resourceId('sir-', 8) : undefined,
+          launchTemplate: template,
+          tags: {
+            ...template.data.tags,
+            ...request.tags.instance,
+            // EC2 adds these to instances a fleet launches from a template.
+            'aws:ec2:fleet-id': fleetId,
+            'aws:ec2launchtemplate:id': template.launchTemplateId,
+            'aws:ec2launchtemplate:version': String(template.versionNumber),
+          },
+        }).instanceId);
+        instanceSet.push({
+          launchTemplateAndOverrides: renderOverrides(pool.config, pool.override),
+          lifecycle: market,
+          instanceIds,
+          instanceType: pool.type.name,
+          availabilityZone: pool.subnet.availabilityZone,
+          subnetId: pool.subnet.subnetId,
+        });
       }
-      total += count * c.weight;
-      if (market === 'on-demand') onDemand += count * c.weight;
-      instanceSet.push({
-        launchTemplateAndOverrides: renderLaunchTemplateAndOverrides(c.config, c.override),
-        lifecycle: market,
-        instanceIds: launched.map((i) => i.instanceId),
-        instanceType: c.instanceType.name,
-        availabilityZone: c.subnet.availabilityZone,
-        subnetId: c.subnet.subnetId,
-      });
     }
-    const errorSet: XmlValue[] = plan.errors.map((e) => ({
-      launchTemplateAndOverrides: renderLaunchTemplateAndOverrides(e.config, e.override, { instanceType: e.instanceType, subnet: e.subnet }),
-      lifecycle: e.market,
-      errorCode: e.code,
-      errorMessage: e.message,
-    }));
-    return {
-      fleetId,
-      clientToken: request.clientToken,
-      createTime: this.deps.clock.now(),
-      request,
-      tags: new Map(request.fleetTags),
-      errorSet,
-      instanceSet,
-      fulfilled: { total, onDemand },
-    };
+    return { instanceSet, errorSet };
   }
 
-  private throttledFleet(request: FleetRequest): FleetRecord {
-    const first = request.configs[0];
-    return {
-      fleetId: this.deps.ids.fleetId(),
-      clientToken: request.clientToken,
-      createTime: this.deps.clock.now(),
-      request,
-      tags: new Map(request.fleetTags),
-      errorSet: [{
-        launchTemplateAndOverrides: renderLaunchTemplateAndOverrides(first, first.overrides[0] ?? {}),
-        lifecycle: request.need.spot > 0 ? 'spot' : 'on-demand',
-        errorCode: 'RequestLimitExceeded',
-        errorMessage: 'Request limit exceeded.',
-      }],
-      instanceSet: [],
-      fulfilled: { total: 0, onDemand: 0 },
-    };
-  }
-
-  private renderCreateResult(fleet: FleetRecord): XmlObject {
-    return { fleetId: fleet.fleetId, errorSet: fleet.errorSet, fleetInstanceSet: fleet.instanceSet };
+  /** Each override's pools: the types it names or its requirements match, in each of its subnets that offers them. */
+  private expand(request: FleetRequest, errorSet: XmlObject[]): Pool[] {
+    const markets = MARKETS.filter((m) => request.need[m] > 0);
+    const pools: Pool[] = [];
+    for (const config of request.configs) {
+      for (const override of config.overrides) {
+        const subnets = this.subnetsOf(override);
+        const imageId = override.imageId ?? config.template.data.imageId;
+        if (override.requirements) {
+          // Attribute-based selection picks among the types each zone offers; an unoffered one is no error.
+          const matching = matchInstanceRequirements([...INSTANCE_TYPES_BY_NAME.values()], override.requirements).flatMap((type) => subnets
+            .filter((s) => this.deps.faults.offered(type.name, s.availabilityZone)).map((subnet) => ({ config, override, type, subnet, imageId })));
+          if (matching.length === 0) {
+            for (const m of markets) errorSet.push(errorItem(config, override, m, 'UnfulfillableCapacity', overrideErrorMessage('UnfulfillableCapacity')));
+          }
+          pools.push(...matching);
+          continue;
+        }
+        // The request was refused already when the name is no type at all; here the type exists and
+        // each zone either offers it or answers as EC2 does for a zone that does not, once per pool
+        // (reference/aws.md 1.6; karpenter-provider-aws #6483, #1219).
+        const name = override.instanceType ?? config.template.data.instanceType;
+        const type = name === undefined ? undefined : INSTANCE_TYPES_BY_NAME.get(name);
+        if (!type) {
+          // Observed shape with no type at all: "(null)" and empty overrides (reference/aws.md 1.6).
+          for (const m of markets) errorSet.push(errorItem(config, override, m, 'InvalidFleetConfiguration', unsupportedInZone(name, subnets[0]?.availabilityZone)));
+          continue;
+        }
+        for (const subnet of subnets) {
+          const pool = { config, override, type, subnet, imageId };
+          if (this.deps.faults.offered(type.name, subnet.availabilityZone)) pools.push(pool);
+          else for (const m of markets) errorSet.push(errorItem(config, override, m, 'InvalidFleetConfiguration', unsupportedInZone(type.name, subnet.availabilityZone), pool));
+        }
+      }
+    }
+    return pools;
   }
 
   private nextIp(subnet: SubnetInfo): string {
     const n = (this.ipCounters.get(subnet.subnetId) ?? 0) + 1;
     this.ipCounters.set(subnet.subnetId, n);
-    const index = this.deps.subnets.indexOf(subnet);
-    const prefix = subnet.ipPrefix ?? `10.0.${index + 1}`;
-    return `${prefix}.${10 + (n % 240)}`;
+    return `10.0.${this.deps.subnets.indexOf(subnet) + 1}.${10 + (n % 240)}`;
   }
+}
+
+function parseRequirements(r: QueryParams): InstanceRequirementsSpec {
+  const range = (member: string) => {
+    const min = r.struct(member).integer('Min');
+    if (min === undefined) throw apiErrors.missingParameter(r.struct(member).nameOf('Min'));
+    return { min, max: r.struct(member).integer('Max') };
+  };
+  const inclusion = (member: string) => oneOf(r, member, ['included', 'excluded', 'required']) as InclusionSetting | undefined;
+  return {
+    vCpuCount: range('VCpuCount'),
+    memoryMiB: range('MemoryMiB'),
+    allowedInstanceTypes: r.strings('AllowedInstanceType'),
+    excludedInstanceTypes: r.strings('ExcludedInstanceType'),
+    cpuManufacturers: r.strings('CpuManufacturer'),
+    bareMetal: inclusion('BareMetal'),
+    burstablePerformance: inclusion('BurstablePerformance'),
+  };
+}
+
+const keyOf = (p: PoolKey) => `${p.instanceType}|${p.availabilityZone}|${p.market}`;
+
+function poolKey(pool: Pool, market: Market): PoolKey {
+  return { instanceType: pool.type.name, availabilityZone: pool.subnet.availabilityZone, market };
+}
+
+function launchOf(config: LaunchConfig, override: Override, subnet: SubnetInfo, market: Market): FleetLaunchKey {
+  return {
+    launchTemplateId: config.template.launchTemplateId,
+    subnetId: subnet.subnetId,
+    imageId: override.imageId ?? config.template.data.imageId,
+    imageFromOverride: override.imageId !== undefined,
+    market,
+  };
+}
+
+/** Orders pools the way the market's strategy prefers them; ties keep request order. */
+function order(pools: Pool[], market: Market, strategy: string, need: number, available: (pool: PoolKey) => number): Pool[] {
+  const price = (p: Pool) => (market === 'spot' ? spotPriceOf(p.type) : p.type.onDemandPrice);
+  const depth = (p: Pool) => available(poolKey(p, market));
+  const compare = (x: number, y: number) => (x < y ? -1 : x > y ? 1 : 0);
+  const keys: ((p: Pool) => number)[] = {
+    'lowest-price': [price],
+    'prioritized': [(p: Pool) => p.override.priority ?? Infinity, price],
+    'capacity-optimized': [(p: Pool) => -depth(p)],
+    // Deep pools first (those that can take the whole remaining need rank equal), then the cheapest.
+    'price-capacity-optimized': [(p: Pool) => -Math.min(depth(p), need), price],
+  }[strategy]!;
+  return pools
+    .map((p, index) => ({ p, index, k: keys.map((f) => f(p)) }))
+    .sort((a, b) => a.k.map((v, i) => compare(v, b.k[i])).find((c) => c !== 0) ?? a.index - b.index)
+    .map((x) => x.p);
+}
+
+/** Problems a pool has before capacity is even considered. */
+function launchProblem(pool: Pool, market: Market, fault: string | undefined): { code: string; message: string } | undefined {
+  if (fault) return { code: fault, message: overrideErrorMessage(fault, poolKey(pool, market)) };
+  if (pool.imageId === undefined) {
+    return { code: 'MissingParameter', message: 'The request must contain the parameter ImageId (neither the launch template nor the override sets one).' };
+  }
+  // A one-time spot instance cannot stop; EC2 refuses stop as its shutdown behaviour [I].
+  if (market === 'spot' && pool.config.template.data.instanceInitiatedShutdownBehavior === 'stop') {
+    return {
+      code: 'InvalidParameterCombination',
+      message: 'The instance-initiated shutdown behavior of a one-time Spot Instance must be terminate; the launch template says stop.',
+    };
+  }
+  return undefined;
+}
+
+function errorItem(config: LaunchConfig, override: Override, market: Market, errorCode: string, errorMessage: string, pool?: Pool): XmlObject {
+  return { launchTemplateAndOverrides: renderOverrides(config, override, pool), lifecycle: market, errorCode, errorMessage };
+}
+
+/** `launchTemplateAndOverrides` echoing a config and override; `pool` fills in the pool that was tried. */
+function renderOverrides(config: LaunchConfig, override: Override, pool?: Pool): XmlObject {
+  const req = override.requirements;
+  return {
+    launchTemplateSpecification: {
+      launchTemplateId: config.template.launchTemplateId,
+      launchTemplateName: config.byName ? config.template.launchTemplateName : undefined,
+      version: String(config.template.versionNumber),
+    },
+    overrides: {
+      instanceType: override.instanceType ?? pool?.type.name,
+      subnetId: override.subnetId ?? pool?.subnet.subnetId,
+      availabilityZone: pool?.subnet.availabilityZone,
+      priority: override.priority,
+      instanceRequirements: req && {
+        vCpuCount: { min: req.vCpuCount.min, max: req.vCpuCount.max },
+        memoryMiB: { min: req.memoryMiB.min, max: req.memoryMiB.max },
+        allowedInstanceTypeSet: req.allowedInstanceTypes.length > 0 ? req.allowedInstanceTypes : undefined,
+        excludedInstanceTypeSet: req.excludedInstanceTypes.length > 0 ? req.excludedInstanceTypes : undefined,
+      },
+      imageId: override.imageId,
+    },
+  };
 }

@@ -2,19 +2,31 @@
 // instance's IMDS lives under its own path prefix, so a real script only changes the base URL:
 // `curl "$IMDS/latest/meta-data/instance-id"` with IMDS=http://127.0.0.1:PORT/i-0123… instead of
 // http://169.254.169.254. Token rules and status codes follow reference/aws.md 4.
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
-import { CredentialStore } from './credentials';
+import { instanceProfileId } from './instance-api';
 import { InstanceRecord } from './instances';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
 import { SimClock } from '../common/time';
 
-export interface ImdsDeps {
-  readonly clock: SimClock;
-  readonly region: string;
+/** Who a set of instance role credentials belongs to, in the fields a Function URL / API Gateway `iam` block carries. */
+export interface CredentialIdentity {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Simulated epoch ms. */
+  readonly issuedAt: number;
+  /** Simulated epoch ms. */
+  readonly expiration: number;
+  readonly instanceId: string;
+  readonly roleName: string;
   readonly accountId: string;
-  readonly instance: (instanceId: string) => InstanceRecord | undefined;
-  readonly credentials: CredentialStore;
+  /** `AROA…`, the role's unique id. */
+  readonly roleId: string;
+  /** `AROA…:i-…` (`aws:userid` of an instance-profile session). */
+  readonly userId: string;
+  /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-…` */
+  readonly arn: string;
 }
 
 export interface ImdsStats {
@@ -22,16 +34,32 @@ export interface ImdsStats {
   readonly byStatus: Readonly<Record<string, number>>;
 }
 
+export interface ImdsDeps {
+  readonly clock: SimClock;
+  readonly region: string;
+  readonly accountId: string;
+  readonly instance: (instanceId: string) => InstanceRecord | undefined;
+}
+
 type Node = string | { readonly [name: string]: Node | undefined };
 
 const MAX_TOKEN_TTL_SECONDS = 21_600;
+/** Instance role credentials last six hours; IMDS offers fresh ones 15 minutes before they expire (at least 5 in EC2). */
+const CREDENTIAL_LIFETIME_MS = 6 * 3_600_000;
+const REFRESH_BEFORE_MS = 15 * 60_000;
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' };
 
 /** IMDS times have second precision: `2026-01-01T12:00:00Z`. */
 const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
+const base32 = (bytes: Buffer, length: number) =>
+  Array.from({ length }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[bytes[i % bytes.length] % 32]).join('');
+
 export class ImdsServer {
   private server?: LoopbackServer;
   private readonly tokens = new Map<string, { instanceId: string; expiresAt: number }>();
+  private readonly credentialsByKey = new Map<string, CredentialIdentity>();
+  private readonly currentCredentials = new Map<string, CredentialIdentity>();
   private total = 0;
   private readonly byStatus: Record<string, number> = {};
 
@@ -52,26 +80,54 @@ export class ImdsServer {
     return this.server.url;
   }
 
-  /** The base URL that replaces `http://169.254.169.254` for one instance. */
-  baseUrlFor(instanceId: string): string {
-    return `${this.url}/${instanceId}`;
-  }
-
   stats(): ImdsStats {
     return { total: this.total, byStatus: { ...this.byStatus } };
+  }
+
+  /**
+   * The identity behind an access key id IMDS handed out, whether or not it has expired (a SigV4
+   * verifier compares `expiration` with its clock and answers `ExpiredToken`). Credentials of a
+   * terminated instance stay valid until they expire, as in AWS.
+   */
+  credentialsFor(accessKeyId: string): CredentialIdentity | undefined {
+    return this.credentialsByKey.get(accessKeyId);
+  }
+
+  /** The credentials IMDS serves to the instance now, rotated shortly before they expire; the session name is the instance id (reference/aws.md 4.4). */
+  private credentials(instanceId: string, roleName: string): CredentialIdentity {
+    const now = this.deps.clock.now();
+    const existing = this.currentCredentials.get(instanceId);
+    if (existing && existing.roleName === roleName && existing.expiration - now > REFRESH_BEFORE_MS) return existing;
+    const { accountId } = this.deps;
+    const roleId = `AROA${base32(createHash('sha256').update(`${accountId}/${roleName}`).digest(), 17)}`;
+    const identity: CredentialIdentity = {
+      accessKeyId: `ASIA${base32(randomBytes(16), 16)}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+      issuedAt: now,
+      expiration: now + CREDENTIAL_LIFETIME_MS,
+      instanceId,
+      roleName,
+      accountId,
+      roleId,
+      userId: `${roleId}:${instanceId}`,
+      arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${instanceId}`,
+    };
+    this.credentialsByKey.set(identity.accessKeyId, identity);
+    this.currentCredentials.set(instanceId, identity);
+    return identity;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.total += 1;
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
-      const text = body || (status === 200 ? '' : STATUS_TEXT[status] ?? '');
+      const text = body || (STATUS_TEXT[status] ?? '');
       // Everything is text/plain, JSON documents included.
       res.writeHead(status, { 'content-type': 'text/plain', 'server': 'EC2ws', 'content-length': Buffer.byteLength(text), ...headers });
       res.end(req.method === 'HEAD' ? undefined : text);
     };
-    const url = new URL(req.url ?? '/', 'http://imds');
-    const [, instanceId, ...rest] = url.pathname.split('/');
+    const [, instanceId, ...rest] = new URL(req.url ?? '/', 'http://imds').pathname.split('/');
     const path = '/' + rest.join('/');
     const instance = instanceId ? this.deps.instance(instanceId) : undefined;
     if (!instance || instance.state === 'terminated') return reply(404);
@@ -87,9 +143,10 @@ export class ImdsServer {
       const ttlHeader = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
       const ttl = typeof ttlHeader === 'string' && /^[0-9]+$/.test(ttlHeader.trim()) ? Number(ttlHeader.trim()) : NaN;
       if (!(ttl >= 1 && ttl <= MAX_TOKEN_TTL_SECONDS)) return reply(400);
-      this.purgeExpiredTokens();
+      const now = this.deps.clock.now();
+      if (this.tokens.size >= 1000) for (const [t, entry] of this.tokens) if (entry.expiresAt <= now) this.tokens.delete(t);
       const token = `AQAEA${randomBytes(42).toString('base64')}`;
-      this.tokens.set(token, { instanceId: instance.instanceId, expiresAt: this.deps.clock.now() + ttl * 1000 });
+      this.tokens.set(token, { instanceId: instance.instanceId, expiresAt: now + ttl * 1000 });
       return reply(200, token, { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, '', { allow: 'GET, HEAD, PUT' });
@@ -103,7 +160,8 @@ export class ImdsServer {
       return reply(401);
     }
     if (path === '/latest/api/token') return reply(405, '', { allow: 'PUT' });
-    const node = resolve(this.tree(instance), path);
+    let node: Node | undefined = this.tree(instance);
+    for (const segment of path.split('/').filter((s) => s !== '')) node = typeof node === 'object' ? node[segment] : undefined;
     if (node === undefined) return reply(404);
     if (typeof node === 'string') return reply(200, node);
     return reply(200, Object.entries(node)
@@ -112,31 +170,32 @@ export class ImdsServer {
       .join('\n'));
   }
 
-  private purgeExpiredTokens(): void {
-    if (this.tokens.size < 1000) return;
-    const now = this.deps.clock.now();
-    for (const [token, entry] of this.tokens) if (entry.expiresAt <= now) this.tokens.delete(token);
-  }
-
   private tree(i: InstanceRecord): Node {
     const lt = i.launchTemplate.data;
-    const mac = `0e:${i.instanceId.slice(-10).match(/../g)!.join(':')}`;
     const profile = lt.iamInstanceProfile;
-    const credentials = profile ? this.deps.credentials.current(i.instanceId, profile.roleName) : undefined;
-    const interruption = i.interruption;
-    const tagsVisible = lt.metadataOptions.instanceMetadataTags === 'enabled';
+    const credentials = profile && this.credentials(i.instanceId, profile.roleName);
+    const hostname = `ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal`;
+    const document = {
+      accountId: this.deps.accountId,
+      architecture: i.architecture,
+      availabilityZone: i.availabilityZone,
+      imageId: i.imageId,
+      instanceId: i.instanceId,
+      instanceType: i.instanceType,
+      pendingTime: isoSeconds(i.launchTime),
+      privateIp: i.privateIpAddress,
+      region: this.deps.region,
+      version: '2017-09-30',
+    };
     return {
       latest: {
         'meta-data': {
           'ami-id': i.imageId,
           'ami-launch-index': String(i.amiLaunchIndex),
-          'hostname': `ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal`,
+          'hostname': hostname,
           'iam': profile && credentials ? {
             'info': JSON.stringify({
-              Code: 'Success',
-              LastUpdated: isoSeconds(credentials.issuedAt),
-              InstanceProfileArn: profile.arn,
-              InstanceProfileId: `AIPA${i.launchTemplate.launchTemplateId.slice(3, 20).toUpperCase()}`,
+              Code: 'Success', LastUpdated: isoSeconds(credentials.issuedAt), InstanceProfileArn: profile.arn, InstanceProfileId: instanceProfileId(i),
             }, null, 2),
             'security-credentials': {
               [profile.roleName]: JSON.stringify({
@@ -153,58 +212,19 @@ export class ImdsServer {
           'instance-id': i.instanceId,
           'instance-life-cycle': i.market,
           'instance-type': i.instanceType,
-          'local-hostname': `ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal`,
+          'local-hostname': hostname,
           'local-ipv4': i.privateIpAddress,
-          'mac': mac,
-          'network': { interfaces: { macs: { [mac]: { 'subnet-id': i.subnetId, 'vpc-id': i.vpcId, 'local-ipv4s': i.privateIpAddress } } } },
           'placement': { 'availability-zone': i.availabilityZone, 'region': this.deps.region },
           // 404 until the interruption warning (reference/aws.md 3.3).
-          'spot': interruption ? {
-            'instance-action': JSON.stringify({ action: interruption.action, time: isoSeconds(interruption.time) }),
-            'termination-time': isoSeconds(interruption.time),
-          } : undefined,
-          'tags': tagsVisible ? { instance: Object.fromEntries(i.tags) } : undefined,
+          'spot': i.interruption && {
+            'instance-action': JSON.stringify({ action: i.interruption.action, time: isoSeconds(i.interruption.time) }),
+            'termination-time': isoSeconds(i.interruption.time),
+          },
+          'tags': lt.metadataOptions.instanceMetadataTags === 'enabled' ? { instance: { ...i.tags } } : undefined,
         },
         'user-data': lt.userData,
-        'dynamic': {
-          'instance-identity': {
-            document: JSON.stringify({
-              accountId: this.deps.accountId,
-              architecture: i.architecture,
-              availabilityZone: i.availabilityZone,
-              billingProducts: null,
-              devpayProductCodes: null,
-              marketplaceProductCodes: null,
-              imageId: i.imageId,
-              instanceId: i.instanceId,
-              instanceType: i.instanceType,
-              kernelId: null,
-              pendingTime: isoSeconds(i.launchTime),
-              privateIp: i.privateIpAddress,
-              ramdiskId: null,
-              region: this.deps.region,
-              version: '2017-09-30',
-            }, null, 2),
-          },
-        },
+        'dynamic': { 'instance-identity': { document: JSON.stringify(document, null, 2) } },
       },
     };
   }
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-};
-
-function resolve(root: Node, path: string): Node | undefined {
-  let node: Node | undefined = root;
-  for (const segment of path.split('/').filter((s) => s !== '')) {
-    if (node === undefined || typeof node === 'string') return undefined;
-    node = node[segment];
-  }
-  return node;
 }

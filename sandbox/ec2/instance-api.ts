@@ -1,25 +1,39 @@
-// DescribeInstances, TerminateInstances and CreateTags over the simulated instances, with EC2's
-// validation: a bad id fails the whole call, MaxResults excludes InstanceId.N, pages by NextToken
-// (reference/aws.md 2).
+// DescribeInstances and TerminateInstances over the simulated instances, with EC2's validation: a
+// bad id fails the whole call, MaxResults excludes InstanceId.N, pages by NextToken; and their XML
+// with the element names the SDK's model expects (`instanceState`, `tagSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
-import { apiErrors, Ec2ApiError } from './errors';
-import { matchesFilters, parseFilters } from './filters';
-import { FleetService } from './fleet';
-import { readTags } from './fleet-request';
 import { InstanceLifecycle, InstanceRecord } from './instances';
-import { QueryParams } from './query';
-import { renderInstance, renderState } from './render';
-import { XmlObject } from './xml';
+import { InstanceStateName, STATE_CODES } from './types';
+import { apiErrors, Ec2ApiError, QueryParams, XmlObject } from './wire';
 
 const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
-const DEFAULT_PAGE = 1000;
+
+/** The DescribeInstances filters the simulator models (reference/aws.md 2.1), besides `tag:KEY`. */
+const FILTERS: Record<string, (i: InstanceRecord) => readonly (string | undefined)[]> = {
+  'instance-id': (i) => [i.instanceId],
+  'instance-state-name': (i) => [i.state],
+  'instance-state-code': (i) => [String(STATE_CODES[i.state])],
+  'instance-type': (i) => [i.instanceType],
+  'availability-zone': (i) => [i.availabilityZone],
+  'subnet-id': (i) => [i.subnetId],
+  'image-id': (i) => [i.imageId],
+  'instance-lifecycle': (i) => [i.market === 'spot' ? 'spot' : undefined],
+  'private-ip-address': (i) => [i.privateIpAddress],
+  'tag-key': (i) => Object.keys(i.tags),
+};
+
+/** An EC2 filter value as an anchored regular expression: `*` matches any run, `?` zero or one character, backslash escapes. */
+function toPattern(value: string): RegExp {
+  const escape = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = value.replace(/\\(.)|([*?])|(.)/gs, (_, escaped: string, wildcard: string, plain: string) =>
+    (escaped !== undefined ? escape(escaped) : wildcard === '*' ? '.*' : wildcard === '?' ? '.?' : escape(plain)));
+  return new RegExp(`^${source}$`, 's');
+}
+
+const renderState = (state: InstanceStateName) => ({ code: STATE_CODES[state], name: state });
 
 export class InstanceApi {
-  constructor(
-    private readonly lifecycle: InstanceLifecycle,
-    private readonly fleets: FleetService,
-    private readonly accountId: string,
-  ) {}
+  constructor(private readonly lifecycle: InstanceLifecycle, private readonly accountId: string) {}
 
   describeInstances(params: QueryParams): XmlObject {
     const ids = params.strings('InstanceId');
@@ -31,26 +45,28 @@ export class InstanceApi {
     if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
       throw apiErrors.invalidParameterValue(`Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
     }
-    const filters = parseFilters(params);
+    // Filters are ANDed, the values of one filter ORed, values case-sensitive.
+    const filters = params.list('Filter').map((f) => {
+      const name = f.requiredString('Name');
+      if (!name.startsWith('tag:') && !(name in FILTERS)) throw apiErrors.invalidParameterValue(`The filter '${name}' is invalid`);
+      const patterns = f.strings('Value').map(toPattern);
+      const values = name.startsWith('tag:') ? (i: InstanceRecord) => [i.tags[name.slice(4)]] : FILTERS[name];
+      return (i: InstanceRecord) => values(i).some((v) => v !== undefined && patterns.some((p) => p.test(v)));
+    });
     const candidates = ids.length > 0 ? this.requireVisible(ids) : this.lifecycle.all().filter((i) => this.lifecycle.visibleToApi(i));
-    const matching = candidates.filter((i) => matchesFilters(i, filters));
+    const matching = candidates.filter((i) => filters.every((matches) => matches(i)));
 
+    // A NextToken is good only for the request that produced it.
     const scope = createHash('sha256').update(params.fingerprint(['NextToken', 'MaxResults'])).digest('hex').slice(0, 16);
     const offset = decodeToken(params.string('NextToken'), scope);
-    const pageSize = maxResults ?? DEFAULT_PAGE;
-    const page = matching.slice(offset, offset + pageSize);
-    const nextToken = offset + pageSize < matching.length ? encodeToken(offset + pageSize, scope) : undefined;
-
+    const end = offset + (maxResults ?? 1000);
     const reservations = new Map<string, InstanceRecord[]>();
-    for (const instance of page) reservations.set(instance.reservationId, [...(reservations.get(instance.reservationId) ?? []), instance]);
+    for (const i of matching.slice(offset, end)) reservations.set(i.reservationId, [...(reservations.get(i.reservationId) ?? []), i]);
     return {
       reservationSet: [...reservations].map(([reservationId, instances]) => ({
-        reservationId,
-        ownerId: this.accountId,
-        groupSet: [],
-        instancesSet: instances.map((i) => renderInstance(i)),
+        reservationId, ownerId: this.accountId, groupSet: [], instancesSet: instances.map(renderInstance),
       })),
-      nextToken,
+      nextToken: end < matching.length ? Buffer.from(JSON.stringify({ o: end, s: scope })).toString('base64') : undefined,
     };
   }
 
@@ -67,44 +83,18 @@ export class InstanceApi {
     };
   }
 
-  createTags(params: QueryParams): XmlObject {
-    const resourceIds = params.strings('ResourceId');
-    if (resourceIds.length === 0) throw apiErrors.missingParameter('ResourceId');
-    if (!params.has('Tag')) throw apiErrors.missingParameter('Tag');
-    const tags = readTags(params, 'Tag');
-    const instanceIds = resourceIds.filter((id) => id.startsWith('i-'));
-    const instances = this.requireVisible(instanceIds);
-    for (const id of resourceIds) {
-      if (!id.startsWith('i-') && !id.startsWith('fleet-')) throw new Ec2ApiError('InvalidID', `The ID '${id}' is not valid`);
-    }
-    for (const instance of instances) {
-      const merged = new Set([...instance.tags.keys(), ...tags.keys()]);
-      if (merged.size > 50) throw new Ec2ApiError('TagLimitExceeded', `The maximum number of tags per resource (50) has been exceeded for ${instance.instanceId}.`);
-    }
-    for (const id of resourceIds.filter((r) => r.startsWith('fleet-'))) {
-      if (!this.fleets.tagFleet(id, new Map())) throw new Ec2ApiError('InvalidFleetId.NotFound', `The fleet ID '${id}' does not exist`);
-    }
-    for (const instance of instances) for (const [k, v] of tags) instance.tags.set(k, v);
-    for (const id of resourceIds.filter((r) => r.startsWith('fleet-'))) this.fleets.tagFleet(id, tags);
-    return { return: true };
-  }
-
   /** Every id well-formed and known, or the whole call fails: Malformed before NotFound. */
   private requireVisible(ids: readonly string[]): InstanceRecord[] {
     const malformed = ids.find((id) => !INSTANCE_ID.test(id));
-    if (malformed !== undefined) throw apiErrors.instanceIdMalformed(malformed);
-    const found = ids.map((id) => {
-      const instance = this.lifecycle.get(id);
-      return instance && this.lifecycle.visibleToApi(instance) ? instance : undefined;
-    });
+    if (malformed !== undefined) throw new Ec2ApiError('InvalidInstanceID.Malformed', `Invalid id: "${malformed}" (expecting "i-...")`);
+    const found = ids.map((id) => this.lifecycle.get(id)).map((i) => (i && this.lifecycle.visibleToApi(i) ? i : undefined));
     const missing = ids.filter((_, n) => found[n] === undefined);
-    if (missing.length > 0) throw apiErrors.instanceIdNotFound(missing);
+    if (missing.length > 0) {
+      throw new Ec2ApiError('InvalidInstanceID.NotFound', missing.length === 1
+        ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`);
+    }
     return [...new Set(found as InstanceRecord[])];
   }
-}
-
-function encodeToken(offset: number, scope: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, s: scope })).toString('base64');
 }
 
 function decodeToken(token: string | undefined, scope: string): number {
@@ -117,3 +107,34 @@ function decodeToken(token: string | undefined, scope: string): number {
   }
   throw apiErrors.invalidParameterValue(`The NextToken '${token}' is not valid for this request.`);
 }
+
+function renderInstance(i: InstanceRecord): XmlObject {
+  const lt = i.launchTemplate.data;
+  const gone = i.state === 'terminated';
+  return {
+    instanceId: i.instanceId,
+    imageId: i.imageId,
+    instanceState: renderState(i.state),
+    privateDnsName: gone ? '' : `ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal`,
+    reason: i.stateTransitionReason,
+    amiLaunchIndex: i.amiLaunchIndex,
+    instanceType: i.instanceType,
+    launchTime: new Date(i.launchTime),
+    placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
+    subnetId: gone ? undefined : i.subnetId,
+    vpcId: gone ? undefined : 'vpc-0sandbox000000001',
+    privateIpAddress: gone ? undefined : i.privateIpAddress,
+    stateReason: i.stateReason && { code: i.stateReason.code, message: i.stateReason.message },
+    architecture: i.architecture,
+    // No `on-demand` value exists for instanceLifecycle: on-demand instances omit it (reference/aws.md 2.1).
+    instanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
+    spotInstanceRequestId: i.spotInstanceRequestId,
+    clientToken: i.clientToken,
+    tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
+    iamInstanceProfile: lt.iamInstanceProfile && { arn: lt.iamInstanceProfile.arn, id: instanceProfileId(i) },
+    metadataOptions: { state: i.state === 'pending' ? 'pending' : 'applied', ...lt.metadataOptions },
+  };
+}
+
+/** The `AIPA…` id of the instance profile (derived from the template: stable, and unique enough). */
+export const instanceProfileId = (i: InstanceRecord) => `AIPA${i.launchTemplate.launchTemplateId.slice(3, 20).toUpperCase()}`;

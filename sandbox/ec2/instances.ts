@@ -1,15 +1,12 @@
 // Simulated instances and their lifecycle: pending → running → shutting-down → terminated (and
 // running → stopping → stopped for an OS shutdown with behaviour `stop`), with boot and shutdown
 // delays in simulated time and the two-minute spot interruption notice.
-import { InvalidInstanceStateError, NotSpotInstanceError, UnknownInstanceError } from './errors';
-import { SpotInterruptionAction } from './events';
 import { Ec2Faults } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
-import { InstanceStateName, Market, Tags } from './types';
+import { InstanceStateName, InvalidInstanceStateError, Market, NotSpotInstanceError, UnknownInstanceError } from './types';
 import { SimClock } from '../common/time';
 
-/** Everything fixed at launch. */
-export interface LaunchSpec {
+export interface InstanceRecord {
   readonly instanceId: string;
   readonly imageId: string;
   readonly instanceType: string;
@@ -18,31 +15,26 @@ export interface LaunchSpec {
   readonly market: Market;
   readonly availabilityZone: string;
   readonly subnetId: string;
-  readonly vpcId: string;
   readonly privateIpAddress: string;
   readonly amiLaunchIndex: number;
   readonly fleetId: string;
   readonly reservationId: string;
-  readonly clientToken?: string;
+  readonly clientToken: string;
   readonly spotInstanceRequestId?: string;
   readonly launchTemplate: LaunchTemplateVersion;
-  readonly tags: Tags;
-}
-
-export interface StateReason {
-  readonly code: string;
-  readonly message: string;
-}
-
-export interface InstanceRecord extends LaunchSpec {
+  readonly tags: Readonly<Record<string, string>>;
+  /** Simulated epoch ms. */
   readonly launchTime: number;
   state: InstanceStateName;
-  stateReason?: StateReason;
+  stateReason?: { readonly code: string; readonly message: string };
   stateTransitionReason: string;
-  /** Set by the interruption warning: what happens, and when (simulated epoch ms). */
-  interruption?: { readonly action: SpotInterruptionAction; readonly time: number };
+  /** Set by the interruption warning: what happens, and when it is reclaimed (simulated epoch ms). */
+  interruption?: { readonly action: 'terminate'; readonly time: number };
   terminatedAt?: number;
 }
+
+/** Everything fixed at launch. */
+export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'stateTransitionReason' | 'interruption' | 'terminatedAt'>;
 
 export interface LifecycleHooks {
   /** Every transition, including the initial `pending` (previous undefined). */
@@ -50,16 +42,16 @@ export interface LifecycleHooks {
   interruptionWarning(instance: InstanceRecord): void;
 }
 
-export type ShutdownCause = 'user' | 'instance' | 'spot';
+type ShutdownCause = 'user' | 'instance' | 'spot';
 
-const REASONS: Record<ShutdownCause, StateReason> = {
+const REASONS: Record<ShutdownCause, { code: string; message: string }> = {
   user: { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
   instance: { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
   spot: { code: 'Server.SpotInstanceTermination', message: 'Server.SpotInstanceTermination: Spot instance termination' },
 };
 
 /** Spot instances get two minutes' notice before they are reclaimed (reference/aws.md 3.3). */
-export const SPOT_INTERRUPTION_NOTICE_MS = 120_000;
+const SPOT_INTERRUPTION_NOTICE_MS = 120_000;
 
 export class InstanceLifecycle {
   private readonly instances = new Map<string, InstanceRecord>();
@@ -82,15 +74,17 @@ export class InstanceLifecycle {
     this.schedule(instance, bootDelay, () => {
       if (instance.state !== 'pending') return;
       this.transition(instance, 'running');
-      if (interruptAfter !== undefined) this.scheduleRandomInterruption(instance, interruptAfter);
+      if (interruptAfter === undefined) return;
+      this.schedule(instance, interruptAfter, () => {
+        if (instance.state === 'running' && !instance.interruption) this.interrupt(instance.instanceId);
+      });
     });
     return instance;
   }
 
   /** An instance the simulator still remembers (terminated ones for the visibility window). */
   get(instanceId: string): InstanceRecord | undefined {
-    this.purgeExpired();
-    return this.instances.get(instanceId);
+    return this.all().find((i) => i.instanceId === instanceId);
   }
 
   require(instanceId: string): InstanceRecord {
@@ -105,7 +99,13 @@ export class InstanceLifecycle {
   }
 
   all(): InstanceRecord[] {
-    this.purgeExpired();
+    const now = this.clock.now();
+    for (const [id, instance] of this.instances) {
+      if (instance.terminatedAt !== undefined && now - instance.terminatedAt > this.terminatedVisibleForMs) {
+        this.instances.delete(id);
+        this.timers.delete(id);
+      }
+    }
     return [...this.instances.values()];
   }
 
@@ -116,9 +116,8 @@ export class InstanceLifecycle {
     if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
     this.cancelTimers(instance);
     instance.stateReason = REASONS[cause];
-    instance.stateTransitionReason = cause === 'user'
-      ? `User initiated (${this.gmt()})`
-      : instance.stateReason.message;
+    const gmt = new Date(this.clock.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' GMT');
+    instance.stateTransitionReason = cause === 'user' ? `User initiated (${gmt})` : REASONS[cause].message;
     this.transition(instance, 'shutting-down');
     this.schedule(instance, this.faults.shutdownDelay(), () => {
       instance.terminatedAt = this.clock.now();
@@ -151,9 +150,7 @@ export class InstanceLifecycle {
   interrupt(instanceId: string): InstanceRecord {
     const instance = this.require(instanceId);
     if (instance.market !== 'spot') throw new NotSpotInstanceError(instanceId);
-    if (instance.state !== 'pending' && instance.state !== 'running') {
-      throw new InvalidInstanceStateError(instanceId, instance.state, 'interrupt');
-    }
+    if (instance.state !== 'pending' && instance.state !== 'running') throw new InvalidInstanceStateError(instanceId, instance.state, 'interrupt');
     if (instance.interruption) return instance;
     instance.interruption = { action: 'terminate', time: this.clock.now() + SPOT_INTERRUPTION_NOTICE_MS };
     this.hooks.interruptionWarning(instance);
@@ -166,12 +163,6 @@ export class InstanceLifecycle {
   /** Cancels every pending timer; the simulator is shutting down. */
   stop(): void {
     for (const instance of this.instances.values()) this.cancelTimers(instance);
-  }
-
-  private scheduleRandomInterruption(instance: InstanceRecord, delay: number): void {
-    this.schedule(instance, delay, () => {
-      if (instance.state === 'running' && !instance.interruption) this.interrupt(instance.instanceId);
-    });
   }
 
   private transition(instance: InstanceRecord, state: InstanceStateName): void {
@@ -194,22 +185,7 @@ export class InstanceLifecycle {
    * because the instance is already on its way out. */
   private cancelTimers(instance: InstanceRecord): void {
     const set = this.timers.get(instance.instanceId);
-    if (!set) return;
-    for (const cancel of set) cancel();
-    set.clear();
-  }
-
-  private purgeExpired(): void {
-    const now = this.clock.now();
-    for (const [id, instance] of this.instances) {
-      if (instance.terminatedAt !== undefined && now - instance.terminatedAt > this.terminatedVisibleForMs) {
-        this.instances.delete(id);
-        this.timers.delete(id);
-      }
-    }
-  }
-
-  private gmt(): string {
-    return new Date(this.clock.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' GMT');
+    for (const cancel of set ?? []) cancel();
+    set?.clear();
   }
 }

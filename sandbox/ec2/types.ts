@@ -1,5 +1,6 @@
-// Domain types shared by the EC2 simulator's parts: markets, instance states, the instance type
-// catalog entry, subnets, tags.
+// Domain types shared by the EC2 simulator's parts, resource ids in EC2's formats, and the errors
+// of driving the simulator programmatically (mistakes of a test or the sandbox; never on the wire).
+import { SeededRandom } from '../common/random';
 
 /** The purchase option of an instance, spelled as CreateFleet's `lifecycle` spells it. */
 export type Market = 'spot' | 'on-demand';
@@ -10,16 +11,8 @@ export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'termi
 
 /** Instance state codes (low byte of the 16-bit code; see reference/aws.md 2.1). */
 export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
-  'pending': 0,
-  'running': 16,
-  'shutting-down': 32,
-  'terminated': 48,
-  'stopping': 64,
-  'stopped': 80,
+  'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48, 'stopping': 64, 'stopped': 80,
 };
-
-/** What the launch template says an OS-initiated shutdown (`poweroff`) does. EC2's default is stop. */
-export type ShutdownBehavior = 'terminate' | 'stop';
 
 /** An instance type the simulated region offers. Prices are per hour and only order the pools. */
 export interface InstanceTypeInfo {
@@ -28,21 +21,12 @@ export interface InstanceTypeInfo {
   readonly memoryMiB: number;
   readonly architecture: 'x86_64' | 'arm64';
   readonly onDemandPrice: number;
-  /** @default 30 % of the on-demand price */
-  readonly spotPrice?: number;
 }
 
 export interface SubnetInfo {
   readonly subnetId: string;
   readonly availabilityZone: string;
-  /** @default 'vpc-0sandbox000000001' */
-  readonly vpcId?: string;
-  /** Used for private IP addresses of instances in the subnet, e.g. `10.0.1`. @default derived from the subnet's position */
-  readonly ipPrefix?: string;
 }
-
-/** Tags in insertion order; EC2 keys are case-sensitive. */
-export type Tags = Map<string, string>;
 
 export interface MetadataOptions {
   readonly httpTokens: 'required' | 'optional';
@@ -58,6 +42,67 @@ export interface IamInstanceProfile {
   readonly roleName: string;
 }
 
-export function tagsToObject(tags: Tags): Record<string, string> {
-  return Object.fromEntries(tags);
+/** Resource ids in EC2's formats, drawn from a seeded source so a scenario replays with the same ids. */
+export class IdGenerator {
+  private readonly used = new Set<string>();
+
+  constructor(private readonly random: SeededRandom) {}
+
+  /** `prefix` + `0` + 16 hex digits (`i-`, `r-`, `lt-`), unique within this generator. */
+  resourceId(prefix: string, digits = 16): string {
+    for (;;) {
+      const id = `${prefix}${digits === 16 ? '0' : ''}${this.hex(digits)}`;
+      if (!this.used.has(id)) {
+        this.used.add(id);
+        return id;
+      }
+    }
+  }
+
+  /** A version 4 UUID (fleet ids, request ids, event ids). */
+  uuid(): string {
+    const h = this.hex(32).split('');
+    h[12] = '4';
+    h[16] = '89ab'[this.random.integer(0, 3)];
+    const s = h.join('');
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  }
+
+  private hex(length: number): string {
+    let out = '';
+    for (let i = 0; i < length; i++) out += this.random.integer(0, 15).toString(16);
+    return out;
+  }
+}
+
+/** The simulator was asked about an instance it never launched (or forgot after the visibility window). */
+export class UnknownInstanceError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`no instance ${instanceId} in the EC2 simulator; launch it with CreateFleet first`);
+    this.name = 'UnknownInstanceError';
+  }
+}
+
+/** A programmatic action that the instance's current state does not allow. */
+export class InvalidInstanceStateError extends Error {
+  constructor(readonly instanceId: string, readonly state: string, readonly action: string) {
+    super(`cannot ${action} instance ${instanceId} in state ${state}`);
+    this.name = 'InvalidInstanceStateError';
+  }
+}
+
+/** Spot-only actions on an on-demand instance. */
+export class NotSpotInstanceError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`instance ${instanceId} is on-demand; only spot instances can be interrupted`);
+    this.name = 'NotSpotInstanceError';
+  }
+}
+
+/** A launch template registration is inconsistent. */
+export class Ec2SimulatorConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Ec2SimulatorConfigError';
+  }
 }

@@ -97,32 +97,17 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
     expect(launchedIds(again)).toHaveLength(1);
   });
 
-  test('SingleAvailabilityZone with MinTargetCapacity launches all in one zone or nothing at all', async () => {
-    // Arrange: one spot m7i.large free in each of zones a and b, three in zone c.
-    const { ec2, lt, sim } = await setUp({
-      capacity: {
-        rules: [
-          { market: 'spot', available: 0 },
-          { market: 'spot', instanceType: 'm7i.large', availabilityZone: 'us-east-1a', available: 1 },
-          { market: 'spot', instanceType: 'm7i.large', availabilityZone: 'us-east-1b', available: 1 },
-          { market: 'spot', instanceType: 'm7i.large', availabilityZone: 'us-east-1c', available: 3 },
-        ],
-      },
-    });
-    const input = (count: number) => fleetInput(lt, count, {
-      SpotOptions: { AllocationStrategy: 'price-capacity-optimized', SingleAvailabilityZone: true, MinTargetCapacity: count },
-    });
+  test('a parameter the simulator does not model is refused as Unsupported, not ignored, and launches nothing', async () => {
+    const { ec2, lt, sim } = await setUp();
 
-    // Act
-    const fits = await createFleet(ec2, input(3));
-    const tooMany = await createFleet(ec2, input(2));
+    const error = await createFleet(ec2, fleetInput(lt, 2, {
+      SpotOptions: { AllocationStrategy: 'price-capacity-optimized', SingleAvailabilityZone: true, MinTargetCapacity: 2 },
+    })).then(() => undefined, (e: Error & { $metadata: { httpStatusCode?: number } }) => e);
 
-    // Assert
-    expect(launchedIds(fits)).toHaveLength(3);
-    expect(new Set(fits.Instances!.map((i) => i.AvailabilityZone))).toEqual(new Set(['us-east-1c']));
-    expect(tooMany.Instances).toEqual([]);
-    expect(tooMany.Errors!.length).toBeGreaterThan(0);
-    expect(sim.instances()).toHaveLength(3);
+    expect(error!.name).toBe('Unsupported');
+    expect(error!.message).toMatch(/does not model the CreateFleet parameter SpotOptions\.(SingleAvailabilityZone|MinTargetCapacity)/);
+    expect(error!.$metadata.httpStatusCode).toBe(400);
+    expect(sim.instances()).toEqual([]);
   });
 
   test('the spot instance quota is MaxSpotInstanceCountExceeded per override', async () => {

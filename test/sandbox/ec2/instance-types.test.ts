@@ -90,7 +90,8 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
   });
 
   test('a type one zone lacks launches in the others, and that zone reports InvalidFleetConfiguration', async () => {
-    const { sim, ec2, lt } = await setUp();
+    // Two spot c7g.xlarge per zone, so three instances need two zones.
+    const { sim, ec2, lt } = await setUp({ capacity: { rules: [{ instanceType: 'c7g.xlarge', market: 'spot', available: 2 }] } });
     const [lacking, ...others] = sim.subnets;
     sim.faults.update({ unofferedInstanceTypes: [{ instanceType: 'c7g.xlarge', availabilityZone: lacking.availabilityZone }] });
 
@@ -99,12 +100,14 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
         LaunchTemplateSpecification: { LaunchTemplateId: lt, Version: '1' },
         Overrides: sim.subnets.map((s) => ({ InstanceType: 'c7g.xlarge' as _InstanceType, SubnetId: s.subnetId })),
       }],
-      SpotOptions: { AllocationStrategy: 'diversified' },
     }));
 
     expect([...new Set(result.Instances!.map((i) => i.SubnetId))].sort()).toEqual(others.map((s) => s.subnetId).sort());
     expect(result.Instances!.reduce((n, i) => n + i.InstanceIds!.length, 0)).toBe(3);
-    expect(result.Errors).toEqual([expect.objectContaining({ ErrorCode: 'InvalidFleetConfiguration' })]);
+    // The lacking zone's pool, and the first zone that filled up before the second took the rest.
+    expect(result.Errors!.map((e) => [e.ErrorCode, e.LaunchTemplateAndOverrides!.Overrides!.SubnetId])).toEqual([
+      ['InvalidFleetConfiguration', lacking.subnetId], ['InsufficientInstanceCapacity', others[0].subnetId],
+    ]);
     expect(result.Errors![0].ErrorMessage).toContain(`(${lacking.availabilityZone})`);
   });
 

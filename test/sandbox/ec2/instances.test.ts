@@ -1,6 +1,4 @@
 import {
-  CreateTagsCommand,
-  DescribeFleetsCommand,
   DescribeInstancesCommand,
   DescribeInstancesCommandInput,
   EC2Client,
@@ -19,7 +17,7 @@ async function failure(fn: () => Promise<unknown>): Promise<Error & { $metadata:
   throw new Error('expected the call to fail');
 }
 
-describe('instances: lifecycle, DescribeInstances, TerminateInstances, CreateTags', () => {
+describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
   let sim: Ec2Simulator;
   let ec2: EC2Client;
   let templateId: string;
@@ -230,45 +228,6 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances, CreateTag
 
     expect(err.name).toBe('InvalidInstanceID.NotFound');
     expect(['pending', 'running']).toContain(sim.instance(id)!.state);
-  });
-
-  test('CreateTags adds and overwrites tags on instances and fleets', async () => {
-    // Arrange
-    const result = await createFleet(ec2, fleetInput(templateId, 1, { TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Stage', Value: 'booting' }] }] }));
-    const id = result.Instances![0].InstanceIds![0];
-
-    // Act
-    await ec2.send(new CreateTagsCommand({ Resources: [id, result.FleetId!], Tags: [{ Key: 'Stage', Value: 'registered' }, { Key: 'Runner', Value: '' }] }));
-
-    // Assert
-    const [instance] = await describe({ Filters: [{ Name: 'tag:Stage', Values: ['registered'] }] });
-    expect(instance.InstanceId).toBe(id);
-    expect(instance.Tags).toEqual(expect.arrayContaining([{ Key: 'Runner', Value: '' }]));
-    const fleets = await ec2.send(new DescribeFleetsCommand({ FleetIds: [result.FleetId!] }));
-    expect(fleets.Fleets![0].Tags).toEqual(expect.arrayContaining([{ Key: 'Stage', Value: 'registered' }]));
-  });
-
-  test.each([
-    [['i-0123456789abcdef0'], [{ Key: 'a', Value: 'b' }], 'InvalidInstanceID.NotFound'],
-    [['i-xyz'], [{ Key: 'a', Value: 'b' }], 'InvalidInstanceID.Malformed'],
-    [['sg-0123'], [{ Key: 'a', Value: 'b' }], 'InvalidID'],
-  ])('CreateTags on %j fails', async (resources, tags, code) => {
-    const err = await failure(() => ec2.send(new CreateTagsCommand({ Resources: resources, Tags: tags })));
-
-    expect(err.name).toBe(code);
-  });
-
-  test('CreateTags refuses aws: keys and more than 50 tags, changing nothing', async () => {
-    const [id] = await launch(1);
-
-    const reserved = await failure(() => ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'aws:owner', Value: 'x' }] })));
-    const tooMany = await failure(() => ec2.send(new CreateTagsCommand({
-      Resources: [id], Tags: Array.from({ length: 51 }, (_, n) => ({ Key: `k${n}`, Value: 'v' })),
-    })));
-
-    expect(reserved.name).toBe('InvalidParameterValue');
-    expect(tooMany.name).toBe('TagLimitExceeded');
-    expect(Object.keys(sim.instance(id)!.tags)).not.toContain('k0');
   });
 });
 

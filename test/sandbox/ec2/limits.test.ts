@@ -55,19 +55,13 @@ describe('EC2 limits', () => {
       expect(version.data.userData).toBe(userData);
     });
 
-    test('one byte more is refused with EC2\'s InvalidParameterValue, for a template and for a new version', () => {
+    test('one byte more is refused with EC2\'s InvalidParameterValue', () => {
       const userData = `#!/bin/bash\n${'#'.repeat(MAX_USER_DATA_BYTES - 11)}`;
-      sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'user-data-small' });
 
-      const refusals = [
-        () => sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'user-data-too-big', userData }),
-        () => sim.createLaunchTemplateVersion('user-data-small', { ...RUNNER_TEMPLATE, userData }),
-      ];
+      const refuse = () => sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'user-data-too-big', userData });
 
-      for (const refuse of refusals) {
-        expect(refuse).toThrow(Ec2ApiError);
-        expect(refuse).toThrow('User data is limited to 16384 bytes');
-      }
+      expect(refuse).toThrow(Ec2ApiError);
+      expect(refuse).toThrow('User data is limited to 16384 bytes');
       // The refused template does not exist: its name is still free.
       expect(() => sim.registerLaunchTemplate({ ...RUNNER_TEMPLATE, launchTemplateName: 'user-data-too-big' })).not.toThrow();
     });
