@@ -24,7 +24,8 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
 
   beforeAll(async () => {
     // Boots take 60-90 simulated seconds, so a DescribeInstances right after a launch surely sees pending.
-    sim = await startSimulator({ seed: 11, terminatedVisibleForMs: 400_000, faults: { bootDelayMs: [60_000, 90_000] } });
+    // A window of 2,000 simulated seconds (2 s of wall time): a busy machine cannot outrun it.
+    sim = await startSimulator({ seed: 11, terminatedVisibleForMs: 2_000_000, faults: { bootDelayMs: [60_000, 90_000] } });
     ec2 = ec2Client(sim);
     templateId = sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId;
   });
@@ -215,8 +216,8 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
     const [visible] = await describe({ InstanceIds: [id] });
     expect(visible.State!.Name).toBe('terminated');
     expect(visible.StateReason!.Code).toBe('Client.UserInitiatedShutdown');
-    // After the visibility window (400 simulated seconds here) the id is unknown.
-    await sim.clock.sleep(450_000);
+    // After the visibility window (2,000 simulated seconds here) the id is unknown.
+    await sim.clock.sleep(2_050_000);
     const err = await failure(() => describe({ InstanceIds: [id] }));
     expect(err.name).toBe('InvalidInstanceID.NotFound');
   });
@@ -234,7 +235,8 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
 describe('eventual consistency and best-effort events', () => {
   test('a just-launched instance id is briefly unknown to DescribeInstances', async () => {
     // Arrange
-    const sim = await startSimulator({ faults: { launchVisibilityDelayMs: 50_000 } });
+    // 1,500 simulated seconds (1.5 s of wall time): a busy machine cannot outrun the window.
+    const sim = await startSimulator({ faults: { launchVisibilityDelayMs: 1_500_000 } });
     const ec2 = ec2Client(sim);
     const lt = sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId;
     const id = (await createFleet(ec2, fleetInput(lt, 1))).Instances![0].InstanceIds![0];
@@ -242,7 +244,7 @@ describe('eventual consistency and best-effort events', () => {
     // Act / Assert
     const err = await failure(() => ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
     expect(err.name).toBe('InvalidInstanceID.NotFound');
-    await sim.clock.sleep(60_000);
+    await sim.clock.sleep(1_550_000);
     const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     expect(out.Reservations![0].Instances![0].InstanceId).toBe(id);
     ec2.destroy();
