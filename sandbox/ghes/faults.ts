@@ -36,31 +36,13 @@ export interface FaultOptions {
   readonly clockSkewMs?: number;
 }
 
-export interface ServerErrorPlan {
-  readonly status: number;
-  readonly afterEffect: boolean;
-}
-
-export interface DeliveryPlan {
-  readonly drop: boolean;
-  readonly duplicate: boolean;
-  readonly delayMs: number;
-}
-
 export class FaultInjector {
-  private options: FaultOptions;
   private readonly apiRng: SeededRandom;
   private readonly webhookRng: SeededRandom;
 
-  constructor(options: FaultOptions | undefined, rng: SeededRandom) {
-    this.options = options ?? {};
+  constructor(public options: FaultOptions, rng: SeededRandom) {
     this.apiRng = rng.fork('faults.api');
     this.webhookRng = rng.fork('faults.webhooks');
-  }
-
-  /** Changes fault settings from now on (e.g. stop dropping webhooks before a redelivery check). */
-  update(changes: FaultOptions): void {
-    this.options = { ...this.options, ...changes };
   }
 
   apiLatencyMs(): number {
@@ -69,39 +51,26 @@ export class FaultInjector {
   }
 
   /** Whether this call of `route` (`METHOD /template`) gets a 5xx, and when. */
-  serverError(route: string): ServerErrorPlan | undefined {
-    const rate = this.options.serverErrorRate ?? 0;
-    const routes = this.options.serverErrorRoutes;
-    if (rate <= 0 || (routes && !routes.includes(route))) return undefined;
-    if (!this.apiRng.chance(rate)) return undefined;
+  serverError(route: string): { status: number; afterEffect: boolean } | undefined {
+    const { serverErrorRate: rate = 0, serverErrorRoutes: routes } = this.options;
+    if (rate <= 0 || (routes && !routes.includes(route)) || !this.apiRng.chance(rate)) return undefined;
     return {
       status: this.apiRng.pick(this.options.serverErrorStatuses ?? [500, 502, 503]),
       afterEffect: this.apiRng.chance(this.options.serverErrorAfterEffectRate ?? 0),
     };
   }
 
-  rateLimitWindows(): readonly SecondaryWindow[] {
-    return this.options.rateLimitWindows ?? [];
-  }
-
-  deliveryPlan(): DeliveryPlan {
+  deliveryPlan(): { drop: boolean; duplicate: boolean; delayMs: number } {
     const o = this.options;
     // Draw the same number of values every time, so one setting does not shift the draws of another.
-    const rng = this.webhookRng;
-    const drop = rng.next() < (o.webhookDropRate ?? 0);
-    const duplicate = rng.next() < (o.webhookDuplicateRate ?? 0);
-    const reorder = rng.next() < (o.webhookReorderRate ?? 0);
-    const reorderDelay = spread(rng.next(), o.webhookReorderDelayMs ?? [1000, 10_000]);
-    const latency = spread(rng.next(), o.webhookLatencyMs ?? 0);
-    return { drop, duplicate, delayMs: latency + (reorder ? reorderDelay : 0) };
+    const draws = Array.from({ length: 5 }, () => this.webhookRng.next());
+    const spread = (draw: number, range: Range): number =>
+      typeof range === 'number' ? range : range[0] + Math.floor(draw * (range[1] - range[0] + 1));
+    const reorderDelay = draws[2] < (o.webhookReorderRate ?? 0) ? spread(draws[3], o.webhookReorderDelayMs ?? [1000, 10_000]) : 0;
+    return {
+      drop: draws[0] < (o.webhookDropRate ?? 0),
+      duplicate: draws[1] < (o.webhookDuplicateRate ?? 0),
+      delayMs: spread(draws[4], o.webhookLatencyMs ?? 0) + reorderDelay,
+    };
   }
-
-  clockSkewMs(): number {
-    return this.options.clockSkewMs ?? 0;
-  }
-}
-
-/** Maps a uniform draw onto a range (or returns the single value). */
-function spread(draw: number, range: Range): number {
-  return typeof range === 'number' ? range : range[0] + Math.floor(draw * (range[1] - range[0] + 1));
 }

@@ -3,63 +3,140 @@
 // `workflow_job` webhooks, and a runner service for simulated runners. Driven programmatically by
 // tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
 import { EventEmitter } from 'events';
-import { AppAuth, appKeys, AppKeys } from './auth';
-import { DeliveryLog, DeliveryRecord } from './deliveries';
+import { Actions, ActionsEvent, JobConclusion, JobRecord, JobStatus, RunnerRecord, WorkflowRunSpec } from './actions';
+import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
-import { encodeJitConfig } from './jit-config';
-import { JobBoard, WorkflowRunSpec } from './jobs';
-import { JobRecord } from './model';
-import { GhesSimulatorOptions, MINUTE } from './options';
-import { AppInfo, Urls, workflowJobPayload } from './payloads';
-import { RateLimiter, SecondaryWindow } from './rate-limit';
-import { routeKey, SimContext } from './routes';
-import { actionsRoutes } from './routes-actions';
-import { appRoutes } from './routes-app';
-import { RunnerExit, SimulatedRunner, SimulatedRunnerOptions } from './runner-agent';
-import { RUNNER_SERVICE_PATH, RunnerService } from './runner-service';
-import { RunnerEvent, RunnerRegistry } from './runners';
+import { Urls, workflowJobPayload } from './payloads';
+import { RateLimiter, RateLimitOptions, SecondaryWindow } from './rate-limit';
+import { apiRoutes } from './routes';
+import { encodeJitConfig, RUNNER_SERVICE_PATH, RunnerExit, RunnerService, SimulatedRunner, SimulatedRunnerOptions } from './runner';
 import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './server';
 import { SimTime } from './sim-time';
-import { JobView, jobView, RunnerView, runnerView } from './views';
-import { WebhookSender } from './webhooks';
+import { DeliveryRecord, WebhookSender } from './webhooks';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
 export * from './errors';
-export type { GhesSimulatorOptions } from './options';
-export type { InstallationSpec } from './directory';
-export type { DeliveryRecord } from './deliveries';
+export type { JobSpec, WorkflowRunSpec } from './actions';
 export type { FaultOptions } from './faults';
-export type { JobSpec, WorkflowRunSpec } from './jobs';
 export type { RateLimitOptions, SecondaryWindow } from './rate-limit';
+export { decodeJitConfig, SimulatedRunner } from './runner';
+export type { RunnerExit, SimulatedRunnerOptions } from './runner';
 export type { ApiCallCounts, RequestEvent } from './server';
-export type { JobView, RunnerView } from './views';
-export { SimulatedRunner, startSimulatedRunner } from './runner-agent';
-export type { RunnerExit, SimulatedRunnerOptions } from './runner-agent';
-export { decodeJitConfig } from './jit-config';
+export type { DeliveryRecord } from './webhooks';
+
+const MINUTE = 60_000;
+
+/** Options of the GHES simulator. Durations are simulated ms; defaults follow GHES 3.19 where GitHub documents a value (reference/github.md). */
+export interface GhesSimulatorOptions {
+  /** @default a ScaledClock at real time */
+  readonly clock?: SimClock;
+  /** Seeds ids, tokens, GUIDs and every fault draw. @default 1 */
+  readonly seed?: number;
+  /** @default 'octo-org' */
+  readonly org?: string;
+  /** `name` (in the org) or `owner/name` (another owner is a user); the App is installed on every owner. @default ['app'] */
+  readonly repos?: readonly string[];
+  /** @default 1 */
+  readonly appId?: number;
+  /** PKCS#1 or PKCS#8 PEM. @default a fresh 2048-bit key */
+  readonly privateKey?: string;
+  /** Where workflow_job deliveries go; none are sent (or recorded) while unset. */
+  readonly webhookUrl?: string;
+  /** @default no secret: no signature headers */
+  readonly webhookSecret?: string;
+  /** @default 30 s (GHES) */
+  readonly webhookTimeoutMs?: number;
+  /** `X-GitHub-Enterprise-Host`. @default the loopback host name */
+  readonly hostname?: string;
+  readonly faults?: FaultOptions;
+  /** A JIT runner that never connects is removed after this. @default 5 min */
+  readonly jitRunnerTimeoutMs?: number;
+  /** A busy runner silent this long is lost and its job fails. @default 10 min */
+  readonly lostRunnerTimeoutMs?: number;
+  /** A job offered to a runner that does not acquire it within this is queued again. @default 60 s (GitHub) */
+  readonly runnerAcquireTimeoutMs?: number;
+  /** The runner long poll. @default 50 s */
+  readonly runnerPollTimeoutMs?: number;
+  /** A connected runner not heard from this long shows offline. @default 2 min */
+  readonly runnerOfflineAfterMs?: number;
+  /** @default 24 h */
+  readonly queuedJobTimeoutMs?: number;
+  /** @default 1 h */
+  readonly installationTokenTtlMs?: number;
+  /** Enables rate limiting; omitted or false is the GHES default: no limits, no headers. */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** Whether JIT registration adds self-hosted/Linux/X64 (disputed). @default false */
+  readonly jitAddsDefaultLabels?: boolean;
+  /**
+   * The clock the clients mint App JWTs with, against which `iat`/`exp` are judged. Plain Octokit
+   * uses Date.now; a GitHub adapter minting JWTs on the scenario's SimClock needs `() => clock.now()`.
+   * (The `Date` header, `x-ratelimit-reset` and `retry-after` stay on the wall clock either way,
+   * because auth-app and plugin-throttling read Date.now().) @default Date.now
+   */
+  readonly jwtClock?: () => number;
+}
+
+/** A read-only snapshot of a job (simulated epoch ms). */
+export interface JobView {
+  readonly id: number;
+  readonly runId: number;
+  readonly runAttempt: number;
+  /** `owner/name` */
+  readonly repo: string;
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly status: JobStatus;
+  readonly conclusion: JobConclusion | null;
+  /** The runner that took the job, once one did. */
+  readonly runnerId?: number;
+  readonly runnerName?: string;
+  readonly durationMs: number;
+  readonly outcome: 'success' | 'failure';
+  readonly createdAt: number;
+  readonly startedAt: number;
+  readonly completedAt: number | null;
+  /** The job id of the re-run attempt, if the job was re-run. */
+  readonly rerunAs?: number;
+}
+
+/** A read-only snapshot of a runner registration. */
+export interface RunnerView {
+  readonly id: number;
+  readonly name: string;
+  /** `repo:owner/name` or `org:login` */
+  readonly scope: string;
+  readonly labels: readonly string[];
+  readonly status: 'online' | 'offline';
+  /** Whether the runner is long-polling right now, so a queued job can be handed to it at once. */
+  readonly listening: boolean;
+  readonly busy: boolean;
+  readonly jobId?: number;
+  /** Whether a runner ever connected with this registration's JIT config. */
+  readonly connected: boolean;
+  readonly createdAt: number;
+}
 
 export interface GhesSimulatorEvents {
-  job: [{ action: 'queued' | 'in_progress' | 'completed'; job: JobView }];
+  job: [{ action: JobStatus; job: JobView }];
   runner: [{ action: 'registered' | 'connected' | 'removed'; runner: RunnerView; reason?: string }];
-  delivery: [DeliveryRecord];
   request: [RequestEvent];
 }
 
 export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   readonly clock: SimClock;
   readonly webhookSecret?: string;
+  readonly appId: number;
+  private readonly createdAt: number;
   private readonly time: SimTime;
-  private readonly keys: AppKeys;
-  private readonly app: AppInfo;
+  private readonly auth: AppAuth;
   private readonly directory: Directory;
   private readonly faults: FaultInjector;
   private readonly rateLimits: RateLimiter;
-  private readonly runnerRegistry: RunnerRegistry;
-  private readonly board: JobBoard;
-  private readonly log = new DeliveryLog();
+  private readonly actions: Actions;
   private readonly webhooks: WebhookSender;
   private readonly server: ApiServer;
   private readonly agents = new Set<SimulatedRunner>();
@@ -70,90 +147,51 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   constructor(options: GhesSimulatorOptions = {}) {
     super();
     this.clock = options.clock ?? new ScaledClock(1);
-    const rng = new SeededRandom(options.seed ?? 1);
-    this.faults = new FaultInjector(options.faults, rng);
-    this.time = new SimTime(this.clock, options.jwtClock, () => this.faults.clockSkewMs());
-    this.keys = appKeys(options.privateKey);
+    this.createdAt = this.clock.now();
+    this.appId = options.appId ?? 1;
     this.webhookSecret = options.webhookSecret;
-    const appId = options.appId ?? 1;
-    this.app = {
-      id: appId,
-      clientId: options.appClientId ?? `Iv23${rng.fork('client-id').integer(0, 2 ** 31).toString(16).padStart(8, '0')}`,
-      slug: 'ephemeral-runners',
-      name: 'Ephemeral Runners',
-      permissions: { actions: 'write', administration: 'write', metadata: 'read', organization_self_hosted_runners: 'write' },
-      events: ['workflow_job'],
-      createdAt: this.clock.now(),
-    };
-    const org = options.org ?? 'octo-org';
-    this.directory = new Directory(org, options.repos ?? ['app'], options.installations);
-    this.rateLimits = new RateLimiter(options.rateLimit || undefined, this.time, () => this.faults.rateLimitWindows(), () => this.started);
-    const auth = new AppAuth(this.app, this.keys, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
-    this.runnerRegistry = new RunnerRegistry({
-      time: this.time,
-      rng: rng.fork('runners'),
-      jitTimeoutMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
-      offlineAfterMs: options.runnerOfflineAfterMs ?? 2 * MINUTE,
-      addDefaultLabels: options.jitAddsDefaultLabels ?? false,
-      onEvent: (e) => this.onRunnerEvent(e),
-    });
-    this.board = new JobBoard({
-      time: this.time,
-      rng: rng.fork('jobs'),
-      directory: this.directory,
-      runners: this.runnerRegistry,
-      lostRunnerTimeoutMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
-      acquireTimeoutMs: options.runnerAcquireTimeoutMs ?? MINUTE,
-      queuedTimeoutMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
-      rerunWindowMs: 30 * 24 * 60 * MINUTE,
-      onEvent: ({ action, job }) => this.onJobEvent(action, job),
-    });
-    this.webhooks = new WebhookSender(
-      {
-        url: options.webhookUrl,
-        secret: options.webhookSecret,
-        contentType: options.webhookContentType ?? 'json',
-        hookId: 100_000 + appId,
-        appId,
-        hostname: () => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost'),
-        version: options.version ?? '3.19.0',
-        timeoutMs: options.webhookTimeoutMs ?? 30_000,
-      },
+    const rng = new SeededRandom(options.seed ?? 1);
+    this.faults = new FaultInjector(options.faults ?? {}, rng);
+    this.time = new SimTime(this.clock, options.jwtClock ?? Date.now, () => this.faults.options.clockSkewMs ?? 0);
+    this.auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
+    this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
+    const windows = (): readonly SecondaryWindow[] => this.faults.options.rateLimitWindows ?? [];
+    this.rateLimits = new RateLimiter(options.rateLimit || undefined, this.time, windows, () => this.started);
+    this.actions = new Actions(
       this.time,
-      rng.fork('guids'),
-      this.faults,
-      this.log,
-      (record) => this.emit('delivery', record),
+      { runners: rng.fork('runners'), jobs: rng.fork('jobs') },
+      {
+        jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
+        offlineAfterMs: options.runnerOfflineAfterMs ?? 2 * MINUTE,
+        lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
+        acquireMs: options.runnerAcquireTimeoutMs ?? MINUTE,
+        queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
+      },
+      options.jitAddsDefaultLabels ?? false,
+      (e) => this.onActionsEvent(e),
     );
-    const ctx: SimContext = {
-      app: this.app,
+    const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
+    const timeoutMs = options.webhookTimeoutMs ?? 30_000;
+    this.webhooks = new WebhookSender({ url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs }, this.time, rng.fork('guids'), this.faults);
+    const routes = apiRoutes({
+      appId: this.appId,
+      createdAt: this.createdAt,
       urls: () => this.urls(),
-      time: this.time,
       directory: this.directory,
-      auth,
-      runners: this.runnerRegistry,
-      jobs: this.board,
-      deliveries: this.log,
+      auth: this.auth,
+      actions: this.actions,
       webhooks: this.webhooks,
-      rateLimits: this.rateLimits,
-      encodeJitConfig: (runner) => encodeJitConfig(runner, this.runnerServiceUrl, `${this.urls().web}/${org}`),
-    };
+      encodeJitConfig: (runner) => encodeJitConfig(runner, this.runnerServiceUrl, `${this.url}/${this.directory.org.login}`),
+    });
     this.server = new ApiServer({
-      routes: [...appRoutes(ctx), ...actionsRoutes(ctx)],
-      runnerService: new RunnerService({
-        time: this.time,
-        rng: rng.fork('sessions'),
-        runners: this.runnerRegistry,
-        jobs: this.board,
-        pollTimeoutMs: options.runnerPollTimeoutMs ?? 50_000,
-      }),
-      auth,
+      routes,
+      runnerService: new RunnerService(this.actions, this.time, rng.fork('sessions'), options.runnerPollTimeoutMs ?? 50_000),
+      auth: this.auth,
       faults: this.faults,
       rateLimits: this.rateLimits,
       time: this.time,
       rng: rng.fork('request-ids'),
-      appId,
-      version: options.version ?? '3.19.0',
+      appId: this.appId,
       apiUrl: () => this.apiUrl,
       onRequest: (e) => this.emit('request', e),
     });
@@ -196,30 +234,20 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return this.started;
   }
 
-  get appId(): number {
-    return this.app.id;
-  }
-
-  get clientId(): string {
-    return this.app.clientId;
-  }
-
   /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
   get privateKey(): string {
-    return this.keys.privateKeyPem;
+    return this.auth.privateKeyPem;
   }
 
   /** Points deliveries at a receiver started after the simulator (e.g. the sandbox's API Gateway stand-in). */
   setWebhookUrl(url: string | undefined): void {
-    this.webhooks.setUrl(url);
+    this.webhooks.config.url = url;
   }
 
-  /** The installation id for `owner/repo`, a repository name in the org, or an account login. */
+  /** The installation id for an account login, `owner/repo`, or a repository name in the org. */
   installationId(target: string): number {
-    const account = this.directory.findAccount(target);
-    const installation = account
-      ? this.directory.installationForAccount(account.login)
-      : this.directory.installationForRepo(this.directory.repoByFullName(target));
+    const { directory } = this;
+    const installation = directory.installationOf(target) ?? directory.installationOf(directory.repoByFullName(target).owner.login);
     if (!installation) throw new GhesSimulatorError(`the App is not installed for ${target}`);
     return installation.id;
   }
@@ -227,7 +255,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   /** Creates a workflow run whose jobs are queued at once (each fires a `queued` webhook). */
   createWorkflowRun(spec: WorkflowRunSpec): { runId: number; jobIds: number[] } {
     if (!this.loopback) throw new GhesSimulatorError('start() the GHES simulator before creating workflow runs');
-    const { run, jobs } = this.board.createRun(spec);
+    const { run, jobs } = this.actions.createRun(this.directory.repoByFullName(spec.repo), spec);
     return { runId: run.id, jobIds: jobs.map((j) => j.id) };
   }
 
@@ -238,34 +266,32 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
 
   /** Cancels a queued or running job; false when it had already completed. */
   cancelJob(jobId: number): boolean {
-    return this.board.cancel(jobId);
+    return this.actions.cancel(jobId);
   }
 
   job(jobId: number): JobView | undefined {
-    const job = this.board.get(jobId);
+    const job = this.actions.job(jobId);
     return job && jobView(job);
   }
 
   jobs(): JobView[] {
-    return this.board.all().map(jobView);
+    return this.actions.allJobs().map(jobView);
   }
 
   runners(): RunnerView[] {
-    return this.runnerRegistry.all().map((r) => runnerView(r, this.runnerRegistry.status(r), this.runnerRegistry.isListening(r)));
+    return this.actions.allRunners().map((r) => this.runnerView(r));
   }
 
-  /** Resolves when the job reaches `status` (or at once if it already has). */
-  waitForJob(jobId: number, status: JobView['status'] = 'completed'): Promise<JobView> {
-    const reached = (v: JobView | undefined): boolean =>
-      v !== undefined && (v.status === status || (status !== 'completed' && v.status === 'completed'));
+  /** Resolves when the job reaches `status` (or at once if it already has; `completed` passes every status). */
+  waitForJob(jobId: number, status: JobStatus = 'completed'): Promise<JobView> {
+    const reached = (v: JobView | undefined): v is JobView => v !== undefined && (v.status === status || v.status === 'completed');
     const now = this.job(jobId);
-    if (reached(now)) return Promise.resolve(now!);
+    if (reached(now)) return Promise.resolve(now);
     return new Promise((resolve) => {
       const listener = (e: { job: JobView }): void => {
-        if (e.job.id === jobId && reached(e.job)) {
-          this.off('job', listener);
-          resolve(e.job);
-        }
+        if (e.job.id !== jobId || !reached(e.job)) return;
+        this.off('job', listener);
+        resolve(e.job);
       };
       this.on('job', listener);
     });
@@ -273,7 +299,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
 
   /** Every delivery attempt, oldest first. */
   deliveries(): readonly DeliveryRecord[] {
-    return this.log.all();
+    return this.webhooks.all();
   }
 
   /** Resolves once every delivery scheduled so far has been attempted and recorded. */
@@ -291,11 +317,12 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
 
   /** The public API routes the simulator serves, as `{ method, template, auth, key }`. */
   routeTable(): { method: string; template: string; auth: string; key: string }[] {
-    return this.server.routes().map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: routeKey(r) }));
+    return this.server.routes().map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: `${r.method} ${r.template}` }));
   }
 
+  /** Changes fault settings from now on (e.g. stop dropping webhooks before a redelivery check). */
   setFaults(changes: FaultOptions): void {
-    this.faults.update(changes);
+    this.faults.options = { ...this.faults.options, ...changes };
   }
 
   /** Every API call is secondary-rate-limited for `durationMs` from now. */
@@ -304,9 +331,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   /** Runs a simulated runner on this simulator's clock (killed on stop); `exit` resolves when it exits. */
-  startRunner(encodedJitConfig: string, options: Omit<SimulatedRunnerOptions, 'clock'> = {}): {
-    runner: SimulatedRunner; exit: Promise<RunnerExit>;
-  } {
+  startRunner(encodedJitConfig: string, options: Omit<SimulatedRunnerOptions, 'clock'> = {}): { runner: SimulatedRunner; exit: Promise<RunnerExit> } {
     const runner = new SimulatedRunner(encodedJitConfig, { ...options, clock: this.clock });
     this.agents.add(runner);
     const exit = runner.run().finally(() => this.agents.delete(runner));
@@ -317,18 +342,37 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return { api: this.apiUrl, web: this.url };
   }
 
-  private onJobEvent(action: 'queued' | 'in_progress' | 'completed', job: JobRecord): void {
-    const installation = this.directory.installationForRepo(job.run.repo);
-    if (installation) {
-      const payload = workflowJobPayload(this.urls(), action, job, installation.id, this.app.createdAt);
-      this.webhooks.send('workflow_job', action, payload, { installationId: installation.id, repositoryId: job.run.repo.id });
-    }
-    this.emit('job', { action, job: jobView(job) });
+  private runnerView(r: RunnerRecord): RunnerView {
+    return {
+      id: r.id,
+      name: r.name,
+      scope: r.scope,
+      labels: r.labels.map((l) => l.name),
+      status: this.actions.status(r),
+      listening: this.actions.isListening(r),
+      busy: r.jobId !== undefined,
+      jobId: r.jobId,
+      connected: r.sessionId !== undefined,
+      createdAt: r.createdAt,
+    };
   }
 
-  private onRunnerEvent(e: RunnerEvent): void {
-    const registry = this.runnerRegistry;
-    const view = runnerView(e.runner, e.runner.removed ? 'offline' : registry.status(e.runner), registry.isListening(e.runner));
-    this.emit('runner', { action: e.action, runner: view, ...(e.action === 'removed' ? { reason: e.reason } : {}) });
+  private onActionsEvent(e: ActionsEvent): void {
+    if (e.kind === 'runner') {
+      this.emit('runner', { action: e.action, runner: this.runnerView(e.runner), ...(e.action === 'removed' ? { reason: e.reason } : {}) });
+      return;
+    }
+    const repo = e.job.run.repo;
+    const installation = this.directory.installationOf(repo.owner.login);
+    if (installation) {
+      const payload = workflowJobPayload(this.urls(), e.action, e.job, installation.id, this.createdAt);
+      this.webhooks.send('workflow_job', e.action, payload, { installationId: installation.id, repositoryId: repo.id });
+    }
+    this.emit('job', { action: e.action, job: jobView(e.job) });
   }
+}
+
+function jobView(job: JobRecord): JobView {
+  const { run, labels, ...rest } = job;
+  return { ...rest, runId: run.id, repo: run.repo.fullName, labels: [...labels] };
 }

@@ -1,7 +1,7 @@
 // JSON shapes of the REST responses and webhook payloads, modelled on the GHES 3.19 OpenAPI schemas
 // and the ghes-3.x examples of @octokit/webhooks-examples, with GitHub's null/0 rules (reference/github.md 2).
+import { DEFAULT_GROUP, JobRecord, RUNNER_VERSION, RunnerRecord } from './actions';
 import { Account, Installation, nodeId, Repo } from './directory';
-import { JobRecord, RunnerRecord } from './model';
 import { isoSeconds } from './sim-time';
 
 /** Where the simulated instance lives: `api` ends in /api/v3, `web` is the instance root. */
@@ -10,112 +10,73 @@ export interface Urls {
   readonly web: string;
 }
 
-export interface AppInfo {
-  readonly id: number;
-  readonly clientId: string;
-  readonly slug: string;
-  readonly name: string;
-  readonly permissions: Readonly<Record<string, string>>;
-  readonly events: readonly string[];
-  /** When the App and its installations were created (simulated ms). */
-  readonly createdAt: number;
-}
+export const APP = {
+  slug: 'ephemeral-runners',
+  permissions: { actions: 'write', administration: 'write', metadata: 'read', organization_self_hosted_runners: 'write' },
+  events: ['workflow_job'],
+} as const;
 
-export const DEFAULT_GROUP_NAME = 'Default';
+/** `<name>_url` → path under the resource's API URL, for the hypermedia links of users and repositories. */
+const links = (base: string, paths: readonly (readonly [string, string])[]): Record<string, string> =>
+  Object.fromEntries(paths.map(([name, path]) => [`${name}_url`, `${base}${path}`]));
+
+const USER_LINKS = [
+  ['followers', '/followers'], ['following', '/following{/other_user}'], ['gists', '/gists{/gist_id}'], ['starred', '/starred{/owner}{/repo}'],
+  ['subscriptions', '/subscriptions'], ['organizations', '/orgs'], ['repos', '/repos'], ['events', '/events{/privacy}'],
+  ['received_events', '/received_events'],
+] as const;
+
+const REPO_LINKS = [
+  ['forks', '/forks'], ['keys', '/keys{/key_id}'], ['collaborators', '/collaborators{/collaborator}'], ['teams', '/teams'], ['hooks', '/hooks'],
+  ['issue_events', '/issues/events{/number}'], ['events', '/events'], ['assignees', '/assignees{/user}'], ['branches', '/branches{/branch}'],
+  ['tags', '/tags'], ['blobs', '/git/blobs{/sha}'], ['git_tags', '/git/tags{/sha}'], ['git_refs', '/git/refs{/sha}'], ['trees', '/git/trees{/sha}'],
+  ['statuses', '/statuses/{sha}'], ['languages', '/languages'], ['stargazers', '/stargazers'], ['contributors', '/contributors'],
+  ['subscribers', '/subscribers'], ['subscription', '/subscription'], ['commits', '/commits{/sha}'], ['git_commits', '/git/commits{/sha}'],
+  ['comments', '/comments{/number}'], ['issue_comment', '/issues/comments{/number}'], ['contents', '/contents/{+path}'],
+  ['compare', '/compare/{base}...{head}'], ['merges', '/merges'], ['archive', '/{archive_format}{/ref}'], ['downloads', '/downloads'],
+  ['issues', '/issues{/number}'], ['pulls', '/pulls{/number}'], ['milestones', '/milestones{/number}'],
+  ['notifications', '/notifications{?since,all,participating}'], ['labels', '/labels{/name}'], ['releases', '/releases{/id}'],
+  ['deployments', '/deployments'],
+] as const;
+
+/** The counters and flags of a fresh private repository. */
+const REPO_DEFAULTS = Object.fromEntries([
+  ['private', true], ['description', null], ['fork', false], ['homepage', null], ['size', 1], ['stargazers_count', 0], ['watchers_count', 0],
+  ['language', null], ['has_issues', true], ['has_projects', true], ['has_downloads', true], ['has_wiki', true], ['has_pages', false],
+  ['forks_count', 0], ['mirror_url', null], ['archived', false], ['disabled', false], ['open_issues_count', 0], ['license', null], ['forks', 0],
+  ['open_issues', 0], ['watchers', 0], ['default_branch', 'main'], ['visibility', 'private'],
+] as const);
 
 export function userJson(urls: Urls, a: Account): Record<string, unknown> {
-  const u = `${urls.api}/users/${a.login}`;
+  const url = `${urls.api}/users/${a.login}`;
   return {
     login: a.login,
     id: a.id,
     node_id: a.nodeId,
     avatar_url: `${urls.web}/avatars/u/${a.id}?`,
     gravatar_id: '',
-    url: u,
+    url,
     html_url: `${urls.web}/${a.login}`,
-    followers_url: `${u}/followers`,
-    following_url: `${u}/following{/other_user}`,
-    gists_url: `${u}/gists{/gist_id}`,
-    starred_url: `${u}/starred{/owner}{/repo}`,
-    subscriptions_url: `${u}/subscriptions`,
-    organizations_url: `${u}/orgs`,
-    repos_url: `${u}/repos`,
-    events_url: `${u}/events{/privacy}`,
-    received_events_url: `${u}/received_events`,
+    ...links(url, USER_LINKS),
     type: a.type,
     site_admin: false,
   };
 }
 
-export function organizationJson(urls: Urls, org: Account): Record<string, unknown> {
-  const u = `${urls.api}/orgs/${org.login}`;
-  return {
-    login: org.login,
-    id: org.id,
-    node_id: org.nodeId,
-    url: u,
-    repos_url: `${u}/repos`,
-    events_url: `${u}/events`,
-    hooks_url: `${u}/hooks`,
-    issues_url: `${u}/issues`,
-    members_url: `${u}/members{/member}`,
-    public_members_url: `${u}/public_members{/member}`,
-    avatar_url: `${urls.web}/avatars/u/${org.id}?`,
-    description: null,
-  };
-}
-
 export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Record<string, unknown> {
-  const u = `${urls.api}/repos/${repo.fullName}`;
+  const url = `${urls.api}/repos/${repo.fullName}`;
   const host = new URL(urls.web).host;
   const at = isoSeconds(createdAt);
   return {
+    ...REPO_DEFAULTS,
     id: repo.id,
     node_id: repo.nodeId,
     name: repo.name,
     full_name: repo.fullName,
-    private: true,
     owner: userJson(urls, repo.owner),
     html_url: `${urls.web}/${repo.fullName}`,
-    description: null,
-    fork: false,
-    url: u,
-    forks_url: `${u}/forks`,
-    keys_url: `${u}/keys{/key_id}`,
-    collaborators_url: `${u}/collaborators{/collaborator}`,
-    teams_url: `${u}/teams`,
-    hooks_url: `${u}/hooks`,
-    issue_events_url: `${u}/issues/events{/number}`,
-    events_url: `${u}/events`,
-    assignees_url: `${u}/assignees{/user}`,
-    branches_url: `${u}/branches{/branch}`,
-    tags_url: `${u}/tags`,
-    blobs_url: `${u}/git/blobs{/sha}`,
-    git_tags_url: `${u}/git/tags{/sha}`,
-    git_refs_url: `${u}/git/refs{/sha}`,
-    trees_url: `${u}/git/trees{/sha}`,
-    statuses_url: `${u}/statuses/{sha}`,
-    languages_url: `${u}/languages`,
-    stargazers_url: `${u}/stargazers`,
-    contributors_url: `${u}/contributors`,
-    subscribers_url: `${u}/subscribers`,
-    subscription_url: `${u}/subscription`,
-    commits_url: `${u}/commits{/sha}`,
-    git_commits_url: `${u}/git/commits{/sha}`,
-    comments_url: `${u}/comments{/number}`,
-    issue_comment_url: `${u}/issues/comments{/number}`,
-    contents_url: `${u}/contents/{+path}`,
-    compare_url: `${u}/compare/{base}...{head}`,
-    merges_url: `${u}/merges`,
-    archive_url: `${u}/{archive_format}{/ref}`,
-    downloads_url: `${u}/downloads`,
-    issues_url: `${u}/issues{/number}`,
-    pulls_url: `${u}/pulls{/number}`,
-    milestones_url: `${u}/milestones{/number}`,
-    notifications_url: `${u}/notifications{?since,all,participating}`,
-    labels_url: `${u}/labels{/name}`,
-    releases_url: `${u}/releases{/id}`,
-    deployments_url: `${u}/deployments`,
+    url,
+    ...links(url, REPO_LINKS),
     created_at: at,
     updated_at: at,
     pushed_at: at,
@@ -123,67 +84,27 @@ export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Recor
     ssh_url: `git@${host}:${repo.fullName}.git`,
     clone_url: `${urls.web}/${repo.fullName}.git`,
     svn_url: `${urls.web}/${repo.fullName}`,
-    homepage: null,
-    size: 1,
-    stargazers_count: 0,
-    watchers_count: 0,
-    language: null,
-    has_issues: true,
-    has_projects: true,
-    has_downloads: true,
-    has_wiki: true,
-    has_pages: false,
-    forks_count: 0,
-    mirror_url: null,
-    archived: false,
-    disabled: false,
-    open_issues_count: 0,
-    license: null,
-    forks: 0,
-    open_issues: 0,
-    watchers: 0,
-    default_branch: 'main',
-    visibility: 'private',
   };
 }
 
-/** On GHES every organization belongs to the instance's enterprise (reference/github.md 2, inference). */
-export function enterpriseJson(urls: Urls, createdAt: number): Record<string, unknown> {
-  return {
-    id: 1,
-    slug: 'github',
-    name: 'GitHub Enterprise Server (simulated)',
-    node_id: nodeId('Enterprise', 1),
-    avatar_url: `${urls.web}/avatars/b/1?`,
-    description: null,
-    website_url: null,
-    html_url: `${urls.web}/enterprises/github`,
-    created_at: isoSeconds(createdAt),
-    updated_at: isoSeconds(createdAt),
-  };
-}
-
-export function installationJson(urls: Urls, app: AppInfo, inst: Installation): Record<string, unknown> {
-  const at = isoSeconds(app.createdAt);
+export function installationJson(urls: Urls, appId: number, createdAt: number, inst: Installation): Record<string, unknown> {
+  const { account } = inst;
+  const settings = account.type === 'Organization' ? `organizations/${account.login}/settings` : 'settings';
   return {
     id: inst.id,
-    account: userJson(urls, inst.account),
-    repository_selection: inst.selection,
+    account: userJson(urls, account),
+    repository_selection: 'all',
     access_tokens_url: `${urls.api}/app/installations/${inst.id}/access_tokens`,
     repositories_url: `${urls.api}/installation/repositories`,
-    html_url:
-      inst.account.type === 'Organization'
-        ? `${urls.web}/organizations/${inst.account.login}/settings/installations/${inst.id}`
-        : `${urls.web}/settings/installations/${inst.id}`,
-    app_id: app.id,
-    client_id: app.clientId,
-    app_slug: app.slug,
-    target_id: inst.account.id,
-    target_type: inst.account.type,
-    permissions: app.permissions,
-    events: app.events,
-    created_at: at,
-    updated_at: at,
+    html_url: `${urls.web}/${settings}/installations/${inst.id}`,
+    app_id: appId,
+    app_slug: APP.slug,
+    target_id: account.id,
+    target_type: account.type,
+    permissions: APP.permissions,
+    events: APP.events,
+    created_at: isoSeconds(createdAt),
+    updated_at: isoSeconds(createdAt),
     single_file_name: null,
     has_multiple_single_files: false,
     single_file_paths: [],
@@ -193,43 +114,33 @@ export function installationJson(urls: Urls, app: AppInfo, inst: Installation): 
   };
 }
 
-export function appJson(urls: Urls, app: AppInfo, owner: Account, installationsCount: number): Record<string, unknown> {
-  return {
-    id: app.id,
-    slug: app.slug,
-    node_id: nodeId('Integration', app.id),
-    client_id: app.clientId,
-    owner: userJson(urls, owner),
-    name: app.name,
-    description: 'Ephemeral self-hosted runners (simulated)',
-    external_url: `${urls.web}/apps/${app.slug}`,
-    html_url: `${urls.web}/github-apps/${app.slug}`,
-    created_at: isoSeconds(app.createdAt),
-    updated_at: isoSeconds(app.createdAt),
-    permissions: app.permissions,
-    events: app.events,
-    installations_count: installationsCount,
-  };
-}
-
 export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): Record<string, unknown> {
+  const connected = runner.sessionId !== undefined;
   return {
     id: runner.id,
     name: runner.name,
-    os: runner.os,
+    os: connected ? 'Linux' : 'unknown',
     status,
     busy: runner.jobId !== undefined,
     ephemeral: true,
-    runner_group_id: runner.groupId,
-    version: runner.version,
-    labels: runner.labels.map((l) => ({ id: l.id, name: l.name, type: l.type })),
+    runner_group_id: DEFAULT_GROUP.id,
+    version: connected ? RUNNER_VERSION : null,
+    labels: runner.labels.map((l) => ({ ...l })),
   };
 }
 
 /** The job object: the same fields in GET …/actions/jobs/{id} and in the `workflow_job` webhook. */
 export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
   const repoApi = `${urls.api}/repos/${job.run.repo.fullName}`;
-  const neverAssigned = job.status === 'completed' && !job.assignment;
+  const completed = job.completedAt === null ? null : isoSeconds(job.completedAt);
+  // Null while no runner has the job; 0 and "" once it completed without ever getting one (OBS).
+  const assigned = job.runnerId !== undefined;
+  const unassigned = <T>(never: T): T | null => (job.status === 'completed' ? never : null);
+  const step = (name: string, number: number, conclusion: string | null): Record<string, unknown> =>
+    ({ name, status: 'completed', conclusion, number, started_at: isoSeconds(job.startedAt), completed_at: completed });
+  const steps = !assigned ? []
+    : completed === null ? [{ ...step('Set up job', 1, null), status: 'in_progress' }]
+      : [step('Set up job', 1, 'success'), step('Run workload', 2, job.conclusion), step('Complete job', 3, 'success')];
   return {
     id: job.id,
     run_id: job.run.id,
@@ -245,61 +156,60 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
     created_at: isoSeconds(job.createdAt),
     // Non-null even while queued (reference/github.md 2).
     started_at: isoSeconds(job.startedAt),
-    completed_at: job.completedAt === null ? null : isoSeconds(job.completedAt),
+    completed_at: completed,
     name: job.name,
-    steps: stepsJson(job),
+    steps,
     check_run_url: `${repoApi}/check-runs/${job.id}`,
     labels: [...job.labels],
-    // Null while no runner has the job; 0 and "" once it completed without ever getting one (OBS).
-    runner_id: job.assignment?.runnerId ?? (neverAssigned ? 0 : null),
-    runner_name: job.assignment?.runnerName ?? (neverAssigned ? '' : null),
-    runner_group_id: job.assignment?.groupId ?? (neverAssigned ? 0 : null),
-    runner_group_name: job.assignment?.groupName ?? (neverAssigned ? '' : null),
+    runner_id: assigned ? job.runnerId : unassigned(0),
+    runner_name: assigned ? job.runnerName : unassigned(''),
+    runner_group_id: assigned ? DEFAULT_GROUP.id : unassigned(0),
+    runner_group_name: assigned ? DEFAULT_GROUP.name : unassigned(''),
     workflow_name: job.run.workflowName,
   };
 }
 
-function stepsJson(job: JobRecord): Record<string, unknown>[] {
-  if (!job.assignment) return [];
-  const started = isoSeconds(job.startedAt);
-  if (job.status !== 'completed' || job.completedAt === null) {
-    return [{ name: 'Set up job', status: 'in_progress', conclusion: null, number: 1, started_at: started, completed_at: null }];
-  }
-  const completed = isoSeconds(job.completedAt);
-  const step = (name: string, number: number, conclusion: string | null): Record<string, unknown> => ({
-    name,
-    status: 'completed',
-    conclusion,
-    number,
-    started_at: started,
-    completed_at: completed,
-  });
-  return [step('Set up job', 1, 'success'), step('Run workload', 2, job.conclusion), step('Complete job', 3, 'success')];
-}
-
-/** The user who pushed the commits the simulated workflows run for. */
-export const SENDER: Account = { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' };
-
 /**
  * A `workflow_job` delivery to the App: `installation` is `{id, node_id}` only, `organization` is
- * present for organization repositories, and so is `enterprise` (on GHES every org belongs to it).
+ * present for organization repositories, and so is `enterprise` (on GHES every organization belongs
+ * to the instance's enterprise; reference/github.md 2, inference). The sender is the user who pushed.
  */
-export function workflowJobPayload(
-  urls: Urls,
-  action: 'queued' | 'in_progress' | 'completed',
-  job: JobRecord,
-  installationId: number,
-  createdAt: number,
-): Record<string, unknown> {
+export function workflowJobPayload(urls: Urls, action: string, job: JobRecord, installationId: number, createdAt: number): Record<string, unknown> {
   const owner = job.run.repo.owner;
+  const org = `${urls.api}/orgs/${owner.login}`;
+  const at = isoSeconds(createdAt);
+  const organization = {
+    login: owner.login,
+    id: owner.id,
+    node_id: owner.nodeId,
+    url: org,
+    repos_url: `${org}/repos`,
+    events_url: `${org}/events`,
+    hooks_url: `${org}/hooks`,
+    issues_url: `${org}/issues`,
+    members_url: `${org}/members{/member}`,
+    public_members_url: `${org}/public_members{/member}`,
+    avatar_url: `${urls.web}/avatars/u/${owner.id}?`,
+    description: null,
+  };
+  const enterprise = {
+    id: 1,
+    slug: 'github',
+    name: 'GitHub Enterprise Server (simulated)',
+    node_id: nodeId('Enterprise', 1),
+    avatar_url: `${urls.web}/avatars/b/1?`,
+    description: null,
+    website_url: null,
+    html_url: `${urls.web}/enterprises/github`,
+    created_at: at,
+    updated_at: at,
+  };
   return {
     action,
     workflow_job: jobJson(urls, job),
     repository: repositoryJson(urls, job.run.repo, createdAt),
-    ...(owner.type === 'Organization'
-      ? { organization: organizationJson(urls, owner), enterprise: enterpriseJson(urls, createdAt) }
-      : {}),
-    sender: userJson(urls, SENDER),
+    ...(owner.type === 'Organization' ? { organization, enterprise } : {}),
+    sender: userJson(urls, { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' }),
     installation: { id: installationId, node_id: nodeId('IntegrationInstallation', installationId) },
   };
 }

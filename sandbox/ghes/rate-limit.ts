@@ -1,7 +1,7 @@
 // Primary and secondary rate limits (reference/github.md 7). GHES ships with rate limiting disabled:
-// then no x-ratelimit-* headers are sent and GET /rate_limit is 404. Secondary limits can still be
-// forced by fault windows, so a client's handling of them can be exercised either way.
-import { PrimaryRateLimitError, SecondaryRateLimitError } from './errors';
+// then no x-ratelimit-* headers are sent. Secondary limits can still be forced by fault windows, so a
+// client's handling of them can be exercised either way.
+import { GhesApiError, RATE_LIMIT_DOCS_URL } from './errors';
 import { SimTime } from './sim-time';
 
 export interface RateLimitOptions {
@@ -26,21 +26,9 @@ export interface SecondaryWindow {
   readonly retryAfter?: boolean;
 }
 
-export interface RateLimitStatus {
-  readonly limit: number;
-  readonly remaining: number;
-  readonly used: number;
-  /** Epoch seconds on the clients' clock. */
-  readonly reset: number;
-}
-
-interface Bucket {
-  windowStart: number;
-  used: number;
-}
-
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  /** Per bucket (an installation, or the App's JWT): GitHub's window starts with its first request. */
+  private readonly buckets = new Map<string, { windowStart: number; used: number }>();
   private readonly triggered: { start: number; window: SecondaryWindow }[] = [];
   private inFlight = 0;
 
@@ -51,25 +39,29 @@ export class RateLimiter {
     private readonly startedAt: () => number,
   ) {}
 
-  get enabled(): boolean {
-    return this.options !== undefined;
-  }
-
   /** Starts a secondary-limit window now. */
   trigger(window: Omit<SecondaryWindow, 'startMs'>): void {
     this.triggered.push({ start: this.time.now(), window: { ...window, startMs: 0 } });
   }
 
-  /** Marks a request in flight; throws a secondary limit when a window is active or too many run at once. */
-  enter(requestId: string, primaryHeaders: () => Record<string, string>): void {
-    const active = this.activeWindow();
-    const max = this.options?.maxConcurrentRequests ?? 100;
-    if (active || (this.enabled && this.inFlight >= max)) {
-      const headers = { ...primaryHeaders() };
-      const retryAfter = active ? active.window.retryAfter ?? true : true;
-      const remainingMs = active ? active.end - this.time.now() : 60_000;
-      if (retryAfter) headers['retry-after'] = String(this.time.toClientSeconds(remainingMs));
-      throw new SecondaryRateLimitError(active?.window.status ?? 403, requestId, headers);
+  /**
+   * Marks a request in flight; throws a secondary limit when a window is active or too many run at
+   * once. The message must contain "secondary rate" for @octokit/plugin-throttling.
+   */
+  enter(requestId: string, bucketKey: string): void {
+    const now = this.time.now();
+    const windows = [...this.faultWindows().map((w) => ({ window: w, start: this.startedAt() + w.startMs })), ...this.triggered];
+    const active = windows.find(({ window, start }) => now >= start && now < start + window.durationMs);
+    if (active || (this.options && this.inFlight >= (this.options.maxConcurrentRequests ?? 100))) {
+      const headers = { ...this.headers(bucketKey) };
+      const remainingMs = active ? active.start + active.window.durationMs - now : 60_000;
+      if (active?.window.retryAfter ?? true) headers['retry-after'] = String(this.time.toClientSeconds(remainingMs));
+      throw new GhesApiError(
+        active?.window.status ?? 403,
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+          `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+        { documentationUrl: RATE_LIMIT_DOCS_URL, headers },
+      );
     }
     this.inFlight++;
   }
@@ -78,47 +70,33 @@ export class RateLimiter {
     this.inFlight = Math.max(0, this.inFlight - 1);
   }
 
-  /** Counts one request against a bucket; throws the primary limit when the window's quota is spent. */
+  /** Counts one request; the primary limit is 403 or 429 with `x-ratelimit-remaining: 0` once the quota is spent. */
   consume(bucketKey: string, subject: string): Record<string, string> {
     if (!this.options) return {};
     const bucket = this.bucket(bucketKey);
-    if (bucket.used >= this.limit) {
-      throw new PrimaryRateLimitError(this.options.status ?? 403, subject, this.headers(bucketKey));
+    if (bucket.used >= (this.options.limit ?? 5000)) {
+      const headers = this.headers(bucketKey);
+      throw new GhesApiError(this.options.status ?? 403, `API rate limit exceeded for ${subject}.`, { documentationUrl: RATE_LIMIT_DOCS_URL, headers });
     }
     bucket.used++;
     return this.headers(bucketKey);
   }
 
-  /** The x-ratelimit-* headers of a bucket, without counting a request. */
+  /** The x-ratelimit-* headers of a bucket (none while rate limiting is off), without counting a request. */
   headers(bucketKey: string): Record<string, string> {
     if (!this.options) return {};
-    const s = this.status(bucketKey);
+    const { windowStart, used } = this.bucket(bucketKey);
+    const limit = this.options.limit ?? 5000;
     return {
-      'x-ratelimit-limit': String(s.limit),
-      'x-ratelimit-remaining': String(s.remaining),
-      'x-ratelimit-used': String(s.used),
-      'x-ratelimit-reset': String(s.reset),
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(0, limit - used)),
+      'x-ratelimit-used': String(used),
+      'x-ratelimit-reset': String(Math.ceil(this.time.toClientEpochMs(windowStart + (this.options.windowMs ?? 3_600_000)) / 1000)),
       'x-ratelimit-resource': 'core',
     };
   }
 
-  status(bucketKey: string): RateLimitStatus {
-    const bucket = this.bucket(bucketKey);
-    const resetMs = bucket.windowStart + (this.options?.windowMs ?? 3_600_000);
-    return {
-      limit: this.limit,
-      remaining: Math.max(0, this.limit - bucket.used),
-      used: bucket.used,
-      reset: Math.ceil(this.time.toClientEpochMs(resetMs) / 1000),
-    };
-  }
-
-  private get limit(): number {
-    return this.options?.limit ?? 5000;
-  }
-
-  /** GitHub's window starts with the first request and lasts an hour. */
-  private bucket(key: string): Bucket {
+  private bucket(key: string): { windowStart: number; used: number } {
     const now = this.time.now();
     let bucket = this.buckets.get(key);
     if (!bucket || now >= bucket.windowStart + (this.options?.windowMs ?? 3_600_000)) {
@@ -126,15 +104,5 @@ export class RateLimiter {
       this.buckets.set(key, bucket);
     }
     return bucket;
-  }
-
-  private activeWindow(): { window: SecondaryWindow; end: number } | undefined {
-    const now = this.time.now();
-    const planned = this.faultWindows().map((w) => ({ window: w, start: this.startedAt() + w.startMs }));
-    for (const { window, start } of [...planned, ...this.triggered]) {
-      const end = start + window.durationMs;
-      if (now >= start && now < end) return { window, end };
-    }
-    return undefined;
   }
 }

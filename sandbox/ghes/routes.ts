@@ -1,20 +1,14 @@
-// The contract between the HTTP server and the route handlers: one table of public API routes, each
-// with its template (as in the OpenAPI description), the credential it needs and the App permission it
-// checks. The table is what the conformance test walks, so a route cannot escape it.
+// The public API routes the control plane calls, each with its template exactly as the OpenAPI
+// description spells it and the credential it needs: installation lookup and access tokens, the
+// webhook deliveries API (App JWT); self-hosted runners at repository and organization scope and
+// workflow jobs (installation token). The conformance test walks this table, so no route escapes it.
+import { Actions, DEFAULT_GROUP, RunnerRecord } from './actions';
 import { AppAuth, Caller, CredentialNeed } from './auth';
-import { DeliveryLog } from './deliveries';
-import { Directory, Installation, Repo } from './directory';
-import { ForbiddenError, NotFoundError, ValidationError } from './errors';
-import { JobBoard } from './jobs';
-import { RunnerRecord } from './model';
-import { AppInfo, Urls } from './payloads';
-import { RateLimiter } from './rate-limit';
-import { RunnerRegistry } from './runners';
-import { SimTime } from './sim-time';
-import { WebhookSender } from './webhooks';
-
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-
+import { Directory, Installation } from './directory';
+import { invalid, notFound } from './errors';
+import { APP, installationJson, jobJson, runnerJson, Urls } from './payloads';
+import { isoSeconds } from './sim-time';
+import { deliveryItemJson, WebhookSender } from './webhooks';
 
 export interface ApiRequest {
   /** The absolute URL of the request without its query, for Link headers. */
@@ -32,100 +26,143 @@ export interface ApiResponse {
 }
 
 export interface ApiRoute {
-  readonly method: HttpMethod;
-  /** Relative to /api/v3, exactly as the OpenAPI description spells the path. */
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to /api/v3. */
   readonly template: string;
   readonly auth: CredentialNeed;
-  /** The App permission the route needs (reads need `read`, writes `write`); sent as x-accepted-github-permissions. */
-  readonly permission?: string;
-  /** GET /rate_limit does not count against the rate limit. @default true */
-  readonly rateLimited?: boolean;
-  handle(request: ApiRequest): ApiResponse | Promise<ApiResponse>;
+  handle(request: ApiRequest): ApiResponse;
 }
 
 /** Everything the handlers work on. */
-export interface SimContext {
-  readonly app: AppInfo;
+export interface RouteContext {
+  readonly appId: number;
+  /** When the App and its installations were created (simulated ms). */
+  readonly createdAt: number;
   readonly urls: () => Urls;
-  readonly time: SimTime;
   readonly directory: Directory;
   readonly auth: AppAuth;
-  readonly runners: RunnerRegistry;
-  readonly jobs: JobBoard;
-  readonly deliveries: DeliveryLog;
+  readonly actions: Actions;
   readonly webhooks: WebhookSender;
-  readonly rateLimits: RateLimiter;
   readonly encodeJitConfig: (runner: RunnerRecord) => string;
 }
 
-export function routeKey(route: Pick<ApiRoute, 'method' | 'template'>): string {
-  return `${route.method} ${route.template}`;
+/** A positive integer path parameter, or 404 as GitHub answers for a malformed id. */
+function id(request: ApiRequest, name: string): number {
+  if (!/^\d+$/.test(request.params[name])) throw notFound();
+  return Number(request.params[name]);
 }
 
-/** The repository named in the path, if the caller's installation token reaches it; GitHub's 404 otherwise. */
-export function repoInScope(ctx: SimContext, request: ApiRequest): Repo {
-  const repo = ctx.directory.repo(request.params.owner, request.params.repo);
-  const caller = request.caller;
-  if (!repo || caller.kind !== 'installation' || !AppAuth.covers(caller.token, ctx.directory.installationForRepo(repo), repo)) {
-    throw new NotFoundError();
-  }
-  return repo;
-}
-
-/** The organization named in the path, if the caller's installation is on it; GitHub's 404 otherwise. */
-export function orgInScope(ctx: SimContext, request: ApiRequest): Installation {
-  const org = request.params.org;
-  const installation = ctx.directory.isOrg(org) ? ctx.directory.installationForAccount(org) : undefined;
-  const caller = request.caller;
-  if (!installation || caller.kind !== 'installation' || caller.token.installationId !== installation.id) {
-    throw new NotFoundError();
-  }
+/** The installation on the path's repository or organization, if the caller's token is of it; GitHub's 404 otherwise. */
+function inScope(caller: Caller, installation: Installation | undefined): Installation {
+  if (!installation || caller.kind !== 'installation' || caller.installationId !== installation.id) throw notFound();
   return installation;
 }
 
-/** Refuses a token whose permissions do not include `permission` at the level the method needs. */
-export function checkPermission(route: ApiRoute, caller: Caller): void {
-  if (!route.permission || caller.kind !== 'installation') return;
-  const needed = route.method === 'GET' ? 1 : 2;
-  const granted = ['read', 'write', 'admin'].indexOf(caller.token.permissions[route.permission] ?? '') + 1;
-  if (granted < needed) throw new ForbiddenError('Resource not accessible by integration');
-}
-
-export function acceptedPermissions(route: ApiRoute): string | undefined {
-  return route.permission ? `${route.permission}=${route.method === 'GET' ? 'read' : 'write'}` : undefined;
-}
-
-/** A positive integer path parameter, or 404 as GitHub answers for a malformed id. */
-export function idParam(request: ApiRequest, name: string): number {
-  const value = request.params[name];
-  if (!/^\d+$/.test(value)) throw new NotFoundError();
-  return Number(value);
-}
-
-/** `per_page` (default 30, max 100) and `page` (default 1). */
-export function pageParams(query: URLSearchParams): { perPage: number; page: number } {
-  const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
-  const page = Math.max(1, Math.floor(Number(query.get('page') ?? 1)) || 1);
-  return { perPage, page };
-}
-
-/** GitHub's page-number Link header: next, last, first, prev as they apply. */
-export function pageLinks(url: string, query: URLSearchParams, page: number, perPage: number, total: number): string | undefined {
-  const last = Math.max(1, Math.ceil(total / perPage));
-  const link = (p: number, rel: string): string => {
-    const q = new URLSearchParams(query);
-    q.set('per_page', String(perPage));
-    q.set('page', String(p));
-    return `<${url}?${q.toString()}>; rel="${rel}"`;
+export function apiRoutes(ctx: RouteContext): ApiRoute[] {
+  const { directory, actions } = ctx;
+  const route = (method: ApiRoute['method'], template: string, auth: CredentialNeed, handle: ApiRoute['handle']): ApiRoute =>
+    ({ method, template, auth, handle });
+  const installation = (found: Installation | undefined): ApiResponse => {
+    if (!found) throw notFound();
+    return { status: 200, body: installationJson(ctx.urls(), ctx.appId, ctx.createdAt, found) };
   };
-  const parts: string[] = [];
-  if (page > 1) parts.push(link(page - 1, 'prev'));
-  if (page < last) parts.push(link(page + 1, 'next'), link(last, 'last'));
-  if (page > 1) parts.push(link(1, 'first'));
-  return parts.length > 0 ? parts.join(', ') : undefined;
+  const repoOf = ({ params, caller }: ApiRequest) => {
+    const repo = directory.repo(params.owner, params.repo);
+    inScope(caller, repo && directory.installationOf(repo.owner.login));
+    return repo!;
+  };
+  const orgOf = ({ params, caller }: ApiRequest) =>
+    inScope(caller, directory.isOrg(params.org) ? directory.installationOf(params.org) : undefined).account;
+  return [
+    route('GET', '/repos/{owner}/{repo}/installation', 'jwt', ({ params }) => {
+      const repo = directory.repo(params.owner, params.repo);
+      return installation(repo && directory.installationOf(repo.owner.login));
+    }),
+    route('GET', '/orgs/{org}/installation', 'jwt', ({ params }) =>
+      installation(directory.isOrg(params.org) ? directory.installationOf(params.org) : undefined)),
+    route('POST', '/app/installations/{installation_id}/access_tokens', 'jwt', (request) => {
+      const found = directory.installations.find((i) => i.id === id(request, 'installation_id'));
+      if (!found) throw notFound();
+      const token = ctx.auth.issueToken(found);
+      return {
+        status: 201,
+        body: { token: token.token, expires_at: isoSeconds(token.expiresAt), permissions: APP.permissions, repository_selection: 'all' },
+      };
+    }),
+    route('GET', '/app/hook/deliveries', 'jwt', ({ query, url }) => {
+      const page = ctx.webhooks.page(query.get('per_page'), query.get('cursor'), query.get('status'));
+      const next = new URLSearchParams(query);
+      next.set('per_page', query.get('per_page') ?? '30');
+      next.set('cursor', page.nextCursor ?? '');
+      const headers = page.nextCursor ? { link: `<${url}?${next.toString()}>; rel="next"` } : undefined;
+      return { status: 200, body: page.items.map(deliveryItemJson), headers };
+    }),
+    route('POST', '/app/hook/deliveries/{delivery_id}/attempts', 'jwt', (request) => {
+      ctx.webhooks.redeliver(id(request, 'delivery_id'));
+      return { status: 202, body: {} };
+    }),
+    ...runnerRoutes(ctx, '/repos/{owner}/{repo}', (request) => `repo:${repoOf(request).fullName}`),
+    ...runnerRoutes(ctx, '/orgs/{org}', (request) => `org:${orgOf(request).login}`),
+    route('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', 'installation', (request) =>
+      ({ status: 200, body: jobJson(ctx.urls(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
+    route('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', 'installation', (request) => {
+      actions.rerun(repoOf(request), id(request, 'job_id'));
+      return { status: 201, body: {} };
+    }),
+  ];
 }
 
-/** GitHub's JSON-schema style 422 for a request body field. */
-export function invalid(detail: string): ValidationError {
-  return new ValidationError(`Invalid request.\n\n${detail}`);
+function runnerRoutes(ctx: RouteContext, prefix: string, scopeOf: (request: ApiRequest) => string): ApiRoute[] {
+  const { actions } = ctx;
+  const route = (method: ApiRoute['method'], suffix: string, handle: ApiRoute['handle']): ApiRoute =>
+    ({ method, template: `${prefix}/actions/runners${suffix}`, auth: 'installation', handle });
+  return [
+    route('POST', '/generate-jitconfig', (request) => {
+      const scope = scopeOf(request);
+      const { name, labels, groupId, workFolder } = jitRequest(request.body);
+      if (groupId !== DEFAULT_GROUP.id) throw notFound();
+      const runner = actions.register(scope, { name, labels, workFolder });
+      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: ctx.encodeJitConfig(runner) } };
+    }),
+    route('GET', '', (request) => {
+      const { url, query } = request;
+      const all = actions.list(scopeOf(request), query.get('name') ?? undefined);
+      // `per_page` (default 30, max 100) and `page` (default 1), with GitHub's page-number Link header.
+      const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+      const page = Math.max(1, Math.floor(Number(query.get('page') ?? 1)) || 1);
+      const last = Math.max(1, Math.ceil(all.length / perPage));
+      const link = (p: number, rel: string): string => {
+        const q = new URLSearchParams(query);
+        q.set('per_page', String(perPage));
+        q.set('page', String(p));
+        return `<${url}?${q.toString()}>; rel="${rel}"`;
+      };
+      const links = [
+        ...(page > 1 ? [link(page - 1, 'prev')] : []),
+        ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
+        ...(page > 1 ? [link(1, 'first')] : []),
+      ];
+      const runners = all.slice((page - 1) * perPage, page * perPage).map((r) => runnerJson(r, actions.status(r)));
+      return { status: 200, body: { total_count: all.length, runners }, headers: links.length > 0 ? { link: links.join(', ') } : undefined };
+    }),
+    route('DELETE', '/{runner_id}', (request) => {
+      actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));
+      return { status: 204 };
+    }),
+  ];
+}
+
+/** The generate-jitconfig body, checked as GitHub's schema does (reference/github.md 4). */
+function jitRequest(body: Record<string, unknown>): { name: string; labels: string[]; groupId: number; workFolder: string } {
+  const { name, labels, runner_group_id: groupId, work_folder: workFolder = '_work' } = body;
+  const missing = ['name', 'runner_group_id', 'labels'].find((field) => body[field] === undefined);
+  if (missing) throw invalid(`"${missing}" wasn't supplied.`);
+  if (typeof name !== 'string' || name.trim() === '') throw invalid('"name" must be a non-empty string.');
+  if (typeof groupId !== 'number' || !Number.isInteger(groupId)) throw invalid('"runner_group_id" must be an integer.');
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' && l.trim() !== '')) {
+    throw invalid('"labels" must be an array of non-empty strings.');
+  }
+  if (labels.length < 1 || labels.length > 100) throw invalid('"labels" must have between 1 and 100 items.');
+  if (typeof workFolder !== 'string') throw invalid('"work_folder" must be a string.');
+  return { name, labels: labels as string[], groupId, workFolder };
 }

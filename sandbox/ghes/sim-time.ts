@@ -16,15 +16,10 @@ export class SimTime {
   private readonly pending = new Set<() => void>();
 
   /**
-   * @param clock the simulated clock of the scenario
    * @param jwtClock the clock clients mint App JWTs with (plain Octokit: `Date.now`)
    * @param skewMs how far the server's clock is ahead of the clients' (a fault)
    */
-  constructor(
-    readonly clock: SimClock,
-    private readonly jwtClock: () => number = Date.now,
-    private readonly skewMs: () => number = () => 0,
-  ) {}
+  constructor(readonly clock: SimClock, private readonly jwtClock: () => number, private readonly skewMs: () => number) {}
 
   /** Simulated epoch milliseconds. */
   now(): number {
@@ -33,19 +28,19 @@ export class SimTime {
 
   /** Runs `fn` after `simulatedMs`; `cancelAll` (on stop) cancels every timer still pending. */
   after(simulatedMs: number, fn: () => void): () => void {
-    const cancelTimer = this.clock.after(simulatedMs, () => {
-      this.pending.delete(cancel);
-      fn();
-    });
     const cancel = (): void => {
       this.pending.delete(cancel);
       cancelTimer();
     };
+    const cancelTimer = this.clock.after(simulatedMs, () => {
+      this.pending.delete(cancel);
+      fn();
+    });
     this.pending.add(cancel);
     return cancel;
   }
 
-  /** Waits `simulatedMs`; `cancelAll` (on stop) leaves it pending, as the server is gone then anyway. */
+  /** Waits `simulatedMs`; stays pending after `cancelAll`, as the server is gone then anyway. */
   sleep(simulatedMs: number): Promise<void> {
     return new Promise((resolve) => this.after(simulatedMs, resolve));
   }

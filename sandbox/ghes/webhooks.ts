@@ -1,79 +1,111 @@
 // Sends the App's webhook deliveries the way GitHub's Hookshot does (reference/github.md 1): signed
 // POSTs with GitHub's headers, a response timeout, every attempt recorded, never retried on its own.
-// Drop, duplicate and reorder faults apply here.
+// Drop, duplicate and reorder faults apply here. The record is what GET /app/hook/deliveries lists
+// (reference/github.md 6).
 import { createHmac } from 'crypto';
 import { request } from 'http';
-import { DeliveryLog, DeliveryRecord } from './deliveries';
+import { randomHex } from './directory';
+import { GhesApiError, notFound } from './errors';
 import { FaultInjector } from './faults';
-import { SimTime } from './sim-time';
+import { isoSeconds, SimTime } from './sim-time';
 import { SeededRandom } from '../common/random';
+
+export interface DeliveryRecord {
+  /** Unique per attempt. */
+  readonly id: number;
+  /** The event's GUID (`X-GitHub-Delivery`), shared by redeliveries and duplicates. */
+  readonly guid: string;
+  /** Simulated epoch ms at which the attempt started. */
+  readonly deliveredAt: number;
+  readonly redelivery: boolean;
+  /** Seconds. */
+  readonly duration: number;
+  /** `OK`, `Invalid HTTP Response: 502`, `timed out`, `failed to connect to host`. */
+  readonly status: string;
+  /** 0 when no HTTP response came back. */
+  readonly statusCode: number;
+  readonly event: string;
+  readonly action: string | null;
+  readonly installationId: number | null;
+  readonly repositoryId: number | null;
+  readonly url: string;
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
 
 export interface WebhookConfig {
   url?: string;
-  secret?: string;
-  /** GitHub App deliveries are JSON in practice; `form` sends `payload=<url-encoded JSON>`. */
-  contentType: 'json' | 'form';
-  /** `X-GitHub-Hook-ID`: the App's hook, not the App. */
-  readonly hookId: number;
+  readonly secret?: string;
   /** `X-GitHub-Hook-Installation-Target-ID` is the App id for App deliveries. */
   readonly appId: number;
   /** `X-GitHub-Enterprise-Host` */
   readonly hostname: () => string;
-  /** `X-GitHub-Enterprise-Version`, bare X.Y.Z. */
-  readonly version: string;
   /** GHES waits 30 s for a response. */
   readonly timeoutMs: number;
 }
 
-export interface DeliveryMeta {
-  readonly installationId: number | null;
-  readonly repositoryId: number | null;
-}
-
-interface Attempt {
-  readonly guid: string;
-  readonly event: string;
-  readonly action: string | null;
-  readonly payload: Record<string, unknown>;
-  readonly meta: DeliveryMeta;
-  readonly redelivery: boolean;
-}
+type Attempt = Pick<DeliveryRecord, 'guid' | 'event' | 'action' | 'payload' | 'installationId' | 'repositoryId' | 'redelivery'>;
+type Outcome = Pick<DeliveryRecord, 'status' | 'statusCode'>;
 
 const HOOKSHOT_BUILD = '5d3a1f2';
+export const GHES_VERSION = '3.19.0';
 
 export class WebhookSender {
+  private readonly records: DeliveryRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly aborts = new Set<() => void>();
   private nextId = 1;
   private stopped = false;
 
   constructor(
-    private readonly config: WebhookConfig,
+    readonly config: WebhookConfig,
     private readonly time: SimTime,
     private readonly rng: SeededRandom,
     private readonly faults: FaultInjector,
-    private readonly log: DeliveryLog,
-    private readonly onDelivery: (record: DeliveryRecord) => void,
   ) {}
 
-  setUrl(url: string | undefined): void {
-    this.config.url = url;
-  }
-
   /** A new event: a new GUID. Nothing is sent while no webhook URL is configured (no hook). */
-  send(event: string, action: string | null, payload: Record<string, unknown>, meta: DeliveryMeta): void {
+  send(event: string, action: string, payload: Record<string, unknown>, ids: Pick<DeliveryRecord, 'installationId' | 'repositoryId'>): void {
     if (!this.config.url || this.stopped) return;
-    const attempt: Attempt = { guid: this.guid(), event, action, payload, meta, redelivery: false };
+    // A seeded UUID v4, so a seed replays the same delivery GUIDs.
+    const hex = (n: number): string => randomHex(this.rng, n);
+    const guid = `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[this.rng.integer(0, 3)]}${hex(3)}-${hex(12)}`;
+    const attempt: Attempt = { guid, event, action, payload, ...ids, redelivery: false };
     const plan = this.faults.deliveryPlan();
     this.schedule(attempt, plan.delayMs, plan.drop);
     if (plan.duplicate) this.schedule(attempt, plan.delayMs, false);
   }
 
   /** POST /app/hook/deliveries/{id}/attempts: the same GUID and payload again, as a redelivery. */
-  redeliver(original: DeliveryRecord): void {
+  redeliver(id: number): void {
     const plan = this.faults.deliveryPlan();
-    const attempt: Attempt = { ...original, payload: { ...original.payload }, meta: original, redelivery: true };
-    this.schedule(attempt, plan.delayMs, plan.drop);
+    const original = this.records.find((r) => r.id === id);
+    if (!original) throw notFound();
+    const { guid, event, action, payload, installationId, repositoryId } = original;
+    this.schedule({ guid, event, action, payload, installationId, repositoryId, redelivery: true }, plan.delayMs, plan.drop);
+  }
+
+  /** Every attempt, oldest first. */
+  all(): DeliveryRecord[] {
+    return [...this.records].sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * A page of attempts, newest first. `cursor` is opaque to clients: `v1_<id>` of the previous page's
+   * last item. The spec defines the `status` filter by status_code: success 200–399, failure 400–599;
+   * a timeout or a refused connection has no status code (0), so only an unfiltered list shows it.
+   */
+  page(perPageParam: string | null, cursor: string | null, status: string | null): { items: DeliveryRecord[]; nextCursor?: string } {
+    const perPage = Math.min(100, Math.max(1, Number(perPageParam ?? 30) || 30));
+    const before = cursor === null ? Infinity : Number(/^v1_(\d+)$/.exec(cursor)?.[1] ?? NaN);
+    if (Number.isNaN(before)) throw new GhesApiError(400, `Invalid cursor: ${cursor}`);
+    if (status !== null && status !== 'success' && status !== 'failure') {
+      throw new GhesApiError(422, 'Validation Failed', { errors: [{ resource: 'HookDelivery', field: 'status', code: 'invalid' }] });
+    }
+    const [low, high] = status === 'success' ? [200, 399] : status === 'failure' ? [400, 599] : [-Infinity, Infinity];
+    const matching = this.all().reverse().filter((r) => r.id < before && r.statusCode >= low && r.statusCode <= high);
+    const items = matching.slice(0, perPage);
+    return { items, nextCursor: matching.length > perPage ? `v1_${items[items.length - 1].id}` : undefined };
   }
 
   /** Resolves once every scheduled attempt has been made and recorded. */
@@ -88,14 +120,14 @@ export class WebhookSender {
 
   private schedule(attempt: Attempt, delayMs: number, drop: boolean): void {
     const done = new Promise<void>((resolve) => {
-      const cancel = this.time.after(delayMs, () => {
-        this.aborts.delete(abort);
-        void this.attempt(attempt, drop).finally(resolve);
-      });
       const abort = (): void => {
         cancel();
         resolve();
       };
+      const cancel = this.time.after(delayMs, () => {
+        this.aborts.delete(abort);
+        void this.attempt(attempt, drop).finally(resolve);
+      });
       this.aborts.add(abort);
     });
     this.inFlight.add(done);
@@ -107,102 +139,76 @@ export class WebhookSender {
     if (!url || this.stopped) return;
     const id = this.nextId++;
     const started = this.time.now();
-    const json = JSON.stringify(a.payload);
-    const body = this.config.contentType === 'form' ? `payload=${encodeURIComponent(json)}` : json;
-    const headers = this.headers(a, body);
-    // A dropped delivery is recorded the way GitHub records a receiver that never answered.
-    const outcome = drop
-      ? { statusCode: 0, status: 'timed out', headers: null, body: null, durationMs: this.config.timeoutMs }
-      : await this.post(url, headers, body);
-    const record: DeliveryRecord = {
-      id,
-      guid: a.guid,
-      deliveredAt: started,
-      redelivery: a.redelivery,
-      duration: Math.round(outcome.durationMs) / 1000,
-      status: outcome.status,
-      statusCode: outcome.statusCode,
-      event: a.event,
-      action: a.action,
-      installationId: a.meta.installationId,
-      repositoryId: a.meta.repositoryId,
-      url,
-      requestHeaders: headers,
-      payload: a.payload,
-      body,
-      responseHeaders: outcome.headers,
-      responseBody: outcome.body,
-    };
-    this.log.add(record);
-    this.onDelivery(record);
-  }
-
-  private headers(a: Attempt, body: string): Record<string, string> {
+    const body = JSON.stringify(a.payload);
     const headers: Record<string, string> = {
       'Accept': '*/*',
-      'Content-Type': this.config.contentType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json',
+      'Content-Type': 'application/json',
       'User-Agent': `GitHub-Hookshot/${HOOKSHOT_BUILD}`,
       'X-GitHub-Delivery': a.guid,
       'X-GitHub-Event': a.event,
-      'X-GitHub-Hook-ID': String(this.config.hookId),
+      // The App's hook, not the App.
+      'X-GitHub-Hook-ID': String(100_000 + this.config.appId),
       'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId),
       'X-GitHub-Hook-Installation-Target-Type': 'integration',
       'X-GitHub-Enterprise-Host': this.config.hostname(),
-      'X-GitHub-Enterprise-Version': this.config.version,
+      'X-GitHub-Enterprise-Version': GHES_VERSION,
     };
-    const secret = this.config.secret;
-    if (secret) {
+    if (this.config.secret) {
       // Both signatures cover the raw body bytes; X-Hub-Signature (SHA-1) is still sent on GHES.
-      headers['X-Hub-Signature'] = `sha1=${createHmac('sha1', secret).update(body, 'utf8').digest('hex')}`;
-      headers['X-Hub-Signature-256'] = `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+      headers['X-Hub-Signature'] = `sha1=${createHmac('sha1', this.config.secret).update(body, 'utf8').digest('hex')}`;
+      headers['X-Hub-Signature-256'] = `sha256=${createHmac('sha256', this.config.secret).update(body, 'utf8').digest('hex')}`;
     }
-    return headers;
+    // A dropped delivery is recorded the way GitHub records a receiver that never answered.
+    const outcome: Outcome = drop ? { statusCode: 0, status: 'timed out' } : await this.post(url, headers, body);
+    const duration = Math.round(drop ? this.config.timeoutMs : this.time.now() - started) / 1000;
+    this.records.push({ ...a, ...outcome, id, deliveredAt: started, duration, url, requestHeaders: headers });
   }
 
-  private post(url: string, headers: Record<string, string>, body: string): Promise<{
-    statusCode: number; status: string; headers: Record<string, string> | null; body: string | null; durationMs: number;
-  }> {
-    const started = this.time.now();
+  private post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {
     return new Promise((resolve) => {
       let settled = false;
-      const finish = (statusCode: number, status: string, resHeaders: Record<string, string> | null, resBody: string | null): void => {
+      const finish = (statusCode: number, status: string): void => {
         if (settled) return;
         settled = true;
         cancelTimeout();
         this.aborts.delete(abort);
-        resolve({ statusCode, status, headers: resHeaders, body: resBody, durationMs: this.time.now() - started });
+        resolve({ statusCode, status });
       };
       // `agent: false`: one connection per delivery, closed afterwards, as Hookshot does.
       const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', () => finish(0, 'timed out', null, null));
+        res.resume();
+        res.on('error', () => finish(0, 'timed out'));
         res.on('end', () => {
           const code = res.statusCode ?? 0;
-          const resHeaders = Object.fromEntries(
-            Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]),
-          );
-          const text = Buffer.concat(chunks).toString('utf8').slice(0, 64 * 1024);
-          finish(code, code >= 200 && code < 300 ? 'OK' : `Invalid HTTP Response: ${code}`, resHeaders, text);
+          finish(code, code >= 200 && code < 300 ? 'OK' : `Invalid HTTP Response: ${code}`);
         });
-      });
-      const cancelTimeout = this.time.after(this.config.timeoutMs, () => {
-        req.destroy();
-        finish(0, 'timed out', null, null);
       });
       const abort = (): void => {
         req.destroy();
-        finish(0, 'timed out', null, null);
+        finish(0, 'timed out');
       };
+      const cancelTimeout = this.time.after(this.config.timeoutMs, abort);
       this.aborts.add(abort);
-      req.on('error', () => finish(0, 'failed to connect to host', null, null));
+      req.on('error', () => finish(0, 'failed to connect to host'));
       req.end(body);
     });
   }
+}
 
-  /** A seeded UUID v4, so a seed replays the same delivery GUIDs. */
-  private guid(): string {
-    const hex = (n: number): string => Array.from({ length: n }, () => this.rng.integer(0, 15).toString(16)).join('');
-    return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[this.rng.integer(0, 3)]}${hex(3)}-${hex(12)}`;
-  }
+/** The list item ("Simple webhook delivery"). */
+export function deliveryItemJson(r: DeliveryRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    guid: r.guid,
+    delivered_at: isoSeconds(r.deliveredAt),
+    redelivery: r.redelivery,
+    duration: r.duration,
+    status: r.status,
+    status_code: r.statusCode,
+    event: r.event,
+    action: r.action,
+    installation_id: r.installationId,
+    repository_id: r.repositoryId,
+    throttled_at: null,
+  };
 }

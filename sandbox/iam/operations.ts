@@ -184,14 +184,14 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
   },
   // DynamoDB: the table's ARN; Query and Scan with IndexName on the index's ARN; a batch on every
   // table it names. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html
-  'dynamodb:GetItem': dynamoSingle('GetItem'),
-  'dynamodb:PutItem': dynamoSingle('PutItem'),
-  'dynamodb:UpdateItem': dynamoSingle('UpdateItem'),
-  'dynamodb:DeleteItem': dynamoSingle('DeleteItem'),
-  'dynamodb:Query': dynamoIndexed('Query'),
-  'dynamodb:Scan': dynamoIndexed('Scan'),
-  'dynamodb:BatchGetItem': dynamoBatch('BatchGetItem'),
-  'dynamodb:BatchWriteItem': dynamoBatch('BatchWriteItem'),
+  ...Object.fromEntries(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem'].map((op) => [`dynamodb:${op}`, {
+    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
+    requests: (input: Json, ctx: OperationContext) => {
+      const tables = op.startsWith('Batch') ? Object.keys((input.RequestItems ?? {}) as Json) : [str(input.TableName)];
+      const index = input.IndexName === undefined ? '' : `/index/${str(input.IndexName)}`;
+      return tables.map((table) => ({ action: `dynamodb:${op}`, resource: `${tableArn(ctx, table)}${index}` }));
+    },
+  } satisfies OperationEntry])),
   // SQS: the queue's ARN, from QueueUrl (GetQueueUrl: from QueueName).
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
   ...Object.fromEntries(['SendMessage', 'SendMessageBatch', 'ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch', 'ChangeMessageVisibility',
@@ -203,14 +203,10 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
         resource: queueArn(ctx, str(input.QueueUrl ?? input.QueueName)),
       }],
     } satisfies OperationEntry])),
-  // SSM: the parameter's ARN (GetParametersByPath: the path's); each name of GetParameters.
+  // SSM: the parameter's ARN (GetParametersByPath: the path's).
   'ssm:GetParameter': {
     docs: [`${SAR}/list_awssystemsmanager.html`],
-    requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name).replace(/:\d+$/, '')) }],
-  },
-  'ssm:GetParameters': {
-    docs: [`${SAR}/list_awssystemsmanager.html`],
-    requests: (input: Json, ctx) => ((input.Names ?? []) as string[]).map((n) => ({ action: 'ssm:GetParameters', resource: parameterArn(ctx, n.replace(/:\d+$/, '')) })),
+    requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name)) }],
   },
   'ssm:GetParametersByPath': {
     docs: [`${SAR}/list_awssystemsmanager.html`],
@@ -240,27 +236,3 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
     requests: (input: { methodArn: string }) => [{ action: 'execute-api:Invoke', resource: input.methodArn }],
   },
 };
-
-function dynamoSingle(op: string): OperationEntry {
-  return {
-    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
-    requests: (input: Json, ctx) => [{ action: `dynamodb:${op}`, resource: tableArn(ctx, str(input.TableName)) }],
-  };
-}
-
-function dynamoIndexed(op: string): OperationEntry {
-  return {
-    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
-    requests: (input: Json, ctx) => [{
-      action: `dynamodb:${op}`,
-      resource: input.IndexName === undefined ? tableArn(ctx, str(input.TableName)) : `${tableArn(ctx, str(input.TableName))}/index/${str(input.IndexName)}`,
-    }],
-  };
-}
-
-function dynamoBatch(op: string): OperationEntry {
-  return {
-    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
-    requests: (input: Json, ctx) => Object.keys((input.RequestItems ?? {}) as Json).map((table) => ({ action: `dynamodb:${op}`, resource: tableArn(ctx, table) })),
-  };
-}

@@ -4,8 +4,7 @@ import { appJwtFactory } from '../../../lambda/github/app-jwt';
 import { isRateLimited } from '../../../lambda/github/errors';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { ScaledClock } from '../../../sandbox/common/time';
-import { GhesSimulator } from '../../../sandbox/ghes';
-import { GhesSimulatorOptions } from '../../../sandbox/ghes/options';
+import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
 
 const ORG = { kind: 'org' as const, org: 'octo-org' };
 const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();

@@ -62,7 +62,7 @@ describe('faults and call counting', () => {
   });
 
   test('5xx are limited to the routes named in serverErrorRoutes', async () => {
-    const sim = await startSim({ faults: { serverErrorRate: 1, serverErrorRoutes: ['GET /app'] } });
+    const sim = await startSim({ faults: { serverErrorRate: 1, serverErrorRoutes: ['GET /orgs/{org}/installation'] } });
 
     const runners = await statuses(sim, 3);
 
@@ -82,7 +82,7 @@ describe('faults and call counting', () => {
   test('every request is counted under its route template, the unmatched ones too', async () => {
     const sim = await startSim({ repos: ['app'] });
     const octokit = client(sim, { installationId: sim.installationId(ORG) });
-    for (const id of [1, 2, 3]) await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id }).catch(() => undefined);
+    for (const id of [1, 2, 3]) await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id }).catch(() => undefined);
     await octokit.request('GET /repos/{owner}/{repo}/actions/runners', { owner: ORG, repo: 'app' });
     await octokit.request('GET /nothing/here').catch(() => undefined);
 
@@ -90,7 +90,7 @@ describe('faults and call counting', () => {
 
     expect(calls.byRoute).toEqual({
       'GET (unmatched)': 1,
-      'GET /orgs/{org}/actions/runners/{runner_id}': 3,
+      'DELETE /orgs/{org}/actions/runners/{runner_id}': 3,
       'GET /repos/{owner}/{repo}/actions/runners': 1,
       'POST /app/installations/{installation_id}/access_tokens': 1,
     });

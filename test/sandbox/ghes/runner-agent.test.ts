@@ -3,7 +3,7 @@
 // its instance is terminated.
 import { client, failure, OctokitClient, testKey } from './octokit';
 import { ScaledClock } from '../../../sandbox/common/time';
-import { GhesSimulator, JitConfigError, SimulatedRunner, startSimulatedRunner } from '../../../sandbox/ghes';
+import { GhesSimulator, JitConfigError, SimulatedRunner } from '../../../sandbox/ghes';
 
 const ORG = 'octo-org';
 
@@ -27,8 +27,8 @@ describe('simulated runner', () => {
     return { id: data.runner.id, config: data.encoded_jit_config };
   }
 
-  const runnerStatus = async (id: number): Promise<string> =>
-    (await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id })).data.status;
+  const runnerStatus = async (id: number): Promise<string | undefined> =>
+    (await octokit.request('GET /orgs/{org}/actions/runners', { org: ORG })).data.runners.find((r) => r.id === id)?.status;
 
   test('a config that is not a JIT config is refused at once', () => {
     expect(() => new SimulatedRunner('bm90IGEgY29uZmln', { clock: sim.clock })).toThrow(JitConfigError);
@@ -51,7 +51,7 @@ describe('simulated runner', () => {
     await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
 
     // Started as the sandbox's run.sh would: outside the simulator, on the same clock.
-    const exit = await startSimulatedRunner(config, { clock: sim.clock }).exit;
+    const exit = await new SimulatedRunner(config, { clock: sim.clock }).run();
 
     expect(exit).toMatchObject({ reason: 'removed', exitCode: 1 });
   });

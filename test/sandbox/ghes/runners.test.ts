@@ -1,5 +1,5 @@
 // Self-hosted runner routes through real Octokit: JIT registration and its errors, listing with
-// pagination, get and delete (404, 422 while busy), and the removal of JIT runners that never connect.
+// pagination, delete (404, 422 while busy), and the removal of JIT runners that never connect.
 import { client, failure, OctokitClient, testKey } from './octokit';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { decodeJitConfig, GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
@@ -23,6 +23,9 @@ describe('self-hosted runners', () => {
 
   const register = (name: string, labels = ['self-hosted', 'linux']): ReturnType<OctokitClient['request']> =>
     octokit.request(JIT_ORG, { org: ORG, name, runner_group_id: 1, labels });
+  /** The organization runner with this id as the runner list shows it, if it is listed. */
+  const listed = async (id: number): Promise<Record<string, unknown> | undefined> =>
+    (await octokit.request('GET /orgs/{org}/actions/runners', { org: ORG })).data.runners.find((r) => r.id === id);
 
   test('generate-jitconfig registers an offline runner at once and returns a config a runner can decode', async () => {
     await startSim();
@@ -102,18 +105,22 @@ describe('self-hosted runners', () => {
     expect(named.data.runners.map((r) => r.name)).toEqual(['runner-4']);
   });
 
-  test('a runner can be read and deleted; then it is 404, as is a runner of another scope', async () => {
+  test('a runner is listed in its own scope only and can be deleted there; then it is 404, as in another scope', async () => {
     await startSim();
     const { data } = await register('to-delete');
     const id = data.runner.id;
 
-    const got = await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
-    const otherScope = await failure(octokit.request('GET /repos/{owner}/{repo}/actions/runners/{runner_id}', { owner: ORG, repo: 'app', runner_id: id }));
+    const inOrg = await listed(id);
+    const { data: inRepo } = await octokit.request('GET /repos/{owner}/{repo}/actions/runners', { owner: ORG, repo: 'app' });
+    const otherScope = await failure(octokit.request('DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}', { owner: ORG, repo: 'app', runner_id: id }));
     const deleted = await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
-    const gone = await failure(octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id }));
+    const gone = await listed(id);
     const deleteAgain = await failure(octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id }));
 
-    expect([got.status, otherScope.status, deleted.status, gone.status, deleteAgain.status]).toEqual([200, 404, 204, 404, 404]);
+    expect(inOrg).toMatchObject({ name: 'to-delete' });
+    expect(inRepo.total_count).toBe(0);
+    expect(gone).toBeUndefined();
+    expect([otherScope.status, deleted.status, deleteAgain.status]).toEqual([404, 204, 404]);
   });
 
   test('deleting a runner while it runs a job is refused with 422; after its one job it is deregistered', async () => {
@@ -123,10 +130,10 @@ describe('self-hosted runners', () => {
     const started = sim.startRunner(data.encoded_jit_config);
     await sim.waitForJob(job, 'in_progress');
 
-    const { data: busy } = await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id });
+    const busy = await listed(data.runner.id);
     const refused = await failure(octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id }));
     await started.exit;
-    const afterJob = await failure(octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id }));
+    const afterJob = await failure(octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id }));
 
     expect(busy).toMatchObject({ status: 'online', busy: true, os: 'Linux', version: expect.any(String) });
     expect([refused.status, refused.message]).toEqual([422, expect.stringContaining('Bad request - Runner "busy-one" is still running a job')]);
@@ -141,12 +148,12 @@ describe('self-hosted runners', () => {
     const { data } = await register('never-boots');
 
     const { reason, at } = await removed;
-    const gone = await failure(octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id }));
+    const gone = await listed(data.runner.id);
 
     expect(reason).toBe('JIT runner never connected');
     // A timer may fire a wall millisecond early, which is a simulated second here.
     expect(at - registeredAt).toBeGreaterThanOrEqual(3 * 60_000 - 5_000);
-    expect(gone.status).toBe(404);
+    expect(gone).toBeUndefined();
   });
 
   test('a JIT runner that connects is not removed by the JIT timeout and shows online while idle', async () => {
@@ -155,7 +162,7 @@ describe('self-hosted runners', () => {
     const started = sim.startRunner(data.encoded_jit_config);
 
     await sim.clock.sleep(3 * 60_000);
-    const { data: idle } = await octokit.request('GET /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: data.runner.id });
+    const idle = await listed(data.runner.id);
 
     expect(idle).toMatchObject({ status: 'online', busy: false });
     started.runner.kill();

@@ -35,7 +35,6 @@ const samples: Record<string, unknown> = {
   'dynamodb:BatchGetItem': { RequestItems: { t: {}, u: {} } },
   'dynamodb:BatchWriteItem': { RequestItems: { t: [] } },
   'ssm:GetParameter': { Name: '/a/b' },
-  'ssm:GetParameters': { Names: ['/a/b', 'c'] },
   'ssm:GetParametersByPath': { Path: '/a', Recursive: true },
   'logs:CreateLogStream': { logGroupName: '/runners', logStreamName: 'i-1' },
   'logs:PutLogEvents': { logGroupName: '/runners', logStreamName: 'i-1' },

@@ -1,0 +1,448 @@
+// Self-hosted runners and the jobs GitHub routes to them: JIT registration, a runner's connection
+// state (online while it long-polls for a job), workflow runs whose jobs go queued → in_progress →
+// completed, assignment to idle runners the way GitHub routes them (reference/github.md 8), re-runs
+// as new attempts, cancellation, lost runners, and the removal of a JIT runner — after its one job,
+// through the API, or when it never connects (reference/github.md 4).
+import { randomHex, Repo } from './directory';
+import { GhesApiError, GhesSimulatorError, notFound } from './errors';
+import { SimTime } from './sim-time';
+import { SeededRandom } from '../common/random';
+
+/** Labels GitHub types `read-only`: the ones a runner applies to itself. Compared case-insensitively. */
+const BUILT_IN_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
+const DEFAULT_LABELS = ['self-hosted', 'Linux', 'X64'];
+/** Repositories have only the Default group; the simulated organization has no other. */
+export const DEFAULT_GROUP = { id: 1, name: 'Default' } as const;
+/** The runner software version a simulated runner reports on connect. */
+export const RUNNER_VERSION = '2.328.0';
+export const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
+
+/**
+ * The 403 messages of POST …/jobs/{id}/rerun (Basic Error body, GHES OpenAPI). GitHub re-runs jobs of
+ * a finished run only: while any job of the current attempt is queued or running the answer is
+ * "This workflow is already running" (cli/cli#9221 shows the 403 for a run with a job still
+ * running; reference/github.md 5 lists the observed wording). Runs older than 30 days cannot be
+ * re-run (docs, "Re-running workflows and jobs").
+ */
+const RERUN_MESSAGES = {
+  alreadyRunning: 'This workflow is already running',
+  cannotRetry: 'This workflow run cannot be retried',
+  notCurrentAttempt: 'Only jobs from the current attempt can be re-run',
+} as const;
+const RERUN_WINDOW_MS = 30 * 24 * 3600_000;
+
+export interface RunnerRecord {
+  readonly id: number;
+  readonly name: string;
+  /** Where it is registered: `repo:owner/name` or `org:login`. */
+  readonly scope: string;
+  readonly labels: readonly { readonly id: number; readonly name: string; readonly type: 'read-only' | 'custom' }[];
+  readonly workFolder: string;
+  /** What the runner proves on connect; carried in the JIT config, never in an API response. */
+  readonly secret: string;
+  readonly createdAt: number;
+  /** Set once a runner connected with the JIT config; os and version are unknown until then (reference/github.md 4). */
+  sessionId?: string;
+  lastSeenAt?: number;
+  /** Set while the runner has a job (offered or running): the runner is busy. */
+  jobId?: number;
+  removed: boolean;
+}
+
+export type JobStatus = 'queued' | 'in_progress' | 'completed';
+export type JobConclusion = 'success' | 'failure' | 'cancelled';
+
+export interface RunRecord {
+  readonly id: number;
+  readonly repo: Repo;
+  readonly workflowName: string;
+  readonly headBranch: string;
+  readonly headSha: string;
+  readonly createdAt: number;
+  attempt: number;
+  readonly jobIds: number[];
+}
+
+export interface JobRecord {
+  readonly id: number;
+  readonly run: RunRecord;
+  readonly runAttempt: number;
+  readonly name: string;
+  /** The `runs-on` labels as written in the workflow. */
+  readonly labels: readonly string[];
+  /** How long the job runs once a runner has it (simulated ms). */
+  readonly durationMs: number;
+  /** What the job's steps conclude when the runner finishes it undisturbed. */
+  readonly outcome: 'success' | 'failure';
+  readonly createdAt: number;
+  status: JobStatus;
+  conclusion: JobConclusion | null;
+  startedAt: number;
+  completedAt: number | null;
+  /** The runner the job was handed to; set while still `queued` during the acquisition window, as GitHub shows. */
+  runnerId?: number;
+  runnerName?: string;
+  /** The id of the job of the next attempt, once this one was re-run. */
+  rerunAs?: number;
+}
+
+export interface JobSpec {
+  /** @default `job-<n>` */
+  readonly name?: string;
+  /** The `runs-on` labels, as a workflow would write them. */
+  readonly labels: readonly string[];
+  /** How long the job runs once a runner has it (simulated ms). */
+  readonly durationMs: number;
+  /** @default 'success' */
+  readonly outcome?: 'success' | 'failure';
+}
+
+export interface WorkflowRunSpec {
+  /** `owner/name`, or a name in the organization. */
+  readonly repo: string;
+  /** @default 'CI' */
+  readonly workflowName?: string;
+  /** @default 'main' */
+  readonly headBranch?: string;
+  readonly jobs: readonly JobSpec[];
+}
+
+/** A runner's open long poll: it is handed a job, or told that its registration is gone. */
+export interface Waiter {
+  readonly since: number;
+  /** False once the runner's connection is gone (killed), so no job is handed to it. */
+  alive(): boolean;
+  deliver(job: JobRecord | 'removed'): void;
+}
+
+export interface ActionsTimeouts {
+  /** A JIT runner that has not connected within this time is removed. */
+  readonly jitMs: number;
+  /** A connected runner not heard from for this long shows `offline`. */
+  readonly offlineAfterMs: number;
+  /** A busy runner that stops renewing its job for this long is lost: the job fails. */
+  readonly lostRunnerMs: number;
+  /** A job handed to a runner that does not acquire it within this time is queued again (GitHub: 60 s). */
+  readonly acquireMs: number;
+  /** A job queued this long fails (GitHub: 24 h). */
+  readonly queuedMs: number;
+}
+
+export type ActionsEvent =
+  | { readonly kind: 'job'; readonly action: JobStatus; readonly job: JobRecord }
+  | { readonly kind: 'runner'; readonly action: 'registered' | 'connected'; readonly runner: RunnerRecord }
+  | { readonly kind: 'runner'; readonly action: 'removed'; readonly runner: RunnerRecord; readonly reason: string };
+
+export class Actions {
+  private readonly runners = new Map<number, RunnerRecord>();
+  private readonly jobs = new Map<number, JobRecord>();
+  private readonly queue: JobRecord[] = [];
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly labelIds = new Map<string, number>();
+  /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `run:<job>` (acquire or lost runner). */
+  private readonly timers = new Map<string, () => void>();
+  private nextRunnerId = 1;
+  private nextRunId = 1_000_001;
+  private nextJobId = 20_000_001;
+
+  constructor(
+    private readonly time: SimTime,
+    private readonly rng: { readonly runners: SeededRandom; readonly jobs: SeededRandom },
+    private readonly timeouts: ActionsTimeouts,
+    /** Whether JIT registration adds self-hosted/Linux/X64 to the labels given (disputed). */
+    private readonly addDefaultLabels: boolean,
+    private readonly onEvent: (event: ActionsEvent) => void,
+  ) {}
+
+  // --- runners -------------------------------------------------------------------------------
+
+  register(scope: string, request: { name: string; labels: readonly string[]; workFolder: string }): RunnerRecord {
+    if (this.list(scope).some((r) => r.name.toLowerCase() === request.name.toLowerCase())) {
+      throw new GhesApiError(409, `Already exists - A runner with the name ${request.name} already exists.`);
+    }
+    const given = new Set(request.labels.map((l) => l.toLowerCase()));
+    const names = this.addDefaultLabels ? [...DEFAULT_LABELS.filter((l) => !given.has(l.toLowerCase())), ...request.labels] : request.labels;
+    const runner: RunnerRecord = {
+      id: this.nextRunnerId++,
+      name: request.name,
+      scope,
+      labels: names.filter((l, i) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
+      workFolder: request.workFolder,
+      secret: randomHex(this.rng.runners, 40),
+      createdAt: this.time.now(),
+      removed: false,
+    };
+    this.runners.set(runner.id, runner);
+    this.setTimer(`jit:${runner.id}`, this.timeouts.jitMs, () => this.remove(runner, 'JIT runner never connected'));
+    this.onEvent({ kind: 'runner', action: 'registered', runner });
+    return runner;
+  }
+
+  /** Runners of one scope in registration order, optionally filtered by exact name. */
+  list(scope: string, name?: string): RunnerRecord[] {
+    return this.allRunners().filter((r) => r.scope === scope && (name === undefined || r.name === name));
+  }
+
+  allRunners(): RunnerRecord[] {
+    return [...this.runners.values()];
+  }
+
+  /** A runner of this scope, or GitHub's 404. */
+  runner(scope: string, id: number): RunnerRecord {
+    const runner = this.runners.get(id);
+    if (!runner || runner.scope !== scope) throw notFound();
+    return runner;
+  }
+
+  /** DELETE …/runners/{id}: 422 while the runner runs a job (reference/github.md 4). */
+  deleteRunner(scope: string, id: number): void {
+    const runner = this.runner(scope, id);
+    if (runner.jobId !== undefined) throw new GhesApiError(422, `Bad request - Runner "${runner.name}" is still running a job`);
+    this.remove(runner, 'deleted through the API');
+  }
+
+  status(runner: RunnerRecord): 'online' | 'offline' {
+    const seen = runner.lastSeenAt;
+    const recent = !runner.removed && seen !== undefined && this.time.now() - seen <= this.timeouts.offlineAfterMs;
+    return this.waiters.has(runner.id) || recent ? 'online' : 'offline';
+  }
+
+  isListening(runner: RunnerRecord): boolean {
+    return this.waiters.get(runner.id)?.alive() ?? false;
+  }
+
+  /** The runner's first contact with the runner service, proving the secret from its JIT config. */
+  connect(runnerId: number, secret: string, sessionId: string): void {
+    const runner = this.runners.get(runnerId);
+    if (!runner) throw notFound(REGISTRATION_DELETED);
+    if (secret !== runner.secret) throw new GhesApiError(401, 'Bad credentials');
+    if (runner.sessionId !== undefined) throw new GhesApiError(409, `A session for this runner already exists: ${runner.name}`);
+    this.clearTimer(`jit:${runner.id}`);
+    runner.sessionId = sessionId;
+    runner.lastSeenAt = this.time.now();
+    this.onEvent({ kind: 'runner', action: 'connected', runner });
+  }
+
+  /** The runner of a session, proving again the secret of its JIT config. */
+  session(sessionId: string, secret: string): RunnerRecord {
+    const runner = this.allRunners().find((r) => r.sessionId === sessionId);
+    if (!runner) throw notFound(REGISTRATION_DELETED);
+    if (secret !== runner.secret) throw new GhesApiError(401, 'Bad credentials');
+    runner.lastSeenAt = this.time.now();
+    return runner;
+  }
+
+  /** The runner long-polls: it is online and, unless busy, eligible for a job. */
+  wait(runner: RunnerRecord, waiter: Waiter): void {
+    runner.lastSeenAt = this.time.now();
+    this.waiters.set(runner.id, waiter);
+    this.schedule();
+  }
+
+  /** The long poll ended (answered, timed out or the connection closed). */
+  stopWaiting(runner: RunnerRecord, waiter: Waiter): void {
+    if (this.waiters.get(runner.id) === waiter) this.waiters.delete(runner.id);
+    runner.lastSeenAt = this.time.now();
+  }
+
+  private remove(runner: RunnerRecord, reason: string): void {
+    if (runner.removed) return;
+    runner.removed = true;
+    runner.jobId = undefined;
+    this.runners.delete(runner.id);
+    this.clearTimer(`jit:${runner.id}`);
+    const waiter = this.waiters.get(runner.id);
+    this.waiters.delete(runner.id);
+    waiter?.deliver('removed');
+    this.onEvent({ kind: 'runner', action: 'removed', runner, reason });
+  }
+
+  private label(name: string): RunnerRecord['labels'][number] {
+    const key = name.toLowerCase();
+    if (!this.labelIds.has(key)) this.labelIds.set(key, this.labelIds.size + 1);
+    return { id: this.labelIds.get(key)!, name, type: BUILT_IN_LABELS.has(key) ? 'read-only' : 'custom' };
+  }
+
+  // --- jobs ----------------------------------------------------------------------------------
+
+  createRun(repo: Repo, spec: WorkflowRunSpec): { run: RunRecord; jobs: JobRecord[] } {
+    if (spec.jobs.length === 0) throw new GhesSimulatorError('a workflow run needs at least one job');
+    const run: RunRecord = {
+      id: this.nextRunId++,
+      repo,
+      workflowName: spec.workflowName ?? 'CI',
+      headBranch: spec.headBranch ?? 'main',
+      headSha: randomHex(this.rng.jobs, 40),
+      createdAt: this.time.now(),
+      attempt: 1,
+      jobIds: [],
+    };
+    const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
+    this.schedule();
+    return { run, jobs };
+  }
+
+  job(id: number): JobRecord | undefined {
+    return this.jobs.get(id);
+  }
+
+  allJobs(): JobRecord[] {
+    return [...this.jobs.values()];
+  }
+
+  /** A job of this repository, or GitHub's 404. */
+  jobOf(repo: Repo, id: number): JobRecord {
+    const job = this.jobs.get(id);
+    if (!job || job.run.repo !== repo) throw notFound();
+    return job;
+  }
+
+  /** POST …/jobs/{id}/rerun: a new job record in a new attempt of the run, queued again. */
+  rerun(repo: Repo, id: number): void {
+    const job = this.jobOf(repo, id);
+    const run = job.run;
+    if (job.rerunAs !== undefined) throw new GhesApiError(403, RERUN_MESSAGES.notCurrentAttempt);
+    const latest = run.jobIds.map((j) => this.jobs.get(j)!).filter((j) => j.rerunAs === undefined);
+    if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, RERUN_MESSAGES.alreadyRunning);
+    if (this.time.now() - run.createdAt > RERUN_WINDOW_MS) throw new GhesApiError(403, RERUN_MESSAGES.cannotRetry);
+    run.attempt += 1;
+    job.rerunAs = this.enqueue(run, job).id;
+    this.schedule();
+  }
+
+  /** Cancels a queued or running job; false when it had already completed. */
+  cancel(id: number): boolean {
+    const job = this.jobs.get(id);
+    if (!job) throw new GhesSimulatorError(`no job ${id}`);
+    if (job.status === 'completed') return false;
+    const runner = job.runnerId === undefined ? undefined : this.runners.get(job.runnerId);
+    this.complete(job, 'cancelled');
+    // The runner learns of the cancellation on its next renewal; its registration ends with the job.
+    if (runner) this.remove(runner, 'its job was cancelled');
+    return true;
+  }
+
+  /** The runner acquires the job it was offered: the job starts. False if it is no longer its job. */
+  acquire(job: JobRecord, runner: RunnerRecord): boolean {
+    if (job.status !== 'queued' || job.runnerId !== runner.id) return false;
+    job.status = 'in_progress';
+    job.startedAt = this.time.now();
+    this.clearTimer(`queued:${job.id}`);
+    this.armLostTimer(job, runner);
+    this.onEvent({ kind: 'job', action: 'in_progress', job });
+    return true;
+  }
+
+  /** The runner renews its lock on the job; tells it whether the job was cancelled meanwhile. */
+  renew(job: JobRecord, runner: RunnerRecord): { cancelled: boolean } {
+    if (job.status !== 'in_progress' || job.runnerId !== runner.id) return { cancelled: true };
+    this.armLostTimer(job, runner);
+    return { cancelled: false };
+  }
+
+  /** The runner reports the job's result; its JIT registration ends with it. */
+  finish(job: JobRecord, runner: RunnerRecord, conclusion: JobConclusion): void {
+    if (job.status !== 'completed' && job.runnerId === runner.id) this.complete(job, conclusion);
+    this.remove(runner, 'JIT runner finished its job');
+  }
+
+  private enqueue(run: RunRecord, spec: Pick<JobRecord, 'name' | 'labels' | 'durationMs' | 'outcome'>): JobRecord {
+    const now = this.time.now();
+    const job: JobRecord = {
+      id: this.nextJobId++,
+      run,
+      runAttempt: run.attempt,
+      name: spec.name,
+      labels: [...spec.labels],
+      durationMs: spec.durationMs,
+      outcome: spec.outcome,
+      createdAt: now,
+      status: 'queued',
+      conclusion: null,
+      startedAt: now,
+      completedAt: null,
+    };
+    this.jobs.set(job.id, job);
+    run.jobIds.push(job.id);
+    this.queue.push(job);
+    this.setTimer(`queued:${job.id}`, this.timeouts.queuedMs, () => this.complete(job, 'failure'));
+    this.onEvent({ kind: 'job', action: 'queued', job });
+    return job;
+  }
+
+  /**
+   * Hands queued jobs, oldest first, to listening idle runners whose labels contain all of the job's
+   * (case-insensitively), the longest-waiting first; repository runners take precedence over
+   * organization runners.
+   */
+  private schedule(): void {
+    for (const job of [...this.queue]) {
+      const repo = job.run.repo;
+      const candidates = [...this.waiters.entries()]
+        .filter(([, w]) => w.alive())
+        .sort(([, a], [, b]) => a.since - b.since)
+        .map(([id]) => this.runners.get(id)!)
+        .filter((r) => r.jobId === undefined && (r.scope === `repo:${repo.fullName}` || r.scope === `org:${repo.owner.login}`))
+        .filter((r) => job.labels.every((l) => r.labels.some((have) => have.name.toLowerCase() === l.toLowerCase())));
+      const runner = candidates.find((r) => r.scope.startsWith('repo:')) ?? candidates[0];
+      if (runner) this.offer(job, runner);
+    }
+  }
+
+  /**
+   * Hands the job to a listening runner. It stays `queued` (with the runner set, as GitHub shows during
+   * the acquisition window) until the runner acquires it; if it does not within the acquire timeout —
+   * its connection was already dead — the job is queued again for another runner (reference/github.md 8).
+   */
+  private offer(job: JobRecord, runner: RunnerRecord): void {
+    this.queue.splice(this.queue.indexOf(job), 1);
+    job.runnerId = runner.id;
+    job.runnerName = runner.name;
+    const waiter = this.waiters.get(runner.id);
+    this.waiters.delete(runner.id);
+    runner.jobId = job.id;
+    runner.lastSeenAt = this.time.now();
+    waiter?.deliver(job);
+    this.setTimer(`run:${job.id}`, this.timeouts.acquireMs, () => {
+      if (job.status !== 'queued' || job.runnerId !== runner.id) return;
+      job.runnerId = undefined;
+      job.runnerName = undefined;
+      runner.jobId = undefined;
+      this.queue.push(job);
+      this.queue.sort((a, b) => a.id - b.id);
+      this.schedule();
+    });
+  }
+
+  /** GitHub's lost-runner handling: a runner gone silent mid-job fails the job after a while. */
+  private armLostTimer(job: JobRecord, runner: RunnerRecord): void {
+    runner.lastSeenAt = this.time.now();
+    this.setTimer(`run:${job.id}`, this.timeouts.lostRunnerMs, () => {
+      this.complete(job, 'failure');
+      this.remove(runner, 'runner lost communication with the server');
+    });
+  }
+
+  private complete(job: JobRecord, conclusion: JobConclusion): void {
+    if (this.queue.includes(job)) this.queue.splice(this.queue.indexOf(job), 1);
+    this.clearTimer(`queued:${job.id}`);
+    this.clearTimer(`run:${job.id}`);
+    job.status = 'completed';
+    job.conclusion = conclusion;
+    job.completedAt = this.time.now();
+    this.onEvent({ kind: 'job', action: 'completed', job });
+  }
+
+  private setTimer(key: string, ms: number, fn: () => void): void {
+    this.clearTimer(key);
+    this.timers.set(key, this.time.after(ms, () => {
+      this.timers.delete(key);
+      fn();
+    }));
+  }
+
+  private clearTimer(key: string): void {
+    this.timers.get(key)?.();
+    this.timers.delete(key);
+  }
+}
