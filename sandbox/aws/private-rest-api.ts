@@ -7,12 +7,12 @@
 // Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { HttpReply, integrate, proxyResponse, send } from './api-gateway';
 import type { CallerIdentity } from './function-url';
-import { buildResponse } from './http-api-event';
 import { AwsIds } from './ids';
-import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
+import { LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readLimited, sourceIpOf } from '../common/http';
+import { flatHeaders, listenOnLoopback, LoopbackServer, readLimited, sourceIpOf, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -64,7 +64,6 @@ export interface PrivateRestApiCounts {
 
 /** REST APIs take payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -102,8 +101,8 @@ export class PrivateRestApiSimulator {
     const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
     if (tooLarge) {
       // The gateway's own answer to an oversized request: plain text, no error type.
-      this.counts.refused.PayloadTooLarge = (this.counts.refused.PayloadTooLarge ?? 0) + 1;
-      return this.send(res, 413, { 'content-type': 'text; charset=utf-8' }, `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`);
+      tally(this.counts.refused, 'PayloadTooLarge');
+      return this.send(res, { status: 413, headers: { 'content-type': 'text; charset=utf-8' }, body: Buffer.from(`HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`) });
     }
     const httpMethod = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -141,31 +140,18 @@ export class PrivateRestApiSimulator {
     }
 
     const event = this.event(req, httpMethod, method, body, caller);
+    const { region, accountId } = this.options;
+    const settings = { functionName: method.functionName, region, accountId, timeoutSeconds: method.functionTimeoutSeconds, memoryMb: 512 };
+    const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
     // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
-    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
+    if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
     this.counts.invocations++;
-    this.counts.byPath[method.path] = (this.counts.byPath[method.path] ?? 0) + 1;
-    const settings: FunctionSettings = {
-      functionName: method.functionName,
-      region: this.options.region,
-      accountId: this.options.accountId,
-      timeoutSeconds: method.functionTimeoutSeconds,
-      memoryMb: 512,
-    };
-    let cancel: () => void = () => undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      cancel = this.clock.after(INTEGRATION_TIMEOUT_MS, () => resolve('timeout'));
-    });
-    const invocation = invokeFunction(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids);
-    const outcome = await Promise.race([invocation, gaveUp]);
-    cancel();
-    if (outcome === 'timeout') return this.send(res, 504, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Endpoint request timed out' }));
-    const response = outcome.ok ? buildResponse(outcome.result) : undefined;
-    // A function error or a proxy result the gateway cannot read: 502, as REST APIs answer.
-    if (!response || response.invalidIntegrationResponse || !isStructured(outcome)) {
-      return this.send(res, 502, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Internal server error' }));
-    }
-    return this.send(res, response.status, response.headers as Record<string, string>, response.body);
+    tally(this.counts.byPath, method.path);
+    if (outcome === 'timeout') return this.send(res, json(504, { message: 'Endpoint request timed out' }));
+    // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
+    const result = outcome.ok ? outcome.result as { statusCode?: unknown } | null : undefined;
+    const response = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? proxyResponse(result) : undefined;
+    return this.send(res, response && !response.invalid ? response : json(502, { message: 'Internal server error' }));
   }
 
   private event(
@@ -227,15 +213,17 @@ export class PrivateRestApiSimulator {
   }
 
   private refuse(res: ServerResponse, errorType: string, status: number, message: string): void {
-    this.counts.refused[errorType] = (this.counts.refused[errorType] ?? 0) + 1;
-    this.send(res, status, { 'content-type': 'application/json', 'x-amzn-errortype': errorType }, JSON.stringify({ message }));
+    tally(this.counts.refused, errorType);
+    this.send(res, { ...json(status, { message }), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
   }
 
-  private send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
-    this.counts.byStatus[status] = (this.counts.byStatus[status] ?? 0) + 1;
-    res.writeHead(status, { ...headers, 'x-amzn-requestid': this.ids.uuid() });
-    res.end(body);
+  private send(res: ServerResponse, reply: HttpReply): void {
+    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() }, this.counts.byStatus);
   }
+}
+
+function json(status: number, body: unknown): HttpReply {
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
 }
 
 type RestApiIdentity = APIGatewayProxyEvent['requestContext']['identity'];
@@ -259,12 +247,6 @@ export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: st
     userArn: null,
     ...known,
   } as RestApiIdentity;
-}
-
-function isStructured(outcome: { ok: boolean; result?: unknown }): boolean {
-  // A REST API proxy integration needs an object with statusCode; anything else is a 502.
-  const result = outcome.result as { statusCode?: unknown } | null | undefined;
-  return typeof result === 'object' && result !== null && typeof result.statusCode === 'number';
 }
 
 interface RequestContext {

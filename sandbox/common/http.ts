@@ -77,3 +77,8 @@ export function flatHeaders(req: IncomingMessage): Record<string, string> {
 export function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
 }
+
+/** Adds one to `counts[key]`: the simulators' per-operation and per-error tallies. */
+export function tally(counts: Record<string, number>, key: string | number): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
