@@ -3,10 +3,11 @@
 // (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
 // Service events (the EC2 simulator's) come in whole through publish().
 import type { EventBridgeEvent } from 'aws-lambda';
-import { AwsIds } from './ids';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { invokeFunction, LambdaHandler } from './lambda-invoke';
+import { counters } from '../common/http';
 import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { SimClock } from '../common/time';
 
 export type EventPattern = { readonly [key: string]: unknown };
 
@@ -33,26 +34,13 @@ export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly targets: readonly EventBridgeTarget<Event>[];
 }
 
-export interface EventBridgeCounts {
-  /** Events that reached the bus (published, or fired by a schedule). */
-  events: number;
-  /** Events that matched no rule. */
-  unmatched: number;
-  /** Deliveries started: one per matching rule and target. */
-  deliveries: number;
-  scheduledEvents: number;
-  /** Hand-overs to Lambda attempted (first tries and RetryPolicy retries). */
-  deliveryAttempts: number;
-  /** Hand-overs that failed (injected throttling). */
-  deliveryFailures: number;
-  /** Function invocations, including Lambda's retries. */
-  invocations: number;
-  functionErrors: number;
-  /** Events whose function finally succeeded. */
-  succeeded: number;
-  /** Events given up: RetryPolicy exhausted, or the function failed every asynchronous attempt. */
-  dropped: number;
-}
+/**
+ * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
+ * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
+ * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
+ * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
+ */
+export type EventBridgeCounts = EventBridgeSimulator['counts'];
 
 export class InvalidEventPatternError extends Error {
   constructor(message: string) {
@@ -80,18 +68,8 @@ export class EventBridgeSimulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  readonly counts: EventBridgeCounts = {
-    events: 0,
-    unmatched: 0,
-    deliveries: 0,
-    scheduledEvents: 0,
-    deliveryAttempts: 0,
-    deliveryFailures: 0,
-    invocations: 0,
-    functionErrors: 0,
-    succeeded: 0,
-    dropped: 0,
-  };
+  readonly counts = counters('events', 'unmatched', 'deliveries', 'scheduledEvents', 'deliveryAttempts', 'deliveryFailures',
+    'invocations', 'functionErrors', 'succeeded', 'dropped');
   private readonly rules = new Map<string, Rule>();
   private readonly ids: AwsIds;
   private readonly jitter: SeededRandom;
@@ -100,11 +78,9 @@ export class EventBridgeSimulator {
   private readonly forcedFailures: { ruleName?: string; remaining: number }[] = [];
   private stopped = false;
 
-  constructor(options: { readonly clock?: SimClock; readonly seed?: number; readonly region?: string; readonly accountId?: string } = {}) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '123456789012';
-    const random = new SeededRandom(options.seed ?? 1);
+  constructor(options: AwsSimulatorOptions = {}) {
+    let random: SeededRandom;
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
     this.ids = new AwsIds(random.fork('eventbridge-ids'));
     this.jitter = random.fork('eventbridge-faults');
   }
@@ -204,15 +180,10 @@ export class EventBridgeSimulator {
     const run = async (attempt: number): Promise<void> => {
       this.counts.invocations++;
       const outcome = await invokeFunction(target.handler, event, settings, this.clock, this.ids);
-      if (outcome.ok) {
-        this.counts.succeeded++;
-      } else if (attempt >= ASYNC_RETRY_DELAYS_MS.length) {
-        this.counts.functionErrors++;
-        this.counts.dropped++;
-      } else {
-        this.counts.functionErrors++;
-        this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
-      }
+      if (outcome.ok) return void this.counts.succeeded++;
+      this.counts.functionErrors++;
+      if (attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
+      else this.counts.dropped++;
     };
     this.schedule(0, () => handOver(0));
   }

@@ -3,10 +3,11 @@
 // builds, naming the caller's role session in requestContext.authorizer.iam.
 // https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 import { randomUUID } from 'crypto';
+import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { requestTime } from './api-gateway';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readBody, tally } from '../common/http';
+import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
 
 /** Who holds an access key: what STS knows of an assumed-role session. */
 export interface CallerIdentity extends SigningCredentials {
@@ -37,80 +38,74 @@ export interface FunctionUrlOptions {
 const FORBIDDEN = 'Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html';
 const URL_ID = 'sandbox0register0url0id00000000';
 
-export class FunctionUrlSimulator {
+export class FunctionUrlSimulator extends LoopbackService {
   /** Requests refused before reaching the function, by error code. */
   readonly refused: Record<string, number> = {};
   invocations = 0;
-  private server?: LoopbackServer;
+  // Signatures are checked against wall time: curl and the SDK sign with the real clock.
+  private readonly verifier: SigV4Verifier;
 
-  constructor(private readonly options: FunctionUrlOptions) {}
+  constructor(private readonly options: FunctionUrlOptions) {
+    super();
+    this.verifier = new SigV4Verifier(options.region, 'lambda', options.identityFor);
+  }
 
   /** The URL to call, e.g. http://127.0.0.1:PORT/ */
   get url(): string {
-    if (!this.server) throw new Error('FunctionUrlSimulator is not started');
-    return `${this.server.url}/`;
+    return `${super.url}/`;
   }
 
-  async start(): Promise<void> {
-    // Signatures are checked against wall time: curl and the SDK sign with the real clock.
-    const verifier = new SigV4Verifier(this.options.region, 'lambda', this.options.identityFor);
-    this.server = await listenOnLoopback(async (req, res) => {
-      const body = await readBody(req, 6 * 1024 * 1024);
-      const headers = flatHeaders(req);
-      const verdict = await verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
-      const identity = verdict.ok ? this.options.identityFor(verdict.accessKeyId)! : undefined;
-      // A Function URL answers an IAM denial like a bad signature: 403 and the same fixed text.
-      const refusal = !verdict.ok ? verdict.code : await this.options.authorize?.(identity!) !== undefined ? 'AccessDeniedException' : undefined;
-      if (refusal) {
-        tally(this.refused, refusal);
-        res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': refusal });
-        res.end(JSON.stringify({ Message: FORBIDDEN }));
-        return;
-      }
-      this.invocations++;
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const now = this.options.now?.() ?? Date.now();
-      const { accountId, roleId, roleName, sessionName } = identity!;
-      const binary = !Buffer.from(body.toString('utf8'), 'utf8').equals(body);
-      const result = await this.options.handler({
-        version: '2.0',
-        routeKey: '$default',
-        rawPath: url.pathname,
-        rawQueryString: url.search.replace(/^\?/, ''),
-        headers,
-        requestContext: {
-          accountId: this.options.accountId,
-          apiId: URL_ID,
-          authorizer: {
-            iam: {
-              accessKey: (verdict as { accessKeyId: string }).accessKeyId,
-              accountId,
-              callerId: `${roleId}:${sessionName}`,
-              cognitoIdentity: null,
-              principalOrgId: null,
-              userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
-              userId: `${roleId}:${sessionName}`,
-            },
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, 6 * 1024 * 1024);
+    const headers = flatHeaders(req);
+    const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
+    const identity = verdict.ok ? this.options.identityFor(verdict.accessKeyId)! : undefined;
+    // A Function URL answers an IAM denial like a bad signature: 403 and the same fixed text.
+    const refusal = !verdict.ok ? verdict.code : await this.options.authorize?.(identity!) !== undefined ? 'AccessDeniedException' : undefined;
+    if (refusal) {
+      tally(this.refused, refusal);
+      res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': refusal });
+      res.end(JSON.stringify({ Message: FORBIDDEN }));
+      return;
+    }
+    this.invocations++;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const now = this.options.now?.() ?? Date.now();
+    const { accountId, roleId, roleName, sessionName } = identity!;
+    const binary = !Buffer.from(body.toString('utf8'), 'utf8').equals(body);
+    const result = await this.options.handler({
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      requestContext: {
+        accountId: this.options.accountId,
+        apiId: URL_ID,
+        authorizer: {
+          iam: {
+            accessKey: (verdict as { accessKeyId: string }).accessKeyId,
+            accountId,
+            callerId: `${roleId}:${sessionName}`,
+            cognitoIdentity: null,
+            principalOrgId: null,
+            userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+            userId: `${roleId}:${sessionName}`,
           },
-          domainName: `${URL_ID}.lambda-url.${this.options.region}.on.aws`,
-          domainPrefix: URL_ID,
-          http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-          requestId: randomUUID(),
-          routeKey: '$default',
-          stage: '$default',
-          time: requestTime(now),
-          timeEpoch: now,
         },
-        body: body.toString(binary ? 'base64' : 'utf8'),
-        isBase64Encoded: binary,
-      } as LambdaFunctionURLEvent);
-      res.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...(result.headers as Record<string, string> | undefined) });
-      res.end(Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'));
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
+        domainName: `${URL_ID}.lambda-url.${this.options.region}.on.aws`,
+        domainPrefix: URL_ID,
+        http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId: randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+        time: requestTime(now),
+        timeEpoch: now,
+      },
+      body: body.toString(binary ? 'base64' : 'utf8'),
+      isBase64Encoded: binary,
+    } as LambdaFunctionURLEvent);
+    res.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...(result.headers as Record<string, string> | undefined) });
+    res.end(Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'));
   }
 }

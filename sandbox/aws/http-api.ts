@@ -6,11 +6,11 @@
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { gatewayReply, HttpReply, integrate, proxyResponse, requestTime, send } from './api-gateway';
-import { AwsIds } from './ids';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { LambdaHandler } from './lambda-invoke';
-import { listenOnLoopback, LoopbackServer, readLimited, sourceIpOf } from '../common/http';
+import { LoopbackService, readLimited, sourceIpOf } from '../common/http';
 import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { SimClock } from '../common/time';
 
 export { requestTime } from './api-gateway';
 
@@ -24,16 +24,8 @@ export interface HttpApiRoute {
   readonly functionTimeoutSeconds?: number;
 }
 
-export interface HttpApiOptions {
+export interface HttpApiOptions extends AwsSimulatorOptions {
   readonly routes: readonly HttpApiRoute[];
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  /** @default 1 */
-  readonly seed?: number;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
 }
 
 /** HTTP API's payload limit and (maximum) integration timeout. */
@@ -44,7 +36,7 @@ const FAULT_MESSAGES = { 429: 'Too Many Requests', 500: 'Internal Server Error',
 // or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
 const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/([\w.+-]+\+)?(json|xml)|application\/javascript)\s*(;|$)/i;
 
-export class HttpApiSimulator {
+export class HttpApiSimulator extends LoopbackService {
   readonly apiId: string;
   readonly counts = { requests: 0, invocations: 0, byStatus: {} as Record<number, number>, integrationErrors: 0 };
   readonly clock: SimClock;
@@ -52,23 +44,16 @@ export class HttpApiSimulator {
   private readonly region: string;
   private readonly accountId: string;
   private readonly forcedFailures: { status: keyof typeof FAULT_MESSAGES; remaining: number }[] = [];
-  private server?: LoopbackServer;
 
   constructor(private readonly options: HttpApiOptions) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.ids = new AwsIds(new SeededRandom(options.seed ?? 1).fork('http-api'));
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '123456789012';
+    super();
+    let random: SeededRandom;
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
+    this.ids = new AwsIds(random.fork('http-api'));
     this.apiId = this.ids.lowerAlphanumeric(10);
     for (const { routeKey } of options.routes) {
       if (!/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/[^ {}]*$/.test(routeKey)) throw new Error(`route key "${routeKey}" is not valid: use "<METHOD> /literal/path"`);
     }
-  }
-
-  /** The API's invoke URL without a trailing slash, e.g. http://127.0.0.1:PORT (a route is `${url}/webhook`). */
-  get url(): string {
-    if (!this.server) throw new Error('the HTTP API simulator is not started');
-    return this.server.url;
   }
 
   /** Answers the next `count` routed requests from the gateway itself: 429 as when the stage throttles, 500 or 503 as when the service fails. */
@@ -76,16 +61,7 @@ export class HttpApiSimulator {
     this.forcedFailures.push({ status, remaining: count });
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counts.requests++;
     const requestId = `${Buffer.from(this.ids.hex(20), 'hex').toString('base64').slice(0, 14)}=`;
     const reply = (r: HttpReply) => send(res, r, { 'apigw-requestid': requestId }, this.counts.byStatus);

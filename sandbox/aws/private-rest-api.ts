@@ -7,14 +7,13 @@
 // Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { HttpReply, integrate, proxyResponse, send } from './api-gateway';
+import { gatewayReply, HttpReply, integrate, proxyResponse, send } from './api-gateway';
 import type { CallerIdentity } from './function-url';
-import { AwsIds } from './ids';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readLimited, sourceIpOf, tally } from '../common/http';
-import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { flatHeaders, LoopbackService, readLimited, sourceIpOf, tally } from '../common/http';
+import { SimClock } from '../common/time';
 
 export interface PrivateRestApiMethod {
   /** e.g. `/register` (the resource path, without the stage). */
@@ -35,7 +34,7 @@ export interface ResourcePolicyStatement {
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
-export interface PrivateRestApiOptions {
+export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly apiId: string;
   readonly stageName: string;
   /** The interface endpoint every call of this simulator arrives through. */
@@ -45,21 +44,8 @@ export interface PrivateRestApiOptions {
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
   /** Whether the caller's role's own IAM policies allow `execute-api:Invoke` on the method's ARN. @default none do */
   readonly identityAllows?: (roleArn: string, methodArn: string, identity: CallerIdentity) => boolean | Promise<boolean>;
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  readonly seed?: number;
   readonly region: string;
   readonly accountId: string;
-}
-
-export interface PrivateRestApiCounts {
-  requests: number;
-  invocations: number;
-  /** Invocations by resource path, e.g. `/register`. */
-  byPath: Record<string, number>;
-  byStatus: Record<number, number>;
-  /** Refused before any function ran, by reason. */
-  refused: Record<string, number>;
 }
 
 /** REST APIs take payloads up to 10 MB. */
@@ -67,36 +53,30 @@ const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export class PrivateRestApiSimulator {
-  readonly counts: PrivateRestApiCounts = { requests: 0, invocations: 0, byPath: {}, byStatus: {}, refused: {} };
+export class PrivateRestApiSimulator extends LoopbackService {
+  /** Invocations by resource path (`/register`), and requests refused before any function ran, by reason. */
+  readonly counts = {
+    requests: 0, invocations: 0, byPath: {} as Record<string, number>, byStatus: {} as Record<number, number>, refused: {} as Record<string, number>,
+  };
   private readonly clock: SimClock;
   private readonly ids: AwsIds;
   private readonly verifier: SigV4Verifier;
-  private server?: LoopbackServer;
 
   constructor(private readonly options: PrivateRestApiOptions) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.ids = new AwsIds(new SeededRandom(options.seed ?? 1).fork('private-rest-api'));
+    super();
+    const { clock, random } = simulatorSettings(options);
+    this.clock = clock;
+    this.ids = new AwsIds(random.fork('private-rest-api'));
     // Signatures are checked against wall time: curl and the SDK sign with the real clock.
     this.verifier = new SigV4Verifier(options.region, 'execute-api', options.identityFor);
   }
 
   /** The stage's base URL on loopback, e.g. http://127.0.0.1:PORT/v1; stands for the endpoint's DNS alias. */
   get url(): string {
-    if (!this.server) throw new Error('the private REST API simulator is not started');
-    return `${this.server.url}/${this.options.stageName}`;
+    return `${super.url}/${this.options.stageName}`;
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counts.requests++;
     const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
     if (tooLarge) {
@@ -147,11 +127,11 @@ export class PrivateRestApiSimulator {
     if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
     this.counts.invocations++;
     tally(this.counts.byPath, method.path);
-    if (outcome === 'timeout') return this.send(res, json(504, { message: 'Endpoint request timed out' }));
+    if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
     // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
     const result = outcome.ok ? outcome.result as { statusCode?: unknown } | null : undefined;
     const response = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? proxyResponse(result) : undefined;
-    return this.send(res, response && !response.invalid ? response : json(502, { message: 'Internal server error' }));
+    return this.send(res, response && !response.invalid ? response : gatewayReply(502, 'Internal server error'));
   }
 
   private event(
@@ -214,16 +194,12 @@ export class PrivateRestApiSimulator {
 
   private refuse(res: ServerResponse, errorType: string, status: number, message: string): void {
     tally(this.counts.refused, errorType);
-    this.send(res, { ...json(status, { message }), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
+    this.send(res, { ...gatewayReply(status, message), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
   }
 
   private send(res: ServerResponse, reply: HttpReply): void {
     send(res, reply, { 'x-amzn-requestid': this.ids.uuid() }, this.counts.byStatus);
   }
-}
-
-function json(status: number, body: unknown): HttpReply {
-  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
 }
 
 type RestApiIdentity = APIGatewayProxyEvent['requestContext']['identity'];

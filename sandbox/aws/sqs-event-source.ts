@@ -9,6 +9,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
 import { ReceivedMessage, SqsQueue, systemAttributes } from './sqs-queue';
+import { counters } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface SqsEventSourceOptions {
@@ -27,22 +28,15 @@ export interface SqsEventSourceOptions {
   readonly reportBatchItemFailures?: boolean;
 }
 
-export interface EventSourceCounts {
-  invocations: number;
-  /** Invocations whose whole batch was deleted. */
-  succeeded: number;
-  /** Invocations that reported some messages as failed. */
-  partiallyFailed: number;
-  /** Invocations that threw, timed out or answered something invalid: the whole batch stays. */
-  failed: number;
-  messagesProcessed: number;
-  messagesReportedFailed: number;
-}
+/**
+ * Invocations that `succeeded` (whole batch deleted), `partiallyFailed` (some messages reported) or
+ * `failed` (threw, timed out or answered something invalid: the whole batch stays); messages deleted
+ * (`messagesProcessed`) and reported failed.
+ */
+export type EventSourceCounts = SqsEventSourceMapping['counts'];
 
 export class SqsEventSourceMapping {
-  readonly counts: EventSourceCounts = {
-    invocations: 0, succeeded: 0, partiallyFailed: 0, failed: 0, messagesProcessed: 0, messagesReportedFailed: 0,
-  };
+  readonly counts = counters('invocations', 'succeeded', 'partiallyFailed', 'failed', 'messagesProcessed', 'messagesReportedFailed');
   private readonly batchSize: number;
   private readonly maximumConcurrency: number;
   private readonly settings: FunctionSettings;

@@ -6,6 +6,7 @@
 // here too, with SQS's codes and wording.
 import { createHash } from 'crypto';
 import { AwsIds } from './ids';
+import { counters } from '../common/http';
 import { SimClock } from '../common/time';
 
 /**
@@ -66,26 +67,18 @@ export interface QueueSettings {
   readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
 }
 
-export interface QueueCounts {
-  /** Messages accepted and enqueued (duplicates excluded). */
-  sent: number;
-  /** FIFO sends dropped as duplicates within the de-duplication interval. */
-  deduplicated: number;
-  /** Receives of a message (a redelivery counts again). */
-  received: number;
-  deleted: number;
-  /** Messages moved out of this queue to its dead-letter queue. */
-  redriven: number;
-  /** Messages dropped at the end of the retention period. */
-  expired: number;
-}
+/**
+ * Messages `sent` (duplicates excluded), FIFO duplicates dropped (`deduplicated`), receives (a
+ * redelivery counts again), deletes, moves to the dead-letter queue, drops at the end of retention.
+ */
+export type QueueCounts = SqsQueue['counts'];
 
+/** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
 export interface SendInput {
   readonly body: string;
   readonly delaySeconds?: number;
   readonly messageGroupId?: string;
   readonly messageDeduplicationId?: string;
-  /** Who sent it (SenderId: `AIDA…` for a user, `AROA…:session` for a role). */
   readonly senderId: string;
 }
 
@@ -117,10 +110,6 @@ export interface ReceivedMessage {
   readonly receiptHandle: string;
 }
 
-export function md5Hex(data: string): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
 /** A message's system attributes, all strings, as ReceiveMessage and the Lambda event carry them. */
 export function systemAttributes(message: Readonly<StoredMessage>): Record<string, string> {
   const all: Record<string, string | number | undefined> = {
@@ -138,7 +127,7 @@ export function systemAttributes(message: Readonly<StoredMessage>): Record<strin
 
 export class SqsQueue {
   readonly fifo: boolean;
-  readonly counts: QueueCounts = { sent: 0, deduplicated: 0, received: 0, deleted: 0, redriven: 0, expired: 0 };
+  readonly counts = counters('sent', 'deduplicated', 'received', 'deleted', 'redriven', 'expired');
   private messages: StoredMessage[] = [];
   private readonly deduplication = new Map<string, { messageId: string; sequenceNumber?: string; expiresAt: number }>();
   private readonly listeners = new Set<() => void>();
@@ -162,7 +151,7 @@ export class SqsQueue {
   send(input: SendInput): { messageId: string; md5OfMessageBody: string; sequenceNumber?: string } {
     this.validate(input);
     const now = this.deps.clock.now();
-    const md5OfMessageBody = md5Hex(input.body);
+    const md5OfMessageBody = createHash('md5').update(input.body).digest('hex');
     const deduplicationId = this.fifo ? input.messageDeduplicationId ?? createHash('sha256').update(input.body).digest('hex') : undefined;
     if (deduplicationId !== undefined) {
       for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);

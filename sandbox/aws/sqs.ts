@@ -5,24 +5,16 @@
 // to look at a queue (GetQueueUrl, ReceiveMessage, DeleteMessage); any other operation, and
 // MessageAttributes, are refused as not simulated. Queue URLs are `http://127.0.0.1:PORT/<account>/<name>`.
 import { IncomingMessage, ServerResponse } from 'http';
-import { AwsIds } from './ids';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { SqsEventSourceMapping, SqsEventSourceOptions } from './sqs-event-source';
 import { MAX_VISIBILITY_SECONDS, SqsApiError, sqsErrors, SqsQueue, systemAttributes } from './sqs-queue';
-import { listenOnLoopback, LoopbackServer, readBody, tally } from '../common/http';
+import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { SimClock } from '../common/time';
 
 export { SqsQueue } from './sqs-queue';
 
-export interface SqsSimulatorOptions {
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  /** @default 1 */
-  readonly seed?: number;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
+export interface SqsSimulatorOptions extends AwsSimulatorOptions {
   /**
    * IAM: decides each call before it runs, from the operation, its input and the SigV4
    * Authorization header; a message refuses it with AccessDenied. @default every call allowed
@@ -46,7 +38,7 @@ type Json = Record<string, unknown>;
 /** The stamp on every message sent over the API: requests are not signature-checked, so the sender is not known. */
 const SENDER_ID = 'AROASANDBOXCONTROLPLANE:sandbox';
 
-export class SqsSimulator {
+export class SqsSimulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
@@ -57,33 +49,20 @@ export class SqsSimulator {
   private readonly forcedFaults: { operation?: string; code: 'InternalError' | 'RequestThrottled'; remaining: number }[] = [];
   private readonly calls = { total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> };
   private readonly operations: Readonly<Record<string, (input: Json) => Json | Promise<Json>>>;
-  private server?: LoopbackServer;
 
   constructor(private readonly options: SqsSimulatorOptions = {}) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '123456789012';
-    const random = new SeededRandom(options.seed ?? 1);
+    super();
+    let random: SeededRandom;
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
     this.ids = new AwsIds(random.fork('sqs-ids'));
     this.requestIds = new AwsIds(random.fork('sqs-request-ids'));
     this.operations = this.wireOperations();
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
   /** Stops every event source mapping and closes the server (a long poll ends within a simulated second). */
   async stop(): Promise<void> {
     await Promise.all(this.mappings.map((m) => m.stop()));
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  /** The endpoint for AWS_ENDPOINT_URL_SQS or `new SQSClient({ endpoint })`. */
-  get url(): string {
-    if (!this.server) throw new Error('the SQS simulator is not started');
-    return this.server.url;
+    await super.stop();
   }
 
   /** Creates a queue as CloudFormation would from AWS::SQS::Queue; a bad setting throws, naming it. */
@@ -112,7 +91,7 @@ export class SqsSimulator {
 
   /** A queue by name, URL or ARN. */
   queue(ref: string): SqsQueue {
-    const queue = this.queues.get(ref) ?? [...this.queues.values()].find((q) => q.arn === ref || (this.server && this.queueUrl(q) === ref));
+    const queue = this.queues.get(ref) ?? [...this.queues.values()].find((q) => q.arn === ref || (this.started && this.queueUrl(q) === ref));
     if (!queue) throw new Error(`no queue "${ref}"; created: ${[...this.queues.keys()].join(', ') || 'none'}`);
     return queue;
   }
@@ -174,7 +153,7 @@ export class SqsSimulator {
         // A long poll returns as soon as a message is receivable; it looks again every simulated second.
         const deadline = this.clock.now() + wait * 1000;
         let received = queue.receive({ maxMessages: max, visibilityTimeoutSeconds: visibility });
-        while (received.length === 0 && this.server && this.clock.now() < deadline) {
+        while (received.length === 0 && this.started && this.clock.now() < deadline) {
           await this.clock.sleep(Math.min(1000, deadline - this.clock.now()));
           received = queue.receive({ maxMessages: max, visibilityTimeoutSeconds: visibility });
         }
@@ -213,7 +192,7 @@ export class SqsSimulator {
     };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': this.requestIds.uuid(), ...headers });
       res.end(JSON.stringify(body));
