@@ -1,10 +1,11 @@
 // What the three front doors of the functions (the HTTP API, the private REST API and the Function
 // URL) share: the Lambda proxy integration's invocation with the gateway's timeout and Lambda's
 // payload limit, the HTTP response built from a proxy result, and writing a reply.
-import { ServerResponse } from 'http';
+import { IncomingMessage, ServerResponse } from 'http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler, withinTimeout } from './lambda-invoke';
-import { tally } from '../common/http';
+import { sourceIpOf, tally } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface HttpReply {
@@ -17,6 +18,9 @@ export interface HttpReply {
 
 /** Lambda refuses a synchronous invocation payload, or a response, over 6 MB. */
 const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
+// [I] Bodies of these media types reach the function as text (when valid UTF-8); any other body,
+// or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
+const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/([\w.+-]+\+)?(json|xml)|application\/javascript)\s*(;|$)/i;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `12/Mar/2020:19:03:58 +0000`, the format of requestContext.time. */
@@ -76,4 +80,63 @@ export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Reco
   tally(byStatus, reply.status);
   res.writeHead(reply.status, { ...reply.headers, ...gatewayHeaders, 'content-length': String(reply.body.length) });
   res.end(reply.body);
+}
+
+export interface PayloadV2Context {
+  readonly routeKey: string;
+  readonly accountId: string;
+  readonly apiId: string;
+  readonly domainName: string;
+  readonly requestId: string;
+  /** Epoch ms. */
+  readonly now: number;
+  readonly traceId: string;
+}
+
+/**
+ * The payload format 2.0 event an HTTP API or a Function URL builds from a request (reference/aws.md
+ * 5.2–5.3): lower-case header names, repeated headers joined with commas, cookies in their own field.
+ */
+export function payloadV2Event(req: IncomingMessage, body: Buffer, ctx: PayloadV2Context): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const sourceIp = sourceIpOf(req);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    headers[name] = headers[name] === undefined ? req.rawHeaders[i + 1] : `${headers[name]},${req.rawHeaders[i + 1]}`;
+  }
+  const cookies = headers.cookie?.split(/;\s*/).filter((c) => c !== '');
+  delete headers.cookie;
+  Object.assign(headers, {
+    'x-amzn-trace-id': ctx.traceId,
+    'x-forwarded-for': headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp,
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+  });
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  const binary = body.length > 0 && (!TEXT_MEDIA_TYPE.test(headers['content-type'] ?? '') || !Buffer.from(body.toString('utf8'), 'utf8').equals(body));
+  return {
+    version: '2.0',
+    routeKey: ctx.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies && cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: ctx.accountId,
+      apiId: ctx.apiId,
+      domainName: ctx.domainName,
+      domainPrefix: ctx.apiId,
+      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp, userAgent: headers['user-agent'] ?? '' },
+      requestId: ctx.requestId,
+      routeKey: ctx.routeKey,
+      stage: '$default',
+      time: requestTime(ctx.now),
+      timeEpoch: ctx.now,
+    },
+    ...(body.length > 0 ? { body: body.toString(binary ? 'base64' : 'utf8') } : {}),
+    isBase64Encoded: binary,
+  };
 }

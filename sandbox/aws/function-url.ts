@@ -5,7 +5,7 @@
 import { randomUUID } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
-import { requestTime } from './api-gateway';
+import { payloadV2Event } from './api-gateway';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
 
@@ -69,42 +69,29 @@ export class FunctionUrlSimulator extends LoopbackService {
       return;
     }
     this.invocations++;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const now = this.options.now?.() ?? Date.now();
-    const { accountId, roleId, roleName, sessionName } = identity!;
-    const binary = !Buffer.from(body.toString('utf8'), 'utf8').equals(body);
-    const result = await this.options.handler({
-      version: '2.0',
+    const now = Math.floor(this.options.now?.() ?? Date.now());
+    const event = payloadV2Event(req, body, {
       routeKey: '$default',
-      rawPath: url.pathname,
-      rawQueryString: url.search.replace(/^\?/, ''),
-      headers,
-      requestContext: {
-        accountId: this.options.accountId,
-        apiId: URL_ID,
-        authorizer: {
-          iam: {
-            accessKey: (verdict as { accessKeyId: string }).accessKeyId,
-            accountId,
-            callerId: `${roleId}:${sessionName}`,
-            cognitoIdentity: null,
-            principalOrgId: null,
-            userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
-            userId: `${roleId}:${sessionName}`,
-          },
-        },
-        domainName: `${URL_ID}.lambda-url.${this.options.region}.on.aws`,
-        domainPrefix: URL_ID,
-        http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-        requestId: randomUUID(),
-        routeKey: '$default',
-        stage: '$default',
-        time: requestTime(now),
-        timeEpoch: now,
-      },
-      body: body.toString(binary ? 'base64' : 'utf8'),
-      isBase64Encoded: binary,
-    } as LambdaFunctionURLEvent);
+      accountId: this.options.accountId,
+      apiId: URL_ID,
+      domainName: `${URL_ID}.lambda-url.${this.options.region}.on.aws`,
+      requestId: randomUUID(),
+      now,
+      traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+    });
+    const { accountId, roleId, roleName, sessionName } = identity!;
+    const callerId = `${roleId}:${sessionName}`;
+    const iam = {
+      accessKey: (verdict as { accessKeyId: string }).accessKeyId,
+      accountId,
+      callerId,
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+      userId: callerId,
+    };
+    const requestContext = { ...event.requestContext, authorizer: { iam } };
+    const result = await this.options.handler({ ...event, requestContext } as LambdaFunctionURLEvent);
     res.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...(result.headers as Record<string, string> | undefined) });
     res.end(Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'));
   }
