@@ -34,14 +34,6 @@ export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly targets: readonly EventBridgeTarget<Event>[];
 }
 
-/**
- * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
- * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
- * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
- * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
- */
-export type EventBridgeCounts = EventBridgeSimulator['counts'];
-
 export class InvalidEventPatternError extends Error {
   constructor(message: string) {
     super(`Event pattern is not valid. Reason: ${message}`);
@@ -68,6 +60,12 @@ export class EventBridgeSimulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
+  /**
+   * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
+   * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
+   * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
+   * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
+   */
   readonly counts = counters('events', 'unmatched', 'deliveries', 'scheduledEvents', 'deliveryAttempts', 'deliveryFailures',
     'invocations', 'functionErrors', 'succeeded', 'dropped');
   private readonly rules = new Map<string, Rule>();
@@ -236,7 +234,7 @@ export class EventBridgeSimulator {
  * and plural otherwise, as EventBridge insists. cron() is not simulated.
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
  */
-export function ratePeriodMs(expression: string): number {
+function ratePeriodMs(expression: string): number {
   const refuse = (reason: string) => new Error(`Parameter ScheduleExpression is not valid: "${expression}" (${reason})`);
   const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
   if (!match) throw refuse('the sandbox simulates rate(<value> <unit>) expressions only');

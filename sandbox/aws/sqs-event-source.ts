@@ -28,14 +28,12 @@ export interface SqsEventSourceOptions {
   readonly reportBatchItemFailures?: boolean;
 }
 
-/**
- * Invocations that `succeeded` (whole batch deleted), `partiallyFailed` (some messages reported) or
- * `failed` (threw, timed out or answered something invalid: the whole batch stays); messages deleted
- * (`messagesProcessed`) and reported failed.
- */
-export type EventSourceCounts = SqsEventSourceMapping['counts'];
-
 export class SqsEventSourceMapping {
+  /**
+   * Invocations that `succeeded` (whole batch deleted), `partiallyFailed` (some messages reported) or
+   * `failed` (threw, timed out or answered something invalid: the whole batch stays); messages deleted
+   * (`messagesProcessed`) and reported failed.
+   */
   readonly counts = counters('invocations', 'succeeded', 'partiallyFailed', 'failed', 'messagesProcessed', 'messagesReportedFailed');
   private readonly batchSize: number;
   private readonly maximumConcurrency: number;

@@ -47,7 +47,7 @@ export const sqsErrors = {
 };
 
 /** SQS remembers a FIFO de-duplication id for five minutes. */
-export const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
+const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
 /** A message can stay invisible at most 12 hours after a receive. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 /** MaximumMessageSize's default, raised from 256 KiB to 1 MiB in 2025 (the SDK model documents 1,048,576). */
@@ -66,12 +66,6 @@ export interface QueueSettings {
   /** maxReceiveCount (1–1000): a message received this many times goes to the DLQ on its next receive. */
   readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
 }
-
-/**
- * Messages `sent` (duplicates excluded), FIFO duplicates dropped (`deduplicated`), receives (a
- * redelivery counts again), deletes, moves to the dead-letter queue, drops at the end of retention.
- */
-export type QueueCounts = SqsQueue['counts'];
 
 /** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
 export interface SendInput {
@@ -127,6 +121,10 @@ export function systemAttributes(message: Readonly<StoredMessage>): Record<strin
 
 export class SqsQueue {
   readonly fifo: boolean;
+  /**
+   * Messages `sent` (duplicates excluded), FIFO duplicates dropped (`deduplicated`), receives (a
+   * redelivery counts again), deletes, moves to the dead-letter queue, drops at the end of retention.
+   */
   readonly counts = counters('sent', 'deduplicated', 'received', 'deleted', 'redriven', 'expired');
   private messages: StoredMessage[] = [];
   private readonly deduplication = new Map<string, { messageId: string; sequenceNumber?: string; expiresAt: number }>();
