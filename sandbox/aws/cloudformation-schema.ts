@@ -15,19 +15,9 @@ type SchemaType =
   | { type: 'array' | 'map'; element: SchemaType }
   | { type: 'union'; types: SchemaType[] };
 
-interface SchemaProperty {
-  readonly type: SchemaType;
-  readonly required?: boolean;
-}
-
 interface Definition {
   readonly name: string;
-  readonly properties: Record<string, SchemaProperty>;
-}
-
-interface Schemas {
-  readonly resources: Map<string, Definition>;
-  readonly types: Map<string, Definition>;
+  readonly properties: Record<string, { readonly type: SchemaType; readonly required?: boolean }>;
 }
 
 /** One problem CloudFormation would refuse the template for. */
@@ -38,33 +28,31 @@ export interface SchemaFinding {
   readonly message: string;
 }
 
-/**
- * The resource types CloudFormation accepts though no schema describes their properties: CDK's
- * version-reporting resource, and custom resources (their properties go to their provider).
- */
-const UNSCHEMATIZED = new Set(['AWS::CDK::Metadata']);
-const CUSTOM_RESOURCE = /^(Custom::[A-Za-z0-9_@-]{1,60}|AWS::CloudFormation::CustomResource)$/;
+type Report = (path: string, message: string) => void;
 
 /** The attributes a resource entry may have beside `Type` and `Properties` (template anatomy). */
-const RESOURCE_ATTRIBUTES = new Set([
-  'Type', 'Properties', 'DependsOn', 'Metadata', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'UpdatePolicy', 'CreationPolicy',
-]);
+const RESOURCE_ATTRIBUTES = ['Type', 'Properties', 'DependsOn', 'Metadata', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'UpdatePolicy', 'CreationPolicy'];
+/** Custom resources: their properties go to their provider, which alone needs a ServiceToken. */
+const CUSTOM_RESOURCE = /^(Custom::[A-Za-z0-9_@-]{1,60}|AWS::CloudFormation::CustomResource)$/;
+/** The legacy tag type (`{ Key, Value }`), not a type definition of the database. */
+const TAG: Definition = {
+  name: 'Tag',
+  properties: { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } },
+};
 
-let cached: Schemas | undefined;
+let cached: { resources: Map<string, Definition>; types: Map<string, Definition> } | undefined;
 
 /** The schemas, read once per process (the database is 2.5 MB compressed; parsing takes a third of a second). */
-function schemas(): Schemas {
+function schemas(): NonNullable<typeof cached> {
   if (cached) return cached;
   const file = path.join(path.dirname(require.resolve('@aws-cdk/aws-service-spec/package.json')), 'db.json.gz');
-  const db = JSON.parse(gunzipSync(fs.readFileSync(file)).toString('utf8')) as {
-    schema: {
-      resource: { entities: Array<Definition & { cloudFormationType: string }> };
-      typeDefinition: { entities: Array<Definition & { $id: string }> };
-    };
+  type Entities<Id> = { entities: Array<Definition & Id> };
+  const { schema } = JSON.parse(gunzipSync(fs.readFileSync(file)).toString('utf8')) as {
+    schema: { resource: Entities<{ cloudFormationType: string }>; typeDefinition: Entities<{ $id: string }> };
   };
   cached = {
-    resources: new Map(db.schema.resource.entities.map((r) => [r.cloudFormationType, r])),
-    types: new Map(db.schema.typeDefinition.entities.map((t) => [t.$id, t])),
+    resources: new Map(schema.resource.entities.map((r) => [r.cloudFormationType, r])),
+    types: new Map(schema.typeDefinition.entities.map((t) => [t.$id, t])),
   };
   return cached;
 }
@@ -74,57 +62,35 @@ export function validateTemplate(template: { Resources?: Record<string, unknown>
   const findings: SchemaFinding[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     const at = `Resources.${logicalId}`;
-    const report = (where: string, message: string) => findings.push({ logicalId, path: where, message: `${message}` });
+    const report: Report = (where, message) => findings.push({ logicalId, path: where, message });
     if (!isObject(resource)) {
       report(at, `a resource must be an object at ${at}`);
       continue;
     }
-    for (const key of Object.keys(resource)) {
-      if (!RESOURCE_ATTRIBUTES.has(key)) report(at, unexpected(key, at, [...RESOURCE_ATTRIBUTES]));
-    }
+    for (const key of Object.keys(resource)) if (!RESOURCE_ATTRIBUTES.includes(key)) report(at, unexpected(key, at, RESOURCE_ATTRIBUTES));
     const type = resource.Type;
+    const properties = resource.Properties ?? {};
+    // CDK's version-reporting resource has no schema and needs none.
+    if (type === 'AWS::CDK::Metadata') continue;
     if (typeof type !== 'string') {
       report(at, `'Type' is a required property at ${at}`);
-      continue;
-    }
-    if (UNSCHEMATIZED.has(type)) continue;
-    const properties = resource.Properties ?? {};
-    const propertiesAt = `${at}.Properties`;
-    if (CUSTOM_RESOURCE.test(type)) {
-      if (!isObject(properties) || properties.ServiceToken === undefined) report(propertiesAt, `'ServiceToken' is a required property at ${propertiesAt}`);
-      continue;
-    }
-    const definition = schemas().resources.get(type);
-    if (!definition) {
+    } else if (CUSTOM_RESOURCE.test(type)) {
+      if (!isObject(properties) || properties.ServiceToken === undefined) report(`${at}.Properties`, `'ServiceToken' is a required property at ${at}.Properties`);
+    } else if (!schemas().resources.has(type)) {
       report(at, `'${type}' is not a CloudFormation resource type at ${at}.Type.${suggestion(type, [...schemas().resources.keys()])}`);
-      continue;
+    } else if (!isIntrinsic(properties)) {
+      checkObject(schemas().resources.get(type)!, properties, `${at}.Properties`, report);
     }
-    if (isIntrinsic(properties)) continue;
-    checkObject(definition, properties, propertiesAt, (where, message) => report(where, message));
   }
   return findings;
 }
 
-/** The findings as one line each, for a test's `toEqual([])` or an error message. */
-export function formatFindings(findings: SchemaFinding[]): string[] {
-  return findings.map((f) => f.message);
-}
-
-type Report = (path: string, message: string) => void;
-
 function checkObject(definition: Definition, value: unknown, at: string, report: Report): void {
-  if (!isObject(value)) {
-    report(at, `expected an object (${definition.name}) at ${at}, found ${describe(value)}`);
-    return;
-  }
-  const names = Object.keys(definition.properties);
+  if (!isObject(value)) return report(at, `expected an object (${definition.name}) at ${at}, found ${describe(value)}`);
   for (const [key, inner] of Object.entries(value)) {
     const property = definition.properties[key];
-    if (!property) {
-      report(at, unexpected(key, at, names));
-      continue;
-    }
-    checkValue(property.type, inner, `${at}.${key}`, report);
+    if (property) checkValue(property.type, inner, `${at}.${key}`, report);
+    else report(at, unexpected(key, at, Object.keys(definition.properties)));
   }
   for (const [name, property] of Object.entries(definition.properties)) {
     if (property.required && !(name in value)) report(at, `'${name}' is a required property at ${at}`);
@@ -133,32 +99,29 @@ function checkObject(definition: Definition, value: unknown, at: string, report:
 
 function checkValue(type: SchemaType, value: unknown, at: string, report: Report): void {
   // A value an intrinsic function computes is known only at deploy time; CloudFormation checks it then.
-  if (isIntrinsic(value)) return;
+  if (isIntrinsic(value) || type.type === 'json') return;
+  const expected = (what: string) => report(at, `expected ${what} at ${at}, found ${describe(value)}`);
   switch (type.type) {
-    case 'json':
-      return;
     case 'string':
     case 'date-time':
       // CloudFormation passes numbers and booleans where a string is expected as their text.
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-        if (type.type === 'string' && type.allowedValues && !type.allowedValues.includes(String(value))) {
-          report(at, `'${String(value)}' is not one of ${JSON.stringify(type.allowedValues)} at ${at}`);
-        }
-        return;
+      if (!['string', 'number', 'boolean'].includes(typeof value)) return expected('a string');
+      if (type.type === 'string' && type.allowedValues && !type.allowedValues.includes(String(value))) {
+        report(at, `'${String(value)}' is not one of ${JSON.stringify(type.allowedValues)} at ${at}`);
       }
-      return report(at, `expected a string at ${at}, found ${describe(value)}`);
+      return;
     case 'number':
     case 'integer': {
       const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-      if (typeof number !== 'number' || Number.isNaN(number)) return report(at, `expected a number at ${at}, found ${describe(value)}`);
-      if (type.type === 'integer' && !Number.isInteger(number)) report(at, `expected an integer at ${at}, found ${describe(value)}`);
+      if (typeof number !== 'number' || Number.isNaN(number)) return expected('a number');
+      if (type.type === 'integer' && !Number.isInteger(number)) expected('an integer');
       return;
     }
     case 'boolean':
-      if (typeof value === 'boolean' || value === 'true' || value === 'false') return;
-      return report(at, `expected a boolean at ${at}, found ${describe(value)}`);
+      if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') expected('a boolean');
+      return;
     case 'null':
-      if (value !== null) report(at, `expected null at ${at}, found ${describe(value)}`);
+      if (value !== null) expected('null');
       return;
     case 'tag':
       return checkObject(TAG, value, at, report);
@@ -168,38 +131,28 @@ function checkValue(type: SchemaType, value: unknown, at: string, report: Report
       return checkObject(definition, value, at, report);
     }
     case 'array':
-      if (!Array.isArray(value)) return report(at, `expected an array at ${at}, found ${describe(value)}`);
-      value.forEach((element, i) => checkValue(type.element, element, `${at}[${i}]`, report));
-      return;
+      if (!Array.isArray(value)) return expected('an array');
+      return value.forEach((element, i) => checkValue(type.element, element, `${at}[${i}]`, report));
     case 'map':
-      if (!isObject(value)) return report(at, `expected an object at ${at}, found ${describe(value)}`);
-      for (const [key, element] of Object.entries(value)) checkValue(type.element, element, `${at}.${key}`, report);
-      return;
+      if (!isObject(value)) return expected('an object');
+      return Object.entries(value).forEach(([key, element]) => checkValue(type.element, element, `${at}.${key}`, report));
     case 'union': {
       // Accepted if any member accepts it; otherwise the member that found the fewest problems speaks.
-      let best: Array<[string, string]> | undefined;
-      for (const member of type.types) {
+      const attempts = type.types.map((member) => {
         const found: Array<[string, string]> = [];
         checkValue(member, value, at, (where, message) => found.push([where, message]));
-        if (found.length === 0) return;
-        if (!best || found.length < best.length) best = found;
-      }
-      for (const [where, message] of best ?? []) report(where, message);
-      return;
+        return found;
+      });
+      if (attempts.some((found) => found.length === 0)) return;
+      const fewest = attempts.reduce((best, found) => (found.length < best.length ? found : best), attempts[0] ?? []);
+      return fewest.forEach(([where, message]) => report(where, message));
     }
   }
 }
 
-/** The legacy tag type (`{ Key, Value }`), not a type definition of the database. */
-const TAG: Definition = {
-  name: 'Tag',
-  properties: { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } },
-};
-
 /** `{ Ref }`, `{ Fn::Join }`, `{ Fn::If }`…: one key, a reference or an intrinsic function. */
 function isIntrinsic(value: unknown): boolean {
-  if (!isObject(value)) return false;
-  const keys = Object.keys(value);
+  const keys = isObject(value) ? Object.keys(value) : [];
   return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
 }
 
@@ -210,8 +163,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function unexpected(key: string, at: string, names: string[]): string {
@@ -220,23 +172,21 @@ function unexpected(key: string, at: string, names: string[]): string {
 
 /** ` Did you mean 'X'?` when a name differs only in case, or by a slip of two characters at most. */
 function suggestion(given: string, names: string[]): string {
-  const sameLetters = names.find((n) => n.toLowerCase() === given.toLowerCase());
-  if (sameLetters) return ` Did you mean '${sameLetters}'?`;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const distance = editDistance(given.toLowerCase(), name.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance };
+  const lower = given.toLowerCase();
+  let best = names.find((n) => n.toLowerCase() === lower);
+  let bestDistance = 3;
+  for (const name of best ? [] : names) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }
-  return best ? ` Did you mean '${best.name}'?` : '';
+  return best ? ` Did you mean '${best}'?` : '';
 }
 
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length];

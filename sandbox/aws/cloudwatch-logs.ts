@@ -7,7 +7,7 @@
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
 
 export interface LogEvent {
   readonly timestamp: number;
@@ -38,31 +38,17 @@ const MAX_BATCH_BYTES = 1_048_576;
 const EVENT_OVERHEAD_BYTES = 26;
 const DAY_MS = 24 * 3600_000;
 
-export class CloudWatchLogsSimulator {
+export class CloudWatchLogsSimulator extends LoopbackService {
   /** Calls by operation, and refusals by error code. */
   readonly counts = { calls: {} as Record<string, number>, errors: {} as Record<string, number> };
   private readonly streams = new Map<string, Map<string, LogEvent[]>>();
   private readonly verifier: SigV4Verifier;
-  private server?: LoopbackServer;
 
   constructor(private readonly options: CloudWatchLogsOptions) {
+    super();
     for (const group of options.logGroups) this.streams.set(group, new Map());
     // Signatures and event times are checked against wall time: instances sign and stamp with the real clock.
     this.verifier = new SigV4Verifier(options.region, 'logs', options.identityFor);
-  }
-
-  get url(): string {
-    if (!this.server) throw new Error('the CloudWatch Logs simulator is not started');
-    return this.server.url;
-  }
-
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
   }
 
   /** The streams of a log group, by name, with their stored events. */
@@ -70,7 +56,7 @@ export class CloudWatchLogsSimulator {
     return this.streams.get(logGroupName) ?? new Map();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(body));
@@ -81,12 +67,12 @@ export class CloudWatchLogsSimulator {
     if (!verdict.ok) {
       // JSON-protocol services answer signature problems with 400 and an ...Exception type.
       const code = verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`;
-      this.counts.errors[code] = (this.counts.errors[code] ?? 0) + 1;
+      tally(this.counts.errors, code);
       send(400, { __type: code, message: verdict.message });
       return;
     }
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
-    this.counts.calls[operation] = (this.counts.calls[operation] ?? 0) + 1;
+    tally(this.counts.calls, operation);
     try {
       let input: Record<string, unknown>;
       try {
@@ -113,7 +99,7 @@ export class CloudWatchLogsSimulator {
       send(200, this.putLogEvents(stored, input.logEvents));
     } catch (e) {
       if (!(e instanceof LogsError)) throw e;
-      this.counts.errors[e.code] = (this.counts.errors[e.code] ?? 0) + 1;
+      tally(this.counts.errors, e.code);
       send(400, { __type: e.code, message: e.message });
     }
   }

@@ -111,11 +111,11 @@ function canonicalParameterProblem(name: string): string | undefined {
     || !['amd64', 'arm64'].includes(arch) || !['hvm', 'pv'].includes(virt) || leaf !== 'ami-id') return grammar;
   const version = CODENAMES[release] ?? release;
   if (!/^\d{2}\.\d{2}$/.test(version)) return `${grammar}; '${release}' is not a release`;
-  const gp3 = version >= '23.10';
-  if (volume === 'ebs-gp3' && !gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp2, not ebs-gp3 (ebs-gp3 is for 23.10 and later)`;
-  if (volume === 'ebs-gp2' && gp3) return `Canonical publishes Ubuntu ${version} under ebs-gp3, not ebs-gp2 (ebs-gp2 is for 23.04 and earlier)`;
-  if (!['ebs-gp3', 'ebs-gp2', 'ebs-io1', 'ebs-standard', 'instance-store'].includes(volume)) return `${grammar}; '${volume}' is not a volume type`;
-  return undefined;
+  const [published, other] = version >= '23.10' ? ['ebs-gp3', 'ebs-gp2'] : ['ebs-gp2', 'ebs-gp3'];
+  if (volume === other) {
+    return `Canonical publishes Ubuntu ${version} under ${published}, not ${other} (ebs-gp3 is for 23.10 and later, ebs-gp2 for 23.04 and earlier)`;
+  }
+  return ['ebs-gp3', 'ebs-gp2', 'ebs-io1', 'ebs-standard', 'instance-store'].includes(volume) ? undefined : `${grammar}; '${volume}' is not a volume type`;
 }
 
 const CODENAMES: Record<string, string> = { xenial: '16.04', bionic: '18.04', focal: '20.04', jammy: '22.04', noble: '24.04' };
@@ -168,20 +168,11 @@ function literal(value: unknown): string | undefined {
 }
 
 /** The resources `id` depends on, directly or through others: `DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`. */
-function dependencies(resources: DeployTemplate['Resources'], id: string): Set<string> {
-  const seen = new Set<string>();
-  const visit = (from: string) => {
-    const r = resources[from];
-    if (!r) return;
-    const direct = [...[r.DependsOn ?? []].flat(), ...references(r.Properties)];
-    for (const to of direct) {
-      if (resources[to] && !seen.has(to)) {
-        seen.add(to);
-        visit(to);
-      }
-    }
-  };
-  visit(id);
+function dependencies(resources: DeployTemplate['Resources'], id: string, seen = new Set<string>()): Set<string> {
+  const r = resources[id];
+  for (const to of r ? [...[r.DependsOn ?? []].flat(), ...references(r.Properties)] : []) {
+    if (resources[to] && !seen.has(to)) dependencies(resources, to, seen.add(to));
+  }
   return seen;
 }
 
@@ -189,12 +180,13 @@ function references(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(references);
   if (typeof value !== 'object' || value === null) return [];
   const v = value as Json;
-  const own: string[] = [];
-  if (typeof v.Ref === 'string') own.push(v.Ref);
-  if (Array.isArray(v['Fn::GetAtt'])) own.push(String(v['Fn::GetAtt'][0]));
-  if (typeof v['Fn::GetAtt'] === 'string') own.push(v['Fn::GetAtt'].split('.')[0]);
+  const getAtt = v['Fn::GetAtt'];
   const sub = v['Fn::Sub'];
   const subText = typeof sub === 'string' ? sub : Array.isArray(sub) ? String(sub[0]) : '';
-  for (const match of subText.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) own.push(match[1]);
-  return [...own, ...Object.values(v).flatMap(references)];
+  return [
+    ...(typeof v.Ref === 'string' ? [v.Ref] : []),
+    ...(Array.isArray(getAtt) ? [String(getAtt[0])] : typeof getAtt === 'string' ? [getAtt.split('.')[0]] : []),
+    ...[...subText.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)].map((m) => m[1]),
+    ...Object.values(v).flatMap(references),
+  ];
 }

@@ -6,7 +6,7 @@
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
 import * as http from 'http';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
 
 export interface DynamoIamProxyOptions {
   /** The engine's endpoint, `http://127.0.0.1:PORT`. */
@@ -20,37 +20,27 @@ export interface DynamoIamProxyOptions {
   readonly authorize: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 }
 
-export class DynamoIamProxy {
+export class DynamoIamProxy extends LoopbackService {
   /** Refusals by error type. */
   readonly refused: Record<string, number> = {};
-  private server?: LoopbackServer;
   private readonly verifier: SigV4Verifier;
   private readonly agent = new http.Agent({ keepAlive: true });
 
   constructor(private readonly options: DynamoIamProxyOptions) {
+    super();
     this.verifier = new SigV4Verifier(options.region, 'dynamodb', options.credentialsFor);
   }
 
-  get url(): string {
-    if (!this.server) throw new Error('the DynamoDB IAM proxy is not started');
-    return this.server.url;
-  }
-
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
   async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
+    await super.stop();
     this.agent.destroy();
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req, 16 * 1024 * 1024);
     const headers = flatHeaders(req);
     const refuse = (type: string, message: string) => {
-      this.refused[type] = (this.refused[type] ?? 0) + 1;
+      tally(this.refused, type);
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message }));
     };

@@ -1,28 +1,28 @@
-// The default event bus of EventBridge in process: rules with event patterns (event-pattern.ts)
-// deliver matching events asynchronously to Lambda targets with the two retry layers AWS has
-// (eventbridge-delivery.ts); schedule rules (`rate(1 minute)`, on the simulated clock) invoke
-// their targets with the Scheduled Event. Service events (the EC2 simulator's) come in whole
-// through publish(); PutEvents entries are stamped here like the service stamps them.
+// The default event bus of EventBridge in process: rules with event patterns deliver matching
+// events asynchronously to Lambda targets with the two retry layers AWS has; schedule rules
+// (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
+// Service events (the EC2 simulator's) come in whole through publish().
 import type { EventBridgeEvent } from 'aws-lambda';
-import { EventPattern, matchesPattern, validatePattern } from './event-pattern';
-import { deliver, DeliveryCounts, DeliveryRecord, EventBridgeTarget, validateTarget } from './eventbridge-delivery';
-import { AwsIds } from './ids';
-import { ratePeriodMs } from './schedule-expression';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
+import { invokeFunction, LambdaHandler } from './lambda-invoke';
+import { counters } from '../common/http';
 import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { SimClock } from '../common/time';
 
-export type { EventBridgeTarget, DeliveryRecord } from './eventbridge-delivery';
-export type { EventPattern } from './event-pattern';
+export type EventPattern = { readonly [key: string]: unknown };
 
-export interface EventBridgeOptions {
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  /** @default 1 */
-  readonly seed?: number;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
+/**
+ * A Lambda target. `Event` is what the handler declares it takes (the reconciler's handler takes
+ * `Partial<ScheduledEvent>`); the simulator always passes a whole EventBridge envelope.
+ */
+export interface EventBridgeTarget<Event = EventBridgeEvent<string, unknown>> {
+  readonly handler: LambdaHandler<Event, unknown>;
+  /** @default '<rule name>-target' */
+  readonly functionName?: string;
+  /** @default 3 (Lambda's default) */
+  readonly functionTimeoutSeconds?: number;
+  /** RetryPolicy.MaximumRetryAttempts (0–185): retries of a failed hand-over to Lambda. @default 185 */
+  readonly retryAttempts?: number;
 }
 
 export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
@@ -34,30 +34,19 @@ export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly targets: readonly EventBridgeTarget<Event>[];
 }
 
-/** A PutEvents entry, as the API takes it (Detail is a JSON string). */
-export interface PutEventsEntry {
-  readonly Source: string;
-  readonly DetailType: string;
-  readonly Detail: string;
-  readonly Resources?: readonly string[];
-  /** @default now */
-  readonly Time?: Date;
+export class InvalidEventPatternError extends Error {
+  constructor(message: string) {
+    super(`Event pattern is not valid. Reason: ${message}`);
+    this.name = 'InvalidEventPatternError';
+  }
 }
 
-export interface PutEventsResult {
-  readonly FailedEntryCount: number;
-  readonly Entries: readonly ({ readonly EventId: string } | { readonly ErrorCode: string; readonly ErrorMessage: string })[];
-}
-
-export interface EventBridgeCounts extends DeliveryCounts {
-  /** Events that reached the bus (published, put, or fired by a schedule). */
-  events: number;
-  /** Events that matched no rule. */
-  unmatched: number;
-  /** Deliveries started: one per matching rule and target. */
-  deliveries: number;
-  scheduledEvents: number;
-}
+/** Lambda's asynchronous retries of a function error: by default twice, one minute and then two later. */
+const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
+/** [GAP] EventBridge documents "exponential back off and jitter" without numbers: 1 s doubling, at most 5 min, equal jitter. */
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 300_000;
+const RATE_UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 interface Rule {
   readonly name: string;
@@ -71,35 +60,27 @@ export class EventBridgeSimulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  readonly counts: EventBridgeCounts = {
-    events: 0,
-    unmatched: 0,
-    deliveries: 0,
-    scheduledEvents: 0,
-    deliveryAttempts: 0,
-    deliveryFailures: 0,
-    invocations: 0,
-    functionErrors: 0,
-    succeeded: 0,
-    dropped: 0,
-  };
+  /**
+   * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
+   * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
+   * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
+   * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
+   */
+  readonly counts = counters('events', 'unmatched', 'deliveries', 'scheduledEvents', 'deliveryAttempts', 'deliveryFailures',
+    'invocations', 'functionErrors', 'succeeded', 'dropped');
   private readonly rules = new Map<string, Rule>();
   private readonly ids: AwsIds;
-  private readonly random: SeededRandom;
+  private readonly jitter: SeededRandom;
   private readonly timers = new Set<() => void>();
   private readonly running = new Set<Promise<void>>();
-  private readonly listeners = new Set<(record: DeliveryRecord) => void>();
   private readonly forcedFailures: { ruleName?: string; remaining: number }[] = [];
-  private handOverFailureRate = 0;
   private stopped = false;
 
-  constructor(options: EventBridgeOptions = {}) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '123456789012';
-    const random = new SeededRandom(options.seed ?? 1);
+  constructor(options: AwsSimulatorOptions = {}) {
+    let random: SeededRandom;
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
     this.ids = new AwsIds(random.fork('eventbridge-ids'));
-    this.random = random.fork('eventbridge-faults');
+    this.jitter = random.fork('eventbridge-faults');
   }
 
   /** Creates a rule on the default bus and returns its ARN. */
@@ -108,7 +89,11 @@ export class EventBridgeSimulator {
     if ((options.eventPattern === undefined) === (options.scheduleExpression === undefined)) {
       throw new Error(`rule "${options.name}" needs exactly one of eventPattern and scheduleExpression`);
     }
-    options.targets.forEach(validateTarget);
+    for (const { retryAttempts } of options.targets) {
+      if (retryAttempts !== undefined && !(Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= 185)) {
+        throw new Error(`retryAttempts must be an integer from 0 to 185, got ${retryAttempts}`);
+      }
+    }
     let pattern: EventPattern | undefined;
     if (options.eventPattern) {
       const { detailType, ...rest } = options.eventPattern as EventPattern & { detailType?: unknown };
@@ -117,19 +102,18 @@ export class EventBridgeSimulator {
     }
     const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
     const rule: Rule = {
-      name: options.name, arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${options.name}`, pattern, targets: options.targets, cancelSchedule: () => {},
+      name: options.name,
+      arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${options.name}`,
+      pattern,
+      targets: options.targets as readonly EventBridgeTarget<never>[],
+      cancelSchedule: () => {},
     };
     this.rules.set(rule.name, rule);
     if (period !== undefined) this.startSchedule(rule, period);
     return rule.arn;
   }
 
-  removeRule(name: string): void {
-    this.rules.get(name)?.cancelSchedule();
-    this.rules.delete(name);
-  }
-
-  /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …). */
+  /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …); returns the deliveries started. */
   publish(event: EventBridgeEvent<string, unknown>): number {
     if (this.stopped) return 0;
     this.counts.events++;
@@ -137,7 +121,7 @@ export class EventBridgeSimulator {
     for (const rule of this.rules.values()) {
       if (!rule.pattern || !matchesPattern(rule.pattern, event)) continue;
       for (const target of rule.targets) {
-        this.startDelivery(rule, target, event);
+        this.deliver(rule, target, event);
         started++;
       }
     }
@@ -145,53 +129,9 @@ export class EventBridgeSimulator {
     return started;
   }
 
-  /** PutEvents on the default bus: each entry is stamped with an id, account, region and time. */
-  putEvents(entries: readonly PutEventsEntry[]): PutEventsResult {
-    const results = entries.map((entry) => {
-      if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source and DetailType are required.' };
-      if (entry.Source.startsWith('aws.')) {
-        return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Not authorized for the source ${entry.Source}.` };
-      }
-      let detail: unknown;
-      try {
-        detail = JSON.parse(entry.Detail);
-      } catch {
-        detail = undefined;
-      }
-      if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
-        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
-      }
-      const id = this.ids.uuid();
-      this.publish({
-        'version': '0',
-        id,
-        'detail-type': entry.DetailType,
-        'source': entry.Source,
-        'account': this.accountId,
-        'time': eventTime(entry.Time?.getTime() ?? this.clock.now()),
-        'region': this.region,
-        'resources': [...(entry.Resources ?? [])],
-        'detail': detail,
-      });
-      return { EventId: id };
-    });
-    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
-  }
-
   /** Makes the next `count` hand-overs to Lambda fail (of one rule's targets, or any), so the RetryPolicy applies. */
   failNextHandOvers(count: number, ruleName?: string): void {
     this.forcedFailures.push({ ruleName, remaining: count });
-  }
-
-  /** Probability that a hand-over to Lambda fails, seeded. */
-  setHandOverFailureRate(rate: number): void {
-    this.handOverFailureRate = rate;
-  }
-
-  /** Called after every function invocation. */
-  onInvocation(listener: (record: DeliveryRecord) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Resolves once no delivery, retry or invocation is pending (schedules aside). */
@@ -211,21 +151,39 @@ export class EventBridgeSimulator {
     await Promise.all([...this.running]);
   }
 
-  private startDelivery(rule: Rule, target: EventBridgeTarget<never>, event: EventBridgeEvent<string, unknown>): void {
+  /**
+   * Delivers one event to one target in two layers, as AWS does:
+   * 1. EventBridge hands the event to Lambda's asynchronous invoke. Only when that fails (injected
+   *    here as throttling) does the target's RetryPolicy apply, with exponential backoff and jitter
+   *    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
+   * 2. A function error is retried by Lambda's asynchronous invocation, not by the RetryPolicy
+   *    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   */
+  private deliver(rule: Rule, target: EventBridgeTarget<never>, event: EventBridgeEvent<string, unknown>): void {
     this.counts.deliveries++;
-    deliver(rule.name, target, event, {
-      clock: this.clock,
-      ids: this.ids,
-      random: this.random,
-      region: this.region,
-      accountId: this.accountId,
-      counts: this.counts,
-      handOverFails: (ruleName) => this.handOverFails(ruleName),
-      onInvocation: (record) => {
-        for (const listener of [...this.listeners]) listener(record);
-      },
-      schedule: (delayMs, work) => this.schedule(delayMs, work),
-    });
+    const settings = { functionName: target.functionName ?? `${rule.name}-target`, region: this.region, accountId: this.accountId, timeoutSeconds: target.functionTimeoutSeconds };
+    const handOver = (retry: number): void => {
+      this.counts.deliveryAttempts++;
+      const forced = this.forcedFailures.find((f) => f.remaining > 0 && (f.ruleName === undefined || f.ruleName === rule.name));
+      if (!forced) return this.schedule(0, () => run(0));
+      forced.remaining--;
+      this.counts.deliveryFailures++;
+      if (retry >= (target.retryAttempts ?? 185)) {
+        this.counts.dropped++;
+        return;
+      }
+      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry);
+      this.schedule(ceiling / 2 + this.jitter.next() * (ceiling / 2), () => handOver(retry + 1));
+    };
+    const run = async (attempt: number): Promise<void> => {
+      this.counts.invocations++;
+      const outcome = await invokeFunction(target.handler, event, settings, this.clock, this.ids);
+      if (outcome.ok) return void this.counts.succeeded++;
+      this.counts.functionErrors++;
+      if (attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
+      else this.counts.dropped++;
+    };
+    this.schedule(0, () => handOver(0));
   }
 
   private startSchedule(rule: Rule, periodMs: number): void {
@@ -236,7 +194,7 @@ export class EventBridgeSimulator {
       rule.cancelSchedule = this.clock.after(start + n * periodMs - this.clock.now(), fire);
     };
     const fire = () => {
-      if (this.stopped || !this.rules.has(rule.name)) return;
+      if (this.stopped) return;
       this.counts.scheduledEvents++;
       this.counts.events++;
       const event: EventBridgeEvent<'Scheduled Event', Record<string, never>> = {
@@ -245,17 +203,19 @@ export class EventBridgeSimulator {
         'detail-type': 'Scheduled Event',
         'source': 'aws.events',
         'account': this.accountId,
-        'time': eventTime(start + n * periodMs),
+        // `time` has second precision, and is the scheduled time however late the hand-over.
+        'time': new Date(Math.floor((start + n * periodMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
         'region': this.region,
         'resources': [rule.arn],
         'detail': {},
       };
-      for (const target of rule.targets) this.startDelivery(rule, target, event);
+      for (const target of rule.targets) this.deliver(rule, target, event);
       arm();
     };
     arm();
   }
 
+  /** Runs `work` after `delayMs`, tracked so stop() can cancel it and idle() can wait for it. */
   private schedule(delayMs: number, work: () => Promise<void> | void): void {
     if (this.stopped) return;
     const cancel = this.clock.after(delayMs, () => {
@@ -267,18 +227,50 @@ export class EventBridgeSimulator {
     });
     this.timers.add(cancel);
   }
+}
 
-  private handOverFails(ruleName: string): boolean {
-    const forced = this.forcedFailures.find((f) => f.remaining > 0 && (f.ruleName === undefined || f.ruleName === ruleName));
-    if (forced) {
-      forced.remaining--;
-      return true;
+/**
+ * The period of a rate expression: `rate(1 minute)`, `rate(5 minutes)`; the unit is singular for 1
+ * and plural otherwise, as EventBridge insists. cron() is not simulated.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+ */
+function ratePeriodMs(expression: string): number {
+  const refuse = (reason: string) => new Error(`Parameter ScheduleExpression is not valid: "${expression}" (${reason})`);
+  const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
+  if (!match) throw refuse('the sandbox simulates rate(<value> <unit>) expressions only');
+  const value = Number(match[1]);
+  if (value < 1) throw refuse('the value must be a positive integer');
+  if ((match[3] === 's') !== (value > 1)) throw refuse(`use "${match[2]}" for 1 and the plural otherwise`);
+  return value * RATE_UNIT_MS[match[2]];
+}
+
+/**
+ * Event patterns as the template's rules use them: lists of exact values (any of them matches;
+ * an event's array field matches when any element does) under nested objects. The comparison
+ * operators (prefix, anything-but, numeric, …) are not simulated and are refused, not ignored.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
+ */
+export function validatePattern(pattern: unknown, path = ''): void {
+  if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new InvalidEventPatternError(`${path || 'the pattern'} must be an object`);
+  for (const [key, value] of Object.entries(pattern)) {
+    const at = path ? `${path}.${key}` : key;
+    if (Array.isArray(value)) {
+      if (value.length === 0) throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
+      const operator = value.find((v) => typeof v === 'object' && v !== null);
+      if (operator !== undefined) throw new InvalidEventPatternError(`${at}: ${JSON.stringify(operator)}: the sandbox matches exact values only`);
+    } else if (typeof value === 'object' && value !== null) {
+      validatePattern(value, at);
+    } else {
+      throw new InvalidEventPatternError(`${at} must be an array of values or an object, got ${JSON.stringify(value)}`);
     }
-    return this.random.chance(this.handOverFailureRate);
   }
 }
 
-/** EventBridge `time` has second precision: `2026-01-01T12:00:00Z`. */
-function eventTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const present = typeof event === 'object' && event !== null && !Array.isArray(event) && Object.hasOwn(event, key);
+    const value = present ? (event as Record<string, unknown>)[key] : undefined;
+    if (!Array.isArray(expected)) return present && matchesPattern(expected as EventPattern, value);
+    return present && (Array.isArray(value) ? value : [value]).some((v) => expected.includes(v));
+  });
 }

@@ -1,9 +1,6 @@
 // The in-process AWS stand-ins the sandbox puts between the real handlers: SQS (with Lambda event
 // source mappings), API Gateway HTTP API, EventBridge, and the Function URL with AWS_IAM auth.
 export * from './sqs';
-export { SqsEventSourceMapping } from './sqs-event-source';
-export type { SqsEventSourceOptions, EventSourceCounts, InvocationRecord } from './sqs-event-source';
 export * from './http-api';
 export * from './eventbridge';
 export * from './function-url';
-export type { LambdaHandler, InvokeOutcome } from './lambda-invoke';

@@ -12,90 +12,73 @@ export interface FunctionSettings {
   readonly functionName: string;
   readonly region: string;
   readonly accountId: string;
-  readonly timeoutSeconds: number;
-  readonly memoryMb: number;
+  /** @default 3 (Lambda's default) */
+  readonly timeoutSeconds?: number;
+  /** @default 128 */
+  readonly memoryMb?: number;
 }
-
-/** Lambda's defaults for a function the sandbox does not describe further. */
-export const DEFAULT_FUNCTION_SETTINGS = { timeoutSeconds: 3, memoryMb: 128 } as const;
-
-export type InvokeFailureKind =
-  /** The handler threw or rejected (`errorType` is its error's name). */
-  | 'Unhandled'
-  /** The function ran past its timeout ("Task timed out after 3.00 seconds"). */
-  | 'TimedOut'
-  /** The result could not be serialized to JSON (Runtime.MarshalError). */
-  | 'InvalidResponse';
 
 export type InvokeOutcome =
   | { readonly ok: true; readonly requestId: string; readonly result: unknown }
-  | { readonly ok: false; readonly requestId: string; readonly kind: InvokeFailureKind; readonly error: Error };
-
-export function functionArn(settings: FunctionSettings): string {
-  return `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}`;
-}
+  /**
+   * `Unhandled`: the handler threw; `TimedOut`: it ran past its timeout ("Task timed out after
+   * 3.00 seconds"); `InvalidResponse`: the result is not JSON (Runtime.MarshalError).
+   */
+  | { readonly ok: false; readonly requestId: string; readonly kind: 'Unhandled' | 'TimedOut' | 'InvalidResponse'; readonly error: Error };
 
 /** Invokes `handler` once; never throws: a failure is reported in the outcome, as Lambda does. */
 export async function invokeFunction(
-  handler: LambdaHandler<never, unknown>,
-  event: unknown,
-  settings: FunctionSettings,
-  clock: SimClock,
-  ids: AwsIds,
+  handler: LambdaHandler<never, unknown>, event: unknown, settings: FunctionSettings, clock: SimClock, ids: AwsIds,
 ): Promise<InvokeOutcome> {
   const requestId = ids.uuid();
-  const timeoutMs = settings.timeoutSeconds * 1000;
-  const deadline = clock.now() + timeoutMs;
-  const context = lambdaContext(settings, requestId, () => Math.max(0, Math.round(deadline - clock.now())));
-  // The handler receives a copy that went through JSON, as it would over the wire.
-  const wireEvent = JSON.parse(JSON.stringify(event)) as never;
-
-  let cancelTimer: () => void = () => undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    cancelTimer = clock.after(timeoutMs, () => resolve('timeout'));
-  });
-  // Settles either way, so a handler that fails after its timeout raises no unhandled rejection
-  // (it keeps running in this process, where a real sandbox would be frozen).
-  const running = Promise.resolve()
-    .then(() => handler(wireEvent, context))
-    .then((value) => ({ value }), (thrown: unknown) => ({ thrown }));
-  try {
-    const settled = await Promise.race([running, timedOut]);
-    if (settled === 'timeout') {
-      return { ok: false, requestId, kind: 'TimedOut', error: new Error(`Task timed out after ${settings.timeoutSeconds.toFixed(2)} seconds`) };
-    }
-    if ('thrown' in settled) {
-      const error = settled.thrown instanceof Error ? settled.thrown : new Error(String(settled.thrown));
-      return { ok: false, requestId, kind: 'Unhandled', error };
-    }
-    try {
-      const json = JSON.stringify(settled.value ?? null);
-      return { ok: true, requestId, result: JSON.parse(json) as unknown };
-    } catch (cause) {
-      const error = new Error(`Runtime.MarshalError: Unable to marshal response: ${(cause as Error).message}`, { cause });
-      return { ok: false, requestId, kind: 'InvalidResponse', error };
-    }
-  } finally {
-    cancelTimer();
-  }
-}
-
-function lambdaContext(settings: FunctionSettings, requestId: string, remaining: () => number): Context {
+  const timeoutSeconds = settings.timeoutSeconds ?? 3;
+  const deadline = clock.now() + timeoutSeconds * 1000;
   const fail = (): never => {
     throw new Error('the sandbox does not support the callback-style context methods; return a promise');
   };
-  return {
+  const context: Context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: settings.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(settings),
-    memoryLimitInMB: String(settings.memoryMb),
+    invokedFunctionArn: `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}`,
+    memoryLimitInMB: String(settings.memoryMb ?? 128),
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${settings.functionName}`,
     logStreamName: `sandbox/[$LATEST]${requestId.replace(/-/g, '')}`,
-    getRemainingTimeInMillis: remaining,
+    getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - clock.now())),
     done: fail,
     fail,
     succeed: fail,
   };
+  // The handler receives a copy that went through JSON, as it would over the wire. The run settles
+  // either way, so a handler that fails after its timeout raises no unhandled rejection (it keeps
+  // running in this process, where a real sandbox would be frozen).
+  const wireEvent = JSON.parse(JSON.stringify(event)) as never;
+  const running = Promise.resolve().then(() => handler(wireEvent, context)).then((value) => ({ value }), (thrown: unknown) => ({ thrown }));
+  const settled = await withinTimeout(running, clock, timeoutSeconds * 1000);
+  if (settled === 'timeout') {
+    return { ok: false, requestId, kind: 'TimedOut', error: new Error(`Task timed out after ${timeoutSeconds.toFixed(2)} seconds`) };
+  }
+  if ('thrown' in settled) {
+    return { ok: false, requestId, kind: 'Unhandled', error: settled.thrown instanceof Error ? settled.thrown : new Error(String(settled.thrown)) };
+  }
+  try {
+    return { ok: true, requestId, result: JSON.parse(JSON.stringify(settled.value ?? null)) as unknown };
+  } catch (cause) {
+    const error = new Error(`Runtime.MarshalError: Unable to marshal response: ${(cause as Error).message}`, { cause });
+    return { ok: false, requestId, kind: 'InvalidResponse', error };
+  }
+}
+
+/** `work`'s value, or 'timeout' once `timeoutMs` of simulated time pass first (a gateway's integration timeout). */
+export async function withinTimeout<T>(work: Promise<T>, clock: SimClock, timeoutMs: number): Promise<T | 'timeout'> {
+  let cancel: () => void = () => undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    cancel = clock.after(timeoutMs, () => resolve('timeout'));
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    cancel();
+  }
 }

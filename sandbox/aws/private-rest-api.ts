@@ -7,14 +7,13 @@
 // Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { gatewayReply, HttpReply, integrate, proxyResponse, send } from './api-gateway';
 import type { CallerIdentity } from './function-url';
-import { buildResponse } from './http-api-event';
-import { AwsIds } from './ids';
-import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
+import { LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, listenOnLoopback, LoopbackServer, readLimited, sourceIpOf } from '../common/http';
-import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { flatHeaders, LoopbackService, readLimited, sourceIpOf, tally } from '../common/http';
+import { SimClock } from '../common/time';
 
 export interface PrivateRestApiMethod {
   /** e.g. `/register` (the resource path, without the stage). */
@@ -35,7 +34,7 @@ export interface ResourcePolicyStatement {
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
-export interface PrivateRestApiOptions {
+export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly apiId: string;
   readonly stageName: string;
   /** The interface endpoint every call of this simulator arrives through. */
@@ -45,65 +44,45 @@ export interface PrivateRestApiOptions {
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
   /** Whether the caller's role's own IAM policies allow `execute-api:Invoke` on the method's ARN. @default none do */
   readonly identityAllows?: (roleArn: string, methodArn: string, identity: CallerIdentity) => boolean | Promise<boolean>;
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  readonly seed?: number;
   readonly region: string;
   readonly accountId: string;
 }
 
-export interface PrivateRestApiCounts {
-  requests: number;
-  invocations: number;
-  /** Invocations by resource path, e.g. `/register`. */
-  byPath: Record<string, number>;
-  byStatus: Record<number, number>;
-  /** Refused before any function ran, by reason. */
-  refused: Record<string, number>;
-}
-
 /** REST APIs take payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export class PrivateRestApiSimulator {
-  readonly counts: PrivateRestApiCounts = { requests: 0, invocations: 0, byPath: {}, byStatus: {}, refused: {} };
+export class PrivateRestApiSimulator extends LoopbackService {
+  /** Invocations by resource path (`/register`), and requests refused before any function ran, by reason. */
+  readonly counts = {
+    requests: 0, invocations: 0, byPath: {} as Record<string, number>, byStatus: {} as Record<number, number>, refused: {} as Record<string, number>,
+  };
   private readonly clock: SimClock;
   private readonly ids: AwsIds;
   private readonly verifier: SigV4Verifier;
-  private server?: LoopbackServer;
 
   constructor(private readonly options: PrivateRestApiOptions) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.ids = new AwsIds(new SeededRandom(options.seed ?? 1).fork('private-rest-api'));
+    super();
+    const { clock, random } = simulatorSettings(options);
+    this.clock = clock;
+    this.ids = new AwsIds(random.fork('private-rest-api'));
     // Signatures are checked against wall time: curl and the SDK sign with the real clock.
     this.verifier = new SigV4Verifier(options.region, 'execute-api', options.identityFor);
   }
 
   /** The stage's base URL on loopback, e.g. http://127.0.0.1:PORT/v1; stands for the endpoint's DNS alias. */
   get url(): string {
-    if (!this.server) throw new Error('the private REST API simulator is not started');
-    return `${this.server.url}/${this.options.stageName}`;
+    return `${super.url}/${this.options.stageName}`;
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counts.requests++;
     const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
     if (tooLarge) {
       // The gateway's own answer to an oversized request: plain text, no error type.
-      this.counts.refused.PayloadTooLarge = (this.counts.refused.PayloadTooLarge ?? 0) + 1;
-      return this.send(res, 413, { 'content-type': 'text; charset=utf-8' }, `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`);
+      tally(this.counts.refused, 'PayloadTooLarge');
+      return this.send(res, { status: 413, headers: { 'content-type': 'text; charset=utf-8' }, body: Buffer.from(`HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`) });
     }
     const httpMethod = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -141,31 +120,18 @@ export class PrivateRestApiSimulator {
     }
 
     const event = this.event(req, httpMethod, method, body, caller);
+    const { region, accountId } = this.options;
+    const settings = { functionName: method.functionName, region, accountId, timeoutSeconds: method.functionTimeoutSeconds, memoryMb: 512 };
+    const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
     // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
-    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
+    if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
     this.counts.invocations++;
-    this.counts.byPath[method.path] = (this.counts.byPath[method.path] ?? 0) + 1;
-    const settings: FunctionSettings = {
-      functionName: method.functionName,
-      region: this.options.region,
-      accountId: this.options.accountId,
-      timeoutSeconds: method.functionTimeoutSeconds,
-      memoryMb: 512,
-    };
-    let cancel: () => void = () => undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      cancel = this.clock.after(INTEGRATION_TIMEOUT_MS, () => resolve('timeout'));
-    });
-    const invocation = invokeFunction(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids);
-    const outcome = await Promise.race([invocation, gaveUp]);
-    cancel();
-    if (outcome === 'timeout') return this.send(res, 504, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Endpoint request timed out' }));
-    const response = outcome.ok ? buildResponse(outcome.result) : undefined;
-    // A function error or a proxy result the gateway cannot read: 502, as REST APIs answer.
-    if (!response || response.invalidIntegrationResponse || !isStructured(outcome)) {
-      return this.send(res, 502, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Internal server error' }));
-    }
-    return this.send(res, response.status, response.headers as Record<string, string>, response.body);
+    tally(this.counts.byPath, method.path);
+    if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
+    // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
+    const result = outcome.ok ? outcome.result as { statusCode?: unknown } | null : undefined;
+    const response = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? proxyResponse(result) : undefined;
+    return this.send(res, response && !response.invalid ? response : gatewayReply(502, 'Internal server error'));
   }
 
   private event(
@@ -227,14 +193,12 @@ export class PrivateRestApiSimulator {
   }
 
   private refuse(res: ServerResponse, errorType: string, status: number, message: string): void {
-    this.counts.refused[errorType] = (this.counts.refused[errorType] ?? 0) + 1;
-    this.send(res, status, { 'content-type': 'application/json', 'x-amzn-errortype': errorType }, JSON.stringify({ message }));
+    tally(this.counts.refused, errorType);
+    this.send(res, { ...gatewayReply(status, message), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
   }
 
-  private send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
-    this.counts.byStatus[status] = (this.counts.byStatus[status] ?? 0) + 1;
-    res.writeHead(status, { ...headers, 'x-amzn-requestid': this.ids.uuid() });
-    res.end(body);
+  private send(res: ServerResponse, reply: HttpReply): void {
+    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() }, this.counts.byStatus);
   }
 }
 
@@ -259,12 +223,6 @@ export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: st
     userArn: null,
     ...known,
   } as RestApiIdentity;
-}
-
-function isStructured(outcome: { ok: boolean; result?: unknown }): boolean {
-  // A REST API proxy integration needs an object with statusCode; anything else is a 502.
-  const result = outcome.result as { statusCode?: unknown } | null | undefined;
-  return typeof result === 'object' && result !== null && typeof result.statusCode === 'number';
 }
 
 interface RequestContext {

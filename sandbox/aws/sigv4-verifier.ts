@@ -6,21 +6,16 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 /** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
 export class NodeSha256 {
+  private readonly secret?: Buffer;
   private hash: Hash | Hmac;
 
-  private readonly secret?: Buffer;
-
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    if (typeof secret === 'string') this.secret = Buffer.from(secret);
-    else if (secret instanceof ArrayBuffer) this.secret = Buffer.from(secret);
-    else if (secret !== undefined) this.secret = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
-    this.hash = this.create();
+    this.secret = secret === undefined ? undefined : bytes(secret);
+    this.hash = this.fresh();
   }
 
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (typeof data === 'string') this.hash.update(data);
-    else if (data instanceof ArrayBuffer) this.hash.update(Buffer.from(data));
-    else this.hash.update(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.hash.update(bytes(data));
   }
 
   async digest(): Promise<Uint8Array> {
@@ -28,12 +23,17 @@ export class NodeSha256 {
   }
 
   reset(): void {
-    this.hash = this.create();
+    this.hash = this.fresh();
   }
 
-  private create(): Hash | Hmac {
+  private fresh(): Hash | Hmac {
     return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
   }
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === 'string') return Buffer.from(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 export interface SigningCredentials {

@@ -2,52 +2,130 @@
 // handles, retention, FIFO message groups (a group's later messages wait while an earlier one is
 // in flight), FIFO de-duplication within five minutes, and redrive to a dead-letter queue on the
 // receive after the maxReceiveCount-th. Time only moves when asked: every operation first looks
-// at the clock, so there are no per-message timers.
+// at the clock, so there are no per-message timers. SendMessage's checks and SQS's errors live
+// here too, with SQS's codes and wording.
 import { createHash } from 'crypto';
 import { AwsIds } from './ids';
-import { sqsErrors } from './sqs-errors';
-import { md5Hex, md5OfMessageAttributes } from './sqs-md5';
-import { QueueSettings, ReceivedMessage, SendInput, SendResult, StoredMessage } from './sqs-types';
-import { validateSend } from './sqs-validation';
+import { counters } from '../common/http';
 import { SimClock } from '../common/time';
 
+/**
+ * An SQS error as the JSON protocol carries it (`{"__type": "com.amazonaws.sqs#<code>"}`) with the
+ * query-compatible `x-amzn-query-error: <queryCode>;Sender` header, from which @aws-sdk/client-sqs
+ * picks the modelled exception class; codes SQS does not model (InvalidParameterValue,
+ * MissingParameter) reach the SDK as an SQSServiceException whose `name` is the code.
+ */
+export class SqsApiError extends Error {
+  constructor(readonly code: string, message: string, readonly status = 400, readonly queryCode = code) {
+    super(message);
+    this.name = 'SqsApiError';
+  }
+}
+
+const NS = 'AWS.SimpleQueueService.';
+export const sqsErrors = {
+  queueDoesNotExist: () => new SqsApiError('QueueDoesNotExist', 'The specified queue does not exist.', 400, `${NS}NonExistentQueue`),
+  missingParameter: (name: string) => new SqsApiError('MissingParameter', `The request must contain the parameter ${name}.`),
+  invalidParameterValue: (message: string) => new SqsApiError('InvalidParameterValue', message),
+  invalidValue: (name: string, value: unknown, reason: string) =>
+    new SqsApiError('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`),
+  outOfRange: (name: string, value: unknown, min: number, max: number) =>
+    sqsErrors.invalidValue(name, value, `Must be between ${min} and ${max}, if provided.`),
+  /** The wording SQS uses for a parameter the queue's type does not take. */
+  notValidForQueueType: (name: string, value: unknown) =>
+    sqsErrors.invalidValue(name, value, 'The request include parameter that is not valid for this queue type.'),
+  receiptHandleIsInvalid: (handle: string) => new SqsApiError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404),
+  messageNotInflight: () => new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400,
+    `${NS}MessageNotInflight`),
+  /** What the sandbox does not model (an operation, MessageAttributes): refused, never ignored. */
+  notSimulated: (what: string) => new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`),
+  /** IAM refused the call: `AccessDenied`, HTTP 403 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html). */
+  accessDenied: (message: string) => new SqsApiError('AccessDenied', message, 403),
+  /** For fault injection: the errors SQS answers under load. */
+  throttled: () => new SqsApiError('RequestThrottled', 'Request is throttled.', 403),
+  internal: () => new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
+};
+
 /** SQS remembers a FIFO de-duplication id for five minutes. */
-export const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
+const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
 /** A message can stay invisible at most 12 hours after a receive. */
-const MAX_VISIBILITY_SECONDS = 43_200;
+export const MAX_VISIBILITY_SECONDS = 43_200;
+/** MaximumMessageSize's default, raised from 256 KiB to 1 MiB in 2025 (the SDK model documents 1,048,576). */
+const MAX_MESSAGE_BYTES = 1_048_576;
 const RECEIPT_PREFIX = 'AQEB';
+// The characters SQS accepts in a body (SendMessage API reference): anything else is InvalidMessageContents.
+const FORBIDDEN_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+// 1-128 letters, digits and punctuation (SendMessage API reference, MessageGroupId and
+// MessageDeduplicationId); the refusal's wording as AWS answers it (serverless-next.js #1616).
+const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
-export interface QueueCounts {
-  /** Messages accepted and enqueued (duplicates excluded). */
-  sent: number;
-  /** FIFO sends dropped as duplicates within the de-duplication interval. */
-  deduplicated: number;
-  /** Receives of a message (a redelivery counts again). */
-  received: number;
-  deleted: number;
-  /** Messages moved out of this queue to its dead-letter queue. */
-  redriven: number;
-  /** Messages dropped at the end of the retention period. */
-  expired: number;
+export interface QueueSettings {
+  readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly contentBasedDeduplication: boolean;
+  /** maxReceiveCount (1–1000): a message received this many times goes to the DLQ on its next receive. */
+  readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
 }
 
-export interface QueueDeps {
-  readonly clock: SimClock;
-  readonly ids: AwsIds;
-  /** Finds a queue by ARN, for redrive. */
-  readonly queueByArn: (arn: string) => SqsQueue | undefined;
+/** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
+export interface SendInput {
+  readonly body: string;
+  readonly delaySeconds?: number;
+  readonly messageGroupId?: string;
+  readonly messageDeduplicationId?: string;
+  readonly senderId: string;
 }
 
-export interface ReceiveOptions {
-  readonly maxMessages: number;
-  /** Overrides the queue's visibility timeout for this receive. */
-  readonly visibilityTimeoutSeconds?: number;
+export interface StoredMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly md5OfBody: string;
+  readonly senderId: string;
+  readonly sentTimestamp: number;
+  readonly messageGroupId?: string;
+  readonly messageDeduplicationId?: string;
+  readonly sequenceNumber?: string;
+  /** Set on messages a redrive moved into a dead-letter queue. */
+  deadLetterQueueSourceArn?: string;
+  /** Retention counts from here (reset for FIFO messages moved to a DLQ). */
+  enqueuedAt: number;
+  receiveCount: number;
+  firstReceiveTimestamp?: number;
+  /** The nonce of the latest receipt handle; undefined before the first receive. */
+  receipt?: string;
+  receivedAt?: number;
+  /** Hidden until then: delay before the first receive, visibility timeout after a receive. */
+  visibleAt: number;
+}
+
+/** A message as one receive hands it out: a snapshot plus the receipt handle of this receive. */
+export interface ReceivedMessage {
+  readonly message: Readonly<StoredMessage>;
+  readonly receiptHandle: string;
+}
+
+/** A message's system attributes, all strings, as ReceiveMessage and the Lambda event carry them. */
+export function systemAttributes(message: Readonly<StoredMessage>): Record<string, string> {
+  const all: Record<string, string | number | undefined> = {
+    ApproximateReceiveCount: message.receiveCount,
+    SentTimestamp: message.sentTimestamp,
+    SenderId: message.senderId,
+    ApproximateFirstReceiveTimestamp: message.firstReceiveTimestamp,
+    SequenceNumber: message.sequenceNumber,
+    MessageGroupId: message.messageGroupId,
+    MessageDeduplicationId: message.messageDeduplicationId,
+    DeadLetterQueueSourceArn: message.deadLetterQueueSourceArn,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }
 
 export class SqsQueue {
   readonly fifo: boolean;
-  readonly createdAt: number;
-  readonly counts: QueueCounts = { sent: 0, deduplicated: 0, received: 0, deleted: 0, redriven: 0, expired: 0 };
+  /**
+   * Messages `sent` (duplicates excluded), FIFO duplicates dropped (`deduplicated`), receives (a
+   * redelivery counts again), deletes, moves to the dead-letter queue, drops at the end of retention.
+   */
+  readonly counts = counters('sent', 'deduplicated', 'received', 'deleted', 'redriven', 'expired');
   private messages: StoredMessage[] = [];
   private readonly deduplication = new Map<string, { messageId: string; sequenceNumber?: string; expiresAt: number }>();
   private readonly listeners = new Set<() => void>();
@@ -56,20 +134,10 @@ export class SqsQueue {
   constructor(
     readonly name: string,
     readonly arn: string,
-    private currentSettings: QueueSettings,
-    private readonly deps: QueueDeps,
+    readonly settings: QueueSettings,
+    private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds; readonly queueByArn: (arn: string) => SqsQueue | undefined },
   ) {
     this.fifo = name.endsWith('.fifo');
-    this.createdAt = deps.clock.now();
-  }
-
-  get settings(): QueueSettings {
-    return this.currentSettings;
-  }
-
-  updateSettings(settings: QueueSettings): void {
-    this.currentSettings = settings;
-    this.notify();
   }
 
   /** Called when a message may have become receivable sooner (a send, a visibility change). */
@@ -78,21 +146,18 @@ export class SqsQueue {
     return () => this.listeners.delete(listener);
   }
 
-  send(input: SendInput): SendResult {
-    validateSend(input, this.fifo, this.currentSettings);
+  send(input: SendInput): { messageId: string; md5OfMessageBody: string; sequenceNumber?: string } {
+    this.validate(input);
     const now = this.deps.clock.now();
-    const md5OfMessageBody = md5Hex(input.body);
-    const md5OfAttributes = md5OfMessageAttributes(input.messageAttributes);
-    let deduplicationId: string | undefined;
-    if (this.fifo) {
-      deduplicationId = input.messageDeduplicationId ?? createHash('sha256').update(input.body).digest('hex');
-      this.forgetExpiredDeduplication(now);
+    const md5OfMessageBody = createHash('md5').update(input.body).digest('hex');
+    const deduplicationId = this.fifo ? input.messageDeduplicationId ?? createHash('sha256').update(input.body).digest('hex') : undefined;
+    if (deduplicationId !== undefined) {
+      for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);
       const earlier = this.deduplication.get(deduplicationId);
       if (earlier) {
         // Accepted, not delivered again: the answer names the original message.
         this.counts.deduplicated++;
-        const { messageId, sequenceNumber } = earlier;
-        return { messageId, md5OfMessageBody, md5OfMessageAttributes: md5OfAttributes, sequenceNumber, duplicate: true };
+        return { messageId: earlier.messageId, md5OfMessageBody, sequenceNumber: earlier.sequenceNumber };
       }
     }
     const messageId = this.deps.ids.uuid();
@@ -100,26 +165,22 @@ export class SqsQueue {
     if (deduplicationId !== undefined) {
       this.deduplication.set(deduplicationId, { messageId, sequenceNumber, expiresAt: now + DEDUPLICATION_INTERVAL_MS });
     }
-    const delaySeconds = input.delaySeconds ?? this.currentSettings.delaySeconds;
     this.messages.push({
       messageId,
       body: input.body,
       md5OfBody: md5OfMessageBody,
-      messageAttributes: input.messageAttributes,
-      md5OfMessageAttributes: md5OfAttributes,
-      traceHeader: input.traceHeader,
       senderId: input.senderId,
       sentTimestamp: Math.floor(now),
       messageGroupId: input.messageGroupId,
-      messageDeduplicationId: this.fifo ? deduplicationId : undefined,
+      messageDeduplicationId: deduplicationId,
       sequenceNumber,
       enqueuedAt: now,
       receiveCount: 0,
-      visibleAt: now + delaySeconds * 1000,
+      visibleAt: now + (input.delaySeconds ?? 0) * 1000,
     });
     this.counts.sent++;
     this.notify();
-    return { messageId, md5OfMessageBody, md5OfMessageAttributes: md5OfAttributes, sequenceNumber, duplicate: false };
+    return { messageId, md5OfMessageBody, sequenceNumber };
   }
 
   /**
@@ -127,36 +188,36 @@ export class SqsQueue {
    * FIFO queue a group is skipped while any earlier message of it is in flight or delayed, and a
    * batch may hold several messages of one group, in order.
    */
-  receive(options: ReceiveOptions): ReceivedMessage[] {
+  receive(options: { readonly maxMessages: number; readonly visibilityTimeoutSeconds?: number }): ReceivedMessage[] {
+    const { maxMessages, visibilityTimeoutSeconds = this.settings.visibilityTimeoutSeconds } = options;
     const now = this.deps.clock.now();
     this.dropExpired(now);
-    const visibility = options.visibilityTimeoutSeconds ?? this.currentSettings.visibilityTimeoutSeconds;
     const blockedGroups = new Set<string>();
     const received: ReceivedMessage[] = [];
     for (const message of [...this.messages]) {
-      if (received.length >= options.maxMessages) break;
-      const group = message.messageGroupId;
+      if (received.length >= maxMessages) break;
+      const group = this.fifo ? message.messageGroupId : undefined;
       if (message.visibleAt > now) {
-        if (this.fifo && group !== undefined) blockedGroups.add(group);
+        if (group !== undefined) blockedGroups.add(group);
         continue;
       }
-      if (this.fifo && group !== undefined && blockedGroups.has(group)) continue;
-      if (this.redriveIfExhausted(message)) continue;
+      if ((group !== undefined && blockedGroups.has(group)) || this.redriveIfExhausted(message)) continue;
       message.receiveCount++;
       message.firstReceiveTimestamp ??= Math.floor(now);
       message.receipt = this.deps.ids.hex(24);
       message.receivedAt = now;
-      message.visibleAt = now + visibility * 1000;
+      message.visibleAt = now + visibilityTimeoutSeconds * 1000;
       this.counts.received++;
-      received.push({ message: { ...message }, receiptHandle: this.receiptHandle(message) });
+      const receiptHandle = RECEIPT_PREFIX + Buffer.from(`${this.arn} ${message.messageId} ${message.receipt}`, 'utf8').toString('base64');
+      received.push({ message: { ...message }, receiptHandle });
     }
     return received;
   }
 
   /**
    * Deletes the message a receipt handle names. A handle from an earlier receive of a message
-   * received again since is accepted without deleting anything, as SQS documents; a message
-   * already gone is not an error.
+   * received again since is accepted without deleting anything, and a message already gone is not
+   * an error (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
    */
   delete(receiptHandle: string): void {
     const { messageId, nonce } = this.parseReceipt(receiptHandle);
@@ -166,7 +227,7 @@ export class SqsQueue {
     this.counts.deleted++;
   }
 
-  /** Sets when an in-flight message becomes visible again, counted from now. */
+  /** Sets when an in-flight message becomes visible again, counted from now; at most 12 h after its receive. */
   changeVisibility(receiptHandle: string, timeoutSeconds: number): void {
     const { messageId, nonce } = this.parseReceipt(receiptHandle);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > MAX_VISIBILITY_SECONDS) {
@@ -177,51 +238,17 @@ export class SqsQueue {
     const message = this.messages.find((m) => m.messageId === messageId);
     if (!message || message.receipt !== nonce || message.visibleAt <= now) throw sqsErrors.messageNotInflight();
     if (now + timeoutSeconds * 1000 - message.receivedAt! > MAX_VISIBILITY_SECONDS * 1000) {
-      throw sqsErrors.invalidParameterValue(`Value ${timeoutSeconds} for parameter VisibilityTimeout is invalid. ` +
-        `Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds]`);
+      throw sqsErrors.invalidValue('VisibilityTimeout', timeoutSeconds, `Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds]`);
     }
     message.visibleAt = now + timeoutSeconds * 1000;
     this.notify();
   }
 
-  /** Takes in a message redriven from a source queue, keeping its id, body and receive count. */
-  acceptRedriven(message: StoredMessage, sourceArn: string): void {
-    const now = this.deps.clock.now();
-    this.messages.push({
-      ...message,
-      deadLetterQueueSourceArn: sourceArn,
-      // Standard queues keep the original enqueue time for retention; FIFO queues reset it.
-      enqueuedAt: this.fifo ? now : message.enqueuedAt,
-      receipt: undefined,
-      receivedAt: undefined,
-      visibleAt: now,
-    });
-    this.notify();
-  }
-
-  /** ApproximateNumberOfMessages / …NotVisible / …Delayed, exact here. */
-  approximateCounts(): { visible: number; inFlight: number; delayed: number } {
-    const now = this.deps.clock.now();
-    this.dropExpired(now);
-    let visible = 0;
-    let inFlight = 0;
-    let delayed = 0;
-    for (const m of this.messages) {
-      if (m.visibleAt <= now) visible++;
-      else if (m.receipt !== undefined) inFlight++;
-      else delayed++;
-    }
-    return { visible, inFlight, delayed };
-  }
-
   /** The earliest simulated time after now at which a hidden message becomes visible. */
   nextVisibleAt(): number | undefined {
     const now = this.deps.clock.now();
-    let next: number | undefined;
-    for (const m of this.messages) {
-      if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
-    }
-    return next;
+    const hidden = this.messages.map((m) => m.visibleAt).filter((t) => t > now);
+    return hidden.length > 0 ? Math.min(...hidden) : undefined;
   }
 
   /** Every message still held (visible, in flight or delayed), oldest first; for reports and tests. */
@@ -230,43 +257,68 @@ export class SqsQueue {
     return this.messages.map((m) => ({ ...m }));
   }
 
-  /** PurgeQueue: drops every message, in flight or not. */
-  purge(): void {
-    this.messages = [];
-    this.notify();
+  private validate(input: SendInput): void {
+    if (input.body.length === 0) throw sqsErrors.missingParameter('MessageBody');
+    const bad = FORBIDDEN_CHARACTER.exec(input.body);
+    if (bad) {
+      throw new SqsApiError('InvalidMessageContents', `Invalid binary character '#x${bad[0].codePointAt(0)!.toString(16).toUpperCase()}' was found in the ` +
+        'message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+    }
+    if (input.delaySeconds !== undefined) {
+      if (!Number.isInteger(input.delaySeconds) || input.delaySeconds < 0 || input.delaySeconds > 900) throw sqsErrors.outOfRange('DelaySeconds', input.delaySeconds, 0, 900);
+      // FIFO queues take a delay only at the queue level.
+      if (this.fifo && input.delaySeconds > 0) throw sqsErrors.notValidForQueueType('DelaySeconds', input.delaySeconds);
+    }
+    if (this.fifo) {
+      if (input.messageGroupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
+      if (input.messageDeduplicationId === undefined && !this.settings.contentBasedDeduplication) {
+        throw sqsErrors.invalidParameterValue('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+      }
+    } else if (input.messageDeduplicationId !== undefined) {
+      throw sqsErrors.notValidForQueueType('MessageDeduplicationId', input.messageDeduplicationId);
+    }
+    // Standard queues take a MessageGroupId too (fair queues); its format is the same.
+    for (const [name, value] of [['MessageGroupId', input.messageGroupId], ['MessageDeduplicationId', input.messageDeduplicationId]] as const) {
+      if (value !== undefined && !GROUP_OR_DEDUP_ID.test(value)) {
+        throw sqsErrors.invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
+      }
+    }
+    if (Buffer.byteLength(input.body, 'utf8') > MAX_MESSAGE_BYTES) {
+      throw sqsErrors.invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
+    }
   }
 
   private redriveIfExhausted(message: StoredMessage): boolean {
-    const policy = this.currentSettings.redrivePolicy;
-    if (!policy || message.receiveCount < policy.maxReceiveCount) return false;
-    const target = this.deps.queueByArn(policy.deadLetterTargetArn);
+    const policy = this.settings.redrivePolicy;
+    const target = policy && message.receiveCount >= policy.maxReceiveCount ? this.deps.queueByArn(policy.deadLetterTargetArn) : undefined;
     // SQS leaves the message where it is while the dead-letter queue does not exist.
     if (!target) return false;
     this.messages.splice(this.messages.indexOf(message), 1);
     this.counts.redriven++;
-    target.acceptRedriven(message, this.arn);
+    const now = this.deps.clock.now();
+    // Keeps its id, body and receive count. A standard DLQ keeps the original enqueue time for
+    // retention; a FIFO one restarts it (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+    target.messages.push({
+      ...message,
+      deadLetterQueueSourceArn: this.arn,
+      enqueuedAt: target.fifo ? now : message.enqueuedAt,
+      receipt: undefined,
+      receivedAt: undefined,
+      visibleAt: now,
+    });
+    target.notify();
     return true;
   }
 
   private dropExpired(now: number): void {
-    const retentionMs = this.currentSettings.messageRetentionSeconds * 1000;
     const before = this.messages.length;
-    this.messages = this.messages.filter((m) => now < m.enqueuedAt + retentionMs);
+    this.messages = this.messages.filter((m) => now < m.enqueuedAt + this.settings.messageRetentionSeconds * 1000);
     this.counts.expired += before - this.messages.length;
   }
 
-  private forgetExpiredDeduplication(now: number): void {
-    for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);
-  }
-
-  private receiptHandle(message: StoredMessage): string {
-    return RECEIPT_PREFIX + Buffer.from(`${this.arn} ${message.messageId} ${message.receipt}`, 'utf8').toString('base64');
-  }
-
   private parseReceipt(handle: string): { messageId: string; nonce: string } {
-    if (typeof handle !== 'string' || !handle.startsWith(RECEIPT_PREFIX)) throw sqsErrors.receiptHandleIsInvalid(String(handle));
     const parts = Buffer.from(handle.slice(RECEIPT_PREFIX.length), 'base64').toString('utf8').split(' ');
-    if (parts.length !== 3 || parts[0] !== this.arn) throw sqsErrors.receiptHandleIsInvalid(handle);
+    if (!handle.startsWith(RECEIPT_PREFIX) || parts.length !== 3 || parts[0] !== this.arn) throw sqsErrors.receiptHandleIsInvalid(handle);
     return { messageId: parts[1], nonce: parts[2] };
   }
 

@@ -1,161 +1,103 @@
 // The SQS stand-in: the JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Op>`) that
-// @aws-sdk/client-sqs speaks, over in-memory standard and FIFO queues with redrive, plus event
-// source mappings that invoke a handler with the SQS event as Lambda builds it (sqs-event-source.ts).
-// Queue URLs are `http://127.0.0.1:PORT/<account>/<name>`; requests are not signature-checked.
+// @aws-sdk/client-sqs speaks, over in-memory standard and FIFO queues with redrive (sqs-queue.ts),
+// plus event source mappings that invoke a handler as Lambda does (sqs-event-source.ts). It
+// serves what the functions call (SendMessage, ChangeMessageVisibility) and what a consumer needs
+// to look at a queue (GetQueueUrl, ReceiveMessage, DeleteMessage); any other operation, and
+// MessageAttributes, are refused as not simulated. Queue URLs are `http://127.0.0.1:PORT/<account>/<name>`.
 import { IncomingMessage, ServerResponse } from 'http';
-import { AwsIds } from './ids';
-import { SqsApiError, sqsErrors } from './sqs-errors';
+import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { SqsEventSourceMapping, SqsEventSourceOptions } from './sqs-event-source';
-import { sqsOperations } from './sqs-operations';
-import { QueueCounts, SqsQueue } from './sqs-queue';
-import { DEFAULT_QUEUE_SETTINGS, QueueSettings, ReceivedMessage } from './sqs-types';
-import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { MAX_VISIBILITY_SECONDS, SqsApiError, sqsErrors, SqsQueue, systemAttributes } from './sqs-queue';
+import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
-import { ScaledClock, SimClock } from '../common/time';
+import { SimClock } from '../common/time';
 
 export { SqsQueue } from './sqs-queue';
-export type { QueueCounts } from './sqs-queue';
-export { SqsApiError } from './sqs-errors';
 
-export interface SqsSimulatorOptions {
-  /** @default a real-time ScaledClock */
-  readonly clock?: SimClock;
-  /** @default 1 */
-  readonly seed?: number;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
-  /**
-   * The SenderId stamped on every message sent over the API (requests are not signature-checked,
-   * so the sender is not known). @default 'AROASANDBOXCONTROLPLANE:sandbox'
-   */
-  readonly senderId?: string;
+export interface SqsSimulatorOptions extends AwsSimulatorOptions {
   /**
    * IAM: decides each call before it runs, from the operation, its input and the SigV4
-   * Authorization header; a message refuses it with AccessDeniedException. @default every call allowed
+   * Authorization header; a message refuses it with AccessDenied. @default every call allowed
    */
   readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
-  /** Probability that an API call fails with InternalError (HTTP 500), seeded. @default 0 */
-  readonly faultRate?: number;
 }
 
 export interface CreateQueueOptions {
   /** @default 30 */
   readonly visibilityTimeoutSeconds?: number;
-  /** @default 345600 (4 days) */
+  /** 60 s to 14 days. @default 345600 (4 days) */
   readonly messageRetentionSeconds?: number;
-  /** @default 0 */
-  readonly delaySeconds?: number;
-  /** @default 0 */
-  readonly receiveMessageWaitTimeSeconds?: number;
-  /** @default 1048576 */
-  readonly maximumMessageSize?: number;
   /** FIFO only. @default false */
   readonly contentBasedDeduplication?: boolean;
   /** The dead-letter queue (name, URL or ARN of a queue created before) and maxReceiveCount (1–1000). */
   readonly deadLetterQueue?: { readonly queue: string | SqsQueue; readonly maxReceiveCount: number };
 }
 
-export interface SqsCallCounts {
-  readonly total: number;
-  readonly byAction: Readonly<Record<string, number>>;
-  readonly errorsByCode: Readonly<Record<string, number>>;
-}
+type Json = Record<string, unknown>;
 
-const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** The stamp on every message sent over the API: requests are not signature-checked, so the sender is not known. */
+const SENDER_ID = 'AROASANDBOXCONTROLPLANE:sandbox';
 
-export class SqsSimulator {
+export class SqsSimulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  readonly ids: AwsIds;
+  private readonly ids: AwsIds;
   private readonly requestIds: AwsIds;
   private readonly queues = new Map<string, SqsQueue>();
-  private readonly operations: ReturnType<typeof sqsOperations>;
   private readonly mappings: SqsEventSourceMapping[] = [];
-  private readonly dice: SeededRandom;
-  private readonly waiters = new Set<() => void>();
   private readonly forcedFaults: { operation?: string; code: 'InternalError' | 'RequestThrottled'; remaining: number }[] = [];
-  private faultRate: number;
-  private server?: LoopbackServer;
-  private calls = { total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> };
+  private readonly calls = { total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> };
+  private readonly operations: Readonly<Record<string, (input: Json) => Json | Promise<Json>>>;
 
-  private readonly authorize?: SqsSimulatorOptions['authorize'];
-
-  constructor(options: SqsSimulatorOptions = {}) {
-    this.clock = options.clock ?? new ScaledClock(1);
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '123456789012';
-    const random = new SeededRandom(options.seed ?? 1);
+  constructor(private readonly options: SqsSimulatorOptions = {}) {
+    super();
+    let random: SeededRandom;
+    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
     this.ids = new AwsIds(random.fork('sqs-ids'));
     this.requestIds = new AwsIds(random.fork('sqs-request-ids'));
-    this.dice = random.fork('sqs-faults');
-    this.faultRate = options.faultRate ?? 0;
-    this.authorize = options.authorize;
-    this.operations = sqsOperations({
-      queueByUrl: (url) => this.queueByUrl(url),
-      queueUrl: (queue) => this.queueUrl(queue),
-      queueByName: (name, account) => (account === undefined || account === this.accountId ? this.queues.get(name) : undefined),
-      queues: () => [...this.queues.values()],
-      senderId: options.senderId ?? 'AROASANDBOXCONTROLPLANE:sandbox',
-      receive: (queue, max, visibility, wait) => this.receiveWaiting(queue, max, visibility, wait),
-    });
+    this.operations = this.wireOperations();
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  /** Stops every event source mapping, ends long polls and closes the server. */
+  /** Stops every event source mapping and closes the server (a long poll ends within a simulated second). */
   async stop(): Promise<void> {
     await Promise.all(this.mappings.map((m) => m.stop()));
-    for (const wake of [...this.waiters]) wake();
-    await this.server?.close();
-    this.server = undefined;
+    await super.stop();
   }
 
-  /** The endpoint for AWS_ENDPOINT_URL_SQS or `new SQSClient({ endpoint })`. */
-  get url(): string {
-    if (!this.server) throw new Error('the SQS simulator is not started');
-    return this.server.url;
-  }
-
+  /** Creates a queue as CloudFormation would from AWS::SQS::Queue; a bad setting throws, naming it. */
   createQueue(name: string, options: CreateQueueOptions = {}): SqsQueue {
-    if (!QUEUE_NAME.test(name.replace(/\.fifo$/, '')) || name.length > 80) {
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name.replace(/\.fifo$/, '')) || name.length > 80) {
       throw new Error(`queue name "${name}" is not valid: use 1-80 letters, digits, hyphens and underscores (a FIFO queue ends in .fifo)`);
     }
     if (this.queues.has(name)) throw new Error(`queue "${name}" exists already`);
     const fifo = name.endsWith('.fifo');
     if (options.contentBasedDeduplication && !fifo) throw new Error(`contentBasedDeduplication is for FIFO queues; "${name}" is a standard queue`);
-    const settings: QueueSettings = {
-      visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, DEFAULT_QUEUE_SETTINGS.visibilityTimeoutSeconds, 0, 43_200),
-      messageRetentionSeconds: inRange('messageRetentionSeconds', options.messageRetentionSeconds, DEFAULT_QUEUE_SETTINGS.messageRetentionSeconds, 60, 1_209_600),
-      delaySeconds: inRange('delaySeconds', options.delaySeconds, DEFAULT_QUEUE_SETTINGS.delaySeconds, 0, 900),
-      receiveMessageWaitTimeSeconds: inRange('receiveMessageWaitTimeSeconds', options.receiveMessageWaitTimeSeconds, 0, 0, 20),
-      maximumMessageSize: inRange('maximumMessageSize', options.maximumMessageSize, DEFAULT_QUEUE_SETTINGS.maximumMessageSize, 1024, 1_048_576),
+    const dlq = options.deadLetterQueue;
+    const target = dlq && (typeof dlq.queue === 'string' ? this.queue(dlq.queue) : dlq.queue);
+    if (target && target.fifo !== fifo) {
+      throw new Error(`the dead-letter queue of ${fifo ? 'FIFO' : 'standard'} queue "${name}" must be ${fifo ? 'FIFO' : 'standard'} too; "${target.name}" is not`);
+    }
+    const queue = new SqsQueue(name, `arn:aws:sqs:${this.region}:${this.accountId}:${name}`, {
+      visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, MAX_VISIBILITY_SECONDS),
+      messageRetentionSeconds: inRange('messageRetentionSeconds', options.messageRetentionSeconds ?? 345_600, 60, 1_209_600),
       contentBasedDeduplication: options.contentBasedDeduplication ?? false,
-      redrivePolicy: options.deadLetterQueue && this.redrivePolicy(name, fifo, options.deadLetterQueue),
-    };
-    const queue = new SqsQueue(name, `arn:aws:sqs:${this.region}:${this.accountId}:${name}`, settings, {
-      clock: this.clock,
-      ids: this.ids,
-      queueByArn: (arn) => [...this.queues.values()].find((q) => q.arn === arn),
-    });
+      redrivePolicy: target && { deadLetterTargetArn: target.arn, maxReceiveCount: inRange('maxReceiveCount', dlq!.maxReceiveCount, 1, 1000) },
+    }, { clock: this.clock, ids: this.ids, queueByArn: (arn) => [...this.queues.values()].find((q) => q.arn === arn) });
     this.queues.set(name, queue);
     return queue;
   }
 
   /** A queue by name, URL or ARN. */
   queue(ref: string): SqsQueue {
-    const queue = this.queues.get(ref) ?? [...this.queues.values()].find((q) => q.arn === ref || (this.server && this.queueUrl(q) === ref));
+    const queue = this.queues.get(ref) ?? [...this.queues.values()].find((q) => q.arn === ref || (this.started && this.queueUrl(q) === ref));
     if (!queue) throw new Error(`no queue "${ref}"; created: ${[...this.queues.keys()].join(', ') || 'none'}`);
     return queue;
   }
 
   queueUrl(queue: SqsQueue | string): string {
-    const q = typeof queue === 'string' ? this.queue(queue) : queue;
-    return `${this.url}/${this.accountId}/${q.name}`;
+    return `${this.url}/${this.accountId}/${(typeof queue === 'string' ? this.queue(queue) : queue).name}`;
   }
 
   /**
@@ -166,7 +108,6 @@ export class SqsSimulator {
     const queue = typeof options.queue === 'string' ? this.queue(options.queue) : options.queue;
     const mapping = new SqsEventSourceMapping(queue, options, { clock: this.clock, ids: this.ids, region: this.region, accountId: this.accountId });
     this.mappings.push(mapping);
-    mapping.start();
     return mapping;
   }
 
@@ -175,100 +116,99 @@ export class SqsSimulator {
     this.forcedFaults.push({ operation, code, remaining: count });
   }
 
-  setFaultRate(rate: number): void {
-    this.faultRate = rate;
-  }
-
-  apiCalls(): SqsCallCounts {
+  apiCalls(): { readonly total: number; readonly byAction: Record<string, number>; readonly errorsByCode: Record<string, number> } {
     return { ...this.calls, byAction: { ...this.calls.byAction }, errorsByCode: { ...this.calls.errorsByCode } };
   }
 
-  /** Message counts per queue and summed, and the event source mappings' invocation counts. */
-  stats(): { readonly totals: QueueCounts; readonly byQueue: Readonly<Record<string, QueueCounts>>; readonly invocations: number } {
-    const totals: QueueCounts = { sent: 0, deduplicated: 0, received: 0, deleted: 0, redriven: 0, expired: 0 };
-    const byQueue: Record<string, QueueCounts> = {};
-    for (const queue of this.queues.values()) {
-      byQueue[queue.name] = { ...queue.counts };
-      for (const key of Object.keys(totals) as (keyof QueueCounts)[]) totals[key] += queue.counts[key];
-    }
-    return { totals, byQueue, invocations: this.mappings.reduce((sum, m) => sum + m.counts.invocations, 0) };
+  private wireOperations(): Record<string, (input: Json) => Json | Promise<Json>> {
+    const queueOf = (input: Json) => {
+      const url = requiredString(input, 'QueueUrl');
+      const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
+      const queue = account === this.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
+      if (!queue) throw sqsErrors.queueDoesNotExist();
+      return queue;
+    };
+    const receiptOf = (input: Json) => requiredString(input, 'ReceiptHandle');
+    return {
+      SendMessage: (input) => {
+        const queue = queueOf(input);
+        if (input.MessageAttributes !== undefined || input.MessageSystemAttributes !== undefined) throw sqsErrors.notSimulated('message attributes');
+        const sent = queue.send({
+          body: requiredString(input, 'MessageBody'),
+          delaySeconds: optionalInteger(input, 'DelaySeconds'),
+          messageGroupId: optionalString(input, 'MessageGroupId'),
+          messageDeduplicationId: optionalString(input, 'MessageDeduplicationId'),
+          senderId: SENDER_ID,
+        });
+        return { MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfMessageBody, SequenceNumber: sent.sequenceNumber };
+      },
+      ReceiveMessage: async (input) => {
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
+        const queue = queueOf(input);
+        const max = inRange('MaxNumberOfMessages', optionalInteger(input, 'MaxNumberOfMessages') ?? 1, 1, 10, sqsErrors.outOfRange);
+        const wait = inRange('WaitTimeSeconds', optionalInteger(input, 'WaitTimeSeconds') ?? 0, 0, 20, sqsErrors.outOfRange);
+        const visibility = optionalInteger(input, 'VisibilityTimeout');
+        if (visibility !== undefined) inRange('VisibilityTimeout', visibility, 0, MAX_VISIBILITY_SECONDS, sqsErrors.outOfRange);
+        const names = [input.AttributeNames, input.MessageSystemAttributeNames].flat().filter((n): n is string => typeof n === 'string');
+        // A long poll returns as soon as a message is receivable; it looks again every simulated second.
+        const deadline = this.clock.now() + wait * 1000;
+        let received = queue.receive({ maxMessages: max, visibilityTimeoutSeconds: visibility });
+        while (received.length === 0 && this.started && this.clock.now() < deadline) {
+          await this.clock.sleep(Math.min(1000, deadline - this.clock.now()));
+          received = queue.receive({ maxMessages: max, visibilityTimeoutSeconds: visibility });
+        }
+        if (received.length === 0) return {};
+        return {
+          Messages: received.map(({ message, receiptHandle }) => {
+            const all = systemAttributes(message);
+            const attributes = Object.fromEntries(Object.entries(all).filter(([name]) => names.includes('All') || names.includes(name)));
+            return {
+              MessageId: message.messageId,
+              ReceiptHandle: receiptHandle,
+              MD5OfBody: message.md5OfBody,
+              Body: message.body,
+              Attributes: Object.keys(attributes).length > 0 ? attributes : undefined,
+            };
+          }),
+        };
+      },
+      DeleteMessage: (input) => {
+        queueOf(input).delete(receiptOf(input));
+        return {};
+      },
+      ChangeMessageVisibility: (input) => {
+        const timeout = optionalInteger(input, 'VisibilityTimeout');
+        if (timeout === undefined) throw sqsErrors.missingParameter('VisibilityTimeout');
+        queueOf(input).changeVisibility(receiptOf(input), timeout);
+        return {};
+      },
+      GetQueueUrl: (input) => {
+        const name = requiredString(input, 'QueueName');
+        const owner = optionalString(input, 'QueueOwnerAWSAccountId') ?? this.accountId;
+        const queue = owner === this.accountId ? this.queues.get(name) : undefined;
+        if (!queue) throw sqsErrors.queueDoesNotExist();
+        return { QueueUrl: this.queueUrl(queue) };
+      },
+    };
   }
 
-  private redrivePolicy(name: string, fifo: boolean, dlq: NonNullable<CreateQueueOptions['deadLetterQueue']>) {
-    const target = typeof dlq.queue === 'string' ? this.queue(dlq.queue) : dlq.queue;
-    if (target.fifo !== fifo) {
-      throw new Error(`the dead-letter queue of ${fifo ? 'FIFO' : 'standard'} queue "${name}" must be ${fifo ? 'FIFO' : 'standard'} too; "${target.name}" is not`);
-    }
-    if (!Number.isInteger(dlq.maxReceiveCount) || dlq.maxReceiveCount < 1 || dlq.maxReceiveCount > 1000) {
-      throw new Error(`maxReceiveCount must be an integer from 1 to 1000, got ${dlq.maxReceiveCount}`);
-    }
-    return { deadLetterTargetArn: target.arn, maxReceiveCount: dlq.maxReceiveCount };
-  }
-
-  private queueByUrl(url: string): SqsQueue {
-    let path: string;
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      throw sqsErrors.invalidAddress(url);
-    }
-    const [account, name, ...rest] = path.split('/').filter((p) => p !== '');
-    const queue = account === this.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
-    if (!queue) throw sqsErrors.queueDoesNotExist();
-    return queue;
-  }
-
-  /** ReceiveMessage with long polling: returns once a message is receivable or `waitSeconds` pass. */
-  private receiveWaiting(
-    queue: SqsQueue, maxMessages: number, visibilityTimeoutSeconds: number | undefined, waitSeconds: number,
-  ): Promise<ReceivedMessage[]> {
-    const attempt = () => queue.receive({ maxMessages, visibilityTimeoutSeconds });
-    const first = attempt();
-    if (first.length > 0 || waitSeconds === 0 || !this.server) return Promise.resolve(first);
-    const deadline = this.clock.now() + waitSeconds * 1000;
-    return new Promise((resolve) => {
-      let cancelTimer = () => {};
-      let unsubscribe = () => {};
-      const finish = (messages: ReceivedMessage[]) => {
-        cancelTimer();
-        unsubscribe();
-        this.waiters.delete(wake);
-        resolve(messages);
-      };
-      const wake = () => finish([]);
-      const retry = () => {
-        const got = attempt();
-        if (got.length > 0 || this.clock.now() >= deadline) finish(got);
-        else schedule();
-      };
-      const schedule = () => {
-        cancelTimer();
-        const next = Math.min(deadline, queue.nextVisibleAt() ?? deadline);
-        cancelTimer = this.clock.after(Math.max(0, next - this.clock.now()), retry);
-      };
-      // A send wakes the poll; it runs after the sender's call returns.
-      unsubscribe = queue.onChange(() => setImmediate(() => {
-        if (this.waiters.has(wake)) retry();
-      }));
-      this.waiters.add(wake);
-      schedule();
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = this.requestIds.uuid();
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, ...headers });
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': this.requestIds.uuid(), ...headers });
       res.end(JSON.stringify(body));
     };
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('AmazonSQS.') ? target.slice('AmazonSQS.'.length) : '';
+    const operation = target.replace(/^AmazonSQS\./, '');
     try {
       const body = (await readBody(req, 2 * 1024 * 1024)).toString('utf8');
-      if (!Object.prototype.hasOwnProperty.call(this.operations, operation)) throw sqsErrors.unsupportedOperation(target || '(no X-Amz-Target)');
+      if (!target.startsWith('AmazonSQS.') || !Object.hasOwn(this.operations, operation)) throw sqsErrors.notSimulated(target || '(no X-Amz-Target)');
       this.calls.total++;
-      this.calls.byAction[operation] = (this.calls.byAction[operation] ?? 0) + 1;
-      this.injectFault(operation);
+      tally(this.calls.byAction, operation);
+      const forced = this.forcedFaults.find((f) => f.remaining > 0 && (f.operation === undefined || f.operation === operation));
+      if (forced) {
+        forced.remaining--;
+        throw forced.code === 'RequestThrottled' ? sqsErrors.throttled() : sqsErrors.internal();
+      }
       let input: unknown;
       try {
         input = body === '' ? {} : JSON.parse(body);
@@ -276,30 +216,43 @@ export class SqsSimulator {
         throw sqsErrors.invalidParameterValue('The request body is not valid JSON.');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw sqsErrors.invalidParameterValue('The request body must be a JSON object.');
-      const denied = await this.authorize?.(operation, input as Record<string, unknown>, req.headers.authorization);
+      const denied = await this.options.authorize?.(operation, input as Json, req.headers.authorization);
       if (denied !== undefined) throw sqsErrors.accessDenied(denied);
-      send(200, await this.operations[operation](input as Record<string, unknown>));
+      send(200, await this.operations[operation](input as Json));
     } catch (err) {
-      const apiError = err instanceof SqsApiError ? err : sqsErrors.internal();
+      const error = err instanceof SqsApiError ? err : sqsErrors.internal();
       if (!(err instanceof SqsApiError)) console.error('SQS simulator: internal error', err);
-      this.calls.errorsByCode[apiError.code] = (this.calls.errorsByCode[apiError.code] ?? 0) + 1;
-      send(apiError.status, { __type: `com.amazonaws.sqs#${apiError.code}`, message: apiError.message },
-        { 'x-amzn-query-error': `${apiError.queryCode};${apiError.senderFault ? 'Sender' : 'Receiver'}` });
+      tally(this.calls.errorsByCode, error.code);
+      send(error.status, { __type: `com.amazonaws.sqs#${error.code}`, message: error.message },
+        { 'x-amzn-query-error': `${error.queryCode};${error.status >= 500 ? 'Receiver' : 'Sender'}` });
     }
-  }
-
-  private injectFault(operation: string): void {
-    const forced = this.forcedFaults.find((f) => f.remaining > 0 && (f.operation === undefined || f.operation === operation));
-    if (forced) {
-      forced.remaining--;
-      throw forced.code === 'RequestThrottled' ? sqsErrors.throttled() : sqsErrors.internal();
-    }
-    if (this.dice.chance(this.faultRate)) throw sqsErrors.internal();
   }
 }
 
-function inRange(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got ${v}`);
-  return v;
+/** `value` when it is an integer in [min, max]; otherwise the error `refuse` makes (a plain Error for settings). */
+type Refusal = (name: string, value: number, min: number, max: number) => Error;
+
+function inRange(name: string, value: number, min: number, max: number, refuse?: Refusal): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw refuse?.(name, value, min, max) ?? new Error(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+}
+
+function requiredString(input: Json, name: string): string {
+  const value = optionalString(input, name);
+  if (value === undefined || value === '') throw sqsErrors.missingParameter(name);
+  return value;
+}
+
+function optionalString(input: Json, name: string): string | undefined {
+  const value = input[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw sqsErrors.invalidValue(name, JSON.stringify(value), 'must be a string.');
+  return value;
+}
+
+function optionalInteger(input: Json, name: string): number | undefined {
+  const value = input[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw sqsErrors.invalidValue(name, JSON.stringify(value), 'must be an integer.');
+  return value;
 }

@@ -77,3 +77,39 @@ export function flatHeaders(req: IncomingMessage): Record<string, string> {
 export function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
 }
+
+/** Counters named `names`, all zero: a simulator's figures for tests and the report. */
+export function counters<K extends string>(...names: K[]): Record<K, number> {
+  return Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
+}
+
+/** Adds one to `counts[key]`: the simulators' per-operation and per-error tallies. */
+export function tally(counts: Record<string, number>, key: string | number): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** A simulator served on loopback: start() listens, stop() closes, url names the server while it runs. */
+export abstract class LoopbackService {
+  private server?: LoopbackServer;
+
+  /** `http://127.0.0.1:PORT`. */
+  get url(): string {
+    if (!this.server) throw new Error(`${this.constructor.name} is not started`);
+    return this.server.url;
+  }
+
+  async start(): Promise<void> {
+    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
+
+  protected get started(): boolean {
+    return this.server !== undefined;
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import { EventPattern, InvalidEventPatternError, matchesPattern, validatePattern } from '../../../sandbox/aws/event-pattern';
+import { EventPattern, InvalidEventPatternError, matchesPattern, validatePattern } from '../../../sandbox/aws/eventbridge';
 
 // The lifecycle construct's rules (src/lifecycle.ts), as EventBridge receives them.
 const STATE_CHANGE: EventPattern = {
@@ -35,20 +35,9 @@ describe('EventBridge event patterns', () => {
   });
 
   test.each([
-    ['prefix', { source: [{ prefix: 'aws.' }] }, { source: 'aws.ec2' }, { source: 'custom.aws' }],
-    ['suffix', { detail: { name: [{ suffix: '.png' }] } }, { detail: { name: 'a.png' } }, { detail: { name: 'a.jpg' } }],
-    ['prefix ignoring case', { source: [{ prefix: { 'equals-ignore-case': 'AWS.' } }] }, { source: 'aws.ec2' }, { source: 'ec2' }],
-    ['anything-but a list', { detail: { state: [{ 'anything-but': ['pending', 'running'] }] } }, { detail: { state: 'stopped' } }, { detail: { state: 'running' } }],
-    ['anything-but a prefix', { detail: { id: [{ 'anything-but': { prefix: 'test-' } }] } }, { detail: { id: 'prod-1' } }, { detail: { id: 'test-1' } }],
-    ['exists: false', { detail: { error: [{ exists: false }] } }, { detail: {} }, { detail: { error: 'x' } }],
-    ['exists: true', { detail: { error: [{ exists: true }] } }, { detail: { error: 'x' } }, { detail: {} }],
-    ['numeric range', { detail: { n: [{ numeric: ['>', 0, '<=', 5] }] } }, { detail: { n: 5 } }, { detail: { n: 6 } }],
-    ['equals-ignore-case', { source: [{ 'equals-ignore-case': 'AWS.EC2' }] }, { source: 'aws.ec2' }, { source: 'aws.ec3' }],
-    ['wildcard', { detail: { arn: [{ wildcard: 'arn:*:instance/*' }] } }, { detail: { arn: 'arn:aws:ec2:instance/i-1' } }, { detail: { arn: 'arn:aws:s3:::b' } }],
     ['a value in an event array', { resources: ['arn:b'] }, { resources: ['arn:a', 'arn:b'] }, { resources: ['arn:a'] }],
     ['null', { detail: { x: [null] } }, { detail: { x: null } }, { detail: { x: 'null' } }],
     ['numbers are not strings', { detail: { n: [5] } }, { detail: { n: 5 } }, { detail: { n: '5' } }],
-    ['$or', { $or: [{ source: ['a'] }, { detail: { k: ['v'] } }] }, { source: 'b', detail: { k: 'v' } }, { source: 'b', detail: { k: 'w' } }],
   ])('%s matches the one event and not the other', (_what, pattern, matching, other) => {
     validatePattern(pattern);
 
@@ -59,8 +48,8 @@ describe('EventBridge event patterns', () => {
   test.each([
     ['an empty array', { source: [] }],
     ['a bare value', { source: 'aws.ec2' }],
-    ['an unknown operator', { source: [{ regex: '.*' }] }],
-    ['a malformed numeric', { detail: { n: [{ numeric: ['>'] }] } }],
+    ['an operator the sandbox does not simulate', { source: [{ prefix: 'aws.' }] }],
+    ['$or', { $or: [{ source: ['a'] }, { source: ['b'] }] }],
   ])('a pattern with %s is refused', (_what, pattern) => {
     expect(() => validatePattern(pattern)).toThrow(InvalidEventPatternError);
   });

@@ -2,7 +2,7 @@
 // MessageDeduplicationId are 1-128 characters of letters, digits and punctuation (SendMessage API
 // reference), refused with InvalidParameterValue and SQS's own wording (quoted from AWS in
 // serverless-next.js #1616 and AutoSpotting #470).
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { errorOf as errorOfCall } from './helpers';
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { ScaledClock } from '../../../sandbox/common/time';
@@ -48,21 +48,4 @@ describe('SQS FIFO id limits through @aws-sdk/client-sqs', () => {
     expect(sim.queue('pools.fifo').counts.sent).toBe(sentBefore);
   });
 
-  test('SendMessageBatch refuses the entry whose group id is too long and sends the others', async () => {
-    const result = await sqs.send(new SendMessageBatchCommand({
-      QueueUrl: sim.queueUrl('pools.fifo'),
-      Entries: [
-        { Id: 'short', MessageBody: 'a', MessageGroupId: 'octo/app#linux-x64', MessageDeduplicationId: 'batch-ok' },
-        { Id: 'long', MessageBody: 'b', MessageGroupId: longPoolId, MessageDeduplicationId: 'batch-long' },
-      ],
-    }));
-
-    expect(result.Successful?.map((e) => e.Id)).toEqual(['short']);
-    expect(result.Failed).toEqual([{
-      Id: 'long',
-      SenderFault: true,
-      Code: 'InvalidParameterValue',
-      Message: `Value ${longPoolId} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
-    }]);
-  });
 });
