@@ -1,5 +1,5 @@
 // Self-hosted runners and the jobs GitHub routes to them: JIT registration, a runner's connection
-// state (online while it long-polls for a job), workflow runs whose jobs go queued → in_progress →
+// state (online while it listens for a job), workflow runs whose jobs go queued → in_progress →
 // completed, assignment to idle runners the way GitHub routes them (reference/github.md 8), re-runs
 // as new attempts, cancellation, lost runners, and the removal of a JIT runner — after its one job,
 // through the API, or when it never connects (reference/github.md 4).
@@ -10,12 +10,11 @@ import { SeededRandom } from '../common/random';
 
 /** Labels GitHub types `read-only`: the ones a runner applies to itself. Compared case-insensitively. */
 const BUILT_IN_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
-const DEFAULT_LABELS = ['self-hosted', 'Linux', 'X64'];
 /** Repositories have only the Default group; the simulated organization has no other. */
 export const DEFAULT_GROUP = { id: 1, name: 'Default' } as const;
 /** The runner software version a simulated runner reports on connect. */
 export const RUNNER_VERSION = '2.328.0';
-export const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
+const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
 
 /**
  * The 403 messages of POST …/jobs/{id}/rerun (Basic Error body, GHES OpenAPI). GitHub re-runs jobs of
@@ -41,10 +40,10 @@ export interface RunnerRecord {
   /** What the runner proves on connect; carried in the JIT config, never in an API response. */
   readonly secret: string;
   readonly createdAt: number;
-  /** Set once a runner connected with the JIT config; os and version are unknown until then (reference/github.md 4). */
-  sessionId?: string;
+  /** Whether a runner connected with the JIT config; os and version are unknown until then (reference/github.md 4). */
+  connected: boolean;
   lastSeenAt?: number;
-  /** Set while the runner has a job (offered or running): the runner is busy. */
+  /** Set while the runner runs a job: the runner is busy. */
   jobId?: number;
   removed: boolean;
 }
@@ -79,7 +78,6 @@ export interface JobRecord {
   conclusion: JobConclusion | null;
   startedAt: number;
   completedAt: number | null;
-  /** The runner the job was handed to; set while still `queued` during the acquisition window, as GitHub shows. */
   runnerId?: number;
   runnerName?: string;
   /** The id of the job of the next attempt, once this one was re-run. */
@@ -107,31 +105,23 @@ export interface WorkflowRunSpec {
   readonly jobs: readonly JobSpec[];
 }
 
-/** A runner's open long poll: it is handed a job, or told that its registration is gone. */
-export interface Waiter {
+/** A runner listening for a job: it is handed one, or told that its registration is gone. */
+interface Waiter {
   readonly since: number;
-  /** False once the runner's connection is gone (killed), so no job is handed to it. */
-  alive(): boolean;
   deliver(job: JobRecord | 'removed'): void;
 }
 
 export interface ActionsTimeouts {
   /** A JIT runner that has not connected within this time is removed. */
   readonly jitMs: number;
-  /** A connected runner not heard from for this long shows `offline`. */
-  readonly offlineAfterMs: number;
   /** A busy runner that stops renewing its job for this long is lost: the job fails. */
   readonly lostRunnerMs: number;
-  /** A job handed to a runner that does not acquire it within this time is queued again (GitHub: 60 s). */
-  readonly acquireMs: number;
   /** A job queued this long fails (GitHub: 24 h). */
   readonly queuedMs: number;
 }
 
-export type ActionsEvent =
-  | { readonly kind: 'job'; readonly action: JobStatus; readonly job: JobRecord }
-  | { readonly kind: 'runner'; readonly action: 'registered' | 'connected'; readonly runner: RunnerRecord }
-  | { readonly kind: 'runner'; readonly action: 'removed'; readonly runner: RunnerRecord; readonly reason: string };
+/** A connected runner not heard from for this long shows `offline`. */
+const OFFLINE_AFTER_MS = 2 * 60_000;
 
 export class Actions {
   private readonly runners = new Map<number, RunnerRecord>();
@@ -139,7 +129,7 @@ export class Actions {
   private readonly queue: JobRecord[] = [];
   private readonly waiters = new Map<number, Waiter>();
   private readonly labelIds = new Map<string, number>();
-  /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `run:<job>` (acquire or lost runner). */
+  /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
   private readonly timers = new Map<string, () => void>();
   private nextRunnerId = 1;
   private nextRunId = 1_000_001;
@@ -149,9 +139,7 @@ export class Actions {
     private readonly time: SimTime,
     private readonly rng: { readonly runners: SeededRandom; readonly jobs: SeededRandom },
     private readonly timeouts: ActionsTimeouts,
-    /** Whether JIT registration adds self-hosted/Linux/X64 to the labels given (disputed). */
-    private readonly addDefaultLabels: boolean,
-    private readonly onEvent: (event: ActionsEvent) => void,
+    private readonly onJob: (action: JobStatus, job: JobRecord) => void,
   ) {}
 
   // --- runners -------------------------------------------------------------------------------
@@ -160,27 +148,25 @@ export class Actions {
     if (this.list(scope).some((r) => r.name.toLowerCase() === request.name.toLowerCase())) {
       throw new GhesApiError(409, `Already exists - A runner with the name ${request.name} already exists.`);
     }
-    const given = new Set(request.labels.map((l) => l.toLowerCase()));
-    const names = this.addDefaultLabels ? [...DEFAULT_LABELS.filter((l) => !given.has(l.toLowerCase())), ...request.labels] : request.labels;
     const runner: RunnerRecord = {
       id: this.nextRunnerId++,
       name: request.name,
       scope,
-      labels: names.filter((l, i) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
+      labels: request.labels.filter((l, i, names) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
       workFolder: request.workFolder,
       secret: randomHex(this.rng.runners, 40),
       createdAt: this.time.now(),
+      connected: false,
       removed: false,
     };
     this.runners.set(runner.id, runner);
-    this.setTimer(`jit:${runner.id}`, this.timeouts.jitMs, () => this.remove(runner, 'JIT runner never connected'));
-    this.onEvent({ kind: 'runner', action: 'registered', runner });
+    this.setTimer(`jit:${runner.id}`, this.timeouts.jitMs, () => this.remove(runner));
     return runner;
   }
 
-  /** Runners of one scope in registration order, optionally filtered by exact name. */
-  list(scope: string, name?: string): RunnerRecord[] {
-    return this.allRunners().filter((r) => r.scope === scope && (name === undefined || r.name === name));
+  /** Runners of one scope in registration order. */
+  list(scope: string): RunnerRecord[] {
+    return this.allRunners().filter((r) => r.scope === scope);
   }
 
   allRunners(): RunnerRecord[] {
@@ -198,54 +184,41 @@ export class Actions {
   deleteRunner(scope: string, id: number): void {
     const runner = this.runner(scope, id);
     if (runner.jobId !== undefined) throw new GhesApiError(422, `Bad request - Runner "${runner.name}" is still running a job`);
-    this.remove(runner, 'deleted through the API');
+    this.remove(runner);
   }
 
   status(runner: RunnerRecord): 'online' | 'offline' {
     const seen = runner.lastSeenAt;
-    const recent = !runner.removed && seen !== undefined && this.time.now() - seen <= this.timeouts.offlineAfterMs;
+    const recent = !runner.removed && seen !== undefined && this.time.now() - seen <= OFFLINE_AFTER_MS;
     return this.waiters.has(runner.id) || recent ? 'online' : 'offline';
   }
 
-  isListening(runner: RunnerRecord): boolean {
-    return this.waiters.get(runner.id)?.alive() ?? false;
-  }
-
-  /** The runner's first contact with the runner service, proving the secret from its JIT config. */
-  connect(runnerId: number, secret: string, sessionId: string): void {
+  /** The runner's first contact, proving the secret from its JIT config; one connection per registration. */
+  connect(runnerId: number, secret: string): RunnerRecord {
     const runner = this.runners.get(runnerId);
     if (!runner) throw notFound(REGISTRATION_DELETED);
     if (secret !== runner.secret) throw new GhesApiError(401, 'Bad credentials');
-    if (runner.sessionId !== undefined) throw new GhesApiError(409, `A session for this runner already exists: ${runner.name}`);
+    if (runner.connected) throw new GhesApiError(409, `A session for this runner already exists: ${runner.name}`);
     this.clearTimer(`jit:${runner.id}`);
-    runner.sessionId = sessionId;
-    runner.lastSeenAt = this.time.now();
-    this.onEvent({ kind: 'runner', action: 'connected', runner });
-  }
-
-  /** The runner of a session, proving again the secret of its JIT config. */
-  session(sessionId: string, secret: string): RunnerRecord {
-    const runner = this.allRunners().find((r) => r.sessionId === sessionId);
-    if (!runner) throw notFound(REGISTRATION_DELETED);
-    if (secret !== runner.secret) throw new GhesApiError(401, 'Bad credentials');
+    runner.connected = true;
     runner.lastSeenAt = this.time.now();
     return runner;
   }
 
-  /** The runner long-polls: it is online and, unless busy, eligible for a job. */
-  wait(runner: RunnerRecord, waiter: Waiter): void {
-    runner.lastSeenAt = this.time.now();
+  /** The idle runner listens: it is online and eligible for a job. Returns what ends the wait (the runner killed). */
+  listen(runner: RunnerRecord, deliver: Waiter['deliver']): () => void {
+    const waiter: Waiter = { since: this.time.now(), deliver };
+    runner.lastSeenAt = waiter.since;
     this.waiters.set(runner.id, waiter);
     this.schedule();
+    return () => {
+      if (this.waiters.get(runner.id) !== waiter) return;
+      this.waiters.delete(runner.id);
+      runner.lastSeenAt = this.time.now();
+    };
   }
 
-  /** The long poll ended (answered, timed out or the connection closed). */
-  stopWaiting(runner: RunnerRecord, waiter: Waiter): void {
-    if (this.waiters.get(runner.id) === waiter) this.waiters.delete(runner.id);
-    runner.lastSeenAt = this.time.now();
-  }
-
-  private remove(runner: RunnerRecord, reason: string): void {
+  private remove(runner: RunnerRecord): void {
     if (runner.removed) return;
     runner.removed = true;
     runner.jobId = undefined;
@@ -254,7 +227,6 @@ export class Actions {
     const waiter = this.waiters.get(runner.id);
     this.waiters.delete(runner.id);
     waiter?.deliver('removed');
-    this.onEvent({ kind: 'runner', action: 'removed', runner, reason });
   }
 
   private label(name: string): RunnerRecord['labels'][number] {
@@ -318,18 +290,7 @@ export class Actions {
     const runner = job.runnerId === undefined ? undefined : this.runners.get(job.runnerId);
     this.complete(job, 'cancelled');
     // The runner learns of the cancellation on its next renewal; its registration ends with the job.
-    if (runner) this.remove(runner, 'its job was cancelled');
-    return true;
-  }
-
-  /** The runner acquires the job it was offered: the job starts. False if it is no longer its job. */
-  acquire(job: JobRecord, runner: RunnerRecord): boolean {
-    if (job.status !== 'queued' || job.runnerId !== runner.id) return false;
-    job.status = 'in_progress';
-    job.startedAt = this.time.now();
-    this.clearTimer(`queued:${job.id}`);
-    this.armLostTimer(job, runner);
-    this.onEvent({ kind: 'job', action: 'in_progress', job });
+    if (runner) this.remove(runner);
     return true;
   }
 
@@ -343,7 +304,7 @@ export class Actions {
   /** The runner reports the job's result; its JIT registration ends with it. */
   finish(job: JobRecord, runner: RunnerRecord, conclusion: JobConclusion): void {
     if (job.status !== 'completed' && job.runnerId === runner.id) this.complete(job, conclusion);
-    this.remove(runner, 'JIT runner finished its job');
+    this.remove(runner);
   }
 
   private enqueue(run: RunRecord, spec: Pick<JobRecord, 'name' | 'labels' | 'durationMs' | 'outcome'>): JobRecord {
@@ -366,7 +327,7 @@ export class Actions {
     run.jobIds.push(job.id);
     this.queue.push(job);
     this.setTimer(`queued:${job.id}`, this.timeouts.queuedMs, () => this.complete(job, 'failure'));
-    this.onEvent({ kind: 'job', action: 'queued', job });
+    this.onJob('queued', job);
     return job;
   }
 
@@ -379,58 +340,45 @@ export class Actions {
     for (const job of [...this.queue]) {
       const repo = job.run.repo;
       const candidates = [...this.waiters.entries()]
-        .filter(([, w]) => w.alive())
         .sort(([, a], [, b]) => a.since - b.since)
         .map(([id]) => this.runners.get(id)!)
         .filter((r) => r.jobId === undefined && (r.scope === `repo:${repo.fullName}` || r.scope === `org:${repo.owner.login}`))
         .filter((r) => job.labels.every((l) => r.labels.some((have) => have.name.toLowerCase() === l.toLowerCase())));
       const runner = candidates.find((r) => r.scope.startsWith('repo:')) ?? candidates[0];
-      if (runner) this.offer(job, runner);
+      if (runner) this.start(job, runner);
     }
   }
 
-  /**
-   * Hands the job to a listening runner. It stays `queued` (with the runner set, as GitHub shows during
-   * the acquisition window) until the runner acquires it; if it does not within the acquire timeout —
-   * its connection was already dead — the job is queued again for another runner (reference/github.md 8).
-   */
-  private offer(job: JobRecord, runner: RunnerRecord): void {
+  /** Hands the job to a listening runner, which takes it at once: in-process, no offer can be lost on the way. */
+  private start(job: JobRecord, runner: RunnerRecord): void {
     this.queue.splice(this.queue.indexOf(job), 1);
-    job.runnerId = runner.id;
-    job.runnerName = runner.name;
-    const waiter = this.waiters.get(runner.id);
+    const waiter = this.waiters.get(runner.id)!;
     this.waiters.delete(runner.id);
+    Object.assign(job, { runnerId: runner.id, runnerName: runner.name, status: 'in_progress', startedAt: this.time.now() });
     runner.jobId = job.id;
-    runner.lastSeenAt = this.time.now();
-    waiter?.deliver(job);
-    this.setTimer(`run:${job.id}`, this.timeouts.acquireMs, () => {
-      if (job.status !== 'queued' || job.runnerId !== runner.id) return;
-      job.runnerId = undefined;
-      job.runnerName = undefined;
-      runner.jobId = undefined;
-      this.queue.push(job);
-      this.queue.sort((a, b) => a.id - b.id);
-      this.schedule();
-    });
+    this.clearTimer(`queued:${job.id}`);
+    this.armLostTimer(job, runner);
+    this.onJob('in_progress', job);
+    waiter.deliver(job);
   }
 
   /** GitHub's lost-runner handling: a runner gone silent mid-job fails the job after a while. */
   private armLostTimer(job: JobRecord, runner: RunnerRecord): void {
     runner.lastSeenAt = this.time.now();
-    this.setTimer(`run:${job.id}`, this.timeouts.lostRunnerMs, () => {
+    this.setTimer(`lost:${job.id}`, this.timeouts.lostRunnerMs, () => {
       this.complete(job, 'failure');
-      this.remove(runner, 'runner lost communication with the server');
+      this.remove(runner);
     });
   }
 
   private complete(job: JobRecord, conclusion: JobConclusion): void {
     if (this.queue.includes(job)) this.queue.splice(this.queue.indexOf(job), 1);
     this.clearTimer(`queued:${job.id}`);
-    this.clearTimer(`run:${job.id}`);
+    this.clearTimer(`lost:${job.id}`);
     job.status = 'completed';
     job.conclusion = conclusion;
     job.completedAt = this.time.now();
-    this.onEvent({ kind: 'job', action: 'completed', job });
+    this.onJob('completed', job);
   }
 
   private setTimer(key: string, ms: number, fn: () => void): void {

@@ -1,8 +1,8 @@
 // Errors of the GHES simulator. `GhesApiError` is what a client sees on the wire (GitHub's "Basic
 // Error" body, reference/github.md appendix); the others are mistakes in how a test or the sandbox
-// drives the simulator, or failures of the simulated runner, and never reach a client.
+// drives the simulator, or a JIT config the simulated runner cannot read, and never reach a client.
 
-export const DOCS_URL = 'https://docs.github.com/enterprise-server@3.19/rest';
+const DOCS_URL = 'https://docs.github.com/enterprise-server@3.19/rest';
 export const RATE_LIMIT_DOCS_URL = `${DOCS_URL}/using-the-rest-api/rate-limits-for-the-rest-api`;
 
 export interface ApiErrorOptions {
@@ -49,13 +49,5 @@ export class JitConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'JitConfigError';
-  }
-}
-
-/** The simulated runner got an answer from the runner service it cannot go on from. */
-export class RunnerProtocolError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-    this.name = 'RunnerProtocolError';
   }
 }

@@ -1,17 +1,16 @@
 // The GHES simulator: a loopback HTTP server speaking the REST subset the control plane uses (App JWT
-// and installation tokens, JIT runners, jobs, webhook deliveries API, rate limits), sending signed
-// `workflow_job` webhooks, and a runner service for simulated runners. Driven programmatically by
+// and installation tokens, JIT runners, jobs, webhook deliveries API, secondary rate limits), sending
+// signed `workflow_job` webhooks, and running simulated runners in-process. Driven programmatically by
 // tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
 import { EventEmitter } from 'events';
-import { Actions, ActionsEvent, JobConclusion, JobRecord, JobStatus, RunnerRecord, WorkflowRunSpec } from './actions';
+import { Actions, JobConclusion, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
 import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
 import { Urls, workflowJobPayload } from './payloads';
-import { RateLimiter, RateLimitOptions, SecondaryWindow } from './rate-limit';
 import { apiRoutes } from './routes';
-import { encodeJitConfig, RUNNER_SERVICE_PATH, RunnerExit, RunnerService, SimulatedRunner, SimulatedRunnerOptions } from './runner';
+import { encodeJitConfig, RunnerExit, SimulatedRunner } from './runner';
 import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './server';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
@@ -21,10 +20,9 @@ import { ScaledClock, SimClock } from '../common/time';
 
 export * from './errors';
 export type { JobSpec, WorkflowRunSpec } from './actions';
-export type { FaultOptions } from './faults';
-export type { RateLimitOptions, SecondaryWindow } from './rate-limit';
-export { decodeJitConfig, SimulatedRunner } from './runner';
-export type { RunnerExit, SimulatedRunnerOptions } from './runner';
+export type { FaultOptions, SecondaryWindow } from './faults';
+export { decodeJitConfig } from './runner';
+export type { RunnerExit, SimulatedRunner } from './runner';
 export type { ApiCallCounts, RequestEvent } from './server';
 export type { DeliveryRecord } from './webhooks';
 
@@ -40,8 +38,6 @@ export interface GhesSimulatorOptions {
   readonly org?: string;
   /** `name` (in the org) or `owner/name` (another owner is a user); the App is installed on every owner. @default ['app'] */
   readonly repos?: readonly string[];
-  /** @default 1 */
-  readonly appId?: number;
   /** PKCS#1 or PKCS#8 PEM. @default a fresh 2048-bit key */
   readonly privateKey?: string;
   /** Where workflow_job deliveries go; none are sent (or recorded) while unset. */
@@ -57,25 +53,13 @@ export interface GhesSimulatorOptions {
   readonly jitRunnerTimeoutMs?: number;
   /** A busy runner silent this long is lost and its job fails. @default 10 min */
   readonly lostRunnerTimeoutMs?: number;
-  /** A job offered to a runner that does not acquire it within this is queued again. @default 60 s (GitHub) */
-  readonly runnerAcquireTimeoutMs?: number;
-  /** The runner long poll. @default 50 s */
-  readonly runnerPollTimeoutMs?: number;
-  /** A connected runner not heard from this long shows offline. @default 2 min */
-  readonly runnerOfflineAfterMs?: number;
   /** @default 24 h */
   readonly queuedJobTimeoutMs?: number;
   /** @default 1 h */
   readonly installationTokenTtlMs?: number;
-  /** Enables rate limiting; omitted or false is the GHES default: no limits, no headers. */
-  readonly rateLimit?: RateLimitOptions | false;
-  /** Whether JIT registration adds self-hosted/Linux/X64 (disputed). @default false */
-  readonly jitAddsDefaultLabels?: boolean;
   /**
-   * The clock the clients mint App JWTs with, against which `iat`/`exp` are judged. Plain Octokit
-   * uses Date.now; a GitHub adapter minting JWTs on the scenario's SimClock needs `() => clock.now()`.
-   * (The `Date` header, `x-ratelimit-reset` and `retry-after` stay on the wall clock either way,
-   * because auth-app and plugin-throttling read Date.now().) @default Date.now
+   * The clock the clients mint App JWTs with, against which `iat`/`exp` are judged: Date.now for plain
+   * Octokit, `() => clock.now()` for a client minting on the SimClock (see sim-time.ts). @default Date.now
    */
   readonly jwtClock?: () => number;
 }
@@ -107,35 +91,24 @@ export interface JobView {
 export interface RunnerView {
   readonly id: number;
   readonly name: string;
-  /** `repo:owner/name` or `org:login` */
-  readonly scope: string;
-  readonly labels: readonly string[];
   readonly status: 'online' | 'offline';
-  /** Whether the runner is long-polling right now, so a queued job can be handed to it at once. */
-  readonly listening: boolean;
   readonly busy: boolean;
-  readonly jobId?: number;
-  /** Whether a runner ever connected with this registration's JIT config. */
-  readonly connected: boolean;
-  readonly createdAt: number;
 }
 
 export interface GhesSimulatorEvents {
   job: [{ action: JobStatus; job: JobView }];
-  runner: [{ action: 'registered' | 'connected' | 'removed'; runner: RunnerView; reason?: string }];
   request: [RequestEvent];
 }
 
 export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   readonly clock: SimClock;
   readonly webhookSecret?: string;
-  readonly appId: number;
+  readonly appId = 1;
   private readonly createdAt: number;
   private readonly time: SimTime;
   private readonly auth: AppAuth;
   private readonly directory: Directory;
   private readonly faults: FaultInjector;
-  private readonly rateLimits: RateLimiter;
   private readonly actions: Actions;
   private readonly webhooks: WebhookSender;
   private readonly server: ApiServer;
@@ -148,27 +121,21 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     super();
     this.clock = options.clock ?? new ScaledClock(1);
     this.createdAt = this.clock.now();
-    this.appId = options.appId ?? 1;
     this.webhookSecret = options.webhookSecret;
     const rng = new SeededRandom(options.seed ?? 1);
     this.faults = new FaultInjector(options.faults ?? {}, rng);
-    this.time = new SimTime(this.clock, options.jwtClock ?? Date.now, () => this.faults.options.clockSkewMs ?? 0);
+    this.time = new SimTime(this.clock, options.jwtClock ?? Date.now);
     this.auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
     this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
-    const windows = (): readonly SecondaryWindow[] => this.faults.options.rateLimitWindows ?? [];
-    this.rateLimits = new RateLimiter(options.rateLimit || undefined, this.time, windows, () => this.started);
     this.actions = new Actions(
       this.time,
       { runners: rng.fork('runners'), jobs: rng.fork('jobs') },
       {
         jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
-        offlineAfterMs: options.runnerOfflineAfterMs ?? 2 * MINUTE,
         lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
-        acquireMs: options.runnerAcquireTimeoutMs ?? MINUTE,
         queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
       },
-      options.jitAddsDefaultLabels ?? false,
-      (e) => this.onActionsEvent(e),
+      (action, job) => this.onJob(action, job),
     );
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
@@ -181,18 +148,16 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
       auth: this.auth,
       actions: this.actions,
       webhooks: this.webhooks,
-      encodeJitConfig: (runner) => encodeJitConfig(runner, this.runnerServiceUrl, `${this.url}/${this.directory.org.login}`),
+      encodeJitConfig: (runner) => encodeJitConfig(runner, `${this.url}/${this.directory.org.login}`),
     });
     this.server = new ApiServer({
       routes,
-      runnerService: new RunnerService(this.actions, this.time, rng.fork('sessions'), options.runnerPollTimeoutMs ?? 50_000),
       auth: this.auth,
       faults: this.faults,
-      rateLimits: this.rateLimits,
       time: this.time,
       rng: rng.fork('request-ids'),
-      appId: this.appId,
       apiUrl: () => this.apiUrl,
+      startedAt: () => this.started,
       onRequest: (e) => this.emit('request', e),
     });
   }
@@ -223,15 +188,6 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   /** Octokit's `baseUrl`: `http://127.0.0.1:PORT/api/v3` */
   get apiUrl(): string {
     return `${this.url}${API_PREFIX}`;
-  }
-
-  get runnerServiceUrl(): string {
-    return `${this.url}${RUNNER_SERVICE_PATH}`;
-  }
-
-  /** Simulated epoch ms of start(); fault windows (`rateLimitWindows`) count from here. */
-  get startedAt(): number {
-    return this.started;
   }
 
   /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
@@ -279,7 +235,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   runners(): RunnerView[] {
-    return this.actions.allRunners().map((r) => this.runnerView(r));
+    return this.actions.allRunners().map((r) => ({ id: r.id, name: r.name, status: this.actions.status(r), busy: r.jobId !== undefined }));
   }
 
   /** Resolves when the job reaches `status` (or at once if it already has; `completed` passes every status). */
@@ -326,13 +282,13 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   /** Every API call is secondary-rate-limited for `durationMs` from now. */
-  triggerSecondaryRateLimit(durationMs: number, options: Omit<SecondaryWindow, 'startMs' | 'durationMs'> = {}): void {
-    this.rateLimits.trigger({ ...options, durationMs });
+  triggerSecondaryRateLimit(durationMs: number): void {
+    this.faults.trigger(this.clock.now(), durationMs);
   }
 
-  /** Runs a simulated runner on this simulator's clock (killed on stop); `exit` resolves when it exits. */
-  startRunner(encodedJitConfig: string, options: Omit<SimulatedRunnerOptions, 'clock'> = {}): { runner: SimulatedRunner; exit: Promise<RunnerExit> } {
-    const runner = new SimulatedRunner(encodedJitConfig, { ...options, clock: this.clock });
+  /** Runs a simulated runner with a JIT config, as `run.sh --jitconfig` (killed on stop); `exit` resolves when it exits. */
+  startRunner(encodedJitConfig: string): { runner: SimulatedRunner; exit: Promise<RunnerExit> } {
+    const runner = new SimulatedRunner(encodedJitConfig, this.actions, this.clock);
     this.agents.add(runner);
     const exit = runner.run().finally(() => this.agents.delete(runner));
     return { runner, exit };
@@ -342,33 +298,14 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return { api: this.apiUrl, web: this.url };
   }
 
-  private runnerView(r: RunnerRecord): RunnerView {
-    return {
-      id: r.id,
-      name: r.name,
-      scope: r.scope,
-      labels: r.labels.map((l) => l.name),
-      status: this.actions.status(r),
-      listening: this.actions.isListening(r),
-      busy: r.jobId !== undefined,
-      jobId: r.jobId,
-      connected: r.sessionId !== undefined,
-      createdAt: r.createdAt,
-    };
-  }
-
-  private onActionsEvent(e: ActionsEvent): void {
-    if (e.kind === 'runner') {
-      this.emit('runner', { action: e.action, runner: this.runnerView(e.runner), ...(e.action === 'removed' ? { reason: e.reason } : {}) });
-      return;
-    }
-    const repo = e.job.run.repo;
+  private onJob(action: JobStatus, job: JobRecord): void {
+    const repo = job.run.repo;
     const installation = this.directory.installationOf(repo.owner.login);
     if (installation) {
-      const payload = workflowJobPayload(this.urls(), e.action, e.job, installation.id, this.createdAt);
-      this.webhooks.send('workflow_job', e.action, payload, { installationId: installation.id, repositoryId: repo.id });
+      const payload = workflowJobPayload(this.urls(), action, job, installation.id, this.createdAt);
+      this.webhooks.send('workflow_job', action, payload, { installationId: installation.id, repositoryId: repo.id });
     }
-    this.emit('job', { action: e.action, job: jobView(e.job) });
+    this.emit('job', { action, job: jobView(job) });
   }
 }
 

@@ -115,7 +115,7 @@ export function installationJson(urls: Urls, appId: number, createdAt: number, i
 }
 
 export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): Record<string, unknown> {
-  const connected = runner.sessionId !== undefined;
+  const { connected } = runner;
   return {
     id: runner.id,
     name: runner.name,

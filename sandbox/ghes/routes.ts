@@ -90,7 +90,7 @@ export function apiRoutes(ctx: RouteContext): ApiRoute[] {
       };
     }),
     route('GET', '/app/hook/deliveries', 'jwt', ({ query, url }) => {
-      const page = ctx.webhooks.page(query.get('per_page'), query.get('cursor'), query.get('status'));
+      const page = ctx.webhooks.page(query.get('per_page'), query.get('cursor'));
       const next = new URLSearchParams(query);
       next.set('per_page', query.get('per_page') ?? '30');
       next.set('cursor', page.nextCursor ?? '');
@@ -125,25 +125,13 @@ function runnerRoutes(ctx: RouteContext, prefix: string, scopeOf: (request: ApiR
       return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: ctx.encodeJitConfig(runner) } };
     }),
     route('GET', '', (request) => {
-      const { url, query } = request;
-      const all = actions.list(scopeOf(request), query.get('name') ?? undefined);
-      // `per_page` (default 30, max 100) and `page` (default 1), with GitHub's page-number Link header.
+      const { query } = request;
+      const all = actions.list(scopeOf(request));
+      // `per_page` (default 30, max 100) and `page` (default 1).
       const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
       const page = Math.max(1, Math.floor(Number(query.get('page') ?? 1)) || 1);
-      const last = Math.max(1, Math.ceil(all.length / perPage));
-      const link = (p: number, rel: string): string => {
-        const q = new URLSearchParams(query);
-        q.set('per_page', String(perPage));
-        q.set('page', String(p));
-        return `<${url}?${q.toString()}>; rel="${rel}"`;
-      };
-      const links = [
-        ...(page > 1 ? [link(page - 1, 'prev')] : []),
-        ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
-        ...(page > 1 ? [link(1, 'first')] : []),
-      ];
       const runners = all.slice((page - 1) * perPage, page * perPage).map((r) => runnerJson(r, actions.status(r)));
-      return { status: 200, body: { total_count: all.length, runners }, headers: links.length > 0 ? { link: links.join(', ') } : undefined };
+      return { status: 200, body: { total_count: all.length, runners } };
     }),
     route('DELETE', '/{runner_id}', (request) => {
       actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));

@@ -1,13 +1,11 @@
 // The HTTP front of the simulated instance: routes /api/v3 requests through the route table (5xx fault,
-// authentication, secondary limit, latency fault, primary limit, handler), counts each call by route
-// template, and hands /_runner requests to the runner service.
+// authentication, secondary rate limit, latency fault, handler) and counts each call by route template.
+// GHES ships with rate limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
 import { IncomingMessage, ServerResponse } from 'http';
 import { AppAuth } from './auth';
-import { GhesApiError, notFound } from './errors';
+import { GhesApiError, notFound, RATE_LIMIT_DOCS_URL } from './errors';
 import { FaultInjector } from './faults';
-import { RateLimiter } from './rate-limit';
 import { ApiRoute } from './routes';
-import { RUNNER_SERVICE_PATH, RunnerService } from './runner';
 import { SimTime } from './sim-time';
 import { GHES_VERSION } from './webhooks';
 import { readBody } from '../common/http';
@@ -30,14 +28,13 @@ export interface RequestEvent {
 
 export interface ApiServerDeps {
   readonly routes: readonly ApiRoute[];
-  readonly runnerService: RunnerService;
   readonly auth: AppAuth;
   readonly faults: FaultInjector;
-  readonly rateLimits: RateLimiter;
   readonly time: SimTime;
   readonly rng: SeededRandom;
-  readonly appId: number;
   readonly apiUrl: () => string;
+  /** Simulated epoch ms of the start; fault windows count from it. */
+  readonly startedAt: () => number;
   readonly onRequest: (event: RequestEvent) => void;
 }
 
@@ -68,7 +65,6 @@ export class ApiServer {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const method = req.method ?? 'GET';
-    if (url.pathname.startsWith(`${RUNNER_SERVICE_PATH}/`)) return this.runnerCall(req, res, url.pathname);
     const path = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : undefined;
     const match = path === undefined ? undefined : this.match(method, path);
     const key = match ? `${method} ${match.route.template}` : `${method} (unmatched)`;
@@ -77,14 +73,12 @@ export class ApiServer {
     // GitHub's request ids look like `C0DE:1A2B3C:4D5E6F:7A8B9C:65F0A1B2`.
     const requestId = [4, 6, 6, 6, 8].map((n) => this.deps.rng.integer(0, 16 ** n - 1).toString(16).toUpperCase().padStart(n, '0')).join(':');
     const common: Record<string, string> = {
-      'date': new Date(this.deps.time.serverWallNow()).toUTCString(),
+      'date': new Date().toUTCString(),
       'x-github-request-id': requestId,
       'x-github-media-type': 'github.v3; format=json',
       'x-github-enterprise-version': GHES_VERSION,
       'x-github-api-version-selected': '2022-11-28',
     };
-    let rateHeaders: Record<string, string> = {};
-    let entered = false;
     try {
       const raw = await readBody(req, 1024 * 1024);
       if (!match) throw notFound();
@@ -94,47 +88,33 @@ export class ApiServer {
       if (fault && !fault.afterEffect) throw injected(fault.status);
 
       const caller = this.deps.auth.authenticate(req.headers.authorization, route.auth);
-      const bucket = caller.kind === 'installation' ? `installation:${caller.installationId}` : 'app';
-      rateHeaders = this.deps.rateLimits.headers(bucket);
-      this.deps.rateLimits.enter(requestId, bucket);
-      entered = true;
-      // Injected latency is time the request spends inside the server, counted as in flight.
+      const limitedMs = this.deps.faults.secondaryLimitLeft(this.deps.time.now(), this.deps.startedAt());
+      if (limitedMs !== undefined) {
+        // @octokit/plugin-throttling recognises a secondary limit by "secondary rate" in the message.
+        throw new GhesApiError(403,
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+          `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+          { documentationUrl: RATE_LIMIT_DOCS_URL, headers: { 'retry-after': String(this.deps.time.toClientSeconds(limitedMs)) } });
+      }
       const latency = this.deps.faults.apiLatencyMs();
       if (latency > 0) await this.deps.time.sleep(latency);
-      const subject = caller.kind === 'installation' ? `installation ID ${caller.installationId}` : `app ID ${this.deps.appId}`;
-      rateHeaders = this.deps.rateLimits.consume(bucket, subject);
 
       const response = route.handle({ url: `${this.deps.apiUrl()}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
       // The request took effect, yet the client is told it failed: its retry must cope (e.g. 409).
       if (fault?.afterEffect) throw injected(fault.status);
-      send(res, response.status, response.body, { ...common, ...rateHeaders, ...response.headers });
+      send(res, response.status, response.body, { ...common, ...response.headers });
       this.deps.onRequest({ route: key, status: response.status });
     } catch (err) {
       const e = err instanceof GhesApiError ? err : new GhesApiError(500, 'Server Error', { cause: err });
-      send(res, e.status, e.body(), { ...common, ...rateHeaders, ...e.headers });
+      send(res, e.status, e.body(), { ...common, ...e.headers });
       const internalError = err instanceof GhesApiError ? undefined : String(err instanceof Error ? err.stack : err);
       this.deps.onRequest({ route: key, status: e.status, ...(internalError ? { internalError } : {}) });
-    } finally {
-      if (entered) this.deps.rateLimits.leave();
     }
   }
 
   /** The routes served, in table order. */
   routes(): readonly ApiRoute[] {
     return this.compiled.map((c) => c.route);
-  }
-
-  private async runnerCall(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    try {
-      const secret = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const connection = { alive: () => !res.destroyed && !req.socket.destroyed, onClose: (fn: () => void) => res.on('close', fn) };
-      const body = parseJson(await readBody(req, 1024 * 1024));
-      const answer = await this.deps.runnerService.handle(req.method ?? 'GET', path, secret, body, connection);
-      send(res, answer.status, answer.body);
-    } catch (err) {
-      const e = err instanceof GhesApiError ? err : new GhesApiError(500, String(err));
-      send(res, e.status, e.body());
-    }
   }
 
   private match(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | undefined {
@@ -159,7 +139,7 @@ function parseJson(raw: Buffer): Record<string, unknown> {
 }
 
 /** Writes a JSON response (none for 204), unless the connection is gone. */
-function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>>): void {
   if (res.writableEnded || res.destroyed) return;
   const text = status === 204 || body === undefined ? undefined : JSON.stringify(body);
   const type = text === undefined ? {} : { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) };

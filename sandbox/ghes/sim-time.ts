@@ -3,8 +3,8 @@
 // - the clock the client mints App JWTs with: Date.now() for plain Octokit, the SimClock when the
 //   control plane's adapter is given it (the sandbox) — JWT claims are judged on that one;
 // - the wall clock Octokit's internals read: auth-app's skew repair compares the `Date` header with
-//   Date.now(), plugin-throttling sleeps `x-ratelimit-reset − Date.now()` or `retry-after` real
-//   seconds. So those values are always expressed on the wall clock, converted from simulated time.
+//   Date.now(), plugin-throttling sleeps `retry-after` real seconds. So those values are always
+//   expressed on the wall clock, converted from simulated time.
 import { SimClock } from '../common/time';
 
 /** Formats epoch milliseconds as GitHub does: ISO 8601, second precision, `Z`. */
@@ -15,11 +15,8 @@ export function isoSeconds(epochMs: number): string {
 export class SimTime {
   private readonly pending = new Set<() => void>();
 
-  /**
-   * @param jwtClock the clock clients mint App JWTs with (plain Octokit: `Date.now`)
-   * @param skewMs how far the server's clock is ahead of the clients' (a fault)
-   */
-  constructor(readonly clock: SimClock, private readonly jwtClock: () => number, private readonly skewMs: () => number) {}
+  /** @param jwtNow the clock clients mint App JWTs with (plain Octokit: `Date.now`), against which claims are judged */
+  constructor(readonly clock: SimClock, readonly jwtNow: () => number) {}
 
   /** Simulated epoch milliseconds. */
   now(): number {
@@ -47,21 +44,6 @@ export class SimTime {
 
   cancelAll(): void {
     for (const cancel of [...this.pending]) cancel();
-  }
-
-  /** The server's wall clock, as the `Date` header tells it (auth-app compares it with Date.now()). */
-  serverWallNow(): number {
-    return Date.now() + this.skewMs();
-  }
-
-  /** The server's "now" against which JWT claims are judged: the clients' JWT clock plus the skew. */
-  jwtNow(): number {
-    return this.jwtClock() + this.skewMs();
-  }
-
-  /** A simulated instant on the wall clock: the real moment at which it will happen. */
-  toClientEpochMs(simulatedEpochMs: number): number {
-    return Date.now() + (simulatedEpochMs - this.clock.now()) * this.clock.timeScale;
   }
 
   /** A simulated duration in real seconds, rounded up and at least 1 (a `retry-after` of 0 means 60 to Octokit). */

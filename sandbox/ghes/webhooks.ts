@@ -90,20 +90,12 @@ export class WebhookSender {
     return [...this.records].sort((a, b) => a.id - b.id);
   }
 
-  /**
-   * A page of attempts, newest first. `cursor` is opaque to clients: `v1_<id>` of the previous page's
-   * last item. The spec defines the `status` filter by status_code: success 200–399, failure 400–599;
-   * a timeout or a refused connection has no status code (0), so only an unfiltered list shows it.
-   */
-  page(perPageParam: string | null, cursor: string | null, status: string | null): { items: DeliveryRecord[]; nextCursor?: string } {
+  /** A page of attempts, newest first. `cursor` is opaque to clients: `v1_<id>` of the previous page's last item. */
+  page(perPageParam: string | null, cursor: string | null): { items: DeliveryRecord[]; nextCursor?: string } {
     const perPage = Math.min(100, Math.max(1, Number(perPageParam ?? 30) || 30));
     const before = cursor === null ? Infinity : Number(/^v1_(\d+)$/.exec(cursor)?.[1] ?? NaN);
     if (Number.isNaN(before)) throw new GhesApiError(400, `Invalid cursor: ${cursor}`);
-    if (status !== null && status !== 'success' && status !== 'failure') {
-      throw new GhesApiError(422, 'Validation Failed', { errors: [{ resource: 'HookDelivery', field: 'status', code: 'invalid' }] });
-    }
-    const [low, high] = status === 'success' ? [200, 399] : status === 'failure' ? [400, 599] : [-Infinity, Infinity];
-    const matching = this.all().reverse().filter((r) => r.id < before && r.statusCode >= low && r.statusCode <= high);
+    const matching = this.all().reverse().filter((r) => r.id < before);
     const items = matching.slice(0, perPage);
     return { items, nextCursor: matching.length > perPage ? `v1_${items[items.length - 1].id}` : undefined };
   }

@@ -73,7 +73,7 @@ describe('GitHubApi against the GHES simulator', () => {
     const limited: number[] = [];
     sim.on('request', (r: { status: number }) => { if (r.status === 403 || r.status === 429) limited.push(r.status); });
     // A window of 100 simulated seconds: 50 ms of wall time at this scale, shorter than one wait.
-    sim.triggerSecondaryRateLimit(100_000, { retryAfter: true });
+    sim.triggerSecondaryRateLimit(100_000);
     await expect(github.listRunners(ORG, 'er-')).resolves.toEqual([]);
     expect(limited.length).toBeGreaterThan(0);
   });
@@ -121,7 +121,7 @@ describe('GitHubApi against the GHES simulator', () => {
     const job = sim.queueJob('app', ['self-hosted', 'nobody'], 1000);
     sim.cancelJob(job);
     await github.listRunners(ORG, 'er-'); // token and installation first
-    sim.triggerSecondaryRateLimit(3_600_000, { retryAfter: true });
+    sim.triggerSecondaryRateLimit(3_600_000);
 
     const error = await github.rerunJob('octo-org', 'app', job).then(() => undefined, (e: unknown) => e);
 

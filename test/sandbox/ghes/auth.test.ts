@@ -22,7 +22,7 @@ describe('GitHub App JWT', () => {
   let sim: GhesSimulator;
 
   beforeAll(async () => {
-    sim = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), org: ORG, repos: ['app', 'alice/tool'], appId: 42 });
+    sim = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), org: ORG, repos: ['app', 'alice/tool'] });
     await sim.start();
   });
 
@@ -38,29 +38,29 @@ describe('GitHub App JWT', () => {
     const notInstalled = await failure(app.request('GET /repos/{owner}/{repo}/installation', { owner: ORG, repo: 'nope' }));
 
     expect(repoInstallation.id).toBe(orgInstallation.id);
-    expect(orgInstallation).toMatchObject({ app_id: 42, target_type: 'Organization', account: { login: ORG } });
+    expect(orgInstallation).toMatchObject({ app_id: 1, target_type: 'Organization', account: { login: ORG } });
     expect(notInstalled.status).toBe(404);
   });
 
   test('iss may be the App id as a number or a string', async () => {
-    for (const iss of [42, '42']) {
+    for (const iss of [1, '1']) {
       const { status } = await asJwt(jwt({ iat: now() - 30, exp: now() + 500, iss }, sim.privateKey)).request(APP_ROUTE, { org: ORG });
       expect(status).toBe(200);
     }
   });
 
   test.each([
-    ['signed with another key', () => jwt({ iat: now() - 30, exp: now() + 500, iss: 42 }, testKey(1)), 'A JSON web token could not be decoded'],
-    ['of another App', () => jwt({ iat: now() - 30, exp: now() + 500, iss: 43 }, sim.privateKey), 'A JSON web token could not be decoded'],
-    ['expired', () => jwt({ iat: now() - 700, exp: now() - 100, iss: 42 }, sim.privateKey),
+    ['signed with another key', () => jwt({ iat: now() - 30, exp: now() + 500, iss: 1 }, testKey(1)), 'A JSON web token could not be decoded'],
+    ['of another App', () => jwt({ iat: now() - 30, exp: now() + 500, iss: 2 }, sim.privateKey), 'A JSON web token could not be decoded'],
+    ['expired', () => jwt({ iat: now() - 700, exp: now() - 100, iss: 1 }, sim.privateKey),
       "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"],
-    ['with a string exp', () => jwt({ iat: now() - 30, exp: String(now() + 500), iss: 42 }, sim.privateKey),
+    ['with a string exp', () => jwt({ iat: now() - 30, exp: String(now() + 500), iss: 1 }, sim.privateKey),
       "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"],
-    ['valid for more than 10 minutes', () => jwt({ iat: now(), exp: now() + 660, iss: 42 }, sim.privateKey),
+    ['valid for more than 10 minutes', () => jwt({ iat: now(), exp: now() + 660, iss: 1 }, sim.privateKey),
       "'Expiration time' claim ('exp') is too far in the future"],
-    ['issued in the future', () => jwt({ iat: now() + 300, exp: now() + 500, iss: 42 }, sim.privateKey),
+    ['issued in the future', () => jwt({ iat: now() + 300, exp: now() + 500, iss: 1 }, sim.privateKey),
       "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"],
-    ['with a fractional iat', () => jwt({ iat: now() - 0.5, exp: now() + 500, iss: 42 }, sim.privateKey),
+    ['with a fractional iat', () => jwt({ iat: now() - 0.5, exp: now() + 500, iss: 1 }, sim.privateKey),
       "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"],
     ['that is not a JWT at all', () => 'a.b.c', 'A JSON web token could not be decoded'],
   ])('a JWT %s is refused with 401 and GitHub\'s message, and a Date header', async (_case, token, message) => {
@@ -72,39 +72,22 @@ describe('GitHub App JWT', () => {
   });
 
   test('the JWT has a skew allowance for iat: 30 s ahead is accepted', async () => {
-    const { status } = await asJwt(jwt({ iat: now() + 30, exp: now() + 500, iss: 42 }, sim.privateKey)).request(APP_ROUTE, { org: ORG });
+    const { status } = await asJwt(jwt({ iat: now() + 30, exp: now() + 500, iss: 1 }, sim.privateKey)).request(APP_ROUTE, { org: ORG });
 
     expect(status).toBe(200);
   });
 
-  test.each([
-    ['behind', -5 * 60_000],
-    ['ahead', 10 * 60_000],
-  ])('Octokit repairs its JWT from the Date header when the server clock is 5-10 minutes %s', async (_case, skew) => {
-    const skewed = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), org: ORG, faults: { clockSkewMs: skew } });
-    await skewed.start();
-    try {
-      const { status } = await client(skewed).request(APP_ROUTE, { org: ORG });
-
-      expect(status).toBe(200);
-      // First attempt refused with a claim message, second with the skew accounted for.
-      expect(skewed.apiCalls().byRoute[APP_ROUTE]).toBe(2);
-    } finally {
-      await skewed.stop();
-    }
-  });
-
   test('with jwtClock set to the SimClock, JWTs minted on simulated time are judged on it', async () => {
     const clock = new ScaledClock(0.0002);
-    const onSimTime = new GhesSimulator({ privateKey: testKey(), clock, org: ORG, appId: 42, jwtClock: () => clock.now() });
+    const onSimTime = new GhesSimulator({ privateKey: testKey(), clock, org: ORG, jwtClock: () => clock.now() });
     await onSimTime.start();
     try {
       await clock.sleep(30 * 60_000); // simulated time is now half an hour ahead of the wall clock
       const simNow = Math.floor(clock.now() / 1000);
 
       const ask = (token: string): Promise<{ status: number }> => withToken(onSimTime, token).request(APP_ROUTE, { org: ORG });
-      const minted = await ask(jwt({ iat: simNow - 60, exp: simNow + 500, iss: 42 }, testKey()));
-      const wall = await failure(ask(jwt({ iat: now() - 60, exp: now() + 500, iss: 42 }, testKey())));
+      const minted = await ask(jwt({ iat: simNow - 60, exp: simNow + 500, iss: 1 }, testKey()));
+      const wall = await failure(ask(jwt({ iat: now() - 60, exp: now() + 500, iss: 1 }, testKey())));
 
       expect(minted.status).toBe(200);
       expect([wall.status, wall.message]).toEqual([401, expect.stringContaining("'Expiration time' claim ('exp') must be a numeric value")]);

@@ -1,9 +1,9 @@
 // The simulated runner (`run.sh --jitconfig`): it decodes its config, proves the config's secret to the
-// private runner service, and exits the way a real runner does when its registration goes away or
-// its instance is terminated.
-import { client, failure, OctokitClient, testKey } from './octokit';
+// simulator, and exits the way a real runner does when its registration goes away or its instance is
+// terminated.
+import { client, OctokitClient, testKey } from './octokit';
 import { ScaledClock } from '../../../sandbox/common/time';
-import { GhesSimulator, JitConfigError, SimulatedRunner } from '../../../sandbox/ghes';
+import { GhesSimulator, JitConfigError } from '../../../sandbox/ghes';
 
 const ORG = 'octo-org';
 
@@ -13,7 +13,7 @@ describe('simulated runner', () => {
 
   beforeEach(async () => {
     // 1 simulated second = 1 ms.
-    sim = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), seed: 17, org: ORG, runnerOfflineAfterMs: 60_000 });
+    sim = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), seed: 17, org: ORG });
     await sim.start();
     octokit = client(sim, { installationId: sim.installationId(ORG) });
   });
@@ -31,8 +31,8 @@ describe('simulated runner', () => {
     (await octokit.request('GET /orgs/{org}/actions/runners', { org: ORG })).data.runners.find((r) => r.id === id)?.status;
 
   test('a config that is not a JIT config is refused at once', () => {
-    expect(() => new SimulatedRunner('bm90IGEgY29uZmln', { clock: sim.clock })).toThrow(JitConfigError);
-    expect(() => new SimulatedRunner('!!!', { clock: sim.clock })).toThrow(JitConfigError);
+    expect(() => sim.startRunner('bm90IGEgY29uZmln')).toThrow(JitConfigError);
+    expect(() => sim.startRunner('!!!')).toThrow(JitConfigError);
   });
 
   test('a runner whose config carries the wrong secret cannot connect, and the registration stays offline', async () => {
@@ -50,8 +50,7 @@ describe('simulated runner', () => {
     const { id, config } = await register('deleted-early');
     await octokit.request('DELETE /orgs/{org}/actions/runners/{runner_id}', { org: ORG, runner_id: id });
 
-    // Started as the sandbox's run.sh would: outside the simulator, on the same clock.
-    const exit = await new SimulatedRunner(config, { clock: sim.clock }).run();
+    const exit = await sim.startRunner(config).exit;
 
     expect(exit).toMatchObject({ reason: 'removed', exitCode: 1 });
   });
@@ -69,12 +68,12 @@ describe('simulated runner', () => {
   test('a killed idle runner gets no job and goes offline; the job goes to a runner that is listening', async () => {
     const killed = await register('killed-idle');
     const first = sim.startRunner(killed.config);
-    while (!sim.runners().some((r) => r.name === 'killed-idle' && r.listening)) await sim.clock.sleep(1000);
+    while (first.runner.state !== 'idle') await sim.clock.sleep(1000);
     first.runner.kill();
     await first.exit;
 
     const job = sim.queueJob('app', ['self-hosted'], 1000);
-    await sim.clock.sleep(90_000);
+    await sim.clock.sleep(150_000); // offline two minutes after its last contact
     const stillQueued = sim.job(job)?.status;
     const offline = await runnerStatus(killed.id);
     const other = await register('listening');
@@ -96,15 +95,14 @@ describe('simulated runner', () => {
     first.runner.kill();
   });
 
-  test('runners talk to the private runner service only: their calls are not API calls', async () => {
+  test('a runner\'s own calls are not API calls', async () => {
     const { config } = await register('quiet');
     sim.resetApiCalls();
     const job = sim.queueJob('app', ['self-hosted'], 5 * 60_000);
 
-    await sim.startRunner(config, { renewIntervalMs: 30_000 }).exit;
+    await sim.startRunner(config).exit;
 
     expect(sim.job(job)?.status).toBe('completed');
     expect(sim.apiCalls()).toEqual({ total: 0, byRoute: {} });
-    await expect(failure(octokit.request('GET /_runner/sessions'))).resolves.toMatchObject({ status: 404 });
   });
 });
