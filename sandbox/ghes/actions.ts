@@ -17,18 +17,14 @@ export const RUNNER_VERSION = '2.328.0';
 const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
 
 /**
- * The 403 messages of POST …/jobs/{id}/rerun (Basic Error body, GHES OpenAPI). GitHub re-runs jobs of
- * a finished run only: while any job of the current attempt is queued or running the answer is
- * "This workflow is already running" (cli/cli#9221 shows the 403 for a run with a job still
- * running; reference/github.md 5 lists the observed wording). Runs older than 30 days cannot be
- * re-run (docs, "Re-running workflows and jobs").
+ * The 403s of POST …/jobs/{id}/rerun: GitHub re-runs jobs of a finished run only, so while any job of
+ * the current attempt is queued or running the answer is "This workflow is already running"
+ * (cli/cli#9221; reference/github.md 5 lists the observed wording).
  */
 const RERUN_MESSAGES = {
   alreadyRunning: 'This workflow is already running',
-  cannotRetry: 'This workflow run cannot be retried',
   notCurrentAttempt: 'Only jobs from the current attempt can be re-run',
 } as const;
-const RERUN_WINDOW_MS = 30 * 24 * 3600_000;
 
 export interface RunnerRecord {
   readonly id: number;
@@ -54,8 +50,6 @@ export type JobConclusion = 'success' | 'failure' | 'cancelled';
 export interface RunRecord {
   readonly id: number;
   readonly repo: Repo;
-  readonly workflowName: string;
-  readonly headBranch: string;
   readonly headSha: string;
   readonly createdAt: number;
   attempt: number;
@@ -98,10 +92,6 @@ export interface JobSpec {
 export interface WorkflowRunSpec {
   /** `owner/name`, or a name in the organization. */
   readonly repo: string;
-  /** @default 'CI' */
-  readonly workflowName?: string;
-  /** @default 'main' */
-  readonly headBranch?: string;
   readonly jobs: readonly JobSpec[];
 }
 
@@ -152,7 +142,8 @@ export class Actions {
       id: this.nextRunnerId++,
       name: request.name,
       scope,
-      labels: request.labels.filter((l, i, names) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
+      labels: request.labels
+        .filter((l, i, names) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
       workFolder: request.workFolder,
       secret: randomHex(this.rng.runners, 40),
       createdAt: this.time.now(),
@@ -242,8 +233,6 @@ export class Actions {
     const run: RunRecord = {
       id: this.nextRunId++,
       repo,
-      workflowName: spec.workflowName ?? 'CI',
-      headBranch: spec.headBranch ?? 'main',
       headSha: randomHex(this.rng.jobs, 40),
       createdAt: this.time.now(),
       attempt: 1,
@@ -276,7 +265,6 @@ export class Actions {
     if (job.rerunAs !== undefined) throw new GhesApiError(403, RERUN_MESSAGES.notCurrentAttempt);
     const latest = run.jobIds.map((j) => this.jobs.get(j)!).filter((j) => j.rerunAs === undefined);
     if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, RERUN_MESSAGES.alreadyRunning);
-    if (this.time.now() - run.createdAt > RERUN_WINDOW_MS) throw new GhesApiError(403, RERUN_MESSAGES.cannotRetry);
     run.attempt += 1;
     job.rerunAs = this.enqueue(run, job).id;
     this.schedule();

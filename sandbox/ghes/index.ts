@@ -3,7 +3,7 @@
 // signed `workflow_job` webhooks, and running simulated runners in-process. Driven programmatically by
 // tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
 import { EventEmitter } from 'events';
-import { Actions, JobConclusion, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
+import { Actions, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
 import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
@@ -64,28 +64,8 @@ export interface GhesSimulatorOptions {
   readonly jwtClock?: () => number;
 }
 
-/** A read-only snapshot of a job (simulated epoch ms). */
-export interface JobView {
-  readonly id: number;
-  readonly runId: number;
-  readonly runAttempt: number;
-  /** `owner/name` */
-  readonly repo: string;
-  readonly name: string;
-  readonly labels: readonly string[];
-  readonly status: JobStatus;
-  readonly conclusion: JobConclusion | null;
-  /** The runner that took the job, once one did. */
-  readonly runnerId?: number;
-  readonly runnerName?: string;
-  readonly durationMs: number;
-  readonly outcome: 'success' | 'failure';
-  readonly createdAt: number;
-  readonly startedAt: number;
-  readonly completedAt: number | null;
-  /** The job id of the re-run attempt, if the job was re-run. */
-  readonly rerunAs?: number;
-}
+/** A read-only snapshot of a job (simulated epoch ms); `repo` is `owner/name`. */
+export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: string }>;
 
 /** A read-only snapshot of a runner registration. */
 export interface RunnerView {

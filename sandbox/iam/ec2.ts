@@ -16,12 +16,8 @@ export interface Ec2IamOptions {
   readonly account: { hasSpotServiceLinkedRole: boolean };
 }
 
-/**
- * "The provided credentials do not have permission to create the service-linked role for EC2 Spot
- * Instances", as a per-override error of an instant fleet (karpenter-provider-aws TROUBLESHOOTING.md,
- * terraform-aws-github-runner#104).
- */
-export const SPOT_SLR_ERROR = {
+/** A per-override error of an instant fleet (karpenter-provider-aws TROUBLESHOOTING.md, terraform-aws-github-runner#104). */
+const SPOT_SLR_ERROR = {
   code: 'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
   message: 'The provided credentials do not have permission to create the service-linked role for EC2 Spot Instances.',
 };

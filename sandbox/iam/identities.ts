@@ -1,9 +1,6 @@
-// Each function signs with its own role's session, as in Lambda, although all five handlers run in
-// one process and share process.env: an invocation runs inside an AsyncLocalStorage context that
-// names its function, and process.env is replaced by a view that answers AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from that context. The SDK's environment credential
-// provider reads them at the first request of each client; each bundle builds its clients at its
-// first invocation, inside that function's context.
+// Each function signs with its own role's session, as in Lambda, although all handlers share one
+// process.env: an invocation runs in an AsyncLocalStorage context naming its function, and process.env
+// answers the AWS_* credential variables from it when the SDK's environment provider reads them.
 import { AsyncLocalStorage } from 'async_hooks';
 import { createHash } from 'crypto';
 import type { CallerIdentity } from '../aws/function-url';

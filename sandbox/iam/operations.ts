@@ -1,9 +1,6 @@
 // The IAM authorizations AWS makes for each API operation the functions and the runner instances
-// call: the actions, the resource ARNs and the condition keys, one entry per operation with the
-// documentation page it comes from. Which resource types and condition keys an action takes is
-// iam-data's (the Service Authorization Reference); iam-simulate refuses a request whose ARN
-// matches no resource type of its action, and ignores condition keys the resource type lacks,
-// as AWS leaves them out of the request context.
+// call (actions, resource ARNs, condition keys), one entry per operation with its documentation page.
+// Which resource types and condition keys an action takes is iam-data's (the Service Authorization Reference).
 import type { AuthorizationRequest } from './authorizer';
 
 const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
@@ -63,7 +60,7 @@ const queueArn = (ctx: OperationContext, urlOrName: string) => arn(ctx, 'sqs', u
 const parameterArn = (ctx: OperationContext, name: string) => arn(ctx, 'ssm', `parameter/${name.replace(/^\//, '')}`);
 
 /** Request tags as IAM sees them: `aws:RequestTag/KEY` for each tag and `aws:TagKeys`. */
-export function requestTagContext(tags: Readonly<Record<string, string>>): Record<string, string | string[]> {
+function requestTagContext(tags: Readonly<Record<string, string>>): Record<string, string | string[]> {
   const context: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
   if (Object.keys(tags).length > 0) context['aws:TagKeys'] = Object.keys(tags);
@@ -80,11 +77,8 @@ function resourceTagContext(tags: Readonly<Record<string, string>>): Record<stri
 }
 
 /**
- * CreateFleet (`instant`), the call as a whole: `ec2:CreateFleet` on the fleet, the launch
- * templates, the subnets and images the request names, and the instances and volumes it creates
- * (with their request tags); `ec2:CreateTags` for the fleet's tags (`ec2:CreateAction`).
- * A denial here fails the call (`UnauthorizedOperation`, karpenter#2813's CloudTrail record:
- * "not authorized to perform: ec2:CreateFleet on resource: …:launch-template/*").
+ * CreateFleet (`instant`) as a whole: `ec2:CreateFleet` on fleet, templates, subnets, images, instances
+ * and volumes, `ec2:CreateTags` for the fleet's tags. A denial fails the call (karpenter#2813).
  */
 export function createFleetRequests(facts: FleetRequestFacts, ctx: OperationContext): AuthorizationRequest[] {
   const requests: AuthorizationRequest[] = [
@@ -102,19 +96,10 @@ export function createFleetRequests(facts: FleetRequestFacts, ctx: OperationCont
 }
 
 /**
- * The RunInstances an instant fleet makes for one pool, on the caller's authority:
- * `ec2:RunInstances` on the instance, volume and network interface it creates, the subnet,
- * the template's security groups, the launch template, the image and — for spot — the spot
- * instances request; with `ec2:LaunchTemplate` (the template's ARN) and
- * `ec2:IsLaunchTemplateResource` (true for what comes from the template, false for what the
- * overrides set); `ec2:CreateTags` for tags applied at launch (`ec2:CreateAction`); `iam:PassRole`
- * of the instance profile's role with `iam:PassedToService`. A denial here is a per-override error
- * of the fleet, HTTP 200 (karpenter#7370, #1488: "with fleet error(s), UnauthorizedOperation …
- * ec2:RunInstances on resource: …:instance/*").
- * Sources: "Use Amazon EC2 launch templates to control launching Amazon EC2 instances"
+ * The RunInstances of one pool of an instant fleet, with `ec2:LaunchTemplate`/`ec2:IsLaunchTemplateResource`,
+ * `ec2:CreateTags` at launch and `iam:PassRole`; a denial is a per-override error in the 200 (karpenter#7370, #1488).
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html,
- * "EC2 Fleet prerequisites" https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-prerequisites.html,
- * and the RunInstances row of the SAR (list_amazonec2.html).
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-prerequisites.html
  */
 export function fleetLaunchRequests(launch: FleetLaunch, tags: FleetRequestFacts['tags'], ctx: OperationContext): AuthorizationRequest[] {
   const template = launch.template;
@@ -148,12 +133,8 @@ export function fleetLaunchRequests(launch: FleetLaunch, tags: FleetRequestFacts
   return requests;
 }
 
-/**
- * What EC2 asks of the caller when the account lacks the Spot service-linked role and a spot
- * launch would create it: "Service-linked role for Spot Instances",
- * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html
- * (iam:CreateServiceLinkedRole with iam:AWSServiceName = spot.amazonaws.com).
- */
+/** A spot launch in an account without the Spot service-linked role creates it on the caller's authority.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html */
 export function spotServiceLinkedRoleRequest(ctx: OperationContext): AuthorizationRequest {
   return {
     action: 'iam:CreateServiceLinkedRole',

@@ -5,13 +5,11 @@ import type { CfnResource, TemplateResolver } from '../deployment';
 export interface DeploymentRole {
   readonly logicalId: string;
   readonly roleName: string;
-  /** Inline policies (AWS::IAM::Policy attached to the role, and the role's own `Policies`). */
-  readonly policies: ReadonlyArray<{ readonly name: string; readonly policy: unknown }>;
   /**
-   * Managed policies attached to the role, by ARN. Not evaluated: the control plane's and the
-   * runners' roles have none; AWS managed policies (Image Builder's roles) are not in the template.
+   * Inline policies (AWS::IAM::Policy attached to the role, and the role's own `Policies`). Managed
+   * policies are not evaluated: the control plane's and the runners' roles have none.
    */
-  readonly managedPolicyArns: readonly string[];
+  readonly policies: ReadonlyArray<{ readonly name: string; readonly policy: unknown }>;
 }
 
 /** Every AWS::IAM::Role of the template, by its physical role name (`roleNames` maps logical ids to names). */
@@ -22,7 +20,7 @@ export function deploymentRoles(
   /** Logical ids of the roles to read (the others may name resources the caller has no physical ids for). @default all */
   only?: ReadonlySet<string>,
 ): Map<string, DeploymentRole> {
-  type Mutable = { logicalId: string; roleName: string; policies: Array<{ name: string; policy: unknown }>; managedPolicyArns: string[] };
+  type Mutable = { logicalId: string; roleName: string; policies: Array<{ name: string; policy: unknown }> };
   const roles = new Map<string, Mutable>();
   const byLogicalId = new Map<string, string>();
   for (const [id, r] of Object.entries(resources)) {
@@ -31,8 +29,7 @@ export function deploymentRoles(
     if (roleName === undefined) throw new Error(`no physical name for the role ${id}`);
     const inline = ((r.Properties.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>)
       .map((p) => ({ name: p.PolicyName, policy: resolver.resolve(p.PolicyDocument) }));
-    const managed = ((r.Properties.ManagedPolicyArns ?? []) as unknown[]).map((a) => String(resolver.resolve(a)));
-    roles.set(roleName, { logicalId: id, roleName, policies: inline, managedPolicyArns: managed });
+    roles.set(roleName, { logicalId: id, roleName, policies: inline });
     byLogicalId.set(id, roleName);
   }
   for (const [id, r] of Object.entries(resources)) {

@@ -38,6 +38,5 @@ export function rolesWithPolicies(statementsByRole: Record<string, unknown[]>): 
     logicalId: roleName,
     roleName,
     policies: [{ name: `${roleName}-policy`, policy: { Version: '2012-10-17', Statement: statements } }],
-    managedPolicyArns: [],
   }]));
 }
