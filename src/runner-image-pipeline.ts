@@ -11,8 +11,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeFindings, managedPolicyFinding } from './nag';
+import { TAG_IMAGE } from './contracts/instance-tags';
 import { pemBundleProblem } from './pem';
+import { acknowledgeFindings, managedPolicyFinding } from './private/nag';
 import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /** Ubuntu LTS releases the runner image can be built on. */
@@ -191,7 +192,7 @@ export class RunnerImagePipeline extends Construct {
           region: stack.region,
           // Untyped in CDK's L1 (Json), so CDK passes the keys through as written: CloudFormation's
           // schema spells them Name and AmiTags, and the lifecycle policy selects images by this tag.
-          amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [IMAGE_TAG]: recipeName } },
+          amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [TAG_IMAGE]: recipeName } },
           // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
           ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
         }],
@@ -217,7 +218,7 @@ export class RunnerImagePipeline extends Construct {
           filter: { type: 'COUNT', value: props.keepImages ?? 3 },
         }],
         // By tag: the recipe's version changes with its content, the tag stays.
-        resourceSelection: { tagMap: { [IMAGE_TAG]: recipeName } },
+        resourceSelection: { tagMap: { [TAG_IMAGE]: recipeName } },
       });
 
       // A build on every deploy that changes the recipe: the first image exists without waiting for the schedule.
@@ -265,9 +266,6 @@ export class RunnerImagePipeline extends Construct {
     });
   }
 }
-
-/** Tag on every image a pipeline makes; the lifecycle policy selects by it. */
-const IMAGE_TAG = 'ephemeral-runners:image';
 
 const COMPONENTS_DIR = path.join(__dirname, '..', 'image-builder', 'components');
 
