@@ -1,6 +1,5 @@
 // The L3 construct a user adds to a stack: everything cdk-ephemeral-runners deploys, composed from
 // the constructs in private/, each of which owns its function, environment and grants.
-import { Duration, Size } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,13 +9,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EndpointAccess } from './endpoint-access';
 import { EphemeralRunnersProps } from './ephemeral-runners-props';
 import { pemBundleProblem } from './pem';
 import {
-  allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp, headlineMetric,
-  Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, RunnerMonitoring,
-  setupOutputs, StateTable, validateParameterName, validateProps, Webhook,
+  allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
+  headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
+  RunnerFleet, RunnerMonitoring, settingsOf, setupOutputs, StateTable, validateParameterName, validateProps, Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
 import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
@@ -92,61 +90,53 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     this.runnerConfigPath = names.runnerConfigPath;
     this.managedBy = names.managedBy;
     this.runnerNamePrefix = `${names.managedBy}-`;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const maxLifetime = props.maxRunnerLifetime ?? Duration.hours(6);
-    const bootTimeout = props.runnerBootTimeout ?? Duration.minutes(10);
+    const settings = settingsOf(props);
     const githubApp = new GitHubApp(this, { ...props.github, ...names });
     const pem = props.github.caCertificatesPem;
     const caCertificates = pem === undefined ? undefined : pemBundleProblem('github.caCertificatesPem', pem);
-    const problems = validateProps(props, names, { github: githubApp.problems(), caCertificates, maxLifetime, bootTimeout });
+    const problems = validateProps(props, names, { ...settings, github: githubApp.problems(), caCertificates });
     this.node.addValidation({ validate: () => problems });
 
     const table = new StateTable(this, 'State', { removalPolicy: props.stateRemovalPolicy });
     const { queue, deadLetterQueue } = poolQueues(this);
-    this.vpc = props.vpc ?? publicVpc(this, logRetention);
+    this.vpc = props.vpc ?? publicVpc(this, settings.logRetention);
     const subnetSelection = props.subnets ?? defaultSubnets(this.vpc);
     const subnets = this.vpc.selectSubnets(subnetSelection);
     const image = props.machineImage ? undefined
-      : buildRunnerImage(this, props, { parameterPrefix: names.prefix, vpc: this.vpc, subnets, caCertificatesMalformed: caCertificates !== undefined });
+      : buildRunnerImage(this, props, { prefix: names.prefix, vpc: this.vpc, subnets, caCertificatesMalformed: caCertificates !== undefined });
     this.imagePipeline = image?.pipeline;
     const machineImage = props.machineImage ?? image!.machineImage;
     // A bad prefix is reported by the validation above, with every other problem: no parameter is written under it.
-    const prefixIsValid = validateParameterName('parameterPrefix', names.prefix).length === 0;
-    const configs = new RunnerConfigParameters(this, 'RunnerConfigs', { path: names.runnerConfigPath, configs: prefixIsValid ? props.runnerConfigs : [], machineImage });
-    const fleet = new RunnerFleet(this, 'Fleet', {
-      vpc: this.vpc, subnets, configs: configs.documents, machineImage, rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
-      maxLifetime, bootTimeout, logRetention, managedBy: names.managedBy,
-    });
+    const configsToWrite = validateParameterName('parameterPrefix', names.prefix).length === 0 ? props.runnerConfigs : [];
+    const configs = new RunnerConfigParameters(this, 'RunnerConfigs', { path: names.runnerConfigPath, configs: configsToWrite, machineImage });
+    const fleet = new RunnerFleet(this, 'Fleet', { ...settings, vpc: this.vpc, subnets, configs: configs.documents, machineImage, managedBy: names.managedBy });
 
     // Without a VPC of the user's, these are reported by the validation above and left out here:
     // functions in the default VPC's public subnets get no address to go out with.
     const network = props.controlPlaneSubnets && props.vpc && controlPlaneNetwork(this, props.vpc, props.controlPlaneSubnets, githubApp.port);
-    const frontDoor = privateFrontDoor(this, {
-      vpc: this.vpc, runnerSubnets: subnetSelection, logRetention, setAccountLogsRole: props.setApiGatewayAccountLogsRole,
-      webhookAccess: props.webhookAccess ?? EndpointAccess.publicInternet(), registerAccess: props.registerAccess ?? EndpointAccess.publicInternet(),
-    });
+    const frontDoor = privateFrontDoor(this, props, { vpc: this.vpc, runnerSubnets: subnetSelection, logRetention: settings.logRetention });
     allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, subnets);
     const caBundle = pem === undefined ? undefined : caBundleLayer(this, pem);
-    const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions: { logRetention, runnerConfigHash: configs.hash, network, caBundle } };
+    const functions = { logRetention: settings.logRetention, runnerConfigHash: configs.hash, network, caBundle };
+    const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions };
 
     const webhook = new Webhook(this, 'Webhook', { controlPlane, privateRoute: frontDoor.webhookRoute });
     const register = new RegisterEndpoint(this, 'Register', { controlPlane, privateRoute: frontDoor.registerRoute });
+    const provisioner = new Provisioner(this, 'Provisioner', { controlPlane });
     const lifecycle = new Lifecycle(this, 'Lifecycle', { controlPlane });
-    this.webhookFunction = webhook.handler.function;
-    this.registerFunction = register.handler.function;
-    this.provisionerFunction = new Provisioner(this, 'Provisioner', { controlPlane }).handler.function;
-    this.lifecycleFunction = lifecycle.handler.function;
-    this.reconcilerFunction = new Reconciler(this, 'Reconciler', { controlPlane, interval: props.reconcileInterval ?? Duration.minutes(1) }).handler.function;
+    const reconciler = new Reconciler(this, 'Reconciler', { controlPlane, interval: settings.reconcileInterval });
     const monitoring = new RunnerMonitoring(this, 'Monitoring', {
       ...props.monitoring,
-      functions: {
-        webhook: this.webhookFunction, register: this.registerFunction, provisioner: this.provisionerFunction,
-        lifecycle: this.lifecycleFunction, reconciler: this.reconcilerFunction,
-      },
+      functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler],
       deadLetterQueues: [deadLetterQueue, lifecycle.deadLetterQueue],
       defaultMaxInstances: configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
     });
 
+    this.webhookFunction = webhook.handler.function;
+    this.registerFunction = register.handler.function;
+    this.provisionerFunction = provisioner.handler.function;
+    this.lifecycleFunction = lifecycle.handler.function;
+    this.reconcilerFunction = reconciler.handler.function;
     this.webhookUrl = webhook.url;
     this.registerUrl = register.url;
     this.table = table.table;

@@ -53,6 +53,8 @@ export interface ControlPlaneFunctionProps {
  * log group and nothing else until grants are added.
  */
 export class ControlPlaneFunction extends Construct implements iam.IGrantable {
+  /** The handler it runs, and the service name it publishes metrics as. */
+  readonly entry: FunctionName;
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -61,6 +63,7 @@ export class ControlPlaneFunction extends Construct implements iam.IGrantable {
   constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
     super(scope, id);
     const { settings } = props;
+    this.entry = props.entry;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: settings.logRetention });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

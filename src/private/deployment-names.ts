@@ -1,7 +1,8 @@
-// The names one deployment gives what it makes: its SSM parameters and its id, and the outputs a
-// setup step reads them from.
+// The names one deployment gives what it makes (its SSM parameters and its id), the outputs a setup
+// step reads them from, and the settings its props leave to defaults.
 import { createHash } from 'crypto';
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Size, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
 
@@ -45,4 +46,24 @@ export function setupOutputs(construct: Construct, names: DeploymentNames, webho
     'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem');
   output('WebhookSecretParameter', names.webhookSecretParameterName,
     'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>');
+}
+
+/** The settings the props leave to their defaults, settled. */
+export interface DeploymentSettings {
+  readonly logRetention: logs.RetentionDays;
+  readonly maxLifetime: Duration;
+  readonly bootTimeout: Duration;
+  readonly rootVolumeSize: Size;
+  readonly reconcileInterval: Duration;
+}
+
+/** The props' settings with their documented defaults. */
+export function settingsOf(props: EphemeralRunnersProps): DeploymentSettings {
+  return {
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    maxLifetime: props.maxRunnerLifetime ?? Duration.hours(6),
+    bootTimeout: props.runnerBootTimeout ?? Duration.minutes(10),
+    rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
+    reconcileInterval: props.reconcileInterval ?? Duration.minutes(1),
+  };
 }

@@ -7,16 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PrivateApi, PrivateApiRoute } from './private-api';
 import { EndpointAccess } from '../endpoint-access';
+import { EphemeralRunnersProps } from '../ephemeral-runners-props';
 
-/** What {@link privateFrontDoor} is built from. */
-export interface FrontDoorProps {
+/** Where {@link privateFrontDoor} builds. */
+export interface FrontDoorPlacement {
   readonly vpc: ec2.IVpc;
   /** Where a created VPC endpoint goes: the runner subnets. */
   readonly runnerSubnets: ec2.SubnetSelection;
-  readonly webhookAccess: EndpointAccess;
-  readonly registerAccess: EndpointAccess;
   readonly logRetention: logs.RetentionDays;
-  readonly setAccountLogsRole?: boolean;
 }
 
 /** The private REST API and the endpoint, when either endpoint is private. */
@@ -28,8 +26,11 @@ export interface FrontDoor {
 }
 
 /** Builds, in `scope`, the private API and the `execute-api` endpoint the private accesses need. */
-export function privateFrontDoor(scope: Construct, props: FrontDoorProps): FrontDoor {
-  const privateAccesses = [props.webhookAccess, props.registerAccess].filter((a) => a.isPrivate);
+export function privateFrontDoor(scope: Construct, runnersProps: EphemeralRunnersProps, props: FrontDoorPlacement): FrontDoor {
+  const webhookAccess = runnersProps.webhookAccess ?? EndpointAccess.publicInternet();
+  const registerAccess = runnersProps.registerAccess ?? EndpointAccess.publicInternet();
+  const setAccountLogsRole = runnersProps.setApiGatewayAccountLogsRole;
+  const privateAccesses = [webhookAccess, registerAccess].filter((a) => a.isPrivate);
   if (privateAccesses.length === 0) return {};
   let createdEndpoint: ec2.InterfaceVpcEndpoint | undefined;
   if (privateAccesses.some((a) => a.vpcEndpoint === undefined)) {
@@ -56,21 +57,23 @@ export function privateFrontDoor(scope: Construct, props: FrontDoorProps): Front
   const api = new PrivateApi(scope, 'PrivateApi', {
     vpcEndpoints: [...new Set(privateAccesses.map(endpointOf))],
     logRetention: props.logRetention,
-    setAccountLogsRole: props.setAccountLogsRole,
+    setAccountLogsRole,
   });
-  if (!props.setAccountLogsRole) {
+  if (!setAccountLogsRole) {
     Annotations.of(scope).addInfo('The private API logs access through API Gateway\'s account-wide CloudWatch Logs role: if this account and region '
       + 'have none yet, the deploy fails with "CloudWatch Logs role ARN must be set in account settings"; set setApiGatewayAccountLogsRole: true.');
   }
   const routeFor = (access: EndpointAccess) => (access.isPrivate ? { api, vpcEndpoint: endpointOf(access) } : undefined);
-  return { api, createdEndpoint, webhookRoute: routeFor(props.webhookAccess), registerRoute: routeFor(props.registerAccess) };
+  return { api, createdEndpoint, webhookRoute: routeFor(webhookAccess), registerRoute: routeFor(registerAccess) };
 }
 
 /**
  * Lets the runners call the register endpoint: through its VPC endpoint when it is private; a
  * warning when it is a Function URL but the runners' subnets are isolated.
  */
-export function allowRunnersToRegister(scope: Construct, frontDoor: FrontDoor, runners: ec2.ISecurityGroup, vpc: ec2.IVpc, subnets: ec2.SelectedSubnets): void {
+export function allowRunnersToRegister(
+  scope: Construct, frontDoor: FrontDoor, runners: ec2.ISecurityGroup, vpc: ec2.IVpc, subnets: ec2.SelectedSubnets,
+): void {
   const route = frontDoor.registerRoute;
   const isolated = new Set(vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
   if (!route && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {

@@ -78,7 +78,8 @@ export class GitHubApp {
       actions: ['ssm:GetParameter'],
       resources: [parameterArn(this.scope, parameterName)],
     }));
-    if (this.props.secretsEncryptionKey) grantee.grantPrincipal.addToPrincipalPolicy(this.decryptThroughSsm(this.props.secretsEncryptionKey, parameterName));
+    const key = this.props.secretsEncryptionKey;
+    if (key) grantee.grantPrincipal.addToPrincipalPolicy(this.decryptThroughSsm(key, parameterName));
   }
 
   /**

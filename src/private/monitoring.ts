@@ -6,15 +6,16 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ControlPlaneFunction } from './control-plane-function';
 import { controlPlaneMetric, searchMetric } from './runner-metrics';
-import { MonitoringOptions } from '../monitoring-options';
 import {
   FunctionName, JobAction, LaunchErrorKindValue, LifecycleMetric, MetricDimension, ProvisionerMetric, ReconcilerMetric, WebhookMetric,
 } from '../contracts/metrics';
+import { MonitoringOptions } from '../monitoring-options';
 
 export interface RunnerMonitoringProps extends MonitoringOptions {
-  /** The five control-plane functions, by their service name. */
-  readonly functions: Record<FunctionName, lambda.IFunction>;
+  /** The five control-plane functions. */
+  readonly functions: ControlPlaneFunction[];
   readonly deadLetterQueues: sqs.IQueue[];
   readonly defaultMaxInstances: number;
 }
@@ -26,7 +27,8 @@ export class RunnerMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
     super(scope, id);
-    const fixed = (service: FunctionName, metricName: string, statistic: string, label?: string) => controlPlaneMetric(service, metricName, statistic, {}, { label });
+    const fixed = (service: FunctionName, metricName: string, statistic: string, label?: string) =>
+      controlPlaneMetric(service, metricName, statistic, {}, { label });
     const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
     const errorsOf = (fn: lambda.IFunction) => fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' });
 
@@ -86,7 +88,7 @@ export class RunnerMonitoring extends Construct {
       launchErrors(LaunchErrorKindValue.CONFIG),
       1,
     );
-    const errors = Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, errorsOf(fn)]));
+    const errors = Object.fromEntries(props.functions.map((fn) => [fn.entry, errorsOf(fn.function)]));
     alarm(
       'FunctionErrors',
       'A control-plane function failed (an invocation error, not a handled refusal). Its log group says why.',
@@ -136,7 +138,7 @@ export class RunnerMonitoring extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
-      graph('Function errors', Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum', label: name }))),
+      graph('Function errors', props.functions.map((fn) => fn.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum', label: fn.entry }))),
       graph('Dead-letter queue depth', props.deadLetterQueues.map((q) => q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }))),
       graph('Live instances and oldest queued job (s)', [
         fixed(RECONCILER, ReconcilerMetric.LIVE_INSTANCES, 'Maximum', 'live instances'),

@@ -50,7 +50,10 @@ export class Provisioner extends Construct {
       callsGitHub: true,
       environment: {
         ...controlPlaneEnvironment(props.controlPlane),
-        ...encodeEnvironment(LAUNCH_ENVIRONMENT, { subnetIds: fleet.subnetIds, launchTemplates: fleet.launchTemplateIds }, (v) => Stack.of(this).toJsonString(v)),
+        ...encodeEnvironment(LAUNCH_ENVIRONMENT, {
+          subnetIds: fleet.subnetIds,
+          launchTemplates: fleet.launchTemplateIds,
+        }, (v) => Stack.of(this).toJsonString(v)),
       },
     });
     this.handler.function.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));

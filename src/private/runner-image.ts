@@ -10,7 +10,7 @@ import { RunnerMachineImage } from '../runner-machine-image';
 /** What {@link buildRunnerImage} is built from besides the user's props. */
 export interface RunnerImageContext {
   /** The construct's SSM parameter prefix. */
-  readonly parameterPrefix: string;
+  readonly prefix: string;
   readonly vpc: ec2.IVpc;
   /** The runner subnets: builds run where the runners run, which reach GitHub and the package mirrors. */
   readonly subnets: ec2.SelectedSubnets;
@@ -18,15 +18,20 @@ export interface RunnerImageContext {
   readonly caCertificatesMalformed: boolean;
 }
 
-/** The pipeline, and the image the runners boot: the newest it built, read at each launch. */
-export function buildRunnerImage(scope: Construct, props: EphemeralRunnersProps, context: RunnerImageContext): { pipeline: RunnerImagePipeline; machineImage: RunnerMachineImage } {
+export interface RunnerImage {
+  readonly pipeline: RunnerImagePipeline;
+  /** The image the runners boot: the newest the pipeline built, read at each launch. */
+  readonly machineImage: RunnerMachineImage;
+}
+
+export function buildRunnerImage(scope: Construct, props: EphemeralRunnersProps, context: RunnerImageContext): RunnerImage {
   const architectures = [...new Set(props.runnerConfigs.map((c) => (c.architecture === RunnerArchitecture.ARM64
     ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64)))];
   const pipeline = new RunnerImagePipeline(scope, 'Image', {
     ...props.runnerImage,
     caCertificatesPem: props.runnerImage?.caCertificatesPem ?? (context.caCertificatesMalformed ? undefined : props.github.caCertificatesPem),
     architectures,
-    parameterPrefix: `${context.parameterPrefix}/image`,
+    parameterPrefix: `${context.prefix}/image`,
     vpc: context.vpc,
     subnet: context.subnets.subnets[0],
   });

@@ -49,12 +49,18 @@ interface Headline {
 /** The metrics EphemeralRunners offers as metric*() methods. */
 const HEADLINES = {
   jobsQueued: {
-    service: FunctionName.WEBHOOK, metricName: WebhookMetric.ACCEPTED_JOB_EVENTS, statistic: 'Sum',
-    dimension: MetricDimension.CONFIG, fixed: { [MetricDimension.ACTION]: JobAction.QUEUED },
+    service: FunctionName.WEBHOOK,
+    metricName: WebhookMetric.ACCEPTED_JOB_EVENTS,
+    statistic: 'Sum',
+    dimension: MetricDimension.CONFIG,
+    fixed: { [MetricDimension.ACTION]: JobAction.QUEUED },
   },
   jobsStarted: {
-    service: FunctionName.WEBHOOK, metricName: WebhookMetric.ACCEPTED_JOB_EVENTS, statistic: 'Sum',
-    dimension: MetricDimension.CONFIG, fixed: { [MetricDimension.ACTION]: JobAction.IN_PROGRESS },
+    service: FunctionName.WEBHOOK,
+    metricName: WebhookMetric.ACCEPTED_JOB_EVENTS,
+    statistic: 'Sum',
+    dimension: MetricDimension.CONFIG,
+    fixed: { [MetricDimension.ACTION]: JobAction.IN_PROGRESS },
   },
   jobWaitTime: { service: FunctionName.WEBHOOK, metricName: WebhookMetric.JOB_WAIT_SECONDS, statistic: 'p90', dimension: MetricDimension.CONFIG },
   instancesLaunched: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.INSTANCES_LAUNCHED, statistic: 'Sum', dimension: MetricDimension.MARKET },

@@ -8,7 +8,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
-  ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, StateTable, Webhook,
+  ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, StateTable,
+  Webhook,
 } from '../../../src/private';
 
 /** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
