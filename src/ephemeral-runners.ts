@@ -30,9 +30,9 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   /** The control plane's state: deliveries, jobs, runners and pools. */
   readonly table: dynamodb.ITable;
   /** Pools to reconcile, named by the webhook. */
-  readonly queue: sqs.IQueue;
+  readonly queue: sqs.Queue;
   /** Messages the provisioner failed to handle repeatedly. */
-  readonly deadLetterQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.Queue;
   /** Name of the SecureString parameter to write the App's private key to. */
   readonly privateKeyParameterName: string;
   /** Name of the SecureString parameter to write the webhook secret to. */

@@ -20,6 +20,13 @@ export interface RunnerMonitoringProps extends MonitoringOptions {
   readonly defaultMaxInstances: number;
 }
 
+const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
+
+/** A metric of one function without value dimensions. */
+function fixed(service: FunctionName, metricName: string, statistic: string, label?: string): cloudwatch.Metric {
+  return controlPlaneMetric(service, metricName, statistic, {}, { label });
+}
+
 /** The dashboard and alarms; each alarm costs a few cents a month. */
 export class RunnerMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -27,9 +34,6 @@ export class RunnerMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
     super(scope, id);
-    const fixed = (service: FunctionName, metricName: string, statistic: string, label?: string) =>
-      controlPlaneMetric(service, metricName, statistic, {}, { label });
-    const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
     const errorsOf = (fn: lambda.IFunction) => fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' });
 
     const ceiling = props.maxInstances ?? props.defaultMaxInstances;
@@ -101,14 +105,18 @@ export class RunnerMonitoring extends Construct {
       1,
     );
 
-    if (props.dashboard === false) return;
+    if (props.dashboard !== false) this.dashboard = this.addDashboard(props, id);
+  }
+
+  /** The dashboard: the runners' flow, repairs, errors and the alarms' states. */
+  private addDashboard(props: RunnerMonitoringProps, id: string): cloudwatch.Dashboard {
     const stack = Stack.of(this);
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `ephemeral-runners-${stack.stackName}-${this.node.scope?.node.id ?? id}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 255),
       defaultInterval: Duration.hours(3),
     });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Jobs queued, by config', [searchMetric(WebhookMetric.ACCEPTED_JOB_EVENTS, [MetricDimension.ACTION, MetricDimension.CONFIG], 'Sum', 'queued', `${MetricDimension.ACTION}="${JobAction.QUEUED}"`)]),
       graph('Queued to started (s), by config', [
         searchMetric(WebhookMetric.JOB_WAIT_SECONDS, [MetricDimension.CONFIG], 'p50', 'p50'),
@@ -116,7 +124,7 @@ export class RunnerMonitoring extends Construct {
       ]),
       graph('Launches by market', [searchMetric(ProvisionerMetric.INSTANCES_LAUNCHED, [MetricDimension.MARKET], 'Sum', 'launched')]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Capacity errors and on-demand fallbacks', [
         searchMetric(ProvisionerMetric.LAUNCH_ERRORS, [MetricDimension.KIND], 'Sum', 'launch errors'),
         fixed(PROVISIONER, ProvisionerMetric.ON_DEMAND_FALLBACKS, 'Sum', 'fallbacks'),
@@ -137,7 +145,7 @@ export class RunnerMonitoring extends Construct {
         fixed(RECONCILER, ReconcilerMetric.VANISHED_RUNNERS_CLOSED, 'Sum', 'vanished runners closed'),
       ]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Function errors', props.functions.map((fn) => fn.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum', label: fn.entry }))),
       graph('Dead-letter queue depth', props.deadLetterQueues.map((q) => q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }))),
       graph('Live instances and oldest queued job (s)', [
@@ -145,6 +153,7 @@ export class RunnerMonitoring extends Construct {
         fixed(RECONCILER, ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, 'Maximum', 'oldest queued job (s)'),
       ]),
     );
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
+    return dashboard;
   }
 }

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
+import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
@@ -275,15 +276,17 @@ export class RunnerFleet extends RunnerFleetBase {
    */
   useRegisterEndpoint(url: string, service: string): void {
     const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
+    const settings = encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
+      registerUrl: url,
+      registerService: service,
+      configTimeoutSeconds: this.bootTimeout.toSeconds(),
+      logGroupName: this.logGroup.logGroupName,
+      maxLifetimeSeconds: this.maxLifetime.toSeconds(),
+    });
     for (const userData of this.userData) {
       userData.addCommands(
         // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
-        `export REGISTER_URL='${url}'`,
-        `export REGISTER_SERVICE='${service}'`,
-        `export CONFIG_TIMEOUT_SECONDS='${this.bootTimeout.toSeconds()}'`,
-        // The bootstrap ships its own lines here (stream: the instance id) as it powers off.
-        `export LOG_GROUP_NAME='${this.logGroup.logGroupName}'`,
-        `export MAX_LIFETIME_SECONDS='${this.maxLifetime.toSeconds()}'`,
+        ...Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`),
         'mkdir -p /opt/ephemeral-runners',
         "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
         script.trimEnd(),
