@@ -11,8 +11,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeFindings, managedPolicyFinding } from './nag';
+import { TAG_IMAGE } from './contracts/instance-tags';
 import { pemBundleProblem } from './pem';
+import { acknowledgeFindings, managedPolicyFinding } from './private/nag';
 import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /** Ubuntu LTS releases the runner image can be built on. */
@@ -71,6 +72,17 @@ export interface RunnerImagePipelineProps extends RunnerImageOptions {
   readonly subnet?: ec2.ISubnet;
 }
 
+/** What every architecture's pipeline shares. */
+interface PipelineParts {
+  readonly props: RunnerImagePipelineProps;
+  readonly ubuntu: UbuntuRelease;
+  readonly components: Array<{ component: imagebuilder.CfnComponent; parameters?: Array<{ name: string; value: string[] }> }>;
+  readonly profile: iam.CfnInstanceProfile;
+  readonly securityGroup?: ec2.SecurityGroup;
+  readonly buildSubnet?: ec2.ISubnet;
+  readonly lifecycleRole: iam.Role;
+}
+
 /** Image Builder builds images; one pipeline per architecture. */
 export class RunnerImagePipeline extends Construct {
   /**
@@ -105,6 +117,45 @@ export class RunnerImagePipeline extends Construct {
         + 'or add a component that installs curl 7.86 or newer.');
     }
 
+    const { profile, securityGroup } = this.buildInstance(props);
+
+    // In order: the CA first (downloads after it may go through a TLS-inspecting proxy), then
+    // tools, the runner, the bootstrap and the pre-pulled images.
+    const runnerParameters = [
+      { name: 'Version', value: [release.version] },
+      { name: 'Sha256X64', value: [release.sha256X64] },
+      { name: 'Sha256Arm64', value: [release.sha256Arm64] },
+    ];
+    const components: Array<{ component: imagebuilder.CfnComponent; parameters?: typeof runnerParameters }> = [
+      ...(props.caCertificatesPem ? [{ component: this.component('CaCertificates', 'ca-certificates', caComponent(props.caCertificatesPem)) }] : []),
+      { component: this.component('Tools', 'install-tools', fileComponent('install-tools.yml')) },
+      { component: this.component('Runner', 'install-runner', fileComponent('install-runner.yml')), parameters: runnerParameters },
+      { component: this.component('Bootstrap', 'bootstrap', bootstrapComponent()) },
+      ...((props.prePulledImages ?? []).length > 0 ? [{ component: this.component('PrePull', 'pre-pull', prePullComponent(props.prePulledImages!)) }] : []),
+    ];
+
+    const lifecycleRole = new iam.Role(this, 'LifecycleRole', {
+      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
+      description: 'Image Builder lifecycle policy: deletes runner images beyond the newest few',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
+    });
+    acknowledgeFindings(lifecycleRole, {
+      [managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy')]:
+        'The policy Image Builder lifecycle policies require; it deletes only images the policy\'s tag selection names.',
+    });
+
+    for (const architecture of props.architectures) {
+      this.addPipeline(architecture, { props, ubuntu, components, profile, securityGroup, buildSubnet, lifecycleRole });
+    }
+  }
+
+  /** The SSM parameter holding the newest AMI id of `architecture`; undefined when none is built for it. */
+  parameterNameFor(architecture: ec2.InstanceArchitecture): string | undefined {
+    return this.parameterNames.get(architecture);
+  }
+
+  /** The build instances' profile (Image Builder's documented policies) and, in a VPC of one's own, security group. */
+  private buildInstance(props: RunnerImagePipelineProps): { profile: iam.CfnInstanceProfile; securityGroup?: ec2.SecurityGroup } {
     const role = new iam.Role(this, 'BuildRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Image Builder build instances of the runner image',
@@ -124,136 +175,112 @@ export class RunnerImagePipeline extends Construct {
       description: 'Runner image builds: no inbound traffic',
       allowAllOutbound: true,
     });
-
-    // In order: the CA first (downloads after it may go through a TLS-inspecting proxy), then
-    // tools, the runner, the bootstrap and the pre-pulled images.
-    const runnerParameters = [
-      { name: 'Version', value: [release.version] },
-      { name: 'Sha256X64', value: [release.sha256X64] },
-      { name: 'Sha256Arm64', value: [release.sha256Arm64] },
-    ];
-    const components: Array<{ component: imagebuilder.CfnComponent; parameters?: typeof runnerParameters }> = [
-      ...(props.caCertificatesPem ? [{ component: this.component('CaCertificates', 'ca-certificates', caComponent(props.caCertificatesPem)) }] : []),
-      { component: this.component('Tools', 'install-tools', fileComponent('install-tools.yml')) },
-      { component: this.component('Runner', 'install-runner', fileComponent('install-runner.yml')), parameters: runnerParameters },
-      { component: this.component('Bootstrap', 'bootstrap', bootstrapComponent()) },
-      ...((props.prePulledImages ?? []).length > 0 ? [{ component: this.component('PrePull', 'pre-pull', prePullComponent(props.prePulledImages!)) }] : []),
-    ];
-
-    const stack = Stack.of(this);
-    const lifecycleRole = new iam.Role(this, 'LifecycleRole', {
-      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
-      description: 'Image Builder lifecycle policy: deletes runner images beyond the newest few',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
-    });
-    acknowledgeFindings(lifecycleRole, {
-      [managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy')]:
-        'The policy Image Builder lifecycle policies require; it deletes only images the policy\'s tag selection names.',
-    });
-
-    for (const architecture of props.architectures) {
-      const arch = architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64';
-      const parameterName = `${props.parameterPrefix}/${arch}`;
-      this.parameterNames.set(architecture, parameterName);
-      const recipeComponents = [
-        ...components.map((c) => ({ componentArn: c.component.attrArn, parameters: c.parameters })),
-        ...(props.extraComponentArns ?? []).map((componentArn) => ({ componentArn })),
-      ];
-      const recipeName = `${this.namePrefix}-${arch}`;
-      const recipe = new imagebuilder.CfnImageRecipe(this, `Recipe-${arch}`, {
-        name: recipeName,
-        version: versionOf({
-          ubuntu,
-          arch,
-          size: props.volumeSizeGiB,
-          extra: props.extraComponentArns,
-          components: components.map((c) => [c.component.version, c.parameters ?? null]),
-        }),
-        parentImage: `ssm:${canonicalUbuntuParameter(ubuntu, arch === 'x64' ? 'amd64' : 'arm64')}`,
-        components: recipeComponents,
-        blockDeviceMappings: [{
-          deviceName: '/dev/sda1',
-          ebs: { volumeSize: props.volumeSizeGiB ?? 30, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
-        }],
-      });
-      const infrastructure = new imagebuilder.CfnInfrastructureConfiguration(this, `Infrastructure-${arch}`, {
-        name: `${recipeName}-build`,
-        instanceProfileName: profile.ref,
-        instanceTypes: arch === 'x64' ? ['m7i.large', 'm6i.large'] : ['m7g.large', 'm6g.large'],
-        subnetId: buildSubnet?.subnetId,
-        securityGroupIds: securityGroup ? [securityGroup.securityGroupId] : undefined,
-        terminateInstanceOnFailure: true,
-        instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
-      });
-      const distribution = new imagebuilder.CfnDistributionConfiguration(this, `Distribution-${arch}`, {
-        name: `${recipeName}-distribution`,
-        distributions: [{
-          region: stack.region,
-          // Untyped in CDK's L1 (Json), so CDK passes the keys through as written: CloudFormation's
-          // schema spells them Name and AmiTags, and the lifecycle policy selects images by this tag.
-          amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [IMAGE_TAG]: recipeName } },
-          // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
-          ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
-        }],
-      });
-      const pipeline = new imagebuilder.CfnImagePipeline(this, `Pipeline-${arch}`, {
-        name: recipeName,
-        imageRecipeArn: recipe.attrArn,
-        infrastructureConfigurationArn: infrastructure.attrArn,
-        distributionConfigurationArn: distribution.attrArn,
-        schedule: {
-          scheduleExpression: props.scheduleExpression ?? 'cron(0 4 ? * sun *)',
-          pipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY',
-        },
-        imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
-      });
-
-      new imagebuilder.CfnLifecyclePolicy(this, `Lifecycle-${arch}`, {
-        name: `${recipeName}-keep-newest`,
-        executionRole: lifecycleRole.roleArn,
-        resourceType: 'AMI_IMAGE',
-        policyDetails: [{
-          action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
-          filter: { type: 'COUNT', value: props.keepImages ?? 3 },
-        }],
-        // By tag: the recipe's version changes with its content, the tag stays.
-        resourceSelection: { tagMap: { [IMAGE_TAG]: recipeName } },
-      });
-
-      // A build on every deploy that changes the recipe: the first image exists without waiting for the schedule.
-      const start = {
-        service: 'Imagebuilder',
-        action: 'startImagePipelineExecution',
-        parameters: { imagePipelineArn: pipeline.attrArn, clientToken: recipe.version },
-        physicalResourceId: cr.PhysicalResourceId.of(`${recipeName}-${recipe.version}`),
-      };
-      new cr.AwsCustomResource(this, `BuildOnDeploy-${arch}`, {
-        onCreate: start,
-        onUpdate: start,
-        installLatestAwsSdk: false,
-        policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
-          actions: ['imagebuilder:StartImagePipelineExecution'],
-          resources: [pipeline.attrArn],
-        })]),
-      });
-      // CDK's provider behind AwsCustomResource: one function per stack, run at deploy time only.
-      const provider = Stack.of(this).node.tryFindChild(cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'));
-      if (provider) {
-        acknowledgeFindings(provider, {
-          'AwsSolutions-L1': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys, to start an image build.',
-          'Serverless-LambdaLatestVersion': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys.',
-          'Serverless-LambdaDLQ': 'CDK\'s AwsCustomResource provider is invoked by CloudFormation, which reports its failure on the stack.',
-          'Serverless-LambdaDefaultMemorySize': 'CDK\'s AwsCustomResource provider; one small API call per deploy.',
-          'Serverless-LambdaTracing': 'CDK\'s AwsCustomResource provider; one API call per deploy, reported on the stack.',
-          [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: 'CDK\'s AwsCustomResource provider: permission to write its own logs during deploys.',
-        });
-      }
-    }
+    return { profile, securityGroup };
   }
 
-  /** The SSM parameter holding the newest AMI id of `architecture`; undefined when none is built for it. */
-  parameterNameFor(architecture: ec2.InstanceArchitecture): string | undefined {
-    return this.parameterNames.get(architecture);
+  /** One architecture's recipe, build infrastructure, distribution, pipeline and lifecycle policy. */
+  private addPipeline(architecture: ec2.InstanceArchitecture, shared: PipelineParts): void {
+    const { props, ubuntu, components, profile, securityGroup, buildSubnet, lifecycleRole } = shared;
+    const stack = Stack.of(this);
+    const arch = architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64';
+    const parameterName = `${props.parameterPrefix}/${arch}`;
+    this.parameterNames.set(architecture, parameterName);
+    const recipeComponents = [
+      ...components.map((c) => ({ componentArn: c.component.attrArn, parameters: c.parameters })),
+      ...(props.extraComponentArns ?? []).map((componentArn) => ({ componentArn })),
+    ];
+    const recipeName = `${this.namePrefix}-${arch}`;
+    const recipe = new imagebuilder.CfnImageRecipe(this, `Recipe-${arch}`, {
+      name: recipeName,
+      version: versionOf({
+        ubuntu,
+        arch,
+        size: props.volumeSizeGiB,
+        extra: props.extraComponentArns,
+        components: components.map((c) => [c.component.version, c.parameters ?? null]),
+      }),
+      parentImage: `ssm:${canonicalUbuntuParameter(ubuntu, arch === 'x64' ? 'amd64' : 'arm64')}`,
+      components: recipeComponents,
+      blockDeviceMappings: [{
+        deviceName: '/dev/sda1',
+        ebs: { volumeSize: props.volumeSizeGiB ?? 30, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+      }],
+    });
+    const infrastructure = new imagebuilder.CfnInfrastructureConfiguration(this, `Infrastructure-${arch}`, {
+      name: `${recipeName}-build`,
+      instanceProfileName: profile.ref,
+      instanceTypes: arch === 'x64' ? ['m7i.large', 'm6i.large'] : ['m7g.large', 'm6g.large'],
+      subnetId: buildSubnet?.subnetId,
+      securityGroupIds: securityGroup ? [securityGroup.securityGroupId] : undefined,
+      terminateInstanceOnFailure: true,
+      instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
+    });
+    const distribution = new imagebuilder.CfnDistributionConfiguration(this, `Distribution-${arch}`, {
+      name: `${recipeName}-distribution`,
+      distributions: [{
+        region: stack.region,
+        // Untyped in CDK's L1 (Json), so CDK passes the keys through as written: CloudFormation's
+        // schema spells them Name and AmiTags, and the lifecycle policy selects images by this tag.
+        amiDistributionConfiguration: { Name: `${recipeName}-{{ imagebuilder:buildDate }}`, AmiTags: { [TAG_IMAGE]: recipeName } },
+        // The launch templates resolve this parameter at every launch: a new image is used without a redeploy.
+        ssmParameterConfigurations: [{ parameterName, dataType: 'aws:ec2:image' }],
+      }],
+    });
+    const pipeline = new imagebuilder.CfnImagePipeline(this, `Pipeline-${arch}`, {
+      name: recipeName,
+      imageRecipeArn: recipe.attrArn,
+      infrastructureConfigurationArn: infrastructure.attrArn,
+      distributionConfigurationArn: distribution.attrArn,
+      schedule: {
+        scheduleExpression: props.scheduleExpression ?? 'cron(0 4 ? * sun *)',
+        pipelineExecutionStartCondition: 'EXPRESSION_MATCH_ONLY',
+      },
+      imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 60 },
+    });
+
+    new imagebuilder.CfnLifecyclePolicy(this, `Lifecycle-${arch}`, {
+      name: `${recipeName}-keep-newest`,
+      executionRole: lifecycleRole.roleArn,
+      resourceType: 'AMI_IMAGE',
+      policyDetails: [{
+        action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
+        filter: { type: 'COUNT', value: props.keepImages ?? 3 },
+      }],
+      // By tag: the recipe's version changes with its content, the tag stays.
+      resourceSelection: { tagMap: { [TAG_IMAGE]: recipeName } },
+    });
+    this.buildOnDeploy(arch, recipeName, recipe, pipeline);
+  }
+
+  /** Starts a build on every deploy that changes the recipe: the first image exists without waiting for the schedule. */
+  private buildOnDeploy(arch: string, recipeName: string, recipe: imagebuilder.CfnImageRecipe, pipeline: imagebuilder.CfnImagePipeline): void {
+    const start = {
+      service: 'Imagebuilder',
+      action: 'startImagePipelineExecution',
+      parameters: { imagePipelineArn: pipeline.attrArn, clientToken: recipe.version },
+      physicalResourceId: cr.PhysicalResourceId.of(`${recipeName}-${recipe.version}`),
+    };
+    new cr.AwsCustomResource(this, `BuildOnDeploy-${arch}`, {
+      onCreate: start,
+      onUpdate: start,
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({
+        actions: ['imagebuilder:StartImagePipelineExecution'],
+        resources: [pipeline.attrArn],
+      })]),
+    });
+    // CDK's provider behind AwsCustomResource: one function per stack, run at deploy time only.
+    const provider = Stack.of(this).node.tryFindChild(cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'));
+    if (provider) {
+      acknowledgeFindings(provider, {
+        'AwsSolutions-L1': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys, to start an image build.',
+        'Serverless-LambdaLatestVersion': 'CDK\'s AwsCustomResource provider picks its runtime; it runs only during deploys.',
+        'Serverless-LambdaDLQ': 'CDK\'s AwsCustomResource provider is invoked by CloudFormation, which reports its failure on the stack.',
+        'Serverless-LambdaDefaultMemorySize': 'CDK\'s AwsCustomResource provider; one small API call per deploy.',
+        'Serverless-LambdaTracing': 'CDK\'s AwsCustomResource provider; one API call per deploy, reported on the stack.',
+        [managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole')]: 'CDK\'s AwsCustomResource provider: permission to write its own logs during deploys.',
+      });
+    }
   }
 
   private component(id: string, name: string, data: string): imagebuilder.CfnComponent {
@@ -265,9 +292,6 @@ export class RunnerImagePipeline extends Construct {
     });
   }
 }
-
-/** Tag on every image a pipeline makes; the lifecycle policy selects by it. */
-const IMAGE_TAG = 'ephemeral-runners:image';
 
 const COMPONENTS_DIR = path.join(__dirname, '..', 'image-builder', 'components');
 

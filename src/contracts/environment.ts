@@ -192,3 +192,19 @@ export const RUNTIME_VARIABLES = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   extraCaCertificates: 'NODE_EXTRA_CA_CERTS',
 } as const;
+
+/**
+ * What the instance bootstrap (image-builder/bootstrap.sh) reads: exported by the launch templates'
+ * user data before the script runs. Settings only, never a secret.
+ */
+export const BOOTSTRAP_ENVIRONMENT = {
+  /** The register endpoint's URL. */
+  registerUrl: text('REGISTER_URL'),
+  /** The SigV4 service name the bootstrap signs for: `lambda` (Function URL) or `execute-api`. */
+  registerService: text('REGISTER_SERVICE'),
+  /** How long the instance may take to get its runner config. */
+  configTimeoutSeconds: seconds('CONFIG_TIMEOUT_SECONDS'),
+  /** Where the bootstrap ships its own log lines (stream: the instance id) as it powers off. */
+  logGroupName: text('LOG_GROUP_NAME'),
+  maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
+} as const;

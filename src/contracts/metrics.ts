@@ -94,3 +94,25 @@ export const ReconcilerMetric = {
   OLDEST_QUEUED_JOB_SECONDS: 'OldestQueuedJobSeconds',
 } as const;
 export type ReconcilerMetricName = (typeof ReconcilerMetric)[keyof typeof ReconcilerMetric];
+
+/** Values of the `action` dimension of {@link WebhookMetric.ACCEPTED_JOB_EVENTS}: the job's state after the event. */
+export const JobAction = {
+  QUEUED: 'queued',
+  IN_PROGRESS: 'in_progress',
+  COMPLETED: 'completed',
+} as const;
+
+/** Values of the `market` dimension of {@link ProvisionerMetric.INSTANCES_LAUNCHED}. */
+export const MarketValue = { SPOT: 'spot', ON_DEMAND: 'on-demand' } as const;
+
+/** Values of the `kind` dimension of {@link ProvisionerMetric.LAUNCH_ERRORS}. */
+export const LaunchErrorKindValue = {
+  CAPACITY: 'capacity',
+  QUOTA: 'quota',
+  THROTTLE: 'throttle',
+  SPOT: 'spot',
+  CONFIG: 'config',
+} as const;
+
+/** Values of the `runner` dimension of {@link LifecycleMetric.SPOT_INTERRUPTIONS}. */
+export const InterruptedRunnerValue = { IDLE: 'idle', BUSY: 'busy' } as const;

@@ -189,7 +189,9 @@ describe('EphemeralRunners runner instances', () => {
   });
 
   test('EC2 writes are bound to this deployment: terminate by tag, launch with the tag, pass only the runner role', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    // Inline and managed: the provisioner's launch statements are managed policies of its role.
+    const statements = [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))]
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const terminate = statements.filter((s) => [s.Action].flat().includes('ec2:TerminateInstances'));
     expect(terminate.length).toBe(3);
     for (const s of terminate) expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ephemeral-runners:managed-by': expect.stringMatching(/^er-[0-9a-f]{10}$/) } });
@@ -215,8 +217,8 @@ describe('EphemeralRunners runner instances', () => {
       .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => role.test(r.Ref)))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: { Action: string | string[] }) => [s.Action].flat());
-    const lifecycle = actionsOf(/LifecycleLifecycleHandlerRole/);
-    const reconciler = actionsOf(/LifecycleReconcileHandlerRole/);
+    const lifecycle = actionsOf(/LifecycleHandlerRole/);
+    const reconciler = actionsOf(/ReconcilerHandlerRole/);
     expect(lifecycle).toEqual(expect.arrayContaining(['ec2:TerminateInstances', 'dynamodb:Query', 'sqs:SendMessage']));
     expect(lifecycle).not.toContain('dynamodb:Scan');
     expect(lifecycle).not.toContain('ec2:DescribeInstances');
@@ -367,9 +369,9 @@ describe('EphemeralRunners secretsEncryptionKey', () => {
     const webhookSecret = statements.filter((st) => st.parameter.includes('github-app/webhook-secret'));
     expect(statements).toHaveLength(5);
     expect(privateKey.map((st) => st.roles[0]).sort()).toEqual([
-      expect.stringMatching(/^RunnersLifecycleLifecycleHandler/),
-      expect.stringMatching(/^RunnersLifecycleReconcileHandler/),
+      expect.stringMatching(/^RunnersLifecycleHandler/),
       expect.stringMatching(/^RunnersProvisionerHandler/),
+      expect.stringMatching(/^RunnersReconcilerHandler/),
       expect.stringMatching(/^RunnersRegisterHandler/),
     ]);
     expect(webhookSecret.map((st) => st.roles)).toEqual([[expect.stringMatching(/^RunnersWebhookHandler/)]]);

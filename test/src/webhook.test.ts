@@ -1,28 +1,15 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Webhook } from '../../src/webhook';
+import { Match } from 'aws-cdk-lib/assertions';
+import { synthRunners } from './support/synth';
 import { webhookTimeBudget, WEBHOOK_TIME_BUDGETS } from '../../src/webhook-time-budget';
 
 /** The webhook function's timeout for a GitHub server of this hostname. */
 function webhookTimeout(githubHost: string): number {
-  const stack = new Stack(new App(), 'Test');
-  const webhook = new Webhook(stack, 'Webhook', {
-    table: new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } }),
-    queue: new sqs.Queue(stack, 'Queue', { fifo: true }),
-    githubHost,
-    webhookSecretParameterArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/runners/webhook-secret',
-    webhookSecretParameterName: '/runners/webhook-secret',
-    runnerConfigPath: '/runners/configs',
-    runnerConfigPathArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/runners/configs/*',
-    runnerConfigHash: 'h',
-    logRetention: logs.RetentionDays.ONE_WEEK,
-    runnerNamePrefix: 'er-',
-  });
-  const fn = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(webhook.handler.function.node.defaultChild as never)];
-  return fn.Properties.Timeout as number;
+  const template = synthRunners([{ name: 'linux-x64', labels: ['linux', 'x64'] }], { github: { url: `https://${githubHost}`, appId: '12' } });
+  const functions = Object.values(template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'webhook' }) } },
+  }));
+  expect(functions).toHaveLength(1);
+  return functions[0].Properties.Timeout as number;
 }
 
 describe('the webhook answers within the time its GitHub host waits', () => {

@@ -1,14 +1,16 @@
-// What the construct grants each control-plane function, from the same grant functions src/ calls,
-// as the resolved statements of a FunctionRole: a grant taken out of the construct fails the
-// runtime tests with the service's access-denied error.
+// What the construct grants each control-plane function, from the same grant methods its construct
+// calls (each function construct's static grantAccess, over collaborators known by their names), as
+// the resolved statements of a FunctionRole: a grant taken out of the construct fails the runtime
+// tests with the service's access-denied error.
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
-  grantLifecycleAccess, grantProvisionerAccess, grantReconcilerAccess, grantRegisterAccess, grantWebhookAccess, parameterArn,
-} from '../../../src/control-plane-access';
+  ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, StateTable,
+  Webhook,
+} from '../../../src/private';
 
 /** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/STATE-TABLE`;
@@ -54,41 +56,39 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
   const stack = new Stack(new App(), 'Grants', { env: { account: ACCOUNT, region: REGION } });
   const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   const queue = sqs.Queue.fromQueueArn(stack, 'Queue', `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.queueName ?? 'pools.fifo'}`);
-  const runnerConfigPath = names.runnerConfigPath ?? '/runners/configs';
-  const access = {
-    tableArn: TABLE_ARN,
+  const launch = names.launch;
+  const access: ControlPlaneAccess = {
+    table: StateTable.fromTableArn(stack, 'Table', TABLE_ARN),
     queue,
-    runnerConfigPath,
-    privateKeyParameterName: names.privateKeyParameterName ?? '/runners/github-private-key',
-    managedBy: names.managedBy ?? 'test',
+    configs: RunnerConfigParameters.fromPath(stack, 'Configs', names.runnerConfigPath ?? '/runners/configs'),
+    githubApp: new GitHubApp(stack, {
+      url: 'https://ghes.example.com',
+      appId: '1',
+      privateKeyParameterName: names.privateKeyParameterName ?? '/runners/github-private-key',
+      webhookSecretParameterName: names.webhookSecretParameterName ?? '/runners/webhook-secret',
+    }),
+    fleet: RunnerFleet.fromAttributes(stack, 'Fleet', {
+      managedBy: names.managedBy ?? 'test',
+      launchTemplateArns: (launch?.launchTemplateIds ?? []).map((id) => `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/${id}`),
+      runnerRole: iam.Role.fromRoleName(stack, 'RunnerRole', launch?.runnerRoleName ?? 'none'),
+      imageParameterArns: (launch?.imageParameterNames ?? []).map((name) => parameterArn(stack, name)),
+      subnetIds: [...launch?.subnetIds ?? []],
+      securityGroupIds: [...launch?.securityGroupIds ?? []],
+    }),
   };
   switch (fn) {
-    case 'webhook':
-      grantWebhookAccess(role, {
-        tableArn: TABLE_ARN,
-        queue,
-        webhookSecretParameterArn: parameterArn(stack, names.webhookSecretParameterName ?? '/runners/webhook-secret'),
-        runnerConfigPathArn: parameterArn(stack, runnerConfigPath),
-      });
-      break;
-    case 'register': grantRegisterAccess(role, access); break;
-    case 'provisioner': {
-      const launch = names.launch;
+    case 'webhook': Webhook.grantAccess(role, access); break;
+    case 'register': RegisterEndpoint.grantAccess(role, access); break;
+    case 'provisioner':
       if (!launch) throw new Error('the provisioner\'s grants name its launch templates, subnets and security groups: give names.launch');
-      grantProvisionerAccess(role, {
-        ...access,
-        launchTemplateArns: launch.launchTemplateIds.map((id) => `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/${id}`),
-        runnerRole: iam.Role.fromRoleName(stack, 'RunnerRole', launch.runnerRoleName),
-        imageParameterArns: (launch.imageParameterNames ?? []).map((name) => parameterArn(stack, name)),
-        subnetIds: [...launch.subnetIds],
-        securityGroupIds: [...launch.securityGroupIds],
-      });
+      Provisioner.grantAccess(role, access);
       break;
-    }
-    case 'lifecycle': grantLifecycleAccess(role, access); break;
-    case 'reconciler': grantReconcilerAccess(role, access); break;
+    case 'lifecycle': Lifecycle.grantAccess(role, access); break;
+    case 'reconciler': Reconciler.grantAccess(role, access); break;
   }
-  const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+  const template = Template.fromStack(stack);
+  // Inline and managed alike: the provisioner's launch statements are managed policies of its role.
+  const policies = [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))];
   const statements = policies.flatMap((p) => [(p.Properties as { PolicyDocument: { Statement: unknown } }).PolicyDocument.Statement].flat());
   const json = JSON.stringify(resolvePartition(statements));
   return (tableArn) => JSON.parse(json.split(TABLE_ARN).join(tableArn)) as unknown[];

@@ -15,3 +15,8 @@ export function acknowledgeFindings(scope: IConstruct, findings: Record<string, 
 export function managedPolicyFinding(policyName: string): string {
   return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policyName}]`;
 }
+
+/** Acknowledges cdk-nag's wildcard findings (AwsSolutions-IAM5) one by one, each with the reason it is needed. */
+export function acknowledgeWildcards(scope: IConstruct, findings: Array<[string, string]>): void {
+  acknowledgeFindings(scope, Object.fromEntries(findings.map(([finding, reason]) => [`AwsSolutions-IAM5[${finding}]`, reason])));
+}

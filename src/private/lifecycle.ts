@@ -1,31 +1,39 @@
-// Instance events and the periodic sweep: EventBridge rules and a schedule in front of two
-// functions (DESIGN.md section 3.7-3.8).
+// Instance events: EventBridge rules in front of the lifecycle function (DESIGN.md section 3.7).
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
+import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './control-plane';
+import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
+import { FunctionName } from '../contracts/metrics';
 
 /** Props of {@link Lifecycle}. */
 export interface LifecycleProps {
-  readonly functionProps: Omit<ControlPlaneFunctionProps, 'entry' | 'description' | 'timeout'>;
-  /** How often the reconciler sweeps. */
-  readonly reconcileInterval: Duration;
+  readonly controlPlane: ControlPlane;
 }
 
 /**
- * - the lifecycle function gets EC2 state changes and spot interruption warnings;
- * - the reconciler runs on a schedule: every active pool reconciled, expired instances terminated,
- *   ghost registrations deleted, stuck jobs re-driven, failed webhook deliveries redelivered.
+ * The lifecycle function gets EC2 state changes and spot interruption warnings: it closes the
+ * runner of an instance that ends, and handles an interrupted one's job.
  */
 export class Lifecycle extends Construct {
-  readonly lifecycleHandler: ControlPlaneFunction;
-  readonly reconcileHandler: ControlPlaneFunction;
+  /**
+   * The lifecycle function settles one instance: its runner and job, its GitHub registration (the
+   * App's key), its termination, and the pool's message.
+   */
+  static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
+    access.table.grantStateAccess(grantee);
+    access.githubApp.grantReadPrivateKey(grantee);
+    access.fleet.grantTerminate(grantee);
+    access.queue.grantSendMessages(grantee);
+  }
+
+  readonly handler: ControlPlaneFunction;
   readonly stateChangeRule: events.Rule;
   readonly interruptionRule: events.Rule;
-  readonly schedule: events.Rule;
   /** Instance events the lifecycle function failed on after EventBridge's retries. */
   readonly deadLetterQueue: sqs.Queue;
 
@@ -43,23 +51,21 @@ export class Lifecycle extends Construct {
     acknowledgeFindings(this.deadLetterQueue, {
       'Serverless-SQSRedrivePolicy': 'This queue is itself the dead-letter queue of the lifecycle events; nothing consumes it but an operator.',
     });
-    this.lifecycleHandler = new ControlPlaneFunction(this, 'LifecycleHandler', {
-      ...props.functionProps,
-      // Events the function failed after Lambda's own retries land here, beside those EventBridge could not deliver.
-      deadLetterQueue: this.deadLetterQueue,
-      entry: 'lifecycle',
+    this.handler = new ControlPlaneFunction(this, 'Handler', {
+      entry: FunctionName.LIFECYCLE,
       description: 'Closes runners whose instances end and handles spot interruptions',
       timeout: Duration.seconds(60),
+      settings: props.controlPlane.functions,
+      callsGitHub: true,
+      environment: controlPlaneEnvironment(props.controlPlane),
+      // Events the function failed after Lambda's own retries land here, beside those EventBridge could not deliver.
+      deadLetterQueue: this.deadLetterQueue,
     });
-    this.reconcileHandler = new ControlPlaneFunction(this, 'ReconcileHandler', {
-      ...props.functionProps,
-      entry: 'reconciler',
-      description: 'Sweeps pools, expired instances, ghost runners, stuck jobs and failed deliveries',
-      timeout: Duration.seconds(120),
-    });
+    Lifecycle.grantAccess(this.handler, props.controlPlane);
 
     // EventBridge cannot match on instance tags, so every instance's state change arrives; the
     // function drops those the state table does not know, before any other call.
+    const target = () => new targets.LambdaFunction(this.handler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue });
     this.stateChangeRule = new events.Rule(this, 'StateChange', {
       description: 'EC2 instance state changes, for ephemeral runners',
       eventPattern: {
@@ -69,23 +75,12 @@ export class Lifecycle extends Construct {
         // account would only cost invocations.
         detail: { state: ['shutting-down', 'terminated', 'stopping', 'stopped'] },
       },
-      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue })],
+      targets: [target()],
     });
     this.interruptionRule = new events.Rule(this, 'SpotInterruption', {
       description: 'EC2 spot interruption warnings, for ephemeral runners',
       eventPattern: { source: ['aws.ec2'], detailType: ['EC2 Spot Instance Interruption Warning'] },
-      targets: [new targets.LambdaFunction(this.lifecycleHandler.function, { retryAttempts: 8, deadLetterQueue: this.deadLetterQueue })],
-    });
-    acknowledgeFindings(this.reconcileHandler, {
-      'Serverless-LambdaDLQ': 'A failed reconcile run is superseded by the next one a minute later; kept failures would only be noise.',
-    });
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: 'Periodic reconcile of ephemeral runners',
-      schedule: events.Schedule.rate(props.reconcileInterval),
-      targets: [new targets.LambdaFunction(this.reconcileHandler.function, { retryAttempts: 2 })],
-    });
-    acknowledgeFindings(this.schedule, {
-      'Serverless-EventBusDLQ': 'A schedule tick that could not be delivered is replaced by the next tick a minute later.',
+      targets: [target()],
     });
   }
 }

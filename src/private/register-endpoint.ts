@@ -5,25 +5,33 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ControlPlaneFunction, ControlPlaneFunctionProps } from './control-plane-function';
+import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './control-plane';
+import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
+import { encodeEnvironment, REGISTER_ENVIRONMENT } from '../contracts/environment';
+import { FunctionName } from '../contracts/metrics';
 
 /** Props of {@link RegisterEndpoint}. */
 export interface RegisterEndpointProps {
-  /** Environment and log settings of the function. */
-  readonly functionProps: Omit<ControlPlaneFunctionProps, 'entry' | 'description' | 'timeout'>;
-  /** The runner instances' role: the only caller allowed. */
-  readonly runnerRole: iam.IRole;
+  readonly controlPlane: ControlPlane;
   /** Put the endpoint on this private API, called through its VPC endpoint. @default - a Function URL */
   readonly privateRoute?: PrivateApiRoute;
 }
 
 /**
  * The caller's identity, proved by SigV4, names the instance: EC2 uses the instance id as the
- * session name of the instance role. The JIT config it returns is never stored.
+ * session name of the instance role. The JIT config it returns is never stored. Once built, the
+ * fleet's user data points at it.
  */
 export class RegisterEndpoint extends Construct {
+  /** The register function reads and moves runners and jobs, reads the runner configs and the App's key. */
+  static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
+    access.table.grantStateAccess(grantee);
+    access.configs.grantRead(grantee);
+    access.githubApp.grantReadPrivateKey(grantee);
+  }
+
   readonly handler: ControlPlaneFunction;
   /** The URL the bootstrap calls. */
   readonly url: string;
@@ -32,28 +40,36 @@ export class RegisterEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: RegisterEndpointProps) {
     super(scope, id);
+    const { fleet } = props.controlPlane;
     this.handler = new ControlPlaneFunction(this, 'Handler', {
-      ...props.functionProps,
-      entry: 'register',
+      entry: FunctionName.REGISTER,
       description: 'Hands booting runner instances their just-in-time runner config',
       timeout: Duration.seconds(30),
+      settings: props.controlPlane.functions,
+      callsGitHub: true,
+      environment: {
+        ...controlPlaneEnvironment(props.controlPlane),
+        ...encodeEnvironment(REGISTER_ENVIRONMENT, { runnerRoleName: fleet.role.roleName }),
+      },
     });
     acknowledgeFindings(this.handler.function, {
       'Serverless-LambdaDLQ': 'Invoked synchronously by the booting instance, which asks again. A dead-letter queue applies to asynchronous invocations only.',
     });
+    RegisterEndpoint.grantAccess(this.handler, props.controlPlane);
     if (props.privateRoute) {
       this.url = props.privateRoute.api.addRoute({
         path: 'register',
         handler: this.handler.function,
         vpcEndpoint: props.privateRoute.vpcEndpoint,
-        callerRole: props.runnerRole,
+        callerRole: fleet.role,
       });
       this.signingService = 'execute-api';
-      return;
+    } else {
+      const url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+      url.grantInvokeUrl(fleet.role);
+      this.url = url.url;
+      this.signingService = 'lambda';
     }
-    const url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    url.grantInvokeUrl(props.runnerRole);
-    this.url = url.url;
-    this.signingService = 'lambda';
+    fleet.useRegisterEndpoint(this.url, this.signingService);
   }
 }

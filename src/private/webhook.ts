@@ -3,37 +3,20 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantWebhookAccess } from './control-plane-access';
-import { ControlPlaneFunction, ControlPlaneNetwork } from './control-plane-function';
+import { ControlPlane, ControlPlaneAccess } from './control-plane';
+import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
-import { webhookTimeBudget } from './webhook-time-budget';
+import { encodeEnvironment, WEBHOOK_ENVIRONMENT } from '../contracts/environment';
+import { FunctionName } from '../contracts/metrics';
+import { webhookTimeBudget } from '../webhook-time-budget';
 
 /** Props of {@link Webhook}. */
 export interface WebhookProps {
-  readonly table: dynamodb.ITable;
-  readonly queue: sqs.IQueue;
-  /** Hostname of the GitHub server, part of every job's key. */
-  readonly githubHost: string;
-  /** Full ARN of the SecureString parameter holding the webhook secret. */
-  readonly webhookSecretParameterArn: string;
-  /** Name of that parameter. */
-  readonly webhookSecretParameterName: string;
-  /** SSM path under which the runner config documents live. */
-  readonly runnerConfigPath: string;
-  /** ARN of that path. */
-  readonly runnerConfigPathArn: string;
-  /** A hash of the runner configs: a change replaces the function's containers and their caches. */
-  readonly runnerConfigHash: string;
-  readonly logRetention: logs.RetentionDays;
-  /** Every runner name of the deployment starts with it; a job's runner name gives the instance. */
-  readonly runnerNamePrefix: string;
-  /** The VPC subnets the function runs in. @default - outside any VPC */
-  readonly network?: ControlPlaneNetwork;
+  readonly controlPlane: ControlPlane;
   /** Put the webhook on this private API, called through its VPC endpoint. @default - a public HTTP API */
   readonly privateRoute?: PrivateApiRoute;
 }
@@ -43,6 +26,17 @@ export interface WebhookProps {
  * delivery and the job, and names the affected pool on the queue; it never calls EC2 or GitHub.
  */
 export class Webhook extends Construct {
+  /**
+   * The webhook records deliveries and jobs (items only: it never queries the pool index), names
+   * pools on the queue, and reads its secret and the runner configs.
+   */
+  static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
+    access.table.grantItemAccess(grantee);
+    access.queue.grantSendMessages(grantee);
+    access.githubApp.grantReadWebhookSecret(grantee);
+    access.configs.grantRead(grantee);
+  }
+
   /** The URL to enter as the GitHub App's webhook URL. */
   readonly url: string;
   /** The public HTTP API; undefined when the webhook is on the private API. */
@@ -51,42 +45,34 @@ export class Webhook extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookProps) {
     super(scope, id);
+    const { table, queue, configs, githubApp, fleet, functions } = props.controlPlane;
     // GitHub waits 10 s (github.com) or 30 s (GHES) for the answer; the runtime reads the same table.
-    const budget = webhookTimeBudget(props.githubHost);
+    const budget = webhookTimeBudget(githubApp.host);
     this.handler = new ControlPlaneFunction(this, 'Handler', {
-      entry: 'webhook',
+      entry: FunctionName.WEBHOOK,
       description: 'Accepts GitHub workflow_job webhooks for cdk-ephemeral-runners',
       // The function answers in well under a second once warm; the timeout is the host's budget.
       timeout: Duration.seconds(budget.functionTimeoutSeconds),
-      logRetention: props.logRetention,
-      network: props.network,
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        QUEUE_URL: props.queue.queueUrl,
-        GITHUB_HOST: props.githubHost,
-        WEBHOOK_SECRET_PARAMETER_NAME: props.webhookSecretParameterName,
-        RUNNER_CONFIG_PATH: props.runnerConfigPath,
-        RUNNER_CONFIG_HASH: props.runnerConfigHash,
-        RUNNER_NAME_PREFIX: props.runnerNamePrefix,
-      },
+      settings: functions,
+      environment: encodeEnvironment(WEBHOOK_ENVIRONMENT, {
+        tableName: table.tableName,
+        queueUrl: queue.queueUrl,
+        githubHost: githubApp.host,
+        webhookSecretParameterName: githubApp.webhookSecretParameterName,
+        runnerConfigPath: configs.path,
+        runnerNamePrefix: fleet.runnerNamePrefix,
+      }),
     });
     acknowledgeFindings(this.handler.function, {
       'Serverless-LambdaDLQ': 'Invoked synchronously by API Gateway: GitHub records a failed delivery, and the reconciler redelivers it. A dead-letter queue applies to asynchronous invocations only.',
     });
-    // SecureString with the AWS managed key aws/ssm: its key policy lets account principals decrypt
-    // through SSM, so no KMS statement is needed (EphemeralRunners adds one for secretsEncryptionKey).
-    grantWebhookAccess(this.handler.role, {
-      tableArn: props.table.tableArn,
-      queue: props.queue,
-      webhookSecretParameterArn: props.webhookSecretParameterArn,
-      runnerConfigPathArn: props.runnerConfigPathArn,
-    });
+    Webhook.grantAccess(this.handler, props.controlPlane);
 
     if (props.privateRoute) {
       this.url = props.privateRoute.api.addRoute({ path: 'webhook', handler: this.handler.function, vpcEndpoint: props.privateRoute.vpcEndpoint });
       return;
     }
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: functions.logRetention });
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'GitHub App webhook of cdk-ephemeral-runners',
       createDefaultStage: true,

@@ -4,45 +4,27 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** Monitoring of an {@link EphemeralRunners} deployment; every field has a default. */
-export interface MonitoringOptions {
-  /**
-   * Create the CloudWatch dashboard. A dashboard beyond an account's first three costs a few
-   * dollars a month whether or not jobs run.
-   *
-   * @default true
-   */
-  readonly dashboard?: boolean;
-
-  /** Where alarms (and their recoveries) are sent. @default - alarms only change state */
-  readonly alarmTopic?: sns.ITopic;
-
-  /**
-   * Alarm when a job has been queued for this long without a runner taking it.
-   *
-   * @default Duration.minutes(15)
-   */
-  readonly queuedTooLong?: Duration;
-
-  /**
-   * Alarm when more runner instances than this are alive at once.
-   *
-   * @default - the sum of the runner configs' maxRunners
-   */
-  readonly maxInstances?: number;
-}
+import { ControlPlaneFunction } from './control-plane-function';
+import { controlPlaneMetric, searchMetric } from './runner-metrics';
+import {
+  FunctionName, JobAction, LaunchErrorKindValue, LifecycleMetric, MetricDimension, ProvisionerMetric, ReconcilerMetric, WebhookMetric,
+} from '../contracts/metrics';
+import { MonitoringOptions } from '../monitoring-options';
 
 export interface RunnerMonitoringProps extends MonitoringOptions {
-  /** The CloudWatch namespace the functions publish to. */
-  readonly namespace: string;
-  /** The five control-plane functions, by their service name. */
-  readonly functions: Record<string, lambda.IFunction>;
+  /** The five control-plane functions. */
+  readonly functions: ControlPlaneFunction[];
   readonly deadLetterQueues: sqs.IQueue[];
   readonly defaultMaxInstances: number;
+}
+
+const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
+
+/** A metric of one function without value dimensions. */
+function fixed(service: FunctionName, metricName: string, statistic: string, label?: string): cloudwatch.Metric {
+  return controlPlaneMetric(service, metricName, statistic, {}, { label });
 }
 
 /** The dashboard and alarms; each alarm costs a few cents a month. */
@@ -52,16 +34,6 @@ export class RunnerMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerMonitoringProps) {
     super(scope, id);
-    const ns = props.namespace;
-    const fixed = (metricName: string, service: string, statistic: string, label?: string) => new cloudwatch.Metric({
-      namespace: ns, metricName, dimensionsMap: { service }, statistic, period: Duration.minutes(1), label,
-    });
-    // Metrics whose dimensions carry values (a config, a market) are found with SEARCH, per value.
-    const search = (metricName: string, dimensions: string[], statistic: string, label: string, filter = '') => new cloudwatch.MathExpression({
-      expression: `SEARCH('{${[ns, ...dimensions, 'service'].join(',')}} MetricName="${metricName}"${filter}', '${statistic}', 60)`,
-      label,
-      period: Duration.minutes(1),
-    });
     const errorsOf = (fn: lambda.IFunction) => fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' });
 
     const ceiling = props.maxInstances ?? props.defaultMaxInstances;
@@ -93,36 +65,34 @@ export class RunnerMonitoring extends Construct {
     alarm(
       'JobsQueuedTooLong',
       `A job has waited over ${queuedTooLong.toHumanString()} for a runner (docs/operations.md, "A job stuck Waiting for a runner").`,
-      fixed('OldestQueuedJobSeconds', 'reconciler', 'Maximum'),
+      fixed(RECONCILER, ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, 'Maximum'),
       queuedTooLong.toSeconds(),
       2,
     );
     alarm(
       'TooManyInstances',
       `More than ${ceiling} runner instances alive at once: a runaway launch or instances not ending.`,
-      fixed('LiveInstances', 'reconciler', 'Maximum'),
+      fixed(RECONCILER, ReconcilerMetric.LIVE_INSTANCES, 'Maximum'),
       ceiling + 1,
       2,
     );
-    const launchErrors = (kind: string) => new cloudwatch.Metric({
-      namespace: ns, metricName: 'LaunchErrors', dimensionsMap: { service: 'provisioner', kind }, statistic: 'Sum', period: Duration.minutes(5),
-    });
+    const launchErrors = (kind: string) => controlPlaneMetric(PROVISIONER, ProvisionerMetric.LAUNCH_ERRORS, 'Sum', { [MetricDimension.KIND]: kind }, { period: Duration.minutes(5) });
     alarm(
       'SpotUnavailable',
       'Spot instances cannot be launched in this account now, whatever the capacity (the Spot service-linked role missing, the spot instance limit, '
       + 'spot permissions denied): SPOT_ONLY configs launch nothing and their jobs wait; SPOT_PREFERRED configs buy on-demand. '
       + 'The provisioner\'s log (message "launch error", kind "spot") names the code (docs/operations.md, "Spot launches fail").',
-      launchErrors('spot'),
+      launchErrors(LaunchErrorKindValue.SPOT),
       1,
     );
     alarm(
       'LaunchesMisconfigured',
       'EC2 refused a launch for a reason no retry fixes (an instance type offered in none of the subnets\' zones, a denied permission, a bad template): '
       + 'jobs of that config wait. The provisioner\'s log (message "launch error", kind "config") names the code and the fix.',
-      launchErrors('config'),
+      launchErrors(LaunchErrorKindValue.CONFIG),
       1,
     );
-    const errors = Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, errorsOf(fn)]));
+    const errors = Object.fromEntries(props.functions.map((fn) => [fn.entry, errorsOf(fn.function)]));
     alarm(
       'FunctionErrors',
       'A control-plane function failed (an invocation error, not a handled refusal). Its log group says why.',
@@ -135,50 +105,55 @@ export class RunnerMonitoring extends Construct {
       1,
     );
 
-    if (props.dashboard === false) return;
+    if (props.dashboard !== false) this.dashboard = this.addDashboard(props, id);
+  }
+
+  /** The dashboard: the runners' flow, repairs, errors and the alarms' states. */
+  private addDashboard(props: RunnerMonitoringProps, id: string): cloudwatch.Dashboard {
     const stack = Stack.of(this);
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `ephemeral-runners-${stack.stackName}-${this.node.scope?.node.id ?? id}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 255),
       defaultInterval: Duration.hours(3),
     });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) => new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    this.dashboard.addWidgets(
-      graph('Jobs queued, by config', [search('AcceptedJobEvents', ['action', 'config'], 'Sum', 'queued', ' action="queued"')]),
+    dashboard.addWidgets(
+      graph('Jobs queued, by config', [searchMetric(WebhookMetric.ACCEPTED_JOB_EVENTS, [MetricDimension.ACTION, MetricDimension.CONFIG], 'Sum', 'queued', `${MetricDimension.ACTION}="${JobAction.QUEUED}"`)]),
       graph('Queued to started (s), by config', [
-        search('JobWaitSeconds', ['config'], 'p50', 'p50'),
-        search('JobWaitSeconds', ['config'], 'p95', 'p95'),
+        searchMetric(WebhookMetric.JOB_WAIT_SECONDS, [MetricDimension.CONFIG], 'p50', 'p50'),
+        searchMetric(WebhookMetric.JOB_WAIT_SECONDS, [MetricDimension.CONFIG], 'p95', 'p95'),
       ]),
-      graph('Launches by market', [search('InstancesLaunched', ['market'], 'Sum', 'launched')]),
+      graph('Launches by market', [searchMetric(ProvisionerMetric.INSTANCES_LAUNCHED, [MetricDimension.MARKET], 'Sum', 'launched')]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Capacity errors and on-demand fallbacks', [
-        search('LaunchErrors', ['kind'], 'Sum', 'launch errors'),
-        fixed('OnDemandFallbacks', 'provisioner', 'Sum', 'fallbacks'),
+        searchMetric(ProvisionerMetric.LAUNCH_ERRORS, [MetricDimension.KIND], 'Sum', 'launch errors'),
+        fixed(PROVISIONER, ProvisionerMetric.ON_DEMAND_FALLBACKS, 'Sum', 'fallbacks'),
       ]),
       graph('Spot interruptions and re-runs', [
-        search('SpotInterruptions', ['runner'], 'Sum', 'interruptions'),
-        fixed('InterruptedJobsRerun', 'provisioner', 'Sum', 're-runs'),
-        fixed('InterruptedJobsRerunRefused', 'provisioner', 'Sum', 're-runs GitHub refused'),
-        fixed('InterruptedJobsRerunDeferred', 'provisioner', 'Sum', 're-runs waiting for their run'),
-        fixed('InterruptedJobsRerunAbandoned', 'provisioner', 'Sum', 're-runs given up'),
+        searchMetric(LifecycleMetric.SPOT_INTERRUPTIONS, [MetricDimension.RUNNER], 'Sum', 'interruptions'),
+        fixed(PROVISIONER, ProvisionerMetric.INTERRUPTED_JOBS_RERUN, 'Sum', 're-runs'),
+        fixed(PROVISIONER, ProvisionerMetric.INTERRUPTED_JOBS_RERUN_REFUSED, 'Sum', 're-runs GitHub refused'),
+        fixed(PROVISIONER, ProvisionerMetric.INTERRUPTED_JOBS_RERUN_DEFERRED, 'Sum', 're-runs waiting for their run'),
+        fixed(PROVISIONER, ProvisionerMetric.INTERRUPTED_JOBS_RERUN_ABANDONED, 'Sum', 're-runs given up'),
       ]),
       graph('Reconcile repairs', [
-        fixed('OrphansTerminated', 'reconciler', 'Sum', 'orphans terminated'),
-        fixed('GhostsDeleted', 'reconciler', 'Sum', 'ghosts deleted'),
-        fixed('StuckJobsRepaired', 'reconciler', 'Sum', 'stuck jobs repaired'),
-        fixed('DeliveriesRedelivered', 'reconciler', 'Sum', 'deliveries redelivered'),
-        fixed('DeliveriesOutOfTime', 'webhook', 'Sum', 'deliveries answered 503 for lack of time'),
-        fixed('VanishedRunnersClosed', 'reconciler', 'Sum', 'vanished runners closed'),
+        fixed(RECONCILER, ReconcilerMetric.ORPHANS_TERMINATED, 'Sum', 'orphans terminated'),
+        fixed(RECONCILER, ReconcilerMetric.GHOSTS_DELETED, 'Sum', 'ghosts deleted'),
+        fixed(RECONCILER, ReconcilerMetric.STUCK_JOBS_REPAIRED, 'Sum', 'stuck jobs repaired'),
+        fixed(RECONCILER, ReconcilerMetric.DELIVERIES_REDELIVERED, 'Sum', 'deliveries redelivered'),
+        fixed(WEBHOOK, WebhookMetric.DELIVERIES_OUT_OF_TIME, 'Sum', 'deliveries answered 503 for lack of time'),
+        fixed(RECONCILER, ReconcilerMetric.VANISHED_RUNNERS_CLOSED, 'Sum', 'vanished runners closed'),
       ]),
     );
-    this.dashboard.addWidgets(
-      graph('Function errors', Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum', label: name }))),
+    dashboard.addWidgets(
+      graph('Function errors', props.functions.map((fn) => fn.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum', label: fn.entry }))),
       graph('Dead-letter queue depth', props.deadLetterQueues.map((q) => q.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }))),
       graph('Live instances and oldest queued job (s)', [
-        fixed('LiveInstances', 'reconciler', 'Maximum', 'live instances'),
-        fixed('OldestQueuedJobSeconds', 'reconciler', 'Maximum', 'oldest queued job (s)'),
+        fixed(RECONCILER, ReconcilerMetric.LIVE_INSTANCES, 'Maximum', 'live instances'),
+        fixed(RECONCILER, ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, 'Maximum', 'oldest queued job (s)'),
       ]),
     );
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
+    return dashboard;
   }
 }

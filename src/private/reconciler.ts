@@ -1,0 +1,62 @@
+// The periodic sweep: a schedule in front of the reconciler function (DESIGN.md section 3.8).
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './control-plane';
+import { ControlPlaneFunction } from './control-plane-function';
+import { acknowledgeFindings } from './nag';
+import { FunctionName } from '../contracts/metrics';
+
+/** Props of {@link Reconciler}. */
+export interface ReconcilerProps {
+  readonly controlPlane: ControlPlane;
+  /** How often the reconciler sweeps. */
+  readonly interval: Duration;
+}
+
+/**
+ * Runs on a schedule: every active pool reconciled, expired instances terminated, ghost
+ * registrations deleted, stuck jobs re-driven, failed webhook deliveries redelivered.
+ */
+export class Reconciler extends Construct {
+  /**
+   * The reconciler does the lifecycle's work for every instance: it also scans the pool index for
+   * active pools and lists the deployment's instances.
+   */
+  static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
+    access.table.grantStateAccess(grantee, { scanIndex: true });
+    access.githubApp.grantReadPrivateKey(grantee);
+    access.fleet.grantTerminate(grantee);
+    access.fleet.grantDescribeInstances(grantee);
+    access.queue.grantSendMessages(grantee);
+  }
+
+  readonly handler: ControlPlaneFunction;
+  readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    this.handler = new ControlPlaneFunction(this, 'Handler', {
+      entry: FunctionName.RECONCILER,
+      description: 'Sweeps pools, expired instances, ghost runners, stuck jobs and failed deliveries',
+      timeout: Duration.seconds(120),
+      settings: props.controlPlane.functions,
+      callsGitHub: true,
+      environment: controlPlaneEnvironment(props.controlPlane),
+    });
+    acknowledgeFindings(this.handler, {
+      'Serverless-LambdaDLQ': 'A failed reconcile run is superseded by the next one a minute later; kept failures would only be noise.',
+    });
+    Reconciler.grantAccess(this.handler, props.controlPlane);
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'Periodic reconcile of ephemeral runners',
+      schedule: events.Schedule.rate(props.interval),
+      targets: [new targets.LambdaFunction(this.handler.function, { retryAttempts: 2 })],
+    });
+    acknowledgeFindings(this.schedule, {
+      'Serverless-EventBusDLQ': 'A schedule tick that could not be delivered is replaced by the next tick a minute later.',
+    });
+  }
+}

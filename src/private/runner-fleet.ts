@@ -1,0 +1,332 @@
+// What every runner instance is launched with: a security group, an instance role, a log group and
+// one launch template per runner config (DESIGN.md section 3.3-3.5); and what launching, listing and
+// terminating them takes.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ArnFormat, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, IConstruct } from 'constructs';
+import { acknowledgeWildcards } from './nag';
+import { packStatements } from './policy-size';
+import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
+import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
+import { RunnerConfigDocument } from '../runner-config-document';
+import { RunnerMachineImage } from '../runner-machine-image';
+
+/** The Spot service-linked role EC2 creates on the first spot launch of an account. */
+export const SPOT_SERVICE_LINKED_ROLE = 'aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot';
+
+/** What a launch is bound to: the facts the provisioner's EC2 permissions name. */
+export interface RunnerFleetAttributes {
+  readonly launchTemplateArns: string[];
+  /** The subnets runners launch into: the only subnets a launch may use. */
+  readonly subnetIds: string[];
+  /** The runners' security groups: the only ones a launch may attach (from the launch template). */
+  readonly securityGroupIds: string[];
+  /** The role the instances run with: the only role a launch may pass. */
+  readonly runnerRole: iam.IRole;
+  /** SSM parameters the provisioner reads each config's AMI id from at launch. */
+  readonly imageParameterArns: string[];
+  /** This deployment's id: the managed-by tag's value. */
+  readonly managedBy: string;
+}
+
+/** The runner instances as the grants of the functions that launch, list and end them see them. */
+export interface IRunnerFleet {
+  /**
+   * CreateFleet `instant` from the fleet's launch templates only, into its subnets with its security
+   * group, tagging at launch with the managed-by tag, passing only the runner role to EC2; and read
+   * the image parameters. The EC2 statements go into managed policies of `role`'s own (see policy-size.ts).
+   */
+  grantLaunch(role: iam.IRole): void;
+  /** Terminate only instances that carry this deployment's managed-by tag. */
+  grantTerminate(grantee: iam.IGrantable): void;
+  /** DescribeInstances, which has no resource-level permissions: EC2 only accepts `*` for it. */
+  grantDescribeInstances(grantee: iam.IGrantable): void;
+}
+
+const DESCRIBE_FINDING: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
+
+abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
+  protected abstract readonly attributes: RunnerFleetAttributes;
+
+  grantLaunch(role: iam.IRole): void {
+    const { imageParameterArns } = this.attributes;
+    if (imageParameterArns.length > 0) role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: imageParameterArns }));
+    packStatements(this, this.launchStatements()).forEach((statements, i) => {
+      const policy = new iam.ManagedPolicy(role, `LaunchPolicy${i === 0 ? '' : i + 1}`, {
+        description: `Launching runner instances from ${this.node.path}`,
+        roles: [role],
+        statements,
+      });
+      acknowledgeWildcards(policy, this.launchFindings());
+    });
+  }
+
+  grantTerminate(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ec2:TerminateInstances'],
+      resources: [this.arn('instance')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.attributes.managedBy } },
+    }));
+    acknowledgeOn(grantee, [[this.findingOf('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.']]);
+  }
+
+  grantDescribeInstances(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
+    acknowledgeOn(grantee, [DESCRIBE_FINDING]);
+  }
+
+  /**
+   * CreateFleet is authorized twice over (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-prerequisites.html,
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html): `ec2:CreateFleet`
+   * on the request's resources, and `ec2:RunInstances` for each launch on the caller's behalf, where
+   * `ec2:LaunchTemplate` names the template the launch comes from
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+   */
+  private launchStatements(): iam.PolicyStatement[] {
+    const facts = this.attributes;
+    const arn = (resource: string, name?: string, account?: string) => this.arn(resource, name, account);
+    const managedByTag = { [`aws:RequestTag/${TAG_MANAGED_BY}`]: facts.managedBy };
+    const fromOurTemplates = { 'ec2:LaunchTemplate': facts.launchTemplateArns };
+    const subnets = facts.subnetIds.map((id) => arn('subnet', id));
+    // Public AMIs live in other accounts, hence no account in the image ARN. The provisioner names
+    // the image in the overrides (read from its SSM parameter), so the image is not bound to the
+    // template; every launch still has to come from one of our templates.
+    const images = arn('image', '*', '');
+    const stack = Stack.of(this);
+    return [
+      new iam.PolicyStatement({ actions: ['ec2:CreateFleet'], resources: [...facts.launchTemplateArns, ...subnets, images] }),
+      // The fleet, the instances and their volumes are created by the call: their ids do not exist
+      // before it, so the names are wildcards; the tag condition binds them to us.
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateFleet'],
+        resources: [arn('fleet'), arn('instance'), arn('volume')],
+        conditions: { StringEquals: managedByTag },
+      }),
+      // Every resource a launch uses or creates must come through one of our launch templates.
+      new iam.PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: [...facts.launchTemplateArns, ...subnets, images],
+        conditions: { ArnEquals: fromOurTemplates },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: [arn('instance'), arn('volume')],
+        conditions: { StringEquals: managedByTag, ArnEquals: fromOurTemplates },
+      }),
+      // Network interfaces are created in our subnets without tags of their own (CreateFleet tags
+      // instances, volumes and the fleet only): a new id, hence the wildcard, bound to our templates.
+      new iam.PolicyStatement({ actions: ['ec2:RunInstances'], resources: [arn('network-interface')], conditions: { ArnEquals: fromOurTemplates } }),
+      // Our security group, and only as the launch template sets it (not from a request's overrides).
+      new iam.PolicyStatement({
+        actions: ['ec2:RunInstances'],
+        resources: facts.securityGroupIds.map((id) => arn('security-group', id)),
+        conditions: { ArnEquals: fromOurTemplates, Bool: { 'ec2:IsLaunchTemplateResource': 'true' } },
+      }),
+      // A spot launch creates a spot instances request: a new id, and the resource type takes no
+      // launch-template condition (Service Authorization Reference); the statements above still bind
+      // every other resource of the same launch to our templates, subnets and security group.
+      new iam.PolicyStatement({ actions: ['ec2:RunInstances'], resources: [arn('spot-instances-request')] }),
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags'],
+        resources: [arn('fleet'), arn('instance'), arn('volume'), arn('network-interface')],
+        conditions: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [facts.runnerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+      // An account that never ran spot has no AWSServiceRoleForEC2Spot: the first spot launch creates
+      // it on the caller's authority, or fails with AuthFailure.ServiceLinkedRoleCreationNotPermitted
+      // ("Service-linked role for Spot Instances",
+      // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html).
+      // That one role, for that one service.
+      new iam.PolicyStatement({
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: SPOT_SERVICE_LINKED_ROLE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+        conditions: { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } },
+      }),
+      // CreateFleet describes the launch template versions and checks the service-linked role.
+      new iam.PolicyStatement({
+        actions: ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeSubnets', 'ec2:DescribeImages'],
+        resources: ['*'],
+      }),
+    ];
+  }
+
+  private launchFindings(): Array<[string, string]> {
+    return [
+      DESCRIBE_FINDING,
+      ...['fleet', 'volume'].map((r): [string, string] => [this.findingOf(r),
+        `CreateFleet creates the ${r}: its id does not exist before the call; the aws:RequestTag condition binds it to this deployment.`]),
+      [this.findingOf('instance'), 'CreateFleet creates the instances: their ids do not exist before the call; the aws:RequestTag and ec2:LaunchTemplate conditions bind them to this deployment.'],
+      [this.findingOf('network-interface'), 'CreateFleet creates the instances\' network interfaces (new ids) in this deployment\'s subnets; '
+        + 'the ec2:LaunchTemplate condition binds them to this deployment\'s launch templates.'],
+      [this.findingOf('spot-instances-request'), 'A spot launch creates a spot instances request (a new id; the resource type takes no launch-template '
+        + 'condition); every other resource of the same launch is bound to this deployment\'s launch templates, subnets and security group.'],
+      [this.findingOf('image', ''), 'Public runner images (Canonical\'s) belong to other accounts; every launch must come from this deployment\'s launch templates (ec2:LaunchTemplate).'],
+    ];
+  }
+
+  private arn(resource: string, name = '*', account?: string): string {
+    return Stack.of(this).formatArn({ service: 'ec2', resource, resourceName: name, ...(account !== undefined ? { account } : {}) });
+  }
+
+  /** The finding cdk-nag reports for a wildcard EC2 ARN of `resource`. */
+  private findingOf(resource: string, account = '<AWS::AccountId>'): string {
+    return `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}/*`;
+  }
+}
+
+function acknowledgeOn(grantee: iam.IGrantable, findings: Array<[string, string]>): void {
+  const principal = grantee.grantPrincipal as Partial<IConstruct>;
+  if (principal.node) acknowledgeWildcards(principal as IConstruct, findings);
+}
+
+/** Props of {@link RunnerFleet}. */
+export interface RunnerFleetProps {
+  readonly vpc: ec2.IVpc;
+  /** The subnets instances launch into. */
+  readonly subnets: ec2.SelectedSubnets;
+  /** The runner configs, as written to SSM. */
+  readonly configs: RunnerConfigDocument[];
+  /** Where the images come from: the provisioner reads their SSM parameters at launch. */
+  readonly machineImage: RunnerMachineImage;
+  readonly rootVolumeSize: Size;
+  readonly maxLifetime: Duration;
+  /** How long an instance may take to get its runner config. */
+  readonly bootTimeout: Duration;
+  readonly logRetention: logs.RetentionDays;
+  /** The value of the managed-by tag of this deployment. */
+  readonly managedBy: string;
+}
+
+/**
+ * Runner instances: no inbound traffic, IMDSv2 only with a hop limit of 1 (so a job's containers
+ * cannot reach the instance's credentials), an encrypted gp3 root volume, terminated when they
+ * power off, no SSH key, and user data that holds no secret.
+ */
+export class RunnerFleet extends RunnerFleetBase {
+  /** A fleet known by its attributes (a test's): grants only. */
+  static fromAttributes(scope: Construct, id: string, attributes: RunnerFleetAttributes): IRunnerFleet {
+    return new (class extends RunnerFleetBase {
+      readonly attributes = attributes;
+    })(scope, id);
+  }
+
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** Launch template per config name. */
+  readonly launchTemplates: Record<string, ec2.LaunchTemplate> = {};
+  /** This deployment's id: the managed-by tag's value. */
+  readonly managedBy: string;
+  /** Every runner this deployment registers at GitHub has a name starting with this. */
+  readonly runnerNamePrefix: string;
+  readonly maxLifetime: Duration;
+  readonly bootTimeout: Duration;
+  readonly subnetIds: string[];
+  protected readonly attributes: RunnerFleetAttributes;
+  private readonly userData: ec2.UserData[] = [];
+
+  constructor(scope: Construct, id: string, props: RunnerFleetProps) {
+    super(scope, id);
+    this.managedBy = props.managedBy;
+    this.runnerNamePrefix = `${props.managedBy}-`;
+    this.maxLifetime = props.maxLifetime;
+    this.bootTimeout = props.bootTimeout;
+    this.subnetIds = props.subnets.subnetIds;
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Ephemeral GitHub Actions runners: no inbound traffic',
+      allowAllOutbound: true,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Ephemeral GitHub Actions runner instances: may call the register endpoint and write their logs, nothing else',
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props);
+    this.attributes = {
+      launchTemplateArns: Object.values(this.launchTemplates).map((t) => this.arnOf(t)),
+      subnetIds: this.subnetIds,
+      securityGroupIds: [this.securityGroup.securityGroupId],
+      runnerRole: this.role,
+      imageParameterArns: props.machineImage._parameterArns(this),
+      managedBy: props.managedBy,
+    };
+  }
+
+  /** Launch template id by runner config name, as the provisioner's environment names them. */
+  get launchTemplateIds(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.launchTemplates).map(([name, t]) => [name, t.launchTemplateId!]));
+  }
+
+  /**
+   * Writes the bootstrap into every launch template's user data, pointing at the register endpoint.
+   * Called once the endpoint exists.
+   */
+  useRegisterEndpoint(url: string, service: string): void {
+    const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
+    const settings = encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
+      registerUrl: url,
+      registerService: service,
+      configTimeoutSeconds: this.bootTimeout.toSeconds(),
+      logGroupName: this.logGroup.logGroupName,
+      maxLifetimeSeconds: this.maxLifetime.toSeconds(),
+    });
+    for (const userData of this.userData) {
+      userData.addCommands(
+        // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
+        ...Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`),
+        'mkdir -p /opt/ephemeral-runners',
+        "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
+        script.trimEnd(),
+        'EPHEMERAL_RUNNERS_BOOTSTRAP',
+        'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
+        'exec /opt/ephemeral-runners/bootstrap.sh',
+      );
+    }
+  }
+
+  private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps): ec2.LaunchTemplate {
+    const userData = ec2.UserData.forLinux();
+    this.userData.push(userData);
+    // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
+    // template's `resolve:ssm:` parameter when the template is created, and the construct's own
+    // image parameter only exists once the pipeline has built the first image.
+    const template = new ec2.LaunchTemplate(this, `LaunchTemplate-${config.name}`, {
+      role: this.role,
+      securityGroup: this.securityGroup,
+      userData,
+      requireImdsv2: true,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      httpPutResponseHopLimit: 1,
+      instanceMetadataTags: false,
+      instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
+      blockDevices: [{
+        deviceName: '/dev/sda1',
+        volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSize.toGibibytes(), {
+          volumeType: ec2.EbsDeviceVolumeType.GP3,
+          encrypted: true,
+          deleteOnTermination: true,
+        }),
+      }],
+    });
+    Tags.of(template).add(TAG_CONFIG, config.name);
+    Tags.of(template).add(TAG_MANAGED_BY, props.managedBy);
+    return template;
+  }
+
+  private arnOf(template: ec2.LaunchTemplate): string {
+    return Stack.of(this).formatArn({ service: 'ec2', resource: 'launch-template', resourceName: template.launchTemplateId! });
+  }
+}

@@ -1,0 +1,64 @@
+// The construct's synth-time checks of its props: each problem says what was given and the fix.
+import { Duration, Token } from 'aws-cdk-lib';
+import { DeploymentNames } from './deployment-names';
+import { EphemeralRunnersProps } from '../ephemeral-runners-props';
+import { validateRunnerConfigs } from '../runner-config';
+
+const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,900}[A-Za-z0-9_.-]$/;
+
+export function validateParameterName(prop: string, name: string): string[] {
+  if (Token.isUnresolved(name) || PARAMETER_NAME.test(name)) return [];
+  return [`${prop} '${name}' is not a valid SSM parameter name; start it with '/' and use letters, digits, '_', '.', '-' and '/'.`];
+}
+
+export function validateDurations(maxLifetime: Duration, bootTimeout: Duration): string[] {
+  const errors: string[] = [];
+  if (bootTimeout.toSeconds() < 60) errors.push(`runnerBootTimeout is ${bootTimeout.toHumanString()}; give instances at least 1 minute to boot.`);
+  if (maxLifetime.toSeconds() <= bootTimeout.toSeconds()) {
+    errors.push(`maxRunnerLifetime (${maxLifetime.toHumanString()}) must be longer than runnerBootTimeout (${bootTimeout.toHumanString()}).`);
+  }
+  return errors;
+}
+
+/** What cannot go into the VPC this construct makes, and why. */
+export function validateNetworkNeedsVpc(props: EphemeralRunnersProps): string[] {
+  if (props.vpc) return [];
+  const errors: string[] = [];
+  if (props.controlPlaneSubnets) {
+    errors.push('controlPlaneSubnets is set but vpc is not: the VPC made by default has public subnets only, where a function gets no public '
+      + 'address and so no way out; give vpc, with subnets that reach DynamoDB, SQS, SSM, EC2 and the GitHub server.');
+  }
+  if (props.registerAccess?.isPrivate) {
+    errors.push('registerAccess is EndpointAccess.privateApi() but vpc is not set: the runners of the VPC made by default have public addresses '
+      + 'and reach the Function URL directly; give vpc (runner subnets without a route to the internet), or leave registerAccess out.');
+  }
+  if (props.webhookAccess?.isPrivate && !props.webhookAccess.vpcEndpoint) {
+    errors.push('webhookAccess is EndpointAccess.privateApi() but vpc is not set: the endpoint would go into a new VPC the GitHub server has no '
+      + 'route to; give vpc (the network the GitHub server reaches), or pass the execute-api endpoint it uses to privateApi(endpoint).');
+  }
+  return errors;
+}
+
+/** What the construct found while building, and the durations it settled on. */
+export interface FoundProblems {
+  /** Of the GitHub URL and App id. */
+  readonly github: string[];
+  /** Of github.caCertificatesPem. */
+  readonly caCertificates?: string;
+  readonly maxLifetime: Duration;
+  readonly bootTimeout: Duration;
+}
+
+/** Every problem of the props the constructs below do not report themselves, for one synth to show them all. */
+export function validateProps(props: EphemeralRunnersProps, names: DeploymentNames, found: FoundProblems): string[] {
+  return [
+    ...validateRunnerConfigs(props.runnerConfigs),
+    ...found.github,
+    ...validateParameterName('parameterPrefix', names.prefix),
+    ...validateParameterName('github.privateKeyParameterName', names.privateKeyParameterName),
+    ...validateParameterName('github.webhookSecretParameterName', names.webhookSecretParameterName),
+    ...validateDurations(found.maxLifetime, found.bootTimeout),
+    ...(found.caCertificates ? [found.caCertificates] : []),
+    ...validateNetworkNeedsVpc(props),
+  ];
+}
