@@ -6,8 +6,9 @@ export interface DeploymentRole {
   readonly logicalId: string;
   readonly roleName: string;
   /**
-   * Inline policies (AWS::IAM::Policy attached to the role, and the role's own `Policies`). Managed
-   * policies are not evaluated: the control plane's and the runners' roles have none.
+   * Inline policies (AWS::IAM::Policy attached to the role, and the role's own `Policies`) and the
+   * template's customer managed policies attached to it. AWS managed policies (`ManagedPolicyArns`)
+   * are not evaluated: the control plane's and the runners' roles have none.
    */
   readonly policies: ReadonlyArray<{ readonly name: string; readonly policy: unknown }>;
 }
@@ -33,11 +34,12 @@ export function deploymentRoles(
     byLogicalId.set(id, roleName);
   }
   for (const [id, r] of Object.entries(resources)) {
-    if (r.Type !== 'AWS::IAM::Policy') continue;
+    // Inline policies, and customer managed policies attached through their `Roles` (IAM evaluates both).
+    if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
     for (const ref of (r.Properties.Roles ?? []) as Array<{ Ref: string }>) {
       const name = byLogicalId.get(ref.Ref);
       if (name === undefined) continue;
-      roles.get(name)!.policies.push({ name: String(r.Properties.PolicyName ?? id), policy: resolver.resolve(r.Properties.PolicyDocument) });
+      roles.get(name)!.policies.push({ name: String(r.Properties.PolicyName ?? r.Properties.ManagedPolicyName ?? id), policy: resolver.resolve(r.Properties.PolicyDocument) });
     }
   }
   return roles;
