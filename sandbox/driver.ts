@@ -2,6 +2,7 @@
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
 import { buildReport, JobAttempt, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
+import { TAG_POOL } from '../src/contracts/instance-tags';
 
 export interface Progress {
   readonly simulatedMs: number;
@@ -103,12 +104,12 @@ const POOL_SAMPLE_MS = 5_000;
  * counts toward the pool's instances but not its excess (how long it takes depends on the machine).
  */
 function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): void {
-  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
+  const prefix = sandbox.runnerNamePrefix;
   const finished = new Set(sandbox.ghes.jobs().filter((j) => j.status === 'completed' && j.runnerName).map((j) => j.runnerName));
   const live = new Map<string, number>();
   const spare = new Map<string, number>();
   for (const instance of sandbox.ec2.instances()) {
-    const pool = instance.tags['ephemeral-runners:pool'];
+    const pool = instance.tags[TAG_POOL];
     if (!pool || (instance.state !== 'pending' && instance.state !== 'running')) continue;
     live.set(pool, (live.get(pool) ?? 0) + 1);
     if (!finished.has(`${prefix}${instance.instanceId}`)) spare.set(pool, (spare.get(pool) ?? 0) + 1);
@@ -130,7 +131,7 @@ function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): vo
 
 /** What is left that should not be: instances not terminated, our runner registrations, queued jobs. */
 function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
-  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
+  const prefix = sandbox.runnerNamePrefix;
   return {
     instances: sandbox.ec2.instances().filter((i) => i.state !== 'terminated').length,
     runners: sandbox.ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
@@ -172,7 +173,7 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
-    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.runnerLogGroup).size },
+    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
     endpoints: sandbox.privateApi
       ? {
         network: 'private',

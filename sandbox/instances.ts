@@ -63,6 +63,8 @@ export class InstanceHost {
     private readonly mode: BootMode = 'bootstrap',
     /** Where the bootstrap ships its log lines (CloudWatch Logs); unset: the script's default. */
     private readonly logsEndpoint?: string,
+    /** The sandbox's DNS: a URL of the deployment (the register endpoint's) to the simulator serving it. */
+    private readonly resolveUrl: (url: string) => string = (url) => url,
   ) {}
 
   async start(): Promise<void> {
@@ -115,7 +117,7 @@ export class InstanceHost {
   }
 
   private boot(info: InstanceRunning): void {
-    const settings = userDataSettings(info.userData);
+    const settings = userDataSettings(this.resolveUrl(info.userData ?? ''));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
       void this.bootInProcess(info, settings);
