@@ -125,28 +125,18 @@ export class TemplateResolver {
   }
 
   private ref(id: string): string {
-    switch (id) {
-      case 'AWS::Region': return this.pseudo.region;
-      case 'AWS::AccountId': return this.pseudo.accountId;
-      case 'AWS::Partition': return 'aws';
-      case 'AWS::URLSuffix': return 'amazonaws.com';
-      default: {
-        const physical = this.refs[id];
-        if (physical === undefined) throw new Error(`the sandbox has no physical id for ${id}: assign it in sandbox/deployment.ts`);
-        return physical;
-      }
-    }
+    const pseudo: Record<string, string> = { 'AWS::Region': this.pseudo.region, 'AWS::AccountId': this.pseudo.accountId, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+    const physical = pseudo[id] ?? this.refs[id];
+    if (physical === undefined) throw new Error(`the sandbox has no physical id for ${id}: assign it in sandbox/deployment.ts`);
+    return physical;
   }
 }
 
-/** The services the stack deploys into, and the account's own state before it. */
+/** The account and the services the stack deploys into. */
 export interface DeployTarget {
   readonly region: string;
   readonly accountId: string;
-  readonly dynamo: DynamoEngine;
-  readonly sqs: SqsSimulator;
-  readonly ssm: SsmSimulator;
-  readonly ec2: Ec2Simulator;
+  readonly services: { readonly dynamo: DynamoEngine; readonly sqs: SqsSimulator; readonly ssm: SsmSimulator; readonly ec2: Ec2Simulator };
 }
 
 export interface DeployedStack {
@@ -169,6 +159,8 @@ export interface DeployedStack {
   /** The function a `Ref`/`Fn::GetAtt` (or an integration URI that embeds one) names. */
   functionOf(reference: unknown): FunctionName;
   ofType(type: string): Array<[string, CfnResource]>;
+  /** The one resource of a type; throws if there are none or several. */
+  only(type: string): [string, CfnResource];
 }
 
 /**
@@ -178,7 +170,7 @@ export interface DeployedStack {
  * launch templates.
  */
 export async function deployStack(template: SynthesizedDeployment, target: DeployTarget): Promise<DeployedStack> {
-  const { region, accountId: account, ec2: ec2Sim, sqs, ssm } = target;
+  const { region, accountId: account, services: { ec2: ec2Sim, sqs, ssm, dynamo } } = target;
   // What CloudFormation and the services refuse at deploy time, refused here before anything runs.
   assertDeployable({ Resources: template.resources }, { ssmParameters: [] });
   const ofType = (type: string) => Object.entries(template.resources).filter(([, r]) => r.Type === type);
@@ -226,7 +218,7 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
   }
   refs[tableId] = 'ephemeral-runners-state';
   attributes[tableId] = arn('dynamodb', `table/${refs[tableId]}`);
-  await target.dynamo.createTable(stateTableDefinition(refs[tableId]));
+  await dynamo.createTable(stateTableDefinition(refs[tableId]));
 
   // Queues: each one an event source mapping reads, with its dead-letter queue; the others only have ARNs.
   const queues = new Map<string, SqsQueue>();
@@ -309,6 +301,7 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     },
     functionOf,
     ofType,
+    only,
   };
 }
 

@@ -59,13 +59,11 @@ export interface RunningSandbox {
   readonly ec2: Ec2Simulator;
   readonly ssm: SsmSimulator;
   readonly sqs: SqsSimulator;
-  /** The public webhook's HTTP API; undefined on a private network. */
-  readonly httpApi?: HttpApiSimulator;
-  /** The private REST API holding both routes, on a private network. */
-  readonly privateApi?: PrivateRestApiSimulator;
   readonly eventBridge: EventBridgeSimulator;
-  /** The register Function URL; undefined on a private network. */
+  /** The front doors the template has: an HTTP API and a Function URL (public network), or a private REST API holding both routes. */
+  readonly httpApi?: HttpApiSimulator;
   readonly registerUrl?: FunctionUrlSimulator;
+  readonly privateApi?: PrivateRestApiSimulator;
   readonly host: InstanceHost;
   /** CloudWatch Logs, where the bootstrap ships its lines; the runners' log group is `stack.runnerLogGroup`. */
   readonly logs: CloudWatchLogsSimulator;
@@ -79,9 +77,8 @@ export interface RunningSandbox {
   readonly crashes: Record<string, number>;
   /** Every instance launched (EC2 forgets terminated ones after a while). */
   readonly launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }>;
-  /** IAM for every AWS call of the functions and the instances: decisions and denials by action. */
+  /** IAM for every AWS call of the functions and the instances (decisions, denials by action), and the functions' role sessions. */
   readonly iam: IamAuthorizer;
-  /** The functions' execution-role sessions. */
   readonly sessions: FunctionSessions;
   stop(): Promise<void>;
 }
@@ -144,24 +141,15 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }));
   const repos = [...new Set(scenario.jobs.map((j) => j.repo))];
   const ghes = await started(new GhesSimulator({
-    clock,
-    seed: scenario.seed,
-    org: ORG,
-    repos,
-    hostname: GITHUB_HOST,
-    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
+    clock, seed: scenario.seed, org: ORG, repos, hostname: GITHUB_HOST, webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
     // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
     // after a few wall seconds, so tokens last a wall-clock hour here.
     installationTokenTtlMs: 3600_000 / scenario.timeScale,
     // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
     webhookTimeoutMs: 30_000 / scenario.timeScale,
     faults: {
-      serverErrorRate: f.github.errorRate,
-      latencyMs: f.github.latencyMs,
-      rateLimitWindows: f.github.rateLimitWindows,
-      webhookDropRate: f.webhooks.dropRate,
-      webhookDuplicateRate: f.webhooks.duplicateRate,
-      webhookReorderRate: f.webhooks.reorderRate,
+      serverErrorRate: f.github.errorRate, latencyMs: f.github.latencyMs, rateLimitWindows: f.github.rateLimitWindows,
+      webhookDropRate: f.webhooks.dropRate, webhookDuplicateRate: f.webhooks.duplicateRate, webhookReorderRate: f.webhooks.reorderRate,
     },
   }));
   const ec2 = await started(new Ec2Simulator({
@@ -169,14 +157,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     onListenerError: () => undefined,
     authorize: ec2Authorizer({ ...iamHooks, account: { hasSpotServiceLinkedRole: scenario.accountHasSpotServiceLinkedRole } }),
     faults: {
-      capacityErrorRate: f.ec2.capacityErrorRate,
-      throttleRate: f.ec2.throttleRate,
-      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
-      bootDelayMs: f.ec2.bootMs,
-      unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => {
-        const [instanceType, availabilityZone] = entry.split('@');
-        return { instanceType, availabilityZone };
-      }),
+      capacityErrorRate: f.ec2.capacityErrorRate, throttleRate: f.ec2.throttleRate, spotInterruptionsPerHour: spotInterruptionsPerHour(scenario), bootDelayMs: f.ec2.bootMs,
+      unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
     },
   }));
   instanceIdentity = callerIdentityFrom(ec2);
@@ -187,14 +169,13 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const ssm = await started(new SsmSimulator({ ...common, authorize: serviceAuthorizer('ssm', iamHooks) }));
   const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
 
-  stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, dynamo, sqs, ssm, ec2 });
+  stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
   const { resolver, functions } = stack;
   for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
   // What the operator's setup step writes (the App's secrets), and the image pipeline's first build some time after the deploy.
   ssm.seedParameter({ name: stack.output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
   ssm.seedParameter({ name: stack.output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
-  const imageParameters = stack.imageParameters;
-  const writeImages = () => imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
+  const writeImages = () => stack!.imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
   if (scenario.imageReadyAfterMs === 0) writeImages();
   else clock.after(scenario.imageReadyAfterMs, writeImages);
   // Where instances ship their boot log.
@@ -229,10 +210,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const door = target(url.Properties.TargetFunctionArn);
     const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
     registerUrl = await started(new FunctionUrlSimulator({
-      region: REGION,
-      accountId: ACCOUNT,
-      identityFor: callerIdentityFrom(ec2),
-      handler: door.handler,
+      region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: door.handler,
       authorize: async (identity) => (await authorizer().authorize(principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, operationContext)))?.message,
     }));
     dns.push([resolver.string({ 'Fn::GetAtt': [id, 'FunctionUrl'] }), registerUrl.url]);
@@ -322,31 +300,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const host = await started(new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url, localUrl));
 
   return {
-    scenario,
-    clock,
-    random,
-    stack,
-    ghes,
-    ec2,
-    ssm,
-    sqs,
-    httpApi,
-    privateApi,
-    eventBridge,
-    registerUrl,
-    host,
-    logs,
-    org: ORG,
-    repos,
+    scenario, clock, random, stack, ghes, ec2, ssm, sqs, eventBridge, httpApi, registerUrl, privateApi, host, logs, org: ORG, repos,
     runnerNamePrefix: environment[CONTROL_PLANE_ENVIRONMENT.runnerNamePrefix.name],
-    webhookUrl,
-    webhookSecret: ghes.webhookSecret!,
-    crashes,
-    launches,
+    webhookUrl, webhookSecret: ghes.webhookSecret!, crashes, launches, sessions,
     get iam() {
       return authorizer();
     },
-    sessions,
     async stop() {
       // Last started, first stopped: the instances and the event sources go before the services they call.
       for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
@@ -376,7 +335,7 @@ function privateRestApi(
   options: { clock: ScaledClock; seed: number },
 ): PrivateRestApiSimulator & { alias: string } {
   const { resolver, template } = stack;
-  const only = (type: string) => stack.ofType(type)[0];
+  const { only } = stack;
   const [apiId, api] = only('AWS::ApiGateway::RestApi');
   const [endpointId, endpoint] = only('AWS::EC2::VPCEndpoint');
   const stageName = String(only('AWS::ApiGateway::Stage')[1].Properties.StageName);
