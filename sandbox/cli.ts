@@ -17,8 +17,13 @@ import { startSandbox } from './system';
 class UsageError extends Error {}
 
 const OPTIONS = {
-  'scenario': { type: 'string' }, 'report': { type: 'string' }, 'serve': { type: 'boolean' }, 'github-url': { type: 'string' },
-  'seed': { type: 'string' }, 'time-scale': { type: 'string' }, 'verbose': { type: 'boolean' },
+  'scenario': { type: 'string' },
+  'report': { type: 'string' },
+  'serve': { type: 'boolean' },
+  'github-url': { type: 'string' },
+  'seed': { type: 'string' },
+  'time-scale': { type: 'string' },
+  'verbose': { type: 'boolean' },
 } as const;
 
 function parseArguments(argv: string[]) {
@@ -88,8 +93,7 @@ async function main(): Promise<number> {
   process.stderr.write(`sandbox: scenario '${scenario.name}', seed ${scenario.seed}, time scale ${scenario.timeScale} (1 simulated minute = ${(60 * scenario.timeScale).toFixed(1)} s)\n`);
   let lastLine = 0;
   const onProgress = (p: Progress) => {
-    if (tty) process.stderr.write(`\r${progressLine(p)}`);
-    else if (Date.now() - lastLine > 5000) {
+    if (tty) {process.stderr.write(`\r${progressLine(p)}`);} else if (Date.now() - lastLine > 5000) {
       lastLine = Date.now();
       process.stderr.write(`${progressLine(p)}\n`);
     }

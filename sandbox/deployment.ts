@@ -29,11 +29,11 @@ export interface CfnResource {
 export interface SynthesizedDeployment {
   readonly resources: Record<string, CfnResource>;
   readonly outputs: Record<string, { Value: unknown }>;
-  /** Logical id of each function, by the service name it publishes as (its `POWERTOOLS_SERVICE_NAME`). */
+  /** Logical id of each function, by the service name it publishes as (its `RUNTIME_VARIABLES.serviceName` variable). */
   readonly functions: Record<FunctionName, string>;
 }
 
-export const GITHUB_HOST = 'ghes.sandbox.internal';
+export const GHES_HOST = 'ghes.sandbox.internal';
 /** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */
 const CONSTRUCT_ID = 'Runners';
 
@@ -46,7 +46,7 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
     maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }],
   });
   new EphemeralRunners(stack, CONSTRUCT_ID, {
-    github: { url: `https://${GITHUB_HOST}`, appId: '1' },
+    github: { url: `https://${GHES_HOST}`, appId: '1' },
     vpc,
     ...(isolated ? {
       webhookAccess: EndpointAccess.privateApi(),
@@ -139,29 +139,7 @@ export interface DeployTarget {
   readonly services: { readonly dynamo: DynamoEngine; readonly sqs: SqsSimulator; readonly ssm: SsmSimulator; readonly ec2: Ec2Simulator };
 }
 
-export interface DeployedStack {
-  readonly template: SynthesizedDeployment;
-  readonly resolver: TemplateResolver;
-  /** Physical role name by logical id. */
-  readonly roleNames: Readonly<Record<string, string>>;
-  /** Each function's logical id, role and timeout, by service name. */
-  readonly functions: Readonly<Record<FunctionName, { readonly logicalId: string; readonly roleId: string; readonly timeoutSeconds: number }>>;
-  /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
-  readonly runnerRoleId: string;
-  readonly runnerLogGroup: string;
-  readonly logGroups: readonly string[];
-  /** The queue each event source mapping reads, by its logical id. */
-  readonly queues: ReadonlyMap<string, SqsQueue>;
-  /** The names of the image parameters the image pipelines' first builds write. */
-  readonly imageParameters: readonly string[];
-  /** An output of the construct, resolved: `WebhookUrl`, `PrivateKeyParameter`, `WebhookSecretParameter`. */
-  output(name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter'): string;
-  /** The function a `Ref`/`Fn::GetAtt` (or an integration URI that embeds one) names. */
-  functionOf(reference: unknown): FunctionName;
-  ofType(type: string): Array<[string, CfnResource]>;
-  /** The one resource of a type; throws if there are none or several. */
-  only(type: string): [string, CfnResource];
-}
+export type DeployedStack = Awaited<ReturnType<typeof deployStack>>;
 
 /**
  * Deploys the template into the simulators: the deploy-time checks, the physical ids AWS would
@@ -169,7 +147,7 @@ export interface DeployedStack {
  * event source mappings read (with their dead-letter queues), the runner config parameters and the
  * launch templates.
  */
-export async function deployStack(template: SynthesizedDeployment, target: DeployTarget): Promise<DeployedStack> {
+export async function deployStack(template: SynthesizedDeployment, target: DeployTarget) {
   const { region, accountId: account, services: { ec2: ec2Sim, sqs, ssm, dynamo } } = target;
   // What CloudFormation and the services refuse at deploy time, refused here before anything runs.
   assertDeployable({ Resources: template.resources }, { ssmParameters: [] });
@@ -200,7 +178,7 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     attributes[id] = arn('lambda', `function:${name}`);
     const fn = template.resources[id].Properties;
     return [name, { logicalId: id, roleId: referenced(fn.Role)!, timeoutSeconds: fn.Timeout as number }];
-  })) as DeployedStack['functions'];
+  })) as Readonly<Record<FunctionName, { readonly logicalId: string; readonly roleId: string; readonly timeoutSeconds: number }>>;
   const functionOf = (reference: unknown): FunctionName => {
     const text = JSON.stringify(reference);
     const found = Object.entries(template.functions).find(([, id]) => text.includes(`"${id}"`));
@@ -284,23 +262,30 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
   return {
     template,
     resolver,
+    /** Physical role name by logical id. */
     roleNames: Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]])),
+    /** Each function's logical id, role and timeout, by service name. */
     functions,
+    /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
     runnerRoleId,
     runnerLogGroup,
     logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
-    queues,
-    // The image pipeline's distribution writes each architecture's image parameter.
+    /** The queue each event source mapping reads, by its logical id. */
+    queues: queues as ReadonlyMap<string, SqsQueue>,
+    /** The image parameters the image pipelines' first builds write (their distributions' SSM parameter configurations). */
     imageParameters: ofType('AWS::ImageBuilder::DistributionConfiguration').flatMap(([, r]) =>
       (r.Properties.Distributions as Array<{ SsmParameterConfigurations?: Array<{ ParameterName: unknown }> }>)
         .flatMap((d) => d.SsmParameterConfigurations ?? []).map((c) => resolver.string(c.ParameterName))),
-    output: (name) => {
+    /** An output of the construct, resolved. */
+    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter') => {
       const output = template.outputs[`${CONSTRUCT_ID}${name}`];
       if (!output) throw new Error(`the template has no output ${CONSTRUCT_ID}${name}`);
       return resolver.string(output.Value);
     },
+    /** The function a `Ref`/`Fn::GetAtt` (or an integration URI that embeds one) names. */
     functionOf,
     ofType,
+    /** The one resource of a type; throws if there are none or several. */
     only,
   };
 }

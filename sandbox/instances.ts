@@ -19,8 +19,13 @@ export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => 
   return (accessKeyId) => {
     const c = ec2.credentialsFor(accessKeyId);
     return c && {
-      accountId: c.accountId, roleName: c.roleName, roleId: c.roleId, sessionName: c.instanceId,
-      secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiresAt: c.expiration,
+      accountId: c.accountId,
+      roleName: c.roleName,
+      roleId: c.roleId,
+      sessionName: c.instanceId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiresAt: c.expiration,
     };
   };
 }
@@ -115,7 +120,12 @@ export class InstanceHost {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
-        PATH: process.env.PATH, HOME: this.dir, ...settings, IMDS_ENDPOINT: info.imdsUrl, RUNNER_DIR: this.dir, RUNNER_USER: os.userInfo().username,
+        PATH: process.env.PATH,
+        HOME: this.dir,
+        ...settings,
+        IMDS_ENDPOINT: info.imdsUrl,
+        RUNNER_DIR: this.dir,
+        RUNNER_USER: os.userInfo().username,
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
         LOG_BUFFER: path.join(this.dir, `${info.instanceId}.log`),
@@ -155,10 +165,18 @@ export class InstanceHost {
         const url = new URL(settings.REGISTER_URL);
         const signed = await new SignatureV4({
           credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.Token },
-          region, service: settings.REGISTER_SERVICE ?? 'lambda', sha256: NodeSha256,
+          region,
+          service: settings.REGISTER_SERVICE ?? 'lambda',
+          sha256: NodeSha256,
         }).sign({
-          method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {},
-          headers: { 'host': url.host, 'content-type': 'application/json' }, body: '{}',
+          method: 'POST',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: url.pathname,
+          query: {},
+          headers: { 'host': url.host, 'content-type': 'application/json' },
+          body: '{}',
         });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {

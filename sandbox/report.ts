@@ -6,17 +6,16 @@ import { matchLabels, routingLabels } from '../src/runner-labels';
 export interface Percentiles { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number }
 type Counts = Readonly<Record<string, number>>;
 
-export interface SandboxReport {
-  readonly scenario: string;
-  readonly seed: number;
-  readonly jobs: {
-    readonly total: number; readonly completed: number; readonly succeeded: number; readonly failed: number;
-    readonly cancelled: number; readonly rerun: number; readonly neverStarted: number;
-  };
-  readonly latencyMs: { readonly queuedToLaunch: Percentiles; readonly queuedToStarted: Percentiles };
-  readonly launches: { readonly instances: number; readonly spot: number; readonly onDemand: number; readonly capacityErrors: number };
+/** What a run counted, from which {@link buildReport} derives the rest. */
+export interface ReportInputs {
+  readonly scenario: Scenario;
+  readonly org: string;
+  readonly attempts: readonly JobAttempt[];
+  readonly instances: readonly LaunchedInstance[];
+  readonly capacityErrors: number;
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
-  readonly api: { readonly github: { readonly total: number; readonly byRoute: Counts }; readonly ec2: { readonly total: number; readonly byAction: Counts } };
+  readonly github: { readonly total: number; readonly byRoute: Counts };
+  readonly ec2: { readonly total: number; readonly byAction: Counts };
   /**
    * Per pool, the most instances alive at once and the largest excess of live instances over the
    * pool's demand (its queued and running jobs), sampled every simulated 5 s.
@@ -35,6 +34,9 @@ export interface SandboxReport {
   readonly wallMs: number;
 }
 
+/** The report: job outcomes and latencies (simulated ms) derived from the attempts and launches, and what the run counted. */
+export type SandboxReport = ReturnType<typeof buildReport>;
+
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
@@ -52,15 +54,6 @@ export interface JobAttempt {
 
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
-
-/** What a run counted, from which {@link buildReport} derives the rest. */
-export type ReportInputs = Pick<SandboxReport, 'leaks' | 'pools' | 'boot' | 'endpoints' | 'iam' | 'faults' | 'wallMs'> & SandboxReport['api'] & {
-  readonly scenario: Scenario;
-  readonly org: string;
-  readonly attempts: readonly JobAttempt[];
-  readonly instances: readonly LaunchedInstance[];
-  readonly capacityErrors: number;
-};
 
 /** The pool a job with these labels goes to, as the control plane routes it; undefined when none fits. */
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
@@ -81,7 +74,7 @@ export function percentiles(values: readonly number[]): Percentiles {
  * runner although nobody cancelled them (still queued, or failed by GitHub's queue timeout). A job
  * cancelled while queued is counted in `cancelled` only.
  */
-export function buildReport(inputs: ReportInputs): SandboxReport {
+export function buildReport(inputs: ReportInputs) {
   const byId = new Map(inputs.attempts.map((a) => [a.id, a]));
   const reruns = new Set(inputs.attempts.filter((a) => a.rerunAs !== undefined).map((a) => a.rerunAs!));
   const last = (a: JobAttempt): JobAttempt => (a.rerunAs !== undefined && byId.has(a.rerunAs) ? last(byId.get(a.rerunAs)!) : a);
@@ -126,13 +119,13 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
  * pool: the k-th attempt queued in a pool is paired with the k-th instance launched for it.
  */
 function queuedToLaunch(inputs: ReportInputs): number[] {
-  const byPool = (entries: Array<[string | undefined, number]>) => {
+  const timesByPool = (entries: Array<[string | undefined, number]>) => {
     const times = new Map<string, number[]>();
     for (const [pool, at] of entries) if (pool !== undefined) times.set(pool, [...(times.get(pool) ?? []), at]);
     return times;
   };
-  const queued = byPool(inputs.attempts.map((a) => [poolOfJob(a.labels, inputs.scenario, inputs.org), a.createdAt]));
-  const launched = byPool(inputs.instances.map((i) => [i.poolId || undefined, i.launchTime]));
+  const queued = timesByPool(inputs.attempts.map((a) => [poolOfJob(a.labels, inputs.scenario, inputs.org), a.createdAt]));
+  const launched = timesByPool(inputs.instances.map((i) => [i.poolId || undefined, i.launchTime]));
   return [...queued].flatMap(([pool, times]) => {
     const launches = (launched.get(pool) ?? []).sort((a, b) => a - b);
     return times.sort((a, b) => a - b).flatMap((q, k) => (k < launches.length ? [Math.max(0, launches[k] - q)] : []));

@@ -19,7 +19,8 @@ const refuse = (problems: string[], at: string, expected: string, value: unknown
   problems.push(`${at}: expected ${expected}, found ${JSON.stringify(value)}`);
   return undefined as never;
 };
-const checked = <T>(ok: (value: unknown) => boolean, expected: string): Parse<T> => (value, at, problems) => (ok(value) ? value as T : refuse(problems, at, expected, value));
+const checked = <T>(ok: (value: unknown) => boolean, expected: string): Parse<T> => (value, at, problems) =>
+  (ok(value) ? value as T : refuse(problems, at, expected, value));
 const text = checked<string>((v) => typeof v === 'string' && v.length > 0, 'a non-empty string');
 const texts = checked<string[]>((v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0), 'a list of non-empty strings');
 const bool = checked<boolean>((v) => typeof v === 'boolean', 'true or false');
@@ -48,7 +49,8 @@ const object = <F extends Record<string, Field>>(fields: F): Parse<Parsed<F>> =>
 const optional = (parse: Parse<number>): Field<number | undefined> => [parse, undefined];
 
 const runnerConfig = (name: string, labels: string[], instanceTypes: string[], spot: 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY', maxRunners: number) => ({ name, labels, instanceTypes, spot, maxRunners });
-const jobs = (repo: string, labels: string[], count: number, durationMs: number, spreadMs: number) => ({ repo, labels, count, durationMs, arrival: { spreadMs }, cancelRate: 0 });
+const jobs = (repo: string, labels: string[], count: number, durationMs: number, spreadMs: number) =>
+  ({ repo, labels, count, durationMs, arrival: { spreadMs }, cancelRate: 0 });
 
 const SCENARIO = object({
   name: [text, 'demo'],

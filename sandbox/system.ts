@@ -15,7 +15,7 @@ import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
-import { DeployedStack, deployStack, environmentOf, GITHUB_HOST, referenced, synthesizeDeployment } from './deployment';
+import { DeployedStack, deployStack, environmentOf, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
 import { IamAuthorizer } from './iam/authorizer';
@@ -50,38 +50,7 @@ export interface SandboxOptions {
   readonly bootMode?: BootMode;
 }
 
-export interface RunningSandbox {
-  readonly scenario: Scenario;
-  readonly clock: ScaledClock;
-  readonly random: SeededRandom;
-  readonly stack: DeployedStack;
-  readonly ghes: GhesSimulator;
-  readonly ec2: Ec2Simulator;
-  readonly ssm: SsmSimulator;
-  readonly sqs: SqsSimulator;
-  readonly eventBridge: EventBridgeSimulator;
-  /** The front doors the template has: an HTTP API and a Function URL (public network), or a private REST API holding both routes. */
-  readonly httpApi?: HttpApiSimulator;
-  readonly registerUrl?: FunctionUrlSimulator;
-  readonly privateApi?: PrivateRestApiSimulator;
-  readonly host: InstanceHost;
-  /** CloudWatch Logs, where the bootstrap ships its lines; the runners' log group is `stack.runnerLogGroup`. */
-  readonly logs: CloudWatchLogsSimulator;
-  readonly org: string;
-  readonly repos: string[];
-  /** The prefix of the runner names the functions register (their environment's). */
-  readonly runnerNamePrefix: string;
-  readonly webhookUrl: string;
-  readonly webhookSecret: string;
-  /** Handler invocations the crash fault discarded, by function. */
-  readonly crashes: Record<string, number>;
-  /** Every instance launched (EC2 forgets terminated ones after a while). */
-  readonly launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }>;
-  /** IAM for every AWS call of the functions and the instances (decisions, denials by action), and the functions' role sessions. */
-  readonly iam: IamAuthorizer;
-  readonly sessions: FunctionSessions;
-  stop(): Promise<void>;
-}
+export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 /**
  * The EC2 simulator interrupts running spot instances at a rate per hour; the scenario gives the
@@ -108,7 +77,7 @@ export function defaultBootMode(scenario: Scenario, random: SeededRandom): BootM
   return jobs <= BOOTSTRAP_SAMPLE ? 'bootstrap' : { bootstrapShare: BOOTSTRAP_SAMPLE / jobs, random: random.fork('boot') };
 }
 
-export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}): Promise<RunningSandbox> {
+export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}) {
   const clock = new ScaledClock(scenario.timeScale);
   const random = new SeededRandom(scenario.seed);
   const f = scenario.faults;
@@ -141,15 +110,24 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }));
   const repos = [...new Set(scenario.jobs.map((j) => j.repo))];
   const ghes = await started(new GhesSimulator({
-    clock, seed: scenario.seed, org: ORG, repos, hostname: GITHUB_HOST, webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
+    clock,
+    seed: scenario.seed,
+    org: ORG,
+    repos,
+    hostname: GHES_HOST,
+    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
     // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
     // after a few wall seconds, so tokens last a wall-clock hour here.
     installationTokenTtlMs: 3600_000 / scenario.timeScale,
     // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
     webhookTimeoutMs: 30_000 / scenario.timeScale,
     faults: {
-      serverErrorRate: f.github.errorRate, latencyMs: f.github.latencyMs, rateLimitWindows: f.github.rateLimitWindows,
-      webhookDropRate: f.webhooks.dropRate, webhookDuplicateRate: f.webhooks.duplicateRate, webhookReorderRate: f.webhooks.reorderRate,
+      serverErrorRate: f.github.errorRate,
+      latencyMs: f.github.latencyMs,
+      rateLimitWindows: f.github.rateLimitWindows,
+      webhookDropRate: f.webhooks.dropRate,
+      webhookDuplicateRate: f.webhooks.duplicateRate,
+      webhookReorderRate: f.webhooks.reorderRate,
     },
   }));
   const ec2 = await started(new Ec2Simulator({
@@ -157,14 +135,19 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     onListenerError: () => undefined,
     authorize: ec2Authorizer({ ...iamHooks, account: { hasSpotServiceLinkedRole: scenario.accountHasSpotServiceLinkedRole } }),
     faults: {
-      capacityErrorRate: f.ec2.capacityErrorRate, throttleRate: f.ec2.throttleRate, spotInterruptionsPerHour: spotInterruptionsPerHour(scenario), bootDelayMs: f.ec2.bootMs,
+      capacityErrorRate: f.ec2.capacityErrorRate,
+      throttleRate: f.ec2.throttleRate,
+      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
+      bootDelayMs: f.ec2.bootMs,
       unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
     },
   }));
   instanceIdentity = callerIdentityFrom(ec2);
-  const launches: RunningSandbox['launches'] = [];
+  /** Every instance launched (EC2 forgets terminated ones after a while). */
+  const launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }> = [];
   ec2.onInstanceStateChange(({ previousState, instance: i }) => {
-    if (previousState === undefined) launches.push({ instanceId: i.instanceId, poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
+    if (previousState !== undefined) return;
+    launches.push({ instanceId: i.instanceId, poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
   });
   const ssm = await started(new SsmSimulator({ ...common, authorize: serviceAuthorizer('ssm', iamHooks) }));
   const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
@@ -185,6 +168,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
 
   // The real handlers (loaded below), each invocation in its role's session.
   const handlers: Partial<Record<FunctionName, Handler>> = {};
+  /** Handler invocations the crash fault discarded, by function. */
   const crashes: Record<string, number> = {};
   const crashRandom = random.fork('crash');
   const invoke = (name: FunctionName) => async (event: never, context?: Context) => {
@@ -210,8 +194,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const door = target(url.Properties.TargetFunctionArn);
     const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
     registerUrl = await started(new FunctionUrlSimulator({
-      region: REGION, accountId: ACCOUNT, identityFor: callerIdentityFrom(ec2), handler: door.handler,
-      authorize: async (identity) => (await authorizer().authorize(principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, operationContext)))?.message,
+      region: REGION,
+      accountId: ACCOUNT,
+      identityFor: callerIdentityFrom(ec2),
+      handler: door.handler,
+      authorize: async (identity) => (await authorizer().authorize(
+        principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, operationContext)))?.message,
     }));
     dns.push([resolver.string({ 'Fn::GetAtt': [id, 'FunctionUrl'] }), registerUrl.url]);
   }
@@ -289,7 +277,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const eventBridge = new EventBridgeSimulator(common);
   stops.push(() => eventBridge.stop());
   for (const [id, r] of ofType('AWS::Events::Rule')) {
-    const trigger = r.Properties.ScheduleExpression ? { scheduleExpression: String(r.Properties.ScheduleExpression) } : { eventPattern: r.Properties.EventPattern as never };
+    const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
+    const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
     eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
@@ -300,10 +289,34 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const host = await started(new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url, localUrl));
 
   return {
-    scenario, clock, random, stack, ghes, ec2, ssm, sqs, eventBridge, httpApi, registerUrl, privateApi, host, logs, org: ORG, repos,
+    // The front doors are an HTTP API and a Function URL on a public network, a private REST API
+    // holding both routes on a private one; `logs` is where the bootstrap ships its lines (the
+    // runners' log group is `stack.runnerLogGroup`).
+    scenario,
+    clock,
+    random,
+    stack,
+    ghes,
+    ec2,
+    ssm,
+    sqs,
+    eventBridge,
+    httpApi,
+    registerUrl,
+    privateApi,
+    host,
+    logs,
+    org: ORG,
+    repos,
+    /** The prefix of the runner names the functions register (their environment's). */
     runnerNamePrefix: environment[CONTROL_PLANE_ENVIRONMENT.runnerNamePrefix.name],
-    webhookUrl, webhookSecret: ghes.webhookSecret!, crashes, launches, sessions,
-    get iam() {
+    webhookUrl,
+    webhookSecret: ghes.webhookSecret!,
+    crashes,
+    launches,
+    sessions,
+    /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
+    get iam(): IamAuthorizer {
       return authorizer();
     },
     async stop() {
