@@ -83,8 +83,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const f = scenario.faults;
   const common = { clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT };
   const stops: Array<() => Promise<void>> = [];
-  const started = async <T extends { start(): Promise<unknown>; stop(): Promise<unknown> }>(service: T): Promise<T> => {
-    await service.start();
+  const started: Started = async (service) => {
+    await service.start?.();
     stops.push(async () => { await service.stop(); });
     return service;
   };
@@ -102,46 +102,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const identityFor = (accessKeyId: string) => sessions.lookup(accessKeyId) ?? instanceIdentity(accessKeyId);
   const iamHooks = { authorizer, context: operationContext, identityFor };
 
-  // DynamoDB: dynalite, behind a proxy that verifies signatures and authorizes each call (dynalite checks no IAM).
-  const dynamo = await startDynamoEngine();
-  stops.push(() => dynamo.stop());
-  const dynamoProxy = await started(new DynamoIamProxy({
-    target: dynamo.endpoint, region: REGION, credentialsFor: identityFor, unchecked: (key) => key === OPERATOR_KEY, authorize: serviceAuthorizer('dynamodb', iamHooks),
-  }));
   const repos = [...new Set(scenario.jobs.map((j) => j.repo))];
-  const ghes = await started(new GhesSimulator({
-    clock,
-    seed: scenario.seed,
-    org: ORG,
-    repos,
-    hostname: GHES_HOST,
-    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
-    // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
-    // after a few wall seconds, so tokens last a wall-clock hour here.
-    installationTokenTtlMs: 3600_000 / scenario.timeScale,
-    // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
-    webhookTimeoutMs: 30_000 / scenario.timeScale,
-    faults: {
-      serverErrorRate: f.github.errorRate,
-      latencyMs: f.github.latencyMs,
-      rateLimitWindows: f.github.rateLimitWindows,
-      webhookDropRate: f.webhooks.dropRate,
-      webhookDuplicateRate: f.webhooks.duplicateRate,
-      webhookReorderRate: f.webhooks.reorderRate,
-    },
-  }));
-  const ec2 = await started(new Ec2Simulator({
-    ...common,
-    onListenerError: () => undefined,
-    authorize: ec2Authorizer({ ...iamHooks, account: { hasSpotServiceLinkedRole: scenario.accountHasSpotServiceLinkedRole } }),
-    faults: {
-      capacityErrorRate: f.ec2.capacityErrorRate,
-      throttleRate: f.ec2.throttleRate,
-      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
-      bootDelayMs: f.ec2.bootMs,
-      unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
-    },
-  }));
+  const { dynamo, dynamoProxy, ghes, ec2, ssm, sqs } = await startServices(scenario, repos, { iamHooks, started, common });
   instanceIdentity = callerIdentityFrom(ec2);
   /** Every instance launched (EC2 forgets terminated ones after a while). */
   const launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }> = [];
@@ -149,8 +111,6 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     if (previousState !== undefined) return;
     launches.push({ instanceId: i.instanceId, poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
   });
-  const ssm = await started(new SsmSimulator({ ...common, authorize: serviceAuthorizer('ssm', iamHooks) }));
-  const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
 
   stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
   const { resolver, functions } = stack;
@@ -185,38 +145,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     return { handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: functions[name].timeoutSeconds };
   };
 
-  // The front doors the template has (a Function URL and an HTTP API, or a private REST API), and
-  // the sandbox's DNS: each URL AWS would assign, to the simulator serving it.
-  const dns: Array<[string, string]> = [];
-  const ofType = stack.ofType;
-  let registerUrl: FunctionUrlSimulator | undefined;
-  for (const [id, url] of ofType('AWS::Lambda::Url')) {
-    const door = target(url.Properties.TargetFunctionArn);
-    const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
-    registerUrl = await started(new FunctionUrlSimulator({
-      region: REGION,
-      accountId: ACCOUNT,
-      identityFor: callerIdentityFrom(ec2),
-      handler: door.handler,
-      authorize: async (identity) => (await authorizer().authorize(
-        principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, operationContext)))?.message,
-    }));
-    dns.push([resolver.string({ 'Fn::GetAtt': [id, 'FunctionUrl'] }), registerUrl.url]);
-  }
-  let httpApi: HttpApiSimulator | undefined;
-  for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
-    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => referenced(r.Properties.ApiId) === id).map(([, r]) => {
-      const [, integration] = ofType('AWS::ApiGatewayV2::Integration').find(([i]) => JSON.stringify(r.Properties.Target).includes(`"${i}"`))!;
-      return { routeKey: String(r.Properties.RouteKey), ...target(integration.Properties.IntegrationUri) };
-    });
-    httpApi = await started(new HttpApiSimulator({ ...common, routes }));
-    dns.push([resolver.string({ 'Fn::GetAtt': [id, 'ApiEndpoint'] }), httpApi.url]);
-  }
-  const privateApi = ofType('AWS::ApiGateway::RestApi').length > 0
-    ? await started(privateRestApi(stack, target, authorizer, callerIdentityFrom(ec2), { clock, seed: scenario.seed }))
-    : undefined;
-  if (privateApi) dns.push([privateApi.alias, privateApi.url]);
-  const localUrl = (url: string) => dns.reduce((u, [from, to]) => u.split(from.replace(/\/$/, '')).join(to.replace(/\/$/, '')), url);
+  const { registerUrl, httpApi, privateApi, localUrl } = await startFrontDoors(stack, {
+    target, authorizer, started, identityFor: callerIdentityFrom(ec2), common,
+  });
   // The App's webhook URL is the stack output, as an operator would enter it.
   const webhookUrl = localUrl(stack.output('WebhookUrl'));
   if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
@@ -252,21 +183,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     reconcilerGitHubSweepMs: scaled(2 * 60_000),
     reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
   }));
-  // The bundles the construct deploys (assets/), loaded only now: each handler reads its
-  // environment once, at its first invocation.
-  for (const name of Object.values(FunctionName)) {
-    const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
-    if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx projen bundle\` (npm run sandbox does) first`);
-    // A fresh module per sandbox, like a fresh container: a handler keeps what it built at its
-    // first invocation (clients, endpoints), which belongs to the sandbox that invoked it. Node's
-    // own require (not a test runner's registry) loads the bundle, as Lambda's runtime does.
-    const load = createRequire(bundle);
-    delete load.cache[bundle];
-    handlers[name] = (load(bundle) as { handler: Handler }).handler;
-  }
+  // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
+  for (const name of Object.values(FunctionName)) handlers[name] = loadHandler(name);
 
   // The event source mappings, the event rules and the schedule, as the template has them.
-  for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
+  for (const [, r] of stack.ofType('AWS::Lambda::EventSourceMapping')) {
     sqs.createEventSourceMapping({
       queue: stack.queues.get(referenced(r.Properties.EventSourceArn)!)!,
       ...target(r.Properties.FunctionName),
@@ -276,7 +197,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   const eventBridge = new EventBridgeSimulator(common);
   stops.push(() => eventBridge.stop());
-  for (const [id, r] of ofType('AWS::Events::Rule')) {
+  for (const [id, r] of stack.ofType('AWS::Events::Rule')) {
     const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
     const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
     eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
@@ -326,6 +247,125 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   };
 }
 
+type Started = <T extends { start?(): Promise<unknown>; stop(): Promise<unknown> }>(service: T) => Promise<T>;
+type Common = { readonly clock: ScaledClock; readonly seed: number; readonly region: string; readonly accountId: string };
+
+/**
+ * GitHub and the services the stack deploys into, each deciding every call by IAM (`iamHooks`):
+ * DynamoDB is dynalite behind a proxy that verifies signatures and authorizes each call (dynalite
+ * checks no IAM).
+ */
+async function startServices(scenario: Scenario, repos: string[], { iamHooks, started, common }: {
+  iamHooks: { authorizer: () => IamAuthorizer; context: OperationContext; identityFor: (accessKeyId: string) => CallerIdentity | undefined };
+  started: Started;
+  common: Common;
+}) {
+  const { clock } = common;
+  const f = scenario.faults;
+  const dynamo = await started(await startDynamoEngine());
+  const dynamoProxy = await started(new DynamoIamProxy({
+    target: dynamo.endpoint, region: REGION, credentialsFor: iamHooks.identityFor, unchecked: (key) => key === OPERATOR_KEY, authorize: serviceAuthorizer('dynamodb', iamHooks),
+  }));
+  const ghes = await started(new GhesSimulator({
+    clock,
+    seed: scenario.seed,
+    org: ORG,
+    repos,
+    hostname: GHES_HOST,
+    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
+    // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
+    // after a few wall seconds, so tokens last a wall-clock hour here.
+    installationTokenTtlMs: 3600_000 / scenario.timeScale,
+    // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
+    webhookTimeoutMs: 30_000 / scenario.timeScale,
+    faults: {
+      serverErrorRate: f.github.errorRate,
+      latencyMs: f.github.latencyMs,
+      rateLimitWindows: f.github.rateLimitWindows,
+      webhookDropRate: f.webhooks.dropRate,
+      webhookDuplicateRate: f.webhooks.duplicateRate,
+      webhookReorderRate: f.webhooks.reorderRate,
+    },
+  }));
+  const ec2 = await started(new Ec2Simulator({
+    ...common,
+    onListenerError: () => undefined,
+    authorize: ec2Authorizer({ ...iamHooks, account: { hasSpotServiceLinkedRole: scenario.accountHasSpotServiceLinkedRole } }),
+    faults: {
+      capacityErrorRate: f.ec2.capacityErrorRate,
+      throttleRate: f.ec2.throttleRate,
+      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
+      bootDelayMs: f.ec2.bootMs,
+      unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
+    },
+  }));
+  const ssm = await started(new SsmSimulator({ ...common, authorize: serviceAuthorizer('ssm', iamHooks) }));
+  const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
+  return { dynamo, dynamoProxy, ghes, ec2, ssm, sqs };
+}
+
+/**
+ * A function's bundle (assets/), as `cdk deploy` ships it. A fresh module per sandbox, like a fresh
+ * container: a handler keeps what it built at its first invocation (clients, endpoints), which
+ * belongs to the sandbox that invoked it. Node's own require (not a test runner's registry) loads
+ * the bundle, as Lambda's runtime does.
+ */
+function loadHandler(name: FunctionName): Handler {
+  const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx projen bundle\` (npm run sandbox does) first`);
+  const load = createRequire(bundle);
+  delete load.cache[bundle];
+  return (load(bundle) as { handler: Handler }).handler;
+}
+
+type Target = { handler: never; functionName: FunctionName; functionTimeoutSeconds: number };
+interface FrontDoorWiring {
+  /** The function a reference of the template names, as an integration invokes it. */
+  readonly target: (reference: unknown) => Target;
+  readonly authorizer: () => IamAuthorizer;
+  readonly started: Started;
+  /** The role session behind an instance's access key. */
+  readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+  readonly common: Common;
+}
+
+/**
+ * The front doors the template has — a Function URL and an HTTP API, or a private REST API — and
+ * the sandbox's DNS (`localUrl`): each URL AWS would assign, to the simulator serving it.
+ */
+async function startFrontDoors(stack: DeployedStack, wiring: FrontDoorWiring) {
+  const { target, authorizer, started, identityFor, common } = wiring;
+  const { ofType, resolver } = stack;
+  const dns: Array<[string, string]> = [];
+  let registerUrl: FunctionUrlSimulator | undefined;
+  for (const [id, url] of ofType('AWS::Lambda::Url')) {
+    const door = target(url.Properties.TargetFunctionArn);
+    const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
+    registerUrl = await started(new FunctionUrlSimulator({
+      region: REGION,
+      accountId: ACCOUNT,
+      identityFor,
+      handler: door.handler,
+      authorize: async (identity) => (await authorizer().authorize(
+        principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, common)))?.message,
+    }));
+    dns.push([resolver.string({ 'Fn::GetAtt': [id, 'FunctionUrl'] }), registerUrl.url]);
+  }
+  let httpApi: HttpApiSimulator | undefined;
+  for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
+    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => referenced(r.Properties.ApiId) === id).map(([, r]) => {
+      const [, integration] = ofType('AWS::ApiGatewayV2::Integration').find(([i]) => JSON.stringify(r.Properties.Target).includes(`"${i}"`))!;
+      return { routeKey: String(r.Properties.RouteKey), ...target(integration.Properties.IntegrationUri) };
+    });
+    httpApi = await started(new HttpApiSimulator({ ...common, routes }));
+    dns.push([resolver.string({ 'Fn::GetAtt': [id, 'ApiEndpoint'] }), httpApi.url]);
+  }
+  const privateApi = ofType('AWS::ApiGateway::RestApi').length > 0 ? await started(privateRestApi(stack, wiring)) : undefined;
+  if (privateApi) dns.push([privateApi.alias, privateApi.url]);
+  const localUrl = (url: string) => dns.reduce((u, [from, to]) => u.split(from.replace(/\/$/, '')).join(to.replace(/\/$/, '')), url);
+  return { registerUrl, httpApi, privateApi, localUrl };
+}
+
 /** The runners' and the five functions' roles with their policies, decided by the engine. */
 function authorizerFor(stack: DeployedStack, scenario: Scenario): IamAuthorizer {
   const aliases: Record<string, string> = { runner: stack.roleNames[stack.runnerRoleId] };
@@ -340,22 +380,15 @@ function authorizerFor(stack: DeployedStack, scenario: Scenario): IamAuthorizer 
  * function), its stage and its resource policy; the runners reach it through the execute-api
  * endpoint, whose policy applies too. `alias` is the `{api-id}-{vpce-id}` URL the simulator stands for.
  */
-function privateRestApi(
-  stack: DeployedStack,
-  target: (reference: unknown) => { handler: never; functionName: string; functionTimeoutSeconds: number },
-  authorizer: () => IamAuthorizer,
-  identityFor: (accessKeyId: string) => CallerIdentity | undefined,
-  options: { clock: ScaledClock; seed: number },
-): PrivateRestApiSimulator & { alias: string } {
-  const { resolver, template } = stack;
-  const { only } = stack;
+function privateRestApi(stack: DeployedStack, wiring: FrontDoorWiring): PrivateRestApiSimulator & { alias: string } {
+  const { target, authorizer, identityFor, common } = wiring;
+  const { resolver, template, only } = stack;
   const [apiId, api] = only('AWS::ApiGateway::RestApi');
   const [endpointId, endpoint] = only('AWS::EC2::VPCEndpoint');
   const stageName = String(only('AWS::ApiGateway::Stage')[1].Properties.StageName);
   const ids = { api: resolver.string({ Ref: apiId }), vpce: resolver.string({ Ref: endpointId }) };
   const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] };
   const through = () => ({ vpceId: ids.vpce, policy: resolver.resolve(endpoint.Properties.PolicyDocument ?? allowAll) });
-  const context = { region: REGION, accountId: ACCOUNT };
   const simulator = new PrivateRestApiSimulator({
     apiId: ids.api,
     stageName,
@@ -369,9 +402,8 @@ function privateRestApi(
     policy: resolver.resolve((api.Properties.Policy as { Statement: unknown }).Statement) as ResourcePolicyStatement[],
     identityFor,
     identityAllows: async (_roleArn, methodArn, identity) => (await authorizer().authorize(
-      principalOf(identity), OPERATIONS['execute-api:Invoke'].requests({ methodArn } as never, context), through())) === undefined,
-    ...options,
-    ...context,
+      principalOf(identity), OPERATIONS['execute-api:Invoke'].requests({ methodArn } as never, common), through())) === undefined,
+    ...common,
   });
   return Object.assign(simulator, { alias: `https://${ids.api}-${ids.vpce}.execute-api.${REGION}.amazonaws.com/${stageName}` });
 }
