@@ -205,8 +205,9 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     const q = template.resources[queueId].Properties;
     const redrive = q.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
     const fifo = (id: string) => (template.resources[id].Properties.FifoQueue ? `${id}.fifo` : id);
-    const deadLetters = redrive && sqs.createQueue(fifo(referenced(redrive.deadLetterTargetArn)!));
-    if (redrive && deadLetters) refs[referenced(redrive.deadLetterTargetArn)!] = sqs.queueUrl(deadLetters);
+    const deadLetterId = redrive && referenced(redrive.deadLetterTargetArn)!;
+    const deadLetters = deadLetterId ? sqs.createQueue(fifo(deadLetterId)) : undefined;
+    if (deadLetterId && deadLetters) refs[deadLetterId] = sqs.queueUrl(deadLetters);
     const queue = sqs.createQueue(fifo(queueId), {
       visibilityTimeoutSeconds: q.VisibilityTimeout as number,
       ...(deadLetters ? { deadLetterQueue: { queue: deadLetters, maxReceiveCount: redrive!.maxReceiveCount } } : {}),
