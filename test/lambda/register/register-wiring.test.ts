@@ -1,4 +1,4 @@
-// The entry point with its production wiring: controlPlaneFromEnvironment() builds real SDK clients
+// The entry point with its production wiring: controlPlaneFrom() builds real SDK clients
 // and the Octokit adapter from the environment; DynamoDB is dynalite, SSM the SSM simulator (configs
 // and the App's private key), GitHub the GHES simulator; every AWS call signed as the register
 // function's role and decided by IAM against what the construct grants it.
