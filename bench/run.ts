@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { SandboxReport } from '../sandbox/report';
+import { SandboxReport, seconds } from '../sandbox/report';
 import { parseScenario, Scenario } from '../sandbox/scenario';
 import { runScenarioProcess } from '../sandbox/scenario-process';
 
@@ -117,7 +117,6 @@ async function main(): Promise<number> {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function line(r: BenchRun): string {
   return `  ${r.scenario.padEnd(14)} ${`${r.succeeded}/${r.jobs} jobs`.padEnd(14)} queued→launch p50 ${seconds(r.latencyMs.queuedToLaunch.p50)} p95 ${seconds(r.latencyMs.queuedToLaunch.p95)}`

@@ -1,11 +1,22 @@
-// What `cdk deploy` would create, read from the synthesized template: the sandbox synthesizes the
-// real EphemeralRunners construct with the scenario's runner configs and takes the functions'
-// environment, the SSM parameters, the launch templates and the event wiring from that template,
-// so it cannot drift from a real deployment.
+// What `cdk deploy` would create, from the synthesized template: the sandbox synthesizes the real
+// EphemeralRunners construct with the scenario's runner configs, refuses what CloudFormation would
+// refuse, assigns every resource its physical id and creates the table, the queues, the parameters
+// and the launch templates in the simulators. Resources are found by type and by what they hold or
+// reference — never by logical id, which follows the construct's tree.
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
+import { assertDeployable } from './aws/deploy-checks';
+import type { DynamoEngine } from './aws/dynamodb-engine';
+import type { SqsQueue, SqsSimulator } from './aws/sqs';
+import type { Ec2Simulator } from './ec2';
+import type { MetadataOptions } from './ec2/types';
 import type { Scenario } from './scenario';
+import type { SsmSimulator } from './ssm';
+import { stateTableDefinition } from '../lambda/state/table-schema';
+import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
+import { RUNTIME_VARIABLES } from '../src/contracts/environment';
+import { FunctionName } from '../src/contracts/metrics';
+import { PARTITION_KEY, POOL_INDEX, SORT_KEY } from '../src/contracts/state-table';
 import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
@@ -18,11 +29,13 @@ export interface CfnResource {
 export interface SynthesizedDeployment {
   readonly resources: Record<string, CfnResource>;
   readonly outputs: Record<string, { Value: unknown }>;
-  /** Logical id of each function, by its handler entry (webhook, provisioner, register, lifecycle, reconciler). */
-  readonly functions: Record<string, string>;
+  /** Logical id of each function, by the service name it publishes as (its `RUNTIME_VARIABLES.serviceName` variable). */
+  readonly functions: Record<FunctionName, string>;
 }
 
-export const GITHUB_HOST = 'ghes.sandbox.internal';
+export const GHES_HOST = 'ghes.sandbox.internal';
+/** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */
+const CONSTRUCT_ID = 'Runners';
 
 /** Synthesizes the construct the way a user's app would, with the scenario's runner configs. */
 export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment {
@@ -32,8 +45,8 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }],
   });
-  new EphemeralRunners(stack, 'Runners', {
-    github: { url: `https://${GITHUB_HOST}`, appId: '1' },
+  new EphemeralRunners(stack, CONSTRUCT_ID, {
+    github: { url: `https://${GHES_HOST}`, appId: '1' },
     vpc,
     ...(isolated ? {
       webhookAccess: EndpointAccess.privateApi(),
@@ -52,13 +65,25 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
   });
   type Template = { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
   const template = app.synth().getStackByName(stack.stackName).template as Template;
-  const functions: Record<string, string> = {};
+  const functions: Partial<Record<FunctionName, string>> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const env = ((resource.Properties.Environment as Json | undefined)?.Variables ?? {}) as Json;
-    if (typeof env.POWERTOOLS_SERVICE_NAME === 'string') functions[env.POWERTOOLS_SERVICE_NAME] = id;
+    const service = environmentOf(resource)[RUNTIME_VARIABLES.serviceName];
+    if (resource.Type === 'AWS::Lambda::Function' && typeof service === 'string') functions[service as FunctionName] = id;
   }
-  return { resources: template.Resources, outputs: template.Outputs, functions };
+  const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined);
+  if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
+  return { resources: template.Resources, outputs: template.Outputs, functions: functions as Record<FunctionName, string> };
+}
+
+/** A function's environment variables as the template writes them (intrinsics unresolved). */
+export function environmentOf(fn: CfnResource): Json {
+  return ((fn.Properties.Environment as Json | undefined)?.Variables ?? {}) as Json;
+}
+
+/** The logical id a `Ref` or `Fn::GetAtt` names. */
+export function referenced(value: unknown): string | undefined {
+  const v = value as { 'Ref'?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
+  return v?.Ref ?? v?.['Fn::GetAtt']?.[0];
 }
 
 /** Resolves the intrinsic functions the template uses, from the physical ids the sandbox assigned. */
@@ -66,7 +91,7 @@ export class TemplateResolver {
   constructor(
     private readonly refs: Record<string, string>,
     private readonly pseudo: { region: string; accountId: string },
-    /** Values of `Fn::GetAtt` that matter as themselves (a Function URL), by logical id. */
+    /** Values of `Fn::GetAtt` that matter as themselves (an ARN, a Function URL), by logical id. */
     private readonly attributes: Record<string, string> = {},
   ) {}
 
@@ -100,16 +125,184 @@ export class TemplateResolver {
   }
 
   private ref(id: string): string {
-    switch (id) {
-      case 'AWS::Region': return this.pseudo.region;
-      case 'AWS::AccountId': return this.pseudo.accountId;
-      case 'AWS::Partition': return 'aws';
-      case 'AWS::URLSuffix': return 'amazonaws.com';
-      default: {
-        const physical = this.refs[id];
-        if (physical === undefined) throw new Error(`the sandbox has no physical id for ${id}: wire it in sandbox/system.ts`);
-        return physical;
-      }
-    }
+    const pseudo: Record<string, string> = { 'AWS::Region': this.pseudo.region, 'AWS::AccountId': this.pseudo.accountId, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+    const physical = pseudo[id] ?? this.refs[id];
+    if (physical === undefined) throw new Error(`the sandbox has no physical id for ${id}: assign it in sandbox/deployment.ts`);
+    return physical;
   }
+}
+
+/** The account and the services the stack deploys into. */
+export interface DeployTarget {
+  readonly region: string;
+  readonly accountId: string;
+  readonly services: { readonly dynamo: DynamoEngine; readonly sqs: SqsSimulator; readonly ssm: SsmSimulator; readonly ec2: Ec2Simulator };
+}
+
+export type DeployedStack = Awaited<ReturnType<typeof deployStack>>;
+
+/**
+ * Deploys the template into the simulators: the deploy-time checks, the physical ids AWS would
+ * assign (ARNs, queue URLs, API ids, the register Function URL), the state table, the queues the
+ * event source mappings read (with their dead-letter queues), the runner config parameters and the
+ * launch templates.
+ */
+export async function deployStack(template: SynthesizedDeployment, target: DeployTarget) {
+  const { region, accountId: account, services: { ec2: ec2Sim, sqs, ssm, dynamo } } = target;
+  // What CloudFormation and the services refuse at deploy time, refused here before anything runs.
+  assertDeployable({ Resources: template.resources }, { ssmParameters: [] });
+  const ofType = (type: string) => Object.entries(template.resources).filter(([, r]) => r.Type === type);
+  const only = (type: string): [string, CfnResource] => {
+    const found = ofType(type);
+    if (found.length !== 1) throw new Error(`the sandbox expects one ${type} in the template, found ${found.length}`);
+    return found[0];
+  };
+  const refs: Record<string, string> = {};
+  const attributes: Record<string, string> = {};
+  const resolver = new TemplateResolver(refs, { region, accountId: account }, attributes);
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${service === 'iam' ? '' : region}:${account}:${resource}`;
+
+  for (const [id] of ofType('AWS::IAM::Role')) {
+    refs[id] = `sandbox-${id}`.slice(0, 64);
+    attributes[id] = arn('iam', `role/${refs[id]}`);
+  }
+  for (const [id] of ofType('AWS::IAM::InstanceProfile')) attributes[id] = arn('iam', `instance-profile/${id}`);
+  ofType('AWS::EC2::Subnet').forEach(([id], i) => { refs[id] = ec2Sim.subnets[i % ec2Sim.subnets.length].subnetId; });
+  ofType('AWS::EC2::SecurityGroup').forEach(([id], i) => { attributes[id] = `sg-0sandbox${String(i + 1).padStart(8, '0')}`; });
+  for (const [id, r] of ofType('AWS::Logs::LogGroup')) {
+    refs[id] = typeof r.Properties.LogGroupName === 'string' ? r.Properties.LogGroupName : `/sandbox/${id}`;
+    attributes[id] = `${arn('logs', `log-group:${refs[id]}`)}:*`;
+  }
+  const functions = Object.fromEntries(Object.entries(template.functions).map(([name, id]) => {
+    refs[id] = name;
+    attributes[id] = arn('lambda', `function:${name}`);
+    const fn = template.resources[id].Properties;
+    return [name, { logicalId: id, roleId: referenced(fn.Role)!, timeoutSeconds: fn.Timeout as number }];
+  })) as Readonly<Record<FunctionName, { readonly logicalId: string; readonly roleId: string; readonly timeoutSeconds: number }>>;
+  const functionOf = (reference: unknown): FunctionName => {
+    const text = JSON.stringify(reference);
+    const found = Object.entries(template.functions).find(([, id]) => text.includes(`"${id}"`));
+    if (!found) throw new Error(`${text} names none of the functions ${Object.values(template.functions).join(', ')}`);
+    return found[0] as FunctionName;
+  };
+
+  // The state table, as the contract has it (src/contracts/state-table.ts): the template's must agree.
+  const [tableId, table] = only('AWS::DynamoDB::Table');
+  const keyOf = (schema: unknown) => JSON.stringify(schema);
+  const expectedKeys = keyOf([{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }, { AttributeName: SORT_KEY, KeyType: 'RANGE' }]);
+  const indexes = ((table.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>).map((i) => i.IndexName);
+  if (keyOf(table.Properties.KeySchema) !== expectedKeys || !indexes.includes(POOL_INDEX.name)) {
+    throw new Error(`the template's table (${keyOf(table.Properties.KeySchema)}, indexes ${indexes.join(', ')}) is not the state table's contract`);
+  }
+  refs[tableId] = 'ephemeral-runners-state';
+  attributes[tableId] = arn('dynamodb', `table/${refs[tableId]}`);
+  await dynamo.createTable(stateTableDefinition(refs[tableId]));
+
+  // Queues: each one an event source mapping reads, with its dead-letter queue; the others only have ARNs.
+  const queues = new Map<string, SqsQueue>();
+  for (const [, mapping] of ofType('AWS::Lambda::EventSourceMapping')) {
+    const queueId = referenced(mapping.Properties.EventSourceArn)!;
+    const q = template.resources[queueId].Properties;
+    const redrive = q.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
+    const fifo = (id: string) => (template.resources[id].Properties.FifoQueue ? `${id}.fifo` : id);
+    const deadLetterId = redrive && referenced(redrive.deadLetterTargetArn)!;
+    const deadLetters = deadLetterId ? sqs.createQueue(fifo(deadLetterId)) : undefined;
+    if (deadLetterId && deadLetters) refs[deadLetterId] = sqs.queueUrl(deadLetters);
+    const queue = sqs.createQueue(fifo(queueId), {
+      visibilityTimeoutSeconds: q.VisibilityTimeout as number,
+      ...(deadLetters ? { deadLetterQueue: { queue: deadLetters, maxReceiveCount: redrive!.maxReceiveCount } } : {}),
+    });
+    refs[queueId] = sqs.queueUrl(queue);
+    queues.set(queueId, queue);
+  }
+  for (const [id] of ofType('AWS::SQS::Queue')) attributes[id] = arn('sqs', (refs[id] ?? id).split('/').pop()!);
+
+  // The front doors' ids and URLs, as API Gateway and Lambda would assign them.
+  for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
+    refs[id] = 'sandboxhttp';
+    attributes[id] = `https://${refs[id]}.execute-api.${region}.amazonaws.com`;
+  }
+  for (const [id] of ofType('AWS::Lambda::Url')) attributes[id] = `https://sandbox${functionOf(template.resources[id].Properties.TargetFunctionArn)}.lambda-url.${region}.on.aws/`;
+  for (const [id] of ofType('AWS::ApiGateway::RestApi')) refs[id] = 'sandboxapi';
+  for (const [id] of ofType('AWS::EC2::VPCEndpoint')) refs[id] = 'vpce-0sandbox0000000';
+  for (const [id, r] of ofType('AWS::ApiGateway::Stage')) refs[id] = String(r.Properties.StageName);
+
+  // SSM: the runner config parameters as the template writes them.
+  for (const [, r] of ofType('AWS::SSM::Parameter')) {
+    ssm.seedParameter({ name: resolver.string(r.Properties.Name), value: resolver.string(r.Properties.Value), type: 'String' });
+  }
+
+  // Launch templates, with the user data and the image the template renders (the construct's
+  // name none: the provisioner passes the AMI id). The runners' role is the one their profiles hold.
+  const roleOfProfile = (profile: unknown) => referenced((template.resources[referenced(profile)!].Properties.Roles as unknown[])[0])!;
+  let runnerRoleId: string | undefined;
+  let runnerLogGroup: string | undefined;
+  for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
+    const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
+    const profile = (data.IamInstanceProfile as { Arn: unknown }).Arn;
+    runnerRoleId = roleOfProfile(profile);
+    const logGroup = JSON.stringify(data.UserData).match(/"Ref":"([^"]+)"/g)?.map((m) => m.slice(7, -1)).find((ref) => template.resources[ref]?.Type === 'AWS::Logs::LogGroup');
+    runnerLogGroup = logGroup && refs[logGroup];
+    type TagSpecification = { ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> };
+    const tagsFor = (type: string) => Object.fromEntries(((data.TagSpecifications ?? []) as TagSpecification[])
+      .filter((t) => t.ResourceType === type).flatMap((t) => t.Tags.map((tag) => [tag.Key, resolver.string(tag.Value)])));
+    refs[id] = ec2Sim.registerLaunchTemplate({
+      launchTemplateName: id,
+      ...(data.ImageId === undefined ? {} : { imageId: resolver.string(data.ImageId) }),
+      userData: Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'),
+      instanceInitiatedShutdownBehavior: data.InstanceInitiatedShutdownBehavior as 'terminate',
+      iamInstanceProfile: { arn: resolver.string(profile), roleName: refs[runnerRoleId] },
+      securityGroupIds: ((data.SecurityGroupIds ?? []) as unknown[]).map((sg) => resolver.string(sg)),
+      tags: tagsFor('instance'),
+      volumeTags: tagsFor('volume'),
+      metadataOptions: metadataOptionsOf(data.MetadataOptions as Record<string, unknown> | undefined),
+    }).launchTemplateId;
+  }
+  if (!runnerRoleId || !runnerLogGroup) throw new Error('the template has no launch template with an instance profile and a log group in its user data');
+
+  return {
+    template,
+    resolver,
+    /** Physical role name by logical id. */
+    roleNames: Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]])),
+    /** Each function's logical id, role and timeout, by service name. */
+    functions,
+    /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
+    runnerRoleId,
+    runnerLogGroup,
+    logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
+    /** The queue each event source mapping reads, by its logical id. */
+    queues: queues as ReadonlyMap<string, SqsQueue>,
+    /** The image parameters the image pipelines' first builds write (their distributions' SSM parameter configurations). */
+    imageParameters: ofType('AWS::ImageBuilder::DistributionConfiguration').flatMap(([, r]) =>
+      (r.Properties.Distributions as Array<{ SsmParameterConfigurations?: Array<{ ParameterName: unknown }> }>)
+        .flatMap((d) => d.SsmParameterConfigurations ?? []).map((c) => resolver.string(c.ParameterName))),
+    /** An output of the construct, resolved. */
+    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter') => {
+      const output = template.outputs[`${CONSTRUCT_ID}${name}`];
+      if (!output) throw new Error(`the template has no output ${CONSTRUCT_ID}${name}`);
+      return resolver.string(output.Value);
+    },
+    /** The function a `Ref`/`Fn::GetAtt` (or an integration URI that embeds one) names. */
+    functionOf,
+    ofType,
+    /** The one resource of a type; throws if there are none or several. */
+    only,
+  };
+}
+
+/**
+ * The template's instance metadata options, as EC2 applies them: what the template omits takes
+ * EC2's defaults for an AMI that does not declare ImdsSupport v2.0 (as the image pipeline's do not):
+ * tokens optional, endpoint enabled, hop limit 1, tags off
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html). So a
+ * template that stopped requiring IMDSv2 would show in the sandbox too.
+ */
+function metadataOptionsOf(options: Record<string, unknown> = {}): MetadataOptions {
+  return {
+    httpTokens: options.HttpTokens === 'required' ? 'required' : 'optional',
+    httpEndpoint: options.HttpEndpoint === 'disabled' ? 'disabled' : 'enabled',
+    httpPutResponseHopLimit: typeof options.HttpPutResponseHopLimit === 'number' ? options.HttpPutResponseHopLimit : 1,
+    instanceMetadataTags: options.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled',
+  };
 }

@@ -1,7 +1,8 @@
 // Drives a scenario through a running sandbox: queues its jobs on the simulated GHES as they
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
-import { buildReport, JobAttempt, PoolPeaks, poolOfJob, SandboxReport } from './report';
+import { buildReport, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
+import { TAG_POOL } from '../src/contracts/instance-tags';
 
 export interface Progress {
   readonly simulatedMs: number;
@@ -21,41 +22,40 @@ export interface DriveOptions {
   readonly timeoutMs?: number;
 }
 
+/** The least wall time the drain waits for leaks to go before it counts them. */
+const DRAIN_WALL_MS = 120_000;
+/** Simulated ms between samples of the pools' instances and demand. */
+const POOL_SAMPLE_MS = 5_000;
+/** The codes of EC2's capacity and quota refusals. */
+const CAPACITY_CODES = ['InsufficientInstanceCapacity', 'UnfulfillableCapacity', 'MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded'];
+
 export async function driveScenario(sandbox: RunningSandbox, options: DriveOptions = {}): Promise<SandboxReport> {
   const { scenario, ghes, clock } = sandbox;
   const wallStart = Date.now();
   const simStart = clock.now();
   const random = sandbox.random.fork('jobs');
-  const total = scenario.jobs.reduce((n, j) => n + j.count, 0);
   let arrived = 0;
-  const arrivals: Promise<void>[] = [];
-  for (const spec of scenario.jobs) {
-    for (let i = 0; i < spec.count; i++) {
-      const at = spec.arrival.spreadMs > 0 ? random.integer(0, spec.arrival.spreadMs) : 0;
-      const cancel = random.chance(spec.cancelRate);
-      const cancelAfter = random.integer(1_000, 20_000);
-      arrivals.push(clock.sleep(at).then(() => {
-        const { jobIds } = ghes.createWorkflowRun({ repo: spec.repo, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' }] });
-        arrived++;
-        if (cancel) {
-          clock.after(cancelAfter, () => {
-            if (ghes.job(jobIds[0])?.status === 'queued') ghes.cancelJob(jobIds[0]);
-          });
-        }
-      }));
-    }
-  }
+  const arrivals = scenario.jobs.flatMap((spec) => Array.from({ length: spec.count }, () => {
+    const at = spec.arrival.spreadMs > 0 ? random.integer(0, spec.arrival.spreadMs) : 0;
+    const cancel = random.chance(spec.cancelRate);
+    const cancelAfter = random.integer(1_000, 20_000);
+    return clock.sleep(at).then(() => {
+      const [jobId] = ghes.createWorkflowRun({ repo: spec.repo, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' }] }).jobIds;
+      arrived++;
+      if (cancel) clock.after(cancelAfter, () => { if (ghes.job(jobId)?.status === 'queued') ghes.cancelJob(jobId); });
+    });
+  }));
 
   const progress = (): Progress => {
-    const jobs = ghes.jobs();
+    const count = (status: string) => ghes.jobs().filter((j) => j.status === status).length;
     return {
       simulatedMs: clock.now() - simStart,
       arrived,
-      total,
-      queued: jobs.filter((j) => j.status === 'queued').length,
+      total: arrivals.length,
+      queued: count('queued'),
       booting: sandbox.host.booting,
-      running: jobs.filter((j) => j.status === 'in_progress').length,
-      done: jobs.filter((j) => j.status === 'completed').length,
+      running: count('in_progress'),
+      done: count('completed'),
     };
   };
   const ticker = setInterval(() => options.onProgress?.(progress()), options.progressEveryMs ?? 1000);
@@ -70,11 +70,8 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
   try {
     await Promise.all(arrivals);
     const deadline = clock.now() + (options.timeoutMs ?? 60 * 60_000);
-    while (clock.now() < deadline) {
-      const jobs = ghes.jobs();
-      if (jobs.every((j) => j.status === 'completed' && (j.rerunAs === undefined || ghes.job(j.rerunAs)?.status === 'completed'))) break;
-      await clock.sleep(2_000);
-    }
+    const ended = (id: number | undefined) => id === undefined || ghes.job(id)?.status === 'completed';
+    while (clock.now() < deadline && !ghes.jobs().every((j) => j.status === 'completed' && ended(j.rerunAs))) await clock.sleep(2_000);
     options.onProgress?.(progress());
     // Instances power off and terminate, registrations are removed: wait until nothing is left, for
     // at most drainMs of simulated time, or DRAIN_WALL_MS of wall time if that ends later (on a busy
@@ -82,7 +79,8 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
     // still there then.
     const drainDeadline = clock.now() + scenario.drainMs;
     const wallDeadline = Date.now() + DRAIN_WALL_MS;
-    while ((clock.now() < drainDeadline || Date.now() < wallDeadline) && hasLeaks(leaksOf(sandbox))) await clock.sleep(2_000);
+    const leaking = () => Object.values(leaksOf(sandbox)).some((n) => n > 0);
+    while ((clock.now() < drainDeadline || Date.now() < wallDeadline) && leaking()) await clock.sleep(2_000);
   } finally {
     clearInterval(ticker);
     sampling = false;
@@ -91,33 +89,27 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
   return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
 }
 
-/** The least wall time the drain waits for leaks to go before it counts them. */
-const DRAIN_WALL_MS = 120_000;
-
-/** Simulated ms between samples of the pools' instances and demand. */
-const POOL_SAMPLE_MS = 5_000;
-
 /**
  * Live instances per pool against the pool's demand (queued and running jobs), as GitHub and EC2 see
  * them. An instance whose runner has finished its one job is powering off, not spare capacity: it
  * counts toward the pool's instances but not its excess (how long it takes depends on the machine).
  */
 function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): void {
-  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
-  const finished = new Set(sandbox.ghes.jobs().filter((j) => j.status === 'completed' && j.runnerName).map((j) => j.runnerName));
+  const jobs = sandbox.ghes.jobs();
+  const finished = new Set(jobs.filter((j) => j.status === 'completed' && j.runnerName).map((j) => j.runnerName));
+  const add = (counts: Map<string, number>, pool: string) => counts.set(pool, (counts.get(pool) ?? 0) + 1);
   const live = new Map<string, number>();
   const spare = new Map<string, number>();
   for (const instance of sandbox.ec2.instances()) {
-    const pool = instance.tags['ephemeral-runners:pool'];
+    const pool = instance.tags[TAG_POOL];
     if (!pool || (instance.state !== 'pending' && instance.state !== 'running')) continue;
-    live.set(pool, (live.get(pool) ?? 0) + 1);
-    if (!finished.has(`${prefix}${instance.instanceId}`)) spare.set(pool, (spare.get(pool) ?? 0) + 1);
+    add(live, pool);
+    if (!finished.has(`${sandbox.runnerNamePrefix}${instance.instanceId}`)) add(spare, pool);
   }
   const demand = new Map<string, number>();
-  for (const job of sandbox.ghes.jobs()) {
-    if (job.status === 'completed') continue;
-    const pool = poolOfJob(job.labels, sandbox.scenario, sandbox.org);
-    if (pool) demand.set(pool, (demand.get(pool) ?? 0) + 1);
+  for (const job of jobs) {
+    const pool = job.status === 'completed' ? undefined : poolOfJob(job.labels, sandbox.scenario, sandbox.org);
+    if (pool) add(demand, pool);
   }
   for (const [pool, instances] of live) {
     const known = peaks.get(pool) ?? { peakInstances: 0, peakExcess: 0 };
@@ -130,67 +122,41 @@ function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): vo
 
 /** What is left that should not be: instances not terminated, our runner registrations, queued jobs. */
 function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
-  const prefix = process.env.RUNNER_NAME_PREFIX ?? '';
   return {
     instances: sandbox.ec2.instances().filter((i) => i.state !== 'terminated').length,
-    runners: sandbox.ghes.runners().filter((r) => r.name.startsWith(prefix)).length,
+    runners: sandbox.ghes.runners().filter((r) => r.name.startsWith(sandbox.runnerNamePrefix)).length,
     queuedJobs: sandbox.ghes.jobs().filter((j) => j.status === 'queued').length,
   };
 }
 
-function hasLeaks(leaks: SandboxReport['leaks']): boolean {
-  return leaks.instances + leaks.runners + leaks.queuedJobs > 0;
-}
-
 function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number): SandboxReport {
-  const { ghes, ec2, scenario } = sandbox;
-  const attempts: JobAttempt[] = ghes.jobs().map((j) => ({
-    id: j.id,
-    repo: j.repo,
-    labels: j.labels,
-    status: j.status,
-    conclusion: j.conclusion,
-    createdAt: j.createdAt,
-    startedAt: j.startedAt,
-    runnerName: j.runnerName,
-    rerunAs: j.rerunAs,
-  }));
+  const { ghes, ec2, iam, privateApi, httpApi, registerUrl } = sandbox;
   const ec2Calls = ec2.apiCalls();
-  const capacityCodes = ['InsufficientInstanceCapacity', 'UnfulfillableCapacity', 'MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded'];
   // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
   const launchErrors = ec2.launchErrorCodes();
   const capacityErrorsOf = (code: string) => (ec2Calls.errorsByCode[code] ?? 0) + (launchErrors[code] ?? 0);
+  const deliveries = ghes.deliveries();
   const github = ghes.apiCalls();
   return buildReport({
-    scenario,
-    iam: { decisions: sandbox.iam.decisions, denied: { ...sandbox.iam.denials }, messages: { ...sandbox.iam.denialMessages } },
+    scenario: sandbox.scenario,
     org: sandbox.org,
-    attempts,
+    attempts: ghes.jobs(),
     instances: sandbox.launches,
-    capacityErrors: capacityCodes.reduce((n, code) => n + capacityErrorsOf(code), 0),
+    capacityErrors: CAPACITY_CODES.reduce((n, code) => n + capacityErrorsOf(code), 0),
     leaks: leaksOf(sandbox),
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
-    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.runnerLogGroup).size },
-    endpoints: sandbox.privateApi
-      ? {
-        network: 'private',
-        webhook: sandbox.privateApi.counts.byPath['/webhook'] ?? 0,
-        register: sandbox.privateApi.counts.byPath['/register'] ?? 0,
-        refused: { ...sandbox.privateApi.counts.refused },
-      }
-      : {
-        network: 'public',
-        webhook: sandbox.httpApi!.counts.invocations,
-        register: sandbox.registerUrl!.invocations,
-        refused: { ...sandbox.registerUrl!.refused },
-      },
+    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    endpoints: privateApi
+      ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }
+      : { network: 'public', webhook: httpApi!.counts.invocations, register: registerUrl!.invocations, refused: { ...registerUrl!.refused } },
+    iam: { decisions: iam.decisions, denied: { ...iam.denials }, messages: { ...iam.denialMessages } },
     faults: {
       ec2Throttled: ec2Calls.throttled,
-      ...Object.fromEntries(capacityCodes.map((c) => [`ec2${c}`, capacityErrorsOf(c)])),
-      webhookDeliveriesFailed: ghes.deliveries().filter((d) => d.statusCode < 200 || d.statusCode >= 300).length,
-      webhookDeliveries: ghes.deliveries().length,
+      ...Object.fromEntries(CAPACITY_CODES.map((c) => [`ec2${c}`, capacityErrorsOf(c)])),
+      webhookDeliveriesFailed: deliveries.filter((d) => d.statusCode < 200 || d.statusCode >= 300).length,
+      webhookDeliveries: deliveries.length,
       functionCrashes: Object.values(sandbox.crashes).reduce((a, b) => a + b, 0),
       spotInterruptions: ec2.events().filter((e) => (e as { 'detail-type'?: string })['detail-type'] === 'EC2 Spot Instance Interruption Warning').length,
     },

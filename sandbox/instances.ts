@@ -63,6 +63,8 @@ export class InstanceHost {
     private readonly mode: BootMode = 'bootstrap',
     /** Where the bootstrap ships its log lines (CloudWatch Logs); unset: the script's default. */
     private readonly logsEndpoint?: string,
+    /** The sandbox's DNS: a URL of the deployment (the register endpoint's) to the simulator serving it. */
+    private readonly resolveUrl: (url: string) => string = (url) => url,
   ) {}
 
   async start(): Promise<void> {
@@ -71,19 +73,11 @@ export class InstanceHost {
       const body = (await readBody(req)).toString('utf8');
       const poweroff = /^\/poweroff\/(i-[0-9a-f]+)$/.exec(url.pathname);
       if (req.method === 'POST' && poweroff) {
-        try {
-          this.ec2.poweroff(poweroff[1]);
-        } catch {
-          // Already going down (an interruption, a retirement): nothing left to power off.
-        }
+        this.powerOff(poweroff[1]);
         res.writeHead(204).end();
       } else if (req.method === 'POST' && url.pathname === '/run') {
-        const instanceId = url.searchParams.get('instance') ?? 'unknown';
-        const started = this.ghes.startRunner(body);
-        this.runners.set(instanceId, started.runner);
-        const exit = await started.exit;
-        this.runners.delete(instanceId);
-        res.writeHead(200, { 'content-type': 'text/plain' }).end(String(exit.exitCode));
+        const exitCode = await this.runJob(url.searchParams.get('instance') ?? 'unknown', body);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(String(exitCode));
       } else {
         res.writeHead(404).end();
       }
@@ -115,7 +109,7 @@ export class InstanceHost {
   }
 
   private boot(info: InstanceRunning): void {
-    const settings = userDataSettings(info.userData);
+    const settings = userDataSettings(this.resolveUrl(info.userData ?? ''));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
       void this.bootInProcess(info, settings);
@@ -169,13 +163,12 @@ export class InstanceHost {
       for (let delay = 50; alive() && Date.now() < deadline; delay = Math.min(delay * 2, 2000)) {
         const credentials = JSON.parse(await get(`meta-data/iam/security-credentials/${role}`)) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
         const url = new URL(settings.REGISTER_URL);
-        const signer = new SignatureV4({
+        const signed = await new SignatureV4({
           credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.Token },
           region,
           service: settings.REGISTER_SERVICE ?? 'lambda',
           sha256: NodeSha256,
-        });
-        const signed = await signer.sign({
+        }).sign({
           method: 'POST',
           protocol: url.protocol,
           hostname: url.hostname,
@@ -187,9 +180,7 @@ export class InstanceHost {
         });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {
-          const started = this.ghes.startRunner(await response.text());
-          this.runners.set(id, started.runner);
-          await started.exit;
+          await this.runJob(id, await response.text());
           break;
         }
         if (response?.status === 410) break;
@@ -198,7 +189,24 @@ export class InstanceHost {
     } finally {
       this.runners.delete(id);
       this.bootProcesses.delete(id);
-      try { this.ec2.poweroff(id); } catch { /* already going down */ }
+      this.powerOff(id);
+    }
+  }
+
+  /** The runner image's run.sh: the simulated runner runs one job with the JIT config; answers its exit code. */
+  private async runJob(instanceId: string, jitConfig: string): Promise<number> {
+    const started = this.ghes.startRunner(jitConfig);
+    this.runners.set(instanceId, started.runner);
+    const { exitCode } = await started.exit;
+    this.runners.delete(instanceId);
+    return exitCode;
+  }
+
+  private powerOff(instanceId: string): void {
+    try {
+      this.ec2.poweroff(instanceId);
+    } catch {
+      // Already going down (an interruption, a retirement): nothing left to power off.
     }
   }
 

@@ -1,33 +1,21 @@
-// The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults.
+// The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults,
+// and the summary `npm run sandbox` prints of it.
 import type { Scenario } from './scenario';
 import { matchLabels, routingLabels } from '../src/runner-labels';
 
-export interface Percentiles {
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly max: number;
-}
+export interface Percentiles { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number }
+type Counts = Readonly<Record<string, number>>;
 
-export interface SandboxReport {
-  readonly scenario: string;
-  readonly seed: number;
-  readonly jobs: {
-    readonly total: number;
-    readonly completed: number;
-    readonly succeeded: number;
-    readonly failed: number;
-    readonly cancelled: number;
-    readonly rerun: number;
-    readonly neverStarted: number;
-  };
-  readonly latencyMs: { readonly queuedToLaunch: Percentiles; readonly queuedToStarted: Percentiles };
-  readonly launches: { readonly instances: number; readonly spot: number; readonly onDemand: number; readonly capacityErrors: number };
+/** What a run counted, from which {@link buildReport} derives the rest. */
+export interface ReportInputs {
+  readonly scenario: Scenario;
+  readonly org: string;
+  readonly attempts: readonly JobAttempt[];
+  readonly instances: readonly LaunchedInstance[];
+  readonly capacityErrors: number;
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
-  readonly api: {
-    readonly github: { readonly total: number; readonly byRoute: Record<string, number> };
-    readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
-  };
+  readonly github: { readonly total: number; readonly byRoute: Counts };
+  readonly ec2: { readonly total: number; readonly byAction: Counts };
   /**
    * Per pool, the most instances alive at once and the largest excess of live instances over the
    * pool's demand (its queued and running jobs), sampled every simulated 5 s.
@@ -37,42 +25,19 @@ export interface SandboxReport {
    * How the instances booted: the real bootstrap script, or its wire calls made in-process; and how
    * many instances shipped their boot log to the runners' log group (the script does, as it powers off).
    */
-  readonly boot: BootCounts;
-  readonly endpoints: EndpointCalls;
+  readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly logStreams: number };
+  /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
+  readonly endpoints: { readonly network: 'public' | 'private'; readonly webhook: number; readonly register: number; readonly refused: Counts };
   /** IAM decisions made by the engine, and the calls it denied by action (with the first message for each). */
-  readonly iam: IamCounts;
-  readonly faults: Record<string, number>;
+  readonly iam: { readonly decisions: number; readonly denied: Counts; readonly messages: Readonly<Record<string, string>> };
+  readonly faults: Counts;
   readonly wallMs: number;
 }
 
-export interface IamCounts {
-  readonly decisions: number;
-  readonly denied: Record<string, number>;
-  readonly messages: Record<string, string>;
-}
+/** The report: job outcomes and latencies (simulated ms) derived from the attempts and launches, and what the run counted. */
+export type SandboxReport = ReturnType<typeof buildReport>;
 
-/** What reached the webhook and the register endpoint, and what their front doors refused. */
-export interface EndpointCalls {
-  /** `public`: HTTP API and Function URL; `private`: the private REST API. */
-  readonly network: 'public' | 'private';
-  /** Invocations of the webhook function through its endpoint. */
-  readonly webhook: number;
-  /** Invocations of the register function through its endpoint. */
-  readonly register: number;
-  /** Requests refused before any function ran, by error type. */
-  readonly refused: Record<string, number>;
-}
-
-export interface BootCounts {
-  readonly bootstrap: number;
-  readonly inProcess: number;
-  readonly logStreams: number;
-}
-
-export interface PoolPeaks {
-  readonly peakInstances: number;
-  readonly peakExcess: number;
-}
+export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
 export interface JobAttempt {
@@ -87,34 +52,12 @@ export interface JobAttempt {
   readonly rerunAs?: number;
 }
 
-export interface LaunchedInstance {
-  readonly poolId?: string;
-  readonly market: 'spot' | 'on-demand';
-  /** Simulated epoch ms. */
-  readonly launchTime: number;
-}
-
-export interface ReportInputs {
-  readonly scenario: Scenario;
-  readonly org: string;
-  readonly attempts: readonly JobAttempt[];
-  readonly instances: readonly LaunchedInstance[];
-  readonly capacityErrors: number;
-  readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
-  readonly github: { readonly total: number; readonly byRoute: Record<string, number> };
-  readonly ec2: { readonly total: number; readonly byAction: Record<string, number> };
-  readonly pools: Record<string, PoolPeaks>;
-  readonly boot: BootCounts;
-  readonly endpoints: EndpointCalls;
-  readonly iam: IamCounts;
-  readonly faults: Record<string, number>;
-  readonly wallMs: number;
-}
+/** An instance launched, at simulated epoch ms. */
+export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
 
 /** The pool a job with these labels goes to, as the control plane routes it; undefined when none fits. */
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
-  const configs = scenario.runnerConfigs.map((c) => ({ name: c.name, labels: routingLabels(c.labels) }));
-  const match = matchLabels(labels, configs);
+  const match = matchLabels(labels, scenario.runnerConfigs.map((c) => ({ name: c.name, labels: routingLabels(c.labels) })));
   return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
 }
 
@@ -131,35 +74,33 @@ export function percentiles(values: readonly number[]): Percentiles {
  * runner although nobody cancelled them (still queued, or failed by GitHub's queue timeout). A job
  * cancelled while queued is counted in `cancelled` only.
  */
-export function buildReport(inputs: ReportInputs): SandboxReport {
+export function buildReport(inputs: ReportInputs) {
   const byId = new Map(inputs.attempts.map((a) => [a.id, a]));
   const reruns = new Set(inputs.attempts.filter((a) => a.rerunAs !== undefined).map((a) => a.rerunAs!));
-  const firsts = inputs.attempts.filter((a) => !reruns.has(a.id));
   const last = (a: JobAttempt): JobAttempt => (a.rerunAs !== undefined && byId.has(a.rerunAs) ? last(byId.get(a.rerunAs)!) : a);
-
-  let completed = 0; let succeeded = 0; let failed = 0; let cancelled = 0; let rerun = 0; let neverStarted = 0;
+  const jobs = { total: 0, completed: 0, succeeded: 0, failed: 0, cancelled: 0, rerun: 0, neverStarted: 0 };
   const toStarted: number[] = [];
-  for (const first of firsts) {
+  for (const first of inputs.attempts.filter((a) => !reruns.has(a.id))) {
     const final = last(first);
-    if (final !== first) rerun++;
-    if (final.status === 'completed') completed++;
-    if (final.conclusion === 'success') succeeded++;
-    else if (final.conclusion === 'failure') failed++;
-    else if (final.conclusion === 'cancelled') cancelled++;
-    const started = final.runnerName !== undefined && final.runnerName !== '';
-    if (!started && final.conclusion !== 'cancelled') neverStarted++;
+    jobs.total++;
+    if (final !== first) jobs.rerun++;
+    if (final.status === 'completed') jobs.completed++;
+    if (final.conclusion === 'success') jobs.succeeded++;
+    else if (final.conclusion === 'failure') jobs.failed++;
+    else if (final.conclusion === 'cancelled') jobs.cancelled++;
+    if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-
+  const { instances } = inputs;
   return {
     scenario: inputs.scenario.name,
     seed: inputs.scenario.seed,
-    jobs: { total: firsts.length, completed, succeeded, failed, cancelled, rerun, neverStarted },
+    jobs,
     latencyMs: { queuedToLaunch: percentiles(queuedToLaunch(inputs)), queuedToStarted: percentiles(toStarted) },
     launches: {
-      instances: inputs.instances.length,
-      spot: inputs.instances.filter((i) => i.market === 'spot').length,
-      onDemand: inputs.instances.filter((i) => i.market === 'on-demand').length,
+      instances: instances.length,
+      spot: instances.filter((i) => i.market === 'spot').length,
+      onDemand: instances.filter((i) => i.market === 'on-demand').length,
       capacityErrors: inputs.capacityErrors,
     },
     leaks: inputs.leaks,
@@ -178,23 +119,36 @@ export function buildReport(inputs: ReportInputs): SandboxReport {
  * pool: the k-th attempt queued in a pool is paired with the k-th instance launched for it.
  */
 function queuedToLaunch(inputs: ReportInputs): number[] {
-  const queued = new Map<string, number[]>();
-  for (const attempt of inputs.attempts) {
-    const pool = poolOfJob(attempt.labels, inputs.scenario, inputs.org);
-    if (pool === undefined) continue;
-    queued.set(pool, [...(queued.get(pool) ?? []), attempt.createdAt]);
-  }
-  const launched = new Map<string, number[]>();
-  for (const instance of inputs.instances) {
-    if (!instance.poolId) continue;
-    launched.set(instance.poolId, [...(launched.get(instance.poolId) ?? []), instance.launchTime]);
-  }
-  const latencies: number[] = [];
-  for (const [pool, times] of queued) {
+  const timesByPool = (entries: Array<[string | undefined, number]>) => {
+    const times = new Map<string, number[]>();
+    for (const [pool, at] of entries) if (pool !== undefined) times.set(pool, [...(times.get(pool) ?? []), at]);
+    return times;
+  };
+  const queued = timesByPool(inputs.attempts.map((a) => [poolOfJob(a.labels, inputs.scenario, inputs.org), a.createdAt]));
+  const launched = timesByPool(inputs.instances.map((i) => [i.poolId || undefined, i.launchTime]));
+  return [...queued].flatMap(([pool, times]) => {
     const launches = (launched.get(pool) ?? []).sort((a, b) => a - b);
-    times.sort((a, b) => a - b).forEach((q, k) => {
-      if (k < launches.length) latencies.push(Math.max(0, launches[k] - q));
-    });
-  }
-  return latencies;
+    return times.sort((a, b) => a - b).flatMap((q, k) => (k < launches.length ? [Math.max(0, launches[k] - q)] : []));
+  });
+}
+
+/** Milliseconds as seconds with one decimal: `12.3 s`. */
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The report as the lines `npm run sandbox` prints. */
+export function summary(report: SandboxReport): string {
+  const { jobs, latencyMs: { queuedToLaunch: launch, queuedToStarted: started }, launches, leaks, api } = report;
+  const rows: Array<[string, string]> = [
+    ['jobs', `${jobs.total} total, ${jobs.succeeded} succeeded, ${jobs.failed} failed, ${jobs.cancelled} cancelled, ${jobs.rerun} re-run, ${jobs.neverStarted} never started`],
+    ['queued → launch', `p50 ${seconds(launch.p50)}, p95 ${seconds(launch.p95)}, max ${seconds(launch.max)}`],
+    ['queued → started', `p50 ${seconds(started.p50)}, p95 ${seconds(started.p95)}, max ${seconds(started.max)}`],
+    ['launches', `${launches.instances} instances (${launches.spot} spot, ${launches.onDemand} on-demand), ${launches.capacityErrors} capacity errors`],
+    ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
+    ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
+    ['EC2 API calls', `${api.ec2.total}`],
+    ['faults', Object.entries(report.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'],
+    ['wall time', seconds(report.wallMs)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

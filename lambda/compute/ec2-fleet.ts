@@ -4,6 +4,7 @@ import {
   _InstanceType,
   CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { LAUNCH_ENVIRONMENT } from '../../src/contracts/environment';
 import {
   classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult,
   TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
@@ -26,7 +27,7 @@ export class Ec2Fleet implements ComputePort {
   constructor(private readonly options: Ec2FleetOptions) {}
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    if (this.options.subnetIds.length === 0) throw new Error('no subnets to launch into (SUBNET_IDS is empty): redeploy the construct');
+    if (this.options.subnetIds.length === 0) throw new Error(`no subnets to launch into (${LAUNCH_ENVIRONMENT.subnetIds.name} is empty): redeploy the construct`);
     const input = this.createFleetInput(request);
     let output;
     try {

@@ -1,13 +1,11 @@
 // The compute port: launching and ending instances, in domain words, the error a failed launch
 // throws and how EC2's launch errors are classified. The EC2 adapter lives in lambda/compute/.
 import { Market } from './runner';
+import { TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL } from '../../src/contracts/instance-tags';
 import { InstanceRequirementsDocument } from '../../src/runner-config-document';
 
-/** Tags every instance carries; the IAM conditions of the functions rely on the first one. */
-export const TAG_MANAGED_BY = 'ephemeral-runners:managed-by';
-export const TAG_POOL = 'ephemeral-runners:pool';
-export const TAG_CONFIG = 'ephemeral-runners:config';
-export const TAG_LAUNCH = 'ephemeral-runners:launch';
+/** Tags every instance carries (src/contracts/instance-tags.ts); the IAM conditions of the functions rely on the first one. */
+export { TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL };
 
 export interface LaunchRequest {
   readonly poolId: string;

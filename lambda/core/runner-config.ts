@@ -2,6 +2,7 @@
 // refuses anything the functions could not route or launch correctly. Pure: no SDK, no I/O.
 
 import { ConfigError } from './errors';
+import { CONTROL_PLANE_ENVIRONMENT } from '../../src/contracts/environment';
 import {
   ImageSourceDocument,
   InstanceRequirementsDocument,
@@ -129,7 +130,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
  */
 export function checkRunnerConfigSet(configs: readonly RunnerConfig[], path: string): readonly RunnerConfig[] {
   if (configs.length === 0) {
-    throw new ConfigError(`no runner config parameters found under ${path}. The construct writes one per runnerConfigs entry: check RUNNER_CONFIG_PATH and redeploy.`);
+    throw new ConfigError(`no runner config parameters found under ${path}. The construct writes one per runnerConfigs entry: check ${CONTROL_PLANE_ENVIRONMENT.runnerConfigPath.name} and redeploy.`);
   }
   const byName = new Map<string, RunnerConfig>();
   for (const config of configs) {

@@ -2,23 +2,20 @@
 // warnings): wires the shared control-plane adapters once per container into the lifecycle logic.
 // An error thrown here makes EventBridge's asynchronous invocation retry the event.
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment } from './wiring/control-plane';
+import { CONTROL_PLANE_AND_PACING, controlPlaneFrom, reconcilerStoreFrom } from './wiring/control-plane';
+import { decodeEnvironment } from '../../src/contracts/environment';
+import { LifecycleMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
-import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
-import { handleLifecycleEvent, LifecycleDeps, LifecycleMetricName, LifecycleOutcome } from '../lifecycle/handle-instance-event';
-import { DynamoReconcilerStore } from '../state/dynamo-reconciler-store';
+import { handleLifecycleEvent, LifecycleDeps, LifecycleOutcome } from '../lifecycle/handle-instance-event';
 
 const logger = createLogger();
 let deps: LifecycleDeps | undefined;
 
 function buildDeps(): LifecycleDeps {
-  const plane = controlPlaneFromEnvironment();
-  const { TABLE_NAME } = readEnvironment(['TABLE_NAME']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const env = decodeEnvironment(CONTROL_PLANE_AND_PACING, process.env);
+  const plane = controlPlaneFrom(env);
   return {
     runners: plane.runners,
     pools: plane.pools,
@@ -26,7 +23,7 @@ function buildDeps(): LifecycleDeps {
     queue: plane.queue,
     compute: plane.compute,
     github: plane.github,
-    reconcilerState: new DynamoReconcilerStore(documents, TABLE_NAME),
+    reconcilerState: reconcilerStoreFrom(env),
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<LifecycleMetricName>(new Metrics()),

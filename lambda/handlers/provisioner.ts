@@ -4,8 +4,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment, LAUNCH_ENVIRONMENT } from './wiring/control-plane';
-import { readEnvironment } from '../common/env';
+import { CONTROL_PLANE_AND_PACING, controlPlaneFrom } from './wiring/control-plane';
+import { decodeEnvironment, LAUNCH_ENVIRONMENT } from '../../src/contracts/environment';
 import { createLogger } from '../common/logger';
 import { SsmImageSource } from '../config/ssm-image-source';
 import { ProvisionerDeps } from '../provisioner/deps';
@@ -16,13 +16,15 @@ const logger = createLogger();
 const metrics = new Metrics();
 let deps: ProvisionerDeps | undefined;
 const sqs = new SQSClient({});
+let queueUrl: string | undefined;
 
 const provision = createProvisionerHandler(
   () => {
     if (!deps) {
-      readEnvironment([...CONTROL_PLANE_ENVIRONMENT, ...LAUNCH_ENVIRONMENT]);
+      const env = decodeEnvironment({ ...CONTROL_PLANE_AND_PACING, ...LAUNCH_ENVIRONMENT }, process.env);
+      queueUrl = env.queueUrl;
       deps = {
-        ...controlPlaneFromEnvironment(),
+        ...controlPlaneFrom(env, env),
         logger,
         metrics: new PowertoolsProvisionerMetrics(metrics),
         images: new SsmImageSource(new SSMClient({})),
@@ -31,8 +33,7 @@ const provision = createProvisionerHandler(
     return deps;
   },
   async (record, delaySeconds) => {
-    const { QUEUE_URL } = readEnvironment(['QUEUE_URL']);
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delaySeconds }));
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delaySeconds }));
   },
 );
 

@@ -1,24 +1,21 @@
 // Entry point of the reconciler function (EventBridge schedule, every minute): wires the shared
 // control-plane adapters and the reconciler's state item (once per container) into one run.
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { controlPlaneFromEnvironment, timingFromEnvironment } from './wiring/control-plane';
+import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom, reconcilerStoreFrom } from './wiring/control-plane';
+import { decodeEnvironment } from '../../src/contracts/environment';
+import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
-import { readEnvironment } from '../common/env';
 import { createLogger } from '../common/logger';
 import { ReconcilerLimits } from '../reconciler/reconciler-limits';
-import { ReconcilerDeps, ReconcilerMetricName, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
-import { DynamoReconcilerStore } from '../state/dynamo-reconciler-store';
+import { ReconcilerDeps, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
 
 const logger = createLogger();
 let deps: ReconcilerDeps | undefined;
 
 function buildDeps(): ReconcilerDeps {
-  const plane = controlPlaneFromEnvironment();
-  const { TABLE_NAME } = readEnvironment(['TABLE_NAME']);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const env = decodeEnvironment(CONTROL_PLANE_AND_PACING, process.env);
+  const plane = controlPlaneFrom(env);
   return {
     settings: plane.settings,
     runners: plane.runners,
@@ -26,17 +23,17 @@ function buildDeps(): ReconcilerDeps {
     queue: plane.queue,
     compute: plane.compute,
     github: plane.github,
-    state: new DynamoReconcilerStore(documents, TABLE_NAME),
+    state: reconcilerStoreFrom(env),
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
-    limits: limitsFromEnvironment(),
+    limits: limitsFrom(env),
   };
 }
 
-/** The reconciler's windows the optional timing variables set (none in a deployment; see TIMING_ENVIRONMENT). */
-function limitsFromEnvironment(): Partial<ReconcilerLimits> {
-  const { RECONCILER_GITHUB_SWEEP_MS: sweep, RECONCILER_REDELIVERY_SPACING_MS: redeliverAfter } = timingFromEnvironment();
+/** The reconciler's windows the optional pacing variables set (none in a deployment; see PACING_ENVIRONMENT). */
+function limitsFrom(env: ControlPlaneEnvironment): Partial<ReconcilerLimits> {
+  const { reconcilerGitHubSweepMs: sweep, reconcilerRedeliverySpacingMs: redeliverAfter } = env;
   return {
     ...(sweep === undefined ? {} : { githubSweepEveryMs: sweep }),
     ...(redeliverAfter === undefined ? {} : { retryAfterMs: redeliverAfter }),

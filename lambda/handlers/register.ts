@@ -2,25 +2,25 @@
 // (once per container) and the runner role's name, wired into the logic in lambda/register/.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, Context, LambdaFunctionURLEvent } from 'aws-lambda';
-import { CONTROL_PLANE_ENVIRONMENT, controlPlaneFromEnvironment } from './wiring/control-plane';
-import { readEnvironment } from '../common/env';
+import { CONTROL_PLANE_AND_PACING, controlPlaneFrom } from './wiring/control-plane';
+import { decodeEnvironment, REGISTER_ENVIRONMENT } from '../../src/contracts/environment';
 import { createLogger } from '../common/logger';
 import { RegisterResult } from '../register/http';
 import { createRegisterHandler } from '../register/register-handler';
 import { PowertoolsRegisterMetrics } from '../register/register-metrics';
 import { RegisterDeps } from '../register/register-runner';
 
-/** POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are read by Powertools itself. */
-const ENVIRONMENT = ['RUNNER_ROLE_NAME'] as const;
+/** Powertools reads its own variables (RUNTIME_VARIABLES); these are the function's. */
+const ENVIRONMENT = { ...CONTROL_PLANE_AND_PACING, ...REGISTER_ENVIRONMENT };
 
 const logger = createLogger();
 
 function buildDeps(): RegisterDeps {
-  // Checked together first, so one error names every missing variable.
-  const env = readEnvironment([...CONTROL_PLANE_ENVIRONMENT, ...ENVIRONMENT]);
-  const plane = controlPlaneFromEnvironment();
+  // Decoded together, so one error names every missing variable.
+  const env = decodeEnvironment(ENVIRONMENT, process.env);
+  const plane = controlPlaneFrom(env);
   return {
-    runnerRoleName: env.RUNNER_ROLE_NAME,
+    runnerRoleName: env.runnerRoleName,
     runnerNamePrefix: plane.settings.runnerNamePrefix,
     runners: plane.runners,
     jobs: plane.jobs,

@@ -7,9 +7,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { decodeEnvironment, WEBHOOK_ENVIRONMENT } from '../../src/contracts/environment';
 import { webhookTimeBudget } from '../../src/webhook-time-budget';
 import { systemClock } from '../common/clock';
-import { parseGitHubHost, readEnvironment } from '../common/env';
+import { parseGitHubHost } from '../common/env';
 import { createLogger } from '../common/logger';
 import { CachedConfigSource } from '../config/cached-config-source';
 import { CachedSecret } from '../config/cached-secret';
@@ -23,14 +24,12 @@ import { WebhookEvent } from '../webhook/http';
 import { createWebhookHandler } from '../webhook/webhook-handler';
 import { PowertoolsWebhookMetrics } from '../webhook/webhook-metrics';
 
-/** POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are read by Powertools itself. */
-const ENVIRONMENT = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST', 'RUNNER_NAME_PREFIX'] as const;
-
 const logger = createLogger();
 
 function buildDeps(): WebhookDeps {
-  const env = readEnvironment(ENVIRONMENT);
-  const githubHost = parseGitHubHost(env.GITHUB_HOST);
+  // Powertools reads its own variables (RUNTIME_VARIABLES); these are the function's.
+  const env = decodeEnvironment(WEBHOOK_ENVIRONMENT, process.env);
+  const githubHost = parseGitHubHost(env.githubHost);
   // The same table the construct took the function's timeout from: GitHub's wait for this host.
   const budget = webhookTimeBudget(githubHost);
   const aws = {
@@ -40,18 +39,18 @@ function buildDeps(): WebhookDeps {
   };
   const ssm = new SSMClient(aws);
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient(aws), { marshallOptions: { removeUndefinedValues: true } });
-  const state = new DynamoStateStore(documents, env.TABLE_NAME);
+  const state = new DynamoStateStore(documents, env.tableName);
   return {
     githubHost,
     deliveries: state,
     jobs: state,
-    queue: new SqsPoolQueue(new SQSClient(aws), env.QUEUE_URL),
-    configs: new CachedConfigSource(new SsmConfigSource(ssm, env.RUNNER_CONFIG_PATH)),
-    secret: new CachedSecret(new SsmSecret(ssm, env.WEBHOOK_SECRET_PARAMETER_NAME), systemClock),
+    queue: new SqsPoolQueue(new SQSClient(aws), env.queueUrl),
+    configs: new CachedConfigSource(new SsmConfigSource(ssm, env.runnerConfigPath)),
+    secret: new CachedSecret(new SsmSecret(ssm, env.webhookSecretParameterName), systemClock),
     clock: systemClock,
     logger,
     metrics: new PowertoolsWebhookMetrics(new Metrics()),
-    runners: { store: new DynamoRunnerStore(documents, env.TABLE_NAME), namePrefix: env.RUNNER_NAME_PREFIX },
+    runners: { store: new DynamoRunnerStore(documents, env.tableName), namePrefix: env.runnerNamePrefix },
     answerMarginMs: budget.answerMarginMs,
   };
 }

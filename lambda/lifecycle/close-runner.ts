@@ -9,6 +9,7 @@ import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleConflictError } from './errors';
 import { ENDING_STATES, InstanceEvent } from './instance-event';
 import { keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
+import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { DeleteRunnerResult } from '../core/github';
 import { buildPoolMessageFor } from '../core/pool-message';
 import { RunnerRecord } from '../core/runner';
@@ -53,7 +54,7 @@ export async function closeRunner(event: StateChange, deps: LifecycleDeps): Prom
     // After the write, so the provisioner counts the runner out. Should this send fail, the retried
     // event finds the runner gone; the reconciler hands the pool over within a minute while it has demand.
     await deps.queue.send(buildPoolMessageFor(poolOf(runner), 'instance-state', event.eventId));
-    deps.metrics.count('RunnersClosed', 1, { from: runner.state });
+    deps.metrics.count(LifecycleMetric.RUNNERS_CLOSED, 1, { [MetricDimension.FROM]: runner.state });
     logger.info('runner closed: its instance is ending', { from: runner.state, deregistration });
     return 'closed';
   }
@@ -79,7 +80,7 @@ async function deregister(runner: RunnerRecord, deps: LifecycleDeps): Promise<De
     await leaveToGhostSweep(deps, runner, 'github-error');
     return 'failed';
   }
-  if (result === 'deleted') deps.metrics.count('RegistrationsDeleted', 1, { by: 'instance-state' });
+  if (result === 'deleted') deps.metrics.count(LifecycleMetric.REGISTRATIONS_DELETED, 1, { [MetricDimension.BY]: 'instance-state' });
   // GitHub still sees the runner on a job: it notices the lost runner later and removes it; the
   // sweep deletes whatever is left.
   if (result === 'busy') await leaveToGhostSweep(deps, runner, 'busy');

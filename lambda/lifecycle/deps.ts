@@ -1,13 +1,11 @@
 // What the lifecycle function works with, and what it answers: the types its steps share.
+import { LifecycleMetricName } from '../../src/contracts/metrics';
 import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
 import { GitHubPort } from '../core/github';
 import { Clock, JobStore, PoolQueue, PoolStore, RunnerStore } from '../core/ports';
 import { ReconcilerStateStore } from '../core/reconciler-state';
-
-export type LifecycleMetricName =
-  | 'RunnersClosed' | 'SpotInterruptions' | 'RegistrationsDeleted' | 'RegistrationsLeftToSweep' | 'IgnoredEvents' | 'MalformedEvents';
 
 export interface LifecycleDeps {
   readonly runners: RunnerStore;

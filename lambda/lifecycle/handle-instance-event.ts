@@ -7,8 +7,9 @@ import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleEventError } from './errors';
 import { InstanceEvent, parseInstanceEvent } from './instance-event';
 import { handleSpotInterruption } from './spot-interruption';
+import { LifecycleMetric } from '../../src/contracts/metrics';
 
-export type { LifecycleDeps, LifecycleMetricName, LifecycleOutcome } from './deps';
+export type { LifecycleDeps, LifecycleOutcome } from './deps';
 
 export async function handleLifecycleEvent(event: unknown, deps: LifecycleDeps): Promise<LifecycleOutcome> {
   const { logger, metrics } = deps;
@@ -19,13 +20,13 @@ export async function handleLifecycleEvent(event: unknown, deps: LifecycleDeps):
     if (!(error instanceof LifecycleEventError)) throw error;
     // A retry would fail the same way: log it and let the event go.
     logger.error('malformed EC2 event dropped', { error });
-    metrics.count('MalformedEvents');
+    metrics.count(LifecycleMetric.MALFORMED_EVENTS);
     return 'ignored';
   }
   if (!parsed) {
     const e = event as Record<string, unknown>;
     logger.info('event of another kind ignored', { source: e.source, detailType: e['detail-type'] });
-    metrics.count('IgnoredEvents');
+    metrics.count(LifecycleMetric.IGNORED_EVENTS);
     return 'ignored';
   }
   logger.appendKeys({ eventId: parsed.eventId, instanceId: parsed.instanceId });

@@ -2,6 +2,7 @@
 // ghost sweep. Each is idempotent, so a repeated event repeats it harmlessly.
 import type { LifecycleDeps } from './deps';
 import { LifecycleConflictError } from './errors';
+import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
 import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
@@ -48,7 +49,7 @@ export async function markInterruptedJob(deps: LifecycleDeps, runner: RunnerReco
  * pool's own activity does not cover, so it is logged, not thrown.
  */
 export async function leaveToGhostSweep(deps: LifecycleDeps, runner: RunnerRecord, reason: string): Promise<void> {
-  deps.metrics.count('RegistrationsLeftToSweep', 1, { reason });
+  deps.metrics.count(LifecycleMetric.REGISTRATIONS_LEFT_TO_SWEEP, 1, { [MetricDimension.REASON]: reason });
   await keepScopeSwept(deps, runner);
 }
 

@@ -8,6 +8,7 @@ import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { InterruptedJobUnknownError, LifecycleConflictError } from './errors';
 import { InstanceEvent } from './instance-event';
 import { markInterruptedJob, poolOf, runnerKeys } from './runner-effects';
+import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { JobKey } from '../core/job';
 import { buildPoolMessageFor } from '../core/pool-message';
 import { RunnerRecord } from '../core/runner';
@@ -36,14 +37,14 @@ export async function handleSpotInterruption(event: SpotInterruption, deps: Life
           // Errors propagate: nothing has changed yet, and EventBridge retries the event.
           const result = await (await deps.github()).deleteRunner(runner.scope, runner.runnerId);
           if (result === 'busy') return markJob(deps, runner, await jobTakenJustNow(deps, runner));
-          if (result === 'deleted') deps.metrics.count('RegistrationsDeleted', 1, { by: 'spot-interruption' });
+          if (result === 'deleted') deps.metrics.count(LifecycleMetric.REGISTRATIONS_DELETED, 1, { [MetricDimension.BY]: 'spot-interruption' });
         }
         // Conditional on the state read: a runner registered meanwhile is looked at again.
         const retired = await runners.transitionRunner(event.instanceId, [runner.state], 'retiring', { retireReason: 'interrupted' }, deps.clock.now());
         if (!retired) continue;
         await deps.compute.terminate([event.instanceId]);
         await deps.queue.send(buildPoolMessageFor(poolOf(runner), 'spot-interruption', event.eventId));
-        deps.metrics.count('SpotInterruptions', 1, { runner: 'idle' });
+        deps.metrics.count(LifecycleMetric.SPOT_INTERRUPTIONS, 1, { [MetricDimension.RUNNER]: 'idle' });
         logger.info('spot interruption: idle runner deregistered and terminated; its pool launches for its demand again', { from: runner.state });
         return 'retired';
       }
@@ -54,7 +55,7 @@ export async function handleSpotInterruption(event: SpotInterruption, deps: Life
 
 async function markJob(deps: LifecycleDeps, runner: RunnerRecord, job: JobKey): Promise<LifecycleOutcome> {
   const marked = await markInterruptedJob(deps, runner, job);
-  if (marked) deps.metrics.count('SpotInterruptions', 1, { runner: 'busy' });
+  if (marked) deps.metrics.count(LifecycleMetric.SPOT_INTERRUPTIONS, 1, { [MetricDimension.RUNNER]: 'busy' });
   deps.logger.info('spot interruption of a busy runner: its job is re-run if it fails', { jobId: job.jobId, githubHost: job.githubHost, marked });
   return 'job-marked';
 }

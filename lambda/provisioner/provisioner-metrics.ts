@@ -2,6 +2,7 @@
 // dimensions (a single-metric EMF line).
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ProvisionerMetrics } from './deps';
+import { MetricDimension, ProvisionerMetric, ProvisionerMetricName } from '../../src/contracts/metrics';
 import { LaunchErrorKind } from '../core/compute';
 import { Market, RetireReason } from '../core/runner';
 
@@ -9,42 +10,42 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
   constructor(private readonly metrics: Metrics) {}
 
   launched(market: Market, count: number): void {
-    if (count > 0) this.single('InstancesLaunched', count, { market });
+    if (count > 0) this.single(ProvisionerMetric.INSTANCES_LAUNCHED, count, { [MetricDimension.MARKET]: market });
   }
 
   launchError(kind: LaunchErrorKind): void {
-    this.single('LaunchErrors', 1, { kind });
+    this.single(ProvisionerMetric.LAUNCH_ERRORS, 1, { [MetricDimension.KIND]: kind });
   }
 
   fallback(): void {
-    this.metrics.singleMetric().addMetric('OnDemandFallbacks', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.ON_DEMAND_FALLBACKS, MetricUnit.Count, 1);
   }
 
   retired(reason: RetireReason, count: number): void {
-    if (count > 0) this.single('RunnersRetired', count, { reason });
+    if (count > 0) this.single(ProvisionerMetric.RUNNERS_RETIRED, count, { [MetricDimension.REASON]: reason });
   }
 
   rerun(): void {
-    this.metrics.singleMetric().addMetric('InterruptedJobsRerun', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.INTERRUPTED_JOBS_RERUN, MetricUnit.Count, 1);
   }
 
   rerunRefused(): void {
-    this.metrics.singleMetric().addMetric('InterruptedJobsRerunRefused', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.INTERRUPTED_JOBS_RERUN_REFUSED, MetricUnit.Count, 1);
   }
 
   jobsWaitingForImage(count: number): void {
-    this.metrics.singleMetric().addMetric('JobsWaitingForImage', MetricUnit.Count, count);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.JOBS_WAITING_FOR_IMAGE, MetricUnit.Count, count);
   }
 
   rerunDeferred(): void {
-    this.metrics.singleMetric().addMetric('InterruptedJobsRerunDeferred', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.INTERRUPTED_JOBS_RERUN_DEFERRED, MetricUnit.Count, 1);
   }
 
   rerunAbandoned(): void {
-    this.metrics.singleMetric().addMetric('InterruptedJobsRerunAbandoned', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(ProvisionerMetric.INTERRUPTED_JOBS_RERUN_ABANDONED, MetricUnit.Count, 1);
   }
 
-  private single(name: string, value: number, dimensions: Record<string, string>): void {
+  private single(name: ProvisionerMetricName, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);
     metric.addMetric(name, MetricUnit.Count, value);

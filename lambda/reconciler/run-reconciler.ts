@@ -9,6 +9,7 @@ import { DEFAULT_RECONCILER_LIMITS } from './reconciler-limits';
 import type { ReconcilerDeps, ReconcileSummary, Run } from './run';
 import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
+import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { Logger } from '../common/logger';
 import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor } from '../core/pool-message';
@@ -18,7 +19,7 @@ import {
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
 
-export type { ReconcilerDeps, ReconcilerMetricName, ReconcilerSettings, ReconcileSummary, Run } from './run';
+export type { ReconcilerDeps, ReconcilerSettings, ReconcileSummary, Run } from './run';
 
 export async function runReconciler(deps: ReconcilerDeps, runId: string): Promise<ReconcileSummary> {
   deps.logger.appendKeys({ runId });
@@ -67,7 +68,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     }
   }
   run.summary.githubCalls = run.budget.spent;
-  deps.metrics.count('GitHubCalls', run.budget.spent);
+  deps.metrics.count(ReconcilerMetric.GITHUB_CALLS, run.budget.spent);
   await saveState(run, loaded.state, loaded.version);
   deps.logger.info('reconciler run finished', { ...run.summary, orphansTerminated: run.summary.orphansTerminated.length, redelivered: run.summary.redelivered.length });
   return run.summary;
@@ -100,7 +101,7 @@ async function step(run: Run, name: string, fn: () => Promise<void>, options: { 
   } catch (error) {
     if (options.github || error instanceof GitHubRateLimitedError) run.budget.exhaust();
     run.summary.failedSteps.push(name);
-    run.deps.metrics.count('ReconcileStepFailed', 1, { step: name });
+    run.deps.metrics.count(ReconcilerMetric.RECONCILE_STEP_FAILED, 1, { [MetricDimension.STEP]: name });
     run.deps.logger.error('reconciler step failed; the next run retries it', { step: name, error: error as Error });
   }
 }
@@ -127,7 +128,7 @@ async function sendPoolMessages(run: Run): Promise<void> {
       run.summary.poolsMessaged++;
     }));
   }
-  run.deps.metrics.count('PoolsReconciled', run.summary.poolsMessaged);
+  run.deps.metrics.count(ReconcilerMetric.POOLS_RECONCILED, run.summary.poolsMessaged);
 }
 
 /**
@@ -142,6 +143,6 @@ async function saveState(run: Run, loaded: ReconcilerState, version: number): Pr
     await updateReconcilerState(run.deps.state, (latest) => pruneReconcilerState(mergeReconcilerStates(latest, next), run.now, run.limits), run.now);
   } catch (error) {
     run.deps.logger.error('reconciler state not saved; the next run repeats some work', { error: error as Error });
-    run.deps.metrics.count('ReconcileStepFailed', 1, { step: 'save-state' });
+    run.deps.metrics.count(ReconcilerMetric.RECONCILE_STEP_FAILED, 1, { [MetricDimension.STEP]: 'save-state' });
   }
 }

@@ -1,6 +1,7 @@
 // What the reconciler works with, what one run's steps share, and what a run reports.
 import { GitHubCallBudget } from './budget';
 import { ReconcilerLimits } from './reconciler-limits';
+import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
@@ -9,11 +10,6 @@ import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
 import { ReconcilerState, ReconcilerStateStore } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-
-export type ReconcilerMetricName =
-  | 'PoolsReconciled' | 'OrphansTerminated' | 'GhostsDeleted' | 'StuckJobsChecked' | 'StuckJobsRepaired'
-  | 'VanishedRunnersClosed' | 'DeliveriesRedelivered' | 'RedeliveriesExhausted' | 'DeliveriesListTruncated' | 'GitHubCalls' | 'ReconcileStepFailed'
-  | 'LiveInstances' | 'OldestQueuedJobSeconds';
 
 export interface ReconcilerSettings {
   readonly runnerNamePrefix: string;

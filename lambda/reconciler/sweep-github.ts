@@ -5,6 +5,7 @@ import { ghostCandidates } from './ghosts';
 import { hasNoLiveRunner } from './orphans';
 import type { Run } from './run';
 import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
+import { ReconcilerMetric } from '../../src/contracts/metrics';
 import { GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
 import { JobKey } from '../core/job';
 import { jobCheckKey, recentScopes, ReconcilerState, touchScopes } from '../core/reconciler-state';
@@ -17,7 +18,9 @@ export async function repairStuckJobs(run: Run): Promise<void> {
   const active = (await Promise.all(run.pools.map((pool) => jobs.listActiveJobs(pool.poolId)))).flat();
   // How long the longest-waiting job has been queued: the alarm on jobs queued too long reads it.
   const oldestQueuedAt = Math.min(...active.filter((j) => j.state === 'queued').map((j) => Date.parse(j.createdAt)));
-  if (Number.isFinite(oldestQueuedAt)) metrics.count('OldestQueuedJobSeconds', Math.max(1, Math.round((run.now - oldestQueuedAt) / 1000)));
+  if (Number.isFinite(oldestQueuedAt)) {
+    metrics.count(ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, Math.max(1, Math.round((run.now - oldestQueuedAt) / 1000)));
+  }
   const selected = selectStuckJobs(active, run.state.jobChecks, run.now, {
     queuedForMs: run.limits.stuckQueuedJobMs,
     inProgressForMs: settings.maxLifetimeMs + run.limits.stuckInProgressGraceMs,
@@ -51,8 +54,8 @@ export async function repairStuckJobs(run: Run): Promise<void> {
       ...fields, githubStatus: answer?.status ?? 'not-found', to: transition.to, conclusion: transition.conclusion, changed: result.changed,
     });
   }
-  metrics.count('StuckJobsChecked', run.summary.stuckJobsChecked);
-  metrics.count('StuckJobsRepaired', run.summary.stuckJobsRepaired);
+  metrics.count(ReconcilerMetric.STUCK_JOBS_CHECKED, run.summary.stuckJobsChecked);
+  metrics.count(ReconcilerMetric.STUCK_JOBS_REPAIRED, run.summary.stuckJobsRepaired);
 }
 
 export async function redeliverFailed(run: Run): Promise<void> {
@@ -69,7 +72,7 @@ export async function redeliverFailed(run: Run): Promise<void> {
   if (deliveries.length >= limits.maxDeliveriesListed) {
     // Newest first: older failures of this window are not seen. Raise maxDeliveriesListed if this recurs.
     logger.warn('more webhook deliveries than one run reads; older ones in the window were skipped', { listed: deliveries.length });
-    metrics.count('DeliveriesListTruncated');
+    metrics.count(ReconcilerMetric.DELIVERIES_LIST_TRUNCATED);
   }
   const maxPerRun = Math.min(limits.maxPerRun, run.budget.remaining);
   const plan = planRedeliveries(deliveries, run.state.redeliveries, run.now, { ...limits, maxPerRun });
@@ -102,8 +105,8 @@ export async function redeliverFailed(run: Run): Promise<void> {
       deliveryGuid: redelivery.guid, deliveryId: redelivery.deliveryId, attempts: limits.maxAttemptsPerGuid,
     });
   }
-  metrics.count('DeliveriesRedelivered', run.summary.redelivered.length);
-  metrics.count('RedeliveriesExhausted', plan.exhausted.length);
+  metrics.count(ReconcilerMetric.DELIVERIES_REDELIVERED, run.summary.redelivered.length);
+  metrics.count(ReconcilerMetric.REDELIVERIES_EXHAUSTED, plan.exhausted.length);
   // Nothing listed on the very first look: start from where that look began.
   const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs) ?? run.now - limits.initialLookbackMs;
   run.state = { ...run.state, deliveriesCursor: cursor };
@@ -124,7 +127,7 @@ export async function deleteGhosts(run: Run): Promise<void> {
       }
     }
   } finally {
-    run.deps.metrics.count('GhostsDeleted', run.summary.ghostsDeleted);
+    run.deps.metrics.count(ReconcilerMetric.GHOSTS_DELETED, run.summary.ghostsDeleted);
   }
 }
 

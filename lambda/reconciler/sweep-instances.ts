@@ -2,6 +2,7 @@
 // DynamoDB are called, so this runs even while nothing is active.
 import { hasNoLiveRunner, orphanCandidates } from './orphans';
 import type { Run } from './run';
+import { ReconcilerMetric } from '../../src/contracts/metrics';
 
 /**
  * A runner whose instance EC2 no longer lists as alive is closed here, in case its end event was
@@ -15,13 +16,13 @@ export async function terminateOrphans(run: Run): Promise<void> {
   const instances = await compute.listInstances();
   const listed = new Set(instances.map((i) => i.instanceId));
   // A gauge once a run (its Maximum is the fleet's size): the alarm on a runaway fleet reads it.
-  metrics.count('LiveInstances', instances.length);
+  metrics.count(ReconcilerMetric.LIVE_INSTANCES, instances.length);
   for (const runner of run.live.values()) {
     if (listed.has(runner.instanceId) || runner.state === 'gone' || run.now - runner.launchedAt < VANISHED_GRACE_MS) continue;
     const closed = await runners.transitionRunner(runner.instanceId, [runner.state], 'gone', {}, run.now);
     if (!closed) continue;
     logger.warn('closed a runner whose instance is gone (its end event never arrived)', { instanceId: runner.instanceId, poolId: runner.poolId, runnerState: runner.state });
-    metrics.count('VanishedRunnersClosed', 1);
+    metrics.count(ReconcilerMetric.VANISHED_RUNNERS_CLOSED, 1);
   }
   const candidates = orphanCandidates(instances, new Set(run.live.keys()), run.now, settings.bootTimeoutMs);
   const orphans: string[] = [];
@@ -41,5 +42,5 @@ export async function terminateOrphans(run: Run): Promise<void> {
   if (orphans.length === 0) return;
   await compute.terminate(orphans);
   run.summary.orphansTerminated.push(...orphans);
-  metrics.count('OrphansTerminated', orphans.length);
+  metrics.count(ReconcilerMetric.ORPHANS_TERMINATED, orphans.length);
 }

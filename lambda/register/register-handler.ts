@@ -3,7 +3,7 @@
 import type { Context } from 'aws-lambda';
 import { RegisterResult, jsonAnswer, toLambdaResult } from './http';
 import { RegisterDeps, registerRunner } from './register-runner';
-import { EnvironmentError } from '../common/errors';
+import { EnvironmentVariableError } from '../../src/contracts/environment';
 import { Logger } from '../common/logger';
 
 export type RegisterHandler = (event: unknown, context?: Context) => Promise<RegisterResult>;
@@ -20,7 +20,7 @@ export function createRegisterHandler(buildDeps: () => RegisterDeps, logger: Log
     try {
       deps ??= buildDeps();
     } catch (e) {
-      if (!(e instanceof EnvironmentError)) throw e;
+      if (!(e instanceof EnvironmentVariableError)) throw e;
       logger.error('function environment incomplete', { error: e });
       return toLambdaResult(jsonAnswer(500, `register function misconfigured: ${e.message}`));
     }

@@ -1,6 +1,7 @@
 // The register function's CloudWatch metrics (EMF through Powertools): runners registered by runner
 // config, registrations refused by reason. Behind an interface so tests count them directly.
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricDimension, RegisterMetric } from '../../src/contracts/metrics';
 
 export type RefusalReason =
   | 'caller' // not an instance session of the runner role (403)
@@ -24,13 +25,13 @@ export class PowertoolsRegisterMetrics implements RegisterMetrics {
 
   runnerRegistered(configName: string): void {
     this.metrics.singleMetric()
-      .addDimension('config', configName)
-      .addMetric('RunnersRegistered', MetricUnit.Count, 1);
+      .addDimension(MetricDimension.CONFIG, configName)
+      .addMetric(RegisterMetric.RUNNERS_REGISTERED, MetricUnit.Count, 1);
   }
 
   registrationRefused(reason: RefusalReason): void {
     this.metrics.singleMetric()
-      .addDimension('reason', reason)
-      .addMetric('RegistrationsRefused', MetricUnit.Count, 1);
+      .addDimension(MetricDimension.REASON, reason)
+      .addMetric(RegisterMetric.REGISTRATIONS_REFUSED, MetricUnit.Count, 1);
   }
 }

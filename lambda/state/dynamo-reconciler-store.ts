@@ -6,12 +6,12 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { compact, Item, num, optNum, str } from './attributes';
 import { StateItemError } from './errors';
 import { scopeFromItem } from './items';
-import { PARTITION_KEY } from './table-schema';
+import { PARTITION_KEY, SORT_KEY } from './table-schema';
 import {
   EMPTY_RECONCILER_STATE, JobCheck, ReconcilerState, ReconcilerStateStore, RedeliveryRecord, ScopeActivity, VersionedReconcilerState,
 } from '../core/reconciler-state';
 
-export const RECONCILER_STATE_KEY = { pk: 'RECONCILER', sk: 'STATE' } as const;
+export const RECONCILER_STATE_KEY = { [PARTITION_KEY]: 'RECONCILER', [SORT_KEY]: 'STATE' } as const;
 
 export class DynamoReconcilerStore implements ReconcilerStateStore {
   constructor(private readonly client: DynamoDBDocumentClient, private readonly tableName: string) {}

@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { StateReadIncompleteError } from './errors';
 import { poolFromItem, poolItemKey, poolToItem, runnerFromItem, runnerItemKey, runnerPoolSort, runnerToItem } from './runner-items';
-import { POOL_INDEX } from './table-schema';
+import { PARTITION_KEY, POOL_INDEX, TTL_ATTRIBUTE } from './table-schema';
 import { FINISHED_JOB_RETENTION_SECONDS } from '../core/job';
 import { hasPendingWork, PoolRecord } from '../core/pool';
 import { PoolStore, RunnerStore } from '../core/ports';
@@ -19,7 +19,7 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
   constructor(private readonly client: DynamoDBDocumentClient, private readonly tableName: string) {}
 
   async putRunner(runner: RunnerRecord): Promise<boolean> {
-    return this.conditionalPut(runnerToItem(runner), 'attribute_not_exists(#pk)', { '#pk': 'pk' });
+    return this.conditionalPut(runnerToItem(runner), 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY });
   }
 
   async getRunner(instanceId: string): Promise<RunnerRecord | undefined> {
@@ -57,7 +57,7 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
     if (!current || !from.includes(current.state)) return undefined;
     const next: RunnerRecord = { ...current, ...changes, state: to, updatedAt: at, version: current.version + 1 };
     const item = runnerToItem(next);
-    if (to === 'gone') item.expiresAt = Math.floor(at / 1000) + FINISHED_JOB_RETENTION_SECONDS;
+    if (to === 'gone') item[TTL_ATTRIBUTE] = Math.floor(at / 1000) + FINISHED_JOB_RETENTION_SECONDS;
     const ok = await this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': current.version });
     return ok ? next : undefined;
   }
@@ -99,7 +99,7 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
     const item = poolToItem(next, hasPendingWork(next));
     item.updatedAt = at;
     return pool.version === 0
-      ? this.conditionalPut(item, 'attribute_not_exists(#pk)', { '#pk': 'pk' })
+      ? this.conditionalPut(item, 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY })
       : this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': pool.version });
   }
 

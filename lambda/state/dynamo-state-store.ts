@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deliveryFromItem, deliveryToItem, jobFromItem } from './items';
-import { deliveryItemKey, jobItemKey, jobPoolSort, jobPoolSortPrefix, PARTITION_KEY, POOL_INDEX } from './table-schema';
+import { deliveryItemKey, jobItemKey, jobPoolSort, jobPoolSortPrefix, PARTITION_KEY, POOL_INDEX, TTL_ATTRIBUTE } from './table-schema';
 import { DeliveryRecord } from '../core/delivery';
 import { isActive, JobKey, JobRecord, JobState, JobTransition, JobTransitionResult } from '../core/job';
 import { DeliveryStore, JobStore } from '../core/ports';
@@ -141,7 +141,7 @@ function jobUpdate(t: JobTransition) {
     sets.push(`${n(POOL_INDEX.partitionKey)} = ${pool}`);
     set(POOL_INDEX.sortKey, jobPoolSort(t.to, t.key.jobId));
   } else {
-    set('expiresAt', t.expiresAt);
+    set(TTL_ATTRIBUTE, t.expiresAt);
     removes.push(n(POOL_INDEX.partitionKey), n(POOL_INDEX.sortKey));
   }
 

@@ -2,7 +2,7 @@
 
 import { compact, Item, num, optNum, optStr, str } from './attributes';
 import { StateItemError } from './errors';
-import { deliveryItemKey } from './table-schema';
+import { deliveryItemKey, PARTITION_KEY, TTL_ATTRIBUTE } from './table-schema';
 import { DeliveryRecord } from '../core/delivery';
 import { JOB_STATE_RANK, JobRecord, JobState } from '../core/job';
 import { RunnerScope } from '../core/routing';
@@ -17,7 +17,7 @@ export function deliveryToItem(record: DeliveryRecord): Item {
     answerStatus: record.answer.status,
     answerBody: record.answer.body,
     receivedAt: record.receivedAt,
-    expiresAt: record.expiresAt,
+    [TTL_ATTRIBUTE]: record.expiresAt,
     githubHost: record.job?.githubHost,
     jobId: record.job?.jobId,
     // `pool`, not `poolId`: deliveries must stay out of the pool index.
@@ -26,21 +26,21 @@ export function deliveryToItem(record: DeliveryRecord): Item {
 }
 
 export function deliveryFromItem(item: Item): DeliveryRecord {
-  const where = `delivery item ${String(item.pk)}`;
+  const where = `delivery item ${String(item[PARTITION_KEY])}`;
   return compact({
     deliveryId: str(item, 'deliveryId', where),
     event: str(item, 'event', where),
     action: optStr(item, 'action', where),
     answer: { status: num(item, 'answerStatus', where), body: str(item, 'answerBody', where) },
     receivedAt: str(item, 'receivedAt', where),
-    expiresAt: num(item, 'expiresAt', where),
+    expiresAt: num(item, TTL_ATTRIBUTE, where),
     job: item.jobId === undefined ? undefined : { githubHost: str(item, 'githubHost', where), jobId: num(item, 'jobId', where) },
     poolId: optStr(item, 'pool', where),
   }) as DeliveryRecord;
 }
 
 export function jobFromItem(item: Item): JobRecord {
-  const where = `job item ${String(item.pk)}`;
+  const where = `job item ${String(item[PARTITION_KEY])}`;
   const state = str(item, 'state', where);
   if (!(state in JOB_STATE_RANK)) throw new StateItemError(`${where}: unknown state ${state}`);
   const labels = item.labels;
@@ -58,7 +58,7 @@ export function jobFromItem(item: Item): JobRecord {
     conclusion: optStr(item, 'conclusion', where),
     createdAt: str(item, 'createdAt', where),
     updatedAt: str(item, 'updatedAt', where),
-    expiresAt: optNum(item, 'expiresAt', where),
+    expiresAt: optNum(item, TTL_ATTRIBUTE, where),
   }) as JobRecord;
 }
 

@@ -2,17 +2,17 @@
 import { compact, Item, num, optNum, optStr, str } from './attributes';
 import { StateItemError } from './errors';
 import { scopeFromItem } from './items';
-import { POOL_INDEX } from './table-schema';
+import { ItemKey, PARTITION_KEY, POOL_INDEX, SORT_KEY } from './table-schema';
 import { JobKey } from '../core/job';
 import { InterruptedJob, PoolRecord } from '../core/pool';
 import { ACTIVE_RUNNER_STATES, Market, RetireReason, RunnerRecord, RunnerState } from '../core/runner';
 
-export function runnerItemKey(instanceId: string) {
-  return { pk: `RUNNER#${instanceId}`, sk: 'RUNNER' };
+export function runnerItemKey(instanceId: string): ItemKey {
+  return { [PARTITION_KEY]: `RUNNER#${instanceId}`, [SORT_KEY]: 'RUNNER' };
 }
 
-export function poolItemKey(poolId: string) {
-  return { pk: `POOL#${poolId}`, sk: 'POOL' };
+export function poolItemKey(poolId: string): ItemKey {
+  return { [PARTITION_KEY]: `POOL#${poolId}`, [SORT_KEY]: 'POOL' };
 }
 
 /** Sort key of a live runner in the pool index. */
@@ -48,7 +48,7 @@ export function runnerToItem(runner: RunnerRecord): Item {
 }
 
 export function runnerFromItem(item: Item): RunnerRecord {
-  const where = `runner item ${String(item.pk)}`;
+  const where = `runner item ${String(item[PARTITION_KEY])}`;
   const state = str(item, 'state', where);
   if (!['booting', 'registered', 'busy', 'retiring', 'gone'].includes(state)) throw new StateItemError(`${where}: unknown state ${state}`);
   const market = str(item, 'market', where);
@@ -93,7 +93,7 @@ export function poolToItem(pool: PoolRecord, pending: boolean): Item {
 }
 
 export function poolFromItem(item: Item): PoolRecord {
-  const where = `pool item ${String(item.pk)}`;
+  const where = `pool item ${String(item[PARTITION_KEY])}`;
   const spot = (item.spot ?? {}) as Item;
   return compact({
     poolId: str(item, 'pool', where),

@@ -1,29 +1,21 @@
-// The single state table: key names, the pool index and the item keys, in one place. The
-// construct defines the same table in CloudFormation; tests and the sandbox create it in dynalite
-// from `stateTableDefinition`.
+// The single state table's item keys, over the key and index names of its contract
+// (src/contracts/state-table.ts), which the construct's CloudFormation table shares; tests and the
+// sandbox create the table in dynalite from `stateTableDefinition`.
 
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { PARTITION_KEY, POOL_INDEX, SORT_KEY, TTL_ATTRIBUTE } from '../../src/contracts/state-table';
 import { JobKey, JobState } from '../core/job';
 
-export const PARTITION_KEY = 'pk';
-export const SORT_KEY = 'sk';
-/** TTL attribute, epoch seconds. */
-export const TTL_ATTRIBUTE = 'expiresAt';
+export { PARTITION_KEY, POOL_INDEX, SORT_KEY, TTL_ATTRIBUTE };
 
-/** Sparse index of active items by pool: only queued and in-progress jobs (later: live runners) carry `poolId`. */
-export const POOL_INDEX = { name: 'byPool', partitionKey: 'poolId', sortKey: 'poolSort' } as const;
-
-export interface ItemKey {
-  readonly pk: string;
-  readonly sk: string;
-}
+export type ItemKey = { readonly [PARTITION_KEY]: string; readonly [SORT_KEY]: string };
 
 export function deliveryItemKey(deliveryId: string): ItemKey {
-  return { pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' };
+  return { [PARTITION_KEY]: `DELIVERY#${deliveryId}`, [SORT_KEY]: 'DELIVERY' };
 }
 
 export function jobItemKey(key: JobKey): ItemKey {
-  return { pk: `JOB#${key.githubHost}#${key.jobId}`, sk: 'JOB' };
+  return { [PARTITION_KEY]: `JOB#${key.githubHost}#${key.jobId}`, [SORT_KEY]: 'JOB' };
 }
 
 /** Sort key of an active job in the pool index; `begins_with(poolSort, 'JOB#queued#')` selects a state. */
@@ -35,7 +27,7 @@ export function jobPoolSortPrefix(state?: JobState): string {
   return state === undefined ? 'JOB#' : `JOB#${state}#`;
 }
 
-/** The table as CreateTable input (TTL is set separately with UpdateTimeToLive on `expiresAt`). */
+/** The table as CreateTable input (TTL is set separately with UpdateTimeToLive on {@link TTL_ATTRIBUTE}). */
 export function stateTableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { handleDelivery, WebhookDeps } from './handle-delivery';
 import { fromApiGatewayEvent, jsonAnswer, toApiGatewayResult, WebhookEvent } from './http';
-import { EnvironmentError } from '../common/errors';
+import { EnvironmentVariableError } from '../../src/contracts/environment';
 import { Logger } from '../common/logger';
 import { WebhookAnswer } from '../core/delivery';
 
@@ -23,7 +23,7 @@ export function createWebhookHandler(buildDeps: () => WebhookDeps, logger: Logge
     try {
       deps ??= buildDeps();
     } catch (e) {
-      if (!(e instanceof EnvironmentError)) throw e;
+      if (!(e instanceof EnvironmentVariableError)) throw e;
       logger.error('function environment incomplete', { error: e });
       return toApiGatewayResult(jsonAnswer(500, `webhook function misconfigured: ${e.message}. Then redeliver this delivery.`));
     }

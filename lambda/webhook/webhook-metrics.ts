@@ -2,6 +2,7 @@
 // ignored events by reason, how long jobs waited for a runner. Behind an interface so tests count them without parsing stdout.
 
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricDimension, WebhookMetric } from '../../src/contracts/metrics';
 import { JobState } from '../core/job';
 
 export type IgnoredReason = 'event' | 'action' | 'unmatched' | 'ambiguous';
@@ -21,24 +22,24 @@ export class PowertoolsWebhookMetrics implements WebhookMetrics {
 
   jobEventAccepted(configName: string, state: JobState): void {
     this.metrics.singleMetric()
-      .addDimension('config', configName)
-      .addDimension('action', state)
-      .addMetric('AcceptedJobEvents', MetricUnit.Count, 1);
+      .addDimension(MetricDimension.CONFIG, configName)
+      .addDimension(MetricDimension.ACTION, state)
+      .addMetric(WebhookMetric.ACCEPTED_JOB_EVENTS, MetricUnit.Count, 1);
   }
 
   eventIgnored(reason: IgnoredReason): void {
     this.metrics.singleMetric()
-      .addDimension('reason', reason)
-      .addMetric('IgnoredEvents', MetricUnit.Count, 1);
+      .addDimension(MetricDimension.REASON, reason)
+      .addMetric(WebhookMetric.IGNORED_EVENTS, MetricUnit.Count, 1);
   }
 
   jobStarted(configName: string, waitSeconds: number): void {
     this.metrics.singleMetric()
-      .addDimension('config', configName)
-      .addMetric('JobWaitSeconds', MetricUnit.Seconds, waitSeconds);
+      .addDimension(MetricDimension.CONFIG, configName)
+      .addMetric(WebhookMetric.JOB_WAIT_SECONDS, MetricUnit.Seconds, waitSeconds);
   }
 
   outOfTime(): void {
-    this.metrics.singleMetric().addMetric('DeliveriesOutOfTime', MetricUnit.Count, 1);
+    this.metrics.singleMetric().addMetric(WebhookMetric.DELIVERIES_OUT_OF_TIME, MetricUnit.Count, 1);
   }
 }

@@ -1,28 +1,34 @@
-import { parseGitHubHost, readEnvironment, readOptionalMilliseconds } from '../../../lambda/common/env';
-import { EnvironmentError } from '../../../lambda/common/errors';
+import { parseGitHubHost } from '../../../lambda/common/env';
+import { CONTROL_PLANE_ENVIRONMENT, decodeEnvironment, EnvironmentVariableError, PACING_ENVIRONMENT } from '../../../src/contracts/environment';
 
 describe('reading the environment', () => {
-  test('the named variables are returned', () => {
-    expect(readEnvironment(['A', 'B'], { A: '1', B: '2', C: '3' })).toEqual({ A: '1', B: '2' });
+  test('only the variables of the spec are returned', () => {
+    const env = decodeEnvironment({ tableName: CONTROL_PLANE_ENVIRONMENT.tableName }, { TABLE_NAME: 'state', QUEUE_URL: 'q' });
+
+    expect(env).toEqual({ tableName: 'state' });
   });
 
   test('every missing or empty variable is named at once', () => {
-    expect(() => readEnvironment(['A', 'B', 'C'], { B: '' })).toThrow(new EnvironmentError('missing environment variables A, B, C: the construct sets them; redeploy it', ['A', 'B', 'C']));
+    const { tableName, queueUrl, runnerConfigPath } = CONTROL_PLANE_ENVIRONMENT;
+
+    expect(() => decodeEnvironment({ tableName, queueUrl, runnerConfigPath }, { QUEUE_URL: '' })).toThrow(new EnvironmentVariableError(
+      'missing environment variables TABLE_NAME, QUEUE_URL, RUNNER_CONFIG_PATH: the construct sets them; redeploy it', ['TABLE_NAME', 'QUEUE_URL', 'RUNNER_CONFIG_PATH'],
+    ));
   });
 });
 
-describe('optional durations', () => {
+describe('optional pacing', () => {
   test('the variables that are set are returned as numbers; unset or empty ones are left out', () => {
-    const durations = readOptionalMilliseconds(['A', 'B', 'C'], { A: '0', B: '', D: '9' });
+    const pacing = decodeEnvironment(PACING_ENVIRONMENT, { GITHUB_WRITE_SPACING_MS: '0', GITHUB_RETRY_BASE_MS: '', OTHER_MS: '9' });
 
-    expect(durations).toEqual({ A: 0 });
+    expect(pacing).toEqual({ githubWriteSpacingMs: 0 });
   });
 
   test('every variable set to anything but a whole number is named at once', () => {
-    const read = () => readOptionalMilliseconds(['A', 'B', 'C'], { A: '1.5', B: 'soon', C: '250' });
+    const read = () => decodeEnvironment(PACING_ENVIRONMENT, { GITHUB_WRITE_SPACING_MS: '1.5', GITHUB_RETRY_BASE_MS: 'soon', RECONCILER_GITHUB_SWEEP_MS: '250' });
 
-    expect(read).toThrow(EnvironmentError);
-    expect(read).toThrow(/^A="1\.5", B="soon": expected a whole number of milliseconds/);
+    expect(read).toThrow(EnvironmentVariableError);
+    expect(read).toThrow(/^GITHUB_WRITE_SPACING_MS="1\.5": expected a whole number of milliseconds; GITHUB_RETRY_BASE_MS="soon": expected a whole number of milliseconds/);
   });
 });
 
@@ -32,6 +38,7 @@ describe('the GitHub host', () => {
   });
 
   test.each(['https://ghes.example.com', 'ghes.example.com/api', 'ghes.example.com:8443', 'ghes#1', '', 'ghes example'])('%j is refused, naming the variable', (value) => {
+    expect(() => parseGitHubHost(value)).toThrow(EnvironmentVariableError);
     expect(() => parseGitHubHost(value)).toThrow(/GITHUB_HOST must be a hostname/);
   });
 });

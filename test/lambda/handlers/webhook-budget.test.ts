@@ -13,10 +13,10 @@ import { configDocument } from '../support/configs';
 import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { webhookEnvironment } from '../support/function-environment';
 import { HoldingProxy, startHoldingProxy } from '../support/holding-proxy';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
-import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'budget secret';
 const BUDGET = WEBHOOK_TIME_BUDGETS['github.com'];

@@ -10,10 +10,10 @@ import { configDocument } from '../support/configs';
 import { grantedRole } from '../support/construct-grants';
 import { deliveryEvent, restApiDeliveryEvent } from '../support/deliveries';
 import { DynamoTestEngine } from '../support/dynalite';
+import { webhookEnvironment } from '../support/function-environment';
 import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
 import { RoleServices, startRoleServices } from '../support/role-services';
-import { webhookEnvironment } from '../support/webhook-environment';
 
 const SECRET = 'wiring secret';
 

@@ -1,8 +1,8 @@
 import { handler } from '../../../lambda/handlers/webhook';
+import { WEBHOOK_ENVIRONMENT } from '../../../src/contracts/environment';
 import { deliveryEvent } from '../support/deliveries';
 import { capturePrinted } from '../support/in-memory-ports';
 
-const VARIABLES = ['TABLE_NAME', 'QUEUE_URL', 'WEBHOOK_SECRET_PARAMETER_NAME', 'RUNNER_CONFIG_PATH', 'GITHUB_HOST', 'RUNNER_NAME_PREFIX'];
 
 describe('the webhook function entry point', () => {
   const saved = { ...process.env };
@@ -11,8 +11,8 @@ describe('the webhook function entry point', () => {
   });
 
   test('an incomplete environment answers 500 naming every missing variable, touching no AWS service', async () => {
-    for (const name of VARIABLES) delete process.env[name];
-    process.env.TABLE_NAME = 'state';
+    for (const { name } of Object.values(WEBHOOK_ENVIRONMENT)) delete process.env[name];
+    process.env[WEBHOOK_ENVIRONMENT.tableName.name] = 'state';
 
     let result: Awaited<ReturnType<typeof handler>> | undefined;
     const printed = await capturePrinted(async () => {
@@ -21,7 +21,8 @@ describe('the webhook function entry point', () => {
 
     expect(result?.statusCode).toBe(500);
     const { message } = JSON.parse(result!.body!) as { message: string };
-    expect(message).toContain('QUEUE_URL, WEBHOOK_SECRET_PARAMETER_NAME, RUNNER_CONFIG_PATH, GITHUB_HOST, RUNNER_NAME_PREFIX');
+    // In the contract's order (WEBHOOK_ENVIRONMENT).
+    expect(message).toContain('QUEUE_URL, GITHUB_HOST, WEBHOOK_SECRET_PARAMETER_NAME, RUNNER_CONFIG_PATH, RUNNER_NAME_PREFIX');
     expect(message).not.toContain('TABLE_NAME');
     expect(printed.join('')).toContain('"message":"function environment incomplete"');
   });

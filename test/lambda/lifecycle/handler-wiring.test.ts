@@ -10,6 +10,7 @@ import { SsmSimulator } from '../../../sandbox/ssm';
 import { Ec2Harness, MANAGED_BY, PREFIX, runnerRecord, startEc2 } from '../reconciler/harness';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine } from '../support/dynalite';
+import { controlPlaneEnvironment, sdkEnvironment } from '../support/function-environment';
 import { capturePrinted } from '../support/in-memory-ports';
 import { RoleServices, startRoleServices } from '../support/role-services';
 
@@ -27,25 +28,12 @@ beforeAll(async () => {
   ({ engine, ssm, sqs } = services);
   ec2 = await startEc2(0.01, {}, role);
   tableName = await engine.createStateTable();
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    QUEUE_URL: sqs.queueUrl('pools.fifo'),
-    RUNNER_CONFIG_PATH: '/runners/configs',
-    GITHUB_API_URL: 'http://127.0.0.1:9/api/v3',
-    GITHUB_APP_ID: '1',
-    PRIVATE_KEY_PARAMETER_NAME: '/runners/github-app-key',
-    RUNNER_NAME_PREFIX: PREFIX,
-    MANAGED_BY,
-    BOOT_TIMEOUT_SECONDS: '600',
-    MAX_LIFETIME_SECONDS: '3600',
-    POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunnersTest',
-    AWS_REGION: 'us-east-1',
-    ...role.environment(),
-    AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
-    AWS_ENDPOINT_URL_EC2: ec2.sim.url,
-    AWS_ENDPOINT_URL_SSM: ssm.url,
-    AWS_ENDPOINT_URL_SQS: sqs.url,
-  });
+  Object.assign(process.env, controlPlaneEnvironment({
+    tableName,
+    queueUrl: sqs.queueUrl('pools.fifo'),
+    runnerNamePrefix: PREFIX,
+    managedBy: MANAGED_BY,
+  }), sdkEnvironment({ dynamodb: engine.endpoint, ec2: ec2.sim.url, ssm: ssm.url, sqs: sqs.url }), role.environment());
 });
 afterAll(async () => {
   process.env = saved;

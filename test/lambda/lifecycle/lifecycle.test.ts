@@ -3,12 +3,13 @@
 // DynamoDB and EC2 calls sign as the lifecycle function's role, decided by IAM against what the
 // construct grants it.
 import { InterruptedJobUnknownError } from '../../../lambda/lifecycle/errors';
-import { handleLifecycleEvent, LifecycleDeps, LifecycleMetricName } from '../../../lambda/lifecycle/handle-instance-event';
+import { handleLifecycleEvent, LifecycleDeps } from '../../../lambda/lifecycle/handle-instance-event';
 import { STATE_CHANGE } from '../../../lambda/lifecycle/instance-event';
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { Ec2InstanceEvent } from '../../../sandbox/ec2';
+import { LifecycleMetricName } from '../../../src/contracts/metrics';
 import {
   Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes, waitFor,
 } from '../reconciler/harness';

@@ -10,6 +10,7 @@ import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { configDocument } from '../support/configs';
 import { DynamoTestEngine } from '../support/dynalite';
+import { controlPlaneEnvironment, sdkEnvironment } from '../support/function-environment';
 import { capturePrinted } from '../support/in-memory-ports';
 import { RoleServices, startRoleServices } from '../support/role-services';
 
@@ -28,27 +29,14 @@ beforeAll(async () => {
   ({ engine, ssm, sqs } = services);
   ssm.seedParameter({ name: '/runners/configs/linux-x64', type: 'String', value: JSON.stringify(configDocument('linux-x64', ['linux', 'x64'])) });
   h = await startHarness(engine);
-  Object.assign(process.env, {
-    TABLE_NAME: h.tableName,
-    QUEUE_URL: sqs.queueUrl('pools.fifo'),
-    RUNNER_CONFIG_PATH: '/runners/configs',
-    GITHUB_API_URL: 'http://127.0.0.1:9/api/v3',
-    GITHUB_APP_ID: '1',
-    PRIVATE_KEY_PARAMETER_NAME: '/runners/github-app-key',
-    RUNNER_NAME_PREFIX: 'er-test-',
-    MANAGED_BY: 'test',
-    BOOT_TIMEOUT_SECONDS: '600',
-    MAX_LIFETIME_SECONDS: '3600',
-    SUBNET_IDS: h.sim.subnets.map((s) => s.subnetId).join(','),
-    LAUNCH_TEMPLATES: JSON.stringify({ 'linux-x64': h.launchTemplateId }),
-    POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunnersTest',
-    AWS_REGION: 'us-east-1',
-    ...role.environment(),
-    AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
-    AWS_ENDPOINT_URL_EC2: h.sim.url,
-    AWS_ENDPOINT_URL_SSM: ssm.url,
-    AWS_ENDPOINT_URL_SQS: sqs.url,
-  });
+  Object.assign(process.env, controlPlaneEnvironment({
+    tableName: h.tableName,
+    queueUrl: sqs.queueUrl('pools.fifo'),
+    runnerNamePrefix: 'er-test-',
+    managedBy: 'test',
+    subnetIds: h.sim.subnets.map((s) => s.subnetId),
+    launchTemplates: { 'linux-x64': h.launchTemplateId },
+  }), sdkEnvironment({ dynamodb: engine.endpoint, ec2: h.sim.url, ssm: ssm.url, sqs: sqs.url }), role.environment());
   // The handler builds its clients when its module loads: after the environment is in place.
   ({ handler } = await import('../../../lambda/handlers/provisioner'));
 });

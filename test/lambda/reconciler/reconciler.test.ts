@@ -7,11 +7,12 @@ import {
 } from './harness';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
-import { ReconcilerDeps, ReconcilerMetricName, runReconciler } from '../../../lambda/reconciler/run-reconciler';
+import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
+import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';

@@ -1,4 +1,4 @@
-// The entry point with its production wiring: controlPlaneFromEnvironment() builds real SDK clients
+// The entry point with its production wiring: controlPlaneFrom() builds real SDK clients
 // and the Octokit adapter from the environment; DynamoDB is dynalite, SSM the SSM simulator (configs
 // and the App's private key), GitHub the GHES simulator; every AWS call signed as the register
 // function's role and decided by IAM against what the construct grants it.
@@ -8,9 +8,12 @@ import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
 import { SsmSimulator } from '../../../sandbox/ssm';
+import { CONTROL_PLANE_ENVIRONMENT, REGISTER_ENVIRONMENT, RUNTIME_VARIABLES } from '../../../src/contracts/environment';
+import { FunctionName } from '../../../src/contracts/metrics';
 import { configDocument } from '../support/configs';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { controlPlaneEnvironment, sdkEnvironment } from '../support/function-environment';
 import { capturePrinted } from '../support/in-memory-ports';
 
 const INSTANCE = 'i-0c0ffee0c0ffee000';
@@ -37,31 +40,26 @@ afterAll(async () => {
   await engine.stop();
 });
 
-const environment = () => ({
-  TABLE_NAME: tableName,
-  QUEUE_URL: 'http://127.0.0.1:9/123456789012/pools.fifo',
-  RUNNER_CONFIG_PATH: '/runners/configs',
-  GITHUB_API_URL: ghes.apiUrl,
-  GITHUB_APP_ID: String(ghes.appId),
-  PRIVATE_KEY_PARAMETER_NAME: '/runners/github-private-key',
-  RUNNER_NAME_PREFIX: PREFIX,
-  MANAGED_BY: 'test-stack',
-  SUBNET_IDS: 'subnet-0123456789abcdef0',
-  LAUNCH_TEMPLATES: JSON.stringify({ 'linux-x64': 'lt-0123456789abcdef0' }),
-  BOOT_TIMEOUT_SECONDS: '600',
-  MAX_LIFETIME_SECONDS: '21600',
-  RUNNER_ROLE_NAME: 'runner-role',
-  AWS_REGION: 'us-east-1',
+const environment = (): Record<string, string> => ({
+  ...controlPlaneEnvironment({
+    tableName,
+    queueUrl: 'http://127.0.0.1:9/123456789012/pools.fifo',
+    githubApiUrl: ghes.apiUrl,
+    githubAppId: String(ghes.appId),
+    privateKeyParameterName: '/runners/github-private-key',
+    runnerNamePrefix: PREFIX,
+    managedBy: 'test-stack',
+    maxLifetimeSeconds: 21600,
+    runnerRoleName: 'runner-role',
+  }),
+  ...sdkEnvironment({ dynamodb: engine.endpoint, ssm: ssm.url }),
   ...role.environment(),
-  AWS_ENDPOINT_URL_DYNAMODB: engine.endpoint,
-  AWS_ENDPOINT_URL_SSM: ssm.url,
-  POWERTOOLS_METRICS_NAMESPACE: 'EphemeralRunners',
-  POWERTOOLS_SERVICE_NAME: 'register',
+  [RUNTIME_VARIABLES.serviceName]: FunctionName.REGISTER,
 });
 
 test('an incomplete environment is answered 500 naming every missing variable', async () => {
   // Arrange: everything but the runner role and the table.
-  const { RUNNER_ROLE_NAME: _role, TABLE_NAME: _table, ...partial } = environment();
+  const { [REGISTER_ENVIRONMENT.runnerRoleName.name]: _role, [CONTROL_PLANE_ENVIRONMENT.tableName.name]: _table, ...partial } = environment();
   process.env = { ...saved, ...partial };
 
   // Act
