@@ -71,6 +71,9 @@ export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: s
 export interface RunnerView {
   readonly id: number;
   readonly name: string;
+  /** Where it is registered: `repo:owner/name` or `org:login`. */
+  readonly scope: string;
+  readonly labels: readonly string[];
   readonly status: 'online' | 'offline';
   readonly busy: boolean;
 }
@@ -215,7 +218,9 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   runners(): RunnerView[] {
-    return this.actions.allRunners().map((r) => ({ id: r.id, name: r.name, status: this.actions.status(r), busy: r.jobId !== undefined }));
+    return this.actions.allRunners().map((r) => ({
+      id: r.id, name: r.name, scope: r.scope, labels: r.labels.map((l) => l.name), status: this.actions.status(r), busy: r.jobId !== undefined,
+    }));
   }
 
   /** Resolves when the job reaches `status` (or at once if it already has; `completed` passes every status). */
