@@ -39,7 +39,8 @@ export function deploymentRoles(
     for (const ref of (r.Properties.Roles ?? []) as Array<{ Ref: string }>) {
       const name = byLogicalId.get(ref.Ref);
       if (name === undefined) continue;
-      roles.get(name)!.policies.push({ name: String(r.Properties.PolicyName ?? r.Properties.ManagedPolicyName ?? id), policy: resolver.resolve(r.Properties.PolicyDocument) });
+      const policyName = String(r.Properties.PolicyName ?? r.Properties.ManagedPolicyName ?? id);
+      roles.get(name)!.policies.push({ name: policyName, policy: resolver.resolve(r.Properties.PolicyDocument) });
     }
   }
   return roles;
