@@ -5,12 +5,13 @@
 // per-override error inside the 200; nothing falls back from spot to on-demand (reference/aws.md 1.6).
 import type { Ec2Decision, Ec2FleetFacts, FleetLaunchKey } from './authorization';
 import { launchKey } from './authorization';
-import { InclusionSetting, INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
+import { INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityModel, Ec2Faults, PoolKey } from './faults';
 import { InstanceLifecycle } from './instances';
 import { LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
 import { IdGenerator, InstanceTypeInfo, Market, MARKETS, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject, XmlValue } from './wire';
+import { tally } from '../common/http';
 
 interface Override {
   readonly instanceType?: string;
@@ -21,8 +22,6 @@ interface Override {
 }
 
 interface LaunchConfig {
-  /** As the request named it, echoed back in `launchTemplateAndOverrides`. */
-  readonly byName: boolean;
   readonly template: LaunchTemplateVersion;
   /** `[{}]` when the request gave none: one implicit override using the template's own settings. */
   readonly overrides: readonly Override[];
@@ -47,36 +46,23 @@ interface Pool {
   readonly imageId?: string;
 }
 
-export interface FleetServiceDeps {
-  readonly ids: IdGenerator;
-  readonly templates: LaunchTemplateRegistry;
-  readonly lifecycle: InstanceLifecycle;
-  readonly subnets: readonly SubnetInfo[];
-  readonly capacity: CapacityModel;
-  readonly faults: Ec2Faults;
-}
-
 /** The CreateFleet parameters the simulator models; any other is refused as Unsupported rather than silently ignored. */
 const MODELLED = new RegExp(`^(${[
-  'Action', 'Version', 'DryRun', 'Type', 'ClientToken',
-  'LaunchTemplateConfigs\\.\\d+\\.LaunchTemplateSpecification\\.(LaunchTemplateId|LaunchTemplateName|Version)',
+  'Action', 'Version', 'Type', 'ClientToken',
+  'LaunchTemplateConfigs\\.\\d+\\.LaunchTemplateSpecification\\.(LaunchTemplateId|Version)',
   'LaunchTemplateConfigs\\.\\d+\\.Overrides\\.\\d+\\.(InstanceType|SubnetId|Priority|ImageId)',
-  'LaunchTemplateConfigs\\.\\d+\\.Overrides\\.\\d+\\.InstanceRequirements\\.' +
-    '((VCpuCount|MemoryMiB)\\.(Min|Max)|(AllowedInstanceType|ExcludedInstanceType|CpuManufacturer)\\.\\d+|BareMetal|BurstablePerformance)',
+  'LaunchTemplateConfigs\\.\\d+\\.Overrides\\.\\d+\\.InstanceRequirements\\.((VCpuCount|MemoryMiB)\\.(Min|Max)|CpuManufacturer\\.\\d+)',
   'TargetCapacitySpecification\\.(TotalTargetCapacity|OnDemandTargetCapacity|SpotTargetCapacity|DefaultTargetCapacityType)',
   '(SpotOptions|OnDemandOptions)\\.AllocationStrategy',
   'TagSpecification\\.\\d+\\.(ResourceType|Tag\\.\\d+\\.(Key|Value))',
 ].join('|')})$`);
 
-/** EC2's allocation strategies per market; the simulator orders pools by the first ones (see `order`). */
+/** EC2's allocation strategies per market; the simulator orders pools by the modelled ones (see `order`). */
 const STRATEGIES: Record<Market, readonly string[]> = {
   'spot': ['lowest-price', 'price-capacity-optimized', 'capacity-optimized', 'diversified', 'capacity-optimized-prioritized'],
   'on-demand': ['lowest-price', 'prioritized'],
 };
-const MODELLED_STRATEGIES = ['lowest-price', 'price-capacity-optimized', 'capacity-optimized', 'prioritized'];
-
-/** Observed: "more than the maximum allowed number of InstanceRequirements (4)" (reference/aws.md 1.3). */
-const MAX_INSTANCE_REQUIREMENTS = 4;
+const MODELLED_STRATEGIES = ['lowest-price', 'price-capacity-optimized', 'prioritized'];
 
 function oneOf(params: QueryParams, member: string, allowed: readonly string[]): string | undefined {
   const value = params.string(member);
@@ -87,7 +73,7 @@ function oneOf(params: QueryParams, member: string, allowed: readonly string[]):
 }
 
 /** The messages EC2 puts next to per-override error codes, as observed (reference/aws.md 1.7). Callers must classify by code. */
-function overrideErrorMessage(code: string, pool?: PoolKey, limit?: number): string {
+function overrideErrorMessage(code: string, pool?: PoolKey): string {
   const messages: Record<string, string> = {
     InsufficientInstanceCapacity: pool?.market === 'on-demand'
       ? `We currently do not have sufficient ${pool.instanceType} capacity in the Availability Zone you requested (${pool.availabilityZone}). ` +
@@ -96,10 +82,6 @@ function overrideErrorMessage(code: string, pool?: PoolKey, limit?: number): str
       : 'There is no Spot capacity available that matches your request.',
     UnfulfillableCapacity: 'Unable to fulfill capacity due to your request configuration. Please adjust your request and try again.',
     MaxSpotInstanceCountExceeded: 'Max spot instance count exceeded',
-    VcpuLimitExceeded: `You have requested more vCPU capacity than your current vCPU limit of ${limit ?? 0} allows for the instance bucket ` +
-      'that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.',
-    InsufficientFreeAddressesInSubnet: 'There are not enough free addresses in the subnet to satisfy the requested number of instances.',
-    Unsupported: 'The requested configuration is currently not supported. Please check the documentation for supported configurations.',
   };
   return messages[code] ?? code;
 }
@@ -110,28 +92,25 @@ const unsupportedInZone = (instanceType: string | undefined, availabilityZone: s
 
 export class FleetService {
   private readonly tokens = new Map<string, { fingerprint: string; result: XmlObject }>();
-  private readonly ipCounters = new Map<string, number>();
   private readonly errorCodes: Record<string, number> = {};
 
-  constructor(private readonly deps: FleetServiceDeps) {}
+  constructor(
+    private readonly ids: IdGenerator, private readonly templates: LaunchTemplateRegistry, private readonly lifecycle: InstanceLifecycle,
+    private readonly subnets: readonly SubnetInfo[], private readonly capacity: CapacityModel, private readonly faults: Ec2Faults,
+  ) {}
 
-  /**
-   * Handles one CreateFleet. Runs synchronously, so two concurrent calls with one token cannot both
-   * launch. `throttledInResponse` answers 200 with a single `RequestLimitExceeded` item and no
-   * instances, as EC2 sometimes does; like any completed call it consumes the token [I].
-   */
-  createFleet(params: QueryParams, throttledInResponse: boolean, decision?: Ec2Decision): XmlObject {
+  /** Handles one CreateFleet. Runs synchronously, so two concurrent calls with one token cannot both launch. */
+  createFleet(params: QueryParams, decision?: Ec2Decision): XmlObject {
     const fingerprint = params.fingerprint(['ClientToken']);
     const token = params.string('ClientToken');
     const seen = token === undefined ? undefined : this.tokens.get(token);
-    if (seen && seen.fingerprint !== fingerprint) throw apiErrors.idempotentParameterMismatch();
+    if (seen && seen.fingerprint !== fingerprint) {
+      throw new Ec2ApiError('IdempotentParameterMismatch', 'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).');
+    }
     if (seen) return seen.result;
-    const request = this.parse(params);
-    const fleetId = `fleet-${this.deps.ids.uuid()}`;
-    const { instanceSet, errorSet } = throttledInResponse
-      ? { instanceSet: [], errorSet: [errorItem(request.configs[0], request.configs[0].overrides[0], request.need.spot > 0 ? 'spot' : 'on-demand', 'RequestLimitExceeded', 'Request limit exceeded.')] }
-      : this.launch(fleetId, request, decision);
-    for (const e of errorSet) this.errorCodes[e.errorCode as string] = (this.errorCodes[e.errorCode as string] ?? 0) + 1;
+    const fleetId = `fleet-${this.ids.uuid()}`;
+    const { instanceSet, errorSet } = this.launch(fleetId, this.parse(params), decision);
+    for (const e of errorSet) tally(this.errorCodes, e.errorCode as string);
     const result = { fleetId, errorSet, fleetInstanceSet: instanceSet };
     // The token is consumed even when nothing launched (runs-on #251, reference/aws.md 1.4).
     if (token !== undefined) this.tokens.set(token, { fingerprint, result });
@@ -151,53 +130,36 @@ export class FleetService {
     } catch {
       return undefined;
     }
-    const launches = new Map<string, FleetLaunchKey>();
-    for (const config of request.configs) {
-      for (const override of config.overrides) {
-        for (const subnet of this.subnetsOf(override)) {
-          for (const market of MARKETS.filter((m) => request.need[m] > 0)) {
-            const launch = launchOf(config, override, subnet, market);
-            launches.set(launchKey(launch), launch);
-          }
-        }
-      }
-    }
-    const overrides = request.configs.flatMap((c) => c.overrides);
-    return {
-      templates: request.configs.map((c) => c.template),
-      launches: [...launches.values()],
-      subnetIds: [...new Set([...launches.values()].map((l) => l.subnetId))],
-      overrideImageIds: [...new Set(overrides.map((o) => o.imageId).filter((i): i is string => i !== undefined))],
-      tags: request.tags,
-    };
+    const markets = MARKETS.filter((m) => request.need[m] > 0);
+    const all = request.configs.flatMap((config) => config.overrides.flatMap((override) =>
+      this.subnetsOf(override).flatMap((subnet) => markets.map((market) => launchOf(config, override, subnet, market)))));
+    const launches = [...new Map(all.map((l) => [launchKey(l), l])).values()];
+    const images = request.configs.flatMap((c) => c.overrides).map((o) => o.imageId).filter((i): i is string => i !== undefined);
+    const subnetIds = [...new Set(launches.map((l) => l.subnetId))];
+    return { templates: request.configs.map((c) => c.template), launches, subnetIds, overrideImageIds: [...new Set(images)], tags: request.tags };
   }
 
   private parse(params: QueryParams): FleetRequest {
     // Type defaults to maintain (reference/aws.md 1.1); only the one-shot instant type is simulated.
-    const type = oneOf(params, 'Type', ['request', 'maintain', 'instant']) ?? 'maintain';
-    if (type !== 'instant') {
-      throw apiErrors.unsupported(
-        `The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type}${params.has('Type') ? '' : ' (the default when Type is omitted)'}.`);
-    }
+    const type = oneOf(params, 'Type', ['request', 'maintain', 'instant']);
+    if (type !== 'instant') throw apiErrors.unsupported(`The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type ?? 'maintain (the default)'}.`);
     const unmodelled = params.names().find((name) => !MODELLED.test(name));
     if (unmodelled !== undefined) throw apiErrors.unsupported(`The EC2 simulator does not model the CreateFleet parameter ${unmodelled}.`);
     // "a unique, case-sensitive string of up to 64 ASCII characters"
     // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html); the code is EC2's
     // generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
     const clientToken = params.string('ClientToken');
-    if (clientToken !== undefined && (clientToken.length > 64 || !/^[\x20-\x7e]*$/.test(clientToken))) {
-      throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
+    if (clientToken !== undefined && !/^[\x20-\x7e]{0,64}$/.test(clientToken)) throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
+    const configs = params.list('LaunchTemplateConfigs').map((c): LaunchConfig => {
+      const spec = c.struct('LaunchTemplateSpecification');
+      const overrides = c.list('Overrides').map((o) => this.parseOverride(o));
+      return { template: this.templates.resolve(spec.string('LaunchTemplateId'), spec.string('Version')), overrides: overrides.length > 0 ? overrides : [{}] };
+    });
+    if (configs.length === 0) throw apiErrors.missingParameter('LaunchTemplateConfigs');
+    if (configs.flatMap((c) => c.overrides).filter((o) => o.requirements).length > 4) {
+      // Observed (reference/aws.md 1.3).
+      throw apiErrors.invalidParameterValue('Your request contains more than the maximum allowed number of InstanceRequirements (4)');
     }
-
-    const configParams = params.list('LaunchTemplateConfigs');
-    if (configParams.length === 0) throw apiErrors.missingParameter('LaunchTemplateConfigs');
-    if (configParams.length > 50) throw apiErrors.invalidParameterValue('LaunchTemplateConfigs may contain at most 50 entries.');
-    const configs = configParams.map((c) => this.parseConfig(c));
-    if (configs.flatMap((c) => c.overrides).filter((o) => o.requirements).length > MAX_INSTANCE_REQUIREMENTS) {
-      throw apiErrors.invalidParameterValue(
-        `Your request contains more than the maximum allowed number of InstanceRequirements (${MAX_INSTANCE_REQUIREMENTS})`);
-    }
-
     const target = params.struct('TargetCapacitySpecification');
     const total = target.integer('TotalTargetCapacity');
     if (total === undefined) throw apiErrors.missingParameter('TargetCapacitySpecification.TotalTargetCapacity');
@@ -205,8 +167,7 @@ export class FleetService {
     const onDemand = target.integer('OnDemandTargetCapacity') ?? 0;
     const spot = target.integer('SpotTargetCapacity') ?? 0;
     if (onDemand < 0 || spot < 0 || onDemand + spot > total) {
-      throw apiErrors.invalidParameterValue(
-        `OnDemandTargetCapacity (${onDemand}) plus SpotTargetCapacity (${spot}) must not exceed TotalTargetCapacity (${total}).`);
+      throw apiErrors.invalidParameterValue(`OnDemandTargetCapacity (${onDemand}) plus SpotTargetCapacity (${spot}) must not exceed TotalTargetCapacity (${total}).`);
     }
     const defaultType = oneOf(target, 'DefaultTargetCapacityType', ['spot', 'on-demand', 'capacity-block', 'reserved-capacity']) ?? 'on-demand';
     if (defaultType !== 'spot' && defaultType !== 'on-demand') throw apiErrors.unsupported(`The EC2 simulator does not model ${defaultType} capacity.`);
@@ -214,14 +175,12 @@ export class FleetService {
     // on-demand 5, default spot → 15 spot). Docs are silent when the default is missing: on-demand here.
     const rest = total - onDemand - spot;
     const need = { 'on-demand': onDemand + (defaultType === 'on-demand' ? rest : 0), 'spot': spot + (defaultType === 'spot' ? rest : 0) };
-
     const strategy = { 'spot': 'lowest-price', 'on-demand': 'lowest-price' };
     for (const market of MARKETS) {
       const options = params.struct(market === 'spot' ? 'SpotOptions' : 'OnDemandOptions');
       strategy[market] = oneOf(options, 'AllocationStrategy', STRATEGIES[market]) ?? 'lowest-price';
       if (!MODELLED_STRATEGIES.includes(strategy[market])) throw apiErrors.unsupported(`The EC2 simulator does not model the ${strategy[market]} strategy.`);
     }
-
     const tags: Record<TaggedResource, Record<string, string>> = { fleet: {}, instance: {}, volume: {} };
     for (const spec of params.list('TagSpecification')) {
       const resourceType = oneOf(spec, 'ResourceType', ['fleet', 'instance', 'volume', 'network-interface']) ?? spec.requiredString('ResourceType');
@@ -229,9 +188,7 @@ export class FleetService {
       for (const tag of spec.list('Tag')) {
         const key = tag.requiredString('Key');
         const value = tag.string('Value') ?? '';
-        if (key.toLowerCase().startsWith('aws:')) {
-          throw apiErrors.invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use (${key}).`);
-        }
+        if (key.toLowerCase().startsWith('aws:')) throw apiErrors.invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use (${key}).`);
         if (key.length > 128 || value.length > 256) throw apiErrors.invalidParameterValue(`Tag ${key}: keys are at most 128 and values at most 256 characters.`);
         into[key] = value;
       }
@@ -240,56 +197,36 @@ export class FleetService {
     return { configs, need, strategy, tags };
   }
 
-  private parseConfig(c: QueryParams): LaunchConfig {
-    const spec = c.struct('LaunchTemplateSpecification');
-    const template = this.deps.templates.resolve({
-      launchTemplateId: spec.string('LaunchTemplateId'),
-      launchTemplateName: spec.string('LaunchTemplateName'),
-      version: spec.string('Version'),
-    });
-    const overrides = c.list('Overrides').map((o) => this.parseOverride(o));
-    return { byName: spec.string('LaunchTemplateName') !== undefined, template, overrides: overrides.length > 0 ? overrides : [{}] };
-  }
-
   private parseOverride(o: QueryParams): Override {
     const instanceType = o.string('InstanceType');
     // A name that is no instance type at all is a malformed request, not a zone without it. EC2's
     // RunInstances answers it with this code and text (moto #1695 and yugabyte-db #7733 quote AWS);
     // CreateFleet's override takes the same InstanceType shape, so the same request-level answer [I].
-    if (instanceType !== undefined && !INSTANCE_TYPES_BY_NAME.has(instanceType)) {
-      throw apiErrors.invalidParameterValue(`Invalid value '${instanceType}' for InstanceType.`);
-    }
-    if (instanceType !== undefined && o.has('InstanceRequirements')) {
-      throw apiErrors.invalidParameterCombination(`${o.nameOf('InstanceType')} and ${o.nameOf('InstanceRequirements')} cannot be specified together.`);
-    }
+    if (instanceType !== undefined && !INSTANCE_TYPES_BY_NAME.has(instanceType)) throw apiErrors.invalidParameterValue(`Invalid value '${instanceType}' for InstanceType.`);
     const subnetId = o.string('SubnetId');
-    if (subnetId?.includes(',')) {
-      throw apiErrors.invalidParameterValue(`An instant fleet accepts one subnet per override; ${o.nameOf('SubnetId')} is ${subnetId}.`);
-    }
-    if (subnetId !== undefined && !this.deps.subnets.some((s) => s.subnetId === subnetId)) {
-      throw new Ec2ApiError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
-    }
-    const priority = o.string('Priority') === undefined ? undefined : Number(o.string('Priority'));
-    if (priority !== undefined && !(priority >= 0)) throw apiErrors.invalidParameterValue(`${o.nameOf('Priority')} must be a number, 0 or more.`);
+    if (subnetId !== undefined && !this.subnets.some((s) => s.subnetId === subnetId)) throw new Ec2ApiError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
     const imageId = o.string('ImageId');
-    if (imageId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(imageId)) {
-      throw new Ec2ApiError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
-    }
-    return { instanceType, requirements: o.has('InstanceRequirements') ? parseRequirements(o.struct('InstanceRequirements')) : undefined, subnetId, priority, imageId };
+    if (imageId !== undefined && !/^ami-[0-9a-f]{8,17}$/.test(imageId)) throw new Ec2ApiError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+    const r = o.struct('InstanceRequirements');
+    const range = (member: string) => ({ min: r.struct(member).integer('Min') ?? 0, max: r.struct(member).integer('Max') });
+    const requirements = o.has('InstanceRequirements')
+      ? { vCpuCount: range('VCpuCount'), memoryMiB: range('MemoryMiB'), cpuManufacturers: r.strings('CpuManufacturer') }
+      : undefined;
+    const priority = o.string('Priority');
+    return { instanceType, requirements, subnetId, priority: priority === undefined ? undefined : Number(priority), imageId };
   }
 
   private subnetsOf(override: Override): readonly SubnetInfo[] {
-    return override.subnetId === undefined ? this.deps.subnets : this.deps.subnets.filter((s) => s.subnetId === override.subnetId);
+    return override.subnetId === undefined ? this.subnets : this.subnets.filter((s) => s.subnetId === override.subnetId);
   }
 
   private launch(fleetId: string, request: FleetRequest, decision?: Ec2Decision): { instanceSet: XmlValue[]; errorSet: XmlObject[] } {
-    const { capacity, faults, ids, lifecycle } = this.deps;
+    const { capacity, faults, ids, lifecycle } = this;
     const errorSet: XmlObject[] = [];
     const pools = this.expand(request, errorSet);
     const instanceSet: XmlValue[] = [];
     const reserved = new Map<string, number>();
-    const usage = { 'spot': { instances: 0, vcpus: 0 }, 'on-demand': { instances: 0, vcpus: 0 } };
-    let launchIndex = 0;
+    const available = (key: PoolKey) => capacity.available(key, reserved.get(keyOf(key)) ?? 0);
     for (const market of MARKETS.filter((m) => request.need[m] > 0)) {
       // Pools IAM refuses answer their error and launch nothing; the others go on (karpenter#7370).
       const allowed = pools.filter((pool) => {
@@ -298,7 +235,7 @@ export class FleetService {
         return !denied;
       });
       let remaining = request.need[market];
-      for (const pool of order(allowed, market, request.strategy[market], remaining, (p) => capacity.available(p, reserved.get(keyOf(p)) ?? 0))) {
+      for (const pool of order(allowed, market, request.strategy[market], remaining, available)) {
         if (remaining <= 0) break;
         const key = poolKey(pool, market);
         const problem = launchProblem(pool, market, faults.capacityFault(key));
@@ -306,36 +243,22 @@ export class FleetService {
           errorSet.push(errorItem(pool.config, pool.override, market, problem.code, problem.message, pool));
           continue;
         }
-        const room = capacity.quotaRoom(market, pool.type.vcpus, usage[market]);
-        const available = capacity.available(key, reserved.get(keyOf(key)) ?? 0);
-        const count = Math.min(remaining, available, room.instances);
+        const count = Math.min(remaining, available(key));
         if (count < remaining) {
-          const code = room.instances < remaining && room.instances <= available && room.code ? room.code : 'InsufficientInstanceCapacity';
-          errorSet.push(errorItem(pool.config, pool.override, market, code, overrideErrorMessage(code, key, room.limit), pool));
+          errorSet.push(errorItem(pool.config, pool.override, market, 'InsufficientInstanceCapacity', overrideErrorMessage('InsufficientInstanceCapacity', key), pool));
         }
         if (count <= 0) continue;
         remaining -= count;
         reserved.set(keyOf(key), (reserved.get(keyOf(key)) ?? 0) + count);
-        usage[market].instances += count;
-        usage[market].vcpus += count * pool.type.vcpus;
         const reservationId = ids.resourceId('r-');
         const template = pool.config.template;
         const instanceIds = Array.from({ length: count }, () => lifecycle.launch({
           instanceId: ids.resourceId('i-'),
           imageId: pool.imageId!,
           instanceType: pool.type.name,
-          vcpus: pool.type.vcpus,
-          architecture: pool.type.architecture,
           market,
           availabilityZone: pool.subnet.availabilityZone,
-          subnetId: pool.subnet.subnetId,
-          privateIpAddress: this.nextIp(pool.subnet),
-          amiLaunchIndex: launchIndex,
-          fleetId,
           reservationId,
-          // Instances carry a fleet-made token, not the caller's ClientToken [I]: find them by tag.
-          clientToken: `${fleetId}-${++launchIndex}`,
-          spotInstanceRequestId: market === 'spot' ? ids.resourceId('sir-', 8) : undefined,
           launchTemplate: template,
           tags: {
             ...template.data.tags,
@@ -369,8 +292,8 @@ export class FleetService {
         const imageId = override.imageId ?? config.template.data.imageId;
         if (override.requirements) {
           // Attribute-based selection picks among the types each zone offers; an unoffered one is no error.
-          const matching = matchInstanceRequirements([...INSTANCE_TYPES_BY_NAME.values()], override.requirements).flatMap((type) => subnets
-            .filter((s) => this.deps.faults.offered(type.name, s.availabilityZone)).map((subnet) => ({ config, override, type, subnet, imageId })));
+          const matching = matchInstanceRequirements(override.requirements).flatMap((type) => subnets
+            .filter((s) => this.faults.offered(type.name, s.availabilityZone)).map((subnet) => ({ config, override, type, subnet, imageId })));
           if (matching.length === 0) {
             for (const m of markets) errorSet.push(errorItem(config, override, m, 'UnfulfillableCapacity', overrideErrorMessage('UnfulfillableCapacity')));
           }
@@ -389,37 +312,13 @@ export class FleetService {
         }
         for (const subnet of subnets) {
           const pool = { config, override, type, subnet, imageId };
-          if (this.deps.faults.offered(type.name, subnet.availabilityZone)) pools.push(pool);
+          if (this.faults.offered(type.name, subnet.availabilityZone)) pools.push(pool);
           else for (const m of markets) errorSet.push(errorItem(config, override, m, 'InvalidFleetConfiguration', unsupportedInZone(type.name, subnet.availabilityZone), pool));
         }
       }
     }
     return pools;
   }
-
-  private nextIp(subnet: SubnetInfo): string {
-    const n = (this.ipCounters.get(subnet.subnetId) ?? 0) + 1;
-    this.ipCounters.set(subnet.subnetId, n);
-    return `10.0.${this.deps.subnets.indexOf(subnet) + 1}.${10 + (n % 240)}`;
-  }
-}
-
-function parseRequirements(r: QueryParams): InstanceRequirementsSpec {
-  const range = (member: string) => {
-    const min = r.struct(member).integer('Min');
-    if (min === undefined) throw apiErrors.missingParameter(r.struct(member).nameOf('Min'));
-    return { min, max: r.struct(member).integer('Max') };
-  };
-  const inclusion = (member: string) => oneOf(r, member, ['included', 'excluded', 'required']) as InclusionSetting | undefined;
-  return {
-    vCpuCount: range('VCpuCount'),
-    memoryMiB: range('MemoryMiB'),
-    allowedInstanceTypes: r.strings('AllowedInstanceType'),
-    excludedInstanceTypes: r.strings('ExcludedInstanceType'),
-    cpuManufacturers: r.strings('CpuManufacturer'),
-    bareMetal: inclusion('BareMetal'),
-    burstablePerformance: inclusion('BurstablePerformance'),
-  };
 }
 
 const keyOf = (p: PoolKey) => `${p.instanceType}|${p.availabilityZone}|${p.market}`;
@@ -441,14 +340,12 @@ function launchOf(config: LaunchConfig, override: Override, subnet: SubnetInfo, 
 /** Orders pools the way the market's strategy prefers them; ties keep request order. */
 function order(pools: Pool[], market: Market, strategy: string, need: number, available: (pool: PoolKey) => number): Pool[] {
   const price = (p: Pool) => (market === 'spot' ? spotPriceOf(p.type) : p.type.onDemandPrice);
-  const depth = (p: Pool) => available(poolKey(p, market));
   const compare = (x: number, y: number) => (x < y ? -1 : x > y ? 1 : 0);
   const keys: ((p: Pool) => number)[] = {
     'lowest-price': [price],
     'prioritized': [(p: Pool) => p.override.priority ?? Infinity, price],
-    'capacity-optimized': [(p: Pool) => -depth(p)],
     // Deep pools first (those that can take the whole remaining need rank equal), then the cheapest.
-    'price-capacity-optimized': [(p: Pool) => -Math.min(depth(p), need), price],
+    'price-capacity-optimized': [(p: Pool) => -Math.min(available(poolKey(p, market)), need), price],
   }[strategy]!;
   return pools
     .map((p, index) => ({ p, index, k: keys.map((f) => f(p)) }))
@@ -478,25 +375,12 @@ function errorItem(config: LaunchConfig, override: Override, market: Market, err
 
 /** `launchTemplateAndOverrides` echoing a config and override; `pool` fills in the pool that was tried. */
 function renderOverrides(config: LaunchConfig, override: Override, pool?: Pool): XmlObject {
-  const req = override.requirements;
   return {
-    launchTemplateSpecification: {
-      launchTemplateId: config.template.launchTemplateId,
-      launchTemplateName: config.byName ? config.template.launchTemplateName : undefined,
-      version: String(config.template.versionNumber),
-    },
+    launchTemplateSpecification: { launchTemplateId: config.template.launchTemplateId, version: String(config.template.versionNumber) },
     overrides: {
       instanceType: override.instanceType ?? pool?.type.name,
       subnetId: override.subnetId ?? pool?.subnet.subnetId,
       availabilityZone: pool?.subnet.availabilityZone,
-      priority: override.priority,
-      instanceRequirements: req && {
-        vCpuCount: { min: req.vCpuCount.min, max: req.vCpuCount.max },
-        memoryMiB: { min: req.memoryMiB.min, max: req.memoryMiB.max },
-        allowedInstanceTypeSet: req.allowedInstanceTypes.length > 0 ? req.allowedInstanceTypes : undefined,
-        excludedInstanceTypeSet: req.excludedInstanceTypes.length > 0 ? req.excludedInstanceTypes : undefined,
-      },
-      imageId: override.imageId,
     },
   };
 }

@@ -1,12 +1,10 @@
-// A simulated instance metadata service (IMDSv2) for every instance on one loopback server. Each
-// instance's IMDS lives under its own path prefix, so a real script only changes the base URL:
-// `curl "$IMDS/latest/meta-data/instance-id"` with IMDS=http://127.0.0.1:PORT/i-0123… instead of
-// http://169.254.169.254. Token rules and status codes follow reference/aws.md 4.
+// A simulated instance metadata service (IMDSv2) for every instance on one loopback server, each
+// under its own path prefix, so a real script only changes the base URL (http://127.0.0.1:PORT/i-0123…
+// instead of http://169.254.169.254). Token rules and status codes follow reference/aws.md 4.
 import { createHash, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
-import { instanceProfileId } from './instance-api';
 import { InstanceRecord } from './instances';
-import { listenOnLoopback, LoopbackServer } from '../common/http';
+import { LoopbackService, tally } from '../common/http';
 import { SimClock } from '../common/time';
 
 /** Who a set of instance role credentials belongs to, in the fields a Function URL / API Gateway `iam` block carries. */
@@ -14,16 +12,14 @@ export interface CredentialIdentity {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken: string;
-  /** Simulated epoch ms. */
+  /** Simulated epoch ms, as `expiration`. */
   readonly issuedAt: number;
-  /** Simulated epoch ms. */
   readonly expiration: number;
   readonly instanceId: string;
   readonly roleName: string;
   readonly accountId: string;
-  /** `AROA…`, the role's unique id. */
+  /** `AROA…`, the role's unique id; `userId` is `AROA…:i-…` (`aws:userid` of an instance-profile session). */
   readonly roleId: string;
-  /** `AROA…:i-…` (`aws:userid` of an instance-profile session). */
   readonly userId: string;
   /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-…` */
   readonly arn: string;
@@ -33,15 +29,6 @@ export interface ImdsStats {
   readonly total: number;
   readonly byStatus: Readonly<Record<string, number>>;
 }
-
-export interface ImdsDeps {
-  readonly clock: SimClock;
-  readonly region: string;
-  readonly accountId: string;
-  readonly instance: (instanceId: string) => InstanceRecord | undefined;
-}
-
-type Node = string | { readonly [name: string]: Node | undefined };
 
 const MAX_TOKEN_TTL_SECONDS = 21_600;
 /** Instance role credentials last six hours; IMDS offers fresh ones 15 minutes before they expire (at least 5 in EC2). */
@@ -55,40 +42,22 @@ const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOS
 const base32 = (bytes: Buffer, length: number) =>
   Array.from({ length }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[bytes[i % bytes.length] % 32]).join('');
 
-export class ImdsServer {
-  private server?: LoopbackServer;
+export class ImdsServer extends LoopbackService {
   private readonly tokens = new Map<string, { instanceId: string; expiresAt: number }>();
   private readonly credentialsByKey = new Map<string, CredentialIdentity>();
   private readonly currentCredentials = new Map<string, CredentialIdentity>();
   private total = 0;
   private readonly byStatus: Record<string, number> = {};
 
-  constructor(private readonly deps: ImdsDeps) {}
-
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  /** `http://127.0.0.1:PORT` */
-  get url(): string {
-    if (!this.server) throw new Error('the IMDS server is not started');
-    return this.server.url;
+  constructor(private readonly deps: { clock: SimClock; region: string; accountId: string; instance: (id: string) => InstanceRecord | undefined }) {
+    super();
   }
 
   stats(): ImdsStats {
     return { total: this.total, byStatus: { ...this.byStatus } };
   }
 
-  /**
-   * The identity behind an access key id IMDS handed out, whether or not it has expired (a SigV4
-   * verifier compares `expiration` with its clock and answers `ExpiredToken`). Credentials of a
-   * terminated instance stay valid until they expire, as in AWS.
-   */
+  /** The identity behind an access key id IMDS handed out, expired or not (a SigV4 verifier checks `expiration`); a terminated instance's stay valid until then, as in AWS. */
   credentialsFor(accessKeyId: string): CredentialIdentity | undefined {
     return this.credentialsByKey.get(accessKeyId);
   }
@@ -118,14 +87,14 @@ export class ImdsServer {
     return identity;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.total += 1;
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
-      this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
+      tally(this.byStatus, status);
       const text = body || (STATUS_TEXT[status] ?? '');
       // Everything is text/plain, JSON documents included.
       res.writeHead(status, { 'content-type': 'text/plain', 'server': 'EC2ws', 'content-length': Buffer.byteLength(text), ...headers });
-      res.end(req.method === 'HEAD' ? undefined : text);
+      res.end(text);
     };
     const [, instanceId, ...rest] = new URL(req.url ?? '/', 'http://imds').pathname.split('/');
     const path = '/' + rest.join('/');
@@ -134,12 +103,7 @@ export class ImdsServer {
     const options = instance.launchTemplate.data.metadataOptions;
     if (options.httpEndpoint === 'disabled') return reply(403);
 
-    if (req.method === 'PUT') {
-      if (path !== '/latest/api/token') {
-        // A token PUT to a versioned path is forbidden; other PUTs are not allowed at all.
-        return /^\/[^/]+\/api\/token\/?$/.test(path) ? reply(403) : reply(405, '', { allow: 'GET, HEAD' });
-      }
-      if (req.headers['x-forwarded-for'] !== undefined) return reply(403);
+    if (req.method === 'PUT' && path === '/latest/api/token') {
       const ttlHeader = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
       const ttl = typeof ttlHeader === 'string' && /^[0-9]+$/.test(ttlHeader.trim()) ? Number(ttlHeader.trim()) : NaN;
       if (!(ttl >= 1 && ttl <= MAX_TOKEN_TTL_SECONDS)) return reply(400);
@@ -149,7 +113,7 @@ export class ImdsServer {
       this.tokens.set(token, { instanceId: instance.instanceId, expiresAt: now + ttl * 1000 });
       return reply(200, token, { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, '', { allow: 'GET, HEAD, PUT' });
+    if (req.method !== 'GET') return reply(405, '', { allow: 'GET, PUT' });
 
     const token = req.headers['x-aws-ec2-metadata-token'];
     if (token !== undefined) {
@@ -159,72 +123,29 @@ export class ImdsServer {
     } else if (options.httpTokens === 'required') {
       return reply(401);
     }
-    if (path === '/latest/api/token') return reply(405, '', { allow: 'PUT' });
-    let node: Node | undefined = this.tree(instance);
-    for (const segment of path.split('/').filter((s) => s !== '')) node = typeof node === 'object' ? node[segment] : undefined;
-    if (node === undefined) return reply(404);
-    if (typeof node === 'string') return reply(200, node);
-    return reply(200, Object.entries(node)
-      .filter(([, child]) => child !== undefined)
-      .map(([name, child]) => (typeof child === 'string' ? name : `${name}/`))
-      .join('\n'));
+    const body = this.paths(instance)[path.replace(/^\/latest\/meta-data\//, '')];
+    return body === undefined ? reply(404) : reply(200, body());
   }
 
-  private tree(i: InstanceRecord): Node {
-    const lt = i.launchTemplate.data;
-    const profile = lt.iamInstanceProfile;
-    const credentials = profile && this.credentials(i.instanceId, profile.roleName);
-    const hostname = `ip-${i.privateIpAddress.replace(/\./g, '-')}.ec2.internal`;
-    const document = {
-      accountId: this.deps.accountId,
-      architecture: i.architecture,
-      availabilityZone: i.availabilityZone,
-      imageId: i.imageId,
-      instanceId: i.instanceId,
-      instanceType: i.instanceType,
-      pendingTime: isoSeconds(i.launchTime),
-      privateIp: i.privateIpAddress,
-      region: this.deps.region,
-      version: '2017-09-30',
+  /** The paths the runner bootstrap reads (image-builder/bootstrap.sh), under `/latest/meta-data/`; a directory lists its entries. */
+  private paths(i: InstanceRecord): Record<string, (() => string) | undefined> {
+    const profile = i.launchTemplate.data.iamInstanceProfile;
+    const document = () => {
+      const credentials = this.credentials(i.instanceId, profile!.roleName);
+      return JSON.stringify({
+        Code: 'Success',
+        LastUpdated: isoSeconds(credentials.issuedAt),
+        Type: 'AWS-HMAC',
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+        Token: credentials.sessionToken,
+        Expiration: isoSeconds(credentials.expiration),
+      }, null, 2);
     };
     return {
-      latest: {
-        'meta-data': {
-          'ami-id': i.imageId,
-          'ami-launch-index': String(i.amiLaunchIndex),
-          'hostname': hostname,
-          'iam': profile && credentials ? {
-            'info': JSON.stringify({
-              Code: 'Success', LastUpdated: isoSeconds(credentials.issuedAt), InstanceProfileArn: profile.arn, InstanceProfileId: instanceProfileId(i),
-            }, null, 2),
-            'security-credentials': {
-              [profile.roleName]: JSON.stringify({
-                Code: 'Success',
-                LastUpdated: isoSeconds(credentials.issuedAt),
-                Type: 'AWS-HMAC',
-                AccessKeyId: credentials.accessKeyId,
-                SecretAccessKey: credentials.secretAccessKey,
-                Token: credentials.sessionToken,
-                Expiration: isoSeconds(credentials.expiration),
-              }, null, 2),
-            },
-          } : undefined,
-          'instance-id': i.instanceId,
-          'instance-life-cycle': i.market,
-          'instance-type': i.instanceType,
-          'local-hostname': hostname,
-          'local-ipv4': i.privateIpAddress,
-          'placement': { 'availability-zone': i.availabilityZone, 'region': this.deps.region },
-          // 404 until the interruption warning (reference/aws.md 3.3).
-          'spot': i.interruption && {
-            'instance-action': JSON.stringify({ action: i.interruption.action, time: isoSeconds(i.interruption.time) }),
-            'termination-time': isoSeconds(i.interruption.time),
-          },
-          'tags': lt.metadataOptions.instanceMetadataTags === 'enabled' ? { instance: { ...i.tags } } : undefined,
-        },
-        'user-data': lt.userData,
-        'dynamic': { 'instance-identity': { document: JSON.stringify(document, null, 2) } },
-      },
+      'instance-id': () => i.instanceId,
+      'placement/region': () => this.deps.region,
+      ...(profile && { 'iam/security-credentials/': () => profile.roleName, [`iam/security-credentials/${profile.roleName}`]: document }),
     };
   }
 }

@@ -1,16 +1,17 @@
 // The EC2 simulator: an EC2 Query endpoint the real `@aws-sdk/client-ec2` talks to (CreateFleet,
 // DescribeInstances, TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped
 // instance events, and seeded fault injection.
-import { Ec2Authorizer } from './authorization';
-import { Ec2InstanceEvent, Ec2EventListener, EventBus } from './events';
-import { CapacityModel, CapacityOptions, CapacityRule, Ec2FaultOptions, Ec2Faults, MarketUsage } from './faults';
+import { IncomingMessage, ServerResponse } from 'http';
+import { Ec2Authorizer, Ec2Decision } from './authorization';
+import { Ec2InstanceEvent, Ec2EventListener } from './events';
+import { CapacityModel, CapacityOptions, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
 import { CredentialIdentity, ImdsServer, ImdsStats } from './imds';
-import { InstanceApi } from './instance-api';
-import { InstanceLifecycle, InstanceRecord } from './instances';
+import { describeInstances, InstanceLifecycle, InstanceRecord, terminateInstances } from './instances';
 import { LaunchTemplateRegistration, LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
-import { IdGenerator, InstanceStateName, Market, SubnetInfo } from './types';
-import { ApiCallCounts, Ec2ApiServer } from './wire';
+import { IdGenerator, InstanceStateName, SubnetInfo } from './types';
+import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
+import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
@@ -21,7 +22,6 @@ export * from './launch-templates';
 export * from './types';
 export { DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
 export { Ec2ApiError, unauthorizedMessage } from './wire';
-export type { ApiCallCounts } from './wire';
 export type { CredentialIdentity, ImdsStats } from './imds';
 
 export interface Ec2SimulatorOptions {
@@ -35,16 +35,18 @@ export interface Ec2SimulatorOptions {
   readonly accountId?: string;
   /** @default one subnet in each of the region's zones a, b and c */
   readonly subnets?: readonly SubnetInfo[];
-  /** Pool sizes and quotas. @default unlimited */
+  /** Pool sizes. @default unlimited */
   readonly capacity?: CapacityOptions;
   readonly faults?: Ec2FaultOptions;
-  /** How long terminated instances stay visible to DescribeInstances (simulated). @default one hour */
-  readonly terminatedVisibleForMs?: number;
   /** Where failures of event and hook listeners go. @default console.error */
   readonly onListenerError?: (err: unknown, context: string) => void;
   /** IAM: decides each call before it runs (see ./authorization.ts). @default every call allowed */
   readonly authorize?: Ec2Authorizer;
 }
+
+/** Calls by action; `throttled` were refused with RequestLimitExceeded (503); `errorsByCode` counts request-level errors, throttling included. */
+const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, throttled: 0, errorsByCode: {} as Record<string, number> });
+export type ApiCallCounts = Readonly<ReturnType<typeof noCalls>>;
 
 /** A read-only snapshot of an instance (the instance profile, user data and the rest are on `launchTemplate`). */
 export type InstanceView = Readonly<InstanceRecord>;
@@ -71,7 +73,11 @@ export interface InstanceStateChange {
 
 const view = (i: InstanceRecord): InstanceView => ({ ...i });
 
-export class Ec2Simulator {
+/**
+ * The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before
+ * an action runs (so a throttled call changes nothing and consumes no ClientToken), then asks IAM.
+ */
+export class Ec2Simulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
@@ -82,81 +88,56 @@ export class Ec2Simulator {
   private readonly fleets: FleetService;
   private readonly templates: LaunchTemplateRegistry;
   private readonly lifecycle: InstanceLifecycle;
-  private readonly bus: EventBus;
-  private readonly api: Ec2ApiServer;
   private readonly imds: ImdsServer;
+  private readonly requestIds: IdGenerator;
+  private readonly eventIds: IdGenerator;
+  private readonly authorize?: Ec2Authorizer;
+  private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
+  private readonly eventListeners = new Set<Ec2EventListener>();
+  private readonly eventHistory: Ec2InstanceEvent[] = [];
+  private closed = false;
   private readonly runningListeners = new Set<(info: InstanceRunning) => void | Promise<void>>();
   private readonly stateListeners = new Set<(change: InstanceStateChange) => void>();
   private readonly reportListenerError: (err: unknown, context: string) => void;
 
   constructor(options: Ec2SimulatorOptions = {}) {
+    super();
     this.clock = options.clock ?? new ScaledClock(1);
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
-    this.subnets = options.subnets ?? ['a', 'b', 'c'].map((zone, n) => ({
-      subnetId: `subnet-0sandbox00000000${n + 1}`,
-      availabilityZone: `${this.region}${zone}`,
-    }));
-    this.reportListenerError = options.onListenerError ??
-      ((err, context) => console.error(`EC2 simulator: a ${context} listener failed`, err));
+    this.subnets = options.subnets ?? ['a', 'b', 'c'].map((zone, n) => ({ subnetId: `subnet-0sandbox00000000${n + 1}`, availabilityZone: `${this.region}${zone}` }));
+    this.reportListenerError = options.onListenerError ?? ((err, context) => console.error(`EC2 simulator: a ${context} listener failed`, err));
+    this.authorize = options.authorize;
     const random = new SeededRandom(options.seed ?? 1);
     const resourceIds = new IdGenerator(random.fork('resource-ids'));
+    this.requestIds = new IdGenerator(random.fork('request-ids'));
+    this.eventIds = new IdGenerator(random.fork('event-ids'));
     this.faults = new Ec2Faults(random.fork('faults'), options.faults);
     this.capacity = new CapacityModel(options.capacity);
     this.templates = new LaunchTemplateRegistry(resourceIds);
-    this.bus = new EventBus(this.accountId, this.region, this.clock, new IdGenerator(random.fork('event-ids')),
-      () => this.faults.eventDropped(), (err) => this.reportListenerError(err, 'event'));
     this.lifecycle = new InstanceLifecycle(this.clock, this.faults, {
       stateChanged: (instance, previous) => this.onStateChanged(instance, previous),
-      interruptionWarning: (instance) => this.bus.spotInterruptionWarning(instance.instanceId, instance.availabilityZone),
-    }, options.terminatedVisibleForMs ?? 3_600_000);
-    const fleets = this.fleets = new FleetService({
-      ids: resourceIds,
-      templates: this.templates,
-      lifecycle: this.lifecycle,
-      subnets: this.subnets,
-      capacity: this.capacity,
-      faults: this.faults,
+      // The warning's resource ARN has the zone in the region slot and no account, as in the EC2
+      // docs' example (reference/aws.md 3.3): handlers must read `detail.instance-id`, not the ARN.
+      interruptionWarning: (i) => this.publish('EC2 Spot Instance Interruption Warning', `arn:aws:ec2:${i.availabilityZone}:instance/${i.instanceId}`,
+        { 'instance-id': i.instanceId, 'instance-action': 'terminate' }),
     });
-    const instanceApi = new InstanceApi(this.lifecycle, this.accountId);
-    const authorize = options.authorize;
-    this.api = new Ec2ApiServer({
-      handlers: {
-        CreateFleet: (params, ctx) => fleets.createFleet(params, ctx.throttledInResponse, ctx.decision),
-        DescribeInstances: (params) => instanceApi.describeInstances(params),
-        TerminateInstances: (params) => instanceApi.terminateInstances(params),
-      },
-      faults: this.faults,
-      ids: new IdGenerator(random.fork('request-ids')),
-      accountId: this.accountId,
-      authorize: authorize && ((action, params, authorization) => authorize({
-        action,
-        params,
-        accessKeyId: /Credential=([^/]+)\//.exec(authorization ?? '')?.[1],
-        fleet: action === 'CreateFleet' ? fleets.facts(params) : undefined,
-        instanceTags: (id) => this.lifecycle.get(id)?.tags ?? {},
-      })),
-    });
+    this.fleets = new FleetService(resourceIds, this.templates, this.lifecycle, this.subnets, this.capacity, this.faults);
     this.imds = new ImdsServer({ clock: this.clock, region: this.region, accountId: this.accountId, instance: (id) => this.lifecycle.get(id) });
   }
 
-  async start(): Promise<void> {
-    await this.api.start();
+  override async start(): Promise<void> {
+    await super.start();
     await this.imds.start();
   }
 
   /** Stops both servers, cancels every pending transition and stops delivering events. */
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.lifecycle.stop();
-    this.bus.close();
-    await this.api.stop();
+    this.closed = true;
+    await super.stop();
     await this.imds.stop();
-  }
-
-  /** The EC2 endpoint: `new EC2Client({ endpoint: sim.url, … })`. */
-  get url(): string {
-    return this.api.url;
   }
 
   /** The IMDS server's root; an instance's IMDS is at `imdsBaseUrlFor(id)`. */
@@ -177,18 +158,15 @@ export class Ec2Simulator {
     this.capacity.setCapacity(rule);
   }
 
-  capacityUsage(market: Market): MarketUsage {
-    return this.capacity.usageOf(market);
-  }
-
-  /** EventBridge-shaped instance events (best effort: fault injection may drop them). */
+  /** EventBridge-shaped instance events, delivered on a later tick in publication order. */
   onEvent(listener: Ec2EventListener): () => void {
-    return this.bus.subscribe(listener);
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
-  /** Every event emitted so far, including dropped ones. */
+  /** Every event emitted so far. */
   events(): readonly Ec2InstanceEvent[] {
-    return this.bus.history();
+    return [...this.eventHistory];
   }
 
   /** Called when an instance reaches `running`: the moment its OS would run the user data. */
@@ -233,26 +211,84 @@ export class Ec2Simulator {
   }
 
   apiCalls(): ApiCallCounts {
-    return this.api.calls();
+    return { ...this.counts, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
   }
 
   resetApiCalls(): void {
-    this.api.resetCalls();
+    this.counts = noCalls();
   }
 
   imdsStats(): ImdsStats {
     return this.imds.stats();
   }
 
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = this.requestIds.uuid();
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+    };
+    try {
+      const params = new QueryParams(new Map(new URLSearchParams((await readBody(req)).toString('utf8'))));
+      const action = params.string('Action');
+      if (action === undefined) throw new Ec2ApiError('MissingAction', 'The request must contain the parameter Action');
+      this.counts.total += 1;
+      tally(this.counts.byAction, action);
+      const handlers: Record<string, (decision?: Ec2Decision) => XmlObject> = {
+        CreateFleet: (decision) => this.fleets.createFleet(params, decision),
+        DescribeInstances: () => describeInstances(this.lifecycle, this.accountId, params),
+        TerminateInstances: () => terminateInstances(this.lifecycle, params),
+      };
+      const handler = Object.prototype.hasOwnProperty.call(handlers, action) ? handlers[action] : undefined;
+      if (!handler) throw new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+      if (params.string('Version') === undefined) throw apiErrors.missingParameter('Version');
+      if (this.faults.throttled(action)) {
+        this.counts.throttled += 1;
+        // 503, as observed for CreateFleet (reference/aws.md 1.7).
+        throw new Ec2ApiError('RequestLimitExceeded', `Request limit exceeded. Account ${this.accountId} has been throttled on ec2:${action} ` +
+          'because it exceeded its request rate limit.', 503);
+      }
+      const decision = await this.authorize?.({
+        action,
+        params,
+        accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
+        fleet: action === 'CreateFleet' ? this.fleets.facts(params) : undefined,
+        instanceTags: (id) => this.lifecycle.get(id)?.tags ?? {},
+      });
+      if (decision?.denied !== undefined) throw new Ec2ApiError('UnauthorizedOperation', unauthorizedMessage(decision.denied, this.requestIds.uuid()), 403);
+      send(200, renderEc2Response(action, requestId, handler(decision)));
+    } catch (err) {
+      if (!(err instanceof Ec2ApiError)) console.error('EC2 simulator: internal error', err);
+      const e = err instanceof Ec2ApiError ? err : new Ec2ApiError('InternalError', 'An internal error has occurred', 500, { cause: err });
+      tally(this.counts.errorsByCode, e.code);
+      send(e.status, renderEc2Error(e, requestId));
+    }
+  }
+
+  private publish(detailType: Ec2InstanceEvent['detail-type'], resource: string, detail: Ec2InstanceEvent['detail']): void {
+    // EventBridge `time` has second precision: `2026-01-01T12:00:00Z`.
+    const time = new Date(Math.floor(this.clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const id = this.eventIds.uuid();
+    const event = { 'version': '0', id, 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId, time, 'region': this.region, 'resources': [resource], detail } as Ec2InstanceEvent;
+    this.eventHistory.push(event);
+    setImmediate(() => {
+      if (this.closed) return;
+      for (const listener of [...this.eventListeners]) {
+        Promise.resolve().then(() => listener(event)).catch((err: unknown) => this.reportListenerError(err, 'event'));
+      }
+    });
+  }
+
   private onStateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void {
     const pool = { instanceType: instance.instanceType, availabilityZone: instance.availabilityZone, market: instance.market };
     if (previous === undefined) {
-      this.capacity.hold(pool, instance.vcpus, 1);
+      this.capacity.hold(pool, 1);
       this.holdingCapacity.add(instance.instanceId);
     } else if ((instance.state === 'stopped' || instance.state === 'terminated') && this.holdingCapacity.delete(instance.instanceId)) {
-      this.capacity.hold(pool, instance.vcpus, -1);
+      this.capacity.hold(pool, -1);
     }
-    this.bus.stateChange(instance.instanceId, instance.state);
+    this.publish('EC2 Instance State-change Notification', `arn:aws:ec2:${this.region}:${this.accountId}:instance/${instance.instanceId}`,
+      { 'instance-id': instance.instanceId, 'state': instance.state });
     const change: InstanceStateChange = { instance: view(instance), previousState: previous, state: instance.state };
     for (const listener of [...this.stateListeners]) {
       try {

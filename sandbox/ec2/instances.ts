@@ -1,46 +1,35 @@
 // Simulated instances and their lifecycle: pending → running → shutting-down → terminated (and
 // running → stopping → stopped for an OS shutdown with behaviour `stop`), with boot and shutdown
-// delays in simulated time and the two-minute spot interruption notice.
+// delays in simulated time and the two-minute spot interruption notice; and DescribeInstances and
+// TerminateInstances over them, with EC2's validation and the element names the SDK's model
+// expects (`instanceState`, `tagSet` …, reference/aws.md 2).
+import { createHash } from 'crypto';
 import { Ec2Faults } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
-import { InstanceStateName, InvalidInstanceStateError, Market, NotSpotInstanceError, UnknownInstanceError } from './types';
+import { Ec2SimulatorError, InstanceStateName, Market, STATE_CODES } from './types';
+import { apiErrors, Ec2ApiError, QueryParams, XmlObject } from './wire';
 import { SimClock } from '../common/time';
 
 export interface InstanceRecord {
   readonly instanceId: string;
   readonly imageId: string;
   readonly instanceType: string;
-  readonly vcpus: number;
-  readonly architecture: string;
   readonly market: Market;
   readonly availabilityZone: string;
-  readonly subnetId: string;
-  readonly privateIpAddress: string;
-  readonly amiLaunchIndex: number;
-  readonly fleetId: string;
   readonly reservationId: string;
-  readonly clientToken: string;
-  readonly spotInstanceRequestId?: string;
   readonly launchTemplate: LaunchTemplateVersion;
   readonly tags: Readonly<Record<string, string>>;
   /** Simulated epoch ms. */
   readonly launchTime: number;
   state: InstanceStateName;
   stateReason?: { readonly code: string; readonly message: string };
-  stateTransitionReason: string;
-  /** Set by the interruption warning: what happens, and when it is reclaimed (simulated epoch ms). */
-  interruption?: { readonly action: 'terminate'; readonly time: number };
+  /** Set by the interruption warning: when the instance is reclaimed (simulated epoch ms). */
+  interruptAt?: number;
   terminatedAt?: number;
 }
 
 /** Everything fixed at launch. */
-export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'stateTransitionReason' | 'interruption' | 'terminatedAt'>;
-
-export interface LifecycleHooks {
-  /** Every transition, including the initial `pending` (previous undefined). */
-  stateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void;
-  interruptionWarning(instance: InstanceRecord): void;
-}
+export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>;
 
 type ShutdownCause = 'user' | 'instance' | 'spot';
 
@@ -52,20 +41,21 @@ const REASONS: Record<ShutdownCause, { code: string; message: string }> = {
 
 /** Spot instances get two minutes' notice before they are reclaimed (reference/aws.md 3.3). */
 const SPOT_INTERRUPTION_NOTICE_MS = 120_000;
+/** Terminated instances stay visible to DescribeInstances for about an hour (DescribeInstances). */
+const TERMINATED_VISIBLE_MS = 3_600_000;
 
 export class InstanceLifecycle {
   private readonly instances = new Map<string, InstanceRecord>();
   private readonly timers = new Map<string, Set<() => void>>();
 
-  constructor(
-    private readonly clock: SimClock,
-    private readonly faults: Ec2Faults,
-    private readonly hooks: LifecycleHooks,
-    private readonly terminatedVisibleForMs: number,
-  ) {}
+  /** `stateChanged` hears every transition, the initial `pending` included (previous undefined). */
+  constructor(private readonly clock: SimClock, private readonly faults: Ec2Faults, private readonly hooks: {
+    stateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void;
+    interruptionWarning(instance: InstanceRecord): void;
+  }) {}
 
   launch(spec: LaunchSpec): InstanceRecord {
-    const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending', stateTransitionReason: '' };
+    const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending' };
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
@@ -76,7 +66,7 @@ export class InstanceLifecycle {
       this.transition(instance, 'running');
       if (interruptAfter === undefined) return;
       this.schedule(instance, interruptAfter, () => {
-        if (instance.state === 'running' && !instance.interruption) this.interrupt(instance.instanceId);
+        if (instance.state === 'running' && instance.interruptAt === undefined) this.interrupt(instance.instanceId);
       });
     });
     return instance;
@@ -89,19 +79,14 @@ export class InstanceLifecycle {
 
   require(instanceId: string): InstanceRecord {
     const instance = this.get(instanceId);
-    if (!instance) throw new UnknownInstanceError(instanceId);
+    if (!instance) throw new Ec2SimulatorError(`no instance ${instanceId} in the EC2 simulator; launch it with CreateFleet first`);
     return instance;
-  }
-
-  /** Whether the API already knows the id (EC2 is eventually consistent right after a launch). */
-  visibleToApi(instance: InstanceRecord): boolean {
-    return this.clock.now() - instance.launchTime >= this.faults.launchVisibilityDelayMs;
   }
 
   all(): InstanceRecord[] {
     const now = this.clock.now();
     for (const [id, instance] of this.instances) {
-      if (instance.terminatedAt !== undefined && now - instance.terminatedAt > this.terminatedVisibleForMs) {
+      if (instance.terminatedAt !== undefined && now - instance.terminatedAt > TERMINATED_VISIBLE_MS) {
         this.instances.delete(id);
         this.timers.delete(id);
       }
@@ -116,8 +101,6 @@ export class InstanceLifecycle {
     if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
     this.cancelTimers(instance);
     instance.stateReason = REASONS[cause];
-    const gmt = new Date(this.clock.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' GMT');
-    instance.stateTransitionReason = cause === 'user' ? `User initiated (${gmt})` : REASONS[cause].message;
     this.transition(instance, 'shutting-down');
     this.schedule(instance, this.faults.shutdownDelay(), () => {
       instance.terminatedAt = this.clock.now();
@@ -126,14 +109,10 @@ export class InstanceLifecycle {
     return { previous, current: 'shutting-down' };
   }
 
-  /**
-   * The instance's OS powered off: the launch template's shutdown behaviour decides what follows.
-   * A machine already going down (or gone) ignores it, as a real poweroff racing a reclaim would;
-   * a pending instance has no OS yet, so that call is a mistake of the caller.
-   */
+  /** The OS powered off: the template's shutdown behaviour decides what follows. Ignored on the way down (a poweroff racing a reclaim); pending has no OS yet. */
   shutdownFromOs(instanceId: string): void {
     const instance = this.require(instanceId);
-    if (instance.state === 'pending') throw new InvalidInstanceStateError(instanceId, instance.state, 'power off');
+    if (instance.state === 'pending') throw new Ec2SimulatorError(`cannot power off instance ${instanceId} in state pending`);
     if (instance.state !== 'running') return;
     if (instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'terminate') {
       this.terminate(instanceId, 'instance');
@@ -141,7 +120,6 @@ export class InstanceLifecycle {
     }
     this.cancelTimers(instance);
     instance.stateReason = REASONS.instance;
-    instance.stateTransitionReason = REASONS.instance.message;
     this.transition(instance, 'stopping');
     this.schedule(instance, this.faults.shutdownDelay(), () => this.transition(instance, 'stopped'));
   }
@@ -149,10 +127,10 @@ export class InstanceLifecycle {
   /** Sends the spot interruption warning now and reclaims the instance two simulated minutes later. */
   interrupt(instanceId: string): InstanceRecord {
     const instance = this.require(instanceId);
-    if (instance.market !== 'spot') throw new NotSpotInstanceError(instanceId);
-    if (instance.state !== 'pending' && instance.state !== 'running') throw new InvalidInstanceStateError(instanceId, instance.state, 'interrupt');
-    if (instance.interruption) return instance;
-    instance.interruption = { action: 'terminate', time: this.clock.now() + SPOT_INTERRUPTION_NOTICE_MS };
+    if (instance.market !== 'spot') throw new Ec2SimulatorError(`instance ${instanceId} is on-demand; only spot instances can be interrupted`);
+    if (instance.state !== 'pending' && instance.state !== 'running') throw new Ec2SimulatorError(`cannot interrupt instance ${instanceId} in state ${instance.state}`);
+    if (instance.interruptAt !== undefined) return instance;
+    instance.interruptAt = this.clock.now() + SPOT_INTERRUPTION_NOTICE_MS;
     this.hooks.interruptionWarning(instance);
     this.schedule(instance, SPOT_INTERRUPTION_NOTICE_MS, () => {
       if (instance.state === 'pending' || instance.state === 'running') this.terminate(instanceId, 'spot');
@@ -181,11 +159,82 @@ export class InstanceLifecycle {
     set.add(cancel);
   }
 
-  /** Cancels boot, stop and random-interruption timers; an announced spot reclaim is cancelled too,
-   * because the instance is already on its way out. */
+  /** Cancels boot, stop and random-interruption timers, and an announced spot reclaim: the instance is already on its way out. */
   private cancelTimers(instance: InstanceRecord): void {
     const set = this.timers.get(instance.instanceId);
     for (const cancel of set ?? []) cancel();
     set?.clear();
   }
+}
+
+const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+const renderState = (state: InstanceStateName) => ({ code: STATE_CODES[state], name: state });
+
+export function describeInstances(lifecycle: InstanceLifecycle, accountId: string, params: QueryParams): XmlObject {
+  if (params.has('InstanceId')) throw apiErrors.unsupported('The EC2 simulator models DescribeInstances by filters only, not InstanceId.N.');
+  const maxResults = params.integer('MaxResults');
+  // The current model drops the 5-1000 range; enforced anyway to be safe (reference/aws.md 2.1).
+  if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
+    throw apiErrors.invalidParameterValue(`Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+  }
+  // Filters are ANDed, the values of one filter ORed, values case-sensitive. Modelled: `instance-state-name` and `tag:KEY`.
+  const filters = params.list('Filter').map((f) => {
+    const name = f.requiredString('Name');
+    if (!name.startsWith('tag:') && name !== 'instance-state-name') throw apiErrors.invalidParameterValue(`The filter '${name}' is invalid`);
+    const values = f.strings('Value');
+    const valueOf = (i: InstanceRecord) => (name === 'instance-state-name' ? i.state : i.tags[name.slice(4)]);
+    return (i: InstanceRecord) => values.some((v) => v === valueOf(i));
+  });
+  const matching = lifecycle.all().filter((i) => filters.every((matches) => matches(i)));
+
+  // A NextToken is good only for the request that produced it.
+  const scope = createHash('sha256').update(params.fingerprint(['NextToken', 'MaxResults'])).digest('hex').slice(0, 16);
+  const token = params.string('NextToken');
+  const [at, boundTo] = (token ?? `0@${scope}`).split('@');
+  if (boundTo !== scope || !/^\d+$/.test(at)) throw apiErrors.invalidParameterValue(`The NextToken '${token}' is not valid for this request.`);
+  const offset = Number(at);
+  const end = offset + (maxResults ?? 1000);
+  const reservations = new Map<string, InstanceRecord[]>();
+  for (const i of matching.slice(offset, end)) reservations.set(i.reservationId, [...(reservations.get(i.reservationId) ?? []), i]);
+  return {
+    reservationSet: [...reservations].map(([reservationId, instances]) => ({
+      reservationId, ownerId: accountId, groupSet: [], instancesSet: instances.map(renderInstance),
+    })),
+    nextToken: end < matching.length ? `${end}@${scope}` : undefined,
+  };
+}
+
+/** If one id is malformed or unknown, none is terminated (reference/aws.md 2.2): Malformed before NotFound. */
+export function terminateInstances(lifecycle: InstanceLifecycle, params: QueryParams): XmlObject {
+  const ids = params.strings('InstanceId');
+  if (ids.length === 0) throw apiErrors.missingParameter('InstanceId');
+  const malformed = ids.find((id) => !INSTANCE_ID.test(id));
+  if (malformed !== undefined) throw new Ec2ApiError('InvalidInstanceID.Malformed', `Invalid id: "${malformed}" (expecting "i-...")`);
+  const missing = ids.filter((id) => !lifecycle.get(id));
+  if (missing.length > 0) {
+    throw new Ec2ApiError('InvalidInstanceID.NotFound', missing.length === 1
+      ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`);
+  }
+  return {
+    instancesSet: ids.map((instanceId) => {
+      const { previous, current } = lifecycle.terminate(instanceId, 'user');
+      return { instanceId, currentState: renderState(current), previousState: renderState(previous) };
+    }),
+  };
+}
+
+function renderInstance(i: InstanceRecord): XmlObject {
+  return {
+    instanceId: i.instanceId,
+    imageId: i.imageId,
+    instanceState: renderState(i.state),
+    instanceType: i.instanceType,
+    launchTime: new Date(i.launchTime).toISOString(),
+    placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
+    stateReason: i.stateReason && { code: i.stateReason.code, message: i.stateReason.message },
+    // No `on-demand` value exists for instanceLifecycle: on-demand instances omit it (reference/aws.md 2.1).
+    instanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
+    tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
+  };
 }

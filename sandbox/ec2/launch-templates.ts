@@ -1,6 +1,6 @@
 // The launch templates CreateFleet may name. Registered programmatically (the sandbox mirrors what
 // the CDK stack would create), each as version 1, its default and latest version.
-import { Ec2SimulatorConfigError, IamInstanceProfile, IdGenerator, MetadataOptions } from './types';
+import { Ec2SimulatorError, IamInstanceProfile, IdGenerator, MetadataOptions } from './types';
 import { apiErrors, Ec2ApiError } from './wire';
 
 export interface LaunchTemplateData {
@@ -50,57 +50,31 @@ export class LaunchTemplateRegistry {
 
   register(registration: LaunchTemplateRegistration): LaunchTemplateVersion {
     const { launchTemplateName, launchTemplateId = this.ids.resourceId('lt-'), ...data } = registration;
-    if (!TEMPLATE_ID.test(launchTemplateId)) {
-      throw new Ec2SimulatorConfigError(`launch template id ${launchTemplateId} is not in EC2's format lt-<17 hex digits>`);
-    }
+    if (!TEMPLATE_ID.test(launchTemplateId)) throw new Ec2SimulatorError(`launch template id ${launchTemplateId} is not in EC2's format lt-<17 hex digits>`);
     // "User data is limited to 16 KB, in raw form, before it is base64-encoded"
     // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html); EC2's
     // answer as quoted in kubermatic #144 and supergiant/capacity #148.
-    if (data.userData !== undefined && Buffer.byteLength(data.userData, 'utf8') > MAX_USER_DATA_BYTES) {
-      throw apiErrors.invalidParameterValue(`User data is limited to ${MAX_USER_DATA_BYTES} bytes`);
-    }
+    if (Buffer.byteLength(data.userData ?? '', 'utf8') > MAX_USER_DATA_BYTES) throw apiErrors.invalidParameterValue(`User data is limited to ${MAX_USER_DATA_BYTES} bytes`);
     if (this.templates.some((t) => t.launchTemplateId === launchTemplateId || t.launchTemplateName === launchTemplateName)) {
-      throw new Ec2SimulatorConfigError(`a launch template ${launchTemplateId} or named ${launchTemplateName} is already registered`);
+      throw new Ec2SimulatorError(`a launch template ${launchTemplateId} or named ${launchTemplateName} is already registered`);
     }
-    const version: LaunchTemplateVersion = {
-      launchTemplateId,
-      launchTemplateName,
-      versionNumber: 1,
-      data: {
-        ...data,
-        instanceInitiatedShutdownBehavior: data.instanceInitiatedShutdownBehavior ?? 'stop',
-        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled', ...data.metadataOptions },
-      },
-    };
+    const metadataOptions: MetadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled', ...data.metadataOptions };
+    const instanceInitiatedShutdownBehavior = data.instanceInitiatedShutdownBehavior ?? 'stop';
+    const version = { launchTemplateId, launchTemplateName, versionNumber: 1, data: { ...data, instanceInitiatedShutdownBehavior, metadataOptions } };
     this.templates.push(version);
     return version;
   }
 
-  /**
-   * Resolves a CreateFleet `LaunchTemplateSpecification` or throws the request-level error EC2 gives.
-   * Note the two not-found codes are spelled differently (reference/aws.md 1.7).
-   */
-  resolve(spec: { launchTemplateId?: string; launchTemplateName?: string; version?: string }): LaunchTemplateVersion {
-    const { launchTemplateId: id, launchTemplateName: name, version } = spec;
-    if (id !== undefined && name !== undefined) {
-      throw apiErrors.invalidParameterCombination('A launch template ID and a launch template name cannot be specified in the same request.');
-    }
-    if (id === undefined && name === undefined) throw apiErrors.missingParameter('LaunchTemplateSpecification.LaunchTemplateId or LaunchTemplateName');
-    if (id !== undefined && !TEMPLATE_ID.test(id)) {
-      throw new Ec2ApiError('InvalidLaunchTemplateId.Malformed', `The specified ID for the launch template is malformed: ${id}`);
-    }
-    const template = this.templates.find((t) => (id !== undefined ? t.launchTemplateId === id : t.launchTemplateName === name));
-    if (!template && id !== undefined) {
-      throw new Ec2ApiError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
-    }
-    if (!template) {
-      throw new Ec2ApiError('InvalidLaunchTemplateName.NotFoundException', `The specified launch template, with template name ${name}, does not exist.`);
-    }
+  /** Resolves a CreateFleet `LaunchTemplateSpecification` by id, or throws EC2's request-level error (reference/aws.md 1.7). */
+  resolve(id: string | undefined, version: string | undefined): LaunchTemplateVersion {
+    if (id === undefined) throw apiErrors.missingParameter('LaunchTemplateSpecification.LaunchTemplateId');
+    if (!TEMPLATE_ID.test(id)) throw new Ec2ApiError('InvalidLaunchTemplateId.Malformed', `The specified ID for the launch template is malformed: ${id}`);
+    const template = this.templates.find((t) => t.launchTemplateId === id);
+    if (!template) throw new Ec2ApiError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
     // The API reference says a fleet's launch template version must be given ("otherwise the request fails").
     if (version === undefined) throw apiErrors.missingParameter('LaunchTemplateSpecification.Version');
     if (!['$Latest', '$Default', '1'].includes(version)) {
-      throw new Ec2ApiError('InvalidLaunchTemplateId.VersionNotFound',
-        `Could not find launch template version ${version} for launch template ID ${template.launchTemplateId}.`);
+      throw new Ec2ApiError('InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${version} for launch template ID ${id}.`);
     }
     return template;
   }

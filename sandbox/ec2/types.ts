@@ -1,5 +1,5 @@
-// Domain types shared by the EC2 simulator's parts, resource ids in EC2's formats, and the errors
-// of driving the simulator programmatically (mistakes of a test or the sandbox; never on the wire).
+// Domain types shared by the EC2 simulator's parts, resource ids in EC2's formats, and the error
+// of driving the simulator programmatically (a mistake of a test or the sandbox; never on the wire).
 import { SeededRandom } from '../common/random';
 
 /** The purchase option of an instance, spelled as CreateFleet's `lifecycle` spells it. */
@@ -49,9 +49,9 @@ export class IdGenerator {
   constructor(private readonly random: SeededRandom) {}
 
   /** `prefix` + `0` + 16 hex digits (`i-`, `r-`, `lt-`), unique within this generator. */
-  resourceId(prefix: string, digits = 16): string {
+  resourceId(prefix: string): string {
     for (;;) {
-      const id = `${prefix}${digits === 16 ? '0' : ''}${this.hex(digits)}`;
+      const id = `${prefix}0${this.hex(16)}`;
       if (!this.used.has(id)) {
         this.used.add(id);
         return id;
@@ -61,11 +61,8 @@ export class IdGenerator {
 
   /** A version 4 UUID (fleet ids, request ids, event ids). */
   uuid(): string {
-    const h = this.hex(32).split('');
-    h[12] = '4';
-    h[16] = '89ab'[this.random.integer(0, 3)];
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    const h = this.hex(32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[this.random.integer(0, 3)]}${h.slice(17, 20)}-${h.slice(20)}`;
   }
 
   private hex(length: number): string {
@@ -75,34 +72,10 @@ export class IdGenerator {
   }
 }
 
-/** The simulator was asked about an instance it never launched (or forgot after the visibility window). */
-export class UnknownInstanceError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`no instance ${instanceId} in the EC2 simulator; launch it with CreateFleet first`);
-    this.name = 'UnknownInstanceError';
-  }
-}
-
-/** A programmatic action that the instance's current state does not allow. */
-export class InvalidInstanceStateError extends Error {
-  constructor(readonly instanceId: string, readonly state: string, readonly action: string) {
-    super(`cannot ${action} instance ${instanceId} in state ${state}`);
-    this.name = 'InvalidInstanceStateError';
-  }
-}
-
-/** Spot-only actions on an on-demand instance. */
-export class NotSpotInstanceError extends Error {
-  constructor(readonly instanceId: string) {
-    super(`instance ${instanceId} is on-demand; only spot instances can be interrupted`);
-    this.name = 'NotSpotInstanceError';
-  }
-}
-
-/** A launch template registration is inconsistent. */
-export class Ec2SimulatorConfigError extends Error {
+/** The simulator was driven wrongly: an unknown instance, an action its state or market does not allow, a bad template registration. */
+export class Ec2SimulatorError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'Ec2SimulatorConfigError';
+    this.name = 'Ec2SimulatorError';
   }
 }

@@ -1,11 +1,5 @@
-// The EC2 Query protocol: form-encoded `Action=…&Version=2016-11-15` in, EC2 XML out. Counts every
-// call, applies throttling before an action runs (so a throttled call changes nothing and consumes
-// no ClientToken), asks IAM, and renders request-level errors in the EC2 envelope.
-import { IncomingMessage, ServerResponse } from 'http';
-import type { Ec2Decision } from './authorization';
-import type { Ec2Faults } from './faults';
-import type { IdGenerator } from './types';
-import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+// The EC2 Query protocol: form-encoded `Action=…&Version=2016-11-15` in, EC2 XML out, and
+// request-level errors in the EC2 envelope.
 
 /** A request-level EC2 error: rendered as `<Response><Errors><Error>…` with `status` (reference/aws.md 1.8). */
 export class Ec2ApiError extends Error {
@@ -18,20 +12,10 @@ export class Ec2ApiError extends Error {
 export const apiErrors = {
   missingParameter: (name: string) => new Ec2ApiError('MissingParameter', `The request must contain the parameter ${name}`),
   invalidParameterValue: (message: string) => new Ec2ApiError('InvalidParameterValue', message),
-  invalidParameterCombination: (message: string) => new Ec2ApiError('InvalidParameterCombination', message),
   unsupported: (message: string) => new Ec2ApiError('Unsupported', message),
-  /** 503, as observed for CreateFleet (reference/aws.md 1.7). */
-  requestLimitExceeded: (accountId: string, action: string) => new Ec2ApiError('RequestLimitExceeded',
-    `Request limit exceeded. Account ${accountId} has been throttled on ec2:${action} because it exceeded its request rate limit.`, 503),
-  idempotentParameterMismatch: () => new Ec2ApiError('IdempotentParameterMismatch',
-    'Arguments on this idempotent request are inconsistent with arguments used in previous request(s).'),
 };
 
-/**
- * EC2's UnauthorizedOperation text: the fixed sentence, IAM's reason, and the encoded message
- * `sts decode-authorization-message` would read
- * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html; karpenter-provider-aws#2813 shows the full text).
- */
+/** EC2's UnauthorizedOperation text with IAM's reason and an encoded message (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html; karpenter-provider-aws#2813). */
 export function unauthorizedMessage(reason: string, seed: string): string {
   const encoded = Buffer.from(`sandbox:${seed}:${reason}`).toString('base64').replace(/=+$/, '');
   return `You are not authorized to perform this operation. ${reason}. Encoded authorization failure message: ${encoded}`;
@@ -39,11 +23,7 @@ export function unauthorizedMessage(reason: string, seed: string): string {
 
 /** EC2 Query parameters: a flat form (`Filter.1.Value.2=x`) viewed as structures and 1-based flattened lists (reference/aws.md 1.2). */
 export class QueryParams {
-  static parse(form: string): QueryParams {
-    return new QueryParams(new Map(new URLSearchParams(form)), '');
-  }
-
-  constructor(private readonly flat: ReadonlyMap<string, string>, private readonly prefix: string) {}
+  constructor(private readonly flat: ReadonlyMap<string, string>, private readonly prefix = '') {}
 
   /** The full parameter name of a member of this view, for error messages. */
   nameOf(member: string): string {
@@ -110,7 +90,7 @@ export class QueryParams {
 }
 
 /** A value rendered as EC2 XML: camelCase elements in key order, every list a wrapper of `<item>` children (reference/aws.md 1.5). */
-export type XmlValue = string | number | boolean | Date | undefined | readonly XmlValue[] | XmlObject;
+export type XmlValue = string | number | boolean | undefined | readonly XmlValue[] | XmlObject;
 export interface XmlObject {
   readonly [element: string]: XmlValue;
 }
@@ -125,98 +105,17 @@ function renderElement(name: string, value: XmlValue): string {
     const items = (value as readonly XmlValue[]).map((item) => renderElement('item', item)).join('');
     return items === '' ? `<${name}/>` : `<${name}>${items}</${name}>`;
   }
-  if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
   if (typeof value === 'object') return `<${name}>${renderChildren(value as XmlObject)}</${name}>`;
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
 const renderChildren = (o: XmlObject) => Object.entries(o).map(([child, v]) => renderElement(child, v)).join('');
 
-export type Ec2ActionHandler = (params: QueryParams, ctx: { throttledInResponse: boolean; decision?: Ec2Decision }) => XmlObject;
+/** A success body: `<{Action}Response>` in the 2016-11-15 namespace with a lower-case `requestId`. */
+export const renderEc2Response = (action: string, requestId: string, body: XmlObject) =>
+  `<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">${renderElement('requestId', requestId)}${renderChildren(body)}</${action}Response>`;
 
-export interface ApiCallCounts {
-  readonly total: number;
-  readonly byAction: Readonly<Record<string, number>>;
-  /** Calls refused with RequestLimitExceeded (503). */
-  readonly throttled: number;
-  /** Request-level errors returned, by code (throttling included). */
-  readonly errorsByCode: Readonly<Record<string, number>>;
-}
-
-export interface Ec2ApiServerDeps {
-  readonly handlers: Readonly<Record<string, Ec2ActionHandler>>;
-  readonly faults: Ec2Faults;
-  readonly ids: IdGenerator;
-  readonly accountId: string;
-  readonly authorize?: (action: string, params: QueryParams, authorization: string | undefined) => Promise<Ec2Decision | undefined>;
-}
-
-export class Ec2ApiServer {
-  private server?: LoopbackServer;
-  private counts = { total: 0, byAction: {} as Record<string, number>, throttled: 0, errorsByCode: {} as Record<string, number> };
-
-  constructor(private readonly deps: Ec2ApiServerDeps) {}
-
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  get url(): string {
-    if (!this.server) throw new Error('the EC2 simulator is not started');
-    return this.server.url;
-  }
-
-  calls(): ApiCallCounts {
-    return { ...this.counts, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
-  }
-
-  resetCalls(): void {
-    this.counts = { total: 0, byAction: {}, throttled: 0, errorsByCode: {} };
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = this.deps.ids.uuid();
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
-    };
-    try {
-      // EC2 takes the Query parameters in a form-encoded POST body or in a GET query string.
-      const form = req.method === 'POST' ? (await readBody(req)).toString('utf8') : new URL(req.url ?? '/', 'http://ec2').search.slice(1);
-      const params = QueryParams.parse(form);
-      const action = params.string('Action');
-      if (action === undefined) throw new Ec2ApiError('MissingAction', 'The request must contain the parameter Action');
-      this.counts.total += 1;
-      this.counts.byAction[action] = (this.counts.byAction[action] ?? 0) + 1;
-      const handler = Object.prototype.hasOwnProperty.call(this.deps.handlers, action) ? this.deps.handlers[action] : undefined;
-      if (!handler) throw new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
-      if (params.string('Version') === undefined) throw apiErrors.missingParameter('Version');
-      const verdict = this.deps.faults.throttle(action);
-      if (verdict === 'envelope') {
-        this.counts.throttled += 1;
-        throw apiErrors.requestLimitExceeded(this.deps.accountId, action);
-      }
-      const decision = await this.deps.authorize?.(action, params, req.headers.authorization);
-      if (decision?.denied !== undefined) {
-        throw new Ec2ApiError('UnauthorizedOperation', unauthorizedMessage(decision.denied, this.deps.ids.uuid()), 403);
-      }
-      // DryRun is answered before the action runs; its parameters are not validated [simplification].
-      if (params.string('DryRun') === 'true') throw new Ec2ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
-      const body = handler(params, { throttledInResponse: verdict === 'in-response', decision });
-      send(200, `<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">${renderElement('requestId', requestId)}` +
-        `${renderChildren(body)}</${action}Response>`);
-    } catch (err) {
-      if (!(err instanceof Ec2ApiError)) console.error('EC2 simulator: internal error', err);
-      const e = err instanceof Ec2ApiError ? err : new Ec2ApiError('InternalError', 'An internal error has occurred', 500, { cause: err });
-      this.counts.errorsByCode[e.code] = (this.counts.errorsByCode[e.code] ?? 0) + 1;
-      // The EC2 error envelope: root `Response`, no `<Type>`, `RequestID` with a capital D (reference/aws.md 1.8).
-      send(e.status, `<Response><Errors><Error><Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message>` +
-        `</Error></Errors><RequestID>${escapeXml(requestId)}</RequestID></Response>`);
-    }
-  }
-}
+/** The EC2 error envelope: root `Response`, no `<Type>`, `RequestID` with a capital D (reference/aws.md 1.8). */
+export const renderEc2Error = (e: Ec2ApiError, requestId: string) =>
+  `<Response><Errors><Error><Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message></Error></Errors>` +
+  `<RequestID>${escapeXml(requestId)}</RequestID></Response>`;

@@ -4,10 +4,10 @@ import { Ec2Simulator, Ec2SimulatorOptions } from '../../../sandbox/ec2';
 
 const launchedIds = (r: CreateFleetCommandOutput) => r.Instances!.flatMap((i) => i.InstanceIds!);
 
-describe('CreateFleet capacity, quota and throttling errors', () => {
+describe('CreateFleet capacity and throttling errors', () => {
   const started: Ec2Simulator[] = [];
 
-  /** A simulator of its own per test, so capacity and quotas do not leak between tests. */
+  /** A simulator of its own per test, so capacity does not leak between tests. */
   async function setUp(options: Ec2SimulatorOptions = {}, maxAttempts = 1) {
     const sim = await startSimulator(options);
     started.push(sim);
@@ -80,7 +80,7 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
   test('capacity comes back when an instance terminates', async () => {
     // Arrange
     const { ec2, lt, sim } = await setUp({
-      capacity: { defaultAvailable: 0, rules: [{ instanceType: 'm7i.large', availabilityZone: 'us-east-1a', market: 'spot', available: 1 }] },
+      capacity: { rules: [{ available: 0 }, { instanceType: 'm7i.large', availabilityZone: 'us-east-1a', market: 'spot', available: 1 }] },
     });
     const first = await createFleet(ec2, fleetInput(lt, 1));
     const full = await createFleet(ec2, fleetInput(lt, 1));
@@ -110,27 +110,6 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
     expect(sim.instances()).toEqual([]);
   });
 
-  test('the spot instance quota is MaxSpotInstanceCountExceeded per override', async () => {
-    const { ec2, lt } = await setUp({ capacity: { quotas: { maxSpotInstances: 2 } } });
-
-    const result = await createFleet(ec2, fleetInput(lt, 3));
-
-    expect(launchedIds(result)).toHaveLength(2);
-    expect(result.Errors![0]).toMatchObject({ Lifecycle: 'spot', ErrorCode: 'MaxSpotInstanceCountExceeded' });
-  });
-
-  test('the on-demand vCPU quota is VcpuLimitExceeded naming the limit', async () => {
-    const { ec2, lt } = await setUp({ capacity: { quotas: { onDemandVcpuLimit: 4 } } });
-
-    const result = await createFleet(ec2, fleetInput(lt, 3, {
-      TargetCapacitySpecification: { TotalTargetCapacity: 3, DefaultTargetCapacityType: 'on-demand' },
-    }));
-
-    expect(launchedIds(result)).toHaveLength(2); // 2 × 2 vCPUs
-    expect(result.Errors![0]).toMatchObject({ Lifecycle: 'on-demand', ErrorCode: 'VcpuLimitExceeded' });
-    expect(result.Errors![0].ErrorMessage).toMatch(/current vCPU limit of 4 allows/);
-  });
-
   test('InstanceRequirements that no type meets are UnfulfillableCapacity', async () => {
     const { ec2, lt } = await setUp();
 
@@ -152,8 +131,7 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
 
   test('an explicit capacity error rule fails its pool for as many attempts as it says', async () => {
     // Arrange
-    const { ec2, lt, sim } = await setUp();
-    sim.faults.addCapacityError({ instanceType: 'm7i.large', market: 'spot', code: 'UnfulfillableCapacity', times: 3 });
+    const { ec2, lt } = await setUp({ faults: { capacityErrors: [{ instanceType: 'm7i.large', market: 'spot', code: 'UnfulfillableCapacity', times: 3 }] } });
     const onlyM7i = fleetInput(lt, 1, {
       LaunchTemplateConfigs: [{
         LaunchTemplateSpecification: { LaunchTemplateId: lt, Version: '1' },
@@ -173,7 +151,7 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
 
   test('random capacity errors are reproducible for a seed', async () => {
     const run = async () => {
-      const { ec2, lt } = await setUp({ seed: 99, faults: { capacityErrorRate: 0.4, capacityErrorCodes: ['InsufficientInstanceCapacity', 'UnfulfillableCapacity'] } });
+      const { ec2, lt } = await setUp({ seed: 99, faults: { capacityErrorRate: 0.4 } });
       const outcomes: string[] = [];
       for (let n = 0; n < 8; n++) {
         const r = await createFleet(ec2, fleetInput(lt, 2));
@@ -231,20 +209,8 @@ describe('CreateFleet capacity, quota and throttling errors', () => {
       expect(sim.apiCalls()).toMatchObject({ total: 2, byAction: { CreateFleet: 2 }, throttled: 1 });
     });
 
-    test('throttling can also come back inside a 200 as a RequestLimitExceeded error item', async () => {
-      const { ec2, lt, sim } = await setUp({ faults: { fleetThrottleInResponseShare: 1 } });
-      sim.faults.throttleNext(1, 'CreateFleet');
-
-      const result = await createFleet(ec2, fleetInput(lt, 1));
-
-      expect(result.$metadata.httpStatusCode).toBe(200);
-      expect(result.Instances).toEqual([]);
-      expect(result.Errors!.map((e) => e.ErrorCode)).toEqual(['RequestLimitExceeded']);
-      expect(sim.instances()).toEqual([]);
-    });
-
     test('a throttle rate refuses about that share of calls, counted by action', async () => {
-      const { ec2, sim } = await setUp({ seed: 5, faults: { throttleRate: 0.5, throttleActions: ['DescribeInstances'] } });
+      const { ec2, sim } = await setUp({ seed: 5, faults: { throttleRate: 0.5 } });
 
       let refused = 0;
       for (let n = 0; n < 40; n++) {

@@ -1,6 +1,7 @@
-import { _InstanceType, CreateFleetCommandOutput, CreateFleetCommandInput, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { _InstanceType, CpuManufacturer, CreateFleetCommandOutput, CreateFleetCommandInput, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { createFleet, ec2Client, fleetInput, RUNNER_TEMPLATE, startSimulator } from './helpers';
 import { describeInstanceType, Ec2Simulator, Ec2SimulatorOptions } from '../../../sandbox/ec2';
+import { matchInstanceRequirements } from '../../../sandbox/ec2/catalog';
 
 const launchedTypes = (r: CreateFleetCommandOutput) => r.Instances!.map((i) => i.InstanceType);
 
@@ -91,9 +92,11 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
 
   test('a type one zone lacks launches in the others, and that zone reports InvalidFleetConfiguration', async () => {
     // Two spot c7g.xlarge per zone, so three instances need two zones.
-    const { sim, ec2, lt } = await setUp({ capacity: { rules: [{ instanceType: 'c7g.xlarge', market: 'spot', available: 2 }] } });
+    const { sim, ec2, lt } = await setUp({
+      capacity: { rules: [{ instanceType: 'c7g.xlarge', market: 'spot', available: 2 }] },
+      faults: { unofferedInstanceTypes: [{ instanceType: 'c7g.xlarge', availabilityZone: 'us-east-1a' }] },
+    });
     const [lacking, ...others] = sim.subnets;
-    sim.faults.update({ unofferedInstanceTypes: [{ instanceType: 'c7g.xlarge', availabilityZone: lacking.availabilityZone }] });
 
     const result = await createFleet(ec2, fleetInput(lt, 3, {
       LaunchTemplateConfigs: [{
@@ -111,23 +114,27 @@ describe('EC2 simulator instance types (aws-cdk-lib classes and sizes, AWS speci
     expect(result.Errors![0].ErrorMessage).toContain(`(${lacking.availabilityZone})`);
   });
 
-  test('InstanceRequirements select from the whole catalog, skipping bare metal and burstable types unless asked', async () => {
+  test('InstanceRequirements select from the whole catalog by CPU maker, never bare metal or burstable types', async () => {
     const { ec2, lt } = await setUp();
-    const requirements = (extra: object) => ({
+    const requirements = (vcpus: number, memoryMiB: number, CpuManufacturers: CpuManufacturer[]) => ({
       LaunchTemplateConfigs: [{
         LaunchTemplateSpecification: { LaunchTemplateId: lt, Version: '1' },
-        Overrides: [{ InstanceRequirements: { VCpuCount: { Min: 2, Max: 2 }, MemoryMiB: { Min: 8192, Max: 8192 }, ...extra } }],
+        Overrides: [{
+          InstanceRequirements: { VCpuCount: { Min: vcpus, Max: vcpus }, MemoryMiB: { Min: memoryMiB, Max: memoryMiB }, CpuManufacturers },
+        }],
       }],
       TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' as const },
     });
 
-    const amd = await createFleet(ec2, fleetInput(lt, 1, requirements({ CpuManufacturers: ['amd'] })));
-    const burstableByDefault = await createFleet(ec2, fleetInput(lt, 1, requirements({ AllowedInstanceTypes: ['t3*'] })));
-    const burstableIncluded = await createFleet(ec2, fleetInput(lt, 1, requirements({ AllowedInstanceTypes: ['t3*'], BurstablePerformance: 'included' })));
+    const amd = await createFleet(ec2, fleetInput(lt, 1, requirements(2, 8192, ['amd'])));
+    const intel = await createFleet(ec2, fleetInput(lt, 1, requirements(2, 8192, ['intel'])));
+    const graviton = matchInstanceRequirements({ vCpuCount: { min: 64, max: 64 }, memoryMiB: { min: 0 }, cpuManufacturers: ['amazon-web-services'] });
 
     expect(launchedTypes(amd)).toEqual([expect.stringMatching(/^[a-z]+\d+[a-z]*a[a-z]*\.large$/)]);
     expect(launchedTypes(amd)[0]).not.toMatch(/^(g|p|inf|trn|dl|f|vt|hpc)\d/);
-    expect(burstableByDefault.Errors).toEqual([expect.objectContaining({ ErrorCode: 'UnfulfillableCapacity' })]);
-    expect(launchedTypes(burstableIncluded)).toEqual([expect.stringMatching(/^t3a?\.large$/)]);
+    // t3.large (2 vCPUs, 8 GiB) would be the cheapest Intel type, but burstable types are excluded by default.
+    expect(launchedTypes(intel)).toEqual([expect.not.stringMatching(/^t\d/)]);
+    expect(graviton.map((t) => t.name)).toContain('m7g.16xlarge');
+    expect(graviton.filter((t) => t.name.includes('.metal'))).toEqual([]);
   });
 });
