@@ -5,7 +5,7 @@ import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler, withinTimeout } from './lambda-invoke';
-import { sourceIpOf, tally } from '../common/http';
+import { sourceIpOf } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface HttpReply {
@@ -75,9 +75,8 @@ export function proxyResponse(result: unknown): HttpReply {
   return { status: r.statusCode, headers, body: Buffer.from((r.body as string | undefined | null) ?? '', r.isBase64Encoded === true ? 'base64' : 'utf8') };
 }
 
-/** Writes `reply` with the gateway's own headers, counting it by status. */
-export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Record<string, string>, byStatus: Record<number, number>): void {
-  tally(byStatus, reply.status);
+/** Writes `reply` with the gateway's own headers. */
+export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Record<string, string>): void {
   res.writeHead(reply.status, { ...reply.headers, ...gatewayHeaders, 'content-length': String(reply.body.length) });
   res.end(reply.body);
 }

@@ -1,11 +1,10 @@
 // The default event bus of EventBridge in process: rules with event patterns deliver matching
-// events asynchronously to Lambda targets with the two retry layers AWS has; schedule rules
+// events asynchronously to Lambda targets, whose function errors Lambda retries; schedule rules
 // (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
 // Service events (the EC2 simulator's) come in whole through publish().
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { invokeFunction, LambdaHandler } from './lambda-invoke';
-import { counters } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { SimClock } from '../common/time';
 
@@ -21,13 +20,11 @@ export interface EventBridgeTarget<Event = EventBridgeEvent<string, unknown>> {
   readonly functionName?: string;
   /** @default 3 (Lambda's default) */
   readonly functionTimeoutSeconds?: number;
-  /** RetryPolicy.MaximumRetryAttempts (0–185): retries of a failed hand-over to Lambda. @default 185 */
-  readonly retryAttempts?: number;
 }
 
 export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly name: string;
-  /** The pattern as EventBridge takes it (`detail-type`; a top-level `detailType` is accepted as CDK spells it). */
+  /** The pattern as the template holds it. */
   readonly eventPattern?: EventPattern;
   /** `rate(<n> minute[s]|hour[s]|day[s])`; the first event fires one period after the rule is put. */
   readonly scheduleExpression?: string;
@@ -43,9 +40,6 @@ export class InvalidEventPatternError extends Error {
 
 /** Lambda's asynchronous retries of a function error: by default twice, one minute and then two later. */
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
-/** [GAP] EventBridge documents "exponential back off and jitter" without numbers: 1 s doubling, at most 5 min, equal jitter. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 300_000;
 const RATE_UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 interface Rule {
@@ -60,27 +54,16 @@ export class EventBridgeSimulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  /**
-   * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
-   * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
-   * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
-   * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
-   */
-  readonly counts = counters('events', 'unmatched', 'deliveries', 'scheduledEvents', 'deliveryAttempts', 'deliveryFailures',
-    'invocations', 'functionErrors', 'succeeded', 'dropped');
   private readonly rules = new Map<string, Rule>();
   private readonly ids: AwsIds;
-  private readonly jitter: SeededRandom;
   private readonly timers = new Set<() => void>();
   private readonly running = new Set<Promise<void>>();
-  private readonly forcedFailures: { ruleName?: string; remaining: number }[] = [];
   private stopped = false;
 
   constructor(options: AwsSimulatorOptions = {}) {
     let random: SeededRandom;
     ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
     this.ids = new AwsIds(random.fork('eventbridge-ids'));
-    this.jitter = random.fork('eventbridge-faults');
   }
 
   /** Creates a rule on the default bus and returns its ARN. */
@@ -89,22 +72,12 @@ export class EventBridgeSimulator {
     if ((options.eventPattern === undefined) === (options.scheduleExpression === undefined)) {
       throw new Error(`rule "${options.name}" needs exactly one of eventPattern and scheduleExpression`);
     }
-    for (const { retryAttempts } of options.targets) {
-      if (retryAttempts !== undefined && !(Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= 185)) {
-        throw new Error(`retryAttempts must be an integer from 0 to 185, got ${retryAttempts}`);
-      }
-    }
-    let pattern: EventPattern | undefined;
-    if (options.eventPattern) {
-      const { detailType, ...rest } = options.eventPattern as EventPattern & { detailType?: unknown };
-      pattern = detailType === undefined ? rest : { ...rest, 'detail-type': detailType };
-      validatePattern(pattern);
-    }
+    if (options.eventPattern) validatePattern(options.eventPattern);
     const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
     const rule: Rule = {
       name: options.name,
       arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${options.name}`,
-      pattern,
+      pattern: options.eventPattern,
       targets: options.targets as readonly EventBridgeTarget<never>[],
       cancelSchedule: () => {},
     };
@@ -116,7 +89,6 @@ export class EventBridgeSimulator {
   /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …); returns the deliveries started. */
   publish(event: EventBridgeEvent<string, unknown>): number {
     if (this.stopped) return 0;
-    this.counts.events++;
     let started = 0;
     for (const rule of this.rules.values()) {
       if (!rule.pattern || !matchesPattern(rule.pattern, event)) continue;
@@ -125,13 +97,7 @@ export class EventBridgeSimulator {
         started++;
       }
     }
-    if (started === 0) this.counts.unmatched++;
     return started;
-  }
-
-  /** Makes the next `count` hand-overs to Lambda fail (of one rule's targets, or any), so the RetryPolicy applies. */
-  failNextHandOvers(count: number, ruleName?: string): void {
-    this.forcedFailures.push({ ruleName, remaining: count });
   }
 
   /** Resolves once no delivery, retry or invocation is pending (schedules aside). */
@@ -152,38 +118,17 @@ export class EventBridgeSimulator {
   }
 
   /**
-   * Delivers one event to one target in two layers, as AWS does:
-   * 1. EventBridge hands the event to Lambda's asynchronous invoke. Only when that fails (injected
-   *    here as throttling) does the target's RetryPolicy apply, with exponential backoff and jitter
-   *    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
-   * 2. A function error is retried by Lambda's asynchronous invocation, not by the RetryPolicy
-   *    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   * Hands one event to one target's function, asynchronously. A function error is retried by Lambda's
+   * asynchronous invocation, not by the target's RetryPolicy, which covers failed hand-overs only
+   * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
    */
   private deliver(rule: Rule, target: EventBridgeTarget<never>, event: EventBridgeEvent<string, unknown>): void {
-    this.counts.deliveries++;
     const settings = { functionName: target.functionName ?? `${rule.name}-target`, region: this.region, accountId: this.accountId, timeoutSeconds: target.functionTimeoutSeconds };
-    const handOver = (retry: number): void => {
-      this.counts.deliveryAttempts++;
-      const forced = this.forcedFailures.find((f) => f.remaining > 0 && (f.ruleName === undefined || f.ruleName === rule.name));
-      if (!forced) return this.schedule(0, () => run(0));
-      forced.remaining--;
-      this.counts.deliveryFailures++;
-      if (retry >= (target.retryAttempts ?? 185)) {
-        this.counts.dropped++;
-        return;
-      }
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry);
-      this.schedule(ceiling / 2 + this.jitter.next() * (ceiling / 2), () => handOver(retry + 1));
-    };
     const run = async (attempt: number): Promise<void> => {
-      this.counts.invocations++;
       const outcome = await invokeFunction(target.handler, event, settings, this.clock, this.ids);
-      if (outcome.ok) return void this.counts.succeeded++;
-      this.counts.functionErrors++;
-      if (attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
-      else this.counts.dropped++;
+      if (!outcome.ok && attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
     };
-    this.schedule(0, () => handOver(0));
+    this.schedule(0, () => run(0));
   }
 
   private startSchedule(rule: Rule, periodMs: number): void {
@@ -195,8 +140,6 @@ export class EventBridgeSimulator {
     };
     const fire = () => {
       if (this.stopped) return;
-      this.counts.scheduledEvents++;
-      this.counts.events++;
       const event: EventBridgeEvent<'Scheduled Event', Record<string, never>> = {
         'version': '0',
         'id': this.ids.uuid(),

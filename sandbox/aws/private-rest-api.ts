@@ -55,9 +55,7 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 
 export class PrivateRestApiSimulator extends LoopbackService {
   /** Invocations by resource path (`/register`), and requests refused before any function ran, by reason. */
-  readonly counts = {
-    requests: 0, invocations: 0, byPath: {} as Record<string, number>, byStatus: {} as Record<number, number>, refused: {} as Record<string, number>,
-  };
+  readonly counts = { byPath: {} as Record<string, number>, refused: {} as Record<string, number> };
   private readonly clock: SimClock;
   private readonly ids: AwsIds;
   private readonly verifier: SigV4Verifier;
@@ -77,7 +75,6 @@ export class PrivateRestApiSimulator extends LoopbackService {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.counts.requests++;
     const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
     if (tooLarge) {
       // The gateway's own answer to an oversized request: plain text, no error type.
@@ -125,7 +122,6 @@ export class PrivateRestApiSimulator extends LoopbackService {
     const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
     // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
     if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
-    this.counts.invocations++;
     tally(this.counts.byPath, method.path);
     if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
     // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
@@ -198,7 +194,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
   }
 
   private send(res: ServerResponse, reply: HttpReply): void {
-    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() }, this.counts.byStatus);
+    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() });
   }
 }
 
