@@ -229,9 +229,10 @@ describe('private REST API integration answers', () => {
   });
 });
 
-describe('resource policy evaluation', () => {
+describe('resource policy evaluation by IAM\'s engine', () => {
   const policy = POLICY;
   const role = `arn:aws:iam::${ACCOUNT}:role/RunnerRole`;
+  const sessionOf = (roleArn: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${roleArn.split('/').pop()}/i-0123456789abcdef0`;
 
   test.each([
     ['the runner role on register, through the endpoint', 'v1/POST/register', role, VPCE, 'allow'],
@@ -241,12 +242,9 @@ describe('resource policy evaluation', () => {
     ['another stage', 'prod/POST/webhook', undefined, VPCE, 'implicit-deny'],
     ['another endpoint', 'v1/POST/webhook', undefined, 'vpce-0other', 'deny'],
     ['another role on register, through the endpoint', 'v1/POST/register', `arn:aws:iam::${ACCOUNT}:role/SomeoneElse`, VPCE, 'deny'],
-  ] as const)('%s: %s', (_, resource, principalRoleArn, sourceVpce, expected) => {
-    expect(evaluate(policy, { resource, principalRoleArn, sourceVpce })).toBe(expected);
-  });
+  ] as const)('%s: %s', async (_, resource, roleArn, sourceVpce, expected) => {
+    const caller = roleArn && { roleArn, sessionArn: sessionOf(roleArn) };
 
-  test('a condition the simulator does not model is refused loudly rather than ignored', () => {
-    const odd: ResourcePolicyStatement[] = [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }];
-    expect(() => evaluate(odd, { resource: 'v1/POST/webhook', sourceVpce: VPCE })).toThrow(/IpAddress on aws:SourceIp is not simulated/);
+    expect(await evaluate(policy, `arn:aws:execute-api:eu-west-1:${ACCOUNT}:abc123defg`, { resource, caller, sourceVpce })).toBe(expected);
   });
 });
