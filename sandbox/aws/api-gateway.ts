@@ -21,13 +21,11 @@ const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 // [I] Bodies of these media types reach the function as text (when valid UTF-8); any other body,
 // or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
 const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/([\w.+-]+\+)?(json|xml)|application\/javascript)\s*(;|$)/i;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `12/Mar/2020:19:03:58 +0000`, the format of requestContext.time. */
+/** `12/Mar/2020:19:03:58 +0000`, the format of requestContext.time (from `Thu, 12 Mar 2020 19:03:58 GMT`). */
 export function requestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  const [, day, month, year, time] = new Date(epochMs).toUTCString().split(' ');
+  return `${day}/${month}/${year}:${time} +0000`;
 }
 
 /** A JSON `{"message": …}` answer of the gateway itself. */
@@ -45,7 +43,7 @@ export async function integrate(
   if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return 'too-large';
   const outcome = await withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
   if (outcome !== 'timeout' && outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result)) > LAMBDA_PAYLOAD_LIMIT) {
-    return { ok: false, requestId: outcome.requestId, kind: 'InvalidResponse', error: new Error('the response is over Lambda\'s 6 MB limit') };
+    return { ok: false };
   }
   return outcome;
 }

@@ -43,14 +43,9 @@ export async function listenOnLoopback(listener: RequestListener): Promise<Loopb
 
 /** Reads a request body, refusing more than `limitBytes`. */
 export async function readBody(req: IncomingMessage, limitBytes = 10 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new Error(`request body larger than ${limitBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const { body, tooLarge } = await readLimited(req, limitBytes);
+  if (tooLarge) throw new Error(`request body larger than ${limitBytes} bytes`);
+  return body;
 }
 
 /** Reads the whole body, keeping at most `limit` bytes; a larger body is drained and reported, as a gateway answers 413. */
@@ -76,11 +71,6 @@ export function flatHeaders(req: IncomingMessage): Record<string, string> {
 /** The caller's IPv4 address as AWS reports it (Node gives IPv4-mapped IPv6 on a dual stack). */
 export function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-}
-
-/** Counters named `names`, all zero: a simulator's figures for tests and the report. */
-export function counters<K extends string>(...names: K[]): Record<K, number> {
-  return Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
 }
 
 /** Adds one to `counts[key]`: the simulators' per-operation and per-error tallies. */
