@@ -16,8 +16,6 @@ export interface HttpReply {
   readonly invalid?: boolean;
 }
 
-/** Lambda refuses a synchronous invocation payload, or a response, over 6 MB. */
-const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 // [I] Bodies of these media types reach the function as text (when valid UTF-8); any other body,
 // or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
 const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/([\w.+-]+\+)?(json|xml)|application\/javascript)\s*(;|$)/i;
@@ -33,19 +31,11 @@ export function gatewayReply(status: number, message: string): HttpReply {
   return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ message })) };
 }
 
-/**
- * Invokes the integration's function, as the gateway does: an event over Lambda's payload limit is
- * refused ('too-large'), a function slower than the integration timeout is given up ('timeout').
- */
-export async function integrate(
+/** Invokes the integration's function, as the gateway does: a function slower than the integration timeout is given up ('timeout'). */
+export function integrate(
   handler: LambdaHandler<never, unknown>, event: unknown, settings: FunctionSettings, clock: SimClock, ids: AwsIds, timeoutMs: number,
-): Promise<InvokeOutcome | 'too-large' | 'timeout'> {
-  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return 'too-large';
-  const outcome = await withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
-  if (outcome !== 'timeout' && outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result)) > LAMBDA_PAYLOAD_LIMIT) {
-    return { ok: false };
-  }
-  return outcome;
+): Promise<InvokeOutcome | 'timeout'> {
+  return withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
 }
 
 /**

@@ -1,14 +1,14 @@
 // An API Gateway HTTP API ($default stage, Lambda proxy integrations, payload format 2.0) in
 // process, for literal routes `METHOD /path` as the webhook's: other requests are 404
-// {"message":"Not Found"}, bodies over 10 MB 413, an integration slower than 30 s 503, and each
-// request becomes the event the service builds (reference/aws.md 5.2–5.3).
+// {"message":"Not Found"}, an integration slower than 30 s 503, and each request becomes the
+// event the service builds (reference/aws.md 5.2–5.3).
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { gatewayReply, HttpReply, integrate, payloadV2Event, proxyResponse, send } from './api-gateway';
 import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { LambdaHandler } from './lambda-invoke';
-import { LoopbackService, readLimited } from '../common/http';
+import { LoopbackService, readBody } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { SimClock } from '../common/time';
 
@@ -27,8 +27,7 @@ export interface HttpApiOptions extends AwsSimulatorOptions {
   readonly routes: readonly HttpApiRoute[];
 }
 
-/** HTTP API's payload limit and (maximum) integration timeout. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** HTTP API's (maximum) integration timeout. */
 const INTEGRATION_TIMEOUT_MS = 30_000;
 
 export class HttpApiSimulator extends LoopbackService {
@@ -51,8 +50,7 @@ export class HttpApiSimulator extends LoopbackService {
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = `${Buffer.from(this.ids.hex(20), 'hex').toString('base64').slice(0, 14)}=`;
     const reply = (r: HttpReply) => send(res, r, { 'apigw-requestid': requestId });
-    const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
-    if (tooLarge) return reply(gatewayReply(413, 'Request Entity Too Large'));
+    const body = await readBody(req);
     const route = this.options.routes.find((r) => r.routeKey === `${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}`);
     if (!route) return reply(gatewayReply(404, 'Not Found'));
     const now = Math.floor(this.clock.now());
@@ -69,7 +67,7 @@ export class HttpApiSimulator extends LoopbackService {
     this.counts.invocations++;
     const outcome = await integrate(route.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
     if (outcome === 'timeout') return reply(gatewayReply(503, 'Service Unavailable'));
-    // [I] An event Lambda refuses (RequestEntityTooLargeException), a function error or an answer the gateway cannot use: 500.
-    return reply(outcome !== 'too-large' && outcome.ok ? proxyResponse(outcome.result) : gatewayReply(500, 'Internal Server Error'));
+    // [I] A function error or an answer the gateway cannot use: 500.
+    return reply(outcome.ok ? proxyResponse(outcome.result) : gatewayReply(500, 'Internal Server Error'));
   }
 }

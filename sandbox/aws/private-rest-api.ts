@@ -13,7 +13,7 @@ import type { CallerIdentity } from './function-url';
 import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readLimited, sourceIpOf, tally } from '../common/http';
+import { flatHeaders, LoopbackService, readBody, sourceIpOf, tally } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface PrivateRestApiMethod {
@@ -49,8 +49,6 @@ export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly accountId: string;
 }
 
-/** REST APIs take payloads up to 10 MB. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -77,12 +75,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
-    if (tooLarge) {
-      // The gateway's own answer to an oversized request: plain text, no error type.
-      tally(this.counts.refused, 'PayloadTooLarge');
-      return this.send(res, { status: 413, headers: { 'content-type': 'text; charset=utf-8' }, body: Buffer.from(`HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`) });
-    }
+    const body = await readBody(req);
     const httpMethod = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const prefix = `/${this.options.stageName}`;
@@ -124,8 +117,6 @@ export class PrivateRestApiSimulator extends LoopbackService {
     const { region, accountId } = this.options;
     const settings = { functionName: method.functionName, region, accountId, timeoutSeconds: method.functionTimeoutSeconds, memoryMb: 512 };
     const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
-    // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
-    if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
     tally(this.counts.byPath, method.path);
     if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
     // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.

@@ -7,12 +7,7 @@ import { createHash } from 'crypto';
 import { AwsIds } from './ids';
 import { SimClock } from '../common/time';
 
-/**
- * An SQS error as the JSON protocol carries it (`{"__type": "com.amazonaws.sqs#<code>"}`) with the
- * query-compatible `x-amzn-query-error: <queryCode>;Sender` header, from which @aws-sdk/client-sqs
- * picks the modelled exception class; codes SQS does not model (InvalidParameterValue,
- * MissingParameter) reach the SDK as an SQSServiceException whose `name` is the code.
- */
+/** An SQS error: `{"__type": "com.amazonaws.sqs#<code>"}` plus `x-amzn-query-error: <queryCode>;Sender`, from which the SDK picks its exception class. */
 export class SqsApiError extends Error {
   constructor(readonly code: string, message: string, readonly status = 400, readonly queryCode = code) {
     super(message);
@@ -39,11 +34,10 @@ export const sqsErrors = {
   internal: () => new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
 };
 
-/** SQS remembers a FIFO de-duplication id for five minutes. */
 const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
 /** A message can stay invisible at most 12 hours after a receive. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
-/** MaximumMessageSize's default, raised from 256 KiB to 1 MiB in 2025 (the SDK model documents 1,048,576). */
+/** MaximumMessageSize's default, 1 MiB since 2025 (the SDK model documents 1,048,576). */
 const MAX_MESSAGE_BYTES = 1_048_576;
 const RECEIPT_PREFIX = 'AQEB';
 // The characters SQS accepts in a body (SendMessage API reference): anything else is InvalidMessageContents.
@@ -54,7 +48,7 @@ const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128
 
 export interface QueueSettings {
   readonly visibilityTimeoutSeconds: number;
-  /** maxReceiveCount (1–1000): a message received this many times goes to the DLQ on its next receive. */
+  /** A message received maxReceiveCount times goes to the DLQ on its next receive. */
   readonly deadLetterQueue?: { readonly queue: SqsQueue; readonly maxReceiveCount: number };
 }
 
@@ -79,10 +73,9 @@ export interface StoredMessage {
   deadLetterQueueSourceArn?: string;
   receiveCount: number;
   firstReceiveTimestamp?: number;
-  /** The nonce of the latest receipt handle; undefined before the first receive. */
+  /** The nonce of the latest receipt handle, and when it was issued. */
   receipt?: string;
   receivedAt?: number;
-  /** Hidden until then (the visibility timeout after a receive). */
   visibleAt: number;
 }
 
@@ -145,10 +138,7 @@ export class SqsQueue {
     return { messageId, md5OfMessageBody, sequenceNumber };
   }
 
-  /**
-   * Takes up to `maxMessages` receivable messages and hides them for the visibility timeout. A group
-   * is skipped while any earlier message of it is in flight; a batch may hold several messages of one group, in order.
-   */
+  /** Takes up to `maxMessages` receivable messages, hiding them; a group waits while an earlier message of it is in flight. */
   receive(options: { readonly maxMessages: number }): ReceivedMessage[] {
     const now = this.deps.clock.now();
     const blockedGroups = new Set<string>();
@@ -168,11 +158,7 @@ export class SqsQueue {
     return received;
   }
 
-  /**
-   * Deletes the message a receipt handle names. A handle from an earlier receive of a message
-   * received again since is accepted without deleting anything, and a message already gone is not
-   * an error (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
-   */
+  /** Deletes a message; a stale handle or a message already gone deletes nothing and is no error (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html). */
   delete(receiptHandle: string): void {
     const { messageId, nonce } = this.parseReceipt(receiptHandle);
     const index = this.messages.findIndex((m) => m.messageId === messageId && m.receipt === nonce);

@@ -43,20 +43,14 @@ export async function listenOnLoopback(listener: RequestListener): Promise<Loopb
 
 /** Reads a request body, refusing more than `limitBytes`. */
 export async function readBody(req: IncomingMessage, limitBytes = 10 * 1024 * 1024): Promise<Buffer> {
-  const { body, tooLarge } = await readLimited(req, limitBytes);
-  if (tooLarge) throw new Error(`request body larger than ${limitBytes} bytes`);
-  return body;
-}
-
-/** Reads the whole body, keeping at most `limit` bytes; a larger body is drained and reported, as a gateway answers 413. */
-export async function readLimited(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
+    if (size > limitBytes) throw new Error(`request body larger than ${limitBytes} bytes`);
+    chunks.push(chunk as Buffer);
   }
-  return size > limit ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false };
+  return Buffer.concat(chunks);
 }
 
 /** The request's headers by lower-case name, a repeated header's values joined with commas. */

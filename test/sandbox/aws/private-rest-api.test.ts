@@ -1,7 +1,4 @@
 import { execFile } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { promisify } from 'util';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -146,24 +143,6 @@ describe('private REST API, called through its VPC endpoint', () => {
     expect(events[0].multiValueHeaders['X-GitHub-Event']).toEqual(['workflow_job']);
     expect(events[0].body).toBe('{"action":"queued"}');
     expect(events[0].requestContext.identity.userArn).toBeNull();
-  });
-
-  test('a body Lambda cannot take (over 6 MB) is answered 413 by the gateway; over 10 MB, with its plain-text answer', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rest-api-'));
-    try {
-      const sizes = [7, 11].map((mb) => {
-        const file = path.join(dir, `${mb}.json`);
-        fs.writeFileSync(file, `"${'a'.repeat(mb * 1024 * 1024)}"`);
-        return file;
-      });
-      const [overLambda, overGateway] = await Promise.all(sizes.map((file) => curl(`${api.url}/webhook`, ['-X', 'POST', '--data-binary', `@${file}`])));
-
-      expect(overLambda).toEqual({ status: 413, body: '{"message":"Request Too Long"}' });
-      expect(overGateway).toEqual({ status: 413, body: 'HTTP content length exceeded 10485760 bytes.' });
-      expect(events).toEqual([]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   test('an unknown path or method is a 403 Missing Authentication Token, as REST APIs answer', async () => {
