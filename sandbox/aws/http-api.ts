@@ -63,7 +63,8 @@ export class HttpApiSimulator extends LoopbackService {
       now,
       traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${this.ids.hex(24)}`,
     });
-    const settings = { functionName: route.functionName, region: this.region, accountId: this.accountId, timeoutSeconds: route.functionTimeoutSeconds };
+    const { functionName, functionTimeoutSeconds: timeoutSeconds } = route;
+    const settings = { functionName, region: this.region, accountId: this.accountId, timeoutSeconds };
     this.counts.invocations++;
     const outcome = await integrate(route.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
     if (outcome === 'timeout') return reply(gatewayReply(503, 'Service Unavailable'));

@@ -35,7 +35,7 @@ export class SqsEventSourceMapping {
   private enabled = true;
   private pumpRequested = false;
   private readonly unsubscribe: () => void;
-  private cancelWake: () => void = () => {};
+  private cancelWake: () => void;
 
   constructor(
     private readonly queue: SqsQueue,
@@ -49,6 +49,7 @@ export class SqsEventSourceMapping {
     this.settings = {
       functionName: options.functionName ?? 'sandbox-sqs-consumer', region: deps.region, accountId: deps.accountId, timeoutSeconds: options.functionTimeoutSeconds,
     };
+    this.cancelWake = () => {};
     this.unsubscribe = queue.onChange(() => this.requestPump());
     this.requestPump();
   }

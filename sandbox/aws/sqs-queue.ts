@@ -130,10 +130,8 @@ export class SqsQueue {
     const messageId = this.deps.ids.uuid();
     const sequenceNumber = String(this.sequence += 1n);
     this.deduplication.set(messageDeduplicationId, { messageId, sequenceNumber, expiresAt: now + DEDUPLICATION_INTERVAL_MS });
-    this.messages.push({
-      messageId, body: input.body, md5OfBody: md5OfMessageBody, senderId: input.senderId, sentTimestamp: Math.floor(now),
-      messageGroupId, messageDeduplicationId, sequenceNumber, receiveCount: 0, visibleAt: now,
-    });
+    const message = { messageId, body: input.body, md5OfBody: md5OfMessageBody, senderId: input.senderId, sentTimestamp: Math.floor(now) };
+    this.messages.push({ ...message, messageGroupId, messageDeduplicationId, sequenceNumber, receiveCount: 0, visibleAt: now });
     this.notify();
     return { messageId, md5OfMessageBody, sequenceNumber };
   }
@@ -220,7 +218,8 @@ export class SqsQueue {
     if (!dlq || message.receiveCount < dlq.maxReceiveCount) return false;
     // Keeps its id, body and receive count (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
     this.messages.splice(this.messages.indexOf(message), 1);
-    dlq.queue.messages.push({ ...message, deadLetterQueueSourceArn: this.arn, receipt: undefined, receivedAt: undefined, visibleAt: this.deps.clock.now() });
+    const moved = { ...message, deadLetterQueueSourceArn: this.arn, receipt: undefined, receivedAt: undefined };
+    dlq.queue.messages.push({ ...moved, visibleAt: this.deps.clock.now() });
     dlq.queue.notify();
     return true;
   }

@@ -108,9 +108,9 @@ export class SqsSimulator extends LoopbackService {
     const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
     const queue = account === this.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
     if (!queue) throw sqsErrors.queueDoesNotExist();
-    const required = <T>(name: string) => {
-      if (input[name] === undefined || input[name] === '') throw sqsErrors.missingParameter(name);
-      return input[name] as T;
+    const required = <T>(parameter: string) => {
+      if (input[parameter] === undefined || input[parameter] === '') throw sqsErrors.missingParameter(parameter);
+      return input[parameter] as T;
     };
     if (operation === 'SendMessage') {
       const sent = queue.send({
@@ -133,7 +133,7 @@ export class SqsSimulator extends LoopbackService {
     if (received.length === 0) return {};
     return {
       Messages: received.map(({ message, receiptHandle }) => {
-        const attributes = Object.entries(systemAttributes(message)).filter(([name]) => names.includes('All') || names.includes(name));
+        const attributes = Object.entries(systemAttributes(message)).filter(([key]) => names.includes('All') || names.includes(key));
         return {
           MessageId: message.messageId,
           ReceiptHandle: receiptHandle,

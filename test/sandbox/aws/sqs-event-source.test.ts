@@ -23,7 +23,8 @@ afterAll(async () => {
 /** Sends each body as a message of its own group, or of the group `group` names. */
 async function sendAll(queue: string, bodies: string[], group: (body: string) => string = (body) => body): Promise<void> {
   for (const body of bodies) {
-    await sqs.send(new SendMessageCommand({ QueueUrl: sim.queueUrl(queue), MessageBody: body, MessageGroupId: group(body), MessageDeduplicationId: body }));
+    const input = { QueueUrl: sim.queueUrl(queue), MessageBody: body, MessageGroupId: group(body), MessageDeduplicationId: body };
+    await sqs.send(new SendMessageCommand(input));
   }
 }
 const drained = (queue: string) => () => sim.queue(queue).peek().length === 0;
