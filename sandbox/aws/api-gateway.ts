@@ -1,6 +1,6 @@
 // What the three front doors of the functions (the HTTP API, the private REST API and the Function
-// URL) share: the Lambda proxy integration's invocation with the gateway's timeout and Lambda's
-// payload limit, the HTTP response built from a proxy result, and writing a reply.
+// URL) share: the Lambda proxy integration's invocation with the gateway's timeout, the HTTP
+// response built from a proxy result, and writing a reply.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AwsIds } from './ids';

@@ -1,9 +1,7 @@
 // CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
-// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs` with the
-// instance's role credentials, each call authorized by the `authorize` hook (IAM). The rules of
-// PutLogEvents the service enforces are enforced here: at most 10,000 events and 1,048,576 bytes
-// (each event counted as its UTF-8 message plus 26 bytes), in chronological order, spanning at most
-// 24 hours; events older than 14 days or more than 2 hours ahead are rejected, not stored.
+// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs`, each
+// call authorized by IAM, with the rules of PutLogEvents the service enforces
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { SigV4Verifier } from './sigv4-verifier';

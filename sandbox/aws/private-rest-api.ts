@@ -195,25 +195,12 @@ export class PrivateRestApiSimulator extends LoopbackService {
 
 type RestApiIdentity = APIGatewayProxyEvent['requestContext']['identity'];
 
+const IDENTITY_FIELDS = ['accessKey', 'accountId', 'apiKey', 'apiKeyId', 'caller', 'clientCert', 'cognitoAuthenticationProvider',
+  'cognitoAuthenticationType', 'cognitoIdentityId', 'cognitoIdentityPoolId', 'principalOrgId', 'user', 'userAgent', 'userArn'];
+
 /** `requestContext.identity` of a v1 event: what the caller proved, every other field null. */
 export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: string; vpceId?: string }): RestApiIdentity {
-  return {
-    accessKey: null,
-    accountId: null,
-    apiKey: null,
-    apiKeyId: null,
-    caller: null,
-    clientCert: null,
-    cognitoAuthenticationProvider: null,
-    cognitoAuthenticationType: null,
-    cognitoIdentityId: null,
-    cognitoIdentityPoolId: null,
-    principalOrgId: null,
-    user: null,
-    userAgent: null,
-    userArn: null,
-    ...known,
-  } as RestApiIdentity;
+  return { ...Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, null])), ...known } as RestApiIdentity;
 }
 
 interface RequestContext {
