@@ -1,11 +1,11 @@
 // What the three front doors of the functions (the HTTP API, the private REST API and the Function
-// URL) share: the Lambda proxy integration's invocation with the gateway's timeout and Lambda's
-// payload limit, the HTTP response built from a proxy result, and writing a reply.
+// URL) share: the Lambda proxy integration's invocation with the gateway's timeout, the HTTP
+// response built from a proxy result, and writing a reply.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler, withinTimeout } from './lambda-invoke';
-import { sourceIpOf, tally } from '../common/http';
+import { sourceIpOf } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface HttpReply {
@@ -16,18 +16,14 @@ export interface HttpReply {
   readonly invalid?: boolean;
 }
 
-/** Lambda refuses a synchronous invocation payload, or a response, over 6 MB. */
-const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024;
 // [I] Bodies of these media types reach the function as text (when valid UTF-8); any other body,
 // or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
 const TEXT_MEDIA_TYPE = /^(text\/[^;]+|application\/([\w.+-]+\+)?(json|xml)|application\/javascript)\s*(;|$)/i;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `12/Mar/2020:19:03:58 +0000`, the format of requestContext.time. */
+/** `12/Mar/2020:19:03:58 +0000`, the format of requestContext.time (from `Thu, 12 Mar 2020 19:03:58 GMT`). */
 export function requestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  const [, day, month, year, time] = new Date(epochMs).toUTCString().split(' ');
+  return `${day}/${month}/${year}:${time} +0000`;
 }
 
 /** A JSON `{"message": …}` answer of the gateway itself. */
@@ -35,19 +31,11 @@ export function gatewayReply(status: number, message: string): HttpReply {
   return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ message })) };
 }
 
-/**
- * Invokes the integration's function, as the gateway does: an event over Lambda's payload limit is
- * refused ('too-large'), a function slower than the integration timeout is given up ('timeout').
- */
-export async function integrate(
+/** Invokes the integration's function, as the gateway does: a function slower than the integration timeout is given up ('timeout'). */
+export function integrate(
   handler: LambdaHandler<never, unknown>, event: unknown, settings: FunctionSettings, clock: SimClock, ids: AwsIds, timeoutMs: number,
-): Promise<InvokeOutcome | 'too-large' | 'timeout'> {
-  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_LIMIT) return 'too-large';
-  const outcome = await withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
-  if (outcome !== 'timeout' && outcome.ok && Buffer.byteLength(JSON.stringify(outcome.result)) > LAMBDA_PAYLOAD_LIMIT) {
-    return { ok: false, requestId: outcome.requestId, kind: 'InvalidResponse', error: new Error('the response is over Lambda\'s 6 MB limit') };
-  }
-  return outcome;
+): Promise<InvokeOutcome | 'timeout'> {
+  return withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
 }
 
 /**
@@ -75,9 +63,8 @@ export function proxyResponse(result: unknown): HttpReply {
   return { status: r.statusCode, headers, body: Buffer.from((r.body as string | undefined | null) ?? '', r.isBase64Encoded === true ? 'base64' : 'utf8') };
 }
 
-/** Writes `reply` with the gateway's own headers, counting it by status. */
-export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Record<string, string>, byStatus: Record<number, number>): void {
-  tally(byStatus, reply.status);
+/** Writes `reply` with the gateway's own headers. */
+export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Record<string, string>): void {
   res.writeHead(reply.status, { ...reply.headers, ...gatewayHeaders, 'content-length': String(reply.body.length) });
   res.end(reply.body);
 }

@@ -1,13 +1,11 @@
 // CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
-// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs` with the
-// instance's role credentials, each call authorized by the `authorize` hook (IAM). The rules of
-// PutLogEvents the service enforces are enforced here: at most 10,000 events and 1,048,576 bytes
-// (each event counted as its UTF-8 message plus 26 bytes), in chronological order, spanning at most
-// 24 hours; events older than 14 days or more than 2 hours ahead are rejected, not stored.
+// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs`, each
+// call authorized by IAM, with the rules of PutLogEvents the service enforces
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
+import { flatHeaders, LoopbackService, readBody } from '../common/http';
 
 export interface LogEvent {
   readonly timestamp: number;
@@ -39,8 +37,6 @@ const EVENT_OVERHEAD_BYTES = 26;
 const DAY_MS = 24 * 3600_000;
 
 export class CloudWatchLogsSimulator extends LoopbackService {
-  /** Calls by operation, and refusals by error code. */
-  readonly counts = { calls: {} as Record<string, number>, errors: {} as Record<string, number> };
   private readonly streams = new Map<string, Map<string, LogEvent[]>>();
   private readonly verifier: SigV4Verifier;
 
@@ -66,13 +62,10 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
     if (!verdict.ok) {
       // JSON-protocol services answer signature problems with 400 and an ...Exception type.
-      const code = verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`;
-      tally(this.counts.errors, code);
-      send(400, { __type: code, message: verdict.message });
+      send(400, { __type: verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`, message: verdict.message });
       return;
     }
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
-    tally(this.counts.calls, operation);
     try {
       let input: Record<string, unknown>;
       try {
@@ -99,7 +92,6 @@ export class CloudWatchLogsSimulator extends LoopbackService {
       send(200, this.putLogEvents(stored, input.logEvents));
     } catch (e) {
       if (!(e instanceof LogsError)) throw e;
-      tally(this.counts.errors, e.code);
       send(400, { __type: e.code, message: e.message });
     }
   }

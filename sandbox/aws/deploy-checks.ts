@@ -32,22 +32,15 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
   if (problems.length > 0) throw new DeploymentRefusedError(problems);
 }
 
-/**
- * Public parameters AWS and publishers keep in every Region. The sandbox takes a name under this
- * path as existing, except Canonical's Ubuntu names, which it checks against Canonical's grammar.
- */
+/** Public parameters AWS and publishers keep in every Region: taken as existing, except Canonical's Ubuntu names, checked against Canonical's grammar. */
 const PUBLIC_PARAMETERS = '/aws/service/';
 
 /**
- * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created, and
- * refuses one whose parameter does not exist or is not of data type `aws:ec2:image`
- * (`SsmInvalidParameter`). "You must create a Systems Manager parameter before you can use it in a
- * launch template": https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html;
- * the error CloudFormation reports: https://github.com/aws/aws-cdk/issues/26712.
- *
- * A parameter exists at that point if the account holds it, if it is a public one, or if the
- * template creates it as an `AWS::SSM::Parameter` the launch template depends on (CloudFormation
- * creates resources in parallel unless one depends on the other, by `DependsOn` or a reference).
+ * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created and refuses
+ * a parameter that does not exist or is not of data type `aws:ec2:image` (`SsmInvalidParameter`;
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html,
+ * https://github.com/aws/aws-cdk/issues/26712). It exists then if the account holds it, if it is
+ * public, or if the template creates it as an `AWS::SSM::Parameter` the launch template depends on.
  */
 export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
   const resources = template.Resources;

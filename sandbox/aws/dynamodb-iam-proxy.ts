@@ -6,7 +6,7 @@
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
 import * as http from 'http';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
+import { flatHeaders, LoopbackService, readBody } from '../common/http';
 
 export interface DynamoIamProxyOptions {
   /** The engine's endpoint, `http://127.0.0.1:PORT`. */
@@ -21,8 +21,6 @@ export interface DynamoIamProxyOptions {
 }
 
 export class DynamoIamProxy extends LoopbackService {
-  /** Refusals by error type. */
-  readonly refused: Record<string, number> = {};
   private readonly verifier: SigV4Verifier;
   private readonly agent = new http.Agent({ keepAlive: true });
 
@@ -40,7 +38,6 @@ export class DynamoIamProxy extends LoopbackService {
     const body = await readBody(req, 16 * 1024 * 1024);
     const headers = flatHeaders(req);
     const refuse = (type: string, message: string) => {
-      tally(this.refused, type);
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message }));
     };

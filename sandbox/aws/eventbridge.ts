@@ -1,33 +1,26 @@
 // The default event bus of EventBridge in process: rules with event patterns deliver matching
-// events asynchronously to Lambda targets with the two retry layers AWS has; schedule rules
+// events asynchronously to Lambda targets, whose function errors Lambda retries; schedule rules
 // (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
 // Service events (the EC2 simulator's) come in whole through publish().
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { invokeFunction, LambdaHandler } from './lambda-invoke';
-import { counters } from '../common/http';
-import { SeededRandom } from '../common/random';
 import { SimClock } from '../common/time';
 
 export type EventPattern = { readonly [key: string]: unknown };
 
-/**
- * A Lambda target. `Event` is what the handler declares it takes (the reconciler's handler takes
- * `Partial<ScheduledEvent>`); the simulator always passes a whole EventBridge envelope.
- */
+/** A Lambda target; `Event` is what the handler declares it takes, the simulator always passes a whole envelope. */
 export interface EventBridgeTarget<Event = EventBridgeEvent<string, unknown>> {
   readonly handler: LambdaHandler<Event, unknown>;
   /** @default '<rule name>-target' */
   readonly functionName?: string;
   /** @default 3 (Lambda's default) */
   readonly functionTimeoutSeconds?: number;
-  /** RetryPolicy.MaximumRetryAttempts (0–185): retries of a failed hand-over to Lambda. @default 185 */
-  readonly retryAttempts?: number;
 }
 
 export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly name: string;
-  /** The pattern as EventBridge takes it (`detail-type`; a top-level `detailType` is accepted as CDK spells it). */
+  /** The pattern as the template holds it; exactly one of eventPattern and scheduleExpression. */
   readonly eventPattern?: EventPattern;
   /** `rate(<n> minute[s]|hour[s]|day[s])`; the first event fires one period after the rule is put. */
   readonly scheduleExpression?: string;
@@ -43,9 +36,6 @@ export class InvalidEventPatternError extends Error {
 
 /** Lambda's asynchronous retries of a function error: by default twice, one minute and then two later. */
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
-/** [GAP] EventBridge documents "exponential back off and jitter" without numbers: 1 s doubling, at most 5 min, equal jitter. */
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 300_000;
 const RATE_UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 interface Rule {
@@ -53,85 +43,48 @@ interface Rule {
   readonly arn: string;
   readonly pattern?: EventPattern;
   readonly targets: readonly EventBridgeTarget<never>[];
-  cancelSchedule: () => void;
 }
 
 export class EventBridgeSimulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  /**
-   * `events` reached the bus (published or scheduled), `unmatched` matched no rule, `deliveries` one
-   * per matching rule and target; `deliveryAttempts` and `deliveryFailures` are hand-overs to Lambda
-   * (RetryPolicy retries included), `invocations` include Lambda's retries; `succeeded` and `dropped`
-   * count events (dropped: RetryPolicy exhausted, or every asynchronous attempt failed).
-   */
-  readonly counts = counters('events', 'unmatched', 'deliveries', 'scheduledEvents', 'deliveryAttempts', 'deliveryFailures',
-    'invocations', 'functionErrors', 'succeeded', 'dropped');
-  private readonly rules = new Map<string, Rule>();
+  private readonly rules: Rule[] = [];
   private readonly ids: AwsIds;
-  private readonly jitter: SeededRandom;
+  /** Cancel functions of pending deliveries and retries, and of the schedules' next events. */
   private readonly timers = new Set<() => void>();
+  private readonly schedules = new Set<() => void>();
   private readonly running = new Set<Promise<void>>();
-  private readonly forcedFailures: { ruleName?: string; remaining: number }[] = [];
   private stopped = false;
 
   constructor(options: AwsSimulatorOptions = {}) {
-    let random: SeededRandom;
-    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
-    this.ids = new AwsIds(random.fork('eventbridge-ids'));
-    this.jitter = random.fork('eventbridge-faults');
+    const { clock, region, accountId, random } = simulatorSettings(options);
+    [this.clock, this.region, this.accountId, this.ids] = [clock, region, accountId, new AwsIds(random.fork('eventbridge-ids'))];
   }
 
   /** Creates a rule on the default bus and returns its ARN. */
   putRule<Event = EventBridgeEvent<string, unknown>>(options: RuleOptions<Event>): string {
-    if (this.rules.has(options.name)) throw new Error(`rule "${options.name}" exists already`);
     if ((options.eventPattern === undefined) === (options.scheduleExpression === undefined)) {
       throw new Error(`rule "${options.name}" needs exactly one of eventPattern and scheduleExpression`);
     }
-    for (const { retryAttempts } of options.targets) {
-      if (retryAttempts !== undefined && !(Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= 185)) {
-        throw new Error(`retryAttempts must be an integer from 0 to 185, got ${retryAttempts}`);
-      }
-    }
-    let pattern: EventPattern | undefined;
-    if (options.eventPattern) {
-      const { detailType, ...rest } = options.eventPattern as EventPattern & { detailType?: unknown };
-      pattern = detailType === undefined ? rest : { ...rest, 'detail-type': detailType };
-      validatePattern(pattern);
-    }
+    if (options.eventPattern) validatePattern(options.eventPattern);
     const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
-    const rule: Rule = {
+    const rule = {
       name: options.name,
       arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${options.name}`,
-      pattern,
+      pattern: options.eventPattern,
       targets: options.targets as readonly EventBridgeTarget<never>[],
-      cancelSchedule: () => {},
     };
-    this.rules.set(rule.name, rule);
+    this.rules.push(rule);
     if (period !== undefined) this.startSchedule(rule, period);
     return rule.arn;
   }
 
   /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …); returns the deliveries started. */
   publish(event: EventBridgeEvent<string, unknown>): number {
-    if (this.stopped) return 0;
-    this.counts.events++;
-    let started = 0;
-    for (const rule of this.rules.values()) {
-      if (!rule.pattern || !matchesPattern(rule.pattern, event)) continue;
-      for (const target of rule.targets) {
-        this.deliver(rule, target, event);
-        started++;
-      }
-    }
-    if (started === 0) this.counts.unmatched++;
-    return started;
-  }
-
-  /** Makes the next `count` hand-overs to Lambda fail (of one rule's targets, or any), so the RetryPolicy applies. */
-  failNextHandOvers(count: number, ruleName?: string): void {
-    this.forcedFailures.push({ ruleName, remaining: count });
+    const matching = this.stopped ? [] : this.rules.filter((rule) => rule.pattern && matchesPattern(rule.pattern, event));
+    for (const rule of matching) for (const target of rule.targets) this.deliver(rule, target, event);
+    return matching.reduce((n, rule) => n + rule.targets.length, 0);
   }
 
   /** Resolves once no delivery, retry or invocation is pending (schedules aside). */
@@ -145,132 +98,98 @@ export class EventBridgeSimulator {
   /** Cancels schedules and pending retries, and waits for the invocations running. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const rule of this.rules.values()) rule.cancelSchedule();
-    for (const cancel of [...this.timers]) cancel();
+    for (const cancel of [...this.timers, ...this.schedules]) cancel();
     this.timers.clear();
     await Promise.all([...this.running]);
   }
 
   /**
-   * Delivers one event to one target in two layers, as AWS does:
-   * 1. EventBridge hands the event to Lambda's asynchronous invoke. Only when that fails (injected
-   *    here as throttling) does the target's RetryPolicy apply, with exponential backoff and jitter
-   *    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
-   * 2. A function error is retried by Lambda's asynchronous invocation, not by the RetryPolicy
-   *    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   * Hands one event to one target's function, asynchronously. A function error is retried by Lambda's
+   * asynchronous invocation, not by the target's RetryPolicy, which covers failed hand-overs only
+   * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
    */
   private deliver(rule: Rule, target: EventBridgeTarget<never>, event: EventBridgeEvent<string, unknown>): void {
-    this.counts.deliveries++;
     const settings = { functionName: target.functionName ?? `${rule.name}-target`, region: this.region, accountId: this.accountId, timeoutSeconds: target.functionTimeoutSeconds };
-    const handOver = (retry: number): void => {
-      this.counts.deliveryAttempts++;
-      const forced = this.forcedFailures.find((f) => f.remaining > 0 && (f.ruleName === undefined || f.ruleName === rule.name));
-      if (!forced) return this.schedule(0, () => run(0));
-      forced.remaining--;
-      this.counts.deliveryFailures++;
-      if (retry >= (target.retryAttempts ?? 185)) {
-        this.counts.dropped++;
-        return;
-      }
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry);
-      this.schedule(ceiling / 2 + this.jitter.next() * (ceiling / 2), () => handOver(retry + 1));
-    };
     const run = async (attempt: number): Promise<void> => {
-      this.counts.invocations++;
       const outcome = await invokeFunction(target.handler, event, settings, this.clock, this.ids);
-      if (outcome.ok) return void this.counts.succeeded++;
-      this.counts.functionErrors++;
-      if (attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
-      else this.counts.dropped++;
+      if (!outcome.ok && attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
     };
-    this.schedule(0, () => handOver(0));
+    this.schedule(0, () => run(0));
   }
 
+  /** Fires the Scheduled Event every period; `time` has second precision and is the scheduled time however late the hand-over. */
   private startSchedule(rule: Rule, periodMs: number): void {
     const start = this.clock.now();
-    let n = 0;
-    const arm = () => {
-      n++;
-      rule.cancelSchedule = this.clock.after(start + n * periodMs - this.clock.now(), fire);
-    };
-    const fire = () => {
-      if (this.stopped) return;
-      this.counts.scheduledEvents++;
-      this.counts.events++;
+    const fire = (n: number) => {
+      this.schedule(start + (n + 1) * periodMs - this.clock.now(), () => fire(n + 1), this.schedules);
       const event: EventBridgeEvent<'Scheduled Event', Record<string, never>> = {
         'version': '0',
         'id': this.ids.uuid(),
         'detail-type': 'Scheduled Event',
         'source': 'aws.events',
         'account': this.accountId,
-        // `time` has second precision, and is the scheduled time however late the hand-over.
         'time': new Date(Math.floor((start + n * periodMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
         'region': this.region,
         'resources': [rule.arn],
         'detail': {},
       };
       for (const target of rule.targets) this.deliver(rule, target, event);
-      arm();
     };
-    arm();
+    this.schedule(periodMs, () => fire(1), this.schedules);
   }
 
   /** Runs `work` after `delayMs`, tracked so stop() can cancel it and idle() can wait for it. */
-  private schedule(delayMs: number, work: () => Promise<void> | void): void {
+  private schedule(delayMs: number, work: () => Promise<void> | void, timers = this.timers): void {
     if (this.stopped) return;
     const cancel = this.clock.after(delayMs, () => {
-      this.timers.delete(cancel);
+      timers.delete(cancel);
       const run = Promise.resolve().then(work)
         .catch((error: unknown) => console.error('EventBridge simulator: delivery error', error))
         .finally(() => this.running.delete(run));
       this.running.add(run);
     });
-    this.timers.add(cancel);
+    timers.add(cancel);
   }
 }
 
 /**
- * The period of a rate expression: `rate(1 minute)`, `rate(5 minutes)`; the unit is singular for 1
- * and plural otherwise, as EventBridge insists. cron() is not simulated.
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+ * The period of `rate(1 minute)`, `rate(5 minutes)`, …: singular for 1, plural otherwise, as
+ * EventBridge insists; cron() is not simulated (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
  */
 function ratePeriodMs(expression: string): number {
-  const refuse = (reason: string) => new Error(`Parameter ScheduleExpression is not valid: "${expression}" (${reason})`);
   const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
-  if (!match) throw refuse('the sandbox simulates rate(<value> <unit>) expressions only');
-  const value = Number(match[1]);
-  if (value < 1) throw refuse('the value must be a positive integer');
-  if ((match[3] === 's') !== (value > 1)) throw refuse(`use "${match[2]}" for 1 and the plural otherwise`);
+  const value = Number(match?.[1]);
+  if (!match || value < 1 || (match[3] === 's') !== (value > 1)) {
+    throw new Error(`Parameter ScheduleExpression is not valid: "${expression}" (the sandbox simulates rate(<value> <unit>), a positive value, the unit plural for more than 1)`);
+  }
   return value * RATE_UNIT_MS[match[2]];
 }
 
 /**
- * Event patterns as the template's rules use them: lists of exact values (any of them matches;
- * an event's array field matches when any element does) under nested objects. The comparison
- * operators (prefix, anything-but, numeric, …) are not simulated and are refused, not ignored.
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
+ * Event patterns as the template's rules use them: exact values (any of a list; an event's array
+ * field matches when any element does) under nested objects. Comparison operators (prefix,
+ * anything-but, numeric, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
  */
 export function validatePattern(pattern: unknown, path = ''): void {
   if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new InvalidEventPatternError(`${path || 'the pattern'} must be an object`);
   for (const [key, value] of Object.entries(pattern)) {
     const at = path ? `${path}.${key}` : key;
-    if (Array.isArray(value)) {
-      if (value.length === 0) throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
-      const operator = value.find((v) => typeof v === 'object' && v !== null);
-      if (operator !== undefined) throw new InvalidEventPatternError(`${at}: ${JSON.stringify(operator)}: the sandbox matches exact values only`);
-    } else if (typeof value === 'object' && value !== null) {
+    if (!Array.isArray(value)) {
+      if (typeof value !== 'object' || value === null) throw new InvalidEventPatternError(`${at} must be an array of values or an object, got ${JSON.stringify(value)}`);
       validatePattern(value, at);
-    } else {
-      throw new InvalidEventPatternError(`${at} must be an array of values or an object, got ${JSON.stringify(value)}`);
+    } else if (value.length === 0) {
+      throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
+    } else if (value.some((v) => typeof v === 'object' && v !== null)) {
+      throw new InvalidEventPatternError(`${at}: ${JSON.stringify(value)}: the sandbox matches exact values only`);
     }
   }
 }
 
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
-    const present = typeof event === 'object' && event !== null && !Array.isArray(event) && Object.hasOwn(event, key);
-    const value = present ? (event as Record<string, unknown>)[key] : undefined;
-    if (!Array.isArray(expected)) return present && matchesPattern(expected as EventPattern, value);
-    return present && (Array.isArray(value) ? value : [value]).some((v) => expected.includes(v));
+    if (typeof event !== 'object' || event === null || Array.isArray(event) || !Object.hasOwn(event, key)) return false;
+    const value = (event as Record<string, unknown>)[key];
+    if (!Array.isArray(expected)) return matchesPattern(expected as EventPattern, value);
+    return (Array.isArray(value) ? value : [value]).some((v) => expected.includes(v));
   });
 }

@@ -31,8 +31,6 @@ export interface FunctionUrlOptions {
    * it with 403 Forbidden. @default every signed caller allowed
    */
   readonly authorize?: (identity: CallerIdentity) => Promise<string | undefined>;
-  /** Epoch ms; the sandbox passes its scaled clock. */
-  readonly now?: () => number;
 }
 
 const FORBIDDEN = 'Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html';
@@ -69,7 +67,7 @@ export class FunctionUrlSimulator extends LoopbackService {
       return;
     }
     this.invocations++;
-    const now = Math.floor(this.options.now?.() ?? Date.now());
+    const now = Date.now();
     const event = payloadV2Event(req, body, {
       routeKey: '$default',
       accountId: this.options.accountId,

@@ -29,11 +29,8 @@ export class AwsIds {
 
   /** A version 4 UUID. */
   uuid(): string {
-    const h = this.hex(32).split('');
-    h[12] = '4';
-    h[16] = HEX[8 + this.random.integer(0, 3)];
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    const h = this.hex(32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${HEX[8 + this.random.integer(0, 3)]}${h.slice(17, 20)}-${h.slice(20)}`;
   }
 
   hex(length: number): string {

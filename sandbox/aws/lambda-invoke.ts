@@ -18,13 +18,8 @@ export interface FunctionSettings {
   readonly memoryMb?: number;
 }
 
-export type InvokeOutcome =
-  | { readonly ok: true; readonly requestId: string; readonly result: unknown }
-  /**
-   * `Unhandled`: the handler threw; `TimedOut`: it ran past its timeout ("Task timed out after
-   * 3.00 seconds"); `InvalidResponse`: the result is not JSON (Runtime.MarshalError).
-   */
-  | { readonly ok: false; readonly requestId: string; readonly kind: 'Unhandled' | 'TimedOut' | 'InvalidResponse'; readonly error: Error };
+/** A failure: the handler threw, ran past its timeout, or returned what is not JSON (Runtime.MarshalError). */
+export type InvokeOutcome = { readonly ok: true; readonly result: unknown } | { readonly ok: false };
 
 /** Invokes `handler` once; never throws: a failure is reported in the outcome, as Lambda does. */
 export async function invokeFunction(
@@ -56,17 +51,11 @@ export async function invokeFunction(
   const wireEvent = JSON.parse(JSON.stringify(event)) as never;
   const running = Promise.resolve().then(() => handler(wireEvent, context)).then((value) => ({ value }), (thrown: unknown) => ({ thrown }));
   const settled = await withinTimeout(running, clock, timeoutSeconds * 1000);
-  if (settled === 'timeout') {
-    return { ok: false, requestId, kind: 'TimedOut', error: new Error(`Task timed out after ${timeoutSeconds.toFixed(2)} seconds`) };
-  }
-  if ('thrown' in settled) {
-    return { ok: false, requestId, kind: 'Unhandled', error: settled.thrown instanceof Error ? settled.thrown : new Error(String(settled.thrown)) };
-  }
+  if (settled === 'timeout' || 'thrown' in settled) return { ok: false };
   try {
-    return { ok: true, requestId, result: JSON.parse(JSON.stringify(settled.value ?? null)) as unknown };
-  } catch (cause) {
-    const error = new Error(`Runtime.MarshalError: Unable to marshal response: ${(cause as Error).message}`, { cause });
-    return { ok: false, requestId, kind: 'InvalidResponse', error };
+    return { ok: true, result: JSON.parse(JSON.stringify(settled.value ?? null)) as unknown };
+  } catch {
+    return { ok: false };
   }
 }
 

@@ -1,18 +1,19 @@
 // An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) in process, as
-// a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): the
-// resource policy is evaluated with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
+// a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): IAM's engine
+// evaluates the resource policy with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
 // SigV4 for `execute-api` and admit a caller of the account whom either the resource policy or its
 // own IAM policy allows (unless a deny says otherwise), and each request becomes the v1 proxy event
 // the service builds.
 // Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
 import { IncomingMessage, ServerResponse } from 'http';
+import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { gatewayReply, HttpReply, integrate, proxyResponse, send } from './api-gateway';
 import type { CallerIdentity } from './function-url';
 import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
 import { LambdaHandler } from './lambda-invoke';
 import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readLimited, sourceIpOf, tally } from '../common/http';
+import { flatHeaders, LoopbackService, readBody, sourceIpOf, tally } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface PrivateRestApiMethod {
@@ -48,19 +49,16 @@ export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly accountId: string;
 }
 
-/** REST APIs take payloads up to 10 MB. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
 export class PrivateRestApiSimulator extends LoopbackService {
   /** Invocations by resource path (`/register`), and requests refused before any function ran, by reason. */
-  readonly counts = {
-    requests: 0, invocations: 0, byPath: {} as Record<string, number>, byStatus: {} as Record<number, number>, refused: {} as Record<string, number>,
-  };
+  readonly counts = { byPath: {} as Record<string, number>, refused: {} as Record<string, number> };
   private readonly clock: SimClock;
   private readonly ids: AwsIds;
   private readonly verifier: SigV4Verifier;
+  private readonly decisions = new Map<string, Promise<Decision>>();
 
   constructor(private readonly options: PrivateRestApiOptions) {
     super();
@@ -77,13 +75,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.counts.requests++;
-    const { body, tooLarge } = await readLimited(req, MAX_PAYLOAD_BYTES);
-    if (tooLarge) {
-      // The gateway's own answer to an oversized request: plain text, no error type.
-      tally(this.counts.refused, 'PayloadTooLarge');
-      return this.send(res, { status: 413, headers: { 'content-type': 'text; charset=utf-8' }, body: Buffer.from(`HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`) });
-    }
+    const body = await readBody(req);
     const httpMethod = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://localhost');
     const prefix = `/${this.options.stageName}`;
@@ -102,19 +94,21 @@ export class PrivateRestApiSimulator extends LoopbackService {
       caller = { accessKeyId: verdict.accessKeyId, identity: this.options.identityFor(verdict.accessKeyId)! };
     }
 
-    const resourceArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.options.apiId}/${this.options.stageName}/${httpMethod}${method.path}`;
+    const apiArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.options.apiId}`;
+    const resourceArn = `${apiArn}/${this.options.stageName}/${httpMethod}${method.path}`;
     const roleArn = caller && `arn:aws:iam::${caller.identity.accountId}:role/${caller.identity.roleName}`;
-    const resourceDecision = evaluate(this.options.policy, {
-      resource: `${this.options.stageName}/${httpMethod}${method.path}`,
-      principalRoleArn: roleArn,
-      sourceVpce: this.options.vpceId,
-    });
+    const sessionArn = caller && `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}`;
+    const request = { resource: `${this.options.stageName}/${httpMethod}${method.path}`, caller: caller && { roleArn: roleArn!, sessionArn: sessionArn! }, sourceVpce: this.options.vpceId };
+    // One evaluation per resource, caller and endpoint: the answer does not change during a run.
+    const key = JSON.stringify(request);
+    if (!this.decisions.has(key)) this.decisions.set(key, evaluate(this.options.policy, apiArn, request));
+    const resourceDecision = await this.decisions.get(key)!;
     // Same account and AWS_IAM: the caller's own policy may grant what the resource policy does not.
     const identityAllowed = roleArn !== undefined && caller!.identity.accountId === this.options.accountId
       && ((await this.options.identityAllows?.(roleArn, resourceArn, caller!.identity)) ?? false);
     const decision = resourceDecision === 'implicit-deny' && identityAllowed ? 'allow' : resourceDecision;
     if (decision !== 'allow') {
-      const who = caller ? `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}` : 'anonymous';
+      const who = sessionArn ?? 'anonymous';
       const why = decision === 'deny' ? ' with an explicit deny' : '';
       return this.refuse(res, 'AccessDeniedException', 403, `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${resourceArn}${why}`);
     }
@@ -123,9 +117,6 @@ export class PrivateRestApiSimulator extends LoopbackService {
     const { region, accountId } = this.options;
     const settings = { functionName: method.functionName, region, accountId, timeoutSeconds: method.functionTimeoutSeconds, memoryMb: 512 };
     const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
-    // Lambda takes synchronous invocation payloads up to 6 MB; the gateway answers a larger event itself.
-    if (outcome === 'too-large') return this.refuse(res, 'BadRequestException', 413, 'Request Too Long');
-    this.counts.invocations++;
     tally(this.counts.byPath, method.path);
     if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
     // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
@@ -198,82 +189,52 @@ export class PrivateRestApiSimulator extends LoopbackService {
   }
 
   private send(res: ServerResponse, reply: HttpReply): void {
-    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() }, this.counts.byStatus);
+    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() });
   }
 }
 
 type RestApiIdentity = APIGatewayProxyEvent['requestContext']['identity'];
 
+const IDENTITY_FIELDS = ['accessKey', 'accountId', 'apiKey', 'apiKeyId', 'caller', 'clientCert', 'cognitoAuthenticationProvider',
+  'cognitoAuthenticationType', 'cognitoIdentityId', 'cognitoIdentityPoolId', 'principalOrgId', 'user', 'userAgent', 'userArn'];
+
 /** `requestContext.identity` of a v1 event: what the caller proved, every other field null. */
 export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: string; vpceId?: string }): RestApiIdentity {
-  return {
-    accessKey: null,
-    accountId: null,
-    apiKey: null,
-    apiKeyId: null,
-    caller: null,
-    clientCert: null,
-    cognitoAuthenticationProvider: null,
-    cognitoAuthenticationType: null,
-    cognitoIdentityId: null,
-    cognitoIdentityPoolId: null,
-    principalOrgId: null,
-    user: null,
-    userAgent: null,
-    userArn: null,
-    ...known,
-  } as RestApiIdentity;
+  return { ...Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, null])), ...known } as RestApiIdentity;
 }
 
 interface RequestContext {
   /** `<stage>/<METHOD>/<path>`, the part of the ARN after the API id. */
   readonly resource: string;
-  /** The signer's role, for AWS_IAM methods; undefined for an anonymous call. */
-  readonly principalRoleArn?: string;
+  /** The signer's role and session, for AWS_IAM methods; undefined for an anonymous call. */
+  readonly caller?: { readonly roleArn: string; readonly sessionArn: string };
   readonly sourceVpce: string;
 }
 
+type Decision = 'allow' | 'deny' | 'implicit-deny';
+const DECISIONS: Record<string, Decision> = { Allowed: 'allow', ExplicitlyDenied: 'deny', ImplicitlyDenied: 'implicit-deny' };
+
 /**
- * Resource-policy evaluation for the statement shapes a private API uses: an explicit Deny wins,
- * then an Allow is needed. Resources are `execute-api:/<stage>/<METHOD>/<path>` with `*` wildcards;
- * conditions StringEquals / StringNotEquals on aws:SourceVpce and ArnEquals / ArnNotEquals on
- * aws:PrincipalArn. Anything else is refused loudly.
+ * The resource policy's decision alone, by IAM's engine (@cloud-copilot/iam-simulate): a resource
+ * `execute-api:/<stage>/<METHOD>/<path>` names this API's ARN, and API Gateway supplies
+ * aws:SourceVpce and, for a signed caller, aws:PrincipalArn
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
  */
-export function evaluate(policy: readonly ResourcePolicyStatement[], request: RequestContext): 'allow' | 'deny' | 'implicit-deny' {
-  const applies = (s: ResourcePolicyStatement) =>
-    [s.Action].flat().some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*')
-    && [s.Resource].flat().some((r) => resourceMatches(r, request.resource))
-    && principalMatches(s.Principal, request.principalRoleArn)
-    && conditionsHold(s.Condition ?? {}, request);
-  const matching = policy.filter(applies);
-  if (matching.some((s) => s.Effect === 'Deny')) return 'deny';
-  return matching.some((s) => s.Effect === 'Allow') ? 'allow' : 'implicit-deny';
+export async function evaluate(policy: readonly ResourcePolicyStatement[], apiArn: string, request: RequestContext): Promise<Decision> {
+  const resourcePolicy = JSON.parse(JSON.stringify({ Version: '2012-10-17', Statement: policy }).split('"execute-api:/').join(`"${apiArn}/`)) as unknown;
+  const result = await runSimulation({
+    request: {
+      principal: request.caller?.sessionArn ?? anonymousPrincipal,
+      action: 'execute-api:Invoke',
+      resource: { resource: `${apiArn}/${request.resource}`, accountId: apiArn.split(':')[4] },
+      contextVariables: { 'aws:SourceVpce': request.sourceVpce, ...(request.caller ? { 'aws:PrincipalArn': request.caller.roleArn } : {}) },
+    },
+    identityPolicies: [],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy,
+  }, {});
+  if (result.resultType === 'error') throw new Error(`resource policy: the IAM engine cannot evaluate it: ${JSON.stringify(result.errors)}`);
+  return DECISIONS[result.overallResult];
 }
 
-function resourceMatches(pattern: string, resource: string): boolean {
-  if (!pattern.startsWith('execute-api:/')) throw new Error(`resource policy: resource "${pattern}" is not of the form execute-api:/<stage>/<METHOD>/<path>`);
-  const regex = new RegExp(`^${pattern.slice('execute-api:/'.length).split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return regex.test(resource);
-}
-
-function principalMatches(principal: ResourcePolicyStatement['Principal'], roleArn: string | undefined): boolean {
-  if (principal === '*') return true;
-  const arns = [principal.AWS].flat();
-  if (arns.includes('*')) return true;
-  return roleArn !== undefined && arns.includes(roleArn);
-}
-
-function conditionsHold(conditions: NonNullable<ResourcePolicyStatement['Condition']>, request: RequestContext): boolean {
-  return Object.entries(conditions).every(([operator, keys]) => Object.entries(keys).every(([key, value]) => {
-    const values = [value].flat();
-    if (key === 'aws:SourceVpce' && (operator === 'StringEquals' || operator === 'StringNotEquals')) {
-      return values.includes(request.sourceVpce) === (operator === 'StringEquals');
-    }
-    if (key === 'aws:PrincipalArn' && (operator === 'ArnEquals' || operator === 'ArnNotEquals')) {
-      // The key exists only for a signed caller; a negated operator holds when the key is absent.
-      const present = request.principalRoleArn !== undefined && values.includes(request.principalRoleArn);
-      return operator === 'ArnEquals' ? present : !present;
-    }
-    throw new Error(`resource policy: condition ${operator} on ${key} is not simulated`);
-  }));
-}

@@ -4,17 +4,18 @@
 import { createHash, createHmac, Hash, Hmac, timingSafeEqual } from 'crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
+type Bytes = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: Bytes): Buffer => (typeof data === 'string' || data instanceof ArrayBuffer ? Buffer.from(data as string) : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+
 /** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
 export class NodeSha256 {
-  private readonly secret?: Buffer;
   private hash: Hash | Hmac;
 
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret = secret === undefined ? undefined : bytes(secret);
+  constructor(private readonly secret?: Bytes) {
     this.hash = this.fresh();
   }
 
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
+  update(data: Bytes): void {
     this.hash.update(bytes(data));
   }
 
@@ -27,13 +28,8 @@ export class NodeSha256 {
   }
 
   private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
   }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data);
-  return data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 export interface SigningCredentials {
@@ -102,11 +98,7 @@ export class SigV4Verifier {
     const headers: Record<string, string> = {};
     for (const name of signedHeaders) headers[name] = request.headers[name] ?? '';
     const url = new URL(request.url, `http://${request.headers.host ?? 'localhost'}`);
-    const query: Record<string, string | string[]> = {};
-    for (const [key, value] of url.searchParams) {
-      const existing = query[key];
-      query[key] = existing === undefined ? value : [...[existing].flat(), value];
-    }
+    const query = Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k)]));
     const signer = new SignatureV4({
       credentials: {
         accessKeyId,

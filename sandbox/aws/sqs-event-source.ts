@@ -1,5 +1,5 @@
-// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler with up to
-// `maximumConcurrency` invocations at once, and applies the answer as Lambda does with
+// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler with up to five
+// invocations at once, and applies the answer as Lambda does with
 // ReportBatchItemFailures — messages listed come back after their visibility timeout (or sooner
 // if the handler changed it), the rest are deleted; a throw, a timeout or an invalid answer
 // leaves the whole batch to come back. FIFO groups in flight are skipped by the queue itself, so
@@ -9,34 +9,27 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { AwsIds } from './ids';
 import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
 import { ReceivedMessage, SqsQueue, systemAttributes } from './sqs-queue';
-import { counters } from '../common/http';
 import { SimClock } from '../common/time';
 
 export interface SqsEventSourceOptions {
-  /** The queue (name, URL or ARN, or the queue). */
+  /** The queue (name, or the queue). */
   readonly queue: string | SqsQueue;
   readonly handler: LambdaHandler<SQSEvent, unknown>;
   /** @default 'sandbox-sqs-consumer' */
   readonly functionName?: string;
   /** The function's timeout: a longer invocation fails the batch. @default 3 (Lambda's default) */
   readonly functionTimeoutSeconds?: number;
-  /** Messages per invocation: 1–10 for FIFO queues, 1–10000 for standard ones. @default 10 */
+  /** Messages per invocation, 1–10 for a FIFO queue. @default 10 */
   readonly batchSize?: number;
-  /** Concurrent invocations at most (ScalingConfig.MaximumConcurrency; the template's is not read). @default 5 */
-  readonly maximumConcurrency?: number;
   /** FunctionResponseTypes ["ReportBatchItemFailures"]. @default true (the provisioner's mapping sets it) */
   readonly reportBatchItemFailures?: boolean;
 }
 
+/** Concurrent invocations at most (ScalingConfig.MaximumConcurrency; the template's is not read). */
+const MAXIMUM_CONCURRENCY = 5;
+
 export class SqsEventSourceMapping {
-  /**
-   * Invocations that `succeeded` (whole batch deleted), `partiallyFailed` (some messages reported) or
-   * `failed` (threw, timed out or answered something invalid: the whole batch stays); messages deleted
-   * (`messagesProcessed`) and reported failed.
-   */
-  readonly counts = counters('invocations', 'succeeded', 'partiallyFailed', 'failed', 'messagesProcessed', 'messagesReportedFailed');
   private readonly batchSize: number;
-  private readonly maximumConcurrency: number;
   private readonly settings: FunctionSettings;
   private readonly running = new Set<Promise<void>>();
   private enabled = true;
@@ -50,13 +43,8 @@ export class SqsEventSourceMapping {
     private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds; readonly region: string; readonly accountId: string },
   ) {
     this.batchSize = options.batchSize ?? 10;
-    const maxBatch = queue.fifo ? 10 : 10_000;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > maxBatch) {
-      throw new Error(`batchSize must be an integer from 1 to ${maxBatch} for ${queue.fifo ? 'a FIFO' : 'a standard'} queue, got ${this.batchSize}`);
-    }
-    this.maximumConcurrency = options.maximumConcurrency ?? 5;
-    if (!Number.isInteger(this.maximumConcurrency) || this.maximumConcurrency < 1) {
-      throw new Error(`maximumConcurrency must be a positive integer, got ${this.maximumConcurrency}`);
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10) {
+      throw new Error(`batchSize must be an integer from 1 to 10 for a FIFO queue, got ${this.batchSize}`);
     }
     this.settings = {
       functionName: options.functionName ?? 'sandbox-sqs-consumer', region: deps.region, accountId: deps.accountId, timeoutSeconds: options.functionTimeoutSeconds,
@@ -86,7 +74,7 @@ export class SqsEventSourceMapping {
   private pump(): void {
     if (!this.enabled) return;
     this.cancelWake();
-    while (this.running.size < this.maximumConcurrency) {
+    while (this.running.size < MAXIMUM_CONCURRENCY) {
       const batch = this.queue.receive({ maxMessages: this.batchSize });
       if (batch.length === 0) break;
       const run = this.process(batch).catch((error: unknown) => console.error('SQS event source mapping: error', error)).finally(() => {
@@ -97,31 +85,18 @@ export class SqsEventSourceMapping {
     }
     // Wake when the next hidden message becomes visible; sends and visibility changes wake it earlier.
     const next = this.queue.nextVisibleAt();
-    if (next !== undefined && this.running.size < this.maximumConcurrency) {
+    if (next !== undefined && this.running.size < MAXIMUM_CONCURRENCY) {
       this.cancelWake = this.deps.clock.after(Math.max(1, next - this.deps.clock.now()), () => this.pump());
     }
   }
 
   private async process(batch: ReceivedMessage[]): Promise<void> {
     const event: SQSEvent = { Records: batch.map((r) => this.record(r)) };
-    this.counts.invocations++;
     const outcome = await invokeFunction(this.options.handler as LambdaHandler<never, unknown>, event, this.settings, this.deps.clock, this.deps.ids);
     const failed = outcome.ok ? failedMessages(outcome.result, batch, this.options.reportBatchItemFailures ?? true) : undefined;
-    if (!failed) {
-      // Nothing is deleted: every message returns when its visibility timeout ends.
-      this.counts.failed++;
-      return;
-    }
-    if (failed.size > 0) this.counts.partiallyFailed++;
-    else this.counts.succeeded++;
-    for (const { message, receiptHandle } of batch) {
-      if (failed.has(message.messageId)) {
-        this.counts.messagesReportedFailed++;
-      } else {
-        this.queue.delete(receiptHandle);
-        this.counts.messagesProcessed++;
-      }
-    }
+    // A failed invocation deletes nothing: every message returns when its visibility timeout ends.
+    if (!failed) return;
+    for (const { message, receiptHandle } of batch) if (!failed.has(message.messageId)) this.queue.delete(receiptHandle);
   }
 
   /**

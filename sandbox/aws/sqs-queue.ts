@@ -1,20 +1,13 @@
-// One SQS queue in memory, on the simulated clock: delays, visibility timeouts and receipt
-// handles, retention, FIFO message groups (a group's later messages wait while an earlier one is
-// in flight), FIFO de-duplication within five minutes, and redrive to a dead-letter queue on the
-// receive after the maxReceiveCount-th. Time only moves when asked: every operation first looks
-// at the clock, so there are no per-message timers. SendMessage's checks and SQS's errors live
-// here too, with SQS's codes and wording.
+// One FIFO SQS queue in memory, on the simulated clock: visibility timeouts and receipt handles,
+// message groups (a group's later messages wait while an earlier one is in flight), de-duplication
+// within five minutes, and redrive to a dead-letter queue on the receive after the
+// maxReceiveCount-th. Every operation looks at the clock, so there are no per-message timers.
+// SendMessage's checks and SQS's errors live here too, with SQS's codes and wording.
 import { createHash } from 'crypto';
 import { AwsIds } from './ids';
-import { counters } from '../common/http';
 import { SimClock } from '../common/time';
 
-/**
- * An SQS error as the JSON protocol carries it (`{"__type": "com.amazonaws.sqs#<code>"}`) with the
- * query-compatible `x-amzn-query-error: <queryCode>;Sender` header, from which @aws-sdk/client-sqs
- * picks the modelled exception class; codes SQS does not model (InvalidParameterValue,
- * MissingParameter) reach the SDK as an SQSServiceException whose `name` is the code.
- */
+/** An SQS error: `{"__type": "com.amazonaws.sqs#<code>"}` plus `x-amzn-query-error: <queryCode>;Sender`, from which the SDK picks its exception class. */
 export class SqsApiError extends Error {
   constructor(readonly code: string, message: string, readonly status = 400, readonly queryCode = code) {
     super(message);
@@ -31,26 +24,20 @@ export const sqsErrors = {
     new SqsApiError('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`),
   outOfRange: (name: string, value: unknown, min: number, max: number) =>
     sqsErrors.invalidValue(name, value, `Must be between ${min} and ${max}, if provided.`),
-  /** The wording SQS uses for a parameter the queue's type does not take. */
-  notValidForQueueType: (name: string, value: unknown) =>
-    sqsErrors.invalidValue(name, value, 'The request include parameter that is not valid for this queue type.'),
   receiptHandleIsInvalid: (handle: string) => new SqsApiError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404),
   messageNotInflight: () => new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400,
     `${NS}MessageNotInflight`),
-  /** What the sandbox does not model (an operation, MessageAttributes): refused, never ignored. */
+  /** What the sandbox does not model (an operation, a parameter): refused, never ignored. */
   notSimulated: (what: string) => new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`),
   /** IAM refused the call: `AccessDenied`, HTTP 403 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html). */
   accessDenied: (message: string) => new SqsApiError('AccessDenied', message, 403),
-  /** For fault injection: the errors SQS answers under load. */
-  throttled: () => new SqsApiError('RequestThrottled', 'Request is throttled.', 403),
   internal: () => new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
 };
 
-/** SQS remembers a FIFO de-duplication id for five minutes. */
 const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
 /** A message can stay invisible at most 12 hours after a receive. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
-/** MaximumMessageSize's default, raised from 256 KiB to 1 MiB in 2025 (the SDK model documents 1,048,576). */
+/** MaximumMessageSize's default, 1 MiB since 2025 (the SDK model documents 1,048,576). */
 const MAX_MESSAGE_BYTES = 1_048_576;
 const RECEIPT_PREFIX = 'AQEB';
 // The characters SQS accepts in a body (SendMessage API reference): anything else is InvalidMessageContents.
@@ -61,16 +48,13 @@ const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128
 
 export interface QueueSettings {
   readonly visibilityTimeoutSeconds: number;
-  readonly messageRetentionSeconds: number;
-  readonly contentBasedDeduplication: boolean;
-  /** maxReceiveCount (1–1000): a message received this many times goes to the DLQ on its next receive. */
-  readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+  /** A message received maxReceiveCount times goes to the DLQ on its next receive. */
+  readonly deadLetterQueue?: { readonly queue: SqsQueue; readonly maxReceiveCount: number };
 }
 
 /** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
 export interface SendInput {
   readonly body: string;
-  readonly delaySeconds?: number;
   readonly messageGroupId?: string;
   readonly messageDeduplicationId?: string;
   readonly senderId: string;
@@ -82,19 +66,16 @@ export interface StoredMessage {
   readonly md5OfBody: string;
   readonly senderId: string;
   readonly sentTimestamp: number;
-  readonly messageGroupId?: string;
-  readonly messageDeduplicationId?: string;
-  readonly sequenceNumber?: string;
+  readonly messageGroupId: string;
+  readonly messageDeduplicationId: string;
+  readonly sequenceNumber: string;
   /** Set on messages a redrive moved into a dead-letter queue. */
   deadLetterQueueSourceArn?: string;
-  /** Retention counts from here (reset for FIFO messages moved to a DLQ). */
-  enqueuedAt: number;
   receiveCount: number;
   firstReceiveTimestamp?: number;
-  /** The nonce of the latest receipt handle; undefined before the first receive. */
+  /** The nonce of the latest receipt handle, and when it was issued. */
   receipt?: string;
   receivedAt?: number;
-  /** Hidden until then: delay before the first receive, visibility timeout after a receive. */
   visibleAt: number;
 }
 
@@ -120,14 +101,8 @@ export function systemAttributes(message: Readonly<StoredMessage>): Record<strin
 }
 
 export class SqsQueue {
-  readonly fifo: boolean;
-  /**
-   * Messages `sent` (duplicates excluded), FIFO duplicates dropped (`deduplicated`), receives (a
-   * redelivery counts again), deletes, moves to the dead-letter queue, drops at the end of retention.
-   */
-  readonly counts = counters('sent', 'deduplicated', 'received', 'deleted', 'redriven', 'expired');
-  private messages: StoredMessage[] = [];
-  private readonly deduplication = new Map<string, { messageId: string; sequenceNumber?: string; expiresAt: number }>();
+  private readonly messages: StoredMessage[] = [];
+  private readonly deduplication = new Map<string, { messageId: string; sequenceNumber: string; expiresAt: number }>();
   private readonly listeners = new Set<() => void>();
   private sequence = 18_849_496_460_467_696_128n;
 
@@ -135,10 +110,8 @@ export class SqsQueue {
     readonly name: string,
     readonly arn: string,
     readonly settings: QueueSettings,
-    private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds; readonly queueByArn: (arn: string) => SqsQueue | undefined },
-  ) {
-    this.fifo = name.endsWith('.fifo');
-  }
+    private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds },
+  ) {}
 
   /** Called when a message may have become receivable sooner (a send, a visibility change). */
   onChange(listener: () => void): () => void {
@@ -146,85 +119,48 @@ export class SqsQueue {
     return () => this.listeners.delete(listener);
   }
 
-  send(input: SendInput): { messageId: string; md5OfMessageBody: string; sequenceNumber?: string } {
-    this.validate(input);
+  send(input: SendInput): { messageId: string; md5OfMessageBody: string; sequenceNumber: string } {
+    const { messageGroupId, messageDeduplicationId } = this.validate(input);
     const now = this.deps.clock.now();
     const md5OfMessageBody = createHash('md5').update(input.body).digest('hex');
-    const deduplicationId = this.fifo ? input.messageDeduplicationId ?? createHash('sha256').update(input.body).digest('hex') : undefined;
-    if (deduplicationId !== undefined) {
-      for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);
-      const earlier = this.deduplication.get(deduplicationId);
-      if (earlier) {
-        // Accepted, not delivered again: the answer names the original message.
-        this.counts.deduplicated++;
-        return { messageId: earlier.messageId, md5OfMessageBody, sequenceNumber: earlier.sequenceNumber };
-      }
-    }
+    for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);
+    const earlier = this.deduplication.get(messageDeduplicationId);
+    // A duplicate is accepted, not delivered again: the answer names the original message.
+    if (earlier) return { messageId: earlier.messageId, md5OfMessageBody, sequenceNumber: earlier.sequenceNumber };
     const messageId = this.deps.ids.uuid();
-    const sequenceNumber = this.fifo ? String(this.sequence += 1n) : undefined;
-    if (deduplicationId !== undefined) {
-      this.deduplication.set(deduplicationId, { messageId, sequenceNumber, expiresAt: now + DEDUPLICATION_INTERVAL_MS });
-    }
-    this.messages.push({
-      messageId,
-      body: input.body,
-      md5OfBody: md5OfMessageBody,
-      senderId: input.senderId,
-      sentTimestamp: Math.floor(now),
-      messageGroupId: input.messageGroupId,
-      messageDeduplicationId: deduplicationId,
-      sequenceNumber,
-      enqueuedAt: now,
-      receiveCount: 0,
-      visibleAt: now + (input.delaySeconds ?? 0) * 1000,
-    });
-    this.counts.sent++;
+    const sequenceNumber = String(this.sequence += 1n);
+    this.deduplication.set(messageDeduplicationId, { messageId, sequenceNumber, expiresAt: now + DEDUPLICATION_INTERVAL_MS });
+    const message = { messageId, body: input.body, md5OfBody: md5OfMessageBody, senderId: input.senderId, sentTimestamp: Math.floor(now) };
+    this.messages.push({ ...message, messageGroupId, messageDeduplicationId, sequenceNumber, receiveCount: 0, visibleAt: now });
     this.notify();
     return { messageId, md5OfMessageBody, sequenceNumber };
   }
 
-  /**
-   * Takes up to `maxMessages` receivable messages and hides them for the visibility timeout. In a
-   * FIFO queue a group is skipped while any earlier message of it is in flight or delayed, and a
-   * batch may hold several messages of one group, in order.
-   */
-  receive(options: { readonly maxMessages: number; readonly visibilityTimeoutSeconds?: number }): ReceivedMessage[] {
-    const { maxMessages, visibilityTimeoutSeconds = this.settings.visibilityTimeoutSeconds } = options;
+  /** Takes up to `maxMessages` receivable messages, hiding them; a group waits while an earlier message of it is in flight. */
+  receive(options: { readonly maxMessages: number }): ReceivedMessage[] {
     const now = this.deps.clock.now();
-    this.dropExpired(now);
     const blockedGroups = new Set<string>();
     const received: ReceivedMessage[] = [];
     for (const message of [...this.messages]) {
-      if (received.length >= maxMessages) break;
-      const group = this.fifo ? message.messageGroupId : undefined;
-      if (message.visibleAt > now) {
-        if (group !== undefined) blockedGroups.add(group);
-        continue;
-      }
-      if ((group !== undefined && blockedGroups.has(group)) || this.redriveIfExhausted(message)) continue;
+      if (received.length >= options.maxMessages) break;
+      if (message.visibleAt > now) blockedGroups.add(message.messageGroupId);
+      if (blockedGroups.has(message.messageGroupId) || this.redriveIfExhausted(message)) continue;
       message.receiveCount++;
       message.firstReceiveTimestamp ??= Math.floor(now);
       message.receipt = this.deps.ids.hex(24);
       message.receivedAt = now;
-      message.visibleAt = now + visibilityTimeoutSeconds * 1000;
-      this.counts.received++;
+      message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
       const receiptHandle = RECEIPT_PREFIX + Buffer.from(`${this.arn} ${message.messageId} ${message.receipt}`, 'utf8').toString('base64');
       received.push({ message: { ...message }, receiptHandle });
     }
     return received;
   }
 
-  /**
-   * Deletes the message a receipt handle names. A handle from an earlier receive of a message
-   * received again since is accepted without deleting anything, and a message already gone is not
-   * an error (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
-   */
+  /** Deletes a message; a stale handle or a message already gone deletes nothing and is no error (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html). */
   delete(receiptHandle: string): void {
     const { messageId, nonce } = this.parseReceipt(receiptHandle);
-    const index = this.messages.findIndex((m) => m.messageId === messageId);
-    if (index < 0 || this.messages[index].receipt !== nonce) return;
-    this.messages.splice(index, 1);
-    this.counts.deleted++;
+    const index = this.messages.findIndex((m) => m.messageId === messageId && m.receipt === nonce);
+    if (index >= 0) this.messages.splice(index, 1);
   }
 
   /** Sets when an in-flight message becomes visible again, counted from now; at most 12 h after its receive. */
@@ -234,7 +170,6 @@ export class SqsQueue {
       throw sqsErrors.outOfRange('VisibilityTimeout', timeoutSeconds, 0, MAX_VISIBILITY_SECONDS);
     }
     const now = this.deps.clock.now();
-    this.dropExpired(now);
     const message = this.messages.find((m) => m.messageId === messageId);
     if (!message || message.receipt !== nonce || message.visibleAt <= now) throw sqsErrors.messageNotInflight();
     if (now + timeoutSeconds * 1000 - message.receivedAt! > MAX_VISIBILITY_SECONDS * 1000) {
@@ -251,69 +186,42 @@ export class SqsQueue {
     return hidden.length > 0 ? Math.min(...hidden) : undefined;
   }
 
-  /** Every message still held (visible, in flight or delayed), oldest first; for reports and tests. */
+  /** Every message still held (visible or in flight), oldest first; for reports and tests. */
   peek(): readonly Readonly<StoredMessage>[] {
-    this.dropExpired(this.deps.clock.now());
     return this.messages.map((m) => ({ ...m }));
   }
 
-  private validate(input: SendInput): void {
+  private validate(input: SendInput): { messageGroupId: string; messageDeduplicationId: string } {
     if (input.body.length === 0) throw sqsErrors.missingParameter('MessageBody');
     const bad = FORBIDDEN_CHARACTER.exec(input.body);
     if (bad) {
       throw new SqsApiError('InvalidMessageContents', `Invalid binary character '#x${bad[0].codePointAt(0)!.toString(16).toUpperCase()}' was found in the ` +
         'message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
     }
-    if (input.delaySeconds !== undefined) {
-      if (!Number.isInteger(input.delaySeconds) || input.delaySeconds < 0 || input.delaySeconds > 900) throw sqsErrors.outOfRange('DelaySeconds', input.delaySeconds, 0, 900);
-      // FIFO queues take a delay only at the queue level.
-      if (this.fifo && input.delaySeconds > 0) throw sqsErrors.notValidForQueueType('DelaySeconds', input.delaySeconds);
+    const { messageGroupId, messageDeduplicationId } = input;
+    if (messageGroupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
+    // The queues of the template do not enable content-based de-duplication.
+    if (messageDeduplicationId === undefined) {
+      throw sqsErrors.invalidParameterValue('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
     }
-    if (this.fifo) {
-      if (input.messageGroupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
-      if (input.messageDeduplicationId === undefined && !this.settings.contentBasedDeduplication) {
-        throw sqsErrors.invalidParameterValue('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
-      }
-    } else if (input.messageDeduplicationId !== undefined) {
-      throw sqsErrors.notValidForQueueType('MessageDeduplicationId', input.messageDeduplicationId);
-    }
-    // Standard queues take a MessageGroupId too (fair queues); its format is the same.
-    for (const [name, value] of [['MessageGroupId', input.messageGroupId], ['MessageDeduplicationId', input.messageDeduplicationId]] as const) {
-      if (value !== undefined && !GROUP_OR_DEDUP_ID.test(value)) {
-        throw sqsErrors.invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
-      }
+    for (const [name, value] of [['MessageGroupId', messageGroupId], ['MessageDeduplicationId', messageDeduplicationId]] as const) {
+      if (!GROUP_OR_DEDUP_ID.test(value)) throw sqsErrors.invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
     }
     if (Buffer.byteLength(input.body, 'utf8') > MAX_MESSAGE_BYTES) {
       throw sqsErrors.invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
     }
+    return { messageGroupId, messageDeduplicationId };
   }
 
   private redriveIfExhausted(message: StoredMessage): boolean {
-    const policy = this.settings.redrivePolicy;
-    const target = policy && message.receiveCount >= policy.maxReceiveCount ? this.deps.queueByArn(policy.deadLetterTargetArn) : undefined;
-    // SQS leaves the message where it is while the dead-letter queue does not exist.
-    if (!target) return false;
+    const dlq = this.settings.deadLetterQueue;
+    if (!dlq || message.receiveCount < dlq.maxReceiveCount) return false;
+    // Keeps its id, body and receive count (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
     this.messages.splice(this.messages.indexOf(message), 1);
-    this.counts.redriven++;
-    const now = this.deps.clock.now();
-    // Keeps its id, body and receive count. A standard DLQ keeps the original enqueue time for
-    // retention; a FIFO one restarts it (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
-    target.messages.push({
-      ...message,
-      deadLetterQueueSourceArn: this.arn,
-      enqueuedAt: target.fifo ? now : message.enqueuedAt,
-      receipt: undefined,
-      receivedAt: undefined,
-      visibleAt: now,
-    });
-    target.notify();
+    const moved = { ...message, deadLetterQueueSourceArn: this.arn, receipt: undefined, receivedAt: undefined };
+    dlq.queue.messages.push({ ...moved, visibleAt: this.deps.clock.now() });
+    dlq.queue.notify();
     return true;
-  }
-
-  private dropExpired(now: number): void {
-    const before = this.messages.length;
-    this.messages = this.messages.filter((m) => now < m.enqueuedAt + this.settings.messageRetentionSeconds * 1000);
-    this.counts.expired += before - this.messages.length;
   }
 
   private parseReceipt(handle: string): { messageId: string; nonce: string } {

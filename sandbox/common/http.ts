@@ -53,17 +53,6 @@ export async function readBody(req: IncomingMessage, limitBytes = 10 * 1024 * 10
   return Buffer.concat(chunks);
 }
 
-/** Reads the whole body, keeping at most `limit` bytes; a larger body is drained and reported, as a gateway answers 413. */
-export async function readLimited(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size > limit ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false };
-}
-
 /** The request's headers by lower-case name, a repeated header's values joined with commas. */
 export function flatHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -76,11 +65,6 @@ export function flatHeaders(req: IncomingMessage): Record<string, string> {
 /** The caller's IPv4 address as AWS reports it (Node gives IPv4-mapped IPv6 on a dual stack). */
 export function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-}
-
-/** Counters named `names`, all zero: a simulator's figures for tests and the report. */
-export function counters<K extends string>(...names: K[]): Record<K, number> {
-  return Object.fromEntries(names.map((name) => [name, 0])) as Record<K, number>;
 }
 
 /** Adds one to `counts[key]`: the simulators' per-operation and per-error tallies. */

@@ -42,7 +42,6 @@ describe('EventBridge', () => {
 
     expect([matched, ignored]).toEqual([1, 0]);
     expect(received).toEqual([stateChange('running')]);
-    expect(bus.counts).toMatchObject({ events: 2, unmatched: 1, deliveries: 1, invocations: 1, succeeded: 1 });
   });
 
   test('delivery is asynchronous: publish returns before the handler runs', async () => {
@@ -76,7 +75,6 @@ describe('EventBridge', () => {
     expect(attemptsAt).toHaveLength(3);
     expect(attemptsAt[1] - attemptsAt[0]).toBeGreaterThanOrEqual(60_000);
     expect(attemptsAt[2] - attemptsAt[1]).toBeGreaterThanOrEqual(120_000);
-    expect(bus.counts).toMatchObject({ invocations: 3, functionErrors: 2, succeeded: 1, dropped: 0 });
   });
 
   test('an event whose function fails every asynchronous attempt is dropped', async () => {
@@ -95,35 +93,8 @@ describe('EventBridge', () => {
     bus.publish(stateChange('stopped'));
     await bus.idle();
 
+    // Two retries after the first attempt, then nothing more is pending.
     expect(calls).toBe(3);
-    expect(bus.counts).toMatchObject({ functionErrors: 3, dropped: 1, succeeded: 0 });
-  });
-
-  test('failed hand-overs to Lambda are retried with backoff under the target\'s RetryPolicy', async () => {
-    let calls = 0;
-    bus.putRule({ name: 'Retried', eventPattern: STATE_CHANGE, targets: [{ retryAttempts: 8, handler: async () => { calls++; } }] });
-    bus.failNextHandOvers(3, 'Retried');
-    const start = clock.now();
-
-    bus.publish(stateChange('running'));
-    await bus.idle();
-
-    expect(calls).toBe(1);
-    expect(bus.counts).toMatchObject({ deliveryAttempts: 4, deliveryFailures: 3, succeeded: 1 });
-    // Backoff of at least 0.5 + 1 + 2 simulated seconds (1 s doubling, equal jitter).
-    expect(clock.now() - start).toBeGreaterThanOrEqual(3500);
-  });
-
-  test('an event whose hand-overs fail more often than retryAttempts allows is dropped without an invocation', async () => {
-    let calls = 0;
-    bus.putRule({ name: 'GivesUp', eventPattern: STATE_CHANGE, targets: [{ retryAttempts: 2, handler: async () => { calls++; } }] });
-    bus.failNextHandOvers(3);
-
-    bus.publish(stateChange('running'));
-    await bus.idle();
-
-    expect(calls).toBe(0);
-    expect(bus.counts).toMatchObject({ deliveryAttempts: 3, dropped: 1 });
   });
 
   test('a rate(1 minute) schedule fires the Scheduled Event every simulated minute', async () => {

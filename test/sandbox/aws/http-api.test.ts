@@ -139,16 +139,6 @@ describe('HTTP API (payload format 2.0)', () => {
     expect(events).toHaveLength(0);
   });
 
-  test('a body over 10 MB is refused with 413 before any handler runs', async () => {
-    const before = api.counts.invocations;
-
-    const response = await fetch(`${api.url}/webhook`, { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61) });
-
-    expect(response.status).toBe(413);
-    expect(api.counts.invocations).toBe(before);
-    expect(events).toHaveLength(0);
-  });
-
   test('a handler that takes longer than 30 s is answered 503 by the gateway', async () => {
     answer = async () => {
       await clock.sleep(45_000);
@@ -168,24 +158,11 @@ describe('HTTP API (payload format 2.0)', () => {
     ['returns a non-numeric statusCode', () => ({ statusCode: 'ok' })],
   ])('a handler that %s is answered 500 {"message":"Internal Server Error"}', async (_what, fn) => {
     answer = fn;
-    const before = api.counts.integrationErrors;
 
     const response = await fetch(`${api.url}/webhook`, { method: 'POST', body: '{}' });
 
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ message: 'Internal Server Error' });
-    expect(api.counts.integrationErrors).toBe(before + 1);
   });
 
-  test('an injected gateway fault is answered without invoking the function', async () => {
-    api.failNext(1, 429);
-
-    const throttled = await fetch(`${api.url}/webhook`, { method: 'POST', body: '{}' });
-    const next = await fetch(`${api.url}/webhook`, { method: 'POST', body: '{}' });
-
-    expect(throttled.status).toBe(429);
-    expect(await throttled.json()).toEqual({ message: 'Too Many Requests' });
-    expect(next.status).toBe(202);
-    expect(events).toHaveLength(1);
-  });
 });
