@@ -5,9 +5,9 @@ import { waitFor } from './helpers';
 import { SqsSimulator } from '../../../sandbox/aws/sqs';
 import { ScaledClock } from '../../../sandbox/common/time';
 
-// 1 simulated second = 10 ms: visibility timeouts of seconds pass quickly, while an SDK call from
-// a handler (a few real ms) stays well inside them.
-const clock = new ScaledClock(0.01);
+// 1 simulated second = 100 ms: visibility timeouts of seconds pass quickly, while an SDK call from
+// a handler (a few real ms, tens on a busy machine) stays well inside the shortest of them (2 s).
+const clock = new ScaledClock(0.1);
 const sim = new SqsSimulator({ clock, seed: 3, region: 'eu-west-1' });
 let sqs: SQSClient;
 
