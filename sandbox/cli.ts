@@ -37,7 +37,7 @@ function usage<T>(problem: string, fn: () => T): T {
   }
 }
 
-function loadScenario(args: { scenario: string; 'seed'?: string; 'time-scale'?: string }): Scenario {
+function loadScenario(args: { 'scenario': string; 'seed'?: string; 'time-scale'?: string }): Scenario {
   const file = args.scenario;
   const doc = usage(`cannot read the scenario ${file}`, () => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
   for (const [flag, field] of [['seed', 'seed'], ['time-scale', 'timeScale']] as const) {

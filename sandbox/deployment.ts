@@ -270,8 +270,8 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     /** Each function's logical id, role and timeout, by service name. */
     functions,
     /** The functions' environment variables, resolved. */
-    environment: Object.assign({}, ...Object.values(functions).map((fn) => Object.fromEntries(
-      Object.entries(environmentOf(template.resources[fn.logicalId])).map(([name, value]) => [name, resolver.string(value)])))) as Record<string, string>,
+    environment: Object.fromEntries(Object.values(functions).flatMap((fn) => Object.entries(environmentOf(template.resources[fn.logicalId])))
+      .map(([name, value]) => [name, resolver.string(value)])) as Record<string, string>,
     /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
     runnerRoleId,
     runnerLogGroup,

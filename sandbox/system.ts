@@ -239,7 +239,20 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     // The front doors are an HTTP API and a Function URL on a public network, a private REST API
     // holding both routes on a private one; `logs` is where the bootstrap ships its lines (the
     // runners' log group is `stack.runnerLogGroup`).
-    scenario, clock, random, stack, ghes, ec2, httpApi, registerUrl, privateApi, host, logs, crashes, launches, sessions,
+    scenario,
+    clock,
+    random,
+    stack,
+    ghes,
+    ec2,
+    httpApi,
+    registerUrl,
+    privateApi,
+    host,
+    logs,
+    crashes,
+    launches,
+    sessions,
     org: ORG,
     repos,
     /** The prefix of the runner names the functions register (their environment's). */
