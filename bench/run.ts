@@ -15,26 +15,8 @@ import { runScenarioProcess } from '../sandbox/scenario-process';
 const root = path.join(__dirname, '..');
 const out = path.join(root, 'bench', 'out');
 
-interface BoundCheck {
-  readonly bound: string;
-  readonly limit: number;
-  readonly value: number;
-  readonly ok: boolean;
-}
-
-interface BenchRun {
-  readonly scenario: string;
-  readonly file: string;
-  readonly timeScale: number;
-  readonly jobs: number;
-  readonly succeeded: number;
-  readonly wallMs: number;
-  readonly latencyMs: SandboxReport['latencyMs'];
-  readonly githubCallsPerJob: number;
-  readonly instancesPerJob: number;
-  readonly leaks: SandboxReport['leaks'];
-  readonly checks: BoundCheck[];
-}
+interface BoundCheck { readonly bound: string; readonly limit: number; readonly value: number; readonly ok: boolean }
+type BenchRun = ReturnType<typeof benchRun>;
 
 function scenarioFiles(args: string[]): string[] {
   const shipped = fs.readdirSync(path.join(root, 'sandbox', 'scenarios')).map((f) => path.join(root, 'sandbox', 'scenarios', f));
@@ -76,21 +58,7 @@ async function main(): Promise<number> {
   for (const file of files) {
     const scenario = load(file);
     process.stderr.write(`bench: ${scenario.name} (${path.relative(root, file)}) ...\n`);
-    const report = await runScenarioProcess(file, path.join(out, `${scenario.name}.json`));
-    const jobs = Math.max(1, report.jobs.total);
-    const run: BenchRun = {
-      scenario: scenario.name,
-      file: path.relative(root, file),
-      timeScale: scenario.timeScale,
-      jobs: report.jobs.total,
-      succeeded: report.jobs.succeeded,
-      wallMs: report.wallMs,
-      latencyMs: report.latencyMs,
-      githubCallsPerJob: round(report.api.github.total / jobs),
-      instancesPerJob: round(report.launches.instances / jobs),
-      leaks: report.leaks,
-      checks: checks(scenario, report),
-    };
+    const run = benchRun(scenario, file, await runScenarioProcess(file, path.join(out, `${scenario.name}.json`)));
     runs.push(run);
     process.stderr.write(`${line(run)}\n`);
   }
@@ -116,7 +84,24 @@ async function main(): Promise<number> {
   return 0;
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+/** A run's machine-dependent measures and its checks. */
+function benchRun(scenario: Scenario, file: string, report: SandboxReport) {
+  const jobs = Math.max(1, report.jobs.total);
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return {
+    scenario: scenario.name,
+    file: path.relative(root, file),
+    timeScale: scenario.timeScale,
+    jobs: report.jobs.total,
+    succeeded: report.jobs.succeeded,
+    wallMs: report.wallMs,
+    latencyMs: report.latencyMs,
+    githubCallsPerJob: round(report.api.github.total / jobs),
+    instancesPerJob: round(report.launches.instances / jobs),
+    leaks: report.leaks,
+    checks: checks(scenario, report),
+  };
+}
 
 function line(r: BenchRun): string {
   return `  ${r.scenario.padEnd(14)} ${`${r.succeeded}/${r.jobs} jobs`.padEnd(14)} queued→launch p50 ${seconds(r.latencyMs.queuedToLaunch.p50)} p95 ${seconds(r.latencyMs.queuedToLaunch.p95)}`

@@ -16,8 +16,10 @@ import { startSandbox } from './system';
 
 class UsageError extends Error {}
 
+/** The scenario `npm run sandbox` runs without --scenario. */
+const DEMO_SCENARIO_FILE = path.join(__dirname, 'scenarios', 'demo.json');
 const OPTIONS = {
-  'scenario': { type: 'string' },
+  'scenario': { type: 'string', default: DEMO_SCENARIO_FILE },
   'report': { type: 'string' },
   'serve': { type: 'boolean' },
   'github-url': { type: 'string' },
@@ -26,28 +28,18 @@ const OPTIONS = {
   'verbose': { type: 'boolean' },
 } as const;
 
-function parseArguments(argv: string[]) {
+/** What `fn` answers, or a UsageError saying `problem`. */
+function usage<T>(problem: string, fn: () => T): T {
   try {
-    return parseArgs({ args: argv, options: OPTIONS, strict: true }).values;
+    return fn();
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}; options are --scenario FILE, --report FILE, --serve, --github-url URL, --seed N, --time-scale X, --verbose`);
+    throw new UsageError(`${problem}: ${(e as Error).message}`);
   }
 }
 
-/** The scenario `npm run sandbox` runs without --scenario. */
-export const DEMO_SCENARIO_FILE = path.join(__dirname, 'scenarios', 'demo.json');
-
-function loadScenario(args: ReturnType<typeof parseArguments>): Scenario {
-  const file = args.scenario ?? DEMO_SCENARIO_FILE;
-  const attempt = <T>(problem: string, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      throw new UsageError(`${problem}: ${(e as Error).message}`);
-    }
-  };
-  const text = attempt(`cannot read the scenario ${file}`, () => fs.readFileSync(file, 'utf8'));
-  const doc = attempt(`the scenario ${file} is not JSON`, () => JSON.parse(text) as Record<string, unknown>);
+function loadScenario(args: { 'scenario': string; 'seed'?: string; 'time-scale'?: string }): Scenario {
+  const file = args.scenario;
+  const doc = usage(`cannot read the scenario ${file}`, () => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
   for (const [flag, field] of [['seed', 'seed'], ['time-scale', 'timeScale']] as const) {
     const raw = args[flag];
     if (raw === undefined) continue;
@@ -63,7 +55,8 @@ function progressLine(p: Progress): string {
 }
 
 async function main(): Promise<number> {
-  const args = parseArguments(process.argv.slice(2));
+  const args = usage('options are --scenario FILE, --report FILE, --serve, --github-url URL, --seed N, --time-scale X, --verbose',
+    () => parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values);
   const scenario = loadScenario(args);
   const sandbox = await startSandbox(scenario, { githubUrl: args['github-url'], logLevel: args.verbose ? 'INFO' : 'ERROR' });
 
@@ -98,7 +91,7 @@ async function main(): Promise<number> {
       process.stderr.write(`${progressLine(p)}\n`);
     }
   };
-  const report = await driveScenario(sandbox, { onProgress }).finally(async () => {
+  const report = await driveScenario(sandbox, onProgress).finally(async () => {
     if (tty) process.stderr.write('\n');
     await sandbox.stop();
   });

@@ -76,14 +76,17 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
 }
 
 /** A function's environment variables as the template writes them (intrinsics unresolved). */
-export function environmentOf(fn: CfnResource): Json {
+function environmentOf(fn: CfnResource): Json {
   return ((fn.Properties.Environment as Json | undefined)?.Variables ?? {}) as Json;
 }
 
-/** The logical id a `Ref` or `Fn::GetAtt` names. */
-export function referenced(value: unknown): string | undefined {
-  const v = value as { 'Ref'?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
-  return v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+/** The logical ids a value names by `Ref` or `Fn::GetAtt`, at any depth (an integration URI embeds its function's ARN). */
+export function referenced(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referenced);
+  if (typeof value !== 'object' || value === null) return [];
+  const v = value as { 'Ref'?: string; 'Fn::GetAtt'?: [string, string] };
+  if (v.Ref !== undefined || v['Fn::GetAtt'] !== undefined) return [v.Ref ?? v['Fn::GetAtt']![0]];
+  return Object.values(v).flatMap(referenced);
 }
 
 /** Resolves the intrinsic functions the template uses, from the physical ids the sandbox assigned. */
@@ -177,12 +180,11 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     refs[id] = name;
     attributes[id] = arn('lambda', `function:${name}`);
     const fn = template.resources[id].Properties;
-    return [name, { logicalId: id, roleId: referenced(fn.Role)!, timeoutSeconds: fn.Timeout as number }];
+    return [name, { logicalId: id, roleId: referenced(fn.Role)[0], timeoutSeconds: fn.Timeout as number }];
   })) as Readonly<Record<FunctionName, { readonly logicalId: string; readonly roleId: string; readonly timeoutSeconds: number }>>;
   const functionOf = (reference: unknown): FunctionName => {
-    const text = JSON.stringify(reference);
-    const found = Object.entries(template.functions).find(([, id]) => text.includes(`"${id}"`));
-    if (!found) throw new Error(`${text} names none of the functions ${Object.values(template.functions).join(', ')}`);
+    const found = Object.entries(template.functions).find(([, id]) => referenced(reference).includes(id));
+    if (!found) throw new Error(`${JSON.stringify(reference)} names none of the functions ${Object.values(template.functions).join(', ')}`);
     return found[0] as FunctionName;
   };
 
@@ -201,11 +203,11 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
   // Queues: each one an event source mapping reads, with its dead-letter queue; the others only have ARNs.
   const queues = new Map<string, SqsQueue>();
   for (const [, mapping] of ofType('AWS::Lambda::EventSourceMapping')) {
-    const queueId = referenced(mapping.Properties.EventSourceArn)!;
+    const queueId = referenced(mapping.Properties.EventSourceArn)[0];
     const q = template.resources[queueId].Properties;
     const redrive = q.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
     const fifo = (id: string) => (template.resources[id].Properties.FifoQueue ? `${id}.fifo` : id);
-    const deadLetterId = redrive && referenced(redrive.deadLetterTargetArn)!;
+    const deadLetterId = redrive && referenced(redrive.deadLetterTargetArn)[0];
     const deadLetters = deadLetterId ? sqs.createQueue(fifo(deadLetterId)) : undefined;
     if (deadLetterId && deadLetters) refs[deadLetterId] = sqs.queueUrl(deadLetters);
     const queue = sqs.createQueue(fifo(queueId), {
@@ -234,14 +236,14 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
 
   // Launch templates, with the user data and the image the template renders (the construct's
   // name none: the provisioner passes the AMI id). The runners' role is the one their profiles hold.
-  const roleOfProfile = (profile: unknown) => referenced((template.resources[referenced(profile)!].Properties.Roles as unknown[])[0])!;
+  const roleOfProfile = (profile: unknown) => referenced(template.resources[referenced(profile)[0]].Properties.Roles)[0];
   let runnerRoleId: string | undefined;
   let runnerLogGroup: string | undefined;
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
     const profile = (data.IamInstanceProfile as { Arn: unknown }).Arn;
     runnerRoleId = roleOfProfile(profile);
-    const logGroup = JSON.stringify(data.UserData).match(/"Ref":"([^"]+)"/g)?.map((m) => m.slice(7, -1)).find((ref) => template.resources[ref]?.Type === 'AWS::Logs::LogGroup');
+    const logGroup = referenced(data.UserData).find((ref) => template.resources[ref]?.Type === 'AWS::Logs::LogGroup');
     runnerLogGroup = logGroup && refs[logGroup];
     type TagSpecification = { ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> };
     const tagsFor = (type: string) => Object.fromEntries(((data.TagSpecifications ?? []) as TagSpecification[])
@@ -267,6 +269,9 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     roleNames: Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]])),
     /** Each function's logical id, role and timeout, by service name. */
     functions,
+    /** The functions' environment variables, resolved. */
+    environment: Object.fromEntries(Object.values(functions).flatMap((fn) => Object.entries(environmentOf(template.resources[fn.logicalId])))
+      .map(([name, value]) => [name, resolver.string(value)])) as Record<string, string>,
     /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
     runnerRoleId,
     runnerLogGroup,

@@ -14,14 +14,8 @@ export interface Progress {
   readonly done: number;
 }
 
-export interface DriveOptions {
-  readonly onProgress?: (progress: Progress) => void;
-  /** Wall-clock ms between progress reports. */
-  readonly progressEveryMs?: number;
-  /** Give up waiting for jobs after this many simulated ms beyond the last arrival. */
-  readonly timeoutMs?: number;
-}
-
+/** Simulated ms the driver waits for jobs to end after the last arrival. */
+const JOBS_TIMEOUT_MS = 60 * 60_000;
 /** The least wall time the drain waits for leaks to go before it counts them. */
 const DRAIN_WALL_MS = 120_000;
 /** Simulated ms between samples of the pools' instances and demand. */
@@ -29,7 +23,8 @@ const POOL_SAMPLE_MS = 5_000;
 /** The codes of EC2's capacity and quota refusals. */
 const CAPACITY_CODES = ['InsufficientInstanceCapacity', 'UnfulfillableCapacity', 'MaxSpotInstanceCountExceeded', 'VcpuLimitExceeded'];
 
-export async function driveScenario(sandbox: RunningSandbox, options: DriveOptions = {}): Promise<SandboxReport> {
+/** Runs the scenario's jobs; `onProgress` hears how far it is every wall second. */
+export async function driveScenario(sandbox: RunningSandbox, onProgress: (progress: Progress) => void = () => undefined): Promise<SandboxReport> {
   const { scenario, ghes, clock } = sandbox;
   const wallStart = Date.now();
   const simStart = clock.now();
@@ -58,7 +53,7 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
       done: count('completed'),
     };
   };
-  const ticker = setInterval(() => options.onProgress?.(progress()), options.progressEveryMs ?? 1000);
+  const ticker = setInterval(() => onProgress(progress()), 1000);
   const peaks = new Map<string, PoolPeaks>();
   let sampling = true;
   const sample = () => {
@@ -69,10 +64,10 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
   sample();
   try {
     await Promise.all(arrivals);
-    const deadline = clock.now() + (options.timeoutMs ?? 60 * 60_000);
+    const deadline = clock.now() + JOBS_TIMEOUT_MS;
     const ended = (id: number | undefined) => id === undefined || ghes.job(id)?.status === 'completed';
     while (clock.now() < deadline && !ghes.jobs().every((j) => j.status === 'completed' && ended(j.rerunAs))) await clock.sleep(2_000);
-    options.onProgress?.(progress());
+    onProgress(progress());
     // Instances power off and terminate, registrations are removed: wait until nothing is left, for
     // at most drainMs of simulated time, or DRAIN_WALL_MS of wall time if that ends later (on a busy
     // machine the functions' work lags the scaled clock). The leaks the report counts are what is
@@ -85,7 +80,7 @@ export async function driveScenario(sandbox: RunningSandbox, options: DriveOptio
     clearInterval(ticker);
     sampling = false;
   }
-  options.onProgress?.(progress());
+  onProgress(progress());
   return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
 }
 

@@ -10,7 +10,6 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { CallerIdentity } from './aws/function-url';
 import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
-import { SeededRandom } from './common/random';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator } from './ghes';
 
@@ -18,53 +17,32 @@ import { GhesSimulator } from './ghes';
 export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
   return (accessKeyId) => {
     const c = ec2.credentialsFor(accessKeyId);
-    return c && {
-      accountId: c.accountId,
-      roleName: c.roleName,
-      roleId: c.roleId,
-      sessionName: c.instanceId,
-      secretAccessKey: c.secretAccessKey,
-      sessionToken: c.sessionToken,
-      expiresAt: c.expiration,
-    };
+    return c && { ...c, sessionName: c.instanceId, expiresAt: c.expiration };
   };
 }
 
-export const BOOTSTRAP_SCRIPT = path.join(__dirname, '..', 'image-builder', 'bootstrap.sh');
-
-/** The settings the launch template's user data exports for the bootstrap. */
-export function userDataSettings(userData: string | undefined): Record<string, string> {
-  const settings: Record<string, string> = {};
-  for (const match of (userData ?? '').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) settings[match[1]] = match[2];
-  return settings;
-}
-
-/**
- * How a simulated instance boots: `bootstrap` runs the real image-builder/bootstrap.sh (the
- * default); `in-process` does the same wire calls (IMDSv2, a SigV4-signed register call, the
- * runner, the power-off) from this process; `{ bootstrapShare }` runs the real script for a
- * seeded share of the instances and boots the others in-process, for runs of hundreds of instances.
- */
-export type BootMode = 'bootstrap' | 'in-process' | { readonly bootstrapShare: number; readonly random: SeededRandom };
+const BOOTSTRAP_SCRIPT = path.join(__dirname, '..', 'image-builder', 'bootstrap.sh');
 
 export class InstanceHost {
   private server?: LoopbackServer;
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-sandbox-'));
   private readonly bootProcesses = new Map<string, ChildProcess>();
   private readonly runners = new Map<string, { kill(): void }>();
-  /** Bootstrap output per instance, for `--verbose` and failures. */
-  readonly output = new Map<string, string>();
   /** Instances booted, by how. */
   readonly boots = { bootstrap: 0, inProcess: 0 };
 
   constructor(
     private readonly ec2: Ec2Simulator,
     private readonly ghes: GhesSimulator,
-    private readonly mode: BootMode = 'bootstrap',
-    /** Where the bootstrap ships its log lines (CloudWatch Logs); unset: the script's default. */
-    private readonly logsEndpoint?: string,
+    /**
+     * Whether the next instance boots with the real image-builder/bootstrap.sh; if not, this process
+     * makes the same wire calls (IMDSv2, a SigV4-signed register call, the runner, the power-off).
+     */
+    private readonly withBootstrap: () => boolean,
+    /** Where the bootstrap ships its log lines (CloudWatch Logs). */
+    private readonly logsEndpoint: string,
     /** The sandbox's DNS: a URL of the deployment (the register endpoint's) to the simulator serving it. */
-    private readonly resolveUrl: (url: string) => string = (url) => url,
+    private readonly resolveUrl: (url: string) => string,
   ) {}
 
   async start(): Promise<void> {
@@ -109,7 +87,8 @@ export class InstanceHost {
   }
 
   private boot(info: InstanceRunning): void {
-    const settings = userDataSettings(this.resolveUrl(info.userData ?? ''));
+    // The settings the launch template's user data exports for the bootstrap.
+    const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
       void this.bootInProcess(info, settings);
@@ -118,7 +97,7 @@ export class InstanceHost {
     this.boots.bootstrap++;
     const child = spawn('bash', [BOOTSTRAP_SCRIPT], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: 'ignore',
       env: {
         PATH: process.env.PATH,
         HOME: this.dir,
@@ -129,25 +108,15 @@ export class InstanceHost {
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
         LOG_BUFFER: path.join(this.dir, `${info.instanceId}.log`),
-        ...(this.logsEndpoint ? { LOGS_ENDPOINT: this.logsEndpoint } : {}),
+        LOGS_ENDPOINT: this.logsEndpoint,
       },
     });
     this.bootProcesses.set(info.instanceId, child);
-    let output = '';
-    const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); this.output.set(info.instanceId, output); };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
     child.on('exit', () => {
       this.bootProcesses.delete(info.instanceId);
       // The lifetime watchdog outlives the script by design; on a simulated instance it goes with it.
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
     });
-  }
-
-  private withBootstrap(): boolean {
-    if (this.mode === 'bootstrap') return true;
-    if (this.mode === 'in-process') return false;
-    return this.mode.random.chance(this.mode.bootstrapShare);
   }
 
   private async bootInProcess(info: InstanceRunning, settings: Record<string, string>): Promise<void> {

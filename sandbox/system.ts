@@ -15,16 +15,16 @@ import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
-import { DeployedStack, deployStack, environmentOf, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
+import { DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
 import { IamAuthorizer } from './iam/authorizer';
 import { ec2Authorizer } from './iam/ec2';
 import { FunctionSessions } from './iam/identities';
-import { OperationContext, OPERATIONS } from './iam/operations';
+import { OPERATIONS } from './iam/operations';
 import { deploymentRoles } from './iam/roles';
 import { principalOf, serviceAuthorizer } from './iam/services';
-import { BootMode, callerIdentityFrom, InstanceHost } from './instances';
+import { callerIdentityFrom, InstanceHost } from './instances';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT } from '../src/contracts/environment';
@@ -46,20 +46,17 @@ export interface SandboxOptions {
   readonly githubUrl?: string;
   /** Handler log level (Powertools); ERROR keeps the console for the progress line. */
   readonly logLevel?: string;
-  /** How instances boot; see {@link BootMode}. @default {@link defaultBootMode} */
-  readonly bootMode?: BootMode;
 }
 
 export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 /**
- * The EC2 simulator interrupts running spot instances at a rate per hour; the scenario gives the
- * share of spot instances interrupted while they boot and run their job. With the mean boot and
- * job time T, a Poisson rate r interrupts a share 1 - e^(-rT): r = -ln(1 - share) / T.
+ * The scenario's share of spot instances interrupted while they boot and run their job, as the EC2
+ * simulator's rate per hour: with the mean boot and job time T, a Poisson rate r interrupts a share
+ * 1 - e^(-rT), so r = -ln(1 - share) / T.
  */
-export function spotInterruptionsPerHour(scenario: Scenario): number {
+function spotInterruptionsPerHour(scenario: Scenario, jobs: number): number {
   const share = Math.min(scenario.faults.ec2.spotInterruptionRate, 0.99);
-  const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
   if (share <= 0 || jobs === 0) return 0;
   const meanJobMs = scenario.jobs.reduce((sum, j) => sum + j.count * j.durationMs, 0) / jobs;
   const [bootMin, bootMax] = scenario.faults.ec2.bootMs;
@@ -67,25 +64,16 @@ export function spotInterruptionsPerHour(scenario: Scenario): number {
   return lifeHours > 0 ? -Math.log(1 - share) / lifeHours : 0;
 }
 
-/**
- * Every instance runs the real bootstrap (a bash process, curl calls) in runs of up to about
- * {@link BOOTSTRAP_SAMPLE} jobs; larger runs boot a seeded sample of that size with it and the
- * rest in-process, and the report says how many booted which way.
- */
-export function defaultBootMode(scenario: Scenario, random: SeededRandom): BootMode {
-  const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
-  return jobs <= BOOTSTRAP_SAMPLE ? 'bootstrap' : { bootstrapShare: BOOTSTRAP_SAMPLE / jobs, random: random.fork('boot') };
-}
-
 export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}) {
   const clock = new ScaledClock(scenario.timeScale);
   const random = new SeededRandom(scenario.seed);
   const f = scenario.faults;
+  const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
   const common = { clock, seed: scenario.seed, region: REGION, accountId: ACCOUNT };
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Array<() => Promise<unknown>> = [];
   const started: Started = async (service) => {
     await service.start?.();
-    stops.push(async () => { await service.stop(); });
+    stops.push(() => service.stop());
     return service;
   };
 
@@ -93,178 +81,20 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   // template's policies, for the caller's role session. The authorizer is built at the first
   // call, once the deploy has assigned every physical id the policies name.
   const sessions = new FunctionSessions(ACCOUNT, scenario.seed);
-  const operationContext: OperationContext = { region: REGION, accountId: ACCOUNT };
   let stack: DeployedStack | undefined;
   let built: IamAuthorizer | undefined;
   const authorizer = () => (built ??= authorizerFor(stack!, scenario));
   // The sandbox's own calls sign with the operator's key (process.env outside any function), which IAM does not check.
   let instanceIdentity: (accessKeyId: string) => CallerIdentity | undefined = () => undefined;
   const identityFor = (accessKeyId: string) => sessions.lookup(accessKeyId) ?? instanceIdentity(accessKeyId);
-  const iamHooks = { authorizer, context: operationContext, identityFor };
+  const iamHooks = { authorizer, context: { region: REGION, accountId: ACCOUNT }, identityFor };
 
+  // GitHub and the services the stack deploys into. DynamoDB is dynalite behind a proxy that
+  // verifies signatures and authorizes each call (dynalite checks no IAM).
   const repos = [...new Set(scenario.jobs.map((j) => j.repo))];
-  const { dynamo, dynamoProxy, ghes, ec2, ssm, sqs } = await startServices(scenario, repos, { iamHooks, started, common });
-  instanceIdentity = callerIdentityFrom(ec2);
-  /** Every instance launched (EC2 forgets terminated ones after a while). */
-  const launches: Array<{ instanceId: string; poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }> = [];
-  ec2.onInstanceStateChange(({ previousState, instance: i }) => {
-    if (previousState !== undefined) return;
-    launches.push({ instanceId: i.instanceId, poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
-  });
-
-  stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
-  const { resolver, functions } = stack;
-  for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
-  // What the operator's setup step writes (the App's secrets), and the image pipeline's first build some time after the deploy.
-  ssm.seedParameter({ name: stack.output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
-  ssm.seedParameter({ name: stack.output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
-  const writeImages = () => stack!.imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
-  if (scenario.imageReadyAfterMs === 0) writeImages();
-  else clock.after(scenario.imageReadyAfterMs, writeImages);
-  // Where instances ship their boot log.
-  const logs = await started(new CloudWatchLogsSimulator({
-    region: REGION, accountId: ACCOUNT, logGroups: stack.logGroups, identityFor: callerIdentityFrom(ec2), authorize: serviceAuthorizer('logs', iamHooks),
-  }));
-
-  // The real handlers (loaded below), each invocation in its role's session.
-  const handlers: Partial<Record<FunctionName, Handler>> = {};
-  /** Handler invocations the crash fault discarded, by function. */
-  const crashes: Record<string, number> = {};
-  const crashRandom = random.fork('crash');
-  const invoke = (name: FunctionName) => async (event: never, context?: Context) => {
-    const result = await sessions.run(name, () => handlers[name]!(event, context));
-    // A crash after the work was done: the caller sees a failure and retries, as after a timeout.
-    if (crashRandom.chance(f.crash.rate)) {
-      crashes[name] = (crashes[name] ?? 0) + 1;
-      throw new Error(`simulated crash of the ${name} function after it finished its work`);
-    }
-    return result;
-  };
-  const target = (reference: unknown) => {
-    const name = stack!.functionOf(reference);
-    return { handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: functions[name].timeoutSeconds };
-  };
-
-  const { registerUrl, httpApi, privateApi, localUrl } = await startFrontDoors(stack, {
-    target, authorizer, started, identityFor: callerIdentityFrom(ec2), common,
-  });
-  // The App's webhook URL is the stack output, as an operator would enter it.
-  const webhookUrl = localUrl(stack.output('WebhookUrl'));
-  if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
-  ghes.setWebhookUrl(webhookUrl);
-
-  // The functions' environment, from the template, plus what points the SDK at the simulators.
-  const environment: Record<string, string> = {};
-  for (const fn of Object.values(functions)) {
-    for (const [name, value] of Object.entries(environmentOf(stack.template.resources[fn.logicalId]))) environment[name] = resolver.string(value);
-  }
-  const scaled = (ms: number) => Math.max(1, Math.round(ms * scenario.timeScale));
-  Object.assign(process.env, environment, {
-    AWS_REGION: REGION,
-    // Outside a function's invocation (the sandbox's own calls); inside one, process.env answers
-    // the function's role session instead (iam/identities.ts).
-    AWS_ACCESS_KEY_ID: OPERATOR_KEY,
-    AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
-    AWS_ENDPOINT_URL_EC2: ec2.url,
-    AWS_ENDPOINT_URL_SSM: ssm.url,
-    AWS_ENDPOINT_URL_SQS: sqs.url,
-    [CONTROL_PLANE_ENVIRONMENT.githubApiUrl.name]: options.githubUrl ?? ghes.apiUrl,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
-    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
-  }, encodeEnvironment(PACING_ENVIRONMENT, {
-    // One process runs every function: GitHub writes are not spaced a second apart, and rate-limit
-    // waits are scaled like everything else; the reconciler sweeps GitHub every 2 simulated
-    // minutes and redelivers one delivery 3 simulated minutes apart, as in a deployment.
-    githubWriteSpacingMs: 0,
-    githubRetryAfterBaseMs: scaled(1000),
-    githubRetryBaseMs: scaled(1000),
-    reconcilerGitHubSweepMs: scaled(2 * 60_000),
-    reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
-  }));
-  // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
-  for (const name of Object.values(FunctionName)) handlers[name] = loadHandler(name);
-
-  // The event source mappings, the event rules and the schedule, as the template has them.
-  for (const [, r] of stack.ofType('AWS::Lambda::EventSourceMapping')) {
-    sqs.createEventSourceMapping({
-      queue: stack.queues.get(referenced(r.Properties.EventSourceArn)!)!,
-      ...target(r.Properties.FunctionName),
-      batchSize: r.Properties.BatchSize as number,
-      reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
-    });
-  }
-  const eventBridge = new EventBridgeSimulator(common);
-  stops.push(() => eventBridge.stop());
-  for (const [id, r] of stack.ofType('AWS::Events::Rule')) {
-    const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
-    const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
-    eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
-  }
-  ec2.onEvent((event) => { eventBridge.publish(event as never); });
-
-  // Every physical id is assigned: read the policies now, so a policy the sandbox cannot resolve
-  // (or a removal that names nothing) fails the start rather than every call.
-  authorizer();
-  const host = await started(new InstanceHost(ec2, ghes, options.bootMode ?? defaultBootMode(scenario, random), logs.url, localUrl));
-
-  return {
-    // The front doors are an HTTP API and a Function URL on a public network, a private REST API
-    // holding both routes on a private one; `logs` is where the bootstrap ships its lines (the
-    // runners' log group is `stack.runnerLogGroup`).
-    scenario,
-    clock,
-    random,
-    stack,
-    ghes,
-    ec2,
-    ssm,
-    sqs,
-    eventBridge,
-    httpApi,
-    registerUrl,
-    privateApi,
-    host,
-    logs,
-    org: ORG,
-    repos,
-    /** The prefix of the runner names the functions register (their environment's). */
-    runnerNamePrefix: environment[CONTROL_PLANE_ENVIRONMENT.runnerNamePrefix.name],
-    webhookUrl,
-    webhookSecret: ghes.webhookSecret!,
-    crashes,
-    launches,
-    sessions,
-    /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
-    get iam(): IamAuthorizer {
-      return authorizer();
-    },
-    async stop() {
-      // Last started, first stopped: the instances and the event sources go before the services they call.
-      for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
-    },
-  };
-}
-
-type Started = <T extends { start?(): Promise<unknown>; stop(): Promise<unknown> }>(service: T) => Promise<T>;
-type Common = { readonly clock: ScaledClock; readonly seed: number; readonly region: string; readonly accountId: string };
-
-/**
- * GitHub and the services the stack deploys into, each deciding every call by IAM (`iamHooks`):
- * DynamoDB is dynalite behind a proxy that verifies signatures and authorizes each call (dynalite
- * checks no IAM).
- */
-async function startServices(scenario: Scenario, repos: string[], { iamHooks, started, common }: {
-  iamHooks: { authorizer: () => IamAuthorizer; context: OperationContext; identityFor: (accessKeyId: string) => CallerIdentity | undefined };
-  started: Started;
-  common: Common;
-}) {
-  const { clock } = common;
-  const f = scenario.faults;
   const dynamo = await started(await startDynamoEngine());
   const dynamoProxy = await started(new DynamoIamProxy({
-    target: dynamo.endpoint, region: REGION, credentialsFor: iamHooks.identityFor, unchecked: (key) => key === OPERATOR_KEY, authorize: serviceAuthorizer('dynamodb', iamHooks),
+    target: dynamo.endpoint, region: REGION, credentialsFor: identityFor, unchecked: (key) => key === OPERATOR_KEY, authorize: serviceAuthorizer('dynamodb', iamHooks),
   }));
   const ghes = await started(new GhesSimulator({
     clock,
@@ -294,14 +124,150 @@ async function startServices(scenario: Scenario, repos: string[], { iamHooks, st
     faults: {
       capacityErrorRate: f.ec2.capacityErrorRate,
       throttleRate: f.ec2.throttleRate,
-      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario),
+      spotInterruptionsPerHour: spotInterruptionsPerHour(scenario, jobs),
       bootDelayMs: f.ec2.bootMs,
       unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
     },
   }));
   const ssm = await started(new SsmSimulator({ ...common, authorize: serviceAuthorizer('ssm', iamHooks) }));
   const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
-  return { dynamo, dynamoProxy, ghes, ec2, ssm, sqs };
+  instanceIdentity = callerIdentityFrom(ec2);
+  /** Every instance launched (EC2 forgets terminated ones after a while). */
+  const launches: Array<{ poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }> = [];
+  ec2.onInstanceStateChange(({ previousState, instance: i }) => {
+    if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
+  });
+
+  stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
+  const { functions, ofType } = stack;
+  for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
+  // What the operator's setup step writes (the App's secrets), and the image pipeline's first build some time after the deploy.
+  ssm.seedParameter({ name: stack.output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
+  ssm.seedParameter({ name: stack.output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
+  const writeImages = () => stack!.imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
+  if (scenario.imageReadyAfterMs === 0) writeImages();
+  else clock.after(scenario.imageReadyAfterMs, writeImages);
+  // Where instances ship their boot log.
+  const logs = await started(new CloudWatchLogsSimulator({
+    region: REGION, accountId: ACCOUNT, logGroups: stack.logGroups, identityFor: instanceIdentity, authorize: serviceAuthorizer('logs', iamHooks),
+  }));
+
+  // The real handlers (loaded below), each invocation in its role's session.
+  const handlers: Partial<Record<FunctionName, Handler>> = {};
+  /** Handler invocations the crash fault discarded, by function. */
+  const crashes: Record<string, number> = {};
+  const crashRandom = random.fork('crash');
+  const invoke = (name: FunctionName) => async (event: never, context?: Context) => {
+    const result = await sessions.run(name, () => handlers[name]!(event, context));
+    // A crash after the work was done: the caller sees a failure and retries, as after a timeout.
+    if (crashRandom.chance(f.crash.rate)) {
+      crashes[name] = (crashes[name] ?? 0) + 1;
+      throw new Error(`simulated crash of the ${name} function after it finished its work`);
+    }
+    return result;
+  };
+  /** The function a reference of the template names, as an integration invokes it. */
+  const target = (reference: unknown) => {
+    const name = stack!.functionOf(reference);
+    return { handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: functions[name].timeoutSeconds };
+  };
+  const doors = { target, authorizer, identityFor: instanceIdentity, common };
+  const { registerUrl, httpApi, privateApi, localUrl } = await startFrontDoors(stack, started, doors);
+  // The App's webhook URL is the stack output, as an operator would enter it.
+  const webhookUrl = localUrl(stack.output('WebhookUrl'));
+  if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
+  ghes.setWebhookUrl(webhookUrl);
+
+  // The functions' environment, from the template, plus what points the SDK at the simulators.
+  const scaled = (ms: number) => Math.max(1, Math.round(ms * scenario.timeScale));
+  Object.assign(process.env, stack.environment, {
+    AWS_REGION: REGION,
+    // Outside a function's invocation (the sandbox's own calls); inside one, process.env answers
+    // the function's role session instead (iam/identities.ts).
+    AWS_ACCESS_KEY_ID: OPERATOR_KEY,
+    AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    [CONTROL_PLANE_ENVIRONMENT.githubApiUrl.name]: options.githubUrl ?? ghes.apiUrl,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
+  }, encodeEnvironment(PACING_ENVIRONMENT, {
+    // One process runs every function: GitHub writes are not spaced a second apart, and rate-limit
+    // waits are scaled like everything else; the reconciler sweeps GitHub every 2 simulated
+    // minutes and redelivers one delivery 3 simulated minutes apart, as in a deployment.
+    githubWriteSpacingMs: 0,
+    githubRetryAfterBaseMs: scaled(1000),
+    githubRetryBaseMs: scaled(1000),
+    reconcilerGitHubSweepMs: scaled(2 * 60_000),
+    reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
+  }));
+  // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
+  for (const name of Object.values(FunctionName)) handlers[name] = loadHandler(name);
+
+  // The event source mappings, the event rules and the schedule, as the template has them.
+  for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
+    sqs.createEventSourceMapping({
+      queue: stack.queues.get(referenced(r.Properties.EventSourceArn)[0])!,
+      ...target(r.Properties.FunctionName),
+      batchSize: r.Properties.BatchSize as number,
+      reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
+    });
+  }
+  const eventBridge = new EventBridgeSimulator(common);
+  stops.push(() => eventBridge.stop());
+  for (const [id, r] of ofType('AWS::Events::Rule')) {
+    const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
+    const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
+    eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
+  }
+  ec2.onEvent((event) => { eventBridge.publish(event as never); });
+
+  // Every physical id is assigned: read the policies now, so a policy the sandbox cannot resolve
+  // (or a removal that names nothing) fails the start rather than every call.
+  authorizer();
+  // Every instance boots with the real bootstrap (a bash process, curl calls) in runs of up to
+  // BOOTSTRAP_SAMPLE jobs; larger runs boot a seeded sample of that size with it and the rest
+  // in-process, and the report says how many booted which way.
+  const bootRandom = random.fork('boot');
+  const withBootstrap = () => jobs <= BOOTSTRAP_SAMPLE || bootRandom.chance(BOOTSTRAP_SAMPLE / jobs);
+  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, localUrl));
+
+  return {
+    // The front doors are an HTTP API and a Function URL on a public network, a private REST API
+    // holding both routes on a private one; `logs` is where the bootstrap ships its lines (the
+    // runners' log group is `stack.runnerLogGroup`).
+    scenario,
+    clock,
+    random,
+    stack,
+    ghes,
+    ec2,
+    httpApi,
+    registerUrl,
+    privateApi,
+    host,
+    logs,
+    crashes,
+    launches,
+    sessions,
+    org: ORG,
+    repos,
+    /** The prefix of the runner names the functions register (their environment's). */
+    runnerNamePrefix: stack.environment[CONTROL_PLANE_ENVIRONMENT.runnerNamePrefix.name],
+    webhookUrl,
+    webhookSecret: ghes.webhookSecret!,
+    /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
+    get iam(): IamAuthorizer {
+      return authorizer();
+    },
+    async stop() {
+      // Last started, first stopped: the instances and the event sources go before the services they call.
+      for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
+    },
+  };
 }
 
 /**
@@ -318,43 +284,40 @@ function loadHandler(name: FunctionName): Handler {
   return (load(bundle) as { handler: Handler }).handler;
 }
 
-type Target = { handler: never; functionName: FunctionName; functionTimeoutSeconds: number };
+type Started = <T extends { start?(): Promise<unknown>; stop(): Promise<unknown> }>(service: T) => Promise<T>;
 interface FrontDoorWiring {
-  /** The function a reference of the template names, as an integration invokes it. */
-  readonly target: (reference: unknown) => Target;
+  readonly target: (reference: unknown) => { handler: never; functionName: FunctionName; functionTimeoutSeconds: number };
   readonly authorizer: () => IamAuthorizer;
-  readonly started: Started;
   /** The role session behind an instance's access key. */
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
-  readonly common: Common;
+  readonly common: { readonly clock: ScaledClock; readonly seed: number; readonly region: string; readonly accountId: string };
 }
 
 /**
  * The front doors the template has — a Function URL and an HTTP API, or a private REST API — and
  * the sandbox's DNS (`localUrl`): each URL AWS would assign, to the simulator serving it.
  */
-async function startFrontDoors(stack: DeployedStack, wiring: FrontDoorWiring) {
-  const { target, authorizer, started, identityFor, common } = wiring;
+async function startFrontDoors(stack: DeployedStack, started: Started, wiring: FrontDoorWiring) {
+  const { target, authorizer, identityFor, common } = wiring;
   const { ofType, resolver } = stack;
   const dns: Array<[string, string]> = [];
   let registerUrl: FunctionUrlSimulator | undefined;
   for (const [id, url] of ofType('AWS::Lambda::Url')) {
     const door = target(url.Properties.TargetFunctionArn);
-    const invokeUrl = OPERATIONS['lambda:InvokeFunctionUrl'];
     registerUrl = await started(new FunctionUrlSimulator({
       region: REGION,
       accountId: ACCOUNT,
       identityFor,
       handler: door.handler,
       authorize: async (identity) => (await authorizer().authorize(
-        principalOf(identity), invokeUrl.requests({ functionName: door.functionName } as never, common)))?.message,
+        principalOf(identity), OPERATIONS['lambda:InvokeFunctionUrl'].requests({ functionName: door.functionName } as never, common)))?.message,
     }));
     dns.push([resolver.string({ 'Fn::GetAtt': [id, 'FunctionUrl'] }), registerUrl.url]);
   }
   let httpApi: HttpApiSimulator | undefined;
   for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
-    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => referenced(r.Properties.ApiId) === id).map(([, r]) => {
-      const [, integration] = ofType('AWS::ApiGatewayV2::Integration').find(([i]) => JSON.stringify(r.Properties.Target).includes(`"${i}"`))!;
+    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => referenced(r.Properties.ApiId)[0] === id).map(([, r]) => {
+      const [, integration] = ofType('AWS::ApiGatewayV2::Integration').find(([i]) => referenced(r.Properties.Target).includes(i))!;
       return { routeKey: String(r.Properties.RouteKey), ...target(integration.Properties.IntegrationUri) };
     });
     httpApi = await started(new HttpApiSimulator({ ...common, routes }));
@@ -394,7 +357,7 @@ function privateRestApi(stack: DeployedStack, wiring: FrontDoorWiring): PrivateR
     stageName,
     vpceId: ids.vpce,
     methods: stack.ofType('AWS::ApiGateway::Method').map(([, r]) => ({
-      path: `/${String(template.resources[referenced(r.Properties.ResourceId)!].Properties.PathPart)}`,
+      path: `/${String(template.resources[referenced(r.Properties.ResourceId)[0]].Properties.PathPart)}`,
       httpMethod: String(r.Properties.HttpMethod),
       authorizationType: r.Properties.AuthorizationType as 'NONE' | 'AWS_IAM',
       ...target((r.Properties.Integration as { Uri: unknown }).Uri),
