@@ -1,5 +1,6 @@
 // Drives a scenario through a running sandbox: queues its jobs on the simulated GHES as they
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
+import type { JobView } from './ghes';
 import { buildReport, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 import { TAG_POOL } from '../src/contracts/instance-tags';
@@ -16,6 +17,12 @@ export interface Progress {
 
 /** Simulated ms the driver waits for jobs to end after the last arrival. */
 const JOBS_TIMEOUT_MS = 60 * 60_000;
+/**
+ * Simulated ms a failed job is given to be re-run: the re-run of an interrupted job waits for the
+ * job's failure to reach the webhook (a dropped delivery, for the reconciler's redelivery minutes
+ * later) and for the provisioner to take the pool's message.
+ */
+const RERUN_GRACE_MS = 20 * 60_000;
 /** The least wall time the drain waits for leaks to go before it counts them. */
 const DRAIN_WALL_MS = 120_000;
 /** Simulated ms between samples of the pools' instances and demand. */
@@ -65,8 +72,12 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   try {
     await Promise.all(arrivals);
     const deadline = clock.now() + JOBS_TIMEOUT_MS;
-    const ended = (id: number | undefined) => id === undefined || ghes.job(id)?.status === 'completed';
-    while (clock.now() < deadline && !ghes.jobs().every((j) => j.status === 'completed' && ended(j.rerunAs))) await clock.sleep(2_000);
+    // A job that failed may yet be re-run by the control plane (its runner was spot-interrupted):
+    // its failure is final only once RERUN_GRACE_MS of simulated time has passed without a re-run.
+    const settled = (job: JobView | undefined): boolean => job !== undefined && job.status === 'completed' && (job.rerunAs !== undefined
+      ? settled(ghes.job(job.rerunAs))
+      : job.conclusion !== 'failure' || clock.now() - job.completedAt! >= RERUN_GRACE_MS);
+    while (clock.now() < deadline && !ghes.jobs().every(settled)) await clock.sleep(2_000);
     onProgress(progress());
     // Instances power off and terminate, registrations are removed: wait until nothing is left, for
     // at most drainMs of simulated time, or DRAIN_WALL_MS of wall time if that ends later (on a busy
