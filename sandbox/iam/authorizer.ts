@@ -5,7 +5,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { DeploymentRole } from './roles';
 
-/** One IAM authorization AWS makes for an API call: an action on a resource, with the request's condition keys. */
+/** One IAM authorization of an API call: an action on a resource, with the request's condition keys. */
 export interface AuthorizationRequest {
   readonly action: string;
   readonly resource: string;
@@ -23,7 +23,6 @@ type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 export interface Denial {
   readonly request: AuthorizationRequest;
-  readonly explicit: boolean;
   /** AWS's wording: "User: arn:aws:sts::…:assumed-role/ROLE/SESSION is not authorized to perform: ACTION on resource: ARN because …". */
   readonly message: string;
 }
@@ -50,18 +49,7 @@ export interface IamAuthorizerOptions {
   readonly removals?: readonly StatementRemoval[];
 }
 
-/** The session ARN AWS names in an access-denied message. */
-function sessionArn(p: Principal): string {
-  return `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
-}
-
-/** IAM's access-denied wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html */
-function accessDeniedMessage(p: Principal, request: AuthorizationRequest, explicit: boolean): string {
-  const why = explicit
-    ? 'with an explicit deny in an identity-based policy'
-    : `because no identity-based policy allows the ${request.action} action`;
-  return `User: ${sessionArn(p)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
-}
+const sessionArn = (p: Principal): string => `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
 
 export class IamAuthorizer {
   /** Denied authorizations by action, over the run. */
@@ -92,20 +80,17 @@ export class IamAuthorizer {
     }
   }
 
-  /**
-   * The first of `requests` the principal is not allowed, or undefined when all are allowed.
-   * `through`: the VPC endpoint the call goes through, whose policy applies too.
-   */
+  /** The first of `requests` the principal is not allowed, if any; `through`: the VPC endpoint whose policy applies too. */
   async authorize(principal: Principal, requests: readonly AuthorizationRequest[], through?: VpcEndpoint): Promise<Denial | undefined> {
     for (const request of requests) {
       const result = await this.decide(principal, request, through);
-      if (result !== 'Allowed') {
-        const explicit = result === 'ExplicitlyDenied';
-        const message = accessDeniedMessage(principal, request, explicit);
-        this.denials[request.action] = (this.denials[request.action] ?? 0) + 1;
-        this.denialMessages[request.action] ??= message;
-        return { request, explicit, message };
-      }
+      if (result === 'Allowed') continue;
+      // IAM's wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+      const why = result === 'ExplicitlyDenied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${request.action} action`;
+      const message = `User: ${sessionArn(principal)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
+      this.denials[request.action] = (this.denials[request.action] ?? 0) + 1;
+      this.denialMessages[request.action] ??= message;
+      return { request, message };
     }
     return undefined;
   }
@@ -120,17 +105,12 @@ export class IamAuthorizer {
       Object.entries(full.context ?? {}).filter(([k]) => referenced.has(k.toLowerCase())));
     if (through) context['aws:SourceVpce'] = through.vpceId;
     const request = { ...full, context };
-    const key = JSON.stringify([principal.roleName, request.action, request.resource, request.context ?? {}, through]);
-    let decision = this.cache.get(key);
-    if (!decision) {
-      decision = this.simulate(principal, request, through);
-      this.cache.set(key, decision);
-    }
-    return decision;
+    const key = JSON.stringify([principal.roleName, request.action, request.resource, context, through]);
+    if (!this.cache.has(key)) this.cache.set(key, this.simulate(principal, request, through));
+    return this.cache.get(key)!;
   }
 
   private async simulate(principal: Principal, request: AuthorizationRequest, through?: VpcEndpoint): Promise<Decision> {
-    const identityPolicies = this.policies.get(principal.roleName) ?? [];
     const response = await runSimulation({
       request: {
         principal: sessionArn(principal),
@@ -138,7 +118,7 @@ export class IamAuthorizer {
         resource: { resource: request.resource, accountId: this.options.accountId },
         contextVariables: { ...(request.context ?? {}) },
       },
-      identityPolicies,
+      identityPolicies: this.policies.get(principal.roleName) ?? [],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(through ? { vpcEndpointPolicies: [{ name: through.vpceId, policy: anyPrincipalAsStar(through.policy) }] } : {}),
@@ -175,10 +155,7 @@ function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
   return keys;
 }
 
-/**
- * An endpoint policy's `"Principal": {"AWS": "*"}` (what CDK writes) as `"*"`: the same principal
- * for AWS, the only form iam-policy's validation takes in an endpoint policy.
- */
+/** An endpoint policy's `"Principal": {"AWS": "*"}` (CDK's) as the equivalent `"*"`, the only form iam-policy takes there. */
 function anyPrincipalAsStar(policy: unknown): unknown {
   const doc = policy as { Statement: Array<Record<string, unknown>> };
   return {
