@@ -114,12 +114,14 @@ export class SimulatedRunner {
   private async work(): Promise<RunnerExit> {
     const runner = this.actions.connect(this.settings.agentId, this.settings.secret);
     this.state = 'idle';
-    const job = await this.nextJob(runner);
+    // Listens until a job is handed over or the registration is removed.
+    const job = await this.abortable<JobRecord>((resolve, reject) =>
+      this.actions.listen(runner, (offered) => (offered === 'removed' ? reject(new Removed()) : resolve(offered))));
     this.job = job.id;
     this.state = 'busy';
     for (let remaining = job.durationMs; remaining > 0;) {
       const step = Math.min(remaining, RENEW_INTERVAL_MS);
-      await this.sleep(step);
+      await this.abortable<void>((resolve) => this.clock.after(step, resolve));
       remaining -= step;
       if (remaining > 0 && this.actions.renew(job, runner).cancelled) throw new Removed();
     }
@@ -127,25 +129,8 @@ export class SimulatedRunner {
     return { exitCode: 0, reason: 'completed', jobId: job.id, conclusion: job.outcome };
   }
 
-  /** Listens until a job is handed over or the registration is removed; a killed runner stops listening. */
-  private nextJob(runner: RunnerRecord): Promise<JobRecord> {
-    return new Promise((resolve, reject) => {
-      const signal = this.abort.signal;
-      if (signal.aborted) return reject(new Error('killed'));
-      const onAbort = (): void => {
-        stop();
-        reject(new Error('killed'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const stop = this.actions.listen(runner, (job) => {
-        signal.removeEventListener('abort', onAbort);
-        if (job === 'removed') reject(new Removed());
-        else resolve(job);
-      });
-    });
-  }
-
-  private sleep(simulatedMs: number): Promise<void> {
+  /** A wait that `kill()` ends: `start` begins it and returns what cancels it. */
+  private abortable<T>(start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void): Promise<T> {
     return new Promise((resolve, reject) => {
       const signal = this.abort.signal;
       if (signal.aborted) return reject(new Error('killed'));
@@ -153,11 +138,12 @@ export class SimulatedRunner {
         cancel();
         reject(new Error('killed'));
       };
-      const cancel = this.clock.after(simulatedMs, () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
       signal.addEventListener('abort', onAbort, { once: true });
+      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
+        signal.removeEventListener('abort', onAbort);
+        fn(a);
+      };
+      const cancel = start(settle(resolve), settle(reject));
     });
   }
 }
