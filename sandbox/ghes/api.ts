@@ -26,8 +26,6 @@ export interface ApiCallCounts {
 export interface RequestEvent {
   readonly route: string;
   readonly status: number;
-  /** Set when the simulator itself failed (a bug, answered as GitHub's 500), to make it visible. */
-  readonly internalError?: string;
 }
 
 interface ApiRequest {
@@ -133,10 +131,11 @@ export class ApiServer {
       send(res, response.status, response.body, { ...common, ...response.headers });
       deps.onRequest({ route: key, status: response.status });
     } catch (err) {
+      // A defect of the simulator is answered as GitHub's 500, and logged so that a retry cannot hide it.
+      if (!(err instanceof GhesApiError)) console.error('GHES simulator: internal error', err);
       const e = err instanceof GhesApiError ? err : new GhesApiError(500, 'Server Error', { cause: err });
       send(res, e.status, e.body(), { ...common, ...e.headers });
-      const internalError = err instanceof GhesApiError ? undefined : String(err instanceof Error ? err.stack : err);
-      deps.onRequest({ route: key, status: e.status, ...(internalError ? { internalError } : {}) });
+      deps.onRequest({ route: key, status: e.status });
     }
   }
 }
@@ -255,10 +254,8 @@ function jitRequest(body: Record<string, unknown>): { name: string; labels: stri
   if (missing) throw invalid(`"${missing}" wasn't supplied.`);
   if (typeof name !== 'string' || name.trim() === '') throw invalid('"name" must be a non-empty string.');
   if (typeof groupId !== 'number' || !Number.isInteger(groupId)) throw invalid('"runner_group_id" must be an integer.');
-  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' && l.trim() !== '')) {
-    throw invalid('"labels" must be an array of non-empty strings.');
+  if (!Array.isArray(labels) || labels.length < 1 || labels.length > 100 || !labels.every((l) => typeof l === 'string' && l.trim() !== '')) {
+    throw invalid('"labels" must be an array of 1 to 100 non-empty strings.');
   }
-  if (labels.length < 1 || labels.length > 100) throw invalid('"labels" must have between 1 and 100 items.');
-  if (typeof workFolder !== 'string') throw invalid('"work_folder" must be a string.');
-  return { name, labels: labels as string[], groupId, workFolder };
+  return { name, labels: labels as string[], groupId, workFolder: String(workFolder) };
 }

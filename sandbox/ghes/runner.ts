@@ -4,7 +4,7 @@
 // config, listens for a job, renews it while running it and reports its result — one job, as a JIT
 // runner does. `kill()` is the instance terminated.
 import { Actions, JobConclusion, JobRecord, RunnerRecord } from './actions';
-import { GhesApiError, JitConfigError } from './errors';
+import { GhesApiError, GhesSimulatorError } from './errors';
 import { SimClock } from '../common/time';
 
 // --- the JIT config --------------------------------------------------------------------------
@@ -46,21 +46,18 @@ export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string
 }
 
 export function decodeJitConfig(encoded: string): JitRunnerSettings {
-  let files: Record<string, Record<string, unknown>>;
+  const decode = (text: string): Record<string, unknown> => JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Record<string, unknown>;
+  let runner: Record<string, unknown>;
+  let secret: unknown;
   try {
-    const map = JSON.parse(Buffer.from(encoded.trim(), 'base64').toString('utf8')) as Record<string, string>;
-    files = Object.fromEntries(['.runner', '.credentials', '.credentials_rsaparams'].map((name) => {
-      if (typeof map[name] !== 'string') throw new JitConfigError(`the JIT config has no ${name} file`);
-      return [name, JSON.parse(Buffer.from(map[name], 'base64').toString('utf8')) as Record<string, unknown>];
-    }));
+    const files = decode(encoded.trim()) as Record<string, string>;
+    runner = decode(files['.runner']);
+    secret = decode(files['.credentials_rsaparams']).simulatedSecret;
   } catch (err) {
-    if (err instanceof JitConfigError) throw err;
-    throw new JitConfigError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
+    throw new GhesSimulatorError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
   }
-  const { agentId, agentName, workFolder } = files['.runner'];
-  const secret = files['.credentials_rsaparams'].simulatedSecret;
-  if (typeof agentId !== 'number' || typeof secret !== 'string') throw new JitConfigError('the JIT config lacks agentId or the credentials');
-  return { agentId, agentName, workFolder, secret } as JitRunnerSettings;
+  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
+  return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
 }
 
 // --- the simulated runner --------------------------------------------------------------------
@@ -87,7 +84,7 @@ export class SimulatedRunner {
   job?: number;
   private readonly abort = new AbortController();
 
-  /** Throws JitConfigError when the config cannot be decoded, as run.sh would fail at once. */
+  /** Throws GhesSimulatorError when the config cannot be decoded, as run.sh would fail at once. */
   constructor(encodedJitConfig: string, private readonly actions: Actions, private readonly clock: SimClock) {
     this.settings = decodeJitConfig(encodedJitConfig);
   }
