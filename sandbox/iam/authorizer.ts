@@ -44,7 +44,7 @@ export interface IamAuthorizerOptions {
   readonly accountId: string;
   /** The template's roles by role name. */
   readonly roles: ReadonlyMap<string, DeploymentRole>;
-  /** Short names for roles (function name → role name, `runner` → the instance role). */
+  /** Short names for roles in `removals` (function name → role name, `runner` → the instance role). */
   readonly aliases?: Readonly<Record<string, string>>;
   readonly removals?: readonly StatementRemoval[];
 }
@@ -65,18 +65,15 @@ export class IamAuthorizer {
   constructor(private readonly options: IamAuthorizerOptions) {
     const removals = (options.removals ?? []).map((r) => ({ ...r, roleName: options.aliases?.[r.role] ?? r.role }));
     for (const r of removals) {
-      if (!options.roles.has(r.roleName)) throw new Error(`iam removal: no role ${r.role} in the template (roles: ${[...Object.keys(options.aliases ?? {}), ...options.roles.keys()].join(', ')})`);
+      const role = options.roles.get(r.roleName);
+      if (!role) throw new Error(`iam removal: no role ${r.role} in the template (roles: ${[...Object.keys(options.aliases ?? {}), ...options.roles.keys()].join(', ')})`);
+      // A removal that removes nothing would make an experiment pass for the wrong reason.
+      if (!JSON.stringify(role.policies).includes(`"${r.action}"`)) throw new Error(`iam removal: role ${r.role} is not granted ${r.action} by name`);
     }
     for (const [name, role] of options.roles) {
       const removed = removals.filter((r) => r.roleName === name).map((r) => r.action);
       this.policies.set(name, role.policies.map((p) => ({ name: p.name, policy: withoutActions(p.policy, removed) })));
       this.conditionKeys.set(name, referencedConditionKeys(role.policies.map((p) => p.policy)));
-    }
-    for (const r of removals) {
-      // A removal that removes nothing would make an experiment pass for the wrong reason.
-      if (!JSON.stringify(options.roles.get(r.roleName)!.policies).includes(`"${r.action}"`)) {
-        throw new Error(`iam removal: role ${r.role} is not granted ${r.action} by name`);
-      }
     }
   }
 
@@ -146,13 +143,8 @@ function withoutActions(policy: unknown, actions: readonly string[]): unknown {
 }
 
 function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
-  const keys = new Set<string>();
-  for (const policy of policies) {
-    for (const st of [(policy as { Statement?: unknown }).Statement ?? []].flat() as Array<{ Condition?: Record<string, Record<string, unknown>> }>) {
-      for (const operator of Object.values(st.Condition ?? {})) for (const k of Object.keys(operator)) keys.add(k.toLowerCase());
-    }
-  }
-  return keys;
+  const statements = policies.flatMap((p) => [(p as { Statement?: unknown }).Statement ?? []].flat()) as Array<{ Condition?: Record<string, object> }>;
+  return new Set(statements.flatMap((st) => Object.values(st.Condition ?? {}).flatMap((operator) => Object.keys(operator).map((k) => k.toLowerCase()))));
 }
 
 /** An endpoint policy's `"Principal": {"AWS": "*"}` (CDK's) as the equivalent `"*"`, the only form iam-policy takes there. */
