@@ -143,8 +143,10 @@ function withoutActions(policy: unknown, actions: readonly string[]): unknown {
 }
 
 function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
-  const statements = policies.flatMap((p) => [(p as { Statement?: unknown }).Statement ?? []].flat()) as Array<{ Condition?: Record<string, object> }>;
-  return new Set(statements.flatMap((st) => Object.values(st.Condition ?? {}).flatMap((operator) => Object.keys(operator).map((k) => k.toLowerCase()))));
+  type Statement = { Condition?: Record<string, object> };
+  const statements = policies.flatMap((p) => [(p as { Statement?: Statement | Statement[] }).Statement ?? []].flat());
+  const keys = statements.flatMap((st) => Object.values(st.Condition ?? {}).flatMap((operator) => Object.keys(operator)));
+  return new Set(keys.map((k) => k.toLowerCase()));
 }
 
 /** An endpoint policy's `"Principal": {"AWS": "*"}` (CDK's) as the equivalent `"*"`, the only form iam-policy takes there. */
