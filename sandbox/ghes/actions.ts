@@ -16,16 +16,6 @@ export const DEFAULT_GROUP = { id: 1, name: 'Default' } as const;
 export const RUNNER_VERSION = '2.328.0';
 const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
 
-/**
- * The 403s of POST …/jobs/{id}/rerun: GitHub re-runs jobs of a finished run only, so while any job of
- * the current attempt is queued or running the answer is "This workflow is already running"
- * (cli/cli#9221; reference/github.md 5 lists the observed wording).
- */
-const RERUN_MESSAGES = {
-  alreadyRunning: 'This workflow is already running',
-  notCurrentAttempt: 'Only jobs from the current attempt can be re-run',
-} as const;
-
 export interface RunnerRecord {
   readonly id: number;
   readonly name: string;
@@ -35,7 +25,6 @@ export interface RunnerRecord {
   readonly workFolder: string;
   /** What the runner proves on connect; carried in the JIT config, never in an API response. */
   readonly secret: string;
-  readonly createdAt: number;
   /** Whether a runner connected with the JIT config; os and version are unknown until then (reference/github.md 4). */
   connected: boolean;
   lastSeenAt?: number;
@@ -51,22 +40,14 @@ export interface RunRecord {
   readonly id: number;
   readonly repo: Repo;
   readonly headSha: string;
-  readonly createdAt: number;
   attempt: number;
   readonly jobIds: number[];
 }
 
-export interface JobRecord {
+export interface JobRecord extends Required<JobSpec> {
   readonly id: number;
   readonly run: RunRecord;
   readonly runAttempt: number;
-  readonly name: string;
-  /** The `runs-on` labels as written in the workflow. */
-  readonly labels: readonly string[];
-  /** How long the job runs once a runner has it (simulated ms). */
-  readonly durationMs: number;
-  /** What the job's steps conclude when the runner finishes it undisturbed. */
-  readonly outcome: 'success' | 'failure';
   readonly createdAt: number;
   status: JobStatus;
   conclusion: JobConclusion | null;
@@ -85,7 +66,7 @@ export interface JobSpec {
   readonly labels: readonly string[];
   /** How long the job runs once a runner has it (simulated ms). */
   readonly durationMs: number;
-  /** @default 'success' */
+  /** What the job's steps conclude when the runner finishes it undisturbed. @default 'success' */
   readonly outcome?: 'success' | 'failure';
 }
 
@@ -101,12 +82,10 @@ interface Waiter {
   deliver(job: JobRecord | 'removed'): void;
 }
 
+/** Simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
 export interface ActionsTimeouts {
-  /** A JIT runner that has not connected within this time is removed. */
   readonly jitMs: number;
-  /** A busy runner that stops renewing its job for this long is lost: the job fails. */
   readonly lostRunnerMs: number;
-  /** A job queued this long fails (GitHub: 24 h). */
   readonly queuedMs: number;
 }
 
@@ -146,7 +125,6 @@ export class Actions {
         .filter((l, i, names) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
       workFolder: request.workFolder,
       secret: randomHex(this.rng.runners, 40),
-      createdAt: this.time.now(),
       connected: false,
       removed: false,
     };
@@ -155,13 +133,9 @@ export class Actions {
     return runner;
   }
 
-  /** Runners of one scope in registration order. */
-  list(scope: string): RunnerRecord[] {
-    return this.allRunners().filter((r) => r.scope === scope);
-  }
-
-  allRunners(): RunnerRecord[] {
-    return [...this.runners.values()];
+  /** Runners (of one scope) in registration order. */
+  list(scope?: string): RunnerRecord[] {
+    return [...this.runners.values()].filter((r) => scope === undefined || r.scope === scope);
   }
 
   /** A runner of this scope, or GitHub's 404. */
@@ -230,14 +204,7 @@ export class Actions {
 
   createRun(repo: Repo, spec: WorkflowRunSpec): { run: RunRecord; jobs: JobRecord[] } {
     if (spec.jobs.length === 0) throw new GhesSimulatorError('a workflow run needs at least one job');
-    const run: RunRecord = {
-      id: this.nextRunId++,
-      repo,
-      headSha: randomHex(this.rng.jobs, 40),
-      createdAt: this.time.now(),
-      attempt: 1,
-      jobIds: [],
-    };
+    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1, jobIds: [] };
     const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
     this.schedule();
     return { run, jobs };
@@ -258,13 +225,16 @@ export class Actions {
     return job;
   }
 
-  /** POST …/jobs/{id}/rerun: a new job record in a new attempt of the run, queued again. */
+  /**
+   * POST …/jobs/{id}/rerun: a new job record in a new attempt of the run, queued again. GitHub re-runs jobs of a finished
+   * run only: a 403 while any job of the current attempt is queued or running (cli/cli#9221; wording: reference/github.md 5).
+   */
   rerun(repo: Repo, id: number): void {
     const job = this.jobOf(repo, id);
     const run = job.run;
-    if (job.rerunAs !== undefined) throw new GhesApiError(403, RERUN_MESSAGES.notCurrentAttempt);
+    if (job.rerunAs !== undefined) throw new GhesApiError(403, 'Only jobs from the current attempt can be re-run');
     const latest = run.jobIds.map((j) => this.jobs.get(j)!).filter((j) => j.rerunAs === undefined);
-    if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, RERUN_MESSAGES.alreadyRunning);
+    if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, 'This workflow is already running');
     run.attempt += 1;
     job.rerunAs = this.enqueue(run, job).id;
     this.schedule();
@@ -297,14 +267,15 @@ export class Actions {
 
   private enqueue(run: RunRecord, spec: Pick<JobRecord, 'name' | 'labels' | 'durationMs' | 'outcome'>): JobRecord {
     const now = this.time.now();
+    const { name, labels, durationMs, outcome } = spec;
     const job: JobRecord = {
       id: this.nextJobId++,
       run,
       runAttempt: run.attempt,
-      name: spec.name,
-      labels: [...spec.labels],
-      durationMs: spec.durationMs,
-      outcome: spec.outcome,
+      name,
+      labels: [...labels],
+      durationMs,
+      outcome,
       createdAt: now,
       status: 'queued',
       conclusion: null,
@@ -363,9 +334,7 @@ export class Actions {
     if (this.queue.includes(job)) this.queue.splice(this.queue.indexOf(job), 1);
     this.clearTimer(`queued:${job.id}`);
     this.clearTimer(`lost:${job.id}`);
-    job.status = 'completed';
-    job.conclusion = conclusion;
-    job.completedAt = this.time.now();
+    Object.assign(job, { status: 'completed', conclusion, completedAt: this.time.now() });
     this.onJob('completed', job);
   }
 

@@ -1,16 +1,14 @@
 // Errors of the GHES simulator. `GhesApiError` is what a client sees on the wire (GitHub's "Basic
-// Error" body, reference/github.md appendix); the others are mistakes in how a test or the sandbox
-// drives the simulator, or a JIT config the simulated runner cannot read, and never reach a client.
+// Error" body, reference/github.md appendix); `GhesSimulatorError` is a mistake in how a test or the
+// sandbox drives the simulator (or a JIT config the simulated runner cannot read) and never reaches a client.
 
 const DOCS_URL = 'https://docs.github.com/enterprise-server@3.19/rest';
 export const RATE_LIMIT_DOCS_URL = `${DOCS_URL}/using-the-rest-api/rate-limits-for-the-rest-api`;
 
 export interface ApiErrorOptions {
   readonly documentationUrl?: string;
-  /** Response headers the error carries (rate-limit headers, `retry-after`). */
+  /** Response headers the error carries (`retry-after`). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** `errors` of a validation failure ("Validation Error" in the spec). */
-  readonly errors?: readonly unknown[];
   readonly cause?: unknown;
 }
 
@@ -24,10 +22,9 @@ export class GhesApiError extends Error {
     this.headers = options.headers ?? {};
   }
 
-  /** The body GitHub sends: message, documentation_url, the status as a string, and errors if any. */
+  /** The body GitHub sends: message, documentation_url and the status as a string. */
   body(): Record<string, unknown> {
-    const { documentationUrl = DOCS_URL, errors } = this.options;
-    return { message: this.message, documentation_url: documentationUrl, status: String(this.status), ...(errors ? { errors } : {}) };
+    return { message: this.message, documentation_url: this.options.documentationUrl ?? DOCS_URL, status: String(this.status) };
   }
 }
 
@@ -36,18 +33,9 @@ export const notFound = (message = 'Not Found'): GhesApiError => new GhesApiErro
 /** GitHub's JSON-schema style 422 for a request body field. */
 export const invalid = (detail: string): GhesApiError => new GhesApiError(422, `Invalid request.\n\n${detail}`);
 
-/** The simulator was driven with something it does not know or cannot do (never reaches a client). */
 export class GhesSimulatorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GhesSimulatorError';
-  }
-}
-
-/** The simulated runner was given a JIT config it cannot decode. */
-export class JitConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'JitConfigError';
+    this.name = 'GhesSimulatorError';
   }
 }

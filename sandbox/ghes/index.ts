@@ -4,14 +4,13 @@
 // tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
 import { EventEmitter } from 'events';
 import { Actions, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
+import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './api';
 import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
 import { Urls, workflowJobPayload } from './payloads';
-import { apiRoutes } from './routes';
 import { encodeJitConfig, RunnerExit, SimulatedRunner } from './runner';
-import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './server';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
@@ -23,7 +22,7 @@ export type { JobSpec, WorkflowRunSpec } from './actions';
 export type { FaultOptions, SecondaryWindow } from './faults';
 export { decodeJitConfig } from './runner';
 export type { RunnerExit, SimulatedRunner } from './runner';
-export type { ApiCallCounts, RequestEvent } from './server';
+export type { ApiCallCounts, RequestEvent } from './api';
 export type { DeliveryRecord } from './webhooks';
 
 const MINUTE = 60_000;
@@ -57,10 +56,7 @@ export interface GhesSimulatorOptions {
   readonly queuedJobTimeoutMs?: number;
   /** @default 1 h */
   readonly installationTokenTtlMs?: number;
-  /**
-   * The clock the clients mint App JWTs with, against which `iat`/`exp` are judged: Date.now for plain
-   * Octokit, `() => clock.now()` for a client minting on the SimClock (see sim-time.ts). @default Date.now
-   */
+  /** The clock clients mint App JWTs with, which judges `iat`/`exp` (sim-time.ts). @default Date.now */
   readonly jwtClock?: () => number;
 }
 
@@ -87,9 +83,10 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   readonly clock: SimClock;
   readonly webhookSecret?: string;
   readonly appId = 1;
+  /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
+  readonly privateKey: string;
   private readonly createdAt: number;
   private readonly time: SimTime;
-  private readonly auth: AppAuth;
   private readonly directory: Directory;
   private readonly faults: FaultInjector;
   private readonly actions: Actions;
@@ -108,7 +105,8 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     const rng = new SeededRandom(options.seed ?? 1);
     this.faults = new FaultInjector(options.faults ?? {}, rng);
     this.time = new SimTime(this.clock, options.jwtClock ?? Date.now);
-    this.auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
+    const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
+    this.privateKey = auth.privateKeyPem;
     this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
     this.actions = new Actions(
       this.time,
@@ -123,23 +121,18 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
     this.webhooks = new WebhookSender({ url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs }, this.time, rng.fork('guids'), this.faults);
-    const routes = apiRoutes({
+    this.server = new ApiServer({
       appId: this.appId,
       createdAt: this.createdAt,
       urls: () => this.urls(),
       directory: this.directory,
-      auth: this.auth,
+      auth,
       actions: this.actions,
       webhooks: this.webhooks,
-      encodeJitConfig: (runner) => encodeJitConfig(runner, `${this.url}/${this.directory.org.login}`),
-    });
-    this.server = new ApiServer({
-      routes,
-      auth: this.auth,
       faults: this.faults,
       time: this.time,
       rng: rng.fork('request-ids'),
-      apiUrl: () => this.apiUrl,
+      encodeJitConfig: (runner) => encodeJitConfig(runner, `${this.url}/${this.directory.org.login}`),
       startedAt: () => this.started,
       onRequest: (e) => this.emit('request', e),
     });
@@ -171,11 +164,6 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   /** Octokit's `baseUrl`: `http://127.0.0.1:PORT/api/v3` */
   get apiUrl(): string {
     return `${this.url}${API_PREFIX}`;
-  }
-
-  /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
-  get privateKey(): string {
-    return this.auth.privateKeyPem;
   }
 
   /** Points deliveries at a receiver started after the simulator (e.g. the sandbox's API Gateway stand-in). */
@@ -218,7 +206,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   runners(): RunnerView[] {
-    return this.actions.allRunners().map((r) => ({
+    return this.actions.list().map((r) => ({
       id: r.id, name: r.name, scope: r.scope, labels: r.labels.map((l) => l.name), status: this.actions.status(r), busy: r.jobId !== undefined,
     }));
   }
@@ -258,7 +246,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
 
   /** The public API routes the simulator serves, as `{ method, template, auth, key }`. */
   routeTable(): { method: string; template: string; auth: string; key: string }[] {
-    return this.server.routes().map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: `${r.method} ${r.template}` }));
+    return this.server.routes.map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: `${r.method} ${r.template}` }));
   }
 
   /** Changes fault settings from now on (e.g. stop dropping webhooks before a redelivery check). */

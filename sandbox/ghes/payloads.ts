@@ -39,6 +39,11 @@ const REPO_LINKS = [
   ['deployments', '/deployments'],
 ] as const;
 
+const ORG_LINKS = [
+  ['repos', '/repos'], ['events', '/events'], ['hooks', '/hooks'], ['issues', '/issues'], ['members', '/members{/member}'],
+  ['public_members', '/public_members{/member}'],
+] as const;
+
 /** The counters and flags of a fresh private repository. */
 const REPO_DEFAULTS = Object.fromEntries([
   ['private', true], ['description', null], ['fork', false], ['homepage', null], ['size', 1], ['stargazers_count', 0], ['watchers_count', 0],
@@ -179,18 +184,7 @@ export function workflowJobPayload(urls: Urls, action: string, job: JobRecord, i
   const org = `${urls.api}/orgs/${owner.login}`;
   const at = isoSeconds(createdAt);
   const organization = {
-    login: owner.login,
-    id: owner.id,
-    node_id: owner.nodeId,
-    url: org,
-    repos_url: `${org}/repos`,
-    events_url: `${org}/events`,
-    hooks_url: `${org}/hooks`,
-    issues_url: `${org}/issues`,
-    members_url: `${org}/members{/member}`,
-    public_members_url: `${org}/public_members{/member}`,
-    avatar_url: `${urls.web}/avatars/u/${owner.id}?`,
-    description: null,
+    login: owner.login, id: owner.id, node_id: owner.nodeId, url: org, ...links(org, ORG_LINKS), avatar_url: `${urls.web}/avatars/u/${owner.id}?`, description: null,
   };
   const enterprise = {
     id: 1,

@@ -4,7 +4,7 @@
 // config, listens for a job, renews it while running it and reports its result — one job, as a JIT
 // runner does. `kill()` is the instance terminated.
 import { Actions, JobConclusion, JobRecord, RunnerRecord } from './actions';
-import { GhesApiError, JitConfigError } from './errors';
+import { GhesApiError, GhesSimulatorError } from './errors';
 import { SimClock } from '../common/time';
 
 // --- the JIT config --------------------------------------------------------------------------
@@ -46,21 +46,18 @@ export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string
 }
 
 export function decodeJitConfig(encoded: string): JitRunnerSettings {
-  let files: Record<string, Record<string, unknown>>;
+  const decode = (text: string): Record<string, unknown> => JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Record<string, unknown>;
+  let runner: Record<string, unknown>;
+  let secret: unknown;
   try {
-    const map = JSON.parse(Buffer.from(encoded.trim(), 'base64').toString('utf8')) as Record<string, string>;
-    files = Object.fromEntries(['.runner', '.credentials', '.credentials_rsaparams'].map((name) => {
-      if (typeof map[name] !== 'string') throw new JitConfigError(`the JIT config has no ${name} file`);
-      return [name, JSON.parse(Buffer.from(map[name], 'base64').toString('utf8')) as Record<string, unknown>];
-    }));
+    const files = decode(encoded.trim()) as Record<string, string>;
+    runner = decode(files['.runner']);
+    secret = decode(files['.credentials_rsaparams']).simulatedSecret;
   } catch (err) {
-    if (err instanceof JitConfigError) throw err;
-    throw new JitConfigError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
+    throw new GhesSimulatorError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
   }
-  const { agentId, agentName, workFolder } = files['.runner'];
-  const secret = files['.credentials_rsaparams'].simulatedSecret;
-  if (typeof agentId !== 'number' || typeof secret !== 'string') throw new JitConfigError('the JIT config lacks agentId or the credentials');
-  return { agentId, agentName, workFolder, secret } as JitRunnerSettings;
+  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
+  return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
 }
 
 // --- the simulated runner --------------------------------------------------------------------
@@ -87,7 +84,7 @@ export class SimulatedRunner {
   job?: number;
   private readonly abort = new AbortController();
 
-  /** Throws JitConfigError when the config cannot be decoded, as run.sh would fail at once. */
+  /** Throws GhesSimulatorError when the config cannot be decoded, as run.sh would fail at once. */
   constructor(encodedJitConfig: string, private readonly actions: Actions, private readonly clock: SimClock) {
     this.settings = decodeJitConfig(encodedJitConfig);
   }
@@ -114,12 +111,14 @@ export class SimulatedRunner {
   private async work(): Promise<RunnerExit> {
     const runner = this.actions.connect(this.settings.agentId, this.settings.secret);
     this.state = 'idle';
-    const job = await this.nextJob(runner);
+    // Listens until a job is handed over or the registration is removed.
+    const job = await this.abortable<JobRecord>((resolve, reject) =>
+      this.actions.listen(runner, (offered) => (offered === 'removed' ? reject(new Removed()) : resolve(offered))));
     this.job = job.id;
     this.state = 'busy';
     for (let remaining = job.durationMs; remaining > 0;) {
       const step = Math.min(remaining, RENEW_INTERVAL_MS);
-      await this.sleep(step);
+      await this.abortable<void>((resolve) => this.clock.after(step, resolve));
       remaining -= step;
       if (remaining > 0 && this.actions.renew(job, runner).cancelled) throw new Removed();
     }
@@ -127,25 +126,8 @@ export class SimulatedRunner {
     return { exitCode: 0, reason: 'completed', jobId: job.id, conclusion: job.outcome };
   }
 
-  /** Listens until a job is handed over or the registration is removed; a killed runner stops listening. */
-  private nextJob(runner: RunnerRecord): Promise<JobRecord> {
-    return new Promise((resolve, reject) => {
-      const signal = this.abort.signal;
-      if (signal.aborted) return reject(new Error('killed'));
-      const onAbort = (): void => {
-        stop();
-        reject(new Error('killed'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const stop = this.actions.listen(runner, (job) => {
-        signal.removeEventListener('abort', onAbort);
-        if (job === 'removed') reject(new Removed());
-        else resolve(job);
-      });
-    });
-  }
-
-  private sleep(simulatedMs: number): Promise<void> {
+  /** A wait that `kill()` ends: `start` begins it and returns what cancels it. */
+  private abortable<T>(start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void): Promise<T> {
     return new Promise((resolve, reject) => {
       const signal = this.abort.signal;
       if (signal.aborted) return reject(new Error('killed'));
@@ -153,11 +135,12 @@ export class SimulatedRunner {
         cancel();
         reject(new Error('killed'));
       };
-      const cancel = this.clock.after(simulatedMs, () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
       signal.addEventListener('abort', onAbort, { once: true });
+      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
+        signal.removeEventListener('abort', onAbort);
+        fn(a);
+      };
+      const cancel = start(settle(resolve), settle(reject));
     });
   }
 }

@@ -1,10 +1,6 @@
-// Time inside the GHES simulator. Everything the simulator does runs on the SimClock (scaled). Two
-// other clocks meet it at the API's edge:
-// - the clock the client mints App JWTs with: Date.now() for plain Octokit, the SimClock when the
-//   control plane's adapter is given it (the sandbox) — JWT claims are judged on that one;
-// - the wall clock Octokit's internals read: auth-app's skew repair compares the `Date` header with
-//   Date.now(), plugin-throttling sleeps `retry-after` real seconds. So those values are always
-//   expressed on the wall clock, converted from simulated time.
+// Time inside the GHES simulator: everything runs on the (scaled) SimClock. At the API's edge, JWT
+// claims are judged on the clock the client mints with (Date.now for plain Octokit, the SimClock in the
+// sandbox), and `Date` and `retry-after` are wall-clock values, as Octokit's skew repair and throttling read them.
 import { SimClock } from '../common/time';
 
 /** Formats epoch milliseconds as GitHub does: ISO 8601, second precision, `Z`. */
@@ -18,7 +14,6 @@ export class SimTime {
   /** @param jwtNow the clock clients mint App JWTs with (plain Octokit: `Date.now`), against which claims are judged */
   constructor(readonly clock: SimClock, readonly jwtNow: () => number) {}
 
-  /** Simulated epoch milliseconds. */
   now(): number {
     return this.clock.now();
   }

@@ -10,33 +10,28 @@ import { FaultInjector } from './faults';
 import { isoSeconds, SimTime } from './sim-time';
 import { SeededRandom } from '../common/random';
 
+/** One attempt; `guid` (`X-GitHub-Delivery`) is shared by redeliveries and duplicates, `id` is not. */
 export interface DeliveryRecord {
-  /** Unique per attempt. */
   readonly id: number;
-  /** The event's GUID (`X-GitHub-Delivery`), shared by redeliveries and duplicates. */
   readonly guid: string;
   /** Simulated epoch ms at which the attempt started. */
   readonly deliveredAt: number;
   readonly redelivery: boolean;
   /** Seconds. */
   readonly duration: number;
-  /** `OK`, `Invalid HTTP Response: 502`, `timed out`, `failed to connect to host`. */
+  /** `OK`, `Invalid HTTP Response: 502`, `timed out`, `failed to connect to host`; `statusCode` 0 without an HTTP response. */
   readonly status: string;
-  /** 0 when no HTTP response came back. */
   readonly statusCode: number;
   readonly event: string;
   readonly action: string | null;
   readonly installationId: number | null;
   readonly repositoryId: number | null;
-  readonly url: string;
-  readonly requestHeaders: Readonly<Record<string, string>>;
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
 export interface WebhookConfig {
   url?: string;
   readonly secret?: string;
-  /** `X-GitHub-Hook-Installation-Target-ID` is the App id for App deliveries. */
   readonly appId: number;
   /** `X-GitHub-Enterprise-Host` */
   readonly hostname: () => string;
@@ -91,8 +86,7 @@ export class WebhookSender {
   }
 
   /** A page of attempts, newest first. `cursor` is opaque to clients: `v1_<id>` of the previous page's last item. */
-  page(perPageParam: string | null, cursor: string | null): { items: DeliveryRecord[]; nextCursor?: string } {
-    const perPage = Math.min(100, Math.max(1, Number(perPageParam ?? 30) || 30));
+  page(perPage: number, cursor: string | null): { items: DeliveryRecord[]; nextCursor?: string } {
     const before = cursor === null ? Infinity : Number(/^v1_(\d+)$/.exec(cursor)?.[1] ?? NaN);
     if (Number.isNaN(before)) throw new GhesApiError(400, `Invalid cursor: ${cursor}`);
     const matching = this.all().reverse().filter((r) => r.id < before);
@@ -140,6 +134,7 @@ export class WebhookSender {
       'X-GitHub-Event': a.event,
       // The App's hook, not the App.
       'X-GitHub-Hook-ID': String(100_000 + this.config.appId),
+      // The App id, for App deliveries.
       'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId),
       'X-GitHub-Hook-Installation-Target-Type': 'integration',
       'X-GitHub-Enterprise-Host': this.config.hostname(),
@@ -153,7 +148,7 @@ export class WebhookSender {
     // A dropped delivery is recorded the way GitHub records a receiver that never answered.
     const outcome: Outcome = drop ? { statusCode: 0, status: 'timed out' } : await this.post(url, headers, body);
     const duration = Math.round(drop ? this.config.timeoutMs : this.time.now() - started) / 1000;
-    this.records.push({ ...a, ...outcome, id, deliveredAt: started, duration, url, requestHeaders: headers });
+    this.records.push({ ...a, ...outcome, id, deliveredAt: started, duration });
   }
 
   private post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {

@@ -5,7 +5,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { DeploymentRole } from './roles';
 
-/** One IAM authorization AWS makes for an API call: an action on a resource, with the request's condition keys. */
+/** One IAM authorization of an API call: an action on a resource, with the request's condition keys. */
 export interface AuthorizationRequest {
   readonly action: string;
   readonly resource: string;
@@ -23,7 +23,6 @@ type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 export interface Denial {
   readonly request: AuthorizationRequest;
-  readonly explicit: boolean;
   /** AWS's wording: "User: arn:aws:sts::…:assumed-role/ROLE/SESSION is not authorized to perform: ACTION on resource: ARN because …". */
   readonly message: string;
 }
@@ -45,23 +44,12 @@ export interface IamAuthorizerOptions {
   readonly accountId: string;
   /** The template's roles by role name. */
   readonly roles: ReadonlyMap<string, DeploymentRole>;
-  /** Short names for roles (function name → role name, `runner` → the instance role). */
+  /** Short names for roles in `removals` (function name → role name, `runner` → the instance role). */
   readonly aliases?: Readonly<Record<string, string>>;
   readonly removals?: readonly StatementRemoval[];
 }
 
-/** The session ARN AWS names in an access-denied message. */
-function sessionArn(p: Principal): string {
-  return `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
-}
-
-/** IAM's access-denied wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html */
-function accessDeniedMessage(p: Principal, request: AuthorizationRequest, explicit: boolean): string {
-  const why = explicit
-    ? 'with an explicit deny in an identity-based policy'
-    : `because no identity-based policy allows the ${request.action} action`;
-  return `User: ${sessionArn(p)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
-}
+const sessionArn = (p: Principal): string => `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
 
 export class IamAuthorizer {
   /** Denied authorizations by action, over the run. */
@@ -77,35 +65,29 @@ export class IamAuthorizer {
   constructor(private readonly options: IamAuthorizerOptions) {
     const removals = (options.removals ?? []).map((r) => ({ ...r, roleName: options.aliases?.[r.role] ?? r.role }));
     for (const r of removals) {
-      if (!options.roles.has(r.roleName)) throw new Error(`iam removal: no role ${r.role} in the template (roles: ${[...Object.keys(options.aliases ?? {}), ...options.roles.keys()].join(', ')})`);
+      const role = options.roles.get(r.roleName);
+      if (!role) throw new Error(`iam removal: no role ${r.role} in the template (roles: ${[...Object.keys(options.aliases ?? {}), ...options.roles.keys()].join(', ')})`);
+      // A removal that removes nothing would make an experiment pass for the wrong reason.
+      if (!JSON.stringify(role.policies).includes(`"${r.action}"`)) throw new Error(`iam removal: role ${r.role} is not granted ${r.action} by name`);
     }
     for (const [name, role] of options.roles) {
       const removed = removals.filter((r) => r.roleName === name).map((r) => r.action);
       this.policies.set(name, role.policies.map((p) => ({ name: p.name, policy: withoutActions(p.policy, removed) })));
       this.conditionKeys.set(name, referencedConditionKeys(role.policies.map((p) => p.policy)));
     }
-    for (const r of removals) {
-      // A removal that removes nothing would make an experiment pass for the wrong reason.
-      if (!JSON.stringify(options.roles.get(r.roleName)!.policies).includes(`"${r.action}"`)) {
-        throw new Error(`iam removal: role ${r.role} is not granted ${r.action} by name`);
-      }
-    }
   }
 
-  /**
-   * The first of `requests` the principal is not allowed, or undefined when all are allowed.
-   * `through`: the VPC endpoint the call goes through, whose policy applies too.
-   */
+  /** The first of `requests` the principal is not allowed, if any; `through`: the VPC endpoint whose policy applies too. */
   async authorize(principal: Principal, requests: readonly AuthorizationRequest[], through?: VpcEndpoint): Promise<Denial | undefined> {
     for (const request of requests) {
       const result = await this.decide(principal, request, through);
-      if (result !== 'Allowed') {
-        const explicit = result === 'ExplicitlyDenied';
-        const message = accessDeniedMessage(principal, request, explicit);
-        this.denials[request.action] = (this.denials[request.action] ?? 0) + 1;
-        this.denialMessages[request.action] ??= message;
-        return { request, explicit, message };
-      }
+      if (result === 'Allowed') continue;
+      // IAM's wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+      const why = result === 'ExplicitlyDenied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${request.action} action`;
+      const message = `User: ${sessionArn(principal)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
+      this.denials[request.action] = (this.denials[request.action] ?? 0) + 1;
+      this.denialMessages[request.action] ??= message;
+      return { request, message };
     }
     return undefined;
   }
@@ -120,17 +102,12 @@ export class IamAuthorizer {
       Object.entries(full.context ?? {}).filter(([k]) => referenced.has(k.toLowerCase())));
     if (through) context['aws:SourceVpce'] = through.vpceId;
     const request = { ...full, context };
-    const key = JSON.stringify([principal.roleName, request.action, request.resource, request.context ?? {}, through]);
-    let decision = this.cache.get(key);
-    if (!decision) {
-      decision = this.simulate(principal, request, through);
-      this.cache.set(key, decision);
-    }
-    return decision;
+    const key = JSON.stringify([principal.roleName, request.action, request.resource, context, through]);
+    if (!this.cache.has(key)) this.cache.set(key, this.simulate(principal, request, through));
+    return this.cache.get(key)!;
   }
 
   private async simulate(principal: Principal, request: AuthorizationRequest, through?: VpcEndpoint): Promise<Decision> {
-    const identityPolicies = this.policies.get(principal.roleName) ?? [];
     const response = await runSimulation({
       request: {
         principal: sessionArn(principal),
@@ -138,7 +115,7 @@ export class IamAuthorizer {
         resource: { resource: request.resource, accountId: this.options.accountId },
         contextVariables: { ...(request.context ?? {}) },
       },
-      identityPolicies,
+      identityPolicies: this.policies.get(principal.roleName) ?? [],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(through ? { vpcEndpointPolicies: [{ name: through.vpceId, policy: anyPrincipalAsStar(through.policy) }] } : {}),
@@ -166,19 +143,13 @@ function withoutActions(policy: unknown, actions: readonly string[]): unknown {
 }
 
 function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
-  const keys = new Set<string>();
-  for (const policy of policies) {
-    for (const st of [(policy as { Statement?: unknown }).Statement ?? []].flat() as Array<{ Condition?: Record<string, Record<string, unknown>> }>) {
-      for (const operator of Object.values(st.Condition ?? {})) for (const k of Object.keys(operator)) keys.add(k.toLowerCase());
-    }
-  }
-  return keys;
+  type Statement = { Condition?: Record<string, object> };
+  const statements = policies.flatMap((p) => [(p as { Statement?: Statement | Statement[] }).Statement ?? []].flat());
+  const keys = statements.flatMap((st) => Object.values(st.Condition ?? {}).flatMap((operator) => Object.keys(operator)));
+  return new Set(keys.map((k) => k.toLowerCase()));
 }
 
-/**
- * An endpoint policy's `"Principal": {"AWS": "*"}` (what CDK writes) as `"*"`: the same principal
- * for AWS, the only form iam-policy's validation takes in an endpoint policy.
- */
+/** An endpoint policy's `"Principal": {"AWS": "*"}` (CDK's) as the equivalent `"*"`, the only form iam-policy takes there. */
 function anyPrincipalAsStar(policy: unknown): unknown {
   const doc = policy as { Statement: Array<Record<string, unknown>> };
   return {

@@ -1,17 +1,12 @@
 // IAM for the EC2 simulator's calls: the operations table's requests for the call, decided for the
 // caller's role session, plus the account state that changes what a spot launch asks (the Spot
 // service-linked role).
-import type { AuthorizationRequest, IamAuthorizer, Principal } from './authorizer';
-import { createFleetRequests, fleetLaunchRequests, LaunchTemplateFacts, OperationContext, OPERATIONS, spotServiceLinkedRoleRequest } from './operations';
-import type { CallerIdentity } from '../aws/function-url';
+import type { AuthorizationRequest, Principal } from './authorizer';
+import { createFleetRequests, fleetLaunchRequests, LaunchTemplateFacts, OPERATIONS, spotServiceLinkedRoleRequest } from './operations';
+import { principalOf, ServiceIamOptions } from './services';
 import { Ec2Authorizer, Ec2Call, Ec2Decision, launchKey, LaunchTemplateVersion, unauthorizedMessage } from '../ec2';
 
-export interface Ec2IamOptions {
-  /** The authorizer (a getter: the sandbox builds it once every physical id is known). */
-  readonly authorizer: () => IamAuthorizer;
-  readonly context: OperationContext;
-  /** The role session an access key belongs to; undefined for the sandbox's own (operator) key, which IAM does not check. */
-  readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
+export interface Ec2IamOptions extends ServiceIamOptions {
   /** Whether AWSServiceRoleForEC2Spot exists in the account; a spot launch creates it when the caller may. */
   readonly account: { hasSpotServiceLinkedRole: boolean };
 }
@@ -28,7 +23,7 @@ export function ec2Authorizer(options: Ec2IamOptions): Ec2Authorizer {
   return async (call: Ec2Call): Promise<Ec2Decision | undefined> => {
     const identity = call.accessKeyId === undefined ? undefined : options.identityFor(call.accessKeyId);
     if (!identity) return undefined;
-    const principal: Principal = { accountId: identity.accountId, roleName: identity.roleName, sessionName: identity.sessionName };
+    const principal = principalOf(identity);
     if (call.action === 'CreateFleet') return createFleet(call, principal);
     const entry = OPERATIONS[`ec2:${call.action}`];
     if (!entry) throw new Error(`the IAM operations table has no entry for ec2:${call.action}`);

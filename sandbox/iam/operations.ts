@@ -1,10 +1,9 @@
 // The IAM authorizations AWS makes for each API operation the functions and the runner instances
-// call (actions, resource ARNs, condition keys), one entry per operation with its documentation page.
-// Which resource types and condition keys an action takes is iam-data's (the Service Authorization Reference).
+// call (actions, resource ARNs, condition keys), one entry per operation with its documentation page
+// (SAR: the Service Authorization Reference, whose data iam-data holds).
 import type { AuthorizationRequest } from './authorizer';
 
-const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
-
+/** SAR pages are https://docs.aws.amazon.com/service-authorization/latest/reference/<page>. */
 /** What an entry needs to know about the account to build its requests. */
 export interface OperationContext {
   readonly region: string;
@@ -21,8 +20,8 @@ export interface LaunchTemplateFacts {
   /** The role of the template's instance profile. */
   readonly instanceProfileRoleArn?: string;
   /** Tags the template's TagSpecifications put on instances and on volumes. */
-  readonly instanceTags: Readonly<Record<string, string>>;
-  readonly volumeTags: Readonly<Record<string, string>>;
+  readonly instanceTags: Tags;
+  readonly volumeTags: Tags;
 }
 
 /** One pool an instant fleet launches into: what its RunInstances is authorized on. */
@@ -44,8 +43,6 @@ export interface FleetRequestFacts {
 }
 
 export interface OperationEntry {
-  /** Where AWS documents how the operation is authorized. */
-  readonly docs: readonly string[];
   readonly requests: (input: never, ctx: OperationContext) => AuthorizationRequest[];
 }
 
@@ -60,21 +57,17 @@ const queueArn = (ctx: OperationContext, urlOrName: string) => arn(ctx, 'sqs', u
 const parameterArn = (ctx: OperationContext, name: string) => arn(ctx, 'ssm', `parameter/${name.replace(/^\//, '')}`);
 
 /** Request tags as IAM sees them: `aws:RequestTag/KEY` for each tag and `aws:TagKeys`. */
-function requestTagContext(tags: Readonly<Record<string, string>>): Record<string, string | string[]> {
-  const context: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
-  if (Object.keys(tags).length > 0) context['aws:TagKeys'] = Object.keys(tags);
-  return context;
+function requestTagContext(tags: Tags): Record<string, string | string[]> {
+  const keys = Object.keys(tags);
+  return { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), ...(keys.length > 0 ? { 'aws:TagKeys': keys } : {}) };
 }
 
-function resourceTagContext(tags: Readonly<Record<string, string>>): Record<string, string> {
-  const context: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) {
-    context[`aws:ResourceTag/${k}`] = v;
-    context[`ec2:ResourceTag/${k}`] = v;
-  }
-  return context;
-}
+const resourceTagContext = (tags: Tags): Record<string, string> =>
+  Object.fromEntries(Object.entries(tags).flatMap(([k, v]) => [[`aws:ResourceTag/${k}`, v], [`ec2:ResourceTag/${k}`, v]]));
+
+/** Tagging at creation: `ec2:CreateTags` with `ec2:CreateAction`, when there are tags. */
+const createTags = (ctx: OperationContext, type: string, tags: Tags): AuthorizationRequest[] => (Object.keys(tags).length === 0 ? []
+  : [{ action: 'ec2:CreateTags', resource: ec2Arn(ctx, type), context: { ...requestTagContext(tags), 'ec2:CreateAction': 'CreateFleet' } }]);
 
 /**
  * CreateFleet (`instant`) as a whole: `ec2:CreateFleet` on fleet, templates, subnets, images, instances
@@ -89,10 +82,7 @@ export function createFleetRequests(facts: FleetRequestFacts, ctx: OperationCont
     { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'instance'), context: requestTagContext({ ...facts.templates[0]?.instanceTags, ...facts.tags.instance }) },
     { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'volume'), context: requestTagContext({ ...facts.templates[0]?.volumeTags, ...facts.tags.volume }) },
   ];
-  if (Object.keys(facts.tags.fleet).length > 0) {
-    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'fleet'), context: { ...requestTagContext(facts.tags.fleet), 'ec2:CreateAction': 'CreateFleet' } });
-  }
-  return requests;
+  return [...requests, ...createTags(ctx, 'fleet', facts.tags.fleet)];
 }
 
 /**
@@ -121,12 +111,7 @@ export function fleetLaunchRequests(launch: FleetLaunch, tags: FleetRequestFacts
     ...(launch.imageId === undefined ? [] : [run(imageArn(ctx, launch.imageId), fromTemplate(!launch.imageFromOverride))]),
   ];
   if (launch.market === 'spot') requests.push(run(ec2Arn(ctx, 'spot-instances-request'), {}));
-  if (Object.keys(instanceTags).length > 0) {
-    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'instance'), context: { ...requestTagContext(instanceTags), 'ec2:CreateAction': 'CreateFleet' } });
-  }
-  if (Object.keys(volumeTags).length > 0) {
-    requests.push({ action: 'ec2:CreateTags', resource: ec2Arn(ctx, 'volume'), context: { ...requestTagContext(volumeTags), 'ec2:CreateAction': 'CreateFleet' } });
-  }
+  requests.push(...createTags(ctx, 'instance', instanceTags), ...createTags(ctx, 'volume', volumeTags));
   if (template.instanceProfileRoleArn) {
     requests.push({ action: 'iam:PassRole', resource: template.instanceProfileRoleArn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   }
@@ -152,59 +137,47 @@ const str = (v: unknown) => String(v ?? '');
  * entries take the request body.
  */
 export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
-  // TerminateInstances: ec2:TerminateInstances on each instance, with its tags as aws:ResourceTag.
+  // EC2 (SAR list_amazonec2.html): TerminateInstances on each instance, with its tags as aws:ResourceTag;
+  // DescribeInstances supports no resource-level permissions: authorized on `*`.
   'ec2:TerminateInstances': {
-    docs: [`${SAR}/list_amazonec2.html`],
-    requests: (input: { instanceIds: string[]; tagsOf: (id: string) => Readonly<Record<string, string>> }, ctx) =>
+    requests: (input: { instanceIds: string[]; tagsOf: (id: string) => Tags }, ctx) =>
       input.instanceIds.map((id) => ({ action: 'ec2:TerminateInstances', resource: ec2Arn(ctx, 'instance', id), context: resourceTagContext(input.tagsOf(id)) })),
   },
-  // DescribeInstances supports no resource-level permissions: authorized on `*`.
-  'ec2:DescribeInstances': {
-    docs: [`${SAR}/list_amazonec2.html`],
-    requests: () => [{ action: 'ec2:DescribeInstances', resource: '*' }],
-  },
+  'ec2:DescribeInstances': { requests: () => [{ action: 'ec2:DescribeInstances', resource: '*' }] },
   // DynamoDB: the table's ARN; Query and Scan with IndexName on the index's ARN; a batch on every
-  // table it names. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html
+  // table it names. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html, SAR list_amazondynamodb.html
   ...Object.fromEntries(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem'].map((op) => [`dynamodb:${op}`, {
-    docs: ['https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html', `${SAR}/list_amazondynamodb.html`],
     requests: (input: Json, ctx: OperationContext) => {
       const tables = op.startsWith('Batch') ? Object.keys((input.RequestItems ?? {}) as Json) : [str(input.TableName)];
       const index = input.IndexName === undefined ? '' : `/index/${str(input.IndexName)}`;
       return tables.map((table) => ({ action: `dynamodb:${op}`, resource: `${tableArn(ctx, table)}${index}` }));
     },
   } satisfies OperationEntry])),
-  // SQS: the queue's ARN, from QueueUrl (GetQueueUrl: from QueueName).
+  // SQS: the queue's ARN, from QueueUrl (GetQueueUrl: from QueueName); SAR list_amazonsqs.html.
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
   ...Object.fromEntries(['SendMessage', 'SendMessageBatch', 'ReceiveMessage', 'DeleteMessage', 'DeleteMessageBatch', 'ChangeMessageVisibility',
     'ChangeMessageVisibilityBatch', 'GetQueueAttributes', 'GetQueueUrl'].map((op) => [`sqs:${op}`, {
-      docs: ['https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html', `${SAR}/list_amazonsqs.html`],
       requests: (input: Json, ctx: OperationContext) => [{
       // The batch operations are authorized as their single-message actions.
         action: `sqs:${op.replace(/Batch$/, '')}`,
         resource: queueArn(ctx, str(input.QueueUrl ?? input.QueueName)),
       }],
     } satisfies OperationEntry])),
-  // SSM: the parameter's ARN (GetParametersByPath: the path's).
-  'ssm:GetParameter': {
-    docs: [`${SAR}/list_awssystemsmanager.html`],
-    requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name)) }],
-  },
+  // SSM: the parameter's ARN (GetParametersByPath: the path's); SAR list_awssystemsmanager.html.
+  'ssm:GetParameter': { requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name)) }] },
   'ssm:GetParametersByPath': {
-    docs: [`${SAR}/list_awssystemsmanager.html`],
     requests: (input: Json, ctx) => [{ action: 'ssm:GetParametersByPath', resource: parameterArn(ctx, str(input.Path)), context: { 'ssm:Recursive': String(input.Recursive === true) } }],
   },
-  // CloudWatch Logs: both calls on the log stream's ARN (SAR: resource type log-stream).
+  // CloudWatch Logs: both calls on the log stream's ARN (SAR list_amazoncloudwatchlogs.html: resource type log-stream).
   ...Object.fromEntries(['CreateLogStream', 'PutLogEvents'].map((op) => [`logs:${op}`, {
-    docs: [`${SAR}/list_amazoncloudwatchlogs.html`],
     requests: (input: Json, ctx: OperationContext) => [{
       action: `logs:${op}`, resource: arn(ctx, 'logs', `log-group:${str(input.logGroupName)}:log-stream:${str(input.logStreamName)}`),
     }],
   } satisfies OperationEntry])),
   // A Function URL with AWS_IAM auth: lambda:InvokeFunctionUrl (lambda:FunctionUrlAuthType) and,
   // since October 2025, lambda:InvokeFunction with lambda:InvokedViaFunctionUrl.
-  // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
+  // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html, SAR list_awslambda.html
   'lambda:InvokeFunctionUrl': {
-    docs: ['https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html', `${SAR}/list_awslambda.html`],
     requests: (input: { functionName: string }, ctx): AuthorizationRequest[] => [
       { action: 'lambda:InvokeFunctionUrl', resource: arn(ctx, 'lambda', `function:${input.functionName}`), context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
       { action: 'lambda:InvokeFunction', resource: arn(ctx, 'lambda', `function:${input.functionName}`), context: { 'lambda:InvokedViaFunctionUrl': 'true' } },
@@ -212,8 +185,5 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
   },
   // A private REST API method with AWS_IAM authorization: execute-api:Invoke on the method's ARN.
   // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
-  'execute-api:Invoke': {
-    docs: ['https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html'],
-    requests: (input: { methodArn: string }) => [{ action: 'execute-api:Invoke', resource: input.methodArn }],
-  },
+  'execute-api:Invoke': { requests: (input: { methodArn: string }) => [{ action: 'execute-api:Invoke', resource: input.methodArn }] },
 };

@@ -3,7 +3,7 @@
 // terminated.
 import { client, OctokitClient, testKey } from './octokit';
 import { ScaledClock } from '../../../sandbox/common/time';
-import { GhesSimulator, JitConfigError } from '../../../sandbox/ghes';
+import { GhesSimulator, GhesSimulatorError } from '../../../sandbox/ghes';
 
 const ORG = 'octo-org';
 
@@ -31,8 +31,8 @@ describe('simulated runner', () => {
     (await octokit.request('GET /orgs/{org}/actions/runners', { org: ORG })).data.runners.find((r) => r.id === id)?.status;
 
   test('a config that is not a JIT config is refused at once', () => {
-    expect(() => sim.startRunner('bm90IGEgY29uZmln')).toThrow(JitConfigError);
-    expect(() => sim.startRunner('!!!')).toThrow(JitConfigError);
+    expect(() => sim.startRunner('bm90IGEgY29uZmln')).toThrow(GhesSimulatorError);
+    expect(() => sim.startRunner('!!!')).toThrow(GhesSimulatorError);
   });
 
   test('a runner whose config carries the wrong secret cannot connect, and the registration stays offline', async () => {

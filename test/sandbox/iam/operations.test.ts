@@ -52,12 +52,8 @@ async function expectKnownToIamData(requests: readonly AuthorizationRequest[]): 
 }
 
 describe('the IAM operations table', () => {
-  test('every entry has a sample here and names its documentation', () => {
+  test('every entry has a sample here', () => {
     expect(Object.keys(OPERATIONS).sort()).toEqual(Object.keys(samples).sort());
-    for (const entry of Object.values(OPERATIONS)) {
-      expect(entry.docs.length).toBeGreaterThan(0);
-      for (const url of entry.docs) expect(url).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
-    }
   });
 
   test.each(Object.keys(samples))('%s: every action exists and every ARN is a resource type the action takes', async (key) => {

@@ -1,0 +1,261 @@
+// The REST front of the simulated instance. Each request passes the 5xx fault, authentication, the
+// secondary rate limit and the latency fault, then its route; every call is counted by route template.
+// The routes are the ones the control plane calls, with templates exactly as the OpenAPI description
+// spells them; the conformance test walks this table, so no route escapes it. GHES ships with rate
+// limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
+import { IncomingMessage, ServerResponse } from 'http';
+import { Actions, DEFAULT_GROUP, RunnerRecord } from './actions';
+import { AppAuth, Caller, CredentialNeed } from './auth';
+import { Directory, Installation } from './directory';
+import { GhesApiError, invalid, notFound, RATE_LIMIT_DOCS_URL } from './errors';
+import { FaultInjector } from './faults';
+import { APP, installationJson, jobJson, runnerJson, Urls } from './payloads';
+import { isoSeconds, SimTime } from './sim-time';
+import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
+import { readBody } from '../common/http';
+import { SeededRandom } from '../common/random';
+
+export const API_PREFIX = '/api/v3';
+
+export interface ApiCallCounts {
+  readonly total: number;
+  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
+  readonly byRoute: Readonly<Record<string, number>>;
+}
+
+export interface RequestEvent {
+  readonly route: string;
+  readonly status: number;
+}
+
+interface ApiRequest {
+  /** The absolute URL of the request without its query, for Link headers. */
+  readonly url: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly body: Record<string, unknown>;
+  readonly caller: Caller;
+}
+
+interface ApiResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to /api/v3. */
+  readonly template: string;
+  readonly auth: CredentialNeed;
+  readonly pattern: RegExp;
+  handle(request: ApiRequest): ApiResponse;
+}
+
+export interface ApiDeps {
+  readonly appId: number;
+  /** When the App and its installations were created (simulated ms). */
+  readonly createdAt: number;
+  readonly urls: () => Urls;
+  readonly directory: Directory;
+  readonly auth: AppAuth;
+  readonly actions: Actions;
+  readonly webhooks: WebhookSender;
+  readonly faults: FaultInjector;
+  readonly time: SimTime;
+  readonly rng: SeededRandom;
+  readonly encodeJitConfig: (runner: RunnerRecord) => string;
+  /** Simulated epoch ms of the start; fault windows count from it. */
+  readonly startedAt: () => number;
+  readonly onRequest: (event: RequestEvent) => void;
+}
+
+export class ApiServer {
+  readonly routes: readonly ApiRoute[];
+  private counts: Record<string, number> = {};
+
+  constructor(private readonly deps: ApiDeps) {
+    this.routes = apiRoutes(deps);
+  }
+
+  callCounts(): ApiCallCounts {
+    return { total: Object.values(this.counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(this.counts).sort()) };
+  }
+
+  resetCallCounts(): void {
+    this.counts = {};
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { deps } = this;
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : '';
+    const matched = this.routes.find((r) => r.method === method && r.pattern.test(path));
+    const key = matched ? `${method} ${matched.template}` : `${method} (unmatched)`;
+    this.counts[key] = (this.counts[key] ?? 0) + 1;
+
+    // GitHub's request ids look like `C0DE:1A2B3C:4D5E6F:7A8B9C:65F0A1B2`.
+    const requestId = [4, 6, 6, 6, 8].map((n) => deps.rng.integer(0, 16 ** n - 1).toString(16).toUpperCase().padStart(n, '0')).join(':');
+    const common: Record<string, string> = {
+      'date': new Date().toUTCString(),
+      'x-github-request-id': requestId,
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-enterprise-version': GHES_VERSION,
+      'x-github-api-version-selected': '2022-11-28',
+    };
+    try {
+      const raw = await readBody(req, 1024 * 1024);
+      if (!matched) throw notFound();
+      const fault = deps.faults.serverError(key);
+      const injected = (status: number): GhesApiError => new GhesApiError(status, status === 503 ? 'Service Unavailable' : 'Server Error');
+      if (fault && !fault.afterEffect) throw injected(fault.status);
+
+      const caller = deps.auth.authenticate(req.headers.authorization, matched.auth);
+      const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now(), deps.startedAt());
+      if (limitedMs !== undefined) {
+        // @octokit/plugin-throttling recognises a secondary limit by "secondary rate" in the message.
+        throw new GhesApiError(403,
+          'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
+          `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+          { documentationUrl: RATE_LIMIT_DOCS_URL, headers: { 'retry-after': String(deps.time.toClientSeconds(limitedMs)) } });
+      }
+      const latency = deps.faults.apiLatencyMs();
+      if (latency > 0) await deps.time.sleep(latency);
+
+      const values = matched.pattern.exec(path)!.slice(1).map(decodeURIComponent);
+      const params = Object.fromEntries([...matched.template.matchAll(/\{(\w+)\}/g)].map((m, i) => [m[1], values[i]]));
+      const response = matched.handle({ url: `${deps.urls().api}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
+      // The request took effect, yet the client is told it failed: its retry must cope (e.g. 409).
+      if (fault?.afterEffect) throw injected(fault.status);
+      send(res, response.status, response.body, { ...common, ...response.headers });
+      deps.onRequest({ route: key, status: response.status });
+    } catch (err) {
+      // A defect of the simulator is answered as GitHub's 500, and logged so that a retry cannot hide it.
+      if (!(err instanceof GhesApiError)) console.error('GHES simulator: internal error', err);
+      const e = err instanceof GhesApiError ? err : new GhesApiError(500, 'Server Error', { cause: err });
+      send(res, e.status, e.body(), { ...common, ...e.headers });
+      deps.onRequest({ route: key, status: e.status });
+    }
+  }
+}
+
+/** The JSON object of a request body (empty body: `{}`), or GitHub's 400. */
+function parseJson(raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    throw new GhesApiError(400, 'Problems parsing JSON');
+  }
+}
+
+/** Writes a JSON response (none for 204), unless the connection is gone. */
+function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>>): void {
+  if (res.writableEnded || res.destroyed) return;
+  const text = status === 204 || body === undefined ? undefined : JSON.stringify(body);
+  const type = text === undefined ? {} : { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) };
+  res.writeHead(status, { ...headers, ...type });
+  res.end(text);
+}
+
+function route(method: ApiRoute['method'], template: string, auth: CredentialNeed, handle: ApiRoute['handle']): ApiRoute {
+  return { method, template, auth, handle, pattern: new RegExp(`^${template.replace(/\{\w+\}/g, '([^/]+)')}$`) };
+}
+
+/** A positive integer path parameter, or 404 as GitHub answers for a malformed id. */
+function id(request: ApiRequest, name: string): number {
+  if (!/^\d+$/.test(request.params[name])) throw notFound();
+  return Number(request.params[name]);
+}
+
+/** `per_page` (default 30, max 100), as the list endpoints read it. */
+const perPage = (query: URLSearchParams): number => Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+
+/** The installation on the path's repository or organization, if the caller's token is of it; GitHub's 404 otherwise. */
+function inScope(caller: Caller, installation: Installation | undefined): Installation {
+  if (!installation || caller.kind !== 'installation' || caller.installationId !== installation.id) throw notFound();
+  return installation;
+}
+
+function apiRoutes(ctx: ApiDeps): ApiRoute[] {
+  const { directory, actions } = ctx;
+  const installation = (found: Installation | undefined): ApiResponse => {
+    if (!found) throw notFound();
+    return { status: 200, body: installationJson(ctx.urls(), ctx.appId, ctx.createdAt, found) };
+  };
+  const orgInstallation = (org: string) => (directory.isOrg(org) ? directory.installationOf(org) : undefined);
+  const repoOf = ({ params, caller }: ApiRequest) => {
+    const repo = directory.repo(params.owner, params.repo);
+    inScope(caller, repo && directory.installationOf(repo.owner.login));
+    return repo!;
+  };
+  const runnerRoutes = (prefix: string, scopeOf: (request: ApiRequest) => string): ApiRoute[] => [
+    route('POST', `${prefix}/actions/runners/generate-jitconfig`, 'installation', (request) => {
+      const scope = scopeOf(request);
+      const { name, labels, groupId, workFolder } = jitRequest(request.body);
+      if (groupId !== DEFAULT_GROUP.id) throw notFound();
+      const runner = actions.register(scope, { name, labels, workFolder });
+      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: ctx.encodeJitConfig(runner) } };
+    }),
+    route('GET', `${prefix}/actions/runners`, 'installation', (request) => {
+      const all = actions.list(scopeOf(request));
+      const size = perPage(request.query);
+      const page = Math.max(1, Math.floor(Number(request.query.get('page') ?? 1)) || 1);
+      const runners = all.slice((page - 1) * size, page * size).map((r) => runnerJson(r, actions.status(r)));
+      return { status: 200, body: { total_count: all.length, runners } };
+    }),
+    route('DELETE', `${prefix}/actions/runners/{runner_id}`, 'installation', (request) => {
+      actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));
+      return { status: 204 };
+    }),
+  ];
+  return [
+    route('GET', '/repos/{owner}/{repo}/installation', 'jwt', ({ params }) => {
+      const repo = directory.repo(params.owner, params.repo);
+      return installation(repo && directory.installationOf(repo.owner.login));
+    }),
+    route('GET', '/orgs/{org}/installation', 'jwt', ({ params }) => installation(orgInstallation(params.org))),
+    route('POST', '/app/installations/{installation_id}/access_tokens', 'jwt', (request) => {
+      const found = directory.installations.find((i) => i.id === id(request, 'installation_id'));
+      if (!found) throw notFound();
+      const { token, expiresAt } = ctx.auth.issueToken(found);
+      return { status: 201, body: { token, expires_at: isoSeconds(expiresAt), permissions: APP.permissions, repository_selection: 'all' } };
+    }),
+    route('GET', '/app/hook/deliveries', 'jwt', ({ query, url }) => {
+      const page = ctx.webhooks.page(perPage(query), query.get('cursor'));
+      const next = new URLSearchParams(query);
+      next.set('per_page', query.get('per_page') ?? '30');
+      next.set('cursor', page.nextCursor ?? '');
+      const headers = page.nextCursor ? { link: `<${url}?${next.toString()}>; rel="next"` } : undefined;
+      return { status: 200, body: page.items.map(deliveryItemJson), headers };
+    }),
+    route('POST', '/app/hook/deliveries/{delivery_id}/attempts', 'jwt', (request) => {
+      ctx.webhooks.redeliver(id(request, 'delivery_id'));
+      return { status: 202, body: {} };
+    }),
+    ...runnerRoutes('/repos/{owner}/{repo}', (request) => `repo:${repoOf(request).fullName}`),
+    ...runnerRoutes('/orgs/{org}', ({ params, caller }) => `org:${inScope(caller, orgInstallation(params.org)).account.login}`),
+    route('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', 'installation', (request) =>
+      ({ status: 200, body: jobJson(ctx.urls(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
+    route('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', 'installation', (request) => {
+      actions.rerun(repoOf(request), id(request, 'job_id'));
+      return { status: 201, body: {} };
+    }),
+  ];
+}
+
+/** The generate-jitconfig body, checked as GitHub's schema does (reference/github.md 4). */
+function jitRequest(body: Record<string, unknown>): { name: string; labels: string[]; groupId: number; workFolder: string } {
+  const { name, labels, runner_group_id: groupId, work_folder: workFolder = '_work' } = body;
+  const missing = ['name', 'runner_group_id', 'labels'].find((field) => body[field] === undefined);
+  if (missing) throw invalid(`"${missing}" wasn't supplied.`);
+  if (typeof name !== 'string' || name.trim() === '') throw invalid('"name" must be a non-empty string.');
+  if (typeof groupId !== 'number' || !Number.isInteger(groupId)) throw invalid('"runner_group_id" must be an integer.');
+  if (!Array.isArray(labels) || labels.length < 1 || labels.length > 100 || !labels.every((l) => typeof l === 'string' && l.trim() !== '')) {
+    throw invalid('"labels" must be an array of 1 to 100 non-empty strings.');
+  }
+  return { name, labels: labels as string[], groupId, workFolder: String(workFolder) };
+}
