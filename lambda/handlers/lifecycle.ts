@@ -3,7 +3,7 @@
 // An error thrown here makes EventBridge's asynchronous invocation retry the event.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { CONTROL_PLANE_AND_PACING, controlPlaneFrom, reconcilerStoreFrom } from './wiring/control-plane';
+import { CONTROL_PLANE_AND_PACING, controlPlaneFrom } from './wiring/control-plane';
 import { decodeEnvironment } from '../../src/contracts/environment';
 import { LifecycleMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
@@ -23,7 +23,7 @@ function buildDeps(): LifecycleDeps {
     queue: plane.queue,
     compute: plane.compute,
     github: plane.github,
-    reconcilerState: reconcilerStoreFrom(env),
+    reconcilerState: plane.reconcilerState,
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<LifecycleMetricName>(new Metrics()),

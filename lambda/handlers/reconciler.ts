@@ -2,7 +2,7 @@
 // control-plane adapters and the reconciler's state item (once per container) into one run.
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom, reconcilerStoreFrom } from './wiring/control-plane';
+import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom } from './wiring/control-plane';
 import { decodeEnvironment } from '../../src/contracts/environment';
 import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
@@ -23,7 +23,7 @@ function buildDeps(): ReconcilerDeps {
     queue: plane.queue,
     compute: plane.compute,
     github: plane.github,
-    state: reconcilerStoreFrom(env),
+    state: plane.reconcilerState,
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),

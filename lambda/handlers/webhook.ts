@@ -2,11 +2,10 @@
 // container) into the webhook logic in lambda/webhook/.
 
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { documentClient } from './wiring/control-plane';
 import { decodeEnvironment, WEBHOOK_ENVIRONMENT } from '../../src/contracts/environment';
 import { webhookTimeBudget } from '../../src/webhook-time-budget';
 import { systemClock } from '../common/clock';
@@ -38,7 +37,7 @@ function buildDeps(): WebhookDeps {
     requestHandler: { connectionTimeout: budget.awsConnectionTimeoutMs, requestTimeout: budget.awsRequestTimeoutMs, throwOnRequestTimeout: true },
   };
   const ssm = new SSMClient(aws);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient(aws), { marshallOptions: { removeUndefinedValues: true } });
+  const documents = documentClient(aws);
   const state = new DynamoStateStore(documents, env.tableName);
   return {
     githubHost,

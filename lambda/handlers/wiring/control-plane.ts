@@ -1,7 +1,7 @@
 // The adapters every control-plane function (provisioner, register, lifecycle, reconciler) shares,
 // built from the function's decoded environment once per container. The GitHub client is built on
 // first use: a cold start that needs no GitHub call reads no private key.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -16,6 +16,7 @@ import { CachedConfigSource } from '../../config/cached-config-source';
 import { SsmConfigSource } from '../../config/ssm-config-source';
 import { SsmSecret } from '../../config/ssm-secret';
 import { GitHubPort } from '../../core/github';
+import { ReconcilerStateStore } from '../../core/reconciler-state';
 import { GitHubApi } from '../../github/github-api';
 import { SqsPoolQueue } from '../../queue/sqs-pool-queue';
 import { DynamoReconcilerStore } from '../../state/dynamo-reconciler-store';
@@ -27,17 +28,16 @@ export const CONTROL_PLANE_AND_PACING = { ...CONTROL_PLANE_ENVIRONMENT, ...PACIN
 export type ControlPlaneEnvironment = EnvironmentValues<typeof CONTROL_PLANE_AND_PACING>;
 export type LaunchEnvironment = EnvironmentValues<typeof LAUNCH_ENVIRONMENT>;
 
-export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-}
-
-/** The reconciler's state item, which the lifecycle function also writes. */
-export function reconcilerStoreFrom(env: ControlPlaneEnvironment): DynamoReconcilerStore {
-  return new DynamoReconcilerStore(documentClient(), env.tableName);
+/** A DynamoDB document client that leaves undefined attributes out; `config` for a function with SDK timeouts of its own (the webhook). */
+export function documentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } });
 }
 
 /** `launch` is given to the function that launches (the provisioner) only: the others never do. */
-export function controlPlaneFrom(env: ControlPlaneEnvironment, launch?: LaunchEnvironment): ControlPlane {
+export function controlPlaneFrom(
+  env: ControlPlaneEnvironment,
+  launch?: LaunchEnvironment,
+): ControlPlane & { readonly reconcilerState: ReconcilerStateStore } {
   const documents = documentClient();
   const state = new DynamoStateStore(documents, env.tableName);
   const runners = new DynamoRunnerStore(documents, env.tableName);
@@ -52,6 +52,8 @@ export function controlPlaneFrom(env: ControlPlaneEnvironment, launch?: LaunchEn
     },
     jobs: state,
     runners,
+    // The reconciler's state item, which the lifecycle function also writes, on the same client.
+    reconcilerState: new DynamoReconcilerStore(documents, env.tableName),
     pools: runners,
     queue: new SqsPoolQueue(new SQSClient({}), env.queueUrl),
     configs: new CachedConfigSource(new SsmConfigSource(ssm, env.runnerConfigPath)),
