@@ -1,7 +1,5 @@
-// Capacity per instance type × availability zone × market, and seeded fault injection: capacity
-// errors, throttling, spot interruptions, boot and shutdown delays, types a zone does not offer.
-// Each concern draws from its own fork of the seed, so turning one knob does not shift the dice of
-// another and a seed replays a scenario.
+// Capacity per instance type × availability zone × market, and seeded faults (capacity errors, throttling, spot
+// interruptions, delays, unoffered types), each from its own fork of the seed so one knob does not shift another's dice.
 import { Market } from './types';
 import { SeededRandom } from '../common/random';
 
@@ -16,12 +14,7 @@ export interface CapacityRule extends Partial<PoolKey> {
   readonly available: number;
 }
 
-export interface CapacityOptions {
-  /** @default every pool unlimited */
-  readonly rules?: readonly CapacityRule[];
-}
-
-const keyOf = (pool: PoolKey) => `${pool.instanceType}|${pool.availabilityZone}|${pool.market}`;
+export const keyOf = (pool: PoolKey) => `${pool.instanceType}|${pool.availabilityZone}|${pool.market}`;
 const matches = (rule: Partial<PoolKey>, pool: PoolKey) => (['instanceType', 'availabilityZone', 'market'] as const)
   .every((field) => rule[field] === undefined || rule[field] === pool[field]);
 
@@ -30,8 +23,8 @@ export class CapacityModel {
   private readonly rules: CapacityRule[];
   private readonly held = new Map<string, number>();
 
-  constructor(options: CapacityOptions = {}) {
-    this.rules = [...(options.rules ?? [])];
+  constructor(rules: readonly CapacityRule[] = []) {
+    this.rules = [...rules];
   }
 
   /** Adds a rule; it overrides earlier ones for the pools it matches. */

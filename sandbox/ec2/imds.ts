@@ -2,45 +2,41 @@
 // under its own path prefix, so a real script only changes the base URL (http://127.0.0.1:PORT/i-0123…
 // instead of http://169.254.169.254). Token rules and status codes follow reference/aws.md 4.
 import { createHash, randomBytes } from 'crypto';
-import { IncomingMessage, ServerResponse } from 'http';
+import { IncomingMessage, ServerResponse, STATUS_CODES } from 'http';
 import { InstanceRecord } from './instances';
+import { isoSeconds } from './types';
 import { LoopbackService, tally } from '../common/http';
 import { SimClock } from '../common/time';
-
-/** Who a set of instance role credentials belongs to, in the fields a Function URL / API Gateway `iam` block carries. */
-export interface CredentialIdentity {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  /** Simulated epoch ms, as `expiration`. */
-  readonly issuedAt: number;
-  readonly expiration: number;
-  readonly instanceId: string;
-  readonly roleName: string;
-  readonly accountId: string;
-  /** `AROA…`, the role's unique id; `userId` is `AROA…:i-…` (`aws:userid` of an instance-profile session). */
-  readonly roleId: string;
-  readonly userId: string;
-  /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-…` */
-  readonly arn: string;
-}
-
-export interface ImdsStats {
-  readonly total: number;
-  readonly byStatus: Readonly<Record<string, number>>;
-}
 
 const MAX_TOKEN_TTL_SECONDS = 21_600;
 /** Instance role credentials last six hours; IMDS offers fresh ones 15 minutes before they expire (at least 5 in EC2). */
 const CREDENTIAL_LIFETIME_MS = 6 * 3_600_000;
 const REFRESH_BEFORE_MS = 15 * 60_000;
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' };
-
-/** IMDS times have second precision: `2026-01-01T12:00:00Z`. */
-const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 const base32 = (bytes: Buffer, length: number) =>
   Array.from({ length }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[bytes[i % bytes.length] % 32]).join('');
+
+/** Fresh role credentials for an instance, with who they belong to in the fields a Function URL / API Gateway `iam` block carries. */
+function issueCredentials(accountId: string, roleName: string, instanceId: string, now: number) {
+  // `aws:userid` of an instance-profile session is `AROA…:i-…`, the role's unique id and the session name.
+  const roleId = `AROA${base32(createHash('sha256').update(`${accountId}/${roleName}`).digest(), 17)}`;
+  return {
+    accessKeyId: `ASIA${base32(randomBytes(16), 16)}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+    /** Simulated epoch ms, as `expiration`. */
+    issuedAt: now,
+    expiration: now + CREDENTIAL_LIFETIME_MS,
+    instanceId,
+    roleName,
+    accountId,
+    roleId,
+    userId: `${roleId}:${instanceId}`,
+    arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${instanceId}`,
+  };
+}
+
+export type CredentialIdentity = Readonly<ReturnType<typeof issueCredentials>>;
 
 export class ImdsServer extends LoopbackService {
   private readonly tokens = new Map<string, { instanceId: string; expiresAt: number }>();
@@ -53,7 +49,7 @@ export class ImdsServer extends LoopbackService {
     super();
   }
 
-  stats(): ImdsStats {
+  stats(): { readonly total: number; readonly byStatus: Readonly<Record<string, number>> } {
     return { total: this.total, byStatus: { ...this.byStatus } };
   }
 
@@ -67,21 +63,7 @@ export class ImdsServer extends LoopbackService {
     const now = this.deps.clock.now();
     const existing = this.currentCredentials.get(instanceId);
     if (existing && existing.roleName === roleName && existing.expiration - now > REFRESH_BEFORE_MS) return existing;
-    const { accountId } = this.deps;
-    const roleId = `AROA${base32(createHash('sha256').update(`${accountId}/${roleName}`).digest(), 17)}`;
-    const identity: CredentialIdentity = {
-      accessKeyId: `ASIA${base32(randomBytes(16), 16)}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
-      issuedAt: now,
-      expiration: now + CREDENTIAL_LIFETIME_MS,
-      instanceId,
-      roleName,
-      accountId,
-      roleId,
-      userId: `${roleId}:${instanceId}`,
-      arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${instanceId}`,
-    };
+    const identity = issueCredentials(this.deps.accountId, roleName, instanceId, now);
     this.credentialsByKey.set(identity.accessKeyId, identity);
     this.currentCredentials.set(instanceId, identity);
     return identity;
@@ -91,7 +73,7 @@ export class ImdsServer extends LoopbackService {
     this.total += 1;
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       tally(this.byStatus, status);
-      const text = body || (STATUS_TEXT[status] ?? '');
+      const text = body || (STATUS_CODES[status] ?? '');
       // Everything is text/plain, JSON documents included.
       res.writeHead(status, { 'content-type': 'text/plain', 'server': 'EC2ws', 'content-length': Buffer.byteLength(text), ...headers });
       res.end(text);

@@ -3,26 +3,24 @@
 // instance events, and seeded fault injection.
 import { IncomingMessage, ServerResponse } from 'http';
 import { Ec2Authorizer, Ec2Decision } from './authorization';
-import { Ec2InstanceEvent, Ec2EventListener } from './events';
-import { CapacityModel, CapacityOptions, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
+import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
-import { CredentialIdentity, ImdsServer, ImdsStats } from './imds';
+import { ImdsServer } from './imds';
 import { describeInstances, InstanceLifecycle, InstanceRecord, terminateInstances } from './instances';
-import { LaunchTemplateRegistration, LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
-import { IdGenerator, InstanceStateName, SubnetInfo } from './types';
+import { LaunchTemplateRegistration, LaunchTemplateRegistry } from './launch-templates';
+import { Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
 import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
 export * from './authorization';
-export * from './events';
 export * from './faults';
 export * from './launch-templates';
 export * from './types';
 export { DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
 export { Ec2ApiError, unauthorizedMessage } from './wire';
-export type { CredentialIdentity, ImdsStats } from './imds';
+export type { CredentialIdentity } from './imds';
 
 export interface Ec2SimulatorOptions {
   /** @default a real-time ScaledClock */
@@ -35,8 +33,8 @@ export interface Ec2SimulatorOptions {
   readonly accountId?: string;
   /** @default one subnet in each of the region's zones a, b and c */
   readonly subnets?: readonly SubnetInfo[];
-  /** Pool sizes. @default unlimited */
-  readonly capacity?: CapacityOptions;
+  /** Pool sizes. @default every pool unlimited */
+  readonly capacity?: { readonly rules?: readonly CapacityRule[] };
   readonly faults?: Ec2FaultOptions;
   /** Where failures of event and hook listeners go. @default console.error */
   readonly onListenerError?: (err: unknown, context: string) => void;
@@ -46,14 +44,13 @@ export interface Ec2SimulatorOptions {
 
 /** Calls by action; `throttled` were refused with RequestLimitExceeded (503); `errorsByCode` counts request-level errors, throttling included. */
 const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, throttled: 0, errorsByCode: {} as Record<string, number> });
-export type ApiCallCounts = Readonly<ReturnType<typeof noCalls>>;
 
 /** A read-only snapshot of an instance (the instance profile, user data and the rest are on `launchTemplate`). */
-export type InstanceView = Readonly<InstanceRecord>;
+type InstanceView = Readonly<InstanceRecord>;
+type Listener<T> = (value: T) => void | Promise<void>;
 
 /** What the sandbox needs to boot an instance's simulated OS. */
 export interface InstanceRunning {
-  readonly instance: InstanceView;
   readonly instanceId: string;
   /** The launch template's user data, decoded; undefined when it has none. */
   readonly userData?: string;
@@ -64,14 +61,15 @@ export interface InstanceRunning {
   poweroff(): void;
 }
 
-export interface InstanceStateChange {
-  readonly instance: InstanceView;
-  /** Undefined for the initial `pending`. */
-  readonly previousState?: InstanceStateName;
-  readonly state: InstanceStateName;
-}
+/** `previousState` is undefined for the initial `pending`. */
+type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
 
 const view = (i: InstanceRecord): InstanceView => ({ ...i });
+
+function subscribe<T>(listeners: Set<T>, listener: T): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 /**
  * The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before
@@ -94,10 +92,10 @@ export class Ec2Simulator extends LoopbackService {
   private readonly authorize?: Ec2Authorizer;
   private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
-  private readonly eventListeners = new Set<Ec2EventListener>();
+  private readonly eventListeners = new Set<Listener<Ec2InstanceEvent>>();
   private readonly eventHistory: Ec2InstanceEvent[] = [];
   private closed = false;
-  private readonly runningListeners = new Set<(info: InstanceRunning) => void | Promise<void>>();
+  private readonly runningListeners = new Set<Listener<InstanceRunning>>();
   private readonly stateListeners = new Set<(change: InstanceStateChange) => void>();
   private readonly reportListenerError: (err: unknown, context: string) => void;
 
@@ -114,7 +112,7 @@ export class Ec2Simulator extends LoopbackService {
     this.requestIds = new IdGenerator(random.fork('request-ids'));
     this.eventIds = new IdGenerator(random.fork('event-ids'));
     this.faults = new Ec2Faults(random.fork('faults'), options.faults);
-    this.capacity = new CapacityModel(options.capacity);
+    this.capacity = new CapacityModel(options.capacity?.rules);
     this.templates = new LaunchTemplateRegistry(resourceIds);
     this.lifecycle = new InstanceLifecycle(this.clock, this.faults, {
       stateChanged: (instance, previous) => this.onStateChanged(instance, previous),
@@ -150,7 +148,7 @@ export class Ec2Simulator extends LoopbackService {
     return `${this.imds.url}/${instanceId}`;
   }
 
-  registerLaunchTemplate(registration: LaunchTemplateRegistration): LaunchTemplateVersion {
+  registerLaunchTemplate(registration: LaunchTemplateRegistration) {
     return this.templates.register(registration);
   }
 
@@ -159,9 +157,8 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   /** EventBridge-shaped instance events, delivered on a later tick in publication order. */
-  onEvent(listener: Ec2EventListener): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+  onEvent(listener: Listener<Ec2InstanceEvent>): () => void {
+    return subscribe(this.eventListeners, listener);
   }
 
   /** Every event emitted so far. */
@@ -170,15 +167,13 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   /** Called when an instance reaches `running`: the moment its OS would run the user data. */
-  onInstanceRunning(listener: (info: InstanceRunning) => void | Promise<void>): () => void {
-    this.runningListeners.add(listener);
-    return () => this.runningListeners.delete(listener);
+  onInstanceRunning(listener: Listener<InstanceRunning>): () => void {
+    return subscribe(this.runningListeners, listener);
   }
 
   /** Every state transition, reliably and synchronously (for the sandbox's own bookkeeping, not EventBridge). */
   onInstanceStateChange(listener: (change: InstanceStateChange) => void): () => void {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
+    return subscribe(this.stateListeners, listener);
   }
 
   instances(): InstanceView[] {
@@ -201,7 +196,7 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   /** The instance and role behind an access key id IMDS handed out (for a SigV4 verifier). */
-  credentialsFor(accessKeyId: string): CredentialIdentity | undefined {
+  credentialsFor(accessKeyId: string) {
     return this.imds.credentialsFor(accessKeyId);
   }
 
@@ -210,7 +205,7 @@ export class Ec2Simulator extends LoopbackService {
     return this.fleets.launchErrorCodes();
   }
 
-  apiCalls(): ApiCallCounts {
+  apiCalls(): Readonly<ReturnType<typeof noCalls>> {
     return { ...this.counts, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
   }
 
@@ -218,7 +213,7 @@ export class Ec2Simulator extends LoopbackService {
     this.counts = noCalls();
   }
 
-  imdsStats(): ImdsStats {
+  imdsStats() {
     return this.imds.stats();
   }
 
@@ -266,10 +261,10 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   private publish(detailType: Ec2InstanceEvent['detail-type'], resource: string, detail: Ec2InstanceEvent['detail']): void {
-    // EventBridge `time` has second precision: `2026-01-01T12:00:00Z`.
-    const time = new Date(Math.floor(this.clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-    const id = this.eventIds.uuid();
-    const event = { 'version': '0', id, 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId, time, 'region': this.region, 'resources': [resource], detail } as Ec2InstanceEvent;
+    const event = {
+      'version': '0', 'id': this.eventIds.uuid(), 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId,
+      'time': isoSeconds(this.clock.now()), 'region': this.region, 'resources': [resource], detail,
+    } as Ec2InstanceEvent;
     this.eventHistory.push(event);
     setImmediate(() => {
       if (this.closed) return;
@@ -289,17 +284,15 @@ export class Ec2Simulator extends LoopbackService {
     }
     this.publish('EC2 Instance State-change Notification', `arn:aws:ec2:${this.region}:${this.accountId}:instance/${instance.instanceId}`,
       { 'instance-id': instance.instanceId, 'state': instance.state });
-    const change: InstanceStateChange = { instance: view(instance), previousState: previous, state: instance.state };
     for (const listener of [...this.stateListeners]) {
       try {
-        listener(change);
+        listener({ instance: view(instance), previousState: previous, state: instance.state });
       } catch (err) {
         this.reportListenerError(err, 'state-change');
       }
     }
     if (instance.state !== 'running') return;
     const info: InstanceRunning = {
-      instance: view(instance),
       instanceId: instance.instanceId,
       userData: instance.launchTemplate.data.userData,
       tags: instance.tags,

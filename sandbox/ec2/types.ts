@@ -66,16 +66,22 @@ export class IdGenerator {
   }
 
   private hex(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += this.random.integer(0, 15).toString(16);
-    return out;
+    return Array.from({ length }, () => this.random.integer(0, 15).toString(16)).join('');
   }
 }
 
 /** The simulator was driven wrongly: an unknown instance, an action its state or market does not allow, a bad template registration. */
 export class Ec2SimulatorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Ec2SimulatorError';
-  }
+  override readonly name = 'Ec2SimulatorError';
 }
+
+/** EventBridge and IMDS times have second precision: `2026-01-01T12:00:00Z`. */
+export const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The EventBridge events EC2 emits for instances (reference/aws.md 3). */
+export type Ec2InstanceEvent = Readonly<{ version: '0'; id: string; source: 'aws.ec2'; account: string; time: string; region: string }> & {
+  readonly resources: readonly string[];
+} & (
+  | { readonly 'detail-type': 'EC2 Instance State-change Notification'; readonly detail: { readonly 'instance-id': string; readonly state: InstanceStateName } }
+  | { readonly 'detail-type': 'EC2 Spot Instance Interruption Warning'; readonly detail: { readonly 'instance-id': string; readonly 'instance-action': 'terminate' } }
+);

@@ -5,16 +5,8 @@
 // the IAM hook first.
 import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
-import { listenOnLoopback, LoopbackServer, readBody } from '../common/http';
+import { LoopbackService, readBody, tally } from '../common/http';
 import { ScaledClock, SimClock } from '../common/time';
-
-export type ParameterType = 'String' | 'StringList' | 'SecureString';
-
-export interface PutInput {
-  readonly name: string;
-  readonly value: string;
-  readonly type: ParameterType;
-}
 
 export interface SsmSimulatorOptions {
   /** @default a real-time ScaledClock */
@@ -27,12 +19,6 @@ export interface SsmSimulatorOptions {
   readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 }
 
-export interface SsmCallCounts {
-  readonly total: number;
-  readonly byAction: Readonly<Record<string, number>>;
-  readonly errorsByCode: Readonly<Record<string, number>>;
-}
-
 /** JSON 1.1's error: HTTP 400 with `{"__type", "message"}`; ParameterNotFound comes without a message (reference/aws.md 8.3). */
 export class SsmApiError extends Error {
   constructor(readonly code: string, readonly bodyMessage?: string, readonly status = 400) {
@@ -42,43 +28,31 @@ export class SsmApiError extends Error {
 }
 
 type Json = Record<string, unknown>;
-type Parameter = PutInput & { readonly version: number; readonly lastModified: number };
+type Parameter = { readonly name: string; readonly value: string; readonly type: 'String' | 'StringList' | 'SecureString' };
+type Stored = Parameter & { readonly version: number; readonly lastModified: number };
 
 /** Looks like a KMS envelope (`AQICAH…`) so nobody mistakes it for the plain value. */
 const CIPHERTEXT_HEADER = Buffer.from([0x01, 0x02, 0x02, 0x00, 0x78]);
 /** GetParametersByPath returns at most 10 a page (reference/aws.md 8.2). */
 const PAGE_SIZE = 10;
+const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> });
 
-export class SsmSimulator {
+/** The SSM endpoint: `new SSMClient({ endpoint: sim.url, … })`. */
+export class SsmSimulator extends LoopbackService {
   readonly clock: SimClock;
   /** By name; a SecureString's value is its ciphertext (base64). */
-  private readonly parameters = new Map<string, Parameter>();
+  private readonly parameters = new Map<string, Stored>();
   private readonly key = randomBytes(32);
-  private server?: LoopbackServer;
-  private counts = { total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> };
+  private counts = noCalls();
   private requestCounter = 0;
 
   constructor(private readonly options: SsmSimulatorOptions = {}) {
+    super();
     this.clock = options.clock ?? new ScaledClock(1);
   }
 
-  async start(): Promise<void> {
-    this.server = await listenOnLoopback((req, res) => this.handle(req, res));
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  /** The SSM endpoint: `new SSMClient({ endpoint: sim.url, … })`. */
-  get url(): string {
-    if (!this.server) throw new Error('the SSM simulator is not started');
-    return this.server.url;
-  }
-
   /** Writes (or overwrites, as a new version) a parameter without the API's name rules, e.g. a public `/aws/service/…` one. */
-  seedParameter(input: PutInput): void {
+  seedParameter(input: Parameter): void {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = input.type === 'SecureString' ? Buffer.concat([cipher.update(input.value, 'utf8'), cipher.final()]) : undefined;
@@ -87,15 +61,15 @@ export class SsmSimulator {
     this.parameters.set(input.name, { ...input, value, version, lastModified: this.clock.now() });
   }
 
-  apiCalls(): SsmCallCounts {
+  apiCalls(): Readonly<ReturnType<typeof noCalls>> {
     return { total: this.counts.total, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
   }
 
   resetApiCalls(): void {
-    this.counts = { total: 0, byAction: {}, errorsByCode: {} };
+    this.counts = noCalls();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = `ssm-${String(++this.requestCounter).padStart(8, '0')}-0000-4000-8000-000000000000`;
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
@@ -106,7 +80,7 @@ export class SsmSimulator {
       const body = (await readBody(req, 1024 * 1024)).toString('utf8');
       if (operation !== 'GetParameter' && operation !== 'GetParametersByPath') throw new SsmApiError('UnknownOperationException', `Unknown operation ${target}`);
       this.counts.total += 1;
-      this.counts.byAction[operation] = (this.counts.byAction[operation] ?? 0) + 1;
+      tally(this.counts.byAction, operation);
       const input = parseInput(body);
       // IAM refused the call (JSON 1.1: HTTP 400, `AccessDeniedException`, IAM's wording).
       const denied = await this.options.authorize?.(operation, input, req.headers.authorization);
@@ -115,7 +89,7 @@ export class SsmSimulator {
     } catch (err) {
       if (!(err instanceof SsmApiError)) console.error('SSM simulator: internal error', err);
       const e = err instanceof SsmApiError ? err : new SsmApiError('InternalServerError', 'An internal error occurred.', 500);
-      this.counts.errorsByCode[e.code] = (this.counts.errorsByCode[e.code] ?? 0) + 1;
+      tally(this.counts.errorsByCode, e.code);
       send(e.status, e.bodyMessage === undefined ? { __type: e.code } : { __type: e.code, message: e.bodyMessage });
     }
   }
@@ -140,7 +114,7 @@ export class SsmSimulator {
   }
 
   /** WithDecryption is ignored for String and StringList (reference/aws.md 8.2). */
-  private render(p: Parameter, withDecryption: boolean): Json {
+  private render(p: Stored, withDecryption: boolean): Json {
     return {
       Name: p.name,
       Type: p.type,
