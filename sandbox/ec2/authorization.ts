@@ -1,19 +1,11 @@
-// The seam between the EC2 simulator and an IAM authorizer: before an action runs, the simulator
-// tells the authorizer who called and what the request names; the answer can refuse the whole call
-// (UnauthorizedOperation, HTTP 403) or, for CreateFleet, refuse single pools of the fleet, which
-// then answer per-override errors as EC2 does when RunInstances is denied on the caller's behalf.
+// The seam to an IAM authorizer: it hears who called and what the request names, and may refuse the whole call (403
+// UnauthorizedOperation) or single CreateFleet pools, which answer per-override errors as a denied RunInstances does.
 import { LaunchTemplateVersion } from './launch-templates';
 import { Market } from './types';
 import { QueryParams } from './wire';
 
 /** One pool an instant fleet could launch into, as far as authorization cares. */
-export interface FleetLaunchKey {
-  readonly launchTemplateId: string;
-  readonly subnetId: string;
-  readonly imageId?: string;
-  readonly imageFromOverride: boolean;
-  readonly market: Market;
-}
+export type FleetLaunchKey = Readonly<{ launchTemplateId: string; subnetId: string; imageId?: string; imageFromOverride: boolean; market: Market }>;
 
 export interface Ec2FleetFacts {
   readonly templates: readonly LaunchTemplateVersion[];

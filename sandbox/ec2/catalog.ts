@@ -1,11 +1,8 @@
-// The instance types the simulated region knows, and attribute-based selection over them
-// (CreateFleet `InstanceRequirements`). Names come from aws-cdk-lib's `InstanceClass` /
-// `InstanceSize` enums (src/instance-type-name.ts), the architecture from its `InstanceType`.
-// vCPUs follow the size and memory the family's letters, as AWS's specification tables give them
-// (https://docs.aws.amazon.com/ec2/latest/instancetypes/ gp.html, co.html, mo.html, so.html, ac.html, hpc.html).
-// Sizes: nano–small only for burstable families, medium for burstable, Graviton, a1 and 7th/8th
-// generation AMD, a few big sizes only for hpc*, p4/p5, trn, dl, u-*, mac; a size above a family's
-// largest is not refused; `metal` counts 64 vCPUs for Graviton and 96 otherwise [I].
+// The simulated region's instance types (aws-cdk-lib's names and architectures, src/instance-type-name.ts) and
+// attribute-based selection over them (CreateFleet `InstanceRequirements`). vCPUs follow the size, memory the family's
+// letters (https://docs.aws.amazon.com/ec2/latest/instancetypes/ gp.html, co.html, mo.html, so.html, ac.html, hpc.html).
+// Sizes: nano–small only burstable; medium for burstable, Graviton, a1 and 7th/8th generation AMD; a few big sizes only
+// for hpc*, p4/p5, trn, dl, u-*, mac; a size above a family's largest is not refused; `metal` is 64 vCPUs on Graviton, else 96 [I].
 import { InstanceTypeInfo } from './types';
 import { INSTANCE_FAMILIES, INSTANCE_SIZES, instanceTypeArchitecture } from '../../src/instance-type-name';
 
@@ -86,13 +83,6 @@ export const DEFAULT_INSTANCE_TYPES: readonly InstanceTypeInfo[] = [...INSTANCE_
 
 export const INSTANCE_TYPES_BY_NAME: ReadonlyMap<string, InstanceTypeInfo> = new Map(DEFAULT_INSTANCE_TYPES.map((t) => [t.name, t]));
 
-export interface InstanceRequirementsSpec {
-  readonly vCpuCount: { readonly min: number; readonly max?: number };
-  readonly memoryMiB: { readonly min: number; readonly max?: number };
-  /** `intel`, `amd`, `amazon-web-services`, `apple`; empty: any. */
-  readonly cpuManufacturers: readonly string[];
-}
-
 /** Who makes a type's CPU: Graviton for arm64 (Apple for mac), AMD for families with an `a` after the generation (m6a, c7a), else Intel. */
 export function cpuManufacturerOf(type: Pick<InstanceTypeInfo, 'name' | 'architecture'>): string {
   if (type.name.startsWith('mac')) return type.architecture === 'arm64' ? 'apple' : 'intel';
@@ -105,12 +95,13 @@ export function spotPriceOf(type: InstanceTypeInfo): number {
   return type.onDemandPrice * 0.3;
 }
 
-/**
- * The catalog types that satisfy the requirements, in catalog order. Bare metal and burstable
- * types are excluded, the defaults of `BareMetal` and `BurstablePerformance` (API_InstanceRequirements).
- */
+type Range = { readonly min: number; readonly max?: number };
+/** `cpuManufacturers`: `intel`, `amd`, `amazon-web-services`, `apple`; empty: any. */
+export type InstanceRequirementsSpec = { readonly vCpuCount: Range; readonly memoryMiB: Range; readonly cpuManufacturers: readonly string[] };
+
+/** The catalog types that satisfy the requirements, in catalog order, without the defaults' exclusions `BareMetal` and `BurstablePerformance` (API_InstanceRequirements). */
 export function matchInstanceRequirements(req: InstanceRequirementsSpec): InstanceTypeInfo[] {
-  const within = (value: number, range: { min: number; max?: number }) => value >= range.min && (range.max === undefined || value <= range.max);
+  const within = (value: number, range: Range) => value >= range.min && (range.max === undefined || value <= range.max);
   return DEFAULT_INSTANCE_TYPES.filter((type) =>
     within(type.vcpus, req.vCpuCount) &&
     within(type.memoryMiB, req.memoryMiB) &&

@@ -3,11 +3,7 @@
 import { Market } from './types';
 import { SeededRandom } from '../common/random';
 
-export interface PoolKey {
-  readonly instanceType: string;
-  readonly availabilityZone: string;
-  readonly market: Market;
-}
+export type PoolKey = Readonly<{ instanceType: string; availabilityZone: string; market: Market }>;
 
 /** How many instances the pools it matches can hold at once. Unset fields match anything; the last matching rule wins. */
 export interface CapacityRule extends Partial<PoolKey> {

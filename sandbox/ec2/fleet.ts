@@ -12,28 +12,11 @@ import { IdGenerator, InstanceTypeInfo, Market, MARKETS, SubnetInfo } from './ty
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject, XmlValue } from './wire';
 import { tally } from '../common/http';
 
-interface Override {
-  readonly instanceType?: string;
-  readonly requirements?: InstanceRequirementsSpec;
-  readonly subnetId?: string;
-  readonly priority?: number;
-  readonly imageId?: string;
-}
-
+type Override = Readonly<{ instanceType?: string; requirements?: InstanceRequirementsSpec; subnetId?: string; priority?: number; imageId?: string }>;
 /** `overrides` is `[{}]` when the request gave none: one implicit override using the template's own settings. */
-interface LaunchConfig {
-  readonly template: LaunchTemplateVersion;
-  readonly overrides: readonly Override[];
-}
-
+type LaunchConfig = Readonly<{ template: LaunchTemplateVersion; overrides: readonly Override[] }>;
 /** One pool an override can launch into. */
-interface Pool {
-  readonly config: LaunchConfig;
-  readonly override: Override;
-  readonly type: InstanceTypeInfo;
-  readonly subnet: SubnetInfo;
-  readonly imageId?: string;
-}
+type Pool = Readonly<{ config: LaunchConfig; override: Override; type: InstanceTypeInfo; subnet: SubnetInfo; imageId?: string }>;
 
 /** What an error item echoes: the config and override, and the pool when one was tried. */
 type Site = Pick<Pool, 'config' | 'override'> & Partial<Pool>;

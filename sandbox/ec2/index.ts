@@ -1,6 +1,5 @@
-// The EC2 simulator: an EC2 Query endpoint the real `@aws-sdk/client-ec2` talks to (CreateFleet,
-// DescribeInstances, TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped
-// instance events, and seeded fault injection.
+// The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
+// TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped instance events and seeded faults.
 import { IncomingMessage, ServerResponse } from 'http';
 import { Ec2Authorizer, Ec2Decision } from './authorization';
 import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
@@ -71,10 +70,8 @@ function subscribe<T>(listeners: Set<T>, listener: T): () => void {
   return () => listeners.delete(listener);
 }
 
-/**
- * The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before
- * an action runs (so a throttled call changes nothing and consumes no ClientToken), then asks IAM.
- */
+// The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before an action runs
+// (so a throttled call changes nothing and consumes no ClientToken), then asks IAM.
 export class Ec2Simulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;

@@ -15,32 +15,16 @@ export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
 };
 
 /** An instance type the simulated region offers. Prices are per hour and only order the pools. */
-export interface InstanceTypeInfo {
-  readonly name: string;
-  readonly vcpus: number;
-  readonly memoryMiB: number;
-  readonly architecture: 'x86_64' | 'arm64';
-  readonly onDemandPrice: number;
-}
+export type InstanceTypeInfo = Readonly<{ name: string; vcpus: number; memoryMiB: number; architecture: 'x86_64' | 'arm64'; onDemandPrice: number }>;
 
-export interface SubnetInfo {
-  readonly subnetId: string;
-  readonly availabilityZone: string;
-}
+export type SubnetInfo = Readonly<{ subnetId: string; availabilityZone: string }>;
 
-export interface MetadataOptions {
-  readonly httpTokens: 'required' | 'optional';
-  readonly httpEndpoint: 'enabled' | 'disabled';
-  readonly httpPutResponseHopLimit: number;
-  readonly instanceMetadataTags: 'enabled' | 'disabled';
-}
+export type MetadataOptions = Readonly<{
+  httpTokens: 'required' | 'optional'; httpEndpoint: 'enabled' | 'disabled'; httpPutResponseHopLimit: number; instanceMetadataTags: 'enabled' | 'disabled';
+}>;
 
-export interface IamInstanceProfile {
-  /** e.g. `arn:aws:iam::123456789012:instance-profile/runner` */
-  readonly arn: string;
-  /** The role inside the profile: IMDS serves its credentials under this name. */
-  readonly roleName: string;
-}
+/** `arn` is the profile's (`arn:aws:iam::123456789012:instance-profile/runner`); IMDS serves the role's credentials under `roleName`. */
+export type IamInstanceProfile = Readonly<{ arn: string; roleName: string }>;
 
 /** Resource ids in EC2's formats, drawn from a seeded source so a scenario replays with the same ids. */
 export class IdGenerator {
