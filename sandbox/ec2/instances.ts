@@ -1,8 +1,6 @@
-// Simulated instances and their lifecycle: pending → running → shutting-down → terminated (and
-// running → stopping → stopped for an OS shutdown with behaviour `stop`), with boot and shutdown
-// delays in simulated time and the two-minute spot interruption notice; and DescribeInstances and
-// TerminateInstances over them, with EC2's validation and the element names the SDK's model
-// expects (`instanceState`, `tagSet` …, reference/aws.md 2).
+// Simulated instances: pending → running → shutting-down → terminated (running → stopping → stopped for an OS shutdown
+// with behaviour `stop`), boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances
+// over them with EC2's validation and the SDK model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
 import { Ec2Faults } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
@@ -232,7 +230,7 @@ function renderInstance(i: InstanceRecord): XmlObject {
     instanceType: i.instanceType,
     launchTime: new Date(i.launchTime).toISOString(),
     placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
-    stateReason: i.stateReason && { code: i.stateReason.code, message: i.stateReason.message },
+    stateReason: i.stateReason,
     // No `on-demand` value exists for instanceLifecycle: on-demand instances omit it (reference/aws.md 2.1).
     instanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
     tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),

@@ -32,10 +32,7 @@ export interface LaunchTemplateVersion {
   readonly launchTemplateId: string;
   readonly launchTemplateName: string;
   readonly versionNumber: number;
-  readonly data: Omit<LaunchTemplateData, 'instanceInitiatedShutdownBehavior' | 'metadataOptions'> & {
-    readonly instanceInitiatedShutdownBehavior: 'terminate' | 'stop';
-    readonly metadataOptions: MetadataOptions;
-  };
+  readonly data: LaunchTemplateData & { readonly instanceInitiatedShutdownBehavior: 'terminate' | 'stop'; readonly metadataOptions: MetadataOptions };
 }
 
 /** 16 KB of user data before base64 encoding. */
