@@ -7,10 +7,13 @@ import { QueryParams } from './wire';
 /** One pool an instant fleet could launch into, as far as authorization cares. */
 export type FleetLaunchKey = Readonly<{ launchTemplateId: string; subnetId: string; imageId?: string; imageFromOverride: boolean; market: Market }>;
 
-export type Ec2FleetFacts = Readonly<{
-  templates: readonly LaunchTemplateVersion[]; launches: readonly FleetLaunchKey[]; subnetIds: readonly string[]; overrideImageIds: readonly string[];
-  tags: Readonly<Record<'fleet' | 'instance' | 'volume', Record<string, string>>>;
-}>;
+export interface Ec2FleetFacts {
+  readonly templates: readonly LaunchTemplateVersion[];
+  readonly launches: readonly FleetLaunchKey[];
+  readonly subnetIds: readonly string[];
+  readonly overrideImageIds: readonly string[];
+  readonly tags: Readonly<Record<'fleet' | 'instance' | 'volume', Record<string, string>>>;
+}
 
 export interface Ec2Call {
   readonly action: string;
@@ -22,8 +25,12 @@ export interface Ec2Call {
   readonly instanceTags: (instanceId: string) => Readonly<Record<string, string>>;
 }
 
-/** `denied`: the whole call is refused with this UnauthorizedOperation message; `launchError`: CreateFleet, what one pool answers instead of launching. */
-export type Ec2Decision = Readonly<{ denied?: string; launchError?: (launch: FleetLaunchKey) => { readonly code: string; readonly message: string } | undefined }>;
+export interface Ec2Decision {
+  /** The whole call is refused with this UnauthorizedOperation message. */
+  readonly denied?: string;
+  /** CreateFleet: the error one pool answers instead of launching. */
+  readonly launchError?: (launch: FleetLaunchKey) => { readonly code: string; readonly message: string } | undefined;
+}
 
 export type Ec2Authorizer = (call: Ec2Call) => Promise<Ec2Decision | undefined>;
 

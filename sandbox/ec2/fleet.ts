@@ -160,17 +160,24 @@ export class FleetService {
       'aws:ec2launchtemplate:id': template.launchTemplateId,
       'aws:ec2launchtemplate:version': String(template.versionNumber),
     };
-    const instanceIds = Array.from({ length: count }, () => this.lifecycle.launch({
-      instanceId: this.ids.resourceId('i-'), imageId: pool.imageId!, instanceType: type.name, market,
-      availabilityZone: subnet.availabilityZone, reservationId, launchTemplate: template, tags,
-    }).instanceId);
+    const { availabilityZone, subnetId } = subnet;
+    const launchOne = () => this.lifecycle.launch({
+      instanceId: this.ids.resourceId('i-'),
+      imageId: pool.imageId!,
+      instanceType: type.name,
+      market,
+      availabilityZone,
+      reservationId,
+      launchTemplate: template,
+      tags,
+    }).instanceId;
     return {
       launchTemplateAndOverrides: renderOverrides({ config: pool.config, override: pool.override }),
       lifecycle: market,
-      instanceIds,
+      instanceIds: Array.from({ length: count }, launchOne),
       instanceType: type.name,
-      availabilityZone: subnet.availabilityZone,
-      subnetId: subnet.subnetId,
+      availabilityZone,
+      subnetId,
     };
   }
 
@@ -341,7 +348,10 @@ function launchProblem(pool: Pool, market: Market, fault: string | undefined): {
 function renderOverrides({ config: { template }, override, type, subnet }: Site): XmlObject {
   return {
     launchTemplateSpecification: { launchTemplateId: template.launchTemplateId, version: String(template.versionNumber) },
-    overrides: { instanceType: override.instanceType ?? type?.name, subnetId: override.subnetId ?? subnet?.subnetId,
-      availabilityZone: subnet?.availabilityZone },
+    overrides: {
+      instanceType: override.instanceType ?? type?.name,
+      subnetId: override.subnetId ?? subnet?.subnetId,
+      availabilityZone: subnet?.availabilityZone,
+    },
   };
 }

@@ -258,10 +258,9 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   private publish(detailType: Ec2InstanceEvent['detail-type'], resource: string, detail: Ec2InstanceEvent['detail']): void {
-    const event = {
-      'version': '0', 'id': this.eventIds.uuid(), 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId,
-      'time': isoSeconds(this.clock.now()), 'region': this.region, 'resources': [resource], detail,
-    } as Ec2InstanceEvent;
+    const id = this.eventIds.uuid();
+    const time = isoSeconds(this.clock.now());
+    const event = { 'version': '0', id, 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId, time, 'region': this.region, 'resources': [resource], detail } as Ec2InstanceEvent;
     this.eventHistory.push(event);
     setImmediate(() => {
       if (this.closed) return;

@@ -66,6 +66,6 @@ export const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000)
 export type Ec2InstanceEvent = Readonly<{ version: '0'; id: string; source: 'aws.ec2'; account: string; time: string; region: string }> & {
   readonly resources: readonly string[];
 } & (
-  | { readonly 'detail-type': 'EC2 Instance State-change Notification'; readonly detail: { readonly 'instance-id': string; readonly state: InstanceStateName } }
-  | { readonly 'detail-type': 'EC2 Spot Instance Interruption Warning'; readonly detail: { readonly 'instance-id': string; readonly 'instance-action': 'terminate' } }
+  | { readonly 'detail-type': 'EC2 Instance State-change Notification'; readonly 'detail': { readonly 'instance-id': string; readonly 'state': InstanceStateName } }
+  | { readonly 'detail-type': 'EC2 Spot Instance Interruption Warning'; readonly 'detail': { readonly 'instance-id': string; readonly 'instance-action': 'terminate' } }
 );
