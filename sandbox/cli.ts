@@ -54,7 +54,7 @@ function progressLine(p: Progress): string {
   return `t=${(p.simulatedMs / 60_000).toFixed(1).padStart(5)} min  jobs ${n(p.arrived)}/${p.total}  queued ${n(p.queued)}  booting ${n(p.booting)}  running ${n(p.running)}  done ${n(p.done)}`;
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const args = usage('options are --scenario FILE, --report FILE, --serve, --github-url URL, --seed N, --time-scale X, --verbose',
     () => parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values);
   const scenario = loadScenario(args);
@@ -78,18 +78,16 @@ async function main(): Promise<number> {
       process.once('SIGTERM', resolve);
     });
     await sandbox.stop();
-    fs.rmSync(path.dirname(keyFile), { recursive: true, force: true });
-    return 0;
+    return fs.rmSync(path.dirname(keyFile), { recursive: true, force: true });
   }
 
   const tty = process.stderr.isTTY;
   process.stderr.write(`sandbox: scenario '${scenario.name}', seed ${scenario.seed}, time scale ${scenario.timeScale} (1 simulated minute = ${(60 * scenario.timeScale).toFixed(1)} s)\n`);
   let lastLine = 0;
   const onProgress = (p: Progress) => {
-    if (tty) {process.stderr.write(`\r${progressLine(p)}`);} else if (Date.now() - lastLine > 5000) {
-      lastLine = Date.now();
-      process.stderr.write(`${progressLine(p)}\n`);
-    }
+    if (!tty && Date.now() - lastLine <= 5000) return;
+    lastLine = Date.now();
+    process.stderr.write(tty ? `\r${progressLine(p)}` : `${progressLine(p)}\n`);
   };
   const report = await driveScenario(sandbox, onProgress).finally(async () => {
     if (tty) process.stderr.write('\n');
@@ -100,10 +98,9 @@ async function main(): Promise<number> {
     fs.writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\nreport written to ${args.report}\n`);
   }
-  return 0;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
+main().then(() => process.exit(0), (error: unknown) => {
   if (error instanceof UsageError || error instanceof ScenarioError) {
     process.stderr.write(`sandbox: ${error.message}\n`);
     process.exit(2);

@@ -1,8 +1,7 @@
-// What `cdk deploy` would create, from the synthesized template: the sandbox synthesizes the real
-// EphemeralRunners construct with the scenario's runner configs, refuses what CloudFormation would
-// refuse, assigns every resource its physical id and creates the table, the queues, the parameters
-// and the launch templates in the simulators. Resources are found by type and by what they hold or
-// reference — never by logical id, which follows the construct's tree.
+// What `cdk deploy` would create: the real EphemeralRunners construct synthesized with the scenario's runner
+// configs, refused where CloudFormation would refuse it, every resource given its physical id, and the table,
+// queues, parameters and launch templates created in the simulators. Resources are found by type and by what
+// they hold or reference, never by logical id (which follows the construct's tree).
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { assertDeployable } from './aws/deploy-checks';
@@ -21,24 +20,14 @@ import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
 
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties: Json;
-}
-
-export interface SynthesizedDeployment {
-  readonly resources: Record<string, CfnResource>;
-  readonly outputs: Record<string, { Value: unknown }>;
-  /** Logical id of each function, by the service name it publishes as (its `RUNTIME_VARIABLES.serviceName` variable). */
-  readonly functions: Record<FunctionName, string>;
-}
+export type CfnResource = { readonly Type: string; readonly Properties: Json };
 
 export const GHES_HOST = 'ghes.sandbox.internal';
 /** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */
 const CONSTRUCT_ID = 'Runners';
 
-/** Synthesizes the construct the way a user's app would, with the scenario's runner configs. */
-export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment {
+/** Synthesizes the construct as a user's app would; `functions`: each function's logical id by its service name. */
+export function synthesizeDeployment(scenario: Scenario) {
   const app = new App();
   const stack = new Stack(app, 'EphemeralRunnersSandbox');
   const isolated = scenario.network === 'private';
@@ -72,7 +61,7 @@ export function synthesizeDeployment(scenario: Scenario): SynthesizedDeployment 
   }
   const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined);
   if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
-  return { resources: template.Resources, outputs: template.Outputs, functions: functions as Record<FunctionName, string> };
+  return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>> };
 }
 
 /** A function's environment variables as the template writes them (intrinsics unresolved). */
@@ -136,21 +125,16 @@ export class TemplateResolver {
 }
 
 /** The account and the services the stack deploys into. */
-export interface DeployTarget {
-  readonly region: string;
-  readonly accountId: string;
-  readonly services: { readonly dynamo: DynamoEngine; readonly sqs: SqsSimulator; readonly ssm: SsmSimulator; readonly ec2: Ec2Simulator };
-}
+type DeployTarget = {
+  region: string;
+  accountId: string;
+  services: { dynamo: DynamoEngine; sqs: SqsSimulator; ssm: SsmSimulator; ec2: Ec2Simulator };
+};
 
 export type DeployedStack = Awaited<ReturnType<typeof deployStack>>;
 
-/**
- * Deploys the template into the simulators: the deploy-time checks, the physical ids AWS would
- * assign (ARNs, queue URLs, API ids, the register Function URL), the state table, the queues the
- * event source mappings read (with their dead-letter queues), the runner config parameters and the
- * launch templates.
- */
-export async function deployStack(template: SynthesizedDeployment, target: DeployTarget) {
+/** Deploys the template into the simulators after the deploy-time checks, with the physical ids AWS would assign. */
+export async function deployStack(template: ReturnType<typeof synthesizeDeployment>, target: DeployTarget) {
   const { region, accountId: account, services: { ec2: ec2Sim, sqs, ssm, dynamo } } = target;
   // What CloudFormation and the services refuse at deploy time, refused here before anything runs.
   assertDeployable({ Resources: template.resources }, { ssmParameters: [] });
@@ -234,8 +218,8 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
     ssm.seedParameter({ name: resolver.string(r.Properties.Name), value: resolver.string(r.Properties.Value), type: 'String' });
   }
 
-  // Launch templates, with the user data and the image the template renders (the construct's
-  // name none: the provisioner passes the AMI id). The runners' role is the one their profiles hold.
+  // Launch templates as the template renders them (the construct's templates name no image: the provisioner
+  // passes the AMI id). The runners' role is the one their profiles hold.
   const roleOfProfile = (profile: unknown) => referenced(template.resources[referenced(profile)[0]].Properties.Roles)[0];
   let runnerRoleId: string | undefined;
   let runnerLogGroup: string | undefined;
@@ -297,11 +281,8 @@ export async function deployStack(template: SynthesizedDeployment, target: Deplo
 }
 
 /**
- * The template's instance metadata options, as EC2 applies them: what the template omits takes
- * EC2's defaults for an AMI that does not declare ImdsSupport v2.0 (as the image pipeline's do not):
- * tokens optional, endpoint enabled, hop limit 1, tags off
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html). So a
- * template that stopped requiring IMDSv2 would show in the sandbox too.
+ * The template's metadata options as EC2 applies them; what it omits takes the defaults for an AMI without ImdsSupport v2.0
+ * (tokens optional, hop limit 1): https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html
  */
 function metadataOptionsOf(options: Record<string, unknown> = {}): MetadataOptions {
   return {

@@ -5,23 +5,11 @@ import { buildReport, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 import { TAG_POOL } from '../src/contracts/instance-tags';
 
-export interface Progress {
-  readonly simulatedMs: number;
-  readonly arrived: number;
-  readonly total: number;
-  readonly queued: number;
-  readonly booting: number;
-  readonly running: number;
-  readonly done: number;
-}
+export type Progress = ReturnType<typeof progressOf>;
 
 /** Simulated ms the driver waits for jobs to end after the last arrival. */
 const JOBS_TIMEOUT_MS = 60 * 60_000;
-/**
- * Simulated ms a failed job is given to be re-run: the re-run of an interrupted job waits for the
- * job's failure to reach the webhook (a dropped delivery, for the reconciler's redelivery minutes
- * later) and for the provisioner to take the pool's message.
- */
+/** Simulated ms a failed job is given to be re-run: its failure may reach the webhook only by the reconciler's redelivery. */
 const RERUN_GRACE_MS = 20 * 60_000;
 /** The least wall time the drain waits for leaks to go before it counts them. */
 const DRAIN_WALL_MS = 120_000;
@@ -48,18 +36,7 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
     });
   }));
 
-  const progress = (): Progress => {
-    const count = (status: string) => ghes.jobs().filter((j) => j.status === status).length;
-    return {
-      simulatedMs: clock.now() - simStart,
-      arrived,
-      total: arrivals.length,
-      queued: count('queued'),
-      booting: sandbox.host.booting,
-      running: count('in_progress'),
-      done: count('completed'),
-    };
-  };
+  const progress = () => progressOf(sandbox, clock.now() - simStart, arrived, arrivals.length);
   const ticker = setInterval(() => onProgress(progress()), 1000);
   const peaks = new Map<string, PoolPeaks>();
   let sampling = true;
@@ -79,10 +56,8 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
       : job.conclusion !== 'failure' || clock.now() - job.completedAt! >= RERUN_GRACE_MS);
     while (clock.now() < deadline && !ghes.jobs().every(settled)) await clock.sleep(2_000);
     onProgress(progress());
-    // Instances power off and terminate, registrations are removed: wait until nothing is left, for
-    // at most drainMs of simulated time, or DRAIN_WALL_MS of wall time if that ends later (on a busy
-    // machine the functions' work lags the scaled clock). The leaks the report counts are what is
-    // still there then.
+    // Wait until nothing is left, for at most drainMs simulated, or DRAIN_WALL_MS wall if later (on a busy machine
+    // the functions lag the scaled clock); what is still there then is leaked.
     const drainDeadline = clock.now() + scenario.drainMs;
     const wallDeadline = Date.now() + DRAIN_WALL_MS;
     const leaking = () => Object.values(leaksOf(sandbox)).some((n) => n > 0);
@@ -95,10 +70,14 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
 }
 
+function progressOf(sandbox: RunningSandbox, simulatedMs: number, arrived: number, total: number) {
+  const count = (status: string) => sandbox.ghes.jobs().filter((j) => j.status === status).length;
+  return { simulatedMs, arrived, total, queued: count('queued'), booting: sandbox.host.booting, running: count('in_progress'), done: count('completed') };
+}
+
 /**
- * Live instances per pool against the pool's demand (queued and running jobs), as GitHub and EC2 see
- * them. An instance whose runner has finished its one job is powering off, not spare capacity: it
- * counts toward the pool's instances but not its excess (how long it takes depends on the machine).
+ * Live instances per pool against its demand (queued and running jobs). An instance whose runner finished
+ * its job is powering off, not spare: it counts toward the pool's instances but not its excess.
  */
 function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): void {
   const jobs = sandbox.ghes.jobs();

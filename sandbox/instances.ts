@@ -34,10 +34,7 @@ export class InstanceHost {
   constructor(
     private readonly ec2: Ec2Simulator,
     private readonly ghes: GhesSimulator,
-    /**
-     * Whether the next instance boots with the real image-builder/bootstrap.sh; if not, this process
-     * makes the same wire calls (IMDSv2, a SigV4-signed register call, the runner, the power-off).
-     */
+    /** Whether the next instance boots with the real bootstrap.sh; if not, this process makes its wire calls (IMDSv2, register, run, power-off). */
     private readonly withBootstrap: () => boolean,
     /** Where the bootstrap ships its log lines (CloudWatch Logs). */
     private readonly logsEndpoint: string,
@@ -114,8 +111,7 @@ export class InstanceHost {
     this.bootProcesses.set(info.instanceId, child);
     child.on('exit', () => {
       this.bootProcesses.delete(info.instanceId);
-      // The lifetime watchdog outlives the script by design; on a simulated instance it goes with it.
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      killGroup(child);
     });
   }
 
@@ -129,24 +125,13 @@ export class InstanceHost {
       const region = await get('meta-data/placement/region');
       const role = (await get('meta-data/iam/security-credentials/')).split('\n')[0];
       const deadline = Date.now() + Number(settings.CONFIG_TIMEOUT_SECONDS ?? 600) * 1000;
+      const url = new URL(settings.REGISTER_URL);
+      const request = { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, body: '{}' };
       for (let delay = 50; alive() && Date.now() < deadline; delay = Math.min(delay * 2, 2000)) {
-        const credentials = JSON.parse(await get(`meta-data/iam/security-credentials/${role}`)) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
-        const url = new URL(settings.REGISTER_URL);
-        const signed = await new SignatureV4({
-          credentials: { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.Token },
-          region,
-          service: settings.REGISTER_SERVICE ?? 'lambda',
-          sha256: NodeSha256,
-        }).sign({
-          method: 'POST',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: url.pathname,
-          query: {},
-          headers: { 'host': url.host, 'content-type': 'application/json' },
-          body: '{}',
-        });
+        const c = JSON.parse(await get(`meta-data/iam/security-credentials/${role}`)) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
+        const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
+        const signer = new SignatureV4({ credentials, region, service: settings.REGISTER_SERVICE ?? 'lambda', sha256: NodeSha256 });
+        const signed = await signer.sign({ ...request, headers: { 'host': url.host, 'content-type': 'application/json' } });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {
           await this.runJob(id, await response.text());
@@ -172,21 +157,19 @@ export class InstanceHost {
   }
 
   private powerOff(instanceId: string): void {
-    try {
-      this.ec2.poweroff(instanceId);
-    } catch {
-      // Already going down (an interruption, a retirement): nothing left to power off.
-    }
+    try { this.ec2.poweroff(instanceId); } catch { /* already going down: an interruption, a retirement */ }
   }
 
   /** The instance stops: its processes and its runner die with it. */
   private halt(instanceId: string): void {
     this.runners.get(instanceId)?.kill();
     this.runners.delete(instanceId);
-    const child = this.bootProcesses.get(instanceId);
-    if (child?.pid) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
+    killGroup(this.bootProcesses.get(instanceId));
     this.bootProcesses.delete(instanceId);
   }
+}
+
+/** Kills a boot process with its process group (the lifetime watchdog outlives the script by design). */
+function killGroup(child: ChildProcess | undefined): void {
+  if (child?.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
 }

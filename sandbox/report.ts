@@ -1,9 +1,9 @@
 // The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults,
 // and the summary `npm run sandbox` prints of it.
+import type { JobView } from './ghes';
 import type { Scenario } from './scenario';
 import { matchLabels, routingLabels } from '../src/runner-labels';
 
-export interface Percentiles { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number }
 type Counts = Readonly<Record<string, number>>;
 
 /** What a run counted, from which {@link buildReport} derives the rest. */
@@ -16,15 +16,9 @@ export interface ReportInputs {
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
   readonly github: { readonly total: number; readonly byRoute: Counts };
   readonly ec2: { readonly total: number; readonly byAction: Counts };
-  /**
-   * Per pool, the most instances alive at once and the largest excess of live instances over the
-   * pool's demand (its queued and running jobs), sampled every simulated 5 s.
-   */
+  /** Per pool, the most instances alive at once and their largest excess over the pool's queued and running jobs (sampled every 5 s). */
   readonly pools: Record<string, PoolPeaks>;
-  /**
-   * How the instances booted: the real bootstrap script, or its wire calls made in-process; and how
-   * many instances shipped their boot log to the runners' log group (the script does, as it powers off).
-   */
+  /** Instances booted by the real bootstrap or its wire calls in-process, and how many shipped their boot log (the script does). */
   readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly logStreams: number };
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
   readonly endpoints: { readonly network: 'public' | 'private'; readonly webhook: number; readonly register: number; readonly refused: Counts };
@@ -40,17 +34,7 @@ export type SandboxReport = ReturnType<typeof buildReport>;
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
-export interface JobAttempt {
-  readonly id: number;
-  readonly repo: string;
-  readonly labels: readonly string[];
-  readonly status: string;
-  readonly conclusion: string | null;
-  readonly createdAt: number;
-  readonly startedAt: number;
-  readonly runnerName?: string;
-  readonly rerunAs?: number;
-}
+export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs'>;
 
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
@@ -61,7 +45,7 @@ export function poolOfJob(labels: readonly string[], scenario: Scenario, org: st
   return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
 }
 
-export function percentiles(values: readonly number[]): Percentiles {
+export function percentiles(values: readonly number[]) {
   if (values.length === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -91,26 +75,18 @@ export function buildReport(inputs: ReportInputs) {
     if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-  const { instances } = inputs;
+  const { scenario, org, attempts, instances, capacityErrors, leaks, github, ec2, wallMs, ...counted } = inputs;
+  const launched = (market: LaunchedInstance['market']) => instances.filter((i) => i.market === market).length;
   return {
-    scenario: inputs.scenario.name,
-    seed: inputs.scenario.seed,
+    scenario: scenario.name,
+    seed: scenario.seed,
     jobs,
     latencyMs: { queuedToLaunch: percentiles(queuedToLaunch(inputs)), queuedToStarted: percentiles(toStarted) },
-    launches: {
-      instances: instances.length,
-      spot: instances.filter((i) => i.market === 'spot').length,
-      onDemand: instances.filter((i) => i.market === 'on-demand').length,
-      capacityErrors: inputs.capacityErrors,
-    },
-    leaks: inputs.leaks,
-    api: { github: inputs.github, ec2: inputs.ec2 },
-    pools: inputs.pools,
-    boot: inputs.boot,
-    endpoints: inputs.endpoints,
-    iam: inputs.iam,
-    faults: inputs.faults,
-    wallMs: Math.round(inputs.wallMs),
+    launches: { instances: instances.length, spot: launched('spot'), onDemand: launched('on-demand'), capacityErrors },
+    leaks,
+    api: { github, ec2 },
+    ...counted,
+    wallMs: Math.round(wallMs),
   };
 }
 

@@ -55,11 +55,7 @@ const jobs = (repo: string, labels: string[], count: number, durationMs: number,
 const SCENARIO = object({
   name: [text, 'demo'],
   seed: [int(0, 2 ** 31 - 1), 42],
-  /**
-   * Factor applied to every simulated delay: 0.05 runs a simulated minute in 3 s. The demo's keeps
-   * wall time honest: the functions' own work (DynamoDB, GitHub, EC2 calls) takes real
-   * milliseconds, which a smaller scale would inflate into simulated seconds.
-   */
+  /** Factor applied to every simulated delay (0.05: a minute in 3 s); the functions' real milliseconds of work grow by 1 / timeScale. */
   timeScale: [num(0.0001, 10), 0.1],
   runnerConfigs: [list(object({
     name: [text],
@@ -100,18 +96,12 @@ const SCENARIO = object({
       throttleRate: [rate, 0.05],
       spotInterruptionRate: [rate, 0],
       bootMs: [range, [10_000, 30_000]],
-      /**
-       * Instance types that exist but a zone does not offer: `m7i.2xlarge` (no zone of the VPC) or
-       * `m7i.2xlarge@us-east-1a` (that zone). CreateFleet answers them with InvalidFleetConfiguration.
-       */
+      /** Types no zone (`m7i.2xlarge`) or one zone (`m7i.2xlarge@us-east-1a`) offers: CreateFleet's InvalidFleetConfiguration. */
       unofferedInstanceTypes: [texts, []],
     })],
     crash: [object({ rate: [rate, 0] })],
   })],
-  /**
-   * The longest to wait after the last job finished for instances and registrations to go (the run
-   * ends once nothing is left), simulated ms, and at least two minutes of wall time; then leaks are counted.
-   */
+  /** Simulated ms (and at least two wall minutes) to wait after the last job for instances and registrations to go; then leaks are counted. */
   drainMs: [int(0, DAY_MS), 30_000],
   /** What a run of this scenario promises on an idle machine; `npm run bench` holds runs to it. */
   bounds: [object({
@@ -122,22 +112,11 @@ const SCENARIO = object({
     /** Most live instances a pool may have beyond its queued and running jobs (the slack). */
     poolExcess: optional(int(0, 100_000)),
   }), {}],
-  /**
-   * `public`: the webhook on an HTTP API, the register endpoint a Function URL. `private`: both
-   * routes of the private REST API behind an execute-api VPC endpoint, runners and functions in
-   * isolated subnets (EndpointAccess.privateApi(), controlPlaneSubnets).
-   */
+  /** `public`: an HTTP API and a Function URL; `private`: a private REST API behind an execute-api endpoint, isolated subnets. */
   network: [oneOf('public', 'private'), 'public'],
-  /**
-   * When the image pipeline's first build writes the runner image parameters, simulated ms after
-   * the deploy; jobs queued before then wait for it. 0: the image exists when the run starts.
-   */
+  /** Simulated ms after the deploy when the image pipeline's first build writes the image parameters (0: at the start). */
   imageReadyAfterMs: [int(0, DAY_MS), 0],
-  /**
-   * Whether the account already has the EC2 Spot service-linked role (AWSServiceRoleForEC2Spot).
-   * Without it, the first spot launch needs the caller to be allowed iam:CreateServiceLinkedRole
-   * for spot.amazonaws.com, or every spot pool answers AuthFailure.ServiceLinkedRoleCreationNotPermitted.
-   */
+  /** Whether AWSServiceRoleForEC2Spot exists; without it a spot launch needs iam:CreateServiceLinkedRole (else AuthFailure.ServiceLinkedRoleCreationNotPermitted). */
   accountHasSpotServiceLinkedRole: [bool, true],
   /** IAM experiments: actions taken out of a role's policies (`role`: a function name, or `runner`). */
   iam: [object({ removeStatements: [list(object({ role: [text], action: [text] })), []] })],

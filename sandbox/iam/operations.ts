@@ -3,23 +3,17 @@
 // (SAR: the Service Authorization Reference, whose data iam-data holds).
 import type { AuthorizationRequest } from './authorizer';
 
-/** SAR pages are https://docs.aws.amazon.com/service-authorization/latest/reference/<page>. */
-/** What an entry needs to know about the account to build its requests. */
-export interface OperationContext {
-  readonly region: string;
-  readonly accountId: string;
-}
+/** What an entry needs to know about the account. SAR pages are https://docs.aws.amazon.com/service-authorization/latest/reference/<page>. */
+export interface OperationContext { readonly region: string; readonly accountId: string }
 
 type Tags = Readonly<Record<string, string>>;
 
-/** A launch template as CreateFleet reads it. */
+/** A launch template as CreateFleet reads it: its instance profile's role, the tags its TagSpecifications put on instances and volumes. */
 export interface LaunchTemplateFacts {
   readonly launchTemplateId: string;
   readonly imageId?: string;
   readonly securityGroupIds: readonly string[];
-  /** The role of the template's instance profile. */
   readonly instanceProfileRoleArn?: string;
-  /** Tags the template's TagSpecifications put on instances and on volumes. */
   readonly instanceTags: Tags;
   readonly volumeTags: Tags;
 }
@@ -69,10 +63,7 @@ const resourceTagContext = (tags: Tags): Record<string, string> =>
 const createTags = (ctx: OperationContext, type: string, tags: Tags): AuthorizationRequest[] => (Object.keys(tags).length === 0 ? []
   : [{ action: 'ec2:CreateTags', resource: ec2Arn(ctx, type), context: { ...requestTagContext(tags), 'ec2:CreateAction': 'CreateFleet' } }]);
 
-/**
- * CreateFleet (`instant`) as a whole: `ec2:CreateFleet` on fleet, templates, subnets, images, instances
- * and volumes, `ec2:CreateTags` for the fleet's tags. A denial fails the call (karpenter#2813).
- */
+/** CreateFleet (`instant`) as a whole: `ec2:CreateFleet` on each resource, `ec2:CreateTags` for the fleet's; a denial fails the call (karpenter#2813). */
 export function createFleetRequests(facts: FleetRequestFacts, ctx: OperationContext): AuthorizationRequest[] {
   const requests: AuthorizationRequest[] = [
     { action: 'ec2:CreateFleet', resource: ec2Arn(ctx, 'fleet'), context: requestTagContext(facts.tags.fleet) },
@@ -131,11 +122,7 @@ export function spotServiceLinkedRoleRequest(ctx: OperationContext): Authorizati
 type Json = Record<string, unknown>;
 const str = (v: unknown) => String(v ?? '');
 
-/**
- * Every other operation, keyed `<service>:<Operation>` as the wire names it (EC2's Action, the
- * JSON services' X-Amz-Target operation). EC2 entries take `{ params, instanceTags }`; JSON
- * entries take the request body.
- */
+/** Every other operation, keyed `<service>:<Operation>` as the wire names it (EC2's Action, the JSON services' X-Amz-Target). */
 export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
   // EC2 (SAR list_amazonec2.html): TerminateInstances on each instance, with its tags as aws:ResourceTag;
   // DescribeInstances supports no resource-level permissions: authorized on `*`.

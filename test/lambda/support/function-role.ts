@@ -5,8 +5,7 @@
 import type { CallerIdentity } from '../../../sandbox/aws/function-url';
 import type { Ec2Authorizer } from '../../../sandbox/ec2';
 import { IamAuthorizer } from '../../../sandbox/iam/authorizer';
-import { ec2Authorizer } from '../../../sandbox/iam/ec2';
-import { rolesWithPolicies, serviceAuthorizer } from '../../../sandbox/iam/services';
+import { ec2Authorizer, rolesWithPolicies, serviceAuthorizer } from '../../../sandbox/iam/services';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
