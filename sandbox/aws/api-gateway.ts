@@ -3,10 +3,9 @@
 // response built from a proxy result, and writing a reply.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { AwsIds } from './ids';
-import { FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler, withinTimeout } from './lambda-invoke';
+import type { AwsContext } from './ids';
+import { invokeFunction, InvokeOutcome, LambdaFunction, withinTimeout } from './lambda-invoke';
 import { sourceIpOf } from '../common/http';
-import { SimClock } from '../common/time';
 
 export interface HttpReply {
   readonly status: number;
@@ -32,10 +31,8 @@ export function gatewayReply(status: number, message: string): HttpReply {
 }
 
 /** Invokes the integration's function, as the gateway does: a function slower than the integration timeout is given up ('timeout'). */
-export function integrate(
-  handler: LambdaHandler<never, unknown>, event: unknown, settings: FunctionSettings, clock: SimClock, ids: AwsIds, timeoutMs: number,
-): Promise<InvokeOutcome | 'timeout'> {
-  return withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
+export function integrate(fn: LambdaFunction<never>, event: unknown, aws: AwsContext, timeoutMs: number): Promise<InvokeOutcome | 'timeout'> {
+  return withinTimeout(invokeFunction(fn, event, aws), aws.clock, timeoutMs);
 }
 
 /**

@@ -6,21 +6,16 @@
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { gatewayReply, HttpReply, integrate, payloadV2Event, proxyResponse, send } from './api-gateway';
-import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
-import { LambdaHandler } from './lambda-invoke';
+import { AwsContext, awsContext, AwsSimulatorOptions } from './ids';
+import { LambdaFunction } from './lambda-invoke';
 import { LoopbackService, readBody } from '../common/http';
-import { SeededRandom } from '../common/random';
-import { SimClock } from '../common/time';
 
 export { requestTime } from './api-gateway';
 
-export interface HttpApiRoute {
+export interface HttpApiRoute extends LambdaFunction<APIGatewayProxyEventV2> {
   /** `POST /webhook`: a method and a literal path. */
   readonly routeKey: string;
-  readonly handler: LambdaHandler<APIGatewayProxyEventV2, unknown>;
   readonly functionName: string;
-  /** @default 3 (Lambda's default) */
-  readonly functionTimeoutSeconds?: number;
 }
 
 export interface HttpApiOptions extends AwsSimulatorOptions {
@@ -34,39 +29,33 @@ export class HttpApiSimulator extends LoopbackService {
   readonly apiId: string;
   /** Invocations of the routes' functions. */
   readonly counts = { invocations: 0 };
-  readonly clock: SimClock;
-  private readonly ids: AwsIds;
-  private readonly region: string;
-  private readonly accountId: string;
+  private readonly aws: AwsContext;
 
   constructor(private readonly options: HttpApiOptions) {
     super();
-    let random: SeededRandom;
-    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
-    this.ids = new AwsIds(random.fork('http-api'));
-    this.apiId = this.ids.lowerAlphanumeric(10);
+    this.aws = awsContext(options, 'http-api');
+    this.apiId = this.aws.ids.lowerAlphanumeric(10);
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = `${Buffer.from(this.ids.hex(20), 'hex').toString('base64').slice(0, 14)}=`;
+    const { clock, ids, region, accountId } = this.aws;
+    const requestId = `${Buffer.from(ids.hex(20), 'hex').toString('base64').slice(0, 14)}=`;
     const reply = (r: HttpReply) => send(res, r, { 'apigw-requestid': requestId });
     const body = await readBody(req);
     const route = this.options.routes.find((r) => r.routeKey === `${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}`);
     if (!route) return reply(gatewayReply(404, 'Not Found'));
-    const now = Math.floor(this.clock.now());
+    const now = Math.floor(clock.now());
     const event = payloadV2Event(req, body, {
       routeKey: route.routeKey,
-      accountId: this.accountId,
+      accountId,
       apiId: this.apiId,
-      domainName: `${this.apiId}.execute-api.${this.region}.amazonaws.com`,
+      domainName: `${this.apiId}.execute-api.${region}.amazonaws.com`,
       requestId,
       now,
-      traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${this.ids.hex(24)}`,
+      traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${ids.hex(24)}`,
     });
-    const { functionName, functionTimeoutSeconds: timeoutSeconds } = route;
-    const settings = { functionName, region: this.region, accountId: this.accountId, timeoutSeconds };
     this.counts.invocations++;
-    const outcome = await integrate(route.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
+    const outcome = await integrate(route, event, this.aws, INTEGRATION_TIMEOUT_MS);
     if (outcome === 'timeout') return reply(gatewayReply(503, 'Service Unavailable'));
     // [I] A function error or an answer the gateway cannot use: 500.
     return reply(outcome.ok ? proxyResponse(outcome.result) : gatewayReply(500, 'Internal Server Error'));
