@@ -1,7 +1,6 @@
-// The default event bus of EventBridge in process: rules with event patterns deliver matching
-// events asynchronously to Lambda targets, whose function errors Lambda retries; schedule rules
-// (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
-// Service events (the EC2 simulator's) come in whole through publish().
+// EventBridge's default bus in process: rules deliver events matching their patterns (service events, e.g. the EC2
+// simulator's, come whole through publish()) asynchronously to Lambda targets, whose errors Lambda retries; schedule
+// rules (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AwsContext, awsContext, AwsSimulatorOptions } from './ids';
 import { invokeFunction, LambdaFunction } from './lambda-invoke';
@@ -14,7 +13,7 @@ export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly eventPattern?: EventPattern;
   /** `rate(<n> minute[s]|hour[s]|day[s])`; the first event fires one period after the rule is put. */
   readonly scheduleExpression?: string;
-  /** Lambda targets (`functionName` by default `<rule name>-target`); `Event` is what their handlers declare, the simulator always passes a whole envelope. */
+  /** Lambda targets (named `<rule name>-target` by default); `Event` is what their handlers declare, they get a whole envelope. */
   readonly targets: readonly LambdaFunction<Event>[];
 }
 
@@ -29,12 +28,7 @@ export class InvalidEventPatternError extends Error {
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
 const RATE_UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-interface Rule {
-  readonly name: string;
-  readonly arn: string;
-  readonly pattern?: EventPattern;
-  readonly targets: readonly LambdaFunction<never>[];
-}
+type Rule = { readonly arn: string; readonly pattern?: EventPattern; readonly targets: readonly LambdaFunction<never>[] };
 
 export class EventBridgeSimulator {
   private readonly aws: AwsContext;
@@ -57,7 +51,6 @@ export class EventBridgeSimulator {
     if (options.eventPattern) validatePattern(options.eventPattern);
     const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
     const rule = {
-      name: options.name,
       arn: `arn:aws:events:${this.aws.region}:${this.aws.accountId}:rule/${options.name}`,
       pattern: options.eventPattern,
       targets: options.targets.map((target) => ({ functionName: `${options.name}-target`, ...target })),
@@ -91,9 +84,8 @@ export class EventBridgeSimulator {
   }
 
   /**
-   * Hands one event to one target's function, asynchronously. A function error is retried by Lambda's
-   * asynchronous invocation, not by the target's RetryPolicy, which covers failed hand-overs only
-   * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   * Hands one event to one target's function, asynchronously; Lambda's asynchronous invocation retries a function error (the
+   * target's RetryPolicy covers failed hand-overs only, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
    */
   private deliver(target: LambdaFunction<never>, event: EventBridgeEvent<string, unknown>): void {
     const run = async (attempt: number): Promise<void> => {
@@ -139,10 +131,7 @@ export class EventBridgeSimulator {
   }
 }
 
-/**
- * The period of `rate(1 minute)`, `rate(5 minutes)`, …: singular for 1, plural otherwise, as
- * EventBridge insists; cron() is not simulated (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
- */
+/** The period of `rate(1 minute)`, `rate(5 minutes)`, … (the unit singular for 1 only); cron() is not simulated (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html). */
 function ratePeriodMs(expression: string): number {
   const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
   const value = Number(match?.[1]);
@@ -153,9 +142,8 @@ function ratePeriodMs(expression: string): number {
 }
 
 /**
- * Event patterns as the template's rules use them: exact values (any of a list; an event's array
- * field matches when any element does) under nested objects. Comparison operators (prefix,
- * anything-but, numeric, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
+ * Event patterns as the template's rules use them: exact values (any of a list; an array field matches when any element does) under
+ * nested objects. Operators (prefix, anything-but, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
  */
 export function validatePattern(pattern: unknown, path = ''): void {
   if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new InvalidEventPatternError(`${path || 'the pattern'} must be an object`);

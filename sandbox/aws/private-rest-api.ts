@@ -1,10 +1,7 @@
-// An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) in process, as
-// a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): IAM's engine
-// evaluates the resource policy with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
-// SigV4 for `execute-api` and admit a caller of the account whom either the resource policy or its
-// own IAM policy allows (unless a deny says otherwise), and each request becomes the v1 proxy event
-// the service builds.
-// Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
+// An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) as a caller in the VPC sees it
+// through an interface endpoint (reference/aws.md 5.4): IAM's engine evaluates the resource policy with the endpoint
+// as aws:SourceVpce; AWS_IAM methods check SigV4 for `execute-api` and admit a caller of the account whom the resource
+// policy or its own IAM policy allows (unless a deny says otherwise). Unknown paths answer 403 "Missing Authentication Token".
 import { IncomingMessage, ServerResponse } from 'http';
 import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -36,7 +33,7 @@ export interface ResourcePolicyStatement {
 export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly apiId: string;
   readonly stageName: string;
-  /** The interface endpoint every call of this simulator arrives through. */
+  /** The interface endpoint every call arrives through. */
   readonly vpceId: string;
   readonly methods: readonly PrivateRestApiMethod[];
   readonly policy: readonly ResourcePolicyStatement[];

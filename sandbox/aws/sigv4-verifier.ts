@@ -11,10 +11,10 @@ const bytes = (data: Bytes): Buffer => (typeof data === 'string' || data instanc
 
 /** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
 export class NodeSha256 {
-  private hash: Hash | Hmac;
+  private hash!: Hash | Hmac;
 
   constructor(private readonly secret?: Bytes) {
-    this.hash = this.fresh();
+    this.reset();
   }
 
   update(data: Bytes): void {
@@ -26,11 +26,7 @@ export class NodeSha256 {
   }
 
   reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
   }
 }
 
