@@ -118,9 +118,7 @@ export interface HttpApiRoute extends LambdaFunction<APIGatewayProxyEventV2> {
   readonly functionName: string;
 }
 
-export interface HttpApiOptions extends AwsSimulatorOptions {
-  readonly routes: readonly HttpApiRoute[];
-}
+export type HttpApiOptions = AwsSimulatorOptions & { readonly routes: readonly HttpApiRoute[] };
 
 /** HTTP API's (maximum) integration timeout. */
 const INTEGRATION_TIMEOUT_MS = 30_000;

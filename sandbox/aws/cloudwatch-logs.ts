@@ -1,16 +1,12 @@
-// CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
-// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs`, each
-// call authorized by IAM, with the rules of PutLogEvents the service enforces
+// CloudWatch Logs as far as a runner instance uses it: CreateLogStream and PutLogEvents over JSON 1.1 (`X-Amz-Target:
+// Logs_20140328.<Op>`), SigV4-signed for `logs`, authorized by IAM, with the rules of PutLogEvents the service enforces
 // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { CallAuthorizer, exceptionType, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, LoopbackService, readBody } from '../common/http';
 
-export interface LogEvent {
-  readonly timestamp: number;
-  readonly message: string;
-}
+export type LogEvent = { readonly timestamp: number; readonly message: string };
 
 export interface CloudWatchLogsOptions {
   readonly region: string;

@@ -30,12 +30,8 @@ export class NodeSha256 {
   }
 }
 
-export interface SigningCredentials {
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  /** Epoch ms after which the credentials are refused. */
-  readonly expiresAt?: number;
-}
+/** `expiresAt`: epoch ms after which the credentials are refused. */
+export type SigningCredentials = { readonly secretAccessKey: string; readonly sessionToken?: string; readonly expiresAt?: number };
 
 /** IAM for a JSON-protocol call, from its operation, input and SigV4 Authorization header: a message refuses it. */
 export type CallAuthorizer = (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;

@@ -66,10 +66,7 @@ export interface StoredMessage {
 }
 
 /** A message as one receive hands it out: a snapshot plus the receipt handle of this receive. */
-export interface ReceivedMessage {
-  readonly message: Readonly<StoredMessage>;
-  readonly receiptHandle: string;
-}
+export type ReceivedMessage = { readonly message: Readonly<StoredMessage>; readonly receiptHandle: string };
 
 /** A message's system attributes, all strings, as ReceiveMessage and the Lambda event carry them. */
 export function systemAttributes(message: Readonly<StoredMessage>): Record<string, string> {

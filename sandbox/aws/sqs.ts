@@ -15,12 +15,8 @@ export interface SqsSimulatorOptions extends AwsSimulatorOptions {
   readonly authorize?: CallAuthorizer;
 }
 
-export interface CreateQueueOptions {
-  /** @default 30 */
-  readonly visibilityTimeoutSeconds?: number;
-  /** The dead-letter queue (name, or a queue created before) and maxReceiveCount (1–1000). */
-  readonly deadLetterQueue?: { readonly queue: string | SqsQueue; readonly maxReceiveCount: number };
-}
+/** `visibilityTimeoutSeconds` 30 by default; the dead-letter queue by name or as created before, maxReceiveCount 1–1000. */
+type CreateQueueOptions = { visibilityTimeoutSeconds?: number; deadLetterQueue?: { queue: string | SqsQueue; maxReceiveCount: number } };
 
 type Json = Record<string, unknown>;
 
