@@ -88,18 +88,9 @@ export class SigV4Verifier {
     const signed = Object.fromEntries(signedHeaders.map((name) => [name, headers[name] ?? '']));
     const url = new URL(req.url ?? '/', `http://${headers.host ?? 'localhost'}`);
     const query = Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k)]));
-    const signer = new SignatureV4({
-      credentials: {
-        accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(signedHeaders.includes('x-amz-security-token') ? { sessionToken: credentials.sessionToken } : {}),
-      },
-      region,
-      service,
-      sha256: NodeSha256,
-      uriEscapePath: true,
-      applyChecksum: false,
-    });
+    const sessionToken = signedHeaders.includes('x-amz-security-token') ? credentials.sessionToken : undefined;
+    const options = { region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: false };
+    const signer = new SignatureV4({ ...options, credentials: { accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken } });
     const { headers: resigned } = await signer.sign(
       { method: req.method ?? 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port) || undefined, path: url.pathname, query, headers: signed, body },
       { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) },
