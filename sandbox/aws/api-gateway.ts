@@ -1,20 +1,14 @@
-// What the three front doors of the functions (the HTTP API, the private REST API and the Function
-// URL) share: the Lambda proxy integration's invocation with the gateway's timeout, the HTTP
-// response built from a proxy result, and writing a reply.
+// An API Gateway HTTP API in process (below), and what the functions' front doors (HTTP API, private REST API,
+// Function URL) share: the proxy integration's invocation with the gateway's timeout, the HTTP response built
+// from a proxy result, the payload format 2.0 event, and writing a reply.
 import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { AwsIds } from './ids';
-import { FunctionSettings, invokeFunction, InvokeOutcome, LambdaHandler, withinTimeout } from './lambda-invoke';
-import { sourceIpOf } from '../common/http';
-import { SimClock } from '../common/time';
+import { AwsContext, awsContext, AwsSimulatorOptions } from './ids';
+import { invokeFunction, InvokeOutcome, LambdaFunction, withinTimeout } from './lambda-invoke';
+import { LoopbackService, readBody, sourceIpOf } from '../common/http';
 
-export interface HttpReply {
-  readonly status: number;
-  readonly headers: Record<string, string | string[]>;
-  readonly body: Buffer;
-  /** Set when the gateway could not use the function's answer. */
-  readonly invalid?: boolean;
-}
+/** `invalid` when the gateway could not use the function's answer. */
+export type HttpReply = { readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: Buffer; invalid?: boolean };
 
 // [I] Bodies of these media types reach the function as text (when valid UTF-8); any other body,
 // or one without a Content-Type, arrives base64-encoded with isBase64Encoded true.
@@ -32,18 +26,13 @@ export function gatewayReply(status: number, message: string): HttpReply {
 }
 
 /** Invokes the integration's function, as the gateway does: a function slower than the integration timeout is given up ('timeout'). */
-export function integrate(
-  handler: LambdaHandler<never, unknown>, event: unknown, settings: FunctionSettings, clock: SimClock, ids: AwsIds, timeoutMs: number,
-): Promise<InvokeOutcome | 'timeout'> {
-  return withinTimeout(invokeFunction(handler, event, settings, clock, ids), clock, timeoutMs);
+export function integrate(fn: LambdaFunction<never>, event: unknown, aws: AwsContext, timeoutMs: number): Promise<InvokeOutcome | 'timeout'> {
+  return withinTimeout(invokeFunction(fn, event, aws), aws.clock, timeoutMs);
 }
 
 /**
- * The HTTP response for a function's result (payload format 2.0,
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
- * a result with `statusCode` is a structured response; any other JSON value is sent whole as a 200
- * `application/json` body (a string keeps its quotes). A structured response the gateway cannot
- * use is `invalid`.
+ * The HTTP response for a function's result (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html):
+ * a result with `statusCode` is a structured response; any other JSON value is a 200 `application/json` body (a string keeps its quotes).
  */
 export function proxyResponse(result: unknown): HttpReply {
   if (result === null || typeof result !== 'object' || Array.isArray(result) || !('statusCode' in result)) {
@@ -69,22 +58,14 @@ export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Reco
   res.end(reply.body);
 }
 
-export interface PayloadV2Context {
-  readonly routeKey: string;
-  readonly accountId: string;
-  readonly apiId: string;
-  readonly domainName: string;
-  readonly requestId: string;
-  /** Epoch ms. */
-  readonly now: number;
-  readonly traceId: string;
-}
-
 /**
- * The payload format 2.0 event an HTTP API or a Function URL builds from a request (reference/aws.md
- * 5.2–5.3): lower-case header names, repeated headers joined with commas, cookies in their own field.
+ * The payload format 2.0 event an HTTP API or a Function URL builds from a request (reference/aws.md 5.2–5.3): lower-case
+ * header names, repeated headers joined with commas, cookies in their own field. `now` is epoch ms.
  */
-export function payloadV2Event(req: IncomingMessage, body: Buffer, ctx: PayloadV2Context): APIGatewayProxyEventV2 {
+export function payloadV2Event(
+  req: IncomingMessage, body: Buffer,
+  ctx: { routeKey: string; accountId: string; apiId: string; domainName: string; requestId: string; now: number; traceId: string },
+): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const sourceIp = sourceIpOf(req);
   const headers: Record<string, string> = {};
@@ -126,4 +107,55 @@ export function payloadV2Event(req: IncomingMessage, body: Buffer, ctx: PayloadV
     ...(body.length > 0 ? { body: body.toString(binary ? 'base64' : 'utf8') } : {}),
     isBase64Encoded: binary,
   };
+}
+
+// The HTTP API: $default stage, Lambda proxy integrations (payload format 2.0), literal routes `METHOD /path` as the
+// webhook's; other requests are 404 {"message":"Not Found"}, an integration slower than 30 s 503 (reference/aws.md 5.2–5.3).
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+export interface HttpApiRoute extends LambdaFunction<APIGatewayProxyEventV2> {
+  /** `POST /webhook`: a method and a literal path. */
+  readonly routeKey: string;
+  readonly functionName: string;
+}
+
+export type HttpApiOptions = AwsSimulatorOptions & { readonly routes: readonly HttpApiRoute[] };
+
+/** HTTP API's (maximum) integration timeout. */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+
+export class HttpApiSimulator extends LoopbackService {
+  readonly apiId: string;
+  /** Invocations of the routes' functions. */
+  readonly counts = { invocations: 0 };
+  private readonly aws: AwsContext;
+
+  constructor(private readonly options: HttpApiOptions) {
+    super();
+    this.aws = awsContext(options, 'http-api');
+    this.apiId = this.aws.ids.lowerAlphanumeric(10);
+  }
+
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { clock, ids, region, accountId } = this.aws;
+    const requestId = `${Buffer.from(ids.hex(20), 'hex').toString('base64').slice(0, 14)}=`;
+    const reply = (r: HttpReply) => send(res, r, { 'apigw-requestid': requestId });
+    const body = await readBody(req);
+    const route = this.options.routes.find((r) => r.routeKey === `${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}`);
+    if (!route) return reply(gatewayReply(404, 'Not Found'));
+    const now = Math.floor(clock.now());
+    const event = payloadV2Event(req, body, {
+      routeKey: route.routeKey,
+      accountId,
+      apiId: this.apiId,
+      domainName: `${this.apiId}.execute-api.${region}.amazonaws.com`,
+      requestId,
+      now,
+      traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${ids.hex(24)}`,
+    });
+    this.counts.invocations++;
+    const outcome = await integrate(route, event, this.aws, INTEGRATION_TIMEOUT_MS);
+    if (outcome === 'timeout') return reply(gatewayReply(503, 'Service Unavailable'));
+    // [I] A function error or an answer the gateway cannot use: 500.
+    return reply(outcome.ok ? proxyResponse(outcome.result) : gatewayReply(500, 'Internal Server Error'));
+  }
 }

@@ -1,8 +1,6 @@
-// CloudFormation's resource schemas, as AWS publishes them: a synthesized template checked the way
-// CloudFormation checks it before it creates anything. The schemas come from
-// @aws-cdk/aws-service-spec (its db.json.gz, the database aws-cdk-lib's L1 classes are built
-// from), not from this project, so a key CDK lets through untyped (a Json property) is still
-// checked against what CloudFormation defines for it.
+// A synthesized template checked as CloudFormation checks it before it creates anything, against the resource schemas
+// of @aws-cdk/aws-service-spec (db.json.gz, the database aws-cdk-lib's L1 classes are built from): a key CDK lets
+// through untyped (a Json property) is still checked against what CloudFormation defines for it.
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
@@ -15,18 +13,10 @@ type SchemaType =
   | { type: 'array' | 'map'; element: SchemaType }
   | { type: 'union'; types: SchemaType[] };
 
-interface Definition {
-  readonly name: string;
-  readonly properties: Record<string, { readonly type: SchemaType; readonly required?: boolean }>;
-}
+type Definition = { readonly name: string; readonly properties: Record<string, { readonly type: SchemaType; readonly required?: boolean }> };
 
-/** One problem CloudFormation would refuse the template for. */
-export interface SchemaFinding {
-  readonly logicalId: string;
-  /** Where in the template, e.g. `Resources.X.Properties.Distributions[0]`. */
-  readonly path: string;
-  readonly message: string;
-}
+/** One problem CloudFormation would refuse the template for, at `path` (e.g. `Resources.X.Properties.Distributions[0]`). */
+export type SchemaFinding = { readonly logicalId: string; readonly path: string; readonly message: string };
 
 type Report = (path: string, message: string) => void;
 
@@ -35,10 +25,7 @@ const RESOURCE_ATTRIBUTES = ['Type', 'Properties', 'DependsOn', 'Metadata', 'Con
 /** Custom resources: their properties go to their provider, which alone needs a ServiceToken. */
 const CUSTOM_RESOURCE = /^(Custom::[A-Za-z0-9_@-]{1,60}|AWS::CloudFormation::CustomResource)$/;
 /** The legacy tag type (`{ Key, Value }`), not a type definition of the database. */
-const TAG: Definition = {
-  name: 'Tag',
-  properties: { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } },
-};
+const TAG: Definition = { name: 'Tag', properties: { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } } };
 
 let cached: { resources: Map<string, Definition>; types: Map<string, Definition> } | undefined;
 

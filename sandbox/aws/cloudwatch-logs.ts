@@ -1,16 +1,12 @@
-// CloudWatch Logs in process, as far as a runner instance uses it: CreateLogStream and PutLogEvents
-// over the JSON 1.1 protocol (`X-Amz-Target: Logs_20140328.<Op>`), SigV4-signed for `logs`, each
-// call authorized by IAM, with the rules of PutLogEvents the service enforces
+// CloudWatch Logs as far as a runner instance uses it: CreateLogStream and PutLogEvents over JSON 1.1 (`X-Amz-Target:
+// Logs_20140328.<Op>`), SigV4-signed for `logs`, authorized by IAM, with the rules of PutLogEvents the service enforces
 // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
-import { SigV4Verifier } from './sigv4-verifier';
+import { CallAuthorizer, exceptionType, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, LoopbackService, readBody } from '../common/http';
 
-export interface LogEvent {
-  readonly timestamp: number;
-  readonly message: string;
-}
+export type LogEvent = { readonly timestamp: number; readonly message: string };
 
 export interface CloudWatchLogsOptions {
   readonly region: string;
@@ -18,11 +14,8 @@ export interface CloudWatchLogsOptions {
   /** The log groups that exist. */
   readonly logGroups: readonly string[];
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
-  /**
-   * IAM: decides each call before it runs, from the operation, its input and the SigV4
-   * Authorization header; a message refuses it with AccessDeniedException. @default every call allowed
-   */
-  readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
+  /** IAM: a message refuses the call with AccessDeniedException. @default every call allowed */
+  readonly authorize?: CallAuthorizer;
 }
 
 class LogsError extends Error {
@@ -59,12 +52,9 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     };
     const body = await readBody(req, 2 * MAX_BATCH_BYTES);
     const headers = flatHeaders(req);
-    const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
-    if (!verdict.ok) {
-      // JSON-protocol services answer signature problems with 400 and an ...Exception type.
-      send(400, { __type: verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`, message: verdict.message });
-      return;
-    }
+    const verdict = await this.verifier.verify(req, body);
+    // JSON-protocol services answer signature problems with 400 and an ...Exception type.
+    if (!verdict.ok) return send(400, { __type: exceptionType(verdict.code), message: verdict.message });
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
     try {
       let input: Record<string, unknown>;

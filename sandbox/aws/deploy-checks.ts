@@ -9,11 +9,8 @@ export interface DeployTemplate {
   readonly Resources: Record<string, { Type: string; Properties?: Json; DependsOn?: string | string[] }>;
 }
 
-/** What the account holds before the stack is created. */
-export interface AccountState {
-  /** SSM parameters that exist in the account and Region (names). @default none */
-  readonly ssmParameters?: readonly string[];
-}
+/** What the account holds before the stack is created: the names of its SSM parameters in the Region. */
+type AccountState = { readonly ssmParameters?: readonly string[] };
 
 /** A template the sandbox, like CloudFormation, will not deploy; `problems` says why, one line each. */
 export class DeploymentRefusedError extends Error {
@@ -32,15 +29,11 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
   if (problems.length > 0) throw new DeploymentRefusedError(problems);
 }
 
-/** Public parameters AWS and publishers keep in every Region: taken as existing, except Canonical's Ubuntu names, checked against Canonical's grammar. */
-const PUBLIC_PARAMETERS = '/aws/service/';
-
 /**
- * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created and refuses
- * a parameter that does not exist or is not of data type `aws:ec2:image` (`SsmInvalidParameter`;
- * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html,
- * https://github.com/aws/aws-cdk/issues/26712). It exists then if the account holds it, if it is
- * public, or if the template creates it as an `AWS::SSM::Parameter` the launch template depends on.
+ * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created and refuses a parameter that does not
+ * exist or is not of data type `aws:ec2:image` (`SsmInvalidParameter`; https://github.com/aws/aws-cdk/issues/26712,
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html). It exists if the account holds it,
+ * if it is public (`/aws/service/…`), or if the template creates it as an `AWS::SSM::Parameter` the launch template depends on.
  */
 export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
   const resources = template.Resources;
@@ -60,7 +53,7 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
         continue;
       }
       const name = reference.name;
-      if (name.startsWith(PUBLIC_PARAMETERS)) {
+      if (name.startsWith('/aws/service/')) {
         const problem = canonicalParameterProblem(name);
         if (problem) problems.push(`${at} resolves SSM parameter '${name}', which does not exist: ${problem}. EC2 refuses the launch template (SsmInvalidParameter).`);
         continue;
@@ -88,11 +81,9 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
 }
 
 /**
- * Canonical's Ubuntu AMI parameters, as Canonical documents their names ("Find Ubuntu images on AWS",
- * https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/):
- * `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, with VOL_TYPE
- * `ebs-gp3` for releases 23.10 and later and `ebs-gp2` for 23.04 and earlier. Other public
- * parameters are taken as existing.
+ * Canonical's Ubuntu AMI parameters (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/):
+ * `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, VOL_TYPE `ebs-gp3` from 23.10 on and
+ * `ebs-gp2` up to 23.04. Other public parameters are taken as existing.
  */
 function canonicalParameterProblem(name: string): string | undefined {
   const prefix = '/aws/service/canonical/ubuntu/';
@@ -120,22 +111,20 @@ function writtenLater(resources: DeployTemplate['Resources'], name: string): str
   return writer ? ` (the image distribution Resources.${writer[0]} writes it when a build finishes, after the stack exists)` : '';
 }
 
-interface SsmReference {
-  readonly path: string;
-  /** The parameter's name; undefined when the template computes it from what only a deploy knows. */
-  readonly name?: string;
-  /** The template's AWS::SSM::Parameter the reference names by `Ref`, if it does. */
-  readonly parameterId?: string;
-}
+type SsmReference = { path: string; name?: string; parameterId?: string };
 
-/** Every `resolve:ssm:NAME[:version]` in `value`, with where it is. */
+/**
+ * Every `resolve:ssm:NAME[:version]` in `value`, with where it is, its name (undefined when only a deploy knows it) and the
+ * template's AWS::SSM::Parameter it names by `Ref`, if it does.
+ */
 function ssmReferences(value: unknown, path: string, resources: DeployTemplate['Resources']): SsmReference[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => ssmReferences(v, `${path}[${i}]`, resources));
   if (typeof value === 'object' && value !== null) {
     const text = literal(value);
     if (text !== undefined) return ssmReferences(text, path, resources);
-    if ('Fn::Join' in value) {
-      const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    const join = joinOf(value);
+    if (join) {
+      const [separator, parts] = join;
       if (separator !== '' || typeof parts[0] !== 'string' || !parts[0].startsWith('resolve:ssm:')) return [];
       // `resolve:ssm:` followed by a Ref to a parameter of the template (its Ref is its name).
       const [prefix, ref, ...rest] = parts as [string, { Ref?: string }, ...unknown[]];
@@ -154,10 +143,13 @@ function ssmReferences(value: unknown, path: string, resources: DeployTemplate['
 /** A string the template fixes without deploying anything: a literal, or a join of literals. */
 function literal(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null || !('Fn::Join' in value)) return undefined;
-  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  const texts = parts.map(literal);
-  return texts.every((t): t is string => t !== undefined) ? texts.join(separator) : undefined;
+  const [separator, parts] = joinOf(value) ?? [];
+  const texts = parts?.map(literal);
+  return texts?.every((t): t is string => t !== undefined) ? texts.join(separator) : undefined;
+}
+
+function joinOf(value: unknown): [string, unknown[]] | undefined {
+  return typeof value === 'object' && value !== null && 'Fn::Join' in value ? (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'] : undefined;
 }
 
 /** The resources `id` depends on, directly or through others: `DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`. */

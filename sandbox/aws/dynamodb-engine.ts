@@ -4,16 +4,7 @@
 import { spawn } from 'child_process';
 import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-export interface DynamoEngine {
-  /** `http://127.0.0.1:<port>` */
-  readonly endpoint: string;
-  /**
-   * Creates a table and returns once it is ACTIVE. dynalite, like DynamoDB, answers CreateTable
-   * with CREATING and refuses item operations (ResourceNotFoundException) until the table is ACTIVE.
-   */
-  createTable(input: CreateTableCommandInput): Promise<void>;
-  stop(): Promise<void>;
-}
+export type DynamoEngine = Awaited<ReturnType<typeof startDynamoEngine>>;
 
 const SERVER = `
 const server = require(process.env.DYNALITE_MODULE)({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -22,7 +13,7 @@ server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port +
 process.on('disconnect', () => process.exit(0));
 `;
 
-export async function startDynamoEngine(): Promise<DynamoEngine> {
+export async function startDynamoEngine() {
   const child = spawn(process.execPath, ['-e', SERVER], {
     env: { PATH: process.env.PATH, DYNALITE_MODULE: require.resolve('dynalite') },
     // The IPC channel closes when this process dies, however it dies: the engine goes with it.
@@ -41,8 +32,10 @@ export async function startDynamoEngine(): Promise<DynamoEngine> {
   });
   const endpoint = `http://127.0.0.1:${port}`;
   return {
+    /** `http://127.0.0.1:<port>` */
     endpoint,
-    async createTable(input) {
+    /** Creates a table, once ACTIVE: dynalite, like DynamoDB, answers CREATING and refuses item operations (ResourceNotFoundException) until then. */
+    async createTable(input: CreateTableCommandInput): Promise<void> {
       const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'engine', secretAccessKey: 'engine' } });
       try {
         await client.send(new CreateTableCommand(input));
@@ -56,7 +49,7 @@ export async function startDynamoEngine(): Promise<DynamoEngine> {
         client.destroy();
       }
     },
-    async stop() {
+    async stop(): Promise<void> {
       process.removeListener('exit', kill);
       if (child.exitCode !== null) return;
       await new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@
 // `com.amazon.coral.service#AccessDeniedException` with IAM's message (JSON 1.0,
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
 import * as http from 'http';
-import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
+import { CallAuthorizer, exceptionType, SigningCredentials, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, LoopbackService, readBody } from '../common/http';
 
 export interface DynamoIamProxyOptions {
@@ -17,7 +17,7 @@ export interface DynamoIamProxyOptions {
   /** Keys forwarded without a signature check or IAM (the sandbox's own setup calls). */
   readonly unchecked?: (accessKeyId: string) => boolean;
   /** IAM: a message refuses the call. */
-  readonly authorize: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
+  readonly authorize: CallAuthorizer;
 }
 
 export class DynamoIamProxy extends LoopbackService {
@@ -43,8 +43,8 @@ export class DynamoIamProxy extends LoopbackService {
     };
     const key = /Credential=([^/]+)\//.exec(headers.authorization ?? '')?.[1];
     if (key === undefined || !this.options.unchecked?.(key)) {
-      const verdict = await this.verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers, body });
-      if (!verdict.ok) return refuse(verdict.code.endsWith('Exception') ? verdict.code : `${verdict.code}Exception`, verdict.message);
+      const verdict = await this.verifier.verify(req, body);
+      if (!verdict.ok) return refuse(exceptionType(verdict.code), verdict.message);
       const operation = (headers['x-amz-target'] ?? '').replace(/^DynamoDB_20120810\./, '');
       let input: Record<string, unknown> = {};
       try {

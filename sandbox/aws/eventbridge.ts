@@ -1,22 +1,11 @@
-// The default event bus of EventBridge in process: rules with event patterns deliver matching
-// events asynchronously to Lambda targets, whose function errors Lambda retries; schedule rules
-// (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
-// Service events (the EC2 simulator's) come in whole through publish().
+// EventBridge's default bus in process: rules deliver events matching their patterns (service events, e.g. the EC2
+// simulator's, come whole through publish()) asynchronously to Lambda targets, whose errors Lambda retries; schedule
+// rules (`rate(1 minute)`, on the simulated clock) invoke their targets with the Scheduled Event.
 import type { EventBridgeEvent } from 'aws-lambda';
-import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
-import { invokeFunction, LambdaHandler } from './lambda-invoke';
-import { SimClock } from '../common/time';
+import { AwsContext, awsContext, AwsSimulatorOptions } from './ids';
+import { invokeFunction, LambdaFunction } from './lambda-invoke';
 
 export type EventPattern = { readonly [key: string]: unknown };
-
-/** A Lambda target; `Event` is what the handler declares it takes, the simulator always passes a whole envelope. */
-export interface EventBridgeTarget<Event = EventBridgeEvent<string, unknown>> {
-  readonly handler: LambdaHandler<Event, unknown>;
-  /** @default '<rule name>-target' */
-  readonly functionName?: string;
-  /** @default 3 (Lambda's default) */
-  readonly functionTimeoutSeconds?: number;
-}
 
 export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly name: string;
@@ -24,7 +13,8 @@ export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
   readonly eventPattern?: EventPattern;
   /** `rate(<n> minute[s]|hour[s]|day[s])`; the first event fires one period after the rule is put. */
   readonly scheduleExpression?: string;
-  readonly targets: readonly EventBridgeTarget<Event>[];
+  /** Lambda targets (named `<rule name>-target` by default); `Event` is what their handlers declare, they get a whole envelope. */
+  readonly targets: readonly LambdaFunction<Event>[];
 }
 
 export class InvalidEventPatternError extends Error {
@@ -38,19 +28,11 @@ export class InvalidEventPatternError extends Error {
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000];
 const RATE_UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-interface Rule {
-  readonly name: string;
-  readonly arn: string;
-  readonly pattern?: EventPattern;
-  readonly targets: readonly EventBridgeTarget<never>[];
-}
+type Rule = { readonly arn: string; readonly pattern?: EventPattern; readonly targets: readonly LambdaFunction<never>[] };
 
 export class EventBridgeSimulator {
-  readonly clock: SimClock;
-  readonly region: string;
-  readonly accountId: string;
+  private readonly aws: AwsContext;
   private readonly rules: Rule[] = [];
-  private readonly ids: AwsIds;
   /** Cancel functions of pending deliveries and retries, and of the schedules' next events. */
   private readonly timers = new Set<() => void>();
   private readonly schedules = new Set<() => void>();
@@ -58,8 +40,7 @@ export class EventBridgeSimulator {
   private stopped = false;
 
   constructor(options: AwsSimulatorOptions = {}) {
-    const { clock, region, accountId, random } = simulatorSettings(options);
-    [this.clock, this.region, this.accountId, this.ids] = [clock, region, accountId, new AwsIds(random.fork('eventbridge-ids'))];
+    this.aws = awsContext(options, 'eventbridge-ids');
   }
 
   /** Creates a rule on the default bus and returns its ARN. */
@@ -70,10 +51,9 @@ export class EventBridgeSimulator {
     if (options.eventPattern) validatePattern(options.eventPattern);
     const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
     const rule = {
-      name: options.name,
-      arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${options.name}`,
+      arn: `arn:aws:events:${this.aws.region}:${this.aws.accountId}:rule/${options.name}`,
       pattern: options.eventPattern,
-      targets: options.targets as readonly EventBridgeTarget<never>[],
+      targets: options.targets.map((target) => ({ functionName: `${options.name}-target`, ...target })),
     };
     this.rules.push(rule);
     if (period !== undefined) this.startSchedule(rule, period);
@@ -83,7 +63,7 @@ export class EventBridgeSimulator {
   /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …); returns the deliveries started. */
   publish(event: EventBridgeEvent<string, unknown>): number {
     const matching = this.stopped ? [] : this.rules.filter((rule) => rule.pattern && matchesPattern(rule.pattern, event));
-    for (const rule of matching) for (const target of rule.targets) this.deliver(rule, target, event);
+    for (const rule of matching) for (const target of rule.targets) this.deliver(target, event);
     return matching.reduce((n, rule) => n + rule.targets.length, 0);
   }
 
@@ -104,14 +84,12 @@ export class EventBridgeSimulator {
   }
 
   /**
-   * Hands one event to one target's function, asynchronously. A function error is retried by Lambda's
-   * asynchronous invocation, not by the target's RetryPolicy, which covers failed hand-overs only
-   * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+   * Hands one event to one target's function, asynchronously; Lambda's asynchronous invocation retries a function error (the
+   * target's RetryPolicy covers failed hand-overs only, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
    */
-  private deliver(rule: Rule, target: EventBridgeTarget<never>, event: EventBridgeEvent<string, unknown>): void {
-    const settings = { functionName: target.functionName ?? `${rule.name}-target`, region: this.region, accountId: this.accountId, timeoutSeconds: target.functionTimeoutSeconds };
+  private deliver(target: LambdaFunction<never>, event: EventBridgeEvent<string, unknown>): void {
     const run = async (attempt: number): Promise<void> => {
-      const outcome = await invokeFunction(target.handler, event, settings, this.clock, this.ids);
+      const outcome = await invokeFunction(target, event, this.aws);
       if (!outcome.ok && attempt < ASYNC_RETRY_DELAYS_MS.length) this.schedule(ASYNC_RETRY_DELAYS_MS[attempt], () => run(attempt + 1));
     };
     this.schedule(0, () => run(0));
@@ -119,21 +97,22 @@ export class EventBridgeSimulator {
 
   /** Fires the Scheduled Event every period; `time` has second precision and is the scheduled time however late the hand-over. */
   private startSchedule(rule: Rule, periodMs: number): void {
-    const start = this.clock.now();
+    const { clock, ids, region, accountId } = this.aws;
+    const start = clock.now();
     const fire = (n: number) => {
-      this.schedule(start + (n + 1) * periodMs - this.clock.now(), () => fire(n + 1), this.schedules);
+      this.schedule(start + (n + 1) * periodMs - clock.now(), () => fire(n + 1), this.schedules);
       const event: EventBridgeEvent<'Scheduled Event', Record<string, never>> = {
         'version': '0',
-        'id': this.ids.uuid(),
+        'id': ids.uuid(),
         'detail-type': 'Scheduled Event',
         'source': 'aws.events',
-        'account': this.accountId,
+        'account': accountId,
         'time': new Date(Math.floor((start + n * periodMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
-        'region': this.region,
+        'region': region,
         'resources': [rule.arn],
         'detail': {},
       };
-      for (const target of rule.targets) this.deliver(rule, target, event);
+      for (const target of rule.targets) this.deliver(target, event);
     };
     this.schedule(periodMs, () => fire(1), this.schedules);
   }
@@ -141,7 +120,7 @@ export class EventBridgeSimulator {
   /** Runs `work` after `delayMs`, tracked so stop() can cancel it and idle() can wait for it. */
   private schedule(delayMs: number, work: () => Promise<void> | void, timers = this.timers): void {
     if (this.stopped) return;
-    const cancel = this.clock.after(delayMs, () => {
+    const cancel = this.aws.clock.after(delayMs, () => {
       timers.delete(cancel);
       const run = Promise.resolve().then(work)
         .catch((error: unknown) => console.error('EventBridge simulator: delivery error', error))
@@ -152,10 +131,7 @@ export class EventBridgeSimulator {
   }
 }
 
-/**
- * The period of `rate(1 minute)`, `rate(5 minutes)`, …: singular for 1, plural otherwise, as
- * EventBridge insists; cron() is not simulated (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
- */
+/** The period of `rate(1 minute)`, `rate(5 minutes)`, … (the unit singular for 1 only); cron() is not simulated (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html). */
 function ratePeriodMs(expression: string): number {
   const match = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(expression);
   const value = Number(match?.[1]);
@@ -166,9 +142,8 @@ function ratePeriodMs(expression: string): number {
 }
 
 /**
- * Event patterns as the template's rules use them: exact values (any of a list; an event's array
- * field matches when any element does) under nested objects. Comparison operators (prefix,
- * anything-but, numeric, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
+ * Event patterns as the template's rules use them: exact values (any of a list; an array field matches when any element does) under
+ * nested objects. Operators (prefix, anything-but, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
  */
 export function validatePattern(pattern: unknown, path = ''): void {
   if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new InvalidEventPatternError(`${path || 'the pattern'} must be an object`);

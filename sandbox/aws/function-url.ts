@@ -7,7 +7,7 @@ import { IncomingMessage, ServerResponse } from 'http';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { payloadV2Event } from './api-gateway';
 import { SigningCredentials, SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readBody, tally } from '../common/http';
+import { LoopbackService, readBody, tally } from '../common/http';
 
 /** Who holds an access key: what STS knows of an assumed-role session. */
 export interface CallerIdentity extends SigningCredentials {
@@ -19,6 +19,11 @@ export interface CallerIdentity extends SigningCredentials {
   readonly roleId: string;
 }
 
+/** The caller's assumed-role session ARN and `<role id>:<session>`, as events name them. */
+export function sessionOf({ accountId, roleName, sessionName, roleId }: CallerIdentity): { arn: string; callerId: string } {
+  return { arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`, callerId: `${roleId}:${sessionName}` };
+}
+
 export type FunctionUrlHandler = (event: LambdaFunctionURLEvent) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface FunctionUrlOptions {
@@ -26,10 +31,7 @@ export interface FunctionUrlOptions {
   readonly accountId: string;
   readonly handler: FunctionUrlHandler;
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
-  /**
-   * IAM: whether the signed caller may invoke the URL (lambda:InvokeFunctionUrl); a message refuses
-   * it with 403 Forbidden. @default every signed caller allowed
-   */
+  /** IAM: whether the signed caller may invoke the URL (lambda:InvokeFunctionUrl); a message refuses it (403). @default all may */
   readonly authorize?: (identity: CallerIdentity) => Promise<string | undefined>;
 }
 
@@ -55,8 +57,7 @@ export class FunctionUrlSimulator extends LoopbackService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, 6 * 1024 * 1024);
-    const headers = flatHeaders(req);
-    const verdict = await this.verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body });
+    const verdict = await this.verifier.verify(req, body);
     const identity = verdict.ok ? this.options.identityFor(verdict.accessKeyId)! : undefined;
     // A Function URL answers an IAM denial like a bad signature: 403 and the same fixed text.
     const refusal = !verdict.ok ? verdict.code : await this.options.authorize?.(identity!) !== undefined ? 'AccessDeniedException' : undefined;
@@ -77,17 +78,9 @@ export class FunctionUrlSimulator extends LoopbackService {
       now,
       traceId: `Root=1-${Math.floor(now / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`,
     });
-    const { accountId, roleId, roleName, sessionName } = identity!;
-    const callerId = `${roleId}:${sessionName}`;
-    const iam = {
-      accessKey: (verdict as { accessKeyId: string }).accessKeyId,
-      accountId,
-      callerId,
-      cognitoIdentity: null,
-      principalOrgId: null,
-      userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
-      userId: callerId,
-    };
+    const { arn, callerId } = sessionOf(identity!);
+    const accessKey = (verdict as { accessKeyId: string }).accessKeyId;
+    const iam = { accessKey, accountId: identity!.accountId, callerId, cognitoIdentity: null, principalOrgId: null, userArn: arn, userId: callerId };
     const requestContext = { ...event.requestContext, authorizer: { iam } };
     const result = await this.options.handler({ ...event, requestContext } as LambdaFunctionURLEvent);
     res.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...(result.headers as Record<string, string> | undefined) });

@@ -4,9 +4,6 @@
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
-const HEX = '0123456789abcdef';
-const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
 export interface AwsSimulatorOptions {
   /** @default a real-time ScaledClock */
   readonly clock?: SimClock;
@@ -18,11 +15,13 @@ export interface AwsSimulatorOptions {
   readonly accountId?: string;
 }
 
-/** The options with their defaults, and the seeded source. */
-export function simulatorSettings(options: AwsSimulatorOptions): { clock: SimClock; region: string; accountId: string; random: SeededRandom } {
-  const { clock = new ScaledClock(1), region = 'us-east-1', accountId = '123456789012', seed = 1 } = options;
-  return { clock, region, accountId, random: new SeededRandom(seed) };
+/** What a stand-in works with: the options with their defaults, and ids from the seed's `label` stream. */
+export function awsContext(options: AwsSimulatorOptions, label: string) {
+  const { clock = new ScaledClock(1) as SimClock, region = 'us-east-1', accountId = '123456789012', seed = 1 } = options;
+  return { clock, region, accountId, ids: new AwsIds(new SeededRandom(seed).fork(label)) };
 }
+
+export type AwsContext = ReturnType<typeof awsContext>;
 
 export class AwsIds {
   constructor(private readonly random: SeededRandom) {}
@@ -30,19 +29,19 @@ export class AwsIds {
   /** A version 4 UUID. */
   uuid(): string {
     const h = this.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${HEX[8 + this.random.integer(0, 3)]}${h.slice(17, 20)}-${h.slice(20)}`;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${this.random.pick([...'89ab'])}${h.slice(17, 20)}-${h.slice(20)}`;
   }
 
   hex(length: number): string {
-    return this.pick(HEX, length);
+    return this.pick('0123456789abcdef', length);
   }
 
   /** Lower-case letters and digits, as in API Gateway API ids (`r3pmxmplak`). */
   lowerAlphanumeric(length: number): string {
-    return this.pick(LOWER_ALNUM, length);
+    return this.pick('abcdefghijklmnopqrstuvwxyz0123456789', length);
   }
 
   private pick(alphabet: string, length: number): string {
-    return Array.from({ length }, () => alphabet[this.random.integer(0, alphabet.length - 1)]).join('');
+    return Array.from({ length }, () => this.random.pick([...alphabet])).join('');
   }
 }

@@ -1,27 +1,22 @@
-// An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) in process, as
-// a caller inside the VPC sees it through an interface endpoint (reference/aws.md 5.4): IAM's engine
-// evaluates the resource policy with the endpoint's id as aws:SourceVpce, AWS_IAM methods check
-// SigV4 for `execute-api` and admit a caller of the account whom either the resource policy or its
-// own IAM policy allows (unless a deny says otherwise), and each request becomes the v1 proxy event
-// the service builds.
-// Unknown paths answer 403 "Missing Authentication Token", a REST API's way of saying not found.
+// An API Gateway private REST API (one stage, Lambda proxy integrations, v1 events) as a caller in the VPC sees it
+// through an interface endpoint (reference/aws.md 5.4): IAM's engine evaluates the resource policy with the endpoint
+// as aws:SourceVpce; AWS_IAM methods check SigV4 for `execute-api` and admit a caller of the account whom the resource
+// policy or its own IAM policy allows (unless a deny says otherwise). Unknown paths answer 403 "Missing Authentication Token".
 import { IncomingMessage, ServerResponse } from 'http';
 import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { gatewayReply, HttpReply, integrate, proxyResponse, send } from './api-gateway';
-import type { CallerIdentity } from './function-url';
-import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
-import { LambdaHandler } from './lambda-invoke';
-import { SigV4Verifier } from './sigv4-verifier';
-import { flatHeaders, LoopbackService, readBody, sourceIpOf, tally } from '../common/http';
-import { SimClock } from '../common/time';
+import { CallerIdentity, sessionOf } from './function-url';
+import { AwsContext, awsContext, AwsSimulatorOptions } from './ids';
+import { LambdaFunction } from './lambda-invoke';
+import { exceptionType, SigV4Verifier } from './sigv4-verifier';
+import { LoopbackService, readBody, sourceIpOf, tally } from '../common/http';
 
-export interface PrivateRestApiMethod {
+export interface PrivateRestApiMethod extends LambdaFunction<APIGatewayProxyEvent> {
   /** e.g. `/register` (the resource path, without the stage). */
   readonly path: string;
   readonly httpMethod: string;
   readonly authorizationType: 'NONE' | 'AWS_IAM';
-  readonly handler: LambdaHandler<APIGatewayProxyEvent, unknown>;
   readonly functionName: string;
   readonly functionTimeoutSeconds: number;
 }
@@ -38,7 +33,7 @@ export interface ResourcePolicyStatement {
 export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly apiId: string;
   readonly stageName: string;
-  /** The interface endpoint every call of this simulator arrives through. */
+  /** The interface endpoint every call arrives through. */
   readonly vpceId: string;
   readonly methods: readonly PrivateRestApiMethod[];
   readonly policy: readonly ResourcePolicyStatement[];
@@ -55,16 +50,13 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 export class PrivateRestApiSimulator extends LoopbackService {
   /** Invocations by resource path (`/register`), and requests refused before any function ran, by reason. */
   readonly counts = { byPath: {} as Record<string, number>, refused: {} as Record<string, number> };
-  private readonly clock: SimClock;
-  private readonly ids: AwsIds;
+  private readonly aws: AwsContext;
   private readonly verifier: SigV4Verifier;
   private readonly decisions = new Map<string, Promise<Decision>>();
 
   constructor(private readonly options: PrivateRestApiOptions) {
     super();
-    const { clock, random } = simulatorSettings(options);
-    this.clock = clock;
-    this.ids = new AwsIds(random.fork('private-rest-api'));
+    this.aws = awsContext(options, 'private-rest-api');
     // Signatures are checked against wall time: curl and the SDK sign with the real clock.
     this.verifier = new SigV4Verifier(options.region, 'execute-api', options.identityFor);
   }
@@ -77,46 +69,40 @@ export class PrivateRestApiSimulator extends LoopbackService {
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const httpMethod = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const prefix = `/${this.options.stageName}`;
-    const resourcePath = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
-    const method = this.options.methods.find((m) => m.path === resourcePath && m.httpMethod === httpMethod);
-    if (!method) return this.refuse(res, 'MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
+    const { region, accountId, apiId, stageName, vpceId } = this.options;
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    const method = this.options.methods.find((m) => `/${stageName}${m.path}` === pathname && m.httpMethod === httpMethod);
+    if (!method) return this.refuse(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
 
-    const headers = flatHeaders(req);
     let caller: { accessKeyId: string; identity: CallerIdentity } | undefined;
     if (method.authorizationType === 'AWS_IAM') {
-      const verdict = await this.verifier.verify({ method: httpMethod, url: req.url ?? '/', headers, body });
+      const verdict = await this.verifier.verify(req, body);
       if (!verdict.ok) {
-        const message = verdict.code === 'MissingAuthenticationToken' ? 'Missing Authentication Token' : verdict.message;
-        return this.refuse(res, `${verdict.code.replace(/Exception$/, '')}Exception`, 403, message);
+        return this.refuse(res, exceptionType(verdict.code), verdict.code === 'MissingAuthenticationToken' ? 'Missing Authentication Token' : verdict.message);
       }
       caller = { accessKeyId: verdict.accessKeyId, identity: this.options.identityFor(verdict.accessKeyId)! };
     }
 
-    const apiArn = `arn:aws:execute-api:${this.options.region}:${this.options.accountId}:${this.options.apiId}`;
-    const resourceArn = `${apiArn}/${this.options.stageName}/${httpMethod}${method.path}`;
-    const roleArn = caller && `arn:aws:iam::${caller.identity.accountId}:role/${caller.identity.roleName}`;
-    const sessionArn = caller && `arn:aws:sts::${caller.identity.accountId}:assumed-role/${caller.identity.roleName}/${caller.identity.sessionName}`;
-    const request = { resource: `${this.options.stageName}/${httpMethod}${method.path}`, caller: caller && { roleArn: roleArn!, sessionArn: sessionArn! }, sourceVpce: this.options.vpceId };
+    const apiArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}`;
+    const resource = `${stageName}/${httpMethod}${method.path}`;
+    const identity = caller?.identity;
+    const sessionArn = identity && sessionOf(identity).arn;
+    const roleArn = identity && `arn:aws:iam::${identity.accountId}:role/${identity.roleName}`;
+    const request = { resource, caller: identity && { roleArn: roleArn!, sessionArn: sessionArn! }, sourceVpce: vpceId };
     // One evaluation per resource, caller and endpoint: the answer does not change during a run.
     const key = JSON.stringify(request);
     if (!this.decisions.has(key)) this.decisions.set(key, evaluate(this.options.policy, apiArn, request));
     const resourceDecision = await this.decisions.get(key)!;
     // Same account and AWS_IAM: the caller's own policy may grant what the resource policy does not.
-    const identityAllowed = roleArn !== undefined && caller!.identity.accountId === this.options.accountId
-      && ((await this.options.identityAllows?.(roleArn, resourceArn, caller!.identity)) ?? false);
+    const identityAllowed = identity?.accountId === accountId && ((await this.options.identityAllows?.(roleArn!, `${apiArn}/${resource}`, identity)) ?? false);
     const decision = resourceDecision === 'implicit-deny' && identityAllowed ? 'allow' : resourceDecision;
     if (decision !== 'allow') {
-      const who = sessionArn ?? 'anonymous';
       const why = decision === 'deny' ? ' with an explicit deny' : '';
-      return this.refuse(res, 'AccessDeniedException', 403, `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${resourceArn}${why}`);
+      return this.refuse(res, 'AccessDeniedException', `User: ${sessionArn ?? 'anonymous'} is not authorized to perform: execute-api:Invoke on resource: ${apiArn}/${resource}${why}`);
     }
 
     const event = this.event(req, httpMethod, method, body, caller);
-    const { region, accountId } = this.options;
-    const settings = { functionName: method.functionName, region, accountId, timeoutSeconds: method.functionTimeoutSeconds, memoryMb: 512 };
-    const outcome = await integrate(method.handler as LambdaHandler<never, unknown>, event, settings, this.clock, this.ids, INTEGRATION_TIMEOUT_MS);
+    const outcome = await integrate(method, event, this.aws, INTEGRATION_TIMEOUT_MS);
     tally(this.counts.byPath, method.path);
     if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
     // A function error, or a proxy result the gateway cannot read (a REST API needs an object with statusCode): 502.
@@ -141,9 +127,8 @@ export class PrivateRestApiSimulator extends LoopbackService {
     const names = [...new Set(url.searchParams.keys())];
     const query = names.length > 0 ? Object.fromEntries(url.searchParams) : null;
     const multiQuery = names.length > 0 ? Object.fromEntries(names.map((k) => [k, url.searchParams.getAll(k)])) : null;
-    const identity = caller?.identity;
-    const session = identity && `${identity.roleId}:${identity.sessionName}`;
-    const now = Math.floor(this.clock.now());
+    const session = caller && sessionOf(caller.identity);
+    const now = Math.floor(this.aws.clock.now());
     return {
       resource: method.path,
       path: method.path,
@@ -161,19 +146,19 @@ export class PrivateRestApiSimulator extends LoopbackService {
         httpMethod,
         identity: restApiIdentity({
           accessKey: caller?.accessKeyId ?? null,
-          accountId: identity?.accountId ?? null,
-          caller: session ?? null,
+          accountId: caller?.identity.accountId ?? null,
+          caller: session?.callerId ?? null,
           sourceIp: sourceIpOf(req),
-          user: session ?? null,
+          user: session?.callerId ?? null,
           userAgent: req.headers['user-agent'] ?? null,
-          userArn: identity ? `arn:aws:sts::${identity.accountId}:assumed-role/${identity.roleName}/${identity.sessionName}` : null,
+          userArn: session?.arn ?? null,
           vpceId: this.options.vpceId,
         }),
         path: `/${this.options.stageName}${method.path}`,
         protocol: 'HTTP/1.1',
-        requestId: this.ids.uuid(),
+        requestId: this.aws.ids.uuid(),
         requestTimeEpoch: now,
-        resourceId: this.ids.lowerAlphanumeric(6),
+        resourceId: this.aws.ids.lowerAlphanumeric(6),
         resourcePath: method.path,
         stage: this.options.stageName,
       },
@@ -183,13 +168,13 @@ export class PrivateRestApiSimulator extends LoopbackService {
     };
   }
 
-  private refuse(res: ServerResponse, errorType: string, status: number, message: string): void {
+  private refuse(res: ServerResponse, errorType: string, message: string): void {
     tally(this.counts.refused, errorType);
-    this.send(res, { ...gatewayReply(status, message), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
+    this.send(res, { ...gatewayReply(403, message), headers: { 'content-type': 'application/json', 'x-amzn-errortype': errorType } });
   }
 
   private send(res: ServerResponse, reply: HttpReply): void {
-    send(res, reply, { 'x-amzn-requestid': this.ids.uuid() });
+    send(res, reply, { 'x-amzn-requestid': this.aws.ids.uuid() });
   }
 }
 
@@ -203,24 +188,18 @@ export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: st
   return { ...Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, null])), ...known } as RestApiIdentity;
 }
 
-interface RequestContext {
-  /** `<stage>/<METHOD>/<path>`, the part of the ARN after the API id. */
-  readonly resource: string;
-  /** The signer's role and session, for AWS_IAM methods; undefined for an anonymous call. */
-  readonly caller?: { readonly roleArn: string; readonly sessionArn: string };
-  readonly sourceVpce: string;
-}
-
 type Decision = 'allow' | 'deny' | 'implicit-deny';
 const DECISIONS: Record<string, Decision> = { Allowed: 'allow', ExplicitlyDenied: 'deny', ImplicitlyDenied: 'implicit-deny' };
 
 /**
- * The resource policy's decision alone, by IAM's engine (@cloud-copilot/iam-simulate): a resource
- * `execute-api:/<stage>/<METHOD>/<path>` names this API's ARN, and API Gateway supplies
- * aws:SourceVpce and, for a signed caller, aws:PrincipalArn
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
+ * The resource policy's decision alone, by IAM's engine (@cloud-copilot/iam-simulate), for `resource` (`<stage>/<METHOD>/<path>`)
+ * and a signed caller's role and session: `execute-api:/…` names this API's ARN, and API Gateway supplies aws:SourceVpce and,
+ * for a signed caller, aws:PrincipalArn (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
  */
-export async function evaluate(policy: readonly ResourcePolicyStatement[], apiArn: string, request: RequestContext): Promise<Decision> {
+export async function evaluate(
+  policy: readonly ResourcePolicyStatement[], apiArn: string,
+  request: { readonly resource: string; readonly caller?: { readonly roleArn: string; readonly sessionArn: string }; readonly sourceVpce: string },
+): Promise<Decision> {
   const resourcePolicy = JSON.parse(JSON.stringify({ Version: '2012-10-17', Statement: policy }).split('"execute-api:/').join(`"${apiArn}/`)) as unknown;
   const result = await runSimulation({
     request: {

@@ -2,17 +2,19 @@
 // signature over exactly the headers the client signed, with the secret of its access key, and
 // compare. The signing itself is @smithy/signature-v4's (the AWS SDK's own signer).
 import { createHash, createHmac, Hash, Hmac, timingSafeEqual } from 'crypto';
+import { IncomingMessage } from 'http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { flatHeaders } from '../common/http';
 
 type Bytes = string | ArrayBuffer | ArrayBufferView;
 const bytes = (data: Bytes): Buffer => (typeof data === 'string' || data instanceof ArrayBuffer ? Buffer.from(data as string) : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 /** SHA-256, or HMAC-SHA256 when given a secret: the checksum shape the signer takes. */
 export class NodeSha256 {
-  private hash: Hash | Hmac;
+  private hash!: Hash | Hmac;
 
   constructor(private readonly secret?: Bytes) {
-    this.hash = this.fresh();
+    this.reset();
   }
 
   update(data: Bytes): void {
@@ -24,33 +26,21 @@ export class NodeSha256 {
   }
 
   reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
+    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
   }
 }
 
-export interface SigningCredentials {
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  /** Epoch ms after which the credentials are refused. */
-  readonly expiresAt?: number;
-}
+/** `expiresAt`: epoch ms after which the credentials are refused. */
+export type SigningCredentials = { readonly secretAccessKey: string; readonly sessionToken?: string; readonly expiresAt?: number };
 
-export interface IncomingSignedRequest {
-  readonly method: string;
-  /** Path with query string, as on the request line. */
-  readonly url: string;
-  /** Header names lower-case. */
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-}
+/** IAM for a JSON-protocol call, from its operation, input and SigV4 Authorization header: a message refuses it. */
+export type CallAuthorizer = (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
 
-export type VerifyResult =
-  | { readonly ok: true; readonly accessKeyId: string }
-  | { readonly ok: false; readonly status: 403; readonly code: string; readonly message: string };
+export type VerifyResult = { readonly ok: true; readonly accessKeyId: string }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** The error type a refusal is answered with: `InvalidSignatureException`, `MissingAuthenticationTokenException`, … */
+export const exceptionType = (code: string): string => `${code.replace(/Exception$/, '')}Exception`;
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 /** AWS refuses requests signed more than 5 minutes away from its clock. */
@@ -61,12 +51,13 @@ export class SigV4Verifier {
     private readonly region: string,
     private readonly service: string,
     private readonly credentialsFor: (accessKeyId: string) => SigningCredentials | undefined,
-    private readonly now: () => number = Date.now,
   ) {}
 
-  async verify(request: IncomingSignedRequest): Promise<VerifyResult> {
-    const deny = (code: string, message: string): VerifyResult => ({ ok: false, status: 403, code, message });
-    const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
+  /** Verifies `req`, whose `body` was read. */
+  async verify(req: IncomingMessage, body: Buffer): Promise<VerifyResult> {
+    const deny = (code: string, message: string): VerifyResult => ({ ok: false, code, message });
+    const headers = flatHeaders(req);
+    const match = AUTHORIZATION.exec(headers.authorization ?? '');
     if (!match) return deny('MissingAuthenticationToken', 'the request is not signed with AWS Signature Version 4');
     const [, accessKeyId, , region, service, signedHeaderList, signature] = match;
     if (region !== this.region || service !== this.service) {
@@ -74,48 +65,37 @@ export class SigV4Verifier {
     }
     const credentials = this.credentialsFor(accessKeyId);
     if (!credentials) return deny('UnrecognizedClientException', 'the security token included in the request is invalid');
-    if (credentials.expiresAt !== undefined && this.now() >= credentials.expiresAt) {
+    if (credentials.expiresAt !== undefined && Date.now() >= credentials.expiresAt) {
       return deny('ExpiredTokenException', 'the security token included in the request is expired');
     }
-    if (credentials.sessionToken !== undefined && request.headers['x-amz-security-token'] !== credentials.sessionToken) {
+    if (credentials.sessionToken !== undefined && headers['x-amz-security-token'] !== credentials.sessionToken) {
       return deny('UnrecognizedClientException', 'the security token included in the request is invalid');
     }
-    const amzDate = request.headers['x-amz-date'] ?? '';
-    const signedAt = parseAmzDate(amzDate);
+    const signedAt = parseAmzDate(headers['x-amz-date'] ?? '');
     if (signedAt === undefined) return deny('IncompleteSignatureException', 'x-amz-date is missing or malformed');
-    if (Math.abs(this.now() - signedAt) > MAX_SKEW_MS) {
+    if (Math.abs(Date.now() - signedAt) > MAX_SKEW_MS) {
       return deny('InvalidSignatureException', 'signature expired: the request was signed more than 5 minutes away from now');
     }
 
-    const declaredHash = request.headers['x-amz-content-sha256'];
-    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(request.body).digest('hex')) {
+    const declaredHash = headers['x-amz-content-sha256'];
+    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(body).digest('hex')) {
       return deny('InvalidSignatureException', 'x-amz-content-sha256 does not match the body that arrived');
     }
 
     // Sign again over exactly the headers the client signed. Old curl (7.81) does not sign
     // x-amz-security-token, so the token is signed only when the client listed it.
     const signedHeaders = signedHeaderList.split(';');
-    const headers: Record<string, string> = {};
-    for (const name of signedHeaders) headers[name] = request.headers[name] ?? '';
-    const url = new URL(request.url, `http://${request.headers.host ?? 'localhost'}`);
+    const signed = Object.fromEntries(signedHeaders.map((name) => [name, headers[name] ?? '']));
+    const url = new URL(req.url ?? '/', `http://${headers.host ?? 'localhost'}`);
     const query = Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k)]));
-    const signer = new SignatureV4({
-      credentials: {
-        accessKeyId,
-        secretAccessKey: credentials.secretAccessKey,
-        ...(signedHeaders.includes('x-amz-security-token') ? { sessionToken: credentials.sessionToken } : {}),
-      },
-      region,
-      service,
-      sha256: NodeSha256,
-      uriEscapePath: true,
-      applyChecksum: false,
-    });
-    const signed = await signer.sign(
-      { method: request.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port) || undefined, path: url.pathname, query, headers, body: request.body },
+    const sessionToken = signedHeaders.includes('x-amz-security-token') ? credentials.sessionToken : undefined;
+    const options = { region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: false };
+    const signer = new SignatureV4({ ...options, credentials: { accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken } });
+    const { headers: resigned } = await signer.sign(
+      { method: req.method ?? 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port) || undefined, path: url.pathname, query, headers: signed, body },
       { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) },
     );
-    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? '';
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.authorization ?? resigned.Authorization))?.[1] ?? '';
     if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
       return deny('InvalidSignatureException', 'the request signature we calculated does not match the signature you provided');
     }

@@ -1,24 +1,17 @@
-// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler with up to five
-// invocations at once, and applies the answer as Lambda does with
-// ReportBatchItemFailures — messages listed come back after their visibility timeout (or sooner
-// if the handler changed it), the rest are deleted; a throw, a timeout or an invalid answer
-// leaves the whole batch to come back. FIFO groups in flight are skipped by the queue itself, so
-// different groups run in parallel and one group never does.
+// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler (up to five
+// invocations at once) and applies the answer as Lambda does with ReportBatchItemFailures: messages
+// listed come back after their visibility timeout, the rest are deleted; a throw, a timeout or an
+// invalid answer leaves the whole batch to come back. The queue skips FIFO groups in flight.
 // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { AwsIds } from './ids';
-import { FunctionSettings, invokeFunction, LambdaHandler } from './lambda-invoke';
-import { ReceivedMessage, SqsQueue, systemAttributes } from './sqs-queue';
-import { SimClock } from '../common/time';
+import type { AwsContext } from './ids';
+import { invokeFunction, LambdaFunction } from './lambda-invoke';
+import { inRange, ReceivedMessage, SqsQueue, systemAttributes } from './sqs-queue';
 
-export interface SqsEventSourceOptions {
+/** The function's timeout: a longer invocation fails the batch. */
+export interface SqsEventSourceOptions extends LambdaFunction<SQSEvent> {
   /** The queue (name, or the queue). */
   readonly queue: string | SqsQueue;
-  readonly handler: LambdaHandler<SQSEvent, unknown>;
-  /** @default 'sandbox-sqs-consumer' */
-  readonly functionName?: string;
-  /** The function's timeout: a longer invocation fails the batch. @default 3 (Lambda's default) */
-  readonly functionTimeoutSeconds?: number;
   /** Messages per invocation, 1–10 for a FIFO queue. @default 10 */
   readonly batchSize?: number;
   /** FunctionResponseTypes ["ReportBatchItemFailures"]. @default true (the provisioner's mapping sets it) */
@@ -30,7 +23,6 @@ const MAXIMUM_CONCURRENCY = 5;
 
 export class SqsEventSourceMapping {
   private readonly batchSize: number;
-  private readonly settings: FunctionSettings;
   private readonly running = new Set<Promise<void>>();
   private enabled = true;
   private pumpRequested = false;
@@ -40,16 +32,10 @@ export class SqsEventSourceMapping {
   constructor(
     private readonly queue: SqsQueue,
     private readonly options: SqsEventSourceOptions,
-    private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds; readonly region: string; readonly accountId: string },
+    private readonly deps: AwsContext,
   ) {
-    this.batchSize = options.batchSize ?? 10;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10) {
-      throw new Error(`batchSize must be an integer from 1 to 10 for a FIFO queue, got ${this.batchSize}`);
-    }
-    this.settings = {
-      functionName: options.functionName ?? 'sandbox-sqs-consumer', region: deps.region, accountId: deps.accountId, timeoutSeconds: options.functionTimeoutSeconds,
-    };
-    this.cancelWake = () => {};
+    this.batchSize = inRange('batchSize (of a FIFO queue)', options.batchSize ?? 10, 1, 10);
+    this.cancelWake = () => undefined;
     this.unsubscribe = queue.onChange(() => this.requestPump());
     this.requestPump();
   }
@@ -92,17 +78,14 @@ export class SqsEventSourceMapping {
 
   private async process(batch: ReceivedMessage[]): Promise<void> {
     const event: SQSEvent = { Records: batch.map((r) => this.record(r)) };
-    const outcome = await invokeFunction(this.options.handler as LambdaHandler<never, unknown>, event, this.settings, this.deps.clock, this.deps.ids);
+    const outcome = await invokeFunction(this.options, event, this.deps);
     const failed = outcome.ok ? failedMessages(outcome.result, batch, this.options.reportBatchItemFailures ?? true) : undefined;
     // A failed invocation deletes nothing: every message returns when its visibility timeout ends.
     if (!failed) return;
     for (const { message, receiptHandle } of batch) if (!failed.has(message.messageId)) this.queue.delete(receiptHandle);
   }
 
-  /**
-   * One record of the SQS event (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
-   * attributes are all strings; `messageAttributes` is empty, the sandbox's messages carry none.
-   */
+  /** One record of the SQS event (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); the sandbox's messages carry no messageAttributes. */
   private record({ message, receiptHandle }: ReceivedMessage): SQSRecord {
     return {
       messageId: message.messageId,
@@ -119,10 +102,8 @@ export class SqsEventSourceMapping {
 }
 
 /**
- * The messages to keep, read from a function's result as Lambda does for SQS; undefined fails the
- * whole batch. Without ReportBatchItemFailures any result is a success. With it: null, an empty
- * object or an empty/null list is a success; a list whose every entry names a message of the
- * batch keeps those; anything else fails the batch.
+ * The messages to keep, read from a function's result as Lambda does; undefined fails the batch. With ReportBatchItemFailures,
+ * null, `{}` or an empty/null list is a success, a list naming only messages of the batch keeps those, anything else fails.
  */
 function failedMessages(result: unknown, batch: readonly ReceivedMessage[], reportBatchItemFailures: boolean): ReadonlySet<string> | undefined {
   if (!reportBatchItemFailures || result === null || result === undefined) return new Set();

@@ -1,11 +1,8 @@
-// One FIFO SQS queue in memory, on the simulated clock: visibility timeouts and receipt handles,
-// message groups (a group's later messages wait while an earlier one is in flight), de-duplication
-// within five minutes, and redrive to a dead-letter queue on the receive after the
-// maxReceiveCount-th. Every operation looks at the clock, so there are no per-message timers.
-// SendMessage's checks and SQS's errors live here too, with SQS's codes and wording.
+// One FIFO SQS queue in memory, on the simulated clock: visibility timeouts and receipt handles, message groups
+// (a group waits while an earlier message of it is in flight), de-duplication within five minutes, redrive to a
+// dead-letter queue after maxReceiveCount receives; and SendMessage's checks with SQS's error codes and wording.
 import { createHash } from 'crypto';
-import { AwsIds } from './ids';
-import { SimClock } from '../common/time';
+import type { AwsContext } from './ids';
 
 /** An SQS error: `{"__type": "com.amazonaws.sqs#<code>"}` plus `x-amzn-query-error: <queryCode>;Sender`, from which the SDK picks its exception class. */
 export class SqsApiError extends Error {
@@ -46,19 +43,8 @@ const FORBIDDEN_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{
 // MessageDeduplicationId); the refusal's wording as AWS answers it (serverless-next.js #1616).
 const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
-export interface QueueSettings {
-  readonly visibilityTimeoutSeconds: number;
-  /** A message received maxReceiveCount times goes to the DLQ on its next receive. */
-  readonly deadLetterQueue?: { readonly queue: SqsQueue; readonly maxReceiveCount: number };
-}
-
 /** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
-export interface SendInput {
-  readonly body: string;
-  readonly messageGroupId?: string;
-  readonly messageDeduplicationId?: string;
-  readonly senderId: string;
-}
+type SendInput = { readonly body: string; readonly messageGroupId?: string; readonly messageDeduplicationId?: string; readonly senderId: string };
 
 export interface StoredMessage {
   readonly messageId: string;
@@ -80,10 +66,7 @@ export interface StoredMessage {
 }
 
 /** A message as one receive hands it out: a snapshot plus the receipt handle of this receive. */
-export interface ReceivedMessage {
-  readonly message: Readonly<StoredMessage>;
-  readonly receiptHandle: string;
-}
+export type ReceivedMessage = { readonly message: Readonly<StoredMessage>; readonly receiptHandle: string };
 
 /** A message's system attributes, all strings, as ReceiveMessage and the Lambda event carry them. */
 export function systemAttributes(message: Readonly<StoredMessage>): Record<string, string> {
@@ -100,6 +83,12 @@ export function systemAttributes(message: Readonly<StoredMessage>): Record<strin
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }
 
+/** A setting of a queue or a mapping, as CloudFormation would refuse it: an integer from `min` to `max`. */
+export function inRange(name: string, value: number, min: number, max: number): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new Error(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+}
+
 export class SqsQueue {
   private readonly messages: StoredMessage[] = [];
   private readonly deduplication = new Map<string, { messageId: string; sequenceNumber: string; expiresAt: number }>();
@@ -109,8 +98,9 @@ export class SqsQueue {
   constructor(
     readonly name: string,
     readonly arn: string,
-    readonly settings: QueueSettings,
-    private readonly deps: { readonly clock: SimClock; readonly ids: AwsIds },
+    /** A message received maxReceiveCount times goes to the DLQ on its next receive. */
+    readonly settings: { readonly visibilityTimeoutSeconds: number; readonly deadLetterQueue?: { queue: SqsQueue; maxReceiveCount: number } },
+    private readonly deps: Pick<AwsContext, 'clock' | 'ids'>,
   ) {}
 
   /** Called when a message may have become receivable sooner (a send, a visibility change). */
@@ -119,7 +109,7 @@ export class SqsQueue {
     return () => this.listeners.delete(listener);
   }
 
-  send(input: SendInput): { messageId: string; md5OfMessageBody: string; sequenceNumber: string } {
+  send(input: SendInput) {
     const { messageGroupId, messageDeduplicationId } = this.validate(input);
     const now = this.deps.clock.now();
     const md5OfMessageBody = createHash('md5').update(input.body).digest('hex');
@@ -191,7 +181,7 @@ export class SqsQueue {
     return this.messages.map((m) => ({ ...m }));
   }
 
-  private validate(input: SendInput): { messageGroupId: string; messageDeduplicationId: string } {
+  private validate(input: SendInput) {
     if (input.body.length === 0) throw sqsErrors.missingParameter('MessageBody');
     const bad = FORBIDDEN_CHARACTER.exec(input.body);
     if (bad) {
@@ -204,7 +194,7 @@ export class SqsQueue {
     if (messageDeduplicationId === undefined) {
       throw sqsErrors.invalidParameterValue('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
     }
-    for (const [name, value] of [['MessageGroupId', messageGroupId], ['MessageDeduplicationId', messageDeduplicationId]] as const) {
+    for (const [name, value] of Object.entries({ MessageGroupId: messageGroupId, MessageDeduplicationId: messageDeduplicationId })) {
       if (!GROUP_OR_DEDUP_ID.test(value)) throw sqsErrors.invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
     }
     if (Buffer.byteLength(input.body, 'utf8') > MAX_MESSAGE_BYTES) {
@@ -224,7 +214,7 @@ export class SqsQueue {
     return true;
   }
 
-  private parseReceipt(handle: string): { messageId: string; nonce: string } {
+  private parseReceipt(handle: string) {
     const parts = Buffer.from(handle.slice(RECEIPT_PREFIX.length), 'base64').toString('utf8').split(' ');
     if (!handle.startsWith(RECEIPT_PREFIX) || parts.length !== 3 || parts[0] !== this.arn) throw sqsErrors.receiptHandleIsInvalid(handle);
     return { messageId: parts[1], nonce: parts[2] };

@@ -1,32 +1,22 @@
-// The SQS stand-in: the JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Op>`) that
-// @aws-sdk/client-sqs speaks, over in-memory FIFO queues with redrive (sqs-queue.ts), plus event
-// source mappings that invoke a handler as Lambda does (sqs-event-source.ts). It serves what the
-// functions call (SendMessage, ChangeMessageVisibility) and ReceiveMessage to look at a queue; any
-// other operation or parameter is refused as not simulated. Queue URLs are `http://127.0.0.1:PORT/<account>/<name>`.
+// The SQS stand-in: the JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Op>`) of @aws-sdk/client-sqs over in-memory FIFO
+// queues (sqs-queue.ts), plus event source mappings (sqs-event-source.ts). It serves what the functions call (SendMessage,
+// ChangeMessageVisibility) and ReceiveMessage; any other operation or parameter is refused as not simulated.
 import { IncomingMessage, ServerResponse } from 'http';
-import { AwsIds, AwsSimulatorOptions, simulatorSettings } from './ids';
+import { AwsContext, awsContext, AwsIds, AwsSimulatorOptions } from './ids';
+import type { CallAuthorizer } from './sigv4-verifier';
 import { SqsEventSourceMapping, SqsEventSourceOptions } from './sqs-event-source';
-import { SqsApiError, sqsErrors, SqsQueue, systemAttributes } from './sqs-queue';
+import { inRange, SqsApiError, sqsErrors, SqsQueue, systemAttributes } from './sqs-queue';
 import { LoopbackService, readBody, tally } from '../common/http';
-import { SeededRandom } from '../common/random';
-import { SimClock } from '../common/time';
 
 export { SqsQueue } from './sqs-queue';
 
 export interface SqsSimulatorOptions extends AwsSimulatorOptions {
-  /**
-   * IAM: decides each call before it runs, from the operation, its input and the SigV4
-   * Authorization header; a message refuses it with AccessDenied. @default every call allowed
-   */
-  readonly authorize?: (operation: string, input: Record<string, unknown>, authorization: string | undefined) => Promise<string | undefined>;
+  /** IAM: a message refuses the call with AccessDenied. @default every call allowed */
+  readonly authorize?: CallAuthorizer;
 }
 
-export interface CreateQueueOptions {
-  /** @default 30 */
-  readonly visibilityTimeoutSeconds?: number;
-  /** The dead-letter queue (name, or a queue created before) and maxReceiveCount (1–1000). */
-  readonly deadLetterQueue?: { readonly queue: string | SqsQueue; readonly maxReceiveCount: number };
-}
+/** `visibilityTimeoutSeconds` 30 by default; the dead-letter queue by name or as created before, maxReceiveCount 1–1000. */
+type CreateQueueOptions = { visibilityTimeoutSeconds?: number; deadLetterQueue?: { queue: string | SqsQueue; maxReceiveCount: number } };
 
 type Json = Record<string, unknown>;
 
@@ -40,10 +30,7 @@ const PARAMETERS: Record<string, readonly string[]> = {
 };
 
 export class SqsSimulator extends LoopbackService {
-  readonly clock: SimClock;
-  readonly region: string;
-  readonly accountId: string;
-  private readonly ids: AwsIds;
+  private readonly aws: AwsContext;
   private readonly requestIds: AwsIds;
   private readonly queues = new Map<string, SqsQueue>();
   private readonly mappings: SqsEventSourceMapping[] = [];
@@ -51,10 +38,8 @@ export class SqsSimulator extends LoopbackService {
 
   constructor(private readonly options: SqsSimulatorOptions = {}) {
     super();
-    let random: SeededRandom;
-    ({ clock: this.clock, region: this.region, accountId: this.accountId, random } = simulatorSettings(options));
-    this.ids = new AwsIds(random.fork('sqs-ids'));
-    this.requestIds = new AwsIds(random.fork('sqs-request-ids'));
+    this.aws = awsContext(options, 'sqs-ids');
+    this.requestIds = awsContext(options, 'sqs-request-ids').ids;
   }
 
   /** Stops every event source mapping and closes the server. */
@@ -68,37 +53,37 @@ export class SqsSimulator extends LoopbackService {
     if (!name.endsWith('.fifo')) throw new Error(`queue "${name}": the sandbox simulates FIFO queues only (a name ending in .fifo)`);
     if (this.queues.has(name)) throw new Error(`queue "${name}" exists already`);
     const dlq = options.deadLetterQueue;
-    const queue = new SqsQueue(name, `arn:aws:sqs:${this.region}:${this.accountId}:${name}`, {
+    const queue = new SqsQueue(name, `arn:aws:sqs:${this.aws.region}:${this.aws.accountId}:${name}`, {
       visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, 43_200),
       deadLetterQueue: dlq && {
-        queue: typeof dlq.queue === 'string' ? this.queue(dlq.queue) : dlq.queue,
+        queue: this.queue(dlq.queue),
         maxReceiveCount: inRange('maxReceiveCount', dlq.maxReceiveCount, 1, 1000),
       },
-    }, { clock: this.clock, ids: this.ids });
+    }, this.aws);
     this.queues.set(name, queue);
     return queue;
   }
 
-  /** A queue by name. */
-  queue(name: string): SqsQueue {
-    const queue = this.queues.get(name);
-    if (!queue) throw new Error(`no queue "${name}"; created: ${[...this.queues.keys()].join(', ') || 'none'}`);
-    return queue;
+  /** A queue by name (a queue is its own answer). */
+  queue(queue: string | SqsQueue): SqsQueue {
+    const found = typeof queue === 'string' ? this.queues.get(queue) : queue;
+    if (!found) throw new Error(`no queue "${queue as string}"; created: ${[...this.queues.keys()].join(', ') || 'none'}`);
+    return found;
   }
 
+  /** `http://127.0.0.1:PORT/<account>/<name>` */
   queueUrl(queue: SqsQueue | string): string {
-    return `${this.url}/${this.accountId}/${typeof queue === 'string' ? this.queue(queue).name : queue.name}`;
+    return `${this.url}/${this.aws.accountId}/${this.queue(queue).name}`;
   }
 
   /** Starts polling a queue and invoking a handler with its messages, like a Lambda event source mapping (enabled at once). */
   createEventSourceMapping(options: SqsEventSourceOptions): SqsEventSourceMapping {
-    const queue = typeof options.queue === 'string' ? this.queue(options.queue) : options.queue;
-    const mapping = new SqsEventSourceMapping(queue, options, { clock: this.clock, ids: this.ids, region: this.region, accountId: this.accountId });
+    const mapping = new SqsEventSourceMapping(this.queue(options.queue), options, this.aws);
     this.mappings.push(mapping);
     return mapping;
   }
 
-  apiCalls(): { readonly total: number; readonly byAction: Record<string, number>; readonly errorsByCode: Record<string, number> } {
+  apiCalls() {
     return { ...this.calls, byAction: { ...this.calls.byAction }, errorsByCode: { ...this.calls.errorsByCode } };
   }
 
@@ -106,7 +91,7 @@ export class SqsSimulator extends LoopbackService {
     const url = input.QueueUrl as string | undefined;
     if (!url) throw sqsErrors.missingParameter('QueueUrl');
     const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
-    const queue = account === this.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
+    const queue = account === this.aws.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
     if (!queue) throw sqsErrors.queueDoesNotExist();
     const required = <T>(parameter: string) => {
       if (input[parameter] === undefined || input[parameter] === '') throw sqsErrors.missingParameter(parameter);
@@ -176,9 +161,4 @@ export class SqsSimulator extends LoopbackService {
         { 'x-amzn-query-error': `${error.queryCode};${error.status >= 500 ? 'Receiver' : 'Sender'}` });
     }
   }
-}
-
-function inRange(name: string, value: number, min: number, max: number): number {
-  if (Number.isInteger(value) && value >= min && value <= max) return value;
-  throw new Error(`${name} must be an integer from ${min} to ${max}, got ${value}`);
 }

@@ -1,6 +1,6 @@
 import { request } from 'http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { HttpApiSimulator, requestTime } from '../../../sandbox/aws/http-api';
+import { HttpApiSimulator, requestTime } from '../../../sandbox/aws/api-gateway';
 import { ScaledClock } from '../../../sandbox/common/time';
 
 const clock = new ScaledClock(0.001);
