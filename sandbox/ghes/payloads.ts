@@ -1,5 +1,6 @@
 // JSON shapes of the REST responses and webhook payloads, modelled on the GHES 3.19 OpenAPI schemas
 // and the ghes-3.x examples of @octokit/webhooks-examples, with GitHub's null/0 rules (reference/github.md 2).
+import { readFileSync } from 'fs';
 import { DEFAULT_GROUP, JobRecord, RUNNER_VERSION, RunnerRecord } from './actions';
 import { Account, Installation, nodeId, Repo } from './directory';
 import { isoSeconds } from './sim-time';
@@ -16,79 +17,43 @@ export const APP = {
   events: ['workflow_job'],
 } as const;
 
-/** `<name>_url` → path under the resource's API URL, for the hypermedia links of users and repositories. */
-const links = (base: string, paths: readonly (readonly [string, string])[]): Record<string, string> =>
-  Object.fromEntries(paths.map(([name, path]) => [`${name}_url`, `${base}${path}`]));
+type Example = { name: string; examples: Record<'repository' | 'organization' | 'sender', Record<string, unknown>>[] };
+/** The ghes-3.5 `workflow_job` example: the template of every user, repository and organization object. */
+const EXAMPLE = (JSON.parse(readFileSync(require.resolve('@octokit/webhooks-examples/ghes-35/index.json'), 'utf8')) as Example[])
+  .find((e) => e.name === 'workflow_job')!.examples[0];
 
-const USER_LINKS = [
-  ['followers', '/followers'], ['following', '/following{/other_user}'], ['gists', '/gists{/gist_id}'], ['starred', '/starred{/owner}{/repo}'],
-  ['subscriptions', '/subscriptions'], ['organizations', '/orgs'], ['repos', '/repos'], ['events', '/events{/privacy}'],
-  ['received_events', '/received_events'],
-] as const;
-
-const REPO_LINKS = [
-  ['forks', '/forks'], ['keys', '/keys{/key_id}'], ['collaborators', '/collaborators{/collaborator}'], ['teams', '/teams'], ['hooks', '/hooks'],
-  ['issue_events', '/issues/events{/number}'], ['events', '/events'], ['assignees', '/assignees{/user}'], ['branches', '/branches{/branch}'],
-  ['tags', '/tags'], ['blobs', '/git/blobs{/sha}'], ['git_tags', '/git/tags{/sha}'], ['git_refs', '/git/refs{/sha}'], ['trees', '/git/trees{/sha}'],
-  ['statuses', '/statuses/{sha}'], ['languages', '/languages'], ['stargazers', '/stargazers'], ['contributors', '/contributors'],
-  ['subscribers', '/subscribers'], ['subscription', '/subscription'], ['commits', '/commits{/sha}'], ['git_commits', '/git/commits{/sha}'],
-  ['comments', '/comments{/number}'], ['issue_comment', '/issues/comments{/number}'], ['contents', '/contents/{+path}'],
-  ['compare', '/compare/{base}...{head}'], ['merges', '/merges'], ['archive', '/{archive_format}{/ref}'], ['downloads', '/downloads'],
-  ['issues', '/issues{/number}'], ['pulls', '/pulls{/number}'], ['milestones', '/milestones{/number}'],
-  ['notifications', '/notifications{?since,all,participating}'], ['labels', '/labels{/name}'], ['releases', '/releases{/id}'],
-  ['deployments', '/deployments'],
-] as const;
-
-const ORG_LINKS = [
-  ['repos', '/repos'], ['events', '/events'], ['hooks', '/hooks'], ['issues', '/issues'], ['members', '/members{/member}'],
-  ['public_members', '/public_members{/member}'],
-] as const;
-
-/** The counters and flags of a fresh private repository. */
-const REPO_DEFAULTS = Object.fromEntries([
-  ['private', true], ['description', null], ['fork', false], ['homepage', null], ['size', 1], ['stargazers_count', 0], ['watchers_count', 0],
-  ['language', null], ['has_issues', true], ['has_projects', true], ['has_downloads', true], ['has_wiki', true], ['has_pages', false],
-  ['forks_count', 0], ['mirror_url', null], ['archived', false], ['disabled', false], ['open_issues_count', 0], ['license', null], ['forks', 0],
-  ['open_issues', 0], ['watchers', 0], ['default_branch', 'main'], ['visibility', 'private'],
-] as const);
-
-export function userJson(urls: Urls, a: Account): Record<string, unknown> {
-  const url = `${urls.api}/users/${a.login}`;
-  return {
-    login: a.login,
-    id: a.id,
-    node_id: a.nodeId,
-    avatar_url: `${urls.web}/avatars/u/${a.id}?`,
-    gravatar_id: '',
-    url,
-    html_url: `${urls.web}/${a.login}`,
-    ...links(url, USER_LINKS),
-    type: a.type,
-    site_admin: false,
-  };
+/** A copy of an example object with github.com's URLs and host, and the example's `names`, swapped for the instance's. */
+function rebase(example: Record<string, unknown>, urls: Urls, names: Record<string, string>): Record<string, unknown> {
+  const host = new URL(urls.web).host;
+  const swaps: Record<string, string> = { 'https://api.github.com': urls.api, 'https://github.com': urls.web, 'github.com': host, ...names };
+  const pattern = new RegExp(Object.keys(swaps).map((k) => k.replace(/\./g, '\\.')).join('|'), 'g');
+  return JSON.parse(JSON.stringify(example).replace(pattern, (found) => swaps[found])) as Record<string, unknown>;
 }
 
+/** A user or organization object of the example, rebased and carrying the account's ids and avatar. */
+function accountJson(example: Record<string, unknown>, urls: Urls, exampleLogin: string, a: Account): Record<string, unknown> {
+  return { ...rebase(example, urls, { [exampleLogin]: a.login }), id: a.id, node_id: a.nodeId, avatar_url: `${urls.web}/avatars/u/${a.id}?` };
+}
+
+export function userJson(urls: Urls, a: Account): Record<string, unknown> {
+  return { ...accountJson(EXAMPLE.sender, urls, 'octocat', a), type: a.type, site_admin: false };
+}
+
+/** A fresh private repository: no description, counters 0, everything dated at the App's creation. */
 export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Record<string, unknown> {
-  const url = `${urls.api}/repos/${repo.fullName}`;
-  const host = new URL(urls.web).host;
   const at = isoSeconds(createdAt);
   return {
-    ...REPO_DEFAULTS,
+    ...rebase(EXAMPLE.repository, urls, { 'octo-org/example-workflow': repo.fullName }),
     id: repo.id,
     node_id: repo.nodeId,
     name: repo.name,
     full_name: repo.fullName,
     owner: userJson(urls, repo.owner),
-    html_url: `${urls.web}/${repo.fullName}`,
-    url,
-    ...links(url, REPO_LINKS),
+    description: null,
     created_at: at,
     updated_at: at,
     pushed_at: at,
-    git_url: `git://${host}/${repo.fullName}.git`,
-    ssh_url: `git@${host}:${repo.fullName}.git`,
-    clone_url: `${urls.web}/${repo.fullName}.git`,
-    svn_url: `${urls.web}/${repo.fullName}`,
+    visibility: 'private',
   };
 }
 
@@ -181,11 +146,8 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
  */
 export function workflowJobPayload(urls: Urls, action: string, job: JobRecord, installationId: number, createdAt: number): Record<string, unknown> {
   const owner = job.run.repo.owner;
-  const org = `${urls.api}/orgs/${owner.login}`;
   const at = isoSeconds(createdAt);
-  const organization = {
-    login: owner.login, id: owner.id, node_id: owner.nodeId, url: org, ...links(org, ORG_LINKS), avatar_url: `${urls.web}/avatars/u/${owner.id}?`, description: null,
-  };
+  const organization = { ...accountJson(EXAMPLE.organization, urls, 'octo-org', owner), description: null };
   const enterprise = {
     id: 1,
     slug: 'github',
