@@ -76,18 +76,8 @@ export interface WorkflowRunSpec {
   readonly jobs: readonly JobSpec[];
 }
 
-/** A runner listening for a job: it is handed one, or told that its registration is gone. */
-interface Waiter {
-  readonly since: number;
-  deliver(job: JobRecord | 'removed'): void;
-}
-
-/** Simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
-export interface ActionsTimeouts {
-  readonly jitMs: number;
-  readonly lostRunnerMs: number;
-  readonly queuedMs: number;
-}
+/** A runner listening for a job is handed one, or told that its registration is gone. */
+type Deliver = (job: JobRecord | 'removed') => void;
 
 /** A connected runner not heard from for this long shows `offline`. */
 const OFFLINE_AFTER_MS = 2 * 60_000;
@@ -96,7 +86,7 @@ export class Actions {
   private readonly runners = new Map<number, RunnerRecord>();
   private readonly jobs = new Map<number, JobRecord>();
   private readonly queue: JobRecord[] = [];
-  private readonly waiters = new Map<number, Waiter>();
+  private readonly waiters = new Map<number, { readonly since: number; readonly deliver: Deliver }>();
   private readonly labelIds = new Map<string, number>();
   /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
   private readonly timers = new Map<string, () => void>();
@@ -107,7 +97,8 @@ export class Actions {
   constructor(
     private readonly time: SimTime,
     private readonly rng: { readonly runners: SeededRandom; readonly jobs: SeededRandom },
-    private readonly timeouts: ActionsTimeouts,
+    /** Simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
+    private readonly timeouts: Readonly<Record<'jitMs' | 'lostRunnerMs' | 'queuedMs', number>>,
     private readonly onJob: (action: JobStatus, job: JobRecord) => void,
   ) {}
 
@@ -171,8 +162,8 @@ export class Actions {
   }
 
   /** The idle runner listens: it is online and eligible for a job. Returns what ends the wait (the runner killed). */
-  listen(runner: RunnerRecord, deliver: Waiter['deliver']): () => void {
-    const waiter: Waiter = { since: this.time.now(), deliver };
+  listen(runner: RunnerRecord, deliver: Deliver): () => void {
+    const waiter = { since: this.time.now(), deliver };
     runner.lastSeenAt = waiter.since;
     this.waiters.set(runner.id, waiter);
     this.schedule();

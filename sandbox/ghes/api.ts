@@ -4,29 +4,21 @@
 // spells them; the conformance test walks this table, so no route escapes it. GHES ships with rate
 // limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
 import { IncomingMessage, ServerResponse } from 'http';
-import { Actions, DEFAULT_GROUP, RunnerRecord } from './actions';
+import { Actions, DEFAULT_GROUP } from './actions';
 import { AppAuth, Caller, CredentialNeed } from './auth';
 import { Directory, Installation } from './directory';
 import { GhesApiError, invalid, notFound, RATE_LIMIT_DOCS_URL } from './errors';
 import { FaultInjector } from './faults';
 import { APP, installationJson, jobJson, runnerJson, Urls } from './payloads';
+import { encodeJitConfig } from './runner';
 import { isoSeconds, SimTime } from './sim-time';
 import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
-import { readBody } from '../common/http';
+import { readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 
 export const API_PREFIX = '/api/v3';
 
-export interface ApiCallCounts {
-  readonly total: number;
-  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
-  readonly byRoute: Readonly<Record<string, number>>;
-}
-
-export interface RequestEvent {
-  readonly route: string;
-  readonly status: number;
-}
+export type RequestEvent = { readonly route: string; readonly status: number };
 
 interface ApiRequest {
   /** The absolute URL of the request without its query, for Link headers. */
@@ -64,7 +56,6 @@ export interface ApiDeps {
   readonly faults: FaultInjector;
   readonly time: SimTime;
   readonly rng: SeededRandom;
-  readonly encodeJitConfig: (runner: RunnerRecord) => string;
   /** Simulated epoch ms of the start; fault windows count from it. */
   readonly startedAt: () => number;
   readonly onRequest: (event: RequestEvent) => void;
@@ -78,7 +69,8 @@ export class ApiServer {
     this.routes = apiRoutes(deps);
   }
 
-  callCounts(): ApiCallCounts {
+  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
+  callCounts() {
     return { total: Object.values(this.counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(this.counts).sort()) };
   }
 
@@ -93,7 +85,7 @@ export class ApiServer {
     const path = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : '';
     const matched = this.routes.find((r) => r.method === method && r.pattern.test(path));
     const key = matched ? `${method} ${matched.template}` : `${method} (unmatched)`;
-    this.counts[key] = (this.counts[key] ?? 0) + 1;
+    tally(this.counts, key);
 
     // GitHub's request ids look like `C0DE:1A2B3C:4D5E6F:7A8B9C:65F0A1B2`.
     const requestId = [4, 6, 6, 6, 8].map((n) => deps.rng.integer(0, 16 ** n - 1).toString(16).toUpperCase().padStart(n, '0')).join(':');
@@ -198,7 +190,8 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       const { name, labels, groupId, workFolder } = jitRequest(request.body);
       if (groupId !== DEFAULT_GROUP.id) throw notFound();
       const runner = actions.register(scope, { name, labels, workFolder });
-      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: ctx.encodeJitConfig(runner) } };
+      const config = encodeJitConfig(runner, `${ctx.urls().web}/${directory.org.login}`);
+      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: config } };
     }),
     route('GET', `${prefix}/actions/runners`, 'installation', (request) => {
       const all = actions.list(scopeOf(request));

@@ -24,13 +24,6 @@ const MAX_JWT_LIFETIME_S = 600;
 const IAT_LEEWAY_S = 60;
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-export interface InstallationToken {
-  readonly token: string;
-  readonly installationId: number;
-  /** Simulated epoch ms. */
-  readonly expiresAt: number;
-}
-
 /** Who made a request: the App (JWT) or one of its installations (token). */
 export type Caller = { readonly kind: 'app' } | { readonly kind: 'installation'; readonly installationId: number };
 export type CredentialNeed = 'jwt' | 'installation';
@@ -39,7 +32,8 @@ export class AppAuth {
   /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the format GitHub hands out. */
   readonly privateKeyPem: string;
   private readonly publicKey: KeyObject;
-  private readonly tokens = new Map<string, InstallationToken>();
+  /** Issued installation tokens; `expiresAt` is simulated epoch ms. */
+  private readonly tokens = new Map<string, { readonly installationId: number; readonly expiresAt: number }>();
 
   /** Uses the given private key (PKCS#1 or PKCS#8), or generates a 2048-bit RSA key pair as GitHub does for an App. */
   constructor(
@@ -83,7 +77,7 @@ export class AppAuth {
   }
 
   /** Mints an installation access token (`ghs_` + 36 base62) valid for `tokenTtlMs` of simulated time. */
-  issueToken(installation: Installation): InstallationToken {
+  issueToken(installation: Installation): { token: string; expiresAt: number } {
     const random = Array.from({ length: 36 }, () => BASE62[this.rng.integer(0, BASE62.length - 1)]).join('');
     const issued = { token: `ghs_${random}`, installationId: installation.id, expiresAt: this.time.now() + this.tokenTtlMs };
     this.tokens.set(issued.token, issued);

@@ -3,12 +3,6 @@
 // fault does not move the other's.
 import { SeededRandom } from '../common/random';
 
-/** A period, in simulated ms from the simulator's start, during which every API call is secondary-rate-limited. */
-export interface SecondaryWindow {
-  readonly startMs: number;
-  readonly durationMs: number;
-}
-
 export interface FaultOptions {
   /** Fraction of public API calls answered with 500, 502 or 503. @default 0 */
   readonly serverErrorRate?: number;
@@ -21,7 +15,8 @@ export interface FaultOptions {
   readonly serverErrorAfterEffectRate?: number;
   /** Added to every public API call (simulated ms). @default 0 */
   readonly latencyMs?: readonly [number, number] | number;
-  readonly rateLimitWindows?: readonly SecondaryWindow[];
+  /** Periods, in simulated ms from the simulator's start, during which every API call is secondary-rate-limited. */
+  readonly rateLimitWindows?: readonly { readonly startMs: number; readonly durationMs: number }[];
   /** Fraction of webhook deliveries never made, recorded as `timed out` like GitHub would. @default 0 */
   readonly webhookDropRate?: number;
   /** Fraction of webhook deliveries sent twice. @default 0 */

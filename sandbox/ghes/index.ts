@@ -4,13 +4,13 @@
 // tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
 import { EventEmitter } from 'events';
 import { Actions, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
-import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './api';
+import { API_PREFIX, ApiServer, RequestEvent } from './api';
 import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
 import { Urls, workflowJobPayload } from './payloads';
-import { encodeJitConfig, RunnerExit, SimulatedRunner } from './runner';
+import { RunnerExit, SimulatedRunner } from './runner';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
@@ -18,11 +18,7 @@ import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
 export * from './errors';
-export type { JobSpec, WorkflowRunSpec } from './actions';
-export type { FaultOptions, SecondaryWindow } from './faults';
 export { decodeJitConfig } from './runner';
-export type { RunnerExit, SimulatedRunner } from './runner';
-export type { ApiCallCounts, RequestEvent } from './api';
 export type { DeliveryRecord } from './webhooks';
 
 const MINUTE = 60_000;
@@ -63,23 +59,7 @@ export interface GhesSimulatorOptions {
 /** A read-only snapshot of a job (simulated epoch ms); `repo` is `owner/name`. */
 export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: string }>;
 
-/** A read-only snapshot of a runner registration. */
-export interface RunnerView {
-  readonly id: number;
-  readonly name: string;
-  /** Where it is registered: `repo:owner/name` or `org:login`. */
-  readonly scope: string;
-  readonly labels: readonly string[];
-  readonly status: 'online' | 'offline';
-  readonly busy: boolean;
-}
-
-export interface GhesSimulatorEvents {
-  job: [{ action: JobStatus; job: JobView }];
-  request: [RequestEvent];
-}
-
-export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
+export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
   readonly webhookSecret?: string;
   readonly appId = 1;
@@ -132,7 +112,6 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
       faults: this.faults,
       time: this.time,
       rng: rng.fork('request-ids'),
-      encodeJitConfig: (runner) => encodeJitConfig(runner, `${this.url}/${this.directory.org.login}`),
       startedAt: () => this.started,
       onRequest: (e) => this.emit('request', e),
     });
@@ -205,7 +184,8 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return this.actions.allJobs().map(jobView);
   }
 
-  runners(): RunnerView[] {
+  /** Snapshots of the runner registrations; `scope` is `repo:owner/name` or `org:login`. */
+  runners() {
     return this.actions.list().map((r) => ({
       id: r.id, name: r.name, scope: r.scope, labels: r.labels.map((l) => l.name), status: this.actions.status(r), busy: r.jobId !== undefined,
     }));
@@ -236,7 +216,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return this.webhooks.settled();
   }
 
-  apiCalls(): ApiCallCounts {
+  apiCalls() {
     return this.server.callCounts();
   }
 

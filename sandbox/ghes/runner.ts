@@ -12,14 +12,6 @@ import { SimClock } from '../common/time';
 // .credentials_rsaparams) to that file's base64 content. The real runner proves itself with the RSA
 // key in .credentials_rsaparams; the simulated one carries a shared secret there instead.
 
-/** What a simulated runner needs from its config. */
-export interface JitRunnerSettings {
-  readonly agentId: number;
-  readonly agentName: string;
-  readonly workFolder: string;
-  readonly secret: string;
-}
-
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64');
 
 export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string {
@@ -45,7 +37,8 @@ export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string
   });
 }
 
-export function decodeJitConfig(encoded: string): JitRunnerSettings {
+/** What a simulated runner needs from its config. */
+export function decodeJitConfig(encoded: string): { agentId: number; agentName: string; workFolder: string; secret: string } {
   const decode = (text: string): Record<string, unknown> => JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Record<string, unknown>;
   let runner: Record<string, unknown>;
   let secret: unknown;
@@ -78,7 +71,7 @@ export interface RunnerExit {
 class Removed extends Error {}
 
 export class SimulatedRunner {
-  readonly settings: JitRunnerSettings;
+  readonly settings: ReturnType<typeof decodeJitConfig>;
   state: 'starting' | 'idle' | 'busy' | 'exited' = 'starting';
   /** The job the runner took, once it has one. */
   job?: number;

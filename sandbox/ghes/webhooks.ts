@@ -182,20 +182,8 @@ export class WebhookSender {
   }
 }
 
-/** The list item ("Simple webhook delivery"). */
-export function deliveryItemJson(r: DeliveryRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    guid: r.guid,
-    delivered_at: isoSeconds(r.deliveredAt),
-    redelivery: r.redelivery,
-    duration: r.duration,
-    status: r.status,
-    status_code: r.statusCode,
-    event: r.event,
-    action: r.action,
-    installation_id: r.installationId,
-    repository_id: r.repositoryId,
-    throttled_at: null,
-  };
+/** The list item ("Simple webhook delivery"): the record's fields but the payload, in snake case. */
+export function deliveryItemJson({ payload: _payload, deliveredAt, ...record }: DeliveryRecord): Record<string, unknown> {
+  const fields = Object.entries({ ...record, deliveredAt: isoSeconds(deliveredAt), throttledAt: null });
+  return Object.fromEntries(fields.map(([name, value]) => [name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
 }
