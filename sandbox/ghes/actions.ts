@@ -129,16 +129,10 @@ export class Actions {
     return [...this.runners.values()].filter((r) => scope === undefined || r.scope === scope);
   }
 
-  /** A runner of this scope, or GitHub's 404. */
-  runner(scope: string, id: number): RunnerRecord {
+  /** DELETE …/runners/{id}: 404 for a runner of another scope, 422 while the runner runs a job (reference/github.md 4). */
+  deleteRunner(scope: string, id: number): void {
     const runner = this.runners.get(id);
     if (!runner || runner.scope !== scope) throw notFound();
-    return runner;
-  }
-
-  /** DELETE …/runners/{id}: 422 while the runner runs a job (reference/github.md 4). */
-  deleteRunner(scope: string, id: number): void {
-    const runner = this.runner(scope, id);
     if (runner.jobId !== undefined) throw new GhesApiError(422, `Bad request - Runner "${runner.name}" is still running a job`);
     this.remove(runner);
   }

@@ -56,8 +56,6 @@ export interface ApiDeps {
   readonly faults: FaultInjector;
   readonly time: SimTime;
   readonly rng: SeededRandom;
-  /** Simulated epoch ms of the start; fault windows count from it. */
-  readonly startedAt: () => number;
   readonly onRequest: (event: RequestEvent) => void;
 }
 
@@ -104,7 +102,7 @@ export class ApiServer {
       if (fault && !fault.afterEffect) throw injected(fault.status);
 
       const caller = deps.auth.authenticate(req.headers.authorization, matched.auth);
-      const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now(), deps.startedAt());
+      const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now());
       if (limitedMs !== undefined) {
         // @octokit/plugin-throttling recognises a secondary limit by "secondary rate" in the message.
         throw new GhesApiError(403,

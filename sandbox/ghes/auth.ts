@@ -1,7 +1,7 @@
 // GitHub App authentication: RS256 JWTs for the /app routes, installation access tokens for the rest
 // (reference/github.md 3). JWT claims are judged on the clock the clients mint them with (plus the
 // injected skew; see sim-time.ts); installation tokens expire in simulated time.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
+import { createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
 import { Installation } from './directory';
 import { GhesApiError } from './errors';
 import { SimTime } from './sim-time';
@@ -43,14 +43,9 @@ export class AppAuth {
     private readonly rng: SeededRandom,
     private readonly tokenTtlMs: number,
   ) {
-    if (privateKeyPem) {
-      this.privateKeyPem = privateKeyPem;
-      this.publicKey = createPublicKey(createPrivateKey(privateKeyPem));
-    } else {
-      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      this.privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-      this.publicKey = publicKey;
-    }
+    const generated = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    this.privateKeyPem = privateKeyPem ?? generated();
+    this.publicKey = createPublicKey(this.privateKeyPem);
   }
 
   /** Checks the Authorization header for the credential a route needs; throws GitHub's error otherwise. */

@@ -28,6 +28,8 @@ export interface FaultOptions {
 export class FaultInjector {
   private readonly apiRng: SeededRandom;
   private readonly webhookRng: SeededRandom;
+  /** Simulated epoch ms of the simulator's start, from which `rateLimitWindows` count. */
+  startedAt = 0;
   /** Windows started by `trigger`, as [start, end) in simulated epoch ms. */
   private readonly triggered: [number, number][] = [];
 
@@ -53,7 +55,8 @@ export class FaultInjector {
   }
 
   /** Simulated ms left of the secondary-limit window active at `now`, if one is. */
-  secondaryLimitLeft(now: number, startedAt: number): number | undefined {
+  secondaryLimitLeft(now: number): number | undefined {
+    const { startedAt } = this;
     const windows = (this.options.rateLimitWindows ?? []).map((w) => [startedAt + w.startMs, startedAt + w.startMs + w.durationMs]);
     const active = [...windows, ...this.triggered].find(([start, end]) => now >= start && now < end);
     return active && active[1] - now;

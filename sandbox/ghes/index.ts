@@ -74,7 +74,6 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   private readonly server: ApiServer;
   private readonly agents = new Set<SimulatedRunner>();
   private loopback?: LoopbackServer;
-  private started = 0;
   private stopped = false;
 
   constructor(options: GhesSimulatorOptions = {}) {
@@ -100,7 +99,8 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     );
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
-    this.webhooks = new WebhookSender({ url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs }, this.time, rng.fork('guids'), this.faults);
+    const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
+    this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
     this.server = new ApiServer({
       appId: this.appId,
       createdAt: this.createdAt,
@@ -112,7 +112,6 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
       faults: this.faults,
       time: this.time,
       rng: rng.fork('request-ids'),
-      startedAt: () => this.started,
       onRequest: (e) => this.emit('request', e),
     });
   }
@@ -121,7 +120,7 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     if (this.loopback) throw new GhesSimulatorError('the GHES simulator is already started');
     if (this.stopped) throw new GhesSimulatorError('a stopped GHES simulator cannot start again; create a new one');
     this.loopback = await listenOnLoopback((req, res) => this.server.handle(req, res));
-    this.started = this.clock.now();
+    this.faults.startedAt = this.clock.now();
   }
 
   /** Stops timers, pending deliveries and runners started through `startRunner`, then the server. */
