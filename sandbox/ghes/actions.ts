@@ -94,10 +94,10 @@ export class Actions {
   private nextRunId = 1_000_001;
   private nextJobId = 20_000_001;
 
+  /** `timeouts`: simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
   constructor(
     private readonly time: SimTime,
     private readonly rng: { readonly runners: SeededRandom; readonly jobs: SeededRandom },
-    /** Simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
     private readonly timeouts: Readonly<Record<'jitMs' | 'lostRunnerMs' | 'queuedMs', number>>,
     private readonly onJob: (action: JobStatus, job: JobRecord) => void,
   ) {}

@@ -29,20 +29,8 @@ interface ApiRequest {
   readonly caller: Caller;
 }
 
-interface ApiResponse {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-export interface ApiRoute {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** Relative to /api/v3. */
-  readonly template: string;
-  readonly auth: CredentialNeed;
-  readonly pattern: RegExp;
-  handle(request: ApiRequest): ApiResponse;
-}
+type ApiResponse = { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> };
+export type ApiRoute = ReturnType<typeof route>;
 
 export interface ApiDeps {
   readonly appId: number;
@@ -151,7 +139,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
   res.end(text);
 }
 
-function route(method: ApiRoute['method'], template: string, auth: CredentialNeed, handle: ApiRoute['handle']): ApiRoute {
+/** A route; `template` is relative to /api/v3, spelled as the OpenAPI description spells it. */
+function route(method: 'GET' | 'POST' | 'DELETE', template: string, auth: CredentialNeed, handle: (request: ApiRequest) => ApiResponse) {
   return { method, template, auth, handle, pattern: new RegExp(`^${template.replace(/\{\w+\}/g, '([^/]+)')}$`) };
 }
 

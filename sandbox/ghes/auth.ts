@@ -43,8 +43,8 @@ export class AppAuth {
     private readonly rng: SeededRandom,
     private readonly tokenTtlMs: number,
   ) {
-    const generated = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    this.privateKeyPem = privateKeyPem ?? generated();
+    const generate = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    this.privateKeyPem = privateKeyPem ?? generate();
     this.publicKey = createPublicKey(this.privateKeyPem);
   }
 
@@ -80,23 +80,8 @@ export class AppAuth {
   }
 
   private verifyJwt(jwt: string): void {
-    const [headerPart, payloadPart, signature] = jwt.split('.');
-    const decode = (part: string): Record<string, unknown> | undefined => {
-      try {
-        const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-        return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const header = decode(headerPart);
-    const claims = decode(payloadPart);
-    // GitHub finds the App's key by `iss` (the App id, as a number or a string); an unknown issuer, a
-    // wrong key or a malformed token reads as undecodable.
-    const ownIssuer = claims?.iss === this.appId || claims?.iss === String(this.appId);
-    if (header?.alg !== 'RS256' || !claims || !ownIssuer || !this.signatureMatches(`${headerPart}.${payloadPart}`, signature)) {
-      throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
-    }
+    const claims = this.signedClaims(jwt);
+    if (!claims) throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
     const now = this.time.jwtNow() / 1000;
     const { exp, iat } = claims;
     if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= now) throw new GhesApiError(401, MESSAGES.expInvalid);
@@ -104,11 +89,17 @@ export class AppAuth {
     if (typeof iat !== 'number' || !Number.isInteger(iat) || iat > now + IAT_LEEWAY_S) throw new GhesApiError(401, MESSAGES.iatInvalid);
   }
 
-  private signatureMatches(signingInput: string, signature: string): boolean {
+  /** A JWT's claims if the App signed it. GitHub finds the key by `iss` (the App id, a number or a string): an unknown issuer,
+   * a wrong key or a malformed token reads as undecodable. */
+  private signedClaims(jwt: string): Record<string, unknown> | undefined {
+    const [headerPart, payloadPart, signature] = jwt.split('.');
+    const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
     try {
-      return verify('RSA-SHA256', Buffer.from(signingInput), this.publicKey, Buffer.from(signature, 'base64url'));
+      const [header, claims] = [decode(headerPart), decode(payloadPart)];
+      const signed = verify('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), this.publicKey, Buffer.from(signature, 'base64url'));
+      return header.alg === 'RS256' && (claims.iss === this.appId || claims.iss === String(this.appId)) && signed ? claims : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 }

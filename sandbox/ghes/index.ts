@@ -87,16 +87,11 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
     this.privateKey = auth.privateKeyPem;
     this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
-    this.actions = new Actions(
-      this.time,
-      { runners: rng.fork('runners'), jobs: rng.fork('jobs') },
-      {
-        jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
-        lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
-        queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
-      },
-      (action, job) => this.onJob(action, job),
-    );
+    this.actions = new Actions(this.time, { runners: rng.fork('runners'), jobs: rng.fork('jobs') }, {
+      jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
+      lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
+      queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
+    }, (action, job) => this.onJob(action, job));
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
     const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
@@ -223,9 +218,9 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     this.server.resetCallCounts();
   }
 
-  /** The public API routes the simulator serves, as `{ method, template, auth, key }`. */
-  routeTable(): { method: string; template: string; auth: string; key: string }[] {
-    return this.server.routes.map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: `${r.method} ${r.template}` }));
+  /** The public API routes the simulator serves, as `{ method, template, key }`. */
+  routeTable(): { method: string; template: string; key: string }[] {
+    return this.server.routes.map((r) => ({ method: r.method, template: r.template, key: `${r.method} ${r.template}` }));
   }
 
   /** Changes fault settings from now on (e.g. stop dropping webhooks before a redelivery check). */

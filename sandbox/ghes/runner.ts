@@ -49,7 +49,9 @@ export function decodeJitConfig(encoded: string): { agentId: number; agentName: 
   } catch (err) {
     throw new GhesSimulatorError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
   }
-  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
+  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') {
+    throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
+  }
   return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
 }
 
