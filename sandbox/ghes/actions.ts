@@ -85,7 +85,6 @@ const OFFLINE_AFTER_MS = 2 * 60_000;
 export class Actions {
   private readonly runners = new Map<number, RunnerRecord>();
   private readonly jobs = new Map<number, JobRecord>();
-  private readonly queue: JobRecord[] = [];
   private readonly waiters = new Map<number, { readonly since: number; readonly deliver: Deliver }>();
   private readonly labelIds = new Map<string, number>();
   /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
@@ -210,10 +209,7 @@ export class Actions {
     return job;
   }
 
-  /**
-   * POST …/jobs/{id}/rerun: a new job record in a new attempt of the run, queued again. GitHub re-runs jobs of a finished
-   * run only: a 403 while any job of the current attempt is queued or running (cli/cli#9221; wording: reference/github.md 5).
-   */
+  /** POST …/jobs/{id}/rerun: a new job in a new attempt; 403 while the current attempt runs (cli/cli#9221; reference/github.md 5). */
   rerun(repo: Repo, id: number): void {
     const job = this.jobOf(repo, id);
     const run = job.run;
@@ -269,19 +265,14 @@ export class Actions {
     };
     this.jobs.set(job.id, job);
     run.jobIds.push(job.id);
-    this.queue.push(job);
     this.setTimer(`queued:${job.id}`, this.timeouts.queuedMs, () => this.complete(job, 'failure'));
     this.onJob('queued', job);
     return job;
   }
 
-  /**
-   * Hands queued jobs, oldest first, to listening idle runners whose labels contain all of the job's
-   * (case-insensitively), the longest-waiting first; repository runners take precedence over
-   * organization runners.
-   */
+  /** Hands each queued job, oldest first, to the longest-listening idle runner with all its labels (any case); repository runners first. */
   private schedule(): void {
-    for (const job of [...this.queue]) {
+    for (const job of this.allJobs().filter((j) => j.status === 'queued')) {
       const repo = job.run.repo;
       const candidates = [...this.waiters.entries()]
         .sort(([, a], [, b]) => a.since - b.since)
@@ -295,7 +286,6 @@ export class Actions {
 
   /** Hands the job to a listening runner, which takes it at once: in-process, no offer can be lost on the way. */
   private start(job: JobRecord, runner: RunnerRecord): void {
-    this.queue.splice(this.queue.indexOf(job), 1);
     const waiter = this.waiters.get(runner.id)!;
     this.waiters.delete(runner.id);
     Object.assign(job, { runnerId: runner.id, runnerName: runner.name, status: 'in_progress', startedAt: this.time.now() });
@@ -316,7 +306,6 @@ export class Actions {
   }
 
   private complete(job: JobRecord, conclusion: JobConclusion): void {
-    if (this.queue.includes(job)) this.queue.splice(this.queue.indexOf(job), 1);
     this.clearTimer(`queued:${job.id}`);
     this.clearTimer(`lost:${job.id}`);
     Object.assign(job, { status: 'completed', conclusion, completedAt: this.time.now() });

@@ -9,7 +9,7 @@ import { AppAuth, Caller, CredentialNeed } from './auth';
 import { Directory, Installation } from './directory';
 import { GhesApiError, invalid, notFound, RATE_LIMIT_DOCS_URL } from './errors';
 import { FaultInjector } from './faults';
-import { APP, installationJson, jobJson, runnerJson, Urls } from './payloads';
+import { APP, installationJson, jobJson, runnerJson, Instance } from './payloads';
 import { encodeJitConfig } from './runner';
 import { isoSeconds, SimTime } from './sim-time';
 import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
@@ -33,10 +33,7 @@ type ApiResponse = { readonly status: number; readonly body?: unknown; readonly 
 export type ApiRoute = ReturnType<typeof route>;
 
 export interface ApiDeps {
-  readonly appId: number;
-  /** When the App and its installations were created (simulated ms). */
-  readonly createdAt: number;
-  readonly urls: () => Urls;
+  readonly instance: () => Instance;
   readonly directory: Directory;
   readonly auth: AppAuth;
   readonly actions: Actions;
@@ -103,7 +100,7 @@ export class ApiServer {
 
       const values = matched.pattern.exec(path)!.slice(1).map(decodeURIComponent);
       const params = Object.fromEntries([...matched.template.matchAll(/\{(\w+)\}/g)].map((m, i) => [m[1], values[i]]));
-      const response = matched.handle({ url: `${deps.urls().api}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
+      const response = matched.handle({ url: `${deps.instance().api}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
       // The request took effect, yet the client is told it failed: its retry must cope (e.g. 409).
       if (fault?.afterEffect) throw injected(fault.status);
       send(res, response.status, response.body, { ...common, ...response.headers });
@@ -163,7 +160,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
   const { directory, actions } = ctx;
   const installation = (found: Installation | undefined): ApiResponse => {
     if (!found) throw notFound();
-    return { status: 200, body: installationJson(ctx.urls(), ctx.appId, ctx.createdAt, found) };
+    return { status: 200, body: installationJson(ctx.instance(), found) };
   };
   const orgInstallation = (org: string) => (directory.isOrg(org) ? directory.installationOf(org) : undefined);
   const repoOf = ({ params, caller }: ApiRequest) => {
@@ -177,7 +174,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       const { name, labels, groupId, workFolder } = jitRequest(request.body);
       if (groupId !== DEFAULT_GROUP.id) throw notFound();
       const runner = actions.register(scope, { name, labels, workFolder });
-      const config = encodeJitConfig(runner, `${ctx.urls().web}/${directory.org.login}`);
+      const config = encodeJitConfig(runner, `${ctx.instance().web}/${directory.org.login}`);
       return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: config } };
     }),
     route('GET', `${prefix}/actions/runners`, 'installation', (request) => {
@@ -219,7 +216,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
     ...runnerRoutes('/repos/{owner}/{repo}', (request) => `repo:${repoOf(request).fullName}`),
     ...runnerRoutes('/orgs/{org}', ({ params, caller }) => `org:${inScope(caller, orgInstallation(params.org)).account.login}`),
     route('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', 'installation', (request) =>
-      ({ status: 200, body: jobJson(ctx.urls(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
+      ({ status: 200, body: jobJson(ctx.instance(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
     route('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', 'installation', (request) => {
       actions.rerun(repoOf(request), id(request, 'job_id'));
       return { status: 201, body: {} };

@@ -8,10 +8,7 @@ export interface FaultOptions {
   readonly serverErrorRate?: number;
   /** Only these routes (`'POST /orgs/{org}/actions/runners/generate-jitconfig'`) get 5xx. @default all */
   readonly serverErrorRoutes?: readonly string[];
-  /**
-   * Fraction of injected 5xx that come after the request took effect — e.g. a JIT runner registered
-   * although the client saw 503, so its retry meets 409 (reference/github.md 7). @default 0
-   */
+  /** Fraction of injected 5xx sent after the request took effect: e.g. a retried registration meets 409 (reference/github.md 7). @default 0 */
   readonly serverErrorAfterEffectRate?: number;
   /** Added to every public API call (simulated ms). @default 0 */
   readonly latencyMs?: readonly [number, number] | number;

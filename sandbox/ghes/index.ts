@@ -9,7 +9,7 @@ import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
-import { Urls, workflowJobPayload } from './payloads';
+import { Instance, workflowJobPayload } from './payloads';
 import { RunnerExit, SimulatedRunner } from './runner';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
@@ -97,9 +97,7 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
     this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
     this.server = new ApiServer({
-      appId: this.appId,
-      createdAt: this.createdAt,
-      urls: () => this.urls(),
+      instance: () => this.instance(),
       directory: this.directory,
       auth,
       actions: this.actions,
@@ -241,15 +239,15 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     return { runner, exit };
   }
 
-  private urls(): Urls {
-    return { api: this.apiUrl, web: this.url };
+  private instance(): Instance {
+    return { api: this.apiUrl, web: this.url, appId: this.appId, createdAt: this.createdAt };
   }
 
   private onJob(action: JobStatus, job: JobRecord): void {
     const repo = job.run.repo;
     const installation = this.directory.installationOf(repo.owner.login);
     if (installation) {
-      const payload = workflowJobPayload(this.urls(), action, job, installation.id, this.createdAt);
+      const payload = workflowJobPayload(this.instance(), action, job, installation.id);
       this.webhooks.send('workflow_job', action, payload, { installationId: installation.id, repositoryId: repo.id });
     }
     this.emit('job', { action, job: jobView(job) });

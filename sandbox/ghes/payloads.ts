@@ -5,11 +5,8 @@ import { DEFAULT_GROUP, JobRecord, RUNNER_VERSION, RunnerRecord } from './action
 import { Account, Installation, nodeId, Repo } from './directory';
 import { isoSeconds } from './sim-time';
 
-/** Where the simulated instance lives: `api` ends in /api/v3, `web` is the instance root. */
-export interface Urls {
-  readonly api: string;
-  readonly web: string;
-}
+/** The simulated instance: `api` ends in /api/v3, `web` is its root; the App and its installations date from `createdAt`. */
+export type Instance = { readonly api: string; readonly web: string; readonly appId: number; readonly createdAt: number };
 
 export const APP = {
   slug: 'ephemeral-runners',
@@ -23,32 +20,32 @@ const EXAMPLE = (JSON.parse(readFileSync(require.resolve('@octokit/webhooks-exam
   .find((e) => e.name === 'workflow_job')!.examples[0];
 
 /** A copy of an example object with github.com's URLs and host, and the example's `names`, swapped for the instance's. */
-function rebase(example: Record<string, unknown>, urls: Urls, names: Record<string, string>): Record<string, unknown> {
-  const host = new URL(urls.web).host;
-  const swaps: Record<string, string> = { 'https://api.github.com': urls.api, 'https://github.com': urls.web, 'github.com': host, ...names };
+function rebase(example: Record<string, unknown>, ghes: Instance, names: Record<string, string>): Record<string, unknown> {
+  const host = new URL(ghes.web).host;
+  const swaps: Record<string, string> = { 'https://api.github.com': ghes.api, 'https://github.com': ghes.web, 'github.com': host, ...names };
   const pattern = new RegExp(Object.keys(swaps).map((k) => k.replace(/\./g, '\\.')).join('|'), 'g');
   return JSON.parse(JSON.stringify(example).replace(pattern, (found) => swaps[found])) as Record<string, unknown>;
 }
 
 /** A user or organization object of the example, rebased and carrying the account's ids and avatar. */
-function accountJson(example: Record<string, unknown>, urls: Urls, exampleLogin: string, a: Account): Record<string, unknown> {
-  return { ...rebase(example, urls, { [exampleLogin]: a.login }), id: a.id, node_id: a.nodeId, avatar_url: `${urls.web}/avatars/u/${a.id}?` };
+function accountJson(example: Record<string, unknown>, ghes: Instance, exampleLogin: string, a: Account): Record<string, unknown> {
+  return { ...rebase(example, ghes, { [exampleLogin]: a.login }), id: a.id, node_id: a.nodeId, avatar_url: `${ghes.web}/avatars/u/${a.id}?` };
 }
 
-export function userJson(urls: Urls, a: Account): Record<string, unknown> {
-  return { ...accountJson(EXAMPLE.sender, urls, 'octocat', a), type: a.type, site_admin: false };
+export function userJson(ghes: Instance, a: Account): Record<string, unknown> {
+  return { ...accountJson(EXAMPLE.sender, ghes, 'octocat', a), type: a.type, site_admin: false };
 }
 
 /** A fresh private repository: no description, counters 0, everything dated at the App's creation. */
-export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Record<string, unknown> {
-  const at = isoSeconds(createdAt);
+export function repositoryJson(ghes: Instance, repo: Repo): Record<string, unknown> {
+  const at = isoSeconds(ghes.createdAt);
   return {
-    ...rebase(EXAMPLE.repository, urls, { 'octo-org/example-workflow': repo.fullName }),
+    ...rebase(EXAMPLE.repository, ghes, { 'octo-org/example-workflow': repo.fullName }),
     id: repo.id,
     node_id: repo.nodeId,
     name: repo.name,
     full_name: repo.fullName,
-    owner: userJson(urls, repo.owner),
+    owner: userJson(ghes, repo.owner),
     description: null,
     created_at: at,
     updated_at: at,
@@ -57,24 +54,24 @@ export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Recor
   };
 }
 
-export function installationJson(urls: Urls, appId: number, createdAt: number, inst: Installation): Record<string, unknown> {
+export function installationJson(ghes: Instance, inst: Installation): Record<string, unknown> {
   const { account } = inst;
   const settings = account.type === 'Organization' ? `organizations/${account.login}/settings` : 'settings';
   return {
     id: inst.id,
-    account: userJson(urls, account),
+    account: userJson(ghes, account),
     repository_selection: 'all',
-    access_tokens_url: `${urls.api}/app/installations/${inst.id}/access_tokens`,
-    repositories_url: `${urls.api}/installation/repositories`,
-    html_url: `${urls.web}/${settings}/installations/${inst.id}`,
-    app_id: appId,
+    access_tokens_url: `${ghes.api}/app/installations/${inst.id}/access_tokens`,
+    repositories_url: `${ghes.api}/installation/repositories`,
+    html_url: `${ghes.web}/${settings}/installations/${inst.id}`,
+    app_id: ghes.appId,
     app_slug: APP.slug,
     target_id: account.id,
     target_type: account.type,
     permissions: APP.permissions,
     events: APP.events,
-    created_at: isoSeconds(createdAt),
-    updated_at: isoSeconds(createdAt),
+    created_at: isoSeconds(ghes.createdAt),
+    updated_at: isoSeconds(ghes.createdAt),
     single_file_name: null,
     has_multiple_single_files: false,
     single_file_paths: [],
@@ -100,8 +97,8 @@ export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): 
 }
 
 /** The job object: the same fields in GET …/actions/jobs/{id} and in the `workflow_job` webhook. */
-export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
-  const repoApi = `${urls.api}/repos/${job.run.repo.fullName}`;
+export function jobJson(ghes: Instance, job: JobRecord): Record<string, unknown> {
+  const repoApi = `${ghes.api}/repos/${job.run.repo.fullName}`;
   const completed = job.completedAt === null ? null : isoSeconds(job.completedAt);
   // Null while no runner has the job; 0 and "" once it completed without ever getting one (OBS).
   const assigned = job.runnerId !== undefined;
@@ -120,7 +117,7 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
     head_sha: job.run.headSha,
     head_branch: 'main',
     url: `${repoApi}/actions/jobs/${job.id}`,
-    html_url: `${urls.web}/${job.run.repo.fullName}/actions/runs/${job.run.id}/job/${job.id}`,
+    html_url: `${ghes.web}/${job.run.repo.fullName}/actions/runs/${job.run.id}/job/${job.id}`,
     status: job.status,
     conclusion: job.conclusion,
     created_at: isoSeconds(job.createdAt),
@@ -139,33 +136,30 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
   };
 }
 
-/**
- * A `workflow_job` delivery to the App: `installation` is `{id, node_id}` only, `organization` is
- * present for organization repositories, and so is `enterprise` (on GHES every organization belongs
- * to the instance's enterprise; reference/github.md 2, inference). The sender is the user who pushed.
- */
-export function workflowJobPayload(urls: Urls, action: string, job: JobRecord, installationId: number, createdAt: number): Record<string, unknown> {
+/** A `workflow_job` delivery to the App: `installation` is `{id, node_id}` only; organization repositories add `organization` and
+ * `enterprise` (every GHES organization is in the instance's enterprise; reference/github.md 2, inference). The sender pushed. */
+export function workflowJobPayload(ghes: Instance, action: string, job: JobRecord, installationId: number): Record<string, unknown> {
   const owner = job.run.repo.owner;
-  const at = isoSeconds(createdAt);
-  const organization = { ...accountJson(EXAMPLE.organization, urls, 'octo-org', owner), description: null };
+  const at = isoSeconds(ghes.createdAt);
+  const organization = { ...accountJson(EXAMPLE.organization, ghes, 'octo-org', owner), description: null };
   const enterprise = {
     id: 1,
     slug: 'github',
     name: 'GitHub Enterprise Server (simulated)',
     node_id: nodeId('Enterprise', 1),
-    avatar_url: `${urls.web}/avatars/b/1?`,
+    avatar_url: `${ghes.web}/avatars/b/1?`,
     description: null,
     website_url: null,
-    html_url: `${urls.web}/enterprises/github`,
+    html_url: `${ghes.web}/enterprises/github`,
     created_at: at,
     updated_at: at,
   };
   return {
     action,
-    workflow_job: jobJson(urls, job),
-    repository: repositoryJson(urls, job.run.repo, createdAt),
+    workflow_job: jobJson(ghes, job),
+    repository: repositoryJson(ghes, job.run.repo),
     ...(owner.type === 'Organization' ? { organization, enterprise } : {}),
-    sender: userJson(urls, { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' }),
+    sender: userJson(ghes, { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' }),
     installation: { id: installationId, node_id: nodeId('IntegrationInstallation', installationId) },
   };
 }
