@@ -1,7 +1,5 @@
-// Self-hosted runners and the jobs GitHub routes to them: JIT registration, a runner's connection
-// state (online while it listens for a job), workflow runs whose jobs go queued → in_progress →
-// completed, assignment to idle runners the way GitHub routes them (reference/github.md 8), re-runs
-// as new attempts, cancellation, lost runners, and the removal of a JIT runner — after its one job,
+// Self-hosted runners and the jobs GitHub routes to them (reference/github.md 8): JIT registration, online while listening, jobs going
+// queued → in_progress → completed, re-runs as new attempts, cancellation, lost runners, and a JIT runner's removal after its one job,
 // through the API, or when it never connects (reference/github.md 4).
 import { randomHex, Repo } from './directory';
 import { GhesApiError, GhesSimulatorError, notFound } from './errors';
@@ -30,7 +28,6 @@ export interface RunnerRecord {
   lastSeenAt?: number;
   /** Set while the runner runs a job: the runner is busy. */
   jobId?: number;
-  removed: boolean;
 }
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed';
@@ -84,7 +81,8 @@ const OFFLINE_AFTER_MS = 2 * 60_000;
 
 export class Actions {
   private readonly runners = new Map<number, RunnerRecord>();
-  private readonly jobs = new Map<number, JobRecord>();
+  /** Every job by id, in creation order. */
+  readonly jobs = new Map<number, JobRecord>();
   private readonly waiters = new Map<number, { readonly since: number; readonly deliver: Deliver }>();
   private readonly labelIds = new Map<string, number>();
   /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
@@ -116,7 +114,6 @@ export class Actions {
       workFolder: request.workFolder,
       secret: randomHex(this.rng.runners, 40),
       connected: false,
-      removed: false,
     };
     this.runners.set(runner.id, runner);
     this.setTimer(`jit:${runner.id}`, this.timeouts.jitMs, () => this.remove(runner));
@@ -138,7 +135,7 @@ export class Actions {
 
   status(runner: RunnerRecord): 'online' | 'offline' {
     const seen = runner.lastSeenAt;
-    const recent = !runner.removed && seen !== undefined && this.time.now() - seen <= OFFLINE_AFTER_MS;
+    const recent = this.runners.has(runner.id) && seen !== undefined && this.time.now() - seen <= OFFLINE_AFTER_MS;
     return this.waiters.has(runner.id) || recent ? 'online' : 'offline';
   }
 
@@ -168,10 +165,8 @@ export class Actions {
   }
 
   private remove(runner: RunnerRecord): void {
-    if (runner.removed) return;
-    runner.removed = true;
+    if (!this.runners.delete(runner.id)) return;
     runner.jobId = undefined;
-    this.runners.delete(runner.id);
     this.clearTimer(`jit:${runner.id}`);
     const waiter = this.waiters.get(runner.id);
     this.waiters.delete(runner.id);
@@ -192,14 +187,6 @@ export class Actions {
     const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
     this.schedule();
     return { run, jobs };
-  }
-
-  job(id: number): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  allJobs(): JobRecord[] {
-    return [...this.jobs.values()];
   }
 
   /** A job of this repository, or GitHub's 404. */
@@ -272,7 +259,7 @@ export class Actions {
 
   /** Hands each queued job, oldest first, to the longest-listening idle runner with all its labels (any case); repository runners first. */
   private schedule(): void {
-    for (const job of this.allJobs().filter((j) => j.status === 'queued')) {
+    for (const job of [...this.jobs.values()].filter((j) => j.status === 'queued')) {
       const repo = job.run.repo;
       const candidates = [...this.waiters.entries()]
         .sort(([, a], [, b]) => a.since - b.since)
@@ -312,12 +299,10 @@ export class Actions {
     this.onJob('completed', job);
   }
 
+  /** Every timeout's action clears its own key (the runner removed, the job completed). */
   private setTimer(key: string, ms: number, fn: () => void): void {
     this.clearTimer(key);
-    this.timers.set(key, this.time.after(ms, () => {
-      this.timers.delete(key);
-      fn();
-    }));
+    this.timers.set(key, this.time.after(ms, fn));
   }
 
   private clearTimer(key: string): void {

@@ -1,8 +1,6 @@
-// The REST front of the simulated instance. Each request passes the 5xx fault, authentication, the
-// secondary rate limit and the latency fault, then its route; every call is counted by route template.
-// The routes are the ones the control plane calls, with templates exactly as the OpenAPI description
-// spells them; the conformance test walks this table, so no route escapes it. GHES ships with rate
-// limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
+// The REST front: each request passes the 5xx fault, authentication, the secondary rate limit and the latency fault, then its route
+// (templates as the OpenAPI description spells them; the conformance test walks this table); calls are counted by template. GHES ships
+// with rate limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
 import { IncomingMessage, ServerResponse } from 'http';
 import { Actions, DEFAULT_GROUP } from './actions';
 import { AppAuth, Caller, CredentialNeed } from './auth';

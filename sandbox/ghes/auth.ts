@@ -1,6 +1,5 @@
-// GitHub App authentication: RS256 JWTs for the /app routes, installation access tokens for the rest
-// (reference/github.md 3). JWT claims are judged on the clock the clients mint them with (plus the
-// injected skew; see sim-time.ts); installation tokens expire in simulated time.
+// GitHub App authentication (reference/github.md 3): RS256 JWTs for the /app routes, judged on the clock clients mint them with (see
+// sim-time.ts), and installation access tokens for the rest, expiring in simulated time.
 import { createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
 import { Installation } from './directory';
 import { GhesApiError } from './errors';

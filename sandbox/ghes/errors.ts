@@ -1,6 +1,5 @@
-// Errors of the GHES simulator. `GhesApiError` is what a client sees on the wire (GitHub's "Basic
-// Error" body, reference/github.md appendix); `GhesSimulatorError` is a mistake in how a test or the
-// sandbox drives the simulator (or a JIT config the simulated runner cannot read) and never reaches a client.
+// `GhesApiError` is what a client sees on the wire (GitHub's "Basic Error" body, reference/github.md appendix); `GhesSimulatorError`
+// is a mistake in how a test or the sandbox drives the simulator (or an unreadable JIT config) and never reaches a client.
 
 const DOCS_URL = 'https://docs.github.com/enterprise-server@3.19/rest';
 export const RATE_LIMIT_DOCS_URL = `${DOCS_URL}/using-the-rest-api/rate-limits-for-the-rest-api`;

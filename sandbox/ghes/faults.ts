@@ -1,6 +1,5 @@
-// Seeded fault injection: API 5xx and latency, secondary-rate-limit windows, webhook drop, duplicate
-// and reorder. API and webhook faults draw from separate forks of the seed, so changing one kind of
-// fault does not move the other's.
+// Seeded fault injection: API 5xx and latency, secondary-rate-limit windows, webhook drop, duplicate and reorder. API and webhook
+// faults draw from separate forks of the seed, so changing one kind does not move the other's.
 import { SeededRandom } from '../common/random';
 
 export interface FaultOptions {

@@ -1,7 +1,5 @@
-// The GHES simulator: a loopback HTTP server speaking the REST subset the control plane uses (App JWT
-// and installation tokens, JIT runners, jobs, webhook deliveries API, secondary rate limits), sending
-// signed `workflow_job` webhooks, and running simulated runners in-process. Driven programmatically by
-// tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
+// The GHES simulator: a loopback server speaking the REST subset the control plane uses, sending signed `workflow_job` webhooks and
+// running simulated runners in-process; tests and the sandbox create runs, cancel jobs, inject faults and read call counts through it.
 import { EventEmitter } from 'events';
 import { Actions, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
 import { API_PREFIX, ApiServer, RequestEvent } from './api';
@@ -168,12 +166,12 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   }
 
   job(jobId: number): JobView | undefined {
-    const job = this.actions.job(jobId);
+    const job = this.actions.jobs.get(jobId);
     return job && jobView(job);
   }
 
   jobs(): JobView[] {
-    return this.actions.allJobs().map(jobView);
+    return [...this.actions.jobs.values()].map(jobView);
   }
 
   /** Snapshots of the runner registrations; `scope` is `repo:owner/name` or `org:login`. */

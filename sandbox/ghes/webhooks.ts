@@ -1,7 +1,5 @@
-// Sends the App's webhook deliveries the way GitHub's Hookshot does (reference/github.md 1): signed
-// POSTs with GitHub's headers, a response timeout, every attempt recorded, never retried on its own.
-// Drop, duplicate and reorder faults apply here. The record is what GET /app/hook/deliveries lists
-// (reference/github.md 6).
+// Sends the App's deliveries as GitHub's Hookshot does (reference/github.md 1): signed POSTs with GitHub's headers and a response
+// timeout, never retried on its own, under drop/duplicate/reorder faults; every attempt is recorded for GET /app/hook/deliveries (6).
 import { createHmac } from 'crypto';
 import { request } from 'http';
 import { randomHex } from './directory';
