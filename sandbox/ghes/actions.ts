@@ -38,7 +38,6 @@ export interface RunRecord {
   readonly repo: Repo;
   readonly headSha: string;
   attempt: number;
-  readonly jobIds: number[];
 }
 
 export interface JobRecord extends Required<JobSpec> {
@@ -183,7 +182,7 @@ export class Actions {
 
   createRun(repo: Repo, spec: WorkflowRunSpec): { run: RunRecord; jobs: JobRecord[] } {
     if (spec.jobs.length === 0) throw new GhesSimulatorError('a workflow run needs at least one job');
-    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1, jobIds: [] };
+    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1 };
     const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
     this.schedule();
     return { run, jobs };
@@ -201,7 +200,7 @@ export class Actions {
     const job = this.jobOf(repo, id);
     const run = job.run;
     if (job.rerunAs !== undefined) throw new GhesApiError(403, 'Only jobs from the current attempt can be re-run');
-    const latest = run.jobIds.map((j) => this.jobs.get(j)!).filter((j) => j.rerunAs === undefined);
+    const latest = [...this.jobs.values()].filter((j) => j.run === run && j.rerunAs === undefined);
     if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, 'This workflow is already running');
     run.attempt += 1;
     job.rerunAs = this.enqueue(run, job).id;
@@ -251,7 +250,6 @@ export class Actions {
       completedAt: null,
     };
     this.jobs.set(job.id, job);
-    run.jobIds.push(job.id);
     this.setTimer(`queued:${job.id}`, this.timeouts.queuedMs, () => this.complete(job, 'failure'));
     this.onJob('queued', job);
     return job;

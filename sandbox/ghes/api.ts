@@ -44,19 +44,11 @@ export interface ApiDeps {
 
 export class ApiServer {
   readonly routes: readonly ApiRoute[];
-  private counts: Record<string, number> = {};
+  /** Calls by `METHOD /template` or `METHOD (unmatched)`. */
+  counts: Record<string, number> = {};
 
   constructor(private readonly deps: ApiDeps) {
     this.routes = apiRoutes(deps);
-  }
-
-  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
-  callCounts() {
-    return { total: Object.values(this.counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(this.counts).sort()) };
-  }
-
-  resetCallCounts(): void {
-    this.counts = {};
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -183,16 +183,15 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
 
   /** Resolves when the job reaches `status` (or at once if it already has; `completed` passes every status). */
   waitForJob(jobId: number, status: JobStatus = 'completed'): Promise<JobView> {
-    const reached = (v: JobView | undefined): v is JobView => v !== undefined && (v.status === status || v.status === 'completed');
-    const now = this.job(jobId);
-    if (reached(now)) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const listener = (e: { job: JobView }): void => {
-        if (e.job.id !== jobId || !reached(e.job)) return;
-        this.off('job', listener);
-        resolve(e.job);
+      const check = (): void => {
+        const view = this.job(jobId);
+        if (view?.status !== status && view?.status !== 'completed') return;
+        this.off('job', check);
+        resolve(view);
       };
-      this.on('job', listener);
+      this.on('job', check);
+      check();
     });
   }
 
@@ -206,12 +205,14 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     return this.webhooks.settled();
   }
 
+  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
   apiCalls() {
-    return this.server.callCounts();
+    const { counts } = this.server;
+    return { total: Object.values(counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(counts).sort()) };
   }
 
   resetApiCalls(): void {
-    this.server.resetCallCounts();
+    this.server.counts = {};
   }
 
   /** The public API routes the simulator serves, as `{ method, template, key }`. */
