@@ -35,19 +35,17 @@ export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string
 /** What a simulated runner needs from its config. */
 export function decodeJitConfig(encoded: string): { agentId: number; agentName: string; workFolder: string; secret: string } {
   const decode = (text: string): Record<string, unknown> => JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Record<string, unknown>;
-  let runner: Record<string, unknown>;
-  let secret: unknown;
   try {
     const files = decode(encoded.trim()) as Record<string, string>;
-    runner = decode(files['.runner']);
-    secret = decode(files['.credentials_rsaparams']).simulatedSecret;
+    const runner = decode(files['.runner']);
+    const secret = decode(files['.credentials_rsaparams']).simulatedSecret;
+    if (typeof runner.agentId === 'number' && typeof secret === 'string') {
+      return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
+    }
   } catch (err) {
     throw new GhesSimulatorError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
   }
-  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') {
-    throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
-  }
-  return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
+  throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
 }
 
 // --- the simulated runner --------------------------------------------------------------------

@@ -120,10 +120,8 @@ export class WebhookSender {
       'User-Agent': `GitHub-Hookshot/${HOOKSHOT_BUILD}`,
       'X-GitHub-Delivery': a.guid,
       'X-GitHub-Event': a.event,
-      // The App's hook, not the App.
-      'X-GitHub-Hook-ID': String(100_000 + this.config.appId),
-      // The App id, for App deliveries.
-      'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId),
+      'X-GitHub-Hook-ID': String(100_000 + this.config.appId), // the App's hook, not the App
+      'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId), // the App, for App deliveries
       'X-GitHub-Hook-Installation-Target-Type': 'integration',
       'X-GitHub-Enterprise-Host': this.config.hostname(),
       'X-GitHub-Enterprise-Version': GHES_VERSION,
