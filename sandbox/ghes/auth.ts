@@ -62,11 +62,8 @@ export class AppAuth {
     // An installation token on a JWT-only route reads to GitHub as a JWT it cannot decode.
     if (needs === 'jwt') throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
     const token = this.tokens.get(credential);
-    if ((scheme !== 'bearer' && scheme !== 'token') || !token) throw new GhesApiError(401, MESSAGES.badCredentials);
-    if (this.time.now() >= token.expiresAt) {
-      this.tokens.delete(credential);
-      throw new GhesApiError(401, MESSAGES.badCredentials);
-    }
+    const valid = (scheme === 'bearer' || scheme === 'token') && token !== undefined && this.time.now() < token.expiresAt;
+    if (!valid) throw new GhesApiError(401, MESSAGES.badCredentials);
     return { kind: 'installation', installationId: token.installationId };
   }
 

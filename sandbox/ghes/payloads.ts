@@ -82,16 +82,15 @@ export function installationJson(ghes: Instance, inst: Installation): Record<str
 }
 
 export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): Record<string, unknown> {
-  const { connected } = runner;
   return {
     id: runner.id,
     name: runner.name,
-    os: connected ? 'Linux' : 'unknown',
+    os: runner.connected ? 'Linux' : 'unknown',
     status,
     busy: runner.jobId !== undefined,
     ephemeral: true,
     runner_group_id: DEFAULT_GROUP.id,
-    version: connected ? RUNNER_VERSION : null,
+    version: runner.connected ? RUNNER_VERSION : null,
     labels: runner.labels.map((l) => ({ ...l })),
   };
 }
