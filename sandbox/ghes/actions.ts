@@ -1,7 +1,5 @@
-// Self-hosted runners and the jobs GitHub routes to them: JIT registration, a runner's connection
-// state (online while it listens for a job), workflow runs whose jobs go queued → in_progress →
-// completed, assignment to idle runners the way GitHub routes them (reference/github.md 8), re-runs
-// as new attempts, cancellation, lost runners, and the removal of a JIT runner — after its one job,
+// Self-hosted runners and the jobs GitHub routes to them (reference/github.md 8): JIT registration, online while listening, jobs going
+// queued → in_progress → completed, re-runs as new attempts, cancellation, lost runners, and a JIT runner's removal after its one job,
 // through the API, or when it never connects (reference/github.md 4).
 import { randomHex, Repo } from './directory';
 import { GhesApiError, GhesSimulatorError, notFound } from './errors';
@@ -30,7 +28,6 @@ export interface RunnerRecord {
   lastSeenAt?: number;
   /** Set while the runner runs a job: the runner is busy. */
   jobId?: number;
-  removed: boolean;
 }
 
 export type JobStatus = 'queued' | 'in_progress' | 'completed';
@@ -41,7 +38,6 @@ export interface RunRecord {
   readonly repo: Repo;
   readonly headSha: string;
   attempt: number;
-  readonly jobIds: number[];
 }
 
 export interface JobRecord extends Required<JobSpec> {
@@ -76,27 +72,17 @@ export interface WorkflowRunSpec {
   readonly jobs: readonly JobSpec[];
 }
 
-/** A runner listening for a job: it is handed one, or told that its registration is gone. */
-interface Waiter {
-  readonly since: number;
-  deliver(job: JobRecord | 'removed'): void;
-}
-
-/** Simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
-export interface ActionsTimeouts {
-  readonly jitMs: number;
-  readonly lostRunnerMs: number;
-  readonly queuedMs: number;
-}
+/** A runner listening for a job is handed one, or told that its registration is gone. */
+type Deliver = (job: JobRecord | 'removed') => void;
 
 /** A connected runner not heard from for this long shows `offline`. */
 const OFFLINE_AFTER_MS = 2 * 60_000;
 
 export class Actions {
   private readonly runners = new Map<number, RunnerRecord>();
-  private readonly jobs = new Map<number, JobRecord>();
-  private readonly queue: JobRecord[] = [];
-  private readonly waiters = new Map<number, Waiter>();
+  /** Every job by id, in creation order. */
+  readonly jobs = new Map<number, JobRecord>();
+  private readonly waiters = new Map<number, { readonly since: number; readonly deliver: Deliver }>();
   private readonly labelIds = new Map<string, number>();
   /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
   private readonly timers = new Map<string, () => void>();
@@ -104,10 +90,11 @@ export class Actions {
   private nextRunId = 1_000_001;
   private nextJobId = 20_000_001;
 
+  /** `timeouts`: simulated ms until a JIT runner that never connects is removed, a silent busy runner is lost, a queued job fails. */
   constructor(
     private readonly time: SimTime,
     private readonly rng: { readonly runners: SeededRandom; readonly jobs: SeededRandom },
-    private readonly timeouts: ActionsTimeouts,
+    private readonly timeouts: Readonly<Record<'jitMs' | 'lostRunnerMs' | 'queuedMs', number>>,
     private readonly onJob: (action: JobStatus, job: JobRecord) => void,
   ) {}
 
@@ -126,7 +113,6 @@ export class Actions {
       workFolder: request.workFolder,
       secret: randomHex(this.rng.runners, 40),
       connected: false,
-      removed: false,
     };
     this.runners.set(runner.id, runner);
     this.setTimer(`jit:${runner.id}`, this.timeouts.jitMs, () => this.remove(runner));
@@ -138,23 +124,17 @@ export class Actions {
     return [...this.runners.values()].filter((r) => scope === undefined || r.scope === scope);
   }
 
-  /** A runner of this scope, or GitHub's 404. */
-  runner(scope: string, id: number): RunnerRecord {
+  /** DELETE …/runners/{id}: 404 for a runner of another scope, 422 while the runner runs a job (reference/github.md 4). */
+  deleteRunner(scope: string, id: number): void {
     const runner = this.runners.get(id);
     if (!runner || runner.scope !== scope) throw notFound();
-    return runner;
-  }
-
-  /** DELETE …/runners/{id}: 422 while the runner runs a job (reference/github.md 4). */
-  deleteRunner(scope: string, id: number): void {
-    const runner = this.runner(scope, id);
     if (runner.jobId !== undefined) throw new GhesApiError(422, `Bad request - Runner "${runner.name}" is still running a job`);
     this.remove(runner);
   }
 
   status(runner: RunnerRecord): 'online' | 'offline' {
     const seen = runner.lastSeenAt;
-    const recent = !runner.removed && seen !== undefined && this.time.now() - seen <= OFFLINE_AFTER_MS;
+    const recent = this.runners.has(runner.id) && seen !== undefined && this.time.now() - seen <= OFFLINE_AFTER_MS;
     return this.waiters.has(runner.id) || recent ? 'online' : 'offline';
   }
 
@@ -171,8 +151,8 @@ export class Actions {
   }
 
   /** The idle runner listens: it is online and eligible for a job. Returns what ends the wait (the runner killed). */
-  listen(runner: RunnerRecord, deliver: Waiter['deliver']): () => void {
-    const waiter: Waiter = { since: this.time.now(), deliver };
+  listen(runner: RunnerRecord, deliver: Deliver): () => void {
+    const waiter = { since: this.time.now(), deliver };
     runner.lastSeenAt = waiter.since;
     this.waiters.set(runner.id, waiter);
     this.schedule();
@@ -184,10 +164,8 @@ export class Actions {
   }
 
   private remove(runner: RunnerRecord): void {
-    if (runner.removed) return;
-    runner.removed = true;
+    if (!this.runners.delete(runner.id)) return;
     runner.jobId = undefined;
-    this.runners.delete(runner.id);
     this.clearTimer(`jit:${runner.id}`);
     const waiter = this.waiters.get(runner.id);
     this.waiters.delete(runner.id);
@@ -204,18 +182,10 @@ export class Actions {
 
   createRun(repo: Repo, spec: WorkflowRunSpec): { run: RunRecord; jobs: JobRecord[] } {
     if (spec.jobs.length === 0) throw new GhesSimulatorError('a workflow run needs at least one job');
-    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1, jobIds: [] };
+    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1 };
     const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
     this.schedule();
     return { run, jobs };
-  }
-
-  job(id: number): JobRecord | undefined {
-    return this.jobs.get(id);
-  }
-
-  allJobs(): JobRecord[] {
-    return [...this.jobs.values()];
   }
 
   /** A job of this repository, or GitHub's 404. */
@@ -225,15 +195,12 @@ export class Actions {
     return job;
   }
 
-  /**
-   * POST …/jobs/{id}/rerun: a new job record in a new attempt of the run, queued again. GitHub re-runs jobs of a finished
-   * run only: a 403 while any job of the current attempt is queued or running (cli/cli#9221; wording: reference/github.md 5).
-   */
+  /** POST …/jobs/{id}/rerun: a new job in a new attempt; 403 while the current attempt runs (cli/cli#9221; reference/github.md 5). */
   rerun(repo: Repo, id: number): void {
     const job = this.jobOf(repo, id);
     const run = job.run;
     if (job.rerunAs !== undefined) throw new GhesApiError(403, 'Only jobs from the current attempt can be re-run');
-    const latest = run.jobIds.map((j) => this.jobs.get(j)!).filter((j) => j.rerunAs === undefined);
+    const latest = [...this.jobs.values()].filter((j) => j.run === run && j.rerunAs === undefined);
     if (latest.some((j) => j.status !== 'completed')) throw new GhesApiError(403, 'This workflow is already running');
     run.attempt += 1;
     job.rerunAs = this.enqueue(run, job).id;
@@ -283,20 +250,14 @@ export class Actions {
       completedAt: null,
     };
     this.jobs.set(job.id, job);
-    run.jobIds.push(job.id);
-    this.queue.push(job);
     this.setTimer(`queued:${job.id}`, this.timeouts.queuedMs, () => this.complete(job, 'failure'));
     this.onJob('queued', job);
     return job;
   }
 
-  /**
-   * Hands queued jobs, oldest first, to listening idle runners whose labels contain all of the job's
-   * (case-insensitively), the longest-waiting first; repository runners take precedence over
-   * organization runners.
-   */
+  /** Hands each queued job, oldest first, to the longest-listening idle runner with all its labels (any case); repository runners first. */
   private schedule(): void {
-    for (const job of [...this.queue]) {
+    for (const job of [...this.jobs.values()].filter((j) => j.status === 'queued')) {
       const repo = job.run.repo;
       const candidates = [...this.waiters.entries()]
         .sort(([, a], [, b]) => a.since - b.since)
@@ -310,7 +271,6 @@ export class Actions {
 
   /** Hands the job to a listening runner, which takes it at once: in-process, no offer can be lost on the way. */
   private start(job: JobRecord, runner: RunnerRecord): void {
-    this.queue.splice(this.queue.indexOf(job), 1);
     const waiter = this.waiters.get(runner.id)!;
     this.waiters.delete(runner.id);
     Object.assign(job, { runnerId: runner.id, runnerName: runner.name, status: 'in_progress', startedAt: this.time.now() });
@@ -331,19 +291,16 @@ export class Actions {
   }
 
   private complete(job: JobRecord, conclusion: JobConclusion): void {
-    if (this.queue.includes(job)) this.queue.splice(this.queue.indexOf(job), 1);
     this.clearTimer(`queued:${job.id}`);
     this.clearTimer(`lost:${job.id}`);
     Object.assign(job, { status: 'completed', conclusion, completedAt: this.time.now() });
     this.onJob('completed', job);
   }
 
+  /** Every timeout's action clears its own key (the runner removed, the job completed). */
   private setTimer(key: string, ms: number, fn: () => void): void {
     this.clearTimer(key);
-    this.timers.set(key, this.time.after(ms, () => {
-      this.timers.delete(key);
-      fn();
-    }));
+    this.timers.set(key, this.time.after(ms, fn));
   }
 
   private clearTimer(key: string): void {

@@ -1,32 +1,22 @@
-// The REST front of the simulated instance. Each request passes the 5xx fault, authentication, the
-// secondary rate limit and the latency fault, then its route; every call is counted by route template.
-// The routes are the ones the control plane calls, with templates exactly as the OpenAPI description
-// spells them; the conformance test walks this table, so no route escapes it. GHES ships with rate
-// limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
+// The REST front: each request passes the 5xx fault, authentication, the secondary rate limit and the latency fault, then its route
+// (templates as the OpenAPI description spells them; the conformance test walks this table); calls are counted by template. GHES ships
+// with rate limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
 import { IncomingMessage, ServerResponse } from 'http';
-import { Actions, DEFAULT_GROUP, RunnerRecord } from './actions';
+import { Actions, DEFAULT_GROUP } from './actions';
 import { AppAuth, Caller, CredentialNeed } from './auth';
 import { Directory, Installation } from './directory';
 import { GhesApiError, invalid, notFound, RATE_LIMIT_DOCS_URL } from './errors';
 import { FaultInjector } from './faults';
-import { APP, installationJson, jobJson, runnerJson, Urls } from './payloads';
+import { APP, installationJson, jobJson, runnerJson, Instance } from './payloads';
+import { encodeJitConfig } from './runner';
 import { isoSeconds, SimTime } from './sim-time';
 import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
-import { readBody } from '../common/http';
+import { readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 
 export const API_PREFIX = '/api/v3';
 
-export interface ApiCallCounts {
-  readonly total: number;
-  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
-  readonly byRoute: Readonly<Record<string, number>>;
-}
-
-export interface RequestEvent {
-  readonly route: string;
-  readonly status: number;
-}
+export type RequestEvent = { readonly route: string; readonly status: number };
 
 interface ApiRequest {
   /** The absolute URL of the request without its query, for Link headers. */
@@ -37,26 +27,11 @@ interface ApiRequest {
   readonly caller: Caller;
 }
 
-interface ApiResponse {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-export interface ApiRoute {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** Relative to /api/v3. */
-  readonly template: string;
-  readonly auth: CredentialNeed;
-  readonly pattern: RegExp;
-  handle(request: ApiRequest): ApiResponse;
-}
+type ApiResponse = { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> };
+export type ApiRoute = ReturnType<typeof route>;
 
 export interface ApiDeps {
-  readonly appId: number;
-  /** When the App and its installations were created (simulated ms). */
-  readonly createdAt: number;
-  readonly urls: () => Urls;
+  readonly instance: () => Instance;
   readonly directory: Directory;
   readonly auth: AppAuth;
   readonly actions: Actions;
@@ -64,26 +39,16 @@ export interface ApiDeps {
   readonly faults: FaultInjector;
   readonly time: SimTime;
   readonly rng: SeededRandom;
-  readonly encodeJitConfig: (runner: RunnerRecord) => string;
-  /** Simulated epoch ms of the start; fault windows count from it. */
-  readonly startedAt: () => number;
   readonly onRequest: (event: RequestEvent) => void;
 }
 
 export class ApiServer {
   readonly routes: readonly ApiRoute[];
-  private counts: Record<string, number> = {};
+  /** Calls by `METHOD /template` or `METHOD (unmatched)`. */
+  counts: Record<string, number> = {};
 
   constructor(private readonly deps: ApiDeps) {
     this.routes = apiRoutes(deps);
-  }
-
-  callCounts(): ApiCallCounts {
-    return { total: Object.values(this.counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(this.counts).sort()) };
-  }
-
-  resetCallCounts(): void {
-    this.counts = {};
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -93,7 +58,7 @@ export class ApiServer {
     const path = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : '';
     const matched = this.routes.find((r) => r.method === method && r.pattern.test(path));
     const key = matched ? `${method} ${matched.template}` : `${method} (unmatched)`;
-    this.counts[key] = (this.counts[key] ?? 0) + 1;
+    tally(this.counts, key);
 
     // GitHub's request ids look like `C0DE:1A2B3C:4D5E6F:7A8B9C:65F0A1B2`.
     const requestId = [4, 6, 6, 6, 8].map((n) => deps.rng.integer(0, 16 ** n - 1).toString(16).toUpperCase().padStart(n, '0')).join(':');
@@ -112,7 +77,7 @@ export class ApiServer {
       if (fault && !fault.afterEffect) throw injected(fault.status);
 
       const caller = deps.auth.authenticate(req.headers.authorization, matched.auth);
-      const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now(), deps.startedAt());
+      const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now());
       if (limitedMs !== undefined) {
         // @octokit/plugin-throttling recognises a secondary limit by "secondary rate" in the message.
         throw new GhesApiError(403,
@@ -125,7 +90,7 @@ export class ApiServer {
 
       const values = matched.pattern.exec(path)!.slice(1).map(decodeURIComponent);
       const params = Object.fromEntries([...matched.template.matchAll(/\{(\w+)\}/g)].map((m, i) => [m[1], values[i]]));
-      const response = matched.handle({ url: `${deps.urls().api}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
+      const response = matched.handle({ url: `${deps.instance().api}${path}`, params, query: url.searchParams, body: parseJson(raw), caller });
       // The request took effect, yet the client is told it failed: its retry must cope (e.g. 409).
       if (fault?.afterEffect) throw injected(fault.status);
       send(res, response.status, response.body, { ...common, ...response.headers });
@@ -161,7 +126,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
   res.end(text);
 }
 
-function route(method: ApiRoute['method'], template: string, auth: CredentialNeed, handle: ApiRoute['handle']): ApiRoute {
+/** A route; `template` is relative to /api/v3, spelled as the OpenAPI description spells it. */
+function route(method: 'GET' | 'POST' | 'DELETE', template: string, auth: CredentialNeed, handle: (request: ApiRequest) => ApiResponse) {
   return { method, template, auth, handle, pattern: new RegExp(`^${template.replace(/\{\w+\}/g, '([^/]+)')}$`) };
 }
 
@@ -184,7 +150,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
   const { directory, actions } = ctx;
   const installation = (found: Installation | undefined): ApiResponse => {
     if (!found) throw notFound();
-    return { status: 200, body: installationJson(ctx.urls(), ctx.appId, ctx.createdAt, found) };
+    return { status: 200, body: installationJson(ctx.instance(), found) };
   };
   const orgInstallation = (org: string) => (directory.isOrg(org) ? directory.installationOf(org) : undefined);
   const repoOf = ({ params, caller }: ApiRequest) => {
@@ -198,7 +164,8 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       const { name, labels, groupId, workFolder } = jitRequest(request.body);
       if (groupId !== DEFAULT_GROUP.id) throw notFound();
       const runner = actions.register(scope, { name, labels, workFolder });
-      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: ctx.encodeJitConfig(runner) } };
+      const config = encodeJitConfig(runner, `${ctx.instance().web}/${directory.org.login}`);
+      return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: config } };
     }),
     route('GET', `${prefix}/actions/runners`, 'installation', (request) => {
       const all = actions.list(scopeOf(request));
@@ -239,7 +206,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
     ...runnerRoutes('/repos/{owner}/{repo}', (request) => `repo:${repoOf(request).fullName}`),
     ...runnerRoutes('/orgs/{org}', ({ params, caller }) => `org:${inScope(caller, orgInstallation(params.org)).account.login}`),
     route('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', 'installation', (request) =>
-      ({ status: 200, body: jobJson(ctx.urls(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
+      ({ status: 200, body: jobJson(ctx.instance(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
     route('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', 'installation', (request) => {
       actions.rerun(repoOf(request), id(request, 'job_id'));
       return { status: 201, body: {} };

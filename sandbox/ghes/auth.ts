@@ -1,7 +1,6 @@
-// GitHub App authentication: RS256 JWTs for the /app routes, installation access tokens for the rest
-// (reference/github.md 3). JWT claims are judged on the clock the clients mint them with (plus the
-// injected skew; see sim-time.ts); installation tokens expire in simulated time.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
+// GitHub App authentication (reference/github.md 3): RS256 JWTs for the /app routes, judged on the clock clients mint them with (see
+// sim-time.ts), and installation access tokens for the rest, expiring in simulated time.
+import { createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
 import { Installation } from './directory';
 import { GhesApiError } from './errors';
 import { SimTime } from './sim-time';
@@ -24,13 +23,6 @@ const MAX_JWT_LIFETIME_S = 600;
 const IAT_LEEWAY_S = 60;
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-export interface InstallationToken {
-  readonly token: string;
-  readonly installationId: number;
-  /** Simulated epoch ms. */
-  readonly expiresAt: number;
-}
-
 /** Who made a request: the App (JWT) or one of its installations (token). */
 export type Caller = { readonly kind: 'app' } | { readonly kind: 'installation'; readonly installationId: number };
 export type CredentialNeed = 'jwt' | 'installation';
@@ -39,7 +31,8 @@ export class AppAuth {
   /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the format GitHub hands out. */
   readonly privateKeyPem: string;
   private readonly publicKey: KeyObject;
-  private readonly tokens = new Map<string, InstallationToken>();
+  /** Issued installation tokens; `expiresAt` is simulated epoch ms. */
+  private readonly tokens = new Map<string, { readonly installationId: number; readonly expiresAt: number }>();
 
   /** Uses the given private key (PKCS#1 or PKCS#8), or generates a 2048-bit RSA key pair as GitHub does for an App. */
   constructor(
@@ -49,14 +42,9 @@ export class AppAuth {
     private readonly rng: SeededRandom,
     private readonly tokenTtlMs: number,
   ) {
-    if (privateKeyPem) {
-      this.privateKeyPem = privateKeyPem;
-      this.publicKey = createPublicKey(createPrivateKey(privateKeyPem));
-    } else {
-      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      this.privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-      this.publicKey = publicKey;
-    }
+    const generate = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    this.privateKeyPem = privateKeyPem ?? generate();
+    this.publicKey = createPublicKey(this.privateKeyPem);
   }
 
   /** Checks the Authorization header for the credential a route needs; throws GitHub's error otherwise. */
@@ -74,16 +62,13 @@ export class AppAuth {
     // An installation token on a JWT-only route reads to GitHub as a JWT it cannot decode.
     if (needs === 'jwt') throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
     const token = this.tokens.get(credential);
-    if ((scheme !== 'bearer' && scheme !== 'token') || !token) throw new GhesApiError(401, MESSAGES.badCredentials);
-    if (this.time.now() >= token.expiresAt) {
-      this.tokens.delete(credential);
-      throw new GhesApiError(401, MESSAGES.badCredentials);
-    }
+    const valid = (scheme === 'bearer' || scheme === 'token') && token !== undefined && this.time.now() < token.expiresAt;
+    if (!valid) throw new GhesApiError(401, MESSAGES.badCredentials);
     return { kind: 'installation', installationId: token.installationId };
   }
 
   /** Mints an installation access token (`ghs_` + 36 base62) valid for `tokenTtlMs` of simulated time. */
-  issueToken(installation: Installation): InstallationToken {
+  issueToken(installation: Installation): { token: string; expiresAt: number } {
     const random = Array.from({ length: 36 }, () => BASE62[this.rng.integer(0, BASE62.length - 1)]).join('');
     const issued = { token: `ghs_${random}`, installationId: installation.id, expiresAt: this.time.now() + this.tokenTtlMs };
     this.tokens.set(issued.token, issued);
@@ -91,23 +76,8 @@ export class AppAuth {
   }
 
   private verifyJwt(jwt: string): void {
-    const [headerPart, payloadPart, signature] = jwt.split('.');
-    const decode = (part: string): Record<string, unknown> | undefined => {
-      try {
-        const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-        return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const header = decode(headerPart);
-    const claims = decode(payloadPart);
-    // GitHub finds the App's key by `iss` (the App id, as a number or a string); an unknown issuer, a
-    // wrong key or a malformed token reads as undecodable.
-    const ownIssuer = claims?.iss === this.appId || claims?.iss === String(this.appId);
-    if (header?.alg !== 'RS256' || !claims || !ownIssuer || !this.signatureMatches(`${headerPart}.${payloadPart}`, signature)) {
-      throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
-    }
+    const claims = this.signedClaims(jwt);
+    if (!claims) throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
     const now = this.time.jwtNow() / 1000;
     const { exp, iat } = claims;
     if (typeof exp !== 'number' || !Number.isFinite(exp) || exp <= now) throw new GhesApiError(401, MESSAGES.expInvalid);
@@ -115,11 +85,17 @@ export class AppAuth {
     if (typeof iat !== 'number' || !Number.isInteger(iat) || iat > now + IAT_LEEWAY_S) throw new GhesApiError(401, MESSAGES.iatInvalid);
   }
 
-  private signatureMatches(signingInput: string, signature: string): boolean {
+  /** A JWT's claims if the App signed it. GitHub finds the key by `iss` (the App id, a number or a string): an unknown issuer,
+   * a wrong key or a malformed token reads as undecodable. */
+  private signedClaims(jwt: string): Record<string, unknown> | undefined {
+    const [headerPart, payloadPart, signature] = jwt.split('.');
+    const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
     try {
-      return verify('RSA-SHA256', Buffer.from(signingInput), this.publicKey, Buffer.from(signature, 'base64url'));
+      const [header, claims] = [decode(headerPart), decode(payloadPart)];
+      const signed = verify('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), this.publicKey, Buffer.from(signature, 'base64url'));
+      return header.alg === 'RS256' && (claims.iss === this.appId || claims.iss === String(this.appId)) && signed ? claims : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 }

@@ -1,6 +1,5 @@
-// Who exists on the simulated GHES instance: the organization, users, repositories and the App's
-// installations — one on every account that owns a repository, with all of its repositories. Fixed
-// at construction; ids are assigned in order so a seed replays the same ids.
+// Who exists on the instance: the organization, users, repositories, and the App's installation on every account owning a repository.
+// Fixed at construction; ids are assigned in order so a seed replays them.
 import { GhesSimulatorError } from './errors';
 import { SeededRandom } from '../common/random';
 

@@ -1,24 +1,19 @@
-// Errors of the GHES simulator. `GhesApiError` is what a client sees on the wire (GitHub's "Basic
-// Error" body, reference/github.md appendix); `GhesSimulatorError` is a mistake in how a test or the
-// sandbox drives the simulator (or a JIT config the simulated runner cannot read) and never reaches a client.
+// `GhesApiError` is what a client sees on the wire (GitHub's "Basic Error" body, reference/github.md appendix); `GhesSimulatorError`
+// is a mistake in how a test or the sandbox drives the simulator (or an unreadable JIT config) and never reaches a client.
 
 const DOCS_URL = 'https://docs.github.com/enterprise-server@3.19/rest';
 export const RATE_LIMIT_DOCS_URL = `${DOCS_URL}/using-the-rest-api/rate-limits-for-the-rest-api`;
 
-export interface ApiErrorOptions {
-  readonly documentationUrl?: string;
-  /** Response headers the error carries (`retry-after`). */
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly cause?: unknown;
-}
+/** `headers`: response headers the error carries (`retry-after`). */
+type ApiErrorOptions = ErrorOptions & { readonly documentationUrl?: string; readonly headers?: Readonly<Record<string, string>> };
 
 /** An error answered to an API client with `status` and a GitHub-shaped JSON body. */
 export class GhesApiError extends Error {
+  override readonly name = 'GhesApiError';
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(readonly status: number, message: string, private readonly options: ApiErrorOptions = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'GhesApiError';
+    super(message, options);
     this.headers = options.headers ?? {};
   }
 
@@ -34,8 +29,5 @@ export const notFound = (message = 'Not Found'): GhesApiError => new GhesApiErro
 export const invalid = (detail: string): GhesApiError => new GhesApiError(422, `Invalid request.\n\n${detail}`);
 
 export class GhesSimulatorError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GhesSimulatorError';
-  }
+  override readonly name = 'GhesSimulatorError';
 }

@@ -1,27 +1,18 @@
-// Seeded fault injection: API 5xx and latency, secondary-rate-limit windows, webhook drop, duplicate
-// and reorder. API and webhook faults draw from separate forks of the seed, so changing one kind of
-// fault does not move the other's.
+// Seeded fault injection: API 5xx and latency, secondary-rate-limit windows, webhook drop, duplicate and reorder. API and webhook
+// faults draw from separate forks of the seed, so changing one kind does not move the other's.
 import { SeededRandom } from '../common/random';
-
-/** A period, in simulated ms from the simulator's start, during which every API call is secondary-rate-limited. */
-export interface SecondaryWindow {
-  readonly startMs: number;
-  readonly durationMs: number;
-}
 
 export interface FaultOptions {
   /** Fraction of public API calls answered with 500, 502 or 503. @default 0 */
   readonly serverErrorRate?: number;
   /** Only these routes (`'POST /orgs/{org}/actions/runners/generate-jitconfig'`) get 5xx. @default all */
   readonly serverErrorRoutes?: readonly string[];
-  /**
-   * Fraction of injected 5xx that come after the request took effect — e.g. a JIT runner registered
-   * although the client saw 503, so its retry meets 409 (reference/github.md 7). @default 0
-   */
+  /** Fraction of injected 5xx sent after the request took effect: e.g. a retried registration meets 409 (reference/github.md 7). @default 0 */
   readonly serverErrorAfterEffectRate?: number;
   /** Added to every public API call (simulated ms). @default 0 */
   readonly latencyMs?: readonly [number, number] | number;
-  readonly rateLimitWindows?: readonly SecondaryWindow[];
+  /** Periods, in simulated ms from the simulator's start, during which every API call is secondary-rate-limited. */
+  readonly rateLimitWindows?: readonly { readonly startMs: number; readonly durationMs: number }[];
   /** Fraction of webhook deliveries never made, recorded as `timed out` like GitHub would. @default 0 */
   readonly webhookDropRate?: number;
   /** Fraction of webhook deliveries sent twice. @default 0 */
@@ -33,6 +24,8 @@ export interface FaultOptions {
 export class FaultInjector {
   private readonly apiRng: SeededRandom;
   private readonly webhookRng: SeededRandom;
+  /** Simulated epoch ms of the simulator's start, from which `rateLimitWindows` count. */
+  startedAt = 0;
   /** Windows started by `trigger`, as [start, end) in simulated epoch ms. */
   private readonly triggered: [number, number][] = [];
 
@@ -58,7 +51,8 @@ export class FaultInjector {
   }
 
   /** Simulated ms left of the secondary-limit window active at `now`, if one is. */
-  secondaryLimitLeft(now: number, startedAt: number): number | undefined {
+  secondaryLimitLeft(now: number): number | undefined {
+    const { startedAt } = this;
     const windows = (this.options.rateLimitWindows ?? []).map((w) => [startedAt + w.startMs, startedAt + w.startMs + w.durationMs]);
     const active = [...windows, ...this.triggered].find(([start, end]) => now >= start && now < end);
     return active && active[1] - now;

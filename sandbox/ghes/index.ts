@@ -1,16 +1,14 @@
-// The GHES simulator: a loopback HTTP server speaking the REST subset the control plane uses (App JWT
-// and installation tokens, JIT runners, jobs, webhook deliveries API, secondary rate limits), sending
-// signed `workflow_job` webhooks, and running simulated runners in-process. Driven programmatically by
-// tests and the sandbox: create workflow runs, cancel jobs, inject faults, read call counts.
+// The GHES simulator: a loopback server speaking the REST subset the control plane uses, sending signed `workflow_job` webhooks and
+// running simulated runners in-process; tests and the sandbox create runs, cancel jobs, inject faults and read call counts through it.
 import { EventEmitter } from 'events';
 import { Actions, JobRecord, JobStatus, WorkflowRunSpec } from './actions';
-import { API_PREFIX, ApiCallCounts, ApiServer, RequestEvent } from './api';
+import { API_PREFIX, ApiServer, RequestEvent } from './api';
 import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
-import { Urls, workflowJobPayload } from './payloads';
-import { encodeJitConfig, RunnerExit, SimulatedRunner } from './runner';
+import { Instance, workflowJobPayload } from './payloads';
+import { RunnerExit, SimulatedRunner } from './runner';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
@@ -18,11 +16,7 @@ import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
 export * from './errors';
-export type { JobSpec, WorkflowRunSpec } from './actions';
-export type { FaultOptions, SecondaryWindow } from './faults';
 export { decodeJitConfig } from './runner';
-export type { RunnerExit, SimulatedRunner } from './runner';
-export type { ApiCallCounts, RequestEvent } from './api';
 export type { DeliveryRecord } from './webhooks';
 
 const MINUTE = 60_000;
@@ -63,23 +57,7 @@ export interface GhesSimulatorOptions {
 /** A read-only snapshot of a job (simulated epoch ms); `repo` is `owner/name`. */
 export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: string }>;
 
-/** A read-only snapshot of a runner registration. */
-export interface RunnerView {
-  readonly id: number;
-  readonly name: string;
-  /** Where it is registered: `repo:owner/name` or `org:login`. */
-  readonly scope: string;
-  readonly labels: readonly string[];
-  readonly status: 'online' | 'offline';
-  readonly busy: boolean;
-}
-
-export interface GhesSimulatorEvents {
-  job: [{ action: JobStatus; job: JobView }];
-  request: [RequestEvent];
-}
-
-export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
+export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
   readonly webhookSecret?: string;
   readonly appId = 1;
@@ -94,7 +72,6 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   private readonly server: ApiServer;
   private readonly agents = new Set<SimulatedRunner>();
   private loopback?: LoopbackServer;
-  private started = 0;
   private stopped = false;
 
   constructor(options: GhesSimulatorOptions = {}) {
@@ -108,23 +85,17 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
     this.privateKey = auth.privateKeyPem;
     this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
-    this.actions = new Actions(
-      this.time,
-      { runners: rng.fork('runners'), jobs: rng.fork('jobs') },
-      {
-        jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
-        lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
-        queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
-      },
-      (action, job) => this.onJob(action, job),
-    );
+    this.actions = new Actions(this.time, { runners: rng.fork('runners'), jobs: rng.fork('jobs') }, {
+      jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
+      lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
+      queuedMs: options.queuedJobTimeoutMs ?? 24 * 60 * MINUTE,
+    }, (action, job) => this.onJob(action, job));
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
-    this.webhooks = new WebhookSender({ url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs }, this.time, rng.fork('guids'), this.faults);
+    const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
+    this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
     this.server = new ApiServer({
-      appId: this.appId,
-      createdAt: this.createdAt,
-      urls: () => this.urls(),
+      instance: () => this.instance(),
       directory: this.directory,
       auth,
       actions: this.actions,
@@ -132,8 +103,6 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
       faults: this.faults,
       time: this.time,
       rng: rng.fork('request-ids'),
-      encodeJitConfig: (runner) => encodeJitConfig(runner, `${this.url}/${this.directory.org.login}`),
-      startedAt: () => this.started,
       onRequest: (e) => this.emit('request', e),
     });
   }
@@ -142,7 +111,7 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     if (this.loopback) throw new GhesSimulatorError('the GHES simulator is already started');
     if (this.stopped) throw new GhesSimulatorError('a stopped GHES simulator cannot start again; create a new one');
     this.loopback = await listenOnLoopback((req, res) => this.server.handle(req, res));
-    this.started = this.clock.now();
+    this.faults.startedAt = this.clock.now();
   }
 
   /** Stops timers, pending deliveries and runners started through `startRunner`, then the server. */
@@ -197,15 +166,16 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
   }
 
   job(jobId: number): JobView | undefined {
-    const job = this.actions.job(jobId);
+    const job = this.actions.jobs.get(jobId);
     return job && jobView(job);
   }
 
   jobs(): JobView[] {
-    return this.actions.allJobs().map(jobView);
+    return [...this.actions.jobs.values()].map(jobView);
   }
 
-  runners(): RunnerView[] {
+  /** Snapshots of the runner registrations; `scope` is `repo:owner/name` or `org:login`. */
+  runners() {
     return this.actions.list().map((r) => ({
       id: r.id, name: r.name, scope: r.scope, labels: r.labels.map((l) => l.name), status: this.actions.status(r), busy: r.jobId !== undefined,
     }));
@@ -213,16 +183,15 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
 
   /** Resolves when the job reaches `status` (or at once if it already has; `completed` passes every status). */
   waitForJob(jobId: number, status: JobStatus = 'completed'): Promise<JobView> {
-    const reached = (v: JobView | undefined): v is JobView => v !== undefined && (v.status === status || v.status === 'completed');
-    const now = this.job(jobId);
-    if (reached(now)) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const listener = (e: { job: JobView }): void => {
-        if (e.job.id !== jobId || !reached(e.job)) return;
-        this.off('job', listener);
-        resolve(e.job);
+      const check = (): void => {
+        const view = this.job(jobId);
+        if (view?.status !== status && view?.status !== 'completed') return;
+        this.off('job', check);
+        resolve(view);
       };
-      this.on('job', listener);
+      this.on('job', check);
+      check();
     });
   }
 
@@ -236,17 +205,19 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return this.webhooks.settled();
   }
 
-  apiCalls(): ApiCallCounts {
-    return this.server.callCounts();
+  /** Calls by `METHOD /template`; requests matching no route count under `METHOD (unmatched)`. */
+  apiCalls() {
+    const { counts } = this.server;
+    return { total: Object.values(counts).reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(Object.entries(counts).sort()) };
   }
 
   resetApiCalls(): void {
-    this.server.resetCallCounts();
+    this.server.counts = {};
   }
 
-  /** The public API routes the simulator serves, as `{ method, template, auth, key }`. */
-  routeTable(): { method: string; template: string; auth: string; key: string }[] {
-    return this.server.routes.map((r) => ({ method: r.method, template: r.template, auth: r.auth, key: `${r.method} ${r.template}` }));
+  /** The public API routes the simulator serves, as `{ method, template, key }`. */
+  routeTable(): { method: string; template: string; key: string }[] {
+    return this.server.routes.map((r) => ({ method: r.method, template: r.template, key: `${r.method} ${r.template}` }));
   }
 
   /** Changes fault settings from now on (e.g. stop dropping webhooks before a redelivery check). */
@@ -267,15 +238,15 @@ export class GhesSimulator extends EventEmitter<GhesSimulatorEvents> {
     return { runner, exit };
   }
 
-  private urls(): Urls {
-    return { api: this.apiUrl, web: this.url };
+  private instance(): Instance {
+    return { api: this.apiUrl, web: this.url, appId: this.appId, createdAt: this.createdAt };
   }
 
   private onJob(action: JobStatus, job: JobRecord): void {
     const repo = job.run.repo;
     const installation = this.directory.installationOf(repo.owner.login);
     if (installation) {
-      const payload = workflowJobPayload(this.urls(), action, job, installation.id, this.createdAt);
+      const payload = workflowJobPayload(this.instance(), action, job, installation.id);
       this.webhooks.send('workflow_job', action, payload, { installationId: installation.id, repositoryId: repo.id });
     }
     this.emit('job', { action, job: jobView(job) });

@@ -1,14 +1,12 @@
 // JSON shapes of the REST responses and webhook payloads, modelled on the GHES 3.19 OpenAPI schemas
 // and the ghes-3.x examples of @octokit/webhooks-examples, with GitHub's null/0 rules (reference/github.md 2).
+import { readFileSync } from 'fs';
 import { DEFAULT_GROUP, JobRecord, RUNNER_VERSION, RunnerRecord } from './actions';
 import { Account, Installation, nodeId, Repo } from './directory';
 import { isoSeconds } from './sim-time';
 
-/** Where the simulated instance lives: `api` ends in /api/v3, `web` is the instance root. */
-export interface Urls {
-  readonly api: string;
-  readonly web: string;
-}
+/** The simulated instance: `api` ends in /api/v3, `web` is its root; the App and its installations date from `createdAt`. */
+export type Instance = { readonly api: string; readonly web: string; readonly appId: number; readonly createdAt: number };
 
 export const APP = {
   slug: 'ephemeral-runners',
@@ -16,100 +14,64 @@ export const APP = {
   events: ['workflow_job'],
 } as const;
 
-/** `<name>_url` → path under the resource's API URL, for the hypermedia links of users and repositories. */
-const links = (base: string, paths: readonly (readonly [string, string])[]): Record<string, string> =>
-  Object.fromEntries(paths.map(([name, path]) => [`${name}_url`, `${base}${path}`]));
+type Example = { name: string; examples: Record<'repository' | 'organization' | 'sender', Record<string, unknown>>[] };
+/** The ghes-3.5 `workflow_job` example: the template of every user, repository and organization object. */
+const EXAMPLE = (JSON.parse(readFileSync(require.resolve('@octokit/webhooks-examples/ghes-35/index.json'), 'utf8')) as Example[])
+  .find((e) => e.name === 'workflow_job')!.examples[0];
 
-const USER_LINKS = [
-  ['followers', '/followers'], ['following', '/following{/other_user}'], ['gists', '/gists{/gist_id}'], ['starred', '/starred{/owner}{/repo}'],
-  ['subscriptions', '/subscriptions'], ['organizations', '/orgs'], ['repos', '/repos'], ['events', '/events{/privacy}'],
-  ['received_events', '/received_events'],
-] as const;
-
-const REPO_LINKS = [
-  ['forks', '/forks'], ['keys', '/keys{/key_id}'], ['collaborators', '/collaborators{/collaborator}'], ['teams', '/teams'], ['hooks', '/hooks'],
-  ['issue_events', '/issues/events{/number}'], ['events', '/events'], ['assignees', '/assignees{/user}'], ['branches', '/branches{/branch}'],
-  ['tags', '/tags'], ['blobs', '/git/blobs{/sha}'], ['git_tags', '/git/tags{/sha}'], ['git_refs', '/git/refs{/sha}'], ['trees', '/git/trees{/sha}'],
-  ['statuses', '/statuses/{sha}'], ['languages', '/languages'], ['stargazers', '/stargazers'], ['contributors', '/contributors'],
-  ['subscribers', '/subscribers'], ['subscription', '/subscription'], ['commits', '/commits{/sha}'], ['git_commits', '/git/commits{/sha}'],
-  ['comments', '/comments{/number}'], ['issue_comment', '/issues/comments{/number}'], ['contents', '/contents/{+path}'],
-  ['compare', '/compare/{base}...{head}'], ['merges', '/merges'], ['archive', '/{archive_format}{/ref}'], ['downloads', '/downloads'],
-  ['issues', '/issues{/number}'], ['pulls', '/pulls{/number}'], ['milestones', '/milestones{/number}'],
-  ['notifications', '/notifications{?since,all,participating}'], ['labels', '/labels{/name}'], ['releases', '/releases{/id}'],
-  ['deployments', '/deployments'],
-] as const;
-
-const ORG_LINKS = [
-  ['repos', '/repos'], ['events', '/events'], ['hooks', '/hooks'], ['issues', '/issues'], ['members', '/members{/member}'],
-  ['public_members', '/public_members{/member}'],
-] as const;
-
-/** The counters and flags of a fresh private repository. */
-const REPO_DEFAULTS = Object.fromEntries([
-  ['private', true], ['description', null], ['fork', false], ['homepage', null], ['size', 1], ['stargazers_count', 0], ['watchers_count', 0],
-  ['language', null], ['has_issues', true], ['has_projects', true], ['has_downloads', true], ['has_wiki', true], ['has_pages', false],
-  ['forks_count', 0], ['mirror_url', null], ['archived', false], ['disabled', false], ['open_issues_count', 0], ['license', null], ['forks', 0],
-  ['open_issues', 0], ['watchers', 0], ['default_branch', 'main'], ['visibility', 'private'],
-] as const);
-
-export function userJson(urls: Urls, a: Account): Record<string, unknown> {
-  const url = `${urls.api}/users/${a.login}`;
-  return {
-    login: a.login,
-    id: a.id,
-    node_id: a.nodeId,
-    avatar_url: `${urls.web}/avatars/u/${a.id}?`,
-    gravatar_id: '',
-    url,
-    html_url: `${urls.web}/${a.login}`,
-    ...links(url, USER_LINKS),
-    type: a.type,
-    site_admin: false,
-  };
+/** A copy of an example object with github.com's URLs and host, and the example's `names`, swapped for the instance's. */
+function rebase(example: Record<string, unknown>, ghes: Instance, names: Record<string, string>): Record<string, unknown> {
+  const host = new URL(ghes.web).host;
+  const swaps: Record<string, string> = { 'https://api.github.com': ghes.api, 'https://github.com': ghes.web, 'github.com': host, ...names };
+  const pattern = new RegExp(Object.keys(swaps).map((k) => k.replace(/\./g, '\\.')).join('|'), 'g');
+  return JSON.parse(JSON.stringify(example).replace(pattern, (found) => swaps[found])) as Record<string, unknown>;
 }
 
-export function repositoryJson(urls: Urls, repo: Repo, createdAt: number): Record<string, unknown> {
-  const url = `${urls.api}/repos/${repo.fullName}`;
-  const host = new URL(urls.web).host;
-  const at = isoSeconds(createdAt);
+/** A user or organization object of the example, rebased and carrying the account's ids and avatar. */
+function accountJson(example: Record<string, unknown>, ghes: Instance, exampleLogin: string, a: Account): Record<string, unknown> {
+  return { ...rebase(example, ghes, { [exampleLogin]: a.login }), id: a.id, node_id: a.nodeId, avatar_url: `${ghes.web}/avatars/u/${a.id}?` };
+}
+
+export function userJson(ghes: Instance, a: Account): Record<string, unknown> {
+  return { ...accountJson(EXAMPLE.sender, ghes, 'octocat', a), type: a.type, site_admin: false };
+}
+
+/** A fresh private repository: no description, counters 0, everything dated at the App's creation. */
+export function repositoryJson(ghes: Instance, repo: Repo): Record<string, unknown> {
+  const at = isoSeconds(ghes.createdAt);
   return {
-    ...REPO_DEFAULTS,
+    ...rebase(EXAMPLE.repository, ghes, { 'octo-org/example-workflow': repo.fullName }),
     id: repo.id,
     node_id: repo.nodeId,
     name: repo.name,
     full_name: repo.fullName,
-    owner: userJson(urls, repo.owner),
-    html_url: `${urls.web}/${repo.fullName}`,
-    url,
-    ...links(url, REPO_LINKS),
+    owner: userJson(ghes, repo.owner),
+    description: null,
     created_at: at,
     updated_at: at,
     pushed_at: at,
-    git_url: `git://${host}/${repo.fullName}.git`,
-    ssh_url: `git@${host}:${repo.fullName}.git`,
-    clone_url: `${urls.web}/${repo.fullName}.git`,
-    svn_url: `${urls.web}/${repo.fullName}`,
+    visibility: 'private',
   };
 }
 
-export function installationJson(urls: Urls, appId: number, createdAt: number, inst: Installation): Record<string, unknown> {
+export function installationJson(ghes: Instance, inst: Installation): Record<string, unknown> {
   const { account } = inst;
   const settings = account.type === 'Organization' ? `organizations/${account.login}/settings` : 'settings';
   return {
     id: inst.id,
-    account: userJson(urls, account),
+    account: userJson(ghes, account),
     repository_selection: 'all',
-    access_tokens_url: `${urls.api}/app/installations/${inst.id}/access_tokens`,
-    repositories_url: `${urls.api}/installation/repositories`,
-    html_url: `${urls.web}/${settings}/installations/${inst.id}`,
-    app_id: appId,
+    access_tokens_url: `${ghes.api}/app/installations/${inst.id}/access_tokens`,
+    repositories_url: `${ghes.api}/installation/repositories`,
+    html_url: `${ghes.web}/${settings}/installations/${inst.id}`,
+    app_id: ghes.appId,
     app_slug: APP.slug,
     target_id: account.id,
     target_type: account.type,
     permissions: APP.permissions,
     events: APP.events,
-    created_at: isoSeconds(createdAt),
-    updated_at: isoSeconds(createdAt),
+    created_at: isoSeconds(ghes.createdAt),
+    updated_at: isoSeconds(ghes.createdAt),
     single_file_name: null,
     has_multiple_single_files: false,
     single_file_paths: [],
@@ -120,23 +82,22 @@ export function installationJson(urls: Urls, appId: number, createdAt: number, i
 }
 
 export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): Record<string, unknown> {
-  const { connected } = runner;
   return {
     id: runner.id,
     name: runner.name,
-    os: connected ? 'Linux' : 'unknown',
+    os: runner.connected ? 'Linux' : 'unknown',
     status,
     busy: runner.jobId !== undefined,
     ephemeral: true,
     runner_group_id: DEFAULT_GROUP.id,
-    version: connected ? RUNNER_VERSION : null,
+    version: runner.connected ? RUNNER_VERSION : null,
     labels: runner.labels.map((l) => ({ ...l })),
   };
 }
 
 /** The job object: the same fields in GET …/actions/jobs/{id} and in the `workflow_job` webhook. */
-export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
-  const repoApi = `${urls.api}/repos/${job.run.repo.fullName}`;
+export function jobJson(ghes: Instance, job: JobRecord): Record<string, unknown> {
+  const repoApi = `${ghes.api}/repos/${job.run.repo.fullName}`;
   const completed = job.completedAt === null ? null : isoSeconds(job.completedAt);
   // Null while no runner has the job; 0 and "" once it completed without ever getting one (OBS).
   const assigned = job.runnerId !== undefined;
@@ -155,7 +116,7 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
     head_sha: job.run.headSha,
     head_branch: 'main',
     url: `${repoApi}/actions/jobs/${job.id}`,
-    html_url: `${urls.web}/${job.run.repo.fullName}/actions/runs/${job.run.id}/job/${job.id}`,
+    html_url: `${ghes.web}/${job.run.repo.fullName}/actions/runs/${job.run.id}/job/${job.id}`,
     status: job.status,
     conclusion: job.conclusion,
     created_at: isoSeconds(job.createdAt),
@@ -174,36 +135,30 @@ export function jobJson(urls: Urls, job: JobRecord): Record<string, unknown> {
   };
 }
 
-/**
- * A `workflow_job` delivery to the App: `installation` is `{id, node_id}` only, `organization` is
- * present for organization repositories, and so is `enterprise` (on GHES every organization belongs
- * to the instance's enterprise; reference/github.md 2, inference). The sender is the user who pushed.
- */
-export function workflowJobPayload(urls: Urls, action: string, job: JobRecord, installationId: number, createdAt: number): Record<string, unknown> {
+/** A `workflow_job` delivery to the App: `installation` is `{id, node_id}` only; organization repositories add `organization` and
+ * `enterprise` (every GHES organization is in the instance's enterprise; reference/github.md 2, inference). The sender pushed. */
+export function workflowJobPayload(ghes: Instance, action: string, job: JobRecord, installationId: number): Record<string, unknown> {
   const owner = job.run.repo.owner;
-  const org = `${urls.api}/orgs/${owner.login}`;
-  const at = isoSeconds(createdAt);
-  const organization = {
-    login: owner.login, id: owner.id, node_id: owner.nodeId, url: org, ...links(org, ORG_LINKS), avatar_url: `${urls.web}/avatars/u/${owner.id}?`, description: null,
-  };
+  const at = isoSeconds(ghes.createdAt);
+  const organization = { ...accountJson(EXAMPLE.organization, ghes, 'octo-org', owner), description: null };
   const enterprise = {
     id: 1,
     slug: 'github',
     name: 'GitHub Enterprise Server (simulated)',
     node_id: nodeId('Enterprise', 1),
-    avatar_url: `${urls.web}/avatars/b/1?`,
+    avatar_url: `${ghes.web}/avatars/b/1?`,
     description: null,
     website_url: null,
-    html_url: `${urls.web}/enterprises/github`,
+    html_url: `${ghes.web}/enterprises/github`,
     created_at: at,
     updated_at: at,
   };
   return {
     action,
-    workflow_job: jobJson(urls, job),
-    repository: repositoryJson(urls, job.run.repo, createdAt),
+    workflow_job: jobJson(ghes, job),
+    repository: repositoryJson(ghes, job.run.repo),
     ...(owner.type === 'Organization' ? { organization, enterprise } : {}),
-    sender: userJson(urls, { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' }),
+    sender: userJson(ghes, { login: 'octocat', id: 1, nodeId: nodeId('User', 1), type: 'User' }),
     installation: { id: installationId, node_id: nodeId('IntegrationInstallation', installationId) },
   };
 }

@@ -1,24 +1,11 @@
-// The runner's side of a simulated instance: `SimulatedRunner` is what `run.sh --jitconfig X` runs.
-// The real runner talks to the Actions service, not the REST API; the simulated one talks to the
-// simulator in-process (never an API call, never faulted): it connects with the secret from its JIT
-// config, listens for a job, renews it while running it and reports its result — one job, as a JIT
-// runner does. `kill()` is the instance terminated.
+// What `run.sh --jitconfig X` runs: the real runner talks to the Actions service, the simulated one to the simulator in-process (never
+// an API call, never faulted). It connects with its JIT config's secret, runs one job with renewals, reports it; `kill()` is termination.
 import { Actions, JobConclusion, JobRecord, RunnerRecord } from './actions';
 import { GhesApiError, GhesSimulatorError } from './errors';
 import { SimClock } from '../common/time';
 
-// --- the JIT config --------------------------------------------------------------------------
-// Like the real one it is base64 of a JSON map from file name (.runner, .credentials,
-// .credentials_rsaparams) to that file's base64 content. The real runner proves itself with the RSA
-// key in .credentials_rsaparams; the simulated one carries a shared secret there instead.
-
-/** What a simulated runner needs from its config. */
-export interface JitRunnerSettings {
-  readonly agentId: number;
-  readonly agentName: string;
-  readonly workFolder: string;
-  readonly secret: string;
-}
+// --- the JIT config: like the real one, base64 of a JSON map from file name (.runner, .credentials, .credentials_rsaparams) to the
+// file's base64 content; where the real runner keeps its RSA key (.credentials_rsaparams), the simulated one carries a shared secret.
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64');
 
@@ -45,19 +32,20 @@ export function encodeJitConfig(runner: RunnerRecord, gitHubUrl: string): string
   });
 }
 
-export function decodeJitConfig(encoded: string): JitRunnerSettings {
+/** What a simulated runner needs from its config. */
+export function decodeJitConfig(encoded: string): { agentId: number; agentName: string; workFolder: string; secret: string } {
   const decode = (text: string): Record<string, unknown> => JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Record<string, unknown>;
-  let runner: Record<string, unknown>;
-  let secret: unknown;
   try {
     const files = decode(encoded.trim()) as Record<string, string>;
-    runner = decode(files['.runner']);
-    secret = decode(files['.credentials_rsaparams']).simulatedSecret;
+    const runner = decode(files['.runner']);
+    const secret = decode(files['.credentials_rsaparams']).simulatedSecret;
+    if (typeof runner.agentId === 'number' && typeof secret === 'string') {
+      return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
+    }
   } catch (err) {
     throw new GhesSimulatorError('the JIT config is not base64 of a JSON map of runner files', { cause: err });
   }
-  if (typeof runner.agentId !== 'number' || typeof secret !== 'string') throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
-  return { agentId: runner.agentId, agentName: String(runner.agentName), workFolder: String(runner.workFolder), secret };
+  throw new GhesSimulatorError('the JIT config lacks agentId or the credentials');
 }
 
 // --- the simulated runner --------------------------------------------------------------------
@@ -78,11 +66,13 @@ export interface RunnerExit {
 class Removed extends Error {}
 
 export class SimulatedRunner {
-  readonly settings: JitRunnerSettings;
+  readonly settings: ReturnType<typeof decodeJitConfig>;
   state: 'starting' | 'idle' | 'busy' | 'exited' = 'starting';
   /** The job the runner took, once it has one. */
   job?: number;
-  private readonly abort = new AbortController();
+  private killed = false;
+  /** Ends the current wait, if any: the runner waits for one thing at a time. */
+  private endWait?: () => void;
 
   /** Throws GhesSimulatorError when the config cannot be decoded, as run.sh would fail at once. */
   constructor(encodedJitConfig: string, private readonly actions: Actions, private readonly clock: SimClock) {
@@ -91,16 +81,18 @@ export class SimulatedRunner {
 
   /** Stops the runner where it is, without telling anyone: an instance being terminated. */
   kill(): void {
-    this.abort.abort();
+    this.killed = true;
+    this.endWait?.();
   }
 
   /** Runs until the runner exits; never rejects. */
   async run(): Promise<RunnerExit> {
     const exit = await this.work().catch((error: unknown): RunnerExit => {
-      if (this.abort.signal.aborted) return { exitCode: 137, reason: 'killed', jobId: this.job };
+      if (this.killed) return { exitCode: 137, reason: 'killed', jobId: this.job };
       // Removed before it had a job, the runner exits with 1; with one, the job was cancelled.
       if (error instanceof Removed || (error instanceof GhesApiError && error.status === 404)) {
-        return this.job === undefined ? { exitCode: 1, reason: 'removed' } : { exitCode: 0, reason: 'cancelled', jobId: this.job, conclusion: 'cancelled' };
+        if (this.job === undefined) return { exitCode: 1, reason: 'removed' };
+        return { exitCode: 0, reason: 'cancelled', jobId: this.job, conclusion: 'cancelled' };
       }
       return { exitCode: 1, reason: 'error', jobId: this.job, error: error instanceof Error ? error : new Error(String(error)) };
     });
@@ -129,18 +121,12 @@ export class SimulatedRunner {
   /** A wait that `kill()` ends: `start` begins it and returns what cancels it. */
   private abortable<T>(start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void): Promise<T> {
     return new Promise((resolve, reject) => {
-      const signal = this.abort.signal;
-      if (signal.aborted) return reject(new Error('killed'));
-      const onAbort = (): void => {
+      if (this.killed) return reject(new Error('killed'));
+      const cancel = start(resolve, reject);
+      this.endWait = () => {
         cancel();
         reject(new Error('killed'));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const settle = <A>(fn: (a: A) => void) => (a: A): void => {
-        signal.removeEventListener('abort', onAbort);
-        fn(a);
-      };
-      const cancel = start(settle(resolve), settle(reject));
     });
   }
 }

@@ -1,6 +1,5 @@
-// Time inside the GHES simulator: everything runs on the (scaled) SimClock. At the API's edge, JWT
-// claims are judged on the clock the client mints with (Date.now for plain Octokit, the SimClock in the
-// sandbox), and `Date` and `retry-after` are wall-clock values, as Octokit's skew repair and throttling read them.
+// Time inside the simulator runs on the (scaled) SimClock. At the API's edge, JWT claims are judged on the clock clients mint with, and
+// `Date` and `retry-after` are wall-clock values, as Octokit's skew repair and throttling read them.
 import { SimClock } from '../common/time';
 
 /** Formats epoch milliseconds as GitHub does: ISO 8601, second precision, `Z`. */

@@ -1,7 +1,5 @@
-// Sends the App's webhook deliveries the way GitHub's Hookshot does (reference/github.md 1): signed
-// POSTs with GitHub's headers, a response timeout, every attempt recorded, never retried on its own.
-// Drop, duplicate and reorder faults apply here. The record is what GET /app/hook/deliveries lists
-// (reference/github.md 6).
+// Sends the App's deliveries as GitHub's Hookshot does (reference/github.md 1): signed POSTs with GitHub's headers and a response
+// timeout, never retried on its own, under drop/duplicate/reorder faults; every attempt is recorded for GET /app/hook/deliveries (6).
 import { createHmac } from 'crypto';
 import { request } from 'http';
 import { randomHex } from './directory';
@@ -48,9 +46,9 @@ export const GHES_VERSION = '3.19.0';
 export class WebhookSender {
   private readonly records: DeliveryRecord[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly aborts = new Set<() => void>();
+  /** Aborted on stop: ends every delivery in flight. */
+  private readonly stopping = new AbortController();
   private nextId = 1;
-  private stopped = false;
 
   constructor(
     readonly config: WebhookConfig,
@@ -61,7 +59,7 @@ export class WebhookSender {
 
   /** A new event: a new GUID. Nothing is sent while no webhook URL is configured (no hook). */
   send(event: string, action: string, payload: Record<string, unknown>, ids: Pick<DeliveryRecord, 'installationId' | 'repositoryId'>): void {
-    if (!this.config.url || this.stopped) return;
+    if (!this.config.url || this.stopping.signal.aborted) return;
     // A seeded UUID v4, so a seed replays the same delivery GUIDs.
     const hex = (n: number): string => randomHex(this.rng, n);
     const guid = `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[this.rng.integer(0, 3)]}${hex(3)}-${hex(12)}`;
@@ -99,30 +97,20 @@ export class WebhookSender {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
+  /** Ends the deliveries in flight; the simulator's stop cancels the scheduled ones with its timers. */
   stop(): void {
-    this.stopped = true;
-    for (const abort of [...this.aborts]) abort();
+    this.stopping.abort();
   }
 
   private schedule(attempt: Attempt, delayMs: number, drop: boolean): void {
-    const done = new Promise<void>((resolve) => {
-      const abort = (): void => {
-        cancel();
-        resolve();
-      };
-      const cancel = this.time.after(delayMs, () => {
-        this.aborts.delete(abort);
-        void this.attempt(attempt, drop).finally(resolve);
-      });
-      this.aborts.add(abort);
-    });
+    const done = this.time.sleep(delayMs).then(() => this.attempt(attempt, drop));
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }
 
   private async attempt(a: Attempt, drop: boolean): Promise<void> {
     const url = this.config.url;
-    if (!url || this.stopped) return;
+    if (!url || this.stopping.signal.aborted) return;
     const id = this.nextId++;
     const started = this.time.now();
     const body = JSON.stringify(a.payload);
@@ -132,10 +120,8 @@ export class WebhookSender {
       'User-Agent': `GitHub-Hookshot/${HOOKSHOT_BUILD}`,
       'X-GitHub-Delivery': a.guid,
       'X-GitHub-Event': a.event,
-      // The App's hook, not the App.
-      'X-GitHub-Hook-ID': String(100_000 + this.config.appId),
-      // The App id, for App deliveries.
-      'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId),
+      'X-GitHub-Hook-ID': String(100_000 + this.config.appId), // the App's hook, not the App
+      'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId), // the App, for App deliveries
       'X-GitHub-Hook-Installation-Target-Type': 'integration',
       'X-GitHub-Enterprise-Host': this.config.hostname(),
       'X-GitHub-Enterprise-Version': GHES_VERSION,
@@ -153,12 +139,10 @@ export class WebhookSender {
 
   private post(url: string, headers: Record<string, string>, body: string): Promise<Outcome> {
     return new Promise((resolve) => {
-      let settled = false;
+      // The first outcome counts: a response, a refused connection, or the timeout (or stop) that ends the request.
       const finish = (statusCode: number, status: string): void => {
-        if (settled) return;
-        settled = true;
         cancelTimeout();
-        this.aborts.delete(abort);
+        this.stopping.signal.removeEventListener('abort', timedOut);
         resolve({ statusCode, status });
       };
       // `agent: false`: one connection per delivery, closed afterwards, as Hookshot does.
@@ -170,32 +154,20 @@ export class WebhookSender {
           finish(code, code >= 200 && code < 300 ? 'OK' : `Invalid HTTP Response: ${code}`);
         });
       });
-      const abort = (): void => {
-        req.destroy();
+      const timedOut = (): void => {
         finish(0, 'timed out');
+        req.destroy();
       };
-      const cancelTimeout = this.time.after(this.config.timeoutMs, abort);
-      this.aborts.add(abort);
+      const cancelTimeout = this.time.after(this.config.timeoutMs, timedOut);
+      this.stopping.signal.addEventListener('abort', timedOut, { once: true });
       req.on('error', () => finish(0, 'failed to connect to host'));
       req.end(body);
     });
   }
 }
 
-/** The list item ("Simple webhook delivery"). */
-export function deliveryItemJson(r: DeliveryRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    guid: r.guid,
-    delivered_at: isoSeconds(r.deliveredAt),
-    redelivery: r.redelivery,
-    duration: r.duration,
-    status: r.status,
-    status_code: r.statusCode,
-    event: r.event,
-    action: r.action,
-    installation_id: r.installationId,
-    repository_id: r.repositoryId,
-    throttled_at: null,
-  };
+/** The list item ("Simple webhook delivery"): the record's fields but the payload, in snake case. */
+export function deliveryItemJson({ payload: _payload, deliveredAt, ...record }: DeliveryRecord): Record<string, unknown> {
+  const fields = Object.entries({ ...record, deliveredAt: isoSeconds(deliveredAt), throttledAt: null });
+  return Object.fromEntries(fields.map(([name, value]) => [name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
 }
