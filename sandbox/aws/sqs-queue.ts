@@ -12,39 +12,20 @@ export class SqsApiError extends Error {
   }
 }
 
-const NS = 'AWS.SimpleQueueService.';
-export const sqsErrors = {
-  queueDoesNotExist: () => new SqsApiError('QueueDoesNotExist', 'The specified queue does not exist.', 400, `${NS}NonExistentQueue`),
-  missingParameter: (name: string) => new SqsApiError('MissingParameter', `The request must contain the parameter ${name}.`),
-  invalidParameterValue: (message: string) => new SqsApiError('InvalidParameterValue', message),
-  invalidValue: (name: string, value: unknown, reason: string) =>
-    new SqsApiError('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`),
-  outOfRange: (name: string, value: unknown, min: number, max: number) =>
-    sqsErrors.invalidValue(name, value, `Must be between ${min} and ${max}, if provided.`),
-  receiptHandleIsInvalid: (handle: string) => new SqsApiError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404),
-  messageNotInflight: () => new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400,
-    `${NS}MessageNotInflight`),
-  /** What the sandbox does not model (an operation, a parameter): refused, never ignored. */
-  notSimulated: (what: string) => new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`),
-  /** IAM refused the call: `AccessDenied`, HTTP 403 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html). */
-  accessDenied: (message: string) => new SqsApiError('AccessDenied', message, 403),
-  internal: () => new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500),
-};
+export const NS = 'AWS.SimpleQueueService.';
+const invalidValue = (name: string, value: unknown, reason: string) =>
+  new SqsApiError('InvalidParameterValue', `Value ${String(value)} for parameter ${name} is invalid. Reason: ${reason}`);
 
 const DEDUPLICATION_INTERVAL_MS = 5 * 60 * 1000;
-/** A message can stay invisible at most 12 hours after a receive. */
+/** A message can stay invisible at most 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
-/** MaximumMessageSize's default, 1 MiB since 2025 (the SDK model documents 1,048,576). */
-const MAX_MESSAGE_BYTES = 1_048_576;
 const RECEIPT_PREFIX = 'AQEB';
-// The characters SQS accepts in a body (SendMessage API reference): anything else is InvalidMessageContents.
-const FORBIDDEN_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 // 1-128 letters, digits and punctuation (SendMessage API reference, MessageGroupId and
 // MessageDeduplicationId); the refusal's wording as AWS answers it (serverless-next.js #1616).
 const GROUP_OR_DEDUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
 /** A SendMessage; `senderId` is `AIDA…` for a user, `AROA…:session` for a role. */
-type SendInput = { readonly body: string; readonly messageGroupId?: string; readonly messageDeduplicationId?: string; readonly senderId: string };
+type SendInput = { readonly body: string; readonly messageGroupId: string; readonly messageDeduplicationId?: string; readonly senderId: string };
 
 export interface StoredMessage {
   readonly messageId: string;
@@ -59,9 +40,8 @@ export interface StoredMessage {
   deadLetterQueueSourceArn?: string;
   receiveCount: number;
   firstReceiveTimestamp?: number;
-  /** The nonce of the latest receipt handle, and when it was issued. */
+  /** The nonce of the latest receipt handle. */
   receipt?: string;
-  receivedAt?: number;
   visibleAt: number;
 }
 
@@ -83,10 +63,10 @@ export function systemAttributes(message: Readonly<StoredMessage>): Record<strin
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 }
 
-/** A setting of a queue or a mapping, as CloudFormation would refuse it: an integer from `min` to `max`. */
+/** A parameter, or a setting of a queue or a mapping, that must be an integer from `min` to `max`. */
 export function inRange(name: string, value: number, min: number, max: number): number {
   if (Number.isInteger(value) && value >= min && value <= max) return value;
-  throw new Error(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  throw invalidValue(name, value, `Must be between ${min} and ${max}, if provided.`);
 }
 
 export class SqsQueue {
@@ -110,7 +90,14 @@ export class SqsQueue {
   }
 
   send(input: SendInput) {
-    const { messageGroupId, messageDeduplicationId } = this.validate(input);
+    const { messageGroupId, messageDeduplicationId } = input;
+    // The queues of the template do not enable content-based de-duplication.
+    if (messageDeduplicationId === undefined) {
+      throw new SqsApiError('InvalidParameterValue', 'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+    }
+    for (const [name, value] of Object.entries({ MessageGroupId: messageGroupId, MessageDeduplicationId: messageDeduplicationId })) {
+      if (!GROUP_OR_DEDUP_ID.test(value)) throw invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
+    }
     const now = this.deps.clock.now();
     const md5OfMessageBody = createHash('md5').update(input.body).digest('hex');
     for (const [id, entry] of this.deduplication) if (entry.expiresAt <= now) this.deduplication.delete(id);
@@ -138,7 +125,6 @@ export class SqsQueue {
       message.receiveCount++;
       message.firstReceiveTimestamp ??= Math.floor(now);
       message.receipt = this.deps.ids.hex(24);
-      message.receivedAt = now;
       message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
       const receiptHandle = RECEIPT_PREFIX + Buffer.from(`${this.arn} ${message.messageId} ${message.receipt}`, 'utf8').toString('base64');
       received.push({ message: { ...message }, receiptHandle });
@@ -153,19 +139,15 @@ export class SqsQueue {
     if (index >= 0) this.messages.splice(index, 1);
   }
 
-  /** Sets when an in-flight message becomes visible again, counted from now; at most 12 h after its receive. */
+  /** Sets when an in-flight message becomes visible again, counted from now. */
   changeVisibility(receiptHandle: string, timeoutSeconds: number): void {
     const { messageId, nonce } = this.parseReceipt(receiptHandle);
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0 || timeoutSeconds > MAX_VISIBILITY_SECONDS) {
-      throw sqsErrors.outOfRange('VisibilityTimeout', timeoutSeconds, 0, MAX_VISIBILITY_SECONDS);
-    }
     const now = this.deps.clock.now();
     const message = this.messages.find((m) => m.messageId === messageId);
-    if (!message || message.receipt !== nonce || message.visibleAt <= now) throw sqsErrors.messageNotInflight();
-    if (now + timeoutSeconds * 1000 - message.receivedAt! > MAX_VISIBILITY_SECONDS * 1000) {
-      throw sqsErrors.invalidValue('VisibilityTimeout', timeoutSeconds, `Total VisibilityTimeout for the message is beyond the limit [${MAX_VISIBILITY_SECONDS} seconds]`);
+    if (!message || message.receipt !== nonce || message.visibleAt <= now) {
+      throw new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400, `${NS}MessageNotInflight`);
     }
-    message.visibleAt = now + timeoutSeconds * 1000;
+    message.visibleAt = now + inRange('VisibilityTimeout', timeoutSeconds, 0, MAX_VISIBILITY_SECONDS) * 1000;
     this.notify();
   }
 
@@ -181,28 +163,6 @@ export class SqsQueue {
     return this.messages.map((m) => ({ ...m }));
   }
 
-  private validate(input: SendInput) {
-    if (input.body.length === 0) throw sqsErrors.missingParameter('MessageBody');
-    const bad = FORBIDDEN_CHARACTER.exec(input.body);
-    if (bad) {
-      throw new SqsApiError('InvalidMessageContents', `Invalid binary character '#x${bad[0].codePointAt(0)!.toString(16).toUpperCase()}' was found in the ` +
-        'message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
-    }
-    const { messageGroupId, messageDeduplicationId } = input;
-    if (messageGroupId === undefined) throw sqsErrors.missingParameter('MessageGroupId');
-    // The queues of the template do not enable content-based de-duplication.
-    if (messageDeduplicationId === undefined) {
-      throw sqsErrors.invalidParameterValue('The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
-    }
-    for (const [name, value] of Object.entries({ MessageGroupId: messageGroupId, MessageDeduplicationId: messageDeduplicationId })) {
-      if (!GROUP_OR_DEDUP_ID.test(value)) throw sqsErrors.invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
-    }
-    if (Buffer.byteLength(input.body, 'utf8') > MAX_MESSAGE_BYTES) {
-      throw sqsErrors.invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
-    }
-    return { messageGroupId, messageDeduplicationId };
-  }
-
   private redriveIfExhausted(message: StoredMessage): boolean {
     const dlq = this.settings.deadLetterQueue;
     if (!dlq || message.receiveCount < dlq.maxReceiveCount) return false;
@@ -216,7 +176,9 @@ export class SqsQueue {
 
   private parseReceipt(handle: string) {
     const parts = Buffer.from(handle.slice(RECEIPT_PREFIX.length), 'base64').toString('utf8').split(' ');
-    if (!handle.startsWith(RECEIPT_PREFIX) || parts.length !== 3 || parts[0] !== this.arn) throw sqsErrors.receiptHandleIsInvalid(handle);
+    if (!handle.startsWith(RECEIPT_PREFIX) || parts.length !== 3 || parts[0] !== this.arn) {
+      throw new SqsApiError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404);
+    }
     return { messageId: parts[1], nonce: parts[2] };
   }
 

@@ -5,7 +5,7 @@ import { IncomingMessage, ServerResponse } from 'http';
 import { AwsContext, awsContext, AwsIds, AwsSimulatorOptions } from './ids';
 import type { CallAuthorizer } from './sigv4-verifier';
 import { SqsEventSourceMapping, SqsEventSourceOptions } from './sqs-event-source';
-import { inRange, SqsApiError, sqsErrors, SqsQueue, systemAttributes } from './sqs-queue';
+import { inRange, MAX_VISIBILITY_SECONDS, NS, SqsApiError, SqsQueue, systemAttributes } from './sqs-queue';
 import { LoopbackService, readBody, tally } from '../common/http';
 
 export { SqsQueue } from './sqs-queue';
@@ -22,6 +22,8 @@ type Json = Record<string, unknown>;
 
 /** The stamp on every message sent over the API: requests are not signature-checked, so the sender is not known. */
 const SENDER_ID = 'AROASANDBOXCONTROLPLANE:sandbox';
+/** What the sandbox does not model (an operation, a parameter): refused, never ignored. */
+const notSimulated = (what: string) => new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`);
 /** The parameters each simulated operation takes; the SDK's serializer guarantees their types. */
 const PARAMETERS: Record<string, readonly string[]> = {
   SendMessage: ['QueueUrl', 'MessageBody', 'MessageGroupId', 'MessageDeduplicationId'],
@@ -51,10 +53,9 @@ export class SqsSimulator extends LoopbackService {
   /** Creates a FIFO queue as CloudFormation would from AWS::SQS::Queue (the template's are all FIFO); a bad setting throws, naming it. */
   createQueue(name: string, options: CreateQueueOptions = {}): SqsQueue {
     if (!name.endsWith('.fifo')) throw new Error(`queue "${name}": the sandbox simulates FIFO queues only (a name ending in .fifo)`);
-    if (this.queues.has(name)) throw new Error(`queue "${name}" exists already`);
     const dlq = options.deadLetterQueue;
     const queue = new SqsQueue(name, `arn:aws:sqs:${this.aws.region}:${this.aws.accountId}:${name}`, {
-      visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, 43_200),
+      visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, MAX_VISIBILITY_SECONDS),
       deadLetterQueue: dlq && {
         queue: this.queue(dlq.queue),
         maxReceiveCount: inRange('maxReceiveCount', dlq.maxReceiveCount, 1, 1000),
@@ -88,19 +89,20 @@ export class SqsSimulator extends LoopbackService {
   }
 
   private run(operation: string, input: Json): Json {
-    const url = input.QueueUrl as string | undefined;
-    if (!url) throw sqsErrors.missingParameter('QueueUrl');
-    const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
-    const queue = account === this.aws.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
-    if (!queue) throw sqsErrors.queueDoesNotExist();
     const required = <T>(parameter: string) => {
-      if (input[parameter] === undefined || input[parameter] === '') throw sqsErrors.missingParameter(parameter);
+      if (input[parameter] === undefined || input[parameter] === '') {
+        throw new SqsApiError('MissingParameter', `The request must contain the parameter ${parameter}.`);
+      }
       return input[parameter] as T;
     };
+    const url = required<string>('QueueUrl');
+    const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
+    const queue = account === this.aws.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
+    if (!queue) throw new SqsApiError('QueueDoesNotExist', 'The specified queue does not exist.', 400, `${NS}NonExistentQueue`);
     if (operation === 'SendMessage') {
       const sent = queue.send({
         body: required('MessageBody'),
-        messageGroupId: input.MessageGroupId as string | undefined,
+        messageGroupId: required('MessageGroupId'),
         messageDeduplicationId: input.MessageDeduplicationId as string | undefined,
         senderId: SENDER_ID,
       });
@@ -111,8 +113,7 @@ export class SqsSimulator extends LoopbackService {
       return {};
     }
     // ReceiveMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
-    const max = (input.MaxNumberOfMessages ?? 1) as number;
-    if (!Number.isInteger(max) || max < 1 || max > 10) throw sqsErrors.outOfRange('MaxNumberOfMessages', max, 1, 10);
+    const max = inRange('MaxNumberOfMessages', (input.MaxNumberOfMessages ?? 1) as number, 1, 10);
     const names = [input.AttributeNames, input.MessageSystemAttributeNames].flat();
     const received = queue.receive({ maxMessages: max });
     if (received.length === 0) return {};
@@ -139,22 +140,19 @@ export class SqsSimulator extends LoopbackService {
     const operation = target.replace(/^AmazonSQS\./, '');
     try {
       const body = (await readBody(req, 2 * 1024 * 1024)).toString('utf8');
-      if (!target.startsWith('AmazonSQS.') || !Object.hasOwn(PARAMETERS, operation)) throw sqsErrors.notSimulated(target || '(no X-Amz-Target)');
+      if (!target.startsWith('AmazonSQS.') || !Object.hasOwn(PARAMETERS, operation)) throw notSimulated(target || '(no X-Amz-Target)');
       this.calls.total++;
       tally(this.calls.byAction, operation);
-      let input: Json;
-      try {
-        input = (body === '' ? {} : JSON.parse(body)) as Json;
-      } catch {
-        throw sqsErrors.invalidParameterValue('The request body is not valid JSON.');
-      }
+      // The SDK's serializer always sends JSON.
+      const input = (body === '' ? {} : JSON.parse(body)) as Json;
       const unknown = Object.keys(input).find((k) => !PARAMETERS[operation].includes(k));
-      if (unknown) throw sqsErrors.notSimulated(`the ${operation} parameter ${unknown}`);
+      if (unknown) throw notSimulated(`the ${operation} parameter ${unknown}`);
       const denied = await this.options.authorize?.(operation, input, req.headers.authorization);
-      if (denied !== undefined) throw sqsErrors.accessDenied(denied);
+      // IAM refused the call: HTTP 403 (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+      if (denied !== undefined) throw new SqsApiError('AccessDenied', denied, 403);
       send(200, this.run(operation, input));
     } catch (err) {
-      const error = err instanceof SqsApiError ? err : sqsErrors.internal();
+      const error = err instanceof SqsApiError ? err : new SqsApiError('InternalError', 'We encountered an internal error. Please try again.', 500);
       if (!(err instanceof SqsApiError)) console.error('SQS simulator: internal error', err);
       tally(this.calls.errorsByCode, error.code);
       send(error.status, { __type: `com.amazonaws.sqs#${error.code}`, message: error.message },
