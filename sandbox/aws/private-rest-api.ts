@@ -17,18 +17,10 @@ export interface PrivateRestApiMethod extends LambdaFunction<APIGatewayProxyEven
   readonly path: string;
   readonly httpMethod: string;
   readonly authorizationType: 'NONE' | 'AWS_IAM';
-  readonly functionName: string;
-  readonly functionTimeoutSeconds: number;
 }
 
-/** A resource policy statement as the template holds it, intrinsics resolved. */
-export interface ResourcePolicyStatement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Principal: '*' | { readonly AWS: string | readonly string[] };
-  readonly Action: string | readonly string[];
-  readonly Resource: string | readonly string[];
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
-}
+/** A resource policy statement as the template holds it, intrinsics resolved; IAM's engine reads and checks it. */
+export type ResourcePolicyStatement = Readonly<Record<string, unknown>>;
 
 export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly apiId: string;
@@ -40,9 +32,10 @@ export interface PrivateRestApiOptions extends AwsSimulatorOptions {
   readonly identityFor: (accessKeyId: string) => CallerIdentity | undefined;
   /** Whether the caller's role's own IAM policies allow `execute-api:Invoke` on the method's ARN. @default none do */
   readonly identityAllows?: (roleArn: string, methodArn: string, identity: CallerIdentity) => boolean | Promise<boolean>;
-  readonly region: string;
-  readonly accountId: string;
 }
+
+/** A caller who signed the request, with the key it signed with. */
+type Caller = { readonly accessKeyId: string; readonly identity: CallerIdentity };
 
 /** REST APIs give up on an integration after 29 s. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
@@ -58,7 +51,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
     super();
     this.aws = awsContext(options, 'private-rest-api');
     // Signatures are checked against wall time: curl and the SDK sign with the real clock.
-    this.verifier = new SigV4Verifier(options.region, 'execute-api', options.identityFor);
+    this.verifier = new SigV4Verifier(this.aws.region, 'execute-api', options.identityFor);
   }
 
   /** The stage's base URL on loopback, e.g. http://127.0.0.1:PORT/v1; stands for the endpoint's DNS alias. */
@@ -68,13 +61,12 @@ export class PrivateRestApiSimulator extends LoopbackService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const httpMethod = req.method ?? 'GET';
-    const { region, accountId, apiId, stageName, vpceId } = this.options;
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-    const method = this.options.methods.find((m) => `/${stageName}${m.path}` === pathname && m.httpMethod === httpMethod);
+    const { apiId, stageName, vpceId } = this.options;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = this.options.methods.find((m) => `/${stageName}${m.path}` === url.pathname && m.httpMethod === req.method);
     if (!method) return this.refuse(res, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
 
-    let caller: { accessKeyId: string; identity: CallerIdentity } | undefined;
+    let caller: Caller | undefined;
     if (method.authorizationType === 'AWS_IAM') {
       const verdict = await this.verifier.verify(req, body);
       if (!verdict.ok) {
@@ -83,25 +75,25 @@ export class PrivateRestApiSimulator extends LoopbackService {
       caller = { accessKeyId: verdict.accessKeyId, identity: this.options.identityFor(verdict.accessKeyId)! };
     }
 
-    const apiArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}`;
-    const resource = `${stageName}/${httpMethod}${method.path}`;
+    const apiArn = `arn:aws:execute-api:${this.aws.region}:${this.aws.accountId}:${apiId}`;
+    const resource = `${stageName}/${method.httpMethod}${method.path}`;
     const identity = caller?.identity;
-    const sessionArn = identity && sessionOf(identity).arn;
-    const roleArn = identity && `arn:aws:iam::${identity.accountId}:role/${identity.roleName}`;
-    const request = { resource, caller: identity && { roleArn: roleArn!, sessionArn: sessionArn! }, sourceVpce: vpceId };
+    const principal = identity && { roleArn: `arn:aws:iam::${identity.accountId}:role/${identity.roleName}`, sessionArn: sessionOf(identity).arn };
+    const request = { resource, caller: principal, sourceVpce: vpceId };
     // One evaluation per resource, caller and endpoint: the answer does not change during a run.
     const key = JSON.stringify(request);
     if (!this.decisions.has(key)) this.decisions.set(key, evaluate(this.options.policy, apiArn, request));
     const resourceDecision = await this.decisions.get(key)!;
     // Same account and AWS_IAM: the caller's own policy may grant what the resource policy does not.
-    const identityAllowed = identity?.accountId === accountId && ((await this.options.identityAllows?.(roleArn!, `${apiArn}/${resource}`, identity)) ?? false);
+    const identityAllowed = identity?.accountId === this.aws.accountId
+      && ((await this.options.identityAllows?.(principal!.roleArn, `${apiArn}/${resource}`, identity)) ?? false);
     const decision = resourceDecision === 'implicit-deny' && identityAllowed ? 'allow' : resourceDecision;
     if (decision !== 'allow') {
       const why = decision === 'deny' ? ' with an explicit deny' : '';
-      return this.refuse(res, 'AccessDeniedException', `User: ${sessionArn ?? 'anonymous'} is not authorized to perform: execute-api:Invoke on resource: ${apiArn}/${resource}${why}`);
+      return this.refuse(res, 'AccessDeniedException', `User: ${principal?.sessionArn ?? 'anonymous'} is not authorized to perform: execute-api:Invoke on resource: ${apiArn}/${resource}${why}`);
     }
 
-    const event = this.event(req, httpMethod, method, body, caller);
+    const event = this.event(req, url, method, body, caller);
     const outcome = await integrate(method, event, this.aws, INTEGRATION_TIMEOUT_MS);
     tally(this.counts.byPath, method.path);
     if (outcome === 'timeout') return this.send(res, gatewayReply(504, 'Endpoint request timed out'));
@@ -111,10 +103,8 @@ export class PrivateRestApiSimulator extends LoopbackService {
     return this.send(res, response && !response.invalid ? response : gatewayReply(502, 'Internal server error'));
   }
 
-  private event(
-    req: IncomingMessage, httpMethod: string, method: PrivateRestApiMethod, body: Buffer,
-    caller: { accessKeyId: string; identity: CallerIdentity } | undefined,
-  ): APIGatewayProxyEvent {
+  private event(req: IncomingMessage, url: URL, method: PrivateRestApiMethod, body: Buffer, caller?: Caller): APIGatewayProxyEvent {
+    const { httpMethod } = method;
     // Header names as the client sent them; repeated headers keep their last value in `headers`.
     const headers: Record<string, string> = {};
     const multiValueHeaders: Record<string, string[]> = {};
@@ -123,12 +113,10 @@ export class PrivateRestApiSimulator extends LoopbackService {
       headers[name] = value;
       (multiValueHeaders[name] ??= []).push(value);
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const names = [...new Set(url.searchParams.keys())];
     const query = names.length > 0 ? Object.fromEntries(url.searchParams) : null;
     const multiQuery = names.length > 0 ? Object.fromEntries(names.map((k) => [k, url.searchParams.getAll(k)])) : null;
     const session = caller && sessionOf(caller.identity);
-    const now = Math.floor(this.aws.clock.now());
     return {
       resource: method.path,
       path: method.path,
@@ -140,7 +128,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
       pathParameters: null,
       stageVariables: null,
       requestContext: {
-        accountId: this.options.accountId,
+        accountId: this.aws.accountId,
         apiId: this.options.apiId,
         authorizer: null,
         httpMethod,
@@ -157,7 +145,7 @@ export class PrivateRestApiSimulator extends LoopbackService {
         path: `/${this.options.stageName}${method.path}`,
         protocol: 'HTTP/1.1',
         requestId: this.aws.ids.uuid(),
-        requestTimeEpoch: now,
+        requestTimeEpoch: Math.floor(this.aws.clock.now()),
         resourceId: this.aws.ids.lowerAlphanumeric(6),
         resourcePath: method.path,
         stage: this.options.stageName,
@@ -192,9 +180,8 @@ type Decision = 'allow' | 'deny' | 'implicit-deny';
 const DECISIONS: Record<string, Decision> = { Allowed: 'allow', ExplicitlyDenied: 'deny', ImplicitlyDenied: 'implicit-deny' };
 
 /**
- * The resource policy's decision alone, by IAM's engine (@cloud-copilot/iam-simulate), for `resource` (`<stage>/<METHOD>/<path>`)
- * and a signed caller's role and session: `execute-api:/…` names this API's ARN, and API Gateway supplies aws:SourceVpce and,
- * for a signed caller, aws:PrincipalArn (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
+ * The resource policy's decision alone, by IAM's engine, for `<stage>/<METHOD>/<path>`: `execute-api:/…` names this API, and API Gateway
+ * supplies aws:SourceVpce and aws:PrincipalArn (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
  */
 export async function evaluate(
   policy: readonly ResourcePolicyStatement[], apiArn: string,
