@@ -145,18 +145,15 @@ function ratePeriodMs(expression: string): number {
  * Event patterns as the template's rules use them: exact values (any of a list; an array field matches when any element does) under
  * nested objects. Operators (prefix, anything-but, …) are refused, not ignored (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html).
  */
-export function validatePattern(pattern: unknown, path = ''): void {
-  if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) throw new InvalidEventPatternError(`${path || 'the pattern'} must be an object`);
+export function validatePattern(pattern: unknown, path = 'the pattern'): void {
+  if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern)) {
+    throw new InvalidEventPatternError(`${path} must be an array of values or an object, got ${JSON.stringify(pattern)}`);
+  }
   for (const [key, value] of Object.entries(pattern)) {
-    const at = path ? `${path}.${key}` : key;
-    if (!Array.isArray(value)) {
-      if (typeof value !== 'object' || value === null) throw new InvalidEventPatternError(`${at} must be an array of values or an object, got ${JSON.stringify(value)}`);
-      validatePattern(value, at);
-    } else if (value.length === 0) {
-      throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
-    } else if (value.some((v) => typeof v === 'object' && v !== null)) {
-      throw new InvalidEventPatternError(`${at}: ${JSON.stringify(value)}: the sandbox matches exact values only`);
-    }
+    const at = path === 'the pattern' ? key : `${path}.${key}`;
+    if (!Array.isArray(value)) validatePattern(value, at);
+    else if (value.length === 0) throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
+    else if (value.some((v) => typeof v === 'object' && v !== null)) throw new InvalidEventPatternError(`${at}: the sandbox matches exact values only`);
   }
 }
 

@@ -145,7 +145,8 @@ export class SqsQueue {
     const now = this.deps.clock.now();
     const message = this.messages.find((m) => m.messageId === messageId);
     if (!message || message.receipt !== nonce || message.visibleAt <= now) {
-      throw new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400, `${NS}MessageNotInflight`);
+      throw new SqsApiError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.', 400,
+        `${NS}MessageNotInflight`);
     }
     message.visibleAt = now + inRange('VisibilityTimeout', timeoutSeconds, 0, MAX_VISIBILITY_SECONDS) * 1000;
     this.notify();

@@ -23,7 +23,8 @@ type Json = Record<string, unknown>;
 /** The stamp on every message sent over the API: requests are not signature-checked, so the sender is not known. */
 const SENDER_ID = 'AROASANDBOXCONTROLPLANE:sandbox';
 /** What the sandbox does not model (an operation, a parameter): refused, never ignored. */
-const notSimulated = (what: string) => new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`);
+const notSimulated = (what: string) =>
+  new SqsApiError('UnsupportedOperation', `The sandbox SQS stand-in does not implement ${what}.`, 400, `${NS}UnsupportedOperation`);
 /** The parameters each simulated operation takes; the SDK's serializer guarantees their types. */
 const PARAMETERS: Record<string, readonly string[]> = {
   SendMessage: ['QueueUrl', 'MessageBody', 'MessageGroupId', 'MessageDeduplicationId'],
