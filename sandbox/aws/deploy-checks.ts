@@ -1,6 +1,5 @@
-// What CloudFormation and the services refuse when a stack is created, checked before the sandbox
-// "deploys" a template: every resource against its CloudFormation resource schema, and every
-// launch template's `resolve:ssm:` image against the parameters that exist at that point.
+// What CloudFormation and the services refuse when a stack is created, checked before the sandbox "deploys" a template: every resource
+// against its CloudFormation resource schema, and every launch template's `resolve:ssm:` image against the parameters that exist then.
 import { validateTemplate } from './cloudformation-schema';
 
 type Json = Record<string, unknown>;
@@ -30,10 +29,10 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
 }
 
 /**
- * EC2 resolves a launch template's `resolve:ssm:` image when the launch template is created and refuses a parameter that does not
- * exist or is not of data type `aws:ec2:image` (`SsmInvalidParameter`; https://github.com/aws/aws-cdk/issues/26712,
- * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html). It exists if the account holds it,
- * if it is public (`/aws/service/…`), or if the template creates it as an `AWS::SSM::Parameter` the launch template depends on.
+ * EC2 resolves a launch template's `resolve:ssm:` image when it creates it, refusing a parameter that does not exist or is not of
+ * data type `aws:ec2:image` (`SsmInvalidParameter`; https://github.com/aws/aws-cdk/issues/26712,
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html): the account's, a public one
+ * (`/aws/service/…`), or an `AWS::SSM::Parameter` of the template the launch template depends on.
  */
 export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
   const resources = template.Resources;
@@ -81,9 +80,8 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
 }
 
 /**
- * Canonical's Ubuntu AMI parameters (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/):
- * `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, VOL_TYPE `ebs-gp3` from 23.10 on and
- * `ebs-gp2` up to 23.04. Other public parameters are taken as existing.
+ * Canonical's `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, VOL_TYPE `ebs-gp3` from 23.10 on, `ebs-gp2`
+ * up to 23.04 (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/); other public parameters are taken as existing.
  */
 function canonicalParameterProblem(name: string): string | undefined {
   const prefix = '/aws/service/canonical/ubuntu/';
@@ -113,31 +111,24 @@ function writtenLater(resources: DeployTemplate['Resources'], name: string): str
 
 type SsmReference = { path: string; name?: string; parameterId?: string };
 
-/**
- * Every `resolve:ssm:NAME[:version]` in `value`, with where it is, its name (undefined when only a deploy knows it) and the
- * template's AWS::SSM::Parameter it names by `Ref`, if it does.
- */
+/** Every `resolve:ssm:NAME[:version]` in `value`: where, its name (unless only a deploy knows it), the AWS::SSM::Parameter it `Ref`s. */
 function ssmReferences(value: unknown, path: string, resources: DeployTemplate['Resources']): SsmReference[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => ssmReferences(v, `${path}[${i}]`, resources));
-  if (typeof value === 'object' && value !== null) {
-    const text = literal(value);
-    if (text !== undefined) return ssmReferences(text, path, resources);
-    const join = joinOf(value);
-    if (join) {
-      const [separator, parts] = join;
-      if (separator !== '' || typeof parts[0] !== 'string' || !parts[0].startsWith('resolve:ssm:')) return [];
-      // `resolve:ssm:` followed by a Ref to a parameter of the template (its Ref is its name).
-      const [prefix, ref, ...rest] = parts as [string, { Ref?: string }, ...unknown[]];
-      const parameterId = prefix === 'resolve:ssm:' && rest.length === 0 && typeof ref?.Ref === 'string'
-        && resources[ref.Ref]?.Type === 'AWS::SSM::Parameter' ? ref.Ref : undefined;
-      if (!parameterId) return [{ path }];
-      return [{ path, parameterId, name: literal(resources[parameterId].Properties?.Name) ?? `<name of ${parameterId}>` }];
-    }
-    return Object.entries(value).flatMap(([k, v]) => ssmReferences(v, `${path}.${k}`, resources));
-  }
-  if (typeof value !== 'string' || !value.startsWith('resolve:ssm:')) return [];
+  const text = literal(value);
   // Parameter names hold no ':'; what follows one is a version or label.
-  return [{ path, name: value.slice('resolve:ssm:'.length).split(':')[0] }];
+  if (text !== undefined) return text.startsWith('resolve:ssm:') ? [{ path, name: text.slice('resolve:ssm:'.length).split(':')[0] }] : [];
+  const [separator, parts] = joinOf(value) ?? [];
+  if (parts) {
+    if (separator !== '' || typeof parts[0] !== 'string' || !parts[0].startsWith('resolve:ssm:')) return [];
+    // `resolve:ssm:` followed by a Ref to a parameter of the template (its Ref is its name).
+    const [prefix, ref, ...rest] = parts as [string, { Ref?: string }, ...unknown[]];
+    const parameterId = prefix === 'resolve:ssm:' && rest.length === 0 && typeof ref?.Ref === 'string'
+      && resources[ref.Ref]?.Type === 'AWS::SSM::Parameter' ? ref.Ref : undefined;
+    if (!parameterId) return [{ path }];
+    return [{ path, parameterId, name: literal(resources[parameterId].Properties?.Name) ?? `<name of ${parameterId}>` }];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => ssmReferences(v, `${path}[${i}]`, resources));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => ssmReferences(v, `${path}.${k}`, resources));
 }
 
 /** A string the template fixes without deploying anything: a literal, or a join of literals. */
