@@ -57,12 +57,8 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     if (!verdict.ok) return send(400, { __type: exceptionType(verdict.code), message: verdict.message });
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
     try {
-      let input: Record<string, unknown>;
-      try {
-        input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        throw new LogsError('SerializationException', 'The request body is not valid JSON.');
-      }
+      // The SDK's serializer always sends JSON.
+      const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       const group = requiredString(input, 'logGroupName', 512);
       if (operation !== 'CreateLogStream' && operation !== 'PutLogEvents') throw new LogsError('UnknownOperationException', `Unknown operation ${headers['x-amz-target']}`);
       const denied = await this.options.authorize?.(operation, input, headers.authorization);
@@ -74,8 +70,7 @@ export class CloudWatchLogsSimulator extends LoopbackService {
       if (operation === 'CreateLogStream') {
         if (streams.has(streamName)) throw new LogsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
         streams.set(streamName, []);
-        send(200, {});
-        return;
+        return send(200, {});
       }
       const stored = streams.get(streamName);
       if (!stored) throw new LogsError('ResourceNotFoundException', 'The specified log stream does not exist.');

@@ -1,8 +1,6 @@
-// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler (up to five
-// invocations at once) and applies the answer as Lambda does with ReportBatchItemFailures: messages
-// listed come back after their visibility timeout, the rest are deleted; a throw, a timeout or an
-// invalid answer leaves the whole batch to come back. The queue skips FIFO groups in flight.
-// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+// A Lambda event source mapping for SQS: polls a queue, hands batches to a handler (up to five at once) and applies the answer as
+// Lambda does with ReportBatchItemFailures: listed messages come back after their visibility timeout, the rest are deleted; a throw,
+// a timeout or an invalid answer leaves the whole batch to come back (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsContext } from './ids';
 import { invokeFunction, LambdaFunction } from './lambda-invoke';
@@ -34,8 +32,8 @@ export class SqsEventSourceMapping {
     private readonly options: SqsEventSourceOptions,
     private readonly deps: AwsContext,
   ) {
-    this.batchSize = inRange('batchSize (of a FIFO queue)', options.batchSize ?? 10, 1, 10);
     this.cancelWake = () => undefined;
+    this.batchSize = inRange('batchSize (of a FIFO queue)', options.batchSize ?? 10, 1, 10);
     this.unsubscribe = queue.onChange(() => this.requestPump());
     this.requestPump();
   }
@@ -101,10 +99,8 @@ export class SqsEventSourceMapping {
   }
 }
 
-/**
- * The messages to keep, read from a function's result as Lambda does; undefined fails the batch. With ReportBatchItemFailures,
- * null, `{}` or an empty/null list is a success, a list naming only messages of the batch keeps those, anything else fails.
- */
+/** The messages to keep, as Lambda reads a result: null, `{}` or an empty/null list keep none, a list naming only messages
+ * of the batch keeps those, anything else fails the batch (undefined). */
 function failedMessages(result: unknown, batch: readonly ReceivedMessage[], reportBatchItemFailures: boolean): ReadonlySet<string> | undefined {
   if (!reportBatchItemFailures || result === null || result === undefined) return new Set();
   // [GAP] The docs do not say what a non-object result means; failing the batch surfaces the bug.
