@@ -58,10 +58,8 @@ export function send(res: ServerResponse, reply: HttpReply, gatewayHeaders: Reco
   res.end(reply.body);
 }
 
-/**
- * The payload format 2.0 event an HTTP API or a Function URL builds from a request (reference/aws.md 5.2–5.3): lower-case
- * header names, repeated headers joined with commas, cookies in their own field. `now` is epoch ms.
- */
+/** The payload format 2.0 event an HTTP API or a Function URL builds from a request (reference/aws.md 5.2–5.3): lower-case
+ * header names, repeated headers joined with commas, cookies in their own field. `now` is epoch ms. */
 export function payloadV2Event(
   req: IncomingMessage, body: Buffer,
   ctx: { routeKey: string; accountId: string; apiId: string; domainName: string; requestId: string; now: number; traceId: string },
@@ -115,7 +113,6 @@ export function payloadV2Event(
 export interface HttpApiRoute extends LambdaFunction<APIGatewayProxyEventV2> {
   /** `POST /webhook`: a method and a literal path. */
   readonly routeKey: string;
-  readonly functionName: string;
 }
 
 export type HttpApiOptions = AwsSimulatorOptions & { readonly routes: readonly HttpApiRoute[] };

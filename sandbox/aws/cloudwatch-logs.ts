@@ -105,11 +105,8 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     const tooNew = events.findIndex((e) => e.timestamp > now + 2 * 3600_000);
     const accepted = events.slice(tooOld, tooNew < 0 ? undefined : tooNew);
     stored.push(...accepted);
-    const rejected = {
-      ...(tooOld > 0 ? { tooOldLogEventEndIndex: tooOld } : {}),
-      ...(tooNew >= 0 ? { tooNewLogEventStartIndex: tooNew } : {}),
-    };
-    return Object.keys(rejected).length > 0 ? { rejectedLogEventsInfo: rejected } : {};
+    const rejected = { tooOldLogEventEndIndex: tooOld > 0 ? tooOld : undefined, tooNewLogEventStartIndex: tooNew >= 0 ? tooNew : undefined };
+    return tooOld > 0 || tooNew >= 0 ? { rejectedLogEventsInfo: rejected } : {};
   }
 }
 

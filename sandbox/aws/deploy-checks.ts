@@ -28,12 +28,10 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
   if (problems.length > 0) throw new DeploymentRefusedError(problems);
 }
 
-/**
- * EC2 resolves a launch template's `resolve:ssm:` image when it creates it, refusing a parameter that does not exist or is not of
+/** EC2 resolves a launch template's `resolve:ssm:` image when it creates it, refusing a parameter that does not exist or is not of
  * data type `aws:ec2:image` (`SsmInvalidParameter`; https://github.com/aws/aws-cdk/issues/26712,
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html): the account's, a public one
- * (`/aws/service/…`), or an `AWS::SSM::Parameter` of the template the launch template depends on.
- */
+ * (`/aws/service/…`), or an `AWS::SSM::Parameter` of the template the launch template depends on. */
 export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
   const resources = template.Resources;
   const created = new Map<string, { id: string; dataType: unknown }>();
@@ -79,10 +77,8 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
   return problems;
 }
 
-/**
- * Canonical's `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, VOL_TYPE `ebs-gp3` from 23.10 on, `ebs-gp2`
- * up to 23.04 (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/); other public parameters are taken as existing.
- */
+/** Canonical's `ubuntu/$PRODUCT/$RELEASE/stable/current|$SERIAL/$ARCH/$VIRT_TYPE/$VOL_TYPE/ami-id`, VOL_TYPE `ebs-gp3` from 23.10 on, `ebs-gp2`
+ * up to 23.04 (https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/); other public parameters are taken as existing. */
 function canonicalParameterProblem(name: string): string | undefined {
   const prefix = '/aws/service/canonical/ubuntu/';
   if (!name.startsWith(prefix) || name.startsWith(`${prefix}eks`)) return undefined;

@@ -1,6 +1,5 @@
-// The sandbox's DynamoDB: dynalite, in a process of its own. Every function, simulator and the
-// driver share the sandbox's one event loop; the table engine is the largest single consumer of
-// it, so on its own core it takes its work off the loop that measures latency.
+// The sandbox's DynamoDB: dynalite, in a process of its own. Every function, simulator and the driver share the sandbox's one event loop; the table
+// engine is the largest single consumer of it, so on its own core it takes its work off the loop that measures latency.
 import { spawn } from 'child_process';
 import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 

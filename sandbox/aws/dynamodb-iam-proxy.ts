@@ -1,9 +1,6 @@
-// IAM in front of dynalite, which checks none: a proxy that verifies each request's SigV4 signature
-// (the SDK's own signer, ./sigv4-verifier.ts), asks the `authorize` hook about the operation
-// (X-Amz-Target) and its body — the table, the index of a Query or Scan, every table of a batch —
-// and forwards what is allowed to the engine unchanged. A refusal is DynamoDB's: HTTP 400,
-// `com.amazon.coral.service#AccessDeniedException` with IAM's message (JSON 1.0,
-// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+// IAM in front of dynalite, which checks none: a proxy that verifies each request's SigV4 signature, asks `authorize` about the
+// operation (X-Amz-Target) and its body, and forwards what is allowed unchanged. A refusal is DynamoDB's: HTTP 400,
+// AccessDeniedException with IAM's message (JSON 1.0, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
 import * as http from 'http';
 import { CallAuthorizer, exceptionType, SigningCredentials, SigV4Verifier } from './sigv4-verifier';
 import { flatHeaders, LoopbackService, readBody } from '../common/http';

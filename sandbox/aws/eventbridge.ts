@@ -83,10 +83,8 @@ export class EventBridgeSimulator {
     await Promise.all([...this.running]);
   }
 
-  /**
-   * Hands one event to one target's function, asynchronously; Lambda's asynchronous invocation retries a function error (the
-   * target's RetryPolicy covers failed hand-overs only, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
-   */
+  /** Hands one event to one target's function, asynchronously; Lambda's asynchronous invocation retries a function error (the
+   * target's RetryPolicy covers failed hand-overs only, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). */
   private deliver(target: LambdaFunction<never>, event: EventBridgeEvent<string, unknown>): void {
     const run = async (attempt: number): Promise<void> => {
       const outcome = await invokeFunction(target, event, this.aws);
@@ -153,7 +151,7 @@ export function validatePattern(pattern: unknown, path = 'the pattern'): void {
     const at = path === 'the pattern' ? key : `${path}.${key}`;
     if (!Array.isArray(value)) validatePattern(value, at);
     else if (value.length === 0) throw new InvalidEventPatternError(`${at}: empty arrays are not allowed`);
-    else if (value.some((v) => typeof v === 'object' && v !== null)) throw new InvalidEventPatternError(`${at}: the sandbox matches exact values only`);
+    else if (value.some((v) => typeof v === 'object' && v !== null)) throw new InvalidEventPatternError(`${at}: only exact values are simulated`);
   }
 }
 

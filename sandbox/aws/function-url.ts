@@ -1,6 +1,5 @@
-// A Lambda Function URL with AWS_IAM auth, in process: it refuses unsigned, mis-signed and expired
-// requests as the service does, and hands the real handler the payload-2.0 event the service
-// builds, naming the caller's role session in requestContext.authorizer.iam.
+// A Lambda Function URL with AWS_IAM auth, in process: it refuses unsigned, mis-signed and expired requests as the service does, and hands the real
+// handler the payload-2.0 event the service builds, naming the caller's role session in requestContext.authorizer.iam.
 // https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 import { randomUUID } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';

@@ -1,6 +1,5 @@
-// What the AWS stand-ins share: their account, Region, clock and seed, and identifiers in the
-// formats AWS uses (UUIDs, API ids, request ids), drawn from a seeded source so a scenario replays
-// with the same message ids, request ids and event ids.
+// What the AWS stand-ins share: their account, Region, clock and seed, and identifiers in the formats AWS uses (UUIDs, API ids, request ids), drawn
+// from a seeded source so a scenario replays with the same message ids, request ids and event ids.
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 

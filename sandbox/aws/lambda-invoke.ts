@@ -1,6 +1,5 @@
-// One Lambda invocation as the service performs it: the event and the result cross a JSON
-// boundary (the handler never shares objects with the caller), the function has a timeout on the
-// simulated clock, and the handler gets a Context like the Node.js runtime's.
+// One Lambda invocation as the service performs it: the event and the result cross a JSON boundary (the handler never shares objects with the
+// caller), the function has a timeout on the simulated clock, and the handler gets a Context like the Node.js runtime's.
 import type { Context } from 'aws-lambda';
 import type { AwsContext } from './ids';
 import { SimClock } from '../common/time';

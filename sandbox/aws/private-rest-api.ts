@@ -179,10 +179,8 @@ export function restApiIdentity(known: Partial<RestApiIdentity> & { sourceIp: st
 type Decision = 'allow' | 'deny' | 'implicit-deny';
 const DECISIONS: Record<string, Decision> = { Allowed: 'allow', ExplicitlyDenied: 'deny', ImplicitlyDenied: 'implicit-deny' };
 
-/**
- * The resource policy's decision alone, by IAM's engine, for `<stage>/<METHOD>/<path>`: `execute-api:/…` names this API, and API Gateway
- * supplies aws:SourceVpce and aws:PrincipalArn (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
- */
+/** The resource policy's decision alone, by IAM's engine, for `<stage>/<METHOD>/<path>`: `execute-api:/…` names this API, and API Gateway
+ * supplies aws:SourceVpce and aws:PrincipalArn (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html). */
 export async function evaluate(
   policy: readonly ResourcePolicyStatement[], apiArn: string,
   request: { readonly resource: string; readonly caller?: { readonly roleArn: string; readonly sessionArn: string }; readonly sourceVpce: string },

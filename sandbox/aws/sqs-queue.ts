@@ -93,7 +93,8 @@ export class SqsQueue {
     const { messageGroupId, messageDeduplicationId } = input;
     // The queues of the template do not enable content-based de-duplication.
     if (messageDeduplicationId === undefined) {
-      throw new SqsApiError('InvalidParameterValue', 'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly');
+      const reason = 'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly';
+      throw new SqsApiError('InvalidParameterValue', reason);
     }
     for (const [name, value] of Object.entries({ MessageGroupId: messageGroupId, MessageDeduplicationId: messageDeduplicationId })) {
       if (!GROUP_OR_DEDUP_ID.test(value)) throw invalidValue(name, value, `${name} can only include alphanumeric and punctuation characters. 1 to 128 in length.`);
