@@ -34,12 +34,9 @@ export function assertDeployable(template: DeployTemplate, account: AccountState
  * (`/aws/service/…`), or an `AWS::SSM::Parameter` of the template the launch template depends on. */
 export function launchTemplateParameterProblems(template: DeployTemplate, account: AccountState = {}): string[] {
   const resources = template.Resources;
-  const created = new Map<string, { id: string; dataType: unknown }>();
-  for (const [id, r] of Object.entries(resources)) {
-    if (r.Type !== 'AWS::SSM::Parameter') continue;
-    const name = literal(r.Properties?.Name);
-    if (name !== undefined) created.set(name, { id, dataType: r.Properties?.DataType });
-  }
+  // The template's parameters by name, where a literal names them.
+  const parameters = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SSM::Parameter');
+  const created = new Map(parameters.map(([id, r]) => [literal(r.Properties?.Name), id]));
   const problems: string[] = [];
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::EC2::LaunchTemplate') continue;
@@ -56,18 +53,16 @@ export function launchTemplateParameterProblems(template: DeployTemplate, accoun
         continue;
       }
       if (account.ssmParameters?.includes(name)) continue;
-      const parameter = reference.parameterId
-        ? { id: reference.parameterId, dataType: resources[reference.parameterId].Properties?.DataType }
-        : created.get(name);
-      if (parameter && dependencies(resources, id).has(parameter.id)) {
-        if (parameter.dataType !== 'aws:ec2:image') {
-          problems.push(`${at} resolves SSM parameter '${name}', which Resources.${parameter.id} creates without DataType 'aws:ec2:image': `
+      const parameterId = reference.parameterId ?? created.get(name);
+      if (parameterId && dependencies(resources, id).has(parameterId)) {
+        if (resources[parameterId].Properties?.DataType !== 'aws:ec2:image') {
+          problems.push(`${at} resolves SSM parameter '${name}', which Resources.${parameterId} creates without DataType 'aws:ec2:image': `
             + 'EC2 refuses the launch template (SsmInvalidParameter, "Unsupported data type"). Fix: give the parameter DataType aws:ec2:image.');
         }
         continue;
       }
-      const why = parameter
-        ? `Resources.${parameter.id} creates it, but the launch template does not depend on it, so CloudFormation may create the launch template first`
+      const why = parameterId
+        ? `Resources.${parameterId} creates it, but the launch template does not depend on it, so CloudFormation may create the launch template first`
         : `the template does not create it${writtenLater(resources, name)} and the account has no parameter of that name`;
       problems.push(`${at} resolves SSM parameter '${name}', which does not exist when CloudFormation creates the launch template: ${why}. `
         + 'EC2 refuses the launch template (SsmInvalidParameter) and the stack rolls back. Fix: create the parameter in the template '

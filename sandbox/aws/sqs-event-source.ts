@@ -75,27 +75,25 @@ export class SqsEventSourceMapping {
   }
 
   private async process(batch: ReceivedMessage[]): Promise<void> {
-    const event: SQSEvent = { Records: batch.map((r) => this.record(r)) };
+    // The SQS event (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); the sandbox's messages carry no messageAttributes.
+    const event: SQSEvent = {
+      Records: batch.map(({ message, receiptHandle }) => ({
+        messageId: message.messageId,
+        receiptHandle,
+        body: message.body,
+        attributes: systemAttributes(message) as unknown as SQSRecord['attributes'],
+        messageAttributes: {},
+        md5OfBody: message.md5OfBody,
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.queue.arn,
+        awsRegion: this.deps.region,
+      })),
+    };
     const outcome = await invokeFunction(this.options, event, this.deps);
     const failed = outcome.ok ? failedMessages(outcome.result, batch, this.options.reportBatchItemFailures ?? true) : undefined;
     // A failed invocation deletes nothing: every message returns when its visibility timeout ends.
     if (!failed) return;
     for (const { message, receiptHandle } of batch) if (!failed.has(message.messageId)) this.queue.delete(receiptHandle);
-  }
-
-  /** One record of the SQS event (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); the sandbox's messages carry no messageAttributes. */
-  private record({ message, receiptHandle }: ReceivedMessage): SQSRecord {
-    return {
-      messageId: message.messageId,
-      receiptHandle,
-      body: message.body,
-      attributes: systemAttributes(message) as unknown as SQSRecord['attributes'],
-      messageAttributes: {},
-      md5OfBody: message.md5OfBody,
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.queue.arn,
-      awsRegion: this.deps.region,
-    };
   }
 }
 
