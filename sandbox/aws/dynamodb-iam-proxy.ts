@@ -56,16 +56,10 @@ export class DynamoIamProxy extends LoopbackService {
   }
 
   private forward(req: http.IncomingMessage, headers: Record<string, string>, body: Buffer, res: http.ServerResponse): Promise<void> {
-    const target = new URL(this.options.target);
+    const target = new URL(req.url ?? '/', this.options.target);
     return new Promise((resolve) => {
-      const upstream = http.request({
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        agent: this.agent,
-        headers: { ...headers, 'host': target.host, 'content-length': String(body.length) },
-      }, (answer) => {
+      const options = { method: req.method, agent: this.agent, headers: { ...headers, 'host': target.host, 'content-length': String(body.length) } };
+      const upstream = http.request(target, options, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
         answer.on('end', resolve);

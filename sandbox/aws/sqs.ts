@@ -10,10 +10,8 @@ import { LoopbackService, readBody, tally } from '../common/http';
 
 export { SqsQueue } from './sqs-queue';
 
-export interface SqsSimulatorOptions extends AwsSimulatorOptions {
-  /** IAM: a message refuses the call with AccessDenied. @default every call allowed */
-  readonly authorize?: CallAuthorizer;
-}
+/** `authorize`: IAM, a message refuses the call with AccessDenied; by default every call is allowed. */
+export type SqsSimulatorOptions = AwsSimulatorOptions & { readonly authorize?: CallAuthorizer };
 
 /** `visibilityTimeoutSeconds` 30 by default; the dead-letter queue by name or as created before, maxReceiveCount 1–1000. */
 type CreateQueueOptions = { visibilityTimeoutSeconds?: number; deadLetterQueue?: { queue: string | SqsQueue; maxReceiveCount: number } };
