@@ -7,15 +7,12 @@ import { invokeFunction, LambdaFunction } from './lambda-invoke';
 
 export type EventPattern = { readonly [key: string]: unknown };
 
-export interface RuleOptions<Event = EventBridgeEvent<string, unknown>> {
-  readonly name: string;
-  /** The pattern as the template holds it; exactly one of eventPattern and scheduleExpression. */
-  readonly eventPattern?: EventPattern;
-  /** `rate(<n> minute[s]|hour[s]|day[s])`; the first event fires one period after the rule is put. */
-  readonly scheduleExpression?: string;
-  /** Lambda targets (named `<rule name>-target` by default); `Event` is what their handlers declare, they get a whole envelope. */
-  readonly targets: readonly LambdaFunction<Event>[];
-}
+/**
+ * `eventPattern` as the template holds it, or `scheduleExpression` `rate(<n> minute[s]|hour[s]|day[s])`, whose first event fires one period
+ * after the rule is put; Lambda `targets` (named `<rule name>-target` by default) get a whole envelope, `Event` is what their handlers declare.
+ */
+export type RuleOptions<Event = EventBridgeEvent<string, unknown>> = { readonly name: string; readonly targets: readonly LambdaFunction<Event>[] }
+  & ({ readonly eventPattern: EventPattern } | { readonly scheduleExpression: string });
 
 export class InvalidEventPatternError extends Error {
   constructor(message: string) {
@@ -45,14 +42,12 @@ export class EventBridgeSimulator {
 
   /** Creates a rule on the default bus and returns its ARN. */
   putRule<Event = EventBridgeEvent<string, unknown>>(options: RuleOptions<Event>): string {
-    if ((options.eventPattern === undefined) === (options.scheduleExpression === undefined)) {
-      throw new Error(`rule "${options.name}" needs exactly one of eventPattern and scheduleExpression`);
-    }
-    if (options.eventPattern) validatePattern(options.eventPattern);
-    const period = options.scheduleExpression === undefined ? undefined : ratePeriodMs(options.scheduleExpression);
+    const pattern = 'eventPattern' in options ? options.eventPattern : undefined;
+    if (pattern) validatePattern(pattern);
+    const period = 'scheduleExpression' in options ? ratePeriodMs(options.scheduleExpression) : undefined;
     const rule = {
       arn: `arn:aws:events:${this.aws.region}:${this.aws.accountId}:rule/${options.name}`,
-      pattern: options.eventPattern,
+      pattern,
       targets: options.targets.map((target) => ({ functionName: `${options.name}-target`, ...target })),
     };
     this.rules.push(rule);

@@ -57,14 +57,8 @@ export async function invokeFunction(fn: LambdaFunction<never>, event: unknown, 
 }
 
 /** `work`'s value, or 'timeout' once `timeoutMs` of simulated time pass first (a gateway's integration timeout). */
-export async function withinTimeout<T>(work: Promise<T>, clock: SimClock, timeoutMs: number): Promise<T | 'timeout'> {
+export function withinTimeout<T>(work: Promise<T>, clock: SimClock, timeoutMs: number): Promise<T | 'timeout'> {
   let cancel: () => void = () => undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    cancel = clock.after(timeoutMs, () => resolve('timeout'));
-  });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    cancel();
-  }
+  const timedOut = new Promise<'timeout'>((resolve) => { cancel = clock.after(timeoutMs, () => resolve('timeout')); });
+  return Promise.race([work, timedOut]).finally(() => cancel());
 }

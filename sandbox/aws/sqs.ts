@@ -55,10 +55,7 @@ export class SqsSimulator extends LoopbackService {
     const dlq = options.deadLetterQueue;
     const queue = new SqsQueue(name, `arn:aws:sqs:${this.aws.region}:${this.aws.accountId}:${name}`, {
       visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, MAX_VISIBILITY_SECONDS),
-      deadLetterQueue: dlq && {
-        queue: this.queue(dlq.queue),
-        maxReceiveCount: inRange('maxReceiveCount', dlq.maxReceiveCount, 1, 1000),
-      },
+      deadLetterQueue: dlq && { queue: this.queue(dlq.queue), maxReceiveCount: inRange('maxReceiveCount', dlq.maxReceiveCount, 1, 1000) },
     }, this.aws);
     this.queues.set(name, queue);
     return queue;
@@ -112,9 +109,8 @@ export class SqsSimulator extends LoopbackService {
       return {};
     }
     // ReceiveMessage: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
-    const max = inRange('MaxNumberOfMessages', (input.MaxNumberOfMessages ?? 1) as number, 1, 10);
     const names = [input.AttributeNames, input.MessageSystemAttributeNames].flat();
-    const received = queue.receive({ maxMessages: max });
+    const received = queue.receive({ maxMessages: inRange('MaxNumberOfMessages', (input.MaxNumberOfMessages ?? 1) as number, 1, 10) });
     if (received.length === 0) return {};
     return {
       Messages: received.map(({ message, receiptHandle }) => {
