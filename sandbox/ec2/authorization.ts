@@ -1,19 +1,14 @@
 // The seam to an IAM authorizer: it hears who called and what the request names, and may refuse the whole call (403
 // UnauthorizedOperation) or single CreateFleet pools, which answer per-override errors as a denied RunInstances does.
-import { LaunchTemplateVersion } from './launch-templates';
+import type { FleetService } from './fleet';
 import { Market } from './types';
 import { QueryParams } from './wire';
 
 /** One pool an instant fleet could launch into, as far as authorization cares. */
 export type FleetLaunchKey = Readonly<{ launchTemplateId: string; subnetId: string; imageId?: string; imageFromOverride: boolean; market: Market }>;
 
-export interface Ec2FleetFacts {
-  readonly templates: readonly LaunchTemplateVersion[];
-  readonly launches: readonly FleetLaunchKey[];
-  readonly subnetIds: readonly string[];
-  readonly overrideImageIds: readonly string[];
-  readonly tags: Readonly<Record<'fleet' | 'instance' | 'volume', Record<string, string>>>;
-}
+/** What a CreateFleet request names: its templates, launches (deduplicated), subnets, override images and tags. */
+export type Ec2FleetFacts = NonNullable<ReturnType<FleetService['facts']>>;
 
 export interface Ec2Call {
   readonly action: string;

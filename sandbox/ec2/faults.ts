@@ -16,12 +16,9 @@ const matches = (rule: Partial<PoolKey>, pool: PoolKey) => (['instanceType', 'av
 
 /** An instance holds one unit of its pool from launch until it is terminated (or stopped). */
 export class CapacityModel {
-  private readonly rules: CapacityRule[];
   private readonly held = new Map<string, number>();
 
-  constructor(rules: readonly CapacityRule[] = []) {
-    this.rules = [...rules];
-  }
+  constructor(private readonly rules: CapacityRule[] = []) {}
 
   /** Adds a rule; it overrides earlier ones for the pools it matches. */
   setCapacity(rule: CapacityRule): void {

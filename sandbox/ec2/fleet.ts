@@ -2,7 +2,7 @@
 // order them by the market's allocation strategy, fill the target pool by pool, and remember each ClientToken so a retry
 // replays the first answer (reference/aws.md 1.1-1.7). What a pool cannot give is a per-override error inside the 200;
 // nothing falls back from spot to on-demand (reference/aws.md 1.6).
-import type { Ec2Decision, Ec2FleetFacts, FleetLaunchKey } from './authorization';
+import type { Ec2Decision, FleetLaunchKey } from './authorization';
 import { launchKey } from './authorization';
 import { INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityModel, Ec2Faults, keyOf, PoolKey } from './faults';
@@ -100,7 +100,7 @@ export class FleetService {
   }
 
   /** What a CreateFleet request names, for IAM; undefined when the request is invalid (CreateFleet then refuses it). */
-  facts(params: QueryParams): Ec2FleetFacts | undefined {
+  facts(params: QueryParams) {
     let request: FleetRequest;
     try {
       request = parseRequest(params, this.templates, this.subnets);

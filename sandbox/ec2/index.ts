@@ -79,14 +79,15 @@ export class Ec2Simulator extends LoopbackService {
   readonly faults: Ec2Faults;
   readonly subnets: readonly SubnetInfo[];
 
-  private readonly capacity: CapacityModel;
+  /** Pool sizes; tests may add a rule with `capacity.setCapacity`. */
+  readonly capacity: CapacityModel;
+  /** The IMDS server: an instance's IMDS is at `${imds.url}/${instanceId}`; `imds.stats()` counts answers by status. */
+  readonly imds: ImdsServer;
   private readonly fleets: FleetService;
   private readonly templates: LaunchTemplateRegistry;
   private readonly lifecycle: InstanceLifecycle;
-  private readonly imds: ImdsServer;
   private readonly requestIds: IdGenerator;
   private readonly eventIds: IdGenerator;
-  private readonly authorize?: Ec2Authorizer;
   private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
   private readonly eventListeners = new Set<Listener<Ec2InstanceEvent>>();
@@ -96,20 +97,19 @@ export class Ec2Simulator extends LoopbackService {
   private readonly stateListeners = new Set<(change: InstanceStateChange) => void>();
   private readonly reportListenerError: (err: unknown, context: string) => void;
 
-  constructor(options: Ec2SimulatorOptions = {}) {
+  constructor(private readonly options: Ec2SimulatorOptions = {}) {
     super();
     this.clock = options.clock ?? new ScaledClock(1);
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
     this.subnets = options.subnets ?? ['a', 'b', 'c'].map((zone, n) => ({ subnetId: `subnet-0sandbox00000000${n + 1}`, availabilityZone: `${this.region}${zone}` }));
     this.reportListenerError = options.onListenerError ?? ((err, context) => console.error(`EC2 simulator: a ${context} listener failed`, err));
-    this.authorize = options.authorize;
     const random = new SeededRandom(options.seed ?? 1);
     const resourceIds = new IdGenerator(random.fork('resource-ids'));
     this.requestIds = new IdGenerator(random.fork('request-ids'));
     this.eventIds = new IdGenerator(random.fork('event-ids'));
     this.faults = new Ec2Faults(random.fork('faults'), options.faults);
-    this.capacity = new CapacityModel(options.capacity?.rules);
+    this.capacity = new CapacityModel([...options.capacity?.rules ?? []]);
     this.templates = new LaunchTemplateRegistry(resourceIds);
     this.lifecycle = new InstanceLifecycle(this.clock, this.faults, {
       stateChanged: (instance, previous) => this.onStateChanged(instance, previous),
@@ -135,22 +135,8 @@ export class Ec2Simulator extends LoopbackService {
     await this.imds.stop();
   }
 
-  /** The IMDS server's root; an instance's IMDS is at `imdsBaseUrlFor(id)`. */
-  get imdsUrl(): string {
-    return this.imds.url;
-  }
-
-  /** The base URL that replaces `http://169.254.169.254` for one instance. */
-  imdsBaseUrlFor(instanceId: string): string {
-    return `${this.imds.url}/${instanceId}`;
-  }
-
   registerLaunchTemplate(registration: LaunchTemplateRegistration) {
     return this.templates.register(registration);
-  }
-
-  setCapacity(rule: CapacityRule): void {
-    this.capacity.setCapacity(rule);
   }
 
   /** EventBridge-shaped instance events, delivered on a later tick in publication order. */
@@ -210,10 +196,6 @@ export class Ec2Simulator extends LoopbackService {
     this.counts = noCalls();
   }
 
-  imdsStats() {
-    return this.imds.stats();
-  }
-
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = this.requestIds.uuid();
     const send = (status: number, body: string) => {
@@ -240,7 +222,7 @@ export class Ec2Simulator extends LoopbackService {
         throw new Ec2ApiError('RequestLimitExceeded', `Request limit exceeded. Account ${this.accountId} has been throttled on ec2:${action} ` +
           'because it exceeded its request rate limit.', 503);
       }
-      const decision = await this.authorize?.({
+      const decision = await this.options.authorize?.({
         action,
         params,
         accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
@@ -263,11 +245,14 @@ export class Ec2Simulator extends LoopbackService {
     const event = { 'version': '0', id, 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId, time, 'region': this.region, 'resources': [resource], detail } as Ec2InstanceEvent;
     this.eventHistory.push(event);
     setImmediate(() => {
-      if (this.closed) return;
-      for (const listener of [...this.eventListeners]) {
-        Promise.resolve().then(() => listener(event)).catch((err: unknown) => this.reportListenerError(err, 'event'));
-      }
+      if (!this.closed) this.deliver(this.eventListeners, event, 'event');
     });
+  }
+
+  /** Calls each listener on a later microtask; a failure goes to `onListenerError`. */
+  private deliver<T>(listeners: Set<Listener<T>>, value: T, context: string): void {
+    const report = (err: unknown) => this.reportListenerError(err, context);
+    for (const listener of [...listeners]) Promise.resolve().then(() => listener(value)).catch(report);
   }
 
   private onStateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void {
@@ -288,15 +273,8 @@ export class Ec2Simulator extends LoopbackService {
       }
     }
     if (instance.state !== 'running') return;
-    const info: InstanceRunning = {
-      instanceId: instance.instanceId,
-      userData: instance.launchTemplate.data.userData,
-      tags: instance.tags,
-      imdsUrl: this.imdsBaseUrlFor(instance.instanceId),
-      poweroff: () => this.poweroff(instance.instanceId),
-    };
-    for (const listener of [...this.runningListeners]) {
-      Promise.resolve().then(() => listener(info)).catch((err: unknown) => this.reportListenerError(err, 'instance-running'));
-    }
+    const { instanceId, tags, launchTemplate: { data: { userData } } } = instance;
+    const imdsUrl = `${this.imds.url}/${instanceId}`;
+    this.deliver(this.runningListeners, { instanceId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId) }, 'instance-running');
   }
 }

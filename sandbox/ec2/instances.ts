@@ -92,34 +92,27 @@ export class InstanceLifecycle {
     return [...this.instances.values()];
   }
 
-  /** Starts termination; returns the state before and after, as TerminateInstances reports them. */
-  terminate(instanceId: string, cause: ShutdownCause): { previous: InstanceStateName; current: InstanceStateName } {
+  /** Starts termination (or stopping, for `stop`); returns the state before and after, as TerminateInstances reports them. */
+  terminate(instanceId: string, cause: ShutdownCause, stop = false): { previous: InstanceStateName; current: InstanceStateName } {
     const instance = this.require(instanceId);
     const previous = instance.state;
     if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
+    const [current, final] = stop ? (['stopping', 'stopped'] as const) : (['shutting-down', 'terminated'] as const);
     this.cancelTimers(instance);
     instance.stateReason = REASONS[cause];
-    this.transition(instance, 'shutting-down');
+    this.transition(instance, current);
     this.schedule(instance, this.faults.shutdownDelay(), () => {
-      instance.terminatedAt = this.clock.now();
-      this.transition(instance, 'terminated');
+      if (final === 'terminated') instance.terminatedAt = this.clock.now();
+      this.transition(instance, final);
     });
-    return { previous, current: 'shutting-down' };
+    return { previous, current };
   }
 
   /** The OS powered off: the template's shutdown behaviour decides what follows. Ignored on the way down (a poweroff racing a reclaim); pending has no OS yet. */
   shutdownFromOs(instanceId: string): void {
     const instance = this.require(instanceId);
     if (instance.state === 'pending') throw new Ec2SimulatorError(`cannot power off instance ${instanceId} in state pending`);
-    if (instance.state !== 'running') return;
-    if (instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'terminate') {
-      this.terminate(instanceId, 'instance');
-      return;
-    }
-    this.cancelTimers(instance);
-    instance.stateReason = REASONS.instance;
-    this.transition(instance, 'stopping');
-    this.schedule(instance, this.faults.shutdownDelay(), () => this.transition(instance, 'stopped'));
+    if (instance.state === 'running') this.terminate(instanceId, 'instance', instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop');
   }
 
   /** Sends the spot interruption warning now and reclaims the instance two simulated minutes later. */
