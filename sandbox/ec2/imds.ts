@@ -1,6 +1,5 @@
-// A simulated instance metadata service (IMDSv2) for every instance on one loopback server, each
-// under its own path prefix, so a real script only changes the base URL (http://127.0.0.1:PORT/i-0123…
-// instead of http://169.254.169.254). Token rules and status codes follow reference/aws.md 4.
+// A simulated IMDSv2 for every instance on one loopback server, each under its own path prefix, so a real script only changes
+// the base URL (http://127.0.0.1:PORT/i-0123… instead of http://169.254.169.254). Token rules and status codes: reference/aws.md 4.
 import { createHash, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'http';
 import { InstanceRecord } from './instances';
@@ -27,10 +26,7 @@ function issueCredentials(accountId: string, roleName: string, instanceId: strin
     /** Simulated epoch ms, as `expiration`. */
     issuedAt: now,
     expiration: now + CREDENTIAL_LIFETIME_MS,
-    instanceId,
-    roleName,
-    accountId,
-    roleId,
+    instanceId, roleName, accountId, roleId,
     userId: `${roleId}:${instanceId}`,
     arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${instanceId}`,
   };
@@ -113,16 +109,9 @@ export class ImdsServer extends LoopbackService {
   private paths(i: InstanceRecord): Record<string, (() => string) | undefined> {
     const profile = i.launchTemplate.data.iamInstanceProfile;
     const document = () => {
-      const credentials = this.credentials(i.instanceId, profile!.roleName);
-      return JSON.stringify({
-        Code: 'Success',
-        LastUpdated: isoSeconds(credentials.issuedAt),
-        Type: 'AWS-HMAC',
-        AccessKeyId: credentials.accessKeyId,
-        SecretAccessKey: credentials.secretAccessKey,
-        Token: credentials.sessionToken,
-        Expiration: isoSeconds(credentials.expiration),
-      }, null, 2);
+      const c = this.credentials(i.instanceId, profile!.roleName);
+      const keys = { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken };
+      return JSON.stringify({ Code: 'Success', LastUpdated: isoSeconds(c.issuedAt), Type: 'AWS-HMAC', ...keys, Expiration: isoSeconds(c.expiration) }, null, 2);
     };
     return {
       'instance-id': () => i.instanceId,

@@ -48,17 +48,9 @@ const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, throt
 type InstanceView = Readonly<InstanceRecord>;
 type Listener<T> = (value: T) => void | Promise<void>;
 
-/** What the sandbox needs to boot an instance's simulated OS. */
-export interface InstanceRunning {
-  readonly instanceId: string;
-  /** The launch template's user data, decoded; undefined when it has none. */
-  readonly userData?: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** Replaces `http://169.254.169.254` for this instance. */
-  readonly imdsUrl: string;
-  /** The OS powers the instance off (instance-initiated shutdown). */
-  poweroff(): void;
-}
+/** What the sandbox needs to boot an instance's OS: the template's user data (decoded), the URL that replaces `http://169.254.169.254`,
+ * and `poweroff`, the OS powering the instance off (instance-initiated shutdown). */
+export type InstanceRunning = Readonly<{ instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; poweroff(): void }>;
 
 /** `previousState` is undefined for the initial `pending`. */
 type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
@@ -70,8 +62,8 @@ function subscribe<T>(listeners: Set<T>, listener: T): () => void {
   return () => listeners.delete(listener);
 }
 
-// The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before an action runs
-// (so a throttled call changes nothing and consumes no ClientToken), then asks IAM.
+// The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before an action runs (so a throttled
+// call changes nothing and consumes no ClientToken), then asks IAM.
 export class Ec2Simulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;

@@ -1,6 +1,6 @@
-// Simulated instances: pending → running → shutting-down → terminated (running → stopping → stopped for an OS shutdown
-// with behaviour `stop`), boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances
-// over them with EC2's validation and the SDK model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
+// Simulated instances: pending → running → shutting-down → terminated (→ stopping → stopped for an OS shutdown with behaviour `stop`),
+// boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances with EC2's validation and the SDK
+// model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
 import { Ec2Faults } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
@@ -26,9 +26,6 @@ export interface InstanceRecord {
   terminatedAt?: number;
 }
 
-/** Everything fixed at launch. */
-export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>;
-
 type ShutdownCause = 'user' | 'instance' | 'spot';
 
 const REASONS: Record<ShutdownCause, { code: string; message: string }> = {
@@ -52,7 +49,8 @@ export class InstanceLifecycle {
     interruptionWarning(instance: InstanceRecord): void;
   }) {}
 
-  launch(spec: LaunchSpec): InstanceRecord {
+  /** Launches an instance from everything fixed at launch. */
+  launch(spec: Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>): InstanceRecord {
     const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending' };
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);

@@ -1,8 +1,6 @@
-// The SSM Parameter Store simulator: the JSON 1.1 protocol (`X-Amz-Target: AmazonSSM.<Op>`) of
-// `@aws-sdk/client-ssm`, for the control plane's two reads (GetParameter, GetParametersByPath) over
-// parameters the sandbox seeds. SecureString values are kept encrypted (AES-256-GCM under a
-// per-simulator key, standing in for KMS) and decrypted only on request. Calls are counted and pass
-// the IAM hook first.
+// SSM Parameter Store over JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`): the control plane's GetParameter and GetParametersByPath over
+// parameters the sandbox seeds. SecureStrings are kept encrypted (AES-256-GCM under a per-simulator key, standing in for KMS) and
+// decrypted only on request. Calls are counted and pass the IAM hook first.
 import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
 import { LoopbackService, readBody, tally } from '../common/http';
