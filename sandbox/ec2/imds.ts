@@ -26,7 +26,10 @@ function issueCredentials(accountId: string, roleName: string, instanceId: strin
     /** Simulated epoch ms, as `expiration`. */
     issuedAt: now,
     expiration: now + CREDENTIAL_LIFETIME_MS,
-    instanceId, roleName, accountId, roleId,
+    instanceId,
+    roleName,
+    accountId,
+    roleId,
     userId: `${roleId}:${instanceId}`,
     arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${instanceId}`,
   };

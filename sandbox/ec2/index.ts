@@ -50,7 +50,9 @@ type Listener<T> = (value: T) => void | Promise<void>;
 
 /** What the sandbox needs to boot an instance's OS: the template's user data (decoded), the URL that replaces `http://169.254.169.254`,
  * and `poweroff`, the OS powering the instance off (instance-initiated shutdown). */
-export type InstanceRunning = Readonly<{ instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; poweroff(): void }>;
+export type InstanceRunning = Readonly<{
+  instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; poweroff(): void;
+}>;
 
 /** `previousState` is undefined for the initial `pending`. */
 type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
