@@ -116,9 +116,8 @@ export class FleetService {
 
   private launch(fleetId: string, request: FleetRequest, decision?: Ec2Decision): { instanceSet: XmlValue[]; errorSet: XmlObject[] } {
     const errorSet: XmlObject[] = [];
-    const fail: Fail = (site, lifecycle, errorCode, errorMessage) => {
+    const fail: Fail = (site, lifecycle, errorCode, errorMessage) =>
       errorSet.push({ launchTemplateAndOverrides: renderOverrides(site), lifecycle, errorCode, errorMessage });
-    };
     const pools = this.expand(request, fail);
     const instanceSet: XmlValue[] = [];
     const reserved = new Map<string, number>();

@@ -41,15 +41,15 @@ export class ImdsServer extends LoopbackService {
   private readonly tokens = new Map<string, { instanceId: string; expiresAt: number }>();
   private readonly credentialsByKey = new Map<string, CredentialIdentity>();
   private readonly currentCredentials = new Map<string, CredentialIdentity>();
-  private total = 0;
   private readonly byStatus: Record<string, number> = {};
 
   constructor(private readonly deps: { clock: SimClock; region: string; accountId: string; instance: (id: string) => InstanceRecord | undefined }) {
     super();
   }
 
-  stats(): { readonly total: number; readonly byStatus: Readonly<Record<string, number>> } {
-    return { total: this.total, byStatus: { ...this.byStatus } };
+  /** Answers so far by HTTP status. */
+  stats(): { readonly byStatus: Readonly<Record<string, number>> } {
+    return { byStatus: { ...this.byStatus } };
   }
 
   /** The identity behind an access key id IMDS handed out, expired or not (a SigV4 verifier checks `expiration`); a terminated instance's stay valid until then, as in AWS. */
@@ -69,7 +69,6 @@ export class ImdsServer extends LoopbackService {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.total += 1;
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       tally(this.byStatus, status);
       const text = body || (STATUS_CODES[status] ?? '');

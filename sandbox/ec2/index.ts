@@ -19,7 +19,6 @@ export * from './launch-templates';
 export * from './types';
 export { DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
 export { Ec2ApiError, unauthorizedMessage } from './wire';
-export type { CredentialIdentity } from './imds';
 
 export interface Ec2SimulatorOptions {
   /** @default a real-time ScaledClock */
@@ -107,8 +106,7 @@ export class Ec2Simulator extends LoopbackService {
     this.templates = new LaunchTemplateRegistry(resourceIds);
     this.lifecycle = new InstanceLifecycle(this.clock, this.faults, {
       stateChanged: (instance, previous) => this.onStateChanged(instance, previous),
-      // The warning's resource ARN has the zone in the region slot and no account, as in the EC2
-      // docs' example (reference/aws.md 3.3): handlers must read `detail.instance-id`, not the ARN.
+      // The warning's resource ARN has the zone in the region slot and no account, as in the EC2 docs' example (reference/aws.md 3.3).
       interruptionWarning: (i) => this.publish('EC2 Spot Instance Interruption Warning', `arn:aws:ec2:${i.availabilityZone}:instance/${i.instanceId}`,
         { 'instance-id': i.instanceId, 'instance-action': 'terminate' }),
     });
@@ -192,10 +190,8 @@ export class Ec2Simulator extends LoopbackService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = this.requestIds.uuid();
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
-    };
+    const send = (status: number, body: string) => res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId })
+      .end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
     try {
       const params = new QueryParams(new Map(new URLSearchParams((await readBody(req)).toString('utf8'))));
       const action = params.string('Action');

@@ -55,7 +55,7 @@ export class InstanceLifecycle {
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
-    const bootDelay = this.faults.bootDelay();
+    const bootDelay = this.faults.delay('boot');
     const interruptAfter = instance.market === 'spot' ? this.faults.interruptionDelay() : undefined;
     this.schedule(instance, bootDelay, () => {
       if (instance.state !== 'pending') return;
@@ -99,7 +99,7 @@ export class InstanceLifecycle {
     this.cancelTimers(instance);
     instance.stateReason = REASONS[cause];
     this.transition(instance, current);
-    this.schedule(instance, this.faults.shutdownDelay(), () => {
+    this.schedule(instance, this.faults.delay('shutdown'), () => {
       if (final === 'terminated') instance.terminatedAt = this.clock.now();
       this.transition(instance, final);
     });

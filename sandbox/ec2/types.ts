@@ -34,13 +34,10 @@ export class IdGenerator {
 
   /** `prefix` + `0` + 16 hex digits (`i-`, `r-`, `lt-`), unique within this generator. */
   resourceId(prefix: string): string {
-    for (;;) {
-      const id = `${prefix}0${this.hex(16)}`;
-      if (!this.used.has(id)) {
-        this.used.add(id);
-        return id;
-      }
-    }
+    const id = `${prefix}0${this.hex(16)}`;
+    if (this.used.has(id)) return this.resourceId(prefix);
+    this.used.add(id);
+    return id;
   }
 
   /** A version 4 UUID (fleet ids, request ids, event ids). */

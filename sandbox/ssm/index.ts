@@ -33,7 +33,7 @@ type Stored = Parameter & { readonly version: number; readonly lastModified: num
 const CIPHERTEXT_HEADER = Buffer.from([0x01, 0x02, 0x02, 0x00, 0x78]);
 /** GetParametersByPath returns at most 10 a page (reference/aws.md 8.2). */
 const PAGE_SIZE = 10;
-const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> });
+const noCalls = () => ({ total: 0, byAction: {} as Record<string, number> });
 
 /** The SSM endpoint: `new SSMClient({ endpoint: sim.url, … })`. */
 export class SsmSimulator extends LoopbackService {
@@ -60,7 +60,7 @@ export class SsmSimulator extends LoopbackService {
   }
 
   apiCalls(): Readonly<ReturnType<typeof noCalls>> {
-    return { total: this.counts.total, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
+    return { total: this.counts.total, byAction: { ...this.counts.byAction } };
   }
 
   resetApiCalls(): void {
@@ -69,9 +69,8 @@ export class SsmSimulator extends LoopbackService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = `ssm-${String(++this.requestCounter).padStart(8, '0')}-0000-4000-8000-000000000000`;
-    const send = (status: number, body: unknown): void => {
+    const send = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
-    };
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.replace(/^AmazonSSM\./, '');
@@ -87,8 +86,7 @@ export class SsmSimulator extends LoopbackService {
     } catch (err) {
       if (!(err instanceof SsmApiError)) console.error('SSM simulator: internal error', err);
       const e = err instanceof SsmApiError ? err : new SsmApiError('InternalServerError', 'An internal error occurred.', 500);
-      tally(this.counts.errorsByCode, e.code);
-      send(e.status, e.bodyMessage === undefined ? { __type: e.code } : { __type: e.code, message: e.bodyMessage });
+      send(e.status, { __type: e.code, message: e.bodyMessage }); // JSON.stringify drops an undefined message
     }
   }
 
@@ -113,15 +111,10 @@ export class SsmSimulator extends LoopbackService {
 
   /** WithDecryption is ignored for String and StringList (reference/aws.md 8.2). */
   private render(p: Stored, withDecryption: boolean): Json {
-    return {
-      Name: p.name,
-      Type: p.type,
-      Value: p.type === 'SecureString' && withDecryption ? this.decrypt(p.value) : p.value,
-      Version: p.version,
-      LastModifiedDate: p.lastModified / 1000,
-      ARN: `arn:aws:ssm:${this.options.region ?? 'us-east-1'}:${this.options.accountId ?? '123456789012'}:parameter/${p.name.replace(/^\//, '')}`,
-      DataType: 'text',
-    };
+    const { region = 'us-east-1', accountId = '123456789012' } = this.options;
+    const ARN = `arn:aws:ssm:${region}:${accountId}:parameter/${p.name.replace(/^\//, '')}`;
+    const Value = p.type === 'SecureString' && withDecryption ? this.decrypt(p.value) : p.value;
+    return { Name: p.name, Type: p.type, Value, Version: p.version, LastModifiedDate: p.lastModified / 1000, ARN, DataType: 'text' };
   }
 
   private decrypt(stored: string): string {
