@@ -1,13 +1,11 @@
 // CreateFleet (Type=instant): validate, expand each override into pools (type × subnet), order them by the market's strategy,
 // fill the target pool by pool, and remember each ClientToken so a retry replays the first answer (reference/aws.md 1.1-1.7).
 // What a pool cannot give is a per-override error inside the 200; nothing falls back from spot to on-demand (reference/aws.md 1.6).
-import type { Ec2Decision, FleetLaunchKey } from './authorization';
-import { launchKey } from './authorization';
 import { INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityModel, Ec2Faults, keyOf, PoolKey } from './faults';
 import { InstanceLifecycle } from './instances';
 import { LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
-import { IdGenerator, InstanceTypeInfo, Market, MARKETS, SubnetInfo } from './types';
+import { Ec2Decision, FleetLaunchKey, IdGenerator, InstanceTypeInfo, launchKey, Market, MARKETS, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject, XmlValue } from './wire';
 import { tally } from '../common/http';
 

@@ -1,19 +1,17 @@
 // The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
 // TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped instance events and seeded faults.
 import { IncomingMessage, ServerResponse } from 'http';
-import { Ec2Authorizer, Ec2Decision } from './authorization';
 import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
 import { ImdsServer } from './imds';
 import { describeInstances, InstanceLifecycle, InstanceRecord, terminateInstances } from './instances';
 import { LaunchTemplateRegistration, LaunchTemplateRegistry } from './launch-templates';
-import { Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
+import { Ec2Authorizer, Ec2Decision, Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
 import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
-export * from './authorization';
 export * from './faults';
 export * from './launch-templates';
 export * from './types';
@@ -36,7 +34,7 @@ export interface Ec2SimulatorOptions {
   readonly faults?: Ec2FaultOptions;
   /** Where failures of event and hook listeners go. @default console.error */
   readonly onListenerError?: (err: unknown, context: string) => void;
-  /** IAM: decides each call before it runs (see ./authorization.ts). @default every call allowed */
+  /** IAM: decides each call before it runs (see ./types.ts). @default every call allowed */
   readonly authorize?: Ec2Authorizer;
 }
 
