@@ -186,12 +186,9 @@ export function describeInstances(lifecycle: InstanceLifecycle, accountId: strin
   const end = offset + (maxResults ?? 1000);
   const reservations = new Map<string, InstanceRecord[]>();
   for (const i of matching.slice(offset, end)) reservations.set(i.reservationId, [...(reservations.get(i.reservationId) ?? []), i]);
-  return {
-    reservationSet: [...reservations].map(([reservationId, instances]) => ({
-      reservationId, ownerId: accountId, groupSet: [], instancesSet: instances.map(renderInstance),
-    })),
-    nextToken: end < matching.length ? `${end}@${scope}` : undefined,
-  };
+  const reservationSet = [...reservations].map(([reservationId, instances]) =>
+    ({ reservationId, ownerId: accountId, groupSet: [], instancesSet: instances.map(renderInstance) }));
+  return { reservationSet, nextToken: end < matching.length ? `${end}@${scope}` : undefined };
 }
 
 /** If one id is malformed or unknown, none is terminated (reference/aws.md 2.2): Malformed before NotFound. */
