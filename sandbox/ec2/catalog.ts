@@ -90,9 +90,7 @@ export function cpuManufacturerOf(type: Pick<InstanceTypeInfo, 'name' | 'archite
 }
 
 /** Spot prices are modelled at 30 % of on-demand: they only order pools. */
-export function spotPriceOf(type: InstanceTypeInfo): number {
-  return type.onDemandPrice * 0.3;
-}
+export const spotPriceOf = (type: InstanceTypeInfo) => type.onDemandPrice * 0.3;
 
 type Range = { readonly min: number; readonly max?: number };
 /** `cpuManufacturers`: `intel`, `amd`, `amazon-web-services`, `apple`; empty: any. */

@@ -274,13 +274,10 @@ function parseOverride(o: QueryParams, subnets: readonly SubnetInfo[]): Override
   return { instanceType, requirements, subnetId, priority: priority === undefined ? undefined : Number(priority), imageId };
 }
 
-function subnetsOf(subnets: readonly SubnetInfo[], override: Override): readonly SubnetInfo[] {
-  return override.subnetId === undefined ? subnets : subnets.filter((s) => s.subnetId === override.subnetId);
-}
+const subnetsOf = (subnets: readonly SubnetInfo[], { subnetId }: Override) =>
+  (subnetId === undefined ? subnets : subnets.filter((s) => s.subnetId === subnetId));
 
-function poolKey(pool: Pool, market: Market): PoolKey {
-  return { instanceType: pool.type.name, availabilityZone: pool.subnet.availabilityZone, market };
-}
+const poolKey = (pool: Pool, market: Market): PoolKey => ({ instanceType: pool.type.name, availabilityZone: pool.subnet.availabilityZone, market });
 
 function launchOf({ template }: LaunchConfig, { imageId }: Override, { subnetId }: SubnetInfo, market: Market): FleetLaunchKey {
   const { launchTemplateId } = template;

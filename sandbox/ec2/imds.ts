@@ -113,7 +113,8 @@ export class ImdsServer extends LoopbackService {
     const document = () => {
       const c = this.credentials(i.instanceId, profile!.roleName);
       const keys = { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken };
-      return JSON.stringify({ Code: 'Success', LastUpdated: isoSeconds(c.issuedAt), Type: 'AWS-HMAC', ...keys, Expiration: isoSeconds(c.expiration) }, null, 2);
+      const body = { Code: 'Success', LastUpdated: isoSeconds(c.issuedAt), Type: 'AWS-HMAC', ...keys, Expiration: isoSeconds(c.expiration) };
+      return JSON.stringify(body, null, 2);
     };
     return {
       'instance-id': () => i.instanceId,

@@ -110,7 +110,8 @@ export class InstanceLifecycle {
   shutdownFromOs(instanceId: string): void {
     const instance = this.require(instanceId);
     if (instance.state === 'pending') throw new Ec2SimulatorError(`cannot power off instance ${instanceId} in state pending`);
-    if (instance.state === 'running') this.terminate(instanceId, 'instance', instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop');
+    const stop = instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop';
+    if (instance.state === 'running') this.terminate(instanceId, 'instance', stop);
   }
 
   /** Sends the spot interruption warning now and reclaims the instance two simulated minutes later. */

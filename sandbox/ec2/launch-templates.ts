@@ -1,5 +1,5 @@
-// The launch templates CreateFleet may name. Registered programmatically (the sandbox mirrors what
-// the CDK stack would create), each as version 1, its default and latest version.
+// The launch templates CreateFleet may name, registered programmatically as the CDK stack would create them; each is version 1,
+// its default and latest version.
 import { Ec2SimulatorError, IamInstanceProfile, IdGenerator, MetadataOptions } from './types';
 import { apiErrors, Ec2ApiError } from './wire';
 

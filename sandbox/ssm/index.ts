@@ -118,11 +118,9 @@ export class SsmSimulator extends LoopbackService {
   }
 
   private decrypt(stored: string): string {
-    const raw = Buffer.from(stored, 'base64');
-    const at = CIPHERTEXT_HEADER.length;
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(at, at + 12));
-    decipher.setAuthTag(raw.subarray(at + 12, at + 28));
-    return Buffer.concat([decipher.update(raw.subarray(at + 28)), decipher.final()]).toString('utf8');
+    const raw = Buffer.from(stored, 'base64').subarray(CIPHERTEXT_HEADER.length);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12)).setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   }
 }
 
