@@ -1,8 +1,7 @@
-// The simulated region's instance types (aws-cdk-lib's names and architectures, src/instance-type-name.ts) and
-// attribute-based selection over them (CreateFleet `InstanceRequirements`). vCPUs follow the size, memory the family's
-// letters (https://docs.aws.amazon.com/ec2/latest/instancetypes/ gp.html, co.html, mo.html, so.html, ac.html, hpc.html).
-// Sizes: nano–small only burstable; medium for burstable, Graviton, a1 and 7th/8th generation AMD; a few big sizes only
-// for hpc*, p4/p5, trn, dl, u-*, mac; a size above a family's largest is not refused; `metal` is 64 vCPUs on Graviton, else 96 [I].
+// The region's instance types (aws-cdk-lib's names and architectures, src/instance-type-name.ts) and CreateFleet `InstanceRequirements`
+// over them. vCPUs follow the size, memory the family's letters (https://docs.aws.amazon.com/ec2/latest/instancetypes/ gp.html, co.html,
+// mo.html, so.html, ac.html, hpc.html). nano–small only burstable; medium for burstable, Graviton, a1, 7th/8th gen AMD; hpc*, p4/p5, trn,
+// dl, u-*, mac in a few big sizes; a size above a family's largest is not refused; `metal` is 64 vCPUs on Graviton, else 96 [I].
 import { InstanceTypeInfo } from './types';
 import { INSTANCE_FAMILIES, INSTANCE_SIZES, instanceTypeArchitecture } from '../../src/instance-type-name';
 
@@ -91,9 +90,7 @@ export function cpuManufacturerOf(type: Pick<InstanceTypeInfo, 'name' | 'archite
 }
 
 /** Spot prices are modelled at 30 % of on-demand: they only order pools. */
-export function spotPriceOf(type: InstanceTypeInfo): number {
-  return type.onDemandPrice * 0.3;
-}
+export const spotPriceOf = (type: InstanceTypeInfo) => type.onDemandPrice * 0.3;
 
 type Range = { readonly min: number; readonly max?: number };
 /** `cpuManufacturers`: `intel`, `amd`, `amazon-web-services`, `apple`; empty: any. */

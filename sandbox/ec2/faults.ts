@@ -1,5 +1,5 @@
-// Capacity per instance type × availability zone × market, and seeded faults (capacity errors, throttling, spot
-// interruptions, delays, unoffered types), each from its own fork of the seed so one knob does not shift another's dice.
+// Capacity per instance type × zone × market, and seeded faults (capacity errors, throttling, spot interruptions, delays, unoffered
+// types), each from its own fork of the seed so one knob does not shift another's dice.
 import { Market } from './types';
 import { SeededRandom } from '../common/random';
 
@@ -16,12 +16,9 @@ const matches = (rule: Partial<PoolKey>, pool: PoolKey) => (['instanceType', 'av
 
 /** An instance holds one unit of its pool from launch until it is terminated (or stopped). */
 export class CapacityModel {
-  private readonly rules: CapacityRule[];
   private readonly held = new Map<string, number>();
 
-  constructor(rules: readonly CapacityRule[] = []) {
-    this.rules = [...rules];
-  }
+  constructor(private readonly rules: CapacityRule[] = []) {}
 
   /** Adds a rule; it overrides earlier ones for the pools it matches. */
   setCapacity(rule: CapacityRule): void {
@@ -103,12 +100,8 @@ export class Ec2Faults {
     return this.dice.capacity.chance(this.options.capacityErrorRate ?? 0) ? 'InsufficientInstanceCapacity' : undefined;
   }
 
-  bootDelay(): number {
-    return this.dice.delays.between(this.options.bootDelayMs ?? [10_000, 30_000]);
-  }
-
-  shutdownDelay(): number {
-    return this.dice.delays.between(this.options.shutdownDelayMs ?? [5_000, 15_000]);
+  delay(kind: 'boot' | 'shutdown'): number {
+    return this.dice.delays.between(kind === 'boot' ? this.options.bootDelayMs ?? [10_000, 30_000] : this.options.shutdownDelayMs ?? [5_000, 15_000]);
   }
 
   /** Simulated ms until a fresh spot instance is reclaimed, or undefined if it never is. */

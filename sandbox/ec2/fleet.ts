@@ -1,14 +1,11 @@
-// CreateFleet (Type=instant): validate with EC2's request-level errors, expand each override into pools (type × subnet),
-// order them by the market's allocation strategy, fill the target pool by pool, and remember each ClientToken so a retry
-// replays the first answer (reference/aws.md 1.1-1.7). What a pool cannot give is a per-override error inside the 200;
-// nothing falls back from spot to on-demand (reference/aws.md 1.6).
-import type { Ec2Decision, Ec2FleetFacts, FleetLaunchKey } from './authorization';
-import { launchKey } from './authorization';
+// CreateFleet (Type=instant): validate, expand each override into pools (type × subnet), order them by the market's strategy,
+// fill the target pool by pool, and remember each ClientToken so a retry replays the first answer (reference/aws.md 1.1-1.7).
+// What a pool cannot give is a per-override error inside the 200; nothing falls back from spot to on-demand (reference/aws.md 1.6).
 import { INSTANCE_TYPES_BY_NAME, InstanceRequirementsSpec, matchInstanceRequirements, spotPriceOf } from './catalog';
 import { CapacityModel, Ec2Faults, keyOf, PoolKey } from './faults';
 import { InstanceLifecycle } from './instances';
 import { LaunchTemplateRegistry, LaunchTemplateVersion } from './launch-templates';
-import { IdGenerator, InstanceTypeInfo, Market, MARKETS, SubnetInfo } from './types';
+import { Ec2Decision, FleetLaunchKey, IdGenerator, InstanceTypeInfo, launchKey, Market, MARKETS, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject, XmlValue } from './wire';
 import { tally } from '../common/http';
 
@@ -51,17 +48,17 @@ function oneOf(params: QueryParams, member: string, allowed: readonly string[]):
 
 /** The messages EC2 puts next to per-override error codes, as observed (reference/aws.md 1.7). Callers must classify by code. */
 function overrideErrorMessage(code: string, pool?: PoolKey): string {
-  const messages: Record<string, string> = {
-    InsufficientInstanceCapacity: pool?.market === 'on-demand'
-      ? `We currently do not have sufficient ${pool.instanceType} capacity in the Availability Zone you requested (${pool.availabilityZone}). ` +
-        'Our system will be working on provisioning additional capacity. You can currently get ' +
-        `${pool.instanceType} capacity by not specifying an Availability Zone in your request or choosing a different Availability Zone.`
-      : 'There is no Spot capacity available that matches your request.',
-    UnfulfillableCapacity: 'Unable to fulfill capacity due to your request configuration. Please adjust your request and try again.',
-    MaxSpotInstanceCountExceeded: 'Max spot instance count exceeded',
-  };
-  return messages[code] ?? code;
+  if (code !== 'InsufficientInstanceCapacity' || pool?.market !== 'on-demand') return OVERRIDE_MESSAGES[code] ?? code;
+  return `We currently do not have sufficient ${pool.instanceType} capacity in the Availability Zone you requested (${pool.availabilityZone}). ` +
+    `Our system will be working on provisioning additional capacity. You can currently get ${pool.instanceType} capacity by not specifying an ` +
+    'Availability Zone in your request or choosing a different Availability Zone.';
 }
+
+const OVERRIDE_MESSAGES: Record<string, string> = {
+  InsufficientInstanceCapacity: 'There is no Spot capacity available that matches your request.',
+  UnfulfillableCapacity: 'Unable to fulfill capacity due to your request configuration. Please adjust your request and try again.',
+  MaxSpotInstanceCountExceeded: 'Max spot instance count exceeded',
+};
 
 /** EC2's words for a type the zone does not offer (karpenter-provider-aws #6483; RunInstances says the same with code Unsupported). */
 const unsupportedInZone = (instanceType: string | undefined, availabilityZone: string | undefined) =>
@@ -100,7 +97,7 @@ export class FleetService {
   }
 
   /** What a CreateFleet request names, for IAM; undefined when the request is invalid (CreateFleet then refuses it). */
-  facts(params: QueryParams): Ec2FleetFacts | undefined {
+  facts(params: QueryParams) {
     let request: FleetRequest;
     try {
       request = parseRequest(params, this.templates, this.subnets);
@@ -117,9 +114,8 @@ export class FleetService {
 
   private launch(fleetId: string, request: FleetRequest, decision?: Ec2Decision): { instanceSet: XmlValue[]; errorSet: XmlObject[] } {
     const errorSet: XmlObject[] = [];
-    const fail: Fail = (site, lifecycle, errorCode, errorMessage) => {
+    const fail: Fail = (site, lifecycle, errorCode, errorMessage) =>
       errorSet.push({ launchTemplateAndOverrides: renderOverrides(site), lifecycle, errorCode, errorMessage });
-    };
     const pools = this.expand(request, fail);
     const instanceSet: XmlValue[] = [];
     const reserved = new Map<string, number>();
@@ -161,24 +157,10 @@ export class FleetService {
       'aws:ec2launchtemplate:version': String(template.versionNumber),
     };
     const { availabilityZone, subnetId } = subnet;
-    const launchOne = () => this.lifecycle.launch({
-      instanceId: this.ids.resourceId('i-'),
-      imageId: pool.imageId!,
-      instanceType: type.name,
-      market,
-      availabilityZone,
-      reservationId,
-      launchTemplate: template,
-      tags,
-    }).instanceId;
-    return {
-      launchTemplateAndOverrides: renderOverrides({ config: pool.config, override: pool.override }),
-      lifecycle: market,
-      instanceIds: Array.from({ length: count }, launchOne),
-      instanceType: type.name,
-      availabilityZone,
-      subnetId,
-    };
+    const spec = { imageId: pool.imageId!, instanceType: type.name, market, availabilityZone, reservationId, launchTemplate: template, tags };
+    const instanceIds = Array.from({ length: count }, () => this.lifecycle.launch({ ...spec, instanceId: this.ids.resourceId('i-') }).instanceId);
+    const launchTemplateAndOverrides = renderOverrides({ config: pool.config, override: pool.override });
+    return { launchTemplateAndOverrides, lifecycle: market, instanceIds, instanceType: type.name, availabilityZone, subnetId };
   }
 
   /** Each override's pools: the types it names or its requirements match, in each of its subnets that offers them. */
@@ -198,8 +180,7 @@ export class FleetService {
           pools.push(...matching);
           continue;
         }
-        // The request was refused already when the name is no type at all; here the type exists and
-        // each zone either offers it or answers as EC2 does for a zone that does not, once per pool
+        // A name that is no type was refused already; a zone that does not offer the type answers once per pool as EC2 does
         // (reference/aws.md 1.6; karpenter-provider-aws #6483, #1219).
         const name = override.instanceType ?? config.template.data.instanceType;
         const type = name === undefined ? undefined : INSTANCE_TYPES_BY_NAME.get(name);
@@ -225,9 +206,8 @@ function parseRequest(params: QueryParams, templates: LaunchTemplateRegistry, su
   if (type !== 'instant') throw apiErrors.unsupported(`The EC2 simulator supports CreateFleet with Type=instant only; got Type=${type ?? 'maintain (the default)'}.`);
   const unmodelled = params.names().find((name) => !MODELLED.test(name));
   if (unmodelled !== undefined) throw apiErrors.unsupported(`The EC2 simulator does not model the CreateFleet parameter ${unmodelled}.`);
-  // "a unique, case-sensitive string of up to 64 ASCII characters"
-  // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html); the code is EC2's
-  // generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
+  // "a unique, case-sensitive string of up to 64 ASCII characters" (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html);
+  // the code is EC2's generic one for a bad value, the message ours: no public record of EC2's wording was found [GAP].
   const clientToken = params.string('ClientToken');
   if (clientToken !== undefined && !/^[\x20-\x7e]{0,64}$/.test(clientToken)) throw apiErrors.invalidParameterValue('The client token must be at most 64 ASCII characters.');
   const configs = params.list('LaunchTemplateConfigs').map((c): LaunchConfig => {
@@ -251,8 +231,7 @@ function parseRequest(params: QueryParams, templates: LaunchTemplateRegistry, su
   }
   const defaultType = oneOf(target, 'DefaultTargetCapacityType', ['spot', 'on-demand', 'capacity-block', 'reserved-capacity']) ?? 'on-demand';
   if (defaultType !== 'spot' && defaultType !== 'on-demand') throw apiErrors.unsupported(`The EC2 simulator does not model ${defaultType} capacity.`);
-  // Capacity not claimed by either market goes to the default type (user-guide example: total 20,
-  // on-demand 5, default spot → 15 spot). Docs are silent when the default is missing: on-demand here.
+  // Unclaimed capacity goes to the default type (user guide: total 20, on-demand 5, default spot → 15 spot); docs are silent without one.
   const rest = total - onDemand - spot;
   const need = { 'on-demand': onDemand + (defaultType === 'on-demand' ? rest : 0), 'spot': spot + (defaultType === 'spot' ? rest : 0) };
   const strategy = { 'spot': 'lowest-price', 'on-demand': 'lowest-price' };
@@ -279,9 +258,8 @@ function parseRequest(params: QueryParams, templates: LaunchTemplateRegistry, su
 
 function parseOverride(o: QueryParams, subnets: readonly SubnetInfo[]): Override {
   const instanceType = o.string('InstanceType');
-  // A name that is no instance type at all is a malformed request, not a zone without it. EC2's
-  // RunInstances answers it with this code and text (moto #1695 and yugabyte-db #7733 quote AWS);
-  // CreateFleet's override takes the same InstanceType shape, so the same request-level answer [I].
+  // A name that is no instance type is a malformed request, not a zone without it: RunInstances answers this code and text
+  // (moto #1695 and yugabyte-db #7733 quote AWS); CreateFleet's override has the same InstanceType shape [I].
   if (instanceType !== undefined && !INSTANCE_TYPES_BY_NAME.has(instanceType)) throw apiErrors.invalidParameterValue(`Invalid value '${instanceType}' for InstanceType.`);
   const subnetId = o.string('SubnetId');
   if (subnetId !== undefined && !subnets.some((s) => s.subnetId === subnetId)) throw new Ec2ApiError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
@@ -296,22 +274,14 @@ function parseOverride(o: QueryParams, subnets: readonly SubnetInfo[]): Override
   return { instanceType, requirements, subnetId, priority: priority === undefined ? undefined : Number(priority), imageId };
 }
 
-function subnetsOf(subnets: readonly SubnetInfo[], override: Override): readonly SubnetInfo[] {
-  return override.subnetId === undefined ? subnets : subnets.filter((s) => s.subnetId === override.subnetId);
-}
+const subnetsOf = (subnets: readonly SubnetInfo[], { subnetId }: Override) =>
+  (subnetId === undefined ? subnets : subnets.filter((s) => s.subnetId === subnetId));
 
-function poolKey(pool: Pool, market: Market): PoolKey {
-  return { instanceType: pool.type.name, availabilityZone: pool.subnet.availabilityZone, market };
-}
+const poolKey = (pool: Pool, market: Market): PoolKey => ({ instanceType: pool.type.name, availabilityZone: pool.subnet.availabilityZone, market });
 
-function launchOf(config: LaunchConfig, override: Override, subnet: SubnetInfo, market: Market): FleetLaunchKey {
-  return {
-    launchTemplateId: config.template.launchTemplateId,
-    subnetId: subnet.subnetId,
-    imageId: override.imageId ?? config.template.data.imageId,
-    imageFromOverride: override.imageId !== undefined,
-    market,
-  };
+function launchOf({ template }: LaunchConfig, { imageId }: Override, { subnetId }: SubnetInfo, market: Market): FleetLaunchKey {
+  const { launchTemplateId } = template;
+  return { launchTemplateId, subnetId, imageId: imageId ?? template.data.imageId, imageFromOverride: imageId !== undefined, market };
 }
 
 /** Orders pools the way the market's strategy prefers them; ties keep request order. */
@@ -349,9 +319,7 @@ function renderOverrides({ config: { template }, override, type, subnet }: Site)
   return {
     launchTemplateSpecification: { launchTemplateId: template.launchTemplateId, version: String(template.versionNumber) },
     overrides: {
-      instanceType: override.instanceType ?? type?.name,
-      subnetId: override.subnetId ?? subnet?.subnetId,
-      availabilityZone: subnet?.availabilityZone,
+      instanceType: override.instanceType ?? type?.name, subnetId: override.subnetId ?? subnet?.subnetId, availabilityZone: subnet?.availabilityZone,
     },
   };
 }

@@ -1,6 +1,5 @@
-// A simulated instance metadata service (IMDSv2) for every instance on one loopback server, each
-// under its own path prefix, so a real script only changes the base URL (http://127.0.0.1:PORT/i-0123…
-// instead of http://169.254.169.254). Token rules and status codes follow reference/aws.md 4.
+// A simulated IMDSv2 for every instance on one loopback server, each under its own path prefix, so a real script only changes
+// the base URL (http://127.0.0.1:PORT/i-0123… instead of http://169.254.169.254). Token rules and status codes: reference/aws.md 4.
 import { createHash, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse, STATUS_CODES } from 'http';
 import { InstanceRecord } from './instances';
@@ -42,15 +41,15 @@ export class ImdsServer extends LoopbackService {
   private readonly tokens = new Map<string, { instanceId: string; expiresAt: number }>();
   private readonly credentialsByKey = new Map<string, CredentialIdentity>();
   private readonly currentCredentials = new Map<string, CredentialIdentity>();
-  private total = 0;
   private readonly byStatus: Record<string, number> = {};
 
   constructor(private readonly deps: { clock: SimClock; region: string; accountId: string; instance: (id: string) => InstanceRecord | undefined }) {
     super();
   }
 
-  stats(): { readonly total: number; readonly byStatus: Readonly<Record<string, number>> } {
-    return { total: this.total, byStatus: { ...this.byStatus } };
+  /** Answers so far by HTTP status. */
+  stats(): { readonly byStatus: Readonly<Record<string, number>> } {
+    return { byStatus: { ...this.byStatus } };
   }
 
   /** The identity behind an access key id IMDS handed out, expired or not (a SigV4 verifier checks `expiration`); a terminated instance's stay valid until then, as in AWS. */
@@ -70,7 +69,6 @@ export class ImdsServer extends LoopbackService {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.total += 1;
     const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
       tally(this.byStatus, status);
       const text = body || (STATUS_CODES[status] ?? '');
@@ -113,16 +111,10 @@ export class ImdsServer extends LoopbackService {
   private paths(i: InstanceRecord): Record<string, (() => string) | undefined> {
     const profile = i.launchTemplate.data.iamInstanceProfile;
     const document = () => {
-      const credentials = this.credentials(i.instanceId, profile!.roleName);
-      return JSON.stringify({
-        Code: 'Success',
-        LastUpdated: isoSeconds(credentials.issuedAt),
-        Type: 'AWS-HMAC',
-        AccessKeyId: credentials.accessKeyId,
-        SecretAccessKey: credentials.secretAccessKey,
-        Token: credentials.sessionToken,
-        Expiration: isoSeconds(credentials.expiration),
-      }, null, 2);
+      const c = this.credentials(i.instanceId, profile!.roleName);
+      const keys = { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken };
+      const body = { Code: 'Success', LastUpdated: isoSeconds(c.issuedAt), Type: 'AWS-HMAC', ...keys, Expiration: isoSeconds(c.expiration) };
+      return JSON.stringify(body, null, 2);
     };
     return {
       'instance-id': () => i.instanceId,

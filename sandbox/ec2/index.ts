@@ -1,25 +1,22 @@
 // The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
 // TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped instance events and seeded faults.
 import { IncomingMessage, ServerResponse } from 'http';
-import { Ec2Authorizer, Ec2Decision } from './authorization';
 import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
 import { ImdsServer } from './imds';
 import { describeInstances, InstanceLifecycle, InstanceRecord, terminateInstances } from './instances';
 import { LaunchTemplateRegistration, LaunchTemplateRegistry } from './launch-templates';
-import { Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
+import { Ec2Authorizer, Ec2Decision, Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
 import { LoopbackService, readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
-export * from './authorization';
 export * from './faults';
 export * from './launch-templates';
 export * from './types';
 export { DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
 export { Ec2ApiError, unauthorizedMessage } from './wire';
-export type { CredentialIdentity } from './imds';
 
 export interface Ec2SimulatorOptions {
   /** @default a real-time ScaledClock */
@@ -37,7 +34,7 @@ export interface Ec2SimulatorOptions {
   readonly faults?: Ec2FaultOptions;
   /** Where failures of event and hook listeners go. @default console.error */
   readonly onListenerError?: (err: unknown, context: string) => void;
-  /** IAM: decides each call before it runs (see ./authorization.ts). @default every call allowed */
+  /** IAM: decides each call before it runs (see ./types.ts). @default every call allowed */
   readonly authorize?: Ec2Authorizer;
 }
 
@@ -48,17 +45,11 @@ const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, throt
 type InstanceView = Readonly<InstanceRecord>;
 type Listener<T> = (value: T) => void | Promise<void>;
 
-/** What the sandbox needs to boot an instance's simulated OS. */
-export interface InstanceRunning {
-  readonly instanceId: string;
-  /** The launch template's user data, decoded; undefined when it has none. */
-  readonly userData?: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** Replaces `http://169.254.169.254` for this instance. */
-  readonly imdsUrl: string;
-  /** The OS powers the instance off (instance-initiated shutdown). */
-  poweroff(): void;
-}
+/** What the sandbox needs to boot an instance's OS: the template's user data (decoded), the URL that replaces `http://169.254.169.254`,
+ * and `poweroff`, the OS powering the instance off (instance-initiated shutdown). */
+export type InstanceRunning = Readonly<{
+  instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; poweroff(): void;
+}>;
 
 /** `previousState` is undefined for the initial `pending`. */
 type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
@@ -70,8 +61,8 @@ function subscribe<T>(listeners: Set<T>, listener: T): () => void {
   return () => listeners.delete(listener);
 }
 
-// The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before an action runs
-// (so a throttled call changes nothing and consumes no ClientToken), then asks IAM.
+// The EC2 endpoint (`new EC2Client({ endpoint: sim.url, … })`): counts every call, throttles before an action runs (so a throttled
+// call changes nothing and consumes no ClientToken), then asks IAM.
 export class Ec2Simulator extends LoopbackService {
   readonly clock: SimClock;
   readonly region: string;
@@ -79,14 +70,15 @@ export class Ec2Simulator extends LoopbackService {
   readonly faults: Ec2Faults;
   readonly subnets: readonly SubnetInfo[];
 
-  private readonly capacity: CapacityModel;
+  /** Pool sizes; tests may add a rule with `capacity.setCapacity`. */
+  readonly capacity: CapacityModel;
+  /** The IMDS server: an instance's IMDS is at `${imds.url}/${instanceId}`; `imds.stats()` counts answers by status. */
+  readonly imds: ImdsServer;
   private readonly fleets: FleetService;
   private readonly templates: LaunchTemplateRegistry;
   private readonly lifecycle: InstanceLifecycle;
-  private readonly imds: ImdsServer;
   private readonly requestIds: IdGenerator;
   private readonly eventIds: IdGenerator;
-  private readonly authorize?: Ec2Authorizer;
   private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
   private readonly eventListeners = new Set<Listener<Ec2InstanceEvent>>();
@@ -96,25 +88,23 @@ export class Ec2Simulator extends LoopbackService {
   private readonly stateListeners = new Set<(change: InstanceStateChange) => void>();
   private readonly reportListenerError: (err: unknown, context: string) => void;
 
-  constructor(options: Ec2SimulatorOptions = {}) {
+  constructor(private readonly options: Ec2SimulatorOptions = {}) {
     super();
     this.clock = options.clock ?? new ScaledClock(1);
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
     this.subnets = options.subnets ?? ['a', 'b', 'c'].map((zone, n) => ({ subnetId: `subnet-0sandbox00000000${n + 1}`, availabilityZone: `${this.region}${zone}` }));
     this.reportListenerError = options.onListenerError ?? ((err, context) => console.error(`EC2 simulator: a ${context} listener failed`, err));
-    this.authorize = options.authorize;
     const random = new SeededRandom(options.seed ?? 1);
     const resourceIds = new IdGenerator(random.fork('resource-ids'));
     this.requestIds = new IdGenerator(random.fork('request-ids'));
     this.eventIds = new IdGenerator(random.fork('event-ids'));
     this.faults = new Ec2Faults(random.fork('faults'), options.faults);
-    this.capacity = new CapacityModel(options.capacity?.rules);
+    this.capacity = new CapacityModel([...options.capacity?.rules ?? []]);
     this.templates = new LaunchTemplateRegistry(resourceIds);
     this.lifecycle = new InstanceLifecycle(this.clock, this.faults, {
       stateChanged: (instance, previous) => this.onStateChanged(instance, previous),
-      // The warning's resource ARN has the zone in the region slot and no account, as in the EC2
-      // docs' example (reference/aws.md 3.3): handlers must read `detail.instance-id`, not the ARN.
+      // The warning's resource ARN has the zone in the region slot and no account, as in the EC2 docs' example (reference/aws.md 3.3).
       interruptionWarning: (i) => this.publish('EC2 Spot Instance Interruption Warning', `arn:aws:ec2:${i.availabilityZone}:instance/${i.instanceId}`,
         { 'instance-id': i.instanceId, 'instance-action': 'terminate' }),
     });
@@ -135,22 +125,8 @@ export class Ec2Simulator extends LoopbackService {
     await this.imds.stop();
   }
 
-  /** The IMDS server's root; an instance's IMDS is at `imdsBaseUrlFor(id)`. */
-  get imdsUrl(): string {
-    return this.imds.url;
-  }
-
-  /** The base URL that replaces `http://169.254.169.254` for one instance. */
-  imdsBaseUrlFor(instanceId: string): string {
-    return `${this.imds.url}/${instanceId}`;
-  }
-
   registerLaunchTemplate(registration: LaunchTemplateRegistration) {
     return this.templates.register(registration);
-  }
-
-  setCapacity(rule: CapacityRule): void {
-    this.capacity.setCapacity(rule);
   }
 
   /** EventBridge-shaped instance events, delivered on a later tick in publication order. */
@@ -210,16 +186,10 @@ export class Ec2Simulator extends LoopbackService {
     this.counts = noCalls();
   }
 
-  imdsStats() {
-    return this.imds.stats();
-  }
-
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = this.requestIds.uuid();
-    const send = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
-    };
+    const send = (status: number, body: string) => res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId })
+      .end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
     try {
       const params = new QueryParams(new Map(new URLSearchParams((await readBody(req)).toString('utf8'))));
       const action = params.string('Action');
@@ -240,7 +210,7 @@ export class Ec2Simulator extends LoopbackService {
         throw new Ec2ApiError('RequestLimitExceeded', `Request limit exceeded. Account ${this.accountId} has been throttled on ec2:${action} ` +
           'because it exceeded its request rate limit.', 503);
       }
-      const decision = await this.authorize?.({
+      const decision = await this.options.authorize?.({
         action,
         params,
         accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
@@ -263,11 +233,14 @@ export class Ec2Simulator extends LoopbackService {
     const event = { 'version': '0', id, 'detail-type': detailType, 'source': 'aws.ec2', 'account': this.accountId, time, 'region': this.region, 'resources': [resource], detail } as Ec2InstanceEvent;
     this.eventHistory.push(event);
     setImmediate(() => {
-      if (this.closed) return;
-      for (const listener of [...this.eventListeners]) {
-        Promise.resolve().then(() => listener(event)).catch((err: unknown) => this.reportListenerError(err, 'event'));
-      }
+      if (!this.closed) this.deliver(this.eventListeners, event, 'event');
     });
+  }
+
+  /** Calls each listener on a later microtask; a failure goes to `onListenerError`. */
+  private deliver<T>(listeners: Set<Listener<T>>, value: T, context: string): void {
+    const report = (err: unknown) => this.reportListenerError(err, context);
+    for (const listener of [...listeners]) Promise.resolve().then(() => listener(value)).catch(report);
   }
 
   private onStateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void {
@@ -288,15 +261,8 @@ export class Ec2Simulator extends LoopbackService {
       }
     }
     if (instance.state !== 'running') return;
-    const info: InstanceRunning = {
-      instanceId: instance.instanceId,
-      userData: instance.launchTemplate.data.userData,
-      tags: instance.tags,
-      imdsUrl: this.imdsBaseUrlFor(instance.instanceId),
-      poweroff: () => this.poweroff(instance.instanceId),
-    };
-    for (const listener of [...this.runningListeners]) {
-      Promise.resolve().then(() => listener(info)).catch((err: unknown) => this.reportListenerError(err, 'instance-running'));
-    }
+    const { instanceId, tags, launchTemplate: { data: { userData } } } = instance;
+    const imdsUrl = `${this.imds.url}/${instanceId}`;
+    this.deliver(this.runningListeners, { instanceId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId) }, 'instance-running');
   }
 }

@@ -1,6 +1,6 @@
-// Simulated instances: pending → running → shutting-down → terminated (running → stopping → stopped for an OS shutdown
-// with behaviour `stop`), boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances
-// over them with EC2's validation and the SDK model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
+// Simulated instances: pending → running → shutting-down → terminated (→ stopping → stopped for an OS shutdown with behaviour `stop`),
+// boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances with EC2's validation and the SDK
+// model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
 import { Ec2Faults } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
@@ -26,9 +26,6 @@ export interface InstanceRecord {
   terminatedAt?: number;
 }
 
-/** Everything fixed at launch. */
-export type LaunchSpec = Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>;
-
 type ShutdownCause = 'user' | 'instance' | 'spot';
 
 const REASONS: Record<ShutdownCause, { code: string; message: string }> = {
@@ -52,12 +49,13 @@ export class InstanceLifecycle {
     interruptionWarning(instance: InstanceRecord): void;
   }) {}
 
-  launch(spec: LaunchSpec): InstanceRecord {
+  /** Launches an instance from everything fixed at launch. */
+  launch(spec: Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>): InstanceRecord {
     const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending' };
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
-    const bootDelay = this.faults.bootDelay();
+    const bootDelay = this.faults.delay('boot');
     const interruptAfter = instance.market === 'spot' ? this.faults.interruptionDelay() : undefined;
     this.schedule(instance, bootDelay, () => {
       if (instance.state !== 'pending') return;
@@ -92,34 +90,28 @@ export class InstanceLifecycle {
     return [...this.instances.values()];
   }
 
-  /** Starts termination; returns the state before and after, as TerminateInstances reports them. */
-  terminate(instanceId: string, cause: ShutdownCause): { previous: InstanceStateName; current: InstanceStateName } {
+  /** Starts termination (or stopping, for `stop`); returns the state before and after, as TerminateInstances reports them. */
+  terminate(instanceId: string, cause: ShutdownCause, stop = false): { previous: InstanceStateName; current: InstanceStateName } {
     const instance = this.require(instanceId);
     const previous = instance.state;
     if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
+    const [current, final] = stop ? (['stopping', 'stopped'] as const) : (['shutting-down', 'terminated'] as const);
     this.cancelTimers(instance);
     instance.stateReason = REASONS[cause];
-    this.transition(instance, 'shutting-down');
-    this.schedule(instance, this.faults.shutdownDelay(), () => {
-      instance.terminatedAt = this.clock.now();
-      this.transition(instance, 'terminated');
+    this.transition(instance, current);
+    this.schedule(instance, this.faults.delay('shutdown'), () => {
+      if (final === 'terminated') instance.terminatedAt = this.clock.now();
+      this.transition(instance, final);
     });
-    return { previous, current: 'shutting-down' };
+    return { previous, current };
   }
 
   /** The OS powered off: the template's shutdown behaviour decides what follows. Ignored on the way down (a poweroff racing a reclaim); pending has no OS yet. */
   shutdownFromOs(instanceId: string): void {
     const instance = this.require(instanceId);
     if (instance.state === 'pending') throw new Ec2SimulatorError(`cannot power off instance ${instanceId} in state pending`);
-    if (instance.state !== 'running') return;
-    if (instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'terminate') {
-      this.terminate(instanceId, 'instance');
-      return;
-    }
-    this.cancelTimers(instance);
-    instance.stateReason = REASONS.instance;
-    this.transition(instance, 'stopping');
-    this.schedule(instance, this.faults.shutdownDelay(), () => this.transition(instance, 'stopped'));
+    const stop = instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop';
+    if (instance.state === 'running') this.terminate(instanceId, 'instance', stop);
   }
 
   /** Sends the spot interruption warning now and reclaims the instance two simulated minutes later. */
@@ -195,12 +187,9 @@ export function describeInstances(lifecycle: InstanceLifecycle, accountId: strin
   const end = offset + (maxResults ?? 1000);
   const reservations = new Map<string, InstanceRecord[]>();
   for (const i of matching.slice(offset, end)) reservations.set(i.reservationId, [...(reservations.get(i.reservationId) ?? []), i]);
-  return {
-    reservationSet: [...reservations].map(([reservationId, instances]) => ({
-      reservationId, ownerId: accountId, groupSet: [], instancesSet: instances.map(renderInstance),
-    })),
-    nextToken: end < matching.length ? `${end}@${scope}` : undefined,
-  };
+  const reservationSet = [...reservations].map(([reservationId, instances]) =>
+    ({ reservationId, ownerId: accountId, groupSet: [], instancesSet: instances.map(renderInstance) }));
+  return { reservationSet, nextToken: end < matching.length ? `${end}@${scope}` : undefined };
 }
 
 /** If one id is malformed or unknown, none is terminated (reference/aws.md 2.2): Malformed before NotFound. */

@@ -1,9 +1,12 @@
-// The launch templates CreateFleet may name. Registered programmatically (the sandbox mirrors what
-// the CDK stack would create), each as version 1, its default and latest version.
+// The launch templates CreateFleet may name, registered programmatically as the CDK stack would create them; each is version 1,
+// its default and latest version.
 import { Ec2SimulatorError, IamInstanceProfile, IdGenerator, MetadataOptions } from './types';
 import { apiErrors, Ec2ApiError } from './wire';
 
-export interface LaunchTemplateData {
+export interface LaunchTemplateRegistration {
+  readonly launchTemplateName: string;
+  /** @default a generated `lt-…` id */
+  readonly launchTemplateId?: string;
   readonly imageId?: string;
   readonly instanceType?: string;
   /** The user data as plain text (EC2 stores it base64-encoded; IMDS and the boot hook give it back decoded). */
@@ -21,19 +24,10 @@ export interface LaunchTemplateData {
   readonly securityGroupIds?: readonly string[];
 }
 
-export interface LaunchTemplateRegistration extends LaunchTemplateData {
-  readonly launchTemplateName: string;
-  /** @default a generated `lt-…` id */
-  readonly launchTemplateId?: string;
-}
-
 /** One resolved version of a template, what an instance is launched from. */
-export interface LaunchTemplateVersion {
-  readonly launchTemplateId: string;
-  readonly launchTemplateName: string;
-  readonly versionNumber: number;
-  readonly data: LaunchTemplateData & { readonly instanceInitiatedShutdownBehavior: 'terminate' | 'stop'; readonly metadataOptions: MetadataOptions };
-}
+export type LaunchTemplateVersion = Readonly<{ launchTemplateId: string; launchTemplateName: string; versionNumber: number; data: TemplateData }>;
+type TemplateData = Omit<LaunchTemplateRegistration, 'launchTemplateName' | 'launchTemplateId'> &
+  Readonly<{ instanceInitiatedShutdownBehavior: 'terminate' | 'stop'; metadataOptions: MetadataOptions }>;
 
 /** 16 KB of user data before base64 encoding. */
 export const MAX_USER_DATA_BYTES = 16 * 1024;

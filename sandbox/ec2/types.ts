@@ -1,5 +1,7 @@
-// Domain types shared by the EC2 simulator's parts, resource ids in EC2's formats, and the error
-// of driving the simulator programmatically (a mistake of a test or the sandbox; never on the wire).
+// Domain types shared by the EC2 simulator's parts, resource ids in EC2's formats, the error of driving the simulator wrongly
+// (a mistake of a test or the sandbox; never on the wire), and the seam to an IAM authorizer.
+import type { FleetService } from './fleet';
+import type { QueryParams } from './wire';
 import { SeededRandom } from '../common/random';
 
 /** The purchase option of an instance, spelled as CreateFleet's `lifecycle` spells it. */
@@ -34,13 +36,10 @@ export class IdGenerator {
 
   /** `prefix` + `0` + 16 hex digits (`i-`, `r-`, `lt-`), unique within this generator. */
   resourceId(prefix: string): string {
-    for (;;) {
-      const id = `${prefix}0${this.hex(16)}`;
-      if (!this.used.has(id)) {
-        this.used.add(id);
-        return id;
-      }
-    }
+    const id = `${prefix}0${this.hex(16)}`;
+    if (this.used.has(id)) return this.resourceId(prefix);
+    this.used.add(id);
+    return id;
   }
 
   /** A version 4 UUID (fleet ids, request ids, event ids). */
@@ -69,3 +68,36 @@ export type Ec2InstanceEvent = Readonly<{ version: '0'; id: string; source: 'aws
   | { readonly 'detail-type': 'EC2 Instance State-change Notification'; readonly 'detail': { readonly 'instance-id': string; readonly 'state': InstanceStateName } }
   | { readonly 'detail-type': 'EC2 Spot Instance Interruption Warning'; readonly 'detail': { readonly 'instance-id': string; readonly 'instance-action': 'terminate' } }
 );
+
+// IAM hears who called and what the request names, and may refuse the whole call (403 UnauthorizedOperation) or single
+// CreateFleet pools, which answer per-override errors as a denied RunInstances does.
+
+/** One pool an instant fleet could launch into, as far as authorization cares. */
+export type FleetLaunchKey = Readonly<{ launchTemplateId: string; subnetId: string; imageId?: string; imageFromOverride: boolean; market: Market }>;
+
+/** What a CreateFleet request names: its templates, launches (deduplicated), subnets, override images and tags. */
+export type Ec2FleetFacts = NonNullable<ReturnType<FleetService['facts']>>;
+
+export interface Ec2Call {
+  readonly action: string;
+  readonly params: QueryParams;
+  /** The access key of the SigV4 Authorization header; undefined for an unsigned request. */
+  readonly accessKeyId?: string;
+  /** CreateFleet: what the request names, parsed; undefined when the request is invalid (the action refuses it). */
+  readonly fleet?: Ec2FleetFacts;
+  readonly instanceTags: (instanceId: string) => Readonly<Record<string, string>>;
+}
+
+export interface Ec2Decision {
+  /** The whole call is refused with this UnauthorizedOperation message. */
+  readonly denied?: string;
+  /** CreateFleet: the error one pool answers instead of launching. */
+  readonly launchError?: (launch: FleetLaunchKey) => { readonly code: string; readonly message: string } | undefined;
+}
+
+export type Ec2Authorizer = (call: Ec2Call) => Promise<Ec2Decision | undefined>;
+
+/** A stable key for a pool's decision. */
+export function launchKey(l: FleetLaunchKey): string {
+  return `${l.launchTemplateId}|${l.subnetId}|${l.imageId}|${l.imageFromOverride}|${l.market}`;
+}

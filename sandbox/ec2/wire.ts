@@ -1,5 +1,4 @@
-// The EC2 Query protocol: form-encoded `Action=…&Version=2016-11-15` in, EC2 XML out, and
-// request-level errors in the EC2 envelope.
+// The EC2 Query protocol: form-encoded `Action=…&Version=2016-11-15` in, EC2 XML out, request-level errors in the EC2 envelope.
 
 /** A request-level EC2 error: rendered as `<Response><Errors><Error>…` with `status` (reference/aws.md 1.8). */
 export class Ec2ApiError extends Error {

@@ -1,8 +1,6 @@
-// The SSM Parameter Store simulator: the JSON 1.1 protocol (`X-Amz-Target: AmazonSSM.<Op>`) of
-// `@aws-sdk/client-ssm`, for the control plane's two reads (GetParameter, GetParametersByPath) over
-// parameters the sandbox seeds. SecureString values are kept encrypted (AES-256-GCM under a
-// per-simulator key, standing in for KMS) and decrypted only on request. Calls are counted and pass
-// the IAM hook first.
+// SSM Parameter Store over JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`): the control plane's GetParameter and GetParametersByPath over
+// parameters the sandbox seeds. SecureStrings are kept encrypted (AES-256-GCM under a per-simulator key, standing in for KMS) and
+// decrypted only on request. Calls are counted and pass the IAM hook first.
 import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
 import { LoopbackService, readBody, tally } from '../common/http';
@@ -35,7 +33,7 @@ type Stored = Parameter & { readonly version: number; readonly lastModified: num
 const CIPHERTEXT_HEADER = Buffer.from([0x01, 0x02, 0x02, 0x00, 0x78]);
 /** GetParametersByPath returns at most 10 a page (reference/aws.md 8.2). */
 const PAGE_SIZE = 10;
-const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, errorsByCode: {} as Record<string, number> });
+const noCalls = () => ({ total: 0, byAction: {} as Record<string, number> });
 
 /** The SSM endpoint: `new SSMClient({ endpoint: sim.url, … })`. */
 export class SsmSimulator extends LoopbackService {
@@ -62,7 +60,7 @@ export class SsmSimulator extends LoopbackService {
   }
 
   apiCalls(): Readonly<ReturnType<typeof noCalls>> {
-    return { total: this.counts.total, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
+    return { total: this.counts.total, byAction: { ...this.counts.byAction } };
   }
 
   resetApiCalls(): void {
@@ -71,9 +69,8 @@ export class SsmSimulator extends LoopbackService {
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = `ssm-${String(++this.requestCounter).padStart(8, '0')}-0000-4000-8000-000000000000`;
-    const send = (status: number, body: unknown): void => {
+    const send = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId }).end(JSON.stringify(body));
-    };
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.replace(/^AmazonSSM\./, '');
@@ -89,8 +86,7 @@ export class SsmSimulator extends LoopbackService {
     } catch (err) {
       if (!(err instanceof SsmApiError)) console.error('SSM simulator: internal error', err);
       const e = err instanceof SsmApiError ? err : new SsmApiError('InternalServerError', 'An internal error occurred.', 500);
-      tally(this.counts.errorsByCode, e.code);
-      send(e.status, e.bodyMessage === undefined ? { __type: e.code } : { __type: e.code, message: e.bodyMessage });
+      send(e.status, { __type: e.code, message: e.bodyMessage }); // JSON.stringify drops an undefined message
     }
   }
 
@@ -115,23 +111,16 @@ export class SsmSimulator extends LoopbackService {
 
   /** WithDecryption is ignored for String and StringList (reference/aws.md 8.2). */
   private render(p: Stored, withDecryption: boolean): Json {
-    return {
-      Name: p.name,
-      Type: p.type,
-      Value: p.type === 'SecureString' && withDecryption ? this.decrypt(p.value) : p.value,
-      Version: p.version,
-      LastModifiedDate: p.lastModified / 1000,
-      ARN: `arn:aws:ssm:${this.options.region ?? 'us-east-1'}:${this.options.accountId ?? '123456789012'}:parameter/${p.name.replace(/^\//, '')}`,
-      DataType: 'text',
-    };
+    const { region = 'us-east-1', accountId = '123456789012' } = this.options;
+    const ARN = `arn:aws:ssm:${region}:${accountId}:parameter/${p.name.replace(/^\//, '')}`;
+    const Value = p.type === 'SecureString' && withDecryption ? this.decrypt(p.value) : p.value;
+    return { Name: p.name, Type: p.type, Value, Version: p.version, LastModifiedDate: p.lastModified / 1000, ARN, DataType: 'text' };
   }
 
   private decrypt(stored: string): string {
-    const raw = Buffer.from(stored, 'base64');
-    const at = CIPHERTEXT_HEADER.length;
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(at, at + 12));
-    decipher.setAuthTag(raw.subarray(at + 12, at + 28));
-    return Buffer.concat([decipher.update(raw.subarray(at + 28)), decipher.final()]).toString('utf8');
+    const raw = Buffer.from(stored, 'base64').subarray(CIPHERTEXT_HEADER.length);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12)).setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   }
 }
 

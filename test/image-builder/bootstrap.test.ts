@@ -76,7 +76,7 @@ beforeAll(async () => {
   });
   await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start(), logs.start()]);
   registerFront = new FrontProxy(() => endpoint.url);
-  imdsFront = new FrontProxy(() => ec2.imdsUrl);
+  imdsFront = new FrontProxy(() => ec2.imds.url);
   await Promise.all([registerFront.start(), imdsFront.start()]);
   client = new EC2Client({ endpoint: ec2.url, region: ec2.region, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }, maxAttempts: 1 });
   const template = (name: string, httpTokens: 'required' | 'optional') => ec2.registerLaunchTemplate({
@@ -115,7 +115,7 @@ function boot(instanceId: string, dir: string, settings: Record<string, string> 
   const bootRun = runBootstrap(dir, {
     REGISTER_URL: `${endpoint.url}`,
     REGISTER_SERVICE: 'lambda',
-    IMDS_ENDPOINT: ec2.imdsBaseUrlFor(instanceId),
+    IMDS_ENDPOINT: `${ec2.imds.url}/${instanceId}`,
     RUNNER_DIR: dir,
     RUNNER_USER: os.userInfo().username,
     CONFIG_TIMEOUT_SECONDS: '20',
@@ -150,7 +150,7 @@ test('a booting instance gets its JIT config, its runner takes the job, and the 
   const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 200);
   await world.queueJob(jobId);
   const dir = runnerDir(RUN_SH(host.url));
-  const imdsBefore = ec2.imdsStats();
+  const imdsBefore = ec2.imds.stats();
 
   // Act
   const bootRun = boot(instanceId, dir);
@@ -164,7 +164,7 @@ test('a booting instance gets its JIT config, its runner takes the job, and the 
   expect(host.powerOffs).toEqual([instanceId]);
   expect(['shutting-down', 'terminated']).toContain(ec2.instance(instanceId)?.state);
   // Every IMDS request carried a valid token: IMDSv2 only.
-  expect(ec2.imdsStats().byStatus['401'] ?? 0).toBe(imdsBefore.byStatus['401'] ?? 0);
+  expect(ec2.imds.stats().byStatus['401'] ?? 0).toBe(imdsBefore.byStatus['401'] ?? 0);
   // The log is JSON lines, and the JIT config is in none of the script's output.
   const output = bootRun.output();
   expect(host.configs).toHaveLength(1);

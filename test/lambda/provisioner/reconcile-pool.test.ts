@@ -134,7 +134,7 @@ describe('provisioner', () => {
     await h.queueJob(1);
     for (let i = 0; i < 4; i++) await expect(reconcilePool(h.deps, h.message())).rejects.toBeInstanceOf(DemandNotMetError);
     expect(liveInstances()).toHaveLength(0);
-    h.sim.setCapacity({ market: 'spot', available: 10 });
+    h.sim.capacity.setCapacity({ market: 'spot', available: 10 });
     expect((await reconcilePool(h.deps, h.message())).launched).toBe(1);
     expect(liveInstances().map((i) => i.market)).toEqual(['spot']);
   });

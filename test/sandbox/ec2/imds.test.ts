@@ -55,7 +55,7 @@ describe('simulated IMDSv2', () => {
     ].join('\n');
 
     // Act
-    const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, IMDS: sim.imdsBaseUrlFor(id) } });
+    const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, IMDS: `${sim.imds.url}/${id}` } });
 
     // Assert
     const [first, ...rest] = stdout.split('\n');
@@ -72,7 +72,7 @@ describe('simulated IMDSv2', () => {
   test('curl without a token gets 401 (IMDSv2 required)', async () => {
     const id = await runningInstance();
 
-    const res = await curl([`${sim.imdsBaseUrlFor(id)}/latest/meta-data/instance-id`]);
+    const res = await curl([`${sim.imds.url}/${id}/latest/meta-data/instance-id`]);
 
     expect(res.status).toBe(401);
   });
@@ -88,15 +88,15 @@ describe('simulated IMDSv2', () => {
     const id = await runningInstance();
     const headers = ttl === undefined ? [] : ['-H', `X-aws-ec2-metadata-token-ttl-seconds: ${ttl}`];
 
-    const res = await curl(['-X', 'PUT', ...headers, `${sim.imdsBaseUrlFor(id)}/latest/api/token`]);
+    const res = await curl(['-X', 'PUT', ...headers, `${sim.imds.url}/${id}/latest/api/token`]);
 
     expect(res.status).toBe(status);
   });
 
   test('a token is good only for its own instance and only until its TTL runs out', async () => {
     // Arrange
-    const a = sim.imdsBaseUrlFor(await runningInstance());
-    const b = sim.imdsBaseUrlFor(await runningInstance());
+    const a = `${sim.imds.url}/${await runningInstance()}`;
+    const b = `${sim.imds.url}/${await runningInstance()}`;
     const tokenA = await token(a);
     const shortLived = await token(a, '1');
 
@@ -116,7 +116,7 @@ describe('simulated IMDSv2', () => {
 
   test('answers as text/plain, lists a directory and knows no other path', async () => {
     // Arrange
-    const base = sim.imdsBaseUrlFor(await runningInstance());
+    const base = `${sim.imds.url}/${await runningInstance()}`;
     const t = await token(base);
     const get = (path: string) => fetch(`${base}/latest/${path}`, { headers: { 'X-aws-ec2-metadata-token': t } });
 
@@ -138,7 +138,7 @@ describe('simulated IMDSv2', () => {
 
     // Act
     const creds = await Promise.all(ids.map(async (id) => {
-      const base = sim.imdsBaseUrlFor(id);
+      const base = `${sim.imds.url}/${id}`;
       const t = await token(base);
       const res = await fetch(`${base}/latest/meta-data/iam/security-credentials/runner-role`, { headers: { 'X-aws-ec2-metadata-token': t } });
       return JSON.parse(await res.text()) as { AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string };
@@ -169,7 +169,7 @@ describe('simulated IMDSv2', () => {
       instanceInitiatedShutdownBehavior: 'terminate',
       metadataOptions: { httpTokens: 'optional' },
     });
-    const base = sim.imdsBaseUrlFor(await runningInstance(bare.launchTemplateId));
+    const base = `${sim.imds.url}/${await runningInstance(bare.launchTemplateId)}`;
 
     // Act
     const v1 = await curl([`${base}/latest/meta-data/instance-id`]);
@@ -182,7 +182,7 @@ describe('simulated IMDSv2', () => {
 
   test('a terminated instance\'s IMDS is gone', async () => {
     const id = await runningInstance();
-    const base = sim.imdsBaseUrlFor(id);
+    const base = `${sim.imds.url}/${id}`;
     sim.poweroff(id);
     await waitFor(() => sim.instance(id)?.state === 'terminated');
 

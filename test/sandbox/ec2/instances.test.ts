@@ -90,7 +90,7 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
     const info = await booted;
     expect(info.userData).toBe(RUNNER_TEMPLATE.userData);
     expect(info.tags).toMatchObject({ Purpose: 'hook', Project: 'ephemeral-runners' });
-    expect(info.imdsUrl).toBe(`${sim.imdsUrl}/${info.instanceId}`);
+    expect(info.imdsUrl).toBe(`${sim.imds.url}/${info.instanceId}`);
 
     // Act: the OS powers off (the launch template says terminate).
     info.poweroff();
