@@ -20,6 +20,9 @@ const lambdaBundleDeps = [
   'bottleneck@2.19.5',
   '@octokit/webhooks-methods@6.0.0',
   '@types/aws-lambda@8.10.164',
+  // The status command's (cli/, bundled into assets/cli/ like the functions).
+  '@aws-sdk/client-cloudformation@3.1178.0',
+  '@aws-sdk/client-cloudwatch@3.1178.0',
 ];
 
 // Test, simulator and tooling dependencies.
@@ -40,6 +43,8 @@ const toolDeps = [
   'js-yaml@4.1.0',
   '@types/js-yaml@4.0.9',
   'tsx@4.23.15',
+  // Drives the system's Chromium (Debian's package; no browser download) through the setup page.
+  'playwright-core@1.65.1',
   // Oracles this project did not write. IAM decisions: an IAM policy engine (AGPL-3.0: used by the
   // sandbox and tests only, never bundled into assets/ nor a dependency of the published package)
   // over AWS's Service Authorization Reference data.
@@ -112,9 +117,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   docgen: true,
 
   eslintOptions: {
-    dirs: ['src', 'lambda', 'sandbox'],
+    dirs: ['src', 'lambda', 'sandbox', 'cli'],
     // The functions' packages are devDependencies on purpose: esbuild bundles them into assets/.
-    devdirs: ['lambda', 'sandbox', 'test', 'examples', 'bench', 'projenrc'],
+    devdirs: ['lambda', 'sandbox', 'cli', 'test', 'examples', 'bench', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'assets/', 'cdk.out/'],
   },
   jestOptions: {
@@ -164,7 +169,7 @@ new JsonFile(project, 'tsconfig.dev.json', {
       // The examples import the library by its package name, as a user would; type checks read the sources.
       paths: { 'cdk-ephemeral-runners': ['./src/index.ts'] },
     },
-    include: ['src/**/*.ts', 'lambda/**/*.ts', 'sandbox/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
+    include: ['src/**/*.ts', 'lambda/**/*.ts', 'cli/**/*.ts', 'sandbox/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', '**/cdk.out/**'],
   },
 });
@@ -179,7 +184,7 @@ eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.
 // logs, metrics, the control plane's set of ports): it depends on core alone, and every layer but
 // core may use it. Of src/, lambda/ imports only the contract modules the construct shares with it.
 const lambdaAdapters = ['state', 'compute', 'config', 'github', 'queue'];
-const lambdaFeatures = ['webhook', 'provisioner', 'register', 'lifecycle', 'reconciler'];
+const lambdaFeatures = ['webhook', 'provisioner', 'register', 'lifecycle', 'reconciler', 'setup'];
 const lambdaDir = (name: string) => `./lambda/${name}`;
 const layerZones = [
   {
@@ -211,8 +216,19 @@ const layerZones = [
   },
   {
     target: './src',
-    from: './lambda',
+    from: ['./lambda', './cli'],
     message: 'The construct does not import runtime code: a contract both sides share lives in src/ as a pure module.',
+  },
+  {
+    target: './cli',
+    from: ['./lambda', './sandbox'],
+    message: 'The command reads a deployment through the contracts it shares with the construct (src/contracts), nothing else of the project.',
+  },
+  {
+    target: './cli',
+    from: './src',
+    except: ['./contracts', './runner-config-document.ts'],
+    message: 'The command reads a deployment through the contracts it shares with the construct (src/contracts), nothing else of the project.',
   },
 ];
 project.eslint!.addRules({ 'import/no-restricted-paths': ['error', { zones: layerZones }] });
@@ -250,6 +266,19 @@ for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'
     tsconfigPath: 'tsconfig.dev.json',
   });
 }
+// The status command, bundled the same way for the Node.js versions the package supports.
+project.bundler.addBundle('cli/cdk-ephemeral-runners.ts', {
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  keepNames: true,
+  sourcemap: true,
+  externals: [],
+  tsconfigPath: 'tsconfig.dev.json',
+  banner: '#!/usr/bin/env node',
+});
+project.addBins({ 'cdk-ephemeral-runners': 'assets/cli/cdk-ephemeral-runners/index.js' });
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 const eslintStep = project.testTask.steps.findIndex((step) => step.spawn === 'eslint');
 if (eslintStep < 0) throw new Error('the test task has no eslint step to run beside the type check');

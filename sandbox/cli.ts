@@ -2,6 +2,7 @@
 //   --scenario FILE   a scenario JSON (see sandbox/scenario.ts); default: the demo
 //   --report FILE     write the JSON report there
 //   --serve           keep everything running and print how to reach it; stop with SIGINT/SIGTERM
+//   --no-app          (with --serve) the GHES has no App: open the printed setup URL to create it, as after a deploy
 //   --github-url URL  the GitHub API base the functions call instead of the simulator's
 //   --seed N, --time-scale X   override the scenario's
 //   --verbose         the functions' logs (INFO) on stderr
@@ -22,6 +23,7 @@ const OPTIONS = {
   'scenario': { type: 'string', default: DEMO_SCENARIO_FILE },
   'report': { type: 'string' },
   'serve': { type: 'boolean' },
+  'no-app': { type: 'boolean' },
   'github-url': { type: 'string' },
   'seed': { type: 'string' },
   'time-scale': { type: 'string' },
@@ -55,11 +57,28 @@ function progressLine(p: Progress): string {
 }
 
 async function main(): Promise<void> {
-  const args = usage('options are --scenario FILE, --report FILE, --serve, --github-url URL, --seed N, --time-scale X, --verbose',
+  const args = usage('options are --scenario FILE, --report FILE, --serve, --no-app, --github-url URL, --seed N, --time-scale X, --verbose',
     () => parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true }).values);
+  if (args['no-app'] && !args.serve) throw new UsageError('--no-app needs --serve: without an App no job reaches the runners until someone runs the setup page');
   const scenario = loadScenario(args);
-  const sandbox = await startSandbox(scenario, { githubUrl: args['github-url'], logLevel: args.verbose ? 'INFO' : 'ERROR' });
+  const sandbox = await startSandbox(scenario, { githubUrl: args['github-url'], logLevel: args.verbose ? 'INFO' : 'ERROR', withApp: !args['no-app'] });
 
+  if (args['no-app']) {
+    const status = Object.entries(sandbox.operatorEnvironment).map(([name, value]) => `${name}=${value}`).join(' ');
+    process.stdout.write(`${JSON.stringify({ setupUrl: sandbox.setupUrl, githubUrl: sandbox.ghes.url, org: sandbox.org })}
+`);
+    process.stderr.write(`Open the setup URL in a browser to create the GitHub App on the simulated GHES:
+  ${sandbox.setupUrl}
+`
+      + `Then check the deployment:
+  ${status} node assets/cli/cdk-ephemeral-runners/index.js status --stack ${sandbox.stackName}
+`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return sandbox.stop();
+  }
   if (args.serve) {
     const keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-')), 'app.private-key.pem');
     fs.writeFileSync(keyFile, sandbox.ghes.privateKey, { mode: 0o600 });

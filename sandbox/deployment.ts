@@ -26,8 +26,11 @@ export const GHES_HOST = 'ghes.sandbox.internal';
 /** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */
 const CONSTRUCT_ID = 'Runners';
 
-/** Synthesizes the construct as a user's app would; `functions`: each function's logical id by its service name. */
-export function synthesizeDeployment(scenario: Scenario) {
+/**
+ * Synthesizes the construct as a user's app would; `functions`: each function's logical id by its service name. Without
+ * `withApp`, the props name no App: the stack's setup page creates it.
+ */
+export function synthesizeDeployment(scenario: Scenario, withApp = true) {
   const app = new App();
   const stack = new Stack(app, 'EphemeralRunnersSandbox');
   const isolated = scenario.network === 'private';
@@ -35,7 +38,7 @@ export function synthesizeDeployment(scenario: Scenario) {
     maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }],
   });
   new EphemeralRunners(stack, CONSTRUCT_ID, {
-    github: { url: `https://${GHES_HOST}`, appId: '1' },
+    github: { url: `https://${GHES_HOST}`, appId: withApp ? '1' : undefined },
     vpc,
     ...(isolated ? {
       webhookAccess: EndpointAccess.privateApi(),
@@ -59,7 +62,9 @@ export function synthesizeDeployment(scenario: Scenario) {
     const service = environmentOf(resource)[RUNTIME_VARIABLES.serviceName];
     if (resource.Type === 'AWS::Lambda::Function' && typeof service === 'string') functions[service as FunctionName] = id;
   }
-  const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined);
+  // The setup functions are there only when the props give no App id.
+  const optional: string[] = [FunctionName.SETUP, FunctionName.SETUP_TOKEN];
+  const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined && !optional.includes(name));
   if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
   return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>> };
 }
@@ -184,13 +189,13 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
   attributes[tableId] = arn('dynamodb', `table/${refs[tableId]}`);
   await dynamo.createTable(stateTableDefinition(refs[tableId]));
 
-  // Queues: each one an event source mapping reads, with its dead-letter queue; the others only have ARNs.
+  // Queues: each one an event source mapping reads, with its dead-letter queue; then the others (the event rules' dead letters).
   const queues = new Map<string, SqsQueue>();
+  const fifo = (id: string) => (template.resources[id].Properties.FifoQueue ? `${id}.fifo` : id);
   for (const [, mapping] of ofType('AWS::Lambda::EventSourceMapping')) {
     const queueId = referenced(mapping.Properties.EventSourceArn)[0];
     const q = template.resources[queueId].Properties;
     const redrive = q.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
-    const fifo = (id: string) => (template.resources[id].Properties.FifoQueue ? `${id}.fifo` : id);
     const deadLetterId = redrive && referenced(redrive.deadLetterTargetArn)[0];
     const deadLetters = deadLetterId ? sqs.createQueue(fifo(deadLetterId)) : undefined;
     if (deadLetterId && deadLetters) refs[deadLetterId] = sqs.queueUrl(deadLetters);
@@ -201,7 +206,12 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     refs[queueId] = sqs.queueUrl(queue);
     queues.set(queueId, queue);
   }
-  for (const [id] of ofType('AWS::SQS::Queue')) attributes[id] = arn('sqs', (refs[id] ?? id).split('/').pop()!);
+  for (const [id] of ofType('AWS::SQS::Queue')) {
+    refs[id] ??= sqs.queueUrl(sqs.createQueue(fifo(id), { standard: !template.resources[id].Properties.FifoQueue }));
+    attributes[id] = arn('sqs', refs[id].split('/').pop()!);
+  }
+  // Alarms: a Ref is the alarm's name, which CloudFormation generates from the stack and the logical id.
+  for (const [id] of ofType('AWS::CloudWatch::Alarm')) refs[id] = `EphemeralRunnersSandbox-${id}`;
 
   // The front doors' ids and URLs, as API Gateway and Lambda would assign them.
   for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
@@ -213,9 +223,10 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
   for (const [id] of ofType('AWS::EC2::VPCEndpoint')) refs[id] = 'vpce-0sandbox0000000';
   for (const [id, r] of ofType('AWS::ApiGateway::Stage')) refs[id] = String(r.Properties.StageName);
 
-  // SSM: the runner config parameters as the template writes them.
-  for (const [, r] of ofType('AWS::SSM::Parameter')) {
-    ssm.seedParameter({ name: resolver.string(r.Properties.Name), value: resolver.string(r.Properties.Value), type: 'String' });
+  // SSM: the runner config parameters and the deployment document, as the template writes them.
+  for (const [id, r] of ofType('AWS::SSM::Parameter')) {
+    refs[id] = resolver.string(r.Properties.Name);
+    ssm.seedParameter({ name: refs[id], value: resolver.string(r.Properties.Value), type: 'String' });
   }
 
   // Launch templates as the template renders them (the construct's templates name no image: the provisioner
@@ -266,8 +277,20 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     imageParameters: ofType('AWS::ImageBuilder::DistributionConfiguration').flatMap(([, r]) =>
       (r.Properties.Distributions as Array<{ SsmParameterConfigurations?: Array<{ ParameterName: unknown }> }>)
         .flatMap((d) => d.SsmParameterConfigurations ?? []).map((c) => resolver.string(c.ParameterName))),
+    /** The alarms' names (their `Ref`). */
+    alarmNames: ofType('AWS::CloudWatch::Alarm').map(([id]) => refs[id]),
+    /**
+     * The construct's custom resources (those one of its functions serves), which the sandbox runs once the functions are loaded
+     * (`completeCustomResource`); CDK's own (the VPC's default security group) are left out, as the sandbox has no such group.
+     */
+    customResources: Object.entries(template.resources).filter(([, r]) => /^Custom::|^AWS::CloudFormation::CustomResource$/.test(r.Type)
+      && referenced(r.Properties.ServiceToken).some((ref) => Object.values(template.functions).includes(ref))),
+    /** The attribute (`Fn::GetAtt`) a custom resource answered with. */
+    completeCustomResource: (id: string, value: string) => { attributes[id] = value; },
+    /** The stack's outputs, resolved (as DescribeStacks lists them), once every custom resource is complete. */
+    outputs: () => Object.entries(template.outputs).map(([key, o]) => ({ OutputKey: key, OutputValue: resolver.string(o.Value) })),
     /** An output of the construct, resolved. */
-    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter') => {
+    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter' | 'SetupUrl' | 'Deployment') => {
       const output = template.outputs[`${CONSTRUCT_ID}${name}`];
       if (!output) throw new Error(`the template has no output ${CONSTRUCT_ID}${name}`);
       return resolver.string(output.Value);

@@ -6,6 +6,8 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
+import { CloudFormationSimulator } from './aws/cloudformation';
+import { CloudWatchSimulator } from './aws/cloudwatch';
 import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
 import { startDynamoEngine } from './aws/dynamodb-engine';
 import { DynamoIamProxy } from './aws/dynamodb-iam-proxy';
@@ -31,6 +33,8 @@ import { FunctionName } from '../src/contracts/metrics';
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const ORG = 'octo-org';
+const STACK_NAME = 'EphemeralRunnersSandbox';
+const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/00000000-0000-4000-8000-000000000001`;
 /** The sandbox's own access key (its setup and the harness's calls): not a role session, IAM does not check it. */
 const OPERATOR_KEY = 'sandbox';
 /** Instances of a run that boot with the real bootstrap script when the run is large. */
@@ -39,6 +43,7 @@ const BOOTSTRAP_SAMPLE = 40;
 type Handler = (event: never, context?: Context) => Promise<unknown>;
 
 export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
+type SandboxOptions = { readonly githubUrl?: string; readonly logLevel?: string; readonly withApp?: boolean };
 
 /** The scenario's share of spot instances interrupted as a Poisson rate per hour: a share 1 - e^(-rT) over the mean life T. */
 function spotInterruptionsPerHour(scenario: Scenario, jobs: number): number {
@@ -50,8 +55,12 @@ function spotInterruptionsPerHour(scenario: Scenario, jobs: number): number {
   return lifeHours > 0 ? -Math.log(1 - share) / lifeHours : 0;
 }
 
-/** `githubUrl`: a GitHub API base the handlers use instead of the simulator's; `logLevel`: theirs (ERROR keeps the console for the progress line). */
-export async function startSandbox(scenario: Scenario, options: { readonly githubUrl?: string; readonly logLevel?: string } = {}) {
+/**
+ * `githubUrl`: a GitHub API base the handlers use instead of the simulator's; `logLevel`: theirs (ERROR keeps the console for the
+ * progress line); `withApp: false`: the GHES has no App and the stack's setup page creates it (nothing seeded).
+ */
+export async function startSandbox(scenario: Scenario, options: SandboxOptions = {}) {
+  const withApp = options.withApp ?? true;
   const clock = new ScaledClock(scenario.timeScale);
   const random = new SeededRandom(scenario.seed);
   const f = scenario.faults;
@@ -79,6 +88,7 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
   // GitHub and the services the stack deploys into. DynamoDB is dynalite behind a proxy that
   // verifies signatures and authorizes each call (dynalite checks no IAM).
   const repos = [...new Set(scenario.jobs.map((j) => j.repo))];
+  let localUrl = (url: string) => url;
   const dynamo = await started(await startDynamoEngine());
   const dynamoProxy = await started(new DynamoIamProxy({
     target: dynamo.endpoint, region: REGION, credentialsFor: identityFor, unchecked: (key) => key === OPERATOR_KEY, authorize: serviceAuthorizer('dynamodb', iamHooks),
@@ -89,7 +99,10 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
     org: ORG,
     repos,
     hostname: GHES_HOST,
-    webhookSecret: `sandbox-webhook-secret-${scenario.seed}`,
+    withApp,
+    webhookSecret: withApp ? `sandbox-webhook-secret-${scenario.seed}` : undefined,
+    // The webhook URL a manifest names is the stack's, reached through the sandbox's DNS.
+    resolveUrl: (url) => localUrl(url),
     // Tokens last a wall-clock hour (the handlers keep them by the wall clock, as in AWS); GitHub's 30 s
     // webhook timeout is wall time to the webhook function.
     installationTokenTtlMs: 3600_000 / scenario.timeScale,
@@ -124,14 +137,18 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
     if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
   });
 
-  stack = await deployStack(synthesizeDeployment(scenario), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
+  stack = await deployStack(synthesizeDeployment(scenario, withApp), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
   const { functions, ofType } = stack;
   for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
-  // What the operator's setup step writes (the App's secrets), and the image pipeline's first build some time after the deploy.
-  for (const [output, value] of [['PrivateKeyParameter', ghes.privateKey], ['WebhookSecretParameter', ghes.webhookSecret!]] as const) {
+  // What the operator writes for an App of their own (its secrets), and the image pipeline's first build some time after the deploy.
+  for (const [output, value] of withApp ? [['PrivateKeyParameter', ghes.privateKey], ['WebhookSecretParameter', ghes.webhookSecret!]] as const : []) {
     ssm.seedParameter({ name: stack.output(output), value, type: 'SecureString' });
   }
-  const writeImages = () => stack!.imageParameters.forEach((name, i) => ssm.seedParameter({ name, value: `ami-0${(i + 1).toString(16).padStart(16, '0')}`, type: 'String' }));
+  const writeImages = () => stack!.imageParameters.forEach((name, i) => {
+    const imageId = `ami-0${(i + 1).toString(16).padStart(16, '0')}`;
+    ec2.registerImage(imageId, name.endsWith('arm64') ? 'arm64' : 'x86_64', `ephemeral-runners-${name.split('/').pop()}`);
+    ssm.seedParameter({ name, value: imageId, type: 'String' });
+  });
   if (scenario.imageReadyAfterMs === 0) writeImages();
   else clock.after(scenario.imageReadyAfterMs, writeImages);
   // Where instances ship their boot log.
@@ -159,14 +176,19 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
     return { handler: invoke(name) as never, functionName: name, functionTimeoutSeconds: functions[name].timeoutSeconds };
   };
   const doors = await startFrontDoors(stack, started, { target, authorizer, identityFor: instanceIdentity, common });
-  // The App's webhook URL is the stack output, as an operator would enter it.
-  const webhookUrl = doors.localUrl(stack.output('WebhookUrl'));
+  // The sandbox's DNS: the front doors' URLs, and the GitHub server's.
+  localUrl = (url) => doors.localUrl(url).split(`https://${GHES_HOST}`).join(ghes.url);
+  // The App's webhook URL is the stack output, as an operator would enter it (or the setup page puts in the manifest).
+  const webhookUrl = localUrl(stack.output('WebhookUrl'));
   if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
-  ghes.setWebhookUrl(webhookUrl);
+  if (withApp) ghes.setWebhookUrl(webhookUrl);
+  // CloudFormation (the stack's outputs, custom resources' answers) and CloudWatch, as the operator's commands read them.
+  const cloudformation = await started(new CloudFormationSimulator({ name: STACK_NAME, id: STACK_ID, outputs: () => stack!.outputs() }));
+  const cloudwatch = await started(new CloudWatchSimulator(() => stack!.alarmNames));
 
   // The functions' environment, from the template, plus what points the SDK at the simulators.
   const scaled = (ms: number) => Math.max(1, Math.round(ms * scenario.timeScale));
-  Object.assign(process.env, stack.environment, {
+  Object.assign(process.env, Object.fromEntries(Object.entries(stack.environment).map(([name, value]) => [name, localUrl(value)])), {
     AWS_REGION: REGION,
     // The sandbox's own calls; inside an invocation process.env answers the function's role session (iam/identities.ts).
     AWS_ACCESS_KEY_ID: OPERATOR_KEY,
@@ -189,7 +211,20 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
     reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
   }));
   // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
-  for (const name of Object.values(FunctionName)) handlers[name] = loadHandler(name);
+  for (const name of Object.keys(functions) as FunctionName[]) handlers[name] = loadHandler(name);
+  // Custom resources, as CloudFormation runs them (at create, and at the stack's deletion): the function answers at a presigned URL.
+  const runCustomResources = async (requestType: 'Create' | 'Delete') => {
+    for (const [id, r] of stack!.customResources) {
+      const { url, response } = cloudformation.responseUrl();
+      const name = stack!.functionOf(r.Properties.ServiceToken);
+      const event = { RequestType: requestType, ResponseURL: url, StackId: STACK_ID, RequestId: `${id}-${requestType}`, LogicalResourceId: id, ResourceType: r.Type };
+      await sessions.run(name, () => handlers[name]!(event as never));
+      const answer = await response;
+      if (answer.Status !== 'SUCCESS') throw new Error(`the custom resource ${id} failed (${requestType}): ${answer.Reason}`);
+      if (requestType === 'Create') stack!.completeCustomResource(id, Object.values(answer.Data ?? {})[0] ?? '');
+    }
+  };
+  await runCustomResources('Create');
 
   // The event source mappings, the event rules and the schedule, as the template has them.
   for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
@@ -237,7 +272,27 @@ export async function startSandbox(scenario: Scenario, options: { readonly githu
     /** The prefix of the runner names the functions register (their environment's). */
     runnerNamePrefix: stack.environment[CONTROL_PLANE_ENVIRONMENT.runnerNamePrefix.name],
     webhookUrl,
-    webhookSecret: ghes.webhookSecret!,
+    /** The webhook secret of the App (undefined until the setup page created one, without `withApp`). */
+    get webhookSecret() {
+      return ghes.webhookSecret;
+    },
+    /** The setup page with its token (the SetupUrl output), when the stack has one. */
+    setupUrl: withApp ? undefined : localUrl(stack.output('SetupUrl')),
+    stackName: STACK_NAME,
+    /** The environment an operator's AWS CLI or SDK needs to reach this sandbox's services (for `cdk-ephemeral-runners status`). */
+    operatorEnvironment: {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: OPERATOR_KEY,
+      AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
+      AWS_ENDPOINT_URL_EC2: ec2.url,
+      AWS_ENDPOINT_URL_SSM: ssm.url,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+    },
+    /** What deleting the stack asks of its custom resources (the setup token's deletes the token and the App's credentials). */
+    deleteCustomResources: () => runCustomResources('Delete'),
     /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
     get iam(): IamAuthorizer {
       return authorizer();

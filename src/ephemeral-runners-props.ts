@@ -17,20 +17,27 @@ export interface GitHubAppOptions {
    */
   readonly url: string;
 
-  /** The GitHub App's numeric id, as shown on its settings page. */
-  readonly appId: string;
+  /**
+   * The numeric id of a GitHub App you created yourself, as shown on its settings page; you then
+   * write its private key and webhook secret into their parameters after deploy.
+   *
+   * @default - the stack's setup page (output `SetupUrl`) creates the App on the server from a
+   * manifest and stores its id, private key and webhook secret; they are deleted with the stack
+   */
+  readonly appId?: string;
 
   /**
    * Name of the SSM SecureString parameter that holds the App's private key (PEM). The construct
-   * never creates it: write it once after deploy, so the key never appears in a template.
+   * never creates it, so the key never appears in a template: the setup page writes it, or you do
+   * after deploy when you give `appId`.
    *
    * @default - `<parameterPrefix>/github-app/private-key`
    */
   readonly privateKeyParameterName?: string;
 
   /**
-   * Name of the SSM SecureString parameter that holds the App's webhook secret. Written once after
-   * deploy, like the private key.
+   * Name of the SSM SecureString parameter that holds the App's webhook secret, written like the
+   * private key.
    *
    * @default - `<parameterPrefix>/github-app/webhook-secret`
    */

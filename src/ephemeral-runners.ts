@@ -14,7 +14,7 @@ import { pemBundleProblem } from './pem';
 import {
   allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
   headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
-  RunnerFleet, RunnerMonitoring, settingsOf, setupOutputs, StateTable, validateParameterName, validateProps, Webhook,
+  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, validateParameterName, validateProps, Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
 import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
@@ -63,6 +63,10 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   readonly lifecycleFunction: lambda.IFunction;
   /** The function that sweeps every pool, instance and registration on a schedule. */
   readonly reconcilerFunction: lambda.IFunction;
+  /** The setup page's function, unless `github.appId` is given. */
+  readonly setupFunction?: lambda.IFunction;
+  /** The setup page's URL without its token (the `SetupUrl` output carries the token), unless `github.appId` is given. */
+  readonly setupUrl?: string;
   /** The private REST API, when the webhook or the register endpoint is private. */
   readonly privateApi?: apigw.IRestApi;
   /** The `execute-api` VPC endpoint this construct created for the private API, if it created one. */
@@ -107,7 +111,8 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     this.imagePipeline = image?.pipeline;
     const machineImage = props.machineImage ?? image!.machineImage;
     // A bad prefix is reported by the validation above, with every other problem: no parameter is written under it.
-    const configsToWrite = validateParameterName('parameterPrefix', names.prefix).length === 0 ? props.runnerConfigs : [];
+    const prefixValid = validateParameterName('parameterPrefix', names.prefix).length === 0;
+    const configsToWrite = prefixValid ? props.runnerConfigs : [];
     const configs = new RunnerConfigParameters(this, 'RunnerConfigs', { path: names.runnerConfigPath, configs: configsToWrite, machineImage });
     const fleet = new RunnerFleet(this, 'Fleet', { ...settings, vpc: this.vpc, subnets, configs: configs.documents, machineImage, managedBy: names.managedBy });
 
@@ -125,10 +130,13 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const provisioner = new Provisioner(this, 'Provisioner', { controlPlane });
     const lifecycle = new Lifecycle(this, 'Lifecycle', { controlPlane });
     const reconciler = new Reconciler(this, 'Reconciler', { controlPlane, interval: settings.reconcileInterval });
+    const setup = props.github.appId === undefined
+      ? new Setup(this, 'Setup', { controlPlane, webhookUrl: webhook.url, api: webhook.api, privateRoute: frontDoor.webhookRoute }) : undefined;
+    const deadLetterQueues = [deadLetterQueue, lifecycle.deadLetterQueue];
     const monitoring = new RunnerMonitoring(this, 'Monitoring', {
       ...props.monitoring,
-      functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler],
-      deadLetterQueues: [deadLetterQueue, lifecycle.deadLetterQueue],
+      functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler, ...(setup ? [setup.handler] : [])],
+      deadLetterQueues,
       defaultMaxInstances: configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
     });
 
@@ -137,6 +145,8 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     this.provisionerFunction = provisioner.handler.function;
     this.lifecycleFunction = lifecycle.handler.function;
     this.reconcilerFunction = reconciler.handler.function;
+    this.setupFunction = setup?.handler.function;
+    this.setupUrl = setup?.url;
     this.webhookUrl = webhook.url;
     this.registerUrl = register.url;
     this.table = table.table;
@@ -152,7 +162,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     this.controlPlaneSecurityGroup = network?.securityGroup;
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;
-    setupOutputs(this, names, this.webhookUrl);
+    setupOutputs(this, names, { prefixValid, githubApp, setup, webhook, table, queue, monitoring, deadLetterQueues });
   }
 
   /** Jobs queued for a runner config: `queued` deliveries the webhook routed to it (Sum). */

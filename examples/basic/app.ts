@@ -10,7 +10,8 @@ export function buildApp(app = new App()): App {
   // No vpc: the construct makes one of public subnets, with no NAT gateway billing by the hour;
   // runners reach GitHub through its internet gateway.
   new EphemeralRunners(stack, 'Runners', {
-    github: { url: 'https://ghes.example.com', appId: '12' },
+    // No appId: the stack's setup page (output RunnersSetupUrl) creates the GitHub App and stores its credentials.
+    github: { url: 'https://ghes.example.com' },
     runnerConfigs: [
       {
         name: 'linux-x64',

@@ -76,7 +76,7 @@ export function buildApp(app = new App()): App {
   }));
 
   const runners = new EphemeralRunners(stack, 'Runners', {
-    github: { url: 'https://github.corp.example', appId: '12', caCertificatesPem: corporateCa },
+    github: { url: 'https://github.corp.example', caCertificatesPem: corporateCa },
     vpc,
     machineImage: RunnerMachineImage.fromSsmParameters('/platform/runner-images/x64'),
     subnets: { subnetGroupName: 'runners' },

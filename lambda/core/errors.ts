@@ -15,7 +15,7 @@ export class SecretNotSetError extends Error {
   public readonly name = 'SecretNotSetError';
 
   constructor(readonly parameterName: string, options?: ErrorOptions, what = 'the webhook secret') {
-    super(`${what} is not set: put it into the SSM SecureString parameter ${parameterName}`, options);
+    super(`${what} is not set: create the GitHub App with the stack's setup page (its SetupUrl output), or write the SSM parameter ${parameterName}`, options);
   }
 }
 

@@ -1,6 +1,6 @@
 // The SQS stand-in: the JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Op>`) of @aws-sdk/client-sqs over in-memory FIFO
 // queues (sqs-queue.ts), plus event source mappings (sqs-event-source.ts). It serves what the functions call (SendMessage,
-// ChangeMessageVisibility) and ReceiveMessage; any other operation or parameter is refused as not simulated.
+// ChangeMessageVisibility), ReceiveMessage, and GetQueueAttributes (the status command); any other operation or parameter is refused as not simulated.
 import { IncomingMessage, ServerResponse } from 'http';
 import { AwsContext, awsContext, AwsIds, AwsSimulatorOptions } from './ids';
 import type { CallAuthorizer } from './sigv4-verifier';
@@ -14,7 +14,15 @@ export { SqsQueue } from './sqs-queue';
 export type SqsSimulatorOptions = AwsSimulatorOptions & { readonly authorize?: CallAuthorizer };
 
 /** `visibilityTimeoutSeconds` 30 by default; the dead-letter queue by name or as created before, maxReceiveCount 1–1000. */
-type CreateQueueOptions = { visibilityTimeoutSeconds?: number; deadLetterQueue?: { queue: string | SqsQueue; maxReceiveCount: number } };
+/**
+ * `standard`: a standard queue the sandbox only lists and measures (GetQueueAttributes): the event rules' dead-letter queue,
+ * which nothing in the sandbox sends to.
+ */
+type CreateQueueOptions = {
+  visibilityTimeoutSeconds?: number;
+  deadLetterQueue?: { queue: string | SqsQueue; maxReceiveCount: number };
+  standard?: boolean;
+};
 
 type Json = Record<string, unknown>;
 
@@ -28,6 +36,7 @@ const PARAMETERS: Record<string, readonly string[]> = {
   SendMessage: ['QueueUrl', 'MessageBody', 'MessageGroupId', 'MessageDeduplicationId'],
   ReceiveMessage: ['QueueUrl', 'MaxNumberOfMessages', 'AttributeNames', 'MessageSystemAttributeNames'],
   ChangeMessageVisibility: ['QueueUrl', 'ReceiptHandle', 'VisibilityTimeout'],
+  GetQueueAttributes: ['QueueUrl', 'AttributeNames'],
 };
 
 export class SqsSimulator extends LoopbackService {
@@ -51,7 +60,7 @@ export class SqsSimulator extends LoopbackService {
 
   /** Creates a FIFO queue as CloudFormation would from AWS::SQS::Queue (the template's are all FIFO); a bad setting throws, naming it. */
   createQueue(name: string, options: CreateQueueOptions = {}): SqsQueue {
-    if (!name.endsWith('.fifo')) throw new Error(`queue "${name}": the sandbox simulates FIFO queues only (a name ending in .fifo)`);
+    if (!name.endsWith('.fifo') && !options.standard) throw new Error(`queue "${name}": the sandbox simulates FIFO queues only (a name ending in .fifo)`);
     const dlq = options.deadLetterQueue;
     const queue = new SqsQueue(name, `arn:aws:sqs:${this.aws.region}:${this.aws.accountId}:${name}`, {
       visibilityTimeoutSeconds: inRange('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 30, 0, MAX_VISIBILITY_SECONDS),
@@ -95,6 +104,7 @@ export class SqsSimulator extends LoopbackService {
     const [account, name, ...rest] = (URL.canParse(url) ? new URL(url).pathname : '').split('/').filter((p) => p !== '');
     const queue = account === this.aws.accountId && rest.length === 0 ? this.queues.get(name) : undefined;
     if (!queue) throw new SqsApiError('QueueDoesNotExist', 'The specified queue does not exist.', 400, `${NS}NonExistentQueue`);
+    if (!queue.name.endsWith('.fifo') && operation !== 'GetQueueAttributes') throw notSimulated(`${operation} on a standard queue`);
     if (operation === 'SendMessage') {
       const sent = queue.send({
         body: required('MessageBody'),
@@ -103,6 +113,19 @@ export class SqsSimulator extends LoopbackService {
         senderId: SENDER_ID,
       });
       return { MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfMessageBody, SequenceNumber: sent.sequenceNumber };
+    }
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html: counts only.
+    if (operation === 'GetQueueAttributes') {
+      const now = this.aws.clock.now();
+      const held = queue.peek();
+      const counts: Record<string, string> = {
+        ApproximateNumberOfMessages: String(held.filter((m) => m.visibleAt <= now).length),
+        ApproximateNumberOfMessagesNotVisible: String(held.filter((m) => m.visibleAt > now).length),
+      };
+      const names = (input.AttributeNames ?? []) as string[];
+      const unknown = names.find((n) => n !== 'All' && !(n in counts));
+      if (unknown) throw notSimulated(`the queue attribute ${unknown}`);
+      return { Attributes: Object.fromEntries(Object.entries(counts).filter(([n]) => names.includes('All') || names.includes(n))) };
     }
     if (operation === 'ChangeMessageVisibility') {
       queue.changeVisibility(required('ReceiptHandle'), required('VisibilityTimeout'));

@@ -1,5 +1,6 @@
 // The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
-// TerminateInstances), a simulated IMDSv2 per instance, EventBridge-shaped instance events and seeded faults.
+// TerminateInstances, and DescribeImages for the status command), a simulated IMDSv2 per instance, EventBridge-shaped
+// instance events and seeded faults.
 import { IncomingMessage, ServerResponse } from 'http';
 import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
@@ -81,6 +82,8 @@ export class Ec2Simulator extends LoopbackService {
   private readonly eventIds: IdGenerator;
   private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
+  /** The runner images that exist (the sandbox's stand-ins for the pipeline's builds), by AMI id. */
+  private readonly images = new Map<string, { readonly architecture: string; readonly name: string; readonly createdAt: number }>();
   private readonly eventListeners = new Set<Listener<Ec2InstanceEvent>>();
   private readonly eventHistory: Ec2InstanceEvent[] = [];
   private closed = false;
@@ -200,6 +203,7 @@ export class Ec2Simulator extends LoopbackService {
         CreateFleet: (decision) => this.fleets.createFleet(params, decision),
         DescribeInstances: () => describeInstances(this.lifecycle, this.accountId, params),
         TerminateInstances: () => terminateInstances(this.lifecycle, params),
+        DescribeImages: () => this.describeImages(params),
       };
       const handler = Object.prototype.hasOwnProperty.call(handlers, action) ? handlers[action] : undefined;
       if (!handler) throw new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
@@ -225,6 +229,41 @@ export class Ec2Simulator extends LoopbackService {
       tally(this.counts.errorsByCode, e.code);
       send(e.status, renderEc2Error(e, requestId));
     }
+  }
+
+  /** An AMI that exists from now on, as an image build registers it. */
+  registerImage(imageId: string, architecture: 'x86_64' | 'arm64', name: string): void {
+    this.images.set(imageId, { architecture, name, createdAt: this.clock.now() });
+  }
+
+  /**
+   * DescribeImages by ImageId.N, as the status command asks: an id that names no image fails the whole call
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html; errors: InvalidAMIID.NotFound).
+   */
+  private describeImages(params: QueryParams): XmlObject {
+    if (params.names().some((n) => !/^(Action|Version|ImageId\.\d+)$/.test(n))) throw apiErrors.unsupported('The EC2 simulator models DescribeImages by ImageId.N only.');
+    const ids = params.strings('ImageId');
+    const missing = ids.filter((id) => !this.images.has(id));
+    if (missing.length > 0) throw new Ec2ApiError('InvalidAMIID.NotFound', `The image id '[${missing.join(', ')}]' does not exist`);
+    return {
+      imagesSet: ids.map((imageId) => {
+        const image = this.images.get(imageId)!;
+        return {
+          imageId,
+          imageLocation: `${this.accountId}/${image.name}`,
+          imageState: 'available',
+          imageOwnerId: this.accountId,
+          creationDate: isoSeconds(image.createdAt),
+          isPublic: false,
+          architecture: image.architecture,
+          imageType: 'machine',
+          name: image.name,
+          rootDeviceType: 'ebs',
+          rootDeviceName: '/dev/sda1',
+          virtualizationType: 'hvm',
+        };
+      }),
+    };
   }
 
   private publish(detailType: Ec2InstanceEvent['detail-type'], resource: string, detail: Ec2InstanceEvent['detail']): void {

@@ -7,7 +7,8 @@ import { AppAuth, Caller, CredentialNeed } from './auth';
 import { Directory, Installation } from './directory';
 import { GhesApiError, invalid, notFound, RATE_LIMIT_DOCS_URL } from './errors';
 import { FaultInjector } from './faults';
-import { APP, installationJson, jobJson, runnerJson, Instance } from './payloads';
+import { ManifestFlow } from './manifests';
+import { appJson, installationJson, jobJson, publicUserJson, runnerJson, Instance } from './payloads';
 import { encodeJitConfig } from './runner';
 import { isoSeconds, SimTime } from './sim-time';
 import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
@@ -36,6 +37,7 @@ export interface ApiDeps {
   readonly auth: AppAuth;
   readonly actions: Actions;
   readonly webhooks: WebhookSender;
+  readonly manifests: ManifestFlow;
   readonly faults: FaultInjector;
   readonly time: SimTime;
   readonly rng: SeededRandom;
@@ -127,7 +129,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Reado
 }
 
 /** A route; `template` is relative to /api/v3, spelled as the OpenAPI description spells it. */
-function route(method: 'GET' | 'POST' | 'DELETE', template: string, auth: CredentialNeed, handle: (request: ApiRequest) => ApiResponse) {
+function route(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', template: string, auth: CredentialNeed, handle: (request: ApiRequest) => ApiResponse) {
   return { method, template, auth, handle, pattern: new RegExp(`^${template.replace(/\{\w+\}/g, '([^/]+)')}$`) };
 }
 
@@ -189,7 +191,20 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       const found = directory.installations.find((i) => i.id === id(request, 'installation_id'));
       if (!found) throw notFound();
       const { token, expiresAt } = ctx.auth.issueToken(found);
-      return { status: 201, body: { token, expires_at: isoSeconds(expiresAt), permissions: APP.permissions, repository_selection: 'all' } };
+      return { status: 201, body: { token, expires_at: isoSeconds(expiresAt), permissions: ctx.instance().app.permissions, repository_selection: 'all' } };
+    }),
+    route('GET', '/app', 'jwt', () => ({ status: 200, body: appJson(ctx.instance(), directory.installations.length) })),
+    route('GET', '/app/installations', 'jwt', ({ query }) =>
+      ({ status: 200, body: directory.installations.slice(0, perPage(query)).map((i) => installationJson(ctx.instance(), i)) })),
+    route('POST', '/app-manifests/{code}/conversions', 'none', ({ params }) => {
+      const created = ctx.manifests.convert(params.code);
+      const credentials = { client_secret: created.clientSecret, webhook_secret: created.webhookSecret, pem: created.privateKey };
+      return { status: 201, body: { ...appJson(ctx.instance(), 0), ...credentials } };
+    }),
+    route('GET', '/users/{username}', 'none', ({ params }) => {
+      const account = directory.accountOf(params.username);
+      if (!account) throw notFound();
+      return { status: 200, body: publicUserJson(ctx.instance(), account) };
     }),
     route('GET', '/app/hook/deliveries', 'jwt', ({ query, url }) => {
       const page = ctx.webhooks.page(perPage(query), query.get('cursor'));

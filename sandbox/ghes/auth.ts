@@ -23,32 +23,38 @@ const MAX_JWT_LIFETIME_S = 600;
 const IAT_LEEWAY_S = 60;
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** Who made a request: the App (JWT) or one of its installations (token). */
-export type Caller = { readonly kind: 'app' } | { readonly kind: 'installation'; readonly installationId: number };
-export type CredentialNeed = 'jwt' | 'installation';
+/** Who made a request: the App (JWT), one of its installations (token), or anyone (a route without authentication). */
+export type Caller = { readonly kind: 'app' } | { readonly kind: 'installation'; readonly installationId: number } | { readonly kind: 'anyone' };
+export type CredentialNeed = 'jwt' | 'installation' | 'none';
 
 export class AppAuth {
-  /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the format GitHub hands out. */
-  readonly privateKeyPem: string;
-  private readonly publicKey: KeyObject;
+  /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the format GitHub hands out; undefined while the instance has no App. */
+  privateKeyPem?: string;
+  private publicKey?: KeyObject;
   /** Issued installation tokens; `expiresAt` is simulated epoch ms. */
   private readonly tokens = new Map<string, { readonly installationId: number; readonly expiresAt: number }>();
 
-  /** Uses the given private key (PKCS#1 or PKCS#8), or generates a 2048-bit RSA key pair as GitHub does for an App. */
+  /** Uses the given private key (PKCS#1 or PKCS#8), or generates one; `withApp` false: no App (and no key) until `createKey`. */
   constructor(
     private readonly appId: number,
     privateKeyPem: string | undefined,
     private readonly time: SimTime,
     private readonly rng: SeededRandom,
     private readonly tokenTtlMs: number,
+    withApp = true,
   ) {
-    const generate = (): string => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    this.privateKeyPem = privateKeyPem ?? generate();
-    this.publicKey = createPublicKey(this.privateKeyPem);
+    if (withApp) this.useKey(privateKeyPem ?? generateKey());
+  }
+
+  /** The App's key from now on: a manifest created the App. */
+  useKey(privateKeyPem: string): void {
+    this.privateKeyPem = privateKeyPem;
+    this.publicKey = createPublicKey(privateKeyPem);
   }
 
   /** Checks the Authorization header for the credential a route needs; throws GitHub's error otherwise. */
   authenticate(authorization: string | undefined, needs: CredentialNeed): Caller {
+    if (needs === 'none') return { kind: 'anyone' };
     const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization ?? '');
     if (!match) throw new GhesApiError(401, MESSAGES.requiresAuthentication);
     const scheme = match[1].toLowerCase();
@@ -92,10 +98,16 @@ export class AppAuth {
     const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
     try {
       const [header, claims] = [decode(headerPart), decode(payloadPart)];
+      if (!this.publicKey) return undefined;
       const signed = verify('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`), this.publicKey, Buffer.from(signature, 'base64url'));
       return header.alg === 'RS256' && (claims.iss === this.appId || claims.iss === String(this.appId)) && signed ? claims : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** A 2048-bit RSA key in PKCS#1 PEM, as GitHub generates for an App. */
+export function generateKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 }

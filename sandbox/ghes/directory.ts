@@ -1,5 +1,5 @@
-// Who exists on the instance: the organization, users, repositories, and the App's installation on every account owning a repository.
-// Fixed at construction; ids are assigned in order so a seed replays them.
+// Who exists on the instance: the organization, users, repositories, and the App's installations: on every account owning a
+// repository from the start, or (an instance without an App) each one made by installing the App. Ids are assigned in order.
 import { GhesSimulatorError } from './errors';
 import { SeededRandom } from '../common/random';
 
@@ -43,8 +43,8 @@ export class Directory {
   private readonly accounts = new Map<string, Account>();
   private readonly repos = new Map<string, Repo>();
 
-  /** `repos`: names in the org, or `owner/name` (another owner is a user). */
-  constructor(org: string, repos: readonly string[]) {
+  /** `repos`: names in the org, or `owner/name` (another owner is a user); `installed`: the App is installed on every owner. */
+  constructor(org: string, repos: readonly string[], installed = true) {
     this.org = this.account(org, 'Organization');
     for (const spec of repos) {
       const [owner, name] = spec.includes('/') ? spec.split('/', 2) : [org, spec];
@@ -53,8 +53,23 @@ export class Directory {
       const id = 1001 + this.repos.size;
       const fullName = `${account.login}/${name}`;
       this.repos.set(key(fullName), { owner: account, name, fullName, id, nodeId: nodeId('Repository', id) });
-      if (!this.installationOf(account.login)) this.installations.push({ id: this.installations.length + 1, account });
+      if (installed) this.install(account.login);
     }
+  }
+
+  /** Installs the App on an account, once; undefined for an unknown login. */
+  install(login: string): Installation | undefined {
+    const account = this.accounts.get(key(login));
+    if (!account) return undefined;
+    const existing = this.installationOf(login);
+    if (existing) return existing;
+    const installation = { id: this.installations.length + 1, account };
+    this.installations.push(installation);
+    return installation;
+  }
+
+  accountOf(login: string): Account | undefined {
+    return this.accounts.get(key(login));
   }
 
   repo(owner: string, name: string): Repo | undefined {

@@ -7,7 +7,8 @@ import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
-import { Instance, workflowJobPayload } from './payloads';
+import { CreatedApp, ManifestFlow } from './manifests';
+import { APP, AppInfo, Instance, workflowJobPayload } from './payloads';
 import { RunnerExit, SimulatedRunner } from './runner';
 import { SimTime } from './sim-time';
 import { DeliveryRecord, WebhookSender } from './webhooks';
@@ -33,6 +34,10 @@ export interface GhesSimulatorOptions {
   readonly repos?: readonly string[];
   /** PKCS#1 or PKCS#8 PEM. @default a fresh 2048-bit key */
   readonly privateKey?: string;
+  /** The instance has its App, installed on every repository owner; false: none until a manifest creates it (manifests.ts). @default true */
+  readonly withApp?: boolean;
+  /** The network's name resolution, for the webhook URL a manifest names (the sandbox's DNS). @default the URL as it is */
+  readonly resolveUrl?: (url: string) => string;
   /** Where workflow_job deliveries go; none are sent (or recorded) while unset. */
   readonly webhookUrl?: string;
   /** @default no secret: no signature headers */
@@ -59,11 +64,11 @@ export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: s
 
 export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
-  readonly webhookSecret?: string;
   readonly appId = 1;
-  /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
-  readonly privateKey: string;
   private readonly createdAt: number;
+  private app?: AppInfo;
+  private readonly auth: AppAuth;
+  private readonly manifests: ManifestFlow;
   private readonly time: SimTime;
   private readonly directory: Directory;
   private readonly faults: FaultInjector;
@@ -78,13 +83,14 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     super();
     this.clock = options.clock ?? new ScaledClock(1);
     this.createdAt = this.clock.now();
-    this.webhookSecret = options.webhookSecret;
     const rng = new SeededRandom(options.seed ?? 1);
+    const withApp = options.withApp ?? true;
     this.faults = new FaultInjector(options.faults ?? {}, rng);
     this.time = new SimTime(this.clock, options.jwtClock ?? Date.now);
-    const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE);
-    this.privateKey = auth.privateKeyPem;
-    this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app']);
+    const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE, withApp);
+    this.auth = auth;
+    this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app'], withApp);
+    if (withApp) this.app = { ...APP, owner: this.directory.org };
     this.actions = new Actions(this.time, { runners: rng.fork('runners'), jobs: rng.fork('jobs') }, {
       jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
       lostRunnerMs: options.lostRunnerTimeoutMs ?? 10 * MINUTE,
@@ -94,12 +100,14 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
     const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
     this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
+    this.manifests = new ManifestFlow(this.directory, this.time, rng.fork('manifests'), () => this.app, (created) => this.createApp(created, options));
     this.server = new ApiServer({
       instance: () => this.instance(),
       directory: this.directory,
       auth,
       actions: this.actions,
       webhooks: this.webhooks,
+      manifests: this.manifests,
       faults: this.faults,
       time: this.time,
       rng: rng.fork('request-ids'),
@@ -110,7 +118,9 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   async start(): Promise<void> {
     if (this.loopback) throw new GhesSimulatorError('the GHES simulator is already started');
     if (this.stopped) throw new GhesSimulatorError('a stopped GHES simulator cannot start again; create a new one');
-    this.loopback = await listenOnLoopback((req, res) => this.server.handle(req, res));
+    this.loopback = await listenOnLoopback(async (req, res) => {
+      if ((req.url ?? '').startsWith(`${API_PREFIX}/`) || !await this.manifests.handleWeb(req, res)) await this.server.handle(req, res);
+    });
     this.faults.startedAt = this.clock.now();
   }
 
@@ -133,6 +143,21 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   /** Octokit's `baseUrl`: `http://127.0.0.1:PORT/api/v3` */
   get apiUrl(): string {
     return `${this.url}${API_PREFIX}`;
+  }
+
+  /** The App's private key (PKCS#1 PEM), for `createAppAuth`. */
+  get privateKey(): string {
+    if (!this.auth.privateKeyPem) throw new GhesSimulatorError('the instance has no App yet: create one from a manifest');
+    return this.auth.privateKeyPem;
+  }
+
+  get webhookSecret(): string | undefined {
+    return this.webhooks.config.secret;
+  }
+
+  /** The App's slug and page, once there is an App. */
+  get appInfo(): { slug: string; htmlUrl: string } | undefined {
+    return this.app && { slug: this.app.slug, htmlUrl: `${this.url}/github-apps/${this.app.slug}` };
   }
 
   /** Points deliveries at a receiver started after the simulator (e.g. the sandbox's API Gateway stand-in). */
@@ -239,7 +264,14 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   }
 
   private instance(): Instance {
-    return { api: this.apiUrl, web: this.url, appId: this.appId, createdAt: this.createdAt };
+    return { api: this.apiUrl, web: this.url, appId: this.appId, createdAt: this.createdAt, app: this.app ?? { ...APP, owner: this.directory.org } };
+  }
+
+  private createApp(created: CreatedApp, options: GhesSimulatorOptions): void {
+    this.app = created.app;
+    this.auth.useKey(created.privateKey);
+    this.webhooks.config.url = options.resolveUrl?.(created.webhookUrl) ?? created.webhookUrl;
+    this.webhooks.config.secret = created.webhookSecret;
   }
 
   private onJob(action: JobStatus, job: JobRecord): void {

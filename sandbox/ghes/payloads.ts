@@ -6,12 +6,25 @@ import { Account, Installation, nodeId, Repo } from './directory';
 import { isoSeconds } from './sim-time';
 
 /** The simulated instance: `api` ends in /api/v3, `web` is its root; the App and its installations date from `createdAt`. */
-export type Instance = { readonly api: string; readonly web: string; readonly appId: number; readonly createdAt: number };
+export type Instance = { readonly api: string; readonly web: string; readonly appId: number; readonly createdAt: number; readonly app: AppInfo };
 
+/** The App as GitHub shows it: the one the simulator starts with, or the one a manifest created. */
+export type AppInfo = {
+  readonly slug: string;
+  readonly name: string;
+  readonly owner: Account;
+  readonly permissions: Readonly<Record<string, string>>;
+  readonly events: readonly string[];
+  readonly clientId: string;
+};
+
+/** The App a simulator made with one has: every permission the control plane may use. */
 export const APP = {
   slug: 'ephemeral-runners',
+  name: 'ephemeral-runners',
   permissions: { actions: 'write', administration: 'write', metadata: 'read', organization_self_hosted_runners: 'write' },
   events: ['workflow_job'],
+  clientId: 'Iv1.0000000000000001',
 } as const;
 
 type Example = { name: string; examples: Record<'repository' | 'organization' | 'sender', Record<string, unknown>>[] };
@@ -65,11 +78,12 @@ export function installationJson(ghes: Instance, inst: Installation): Record<str
     repositories_url: `${ghes.api}/installation/repositories`,
     html_url: `${ghes.web}/${settings}/installations/${inst.id}`,
     app_id: ghes.appId,
-    app_slug: APP.slug,
+    client_id: ghes.app.clientId,
+    app_slug: ghes.app.slug,
     target_id: account.id,
     target_type: account.type,
-    permissions: APP.permissions,
-    events: APP.events,
+    permissions: ghes.app.permissions,
+    events: ghes.app.events,
     created_at: isoSeconds(ghes.createdAt),
     updated_at: isoSeconds(ghes.createdAt),
     single_file_name: null,
@@ -78,6 +92,48 @@ export function installationJson(ghes: Instance, inst: Installation): Record<str
     suspended_by: null,
     suspended_at: null,
     contact_email: null,
+  };
+}
+
+/** The App (the OpenAPI `integration` schema): GET /app, and the body of a manifest's conversion. */
+export function appJson(ghes: Instance, installations: number): Record<string, unknown> {
+  const at = isoSeconds(ghes.createdAt);
+  return {
+    id: ghes.appId,
+    slug: ghes.app.slug,
+    node_id: nodeId('Integration', ghes.appId),
+    client_id: ghes.app.clientId,
+    owner: userJson(ghes, ghes.app.owner),
+    name: ghes.app.name,
+    description: '',
+    external_url: ghes.web,
+    html_url: `${ghes.web}/github-apps/${ghes.app.slug}`,
+    created_at: at,
+    updated_at: at,
+    permissions: ghes.app.permissions,
+    events: ghes.app.events,
+    installations_count: installations,
+  };
+}
+
+/** A user or organization as GET /users/{username} shows it to anyone (the OpenAPI `public-user` schema). */
+export function publicUserJson(ghes: Instance, a: Account): Record<string, unknown> {
+  const at = isoSeconds(ghes.createdAt);
+  return {
+    ...userJson(ghes, a),
+    name: null,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: at,
+    updated_at: at,
   };
 }
 

@@ -29,7 +29,7 @@ export interface DeliveryRecord {
 
 export interface WebhookConfig {
   url?: string;
-  readonly secret?: string;
+  secret?: string;
   readonly appId: number;
   /** `X-GitHub-Enterprise-Host` */
   readonly hostname: () => string;

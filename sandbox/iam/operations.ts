@@ -152,6 +152,12 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
     } satisfies OperationEntry])),
   // SSM: the parameter's ARN (GetParametersByPath: the path's); SAR list_awssystemsmanager.html.
   'ssm:GetParameter': { requests: (input: Json, ctx) => [{ action: 'ssm:GetParameter', resource: parameterArn(ctx, str(input.Name)) }] },
+  'ssm:PutParameter': { requests: (input: Json, ctx) => [{ action: 'ssm:PutParameter', resource: parameterArn(ctx, str(input.Name)) }] },
+  'ssm:DeleteParameter': { requests: (input: Json, ctx) => [{ action: 'ssm:DeleteParameter', resource: parameterArn(ctx, str(input.Name)) }] },
+  // The two batch calls name up to 10 parameters: each must be allowed.
+  ...Object.fromEntries(['GetParameters', 'DeleteParameters'].map((op) => [`ssm:${op}`, {
+    requests: (input: Json, ctx: OperationContext) => (input.Names as string[]).map((name) => ({ action: `ssm:${op}`, resource: parameterArn(ctx, name) })),
+  } satisfies OperationEntry])),
   'ssm:GetParametersByPath': {
     requests: (input: Json, ctx) => [{ action: 'ssm:GetParametersByPath', resource: parameterArn(ctx, str(input.Path)), context: { 'ssm:Recursive': String(input.Recursive === true) } }],
   },

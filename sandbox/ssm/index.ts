@@ -1,6 +1,6 @@
-// SSM Parameter Store over JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`): the control plane's GetParameter and GetParametersByPath over
-// parameters the sandbox seeds. SecureStrings are kept encrypted (AES-256-GCM under a per-simulator key, standing in for KMS) and
-// decrypted only on request. Calls are counted and pass the IAM hook first.
+// SSM Parameter Store over JSON 1.1 (`X-Amz-Target: AmazonSSM.<Op>`): the control plane's reads (GetParameter, GetParameters,
+// GetParametersByPath) and the setup's writes (PutParameter, DeleteParameter, DeleteParameters). SecureStrings are kept encrypted
+// (AES-256-GCM under a per-simulator key, standing in for KMS) and decrypted only on request. Calls are counted and pass the IAM hook first.
 import { createCipheriv, createDecipheriv, randomBytes } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
 import { LoopbackService, readBody, tally } from '../common/http';
@@ -44,6 +44,29 @@ export class SsmSimulator extends LoopbackService {
   private counts = noCalls();
   private requestCounter = 0;
 
+  private readonly operations: Record<string, (input: Json) => Json> = {
+    GetParameter: (input) => this.getParameter(input),
+    GetParametersByPath: (input) => this.getParametersByPath(input),
+    PutParameter: (input) => this.putParameter(input),
+    // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html: unknown names are listed, not an error.
+    GetParameters: (input) => {
+      const names = names10(input);
+      const found = names.filter((n) => this.parameters.has(n));
+      const parameters = found.map((n) => this.render(this.parameters.get(n)!, input.WithDecryption === true));
+      return { Parameters: parameters, InvalidParameters: names.filter((n) => !found.includes(n)) };
+    },
+    DeleteParameter: (input) => {
+      if (!this.parameters.delete(requiredString(input, 'Name'))) throw new SsmApiError('ParameterNotFound');
+      return {};
+    },
+    // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DeleteParameters.html
+    DeleteParameters: (input) => {
+      const names = names10(input);
+      const missing = names.filter((n) => !this.parameters.has(n));
+      return { DeletedParameters: names.filter((n) => this.parameters.delete(n)), InvalidParameters: missing };
+    },
+  };
+
   constructor(private readonly options: SsmSimulatorOptions = {}) {
     super();
     this.clock = options.clock ?? new ScaledClock(1);
@@ -75,19 +98,39 @@ export class SsmSimulator extends LoopbackService {
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.replace(/^AmazonSSM\./, '');
       const body = (await readBody(req, 1024 * 1024)).toString('utf8');
-      if (operation !== 'GetParameter' && operation !== 'GetParametersByPath') throw new SsmApiError('UnknownOperationException', `Unknown operation ${target}`);
+      const handler = this.operations[operation];
+      if (!handler) throw new SsmApiError('UnknownOperationException', `Unknown operation ${target}`);
       this.counts.total += 1;
       tally(this.counts.byAction, operation);
       const input = parseInput(body);
       // IAM refused the call (JSON 1.1: HTTP 400, `AccessDeniedException`, IAM's wording).
       const denied = await this.options.authorize?.(operation, input, req.headers.authorization);
       if (denied !== undefined) throw new SsmApiError('AccessDeniedException', denied);
-      send(200, operation === 'GetParameter' ? this.getParameter(input) : this.getParametersByPath(input));
+      send(200, handler(input));
     } catch (err) {
       if (!(err instanceof SsmApiError)) console.error('SSM simulator: internal error', err);
       const e = err instanceof SsmApiError ? err : new SsmApiError('InternalServerError', 'An internal error occurred.', 500);
       send(e.status, { __type: e.code, message: e.bodyMessage }); // JSON.stringify drops an undefined message
     }
+  }
+
+
+  /**
+   * Creates a parameter, or with `Overwrite` a new version of one; without it an existing name is ParameterAlreadyExists. Standard
+   * tier: values up to 4 KB (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html).
+   */
+  private putParameter(input: Json): Json {
+    const name = requiredString(input, 'Name');
+    const value = requiredString(input, 'Value');
+    const existing = this.parameters.get(name);
+    if (existing && input.Overwrite !== true) {
+      throw new SsmApiError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    }
+    const type = (input.Type ?? existing?.type) as Parameter['type'] | undefined;
+    if (!type || !['String', 'StringList', 'SecureString'].includes(type)) throw new SsmApiError('ValidationException', 'A parameter type is required when you create a parameter.');
+    if (Buffer.byteLength(value) > 4096) throw new SsmApiError('ValidationException', 'Standard tier parameters support a maximum parameter value of 4096 characters.');
+    this.seedParameter({ name, value, type });
+    return { Version: this.parameters.get(name)!.version, Tier: 'Standard' };
   }
 
   private getParameter(input: Json): Json {
@@ -139,4 +182,13 @@ function requiredString(input: Json, member: string): string {
   if (typeof value === 'string' && value.length > 0) return value;
   throw new SsmApiError('ValidationException',
     `1 validation error detected: Value null at '${member[0].toLowerCase()}${member.slice(1)}' failed to satisfy constraint: Member must not be null`);
+}
+
+/** `Names`: 1 to 10 parameter names. */
+function names10(input: Json): string[] {
+  const names = input.Names;
+  if (!Array.isArray(names) || names.length < 1 || names.length > 10) {
+    throw new SsmApiError('ValidationException', "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10");
+  }
+  return names as string[];
 }

@@ -40,6 +40,7 @@ const seconds = required('seconds');
 const list = required('list');
 const json = required('json');
 const optionalMilliseconds = (name: string): Variable<'milliseconds', true> => ({ name, kind: 'milliseconds', optional: true });
+const optionalText = (name: string): Variable<'text', true> => ({ name, kind: 'text', optional: true });
 
 /** A variable that is missing or malformed: the construct sets it, so the fix is to redeploy it (or correct it by hand). */
 export class EnvironmentVariableError extends Error {
@@ -158,7 +159,10 @@ export const CONTROL_PLANE_ENVIRONMENT = {
   runnerConfigPath: text('RUNNER_CONFIG_PATH'),
   /** The GitHub REST API base, e.g. `https://ghes.example.com/api/v3`. */
   githubApiUrl: text('GITHUB_API_URL'),
-  githubAppId: text('GITHUB_APP_ID'),
+  /** The App id given in the construct's props; without it, the functions read {@link appIdParameterName}. */
+  githubAppId: optionalText('GITHUB_APP_ID'),
+  /** Where the setup page stores the App id it created (read when `githubAppId` is not set). */
+  appIdParameterName: text('APP_ID_PARAMETER_NAME'),
   privateKeyParameterName: text('PRIVATE_KEY_PARAMETER_NAME'),
   runnerNamePrefix: text('RUNNER_NAME_PREFIX'),
   /** The value of the managed-by instance tag: which deployment owns an instance. */
@@ -179,6 +183,38 @@ export const LAUNCH_ENVIRONMENT = {
   /** Launch template id by runner config name. */
   launchTemplates: json('LAUNCH_TEMPLATES'),
 } as const;
+
+/** The App's credentials as the setup function and the setup token function name them. */
+const APP_CREDENTIAL_PARAMETERS = {
+  /** A String parameter: the App id. */
+  appIdParameterName: text('APP_ID_PARAMETER_NAME'),
+  privateKeyParameterName: text('PRIVATE_KEY_PARAMETER_NAME'),
+  webhookSecretParameterName: text('WEBHOOK_SECRET_PARAMETER_NAME'),
+  /** A String parameter: the SHA-256 of the setup token, deleted once setup stored credentials. */
+  setupTokenParameterName: text('SETUP_TOKEN_PARAMETER_NAME'),
+} as const;
+
+/** What the setup function (the setup page) reads. */
+export const SETUP_ENVIRONMENT = {
+  ...APP_CREDENTIAL_PARAMETERS,
+  /** The server's base URL, e.g. `https://ghes.example.com`: where the browser registers the App. */
+  githubUrl: text('GITHUB_URL'),
+  /** The GitHub REST API base, e.g. `https://ghes.example.com/api/v3`. */
+  githubApiUrl: text('GITHUB_API_URL'),
+  /** The webhook URL the App is created with. */
+  webhookUrl: text('WEBHOOK_URL'),
+  /** The setup page's own URL, without the token: GitHub redirects back to it. */
+  setupUrl: text('SETUP_URL'),
+  /** The runner scopes the configs use (`org`, `repo`): they decide the App's permissions. */
+  runnerScopes: list('RUNNER_SCOPES'),
+  /** The customer managed key the SecureStrings are written with, if the construct was given one. */
+  secretsKeyId: optionalText('SECRETS_KEY_ID'),
+  /** The stack, for the commands the pages name (`npx cdk-ephemeral-runners status --stack …`). */
+  stackName: text('STACK_NAME'),
+} as const;
+
+/** What the setup token function (a custom resource) reads. */
+export const SETUP_TOKEN_ENVIRONMENT = APP_CREDENTIAL_PARAMETERS;
 
 /**
  * Set by the construct and read by no function: a hash of the runner configs, so that a config

@@ -11,6 +11,10 @@ export const FunctionName = {
   PROVISIONER: 'provisioner',
   LIFECYCLE: 'lifecycle',
   RECONCILER: 'reconciler',
+  /** The setup page, deployed when the props name no App id. */
+  SETUP: 'setup',
+  /** The custom resource that creates the setup token at deploy and deletes the App's credentials with the stack. */
+  SETUP_TOKEN: 'setup-token',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 

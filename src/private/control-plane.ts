@@ -36,6 +36,7 @@ export function controlPlaneEnvironment(controlPlane: ControlPlane): Record<stri
     runnerConfigPath: configs.path,
     githubApiUrl: githubApp.apiUrl,
     githubAppId: githubApp.appId,
+    appIdParameterName: githubApp.appIdParameterName,
     privateKeyParameterName: githubApp.privateKeyParameterName,
     runnerNamePrefix: fleet.runnerNamePrefix,
     managedBy: fleet.managedBy,

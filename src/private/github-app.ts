@@ -20,9 +20,12 @@ export function parameterArn(scope: Construct, name: string): string {
 export interface GitHubAppProps {
   /** The server's base URL, e.g. `https://ghes.example.com`. */
   readonly url: string;
-  readonly appId: string;
+  /** @default - the setup page creates the App and stores its id in `appIdParameterName` */
+  readonly appId?: string;
+  readonly appIdParameterName: string;
   readonly privateKeyParameterName: string;
   readonly webhookSecretParameterName: string;
+  readonly setupTokenParameterName: string;
   /** The key both SecureStrings are encrypted with. @default - the AWS managed key aws/ssm */
   readonly secretsEncryptionKey?: kms.IKey;
 }
@@ -33,37 +36,86 @@ export class GitHubApp {
   readonly host: string;
   /** The REST API base: `https://HOST/api/v3`, or `https://api.github.com` for github.com. */
   readonly apiUrl: string;
+  /** The server's web URL, e.g. `https://ghes.example.com`. */
+  readonly url: string;
   /** The TCP port the server answers on. */
   readonly port: number;
-  readonly appId: string;
+  /** The App id the props give; undefined when the setup page creates the App. */
+  readonly appId?: string;
+  /** Where the setup page stores the App id (read by the functions when the props give none). */
+  readonly appIdParameterName: string;
   readonly privateKeyParameterName: string;
   readonly webhookSecretParameterName: string;
+  /** The SHA-256 of the setup token. */
+  readonly setupTokenParameterName: string;
+  /** The key of the SecureStrings, if not aws/ssm. */
+  readonly secretsEncryptionKey?: kms.IKey;
   /** What is wrong with the URL, if anything. */
   readonly urlProblem?: string;
 
-  constructor(private readonly scope: Construct, private readonly props: GitHubAppProps) {
+  constructor(private readonly scope: Construct, props: GitHubAppProps) {
     const parsed = parseGitHubUrl(props.url);
     this.host = parsed.host;
     this.apiUrl = parsed.apiUrl;
     this.port = parsed.port;
     this.urlProblem = parsed.error;
+    this.url = props.url.replace(/\/$/, '');
     this.appId = props.appId;
+    this.appIdParameterName = props.appIdParameterName;
     this.privateKeyParameterName = props.privateKeyParameterName;
     this.webhookSecretParameterName = props.webhookSecretParameterName;
+    this.setupTokenParameterName = props.setupTokenParameterName;
+    this.secretsEncryptionKey = props.secretsEncryptionKey;
   }
 
   /** Every problem of the URL and the App id, for the construct's validation. */
   problems(): string[] {
     const problems = this.urlProblem ? [this.urlProblem] : [];
-    if (!Token.isUnresolved(this.appId) && !/^[1-9][0-9]{0,11}$/.test(this.appId)) {
+    if (this.appId !== undefined && !Token.isUnresolved(this.appId) && !/^[1-9][0-9]{0,11}$/.test(this.appId)) {
       problems.push(`github.appId '${this.appId}' is not a GitHub App id; use the numeric App ID from the App's settings page, e.g. '12'.`);
     }
     return problems;
   }
 
-  /** Read the App's private key (the functions that call GitHub). */
-  grantReadPrivateKey(grantee: iam.IGrantable): void {
+  /** Read the App's private key, and its id when the setup page stores it (the functions that call GitHub). */
+  grantReadAppCredentials(grantee: iam.IGrantable): void {
     this.grantRead(grantee, this.privateKeyParameterName);
+    if (this.appId === undefined) this.grantRead(grantee, this.appIdParameterName, false);
+  }
+
+  /**
+   * What the setup page does: see whether credentials exist, write them without overwriting, undo
+   * its own writes, and end the token.
+   */
+  grantSetup(grantee: iam.IGrantable): void {
+    const credentials = [this.appIdParameterName, this.privateKeyParameterName, this.webhookSecretParameterName];
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter', 'ssm:DeleteParameter'],
+      resources: [parameterArn(this.scope, this.setupTokenParameterName)],
+    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameters', 'ssm:PutParameter', 'ssm:DeleteParameters'],
+      resources: credentials.map((name) => parameterArn(this.scope, name)),
+    }));
+    const key = this.secretsEncryptionKey;
+    if (key) {
+      for (const name of [this.privateKeyParameterName, this.webhookSecretParameterName]) {
+        grantee.grantPrincipal.addToPrincipalPolicy(this.throughSsm(key, ['kms:Encrypt'], name));
+      }
+    }
+  }
+
+  /** What the setup token's custom resource does: write the token at deploy, delete it and the credentials with the stack. */
+  grantTokenLifecycle(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:PutParameter'],
+      resources: [parameterArn(this.scope, this.setupTokenParameterName)],
+    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:DeleteParameters'],
+      resources: [this.setupTokenParameterName, this.appIdParameterName, this.privateKeyParameterName, this.webhookSecretParameterName]
+        .map((name) => parameterArn(this.scope, name)),
+    }));
   }
 
   /** Read the webhook secret (the webhook, which checks each delivery's signature with it). */
@@ -71,26 +123,27 @@ export class GitHubApp {
     this.grantRead(grantee, this.webhookSecretParameterName);
   }
 
-  private grantRead(grantee: iam.IGrantable, parameterName: string): void {
+  private grantRead(grantee: iam.IGrantable, parameterName: string, secure = true): void {
     // A SecureString under the AWS managed key aws/ssm: its key policy lets account principals
     // decrypt through SSM, so no KMS statement is needed (decryptThroughSsm for a key of one's own).
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:GetParameter'],
       resources: [parameterArn(this.scope, parameterName)],
     }));
-    const key = this.props.secretsEncryptionKey;
-    if (key) grantee.grantPrincipal.addToPrincipalPolicy(this.decryptThroughSsm(key, parameterName));
+    const key = this.secretsEncryptionKey;
+    if (key && secure) grantee.grantPrincipal.addToPrincipalPolicy(this.throughSsm(key, ['kms:Decrypt'], parameterName));
   }
 
   /**
-   * Decrypt one SecureString parameter written under a customer managed key: only through SSM, and
-   * only for that parameter (SSM passes its ARN as the encryption context `PARAMETER_ARN`,
+   * Encrypt or decrypt one SecureString parameter under a customer managed key: only through SSM,
+   * and only for that parameter (SSM passes its ARN as the encryption context `PARAMETER_ARN`, and
+   * writes a standard parameter with kms:Encrypt,
    * https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
    */
-  private decryptThroughSsm(key: kms.IKey, parameterName: string): iam.PolicyStatement {
+  private throughSsm(key: kms.IKey, actions: string[], parameterName: string): iam.PolicyStatement {
     const stack = Stack.of(this.scope);
     return new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
+      actions,
       resources: [key.keyArn],
       conditions: {
         StringEquals: {

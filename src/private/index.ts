@@ -15,6 +15,7 @@ export * from './runner-config-parameters';
 export * from './runner-fleet';
 export * from './runner-image';
 export * from './runner-metrics';
+export * from './setup';
 export * from './state-table';
 export * from './validation';
 export * from './webhook';

@@ -26,7 +26,7 @@ export class Lifecycle extends Construct {
    */
   static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
     access.table.grantStateAccess(grantee);
-    access.githubApp.grantReadPrivateKey(grantee);
+    access.githubApp.grantReadAppCredentials(grantee);
     access.fleet.grantTerminate(grantee);
     access.queue.grantSendMessages(grantee);
   }

@@ -29,8 +29,10 @@ export interface PrivateApiRoute {
 
 /** One route of the private API. */
 export interface PrivateRouteOptions {
-  /** The route's only path segment, e.g. `webhook`; the method is POST. */
+  /** The route's only path segment, e.g. `webhook`. */
   readonly path: string;
+  /** @default ['POST'] */
+  readonly methods?: string[];
   readonly handler: lambda.IFunction;
   /** The VPC endpoint the route is called through. */
   readonly vpcEndpoint: ec2.IInterfaceVpcEndpoint;
@@ -116,24 +118,29 @@ export class PrivateApi extends Construct {
   }
 
   /**
-   * Adds `POST /<path>`, proxied to the function, and opens it in the resource policy. Returns the
+   * Adds `/<path>` with its methods (POST unless given), proxied to the function, and opens it in the resource policy. Returns the
    * route's URL through its VPC endpoint: the DNS alias API Gateway keeps for an associated endpoint.
    */
   addRoute(options: PrivateRouteOptions): string {
     const resource = this.api.root.addResource(options.path);
-    const method = resource.addMethod('POST', new apigw.LambdaIntegration(options.handler, { proxy: true }), {
-      authorizationType: options.callerRole ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
-    });
-    if (!options.callerRole) {
-      acknowledgeFindings(method, {
-        'AwsSolutions-APIG4': 'GitHub cannot sign requests for API Gateway authorizers; every delivery is authenticated by its X-Hub-Signature-256 HMAC, which the function verifies before reading the body.',
-      });
-    }
-    const route = `execute-api:/${PrivateApi.STAGE_NAME}/POST/${options.path}`;
-    const invoke = (effect: iam.Effect, principal: iam.IPrincipal, conditions: Record<string, Record<string, string>>) => new iam.PolicyStatement({
-      effect, principals: [principal], actions: ['execute-api:Invoke'], resources: [route], conditions,
-    });
+    const methods = options.methods ?? ['POST'];
+    const integration = new apigw.LambdaIntegration(options.handler, { proxy: true });
     const endpointId = options.vpcEndpoint.vpcEndpointId;
+    for (const httpMethod of methods) {
+      const method = resource.addMethod(httpMethod, integration, {
+        authorizationType: options.callerRole ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
+      });
+      if (!options.callerRole) {
+        acknowledgeFindings(method, {
+          'AwsSolutions-APIG4': 'Callers cannot sign requests for API Gateway authorizers: GitHub signs each delivery with its X-Hub-Signature-256 HMAC, which the webhook verifies before reading the body; the setup page takes a token made at deploy.',
+        });
+      }
+      if (options.callerRole) method.grantExecute(options.callerRole);
+    }
+    const routes = methods.map((httpMethod) => `execute-api:/${PrivateApi.STAGE_NAME}/${httpMethod}/${options.path}`);
+    const invoke = (effect: iam.Effect, principal: iam.IPrincipal, conditions: Record<string, Record<string, string>>) => new iam.PolicyStatement({
+      effect, principals: [principal], actions: ['execute-api:Invoke'], resources: routes, conditions,
+    });
     this.policy.addStatements(
       invoke(iam.Effect.ALLOW, options.callerRole ? new iam.ArnPrincipal(options.callerRole.roleArn) : new iam.AnyPrincipal(), {
         StringEquals: { 'aws:SourceVpce': endpointId },
@@ -143,7 +150,6 @@ export class PrivateApi extends Construct {
     );
     if (options.callerRole) {
       this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': options.callerRole.roleArn } }));
-      method.grantExecute(options.callerRole);
     }
     const stack = Stack.of(this);
     return `https://${this.api.restApiId}-${endpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${PrivateApi.STAGE_NAME}/${options.path}`;

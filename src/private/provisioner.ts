@@ -28,7 +28,7 @@ export class Provisioner extends Construct {
   static grantAccess(role: iam.IRole, access: ControlPlaneAccess): void {
     access.table.grantStateAccess(role, { batchGet: true });
     access.configs.grantRead(role);
-    access.githubApp.grantReadPrivateKey(role);
+    access.githubApp.grantReadAppCredentials(role);
     access.fleet.grantLaunch(role);
     access.fleet.grantTerminate(role);
     access.fleet.grantDescribeInstances(role);

@@ -27,7 +27,7 @@ export class Reconciler extends Construct {
    */
   static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
     access.table.grantStateAccess(grantee, { scanIndex: true });
-    access.githubApp.grantReadPrivateKey(grantee);
+    access.githubApp.grantReadAppCredentials(grantee);
     access.fleet.grantTerminate(grantee);
     access.fleet.grantDescribeInstances(grantee);
     access.queue.grantSendMessages(grantee);

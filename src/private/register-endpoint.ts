@@ -29,7 +29,7 @@ export class RegisterEndpoint extends Construct {
   static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
     access.table.grantStateAccess(grantee);
     access.configs.grantRead(grantee);
-    access.githubApp.grantReadPrivateKey(grantee);
+    access.githubApp.grantReadAppCredentials(grantee);
   }
 
   readonly handler: ControlPlaneFunction;

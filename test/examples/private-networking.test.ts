@@ -19,28 +19,30 @@ describe('examples/private-networking', () => {
     }
   });
 
-  test('the webhook and the register endpoint are routes of one private API, reached through the example\'s execute-api endpoint', () => {
+  test('the webhook, the setup page and the register endpoint are routes of one private API, reached through the example\'s execute-api endpoint', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     template.resourceCountIs('AWS::Lambda::Url', 0);
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: Match.stringLikeRegexp('^VpcExecuteApi') }] },
     });
     const paths = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
-    expect(paths).toEqual(['register', 'webhook']);
+    expect(paths).toEqual(['register', 'setup', 'webhook']);
     // The construct made no endpoint of its own: the example's is the only execute-api one.
     const executeApi = Object.values(template.findResources('AWS::EC2::VPCEndpoint'))
       .filter((e) => JSON.stringify(e.Properties.ServiceName).includes('.execute-api'));
     expect(executeApi).toHaveLength(1);
   });
 
-  test('the five functions run in the control-plane subnets', () => {
+  test('the six functions run in the control-plane subnets; the setup token\'s custom resource outside any VPC', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME !== undefined);
-    expect(functions.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort())
-      .toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'webhook']);
-    for (const fn of functions) {
+    const service = (f: { [key: string]: any }): string => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME;
+    expect(functions.map(service).sort()).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'setup', 'setup-token', 'webhook']);
+    for (const fn of functions.filter((f) => service(f) !== 'setup-token')) {
       expect(JSON.stringify(fn.Properties.VpcConfig.SubnetIds)).toMatch(/^\[(\{"Ref":"Vpccontrolplane[^"]*"\},?)+\]$/);
     }
+    // It answers CloudFormation at a presigned S3 URL, which subnets without a NAT may not reach.
+    expect(functions.find((f) => service(f) === 'setup-token')!.Properties.VpcConfig).toBeUndefined();
   });
 
   test('the launch templates point runners at the private register route, signed for execute-api', () => {
@@ -56,7 +58,7 @@ describe('examples/private-networking', () => {
     const callers = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Environment?.Variables?.NODE_EXTRA_CA_CERTS !== undefined)
       .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort();
-    expect(callers).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register']);
+    expect(callers).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'setup']);
     const components = JSON.stringify(Template.fromStack(build).findResources('AWS::ImageBuilder::Component'));
     expect(components).toContain(JSON.stringify(pem.split('\n')[1]).slice(1, -1));
   });

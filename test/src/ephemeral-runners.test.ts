@@ -6,6 +6,11 @@ import { Construct } from 'constructs';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
 
+/** The runner config parameters (the deployment document, the other String parameter, is a join of names). */
+function configParameters(t: Template) {
+  return Object.fromEntries(Object.entries(t.findResources('AWS::SSM::Parameter')).filter(([, p]) => String(p.Properties.Name).includes('/runner-configs/')));
+}
+
 function synth(props: Parameters<typeof synthRunners>[1] = {}): Template {
   return synthRunners([
     { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 5 },
@@ -43,9 +48,9 @@ describe('EphemeralRunners', () => {
     });
   });
 
-  test('one String parameter per runner config holds its JSON document', () => {
-    template.resourceCountIs('AWS::SSM::Parameter', 2);
-    const parameters = template.findResources('AWS::SSM::Parameter');
+  test('one String parameter per runner config holds its JSON document (and one the deployment document)', () => {
+    template.resourceCountIs('AWS::SSM::Parameter', 3);
+    const parameters = configParameters(template);
     const documents = Object.values(parameters).map((p) => ({ name: p.Properties.Name, doc: JSON.parse(p.Properties.Value) }));
     expect(documents).toEqual(expect.arrayContaining([
       { name: '/ephemeral-runners/Test/Runners/runner-configs/linux-x64', doc: expect.objectContaining({ name: 'linux-x64', labels: ['linux', 'x64'], maxRunners: 5, spot: 'SPOT_PREFERRED', scope: 'org' }) },
@@ -148,7 +153,7 @@ describe('EphemeralRunners runner instances', () => {
   });
 
   test('each config document names its architecture\'s image parameter, which only the provisioner may read', () => {
-    const documents = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    const documents = Object.values(configParameters(template)).map((p) => JSON.parse(p.Properties.Value));
     // Labels do not set the architecture: 'linux-arm64-large' lists no types, so it gets x64 defaults.
     expect(documents.map((d) => [d.name, d.image]).sort()).toEqual([
       ['linux-arm64-large', { parameterName: '/ephemeral-runners/Test/Runners/image/x64' }],

@@ -30,7 +30,7 @@ describe('the runner image pipeline', () => {
         SsmParameterConfigurations: [{ ParameterName: '/ephemeral-runners/Test/Runners/image/x64', DataType: 'aws:ec2:image' }],
       })],
     });
-    const [document] = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    const [document] = Object.values(template.findResources('AWS::SSM::Parameter')).filter((p) => String(p.Properties.Name).includes('/runner-configs/')).map((p) => JSON.parse(p.Properties.Value));
     expect(document.image).toEqual({ parameterName: '/ephemeral-runners/Test/Runners/image/x64' });
   });
 
@@ -170,7 +170,7 @@ describe('the runner image pipeline', () => {
   test('a custom image replaces the pipeline', () => {
     const t = synth({ machineImage: RunnerMachineImage.fromAmiIds('ami-0123456789abcdef0') });
     t.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
-    const [document] = Object.values(t.findResources('AWS::SSM::Parameter')).map((p) => JSON.parse(p.Properties.Value));
+    const [document] = Object.values(t.findResources('AWS::SSM::Parameter')).filter((p) => String(p.Properties.Name).includes('/runner-configs/')).map((p) => JSON.parse(p.Properties.Value));
     expect(document.image).toEqual({ amiId: 'ami-0123456789abcdef0' });
     t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: Match.absent() }) });
   });

@@ -68,10 +68,14 @@ export function controlPlaneFrom(
       },
     }),
     github: () => {
-      github ??= new SsmSecret(ssm, env.privateKeyParameterName, 'the GitHub App private key').readSecret()
-        .then((privateKeyPem) => new GitHubApi({
+      github ??= Promise.all([
+        // The App id comes from the props, or from the parameter the setup page wrote.
+        env.githubAppId ?? new SsmSecret(ssm, env.appIdParameterName, 'the GitHub App id').readSecret(),
+        new SsmSecret(ssm, env.privateKeyParameterName, 'the GitHub App private key').readSecret(),
+      ])
+        .then(([id, privateKeyPem]) => new GitHubApi({
           baseUrl: env.githubApiUrl,
-          appId: env.githubAppId,
+          appId: id,
           privateKeyPem,
           writeSpacingMs: env.githubWriteSpacingMs,
           retryAfterBaseMs: env.githubRetryAfterBaseMs,

@@ -8,14 +8,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
-  ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, StateTable,
-  Webhook,
+  ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, Setup,
+  StateTable, Webhook,
 } from '../../../src/private';
 
 /** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/STATE-TABLE`;
 
-export type ControlPlaneFunctionName = 'webhook' | 'register' | 'provisioner' | 'lifecycle' | 'reconciler';
+export type ControlPlaneFunctionName = 'webhook' | 'register' | 'provisioner' | 'lifecycle' | 'reconciler' | 'setup' | 'setup-token';
 
 /** The names the function's environment gives it, which its grants name too. */
 export interface GrantedNames {
@@ -27,6 +27,12 @@ export interface GrantedNames {
   readonly privateKeyParameterName?: string;
   /** @default '/runners/webhook-secret' */
   readonly webhookSecretParameterName?: string;
+  /** @default '/runners/app-id' */
+  readonly appIdParameterName?: string;
+  /** @default '/runners/setup-token' */
+  readonly setupTokenParameterName?: string;
+  /** The App comes from the setup page (the props give no App id): the functions read its id from SSM. @default false */
+  readonly appFromSetup?: boolean;
   /** The deployment's id (the managed-by tag). @default 'test' */
   readonly managedBy?: string;
   /** The role's name, when a test has two roles of one function. @default 'FunctionRole' */
@@ -63,9 +69,11 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
     configs: RunnerConfigParameters.fromPath(stack, 'Configs', names.runnerConfigPath ?? '/runners/configs'),
     githubApp: new GitHubApp(stack, {
       url: 'https://ghes.example.com',
-      appId: '1',
+      appId: names.appFromSetup ? undefined : '1',
+      appIdParameterName: names.appIdParameterName ?? '/runners/app-id',
       privateKeyParameterName: names.privateKeyParameterName ?? '/runners/github-private-key',
       webhookSecretParameterName: names.webhookSecretParameterName ?? '/runners/webhook-secret',
+      setupTokenParameterName: names.setupTokenParameterName ?? '/runners/setup-token',
     }),
     fleet: RunnerFleet.fromAttributes(stack, 'Fleet', {
       managedBy: names.managedBy ?? 'test',
@@ -85,6 +93,8 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
       break;
     case 'lifecycle': Lifecycle.grantAccess(role, access); break;
     case 'reconciler': Reconciler.grantAccess(role, access); break;
+    case 'setup': Setup.grantAccess(role, access.githubApp); break;
+    case 'setup-token': access.githubApp.grantTokenLifecycle(role); break;
   }
   const template = Template.fromStack(stack);
   // Inline and managed alike: the provisioner's launch statements are managed policies of its role.

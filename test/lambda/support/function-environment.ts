@@ -41,6 +41,7 @@ export function controlPlaneEnvironment(
     runnerConfigPath: '/runners/configs',
     githubApiUrl: 'http://127.0.0.1:9/api/v3',
     githubAppId: '1',
+    appIdParameterName: '/runners/github-app-id',
     privateKeyParameterName: '/runners/github-app-key',
     bootTimeoutSeconds: 600,
     maxLifetimeSeconds: 3600,

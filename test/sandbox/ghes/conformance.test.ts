@@ -2,8 +2,9 @@
 // OpenAPI description: the status must be one the spec declares for the operation (or one listed in
 // SPEC_OMITS, with the reason), and the body must validate against the spec's schema for that status.
 // The routes come from the simulator's own route table, so a new route fails here until it is exercised.
+import { manifestCode } from './manifest-flow';
 import { client, createAppAuth, Octokit, OctokitClient, testKey } from './octokit';
-import { declaredStatuses, operation, validateBasicError, validateResponse } from './openapi';
+import { declaredStatuses, operation, validateBasicError, validateComponent, validateResponse } from './openapi';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { GhesSimulator } from '../../../sandbox/ghes';
 
@@ -31,6 +32,18 @@ const SPEC_OMITS: Record<string, Record<number, string>> = {
   'GET /repos/{owner}/{repo}/actions/jobs/{job_id}': { 404: 'reference 5: 404 for an unknown job (OBS; spec lists only 200)' },
   'POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun': { 404: 'an unknown job is 404 like every unknown resource' },
   'POST /app/hook/deliveries/{delivery_id}/attempts': { 404: 'an unknown delivery id is 404 like every unknown resource' },
+};
+
+/**
+ * Operations whose schema in the spec no real answer satisfies, validated against the component schema
+ * the same objects have elsewhere, with the reason.
+ */
+const SPEC_QUIRKS: Record<string, { readonly reason: string; validate(body: unknown): string[] }> = {
+  'GET /app/installations': {
+    reason: 'the list inlines each installation\'s `account` as allOf [simple-user, enterprise], which no account satisfies; '
+      + 'its items are the `installation` schema of GET /orgs/{org}/installation',
+    validate: (body) => (Array.isArray(body) ? body.flatMap((item, i) => validateComponent('installation', item).map((e) => `/${i}${e}`)) : ['not a list']),
+  },
 };
 
 const ORG = 'octo-org';
@@ -162,6 +175,33 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
           await call(app.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: 424242 })),
         ];
       }),
+      'GET /app': ex([200], async () => [await call(app.request('GET /app'))]),
+      'GET /app/installations': ex([200], async () => [await call(app.request('GET /app/installations', { per_page: 100 }))]),
+      'GET /users/{username}': ex([200, 200, 404], async () => {
+        const anonymous = new Octokit({ baseUrl: sim.apiUrl });
+        return [
+          await call(anonymous.request('GET /users/{username}', { username: ORG })),
+          await call(anonymous.request('GET /users/{username}', { username: 'alice' })),
+          await call(anonymous.request('GET /users/{username}', { username: 'nobody-here' })),
+        ];
+      }),
+      'POST /app-manifests/{code}/conversions': ex([201, 404, 404], async () => {
+        // An instance without an App: the manifest flow creates it.
+        const fresh = new GhesSimulator({ withApp: false, clock: new ScaledClock(0.001), org: ORG });
+        await fresh.start();
+        try {
+          const code = await manifestCode(fresh, ORG);
+          const anonymous = new Octokit({ baseUrl: fresh.apiUrl });
+          const route = 'POST /app-manifests/{code}/conversions';
+          return [
+            await call(anonymous.request(route, { code })),
+            await call(anonymous.request(route, { code })), // a code works once
+            await call(anonymous.request(route, { code: 'f'.repeat(40) })),
+          ];
+        } finally {
+          await fresh.stop();
+        }
+      }),
       ...runnerRoutes('repo'),
       ...runnerRoutes('org'),
       'GET /repos/{owner}/{repo}/actions/jobs/{job_id}': ex([200, 200, 200, 404], async () => {
@@ -212,6 +252,7 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
     expect(validateResponse('GET', job, 200, { conclusion: null }).errors.join()).not.toMatch(/conclusion/);
     expect(validateResponse('POST', `${job}/rerun`, 201, { unexpected: true }).errors).not.toEqual([]);
     expect(validateResponse('GET', template, 404, {}).declared).toBe(false);
+    expect(SPEC_QUIRKS['GET /app/installations'].validate([{ id: 1, account: null }])).not.toEqual([]);
   });
 
   test('every route the simulator serves is in the spec, and every exercise names a served route', () => {
@@ -227,7 +268,9 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
 
     expect(captures.map((c) => c.status)).toEqual(exercise.statuses);
     for (const { status, body } of captures) {
-      const verdict = validateResponse(route.method, route.template, status, body);
+      const quirk = SPEC_QUIRKS[key];
+      const verdict = quirk && status === 200
+        ? { declared: true, errors: quirk.validate(body) } : validateResponse(route.method, route.template, status, body);
       if (verdict.declared) {
         expect({ status, errors: verdict.errors }).toEqual({ status, errors: [] });
       } else {

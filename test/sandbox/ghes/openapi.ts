@@ -108,6 +108,12 @@ export function validateResponse(method: string, template: string, status: numbe
   return { declared: true, errors: ok ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`) };
 }
 
+/** Validates a body against one of the spec's component schemas, e.g. `installation`. */
+export function validateComponent(name: string, body: unknown): string[] {
+  const validator = ajv.getSchema(`${SPEC_ID}#/components/schemas/${name}`)!;
+  return validator(body) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
 /** For statuses the spec omits but GitHub sends: GitHub's "Basic Error" body. */
 export function validateBasicError(body: unknown): string[] {
   const validator = ajv.getSchema(`${SPEC_ID}#/components/schemas/basic-error`)!;

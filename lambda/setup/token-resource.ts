@@ -1,0 +1,61 @@
+// The setup token, as a CloudFormation custom resource: made at deploy (its SHA-256 kept in SSM, the
+// token itself only in the resource's data, which the SetupUrl output carries), and at stack deletion
+// the token and the App's credentials deleted, so no secret outlives the deployment. Never logged.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+
+import { newSetupToken, setupTokenHash } from '../../src/contracts/setup-token';
+import { Logger } from '../common/logger';
+import { SetupTokenStore } from '../core/setup';
+
+/** The request CloudFormation sends (the fields used here). */
+export interface CustomResourceEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+}
+
+/** The response CloudFormation reads from the presigned URL. */
+export interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+export interface TokenResourceDeps {
+  readonly store: SetupTokenStore;
+  readonly respond: (response: CustomResourceResponse) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/** The physical id: one token per deployment. */
+export const SETUP_TOKEN_RESOURCE_ID = 'setup-token';
+
+export async function handleTokenEvent(event: CustomResourceEvent, deps: TokenResourceDeps): Promise<void> {
+  const { StackId, RequestId, LogicalResourceId } = event;
+  const base = { PhysicalResourceId: SETUP_TOKEN_RESOURCE_ID, StackId, RequestId, LogicalResourceId };
+  if (event.RequestType === 'Delete') {
+    try {
+      await deps.store.deleteAll();
+    } catch (e) {
+      // A stack deletion is not held up; the parameters left are named in the log.
+      deps.logger.error('could not delete the setup token and the App credentials; delete them by hand', { error: String(e) });
+    }
+    await deps.respond({ Status: 'SUCCESS', ...base });
+    return;
+  }
+  try {
+    const token = newSetupToken();
+    await deps.store.putTokenHash(setupTokenHash(token));
+    await deps.respond({ Status: 'SUCCESS', ...base, Data: { Token: token } });
+  } catch (e) {
+    deps.logger.error('could not make the setup token', { error: String(e) });
+    await deps.respond({ Status: 'FAILED', ...base, Reason: `could not make the setup token: ${String(e)}` });
+  }
+}
