@@ -11,7 +11,11 @@ describe('examples/basic', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.resourceCountIs('AWS::SSM::Parameter', 1);
+    // The runner config's document and the deployment document the status command reads.
+    template.resourceCountIs('AWS::SSM::Parameter', 2);
+    // No App id: the setup page and its token.
+    template.resourceCountIs('Custom::SetupToken', 1);
+    template.hasOutput('RunnersSetupUrl', {});
   });
 
   // A fresh app: the checks run as validation plugins, at its synth.
