@@ -68,6 +68,11 @@ export class Directory {
     return installation;
   }
 
+  /** A user account, made on first use (the one a browser is signed in as). */
+  user(login: string): Account {
+    return this.accounts.get(key(login)) ?? this.account(login, 'User');
+  }
+
   accountOf(login: string): Account | undefined {
     return this.accounts.get(key(login));
   }

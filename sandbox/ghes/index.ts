@@ -36,6 +36,8 @@ export interface GhesSimulatorOptions {
   readonly privateKey?: string;
   /** The instance has its App, installed on every repository owner; false: none until a manifest creates it (manifests.ts). @default true */
   readonly withApp?: boolean;
+  /** The user a browser is signed in as: the owner of an App registered at /settings/apps/new. @default 'ghes-admin' */
+  readonly signedInUser?: string;
   /** The network's name resolution, for the webhook URL a manifest names (the sandbox's DNS). @default the URL as it is */
   readonly resolveUrl?: (url: string) => string;
   /** Where workflow_job deliveries go; none are sent (or recorded) while unset. */
@@ -100,7 +102,8 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
     const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
     this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
-    this.manifests = new ManifestFlow(this.directory, this.time, rng.fork('manifests'), () => this.app, (created) => this.createApp(created, options));
+    this.manifests = new ManifestFlow(this.directory, this.time, rng.fork('manifests'), () => this.app, (created) => this.createApp(created, options),
+      options.signedInUser ?? 'ghes-admin');
     this.server = new ApiServer({
       instance: () => this.instance(),
       directory: this.directory,

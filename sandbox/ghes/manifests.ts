@@ -4,8 +4,8 @@
 // 2. "Create GitHub App": a redirect to the manifest's redirect_url with `code` (and `state` when one was sent);
 // 3. POST /app-manifests/{code}/conversions (no authentication): the App with its pem, webhook secret and client secret, once;
 //    a code is good for an hour (the docs' limit for the whole flow).
-// Then the App's page offers /github-apps/{slug}/installations/new, which installs it on the organization. The simulator
-// models one App: an organization's (the personal /settings/apps/new answers a page saying so).
+// The personal /settings/apps/new registers the App for the user the browser is signed in as. Then the App's page offers
+// /github-apps/{slug}/installations/new, which installs it on its owner. The simulator models one App.
 import { readFileSync } from 'fs';
 import { IncomingMessage, ServerResponse } from 'http';
 import { generateKey } from './auth';
@@ -61,6 +61,8 @@ export class ManifestFlow {
     /** The App, once there is one; `create` makes it. */
     private readonly hasApp: () => AppInfo | undefined,
     private readonly create: (created: CreatedApp) => void,
+    /** The login of the user the browser is signed in as. */
+    private readonly signedInUser: string,
   ) {}
 
   /** The web pages of the flow; false for a path that is not one of them. */
@@ -73,12 +75,9 @@ export class ManifestFlow {
       return true;
     };
     const orgPath = /^\/organizations\/([^/]+)\/settings\/apps\/new$/.exec(url.pathname);
-    if (req.method === 'POST' && url.pathname === '/settings/apps/new') {
-      return page(422, 'Not available', '<p>The simulated instance registers Apps for an organization only.</p>');
-    }
-    if (req.method === 'POST' && orgPath) {
-      const owner = this.directory.accountOf(decodeURIComponent(orgPath[1]));
-      if (!owner || owner.type !== 'Organization') return page(404, 'Not Found', '<p>No such organization.</p>');
+    if (req.method === 'POST' && (orgPath || url.pathname === '/settings/apps/new')) {
+      const owner = orgPath ? this.directory.accountOf(decodeURIComponent(orgPath[1])) : this.directory.user(this.signedInUser);
+      if (!owner || (orgPath && owner.type !== 'Organization')) return page(404, 'Not Found', '<p>No such organization.</p>');
       const problem = manifestProblem(form.get('manifest'));
       if (typeof problem === 'string') return page(422, 'Invalid GitHub App manifest', `<p id="problem">${escape(problem)}</p>`);
       const state = url.searchParams.get('state');

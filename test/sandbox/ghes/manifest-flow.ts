@@ -14,9 +14,9 @@ export const MANIFEST = {
 const hidden = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1]
   ?.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)));
 
-/** Posts the manifest to the organization's page, then "Create GitHub App": the redirect GitHub answers. */
-export async function createFromManifest(sim: GhesSimulator, org: string, manifest: object = MANIFEST, state = 'state-1'): Promise<Response> {
-  const form = await fetch(`${sim.url}/organizations/${org}/settings/apps/new?state=${state}`, {
+/** Posts the manifest to the organization's page (no org: the signed-in user's), then "Create GitHub App": the redirect GitHub answers. */
+export async function createFromManifest(sim: GhesSimulator, org: string | undefined, manifest: object = MANIFEST, state = 'state-1'): Promise<Response> {
+  const form = await fetch(`${sim.url}${org === undefined ? '' : `/organizations/${org}`}/settings/apps/new?state=${state}`, {
     method: 'POST', body: new URLSearchParams({ manifest: JSON.stringify(manifest) }),
   });
   const html = await form.text();

@@ -88,6 +88,15 @@ describe('the GHES simulator\'s GitHub App manifest flow', () => {
     expect(await verifyWebhookSignature(data.webhook_secret!, received[0].body, received[0].signature!)).toBe(true);
   });
 
+  test('the personal page registers the App for the signed-in user, who can install it', async () => {
+    const redirect = await createFromManifest(sim, undefined, { ...MANIFEST, default_permissions: { actions: 'write', administration: 'write' } });
+    const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    const { data } = await new Octokit({ baseUrl: sim.apiUrl }).request('POST /app-manifests/{code}/conversions', { code });
+    expect(data.owner).toEqual(expect.objectContaining({ login: 'ghes-admin', type: 'User' }));
+    const page = await (await fetch(`${data.html_url}/installations/new`)).text();
+    expect(page).toContain('Install on ghes-admin');
+  });
+
   test('a code is good for an hour', async () => {
     const code = await manifestCode(sim, 'octo-org');
     clock.offsetMs = 60 * 60 * 1000 + 1000;
