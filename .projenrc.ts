@@ -254,30 +254,12 @@ project.jest!.config.transform = {
 // the functions' logs reads without a source map. Source maps are written beside the bundles for
 // the sandbox's stack traces and kept out of the package (see npmignore below): a deployed
 // function does not need 7 MB of map per bundle. The bundle task runs before compile and tests.
+const bundleOptions = { platform: 'node', format: 'cjs', minify: true, keepNames: true, sourcemap: true, externals: [], tsconfigPath: 'tsconfig.dev.json' };
 for (const file of readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts')).sort()) {
-  project.bundler.addBundle(`lambda/handlers/${file}`, {
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    keepNames: true,
-    sourcemap: true,
-    externals: [],
-    tsconfigPath: 'tsconfig.dev.json',
-  });
+  project.bundler.addBundle(`lambda/handlers/${file}`, { ...bundleOptions, target: 'node22' });
 }
 // The status command, bundled the same way for the Node.js versions the package supports.
-project.bundler.addBundle('cli/cdk-ephemeral-runners.ts', {
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  keepNames: true,
-  sourcemap: true,
-  externals: [],
-  tsconfigPath: 'tsconfig.dev.json',
-  banner: '#!/usr/bin/env node',
-});
+project.bundler.addBundle('cli/cdk-ephemeral-runners.ts', { ...bundleOptions, target: 'node20', banner: '#!/usr/bin/env node' });
 project.addBins({ 'cdk-ephemeral-runners': 'assets/cli/cdk-ephemeral-runners/index.js' });
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 const eslintStep = project.testTask.steps.findIndex((step) => step.spawn === 'eslint');

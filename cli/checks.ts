@@ -156,7 +156,9 @@ export async function runChecks(found: FoundDeployment, clients: Clients): Promi
         }
         amiId = value;
       }
-      const { Images } = await clients.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] })).catch(() => ({ Images: [] }));
+      // An image that is gone is InvalidAMIID.NotFound (or .Malformed); any other error is the check's own failure.
+      const { Images } = await clients.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }))
+        .catch((e: Error) => { if (e.name.startsWith('InvalidAMIID.')) return { Images: [] }; throw e; });
       if (Images?.[0]?.State === 'available') images.push(`${config.architecture}: ${amiId}`);
       else problems.push(`${config.architecture}: ${amiId} is ${Images?.[0]?.State ?? 'gone'}`);
     }

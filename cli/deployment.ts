@@ -14,8 +14,6 @@ export interface FoundDeployment {
   /** The construct's id (the outputs' key prefix). */
   readonly constructId: string;
   readonly document: DeploymentDocument;
-  /** The `SetupUrl` output, with its token, when the stack has one. */
-  readonly setupUrlWithToken?: string;
 }
 
 export async function findDeployment(
@@ -47,6 +45,5 @@ export async function findDeployment(
   const { Parameter } = await clients.ssm.send(new GetParameterCommand({ Name: parameterName }));
   const document = parseDeploymentDocument(Parameter?.Value ?? '');
   if (typeof document === 'string') throw new UsageError(`The parameter ${parameterName} is not a deployment document: ${document}.`);
-  const setupUrlWithToken = outputs.find((o) => o.OutputKey === `${constructId}SetupUrl`)?.OutputValue;
-  return { stackName, constructId, document, setupUrlWithToken };
+  return { stackName, constructId, document };
 }

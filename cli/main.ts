@@ -124,15 +124,17 @@ async function reset(found: FoundDeployment, ssm: SSMClient, confirmed: boolean,
     print(`reset deletes ${names.join(', ')}: the runners take no job until the setup page has created a new App.\nRun again with --yes to go on.`);
     return 2;
   }
-  await ssm.send(new DeleteParametersCommand({ Names: names }));
+  // The new link first: were the deletion refused, the old App would still work.
   const token = newSetupToken();
   await ssm.send(new PutParameterCommand({
     Name: doc.setupTokenParameterName,
     Value: setupTokenHash(token),
     Type: 'String',
     Overwrite: true,
+    Tier: 'Standard',
     Description: 'SHA-256 of the cdk-ephemeral-runners setup token',
   }));
+  await ssm.send(new DeleteParametersCommand({ Names: names }));
   print(`Deleted the App credentials of ${found.constructId} in ${found.stackName}. The old App stays on the GitHub server: delete it there if it is not needed.`);
   print(`Open this link to create the App again (it works once):\n${doc.setupUrl}?token=${token}`);
   return 0;

@@ -183,7 +183,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   if (!webhookUrl.startsWith('http://127.0.0.1')) throw new Error(`the WebhookUrl output ${webhookUrl} is served by none of the front doors`);
   if (withApp) ghes.setWebhookUrl(webhookUrl);
   // CloudFormation (the stack's outputs, custom resources' answers) and CloudWatch, as the operator's commands read them.
-  const cloudformation = await started(new CloudFormationSimulator({ name: STACK_NAME, id: STACK_ID, outputs: () => stack!.outputs() }));
+  const cloudformation = await started(new CloudFormationSimulator(
+    { name: STACK_NAME, id: STACK_ID, outputs: () => stack!.outputs() }, serviceAuthorizer('cloudformation', iamHooks)));
   const cloudwatch = await started(new CloudWatchSimulator(() => stack!.alarmNames));
 
   // The functions' environment, from the template, plus what points the SDK at the simulators.
@@ -197,6 +198,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     AWS_ENDPOINT_URL_EC2: ec2.url,
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.url,
     [CONTROL_PLANE_ENVIRONMENT.githubApiUrl.name]: options.githubUrl ?? ghes.apiUrl,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
@@ -291,8 +293,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       AWS_ENDPOINT_URL_SSM: ssm.url,
       AWS_ENDPOINT_URL_SQS: sqs.url,
     },
-    /** What deleting the stack asks of its custom resources (the setup token's deletes the token and the App's credentials). */
-    deleteCustomResources: () => runCustomResources('Delete'),
+    /**
+     * CloudFormation's Delete of the custom resources: at the stack's deletion (the setup token's then deletes the token and the
+     * App's credentials), or, with `stackDeletion` false, as when a resource leaves the template.
+     */
+    deleteCustomResources: async (stackDeletion = true) => {
+      if (stackDeletion) cloudformation.status = 'DELETE_IN_PROGRESS';
+      await runCustomResources('Delete');
+    },
     /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
     get iam(): IamAuthorizer {
       return authorizer();

@@ -51,7 +51,8 @@ export class SsmAppCredentials implements AppCredentialStore, SetupTokenStore {
     const written: string[] = [];
     for (const write of writes) {
       try {
-        await this.ssm.send(new PutParameterCommand({ ...write, Overwrite: false, Description: 'Written by the cdk-ephemeral-runners setup page' }));
+        // Standard tier whatever the account's default: free, and written with kms:Encrypt (advanced would need GenerateDataKey).
+        await this.ssm.send(new PutParameterCommand({ ...write, Overwrite: false, Tier: 'Standard', Description: 'Written by the cdk-ephemeral-runners setup page' }));
         written.push(write.Name);
       } catch (e) {
         if (written.length > 0) await this.ssm.send(new DeleteParametersCommand({ Names: written }));
@@ -71,7 +72,12 @@ export class SsmAppCredentials implements AppCredentialStore, SetupTokenStore {
 
   async putTokenHash(hash: string): Promise<void> {
     await this.ssm.send(new PutParameterCommand({
-      Name: this.names.setupTokenParameterName, Value: hash, Type: 'String', Overwrite: true, Description: 'SHA-256 of the cdk-ephemeral-runners setup token',
+      Name: this.names.setupTokenParameterName,
+      Value: hash,
+      Type: 'String',
+      Overwrite: true,
+      Tier: 'Standard',
+      Description: 'SHA-256 of the cdk-ephemeral-runners setup token',
     }));
   }
 

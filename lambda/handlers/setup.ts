@@ -40,8 +40,9 @@ export async function handler(event: APIGatewayProxyEventV2 | APIGatewayProxyEve
   try {
     page = await handleSetupRequest(requestOf(event), deps);
   } catch (e) {
-    // Never the request itself: its query and form carry the setup token.
-    logger.error('setup failed', { error: e as Error });
+    // Never the request, nor the error's own fields: a request error carries its URL and body (a manifest code, a webhook secret).
+    const { name, message, status } = e as Error & { status?: number };
+    logger.error('setup failed', { error: { name, message: message.slice(0, 300), status } });
     page = {
       status: 502,
       html: '<!doctype html><title>Setup failed</title><h1>Setup failed</h1><p>The setup function could not reach SSM or '

@@ -1,7 +1,7 @@
 // The setup page: the GitHub App manifest flow, from the operator's browser to stored credentials.
 // 1. GET  ?token=T            the form (owner, App name), for the holder of the deploy-time token;
 // 2. POST (token, owner, name) a page that posts the manifest to GitHub, bound to this browser by a
-//                              cookie that is an HMAC of the round trip's `state`;
+//                              cookie holding the token and an HMAC (keyed by it) of the round trip's `state`;
 // 3. GET  ?code=C&state=S     GitHub's redirect: the code is exchanged for the App's credentials,
 //                              which are stored (never overwriting) and the token ends.
 // Every refusal is a page that says what to do, and changes nothing.
@@ -64,10 +64,10 @@ export async function handleSetupRequest(request: SetupRequest, deps: SetupDeps)
   const existing = await deps.store.existingCredentials();
   if (existing.length > 0) return p.credentialsExist(existing);
   if (request.method === 'GET') return p.form(token);
-  return begin(request, token, tokenHash, deps);
+  return begin(request, token, deps);
 }
 
-async function begin(request: SetupRequest, token: string, tokenHash: string, deps: SetupDeps): Promise<Page> {
+async function begin(request: SetupRequest, token: string, deps: SetupDeps): Promise<Page> {
   const p = pages(deps.settings);
   const owner = (request.form.owner ?? '').trim();
   const name = (request.form.name ?? '').trim();
@@ -84,7 +84,7 @@ async function begin(request: SetupRequest, token: string, tokenHash: string, de
     name, webhookUrl: deps.settings.webhookUrl, redirectUrl: deps.settings.setupUrl, scopes: deps.settings.scopes, forUser: !isOrganization,
   });
   const action = manifestFormUrl(deps.settings.githubUrl, { login: owner, isOrganization }, state);
-  return { ...p.confirm(action, manifest, owner, isOrganization), setCookie: stateCookie(stateMac(tokenHash, state), STATE_TTL_MS / 1000) };
+  return { ...p.confirm(action, manifest, owner, isOrganization), setCookie: stateCookie(`${token}.${stateMac(token, state)}`, STATE_TTL_MS / 1000) };
 }
 
 async function complete(request: SetupRequest, deps: SetupDeps): Promise<Page> {
@@ -93,8 +93,10 @@ async function complete(request: SetupRequest, deps: SetupDeps): Promise<Page> {
   const tokenHash = await deps.store.tokenHash();
   if (tokenHash === undefined) return noToken(deps);
   const expiresAt = Number(/^(\d+)\.[A-Za-z0-9_-]+$/.exec(state ?? '')?.[1]);
-  const cookie = request.cookies[STATE_COOKIE];
-  if (!state || !Number.isFinite(expiresAt) || cookie === undefined || !sameHash(stateMac(tokenHash, state), cookie)) {
+  // The cookie holds the token (so only its holder completes setup) and the state's HMAC under it (so only this browser's round trip).
+  const [token, mac] = (request.cookies[STATE_COOKIE] ?? '').split('.');
+  const bound = token && mac && state && sameHash(setupTokenHash(token), tokenHash) && sameHash(stateMac(token, state), mac);
+  if (!state || !Number.isFinite(expiresAt) || !bound) {
     return p.error(403, 'This browser did not start this setup',
       'The answer from GitHub does not match a setup started in this browser (its state differs). Start again from the setup link, in this browser.');
   }
@@ -135,8 +137,8 @@ async function noToken(deps: SetupDeps): Promise<Page> {
   return p.error(403, 'Setup needs a new link', `This deployment has no setup token. Make one: npx cdk-ephemeral-runners reset --stack ${deps.settings.stackName}`);
 }
 
-function stateMac(tokenHash: string, state: string): string {
-  return createHmac('sha256', tokenHash).update(`state:${state}`).digest('base64url');
+function stateMac(token: string, state: string): string {
+  return createHmac('sha256', token).update(`state:${state}`).digest('base64url');
 }
 
 function sameHash(a: string, b: string): boolean {

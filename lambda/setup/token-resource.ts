@@ -1,6 +1,8 @@
 // The setup token, as a CloudFormation custom resource: made at deploy (its SHA-256 kept in SSM, the
 // token itself only in the resource's data, which the SetupUrl output carries), and at stack deletion
-// the token and the App's credentials deleted, so no secret outlives the deployment. Never logged.
+// the token and the App's credentials deleted, so no secret outlives the deployment. A Delete that is
+// not the stack's (the resource left the template, moved, or a rollback) deletes nothing: the
+// credentials may be in use, or an operator's. Never logged.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
 
 import { newSetupToken, setupTokenHash } from '../../src/contracts/setup-token';
@@ -31,6 +33,8 @@ export interface CustomResourceResponse {
 export interface TokenResourceDeps {
   readonly store: SetupTokenStore;
   readonly respond: (response: CustomResourceResponse) => Promise<void>;
+  /** Whether the stack itself is being deleted (DescribeStacks: DELETE_IN_PROGRESS). */
+  readonly stackBeingDeleted: (stackId: string) => Promise<boolean>;
   readonly logger: Logger;
 }
 
@@ -42,7 +46,7 @@ export async function handleTokenEvent(event: CustomResourceEvent, deps: TokenRe
   const base = { PhysicalResourceId: SETUP_TOKEN_RESOURCE_ID, StackId, RequestId, LogicalResourceId };
   if (event.RequestType === 'Delete') {
     try {
-      await deps.store.deleteAll();
+      if (await deps.stackBeingDeleted(event.StackId)) await deps.store.deleteAll();
     } catch (e) {
       // A stack deletion is not held up; the parameters left are named in the log.
       deps.logger.error('could not delete the setup token and the App credentials; delete them by hand', { error: String(e) });

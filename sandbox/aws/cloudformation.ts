@@ -12,9 +12,15 @@ export type CustomResourceResponse = { readonly Status: 'SUCCESS' | 'FAILED'; re
 const xml = (value: string) => value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export class CloudFormationSimulator extends LoopbackService {
+  /** The stack's status, as DescribeStacks shows it: `DELETE_IN_PROGRESS` while its custom resources are deleted. */
+  status = 'CREATE_COMPLETE';
   private readonly waiting = new Map<string, (response: CustomResourceResponse) => void>();
 
-  constructor(private readonly stack: { readonly name: string; readonly id: string; readonly outputs: () => readonly StackOutput[] }) {
+  constructor(
+    private readonly stack: { readonly name: string; readonly id: string; readonly outputs: () => readonly StackOutput[] },
+    /** IAM: a message refuses the call (AccessDenied). @default every call allowed */
+    private readonly authorize?: (operation: string, input: Record<string, unknown>, auth: string | undefined) => Promise<string | undefined>,
+  ) {
     super();
   }
 
@@ -43,13 +49,17 @@ export class CloudFormationSimulator extends LoopbackService {
     if (params.get('Action') !== 'DescribeStacks') {
       return send(400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>The sandbox serves DescribeStacks only</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
     }
+    const denied = await this.authorize?.('DescribeStacks', { StackName: name }, req.headers.authorization);
+    if (denied !== undefined) {
+      return send(403, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>${xml(denied)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+    }
     if (name !== this.stack.name && name !== this.stack.id) {
       return send(400, `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${xml(name ?? '')} does not exist</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
     }
     const outputs = this.stack.outputs().map((o) => `<member><OutputKey>${xml(o.OutputKey)}</OutputKey><OutputValue>${xml(o.OutputValue)}</OutputValue></member>`).join('');
     send(200, '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>'
       + `<StackName>${xml(this.stack.name)}</StackName><StackId>${xml(this.stack.id)}</StackId><CreationTime>${new Date().toISOString()}</CreationTime>`
-      + `<StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult>`
+      + `<StackStatus>${this.status}</StackStatus><Outputs>${outputs}</Outputs></member></Stacks></DescribeStacksResult>`
       + `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></DescribeStacksResponse>`);
   }
 }

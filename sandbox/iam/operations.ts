@@ -161,6 +161,13 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
   'ssm:GetParametersByPath': {
     requests: (input: Json, ctx) => [{ action: 'ssm:GetParametersByPath', resource: parameterArn(ctx, str(input.Path)), context: { 'ssm:Recursive': String(input.Recursive === true) } }],
   },
+  // CloudFormation: DescribeStacks on the stack's ARN (a name stands for every stack of that name); SAR list_awscloudformation.html.
+  'cloudformation:DescribeStacks': {
+    requests: (input: Json, ctx) => {
+      const name = str(input.StackName);
+      return [{ action: 'cloudformation:DescribeStacks', resource: name.startsWith('arn:') ? name : arn(ctx, 'cloudformation', `stack/${name}/*`) }];
+    },
+  },
   // CloudWatch Logs: both calls on the log stream's ARN (SAR list_amazoncloudwatchlogs.html: resource type log-stream).
   ...Object.fromEntries(['CreateLogStream', 'PutLogEvents'].map((op) => [`logs:${op}`, {
     requests: (input: Json, ctx: OperationContext) => [{

@@ -105,8 +105,16 @@ export class GitHubApp {
     }
   }
 
-  /** What the setup token's custom resource does: write the token at deploy, delete it and the credentials with the stack. */
+  /**
+   * What the setup token's custom resource does: write the token at deploy, delete it and the credentials with the stack,
+   * once DescribeStacks says the stack is being deleted.
+   */
   grantTokenLifecycle(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this.scope);
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:DescribeStacks'],
+      resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+    }));
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:PutParameter'],
       resources: [parameterArn(this.scope, this.setupTokenParameterName)],

@@ -106,7 +106,12 @@ export class Setup extends Construct {
       'Serverless-LambdaDLQ': 'Invoked by CloudFormation for the custom resource; it answers CloudFormation itself, success or failure, and a failed deploy is what the operator sees.',
     });
     githubApp.grantTokenLifecycle(this.tokenHandler);
-    const token = new CustomResource(this, 'Token', { serviceToken: this.tokenHandler.function.functionArn, resourceType: 'Custom::SetupToken' });
+    const token = new CustomResource(this, 'Token', {
+      serviceToken: this.tokenHandler.function.functionArn,
+      resourceType: 'Custom::SetupToken',
+      // Should no answer come (a function that never ran), the deploy fails after minutes, not CloudFormation's hour.
+      serviceTimeout: Duration.minutes(5),
+    });
     // Made only once the function may write the token; deleted while it may still delete.
     token.node.addDependency(this.tokenHandler.role);
     this.urlWithToken = `${this.url}?token=${token.getAttString('Token')}`;

@@ -7,8 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
-import { status } from './setup-flow';
-import { parseScenario } from '../../sandbox/scenario';
+import { setupScenario, status } from './setup-flow';
 import { startSandbox } from '../../sandbox/system';
 
 jest.setTimeout(600_000);
@@ -17,19 +16,7 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((file) 
 if (!CHROMIUM && !process.env.CI) process.stderr.write('chromium is not installed: the setup page\'s browser test is skipped (apt-get install chromium)\n');
 const withChromium = CHROMIUM || process.env.CI ? test : test.skip;
 
-const scenario = parseScenario({
-  name: 'setup-browser',
-  seed: 22,
-  timeScale: 0.05,
-  runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], spot: 'ON_DEMAND_ONLY', maxRunners: 2 }],
-  faults: {
-    github: { errorRate: 0, latencyMs: [0, 0] },
-    webhooks: { dropRate: 0, duplicateRate: 0, reorderRate: 0 },
-    ec2: { capacityErrorRate: 0, throttleRate: 0, bootMs: [5_000, 10_000] },
-  },
-  // The repository the test queues its jobs in (the scenario's jobs are not driven here).
-  jobs: [{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 10_000 }],
-});
+const scenario = setupScenario('setup-browser', 22);
 
 withChromium('an operator creates and installs the App through the setup page in Chromium; a job then runs on what it stored', async () => {
   if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium (CI drives the setup page with it)');

@@ -4,9 +4,26 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseScenario } from '../../sandbox/scenario';
 import type { RunningSandbox } from '../../sandbox/system';
 
 const CLI = path.join(__dirname, '..', '..', 'assets', 'cli', 'cdk-ephemeral-runners', 'index.js');
+
+/** A quiet scenario with one config, for a sandbox the test drives itself (its job only names the repository the test queues in). */
+export function setupScenario(name: string, seed: number) {
+  return parseScenario({
+    name,
+    seed,
+    timeScale: 0.05,
+    runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], spot: 'ON_DEMAND_ONLY', maxRunners: 2 }],
+    faults: {
+      github: { errorRate: 0, latencyMs: [0, 0] },
+      webhooks: { dropRate: 0, duplicateRate: 0, reorderRate: 0 },
+      ec2: { capacityErrorRate: 0, throttleRate: 0, bootMs: [5_000, 10_000] },
+    },
+    jobs: [{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 10_000 }],
+  });
+}
 
 /** A browser's memory of one site's cookies, enough for the setup page's state cookie. */
 export class CookieJar {

@@ -23,6 +23,9 @@ import { DynamoReconcilerStore } from '../../state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../state/dynamo-runner-store';
 import { DynamoStateStore } from '../../state/dynamo-state-store';
 
+/** How long a container keeps its GitHub client (and with it the App's id and key). */
+const GITHUB_CLIENT_MAX_AGE_MS = 15 * 60 * 1000;
+
 /** What a control-plane function decodes: the shared variables and the optional pacing. */
 export const CONTROL_PLANE_AND_PACING = { ...CONTROL_PLANE_ENVIRONMENT, ...PACING_ENVIRONMENT };
 export type ControlPlaneEnvironment = EnvironmentValues<typeof CONTROL_PLANE_AND_PACING>;
@@ -43,6 +46,7 @@ export function controlPlaneFrom(
   const runners = new DynamoRunnerStore(documents, env.tableName);
   const ssm = new SSMClient({});
   let github: Promise<GitHubPort> | undefined;
+  let githubBuiltAt = 0;
   return {
     settings: {
       runnerNamePrefix: env.runnerNamePrefix,
@@ -68,6 +72,9 @@ export function controlPlaneFrom(
       },
     }),
     github: () => {
+      // Rebuilt now and then, so that a replaced App (a reset: new id and key) reaches warm containers without a redeploy.
+      if (systemClock.now() - githubBuiltAt > GITHUB_CLIENT_MAX_AGE_MS) github = undefined;
+      if (!github) githubBuiltAt = systemClock.now();
       github ??= Promise.all([
         // The App id comes from the props, or from the parameter the setup page wrote.
         env.githubAppId ?? new SsmSecret(ssm, env.appIdParameterName, 'the GitHub App id').readSecret(),

@@ -35,6 +35,7 @@ const samples: Record<string, unknown> = {
   'dynamodb:BatchGetItem': { RequestItems: { t: {}, u: {} } },
   'dynamodb:BatchWriteItem': { RequestItems: { t: [] } },
   'ssm:GetParameter': { Name: '/a/b' },
+  'cloudformation:DescribeStacks': { StackName: 'MyStack' },
   'ssm:PutParameter': { Name: '/a/b' },
   'ssm:DeleteParameter': { Name: '/a/b' },
   'ssm:GetParameters': { Names: ['/a/b', '/a/c'] },
