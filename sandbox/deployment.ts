@@ -87,7 +87,7 @@ export function referenced(value: unknown): string[] {
 export class TemplateResolver {
   constructor(
     private readonly refs: Record<string, string>,
-    private readonly pseudo: { region: string; accountId: string },
+    private readonly pseudo: { region: string; accountId: string; stackId?: string },
     /** Values of `Fn::GetAtt` that matter as themselves (an ARN, a Function URL), by logical id. */
     private readonly attributes: Record<string, string> = {},
   ) {}
@@ -122,7 +122,13 @@ export class TemplateResolver {
   }
 
   private ref(id: string): string {
-    const pseudo: Record<string, string> = { 'AWS::Region': this.pseudo.region, 'AWS::AccountId': this.pseudo.accountId, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+    const pseudo: Record<string, string | undefined> = {
+      'AWS::Region': this.pseudo.region,
+      'AWS::AccountId': this.pseudo.accountId,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackId': this.pseudo.stackId,
+    };
     const physical = pseudo[id] ?? this.refs[id];
     if (physical === undefined) throw new Error(`the sandbox has no physical id for ${id}: assign it in sandbox/deployment.ts`);
     return physical;
@@ -133,6 +139,8 @@ export class TemplateResolver {
 type DeployTarget = {
   region: string;
   accountId: string;
+  /** The stack's ARN (`AWS::StackId`). */
+  stackId: string;
   services: { dynamo: DynamoEngine; sqs: SqsSimulator; ssm: SsmSimulator; ec2: Ec2Simulator };
 };
 
@@ -151,7 +159,7 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
   };
   const refs: Record<string, string> = {};
   const attributes: Record<string, string> = {};
-  const resolver = new TemplateResolver(refs, { region, accountId: account }, attributes);
+  const resolver = new TemplateResolver(refs, { region, accountId: account, stackId: target.stackId }, attributes);
   const arn = (service: string, resource: string) => `arn:aws:${service}:${service === 'iam' ? '' : region}:${account}:${resource}`;
 
   for (const [id] of ofType('AWS::IAM::Role')) {

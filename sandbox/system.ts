@@ -137,7 +137,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
   });
 
-  stack = await deployStack(synthesizeDeployment(scenario, withApp), { region: REGION, accountId: ACCOUNT, services: { dynamo, sqs, ssm, ec2 } });
+  const into = { region: REGION, accountId: ACCOUNT, stackId: STACK_ID, services: { dynamo, sqs, ssm, ec2 } };
+  stack = await deployStack(synthesizeDeployment(scenario, withApp), into);
   const { functions, ofType } = stack;
   for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
   // What the operator writes for an App of their own (its secrets), and the image pipeline's first build some time after the deploy.

@@ -110,10 +110,10 @@ export class GitHubApp {
    * once DescribeStacks says the stack is being deleted.
    */
   grantTokenLifecycle(grantee: iam.IGrantable): void {
-    const stack = Stack.of(this.scope);
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudformation:DescribeStacks'],
-      resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+      // This stack only, by its ARN (AWS::StackId): the function asks by the StackId of the request.
+      resources: [Stack.of(this.scope).stackId],
     }));
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:PutParameter'],

@@ -79,6 +79,8 @@ describe('the setup page, without github.appId', () => {
     expect(fn.Properties.VpcConfig).toBeUndefined();
     expect(statementsOf(template, id)).toEqual(expect.arrayContaining([
       { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: parameter('setup/token-sha256') },
+      // It deletes only once this stack (and no other) says it is being deleted.
+      { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } },
       {
         Effect: 'Allow',
         Action: 'ssm:DeleteParameters',
