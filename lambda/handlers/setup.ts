@@ -34,7 +34,7 @@ function buildDeps(): SetupDeps {
 }
 
 /** HTTP API (payload 2.0) or, behind the private REST API, a v1 proxy event. */
-export async function handler(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handler(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent): Promise<APIGatewayProxyResult & { cookies?: string[] }> {
   deps ??= buildDeps();
   let page: Page;
   try {
@@ -50,6 +50,7 @@ export async function handler(event: APIGatewayProxyEventV2 | APIGatewayProxyEve
     };
   }
   const origin = (url: string) => new URL(url).origin;
+  const isV2 = (event as APIGatewayProxyEventV2).version === '2.0';
   return {
     statusCode: page.status,
     headers: {
@@ -60,8 +61,10 @@ export async function handler(event: APIGatewayProxyEventV2 | APIGatewayProxyEve
       // The page's URL carries the token: no Referer leaves with it.
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
-      ...(page.setCookie ? { 'set-cookie': page.setCookie } : {}),
+      // The REST API (payload 1.0) takes the cookie as a header; the HTTP API (2.0) in its own field.
+      ...(page.setCookie && !isV2 ? { 'set-cookie': page.setCookie } : {}),
     },
+    ...(page.setCookie && isV2 ? { cookies: [page.setCookie] } : {}),
     body: page.html,
   };
 }
