@@ -58,7 +58,8 @@ const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.or
 
 export class GitHubApi implements GitHubPort {
   private readonly app: ControlPlaneOctokit;
-  private readonly installationIds = new Map<string, number>();
+  /** Installation id by scope: the lookup's promise, so concurrent callers share one request. */
+  private readonly installationIds = new Map<string, Promise<number>>();
   private readonly installations = new Map<number, ControlPlaneOctokit>();
   private readonly createJwt: ReturnType<typeof appJwtFactory>;
   private readonly cache: ExpiringTokenCache;
@@ -177,28 +178,38 @@ export class GitHubApi implements GitHubPort {
     await this.app.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: deliveryId });
   }
 
-  /** The installation's client for a scope; the installation id is looked up once per process. */
+  /**
+   * The installation's client for a scope. The installation id is looked up once per process, and
+   * once for all the calls that need it at the same time (a burst of registrations); a failed
+   * lookup is forgotten, so the next call asks again.
+   */
   private async forScope(scope: RunnerScope): Promise<ControlPlaneOctokit> {
     const key = scopeKey(scope);
-    let installationId = this.installationIds.get(key);
-    if (installationId === undefined) {
-      try {
-        const { data } = scope.kind === 'org'
-          ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
-          : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
-        installationId = (data as { id: number }).id;
-      } catch (error) {
-        if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
-        throw error;
-      }
-      this.installationIds.set(key, installationId);
+    let lookup = this.installationIds.get(key);
+    if (!lookup) {
+      lookup = this.lookUpInstallation(scope, key);
+      this.installationIds.set(key, lookup);
+      lookup.catch(() => this.installationIds.delete(key));
     }
+    const installationId = await lookup;
     let octokit = this.installations.get(installationId);
     if (!octokit) {
       octokit = this.octokit(installationId);
       this.installations.set(installationId, octokit);
     }
     return octokit;
+  }
+
+  private async lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
+    try {
+      const { data } = scope.kind === 'org'
+        ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
+        : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
+      return (data as { id: number }).id;
+    } catch (error) {
+      if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
+      throw error;
+    }
   }
 
   private octokit(installationId?: number): ControlPlaneOctokit {
