@@ -1,8 +1,8 @@
-// Stop and start on a clock that moves only when the test says: states that last a moment in simulated time (pending, stopping)
+// Launch, stop and start on a clock that moves only when the test says: states that last a moment in simulated time (pending, stopping)
 // hold while a call is made, and billing comes out to the second.
-import { EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { createFleet, ec2Client, fleetInput, ManualClock, RUNNER_TEMPLATE, startSimulator, statesOf } from './helpers';
-import { Ec2Simulator } from '../../../sandbox/ec2';
+import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { collectEvents, createFleet, ec2Client, fleetInput, ManualClock, RUNNER_TEMPLATE, startSimulator, statesOf } from './helpers';
+import { Ec2Simulator, Ec2SimulatorError } from '../../../sandbox/ec2';
 
 const SECOND = 1_000;
 
@@ -34,8 +34,41 @@ describe('stop and start on a manual clock', () => {
     return (await createFleet(ec2, fleetInput(lt, 1, { TargetCapacitySpecification: target }))).Instances![0].InstanceIds![0];
   }
 
+  /** The instance as DescribeInstances shows it (the product lists by filters, never by InstanceId.N). */
+  const described = async (id: string) => {
+    const out = await ec2.send(new DescribeInstancesCommand({}));
+    return out.Reservations!.flatMap((r) => r.Instances!).find((i) => i.InstanceId === id);
+  };
   const stop = (id: string, Hibernate = false) => ec2.send(new StopInstancesCommand({ InstanceIds: [id], Hibernate }));
   const start = (...ids: string[]) => ec2.send(new StartInstancesCommand({ InstanceIds: ids }));
+
+  test('an instance goes pending → running with a state-change event for each state', async () => {
+    // Arrange
+    const events = collectEvents(sim);
+
+    // Act
+    const id = await launch('spot');
+    const pending = await described(id);
+    clock.advance(10 * SECOND);
+
+    // Assert
+    expect(pending!.State).toEqual({ Code: 0, Name: 'pending' });
+    const running = (await described(id))!;
+    expect(running).toMatchObject({
+      State: { Code: 16, Name: 'running' },
+      InstanceType: 'm6i.large', // the cheaper of the two overrides' spot pools
+      InstanceLifecycle: 'spot',
+      Tags: expect.arrayContaining([{ Key: 'Project', Value: 'ephemeral-runners' }]),
+    });
+    expect(running.LaunchTime).toBeInstanceOf(Date);
+    expect(statesOf(events, id)).toEqual(['pending', 'running']);
+  });
+
+  test('a pending instance has no OS to power off', async () => {
+    const id = await launch();
+
+    expect(() => sim.poweroff(id)).toThrow(Ec2SimulatorError);
+  });
 
   test('a first-launch pending instance cannot be stopped', async () => {
     const id = await launch();
