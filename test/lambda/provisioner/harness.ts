@@ -82,6 +82,9 @@ export class RecordingMetrics implements ProvisionerMetrics {
   readonly waitingForImage: number[] = [];
   rerunsDeferred = 0;
   rerunsAbandoned = 0;
+  warmLaunches = 0;
+  warmStarts = 0;
+  warmStartFailures = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
@@ -91,6 +94,9 @@ export class RecordingMetrics implements ProvisionerMetrics {
   jobsWaitingForImage(count: number): void { this.waitingForImage.push(count); }
   rerunDeferred(): void { this.rerunsDeferred++; }
   rerunAbandoned(): void { this.rerunsAbandoned++; }
+  warmLaunched(count: number): void { this.warmLaunches += count; }
+  warmStarted(_config: string, count: number): void { this.warmStarts += count; }
+  warmStartFailed(count: number): void { this.warmStartFailures += count; }
 }
 
 export interface Harness {

@@ -5,6 +5,7 @@
 import {
   Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
 } from './harness';
+import { PoolMessage } from '../../../lambda/core/pool-message';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
 import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
@@ -154,7 +155,7 @@ describe('pools', () => {
       ['alice/tool#linux-x64', 'reconciler', 'run-7'],
       [POOL.poolId, 'reconciler', 'run-7'],
     ]);
-    expect(queue.messages[0].scope).toEqual({ kind: 'repo', owner: 'alice', repo: 'tool' });
+    expect((queue.messages[0] as PoolMessage).scope).toEqual({ kind: 'repo', owner: 'alice', repo: 'tool' });
   });
 });
 

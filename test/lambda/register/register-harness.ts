@@ -103,7 +103,7 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
         instanceId, state: 'booting', market: 'spot', launchedAt: at, poolId: pool.poolId, configName: pool.configName, scope: pool.scope, updatedAt: at, version: 1,
       });
       const path: Record<RunnerState, RunnerState[]> = {
-        booting: [], registered: ['registered'], busy: ['registered', 'busy'], retiring: ['retiring'], gone: ['gone'],
+        warming: ['warming'], warm: ['warming', 'warm'], booting: [], registered: ['registered'], busy: ['registered', 'busy'], retiring: ['retiring'], gone: ['gone'],
       };
       let runner = (await runners.getRunner(instanceId))!;
       for (const next of path[state]) {
