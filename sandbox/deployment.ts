@@ -261,6 +261,9 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
       tags: tagsFor('instance'),
       volumeTags: tagsFor('volume'),
       metadataOptions: metadataOptionsOf(data.MetadataOptions as Record<string, unknown> | undefined),
+      blockDeviceMappings: ((data.BlockDeviceMappings ?? []) as Array<{ DeviceName: string; Ebs?: { VolumeSize?: number } }>)
+        .map((m) => ({ deviceName: m.DeviceName, volumeSizeGiB: m.Ebs?.VolumeSize })),
+      hibernationConfigured: (data.HibernationOptions as { Configured?: boolean } | undefined)?.Configured === true,
     }).launchTemplateId;
   }
   if (!runnerRoleId || !runnerLogGroup) throw new Error('the template has no launch template with an instance profile and a log group in its user data');

@@ -125,6 +125,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       throttleRate: f.ec2.throttleRate,
       spotInterruptionsPerHour: spotInterruptionsPerHour(scenario, jobs),
       bootDelayMs: f.ec2.bootMs,
+      startCapacityErrorRate: f.ec2.startCapacityErrorRate,
       unofferedInstanceTypes: f.ec2.unofferedInstanceTypes.map((entry) => entry.split('@')).map(([instanceType, availabilityZone]) => ({ instanceType, availabilityZone })),
     },
   }));
