@@ -36,12 +36,12 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
   if (pool.pendingLaunch) pool = await recoverPendingLaunch(deps, pool, config);
 
   // Warm instances boot the config's current image; without one (the first image is still being
-  // built) nothing launches, and nothing is judged stale.
+  // built, or its parameter was deleted) nothing launches, and nothing is judged stale.
   const imageId = config.image ? await deps.images.imageIdFor(config.image) : undefined;
   const imageReady = !config.image || imageId !== undefined;
   const now = deps.clock.now();
   const decision = planWarmPool({
-    target: imageReady ? warmPoolTarget(config.warmPool, now) : 0,
+    target: warmPoolTarget(config.warmPool, now),
     runners: await withRecentLaunches(deps, runners, pool, now, 'warming'),
     scopedRunners: await scopedRunnersOf(deps, configName),
     maxRunners: config.maxRunners,
@@ -51,7 +51,9 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
   });
   const retired = await retire(deps, runners, decision.retire.map((r) => ({ ...r, action: 'terminate' as const })));
   let launched = 0;
-  if (decision.launch > 0) {
+  if (decision.launch > 0 && !imageReady) {
+    deps.logger.warn('runner image not ready: the warm pool is not filled until its parameter holds an AMI id', { ...log, imageParameter: config.image?.parameterName });
+  } else if (decision.launch > 0) {
     const outcome = await launch(deps, pool, config, 'on-demand', decision.launch, imageId);
     launched = outcome.instances.length;
     for (const error of outcome.errors) deps.logger.warn('warm pool launch error; the next sweep tries again', { ...log, code: error.code, kind: error.kind });

@@ -18,7 +18,7 @@ const NEW_AMI = 'ami-0bbbbbbbbbbbbbbb2';
 
 let engine: DynamoTestEngine;
 let h: Harness;
-let currentAmi = AMI;
+let currentAmi: string | undefined = AMI;
 /** The image parameter as the pipeline writes it, read at each reconcile. */
 const images: ImageSource = { imageIdFor: async () => currentAmi };
 
@@ -222,5 +222,21 @@ describe('jobs take parked instances first', () => {
     expect(report).toMatchObject({ warmStarted: 0, launched: 1 });
     expect(calls().StartInstances ?? 0).toBe(0);
     expect(h.queue.messages).toEqual([]);
+  });
+});
+
+describe('without a runner image', () => {
+  test('the warm pool is not filled while the image parameter holds no AMI, and parked instances are kept', async () => {
+    await start();
+    const parked = await parkedPool();
+    await h.deps.compute.terminate([parked[0].instanceId]);
+    await h.runners.transitionRunner(parked[0].instanceId, ['warm'], 'gone', {}, h.clock.now());
+    currentAmi = undefined;
+
+    const report = await reconcileWarmPool(h.deps, warmMessage());
+
+    expect(report).toMatchObject({ launched: 0, retired: 0 });
+    expect(calls().CreateFleet ?? 0).toBe(0);
+    expect((await warmRunners()).filter((r) => r.state === 'warm')).toHaveLength(4);
   });
 });
