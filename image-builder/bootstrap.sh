@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Boot of an ephemeral runner instance: ask the register endpoint for a just-in-time runner config,
 # run exactly one job with it, then power the instance off (its shutdown behaviour is terminate).
+# A warm pool instance runs this on every boot (cloud-init per-boot): on its first, the endpoint
+# answers 410 and it powers off into `stopped` (its shutdown behaviour is stop); started again for a
+# job, it asks again and this time gets its config.
 #
 # It holds no secret. Its identity is the instance role, proved by SigV4 with the credentials from
 # IMDSv2; the JIT config is minted seconds before use, kept in memory, and never written to disk.

@@ -53,6 +53,7 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       architecture: c.instanceTypes.some((t) => instanceTypeArchitecture(t) === 'arm64') ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64,
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
+      ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
     })),
   });
   type Template = { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };

@@ -1,7 +1,8 @@
 // Drives a scenario through a running sandbox: queues its jobs on the simulated GHES as they
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { JobView } from './ghes';
-import { buildReport, PoolPeaks, poolOfJob, SandboxReport } from './report';
+import { buildReport, isWarmPoolId, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 import { TAG_POOL } from '../src/contracts/instance-tags';
 
@@ -26,7 +27,7 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   const random = sandbox.random.fork('jobs');
   let arrived = 0;
   const arrivals = scenario.jobs.flatMap((spec) => Array.from({ length: spec.count }, () => {
-    const at = spec.arrival.spreadMs > 0 ? random.integer(0, spec.arrival.spreadMs) : 0;
+    const at = spec.arrival.afterMs + (spec.arrival.spreadMs > 0 ? random.integer(0, spec.arrival.spreadMs) : 0);
     const cancel = random.chance(spec.cancelRate);
     const cancelAfter = random.integer(1_000, 20_000);
     return clock.sleep(at).then(() => {
@@ -35,6 +36,12 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
       if (cancel) clock.after(cancelAfter, () => { if (ghes.job(jobId)?.status === 'queued') ghes.cancelJob(jobId); });
     });
   }));
+
+  const { terminateParked, atMs } = scenario.faults.warmPool;
+  let parkedTerminated = 0;
+  const terminations = terminateParked === 0 ? Promise.resolve() : clock.sleep(atMs).then(async () => {
+    parkedTerminated = await terminateParkedInstances(sandbox, terminateParked);
+  });
 
   const progress = () => progressOf(sandbox, clock.now() - simStart, arrived, arrivals.length);
   const ticker = setInterval(() => onProgress(progress()), 1000);
@@ -47,7 +54,7 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   };
   sample();
   try {
-    await Promise.all(arrivals);
+    await Promise.all([...arrivals, terminations]);
     const deadline = clock.now() + JOBS_TIMEOUT_MS;
     // A job that failed may yet be re-run by the control plane (its runner was spot-interrupted):
     // its failure is final only once RERUN_GRACE_MS of simulated time has passed without a re-run.
@@ -67,7 +74,23 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
     sampling = false;
   }
   onProgress(progress());
-  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
+  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart, parkedTerminated);
+}
+
+/**
+ * Terminates up to `count` parked warm pool instances through EC2's API, as a person (or an EC2
+ * retirement) would, behind the control plane's back; its key is no role's, so IAM does not decide it.
+ */
+async function terminateParkedInstances(sandbox: RunningSandbox, count: number): Promise<number> {
+  const parked = sandbox.ec2.instances().filter((i) => i.state === 'stopped' && isWarmPoolId(i.tags[TAG_POOL])).slice(0, count);
+  if (parked.length === 0) return 0;
+  const client = new EC2Client({ endpoint: sandbox.ec2.url, region: sandbox.ec2.region, credentials: { accessKeyId: 'AKIDOPERATOR', secretAccessKey: 'operator' } });
+  try {
+    await client.send(new TerminateInstancesCommand({ InstanceIds: parked.map((i) => i.instanceId) }));
+  } finally {
+    client.destroy();
+  }
+  return parked.length;
 }
 
 function progressOf(sandbox: RunningSandbox, simulatedMs: number, arrived: number, total: number) {
@@ -105,16 +128,34 @@ function samplePools(sandbox: RunningSandbox, peaks: Map<string, PoolPeaks>): vo
   }
 }
 
-/** What is left that should not be: instances not terminated, our runner registrations, queued jobs. */
+/**
+ * A config's warm pool instances parked (stopped) at the end, up to its size: intentional supply, kept
+ * ahead of the next jobs, not a leak.
+ */
+function parkedWarm(sandbox: RunningSandbox): { byConfig: Record<string, number>; instanceIds: Set<string> } {
+  const byConfig: Record<string, number> = {};
+  const instanceIds = new Set<string>();
+  for (const config of sandbox.scenario.runnerConfigs.filter((c) => c.warmPool)) {
+    const parked = sandbox.ec2.instances()
+      .filter((i) => i.state === 'stopped' && isWarmPoolId(i.tags[TAG_POOL]) && i.tags[TAG_POOL].endsWith(`#${config.name}`))
+      .slice(0, config.warmPool!.size);
+    byConfig[config.name] = parked.length;
+    for (const i of parked) instanceIds.add(i.instanceId);
+  }
+  return { byConfig, instanceIds };
+}
+
+/** What is left that should not be: instances not terminated (but a warm pool's parked ones), our runner registrations, queued jobs. */
 function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
+  const { instanceIds: parked } = parkedWarm(sandbox);
   return {
-    instances: sandbox.ec2.instances().filter((i) => i.state !== 'terminated').length,
+    instances: sandbox.ec2.instances().filter((i) => i.state !== 'terminated' && !parked.has(i.instanceId)).length,
     runners: sandbox.ghes.runners().filter((r) => r.name.startsWith(sandbox.runnerNamePrefix)).length,
     queuedJobs: sandbox.ghes.jobs().filter((j) => j.status === 'queued').length,
   };
 }
 
-function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number): SandboxReport {
+function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number, parkedTerminated: number): SandboxReport {
   const { ghes, ec2, iam, privateApi, httpApi, registerUrl } = sandbox;
   const ec2Calls = ec2.apiCalls();
   // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
@@ -127,6 +168,8 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     org: sandbox.org,
     attempts: ghes.jobs(),
     instances: sandbox.launches,
+    starts: sandbox.starts,
+    warmPool: parkedWarm(sandbox).byConfig,
     capacityErrors: CAPACITY_CODES.reduce((n, code) => n + capacityErrorsOf(code), 0),
     leaks: leaksOf(sandbox),
     github: { total: github.total, byRoute: github.byRoute },
@@ -143,6 +186,7 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
       webhookDeliveriesFailed: deliveries.filter((d) => d.statusCode < 200 || d.statusCode >= 300).length,
       webhookDeliveries: deliveries.length,
       functionCrashes: Object.values(sandbox.crashes).reduce((a, b) => a + b, 0),
+      warmInstancesTerminated: parkedTerminated,
       spotInterruptions: ec2.events().filter((e) => (e as { 'detail-type'?: string })['detail-type'] === 'EC2 Spot Instance Interruption Warning').length,
     },
     wallMs,

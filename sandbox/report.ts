@@ -12,6 +12,10 @@ export interface ReportInputs {
   readonly org: string;
   readonly attempts: readonly JobAttempt[];
   readonly instances: readonly LaunchedInstance[];
+  /** Starts of stopped warm pool instances claimed for jobs. */
+  readonly starts: readonly LaunchedInstance[];
+  /** Per config with a warm pool, its instances parked (stopped) at the end: intentional supply, not leaks. */
+  readonly warmPool: Record<string, number>;
   readonly capacityErrors: number;
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
   readonly github: { readonly total: number; readonly byRoute: Counts };
@@ -75,14 +79,19 @@ export function buildReport(inputs: ReportInputs) {
     if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-  const { scenario, org, attempts, instances, capacityErrors, leaks, github, ec2, wallMs, ...counted } = inputs;
+  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, ...counted } = inputs;
   const launched = (market: LaunchedInstance['market']) => instances.filter((i) => i.market === market).length;
+  const intoWarmPools = instances.filter((i) => isWarmPoolId(i.poolId)).length;
   return {
     scenario: scenario.name,
     seed: scenario.seed,
     jobs,
     latencyMs: { queuedToLaunch: percentiles(queuedToLaunch(inputs)), queuedToStarted: percentiles(toStarted) },
     launches: { instances: instances.length, spot: launched('spot'), onDemand: launched('on-demand'), capacityErrors },
+    // How jobs got their instance: a stopped warm pool instance started, or a cold launch; and the
+    // launches that filled warm pools (ahead of demand), and what the pools held at the end.
+    jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
+    warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
     leaks,
     api: { github, ec2 },
     ...counted,
@@ -108,6 +117,11 @@ function queuedToLaunch(inputs: ReportInputs): number[] {
   });
 }
 
+/** Warm pool instances carry their config's warm pool id as their pool tag (`@warm#config`, see lambda/core/warm-pool.ts). */
+export function isWarmPoolId(poolId: string | undefined): boolean {
+  return poolId?.startsWith('@warm#') ?? false;
+}
+
 /** Milliseconds as seconds with one decimal: `12.3 s`. */
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -119,6 +133,8 @@ export function summary(report: SandboxReport): string {
     ['queued → launch', `p50 ${seconds(launch.p50)}, p95 ${seconds(launch.p95)}, max ${seconds(launch.max)}`],
     ['queued → started', `p50 ${seconds(started.p50)}, p95 ${seconds(started.p95)}, max ${seconds(started.max)}`],
     ['launches', `${launches.instances} instances (${launches.spot} spot, ${launches.onDemand} on-demand), ${launches.capacityErrors} capacity errors`],
+    ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
+      + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],

@@ -50,7 +50,7 @@ const optional = (parse: Parse<number>): Field<number | undefined> => [parse, un
 
 const runnerConfig = (name: string, labels: string[], instanceTypes: string[], spot: 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY', maxRunners: number) => ({ name, labels, instanceTypes, spot, maxRunners });
 const jobs = (repo: string, labels: string[], count: number, durationMs: number, spreadMs: number) =>
-  ({ repo, labels, count, durationMs, arrival: { spreadMs }, cancelRate: 0 });
+  ({ repo, labels, count, durationMs, arrival: { spreadMs, afterMs: 0 }, cancelRate: 0 });
 
 const SCENARIO = object({
   name: [text, 'demo'],
@@ -63,6 +63,8 @@ const SCENARIO = object({
     instanceTypes: [texts, ['m7i.large', 'm6i.large']],
     spot: [oneOf('SPOT_ONLY', 'SPOT_PREFERRED', 'ON_DEMAND_ONLY'), 'SPOT_PREFERRED'],
     maxRunners: [int(1, 10_000), 10],
+    /** Stopped instances kept ahead of demand (the construct's `warmPool`); none when unset. */
+    warmPool: [object({ size: [int(1, 10_000)] }), undefined],
   })), [
     runnerConfig('linux-x64', ['linux', 'x64'], ['m7i.large', 'm6i.large'], 'SPOT_PREFERRED', 10),
     runnerConfig('linux-x64-large', ['linux', 'x64', 'large'], ['m7i.xlarge', 'm6i.xlarge'], 'SPOT_ONLY', 5),
@@ -75,7 +77,8 @@ const SCENARIO = object({
     count: [int(0, 100_000), 1],
     /** How long each job runs, simulated ms. */
     durationMs: [int(0, DAY_MS), 60_000],
-    arrival: [object({ spreadMs: [int(0, DAY_MS), 0] })],
+    /** Each job arrives `afterMs` plus a random share of `spreadMs` after the start (simulated ms). */
+    arrival: [object({ spreadMs: [int(0, DAY_MS), 0], afterMs: [int(0, DAY_MS), 0] })],
     /** Share of these jobs cancelled while still queued. */
     cancelRate: [rate, 0],
   })), [
@@ -102,6 +105,8 @@ const SCENARIO = object({
       startCapacityErrorRate: [rate, 0],
     })],
     crash: [object({ rate: [rate, 0] })],
+    /** Parked (stopped) warm pool instances terminated from outside the control plane (a person, an EC2 retirement), `atMs` after the start. */
+    warmPool: [object({ terminateParked: [int(0, 10_000), 0], atMs: [int(0, DAY_MS), 0] })],
   })],
   /** Simulated ms (and at least two wall minutes) to wait after the last job for instances and registrations to go; then leaks are counted. */
   drainMs: [int(0, DAY_MS), 30_000],

@@ -134,8 +134,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   instanceIdentity = callerIdentityFrom(ec2);
   /** Every instance launched (EC2 forgets terminated ones after a while). */
   const launches: LaunchedInstance[] = [];
-  ec2.onInstanceStateChange(({ previousState, instance: i }) => {
+  /** Every start of a stopped instance (a warm pool instance claimed for a job), at simulated ms. */
+  const starts: LaunchedInstance[] = [];
+  ec2.onInstanceStateChange(({ previousState, state, instance: i }) => {
     if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
+    if (previousState === 'stopped' && state === 'pending') starts.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: clock.now() });
   });
 
   const into = { region: REGION, accountId: ACCOUNT, stackId: STACK_ID, services: { dynamo, sqs, ssm, ec2 } };
@@ -270,6 +273,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     logs,
     crashes,
     launches,
+    starts,
     sessions,
     org: ORG,
     repos,

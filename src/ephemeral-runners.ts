@@ -189,6 +189,17 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   metricSpotInterruptions(runner: InterruptedRunner, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return headlineMetric('spotInterruptions', runner, props);
   }
+  /**
+   * Jobs of a runner config that got a stopped warm pool instance, started in seconds, instead of a
+   * cold launch (Sum). Compare with `metricInstancesLaunched` for the cold launches.
+   */
+  metricWarmStarts(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return headlineMetric('warmStarts', runnerConfig, props);
+  }
+  /** Claimed warm pool instances EC2 would not start (their jobs launched cold instead) (Sum). */
+  metricWarmStartFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return headlineMetric('warmStartFailures', undefined, props);
+  }
   /** Runner instances alive, as the reconciler counts them each sweep (Maximum). */
   metricLiveInstances(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return headlineMetric('liveInstances', undefined, props);

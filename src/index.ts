@@ -6,3 +6,4 @@ export * from './runner-config';
 export * from './runner-image-pipeline';
 export * from './runner-machine-image';
 export * from './runner-metrics';
+export * from './warm-pool';

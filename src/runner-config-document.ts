@@ -26,6 +26,32 @@ export interface ImageSourceDocument {
   readonly amiId?: string;
 }
 
+/**
+ * When a warm pool is kept full: on these days of the week, from `startHour` to `endHour`, local
+ * time of `timeZone`. Outside it the pool is emptied (its stopped instances terminated).
+ */
+export interface WarmPoolScheduleDocument {
+  /** IANA time zone, e.g. `Europe/Berlin`. */
+  readonly timeZone: string;
+  /** Days the pool is kept, ISO numbering: 1 Monday … 7 Sunday; sorted, without duplicates. */
+  readonly weekdays: readonly number[];
+  /** First hour of the day the pool is kept, 0-23. */
+  readonly startHour: number;
+  /** Hour the pool is emptied, 1-24, after `startHour`. */
+  readonly endHour: number;
+}
+
+/**
+ * Stopped instances kept ahead of demand, booted once up to the point where only the JIT config is
+ * missing. Read by the provisioner (refill, claim) and the reconciler (which pools to refill).
+ */
+export interface WarmPoolDocument {
+  /** Stopped instances to keep, at least 1 and at most the config's `maxRunners`. */
+  readonly size: number;
+  /** When to keep them. @default - always */
+  readonly schedule?: WarmPoolScheduleDocument;
+}
+
 export interface RunnerConfigDocument {
   readonly version: number;
   /** Unique config name: lower-case letters, digits and hyphens. */
@@ -48,4 +74,6 @@ export interface RunnerConfigDocument {
   readonly runnerGroupId: number;
   /** The image instances boot. @default - the launch template's own image */
   readonly image?: ImageSourceDocument;
+  /** Stopped instances kept ahead of demand. @default - none: every job waits for a cold launch */
+  readonly warmPool?: WarmPoolDocument;
 }

@@ -2,6 +2,7 @@
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { findAmbiguities, foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
+import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
 /** How a runner config buys EC2 capacity. */
 export enum SpotStrategy {
@@ -100,6 +101,16 @@ export interface RunnerConfig {
    * @default 1 - the organization's Default group
    */
   readonly runnerGroupId?: number;
+
+  /**
+   * Stopped instances kept ahead of demand, so a queued job starts one (StartInstances, seconds)
+   * instead of waiting for a cold launch and boot. Stopped instances bill their EBS volumes only.
+   * Pool instances are on-demand whatever `spot` says (a one-time spot instance cannot be stopped);
+   * jobs beyond the pool launch as `spot` says. Warm instances count toward `maxRunners`.
+   *
+   * @default - no warm pool: every job waits for a cold launch
+   */
+  readonly warmPool?: WarmPoolOptions;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */
@@ -142,6 +153,7 @@ export function toRunnerConfigDocument(config: RunnerConfig): RunnerConfigDocume
     maxRunners: config.maxRunners ?? 10,
     scope: config.scope ?? RunnerScope.ORGANIZATION,
     runnerGroupId: config.runnerGroupId ?? 1,
+    ...(config.warmPool ? { warmPool: toWarmPoolDocument(config.warmPool) } : {}),
   };
 }
 
@@ -209,6 +221,7 @@ function validateOne(config: RunnerConfig, index: number): string[] {
   if (!Number.isInteger(maxRunners) || maxRunners < 1) {
     errors.push(`${who}: maxRunners is ${maxRunners}; it must be a whole number of at least 1.`);
   }
+  if (config.warmPool) errors.push(...validateWarmPool(who, config.warmPool, maxRunners));
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);

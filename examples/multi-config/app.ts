@@ -1,9 +1,11 @@
 // A consumer CDK app with several kinds of runners: x64 and arm64, each spot strategy,
-// attribute-based instance selection, and a custom AMI the team builds itself.
+// attribute-based instance selection, a warm pool in working hours, and a custom AMI the team builds itself.
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EphemeralRunners, RunnerArchitecture, RunnerMachineImage, RunnerScope, SpotStrategy } from 'cdk-ephemeral-runners';
+import {
+  EphemeralRunners, RunnerArchitecture, RunnerMachineImage, RunnerScope, SpotStrategy, WarmPoolSchedule,
+} from 'cdk-ephemeral-runners';
 
 /** Builds the example app; the jest tests call it too. */
 export function buildApp(app = new App()): App {
@@ -33,6 +35,9 @@ export function buildApp(app = new App()): App {
         instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large'],
         spot: SpotStrategy.SPOT_PREFERRED,
         maxRunners: 50,
+        // Ten stopped on-demand instances in the team's working hours start jobs in seconds; nights
+        // and weekends the pool is empty and costs nothing.
+        warmPool: { size: 10, schedule: WarmPoolSchedule.during({ timeZone: 'Europe/Berlin' }) },
       },
       {
         // Big builds: any x64 type with 8-16 vCPUs and 32-64 GiB, spot only (they can wait).

@@ -2,11 +2,12 @@
 // types × the subnets, spot by price-capacity-optimized, on-demand in the order the types are listed.
 import {
   _InstanceType,
-  CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, TerminateInstancesCommand,
+  CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, StartInstancesCommand,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { LAUNCH_ENVIRONMENT } from '../../src/contracts/environment';
 import {
-  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult,
+  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult, StartFailure, StartResult,
   TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
 } from '../core/compute';
 import { Market } from '../core/runner';
@@ -18,6 +19,8 @@ export interface Ec2FleetOptions {
   readonly subnetIds: readonly string[];
   /** Launch template id for a config name. */
   readonly launchTemplateFor: (configName: string) => string;
+  /** Warm pool launch template id for a config name (shutdown behaviour `stop`). */
+  readonly warmLaunchTemplateFor?: (configName: string) => string;
 }
 
 /** EC2 caps the overrides of one CreateFleet request; beyond this many the least preferred types are dropped. */
@@ -53,6 +56,31 @@ export class Ec2Fleet implements ComputePort {
       return { code, message: e.ErrorMessage ?? '', kind: classifyLaunchError(code, request.market), ...(instanceType ? { instanceType } : {}) };
     });
     return withUnofferedTypes({ instances, errors }, request.instanceRequirements ? [] : request.instanceTypes);
+  }
+
+  async start(instanceIds: readonly string[]): Promise<StartResult> {
+    if (instanceIds.length === 0) return { started: [], failed: [] };
+    try {
+      await this.options.client.send(new StartInstancesCommand({ InstanceIds: [...instanceIds] }));
+      return { started: [...instanceIds], failed: [] };
+    } catch (error) {
+      if (!isEc2Refusal(error)) throw error;
+      if (instanceIds.length === 1) return { started: [], failed: [failureOf(instanceIds[0], error)] };
+    }
+    // One refused instance fails the whole call (an unknown id, one in the wrong state, no capacity
+    // for one type): start them one by one to tell which.
+    const started: string[] = [];
+    const failed: StartFailure[] = [];
+    for (const id of instanceIds) {
+      try {
+        await this.options.client.send(new StartInstancesCommand({ InstanceIds: [id] }));
+        started.push(id);
+      } catch (error) {
+        if (!isEc2Refusal(error)) throw error;
+        failed.push(failureOf(id, error));
+      }
+    }
+    return { started, failed };
   }
 
   async terminate(instanceIds: readonly string[]): Promise<void> {
@@ -110,6 +138,12 @@ export class Ec2Fleet implements ComputePort {
     return found;
   }
 
+  private templateFor(request: LaunchRequest): string {
+    if (!request.warm) return this.options.launchTemplateFor(request.configName);
+    if (!this.options.warmLaunchTemplateFor) throw new Error(`no warm pool launch template for runner config '${request.configName}': redeploy the construct`);
+    return this.options.warmLaunchTemplateFor(request.configName);
+  }
+
   private createFleetInput(request: LaunchRequest): CreateFleetCommandInput {
     const requirements = request.instanceRequirements;
     // An AMI in the overrides (instant fleets only) replaces the launch template's: the templates
@@ -142,7 +176,7 @@ export class Ec2Fleet implements ComputePort {
       Type: 'instant',
       ClientToken: request.clientToken,
       LaunchTemplateConfigs: [{
-        LaunchTemplateSpecification: { LaunchTemplateId: this.options.launchTemplateFor(request.configName), Version: '$Latest' },
+        LaunchTemplateSpecification: { LaunchTemplateId: this.templateFor(request), Version: '$Latest' },
         Overrides: overrides,
       }],
       TargetCapacitySpecification: {
@@ -160,6 +194,21 @@ export class Ec2Fleet implements ComputePort {
       ],
     };
   }
+}
+
+/**
+ * An error EC2 answered (a code and an HTTP status), as opposed to no answer at all. Capacity
+ * errors such as InsufficientInstanceCapacity are server errors (5xx) in EC2's list
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), so any status counts.
+ */
+function isEc2Refusal(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return typeof e.name === 'string' && e.$metadata?.httpStatusCode !== undefined;
+}
+
+function failureOf(instanceId: string, error: unknown): StartFailure {
+  const e = error as { name?: string; message?: string };
+  return { instanceId, code: e.name ?? 'Unknown', message: e.message ?? '' };
 }
 
 function toMarket(lifecycle: string | undefined, requested: Market): Market {

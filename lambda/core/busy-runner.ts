@@ -3,7 +3,7 @@
 import { JobRecord } from './job';
 import { buildPoolMessageFor } from './pool-message';
 import { Clock, PoolQueue, RunnerStore } from './ports';
-import { instanceIdOfRunner, RunnerRecord } from './runner';
+import { instanceIdOfRunner, RunnerRecord, scopeOf } from './runner';
 
 export interface BusyRunnerPorts {
   readonly runners: Pick<RunnerStore, 'transitionRunner'>;
@@ -24,7 +24,7 @@ export async function markJobRunnerBusy(
   if (!instanceId) return undefined;
   const busy = await ports.runners.transitionRunner(instanceId, ['booting', 'registered'], 'busy', { job: job.key }, ports.clock.now());
   if (busy && busy.poolId !== job.pool.poolId) {
-    await ports.queue.send(buildPoolMessageFor({ poolId: busy.poolId, configName: busy.configName, scope: busy.scope }, 'runner-busy', correlationId));
+    await ports.queue.send(buildPoolMessageFor({ poolId: busy.poolId, configName: busy.configName, scope: scopeOf(busy) }, 'runner-busy', correlationId));
   }
   return busy;
 }

@@ -21,6 +21,24 @@ export interface LaunchRequest {
   readonly imageId?: string;
   /** The image's architecture; attribute-based selection keeps to it. @default 'x64' */
   readonly architecture?: 'x64' | 'arm64';
+  /**
+   * A warm pool launch: from the config's warm launch template, whose shutdown behaviour is `stop`
+   * and whose bootstrap runs on every boot. Always on-demand (a one-time spot instance cannot be stopped).
+   */
+  readonly warm?: boolean;
+}
+
+/** An instance EC2 would not start, and why. */
+export interface StartFailure {
+  readonly instanceId: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface StartResult {
+  /** Instances now pending or running. */
+  readonly started: readonly string[];
+  readonly failed: readonly StartFailure[];
 }
 
 export interface LaunchedInstance {
@@ -66,6 +84,11 @@ export interface InstanceInfo {
 export interface ComputePort {
   /** Throws {@link LaunchFailedError} (kind attached) when the whole request fails. */
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /**
+   * Starts stopped instances (a claimed warm pool). EC2's refusals (InsufficientInstanceCapacity,
+   * IncorrectInstanceState, an instance gone) come back per instance in `failed`; other failures throw.
+   */
+  start(instanceIds: readonly string[]): Promise<StartResult>;
   /** Terminates; instances already gone are not an error. */
   terminate(instanceIds: readonly string[]): Promise<void>;
   /** Our instances that are not terminated. */

@@ -27,3 +27,12 @@ export class PoolMessageError extends Error {
     super(message, options);
   }
 }
+
+/** A runner without a scope (a warm pool instance no pool has claimed) was asked where it registers. */
+export class UnscopedRunnerError extends Error {
+  public readonly name = 'UnscopedRunnerError';
+
+  constructor(readonly instanceId: string, readonly poolId: string) {
+    super(`runner ${instanceId} of ${poolId} has no scope: a warm pool instance registers nowhere until a pool claims it`);
+  }
+}

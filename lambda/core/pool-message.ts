@@ -4,6 +4,7 @@
 import { PoolMessageError } from './errors';
 import { JobState } from './job';
 import { poolIdOf, Pool, RunnerScope } from './routing';
+import { warmPoolIdOf } from './warm-pool';
 
 export const POOL_MESSAGE_VERSION = 1;
 
@@ -26,6 +27,30 @@ export interface PoolMessage {
   readonly deliveryId: string;
 }
 
+/**
+ * Hands a config's warm pool to the provisioner: refill, retire stale or surplus instances. The pool
+ * has no scope; its id is `warmPoolIdOf(configName)`.
+ */
+export interface WarmPoolMessage {
+  readonly version: typeof POOL_MESSAGE_VERSION;
+  readonly kind: 'warm-pool';
+  readonly poolId: string;
+  readonly configName: string;
+  readonly reason: 'reconciler' | 'warm-claimed' | 'instance-state';
+  readonly deliveryId: string;
+}
+
+/** What the provisioner's queue carries. */
+export type ProvisionerMessage = PoolMessage | WarmPoolMessage;
+
+export function buildWarmPoolMessage(configName: string, reason: WarmPoolMessage['reason'], correlationId: string): WarmPoolMessage {
+  return { version: POOL_MESSAGE_VERSION, kind: 'warm-pool', poolId: warmPoolIdOf(configName), configName, reason, deliveryId: correlationId };
+}
+
+export function isWarmPoolMessage(message: ProvisionerMessage): message is WarmPoolMessage {
+  return (message as WarmPoolMessage).kind === 'warm-pool';
+}
+
 export function buildPoolMessage(pool: Pool, state: JobState, deliveryId: string): PoolMessage {
   return buildPoolMessageFor(pool, `workflow_job.${state}`, deliveryId);
 }
@@ -42,7 +67,7 @@ export function buildPoolMessageFor(pool: Pool, reason: PoolMessageReason, corre
 }
 
 /** Reads a message body; throws {@link PoolMessageError} saying what is wrong. For the provisioner. */
-export function parsePoolMessage(body: string): PoolMessage {
+export function parsePoolMessage(body: string): ProvisionerMessage {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -54,6 +79,11 @@ export function parsePoolMessage(body: string): PoolMessage {
   if (m.version !== POOL_MESSAGE_VERSION) throw new PoolMessageError(`pool message version must be ${POOL_MESSAGE_VERSION}, found ${String(m.version)}`);
   for (const field of ['poolId', 'configName', 'reason', 'deliveryId'] as const) {
     if (typeof m[field] !== 'string' || m[field] === '') throw new PoolMessageError(`pool message lacks the string field ${field}`);
+  }
+  if (m.kind === 'warm-pool') {
+    if (m.poolId !== warmPoolIdOf(m.configName as string)) throw new PoolMessageError(`warm pool message poolId ${String(m.poolId)} does not match its configName`);
+    if (!['reconciler', 'warm-claimed', 'instance-state'].includes(m.reason as string)) throw new PoolMessageError(`warm pool message reason ${String(m.reason)} is unknown`);
+    return buildWarmPoolMessage(m.configName as string, m.reason as WarmPoolMessage['reason'], m.deliveryId as string);
   }
   const scope = parseScope(m.scope);
   if (poolIdOf(scope, m.configName as string) !== m.poolId) {

@@ -16,6 +16,8 @@ export interface PendingLaunch {
   readonly instanceRequirements?: InstanceRequirementsDocument;
   /** The AMI the launch asked for; undefined when the launch template names the image. */
   readonly imageId?: string;
+  /** A launch into the config's warm pool (see warm-pool.ts). */
+  readonly warm?: boolean;
   /** Epoch ms. */
   readonly startedAt: number;
 }
@@ -65,7 +67,8 @@ export function nextRerunWait(previous: RerunWait | undefined, now: number): Rer
 export interface PoolRecord {
   readonly poolId: string;
   readonly configName: string;
-  readonly scope: RunnerScope;
+  /** Where its runners register; a config's warm pool has none (see warm-pool.ts). */
+  readonly scope?: RunnerScope;
   /** Optimistic lock: every save expects the version it read. 0 for a pool never saved. */
   readonly version: number;
   /** Counts launches; with the pool id it makes each launch's ClientToken. */
@@ -94,7 +97,7 @@ export interface PoolRecord {
 /** How long a launch is remembered on the pool item besides the index. */
 export const RECENT_LAUNCH_WINDOW_MS = 2 * 60_000;
 
-export function emptyPool(poolId: string, configName: string, scope: RunnerScope): PoolRecord {
+export function emptyPool(poolId: string, configName: string, scope: RunnerScope | undefined): PoolRecord {
   return {
     poolId, configName, scope, version: 0, generation: 0, spot: EMPTY_SPOT_RECORD, interruptedJobs: [], recentLaunches: [], lastActiveAt: 0,
   };

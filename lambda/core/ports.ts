@@ -4,7 +4,7 @@
 import { DeliveryRecord } from './delivery';
 import { JobKey, JobRecord, JobState, JobTransition, JobTransitionResult } from './job';
 import { PoolRecord } from './pool';
-import { PoolMessage } from './pool-message';
+import { ProvisionerMessage } from './pool-message';
 import { RunnerChanges, RunnerRecord, RunnerState } from './runner';
 import { RunnerConfig } from './runner-config';
 import { ImageSourceDocument } from '../../src/runner-config-document';
@@ -36,7 +36,7 @@ export interface JobStore {
 
 /** The queue that hands pools to the provisioner. */
 export interface PoolQueue {
-  send(message: PoolMessage): Promise<void>;
+  send(message: ProvisionerMessage): Promise<void>;
 }
 
 /** The runner configs, validated. Throws `ConfigError` when any is unusable. */

@@ -11,6 +11,7 @@ import {
   RunnerConfigDocument,
   RunnerScopeName,
   SpotStrategyName,
+  WarmPoolDocument,
 } from '../../src/runner-config-document';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from '../../src/runner-labels';
 
@@ -106,6 +107,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
   const architecture = doc.architecture ?? 'x64';
   if (architecture !== 'x64' && architecture !== 'arm64') fail(`\`architecture\` must be x64 or arm64, found ${describe(architecture)}`);
   const image = doc.image === undefined ? undefined : parseImage(doc.image, fail);
+  const warmPool = doc.warmPool === undefined ? undefined : parseWarmPool(doc.warmPool, maxRunners as number, fail);
 
   return {
     parameterName,
@@ -121,6 +123,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     scope: scope as RunnerScopeName,
     runnerGroupId: runnerGroupId as number,
     ...(image ? { image } : {}),
+    ...(warmPool ? { warmPool } : {}),
   };
 }
 
@@ -159,6 +162,41 @@ function parseRequirements(value: unknown, fail: (what: string) => never): Insta
   const memoryMiBMin = whole('memoryMiBMin', 0, false)!;
   const memoryMiBMax = whole('memoryMiBMax', Math.max(1, memoryMiBMin), true);
   return { vCpuMin, vCpuMax, memoryMiBMin, memoryMiBMax };
+}
+
+function parseWarmPool(value: unknown, maxRunners: number, fail: (what: string) => never): WarmPoolDocument {
+  const w = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : fail(`\`warmPool\` must be an object, found ${describe(value)}`)) as Record<string, unknown>;
+  const size = w.size;
+  if (!Number.isSafeInteger(size) || (size as number) < 1 || (size as number) > maxRunners) {
+    fail(`\`warmPool.size\` must be a whole number from 1 to maxRunners (${maxRunners}), found ${describe(size)}`);
+  }
+  if (w.schedule === undefined) return { size: size as number };
+  const s = (typeof w.schedule === 'object' && w.schedule !== null && !Array.isArray(w.schedule)
+    ? w.schedule : fail(`\`warmPool.schedule\` must be an object, found ${describe(w.schedule)}`)) as Record<string, unknown>;
+  const { timeZone, weekdays, startHour, endHour } = s;
+  if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) fail(`\`warmPool.schedule.timeZone\` must be an IANA time zone, found ${describe(timeZone)}`);
+  if (!Array.isArray(weekdays) || weekdays.length === 0 || !weekdays.every((d) => Number.isInteger(d) && d >= 1 && d <= 7)) {
+    fail(`\`warmPool.schedule.weekdays\` must list ISO weekdays (1 Monday to 7 Sunday), found ${describe(weekdays)}`);
+  }
+  if (!Number.isInteger(startHour) || (startHour as number) < 0 || (startHour as number) > 23) {
+    fail(`\`warmPool.schedule.startHour\` must be a whole hour from 0 to 23, found ${describe(startHour)}`);
+  }
+  if (!Number.isInteger(endHour) || (endHour as number) <= (startHour as number) || (endHour as number) > 24) {
+    fail(`\`warmPool.schedule.endHour\` must be a whole hour after startHour, at most 24, found ${describe(endHour)}`);
+  }
+  return {
+    size: size as number,
+    schedule: { timeZone: timeZone as string, weekdays: weekdays as number[], startHour: startHour as number, endHour: endHour as number },
+  };
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseImage(value: unknown, fail: (what: string) => never): ImageSourceDocument {

@@ -3,7 +3,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom } from './wiring/control-plane';
-import { decodeEnvironment } from '../../src/contracts/environment';
+import { decodeEnvironment, RECONCILER_ENVIRONMENT } from '../../src/contracts/environment';
 import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { createLogger } from '../common/logger';
@@ -14,7 +14,7 @@ const logger = createLogger();
 let deps: ReconcilerDeps | undefined;
 
 function buildDeps(): ReconcilerDeps {
-  const env = decodeEnvironment(CONTROL_PLANE_AND_PACING, process.env);
+  const env = decodeEnvironment({ ...CONTROL_PLANE_AND_PACING, ...RECONCILER_ENVIRONMENT }, process.env);
   const plane = controlPlaneFrom(env);
   return {
     settings: plane.settings,
@@ -22,6 +22,7 @@ function buildDeps(): ReconcilerDeps {
     jobs: plane.jobs,
     queue: plane.queue,
     compute: plane.compute,
+    warmPoolConfigs: env.warmPoolConfigs ?? [],
     github: plane.github,
     state: plane.reconcilerState,
     clock: plane.clock,

@@ -15,7 +15,7 @@ import { LifecycleConflictError } from './errors';
 import { ENDING_STATES, InstanceEvent } from './instance-event';
 import { keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
 import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
-import { buildPoolMessageFor } from '../core/pool-message';
+import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import { RunnerRecord } from '../core/runner';
 
 type StateChange = Extract<InstanceEvent, { kind: 'state-change' }>;
@@ -42,6 +42,18 @@ export async function closeRunner(event: StateChange, deps: LifecycleDeps): Prom
     if (!runner) return 'unknown-instance';
     logger.appendKeys(runnerKeys(runner));
     if (runner.state === 'gone') return 'already-gone';
+    const stop = event.state === 'stopping' || event.state === 'stopped';
+    if (stop && (runner.state === 'warming' || runner.state === 'warm')) {
+      const parked = await park(event, runner, deps);
+      if (parked === undefined) continue;
+      return parked;
+    }
+    if (stop && runner.claimedAt !== undefined && event.time !== undefined && event.time < runner.claimedAt) {
+      // EventBridge delivers at least once and in no promised order: a stop older than the claim
+      // is the warm-up's own, and the instance, started since, must not be terminated for it.
+      logger.info('stop event older than the warm pool claim ignored', { eventTime: new Date(event.time).toISOString(), claimedAt: new Date(runner.claimedAt).toISOString() });
+      return 'stale-event';
+    }
 
     const deregistration = await deregister(runner, deps);
     if (event.state === 'stopping' || event.state === 'stopped') {
@@ -54,12 +66,29 @@ export async function closeRunner(event: StateChange, deps: LifecycleDeps): Prom
     if (!closed) continue;
     // After the write, so the provisioner counts the runner out. Should this send fail, the retried
     // event finds the runner gone; the reconciler hands the pool over within a minute while it has demand.
-    await deps.queue.send(buildPoolMessageFor(poolOf(runner), 'instance-state', event.eventId));
+    await deps.queue.send(runner.scope === undefined
+      ? buildWarmPoolMessage(runner.configName, 'instance-state', event.eventId)
+      : buildPoolMessageFor(poolOf(runner), 'instance-state', event.eventId));
     deps.metrics.count(LifecycleMetric.RUNNERS_CLOSED, 1, { [MetricDimension.FROM]: runner.state });
     logger.info('runner closed: its instance is ending', { from: runner.state, deregistration });
     return 'closed';
   }
   throw new LifecycleConflictError(`runner item of ${event.instanceId}`, TRANSITION_ATTEMPTS);
+}
+
+/**
+ * A warm pool instance powered off after its first boot (the register endpoint told it to; its
+ * shutdown behaviour is `stop`): once `stopped` it is parked, ready to be claimed. `stopping`
+ * changes nothing yet: a stopping instance cannot be started. Undefined when the write lost a race.
+ */
+async function park(event: StateChange, runner: RunnerRecord, deps: LifecycleDeps): Promise<LifecycleOutcome | undefined> {
+  if (runner.state === 'warm') return 'parked';
+  if (event.state === 'stopping') return 'ignored';
+  const parked = await deps.runners.transitionRunner(runner.instanceId, ['warming'], 'warm', {}, deps.clock.now());
+  if (!parked) return undefined;
+  deps.metrics.count(LifecycleMetric.WARM_INSTANCES_PARKED, 1);
+  deps.logger.info('warm pool instance parked: stopped, waiting for a job');
+  return 'parked';
 }
 
 /** What becomes of the runner's registration; the ghost sweep covers its scope for a while in every case but `none`. */

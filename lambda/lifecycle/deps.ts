@@ -28,6 +28,9 @@ export interface LifecycleDeps {
  * - `closed`: the runner is gone now; `already-gone`: it was before (a repeated or late event);
  * - `retired`: an idle or booting spot runner is retired, deregistered and terminated;
  * - `job-marked`: a busy spot runner's job is marked for a re-run if it fails;
- * - `already-retiring`: a spot runner that was on its way out anyway.
+ * - `already-retiring`: a spot runner that was on its way out anyway;
+ * - `parked`: a warm pool instance stopped after its first boot: it waits, stopped, to be claimed;
+ * - `stale-event`: an event older than the claim of a warm pool instance (its warm-up's own stop).
  */
-export type LifecycleOutcome = 'ignored' | 'unknown-instance' | 'closed' | 'already-gone' | 'retired' | 'job-marked' | 'already-retiring';
+export type LifecycleOutcome = 'ignored' | 'unknown-instance' | 'closed' | 'already-gone' | 'retired' | 'job-marked' | 'already-retiring'
+  | 'parked' | 'stale-event';

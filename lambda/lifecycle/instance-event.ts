@@ -13,7 +13,14 @@ export type InstanceState = typeof INSTANCE_STATES[number];
 export const ENDING_STATES: readonly InstanceState[] = ['stopping', 'stopped', 'shutting-down', 'terminated'];
 
 export type InstanceEvent =
-  | { readonly kind: 'state-change'; readonly eventId: string; readonly instanceId: string; readonly state: InstanceState }
+  | {
+    readonly kind: 'state-change';
+    readonly eventId: string;
+    readonly instanceId: string;
+    readonly state: InstanceState;
+    /** Epoch ms of the change (the envelope's `time`, whole seconds), when the event has one. */
+    readonly time?: number;
+  }
   | { readonly kind: 'spot-interruption'; readonly eventId: string; readonly instanceId: string; readonly action: string };
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -42,5 +49,6 @@ export function parseInstanceEvent(event: unknown): InstanceEvent | undefined {
   if (typeof state !== 'string' || !(INSTANCE_STATES as readonly string[]).includes(state)) {
     throw new LifecycleEventError(`${detailType} event ${eventId}: detail.state must be one of ${INSTANCE_STATES.join(', ')}, found ${JSON.stringify(state)}`);
   }
-  return { kind: 'state-change', eventId, instanceId, state: state as InstanceState };
+  const time = typeof e.time === 'string' ? Date.parse(e.time) : Number.NaN;
+  return { kind: 'state-change', eventId, instanceId, state: state as InstanceState, ...(Number.isNaN(time) ? {} : { time }) };
 }

@@ -7,14 +7,14 @@ import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
 import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
-import { RunnerRecord } from '../core/runner';
+import { RunnerRecord, scopeOf } from '../core/runner';
 
 const POOL_SAVE_ATTEMPTS = 5;
 /** A scope marked for the ghost sweep this recently needs no new mark. */
 const SCOPE_MARK_FRESH_MS = 5 * 60_000;
 
 export function poolOf(runner: RunnerRecord): Pool {
-  return { poolId: runner.poolId, configName: runner.configName, scope: runner.scope };
+  return { poolId: runner.poolId, configName: runner.configName, scope: scopeOf(runner) };
 }
 
 /** Correlation fields of a runner for the log lines that follow. */
@@ -61,9 +61,9 @@ export async function leaveToGhostSweep(deps: LifecycleDeps, runner: RunnerRecor
 export async function keepScopeSwept(deps: LifecycleDeps, runner: RunnerRecord): Promise<void> {
   const now = deps.clock.now();
   try {
-    await updateReconcilerState(deps.reconcilerState, (state) => (scopeMarkedSince(state, runner.scope, now - SCOPE_MARK_FRESH_MS)
+    await updateReconcilerState(deps.reconcilerState, (state) => (scopeMarkedSince(state, scopeOf(runner), now - SCOPE_MARK_FRESH_MS)
       ? state
-      : touchScopes(state, [runner.scope], now)), now);
+      : touchScopes(state, [scopeOf(runner)], now)), now);
   } catch (error) {
     deps.logger.error('could not hand the registration to the ghost sweep', { error: error as Error });
   }

@@ -11,7 +11,7 @@ import { markInterruptedJob, poolOf, runnerKeys } from './runner-effects';
 import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { JobKey } from '../core/job';
 import { buildPoolMessageFor } from '../core/pool-message';
-import { RunnerRecord } from '../core/runner';
+import { RunnerRecord, scopeOf } from '../core/runner';
 
 type SpotInterruption = Extract<InstanceEvent, { kind: 'spot-interruption' }>;
 
@@ -31,11 +31,15 @@ export async function handleSpotInterruption(event: SpotInterruption, deps: Life
         return runner.job ? markJob(deps, runner, runner.job) : 'already-gone';
       case 'retiring':
         return 'already-retiring';
+      case 'warming':
+      case 'warm':
+        // Warm pool instances are on-demand: no spot warning concerns them.
+        return 'ignored';
       case 'booting':
       case 'registered': {
         if (runner.runnerId !== undefined) {
           // Errors propagate: nothing has changed yet, and EventBridge retries the event.
-          const result = await (await deps.github()).deleteRunner(runner.scope, runner.runnerId);
+          const result = await (await deps.github()).deleteRunner(scopeOf(runner), runner.runnerId);
           if (result === 'busy') return markJob(deps, runner, await jobTakenJustNow(deps, runner));
           if (result === 'deleted') deps.metrics.count(LifecycleMetric.REGISTRATIONS_DELETED, 1, { [MetricDimension.BY]: 'spot-interruption' });
         }

@@ -19,6 +19,12 @@ export interface ProvisionerMetrics {
   rerunDeferred(): void;
   /** A re-run still refused for now a day after the first refusal: given up. */
   rerunAbandoned(): void;
+  /** Instances launched into a config's warm pool (on-demand, to be stopped). */
+  warmLaunched(count: number): void;
+  /** Stopped warm pool instances started for a pool's jobs instead of cold launches. */
+  warmStarted(config: string, count: number): void;
+  /** Claimed warm pool instances EC2 would not start; their jobs launched cold. */
+  warmStartFailed(count: number): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

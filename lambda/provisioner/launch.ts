@@ -11,6 +11,7 @@ import { DEFAULT_SPOT_POLICY, recordLaunch, SpotPolicy } from '../core/launch-pl
 import { PendingLaunch, PoolRecord, RECENT_LAUNCH_WINDOW_MS } from '../core/pool';
 import { Market, RunnerRecord } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
+import { configOfWarmPoolId } from '../core/warm-pool';
 
 /** Runner items written at once after a launch. */
 const RUNNER_WRITE_CONCURRENCY = 10;
@@ -50,6 +51,7 @@ export async function launch(
     instanceTypes: config.instanceTypes,
     instanceRequirements: config.instanceRequirements,
     imageId,
+    ...(isWarmPool(pool) ? { warm: true } : {}),
     startedAt: now,
   };
   const started = { ...pool, generation, tokenSalt, pendingLaunch: pending };
@@ -68,6 +70,7 @@ export async function launch(
       instanceRequirements: pending.instanceRequirements,
       imageId: pending.imageId,
       architecture: config.architecture,
+      warm: pending.warm,
     });
   } catch (error) {
     // EC2 answered with an error: nothing launched, the launch is over. Any other failure (a
@@ -95,6 +98,7 @@ export async function recoverPendingLaunch(
       instanceRequirements: pending.instanceRequirements,
       imageId: pending.imageId,
       architecture: config.architecture,
+      warm: pending.warm,
     });
   } catch (error) {
     if (!(error instanceof LaunchFailedError)) throw error;
@@ -106,6 +110,10 @@ export async function recoverPendingLaunch(
   return (await finishLaunch(deps, pool, config, result, policy)).pool;
 }
 
+function isWarmPool(pool: PoolRecord): boolean {
+  return configOfWarmPoolId(pool.poolId) !== undefined;
+}
+
 async function finishLaunch(
   deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, result: LaunchResult, policy: SpotPolicy,
 ): Promise<LaunchOutcome> {
@@ -114,14 +122,16 @@ async function finishLaunch(
   // One conditional write per instance, several at a time: a large launch is recorded before its
   // first instances finish booting and ask to register.
   await forEachConcurrently(result.instances, RUNNER_WRITE_CONCURRENCY, async (instance) => {
+    // A warm pool instance boots once, is told to power off, and parks stopped (`warming` → `warm`).
     const runner: RunnerRecord = {
       instanceId: instance.instanceId,
-      state: 'booting',
+      state: pending.warm ? 'warming' : 'booting',
       market: instance.market,
       launchedAt: now,
       poolId: pool.poolId,
       configName: config.name,
-      scope: pool.scope,
+      ...(pool.scope ? { scope: pool.scope } : {}),
+      ...(pending.imageId ? { imageId: pending.imageId } : {}),
       updatedAt: now,
       version: 1,
     };
@@ -145,7 +155,8 @@ async function finishLaunch(
     }, now),
   };
   if (!(await deps.pools.savePool(finished, now))) throw new ConcurrentReconcileError(pool.poolId);
-  deps.metrics.launched(pending.market, result.instances.length);
+  if (pending.warm) deps.metrics.warmLaunched(result.instances.length);
+  else deps.metrics.launched(pending.market, result.instances.length);
   for (const error of result.errors) {
     deps.metrics.launchError(error.kind);
     deps.logger.warn('launch error', { pool: pool.poolId, market: pending.market, code: error.code, kind: error.kind, errorMessage: error.message });

@@ -45,6 +45,18 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
     this.metrics.singleMetric().addMetric(ProvisionerMetric.INTERRUPTED_JOBS_RERUN_ABANDONED, MetricUnit.Count, 1);
   }
 
+  warmLaunched(count: number): void {
+    if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.WARM_INSTANCES_LAUNCHED, MetricUnit.Count, count);
+  }
+
+  warmStarted(config: string, count: number): void {
+    if (count > 0) this.single(ProvisionerMetric.WARM_STARTS, count, { [MetricDimension.CONFIG]: config });
+  }
+
+  warmStartFailed(count: number): void {
+    if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.WARM_START_FAILURES, MetricUnit.Count, count);
+  }
+
   private single(name: ProvisionerMetricName, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);

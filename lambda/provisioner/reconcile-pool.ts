@@ -1,22 +1,26 @@
 // Reconciles one pool: loads its jobs, runners and record, asks the pure decision (core/reconcile)
 // what to do, and applies it with conditional writes. Level-triggered: whatever message brought
 // the pool here, the answer depends only on the state, so running it twice changes nothing.
+import { claimWarm } from './claim-warm';
 import { ProvisionerDeps } from './deps';
 import { DemandNotMetError } from './errors';
 import { launch, recoverPendingLaunch } from './launch';
 import { linkBusyRunners, rerunInterruptedJobs } from './pool-jobs';
+import { withRecentLaunches } from './recent-launches';
 import { retire } from './retire';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
-import { emptyPool, PoolRecord, RECENT_LAUNCH_WINDOW_MS } from '../core/pool';
+import { emptyPool, PoolRecord } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
 import { reconcile, Retirement } from '../core/reconcile';
-import { RunnerRecord, RunnerView } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface PoolReport {
   readonly poolId: string;
   readonly queued: number;
+  /** Instances launched cold, or into a warm pool. */
   readonly launched: number;
+  /** Stopped warm pool instances started for the pool's jobs. */
+  readonly warmStarted?: number;
   readonly retired: number;
   readonly deferred: number;
 }
@@ -54,37 +58,33 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
 
   const retired = await retire(deps, runners, decision.retire);
   let launched = 0;
+  let warmStarted = 0;
   if (decision.launch > 0) {
     const image = await imageFor(deps, config, queued.length, log);
-    if (image.ready) launched = await launchFor(deps, pool, config, decision.launch, image.imageId);
+    if (image.ready) {
+      // Stopped instances first: a start takes seconds where a cold launch and boot takes minutes.
+      if (config.warmPool) {
+        const claim = await claimWarm(deps, pool, config, decision.launch, image.imageId);
+        pool = claim.pool;
+        warmStarted = claim.started;
+      }
+      const cold = decision.launch - warmStarted;
+      if (cold > 0) launched = await launchFor(deps, pool, config, cold, image.imageId);
+    }
   }
 
   if (queued.length + runners.length > 0) await touch(deps, poolId, now);
-  deps.logger.info('reconciled pool', { ...log, queued: queued.length, inProgress: inProgress.length, runners: runners.length, launched, retired, deferred: decision.deferred });
-  return { poolId, queued: queued.length, launched, retired, deferred: decision.deferred };
-}
-
-/**
- * Runners launched a moment ago may be missing from the eventually consistent index; the pool item
- * remembers them, so they count as supply and are not launched twice. A strongly consistent read
- * tells a lagging index from a runner that already left it (a short job can end within the
- * window): only a launch whose runner item cannot be read yet counts as booting.
- */
-async function withRecentLaunches(deps: ProvisionerDeps, runners: readonly RunnerRecord[], pool: PoolRecord, now: number): Promise<RunnerView[]> {
-  const known = new Set(runners.map((r) => r.instanceId));
-  const unlisted = pool.recentLaunches.filter((l) => !known.has(l.instanceId) && now - l.launchedAt < RECENT_LAUNCH_WINDOW_MS);
-  if (unlisted.length === 0) return [...runners];
-  const stored = await deps.runners.getRunners(unlisted.map((l) => l.instanceId));
-  const recent: RunnerView[] = [];
-  for (const recentLaunch of unlisted) {
-    const runner = stored.get(recentLaunch.instanceId);
-    if (runner) {
-      if (runner.state !== 'gone') recent.push(runner);
-      continue;
-    }
-    recent.push({ instanceId: recentLaunch.instanceId, state: 'booting', market: recentLaunch.market, launchedAt: recentLaunch.launchedAt });
-  }
-  return [...runners, ...recent];
+  deps.logger.info('reconciled pool', {
+    ...log,
+    queued: queued.length,
+    inProgress: inProgress.length,
+    runners: runners.length,
+    launched,
+    warmStarted,
+    retired,
+    deferred: decision.deferred,
+  });
+  return { poolId, queued: queued.length, launched, warmStarted, retired, deferred: decision.deferred };
 }
 
 /**

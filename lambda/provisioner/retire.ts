@@ -2,7 +2,7 @@
 // hand the instance a runner config), then the GitHub registration, then the instance.
 import { ProvisionerDeps } from './deps';
 import { Retirement } from '../core/reconcile';
-import { RunnerRecord } from '../core/runner';
+import { RunnerRecord, scopeOf } from '../core/runner';
 
 /** Returns how many runners were retired. */
 export async function retire(deps: ProvisionerDeps, runners: readonly RunnerRecord[], retirements: readonly Retirement[]): Promise<number> {
@@ -15,7 +15,7 @@ export async function retire(deps: ProvisionerDeps, runners: readonly RunnerReco
     if (!retiring) continue; // it changed meanwhile (registered, took a job): the next reconcile decides again
     if (retiring.runnerId !== undefined && retirement.action !== 'terminate') {
       const github = await deps.github();
-      const result = await github.deleteRunner(retiring.scope, retiring.runnerId);
+      const result = await github.deleteRunner(scopeOf(retiring), retiring.runnerId);
       if (result === 'busy' && retirement.action === 'deregister-and-terminate') {
         // It took a job between the decision and now: it stays, and runs that job.
         await deps.runners.transitionRunner(runner.instanceId, ['retiring'], 'busy', {}, deps.clock.now());

@@ -5,8 +5,9 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ProvisionerDeps } from './deps';
 import { reconcilePool } from './reconcile-pool';
+import { reconcileWarmPool } from './reconcile-warm-pool';
 import { PoolMessageError } from '../core/errors';
-import { parsePoolMessage } from '../core/pool-message';
+import { isWarmPoolMessage, parsePoolMessage } from '../core/pool-message';
 
 /** Makes a failed message visible again after `delaySeconds`. */
 export type RetryScheduler = (record: SQSRecord, delaySeconds: number) => Promise<void>;
@@ -39,7 +40,7 @@ export function createProvisionerHandler(deps: () => ProvisionerDeps, scheduleRe
       // includes every write that sent them.
       if (reconciled.has(message.poolId)) return;
       try {
-        await reconcilePool(d, message);
+        await (isWarmPoolMessage(message) ? reconcileWarmPool(d, message) : reconcilePool(d, message));
         reconciled.add(message.poolId);
       } catch (error) {
         const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');

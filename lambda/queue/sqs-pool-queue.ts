@@ -3,13 +3,13 @@
 import { createHash } from 'crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { messageGroupIdOf } from './message-group';
-import { PoolMessage } from '../core/pool-message';
+import { ProvisionerMessage } from '../core/pool-message';
 import { PoolQueue } from '../core/ports';
 
 export class SqsPoolQueue implements PoolQueue {
   constructor(private readonly sqs: SQSClient, private readonly queueUrl: string) {}
 
-  async send(message: PoolMessage): Promise<void> {
+  async send(message: ProvisionerMessage): Promise<void> {
     await this.sqs.send(new SendMessageCommand({
       QueueUrl: this.queueUrl,
       MessageBody: JSON.stringify(message),

@@ -12,12 +12,13 @@ import { terminateOrphans } from './sweep-instances';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { Logger } from '../common/logger';
 import { GitHubPort, GitHubRateLimitedError } from '../core/github';
-import { buildPoolMessageFor } from '../core/pool-message';
+import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import {
   mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, touchScopes, updateReconcilerState,
 } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
+import { configOfWarmPoolId } from '../core/warm-pool';
 
 export type { ReconcilerDeps, ReconcilerSettings, ReconcileSummary, Run } from './run';
 
@@ -34,10 +35,13 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   const limits = { ...DEFAULT_RECONCILER_LIMITS, ...deps.limits };
   const now = deps.clock.now();
   const loaded = await deps.state.load();
-  const pools = activePools(await deps.runners.listActivePools(), deps.logger);
+  const poolIds = await deps.runners.listActivePools();
+  const warmPoolIds = poolIds.filter((id) => configOfWarmPoolId(id) !== undefined);
+  const pools = activePools(poolIds.filter((id) => configOfWarmPoolId(id) === undefined), deps.logger);
   const live = new Map<string, RunnerRecord>();
-  for (const pool of pools) {
-    for (const runner of await deps.runners.listPoolRunners(pool.poolId)) if (runner.state !== 'gone') live.set(runner.instanceId, runner);
+  // Warm pool instances are live runners too: never orphans, though no scope is active.
+  for (const poolId of [...pools.map((p) => p.poolId), ...warmPoolIds]) {
+    for (const runner of await deps.runners.listPoolRunners(poolId)) if (runner.state !== 'gone') live.set(runner.instanceId, runner);
   }
   let github: Promise<GitHubPort> | undefined;
   const run: Run = {
@@ -46,6 +50,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     now,
     runId,
     pools,
+    warmPoolConfigs: warmPoolIds.map((id) => configOfWarmPoolId(id)!),
     live,
     budget: new GitHubCallBudget(limits.maxGitHubCallsPerRun),
     summary: emptySummary(pools.length),
@@ -54,6 +59,8 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   };
 
   await step(run, 'orphans', () => terminateOrphans(run));
+  // Warm pools are kept whether or not anything runs; no GitHub call is involved.
+  await step(run, 'warm-pools', () => sendWarmPoolMessages(run));
   if (pools.length === 0 && recentScopes(run.state, now, limits.scopeSweepMs).length === 0) {
     run.summary.idle = true;
   } else {
@@ -79,6 +86,7 @@ function emptySummary(activePoolCount: number): ReconcileSummary {
     idle: false,
     activePools: activePoolCount,
     poolsMessaged: 0,
+    warmPoolsMessaged: 0,
     orphansTerminated: [],
     stuckJobsChecked: 0,
     stuckJobsRepaired: 0,
@@ -129,6 +137,19 @@ async function sendPoolMessages(run: Run): Promise<void> {
     }));
   }
   run.deps.metrics.count(ReconcilerMetric.POOLS_RECONCILED, run.summary.poolsMessaged);
+}
+
+/**
+ * Every config with a warm pool, and every warm pool that still holds instances (its config may have
+ * dropped it, or be gone: the provisioner then empties it), goes to the provisioner, which refills,
+ * freshens or empties it. One message per config a sweep.
+ */
+async function sendWarmPoolMessages(run: Run): Promise<void> {
+  const names = new Set([...run.deps.warmPoolConfigs ?? [], ...run.warmPoolConfigs]);
+  for (const configName of [...names].sort()) {
+    await run.deps.queue.send(buildWarmPoolMessage(configName, 'reconciler', run.runId));
+    run.summary.warmPoolsMessaged++;
+  }
 }
 
 /**

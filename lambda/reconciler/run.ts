@@ -23,6 +23,11 @@ export interface ReconcilerDeps {
   readonly jobs: JobStore;
   readonly queue: PoolQueue;
   readonly compute: ComputePort;
+  /**
+   * The configs that keep a warm pool (the construct names them in the environment, so a sweep
+   * reads no config): each is handed to the provisioner every sweep, full or empty.
+   */
+  readonly warmPoolConfigs?: readonly string[];
   /** Built on first use only: an idle run never calls it. */
   readonly github: () => Promise<GitHubPort>;
   readonly state: ReconcilerStateStore;
@@ -37,6 +42,8 @@ export interface ReconcileSummary {
   idle: boolean;
   activePools: number;
   poolsMessaged: number;
+  /** Warm pools handed to the provisioner (to refill, freshen or empty). */
+  warmPoolsMessaged: number;
   orphansTerminated: string[];
   stuckJobsChecked: number;
   stuckJobsRepaired: number;
@@ -54,6 +61,8 @@ export interface Run {
   readonly now: number;
   readonly runId: string;
   readonly pools: readonly Pool[];
+  /** Configs whose warm pool holds instances (from the pool index). */
+  readonly warmPoolConfigs: readonly string[];
   /** Live runners of the active pools, by instance id (pool index: eventually consistent). */
   readonly live: ReadonlyMap<string, RunnerRecord>;
   readonly budget: GitHubCallBudget;

@@ -12,7 +12,8 @@ export type RefusalReason =
   | 'no-config' // its runner config no longer exists (410)
   | 'not-installed' // the GitHub App is not installed on its scope (410)
   | 'github-error' // generate-jitconfig failed (503)
-  | 'contended'; // the runner item kept changing under the decision (503)
+  | 'contended' // the runner item kept changing under the decision (503)
+  | 'warm-pool'; // a warm pool instance's first boot: it parks stopped, no JIT config (410)
 
 export interface RegisterMetrics {
   runnerRegistered(configName: string): void;

@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors';
 import { GitHubAppNotInstalledError, GitHubPort, JitRunner } from '../core/github';
 import { Clock, JobStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { RunnerScope } from '../core/routing';
-import { runnerName, RunnerRecord } from '../core/runner';
+import { runnerName, RunnerRecord, scopeOf } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface RegisterDeps {
@@ -85,6 +85,11 @@ async function decide(instanceId: string, deps: RegisterDeps): Promise<Decision>
       return refuse(deps, 'retired', 410, `runner ${instanceId} is ${runner.state}${runner.retireReason ? ` (${runner.retireReason})` : ''}: power off`);
     case 'busy':
       return refuse(deps, 'busy', 409, `runner ${instanceId} already runs a job; it gets no second runner config`);
+    case 'warming':
+    case 'warm':
+      // Booted once so that a later start only needs its JIT config: it powers off and parks stopped
+      // (shutdown behaviour `stop`). No JIT config is minted for it, so none sits on a stopped disk.
+      return refuse(deps, 'warm-pool', 410, `runner ${instanceId} is a warm pool instance: power off and wait stopped until a job claims it`);
     default:
       break;
   }
@@ -135,12 +140,12 @@ async function issueConfig(runner: RunnerRecord, config: RunnerConfig, deps: Reg
   let jit: JitRunner;
   try {
     const github = await deps.github();
-    jit = await github.generateJitConfig(runner.scope, {
+    jit = await github.generateJitConfig(scopeOf(runner), {
       name,
       // Spelled out in full, self-hosted included: whether GitHub adds default labels to JIT
       // runners is disputed, so nothing relies on it (DESIGN.md 3.4).
       labels: config.runnerLabels,
-      runnerGroupId: runnerGroupFor(runner.scope, config),
+      runnerGroupId: runnerGroupFor(scopeOf(runner), config),
     });
   } catch (e) {
     if (e instanceof GitHubAppNotInstalledError) {
@@ -156,7 +161,7 @@ async function issueConfig(runner: RunnerRecord, config: RunnerConfig, deps: Reg
   const recorded = await recordRunnerId(runner.instanceId, jit.runnerId, deps);
   if (recorded.state !== 'registered') {
     // Retired between the claim and now. Nobody else knows this registration's id: remove it.
-    await deleteQuietly(runner.scope, jit.runnerId, deps);
+    await deleteQuietly(scopeOf(runner), jit.runnerId, deps);
     return recorded.state === 'busy'
       ? refuse(deps, 'busy', 409, `runner ${runner.instanceId} already runs a job; it gets no second runner config`)
       : refuse(deps, 'retired', 410, `runner ${runner.instanceId} was retired while registering: power off`);

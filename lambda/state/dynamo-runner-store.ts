@@ -8,7 +8,7 @@ import { PARTITION_KEY, POOL_INDEX, TTL_ATTRIBUTE } from './table-schema';
 import { FINISHED_JOB_RETENTION_SECONDS } from '../core/job';
 import { hasPendingWork, PoolRecord } from '../core/pool';
 import { PoolStore, RunnerStore } from '../core/ports';
-import { RunnerChanges, RunnerRecord, RunnerState } from '../core/runner';
+import { applyRunnerChanges, RunnerChanges, RunnerRecord, RunnerState } from '../core/runner';
 
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_LIMIT = 100;
@@ -55,7 +55,7 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
     // conditional Put. The runner item is small and has one writer per state.
     const current = await this.getRunner(instanceId);
     if (!current || !from.includes(current.state)) return undefined;
-    const next: RunnerRecord = { ...current, ...changes, state: to, updatedAt: at, version: current.version + 1 };
+    const next = applyRunnerChanges(current, to, changes, at);
     const item = runnerToItem(next);
     if (to === 'gone') item[TTL_ATTRIBUTE] = Math.floor(at / 1000) + FINISHED_JOB_RETENTION_SECONDS;
     const ok = await this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': current.version });

@@ -5,7 +5,7 @@ import { scopeFromItem } from './items';
 import { ItemKey, PARTITION_KEY, POOL_INDEX, SORT_KEY } from './table-schema';
 import { JobKey } from '../core/job';
 import { InterruptedJob, PoolRecord } from '../core/pool';
-import { ACTIVE_RUNNER_STATES, Market, RetireReason, RunnerRecord, RunnerState } from '../core/runner';
+import { ACTIVE_RUNNER_STATES, Market, RetireReason, RUNNER_STATES, RunnerRecord, RunnerState } from '../core/runner';
 
 export function runnerItemKey(instanceId: string): ItemKey {
   return { [PARTITION_KEY]: `RUNNER#${instanceId}`, [SORT_KEY]: 'RUNNER' };
@@ -38,6 +38,8 @@ export function runnerToItem(runner: RunnerRecord): Item {
     pool: runner.poolId,
     configName: runner.configName,
     scope: runner.scope,
+    claimedAt: runner.claimedAt,
+    imageId: runner.imageId,
     job: runner.job,
     retireReason: runner.retireReason,
     updatedAt: runner.updatedAt,
@@ -50,7 +52,7 @@ export function runnerToItem(runner: RunnerRecord): Item {
 export function runnerFromItem(item: Item): RunnerRecord {
   const where = `runner item ${String(item[PARTITION_KEY])}`;
   const state = str(item, 'state', where);
-  if (!['booting', 'registered', 'busy', 'retiring', 'gone'].includes(state)) throw new StateItemError(`${where}: unknown state ${state}`);
+  if (!RUNNER_STATES.includes(state as RunnerState)) throw new StateItemError(`${where}: unknown state ${state}`);
   const market = str(item, 'market', where);
   if (market !== 'spot' && market !== 'on-demand') throw new StateItemError(`${where}: unknown market ${market}`);
   return compact({
@@ -63,7 +65,9 @@ export function runnerFromItem(item: Item): RunnerRecord {
     runnerId: optNum(item, 'runnerId', where),
     poolId: str(item, 'pool', where),
     configName: str(item, 'configName', where),
-    scope: scopeFromItem(item.scope, where),
+    scope: item.scope === undefined ? undefined : scopeFromItem(item.scope, where),
+    claimedAt: optNum(item, 'claimedAt', where),
+    imageId: optStr(item, 'imageId', where),
     job: item.job === undefined ? undefined : jobKeyFromItem(item.job, where),
     retireReason: optStr(item, 'retireReason', where) as RetireReason | undefined,
     updatedAt: num(item, 'updatedAt', where),
@@ -98,7 +102,7 @@ export function poolFromItem(item: Item): PoolRecord {
   return compact({
     poolId: str(item, 'pool', where),
     configName: str(item, 'configName', where),
-    scope: scopeFromItem(item.scope, where),
+    scope: item.scope === undefined ? undefined : scopeFromItem(item.scope, where),
     version: num(item, 'version', where),
     generation: num(item, 'generation', where),
     tokenSalt: optStr(item, 'tokenSalt', where),

@@ -41,6 +41,8 @@ const list = required('list');
 const json = required('json');
 const optionalMilliseconds = (name: string): Variable<'milliseconds', true> => ({ name, kind: 'milliseconds', optional: true });
 const optionalText = (name: string): Variable<'text', true> => ({ name, kind: 'text', optional: true });
+const optionalList = (name: string): Variable<'list', true> => ({ name, kind: 'list', optional: true });
+const optionalJson = (name: string): Variable<'json', true> => ({ name, kind: 'json', optional: true });
 
 /** A variable that is missing or malformed: the construct sets it, so the fix is to redeploy it (or correct it by hand). */
 export class EnvironmentVariableError extends Error {
@@ -182,6 +184,14 @@ export const LAUNCH_ENVIRONMENT = {
   subnetIds: list('SUBNET_IDS'),
   /** Launch template id by runner config name. */
   launchTemplates: json('LAUNCH_TEMPLATES'),
+  /** Warm pool launch template id (shutdown behaviour `stop`) by runner config name; set when a config keeps a warm pool. */
+  warmLaunchTemplates: optionalJson('WARM_LAUNCH_TEMPLATES'),
+} as const;
+
+/** What the reconciler reads besides {@link CONTROL_PLANE_ENVIRONMENT}. */
+export const RECONCILER_ENVIRONMENT = {
+  /** The runner configs that keep a warm pool; unset when none does. */
+  warmPoolConfigs: optionalList('WARM_POOL_CONFIGS'),
 } as const;
 
 /** The App's credentials as the setup function and the setup token function name them. */

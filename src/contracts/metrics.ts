@@ -64,6 +64,12 @@ export const ProvisionerMetric = {
   INTERRUPTED_JOBS_RERUN_DEFERRED: 'InterruptedJobsRerunDeferred',
   INTERRUPTED_JOBS_RERUN_ABANDONED: 'InterruptedJobsRerunAbandoned',
   JOBS_WAITING_FOR_IMAGE: 'JobsWaitingForImage',
+  /** Stopped warm pool instances started for jobs (dimension config); cold launches are INSTANCES_LAUNCHED. */
+  WARM_STARTS: 'WarmStarts',
+  /** Claimed warm pool instances EC2 would not start; their jobs launched cold instead. */
+  WARM_START_FAILURES: 'WarmStartFailures',
+  /** Instances launched into warm pools (on-demand; they boot once and stop). */
+  WARM_INSTANCES_LAUNCHED: 'WarmInstancesLaunched',
 } as const;
 export type ProvisionerMetricName = (typeof ProvisionerMetric)[keyof typeof ProvisionerMetric];
 
@@ -78,6 +84,8 @@ export const LifecycleMetric = {
   REGISTRATIONS_LEFT_TO_SWEEP: 'RegistrationsLeftToSweep',
   IGNORED_EVENTS: 'IgnoredEvents',
   MALFORMED_EVENTS: 'MalformedEvents',
+  /** Warm pool instances stopped after their first boot, ready to be claimed. */
+  WARM_INSTANCES_PARKED: 'WarmInstancesParked',
 } as const;
 export type LifecycleMetricName = (typeof LifecycleMetric)[keyof typeof LifecycleMetric];
 

@@ -22,15 +22,19 @@ export class Provisioner extends Construct {
 
   /**
    * The provisioner reconciles pools: it reads runners several at a time (BatchGetItem), reads the
+   * config's instances across pools and starts claimed instances (with a warm pool only), reads the
    * runner configs and the App's key, launches from the fleet's templates, retires surplus
    * instances, lists them, and sends a pool's message again or shortens its retry delay.
    */
   static grantAccess(role: iam.IRole, access: ControlPlaneAccess): void {
-    access.table.grantStateAccess(role, { batchGet: true });
+    // Scanning the pool index: a warm pool's refill counts its config's instances in every pool.
+    access.table.grantStateAccess(role, { batchGet: true, scanIndex: access.fleet.hasWarmPools });
     access.configs.grantRead(role);
     access.githubApp.grantReadAppCredentials(role);
     access.fleet.grantLaunch(role);
     access.fleet.grantTerminate(role);
+    // Starting a claimed warm pool instance.
+    if (access.fleet.hasWarmPools) access.fleet.grantStart(role);
     access.fleet.grantDescribeInstances(role);
     access.queue.grantSendMessages(role);
     // A failed pool's message comes back after the provisioner's own backoff, not the queue's timeout.
@@ -53,6 +57,7 @@ export class Provisioner extends Construct {
         ...encodeEnvironment(LAUNCH_ENVIRONMENT, {
           subnetIds: fleet.subnetIds,
           launchTemplates: fleet.launchTemplateIds,
+          warmLaunchTemplates: fleet.warmLaunchTemplateIds,
         }, (v) => Stack.of(this).toJsonString(v)),
       },
     });

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './control-plane';
 import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
+import { encodeEnvironment, RECONCILER_ENVIRONMENT } from '../contracts/environment';
 import { FunctionName } from '../contracts/metrics';
 
 /** Props of {@link Reconciler}. */
@@ -44,7 +45,12 @@ export class Reconciler extends Construct {
       timeout: Duration.seconds(120),
       settings: props.controlPlane.functions,
       callsGitHub: true,
-      environment: controlPlaneEnvironment(props.controlPlane),
+      environment: {
+        ...controlPlaneEnvironment(props.controlPlane),
+        ...encodeEnvironment(RECONCILER_ENVIRONMENT, {
+          warmPoolConfigs: props.controlPlane.fleet.warmPoolConfigs.length > 0 ? props.controlPlane.fleet.warmPoolConfigs : undefined,
+        }),
+      },
     });
     acknowledgeFindings(this.handler, {
       'Serverless-LambdaDLQ': 'A failed reconcile run is superseded by the next one a minute later; kept failures would only be noise.',

@@ -31,10 +31,14 @@ export interface RunnerFleetAttributes {
   readonly imageParameterArns: string[];
   /** This deployment's id: the managed-by tag's value. */
   readonly managedBy: string;
+  /** Whether a config keeps a warm pool (whose instances the provisioner starts). @default false */
+  readonly warmPools?: boolean;
 }
 
 /** The runner instances as the grants of the functions that launch, list and end them see them. */
 export interface IRunnerFleet {
+  /** Whether a config keeps a warm pool: only then do the functions need what warm pools take. */
+  readonly hasWarmPools: boolean;
   /**
    * CreateFleet `instant` from the fleet's launch templates only, into its subnets with its security
    * group, tagging at launch with the managed-by tag, passing only the runner role to EC2; and read
@@ -43,6 +47,11 @@ export interface IRunnerFleet {
   grantLaunch(role: iam.IRole): void;
   /** Terminate only instances that carry this deployment's managed-by tag. */
   grantTerminate(grantee: iam.IGrantable): void;
+  /**
+   * Start (a claimed warm pool instance) only instances that carry this deployment's managed-by tag.
+   * No StopInstances: a warm instance powers itself off, and its shutdown behaviour makes that a stop.
+   */
+  grantStart(grantee: iam.IGrantable): void;
   /** DescribeInstances, which has no resource-level permissions: EC2 only accepts `*` for it. */
   grantDescribeInstances(grantee: iam.IGrantable): void;
 }
@@ -51,6 +60,10 @@ const DESCRIBE_FINDING: [string, string] = ['Resource::*', 'EC2 Describe* calls 
 
 abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
   protected abstract readonly attributes: RunnerFleetAttributes;
+
+  get hasWarmPools(): boolean {
+    return this.attributes.warmPools ?? false;
+  }
 
   grantLaunch(role: iam.IRole): void {
     const { imageParameterArns } = this.attributes;
@@ -72,6 +85,18 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
       conditions: { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.attributes.managedBy } },
     }));
     acknowledgeOn(grantee, [[this.findingOf('instance'), 'Terminating is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.']]);
+  }
+
+  grantStart(grantee: iam.IGrantable): void {
+    // StartInstances authorizes the instance (its tags: aws:ResourceTag) and, for an instance with
+    // an encrypted volume, nothing more with the AWS managed EBS key
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ec2:StartInstances'],
+      resources: [this.arn('instance')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.attributes.managedBy } },
+    }));
+    acknowledgeOn(grantee, [[this.findingOf('instance'), 'Starting is conditioned on the instance\'s managed-by tag carrying this deployment\'s id.']]);
   }
 
   grantDescribeInstances(grantee: iam.IGrantable): void {
@@ -187,6 +212,9 @@ function acknowledgeOn(grantee: iam.IGrantable, findings: Array<[string, string]
   if (principal.node) acknowledgeWildcards(principal as IConstruct, findings);
 }
 
+/** Where a warm pool instance's bootstrap is installed: cloud-init runs it on every boot. */
+const PER_BOOT_SCRIPT = '/var/lib/cloud/scripts/per-boot/ephemeral-runners.sh';
+
 /** Props of {@link RunnerFleet}. */
 export interface RunnerFleetProps {
   readonly vpc: ec2.IVpc;
@@ -223,6 +251,14 @@ export class RunnerFleet extends RunnerFleetBase {
   readonly logGroup: logs.LogGroup;
   /** Launch template per config name. */
   readonly launchTemplates: Record<string, ec2.LaunchTemplate> = {};
+  /**
+   * Warm pool launch template per config name, for configs with a warm pool: the same as the
+   * config's, but an instance that powers off stops (and can be started again), and the bootstrap
+   * runs on every boot.
+   */
+  readonly warmLaunchTemplates: Record<string, ec2.LaunchTemplate> = {};
+  /** The configs that keep a warm pool. */
+  readonly warmPoolConfigs: string[];
   /** This deployment's id: the managed-by tag's value. */
   readonly managedBy: string;
   /** Every runner this deployment registers at GitHub has a name starting with this. */
@@ -232,6 +268,7 @@ export class RunnerFleet extends RunnerFleetBase {
   readonly subnetIds: string[];
   protected readonly attributes: RunnerFleetAttributes;
   private readonly userData: ec2.UserData[] = [];
+  private readonly warmUserData: ec2.UserData[] = [];
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -254,20 +291,29 @@ export class RunnerFleet extends RunnerFleetBase {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
-    for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props);
+    for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
+    for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
+    this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
     this.attributes = {
-      launchTemplateArns: Object.values(this.launchTemplates).map((t) => this.arnOf(t)),
+      launchTemplateArns: [...Object.values(this.launchTemplates), ...Object.values(this.warmLaunchTemplates)].map((t) => this.arnOf(t)),
       subnetIds: this.subnetIds,
       securityGroupIds: [this.securityGroup.securityGroupId],
       runnerRole: this.role,
       imageParameterArns: props.machineImage._parameterArns(this),
       managedBy: props.managedBy,
+      warmPools: this.warmPoolConfigs.length > 0,
     };
   }
 
   /** Launch template id by runner config name, as the provisioner's environment names them. */
   get launchTemplateIds(): Record<string, string> {
     return Object.fromEntries(Object.entries(this.launchTemplates).map(([name, t]) => [name, t.launchTemplateId!]));
+  }
+
+  /** Warm pool launch template id by runner config name; undefined when no config keeps a warm pool. */
+  get warmLaunchTemplateIds(): Record<string, string> | undefined {
+    const entries = Object.entries(this.warmLaunchTemplates);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, t]) => [name, t.launchTemplateId!]));
   }
 
   /**
@@ -283,27 +329,43 @@ export class RunnerFleet extends RunnerFleetBase {
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
     });
-    for (const userData of this.userData) {
+    // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
+    const exports = Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`);
+    const install = [
+      'mkdir -p /opt/ephemeral-runners',
+      "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
+      script.trimEnd(),
+      'EPHEMERAL_RUNNERS_BOOTSTRAP',
+      'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
+    ];
+    for (const userData of this.userData) userData.addCommands(...exports, ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
+    // User data runs on an instance's first boot only. A warm pool instance boots twice (once to
+    // warm up, once when a job claims it), so the bootstrap goes into cloud-init's per-boot scripts,
+    // which run on every boot (https://cloudinit.readthedocs.io/en/latest/reference/modules.html#scripts-per-boot).
+    // They run before the user data script on the first boot (cloud-init's script modules run in the
+    // order vendor, per-once, per-boot, per-instance, user: canonical/cloud-init#1365), so the user
+    // data runs it itself then.
+    for (const userData of this.warmUserData) {
       userData.addCommands(
-        // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
-        ...Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`),
-        'mkdir -p /opt/ephemeral-runners',
-        "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
-        script.trimEnd(),
-        'EPHEMERAL_RUNNERS_BOOTSTRAP',
-        'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
+        ...install,
+        `cat > ${PER_BOOT_SCRIPT} <<'EPHEMERAL_RUNNERS_PER_BOOT'`,
+        '#!/bin/bash',
+        ...exports,
         'exec /opt/ephemeral-runners/bootstrap.sh',
+        'EPHEMERAL_RUNNERS_PER_BOOT',
+        `chmod 755 ${PER_BOOT_SCRIPT}`,
+        `exec ${PER_BOOT_SCRIPT}`,
       );
     }
   }
 
-  private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps): ec2.LaunchTemplate {
+  private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps, warm: boolean): ec2.LaunchTemplate {
     const userData = ec2.UserData.forLinux();
-    this.userData.push(userData);
+    (warm ? this.warmUserData : this.userData).push(userData);
     // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
     // template's `resolve:ssm:` parameter when the template is created, and the construct's own
     // image parameter only exists once the pipeline has built the first image.
-    const template = new ec2.LaunchTemplate(this, `LaunchTemplate-${config.name}`, {
+    const template = new ec2.LaunchTemplate(this, `${warm ? 'WarmLaunchTemplate' : 'LaunchTemplate'}-${config.name}`, {
       role: this.role,
       securityGroup: this.securityGroup,
       userData,
@@ -311,7 +373,10 @@ export class RunnerFleet extends RunnerFleetBase {
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       httpPutResponseHopLimit: 1,
       instanceMetadataTags: false,
-      instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
+      // A warm pool instance powers off after its warm-up and must stay, stopped; every other powers
+      // off after its one job and is gone. A claimed warm instance stops after its job too: the
+      // lifecycle function terminates it on `stopped`.
+      instanceInitiatedShutdownBehavior: warm ? ec2.InstanceInitiatedShutdownBehavior.STOP : ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
       blockDevices: [{
         deviceName: '/dev/sda1',
         volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSize.toGibibytes(), {

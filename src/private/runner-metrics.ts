@@ -66,6 +66,8 @@ const HEADLINES = {
   instancesLaunched: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.INSTANCES_LAUNCHED, statistic: 'Sum', dimension: MetricDimension.MARKET },
   launchErrors: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.LAUNCH_ERRORS, statistic: 'Sum', dimension: MetricDimension.KIND },
   spotInterruptions: { service: FunctionName.LIFECYCLE, metricName: LifecycleMetric.SPOT_INTERRUPTIONS, statistic: 'Sum', dimension: MetricDimension.RUNNER },
+  warmStarts: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.WARM_STARTS, statistic: 'Sum', dimension: MetricDimension.CONFIG },
+  warmStartFailures: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.WARM_START_FAILURES, statistic: 'Sum' },
   liveInstances: { service: FunctionName.RECONCILER, metricName: ReconcilerMetric.LIVE_INSTANCES, statistic: 'Maximum' },
   oldestQueuedJobAge: { service: FunctionName.RECONCILER, metricName: ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, statistic: 'Maximum' },
 } satisfies Record<string, Headline>;

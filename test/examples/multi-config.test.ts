@@ -10,8 +10,8 @@ describe('examples/multi-config', () => {
   const stack = app.node.findChild('EphemeralRunnersMultiConfig') as Stack;
   const template = Template.fromStack(stack);
 
-  test('one launch template per config, booting the team\'s own image of the config\'s architecture; no image pipeline', () => {
-    template.resourceCountIs('AWS::EC2::LaunchTemplate', 4);
+  test('one launch template per config (and one for the warm pool), booting the team\'s own image of the config\'s architecture; no image pipeline', () => {
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 5);
     template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 0);
     const images = Object.values(template.findResources('AWS::SSM::Parameter'))
       .map((p) => p.Properties.Value)
@@ -36,6 +36,7 @@ describe('examples/multi-config', () => {
     expect(byName['linux-x64-large']).toMatchObject({ spot: 'SPOT_ONLY', instanceTypes: [], instanceRequirements: { vCpuMin: 8, vCpuMax: 16, memoryMiBMin: 32768, memoryMiBMax: 65536 } });
     expect(byName['linux-arm64']).toMatchObject({ spot: 'ON_DEMAND_ONLY', architecture: 'arm64' });
     expect(byName['gpu-less-integration']).toMatchObject({ scope: 'repo' });
+    expect(byName['linux-x64'].warmPool).toEqual({ size: 10, schedule: { timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 19 } });
   });
 
   test('the launching role may read the team\'s image parameters', () => {

@@ -1,4 +1,4 @@
-import { buildReport, JobAttempt, percentiles, ReportInputs } from '../../sandbox/report';
+import { buildReport, JobAttempt, percentiles, ReportInputs, summary } from '../../sandbox/report';
 import { DEFAULT_SCENARIO } from '../../sandbox/scenario';
 
 const T0 = 1_000_000;
@@ -20,6 +20,8 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     org: 'octo-org',
     attempts,
     instances: [{ poolId: 'octo-org#linux-x64', market: 'spot', launchTime: T0 + 2_000 }, { poolId: 'octo-org#linux-x64', market: 'on-demand', launchTime: T0 + 4_000 }],
+    starts: [],
+    warmPool: {},
     capacityErrors: 1,
     leaks: { instances: 0, runners: 0, queuedJobs: 0 },
     github: { total: 3, byRoute: {} },
@@ -34,6 +36,22 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
 }
 
 describe('sandbox report', () => {
+  test('jobs\' instances are counted as warm starts or cold launches; launches into warm pools are apart', () => {
+    const report = buildReport({
+      ...inputs([attempt(1), attempt(2), attempt(3)]),
+      instances: [
+        { poolId: '@warm#linux-x64', market: 'on-demand', launchTime: T0 - 60_000 },
+        { poolId: '@warm#linux-x64', market: 'on-demand', launchTime: T0 - 60_000 },
+        { poolId: 'octo-org#linux-x64', market: 'spot', launchTime: T0 + 2_000 },
+      ],
+      starts: [{ poolId: '@warm#linux-x64', market: 'on-demand', launchTime: T0 + 1_000 }, { poolId: '@warm#linux-x64', market: 'on-demand', launchTime: T0 + 1_000 }],
+      warmPool: { 'linux-x64': 2 },
+    });
+    expect(report.jobStarts).toEqual({ warm: 2, cold: 1 });
+    expect(report.warmPools).toEqual({ launched: 2, parkedAtEnd: { 'linux-x64': 2 } });
+    expect(summary(report)).toMatch(/job instances\s+2 warm starts, 1 cold launches; 2 launched into warm pools, parked at the end: linux-x64 2/);
+  });
+
   test('a job re-run after an interruption counts once, with its final outcome, and once in rerun', () => {
     const report = buildReport(inputs([
       attempt(1, { conclusion: 'failure', rerunAs: 3 }),

@@ -17,7 +17,7 @@ describe('sandbox scenarios', () => {
 
   test('missing fields take defaults', () => {
     const scenario = parseScenario({ name: 'x', jobs: [{ labels: ['self-hosted', 'linux', 'x64'] }] });
-    expect(scenario.jobs).toEqual([{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 60_000, arrival: { spreadMs: 0 }, cancelRate: 0 }]);
+    expect(scenario.jobs).toEqual([{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 60_000, arrival: { spreadMs: 0, afterMs: 0 }, cancelRate: 0 }]);
     expect(scenario.faults).toEqual(DEFAULT_SCENARIO.faults);
   });
 
@@ -48,6 +48,8 @@ describe('sandbox scenarios', () => {
     [{ jobs: [{ cancelRate: 2 }] }, /jobs\[0\]\.cancelRate: expected a number from 0 to 1, found 2/],
     [{ faults: { ec2: { bootMs: [5, 1] } } }, /faults\.ec2\.bootMs: expected \[min, max\] with 0 <= min <= max/],
     [{ runnerConfigs: [] }, /runnerConfigs: give at least one runner config/],
+    [{ runnerConfigs: [{ name: 'a', warmPool: { size: 0 } }] }, /runnerConfigs\[0\]\.warmPool\.size: expected a number from 1 to 10000, found 0/],
+    [{ runnerConfigs: [{ name: 'a', warmPool: {} }] }, /runnerConfigs\[0\]\.warmPool\.size: expected a number from 1 to 10000/],
     ['not an object', /scenario: expected an object/],
   ])('a bad value %j is refused with what was expected', (doc, message) => {
     expect(problems(doc)).toMatch(message);

@@ -135,3 +135,34 @@ test('chaos: with every fault on, every job not cancelled still succeeds and not
   expect(report.launches.capacityErrors).toBeGreaterThan(0);
   expect(report.faults.spotInterruptions).toBeGreaterThan(0);
 });
+
+test('warm-pool: five jobs queued at once start the five stopped instances, the sixth launches cold, and the pool refills', async () => {
+  const scenario = load('warm-pool');
+  const report = await run('warm-pool');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(6);
+  expect(report.jobStarts).toEqual({ warm: 5, cold: 1 });
+  // Five to fill the pool ahead of the jobs, five to refill it after them (more only if one failed to park in time).
+  expect(report.warmPools.launched).toBeGreaterThanOrEqual(10);
+  expect(report.warmPools.parkedAtEnd).toEqual({ 'linux-x64': 5 });
+  expect(report.api.ec2.byAction.StartInstances).toBeGreaterThanOrEqual(1);
+  // Warming up asks GitHub nothing: one JIT config per job.
+  expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBe(6);
+  expect(report.iam.denied).toEqual({});
+});
+
+test('warm-pool-faults: parked instances terminated behind the pool\'s back and starts EC2 refuses are replaced, and every job runs', async () => {
+  const scenario = load('warm-pool-faults');
+  const report = await run('warm-pool-faults');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(11);
+  expect(report.faults.warmInstancesTerminated).toBe(2);
+  expect(report.faults.ec2InsufficientInstanceCapacity).toBeGreaterThan(0);
+  expect(report.jobStarts.warm).toBeGreaterThan(0);
+  expect(report.jobStarts.cold).toBeGreaterThan(0);
+  expect(report.jobStarts.warm + report.jobStarts.cold).toBeGreaterThanOrEqual(11);
+  expect(report.warmPools.parkedAtEnd).toEqual({ 'linux-x64': 5 });
+  expect(report.iam.denied).toEqual({});
+});

@@ -76,6 +76,11 @@ export function controlPlaneFrom(
         if (!id) throw new Error(`no launch template for runner config '${configName}' in ${LAUNCH_ENVIRONMENT.launchTemplates.name}: redeploy the construct`);
         return id;
       },
+      warmLaunchTemplateFor: (configName) => {
+        const id = launch?.warmLaunchTemplates?.[configName];
+        if (!id) throw new Error(`no warm pool launch template for runner config '${configName}' in ${LAUNCH_ENVIRONMENT.warmLaunchTemplates.name}: redeploy the construct`);
+        return id;
+      },
     }),
     github: () => {
       // Rebuilt now and then, so that a replaced App (a reset: new id and key) reaches warm containers without a redeploy.

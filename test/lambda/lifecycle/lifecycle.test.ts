@@ -2,6 +2,7 @@
 // whose emitted EventBridge events are the input) and GitHub (the GHES simulator through Octokit).
 // DynamoDB and EC2 calls sign as the lifecycle function's role, decided by IAM against what the
 // construct grants it.
+import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { InterruptedJobUnknownError } from '../../../lambda/lifecycle/errors';
 import { handleLifecycleEvent, LifecycleDeps } from '../../../lambda/lifecycle/handle-instance-event';
 import { STATE_CHANGE } from '../../../lambda/lifecycle/instance-event';
@@ -361,6 +362,95 @@ describe('instance state changes', () => {
     expect(ec2.sim.apiCalls().byAction).toEqual({ TerminateInstances: 1 });
     await waitFor(() => ec2.sim.instance(instanceId)?.state === 'terminated');
     expect(ghes.sim.apiCalls().total).toBe(0);
+  });
+});
+
+describe('warm pool instances', () => {
+  const WARM_POOL_ID = warmPoolIdOf(POOL.configName);
+
+  /** An instance of the warm launch template (shutdown behaviour stop), recorded as warming: its first boot. */
+  async function warmingRunner() {
+    const instanceId = await ec2.launch('on-demand', 'stops');
+    await runners.putRunner(runnerRecord(instanceId, 'warming', deps.clock.now(), { market: 'on-demand', poolId: WARM_POOL_ID, scope: undefined }));
+    return instanceId;
+  }
+
+  test('a warming instance that powers off parks on `stopped`: not terminated, no GitHub call, no pool message', async () => {
+    // Arrange
+    const instanceId = await warmingRunner();
+    ec2.sim.poweroff(instanceId);
+    const stopping = await ec2.nextEvent(instanceId, isState('stopping'));
+    const stopped = await ec2.nextEvent(instanceId, isState('stopped'));
+    resetCalls();
+
+    // Act
+    const outcomes = [];
+    for (const event of [stopping, stopped, stopped]) outcomes.push(await handleLifecycleEvent(event, deps));
+
+    // Assert
+    expect(outcomes).toEqual(['ignored', 'parked', 'parked']);
+    expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'warm', poolId: WARM_POOL_ID });
+    expect(ec2.sim.instance(instanceId)?.state).toBe('stopped');
+    expect(ec2.sim.apiCalls().total).toBe(0);
+    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(queue.messages).toEqual([]);
+    expect(metrics.total('WarmInstancesParked')).toBe(1);
+  });
+
+  test('a stop event older than the instance\'s claim is its warm-up\'s own, delivered late: the claimed instance is not terminated', async () => {
+    // Arrange
+    const instanceId = await warmingRunner();
+    ec2.sim.poweroff(instanceId);
+    const stopped = await ec2.nextEvent(instanceId, isState('stopped'));
+    await handleLifecycleEvent(stopped, deps);
+    const claimedAt = Date.parse(stopped.time) + 5_000;
+    await runners.transitionRunner(instanceId, ['warm'], 'booting', { claim: { poolId: POOL.poolId, scope: POOL.scope, at: claimedAt } }, claimedAt);
+    resetCalls();
+
+    // Act
+    const outcome = await handleLifecycleEvent(stopped, deps);
+
+    // Assert
+    expect(outcome).toBe('stale-event');
+    expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'booting', poolId: POOL.poolId, scope: POOL.scope, launchedAt: claimedAt });
+    expect(ec2.sim.apiCalls().total).toBe(0);
+  });
+
+  test('a claimed instance that stops after its job is closed and terminated like any runner', async () => {
+    // Arrange
+    const instanceId = await warmingRunner();
+    const claimedAt = deps.clock.now() - 60_000;
+    await runners.transitionRunner(instanceId, ['warming'], 'booting', { claim: { poolId: POOL.poolId, scope: POOL.scope, at: claimedAt } }, claimedAt);
+    ec2.sim.poweroff(instanceId);
+    const stopped = await ec2.nextEvent(instanceId, isState('stopped'));
+    resetCalls();
+
+    // Act
+    const outcome = await handleLifecycleEvent(stopped, deps);
+
+    // Assert
+    expect(outcome).toBe('closed');
+    expect(ec2.sim.apiCalls().byAction).toEqual({ TerminateInstances: 1 });
+    expect(queue.messages).toEqual([expect.objectContaining({ poolId: POOL.poolId, reason: 'instance-state' })]);
+  });
+
+  test('a warm instance that is terminated is closed without GitHub, and its warm pool is told to refill', async () => {
+    // Arrange
+    const instanceId = await warmingRunner();
+    await ec2.fleet.terminate([instanceId]);
+    const terminated = await ec2.nextEvent(instanceId, isState('terminated'));
+    resetCalls();
+
+    // Act
+    const outcome = await handleLifecycleEvent(terminated, deps);
+
+    // Assert
+    expect(outcome).toBe('closed');
+    expect((await runners.getRunner(instanceId))?.state).toBe('gone');
+    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(queue.messages).toEqual([
+      expect.objectContaining({ kind: 'warm-pool', poolId: WARM_POOL_ID, configName: POOL.configName, reason: 'instance-state' }),
+    ]);
   });
 });
 

@@ -29,6 +29,8 @@ export const PREFIX = 'er-test-';
 const SUBNETS = ['a', 'b', 'c'].map((zone, n) => ({ subnetId: `subnet-0sandbox00000000${n + 1}`, availabilityZone: `us-east-1${zone}` }));
 /** One launch template per deployment on a simulator: the first deployment's, and a second's that shares it. */
 const LAUNCH_TEMPLATE_IDS = ['lt-0a1b2c3d4e5f60001', 'lt-0a1b2c3d4e5f60002'] as const;
+/** The first deployment's warm pool template: the same as its own, but an instance that powers off stops. */
+export const WARM_LAUNCH_TEMPLATE_ID = 'lt-0a1b2c3d4e5f60003';
 const SECURITY_GROUP_ID = 'sg-0a1b2c3d4e5f60001';
 const RUNNER_ROLE_NAME = 'runner-role';
 
@@ -37,12 +39,15 @@ const RUNNER_ROLE_NAME = 'runner-role';
  * security group of the harness's EC2 simulator; `second`: the role of a deployment that shares
  * another's simulator (`sharedEc2`), which launches from the second template.
  */
-export function provisionerRole(names: GrantedNames & { readonly imageParameterNames?: readonly string[] } = {}, second = false): FunctionRole {
-  const { imageParameterNames, ...rest } = names;
+export function provisionerRole(
+  names: GrantedNames & { readonly imageParameterNames?: readonly string[]; readonly warmPools?: boolean } = {}, second = false,
+): FunctionRole {
+  const { imageParameterNames, warmPools, ...rest } = names;
   return grantedRole('provisioner', {
     ...rest,
     launch: {
-      launchTemplateIds: [LAUNCH_TEMPLATE_IDS[second ? 1 : 0]],
+      warmPools,
+      launchTemplateIds: [LAUNCH_TEMPLATE_IDS[second ? 1 : 0], ...(warmPools ? [WARM_LAUNCH_TEMPLATE_ID] : [])],
       subnetIds: SUBNETS.map((s) => s.subnetId),
       securityGroupIds: [SECURITY_GROUP_ID],
       runnerRoleName: RUNNER_ROLE_NAME,
@@ -82,6 +87,9 @@ export class RecordingMetrics implements ProvisionerMetrics {
   readonly waitingForImage: number[] = [];
   rerunsDeferred = 0;
   rerunsAbandoned = 0;
+  warmLaunches = 0;
+  warmStarts = 0;
+  warmStartFailures = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
@@ -91,6 +99,9 @@ export class RecordingMetrics implements ProvisionerMetrics {
   jobsWaitingForImage(count: number): void { this.waitingForImage.push(count); }
   rerunDeferred(): void { this.rerunsDeferred++; }
   rerunAbandoned(): void { this.rerunsAbandoned++; }
+  warmLaunched(count: number): void { this.warmLaunches += count; }
+  warmStarted(_config: string, count: number): void { this.warmStarts += count; }
+  warmStartFailed(count: number): void { this.warmStartFailures += count; }
 }
 
 export interface Harness {
@@ -168,10 +179,20 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
     iamInstanceProfile: { arn: `arn:aws:iam::123456789012:instance-profile/${RUNNER_ROLE_NAME}`, roleName: RUNNER_ROLE_NAME },
     securityGroupIds: [SECURITY_GROUP_ID],
   });
+  sim.registerLaunchTemplate({
+    launchTemplateName: `runners-linux-x64-warm-${shared ? 2 : 1}`,
+    launchTemplateId: shared ? 'lt-0a1b2c3d4e5f60004' : WARM_LAUNCH_TEMPLATE_ID,
+    imageId: 'ami-0123456789abcdef0',
+    instanceInitiatedShutdownBehavior: 'stop',
+    iamInstanceProfile: { arn: `arn:aws:iam::123456789012:instance-profile/${RUNNER_ROLE_NAME}`, roleName: RUNNER_ROLE_NAME },
+    securityGroupIds: [SECURITY_GROUP_ID],
+  });
   const credentials = role?.credentials ?? { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
   const client = new EC2Client({ endpoint: sim.url, region: sim.region, credentials, maxAttempts: 1 });
   const subnetIds = sim.subnets.map((s) => s.subnetId);
-  const fleet = new Ec2Fleet({ client, managedBy, subnetIds, launchTemplateFor: () => template.launchTemplateId });
+  const fleet = new Ec2Fleet({
+    client, managedBy, subnetIds, launchTemplateFor: () => template.launchTemplateId, warmLaunchTemplateFor: () => (shared ? 'lt-0a1b2c3d4e5f60004' : WARM_LAUNCH_TEMPLATE_ID),
+  });
   const state = new DynamoStateStore(engine.client, tableName);
   const runners = new DynamoRunnerStore(engine.client, tableName);
   const queue = new InMemoryPoolQueue();

@@ -5,7 +5,9 @@
 import {
   Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
 } from './harness';
+import { PoolMessage } from '../../../lambda/core/pool-message';
 import { Clock } from '../../../lambda/core/ports';
+import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
 import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
@@ -80,8 +82,9 @@ afterEach(async () => {
   await ec2.stop();
 });
 
-function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}): ReconcilerDeps {
+function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}, warmPoolConfigs: string[] = []): ReconcilerDeps {
   return {
+    warmPoolConfigs,
     settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: BOOT_TIMEOUT, maxLifetimeMs: 60 * MINUTE },
     runners,
     jobs,
@@ -154,7 +157,7 @@ describe('pools', () => {
       ['alice/tool#linux-x64', 'reconciler', 'run-7'],
       [POOL.poolId, 'reconciler', 'run-7'],
     ]);
-    expect(queue.messages[0].scope).toEqual({ kind: 'repo', owner: 'alice', repo: 'tool' });
+    expect((queue.messages[0] as PoolMessage).scope).toEqual({ kind: 'repo', owner: 'alice', repo: 'tool' });
   });
 });
 
@@ -180,6 +183,47 @@ describe('orphan instances', () => {
     expect(metrics.total('OrphansTerminated')).toBe(2);
     // The fleet's size as the run found it, for the instance-ceiling alarm.
     expect(metrics.counts.filter((c) => c.name === 'LiveInstances').map((c) => c.value)).toEqual([4]);
+  });
+});
+
+describe('warm pools', () => {
+  test('every sweep hands each warm pool to the provisioner, even while idle, and without a GitHub call', async () => {
+    // Act
+    const summary = await runReconciler(deps(realClock(), {}, ['linux-x64']), 'run-1');
+
+    // Assert
+    expect(summary).toMatchObject({ idle: true, githubCalls: 0, warmPoolsMessaged: 1, failedSteps: [] });
+    expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('linux-x64'), reason: 'reconciler', deliveryId: 'run-1' })]);
+    expect(ghes.sim.apiCalls().total).toBe(0);
+  });
+
+  test('a warm pool no config keeps any more still goes to the provisioner while it holds instances, to be emptied', async () => {
+    // Arrange: a parked instance of a warm pool the deployment no longer names.
+    const parked = await ec2.launch('on-demand', 'stops');
+    await runners.putRunner(runnerRecord(parked, 'warm', ec2.sim.clock.now(), { market: 'on-demand', poolId: warmPoolIdOf('gpu'), configName: 'gpu', scope: undefined }));
+
+    // Act
+    const summary = await runReconciler(deps(ec2.sim.clock), 'run-1');
+
+    // Assert
+    expect(summary.warmPoolsMessaged).toBe(1);
+    expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('gpu') })]);
+  });
+
+  test('a parked instance, however old, is no orphan: its runner item is live', async () => {
+    // Arrange
+    const parked = await ec2.launch('on-demand', 'stops');
+    await runners.putRunner(runnerRecord(parked, 'warm', ec2.sim.clock.now(), { market: 'on-demand', poolId: warmPoolIdOf('linux-x64'), scope: undefined }));
+    ec2.sim.poweroff(parked);
+    await ec2.sim.clock.sleep(BOOT_TIMEOUT + MINUTE);
+
+    // Act
+    const summary = await runReconciler(deps(ec2.sim.clock, {}, ['linux-x64']), 'run-1');
+
+    // Assert
+    expect(summary.orphansTerminated).toEqual([]);
+    expect(ec2.sim.instance(parked)?.state).toBe('stopped');
+    expect((await runners.getRunner(parked))?.state).toBe('warm');
   });
 });
 

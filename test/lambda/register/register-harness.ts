@@ -8,6 +8,7 @@ import { GitHubPort } from '../../../lambda/core/github';
 import { planJobTransition } from '../../../lambda/core/job';
 import { poolFor, Pool } from '../../../lambda/core/routing';
 import { RunnerRecord, RunnerState } from '../../../lambda/core/runner';
+import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { createRegisterHandler, RegisterHandler } from '../../../lambda/register/register-handler';
 import { RefusalReason, RegisterMetrics } from '../../../lambda/register/register-metrics';
@@ -99,11 +100,21 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
     handler: createRegisterHandler(() => deps, logger),
     async launch(instanceId, { state = 'booting', pool = POOL } = {}) {
       const at = clock.now();
+      // A warm pool instance belongs to its config's warm pool, with no scope, until a pool claims it.
+      const warm = state === 'warming' || state === 'warm';
       await runners.putRunner({
-        instanceId, state: 'booting', market: 'spot', launchedAt: at, poolId: pool.poolId, configName: pool.configName, scope: pool.scope, updatedAt: at, version: 1,
+        instanceId,
+        state: 'booting',
+        market: warm ? 'on-demand' : 'spot',
+        launchedAt: at,
+        poolId: warm ? warmPoolIdOf(pool.configName) : pool.poolId,
+        configName: pool.configName,
+        ...(warm ? {} : { scope: pool.scope }),
+        updatedAt: at,
+        version: 1,
       });
       const path: Record<RunnerState, RunnerState[]> = {
-        booting: [], registered: ['registered'], busy: ['registered', 'busy'], retiring: ['retiring'], gone: ['gone'],
+        warming: ['warming'], warm: ['warming', 'warm'], booting: [], registered: ['registered'], busy: ['registered', 'busy'], retiring: ['retiring'], gone: ['gone'],
       };
       let runner = (await runners.getRunner(instanceId))!;
       for (const next of path[state]) {

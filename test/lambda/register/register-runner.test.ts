@@ -252,6 +252,37 @@ describe('runners in other states', () => {
   });
 });
 
+describe('a warm pool instance', () => {
+  test('on its first boot gets no JIT config, even with jobs queued: 410, so it powers off and parks stopped', async () => {
+    const instanceId = newInstanceId();
+    const before = await world.launch(instanceId, { state: 'warming' });
+    await world.queueJob(1);
+    ghes.resetApiCalls();
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(410);
+    expect(message(result.body)).toMatch(/warm pool instance: power off/);
+    expect(await world.runners.getRunner(instanceId)).toEqual(before);
+    expect(ghes.apiCalls().total).toBe(0);
+    expect(world.metrics.refused).toEqual(['warm-pool']);
+  });
+
+  test('once a pool claimed it, it registers in that pool\'s scope like any booting runner', async () => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId, { state: 'warm' });
+    const at = Date.now();
+    await world.runners.transitionRunner(instanceId, ['warm'], 'booting', { claim: { poolId: POOL.poolId, scope: POOL.scope, at } }, at);
+    await world.queueJob(1);
+
+    const result = await world.handler(functionUrlEvent(instanceId));
+
+    expect(result.statusCode).toBe(200);
+    expect(registrationsOf(instanceId)).toHaveLength(1);
+    expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'registered', poolId: POOL.poolId, claimedAt: at });
+  });
+});
+
 describe('the register function\'s role', () => {
   test('without dynamodb:Query, which the construct grants, demand cannot be read: DynamoDB\'s AccessDeniedException, and nothing registered', async () => {
     // Arrange: a runner with demand, and a logger that prints, as in Lambda.

@@ -50,6 +50,8 @@ export interface GrantedLaunch {
   readonly runnerRoleName: string;
   /** @default none */
   readonly imageParameterNames?: readonly string[];
+  /** A config keeps a warm pool. @default false */
+  readonly warmPools?: boolean;
 }
 
 /** The role of `fn` with the statements the construct grants it. */
@@ -82,6 +84,7 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
       imageParameterArns: (launch?.imageParameterNames ?? []).map((name) => parameterArn(stack, name)),
       subnetIds: [...launch?.subnetIds ?? []],
       securityGroupIds: [...launch?.securityGroupIds ?? []],
+      warmPools: launch?.warmPools,
     }),
   };
   switch (fn) {

@@ -4,23 +4,23 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretNotSetError } from '../../../lambda/core/errors';
 import { JobState } from '../../../lambda/core/job';
-import { PoolMessage } from '../../../lambda/core/pool-message';
+import { ProvisionerMessage } from '../../../lambda/core/pool-message';
 import { Clock, PoolQueue, RunnerConfigSource, SecretSource } from '../../../lambda/core/ports';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { IgnoredReason, WebhookMetrics } from '../../../lambda/webhook/webhook-metrics';
 
 export class InMemoryPoolQueue implements PoolQueue {
-  readonly messages: PoolMessage[] = [];
+  readonly messages: ProvisionerMessage[] = [];
   /** Number of upcoming sends that fail, as if SQS were unreachable. */
   failNext = 0;
 
-  async send(message: PoolMessage): Promise<void> {
+  async send(message: ProvisionerMessage): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('simulated SQS outage');
     }
     // Stored as it travels: serialized.
-    this.messages.push(JSON.parse(JSON.stringify(message)) as PoolMessage);
+    this.messages.push(JSON.parse(JSON.stringify(message)) as ProvisionerMessage);
   }
 }
 
