@@ -1,6 +1,7 @@
 // Drives a scenario through a running sandbox: queues its jobs on the simulated GHES as they
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
 import type { JobView } from './ghes';
+import { LaunchTiming } from './launch-timing';
 import { buildReport, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 import { TAG_POOL } from '../src/contracts/instance-tags';
@@ -23,6 +24,7 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   const { scenario, ghes, clock } = sandbox;
   const wallStart = Date.now();
   const simStart = clock.now();
+  const timing = new LaunchTiming(sandbox);
   const random = sandbox.random.fork('jobs');
   let arrived = 0;
   const arrivals = scenario.jobs.flatMap((spec) => Array.from({ length: spec.count }, () => {
@@ -65,9 +67,10 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   } finally {
     clearInterval(ticker);
     sampling = false;
+    timing.stop();
   }
   onProgress(progress());
-  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart);
+  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), timing, Date.now() - wallStart);
 }
 
 function progressOf(sandbox: RunningSandbox, simulatedMs: number, arrived: number, total: number) {
@@ -114,7 +117,7 @@ function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
   };
 }
 
-function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number): SandboxReport {
+function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, timing: LaunchTiming, wallMs: number): SandboxReport {
   const { ghes, ec2, iam, privateApi, httpApi, registerUrl } = sandbox;
   const ec2Calls = ec2.apiCalls();
   // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
@@ -136,6 +139,12 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     endpoints: privateApi
       ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }
       : { network: 'public', webhook: httpApi!.counts.invocations, register: registerUrl!.invocations, refused: { ...registerUrl!.refused } },
+    timing: timing.summary(ghes.jobs(), sandbox.runnerNamePrefix),
+    usage: {
+      invocations: { ...sandbox.sessions.invocations },
+      dynamodb: { ...sandbox.dynamoProxy.operations },
+      sqs: sandbox.sqs.apiCalls().byAction,
+    },
     iam: { decisions: iam.decisions, denied: { ...iam.denials }, messages: { ...iam.denialMessages } },
     faults: {
       ec2Throttled: ec2Calls.throttled,

@@ -1,6 +1,7 @@
 // The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults,
 // and the summary `npm run sandbox` prints of it.
 import type { JobView } from './ghes';
+import type { LaunchTimingSummary } from './launch-timing';
 import type { Scenario } from './scenario';
 import { matchLabels, routingLabels } from '../src/runner-labels';
 
@@ -23,6 +24,10 @@ export interface ReportInputs {
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
   readonly endpoints: { readonly network: 'public' | 'private'; readonly webhook: number; readonly register: number; readonly refused: Counts };
   /** IAM decisions made by the engine, and the calls it denied by action (with the first message for each). */
+  /** The control plane's latency (wall ms) and the phases of queued → started, cold and warm (./launch-timing.ts). */
+  readonly timing?: LaunchTimingSummary;
+  /** Function invocations, DynamoDB operations and SQS actions of the run (by name), which a cost per job is made of. */
+  readonly usage?: { readonly invocations: Counts; readonly dynamodb: Counts; readonly sqs: Counts };
   readonly iam: { readonly decisions: number; readonly denied: Counts; readonly messages: Readonly<Record<string, string>> };
   readonly faults: Counts;
   readonly wallMs: number;

@@ -270,6 +270,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     crashes,
     launches,
     sessions,
+    // What the functions asked of DynamoDB and SQS (the benchmark's cost per job).
+    dynamoProxy,
+    sqs,
     org: ORG,
     repos,
     /** The prefix of the runner names the functions register (their environment's). */

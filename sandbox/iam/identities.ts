@@ -36,6 +36,8 @@ function installEnvironmentView(): void {
 /** The execution-role sessions of one sandbox's functions. */
 export class FunctionSessions {
   private readonly byFunction = new Map<string, SessionCredentials>();
+  /** Invocations run so far, by function. */
+  readonly invocations: Record<string, number> = {};
 
   constructor(private readonly accountId: string, private readonly seed: number) {
     installEnvironmentView();
@@ -61,6 +63,7 @@ export class FunctionSessions {
   run<T>(functionName: string, fn: () => T): T {
     const session = this.byFunction.get(functionName);
     if (!session) throw new Error(`no session for the function ${functionName}`);
+    this.invocations[functionName] = (this.invocations[functionName] ?? 0) + 1;
     return current.run(session, fn);
   }
 
