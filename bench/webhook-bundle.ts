@@ -64,6 +64,8 @@ function initMs(bundle: Bundle): number {
     // Only what Lambda would set: no NODE_OPTIONS (source maps, loaders) from the shell that ran the benchmark.
     env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENVIRONMENT, ...bundle.env },
     encoding: 'utf8',
+    // The bundles' warnings (a deprecated core module, the SDK's Node.js version notice) stay out of the benchmark's output.
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const value = Number(out.trim());
   if (!Number.isFinite(value)) throw new Error(`the init probe of ${bundle.file} printed ${JSON.stringify(out)}`);

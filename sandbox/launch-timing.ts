@@ -28,8 +28,8 @@ export interface StartPhases {
 export type LaunchTimingSummary = ReturnType<LaunchTiming['summary']>;
 
 interface Sandbox {
-  readonly ec2: Ec2Simulator;
-  readonly httpApi?: HttpApiSimulator;
+  readonly ec2: Pick<Ec2Simulator, 'onInstanceStateChange'>;
+  readonly httpApi?: Pick<HttpApiSimulator, 'onRequest'>;
   readonly scenario: Scenario;
   readonly org: string;
   readonly clock: { now(): number };
@@ -44,13 +44,14 @@ export class LaunchTiming {
   private readonly starts = new Map<string, InstanceStart[]>();
   private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly sandbox: Sandbox) {
+  /** `wallNow`: the wall clock the launches are timed with, the one the HTTP API's `receivedAt` reads. */
+  constructor(private readonly sandbox: Sandbox, wallNow: () => number = () => performance.now()) {
     const { ec2, httpApi, clock } = sandbox;
     // EC2 makes an instance pending synchronously while it answers the CreateFleet or StartInstances that asked for it.
     this.unsubscribe.push(ec2.onInstanceStateChange(({ instance, previousState, state }) => {
       if (state === 'pending' && (previousState === undefined || previousState === 'stopped')) {
         const pool = instance.tags[TAG_POOL];
-        if (pool) push(this.launchRequested, pool, performance.now());
+        if (pool) push(this.launchRequested, pool, wallNow());
         push(this.starts, instance.instanceId, { pendingAt: clock.now(), warm: previousState === 'stopped' });
       } else if (state === 'running') {
         const start = this.starts.get(instance.instanceId)?.at(-1);
