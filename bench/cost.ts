@@ -198,10 +198,12 @@ export function benchCost(): BenchResult {
   const cold = model(0);
   const pooled = model(WARM_POOL);
   const pooledWorkingHours = model(WARM_POOL, WORKING_HOURS_SHARE);
-  const instanceShare = (c: Costs) => c.perJob.filter((l) => /instance|refill/.test(l.item)).reduce((n, l) => n + l.usd, 0) / c.perJobUsd;
+  const instanceUsd = (c: Costs) => c.perJob.filter((l) => /instance|refill/.test(l.item)).reduce((n, l) => n + l.usd, 0);
+  const instanceShare = (c: Costs) => instanceUsd(c) / c.perJobUsd;
   const figures: Figure[] = [
     { figure: 'monthly fixed cost, no job running', value: `${usd(cold.monthlyFixedUsd)} (${cold.monthlyFixed.filter((l) => l.usd >= 0.01).map((l) => `${l.item} ${usd(l.usd)}`).join('; ')})` },
     { figure: `cost per ${JOB_MINUTES}-minute job, cold (${resources.runners.instanceType} on-demand)`, value: `${usd(cold.perJobUsd)} (${(instanceShare(cold) * 100).toFixed(0)}% the instance)` },
+    { figure: 'cost per job of the control plane alone (functions, webhook requests, DynamoDB, SQS, logs)', value: usd(cold.perJobUsd - instanceUsd(cold)) },
     { figure: `monthly fixed cost with a warm pool of ${WARM_POOL}, kept all month`, value: usd(pooled.monthlyFixedUsd) },
     { figure: `monthly fixed cost with a warm pool of ${WARM_POOL}, weekdays 08:00–18:00`, value: usd(pooledWorkingHours.monthlyFixedUsd) },
     { figure: `cost per ${JOB_MINUTES}-minute job from the warm pool (with its refill's first boot)`, value: usd(pooled.perJobUsd) },

@@ -55,10 +55,15 @@ export function writeResult(result: BenchResult): string {
   return file;
 }
 
+/** The page's order: the issue's figures first, then any other result by name. */
+const ORDER = ['cold-start', 'burst-1000', 'webhook-bundle', 'cost'];
+
 export function readResults(): BenchResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return [];
-  return fs.readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json')).sort()
-    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as BenchResult);
+  const rank = (name: string) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
+  return fs.readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as BenchResult)
+    .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
 /** The results section of docs/benchmarks.md: per result, its command, date and machine, then its figures. */
@@ -99,4 +104,5 @@ export function quantile(values: readonly number[], q: number): number {
 export const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)} ms`;
 export const s = (n: number) => `${(n / 1000).toFixed(1)} s`;
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-export const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
+/** Dollars: cents from a tenth of a dollar, four decimals below (a job costs cents), three significant digits below a tenth of a cent. */
+export const usd = (n: number) => `$${n >= 0.1 || n === 0 ? n.toFixed(2) : n >= 0.001 ? n.toFixed(4) : n.toPrecision(3)}`;
