@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Assumptions, BillableResources, costModel, Costs, HOURS_PER_MONTH, UsagePerJob } from './cost-model';
 import { PRICES } from './prices';
-import { BenchResult, Figure, machine, RESULTS_DIR, usd } from './results';
+import { BenchResult, Figure, machine, readResults, RESULTS_DIR, usd } from './results';
 import { synthesizeDeployment } from '../sandbox/deployment';
 import { parseScenario } from '../sandbox/scenario';
 
@@ -163,13 +163,14 @@ export function usageFromRun(details: ColdStartDetails): { usage: UsagePerJob; a
 
 /** What the cold-start benchmark keeps of its run (bench/results/cold-start.json `details`). */
 type Counts = Record<string, number>;
+type Phases = { readonly jobs: number; readonly bootMs: number; readonly runnerMs: number };
 export interface ColdStartDetails {
   readonly report: {
     readonly jobs: { readonly total: number };
     readonly launches: { readonly instances: number };
     readonly endpoints: { readonly webhook: number };
     readonly usage?: { readonly invocations: Counts; readonly dynamodb: Counts; readonly sqs: Counts };
-    readonly timing?: { readonly phases: { readonly cold?: { readonly bootMs: number; readonly runnerMs: number } } };
+    readonly timing?: { readonly phases: { readonly cold?: Phases; readonly warm?: Phases } };
   };
 }
 
@@ -183,6 +184,15 @@ const DEFAULT_USAGE: UsagePerJob = {
   instances: 1,
 };
 
+/** The warm phases of the recorded scenario run with the most starts from stopped, if any run had one. */
+function measuredWarmPhases(): (Phases & { name: string }) | undefined {
+  const runs = readResults().flatMap((r) => {
+    const warm = (r.details as Partial<ColdStartDetails> | undefined)?.report?.timing?.phases.warm;
+    return warm && warm.jobs > 0 ? [{ ...warm, name: r.name }] : [];
+  });
+  return runs.sort((a, b) => b.jobs - a.jobs)[0];
+}
+
 export function benchCost(): BenchResult {
   const started = Date.now();
   const scenario = parseScenario({ name: 'cost', runnerConfigs: [EXAMPLE_CONFIG] });
@@ -192,7 +202,11 @@ export function benchCost(): BenchResult {
   const run = fs.existsSync(runFile) ? (JSON.parse(fs.readFileSync(runFile, 'utf8')) as BenchResult).details as ColdStartDetails : undefined;
   const measured = run?.report.usage ? usageFromRun(run) : undefined;
   const usage = measured?.usage ?? DEFAULT_USAGE;
-  const assumptions = measured?.assumptions ?? ASSUMPTIONS;
+  const warm = measuredWarmPhases();
+  const assumptions = {
+    ...(measured?.assumptions ?? ASSUMPTIONS),
+    ...(warm ? { warmBootSeconds: Math.round(warm.bootMs / 1000), warmRunnerSeconds: Math.round(warm.runnerMs / 1000) } : {}),
+  };
   const model = (warmPool: number, share = 1) =>
     costModel(resources, usage, assumptions, { jobMinutes: JOB_MINUTES, warmPool, warmPoolShareOfMonth: share }, PRICES);
   const cold = model(0);
@@ -208,6 +222,10 @@ export function benchCost(): BenchResult {
     { figure: `monthly fixed cost with a warm pool of ${WARM_POOL}, weekdays 08:00–18:00`, value: usd(pooledWorkingHours.monthlyFixedUsd) },
     { figure: `cost per ${JOB_MINUTES}-minute job from the warm pool (with its refill's first boot)`, value: usd(pooled.perJobUsd) },
     { figure: 'usage per job taken from', value: measured ? 'the cold-start sandbox run (bench/results/cold-start.json)' : 'defaults (no cold-start run recorded)' },
+    {
+      figure: 'a start from stopped (boot, runner) taken from',
+      value: warm ? `a recorded run with ${warm.jobs} warm starts (${warm.name})` : 'ASSUMPTIONS in bench/cost.ts (no recorded run started an instance from stopped)',
+    },
   ];
   return {
     name: 'cost',
