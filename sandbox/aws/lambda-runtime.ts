@@ -1,0 +1,288 @@
+// Lambda's execution environments: each function's bundle runs in environments of its own, one
+// invocation at a time each, side by side with the simulators and the other functions
+// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). An environment is a
+// worker thread: it has its own module instance, process.env and event loop, as a container has,
+// costs 30–65 MB (a child process costs a whole Node.js process more) and starts in a fraction of a second.
+// A cold start is a new environment loading the bundle (the init phase); a warm one is reused.
+import { randomUUID } from 'crypto';
+import { Worker } from 'worker_threads';
+import type { Context } from 'aws-lambda';
+
+/**
+ * The account's concurrency: 1,000 in a Region by default, shared by the functions without reserved
+ * concurrency (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+ */
+export const ACCOUNT_CONCURRENCY = 1000;
+/**
+ * Environments this machine holds at once, all functions together: measured at 30 MB (webhook) to
+ * 65 MB (provisioner, register) resident each, 64 stay under 4 GB. A 1000-job burst over 5 s needs far
+ * fewer at once (the report's `functions` shows the peaks); an invocation beyond it waits for an environment.
+ */
+export const SANDBOX_ENVIRONMENTS = 64;
+
+/** A function as the template deploys it. */
+export interface FunctionDeployment {
+  readonly name: string;
+  /** The bundle's index.js (its `handler` export). */
+  readonly bundle: string;
+  /** process.env inside its environments. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** ReservedConcurrentExecutions, or the event source mapping's ScalingConfig.MaximumConcurrency; unset: the account's unreserved concurrency. */
+  readonly concurrency?: number;
+}
+
+/** Per function: invocations, environments started (cold starts), the most in flight at once, throttles, and waits for the sandbox's cap. */
+export interface FunctionCounts { invocations: number; coldStarts: number; peakConcurrency: number; throttled: number; waitedForEnvironment: number }
+
+/** Lambda's answer to an invocation beyond the function's concurrency (HTTP 429, `Rate Exceeded.`). */
+export class TooManyRequestsException extends Error {
+  public readonly name = 'TooManyRequestsException';
+}
+
+/** An error the handler threw or the runtime reported (`Runtime.ExitError`, a timeout), as Lambda names it to the caller. */
+export class FunctionError extends Error {
+  constructor(readonly errorType: string, message: string) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+/** `log`: where the environments' stdout and stderr go (default: the sandbox's stderr); `maxEnvironments`: default {@link SANDBOX_ENVIRONMENTS}. */
+export interface RuntimeOptions {
+  readonly timeScale: number;
+  readonly region: string;
+  readonly accountId: string;
+  readonly log?: NodeJS.WritableStream;
+  readonly maxEnvironments?: number;
+}
+
+type Answer = { readonly result: string } | { readonly errorType: string; readonly errorMessage: string };
+type Call = { readonly event: unknown; readonly context: InvocationContext };
+type InvocationContext = Pick<Context, 'functionName' | 'awsRequestId' | 'invokedFunctionArn' | 'memoryLimitInMB' | 'logGroupName' | 'logStreamName'> & { readonly remainingMs: number };
+
+// The runtime inside an environment: the init phase loads the bundle as Node's require would (with V8's code cache of an earlier
+// environment, which spares this machine's cores the compile, not the module's own init), then each message is an invocation.
+const RUNTIME = `
+const { parentPort, workerData: { bundle, cache, timeScale } } = require('worker_threads');
+const fs = require('fs'), path = require('path'), vm = require('vm'), { createRequire } = require('module');
+let handler;
+try {
+  const script = new vm.Script('(function (exports, require, module, __filename, __dirname) {' + fs.readFileSync(bundle, 'utf8') + '\\n})', { filename: bundle, cachedData: cache });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+  handler = module.exports.handler;
+  parentPort.postMessage({ ready: true, cache: cache ? undefined : script.createCachedData() });
+} catch (e) {
+  parentPort.postMessage({ errorType: 'Runtime.ImportModuleError', errorMessage: String(e && e.stack || e) });
+}
+parentPort.on('message', async ({ event, context: c }) => {
+  const started = Date.now();
+  const unsupported = () => { throw new Error('the sandbox does not support the callback-style context methods; return a promise'); };
+  const context = { callbackWaitsForEmptyEventLoop: true, functionVersion: '$LATEST', ...c, remainingMs: undefined,
+    getRemainingTimeInMillis: () => Math.max(0, Math.round(c.remainingMs - (Date.now() - started) / timeScale)), done: unsupported, fail: unsupported, succeed: unsupported };
+  let value;
+  try { value = await handler(event, context); } catch (e) {
+    return parentPort.postMessage({ errorType: (e && e.name) || 'Error', errorMessage: String(e && e.message || e) });
+  }
+  try { parentPort.postMessage({ result: JSON.stringify(value) ?? 'null' }); } catch (e) {
+    parentPort.postMessage({ errorType: 'Runtime.MarshalError', errorMessage: String(e.message) });
+  }
+});
+`;
+
+type Ready = { readonly ready: true; readonly cache?: Uint8Array };
+/** `cache`: V8's code cache of the bundle, if an environment made one; `cached`: hears the one this environment makes; `gone`: it ended. */
+interface EnvironmentHost {
+  readonly timeScale: number;
+  readonly log: NodeJS.WritableStream;
+  readonly cache?: Uint8Array;
+  readonly cached: (cache: Uint8Array) => void;
+  readonly gone: (env: Environment) => void;
+}
+
+class Environment {
+  readonly worker: Worker;
+  private answer?: (answer: Answer | Ready) => void;
+  /** The init phase: undefined once the handler is loaded, else its error. */
+  readonly ready: Promise<Answer | undefined>;
+  busy = true;
+  private readonly gone: (env: Environment) => void;
+
+  constructor(readonly fn: FunctionDeployment, runtime: EnvironmentHost) {
+    const { timeScale, log, cache } = runtime;
+    this.gone = runtime.gone;
+    const workerData = { bundle: fn.bundle, cache, timeScale };
+    this.worker = new Worker(RUNTIME, { eval: true, env: { ...fn.environment }, workerData, stdout: true, stderr: true });
+    this.worker.unref();
+    for (const stream of [this.worker.stdout, this.worker.stderr]) stream.on('data', (chunk: Buffer) => log.write(chunk));
+    this.ready = new Promise((resolve) => {
+      this.answer = (a) => {
+        if ('ready' in a && a.cache) runtime.cached(a.cache);
+        resolve('ready' in a ? undefined : a);
+      };
+    });
+    this.worker.on('message', (message: Answer | Ready) => this.answer?.(message));
+    // The runtime exited (an uncaught error, an unhandled rejection): Lambda reports Runtime.ExitError and starts a new environment.
+    const exited = (detail: string) => {
+      this.answer?.({ errorType: 'Runtime.ExitError', errorMessage: `the runtime exited: ${detail}` });
+      this.answer = undefined;
+      this.gone(this);
+    };
+    this.worker.on('error', (error) => exited(error.message));
+    this.worker.on('exit', (code) => exited(`exit status ${code}`));
+  }
+
+  /** Ends the environment (after a failed init, to make room, at the sandbox's stop). */
+  discard(): Promise<number> {
+    this.gone(this);
+    return this.worker.terminate();
+  }
+
+  /**
+   * Runs one invocation to its end. The caller's timeout (aws/lambda-invoke.ts) fails the invocation on the simulated clock; the
+   * handler runs on here, where Lambda would stop the environment, and the environment serves the next one when it is done.
+   */
+  run(call: Call): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.answer = (answer) => {
+        this.answer = undefined;
+        resolve(answer as Answer);
+      };
+      this.worker.postMessage(call);
+    });
+  }
+}
+
+/** The execution environments of a sandbox's functions. */
+export class LambdaRuntime {
+  private readonly functions = new Map<string, FunctionDeployment>();
+  private readonly environments = new Set<Environment>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly waiting: Array<{ readonly fn: FunctionDeployment; readonly take: (env: Environment | undefined) => void }> = [];
+  private readonly counts: Record<string, FunctionCounts> = {};
+  /** V8's code cache of each bundle, from its first environment. */
+  private readonly codeCache = new Map<string, Uint8Array>();
+  private stopped = false;
+
+  constructor(private readonly options: RuntimeOptions) {}
+
+  deploy(fn: FunctionDeployment): void {
+    this.functions.set(fn.name, fn);
+    this.counts[fn.name] = { invocations: 0, coldStarts: 0, peakConcurrency: 0, throttled: 0, waitedForEnvironment: 0 };
+  }
+
+  /** Invokes a function synchronously: its result (through JSON), or the error it threw ({@link FunctionError}) or Lambda's throttle. */
+  async invoke(name: string, event: unknown, caller?: Context): Promise<unknown> {
+    const fn = this.functions.get(name);
+    if (!fn) throw new Error(`no function ${name} is deployed; deployed: ${[...this.functions.keys()].join(', ')}`);
+    const counts = this.counts[name];
+    counts.invocations++;
+    if (!this.hasConcurrency(fn)) {
+      counts.throttled++;
+      throw new TooManyRequestsException('Rate Exceeded.');
+    }
+    const running = (this.inFlight.get(name) ?? 0) + 1;
+    this.inFlight.set(name, running);
+    counts.peakConcurrency = Math.max(counts.peakConcurrency, running);
+    try {
+      const env = await this.environmentFor(fn);
+      // An init that failed leaves no environment: the next invocation starts a new one.
+      const initError = await env.ready;
+      if (initError) void env.discard();
+      const context = contextFor(fn, caller, this.options);
+      const answer = initError ?? await env.run({ event, context });
+      this.release(env);
+      if ('result' in answer) return JSON.parse(answer.result) as unknown;
+      throw new FunctionError(answer.errorType, answer.errorMessage);
+    } finally {
+      this.inFlight.set(name, (this.inFlight.get(name) ?? 1) - 1);
+    }
+  }
+
+  /** Per function, what its environments did. */
+  report(): Readonly<Record<string, FunctionCounts>> {
+    return Object.fromEntries(Object.entries(this.counts).map(([name, c]) => [name, { ...c }]));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.waiting.splice(0)) w.take(undefined);
+    await Promise.all([...this.environments].map((env) => env.discard()));
+  }
+
+  /** Within the function's reserved concurrency, or the account's unreserved concurrency all unreserved functions share. */
+  private hasConcurrency(fn: FunctionDeployment): boolean {
+    if (fn.concurrency !== undefined) return (this.inFlight.get(fn.name) ?? 0) < fn.concurrency;
+    const functions = [...this.functions.values()];
+    const reserved = functions.reduce((n, f) => n + (f.concurrency ?? 0), 0);
+    const unreservedInFlight = functions.filter((f) => f.concurrency === undefined).reduce((n, f) => n + (this.inFlight.get(f.name) ?? 0), 0);
+    return unreservedInFlight < ACCOUNT_CONCURRENCY - reserved;
+  }
+
+  /** A warm environment of the function, a new one (a cold start) while the machine holds more, or the next one freed. */
+  private environmentFor(fn: FunctionDeployment): Promise<Environment> {
+    if (this.stopped) return Promise.reject(new Error('the sandbox is stopping'));
+    const taken = this.take(fn);
+    if (taken) return Promise.resolve(taken);
+    this.counts[fn.name].waitedForEnvironment++;
+    return new Promise((resolve, reject) => this.waiting.push({ fn, take: (env) => (env ? resolve(env) : reject(new Error('the sandbox is stopping'))) }));
+  }
+
+  private take(fn: FunctionDeployment): Environment | undefined {
+    const idle = [...this.environments].filter((env) => !env.busy);
+    const warm = idle.find((env) => env.fn === fn);
+    if (warm) {
+      warm.busy = true;
+      return warm;
+    }
+    // At the machine's cap, an idle environment of another function makes room (Lambda reclaims idle environments too).
+    if (this.environments.size >= (this.options.maxEnvironments ?? SANDBOX_ENVIRONMENTS)) {
+      if (idle.length === 0) return undefined;
+      this.environments.delete(idle[0]);
+      void idle[0].worker.terminate();
+    }
+    this.counts[fn.name].coldStarts++;
+    const env = new Environment(fn, {
+      timeScale: this.options.timeScale,
+      log: this.options.log ?? process.stderr,
+      cache: this.codeCache.get(fn.bundle),
+      cached: (cache) => this.codeCache.set(fn.bundle, cache),
+      gone: (gone) => {
+        if (this.environments.delete(gone) && !this.stopped) this.pump();
+      },
+    });
+    this.environments.add(env);
+    return env;
+  }
+
+  private release(env: Environment): void {
+    env.busy = false;
+    this.pump();
+  }
+
+  /** Hands freed room to the invocations waiting, oldest first. */
+  private pump(): void {
+    for (const waiter of [...this.waiting]) {
+      const env = this.take(waiter.fn);
+      if (!env) continue;
+      this.waiting.splice(this.waiting.indexOf(waiter), 1);
+      waiter.take(env);
+    }
+  }
+}
+
+/** The Context fields the caller's invocation names (request id, time left), else a fresh invocation's; the rest are the function's. */
+function contextFor(fn: FunctionDeployment, caller: Context | undefined, { region, accountId }: RuntimeOptions): InvocationContext {
+  const awsRequestId = caller?.awsRequestId ?? randomUUID();
+  return {
+    functionName: fn.name,
+    awsRequestId,
+    invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${fn.name}`,
+    memoryLimitInMB: String(fn.memoryMb),
+    logGroupName: `/aws/lambda/${fn.name}`,
+    logStreamName: `sandbox/[$LATEST]${awsRequestId.replace(/-/g, '')}`,
+    remainingMs: caller?.getRemainingTimeInMillis() ?? fn.timeoutSeconds * 1000,
+  };
+}
