@@ -5,6 +5,7 @@
 // costs 30–65 MB (a child process costs a whole Node.js process more) and starts in a fraction of a second.
 // A cold start is a new environment loading the bundle (the init phase); a warm one is reused.
 import { randomUUID } from 'crypto';
+import * as os from 'os';
 import { Worker } from 'worker_threads';
 import type { Context } from 'aws-lambda';
 
@@ -19,6 +20,12 @@ export const ACCOUNT_CONCURRENCY = 1000;
  * fewer at once (the report's `functions` shows the peaks); an invocation beyond it waits for an environment.
  */
 export const SANDBOX_ENVIRONMENTS = 64;
+/**
+ * Environments in their init phase at once: one per core. Lambda inits each environment on hardware of its own; here 50 at once
+ * share two cores, each takes 50 times longer and the invocations waiting on them fail, so an invocation waits for an init slot
+ * or for a warm environment, whichever is free first.
+ */
+export const SANDBOX_INITS = os.cpus().length;
 
 /** A function as the template deploys it. */
 export interface FunctionDeployment {
@@ -49,13 +56,14 @@ export class FunctionError extends Error {
   }
 }
 
-/** `log`: where the environments' stdout and stderr go (default: the sandbox's stderr); `maxEnvironments`: default {@link SANDBOX_ENVIRONMENTS}. */
+/** `log`: where the environments' stdout and stderr go (default: the sandbox's stderr); the sandbox's caps default to {@link SANDBOX_ENVIRONMENTS}, {@link SANDBOX_INITS}. */
 export interface RuntimeOptions {
   readonly timeScale: number;
   readonly region: string;
   readonly accountId: string;
   readonly log?: NodeJS.WritableStream;
   readonly maxEnvironments?: number;
+  readonly maxInits?: number;
 }
 
 type Answer = { readonly result: string } | { readonly errorType: string; readonly errorMessage: string };
@@ -164,6 +172,7 @@ export class LambdaRuntime {
   private readonly counts: Record<string, FunctionCounts> = {};
   /** V8's code cache of each bundle, from its first environment. */
   private readonly codeCache = new Map<string, Uint8Array>();
+  private initializing = 0;
   private stopped = false;
 
   constructor(private readonly options: RuntimeOptions) {}
@@ -237,6 +246,7 @@ export class LambdaRuntime {
       warm.busy = true;
       return warm;
     }
+    if (this.initializing >= (this.options.maxInits ?? SANDBOX_INITS)) return undefined;
     // At the machine's cap, an idle environment of another function makes room (Lambda reclaims idle environments too).
     if (this.environments.size >= (this.options.maxEnvironments ?? SANDBOX_ENVIRONMENTS)) {
       if (idle.length === 0) return undefined;
@@ -254,6 +264,11 @@ export class LambdaRuntime {
       },
     });
     this.environments.add(env);
+    this.initializing++;
+    void env.ready.then(() => {
+      this.initializing--;
+      this.pump();
+    });
     return env;
   }
 
@@ -273,7 +288,11 @@ export class LambdaRuntime {
   }
 }
 
-/** The Context fields the caller's invocation names (request id, time left), else a fresh invocation's; the rest are the function's. */
+/**
+ * The Context of an invocation: the caller's request id; the time left is the function's timeout from the moment the environment
+ * runs it, as the timeout limits the Invoke phase and not the init before it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-invoke).
+ */
 function contextFor(fn: FunctionDeployment, caller: Context | undefined, { region, accountId }: RuntimeOptions): InvocationContext {
   const awsRequestId = caller?.awsRequestId ?? randomUUID();
   return {
@@ -283,6 +302,6 @@ function contextFor(fn: FunctionDeployment, caller: Context | undefined, { regio
     memoryLimitInMB: String(fn.memoryMb),
     logGroupName: `/aws/lambda/${fn.name}`,
     logStreamName: `sandbox/[$LATEST]${awsRequestId.replace(/-/g, '')}`,
-    remainingMs: caller?.getRemainingTimeInMillis() ?? fn.timeoutSeconds * 1000,
+    remainingMs: fn.timeoutSeconds * 1000,
   };
 }
