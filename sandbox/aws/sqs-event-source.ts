@@ -18,10 +18,7 @@ export interface SqsEventSourceOptions extends LambdaFunction<SQSEvent> {
   readonly maximumConcurrency?: number;
 }
 
-/**
- * A mapping starts with five concurrent batches and scales up from there, a FIFO queue's by its message groups
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); the sandbox stays at five.
- */
+/** A mapping starts with five concurrent batches and scales up from there (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); the sandbox stays at five. */
 const DEFAULT_CONCURRENCY = 5;
 
 export class SqsEventSourceMapping {
