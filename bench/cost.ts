@@ -142,13 +142,14 @@ export function usageFromRun(details: ColdStartDetails): { usage: UsagePerJob; a
   const { report } = details;
   const jobs = Math.max(1, report.jobs.total);
   const u = report.usage!;
+  const invocations = (fn: string) => report.functions?.[fn]?.invocations ?? u.invocations?.[fn] ?? 0;
   const sumOf = (counts: Record<string, number>, names: string[]) => names.reduce((n, name) => n + (counts[name] ?? 0), 0);
   // The reconciler runs on its schedule whatever the load (counted in the monthly fixed cost); the setup functions run at deploy.
   const perJobFunctions = ['webhook', 'provisioner', 'register', 'lifecycle'];
   const phases = report.timing?.phases.cold;
   return {
     usage: {
-      invocations: Object.fromEntries(perJobFunctions.map((fn) => [fn, (u.invocations[fn] ?? 0) / jobs])),
+      invocations: Object.fromEntries(perJobFunctions.map((fn) => [fn, invocations(fn) / jobs])),
       webhookRequests: report.endpoints.webhook / jobs,
       dynamoWrites: sumOf(u.dynamodb, ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) / jobs,
       dynamoReads: sumOf(u.dynamodb, ['GetItem', 'Query', 'Scan', 'BatchGetItem']) / jobs,
@@ -169,7 +170,9 @@ export interface ColdStartDetails {
     readonly jobs: { readonly total: number };
     readonly launches: { readonly instances: number };
     readonly endpoints: { readonly webhook: number };
-    readonly usage?: { readonly invocations: Counts; readonly dynamodb: Counts; readonly sqs: Counts };
+    readonly functions?: Readonly<Record<string, { readonly invocations: number }>>;
+    /** `invocations`: in the reports of sandboxes that ran every function in one process (`functions` since). */
+    readonly usage?: { readonly invocations?: Counts; readonly dynamodb: Counts; readonly sqs: Counts };
     readonly timing?: { readonly phases: { readonly cold?: Phases; readonly warm?: Phases } };
   };
 }

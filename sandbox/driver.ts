@@ -136,12 +136,12 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, timin
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
     boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    functions: sandbox.functions(),
     endpoints: privateApi
       ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }
       : { network: 'public', webhook: httpApi!.counts.invocations, register: registerUrl!.invocations, refused: { ...registerUrl!.refused } },
     timing: timing.summary(ghes.jobs(), sandbox.runnerNamePrefix),
     usage: {
-      invocations: { ...sandbox.sessions.invocations },
       dynamodb: { ...sandbox.dynamoProxy.operations },
       sqs: sandbox.sqs.apiCalls().byAction,
     },

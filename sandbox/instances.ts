@@ -2,6 +2,8 @@
 // real bootstrap script boots it — bash, curl and all — against the instance's IMDS and the
 // register endpoint. run.sh and the power button are small HTTP calls back into this host: one
 // runs the GHES simulator's simulated runner with the JIT config, the other powers the instance off.
+// A stopped instance's processes die and a restart boots it again (the bootstrap runs per boot, as a
+// cloud-init per-boot script); a hibernated instance's processes are frozen and carry on when it resumes.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -28,8 +30,10 @@ export class InstanceHost {
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ephemeral-runners-sandbox-'));
   private readonly bootProcesses = new Map<string, ChildProcess>();
   private readonly runners = new Map<string, { kill(): void }>();
-  /** Instances booted, by how. */
-  readonly boots = { bootstrap: 0, inProcess: 0 };
+  /** The boot each instance's OS is on: an in-process boot of an earlier one stops there and leaves the power button alone. */
+  private readonly bootGenerations = new Map<string, number>();
+  /** Instances booted, by how; `failed`: in-process boots that ended on an unexpected error (an instance that ended is not one). */
+  readonly boots = { bootstrap: 0, inProcess: 0, failed: 0 };
 
   constructor(
     private readonly ec2: Ec2Simulator,
@@ -66,9 +70,14 @@ export class InstanceHost {
       `exit "$(curl -sS --fail -X POST --data-binary "$2" "${this.server.url}/run?instance=$SANDBOX_INSTANCE_ID")"`,
       '',
     ].join('\n'), { mode: 0o755 });
-    this.ec2.onInstanceRunning((info) => this.boot(info));
-    this.ec2.onInstanceStateChange((change) => {
-      if (change.instance.state === 'shutting-down' || change.instance.state === 'terminated') this.halt(change.instance.instanceId);
+    this.ec2.onInstanceRunning((info) => {
+      if (info.resumed) this.thaw(info.instanceId);
+      else this.boot(info);
+    });
+    this.ec2.onInstanceStateChange(({ instance, state }) => {
+      const hibernating = instance.hibernated === true && (state === 'stopping' || state === 'stopped');
+      if (hibernating) this.freeze(instance.instanceId);
+      else if (['stopping', 'stopped', 'shutting-down', 'terminated'].includes(state)) this.halt(instance.instanceId);
     });
   }
 
@@ -84,11 +93,15 @@ export class InstanceHost {
   }
 
   private boot(info: InstanceRunning): void {
+    this.bootGenerations.set(info.instanceId, (this.bootGenerations.get(info.instanceId) ?? 0) + 1);
     // The settings the launch template's user data exports for the bootstrap.
     const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
-      void this.bootInProcess(info, settings);
+      this.bootInProcess(info, settings).catch((err) => {
+        // An instance that went away mid-boot (reclaimed, stopped) fails its calls; only a live instance's failure is news.
+        if (this.ec2.instance(info.instanceId)?.state === 'running') console.error(`sandbox: the in-process boot of ${info.instanceId} failed`, err);
+      });
       return;
     }
     this.boots.bootstrap++;
@@ -110,24 +123,38 @@ export class InstanceHost {
     });
     this.bootProcesses.set(info.instanceId, child);
     child.on('exit', () => {
-      this.bootProcesses.delete(info.instanceId);
+      if (this.bootProcesses.get(info.instanceId) === child) this.bootProcesses.delete(info.instanceId);
       killGroup(child);
     });
   }
 
   private async bootInProcess(info: InstanceRunning, settings: Record<string, string>): Promise<void> {
     const id = info.instanceId;
-    const alive = () => ['pending', 'running'].includes(this.ec2.instance(id)?.state ?? '');
+    const generation = this.bootGenerations.get(id);
+    const current = () => this.bootGenerations.get(id) === generation;
+    // A hibernated instance's OS is frozen, not gone: this boot waits, then carries on where it was.
+    const frozen = () => this.ec2.instance(id)?.hibernated === true && current();
+    const alive = () => current() && (frozen() || ['pending', 'running'].includes(this.ec2.instance(id)?.state ?? ''));
+    const thawed = async () => {
+      while (frozen()) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
     this.bootProcesses.set(id, { pid: undefined } as unknown as ChildProcess);
+    // An instance that ended (interrupted, retired) answers IMDS with 404 Not Found: its boot stops there, as the script's curl --fail does.
+    const text = async (response: Response) => {
+      if (!response.ok) throw alive() ? new Error(`IMDS answered ${response.status} ${await response.text()}`) : new InstanceEnded();
+      return response.text();
+    };
     try {
-      const token = await (await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } })).text();
-      const get = async (p: string) => (await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
+      const token = await text(await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } }));
+      const get = async (p: string) => text(await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } }));
       const region = await get('meta-data/placement/region');
       const role = (await get('meta-data/iam/security-credentials/')).split('\n')[0];
       const deadline = Date.now() + Number(settings.CONFIG_TIMEOUT_SECONDS ?? 600) * 1000;
       const url = new URL(settings.REGISTER_URL);
       const request = { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, body: '{}' };
       for (let delay = 50; alive() && Date.now() < deadline; delay = Math.min(delay * 2, 2000)) {
+        await thawed();
+        if (!alive()) break;
         const c = JSON.parse(await get(`meta-data/iam/security-credentials/${role}`)) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
         const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
         const signer = new SignatureV4({ credentials, region, service: settings.REGISTER_SERVICE ?? 'lambda', sha256: NodeSha256 });
@@ -140,10 +167,15 @@ export class InstanceHost {
         if (response?.status === 410) break;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
+    } catch (error) {
+      // One instance's failure is recorded, never the run's end; an instance that ended meanwhile stops quietly.
+      if (!(error instanceof InstanceEnded) && alive()) this.boots.failed++;
     } finally {
-      this.runners.delete(id);
-      this.bootProcesses.delete(id);
-      this.powerOff(id);
+      if (current()) {
+        this.runners.delete(id);
+        this.bootProcesses.delete(id);
+        this.powerOff(id);
+      }
     }
   }
 
@@ -160,6 +192,16 @@ export class InstanceHost {
     try { this.ec2.poweroff(instanceId); } catch { /* already going down: an interruption, a retirement */ }
   }
 
+  /** Hibernation: the boot process group is suspended with the instance's RAM. */
+  private freeze(instanceId: string): void {
+    signalGroup(this.bootProcesses.get(instanceId), 'SIGSTOP');
+  }
+
+  /** The instance resumed from hibernation: its processes carry on. */
+  private thaw(instanceId: string): void {
+    signalGroup(this.bootProcesses.get(instanceId), 'SIGCONT');
+  }
+
   /** The instance stops: its processes and its runner die with it. */
   private halt(instanceId: string): void {
     this.runners.get(instanceId)?.kill();
@@ -169,7 +211,14 @@ export class InstanceHost {
   }
 }
 
+/** An instance's boot met the instance's end. */
+class InstanceEnded extends Error {}
+
 /** Kills a boot process with its process group (the lifetime watchdog outlives the script by design). */
 function killGroup(child: ChildProcess | undefined): void {
-  if (child?.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  signalGroup(child, 'SIGKILL');
+}
+
+function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (child?.pid) try { process.kill(-child.pid, signal); } catch { /* already gone */ }
 }

@@ -98,6 +98,8 @@ const SCENARIO = object({
       bootMs: [range, [10_000, 30_000]],
       /** Types no zone (`m7i.2xlarge`) or one zone (`m7i.2xlarge@us-east-1a`) offers: CreateFleet's InvalidFleetConfiguration. */
       unofferedInstanceTypes: [texts, []],
+      /** Share of StartInstances calls (of a stopped instance) refused with InsufficientInstanceCapacity; nothing starts then. */
+      startCapacityErrorRate: [rate, 0],
     })],
     crash: [object({ rate: [rate, 0] })],
   })],

@@ -82,3 +82,15 @@ export interface ImageSource {
   /** The AMI id, or `undefined` while the image does not exist yet (its parameter is not written). */
   imageIdFor(source: ImageSourceDocument): Promise<string | undefined>;
 }
+
+/**
+ * A small store the control plane's functions share across their containers: what one container
+ * learnt from GitHub (an installation id, a sealed installation token) saves the next one the
+ * call. Values are opaque strings; an entry is gone after `expiresAt`. Best effort: a caller
+ * treats any failure as a miss.
+ */
+export interface SharedCache {
+  get(key: string): Promise<string | undefined>;
+  /** `expiresAt`: epoch ms. */
+  put(key: string, value: string, expiresAt: number): Promise<void>;
+}

@@ -7,11 +7,13 @@ import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
 import { isRateLimited } from './errors';
-import { ExpiringTokenCache } from './token-cache';
+import { SharedTokenCache } from './shared-token-cache';
+import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
   DeleteRunnerResult, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner, RegisteredRunner, RerunResult,
   WebhookDelivery,
 } from '../core/github';
+import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
 
 const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
@@ -41,6 +43,13 @@ export interface GitHubApiOptions {
   readonly writeSpacingMs?: number;
   /** ms a rate limit's `retry-after` second stands for (1000 in production; the sandbox scales it). */
   readonly retryAfterBaseMs?: number;
+  /**
+   * Where containers share what they learnt from GitHub: installation ids, and installation tokens
+   * sealed under the App's private key. Without it each container looks up and mints its own.
+   */
+  readonly sharedCache?: SharedCache;
+  /** A failure of the shared cache (the call goes on without it). */
+  readonly onSharedCacheError?: (error: unknown) => void;
   /** Hook for counting calls (tests, the sandbox report). */
   readonly onRequest?: (route: string) => void;
 }
@@ -54,21 +63,28 @@ export function apiBaseUrl(serverUrl: string): string {
 const scopePath = (scope: RunnerScope) =>
   scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
 
+/** How long containers trust a shared installation id (an App removed and installed again gets a new one). */
+const SHARED_INSTALLATION_TTL_MS = 15 * 60_000;
+
 const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`);
 
 export class GitHubApi implements GitHubPort {
   private readonly app: ControlPlaneOctokit;
-  private readonly installationIds = new Map<string, number>();
+  /** Installation id by scope: the lookup's promise, so concurrent callers share one request. */
+  private readonly installationIds = new Map<string, Promise<number>>();
   private readonly installations = new Map<number, ControlPlaneOctokit>();
   private readonly createJwt: ReturnType<typeof appJwtFactory>;
-  private readonly cache: ExpiringTokenCache;
+  private readonly cache: AuthAppCache;
   /** One write limiter for every Octokit of this client, as plugin-throttling shares its own. */
   private readonly writes?: Bottleneck.Group;
 
   constructor(private readonly options: GitHubApiOptions) {
     const now = options.now ?? Date.now;
     this.createJwt = appJwtFactory(options.privateKeyPem, now);
-    this.cache = new ExpiringTokenCache(now);
+    const local = new ExpiringTokenCache(now);
+    this.cache = options.sharedCache
+      ? new SharedTokenCache(local, options.sharedCache, options.privateKeyPem, (e) => this.sharedCacheFailed(e))
+      : local;
     if (options.writeSpacingMs !== undefined) this.writes = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeSpacingMs });
     this.app = this.octokit();
   }
@@ -177,28 +193,51 @@ export class GitHubApi implements GitHubPort {
     await this.app.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: deliveryId });
   }
 
-  /** The installation's client for a scope; the installation id is looked up once per process. */
+  /**
+   * The installation's client for a scope. The installation id is looked up once per process, and
+   * once for all the calls that need it at the same time (a burst of registrations); a failed
+   * lookup is forgotten, so the next call asks again.
+   */
   private async forScope(scope: RunnerScope): Promise<ControlPlaneOctokit> {
     const key = scopeKey(scope);
-    let installationId = this.installationIds.get(key);
-    if (installationId === undefined) {
-      try {
-        const { data } = scope.kind === 'org'
-          ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
-          : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
-        installationId = (data as { id: number }).id;
-      } catch (error) {
-        if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
-        throw error;
-      }
-      this.installationIds.set(key, installationId);
+    let lookup = this.installationIds.get(key);
+    if (!lookup) {
+      lookup = this.lookUpInstallation(scope, key);
+      this.installationIds.set(key, lookup);
+      lookup.catch(() => this.installationIds.delete(key));
     }
+    const installationId = await lookup;
     let octokit = this.installations.get(installationId);
     if (!octokit) {
       octokit = this.octokit(installationId);
       this.installations.set(installationId, octokit);
     }
     return octokit;
+  }
+
+  private async lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
+    const shared = this.options.sharedCache;
+    const entry = `github-installation#${this.options.appId}#${key}`;
+    const known = await shared?.get(entry).catch((e: unknown) => this.sharedCacheFailed(e));
+    if (known !== undefined && /^[1-9][0-9]*$/.test(known)) return Number(known);
+    let installationId: number;
+    try {
+      const { data } = scope.kind === 'org'
+        ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
+        : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
+      installationId = (data as { id: number }).id;
+    } catch (error) {
+      if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
+      throw error;
+    }
+    const now = this.options.now ?? Date.now;
+    await shared?.put(entry, String(installationId), now() + SHARED_INSTALLATION_TTL_MS).catch((e: unknown) => this.sharedCacheFailed(e));
+    return installationId;
+  }
+
+  private sharedCacheFailed(error: unknown): undefined {
+    this.options.onSharedCacheError?.(error);
+    return undefined;
   }
 
   private octokit(installationId?: number): ControlPlaneOctokit {

@@ -18,6 +18,11 @@ export function jobItemKey(key: JobKey): ItemKey {
   return { [PARTITION_KEY]: `JOB#${key.githubHost}#${key.jobId}`, [SORT_KEY]: 'JOB' };
 }
 
+/** An entry of the functions' shared cache (installation ids, sealed tokens); it carries no `poolId`, so it stays out of the pool index. */
+export function cacheItemKey(key: string): ItemKey {
+  return { [PARTITION_KEY]: `CACHE#${key}`, [SORT_KEY]: 'CACHE' };
+}
+
 /** Sort key of an active job in the pool index; `begins_with(poolSort, 'JOB#queued#')` selects a state. */
 export function jobPoolSort(state: JobState, jobId: number): string {
   return `${jobPoolSortPrefix(state)}${jobId}`;

@@ -64,18 +64,38 @@ export interface Ec2FaultOptions {
   readonly bootDelayMs?: DelayRange;
   /** shutting-down → terminated, and stopping → stopped. @default [5_000, 15_000] */
   readonly shutdownDelayMs?: DelayRange;
+  /** pending → running after StartInstances of a stopped instance. @default START_DELAY_MS */
+  readonly startDelayMs?: DelayRange;
+  /** pending → running after StartInstances of a hibernated instance. @default RESUME_DELAY_MS */
+  readonly resumeDelayMs?: DelayRange;
+  /** Probability that StartInstances fails with InsufficientInstanceCapacity (for the first instance drawn to lack capacity, the whole call). @default 0 */
+  readonly startCapacityErrorRate?: number;
   /** Types that exist but a zone does not offer (without `availabilityZone`, no zone does): CreateFleet answers `InvalidFleetConfiguration` there. */
   readonly unofferedInstanceTypes?: readonly { readonly instanceType: string; readonly availabilityZone?: string }[];
 }
 
+/**
+ * A stopped instance's pending phase on StartInstances. No AWS page gives a figure; published measurements of stopped-instance pools put
+ * the whole start, OS boot included, at about 15 s (WarpBuild standby disks, https://docs.warpbuild.com/byoc/standby-disks) to 20-30 s
+ * (a GitHub runner autoscaler's warm pool, https://github.com/frgrisk/github-runner-autoscaler/pull/14, down from ~90 s cold). The EC2
+ * part is modelled as 5-15 s; the OS boot that follows is the bootstrap's own time [I].
+ */
+export const START_DELAY_MS: readonly [number, number] = [5_000, 15_000];
+/**
+ * A hibernated instance's pending phase: EC2 reloads the RAM from the root volume and the processes resume without a boot
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html); no published figure for the EC2 part was found, so it is modelled
+ * as the start's range less a few seconds [I].
+ */
+export const RESUME_DELAY_MS: readonly [number, number] = [3_000, 10_000];
+
 export class Ec2Faults {
   private readonly rules: { rule: CapacityErrorRule; remaining: number }[];
   private readonly forced: { action?: string; remaining: number }[] = [];
-  private readonly dice: Record<'throttle' | 'capacity' | 'delays' | 'interruptions', SeededRandom>;
+  private readonly dice: Record<'throttle' | 'capacity' | 'delays' | 'interruptions' | 'startCapacity', SeededRandom>;
 
   constructor(random: SeededRandom, private readonly options: Ec2FaultOptions = {}) {
     const fork = (label: string) => random.fork(label);
-    this.dice = { throttle: fork('throttle'), capacity: fork('capacity'), delays: fork('delays'), interruptions: fork('interruptions') };
+    this.dice = { throttle: fork('throttle'), capacity: fork('capacity'), delays: fork('delays'), interruptions: fork('interruptions'), startCapacity: fork('start-capacity') };
     this.rules = (options.capacityErrors ?? []).map((rule) => ({ rule, remaining: rule.times ?? Infinity }));
   }
 
@@ -100,8 +120,19 @@ export class Ec2Faults {
     return this.dice.capacity.chance(this.options.capacityErrorRate ?? 0) ? 'InsufficientInstanceCapacity' : undefined;
   }
 
-  delay(kind: 'boot' | 'shutdown'): number {
-    return this.dice.delays.between(kind === 'boot' ? this.options.bootDelayMs ?? [10_000, 30_000] : this.options.shutdownDelayMs ?? [5_000, 15_000]);
+  /** Whether StartInstances finds no capacity for one instance (the seeded `startCapacityErrorRate`). */
+  startCapacityFault(): boolean {
+    return this.dice.startCapacity.chance(this.options.startCapacityErrorRate ?? 0);
+  }
+
+  delay(kind: 'boot' | 'shutdown' | 'start' | 'resume'): number {
+    const ranges = {
+      boot: this.options.bootDelayMs ?? [10_000, 30_000],
+      shutdown: this.options.shutdownDelayMs ?? [5_000, 15_000],
+      start: this.options.startDelayMs ?? START_DELAY_MS,
+      resume: this.options.resumeDelayMs ?? RESUME_DELAY_MS,
+    } as const;
+    return this.dice.delays.between(ranges[kind]);
   }
 
   /** Simulated ms until a fresh spot instance is reclaimed, or undefined if it never is. */

@@ -57,6 +57,11 @@ export class ImdsServer extends LoopbackService {
     return this.credentialsByKey.get(accessKeyId);
   }
 
+  /** The instance was started again: IMDS serves it new credentials from now on. */
+  rotateCredentials(instanceId: string): void {
+    this.currentCredentials.delete(instanceId);
+  }
+
   /** The credentials IMDS serves to the instance now, rotated shortly before they expire; the session name is the instance id (reference/aws.md 4.4). */
   private credentials(instanceId: string, roleName: string): CredentialIdentity {
     const now = this.deps.clock.now();

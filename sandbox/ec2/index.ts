@@ -1,12 +1,13 @@
 // The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
-// TerminateInstances, and DescribeImages for the status command), a simulated IMDSv2 per instance, EventBridge-shaped
-// instance events and seeded faults.
+// TerminateInstances, StopInstances, StartInstances, and DescribeImages for the status command), a simulated IMDSv2 per
+// instance, EventBridge-shaped instance events, seeded faults and what EC2 would bill.
 import { IncomingMessage, ServerResponse } from 'http';
+import { BillingMeter, BillingSummary, InstanceBill } from './billing';
 import { CapacityModel, CapacityRule, Ec2FaultOptions, Ec2Faults } from './faults';
 import { FleetService } from './fleet';
 import { ImdsServer } from './imds';
-import { describeInstances, InstanceLifecycle, InstanceRecord, terminateInstances } from './instances';
-import { LaunchTemplateRegistration, LaunchTemplateRegistry } from './launch-templates';
+import { describeInstances, InstanceLifecycle, InstanceRecord, poolOf, startInstances, stopInstances, terminateInstances } from './instances';
+import { LaunchTemplateRegistration, LaunchTemplateRegistry, ROOT_DEVICE_NAME } from './launch-templates';
 import { Ec2Authorizer, Ec2Decision, Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
 import { LoopbackService, readBody, tally } from '../common/http';
@@ -14,6 +15,7 @@ import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
 
 export * from './faults';
+export type { BillingSummary, InstanceBill } from './billing';
 export * from './launch-templates';
 export * from './types';
 export { DEFAULT_INSTANCE_TYPES, describeInstanceType } from './catalog';
@@ -46,14 +48,18 @@ const noCalls = () => ({ total: 0, byAction: {} as Record<string, number>, throt
 type InstanceView = Readonly<InstanceRecord>;
 type Listener<T> = (value: T) => void | Promise<void>;
 
-/** What the sandbox needs to boot an instance's OS: the template's user data (decoded), the URL that replaces `http://169.254.169.254`,
- * and `poweroff`, the OS powering the instance off (instance-initiated shutdown). */
+/**
+ * What the sandbox needs to run an instance's OS each time it reaches `running`: the template's user data (decoded), the URL that
+ * replaces `http://169.254.169.254`, and `poweroff`, the OS powering the instance off (instance-initiated shutdown). `starts` counts the
+ * StartInstances behind this run (0: the launch). `resumed`: the instance was hibernated, so its OS resumes where it stopped and runs no
+ * boot scripts; otherwise the OS boots afresh and per-boot scripts run again (the user data, as a cloud-init per-boot script would).
+ */
 export type InstanceRunning = Readonly<{
-  instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; poweroff(): void;
+  instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; starts: number; resumed: boolean; poweroff(): void;
 }>;
 
 /** `previousState` is undefined for the initial `pending`. */
-type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
+export type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
 
 const view = (i: InstanceRecord): InstanceView => ({ ...i });
 
@@ -82,6 +88,7 @@ export class Ec2Simulator extends LoopbackService {
   private readonly eventIds: IdGenerator;
   private counts = noCalls();
   private readonly holdingCapacity = new Set<string>();
+  private readonly billing = new BillingMeter();
   /** The runner images that exist (the sandbox's stand-ins for the pipeline's builds), by AMI id. */
   private readonly images = new Map<string, { readonly architecture: string; readonly name: string; readonly createdAt: number }>();
   private readonly eventListeners = new Set<Listener<Ec2InstanceEvent>>();
@@ -122,7 +129,7 @@ export class Ec2Simulator extends LoopbackService {
 
   /** Stops both servers, cancels every pending transition and stops delivering events. */
   override async stop(): Promise<void> {
-    this.lifecycle.stop();
+    this.lifecycle.close();
     this.closed = true;
     await super.stop();
     await this.imds.stop();
@@ -181,6 +188,16 @@ export class Ec2Simulator extends LoopbackService {
     return this.fleets.launchErrorCodes();
   }
 
+  /** What EC2 would have billed one instance so far (see ./billing.ts); undefined for an id it never launched. */
+  instanceBill(instanceId: string): InstanceBill | undefined {
+    return this.billing.bill(instanceId, this.clock.now());
+  }
+
+  /** Every instance's bill so far, summed: compute seconds by market, root-volume GiB-seconds and the part of them while stopped. */
+  billingSummary(): BillingSummary {
+    return this.billing.summary(this.clock.now());
+  }
+
   apiCalls(): Readonly<ReturnType<typeof noCalls>> {
     return { ...this.counts, byAction: { ...this.counts.byAction }, errorsByCode: { ...this.counts.errorsByCode } };
   }
@@ -203,6 +220,8 @@ export class Ec2Simulator extends LoopbackService {
         CreateFleet: (decision) => this.fleets.createFleet(params, decision),
         DescribeInstances: () => describeInstances(this.lifecycle, this.accountId, params),
         TerminateInstances: () => terminateInstances(this.lifecycle, params),
+        StopInstances: () => stopInstances(this.lifecycle, params),
+        StartInstances: () => startInstances(this.lifecycle, this.capacity, this.faults, params),
         DescribeImages: () => this.describeImages(params),
       };
       const handler = Object.prototype.hasOwnProperty.call(handlers, action) ? handlers[action] : undefined;
@@ -220,6 +239,10 @@ export class Ec2Simulator extends LoopbackService {
         accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
         fleet: action === 'CreateFleet' ? this.fleets.facts(params) : undefined,
         instanceTags: (id) => this.lifecycle.get(id)?.tags ?? {},
+        instanceFacts: (id) => {
+          const i = this.lifecycle.get(id);
+          return i && { instanceType: i.instanceType, availabilityZone: i.availabilityZone, market: i.market };
+        },
       });
       if (decision?.denied !== undefined) throw new Ec2ApiError('UnauthorizedOperation', unauthorizedMessage(decision.denied, this.requestIds.uuid()), 403);
       send(200, renderEc2Response(action, requestId, handler(decision)));
@@ -259,7 +282,7 @@ export class Ec2Simulator extends LoopbackService {
           imageType: 'machine',
           name: image.name,
           rootDeviceType: 'ebs',
-          rootDeviceName: '/dev/sda1',
+          rootDeviceName: ROOT_DEVICE_NAME,
           virtualizationType: 'hvm',
         };
       }),
@@ -283,13 +306,16 @@ export class Ec2Simulator extends LoopbackService {
   }
 
   private onStateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void {
-    const pool = { instanceType: instance.instanceType, availabilityZone: instance.availabilityZone, market: instance.market };
-    if (previous === undefined) {
-      this.capacity.hold(pool, 1);
+    // An instance holds a unit of its pool from pending (a launch or a start) until it is stopped or terminated.
+    if (instance.state === 'pending' && !this.holdingCapacity.has(instance.instanceId)) {
+      this.capacity.hold(poolOf(instance), 1);
       this.holdingCapacity.add(instance.instanceId);
     } else if ((instance.state === 'stopped' || instance.state === 'terminated') && this.holdingCapacity.delete(instance.instanceId)) {
-      this.capacity.hold(pool, -1);
+      this.capacity.hold(poolOf(instance), -1);
     }
+    // A start hands the instance fresh role credentials: the ones IMDS served before stay valid until they expire, as in AWS.
+    if (instance.state === 'pending' && previous === 'stopped') this.imds.rotateCredentials(instance.instanceId);
+    this.billing.record(instance, previous, this.clock.now());
     this.publish('EC2 Instance State-change Notification', `arn:aws:ec2:${this.region}:${this.accountId}:instance/${instance.instanceId}`,
       { 'instance-id': instance.instanceId, 'state': instance.state });
     for (const listener of [...this.stateListeners]) {
@@ -300,8 +326,9 @@ export class Ec2Simulator extends LoopbackService {
       }
     }
     if (instance.state !== 'running') return;
-    const { instanceId, tags, launchTemplate: { data: { userData } } } = instance;
+    const { instanceId, tags, starts, lastStart, launchTemplate: { data: { userData } } } = instance;
     const imdsUrl = `${this.imds.url}/${instanceId}`;
-    this.deliver(this.runningListeners, { instanceId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId) }, 'instance-running');
+    const running: InstanceRunning = { instanceId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId), starts, resumed: lastStart === 'resume' };
+    this.deliver(this.runningListeners, running, 'instance-running');
   }
 }

@@ -1,8 +1,9 @@
-// Simulated instances: pending → running → shutting-down → terminated (→ stopping → stopped for an OS shutdown with behaviour `stop`),
-// boot and shutdown delays, the two-minute spot notice; DescribeInstances and TerminateInstances with EC2's validation and the SDK
-// model's element names (`instanceState`, `tagSet` …, reference/aws.md 2).
+// Simulated instances, one state machine: pending → running → shutting-down → terminated, and running → stopping → stopped →
+// pending → running (StopInstances, StartInstances, an OS shutdown with behaviour `stop`, hibernation); boot, start and shutdown
+// delays, the two-minute spot notice; DescribeInstances, TerminateInstances, StopInstances and StartInstances with EC2's validation
+// and the SDK model's element names (`instanceState`, `tagSet`, `instancesSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
-import { Ec2Faults } from './faults';
+import { CapacityModel, Ec2Faults, PoolKey } from './faults';
 import { LaunchTemplateVersion } from './launch-templates';
 import { Ec2SimulatorError, InstanceStateName, Market, STATE_CODES } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject } from './wire';
@@ -21,23 +22,38 @@ export interface InstanceRecord {
   readonly launchTime: number;
   state: InstanceStateName;
   stateReason?: { readonly code: string; readonly message: string };
+  /** DescribeInstances' `StateTransitionReason` (`reason` on the wire): `User initiated (2026-01-01 12:00:00 GMT)` after a user's stop or terminate. */
+  stateTransitionReason?: string;
+  /** How the instance last went to pending: its launch, a StartInstances of a stopped instance, or of a hibernated one (a resume). */
+  lastStart: 'launch' | 'start' | 'resume';
+  /** StartInstances that took it from stopped to pending. */
+  starts: number;
+  /** Set from a StopInstances with Hibernate until it runs again: the RAM is on the root volume. */
+  hibernated?: boolean;
   /** Set by the interruption warning: when the instance is reclaimed (simulated epoch ms). */
   interruptAt?: number;
   terminatedAt?: number;
 }
 
-type ShutdownCause = 'user' | 'instance' | 'spot';
+type ShutdownCause = 'user' | 'instance' | 'spot' | 'hibernate';
 
+/** StateReason codes (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html). */
 const REASONS: Record<ShutdownCause, { code: string; message: string }> = {
   user: { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
   instance: { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
   spot: { code: 'Server.SpotInstanceTermination', message: 'Server.SpotInstanceTermination: Spot instance termination' },
+  hibernate: { code: 'Client.UserInitiatedHibernate', message: 'Client.UserInitiatedHibernate: User initiated hibernate' },
 };
+
+/** `User initiated (2026-01-01 12:00:00 GMT)`, the StateTransitionReason of a user's stop or terminate (API_Instance: "the reason for the most recent state transition"). */
+const userInitiated = (ms: number) => `User initiated (${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} GMT)`;
 
 /** Spot instances get two minutes' notice before they are reclaimed (reference/aws.md 3.3). */
 const SPOT_INTERRUPTION_NOTICE_MS = 120_000;
 /** Terminated instances stay visible to DescribeInstances for about an hour (DescribeInstances). */
 const TERMINATED_VISIBLE_MS = 3_600_000;
+
+export const poolOf = (i: InstanceRecord): PoolKey => ({ instanceType: i.instanceType, availabilityZone: i.availabilityZone, market: i.market });
 
 export class InstanceLifecycle {
   private readonly instances = new Map<string, InstanceRecord>();
@@ -50,8 +66,8 @@ export class InstanceLifecycle {
   }) {}
 
   /** Launches an instance from everything fixed at launch. */
-  launch(spec: Omit<InstanceRecord, 'launchTime' | 'state' | 'stateReason' | 'interruptAt' | 'terminatedAt'>): InstanceRecord {
-    const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending' };
+  launch(spec: Pick<InstanceRecord, 'instanceId' | 'imageId' | 'instanceType' | 'market' | 'availabilityZone' | 'reservationId' | 'launchTemplate' | 'tags'>): InstanceRecord {
+    const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending', lastStart: 'launch', starts: 0 };
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
@@ -90,28 +106,54 @@ export class InstanceLifecycle {
     return [...this.instances.values()];
   }
 
-  /** Starts termination (or stopping, for `stop`); returns the state before and after, as TerminateInstances reports them. */
-  terminate(instanceId: string, cause: ShutdownCause, stop = false): { previous: InstanceStateName; current: InstanceStateName } {
+  /** Starts termination; returns the state before and after, as TerminateInstances reports them. */
+  terminate(instanceId: string, cause: Exclude<ShutdownCause, 'hibernate'>): { previous: InstanceStateName; current: InstanceStateName } {
     const instance = this.require(instanceId);
     const previous = instance.state;
     if (previous === 'shutting-down' || previous === 'terminated') return { previous, current: previous };
-    const [current, final] = stop ? (['stopping', 'stopped'] as const) : (['shutting-down', 'terminated'] as const);
-    this.cancelTimers(instance);
-    instance.stateReason = REASONS[cause];
-    this.transition(instance, current);
-    this.schedule(instance, this.faults.delay('shutdown'), () => {
-      if (final === 'terminated') instance.terminatedAt = this.clock.now();
-      this.transition(instance, final);
+    this.shutDown(instance, cause, 'shutting-down');
+    return { previous, current: instance.state };
+  }
+
+  /**
+   * Stops (or hibernates) a running instance: stopping, then stopped after the shutdown delay. A stopping or stopped one is left as it is
+   * (StopInstances reports it unchanged); the callers refuse the states EC2 refuses.
+   */
+  stop(instanceId: string, cause: 'user' | 'instance' | 'hibernate'): { previous: InstanceStateName; current: InstanceStateName } {
+    const instance = this.require(instanceId);
+    const previous = instance.state;
+    if (previous !== 'running') return { previous, current: previous };
+    instance.hibernated = cause === 'hibernate';
+    this.shutDown(instance, cause, 'stopping');
+    return { previous, current: instance.state };
+  }
+
+  /** Starts a stopped instance: pending, then running after the start delay (a shorter resume delay when it was hibernated). Others are left as they are. */
+  start(instanceId: string): { previous: InstanceStateName; current: InstanceStateName } {
+    const instance = this.require(instanceId);
+    const previous = instance.state;
+    if (previous !== 'stopped') return { previous, current: previous };
+    // A started instance shows no reason for its last stop (API_Instance: StateReason, StateTransitionReason).
+    instance.stateReason = undefined;
+    instance.stateTransitionReason = undefined;
+    instance.lastStart = instance.hibernated ? 'resume' : 'start';
+    instance.starts += 1;
+    this.transition(instance, 'pending');
+    this.schedule(instance, this.faults.delay(instance.lastStart), () => {
+      if (instance.state !== 'pending') return;
+      instance.hibernated = undefined;
+      this.transition(instance, 'running');
     });
-    return { previous, current };
+    return { previous, current: instance.state };
   }
 
   /** The OS powered off: the template's shutdown behaviour decides what follows. Ignored on the way down (a poweroff racing a reclaim); pending has no OS yet. */
   shutdownFromOs(instanceId: string): void {
     const instance = this.require(instanceId);
     if (instance.state === 'pending') throw new Ec2SimulatorError(`cannot power off instance ${instanceId} in state pending`);
-    const stop = instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop';
-    if (instance.state === 'running') this.terminate(instanceId, 'instance', stop);
+    if (instance.state !== 'running') return;
+    if (instance.launchTemplate.data.instanceInitiatedShutdownBehavior === 'stop') this.stop(instanceId, 'instance');
+    else this.terminate(instanceId, 'instance');
   }
 
   /** Sends the spot interruption warning now and reclaims the instance two simulated minutes later. */
@@ -129,8 +171,20 @@ export class InstanceLifecycle {
   }
 
   /** Cancels every pending timer; the simulator is shutting down. */
-  stop(): void {
+  close(): void {
     for (const instance of this.instances.values()) this.cancelTimers(instance);
+  }
+
+  /** To stopping or shutting-down now, and to stopped or terminated after the shutdown delay; every other timer is cancelled. */
+  private shutDown(instance: InstanceRecord, cause: ShutdownCause, to: 'stopping' | 'shutting-down'): void {
+    this.cancelTimers(instance);
+    instance.stateReason = REASONS[cause];
+    if (cause === 'user' || cause === 'hibernate') instance.stateTransitionReason = userInitiated(this.clock.now());
+    this.transition(instance, to);
+    this.schedule(instance, this.faults.delay('shutdown'), () => {
+      if (to === 'shutting-down') instance.terminatedAt = this.clock.now();
+      this.transition(instance, to === 'stopping' ? 'stopped' : 'terminated');
+    });
   }
 
   private transition(instance: InstanceRecord, state: InstanceStateName): void {
@@ -192,8 +246,8 @@ export function describeInstances(lifecycle: InstanceLifecycle, accountId: strin
   return { reservationSet, nextToken: end < matching.length ? `${end}@${scope}` : undefined };
 }
 
-/** If one id is malformed or unknown, none is terminated (reference/aws.md 2.2): Malformed before NotFound. */
-export function terminateInstances(lifecycle: InstanceLifecycle, params: QueryParams): XmlObject {
+/** The instances a request names by InstanceId.N; one malformed or unknown id fails the whole call, Malformed before NotFound (reference/aws.md 2.2). */
+function namedInstances(lifecycle: InstanceLifecycle, params: QueryParams): InstanceRecord[] {
   const ids = params.strings('InstanceId');
   if (ids.length === 0) throw apiErrors.missingParameter('InstanceId');
   const malformed = ids.find((id) => !INSTANCE_ID.test(id));
@@ -203,12 +257,90 @@ export function terminateInstances(lifecycle: InstanceLifecycle, params: QueryPa
     throw new Ec2ApiError('InvalidInstanceID.NotFound', missing.length === 1
       ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`);
   }
-  return {
-    instancesSet: ids.map((instanceId) => {
-      const { previous, current } = lifecycle.terminate(instanceId, 'user');
-      return { instanceId, currentState: renderState(current), previousState: renderState(previous) };
-    }),
-  };
+  return ids.map((id) => lifecycle.require(id));
+}
+
+/** Refuses a parameter the simulator does not model rather than ignoring it. */
+function onlyParameters(params: QueryParams, action: string, modelled: RegExp): void {
+  const other = params.names().find((name) => !/^(Action|Version|InstanceId\.\d+)$/.test(name) && !modelled.test(name));
+  if (other !== undefined) throw apiErrors.unsupported(`The EC2 simulator does not model the ${action} parameter ${other}.`);
+}
+
+const flag = (params: QueryParams, name: string) => params.string(name) === 'true';
+
+/** "Request would have succeeded, but DryRun flag is set." (412; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html: DryRunOperation). */
+const dryRun = () => new Ec2ApiError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+
+const stateChanges = (changes: { instanceId: string; previous: InstanceStateName; current: InstanceStateName }[]): XmlObject => ({
+  instancesSet: changes.map(({ instanceId, previous, current }) =>
+    ({ instanceId, currentState: renderState(current), previousState: renderState(previous) })),
+});
+
+/** If one id is malformed or unknown, none is terminated (reference/aws.md 2.2): Malformed before NotFound. */
+export function terminateInstances(lifecycle: InstanceLifecycle, params: QueryParams): XmlObject {
+  return stateChanges(namedInstances(lifecycle, params).map(({ instanceId }) => ({ instanceId, ...lifecycle.terminate(instanceId, 'user') })));
+}
+
+/**
+ * StopInstances (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html): running → stopping → stopped, or
+ * hibernated with `Hibernate`; a stopping or stopped instance is reported unchanged. Any instance EC2 refuses fails the whole call and
+ * nothing stops, as one bad id does (a refusal is per request, reference/aws.md 2.2). Refusals, as EC2 words them:
+ * - a one-time spot instance (every instance an instant fleet launches): UnsupportedOperation (cloud-custodian #8003,
+ *   https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-requests.html "You can't stop a Spot Instance associated with a one-time request");
+ * - a first-launch pending instance: IncorrectInstanceState "cannot be stopped as it has never reached the 'running' state" (cloud-custodian #6014,
+ *   flatcar/mantle #315); a pending one after a start, shutting-down or terminated: IncorrectInstanceState [I: the wording is EC2's for terminated];
+ * - `Hibernate` on an instance launched without hibernation: UnsupportedHibernationConfiguration (instance-scheduler-on-aws #510).
+ * `Force` changes nothing here: the simulated OS has nothing to flush.
+ */
+export function stopInstances(lifecycle: InstanceLifecycle, params: QueryParams): XmlObject {
+  onlyParameters(params, 'StopInstances', /^(Hibernate|Force|DryRun)$/);
+  const instances = namedInstances(lifecycle, params);
+  const hibernate = flag(params, 'Hibernate');
+  if (flag(params, 'DryRun')) throw dryRun();
+  for (const i of instances) {
+    if (i.market === 'spot') {
+      throw new Ec2ApiError('UnsupportedOperation', `You can't stop the Spot Instance '${i.instanceId}' because it is associated with a one-time Spot Instance request. ` +
+        'You can only stop Spot Instances associated with persistent Spot Instance requests.');
+    }
+    if (i.state === 'pending' && i.starts === 0) {
+      throw new Ec2ApiError('IncorrectInstanceState', `Instance '${i.instanceId}' cannot be stopped as it has never reached the 'running' state.`);
+    }
+    if (['pending', 'shutting-down', 'terminated'].includes(i.state)) {
+      throw new Ec2ApiError('IncorrectInstanceState', `This instance '${i.instanceId}' is not in a state from which it can be stopped.`);
+    }
+    if (hibernate && i.state === 'running' && !i.launchTemplate.data.hibernationConfigured) {
+      throw new Ec2ApiError('UnsupportedHibernationConfiguration',
+        `The instance can't be hibernated because it was not configured at launch for hibernation: ${i.instanceId}`);
+    }
+  }
+  return stateChanges(instances.map(({ instanceId }) => ({ instanceId, ...lifecycle.stop(instanceId, hibernate ? 'hibernate' : 'user') })));
+}
+
+/**
+ * StartInstances (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StartInstances.html): stopped → pending → running; a pending
+ * or running instance is reported unchanged (stackshy/cloudemu #153 on EC2's behaviour). A stopping, shutting-down or terminated instance is
+ * refused with IncorrectInstanceState "…is not in a state from which it can be started" (canonical/ubuntu-pro-client #1697), and the whole
+ * call fails: one refused instance leaves the others stopped (cloud-custodian #3143). A stopped instance holds no capacity; when its pool has
+ * none (the capacity model, or the seeded `startCapacityErrorRate`) the call fails with InsufficientInstanceCapacity "Insufficient capacity.",
+ * a server error (500; errors-overview.html lists it among the server error codes) and nothing starts.
+ */
+export function startInstances(lifecycle: InstanceLifecycle, capacity: CapacityModel, faults: Ec2Faults, params: QueryParams): XmlObject {
+  onlyParameters(params, 'StartInstances', /^DryRun$/);
+  const instances = namedInstances(lifecycle, params);
+  if (flag(params, 'DryRun')) throw dryRun();
+  for (const i of instances) {
+    if (!['stopped', 'pending', 'running'].includes(i.state)) {
+      throw new Ec2ApiError('IncorrectInstanceState', `The instance '${i.instanceId}' is not in a state from which it can be started.`);
+    }
+  }
+  const reserved = new Map<string, number>();
+  for (const i of instances.filter((s) => s.state === 'stopped')) {
+    const key = JSON.stringify(poolOf(i));
+    const taken = reserved.get(key) ?? 0;
+    if (capacity.available(poolOf(i), taken) < 1 || faults.startCapacityFault()) throw new Ec2ApiError('InsufficientInstanceCapacity', 'Insufficient capacity.', 500);
+    reserved.set(key, taken + 1);
+  }
+  return stateChanges(instances.map(({ instanceId }) => ({ instanceId, ...lifecycle.start(instanceId) })));
 }
 
 function renderInstance(i: InstanceRecord): XmlObject {
@@ -219,9 +351,11 @@ function renderInstance(i: InstanceRecord): XmlObject {
     instanceType: i.instanceType,
     launchTime: new Date(i.launchTime).toISOString(),
     placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
+    reason: i.stateTransitionReason ?? '',
     stateReason: i.stateReason,
     // No `on-demand` value exists for instanceLifecycle: on-demand instances omit it (reference/aws.md 2.1).
     instanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
     tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
+    hibernationOptions: { configured: i.launchTemplate.data.hibernationConfigured === true },
   };
 }

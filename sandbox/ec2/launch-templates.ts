@@ -22,6 +22,22 @@ export interface LaunchTemplateRegistration {
   readonly volumeTags?: Readonly<Record<string, string>>;
   /** The template's security groups (what RunInstances is authorized on). */
   readonly securityGroupIds?: readonly string[];
+  /** EBS volumes by device; the one at the AMI's root device (`/dev/sda1` for the simulator's images) is the root volume. @default none: the AMI's 8 GiB */
+  readonly blockDeviceMappings?: readonly BlockDeviceMapping[];
+  /** `HibernationOptions.Configured`: whether StopInstances may hibernate instances launched from the template. @default false */
+  readonly hibernationConfigured?: boolean;
+}
+
+export type BlockDeviceMapping = Readonly<{ deviceName: string; volumeSizeGiB?: number }>;
+
+/** The root device of every image the simulator registers (DescribeImages' `rootDeviceName`). */
+export const ROOT_DEVICE_NAME = '/dev/sda1';
+/** The size of an AMI's root snapshot when the template does not set one: Amazon Linux's 8 GiB [I]. */
+const DEFAULT_ROOT_VOLUME_GIB = 8;
+
+/** The root volume's size of instances launched from the template. */
+export function rootVolumeGiB(template: LaunchTemplateVersion): number {
+  return template.data.blockDeviceMappings?.find((m) => m.deviceName === ROOT_DEVICE_NAME)?.volumeSizeGiB ?? DEFAULT_ROOT_VOLUME_GIB;
 }
 
 /** One resolved version of a template, what an instance is launched from. */

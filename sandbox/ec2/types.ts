@@ -86,7 +86,11 @@ export interface Ec2Call {
   /** CreateFleet: what the request names, parsed; undefined when the request is invalid (the action refuses it). */
   readonly fleet?: Ec2FleetFacts;
   readonly instanceTags: (instanceId: string) => Readonly<Record<string, string>>;
+  /** What IAM's instance condition keys read (ec2:InstanceType, ec2:AvailabilityZone, ec2:InstanceMarketType); undefined for an unknown id. */
+  readonly instanceFacts: (instanceId: string) => InstanceFacts | undefined;
 }
+
+export type InstanceFacts = Readonly<{ instanceType: string; availabilityZone: string; market: Market }>;
 
 export interface Ec2Decision {
   /** The whole call is refused with this UnauthorizedOperation message. */

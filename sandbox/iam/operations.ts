@@ -59,6 +59,22 @@ function requestTagContext(tags: Tags): Record<string, string | string[]> {
 const resourceTagContext = (tags: Tags): Record<string, string> =>
   Object.fromEntries(Object.entries(tags).flatMap(([k, v]) => [[`aws:ResourceTag/${k}`, v], [`ec2:ResourceTag/${k}`, v]]));
 
+/** The instance a Start/StopInstances names: its tags and, when the instance exists, its type, zone and market. */
+export interface InstanceCallInput {
+  readonly instanceIds: readonly string[];
+  readonly tagsOf: (id: string) => Tags;
+  readonly factsOf: (id: string) => { readonly instanceType: string; readonly availabilityZone: string; readonly market: 'spot' | 'on-demand' } | undefined;
+}
+
+/** The instance condition keys (SAR: ec2:InstanceID, ec2:InstanceType, ec2:AvailabilityZone, ec2:InstanceMarketType `spot`/`on-demand`, ec2:Region). */
+function instanceContext(ctx: OperationContext, id: string, facts: ReturnType<InstanceCallInput['factsOf']>): Record<string, string> {
+  return {
+    'ec2:InstanceID': id,
+    'ec2:Region': ctx.region,
+    ...(facts && { 'ec2:InstanceType': facts.instanceType, 'ec2:AvailabilityZone': facts.availabilityZone, 'ec2:InstanceMarketType': facts.market }),
+  };
+}
+
 /** Tagging at creation: `ec2:CreateTags` with `ec2:CreateAction`, when there are tags. */
 const createTags = (ctx: OperationContext, type: string, tags: Tags): AuthorizationRequest[] => (Object.keys(tags).length === 0 ? []
   : [{ action: 'ec2:CreateTags', resource: ec2Arn(ctx, type), context: { ...requestTagContext(tags), 'ec2:CreateAction': 'CreateFleet' } }]);
@@ -131,6 +147,13 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
       input.instanceIds.map((id) => ({ action: 'ec2:TerminateInstances', resource: ec2Arn(ctx, 'instance', id), context: resourceTagContext(input.tagsOf(id)) })),
   },
   'ec2:DescribeInstances': { requests: () => [{ action: 'ec2:DescribeInstances', resource: '*' }] },
+  // StartInstances and StopInstances on each instance (SAR list_amazonec2.html: resource type instance, required), with its tags and
+  // the instance facts the sandbox knows as condition keys; a denial of any instance fails the whole call.
+  ...Object.fromEntries(['StartInstances', 'StopInstances'].map((op) => [`ec2:${op}`, {
+    requests: (input: InstanceCallInput, ctx: OperationContext) => input.instanceIds.map((id) => ({
+      action: `ec2:${op}`, resource: ec2Arn(ctx, 'instance', id), context: { ...resourceTagContext(input.tagsOf(id)), ...instanceContext(ctx, id, input.factsOf(id)) },
+    })),
+  } satisfies OperationEntry])),
   // DynamoDB: the table's ARN; Query and Scan with IndexName on the index's ARN; a batch on every
   // table it names. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html, SAR list_amazondynamodb.html
   ...Object.fromEntries(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem'].map((op) => [`dynamodb:${op}`, {

@@ -60,7 +60,8 @@ export function ec2Authorizer(options: ServiceIamOptions & { readonly account: {
     if (!identity) return undefined;
     const principal = principalOf(identity);
     if (call.action === 'CreateFleet') return createFleet(call, principal);
-    const input = call.action === 'TerminateInstances' ? { instanceIds: call.params.strings('InstanceId'), tagsOf: call.instanceTags } : call.params;
+    const input = ['TerminateInstances', 'StartInstances', 'StopInstances'].includes(call.action)
+      ? { instanceIds: call.params.strings('InstanceId'), tagsOf: call.instanceTags, factsOf: call.instanceFacts } : call.params;
     const denial = await authorize(principal, requestsOf('ec2', call.action, input, ctx));
     return denial && { denied: denial.message };
   };

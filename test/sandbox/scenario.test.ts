@@ -28,6 +28,12 @@ describe('sandbox scenarios', () => {
     expect(problems({ faults: { ec2: { unofferedInstanceTypes: 'm7i.large' } } })).toMatch(/faults\.ec2\.unofferedInstanceTypes: expected a list of non-empty strings/);
   });
 
+  test('StartInstances capacity errors are a fault of the scenario: none by default, a share from 0 to 1', () => {
+    expect(DEFAULT_SCENARIO.faults.ec2.startCapacityErrorRate).toBe(0);
+    expect(parseScenario({ faults: { ec2: { startCapacityErrorRate: 0.25 } } }).faults.ec2.startCapacityErrorRate).toBe(0.25);
+    expect(problems({ faults: { ec2: { startCapacityErrorRate: 2 } } })).toMatch(/faults\.ec2\.startCapacityErrorRate: expected a number from 0 to 1, found 2/);
+  });
+
   test('unknown fields are refused, each named with the fields that exist', () => {
     const message = problems({ nmae: 'x', jobs: [{ count: 1, labelz: [] }], faults: { ec2: { bootTime: [1, 2] } } });
     expect(message).toMatch(/scenario\.nmae: unknown field; known fields are name, seed/);

@@ -11,6 +11,7 @@ import {
 } from '../../../src/contracts/environment';
 import { systemClock } from '../../common/clock';
 import { ControlPlane } from '../../common/control-plane';
+import { createLogger } from '../../common/logger';
 import { Ec2Fleet } from '../../compute/ec2-fleet';
 import { CachedConfigSource } from '../../config/cached-config-source';
 import { SsmConfigSource } from '../../config/ssm-config-source';
@@ -21,7 +22,11 @@ import { GitHubApi } from '../../github/github-api';
 import { SqsPoolQueue } from '../../queue/sqs-pool-queue';
 import { DynamoReconcilerStore } from '../../state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../state/dynamo-runner-store';
+import { DynamoSharedCache } from '../../state/dynamo-shared-cache';
 import { DynamoStateStore } from '../../state/dynamo-state-store';
+
+/** The wiring's own lines (a shared-cache failure); the function's logger carries the request's keys. */
+const logger = createLogger();
 
 /** How long a container keeps its GitHub client (and with it the App's id and key). */
 const GITHUB_CLIENT_MAX_AGE_MS = 15 * 60 * 1000;
@@ -45,6 +50,7 @@ export function controlPlaneFrom(
   const state = new DynamoStateStore(documents, env.tableName);
   const runners = new DynamoRunnerStore(documents, env.tableName);
   const ssm = new SSMClient({});
+  const sharedCache = new DynamoSharedCache(documents, env.tableName, systemClock);
   let github: Promise<GitHubPort> | undefined;
   let githubBuiltAt = 0;
   return {
@@ -87,6 +93,8 @@ export function controlPlaneFrom(
           writeSpacingMs: env.githubWriteSpacingMs,
           retryAfterBaseMs: env.githubRetryAfterBaseMs,
           retryBaseMs: env.githubRetryBaseMs,
+          sharedCache,
+          onSharedCacheError: (error) => logger.warn('the shared GitHub cache failed; going on without it', { error: error as Error }),
         }));
       github.catch(() => { github = undefined; });
       return github;

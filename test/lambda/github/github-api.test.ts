@@ -43,6 +43,25 @@ describe('GitHubApi against the GHES simulator', () => {
     expect(calls('POST /orgs/{org}/actions/runners/generate-jitconfig')).toBe(5);
   });
 
+  test('a burst of concurrent calls looks the installation up once and mints one token', async () => {
+    const github = await start();
+    const names = Array.from({ length: 8 }, (_, i) => `er-x-i-000000000000001${i}`);
+    await Promise.all(names.map((name) => github.generateJitConfig(ORG, { name, labels: ['self-hosted', 'linux'], runnerGroupId: 1 })));
+    expect(calls('GET /orgs/{org}/installation')).toBe(1);
+    expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(1);
+    expect(calls('POST /orgs/{org}/actions/runners/generate-jitconfig')).toBe(8);
+  });
+
+  test('a failed installation lookup is not remembered: the next call looks it up again', async () => {
+    const github = await start();
+    sim.setFaults({ serverErrorRate: 1, serverErrorRoutes: ['GET /orgs/{org}/installation'] });
+    await expect(github.listRunners(ORG, 'er-')).rejects.toThrow();
+    sim.setFaults({ serverErrorRate: 0 });
+    const before = calls('GET /orgs/{org}/installation');
+    await github.listRunners(ORG, 'er-');
+    expect(calls('GET /orgs/{org}/installation')).toBe(before + 1);
+  });
+
   test('an installation token is renewed before it expires, so no call fails with 401', async () => {
     const github = await start();
     await github.listRunners(ORG, 'er-');

@@ -208,8 +208,8 @@ describe('spot interruption warning', () => {
 });
 
 describe('instance state changes', () => {
-  test('an instance shutting down closes its registered runner: deregistered, gone, pool told; later events change nothing', async () => {
-    // Arrange
+  test('an instance shutting down closes its idle runner without a GitHub call: gone, pool told, scope left to the ghost sweep; later events change nothing', async () => {
+    // Arrange: a runner that never got a job; its registration is still at GitHub.
     const { instanceId, runnerName } = await registeredRunner('registered');
     const running = await ec2.nextEvent(instanceId, isState('running'));
     ec2.sim.poweroff(instanceId);
@@ -229,12 +229,35 @@ describe('instance state changes', () => {
     // Assert
     expect(first).toBe('closed');
     expect(closed).toMatchObject({ state: 'gone', version: 2 });
-    expect(ghes.sim.runners().map((r) => r.name)).not.toContain(runnerName);
-    expect(ghes.portCalls()).toEqual({ 'DELETE /orgs/{org}/actions/runners/{runner_id}': 1 });
+    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(ghes.sim.runners().map((r) => r.name)).toContain(runnerName); // the sweep's to delete
+    expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: deps.clock.now() }]);
+    expect(metrics.total('RegistrationsLeftToSweep', { reason: 'idle' })).toBe(1);
     expect(queue.messages).toEqual([expect.objectContaining({ poolId: POOL.poolId, reason: 'instance-state' })]);
     expect(later).toEqual(['already-gone', 'already-gone', 'ignored']);
     expect(await runners.getRunner(instanceId)).toEqual(closed);
     expect(metrics.total('RunnersClosed', { from: 'registered' })).toBe(1);
+  });
+
+  test('a runner that ran its job while its webhooks were lost is closed without a GitHub call; GitHub removed its registration itself', async () => {
+    // Arrange: GitHub ran a job on the runner, but the control plane never heard of it (still `registered`).
+    const { instanceId, runnerName, encodedJitConfig } = await registeredRunner('registered');
+    const started = ghes.sim.startRunner(encodedJitConfig);
+    const jobId = ghes.sim.queueJob('app', LABELS, 50);
+    await ghes.sim.waitForJob(jobId, 'completed');
+    await started.exit;
+    ec2.sim.poweroff(instanceId);
+    const shuttingDown = await ec2.nextEvent(instanceId, isState('shutting-down'));
+    resetCalls();
+
+    // Act
+    const outcome = await handleLifecycleEvent(shuttingDown, deps);
+
+    // Assert
+    expect(outcome).toBe('closed');
+    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(ghes.sim.runners().map((r) => r.name)).not.toContain(runnerName);
+    expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'gone' });
   });
 
   test('a busy runner whose job completed is closed without a GitHub call: GitHub removed the JIT runner itself', async () => {
@@ -304,30 +327,24 @@ describe('instance state changes', () => {
     expect(await runners.getRunner(ids[1])).toMatchObject({ state: 'gone' });
   });
 
-  test('GitHub failing while an instance ends: the runner is closed and its pool told all the same; the sweep deletes the registration later', async () => {
-    // Arrange
-    const { instanceId, runnerName } = await registeredRunner('registered');
-    ec2.sim.poweroff(instanceId);
+  test('a retired runner is closed without a second DELETE: the retirement deleted its registration', async () => {
+    // Arrange: retired as surplus (the provisioner deletes the registration, then terminates).
+    const { instanceId, runnerId } = await registeredRunner('registered');
+    await ghes.github().then((github) => github.deleteRunner(POOL.scope, runnerId));
+    await runners.transitionRunner(instanceId, ['registered'], 'retiring', { retireReason: 'surplus' }, deps.clock.now());
+    await ec2.fleet.terminate([instanceId]);
     const shuttingDown = await ec2.nextEvent(instanceId, isState('shutting-down'));
-    ghes.sim.setFaults({ serverErrorRate: 1, serverErrorRoutes: ['DELETE /orgs/{org}/actions/runners/{runner_id}'] });
+    resetCalls();
 
     // Act
-    let outcome;
-    try {
-      outcome = await handleLifecycleEvent(shuttingDown, deps);
-    } finally {
-      ghes.sim.setFaults({ serverErrorRate: 0 });
-    }
+    const outcome = await handleLifecycleEvent(shuttingDown, deps);
 
     // Assert
     expect(outcome).toBe('closed');
+    expect(ghes.sim.apiCalls().total).toBe(0);
     expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'gone' });
-    expect(ghes.sim.runners().map((r) => r.name)).toContain(runnerName);
-    expect(queue.messages.map((m) => m.reason)).toEqual(['instance-state']);
-    expect((await reconcilerState.load()).state.scopes.map((s) => s.scope)).toEqual([POOL.scope]);
-    expect(metrics.total('RegistrationsLeftToSweep', { reason: 'github-error' })).toBe(1);
+    expect(metrics.total('RegistrationsLeftToSweep')).toBe(0);
   });
-
   test('a stopped runner instance is closed and terminated: it would never run a job again', async () => {
     // Arrange
     const instanceId = await ec2.launch('on-demand', 'stops');

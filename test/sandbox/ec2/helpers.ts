@@ -1,6 +1,6 @@
 // Shared set-up for the EC2 simulator tests: a fast clock, the real SDK client, polling helpers.
 import { CreateFleetCommand, CreateFleetCommandInput, EC2Client } from '@aws-sdk/client-ec2';
-import { ScaledClock } from '../../../sandbox/common/time';
+import { ScaledClock, SimClock } from '../../../sandbox/common/time';
 import { Ec2InstanceEvent, Ec2Simulator, Ec2SimulatorOptions, LaunchTemplateRegistration } from '../../../sandbox/ec2';
 
 /** One simulated second is one wall-clock millisecond: a two-minute spot notice takes 120 ms. */
@@ -75,4 +75,39 @@ export function statesOf(events: readonly Ec2InstanceEvent[], instanceId: string
   return events
     .filter((e) => e['detail-type'] === 'EC2 Instance State-change Notification' && e.detail['instance-id'] === instanceId)
     .map((e) => (e.detail as { state: string }).state);
+}
+
+/** A clock that moves only when told: billing figures come out exact. Timers due within an `advance` fire in due order. */
+export class ManualClock implements SimClock {
+  readonly timeScale = 1;
+  private t = Date.UTC(2026, 0, 1);
+  private seq = 0;
+  private timers: { due: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  sleep(simulatedMs: number): Promise<void> {
+    return new Promise((resolve) => this.after(simulatedMs, resolve));
+  }
+
+  after(simulatedMs: number, fn: () => void): () => void {
+    const timer = { due: this.t + Math.max(0, simulatedMs), seq: this.seq++, fn, cancelled: false };
+    this.timers.push(timer);
+    return () => { timer.cancelled = true; };
+  }
+
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers = this.timers.filter((timer) => !timer.cancelled);
+      const next = this.timers.filter((timer) => timer.due <= end).sort((a, b) => a.due - b.due || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers.splice(this.timers.indexOf(next), 1);
+      this.t = next.due;
+      next.fn();
+    }
+    this.t = end;
+  }
 }

@@ -6,7 +6,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { collectEvents, createFleet, ec2Client, fleetInput, RUNNER_TEMPLATE, startSimulator, statesOf, waitFor } from './helpers';
-import { Ec2Simulator, Ec2SimulatorError, InstanceRunning } from '../../../sandbox/ec2';
+import { Ec2Simulator, InstanceRunning } from '../../../sandbox/ec2';
 
 async function failure(fn: () => Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
   try {
@@ -23,7 +23,6 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
   let templateId: string;
 
   beforeAll(async () => {
-    // Boots take 60-90 simulated seconds, so a DescribeInstances right after a launch surely sees pending.
     sim = await startSimulator({ seed: 11, faults: { bootDelayMs: [60_000, 90_000] } });
     ec2 = ec2Client(sim);
     templateId = sim.registerLaunchTemplate(RUNNER_TEMPLATE).launchTemplateId;
@@ -53,27 +52,6 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
   async function described(id: string) {
     return (await describe({})).find((i) => i.InstanceId === id);
   }
-
-  test('an instance goes pending → running with a state-change event for each state', async () => {
-    // Arrange
-    const events = collectEvents(sim);
-
-    // Act
-    const [id] = await launch(1);
-
-    // Assert
-    expect((await described(id))!.State).toEqual({ Code: 0, Name: 'pending' });
-    await waitFor(() => statesOf(events, id).includes('running'));
-    const running = (await described(id))!;
-    expect(running).toMatchObject({
-      State: { Code: 16, Name: 'running' },
-      InstanceType: 'm6i.large', // the cheaper of the two overrides' spot pools
-      InstanceLifecycle: 'spot',
-      Tags: expect.arrayContaining([{ Key: 'Project', Value: 'ephemeral-runners' }]),
-    });
-    expect(running.LaunchTime).toBeInstanceOf(Date);
-    expect(statesOf(events, id)).toEqual(['pending', 'running']);
-  });
 
   test('the running hook hands over user data, tags, the IMDS URL and a poweroff that terminates the instance', async () => {
     // Arrange
@@ -128,12 +106,6 @@ describe('instances: lifecycle, DescribeInstances, TerminateInstances', () => {
     expect(own.instance(id)!.state).toBe('stopped');
     client.destroy();
     await own.stop();
-  });
-
-  test('a pending instance has no OS to power off', async () => {
-    const [id] = await launch(1);
-
-    expect(() => sim.poweroff(id)).toThrow(Ec2SimulatorError);
   });
 
   test('shutdown behaviour stop is refused per override for spot', async () => {
