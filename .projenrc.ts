@@ -53,6 +53,13 @@ const toolDeps = [
   // CloudFormation resource schemas (AWS's own service specification database, as aws-cdk builds
   // its L1 classes from it): every property of the synthesized templates is checked against it.
   '@aws-cdk/aws-service-spec@0.1.216',
+  // The benchmark's peer (bench/webhook-bundle.ts): the webhook function bundle this construct
+  // library publishes, measured side by side with ours. Read from node_modules, never imported.
+  '@cloudsnorkel/cdk-github-runners@0.14.13',
+  // The peer's bundle leaves out the AWS SDK clients it requires: Lambda's Node.js runtime provides them.
+  // Installed here, its module init loads them as the runtime would.
+  '@aws-sdk/client-sfn@3.1162.0',
+  '@aws-sdk/client-secrets-manager@3.1164.0',
 ];
 
 // Octokit and some of its helpers are published as ES modules only; jest runs CommonJS, so ts-jest

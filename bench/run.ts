@@ -1,113 +1,62 @@
-// `npm run bench`: runs scenarios end to end and measures what depends on the machine's speed —
-// latencies (simulated time, which a busy machine stretches), each pool's surplus instances, calls
-// and launches per job, wall time — and holds each run to the `bounds` its scenario documents.
-// Results go to bench/out/ (one report per scenario and results.json); run it on an idle machine.
+// `npm run bench`: measures what depends on the machine and on prices — the webhook bundle beside its peer's,
+// scenarios end to end in the sandbox (latencies, GitHub calls and instances per job, the control plane's own
+// latency, the phases of a cold start), and the deployment's cost — and writes bench/results/<name>.json for each
+// (committed: machine, date, command) and the results table of docs/benchmarks.md from all of them. Full sandbox
+// reports go to bench/out/ (not committed). Run it on an idle machine: every timing stretches under load.
 //
-//   npm run bench                      every scenario with bounds, and bench/scenarios/*
-//   npm run bench -- demo burst        only these (names or files)
+//   npm run bench                        the default set (DEFAULT below; about 10 minutes on 2 cores)
+//   npm run bench -- cost burst          only these: benchmark names, scenario names or scenario files
+//   npm run bench -- all                 the default set and every scenario with bounds
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { SandboxReport, seconds } from '../sandbox/report';
-import { parseScenario, Scenario } from '../sandbox/scenario';
-import { runScenarioProcess } from '../sandbox/scenario-process';
+import { benchCost } from './cost';
+import { BenchResult, machine, ROOT, s, updateDoc, writeResult } from './results';
+import { benchScenario, scenarioFiles } from './scenario-bench';
+import { benchWebhookBundle } from './webhook-bundle';
 
-const root = path.join(__dirname, '..');
-const out = path.join(root, 'bench', 'out');
+const OUT = path.join(ROOT, 'bench', 'out');
 
-interface BoundCheck { readonly bound: string; readonly limit: number; readonly value: number; readonly ok: boolean }
-type BenchRun = ReturnType<typeof benchRun>;
-
-function scenarioFiles(args: string[]): string[] {
-  const shipped = fs.readdirSync(path.join(root, 'sandbox', 'scenarios')).map((f) => path.join(root, 'sandbox', 'scenarios', f));
-  const bench = fs.readdirSync(path.join(root, 'bench', 'scenarios')).map((f) => path.join(root, 'bench', 'scenarios', f));
-  const all = [...shipped, ...bench].filter((f) => f.endsWith('.json')).sort();
-  if (args.length === 0) return all.filter((f) => f.includes(`${path.sep}bench${path.sep}`) || Object.keys(load(f).bounds).length > 0);
-  return args.map((a) => {
-    if (fs.existsSync(a)) return path.resolve(a);
-    const found = all.find((f) => path.basename(f, '.json') === a);
-    if (!found) throw new Error(`no scenario named ${JSON.stringify(a)}; known: ${all.map((f) => path.basename(f, '.json')).join(', ')}`);
-    return found;
-  });
-}
-
-function load(file: string): Scenario {
-  return parseScenario(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
-}
-
-/** The scenario's bounds against its report, and the invariants every run keeps. */
-function checks(scenario: Scenario, report: SandboxReport): BoundCheck[] {
-  const result: BoundCheck[] = [];
-  const check = (bound: string, limit: number, value: number) => result.push({ bound, limit, value, ok: value <= limit });
-  const { bounds } = scenario;
-  if (bounds.queuedToLaunchP95Ms !== undefined) check('queued → launch p95 (ms)', bounds.queuedToLaunchP95Ms, report.latencyMs.queuedToLaunch.p95);
-  if (bounds.queuedToStartedP95Ms !== undefined) check('queued → started p95 (ms)', bounds.queuedToStartedP95Ms, report.latencyMs.queuedToStarted.p95);
-  if (bounds.poolExcess !== undefined) {
-    for (const [pool, peaks] of Object.entries(report.pools)) check(`${pool} surplus instances`, bounds.poolExcess, peaks.peakExcess);
-  }
-  check('jobs never started', 0, report.jobs.neverStarted);
-  check('jobs failed', 0, report.jobs.failed);
-  check('leaked instances, registrations, queued jobs', 0, report.leaks.instances + report.leaks.runners + report.leaks.queuedJobs);
-  return result;
-}
+/** What `npm run bench` runs with no argument, in this order (cost reads cold-start's usage per job). */
+const DEFAULT = ['webhook-bundle', 'cold-start', 'burst-1000', 'cost'];
+const BENCHMARKS: Record<string, () => Promise<BenchResult> | BenchResult> = {
+  'webhook-bundle': () => benchWebhookBundle(),
+  'cost': () => benchCost(),
+};
 
 async function main(): Promise<number> {
-  const files = scenarioFiles(process.argv.slice(2));
-  fs.mkdirSync(out, { recursive: true });
-  const runs: BenchRun[] = [];
-  for (const file of files) {
-    const scenario = load(file);
-    process.stderr.write(`bench: ${scenario.name} (${path.relative(root, file)}) ...\n`);
-    const run = benchRun(scenario, file, await runScenarioProcess(file, path.join(out, `${scenario.name}.json`)));
-    runs.push(run);
-    process.stderr.write(`${line(run)}\n`);
+  const args = process.argv.slice(2);
+  const scenarios = scenarioFiles();
+  const known = [...Object.keys(BENCHMARKS), ...scenarios.keys()];
+  const names = args.length === 0 ? DEFAULT
+    : args.includes('all') ? [...new Set([...DEFAULT.filter((n) => n !== 'cost'), ...[...scenarios].filter(([, f]) => f.bounded).map(([n]) => n), 'cost'])]
+      : args;
+  const unknown = names.filter((n) => !known.includes(n) && !fs.existsSync(n));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: no benchmark or scenario named ${unknown.map((n) => JSON.stringify(n)).join(', ')}; known: ${known.join(', ')}, all\n`);
+    return 2;
   }
-  const results = {
-    date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      model: os.cpus()[0]?.model,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      loadAverage: os.loadavg(),
-    },
-    runs,
-  };
-  fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const broken = runs.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => `${r.scenario}: ${c.bound} ${c.value} > ${c.limit}`));
-  const written = path.relative(root, path.join(out, 'results.json'));
-  process.stdout.write(`\n${runs.map(line).join('\n')}\n\nresults written to ${written}\n`);
-  if (broken.length > 0) {
-    process.stdout.write(`\nover a bound (on a busy machine, simulated latencies stretch; rerun on an idle one):\n${broken.map((b) => `  ${b}`).join('\n')}\n`);
+  fs.mkdirSync(OUT, { recursive: true });
+  const started = Date.now();
+  process.stderr.write(`bench: ${names.join(', ')} on ${JSON.stringify(machine())}\n`);
+  const overBounds: string[] = [];
+  for (const name of names) {
+    const at = Date.now();
+    process.stderr.write(`bench: ${name} ...\n`);
+    const file = scenarios.get(name)?.file ?? (fs.existsSync(name) ? path.resolve(name) : undefined);
+    const result = file ? await benchScenario(file, OUT) : await BENCHMARKS[name]();
+    const written = writeResult(result);
+    type Check = { bound: string; value: number; limit: number; ok: boolean };
+    const broken = (result.details as { checks?: Check[] }).checks?.filter((c) => !c.ok) ?? [];
+    overBounds.push(...broken.map((c) => `${result.name}: ${c.bound} ${c.value} > ${c.limit}`));
+    process.stdout.write(`\n${result.title} (${s(Date.now() - at)}, ${path.relative(ROOT, written)})\n${result.figures.map((f) => `  ${f.figure}: ${f.value ?? `— ${f.pending}`}`).join('\n')}\n`);
+  }
+  updateDoc();
+  process.stdout.write(`\nbench: ${s(Date.now() - started)} in all; docs/benchmarks.md updated from bench/results/\n`);
+  if (overBounds.length > 0) {
+    process.stdout.write(`\nover a bound (on a busy machine, simulated latencies stretch; rerun on an idle one):\n${overBounds.map((b) => `  ${b}`).join('\n')}\n`);
     return 1;
   }
   return 0;
-}
-
-/** A run's machine-dependent measures and its checks. */
-function benchRun(scenario: Scenario, file: string, report: SandboxReport) {
-  const jobs = Math.max(1, report.jobs.total);
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    scenario: scenario.name,
-    file: path.relative(root, file),
-    timeScale: scenario.timeScale,
-    jobs: report.jobs.total,
-    succeeded: report.jobs.succeeded,
-    wallMs: report.wallMs,
-    latencyMs: report.latencyMs,
-    githubCallsPerJob: round(report.api.github.total / jobs),
-    instancesPerJob: round(report.launches.instances / jobs),
-    leaks: report.leaks,
-    checks: checks(scenario, report),
-  };
-}
-
-function line(r: BenchRun): string {
-  return `  ${r.scenario.padEnd(14)} ${`${r.succeeded}/${r.jobs} jobs`.padEnd(14)} queued→launch p50 ${seconds(r.latencyMs.queuedToLaunch.p50)} p95 ${seconds(r.latencyMs.queuedToLaunch.p95)}`
-    + `  queued→started p50 ${seconds(r.latencyMs.queuedToStarted.p50)} p95 ${seconds(r.latencyMs.queuedToStarted.p95)}`
-    + `  GitHub calls/job ${r.githubCallsPerJob}  instances/job ${r.instancesPerJob}  wall ${seconds(r.wallMs)}`
-    + `${r.checks.every((c) => c.ok) ? '' : '  OVER A BOUND'}`;
 }
 
 main().then((code) => process.exit(code), (error: unknown) => {

@@ -145,6 +145,16 @@ type DeployTarget = {
   services: { dynamo: DynamoEngine; sqs: SqsSimulator; ssm: SsmSimulator; ec2: Ec2Simulator };
 };
 
+/** A function as the template deploys it: `environment()` resolves its variables (once every physical id is assigned). */
+export interface DeployedFunction {
+  readonly logicalId: string;
+  readonly roleId: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly reservedConcurrency?: number;
+  readonly environment: () => Record<string, string>;
+}
+
 export type DeployedStack = Awaited<ReturnType<typeof deployStack>>;
 
 /** Deploys the template into the simulators after the deploy-time checks, with the physical ids AWS would assign. */
@@ -178,8 +188,16 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     refs[id] = name;
     attributes[id] = arn('lambda', `function:${name}`);
     const fn = template.resources[id].Properties;
-    return [name, { logicalId: id, roleId: referenced(fn.Role)[0], timeoutSeconds: fn.Timeout as number }];
-  })) as Readonly<Record<FunctionName, { readonly logicalId: string; readonly roleId: string; readonly timeoutSeconds: number }>>;
+    return [name, {
+      logicalId: id,
+      roleId: referenced(fn.Role)[0],
+      timeoutSeconds: fn.Timeout as number,
+      // Lambda's defaults: 128 MB (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html); no reserved concurrency.
+      memoryMb: (fn.MemorySize as number | undefined) ?? 128,
+      reservedConcurrency: fn.ReservedConcurrentExecutions as number | undefined,
+      environment: () => Object.fromEntries(Object.entries(environmentOf(template.resources[id])).map(([k, v]) => [k, resolver.string(v)])),
+    }];
+  })) as Readonly<Record<FunctionName, DeployedFunction>>;
   const functionOf = (reference: unknown): FunctionName => {
     const found = Object.entries(template.functions).find(([, id]) => referenced(reference).includes(id));
     if (!found) throw new Error(`${JSON.stringify(reference)} names none of the functions ${Object.values(template.functions).join(', ')}`);
@@ -274,11 +292,10 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     resolver,
     /** Physical role name by logical id. */
     roleNames: Object.fromEntries(ofType('AWS::IAM::Role').map(([id]) => [id, refs[id]])),
-    /** Each function's logical id, role and timeout, by service name. */
+    /** Each function's logical id, role, timeout, memory, reserved concurrency and environment, by service name. */
     functions,
     /** The functions' environment variables, resolved. */
-    environment: Object.fromEntries(Object.values(functions).flatMap((fn) => Object.entries(environmentOf(template.resources[fn.logicalId])))
-      .map(([name, value]) => [name, resolver.string(value)])) as Record<string, string>,
+    environment: Object.assign({}, ...Object.values(functions).map((fn) => fn.environment())) as Record<string, string>,
     /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
     runnerRoleId,
     runnerLogGroup,

@@ -2,6 +2,7 @@
 // arrive, cancels some, waits for every job to end and for the drain time, then counts.
 import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { JobView } from './ghes';
+import { LaunchTiming } from './launch-timing';
 import { buildReport, isWarmPoolId, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
 import { TAG_POOL } from '../src/contracts/instance-tags';
@@ -24,6 +25,7 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   const { scenario, ghes, clock } = sandbox;
   const wallStart = Date.now();
   const simStart = clock.now();
+  const timing = new LaunchTiming(sandbox);
   const random = sandbox.random.fork('jobs');
   let arrived = 0;
   const arrivals = scenario.jobs.flatMap((spec) => Array.from({ length: spec.count }, () => {
@@ -72,9 +74,10 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
   } finally {
     clearInterval(ticker);
     sampling = false;
+    timing.stop();
   }
   onProgress(progress());
-  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), Date.now() - wallStart, parkedTerminated);
+  return report(sandbox, Object.fromEntries([...peaks].sort(([a], [b]) => a.localeCompare(b))), timing, Date.now() - wallStart, parkedTerminated);
 }
 
 /**
@@ -155,7 +158,9 @@ function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
   };
 }
 
-function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallMs: number, parkedTerminated: number): SandboxReport {
+function report(
+  sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, timing: LaunchTiming, wallMs: number, parkedTerminated: number,
+): SandboxReport {
   const { ghes, ec2, iam, privateApi, httpApi, registerUrl } = sandbox;
   const ec2Calls = ec2.apiCalls();
   // Request-level refusals and per-override errors inside a 200 CreateFleet answer, by code.
@@ -176,9 +181,15 @@ function report(sandbox: RunningSandbox, pools: Record<string, PoolPeaks>, wallM
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
     boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    functions: sandbox.functions(),
     endpoints: privateApi
       ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }
       : { network: 'public', webhook: httpApi!.counts.invocations, register: registerUrl!.invocations, refused: { ...registerUrl!.refused } },
+    timing: timing.summary(ghes.jobs(), sandbox.runnerNamePrefix),
+    usage: {
+      dynamodb: { ...sandbox.dynamoProxy.operations },
+      sqs: sandbox.sqs.apiCalls().byAction,
+    },
     iam: { decisions: iam.decisions, denied: { ...iam.denials }, messages: { ...iam.denialMessages } },
     faults: {
       ec2Throttled: ec2Calls.throttled,

@@ -32,8 +32,8 @@ export class InstanceHost {
   private readonly runners = new Map<string, { kill(): void }>();
   /** The boot each instance's OS is on: an in-process boot of an earlier one stops there and leaves the power button alone. */
   private readonly bootGenerations = new Map<string, number>();
-  /** Instances booted, by how. */
-  readonly boots = { bootstrap: 0, inProcess: 0 };
+  /** Instances booted, by how; `failed`: in-process boots that ended on an unexpected error (an instance that ended is not one). */
+  readonly boots = { bootstrap: 0, inProcess: 0, failed: 0 };
 
   constructor(
     private readonly ec2: Ec2Simulator,
@@ -139,9 +139,14 @@ export class InstanceHost {
       while (frozen()) await new Promise((resolve) => setTimeout(resolve, 50));
     };
     this.bootProcesses.set(id, { pid: undefined } as unknown as ChildProcess);
+    // An instance that ended (interrupted, retired) answers IMDS with 404 Not Found: its boot stops there, as the script's curl --fail does.
+    const text = async (response: Response) => {
+      if (!response.ok) throw alive() ? new Error(`IMDS answered ${response.status} ${await response.text()}`) : new InstanceEnded();
+      return response.text();
+    };
     try {
-      const token = await (await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } })).text();
-      const get = async (p: string) => (await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } })).text();
+      const token = await text(await fetch(`${info.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } }));
+      const get = async (p: string) => text(await fetch(`${info.imdsUrl}/latest/${p}`, { headers: { 'x-aws-ec2-metadata-token': token } }));
       const region = await get('meta-data/placement/region');
       const role = (await get('meta-data/iam/security-credentials/')).split('\n')[0];
       const deadline = Date.now() + Number(settings.CONFIG_TIMEOUT_SECONDS ?? 600) * 1000;
@@ -162,6 +167,9 @@ export class InstanceHost {
         if (response?.status === 410) break;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
+    } catch (error) {
+      // One instance's failure is recorded, never the run's end; an instance that ended meanwhile stops quietly.
+      if (!(error instanceof InstanceEnded) && alive()) this.boots.failed++;
     } finally {
       if (current()) {
         this.runners.delete(id);
@@ -202,6 +210,9 @@ export class InstanceHost {
     this.bootProcesses.delete(instanceId);
   }
 }
+
+/** An instance's boot met the instance's end. */
+class InstanceEnded extends Error {}
 
 /** Kills a boot process with its process group (the lifetime watchdog outlives the script by design). */
 function killGroup(child: ChildProcess | undefined): void {

@@ -1,6 +1,8 @@
 // The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults,
 // and the summary `npm run sandbox` prints of it.
+import type { FunctionCounts } from './aws/lambda-runtime';
 import type { JobView } from './ghes';
+import type { LaunchTimingSummary } from './launch-timing';
 import type { Scenario } from './scenario';
 import { matchLabels, routingLabels } from '../src/runner-labels';
 
@@ -22,11 +24,17 @@ export interface ReportInputs {
   readonly ec2: { readonly total: number; readonly byAction: Counts };
   /** Per pool, the most instances alive at once and their largest excess over the pool's queued and running jobs (sampled every 5 s). */
   readonly pools: Record<string, PoolPeaks>;
-  /** Instances booted by the real bootstrap or its wire calls in-process, and how many shipped their boot log (the script does). */
-  readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly logStreams: number };
+  /** Instances booted by the real bootstrap or its wire calls in-process, in-process boots that failed unexpectedly, and how many shipped their boot log (the script does). */
+  readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly failed: number; readonly logStreams: number };
+  /** Per function: invocations, cold starts (environments started), the most invocations in flight at once, throttles, waits for the sandbox's cap. */
+  readonly functions: Readonly<Record<string, FunctionCounts>>;
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
   readonly endpoints: { readonly network: 'public' | 'private'; readonly webhook: number; readonly register: number; readonly refused: Counts };
   /** IAM decisions made by the engine, and the calls it denied by action (with the first message for each). */
+  /** The control plane's latency (wall ms) and the phases of queued → started, cold and warm (./launch-timing.ts). */
+  readonly timing?: LaunchTimingSummary;
+  /** DynamoDB operations and SQS actions of the run (by name), which a cost per job is made of with `functions`' invocations. */
+  readonly usage?: { readonly dynamodb: Counts; readonly sqs: Counts };
   readonly iam: { readonly decisions: number; readonly denied: Counts; readonly messages: Readonly<Record<string, string>> };
   readonly faults: Counts;
   readonly wallMs: number;
@@ -138,6 +146,8 @@ export function summary(report: SandboxReport): string {
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],
+    ['functions', Object.entries(report.functions).filter(([, c]) => c.invocations > 0)
+      .map(([name, c]) => `${name} ${c.invocations} (${c.coldStarts} cold, peak ${c.peakConcurrency})`).join(', ')],
     ['faults', Object.entries(report.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'],
     ['wall time', seconds(report.wallMs)],
   ];

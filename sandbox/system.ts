@@ -1,8 +1,8 @@
 // The whole system on one machine: the simulators, the stack deployed into them (deployment.ts), and
-// the real handlers wired as the template wires them. Handlers get their configuration as in AWS
-// (environment variables from the template, SSM) and reach the simulators through the SDK's endpoint variables.
+// the real function bundles wired as the template wires them, each in execution environments of its
+// own (aws/lambda-runtime.ts). Functions get their configuration as in AWS (environment variables from
+// the template, SSM) and reach the simulators through the SDK's endpoint variables.
 import * as fs from 'fs';
-import { createRequire } from 'module';
 import * as path from 'path';
 import type { Context } from 'aws-lambda';
 import { EventBridgeSimulator, HttpApiSimulator, SqsSimulator } from './aws';
@@ -12,10 +12,11 @@ import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
 import { startDynamoEngine } from './aws/dynamodb-engine';
 import { DynamoIamProxy } from './aws/dynamodb-iam-proxy';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
+import { LambdaRuntime } from './aws/lambda-runtime';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
-import { DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
+import { CfnResource, DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
 import { Ec2Simulator } from './ec2';
 import { GhesSimulator } from './ghes';
 import { deploymentRoles, IamAuthorizer } from './iam/authorizer';
@@ -39,8 +40,6 @@ const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME
 const OPERATOR_KEY = 'sandbox';
 /** Instances of a run that boot with the real bootstrap script when the run is large. */
 const BOOTSTRAP_SAMPLE = 40;
-
-type Handler = (event: never, context?: Context) => Promise<unknown>;
 
 export type RunningSandbox = Awaited<ReturnType<typeof startSandbox>>;
 type SandboxOptions = { readonly githubUrl?: string; readonly logLevel?: string; readonly withApp?: boolean };
@@ -80,7 +79,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   let stack: DeployedStack | undefined;
   let built: IamAuthorizer | undefined;
   const authorizer = () => (built ??= authorizerFor(stack!, scenario));
-  // The sandbox's own calls sign with the operator's key (process.env outside any function), which IAM does not check.
+  // The sandbox's own calls sign with the operator's key, which IAM does not check.
   let instanceIdentity: (accessKeyId: string) => CallerIdentity | undefined = () => undefined;
   const identityFor = (accessKeyId: string) => sessions.lookup(accessKeyId) ?? instanceIdentity(accessKeyId);
   const iamHooks = { authorizer, context: { region: REGION, accountId: ACCOUNT }, identityFor };
@@ -161,13 +160,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     region: REGION, accountId: ACCOUNT, logGroups: stack.logGroups, identityFor: instanceIdentity, authorize: serviceAuthorizer('logs', iamHooks),
   }));
 
-  // The real handlers (loaded below), each invocation in its role's session.
-  const handlers: Partial<Record<FunctionName, Handler>> = {};
+  // The functions' execution environments (deployed below, once the front doors' URLs are known).
+  const runtime = new LambdaRuntime({ timeScale: scenario.timeScale, region: REGION, accountId: ACCOUNT });
+  stops.push(() => runtime.stop());
   /** Handler invocations the crash fault discarded, by function. */
   const crashes: Record<string, number> = {};
   const crashRandom = random.fork('crash');
   const invoke = (name: FunctionName) => async (event: never, context?: Context) => {
-    const result = await sessions.run(name, () => handlers[name]!(event, context));
+    const result = await runtime.invoke(name, event, context);
     // A crash after the work was done: the caller sees a failure and retries, as after a timeout.
     if (crashRandom.chance(f.crash.rate)) {
       crashes[name] = (crashes[name] ?? 0) + 1;
@@ -192,13 +192,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     { name: STACK_NAME, id: STACK_ID, outputs: () => stack!.outputs() }, serviceAuthorizer('cloudformation', iamHooks)));
   const cloudwatch = await started(new CloudWatchSimulator(() => stack!.alarmNames));
 
-  // The functions' environment, from the template, plus what points the SDK at the simulators.
+  // Each function's environment: its variables from the template, its role's session (as Lambda sets it), and what points the SDK at the simulators.
   const scaled = (ms: number) => Math.max(1, Math.round(ms * scenario.timeScale));
-  Object.assign(process.env, Object.fromEntries(Object.entries(stack.environment).map(([name, value]) => [name, localUrl(value)])), {
+  const sandboxEnvironment = {
     AWS_REGION: REGION,
-    // The sandbox's own calls; inside an invocation process.env answers the function's role session (iam/identities.ts).
-    AWS_ACCESS_KEY_ID: OPERATOR_KEY,
-    AWS_SECRET_ACCESS_KEY: OPERATOR_KEY,
+    AWS_DEFAULT_REGION: REGION,
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url,
     AWS_ENDPOINT_URL_EC2: ec2.url,
     AWS_ENDPOINT_URL_SSM: ssm.url,
@@ -208,24 +206,48 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
-  }, encodeEnvironment(PACING_ENVIRONMENT, {
-    // One process runs every function: GitHub writes are not spaced; rate-limit waits, the reconciler's
-    // 2-minute GitHub sweep and 3-minute redelivery spacing are scaled like everything else.
-    githubWriteSpacingMs: 0,
-    githubRetryAfterBaseMs: scaled(1000),
-    githubRetryBaseMs: scaled(1000),
-    reconcilerGitHubSweepMs: scaled(2 * 60_000),
-    reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
-  }));
-  // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
-  for (const name of Object.keys(functions) as FunctionName[]) handlers[name] = loadHandler(name);
+    ...process.env.NODE_NO_WARNINGS ? { NODE_NO_WARNINGS: process.env.NODE_NO_WARNINGS } : {},
+    ...encodeEnvironment(PACING_ENVIRONMENT, {
+      // Each environment is a container of its own: GitHub writes, rate-limit waits, the reconciler's 2-minute GitHub sweep
+      // and 3-minute redelivery spacing are paced as in AWS, scaled like everything else.
+      githubWriteSpacingMs: scaled(1000),
+      githubRetryAfterBaseMs: scaled(1000),
+      githubRetryBaseMs: scaled(1000),
+      reconcilerGitHubSweepMs: scaled(2 * 60_000),
+      reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
+    }),
+  };
+  // A function an event source mapping invokes runs at most its ScalingConfig.MaximumConcurrency at once.
+  const maximumConcurrency = (mapping: CfnResource) =>
+    (mapping.Properties.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency;
+  const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const mappingConcurrency = new Map(mappings.map(([, r]) => [stack!.functionOf(r.Properties.FunctionName), maximumConcurrency(r)]));
+  for (const [name, fn] of Object.entries(functions) as Array<[FunctionName, typeof functions[FunctionName]]>) {
+    const session = sessions.session(name)!;
+    runtime.deploy({
+      name,
+      bundle: bundleOf(name),
+      environment: {
+        ...Object.fromEntries(Object.entries(fn.environment()).map(([variable, value]) => [variable, localUrl(value)])),
+        ...sandboxEnvironment,
+        AWS_LAMBDA_FUNCTION_NAME: name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+        AWS_ACCESS_KEY_ID: session.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+        AWS_SESSION_TOKEN: session.sessionToken!,
+      },
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      concurrency: fn.reservedConcurrency ?? mappingConcurrency.get(name),
+    });
+  }
   // Custom resources, as CloudFormation runs them (at create, and at the stack's deletion): the function answers at a presigned URL.
   const runCustomResources = async (requestType: 'Create' | 'Delete') => {
     for (const [id, r] of stack!.customResources) {
       const { url, response } = cloudformation.responseUrl();
       const name = stack!.functionOf(r.Properties.ServiceToken);
       const event = { RequestType: requestType, ResponseURL: url, StackId: STACK_ID, RequestId: `${id}-${requestType}`, LogicalResourceId: id, ResourceType: r.Type };
-      await sessions.run(name, () => handlers[name]!(event as never));
+      await runtime.invoke(name, event);
       const answer = await response;
       if (answer.Status !== 'SUCCESS') throw new Error(`the custom resource ${id} failed (${requestType}): ${answer.Reason}`);
       if (requestType === 'Create') stack!.completeCustomResource(id, Object.values(answer.Data ?? {})[0] ?? '');
@@ -234,11 +256,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   await runCustomResources('Create');
 
   // The event source mappings, the event rules and the schedule, as the template has them.
-  for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
+  for (const [, r] of mappings) {
     sqs.createEventSourceMapping({
       queue: stack.queues.get(referenced(r.Properties.EventSourceArn)[0])!,
       ...target(r.Properties.FunctionName),
       batchSize: r.Properties.BatchSize as number,
+      maximumConcurrency: maximumConcurrency(r),
       reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
     });
   }
@@ -272,9 +295,14 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     host,
     logs,
     crashes,
+    /** Per function: invocations, cold starts, peak concurrency, throttles. */
+    functions: () => runtime.report(),
     launches,
     starts,
     sessions,
+    // What the functions asked of DynamoDB and SQS (the benchmark's cost per job).
+    dynamoProxy,
+    sqs,
     org: ORG,
     repos,
     /** The prefix of the runner names the functions register (their environment's). */
@@ -318,16 +346,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   };
 }
 
-/**
- * A function's bundle (assets/) as `cdk deploy` ships it, loaded by Node's own require as Lambda's runtime
- * does; a fresh module per sandbox, like a fresh container (a handler keeps the clients it built).
- */
-function loadHandler(name: FunctionName): Handler {
+/** A function's bundle (assets/) as `cdk deploy` ships it. */
+function bundleOf(name: FunctionName): string {
   const bundle = path.join(__dirname, '..', 'assets', 'lambda', 'handlers', name, 'index.js');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx projen bundle\` (npm run sandbox does) first`);
-  const load = createRequire(bundle);
-  delete load.cache[bundle];
-  return (load(bundle) as { handler: Handler }).handler;
+  return bundle;
 }
 
 type Started = <T extends { start?(): Promise<unknown>; stop(): Promise<unknown> }>(service: T) => Promise<T>;

@@ -20,6 +20,8 @@ export interface DynamoIamProxyOptions {
 export class DynamoIamProxy extends LoopbackService {
   private readonly verifier: SigV4Verifier;
   private readonly agent = new http.Agent({ keepAlive: true });
+  /** The functions' and instances' calls allowed through, by operation (the sandbox's own unsigned-by-role calls are not counted). */
+  readonly operations: Record<string, number> = {};
 
   constructor(private readonly options: DynamoIamProxyOptions) {
     super();
@@ -51,6 +53,7 @@ export class DynamoIamProxy extends LoopbackService {
       }
       const denied = await this.options.authorize(operation, input, headers.authorization);
       if (denied !== undefined) return refuse('AccessDeniedException', denied);
+      this.operations[operation] = (this.operations[operation] ?? 0) + 1;
     }
     await this.forward(req, headers, body, res);
   }

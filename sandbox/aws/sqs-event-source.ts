@@ -14,13 +14,16 @@ export interface SqsEventSourceOptions extends LambdaFunction<SQSEvent> {
   readonly batchSize?: number;
   /** FunctionResponseTypes ["ReportBatchItemFailures"]. @default true (the provisioner's mapping sets it) */
   readonly reportBatchItemFailures?: boolean;
+  /** ScalingConfig.MaximumConcurrency: concurrent invocations at most. @default 5, the pollers a mapping starts with */
+  readonly maximumConcurrency?: number;
 }
 
-/** Concurrent invocations at most (ScalingConfig.MaximumConcurrency; the template's is not read). */
-const MAXIMUM_CONCURRENCY = 5;
+/** A mapping starts with five concurrent batches and scales up from there (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); the sandbox stays at five. */
+const DEFAULT_CONCURRENCY = 5;
 
 export class SqsEventSourceMapping {
   private readonly batchSize: number;
+  private readonly maximumConcurrency: number;
   private readonly running = new Set<Promise<void>>();
   private enabled = true;
   private pumpRequested = false;
@@ -34,6 +37,7 @@ export class SqsEventSourceMapping {
   ) {
     this.cancelWake = () => undefined;
     this.batchSize = inRange('batchSize (of a FIFO queue)', options.batchSize ?? 10, 1, 10);
+    this.maximumConcurrency = inRange('maximumConcurrency', options.maximumConcurrency ?? DEFAULT_CONCURRENCY, 2, 1000);
     this.unsubscribe = queue.onChange(() => this.requestPump());
     this.requestPump();
   }
@@ -58,7 +62,7 @@ export class SqsEventSourceMapping {
   private pump(): void {
     if (!this.enabled) return;
     this.cancelWake();
-    while (this.running.size < MAXIMUM_CONCURRENCY) {
+    while (this.running.size < this.maximumConcurrency) {
       const batch = this.queue.receive({ maxMessages: this.batchSize });
       if (batch.length === 0) break;
       const run = this.process(batch).catch((error: unknown) => console.error('SQS event source mapping: error', error)).finally(() => {
@@ -69,7 +73,7 @@ export class SqsEventSourceMapping {
     }
     // Wake when the next hidden message becomes visible; sends and visibility changes wake it earlier.
     const next = this.queue.nextVisibleAt();
-    if (next !== undefined && this.running.size < MAXIMUM_CONCURRENCY) {
+    if (next !== undefined && this.running.size < this.maximumConcurrency) {
       this.cancelWake = this.deps.clock.after(Math.max(1, next - this.deps.clock.now()), () => this.pump());
     }
   }

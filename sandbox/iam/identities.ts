@@ -1,45 +1,16 @@
-// Each function signs with its own role's session, as in Lambda, although all handlers share one
-// process.env: an invocation runs in an AsyncLocalStorage context naming its function, and process.env
-// answers the AWS_* credential variables from it when the SDK's environment provider reads them.
-import { AsyncLocalStorage } from 'async_hooks';
+// Each function signs with its own role's session, as in Lambda: its execution environments get the
+// session's credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
+// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
 import { createHash } from 'crypto';
 import type { CallerIdentity } from '../aws/function-url';
 
 type SessionCredentials = CallerIdentity & { readonly accessKeyId: string };
 
-/** The credential variables the SDK's environment provider reads, each with the session field it answers. */
-const CREDENTIAL_VARIABLES = new Map<string | symbol, keyof SessionCredentials>([
-  ['AWS_ACCESS_KEY_ID', 'accessKeyId'], ['AWS_SECRET_ACCESS_KEY', 'secretAccessKey'], ['AWS_SESSION_TOKEN', 'sessionToken'],
-]);
-const current = new AsyncLocalStorage<SessionCredentials>();
-let installed = false;
-
-/** Replaces process.env (once per process) by a view whose credential variables follow the current function. */
-function installEnvironmentView(): void {
-  if (installed) return;
-  installed = true;
-  const base = process.env;
-  process.env = new Proxy(base, {
-    get(target, key) {
-      const session = current.getStore();
-      const field = CREDENTIAL_VARIABLES.get(key);
-      return session && field ? session[field] : Reflect.get(target, key);
-    },
-    // Writes go to the real environment object (which takes only plain string values).
-    set(target, key, value) {
-      (target as Record<string | symbol, unknown>)[key] = value;
-      return true;
-    },
-  });
-}
-
 /** The execution-role sessions of one sandbox's functions. */
 export class FunctionSessions {
   private readonly byFunction = new Map<string, SessionCredentials>();
 
-  constructor(private readonly accountId: string, private readonly seed: number) {
-    installEnvironmentView();
-  }
+  constructor(private readonly accountId: string, private readonly seed: number) {}
 
   /** Issues the session of a function's role (the session name is the function's name, as Lambda's is). */
   add(functionName: string, roleName: string): SessionCredentials {
@@ -55,13 +26,6 @@ export class FunctionSessions {
     };
     this.byFunction.set(functionName, session);
     return session;
-  }
-
-  /** Runs `fn` as the function: its AWS calls sign with the function's role session. */
-  run<T>(functionName: string, fn: () => T): T {
-    const session = this.byFunction.get(functionName);
-    if (!session) throw new Error(`no session for the function ${functionName}`);
-    return current.run(session, fn);
   }
 
   lookup(accessKeyId: string): CallerIdentity | undefined {

@@ -21,8 +21,8 @@ const principalOf = (fn: string): Principal => {
   const s = sandbox.sessions.session(fn)!;
   return { accountId: s.accountId, roleName: s.roleName, sessionName: s.sessionName };
 };
-const launchTemplateId = () => Object.values(JSON.parse(process.env.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
-const subnetIds = () => process.env.SUBNET_IDS!.split(',');
+const launchTemplateId = () => Object.values(JSON.parse(sandbox.stack.environment.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
+const subnetIds = () => sandbox.stack.environment.SUBNET_IDS!.split(',');
 const arn = (resource: string) => `arn:aws:ec2:${REGION}:${sandbox.ec2.accountId}:${resource}`;
 
 beforeAll(async () => {
@@ -31,17 +31,21 @@ beforeAll(async () => {
     runnerConfigs: [{ name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], spot: 'SPOT_PREFERRED', maxRunners: 4 }],
     jobs: [],
   }));
+  // The SDK clients below find the simulators as an operator's shell does (AWS_ENDPOINT_URL_*); each signs with explicit credentials.
+  Object.assign(process.env, sandbox.operatorEnvironment);
 });
+const saved = { ...process.env };
 afterAll(async () => {
+  process.env = saved;
   await sandbox?.stop();
 });
 
 describe('the control plane policies under IAM', () => {
   test('each function signs with its own role session: the webhook may not read the private key the provisioner reads', async () => {
-    // Arrange: SDK clients built inside each function's context, with the default credential chain.
-    const name = process.env.PRIVATE_KEY_PARAMETER_NAME!;
-    const read = (fn: string) => sandbox.sessions.run(fn, () =>
-      new SSMClient({ maxAttempts: 1 }).send(new GetParameterCommand({ Name: name, WithDecryption: true })));
+    // Arrange: SDK clients with each function's session, as its execution environments have them.
+    const name = sandbox.stack.environment.PRIVATE_KEY_PARAMETER_NAME!;
+    const read = (fn: string) => new SSMClient({ region: REGION, credentials: credentialsOf(fn), maxAttempts: 1 })
+      .send(new GetParameterCommand({ Name: name, WithDecryption: true }));
 
     // Act
     const provisioner = await read('provisioner');
@@ -58,9 +62,9 @@ describe('the control plane policies under IAM', () => {
   test('the provisioner may read a batch of runners (BatchGetItem), as reconcile-pool does when a recent launch is missing from the index', async () => {
     const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION, credentials: credentialsOf('provisioner'), maxAttempts: 1 }));
 
-    const result = await client.send(new BatchGetCommand({ RequestItems: { [process.env.TABLE_NAME!]: { Keys: [{ pk: 'runner#i-0123456789abcdef0', sk: 'runner' }] } } }));
+    const result = await client.send(new BatchGetCommand({ RequestItems: { [sandbox.stack.environment.TABLE_NAME!]: { Keys: [{ pk: 'runner#i-0123456789abcdef0', sk: 'runner' }] } } }));
 
-    expect(result.Responses?.[process.env.TABLE_NAME!]).toEqual([]);
+    expect(result.Responses?.[sandbox.stack.environment.TABLE_NAME!]).toEqual([]);
     client.destroy();
   });
 
@@ -75,7 +79,7 @@ describe('the control plane policies under IAM', () => {
         Overrides: subnetIds().map((SubnetId) => ({ SubnetId, InstanceType: 'm7i.large', ImageId: 'ami-0123456789abcdef0' })),
       }],
       TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'spot', SpotTargetCapacity: 1 },
-      TagSpecifications: ['instance', 'volume', 'fleet'].map((t) => ({ ResourceType: t as 'instance', Tags: [{ Key: 'ephemeral-runners:managed-by', Value: process.env.MANAGED_BY! }] })),
+      TagSpecifications: ['instance', 'volume', 'fleet'].map((t) => ({ ResourceType: t as 'instance', Tags: [{ Key: 'ephemeral-runners:managed-by', Value: sandbox.stack.environment.MANAGED_BY! }] })),
     }));
 
     expect(fleet.Errors ?? []).toEqual([]);
@@ -105,7 +109,7 @@ describe('the control plane policies under IAM', () => {
       ourSubnet: await run(arn(`subnet/${subnetIds()[0]}`), { ...ours, 'ec2:IsLaunchTemplateResource': 'false' }),
       otherSubnet: await run(arn('subnet/subnet-0otheraccountsnet'), { ...ours, 'ec2:IsLaunchTemplateResource': 'false' }),
       otherSecurityGroup: await run(arn('security-group/sg-0somebodyelses00'), ours),
-      instanceWithoutTemplate: await run(arn('instance/*'), { ['aws:RequestTag/ephemeral-runners:managed-by']: process.env.MANAGED_BY! }),
+      instanceWithoutTemplate: await run(arn('instance/*'), { ['aws:RequestTag/ephemeral-runners:managed-by']: sandbox.stack.environment.MANAGED_BY! }),
       otherTemplate: await run(arn('launch-template/lt-0someoneelses000'), { ...ours, 'ec2:LaunchTemplate': arn('launch-template/lt-0someoneelses000') }),
       interfaceWithoutTemplate: await run(arn('network-interface/*'), {}),
     };

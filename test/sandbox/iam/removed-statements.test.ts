@@ -34,19 +34,23 @@ beforeAll(async () => {
     jobs: [],
     iam: { removeStatements: removed },
   }));
+  // The SDK clients below find the simulators as an operator's shell does (AWS_ENDPOINT_URL_*); each signs with explicit credentials.
+  Object.assign(process.env, sandbox.operatorEnvironment);
 });
+const saved = { ...process.env };
 afterAll(async () => {
+  process.env = saved;
   await sandbox?.stop();
 });
 
 describe('a statement removed from a role\'s policy', () => {
   test('provisioner without ec2:CreateFleet: CreateFleet answers UnauthorizedOperation (HTTP 403) naming ec2:CreateFleet', async () => {
     const ec2 = new EC2Client(as('provisioner'));
-    const launchTemplateId = Object.values(JSON.parse(process.env.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
+    const launchTemplateId = Object.values(JSON.parse(sandbox.stack.environment.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
 
     const call = ec2.send(new CreateFleetCommand({
       Type: 'instant',
-      LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' }, Overrides: [{ SubnetId: process.env.SUBNET_IDS!.split(',')[0] }] }],
+      LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' }, Overrides: [{ SubnetId: sandbox.stack.environment.SUBNET_IDS!.split(',')[0] }] }],
       TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' },
     }));
 
@@ -61,7 +65,7 @@ describe('a statement removed from a role\'s policy', () => {
   test('webhook without sqs:SendMessage: SendMessage is refused with AccessDenied naming sqs:SendMessage', async () => {
     const sqs = new SQSClient(as('webhook'));
 
-    const call = sqs.send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_URL!, MessageBody: '{}', MessageGroupId: 'g', MessageDeduplicationId: 'd' }));
+    const call = sqs.send(new SendMessageCommand({ QueueUrl: sandbox.stack.environment.QUEUE_URL!, MessageBody: '{}', MessageGroupId: 'g', MessageDeduplicationId: 'd' }));
 
     await expect(call).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(deniedBecause('webhook', 'sqs:SendMessage')) });
     sqs.destroy();
@@ -70,11 +74,11 @@ describe('a statement removed from a role\'s policy', () => {
   test('reconciler without dynamodb:Scan: scanning the pool index answers AccessDeniedException naming dynamodb:Scan on the index', async () => {
     const dynamo = new DynamoDBClient(as('reconciler'));
 
-    const call = dynamo.send(new ScanCommand({ TableName: process.env.TABLE_NAME!, IndexName: 'byPool' }));
+    const call = dynamo.send(new ScanCommand({ TableName: sandbox.stack.environment.TABLE_NAME!, IndexName: 'byPool' }));
 
     await expect(call).rejects.toMatchObject({
       name: 'AccessDeniedException',
-      message: expect.stringMatching(new RegExp(`${deniedBecause('reconciler', 'dynamodb:Scan').source}dynamodb:${REGION}:\\d+:table/${process.env.TABLE_NAME}/index/byPool`)),
+      message: expect.stringMatching(new RegExp(`${deniedBecause('reconciler', 'dynamodb:Scan').source}dynamodb:${REGION}:\\d+:table/${sandbox.stack.environment.TABLE_NAME}/index/byPool`)),
     });
     dynamo.destroy();
   });
@@ -82,7 +86,7 @@ describe('a statement removed from a role\'s policy', () => {
   test('register without ssm:GetParameter: reading the private key answers AccessDeniedException naming ssm:GetParameter', async () => {
     const ssm = new SSMClient(as('register'));
 
-    const call = ssm.send(new GetParameterCommand({ Name: process.env.PRIVATE_KEY_PARAMETER_NAME!, WithDecryption: true }));
+    const call = ssm.send(new GetParameterCommand({ Name: sandbox.stack.environment.PRIVATE_KEY_PARAMETER_NAME!, WithDecryption: true }));
 
     await expect(call).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(deniedBecause('register', 'ssm:GetParameter')) });
     ssm.destroy();
@@ -101,9 +105,9 @@ describe('a statement removed from a role\'s policy', () => {
     const ssm = new SSMClient(as('provisioner'));
     const dynamo = new DynamoDBClient(as('reconciler'));
 
-    const key = await ssm.send(new GetParameterCommand({ Name: process.env.PRIVATE_KEY_PARAMETER_NAME!, WithDecryption: true }));
+    const key = await ssm.send(new GetParameterCommand({ Name: sandbox.stack.environment.PRIVATE_KEY_PARAMETER_NAME!, WithDecryption: true }));
     const pool = await dynamo.send(new QueryCommand({
-      TableName: process.env.TABLE_NAME!, IndexName: 'byPool', KeyConditionExpression: 'poolId = :p', ExpressionAttributeValues: { ':p': { S: 'octo-org#linux-x64' } },
+      TableName: sandbox.stack.environment.TABLE_NAME!, IndexName: 'byPool', KeyConditionExpression: 'poolId = :p', ExpressionAttributeValues: { ':p': { S: 'octo-org#linux-x64' } },
     }));
 
     expect(key.Parameter?.Value).toMatch(/PRIVATE KEY/);

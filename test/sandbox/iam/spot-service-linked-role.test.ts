@@ -17,24 +17,28 @@ beforeAll(async () => {
     jobs: [],
     iam: { removeStatements: [{ role: 'provisioner', action: 'iam:CreateServiceLinkedRole' }] },
   }));
+  // The SDK clients below find the simulators as an operator's shell does (AWS_ENDPOINT_URL_*); each signs with explicit credentials.
+  Object.assign(process.env, sandbox.operatorEnvironment);
 });
+const saved = { ...process.env };
 afterAll(async () => {
+  process.env = saved;
   await sandbox?.stop();
 });
 
 const launch = (market: 'spot' | 'on-demand') => {
   const s = sandbox.sessions.session('provisioner')!;
   const ec2 = new EC2Client({ region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken } });
-  const launchTemplateId = Object.values(JSON.parse(process.env.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
+  const launchTemplateId = Object.values(JSON.parse(sandbox.stack.environment.LAUNCH_TEMPLATES!) as Record<string, string>)[0];
   return ec2.send(new CreateFleetCommand({
     Type: 'instant',
     LaunchTemplateConfigs: [{
       LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
       // As the provisioner launches: the AMI in the overrides (the launch templates name none).
-      Overrides: process.env.SUBNET_IDS!.split(',').map((SubnetId) => ({ SubnetId, InstanceType: 'm7i.large', ImageId: 'ami-0123456789abcdef0' })),
+      Overrides: sandbox.stack.environment.SUBNET_IDS!.split(',').map((SubnetId) => ({ SubnetId, InstanceType: 'm7i.large', ImageId: 'ami-0123456789abcdef0' })),
     }],
     TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: market },
-    TagSpecifications: ['instance', 'volume', 'fleet'].map((t) => ({ ResourceType: t as 'instance', Tags: [{ Key: 'ephemeral-runners:managed-by', Value: process.env.MANAGED_BY! }] })),
+    TagSpecifications: ['instance', 'volume', 'fleet'].map((t) => ({ ResourceType: t as 'instance', Tags: [{ Key: 'ephemeral-runners:managed-by', Value: sandbox.stack.environment.MANAGED_BY! }] })),
   })).finally(() => ec2.destroy());
 };
 
