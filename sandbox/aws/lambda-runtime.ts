@@ -93,11 +93,10 @@ export class LambdaRuntime {
       counts.throttled++;
       throw new TooManyRequestsException('Rate Exceeded.');
     }
-    const running = (this.inFlight.get(name) ?? 0) + 1;
-    this.inFlight.set(name, running);
-    counts.peakConcurrency = Math.max(counts.peakConcurrency, running);
+    // Concurrency counts invocations from the moment they hold an environment (take): one waiting for the sandbox's caps would
+    // run at once in Lambda, so it throttles nothing (else a slow machine's backlog would throttle what Lambda serves).
+    const env = await this.environmentFor(fn);
     try {
-      const env = await this.environmentFor(fn);
       // An init that failed leaves no environment: the next invocation starts a new one.
       const initError = await env.ready;
       if (initError) void env.discard();
@@ -141,6 +140,18 @@ export class LambdaRuntime {
   }
 
   private take(fn: FunctionDeployment): Environment | undefined {
+    // One that waited for the sandbox's caps while its function filled its reserved concurrency waits on for one of its own.
+    if (fn.concurrency !== undefined && (this.inFlight.get(fn.name) ?? 0) >= fn.concurrency) return undefined;
+    const env = this.warmOrNew(fn);
+    if (env) {
+      const running = (this.inFlight.get(fn.name) ?? 0) + 1;
+      this.inFlight.set(fn.name, running);
+      this.counts[fn.name].peakConcurrency = Math.max(this.counts[fn.name].peakConcurrency, running);
+    }
+    return env;
+  }
+
+  private warmOrNew(fn: FunctionDeployment): Environment | undefined {
     const idle = [...this.environments].filter((env) => !env.busy);
     const warm = idle.find((env) => env.fn === fn);
     if (warm) {
