@@ -44,7 +44,7 @@ export async function invokeFunction(fn: LambdaFunction<never>, event: unknown, 
   };
   // The handler receives a copy that went through JSON, as it would over the wire. The run settles
   // either way, so a handler that fails after its timeout raises no unhandled rejection (it keeps
-  // running in this process, where a real sandbox would be frozen).
+  // running in its execution environment, where Lambda would stop it).
   const wireEvent = JSON.parse(JSON.stringify(event)) as never;
   const running = Promise.resolve().then(() => fn.handler(wireEvent, context)).then((value) => ({ value }), (thrown: unknown) => ({ thrown }));
   const settled = await withinTimeout(running, clock, timeoutSeconds * 1000);

@@ -13,11 +13,12 @@ import { Environment, InvocationContext } from './lambda-environment';
  */
 export const ACCOUNT_CONCURRENCY = 1000;
 /**
- * Environments this machine holds at once, all functions together: measured at 30 MB (webhook) to
- * 65 MB (provisioner, register) resident each, 64 stay under 4 GB. A 1000-job burst over 5 s needs far
- * fewer at once (the report's `functions` shows the peaks); an invocation beyond it waits for an environment.
+ * Environments this machine holds at once, all functions together: measured at 30 MB (webhook) to 65 MB (provisioner,
+ * register) resident each, 128 stay under 8 GB. A 1000-job burst over 5 s keeps the webhook, register and lifecycle
+ * functions at about 60 each (the report's `functions` shows the peaks); with fewer, their environments evict one another
+ * and each eviction is another cold start. An invocation beyond it waits for an environment.
  */
-export const SANDBOX_ENVIRONMENTS = 64;
+export const SANDBOX_ENVIRONMENTS = 128;
 /**
  * Environments in their init phase at once: one per core. Lambda inits each environment on hardware of its own; here 50 at once
  * share two cores, each takes 50 times longer and the invocations waiting on them fail, so an invocation waits for an init slot
