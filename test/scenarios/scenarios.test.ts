@@ -106,7 +106,7 @@ test('burst: 500 jobs within 10 s all run, the hot path at about one GitHub call
   // (the race the register function's demand check narrows but cannot close), so JIT configs can
   // exceed jobs by a few; the budget counts them. Recovery calls (deliveries listed and redelivered
   // after a webhook answered too late, surplus registrations removed) grow when the machine is
-  // busy, since every function shares one event loop here: `npm run bench` reports the total.
+  // busy, since the functions' environments share its cores here: `npm run bench` reports the total.
   const calls = report.api.github.byRoute;
   const hotPath = (calls['POST /orgs/{org}/actions/runners/generate-jitconfig'] ?? 0)
     + (calls['POST /app/installations/{installation_id}/access_tokens'] ?? 0)
