@@ -20,7 +20,7 @@ import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
 
-export type CfnResource = { readonly Type: string; readonly Properties: Json };
+export type CfnResource = { readonly Type: string; readonly Properties: Json; readonly DependsOn?: string | string[] };
 
 export const GHES_HOST = 'ghes.sandbox.internal';
 /** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */

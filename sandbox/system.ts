@@ -26,7 +26,7 @@ import { callerIdentityFrom, InstanceHost } from './instances';
 import type { LaunchedInstance } from './report';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
-import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT } from '../src/contracts/environment';
+import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT, TEARDOWN_PACING_ENVIRONMENT } from '../src/contracts/environment';
 import { TAG_POOL } from '../src/contracts/instance-tags';
 import { FunctionName } from '../src/contracts/metrics';
 
@@ -216,6 +216,11 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     githubRetryBaseMs: scaled(1000),
     reconcilerGitHubSweepMs: scaled(2 * 60_000),
     reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
+  }), encodeEnvironment(TEARDOWN_PACING_ENVIRONMENT, {
+    // The teardown's sweep at the stack's deletion, on the scaled clock.
+    teardownQuietMs: scaled(60_000),
+    teardownPollMs: scaled(5_000),
+    teardownMaxWaitMs: scaled(180_000),
   }));
   // The bundles the construct deploys, loaded only now: each handler reads its environment once, at its first invocation.
   for (const name of Object.keys(functions) as FunctionName[]) handlers[name] = loadHandler(name);
@@ -234,13 +239,16 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   await runCustomResources('Create');
 
   // The event source mappings, the event rules and the schedule, as the template has them.
+  // What CloudFormation deletes before a custom resource at the stack's deletion: the resources that depend on it.
+  const deletedFirst: Array<{ readonly dependsOn: unknown; readonly delete: () => Promise<void> | void }> = [];
   for (const [, r] of ofType('AWS::Lambda::EventSourceMapping')) {
-    sqs.createEventSourceMapping({
+    const mapping = sqs.createEventSourceMapping({
       queue: stack.queues.get(referenced(r.Properties.EventSourceArn)[0])!,
       ...target(r.Properties.FunctionName),
       batchSize: r.Properties.BatchSize as number,
       reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
     });
+    deletedFirst.push({ dependsOn: r.DependsOn, delete: () => mapping.stop() });
   }
   const eventBridge = new EventBridgeSimulator(common);
   stops.push(() => eventBridge.stop());
@@ -248,6 +256,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
     const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
     eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
+    deletedFirst.push({ dependsOn: r.DependsOn, delete: () => eventBridge.deleteRule(id) });
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
@@ -301,10 +310,15 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     },
     /**
      * CloudFormation's Delete of the custom resources: at the stack's deletion (the setup token's then deletes the token and the
-     * App's credentials), or, with `stackDeletion` false, as when a resource leaves the template.
+     * App's credentials, the teardown terminates the deployment's instances), after the event source mappings and rules that depend
+     * on them (the launchers), as CloudFormation orders a deletion; or, with `stackDeletion` false, as when a resource leaves the template.
      */
     deleteCustomResources: async (stackDeletion = true) => {
       if (stackDeletion) cloudformation.status = 'DELETE_IN_PROGRESS';
+      const customResourceIds = stack!.customResources.map(([id]) => id);
+      for (const r of stackDeletion ? deletedFirst : []) {
+        if ([r.dependsOn ?? []].flat().some((id) => customResourceIds.includes(String(id)))) await r.delete();
+      }
       await runCustomResources('Delete');
     },
     /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */
