@@ -148,6 +148,21 @@ describe('the teardown custom resource', () => {
     expect(ec2.sim.apiCalls().byAction.TerminateInstances).toBe(2);
   });
 
+  test('a Delete that cannot tell whether the stack is being deleted terminates nothing and does not hold CloudFormation up', async () => {
+    // Arrange
+    const warm = await warmInstance();
+    cloudformation.status = 'DELETE_IN_PROGRESS';
+    ec2.sim.resetApiCalls();
+
+    // Act
+    const answer = await role.without(['cloudformation:DescribeStacks'], () => request('Delete'));
+
+    // Assert
+    expect(answer.Status).toBe('SUCCESS');
+    expect(stateOf(warm)).toBe('stopped');
+    expect(ec2.sim.apiCalls().total).toBe(0);
+  });
+
   test('without the grant to terminate, the stack\'s deletion fails with the fix, and the instance stays', async () => {
     // Arrange
     const warm = await warmInstance();
