@@ -33,9 +33,9 @@ beforeAll(async () => {
   Object.assign(process.env, encodeEnvironment(TEARDOWN_ENVIRONMENT, {
     managedBy: MANAGED_BY,
     // A short quiet period and poll: the sweep's waits in real time.
-    teardownQuietMs: 1_000,
+    teardownQuietMs: 2_000,
     teardownPollMs: 20,
-    teardownMaxWaitMs: 5_000,
+    teardownMaxWaitMs: 10_000,
   }), sdkEnvironment({ ec2: ec2.sim.url, cloudformation: cloudformation.url }), role.environment());
 });
 afterAll(async () => {
