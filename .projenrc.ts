@@ -191,7 +191,7 @@ eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.
 // logs, metrics, the control plane's set of ports): it depends on core alone, and every layer but
 // core may use it. Of src/, lambda/ imports only the contract modules the construct shares with it.
 const lambdaAdapters = ['state', 'compute', 'config', 'github', 'queue'];
-const lambdaFeatures = ['webhook', 'provisioner', 'register', 'lifecycle', 'reconciler', 'setup'];
+const lambdaFeatures = ['webhook', 'provisioner', 'register', 'lifecycle', 'reconciler', 'setup', 'teardown'];
 const lambdaDir = (name: string) => `./lambda/${name}`;
 const layerZones = [
   {

@@ -20,7 +20,7 @@ import { instanceTypeArchitecture } from '../src/instance-type-name';
 
 type Json = Record<string, unknown>;
 
-export type CfnResource = { readonly Type: string; readonly Properties: Json };
+export type CfnResource = { readonly Type: string; readonly Properties: Json; readonly DependsOn?: string | string[] };
 
 export const GHES_HOST = 'ghes.sandbox.internal';
 /** The construct's id: its outputs are `<id>WebhookUrl`, `<id>PrivateKeyParameter`, `<id>WebhookSecretParameter`. */
@@ -63,8 +63,8 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
     const service = environmentOf(resource)[RUNTIME_VARIABLES.serviceName];
     if (resource.Type === 'AWS::Lambda::Function' && typeof service === 'string') functions[service as FunctionName] = id;
   }
-  // The setup functions are there only when the props give no App id.
-  const optional: string[] = [FunctionName.SETUP, FunctionName.SETUP_TOKEN];
+  // The setup functions are there only when the props give no App id, the teardown only with a warm pool.
+  const optional: string[] = [FunctionName.SETUP, FunctionName.SETUP_TOKEN, FunctionName.TEARDOWN];
   const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined && !optional.includes(name));
   if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
   return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>> };

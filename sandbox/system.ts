@@ -27,7 +27,7 @@ import { callerIdentityFrom, InstanceHost } from './instances';
 import type { LaunchedInstance } from './report';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
-import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT } from '../src/contracts/environment';
+import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT, TEARDOWN_PACING_ENVIRONMENT } from '../src/contracts/environment';
 import { TAG_POOL } from '../src/contracts/instance-tags';
 import { FunctionName } from '../src/contracts/metrics';
 
@@ -216,6 +216,12 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
       reconcilerGitHubSweepMs: scaled(2 * 60_000),
       reconcilerRedeliverySpacingMs: scaled(3 * 60_000),
     }),
+    ...encodeEnvironment(TEARDOWN_PACING_ENVIRONMENT, {
+      // The teardown's sweep at the stack's deletion, on the scaled clock.
+      teardownQuietMs: scaled(60_000),
+      teardownPollMs: scaled(5_000),
+      teardownMaxWaitMs: scaled(180_000),
+    }),
   };
   // A function an event source mapping invokes runs at most its ScalingConfig.MaximumConcurrency at once.
   const maximumConcurrency = (mapping: CfnResource) =>
@@ -256,14 +262,17 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   await runCustomResources('Create');
 
   // The event source mappings, the event rules and the schedule, as the template has them.
+  // What CloudFormation deletes before a custom resource at the stack's deletion: the resources that depend on it.
+  const deletedFirst: Array<{ readonly dependsOn: unknown; readonly delete: () => Promise<void> | void }> = [];
   for (const [, r] of mappings) {
-    sqs.createEventSourceMapping({
+    const mapping = sqs.createEventSourceMapping({
       queue: stack.queues.get(referenced(r.Properties.EventSourceArn)[0])!,
       ...target(r.Properties.FunctionName),
       batchSize: r.Properties.BatchSize as number,
       maximumConcurrency: maximumConcurrency(r),
       reportBatchItemFailures: (r.Properties.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false,
     });
+    deletedFirst.push({ dependsOn: r.DependsOn, delete: () => mapping.stop() });
   }
   const eventBridge = new EventBridgeSimulator(common);
   stops.push(() => eventBridge.stop());
@@ -271,6 +280,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const { ScheduleExpression: schedule, EventPattern: pattern } = r.Properties;
     const trigger = schedule ? { scheduleExpression: String(schedule) } : { eventPattern: pattern as never };
     eventBridge.putRule({ name: id, ...trigger, targets: (r.Properties.Targets as Array<{ Arn: unknown }>).map((t) => target(t.Arn)) });
+    deletedFirst.push({ dependsOn: r.DependsOn, delete: () => eventBridge.deleteRule(id) });
   }
   ec2.onEvent((event) => { eventBridge.publish(event as never); });
 
@@ -329,10 +339,15 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     },
     /**
      * CloudFormation's Delete of the custom resources: at the stack's deletion (the setup token's then deletes the token and the
-     * App's credentials), or, with `stackDeletion` false, as when a resource leaves the template.
+     * App's credentials, the teardown terminates the deployment's instances), after the event source mappings and rules that depend
+     * on them (the launchers), as CloudFormation orders a deletion; or, with `stackDeletion` false, as when a resource leaves the template.
      */
     deleteCustomResources: async (stackDeletion = true) => {
       if (stackDeletion) cloudformation.status = 'DELETE_IN_PROGRESS';
+      const customResourceIds = stack!.customResources.map(([id]) => id);
+      for (const r of stackDeletion ? deletedFirst : []) {
+        if ([r.dependsOn ?? []].flat().some((id) => customResourceIds.includes(String(id)))) await r.delete();
+      }
       await runCustomResources('Delete');
     },
     /** IAM for every AWS call of the functions (in their role `sessions`) and the instances: decisions and denials by action. */

@@ -14,7 +14,7 @@ import { pemBundleProblem } from './pem';
 import {
   allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
   headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
-  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, validateParameterName, validateProps, Webhook,
+  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName, validateProps, Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
 import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
@@ -130,6 +130,8 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const provisioner = new Provisioner(this, 'Provisioner', { controlPlane });
     const lifecycle = new Lifecycle(this, 'Lifecycle', { controlPlane });
     const reconciler = new Reconciler(this, 'Reconciler', { controlPlane, interval: settings.reconcileInterval });
+    // With a warm pool, instances outlive their jobs: the stack's deletion terminates them.
+    if (fleet.hasWarmPools) new Teardown(this, 'Teardown', { controlPlane, launchers: [provisioner, reconciler.schedule] });
     const setup = props.github.appId === undefined
       ? new Setup(this, 'Setup', { controlPlane, webhookUrl: webhook.url, api: webhook.api, privateRoute: frontDoor.webhookRoute }) : undefined;
     const deadLetterQueues = [deadLetterQueue, lifecycle.deadLetterQueue];

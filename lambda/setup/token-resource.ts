@@ -6,35 +6,14 @@
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
 
 import { newSetupToken, setupTokenHash } from '../../src/contracts/setup-token';
+import { CustomResourceEvent, CustomResourceResponse, StackBeingDeleted } from '../common/custom-resource';
 import { Logger } from '../common/logger';
 import { SetupTokenStore } from '../core/setup';
-
-/** The request CloudFormation sends (the fields used here). */
-export interface CustomResourceEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly ResponseURL: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly PhysicalResourceId?: string;
-}
-
-/** The response CloudFormation reads from the presigned URL. */
-export interface CustomResourceResponse {
-  readonly Status: 'SUCCESS' | 'FAILED';
-  readonly Reason?: string;
-  readonly PhysicalResourceId: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly Data?: Readonly<Record<string, string>>;
-}
 
 export interface TokenResourceDeps {
   readonly store: SetupTokenStore;
   readonly respond: (response: CustomResourceResponse) => Promise<void>;
-  /** Whether the stack itself is being deleted (DescribeStacks: DELETE_IN_PROGRESS). */
-  readonly stackBeingDeleted: (stackId: string) => Promise<boolean>;
+  readonly stackBeingDeleted: StackBeingDeleted;
   readonly logger: Logger;
 }
 

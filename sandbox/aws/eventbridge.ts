@@ -34,6 +34,8 @@ export class EventBridgeSimulator {
   private readonly timers = new Set<() => void>();
   private readonly schedules = new Set<() => void>();
   private readonly running = new Set<Promise<void>>();
+  /** ARNs of deleted rules: their schedules fire no more. */
+  private readonly deleted = new Set<string>();
   private stopped = false;
 
   constructor(options: AwsSimulatorOptions = {}) {
@@ -53,6 +55,13 @@ export class EventBridgeSimulator {
     this.rules.push(rule);
     if (period !== undefined) this.startSchedule(rule, period);
     return rule.arn;
+  }
+
+  /** Deletes a rule: no event matches it and its schedule fires no more; deliveries already handed over run on. */
+  deleteRule(name: string): void {
+    const arn = `arn:aws:events:${this.aws.region}:${this.aws.accountId}:rule/${name}`;
+    this.deleted.add(arn);
+    this.rules.splice(0, this.rules.length, ...this.rules.filter((rule) => rule.arn !== arn));
   }
 
   /** An event from an AWS service, already in its envelope (version, id, detail-type, source, …); returns the deliveries started. */
@@ -93,6 +102,7 @@ export class EventBridgeSimulator {
     const { clock, ids, region, accountId } = this.aws;
     const start = clock.now();
     const fire = (n: number) => {
+      if (this.deleted.has(rule.arn)) return;
       this.schedule(start + (n + 1) * periodMs - clock.now(), () => fire(n + 1), this.schedules);
       const event: EventBridgeEvent<'Scheduled Event', Record<string, never>> = {
         'version': '0',

@@ -227,6 +227,28 @@ export const SETUP_ENVIRONMENT = {
 export const SETUP_TOKEN_ENVIRONMENT = APP_CREDENTIAL_PARAMETERS;
 
 /**
+ * The teardown's waits, each unset in a deployment (the construct sets none of them). They are for a
+ * control plane run at another pace: the offline sandbox's scaled clock.
+ */
+export const TEARDOWN_PACING_ENVIRONMENT = {
+  /** How long no new instance of ours must be seen before the teardown answers (60 000: a provisioner run in flight lasts at most that). */
+  teardownQuietMs: optionalMilliseconds('TEARDOWN_QUIET_MS'),
+  /** The wait between two sweeps (5000). */
+  teardownPollMs: optionalMilliseconds('TEARDOWN_POLL_MS'),
+  /** The longest the teardown sweeps before it answers anyway (180 000, within the function's timeout). */
+  teardownMaxWaitMs: optionalMilliseconds('TEARDOWN_MAX_WAIT_MS'),
+} as const;
+
+/**
+ * What the teardown function (the custom resource that terminates the deployment's instances at the
+ * stack's deletion) reads: the managed-by tag, which the construct sets, and its waits.
+ */
+export const TEARDOWN_ENVIRONMENT = {
+  managedBy: CONTROL_PLANE_ENVIRONMENT.managedBy,
+  ...TEARDOWN_PACING_ENVIRONMENT,
+} as const;
+
+/**
  * Set by the construct and read by no function: a hash of the runner configs, so that a config
  * change (kept in SSM) updates every function and retires warm containers' cached configs.
  */

@@ -15,6 +15,8 @@ export const FunctionName = {
   SETUP: 'setup',
   /** The custom resource that creates the setup token at deploy and deletes the App's credentials with the stack. */
   SETUP_TOKEN: 'setup-token',
+  /** The custom resource that terminates every instance of the deployment at the stack's deletion, deployed with a warm pool. */
+  TEARDOWN: 'teardown',
 } as const;
 export type FunctionName = (typeof FunctionName)[keyof typeof FunctionName];
 

@@ -4,6 +4,7 @@ import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { grantDescribeOwnStack } from './custom-resource';
 
 /** An SSM parameter's (or path's) ARN from its name. */
 export function parameterArn(scope: Construct, name: string): string {
@@ -110,11 +111,7 @@ export class GitHubApp {
    * once DescribeStacks says the stack is being deleted.
    */
   grantTokenLifecycle(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['cloudformation:DescribeStacks'],
-      // This stack only, by its ARN (AWS::StackId): the function asks by the StackId of the request.
-      resources: [Stack.of(this.scope).stackId],
-    }));
+    grantDescribeOwnStack(this.scope, grantee);
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ssm:PutParameter'],
       resources: [parameterArn(this.scope, this.setupTokenParameterName)],

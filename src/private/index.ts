@@ -1,6 +1,7 @@
 // The constructs and helpers EphemeralRunners is composed of: internal, not part of the jsii API.
 export * from './ca-bundle';
 export * from './control-plane';
+export * from './custom-resource';
 export * from './deployment-names';
 export * from './front-door';
 export * from './github-app';
@@ -17,5 +18,6 @@ export * from './runner-image';
 export * from './runner-metrics';
 export * from './setup';
 export * from './state-table';
+export * from './teardown';
 export * from './validation';
 export * from './webhook';

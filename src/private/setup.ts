@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ControlPlane } from './control-plane';
 import { ControlPlaneFunction } from './control-plane-function';
+import { CUSTOM_RESOURCE_SERVICE_TIMEOUT } from './custom-resource';
 import { GitHubApp } from './github-app';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
@@ -109,8 +110,7 @@ export class Setup extends Construct {
     const token = new CustomResource(this, 'Token', {
       serviceToken: this.tokenHandler.function.functionArn,
       resourceType: 'Custom::SetupToken',
-      // Should no answer come (a function that never ran), the deploy fails after minutes, not CloudFormation's hour.
-      serviceTimeout: Duration.minutes(5),
+      serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
     });
     // Made only once the function may write the token; deleted while it may still delete.
     token.node.addDependency(this.tokenHandler.role);

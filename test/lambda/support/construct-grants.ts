@@ -9,13 +9,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
   ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, Setup,
-  StateTable, Webhook,
+  StateTable, Teardown, Webhook,
 } from '../../../src/private';
 
 /** Stands for the state table's ARN while the grants are synthesized; each table's ARN replaces it. */
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/STATE-TABLE`;
 
-export type ControlPlaneFunctionName = 'webhook' | 'register' | 'provisioner' | 'lifecycle' | 'reconciler' | 'setup' | 'setup-token';
+export type ControlPlaneFunctionName = 'webhook' | 'register' | 'provisioner' | 'lifecycle' | 'reconciler' | 'setup' | 'setup-token' | 'teardown';
+
+/** The stack the grants are synthesized in, as `AWS::StackId` names it. */
+export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Grants/00000000-0000-4000-8000-000000000001`;
 
 /** The names the function's environment gives it, which its grants name too. */
 export interface GrantedNames {
@@ -98,6 +101,7 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
     case 'reconciler': Reconciler.grantAccess(role, access); break;
     case 'setup': Setup.grantAccess(role, access.githubApp); break;
     case 'setup-token': access.githubApp.grantTokenLifecycle(role); break;
+    case 'teardown': Teardown.grantAccess(role, access.fleet); break;
   }
   const template = Template.fromStack(stack);
   // Inline and managed alike: the provisioner's launch statements are managed policies of its role.
@@ -107,12 +111,13 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
   return (tableArn) => JSON.parse(json.split(TABLE_ARN).join(tableArn)) as unknown[];
 }
 
-/** The template's ARNs as IAM holds them: `Fn::Join` over `{"Ref": "AWS::Partition"}` (the grants name nothing else). */
+/** The template's ARNs as IAM holds them: `Fn::Join` over `{"Ref": "AWS::Partition"}`, and the stack's own id (the grants name nothing else). */
 function resolvePartition(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(resolvePartition);
   if (typeof value !== 'object' || value === null) return value;
   const v = value as Record<string, unknown>;
   if (v.Ref === 'AWS::Partition') return 'aws';
+  if (v.Ref === 'AWS::StackId') return STACK_ID;
   if ('Ref' in v || 'Fn::GetAtt' in v) throw new Error(`a grant names ${JSON.stringify(v)}, which these tests cannot resolve`);
   if ('Fn::Join' in v) {
     const [separator, parts] = v['Fn::Join'] as [string, unknown[]];

@@ -49,7 +49,7 @@ export class FunctionRole {
   }
 
   /** The `authorize` hook of a JSON-protocol simulator (or the DynamoDB proxy) for `service`. */
-  serviceAuthorizer(service: 'dynamodb' | 'ssm' | 'sqs'): SimulatorAuthorize {
+  serviceAuthorizer(service: 'dynamodb' | 'ssm' | 'sqs' | 'cloudformation'): SimulatorAuthorize {
     const context = { region: REGION, accountId: ACCOUNT };
     return serviceAuthorizer(service, { authorizer: () => this.authorizer(), context, identityFor: this.identityFor });
   }
