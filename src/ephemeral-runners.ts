@@ -168,46 +168,23 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   }
 
   /** Jobs queued for a runner config: `queued` deliveries the webhook routed to it (Sum). */
-  metricJobsQueued(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('jobsQueued', runnerConfig, props);
-  }
+  metricJobsQueued(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobsQueued', runnerConfig, props); }
   /** Jobs of a runner config a runner took (Sum). */
-  metricJobsStarted(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('jobsStarted', runnerConfig, props);
-  }
+  metricJobsStarted(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobsStarted', runnerConfig, props); }
   /** Seconds jobs of a runner config waited from queued to started (p90). */
-  metricJobWaitTime(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('jobWaitTime', runnerConfig, props);
-  }
+  metricJobWaitTime(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobWaitTime', runnerConfig, props); }
   /** Instances launched in one market (Sum). */
-  metricInstancesLaunched(market: InstanceMarket, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('instancesLaunched', market, props);
-  }
+  metricInstancesLaunched(market: InstanceMarket, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('instancesLaunched', market, props); }
   /** Launches EC2 refused, of one kind (Sum). */
-  metricLaunchErrors(kind: LaunchErrorKind, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('launchErrors', kind, props);
-  }
+  metricLaunchErrors(kind: LaunchErrorKind, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('launchErrors', kind, props); }
   /** Spot interruption warnings of idle or busy runners (Sum). */
-  metricSpotInterruptions(runner: InterruptedRunner, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('spotInterruptions', runner, props);
-  }
-  /**
-   * Jobs of a runner config that got a stopped warm pool instance, started in seconds, instead of a
-   * cold launch (Sum). Compare with `metricInstancesLaunched` for the cold launches.
-   */
-  metricWarmStarts(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('warmStarts', runnerConfig, props);
-  }
+  metricSpotInterruptions(runner: InterruptedRunner, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('spotInterruptions', runner, props); }
+  /** Jobs of a runner config that got a stopped warm pool instance instead of a cold launch (Sum); see `metricInstancesLaunched`. */
+  metricWarmStarts(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('warmStarts', runnerConfig, props); }
   /** Claimed warm pool instances EC2 would not start (their jobs launched cold instead) (Sum). */
-  metricWarmStartFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('warmStartFailures', undefined, props);
-  }
+  metricWarmStartFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('warmStartFailures', undefined, props); }
   /** Runner instances alive, as the reconciler counts them each sweep (Maximum). */
-  metricLiveInstances(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('liveInstances', undefined, props);
-  }
+  metricLiveInstances(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('liveInstances', undefined, props); }
   /** Seconds the oldest queued job has waited, as the reconciler finds it each sweep (Maximum). */
-  metricOldestQueuedJobAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return headlineMetric('oldestQueuedJobAge', undefined, props);
-  }
+  metricOldestQueuedJobAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('oldestQueuedJobAge', undefined, props); }
 }
