@@ -1,6 +1,7 @@
 // The reconcile decision of one pool: a pure function of (queued jobs, runners, config, now).
 // Level-triggered: any event, or the periodic reconciler, recomputes the same answer, so lost,
 // duplicated and out-of-order events cannot strand a job or double a runner (DESIGN.md section 3.2).
+import { JobKey } from './job';
 import { RetireReason, RunnerView } from './runner';
 
 export interface ReconcileLimits {
@@ -100,4 +101,19 @@ function actionFor(runner: RunnerView): Retirement['action'] {
   if (runner.state === 'busy') return 'terminate-busy';
   if (runner.state === 'registered') return 'deregister-and-terminate';
   return 'terminate';
+}
+
+/**
+ * The queued jobs that are still demand once the pool's in-progress jobs and its runners were
+ * read after them. A job that starts between the reads shows up twice — queued in the first read,
+ * in progress (or named by its now busy runner) in a later one — and counting it as demand while
+ * its runner no longer counts as supply would launch an instance nobody needs. Jobs only move
+ * forward, so the later read is the truth.
+ */
+export function stillQueued<T extends { readonly key: JobKey }>(
+  queued: readonly T[], inProgress: readonly { readonly key: JobKey }[], runners: readonly { readonly job?: JobKey }[],
+): T[] {
+  const id = (key: JobKey) => `${key.githubHost}#${key.jobId}`;
+  const started = new Set([...inProgress.map((j) => id(j.key)), ...runners.flatMap((r) => (r.job ? [id(r.job)] : []))]);
+  return queued.filter((j) => !started.has(id(j.key)));
 }

@@ -11,7 +11,7 @@ import { retire } from './retire';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
 import { emptyPool, PoolRecord } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
-import { reconcile, Retirement } from '../core/reconcile';
+import { reconcile, Retirement, stillQueued } from '../core/reconcile';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface PoolReport {
@@ -44,9 +44,12 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   if (pool.pendingLaunch) pool = await recoverPendingLaunch(deps, pool, config);
   pool = await rerunInterruptedJobs(deps, pool);
 
-  const queued = await deps.jobs.listActiveJobs(poolId, 'queued');
+  // Read in the order jobs and runners move (queued, then in progress, then busy runners), so that a
+  // job starting meanwhile is seen started by a later read, and dropped from the demand.
+  const queuedRead = await deps.jobs.listActiveJobs(poolId, 'queued');
   const inProgress = await deps.jobs.listActiveJobs(poolId, 'in_progress');
   const runners = await linkBusyRunners(deps, message, inProgress, await deps.runners.listPoolRunners(poolId));
+  const queued = stillQueued(queuedRead, inProgress, runners);
   const now = deps.clock.now();
   const decision = reconcile({
     limits: { maxRunners: config.maxRunners, bootTimeoutMs: deps.settings.bootTimeoutMs, maxLifetimeMs: deps.settings.maxLifetimeMs },

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { reconcile, ReconcileInput } from '../../../lambda/core/reconcile';
+import { reconcile, ReconcileInput, stillQueued } from '../../../lambda/core/reconcile';
 import { RunnerState, RunnerView } from '../../../lambda/core/runner';
 
 const NOW = 1_800_000_000_000;
@@ -159,5 +159,43 @@ describe('reconcile properties', () => {
       return a.launch === b.launch && new Set(a.retire.map((r) => r.instanceId)).size === new Set(b.retire.map((r) => r.instanceId)).size
         && a.retire.every((r) => b.retire.some((s) => s.instanceId === r.instanceId));
     }));
+  });
+});
+
+describe('stillQueued', () => {
+  const key = (jobId: number, githubHost = 'ghes.example.com') => ({ githubHost, jobId });
+
+  test('a job read queued and then in progress, or named by a busy runner read later, is no demand', () => {
+    const queued = [{ key: key(1) }, { key: key(2) }, { key: key(3) }, { key: key(4) }];
+
+    const demand = stillQueued(queued, [{ key: key(2) }], [{ job: key(3) }, {}]);
+
+    expect(demand.map((j) => j.key.jobId)).toEqual([1, 4]);
+  });
+
+  test('job ids are compared per GitHub host', () => {
+    const demand = stillQueued([{ key: key(7, 'a.example.com') }], [{ key: key(7, 'b.example.com') }], [{ job: key(7, 'c.example.com') }]);
+
+    expect(demand).toHaveLength(1);
+  });
+
+  test('never more demand than was read queued, and every job left out was seen started', () => {
+    const keyArb = fc.record({ githubHost: fc.constantFrom('a', 'b'), jobId: fc.integer({ min: 1, max: 20 }) });
+    fc.assert(fc.property(
+      fc.array(keyArb), fc.array(keyArb), fc.array(fc.option(keyArb, { nil: undefined })),
+      (queuedKeys, inProgressKeys, runnerJobs) => {
+        const queued = queuedKeys.map((k) => ({ key: k }));
+        const demand = stillQueued(queued, inProgressKeys.map((k) => ({ key: k })), runnerJobs.map((job) => ({ job })));
+        const same = (a: { githubHost: string; jobId: number }) => (b: { githubHost: string; jobId: number } | undefined) =>
+          b !== undefined && a.githubHost === b.githubHost && a.jobId === b.jobId;
+        expect(demand.length).toBeLessThanOrEqual(queued.length);
+        for (const job of queued.filter((j) => !demand.includes(j))) {
+          expect(inProgressKeys.some(same(job.key)) || runnerJobs.some(same(job.key))).toBe(true);
+        }
+        for (const job of demand) {
+          expect(inProgressKeys.some(same(job.key)) || runnerJobs.some(same(job.key))).toBe(false);
+        }
+      },
+    ));
   });
 });

@@ -65,6 +65,23 @@ describe('provisioner', () => {
     expect(liveInstances()).toHaveLength(2);
   });
 
+  test('a job that starts while the pool is read is no demand: its busy runner is seen, its queued item is not counted, nothing launches', async () => {
+    // Arrange: the runner launched for job 1 took it; the runner item says so, the job item not yet.
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [runner] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    await h.runners.transitionRunner(runner.instanceId, ['booting'], 'busy', { job: { githubHost: 'ghes.example.com', jobId: 1 } }, Date.now());
+
+    // Act
+    const report = await reconcilePool(h.deps, h.message());
+
+    // Assert
+    expect(report).toMatchObject({ queued: 0, launched: 0, retired: 0 });
+    expect(createFleetCalls()).toBe(1);
+    expect(liveInstances()).toHaveLength(1);
+  });
+
   test('a job cancelled while its instance boots frees its demand, and the instance is terminated at once', async () => {
     await start();
     await h.queueJob(1);
