@@ -56,7 +56,7 @@ export function writeResult(result: BenchResult): string {
 }
 
 /** The page's order: the figures first, then any other result by name. */
-const ORDER = ['cold-start', 'burst-1000', 'webhook-bundle', 'cost'];
+const ORDER = ['cold-start', 'warm-start', 'burst-1000', 'webhook-bundle', 'cost'];
 
 export function readResults(): BenchResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return [];
