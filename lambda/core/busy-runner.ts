@@ -18,7 +18,7 @@ export interface BusyRunnerPorts {
  * provisioner as well. The busy runner, or `undefined` when nothing changed.
  */
 export async function markJobRunnerBusy(
-  ports: BusyRunnerPorts, namePrefix: string, job: JobRecord, correlationId: string,
+  ports: BusyRunnerPorts, namePrefix: string, job: Pick<JobRecord, 'key' | 'runnerName' | 'pool'>, correlationId: string,
 ): Promise<RunnerRecord | undefined> {
   const instanceId = instanceIdOfRunner(namePrefix, job.runnerName);
   if (!instanceId) return undefined;

@@ -10,7 +10,10 @@ import { instanceIdOfRunner, RunnerRecord } from '../core/runner';
 
 /**
  * Marks busy the runners that in-progress jobs name (the webhook does so as each job starts; this
- * is the backstop). A runner this pool lists as past registered needs no write.
+ * is the backstop). A runner this pool lists as past registered needs no write. When the write
+ * loses to a concurrent one (the webhook marking the same runner busy, most often), the runner is
+ * read again and seen busy: listed as idle, it would count as supply for a job it already runs,
+ * and the pool would retire a runner another job needs.
  */
 export async function linkBusyRunners(
   deps: ProvisionerDeps, message: PoolMessage, inProgress: readonly JobRecord[], runners: readonly RunnerRecord[],
@@ -21,7 +24,12 @@ export async function linkBusyRunners(
     const listed = instanceId === undefined ? undefined : byId.get(instanceId);
     if (!instanceId || (listed && listed.state !== 'booting' && listed.state !== 'registered')) continue;
     const busy = await markJobRunnerBusy(deps, deps.settings.runnerNamePrefix, job, message.deliveryId);
-    if (!busy) continue;
+    if (!busy) {
+      // Whatever the record says once read again, GitHub says this runner runs the job: not supply.
+      const current = listed && await deps.runners.getRunner(instanceId);
+      if (current) byId.set(instanceId, current.state === 'booting' || current.state === 'registered' ? { ...current, state: 'busy', job: job.key } : current);
+      continue;
+    }
     if (listed) byId.set(instanceId, busy);
     deps.logger.info('runner took a job', { pool: busy.poolId, instance: instanceId, runner: job.runnerName, job: job.key.jobId });
   }

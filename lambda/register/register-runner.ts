@@ -118,12 +118,22 @@ async function decide(instanceId: string, deps: RegisterDeps): Promise<Decision>
  * runners. Booting runners are not counted: this one is further along than any of them, and the
  * reconciler retires whatever surplus remains. Reads the idle runners (few) and counts queued jobs
  * only as far as the answer needs, so a register call costs the same with 5 or 500 jobs queued.
+ *
+ * A job that starts between the two reads leaves the queued count while its runner still looks
+ * idle, which would refuse a runner the pool needs. So the idle runners are read again, strongly
+ * consistent, after the count: one that took a job meanwhile is no longer idle.
  */
 async function poolHasDemand(runner: RunnerRecord, deps: RegisterDeps): Promise<boolean> {
-  const idle = await deps.runners.listPoolRunners(runner.poolId, 'registered');
-  const idleOthers = idle.filter((r) => r.instanceId !== runner.instanceId).length;
-  const queued = await deps.jobs.countActiveJobs(runner.poolId, 'queued', idleOthers + 1);
-  deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: idleOthers });
+  const listed = await deps.runners.listPoolRunners(runner.poolId, 'registered');
+  const others = listed.filter((r) => r.instanceId !== runner.instanceId).map((r) => r.instanceId);
+  const queued = await deps.jobs.countActiveJobs(runner.poolId, 'queued', others.length + 1);
+  if (queued > others.length) {
+    deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: others.length });
+    return true;
+  }
+  const current = others.length === 0 ? new Map<string, RunnerRecord>() : await deps.runners.getRunners(others);
+  const idleOthers = others.filter((id) => current.get(id)?.state === 'registered').length;
+  deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: idleOthers, idleRunnersListed: others.length });
   return queued > idleOthers;
 }
 

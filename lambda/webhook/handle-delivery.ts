@@ -136,6 +136,13 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   // reconcile, a missing one strands a queued job. A crash after 2 sends the message twice, at the
   // same cost. Recording first would instead turn a crash after 1 into a duplicate whose message
   // was never sent.
+  // A started job's runner is marked busy before the job leaves the queued count. Whoever weighs a
+  // pool's queued jobs against its idle runners meanwhile (the register endpoint, the provisioner)
+  // then never sees the job gone while its runner still looks idle, which would refuse or retire a
+  // runner another job needs; at worst it sees both busy and queued for a moment, and the
+  // provisioner's read of busy runners drops such a job from the demand.
+  const startedHere = job.state === 'in_progress' && pool !== undefined;
+  if (startedHere) await markRunnerBusy({ key: job.key, runnerName: job.runnerName, pool }, deliveryId, deps);
   const now = deps.clock.now();
   const { changed, job: stored } = await deps.jobs.applyJobTransition(planJobTransition(job, pool, now));
   // Only an unrouted event can fail to find or create its job.
@@ -144,7 +151,8 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   logger.appendKeys({ poolId, configName });
 
   await deps.queue.send(buildPoolMessage(stored.pool, job.state, deliveryId));
-  if (stored.state === 'in_progress') await markRunnerBusy(stored, deliveryId, deps);
+  // A job no config routes now, but known from when it was queued: its runner is marked once the job is found.
+  if (!startedHere && stored.state === 'in_progress') await markRunnerBusy(stored, deliveryId, deps);
 
   const answer = jsonAnswer(202, `accepted: job ${job.key.jobId} ${job.state}, pool ${poolId}`, { jobId: job.key.jobId, poolId, configName });
   await deps.deliveries.recordDelivery({
@@ -171,7 +179,7 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
  * The runner that took the job is busy. Best effort: the provisioner's link is the backstop, so a
  * failure here is logged, and the delivery still answered.
  */
-async function markRunnerBusy(job: JobRecord, deliveryId: string, deps: WebhookDeps): Promise<void> {
+async function markRunnerBusy(job: Pick<JobRecord, 'key' | 'runnerName' | 'pool'>, deliveryId: string, deps: WebhookDeps): Promise<void> {
   if (!deps.runners) return;
   try {
     const ports = { runners: deps.runners.store, queue: deps.queue, clock: deps.clock };

@@ -27,7 +27,7 @@ export interface RegisterEndpointProps {
 export class RegisterEndpoint extends Construct {
   /** The register function reads and moves runners and jobs, reads the runner configs and the App's key. */
   static grantAccess(grantee: iam.IGrantable, access: ControlPlaneAccess): void {
-    access.table.grantStateAccess(grantee);
+    access.table.grantStateAccess(grantee, { batchGet: true });
     access.configs.grantRead(grantee);
     access.githubApp.grantReadAppCredentials(grantee);
   }

@@ -9,7 +9,7 @@ import { PARTITION_KEY, POOL_INDEX, SORT_KEY, TTL_ATTRIBUTE } from '../contracts
 export interface StateAccessOptions {
   /** Scan the pool index, for every active pool (the reconciler). @default false */
   readonly scanIndex?: boolean;
-  /** Read several items in one BatchGetItem (the provisioner's reconcile, for launches not yet in the index). @default false */
+  /** Read several items in one BatchGetItem (the provisioner's reconcile, for launches not yet in the index; the register endpoint, re-reading a pool's idle runners). @default false */
   readonly batchGet?: boolean;
 }
 

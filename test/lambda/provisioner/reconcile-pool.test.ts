@@ -82,6 +82,38 @@ describe('provisioner', () => {
     expect(liveInstances()).toHaveLength(1);
   });
 
+  test('a runner its started job names stays busy to the pool even when marking it loses to a concurrent write: no runner another job needs is retired', async () => {
+    // Arrange: two jobs, a runner each. Job 1 started on the first runner (registered, not yet marked busy).
+    await start();
+    await h.queueJob(1);
+    await h.queueJob(2);
+    await reconcilePool(h.deps, h.message());
+    const [first, second] = (await h.runners.listPoolRunners('octo-org#linux-x64')).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    await h.runners.transitionRunner(first.instanceId, ['booting'], 'registered', { runnerName: `${PREFIX}${first.instanceId}` }, Date.now());
+    await h.moveJob(1, 'in_progress', { runnerName: `${PREFIX}${first.instanceId}` });
+    // While the provisioner marks it busy, the register function stores its GitHub runner id: the provisioner's conditional write loses.
+    let raced = false;
+    const runners = Object.assign(Object.create(h.runners) as typeof h.runners, {
+      getRunner: async (instanceId: string) => {
+        const read = await h.runners.getRunner(instanceId);
+        if (instanceId === first.instanceId && !raced) {
+          raced = true;
+          await h.runners.transitionRunner(first.instanceId, ['registered'], 'registered', { runnerId: 7 }, Date.now());
+        }
+        return read;
+      },
+    });
+
+    // Act
+    const report = await reconcilePool({ ...h.deps, runners }, h.message());
+
+    // Assert: job 2 still has the second runner.
+    expect(raced).toBe(true);
+    expect(report).toMatchObject({ queued: 1, launched: 0, retired: 0 });
+    expect((await h.runners.getRunner(second.instanceId))?.state).toBe('booting');
+    expect(liveInstances()).toHaveLength(2);
+  });
+
   test('a job cancelled while its instance boots frees its demand, and the instance is terminated at once', async () => {
     await start();
     await h.queueJob(1);

@@ -56,6 +56,8 @@ export interface RegisterWorld {
   launch(instanceId: string, options?: { state?: RunnerState; pool?: Pool }): Promise<RunnerRecord>;
   /** Records a queued job of the pool, as the webhook does. */
   queueJob(jobId: number, pool?: Pool): Promise<void>;
+  /** A queued job of POOL starts on an idle runner, as the webhook's `in_progress` and the runner's claim record it. */
+  startJob(jobId: number, instanceId: string): Promise<void>;
   /** Every item of the table, as stored. */
   items(): Promise<Record<string, unknown>[]>;
 }
@@ -131,6 +133,17 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
         origin: { owner: ORG, repo: 'app', org: ORG },
         labels: ['self-hosted', 'linux', 'x64'],
       }, pool, clock.now()));
+    },
+    async startJob(jobId, instanceId) {
+      await jobs.applyJobTransition(planJobTransition({
+        key: { githubHost: GITHUB_HOST, jobId },
+        state: 'in_progress',
+        runId: jobId * 10,
+        origin: { owner: ORG, repo: 'app', org: ORG },
+        labels: ['self-hosted', 'linux', 'x64'],
+        runnerName: `${PREFIX}${instanceId}`,
+      }, POOL, clock.now()));
+      await runners.transitionRunner(instanceId, ['registered'], 'busy', {}, clock.now());
     },
     items: () => engine.scan(tableName),
   };

@@ -131,6 +131,37 @@ describe('a runner with demand', () => {
   });
 });
 
+describe('a job that starts while demand is read', () => {
+  test('on an idle runner listed a moment before is not taken as covered: the caller still gets the other queued job', async () => {
+    // Arrange: jobs 1 and 2 queued, one idle runner; job 1 starts on it right after the idle runners are listed.
+    const [idle, caller] = [newInstanceId(), newInstanceId()];
+    let racing: RegisterWorld | undefined;
+    const raced = await registerWorld(engine, ghes, {
+      runners: (store) => Object.assign(Object.create(store) as typeof store, {
+        listPoolRunners: async (...args: Parameters<typeof store.listPoolRunners>) => {
+          const listed = await store.listPoolRunners(...args);
+          await racing!.startJob(1, idle);
+          return listed;
+        },
+      }),
+    });
+    racing = raced;
+    await raced.queueJob(1);
+    await raced.queueJob(2);
+    await raced.launch(idle, { state: 'registered' });
+    await raced.launch(caller);
+
+    // Act
+    const result = await raced.handler(functionUrlEvent(caller));
+
+    // Assert: job 2 is left, and only the caller can take it.
+    expect(result.statusCode).toBe(200);
+    expect((await raced.runners.getRunner(caller))?.state).toBe('registered');
+    expect((await raced.runners.getRunner(idle))?.state).toBe('busy');
+    expect(raced.metrics.refused).toEqual([]);
+  });
+});
+
 describe('a runner without demand', () => {
   test('is retired (surplus) and told to power off when its pool has no queued job', async () => {
     const instanceId = newInstanceId();

@@ -14,7 +14,7 @@ import {
 import { Logger } from '../../../lambda/common/logger';
 import { CachedConfigSource } from '../../../lambda/config/cached-config-source';
 import { CachedSecret } from '../../../lambda/config/cached-secret';
-import { DeliveryStore, RunnerConfigSource } from '../../../lambda/core/ports';
+import { DeliveryStore, JobStore, RunnerConfigSource } from '../../../lambda/core/ports';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
@@ -54,6 +54,8 @@ export interface HarnessOptions {
   readonly logger?: Logger;
   /** Wraps the delivery store, e.g. to fail a write. */
   readonly deliveries?: (store: DynamoStateStore) => DeliveryStore;
+  /** Wraps the job store, e.g. to look at the table as a job moves. */
+  readonly jobs?: (store: DynamoStateStore) => JobStore;
 }
 
 export async function webhookHarness(engine: DynamoTestEngine, options: HarnessOptions = {}): Promise<WebhookHarness> {
@@ -71,7 +73,7 @@ export async function webhookHarness(engine: DynamoTestEngine, options: HarnessO
   const container = (source: RunnerConfigSource) => createWebhookHandler(() => ({
     githubHost: TEST_HOST,
     deliveries,
-    jobs: store,
+    jobs: options.jobs?.(store) ?? store,
     queue,
     configs: new CachedConfigSource(source),
     secret: new CachedSecret(secretSource, clock),

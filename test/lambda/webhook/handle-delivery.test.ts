@@ -182,6 +182,40 @@ describe('accepting workflow_job deliveries', () => {
     expect(h.queue.messages.filter((m) => m.reason === 'runner-busy').map((m) => m.poolId)).toEqual(['octo-org#other']);
   });
 
+  test('a job that starts leaves the queued count only once its runner is busy, so no reader sees the job gone and the runner idle', async () => {
+    // Arrange: the job store, as the function uses it, records the runner's state as each job moves.
+    const seen: string[] = [];
+    const watched = await webhookHarness(engine, {
+      configs: CONFIGS,
+      jobs: (store) => Object.assign(Object.create(store) as typeof store, {
+        applyJobTransition: async (t: Parameters<typeof store.applyJobTransition>[0]) => {
+          seen.push(`${t.to}: runner ${(await watched.runners.getRunner('i-0aaaaaaaaaaaaaaa3'))?.state}`);
+          return store.applyJobTransition(t);
+        },
+      }),
+    });
+    await watched.runners.putRunner({
+      instanceId: 'i-0aaaaaaaaaaaaaaa3',
+      state: 'registered',
+      market: 'spot',
+      launchedAt: watched.clock.now(),
+      poolId: 'octo-org#linux-x64',
+      configName: 'linux-x64',
+      scope: { kind: 'org', org: 'octo-org' },
+      runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaaa3`,
+      updatedAt: watched.clock.now(),
+      version: 1,
+    });
+
+    // Act
+    await send(signed(workflowJobPayload({ action: 'queued', jobId: 130 })), watched.handler);
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 130, runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaaa3` })), watched.handler);
+
+    // Assert
+    expect(seen).toEqual(['queued: runner registered', 'in_progress: runner busy']);
+    expect(await watched.store.listActiveJobs('octo-org#linux-x64', 'in_progress')).toHaveLength(1);
+  });
+
   test('in_progress delivered before queued leaves the job in_progress', async () => {
     await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 105, runnerName: 'er-i-0123' })));
     const late = await send(signed(workflowJobPayload({ action: 'queued', jobId: 105 })));
