@@ -69,6 +69,12 @@ export type RerunResult =
   | { readonly outcome: 'run-in-progress' | 'refused'; readonly reason: string };
 
 export interface GitHubPort {
+  /**
+   * Gets the scope's installation token ahead of its first use, into the cache the functions'
+   * containers share, while the instances that will need it boot. `installationId`, when known
+   * from a signed delivery, saves looking it up.
+   */
+  prepare(scope: RunnerScope, installationId?: number): Promise<void>;
   /** Registers a JIT runner. If the name exists (a retried call that had succeeded), replaces it. */
   generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner>;
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;

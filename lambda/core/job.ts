@@ -45,6 +45,8 @@ export interface JobEvent {
   /** The runner that took the job (in_progress, completed); absent while queued and for jobs never acquired. */
   readonly runnerName?: string;
   readonly conclusion?: string;
+  /** The App installation the delivery came from (`installation.id`): the one that registers the job's runner. */
+  readonly installationId?: number;
 }
 
 /** Attributes a job gets when it is first seen; never changed by later transitions. */
@@ -56,6 +58,7 @@ export interface JobCreation {
   readonly org?: string;
   readonly labels: readonly string[];
   readonly pool: Pool;
+  readonly installationId?: number;
 }
 
 /** A single-item conditional write: move `key` to `to` if that is forward. */
@@ -87,6 +90,8 @@ export interface JobRecord {
   readonly labels: readonly string[];
   /** The pool the job was routed to when first seen; it keeps it even if configs change later. */
   readonly pool: Pool;
+  /** The App installation its first delivery came from; absent for jobs recorded before it was kept. */
+  readonly installationId?: number;
   readonly runnerName?: string;
   readonly conclusion?: string;
   /** ISO 8601. */
@@ -117,6 +122,7 @@ export function planJobTransition(event: JobEvent, pool: Pool | undefined, now: 
       org,
       labels: event.labels,
       pool,
+      installationId: event.installationId,
     },
     runnerName: event.runnerName,
     conclusion: event.conclusion,
@@ -146,6 +152,7 @@ export function applyJobTransition(current: JobRecord | undefined, t: JobTransit
         org: c.org,
         labels: [...c.labels],
         pool: c.pool,
+        installationId: c.installationId,
         runnerName: t.runnerName,
         conclusion: t.conclusion,
         createdAt: at,

@@ -89,6 +89,16 @@ export class GitHubApi implements GitHubPort {
     this.app = this.octokit();
   }
 
+  async prepare(scope: RunnerScope, installationId?: number): Promise<void> {
+    const key = scopeKey(scope);
+    if (installationId !== undefined && !this.installationIds.has(key)) {
+      this.installationIds.set(key, this.adoptInstallation(key, installationId));
+    }
+    const octokit = await this.forScope(scope);
+    // auth-app answers from the token cache (local, then shared) or mints one and caches it there.
+    await octokit.auth({ type: 'installation' });
+  }
+
   async generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner> {
     const octokit = await this.forScope(scope);
     const body = { name: request.name, labels: [...request.labels], runner_group_id: request.runnerGroupId, work_folder: '_work' };
@@ -217,7 +227,7 @@ export class GitHubApi implements GitHubPort {
 
   private async lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
     const shared = this.options.sharedCache;
-    const entry = `github-installation#${this.options.appId}#${key}`;
+    const entry = this.installationEntry(key);
     const known = await shared?.get(entry).catch((e: unknown) => this.sharedCacheFailed(e));
     if (known !== undefined && /^[1-9][0-9]*$/.test(known)) return Number(known);
     let installationId: number;
@@ -233,6 +243,21 @@ export class GitHubApi implements GitHubPort {
     const now = this.options.now ?? Date.now;
     await shared?.put(entry, String(installationId), now() + SHARED_INSTALLATION_TTL_MS).catch((e: unknown) => this.sharedCacheFailed(e));
     return installationId;
+  }
+
+  /** The installation a signed delivery named, shared as a lookup would share it, unless one is shared already. */
+  private async adoptInstallation(key: string, installationId: number): Promise<number> {
+    const shared = this.options.sharedCache;
+    const entry = this.installationEntry(key);
+    const known = await shared?.get(entry).catch((e: unknown) => this.sharedCacheFailed(e));
+    if (known !== undefined && /^[1-9][0-9]*$/.test(known)) return Number(known);
+    const now = this.options.now ?? Date.now;
+    await shared?.put(entry, String(installationId), now() + SHARED_INSTALLATION_TTL_MS).catch((e: unknown) => this.sharedCacheFailed(e));
+    return installationId;
+  }
+
+  private installationEntry(key: string): string {
+    return `github-installation#${this.options.appId}#${key}`;
   }
 
   private sharedCacheFailed(error: unknown): undefined {

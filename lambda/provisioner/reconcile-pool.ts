@@ -8,6 +8,7 @@ import { launch, recoverPendingLaunch } from './launch';
 import { linkBusyRunners, rerunInterruptedJobs } from './pool-jobs';
 import { withRecentLaunches } from './recent-launches';
 import { retire } from './retire';
+import { JobRecord } from '../core/job';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
 import { emptyPool, PoolRecord } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
@@ -73,6 +74,7 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
       }
       const cold = decision.launch - warmStarted;
       if (cold > 0) launched = await launchFor(deps, pool, config, cold, image.imageId);
+      await prepareGitHub(deps, message, queued, log);
     }
   }
 
@@ -131,6 +133,20 @@ async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: Runner
   }
   if (launched < count) throw new DemandNotMetError(pool.poolId, count - launched, [...new Set(reasons)]);
   return launched;
+}
+
+/**
+ * While the instances just launched or started boot, gets the installation token they will
+ * register with into the shared cache: the first of them to register then finds it, instead of
+ * every cold register container minting one. Best effort: a failure costs only that saving.
+ */
+async function prepareGitHub(deps: ProvisionerDeps, message: PoolMessage, queued: readonly JobRecord[], log: Record<string, unknown>): Promise<void> {
+  try {
+    const installationId = queued.find((j) => j.installationId !== undefined)?.installationId;
+    await (await deps.github()).prepare(message.scope, installationId);
+  } catch (error) {
+    deps.logger.warn('could not get the installation token ahead of registration; the runners get it themselves', { ...log, error: error as Error });
+  }
 }
 
 /** Records that the pool was active, for the reconciler's sweeps of recently active scopes. */

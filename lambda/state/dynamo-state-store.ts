@@ -131,6 +131,7 @@ function jobUpdate(t: JobTransition) {
     setOnce('configName', c.pool.configName);
     setOnce('pool', c.pool.poolId);
     setOnce('scope', c.pool.scope);
+    setOnce('installationId', c.installationId);
   }
   set('runnerName', t.runnerName);
   set('conclusion', t.conclusion);

@@ -88,6 +88,10 @@ export function parseWorkflowJob(payload: Json, state: JobState, githubHost: str
     org = login;
   }
 
+  // Sent with every delivery to a GitHub App; the runner of this job registers through it.
+  const installation = payload.installation;
+  const installationId = isObject(installation) && installation.id !== undefined ? positiveInteger(installation.id, 'installation.id') : undefined;
+
   return {
     key: { githubHost, jobId },
     state,
@@ -98,6 +102,7 @@ export function parseWorkflowJob(payload: Json, state: JobState, githubHost: str
     // Jobs that never got a runner report "" (not null) here: both mean "no runner".
     runnerName: optionalString(job.runner_name, 'workflow_job.runner_name', MAX_RUNNER_NAME_LENGTH),
     conclusion: optionalString(job.conclusion, 'workflow_job.conclusion', 64),
+    installationId,
   };
 }
 

@@ -63,6 +63,32 @@ test('a second container finds the installation and its token in the shared cach
   expect(errors).toEqual([]);
 });
 
+test('prepared ahead with the installation a delivery named, the scope costs one token and no lookup, and a container registering later only its JIT config', async () => {
+  // Arrange
+  const errors: unknown[] = [];
+
+  // Act
+  await container(errors).prepare(ORG, sim.installationId('octo-org'));
+  const prepared = { ...sim.apiCalls().byRoute };
+  sim.resetApiCalls();
+  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000c', labels: ['self-hosted'], runnerGroupId: 1 });
+
+  // Assert
+  expect(prepared).toEqual({ 'POST /app/installations/{installation_id}/access_tokens': 1 });
+  expect(sim.apiCalls().byRoute).toEqual({ 'POST /orgs/{org}/actions/runners/generate-jitconfig': 1 });
+  expect(errors).toEqual([]);
+});
+
+test('prepared without an installation id, the scope is looked up once; prepared again, nothing is asked', async () => {
+  const api = container();
+
+  await api.prepare(ORG);
+  await container().prepare(ORG);
+  await api.prepare(ORG);
+
+  expect(sim.apiCalls().byRoute).toEqual({ 'GET /orgs/{org}/installation': 1, 'POST /app/installations/{installation_id}/access_tokens': 1 });
+});
+
 test('the table holds the token sealed, never in clear', async () => {
   // Arrange
   await container().listRunners(ORG, 'er-');

@@ -323,6 +323,7 @@ describe('provisioner and jobs a spot interruption failed', () => {
   function rerunningGitHub(accepted: number[], asked: number[]): GitHubPort {
     const unused = async (): Promise<never> => { throw new Error('not used by re-runs'); };
     return {
+      prepare: unused,
       generateJitConfig: unused,
       deleteRunner: unused,
       listRunners: unused,

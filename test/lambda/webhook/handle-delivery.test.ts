@@ -216,6 +216,17 @@ describe('accepting workflow_job deliveries', () => {
     expect(await watched.store.listActiveJobs('octo-org#linux-x64', 'in_progress')).toHaveLength(1);
   });
 
+  test('a job keeps the App installation its first delivery came from, for the provisioner to get its runners\' token ahead', async () => {
+    const payload = workflowJobPayload({ action: 'queued', jobId: 131 });
+
+    await send(signed(payload));
+
+    expect(payload.installation).toEqual(expect.objectContaining({ id: 5 }));
+    expect(jobItem(await h.items(), 131)).toMatchObject({ installationId: 5 });
+    const [job] = await h.store.listActiveJobs('octo-org#linux-x64', 'queued');
+    expect(job.installationId).toBe(5);
+  });
+
   test('in_progress delivered before queued leaves the job in_progress', async () => {
     await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 105, runnerName: 'er-i-0123' })));
     const late = await send(signed(workflowJobPayload({ action: 'queued', jobId: 105 })));
