@@ -9,6 +9,16 @@ export interface ScopeActivity {
   readonly scope: RunnerScope;
   /** Epoch ms of the last time the scope had an active pool or a registration left behind. */
   readonly lastActiveAt: number;
+  /**
+   * Epoch ms of the last time a registration may have been left behind in the scope: a runner
+   * ended registered but idle, or a retired runner's registration may not have been deleted.
+   */
+  readonly ghostsLeftAt?: number;
+  /**
+   * Epoch ms of the scope's last complete ghost sweep, or of its first activity (nothing of ours
+   * was registered there before). Absent in items written before it was kept: swept once.
+   */
+  readonly sweptAt?: number;
 }
 
 export interface RedeliveryRecord {
@@ -75,17 +85,63 @@ export function jobCheckKey(key: JobKey): string {
 
 /** Records that `scope` is active at `at` (never moves a timestamp back). */
 export function touchScopes(state: ReconcilerState, scopes: readonly RunnerScope[], at: number): ReconcilerState {
-  const byKey = new Map(state.scopes.map((s) => [scopeKey(s.scope), s]));
-  for (const scope of scopes) {
-    const known = byKey.get(scopeKey(scope));
-    if (!known || known.lastActiveAt < at) byKey.set(scopeKey(scope), { scope, lastActiveAt: at });
-  }
-  return { ...state, scopes: sortScopes([...byKey.values()]) };
+  return changeScopes(state, scopes, (known, scope) => (known
+    ? (known.lastActiveAt < at ? { ...known, lastActiveAt: at } : known)
+    : { scope, lastActiveAt: at, sweptAt: at }));
+}
+
+/** Records that a registration may have been left behind in `scope` at `at`: its next ghost sweep is due. */
+export function markGhostsLeft(state: ReconcilerState, scope: RunnerScope, at: number): ReconcilerState {
+  return changeScopes(state, [scope], (known) => ({
+    ...(known ?? { scope }),
+    lastActiveAt: Math.max(known?.lastActiveAt ?? at, at),
+    ghostsLeftAt: Math.max(known?.ghostsLeftAt ?? at, at),
+  }));
+}
+
+/** Records a complete ghost sweep of `scope` at `at`. */
+export function markSwept(state: ReconcilerState, scope: RunnerScope, at: number): ReconcilerState {
+  return changeScopes(state, [scope], (known) => ({ ...(known ?? { scope, lastActiveAt: at }), sweptAt: Math.max(known?.sweptAt ?? at, at) }));
 }
 
 /** Whether the scope was marked active at or after `since`. */
 export function scopeMarkedSince(state: ReconcilerState, scope: RunnerScope, since: number): boolean {
   return state.scopes.some((s) => scopeKey(s.scope) === scopeKey(scope) && s.lastActiveAt >= since);
+}
+
+/** Whether the scope has a mark of registrations left at or after `since` that no sweep has covered yet. */
+export function ghostsMarkedSince(state: ReconcilerState, scope: RunnerScope, since: number): boolean {
+  return state.scopes.some((s) => scopeKey(s.scope) === scopeKey(scope) && (s.ghostsLeftAt ?? -Infinity) >= since && ghostsPending(s));
+}
+
+/**
+ * The recent scopes whose ghost sweep is due: registrations may have been left there since the
+ * last sweep, or it was last swept `backstopMs` ago (a registration can be left without anyone
+ * noticing: a function that died between registering and recording it).
+ */
+export function scopesDueForGhostSweep(state: ReconcilerState, now: number, scopeSweepMs: number, backstopMs: number): ScopeActivity[] {
+  return recentScopes(state, now, scopeSweepMs).filter((s) => ghostsPending(s) || s.sweptAt === undefined || now - s.sweptAt >= backstopMs);
+}
+
+function ghostsPending(s: ScopeActivity): boolean {
+  return s.ghostsLeftAt !== undefined && (s.sweptAt === undefined || s.ghostsLeftAt > s.sweptAt);
+}
+
+/** Applies `change` to each scope's entry (undefined when new); the same state when nothing changed. */
+function changeScopes(
+  state: ReconcilerState, scopes: readonly RunnerScope[], change: (known: ScopeActivity | undefined, scope: RunnerScope) => ScopeActivity,
+): ReconcilerState {
+  const byKey = new Map(state.scopes.map((s) => [scopeKey(s.scope), s]));
+  let changed = false;
+  for (const scope of scopes) {
+    const known = byKey.get(scopeKey(scope));
+    const next = change(known, scope);
+    if (next !== known) {
+      byKey.set(scopeKey(scope), next);
+      changed = true;
+    }
+  }
+  return changed ? { ...state, scopes: sortScopes([...byKey.values()]) } : state;
 }
 
 /** Scopes active within the sweep window before `now`. */
@@ -101,7 +157,12 @@ export function mergeReconcilerStates(a: ReconcilerState, b: ReconcilerState): R
   const scopes = new Map<string, ScopeActivity>();
   for (const s of [...a.scopes, ...b.scopes]) {
     const known = scopes.get(scopeKey(s.scope));
-    if (!known || known.lastActiveAt < s.lastActiveAt) scopes.set(scopeKey(s.scope), s);
+    scopes.set(scopeKey(s.scope), known ? {
+      scope: s.scope,
+      lastActiveAt: Math.max(known.lastActiveAt, s.lastActiveAt),
+      ...latest('ghostsLeftAt', known.ghostsLeftAt, s.ghostsLeftAt),
+      ...latest('sweptAt', known.sweptAt, s.sweptAt),
+    } : s);
   }
   const redeliveries = new Map<string, RedeliveryRecord>();
   for (const r of [...a.redeliveries, ...b.redeliveries]) {
@@ -170,6 +231,11 @@ export class ReconcilerStateConflictError extends Error {
   constructor(readonly attempts: number) {
     super(`the reconciler state item changed under every one of ${attempts} attempts to save it; the next run retries`);
   }
+}
+
+function latest<K extends string>(name: K, x: number | undefined, y: number | undefined): Partial<Record<K, number>> {
+  const values = [x, y].filter((v): v is number => v !== undefined);
+  return (values.length === 0 ? {} : { [name]: Math.max(...values) }) as Partial<Record<K, number>>;
 }
 
 function withCursor(state: Omit<ReconcilerState, 'deliveriesCursor'>, cursor: number | undefined): ReconcilerState {

@@ -13,7 +13,7 @@
 import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleConflictError } from './errors';
 import { ENDING_STATES, InstanceEvent } from './instance-event';
-import { keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
+import { askForGhostSweep, keepScopeSwept, leaveToGhostSweep, poolOf, runnerKeys } from './runner-effects';
 import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import { RunnerRecord } from '../core/runner';
@@ -91,14 +91,21 @@ async function park(event: StateChange, runner: RunnerRecord, deps: LifecycleDep
   return 'parked';
 }
 
-/** What becomes of the runner's registration; the ghost sweep covers its scope for a while in every case but `none`. */
+/**
+ * What becomes of the runner's registration. An idle one is left to the ghost sweep, due at once;
+ * a retired one too, since whether the retirement's delete went through is not recorded; a busy
+ * one GitHub removes with its job, and the sweep's periodic backstop covers its scope a while.
+ */
 async function deregister(runner: RunnerRecord, deps: LifecycleDeps): Promise<Deregistration> {
   if (runner.runnerId === undefined) return 'none';
   if (runner.state === 'registered') {
     await leaveToGhostSweep(deps, runner, 'idle');
     return 'left-to-sweep';
   }
-  // A registration a retirement failed to delete, or GitHub failed to remove, is the sweep's too.
-  await keepScopeSwept(deps, runner);
-  return runner.state === 'busy' ? 'removed-by-github' : 'deleted-before';
+  if (runner.state === 'busy') {
+    await keepScopeSwept(deps, runner);
+    return 'removed-by-github';
+  }
+  await askForGhostSweep(deps, runner);
+  return 'deleted-before';
 }

@@ -5,7 +5,7 @@ import { LifecycleConflictError } from './errors';
 import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { JobKey } from '../core/job';
 import { emptyPool } from '../core/pool';
-import { scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
+import { ghostsMarkedSince, markGhostsLeft, scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord, scopeOf } from '../core/runner';
 
@@ -44,17 +44,34 @@ export async function markInterruptedJob(deps: LifecycleDeps, runner: RunnerReco
 }
 
 /**
- * A registration GitHub would not (or could not) delete now: make sure the reconciler sweeps the
- * runner's scope for a while, whatever happens to the pool. Failing here loses nothing the
- * pool's own activity does not cover, so it is logged, not thrown.
+ * A registration GitHub would not (or could not) delete now: the reconciler's next ghost sweep
+ * covers the runner's scope. Counted.
  */
 export async function leaveToGhostSweep(deps: LifecycleDeps, runner: RunnerRecord, reason: string): Promise<void> {
   deps.metrics.count(LifecycleMetric.REGISTRATIONS_LEFT_TO_SWEEP, 1, { [MetricDimension.REASON]: reason });
-  await keepScopeSwept(deps, runner);
+  await askForGhostSweep(deps, runner);
 }
 
 /**
- * Makes sure the reconciler's ghost sweep covers the runner's scope for its sweep window. A scope
+ * A registration may be left in the runner's scope: its next ghost sweep is due, whatever happens
+ * to the pool. A mark no sweep has covered yet, made within the last few minutes, is left as it is
+ * (no write, so a burst of ending runners does not contend for the reconciler's one state item).
+ * Failing here loses nothing the sweep's periodic backstop does not cover: logged, not thrown.
+ */
+export async function askForGhostSweep(deps: LifecycleDeps, runner: RunnerRecord): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    await updateReconcilerState(deps.reconcilerState, (state) => (ghostsMarkedSince(state, scopeOf(runner), now - SCOPE_MARK_FRESH_MS)
+      ? state
+      : markGhostsLeft(state, scopeOf(runner), now)), now);
+  } catch (error) {
+    deps.logger.error('could not hand the registration to the ghost sweep', { error: error as Error });
+  }
+}
+
+/**
+ * Keeps the runner's scope among the recently active ones for its sweep window, so the periodic
+ * backstop sweep still covers it after its pools go quiet. A scope
  * marked within the last few minutes is left as it is: no write, so a burst of ending runners
  * does not contend for the reconciler's one state item.
  */

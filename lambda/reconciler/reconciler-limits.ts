@@ -26,6 +26,13 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
    * small share of the calls per job, and a missed webhook is still recovered within minutes.
    */
   readonly githubSweepEveryMs: number;
+  /**
+   * A scope's ghost sweep runs when a registration may have been left there (a runner ended idle,
+   * a retirement), and otherwise at most this often while the scope is recent: a registration can
+   * also be left unnoticed (a function that died between registering a runner and recording it).
+   * Ghosts hold nothing but a line in the runner list, so they can wait.
+   */
+  readonly ghostSweepBackstopMs: number;
 }
 
 export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
@@ -38,6 +45,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   maxDeliveriesListed: 300,
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,
+  ghostSweepBackstopMs: 30 * MINUTE,
   // Registrations left by a pool's last instances are swept for an hour after its last activity.
   scopeSweepMs: 60 * MINUTE,
   redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,

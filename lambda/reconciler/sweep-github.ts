@@ -8,7 +8,7 @@ import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
 import { ReconcilerMetric } from '../../src/contracts/metrics';
 import { GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
 import { JobKey } from '../core/job';
-import { jobCheckKey, recentScopes, ReconcilerState, touchScopes } from '../core/reconciler-state';
+import { jobCheckKey, markGhostsLeft, markSwept, ReconcilerState, scopesDueForGhostSweep } from '../core/reconciler-state';
 import { RunnerScope } from '../core/routing';
 
 const DELIVERIES_PER_PAGE = 100;
@@ -114,16 +114,19 @@ export async function redeliverFailed(run: Run): Promise<void> {
 
 export async function deleteGhosts(run: Run): Promise<void> {
   // The most recently active scopes first: that is where leftovers are likeliest.
-  const scopes = recentScopes(run.state, run.now, run.limits.scopeSweepMs).sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+  const scopes = scopesDueForGhostSweep(run.state, run.now, run.limits.scopeSweepMs, run.limits.ghostSweepBackstopMs)
+    .sort((a, b) => b.lastActiveAt - a.lastActiveAt);
   const live = new Set(run.live.keys());
   try {
     for (const { scope } of scopes) {
       try {
         if (!(await sweepScope(run, scope, live))) return;
+        run.state = markSwept(run.state, scope, run.now);
       } catch (error) {
         if (!(error instanceof GitHubAppNotInstalledError)) throw error;
         // The App was removed from this scope: nothing of ours can be registered there any more.
         run.deps.logger.warn('cannot sweep a scope for ghosts: the App is not installed there', { scope: error.scope });
+        run.state = markSwept(run.state, scope, run.now);
       }
     }
   } finally {
@@ -142,8 +145,8 @@ async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string
     const runner = await runners.getRunner(candidate.instanceId);
     if (!hasNoLiveRunner(runner)) continue;
     if (!canDelete() || !run.budget.take()) {
-      // Leftovers remain: keep sweeping this scope in later runs.
-      run.state = touchScopes(run.state, [scope], run.now);
+      // Leftovers remain: the scope's sweep is due again next run.
+      run.state = markGhostsLeft(run.state, scope, run.now);
       return false;
     }
     const result = await github.deleteRunner(scope, candidate.registration.id);

@@ -45,7 +45,7 @@ export function reconcilerStateToItem(state: ReconcilerState): Item {
   return compact({
     ...RECONCILER_STATE_KEY,
     itemType: 'reconciler',
-    scopes: state.scopes.map((s) => ({ scope: s.scope, lastActiveAt: s.lastActiveAt })),
+    scopes: state.scopes.map((s) => compact({ scope: s.scope, lastActiveAt: s.lastActiveAt, ghostsLeftAt: s.ghostsLeftAt, sweptAt: s.sweptAt })),
     deliveriesCursor: state.deliveriesCursor,
     lastSweepAt: state.lastSweepAt,
     redeliveries: state.redeliveries.map((r) => ({ guid: r.guid, attempts: r.attempts, lastAttemptAt: r.lastAttemptAt })),
@@ -54,7 +54,12 @@ export function reconcilerStateToItem(state: ReconcilerState): Item {
 }
 
 export function reconcilerStateFromItem(item: Item): ReconcilerState {
-  const scopes: ScopeActivity[] = list(item, 'scopes').map((s) => ({ scope: scopeFromItem(s.scope, WHERE), lastActiveAt: num(s, 'lastActiveAt', WHERE) }));
+  const scopes: ScopeActivity[] = list(item, 'scopes').map((s) => compact({
+    scope: scopeFromItem(s.scope, WHERE),
+    lastActiveAt: num(s, 'lastActiveAt', WHERE),
+    ghostsLeftAt: optNum(s, 'ghostsLeftAt', WHERE),
+    sweptAt: optNum(s, 'sweptAt', WHERE),
+  }) as ScopeActivity);
   const redeliveries: RedeliveryRecord[] = list(item, 'redeliveries').map((r) => ({
     guid: str(r, 'guid', WHERE), attempts: num(r, 'attempts', WHERE), lastAttemptAt: num(r, 'lastAttemptAt', WHERE),
   }));

@@ -232,7 +232,9 @@ describe('instance state changes', () => {
     expect(closed).toMatchObject({ state: 'gone', version: 2 });
     expect(ghes.sim.apiCalls().total).toBe(0);
     expect(ghes.sim.runners().map((r) => r.name)).toContain(runnerName); // the sweep's to delete
-    expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: deps.clock.now() }]);
+    // The scope's ghost sweep is due at once.
+    const now = deps.clock.now();
+    expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: now, ghostsLeftAt: now }]);
     expect(metrics.total('RegistrationsLeftToSweep', { reason: 'idle' })).toBe(1);
     expect(queue.messages).toEqual([expect.objectContaining({ poolId: POOL.poolId, reason: 'instance-state' })]);
     expect(later).toEqual(['already-gone', 'already-gone', 'ignored']);
@@ -300,7 +302,8 @@ describe('instance state changes', () => {
     expect(ghes.sim.apiCalls().total).toBe(0);
     expect(await runners.getRunner(instanceId)).toMatchObject({ state: 'gone' });
     expect(ghes.sim.runners().find((r) => r.name === runnerName)).toMatchObject({ busy: true });
-    expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: deps.clock.now() }]);
+    // GitHub removes it with its job: the scope stays recent, for the sweep's backstop only (no ghost marked).
+    expect((await reconcilerState.load()).state.scopes).toEqual([{ scope: POOL.scope, lastActiveAt: deps.clock.now(), sweptAt: deps.clock.now() }]);
   });
 
   test('a burst of ending runners marks their scope for the ghost sweep once, not once per runner', async () => {

@@ -231,7 +231,8 @@ describe('reconciler state', () => {
 
   test('touching a scope never moves it back; pruning drops what is out of its window', () => {
     const touched = touchScopes(touchScopes(EMPTY_RECONCILER_STATE, [org('a')], NOW), [org('a')], NOW - MINUTE);
-    expect(touched.scopes).toEqual([{ scope: org('a'), lastActiveAt: NOW }]);
+    // A scope first seen now had nothing of ours registered before: its ghost sweep waits for a mark or the backstop.
+    expect(touched.scopes).toEqual([{ scope: org('a'), lastActiveAt: NOW, sweptAt: NOW }]);
     expect(recentScopes(touched, NOW + 59 * MINUTE, 60 * MINUTE)).toHaveLength(1);
     const pruned = pruneReconcilerState({
       ...touched,

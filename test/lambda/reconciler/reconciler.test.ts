@@ -7,6 +7,7 @@ import {
 } from './harness';
 import { PoolMessage } from '../../../lambda/core/pool-message';
 import { Clock } from '../../../lambda/core/ports';
+import { markGhostsLeft, updateReconcilerState } from '../../../lambda/core/reconciler-state';
 import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
 import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
@@ -277,6 +278,8 @@ describe('ghost registrations', () => {
     // The job may go to the busy or the live runner; make sure the busy one has it.
     const holder = ghes.sim.job(jobId)!.runnerName;
     expect(holder).toBe(reg.busy.runnerName);
+    // The lifecycle saw a runner of the scope end idle: its registration may be left.
+    await updateReconcilerState(state, (s) => markGhostsLeft(s, POOL.scope, clock.now()), clock.now());
     ghes.sim.resetApiCalls();
 
     // Act
@@ -289,6 +292,30 @@ describe('ghost registrations', () => {
     expect(left).not.toContain(reg.unknown.runnerName);
     expect(summary.ghostsDeleted).toBe(2);
     expect(ghes.portCalls()[DELETE_ROUTE]).toBe(2);
+  });
+
+  test('a scope is listed for ghosts only once one may have been left, or when the backstop comes round: active pools alone cost no list', async () => {
+    // Arrange: a live runner keeps the scope active; nothing ended idle.
+    const clock = new ManualClock(Date.now());
+    await runners.putRunner(runnerRecord('i-00000000000000006', 'registered', clock.now()));
+    const everyRun: Partial<ReconcilerLimits> = { githubSweepEveryMs: 0 };
+    const lists = () => ghes.sim.apiCalls().byRoute['GET /orgs/{org}/actions/runners'] ?? 0;
+    ghes.sim.resetApiCalls();
+
+    // Act and assert
+    await runReconciler(deps(clock, everyRun), 'run-1');
+    clock.advance(10 * MINUTE);
+    await runReconciler(deps(clock, everyRun), 'run-2');
+    expect(lists()).toBe(0);
+
+    await updateReconcilerState(state, (s) => markGhostsLeft(s, POOL.scope, clock.now()), clock.now());
+    await runReconciler(deps(clock, everyRun), 'run-3');
+    await runReconciler(deps(clock, everyRun), 'run-4');
+    expect(lists()).toBe(1);
+
+    clock.advance(30 * MINUTE);
+    await runReconciler(deps(clock, everyRun), 'run-5');
+    expect(lists()).toBe(2);
   });
 });
 
