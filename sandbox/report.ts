@@ -4,7 +4,7 @@ import type { FunctionCounts } from './aws/lambda-runtime';
 import type { JobView } from './ghes';
 import type { LaunchTimingSummary } from './launch-timing';
 import type { Scenario } from './scenario';
-import { rankedConfigs } from '../src/runner-config';
+import { rankedConfigs } from '../src/private/routing-ties';
 import { matchLabels } from '../src/runner-labels';
 
 type Counts = Readonly<Record<string, number>>;

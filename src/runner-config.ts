@@ -1,7 +1,7 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
-import { findTies, foldLabel, LabelledConfig, LabelTie, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
+import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
 /** How a runner config buys EC2 capacity. */
@@ -51,10 +51,13 @@ export interface RunnerConfig {
   readonly labels: string[];
 
   /**
-   * Which config a job goes to when several match it equally well (the same number of labels beyond
-   * the job's): the highest priority wins; among equal priorities, the config listed first in
-   * `runnerConfigs`. A whole number from 0 to 1000. Synth warns about every such tie, naming the
-   * winner (acknowledge it with the id `cdk-ephemeral-runners:runnerConfigTie`).
+   * Breaks ties between configs that match a job equally well: the highest priority wins.
+   *
+   * Configs tie for a job when each holds all of its labels and as many labels beyond them (a job
+   * `[self-hosted, linux]` with configs `[linux, x64]` and `[linux, arm64]`). Among equal priorities
+   * the config listed first in `runnerConfigs` wins. A whole number from 0 to 1000. Synth warns of
+   * every tie, naming the winner (acknowledge the warning by its id
+   * `cdk-ephemeral-runners:runnerConfigTie`).
    *
    * @default 0 - ties go to the config listed first
    */
@@ -283,37 +286,6 @@ function validateSet(configs: readonly RunnerConfig[]): string[] {
     if (count > 1) errors.push(`runner config name '${name}' is used ${count} times; give each config a unique name.`);
   }
   return errors;
-}
-
-/** A config as routing sees it: folded labels, and its rank among equally specific configs. */
-export interface RankedConfig extends LabelledConfig {
-  readonly rank: { readonly priority: number; readonly order: number };
-}
-
-/** The configs as routing ranks them, `order` being each one's index in `runnerConfigs`. */
-export function rankedConfigs(configs: readonly RunnerConfig[]): RankedConfig[] {
-  return configs.map((config, order) => ({
-    name: config.name,
-    labels: routingLabels(config.labels),
-    rank: { priority: config.priority ?? 0, order },
-  }));
-}
-
-/**
- * One line per tie between configs that a job matches equally well, naming the job's labels, the
- * configs and the one it goes to. Configs with identical labels are an error of their own, not a tie.
- */
-export function describeRoutingTies(configs: readonly RunnerConfig[]): string[] {
-  const ties = findTies(rankedConfigs(configs)).filter((tie): tie is Required<LabelTie<RankedConfig>> => tie.winner !== undefined);
-  return ties.map(({ jobLabels, configs: tied, winner }) => {
-    const names = tied.map((c) => `'${c.name}'`).join(', ');
-    const top = tied.filter((c) => c.rank.priority === winner.rank.priority).length;
-    const by = top === 1 ? `whose priority ${winner.rank.priority} is the highest`
-      : top === tied.length ? `listed first in runnerConfigs (runnerConfigs[${winner.rank.order}])`
-        : `listed first (runnerConfigs[${winner.rank.order}]) of those with the highest priority, ${winner.rank.priority}`;
-    return `runner configs ${names} match a job with runs-on ${JSON.stringify(jobLabels)} equally well (the same number of labels beyond it); `
-      + `it goes to '${winner.name}', ${by}. To send it elsewhere, give another of them a higher priority, or add a config whose labels are exactly ${JSON.stringify(jobLabels)}.`;
-  });
 }
 
 function suggestName(name: string): string {

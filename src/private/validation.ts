@@ -2,8 +2,9 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DeploymentNames } from './deployment-names';
+import { describeRoutingTies } from './routing-ties';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
-import { describeRoutingTies, RunnerConfig, validateRunnerConfigs } from '../runner-config';
+import { RunnerConfig, validateRunnerConfigs } from '../runner-config';
 
 const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,900}[A-Za-z0-9_.-]$/;
 

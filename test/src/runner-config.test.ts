@@ -1,6 +1,5 @@
-import {
-  describeRoutingTies, RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs,
-} from '../../src/runner-config';
+import { describeRoutingTies } from '../../src/private/routing-ties';
+import { RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs } from '../../src/runner-config';
 
 const x64: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'] };
 const arm: RunnerConfig = { name: 'linux-arm64-large', labels: ['linux', 'arm64', 'large'] };

@@ -1,7 +1,8 @@
 import * as fc from 'fast-check';
 import { poolFor, routeJob } from '../../../lambda/core/routing';
 import { parseRunnerConfigParameter, RunnerConfig } from '../../../lambda/core/runner-config';
-import { RunnerConfig as RunnerConfigProps, rankedConfigs, toRunnerConfigDocument } from '../../../src/runner-config';
+import { rankedConfigs } from '../../../src/private/routing-ties';
+import { RunnerConfig as RunnerConfigProps, toRunnerConfigDocument } from '../../../src/runner-config';
 import { compareRanks, findTies, matchLabels, routingLabels } from '../../../src/runner-labels';
 import { testConfig } from '../support/configs';
 
