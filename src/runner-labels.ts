@@ -79,9 +79,14 @@ export function matchLabels<C extends LabelledConfig>(jobLabels: readonly string
   if (best.length === 1) return { kind: 'matched', config: best[0], extraLabels: bestExtra, tiedWith: [] };
   if (best.some((config) => config.rank === undefined)) return { kind: 'ambiguous', candidates: best, extraLabels: bestExtra };
   // The name orders the losers among themselves only, so that the answer is the same for any order of `configs`.
-  const ranked = [...best].sort((a, b) => compareRanks(a.rank!, b.rank!) || a.name.localeCompare(b.name));
+  const ranked = [...best].sort((a, b) => compareRanks(a.rank!, b.rank!) || byName(a, b));
   if (compareRanks(ranked[0].rank!, ranked[1].rank!) === 0) return { kind: 'ambiguous', candidates: best, extraLabels: bestExtra };
   return { kind: 'matched', config: ranked[0], extraLabels: bestExtra, tiedWith: ranked.slice(1) };
+}
+
+/** By name, in code unit order: the same in every locale. */
+function byName(a: LabelledConfig, b: LabelledConfig): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** Configs that a job with `jobLabels` matches equally well, and the one it goes to. */
@@ -118,7 +123,7 @@ export function findTies<C extends LabelledConfig>(configs: readonly C[]): Label
       if (match.kind === 'matched' && match.tiedWith.length > 0) {
         found.set(key, { jobLabels: shared, configs: [match.config, ...match.tiedWith], winner: match.config });
       } else if (match.kind === 'ambiguous') {
-        found.set(key, { jobLabels: shared, configs: [...match.candidates].sort((x, y) => x.name.localeCompare(y.name)) });
+        found.set(key, { jobLabels: shared, configs: [...match.candidates].sort(byName) });
       }
     }
   }

@@ -106,6 +106,18 @@ describe('accepting workflow_job deliveries', () => {
     expect(h.metrics.ignored).toEqual([]);
   });
 
+  test('a job routed by a tie logs the winner and the configs it beat', async () => {
+    const printed = await capturePrinted(async () => {
+      h = await webhookHarness(engine, { configs: CONFIGS, logger: createLogger({ serviceName: 'webhook-test' }) });
+      await send(signed(workflowJobPayload({ action: 'queued', jobId: 123, labels: ['linux'] })));
+    });
+
+    const lines = printed.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => String(l.message).startsWith('job labels match several runner configs equally well'))).toMatchObject({
+      level: 'INFO', jobId: 123, config: 'linux-x64', tiedWith: ['linux-arm64'],
+    });
+  });
+
   test('a duplicate delivery gets the same answer, sends no second message and changes nothing', async () => {
     const event = signed(workflowJobPayload({ action: 'queued', jobId: 102 }));
     const first = await send(event);
