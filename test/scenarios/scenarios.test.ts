@@ -104,7 +104,8 @@ test('routing-tie: [self-hosted, linux] jobs, which configs [linux, x64] and [li
 
   expectInvariants(scenario, report);
   expect(report.jobs.succeeded).toBe(report.jobs.total);
-  // SSM lists the parameters by name, linux-arm64 first: the functions route by the order the documents carry.
+  // The SSM simulator lists the parameters by name, linux-arm64 first (AWS documents no order): the
+  // functions route by the order the documents carry, not by the listing.
   expect(report.ranOn).toEqual({ 'linux-x64': report.jobs.total });
   expect(report.iam.denied).toEqual({});
 });
