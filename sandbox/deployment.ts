@@ -53,6 +53,7 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       architecture: c.instanceTypes.some((t) => instanceTypeArchitecture(t) === 'arm64') ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64,
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
+      ...(c.priority !== undefined ? { priority: c.priority } : {}),
       ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
     })),
   });

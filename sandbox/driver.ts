@@ -5,6 +5,7 @@ import type { JobView } from './ghes';
 import { LaunchTiming } from './launch-timing';
 import { buildReport, isWarmPoolId, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
+import { instanceIdOfRunner } from '../lambda/core/runner';
 import { TAG_POOL } from '../src/contracts/instance-tags';
 
 export type Progress = ReturnType<typeof progressOf>;
@@ -148,6 +149,20 @@ function parkedWarm(sandbox: RunningSandbox): { byConfig: Record<string, number>
   return { byConfig, instanceIds };
 }
 
+/** Per runner config, the job attempts a runner of one of its instances ran (the instance's pool tag names the config). */
+function jobsByConfig(sandbox: RunningSandbox): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const job of sandbox.ghes.jobs()) {
+    const instanceId = instanceIdOfRunner(sandbox.runnerNamePrefix, job.runnerName);
+    const pool = instanceId === undefined ? undefined : sandbox.ec2.instance(instanceId)?.tags[TAG_POOL];
+    if (pool !== undefined) {
+      const config = pool.slice(pool.lastIndexOf('#') + 1);
+      counts[config] = (counts[config] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 /** What is left that should not be: instances not terminated (but a warm pool's parked ones), our runner registrations, queued jobs. */
 function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
   const { instanceIds: parked } = parkedWarm(sandbox);
@@ -175,6 +190,7 @@ function report(
     instances: sandbox.launches,
     starts: sandbox.starts,
     warmPool: parkedWarm(sandbox).byConfig,
+    ranOn: jobsByConfig(sandbox),
     capacityErrors: CAPACITY_CODES.reduce((n, code) => n + capacityErrorsOf(code), 0),
     leaks: leaksOf(sandbox),
     github: { total: github.total, byRoute: github.byRoute },

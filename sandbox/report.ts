@@ -4,7 +4,8 @@ import type { FunctionCounts } from './aws/lambda-runtime';
 import type { JobView } from './ghes';
 import type { LaunchTimingSummary } from './launch-timing';
 import type { Scenario } from './scenario';
-import { matchLabels, routingLabels } from '../src/runner-labels';
+import { rankedConfigs } from '../src/private/routing-ties';
+import { matchLabels } from '../src/runner-labels';
 
 type Counts = Readonly<Record<string, number>>;
 
@@ -18,6 +19,8 @@ export interface ReportInputs {
   readonly starts: readonly LaunchedInstance[];
   /** Per config with a warm pool, its instances parked (stopped) at the end: intentional supply, not leaks. */
   readonly warmPool: Record<string, number>;
+  /** Per runner config, the job attempts that ran on one of its instances. */
+  readonly ranOn: Record<string, number>;
   readonly capacityErrors: number;
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
   readonly github: { readonly total: number; readonly byRoute: Counts };
@@ -51,9 +54,10 @@ export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'co
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
 
-/** The pool a job with these labels goes to, as the control plane routes it; undefined when none fits. */
+/** The pool a job with these labels goes to, as the control plane routes it (ties by priority, then order); undefined when none fits. */
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
-  const match = matchLabels(labels, scenario.runnerConfigs.map((c) => ({ name: c.name, labels: routingLabels(c.labels) })));
+  const configs = scenario.runnerConfigs.map(({ name, labels: offered, priority }) => ({ name, labels: offered, priority }));
+  const match = matchLabels(labels, rankedConfigs(configs));
   return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
 }
 
@@ -143,6 +147,7 @@ export function summary(report: SandboxReport): string {
     ['launches', `${launches.instances} instances (${launches.spot} spot, ${launches.onDemand} on-demand), ${launches.capacityErrors} capacity errors`],
     ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
       + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
+    ['jobs ran on', Object.entries(report.ranOn).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],

@@ -63,6 +63,8 @@ const SCENARIO = object({
     instanceTypes: [texts, ['m7i.large', 'm6i.large']],
     spot: [oneOf('SPOT_ONLY', 'SPOT_PREFERRED', 'ON_DEMAND_ONLY'), 'SPOT_PREFERRED'],
     maxRunners: [int(1, 10_000), 10],
+    /** Breaks ties between configs that match a job equally well (the construct's `priority`); 0 when unset. */
+    priority: optional(int(0, 1000)),
     /** Stopped instances kept ahead of demand (the construct's `warmPool`); none when unset. */
     warmPool: [object({ size: [int(1, 10_000)] }), undefined],
   })), [

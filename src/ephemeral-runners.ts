@@ -14,7 +14,8 @@ import { pemBundleProblem } from './pem';
 import {
   allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
   headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
-  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName, validateProps, Webhook,
+  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName, validateProps, warnRoutingTies,
+  Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
 import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
@@ -100,6 +101,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const caCertificates = pem === undefined ? undefined : pemBundleProblem('github.caCertificatesPem', pem);
     const problems = validateProps(props, names, { ...settings, github: githubApp.problems(), caCertificates });
     this.node.addValidation({ validate: () => problems });
+    warnRoutingTies(this, props.runnerConfigs);
 
     const table = new StateTable(this, 'State', { removalPolicy: props.stateRemovalPolicy });
     const { queue, deadLetterQueue } = poolQueues(this);

@@ -4,6 +4,9 @@
 /** Version of the document's shape; a reader refuses versions it does not know. */
 export const RUNNER_CONFIG_DOCUMENT_VERSION = 1;
 
+/** The range of a config's routing `priority`, both ends included. */
+export const ROUTING_PRIORITY_RANGE = { min: 0, max: 1000 } as const;
+
 export type SpotStrategyName = 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY';
 export type RunnerScopeName = 'org' | 'repo';
 export type RunnerArchitectureName = 'x64' | 'arm64';
@@ -60,6 +63,13 @@ export interface RunnerConfigDocument {
   readonly labels: readonly string[];
   /** The labels the runner registers with, as the user wrote them, `self-hosted` first. */
   readonly runnerLabels: readonly string[];
+  /**
+   * Among configs that match a job equally well, the one with the highest priority wins, see
+   * runner-labels.ts. Absent, as `order`, from documents of deployments older than the rule.
+   */
+  readonly priority?: number;
+  /** The config's index in `runnerConfigs`: among equal priorities the lowest wins. */
+  readonly order?: number;
   /** Empty when `instanceRequirements` chooses the types. */
   readonly instanceTypes: readonly string[];
   /** vCPU and memory ranges EC2 picks instance types by (attribute-based selection), instead of a list. */

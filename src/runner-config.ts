@@ -1,7 +1,7 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
-import { RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
-import { findAmbiguities, foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
+import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
+import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
 /** How a runner config buys EC2 capacity. */
@@ -45,10 +45,23 @@ export interface RunnerConfig {
   /**
    * The labels of the config's runners. A job goes to this config when the labels of its `runs-on`
    * (compared case-insensitively, `self-hosted` ignored) are all among these; the config with the
-   * fewest labels beyond the job's wins. Letters, digits, `.`, `_` and `-`, at most 64 characters each.
-   * Runners always register with `self-hosted` in addition.
+   * fewest labels beyond the job's wins (ties: see `priority`). Letters, digits, `.`, `_` and `-`,
+   * at most 64 characters each. Runners always register with `self-hosted` in addition.
    */
   readonly labels: string[];
+
+  /**
+   * Breaks ties between configs that match a job equally well: the highest priority wins.
+   *
+   * Configs tie for a job when each holds all of its labels and as many labels beyond them (a job
+   * `[self-hosted, linux]` with configs `[linux, x64]` and `[linux, arm64]`). Among equal priorities
+   * the config listed first in `runnerConfigs` wins. A whole number from 0 to 1000. Synth warns of
+   * every tie, naming the winner (acknowledge the warning by its id
+   * `cdk-ephemeral-runners:runnerConfigTie`).
+   *
+   * @default 0 - ties go to the config listed first
+   */
+  readonly priority?: number;
 
   /**
    * EC2 instance types to launch, most preferred first, e.g. `['m7i.large', 'm6i.large']`.
@@ -138,14 +151,16 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 /** SSM standard parameters hold at most 4 KB. */
 const MAX_DOCUMENT_BYTES = 4096;
 
-/** The document of a config, with defaults applied. */
-export function toRunnerConfigDocument(config: RunnerConfig): RunnerConfigDocument {
+/** The document of a config, with defaults applied; `order` is its index in `runnerConfigs`. */
+export function toRunnerConfigDocument(config: RunnerConfig, order: number): RunnerConfigDocument {
   const written = config.labels.filter((label) => foldLabel(label) !== SELF_HOSTED_LABEL);
   return {
     version: RUNNER_CONFIG_DOCUMENT_VERSION,
     name: config.name,
     labels: routingLabels(config.labels),
     runnerLabels: [SELF_HOSTED_LABEL, ...written],
+    priority: config.priority ?? 0,
+    order,
     instanceTypes: config.instanceRequirements ? [] : config.instanceTypes ?? defaultInstanceTypes(config.architecture),
     ...(config.instanceRequirements ? { instanceRequirements: { ...config.instanceRequirements } } : {}),
     architecture: config.architecture ?? RunnerArchitecture.X64,
@@ -222,12 +237,17 @@ function validateOne(config: RunnerConfig, index: number): string[] {
     errors.push(`${who}: maxRunners is ${maxRunners}; it must be a whole number of at least 1.`);
   }
   if (config.warmPool) errors.push(...validateWarmPool(who, config.warmPool, maxRunners));
+  const priority = config.priority ?? 0;
+  const { min, max } = ROUTING_PRIORITY_RANGE;
+  if (!Number.isInteger(priority) || priority < min || priority > max) {
+    errors.push(`${who}: priority is ${priority}; give a whole number from ${min} to ${max} (the highest wins a tie), or leave it out for ${min}.`);
+  }
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);
   }
   if (errors.length === 0) {
-    const size = Buffer.byteLength(JSON.stringify(toRunnerConfigDocument(config)));
+    const size = Buffer.byteLength(JSON.stringify(toRunnerConfigDocument(config, index)));
     if (size > MAX_DOCUMENT_BYTES) {
       errors.push(`${who}: its document is ${size} bytes, above the ${MAX_DOCUMENT_BYTES} bytes of a standard SSM parameter; list fewer labels or instance types.`);
     }
@@ -255,21 +275,15 @@ function validateSet(configs: readonly RunnerConfig[]): string[] {
     byName.set(config.name, (byName.get(config.name) ?? 0) + 1);
     const key = routingLabels(config.labels).join(',');
     const twin = byLabels.get(key);
+    // Whatever their priorities, one of the two wins every job either matches: the other would never run one.
     if (twin !== undefined && twin !== config.name && key !== '') {
-      errors.push(`runner configs '${twin}' and '${config.name}' have the same labels [${key}], so no job could tell them apart; merge them into one config or give one a distinguishing label.`);
+      errors.push(`runner configs '${twin}' and '${config.name}' have the same labels [${key}], so one of them could never receive a job (whatever their priority); `
+        + 'merge them into one config or give one a distinguishing label.');
     }
     byLabels.set(key, twin ?? config.name);
   }
   for (const [name, count] of byName) {
     if (count > 1) errors.push(`runner config name '${name}' is used ${count} times; give each config a unique name.`);
-  }
-  const labelled = configs.map((config) => ({ name: config.name, labels: routingLabels(config.labels) }));
-  for (const { configs: [a, b], jobLabels } of findAmbiguities(labelled)) {
-    const runsOn = JSON.stringify(jobLabels);
-    errors.push(
-      `runner configs '${a}' and '${b}' both match a job with runs-on ${runsOn} equally well (the same number of labels beyond it), so routing it would be a guess; `
-      + `add a config whose labels are exactly ${runsOn}, or make the two configs differ in how many labels they have.`,
-    );
   }
   return errors;
 }

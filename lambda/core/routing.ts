@@ -26,7 +26,11 @@ export interface JobOrigin {
   readonly org?: string;
 }
 
-/** The config for a job's labels: most specific match wins, ties are ambiguous, `self-hosted` and case ignored. */
+/**
+ * The config for a job's labels: the most specific match wins, a tie goes to the higher priority,
+ * then to the config listed first; `self-hosted` and case ignored. Ambiguous only for a tie between
+ * configs whose documents carry no rank (an older deployment's) or the same one (edited by hand).
+ */
 export function routeJob<C extends LabelledConfig>(jobLabels: readonly string[], configs: readonly C[]): LabelMatch<C> {
   return matchLabels(jobLabels, configs);
 }

@@ -6,6 +6,7 @@ import { CONTROL_PLANE_ENVIRONMENT } from '../../src/contracts/environment';
 import {
   ImageSourceDocument,
   InstanceRequirementsDocument,
+  ROUTING_PRIORITY_RANGE,
   RUNNER_CONFIG_DOCUMENT_VERSION,
   RunnerArchitectureName,
   RunnerConfigDocument,
@@ -13,11 +14,13 @@ import {
   SpotStrategyName,
   WarmPoolDocument,
 } from '../../src/runner-config-document';
-import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from '../../src/runner-labels';
+import { foldLabel, RoutingRank, routingLabels, SELF_HOSTED_LABEL } from '../../src/runner-labels';
 
 /** A validated runner config and the parameter it came from. */
 export interface RunnerConfig extends RunnerConfigDocument {
   readonly parameterName: string;
+  /** Its `priority` and `order`, which break routing ties; absent from an older deployment's document. */
+  readonly rank?: RoutingRank;
 }
 
 const SPOT_STRATEGIES: readonly SpotStrategyName[] = ['SPOT_ONLY', 'SPOT_PREFERRED', 'ON_DEMAND_ONLY'];
@@ -79,6 +82,8 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     fail(`\`runnerLabels\` ${JSON.stringify(runnerLabels)} do not fold to \`labels\` ${JSON.stringify(labels)}`);
   }
 
+  const rank = parseRank(doc, fail);
+
   const instanceTypes = stringArray(doc.instanceTypes, 'instanceTypes', fail);
   const instanceRequirements = doc.instanceRequirements === undefined ? undefined : parseRequirements(doc.instanceRequirements, fail);
   if (instanceTypes.length === 0 && !instanceRequirements) fail('`instanceTypes` must name at least one EC2 instance type, or `instanceRequirements` give vCPU and memory ranges');
@@ -116,6 +121,7 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     name: name as string,
     labels,
     runnerLabels,
+    ...(rank ? { priority: rank.priority, order: rank.order, rank } : {}),
     instanceTypes,
     ...(instanceRequirements ? { instanceRequirements } : {}),
     spot: spot as SpotStrategyName,
@@ -128,8 +134,8 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
 }
 
 /**
- * Checks a whole set read from one path: at least one config, names unique. Ambiguous label sets
- * are not refused here (the construct refuses them at synth); routing reports a tie per job.
+ * Checks a whole set read from one path: at least one config, names unique. Ties between configs
+ * are not refused: routing breaks them by rank, and reports one it cannot break per job.
  */
 export function checkRunnerConfigSet(configs: readonly RunnerConfig[], path: string): readonly RunnerConfig[] {
   if (configs.length === 0) {
@@ -147,6 +153,23 @@ export function checkRunnerConfigSet(configs: readonly RunnerConfig[], path: str
     byName.set(config.name, config);
   }
   return configs;
+}
+
+/**
+ * `priority` and `order` come together: the construct writes both, a deployment older than the
+ * tie rule neither (its configs then have no rank, and a tie involving them stays ambiguous).
+ */
+function parseRank(doc: Record<string, unknown>, fail: (what: string) => never): RoutingRank | undefined {
+  const { priority, order } = doc;
+  if (priority === undefined && order === undefined) return undefined;
+  const { min, max } = ROUTING_PRIORITY_RANGE;
+  if (!Number.isSafeInteger(priority) || (priority as number) < min || (priority as number) > max) {
+    fail(`\`priority\` must be a whole number from ${min} to ${max} when \`order\` is given, found ${describe(priority)}`);
+  }
+  if (!Number.isSafeInteger(order) || (order as number) < 0) {
+    fail(`\`order\` must be a whole number of at least 0 when \`priority\` is given, found ${describe(order)}`);
+  }
+  return { priority: priority as number, order: order as number };
 }
 
 function parseRequirements(value: unknown, fail: (what: string) => never): InstanceRequirementsDocument {

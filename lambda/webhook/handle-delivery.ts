@@ -123,6 +123,9 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   // job was routed when queued and the configs changed since; the transition below moves it only
   // if it is known.
   if (unrouted && job.state === 'queued') return unrouted();
+  if (match.kind === 'matched' && match.tiedWith.length > 0 && job.state === 'queued') {
+    logger.info('job labels match several runner configs equally well; routed by priority, then order', { config: match.config.name, tiedWith: match.tiedWith.map((c) => c.name) });
+  }
 
   // Order of the three writes, for crash safety. The function can die between any two steps and
   // a redelivery (same GUID) follows; the delivery record is what turns a redelivery into a
@@ -199,14 +202,15 @@ async function signatureMatches(raw: string, signature: string, deps: WebhookDep
   return isSignatureValid(await deps.secret.get(), raw, signature);
 }
 
-/** Logs, counts and answers a job that no config (or more than one equally) matches. */
+/** Logs, counts and answers a job that no config matches, or several equally with nothing to rank them. */
 function unroutedAnswer(match: LabelMatch<RunnerConfig>, jobLabels: readonly string[], deps: WebhookDeps): () => WebhookAnswer {
   const labels = boundedLabels(jobLabels);
   if (match.kind === 'ambiguous') {
     const names = match.candidates.map((c) => c.name);
     return () => {
-      deps.logger.warn('job labels match several runner configs equally well; routed to none', { labels, configs: names });
-      return ignore(deps.metrics, 'ambiguous', `labels ${JSON.stringify(labels)} match runner configs ${names.join(', ')} equally well; job ignored. Give one of them a label the other lacks`);
+      deps.logger.warn('job labels match several runner configs equally well and their documents do not rank them; routed to none', { labels, configs: names });
+      return ignore(deps.metrics, 'ambiguous', `labels ${JSON.stringify(labels)} match runner configs ${names.join(', ')} equally well, and their parameters carry no `
+        + 'priority and order to break the tie (written by an older deployment, or by hand); job ignored. Redeploy the construct to rewrite them');
     };
   }
   return () => {

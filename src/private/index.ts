@@ -15,6 +15,7 @@ export * from './register-endpoint';
 export * from './runner-config-parameters';
 export * from './runner-fleet';
 export * from './runner-image';
+export * from './routing-ties';
 export * from './runner-metrics';
 export * from './setup';
 export * from './state-table';

@@ -58,10 +58,10 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
     super(scope, id);
     this.path = props.path;
     const seen = new Set<string>();
-    for (const config of props.configs) {
+    for (const [order, config] of props.configs.entries()) {
       if (seen.has(config.name)) continue;
       seen.add(config.name);
-      const written = toRunnerConfigDocument(config);
+      const written = toRunnerConfigDocument(config, order);
       // The image goes to the provisioner, which reads it at launch: the launch templates name none.
       const architecture = written.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64;
       const document = { ...written, image: props.machineImage._sourceFor(architecture) };

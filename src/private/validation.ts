@@ -1,8 +1,10 @@
 // The construct's synth-time checks of its props: each problem says what was given and the fix.
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import { DeploymentNames } from './deployment-names';
+import { describeRoutingTies } from './routing-ties';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
-import { validateRunnerConfigs } from '../runner-config';
+import { RunnerConfig, validateRunnerConfigs } from '../runner-config';
 
 const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,900}[A-Za-z0-9_.-]$/;
 
@@ -61,4 +63,15 @@ export function validateProps(props: EphemeralRunnersProps, names: DeploymentNam
     ...(found.caCertificates ? [found.caCertificates] : []),
     ...validateNetworkNeedsVpc(props),
   ];
+}
+
+/** The id of the warning about a routing tie, to acknowledge it with (`Annotations.of(scope).acknowledgeWarning`). */
+export const ROUTING_TIE_WARNING = 'cdk-ephemeral-runners:runnerConfigTie';
+
+/**
+ * Warns of each tie between runner configs: not an error, since the tie has a documented winner
+ * (runner-labels.ts), but a job may go to a config its author did not expect.
+ */
+export function warnRoutingTies(scope: Construct, configs: readonly RunnerConfig[]): void {
+  for (const tie of describeRoutingTies(configs)) Annotations.of(scope).addWarningV2(ROUTING_TIE_WARNING, tie);
 }

@@ -22,6 +22,7 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     instances: [{ poolId: 'octo-org#linux-x64', market: 'spot', launchTime: T0 + 2_000 }, { poolId: 'octo-org#linux-x64', market: 'on-demand', launchTime: T0 + 4_000 }],
     starts: [],
     warmPool: {},
+    ranOn: { 'linux-x64': 2 },
     capacityErrors: 1,
     leaks: { instances: 0, runners: 0, queuedJobs: 0 },
     github: { total: 3, byRoute: {} },

@@ -50,6 +50,7 @@ describe('sandbox scenarios', () => {
     [{ runnerConfigs: [] }, /runnerConfigs: give at least one runner config/],
     [{ runnerConfigs: [{ name: 'a', warmPool: { size: 0 } }] }, /runnerConfigs\[0\]\.warmPool\.size: expected a number from 1 to 10000, found 0/],
     [{ runnerConfigs: [{ name: 'a', warmPool: {} }] }, /runnerConfigs\[0\]\.warmPool\.size: expected a number from 1 to 10000/],
+    [{ runnerConfigs: [{ name: 'a', priority: 1001 }] }, /runnerConfigs\[0\]\.priority: expected a number from 0 to 1000, found 1001/],
     ['not an object', /scenario: expected an object/],
   ])('a bad value %j is refused with what was expected', (doc, message) => {
     expect(problems(doc)).toMatch(message);

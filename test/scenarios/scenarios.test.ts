@@ -4,6 +4,7 @@
 // machine's speed; `npm run bench` holds them to the scenarios' bounds. These runs take minutes, so
 // they are a task of their own (`npx projen test:scenarios`), which CI runs after `npm test`.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { SandboxReport } from '../../sandbox/report';
 import { parseScenario, Scenario } from '../../sandbox/scenario';
@@ -95,6 +96,35 @@ test('image-wait: jobs queued before the first runner image exists wait for it, 
   // One instance per job: the register endpoint re-reads idle runners after counting queued jobs, so a
   // job starting meanwhile does not make it refuse a runner the pool needs (and launch again).
   expect(report.launches.instances).toBe(report.jobs.total);
+});
+
+test('routing-tie: [self-hosted, linux] jobs, which configs [linux, x64] and [linux, arm64] match equally well, all run on linux-x64, listed first', async () => {
+  const scenario = load('routing-tie');
+  const report = await run('routing-tie');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  // The SSM simulator lists the parameters by name, linux-arm64 first (AWS documents no order): the
+  // functions route by the order the documents carry, not by the listing.
+  expect(report.ranOn).toEqual({ 'linux-x64': report.jobs.total });
+  expect(report.iam.denied).toEqual({});
+});
+
+test('routing-tie with priority 1 on linux-arm64, listed second: the same jobs all run on linux-arm64', async () => {
+  const doc = JSON.parse(fs.readFileSync(scenarioFile('routing-tie'), 'utf8'));
+  doc.runnerConfigs.find((c: { name: string }) => c.name === 'linux-arm64').priority = 1;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'routing-tie-'));
+  try {
+    const file = path.join(dir, 'routing-tie-priority.json');
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const report = await runScenarioProcess(file);
+
+    expectInvariants(parseScenario(doc), report);
+    expect(report.jobs.succeeded).toBe(report.jobs.total);
+    expect(report.ranOn).toEqual({ 'linux-arm64': report.jobs.total });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('burst: 500 jobs within 10 s all run, the hot path at about one GitHub call per job', async () => {

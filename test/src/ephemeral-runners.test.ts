@@ -1,10 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Annotations as CoreAnnotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerScope, SpotStrategy } from '../../src';
+import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy } from '../../src';
 import { synthRunners } from './support/synth';
+import { ROUTING_TIE_WARNING } from '../../src/private';
 
 /** The runner config parameters (the deployment document, the other String parameter, is a join of names). */
 function configParameters(t: Template) {
@@ -279,6 +280,59 @@ describe('EphemeralRunners validation', () => {
 
   test('a bad parameter prefix is refused', () => {
     expect(synthErrors({ parameterPrefix: 'no-slash' })).toMatch(/parameterPrefix 'no-slash' is not a valid SSM parameter name/);
+  });
+});
+
+describe('EphemeralRunners with configs a job matches equally well', () => {
+  const x64: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'] };
+  const arm64: RunnerConfig = { name: 'linux-arm64', labels: ['linux', 'arm64'], architecture: RunnerArchitecture.ARM64 };
+
+  function deploy(runnerConfigs: RunnerConfig[], acknowledge = false): Stack {
+    const stack = new Stack(new App(), 'Test');
+    if (acknowledge) CoreAnnotations.of(stack).acknowledgeWarning(ROUTING_TIE_WARNING, 'a [linux] job may run on x64');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+    new EphemeralRunners(stack, 'Runners', { github: { url: 'https://ghes.example.com', appId: '12' }, vpc, runnerConfigs });
+    return stack;
+  }
+  const tieWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('/Test/Runners', Match.stringLikeRegexp('equally well'));
+
+  test('synthesize, with one warning naming the tie, the job labels and the winner (the config listed first), under an id to acknowledge', () => {
+    const stack = deploy([x64, arm64]);
+
+    expect(tieWarnings(stack).map((w) => w.entry.data)).toEqual([
+      expect.stringMatching(new RegExp("^runner configs 'linux-x64', 'linux-arm64' match a job with runs-on \\[\"linux\"\\] equally well .*"
+        + "it goes to 'linux-x64', listed first in runnerConfigs \\(runnerConfigs\\[0\\]\\)\\. .*\\[ack: cdk-ephemeral-runners:runnerConfigTie\\]$")),
+    ]);
+  });
+
+  test('the documents carry each config\'s priority and order, which the functions break the tie by', () => {
+    const stack = deploy([{ ...arm64, priority: 3 }, x64]);
+
+    const documents = Object.values(configParameters(Template.fromStack(stack))).map((p) => JSON.parse(p.Properties.Value));
+    expect(documents).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: 'linux-arm64', priority: 3, order: 0 }),
+      expect.objectContaining({ name: 'linux-x64', priority: 0, order: 1 }),
+    ]));
+    expect(tieWarnings(stack)).toHaveLength(1);
+  });
+
+  test('a higher priority wins over the order, and the warning says so', () => {
+    const stack = deploy([x64, { ...arm64, priority: 1 }]);
+    expect(tieWarnings(stack).map((w) => w.entry.data)).toEqual([expect.stringMatching(/it goes to 'linux-arm64', whose priority 1 is the highest\./)]);
+  });
+
+  test('an acknowledged tie warns no more; configs without a tie never warn', () => {
+    expect(tieWarnings(deploy([x64, arm64], true))).toEqual([]);
+    expect(tieWarnings(deploy([x64, { ...arm64, labels: ['linux', 'arm64', 'graviton'] }]))).toEqual([]);
+  });
+
+  test('configs with identical labels still fail synth, whatever their priorities', () => {
+    expect(() => Template.fromStack(deploy([x64, { name: 'other', labels: ['Linux', 'X64'], priority: 9 }])))
+      .toThrow(/'linux-x64' and 'other' have the same labels \[linux,x64\], so one of them could never receive a job \(whatever their priority\)/);
+  });
+
+  test('a priority outside 0-1000 fails synth, naming the config and the range', () => {
+    expect(() => Template.fromStack(deploy([x64, { ...arm64, priority: 1001 }]))).toThrow(/runner config 'linux-arm64' \(runnerConfigs\[1\]\): priority is 1001; give a whole number from 0 to 1000/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { describeRoutingTies } from '../../src/private/routing-ties';
 import { RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy, toRunnerConfigDocument, validateRunnerConfigs } from '../../src/runner-config';
 
 const x64: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'] };
@@ -19,23 +20,44 @@ describe('runner config validation', () => {
 
   test('identical label sets, compared case-insensitively and without self-hosted, are refused', () => {
     const errors = validateRunnerConfigs([x64, { name: 'other', labels: ['self-hosted', 'X64', 'Linux'] }]);
-    expect(errors).toEqual([expect.stringMatching(/'linux-x64' and 'other' have the same labels \[linux,x64\].*merge them/)]);
+    expect(errors).toEqual([expect.stringMatching(/'linux-x64' and 'other' have the same labels \[linux,x64\], so one of them could never receive a job.*merge them/)]);
   });
 
-  test('configs tied for a shared subset are ambiguous, and the error names the runs-on and the fix', () => {
-    const errors = validateRunnerConfigs([x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }]);
-    expect(errors).toEqual([
-      expect.stringMatching(/'linux-arm64' and 'linux-x64' both match a job with runs-on \["linux"\] equally well.*add a config whose labels are exactly \["linux"\]/),
+  test('identical label sets are refused whatever their priorities: the lower one would never receive a job', () => {
+    const errors = validateRunnerConfigs([x64, { name: 'other', labels: ['linux', 'x64'], priority: 5 }]);
+    expect(errors).toEqual([expect.stringMatching(/'linux-x64' and 'other' have the same labels \[linux,x64\].*whatever their priority/)]);
+  });
+
+  test('configs tied for a shared subset are valid: the tie is described with the job, the configs and the first listed as winner', () => {
+    const configs = [x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }];
+    expect(validateRunnerConfigs(configs)).toEqual([]);
+    expect(describeRoutingTies(configs)).toEqual([
+      "runner configs 'linux-x64', 'linux-arm64' match a job with runs-on [\"linux\"] equally well (the same number of labels beyond it); "
+      + "it goes to 'linux-x64', listed first in runnerConfigs (runnerConfigs[0]). "
+      + 'To send it elsewhere, give another of them a higher priority, or add a config whose labels are exactly ["linux"].',
     ]);
   });
 
-  test('a config whose labels are exactly the shared subset resolves the ambiguity', () => {
-    const configs = [x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }, { name: 'linux', labels: ['linux'] }];
-    expect(validateRunnerConfigs(configs)).toEqual([]);
+  test('a higher priority wins a tie whatever the order; among equal priorities the first listed', () => {
+    const arm64 = { name: 'linux-arm64', labels: ['linux', 'arm64'] };
+    expect(describeRoutingTies([x64, { ...arm64, priority: 1 }])).toEqual([expect.stringMatching(/goes to 'linux-arm64', whose priority 1 is the highest\./)]);
+    const gpu = { name: 'linux-gpu', labels: ['linux', 'gpu'] };
+    expect(describeRoutingTies([{ ...x64, priority: 0 }, { ...arm64, priority: 2 }, { ...gpu, priority: 2 }]))
+      .toEqual([expect.stringMatching(/^runner configs 'linux-arm64', 'linux-gpu', 'linux-x64' .*goes to 'linux-arm64', listed first \(runnerConfigs\[1\]\) of those with the highest priority, 2\./)]);
   });
 
-  test('a subset config is not ambiguous: the most specific one wins', () => {
-    expect(validateRunnerConfigs([{ name: 'linux', labels: ['linux'] }, x64])).toEqual([]);
+  test('a config whose labels are exactly the shared subset leaves no tie', () => {
+    const configs = [x64, { name: 'linux-arm64', labels: ['linux', 'arm64'] }, { name: 'linux', labels: ['linux'] }];
+    expect(validateRunnerConfigs(configs)).toEqual([]);
+    expect(describeRoutingTies(configs)).toEqual([]);
+  });
+
+  test('a subset config is no tie: the most specific one wins', () => {
+    expect(describeRoutingTies([{ name: 'linux', labels: ['linux'] }, x64])).toEqual([]);
+  });
+
+  test.each([-1, 1001, 1.5, Number.NaN])('priority %p is refused with the range', (priority) => {
+    expect(validateRunnerConfigs([{ ...x64, priority }])).toEqual([expect.stringMatching(/'linux-x64' \(runnerConfigs\[0\]\): priority is .*; give a whole number from 0 to 1000/)]);
   });
 
   test('labels that name nothing but self-hosted are refused', () => {
@@ -103,12 +125,12 @@ describe('runner config validation', () => {
   });
 
   test('arm64 configs default to Graviton instance types', () => {
-    expect(toRunnerConfigDocument({ name: 'arm', labels: ['arm64'], architecture: RunnerArchitecture.ARM64 }).instanceTypes).toEqual(['m7g.large', 'm6g.large', 'm8g.large']);
+    expect(toRunnerConfigDocument({ name: 'arm', labels: ['arm64'], architecture: RunnerArchitecture.ARM64 }, 0).instanceTypes).toEqual(['m7g.large', 'm6g.large', 'm8g.large']);
   });
 
   test('instance requirements replace the type list: EC2 chooses within the ranges; both at once, or ranges upside down, are refused', () => {
     const requirements = { vCpuMin: 2, vCpuMax: 8, memoryMiBMin: 8192 };
-    expect(toRunnerConfigDocument({ ...x64, instanceTypes: undefined, instanceRequirements: requirements })).toMatchObject({
+    expect(toRunnerConfigDocument({ ...x64, instanceTypes: undefined, instanceRequirements: requirements }, 0)).toMatchObject({
       instanceTypes: [], instanceRequirements: requirements,
     });
     expect(validateRunnerConfigs([{ ...x64, instanceTypes: undefined, instanceRequirements: requirements }])).toEqual([]);
@@ -144,11 +166,13 @@ describe('runner config validation', () => {
 
 describe('runner config document', () => {
   test('applies the defaults and keeps the runner labels as written, self-hosted first', () => {
-    expect(toRunnerConfigDocument({ name: 'gpu', labels: ['Linux', 'GPU', 'self-hosted'] })).toEqual({
+    expect(toRunnerConfigDocument({ name: 'gpu', labels: ['Linux', 'GPU', 'self-hosted'] }, 3)).toEqual({
       version: 1,
       name: 'gpu',
       labels: ['gpu', 'linux'],
       runnerLabels: ['self-hosted', 'Linux', 'GPU'],
+      priority: 0,
+      order: 3,
       instanceTypes: ['m7i.large', 'm6i.large', 'm6a.large', 'm5.large'],
       architecture: 'x64',
       spot: SpotStrategy.SPOT_PREFERRED,

@@ -44,6 +44,24 @@ describe('parsing a runner config parameter', () => {
     });
   });
 
+  test('priority and order parse into the config\'s routing rank; a document without them (an older deployment\'s) has none', () => {
+    const ranked = parse({ ...withField('priority', 5), order: 2 }) as Record<string, unknown>;
+    expect(ranked).toMatchObject({ priority: 5, order: 2, rank: { priority: 5, order: 2 } });
+    expect(parse(withField('order', undefined))).not.toHaveProperty('rank');
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['priority without order', { priority: 1 }, /`order` must be a whole number of at least 0 when `priority` is given, found nothing/],
+    ['order without priority', { order: 1 }, /`priority` must be a whole number from 0 to 1000 when `order` is given, found nothing/],
+    ['a priority above the range', { priority: 1001, order: 0 }, /`priority` must be a whole number from 0 to 1000.*found 1001/],
+    ['a fractional order', { priority: 0, order: 0.5 }, /`order` must be a whole number.*found 0\.5/],
+    ['a priority as text', { priority: '1', order: 0 }, /`priority` must be a whole number.*found "1"/],
+  ])('%s is refused, naming the parameter', (_, rank, message) => {
+    const error = configError(() => parse({ ...configDocument('linux-x64', ['linux', 'x64']), ...rank }));
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain(PARAMETER);
+  });
+
   test('a document without an architecture (written before it existed) is x64; an unknown one is refused', () => {
     expect(parseRunnerConfigParameter(PARAMETER, JSON.stringify(withField('architecture', undefined))).architecture).toBe('x64');
     expect(parseRunnerConfigParameter(PARAMETER, JSON.stringify(withField('architecture', 'arm64'))).architecture).toBe('arm64');

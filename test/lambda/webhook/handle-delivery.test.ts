@@ -16,12 +16,13 @@ import { capturePrinted } from '../support/in-memory-ports';
 import { workflowJobPayload } from '../support/payloads';
 import { RUNNER_NAME_PREFIX, TEST_HOST, TEST_SECRET, WebhookHarness, webhookHarness } from '../support/webhook-harness';
 
+// As the construct writes them: priority 0, ordered as listed.
 const CONFIGS = [
-  testConfig('linux-x64', ['linux', 'x64'], 'org'),
-  testConfig('linux-x64-large', ['linux', 'x64', 'large'], 'org'),
-  testConfig('linux-arm64', ['linux', 'arm64'], 'org'),
-  testConfig('dependabot', ['dependabot'], 'org'),
-  testConfig('k8s', ['k8s'], 'repo'),
+  testConfig('linux-x64', ['linux', 'x64'], 'org', { priority: 0, order: 0 }),
+  testConfig('linux-x64-large', ['linux', 'x64', 'large'], 'org', { priority: 0, order: 1 }),
+  testConfig('linux-arm64', ['linux', 'arm64'], 'org', { priority: 0, order: 2 }),
+  testConfig('dependabot', ['dependabot'], 'org', { priority: 0, order: 3 }),
+  testConfig('k8s', ['k8s'], 'repo', { priority: 0, order: 4 }),
 ];
 
 const role = grantedRole('webhook');
@@ -91,6 +92,30 @@ describe('accepting workflow_job deliveries', () => {
     });
     expect(items.find((i) => i.pk === `DELIVERY#${deliveryIdOf(event)}`)).toMatchObject({ sk: 'DELIVERY', event: 'workflow_job', action: 'queued', answerStatus: 202 });
     expect(h.metrics.accepted).toEqual([{ configName: 'linux-x64', state: 'queued' }]);
+  });
+
+  test('a job two configs match equally well goes to the one listed first, or to the one of higher priority', async () => {
+    const tied = signed(workflowJobPayload({ action: 'queued', jobId: 121, labels: ['self-hosted', 'linux'] }));
+
+    expect((await send(tied)).body).toMatchObject({ jobId: 121, configName: 'linux-x64' });
+
+    const armPreferred = h.newContainer([CONFIGS[0], testConfig('linux-arm64', ['linux', 'arm64'], 'org', { priority: 1, order: 2 })]);
+    const answer = await send(signed(workflowJobPayload({ action: 'queued', jobId: 122, labels: ['linux'] })), armPreferred);
+    expect(answer.body).toMatchObject({ jobId: 122, configName: 'linux-arm64' });
+    expect(h.queue.messages.map((m) => m.configName)).toEqual(['linux-x64', 'linux-arm64']);
+    expect(h.metrics.ignored).toEqual([]);
+  });
+
+  test('a job routed by a tie logs the winner and the configs it beat', async () => {
+    const printed = await capturePrinted(async () => {
+      h = await webhookHarness(engine, { configs: CONFIGS, logger: createLogger({ serviceName: 'webhook-test' }) });
+      await send(signed(workflowJobPayload({ action: 'queued', jobId: 123, labels: ['linux'] })));
+    });
+
+    const lines = printed.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => String(l.message).startsWith('job labels match several runner configs equally well'))).toMatchObject({
+      level: 'INFO', jobId: 123, config: 'linux-x64', tiedWith: ['linux-arm64'],
+    });
   });
 
   test('a duplicate delivery gets the same answer, sends no second message and changes nothing', async () => {
@@ -296,7 +321,6 @@ describe('events the webhook answers without acting', () => {
     ['waiting', () => signed(workflowJobPayload({ action: 'waiting', jobId: 201 })), 200, 'workflow_job.waiting ignored'],
     ['labels no config matches', () => signed(workflowJobPayload({ jobId: 202, labels: ['ubuntu-latest'] })), 200, 'no runner config matches labels ["ubuntu-latest"]'],
     ['a look-alike label (Kelvin sign)', () => signed(workflowJobPayload({ jobId: 203, labels: ['\u212A8s'] })), 200, 'no runner config matches'],
-    ['ambiguous labels', () => signed(workflowJobPayload({ jobId: 204, labels: ['linux'] })), 200, 'linux-x64, linux-arm64 equally well'],
     ['an in_progress job nobody routed', () => signed(workflowJobPayload({ action: 'in_progress', jobId: 205, labels: ['ubuntu-latest'] })), 200, 'no runner config matches'],
   ])('%s: 200, nothing written, no message', async (_, make, status, message) => {
     const event = typeof make === 'function' ? make() : make;
@@ -309,11 +333,22 @@ describe('events the webhook answers without acting', () => {
     expect(h.queue.messages).toEqual([]);
   });
 
+  test('a job tied between configs of an older deployment (no priority and order): 200, ambiguous, nothing written, and the fix named', async () => {
+    const older = h.newContainer([testConfig('linux-x64', ['linux', 'x64']), testConfig('linux-arm64', ['linux', 'arm64'])]);
+
+    const answer = await send(signed(workflowJobPayload({ jobId: 204, labels: ['linux'] })), older);
+
+    expect(answer.status).toBe(200);
+    expect(answer.body.message).toMatch(/match runner configs linux-x64, linux-arm64 equally well, and their parameters carry no priority and order.*Redeploy the construct/);
+    expect(await h.items()).toEqual([]);
+    expect(h.queue.messages).toEqual([]);
+    expect(h.metrics.ignored).toEqual(['ambiguous']);
+  });
+
   test('ignored events are counted by reason', async () => {
     await send(signed({ action: 'opened' }, { event: 'issues' }));
     await send(signed(workflowJobPayload({ jobId: 206, labels: ['ubuntu-latest'] })));
-    await send(signed(workflowJobPayload({ jobId: 207, labels: ['linux'] })));
-    expect(h.metrics.ignored).toEqual(['event', 'unmatched', 'ambiguous']);
+    expect(h.metrics.ignored).toEqual(['event', 'unmatched']);
   });
 });
 
