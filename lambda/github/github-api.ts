@@ -219,10 +219,23 @@ export class GitHubApi implements GitHubPort {
     const installationId = await lookup;
     let octokit = this.installations.get(installationId);
     if (!octokit) {
-      octokit = this.octokit(installationId);
+      octokit = this.octokit({ installationId, scopeKey: key });
       this.installations.set(installationId, octokit);
     }
     return octokit;
+  }
+
+  /**
+   * GitHub no longer knows the installation (the App was uninstalled, or installed again under a
+   * new id): every container forgets it, this one at once and the others through the shared
+   * entry, so the next call looks the scope up again instead of failing for the entry's lifetime.
+   * A token kept for it is never used again: tokens are cached by installation id.
+   */
+  private async forgetInstallation(key: string, installationId: number): Promise<void> {
+    this.installationIds.delete(key);
+    this.installations.delete(installationId);
+    const now = this.options.now ?? Date.now;
+    await this.options.sharedCache?.put(this.installationEntry(key), '', now()).catch((e: unknown) => this.sharedCacheFailed(e));
   }
 
   private async lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
@@ -265,7 +278,8 @@ export class GitHubApi implements GitHubPort {
     return undefined;
   }
 
-  private octokit(installationId?: number): ControlPlaneOctokit {
+  private octokit(installation?: { installationId: number; scopeKey: string }): ControlPlaneOctokit {
+    const installationId = installation?.installationId;
     const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
     // Sit out short waits; a longer one fails the call with GitHub's own 403/429 error, and the
     // caller's retry (the queue's backoff, the next sweep) takes over. A handler that throws would
@@ -288,8 +302,14 @@ export class GitHubApi implements GitHubPort {
     });
     // Outermost hook, so it sees what is left once plugin-retry and plugin-throttling gave up: a
     // rate limit reaches the callers as the port's error, never as Octokit's 403/429.
-    octokit.hook.error('request', (error) => {
+    octokit.hook.error('request', async (error) => {
       if (isRateLimited(error)) throw new GitHubRateLimitedError((error as Error).message, { cause: error });
+      // GitHub no longer knows the installation (404 for its token), or revoked its token (401 on
+      // a call made with it; auth-app has already retried one minted a moment ago).
+      const token = installation && isTokenRequest(error, installation.installationId);
+      if (installation && ((status(error) === 404 && token) || (status(error) === 401 && !token))) {
+        await this.forgetInstallation(installation.scopeKey, installation.installationId);
+      }
       throw error;
     });
     if (this.options.onRequest) {
@@ -313,6 +333,12 @@ function githubMessage(error: unknown): string {
   const e = error as { message?: string; response?: { data?: { message?: unknown } } };
   const message = e.response?.data?.message;
   return typeof message === 'string' ? message : e.message ?? '';
+}
+
+/** Whether the failed request was auth-app's minting of the installation's token. */
+function isTokenRequest(error: unknown, installationId: number): boolean {
+  const url = (error as { request?: { url?: unknown } }).request?.url;
+  return typeof url === 'string' && url.endsWith(`/app/installations/${installationId}/access_tokens`);
 }
 
 function status(error: unknown): number | undefined {

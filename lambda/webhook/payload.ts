@@ -88,7 +88,9 @@ export function parseWorkflowJob(payload: Json, state: JobState, githubHost: str
     org = login;
   }
 
-  // Sent with every delivery to a GitHub App; the runner of this job registers through it.
+  // "If you are responding to a webhook event, the webhook payload will include the installation ID"
+  // (docs.github.com, Generating an installation access token for a GitHub App): the runner of this
+  // job registers through it.
   const installation = payload.installation;
   const installationId = isObject(installation) && installation.id !== undefined ? positiveInteger(installation.id, 'installation.id') : undefined;
 

@@ -74,6 +74,11 @@ export class AppAuth {
   }
 
   /** Mints an installation access token (`ghs_` + 36 base62) valid for `tokenTtlMs` of simulated time. */
+  /** GitHub revokes an installation's tokens when the App is uninstalled. */
+  revokeTokens(installationId: number): void {
+    for (const [token, issued] of this.tokens) if (issued.installationId === installationId) this.tokens.delete(token);
+  }
+
   issueToken(installation: Installation): { token: string; expiresAt: number } {
     const random = Array.from({ length: 36 }, () => BASE62[this.rng.integer(0, BASE62.length - 1)]).join('');
     const issued = { token: `ghs_${random}`, installationId: installation.id, expiresAt: this.time.now() + this.tokenTtlMs };

@@ -42,6 +42,8 @@ export class Directory {
   readonly installations: Installation[] = [];
   private readonly accounts = new Map<string, Account>();
   private readonly repos = new Map<string, Repo>();
+  /** Installation ids are never reused: an App installed again gets a new one. */
+  private lastInstallationId = 0;
 
   /** `repos`: names in the org, or `owner/name` (another owner is a user); `installed`: the App is installed on every owner. */
   constructor(org: string, repos: readonly string[], installed = true) {
@@ -63,9 +65,15 @@ export class Directory {
     if (!account) return undefined;
     const existing = this.installationOf(login);
     if (existing) return existing;
-    const installation = { id: this.installations.length + 1, account };
+    const installation = { id: ++this.lastInstallationId, account };
     this.installations.push(installation);
     return installation;
+  }
+
+  /** Removes the App's installation on an account (its owner uninstalled it); the removed one, if any. */
+  uninstall(login: string): Installation | undefined {
+    const index = this.installations.findIndex((i) => key(i.account.login) === key(login));
+    return index < 0 ? undefined : this.installations.splice(index, 1)[0];
   }
 
   /** A user account, made on first use (the one a browser is signed in as). */

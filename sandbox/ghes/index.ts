@@ -176,6 +176,19 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     return installation.id;
   }
 
+  /**
+   * The owner of `login` uninstalls the App and installs it again: the installation gets a new id
+   * (`DELETE /app/installations/{id}` removes the old one), and the old one's tokens stop working
+   * (assumed: no page says when they go; a removed installation's token can serve nothing). Its new id.
+   */
+  reinstallApp(login: string): number {
+    const removed = this.directory.uninstall(login);
+    if (removed) this.auth.revokeTokens(removed.id);
+    const installation = this.directory.install(login);
+    if (!installation) throw new GhesSimulatorError(`no account ${login} to install the App on`);
+    return installation.id;
+  }
+
   /** Creates a workflow run whose jobs are queued at once (each fires a `queued` webhook). */
   createWorkflowRun(spec: WorkflowRunSpec): { runId: number; jobIds: number[] } {
     if (!this.loopback) throw new GhesSimulatorError('start() the GHES simulator before creating workflow runs');

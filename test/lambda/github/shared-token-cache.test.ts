@@ -89,6 +89,25 @@ test('prepared without an installation id, the scope is looked up once; prepared
   expect(sim.apiCalls().byRoute).toEqual({ 'GET /orgs/{org}/installation': 1, 'POST /app/installations/{installation_id}/access_tokens': 1 });
 });
 
+test('an App installed again under a new id: the container that finds the old id refused forgets it for every container, and the next call works', async () => {
+  // Arrange: both containers know the installation; its owner then uninstalls the App and installs it again.
+  const [first, second] = [container(), container()];
+  await first.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000d', labels: ['self-hosted'], runnerGroupId: 1 });
+  sim.reinstallApp('octo-org');
+
+  // Act: the first call with the shared (old) installation and token is refused; the next one, in another container, looks the scope up again.
+  const stale = await second.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000e', labels: ['self-hosted'], runnerGroupId: 1 }).then(() => 'ok', (e: unknown) => e);
+  sim.resetApiCalls();
+  const again = await container().generateJitConfig(ORG, { name: 'er-x-i-0000000000000000f', labels: ['self-hosted'], runnerGroupId: 1 });
+
+  // Assert
+  expect(stale).toMatchObject({ status: 401 });
+  expect(again.runnerName).toBe('er-x-i-0000000000000000f');
+  expect(sim.apiCalls().byRoute).toEqual({
+    'GET /orgs/{org}/installation': 1, 'POST /app/installations/{installation_id}/access_tokens': 1, 'POST /orgs/{org}/actions/runners/generate-jitconfig': 1,
+  });
+});
+
 test('the table holds the token sealed, never in clear', async () => {
   // Arrange
   await container().listRunners(ORG, 'er-');
