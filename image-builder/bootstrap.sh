@@ -21,6 +21,10 @@
 #                         powers the instance off (unset: they stay in cloud-init's output only)
 #   LOGS_ENDPOINT         https://logs.<region>.amazonaws.com
 #   LOG_BUFFER            /run/ephemeral-runners-bootstrap.log (its lines until they are shipped)
+#   JOB_STARTED_HOOK_BASE64, JOB_COMPLETED_HOOK_BASE64
+#                         the runner config's job hooks (base64 of bash scripts; unset: none)
+#   HOOK_DIR              /opt/ephemeral-runners/hooks (where they are installed; never the runner's
+#                         own directory, as GitHub advises)
 set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
@@ -31,6 +35,9 @@ CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
 MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
 POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
 LOG_BUFFER="${LOG_BUFFER:-/run/ephemeral-runners-bootstrap.log}"
+HOOK_DIR="${HOOK_DIR:-/opt/ephemeral-runners/hooks}"
+# VAR=value words for the runner's environment: the job hooks it is to run.
+RUNNER_HOOK_ENV=()
 
 log() {
   # One JSON line per event, for the instance's log group. Never logs credentials or the config.
@@ -124,6 +131,24 @@ load_credentials() {
   fi
 }
 
+# Writes one job hook and names it to the runner. The runner reads ACTIONS_RUNNER_HOOK_JOB_STARTED
+# and ACTIONS_RUNNER_HOOK_JOB_COMPLETED from its environment (or its .env file) and runs the file
+# they name with `bash -e` before and after each job; a non-zero exit fails the job
+# (https://docs.github.com/en/actions/hosting-your-own-runners/managing-self-hosted-runners/running-scripts-before-or-after-a-job).
+# The file must end in .sh. Written by root (the user data's user), readable and runnable by the
+# runner user but not writable by it, so a job cannot change what runs around the next one.
+# Usage: install_hook NAME BASE64 VARIABLE
+install_hook() {
+  local file="$HOOK_DIR/$1.sh"
+  mkdir -p "$HOOK_DIR"
+  if ! base64 -d <<<"$2" >"$file"; then
+    power_off "the $1 hook in the user data is not valid base64"
+  fi
+  chmod 755 "$file"
+  RUNNER_HOOK_ENV+=("$3=$file")
+  log "installed the $1 hook ($(wc -c <"$file") bytes)"
+}
+
 # Asks the register endpoint once. Prints the JIT config on success; the return code says what to do:
 # 0 run, 10 power off (the endpoint said so), 20 retry later.
 register_once() {
@@ -159,6 +184,13 @@ main() {
     power_off "no register endpoint"
   fi
   start_lifetime_watchdog
+  # Before the runner is registered: a hook that cannot be installed costs no registration.
+  if [[ -n "${JOB_STARTED_HOOK_BASE64:-}" ]]; then
+    install_hook job-started "$JOB_STARTED_HOOK_BASE64" ACTIONS_RUNNER_HOOK_JOB_STARTED
+  fi
+  if [[ -n "${JOB_COMPLETED_HOOK_BASE64:-}" ]]; then
+    install_hook job-completed "$JOB_COMPLETED_HOOK_BASE64" ACTIONS_RUNNER_HOOK_JOB_COMPLETED
+  fi
 
   IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
@@ -190,10 +222,11 @@ main() {
   fi
   log "starting the runner"
   local status=0
+  # `env` hands the hooks' variables over whatever runuser keeps of this environment.
   if [[ "$(id -un)" == "$RUNNER_USER" ]]; then
-    "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+    env "${RUNNER_HOOK_ENV[@]}" "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
   else
-    runuser -u "$RUNNER_USER" -- "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+    runuser -u "$RUNNER_USER" -- env "${RUNNER_HOOK_ENV[@]}" "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
   fi
   unset jit_config
   power_off "the runner exited with status $status"

@@ -12,7 +12,7 @@ import type { MetadataOptions } from './ec2/types';
 import type { Scenario } from './scenario';
 import type { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
-import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
+import { EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, SpotStrategy } from '../src';
 import { RUNTIME_VARIABLES } from '../src/contracts/environment';
 import { FunctionName } from '../src/contracts/metrics';
 import { PARTITION_KEY, POOL_INDEX, SORT_KEY } from '../src/contracts/state-table';
@@ -54,6 +54,7 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
       ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
+      ...(c.jobHooks ? { jobHooks: { started: inlineHook(c.jobHooks.started), completed: inlineHook(c.jobHooks.completed) } } : {}),
     })),
   });
   type Template = { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
@@ -343,4 +344,8 @@ function metadataOptionsOf(options: Record<string, unknown> = {}): MetadataOptio
     httpPutResponseHopLimit: typeof options.HttpPutResponseHopLimit === 'number' ? options.HttpPutResponseHopLimit : 1,
     instanceMetadataTags: options.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled',
   };
+}
+
+function inlineHook(text: string | undefined): JobHookScript | undefined {
+  return text === undefined ? undefined : JobHookScript.inline(text);
 }

@@ -13,7 +13,7 @@ import type { CallerIdentity } from './aws/function-url';
 import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
-import { GhesSimulator } from './ghes';
+import { GhesSimulator, RunnerHooks } from './ghes';
 
 /** The role session behind an access key IMDS handed out, as STS names it to a Function URL. */
 export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
@@ -55,19 +55,24 @@ export class InstanceHost {
         this.powerOff(poweroff[1]);
         res.writeHead(204).end();
       } else if (req.method === 'POST' && url.pathname === '/run') {
-        const exitCode = await this.runJob(url.searchParams.get('instance') ?? 'unknown', body);
+        const header = (name: string) => (typeof req.headers[name] === 'string' && req.headers[name] !== '' ? req.headers[name] as string : undefined);
+        const hooks = { started: header('x-hook-started'), completed: header('x-hook-completed') };
+        const exitCode = await this.runJob(url.searchParams.get('instance') ?? 'unknown', body, hooks);
         res.writeHead(200, { 'content-type': 'text/plain' }).end(String(exitCode));
       } else {
         res.writeHead(404).end();
       }
     });
     const runSh = path.join(this.dir, 'run.sh');
-    // What the runner image's run.sh is to the bootstrap: `run.sh --jitconfig <config>`.
+    // What the runner image's run.sh is to the bootstrap: `run.sh --jitconfig <config>`. The runner
+    // takes its job hooks from its environment (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED), as
+    // the real one does; this one hands them to the simulated runner, which runs them around the job.
     fs.writeFileSync(runSh, [
       '#!/usr/bin/env bash',
       'set -euo pipefail',
       '[[ "$1" == "--jitconfig" ]] || { echo "usage: run.sh --jitconfig CONFIG" >&2; exit 2; }',
-      `exit "$(curl -sS --fail -X POST --data-binary "$2" "${this.server.url}/run?instance=$SANDBOX_INSTANCE_ID")"`,
+      'exit "$(curl -sS --fail -X POST --data-binary "$2" -H "x-hook-started: ${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}" \\',
+      `  -H "x-hook-completed: \${ACTIONS_RUNNER_HOOK_JOB_COMPLETED:-}" "${this.server.url}/run?instance=$SANDBOX_INSTANCE_ID")"`,
       '',
     ].join('\n'), { mode: 0o755 });
     this.ec2.onInstanceRunning((info) => {
@@ -95,7 +100,7 @@ export class InstanceHost {
   private boot(info: InstanceRunning): void {
     this.bootGenerations.set(info.instanceId, (this.bootGenerations.get(info.instanceId) ?? 0) + 1);
     // The settings the launch template's user data exports for the bootstrap.
-    const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+    const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_][A-Z0-9_]*)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
       this.bootInProcess(info, settings).catch((err) => {
@@ -118,6 +123,8 @@ export class InstanceHost {
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
         LOG_BUFFER: path.join(this.dir, `${info.instanceId}.log`),
+        // Each instance is a machine of its own: its hooks go to a directory of its own.
+        HOOK_DIR: path.join(this.dir, 'hooks', info.instanceId),
         LOGS_ENDPOINT: this.logsEndpoint,
       },
     });
@@ -161,7 +168,7 @@ export class InstanceHost {
         const signed = await signer.sign({ ...request, headers: { 'host': url.host, 'content-type': 'application/json' } });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {
-          await this.runJob(id, await response.text());
+          await this.runJob(id, await response.text(), this.installHooks(id, settings));
           break;
         }
         if (response?.status === 410) break;
@@ -179,9 +186,21 @@ export class InstanceHost {
     }
   }
 
-  /** The runner image's run.sh: the simulated runner runs one job with the JIT config; answers its exit code. */
-  private async runJob(instanceId: string, jitConfig: string): Promise<number> {
-    const started = this.ghes.startRunner(jitConfig);
+  /** What the bootstrap's install_hook does, for an in-process boot: the config's hooks as files, by the runner's variable. */
+  private installHooks(instanceId: string, settings: Record<string, string>): RunnerHooks {
+    const install = (name: string, base64?: string) => {
+      if (!base64) return undefined;
+      const file = path.join(this.dir, 'hooks', instanceId, `${name}.sh`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, Buffer.from(base64, 'base64'), { mode: 0o755 });
+      return file;
+    };
+    return { started: install('job-started', settings.JOB_STARTED_HOOK_BASE64), completed: install('job-completed', settings.JOB_COMPLETED_HOOK_BASE64) };
+  }
+
+  /** The runner image's run.sh: the simulated runner runs one job with the JIT config (and its job hooks); answers its exit code. */
+  private async runJob(instanceId: string, jitConfig: string, hooks: RunnerHooks = {}): Promise<number> {
+    const started = this.ghes.startRunner(jitConfig, hooks);
     this.runners.set(instanceId, started.runner);
     const { exitCode } = await started.exit;
     this.runners.delete(instanceId);

@@ -46,7 +46,7 @@ export type SandboxReport = ReturnType<typeof buildReport>;
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
-export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs'>;
+export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>;
 
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
@@ -100,10 +100,26 @@ export function buildReport(inputs: ReportInputs) {
     // launches that filled warm pools (ahead of demand), and what the pools held at the end.
     jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
+    hooks: hookCounts(attempts),
     leaks,
     api: { github, ec2 },
     ...counted,
     wallMs: Math.round(wallMs),
+  };
+}
+
+/** How many jobs' hooks ran and failed, and the first outputs, as the job logs' "Set up runner" and "Complete runner" show them. */
+function hookCounts(attempts: readonly JobAttempt[]) {
+  const steps = attempts.flatMap((a) => (a.hookSteps ?? []).map((step) => ({ ...step, runnerName: a.runnerName })));
+  const of = (name: string) => {
+    const ran = steps.filter((step) => step.name === name);
+    return { ran: ran.length, failed: ran.filter((step) => step.exitCode !== 0).length };
+  };
+  return {
+    started: of('Set up runner'),
+    completed: of('Complete runner'),
+    /** The first 20 hook runs: step, runner, exit code and output (up to 300 characters). */
+    outputs: steps.slice(0, 20).map((step) => `${step.name} (${step.runnerName}) exit ${step.exitCode}: ${step.output.trim().slice(0, 300)}`),
   };
 }
 
@@ -143,6 +159,7 @@ export function summary(report: SandboxReport): string {
     ['launches', `${launches.instances} instances (${launches.spot} spot, ${launches.onDemand} on-demand), ${launches.capacityErrors} capacity errors`],
     ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
       + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
+    ['job hooks', `started ${report.hooks.started.ran} (${report.hooks.started.failed} failed), completed ${report.hooks.completed.ran} (${report.hooks.completed.failed} failed)`],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],

@@ -1,5 +1,6 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
+import { JobHooks, validateJobHooks } from './job-hooks';
 import { RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { findAmbiguities, foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
@@ -111,6 +112,15 @@ export interface RunnerConfig {
    * @default - no warm pool: every job waits for a cold launch
    */
   readonly warmPool?: WarmPoolOptions;
+
+  /**
+   * Scripts the runner runs before and after each job of this config (the runner's job-started and
+   * job-completed hooks). A hook that fails fails the job. Their text is not secret: it is stored in
+   * the launch template's user data.
+   *
+   * @default - no hooks
+   */
+  readonly jobHooks?: JobHooks;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */
@@ -222,6 +232,7 @@ function validateOne(config: RunnerConfig, index: number): string[] {
     errors.push(`${who}: maxRunners is ${maxRunners}; it must be a whole number of at least 1.`);
   }
   if (config.warmPool) errors.push(...validateWarmPool(who, config.warmPool, maxRunners));
+  if (config.jobHooks) errors.push(...validateJobHooks(who, config.jobHooks));
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);

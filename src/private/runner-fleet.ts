@@ -3,7 +3,7 @@
 // terminating them takes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Size, Stack, Tags, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +12,7 @@ import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
+import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
@@ -207,6 +208,11 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
   }
 }
 
+/** A hook's text as the bootstrap reads it: base64, one line. */
+function base64(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : Buffer.from(text, 'utf8').toString('base64');
+}
+
 function acknowledgeOn(grantee: iam.IGrantable, findings: Array<[string, string]>): void {
   const principal = grantee.grantPrincipal as Partial<IConstruct>;
   if (principal.node) acknowledgeWildcards(principal as IConstruct, findings);
@@ -231,7 +237,23 @@ export interface RunnerFleetProps {
   readonly logRetention: logs.RetentionDays;
   /** The value of the managed-by tag of this deployment. */
   readonly managedBy: string;
+  /** Job hooks by runner config name, for the configs that have any. @default - none */
+  readonly jobHooks?: Readonly<Record<string, JobHooks>>;
 }
+
+/**
+ * "User data is limited to 16 KB, in raw form, before it is base64-encoded"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
+ */
+const MAX_USER_DATA_BYTES = 16 * 1024;
+
+/**
+ * What a value known only at deploy (the register URL, the log group's generated name) is counted
+ * as when the user data's size is checked at synth: a Function URL is about 70 characters, the
+ * private API's route about 130, a generated log group name `<stack>-<logical id>-<suffix>` rarely
+ * more than 200.
+ */
+const DEPLOY_TIME_VALUE_BYTES = 256;
 
 /**
  * Runner instances: no inbound traffic, IMDSv2 only with a hop limit of 1 (so a job's containers
@@ -267,8 +289,9 @@ export class RunnerFleet extends RunnerFleetBase {
   readonly bootTimeout: Duration;
   readonly subnetIds: string[];
   protected readonly attributes: RunnerFleetAttributes;
-  private readonly userData: ec2.UserData[] = [];
-  private readonly warmUserData: ec2.UserData[] = [];
+  private readonly userData: Array<{ config: string; userData: ec2.UserData }> = [];
+  private readonly warmUserData: Array<{ config: string; userData: ec2.UserData }> = [];
+  private readonly jobHooks: Readonly<Record<string, JobHooks>>;
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -277,6 +300,7 @@ export class RunnerFleet extends RunnerFleetBase {
     this.maxLifetime = props.maxLifetime;
     this.bootTimeout = props.bootTimeout;
     this.subnetIds = props.subnets.subnetIds;
+    this.jobHooks = props.jobHooks ?? {};
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Ephemeral GitHub Actions runners: no inbound traffic',
@@ -322,15 +346,17 @@ export class RunnerFleet extends RunnerFleetBase {
    */
   useRegisterEndpoint(url: string, service: string): void {
     const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
-    const settings = encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
+    // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
+    // Job hooks are per config, and not secret either (see JobHookScript).
+    const exportsOf = (config: string) => Object.entries(encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
       registerUrl: url,
       registerService: service,
       configTimeoutSeconds: this.bootTimeout.toSeconds(),
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
-    });
-    // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
-    const exports = Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`);
+      jobStartedHook: base64(this.jobHooks[config]?.started?._text()),
+      jobCompletedHook: base64(this.jobHooks[config]?.completed?._text()),
+    })).map(([name, value]) => `export ${name}='${value}'`);
     const install = [
       'mkdir -p /opt/ephemeral-runners',
       "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
@@ -338,30 +364,47 @@ export class RunnerFleet extends RunnerFleetBase {
       'EPHEMERAL_RUNNERS_BOOTSTRAP',
       'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
     ];
-    for (const userData of this.userData) userData.addCommands(...exports, ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
+    for (const { config, userData } of this.userData) userData.addCommands(...exportsOf(config), ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
     // User data runs on an instance's first boot only. A warm pool instance boots twice (once to
     // warm up, once when a job claims it), so the bootstrap goes into cloud-init's per-boot scripts,
     // which run on every boot (https://cloudinit.readthedocs.io/en/latest/reference/modules.html#scripts-per-boot).
     // They run before the user data script on the first boot (cloud-init's script modules run in the
     // order vendor, per-once, per-boot, per-instance, user: canonical/cloud-init#1365), so the user
     // data runs it itself then.
-    for (const userData of this.warmUserData) {
+    for (const { config, userData } of this.warmUserData) {
       userData.addCommands(
         ...install,
         `cat > ${PER_BOOT_SCRIPT} <<'EPHEMERAL_RUNNERS_PER_BOOT'`,
         '#!/bin/bash',
-        ...exports,
+        ...exportsOf(config),
         'exec /opt/ephemeral-runners/bootstrap.sh',
         'EPHEMERAL_RUNNERS_PER_BOOT',
         `chmod 755 ${PER_BOOT_SCRIPT}`,
         `exec ${PER_BOOT_SCRIPT}`,
       );
     }
+    this.node.addValidation({ validate: () => this.userDataProblems() });
+  }
+
+  /** Launch templates whose user data EC2 would refuse: only job hooks can make it that large. */
+  private userDataProblems(): string[] {
+    return [...this.userData, ...this.warmUserData].flatMap(({ config, userData }) => {
+      const estimated = Tokenization.reverseString(userData.render())
+        .mapTokens({ mapToken: () => 'x'.repeat(DEPLOY_TIME_VALUE_BYTES) })
+        .join({ join: (left: unknown, right: unknown) => `${left}${right}` });
+      const size = Buffer.byteLength(String(estimated), 'utf8');
+      if (size <= MAX_USER_DATA_BYTES) return [];
+      const hooks = this.jobHooks[config] ?? {};
+      const hookBytes = [hooks.started, hooks.completed].reduce((sum, h) => sum + (base64(h?._text())?.length ?? 0), 0);
+      return [`runner config '${config}': its launch template's user data would be about ${size} bytes, of which ${hookBytes} are its jobHooks `
+        + `(as base64), above the ${MAX_USER_DATA_BYTES} bytes EC2 allows (16 KB before base64 encoding, the bootstrap included); `
+        + 'shorten the hooks, or bake the script into the runner image (runnerImage.extraComponentArns, or machineImage) and keep a one-line hook that runs it.'];
+    });
   }
 
   private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps, warm: boolean): ec2.LaunchTemplate {
     const userData = ec2.UserData.forLinux();
-    (warm ? this.warmUserData : this.userData).push(userData);
+    (warm ? this.warmUserData : this.userData).push({ config: config.name, userData });
     // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
     // template's `resolve:ssm:` parameter when the template is created, and the construct's own
     // image parameter only exists once the pipeline has built the first image.
