@@ -194,6 +194,61 @@ test('as it powers off, the script ships its own log lines to the log group, one
   expect(host.powerOffs).toEqual([instanceId]);
 });
 
+test('a config\'s job hooks are installed outside the runner\'s directory and named to the runner in its environment', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  // run.sh records the hook variables it was started with, as the runner reads them.
+  const dir = runnerDir(['env | grep \'^ACTIONS_RUNNER_HOOK_\' | sort >"$(dirname "$0")/run.env" || true', RUN_SH(host.url)].join('\n'));
+  const hookDir = path.join(dir, 'hooks');
+  const started = 'echo "job $GITHUB_JOB starts"\n';
+  const completed = 'echo \'done\'; exit 0\n';
+
+  const bootRun = boot(instanceId, dir, {
+    HOOK_DIR: hookDir,
+    JOB_STARTED_HOOK_BASE64: Buffer.from(started).toString('base64'),
+    JOB_COMPLETED_HOOK_BASE64: Buffer.from(completed).toString('base64'),
+  });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'run.env'), 'utf8')).toBe(
+    `ACTIONS_RUNNER_HOOK_JOB_COMPLETED=${hookDir}/job-completed.sh\nACTIONS_RUNNER_HOOK_JOB_STARTED=${hookDir}/job-started.sh\n`);
+  expect(fs.readFileSync(path.join(hookDir, 'job-started.sh'), 'utf8')).toBe(started);
+  expect(fs.readFileSync(path.join(hookDir, 'job-completed.sh'), 'utf8')).toBe(completed);
+  expect(fs.statSync(path.join(hookDir, 'job-started.sh')).mode & 0o777).toBe(0o755);
+  expect(bootRun.output()).toContain(`installed the job-started hook (${started.length} bytes)`);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
+});
+
+test('without job hooks the runner is started with no hook variables', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(['env | grep \'^ACTIONS_RUNNER_HOOK_\' >"$(dirname "$0")/run.env" || true', RUN_SH(host.url)].join('\n'));
+
+  const bootRun = boot(instanceId, dir, { HOOK_DIR: path.join(dir, 'hooks') });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'run.env'), 'utf8')).toBe('');
+  expect(fs.existsSync(path.join(dir, 'hooks'))).toBe(false);
+});
+
+test('a job hook that is not base64 powers the instance off before it asks for a runner config', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+
+  const bootRun = boot(instanceId, dir, { REGISTER_URL: registerFront.url, HOOK_DIR: path.join(dir, 'hooks'), JOB_STARTED_HOOK_BASE64: 'not base64!' });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(ranRunner(dir)).toBe(false);
+  expect(registerFront.requests).toEqual([]);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('powering off: the job-started hook in the user data is not valid base64');
+});
+
 test('a log endpoint that cannot be reached does not keep the instance from powering off', async () => {
   // No queued job: the endpoint declines (410) and the script powers off at once.
   const instanceId = await runningInstance(ec2, client, templates.required);
