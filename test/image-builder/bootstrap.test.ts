@@ -216,7 +216,7 @@ test('a config\'s job hooks are installed outside the runner\'s directory and na
     `ACTIONS_RUNNER_HOOK_JOB_COMPLETED=${hookDir}/job-completed.sh\nACTIONS_RUNNER_HOOK_JOB_STARTED=${hookDir}/job-started.sh\n`);
   expect(fs.readFileSync(path.join(hookDir, 'job-started.sh'), 'utf8')).toBe(started);
   expect(fs.readFileSync(path.join(hookDir, 'job-completed.sh'), 'utf8')).toBe(completed);
-  expect(fs.statSync(path.join(hookDir, 'job-started.sh')).mode & 0o777).toBe(0o755);
+  expect((fs.statSync(path.join(hookDir, 'job-started.sh')).mode % 0o1000).toString(8)).toBe('755');
   expect(bootRun.output()).toContain(`installed the job-started hook (${started.length} bytes)`);
   expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
 });

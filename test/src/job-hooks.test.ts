@@ -6,7 +6,10 @@ import { synthRunners } from './support/synth';
 const STARTED = 'echo "job $GITHUB_JOB starts on $RUNNER_NAME"\ndocker system prune -f\n';
 const COMPLETED = 'echo "job $GITHUB_JOB done"\n';
 const HOOKED: RunnerConfig = {
-  name: 'linux-hooked', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 8,
+  name: 'linux-hooked',
+  labels: ['linux', 'x64'],
+  instanceTypes: ['m7i.large'],
+  maxRunners: 8,
   jobHooks: { started: JobHookScript.inline(STARTED), completed: JobHookScript.inline(COMPLETED) },
 };
 const PLAIN: RunnerConfig = { name: 'linux-large', labels: ['linux', 'x64', 'large'], instanceTypes: ['m7i.xlarge'] };
@@ -101,6 +104,7 @@ describe('job hooks are checked at synth', () => {
 
   test('about 3 KB of hooks fit', () => {
     const fits = `# ${'x'.repeat(1536)}\n`;
-    expect(() => synthRunners([{ ...HOOKED, jobHooks: { started: JobHookScript.inline(fits), completed: JobHookScript.inline(fits) } }])).not.toThrow();
+    const hooks = { started: JobHookScript.inline(fits), completed: JobHookScript.inline(fits) };
+    expect(() => synthRunners([{ ...HOOKED, jobHooks: hooks }])).not.toThrow();
   });
 });
