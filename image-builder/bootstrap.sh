@@ -135,8 +135,8 @@ load_credentials() {
 # and ACTIONS_RUNNER_HOOK_JOB_COMPLETED from its environment (or its .env file) and runs the file
 # they name with `bash -e` before and after each job; a non-zero exit fails the job
 # (https://docs.github.com/en/actions/hosting-your-own-runners/managing-self-hosted-runners/running-scripts-before-or-after-a-job).
-# The file must end in .sh. Written by root (the user data's user), readable and runnable by the
-# runner user but not writable by it, so a job cannot change what runs around the next one.
+# The file must end in .sh. Written by root (the user data's user): readable and runnable by the
+# runner user, not writable by it.
 # Usage: install_hook NAME BASE64 VARIABLE
 install_hook() {
   local file="$HOOK_DIR/$1.sh"
