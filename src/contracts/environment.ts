@@ -282,4 +282,8 @@ export const BOOTSTRAP_ENVIRONMENT = {
   jobStartedHook: optionalText('JOB_STARTED_HOOK_BASE64'),
   /** The config's job-completed hook, as `jobStartedHook`, for `ACTIONS_RUNNER_HOOK_JOB_COMPLETED`. */
   jobCompletedHook: optionalText('JOB_COMPLETED_HOOK_BASE64'),
+  /** The config's job-started hook as an S3 object (`https://<bucket>.s3.<region>.<suffix>/<key>`) the bootstrap downloads, signed as the instance role. */
+  jobStartedHookUrl: optionalText('JOB_STARTED_HOOK_URL'),
+  /** The config's job-completed hook as an S3 object, as `jobStartedHookUrl`. */
+  jobCompletedHookUrl: optionalText('JOB_COMPLETED_HOOK_URL'),
 } as const;

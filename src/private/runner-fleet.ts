@@ -7,12 +7,13 @@ import { ArnFormat, Duration, Size, Stack, Tags, Tokenization } from 'aws-cdk-li
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
-import { JobHooks } from '../job-hooks';
+import { JobHooks, JobHookScript } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
@@ -292,6 +293,8 @@ export class RunnerFleet extends RunnerFleetBase {
   private readonly userData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly warmUserData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly jobHooks: Readonly<Record<string, JobHooks>>;
+  /** The S3 URL of each job hook given as an asset, by config name and hook. */
+  private readonly hookUrls: Record<string, { started?: string; completed?: string }> = {};
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -315,6 +318,9 @@ export class RunnerFleet extends RunnerFleetBase {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
+    for (const [config, hooks] of Object.entries(this.jobHooks)) {
+      this.hookUrls[config] = { started: this.hookAsset(config, 'started', hooks.started), completed: this.hookAsset(config, 'completed', hooks.completed) };
+    }
     for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
     for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
     this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
@@ -356,6 +362,8 @@ export class RunnerFleet extends RunnerFleetBase {
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
       jobStartedHook: base64(this.jobHooks[config]?.started?._text()),
       jobCompletedHook: base64(this.jobHooks[config]?.completed?._text()),
+      jobStartedHookUrl: this.hookUrls[config]?.started,
+      jobCompletedHookUrl: this.hookUrls[config]?.completed,
     })).map(([name, value]) => `export ${name}='${value}'`);
     const install = [
       'mkdir -p /opt/ephemeral-runners',
@@ -384,6 +392,21 @@ export class RunnerFleet extends RunnerFleetBase {
       );
     }
     this.node.addValidation({ validate: () => this.userDataProblems() });
+  }
+
+  /**
+   * A hook given as a file: an S3 asset the instance downloads at boot, signed as the runner role,
+   * which may read that one object (s3:GetObject; the CDK bootstrap bucket holds every asset of the
+   * account). Answers the object's virtual-hosted-style URL. A hook with problems (a missing file) is
+   * reported by the config validation and gets no asset here.
+   */
+  private hookAsset(config: string, kind: 'started' | 'completed', hook: JobHookScript | undefined): string | undefined {
+    const file = hook?._assetPath();
+    if (file === undefined || hook!._problems('').length > 0) return undefined;
+    const asset = new s3assets.Asset(this, `JobHook-${config}-${kind}`, { path: file });
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }));
+    const stack = Stack.of(this);
+    return `https://${asset.s3BucketName}.s3.${stack.region}.${stack.urlSuffix}/${asset.s3ObjectKey}`;
   }
 
   /** Launch templates whose user data EC2 would refuse: only job hooks can make it that large. */

@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Lazy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { JobHookScript, RunnerConfig } from '../../src';
@@ -78,14 +81,14 @@ describe('job hooks are checked at synth', () => {
     const message = synthErrors([{
       ...PLAIN,
       jobHooks: {
-        started: JobHookScript.inline('echo one\r\necho two\r\n'),
-        completed: JobHookScript.inline(`echo ${Lazy.string({ produce: () => 'late' })}\0`),
+        started: JobHookScript.inline('echo one\r\necho two\0\r\n'),
+        completed: JobHookScript.inline(`echo ${Lazy.string({ produce: () => 'late' })}`),
       },
     }]);
     expect(message).toContain('jobHooks.started has carriage returns (Windows line endings)');
     expect(message).toContain('save the script with LF line endings');
     expect(message).toContain('jobHooks.completed holds a deploy-time value (a token)');
-    expect(message).toContain('jobHooks.completed has a NUL character');
+    expect(message).toContain('jobHooks.started has a NUL character');
   });
 
   test('hooks that would take the user data past 16 KB are refused, naming the config, the size and the fix', () => {
@@ -106,5 +109,53 @@ describe('job hooks are checked at synth', () => {
     const fits = `# ${'x'.repeat(1536)}\n`;
     const hooks = { started: JobHookScript.inline(fits), completed: JobHookScript.inline(fits) };
     expect(() => synthRunners([{ ...HOOKED, jobHooks: hooks }])).not.toThrow();
+  });
+});
+
+describe('a job hook from an S3 asset', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-hook-asset-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const at = path.join(dir, name);
+    fs.writeFileSync(at, text);
+    return at;
+  };
+
+  test('the bootstrap is given the object\'s URL, and the runner role may read that one object only', () => {
+    const template = synthRunners([{ ...PLAIN, jobHooks: { started: JobHookScript.fromAsset(file('started.sh', 'echo "from S3"\n')) } }]);
+
+    const [userData] = Object.values(userDataOf(template));
+    expect(userData).toContain("export JOB_STARTED_HOOK_URL='https://");
+    expect(userData).toMatch(/\.s3\.".*\.sh'/);
+    expect(userData).not.toContain('export JOB_STARTED_HOOK_BASE64');
+    const s3Statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3Statements).toHaveLength(1);
+    expect(s3Statements[0].Action).toBe('s3:GetObject');
+    // The object's ARN: the bootstrap bucket and the asset's key (its content hash), no wildcard.
+    const resource = JSON.stringify(s3Statements[0].Resource);
+    expect(resource).toMatch(/cdk-hnb659fds-assets-.*\/[0-9a-f]{64}\.sh/);
+    expect(resource).not.toContain('*');
+  });
+
+  test('a missing file, a directory and an empty file are refused at synth, each naming the config and the path', () => {
+    const missing = path.join(dir, 'nowhere.sh');
+    const message = synthErrors([
+      { ...PLAIN, jobHooks: { started: JobHookScript.fromAsset(missing), completed: JobHookScript.fromAsset(dir) } },
+      { ...HOOKED, labels: ['arm64'], jobHooks: { started: JobHookScript.fromAsset(file('empty.sh', '\n')) } },
+    ]);
+    expect(message).toContain(`runner config 'linux-large' (runnerConfigs[0]): jobHooks.started: the file '${missing}' (JobHookScript.fromAsset) does not exist`);
+    expect(message).toContain(`jobHooks.completed: '${dir}' (JobHookScript.fromAsset) is not a file`);
+    expect(message).toContain("runner config 'linux-hooked' (runnerConfigs[1]): jobHooks.started: the file");
+    expect(message).toContain('is empty; give a script, or leave the hook out');
+  });
+
+  test('a script file with Windows line endings is refused', () => {
+    const message = synthErrors([{ ...PLAIN, jobHooks: { completed: JobHookScript.fromAsset(file('crlf.sh', 'echo hi\r\n')) } }]);
+    expect(message).toContain('has carriage returns (Windows line endings)');
   });
 });
