@@ -15,6 +15,9 @@ import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator, RunnerHooks } from './ghes';
 
+/** An instance role session's credentials, as IMDS hands them out. */
+type RoleCredentials = { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+
 /** The role session behind an access key IMDS handed out, as STS names it to a Function URL. */
 export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
   return (accessKeyId) => {
@@ -168,7 +171,8 @@ export class InstanceHost {
         const signed = await signer.sign({ ...request, headers: { 'host': url.host, 'content-type': 'application/json' } });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {
-          await this.runJob(id, await response.text(), this.installHooks(id, settings));
+          const jitConfig = await response.text();
+          await this.runJob(id, jitConfig, await this.installHooks(id, settings, { credentials, region }));
           break;
         }
         if (response?.status === 410) break;
@@ -186,16 +190,29 @@ export class InstanceHost {
     }
   }
 
-  /** What the bootstrap's install_hook does, for an in-process boot: the config's hooks as files, by the runner's variable. */
-  private installHooks(instanceId: string, settings: Record<string, string>): RunnerHooks {
-    const install = (name: string, base64?: string) => {
-      if (!base64) return undefined;
+  /**
+   * What the bootstrap's add_hook does, for an in-process boot: the config's hooks as files (from the
+   * user data's base64, or downloaded from S3 signed as the instance role; one that cannot be downloaded
+   * fails every job), by the runner's variable.
+   */
+  private async installHooks(
+    instanceId: string,
+    settings: Record<string, string>,
+    signing: { credentials: RoleCredentials; region: string },
+  ): Promise<RunnerHooks> {
+    const install = async (name: string, base64?: string, url?: string) => {
+      if (!base64 && !url) return undefined;
       const file = path.join(this.dir, 'hooks', instanceId, `${name}.sh`);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, Buffer.from(base64, 'base64'), { mode: 0o755 });
+      const text = base64 ? Buffer.from(base64, 'base64') : await getSigned(url!, signing)
+        ?? `echo "the ${name} hook could not be downloaded from ${url}" >&2\nexit 1\n`;
+      fs.writeFileSync(file, text, { mode: 0o755 });
       return file;
     };
-    return { started: install('job-started', settings.JOB_STARTED_HOOK_BASE64), completed: install('job-completed', settings.JOB_COMPLETED_HOOK_BASE64) };
+    return {
+      started: await install('job-started', settings.JOB_STARTED_HOOK_BASE64, settings.JOB_STARTED_HOOK_URL),
+      completed: await install('job-completed', settings.JOB_COMPLETED_HOOK_BASE64, settings.JOB_COMPLETED_HOOK_URL),
+    };
   }
 
   /** The runner image's run.sh: the simulated runner runs one job with the JIT config (and its job hooks); answers its exit code. */
@@ -240,4 +257,22 @@ function killGroup(child: ChildProcess | undefined): void {
 
 function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
   if (child?.pid) try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+}
+
+/** An S3 GET signed with SigV4 as the bootstrap's curl signs it; the object's bytes, or undefined when S3 refused. */
+async function getSigned(url: string, { credentials, region }: { credentials: RoleCredentials; region: string }): Promise<Buffer | undefined> {
+  const target = new URL(url);
+  const signer = new SignatureV4({ credentials, region, service: 's3', sha256: NodeSha256, uriEscapePath: false });
+  const emptyHash = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: target.protocol,
+    hostname: target.hostname,
+    port: Number(target.port) || undefined,
+    path: target.pathname,
+    query: {},
+    headers: { 'host': target.host, 'x-amz-content-sha256': emptyHash },
+  });
+  const response = await fetch(target, { headers: signed.headers as Record<string, string> }).catch(() => undefined);
+  return response?.ok ? Buffer.from(await response.arrayBuffer()) : undefined;
 }

@@ -26,6 +26,8 @@ export interface ReportInputs {
   readonly pools: Record<string, PoolPeaks>;
   /** Instances booted by the real bootstrap or its wire calls in-process, in-process boots that failed unexpectedly, and how many shipped their boot log (the script does). */
   readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly failed: number; readonly logStreams: number };
+  /** Job hooks the instances downloaded from S3 (assets), and the downloads S3 refused, by error code. */
+  readonly hookDownloads?: { readonly ok: number; readonly refused: Counts };
   /** Per function: invocations, cold starts (environments started), the most invocations in flight at once, throttles, waits for the sandbox's cap. */
   readonly functions: Readonly<Record<string, FunctionCounts>>;
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
@@ -87,7 +89,7 @@ export function buildReport(inputs: ReportInputs) {
     if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, ...counted } = inputs;
+  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, hookDownloads, ...counted } = inputs;
   const launched = (market: LaunchedInstance['market']) => instances.filter((i) => i.market === market).length;
   const intoWarmPools = instances.filter((i) => isWarmPoolId(i.poolId)).length;
   return {
@@ -100,7 +102,7 @@ export function buildReport(inputs: ReportInputs) {
     // launches that filled warm pools (ahead of demand), and what the pools held at the end.
     jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
-    hooks: hookCounts(attempts),
+    hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
     leaks,
     api: { github, ec2 },
     ...counted,
@@ -159,7 +161,8 @@ export function summary(report: SandboxReport): string {
     ['launches', `${launches.instances} instances (${launches.spot} spot, ${launches.onDemand} on-demand), ${launches.capacityErrors} capacity errors`],
     ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
       + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
-    ['job hooks', `started ${report.hooks.started.ran} (${report.hooks.started.failed} failed), completed ${report.hooks.completed.ran} (${report.hooks.completed.failed} failed)`],
+    ['job hooks', `started ${report.hooks.started.ran} (${report.hooks.started.failed} failed), completed ${report.hooks.completed.ran} (${report.hooks.completed.failed} failed)`
+      + `; ${report.hooks.downloads.ok} downloaded from S3`],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],

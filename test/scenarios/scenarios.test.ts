@@ -170,13 +170,13 @@ test('warm-pool-faults: parked instances terminated behind the pool\'s back and 
   expect(report.iam.denied).toEqual({});
 });
 
-describe('job-hooks: the real bootstrap installs each config\'s hooks, and the runner runs them around every job', () => {
+describe('job-hooks: the real bootstrap installs each config\'s hooks (inline, or downloaded from S3), and the runner runs them around every job', () => {
   let report: SandboxReport;
   beforeAll(async () => {
     report = await run('job-hooks');
   });
 
-  test('hooks run around each job: the started hook before, the completed hook after, on the same instance', () => {
+  test('hooks run around each job: the started hook before, the completed hook after, on the same instance; the S3 asset ones downloaded by each instance', () => {
     // Four jobs of linux-hooked succeed; every instance booted with the real bootstrap.
     expect(report.jobs).toMatchObject({ total: 6, succeeded: 4, neverStarted: 0 });
     expect(report.boot.inProcess).toBe(0);
@@ -189,6 +189,8 @@ describe('job-hooks: the real bootstrap installs each config\'s hooks, and the r
       expect(named).toBe(runner);
       expect(outputs).toContain(`Complete runner (${runner}) exit 0: job-completed hook: the started hook left ${runner}`);
     }
+    // linux-hooked's hooks are S3 assets: each of its four instances downloaded both, signed as the runner role, and S3 refused none.
+    expect(report.hooks.downloads).toEqual({ ok: 8, refused: {} });
   });
 
   test('a failing started hook fails its job with the hook\'s output, and nothing leaks', () => {
