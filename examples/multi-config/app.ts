@@ -1,5 +1,6 @@
 // A consumer CDK app with several kinds of runners: x64 and arm64, each spot strategy,
 // attribute-based instance selection, a warm pool in working hours, job hooks, and a custom AMI the team builds itself.
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -61,7 +62,8 @@ export function buildApp(app = new App()): App {
         // Scripts the runner runs around each job (not secrets: they travel in the user data).
         jobHooks: {
           started: JobHookScript.inline(DISK_CHECK),
-          completed: JobHookScript.inline('docker system df || true\n'),
+          // A file of this app, published as an S3 asset at deploy; each instance downloads it at boot.
+          completed: JobHookScript.fromAsset(path.join(__dirname, 'hooks', 'report-docker-usage.sh')),
         },
       },
       {

@@ -51,7 +51,13 @@ describe('examples/multi-config', () => {
     expect(script).toContain('has ${free_gib} GiB free');
     // bash parses it (-n: read, do not run).
     expect(() => execFileSync('bash', ['-n'], { input: script })).not.toThrow();
-    expect(hooked[0][1]).toContain(`export JOB_COMPLETED_HOOK_BASE64='${Buffer.from('docker system df || true\n').toString('base64')}'`);
+    // The completed hook is a file of the app: an S3 asset the instance downloads, the one object the runner role may read.
+    expect(hooked[0][1]).toContain("export JOB_COMPLETED_HOOK_URL='https://");
+    const s3 = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3.map((st) => st.Action)).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(s3[0].Resource)).toMatch(/\/[0-9a-f]{64}\.sh"/);
   });
 
   test('the launching role may read the team\'s image parameters', () => {
