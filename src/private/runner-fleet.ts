@@ -3,17 +3,17 @@
 // terminating them takes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, Size, Stack, Tags, Tokenization } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IConstruct } from 'constructs';
+import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-hook-install';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
-import { JobHooks, JobHookScript } from '../job-hooks';
+import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
@@ -209,11 +209,6 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
   }
 }
 
-/** A hook's text as the bootstrap reads it: base64, one line. */
-function base64(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : Buffer.from(text, 'utf8').toString('base64');
-}
-
 function acknowledgeOn(grantee: iam.IGrantable, findings: Array<[string, string]>): void {
   const principal = grantee.grantPrincipal as Partial<IConstruct>;
   if (principal.node) acknowledgeWildcards(principal as IConstruct, findings);
@@ -241,20 +236,6 @@ export interface RunnerFleetProps {
   /** Job hooks by runner config name, for the configs that have any. @default - none */
   readonly jobHooks?: Readonly<Record<string, JobHooks>>;
 }
-
-/**
- * "User data is limited to 16 KB, in raw form, before it is base64-encoded"
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html).
- */
-const MAX_USER_DATA_BYTES = 16 * 1024;
-
-/**
- * What a value known only at deploy (the register URL, the log group's generated name) is counted
- * as when the user data's size is checked at synth: a Function URL is about 70 characters, the
- * private API's route about 130, a generated log group name `<stack>-<logical id>-<suffix>` rarely
- * more than 200.
- */
-const DEPLOY_TIME_VALUE_BYTES = 256;
 
 /**
  * Runner instances: no inbound traffic, IMDSv2 only with a hop limit of 1 (so a job's containers
@@ -293,8 +274,8 @@ export class RunnerFleet extends RunnerFleetBase {
   private readonly userData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly warmUserData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly jobHooks: Readonly<Record<string, JobHooks>>;
-  /** The S3 URL of each job hook given as an asset, by config name and hook. */
-  private readonly hookUrls: Record<string, { started?: string; completed?: string }> = {};
+  /** What the bootstrap is told of each config's job hooks, by config name. */
+  private readonly hookSettings: Record<string, JobHookSettings> = {};
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -318,9 +299,7 @@ export class RunnerFleet extends RunnerFleetBase {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
-    for (const [config, hooks] of Object.entries(this.jobHooks)) {
-      this.hookUrls[config] = { started: this.hookAsset(config, 'started', hooks.started), completed: this.hookAsset(config, 'completed', hooks.completed) };
-    }
+    for (const [config, hooks] of Object.entries(this.jobHooks)) this.hookSettings[config] = jobHookSettings(this, this.role, config, hooks);
     for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
     for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
     this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
@@ -360,10 +339,7 @@ export class RunnerFleet extends RunnerFleetBase {
       configTimeoutSeconds: this.bootTimeout.toSeconds(),
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
-      jobStartedHook: base64(this.jobHooks[config]?.started?._text()),
-      jobCompletedHook: base64(this.jobHooks[config]?.completed?._text()),
-      jobStartedHookUrl: this.hookUrls[config]?.started,
-      jobCompletedHookUrl: this.hookUrls[config]?.completed,
+      ...this.hookSettings[config],
     })).map(([name, value]) => `export ${name}='${value}'`);
     const install = [
       'mkdir -p /opt/ephemeral-runners',
@@ -391,38 +367,8 @@ export class RunnerFleet extends RunnerFleetBase {
         `exec ${PER_BOOT_SCRIPT}`,
       );
     }
-    this.node.addValidation({ validate: () => this.userDataProblems() });
-  }
-
-  /**
-   * A hook given as a file: an S3 asset the instance downloads at boot, signed as the runner role,
-   * which may read that one object (s3:GetObject; the CDK bootstrap bucket holds every asset of the
-   * account). Answers the object's virtual-hosted-style URL. A hook with problems (a missing file) is
-   * reported by the config validation and gets no asset here.
-   */
-  private hookAsset(config: string, kind: 'started' | 'completed', hook: JobHookScript | undefined): string | undefined {
-    const file = hook?._assetPath();
-    if (file === undefined || hook!._problems('').length > 0) return undefined;
-    const asset = new s3assets.Asset(this, `JobHook-${config}-${kind}`, { path: file });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }));
-    const stack = Stack.of(this);
-    return `https://${asset.s3BucketName}.s3.${stack.region}.${stack.urlSuffix}/${asset.s3ObjectKey}`;
-  }
-
-  /** Launch templates whose user data EC2 would refuse: only job hooks can make it that large. */
-  private userDataProblems(): string[] {
-    return [...this.userData, ...this.warmUserData].flatMap(({ config, userData }) => {
-      const estimated = Tokenization.reverseString(userData.render())
-        .mapTokens({ mapToken: () => 'x'.repeat(DEPLOY_TIME_VALUE_BYTES) })
-        .join({ join: (left: unknown, right: unknown) => `${left}${right}` });
-      const size = Buffer.byteLength(String(estimated), 'utf8');
-      if (size <= MAX_USER_DATA_BYTES) return [];
-      const hooks = this.jobHooks[config] ?? {};
-      const hookBytes = [hooks.started, hooks.completed].reduce((sum, h) => sum + (base64(h?._text())?.length ?? 0), 0);
-      return [`runner config '${config}': its launch template's user data would be about ${size} bytes, of which ${hookBytes} are its jobHooks `
-        + `(as base64), above the ${MAX_USER_DATA_BYTES} bytes EC2 allows (16 KB before base64 encoding, the bootstrap included); `
-        + 'shorten the hooks, or bake the script into the runner image (runnerImage.extraComponentArns, or machineImage) and keep a one-line hook that runs it.'];
-    });
+    const templates = [...this.userData, ...this.warmUserData];
+    this.node.addValidation({ validate: () => templates.flatMap((t) => userDataSizeProblems(t.config, t.userData, this.jobHooks[t.config])) });
   }
 
   private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps, warm: boolean): ec2.LaunchTemplate {

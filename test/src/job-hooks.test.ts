@@ -96,11 +96,11 @@ describe('job hooks are checked at synth', () => {
     const big = `# ${'x'.repeat(6 * 1024)}\n`;
     const message = synthErrors([PLAIN, { ...HOOKED, jobHooks: { started: JobHookScript.inline(big) } }]);
     const [problem] = message.split('\n').filter((line) => line.includes("runner config 'linux-hooked': its launch template's user data"));
-    expect(problem).toMatch(/would be about (\d+) bytes, of which (\d+) are its jobHooks \(as base64\), above the 16384 bytes EC2 allows/);
+    expect(problem).toMatch(/would be about (\d+) bytes, of which (\d+) are its inline jobHooks \(as base64\), above the 16384 bytes EC2 allows/);
     const [, size, hooks] = /about (\d+) bytes, of which (\d+)/.exec(problem)!;
     expect(Number(size)).toBeGreaterThan(16384);
     expect(Number(hooks)).toBe(base64(big).length);
-    expect(problem).toContain('bake the script into the runner image');
+    expect(problem).toContain('give the hooks as files (JobHookScript.fromAsset), or bake the script into the runner image');
     // The config without hooks is not named.
     expect(message).not.toContain("runner config 'linux-large': its launch template's user data");
   });
