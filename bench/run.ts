@@ -17,7 +17,7 @@ import { benchWebhookBundle } from './webhook-bundle';
 const OUT = path.join(ROOT, 'bench', 'out');
 
 /** What `npm run bench` runs with no argument, in this order (cost reads cold-start's usage per job). */
-const DEFAULT = ['webhook-bundle', 'cold-start', 'warm-start', 'burst-1000', 'cost'];
+const DEFAULT = ['webhook-bundle', 'cold-start', 'warm-start', 'burst-50', 'burst-1000', 'cost'];
 const BENCHMARKS: Record<string, () => Promise<BenchResult> | BenchResult> = {
   'webhook-bundle': () => benchWebhookBundle(),
   'cost': () => benchCost(),

@@ -21,6 +21,8 @@
 #                         powers the instance off (unset: they stay in cloud-init's output only)
 #   LOGS_ENDPOINT         https://logs.<region>.amazonaws.com
 #   LOG_BUFFER            /run/ephemeral-runners-bootstrap.log (its lines until they are shipped)
+#   JOB_{STARTED,COMPLETED}_HOOK_BASE64 or _URL  the config's job hooks: a script, or its S3 object
+#   HOOK_DIR              /opt/ephemeral-runners/hooks (where they go: not the runner's directory)
 set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
@@ -31,6 +33,8 @@ CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
 MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
 POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
 LOG_BUFFER="${LOG_BUFFER:-/run/ephemeral-runners-bootstrap.log}"
+HOOK_DIR="${HOOK_DIR:-/opt/ephemeral-runners/hooks}"
+RUNNER_HOOK_ENV=() # VAR=file words for the runner: its job hooks
 
 log() {
   # One JSON line per event, for the instance's log group. Never logs credentials or the config.
@@ -124,6 +128,30 @@ load_credentials() {
   fi
 }
 
+# Job hooks: the runner runs the files named by ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED with
+# `bash -e` around each job; a non-zero exit fails the job (GitHub: "Running scripts before or after
+# a job"). Root-owned, mode 755. Usage: add_hook NAME BASE64 URL VARIABLE
+add_hook() {
+  local file="$HOOK_DIR/$1.sh" try
+  mkdir -p "$HOOK_DIR"
+  if [[ -n "$2" ]]; then
+    base64 -d <<<"$2" >"$file" || power_off "the $1 hook in the user data is not valid base64"
+  else
+    # From S3 as the instance role (S3 wants x-amz-content-sha256: a GET's is the empty hash). One
+    # that cannot be had fails every job, saying so, rather than have instances relaunched for ever.
+    for try in 1 2 3 0; do
+      load_credentials && curl -sS --fail --max-time 30 -o "$file" --aws-sigv4 "aws:amz:${REGION}:s3" \
+        --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" -H "x-amz-security-token: ${SESSION_TOKEN}" \
+        -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' "$3" && break
+      ((try)) || printf 'echo "the %s hook could not be downloaded from %s" >&2\nexit 1\n' "$1" "$3" >"$file"
+      sleep "$try"
+    done
+  fi
+  chmod 755 "$file"
+  RUNNER_HOOK_ENV+=("$4=$file")
+  log "installed the $1 hook ($(wc -c <"$file") bytes)"
+}
+
 # Asks the register endpoint once. Prints the JIT config on success; the return code says what to do:
 # 0 run, 10 power off (the endpoint said so), 20 retry later.
 register_once() {
@@ -159,10 +187,16 @@ main() {
     power_off "no register endpoint"
   fi
   start_lifetime_watchdog
-
   IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
+  local kind b64 url
+  for kind in STARTED COMPLETED; do
+    b64="JOB_${kind}_HOOK_BASE64" url="JOB_${kind}_HOOK_URL"
+    if [[ -n "${!b64:-}${!url:-}" ]]; then
+      add_hook "job-${kind,,}" "${!b64:-}" "${!url:-}" "ACTIONS_RUNNER_HOOK_JOB_${kind}"
+    fi
+  done
   log "asking for a runner config"
 
   local deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 code jit_config
@@ -190,10 +224,11 @@ main() {
   fi
   log "starting the runner"
   local status=0
+  # `env` hands the hooks' variables over whatever runuser keeps of this environment.
   if [[ "$(id -un)" == "$RUNNER_USER" ]]; then
-    "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+    env "${RUNNER_HOOK_ENV[@]}" "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
   else
-    runuser -u "$RUNNER_USER" -- "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
+    runuser -u "$RUNNER_USER" -- env "${RUNNER_HOOK_ENV[@]}" "$RUNNER_DIR/run.sh" --jitconfig "$jit_config" || status=$?
   fi
   unset jit_config
   power_off "the runner exited with status $status"

@@ -2,8 +2,12 @@
 // configs, refused where CloudFormation would refuse it, every resource given its physical id, and the table,
 // queues, parameters and launch templates created in the simulators. Resources are found by type and by what
 // they hold or reference, never by logical id (which follows the construct's tree).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { assertDeployable } from './aws/deploy-checks';
 import type { DynamoEngine } from './aws/dynamodb-engine';
 import type { SqsQueue, SqsSimulator } from './aws/sqs';
@@ -12,7 +16,7 @@ import type { MetadataOptions } from './ec2/types';
 import type { Scenario } from './scenario';
 import type { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
-import { EndpointAccess, EphemeralRunners, RunnerArchitecture, SpotStrategy } from '../src';
+import { EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, SpotStrategy } from '../src';
 import { RUNTIME_VARIABLES } from '../src/contracts/environment';
 import { FunctionName } from '../src/contracts/metrics';
 import { PARTITION_KEY, POOL_INDEX, SORT_KEY } from '../src/contracts/state-table';
@@ -55,10 +59,12 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       maxRunners: c.maxRunners,
       ...(c.priority !== undefined ? { priority: c.priority } : {}),
       ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
+      ...(c.jobHooks ? { jobHooks: { started: hook(c.name, 'started', c.jobHooks), completed: hook(c.name, 'completed', c.jobHooks) } } : {}),
     })),
   });
   type Template = { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
-  const template = app.synth().getStackByName(stack.stackName).template as Template;
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as Template;
   const functions: Partial<Record<FunctionName, string>> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
     const service = environmentOf(resource)[RUNTIME_VARIABLES.serviceName];
@@ -68,7 +74,8 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
   const optional: string[] = [FunctionName.SETUP, FunctionName.SETUP_TOKEN, FunctionName.TEARDOWN];
   const missing = Object.values(FunctionName).filter((name) => functions[name] === undefined && !optional.includes(name));
   if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
-  return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>> };
+  const fileAssets = fileAssetsOf(assembly);
+  return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>>, fileAssets };
 }
 
 /** A function's environment variables as the template writes them (intrinsics unresolved). */
@@ -108,12 +115,27 @@ export class TemplateResolver {
       if (this.attributes[id] !== undefined) return this.attributes[id];
       return `arn:aws:sandbox:${this.pseudo.region}:${this.pseudo.accountId}:${id}/${attribute}:${this.ref(id)}`;
     }
+    if ('Fn::Sub' in v) return this.sub(v['Fn::Sub']);
     if ('Fn::Base64' in v) return Buffer.from(String(this.resolve(v['Fn::Base64']))).toString('base64');
     if ('Fn::Select' in v) {
       const [index, list] = v['Fn::Select'] as [number, unknown];
       return (this.resolve(list) as unknown[])[index];
     }
     return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, this.resolve(inner)]));
+  }
+
+  /**
+   * `Fn::Sub`, string or `[string, variables]`: `${Name}` a variable, a Ref or a pseudo parameter,
+   * `${Resource.Attribute}` a GetAtt, `${!Literal}` the literal `${Literal}`
+   * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-sub.html).
+   */
+  private sub(body: unknown): string {
+    const [template, variables] = typeof body === 'string' ? [body, {}] : body as [string, Json];
+    return template.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+      if (name in variables) return String(this.resolve(variables[name]));
+      return name.includes('.') ? String(this.resolve({ 'Fn::GetAtt': name.split('.', 2) })) : this.ref(name);
+    });
   }
 
   /** A string value; throws naming what could not be resolved. */
@@ -344,4 +366,25 @@ function metadataOptionsOf(options: Record<string, unknown> = {}): MetadataOptio
     httpPutResponseHopLimit: typeof options.HttpPutResponseHopLimit === 'number' ? options.HttpPutResponseHopLimit : 1,
     instanceMetadataTags: options.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled',
   };
+}
+
+/** A scenario's hook as the construct takes it: inline, or a file of the app (written to a directory of its own) published as an asset. */
+function hook(config: string, kind: 'started' | 'completed', hooks: NonNullable<Scenario['runnerConfigs'][number]['jobHooks']>): JobHookScript | undefined {
+  const text = hooks[kind];
+  if (text === undefined) return undefined;
+  if (!hooks.fromAsset) return JobHookScript.inline(text);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-job-hook-')), `${config}-${kind}.sh`);
+  fs.writeFileSync(file, text);
+  return JobHookScript.fromAsset(file);
+}
+
+/**
+ * The file assets `cdk deploy` would publish (job hooks given as files), as S3 objects: `<bucket>/<key>`
+ * (with `${AWS::AccountId}` and `${AWS::Region}` left for the deploy to fill in) → the file in the
+ * cloud assembly. Directory assets (the functions' code, zipped) are left out: the sandbox runs the bundles.
+ */
+function fileAssetsOf(assembly: cxapi.CloudAssembly): Array<{ readonly object: string; readonly file: string }> {
+  return assembly.artifacts.filter((a): a is cxapi.AssetManifestArtifact => a instanceof cxapi.AssetManifestArtifact).flatMap((artifact) =>
+    Object.values(artifact.contents.files ?? {}).filter((f) => (f.source.packaging ?? 'file') === 'file' && f.source.path !== undefined)
+      .flatMap((f) => Object.values(f.destinations).map((d) => ({ object: `${d.bucketName}/${d.objectKey}`, file: path.resolve(assembly.directory, f.source.path!) }))));
 }

@@ -197,6 +197,7 @@ function report(
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
     boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    hookDownloads: { ok: sandbox.s3.gets.ok, refused: { ...sandbox.s3.gets.refused } },
     functions: sandbox.functions(),
     endpoints: privateApi
       ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }

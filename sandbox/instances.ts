@@ -13,7 +13,10 @@ import type { CallerIdentity } from './aws/function-url';
 import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
-import { GhesSimulator } from './ghes';
+import { GhesSimulator, RunnerHooks } from './ghes';
+
+/** An instance role session's credentials, as IMDS hands them out. */
+type RoleCredentials = { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 
 /** The role session behind an access key IMDS handed out, as STS names it to a Function URL. */
 export function callerIdentityFrom(ec2: Ec2Simulator): (accessKeyId: string) => CallerIdentity | undefined {
@@ -55,19 +58,24 @@ export class InstanceHost {
         this.powerOff(poweroff[1]);
         res.writeHead(204).end();
       } else if (req.method === 'POST' && url.pathname === '/run') {
-        const exitCode = await this.runJob(url.searchParams.get('instance') ?? 'unknown', body);
+        const header = (name: string) => (typeof req.headers[name] === 'string' && req.headers[name] !== '' ? req.headers[name] as string : undefined);
+        const hooks = { started: header('x-hook-started'), completed: header('x-hook-completed') };
+        const exitCode = await this.runJob(url.searchParams.get('instance') ?? 'unknown', body, hooks);
         res.writeHead(200, { 'content-type': 'text/plain' }).end(String(exitCode));
       } else {
         res.writeHead(404).end();
       }
     });
     const runSh = path.join(this.dir, 'run.sh');
-    // What the runner image's run.sh is to the bootstrap: `run.sh --jitconfig <config>`.
+    // What the runner image's run.sh is to the bootstrap: `run.sh --jitconfig <config>`. The runner
+    // takes its job hooks from its environment (ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED), as
+    // the real one does; this one hands them to the simulated runner, which runs them around the job.
     fs.writeFileSync(runSh, [
       '#!/usr/bin/env bash',
       'set -euo pipefail',
       '[[ "$1" == "--jitconfig" ]] || { echo "usage: run.sh --jitconfig CONFIG" >&2; exit 2; }',
-      `exit "$(curl -sS --fail -X POST --data-binary "$2" "${this.server.url}/run?instance=$SANDBOX_INSTANCE_ID")"`,
+      'exit "$(curl -sS --fail -X POST --data-binary "$2" -H "x-hook-started: ${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}" \\',
+      `  -H "x-hook-completed: \${ACTIONS_RUNNER_HOOK_JOB_COMPLETED:-}" "${this.server.url}/run?instance=$SANDBOX_INSTANCE_ID")"`,
       '',
     ].join('\n'), { mode: 0o755 });
     this.ec2.onInstanceRunning((info) => {
@@ -95,7 +103,7 @@ export class InstanceHost {
   private boot(info: InstanceRunning): void {
     this.bootGenerations.set(info.instanceId, (this.bootGenerations.get(info.instanceId) ?? 0) + 1);
     // The settings the launch template's user data exports for the bootstrap.
-    const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+    const settings = Object.fromEntries([...this.resolveUrl(info.userData ?? '').matchAll(/^export ([A-Z_][A-Z0-9_]*)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
     if (!this.withBootstrap()) {
       this.boots.inProcess++;
       this.bootInProcess(info, settings).catch((err) => {
@@ -118,6 +126,8 @@ export class InstanceHost {
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
         LOG_BUFFER: path.join(this.dir, `${info.instanceId}.log`),
+        // Each instance is a machine of its own: its hooks go to a directory of its own.
+        HOOK_DIR: path.join(this.dir, 'hooks', info.instanceId),
         LOGS_ENDPOINT: this.logsEndpoint,
       },
     });
@@ -161,7 +171,8 @@ export class InstanceHost {
         const signed = await signer.sign({ ...request, headers: { 'host': url.host, 'content-type': 'application/json' } });
         const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
         if (response?.status === 200) {
-          await this.runJob(id, await response.text());
+          const jitConfig = await response.text();
+          await this.runJob(id, jitConfig, await this.installHooks(id, settings, { credentials, region }));
           break;
         }
         if (response?.status === 410) break;
@@ -179,9 +190,34 @@ export class InstanceHost {
     }
   }
 
-  /** The runner image's run.sh: the simulated runner runs one job with the JIT config; answers its exit code. */
-  private async runJob(instanceId: string, jitConfig: string): Promise<number> {
-    const started = this.ghes.startRunner(jitConfig);
+  /**
+   * What the bootstrap's add_hook does, for an in-process boot: the config's hooks as files (from the
+   * user data's base64, or downloaded from S3 signed as the instance role; one that cannot be downloaded
+   * fails every job), by the runner's variable.
+   */
+  private async installHooks(
+    instanceId: string,
+    settings: Record<string, string>,
+    signing: { credentials: RoleCredentials; region: string },
+  ): Promise<RunnerHooks> {
+    const install = async (name: string, base64?: string, url?: string) => {
+      if (!base64 && !url) return undefined;
+      const file = path.join(this.dir, 'hooks', instanceId, `${name}.sh`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const text = base64 ? Buffer.from(base64, 'base64') : await getSigned(url!, signing)
+        ?? `echo "the ${name} hook could not be downloaded from ${url}" >&2\nexit 1\n`;
+      fs.writeFileSync(file, text, { mode: 0o755 });
+      return file;
+    };
+    return {
+      started: await install('job-started', settings.JOB_STARTED_HOOK_BASE64, settings.JOB_STARTED_HOOK_URL),
+      completed: await install('job-completed', settings.JOB_COMPLETED_HOOK_BASE64, settings.JOB_COMPLETED_HOOK_URL),
+    };
+  }
+
+  /** The runner image's run.sh: the simulated runner runs one job with the JIT config (and its job hooks); answers its exit code. */
+  private async runJob(instanceId: string, jitConfig: string, hooks: RunnerHooks = {}): Promise<number> {
+    const started = this.ghes.startRunner(jitConfig, hooks);
     this.runners.set(instanceId, started.runner);
     const { exitCode } = await started.exit;
     this.runners.delete(instanceId);
@@ -221,4 +257,22 @@ function killGroup(child: ChildProcess | undefined): void {
 
 function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
   if (child?.pid) try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+}
+
+/** An S3 GET signed with SigV4 as the bootstrap's curl signs it; the object's bytes, or undefined when S3 refused. */
+async function getSigned(url: string, { credentials, region }: { credentials: RoleCredentials; region: string }): Promise<Buffer | undefined> {
+  const target = new URL(url);
+  const signer = new SignatureV4({ credentials, region, service: 's3', sha256: NodeSha256, uriEscapePath: false });
+  const emptyHash = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: target.protocol,
+    hostname: target.hostname,
+    port: Number(target.port) || undefined,
+    path: target.pathname,
+    query: {},
+    headers: { 'host': target.host, 'x-amz-content-sha256': emptyHash },
+  });
+  const response = await fetch(target, { headers: signed.headers as Record<string, string> }).catch(() => undefined);
+  return response?.ok ? Buffer.from(await response.arrayBuffer()) : undefined;
 }

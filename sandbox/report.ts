@@ -29,6 +29,8 @@ export interface ReportInputs {
   readonly pools: Record<string, PoolPeaks>;
   /** Instances booted by the real bootstrap or its wire calls in-process, in-process boots that failed unexpectedly, and how many shipped their boot log (the script does). */
   readonly boot: { readonly bootstrap: number; readonly inProcess: number; readonly failed: number; readonly logStreams: number };
+  /** Job hooks the instances downloaded from S3 (assets), and the downloads S3 refused, by error code. */
+  readonly hookDownloads?: { readonly ok: number; readonly refused: Counts };
   /** Per function: invocations, cold starts (environments started), the most invocations in flight at once, throttles, waits for the sandbox's cap. */
   readonly functions: Readonly<Record<string, FunctionCounts>>;
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
@@ -49,7 +51,7 @@ export type SandboxReport = ReturnType<typeof buildReport>;
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
-export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs'>;
+export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>;
 
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
@@ -91,7 +93,7 @@ export function buildReport(inputs: ReportInputs) {
     if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, ...counted } = inputs;
+  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, hookDownloads, ...counted } = inputs;
   const launched = (market: LaunchedInstance['market']) => instances.filter((i) => i.market === market).length;
   const intoWarmPools = instances.filter((i) => isWarmPoolId(i.poolId)).length;
   return {
@@ -104,10 +106,26 @@ export function buildReport(inputs: ReportInputs) {
     // launches that filled warm pools (ahead of demand), and what the pools held at the end.
     jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
+    hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
     leaks,
     api: { github, ec2 },
     ...counted,
     wallMs: Math.round(wallMs),
+  };
+}
+
+/** How many jobs' hooks ran and failed, and the first outputs, as the job logs' "Set up runner" and "Complete runner" show them. */
+function hookCounts(attempts: readonly JobAttempt[]) {
+  const steps = attempts.flatMap((a) => (a.hookSteps ?? []).map((step) => ({ ...step, runnerName: a.runnerName })));
+  const of = (name: string) => {
+    const ran = steps.filter((step) => step.name === name);
+    return { ran: ran.length, failed: ran.filter((step) => step.exitCode !== 0).length };
+  };
+  return {
+    started: of('Set up runner'),
+    completed: of('Complete runner'),
+    /** The first 20 hook runs: step, runner, exit code and output (up to 300 characters). */
+    outputs: steps.slice(0, 20).map((step) => `${step.name} (${step.runnerName}) exit ${step.exitCode}: ${step.output.trim().slice(0, 300)}`),
   };
 }
 
@@ -148,6 +166,8 @@ export function summary(report: SandboxReport): string {
     ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
       + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
     ['jobs ran on', Object.entries(report.ranOn).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'],
+    ['job hooks', `started ${report.hooks.started.ran} (${report.hooks.started.failed} failed), completed ${report.hooks.completed.ran} (${report.hooks.completed.failed} failed)`
+      + `; ${report.hooks.downloads.ok} downloaded from S3`],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],
     ['GitHub API calls', `${api.github.total} (${(api.github.total / Math.max(1, jobs.total)).toFixed(2)} per job)`],
     ['EC2 API calls', `${api.ec2.total}`],

@@ -67,6 +67,8 @@ const SCENARIO = object({
     priority: optional(int(0, 1000)),
     /** Stopped instances kept ahead of demand (the construct's `warmPool`); none when unset. */
     warmPool: [object({ size: [int(1, 10_000)] }), undefined],
+    /** The construct's `jobHooks`: bash scripts, inline or (`fromAsset`) written to files and published as S3 assets; none when unset. */
+    jobHooks: [object({ started: [text, undefined], completed: [text, undefined], fromAsset: [bool, false] }), undefined],
   })), [
     runnerConfig('linux-x64', ['linux', 'x64'], ['m7i.large', 'm6i.large'], 'SPOT_PREFERRED', 10),
     runnerConfig('linux-x64-large', ['linux', 'x64', 'large'], ['m7i.xlarge', 'm6i.xlarge'], 'SPOT_ONLY', 5),

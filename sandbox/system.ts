@@ -14,6 +14,7 @@ import { DynamoIamProxy } from './aws/dynamodb-iam-proxy';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { LambdaRuntime } from './aws/lambda-runtime';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
+import { S3Simulator } from './aws/s3';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
 import { CfnResource, DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
@@ -141,7 +142,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   });
 
   const into = { region: REGION, accountId: ACCOUNT, stackId: STACK_ID, services: { dynamo, sqs, ssm, ec2 } };
-  stack = await deployStack(synthesizeDeployment(scenario, withApp), into);
+  const synthesized = synthesizeDeployment(scenario, withApp);
+  stack = await deployStack(synthesized, into);
   const { functions, ofType } = stack;
   for (const [name, fn] of Object.entries(functions)) sessions.add(name, stack.roleNames[fn.roleId]);
   // What the operator writes for an App of their own (its secrets), and the image pipeline's first build some time after the deploy.
@@ -159,6 +161,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const logs = await started(new CloudWatchLogsSimulator({
     region: REGION, accountId: ACCOUNT, logGroups: stack.logGroups, identityFor: instanceIdentity, authorize: serviceAuthorizer('logs', iamHooks),
   }));
+
+  // The file assets `cdk deploy` published to the bootstrap bucket: job hooks instances download.
+  const objects = new Map(synthesized.fileAssets.map(({ object, file }) => [object.replace('${AWS::AccountId}', ACCOUNT).replace('${AWS::Region}', REGION), file]));
+  const s3 = await started(new S3Simulator({ region: REGION, objects, identityFor: instanceIdentity, authorize: serviceAuthorizer('s3', iamHooks) }));
 
   // The functions' execution environments (deployed below, once the front doors' URLs are known).
   const runtime = new LambdaRuntime({ timeScale: scenario.timeScale, region: REGION, accountId: ACCOUNT });
@@ -290,7 +296,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   // runs a seeded sample of that size, the rest in-process; the report says how many booted which way.
   const bootRandom = random.fork('boot');
   const withBootstrap = () => jobs <= BOOTSTRAP_SAMPLE || bootRandom.chance(BOOTSTRAP_SAMPLE / jobs);
-  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, doors.localUrl));
+  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, (url) => s3.localUrl(doors.localUrl(url))));
 
   return {
     // The front doors: an HTTP API and a Function URL (public network) or a private REST API; `logs`
@@ -304,6 +310,7 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     ec2,
     host,
     logs,
+    s3,
     crashes,
     /** Per function: invocations, cold starts, peak concurrency, throttles. */
     functions: () => runtime.report(),

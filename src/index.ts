@@ -1,6 +1,7 @@
 export * from './ephemeral-runners';
 export * from './ephemeral-runners-props';
 export * from './endpoint-access';
+export * from './job-hooks';
 export * from './monitoring-options';
 export * from './runner-config';
 export * from './runner-image-pipeline';

@@ -1,5 +1,6 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
+import { JobHooks, validateJobHooks } from './job-hooks';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
@@ -124,6 +125,15 @@ export interface RunnerConfig {
    * @default - no warm pool: every job waits for a cold launch
    */
   readonly warmPool?: WarmPoolOptions;
+
+  /**
+   * Scripts the runner runs before and after each job of this config (the runner's job-started and
+   * job-completed hooks). A hook that fails fails the job. Their text is not secret: it is stored in
+   * the launch template's user data.
+   *
+   * @default - no hooks
+   */
+  readonly jobHooks?: JobHooks;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */
@@ -242,6 +252,7 @@ function validateOne(config: RunnerConfig, index: number): string[] {
   if (!Number.isInteger(priority) || priority < min || priority > max) {
     errors.push(`${who}: priority is ${priority}; give a whole number from ${min} to ${max} (the highest wins a tie), or leave it out for ${min}.`);
   }
+  if (config.jobHooks) errors.push(...validateJobHooks(who, config.jobHooks));
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);

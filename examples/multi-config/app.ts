@@ -1,11 +1,24 @@
 // A consumer CDK app with several kinds of runners: x64 and arm64, each spot strategy,
-// attribute-based instance selection, a warm pool in working hours, and a custom AMI the team builds itself.
+// attribute-based instance selection, a warm pool in working hours, job hooks, and a custom AMI the team builds itself.
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  EphemeralRunners, RunnerArchitecture, RunnerMachineImage, RunnerScope, SpotStrategy, WarmPoolSchedule,
+  EphemeralRunners, JobHookScript, RunnerArchitecture, RunnerMachineImage, RunnerScope, SpotStrategy, WarmPoolSchedule,
 } from 'cdk-ephemeral-runners';
+
+/**
+ * Big builds need room: refuse the job (the runner fails it with this output) when the disk is
+ * short, rather than fail an hour in. The runner runs it with `bash -e` before the job's first step.
+ */
+const DISK_CHECK = `free_gib="$(df --output=avail -BG / | tail -n 1 | tr -dc 0-9)"
+echo "runner $RUNNER_NAME has \${free_gib} GiB free for $GITHUB_REPOSITORY"
+if [ "$free_gib" -lt 40 ]; then
+  echo "::error::less than 40 GiB free on the runner; raise runnerVolumeSize"
+  exit 1
+fi
+`;
 
 /** Builds the example app; the jest tests call it too. */
 export function buildApp(app = new App()): App {
@@ -46,6 +59,12 @@ export function buildApp(app = new App()): App {
         instanceRequirements: { vCpuMin: 8, vCpuMax: 16, memoryMiBMin: 32_768, memoryMiBMax: 65_536 },
         spot: SpotStrategy.SPOT_ONLY,
         maxRunners: 10,
+        // Scripts the runner runs around each job (not secrets: they travel in the user data).
+        jobHooks: {
+          started: JobHookScript.inline(DISK_CHECK),
+          // A file of this app, published as an S3 asset at deploy; each instance downloads it at boot.
+          completed: JobHookScript.fromAsset(path.join(__dirname, 'hooks', 'report-docker-usage.sh')),
+        },
       },
       {
         // Graviton, on-demand: release jobs that must not be interrupted. Three labels, so a job

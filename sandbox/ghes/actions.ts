@@ -3,6 +3,7 @@
 // through the API, or when it never connects (reference/github.md 4).
 import { randomHex, Repo } from './directory';
 import { GhesApiError, GhesSimulatorError, notFound } from './errors';
+import type { HookStep } from './job-hooks';
 import { SimTime } from './sim-time';
 import { SeededRandom } from '../common/random';
 
@@ -53,6 +54,8 @@ export interface JobRecord extends Required<JobSpec> {
   runnerName?: string;
   /** The id of the job of the next attempt, once this one was re-run. */
   rerunAs?: number;
+  /** The runner's job hooks that ran for this job, in order (the log's "Set up runner" / "Complete runner"). */
+  hookSteps?: HookStep[];
 }
 
 export interface JobSpec {

@@ -7,6 +7,7 @@ import { AppAuth } from './auth';
 import { Directory } from './directory';
 import { GhesSimulatorError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
+import type { RunnerHooks } from './job-hooks';
 import { CreatedApp, ManifestFlow } from './manifests';
 import { APP, AppInfo, Instance, workflowJobPayload } from './payloads';
 import { RunnerExit, SimulatedRunner } from './runner';
@@ -19,6 +20,7 @@ import { ScaledClock, SimClock } from '../common/time';
 export * from './errors';
 export { decodeJitConfig } from './runner';
 export type { DeliveryRecord } from './webhooks';
+export type { HookStep, RunnerHooks } from './job-hooks';
 
 const MINUTE = 60_000;
 
@@ -272,8 +274,8 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
   }
 
   /** Runs a simulated runner with a JIT config, as `run.sh --jitconfig` (killed on stop); `exit` resolves when it exits. */
-  startRunner(encodedJitConfig: string): { runner: SimulatedRunner; exit: Promise<RunnerExit> } {
-    const runner = new SimulatedRunner(encodedJitConfig, this.actions, this.clock);
+  startRunner(encodedJitConfig: string, hooks: RunnerHooks = {}): { runner: SimulatedRunner; exit: Promise<RunnerExit> } {
+    const runner = new SimulatedRunner(encodedJitConfig, this.actions, this.clock, hooks);
     this.agents.add(runner);
     const exit = runner.run().finally(() => this.agents.delete(runner));
     return { runner, exit };

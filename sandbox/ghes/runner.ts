@@ -2,6 +2,7 @@
 // an API call, never faulted). It connects with its JIT config's secret, runs one job with renewals, reports it; `kill()` is termination.
 import { Actions, JobConclusion, JobRecord, RunnerRecord } from './actions';
 import { GhesApiError, GhesSimulatorError } from './errors';
+import { HookStep, runHook, RunnerHooks } from './job-hooks';
 import { SimClock } from '../common/time';
 
 // --- the JIT config: like the real one, base64 of a JSON map from file name (.runner, .credentials, .credentials_rsaparams) to the
@@ -75,7 +76,13 @@ export class SimulatedRunner {
   private endWait?: () => void;
 
   /** Throws GhesSimulatorError when the config cannot be decoded, as run.sh would fail at once. */
-  constructor(encodedJitConfig: string, private readonly actions: Actions, private readonly clock: SimClock) {
+  constructor(
+    encodedJitConfig: string,
+    private readonly actions: Actions,
+    private readonly clock: SimClock,
+    /** The files ACTIONS_RUNNER_HOOK_JOB_STARTED / _COMPLETED named in the runner's environment. */
+    private readonly hooks: RunnerHooks = {},
+  ) {
     this.settings = decodeJitConfig(encodedJitConfig);
   }
 
@@ -108,14 +115,48 @@ export class SimulatedRunner {
       this.actions.listen(runner, (offered) => (offered === 'removed' ? reject(new Removed()) : resolve(offered))));
     this.job = job.id;
     this.state = 'busy';
+    // The job-started hook runs once the job is assigned, before its steps; a failure fails the job
+    // and its steps never run. The job-completed hook runs after the steps, always (the ADR's
+    // `always()`), after a failed started hook too; its failure fails the job as well.
+    const setUp = await this.runHook('Set up runner', this.hooks.started, job);
+    let conclusion: JobConclusion = job.outcome;
+    if (setUp && setUp.exitCode !== 0) conclusion = 'failure';
+    else await this.runSteps(job, runner);
+    const complete = await this.runHook('Complete runner', this.hooks.completed, job);
+    if (complete && complete.exitCode !== 0) conclusion = 'failure';
+    this.actions.finish(job, runner, conclusion);
+    return { exitCode: 0, reason: 'completed', jobId: job.id, conclusion };
+  }
+
+  /** The job's steps: its duration, renewing the job every minute as the runner does. */
+  private async runSteps(job: JobRecord, runner: RunnerRecord): Promise<void> {
     for (let remaining = job.durationMs; remaining > 0;) {
       const step = Math.min(remaining, RENEW_INTERVAL_MS);
       await this.abortable<void>((resolve) => this.clock.after(step, resolve));
       remaining -= step;
       if (remaining > 0 && this.actions.renew(job, runner).cancelled) throw new Removed();
     }
-    this.actions.finish(job, runner, job.outcome);
-    return { exitCode: 0, reason: 'completed', jobId: job.id, conclusion: job.outcome };
+  }
+
+  /** Runs one hook (when set) with the job's default variables, recording it on the job. */
+  private async runHook(name: HookStep['name'], file: string | undefined, job: JobRecord): Promise<HookStep | undefined> {
+    if (file === undefined || file === '') return undefined;
+    const env = {
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: job.run.repo.fullName,
+      GITHUB_RUN_ID: String(job.run.id),
+      GITHUB_RUN_ATTEMPT: String(job.runAttempt),
+      GITHUB_JOB: job.name,
+      RUNNER_NAME: this.settings.agentName,
+    };
+    const step = await this.abortable<HookStep>((resolve) => {
+      let kill = () => {};
+      void runHook(name, file, env, (k) => { kill = k; }).then(resolve);
+      return () => kill();
+    });
+    job.hookSteps = [...(job.hookSteps ?? []), step];
+    return step;
   }
 
   /** A wait that `kill()` ends: `start` begins it and returns what cancels it. */

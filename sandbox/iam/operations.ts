@@ -197,6 +197,10 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
       action: `logs:${op}`, resource: arn(ctx, 'logs', `log-group:${str(input.logGroupName)}:log-stream:${str(input.logStreamName)}`),
     }],
   } satisfies OperationEntry])),
+  // S3 GetObject: s3:GetObject on the object's ARN, which names neither region nor account (SAR list_amazons3.html: resource type object).
+  's3:GetObject': {
+    requests: (input: Json) => [{ action: 's3:GetObject', resource: `arn:aws:s3:::${str(input.Bucket)}/${str(input.Key)}` }],
+  },
   // A Function URL with AWS_IAM auth: lambda:InvokeFunctionUrl (lambda:FunctionUrlAuthType) and,
   // since October 2025, lambda:InvokeFunction with lambda:InvokedViaFunctionUrl.
   // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html, SAR list_awslambda.html

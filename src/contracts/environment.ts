@@ -275,4 +275,15 @@ export const BOOTSTRAP_ENVIRONMENT = {
   /** Where the bootstrap ships its own log lines (stream: the instance id) as it powers off. */
   logGroupName: text('LOG_GROUP_NAME'),
   maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
+  /**
+   * The config's job-started hook, base64 of the script's text (one line, no quoting to get wrong);
+   * the bootstrap writes it to a file and starts the runner with `ACTIONS_RUNNER_HOOK_JOB_STARTED` naming it.
+   */
+  jobStartedHook: optionalText('JOB_STARTED_HOOK_BASE64'),
+  /** The config's job-completed hook, as `jobStartedHook`, for `ACTIONS_RUNNER_HOOK_JOB_COMPLETED`. */
+  jobCompletedHook: optionalText('JOB_COMPLETED_HOOK_BASE64'),
+  /** The config's job-started hook as an S3 object (`https://<bucket>.s3.<region>.<suffix>/<key>`) the bootstrap downloads, signed as the instance role. */
+  jobStartedHookUrl: optionalText('JOB_STARTED_HOOK_URL'),
+  /** The config's job-completed hook as an S3 object, as `jobStartedHookUrl`. */
+  jobCompletedHookUrl: optionalText('JOB_COMPLETED_HOOK_URL'),
 } as const;

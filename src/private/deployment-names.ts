@@ -11,6 +11,7 @@ import { GitHubApp } from './github-app';
 import type { Setup } from './setup';
 import { DEPLOYMENT_DOCUMENT_VERSION, DeploymentDocument } from '../contracts/deployment-document';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
+import { JobHooks } from '../job-hooks';
 
 export interface DeploymentNames {
   /** Prefix of every SSM parameter name of the deployment. */
@@ -109,6 +110,8 @@ export interface DeploymentSettings {
   readonly bootTimeout: Duration;
   readonly rootVolumeSize: Size;
   readonly reconcileInterval: Duration;
+  /** Job hooks by runner config name, for the configs that have any. */
+  readonly jobHooks: Readonly<Record<string, JobHooks>>;
 }
 
 /** The props' settings with their documented defaults. */
@@ -119,5 +122,6 @@ export function settingsOf(props: EphemeralRunnersProps): DeploymentSettings {
     bootTimeout: props.runnerBootTimeout ?? Duration.minutes(10),
     rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
     reconcileInterval: props.reconcileInterval ?? Duration.minutes(1),
+    jobHooks: Object.fromEntries(props.runnerConfigs.flatMap((c) => (c.jobHooks ? [[c.name, c.jobHooks]] : []))),
   };
 }

@@ -8,10 +8,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-hook-install';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
+import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
@@ -231,6 +233,8 @@ export interface RunnerFleetProps {
   readonly logRetention: logs.RetentionDays;
   /** The value of the managed-by tag of this deployment. */
   readonly managedBy: string;
+  /** Job hooks by runner config name, for the configs that have any. @default - none */
+  readonly jobHooks?: Readonly<Record<string, JobHooks>>;
 }
 
 /**
@@ -267,8 +271,11 @@ export class RunnerFleet extends RunnerFleetBase {
   readonly bootTimeout: Duration;
   readonly subnetIds: string[];
   protected readonly attributes: RunnerFleetAttributes;
-  private readonly userData: ec2.UserData[] = [];
-  private readonly warmUserData: ec2.UserData[] = [];
+  private readonly userData: Array<{ config: string; userData: ec2.UserData }> = [];
+  private readonly warmUserData: Array<{ config: string; userData: ec2.UserData }> = [];
+  private readonly jobHooks: Readonly<Record<string, JobHooks>>;
+  /** What the bootstrap is told of each config's job hooks, by config name. */
+  private readonly hookSettings: Record<string, JobHookSettings> = {};
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -277,6 +284,7 @@ export class RunnerFleet extends RunnerFleetBase {
     this.maxLifetime = props.maxLifetime;
     this.bootTimeout = props.bootTimeout;
     this.subnetIds = props.subnets.subnetIds;
+    this.jobHooks = props.jobHooks ?? {};
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Ephemeral GitHub Actions runners: no inbound traffic',
@@ -291,6 +299,7 @@ export class RunnerFleet extends RunnerFleetBase {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
+    for (const [config, hooks] of Object.entries(this.jobHooks)) this.hookSettings[config] = jobHookSettings(this, this.role, config, hooks);
     for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
     for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
     this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
@@ -322,15 +331,16 @@ export class RunnerFleet extends RunnerFleetBase {
    */
   useRegisterEndpoint(url: string, service: string): void {
     const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
-    const settings = encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
+    // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
+    // Job hooks are per config, and not secret either (see JobHookScript).
+    const exportsOf = (config: string) => Object.entries(encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
       registerUrl: url,
       registerService: service,
       configTimeoutSeconds: this.bootTimeout.toSeconds(),
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
-    });
-    // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
-    const exports = Object.entries(settings).map(([name, value]) => `export ${name}='${value}'`);
+      ...this.hookSettings[config],
+    })).map(([name, value]) => `export ${name}='${value}'`);
     const install = [
       'mkdir -p /opt/ephemeral-runners',
       "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
@@ -338,30 +348,32 @@ export class RunnerFleet extends RunnerFleetBase {
       'EPHEMERAL_RUNNERS_BOOTSTRAP',
       'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
     ];
-    for (const userData of this.userData) userData.addCommands(...exports, ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
+    for (const { config, userData } of this.userData) userData.addCommands(...exportsOf(config), ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
     // User data runs on an instance's first boot only. A warm pool instance boots twice (once to
     // warm up, once when a job claims it), so the bootstrap goes into cloud-init's per-boot scripts,
     // which run on every boot (https://cloudinit.readthedocs.io/en/latest/reference/modules.html#scripts-per-boot).
     // They run before the user data script on the first boot (cloud-init's script modules run in the
     // order vendor, per-once, per-boot, per-instance, user: canonical/cloud-init#1365), so the user
     // data runs it itself then.
-    for (const userData of this.warmUserData) {
+    for (const { config, userData } of this.warmUserData) {
       userData.addCommands(
         ...install,
         `cat > ${PER_BOOT_SCRIPT} <<'EPHEMERAL_RUNNERS_PER_BOOT'`,
         '#!/bin/bash',
-        ...exports,
+        ...exportsOf(config),
         'exec /opt/ephemeral-runners/bootstrap.sh',
         'EPHEMERAL_RUNNERS_PER_BOOT',
         `chmod 755 ${PER_BOOT_SCRIPT}`,
         `exec ${PER_BOOT_SCRIPT}`,
       );
     }
+    const templates = [...this.userData, ...this.warmUserData];
+    this.node.addValidation({ validate: () => templates.flatMap((t) => userDataSizeProblems(t.config, t.userData, this.jobHooks[t.config])) });
   }
 
   private launchTemplate(config: RunnerConfigDocument, props: RunnerFleetProps, warm: boolean): ec2.LaunchTemplate {
     const userData = ec2.UserData.forLinux();
-    (warm ? this.warmUserData : this.userData).push(userData);
+    (warm ? this.warmUserData : this.userData).push({ config: config.name, userData });
     // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
     // template's `resolve:ssm:` parameter when the template is created, and the construct's own
     // image parameter only exists once the pipeline has built the first image.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { idleCosts } from './idle-cost';
@@ -37,6 +38,26 @@ describe('examples/multi-config', () => {
     expect(byName['linux-arm64']).toMatchObject({ spot: 'ON_DEMAND_ONLY', architecture: 'arm64' });
     expect(byName['gpu-less-integration']).toMatchObject({ scope: 'repo' });
     expect(byName['linux-x64'].warmPool).toEqual({ size: 10, schedule: { timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 19 } });
+  });
+
+  test('the large config\'s launch template carries its job hooks for the bootstrap; the other configs carry none', () => {
+    const userData = Object.entries(template.findResources('AWS::EC2::LaunchTemplate'))
+      .map(([id, t]): [string, string] => [id, JSON.stringify(t.Properties.LaunchTemplateData.UserData)]);
+    const hooked = userData.filter(([, data]) => data.includes('export JOB_STARTED_HOOK_BASE64='));
+    expect(hooked.map(([id]) => id)).toEqual([expect.stringMatching(/LaunchTemplatelinuxx64large/)]);
+    const [, started] = /export JOB_STARTED_HOOK_BASE64='([A-Za-z0-9+/=]+)'/.exec(hooked[0][1])!;
+    const script = Buffer.from(started, 'base64').toString('utf8');
+    expect(script).toContain('less than 40 GiB free on the runner');
+    expect(script).toContain('has ${free_gib} GiB free');
+    // bash parses it (-n: read, do not run).
+    expect(() => execFileSync('bash', ['-n'], { input: script })).not.toThrow();
+    // The completed hook is a file of the app: an S3 asset the instance downloads, the one object the runner role may read.
+    expect(hooked[0][1]).toContain("export JOB_COMPLETED_HOOK_URL='https://");
+    const s3 = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3.map((st) => st.Action)).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(s3[0].Resource)).toMatch(/\/[0-9a-f]{64}\.sh"/);
   });
 
   test('the launching role may read the team\'s image parameters', () => {

@@ -2,7 +2,7 @@
 // signed by curl --aws-sigv4 and checked like AWS_IAM auth, the real register logic on dynalite and
 // the GHES simulator, and a run.sh that hands its JIT config to a simulated runner which takes the
 // job. The script's power-off command powers the simulated instance off.
-import { execFile } from 'child_process';
+import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,6 +11,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { BOOTSTRAP, BootRun, FrontProxy, identityFrom, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
 import { CloudWatchLogsSimulator } from '../../sandbox/aws/cloudwatch-logs';
 import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
+import { S3Simulator } from '../../sandbox/aws/s3';
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
 import { IamAuthorizer } from '../../sandbox/iam/authorizer';
@@ -39,6 +40,10 @@ let endpoint: FunctionUrlSimulator;
 let logs: CloudWatchLogsSimulator;
 const LOG_GROUP = '/ephemeral-runners/instances';
 let registerFront: FrontProxy;
+let s3: S3Simulator;
+let s3Dir: string;
+const HOOK_BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
+const ASSET_HOOK = 'echo "from the asset"\n';
 let imdsFront: FrontProxy;
 let world: RegisterWorld;
 let templates: { required: string; optional: string };
@@ -74,7 +79,26 @@ beforeAll(async () => {
       identityFor: identityFrom(ec2),
     }),
   });
-  await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start(), logs.start()]);
+  // The bootstrap bucket with two hook objects; the runner role may read the first only.
+  s3Dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-s3-'));
+  const object = (name: string) => {
+    fs.writeFileSync(path.join(s3Dir, name), ASSET_HOOK);
+    return [`${HOOK_BUCKET}/${name}`, path.join(s3Dir, name)] as const;
+  };
+  s3 = new S3Simulator({
+    region: ec2.region,
+    objects: new Map([object('allowed.sh'), object('not-granted.sh')]),
+    identityFor: identityFrom(ec2),
+    authorize: serviceAuthorizer('s3', {
+      authorizer: () => new IamAuthorizer({
+        accountId: ec2.accountId,
+        roles: rolesWithPolicies({ [RUNNER_ROLE]: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${HOOK_BUCKET}/allowed.sh` }] }),
+      }),
+      context: { region: ec2.region, accountId: ec2.accountId },
+      identityFor: identityFrom(ec2),
+    }),
+  });
+  await Promise.all([ghes.start(), ec2.start(), host.start(), endpoint.start(), logs.start(), s3.start()]);
   registerFront = new FrontProxy(() => endpoint.url);
   imdsFront = new FrontProxy(() => ec2.imds.url);
   await Promise.all([registerFront.start(), imdsFront.start()]);
@@ -91,7 +115,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.destroy();
-  await Promise.all([registerFront.stop(), imdsFront.stop(), endpoint.stop(), host.stop(), ghes.stop(), ec2.stop(), logs.stop()]);
+  await Promise.all([registerFront.stop(), imdsFront.stop(), endpoint.stop(), host.stop(), ghes.stop(), ec2.stop(), logs.stop(), s3.stop()]);
+  fs.rmSync(s3Dir, { recursive: true, force: true });
   await engine.stop();
 });
 
@@ -192,6 +217,101 @@ test('as it powers off, the script ships its own log lines to the log group, one
   for (const [i, e] of events.entries()) expect(e.timestamp).toBeGreaterThanOrEqual(events[Math.max(0, i - 1)].timestamp);
   expect(JSON.stringify(events)).not.toContain(host.configs[0]);
   expect(host.powerOffs).toEqual([instanceId]);
+});
+
+test('a config\'s job hooks are installed outside the runner\'s directory and named to the runner in its environment', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  // run.sh records the hook variables it was started with, as the runner reads them.
+  const dir = runnerDir(['env | grep \'^ACTIONS_RUNNER_HOOK_\' | sort >"$(dirname "$0")/run.env" || true', RUN_SH(host.url)].join('\n'));
+  const hookDir = path.join(dir, 'hooks');
+  const started = 'echo "job $GITHUB_JOB starts"\n';
+  const completed = 'echo \'done\'; exit 0\n';
+
+  const bootRun = boot(instanceId, dir, {
+    HOOK_DIR: hookDir,
+    JOB_STARTED_HOOK_BASE64: Buffer.from(started).toString('base64'),
+    JOB_COMPLETED_HOOK_BASE64: Buffer.from(completed).toString('base64'),
+  });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'run.env'), 'utf8')).toBe(
+    `ACTIONS_RUNNER_HOOK_JOB_COMPLETED=${hookDir}/job-completed.sh\nACTIONS_RUNNER_HOOK_JOB_STARTED=${hookDir}/job-started.sh\n`);
+  expect(fs.readFileSync(path.join(hookDir, 'job-started.sh'), 'utf8')).toBe(started);
+  expect(fs.readFileSync(path.join(hookDir, 'job-completed.sh'), 'utf8')).toBe(completed);
+  expect((fs.statSync(path.join(hookDir, 'job-started.sh')).mode % 0o1000).toString(8)).toBe('755');
+  expect(bootRun.output()).toContain(`installed the job-started hook (${started.length} bytes)`);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
+});
+
+test('without job hooks the runner is started with no hook variables', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(['env | grep \'^ACTIONS_RUNNER_HOOK_\' >"$(dirname "$0")/run.env" || true', RUN_SH(host.url)].join('\n'));
+
+  const bootRun = boot(instanceId, dir, { HOOK_DIR: path.join(dir, 'hooks') });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'run.env'), 'utf8')).toBe('');
+  expect(fs.existsSync(path.join(dir, 'hooks'))).toBe(false);
+});
+
+test('a job hook given as an S3 object is downloaded with SigV4 as the instance role and named to the runner', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(['env | grep \'^ACTIONS_RUNNER_HOOK_\' >"$(dirname "$0")/run.env" || true', RUN_SH(host.url)].join('\n'));
+  const hookDir = path.join(dir, 'hooks');
+  const before = s3.gets.ok;
+
+  const bootRun = boot(instanceId, dir, { HOOK_DIR: hookDir, JOB_STARTED_HOOK_URL: `${s3.url}/${HOOK_BUCKET}/allowed.sh` });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(s3.gets.ok).toBe(before + 1);
+  expect(fs.readFileSync(path.join(dir, 'run.env'), 'utf8')).toBe(`ACTIONS_RUNNER_HOOK_JOB_STARTED=${hookDir}/job-started.sh\n`);
+  expect(fs.readFileSync(path.join(hookDir, 'job-started.sh'), 'utf8')).toBe(ASSET_HOOK);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
+});
+
+test('a job hook S3 will not hand over becomes one that fails every job, saying so, and the instance still serves its job', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(RUN_SH(host.url));
+  const hookDir = path.join(dir, 'hooks');
+  const url = `${s3.url}/${HOOK_BUCKET}/not-granted.sh`;
+  const refused = s3.gets.refused.AccessDenied ?? 0;
+
+  const bootRun = boot(instanceId, dir, { HOOK_DIR: hookDir, JOB_COMPLETED_HOOK_URL: url });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  // Four attempts, each refused by IAM (the role may read allowed.sh only).
+  expect(s3.gets.refused.AccessDenied).toBe(refused + 4);
+  const hook = path.join(hookDir, 'job-completed.sh');
+  const ran = spawnSync('bash', ['-e', hook], { encoding: 'utf8' });
+  expect(ran.status).toBe(1);
+  expect(ran.stderr).toBe(`the job-completed hook could not be downloaded from ${url}\n`);
+  expect(ghes.job(jobId)?.runnerName).toBe(`${PREFIX}${instanceId}`);
+}, 60_000);
+
+test('a job hook that is not base64 powers the instance off before it asks for a runner config', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+
+  const bootRun = boot(instanceId, dir, { REGISTER_URL: registerFront.url, HOOK_DIR: path.join(dir, 'hooks'), JOB_STARTED_HOOK_BASE64: 'not base64!' });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(ranRunner(dir)).toBe(false);
+  expect(registerFront.requests).toEqual([]);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('powering off: the job-started hook in the user data is not valid base64');
 });
 
 test('a log endpoint that cannot be reached does not keep the instance from powering off', async () => {

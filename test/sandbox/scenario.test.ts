@@ -34,6 +34,15 @@ describe('sandbox scenarios', () => {
     expect(problems({ faults: { ec2: { startCapacityErrorRate: 2 } } })).toMatch(/faults\.ec2\.startCapacityErrorRate: expected a number from 0 to 1, found 2/);
   });
 
+  test('a runner config\'s job hooks are scripts, each optional, inline unless fromAsset; none by default', () => {
+    const [config] = parseScenario({ runnerConfigs: [{ name: 'a', jobHooks: { started: 'echo hi' } }] }).runnerConfigs;
+    expect(config.jobHooks).toEqual({ started: 'echo hi', completed: undefined, fromAsset: false });
+    expect(parseScenario({ runnerConfigs: [{ name: 'a', jobHooks: { completed: 'x', fromAsset: true } }] }).runnerConfigs[0].jobHooks?.fromAsset).toBe(true);
+    expect(DEFAULT_SCENARIO.runnerConfigs.every((c) => c.jobHooks === undefined)).toBe(true);
+    expect(problems({ runnerConfigs: [{ name: 'a', jobHooks: { started: '' } }] })).toMatch(/runnerConfigs\[0\]\.jobHooks\.started: expected a non-empty string/);
+    expect(problems({ runnerConfigs: [{ name: 'a', jobHooks: { before: 'x' } }] })).toMatch(/jobHooks\.before: unknown field; known fields are started, completed, fromAsset/);
+  });
+
   test('unknown fields are refused, each named with the fields that exist', () => {
     const message = problems({ nmae: 'x', jobs: [{ count: 1, labelz: [] }], faults: { ec2: { bootTime: [1, 2] } } });
     expect(message).toMatch(/scenario\.nmae: unknown field; known fields are name, seed/);

@@ -199,3 +199,36 @@ test('warm-pool-faults: parked instances terminated behind the pool\'s back and 
   expect(report.warmPools.parkedAtEnd).toEqual({ 'linux-x64': 5 });
   expect(report.iam.denied).toEqual({});
 });
+
+describe('job-hooks: the real bootstrap installs each config\'s hooks (inline, or downloaded from S3), and the runner runs them around every job', () => {
+  let report: SandboxReport;
+  beforeAll(async () => {
+    report = await run('job-hooks');
+  });
+
+  test('hooks run around each job: the started hook before, the completed hook after, on the same instance; the S3 asset ones downloaded by each instance', () => {
+    // Four jobs of linux-hooked succeed; every instance booted with the real bootstrap.
+    expect(report.jobs).toMatchObject({ total: 6, succeeded: 4, neverStarted: 0 });
+    expect(report.boot.inProcess).toBe(0);
+    const outputs = report.hooks.outputs;
+    const hooked = outputs.filter((line) => line.includes('job-started hook: job'));
+    expect(hooked).toHaveLength(4);
+    for (const line of hooked) {
+      // The started hook saw the job's variables; the completed hook found the marker it left on that runner.
+      const [, runner, named] = /^Set up runner \((\S+)\) exit 0: job-started hook: job \S+ of octo-org\/app on (\S+)$/.exec(line)!;
+      expect(named).toBe(runner);
+      expect(outputs).toContain(`Complete runner (${runner}) exit 0: job-completed hook: the started hook left ${runner}`);
+    }
+    // linux-hooked's hooks are S3 assets: each of its four instances downloaded both, signed as the runner role, and S3 refused none.
+    expect(report.hooks.downloads).toEqual({ ok: 8, refused: {} });
+  });
+
+  test('a failing started hook fails its job with the hook\'s output, and nothing leaks', () => {
+    expect(report.jobs).toMatchObject({ failed: 2, cancelled: 0, rerun: 0 });
+    expect(report.hooks).toMatchObject({ started: { ran: 6, failed: 2 }, completed: { ran: 6, failed: 0 } });
+    const refused = report.hooks.outputs.filter((line) => line.includes('exit 3: job-started hook: the build cache is not mounted'));
+    expect(refused).toHaveLength(2);
+    expect(report.leaks).toEqual({ instances: 0, runners: 0, queuedJobs: 0 });
+    expect(report.iam.denied).toEqual({});
+  });
+});

@@ -45,6 +45,7 @@ const samples: Record<string, unknown> = {
   'ssm:GetParametersByPath': { Path: '/a', Recursive: true },
   'logs:CreateLogStream': { logGroupName: '/runners', logStreamName: 'i-1' },
   'logs:PutLogEvents': { logGroupName: '/runners', logStreamName: 'i-1' },
+  's3:GetObject': { Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1', Key: 'abc.sh' },
   'lambda:InvokeFunctionUrl': { functionName: 'register' },
   'execute-api:Invoke': { methodArn: `arn:aws:execute-api:us-east-1:${ctx.accountId}:abc123/prod/POST/register` },
 };
