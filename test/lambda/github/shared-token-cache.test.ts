@@ -90,22 +90,45 @@ test('prepared without an installation id, the scope is looked up once; prepared
 });
 
 test('an App installed again under a new id: the container that finds the old id refused forgets it for every container, and the next call works', async () => {
-  // Arrange: both containers know the installation; its owner then uninstalls the App and installs it again.
+  // Arrange: simulated time at the wall clock's pace, so nothing expires on its own during the test.
+  await sim.stop();
+  clock = new ScaledClock(1);
+  sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app'] });
+  await sim.start();
+  cache = new DynamoSharedCache(engine.client, tableName, { now: () => clock.now() });
+  // Both containers know the installation; its owner then uninstalls the App and installs it again.
   const [first, second] = [container(), container()];
   await first.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000d', labels: ['self-hosted'], runnerGroupId: 1 });
   sim.reinstallApp('octo-org');
 
   // Act: the first call with the shared (old) installation and token is refused; the next one, in another container, looks the scope up again.
   const stale = await second.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000e', labels: ['self-hosted'], runnerGroupId: 1 }).then(() => 'ok', (e: unknown) => e);
+  const sharedAfter = await cache.get(`github-installation#${sim.appId}#org:octo-org`);
   sim.resetApiCalls();
   const again = await container().generateJitConfig(ORG, { name: 'er-x-i-0000000000000000f', labels: ['self-hosted'], runnerGroupId: 1 });
 
   // Assert
   expect(stale).toMatchObject({ status: 401 });
+  expect(sharedAfter).toBeUndefined();
   expect(again.runnerName).toBe('er-x-i-0000000000000000f');
   expect(sim.apiCalls().byRoute).toEqual({
     'GET /orgs/{org}/installation': 1, 'POST /app/installations/{installation_id}/access_tokens': 1, 'POST /orgs/{org}/actions/runners/generate-jitconfig': 1,
   });
+});
+
+test('a delivery\'s installation id from before the App was installed again: its token request is refused (404), the id forgotten, and the next call looks the scope up', async () => {
+  // Arrange: a job queued before the reinstall carries the old id.
+  const old = sim.installationId('octo-org');
+  sim.reinstallApp('octo-org');
+
+  // Act
+  const refused = await container().prepare(ORG, old).then(() => 'ok', (e: unknown) => e);
+  sim.resetApiCalls();
+  await container().prepare(ORG);
+
+  // Assert
+  expect(refused).toMatchObject({ status: 404 });
+  expect(sim.apiCalls().byRoute).toEqual({ 'GET /orgs/{org}/installation': 1, 'POST /app/installations/{installation_id}/access_tokens': 1 });
 });
 
 test('the table holds the token sealed, never in clear', async () => {
