@@ -47,6 +47,8 @@ export interface RunnerView {
   readonly runnerId?: number;
   /** The AMI it was launched from, when the launch named one (warm pool instances: kept fresh by it). */
   readonly imageId?: string;
+  /** The job it runs, once GitHub said so (in_progress). */
+  readonly job?: JobKey;
 }
 
 /** The runner name of an instance: a fixed prefix, so the reconciler can tell ours, and the id. */
@@ -72,8 +74,6 @@ export interface RunnerRecord extends RunnerView {
    * and lifetime count from there); an instance event older than the claim is the warm-up's own stop.
    */
   readonly claimedAt?: number;
-  /** The job it runs, once GitHub said so (in_progress). */
-  readonly job?: JobKey;
   readonly retireReason?: RetireReason;
   /** Epoch ms of the last change. */
   readonly updatedAt: number;

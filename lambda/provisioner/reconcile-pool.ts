@@ -50,12 +50,15 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   const queuedRead = await deps.jobs.listActiveJobs(poolId, 'queued');
   const inProgress = await deps.jobs.listActiveJobs(poolId, 'in_progress');
   const runners = await linkBusyRunners(deps, message, inProgress, await deps.runners.listPoolRunners(poolId));
-  const queued = stillQueued(queuedRead, inProgress, runners);
   const now = deps.clock.now();
+  // The runners of recent launches the index does not show yet are read from their items: one of
+  // them may already be busy with a job still read as queued, which is then no demand either.
+  const supply = await withRecentLaunches(deps, runners, pool, now);
+  const queued = stillQueued(queuedRead, inProgress, supply);
   const decision = reconcile({
     limits: { maxRunners: config.maxRunners, bootTimeoutMs: deps.settings.bootTimeoutMs, maxLifetimeMs: deps.settings.maxLifetimeMs },
     queuedJobs: queued.length,
-    runners: await withRecentLaunches(deps, runners, pool, now),
+    runners: supply,
     pendingLaunches: 0,
     now,
   });

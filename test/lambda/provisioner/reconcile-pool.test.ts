@@ -114,6 +114,24 @@ describe('provisioner', () => {
     expect(liveInstances()).toHaveLength(2);
   });
 
+  test('a job still read as queued whose runner the index does not show yet, but the pool\'s recent launches do, busy with it: nothing launches', async () => {
+    // Arrange: the runner launched for job 1 took it; its item says so, the job item not yet, and
+    // the pool index lags (eventually consistent) and lists no runner at all.
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [runner] = await h.runners.listPoolRunners('octo-org#linux-x64');
+    await h.runners.transitionRunner(runner.instanceId, ['booting'], 'busy', { job: { githubHost: 'ghes.example.com', jobId: 1 } }, Date.now());
+    const laggingIndex = Object.assign(Object.create(h.runners) as typeof h.runners, { listPoolRunners: async () => [] });
+
+    // Act
+    const report = await reconcilePool({ ...h.deps, runners: laggingIndex }, h.message());
+
+    // Assert
+    expect(report).toMatchObject({ queued: 0, launched: 0, retired: 0 });
+    expect(createFleetCalls()).toBe(1);
+  });
+
   test('a job cancelled while its instance boots frees its demand, and the instance is terminated at once', async () => {
     await start();
     await h.queueJob(1);
