@@ -238,32 +238,32 @@ export class GitHubApi implements GitHubPort {
     await this.options.sharedCache?.put(this.installationEntry(key), '', now()).catch((e: unknown) => this.sharedCacheFailed(e));
   }
 
-  private async lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
-    const shared = this.options.sharedCache;
-    const entry = this.installationEntry(key);
-    const known = await shared?.get(entry).catch((e: unknown) => this.sharedCacheFailed(e));
-    if (known !== undefined && /^[1-9][0-9]*$/.test(known)) return Number(known);
-    let installationId: number;
-    try {
-      const { data } = scope.kind === 'org'
-        ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
-        : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
-      installationId = (data as { id: number }).id;
-    } catch (error) {
-      if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
-      throw error;
-    }
-    const now = this.options.now ?? Date.now;
-    await shared?.put(entry, String(installationId), now() + SHARED_INSTALLATION_TTL_MS).catch((e: unknown) => this.sharedCacheFailed(e));
-    return installationId;
+  private lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
+    return this.sharedInstallation(key, async () => {
+      try {
+        const { data } = scope.kind === 'org'
+          ? await this.app.request('GET /orgs/{org}/installation', { org: scope.org })
+          : await this.app.request('GET /repos/{owner}/{repo}/installation', { owner: scope.owner, repo: scope.repo });
+        return (data as { id: number }).id;
+      } catch (error) {
+        if (status(error) === 404) throw new GitHubAppNotInstalledError(key, { cause: error });
+        throw error;
+      }
+    });
   }
 
-  /** The installation a signed delivery named, shared as a lookup would share it, unless one is shared already. */
-  private async adoptInstallation(key: string, installationId: number): Promise<number> {
+  /** The installation a signed delivery named, shared as a look-up would share it, unless one is shared already. */
+  private adoptInstallation(key: string, installationId: number): Promise<number> {
+    return this.sharedInstallation(key, async () => installationId);
+  }
+
+  /** The scope's installation id as the containers share it; else `find`s it and shares it. */
+  private async sharedInstallation(key: string, find: () => Promise<number>): Promise<number> {
     const shared = this.options.sharedCache;
     const entry = this.installationEntry(key);
     const known = await shared?.get(entry).catch((e: unknown) => this.sharedCacheFailed(e));
     if (known !== undefined && /^[1-9][0-9]*$/.test(known)) return Number(known);
+    const installationId = await find();
     const now = this.options.now ?? Date.now;
     await shared?.put(entry, String(installationId), now() + SHARED_INSTALLATION_TTL_MS).catch((e: unknown) => this.sharedCacheFailed(e));
     return installationId;

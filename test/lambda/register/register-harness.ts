@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEvent, LambdaFunctionURLEvent } from 'aws-lambda';
 import { Logger } from '../../../lambda/common/logger';
 import { GitHubPort } from '../../../lambda/core/github';
-import { planJobTransition } from '../../../lambda/core/job';
+import { JobEvent, JobState, planJobTransition } from '../../../lambda/core/job';
 import { poolFor, Pool } from '../../../lambda/core/routing';
 import { RunnerRecord, RunnerState } from '../../../lambda/core/runner';
 import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
@@ -126,26 +126,20 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
       return runner;
     },
     async queueJob(jobId, pool = POOL) {
-      await jobs.applyJobTransition(planJobTransition({
-        key: { githubHost: GITHUB_HOST, jobId },
-        state: 'queued',
-        runId: jobId * 10,
-        origin: { owner: ORG, repo: 'app', org: ORG },
-        labels: ['self-hosted', 'linux', 'x64'],
-      }, pool, clock.now()));
+      await jobs.applyJobTransition(planJobTransition(jobEvent(jobId, 'queued'), pool, clock.now()));
     },
     async startJob(jobId, instanceId) {
-      await jobs.applyJobTransition(planJobTransition({
-        key: { githubHost: GITHUB_HOST, jobId },
-        state: 'in_progress',
-        runId: jobId * 10,
-        origin: { owner: ORG, repo: 'app', org: ORG },
-        labels: ['self-hosted', 'linux', 'x64'],
-        runnerName: `${PREFIX}${instanceId}`,
-      }, POOL, clock.now()));
+      await jobs.applyJobTransition(planJobTransition(jobEvent(jobId, 'in_progress', `${PREFIX}${instanceId}`), POOL, clock.now()));
       await runners.transitionRunner(instanceId, ['registered'], 'busy', {}, clock.now());
     },
     items: () => engine.scan(tableName),
+  };
+}
+
+/** A `workflow_job` event of the harness's repository, as the webhook parses it. */
+function jobEvent(jobId: number, state: JobState, runnerName?: string): JobEvent {
+  return {
+    key: { githubHost: GITHUB_HOST, jobId }, state, runId: jobId * 10, origin: { owner: ORG, repo: 'app', org: ORG }, labels: ['self-hosted', 'linux', 'x64'], runnerName,
   };
 }
 
