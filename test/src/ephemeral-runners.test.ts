@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy } from '../../src';
-import { synthRunners } from './support/synth';
+import { bootstrapOf, synthRunners } from './support/synth';
 import { ROUTING_TIE_WARNING } from '../../src/private';
 
 /** The runner config parameters (the deployment document, the other String parameter, is a join of names). */
@@ -171,7 +171,7 @@ describe('EphemeralRunners runner instances', () => {
     for (const t of templates) {
       const userData = JSON.stringify(t.Properties.LaunchTemplateData.UserData);
       expect(userData).toMatch(/REGISTER_URL=/);
-      expect(userData).toMatch(/--aws-sigv4/);
+      expect(bootstrapOf(t)).toMatch(/--aws-sigv4/);
       // The bootstrap ships its own lines to the runners' log group as it powers off.
       expect(userData).toMatch(/export LOG_GROUP_NAME='",\{"Ref":"RunnersFleetLogs[0-9A-F]+"\},"'/);
       expect(userData).not.toMatch(/private-key|webhook-secret|BEGIN .*PRIVATE KEY|jitconfig=/i);
