@@ -196,7 +196,8 @@ function report(
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
-    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    // An instance's own stream is named after it; the runner's logs (debug.runnerLogs) go to `<instance>/<file>` streams.
+    boot: { ...sandbox.host.boots, logStreams: [...sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).keys()].filter((name) => !name.includes('/')).length },
     hookDownloads: { ok: sandbox.s3.gets.ok, refused: { ...sandbox.s3.gets.refused } },
     functions: sandbox.functions(),
     endpoints: privateApi
