@@ -39,9 +39,10 @@ export function userDataOf(template: Template): Record<string, string> {
 }
 
 /** The bootstrap a launch template's user data installs, unpacked; the test fails if it installs none. */
-export function bootstrapOf(launchTemplate: { Properties: { LaunchTemplateData: { UserData: unknown } } }): string {
+export function bootstrapOf(launchTemplate: { readonly [key: string]: unknown }): string {
   // The user data is Fn::Base64 of a Fn::Join: its literal parts hold the packed script whole.
-  const text = JSON.stringify(launchTemplate.Properties.LaunchTemplateData.UserData).replace(/\\n/g, '\n');
+  const { Properties } = launchTemplate as { Properties: { LaunchTemplateData: { UserData: unknown } } };
+  const text = JSON.stringify(Properties.LaunchTemplateData.UserData).replace(/\\n/g, '\n');
   const script = unpackBootstrap(text);
   if (script === undefined) throw new Error('the user data installs no bootstrap');
   return script;
