@@ -34,7 +34,8 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
     const cancel = random.chance(spec.cancelRate);
     const cancelAfter = random.integer(1_000, 20_000);
     return clock.sleep(at).then(() => {
-      const [jobId] = ghes.createWorkflowRun({ repo: spec.repo, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' }] }).jobIds;
+      const run = { repo: spec.repo, workflowName: spec.workflow, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' as const }] };
+      const [jobId] = ghes.createWorkflowRun(run).jobIds;
       arrived++;
       if (cancel) clock.after(cancelAfter, () => { if (ghes.job(jobId)?.status === 'queued') ghes.cancelJob(jobId); });
     });
