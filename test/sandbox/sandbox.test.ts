@@ -2,7 +2,6 @@
 import { driveScenario } from '../../sandbox/driver';
 import { parseScenario } from '../../sandbox/scenario';
 import { startSandbox } from '../../sandbox/system';
-import { TAG_CONFIG, TAG_REPOSITORY, TAG_WORKFLOW } from '../../src/contracts/instance-tags';
 
 jest.setTimeout(600_000);
 
@@ -16,8 +15,7 @@ const quiet = {
   ec2: { capacityErrorRate: 0, throttleRate: 0, bootMs: [5_000, 10_000] },
 };
 
-test('jobs on two runner configs all run, each on a fresh instance booted by the real bootstrap and tagged with its job\'s repository, '
-  + 'workflow and config, and nothing is left behind', async () => {
+test('jobs on two runner configs all run, each on a fresh instance booted by the real bootstrap, and nothing is left behind', async () => {
   const scenario = parseScenario({
     name: 'two-configs',
     seed: 7,
@@ -27,8 +25,8 @@ test('jobs on two runner configs all run, each on a fresh instance booted by the
     runnerConfigs: configs,
     faults: quiet,
     jobs: [
-      { repo: 'app', workflow: 'Build & test', labels: ['self-hosted', 'linux', 'x64'], count: 3, durationMs: 20_000, arrival: { spreadMs: 20_000 } },
-      { repo: 'api', workflow: '.github/workflows/arm.yml', labels: ['Linux', 'ARM64'], count: 2, durationMs: 20_000, arrival: { spreadMs: 20_000 } },
+      { repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 3, durationMs: 20_000, arrival: { spreadMs: 20_000 } },
+      { repo: 'app', labels: ['Linux', 'ARM64'], count: 2, durationMs: 20_000, arrival: { spreadMs: 20_000 } },
     ],
   });
   const sandbox = await startSandbox(scenario);
@@ -47,17 +45,6 @@ test('jobs on two runner configs all run, each on a fresh instance booted by the
     expect(sandbox.launches.filter((l) => l.poolId === 'octo-org#linux-arm64').map((l) => l.market)).not.toContain('spot');
     expect(sandbox.launches.filter((l) => l.poolId === 'octo-org#linux-arm64').length).toBeGreaterThanOrEqual(2);
     expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBeGreaterThanOrEqual(5);
-    // Cost allocation: each instance that ran a job, and its root volume, carries that job's
-    // repository and workflow (a valid tag value: `&` is not one) besides its config.
-    const expected = { 'octo-org/app': ['Build _ test', 'linux-x64'], 'octo-org/api': ['.github/workflows/arm.yml', 'linux-arm64'] };
-    for (const job of sandbox.ghes.jobs()) {
-      const instance = sandbox.ec2.instance(/i-[0-9a-f]+$/.exec(job.runnerName ?? '')![0])!;
-      const [workflow, config] = expected[job.repo as keyof typeof expected];
-      const tags = { [TAG_REPOSITORY]: job.repo, [TAG_WORKFLOW]: workflow, [TAG_CONFIG]: config };
-      expect({ job: job.id, instance: instance.tags, volume: instance.rootVolume.tags })
-        .toEqual({ job: job.id, instance: expect.objectContaining(tags), volume: expect.objectContaining(tags) });
-    }
-    expect(sandbox.ec2.apiCalls().byAction.CreateTags).toBe(5);
   } finally {
     await sandbox.stop();
   }
