@@ -94,6 +94,25 @@ describe('cost tags', () => {
     expect(h.sim.instance(instanceId)!.tags).not.toHaveProperty(TAG_WORKFLOW);
   });
 
+  test('a runner that took a job of another pool is tagged with that job\'s repository when its own pool is reconciled', async () => {
+    // Arrange: GitHub hands the runner launched for this pool's job 1 a job of another pool; the webhook marked it busy.
+    await start();
+    await h.queueJob(1);
+    await reconcilePool(h.deps, h.message());
+    const [runner] = await h.runners.listPoolRunners(POOL.poolId);
+    const other = { ...POOL, poolId: 'octo-org#linux-x64-large', configName: 'linux-x64-large' };
+    await h.queueJob(2, other);
+    await h.moveJob(2, 'in_progress', { runnerName: `${PREFIX}${runner.instanceId}` });
+    await h.runners.transitionRunner(runner.instanceId, ['booting'], 'busy', { job: { githubHost: 'ghes.example.com', jobId: 2 } }, h.clock.now());
+
+    // Act
+    await reconcilePool(h.deps, h.message());
+
+    // Assert
+    expect(h.sim.instance(runner.instanceId)!.tags[TAG_REPOSITORY]).toBe('octo-org/app');
+    expect((await h.runners.getRunner(runner.instanceId))?.costTaggedJob).toBe(2);
+  });
+
   test('EC2 refusing the call is logged and counted, the reconcile goes on, and the job is not tagged on every reconcile', async () => {
     // Arrange: the CreateTags call is throttled (the client makes one attempt).
     await start();
