@@ -11,7 +11,7 @@ import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-ho
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
-import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
+import { COST_TAG_KEYS, TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
@@ -55,6 +55,11 @@ export interface IRunnerFleet {
   grantStart(grantee: iam.IGrantable): void;
   /** DescribeInstances, which has no resource-level permissions: EC2 only accepts `*` for it. */
   grantDescribeInstances(grantee: iam.IGrantable): void;
+  /**
+   * Tag this deployment's instances and volumes with the cost allocation tags (repository, workflow)
+   * and no other key: never the managed-by tag the other grants are conditioned on.
+   */
+  grantCostTags(grantee: iam.IGrantable): void;
 }
 
 const DESCRIBE_FINDING: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
@@ -103,6 +108,25 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
   grantDescribeInstances(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
     acknowledgeOn(grantee, [DESCRIBE_FINDING]);
+  }
+
+  grantCostTags(grantee: iam.IGrantable): void {
+    // CreateTags on an existing resource is authorized on the resource (its tags: aws:ResourceTag) and
+    // the request (aws:TagKeys), both condition keys of CreateTags on instance and volume in the
+    // Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    // ForAllValues: every key the call sets must be a cost tag key; Null: a call must name its keys
+    // (ForAllValues alone holds for a request without any).
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [this.arn('instance'), this.arn('volume')],
+      conditions: {
+        'StringEquals': { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.attributes.managedBy },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [...COST_TAG_KEYS] },
+        'Null': { 'aws:TagKeys': 'false' },
+      },
+    }));
+    acknowledgeOn(grantee, ['instance', 'volume'].map((r): [string, string] => [this.findingOf(r),
+      `Tagging ${r}s for cost allocation is conditioned on the ${r}'s managed-by tag carrying this deployment's id, and limited to the cost tag keys.`]));
   }
 
   /**
