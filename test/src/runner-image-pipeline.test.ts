@@ -91,6 +91,29 @@ describe('the runner image pipeline', () => {
     expect(JSON.stringify(statements[1].Resource)).toMatch(/ServerRunnerVersion/);
   });
 
+  test('the reconciler is told where the runner versions are; it may read them and write only the server\'s', () => {
+    const [reconciler] = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => String(f.Properties.Description).startsWith('Sweeps pools'));
+    // A Fn::Join over the parameters' Refs: resolved here to their names.
+    const ssmParameters = template.findResources('AWS::SSM::Parameter');
+    const [, parts] = reconciler.Properties.Environment.Variables.RUNNER_VERSION_PARAMETERS['Fn::Join'] as [string, Array<string | { Ref: string }>];
+    const parameters = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : ssmParameters[part.Ref].Properties.Name)).join(''));
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('Reconciler'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')) && /RunnerVersion/.test(JSON.stringify(s.Resource)));
+    const writes = statements.filter((s) => [s.Action].flat().includes('ssm:PutParameter'));
+
+    expect(parameters).toEqual({
+      server: '/ephemeral-runners/Test/Runners/image/runner-version/github-server',
+      x64: '/ephemeral-runners/Test/Runners/image/runner-version/x64',
+    });
+    expect(statements.length).toBeGreaterThanOrEqual(2);
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0].Resource)).toMatch(/ServerRunnerVersion/);
+    expect(JSON.stringify(writes[0].Resource)).not.toMatch(/RunnerVersionx64/);
+  });
+
   test('the image holds the bootstrap, Docker and build tools; the bootstrap itself installs nothing', () => {
     const docs = components(template);
     const bootstrap = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
