@@ -142,6 +142,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
       functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler, ...(setup ? [setup.handler] : [])],
       deadLetterQueues,
       defaultMaxInstances: configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
+      imageArchitectures: image?.pipeline.architectureNames,
     });
 
     this.webhookFunction = webhook.handler.function;

@@ -114,6 +114,8 @@ export class RunnerImagePipeline extends Construct {
     sha256Arm64: '56768348b3d643a6a29d4ad71e9bdae0dc0ef1eb01afe0f7a8ee097b039bfaaf',
   };
 
+  /** The architectures built, as `x64` / `arm64`. */
+  readonly architectureNames: string[];
   /** The SSM parameter holding the runner version the GitHub server ships, as the control plane last read it. */
   readonly serverRunnerVersionParameter: ssm.StringParameter;
 
@@ -174,6 +176,7 @@ export class RunnerImagePipeline extends Construct {
         'The policy Image Builder lifecycle policies require; it deletes only images the policy\'s tag selection names.',
     });
 
+    this.architectureNames = props.architectures.map(archName);
     for (const architecture of props.architectures) {
       const arch = archName(architecture);
       const versionParameterName = `${props.parameterPrefix}/${RUNNER_VERSION_PARAMETER_SUFFIX}/${arch}`;
