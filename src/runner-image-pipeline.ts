@@ -40,6 +40,8 @@ export interface RunnerImageOptions {
    */
   readonly runnerVersion?: RunnerVersion;
   /**
+   * A pinned runner release.
+   *
    * @deprecated use `runnerVersion: RunnerVersion.pinned(release)`
    * @default - see `runnerVersion`
    */
@@ -117,10 +119,10 @@ export class RunnerImagePipeline extends Construct {
   /** The architectures built, as `x64` / `arm64`. */
   readonly architectureNames: string[];
   /** The SSM parameter holding the runner version the GitHub server ships, as the control plane last read it. */
-  readonly serverRunnerVersionParameter: ssm.StringParameter;
+  readonly serverRunnerVersionParameter: ssm.IStringParameter;
 
   private readonly parameterNames = new Map<ec2.InstanceArchitecture, string>();
-  private readonly runnerVersionParameters = new Map<ec2.InstanceArchitecture, ssm.StringParameter>();
+  private readonly runnerVersionParameters = new Map<ec2.InstanceArchitecture, ssm.IStringParameter>();
   /** Names every Image Builder resource of this pipeline, unique per stack and construct path. */
   private readonly namePrefix: string;
   private buildRole!: iam.Role;
@@ -147,11 +149,8 @@ export class RunnerImagePipeline extends Construct {
 
     // Written by the reconciler; 0.0.0 until it has read the server's version.
     const serverParameterName = `${props.parameterPrefix}/${SERVER_RUNNER_VERSION_PARAMETER_SUFFIX}`;
-    this.serverRunnerVersionParameter = new ssm.StringParameter(this, 'ServerRunnerVersion', {
-      parameterName: serverParameterName,
-      stringValue: NO_RUNNER_VERSION,
-      description: 'The runner version the GitHub server ships (its minimum), as the reconciler last read it; image builds refuse older runners',
-    });
+    this.serverRunnerVersionParameter = this.versionParameter('ServerRunnerVersion', serverParameterName,
+      'The runner version the GitHub server ships (its minimum), as the reconciler last read it; image builds refuse older runners');
     const { profile, securityGroup } = this.buildInstance(props);
 
     // In order: the CA first (downloads after it may go through a TLS-inspecting proxy), then
@@ -180,11 +179,8 @@ export class RunnerImagePipeline extends Construct {
     for (const architecture of props.architectures) {
       const arch = archName(architecture);
       const versionParameterName = `${props.parameterPrefix}/${RUNNER_VERSION_PARAMETER_SUFFIX}/${arch}`;
-      const versionParameter = new ssm.StringParameter(this, `RunnerVersion-${arch}`, {
-        parameterName: versionParameterName,
-        stringValue: NO_RUNNER_VERSION,
-        description: `The runner version of the newest ${arch} runner image, written by its build; 0.0.0 before the first`,
-      });
+      const versionParameter = this.versionParameter(`RunnerVersion-${arch}`, versionParameterName,
+        `The runner version of the newest ${arch} runner image, written by its build; 0.0.0 before the first`);
       this.runnerVersionParameters.set(architecture, versionParameter);
       const runnerParameters = installRunnerParameters(release, {
         // A newest release older than the default pin means GitHub's answer is not what it seems.
@@ -198,7 +194,7 @@ export class RunnerImagePipeline extends Construct {
         props, ubuntu, components: archComponents, profile, securityGroup, buildSubnet, lifecycleRole,
       });
       // A build creates neither parameter: both exist (CloudFormation's) before the first starts.
-      pipeline.node.addDependency(versionParameter, this.serverRunnerVersionParameter);
+      pipeline.node.addDependency(this.node.findChild(`RunnerVersion-${arch}`), this.node.findChild('ServerRunnerVersion'));
     }
     // The build (test phase) writes the image's runner version; it reads the server's as its floor.
     this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -209,13 +205,23 @@ export class RunnerImagePipeline extends Construct {
   }
 
   /** The SSM parameter holding the runner version of the newest image of `architecture`; undefined when none is built for it. */
-  runnerVersionParameterFor(architecture: ec2.InstanceArchitecture): ssm.StringParameter | undefined {
+  runnerVersionParameterFor(architecture: ec2.InstanceArchitecture): ssm.IStringParameter | undefined {
     return this.runnerVersionParameters.get(architecture);
   }
 
   /** The SSM parameter holding the newest AMI id of `architecture`; undefined when none is built for it. */
   parameterNameFor(architecture: ec2.InstanceArchitecture): string | undefined {
     return this.parameterNames.get(architecture);
+  }
+
+  /**
+   * A String parameter holding a runner version, 0.0.0 at first. The L1: a name under a malformed
+   * prefix is reported with the other props' problems, rather than thrown by StringParameter.
+   */
+  private versionParameter(id: string, name: string, description: string): ssm.IStringParameter {
+    const parameter = new ssm.CfnParameter(this, id, { name, type: 'String', value: NO_RUNNER_VERSION, description });
+    // Its Ref is its name; every name here starts with '/' (the prefix is checked to).
+    return ssm.StringParameter.fromStringParameterAttributes(this, `${id}-ref`, { parameterName: parameter.ref, simpleName: false });
   }
 
   /** The build instances' profile (Image Builder's documented policies) and, in a VPC of one's own, security group. */
