@@ -5,23 +5,17 @@
 import type { Run } from './run';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { NO_RUNNER_VERSION } from '../../src/contracts/runner-version';
-import { imageRunnerStatus, serverRunnerVersion } from '../core/runner-version';
+import { imageRunnerStatus, RunnerVersionStore, serverRunnerVersion } from '../core/runner-version';
 
-/** Runs with the GitHub sweep, in a scope that is active (the App is installed there): one GitHub call. */
+/** What the server answered last, per store (one per container): asked again after `runnerVersionCheckEveryMs`. */
+const lastAnswers = new WeakMap<RunnerVersionStore, { readonly version: string; readonly at: number }>();
+
+/** Runs with the GitHub sweep while a pool is active (the App is installed in its scope): at most one GitHub call. */
 export async function checkRunnerVersions(run: Run): Promise<void> {
   const store = run.deps.runnerVersions;
-  const scope = run.pools[0]?.scope;
-  if (!store || !scope || !run.budget.take()) return;
-  const github = await run.github();
-  const server = serverRunnerVersion(await github.listRunnerDownloads(scope));
-  if (server === undefined) {
-    run.deps.logger.warn('the GitHub server lists no Linux runner archive; runner versions not checked', { scope });
-    return;
-  }
-  if ((await store.serverVersion()) !== server) {
-    await store.setServerVersion(server);
-    run.deps.logger.info('the GitHub server ships a new runner version; image builds refuse older runners from now on', { serverRunnerVersion: server });
-  }
+  if (!store) return;
+  const server = await serverVersion(run, store);
+  if (server === undefined) return;
   for (const status of imageRunnerStatus(await store.imageVersions(), server, NO_RUNNER_VERSION)) {
     if (!status.behind) continue;
     run.deps.metrics.count(ReconcilerMetric.RUNNER_IMAGES_BEHIND, 1, { [MetricDimension.ARCHITECTURE]: status.architecture });
@@ -29,4 +23,24 @@ export async function checkRunnerVersions(run: Run): Promise<void> {
       architecture: status.architecture, imageRunnerVersion: status.imageVersion, serverRunnerVersion: server,
     });
   }
+}
+
+/** The server's version: remembered, or asked of GitHub and kept in SSM when it changed. */
+async function serverVersion(run: Run, store: RunnerVersionStore): Promise<string | undefined> {
+  const last = lastAnswers.get(store);
+  if (last && run.now - last.at < run.limits.runnerVersionCheckEveryMs) return last.version;
+  const scope = run.pools[0]?.scope;
+  if (!scope || !run.budget.take()) return last?.version;
+  const github = await run.github();
+  const server = serverRunnerVersion(await github.listRunnerDownloads(scope));
+  if (server === undefined) {
+    run.deps.logger.warn('the GitHub server lists no Linux runner archive; runner versions not checked', { scope });
+    return undefined;
+  }
+  if ((await store.serverVersion()) !== server) {
+    await store.setServerVersion(server);
+    run.deps.logger.info('the GitHub server ships a new runner version; image builds refuse older runners from now on', { serverRunnerVersion: server });
+  }
+  lastAnswers.set(store, { version: server, at: run.now });
+  return server;
 }

@@ -31,6 +31,8 @@ let runners: DynamoRunnerStore;
 let tableName: string;
 let metrics: RecordingMetrics<ReconcilerMetricName>;
 let clock: ManualClock;
+/** One per test, as one per container: it remembers the server's answer. */
+let versions: SsmRunnerVersions;
 
 beforeAll(async () => {
   engine = await startDynalite({ asRole: role });
@@ -50,6 +52,7 @@ beforeEach(async () => {
   runners = new DynamoRunnerStore(engine.client, tableName);
   metrics = new RecordingMetrics();
   clock = new ManualClock(Date.now());
+  versions = new SsmRunnerVersions(ssmClient, { server: SERVER, images: { x64: X64, arm64: ARM64 } });
   ghes.sim.shipsRunnerVersion = '2.330.0';
   ghes.sim.resetApiCalls();
   // As the construct creates them: nothing known yet.
@@ -68,7 +71,7 @@ function deps(withVersions = true): ReconcilerDeps {
     compute: ec2.fleet,
     github: ghes.github,
     state: new DynamoReconcilerStore(engine.client, tableName),
-    runnerVersions: withVersions ? new SsmRunnerVersions(ssmClient, { server: SERVER, images: { x64: X64, arm64: ARM64 } }) : undefined,
+    runnerVersions: withVersions ? versions : undefined,
     clock,
     logger: silentLogger(),
     metrics,
@@ -97,16 +100,16 @@ test('an active run keeps the server\'s runner version in SSM for the builds, an
   expect([behind('x64'), behind('arm64')]).toEqual([1, 0]);
 });
 
-test('after the server is upgraded, the next sweep raises the floor and counts the image it left behind', async () => {
+test('after the server is upgraded, the first sweep that asks again raises the floor and counts the image it left behind', async () => {
   // Arrange: both images are as new as the server.
   await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
   ssm.seedParameter({ name: X64, value: '2.330.0', type: 'String' });
   await runReconciler(deps(), 'run-1');
   const before = behind('x64');
 
-  // Act: GHES now ships 2.331.0; the next GitHub sweep comes.
+  // Act: GHES now ships 2.331.0; the server is asked again half an hour after the last time.
   ghes.sim.shipsRunnerVersion = '2.331.0';
-  clock.advance(3 * MINUTE);
+  clock.advance(31 * MINUTE);
   await runReconciler(deps(), 'run-2');
 
   // Assert
@@ -115,6 +118,23 @@ test('after the server is upgraded, the next sweep raises the floor and counts t
   expect(behind('x64')).toBe(1);
   // An image not built yet (0.0.0) is nothing to compare.
   expect(behind('arm64')).toBe(0);
+});
+
+test('within half an hour the server is not asked again, but every sweep compares the images with its last answer', async () => {
+  // Arrange: a first sweep learned 2.330.0; the x64 image is as new.
+  await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
+  ssm.seedParameter({ name: X64, value: '2.330.0', type: 'String' });
+  await runReconciler(deps(), 'run-1');
+
+  // Act: the image's parameter now names an older runner; the next sweep comes two minutes later.
+  ssm.seedParameter({ name: X64, value: '2.329.0', type: 'String' });
+  clock.advance(3 * MINUTE);
+  const summary = await runReconciler(deps(), 'run-2');
+
+  // Assert
+  expect(summary.failedSteps).toEqual([]);
+  expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(1);
+  expect(behind('x64')).toBe(1);
 });
 
 test('an idle run asks GitHub nothing and writes nothing; without an image pipeline the step does nothing', async () => {
