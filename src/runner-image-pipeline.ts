@@ -4,8 +4,6 @@
 // parameter the launch templates resolve at every launch, builds on deploy and on a schedule, and
 // keeps only the newest few images.
 import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,6 +14,7 @@ import { Construct } from 'constructs';
 import { TAG_IMAGE } from './contracts/instance-tags';
 import { NO_RUNNER_VERSION, RUNNER_VERSION_PARAMETER_SUFFIX, SERVER_RUNNER_VERSION_PARAMETER_SUFFIX } from './contracts/runner-version';
 import { pemBundleProblem } from './pem';
+import { bootstrapComponent, caComponent, fileComponent, prePullComponent } from './private/image-components';
 import { installRunnerComponent, installRunnerParameters } from './private/install-runner-component';
 import { acknowledgeFindings, managedPolicyFinding } from './private/nag';
 import { RunnerRelease, RunnerVersion } from './runner-version';
@@ -362,80 +361,6 @@ export class RunnerImagePipeline extends Construct {
       data,
     });
   }
-}
-
-const COMPONENTS_DIR = path.join(__dirname, '..', 'image-builder', 'components');
-
-function fileComponent(file: string): string {
-  return fs.readFileSync(path.join(COMPONENTS_DIR, file), 'utf8');
-}
-
-/** The bootstrap in the image, so an instance needs nothing from the network before it registers. */
-function bootstrapComponent(): string {
-  const script = fs.readFileSync(path.join(__dirname, '..', 'image-builder', 'bootstrap.sh'), 'utf8');
-  return [
-    'name: ephemeral-runners-bootstrap',
-    'description: The bootstrap that registers the runner just in time, runs one job and powers off.',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: WriteBootstrap',
-    '        action: CreateFile',
-    '        inputs:',
-    '          - path: /opt/ephemeral-runners/bootstrap.sh',
-    '            permissions: 755',
-    '            overwrite: true',
-    '            content: |',
-    ...script.trimEnd().split('\n').map((line) => (line.length > 0 ? `              ${line}` : '')),
-    '',
-  ].join('\n');
-}
-
-function caComponent(pem: string): string {
-  return [
-    'name: ephemeral-runners-ca-certificates',
-    'description: Extra certificate authorities the runner trusts (a GHES behind a private CA).',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: WriteCertificates',
-    '        action: CreateFile',
-    '        inputs:',
-    '          - path: /usr/local/share/ca-certificates/ephemeral-runners.crt',
-    '            overwrite: true',
-    '            content: |',
-    ...pem.trim().split('\n').map((line) => `              ${line.trim()}`),
-    '      - name: Trust',
-    '        action: ExecuteBash',
-    '        inputs:',
-    '          commands:',
-    '            - update-ca-certificates',
-    '',
-  ].join('\n');
-}
-
-/** Image references as docker accepts them: no spaces or quotes, nothing a shell would read. */
-const IMAGE_REFERENCE = /^[a-z0-9]+([._\-/:@][a-zA-Z0-9_.\-]+)*$/;
-
-function prePullComponent(images: string[]): string {
-  const bad = images.filter((i) => !IMAGE_REFERENCE.test(i));
-  if (bad.length > 0) throw new Error(`prePulledImages holds entries that are not image references: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
-  return [
-    'name: ephemeral-runners-pre-pull',
-    'description: Container images pulled ahead of time, so jobs that use them start at once.',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: Pull',
-    '        action: ExecuteBash',
-    '        inputs:',
-    '          commands:',
-    ...images.map((image) => `            - docker pull '${image}'`),
-    '',
-  ].join('\n');
 }
 
 function archName(architecture: ec2.InstanceArchitecture): 'x64' | 'arm64' {

@@ -2,7 +2,10 @@
 // image, run in the build phase (resolve, check the floor, download, verify, unpack) and in the
 // test phase (report the image's runner version to SSM). Component parameters are fixed in the
 // recipe, so what changes between builds — the newest release, the server's version — is resolved
-// by the script when it runs.
+// by the script when it runs. The test phase runs on an instance of the new image once it is built,
+// before distribution ("tests run following the image build, before image distribution":
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-imagetestsconfiguration.html),
+// so the version it reports is the image's, and a build that fails earlier reports nothing.
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunnerRelease } from '../runner-version';
