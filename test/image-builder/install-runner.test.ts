@@ -2,7 +2,7 @@
 // stand-in for GitHub's releases API and downloads (serving a runner archive made here), the
 // server's version read from and the image's version written to the SSM simulator, signed by curl
 // --aws-sigv4 with a simulated build instance's role credentials from IMDSv2 and decided by the IAM
-// engine on the role's policy.
+// engine on the policy the construct gives the build role.
 import { execFile, spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -16,13 +16,51 @@ import { Ec2Simulator } from '../../sandbox/ec2';
 import { IamAuthorizer } from '../../sandbox/iam/authorizer';
 import { rolesWithPolicies, serviceAuthorizer } from '../../sandbox/iam/services';
 import { SsmSimulator } from '../../sandbox/ssm';
+import { synthRunners } from '../src/support/synth';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(__dirname, '..', '..', 'image-builder', 'install-runner.sh');
 const BUILD_ROLE = 'image-build-role';
-const FLOOR = '/ephemeral-runners/Test/image/runner-version/github-server';
-const VERSION_X64 = '/ephemeral-runners/Test/image/runner-version/x64';
-const NOT_GRANTED = '/ephemeral-runners/Test/image/other';
+const NOT_GRANTED = '/ephemeral-runners/Test/Runners/image/other';
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+
+/**
+ * The statements the construct puts in the build role's own policy (Image Builder's managed
+ * policies aside), its Refs resolved for this test's account, and the parameters the recipe names.
+ */
+function synthesizedBuild(): { statements: unknown[]; floor: string; version: string } {
+  const template = synthRunners([{ name: 'linux-x64', labels: ['linux', 'x64'] }]);
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (typeof value !== 'object' || value === null) return value;
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) {
+      const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT };
+      const ref = String(v.Ref);
+      if (pseudo[ref]) return pseudo[ref];
+      if (resources[ref]?.Type === 'AWS::SSM::Parameter') return resources[ref].Properties.Name;
+      throw new Error(`the build role's policy names ${ref}, which this test cannot resolve`);
+    }
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map((part) => String(resolve(part))).join(separator);
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, inner]) => [k, resolve(inner)]));
+  };
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes('BuildRole'))
+    .flatMap((p) => [p.Properties.PolicyDocument.Statement].flat());
+  const [recipe] = Object.values(template.findResources('AWS::ImageBuilder::ImageRecipe'));
+  const runner = (recipe.Properties.Components as Array<{ Parameters?: Array<{ Name: string; Value: string[] }> }>).find((c) => c.Parameters)!;
+  const parameter = (name: string) => runner.Parameters!.find((p) => p.Name === name)!.Value[0];
+  return { statements: resolve(statements) as unknown[], floor: parameter('FloorParameter'), version: parameter('VersionParameter') };
+}
+
+const BUILD = synthesizedBuild();
+const FLOOR = BUILD.floor;
+const VERSION_X64 = BUILD.version;
 
 /** A runner archive of `version`: Runner.Listener answers the version, installdependencies.sh leaves a mark. */
 function makeArchive(version: string): Buffer {
@@ -97,21 +135,13 @@ const dirs: string[] = [];
 const ARCHIVE = { '2.330.0': makeArchive('2.330.0'), '2.331.0': makeArchive('2.331.0') };
 
 beforeAll(async () => {
-  ec2 = new Ec2Simulator({ seed: 5, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined });
+  ec2 = new Ec2Simulator({ seed: 5, region: REGION, accountId: ACCOUNT, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined });
   ssm = new SsmSimulator({
     region: ec2.region,
     accountId: ec2.accountId,
-    // What the construct grants the build role (test/src/runner-image-pipeline.test.ts asserts it).
+    // What the construct grants the build role: a grant taken out of it fails these tests.
     authorize: serviceAuthorizer('ssm', {
-      authorizer: () => new IamAuthorizer({
-        accountId: ec2.accountId,
-        roles: rolesWithPolicies({
-          [BUILD_ROLE]: [
-            { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${ec2.region}:${ec2.accountId}:parameter${FLOOR}` },
-            { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${ec2.region}:${ec2.accountId}:parameter${VERSION_X64}` },
-          ],
-        }),
-      }),
+      authorizer: () => new IamAuthorizer({ accountId: ec2.accountId, roles: rolesWithPolicies({ [BUILD_ROLE]: BUILD.statements }) }),
       context: { region: ec2.region, accountId: ec2.accountId },
       identityFor: identityFrom(ec2),
     }),
