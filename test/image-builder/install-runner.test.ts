@@ -135,7 +135,9 @@ const dirs: string[] = [];
 const ARCHIVE = { '2.330.0': makeArchive('2.330.0'), '2.331.0': makeArchive('2.331.0') };
 
 beforeAll(async () => {
-  ec2 = new Ec2Simulator({ seed: 5, region: REGION, accountId: ACCOUNT, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined });
+  ec2 = new Ec2Simulator({
+    seed: 5, region: REGION, accountId: ACCOUNT, faults: { bootDelayMs: 0, shutdownDelayMs: 0 }, onListenerError: () => undefined,
+  });
   ssm = new SsmSimulator({
     region: ec2.region,
     accountId: ec2.accountId,
