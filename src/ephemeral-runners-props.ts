@@ -144,7 +144,7 @@ export interface EphemeralRunnersProps {
   /**
    * How the construct's own runner image is built, when `machineImage` is not given.
    *
-   * @default - Ubuntu 24.04 LTS, the runner release of RunnerImagePipeline.DEFAULT_RUNNER_RELEASE, weekly rebuilds, the newest 3 images kept
+   * @default - Ubuntu 24.04 LTS, the newest runner release at each build (RunnerVersion.latest()), weekly rebuilds, the newest 3 images kept
    */
   readonly runnerImage?: RunnerImageOptions;
 

@@ -131,7 +131,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const register = new RegisterEndpoint(this, 'Register', { controlPlane, privateRoute: frontDoor.registerRoute });
     const provisioner = new Provisioner(this, 'Provisioner', { controlPlane });
     const lifecycle = new Lifecycle(this, 'Lifecycle', { controlPlane });
-    const reconciler = new Reconciler(this, 'Reconciler', { controlPlane, interval: settings.reconcileInterval });
+    const reconciler = new Reconciler(this, 'Reconciler', { controlPlane, interval: settings.reconcileInterval, imagePipeline: image?.pipeline });
     // With a warm pool, instances outlive their jobs: the stack's deletion terminates them.
     if (fleet.hasWarmPools) new Teardown(this, 'Teardown', { controlPlane, launchers: [provisioner, reconciler.schedule] });
     const setup = props.github.appId === undefined
@@ -142,6 +142,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
       functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler, ...(setup ? [setup.handler] : [])],
       deadLetterQueues,
       defaultMaxInstances: configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
+      imageArchitectures: image?.pipeline.architectureNames,
     });
 
     this.webhookFunction = webhook.handler.function;

@@ -1,6 +1,6 @@
+export * from './endpoint-access';
 export * from './ephemeral-runners';
 export * from './ephemeral-runners-props';
-export * from './endpoint-access';
 export * from './job-hooks';
 export * from './monitoring-options';
 export * from './runner-config';
@@ -8,4 +8,5 @@ export * from './runner-debug';
 export * from './runner-image-pipeline';
 export * from './runner-machine-image';
 export * from './runner-metrics';
+export * from './runner-version';
 export * from './warm-pool';

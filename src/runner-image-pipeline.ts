@@ -1,19 +1,23 @@
 // The runner image: an EC2 Image Builder pipeline per architecture that bakes Docker, build tools,
-// the GitHub Actions runner (pinned, verified by SHA-256) and the bootstrap into an Ubuntu LTS AMI,
-// writes the newest AMI id into an SSM parameter the launch templates resolve at every launch,
-// builds on deploy and on a schedule, and keeps only the newest few images.
+// the GitHub Actions runner (newest or pinned, verified by SHA-256, never older than the GitHub
+// server ships) and the bootstrap into an Ubuntu LTS AMI, writes the newest AMI id into an SSM
+// parameter the launch templates resolve at every launch, builds on deploy and on a schedule, and
+// keeps only the newest few images.
 import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { TAG_IMAGE } from './contracts/instance-tags';
+import { NO_RUNNER_VERSION, RUNNER_VERSION_PARAMETER_SUFFIX, SERVER_RUNNER_VERSION_PARAMETER_SUFFIX } from './contracts/runner-version';
 import { pemBundleProblem } from './pem';
+import { bootstrapComponent, caComponent, fileComponent, prePullComponent } from './private/image-components';
+import { installRunnerComponent, installRunnerParameters } from './private/install-runner-component';
 import { acknowledgeFindings, managedPolicyFinding } from './private/nag';
+import { RunnerRelease, RunnerVersion } from './runner-version';
 import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /** Ubuntu LTS releases the runner image can be built on. */
@@ -22,21 +26,24 @@ export enum UbuntuRelease {
   UBUNTU_22_04 = '22.04',
 }
 
-/** A GitHub Actions runner release and the SHA-256 of its Linux archives. */
-export interface RunnerRelease {
-  /** e.g. `2.329.0` */
-  readonly version: string;
-  /** SHA-256 of `actions-runner-linux-x64-<version>.tar.gz` (hex). */
-  readonly sha256X64: string;
-  /** SHA-256 of `actions-runner-linux-arm64-<version>.tar.gz` (hex). */
-  readonly sha256Arm64: string;
-}
-
 /** How the runner image is built; every field has a default. */
 export interface RunnerImageOptions {
   /** @default UbuntuRelease.UBUNTU_24_04 */
   readonly ubuntuRelease?: UbuntuRelease;
-  /** @default RunnerImagePipeline.DEFAULT_RUNNER_RELEASE */
+  /**
+   * The runner release the image bakes: the newest, resolved at every build, or a pinned one.
+   * Either way a build fails, publishing no image, when the release is older than the one the
+   * GitHub server ships (as the control plane last read it).
+   *
+   * @default RunnerVersion.latest()
+   */
+  readonly runnerVersion?: RunnerVersion;
+  /**
+   * A pinned runner release.
+   *
+   * @deprecated use `runnerVersion: RunnerVersion.pinned(release)`
+   * @default - see `runnerVersion`
+   */
   readonly runnerRelease?: RunnerRelease;
   /** Container images pulled into the image so jobs start without pulling them, e.g. `node:22`. @default none */
   readonly prePulledImages?: string[];
@@ -52,8 +59,9 @@ export interface RunnerImageOptions {
   readonly volumeSizeGiB?: number;
   /**
    * Where builds run, in the VPC: the first subnet selected. A build downloads Ubuntu packages,
-   * Docker's packages and the runner archive from github.com, and is driven by Image Builder through
-   * SSM, so the subnet needs a way to them (directly, a NAT, a proxy or endpoints).
+   * Docker's packages and the runner archive from github.com (and, with `RunnerVersion.latest()`,
+   * asks api.github.com for the newest release), and is driven by Image Builder through SSM, so the
+   * subnet needs a way to them (directly, a NAT, a proxy or endpoints).
    *
    * @default - the first runner subnet (EphemeralRunners), or `subnet` (RunnerImagePipeline)
    */
@@ -64,7 +72,11 @@ export interface RunnerImageOptions {
 export interface RunnerImagePipelineProps extends RunnerImageOptions {
   /** The architectures to build an image for. */
   readonly architectures: ec2.InstanceArchitecture[];
-  /** SSM parameter name prefix; the newest AMI ids go to `<prefix>/x64` and `<prefix>/arm64`. */
+  /**
+   * SSM parameter name prefix; the newest AMI ids go to `<prefix>/x64` and `<prefix>/arm64`, their
+   * runner versions to `<prefix>/runner-version/<arch>`; the runner version the GitHub server ships
+   * is kept in `<prefix>/runner-version/github-server`.
+   */
   readonly parameterPrefix: string;
   /** The VPC builds run in. @default - the account's default VPC */
   readonly vpc?: ec2.IVpc;
@@ -72,11 +84,18 @@ export interface RunnerImagePipelineProps extends RunnerImageOptions {
   readonly subnet?: ec2.ISubnet;
 }
 
+/** A component of the recipe; `perArchitecture`: its parameters are set per architecture (the runner's). */
+interface PipelineComponent {
+  readonly component: imagebuilder.CfnComponent;
+  readonly parameters?: Array<{ name: string; value: string[] }>;
+  readonly perArchitecture?: boolean;
+}
+
 /** What every architecture's pipeline shares. */
 interface PipelineParts {
   readonly props: RunnerImagePipelineProps;
   readonly ubuntu: UbuntuRelease;
-  readonly components: Array<{ component: imagebuilder.CfnComponent; parameters?: Array<{ name: string; value: string[] }> }>;
+  readonly components: PipelineComponent[];
   readonly profile: iam.CfnInstanceProfile;
   readonly securityGroup?: ec2.SecurityGroup;
   readonly buildSubnet?: ec2.ISubnet;
@@ -87,8 +106,8 @@ interface PipelineParts {
 export class RunnerImagePipeline extends Construct {
   /**
    * The runner release baked by default, with the SHA-256 sums published on its release page
-   * (https://github.com/actions/runner/releases/tag/v2.329.0). GHES accepts runners it did not ship
-   * as long as they are not older than its own minimum; pin a newer one with `runnerRelease`.
+   * (https://github.com/actions/runner/releases/tag/v2.329.0). Builds with `RunnerVersion.latest()`
+   * refuse a "newest" release older than this one.
    */
   static readonly DEFAULT_RUNNER_RELEASE: RunnerRelease = {
     version: '2.329.0',
@@ -96,9 +115,16 @@ export class RunnerImagePipeline extends Construct {
     sha256Arm64: '56768348b3d643a6a29d4ad71e9bdae0dc0ef1eb01afe0f7a8ee097b039bfaaf',
   };
 
+  /** The architectures built, as `x64` / `arm64`. */
+  readonly architectureNames: string[];
+  /** The SSM parameter holding the runner version the GitHub server ships, as the control plane last read it. */
+  readonly serverRunnerVersionParameter: ssm.IStringParameter;
+
   private readonly parameterNames = new Map<ec2.InstanceArchitecture, string>();
+  private readonly runnerVersionParameters = new Map<ec2.InstanceArchitecture, ssm.IStringParameter>();
   /** Names every Image Builder resource of this pipeline, unique per stack and construct path. */
   private readonly namePrefix: string;
+  private buildRole!: iam.Role;
 
   constructor(scope: Construct, id: string, props: RunnerImagePipelineProps) {
     super(scope, id);
@@ -106,8 +132,11 @@ export class RunnerImagePipeline extends Construct {
     const buildSubnet = props.buildSubnets && props.vpc ? props.vpc.selectSubnets(props.buildSubnets).subnets[0] : props.subnet;
     const caProblem = props.caCertificatesPem === undefined ? undefined : pemBundleProblem('caCertificatesPem', props.caCertificatesPem);
     this.node.addValidation({ validate: () => (caProblem ? [caProblem] : []) });
-    const release = props.runnerRelease ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
-    validateRelease(release);
+    if (props.runnerRelease && props.runnerVersion) {
+      throw new Error('runnerImage sets both runnerRelease and runnerVersion: keep runnerVersion (runnerRelease is deprecated; RunnerVersion.pinned(release) says the same)');
+    }
+    const release = props.runnerRelease ?? (props.runnerVersion ?? RunnerVersion.latest()).release;
+    if (release) validateRelease(release);
     const ubuntu = props.ubuntuRelease ?? UbuntuRelease.UBUNTU_24_04;
     if (ubuntu === UbuntuRelease.UBUNTU_22_04) {
       // curl signs x-amz-security-token with --aws-sigv4 from 7.86 on (curl#7966); 22.04 ships 7.81.
@@ -117,19 +146,20 @@ export class RunnerImagePipeline extends Construct {
         + 'or add a component that installs curl 7.86 or newer.');
     }
 
+    // Written by the reconciler; 0.0.0 until it has read the server's version.
+    const serverParameterName = `${props.parameterPrefix}/${SERVER_RUNNER_VERSION_PARAMETER_SUFFIX}`;
+    this.serverRunnerVersionParameter = this.versionParameter('ServerRunnerVersion', serverParameterName,
+      'The runner version the GitHub server ships (its minimum), as the reconciler last read it; image builds refuse older runners');
     const { profile, securityGroup } = this.buildInstance(props);
 
     // In order: the CA first (downloads after it may go through a TLS-inspecting proxy), then
-    // tools, the runner, the bootstrap and the pre-pulled images.
-    const runnerParameters = [
-      { name: 'Version', value: [release.version] },
-      { name: 'Sha256X64', value: [release.sha256X64] },
-      { name: 'Sha256Arm64', value: [release.sha256Arm64] },
-    ];
-    const components: Array<{ component: imagebuilder.CfnComponent; parameters?: typeof runnerParameters }> = [
+    // tools (jq, which the runner's install reads JSON with), the runner, the bootstrap and the
+    // pre-pulled images. The runner's parameters differ per architecture (where its version goes).
+    const runner = this.component('Runner', 'install-runner', installRunnerComponent());
+    const components: PipelineParts['components'] = [
       ...(props.caCertificatesPem ? [{ component: this.component('CaCertificates', 'ca-certificates', caComponent(props.caCertificatesPem)) }] : []),
       { component: this.component('Tools', 'install-tools', fileComponent('install-tools.yml')) },
-      { component: this.component('Runner', 'install-runner', fileComponent('install-runner.yml')), parameters: runnerParameters },
+      { component: runner, perArchitecture: true },
       { component: this.component('Bootstrap', 'bootstrap', bootstrapComponent()) },
       ...((props.prePulledImages ?? []).length > 0 ? [{ component: this.component('PrePull', 'pre-pull', prePullComponent(props.prePulledImages!)) }] : []),
     ];
@@ -144,9 +174,38 @@ export class RunnerImagePipeline extends Construct {
         'The policy Image Builder lifecycle policies require; it deletes only images the policy\'s tag selection names.',
     });
 
+    this.architectureNames = props.architectures.map(archName);
     for (const architecture of props.architectures) {
-      this.addPipeline(architecture, { props, ubuntu, components, profile, securityGroup, buildSubnet, lifecycleRole });
+      const arch = archName(architecture);
+      const versionParameterName = `${props.parameterPrefix}/${RUNNER_VERSION_PARAMETER_SUFFIX}/${arch}`;
+      const versionParameter = this.versionParameter(`RunnerVersion-${arch}`, versionParameterName,
+        `The runner version of the newest ${arch} runner image, written by its build; 0.0.0 before the first`);
+      this.runnerVersionParameters.set(architecture, versionParameter);
+      const runnerParameters = installRunnerParameters(release, {
+        // A newest release older than the default pin means GitHub's answer is not what it seems.
+        minimum: release?.version ?? RunnerImagePipeline.DEFAULT_RUNNER_RELEASE.version,
+        // Names as written, not the parameters' tokens: the recipe's version is a hash of its content.
+        floor: serverParameterName,
+        version: versionParameterName,
+      });
+      const archComponents = components.map((c) => (c.perArchitecture ? { component: c.component, parameters: runnerParameters } : c));
+      const pipeline = this.addPipeline(architecture, {
+        props, ubuntu, components: archComponents, profile, securityGroup, buildSubnet, lifecycleRole,
+      });
+      // A build creates neither parameter: both exist (CloudFormation's) before the first starts.
+      pipeline.node.addDependency(this.node.findChild(`RunnerVersion-${arch}`), this.node.findChild('ServerRunnerVersion'));
     }
+    // The build (test phase) writes the image's runner version; it reads the server's as its floor.
+    this.buildRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:PutParameter'],
+      resources: [...this.runnerVersionParameters.values()].map((p) => p.parameterArn),
+    }));
+    this.serverRunnerVersionParameter.grantRead(this.buildRole);
+  }
+
+  /** The SSM parameter holding the runner version of the newest image of `architecture`; undefined when none is built for it. */
+  runnerVersionParameterFor(architecture: ec2.InstanceArchitecture): ssm.IStringParameter | undefined {
+    return this.runnerVersionParameters.get(architecture);
   }
 
   /** The SSM parameter holding the newest AMI id of `architecture`; undefined when none is built for it. */
@@ -154,9 +213,19 @@ export class RunnerImagePipeline extends Construct {
     return this.parameterNames.get(architecture);
   }
 
+  /**
+   * A String parameter holding a runner version, 0.0.0 at first. The L1: a name under a malformed
+   * prefix is reported with the other props' problems, rather than thrown by StringParameter.
+   */
+  private versionParameter(id: string, name: string, description: string): ssm.IStringParameter {
+    const parameter = new ssm.CfnParameter(this, id, { name, type: 'String', value: NO_RUNNER_VERSION, description });
+    // Its Ref is its name; every name here starts with '/' (the prefix is checked to).
+    return ssm.StringParameter.fromStringParameterAttributes(this, `${id}-ref`, { parameterName: parameter.ref, simpleName: false });
+  }
+
   /** The build instances' profile (Image Builder's documented policies) and, in a VPC of one's own, security group. */
   private buildInstance(props: RunnerImagePipelineProps): { profile: iam.CfnInstanceProfile; securityGroup?: ec2.SecurityGroup } {
-    const role = new iam.Role(this, 'BuildRole', {
+    const role = this.buildRole = new iam.Role(this, 'BuildRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Image Builder build instances of the runner image',
       managedPolicies: [
@@ -179,10 +248,10 @@ export class RunnerImagePipeline extends Construct {
   }
 
   /** One architecture's recipe, build infrastructure, distribution, pipeline and lifecycle policy. */
-  private addPipeline(architecture: ec2.InstanceArchitecture, shared: PipelineParts): void {
+  private addPipeline(architecture: ec2.InstanceArchitecture, shared: PipelineParts): imagebuilder.CfnImagePipeline {
     const { props, ubuntu, components, profile, securityGroup, buildSubnet, lifecycleRole } = shared;
     const stack = Stack.of(this);
-    const arch = architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64';
+    const arch = archName(architecture);
     const parameterName = `${props.parameterPrefix}/${arch}`;
     this.parameterNames.set(architecture, parameterName);
     const recipeComponents = [
@@ -250,6 +319,7 @@ export class RunnerImagePipeline extends Construct {
       resourceSelection: { tagMap: { [TAG_IMAGE]: recipeName } },
     });
     this.buildOnDeploy(arch, recipeName, recipe, pipeline);
+    return pipeline;
   }
 
   /** Starts a build on every deploy that changes the recipe: the first image exists without waiting for the schedule. */
@@ -293,78 +363,8 @@ export class RunnerImagePipeline extends Construct {
   }
 }
 
-const COMPONENTS_DIR = path.join(__dirname, '..', 'image-builder', 'components');
-
-function fileComponent(file: string): string {
-  return fs.readFileSync(path.join(COMPONENTS_DIR, file), 'utf8');
-}
-
-/** The bootstrap in the image, so an instance needs nothing from the network before it registers. */
-function bootstrapComponent(): string {
-  const script = fs.readFileSync(path.join(__dirname, '..', 'image-builder', 'bootstrap.sh'), 'utf8');
-  return [
-    'name: ephemeral-runners-bootstrap',
-    'description: The bootstrap that registers the runner just in time, runs one job and powers off.',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: WriteBootstrap',
-    '        action: CreateFile',
-    '        inputs:',
-    '          - path: /opt/ephemeral-runners/bootstrap.sh',
-    '            permissions: 755',
-    '            overwrite: true',
-    '            content: |',
-    ...script.trimEnd().split('\n').map((line) => (line.length > 0 ? `              ${line}` : '')),
-    '',
-  ].join('\n');
-}
-
-function caComponent(pem: string): string {
-  return [
-    'name: ephemeral-runners-ca-certificates',
-    'description: Extra certificate authorities the runner trusts (a GHES behind a private CA).',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: WriteCertificates',
-    '        action: CreateFile',
-    '        inputs:',
-    '          - path: /usr/local/share/ca-certificates/ephemeral-runners.crt',
-    '            overwrite: true',
-    '            content: |',
-    ...pem.trim().split('\n').map((line) => `              ${line.trim()}`),
-    '      - name: Trust',
-    '        action: ExecuteBash',
-    '        inputs:',
-    '          commands:',
-    '            - update-ca-certificates',
-    '',
-  ].join('\n');
-}
-
-/** Image references as docker accepts them: no spaces or quotes, nothing a shell would read. */
-const IMAGE_REFERENCE = /^[a-z0-9]+([._\-/:@][a-zA-Z0-9_.\-]+)*$/;
-
-function prePullComponent(images: string[]): string {
-  const bad = images.filter((i) => !IMAGE_REFERENCE.test(i));
-  if (bad.length > 0) throw new Error(`prePulledImages holds entries that are not image references: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
-  return [
-    'name: ephemeral-runners-pre-pull',
-    'description: Container images pulled ahead of time, so jobs that use them start at once.',
-    'schemaVersion: 1.0',
-    'phases:',
-    '  - name: build',
-    '    steps:',
-    '      - name: Pull',
-    '        action: ExecuteBash',
-    '        inputs:',
-    '          commands:',
-    ...images.map((image) => `            - docker pull '${image}'`),
-    '',
-  ].join('\n');
+function archName(architecture: ec2.InstanceArchitecture): 'x64' | 'arm64' {
+  return architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64';
 }
 
 function validateRelease(release: RunnerRelease): void {

@@ -3,7 +3,7 @@
 // Such a tie goes to the config of higher `priority`, else to the config listed first; synth warns
 // of it, naming the winner. Here Graviton wins: jobs that need x86 ask for `x64`.
 import { App, Stack } from 'aws-cdk-lib';
-import { EphemeralRunners, RunnerArchitecture, SpotStrategy } from 'cdk-ephemeral-runners';
+import { EphemeralRunners, RunnerArchitecture, RunnerVersion, SpotStrategy } from 'cdk-ephemeral-runners';
 
 /** Builds the example app; the jest tests call it too. */
 export function buildApp(app = new App()): App {
@@ -12,7 +12,10 @@ export function buildApp(app = new App()): App {
   });
   new EphemeralRunners(stack, 'Runners', {
     github: { url: 'https://ghes.example.com', appId: '12' },
-    // The construct builds one runner image per architecture (EC2 Image Builder).
+    // The construct builds one runner image per architecture (EC2 Image Builder), each with the newest
+    // runner release at every weekly build (the default, spelled out), checked against the SHA-256
+    // GitHub publishes and never older than the runner your GitHub server ships.
+    runnerImage: { runnerVersion: RunnerVersion.latest() },
     runnerConfigs: [
       {
         // runs-on: [self-hosted, linux, x64]

@@ -2,6 +2,7 @@
 // callers handle. The adapter over Octokit lives in lambda/github/ and translates Octokit's errors
 // into these; the sandbox points it at the GHES simulator.
 import { RunnerScope } from './routing';
+import { RunnerDownload } from './runner-version';
 
 /** The GitHub App is not installed where a job's runners must register. */
 export class GitHubAppNotInstalledError extends Error {
@@ -86,4 +87,6 @@ export interface GitHubPort {
   /** The App's deliveries newer than `sinceMs`, newest first, at most `limit`. */
   listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]>;
   redeliver(deliveryId: number): Promise<void>;
+  /** The runner archives the server offers the scope: on GHES, the runner version it ships. */
+  listRunnerDownloads(scope: RunnerScope): Promise<RunnerDownload[]>;
 }

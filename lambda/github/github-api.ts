@@ -15,6 +15,7 @@ import {
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
+import { RunnerDownload } from '../core/runner-version';
 
 const ControlPlaneOctokit = Octokit.plugin(retry, throttling);
 type ControlPlaneOctokit = InstanceType<typeof ControlPlaneOctokit>;
@@ -140,6 +141,16 @@ export class GitHubApi implements GitHubPort {
       }
       if (runners.length < 100) return found;
     }
+  }
+
+  // GET /orgs/{org}/actions/runners/downloads (or the repository's): "List runner applications"
+  // (https://docs.github.com/en/enterprise-server@3.19/rest/actions/self-hosted-runners); the App's
+  // runner permission (organization self-hosted runners, or repository administration) reads it.
+  async listRunnerDownloads(scope: RunnerScope): Promise<RunnerDownload[]> {
+    const octokit = await this.forScope(scope);
+    const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners/downloads`);
+    return (data as Array<{ os: string; architecture: string; filename: string; sha256_checksum?: string }>)
+      .map((d) => ({ os: d.os, architecture: d.architecture, filename: d.filename, sha256Checksum: d.sha256_checksum }));
   }
 
   async getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined> {

@@ -1,12 +1,14 @@
 // Entry point of the reconciler function (EventBridge schedule, every minute): wires the shared
 // control-plane adapters and the reconciler's state item (once per container) into one run.
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom } from './wiring/control-plane';
 import { decodeEnvironment, RECONCILER_ENVIRONMENT } from '../../src/contracts/environment';
 import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { createLogger } from '../common/logger';
+import { SsmRunnerVersions } from '../config/ssm-runner-versions';
 import { ReconcilerLimits } from '../reconciler/reconciler-limits';
 import { ReconcilerDeps, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
 
@@ -25,11 +27,18 @@ function buildDeps(): ReconcilerDeps {
     warmPoolConfigs: env.warmPoolConfigs ?? [],
     github: plane.github,
     state: plane.reconcilerState,
+    runnerVersions: runnerVersionsFrom(env.runnerVersionParameters),
     clock: plane.clock,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
     limits: limitsFrom(env),
   };
+}
+
+function runnerVersionsFrom(parameters: Readonly<Record<string, string>> | undefined): SsmRunnerVersions | undefined {
+  if (!parameters?.server) return undefined;
+  const { server, ...images } = parameters;
+  return new SsmRunnerVersions(new SSMClient({}), { server, images });
 }
 
 /** The reconciler's windows the optional pacing variables set (none in a deployment; see PACING_ENVIRONMENT). */

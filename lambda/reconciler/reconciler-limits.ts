@@ -33,6 +33,11 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
    * Ghosts hold nothing but a line in the runner list, so they can wait.
    */
   readonly ghostSweepBackstopMs: number;
+  /**
+   * The server's runner version is asked for at most this often (per container): it changes only
+   * with an upgrade of the server. The images are compared with it at every GitHub sweep.
+   */
+  readonly runnerVersionCheckEveryMs: number;
 }
 
 export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
@@ -46,6 +51,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,
   ghostSweepBackstopMs: 30 * MINUTE,
+  runnerVersionCheckEveryMs: 30 * MINUTE,
   // Registrations left by a pool's last instances are swept for an hour after its last activity.
   scopeSweepMs: 60 * MINUTE,
   redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,

@@ -7,6 +7,7 @@ import { PoolIdError } from './errors';
 import { poolFromId } from './pool-id';
 import { DEFAULT_RECONCILER_LIMITS } from './reconciler-limits';
 import type { ReconcilerDeps, ReconcileSummary, Run } from './run';
+import { checkRunnerVersions } from './runner-versions';
 import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
@@ -71,6 +72,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     if (lastSweepAt === undefined || now - lastSweepAt >= limits.githubSweepEveryMs) {
       await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
       await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
+      await step(run, 'runner-versions', () => checkRunnerVersions(run), { github: true });
       run.state = { ...run.state, lastSweepAt: now };
     }
   }

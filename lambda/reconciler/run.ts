@@ -10,6 +10,7 @@ import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
 import { ReconcilerState, ReconcilerStateStore } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
+import { RunnerVersionStore } from '../core/runner-version';
 
 export interface ReconcilerSettings {
   readonly runnerNamePrefix: string;
@@ -31,6 +32,8 @@ export interface ReconcilerDeps {
   /** Built on first use only: an idle run never calls it. */
   readonly github: () => Promise<GitHubPort>;
   readonly state: ReconcilerStateStore;
+  /** The runner versions of the images and of the server; unset when the deployment builds no image (its own AMI). */
+  readonly runnerVersions?: RunnerVersionStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CountMetrics<ReconcilerMetricName>;

@@ -1,6 +1,7 @@
 // The REST front: each request passes the 5xx fault, authentication, the secondary rate limit and the latency fault, then its route
 // (templates as the OpenAPI description spells them; the conformance test walks this table); calls are counted by template. GHES ships
 // with rate limiting off, so no x-ratelimit-* headers are sent (reference/github.md 7).
+import { createHash } from 'crypto';
 import { IncomingMessage, ServerResponse } from 'http';
 import { Actions, DEFAULT_GROUP } from './actions';
 import { AppAuth, Caller, CredentialNeed } from './auth';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly time: SimTime;
   readonly rng: SeededRandom;
   readonly onRequest: (event: RequestEvent) => void;
+  /** The runner version the instance ships (what its runner downloads list). */
+  readonly runnerVersion: () => string;
 }
 
 export class ApiServer {
@@ -180,6 +183,10 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));
       return { status: 204 };
     }),
+    route('GET', `${prefix}/actions/runners/downloads`, 'installation', (request) => {
+      scopeOf(request);
+      return { status: 200, body: runnerDownloadsJson(ctx.runnerVersion()) };
+    }),
   ];
   return [
     route('GET', '/repos/{owner}/{repo}/installation', 'jwt', ({ params }) => {
@@ -227,6 +234,26 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       return { status: 201, body: {} };
     }),
   ];
+}
+
+/**
+ * "List runner applications": one archive per platform of the runner version the instance ships,
+ * shaped as the GHES OpenAPI description's `runner-application` and its example (download from
+ * github.com, a `sha256_checksum`). The sums here are stand-ins (the SHA-256 of the file name): no
+ * client downloads through the simulator.
+ */
+function runnerDownloadsJson(version: string): unknown[] {
+  const platforms = [['osx', 'x64', 'tar.gz'], ['linux', 'x64', 'tar.gz'], ['linux', 'arm', 'tar.gz'], ['linux', 'arm64', 'tar.gz'], ['win', 'x64', 'zip']];
+  return platforms.map(([os, architecture, extension]) => {
+    const filename = `actions-runner-${os}-${architecture}-${version}.${extension}`;
+    return {
+      os,
+      architecture,
+      download_url: `https://github.com/actions/runner/releases/download/v${version}/${filename}`,
+      filename,
+      sha256_checksum: createHash('sha256').update(filename).digest('hex'),
+    };
+  });
 }
 
 /** The generate-jitconfig body, checked as GitHub's schema does (reference/github.md 4). */

@@ -61,6 +61,8 @@ export interface GhesSimulatorOptions {
   readonly installationTokenTtlMs?: number;
   /** The clock clients mint App JWTs with, which judges `iat`/`exp` (sim-time.ts). @default Date.now */
   readonly jwtClock?: () => number;
+  /** The runner version the instance ships, which its runner downloads list; `shipsRunnerVersion` changes it (an upgrade). @default '2.329.0' */
+  readonly runnerVersion?: string;
 }
 
 /** A read-only snapshot of a job (simulated epoch ms); `repo` is `owner/name`. */
@@ -69,6 +71,8 @@ export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: s
 export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
   readonly appId = 1;
+  /** The runner version the instance ships; set it to simulate an upgrade of the server. */
+  shipsRunnerVersion: string;
   private readonly createdAt: number;
   private app?: AppInfo;
   private readonly auth: AppAuth;
@@ -117,7 +121,9 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
       time: this.time,
       rng: rng.fork('request-ids'),
       onRequest: (e) => this.emit('request', e),
+      runnerVersion: () => this.shipsRunnerVersion,
     });
+    this.shipsRunnerVersion = options.runnerVersion ?? '2.329.0';
   }
 
   async start(): Promise<void> {

@@ -192,6 +192,11 @@ export const LAUNCH_ENVIRONMENT = {
 export const RECONCILER_ENVIRONMENT = {
   /** The runner configs that keep a warm pool; unset when none does. */
   warmPoolConfigs: optionalList('WARM_POOL_CONFIGS'),
+  /**
+   * The SSM parameters of the runner versions: `server` (the server's) and one per architecture
+   * the image pipeline builds (`x64`, `arm64`: the image's); unset when the deployment builds no image.
+   */
+  runnerVersionParameters: optionalJson('RUNNER_VERSION_PARAMETERS'),
 } as const;
 
 /** The App's credentials as the setup function and the setup token function name them. */

@@ -32,6 +32,7 @@ export const MetricDimension = {
   BY: 'by',
   RUNNER: 'runner',
   STEP: 'step',
+  ARCHITECTURE: 'architecture',
 } as const;
 
 export const WebhookMetric = {
@@ -110,6 +111,8 @@ export const ReconcilerMetric = {
   RECONCILE_STEP_FAILED: 'ReconcileStepFailed',
   LIVE_INSTANCES: 'LiveInstances',
   OLDEST_QUEUED_JOB_SECONDS: 'OldestQueuedJobSeconds',
+  /** A runner image whose runner is older than the one the GitHub server ships, once per GitHub sweep (dimension architecture). */
+  RUNNER_IMAGES_BEHIND: 'RunnerImagesBehind',
 } as const;
 export type ReconcilerMetricName = (typeof ReconcilerMetric)[keyof typeof ReconcilerMetric];
 

@@ -18,6 +18,8 @@ export interface RunnerMonitoringProps extends MonitoringOptions {
   readonly functions: ControlPlaneFunction[];
   readonly deadLetterQueues: sqs.IQueue[];
   readonly defaultMaxInstances: number;
+  /** The architectures whose runner image the deployment builds (`x64`, `arm64`); none with an AMI of the user's. */
+  readonly imageArchitectures?: string[];
 }
 
 const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
@@ -105,6 +107,18 @@ export class RunnerMonitoring extends Construct {
       1,
     );
 
+    const imagesBehind = Object.fromEntries((props.imageArchitectures ?? []).map((arch) => [arch,
+      controlPlaneMetric(RECONCILER, ReconcilerMetric.RUNNER_IMAGES_BEHIND, 'Maximum', { [MetricDimension.ARCHITECTURE]: arch }, { period: Duration.minutes(5) })]));
+    if (Object.keys(imagesBehind).length > 0) {
+      alarm(
+        'RunnerImageBehind',
+        'A runner image holds a runner older than the one the GitHub server ships: its runners update themselves at every job, or are refused. '
+        + 'Start the image pipeline (docs/operations.md, "A runner image behind the server").',
+        new cloudwatch.MathExpression({ expression: Object.keys(imagesBehind).join(' + '), usingMetrics: imagesBehind, label: 'images behind', period: Duration.minutes(5) }),
+        1,
+      );
+    }
+
     if (props.dashboard !== false) this.dashboard = this.addDashboard(props, id);
   }
 
@@ -153,6 +167,10 @@ export class RunnerMonitoring extends Construct {
         fixed(RECONCILER, ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, 'Maximum', 'oldest queued job (s)'),
       ]),
     );
+    if ((props.imageArchitectures ?? []).length > 0) {
+      dashboard.addWidgets(graph('Runner images older than the server\'s runner, by architecture',
+        [searchMetric(ReconcilerMetric.RUNNER_IMAGES_BEHIND, [MetricDimension.ARCHITECTURE], 'Maximum', 'images behind')], 24));
+    }
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
     return dashboard;
   }

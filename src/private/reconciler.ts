@@ -1,20 +1,25 @@
 // The periodic sweep: a schedule in front of the reconciler function (DESIGN.md section 3.8).
 import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './control-plane';
 import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { encodeEnvironment, RECONCILER_ENVIRONMENT } from '../contracts/environment';
 import { FunctionName } from '../contracts/metrics';
+import { RunnerImagePipeline } from '../runner-image-pipeline';
 
 /** Props of {@link Reconciler}. */
 export interface ReconcilerProps {
   readonly controlPlane: ControlPlane;
   /** How often the reconciler sweeps. */
   readonly interval: Duration;
+  /** The deployment's image pipeline, whose runner versions the reconciler checks; none with an AMI of the user's. */
+  readonly imagePipeline?: RunnerImagePipeline;
 }
 
 /**
@@ -34,6 +39,13 @@ export class Reconciler extends Construct {
     access.queue.grantSendMessages(grantee);
   }
 
+  /** It reads the images' runner versions, and reads and writes the server's (the image builds' floor). */
+  static grantRunnerVersions(grantee: iam.IGrantable, server: ssm.IStringParameter, images: ssm.IStringParameter[]): void {
+    server.grantRead(grantee);
+    server.grantWrite(grantee);
+    for (const image of images) image.grantRead(grantee);
+  }
+
   readonly handler: ControlPlaneFunction;
   readonly schedule: events.Rule;
 
@@ -49,6 +61,7 @@ export class Reconciler extends Construct {
         ...controlPlaneEnvironment(props.controlPlane),
         ...encodeEnvironment(RECONCILER_ENVIRONMENT, {
           warmPoolConfigs: props.controlPlane.fleet.warmPoolConfigs.length > 0 ? props.controlPlane.fleet.warmPoolConfigs : undefined,
+          runnerVersionParameters: props.imagePipeline && runnerVersionParameters(props.imagePipeline),
         }),
       },
     });
@@ -56,6 +69,11 @@ export class Reconciler extends Construct {
       'Serverless-LambdaDLQ': 'A failed reconcile run is superseded by the next one a minute later; kept failures would only be noise.',
     });
     Reconciler.grantAccess(this.handler, props.controlPlane);
+    if (props.imagePipeline) {
+      const pipeline = props.imagePipeline;
+      Reconciler.grantRunnerVersions(this.handler, pipeline.serverRunnerVersionParameter,
+        ARCHITECTURES.flatMap((architecture) => pipeline.runnerVersionParameterFor(architecture) ?? []));
+    }
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Periodic reconcile of ephemeral runners',
       schedule: events.Schedule.rate(props.interval),
@@ -65,4 +83,15 @@ export class Reconciler extends Construct {
       'Serverless-EventBusDLQ': 'A schedule tick that could not be delivered is replaced by the next tick a minute later.',
     });
   }
+}
+
+const ARCHITECTURES = [ec2.InstanceArchitecture.X86_64, ec2.InstanceArchitecture.ARM_64];
+
+/** `server` and, per architecture the pipeline builds, `x64` / `arm64`: the names RECONCILER_ENVIRONMENT describes. */
+function runnerVersionParameters(pipeline: RunnerImagePipeline): Record<string, string> {
+  const images = ARCHITECTURES.flatMap((architecture) => {
+    const parameter = pipeline.runnerVersionParameterFor(architecture);
+    return parameter ? [[architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64', parameter.parameterName]] : [];
+  });
+  return { server: pipeline.serverRunnerVersionParameter.parameterName, ...Object.fromEntries(images) };
 }

@@ -11,8 +11,9 @@ describe('examples/basic', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    // The runner config's document and the deployment document the status command reads.
-    template.resourceCountIs('AWS::SSM::Parameter', 2);
+    // The runner config's document, the deployment document the status command reads, and the
+    // runner versions of the image and of the server.
+    template.resourceCountIs('AWS::SSM::Parameter', 4);
     // No App id: the setup page and its token.
     template.resourceCountIs('Custom::SetupToken', 1);
     template.hasOutput('RunnersSetupUrl', {});

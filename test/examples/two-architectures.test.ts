@@ -29,8 +29,18 @@ describe('examples/two-architectures', () => {
     ]);
   });
 
-  test('one image pipeline per architecture', () => {
+  test('one image pipeline per architecture, each installing the newest runner release and reporting its version', () => {
     template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 2);
+    const runnerParameters = Object.values(template.findResources('AWS::ImageBuilder::ImageRecipe'))
+      .map((r) => r.Properties.Components as Array<{ Parameters?: Array<{ Name: string; Value: string[] }> }>)
+      .map((components) => components.find((c) => c.Parameters)!.Parameters!)
+      .map((parameters) => Object.fromEntries(parameters.map((p) => [p.Name, p.Value[0]])));
+    expect(runnerParameters.map((p) => p.Version)).toEqual(['latest', 'latest']);
+    expect(runnerParameters.map((p) => p.VersionParameter).sort()).toEqual([
+      expect.stringMatching(/\/image\/runner-version\/arm64$/),
+      expect.stringMatching(/\/image\/runner-version\/x64$/),
+    ]);
+    expect(new Set(runnerParameters.map((p) => p.FloorParameter)).size).toBe(1);
   });
 
   test('nothing bills by the hour while no job runs', () => {

@@ -50,7 +50,8 @@ describe('EphemeralRunners', () => {
   });
 
   test('one String parameter per runner config holds its JSON document (and one the deployment document)', () => {
-    template.resourceCountIs('AWS::SSM::Parameter', 3);
+    // Two configs, the deployment document, and the runner versions of the image (x64) and of the server.
+    template.resourceCountIs('AWS::SSM::Parameter', 5);
     const parameters = configParameters(template);
     const documents = Object.values(parameters).map((p) => ({ name: p.Properties.Name, doc: JSON.parse(p.Properties.Value) }));
     expect(documents).toEqual(expect.arrayContaining([

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EphemeralRunnersProps } from '../../src';
+import { EphemeralRunnersProps, RunnerArchitecture, RunnerMachineImage } from '../../src';
 import { synthRunners } from './support/synth';
 import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
 
@@ -33,12 +33,36 @@ describe('monitoring', () => {
     });
     // The default ceiling is the configs' maxRunners together (20 + 5).
     expect(alarms.find((a) => a.MetricName === 'LiveInstances')).toMatchObject({ Statistic: 'Maximum', Threshold: 26 });
-    const errors = alarms.find((a) => a.Metrics !== undefined)!;
+    const errors = alarms.find((a) => String(a.AlarmDescription).startsWith('A control-plane function failed'))!;
     const expression = errors.Metrics.find((m: { Expression?: string }) => m.Expression !== undefined).Expression as string;
     expect(expression.split(' + ').sort()).toEqual(['lifecycle', 'provisioner', 'reconciler', 'register', 'webhook']);
     expect(errors.Metrics.filter((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName === 'Errors')).toHaveLength(5);
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
+  });
+
+  test('a runner image older than the server\'s runner alarms, for each architecture built, and shows on the dashboard; with an AMI of one\'s own, neither', () => {
+    const behind = (t: Template) => alarmsOf(t).filter((a) => String(a.AlarmDescription).startsWith('A runner image holds a runner older'));
+    const twoArchitectures = synthRunners([
+      { name: 'x64', labels: ['linux', 'x64'] },
+      { name: 'arm', labels: ['linux', 'arm64'], architecture: RunnerArchitecture.ARM64 },
+    ]);
+    const ownAmi = synth({ machineImage: RunnerMachineImage.fromAmiIds('ami-0123456789abcdef0') });
+
+    const [alarm] = behind(twoArchitectures);
+    type Watched = { Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] }; Stat: string } };
+    const watched = alarm.Metrics as Watched[];
+    const stats = watched.flatMap((m) => (m.MetricStat ? [[m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Metric.Dimensions]] : []));
+    expect(watched.find((m) => m.Expression)!.Expression!.split(' + ').sort()).toEqual(['arm64', 'x64']);
+    expect(stats).toHaveLength(2);
+    expect(stats).toEqual(expect.arrayContaining([
+      ['RunnerImagesBehind', 'Maximum', expect.arrayContaining([{ Name: 'architecture', Value: 'x64' }, { Name: 'service', Value: 'reconciler' }])],
+      ['RunnerImagesBehind', 'Maximum', expect.arrayContaining([{ Name: 'architecture', Value: 'arm64' }, { Name: 'service', Value: 'reconciler' }])],
+    ]));
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(JSON.stringify(Object.values(twoArchitectures.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).toContain('RunnerImagesBehind');
+    expect(behind(ownAmi)).toEqual([]);
+    expect(JSON.stringify(Object.values(ownAmi.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody)).not.toContain('RunnerImagesBehind');
   });
 
   test('launch errors no retry fixes alarm: spot that cannot be bought at all, and misconfigured launches', () => {

