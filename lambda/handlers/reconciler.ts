@@ -26,6 +26,7 @@ function buildDeps(): ReconcilerDeps {
     github: plane.github,
     state: plane.reconcilerState,
     clock: plane.clock,
+    fleet: plane.fleet,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
     limits: limitsFrom(env),

@@ -106,6 +106,8 @@ export const ReconcilerMetric = {
   RECONCILE_STEP_FAILED: 'ReconcileStepFailed',
   LIVE_INSTANCES: 'LiveInstances',
   OLDEST_QUEUED_JOB_SECONDS: 'OldestQueuedJobSeconds',
+  /** Jobs waiting for a slot under the deployment's maxInstances, across pools (a gauge each run; published only with maxInstances). */
+  JOBS_WAITING_ON_FLEET_CAP: 'JobsWaitingOnFleetCap',
 } as const;
 export type ReconcilerMetricName = (typeof ReconcilerMetric)[keyof typeof ReconcilerMetric];
 

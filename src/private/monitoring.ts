@@ -18,6 +18,8 @@ export interface RunnerMonitoringProps extends MonitoringOptions {
   readonly functions: ControlPlaneFunction[];
   readonly deadLetterQueues: sqs.IQueue[];
   readonly defaultMaxInstances: number;
+  /** The deployment's maxInstances, when it sets one: then demand waiting on it gets an alarm and a graph. */
+  readonly fleetCap?: number;
 }
 
 const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
@@ -76,6 +78,16 @@ export class RunnerMonitoring extends Construct {
       ceiling + 1,
       2,
     );
+    if (props.fleetCap !== undefined) {
+      alarm(
+        'JobsWaitingOnFleetCap',
+        `Jobs have waited for a slot under maxInstances (${props.fleetCap}) for 15 minutes: the cap binds. They start in the order they were queued as `
+        + 'instances end; raise maxInstances if the wait is not intended (docs/operations.md, "Jobs waiting on maxInstances").',
+        controlPlaneMetric(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Minimum', {}, { period: Duration.minutes(5) }),
+        1,
+        3,
+      );
+    }
     const launchErrors = (kind: string) => controlPlaneMetric(PROVISIONER, ProvisionerMetric.LAUNCH_ERRORS, 'Sum', { [MetricDimension.KIND]: kind }, { period: Duration.minutes(5) });
     alarm(
       'SpotUnavailable',
@@ -153,6 +165,18 @@ export class RunnerMonitoring extends Construct {
         fixed(RECONCILER, ReconcilerMetric.OLDEST_QUEUED_JOB_SECONDS, 'Maximum', 'oldest queued job (s)'),
       ]),
     );
+    if (props.fleetCap !== undefined) {
+      dashboard.addWidgets(new cloudwatch.GraphWidget({
+        title: `Instances under maxInstances (${props.fleetCap}) and jobs waiting on it`,
+        left: [
+          fixed(RECONCILER, ReconcilerMetric.LIVE_INSTANCES, 'Maximum', 'live instances'),
+          fixed(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Maximum', 'jobs waiting on maxInstances'),
+        ],
+        leftAnnotations: [{ value: props.fleetCap, label: 'maxInstances' }],
+        width: 24,
+        height: 6,
+      }));
+    }
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
     return dashboard;
   }
