@@ -81,9 +81,9 @@ export class RunnerMonitoring extends Construct {
     if (props.fleetCap !== undefined) {
       alarm(
         'JobsWaitingOnFleetCap',
-        `Jobs have waited for a slot under maxInstances (${props.fleetCap}) for 15 minutes: the cap binds. They start in the order they were queued as `
+        `Jobs were found waiting for a slot under maxInstances (${props.fleetCap}) in each of three 5-minute periods running: the cap binds. They start in the order they were queued as `
         + 'instances end; raise maxInstances if the wait is not intended (docs/operations.md, "Jobs waiting on maxInstances").',
-        controlPlaneMetric(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Minimum', {}, { period: Duration.minutes(5) }),
+        controlPlaneMetric(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Maximum', {}, { period: Duration.minutes(5) }),
         1,
         3,
       );
