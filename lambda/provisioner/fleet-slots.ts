@@ -15,6 +15,12 @@ type SlotHolder = { readonly poolId: string; readonly configName: string; readon
 /** Saves of the record tried before giving up (the message is retried): pools contend for one item. */
 const SAVE_ATTEMPTS = 8;
 
+/**
+ * After a lost race, a short random pause before reading again, so that pools that lost together do
+ * not collide again (at most 25 ms × attempts: well within the provisioner's time).
+ */
+const backOff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * (attempt + 1)));
+
 export interface TakenSlots {
   readonly granted: number;
   /** Of the jobs asking, those that wait for a slot. */
@@ -35,8 +41,9 @@ export async function takeFleetSlots(
     const fleet = await cap.store.getFleet();
     const now = deps.clock.now();
     const grant: SlotGrant = takeSlots(fleet, cap.maxInstances, { pool, arrivals, reservation, background, now });
-    if (grant.granted > 0 || !sameFleet(fleet, grant.fleet)) {
-      if (!(await cap.store.saveFleet(grant.fleet, now))) continue;
+    if ((grant.granted > 0 || !sameFleet(fleet, grant.fleet)) && !(await cap.store.saveFleet(grant.fleet, now))) {
+      await backOff(attempt);
+      continue;
     }
     await wake(deps, grant.wake, pool.poolId);
     if (grant.waiting > 0) {
@@ -60,7 +67,10 @@ export async function bindFleetSlots(
     const fleet = await cap.store.getFleet();
     const now = deps.clock.now();
     const bound: FleetRecord = bindReservation(fleet, reservation, pool.poolId, instanceIds, now);
-    if (!sameFleet(fleet, bound) && !(await cap.store.saveFleet(bound, now))) continue;
+    if (!sameFleet(fleet, bound) && !(await cap.store.saveFleet(bound, now))) {
+      await backOff(attempt);
+      continue;
+    }
     const freed = fleet.leases.length > bound.leases.length;
     if (freed) await wake(deps, owedSlots(bound, cap.maxInstances, now).owed, pool.poolId);
     return;

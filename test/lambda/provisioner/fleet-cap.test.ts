@@ -64,6 +64,19 @@ describe('maxInstances', () => {
     expect(record.waiting.reduce((n, w) => n + w.arrivals.length, 0)).toBe(7);
   });
 
+  test('twelve pools reconciled at once, racing for the one record, still launch exactly the cap between them', async () => {
+    const many = Array.from({ length: 12 }, (_, n) => `p${n}`);
+    const manyPools: Pool[] = many.map((name) => ({ poolId: `octo-org#${name}`, configName: name, scope: { kind: 'org', org: 'octo-org' } }));
+    await start({ maxInstances: 5, configs: many.map((name) => runnerConfig({ name, labels: ['linux', name], runnerLabels: ['self-hosted', 'linux', name] })) });
+    for (const [n, pool] of manyPools.entries()) await h.queueJob(100 + n, pool);
+
+    const reports = await Promise.all(manyPools.map((pool) => reconcilePool(h.deps, h.message(pool))));
+
+    expect(reports.reduce((n, r) => n + r.launched, 0)).toBe(5);
+    expect(liveInstances()).toHaveLength(5);
+    expect((await fleet().getFleet()).leases).toHaveLength(5);
+  });
+
   test('without maxInstances the same pools launch for every job (the cap is what holds them)', async () => {
     await start();
     await queueRoundRobin(3);
