@@ -49,6 +49,7 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       registerAccess: EndpointAccess.privateApi(),
       controlPlaneSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     } : {}),
+    ...(scenario.maxInstances !== undefined ? { maxInstances: scenario.maxInstances } : {}),
     runnerConfigs: scenario.runnerConfigs.map((c) => ({
       name: c.name,
       labels: c.labels,

@@ -239,5 +239,6 @@ function report(
       spotInterruptions: ec2.events().filter((e) => (e as { 'detail-type'?: string })['detail-type'] === 'EC2 Spot Instance Interruption Warning').length,
     },
     wallMs,
+    peakLiveInstances: ec2.peakLiveInstances(),
   });
 }

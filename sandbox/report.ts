@@ -48,6 +48,8 @@ export interface ReportInputs {
   readonly iam: { readonly decisions: number; readonly denied: Counts; readonly messages: Readonly<Record<string, string>> };
   readonly faults: Counts;
   readonly wallMs: number;
+  /** The EC2 simulator's own count: the most instances live at once (pending, running, stopping or stopped). */
+  readonly peakLiveInstances?: number;
 }
 
 /** The report: job outcomes and latencies (simulated ms) derived from the attempts and launches, and what the run counted. */
@@ -98,7 +100,9 @@ export function buildReport(inputs: ReportInputs) {
     if (!final.runnerName && final.conclusion !== 'cancelled') jobs.neverStarted++;
     else toStarted.push(final.startedAt - first.createdAt);
   }
-  const { scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, hookDownloads, ...counted } = inputs;
+  const {
+    scenario, org, attempts, instances, starts, warmPool, capacityErrors, leaks, github, ec2, wallMs, hookDownloads, peakLiveInstances, ...counted
+  } = inputs;
   const launched = (market: LaunchedInstance['market']) => instances.filter((i) => i.market === market).length;
   const intoWarmPools = instances.filter((i) => isWarmPoolId(i.poolId)).length;
   return {
@@ -113,6 +117,15 @@ export function buildReport(inputs: ReportInputs) {
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
     hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
     leaks,
+    // Under maxInstances: the simulator's peak of live instances, and each job's pool, queue time and
+    // start (its last attempt's), for the order jobs got their instances in across pools.
+    fleet: {
+      maxInstances: scenario.maxInstances,
+      peakLiveInstances: peakLiveInstances ?? 0,
+      jobs: inputs.attempts.filter((a) => !reruns.has(a.id)).map((first) => ({
+        id: first.id, pool: poolOfJob(first.labels, scenario, org) ?? '', queuedAt: first.createdAt, startedAt: last(first).startedAt,
+      })),
+    },
     api: { github, ec2 },
     ...counted,
     wallMs: Math.round(wallMs),

@@ -125,6 +125,8 @@ const SCENARIO = object({
     /** Most live instances a pool may have beyond its queued and running jobs (the slack). */
     poolExcess: optional(int(0, 100_000)),
   }), {}],
+  /** The construct's `maxInstances`: the most instances of the deployment live at once, across configs; none when unset. */
+  maxInstances: optional(int(1, 1000)),
   /** `public`: an HTTP API and a Function URL; `private`: a private REST API behind an execute-api endpoint, isolated subnets. */
   network: [oneOf('public', 'private'), 'public'],
   /** Simulated ms after the deploy when the image pipeline's first build writes the image parameters (0: at the start). */

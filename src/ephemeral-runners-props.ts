@@ -171,6 +171,17 @@ export interface EphemeralRunnersProps {
   readonly runnerVolumeSize?: Size;
 
   /**
+   * The most runner instances of this deployment alive at once, across every runner config and
+   * scope: a ceiling on the fleet (and its spend) where `maxRunners` bounds one pool only. An instance
+   * counts from its launch until it shuts down; a warm pool's stopped instances count too. Jobs
+   * beyond it wait, and as instances end the waiting jobs get them in the order they were queued,
+   * whichever pool they belong to. At most 1000.
+   *
+   * @default - no deployment-wide cap; each config's maxRunners only
+   */
+  readonly maxInstances?: number;
+
+  /**
    * How often the reconciler sweeps pools, instances, GitHub registrations and deliveries.
    *
    * @default Duration.minutes(1)

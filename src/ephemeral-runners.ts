@@ -15,7 +15,7 @@ import {
   allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
   headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
   RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName, validateProps, warnRoutingTies,
-  Webhook,
+  warnUnboundFleetCap, Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
 import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
@@ -102,6 +102,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const problems = validateProps(props, names, { ...settings, github: githubApp.problems(), caCertificates });
     this.node.addValidation({ validate: () => problems });
     warnRoutingTies(this, props.runnerConfigs);
+    warnUnboundFleetCap(this, props);
 
     const table = new StateTable(this, 'State', { removalPolicy: props.stateRemovalPolicy });
     const { queue, deadLetterQueue } = poolQueues(this);
@@ -125,7 +126,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, subnets);
     const caBundle = pem === undefined ? undefined : caBundleLayer(this, pem);
     const functions = { logRetention: settings.logRetention, runnerConfigHash: configs.hash, network, caBundle };
-    const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions };
+    const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions, maxInstances: props.maxInstances };
 
     const webhook = new Webhook(this, 'Webhook', { controlPlane, privateRoute: frontDoor.webhookRoute });
     const register = new RegisterEndpoint(this, 'Register', { controlPlane, privateRoute: frontDoor.registerRoute });
@@ -141,8 +142,9 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
       ...props.monitoring,
       functions: [webhook.handler, register.handler, provisioner.handler, lifecycle.handler, reconciler.handler, ...(setup ? [setup.handler] : [])],
       deadLetterQueues,
-      defaultMaxInstances: configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
+      defaultMaxInstances: props.maxInstances ?? configs.documents.reduce((sum, c) => sum + c.maxRunners, 0),
       imageArchitectures: image?.pipeline.architectureNames,
+      fleetCap: props.maxInstances,
     });
 
     this.webhookFunction = webhook.handler.function;

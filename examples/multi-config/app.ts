@@ -1,5 +1,6 @@
 // A consumer CDK app with several kinds of runners: x64 and arm64, each spot strategy,
-// attribute-based instance selection, a warm pool in working hours, job hooks, and a custom AMI the team builds itself.
+// attribute-based instance selection, a warm pool in working hours, job hooks, a custom AMI the team builds itself,
+// and a ceiling on the whole fleet.
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -84,6 +85,9 @@ export function buildApp(app = new App()): App {
         maxRunners: 5,
       },
     ],
+    // One ceiling for the whole fleet and its spend: the repository-scoped config alone may run
+    // maxRunners in every repository. Jobs beyond it wait, and start in the order they were queued.
+    maxInstances: 60,
     monitoring: { alarmTopic: alarms },
   });
   return app;

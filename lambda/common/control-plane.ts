@@ -2,6 +2,7 @@
 // shares. Built from the function's environment by lambda/handlers/wiring/control-plane.ts; the
 // sandbox and the tests build the same from their simulators.
 import { ComputePort } from '../core/compute';
+import { FleetCap } from '../core/fleet-cap';
 import { GitHubPort } from '../core/github';
 import { Clock, JobStore, PoolQueue, PoolStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 
@@ -23,4 +24,6 @@ export interface ControlPlane {
   readonly compute: ComputePort;
   readonly github: () => Promise<GitHubPort>;
   readonly clock: Clock;
+  /** The deployment-wide cap on live instances; absent without `maxInstances`. */
+  readonly fleet?: FleetCap;
 }

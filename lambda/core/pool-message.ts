@@ -15,6 +15,7 @@ export type PoolMessageReason =
   | 'instance-state' // an instance of the pool shut down
   | 'spot-interruption' // an instance of the pool is being reclaimed
   | 'runner-busy' // a runner of the pool took a job of another pool
+  | 'fleet-slot' // a slot under the deployment's maxInstances is free and the pool's waiting jobs are owed it
   | 'retry'; // a reconcile that could not finish
 
 export interface PoolMessage {

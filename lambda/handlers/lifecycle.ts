@@ -25,6 +25,7 @@ function buildDeps(): LifecycleDeps {
     github: plane.github,
     reconcilerState: plane.reconcilerState,
     clock: plane.clock,
+    fleet: plane.fleet,
     logger,
     metrics: new PowertoolsCountMetrics<LifecycleMetricName>(new Metrics()),
   };

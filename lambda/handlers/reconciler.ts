@@ -29,6 +29,7 @@ function buildDeps(): ReconcilerDeps {
     state: plane.reconcilerState,
     runnerVersions: runnerVersionsFrom(env.runnerVersionParameters),
     clock: plane.clock,
+    fleet: plane.fleet,
     logger,
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
     limits: limitsFrom(env),

@@ -3,6 +3,7 @@ import { LifecycleMetricName } from '../../src/contracts/metrics';
 import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
+import { FleetCap } from '../core/fleet-cap';
 import { GitHubPort } from '../core/github';
 import { Clock, JobStore, PoolQueue, PoolStore, RunnerStore } from '../core/ports';
 import { ReconcilerStateStore } from '../core/reconciler-state';
@@ -20,6 +21,8 @@ export interface LifecycleDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CountMetrics<LifecycleMetricName>;
+  /** The deployment-wide cap on live instances; absent without `maxInstances`. */
+  readonly fleet?: FleetCap;
 }
 
 /**

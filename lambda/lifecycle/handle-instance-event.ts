@@ -5,6 +5,7 @@
 import { closeRunner } from './close-runner';
 import type { LifecycleDeps, LifecycleOutcome } from './deps';
 import { LifecycleEventError } from './errors';
+import { freeFleetSlot, SLOT_FREEING_STATES } from './free-slot';
 import { InstanceEvent, parseInstanceEvent } from './instance-event';
 import { handleSpotInterruption } from './spot-interruption';
 import { LifecycleMetric } from '../../src/contracts/metrics';
@@ -41,6 +42,8 @@ export async function handleLifecycleEvent(event: unknown, deps: LifecycleDeps):
 
 async function handle(event: InstanceEvent, deps: LifecycleDeps): Promise<LifecycleOutcome> {
   if (event.kind === 'spot-interruption') return handleSpotInterruption(event, deps);
+  // Before the runner is closed (which hands its pool over): that pool's reconcile then finds the slot free.
+  if (SLOT_FREEING_STATES.includes(event.state)) await freeFleetSlot(event.instanceId, event.eventId, deps);
   return closeRunner(event, deps);
 }
 

@@ -5,6 +5,7 @@ import { claimWarm } from './claim-warm';
 import { tagStartedJobs } from './cost-tags';
 import { ProvisionerDeps } from './deps';
 import { DemandNotMetError } from './errors';
+import { bindFleetSlots, takeFleetSlots } from './fleet-slots';
 import { launch, recoverPendingLaunch } from './launch';
 import { linkBusyRunners, rerunInterruptedJobs } from './pool-jobs';
 import { withRecentLaunches } from './recent-launches';
@@ -14,6 +15,7 @@ import { fallBackNow, planLaunch } from '../core/launch-plan';
 import { emptyPool, PoolRecord } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
 import { reconcile, Retirement, stillQueued } from '../core/reconcile';
+import { Pool } from '../core/routing';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface PoolReport {
@@ -25,6 +27,8 @@ export interface PoolReport {
   readonly warmStarted?: number;
   readonly retired: number;
   readonly deferred: number;
+  /** Jobs that wait for a slot under the deployment's maxInstances. */
+  readonly fleetWaiting?: number;
 }
 
 export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage): Promise<PoolReport> {
@@ -68,6 +72,8 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   const retired = await retire(deps, runners, decision.retire);
   let launched = 0;
   let warmStarted = 0;
+  let fleetWaiting = 0;
+  let cold = 0;
   if (decision.launch > 0) {
     const image = await imageFor(deps, config, queued.length, log);
     if (image.ready) {
@@ -77,11 +83,18 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
         pool = claim.pool;
         warmStarted = claim.started;
       }
-      const cold = decision.launch - warmStarted;
-      if (cold > 0) launched = await launchFor(deps, pool, config, cold, image.imageId);
+      cold = decision.launch - warmStarted;
+      if (cold > 0) {
+        const arrivals = unmetArrivals(queued, decision.launch + decision.deferred).slice(warmStarted, decision.launch);
+        const capped = await launchCapped(deps, message, pool, config, arrivals, image.imageId);
+        launched = capped.launched;
+        fleetWaiting = capped.waiting;
+      }
       await prepareGitHub(deps, message, queued, log);
     }
   }
+  // No cold launch asked: the pool withdraws any demand it left waiting on the cap (its jobs started or went).
+  if (deps.fleet && cold === 0) await takeFleetSlots(deps, deps.fleet, message, []);
 
   if (queued.length + runners.length > 0) await touch(deps, poolId, now);
   deps.logger.info('reconciled pool', {
@@ -93,8 +106,9 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
     warmStarted,
     retired,
     deferred: decision.deferred,
+    fleetWaiting,
   });
-  return { poolId, queued: queued.length, launched, warmStarted, retired, deferred: decision.deferred };
+  return { poolId, queued: queued.length, launched, warmStarted, retired, deferred: decision.deferred, fleetWaiting };
 }
 
 /**
@@ -115,16 +129,44 @@ async function imageFor(
   return { ready: false };
 }
 
+/**
+ * When each of the `unmet` newest queued jobs was queued, oldest first: GitHub hands a pool's runners
+ * its jobs oldest first, so the jobs the pool's supply does not cover are its newest.
+ */
+function unmetArrivals(queued: readonly JobRecord[], unmet: number): number[] {
+  const arrivals = queued.map((j) => Date.parse(j.createdAt)).sort((a, b) => a - b);
+  return arrivals.slice(Math.max(0, arrivals.length - unmet));
+}
+
+/**
+ * Launches for the jobs queued at `arrivals`: all of them, or, under the deployment's maxInstances,
+ * as many as the fleet record grants (the rest wait, in arrival order across pools).
+ */
+async function launchCapped(
+  deps: ProvisionerDeps, pool: Pool, record: PoolRecord, config: RunnerConfig, arrivals: readonly number[], imageId: string | undefined,
+): Promise<{ launched: number; waiting: number }> {
+  const count = arrivals.length;
+  const slots = deps.fleet ? await takeFleetSlots(deps, deps.fleet, pool, arrivals) : undefined;
+  const granted = slots ? slots.granted : count;
+  if (granted === 0) return { launched: 0, waiting: slots?.waiting ?? 0 };
+  const outcome = await launchFor(deps, record, config, granted, imageId);
+  if (slots) await bindFleetSlots(deps, deps.fleet!, pool, slots.reservation, outcome.instanceIds);
+  if (outcome.instanceIds.length < granted) throw new DemandNotMetError(pool.poolId, granted - outcome.instanceIds.length, outcome.reasons);
+  return { launched: outcome.instanceIds.length, waiting: slots?.waiting ?? 0 };
+}
+
 /** Launches by the config's spot strategy; SPOT_PREFERRED buys the shortfall on-demand once spot keeps failing. */
-async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, count: number, imageId: string | undefined): Promise<number> {
-  let launched = 0;
+async function launchFor(
+  deps: ProvisionerDeps, pool: PoolRecord, config: RunnerConfig, count: number, imageId: string | undefined,
+): Promise<{ instanceIds: string[]; reasons: string[] }> {
+  const instanceIds: string[] = [];
   let current = pool;
   const reasons: string[] = [];
   for (const part of planLaunch(count, config.spot, current.spot, deps.clock.now())) {
     const before = current.spot;
     const outcome = await launch(deps, current, config, part.market, part.count, imageId);
     current = outcome.pool;
-    launched += outcome.instances.length;
+    instanceIds.push(...outcome.instances.map((i) => i.instanceId));
     reasons.push(...outcome.errors.map((e) => e.code));
     const shortfall = part.count - outcome.instances.length;
     if (shortfall > 0 && part.market === 'spot' && fallBackNow(config.spot, before, current.spot, deps.clock.now())) {
@@ -132,12 +174,11 @@ async function launchFor(deps: ProvisionerDeps, pool: PoolRecord, config: Runner
       deps.logger.warn('spot keeps failing or cannot be bought now; launching on-demand', { pool: pool.poolId, shortfall, reasons: outcome.errors.map((e) => e.code) });
       const fallback = await launch(deps, current, config, 'on-demand', shortfall, imageId);
       current = fallback.pool;
-      launched += fallback.instances.length;
+      instanceIds.push(...fallback.instances.map((i) => i.instanceId));
       reasons.push(...fallback.errors.map((e) => e.code));
     }
   }
-  if (launched < count) throw new DemandNotMetError(pool.poolId, count - launched, [...new Set(reasons)]);
-  return launched;
+  return { instanceIds, reasons: [...new Set(reasons)] };
 }
 
 /**

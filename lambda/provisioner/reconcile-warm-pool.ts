@@ -3,6 +3,7 @@
 // surplus (schedule off, size lowered, warm pool or config removed). Asked by the reconciler every
 // sweep and by a pool that just claimed warm instances. No GitHub call: warm instances register nowhere.
 import { ProvisionerDeps } from './deps';
+import { bindFleetSlots, takeFleetSlots } from './fleet-slots';
 import { launch, recoverPendingLaunch } from './launch';
 import { withRecentLaunches } from './recent-launches';
 import type { PoolReport } from './reconcile-pool';
@@ -54,9 +55,16 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
   if (decision.launch > 0 && !imageReady) {
     deps.logger.warn('runner image not ready: the warm pool is not filled until its parameter holds an AMI id', { ...log, imageParameter: config.image?.parameterName });
   } else if (decision.launch > 0) {
-    const outcome = await launch(deps, pool, config, 'on-demand', decision.launch, imageId);
-    launched = outcome.instances.length;
-    for (const error of outcome.errors) deps.logger.warn('warm pool launch error; the next sweep tries again', { ...log, code: error.code, kind: error.kind });
+    // Under maxInstances a refill takes only slots no waiting job is owed: jobs come first.
+    const refill = Array<number>(decision.launch).fill(Number.MAX_SAFE_INTEGER);
+    const slots = deps.fleet && await takeFleetSlots(deps, deps.fleet, { poolId, configName }, refill, true);
+    const count = slots ? slots.granted : decision.launch;
+    if (count > 0) {
+      const outcome = await launch(deps, pool, config, 'on-demand', count, imageId);
+      launched = outcome.instances.length;
+      if (slots) await bindFleetSlots(deps, deps.fleet!, { poolId, configName }, slots.reservation, outcome.instances.map((i) => i.instanceId));
+      for (const error of outcome.errors) deps.logger.warn('warm pool launch error; the next sweep tries again', { ...log, code: error.code, kind: error.kind });
+    }
   }
   deps.logger.info('reconciled warm pool', {
     ...log,

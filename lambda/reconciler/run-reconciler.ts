@@ -4,6 +4,7 @@
 // GitHub call at all — it does not even build the GitHub client.
 import { GitHubCallBudget } from './budget';
 import { PoolIdError } from './errors';
+import { healFleetCap } from './heal-fleet';
 import { poolFromId } from './pool-id';
 import { DEFAULT_RECONCILER_LIMITS } from './reconciler-limits';
 import type { ReconcilerDeps, ReconcileSummary, Run } from './run';
@@ -60,6 +61,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   };
 
   await step(run, 'orphans', () => terminateOrphans(run));
+  await step(run, 'fleet-cap', () => healFleetCap(run));
   // Warm pools are kept whether or not anything runs; no GitHub call is involved.
   await step(run, 'warm-pools', () => sendWarmPoolMessages(run));
   if (pools.length === 0 && recentScopes(run.state, now, limits.scopeSweepMs).length === 0) {

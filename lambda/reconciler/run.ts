@@ -5,6 +5,7 @@ import { ReconcilerMetricName } from '../../src/contracts/metrics';
 import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
+import { FleetCap } from '../core/fleet-cap';
 import { GitHubPort } from '../core/github';
 import { Clock, JobStore, PoolQueue, RunnerStore } from '../core/ports';
 import { ReconcilerState, ReconcilerStateStore } from '../core/reconciler-state';
@@ -38,6 +39,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   readonly metrics: CountMetrics<ReconcilerMetricName>;
   readonly limits?: Partial<ReconcilerLimits>;
+  /** The deployment-wide cap on live instances; absent without `maxInstances`. */
+  readonly fleet?: FleetCap;
 }
 
 export interface ReconcileSummary {

@@ -164,6 +164,11 @@ export class Ec2Simulator extends LoopbackService {
     return this.lifecycle.all().map(view);
   }
 
+  /** The most instances live at once (pending, running, stopping or stopped: `LIVE_STATES`) since the simulator started. */
+  peakLiveInstances(): number {
+    return this.lifecycle.peakLive();
+  }
+
   instance(instanceId: string): InstanceView | undefined {
     const instance = this.lifecycle.get(instanceId);
     return instance && view(instance);

@@ -64,9 +64,18 @@ const TERMINATED_VISIBLE_MS = 3_600_000;
 
 export const poolOf = (i: InstanceRecord): PoolKey => ({ instanceType: i.instanceType, availabilityZone: i.availabilityZone, market: i.market });
 
+/**
+ * The states in which an instance counts toward the control plane's `maxInstances`: every state but
+ * `shutting-down` and `terminated`, from which it never runs again (and in which EC2 bills no instance
+ * usage: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html).
+ */
+export const LIVE_STATES: readonly InstanceStateName[] = ['pending', 'running', 'stopping', 'stopped'];
+
 export class InstanceLifecycle {
   private readonly instances = new Map<string, InstanceRecord>();
   private readonly timers = new Map<string, Set<() => void>>();
+  private live = 0;
+  private peak = 0;
 
   /** `stateChanged` hears every transition, the initial `pending` included (previous undefined). */
   /** `volumeIds`: its own id source, so that root volumes leave the instance ids a seed gives as they were. */
@@ -75,6 +84,11 @@ export class InstanceLifecycle {
     interruptionWarning(instance: InstanceRecord): void;
   }, private readonly volumeIds: IdGenerator) {}
 
+  /** The most instances in a {@link LIVE_STATES} state at once, counted at every transition since the simulator started. */
+  peakLive(): number {
+    return this.peak;
+  }
+
   /** Launches an instance, and its root volume tagged with `volumeTags`, from everything fixed at launch. */
   launch(spec: Pick<InstanceRecord, 'instanceId' | 'imageId' | 'instanceType' | 'market' | 'availabilityZone' | 'reservationId' | 'launchTemplate' | 'tags'>
     & { readonly volumeTags: Readonly<Record<string, string>> }): InstanceRecord {
@@ -82,6 +96,7 @@ export class InstanceLifecycle {
     const rootVolume = { volumeId: this.volumeIds.resourceId('vol-'), tags: { ...volumeTags } };
     const instance: InstanceRecord = { ...fixed, rootVolume, launchTime: this.clock.now(), state: 'pending', lastStart: 'launch', starts: 0 };
     this.instances.set(instance.instanceId, instance);
+    this.count(undefined, instance.state);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
     const bootDelay = this.faults.delay('boot');
@@ -211,7 +226,13 @@ export class InstanceLifecycle {
   private transition(instance: InstanceRecord, state: InstanceStateName): void {
     const previous = instance.state;
     instance.state = state;
+    this.count(previous, state);
     this.hooks.stateChanged(instance, previous);
+  }
+
+  private count(previous: InstanceStateName | undefined, state: InstanceStateName): void {
+    this.live += (LIVE_STATES.includes(state) ? 1 : 0) - (previous !== undefined && LIVE_STATES.includes(previous) ? 1 : 0);
+    this.peak = Math.max(this.peak, this.live);
   }
 
   private schedule(instance: InstanceRecord, delayMs: number, fn: () => void): void {

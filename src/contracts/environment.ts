@@ -3,7 +3,7 @@
 // once, at cold start. Pure (no CDK, no SDK): the functions' bundles include it.
 
 /** How a variable's value is written. */
-export type VariableKind = 'text' | 'seconds' | 'list' | 'json' | 'milliseconds';
+export type VariableKind = 'text' | 'seconds' | 'list' | 'json' | 'milliseconds' | 'count';
 
 /** What each kind decodes to. */
 interface KindValue {
@@ -16,6 +16,8 @@ interface KindValue {
   json: Readonly<Record<string, string>>;
   /** A whole number of milliseconds; only ever optional (see {@link PACING_ENVIRONMENT}). */
   milliseconds: number;
+  /** A whole number of things (instances), written as decimal digits. */
+  count: number;
 }
 
 export interface Variable<K extends VariableKind = VariableKind, O extends boolean = boolean> {
@@ -43,6 +45,7 @@ const optionalMilliseconds = (name: string): Variable<'milliseconds', true> => (
 const optionalText = (name: string): Variable<'text', true> => ({ name, kind: 'text', optional: true });
 const optionalList = (name: string): Variable<'list', true> => ({ name, kind: 'list', optional: true });
 const optionalJson = (name: string): Variable<'json', true> => ({ name, kind: 'json', optional: true });
+const optionalCount = (name: string): Variable<'count', true> => ({ name, kind: 'count', optional: true });
 
 /** A variable that is missing or malformed: the construct sets it, so the fix is to redeploy it (or correct it by hand). */
 export class EnvironmentVariableError extends Error {
@@ -66,7 +69,8 @@ export function encodeEnvironment<E extends EnvironmentSpec>(
       case 'list': encoded[variable.name] = (value as string[]).join(','); break;
       case 'json': encoded[variable.name] = stringify(value); break;
       case 'seconds':
-      case 'milliseconds': encoded[variable.name] = String(value); break;
+      case 'milliseconds':
+      case 'count': encoded[variable.name] = String(value); break;
       default: encoded[variable.name] = value as string;
     }
   }
@@ -90,8 +94,9 @@ export function decodeEnvironment<E extends EnvironmentSpec>(spec: E, env: Reado
     switch (variable.kind) {
       case 'seconds':
       case 'milliseconds':
+      case 'count':
         if (/^\d+$/.test(raw.trim())) values[field] = Number(raw);
-        else malformed.push(`${variable.name}=${JSON.stringify(raw)}: expected a whole number of ${variable.kind}`);
+        else malformed.push(`${variable.name}=${JSON.stringify(raw)}: expected a whole number${variable.kind === 'count' ? '' : ` of ${variable.kind}`}`);
         break;
       case 'list': values[field] = raw.split(',').filter(Boolean); break;
       case 'json': {
@@ -171,6 +176,8 @@ export const CONTROL_PLANE_ENVIRONMENT = {
   managedBy: text('MANAGED_BY'),
   bootTimeoutSeconds: seconds('BOOT_TIMEOUT_SECONDS'),
   maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
+  /** The deployment-wide cap on live instances (`maxInstances`); unset, each config's maxRunners is the only bound. */
+  maxInstances: optionalCount('MAX_INSTANCES'),
 } as const;
 
 /** What the register function reads besides {@link CONTROL_PLANE_ENVIRONMENT}. */

@@ -113,6 +113,8 @@ export const ReconcilerMetric = {
   OLDEST_QUEUED_JOB_SECONDS: 'OldestQueuedJobSeconds',
   /** A runner image whose runner is older than the one the GitHub server ships, once per GitHub sweep (dimension architecture). */
   RUNNER_IMAGES_BEHIND: 'RunnerImagesBehind',
+  /** Jobs waiting for a slot under the deployment's maxInstances, across pools (a gauge each run; published only with maxInstances). */
+  JOBS_WAITING_ON_FLEET_CAP: 'JobsWaitingOnFleetCap',
 } as const;
 export type ReconcilerMetricName = (typeof ReconcilerMetric)[keyof typeof ReconcilerMetric];
 

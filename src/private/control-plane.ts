@@ -25,6 +25,8 @@ export interface ControlPlane extends ControlPlaneAccess {
   readonly configs: RunnerConfigParameters;
   readonly fleet: RunnerFleet;
   readonly functions: ControlPlaneFunctionSettings;
+  /** The deployment-wide cap on live instances, if the props set one (and it is valid). */
+  readonly maxInstances?: number;
 }
 
 /** The environment every function but the webhook reads ({@link CONTROL_PLANE_ENVIRONMENT}). */
@@ -42,5 +44,6 @@ export function controlPlaneEnvironment(controlPlane: ControlPlane): Record<stri
     managedBy: fleet.managedBy,
     bootTimeoutSeconds: fleet.bootTimeout.toSeconds(),
     maxLifetimeSeconds: fleet.maxLifetime.toSeconds(),
+    maxInstances: controlPlane.maxInstances,
   }, (value) => Stack.of(table).toJsonString(value));
 }

@@ -3,6 +3,7 @@ export * from './ca-bundle';
 export * from './control-plane';
 export * from './custom-resource';
 export * from './deployment-names';
+export * from './fleet-cap';
 export * from './front-door';
 export * from './github-app';
 export * from './lifecycle';

@@ -20,6 +20,8 @@ export interface RunnerMonitoringProps extends MonitoringOptions {
   readonly defaultMaxInstances: number;
   /** The architectures whose runner image the deployment builds (`x64`, `arm64`); none with an AMI of the user's. */
   readonly imageArchitectures?: string[];
+  /** The deployment's maxInstances, when it sets one: then demand waiting on it gets an alarm and a graph. */
+  readonly fleetCap?: number;
 }
 
 const { PROVISIONER, RECONCILER, WEBHOOK } = FunctionName;
@@ -78,6 +80,16 @@ export class RunnerMonitoring extends Construct {
       ceiling + 1,
       2,
     );
+    if (props.fleetCap !== undefined) {
+      alarm(
+        'JobsWaitingOnFleetCap',
+        `Jobs were found waiting for a slot under maxInstances (${props.fleetCap}) in each of three 5-minute periods running: the cap binds. They start in the order they were queued as `
+        + 'instances end; raise maxInstances if the wait is not intended (docs/operations.md, "Jobs waiting on maxInstances").',
+        controlPlaneMetric(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Maximum', {}, { period: Duration.minutes(5) }),
+        1,
+        3,
+      );
+    }
     const launchErrors = (kind: string) => controlPlaneMetric(PROVISIONER, ProvisionerMetric.LAUNCH_ERRORS, 'Sum', { [MetricDimension.KIND]: kind }, { period: Duration.minutes(5) });
     alarm(
       'SpotUnavailable',
@@ -170,6 +182,18 @@ export class RunnerMonitoring extends Construct {
     if ((props.imageArchitectures ?? []).length > 0) {
       dashboard.addWidgets(graph('Runner images older than the server\'s runner, by architecture',
         [searchMetric(ReconcilerMetric.RUNNER_IMAGES_BEHIND, [MetricDimension.ARCHITECTURE], 'Maximum', 'images behind')], 24));
+    }
+    if (props.fleetCap !== undefined) {
+      dashboard.addWidgets(new cloudwatch.GraphWidget({
+        title: `Instances under maxInstances (${props.fleetCap}) and jobs waiting on it`,
+        left: [
+          fixed(RECONCILER, ReconcilerMetric.LIVE_INSTANCES, 'Maximum', 'live instances'),
+          fixed(RECONCILER, ReconcilerMetric.JOBS_WAITING_ON_FLEET_CAP, 'Maximum', 'jobs waiting on maxInstances'),
+        ],
+        leftAnnotations: [{ value: props.fleetCap, label: 'maxInstances' }],
+        width: 24,
+        height: 6,
+      }));
     }
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
     return dashboard;

@@ -2,6 +2,7 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DeploymentNames } from './deployment-names';
+import { validateMaxInstances } from './fleet-cap';
 import { describeRoutingTies } from './routing-ties';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
 import { RunnerConfig, validateRunnerConfigs } from '../runner-config';
@@ -62,6 +63,7 @@ export function validateProps(props: EphemeralRunnersProps, names: DeploymentNam
     ...validateDurations(found.maxLifetime, found.bootTimeout),
     ...(found.caCertificates ? [found.caCertificates] : []),
     ...validateNetworkNeedsVpc(props),
+    ...validateMaxInstances(props),
   ];
 }
 

@@ -40,6 +40,13 @@ describe('examples/multi-config', () => {
     expect(byName['linux-x64'].warmPool).toEqual({ size: 10, schedule: { timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 19 } });
   });
 
+  test('the fleet-wide ceiling reaches the provisioner, and jobs waiting on it have an alarm', () => {
+    const provisioner = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'provisioner')!;
+    expect(provisioner.Properties.Environment.Variables.MAX_INSTANCES).toBe('60');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsWaitingOnFleetCap' });
+  });
+
   test('the large config\'s launch template carries its job hooks for the bootstrap; the other configs carry none', () => {
     const userData = Object.entries(template.findResources('AWS::EC2::LaunchTemplate'))
       .map(([id, t]): [string, string] => [id, JSON.stringify(t.Properties.LaunchTemplateData.UserData)]);

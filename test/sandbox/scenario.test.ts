@@ -34,6 +34,13 @@ describe('sandbox scenarios', () => {
     expect(problems({ faults: { ec2: { startCapacityErrorRate: 2 } } })).toMatch(/faults\.ec2\.startCapacityErrorRate: expected a number from 0 to 1, found 2/);
   });
 
+  test('maxInstances is the construct\'s: none by default, a whole number from 1 to 1000', () => {
+    expect(DEFAULT_SCENARIO.maxInstances).toBeUndefined();
+    expect(parseScenario({ maxInstances: 5 }).maxInstances).toBe(5);
+    expect(problems({ maxInstances: 0 })).toMatch(/maxInstances: expected a number from 1 to 1000, found 0/);
+    expect(problems({ maxInstances: 2.5 })).toMatch(/maxInstances: expected a whole number, found 2\.5/);
+  });
+
   test('a runner config\'s job hooks are scripts, each optional, inline unless fromAsset; none by default', () => {
     const [config] = parseScenario({ runnerConfigs: [{ name: 'a', jobHooks: { started: 'echo hi' } }] }).runnerConfigs;
     expect(config.jobHooks).toEqual({ started: 'echo hi', completed: undefined, fromAsset: false });

@@ -20,6 +20,7 @@ import { GitHubPort } from '../../core/github';
 import { ReconcilerStateStore } from '../../core/reconciler-state';
 import { GitHubApi } from '../../github/github-api';
 import { SqsPoolQueue } from '../../queue/sqs-pool-queue';
+import { DynamoFleetStore } from '../../state/dynamo-fleet-store';
 import { DynamoReconcilerStore } from '../../state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../state/dynamo-runner-store';
 import { DynamoSharedCache } from '../../state/dynamo-shared-cache';
@@ -105,5 +106,6 @@ export function controlPlaneFrom(
       return github;
     },
     clock: systemClock,
+    fleet: env.maxInstances === undefined ? undefined : { maxInstances: env.maxInstances, store: new DynamoFleetStore(documents, env.tableName) },
   };
 }

@@ -42,3 +42,13 @@ describe('the GitHub host', () => {
     expect(() => parseGitHubHost(value)).toThrow(/GITHUB_HOST must be a hostname/);
   });
 });
+
+describe('the deployment-wide cap', () => {
+  test('MAX_INSTANCES is read as a whole number, left out when unset, and a malformed one is named', () => {
+    const { maxInstances } = CONTROL_PLANE_ENVIRONMENT;
+
+    expect(decodeEnvironment({ maxInstances }, { MAX_INSTANCES: '25' })).toEqual({ maxInstances: 25 });
+    expect(decodeEnvironment({ maxInstances }, {})).toEqual({});
+    expect(() => decodeEnvironment({ maxInstances }, { MAX_INSTANCES: 'ten' })).toThrow(/^MAX_INSTANCES="ten": expected a whole number: the construct writes it/);
+  });
+});

@@ -14,6 +14,7 @@ import { ImageSource } from '../../../lambda/core/ports';
 import { Pool } from '../../../lambda/core/routing';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { ProvisionerDeps, ProvisionerMetrics } from '../../../lambda/provisioner/deps';
+import { DynamoFleetStore } from '../../../lambda/state/dynamo-fleet-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { ScaledClock } from '../../../sandbox/common/time';
@@ -143,6 +144,8 @@ export interface HarnessOptions {
    * @default the dynalite engine's role; without one, EC2 calls are not checked
    */
   readonly role?: FunctionRole;
+  /** The deployment's maxInstances: the fleet record lives in the harness's table. @default no cap */
+  readonly maxInstances?: number;
 }
 
 /** The roles whose EC2 calls a simulator decides: one per deployment sharing it. */
@@ -216,6 +219,8 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
       return options.github;
     },
     clock,
+    fleet: options.maxInstances === undefined
+      ? undefined : { maxInstances: options.maxInstances, store: new DynamoFleetStore(engine.client, tableName) },
   };
   const deps: ProvisionerDeps = { ...controlPlane, logger: silentLogger(), metrics, images: options.images ?? noImages };
   const event = (jobId: number, s: JobState, extra: Partial<JobEvent> = {}): JobEvent => ({

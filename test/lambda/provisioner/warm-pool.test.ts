@@ -3,6 +3,7 @@
 // the real EC2Client, every call signed as the provisioner's role as the construct grants it with a
 // warm pool.
 import { Harness, HarnessOptions, POOL, provisionerRole, runnerConfig, startHarness, WARM_LAUNCH_TEMPLATE_ID } from './harness';
+import { releaseInstances } from '../../../lambda/core/fleet-cap';
 import { buildWarmPoolMessage } from '../../../lambda/core/pool-message';
 import { ImageSource } from '../../../lambda/core/ports';
 import { RunnerRecord } from '../../../lambda/core/runner';
@@ -10,6 +11,7 @@ import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { reconcileWarmPool } from '../../../lambda/provisioner/reconcile-warm-pool';
+import { DynamoFleetStore } from '../../../lambda/state/dynamo-fleet-store';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 
 const WARM_POOL_ID = warmPoolIdOf(POOL.configName);
@@ -238,5 +240,29 @@ describe('without a runner image', () => {
     expect(report).toMatchObject({ launched: 0, retired: 0 });
     expect(calls().CreateFleet ?? 0).toBe(0);
     expect((await warmRunners()).filter((r) => r.state === 'warm')).toHaveLength(4);
+  });
+});
+
+describe('under maxInstances', () => {
+  test('a refill takes only the slots no waiting job is owed: a freed slot goes to the queued job, not to the warm pool', async () => {
+    await start({ maxInstances: 3 });
+    const fleet = new DynamoFleetStore(engine.client, h.tableName);
+    const live = () => h.sim.instances().filter((i) => !['shutting-down', 'terminated'].includes(i.state));
+
+    // The warm pool (size 5) fills only up to the cap.
+    expect((await reconcileWarmPool(h.deps, warmMessage())).launched).toBe(3);
+    expect((await fleet.getFleet()).leases).toHaveLength(3);
+    // A job finds no parked instance yet and no slot: it waits.
+    await h.queueJob(1);
+    expect(await reconcilePool(h.deps, h.message())).toMatchObject({ launched: 0, warmStarted: 0, fleetWaiting: 1 });
+
+    // A warm instance ends; the refill leaves the freed slot to the waiting job, whose pool takes it.
+    const [ended] = await warmRunners();
+    await h.deps.compute.terminate([ended.instanceId]);
+    await h.runners.transitionRunner(ended.instanceId, [ended.state], 'gone', {}, h.clock.now());
+    expect(await fleet.saveFleet(releaseInstances(await fleet.getFleet(), [ended.instanceId]), h.clock.now())).toBe(true);
+    expect((await reconcileWarmPool(h.deps, warmMessage())).launched).toBe(0);
+    expect((await reconcilePool(h.deps, h.message())).launched).toBe(1);
+    expect(live()).toHaveLength(3);
   });
 });
