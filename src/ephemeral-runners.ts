@@ -111,7 +111,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const image = props.machineImage ? undefined
       : buildRunnerImage(this, props, { prefix: names.prefix, vpc: this.vpc, subnets, caCertificatesMalformed: caCertificates !== undefined });
     this.imagePipeline = image?.pipeline;
-    const machineImage = props.machineImage ?? image!.machineImage;
+    const machineImage = props.machineImage ?? image?.machineImage;
     // A bad prefix is reported by the validation above, with every other problem: no parameter is written under it.
     const prefixValid = validateParameterName('parameterPrefix', names.prefix).length === 0;
     const configsToWrite = prefixValid ? props.runnerConfigs : [];
