@@ -7,4 +7,5 @@ export * from './runner-config';
 export * from './runner-image-pipeline';
 export * from './runner-machine-image';
 export * from './runner-metrics';
+export * from './runner-root-volume';
 export * from './warm-pool';

@@ -4,10 +4,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { JobHooks, validateJobHooks } from './job-hooks';
+import { validateRootVolume } from './private/root-volume-limits';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { RunnerMachineImage } from './runner-machine-image';
-import { RunnerRootVolume, validateRootVolume } from './runner-root-volume';
+import { RunnerRootVolume } from './runner-root-volume';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
 /** How a runner config buys EC2 capacity. */

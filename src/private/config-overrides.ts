@@ -4,7 +4,7 @@
 import { Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { hasOwnRole, RunnerConfig } from '../runner-config';
-import { settleRootVolume, validateRootVolume } from '../runner-root-volume';
+import { settleRootVolume, validateRootVolume } from './root-volume-limits';
 
 /** A config's overrides; whatever is unset is the deployment's. */
 export type RunnerConfigOverrides = Pick<RunnerConfig,
