@@ -102,7 +102,7 @@ function configOverrides(stack: Stack, vpc: ec2.IVpc, c: Scenario['runnerConfigs
       },
     } : {}),
     ...(c.extraSecurityGroup ? { securityGroups: [new ec2.SecurityGroup(stack, `Extra-${c.name}`, { vpc, description: `Extra group of ${c.name}` })] } : {}),
-    ...(c.rolePolicy ? { rolePolicyStatements: [new iam.PolicyStatement({ actions: c.rolePolicy.actions, resources: c.rolePolicy.resources })] } : {}),
+    ...(c.rolePolicy ? { rolePolicyStatements: [new iam.PolicyStatement({ ...c.rolePolicy })] } : {}),
   };
 }
 
