@@ -122,7 +122,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     // functions in the default VPC's public subnets get no address to go out with.
     const network = props.controlPlaneSubnets && props.vpc && controlPlaneNetwork(this, props.vpc, props.controlPlaneSubnets, githubApp.port);
     const frontDoor = privateFrontDoor(this, props, { vpc: this.vpc, runnerSubnets: subnetSelection, logRetention: settings.logRetention });
-    allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, subnets);
+    allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, fleet.allSubnetIds);
     const caBundle = pem === undefined ? undefined : caBundleLayer(this, pem);
     const functions = { logRetention: settings.logRetention, runnerConfigHash: configs.hash, network, caBundle };
     const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions };

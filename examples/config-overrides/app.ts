@@ -1,6 +1,6 @@
 // A consumer CDK app whose runner configs differ in more than labels: a GPU config with the team's
-// own AMI and a fast disk, and an integration-test config that reaches a database in subnets of its
-// own, through a security group of its own, with an instance role that may read one S3 prefix.
+// own AMI and a fast disk, and an integration-test config that runs in subnets of its own (the ones
+// the test database lets in), with a security group, an image and an instance role of its own.
 import { App, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,12 +11,15 @@ export function buildApp(app = new App()): App {
   const stack = new Stack(app, 'EphemeralRunnersConfigOverrides', {
     description: 'cdk-ephemeral-runners: per-config image, volume, security group, subnets and role',
   });
-  // Runners in public subnets (no NAT gateway billing by the hour); the test database in isolated ones.
+  // Runners in public subnets (no NAT gateway billing by the hour): the everyday ones, and the
+  // integration ones, whose address range the test database (in isolated subnets) lets in. Runners
+  // need a way to GitHub and the register endpoint, which isolated subnets would not give them.
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     maxAzs: 2,
     natGateways: 0,
     subnetConfiguration: [
       { name: 'runners', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true },
+      { name: 'integration', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: true },
       { name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     ],
   });
@@ -56,14 +59,14 @@ export function buildApp(app = new App()): App {
         rootVolume: { size: Size.gibibytes(500), volumeType: RunnerVolumeType.IO2, iops: 16_000 },
       },
       {
-        // Integration tests: in the database subnets, let through the database clients' group, with
-        // an image of their own; only these jobs may read the fixtures, and read their instance tags.
+        // Integration tests: in the integration subnets, in the database clients' group, with an image
+        // of their own; only these jobs may read the fixtures, and read their instance tags.
         name: 'integration',
         labels: ['linux', 'integration'],
         machineImage: RunnerMachineImage.fromPipeline(integrationImage),
         rootVolume: { volumeType: RunnerVolumeType.GP3, iops: 6_000, throughput: 400 },
         securityGroups: [databaseClients],
-        subnets: { subnetGroupName: 'database' },
+        subnets: { subnetGroupName: 'integration' },
         rolePolicyStatements: [new iam.PolicyStatement({
           actions: ['s3:GetObject'],
           resources: ['arn:aws:s3:::platform-test-fixtures/integration/fixtures.tar.gz'],

@@ -356,6 +356,11 @@ export class RunnerFleet extends RunnerFleetBase {
     return Object.fromEntries(Object.entries(this.launchTemplates).map(([name, t]) => [name, t.launchTemplateId!]));
   }
 
+  /** Every subnet a runner may launch into: the deployment's and every config's own. */
+  get allSubnetIds(): string[] {
+    return this.attributes.subnetIds;
+  }
+
   /** The subnets of each config that has its own, `,`-joined, by config name; undefined when none has. */
   get configSubnetIdsByName(): Record<string, string> | undefined {
     const entries = Object.entries(this.configSubnetIds);

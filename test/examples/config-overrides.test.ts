@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { idleCosts } from './idle-cost';
 import { VALIDATION_PLUGINS, validationFindings } from './validation';
 import { buildApp } from '../../examples/config-overrides/app';
@@ -37,6 +37,18 @@ describe('examples/config-overrides', () => {
     expect(integration.MetadataOptions.InstanceMetadataTags).toBe('enabled');
     expect(roleOf('integration')).not.toBe(roleOf('linux-x64'));
     expect(roleOf('gpu')).toBe(roleOf('linux-x64'));
+  });
+
+  test('the integration config launches into its own subnets only; the others into the deployment\'s', () => {
+    const subnetsOf = (group: string) => Object.keys(resources).filter((id) => id.startsWith(`Vpc${group}Subnet`) && resources[id].Type === 'AWS::EC2::Subnet');
+    const provisioner = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function'
+      && r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'provisioner')!.Properties.Environment.Variables;
+    const own = JSON.stringify(provisioner.CONFIG_SUBNET_IDS);
+    expect(subnetsOf('integration')).toHaveLength(2);
+    for (const id of subnetsOf('integration')) expect(own).toContain(`{"Ref":"${id}"}`);
+    expect(own).toContain('integration');
+    expect(JSON.stringify(provisioner.SUBNET_IDS)).not.toContain('Vpcintegration');
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('isolated subnets'))).toEqual([]);
   });
 
   test('nothing bills by the hour while no job runs', () => {

@@ -3,7 +3,7 @@
 // the register endpoint's; configs without overrides keep the deployment's. Bad values fail synth,
 // naming the config and the fix.
 import { App, Size, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
@@ -157,6 +157,13 @@ describe('a config with its own AMI, volume, security group, subnets, role polic
     expect(groups).toMatch(/DatabaseClients/);
     const runInstances = JSON.stringify(launch.filter((s) => s.Action === 'ec2:RunInstances'));
     for (const id of isolated) expect(runInstances).toContain(`{"Ref":"${id}"}`);
+  });
+
+  test('the register endpoint is a Function URL, and a config runs in isolated subnets: synth warns that its runners cannot reach it', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Runners go to isolated subnets'));
+    expect(warnings).toHaveLength(1);
+    const { stack: withoutOwnSubnets } = build((s, vpc) => overridden(s, vpc).map(({ subnets: _subnets, ...config }) => config));
+    expect(Annotations.fromStack(withoutOwnSubnets).findWarning('*', Match.stringLikeRegexp('Runners go to isolated subnets'))).toEqual([]);
   });
 
   test('the construct\'s own pipeline builds for the configs without an image of their own only', () => {
