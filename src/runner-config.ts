@@ -6,6 +6,7 @@ import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-
 import { JobHooks, validateJobHooks } from './job-hooks';
 import { validateRootVolume } from './private/root-volume-limits';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
+import { RunnerDebugOptions } from './runner-debug';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { RunnerMachineImage } from './runner-machine-image';
 import { RunnerRootVolume } from './runner-root-volume';
@@ -140,6 +141,13 @@ export interface RunnerConfig {
    * @default - no hooks
    */
   readonly jobHooks?: JobHooks;
+
+  /**
+   * Debugging aids for this config's instances, such as the runner's own logs streamed to CloudWatch.
+   *
+   * @default - none: only the bootstrap's lines reach the runners' log group
+   */
+  readonly debug?: RunnerDebugOptions;
 
   /**
    * The image this config's instances boot, instead of the deployment's: an AMI

@@ -115,6 +115,8 @@ export interface DeploymentSettings {
   readonly jobHooks: Readonly<Record<string, JobHooks>>;
   /** What configs set for their own instances, by runner config name, for the configs that set anything. */
   readonly overrides: Readonly<Record<string, RunnerConfigOverrides>>;
+  /** The runner configs whose instances stream the runner's own logs (`debug.runnerLogs`). */
+  readonly runnerLogConfigs: readonly string[];
 }
 
 /** The props' settings with their documented defaults. */
@@ -127,5 +129,6 @@ export function settingsOf(props: EphemeralRunnersProps): DeploymentSettings {
     reconcileInterval: props.reconcileInterval ?? Duration.minutes(1),
     jobHooks: Object.fromEntries(props.runnerConfigs.flatMap((c) => (c.jobHooks ? [[c.name, c.jobHooks]] : []))),
     overrides: overridesOf(props.runnerConfigs),
+    runnerLogConfigs: props.runnerConfigs.filter((c) => c.debug?.runnerLogs === true).map((c) => c.name),
   };
 }
