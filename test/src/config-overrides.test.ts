@@ -176,6 +176,29 @@ describe('a config with its own AMI, volume, security group, subnets, role polic
   });
 });
 
+describe('a config with a warm pool and a role of its own', () => {
+  test('its warm pool launch template boots with its own role, volume and groups too', () => {
+    const { stack } = build((st, vpc) => [{
+      name: 'warm',
+      labels: ['linux', 'warm'],
+      warmPool: { size: 1 },
+      rootVolume: { volumeType: RunnerVolumeType.GP3, iops: 4_000 },
+      securityGroups: [new ec2.SecurityGroup(st, 'Extra', { vpc })],
+      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::warm-cache/cache.tar'] })],
+    }]);
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
+    const templates = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::EC2::LaunchTemplate');
+    expect(templates.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['RunnersFleetLaunchTemplatewarm', 'RunnersFleetWarmLaunchTemplatewarm']);
+    const roles = templates.map(([, t]) => resources[t.Properties.LaunchTemplateData.IamInstanceProfile.Arn['Fn::GetAtt'][0]].Properties.Roles[0].Ref);
+    expect(roles[0]).toMatch(/^RunnersFleetRolewarm/);
+    expect(roles[1]).toBe(roles[0]);
+    for (const [, t] of templates) {
+      expect(t.Properties.LaunchTemplateData.BlockDeviceMappings[0].Ebs).toMatchObject({ Iops: 4000, VolumeType: 'gp3' });
+      expect(t.Properties.LaunchTemplateData.SecurityGroupIds).toHaveLength(2);
+    }
+  });
+});
+
 describe('when every config names an image of its own', () => {
   test('the construct builds no image pipeline', () => {
     const { stack } = build(() => [
