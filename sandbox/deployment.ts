@@ -5,8 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { assertDeployable } from './aws/deploy-checks';
 import type { DynamoEngine } from './aws/dynamodb-engine';
@@ -16,7 +17,9 @@ import type { MetadataOptions } from './ec2/types';
 import type { Scenario } from './scenario';
 import type { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
-import { EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, SpotStrategy } from '../src';
+import {
+  EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, RunnerConfig, RunnerMachineImage, RunnerVolumeType, SpotStrategy,
+} from '../src';
 import { RUNTIME_VARIABLES } from '../src/contracts/environment';
 import { FunctionName } from '../src/contracts/metrics';
 import { PARTITION_KEY, POOL_INDEX, SORT_KEY } from '../src/contracts/state-table';
@@ -55,12 +58,13 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       labels: c.labels,
       instanceTypes: c.instanceTypes,
       // Scenarios name instance types only; arm64 types (aws-cdk-lib's InstanceType.architecture) make an arm64 config.
-      architecture: c.instanceTypes.some((t) => instanceTypeArchitecture(t) === 'arm64') ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64,
+      architecture: architectureOf(c),
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
       ...(c.priority !== undefined ? { priority: c.priority } : {}),
       ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
       ...(c.jobHooks ? { jobHooks: { started: hook(c.name, 'started', c.jobHooks), completed: hook(c.name, 'completed', c.jobHooks) } } : {}),
+      ...configOverrides(stack, vpc, c),
     })),
   });
   type Template = { Resources: Record<string, CfnResource>; Outputs: Record<string, { Value: unknown }> };
@@ -77,6 +81,30 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
   if (missing.length > 0) throw new Error(`the template has no function with ${RUNTIME_VARIABLES.serviceName} ${missing.join(', ')}`);
   const fileAssets = fileAssetsOf(assembly);
   return { resources: template.Resources, outputs: template.Outputs, functions: functions as Readonly<Record<FunctionName, string>>, fileAssets };
+}
+
+/** The architecture of a scenario's config, as its instance types have it. */
+export function architectureOf(c: Scenario['runnerConfigs'][number]): RunnerArchitecture {
+  return c.instanceTypes.some((t) => instanceTypeArchitecture(t) === 'arm64') ? RunnerArchitecture.ARM64 : RunnerArchitecture.X64;
+}
+
+/** A scenario config's own image, root volume, extra security group (in the scenario's VPC) and role statement, as the construct takes them. */
+function configOverrides(stack: Stack, vpc: ec2.IVpc, c: Scenario['runnerConfigs'][number]): Partial<RunnerConfig> {
+  const arm = architectureOf(c) === RunnerArchitecture.ARM64;
+  const volume = c.rootVolume;
+  return {
+    ...(c.amiId ? { machineImage: arm ? RunnerMachineImage.fromAmiIds(undefined, c.amiId) : RunnerMachineImage.fromAmiIds(c.amiId) } : {}),
+    ...(volume ? {
+      rootVolume: {
+        ...(volume.sizeGiB !== undefined ? { size: Size.gibibytes(volume.sizeGiB) } : {}),
+        volumeType: volume.volumeType as RunnerVolumeType,
+        iops: volume.iops,
+        throughput: volume.throughput,
+      },
+    } : {}),
+    ...(c.extraSecurityGroup ? { securityGroups: [new ec2.SecurityGroup(stack, `Extra-${c.name}`, { vpc, description: `Extra group of ${c.name}` })] } : {}),
+    ...(c.rolePolicy ? { rolePolicyStatements: [new iam.PolicyStatement({ ...c.rolePolicy })] } : {}),
+  };
 }
 
 /** A function's environment variables as the template writes them (intrinsics unresolved). */
@@ -281,14 +309,17 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
   }
 
   // Launch templates as the template renders them (the construct's templates name no image: the provisioner
-  // passes the AMI id). The runners' role is the one their profiles hold.
+  // passes the AMI id). The runners' roles are the ones their profiles hold: the shared one, which the register
+  // function names, and those of configs with a role of their own.
   const roleOfProfile = (profile: unknown) => referenced(template.resources[referenced(profile)[0]].Properties.Roles)[0];
-  let runnerRoleId: string | undefined;
+  const runnerRoleId = referenced(environmentOf(template.resources[template.functions[FunctionName.REGISTER]]).RUNNER_ROLE_NAME)[0];
+  const runnerRoleIds = new Set<string>();
   let runnerLogGroup: string | undefined;
   for (const [id, r] of ofType('AWS::EC2::LaunchTemplate')) {
     const data = r.Properties.LaunchTemplateData as Record<string, unknown>;
     const profile = (data.IamInstanceProfile as { Arn: unknown }).Arn;
-    runnerRoleId = roleOfProfile(profile);
+    const roleId = roleOfProfile(profile);
+    runnerRoleIds.add(roleId);
     const logGroup = referenced(data.UserData).find((ref) => template.resources[ref]?.Type === 'AWS::Logs::LogGroup');
     runnerLogGroup = logGroup && refs[logGroup];
     type TagSpecification = { ResourceType: string; Tags: Array<{ Key: string; Value: unknown }> };
@@ -299,17 +330,24 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
       ...(data.ImageId === undefined ? {} : { imageId: resolver.string(data.ImageId) }),
       userData: Buffer.from(resolver.string(data.UserData), 'base64').toString('utf8'),
       instanceInitiatedShutdownBehavior: data.InstanceInitiatedShutdownBehavior as 'terminate',
-      iamInstanceProfile: { arn: resolver.string(profile), roleName: refs[runnerRoleId] },
+      iamInstanceProfile: { arn: resolver.string(profile), roleName: refs[roleId] },
       securityGroupIds: ((data.SecurityGroupIds ?? []) as unknown[]).map((sg) => resolver.string(sg)),
       tags: tagsFor('instance'),
       volumeTags: tagsFor('volume'),
       metadataOptions: metadataOptionsOf(data.MetadataOptions as Record<string, unknown> | undefined),
-      blockDeviceMappings: ((data.BlockDeviceMappings ?? []) as Array<{ DeviceName: string; Ebs?: { VolumeSize?: number } }>)
-        .map((m) => ({ deviceName: m.DeviceName, volumeSizeGiB: m.Ebs?.VolumeSize })),
+      blockDeviceMappings: ((data.BlockDeviceMappings ?? []) as Array<{ DeviceName: string; Ebs?: Record<string, unknown> }>).map((m) => ({
+        deviceName: m.DeviceName,
+        volumeSizeGiB: m.Ebs?.VolumeSize as number | undefined,
+        volumeType: m.Ebs?.VolumeType as string | undefined,
+        iops: m.Ebs?.Iops as number | undefined,
+        throughput: m.Ebs?.Throughput as number | undefined,
+      })),
       hibernationConfigured: (data.HibernationOptions as { Configured?: boolean } | undefined)?.Configured === true,
     }).launchTemplateId;
   }
-  if (!runnerRoleId || !runnerLogGroup) throw new Error('the template has no launch template with an instance profile and a log group in its user data');
+  if (!runnerRoleIds.has(runnerRoleId) || !runnerLogGroup) {
+    throw new Error('the template has no launch template with the register function\'s runner role in its instance profile and a log group in its user data');
+  }
 
   return {
     template,
@@ -322,6 +360,8 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     environment: Object.assign({}, ...Object.values(functions).map((fn) => fn.environment())) as Record<string, string>,
     /** The runners' role (the launch templates' instance profiles hold it) and the log group their user data names. */
     runnerRoleId,
+    /** Every runner role: the shared one and those of configs with a role of their own. */
+    runnerRoleIds: [...runnerRoleIds],
     runnerLogGroup,
     logGroups: ofType('AWS::Logs::LogGroup').map(([id]) => refs[id]),
     /** The queue each event source mapping reads, by its logical id. */

@@ -60,8 +60,18 @@ export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
 export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>;
 
-/** An instance launched, at simulated epoch ms. */
-export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
+/** An instance launched, at simulated epoch ms; `launchedWith`: what EC2 launched it with. */
+export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number; readonly launchedWith?: LaunchSettings }
+
+/** What EC2 launched an instance with (its launch template and the CreateFleet overrides). */
+export interface LaunchSettings {
+  readonly config?: string;
+  readonly imageId: string;
+  readonly securityGroupIds: readonly string[];
+  /** The role of its instance profile (physical name). */
+  readonly role?: string;
+  readonly rootVolume?: { readonly sizeGiB?: number; readonly volumeType?: string; readonly iops?: number; readonly throughput?: number };
+}
 
 /** The pool a job with these labels goes to, as the control plane routes it (ties by priority, then order); undefined when none fits. */
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
@@ -115,6 +125,8 @@ export function buildReport(inputs: ReportInputs) {
     // launches that filled warm pools (ahead of demand), and what the pools held at the end.
     jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
+    /** Per runner config, each distinct set of launch settings its instances had, with how many instances had it. */
+    launchedWith: launchSettingsByConfig(instances),
     hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
     leaks,
     // Under maxInstances: the simulator's peak of live instances, and each job's pool, queue time and
@@ -130,6 +142,18 @@ export function buildReport(inputs: ReportInputs) {
     ...counted,
     wallMs: Math.round(wallMs),
   };
+}
+
+function launchSettingsByConfig(instances: readonly LaunchedInstance[]) {
+  const byConfig: Record<string, Array<LaunchSettings & { instances: number }>> = {};
+  for (const { launchedWith } of instances) {
+    if (!launchedWith?.config) continue;
+    const { config, ...settings } = launchedWith;
+    const seen = (byConfig[config] ??= []).find((s) => JSON.stringify({ ...s, instances: 0 }) === JSON.stringify({ ...settings, instances: 0 }));
+    if (seen) seen.instances++;
+    else byConfig[config].push({ ...settings, instances: 1 });
+  }
+  return byConfig;
 }
 
 /** How many jobs' hooks ran and failed, and the first outputs, as the job logs' "Set up runner" and "Complete runner" show them. */

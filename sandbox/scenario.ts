@@ -69,6 +69,19 @@ const SCENARIO = object({
     warmPool: [object({ size: [int(1, 10_000)] }), undefined],
     /** The construct's `jobHooks`: bash scripts, inline or (`fromAsset`) written to files and published as S3 assets; none when unset. */
     jobHooks: [object({ started: [text, undefined], completed: [text, undefined], fromAsset: [bool, false] }), undefined],
+    /** The config's own image (`machineImage: RunnerMachineImage.fromAmiIds`), an AMI the account holds before the deploy; the deployment's when unset. */
+    amiId: [checked<string>((v) => typeof v === 'string' && /^ami-[0-9a-f]{17}$/.test(v), 'an AMI id, ami- and 17 hex digits'), undefined],
+    /** The config's own `rootVolume`; the deployment's when unset. */
+    rootVolume: [object({
+      sizeGiB: optional(int(1, 65_536)),
+      volumeType: [oneOf('gp3', 'gp2', 'io1', 'io2'), 'gp3'],
+      iops: optional(int(100, 256_000)),
+      throughput: optional(int(125, 2_000)),
+    }), undefined],
+    /** A security group of the scenario's VPC the config's instances get besides the shared one (`securityGroups`). */
+    extraSecurityGroup: [bool, false],
+    /** A statement for the config's instances (`rolePolicyStatements`), which gives the config an instance role of its own; none when unset. */
+    rolePolicy: [object({ actions: [texts], resources: [texts] }), undefined],
   })), [
     runnerConfig('linux-x64', ['linux', 'x64'], ['m7i.large', 'm6i.large'], 'SPOT_PREFERRED', 10),
     runnerConfig('linux-x64-large', ['linux', 'x64', 'large'], ['m7i.xlarge', 'm6i.xlarge'], 'SPOT_ONLY', 5),

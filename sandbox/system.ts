@@ -17,20 +17,23 @@ import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-
 import { S3Simulator } from './aws/s3';
 import { SeededRandom } from './common/random';
 import { ScaledClock } from './common/time';
-import { CfnResource, DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
+import { architectureOf, CfnResource, DeployedStack, deployStack, GHES_HOST, referenced, synthesizeDeployment } from './deployment';
 import { Ec2Simulator } from './ec2';
+import type { InstanceRecord } from './ec2/instances';
+import { ROOT_DEVICE_NAME } from './ec2/launch-templates';
 import { GhesSimulator } from './ghes';
 import { deploymentRoles, IamAuthorizer } from './iam/authorizer';
 import { FunctionSessions } from './iam/identities';
 import { OPERATIONS } from './iam/operations';
 import { ec2Authorizer, principalOf, serviceAuthorizer } from './iam/services';
 import { callerIdentityFrom, InstanceHost } from './instances';
-import type { LaunchedInstance } from './report';
+import type { LaunchedInstance, LaunchSettings } from './report';
 import type { Scenario } from './scenario';
 import { SsmSimulator } from './ssm';
 import { CONTROL_PLANE_ENVIRONMENT, encodeEnvironment, PACING_ENVIRONMENT, TEARDOWN_PACING_ENVIRONMENT } from '../src/contracts/environment';
-import { TAG_POOL } from '../src/contracts/instance-tags';
+import { TAG_CONFIG, TAG_POOL } from '../src/contracts/instance-tags';
 import { FunctionName } from '../src/contracts/metrics';
+import { RunnerArchitecture } from '../src/runner-config';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -137,7 +140,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   /** Every start of a stopped instance (a warm pool instance claimed for a job), at simulated ms. */
   const starts: LaunchedInstance[] = [];
   ec2.onInstanceStateChange(({ previousState, state, instance: i }) => {
-    if (previousState === undefined) launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime });
+    if (previousState === undefined) {
+      launches.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: i.launchTime, launchedWith: launchedWith(i) });
+    }
     if (previousState === 'stopped' && state === 'pending') starts.push({ poolId: i.tags[TAG_POOL], market: i.market, launchTime: clock.now() });
   });
 
@@ -155,6 +160,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     ec2.registerImage(imageId, name.endsWith('arm64') ? 'arm64' : 'x86_64', `ephemeral-runners-${name.split('/').pop()}`);
     ssm.seedParameter({ name, value: imageId, type: 'String' });
   });
+  // Images of the configs' own: AMIs the account holds before the deploy.
+  for (const c of scenario.runnerConfigs.filter((config) => config.amiId)) {
+    ec2.registerImage(c.amiId!, architectureOf(c) === RunnerArchitecture.ARM64 ? 'arm64' : 'x86_64', `team-image-${c.name}`);
+  }
   if (scenario.imageReadyAfterMs === 0) writeImages();
   else clock.after(scenario.imageReadyAfterMs, writeImages);
   // Where instances ship their boot log.
@@ -422,7 +431,7 @@ async function startFrontDoors(stack: DeployedStack, started: Started, wiring: F
 function authorizerFor(stack: DeployedStack, scenario: Scenario): IamAuthorizer {
   const aliases: Record<string, string> = { runner: stack.roleNames[stack.runnerRoleId] };
   for (const [name, fn] of Object.entries(stack.functions)) aliases[name] = stack.roleNames[fn.roleId];
-  const callers = new Set([stack.runnerRoleId, ...Object.values(stack.functions).map((fn) => fn.roleId)]);
+  const callers = new Set([...stack.runnerRoleIds, ...Object.values(stack.functions).map((fn) => fn.roleId)]);
   const roles = deploymentRoles(stack.template.resources, stack.resolver, stack.roleNames, callers);
   return new IamAuthorizer({ accountId: ACCOUNT, roles, aliases, removals: scenario.iam.removeStatements });
 }
@@ -454,4 +463,17 @@ function privateRestApi(stack: DeployedStack, wiring: FrontDoorWiring): PrivateR
     ...common,
   });
   return Object.assign(simulator, { alias: `https://${ids.api}-${ids.vpce}.execute-api.${REGION}.amazonaws.com/${stageName}` });
+}
+
+/** What EC2 launched an instance with: its config, image, security groups, instance profile's role and root volume. */
+function launchedWith(i: InstanceRecord): LaunchSettings {
+  const data = i.launchTemplate.data;
+  const root = data.blockDeviceMappings?.find((m) => m.deviceName === ROOT_DEVICE_NAME);
+  return {
+    config: i.tags[TAG_CONFIG],
+    imageId: i.imageId,
+    securityGroupIds: [...data.securityGroupIds ?? []],
+    role: data.iamInstanceProfile?.roleName,
+    rootVolume: root && { sizeGiB: root.volumeSizeGiB, volumeType: root.volumeType, iops: root.iops, throughput: root.throughput },
+  };
 }

@@ -112,7 +112,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     const image = props.machineImage ? undefined
       : buildRunnerImage(this, props, { prefix: names.prefix, vpc: this.vpc, subnets, caCertificatesMalformed: caCertificates !== undefined });
     this.imagePipeline = image?.pipeline;
-    const machineImage = props.machineImage ?? image!.machineImage;
+    const machineImage = props.machineImage ?? image?.machineImage;
     // A bad prefix is reported by the validation above, with every other problem: no parameter is written under it.
     const prefixValid = validateParameterName('parameterPrefix', names.prefix).length === 0;
     const configsToWrite = prefixValid ? props.runnerConfigs : [];
@@ -123,7 +123,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     // functions in the default VPC's public subnets get no address to go out with.
     const network = props.controlPlaneSubnets && props.vpc && controlPlaneNetwork(this, props.vpc, props.controlPlaneSubnets, githubApp.port);
     const frontDoor = privateFrontDoor(this, props, { vpc: this.vpc, runnerSubnets: subnetSelection, logRetention: settings.logRetention });
-    allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, subnets);
+    allowRunnersToRegister(this, frontDoor, fleet.securityGroup, this.vpc, fleet.allSubnetIds);
     const caBundle = pem === undefined ? undefined : caBundleLayer(this, pem);
     const functions = { logRetention: settings.logRetention, runnerConfigHash: configs.hash, network, caBundle };
     const controlPlane: ControlPlane = { table, queue, configs, githubApp, fleet, functions, maxInstances: props.maxInstances };

@@ -8,5 +8,6 @@ export * from './runner-debug';
 export * from './runner-image-pipeline';
 export * from './runner-machine-image';
 export * from './runner-metrics';
+export * from './runner-root-volume';
 export * from './runner-version';
 export * from './warm-pool';

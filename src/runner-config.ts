@@ -1,9 +1,15 @@
 // Runner configs as typed props, their synth-time validation, and the document written to SSM.
+import { Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { JobHooks, validateJobHooks } from './job-hooks';
+import { validateRootVolume } from './private/root-volume-limits';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
 import { RunnerDebugOptions } from './runner-debug';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
+import { RunnerMachineImage } from './runner-machine-image';
+import { RunnerRootVolume } from './runner-root-volume';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
 /** How a runner config buys EC2 capacity. */
@@ -142,6 +148,72 @@ export interface RunnerConfig {
    * @default - none: only the bootstrap's lines reach the runners' log group
    */
   readonly debug?: RunnerDebugOptions;
+
+  /**
+   * The image this config's instances boot, instead of the deployment's: an AMI
+   * (`RunnerMachineImage.fromAmiIds`), an SSM parameter (`fromSsmParameters`), or a pipeline of its
+   * own (`fromPipeline`, e.g. a `RunnerImagePipeline` with extra components). It must hold the
+   * GitHub Actions runner in `/opt/actions-runner` and a user `runner`, for the config's architecture.
+   *
+   * @default - the deployment's `machineImage`, or the image its own pipeline builds
+   */
+  readonly machineImage?: RunnerMachineImage;
+
+  /**
+   * The root volume of this config's instances: size, EBS type, IOPS and throughput, checked at
+   * synth against the limits EC2 enforces.
+   *
+   * @default - an encrypted gp3 volume of the deployment's `runnerVolumeSize`, 3,000 IOPS, 125 MiB/s
+   */
+  readonly rootVolume?: RunnerRootVolume;
+
+  /**
+   * Security groups this config's instances get in addition to the runners' shared one (which has
+   * no inbound rule): e.g. one a database lets in. They must belong to the deployment's VPC.
+   *
+   * @default - the shared runner security group only
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * The subnets of the deployment's VPC this config's instances run in, instead of the
+   * deployment's `subnets`: e.g. the subnets that reach a database. The same needs apply (a route
+   * to GitHub, and to the register endpoint).
+   *
+   * @default - the deployment's `subnets`
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * Managed policies for this config's instances. A config with any managed policy or policy
+   * statement gets an instance role of its own (with the shared role's own permissions: the register
+   * endpoint and the log group), so that only its jobs get these permissions; other configs keep
+   * the shared role.
+   *
+   * @default - none: the config's instances use the shared runner role
+   */
+  readonly managedPolicies?: iam.IManagedPolicy[];
+
+  /**
+   * Policy statements for this config's instances: e.g. reading one S3 bucket. As with
+   * `managedPolicies`, the config then gets an instance role of its own.
+   *
+   * @default - none: the config's instances use the shared runner role
+   */
+  readonly rolePolicyStatements?: iam.PolicyStatement[];
+
+  /**
+   * Whether the instance metadata service serves the instance's tags (`InstanceMetadataTags`),
+   * e.g. for a job that reads its runner config's name. Jobs can read them, so tag nothing secret.
+   *
+   * @default false
+   */
+  readonly instanceMetadataTags?: boolean;
+}
+
+/** Whether a config has an instance role of its own: it has managed policies or policy statements. */
+export function hasOwnRole(config: RunnerConfig): boolean {
+  return (config.managedPolicies?.length ?? 0) + (config.rolePolicyStatements?.length ?? 0) > 0;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */
@@ -194,17 +266,17 @@ export function toRunnerConfigDocument(config: RunnerConfig, order: number): Run
  * Every problem of a set of runner configs, each naming the config, what was found and the fix.
  * An empty list means the set is valid.
  */
-export function validateRunnerConfigs(configs: readonly RunnerConfig[]): string[] {
+export function validateRunnerConfigs(configs: readonly RunnerConfig[], sharedVolumeSize: Size = Size.gibibytes(30)): string[] {
   const errors: string[] = [];
   if (configs.length === 0) {
     errors.push('runnerConfigs is empty: add at least one runner config, e.g. { name: \'linux-x64\', labels: [\'linux\', \'x64\'] }.');
   }
-  configs.forEach((config, index) => errors.push(...validateOne(config, index)));
+  configs.forEach((config, index) => errors.push(...validateOne(config, index, sharedVolumeSize)));
   errors.push(...validateSet(configs));
   return errors;
 }
 
-function validateOne(config: RunnerConfig, index: number): string[] {
+function validateOne(config: RunnerConfig, index: number, sharedVolumeSize: Size): string[] {
   const errors: string[] = [];
   const who = `runner config '${config.name}' (runnerConfigs[${index}])`;
   if (!CONFIG_NAME.test(config.name)) {
@@ -261,6 +333,7 @@ function validateOne(config: RunnerConfig, index: number): string[] {
     errors.push(`${who}: priority is ${priority}; give a whole number from ${min} to ${max} (the highest wins a tie), or leave it out for ${min}.`);
   }
   if (config.jobHooks) errors.push(...validateJobHooks(who, config.jobHooks));
+  if (config.rootVolume) errors.push(...validateRootVolume(who, config.rootVolume, sharedVolumeSize));
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);

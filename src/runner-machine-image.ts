@@ -3,6 +3,7 @@ import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ImageSourceDocument } from './runner-config-document';
+import type { RunnerImagePipeline } from './runner-image-pipeline';
 import { canonicalUbuntuParameter } from './ubuntu-image';
 
 /**
@@ -28,6 +29,17 @@ export abstract class RunnerMachineImage {
    */
   static fromSsmParameters(x64ParameterName?: string, arm64ParameterName?: string): RunnerMachineImage {
     return new SsmParameterImage({ [ec2.InstanceArchitecture.X86_64]: x64ParameterName, [ec2.InstanceArchitecture.ARM_64]: arm64ParameterName });
+  }
+
+  /**
+   * The newest images of a {@link RunnerImagePipeline} of your own (e.g. one with extra components
+   * for a runner config of its own), read from the pipeline's SSM parameters at each launch.
+   */
+  static fromPipeline(pipeline: RunnerImagePipeline): RunnerMachineImage {
+    return new SsmParameterImage({
+      [ec2.InstanceArchitecture.X86_64]: pipeline.parameterNameFor(ec2.InstanceArchitecture.X86_64),
+      [ec2.InstanceArchitecture.ARM_64]: pipeline.parameterNameFor(ec2.InstanceArchitecture.ARM_64),
+    });
   }
 
   /** Fixed AMI ids. */

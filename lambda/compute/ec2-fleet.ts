@@ -17,6 +17,8 @@ export interface Ec2FleetOptions {
   /** The value of the managed-by tag: which deployment owns an instance. */
   readonly managedBy: string;
   readonly subnetIds: readonly string[];
+  /** The subnets of a config that has its own, instead of `subnetIds`. @default every config launches into `subnetIds` */
+  readonly subnetIdsFor?: (configName: string) => readonly string[] | undefined;
   /** Launch template id for a config name. */
   readonly launchTemplateFor: (configName: string) => string;
   /** Warm pool launch template id for a config name (shutdown behaviour `stop`). */
@@ -33,7 +35,9 @@ export class Ec2Fleet implements ComputePort {
   constructor(private readonly options: Ec2FleetOptions) {}
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
-    if (this.options.subnetIds.length === 0) throw new Error(`no subnets to launch into (${LAUNCH_ENVIRONMENT.subnetIds.name} is empty): redeploy the construct`);
+    if (this.subnetsFor(request.configName).length === 0) {
+      throw new Error(`no subnets to launch runner config '${request.configName}' into (${LAUNCH_ENVIRONMENT.subnetIds.name} is empty): redeploy the construct`);
+    }
     const input = this.createFleetInput(request);
     let output;
     try {
@@ -193,6 +197,10 @@ export class Ec2Fleet implements ComputePort {
     return found;
   }
 
+  private subnetsFor(configName: string): readonly string[] {
+    return this.options.subnetIdsFor?.(configName) ?? this.options.subnetIds;
+  }
+
   private templateFor(request: LaunchRequest): string {
     if (!request.warm) return this.options.launchTemplateFor(request.configName);
     if (!this.options.warmLaunchTemplateFor) throw new Error(`no warm pool launch template for runner config '${request.configName}': redeploy the construct`);
@@ -204,9 +212,10 @@ export class Ec2Fleet implements ComputePort {
     // An AMI in the overrides (instant fleets only) replaces the launch template's: the templates
     // name no image, so they deploy before the first image exists.
     const image = request.imageId ? { ImageId: request.imageId } : {};
+    const subnetIds = this.subnetsFor(request.configName);
     const overrides = requirements
       // Attribute-based: EC2 chooses among every type within the ranges, per subnet.
-      ? this.options.subnetIds.map((subnetId) => ({
+      ? subnetIds.map((subnetId) => ({
         SubnetId: subnetId,
         ...image,
         InstanceRequirements: {
@@ -217,7 +226,7 @@ export class Ec2Fleet implements ComputePort {
         },
       })).slice(0, MAX_OVERRIDES)
       : request.instanceTypes.flatMap((instanceType, priority) =>
-        this.options.subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority, ...image })),
+        subnetIds.map((subnetId) => ({ InstanceType: instanceType as _InstanceType, SubnetId: subnetId, Priority: priority, ...image })),
       ).slice(0, MAX_OVERRIDES);
     const tags = [
       { Key: TAG_MANAGED_BY, Value: this.options.managedBy },

@@ -21,6 +21,7 @@ function buildDeps(): RegisterDeps {
   const plane = controlPlaneFrom(env);
   return {
     runnerRoleName: env.runnerRoleName,
+    configRoleNames: env.configRoleNames,
     runnerNamePrefix: plane.settings.runnerNamePrefix,
     runners: plane.runners,
     jobs: plane.jobs,

@@ -42,11 +42,18 @@ export function fromLambdaEvent(event: unknown): RegisterRequest {
   };
 }
 
+/** A caller let in: the instance, and the runner role it signed as. */
+export interface RunnerCaller {
+  readonly instanceId: string;
+  readonly roleName: string;
+}
+
 /**
- * The instance id of the caller, if it is a session of `runnerRoleName` named after an instance, in
- * the endpoint's own account. Throws {@link CallerNotAllowedError} saying why not.
+ * The instance id of the caller, if it is a session of one of `runnerRoleNames` (the shared runner
+ * role, and the roles of configs that have their own) named after an instance, in the endpoint's
+ * own account. Throws {@link CallerNotAllowedError} saying why not.
  */
-export function instanceOfCaller(request: RegisterRequest, runnerRoleName: string): string {
+export function instanceOfCaller(request: RegisterRequest, runnerRoleNames: readonly string[]): RunnerCaller {
   const arn = request.caller?.userArn;
   if (arn === undefined) {
     throw new CallerNotAllowedError('the request names no IAM caller: the register endpoint must use AWS_IAM auth (Function URL auth type AWS_IAM, or an IAM-authorized API route)');
@@ -59,8 +66,8 @@ export function instanceOfCaller(request: RegisterRequest, runnerRoleName: strin
   if (request.endpointAccountId !== undefined && account !== request.endpointAccountId) {
     throw new CallerNotAllowedError(`caller ${arn} is from account ${account}, not ${request.endpointAccountId}: runner instances run in the endpoint's account`, arn);
   }
-  if (role !== runnerRoleName) {
-    throw new CallerNotAllowedError(`caller ${arn} is a session of role ${role}, not of the runner role ${runnerRoleName}: only runner instances may register`, arn);
+  if (!runnerRoleNames.includes(role)) {
+    throw new CallerNotAllowedError(`caller ${arn} is a session of role ${role}, not of a runner role (${runnerRoleNames.join(', ')}): only runner instances may register`, arn);
   }
   if (!INSTANCE_ID.test(session)) {
     throw new CallerNotAllowedError(`caller ${arn} has session name ${session}, which is not an instance id: only the instance profile's own session may register`, arn);
@@ -70,7 +77,7 @@ export function instanceOfCaller(request: RegisterRequest, runnerRoleName: strin
   if (callerId !== undefined && !callerId.endsWith(`:${session}`)) {
     throw new CallerNotAllowedError(`caller ${arn} comes with caller id ${callerId} of another session`, arn);
   }
-  return session;
+  return { instanceId: session, roleName: role };
 }
 
 function record(value: unknown): Record<string, unknown> {

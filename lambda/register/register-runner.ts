@@ -2,7 +2,7 @@
 // SigV4-signed instance-role session, asks for its just-in-time runner config. The function checks
 // that the instance is one of ours and that its pool still has demand, claims the runner, has
 // GitHub mint the JIT config and hands it over. The config is never stored and never logged.
-import { fromLambdaEvent, instanceOfCaller, RegisterRequest } from './caller';
+import { fromLambdaEvent, instanceOfCaller, RegisterRequest, RunnerCaller } from './caller';
 import { CallerNotAllowedError, RunnerContendedError } from './errors';
 import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
@@ -15,8 +15,10 @@ import { runnerName, RunnerRecord, scopeOf } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface RegisterDeps {
-  /** The runner instances' role: only its instance-profile sessions may register. */
+  /** The runner instances' shared role: only its instance-profile sessions may register (and those of `configRoleNames`). */
   readonly runnerRoleName: string;
+  /** The role of each runner config that has one of its own, by config name: its instances sign as it. @default none */
+  readonly configRoleNames?: Readonly<Record<string, string>>;
   readonly runnerNamePrefix: string;
   readonly runners: RunnerStore;
   readonly jobs: JobStore;
@@ -62,23 +64,30 @@ async function handle(request: RegisterRequest, deps: RegisterDeps): Promise<Reg
   if (method !== undefined && method !== 'POST') {
     return jsonAnswer(405, `method ${method} is not allowed: the bootstrap asks for its runner config with POST`);
   }
-  const instanceId = instanceOfCaller(request, deps.runnerRoleName);
-  deps.logger.appendKeys({ instanceId });
+  const caller = instanceOfCaller(request, [deps.runnerRoleName, ...Object.values(deps.configRoleNames ?? {})]);
+  deps.logger.appendKeys({ instanceId: caller.instanceId });
   for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
-    const decision = await decide(instanceId, deps);
+    const decision = await decide(caller, deps);
     if (decision !== LOST) return decision;
     deps.logger.info('the runner changed while deciding; deciding again', { attempt });
   }
-  throw new RunnerContendedError(instanceId, MAX_DECISIONS);
+  throw new RunnerContendedError(caller.instanceId, MAX_DECISIONS);
 }
 
-async function decide(instanceId: string, deps: RegisterDeps): Promise<Decision> {
+async function decide(caller: RunnerCaller, deps: RegisterDeps): Promise<Decision> {
+  const { instanceId } = caller;
   const runner = await deps.runners.getRunner(instanceId);
   if (!runner) {
     // The provisioner records a runner right after CreateFleet returns; a fast boot can beat it.
     return refuse(deps, 'unknown-instance', 503, `instance ${instanceId} is not recorded as a runner (yet); ask again`);
   }
   deps.logger.appendKeys({ poolId: runner.poolId, configName: runner.configName });
+  // Each instance signs as its config's role (its launch template's profile): an instance of another
+  // role is not the runner recorded under this id.
+  const role = deps.configRoleNames?.[runner.configName] ?? deps.runnerRoleName;
+  if (caller.roleName !== role) {
+    throw new CallerNotAllowedError(`instance ${instanceId} signs as role ${caller.roleName}, but runner config ${runner.configName}'s instances run with role ${role}`);
+  }
   switch (runner.state) {
     case 'retiring':
     case 'gone':

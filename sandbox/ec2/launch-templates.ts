@@ -28,7 +28,8 @@ export interface LaunchTemplateRegistration {
   readonly hibernationConfigured?: boolean;
 }
 
-export type BlockDeviceMapping = Readonly<{ deviceName: string; volumeSizeGiB?: number }>;
+/** An EBS mapping as the template has it: size, type, and the IOPS and throughput provisioned (gp3, io1, io2). */
+export type BlockDeviceMapping = Readonly<{ deviceName: string; volumeSizeGiB?: number; volumeType?: string; iops?: number; throughput?: number }>;
 
 /** The root device of every image the simulator registers (DescribeImages' `rootDeviceName`). */
 export const ROOT_DEVICE_NAME = '/dev/sda1';

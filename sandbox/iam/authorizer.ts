@@ -156,8 +156,11 @@ export function deploymentRoles(
     if (roleName === undefined) throw new Error(`no physical name for the role ${id}`);
     const inline = ((r.Properties.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>)
       .map((p) => ({ name: p.PolicyName, policy: resolver.resolve(p.PolicyDocument) }));
-    // Inline policies, and customer managed policies attached through their `Roles` (IAM evaluates both).
-    const attached = attachable.filter(([, p]) => ((p.Properties.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref === id));
+    // Inline policies, and customer managed policies attached through their `Roles` or the role's `ManagedPolicyArns` (IAM evaluates both).
+    // A customer managed policy's ARN is its Ref; AWS managed policies (ARNs of their own) are not in the template.
+    const managed = new Set(((r.Properties.ManagedPolicyArns ?? []) as Array<{ Ref?: string }>).flatMap((arn) => (arn.Ref ? [arn.Ref] : [])));
+    const attached = attachable.filter(([pid, p]) => managed.has(pid)
+      || ((p.Properties.Roles ?? []) as Array<{ Ref: string }>).some((ref) => ref.Ref === id));
     const policies = [...inline, ...attached.map(([pid, { Properties: p }]) =>
       ({ name: String(p.PolicyName ?? p.ManagedPolicyName ?? pid), policy: resolver.resolve(p.PolicyDocument) }))];
     return [roleName, { logicalId: id, roleName, policies }];

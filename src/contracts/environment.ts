@@ -182,13 +182,17 @@ export const CONTROL_PLANE_ENVIRONMENT = {
 
 /** What the register function reads besides {@link CONTROL_PLANE_ENVIRONMENT}. */
 export const REGISTER_ENVIRONMENT = {
-  /** The runners' role: a caller must sign as a session of it. */
+  /** The runners' shared role: a caller must sign as a session of it, or of its config's own role. */
   runnerRoleName: text('RUNNER_ROLE_NAME'),
+  /** The role of each runner config that has one of its own, by config name; unset when none has. */
+  configRoleNames: optionalJson('CONFIG_ROLE_NAMES'),
 } as const;
 
 /** What the provisioner reads besides {@link CONTROL_PLANE_ENVIRONMENT}: where and from what to launch. */
 export const LAUNCH_ENVIRONMENT = {
   subnetIds: list('SUBNET_IDS'),
+  /** The subnets of each runner config that has its own, by config name (`,`-joined ids); unset when none has. */
+  configSubnetIds: optionalJson('CONFIG_SUBNET_IDS'),
   /** Launch template id by runner config name. */
   launchTemplates: json('LAUNCH_TEMPLATES'),
   /** Warm pool launch template id (shutdown behaviour `stop`) by runner config name; set when a config keeps a warm pool. */

@@ -12,6 +12,7 @@ import type { Setup } from './setup';
 import { DEPLOYMENT_DOCUMENT_VERSION, DeploymentDocument } from '../contracts/deployment-document';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
 import { JobHooks } from '../job-hooks';
+import { overridesOf, RunnerConfigOverrides } from './config-overrides';
 
 export interface DeploymentNames {
   /** Prefix of every SSM parameter name of the deployment. */
@@ -112,6 +113,8 @@ export interface DeploymentSettings {
   readonly reconcileInterval: Duration;
   /** Job hooks by runner config name, for the configs that have any. */
   readonly jobHooks: Readonly<Record<string, JobHooks>>;
+  /** What configs set for their own instances, by runner config name, for the configs that set anything. */
+  readonly overrides: Readonly<Record<string, RunnerConfigOverrides>>;
   /** The runner configs whose instances stream the runner's own logs (`debug.runnerLogs`). */
   readonly runnerLogConfigs: readonly string[];
 }
@@ -125,6 +128,7 @@ export function settingsOf(props: EphemeralRunnersProps): DeploymentSettings {
     rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
     reconcileInterval: props.reconcileInterval ?? Duration.minutes(1),
     jobHooks: Object.fromEntries(props.runnerConfigs.flatMap((c) => (c.jobHooks ? [[c.name, c.jobHooks]] : []))),
+    overrides: overridesOf(props.runnerConfigs),
     runnerLogConfigs: props.runnerConfigs.filter((c) => c.debug?.runnerLogs === true).map((c) => c.name),
   };
 }

@@ -69,14 +69,14 @@ export function privateFrontDoor(scope: Construct, runnersProps: EphemeralRunner
 
 /**
  * Lets the runners call the register endpoint: through its VPC endpoint when it is private; a
- * warning when it is a Function URL but the runners' subnets are isolated.
+ * warning when it is a Function URL but some runners' subnets (`subnetIds`: every config's) are isolated.
  */
 export function allowRunnersToRegister(
-  scope: Construct, frontDoor: FrontDoor, runners: ec2.ISecurityGroup, vpc: ec2.IVpc, subnets: ec2.SelectedSubnets,
+  scope: Construct, frontDoor: FrontDoor, runners: ec2.ISecurityGroup, vpc: ec2.IVpc, subnetIds: readonly string[],
 ): void {
   const route = frontDoor.registerRoute;
   const isolated = new Set(vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
-  if (!route && subnets.subnetIds.some((subnetId) => isolated.has(subnetId))) {
+  if (!route && subnetIds.some((subnetId) => isolated.has(subnetId))) {
     Annotations.of(scope).addWarningV2('cdk-ephemeral-runners:registerUnreachable',
       'Runners go to isolated subnets, but the register endpoint is a Function URL, reachable only over the internet: '
       + 'unless those subnets route to the internet some other way, no runner gets its config. Set registerAccess: EndpointAccess.privateApi().');

@@ -37,10 +37,10 @@ export interface PrivateRouteOptions {
   /** The VPC endpoint the route is called through. */
   readonly vpcEndpoint: ec2.IInterfaceVpcEndpoint;
   /**
-   * The only role allowed to call, with SigV4 (AWS_IAM authorization). Without it the route takes
+   * The only roles allowed to call, with SigV4 (AWS_IAM authorization). Without any the route takes
    * unsigned calls and the function authenticates them itself (the webhook's HMAC signature).
    */
-  readonly callerRole?: iam.IRole;
+  readonly callerRoles?: iam.IRole[];
 }
 
 /**
@@ -126,30 +126,35 @@ export class PrivateApi extends Construct {
     const methods = options.methods ?? ['POST'];
     const integration = new apigw.LambdaIntegration(options.handler, { proxy: true });
     const endpointId = options.vpcEndpoint.vpcEndpointId;
+    const callers = options.callerRoles ?? [];
+    const signed = callers.length > 0;
     for (const httpMethod of methods) {
       const method = resource.addMethod(httpMethod, integration, {
-        authorizationType: options.callerRole ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
+        authorizationType: signed ? apigw.AuthorizationType.IAM : apigw.AuthorizationType.NONE,
       });
-      if (!options.callerRole) {
+      if (!signed) {
         acknowledgeFindings(method, {
           'AwsSolutions-APIG4': 'Callers cannot sign requests for API Gateway authorizers: GitHub signs each delivery with its X-Hub-Signature-256 HMAC, which the webhook verifies before reading the body; the setup page takes a token made at deploy.',
         });
       }
-      if (options.callerRole) method.grantExecute(options.callerRole);
+      callers.forEach((role) => method.grantExecute(role));
     }
     const routes = methods.map((httpMethod) => `execute-api:/${PrivateApi.STAGE_NAME}/${httpMethod}/${options.path}`);
-    const invoke = (effect: iam.Effect, principal: iam.IPrincipal, conditions: Record<string, Record<string, string>>) => new iam.PolicyStatement({
+    type Conditions = Record<string, Record<string, string | string[]>>;
+    const invoke = (effect: iam.Effect, principal: iam.IPrincipal, conditions: Conditions) => new iam.PolicyStatement({
       effect, principals: [principal], actions: ['execute-api:Invoke'], resources: routes, conditions,
     });
     this.policy.addStatements(
-      invoke(iam.Effect.ALLOW, options.callerRole ? new iam.ArnPrincipal(options.callerRole.roleArn) : new iam.AnyPrincipal(), {
+      invoke(iam.Effect.ALLOW, signed ? new iam.CompositePrincipal(...callers.map((r) => new iam.ArnPrincipal(r.roleArn))) : new iam.AnyPrincipal(), {
         StringEquals: { 'aws:SourceVpce': endpointId },
       }),
       // Through another of the API's endpoints (say, the runners' to the webhook route): no.
       invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { StringNotEquals: { 'aws:SourceVpce': endpointId } }),
     );
-    if (options.callerRole) {
-      this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': options.callerRole.roleArn } }));
+    if (signed) {
+      // One role is written as a string, several as a list: ArnNotEquals with a list denies a caller matching none of them.
+      const arns = callers.map((role) => role.roleArn);
+      this.policy.addStatements(invoke(iam.Effect.DENY, new iam.AnyPrincipal(), { ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : arns } }));
     }
     const stack = Stack.of(this);
     return `https://${this.api.restApiId}-${endpointId}.execute-api.${stack.region}.${stack.urlSuffix}/${PrivateApi.STAGE_NAME}/${options.path}`;

@@ -61,6 +61,7 @@ export class Provisioner extends Construct {
           subnetIds: fleet.subnetIds,
           launchTemplates: fleet.launchTemplateIds,
           warmLaunchTemplates: fleet.warmLaunchTemplateIds,
+          configSubnetIds: fleet.configSubnetIdsByName,
         }, (v) => Stack.of(this).toJsonString(v)),
       },
     });

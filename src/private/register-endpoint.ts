@@ -1,7 +1,7 @@
 // The register endpoint that a booting instance calls, signed with its instance role, to get a
 // just-in-time runner config (DESIGN.md section 3.4): a Function URL with AWS_IAM auth, or an
 // IAM-authorized route of the private REST API for runners without a way to the internet.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import { ControlPlane, ControlPlaneAccess, controlPlaneEnvironment } from './con
 import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { PrivateApiRoute } from './private-api';
+import { RunnerFleet } from './runner-fleet';
 import { encodeEnvironment, REGISTER_ENVIRONMENT } from '../contracts/environment';
 import { FunctionName } from '../contracts/metrics';
 
@@ -49,7 +50,8 @@ export class RegisterEndpoint extends Construct {
       callsGitHub: true,
       environment: {
         ...controlPlaneEnvironment(props.controlPlane),
-        ...encodeEnvironment(REGISTER_ENVIRONMENT, { runnerRoleName: fleet.role.roleName }),
+        ...encodeEnvironment(REGISTER_ENVIRONMENT, { runnerRoleName: fleet.role.roleName, configRoleNames: configRoleNames(fleet) },
+          (v) => Stack.of(this).toJsonString(v)),
       },
     });
     acknowledgeFindings(this.handler.function, {
@@ -61,15 +63,21 @@ export class RegisterEndpoint extends Construct {
         path: 'register',
         handler: this.handler.function,
         vpcEndpoint: props.privateRoute.vpcEndpoint,
-        callerRole: fleet.role,
+        callerRoles: fleet.roles,
       });
       this.signingService = 'execute-api';
     } else {
       const url = this.handler.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-      url.grantInvokeUrl(fleet.role);
+      fleet.roles.forEach((role) => url.grantInvokeUrl(role));
       this.url = url.url;
       this.signingService = 'lambda';
     }
     fleet.useRegisterEndpoint(this.url, this.signingService);
   }
+}
+
+/** The role of each config that has one of its own, by config name; undefined when none has (the variable is then left out). */
+function configRoleNames(fleet: RunnerFleet): Record<string, string> | undefined {
+  const entries = Object.entries(fleet.configRoles);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, role]) => [name, role.roleName]));
 }

@@ -7,7 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parameterArn } from './github-app';
 import { RunnerConfig, toRunnerConfigDocument } from '../runner-config';
-import { RunnerConfigDocument } from '../runner-config-document';
+import { ImageSourceDocument, RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
 /** The runner configs as their readers' grants see them. */
@@ -35,8 +35,11 @@ export interface RunnerConfigParametersProps {
   readonly path: string;
   /** The configs; a duplicate name is left out here (the construct's validation reports it). */
   readonly configs: RunnerConfig[];
-  /** Where each config's image comes from, written into its document for the provisioner. */
-  readonly machineImage: RunnerMachineImage;
+  /**
+   * Where the image of a config without a `machineImage` of its own comes from, written into its
+   * document for the provisioner. @default - every config names its own
+   */
+  readonly machineImage?: RunnerMachineImage;
 }
 
 /** One SSM parameter per runner config, the documents written to them, and a hash of them all. */
@@ -53,6 +56,8 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
   readonly documents: RunnerConfigDocument[] = [];
   /** A hash of the documents: a change replaces the functions' containers and their cached configs. */
   readonly hash: string;
+  /** Configs whose own image has nothing for their architecture, reported at synth. */
+  private readonly problems: string[] = [];
 
   constructor(scope: Construct, id: string, props: RunnerConfigParametersProps) {
     super(scope, id);
@@ -64,7 +69,9 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
       const written = toRunnerConfigDocument(config, order);
       // The image goes to the provisioner, which reads it at launch: the launch templates name none.
       const architecture = written.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64;
-      const document = { ...written, image: props.machineImage._sourceFor(architecture) };
+      const image = imageSource(config.machineImage ?? props.machineImage, architecture, `runner config '${config.name}' (runnerConfigs[${order}])`);
+      if (typeof image === 'string') this.problems.push(image);
+      const document = { ...written, image: typeof image === 'string' ? undefined : image };
       this.documents.push(document);
       new ssm.StringParameter(this, config.name, {
         parameterName: `${this.path}/${config.name}`,
@@ -74,5 +81,19 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
       });
     }
     this.hash = createHash('sha256').update(JSON.stringify(this.documents)).digest('hex').slice(0, 16);
+    this.node.addValidation({ validate: () => this.problems });
+  }
+}
+
+/**
+ * The image source of a config's architecture, or the problem (an image, the config's own or the
+ * deployment's, that names nothing for it), reported at synth with every other problem.
+ */
+function imageSource(image: RunnerMachineImage | undefined, architecture: ec2.InstanceArchitecture, who: string): ImageSourceDocument | string {
+  if (!image) throw new Error(`${who} has no image: give the deployment's machineImage, or one for the config`);
+  try {
+    return image._sourceFor(architecture);
+  } catch (e) {
+    return `${who}: ${(e as Error).message}`;
   }
 }

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { BOOTSTRAP_PATH, bootstrapInstallCommands } from './bootstrap-install';
+import { configSubnets, ownRole, rootVolume, RunnerConfigOverrides } from './config-overrides';
 import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-hook-install';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
@@ -22,12 +23,14 @@ export const SPOT_SERVICE_LINKED_ROLE = 'aws-service-role/spot.amazonaws.com/AWS
 /** What a launch is bound to: the facts the provisioner's EC2 permissions name. */
 export interface RunnerFleetAttributes {
   readonly launchTemplateArns: string[];
-  /** The subnets runners launch into: the only subnets a launch may use. */
+  /** The subnets runners launch into (every config's): the only subnets a launch may use. */
   readonly subnetIds: string[];
-  /** The runners' security groups: the only ones a launch may attach (from the launch template). */
+  /** The runners' security groups (every config's): the only ones a launch may attach (from the launch template). */
   readonly securityGroupIds: string[];
-  /** The role the instances run with: the only role a launch may pass. */
+  /** The role the instances run with: with `configRoles`, the only roles a launch may pass. */
   readonly runnerRole: iam.IRole;
+  /** The roles of the configs that have one of their own. @default - none */
+  readonly configRoles?: iam.IRole[];
   /** SSM parameters the provisioner reads each config's AMI id from at launch. */
   readonly imageParameterArns: string[];
   /** This deployment's id: the managed-by tag's value. */
@@ -187,7 +190,7 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
       }),
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
-        resources: [facts.runnerRole.roleArn],
+        resources: [facts.runnerRole, ...facts.configRoles ?? []].map((role) => role.roleArn),
         conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
       }),
       // An account that never ran spot has no AWSServiceRoleForEC2Spot: the first spot launch creates
@@ -247,8 +250,8 @@ export interface RunnerFleetProps {
   readonly subnets: ec2.SelectedSubnets;
   /** The runner configs, as written to SSM. */
   readonly configs: RunnerConfigDocument[];
-  /** Where the images come from: the provisioner reads their SSM parameters at launch. */
-  readonly machineImage: RunnerMachineImage;
+  /** Where the images come from: the provisioner reads their SSM parameters at launch. @default - every config names its own */
+  readonly machineImage?: RunnerMachineImage;
   readonly rootVolumeSize: Size;
   readonly maxLifetime: Duration;
   /** How long an instance may take to get its runner config. */
@@ -258,6 +261,8 @@ export interface RunnerFleetProps {
   readonly managedBy: string;
   /** Job hooks by runner config name, for the configs that have any. @default - none */
   readonly jobHooks?: Readonly<Record<string, JobHooks>>;
+  /** What configs set for their own instances, by runner config name. @default - none: every config as the deployment */
+  readonly overrides?: Readonly<Record<string, RunnerConfigOverrides>>;
   /** The runner configs whose instances stream the runner's own logs. @default none */
   readonly runnerLogConfigs?: readonly string[];
 }
@@ -276,7 +281,12 @@ export class RunnerFleet extends RunnerFleetBase {
   }
 
   readonly securityGroup: ec2.SecurityGroup;
+  /** The instance role of every config that has none of its own. */
   readonly role: iam.Role;
+  /** The instance roles of the configs that have their own (managed policies or policy statements), by config name. */
+  readonly configRoles: Record<string, iam.Role> = {};
+  /** The subnets of the configs that set their own, by config name. */
+  readonly configSubnetIds: Record<string, string[]> = {};
   readonly logGroup: logs.LogGroup;
   /** Launch template per config name. */
   readonly launchTemplates: Record<string, ec2.LaunchTemplate> = {};
@@ -302,6 +312,9 @@ export class RunnerFleet extends RunnerFleetBase {
   private readonly runnerLogConfigs: readonly string[];
   /** What the bootstrap is told of each config's job hooks, by config name. */
   private readonly hookSettings: Record<string, JobHookSettings> = {};
+  private readonly overrides: Readonly<Record<string, RunnerConfigOverrides>>;
+  /** Overrides the fleet cannot apply (subnets outside the VPC), reported at synth. */
+  private readonly problems: string[] = [];
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -311,6 +324,7 @@ export class RunnerFleet extends RunnerFleetBase {
     this.bootTimeout = props.bootTimeout;
     this.subnetIds = props.subnets.subnetIds;
     this.jobHooks = props.jobHooks ?? {};
+    this.overrides = props.overrides ?? {};
     this.runnerLogConfigs = props.runnerLogConfigs ?? [];
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -318,32 +332,66 @@ export class RunnerFleet extends RunnerFleetBase {
       allowAllOutbound: true,
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Ephemeral GitHub Actions runner instances: may call the register endpoint and write their logs, nothing else',
-    });
-    this.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
-    }));
-    for (const [config, hooks] of Object.entries(this.jobHooks)) this.hookSettings[config] = jobHookSettings(this, this.role, config, hooks);
+    this.role = this.runnerRole('Role', 'Ephemeral GitHub Actions runner instances: may call the register endpoint and write their logs, nothing else');
+    for (const [name, overrides] of Object.entries(this.overrides).filter(([, o]) => ownRole(o))) {
+      const role = this.runnerRole(`Role-${name}`, `Ephemeral GitHub Actions runner instances of runner config '${name}': `
+        + 'may call the register endpoint and write their logs, and what the config grants');
+      overrides.managedPolicies?.forEach((policy) => role.addManagedPolicy(policy));
+      overrides.rolePolicyStatements?.forEach((statement) => role.addToPolicy(statement));
+      this.configRoles[name] = role;
+    }
+    for (const [config, hooks] of Object.entries(this.jobHooks)) {
+      this.hookSettings[config] = jobHookSettings(this, this.roleOf(config), config, hooks);
+    }
+    for (const [name, overrides] of Object.entries(this.overrides)) {
+      if (!overrides.subnets) continue;
+      const found = configSubnets(props.vpc, overrides.subnets, `runner config '${name}'`);
+      if (typeof found === 'string') this.problems.push(found);
+      else this.configSubnetIds[name] = found;
+    }
+    this.node.addValidation({ validate: () => this.problems });
     for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
     for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
     this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
+    const overrides = Object.values(this.overrides);
+    const images = [props.machineImage, ...overrides.map((o) => o.machineImage)].filter((i): i is RunnerMachineImage => i !== undefined);
+    const extraGroups = overrides.flatMap((o) => o.securityGroups ?? []).map((g) => g.securityGroupId);
     this.attributes = {
       launchTemplateArns: [...Object.values(this.launchTemplates), ...Object.values(this.warmLaunchTemplates)].map((t) => this.arnOf(t)),
-      subnetIds: this.subnetIds,
-      securityGroupIds: [this.securityGroup.securityGroupId],
+      subnetIds: unique([...this.subnetIds, ...Object.values(this.configSubnetIds).flat()]),
+      securityGroupIds: unique([this.securityGroup.securityGroupId, ...extraGroups]),
       runnerRole: this.role,
-      imageParameterArns: props.machineImage._parameterArns(this),
+      ...(Object.keys(this.configRoles).length > 0 ? { configRoles: Object.values(this.configRoles) } : {}),
+      imageParameterArns: unique(images.flatMap((image) => image._parameterArns(this))),
       managedBy: props.managedBy,
       warmPools: this.warmPoolConfigs.length > 0,
     };
   }
 
+  /** The instance role of a config's instances: its own, or the shared one. */
+  roleOf(config: string): iam.Role {
+    return this.configRoles[config] ?? this.role;
+  }
+
+  /** Every runner instance role: the shared one, then the configs' own. */
+  get roles(): iam.Role[] {
+    return [this.role, ...Object.values(this.configRoles)];
+  }
+
   /** Launch template id by runner config name, as the provisioner's environment names them. */
   get launchTemplateIds(): Record<string, string> {
     return Object.fromEntries(Object.entries(this.launchTemplates).map(([name, t]) => [name, t.launchTemplateId!]));
+  }
+
+  /** Every subnet a runner may launch into: the deployment's and every config's own. */
+  get allSubnetIds(): string[] {
+    return this.attributes.subnetIds;
+  }
+
+  /** The subnets of each config that has its own, `,`-joined, by config name; undefined when none has. */
+  get configSubnetIdsByName(): Record<string, string> | undefined {
+    const entries = Object.entries(this.configSubnetIds);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, ids]) => [name, ids.join(',')]));
   }
 
   /** Warm pool launch template id by runner config name; undefined when no config keeps a warm pool. */
@@ -398,33 +446,43 @@ export class RunnerFleet extends RunnerFleetBase {
     // No image: the provisioner passes the AMI id at launch (see RunnerMachineImage). EC2 checks a
     // template's `resolve:ssm:` parameter when the template is created, and the construct's own
     // image parameter only exists once the pipeline has built the first image.
+    const overrides = this.overrides[config.name];
     const template = new ec2.LaunchTemplate(this, `${warm ? 'WarmLaunchTemplate' : 'LaunchTemplate'}-${config.name}`, {
-      role: this.role,
+      role: this.roleOf(config.name),
       securityGroup: this.securityGroup,
       userData,
       requireImdsv2: true,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       httpPutResponseHopLimit: 1,
-      instanceMetadataTags: false,
+      instanceMetadataTags: overrides?.instanceMetadataTags ?? false,
       // A warm pool instance powers off after its warm-up and must stay, stopped; every other powers
       // off after its one job and is gone. A claimed warm instance stops after its job too: the
       // lifecycle function terminates it on `stopped`.
       instanceInitiatedShutdownBehavior: warm ? ec2.InstanceInitiatedShutdownBehavior.STOP : ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
-      blockDevices: [{
-        deviceName: '/dev/sda1',
-        volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSize.toGibibytes(), {
-          volumeType: ec2.EbsDeviceVolumeType.GP3,
-          encrypted: true,
-          deleteOnTermination: true,
-        }),
-      }],
+      blockDevices: [{ deviceName: '/dev/sda1', volume: rootVolume(overrides, props.rootVolumeSize) }],
     });
+    // In addition to the shared group, whose rules the deployment's `connections` manage.
+    overrides?.securityGroups?.forEach((group) => template.addSecurityGroup(group));
     Tags.of(template).add(TAG_CONFIG, config.name);
     Tags.of(template).add(TAG_MANAGED_BY, props.managedBy);
     return template;
   }
 
+  /** An instance role with what every runner needs: writing its log lines (the register endpoint grants its own invoke). */
+  private runnerRole(id: string, description: string): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'), description });
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    return role;
+  }
+
   private arnOf(template: ec2.LaunchTemplate): string {
     return Stack.of(this).formatArn({ service: 'ec2', resource: 'launch-template', resourceName: template.launchTemplateId! });
   }
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
 }

@@ -1,5 +1,6 @@
 // The construct's own runner image, when the user names none: one Image Builder pipeline per
-// architecture the configs use, its newest AMI ids in SSM parameters the provisioner reads.
+// architecture of the configs without an image of their own, its newest AMI ids in SSM parameters
+// the provisioner reads.
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
@@ -24,8 +25,11 @@ export interface RunnerImage {
   readonly machineImage: RunnerMachineImage;
 }
 
-export function buildRunnerImage(scope: Construct, props: EphemeralRunnersProps, context: RunnerImageContext): RunnerImage {
-  const architectures = [...new Set(props.runnerConfigs.map((c) => (c.architecture === RunnerArchitecture.ARM64
+/** The construct's own image; undefined when every config names an image of its own. */
+export function buildRunnerImage(scope: Construct, props: EphemeralRunnersProps, context: RunnerImageContext): RunnerImage | undefined {
+  const needing = props.runnerConfigs.filter((c) => c.machineImage === undefined);
+  if (needing.length === 0) return undefined;
+  const architectures = [...new Set(needing.map((c) => (c.architecture === RunnerArchitecture.ARM64
     ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64)))];
   const pipeline = new RunnerImagePipeline(scope, 'Image', {
     ...props.runnerImage,

@@ -1,5 +1,5 @@
 // The construct's synth-time checks of its props: each problem says what was given and the fix.
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Size, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DeploymentNames } from './deployment-names';
 import { validateMaxInstances } from './fleet-cap';
@@ -50,12 +50,14 @@ export interface FoundProblems {
   readonly caCertificates?: string;
   readonly maxLifetime: Duration;
   readonly bootTimeout: Duration;
+  /** The deployment's root volume size, which a config's own root volume takes unless it sets one. */
+  readonly rootVolumeSize: Size;
 }
 
 /** Every problem of the props the constructs below do not report themselves, for one synth to show them all. */
 export function validateProps(props: EphemeralRunnersProps, names: DeploymentNames, found: FoundProblems): string[] {
   return [
-    ...validateRunnerConfigs(props.runnerConfigs),
+    ...validateRunnerConfigs(props.runnerConfigs, found.rootVolumeSize),
     ...found.github,
     ...validateParameterName('parameterPrefix', names.prefix),
     ...validateParameterName('github.privateKeyParameterName', names.privateKeyParameterName),

@@ -98,6 +98,43 @@ test('image-wait: jobs queued before the first runner image exists wait for it, 
   expect(report.launches.instances).toBe(report.jobs.total);
 });
 
+describe('config-overrides: a config with its own AMI, io2 volume, security group and instance role runs its jobs', () => {
+  let report: SandboxReport;
+  beforeAll(async () => {
+    report = await run('config-overrides');
+  });
+
+  test('every job runs, on an instance of its own config, and nothing leaks or is denied', () => {
+    expectInvariants(load('config-overrides'), report);
+    expect(report.ranOn).toEqual({ 'linux-x64': 3, 'big-disk': 3 });
+    expect(report.iam.denied).toEqual({});
+  });
+
+  test('EC2 launched the config\'s instances with its AMI, its io2 volume, the shared and its own security group, and its own role', () => {
+    const [shared] = report.launchedWith['linux-x64'];
+    const own = report.launchedWith['big-disk'];
+    expect(own).toHaveLength(1);
+    // At least one per job (a surplus instance, retired unused, is launched alike).
+    expect(own[0]).toMatchObject({ imageId: 'ami-0b16b16b16b16b16b', rootVolume: { sizeGiB: 200, volumeType: 'io2', iops: 8000 } });
+    expect(own[0].instances).toBeGreaterThanOrEqual(3);
+    expect(own[0].securityGroupIds).toHaveLength(2);
+    expect(own[0].securityGroupIds).toEqual(expect.arrayContaining(shared.securityGroupIds));
+    expect(own[0].role).toMatch(/FleetRolebigdisk/);
+    expect(own[0].role).not.toBe(shared.role);
+    // The config without overrides: the pipeline's image, the shared role and group, the deployment's gp3 volume.
+    expect(report.launchedWith['linux-x64']).toHaveLength(1);
+    expect(shared).toMatchObject({ rootVolume: { sizeGiB: 30, volumeType: 'gp3' } });
+    expect(shared.securityGroupIds).toHaveLength(1);
+    expect(shared.imageId).not.toBe(own[0].imageId);
+  });
+
+  test('the register endpoint let in the instances of both roles: the Function URL refused no caller', () => {
+    // Each job ran on a runner registered with the JIT config the endpoint handed its instance.
+    expect(report.endpoints).toMatchObject({ network: 'public', refused: {} });
+    expect(report.endpoints.register).toBeGreaterThanOrEqual(6);
+  });
+});
+
 test('cost-tags: every instance that ran a job, and its root volume, carries the job\'s repository, workflow and config; one CreateTags per job', async () => {
   const scenario = load('cost-tags');
   const report = await run('cost-tags');

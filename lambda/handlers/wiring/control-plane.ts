@@ -72,6 +72,8 @@ export function controlPlaneFrom(
       client: new EC2Client({}),
       managedBy: env.managedBy,
       subnetIds: launch?.subnetIds ?? [],
+      // A config of its own subnets: `,`-joined ids (the construct writes them so).
+      subnetIdsFor: (configName) => launch?.configSubnetIds?.[configName]?.split(','),
       launchTemplateFor: (configName) => {
         const id = launch?.launchTemplates[configName];
         if (!id) throw new Error(`no launch template for runner config '${configName}' in ${LAUNCH_ENVIRONMENT.launchTemplates.name}: redeploy the construct`);

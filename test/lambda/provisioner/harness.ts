@@ -137,6 +137,8 @@ export interface HarnessOptions {
   readonly images?: ImageSource;
   /** Another harness's EC2, as a second deployment in the same account would see it (stopped by its owner). */
   readonly sharedEc2?: Harness;
+  /** The subnets of configs that have their own, by config name (as the construct's CONFIG_SUBNET_IDS). @default none */
+  readonly configSubnetIds?: Readonly<Record<string, readonly string[]>>;
   /** The deployment's id (the managed-by tag). @default 'test' */
   readonly managedBy?: string;
   /**
@@ -198,7 +200,7 @@ export async function startHarness(engine: DynamoTestEngine, options: HarnessOpt
   const client = new EC2Client({ endpoint: sim.url, region: sim.region, credentials, maxAttempts: 1 });
   const subnetIds = sim.subnets.map((s) => s.subnetId);
   const fleet = new Ec2Fleet({
-    client, managedBy, subnetIds, launchTemplateFor: () => template.launchTemplateId, warmLaunchTemplateFor: () => (shared ? 'lt-0a1b2c3d4e5f60004' : WARM_LAUNCH_TEMPLATE_ID),
+    client, managedBy, subnetIds, subnetIdsFor: (name) => options.configSubnetIds?.[name], launchTemplateFor: () => template.launchTemplateId, warmLaunchTemplateFor: () => (shared ? 'lt-0a1b2c3d4e5f60004' : WARM_LAUNCH_TEMPLATE_ID),
   });
   const state = new DynamoStateStore(engine.client, tableName);
   const runners = new DynamoRunnerStore(engine.client, tableName);

@@ -2,7 +2,8 @@
 // the real GitHub adapter (Octokit): who may register, when the answer is a JIT config, and what
 // stays behind in DynamoDB and at GitHub.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CONFIG, functionUrlEvent, ORG, POOL, PREFIX, registerWorld, RegisterWorld, restApiEvent } from './register-harness';
+import { CONFIG, functionUrlEvent, ORG, POOL, PREFIX, registerWorld, RegisterWorld, restApiEvent, RUNNER_ROLE } from './register-harness';
+import { createRegisterHandler } from '../../../lambda/register/register-handler';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
@@ -208,7 +209,7 @@ describe('callers that are not runner instances of this deployment', () => {
   const instanceId = 'i-0123456789abcdef0';
 
   test.each([
-    ['another role', functionUrlEvent(instanceId, { roleName: 'deploy-role' }), /not of the runner role runner-role/],
+    ['another role', functionUrlEvent(instanceId, { roleName: 'deploy-role' }), /not of a runner role \(runner-role\)/],
     ['an IAM user', functionUrlEvent(instanceId, { userArn: 'arn:aws:iam::123456789012:user/alice' }), /not an assumed-role session/],
     ['a runner-role session not named after an instance', functionUrlEvent('alice-laptop', {}), /not an instance id/],
     ['a runner-role session with a malformed instance id', functionUrlEvent('i-0123456789abcdef', {}), /not an instance id/],
@@ -335,3 +336,49 @@ describe('the register function\'s role', () => {
     expect((await world.runners.getRunner(instanceId))?.state).toBe('booting');
   });
 });
+
+describe('a config with an instance role of its own', () => {
+  const OWN_ROLE = 'runner-role-linux-x64';
+  const withOwnRole = () => createRegisterHandler(() => ({ ...world.deps, configRoleNames: { [CONFIG.name]: OWN_ROLE } }), world.deps.logger);
+
+  test('its instance, signing as the config\'s role, gets its JIT config', async () => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+    await world.queueJob(1);
+
+    const result = await withOwnRole()(functionUrlEvent(instanceId, { roleName: OWN_ROLE }));
+
+    expect(result.statusCode).toBe(200);
+    expect(registrationsOf(instanceId)).toHaveLength(1);
+    expect((await world.runners.getRunner(instanceId))?.state).toBe('registered');
+  });
+
+  test.each([
+    ['the shared runner role, for a config that has its own', RUNNER_ROLE, { [CONFIG.name]: OWN_ROLE }, `runner config ${CONFIG.name}'s instances run with role ${OWN_ROLE}`],
+    ['another config\'s own role, for a config on the shared role', OWN_ROLE, { gpu: OWN_ROLE }, `runner config ${CONFIG.name}'s instances run with role ${RUNNER_ROLE}`],
+  ])('an instance signing as %s is refused with 403 and changes nothing', async (_who, roleName, configRoleNames, why) => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+    await world.queueJob(1);
+    const handler = createRegisterHandler(() => ({ ...world.deps, configRoleNames }), world.deps.logger);
+
+    const result = await handler(functionUrlEvent(instanceId, { roleName }));
+
+    expect(result.statusCode).toBe(403);
+    expect(message(result.body)).toContain(why);
+    expect((await world.runners.getRunner(instanceId))?.state).toBe('booting');
+    expect(registrationsOf(instanceId)).toHaveLength(0);
+    expect(world.metrics.refused).toEqual(['caller']);
+  });
+
+  test('a role that is neither the shared one nor a config\'s is refused before anything is read', async () => {
+    const instanceId = newInstanceId();
+    await world.launch(instanceId);
+
+    const result = await withOwnRole()(functionUrlEvent(instanceId, { roleName: 'deploy-role' }));
+
+    expect(result.statusCode).toBe(403);
+    expect(message(result.body)).toMatch(/not of a runner role \(runner-role, runner-role-linux-x64\)/);
+  });
+});
+
