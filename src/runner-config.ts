@@ -213,7 +213,7 @@ export interface RunnerConfig {
 
 /** Whether a config has an instance role of its own: it has managed policies or policy statements. */
 export function hasOwnRole(config: RunnerConfig): boolean {
-  return (config.managedPolicies?.length ?? 0) + (config.rolePolicyStatements?.length ?? 0) > 0;
+  return (config.managedPolicies?.length ?? 0) + (config.rolePolicyStatements?.length ?? 0) > 0 || config.debug?.sessionManager === true;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */

@@ -21,4 +21,23 @@ export interface RunnerDebugOptions {
    * @default false
    */
   readonly runnerLogs?: boolean;
+
+  /**
+   * Let operators open a shell on this config's instances with AWS Systems Manager Session Manager:
+   * no inbound port and no key pair. The config gets an instance role of its own with what the
+   * SSM agent needs (`ssm:UpdateInstanceInformation` and the four `ssmmessages` channel actions)
+   * and what session logging to the runner log group needs (`logs:DescribeLogGroups`,
+   * `logs:DescribeLogStreams`); nothing else changes. The construct adds a Session document
+   * (output `SessionDocumentName`) whose sessions run as the `runner` user, time out after 20 idle
+   * minutes and are streamed to the runner log group:
+   * `aws ssm start-session --target i-… --document-name <SessionDocumentName>`.
+   *
+   * The image needs the SSM agent (Ubuntu's AMIs, and so the construct's image, have it); runners in
+   * subnets without a route to the internet need `ssm` and `ssmmessages` interface endpoints.
+   * Who may start sessions is up to your IAM policies (`ssm:StartSession` on the instances and the
+   * document).
+   *
+   * @default false
+   */
+  readonly sessionManager?: boolean;
 }

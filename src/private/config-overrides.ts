@@ -8,7 +8,7 @@ import { settleRootVolume, validateRootVolume } from './root-volume-limits';
 
 /** A config's overrides; whatever is unset is the deployment's. */
 export type RunnerConfigOverrides = Pick<RunnerConfig,
-'machineImage' | 'rootVolume' | 'securityGroups' | 'subnets' | 'managedPolicies' | 'rolePolicyStatements' | 'instanceMetadataTags'>;
+'machineImage' | 'rootVolume' | 'securityGroups' | 'subnets' | 'managedPolicies' | 'rolePolicyStatements' | 'instanceMetadataTags' | 'debug'>;
 
 /** The overrides of the configs that set any, by config name. */
 export function overridesOf(configs: readonly RunnerConfig[]): Record<string, RunnerConfigOverrides> {
@@ -20,6 +20,8 @@ export function overridesOf(configs: readonly RunnerConfig[]): Record<string, Ru
     managedPolicies: c.managedPolicies,
     rolePolicyStatements: c.rolePolicyStatements,
     instanceMetadataTags: c.instanceMetadataTags,
+    // Only Session Manager changes the instances (their role); the runner's logs are a bootstrap setting.
+    debug: c.debug?.sessionManager === true ? c.debug : undefined,
   }]);
   return Object.fromEntries(entries.filter(([, o]) => Object.values(o).some((v) => v !== undefined)));
 }

@@ -11,6 +11,7 @@ import { configSubnets, ownRole, rootVolume, RunnerConfigOverrides } from './con
 import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-hook-install';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
+import { grantSessionManager, RunnerSessionDocument } from './session-manager';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { COST_TAG_KEYS, TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { JobHooks } from '../job-hooks';
@@ -338,8 +339,10 @@ export class RunnerFleet extends RunnerFleetBase {
         + 'may call the register endpoint and write their logs, and what the config grants');
       overrides.managedPolicies?.forEach((policy) => role.addManagedPolicy(policy));
       overrides.rolePolicyStatements?.forEach((statement) => role.addToPolicy(statement));
+      if (overrides.debug?.sessionManager) grantSessionManager(role, this.logGroup);
       this.configRoles[name] = role;
     }
+    if (Object.values(this.overrides).some((o) => o.debug?.sessionManager)) new RunnerSessionDocument(this, 'SessionDocument', this.logGroup);
     for (const [config, hooks] of Object.entries(this.jobHooks)) {
       this.hookSettings[config] = jobHookSettings(this, this.roleOf(config), config, hooks);
     }
