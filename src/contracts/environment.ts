@@ -166,6 +166,8 @@ export const CONTROL_PLANE_ENVIRONMENT = {
   /** Where the setup page stores the App id it created (read when `githubAppId` is not set). */
   appIdParameterName: text('APP_ID_PARAMETER_NAME'),
   privateKeyParameterName: text('PRIVATE_KEY_PARAMETER_NAME'),
+  /** The enterprise credential's SecureString, when the deployment has an enterprise (read at the first enterprise call). */
+  enterpriseTokenParameterName: optionalText('ENTERPRISE_TOKEN_PARAMETER_NAME'),
   runnerNamePrefix: text('RUNNER_NAME_PREFIX'),
   /** The value of the managed-by instance tag: which deployment owns an instance. */
   managedBy: text('MANAGED_BY'),

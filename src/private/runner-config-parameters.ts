@@ -37,6 +37,8 @@ export interface RunnerConfigParametersProps {
   readonly configs: RunnerConfig[];
   /** Where each config's image comes from, written into its document for the provisioner. */
   readonly machineImage: RunnerMachineImage;
+  /** The enterprise enterprise-scoped configs register at. @default - none */
+  readonly enterprise?: string;
 }
 
 /** One SSM parameter per runner config, the documents written to them, and a hash of them all. */
@@ -61,7 +63,7 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
     for (const [order, config] of props.configs.entries()) {
       if (seen.has(config.name)) continue;
       seen.add(config.name);
-      const written = toRunnerConfigDocument(config, order);
+      const written = toRunnerConfigDocument(config, order, props.enterprise);
       // The image goes to the provisioner, which reads it at launch: the launch templates name none.
       const architecture = written.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64;
       const document = { ...written, image: props.machineImage._sourceFor(architecture) };
