@@ -51,7 +51,8 @@ export type SandboxReport = ReturnType<typeof buildReport>;
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
-export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>;
+export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>
+  & Partial<Pick<JobView, 'runnerGroup'>>;
 
 /** An instance launched, at simulated epoch ms. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number }
@@ -60,7 +61,10 @@ export interface LaunchedInstance { readonly poolId?: string; readonly market: '
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
   const configs = scenario.runnerConfigs.map(({ name, labels: offered, priority }) => ({ name, labels: offered, priority }));
   const match = matchLabels(labels, rankedConfigs(configs));
-  return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
+  if (match.kind !== 'matched') return undefined;
+  // An enterprise config has one pool for every organization's jobs.
+  const enterprise = scenario.runnerConfigs.find((c) => c.name === match.config.name)?.scope === 'enterprise' ? scenario.enterprise?.slug : undefined;
+  return `${enterprise !== undefined ? `enterprise:${enterprise.toLowerCase()}` : org.toLowerCase()}#${match.config.name}`;
 }
 
 export function percentiles(values: readonly number[]) {
@@ -107,11 +111,19 @@ export function buildReport(inputs: ReportInputs) {
     jobStarts: { warm: starts.length, cold: instances.length - intoWarmPools },
     warmPools: { launched: intoWarmPools, parkedAtEnd: warmPool },
     hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
+    /** Job attempts that ran, by repository owner and the runner group of the runner that ran them (`owner: group`). */
+    ranBy: countBy(attempts.filter((a) => a.runnerName).map((a) => `${a.repo.split('/')[0]}: ${a.runnerGroup?.name ?? 'Default'}`)),
     leaks,
     api: { github, ec2 },
     ...counted,
     wallMs: Math.round(wallMs),
   };
+}
+
+function countBy(keys: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
+  return counts;
 }
 
 /** How many jobs' hooks ran and failed, and the first outputs, as the job logs' "Set up runner" and "Complete runner" show them. */
