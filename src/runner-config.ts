@@ -105,7 +105,8 @@ export interface RunnerConfig {
 
   /**
    * The most instances of this config alive at once per pool (a pool is one organization or
-   * repository). Jobs beyond it wait in GitHub's queue until a runner frees up.
+   * repository; for enterprise scope, the whole enterprise). Jobs beyond it wait in GitHub's queue
+   * until a runner frees up.
    *
    * @default 10
    */

@@ -217,7 +217,7 @@ export const SETUP_ENVIRONMENT = {
   webhookUrl: text('WEBHOOK_URL'),
   /** The setup page's own URL, without the token: GitHub redirects back to it. */
   setupUrl: text('SETUP_URL'),
-  /** The runner scopes the configs use (`org`, `repo`): they decide the App's permissions. */
+  /** The runner scopes the configs use (`enterprise`, `org`, `repo`): they decide the App's permissions. */
   runnerScopes: list('RUNNER_SCOPES'),
   /** The customer managed key the SecureStrings are written with, if the construct was given one. */
   secretsKeyId: optionalText('SECRETS_KEY_ID'),
