@@ -17,7 +17,8 @@ const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKe
 let sim: GhesSimulator;
 
 async function start(token: (() => Promise<string>) | 'none' | readonly string[] = ['manage_runners:enterprise']): Promise<GitHubApi> {
-  const clock = new ScaledClock(0.001);
+  // Real time: the runner-group cache's ten minutes never pass within a test, however busy the machine.
+  const clock = new ScaledClock(1);
   sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app', 'other-org/api'], organizations: ['other-org'] });
   await sim.start();
   const enterpriseToken = token === 'none' ? undefined : typeof token === 'function' ? token : ((pat: string) => async () => pat)(sim.createPersonalToken(token));
@@ -120,4 +121,25 @@ describe('runner groups by name', () => {
     await github.generateJitConfig(ENTERPRISE, request);
     expect(sim.runners().map((r) => r.groupId)).toEqual([gpu]);
   });
+});
+
+test('a group id is kept ten minutes, then looked up again (a group renamed or made again is found)', async () => {
+  // The client's clock is moved by hand: only the lookups' ages count, not how long the calls take.
+  let now = Date.now();
+  sim = new GhesSimulator({ privateKey, repos: ['app'] });
+  await sim.start();
+  const token = sim.createPersonalToken(['manage_runners:enterprise']);
+  const github = new GitHubApi({
+    baseUrl: sim.apiUrl, appId: String(sim.appId), privateKeyPem: privateKey, now: () => now, writeSpacingMs: 0, enterpriseToken: async () => token,
+  });
+  sim.createRunnerGroup('enterprise', 'builders');
+  const register = (n: number) =>
+    github.generateJitConfig(ENTERPRISE, { name: `er-x-i-00000000000000${n}`, labels: LABELS, runnerGroup: { name: 'builders' } });
+  await register(10);
+  now += 9 * 60_000;
+  await register(11);
+  expect(calls('GET /enterprises/{enterprise}/actions/runner-groups')).toBe(1);
+  now += 2 * 60_000;
+  await register(12);
+  expect(calls('GET /enterprises/{enterprise}/actions/runner-groups')).toBe(2);
 });
