@@ -17,10 +17,14 @@
 #   CONFIG_TIMEOUT_SECONDS   power off when no config came by then (600)
 #   MAX_LIFETIME_SECONDS     power off after this long whatever happens (21600)
 #   POWEROFF_COMMAND      systemctl poweroff
-#   LOG_GROUP_NAME        CloudWatch Logs group its own lines go to, as stream <instance id>, when it
-#                         powers the instance off (unset: they stay in cloud-init's output only)
+#   LOG_GROUP_NAME        CloudWatch Logs group its own lines go to, as stream <instance id>, every
+#                         LOG_SHIP_SECONDS while the instance lives and once more as it powers off
+#                         (unset: they stay in cloud-init's output only)
 #   LOGS_ENDPOINT         https://logs.<region>.amazonaws.com
-#   LOG_BUFFER            /run/ephemeral-runners-bootstrap.log (its lines until they are shipped)
+#   LOG_BUFFER            /run/ephemeral-runners-bootstrap.log (its lines, shipped from there)
+#   LOG_SHIP_SECONDS      5: how often new lines are shipped and a spot interruption notice looked for
+#   RUNNER_DIAGNOSTIC_LOGS   1: the runner's own logs go to the log group too, stream <instance id>/<file>
+#   RUNNER_DIAG_DIR       $RUNNER_DIR/_diag (where the runner writes Runner_*.log and Worker_*.log)
 #   JOB_{STARTED,COMPLETED}_HOOK_BASE64 or _URL  the config's job hooks: a script, or its S3 object
 #   HOOK_DIR              /opt/ephemeral-runners/hooks (where they go: not the runner's directory)
 set -euo pipefail
@@ -34,7 +38,12 @@ MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
 POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
 LOG_BUFFER="${LOG_BUFFER:-/run/ephemeral-runners-bootstrap.log}"
 HOOK_DIR="${HOOK_DIR:-/opt/ephemeral-runners/hooks}"
+LOG_SHIP_SECONDS="${LOG_SHIP_SECONDS:-5}"
+RUNNER_DIAG_DIR="${RUNNER_DIAG_DIR:-$RUNNER_DIR/_diag}"
 RUNNER_HOOK_ENV=() # VAR=file words for the runner: its job hooks
+declare -A SHIPPED=() # log file -> how many of its lines are shipped
+declare -A STREAMS=() # log streams created
+SHIPPER_PID=''
 
 log() {
   # One JSON line per event, for the instance's log group. Never logs credentials or the config.
@@ -49,23 +58,126 @@ log() {
   fi
 }
 
-# Best effort, once, as the instance powers off: a failure here must never keep it running.
+# Ships what is new in the log files: the script's own lines, and the runner's when RUNNER_DIAGNOSTIC_LOGS
+# is 1. Best effort: a failure here must never keep the instance running or fail the job.
 ship_logs() {
-  if [[ -z "${LOG_GROUP_NAME:-}" || -z "${REGION:-}" || -z "${INSTANCE_ID:-}" || ! -s "$LOG_BUFFER" ]]; then
+  if [[ -z "${LOG_GROUP_NAME:-}" || -z "${REGION:-}" || -z "${INSTANCE_ID:-}" ]]; then
     return 0
   fi
   load_credentials || return 0
-  local endpoint="${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}" stream events
-  stream="{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${INSTANCE_ID}\""
-  # Each buffered line is "<epoch ms> <JSON line>"; the JSON line becomes the event's message.
-  events="$(tail -n 1000 "$LOG_BUFFER" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
-    -e 's/^\([0-9]*\) \(.*\)$/{"timestamp":\1,"message":"\2"}/' | paste -sd, -)"
-  logs_call CreateLogStream "${stream}}" "$endpoint"
-  logs_call PutLogEvents "${stream},\"logEvents\":[${events}]}" "$endpoint"
+  if [[ -s "$LOG_BUFFER" ]]; then
+    ship_file "$LOG_BUFFER" "$INSTANCE_ID" stamped
+  fi
+  if [[ "${RUNNER_DIAGNOSTIC_LOGS:-}" == 1 ]]; then
+    local file
+    for file in "$RUNNER_DIAG_DIR"/Runner_*.log "$RUNNER_DIAG_DIR"/Worker_*.log; do
+      if [[ -f "$file" ]]; then ship_file "$file" "$INSTANCE_ID/${file##*/}" raw; fi
+    done
+  fi
 }
 
+# Ships FILE's complete lines not shipped yet to STREAM, 200 per call (each under 2000 bytes, so a call
+# stays under PutLogEvents' 1 MiB). `stamped` lines are "<epoch ms> <JSON line>" (the buffer); `raw` ones
+# are the runner's, cleaned (clean_lines) and stamped with the time they are shipped.
+# Usage: ship_file FILE STREAM stamped|raw
+ship_file() {
+  local file="$1" stream="$2" kind="$3" shipped total to events status
+  shipped="${SHIPPED[$file]:-0}"
+  total="$(wc -l <"$file")" || return 0
+  while ((shipped < total)); do
+    to=$((shipped + 200 < total ? shipped + 200 : total))
+    if [[ "$kind" == stamped ]]; then
+      events="$(sed -n "$((shipped + 1)),${to}p" "$file" | to_events)"
+    else
+      events="$(sed -n "$((shipped + 1)),${to}p" "$file" | clean_lines | sed "s/^/$(date +%s%3N) /" | to_events)"
+    fi
+    if [[ -n "$events" ]]; then
+      if [[ -z "${STREAMS[$stream]:-}" ]]; then
+        logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}" >/dev/null
+        STREAMS[$stream]=1
+      fi
+      status="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
+      # A refused batch (400) will not pass later either; anything else (no answer, 5xx, expired
+      # credentials) is tried again at the next round.
+      if [[ "$status" != 200 && "$status" != 400 ]]; then
+        break
+      fi
+    fi
+    shipped=$to
+  done
+  SHIPPED[$file]=$shipped
+}
+
+# PutLogEvents' events from lines "<epoch ms> <text>": the text is the message, escaped for JSON.
+to_events() {
+  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' \
+    -e 's/^\([0-9]*\) \(.*\)$/{"timestamp":\1,"message":"\2"}/' | paste -sd, -
+}
+
+# The runner's lines, fit to ship: at most 2000 bytes, valid UTF-8, no control characters but tabs,
+# no empty line (an event's message may not be empty), and what looks like a credential redacted.
+# The runner masks the secrets it knows in its own logs already (src/Runner.Common/Tracing.cs of
+# actions/runner); this is a second net for tokens it never knew: GitHub tokens, JWTs, and any long
+# base64 run such as a JIT config.
+clean_lines() {
+  # iconv -c drops invalid sequences (a line cut mid-character too) and then exits 1: not a failure here.
+  cut -b 1-2000 | { iconv -c -f UTF-8 -t UTF-8 || true; } | tr -d '\000-\010\013-\037' | sed -E \
+    -e 's/gh[pousr]_[A-Za-z0-9_]{20,}/[redacted]/g' \
+    -e 's/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/[redacted]/g' \
+    -e 's#[A-Za-z0-9+/=_-]{100,}#[redacted]#g' \
+    -e '/^$/d'
+}
+
+# While the instance lives, ship new lines every LOG_SHIP_SECONDS, and look for a spot interruption
+# notice as often (IMDS answers 404 until there is one; AWS suggests polling every 5 s:
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html). At a
+# notice the instance has two minutes left: it is logged and shipped at once. SIGTERM ships what is
+# left and ends the shipper (stop_log_shipper).
+start_log_shipper() {
+  if [[ -z "${LOG_GROUP_NAME:-}" ]]; then
+    return 0
+  fi
+  (
+    # The signal only marks the end: a round it interrupts finishes, then one more ships the rest.
+    stopping=''
+    trap 'stopping=1' TERM
+    notice=''
+    while true; do
+      if [[ -z "$stopping" ]]; then
+        sleep "$LOG_SHIP_SECONDS" &
+        wait $! || true
+      fi
+      if [[ -z "$stopping$notice" ]] && notice="$(imds_get meta-data/spot/instance-action 2>/dev/null)"; then
+        log "spot interruption notice: $notice"
+      fi
+      ship_logs || true
+      if [[ -n "$stopping" ]]; then
+        exit 0
+      fi
+    done
+  ) &
+  SHIPPER_PID=$!
+}
+
+# Ends the shipper after its last round (at most 15 s); without one, ships here.
+stop_log_shipper() {
+  if [[ -z "$SHIPPER_PID" ]]; then
+    ship_logs || true
+    return 0
+  fi
+  kill -TERM "$SHIPPER_PID" 2>/dev/null || return 0
+  local waited=0
+  while kill -0 "$SHIPPER_PID" 2>/dev/null && ((waited < 150)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -KILL "$SHIPPER_PID" 2>/dev/null || true
+  SHIPPER_PID=''
+}
+
+# Prints the HTTP status (000: no answer).
 logs_call() {
-  signed_post logs "$3/" "$2" -o /dev/null --max-time 5 \
+  signed_post logs "${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}/" "$2" -o /dev/null --max-time 5 -w '%{http_code}' \
     -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1" || true
 }
 
@@ -83,7 +195,7 @@ signed_post() {
 
 power_off() {
   log "powering off: $1"
-  ship_logs || true
+  stop_log_shipper
   # shellcheck disable=SC2086 # the command is a word list on purpose
   $POWEROFF_COMMAND || true
   exit 0
@@ -190,6 +302,7 @@ main() {
   IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
+  start_log_shipper
   local kind b64 url
   for kind in STARTED COMPLETED; do
     b64="JOB_${kind}_HOOK_BASE64" url="JOB_${kind}_HOOK_URL"

@@ -5,8 +5,9 @@ import type { JobView } from './ghes';
 import { LaunchTiming } from './launch-timing';
 import { buildReport, isWarmPoolId, PoolPeaks, poolOfJob, SandboxReport } from './report';
 import { RunningSandbox } from './system';
+import { costTagsOf } from '../lambda/core/cost-tags';
 import { instanceIdOfRunner } from '../lambda/core/runner';
-import { TAG_POOL } from '../src/contracts/instance-tags';
+import { TAG_CONFIG, TAG_POOL } from '../src/contracts/instance-tags';
 
 export type Progress = ReturnType<typeof progressOf>;
 
@@ -34,7 +35,8 @@ export async function driveScenario(sandbox: RunningSandbox, onProgress: (progre
     const cancel = random.chance(spec.cancelRate);
     const cancelAfter = random.integer(1_000, 20_000);
     return clock.sleep(at).then(() => {
-      const [jobId] = ghes.createWorkflowRun({ repo: spec.repo, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' }] }).jobIds;
+      const run = { repo: spec.repo, workflowName: spec.workflow, jobs: [{ labels: spec.labels, durationMs: spec.durationMs, outcome: 'success' as const }] };
+      const [jobId] = ghes.createWorkflowRun(run).jobIds;
       arrived++;
       if (cancel) clock.after(cancelAfter, () => { if (ghes.job(jobId)?.status === 'queued') ghes.cancelJob(jobId); });
     });
@@ -163,6 +165,23 @@ function jobsByConfig(sandbox: RunningSandbox): Record<string, number> {
   return counts;
 }
 
+/** The job attempts that ran on our instances, and whether the instance and its root volume carry the attempt's cost tags. */
+function costTagsOfJobs(sandbox: RunningSandbox): SandboxReport['costTags'] {
+  let jobsRun = 0;
+  const untagged: number[] = [];
+  for (const job of sandbox.ghes.jobs()) {
+    const instanceId = instanceIdOfRunner(sandbox.runnerNamePrefix, job.runnerName);
+    const instance = instanceId === undefined ? undefined : sandbox.ec2.instance(instanceId);
+    if (!instance) continue;
+    jobsRun++;
+    const pool = instance.tags[TAG_POOL] ?? '';
+    const expected = { ...costTagsOf({ repo: job.repo, workflowName: job.workflowName }), [TAG_CONFIG]: pool.slice(pool.lastIndexOf('#') + 1) };
+    const carries = (tags: Readonly<Record<string, string>>) => Object.entries(expected).every(([key, value]) => tags[key] === value);
+    if (!carries(instance.tags) || !carries(instance.rootVolume.tags)) untagged.push(job.id);
+  }
+  return { jobsRun, tagged: jobsRun - untagged.length, untagged };
+}
+
 /** What is left that should not be: instances not terminated (but a warm pool's parked ones), our runner registrations, queued jobs. */
 function leaksOf(sandbox: RunningSandbox): SandboxReport['leaks'] {
   const { instanceIds: parked } = parkedWarm(sandbox);
@@ -191,12 +210,14 @@ function report(
     starts: sandbox.starts,
     warmPool: parkedWarm(sandbox).byConfig,
     ranOn: jobsByConfig(sandbox),
+    costTags: costTagsOfJobs(sandbox),
     capacityErrors: CAPACITY_CODES.reduce((n, code) => n + capacityErrorsOf(code), 0),
     leaks: leaksOf(sandbox),
     github: { total: github.total, byRoute: github.byRoute },
     ec2: { total: ec2Calls.total, byAction: ec2Calls.byAction },
     pools,
-    boot: { ...sandbox.host.boots, logStreams: sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).size },
+    // An instance's own stream is named after it; the runner's logs (debug.runnerLogs) go to `<instance>/<file>` streams.
+    boot: { ...sandbox.host.boots, logStreams: [...sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).keys()].filter((name) => !name.includes('/')).length },
     hookDownloads: { ok: sandbox.s3.gets.ok, refused: { ...sandbox.s3.gets.refused } },
     functions: sandbox.functions(),
     endpoints: privateApi

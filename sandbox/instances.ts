@@ -5,6 +5,7 @@
 // A stopped instance's processes die and a restart boots it again (the bootstrap runs per boot, as a
 // cloud-init per-boot script); a hibernated instance's processes are frozen and carry on when it resumes.
 import { ChildProcess, spawn } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,6 +15,7 @@ import { NodeSha256 } from './aws/sigv4-verifier';
 import { listenOnLoopback, LoopbackServer, readBody } from './common/http';
 import { Ec2Simulator, InstanceRunning } from './ec2';
 import { GhesSimulator, RunnerHooks } from './ghes';
+import { unpackBootstrap } from '../src/private/bootstrap-install';
 
 /** An instance role session's credentials, as IMDS hands them out. */
 type RoleCredentials = { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
@@ -100,6 +102,15 @@ export class InstanceHost {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** The bootstrap the instance's user data installs, as a file (one per distinct script); the repository's when it installs none. */
+  private bootstrapOf(userData: string): string {
+    const script = unpackBootstrap(userData);
+    if (script === undefined) return BOOTSTRAP_SCRIPT;
+    const file = path.join(this.dir, `bootstrap-${createHash('sha256').update(script).digest('hex').slice(0, 12)}.sh`);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, script, { mode: 0o755 });
+    return file;
+  }
+
   private boot(info: InstanceRunning): void {
     this.bootGenerations.set(info.instanceId, (this.bootGenerations.get(info.instanceId) ?? 0) + 1);
     // The settings the launch template's user data exports for the bootstrap.
@@ -113,7 +124,7 @@ export class InstanceHost {
       return;
     }
     this.boots.bootstrap++;
-    const child = spawn('bash', [BOOTSTRAP_SCRIPT], {
+    const child = spawn('bash', [this.bootstrapOf(info.userData ?? '')], {
       detached: true,
       stdio: 'ignore',
       env: {

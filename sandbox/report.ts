@@ -21,6 +21,11 @@ export interface ReportInputs {
   readonly warmPool: Record<string, number>;
   /** Per runner config, the job attempts that ran on one of its instances. */
   readonly ranOn: Record<string, number>;
+  /**
+   * Cost allocation: the job attempts that ran on one of our instances, those whose instance and root volume both carry the
+   * attempt's repository, workflow and config tags, and the ids of the others.
+   */
+  readonly costTags: { readonly jobsRun: number; readonly tagged: number; readonly untagged: readonly number[] };
   readonly capacityErrors: number;
   readonly leaks: { readonly instances: number; readonly runners: number; readonly queuedJobs: number };
   readonly github: { readonly total: number; readonly byRoute: Counts };
@@ -178,6 +183,7 @@ export function summary(report: SandboxReport): string {
     ['job instances', `${report.jobStarts.warm} warm starts, ${report.jobStarts.cold} cold launches; ${report.warmPools.launched} launched into warm pools`
       + `, parked at the end: ${Object.entries(report.warmPools.parkedAtEnd).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`],
     ['jobs ran on', Object.entries(report.ranOn).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'],
+    ['cost tags', `${report.costTags.tagged} of ${report.costTags.jobsRun} jobs' instances and volumes carry their repository, workflow and config`],
     ['job hooks', `started ${report.hooks.started.ran} (${report.hooks.started.failed} failed), completed ${report.hooks.completed.ran} (${report.hooks.completed.failed} failed)`
       + `; ${report.hooks.downloads.ok} downloaded from S3`],
     ['leaks', `${leaks.instances} instances, ${leaks.runners} runner registrations, ${leaks.queuedJobs} queued jobs`],

@@ -50,7 +50,7 @@ const optional = (parse: Parse<number>): Field<number | undefined> => [parse, un
 
 const runnerConfig = (name: string, labels: string[], instanceTypes: string[], spot: 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY', maxRunners: number) => ({ name, labels, instanceTypes, spot, maxRunners });
 const jobs = (repo: string, labels: string[], count: number, durationMs: number, spreadMs: number) =>
-  ({ repo, labels, count, durationMs, arrival: { spreadMs, afterMs: 0 }, cancelRate: 0 });
+  ({ repo, workflow: 'CI', labels, count, durationMs, arrival: { spreadMs, afterMs: 0 }, cancelRate: 0 });
 
 const SCENARIO = object({
   name: [text, 'demo'],
@@ -81,6 +81,8 @@ const SCENARIO = object({
   jobs: [list(object({
     /** `owner/name`, or a repository name of the sandbox's organization. */
     repo: [text, 'app'],
+    /** The workflow's name (`workflow_name`), which the instance that runs the job is tagged with. */
+    workflow: [text, 'CI'],
     labels: [texts, ['self-hosted', 'linux', 'x64']],
     count: [int(0, 100_000), 1],
     /** How long each job runs, simulated ms. */

@@ -48,7 +48,7 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   readonly runnerSecurityGroup: ec2.ISecurityGroup;
   /** The runner instances' security group, to let them reach your resources: `db.connections.allowDefaultPortFrom(runners)`. */
   readonly connections: ec2.Connections;
-  /** Where runner instances ship their bootstrap's log lines (a stream per instance id) as they power off. */
+  /** Where runner instances stream their bootstrap's log lines (a stream per instance id) and, with `debug.runnerLogs`, the runner's own. */
   readonly runnerLogGroup: logs.ILogGroup;
   /** One launch template per runner config. */
   readonly launchTemplates: ec2.ILaunchTemplate[];

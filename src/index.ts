@@ -4,6 +4,7 @@ export * from './endpoint-access';
 export * from './job-hooks';
 export * from './monitoring-options';
 export * from './runner-config';
+export * from './runner-debug';
 export * from './runner-image-pipeline';
 export * from './runner-machine-image';
 export * from './runner-metrics';

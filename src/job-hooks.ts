@@ -18,7 +18,7 @@ export class JobHookScript {
   /**
    * A script given as text, e.g. `JobHookScript.inline('docker system prune -f')`. It goes into the
    * launch template's user data, which EC2 limits to 16 KB with the bootstrap included: a config's
-   * two inline hooks share about 3.5 KB. Use {@link JobHookScript.fromAsset} for more.
+   * two inline hooks share about 7.5 KB. Use {@link JobHookScript.fromAsset} for more.
    */
   static inline(text: string): JobHookScript {
     return new JobHookScript(text, undefined);

@@ -2,6 +2,7 @@
 import { instanceTypeArchitecture, unknownInstanceTypeReason } from './instance-type-name';
 import { JobHooks, validateJobHooks } from './job-hooks';
 import { ROUTING_PRIORITY_RANGE, RUNNER_CONFIG_DOCUMENT_VERSION, RunnerConfigDocument } from './runner-config-document';
+import { RunnerDebugOptions } from './runner-debug';
 import { foldLabel, routingLabels, SELF_HOSTED_LABEL } from './runner-labels';
 import { toWarmPoolDocument, validateWarmPool, WarmPoolOptions } from './warm-pool';
 
@@ -155,6 +156,13 @@ export interface RunnerConfig {
    * @default - no hooks
    */
   readonly jobHooks?: JobHooks;
+
+  /**
+   * Debugging aids for this config's instances, such as the runner's own logs streamed to CloudWatch.
+   *
+   * @default - none: only the bootstrap's lines reach the runners' log group
+   */
+  readonly debug?: RunnerDebugOptions;
 }
 
 /** Ranges of vCPUs and memory for attribute-based instance type selection. */

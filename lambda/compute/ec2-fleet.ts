@@ -2,13 +2,13 @@
 // types × the subnets, spot by price-capacity-optimized, on-demand in the order the types are listed.
 import {
   _InstanceType,
-  CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, DescribeInstancesCommand, EC2Client, Filter, StartInstancesCommand,
+  CpuManufacturer, CreateFleetCommand, CreateFleetCommandInput, CreateTagsCommand, DescribeInstancesCommand, EC2Client, Filter, StartInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { LAUNCH_ENVIRONMENT } from '../../src/contracts/environment';
 import {
-  classifyLaunchError, ComputePort, InstanceInfo, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult, StartFailure, StartResult,
-  TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
+  classifyLaunchError, ComputePort, InstanceInfo, InstanceTagRequest, LaunchedInstance, LaunchFailedError, LaunchRequest, LaunchResult, StartFailure,
+  StartResult, TagResult, TAG_CONFIG, TAG_LAUNCH, TAG_MANAGED_BY, TAG_POOL, withUnofferedTypes,
 } from '../core/compute';
 import { Market } from '../core/runner';
 
@@ -22,6 +22,9 @@ export interface Ec2FleetOptions {
   /** Warm pool launch template id for a config name (shutdown behaviour `stop`). */
   readonly warmLaunchTemplateFor?: (configName: string) => string;
 }
+
+/** Values of one DescribeInstances filter: EC2 takes at most 200. */
+const MAX_FILTER_VALUES = 200;
 
 /** EC2 caps the overrides of one CreateFleet request; beyond this many the least preferred types are dropped. */
 const MAX_OVERRIDES = 300;
@@ -113,6 +116,58 @@ export class Ec2Fleet implements ComputePort {
       { Name: `tag:${TAG_LAUNCH}`, Values: [clientToken] },
     ]);
     return found.map((i) => ({ instanceId: i.instanceId, market: i.market ?? 'spot' }));
+  }
+
+  async tagInstances(requests: readonly InstanceTagRequest[]): Promise<TagResult> {
+    if (requests.length === 0) return { tagged: [], gone: [], failed: [] };
+    // Launch tags are on the volumes already (CreateFleet's TagSpecifications); later ones are not
+    // copied from the instance, so each call names the instance and its volumes, read here in one call.
+    const volumes = await this.volumesOf(requests.map((r) => r.instanceId));
+    const tagged: string[] = [];
+    const gone: string[] = [];
+    const failed: StartFailure[] = [];
+    for (const { instanceId, tags } of requests) {
+      const volumeIds = volumes.get(instanceId);
+      if (volumeIds === undefined) {
+        gone.push(instanceId);
+        continue;
+      }
+      try {
+        await this.options.client.send(new CreateTagsCommand({
+          Resources: [instanceId, ...volumeIds],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }));
+        tagged.push(instanceId);
+      } catch (error) {
+        if (!isEc2Refusal(error)) throw error;
+        failed.push(failureOf(instanceId, error));
+      }
+    }
+    return { tagged, gone, failed };
+  }
+
+  /** The EBS volumes attached to each of these instances that is not terminated; instances EC2 no longer lists are absent. */
+  private async volumesOf(instanceIds: readonly string[]): Promise<Map<string, string[]>> {
+    const volumes = new Map<string, string[]>();
+    for (let start = 0; start < instanceIds.length; start += MAX_FILTER_VALUES) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.options.client.send(new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'instance-id', Values: instanceIds.slice(start, start + MAX_FILTER_VALUES) },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+          MaxResults: 1000,
+          NextToken: nextToken,
+        }));
+        for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+          if (!instance.InstanceId) continue;
+          volumes.set(instance.InstanceId, (instance.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.VolumeId ? [m.Ebs.VolumeId] : [])));
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return volumes;
   }
 
   private async describe(filters: Filter[]): Promise<Array<InstanceInfo & { market?: Market }>> {

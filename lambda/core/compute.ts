@@ -95,6 +95,24 @@ export interface ComputePort {
   listInstances(): Promise<InstanceInfo[]>;
   /** Instances of one launch, found by its tag (recovering a launch whose result was lost). */
   findLaunch(clientToken: string): Promise<LaunchedInstance[]>;
+  /**
+   * Adds (or overwrites) tags on instances and their EBS volumes, one call per instance. EC2's
+   * refusals come back per instance in the result; an instance already gone is `gone`, not a failure.
+   */
+  tagInstances(requests: readonly InstanceTagRequest[]): Promise<TagResult>;
+}
+
+export interface InstanceTagRequest {
+  readonly instanceId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface TagResult {
+  /** Instances tagged, with every volume attached to them. */
+  readonly tagged: readonly string[];
+  /** Instances EC2 no longer lists (terminated meanwhile): nothing to tag. */
+  readonly gone: readonly string[];
+  readonly failed: readonly StartFailure[];
 }
 
 /** CreateFleet failed as a whole (a request-level error), so nothing launched. Callers decide by `kind`, never by message text. */

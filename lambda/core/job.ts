@@ -47,6 +47,8 @@ export interface JobEvent {
   readonly conclusion?: string;
   /** The App installation the delivery came from (`installation.id`): the one that registers the job's runner. */
   readonly installationId?: number;
+  /** `workflow_name`: the workflow's `name:`, or its file path when it has none; null in some payloads. */
+  readonly workflowName?: string;
 }
 
 /** Attributes a job gets when it is first seen; never changed by later transitions. */
@@ -59,6 +61,7 @@ export interface JobCreation {
   readonly labels: readonly string[];
   readonly pool: Pool;
   readonly installationId?: number;
+  readonly workflowName?: string;
 }
 
 /** A single-item conditional write: move `key` to `to` if that is forward. */
@@ -92,6 +95,8 @@ export interface JobRecord {
   readonly pool: Pool;
   /** The App installation its first delivery came from; absent for jobs recorded before it was kept. */
   readonly installationId?: number;
+  /** The workflow the job belongs to (`workflow_name`), for cost allocation; absent when no payload named one. */
+  readonly workflowName?: string;
   readonly runnerName?: string;
   readonly conclusion?: string;
   /** ISO 8601. */
@@ -123,6 +128,7 @@ export function planJobTransition(event: JobEvent, pool: Pool | undefined, now: 
       labels: event.labels,
       pool,
       installationId: event.installationId,
+      workflowName: event.workflowName,
     },
     runnerName: event.runnerName,
     conclusion: event.conclusion,
@@ -153,6 +159,7 @@ export function applyJobTransition(current: JobRecord | undefined, t: JobTransit
         labels: [...c.labels],
         pool: c.pool,
         installationId: c.installationId,
+        workflowName: c.workflowName,
         runnerName: t.runnerName,
         conclusion: t.conclusion,
         createdAt: at,

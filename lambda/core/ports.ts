@@ -63,6 +63,11 @@ export interface RunnerStore {
   transitionRunner(
     instanceId: string, from: readonly RunnerState[], to: RunnerState, changes: RunnerChanges, at: number,
   ): Promise<RunnerRecord | undefined>;
+  /**
+   * Records that the busy runner's instance gets the cost tags of `job`, if it runs that job and has
+   * not got them yet; `false` when another reconcile did, or the runner no longer runs the job.
+   */
+  claimCostTags(instanceId: string, job: JobKey): Promise<boolean>;
   /** The pool's runners that are not gone, or those in one state. Eventually consistent. */
   listPoolRunners(poolId: string, state?: RunnerState): Promise<RunnerRecord[]>;
   /** Every pool with an active job, a live runner or pending work. Eventually consistent. */

@@ -49,6 +49,8 @@ export interface RunnerView {
   readonly imageId?: string;
   /** The job it runs, once GitHub said so (in_progress). */
   readonly job?: JobKey;
+  /** The job whose cost tags the instance was given (claimed before the EC2 call, so it is tagged once). */
+  readonly costTaggedJob?: number;
 }
 
 /** The runner name of an instance: a fixed prefix, so the reconciler can tell ours, and the id. */

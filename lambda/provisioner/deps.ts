@@ -25,6 +25,10 @@ export interface ProvisionerMetrics {
   warmStarted(config: string, count: number): void;
   /** Claimed warm pool instances EC2 would not start; their jobs launched cold. */
   warmStartFailed(count: number): void;
+  /** Instances tagged with the repository and workflow of the job they run. */
+  costTagged(count: number): void;
+  /** Instances whose cost tags could not be set. */
+  costTagFailed(count: number): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

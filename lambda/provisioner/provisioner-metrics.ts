@@ -57,6 +57,14 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
     if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.WARM_START_FAILURES, MetricUnit.Count, count);
   }
 
+  costTagged(count: number): void {
+    if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.INSTANCES_COST_TAGGED, MetricUnit.Count, count);
+  }
+
+  costTagFailed(count: number): void {
+    if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.COST_TAG_FAILURES, MetricUnit.Count, count);
+  }
+
   private single(name: ProvisionerMetricName, value: number, dimensions: Record<string, string>): void {
     const metric = this.metrics.singleMetric();
     for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);

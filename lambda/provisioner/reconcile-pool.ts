@@ -2,6 +2,7 @@
 // what to do, and applies it with conditional writes. Level-triggered: whatever message brought
 // the pool here, the answer depends only on the state, so running it twice changes nothing.
 import { claimWarm } from './claim-warm';
+import { tagStartedJobs } from './cost-tags';
 import { ProvisionerDeps } from './deps';
 import { DemandNotMetError } from './errors';
 import { launch, recoverPendingLaunch } from './launch';
@@ -50,6 +51,7 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   const queuedRead = await deps.jobs.listActiveJobs(poolId, 'queued');
   const inProgress = await deps.jobs.listActiveJobs(poolId, 'in_progress');
   const runners = await linkBusyRunners(deps, message, inProgress, await deps.runners.listPoolRunners(poolId));
+  await tagStartedJobs(deps, runners, inProgress);
   const now = deps.clock.now();
   // The runners of recent launches the index does not show yet are read from their items: one of
   // them may already be busy with a job still read as queued, which is then no demand either.

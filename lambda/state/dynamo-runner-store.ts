@@ -1,11 +1,11 @@
 // Runners and pools in the single DynamoDB table. Runner changes are conditional on the runner's
 // state; pool saves are conditional on the pool's version. No transactions (dynalite runs them too).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StateReadIncompleteError } from './errors';
 import { poolFromItem, poolItemKey, poolToItem, runnerFromItem, runnerItemKey, runnerPoolSort, runnerToItem } from './runner-items';
 import { PARTITION_KEY, POOL_INDEX, TTL_ATTRIBUTE } from './table-schema';
-import { FINISHED_JOB_RETENTION_SECONDS } from '../core/job';
+import { FINISHED_JOB_RETENTION_SECONDS, JobKey } from '../core/job';
 import { hasPendingWork, PoolRecord } from '../core/pool';
 import { PoolStore, RunnerStore } from '../core/ports';
 import { applyRunnerChanges, RunnerChanges, RunnerRecord, RunnerState } from '../core/runner';
@@ -60,6 +60,26 @@ export class DynamoRunnerStore implements RunnerStore, PoolStore {
     if (to === 'gone') item[TTL_ATTRIBUTE] = Math.floor(at / 1000) + FINISHED_JOB_RETENTION_SECONDS;
     const ok = await this.conditionalPut(item, '#version = :version', { '#version': 'version' }, { ':version': current.version });
     return ok ? next : undefined;
+  }
+
+  async claimCostTags(instanceId: string, job: JobKey): Promise<boolean> {
+    // One UpdateItem that leaves the version alone: a transition that read the runner before it
+    // writes the item back without the mark, which costs one more (idempotent) CreateTags, while
+    // moving the version would make that transition lose its race instead.
+    try {
+      await this.client.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: runnerItemKey(instanceId),
+        UpdateExpression: 'SET #tagged = :jobId',
+        ConditionExpression: '#state = :busy AND #job.#jobId = :jobId AND #job.#host = :host AND (attribute_not_exists(#tagged) OR #tagged <> :jobId)',
+        ExpressionAttributeNames: { '#tagged': 'costTaggedJob', '#state': 'state', '#job': 'job', '#jobId': 'jobId', '#host': 'githubHost' },
+        ExpressionAttributeValues: { ':jobId': job.jobId, ':host': job.githubHost, ':busy': 'busy' },
+      }));
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
   }
 
   async listPoolRunners(poolId: string, state?: RunnerState): Promise<RunnerRecord[]> {

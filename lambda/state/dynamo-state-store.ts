@@ -132,6 +132,7 @@ function jobUpdate(t: JobTransition) {
     setOnce('pool', c.pool.poolId);
     setOnce('scope', c.pool.scope);
     setOnce('installationId', c.installationId);
+    setOnce('workflowName', c.workflowName);
   }
   set('runnerName', t.runnerName);
   set('conclusion', t.conclusion);

@@ -55,6 +55,7 @@ export function jobFromItem(item: Item): JobRecord {
     labels: labels as string[],
     pool: { poolId: str(item, 'pool', where), configName: str(item, 'configName', where), scope: scopeFromItem(item.scope, where) },
     installationId: optNum(item, 'installationId', where),
+    workflowName: optStr(item, 'workflowName', where),
     runnerName: optStr(item, 'runnerName', where),
     conclusion: optStr(item, 'conclusion', where),
     createdAt: str(item, 'createdAt', where),

@@ -8,6 +8,8 @@ import { JobEvent, JobState } from '../core/job';
 /** More `runs-on` labels than any real workflow has; bounds what a matched job stores. */
 export const MAX_JOB_LABELS = 256;
 const MAX_RUNNER_NAME_LENGTH = 1024;
+/** A workflow name longer than this is stored cut: it only labels cost, and a tag value takes 256 characters. */
+const MAX_WORKFLOW_NAME_LENGTH = 1024;
 const DELIVERY_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const EVENT_NAME = /^[a-z0-9_]{1,64}$/;
 
@@ -105,7 +107,19 @@ export function parseWorkflowJob(payload: Json, state: JobState, githubHost: str
     runnerName: optionalString(job.runner_name, 'workflow_job.runner_name', MAX_RUNNER_NAME_LENGTH),
     conclusion: optionalString(job.conclusion, 'workflow_job.conclusion', 64),
     installationId,
+    workflowName: workflowNameOf(job.workflow_name),
   };
+}
+
+/**
+ * `workflow_name`: the workflow's `name:`, or its file path when it sets none ("If you omit name,
+ * GitHub displays the workflow file path relative to the root of the repository", Workflow syntax
+ * for GitHub Actions). Whatever its author wrote, so it never fails the delivery: any other type is
+ * dropped, a long one cut; it is made a valid tag value only where it becomes one (core/cost-tags.ts).
+ */
+function workflowNameOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  return value.slice(0, MAX_WORKFLOW_NAME_LENGTH);
 }
 
 function positiveInteger(value: unknown, field: string): number {

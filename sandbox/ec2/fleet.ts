@@ -157,7 +157,10 @@ export class FleetService {
       'aws:ec2launchtemplate:version': String(template.versionNumber),
     };
     const { availabilityZone, subnetId } = subnet;
-    const spec = { imageId: pool.imageId!, instanceType: type.name, market, availabilityZone, reservationId, launchTemplate: template, tags };
+    const volumeTags = { ...template.data.volumeTags, ...request.tags.volume };
+    const spec = {
+      imageId: pool.imageId!, instanceType: type.name, market, availabilityZone, reservationId, launchTemplate: template, tags, volumeTags,
+    };
     const instanceIds = Array.from({ length: count }, () => this.lifecycle.launch({ ...spec, instanceId: this.ids.resourceId('i-') }).instanceId);
     const launchTemplateAndOverrides = renderOverrides({ config: pool.config, override: pool.override });
     return { launchTemplateAndOverrides, lifecycle: market, instanceIds, instanceType: type.name, availabilityZone, subnetId };

@@ -125,6 +125,9 @@ export class ImdsServer extends LoopbackService {
       'instance-id': () => i.instanceId,
       'placement/region': () => this.deps.region,
       ...(profile && { 'iam/security-credentials/': () => profile.roleName, [`iam/security-credentials/${profile.roleName}`]: document }),
+      // A spot instance's interruption notice, from the warning on (until then 404), with the time it
+      // is reclaimed (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html).
+      ...(i.interruptAt !== undefined && { 'spot/instance-action': () => JSON.stringify({ action: 'terminate', time: isoSeconds(i.interruptAt!) }) }),
     };
   }
 }

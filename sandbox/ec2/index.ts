@@ -1,5 +1,5 @@
 // The EC2 simulator: the EC2 Query endpoint `@aws-sdk/client-ec2` talks to (CreateFleet, DescribeInstances,
-// TerminateInstances, StopInstances, StartInstances, and DescribeImages for the status command), a simulated IMDSv2 per
+// TerminateInstances, StopInstances, StartInstances, CreateTags, and DescribeImages for the status command), a simulated IMDSv2 per
 // instance, EventBridge-shaped instance events, seeded faults and what EC2 would bill.
 import { IncomingMessage, ServerResponse } from 'http';
 import { BillingMeter, BillingSummary, InstanceBill } from './billing';
@@ -8,6 +8,7 @@ import { FleetService } from './fleet';
 import { ImdsServer } from './imds';
 import { describeInstances, InstanceLifecycle, InstanceRecord, poolOf, startInstances, stopInstances, terminateInstances } from './instances';
 import { LaunchTemplateRegistration, LaunchTemplateRegistry, ROOT_DEVICE_NAME } from './launch-templates';
+import { createTags, resourceTags } from './tags';
 import { Ec2Authorizer, Ec2Decision, Ec2InstanceEvent, IdGenerator, InstanceStateName, isoSeconds, SubnetInfo } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, renderEc2Error, renderEc2Response, unauthorizedMessage, XmlObject } from './wire';
 import { LoopbackService, readBody, tally } from '../common/http';
@@ -61,7 +62,7 @@ export type InstanceRunning = Readonly<{
 /** `previousState` is undefined for the initial `pending`. */
 export type InstanceStateChange = { readonly instance: InstanceView; readonly previousState?: InstanceStateName; readonly state: InstanceStateName };
 
-const view = (i: InstanceRecord): InstanceView => ({ ...i });
+const view = (i: InstanceRecord): InstanceView => ({ ...i, rootVolume: { ...i.rootVolume } });
 
 function subscribe<T>(listeners: Set<T>, listener: T): () => void {
   listeners.add(listener);
@@ -117,7 +118,7 @@ export class Ec2Simulator extends LoopbackService {
       // The warning's resource ARN has the zone in the region slot and no account, as in the EC2 docs' example (reference/aws.md 3.3).
       interruptionWarning: (i) => this.publish('EC2 Spot Instance Interruption Warning', `arn:aws:ec2:${i.availabilityZone}:instance/${i.instanceId}`,
         { 'instance-id': i.instanceId, 'instance-action': 'terminate' }),
-    });
+    }, new IdGenerator(random.fork('volume-ids')));
     this.fleets = new FleetService(resourceIds, this.templates, this.lifecycle, this.subnets, this.capacity, this.faults);
     this.imds = new ImdsServer({ clock: this.clock, region: this.region, accountId: this.accountId, instance: (id) => this.lifecycle.get(id) });
   }
@@ -223,6 +224,7 @@ export class Ec2Simulator extends LoopbackService {
         StopInstances: () => stopInstances(this.lifecycle, params),
         StartInstances: () => startInstances(this.lifecycle, this.capacity, this.faults, params),
         DescribeImages: () => this.describeImages(params),
+        CreateTags: () => createTags(this.lifecycle, params),
       };
       const handler = Object.prototype.hasOwnProperty.call(handlers, action) ? handlers[action] : undefined;
       if (!handler) throw new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
@@ -239,6 +241,7 @@ export class Ec2Simulator extends LoopbackService {
         accessKeyId: /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1],
         fleet: action === 'CreateFleet' ? this.fleets.facts(params) : undefined,
         instanceTags: (id) => this.lifecycle.get(id)?.tags ?? {},
+        resourceTags: (id) => resourceTags(this.lifecycle, id),
         instanceFacts: (id) => {
           const i = this.lifecycle.get(id);
           return i && { instanceType: i.instanceType, availabilityZone: i.availabilityZone, market: i.market };

@@ -4,8 +4,8 @@
 // and the SDK model's element names (`instanceState`, `tagSet`, `instancesSet` …, reference/aws.md 2).
 import { createHash } from 'crypto';
 import { CapacityModel, Ec2Faults, PoolKey } from './faults';
-import { LaunchTemplateVersion } from './launch-templates';
-import { Ec2SimulatorError, InstanceStateName, Market, STATE_CODES } from './types';
+import { LaunchTemplateVersion, ROOT_DEVICE_NAME } from './launch-templates';
+import { Ec2SimulatorError, IdGenerator, InstanceStateName, Market, STATE_CODES } from './types';
 import { apiErrors, Ec2ApiError, QueryParams, XmlObject } from './wire';
 import { SimClock } from '../common/time';
 
@@ -17,7 +17,10 @@ export interface InstanceRecord {
   readonly availabilityZone: string;
   readonly reservationId: string;
   readonly launchTemplate: LaunchTemplateVersion;
-  readonly tags: Readonly<Record<string, string>>;
+  /** Replaced as a whole by CreateTags (./tags.ts). */
+  tags: Readonly<Record<string, string>>;
+  /** The EBS root volume, created with the instance and deleted with it (DeleteOnTermination, as the runners' templates set it). */
+  readonly rootVolume: RootVolume;
   /** Simulated epoch ms. */
   readonly launchTime: number;
   state: InstanceStateName;
@@ -33,6 +36,12 @@ export interface InstanceRecord {
   /** Set by the interruption warning: when the instance is reclaimed (simulated epoch ms). */
   interruptAt?: number;
   terminatedAt?: number;
+}
+
+/** An instance's root volume: its id, and its tags (the template's and the launch's volume TagSpecifications, then CreateTags). */
+export interface RootVolume {
+  readonly volumeId: string;
+  tags: Readonly<Record<string, string>>;
 }
 
 type ShutdownCause = 'user' | 'instance' | 'spot' | 'hibernate';
@@ -60,14 +69,18 @@ export class InstanceLifecycle {
   private readonly timers = new Map<string, Set<() => void>>();
 
   /** `stateChanged` hears every transition, the initial `pending` included (previous undefined). */
+  /** `volumeIds`: its own id source, so that root volumes leave the instance ids a seed gives as they were. */
   constructor(private readonly clock: SimClock, private readonly faults: Ec2Faults, private readonly hooks: {
     stateChanged(instance: InstanceRecord, previous: InstanceStateName | undefined): void;
     interruptionWarning(instance: InstanceRecord): void;
-  }) {}
+  }, private readonly volumeIds: IdGenerator) {}
 
-  /** Launches an instance from everything fixed at launch. */
-  launch(spec: Pick<InstanceRecord, 'instanceId' | 'imageId' | 'instanceType' | 'market' | 'availabilityZone' | 'reservationId' | 'launchTemplate' | 'tags'>): InstanceRecord {
-    const instance: InstanceRecord = { ...spec, launchTime: this.clock.now(), state: 'pending', lastStart: 'launch', starts: 0 };
+  /** Launches an instance, and its root volume tagged with `volumeTags`, from everything fixed at launch. */
+  launch(spec: Pick<InstanceRecord, 'instanceId' | 'imageId' | 'instanceType' | 'market' | 'availabilityZone' | 'reservationId' | 'launchTemplate' | 'tags'>
+    & { readonly volumeTags: Readonly<Record<string, string>> }): InstanceRecord {
+    const { volumeTags, ...fixed } = spec;
+    const rootVolume = { volumeId: this.volumeIds.resourceId('vol-'), tags: { ...volumeTags } };
+    const instance: InstanceRecord = { ...fixed, rootVolume, launchTime: this.clock.now(), state: 'pending', lastStart: 'launch', starts: 0 };
     this.instances.set(instance.instanceId, instance);
     this.hooks.stateChanged(instance, undefined);
     // Both draws happen at launch, in launch order, so a seed replays them whatever order timers fire in.
@@ -82,6 +95,14 @@ export class InstanceLifecycle {
       });
     });
     return instance;
+  }
+
+  /**
+   * The instance whose root volume this is, while the volume exists: a terminated instance's root
+   * volume is deleted with it (DeleteOnTermination), so it is unknown from then on.
+   */
+  volumeOwner(volumeId: string): InstanceRecord | undefined {
+    return this.all().find((i) => i.rootVolume.volumeId === volumeId && i.state !== 'terminated');
   }
 
   /** An instance the simulator still remembers (terminated ones for the visibility window). */
@@ -222,12 +243,13 @@ export function describeInstances(lifecycle: InstanceLifecycle, accountId: strin
   if (maxResults !== undefined && (maxResults < 5 || maxResults > 1000)) {
     throw apiErrors.invalidParameterValue(`Value ( ${maxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
   }
-  // Filters are ANDed, the values of one filter ORed, values case-sensitive. Modelled: `instance-state-name` and `tag:KEY`.
+  // Filters are ANDed, the values of one filter ORed, values case-sensitive. Modelled: `instance-id`, `instance-state-name` and
+  // `tag:KEY`. Unlike InstanceId.N, an `instance-id` filter naming an unknown id is no error: it matches nothing (API_DescribeInstances).
   const filters = params.list('Filter').map((f) => {
     const name = f.requiredString('Name');
-    if (!name.startsWith('tag:') && name !== 'instance-state-name') throw apiErrors.invalidParameterValue(`The filter '${name}' is invalid`);
+    if (!name.startsWith('tag:') && name !== 'instance-state-name' && name !== 'instance-id') throw apiErrors.invalidParameterValue(`The filter '${name}' is invalid`);
     const values = f.strings('Value');
-    const valueOf = (i: InstanceRecord) => (name === 'instance-state-name' ? i.state : i.tags[name.slice(4)]);
+    const valueOf = (i: InstanceRecord) => (name === 'instance-state-name' ? i.state : name === 'instance-id' ? i.instanceId : i.tags[name.slice(4)]);
     return (i: InstanceRecord) => values.some((v) => v === valueOf(i));
   });
   const matching = lifecycle.all().filter((i) => filters.every((matches) => matches(i)));
@@ -356,6 +378,13 @@ function renderInstance(i: InstanceRecord): XmlObject {
     // No `on-demand` value exists for instanceLifecycle: on-demand instances omit it (reference/aws.md 2.1).
     instanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
     tagSet: Object.entries(i.tags).map(([key, value]) => ({ key, value })),
+    rootDeviceType: 'ebs',
+    rootDeviceName: ROOT_DEVICE_NAME,
+    // The root volume while it exists; a terminated instance lists none (API_InstanceBlockDeviceMapping: `ebs`, `volumeId`).
+    blockDeviceMapping: i.state === 'terminated' ? [] : [{
+      deviceName: ROOT_DEVICE_NAME,
+      ebs: { volumeId: i.rootVolume.volumeId, status: 'attached', attachTime: new Date(i.launchTime).toISOString(), deleteOnTermination: true },
+    }],
     hibernationOptions: { configured: i.launchTemplate.data.hibernationConfigured === true },
   };
 }

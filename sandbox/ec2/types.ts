@@ -86,6 +86,8 @@ export interface Ec2Call {
   /** CreateFleet: what the request names, parsed; undefined when the request is invalid (the action refuses it). */
   readonly fleet?: Ec2FleetFacts;
   readonly instanceTags: (instanceId: string) => Readonly<Record<string, string>>;
+  /** The tags of an instance or a volume (`vol-…`) by id; empty for an unknown one. */
+  readonly resourceTags: (resourceId: string) => Readonly<Record<string, string>>;
   /** What IAM's instance condition keys read (ec2:InstanceType, ec2:AvailabilityZone, ec2:InstanceMarketType); undefined for an unknown id. */
   readonly instanceFacts: (instanceId: string) => InstanceFacts | undefined;
 }

@@ -49,6 +49,8 @@ export interface RunRecord {
   readonly id: number;
   readonly repo: Repo;
   readonly headSha: string;
+  /** The workflow's `name:` (its file path when it has none): `workflow_name` in the job's webhooks. */
+  readonly workflowName: string;
   attempt: number;
 }
 
@@ -85,6 +87,8 @@ export interface JobSpec {
 export interface WorkflowRunSpec {
   /** `owner/name`, or a name in the organization. */
   readonly repo: string;
+  /** @default 'CI' */
+  readonly workflowName?: string;
   readonly jobs: readonly JobSpec[];
 }
 
@@ -220,7 +224,7 @@ export class Actions {
 
   createRun(repo: Repo, spec: WorkflowRunSpec): { run: RunRecord; jobs: JobRecord[] } {
     if (spec.jobs.length === 0) throw new GhesSimulatorError('a workflow run needs at least one job');
-    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), attempt: 1 };
+    const run: RunRecord = { id: this.nextRunId++, repo, headSha: randomHex(this.rng.jobs, 40), workflowName: spec.workflowName ?? 'CI', attempt: 1 };
     const jobs = spec.jobs.map((j, i) => this.enqueue(run, { ...j, name: j.name ?? `job-${i + 1}`, outcome: j.outcome ?? 'success' }));
     this.schedule();
     return { run, jobs };

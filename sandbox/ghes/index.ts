@@ -68,7 +68,7 @@ export interface GhesSimulatorOptions {
 }
 
 /** A read-only snapshot of a job (simulated epoch ms); `repo` is `owner/name`. */
-export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: string }>;
+export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: string; workflowName: string }>;
 
 export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
@@ -339,5 +339,5 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
 
 function jobView(job: JobRecord): JobView {
   const { run, labels, ...rest } = job;
-  return { ...rest, runId: run.id, repo: run.repo.fullName, labels: [...labels] };
+  return { ...rest, runId: run.id, repo: run.repo.fullName, workflowName: run.workflowName, labels: [...labels] };
 }

@@ -187,7 +187,7 @@ export function jobJson(ghes: Instance, job: JobRecord): Record<string, unknown>
     runner_name: assigned ? job.runnerName : unassigned(''),
     runner_group_id: assigned ? (job.runnerGroup ?? DEFAULT_GROUP).id : unassigned(0),
     runner_group_name: assigned ? (job.runnerGroup ?? DEFAULT_GROUP).name : unassigned(''),
-    workflow_name: 'CI',
+    workflow_name: job.run.workflowName,
   };
 }
 

@@ -66,6 +66,13 @@ export interface InstanceCallInput {
   readonly factsOf: (id: string) => { readonly instanceType: string; readonly availabilityZone: string; readonly market: 'spot' | 'on-demand' } | undefined;
 }
 
+/** The resources a CreateTags names (instances, volumes), their tags now, and the tags it sets. */
+export interface TagCallInput {
+  readonly resourceIds: readonly string[];
+  readonly tagsOf: (id: string) => Tags;
+  readonly tags: Tags;
+}
+
 /** The instance condition keys (SAR: ec2:InstanceID, ec2:InstanceType, ec2:AvailabilityZone, ec2:InstanceMarketType `spot`/`on-demand`, ec2:Region). */
 function instanceContext(ctx: OperationContext, id: string, facts: ReturnType<InstanceCallInput['factsOf']>): Record<string, string> {
   return {
@@ -147,6 +154,16 @@ export const OPERATIONS: Readonly<Record<string, OperationEntry>> = {
       input.instanceIds.map((id) => ({ action: 'ec2:TerminateInstances', resource: ec2Arn(ctx, 'instance', id), context: resourceTagContext(input.tagsOf(id)) })),
   },
   'ec2:DescribeInstances': { requests: () => [{ action: 'ec2:DescribeInstances', resource: '*' }] },
+  // CreateTags after creation (no ec2:CreateAction): on each resource it names, with the resource's tags (aws:ResourceTag,
+  // ec2:ResourceTag) and the request's (aws:RequestTag, aws:TagKeys). SAR list_amazonec2.html: CreateTags, resource types
+  // instance and volume, each with aws:RequestTag/${TagKey}, aws:ResourceTag/${TagKey}, aws:TagKeys, ec2:ResourceTag/${TagKey}.
+  'ec2:CreateTags': {
+    requests: (input: TagCallInput, ctx) => input.resourceIds.map((id) => ({
+      action: 'ec2:CreateTags',
+      resource: ec2Arn(ctx, id.startsWith('vol-') ? 'volume' : 'instance', id),
+      context: { ...resourceTagContext(input.tagsOf(id)), ...requestTagContext(input.tags), 'ec2:Region': ctx.region },
+    })),
+  },
   // StartInstances and StopInstances on each instance (SAR list_amazonec2.html: resource type instance, required), with its tags and
   // the instance facts the sandbox knows as condition keys; a denial of any instance fails the whole call.
   ...Object.fromEntries(['StartInstances', 'StopInstances'].map((op) => [`ec2:${op}`, {

@@ -3,7 +3,7 @@
 // adds the account state that changes what a spot launch asks (the Spot service-linked role).
 import { AuthorizationRequest, DeploymentRole, IamAuthorizer, Principal } from './authorizer';
 import { accessKeyOf } from './identities';
-import { createFleetRequests, fleetLaunchRequests, OperationContext, OPERATIONS, spotServiceLinkedRoleRequest } from './operations';
+import { createFleetRequests, fleetLaunchRequests, OperationContext, OPERATIONS, spotServiceLinkedRoleRequest, TagCallInput } from './operations';
 import type { CallerIdentity } from '../aws/function-url';
 import { Ec2Authorizer, Ec2Call, Ec2Decision, launchKey, LaunchTemplateVersion, unauthorizedMessage } from '../ec2';
 
@@ -61,7 +61,8 @@ export function ec2Authorizer(options: ServiceIamOptions & { readonly account: {
     const principal = principalOf(identity);
     if (call.action === 'CreateFleet') return createFleet(call, principal);
     const input = ['TerminateInstances', 'StartInstances', 'StopInstances'].includes(call.action)
-      ? { instanceIds: call.params.strings('InstanceId'), tagsOf: call.instanceTags, factsOf: call.instanceFacts } : call.params;
+      ? { instanceIds: call.params.strings('InstanceId'), tagsOf: call.instanceTags, factsOf: call.instanceFacts }
+      : call.action === 'CreateTags' ? createTagsInput(call) : call.params;
     const denial = await authorize(principal, requestsOf('ec2', call.action, input, ctx));
     return denial && { denied: denial.message };
   };
@@ -87,6 +88,12 @@ export function ec2Authorizer(options: ServiceIamOptions & { readonly account: {
     }
     return { launchError: (launch) => errors.get(launchKey(launch)) };
   }
+}
+
+/** What IAM reads of a CreateTags: the resources, their tags, and the tags as sent (EC2 validates them after authorization here). */
+function createTagsInput(call: Ec2Call): TagCallInput {
+  const tags = Object.fromEntries(call.params.list('Tag').map((t) => [t.string('Key') ?? '', t.string('Value') ?? '']));
+  return { resourceIds: call.params.strings('ResourceId'), tagsOf: call.resourceTags, tags };
 }
 
 function templateFacts({ launchTemplateId, data }: LaunchTemplateVersion) {

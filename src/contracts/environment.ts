@@ -274,8 +274,10 @@ export const BOOTSTRAP_ENVIRONMENT = {
   registerService: text('REGISTER_SERVICE'),
   /** How long the instance may take to get its runner config. */
   configTimeoutSeconds: seconds('CONFIG_TIMEOUT_SECONDS'),
-  /** Where the bootstrap ships its own log lines (stream: the instance id) as it powers off. */
+  /** Where the bootstrap ships its own log lines (stream: the instance id) while the instance lives and as it powers off. */
   logGroupName: text('LOG_GROUP_NAME'),
+  /** `1`: the runner's own diagnostic logs go to the log group too (a config's `debug.runnerLogs`). */
+  runnerDiagnosticLogs: optionalText('RUNNER_DIAGNOSTIC_LOGS'),
   maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
   /**
    * The config's job-started hook, base64 of the script's text (one line, no quoting to get wrong);

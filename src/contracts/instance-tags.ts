@@ -11,3 +11,12 @@ export const TAG_CONFIG = 'ephemeral-runners:config';
 export const TAG_LAUNCH = 'ephemeral-runners:launch';
 /** On a runner image (AMI): the recipe that built it. */
 export const TAG_IMAGE = 'ephemeral-runners:image';
+/**
+ * Cost allocation: the repository (`owner/name`) whose job an instance ran, set when the job
+ * starts. With {@link TAG_WORKFLOW} and {@link TAG_CONFIG}, what Cost Explorer groups runner spend by.
+ */
+export const TAG_REPOSITORY = 'ephemeral-runners:repository';
+/** Cost allocation: the workflow (its `name:`, else its file path) whose job an instance ran, set when the job starts. */
+export const TAG_WORKFLOW = 'ephemeral-runners:workflow';
+/** The only tags the provisioner may set on an instance after launch (its IAM policy's aws:TagKeys). */
+export const COST_TAG_KEYS: readonly string[] = [TAG_REPOSITORY, TAG_WORKFLOW];

@@ -72,6 +72,10 @@ export const ProvisionerMetric = {
   WARM_START_FAILURES: 'WarmStartFailures',
   /** Instances launched into warm pools (on-demand; they boot once and stop). */
   WARM_INSTANCES_LAUNCHED: 'WarmInstancesLaunched',
+  /** Instances (with their root volumes) tagged with the repository and workflow of the job they run. */
+  INSTANCES_COST_TAGGED: 'InstancesCostTagged',
+  /** Instances whose cost tags could not be set (logged with EC2's error); their job runs regardless. */
+  COST_TAG_FAILURES: 'CostTagFailures',
 } as const;
 export type ProvisionerMetricName = (typeof ProvisionerMetric)[keyof typeof ProvisionerMetric];
 

@@ -122,6 +122,8 @@ export interface DeploymentSettings {
   readonly reconcileInterval: Duration;
   /** Job hooks by runner config name, for the configs that have any. */
   readonly jobHooks: Readonly<Record<string, JobHooks>>;
+  /** The runner configs whose instances stream the runner's own logs (`debug.runnerLogs`). */
+  readonly runnerLogConfigs: readonly string[];
 }
 
 /** The props' settings with their documented defaults. */
@@ -133,5 +135,6 @@ export function settingsOf(props: EphemeralRunnersProps): DeploymentSettings {
     rootVolumeSize: props.runnerVolumeSize ?? Size.gibibytes(30),
     reconcileInterval: props.reconcileInterval ?? Duration.minutes(1),
     jobHooks: Object.fromEntries(props.runnerConfigs.flatMap((c) => (c.jobHooks ? [[c.name, c.jobHooks]] : []))),
+    runnerLogConfigs: props.runnerConfigs.filter((c) => c.debug?.runnerLogs === true).map((c) => c.name),
   };
 }

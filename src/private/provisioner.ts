@@ -24,7 +24,8 @@ export class Provisioner extends Construct {
    * The provisioner reconciles pools: it reads runners several at a time (BatchGetItem), reads the
    * config's instances across pools and starts claimed instances (with a warm pool only), reads the
    * runner configs and the App's key, launches from the fleet's templates, retires surplus
-   * instances, lists them, and sends a pool's message again or shortens its retry delay.
+   * instances, lists them, tags those whose job started with its repository and workflow, and sends
+   * a pool's message again or shortens its retry delay.
    */
   static grantAccess(role: iam.IRole, access: ControlPlaneAccess): void {
     // Scanning the pool index: a warm pool's refill counts its config's instances in every pool.
@@ -36,6 +37,8 @@ export class Provisioner extends Construct {
     // Starting a claimed warm pool instance.
     if (access.fleet.hasWarmPools) access.fleet.grantStart(role);
     access.fleet.grantDescribeInstances(role);
+    // The cost allocation tags of an instance whose job started.
+    access.fleet.grantCostTags(role);
     access.queue.grantSendMessages(role);
     // A failed pool's message comes back after the provisioner's own backoff, not the queue's timeout.
     access.queue.grant(role, 'sqs:ChangeMessageVisibility');

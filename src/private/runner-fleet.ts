@@ -1,18 +1,17 @@
 // What every runner instance is launched with: a security group, an instance role, a log group and
 // one launch template per runner config (DESIGN.md section 3.3-3.5); and what launching, listing and
 // terminating them takes.
-import * as fs from 'fs';
-import * as path from 'path';
 import { ArnFormat, Duration, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { BOOTSTRAP_PATH, bootstrapInstallCommands } from './bootstrap-install';
 import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-hook-install';
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
-import { TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
+import { COST_TAG_KEYS, TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
@@ -56,6 +55,11 @@ export interface IRunnerFleet {
   grantStart(grantee: iam.IGrantable): void;
   /** DescribeInstances, which has no resource-level permissions: EC2 only accepts `*` for it. */
   grantDescribeInstances(grantee: iam.IGrantable): void;
+  /**
+   * Tag this deployment's instances and volumes with the cost allocation tags (repository, workflow)
+   * and no other key: never the managed-by tag the other grants are conditioned on.
+   */
+  grantCostTags(grantee: iam.IGrantable): void;
 }
 
 const DESCRIBE_FINDING: [string, string] = ['Resource::*', 'EC2 Describe* calls have no resource-level permissions; AWS accepts only "*" for them.'];
@@ -104,6 +108,25 @@ abstract class RunnerFleetBase extends Construct implements IRunnerFleet {
   grantDescribeInstances(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
     acknowledgeOn(grantee, [DESCRIBE_FINDING]);
+  }
+
+  grantCostTags(grantee: iam.IGrantable): void {
+    // CreateTags on an existing resource is authorized on the resource (its tags: aws:ResourceTag) and
+    // the request (aws:TagKeys), both condition keys of CreateTags on instance and volume in the
+    // Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    // ForAllValues: every key the call sets must be a cost tag key; Null: a call must name its keys
+    // (ForAllValues alone holds for a request without any).
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ec2:CreateTags'],
+      resources: [this.arn('instance'), this.arn('volume')],
+      conditions: {
+        'StringEquals': { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: this.attributes.managedBy },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [...COST_TAG_KEYS] },
+        'Null': { 'aws:TagKeys': 'false' },
+      },
+    }));
+    acknowledgeOn(grantee, ['instance', 'volume'].map((r): [string, string] => [this.findingOf(r),
+      `Tagging ${r}s for cost allocation is conditioned on the ${r}'s managed-by tag carrying this deployment's id, and limited to the cost tag keys.`]));
   }
 
   /**
@@ -235,6 +258,8 @@ export interface RunnerFleetProps {
   readonly managedBy: string;
   /** Job hooks by runner config name, for the configs that have any. @default - none */
   readonly jobHooks?: Readonly<Record<string, JobHooks>>;
+  /** The runner configs whose instances stream the runner's own logs. @default none */
+  readonly runnerLogConfigs?: readonly string[];
 }
 
 /**
@@ -274,6 +299,7 @@ export class RunnerFleet extends RunnerFleetBase {
   private readonly userData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly warmUserData: Array<{ config: string; userData: ec2.UserData }> = [];
   private readonly jobHooks: Readonly<Record<string, JobHooks>>;
+  private readonly runnerLogConfigs: readonly string[];
   /** What the bootstrap is told of each config's job hooks, by config name. */
   private readonly hookSettings: Record<string, JobHookSettings> = {};
 
@@ -285,6 +311,7 @@ export class RunnerFleet extends RunnerFleetBase {
     this.bootTimeout = props.bootTimeout;
     this.subnetIds = props.subnets.subnetIds;
     this.jobHooks = props.jobHooks ?? {};
+    this.runnerLogConfigs = props.runnerLogConfigs ?? [];
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Ephemeral GitHub Actions runners: no inbound traffic',
@@ -330,7 +357,6 @@ export class RunnerFleet extends RunnerFleetBase {
    * Called once the endpoint exists.
    */
   useRegisterEndpoint(url: string, service: string): void {
-    const script = fs.readFileSync(path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh'), 'utf8');
     // Settings only: the endpoint is public knowledge, and the instance proves who it is with SigV4.
     // Job hooks are per config, and not secret either (see JobHookScript).
     const exportsOf = (config: string) => Object.entries(encodeEnvironment(BOOTSTRAP_ENVIRONMENT, {
@@ -340,15 +366,10 @@ export class RunnerFleet extends RunnerFleetBase {
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
       ...this.hookSettings[config],
+      ...(this.runnerLogConfigs.includes(config) && { runnerDiagnosticLogs: '1' }),
     })).map(([name, value]) => `export ${name}='${value}'`);
-    const install = [
-      'mkdir -p /opt/ephemeral-runners',
-      "cat > /opt/ephemeral-runners/bootstrap.sh <<'EPHEMERAL_RUNNERS_BOOTSTRAP'",
-      script.trimEnd(),
-      'EPHEMERAL_RUNNERS_BOOTSTRAP',
-      'chmod 755 /opt/ephemeral-runners/bootstrap.sh',
-    ];
-    for (const { config, userData } of this.userData) userData.addCommands(...exportsOf(config), ...install, 'exec /opt/ephemeral-runners/bootstrap.sh');
+    const install = bootstrapInstallCommands();
+    for (const { config, userData } of this.userData) userData.addCommands(...exportsOf(config), ...install, `exec ${BOOTSTRAP_PATH}`);
     // User data runs on an instance's first boot only. A warm pool instance boots twice (once to
     // warm up, once when a job claims it), so the bootstrap goes into cloud-init's per-boot scripts,
     // which run on every boot (https://cloudinit.readthedocs.io/en/latest/reference/modules.html#scripts-per-boot).
@@ -361,7 +382,7 @@ export class RunnerFleet extends RunnerFleetBase {
         `cat > ${PER_BOOT_SCRIPT} <<'EPHEMERAL_RUNNERS_PER_BOOT'`,
         '#!/bin/bash',
         ...exportsOf(config),
-        'exec /opt/ephemeral-runners/bootstrap.sh',
+        `exec ${BOOTSTRAP_PATH}`,
         'EPHEMERAL_RUNNERS_PER_BOOT',
         `chmod 755 ${PER_BOOT_SCRIPT}`,
         `exec ${PER_BOOT_SCRIPT}`,

@@ -14,9 +14,18 @@ import { listenOnLoopback, LoopbackServer, readBody } from '../../sandbox/common
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
 import { callerIdentityFrom } from '../../sandbox/instances';
+import { withoutComments } from '../../src/private/bootstrap-install';
 import { createFleet, fleetInput, waitFor } from '../sandbox/ec2/helpers';
 
 export const BOOTSTRAP = path.join(__dirname, '..', '..', 'image-builder', 'bootstrap.sh');
+
+/** The bootstrap as the user data installs it (its comment lines left out): what an instance runs. */
+const INSTALLED_BOOTSTRAP = (() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-installed-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'bootstrap.sh'), withoutComments(fs.readFileSync(BOOTSTRAP, 'utf8')), { mode: 0o755 });
+  return path.join(dir, 'bootstrap.sh');
+})();
 
 /** The role session's identity behind an access key IMDS handed out, as STS would name it. */
 export const identityFrom = callerIdentityFrom;
@@ -136,7 +145,7 @@ export function runBootstrap(dir: string, settings: Record<string, string>): Boo
   // leftover watchdog still holds open.
   const out = fs.openSync(outFile, 'w');
   const err = fs.openSync(errFile, 'w');
-  const child = spawn('bash', [BOOTSTRAP], {
+  const child = spawn('bash', [INSTALLED_BOOTSTRAP], {
     detached: true,
     stdio: ['ignore', out, err],
     env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', ...settings },

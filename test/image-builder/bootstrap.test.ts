@@ -219,6 +219,89 @@ test('as it powers off, the script ships its own log lines to the log group, one
   expect(host.powerOffs).toEqual([instanceId]);
 });
 
+/** run.sh as a runner that logs to its _diag folder, as the real one does: the config handed to it too (a careless runner), then `running`; it holds the job until the file `release` exists. */
+const DIAG_RUN_SH = (hostUrl: string) => [
+  'here="$(dirname "$0")"',
+  'mkdir -p "$here/_diag"',
+  'printf \'[2026-12-07 10:00:00Z INFO Runner] config %s\\n\' "$2" >>"$here/_diag/Runner_20261207-100000-utc.log"',
+  'touch "$here/running"',
+  'until [[ -e "$here/release" ]]; do sleep 0.1; done',
+  'printf \'[2026-12-07 10:00:05Z INFO Worker] job completed\\n\' >>"$here/_diag/Worker_20261207-100001-utc.log"',
+  RUN_SH(hostUrl),
+].join('\n');
+
+test('with the runner\'s logs on, its diagnostic lines reach the log group while the job runs, cleaned and with credentials redacted', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const runnerLog = path.join(dir, '_diag', 'Runner_20261207-100000-utc.log');
+
+  const bootRun = boot(instanceId, dir, {
+    LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1',
+  });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+  // More of the runner's lines: JSON's special characters, a control character, bytes that are not
+  // UTF-8, an empty line, an installation token and a JWT.
+  fs.appendFileSync(runnerLog, Buffer.concat([
+    Buffer.from('quote " backslash \\ tab\tend\u0007\n\n'),
+    Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe, 0x0a]),
+    Buffer.from('token ghs_0123456789abcdefghijABCDEFGHIJ and eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.c2lnbmF0dXJl\n'),
+  ]));
+  const stream = `${instanceId}/Runner_20261207-100000-utc.log`;
+  const shipped = await waitFor(() => (logs.logStreams(LOG_GROUP).get(stream)?.length ?? 0) >= 4 && logs.logStreams(LOG_GROUP).get(stream)!);
+
+  // The job is still held: these lines came while the instance lived, not at power-off.
+  expect(ghes.job(jobId)?.status).not.toBe('completed');
+  expect(host.powerOffs).toEqual([]);
+  expect(shipped.map((e) => e.message)).toEqual([
+    '[2026-12-07 10:00:00Z INFO Runner] config [redacted]',
+    'quote " backslash \\ tab\tend',
+    'bad ',
+    'token [redacted] and [redacted]',
+  ]);
+  fs.writeFileSync(path.join(dir, 'release'), '');
+  expect(await exitOf(bootRun)).toBe(0);
+
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
+  // The worker's log, written as the job ended, went with the last round.
+  expect(logs.logStreams(LOG_GROUP).get(`${instanceId}/Worker_20261207-100001-utc.log`)?.map((e) => e.message))
+    .toEqual(['[2026-12-07 10:00:05Z INFO Worker] job completed']);
+  expect(logs.logStreams(LOG_GROUP).get(stream)).toHaveLength(4);
+  expect(JSON.stringify([...logs.logStreams(LOG_GROUP).entries()])).not.toContain(host.configs[0]);
+});
+
+test('a spot instance\'s lines up to its interruption notice are in the log group when it is reclaimed', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const bootRun = boot(instanceId, dir, {
+    LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1',
+  });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+  fs.appendFileSync(path.join(dir, '_diag', 'Runner_20261207-100000-utc.log'), 'step 1 of the job\n');
+
+  ec2.interrupt(instanceId);
+  const notice = (e: { message: string }) => (JSON.parse(e.message) as { message: string }).message.startsWith('spot interruption notice: {\'action\':\'terminate\'');
+  await waitFor(() => logs.logStreams(LOG_GROUP).get(instanceId)?.some(notice));
+  await waitFor(() => (logs.logStreams(LOG_GROUP).get(`${instanceId}/Runner_20261207-100000-utc.log`)?.length ?? 0) >= 2);
+  // The reclaim: the instance's processes end without a shutdown of their own.
+  killGroup(bootRun.child);
+  await bootRun.exited;
+  // Its job never reached a runner; GitHub would hand it to the next one (the later tests' runners).
+  ghes.cancelJob(jobId);
+
+  expect(logs.logStreams(LOG_GROUP).get(`${instanceId}/Runner_20261207-100000-utc.log`)?.map((e) => e.message))
+    .toEqual(['[2026-12-07 10:00:00Z INFO Runner] config [redacted]', 'step 1 of the job']);
+  const bootstrapLines = logs.logStreams(LOG_GROUP).get(instanceId)!.map((e) => (JSON.parse(e.message) as { message: string }).message);
+  expect(bootstrapLines).toEqual(expect.arrayContaining(['asking for a runner config', 'starting the runner']));
+  expect(bootstrapLines.filter((m) => m.startsWith('spot interruption notice'))).toHaveLength(1);
+  expect(host.powerOffs).toEqual([]);
+});
+
 test('a config\'s job hooks are installed outside the runner\'s directory and named to the runner in its environment', async () => {
   const instanceId = await runningInstance(ec2, client, templates.required);
   await world.launch(instanceId);

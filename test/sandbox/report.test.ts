@@ -23,6 +23,7 @@ function inputs(attempts: JobAttempt[]): ReportInputs {
     starts: [],
     warmPool: {},
     ranOn: { 'linux-x64': 2 },
+    costTags: { jobsRun: 2, tagged: 1, untagged: [2] },
     capacityErrors: 1,
     leaks: { instances: 0, runners: 0, queuedJobs: 0 },
     github: { total: 3, byRoute: {} },

@@ -17,7 +17,7 @@ describe('sandbox scenarios', () => {
 
   test('missing fields take defaults', () => {
     const scenario = parseScenario({ name: 'x', jobs: [{ labels: ['self-hosted', 'linux', 'x64'] }] });
-    expect(scenario.jobs).toEqual([{ repo: 'app', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 60_000, arrival: { spreadMs: 0, afterMs: 0 }, cancelRate: 0 }]);
+    expect(scenario.jobs).toEqual([{ repo: 'app', workflow: 'CI', labels: ['self-hosted', 'linux', 'x64'], count: 1, durationMs: 60_000, arrival: { spreadMs: 0, afterMs: 0 }, cancelRate: 0 }]);
     expect(scenario.faults).toEqual(DEFAULT_SCENARIO.faults);
   });
 

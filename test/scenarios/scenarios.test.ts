@@ -98,6 +98,17 @@ test('image-wait: jobs queued before the first runner image exists wait for it, 
   expect(report.launches.instances).toBe(report.jobs.total);
 });
 
+test('cost-tags: every instance that ran a job, and its root volume, carries the job\'s repository, workflow and config; one CreateTags per job', async () => {
+  const scenario = load('cost-tags');
+  const report = await run('cost-tags');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  expect(report.costTags).toEqual({ jobsRun: report.jobs.total, tagged: report.jobs.total, untagged: [] });
+  expect(report.api.ec2.byAction.CreateTags).toBe(report.jobs.total);
+  expect(report.iam.denied).toEqual({});
+});
+
 test('routing-tie: [self-hosted, linux] jobs, which configs [linux, x64] and [linux, arm64] match equally well, all run on linux-x64, listed first', async () => {
   const scenario = load('routing-tie');
   const report = await run('routing-tie');

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EndpointAccess, EphemeralRunners, EphemeralRunnersProps, RunnerArchitecture, RunnerConfig, RunnerScope, SpotStrategy } from '../../src';
-import { synthRunners } from './support/synth';
+import { bootstrapOf, synthRunners } from './support/synth';
 import { ROUTING_TIE_WARNING } from '../../src/private';
 
 /** The runner config parameters (the deployment document, the other String parameter, is a join of names). */
@@ -171,7 +171,7 @@ describe('EphemeralRunners runner instances', () => {
     for (const t of templates) {
       const userData = JSON.stringify(t.Properties.LaunchTemplateData.UserData);
       expect(userData).toMatch(/REGISTER_URL=/);
-      expect(userData).toMatch(/--aws-sigv4/);
+      expect(bootstrapOf(t)).toMatch(/--aws-sigv4/);
       // The bootstrap ships its own lines to the runners' log group as it powers off.
       expect(userData).toMatch(/export LOG_GROUP_NAME='",\{"Ref":"RunnersFleetLogs[0-9A-F]+"\},"'/);
       expect(userData).not.toMatch(/private-key|webhook-secret|BEGIN .*PRIVATE KEY|jitconfig=/i);
@@ -204,7 +204,29 @@ describe('EphemeralRunners runner instances', () => {
     const passRole = statements.filter((s) => [s.Action].flat().includes('iam:PassRole'));
     expect(passRole).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }, Resource: { 'Fn::GetAtt': [expect.stringMatching(/FleetRole/), 'Arn'] } })]);
     const createTags = statements.filter((s) => [s.Action].flat().includes('ec2:CreateTags'));
-    expect(createTags).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } } })]);
+    // At launch only; and after launch, the cost tag keys only, on this deployment's instances and volumes.
+    expect(createTags).toHaveLength(2);
+    expect(createTags).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Condition: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } } }),
+      expect.objectContaining({
+        Condition: {
+          'StringEquals': { 'aws:ResourceTag/ephemeral-runners:managed-by': expect.stringMatching(/^er-[0-9a-f]{10}$/) },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['ephemeral-runners:repository', 'ephemeral-runners:workflow'] },
+          'Null': { 'aws:TagKeys': 'false' },
+        },
+      }),
+    ]));
+    const costTags = createTags.find((st) => st.Condition['ForAllValues:StringEquals'] !== undefined);
+    const costTagResources = JSON.stringify(costTags.Resource);
+    expect([costTagResources.includes(':instance/*'), costTagResources.includes(':volume/*'), costTags.Resource.length]).toEqual([true, true, 2]);
+  });
+
+  test('only the provisioner may tag instances after launch', () => {
+    const taggers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.PolicyDocument.Statement.some((s: { Action: string | string[]; Condition?: object }) =>
+        [s.Action].flat().includes('ec2:CreateTags') && !JSON.stringify(s.Condition ?? {}).includes('ec2:CreateAction')))
+      .flatMap((p) => p.Properties.Roles.map((r: { Ref: string }) => r.Ref));
+    expect(taggers).toEqual([expect.stringMatching(/ProvisionerHandlerRole/)]);
   });
 
   test('EventBridge sends state changes and spot warnings to the lifecycle function, and a schedule runs the reconciler every minute', () => {

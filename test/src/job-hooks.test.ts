@@ -2,9 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Lazy } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { JobHookScript, RunnerConfig } from '../../src';
-import { synthRunners } from './support/synth';
+import { synthErrors, synthRunners, userDataOf } from './support/synth';
 
 const STARTED = 'echo "job $GITHUB_JOB starts on $RUNNER_NAME"\ndocker system prune -f\n';
 const COMPLETED = 'echo "job $GITHUB_JOB done"\n';
@@ -18,21 +17,6 @@ const HOOKED: RunnerConfig = {
 const PLAIN: RunnerConfig = { name: 'linux-large', labels: ['linux', 'x64', 'large'], instanceTypes: ['m7i.xlarge'] };
 
 const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
-
-/** The user data of each launch template, by the template's logical id, as one string. */
-function userDataOf(template: Template): Record<string, string> {
-  return Object.fromEntries(Object.entries(template.findResources('AWS::EC2::LaunchTemplate'))
-    .map(([id, t]) => [id, JSON.stringify(t.Properties.LaunchTemplateData.UserData)]));
-}
-
-function synthErrors(configs: RunnerConfig[]): string {
-  try {
-    synthRunners(configs);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected synth to fail');
-}
 
 describe('a runner config with job hooks', () => {
   const template = synthRunners([HOOKED, { ...PLAIN, warmPool: { size: 1 }, jobHooks: { completed: JobHookScript.inline(COMPLETED) } }]);
@@ -92,8 +76,8 @@ describe('job hooks are checked at synth', () => {
   });
 
   test('hooks that would take the user data past 16 KB are refused, naming the config, the size and the fix', () => {
-    // 6 KB of script is 8 KB of base64: with the bootstrap, more than EC2's 16 KB of user data.
-    const big = `# ${'x'.repeat(6 * 1024)}\n`;
+    // 10 KB of script is 13.3 KB of base64: with the bootstrap, more than EC2's 16 KB of user data.
+    const big = `# ${'x'.repeat(10 * 1024)}\n`;
     const message = synthErrors([PLAIN, { ...HOOKED, jobHooks: { started: JobHookScript.inline(big) } }]);
     const [problem] = message.split('\n').filter((line) => line.includes("runner config 'linux-hooked': its launch template's user data"));
     expect(problem).toMatch(/would be about (\d+) bytes, of which (\d+) are its inline jobHooks \(as base64\), above the 16384 bytes EC2 allows/);
@@ -105,8 +89,8 @@ describe('job hooks are checked at synth', () => {
     expect(message).not.toContain("runner config 'linux-large': its launch template's user data");
   });
 
-  test('about 3 KB of hooks fit', () => {
-    const fits = `# ${'x'.repeat(1536)}\n`;
+  test('about 7 KB of hooks fit', () => {
+    const fits = `# ${'x'.repeat(3584)}\n`;
     const hooks = { started: JobHookScript.inline(fits), completed: JobHookScript.inline(fits) };
     expect(() => synthRunners([{ ...HOOKED, jobHooks: hooks }])).not.toThrow();
   });

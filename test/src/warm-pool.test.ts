@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RunnerConfig, WarmPoolSchedule, Weekday } from '../../src';
-import { synthRunners } from './support/synth';
+import { synthErrors, synthRunners } from './support/synth';
 
 const WARM: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 8, warmPool: { size: 5 } };
 const COLD: RunnerConfig = { name: 'linux-large', labels: ['linux', 'x64', 'large'], instanceTypes: ['m7i.xlarge'] };
@@ -16,15 +16,6 @@ function statementsOf(t: Template, role: RegExp): Statement[] {
 function variablesOf(t: Template, service: string): Record<string, unknown> {
   const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service);
   return fn!.Properties.Environment.Variables;
-}
-
-function synthErrors(configs: RunnerConfig[]): string {
-  try {
-    synthRunners(configs);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected synth to fail');
 }
 
 describe('a runner config with a warm pool', () => {

@@ -90,6 +90,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
   warmLaunches = 0;
   warmStarts = 0;
   warmStartFailures = 0;
+  costTags = 0;
+  costTagFailures = 0;
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
@@ -102,6 +104,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
   warmLaunched(count: number): void { this.warmLaunches += count; }
   warmStarted(_config: string, count: number): void { this.warmStarts += count; }
   warmStartFailed(count: number): void { this.warmStartFailures += count; }
+  costTagged(count: number): void { this.costTags += count; }
+  costTagFailed(count: number): void { this.costTagFailures += count; }
 }
 
 export interface Harness {

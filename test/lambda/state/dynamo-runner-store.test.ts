@@ -47,6 +47,24 @@ describe('DynamoRunnerStore runners', () => {
     expect([a, b].filter((r) => r !== undefined)).toHaveLength(1);
   });
 
+  test('the cost tags of a busy runner\'s job are claimed once, only for the job it runs, and the mark survives its later transitions', async () => {
+    const job = { githubHost: 'ghes.example.com', jobId: 7 };
+    await store.putRunner(runner('i-0000000000000000a'));
+    expect(await store.claimCostTags('i-0000000000000000a', job)).toBe(false); // booting: no job yet
+    await store.transitionRunner('i-0000000000000000a', ['booting'], 'busy', { job }, T0 + 1);
+
+    const claims = await Promise.all([store.claimCostTags('i-0000000000000000a', job), store.claimCostTags('i-0000000000000000a', job)]);
+    const otherJob = await store.claimCostTags('i-0000000000000000a', { ...job, jobId: 8 });
+    const otherHost = await store.claimCostTags('i-0000000000000000a', { ...job, githubHost: 'other.example.com' });
+    const unknown = await store.claimCostTags('i-0000000000000000f', job);
+
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect([otherJob, otherHost, unknown]).toEqual([false, false, false]);
+    expect(await store.getRunner('i-0000000000000000a')).toMatchObject({ state: 'busy', costTaggedJob: 7, version: 2 });
+    expect(await store.transitionRunner('i-0000000000000000a', ['busy'], 'gone', {}, T0 + 2)).toMatchObject({ costTaggedJob: 7 });
+    expect(await store.getRunner('i-0000000000000000a')).toMatchObject({ state: 'gone', costTaggedJob: 7 });
+  });
+
   test('live runners are listed by pool; a gone runner leaves the index and expires', async () => {
     await store.putRunner(runner('i-0000000000000000a'));
     await store.putRunner(runner('i-0000000000000000b'));

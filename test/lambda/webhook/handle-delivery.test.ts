@@ -252,6 +252,21 @@ describe('accepting workflow_job deliveries', () => {
     expect(job.installationId).toBe(5);
   });
 
+  test('a job keeps its workflow\'s name for cost allocation; a name of any shape never fails the delivery', async () => {
+    const named = workflowJobPayload({ action: 'queued', jobId: 132 });
+    const hostile = workflowJobPayload({ action: 'queued', jobId: 133 });
+    (hostile.workflow_job as Record<string, unknown>).workflow_name = `aws:<script>${'\u{1F680}'.repeat(2000)}`;
+    const odd = workflowJobPayload({ action: 'queued', jobId: 134 });
+    (odd.workflow_job as Record<string, unknown>).workflow_name = { not: 'a string' };
+
+    const answers = [await send(signed(named)), await send(signed(hostile)), await send(signed(odd))];
+
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(jobItem(await h.items(), 132)).toMatchObject({ workflowName: 'CI' });
+    expect(String(jobItem(await h.items(), 133)?.workflowName)).toHaveLength(1024);
+    expect(jobItem(await h.items(), 134)).not.toHaveProperty('workflowName');
+  });
+
   test('in_progress delivered before queued leaves the job in_progress', async () => {
     await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 105, runnerName: 'er-i-0123' })));
     const late = await send(signed(workflowJobPayload({ action: 'queued', jobId: 105 })));

@@ -26,6 +26,7 @@ const fleet: FleetRequestFacts = { templates: [template], subnetIds: ['subnet-01
 const samples: Record<string, unknown> = {
   'ec2:TerminateInstances': { instanceIds: ['i-0123456789abcdef0'], tagsOf: () => ({ owner: 'x' }) },
   'ec2:DescribeInstances': {},
+  'ec2:CreateTags': { resourceIds: ['i-0123456789abcdef0', 'vol-0123456789abcdef0'], tagsOf: () => ({ owner: 'x' }), tags: { team: 'ci' } },
   'ec2:StartInstances': { instanceIds: ['i-0123456789abcdef0'], tagsOf: () => ({ owner: 'x' }), factsOf: () => ({ instanceType: 'm7i.large', availabilityZone: 'us-east-1a', market: 'on-demand' }) },
   'ec2:StopInstances': { instanceIds: ['i-0123456789abcdef0', 'i-0fedcba9876543210'], tagsOf: () => ({}), factsOf: () => undefined },
   'dynamodb:GetItem': { TableName: 't' },
