@@ -278,7 +278,7 @@ const inCi = (yes: boolean) => `node -e "process.exit(${yes ? '' : '!'}process.e
 project.testTask.updateStep(jestStep, { exec: 'jest --ci --coverage', condition: inCi(true), receiveArgs: true });
 project.testTask.insertStep(jestStep + 1, { exec: 'jest --ci', condition: inCi(false), receiveArgs: true });
 
-const examples = ['basic', 'multi-config', 'private-networking', 'two-architectures', 'config-overrides'];
+const examples = ['basic', 'config-overrides', 'enterprise', 'multi-config', 'private-networking', 'two-architectures'];
 project.addTask('synth:example', {
   description: `Synthesize every example offline into examples/<name>/cdk.out (${examples.join(', ')})`,
   steps: [

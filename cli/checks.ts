@@ -9,7 +9,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { FoundDeployment } from './deployment';
 import { DeploymentDocument } from '../src/contracts/deployment-document';
-import { APP_EVENTS, appPermissions, missingPermissions } from '../src/contracts/github-app';
+import { allowsEnterpriseRunners, APP_EVENTS, appPermissions, ENTERPRISE_RUNNER_SCOPE, missingPermissions } from '../src/contracts/github-app';
 import { TAG_MANAGED_BY } from '../src/contracts/instance-tags';
 import { FunctionName, LaunchErrorKindValue, METRICS_NAMESPACE, MetricDimension, ProvisionerMetric } from '../src/contracts/metrics';
 import { POOL_INDEX } from '../src/contracts/state-table';
@@ -124,6 +124,9 @@ export async function runChecks(found: FoundDeployment, clients: Clients): Promi
     }
     return { ok: true, detail: `installed on ${accounts}, with the permissions and the ${APP_EVENTS.join(', ')} event` };
   });
+  if (doc.enterprise !== undefined && doc.enterpriseTokenParameterName !== undefined) {
+    await run('Enterprise credential', () => checkEnterpriseCredential(clients, doc, configs));
+  }
   await run('Webhook deliveries (24 h)', async () => {
     if (!github || htmlUrl === undefined) return { ok: false, detail: 'skipped: the App cannot sign in', fix: 'fix the App authentication first' };
     const { data } = await github.request('GET /app/hook/deliveries', { per_page: 100 });
@@ -256,9 +259,55 @@ async function loadConfigs(ssm: SSMClient, doc: DeploymentDocument): Promise<Run
   return configs;
 }
 
-async function parameterValue(ssm: SSMClient, name: string): Promise<string | undefined> {
+/**
+ * The enterprise credential: set, a personal access token (classic) GitHub accepts for the enterprise's runner endpoints, with
+ * manage_runners:enterprise and nothing more, and the runner groups the enterprise configs name exist. The scopes are read from
+ * the `X-OAuth-Scopes` header GitHub answers a classic token with; a token lacking the scope is answered 404 or 403
+ * (src/contracts/github-app.ts).
+ */
+async function checkEnterpriseCredential(clients: Clients, doc: DeploymentDocument, configs: readonly RunnerConfigDocument[]): Promise<Omit<CheckResult, 'check'>> {
+  const parameter = doc.enterpriseTokenParameterName!;
+  const enterprise = doc.enterprise!;
+  const write = `write a personal access token (classic) of an owner of enterprise ${enterprise} with the ${ENTERPRISE_RUNNER_SCOPE} scope only: `
+    + `aws ssm put-parameter --type SecureString --overwrite --name ${parameter} --value <token>`;
+  const token = await parameterValue(clients.ssm, parameter, true);
+  if (!token) return { ok: false, detail: `not set: ${parameter}; enterprise runners cannot register`, fix: write };
+  const octokit = new Octokit({ baseUrl: clients.githubApiUrl ?? doc.githubApiUrl, auth: token, userAgent: 'cdk-ephemeral-runners-status' });
+  let response: { data: unknown; headers: Record<string, string | number | undefined> };
   try {
-    return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    response = await octokit.request('GET /enterprises/{enterprise}/actions/runner-groups', { enterprise, per_page: 100 });
+  } catch (e) {
+    const { status, response: refused } = e as { status?: number; response?: { headers: Record<string, string | undefined> } };
+    const scopes = refused?.headers['x-oauth-scopes'];
+    if (status === 401) return { ok: false, detail: 'GitHub refused the token (401): revoked, expired or mistyped', fix: write };
+    if ((status === 403 || status === 404) && scopes === undefined) {
+      return { ok: false, detail: `GitHub answered ${status} without the token's scopes: it is not a personal access token (classic)`, fix: write };
+    }
+    if ((status === 403 || status === 404) && !allowsEnterpriseRunners(scopes)) {
+      return { ok: false, detail: `the token lacks the ${ENTERPRISE_RUNNER_SCOPE} scope (its scopes: ${scopes || 'none'})`, fix: write };
+    }
+    if (status === 404) {
+      return { ok: false, detail: `enterprise ${enterprise} is not found with this token: a wrong slug, or the token's user does not own it`, fix: `check github.enterprise; ${write}` };
+    }
+    throw e;
+  }
+  const groups = (response.data as { runner_groups: Array<{ name: string }> }).runner_groups.map((g) => g.name.toLowerCase());
+  const missing = [...new Set(configs.filter((c) => c.scope === 'enterprise' && c.runnerGroupName !== undefined)
+    .map((c) => c.runnerGroupName!).filter((name) => !groups.includes(name.toLowerCase())))];
+  if (missing.length > 0) {
+    return { ok: false, detail: `enterprise ${enterprise} has no runner group named ${missing.map((m) => `'${m}'`).join(', ')}`, fix: 'create it in the enterprise\'s Settings > Actions > Runner groups, or correct the runner config\'s runnerGroup' };
+  }
+  const scopes = String(response.headers['x-oauth-scopes'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const extra = scopes.filter((s) => s !== ENTERPRISE_RUNNER_SCOPE);
+  if (extra.length > 0) {
+    return { ok: false, detail: `the token works but has scopes it does not need: ${extra.join(', ')}`, fix: `least privilege: ${write}` };
+  }
+  return { ok: true, detail: `a token with ${ENTERPRISE_RUNNER_SCOPE} only reaches enterprise ${enterprise} (${groups.length} runner groups)` };
+}
+
+async function parameterValue(ssm: SSMClient, name: string, withDecryption = false): Promise<string | undefined> {
+  try {
+    return (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: withDecryption }))).Parameter?.Value;
   } catch (e) {
     if ((e as Error).name === 'ParameterNotFound') return undefined;
     throw e;

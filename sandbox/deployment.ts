@@ -18,7 +18,7 @@ import type { Scenario } from './scenario';
 import type { SsmSimulator } from './ssm';
 import { stateTableDefinition } from '../lambda/state/table-schema';
 import {
-  EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, RunnerConfig, RunnerMachineImage, RunnerVolumeType, SpotStrategy,
+  EndpointAccess, EphemeralRunners, JobHookScript, RunnerArchitecture, RunnerConfig, RunnerMachineImage, RunnerScope, RunnerVolumeType, SpotStrategy,
 } from '../src';
 import { RUNTIME_VARIABLES } from '../src/contracts/environment';
 import { FunctionName } from '../src/contracts/metrics';
@@ -45,7 +45,7 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
     maxAzs: 3, natGateways: 0, subnetConfiguration: [{ name: 'runners', subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PUBLIC }],
   });
   new EphemeralRunners(stack, CONSTRUCT_ID, {
-    github: { url: `https://${GHES_HOST}`, appId: withApp ? '1' : undefined },
+    github: { url: `https://${GHES_HOST}`, appId: withApp ? '1' : undefined, ...(scenario.enterprise ? { enterprise: scenario.enterprise.slug } : {}) },
     vpc,
     ...(isolated ? {
       webhookAccess: EndpointAccess.privateApi(),
@@ -62,6 +62,8 @@ export function synthesizeDeployment(scenario: Scenario, withApp = true) {
       spot: SpotStrategy[c.spot],
       maxRunners: c.maxRunners,
       ...(c.priority !== undefined ? { priority: c.priority } : {}),
+      scope: { org: RunnerScope.ORGANIZATION, repo: RunnerScope.REPOSITORY, enterprise: RunnerScope.ENTERPRISE }[c.scope],
+      ...(c.runnerGroup !== undefined ? { runnerGroup: c.runnerGroup } : {}),
       ...(c.warmPool ? { warmPool: { size: c.warmPool.size } } : {}),
       ...(c.jobHooks ? { jobHooks: { started: hook(c.name, 'started', c.jobHooks), completed: hook(c.name, 'completed', c.jobHooks) } } : {}),
       ...configOverrides(stack, vpc, c),
@@ -383,7 +385,7 @@ export async function deployStack(template: ReturnType<typeof synthesizeDeployme
     /** The stack's outputs, resolved (as DescribeStacks lists them), once every custom resource is complete. */
     outputs: () => Object.entries(template.outputs).map(([key, o]) => ({ OutputKey: key, OutputValue: resolver.string(o.Value) })),
     /** An output of the construct, resolved. */
-    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter' | 'SetupUrl' | 'Deployment') => {
+    output: (name: 'WebhookUrl' | 'PrivateKeyParameter' | 'WebhookSecretParameter' | 'EnterpriseTokenParameter' | 'SetupUrl' | 'Deployment') => {
       const output = template.outputs[`${CONSTRUCT_ID}${name}`];
       if (!output) throw new Error(`the template has no output ${CONSTRUCT_ID}${name}`);
       return resolver.string(output.Value);

@@ -58,7 +58,8 @@ export type SandboxReport = ReturnType<typeof buildReport>;
 export interface PoolPeaks { readonly peakInstances: number; readonly peakExcess: number }
 
 /** A job attempt as GitHub recorded it (simulated epoch ms). */
-export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>;
+export type JobAttempt = Pick<JobView, 'id' | 'repo' | 'labels' | 'status' | 'conclusion' | 'createdAt' | 'startedAt' | 'runnerName' | 'rerunAs' | 'hookSteps'>
+  & Partial<Pick<JobView, 'runnerGroup'>>;
 
 /** An instance launched, at simulated epoch ms; `launchedWith`: what EC2 launched it with. */
 export interface LaunchedInstance { readonly poolId?: string; readonly market: 'spot' | 'on-demand'; readonly launchTime: number; readonly launchedWith?: LaunchSettings }
@@ -77,7 +78,10 @@ export interface LaunchSettings {
 export function poolOfJob(labels: readonly string[], scenario: Scenario, org: string): string | undefined {
   const configs = scenario.runnerConfigs.map(({ name, labels: offered, priority }) => ({ name, labels: offered, priority }));
   const match = matchLabels(labels, rankedConfigs(configs));
-  return match.kind === 'matched' ? `${org.toLowerCase()}#${match.config.name}` : undefined;
+  if (match.kind !== 'matched') return undefined;
+  // An enterprise config has one pool for every organization's jobs.
+  const enterprise = scenario.runnerConfigs.find((c) => c.name === match.config.name)?.scope === 'enterprise' ? scenario.enterprise?.slug : undefined;
+  return `${enterprise !== undefined ? `enterprise:${enterprise.toLowerCase()}` : org.toLowerCase()}#${match.config.name}`;
 }
 
 export function percentiles(values: readonly number[]) {
@@ -128,6 +132,8 @@ export function buildReport(inputs: ReportInputs) {
     /** Per runner config, each distinct set of launch settings its instances had, with how many instances had it. */
     launchedWith: launchSettingsByConfig(instances),
     hooks: { ...hookCounts(attempts), downloads: { ok: hookDownloads?.ok ?? 0, refused: { ...hookDownloads?.refused } } },
+    /** Job attempts that ran, by repository owner and the runner group of the runner that ran them (`owner: group`). */
+    ranBy: countBy(attempts.filter((a) => a.runnerName).map((a) => `${a.repo.split('/')[0]}: ${a.runnerGroup?.name ?? 'Default'}`)),
     leaks,
     // Under maxInstances: the simulator's peak of live instances, and each job's pool, queue time and
     // start (its last attempt's), for the order jobs got their instances in across pools.
@@ -154,6 +160,12 @@ function launchSettingsByConfig(instances: readonly LaunchedInstance[]) {
     else byConfig[config].push({ ...settings, instances: 1 });
   }
   return byConfig;
+}
+
+function countBy(keys: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
+  return counts;
 }
 
 /** How many jobs' hooks ran and failed, and the first outputs, as the job logs' "Set up runner" and "Complete runner" show them. */

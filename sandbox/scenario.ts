@@ -82,6 +82,10 @@ const SCENARIO = object({
     extraSecurityGroup: [bool, false],
     /** A statement for the config's instances (`rolePolicyStatements`), which gives the config an instance role of its own; none when unset. */
     rolePolicy: [object({ actions: [texts], resources: [texts] }), undefined],
+    /** Where runners register (the construct's `scope`); `enterprise` needs the scenario's `enterprise`. */
+    scope: [oneOf('org', 'repo', 'enterprise'), 'org'],
+    /** The runner group by name (the construct's `runnerGroup`); the sandbox creates it unless `enterprise.missingGroups` names it. Default when unset. */
+    runnerGroup: [text, undefined],
   })), [
     runnerConfig('linux-x64', ['linux', 'x64'], ['m7i.large', 'm6i.large'], 'SPOT_PREFERRED', 10),
     runnerConfig('linux-x64-large', ['linux', 'x64', 'large'], ['m7i.xlarge', 'm6i.xlarge'], 'SPOT_ONLY', 5),
@@ -140,6 +144,17 @@ const SCENARIO = object({
   }), {}],
   /** The construct's `maxInstances`: the most instances of the deployment live at once, across configs; none when unset. */
   maxInstances: optional(int(1, 1000)),
+  /**
+   * The GHES enterprise (the construct's `github.enterprise`): its slug, more organizations (repositories `org/name` of them belong
+   * to one), the scopes of the personal access token (classic) the operator writes to the enterprise token parameter, and runner
+   * groups the configs name that the sandbox does not create. None when unset.
+   */
+  enterprise: [object({
+    slug: [text, 'octo-enterprise'],
+    organizations: [texts, []],
+    tokenScopes: [texts, ['manage_runners:enterprise']],
+    missingGroups: [texts, []],
+  }), undefined],
   /** `public`: an HTTP API and a Function URL; `private`: a private REST API behind an execute-api endpoint, isolated subnets. */
   network: [oneOf('public', 'private'), 'public'],
   /** Simulated ms after the deploy when the image pipeline's first build writes the image parameters (0: at the start). */

@@ -38,6 +38,8 @@ import { RunnerArchitecture } from '../src/runner-config';
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const ORG = 'octo-org';
+/** The site administrator who owns the GHES's enterprise account and creates its credential. */
+const ENTERPRISE_OWNER = 'ghes-admin';
 const STACK_NAME = 'EphemeralRunnersSandbox';
 const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/00000000-0000-4000-8000-000000000001`;
 /** The sandbox's own access key (its setup and the harness's calls): not a role session, IAM does not check it. */
@@ -101,6 +103,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     seed: scenario.seed,
     org: ORG,
     repos,
+    ...(scenario.enterprise
+      ? { organizations: scenario.enterprise.organizations, enterprise: { slug: scenario.enterprise.slug, owners: [ENTERPRISE_OWNER] } } : {}),
     hostname: GHES_HOST,
     withApp,
     webhookSecret: withApp ? `sandbox-webhook-secret-${scenario.seed}` : undefined,
@@ -154,6 +158,17 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   // What the operator writes for an App of their own (its secrets), and the image pipeline's first build some time after the deploy.
   for (const [output, value] of withApp ? [['PrivateKeyParameter', ghes.privateKey], ['WebhookSecretParameter', ghes.webhookSecret!]] as const : []) {
     ssm.seedParameter({ name: stack.output(output), value, type: 'SecureString' });
+  }
+  // An enterprise: the operator creates the runner groups the configs name in its settings, a personal access token (classic) as
+  // an enterprise owner, and writes the token to the parameter the stack names.
+  const enterprise = scenario.enterprise;
+  if (enterprise) {
+    for (const c of scenario.runnerConfigs) {
+      if (c.runnerGroup === undefined || enterprise.missingGroups.includes(c.runnerGroup)) continue;
+      ghes.createRunnerGroup(c.scope === 'enterprise' ? 'enterprise' : `org:${ORG}`, c.runnerGroup);
+    }
+    const token = ghes.createPersonalToken(enterprise.tokenScopes, ENTERPRISE_OWNER);
+    ssm.seedParameter({ name: stack.output('EnterpriseTokenParameter'), value: token, type: 'SecureString' });
   }
   const writeImages = () => stack!.imageParameters.forEach((name, i) => {
     const imageId = `ami-0${(i + 1).toString(16).padStart(16, '0')}`;

@@ -55,6 +55,27 @@ export interface GitHubAppOptions {
   readonly secretsEncryptionKey?: kms.IKey;
 
   /**
+   * The slug of the enterprise that runner configs of scope `RunnerScope.ENTERPRISE` register at,
+   * e.g. `octo-enterprise` (as in `https://ghes.example.com/enterprises/octo-enterprise`). Needed
+   * only for such configs. Its runners register with the enterprise credential (see
+   * `enterpriseTokenParameterName`).
+   *
+   * @default - no enterprise: runner configs of scope `RunnerScope.ENTERPRISE` are refused at synth
+   */
+  readonly enterprise?: string;
+
+  /**
+   * Name of the SSM SecureString parameter that holds the enterprise credential: a personal access
+   * token (classic) of an enterprise owner with the `manage_runners:enterprise` scope and no other.
+   * GitHub offers nothing narrower for enterprise runners: GitHub App tokens and fine-grained tokens
+   * cannot call the enterprise runner endpoints. Written like the App's private key, once, after
+   * deploy; only the four functions that call GitHub may read it. Used only when `enterprise` is set.
+   *
+   * @default - `<parameterPrefix>/github-enterprise/token`
+   */
+  readonly enterpriseTokenParameterName?: string;
+
+  /**
    * PEM certificates of the private CA that signed the server's TLS certificate. The functions
    * that call GitHub trust them (Node.js `NODE_EXTRA_CA_CERTS`, from a layer), and so does the
    * runner image the construct builds.

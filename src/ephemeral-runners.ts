@@ -116,7 +116,9 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
     // A bad prefix is reported by the validation above, with every other problem: no parameter is written under it.
     const prefixValid = validateParameterName('parameterPrefix', names.prefix).length === 0;
     const configsToWrite = prefixValid ? props.runnerConfigs : [];
-    const configs = new RunnerConfigParameters(this, 'RunnerConfigs', { path: names.runnerConfigPath, configs: configsToWrite, machineImage });
+    const configs = new RunnerConfigParameters(this, 'RunnerConfigs', {
+      path: names.runnerConfigPath, configs: configsToWrite, machineImage, enterprise: props.github.enterprise,
+    });
     const fleet = new RunnerFleet(this, 'Fleet', { ...settings, vpc: this.vpc, subnets, configs: configs.documents, machineImage, managedBy: names.managedBy });
 
     // Without a VPC of the user's, these are reported by the validation above and left out here:

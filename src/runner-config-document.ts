@@ -8,7 +8,7 @@ export const RUNNER_CONFIG_DOCUMENT_VERSION = 1;
 export const ROUTING_PRIORITY_RANGE = { min: 0, max: 1000 } as const;
 
 export type SpotStrategyName = 'SPOT_ONLY' | 'SPOT_PREFERRED' | 'ON_DEMAND_ONLY';
-export type RunnerScopeName = 'org' | 'repo';
+export type RunnerScopeName = 'enterprise' | 'org' | 'repo';
 export type RunnerArchitectureName = 'x64' | 'arm64';
 
 export interface InstanceRequirementsDocument {
@@ -78,10 +78,17 @@ export interface RunnerConfigDocument {
   readonly architecture?: RunnerArchitectureName;
   readonly spot: SpotStrategyName;
   readonly maxRunners: number;
-  /** Where runners register: the job's organization, or its repository. */
+  /** Where runners register: the enterprise, the job's organization, or its repository. */
   readonly scope: RunnerScopeName;
-  /** Runner group id for organization runners (1 is the Default group). */
+  /** The enterprise's slug, for scope `enterprise`. */
+  readonly enterprise?: string;
+  /** Runner group id for organization and enterprise runners (1 is the Default group). */
   readonly runnerGroupId: number;
+  /**
+   * Runner group name for organization and enterprise runners, looked up at GitHub when a runner
+   * registers; when set, `runnerGroupId` is not used.
+   */
+  readonly runnerGroupName?: string;
   /** The image instances boot. @default - the launch template's own image */
   readonly image?: ImageSourceDocument;
   /** Stopped instances kept ahead of demand. @default - none: every job waits for a cold launch */

@@ -40,6 +40,15 @@ export enum RunnerScope {
   ORGANIZATION = 'org',
   /** At the job's repository. Needs the App's repository permission "Administration: read and write". */
   REPOSITORY = 'repo',
+  /**
+   * At the enterprise (`github.enterprise`), in an enterprise runner group: one pool serves the jobs
+   * of every organization of the enterprise the group allows. Runners register with the enterprise
+   * credential, a personal access token (classic) of an enterprise owner with the
+   * `manage_runners:enterprise` scope only (GitHub Apps cannot register enterprise runners); the App,
+   * installed on each organization, still delivers their `workflow_job` events. Jobs of repositories
+   * owned by a user register at the repository, as for `ORGANIZATION`.
+   */
+  ENTERPRISE = 'enterprise',
 }
 
 /** One kind of runner: the labels a job asks for in `runs-on`, and the instances that serve it. */
@@ -103,7 +112,8 @@ export interface RunnerConfig {
 
   /**
    * The most instances of this config alive at once per pool (a pool is one organization or
-   * repository). Jobs beyond it wait in GitHub's queue until a runner frees up.
+   * repository; for enterprise scope, the whole enterprise). Jobs beyond it wait in GitHub's queue
+   * until a runner frees up.
    *
    * @default 10
    */
@@ -117,11 +127,22 @@ export interface RunnerConfig {
   readonly scope?: RunnerScope;
 
   /**
-   * Id of the organization runner group the runners join. Ignored for repository runners.
+   * Id of the organization (or enterprise) runner group the runners join. Ignored for repository
+   * runners. Give this or `runnerGroup`, not both.
    *
-   * @default 1 - the organization's Default group
+   * @default 1 - the Default group, unless `runnerGroup` names one
    */
   readonly runnerGroupId?: number;
+
+  /**
+   * Name of the organization (or enterprise) runner group the runners join, looked up at GitHub
+   * when a runner registers (and kept ten minutes). A name the organization or enterprise does not
+   * have fails the registration, naming the group; nothing is registered. Ignored for repository
+   * runners. Give this or `runnerGroupId`, not both.
+   *
+   * @default - the group `runnerGroupId` gives
+   */
+  readonly runnerGroup?: string;
 
   /**
    * Stopped instances kept ahead of demand, so a queued job starts one (StartInstances, seconds)
@@ -236,13 +257,18 @@ function defaultInstanceTypes(architecture?: RunnerArchitecture): string[] {
 }
 const CONFIG_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
+// A runner group's name as GitHub shows it: printable, no leading or trailing space.
+const RUNNER_GROUP_NAME = /^[^\s\p{Cc}](?:[^\p{Cc}]{0,98}[^\s\p{Cc}])?$/u;
 // family[.generation-and-options].size, e.g. m7i.large, c7gn.16xlarge, u-6tb1.metal, mac2-m2.metal, m7i.metal-24xl
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 /** SSM standard parameters hold at most 4 KB. */
 const MAX_DOCUMENT_BYTES = 4096;
 
-/** The document of a config, with defaults applied; `order` is its index in `runnerConfigs`. */
-export function toRunnerConfigDocument(config: RunnerConfig, order: number): RunnerConfigDocument {
+/**
+ * The document of a config, with defaults applied; `order` is its index in `runnerConfigs`,
+ * `enterprise` the slug enterprise-scoped configs register at.
+ */
+export function toRunnerConfigDocument(config: RunnerConfig, order: number, enterprise?: string): RunnerConfigDocument {
   const written = config.labels.filter((label) => foldLabel(label) !== SELF_HOSTED_LABEL);
   return {
     version: RUNNER_CONFIG_DOCUMENT_VERSION,
@@ -257,7 +283,9 @@ export function toRunnerConfigDocument(config: RunnerConfig, order: number): Run
     spot: config.spot ?? SpotStrategy.SPOT_PREFERRED,
     maxRunners: config.maxRunners ?? 10,
     scope: config.scope ?? RunnerScope.ORGANIZATION,
+    ...(config.scope === RunnerScope.ENTERPRISE && enterprise !== undefined ? { enterprise: enterprise.toLowerCase() } : {}),
     runnerGroupId: config.runnerGroupId ?? 1,
+    ...(config.runnerGroup !== undefined ? { runnerGroupName: config.runnerGroup } : {}),
     ...(config.warmPool ? { warmPool: toWarmPoolDocument(config.warmPool) } : {}),
   };
 }
@@ -337,6 +365,13 @@ function validateOne(config: RunnerConfig, index: number, sharedVolumeSize: Size
   const group = config.runnerGroupId ?? 1;
   if (!Number.isInteger(group) || group < 1) {
     errors.push(`${who}: runnerGroupId is ${group}; use the numeric id of a runner group (1 is Default).`);
+  }
+  if (config.runnerGroup !== undefined && config.runnerGroupId !== undefined) {
+    errors.push(`${who}: runnerGroup '${config.runnerGroup}' and runnerGroupId ${config.runnerGroupId} are both set; give the group by name or by id, not both.`);
+  }
+  if (config.runnerGroup !== undefined && !RUNNER_GROUP_NAME.test(config.runnerGroup)) {
+    errors.push(`${who}: runnerGroup ${JSON.stringify(config.runnerGroup)} is not a runner group name; give the name as GitHub shows it `
+      + '(1-100 characters, no leading or trailing space), e.g. \'linux-builders\'.');
   }
   if (errors.length === 0) {
     const size = Buffer.byteLength(JSON.stringify(toRunnerConfigDocument(config, index)));

@@ -25,6 +25,32 @@ export class GitHubRateLimitedError extends Error {
   }
 }
 
+/**
+ * The enterprise credential (a personal access token (classic) with the `manage_runners:enterprise`
+ * scope, kept in an SSM SecureString) is missing, or GitHub refused it. Enterprise runners cannot
+ * register until it is fixed; `fix` says how.
+ */
+export class EnterpriseCredentialError extends Error {
+  public readonly name = 'EnterpriseCredentialError';
+
+  constructor(readonly enterprise: string, problem: string, readonly fix: string, options?: ErrorOptions) {
+    super(`the enterprise credential for ${enterprise} ${problem}: ${fix}`, options);
+  }
+}
+
+/** A config names a runner group (by name) that its organization or enterprise does not have. */
+export class RunnerGroupNotFoundError extends Error {
+  public readonly name = 'RunnerGroupNotFoundError';
+
+  constructor(readonly group: string, readonly scope: string, options?: ErrorOptions) {
+    super(`there is no runner group named '${group}' at ${scope}: create it there (Settings > Actions > Runner groups), `
+      + 'or correct the runner config\'s runnerGroup', options);
+  }
+}
+
+/** The runner group a runner joins: by id, or by name (looked up in the scope's runner groups). */
+export type RunnerGroupRef = { readonly id: number } | { readonly name: string };
+
 export interface JitRunner {
   readonly runnerId: number;
   readonly runnerName: string;
@@ -76,8 +102,11 @@ export interface GitHubPort {
    * from a signed delivery, saves looking it up.
    */
   prepare(scope: RunnerScope, installationId?: number): Promise<void>;
-  /** Registers a JIT runner. If the name exists (a retried call that had succeeded), replaces it. */
-  generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner>;
+  /**
+   * Registers a JIT runner. If the name exists (a retried call that had succeeded), replaces it. A
+   * group named that does not exist throws {@link RunnerGroupNotFoundError} before anything is registered.
+   */
+  generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroup: RunnerGroupRef }): Promise<JitRunner>;
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
   /** Runners of the scope whose name starts with `prefix`. */
   listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]>;

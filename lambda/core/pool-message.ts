@@ -102,9 +102,10 @@ export function parsePoolMessage(body: string): ProvisionerMessage {
 
 function parseScope(value: unknown): RunnerScope {
   const s = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (s.kind === 'enterprise' && typeof s.enterprise === 'string' && s.enterprise !== '') return { kind: 'enterprise', enterprise: s.enterprise };
   if (s.kind === 'org' && typeof s.org === 'string' && s.org !== '') return { kind: 'org', org: s.org };
   if (s.kind === 'repo' && typeof s.owner === 'string' && s.owner !== '' && typeof s.repo === 'string' && s.repo !== '') {
     return { kind: 'repo', owner: s.owner, repo: s.repo };
   }
-  throw new PoolMessageError('pool message scope must be { kind: "org", org } or { kind: "repo", owner, repo }');
+  throw new PoolMessageError('pool message scope must be { kind: "enterprise", enterprise }, { kind: "org", org } or { kind: "repo", owner, repo }');
 }

@@ -76,6 +76,7 @@ export interface RetentionLimits {
 }
 
 export function scopeKey(scope: RunnerScope): string {
+  if (scope.kind === 'enterprise') return `enterprise:${scope.enterprise}`;
   return scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`;
 }
 

@@ -5,14 +5,21 @@ import { foldName } from './github-names';
 import { RunnerConfig } from './runner-config';
 import { LabelledConfig, LabelMatch, matchLabels } from '../../src/runner-labels';
 
-/** Where a pool's runners register: an organization, or one repository. Names are folded. */
+/** Where a pool's runners register: the enterprise, an organization, or one repository. Names are folded. */
 export type RunnerScope =
+  | { readonly kind: 'enterprise'; readonly enterprise: string }
   | { readonly kind: 'org'; readonly org: string }
   | { readonly kind: 'repo'; readonly owner: string; readonly repo: string };
 
+/**
+ * The prefix of an enterprise scope's key. A GitHub login holds no `:`, so an enterprise pool's id
+ * cannot be read as an organization's.
+ */
+export const ENTERPRISE_KEY_PREFIX = 'enterprise:';
+
 /** A pool: the unit the provisioner reconciles. */
 export interface Pool {
-  /** `<scope>#<configName>`, scope being the folded org login or the folded `owner/name`. */
+  /** `<scope>#<configName>`, scope being `enterprise:<slug>`, the folded org login or the folded `owner/name`. */
   readonly poolId: string;
   readonly configName: string;
   readonly scope: RunnerScope;
@@ -36,22 +43,32 @@ export function routeJob<C extends LabelledConfig>(jobLabels: readonly string[],
 }
 
 /**
- * The scope runners of `config` register at for a job from `origin`. An `org` config falls back
- * to the repository when the repository has no organization (user-owned repositories).
+ * The scope runners of `config` register at for a job from `origin`. An `enterprise` config serves
+ * every organization of the enterprise with one pool. An `org` config (and an `enterprise` one,
+ * whose runners serve organizations only) falls back to the repository when the repository has no
+ * organization (user-owned repositories).
  */
-export function scopeFor(config: Pick<RunnerConfig, 'scope'>, origin: JobOrigin): RunnerScope {
-  if (config.scope === 'org' && origin.org !== undefined) {
+export function scopeFor(config: Pick<RunnerConfig, 'scope' | 'enterprise'>, origin: JobOrigin): RunnerScope {
+  if (config.scope === 'enterprise' && config.enterprise !== undefined && origin.org !== undefined) {
+    return { kind: 'enterprise', enterprise: foldName(config.enterprise) };
+  }
+  if ((config.scope === 'org' || config.scope === 'enterprise') && origin.org !== undefined) {
     return { kind: 'org', org: foldName(origin.org) };
   }
   return { kind: 'repo', owner: foldName(origin.owner), repo: foldName(origin.repo) };
 }
 
 export function poolIdOf(scope: RunnerScope, configName: string): string {
-  const scopeKey = scope.kind === 'org' ? scope.org : `${scope.owner}/${scope.repo}`;
-  return `${scopeKey}#${configName}`;
+  return `${scopeName(scope)}#${configName}`;
 }
 
-export function poolFor(config: Pick<RunnerConfig, 'name' | 'scope'>, origin: JobOrigin): Pool {
+/** `enterprise:<slug>`, the org login, or `owner/name`. */
+export function scopeName(scope: RunnerScope): string {
+  if (scope.kind === 'enterprise') return `${ENTERPRISE_KEY_PREFIX}${scope.enterprise}`;
+  return scope.kind === 'org' ? scope.org : `${scope.owner}/${scope.repo}`;
+}
+
+export function poolFor(config: Pick<RunnerConfig, 'name' | 'scope' | 'enterprise'>, origin: JobOrigin): Pool {
   const scope = scopeFor(config, origin);
   return { poolId: poolIdOf(scope, config.name), configName: config.name, scope };
 }

@@ -24,7 +24,9 @@ export interface RunnerConfig extends RunnerConfigDocument {
 }
 
 const SPOT_STRATEGIES: readonly SpotStrategyName[] = ['SPOT_ONLY', 'SPOT_PREFERRED', 'ON_DEMAND_ONLY'];
-const SCOPES: readonly RunnerScopeName[] = ['org', 'repo'];
+const SCOPES: readonly RunnerScopeName[] = ['enterprise', 'org', 'repo'];
+// An enterprise's slug: lower-case letters, digits and inner hyphens (as GitHub makes it from the name).
+const ENTERPRISE_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 const CONFIG_NAME = /^[a-z0-9-]{1,128}$/;
 // EC2 instance type names: family (letters, digits, hyphens as in `u-6tb1`, `m7i-flex`), a dot, a size.
 const INSTANCE_TYPE = /^[a-z0-9][a-z0-9-]*\.[a-z0-9-]+$/;
@@ -104,9 +106,17 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
   if (!SCOPES.includes(scope as RunnerScopeName)) {
     fail(`\`scope\` must be one of ${SCOPES.join(', ')}, found ${describe(scope)}`);
   }
+  const enterprise = doc.enterprise;
+  if (scope === 'enterprise' && (typeof enterprise !== 'string' || !ENTERPRISE_SLUG.test(enterprise))) {
+    fail(`\`enterprise\` must be the enterprise's slug (lower-case letters, digits, hyphens) for scope enterprise, found ${describe(enterprise)}`);
+  }
   const runnerGroupId = doc.runnerGroupId;
   if (!Number.isSafeInteger(runnerGroupId) || (runnerGroupId as number) < 1) {
     fail(`\`runnerGroupId\` must be a positive whole number (1 is the Default group), found ${describe(runnerGroupId)}`);
+  }
+  const runnerGroupName = doc.runnerGroupName;
+  if (runnerGroupName !== undefined && (typeof runnerGroupName !== 'string' || runnerGroupName.trim() === '')) {
+    fail(`\`runnerGroupName\` must be a runner group's name, found ${describe(runnerGroupName)}`);
   }
 
   const architecture = doc.architecture ?? 'x64';
@@ -127,7 +137,9 @@ export function parseRunnerConfigDocument(parameterName: string, json: unknown):
     spot: spot as SpotStrategyName,
     maxRunners: maxRunners as number,
     scope: scope as RunnerScopeName,
+    ...(scope === 'enterprise' ? { enterprise: enterprise as string } : {}),
     runnerGroupId: runnerGroupId as number,
+    ...(runnerGroupName !== undefined ? { runnerGroupName: runnerGroupName as string } : {}),
     ...(image ? { image } : {}),
     ...(warmPool ? { warmPool } : {}),
   };

@@ -6,12 +6,14 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
 import { appJwtFactory } from './app-jwt';
+import { enterpriseCredentialProblem, enterpriseNotFound, enterpriseTokenUnreadable } from './enterprise-credential';
 import { isRateLimited } from './errors';
+import { RUNNER_GROUPS_PAGE_SIZE, RunnerGroupIds } from './runner-groups';
 import { SharedTokenCache } from './shared-token-cache';
 import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
-  DeleteRunnerResult, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner, RegisteredRunner, RerunResult,
-  WebhookDelivery,
+  DeleteRunnerResult, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner,
+  RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
@@ -53,6 +55,15 @@ export interface GitHubApiOptions {
   readonly onSharedCacheError?: (error: unknown) => void;
   /** Hook for counting calls (tests, the sandbox report). */
   readonly onRequest?: (route: string) => void;
+  /**
+   * Reads the enterprise credential: a personal access token (classic) with the
+   * `manage_runners:enterprise` scope, used for enterprise scopes only (GitHub Apps cannot call the
+   * enterprise runner endpoints). Read at the first enterprise call, so a function that serves no
+   * enterprise runner never reads it.
+   *
+   * @default - no enterprise credential: an enterprise scope fails with EnterpriseCredentialError
+   */
+  readonly enterpriseToken?: () => Promise<string>;
 }
 
 /** The base URL of the REST API of a GitHub server given by its web URL. */
@@ -61,13 +72,18 @@ export function apiBaseUrl(serverUrl: string): string {
   return url.hostname === 'github.com' ? 'https://api.github.com' : `${url.origin}/api/v3`;
 }
 
-const scopePath = (scope: RunnerScope) =>
-  scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
+function scopePath(scope: RunnerScope): string {
+  if (scope.kind === 'enterprise') return `/enterprises/${encodeURIComponent(scope.enterprise)}`;
+  return scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
+}
 
 /** How long containers trust a shared installation id (an App removed and installed again gets a new one). */
 const SHARED_INSTALLATION_TTL_MS = 15 * 60_000;
 
-const scopeKey = (scope: RunnerScope) => (scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`);
+function scopeKey(scope: RunnerScope): string {
+  if (scope.kind === 'enterprise') return `enterprise:${scope.enterprise}`;
+  return scope.kind === 'org' ? `org:${scope.org}` : `repo:${scope.owner}/${scope.repo}`;
+}
 
 export class GitHubApi implements GitHubPort {
   private readonly app: ControlPlaneOctokit;
@@ -78,6 +94,9 @@ export class GitHubApi implements GitHubPort {
   private readonly cache: AuthAppCache;
   /** One write limiter for every Octokit of this client, as plugin-throttling shares its own. */
   private readonly writes?: Bottleneck.Group;
+  /** The client of the enterprise credential, by enterprise; built at the first enterprise call. */
+  private readonly enterprises = new Map<string, Promise<ControlPlaneOctokit>>();
+  private readonly runnerGroups: RunnerGroupIds;
 
   constructor(private readonly options: GitHubApiOptions) {
     const now = options.now ?? Date.now;
@@ -88,9 +107,15 @@ export class GitHubApi implements GitHubPort {
       : local;
     if (options.writeSpacingMs !== undefined) this.writes = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeSpacingMs });
     this.app = this.octokit();
+    this.runnerGroups = new RunnerGroupIds(now);
   }
 
   async prepare(scope: RunnerScope, installationId?: number): Promise<void> {
+    if (scope.kind === 'enterprise') {
+      // No token to mint: reading the credential is all there is to get ahead of.
+      await this.forScope(scope);
+      return;
+    }
     const key = scopeKey(scope);
     if (installationId !== undefined && !this.installationIds.has(key)) {
       this.installationIds.set(key, this.adoptInstallation(key, installationId));
@@ -100,14 +125,19 @@ export class GitHubApi implements GitHubPort {
     await octokit.auth({ type: 'installation' });
   }
 
-  async generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroupId: number }): Promise<JitRunner> {
+  async generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroup: RunnerGroupRef }): Promise<JitRunner> {
     const octokit = await this.forScope(scope);
-    const body = { name: request.name, labels: [...request.labels], runner_group_id: request.runnerGroupId, work_folder: '_work' };
+    const runnerGroupId = 'id' in request.runnerGroup ? request.runnerGroup.id : await this.runnerGroupId(scope, request.runnerGroup.name);
+    const body = { name: request.name, labels: [...request.labels], runner_group_id: runnerGroupId, work_folder: '_work' };
     const route = `POST ${scopePath(scope)}/actions/runners/generate-jitconfig`;
     try {
       const { data } = await octokit.request(route, body);
       return toJitRunner(data);
     } catch (error) {
+      // With the scope, a 404 here is the enterprise itself: its slug, or a token of someone not its owner.
+      if (scope.kind === 'enterprise' && status(error) === 404 && !(error instanceof EnterpriseCredentialError)) {
+        throw enterpriseNotFound(scope.enterprise, error);
+      }
       // plugin-retry retries a 5xx that may have registered the runner after all; the retry then
       // finds the name taken (409). The name is ours (one per instance): replace the registration.
       if (status(error) !== 409) throw error;
@@ -151,6 +181,15 @@ export class GitHubApi implements GitHubPort {
     const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners/downloads`);
     return (data as Array<{ os: string; architecture: string; filename: string; sha256_checksum?: string }>)
       .map((d) => ({ os: d.os, architecture: d.architecture, filename: d.filename, sha256Checksum: d.sha256_checksum }));
+  }
+
+  /** The id of the scope's runner group named `name` (kept a while; a name not found is looked up again next time). */
+  private async runnerGroupId(scope: RunnerScope, name: string): Promise<number> {
+    const octokit = await this.forScope(scope);
+    return this.runnerGroups.idOf(scopeKey(scope), name, async (page) => {
+      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runner-groups`, { per_page: RUNNER_GROUPS_PAGE_SIZE, page });
+      return (data as { runner_groups: Array<{ id: number; name: string }> }).runner_groups;
+    });
   }
 
   async getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined> {
@@ -220,6 +259,7 @@ export class GitHubApi implements GitHubPort {
    * lookup is forgotten, so the next call asks again.
    */
   private async forScope(scope: RunnerScope): Promise<ControlPlaneOctokit> {
+    if (scope.kind === 'enterprise') return this.forEnterprise(scope.enterprise);
     const key = scopeKey(scope);
     let lookup = this.installationIds.get(key);
     if (!lookup) {
@@ -237,6 +277,24 @@ export class GitHubApi implements GitHubPort {
   }
 
   /**
+   * The client of the enterprise credential. The token is read once per client (the wiring rebuilds
+   * the client now and then, so a replaced token is picked up); a failed read is forgotten.
+   */
+  private forEnterprise(enterprise: string): Promise<ControlPlaneOctokit> {
+    let client = this.enterprises.get(enterprise);
+    if (!client) {
+      const read = this.options.enterpriseToken;
+      client = (read ? read() : Promise.reject(new Error('this deployment has no enterprise token parameter (github.enterprise is not set)')))
+        .then((token) => this.octokit(undefined, { enterprise, token }), (error: unknown) => {
+          throw enterpriseTokenUnreadable(enterprise, error);
+        });
+      this.enterprises.set(enterprise, client);
+      client.catch(() => this.enterprises.delete(enterprise));
+    }
+    return client;
+  }
+
+  /**
    * GitHub no longer knows the installation (the App was uninstalled, or installed again under a
    * new id): every container forgets it, this one at once and the others through the shared
    * entry, so the next call looks the scope up again instead of failing for the entry's lifetime.
@@ -249,7 +307,7 @@ export class GitHubApi implements GitHubPort {
     await this.options.sharedCache?.put(this.installationEntry(key), '', now()).catch((e: unknown) => this.sharedCacheFailed(e));
   }
 
-  private lookUpInstallation(scope: RunnerScope, key: string): Promise<number> {
+  private lookUpInstallation(scope: Exclude<RunnerScope, { kind: 'enterprise' }>, key: string): Promise<number> {
     return this.sharedInstallation(key, async () => {
       try {
         const { data } = scope.kind === 'org'
@@ -289,7 +347,11 @@ export class GitHubApi implements GitHubPort {
     return undefined;
   }
 
-  private octokit(installation?: { installationId: number; scopeKey: string }): ControlPlaneOctokit {
+  /** The App's client, an installation's, or (`enterprise`) the enterprise credential's. */
+  private octokit(
+    installation?: { installationId: number; scopeKey: string },
+    enterprise?: { enterprise: string; token: string },
+  ): ControlPlaneOctokit {
     const installationId = installation?.installationId;
     const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
     // Sit out short waits; a longer one fails the call with GitHub's own 403/429 error, and the
@@ -298,8 +360,13 @@ export class GitHubApi implements GitHubPort {
     const onLimit = () => (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 2 && retryAfter <= maxWait;
     const octokit = new ControlPlaneOctokit({
       baseUrl: this.options.baseUrl,
-      authStrategy: createAppAuth,
-      auth: { appId: this.options.appId, createJwt: this.createJwt, cache: this.cache, ...(installationId ? { installationId } : {}) },
+      // The enterprise credential is a plain token (Octokit's default token strategy sends `token <t>`).
+      ...(enterprise
+        ? { auth: enterprise.token }
+        : {
+          authStrategy: createAppAuth,
+          auth: { appId: this.options.appId, createJwt: this.createJwt, cache: this.cache, ...(installationId ? { installationId } : {}) },
+        }),
       retry: { retryAfterBaseValue: this.options.retryBaseMs ?? 1000 },
       throttle: {
         onRateLimit: onLimit(),
@@ -315,6 +382,8 @@ export class GitHubApi implements GitHubPort {
     // rate limit reaches the callers as the port's error, never as Octokit's 403/429.
     octokit.hook.error('request', async (error) => {
       if (isRateLimited(error)) throw new GitHubRateLimitedError((error as Error).message, { cause: error });
+      const refused = enterprise && enterpriseCredentialProblem(error, enterprise.enterprise);
+      if (refused) throw refused;
       // GitHub no longer knows the installation (404 for its token), or revoked its token (401 on
       // a call made with it; auth-app has already retried one minted a moment ago).
       const token = installation && isTokenRequest(error, installation.installationId);

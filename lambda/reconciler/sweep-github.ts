@@ -6,7 +6,7 @@ import { hasNoLiveRunner } from './orphans';
 import type { Run } from './run';
 import { repairFromGitHub, repoOf, selectStuckJobs } from './stuck-jobs';
 import { ReconcilerMetric } from '../../src/contracts/metrics';
-import { GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
+import { EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubRateLimitedError } from '../core/github';
 import { JobKey } from '../core/job';
 import { jobCheckKey, markGhostsLeft, markSwept, ReconcilerState, scopesDueForGhostSweep } from '../core/reconciler-state';
 import { RunnerScope } from '../core/routing';
@@ -123,6 +123,11 @@ export async function deleteGhosts(run: Run): Promise<void> {
         if (!(await sweepScope(run, scope, live))) return;
         run.state = markSwept(run.state, scope, run.now);
       } catch (error) {
+        if (error instanceof EnterpriseCredentialError) {
+          // Registrations may be left there: the scope stays due, and is swept once the credential is fixed.
+          run.deps.logger.error('cannot sweep the enterprise for ghosts: its credential is missing or refused', { enterprise: error.enterprise, error });
+          continue;
+        }
         if (!(error instanceof GitHubAppNotInstalledError)) throw error;
         // The App was removed from this scope: nothing of ours can be registered there any more.
         run.deps.logger.warn('cannot sweep a scope for ghosts: the App is not installed there', { scope: error.scope });

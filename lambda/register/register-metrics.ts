@@ -11,6 +11,8 @@ export type RefusalReason =
   | 'surplus' // its pool has no demand left (410)
   | 'no-config' // its runner config no longer exists (410)
   | 'not-installed' // the GitHub App is not installed on its scope (410)
+  | 'no-runner-group' // the runner group the config names does not exist (410)
+  | 'enterprise-credential' // the enterprise token is missing or refused (410)
   | 'github-error' // generate-jitconfig failed (503)
   | 'contended' // the runner item kept changing under the decision (503)
   | 'warm-pool'; // a warm pool instance's first boot: it parks stopped, no JIT config (410)

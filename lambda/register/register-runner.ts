@@ -8,7 +8,7 @@ import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
 import { Logger } from '../common/logger';
 import { ConfigError } from '../core/errors';
-import { GitHubAppNotInstalledError, GitHubPort, JitRunner } from '../core/github';
+import { EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubPort, JitRunner, RunnerGroupNotFoundError, RunnerGroupRef } from '../core/github';
 import { Clock, JobStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { RunnerScope } from '../core/routing';
 import { runnerName, RunnerRecord, scopeOf } from '../core/runner';
@@ -30,7 +30,7 @@ export interface RegisterDeps {
   readonly metrics: RegisterMetrics;
 }
 
-/** Repositories have only the Default runner group; a config's group applies to organizations. */
+/** Repositories have only the Default runner group; a config's group applies to organizations and the enterprise. */
 const DEFAULT_RUNNER_GROUP_ID = 1;
 
 /**
@@ -164,12 +164,22 @@ async function issueConfig(runner: RunnerRecord, config: RunnerConfig, deps: Reg
       // Spelled out in full, self-hosted included: whether GitHub adds default labels to JIT
       // runners is disputed, so nothing relies on it (DESIGN.md 3.4).
       labels: config.runnerLabels,
-      runnerGroupId: runnerGroupFor(scopeOf(runner), config),
+      runnerGroup: runnerGroupFor(scopeOf(runner), config),
     });
   } catch (e) {
     if (e instanceof GitHubAppNotInstalledError) {
       deps.logger.error('the GitHub App is not installed where this runner must register', { scope: e.scope, error: e });
       return refuse(deps, 'not-installed', 410, `${e.message}: power off`);
+    }
+    // Nothing was registered, and no retry of this instance can succeed until the operator acts:
+    // it powers off (its demand is launched again), and the error names the fix.
+    if (e instanceof RunnerGroupNotFoundError) {
+      deps.logger.error('the runner group of the config does not exist', { group: e.group, scope: e.scope, error: e });
+      return refuse(deps, 'no-runner-group', 410, `${e.message}: power off`);
+    }
+    if (e instanceof EnterpriseCredentialError) {
+      deps.logger.error('the enterprise credential is missing or refused', { enterprise: e.enterprise, error: e });
+      return refuse(deps, 'enterprise-credential', 410, `${e.message}: power off`);
     }
     // The claim stays: the instance asks again and the next call repeats the same steps.
     deps.logger.error('generate-jitconfig failed', { error: e as Error });
@@ -212,8 +222,9 @@ async function deleteQuietly(scope: RunnerScope, runnerId: number, deps: Registe
   }
 }
 
-function runnerGroupFor(scope: RunnerScope, config: RunnerConfig): number {
-  return scope.kind === 'org' ? config.runnerGroupId : DEFAULT_RUNNER_GROUP_ID;
+function runnerGroupFor(scope: RunnerScope, config: RunnerConfig): RunnerGroupRef {
+  if (scope.kind === 'repo') return { id: DEFAULT_RUNNER_GROUP_ID };
+  return config.runnerGroupName !== undefined ? { name: config.runnerGroupName } : { id: config.runnerGroupId };
 }
 
 function refuse(deps: RegisterDeps, reason: RefusalReason, status: number, message: string): RegisterAnswer {

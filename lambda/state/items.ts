@@ -66,7 +66,8 @@ export function jobFromItem(item: Item): JobRecord {
 
 export function scopeFromItem(value: unknown, where: string): RunnerScope {
   const s = (value ?? {}) as Item;
+  if (s.kind === 'enterprise' && typeof s.enterprise === 'string') return { kind: 'enterprise', enterprise: s.enterprise };
   if (s.kind === 'org' && typeof s.org === 'string') return { kind: 'org', org: s.org };
   if (s.kind === 'repo' && typeof s.owner === 'string' && typeof s.repo === 'string') return { kind: 'repo', owner: s.owner, repo: s.repo };
-  throw new StateItemError(`${where}: scope is not { kind: org, org } or { kind: repo, owner, repo }`);
+  throw new StateItemError(`${where}: scope is not { kind: enterprise, enterprise }, { kind: org, org } or { kind: repo, owner, repo }`);
 }

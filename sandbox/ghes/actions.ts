@@ -9,8 +9,18 @@ import { SeededRandom } from '../common/random';
 
 /** Labels GitHub types `read-only`: the ones a runner applies to itself. Compared case-insensitively. */
 const BUILT_IN_LABELS = new Set(['self-hosted', 'linux', 'windows', 'macos', 'x64', 'arm', 'arm64']);
-/** Repositories have only the Default group; the simulated organization has no other. */
+/** Repositories have only the Default group; organizations and the enterprise have it and the groups made with `createGroup`. */
 export const DEFAULT_GROUP = { id: 1, name: 'Default' } as const;
+
+/**
+ * A runner group of an organization or the enterprise. Every group here is visible to all repositories (organization) or all
+ * organizations (enterprise); `selected` visibility and workflow restrictions are not modelled.
+ * https://docs.github.com/en/enterprise-server@3.19/actions/how-tos/manage-runners/self-hosted-runners/manage-access
+ */
+export interface RunnerGroup {
+  readonly id: number;
+  readonly name: string;
+}
 /** The runner software version a simulated runner reports on connect. */
 export const RUNNER_VERSION = '2.328.0';
 const REGISTRATION_DELETED = 'The runner registration has been deleted from the server.';
@@ -18,8 +28,9 @@ const REGISTRATION_DELETED = 'The runner registration has been deleted from the 
 export interface RunnerRecord {
   readonly id: number;
   readonly name: string;
-  /** Where it is registered: `repo:owner/name` or `org:login`. */
+  /** Where it is registered: `repo:owner/name`, `org:login` or `enterprise:slug`. */
   readonly scope: string;
+  readonly groupId: number;
   readonly labels: readonly { readonly id: number; readonly name: string; readonly type: 'read-only' | 'custom' }[];
   readonly workFolder: string;
   /** What the runner proves on connect; carried in the JIT config, never in an API response. */
@@ -54,6 +65,8 @@ export interface JobRecord extends Required<JobSpec> {
   completedAt: number | null;
   runnerId?: number;
   runnerName?: string;
+  /** The group of the runner that took it. */
+  runnerGroup?: RunnerGroup;
   /** The id of the job of the next attempt, once this one was re-run. */
   rerunAs?: number;
   /** The runner's job hooks that ran for this job, in order (the log's "Set up runner" / "Complete runner"). */
@@ -93,6 +106,10 @@ export class Actions {
   private readonly labelIds = new Map<string, number>();
   /** Pending timeouts by `jit:<runner>`, `queued:<job>` and `lost:<job>`. */
   private readonly timers = new Map<string, () => void>();
+  /** Runner groups beyond Default, by scope (`org:login` or `enterprise:slug`). */
+  private readonly groups = new Map<string, RunnerGroup[]>();
+  /** Group ids are unique on the instance; 1 is every scope's Default. */
+  private nextGroupId = 2;
   private nextRunnerId = 1;
   private nextRunId = 1_000_001;
   private nextJobId = 20_000_001;
@@ -107,7 +124,24 @@ export class Actions {
 
   // --- runners -------------------------------------------------------------------------------
 
-  register(scope: string, request: { name: string; labels: readonly string[]; workFolder: string }): RunnerRecord {
+  /** A runner group made in the organization's or the enterprise's settings. Names are unique per scope, compared case-insensitively. */
+  createGroup(scope: string, name: string): RunnerGroup {
+    if (this.groupsOf(scope).some((g) => g.name.toLowerCase() === name.toLowerCase())) {
+      throw new GhesSimulatorError(`${scope} already has a runner group named ${name}`);
+    }
+    const group = { id: this.nextGroupId++, name };
+    this.groups.set(scope, [...(this.groups.get(scope) ?? []), group]);
+    return group;
+  }
+
+  /** The scope's runner groups, Default first; a repository has Default only. */
+  groupsOf(scope: string): RunnerGroup[] {
+    return [DEFAULT_GROUP, ...(scope.startsWith('repo:') ? [] : this.groups.get(scope) ?? [])];
+  }
+
+  register(scope: string, request: { name: string; labels: readonly string[]; workFolder: string; groupId: number }): RunnerRecord {
+    // A group the scope does not have is not found, as any resource the caller cannot see.
+    if (!this.groupsOf(scope).some((g) => g.id === request.groupId)) throw notFound();
     if (this.list(scope).some((r) => r.name.toLowerCase() === request.name.toLowerCase())) {
       throw new GhesApiError(409, `Already exists - A runner with the name ${request.name} already exists.`);
     }
@@ -115,6 +149,7 @@ export class Actions {
       id: this.nextRunnerId++,
       name: request.name,
       scope,
+      groupId: request.groupId,
       labels: request.labels
         .filter((l, i, names) => names.findIndex((m) => m.toLowerCase() === l.toLowerCase()) === i).map((name) => this.label(name)),
       workFolder: request.workFolder,
@@ -262,16 +297,25 @@ export class Actions {
     return job;
   }
 
-  /** Hands each queued job, oldest first, to the longest-listening idle runner with all its labels (any case); repository runners first. */
+  /**
+   * Hands each queued job, oldest first, to the longest-listening idle runner with all its labels (any case): repository runners
+   * first, then the organization's, then the enterprise's, which serve repositories of organizations only
+   * (https://docs.github.com/en/enterprise-server@3.19/actions/reference/runners/self-hosted-runners#routing-precedence-for-self-hosted-runners).
+   */
   private schedule(): void {
     for (const job of [...this.jobs.values()].filter((j) => j.status === 'queued')) {
       const repo = job.run.repo;
+      const level = (r: RunnerRecord): number => {
+        if (r.scope === `repo:${repo.fullName}`) return 0;
+        if (r.scope === `org:${repo.owner.login}`) return 1;
+        return r.scope.startsWith('enterprise:') && repo.owner.type === 'Organization' ? 2 : -1;
+      };
       const candidates = [...this.waiters.entries()]
         .sort(([, a], [, b]) => a.since - b.since)
         .map(([id]) => this.runners.get(id)!)
-        .filter((r) => r.jobId === undefined && (r.scope === `repo:${repo.fullName}` || r.scope === `org:${repo.owner.login}`))
+        .filter((r) => r.jobId === undefined && level(r) >= 0)
         .filter((r) => job.labels.every((l) => r.labels.some((have) => have.name.toLowerCase() === l.toLowerCase())));
-      const runner = candidates.find((r) => r.scope.startsWith('repo:')) ?? candidates[0];
+      const runner = [0, 1, 2].map((n) => candidates.find((r) => level(r) === n)).find((r) => r !== undefined);
       if (runner) this.start(job, runner);
     }
   }
@@ -280,7 +324,8 @@ export class Actions {
   private start(job: JobRecord, runner: RunnerRecord): void {
     const waiter = this.waiters.get(runner.id)!;
     this.waiters.delete(runner.id);
-    Object.assign(job, { runnerId: runner.id, runnerName: runner.name, status: 'in_progress', startedAt: this.time.now() });
+    const runnerGroup = this.groupsOf(runner.scope).find((g) => g.id === runner.groupId);
+    Object.assign(job, { runnerId: runner.id, runnerName: runner.name, runnerGroup, status: 'in_progress', startedAt: this.time.now() });
     runner.jobId = job.id;
     this.clearTimer(`queued:${job.id}`);
     this.armLostTimer(job, runner);

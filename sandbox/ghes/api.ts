@@ -82,6 +82,12 @@ export class ApiServer {
       if (fault && !fault.afterEffect) throw injected(fault.status);
 
       const caller = deps.auth.authenticate(req.headers.authorization, matched.auth);
+      // A classic token is answered with its scopes and the ones the route accepts, on errors too
+      // (https://docs.github.com/en/enterprise-server@3.19/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
+      if (caller.kind === 'user') {
+        common['x-oauth-scopes'] = caller.scopes.join(', ');
+        common['x-accepted-oauth-scopes'] = ENTERPRISE_RUNNER_SCOPES.join(', ');
+      }
       const limitedMs = deps.faults.secondaryLimitLeft(deps.time.now());
       if (limitedMs !== undefined) {
         // @octokit/plugin-throttling recognises a secondary limit by "secondary rate" in the message.
@@ -145,6 +151,25 @@ function id(request: ApiRequest, name: string): number {
 /** `per_page` (default 30, max 100), as the list endpoints read it. */
 const perPage = (query: URLSearchParams): number => Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
 
+/**
+ * The scopes of a classic token that reach the enterprise runner endpoints: `manage_runners:enterprise`, or `admin:enterprise`,
+ * which includes it (https://github.blog/changelog/2021-10-11-github-actions-granular-personal-access-token-scopes-for-self-hosted-runners-in-enterprises).
+ */
+const ENTERPRISE_RUNNER_SCOPES = ['manage_runners:enterprise', 'admin:enterprise'];
+
+/**
+ * The enterprise on the path, if the caller may manage its runners: a classic token of an enterprise owner with one of
+ * {@link ENTERPRISE_RUNNER_SCOPES}. Otherwise GitHub's 404, as for a token without a resource's scope (the troubleshooting page's
+ * "404 Not Found for an existing resource": the token lacks the scope, or the user the access).
+ * https://docs.github.com/en/enterprise-server@3.19/rest/using-the-rest-api/troubleshooting-the-rest-api
+ */
+function enterpriseInScope(directory: Directory, caller: Caller, slug: string): string {
+  if (caller.kind !== 'user' || !directory.isEnterprise(slug)) throw notFound();
+  if (!caller.scopes.some((s) => ENTERPRISE_RUNNER_SCOPES.includes(s))) throw notFound();
+  if (!directory.enterprise.owners.has(caller.login.toLowerCase())) throw notFound();
+  return `enterprise:${directory.enterprise.slug}`;
+}
+
 /** The installation on the path's repository or organization, if the caller's token is of it; GitHub's 404 otherwise. */
 function inScope(caller: Caller, installation: Installation | undefined): Installation {
   if (!installation || caller.kind !== 'installation' || caller.installationId !== installation.id) throw notFound();
@@ -163,23 +188,27 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
     inScope(caller, repo && directory.installationOf(repo.owner.login));
     return repo!;
   };
-  const runnerRoutes = (prefix: string, scopeOf: (request: ApiRequest) => string): ApiRoute[] => [
-    route('POST', `${prefix}/actions/runners/generate-jitconfig`, 'installation', (request) => {
+  /** The URL `config.sh --url` names for a scope: the repository, the organization, or the enterprise. */
+  const scopeUrl = (scope: string): string => {
+    const [kind, name] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
+    return `${ctx.instance().web}/${kind === 'enterprise' ? `enterprises/${name}` : name}`;
+  };
+  const runnerRoutes = (prefix: string, auth: CredentialNeed, scopeOf: (request: ApiRequest) => string): ApiRoute[] => [
+    route('POST', `${prefix}/actions/runners/generate-jitconfig`, auth, (request) => {
       const scope = scopeOf(request);
       const { name, labels, groupId, workFolder } = jitRequest(request.body);
-      if (groupId !== DEFAULT_GROUP.id) throw notFound();
-      const runner = actions.register(scope, { name, labels, workFolder });
-      const config = encodeJitConfig(runner, `${ctx.instance().web}/${directory.org.login}`);
+      const runner = actions.register(scope, { name, labels, workFolder, groupId });
+      const config = encodeJitConfig(runner, scopeUrl(scope));
       return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: config } };
     }),
-    route('GET', `${prefix}/actions/runners`, 'installation', (request) => {
+    route('GET', `${prefix}/actions/runners`, auth, (request) => {
       const all = actions.list(scopeOf(request));
       const size = perPage(request.query);
       const page = Math.max(1, Math.floor(Number(request.query.get('page') ?? 1)) || 1);
       const runners = all.slice((page - 1) * size, page * size).map((r) => runnerJson(r, actions.status(r)));
       return { status: 200, body: { total_count: all.length, runners } };
     }),
-    route('DELETE', `${prefix}/actions/runners/{runner_id}`, 'installation', (request) => {
+    route('DELETE', `${prefix}/actions/runners/{runner_id}`, auth, (request) => {
       actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));
       return { status: 204 };
     }),
@@ -188,6 +217,29 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       return { status: 200, body: runnerDownloadsJson(ctx.runnerVersion()) };
     }),
   ];
+  /** GET …/actions/runner-groups of an organization or the enterprise: `{ total_count, runner_groups }`, paged. */
+  const groupRoute = (prefix: string, auth: CredentialNeed, scopeOf: (request: ApiRequest) => string, inherited: boolean): ApiRoute =>
+    route('GET', `${prefix}/actions/runner-groups`, auth, (request) => {
+      const scope = scopeOf(request);
+      const all = actions.groupsOf(scope);
+      const size = perPage(request.query);
+      const page = Math.max(1, Math.floor(Number(request.query.get('page') ?? 1)) || 1);
+      const runnerGroups = all.slice((page - 1) * size, page * size).map((g) => ({
+        id: g.id,
+        name: g.name,
+        visibility: 'all',
+        default: g.id === DEFAULT_GROUP.id,
+        runners_url: `${request.url}/${g.id}/runners`,
+        ...(inherited ? { inherited: false } : {}),
+        allows_public_repositories: true,
+        restricted_to_workflows: false,
+        selected_workflows: [],
+        workflow_restrictions_read_only: false,
+      }));
+      return { status: 200, body: { total_count: all.length, runner_groups: runnerGroups } };
+    });
+  const orgScope = ({ params, caller }: ApiRequest) => `org:${inScope(caller, orgInstallation(params.org)).account.login}`;
+  const enterpriseScope = ({ params, caller }: ApiRequest) => enterpriseInScope(directory, caller, params.enterprise);
   return [
     route('GET', '/repos/{owner}/{repo}/installation', 'jwt', ({ params }) => {
       const repo = directory.repo(params.owner, params.repo);
@@ -225,8 +277,11 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       ctx.webhooks.redeliver(id(request, 'delivery_id'));
       return { status: 202, body: {} };
     }),
-    ...runnerRoutes('/repos/{owner}/{repo}', (request) => `repo:${repoOf(request).fullName}`),
-    ...runnerRoutes('/orgs/{org}', ({ params, caller }) => `org:${inScope(caller, orgInstallation(params.org)).account.login}`),
+    ...runnerRoutes('/repos/{owner}/{repo}', 'installation', (request) => `repo:${repoOf(request).fullName}`),
+    ...runnerRoutes('/orgs/{org}', 'installation', orgScope),
+    ...runnerRoutes('/enterprises/{enterprise}', 'user', enterpriseScope),
+    groupRoute('/orgs/{org}', 'installation', orgScope, true),
+    groupRoute('/enterprises/{enterprise}', 'user', enterpriseScope, false),
     route('GET', '/repos/{owner}/{repo}/actions/jobs/{job_id}', 'installation', (request) =>
       ({ status: 200, body: jobJson(ctx.instance(), actions.jobOf(repoOf(request), id(request, 'job_id'))) })),
     route('POST', '/repos/{owner}/{repo}/actions/jobs/{job_id}/rerun', 'installation', (request) => {

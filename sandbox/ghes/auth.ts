@@ -1,5 +1,8 @@
 // GitHub App authentication (reference/github.md 3): RS256 JWTs for the /app routes, judged on the clock clients mint them with (see
-// sim-time.ts), and installation access tokens for the rest, expiring in simulated time.
+// sim-time.ts), and installation access tokens for the rest, expiring in simulated time. And personal access tokens (classic) with
+// their scopes, the only credential the enterprise runner endpoints take: "This endpoint does not work with GitHub App user access
+// tokens, GitHub App installation access tokens, or fine-grained personal access tokens"
+// (https://docs.github.com/en/enterprise-server@3.19/rest/actions/self-hosted-runners#list-self-hosted-runners-for-an-enterprise).
 import { createPublicKey, generateKeyPairSync, KeyObject, verify } from 'crypto';
 import { Installation } from './directory';
 import { GhesApiError } from './errors';
@@ -15,6 +18,7 @@ const MESSAGES = {
   expInvalid: "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
   iatInvalid: "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
   notAccessibleByIntegration: 'Resource not accessible by integration',
+  notAccessibleByPat: 'Resource not accessible by personal access token',
 } as const;
 
 /** JWTs may be valid for at most 10 minutes. */
@@ -23,9 +27,17 @@ const MAX_JWT_LIFETIME_S = 600;
 const IAT_LEEWAY_S = 60;
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** Who made a request: the App (JWT), one of its installations (token), or anyone (a route without authentication). */
-export type Caller = { readonly kind: 'app' } | { readonly kind: 'installation'; readonly installationId: number } | { readonly kind: 'anyone' };
-export type CredentialNeed = 'jwt' | 'installation' | 'none';
+/**
+ * Who made a request: the App (JWT), one of its installations (token), a user by a personal access token (classic) with its
+ * scopes, or anyone (a route without authentication).
+ */
+export type Caller =
+  | { readonly kind: 'app' }
+  | { readonly kind: 'installation'; readonly installationId: number }
+  | { readonly kind: 'user'; readonly login: string; readonly scopes: readonly string[] }
+  | { readonly kind: 'anyone' };
+/** `user`: a personal access token (classic), as the enterprise endpoints take. */
+export type CredentialNeed = 'jwt' | 'installation' | 'user' | 'none';
 
 export class AppAuth {
   /** PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the format GitHub hands out; undefined while the instance has no App. */
@@ -33,6 +45,8 @@ export class AppAuth {
   private publicKey?: KeyObject;
   /** Issued installation tokens; `expiresAt` is simulated epoch ms. */
   private readonly tokens = new Map<string, { readonly installationId: number; readonly expiresAt: number }>();
+  /** Personal access tokens (classic): they do not expire unless made to. */
+  private readonly personalTokens = new Map<string, { readonly login: string; readonly scopes: readonly string[] }>();
 
   /** Uses the given private key (PKCS#1 or PKCS#8), or generates one; `withApp` false: no App (and no key) until `createKey`. */
   constructor(
@@ -62,15 +76,36 @@ export class AppAuth {
     // A JWT must be sent with Bearer; `token <jwt>` is looked up as a token and fails (reference 3).
     if (scheme === 'bearer' && credential.split('.').length === 3) {
       this.verifyJwt(credential);
-      if (needs === 'installation') throw new GhesApiError(403, MESSAGES.notAccessibleByIntegration);
+      if (needs !== 'jwt') throw new GhesApiError(403, MESSAGES.notAccessibleByIntegration);
       return { kind: 'app' };
     }
     // An installation token on a JWT-only route reads to GitHub as a JWT it cannot decode.
     if (needs === 'jwt') throw new GhesApiError(401, MESSAGES.jwtNotDecoded);
+    const personal = (scheme === 'bearer' || scheme === 'token') ? this.personalTokens.get(credential) : undefined;
+    if (personal) {
+      // Not modelled: a classic token on organization and repository routes (the control plane uses the App's there).
+      if (needs !== 'user') throw new GhesApiError(403, MESSAGES.notAccessibleByPat);
+      return { kind: 'user', login: personal.login, scopes: personal.scopes };
+    }
     const token = this.tokens.get(credential);
     const valid = (scheme === 'bearer' || scheme === 'token') && token !== undefined && this.time.now() < token.expiresAt;
     if (!valid) throw new GhesApiError(401, MESSAGES.badCredentials);
+    // The enterprise endpoints refuse installation tokens (the OpenAPI description: enabledForGitHubApps false).
+    if (needs === 'user') throw new GhesApiError(403, MESSAGES.notAccessibleByIntegration);
     return { kind: 'installation', installationId: token.installationId };
+  }
+
+  /** Mints a personal access token (classic), `ghp_` + 36 base62, for `login` with `scopes` (as the token's settings page lists them). */
+  issuePersonalToken(login: string, scopes: readonly string[]): string {
+    const random = Array.from({ length: 36 }, () => BASE62[this.rng.integer(0, BASE62.length - 1)]).join('');
+    const token = `ghp_${random}`;
+    this.personalTokens.set(token, { login, scopes: [...scopes] });
+    return token;
+  }
+
+  /** The user deletes the token: it answers 401 from then on. */
+  revokePersonalToken(token: string): void {
+    this.personalTokens.delete(token);
   }
 
   /** Mints an installation access token (`ghs_` + 36 base62) valid for `tokenTtlMs` of simulated time. */

@@ -1,5 +1,8 @@
-// Who exists on the instance: the organization, users, repositories, and the App's installations: on every account owning a
-// repository from the start, or (an instance without an App) each one made by installing the App. Ids are assigned in order.
+// Who exists on the instance: the enterprise and its organizations, users, repositories, and the App's installations: on every
+// account owning a repository from the start, or (an instance without an App) each one made by installing the App. Ids are
+// assigned in order. A GHES instance has one enterprise account, and every organization on it belongs to it; its owners are the
+// site administrators (https://docs.github.com/en/enterprise-server@3.19/admin/overview/about-enterprise-accounts).
+
 import { GhesSimulatorError } from './errors';
 import { SeededRandom } from '../common/random';
 
@@ -17,6 +20,13 @@ export interface Repo {
   readonly fullName: string;
   readonly id: number;
   readonly nodeId: string;
+}
+
+/** The instance's enterprise account: every organization is a member; `owners` are user logins (folded). */
+export interface Enterprise {
+  readonly slug: string;
+  readonly id: number;
+  readonly owners: ReadonlySet<string>;
 }
 
 export interface Installation {
@@ -39,15 +49,27 @@ const key = (s: string): string => s.toLowerCase();
 
 export class Directory {
   readonly org: Account;
+  readonly enterprise: Enterprise;
   readonly installations: Installation[] = [];
   private readonly accounts = new Map<string, Account>();
   private readonly repos = new Map<string, Repo>();
   /** Installation ids are never reused: an App installed again gets a new one. */
   private lastInstallationId = 0;
 
-  /** `repos`: names in the org, or `owner/name` (another owner is a user); `installed`: the App is installed on every owner. */
-  constructor(org: string, repos: readonly string[], installed = true) {
+  /**
+   * `repos`: names in the org, or `owner/name` (an owner among `orgs` is an organization, another one a user); `installed`: the App
+   * is installed on every owner; `enterprise`: the enterprise's slug and its owners' logins.
+   */
+  constructor(
+    org: string,
+    repos: readonly string[],
+    installed = true,
+    orgs: readonly string[] = [],
+    enterprise?: { readonly slug: string; readonly owners: readonly string[] },
+  ) {
     this.org = this.account(org, 'Organization');
+    for (const other of orgs) if (!this.accounts.has(key(other))) this.account(other, 'Organization');
+    this.enterprise = { slug: enterprise?.slug ?? 'octo-enterprise', id: 1, owners: new Set((enterprise?.owners ?? ['ghes-admin']).map(key)) };
     for (const spec of repos) {
       const [owner, name] = spec.includes('/') ? spec.split('/', 2) : [org, spec];
       if (!owner || !name) throw new GhesSimulatorError(`repository "${spec}" must be "name" or "owner/name"`);
@@ -101,8 +123,14 @@ export class Directory {
     return this.installations.find((i) => key(i.account.login) === key(login));
   }
 
+  /** Whether `login` is an organization (each one a member of the enterprise). */
   isOrg(login: string): boolean {
-    return key(login) === key(this.org.login);
+    return this.accounts.get(key(login))?.type === 'Organization';
+  }
+
+  /** Whether `slug` names the instance's enterprise (slugs compare case-insensitively, as logins do). */
+  isEnterprise(slug: string): boolean {
+    return key(slug) === key(this.enterprise.slug);
   }
 
   private account(login: string, type: Account['type']): Account {

@@ -32,8 +32,12 @@ export interface GhesSimulatorOptions {
   readonly seed?: number;
   /** @default 'octo-org' */
   readonly org?: string;
-  /** `name` (in the org) or `owner/name` (another owner is a user); the App is installed on every owner. @default ['app'] */
+  /** More organizations, each a member of the enterprise. @default none */
+  readonly organizations?: readonly string[];
+  /** `name` (in the org) or `owner/name` (an owner among `organizations` is one, another is a user); the App is installed on every owner. @default ['app'] */
   readonly repos?: readonly string[];
+  /** The instance's enterprise account: its slug, and the users who own it (site administrators). @default 'octo-enterprise', owned by 'ghes-admin' */
+  readonly enterprise?: { readonly slug: string; readonly owners: readonly string[] };
   /** PKCS#1 or PKCS#8 PEM. @default a fresh 2048-bit key */
   readonly privateKey?: string;
   /** The instance has its App, installed on every repository owner; false: none until a manifest creates it (manifests.ts). @default true */
@@ -97,7 +101,7 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     this.time = new SimTime(this.clock, options.jwtClock ?? Date.now);
     const auth = new AppAuth(this.appId, options.privateKey, this.time, rng.fork('tokens'), options.installationTokenTtlMs ?? 60 * MINUTE, withApp);
     this.auth = auth;
-    this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app'], withApp);
+    this.directory = new Directory(options.org ?? 'octo-org', options.repos ?? ['app'], withApp, options.organizations, options.enterprise);
     if (withApp) this.app = { ...APP, owner: this.directory.org };
     this.actions = new Actions(this.time, { runners: rng.fork('runners'), jobs: rng.fork('jobs') }, {
       jitMs: options.jitRunnerTimeoutMs ?? 5 * MINUTE,
@@ -197,6 +201,30 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     return installation.id;
   }
 
+  /** The enterprise account's slug. */
+  get enterpriseSlug(): string {
+    return this.directory.enterprise.slug;
+  }
+
+  /**
+   * A personal access token (classic) of `login` (by default the enterprise's first owner) with `scopes`, as the user creates it on
+   * the token settings page. It answers 401 once revoked.
+   */
+  createPersonalToken(scopes: readonly string[], login = [...this.directory.enterprise.owners][0]): string {
+    return this.auth.issuePersonalToken(login, scopes);
+  }
+
+  revokePersonalToken(token: string): void {
+    this.auth.revokePersonalToken(token);
+  }
+
+  /** Creates a runner group in an organization (`org:<login>`) or the enterprise (`enterprise`); its id. */
+  createRunnerGroup(scope: `org:${string}` | 'enterprise', name: string): number {
+    if (scope !== 'enterprise' && !this.directory.isOrg(scope.slice(4))) throw new GhesSimulatorError(`no organization ${scope.slice(4)}`);
+    const account = scope === 'enterprise' ? undefined : this.directory.accountOf(scope.slice(4));
+    return this.actions.createGroup(account ? `org:${account.login}` : `enterprise:${this.directory.enterprise.slug}`, name).id;
+  }
+
   /** Creates a workflow run whose jobs are queued at once (each fires a `queued` webhook). */
   createWorkflowRun(spec: WorkflowRunSpec): { runId: number; jobIds: number[] } {
     if (!this.loopback) throw new GhesSimulatorError('start() the GHES simulator before creating workflow runs');
@@ -223,10 +251,16 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     return [...this.actions.jobs.values()].map(jobView);
   }
 
-  /** Snapshots of the runner registrations; `scope` is `repo:owner/name` or `org:login`. */
+  /** Snapshots of the runner registrations; `scope` is `repo:owner/name`, `org:login` or `enterprise:slug`. */
   runners() {
     return this.actions.list().map((r) => ({
-      id: r.id, name: r.name, scope: r.scope, labels: r.labels.map((l) => l.name), status: this.actions.status(r), busy: r.jobId !== undefined,
+      id: r.id,
+      name: r.name,
+      scope: r.scope,
+      groupId: r.groupId,
+      labels: r.labels.map((l) => l.name),
+      status: this.actions.status(r),
+      busy: r.jobId !== undefined,
     }));
   }
 

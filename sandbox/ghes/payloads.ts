@@ -145,7 +145,7 @@ export function runnerJson(runner: RunnerRecord, status: 'online' | 'offline'): 
     status,
     busy: runner.jobId !== undefined,
     ephemeral: true,
-    runner_group_id: DEFAULT_GROUP.id,
+    runner_group_id: runner.groupId,
     version: runner.connected ? RUNNER_VERSION : null,
     labels: runner.labels.map((l) => ({ ...l })),
   };
@@ -185,8 +185,8 @@ export function jobJson(ghes: Instance, job: JobRecord): Record<string, unknown>
     labels: [...job.labels],
     runner_id: assigned ? job.runnerId : unassigned(0),
     runner_name: assigned ? job.runnerName : unassigned(''),
-    runner_group_id: assigned ? DEFAULT_GROUP.id : unassigned(0),
-    runner_group_name: assigned ? DEFAULT_GROUP.name : unassigned(''),
+    runner_group_id: assigned ? (job.runnerGroup ?? DEFAULT_GROUP).id : unassigned(0),
+    runner_group_name: assigned ? (job.runnerGroup ?? DEFAULT_GROUP).name : unassigned(''),
     workflow_name: job.run.workflowName,
   };
 }

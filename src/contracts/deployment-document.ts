@@ -14,6 +14,9 @@ export interface DeploymentDocument {
   readonly appIdParameterName: string;
   readonly privateKeyParameterName: string;
   readonly webhookSecretParameterName: string;
+  /** The enterprise enterprise-scoped configs register at, and where its credential is; absent without one. */
+  readonly enterprise?: string;
+  readonly enterpriseTokenParameterName?: string;
   readonly setupTokenParameterName: string;
   /** The setup page without its token; absent with an App id of the props. */
   readonly setupUrl?: string;

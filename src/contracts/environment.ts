@@ -171,6 +171,8 @@ export const CONTROL_PLANE_ENVIRONMENT = {
   /** Where the setup page stores the App id it created (read when `githubAppId` is not set). */
   appIdParameterName: text('APP_ID_PARAMETER_NAME'),
   privateKeyParameterName: text('PRIVATE_KEY_PARAMETER_NAME'),
+  /** The enterprise credential's SecureString, when the deployment has an enterprise (read at the first enterprise call). */
+  enterpriseTokenParameterName: optionalText('ENTERPRISE_TOKEN_PARAMETER_NAME'),
   runnerNamePrefix: text('RUNNER_NAME_PREFIX'),
   /** The value of the managed-by instance tag: which deployment owns an instance. */
   managedBy: text('MANAGED_BY'),
@@ -231,7 +233,7 @@ export const SETUP_ENVIRONMENT = {
   webhookUrl: text('WEBHOOK_URL'),
   /** The setup page's own URL, without the token: GitHub redirects back to it. */
   setupUrl: text('SETUP_URL'),
-  /** The runner scopes the configs use (`org`, `repo`): they decide the App's permissions. */
+  /** The runner scopes the configs use (`enterprise`, `org`, `repo`): they decide the App's permissions. */
   runnerScopes: list('RUNNER_SCOPES'),
   /** The customer managed key the SecureStrings are written with, if the construct was given one. */
   secretsKeyId: optionalText('SECRETS_KEY_ID'),

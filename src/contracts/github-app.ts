@@ -21,10 +21,38 @@ export const APP_EVENTS: readonly string[] = ['workflow_job'];
  * https://docs.github.com/en/rest/actions/self-hosted-runners
  */
 export function appPermissions(scopes: readonly RunnerScopeName[], forUser = false): Record<string, PermissionAccess> {
+  // Enterprise runners register with the enterprise credential (ENTERPRISE_RUNNER_SCOPE): the App
+  // only delivers the organizations' workflow_job events and reads and re-runs their jobs.
   const permissions: Record<string, PermissionAccess> = { actions: 'write', metadata: 'read' };
   if (scopes.includes('org') && !forUser) permissions.organization_self_hosted_runners = 'write';
   if (scopes.includes('repo') || forUser) permissions.administration = 'write';
   return permissions;
+}
+
+/**
+ * The scope a personal access token (classic) needs for enterprise runners. The enterprise
+ * endpoints (generate-jitconfig, list and delete runners, runner groups) work with no GitHub App
+ * token and no fine-grained token: "OAuth app tokens and personal access tokens (classic) need the
+ * `manage_runners:enterprise` scope" and "This endpoint does not work with GitHub App user access
+ * tokens, GitHub App installation access tokens, or fine-grained personal access tokens"
+ * (https://docs.github.com/en/enterprise-server@3.19/rest/actions/self-hosted-runners#generate-configuration-for-a-just-in-time-runner-for-an-enterprise;
+ * the GHES OpenAPI description marks them `enabledForGitHubApps: false`). It is the least of the
+ * scopes that work: `admin:enterprise` includes it and grants every enterprise administration besides
+ * (https://github.blog/changelog/2021-10-11-github-actions-granular-personal-access-token-scopes-for-self-hosted-runners-in-enterprises).
+ */
+export const ENTERPRISE_RUNNER_SCOPE = 'manage_runners:enterprise';
+
+/** Scopes that include {@link ENTERPRISE_RUNNER_SCOPE}. */
+const ENTERPRISE_RUNNER_SCOPES = [ENTERPRISE_RUNNER_SCOPE, 'admin:enterprise'];
+
+/**
+ * Whether a classic token's scopes, as GitHub lists them in the `X-OAuth-Scopes` response header
+ * (comma-separated, https://docs.github.com/en/enterprise-server@3.19/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps),
+ * allow enterprise runners.
+ */
+export function allowsEnterpriseRunners(oauthScopesHeader: string | undefined): boolean {
+  const scopes = (oauthScopesHeader ?? '').split(',').map((s) => s.trim());
+  return scopes.some((s) => ENTERPRISE_RUNNER_SCOPES.includes(s));
 }
 
 /** Whether `granted` covers `needed`: every needed permission at its level or above. */
@@ -58,7 +86,11 @@ export function appManifest(options: AppManifestOptions): Record<string, unknown
     description: 'Self-hosted GitHub Actions runners on ephemeral EC2 instances (cdk-ephemeral-runners)',
     hook_attributes: { url: options.webhookUrl, active: true },
     redirect_url: options.redirectUrl,
-    public: false,
+    // Private: only the account that owns it may install it. An enterprise's runners serve jobs of
+    // every organization, each of which must install the App to deliver its events: that takes an
+    // App installable by any account on the server.
+    // https://docs.github.com/en/enterprise-server@3.19/apps/using-github-apps/installing-your-own-github-app
+    public: options.scopes.includes('enterprise'),
     default_events: [...APP_EVENTS],
     default_permissions: appPermissions(options.scopes, options.forUser),
   };

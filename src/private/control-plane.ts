@@ -40,6 +40,7 @@ export function controlPlaneEnvironment(controlPlane: ControlPlane): Record<stri
     githubAppId: githubApp.appId,
     appIdParameterName: githubApp.appIdParameterName,
     privateKeyParameterName: githubApp.privateKeyParameterName,
+    enterpriseTokenParameterName: githubApp.enterprise !== undefined ? githubApp.enterpriseTokenParameterName : undefined,
     runnerNamePrefix: fleet.runnerNamePrefix,
     managedBy: fleet.managedBy,
     bootTimeoutSeconds: fleet.bootTimeout.toSeconds(),

@@ -19,6 +19,8 @@ export interface DeploymentNames {
   readonly prefix: string;
   readonly privateKeyParameterName: string;
   readonly webhookSecretParameterName: string;
+  /** The enterprise credential (a personal access token, classic), for enterprise-scoped configs. */
+  readonly enterpriseTokenParameterName: string;
   /** Where the setup page stores the App id it created. */
   readonly appIdParameterName: string;
   /** The SHA-256 of the setup token. */
@@ -40,6 +42,7 @@ export function deploymentNames(construct: Construct, id: string, props: Ephemer
     prefix,
     privateKeyParameterName: props.github.privateKeyParameterName ?? `${prefix}/github-app/private-key`,
     webhookSecretParameterName: props.github.webhookSecretParameterName ?? `${prefix}/github-app/webhook-secret`,
+    enterpriseTokenParameterName: props.github.enterpriseTokenParameterName ?? `${prefix}/github-enterprise/token`,
     appIdParameterName: `${prefix}/github-app/app-id`,
     setupTokenParameterName: `${prefix}/setup/token-sha256`,
     runnerConfigPath: `${prefix}/runner-configs`,
@@ -71,6 +74,8 @@ export function setupOutputs(construct: Construct, names: DeploymentNames, parts
       appIdParameterName: names.appIdParameterName,
       privateKeyParameterName: names.privateKeyParameterName,
       webhookSecretParameterName: names.webhookSecretParameterName,
+      ...(githubApp.enterprise !== undefined
+        ? { enterprise: githubApp.enterprise, enterpriseTokenParameterName: names.enterpriseTokenParameterName } : {}),
       setupTokenParameterName: names.setupTokenParameterName,
       setupUrl: setup?.url,
       webhookUrl: parts.webhook.url,
@@ -88,6 +93,11 @@ export function setupOutputs(construct: Construct, names: DeploymentNames, parts
     'Write the GitHub App private key here: aws ssm put-parameter --type SecureString --name <this> --value file://app.pem');
   output('WebhookSecretParameter', names.webhookSecretParameterName,
     'Write the GitHub App webhook secret here: aws ssm put-parameter --type SecureString --name <this> --value <secret>');
+  if (githubApp.enterprise !== undefined) {
+    output('EnterpriseTokenParameter', names.enterpriseTokenParameterName,
+      'Write the enterprise credential here, a personal access token (classic) with the manage_runners:enterprise scope only: '
+      + 'aws ssm put-parameter --type SecureString --name <this> --value <token>');
+  }
 }
 
 /** The parts of a deployment the status command reads, besides its names. */

@@ -6,6 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { grantDescribeOwnStack } from './custom-resource';
 
+/** An enterprise's slug: letters, digits and inner hyphens. */
+const ENTERPRISE_SLUG = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$/;
+
 /** An SSM parameter's (or path's) ARN from its name. */
 export function parameterArn(scope: Construct, name: string): string {
   return Arn.format({
@@ -29,6 +32,9 @@ export interface GitHubAppProps {
   readonly setupTokenParameterName: string;
   /** The key both SecureStrings are encrypted with. @default - the AWS managed key aws/ssm */
   readonly secretsEncryptionKey?: kms.IKey;
+  /** The enterprise's slug, for enterprise-scoped configs. @default - none */
+  readonly enterprise?: string;
+  readonly enterpriseTokenParameterName: string;
 }
 
 /** The GitHub server and App, and the grants to read the App's secrets. */
@@ -49,6 +55,10 @@ export class GitHubApp {
   readonly webhookSecretParameterName: string;
   /** The SHA-256 of the setup token. */
   readonly setupTokenParameterName: string;
+  /** The enterprise enterprise-scoped configs register at, if any. */
+  readonly enterprise?: string;
+  /** The enterprise credential's SecureString (read only when `enterprise` is set). */
+  readonly enterpriseTokenParameterName: string;
   /** The key of the SecureStrings, if not aws/ssm. */
   readonly secretsEncryptionKey?: kms.IKey;
   /** What is wrong with the URL, if anything. */
@@ -67,21 +77,31 @@ export class GitHubApp {
     this.webhookSecretParameterName = props.webhookSecretParameterName;
     this.setupTokenParameterName = props.setupTokenParameterName;
     this.secretsEncryptionKey = props.secretsEncryptionKey;
+    this.enterprise = props.enterprise;
+    this.enterpriseTokenParameterName = props.enterpriseTokenParameterName;
   }
 
   /** Every problem of the URL and the App id, for the construct's validation. */
   problems(): string[] {
     const problems = this.urlProblem ? [this.urlProblem] : [];
+    if (this.enterprise !== undefined && !Token.isUnresolved(this.enterprise) && !ENTERPRISE_SLUG.test(this.enterprise)) {
+      problems.push(`github.enterprise '${this.enterprise}' is not an enterprise slug; use the slug of the enterprise's URL `
+        + '(https://<server>/enterprises/<slug>): letters, digits and inner hyphens, e.g. \'octo-enterprise\'.');
+    }
     if (this.appId !== undefined && !Token.isUnresolved(this.appId) && !/^[1-9][0-9]{0,11}$/.test(this.appId)) {
       problems.push(`github.appId '${this.appId}' is not a GitHub App id; use the numeric App ID from the App's settings page, e.g. '12'.`);
     }
     return problems;
   }
 
-  /** Read the App's private key, and its id when the setup page stores it (the functions that call GitHub). */
+  /**
+   * Read the App's private key, its id when the setup page stores it, and the enterprise credential
+   * when there is an enterprise (the four functions that call GitHub; never the webhook or the setup page).
+   */
   grantReadAppCredentials(grantee: iam.IGrantable): void {
     this.grantRead(grantee, this.privateKeyParameterName);
     if (this.appId === undefined) this.grantRead(grantee, this.appIdParameterName, false);
+    if (this.enterprise !== undefined) this.grantRead(grantee, this.enterpriseTokenParameterName);
   }
 
   /**

@@ -40,6 +40,8 @@ export interface RunnerConfigParametersProps {
    * document for the provisioner. @default - every config names its own
    */
   readonly machineImage?: RunnerMachineImage;
+  /** The enterprise enterprise-scoped configs register at. @default - none */
+  readonly enterprise?: string;
 }
 
 /** One SSM parameter per runner config, the documents written to them, and a hash of them all. */
@@ -66,7 +68,7 @@ export class RunnerConfigParameters extends RunnerConfigsBase {
     for (const [order, config] of props.configs.entries()) {
       if (seen.has(config.name)) continue;
       seen.add(config.name);
-      const written = toRunnerConfigDocument(config, order);
+      const written = toRunnerConfigDocument(config, order, props.enterprise);
       // The image goes to the provisioner, which reads it at launch: the launch templates name none.
       const architecture = written.architecture === 'arm64' ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64;
       const image = imageSource(config.machineImage ?? props.machineImage, architecture, `runner config '${config.name}' (runnerConfigs[${order}])`);

@@ -5,7 +5,7 @@ import { DeploymentNames } from './deployment-names';
 import { validateMaxInstances } from './fleet-cap';
 import { describeRoutingTies } from './routing-ties';
 import { EphemeralRunnersProps } from '../ephemeral-runners-props';
-import { RunnerConfig, validateRunnerConfigs } from '../runner-config';
+import { RunnerConfig, RunnerScope, validateRunnerConfigs } from '../runner-config';
 
 const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,900}[A-Za-z0-9_.-]$/;
 
@@ -42,6 +42,14 @@ export function validateNetworkNeedsVpc(props: EphemeralRunnersProps): string[] 
   return errors;
 }
 
+/** Enterprise-scoped configs need the enterprise they register at. */
+export function validateEnterpriseScope(props: EphemeralRunnersProps): string[] {
+  if (props.github.enterprise !== undefined) return [];
+  return props.runnerConfigs.filter((c) => c.scope === RunnerScope.ENTERPRISE).map((c) =>
+    `runner config '${c.name}' has scope RunnerScope.ENTERPRISE but github.enterprise is not set; give the enterprise's slug, `
+    + 'e.g. github: { ..., enterprise: \'octo-enterprise\' }, and write its credential after deploy (docs/configuration.md, Enterprise runners).');
+}
+
 /** What the construct found while building, and the durations it settled on. */
 export interface FoundProblems {
   /** Of the GitHub URL and App id. */
@@ -62,6 +70,8 @@ export function validateProps(props: EphemeralRunnersProps, names: DeploymentNam
     ...validateParameterName('parameterPrefix', names.prefix),
     ...validateParameterName('github.privateKeyParameterName', names.privateKeyParameterName),
     ...validateParameterName('github.webhookSecretParameterName', names.webhookSecretParameterName),
+    ...validateParameterName('github.enterpriseTokenParameterName', names.enterpriseTokenParameterName),
+    ...validateEnterpriseScope(props),
     ...validateDurations(found.maxLifetime, found.bootTimeout),
     ...(found.caCertificates ? [found.caCertificates] : []),
     ...validateNetworkNeedsVpc(props),

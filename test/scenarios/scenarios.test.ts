@@ -317,3 +317,23 @@ describe('fleet-cap: maxInstances 5 over four pools; 20 jobs, the last 15 arrivi
     expect(inversions).toEqual([]);
   });
 });
+
+test('enterprise-scope: jobs of two organizations run on runners registered at the enterprise with its credential, one config in a group named', async () => {
+  const scenario = load('enterprise-scope');
+  const report = await run('enterprise-scope');
+
+  expectInvariants(scenario, report);
+  expect(report.jobs.succeeded).toBe(report.jobs.total);
+  // One pool per config serves both organizations.
+  expect(Object.keys(report.pools).sort()).toEqual(['enterprise:octo-enterprise#shared-default', 'enterprise:octo-enterprise#shared-linux']);
+  // Every runner registered at the enterprise, which takes only a personal access token (classic) with manage_runners:enterprise
+  // (the simulator refuses App tokens there); none at an organization.
+  const calls = report.api.github.byRoute;
+  expect(calls['POST /enterprises/{enterprise}/actions/runners/generate-jitconfig']).toBeGreaterThanOrEqual(report.jobs.total);
+  expect(calls['POST /orgs/{org}/actions/runners/generate-jitconfig'] ?? 0).toBe(0);
+  // The group named 'Linux Builders' was looked up by name; the other config's runners joined Default.
+  expect(calls['GET /enterprises/{enterprise}/actions/runner-groups']).toBeGreaterThanOrEqual(1);
+  expect(report.ranBy).toEqual({ 'octo-org: Linux Builders': 3, 'other-org: Linux Builders': 3, 'other-org: Default': 2 });
+  expect(report.boot.bootstrap).toBeGreaterThanOrEqual(report.jobs.succeeded);
+  expect(report.iam.denied).toEqual({});
+});

@@ -102,6 +102,10 @@ export function controlPlaneFrom(
           retryAfterBaseMs: env.githubRetryAfterBaseMs,
           retryBaseMs: env.githubRetryBaseMs,
           sharedCache,
+          // Read at the first enterprise call only: a container serving organizations never reads it.
+          ...(env.enterpriseTokenParameterName !== undefined ? {
+            enterpriseToken: () => new SsmSecret(ssm, env.enterpriseTokenParameterName!, 'the enterprise credential').readSecret(),
+          } : {}),
           onSharedCacheError: (error) => logger.warn('the shared GitHub cache failed; going on without it', { error: error as Error }),
         }));
       github.catch(() => { github = undefined; });

@@ -276,6 +276,15 @@ describe('pool of a routed job', () => {
     });
   });
 
+  test('an enterprise config pools jobs of every organization into one pool at the enterprise; user-owned repositories at the repository', () => {
+    const enterpriseConfig = { ...testConfig('shared', ['shared'], 'org'), scope: 'enterprise' as const, enterprise: 'octo-ent' };
+    const first = poolFor(enterpriseConfig, { owner: 'Octo-Org', repo: 'app', org: 'Octo-Org' });
+    const second = poolFor(enterpriseConfig, { owner: 'Other-Org', repo: 'api', org: 'Other-Org' });
+    expect(first).toEqual({ poolId: 'enterprise:octo-ent#shared', configName: 'shared', scope: { kind: 'enterprise', enterprise: 'octo-ent' } });
+    expect(second).toEqual(first);
+    expect(poolFor(enterpriseConfig, { owner: 'Codertocat', repo: 'Hello' }).scope).toEqual({ kind: 'repo', owner: 'codertocat', repo: 'hello' });
+  });
+
   test('a repo config pools by the folded owner/name even in an organization', () => {
     expect(poolFor(repoConfig, { owner: 'Octo-Org', repo: 'Infra', org: 'Octo-Org' }).poolId).toBe('octo-org/infra#k8s');
   });

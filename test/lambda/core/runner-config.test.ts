@@ -44,6 +44,12 @@ describe('parsing a runner config parameter', () => {
     });
   });
 
+  test('an enterprise config keeps its slug and its runner group name; an organization config ignores a stray slug', () => {
+    const enterprise = parse({ ...withField('scope', 'enterprise'), enterprise: 'octo-enterprise', runnerGroupName: 'linux builders' });
+    expect(enterprise).toMatchObject({ scope: 'enterprise', enterprise: 'octo-enterprise', runnerGroupName: 'linux builders' });
+    expect(parse({ ...withField('scope', 'org'), enterprise: 'octo-enterprise' })).not.toHaveProperty('enterprise');
+  });
+
   test('priority and order parse into the config\'s routing rank; a document without them (an older deployment\'s) has none', () => {
     const ranked = parse({ ...withField('priority', 5), order: 2 }) as Record<string, unknown>;
     expect(ranked).toMatchObject({ priority: 5, order: 2, rank: { priority: 5, order: 2 } });
@@ -110,8 +116,11 @@ describe('parsing a runner config parameter', () => {
     ['a fractional maxRunners', withField('maxRunners', 1.5), '`maxRunners` must be a whole number'],
     ['a negative maxRunners', withField('maxRunners', -1), '`maxRunners` must be a whole number'],
     ['maxRunners as a string', withField('maxRunners', '10'), '`maxRunners` must be a whole number'],
-    ['an unknown scope', withField('scope', 'enterprise'), '`scope` must be one of org, repo'],
+    ['an unknown scope', withField('scope', 'team'), '`scope` must be one of enterprise, org, repo, found "team"'],
+    ['the enterprise scope without its slug', withField('scope', 'enterprise'), '`enterprise` must be the enterprise\'s slug'],
+    ['the enterprise scope with a slug of capitals', { ...withField('scope', 'enterprise'), enterprise: 'Octo' }, '`enterprise` must be the enterprise\'s slug'],
     ['runner group 0', withField('runnerGroupId', 0), '`runnerGroupId` must be a positive whole number'],
+    ['a blank runner group name', withField('runnerGroupName', ' '), '`runnerGroupName` must be a runner group\'s name'],
   ])('%s is a ConfigError naming the problem and the parameter', (_, doc, problem) => {
     const error = configError(() => parse(doc));
 

@@ -36,7 +36,7 @@ describe('GitHubApi against the GHES simulator', () => {
   test('the installation and its token are looked up once for many calls: one JIT config costs one call', async () => {
     const github = await start();
     for (let i = 0; i < 5; i++) {
-      await github.generateJitConfig(ORG, { name: `er-x-i-000000000000000${i}`, labels: ['self-hosted', 'linux'], runnerGroupId: 1 });
+      await github.generateJitConfig(ORG, { name: `er-x-i-000000000000000${i}`, labels: ['self-hosted', 'linux'], runnerGroup: { id: 1 } });
     }
     expect(calls('GET /orgs/{org}/installation')).toBe(1);
     expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(1);
@@ -46,7 +46,7 @@ describe('GitHubApi against the GHES simulator', () => {
   test('a burst of concurrent calls looks the installation up once and mints one token', async () => {
     const github = await start();
     const names = Array.from({ length: 8 }, (_, i) => `er-x-i-000000000000001${i}`);
-    await Promise.all(names.map((name) => github.generateJitConfig(ORG, { name, labels: ['self-hosted', 'linux'], runnerGroupId: 1 })));
+    await Promise.all(names.map((name) => github.generateJitConfig(ORG, { name, labels: ['self-hosted', 'linux'], runnerGroup: { id: 1 } })));
     expect(calls('GET /orgs/{org}/installation')).toBe(1);
     expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(1);
     expect(calls('POST /orgs/{org}/actions/runners/generate-jitconfig')).toBe(8);
@@ -72,15 +72,15 @@ describe('GitHubApi against the GHES simulator', () => {
 
   test('a registration whose name exists already (a retried call that had succeeded) is replaced, not duplicated', async () => {
     const github = await start();
-    const first = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
-    const second = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
+    const first = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
+    const second = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
     expect(second.runnerId).not.toBe(first.runnerId);
     expect((await github.listRunners(ORG, 'er-x-')).map((r) => r.id)).toEqual([second.runnerId]);
   });
 
   test('deleting reports a missing runner as not-found', async () => {
     const github = await start();
-    const runner = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroupId: 1 });
+    const runner = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
     expect(await github.deleteRunner(ORG, runner.runnerId)).toBe('deleted');
     expect(await github.deleteRunner(ORG, runner.runnerId)).toBe('not-found');
   });

@@ -52,11 +52,11 @@ const calls = (route: string) => sim.apiCalls().byRoute[route] ?? 0;
 test('a second container finds the installation and its token in the shared cache: its JIT config is its only GitHub call', async () => {
   // Arrange
   const errors: unknown[] = [];
-  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000a', labels: ['self-hosted'], runnerGroupId: 1 });
+  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000a', labels: ['self-hosted'], runnerGroup: { id: 1 } });
   sim.resetApiCalls();
 
   // Act
-  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000b', labels: ['self-hosted'], runnerGroupId: 1 });
+  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000b', labels: ['self-hosted'], runnerGroup: { id: 1 } });
 
   // Assert
   expect(sim.apiCalls().byRoute).toEqual({ 'POST /orgs/{org}/actions/runners/generate-jitconfig': 1 });
@@ -71,7 +71,7 @@ test('prepared ahead with the installation a delivery named, the scope costs one
   await container(errors).prepare(ORG, sim.installationId('octo-org'));
   const prepared = { ...sim.apiCalls().byRoute };
   sim.resetApiCalls();
-  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000c', labels: ['self-hosted'], runnerGroupId: 1 });
+  await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000c', labels: ['self-hosted'], runnerGroup: { id: 1 } });
 
   // Assert
   expect(prepared).toEqual({ 'POST /app/installations/{installation_id}/access_tokens': 1 });
@@ -98,14 +98,14 @@ test('an App installed again under a new id: the container that finds the old id
   cache = new DynamoSharedCache(engine.client, tableName, { now: () => clock.now() });
   // Both containers know the installation; its owner then uninstalls the App and installs it again.
   const [first, second] = [container(), container()];
-  await first.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000d', labels: ['self-hosted'], runnerGroupId: 1 });
+  await first.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000d', labels: ['self-hosted'], runnerGroup: { id: 1 } });
   sim.reinstallApp('octo-org');
 
   // Act: the first call with the shared (old) installation and token is refused; the next one, in another container, looks the scope up again.
-  const stale = await second.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000e', labels: ['self-hosted'], runnerGroupId: 1 }).then(() => 'ok', (e: unknown) => e);
+  const stale = await second.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000e', labels: ['self-hosted'], runnerGroup: { id: 1 } }).then(() => 'ok', (e: unknown) => e);
   const sharedAfter = await cache.get(`github-installation#${sim.appId}#org:octo-org`);
   sim.resetApiCalls();
-  const again = await container().generateJitConfig(ORG, { name: 'er-x-i-0000000000000000f', labels: ['self-hosted'], runnerGroupId: 1 });
+  const again = await container().generateJitConfig(ORG, { name: 'er-x-i-0000000000000000f', labels: ['self-hosted'], runnerGroup: { id: 1 } });
 
   // Assert
   expect(stale).toMatchObject({ status: 401 });
@@ -186,7 +186,7 @@ test('a shared cache that fails costs nothing but the calls it would have saved'
   cache = new DynamoSharedCache(engine.client, 'no-such-table', { now: () => clock.now() });
 
   // Act
-  const runner = await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000c', labels: ['self-hosted'], runnerGroupId: 1 });
+  const runner = await container(errors).generateJitConfig(ORG, { name: 'er-x-i-0000000000000000c', labels: ['self-hosted'], runnerGroup: { id: 1 } });
 
   // Assert
   expect(runner.runnerId).toBeGreaterThan(0);

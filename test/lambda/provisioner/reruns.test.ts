@@ -48,7 +48,7 @@ async function start(): Promise<void> {
 /** Starts a simulated runner under our naming on a registered JIT config; resolves once it runs a job. */
 async function runnerTakingAJob(instanceId: string, labels = RUNS_ON): Promise<{ kill: () => void; jobId: number; runnerName: string }> {
   const runnerName = `${PREFIX}${instanceId}`;
-  const jit = await github.generateJitConfig(ORG, { name: runnerName, labels, runnerGroupId: 1 });
+  const jit = await github.generateJitConfig(ORG, { name: runnerName, labels, runnerGroup: { id: 1 } });
   const started = ghes.startRunner(jit.encodedJitConfig);
   while (started.runner.state !== 'busy') await ghes.clock.sleep(1000);
   return { kill: () => started.runner.kill(), jobId: started.runner.job!, runnerName };
@@ -77,7 +77,7 @@ async function twoJobRunWithOneInterrupted(): Promise<{ interrupted: number; oth
   await h.moveJob(reclaimed.jobId, 'completed', { runnerName: reclaimed.runnerName, conclusion: 'failure' });
   const finishOther = async () => {
     // Another runner system's GPU runner takes the job and completes it a simulated minute later.
-    const jit = await github.generateJitConfig(ORG, { name: 'gpu-runner', labels: GPU, runnerGroupId: 1 });
+    const jit = await github.generateJitConfig(ORG, { name: 'gpu-runner', labels: GPU, runnerGroup: { id: 1 } });
     ghes.startRunner(jit.encodedJitConfig);
     await ghes.waitForJob(other);
   };

@@ -186,7 +186,8 @@ describe('pool ids', () => {
   test('round trip for organization and repository pools; anything else is refused', () => {
     expect(poolFromId('octo-org#linux-x64')).toEqual({ poolId: 'octo-org#linux-x64', configName: 'linux-x64', scope: { kind: 'org', org: 'octo-org' } });
     expect(poolFromId('alice/tool.js#x')).toEqual({ poolId: 'alice/tool.js#x', configName: 'x', scope: { kind: 'repo', owner: 'alice', repo: 'tool.js' } });
-    for (const bad of ['', 'no-hash', '#x', 'a#', 'a/b/c#x', '/b#x', 'a/#x']) expect(() => poolFromId(bad)).toThrow(PoolIdError);
+    expect(poolFromId('enterprise:octo-ent#x')).toEqual({ poolId: 'enterprise:octo-ent#x', configName: 'x', scope: { kind: 'enterprise', enterprise: 'octo-ent' } });
+    for (const bad of ['', 'no-hash', '#x', 'a#', 'a/b/c#x', '/b#x', 'a/#x', 'enterprise:#x']) expect(() => poolFromId(bad)).toThrow(PoolIdError);
   });
 
   test('property: every id poolIdOf makes reads back', () => {
@@ -195,6 +196,7 @@ describe('pool ids', () => {
     const scope = fc.oneof(
       name.map((org) => ({ kind: 'org' as const, org })),
       fc.tuple(name, name).map(([owner, repo]) => ({ kind: 'repo' as const, owner, repo })),
+      name.map((enterprise) => ({ kind: 'enterprise' as const, enterprise })),
     );
     fc.assert(fc.property(scope, config, (s, c) => {
       expect(poolFromId(poolIdOf(s, c))).toEqual({ poolId: poolIdOf(s, c), configName: c, scope: s });

@@ -8,6 +8,7 @@ import { GitHubPort } from '../../../lambda/core/github';
 import { JobEvent, JobState, planJobTransition } from '../../../lambda/core/job';
 import { poolFor, Pool } from '../../../lambda/core/routing';
 import { RunnerRecord, RunnerState } from '../../../lambda/core/runner';
+import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { createRegisterHandler, RegisterHandler } from '../../../lambda/register/register-handler';
@@ -67,6 +68,10 @@ export interface WorldOptions {
   /** Wraps the runner store the function uses (the test's own view stays unwrapped). */
   readonly runners?: (store: DynamoRunnerStore) => RegisterDeps['runners'];
   readonly githubPort?: (api: GitHubApi) => GitHubPort;
+  /** The runner configs. @default [CONFIG] */
+  readonly configs?: readonly RunnerConfig[];
+  /** The enterprise credential the GitHub client reads. @default none */
+  readonly enterpriseToken?: () => Promise<string>;
 }
 
 export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulator, options: WorldOptions = {}): Promise<RegisterWorld> {
@@ -75,7 +80,9 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
   const jobs = new DynamoStateStore(engine.operator, tableName);
   const own = { runners: new DynamoRunnerStore(engine.client, tableName), jobs: new DynamoStateStore(engine.client, tableName) };
   // retryBaseMs: plugin-retry's waits in milliseconds instead of seconds.
-  const github = new GitHubApi({ baseUrl: ghes.apiUrl, appId: String(ghes.appId), privateKeyPem: ghes.privateKey, retryBaseMs: 1 });
+  const github = new GitHubApi({
+    baseUrl: ghes.apiUrl, appId: String(ghes.appId), privateKeyPem: ghes.privateKey, retryBaseMs: 1, enterpriseToken: options.enterpriseToken,
+  });
   const port = options.githubPort?.(github) ?? github;
   const metrics = new InMemoryRegisterMetrics();
   const clock = new ManualClock(Date.now());
@@ -85,7 +92,7 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
     runnerNamePrefix: PREFIX,
     runners: options.runners?.(own.runners) ?? own.runners,
     jobs: own.jobs,
-    configs: new InMemoryConfigSource([CONFIG]),
+    configs: new InMemoryConfigSource(options.configs ?? [CONFIG]),
     github: async () => port,
     clock,
     logger,

@@ -35,6 +35,10 @@ export interface GrantedNames {
   readonly appIdParameterName?: string;
   /** @default '/runners/setup-token' */
   readonly setupTokenParameterName?: string;
+  /** The enterprise of enterprise-scoped configs: the functions that call GitHub may read its credential. @default none */
+  readonly enterprise?: string;
+  /** @default '/runners/enterprise-token' */
+  readonly enterpriseTokenParameterName?: string;
   /** The App comes from the setup page (the props give no App id): the functions read its id from SSM. @default false */
   readonly appFromSetup?: boolean;
   /** The deployment's id (the managed-by tag). @default 'test' */
@@ -82,6 +86,8 @@ function grantedPolicy(fn: ControlPlaneFunctionName, names: GrantedNames): (tabl
       privateKeyParameterName: names.privateKeyParameterName ?? '/runners/github-private-key',
       webhookSecretParameterName: names.webhookSecretParameterName ?? '/runners/webhook-secret',
       setupTokenParameterName: names.setupTokenParameterName ?? '/runners/setup-token',
+      enterprise: names.enterprise,
+      enterpriseTokenParameterName: names.enterpriseTokenParameterName ?? '/runners/enterprise-token',
     }),
     fleet: RunnerFleet.fromAttributes(stack, 'Fleet', {
       managedBy: names.managedBy ?? 'test',

@@ -29,6 +29,10 @@ const SPEC_OMITS: Record<string, Record<number, string>> = {
   'GET /orgs/{org}/installation': { 404: 'reference 3: 404 in practice when the App is not installed' },
   'DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}': { 404: 'reference appendix: 404 for an unknown runner (OBS)' },
   'DELETE /orgs/{org}/actions/runners/{runner_id}': { 404: 'reference appendix: 404 for an unknown runner (OBS)' },
+  'DELETE /enterprises/{enterprise}/actions/runners/{runner_id}': { 404: 'reference appendix: 404 for an unknown runner (OBS)' },
+  'GET /enterprises/{enterprise}/actions/runner-groups': {
+    404: 'a classic token without the route\'s scope is answered 404 (REST troubleshooting, "404 Not Found for an existing resource"); the spec lists only 200',
+  },
   'GET /repos/{owner}/{repo}/actions/jobs/{job_id}': { 404: 'reference 5: 404 for an unknown job (OBS; spec lists only 200)' },
   'POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun': { 404: 'an unknown job is 404 like every unknown resource' },
   'POST /app/hook/deliveries/{delivery_id}/attempts': { 404: 'an unknown delivery id is 404 like every unknown resource' },
@@ -49,6 +53,8 @@ const SPEC_QUIRKS: Record<string, { readonly reason: string; validate(body: unkn
 };
 
 const ORG = 'octo-org';
+const ENTERPRISE = 'octo-enterprise';
+type Scope = 'repo' | 'org' | 'enterprise';
 const routeTable = new GhesSimulator({ privateKey: testKey() }).routeTable();
 
 async function call(request: Promise<{ status: number; data: unknown }>): Promise<Capture> {
@@ -66,6 +72,9 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
   let app: OctokitClient;
   let org: OctokitClient;
   let user: OctokitClient;
+  /** A classic token of the enterprise's owner with manage_runners:enterprise, and one without it. */
+  let enterprise: OctokitClient;
+  let unscoped: OctokitClient;
   let exercises: Record<string, Exercise>;
 
   beforeAll(async () => {
@@ -82,22 +91,27 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
     app = client(sim);
     org = client(sim, { installationId: sim.installationId(ORG) });
     user = client(sim, { installationId: sim.installationId('alice') });
+    enterprise = new Octokit({ baseUrl: sim.apiUrl, auth: sim.createPersonalToken(['manage_runners:enterprise']) });
+    unscoped = new Octokit({ baseUrl: sim.apiUrl, auth: sim.createPersonalToken(['repo']) });
+    sim.createRunnerGroup(`org:${ORG}`, 'org-builders');
+    sim.createRunnerGroup('enterprise', 'enterprise-builders');
     exercises = buildExercises();
   });
 
   afterAll(() => sim.stop());
 
-  async function jitConfig(scope: 'repo' | 'org', name: string): Promise<{ id: number; config: string }> {
-    const { data } = scope === 'org'
-      ? await org.request('POST /orgs/{org}/actions/runners/generate-jitconfig', { org: ORG, name, runner_group_id: 1, labels: ['self-hosted'] })
-      : await org.request('POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig', {
-        owner: ORG, repo: 'app', name, runner_group_id: 1, labels: ['self-hosted'],
-      });
+  async function jitConfig(scope: Scope, name: string): Promise<{ id: number; config: string }> {
+    const body = { name, runner_group_id: 1, labels: ['self-hosted'] };
+    const { data } = scope === 'enterprise'
+      ? await enterprise.request('POST /enterprises/{enterprise}/actions/runners/generate-jitconfig', { enterprise: ENTERPRISE, ...body })
+      : scope === 'org'
+        ? await org.request('POST /orgs/{org}/actions/runners/generate-jitconfig', { org: ORG, ...body })
+        : await org.request('POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig', { owner: ORG, repo: 'app', ...body });
     return { id: data.runner.id, config: data.encoded_jit_config };
   }
 
   /** A runner busy with a long job, for the 422 of DELETE; the job is cancelled afterwards. */
-  async function busyRunner(scope: 'repo' | 'org', name: string): Promise<{ id: number; release: () => Promise<void> }> {
+  async function busyRunner(scope: Scope, name: string): Promise<{ id: number; release: () => Promise<void> }> {
     const { id, config } = await jitConfig(scope, name);
     const jobId = sim.queueJob('app', ['self-hosted'], 3_600_000);
     const started = sim.startRunner(config);
@@ -106,25 +120,28 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
   }
 
   function buildExercises(): Record<string, Exercise> {
-    const runnerRoutes = (scope: 'repo' | 'org'): Record<string, Exercise> => {
-      const prefix = scope === 'org' ? '/orgs/{org}' : '/repos/{owner}/{repo}';
-      const where = scope === 'org' ? { org: ORG } : { owner: ORG, repo: 'app' };
+    const runnerRoutes = (scope: Scope): Record<string, Exercise> => {
+      const prefix = { enterprise: '/enterprises/{enterprise}', org: '/orgs/{org}', repo: '/repos/{owner}/{repo}' }[scope];
+      const where = { enterprise: { enterprise: ENTERPRISE }, org: { org: ORG }, repo: { owner: ORG, repo: 'app' } }[scope];
+      // The enterprise's routes take a classic token; a token without the scope is answered 404.
+      const [caller, stranger] = scope === 'enterprise' ? [enterprise, unscoped] : [org, user];
       return {
         [`POST ${prefix}/actions/runners/generate-jitconfig`]: ex([201, 409, 422, 404], async () => {
           const route = `POST ${prefix}/actions/runners/generate-jitconfig`;
           const body = { name: `conf-${scope}`, runner_group_id: 1, labels: ['self-hosted', 'linux'], work_folder: '_work' };
           return [
-            await call(org.request(route, { ...where, ...body })),
-            await call(org.request(route, { ...where, ...body })), // 409: the name exists
-            await call(org.request(route, { ...where, name: 'conf-bad', runner_group_id: 1, labels: [] })), // 422
-            // 404: the user installation's token does not reach the organization or its repositories.
-            await call(user.request(route, { ...where, ...body, name: 'conf-404' })),
+            await call(caller.request(route, { ...where, ...body })),
+            await call(caller.request(route, { ...where, ...body })), // 409: the name exists
+            await call(caller.request(route, { ...where, name: 'conf-bad', runner_group_id: 1, labels: [] })), // 422
+            // 404: the user installation's token does not reach the organization or its repositories; a classic token without
+            // manage_runners:enterprise does not reach the enterprise.
+            await call(stranger.request(route, { ...where, ...body, name: 'conf-404' })),
           ];
         }),
         [`GET ${prefix}/actions/runners`]: ex([200], async () => {
           await jitConfig(scope, `conf-list-${scope}-1`);
           await jitConfig(scope, `conf-list-${scope}-2`);
-          return [await call(org.request(`GET ${prefix}/actions/runners`, { ...where, per_page: 1, page: 2 }))];
+          return [await call(caller.request(`GET ${prefix}/actions/runners`, { ...where, per_page: 1, page: 2 }))];
         }),
         [`GET ${prefix}/actions/runners/downloads`]: ex([200, 404], async () => [
           await call(org.request(`GET ${prefix}/actions/runners/downloads`, where)),
@@ -134,9 +151,9 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
           const idle = await jitConfig(scope, `conf-delete-${scope}`);
           const busy = await busyRunner(scope, `conf-busy-${scope}`);
           const captures = [
-            await call(org.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: idle.id })),
-            await call(org.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: busy.id })),
-            await call(org.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: idle.id })),
+            await call(caller.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: idle.id })),
+            await call(caller.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: busy.id })),
+            await call(caller.request(`DELETE ${prefix}/actions/runners/{runner_id}`, { ...where, runner_id: idle.id })),
           ];
           await busy.release();
           return captures;
@@ -210,6 +227,15 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
       }),
       ...runnerRoutes('repo'),
       ...runnerRoutes('org'),
+      ...runnerRoutes('enterprise'),
+      'GET /orgs/{org}/actions/runner-groups': ex([200, 200], async () => [
+        await call(org.request('GET /orgs/{org}/actions/runner-groups', { org: ORG })),
+        await call(org.request('GET /orgs/{org}/actions/runner-groups', { org: ORG, per_page: 1, page: 2 })),
+      ]),
+      'GET /enterprises/{enterprise}/actions/runner-groups': ex([200, 404], async () => [
+        await call(enterprise.request('GET /enterprises/{enterprise}/actions/runner-groups', { enterprise: ENTERPRISE })),
+        await call(unscoped.request('GET /enterprises/{enterprise}/actions/runner-groups', { enterprise: ENTERPRISE })),
+      ]),
       'GET /repos/{owner}/{repo}/actions/jobs/{job_id}': ex([200, 200, 200, 404], async () => {
         const route = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
         const queued = sim.queueJob('app', ['self-hosted', 'never-matched'], 1000);
