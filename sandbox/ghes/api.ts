@@ -212,7 +212,7 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       actions.deleteRunner(scopeOf(request), id(request, 'runner_id'));
       return { status: 204 };
     }),
-    route('GET', `${prefix}/actions/runners/downloads`, 'installation', (request) => {
+    route('GET', `${prefix}/actions/runners/downloads`, auth, (request) => {
       scopeOf(request);
       return { status: 200, body: runnerDownloadsJson(ctx.runnerVersion()) };
     }),

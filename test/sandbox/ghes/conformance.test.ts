@@ -38,6 +38,7 @@ const SPEC_OMITS: Record<string, Record<number, string>> = {
   'POST /app/hook/deliveries/{delivery_id}/attempts': { 404: 'an unknown delivery id is 404 like every unknown resource' },
   'GET /orgs/{org}/actions/runners/downloads': { 404: 'an organization the token does not reach is 404 like every unknown resource' },
   'GET /repos/{owner}/{repo}/actions/runners/downloads': { 404: 'a repository the token does not reach is 404 like every unknown resource' },
+  'GET /enterprises/{enterprise}/actions/runners/downloads': { 404: 'an enterprise the token does not reach is 404 like every unknown resource' },
 };
 
 /**
@@ -144,8 +145,8 @@ describe('conformance with the GHES 3.19 OpenAPI description', () => {
           return [await call(caller.request(`GET ${prefix}/actions/runners`, { ...where, per_page: 1, page: 2 }))];
         }),
         [`GET ${prefix}/actions/runners/downloads`]: ex([200, 404], async () => [
-          await call(org.request(`GET ${prefix}/actions/runners/downloads`, where)),
-          await call(org.request(`GET ${prefix}/actions/runners/downloads`, scope === 'org' ? { org: 'no-such-org' } : { owner: ORG, repo: 'no-such-repo' })),
+          await call(caller.request(`GET ${prefix}/actions/runners/downloads`, where)),
+          await call(caller.request(`GET ${prefix}/actions/runners/downloads`, { enterprise: { enterprise: 'no-such-enterprise' }, org: { org: 'no-such-org' }, repo: { owner: ORG, repo: 'no-such-repo' } }[scope])),
         ]),
         [`DELETE ${prefix}/actions/runners/{runner_id}`]: ex([204, 422, 404], async () => {
           const idle = await jitConfig(scope, `conf-delete-${scope}`);
