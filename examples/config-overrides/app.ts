@@ -57,6 +57,9 @@ export function buildApp(app = new App()): App {
         maxRunners: 4,
         machineImage: RunnerMachineImage.fromAmiIds('ami-0123456789abcdef0'),
         rootVolume: { size: Size.gibibytes(500), volumeType: RunnerVolumeType.IO2, iops: 16_000 },
+        // Driver trouble is easier to see from inside: the runner's own logs go to CloudWatch while
+        // a job runs, and operators may open a Session Manager shell (no inbound port).
+        debug: { runnerLogs: true, sessionManager: true },
       },
       {
         // Integration tests: in the integration subnets, in the database clients' group, with an image

@@ -29,14 +29,20 @@ describe('examples/config-overrides', () => {
     template.resourceCountIs('AWS::ImageBuilder::ImagePipeline', 2);
   });
 
-  test('the GPU config has its io2 volume; the integration config its gp3 IOPS and throughput, its group, metadata tags and role', () => {
+  test('the GPU config has its io2 volume and, for Session Manager, a role of its own; the integration config its gp3 IOPS and throughput, its group, metadata tags and role', () => {
     expect(launchTemplate('gpu').BlockDeviceMappings[0].Ebs).toEqual({ DeleteOnTermination: true, Encrypted: true, Iops: 16000, VolumeSize: 500, VolumeType: 'io2' });
     const integration = launchTemplate('integration');
     expect(integration.BlockDeviceMappings[0].Ebs).toEqual({ DeleteOnTermination: true, Encrypted: true, Iops: 6000, Throughput: 400, VolumeSize: 30, VolumeType: 'gp3' });
     expect(integration.SecurityGroupIds).toHaveLength(2);
     expect(integration.MetadataOptions.InstanceMetadataTags).toBe('enabled');
     expect(roleOf('integration')).not.toBe(roleOf('linux-x64'));
-    expect(roleOf('gpu')).toBe(roleOf('linux-x64'));
+    // Session Manager (debug.sessionManager) gives the GPU config a role of its own, with the agent's channels.
+    expect(roleOf('gpu')).not.toBe(roleOf('linux-x64'));
+    expect(roleOf('gpu')).not.toBe(roleOf('integration'));
+    const gpuPolicies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleOf('gpu')));
+    expect(JSON.stringify(gpuPolicies)).toContain('ssmmessages:OpenDataChannel');
+    template.resourceCountIs('AWS::SSM::Document', 1);
   });
 
   test('the integration config launches into its own subnets only; the others into the deployment\'s', () => {
