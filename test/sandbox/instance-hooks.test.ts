@@ -23,7 +23,10 @@ let nextConfig: string | undefined;
 
 beforeAll(async () => {
   ec2 = await startSimulator({ seed: 5 });
-  ghes = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), seed: 5, org: ORG });
+  // GitHub time runs 1000 times faster than the machine's, so the job's second passes at once; a JIT
+  // runner that never connects is removed after a week of it (10 wall minutes), not GitHub's 5 minutes
+  // (300 wall ms, less than a real bootstrap's boot takes on a busy machine).
+  ghes = new GhesSimulator({ privateKey: testKey(), clock: new ScaledClock(0.001), seed: 5, org: ORG, jitRunnerTimeoutMs: 7 * 24 * 3_600_000 });
   await ghes.start();
   // The register endpoint, reduced to its answer: the prepared JIT config, once.
   register = await listenOnLoopback(async (_req: IncomingMessage, res: ServerResponse) => {
