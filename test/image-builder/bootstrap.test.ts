@@ -2,13 +2,13 @@
 // signed by curl --aws-sigv4 and checked like AWS_IAM auth, the real register logic on dynalite and
 // the GHES simulator, and a run.sh that hands its JIT config to a simulated runner which takes the
 // job. The script's power-off command powers the simulated instance off.
-import { execFile, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { promisify } from 'util';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { BOOTSTRAP, BootRun, FrontProxy, identityFrom, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
+import { shellcheckTest } from './shellcheck';
 import { CloudWatchLogsSimulator } from '../../sandbox/aws/cloudwatch-logs';
 import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
 import { S3Simulator } from '../../sandbox/aws/s3';
@@ -19,8 +19,6 @@ import { rolesWithPolicies, serviceAuthorizer } from '../../sandbox/iam/services
 import { ORG, PREFIX, registerWorld, RegisterWorld, RUNNER_ROLE } from '../lambda/register/register-harness';
 import { DynamoTestEngine, startDynalite } from '../lambda/support/dynalite';
 import { waitFor } from '../sandbox/ec2/helpers';
-
-const run = promisify(execFile);
 
 /** run.sh: records how it was called and who runs it (never the config), then runs the simulated runner. */
 const RUN_SH = (hostUrl: string) => [
@@ -508,20 +506,4 @@ test('the lifetime watchdog powers the instance off while the runner still runs'
   expect(bootRun.output()).toContain('maximum lifetime of 2s reached');
 });
 
-// shellcheck is Debian's package: CI installs it and fails without it; elsewhere the lint runs
-// when it is installed and is skipped with one line when it is not.
-const shellcheck = ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(path.delimiter)]
-  .map((dir) => path.join(dir, 'shellcheck'))
-  .find((file) => fs.existsSync(file));
-if (!shellcheck && !process.env.CI) process.stderr.write('shellcheck is not installed: the bootstrap lint is skipped (apt-get install shellcheck)\n');
-
-(shellcheck || process.env.CI ? test : test.skip)('shellcheck finds nothing in the bootstrap', async () => {
-  if (!shellcheck) throw new Error('shellcheck is not installed: apt-get install shellcheck (CI lints the bootstrap with it)');
-
-  const result = await run(shellcheck, [BOOTSTRAP]).then(
-    ({ stdout }) => ({ code: 0, findings: stdout }),
-    (e: { code?: number; stdout?: string }) => ({ code: e.code, findings: e.stdout }),
-  );
-
-  expect(result).toEqual({ code: 0, findings: '' });
-});
+shellcheckTest('the bootstrap', BOOTSTRAP);

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { identityFrom, runningInstance } from './boot-harness';
+import { shellcheckTest } from './shellcheck';
 import { listenOnLoopback, LoopbackServer } from '../../sandbox/common/http';
 import { Ec2Simulator } from '../../sandbox/ec2';
 import { IamAuthorizer } from '../../sandbox/iam/authorizer';
@@ -338,23 +339,7 @@ describe('the report of the test phase', () => {
   });
 });
 
-// shellcheck is Debian's package: CI installs it and fails without it; elsewhere the lint runs when
-// it is installed and is skipped with one line when it is not (as for the bootstrap).
-const shellcheck = ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(path.delimiter)]
-  .map((dir) => path.join(dir, 'shellcheck'))
-  .find((file) => fs.existsSync(file));
-if (!shellcheck && !process.env.CI) process.stderr.write('shellcheck is not installed: the install-runner lint is skipped (apt-get install shellcheck)\n');
-
-(shellcheck || process.env.CI ? test : test.skip)('shellcheck finds nothing in the install script', async () => {
-  if (!shellcheck) throw new Error('shellcheck is not installed: apt-get install shellcheck (CI lints the install script with it)');
-
-  const result = await run(shellcheck, [SCRIPT]).then(
-    ({ stdout }) => ({ code: 0, findings: stdout }),
-    (e: { code?: number; stdout?: string }) => ({ code: e.code, findings: e.stdout }),
-  );
-
-  expect(result).toEqual({ code: 0, findings: '' });
-});
+shellcheckTest('the install script', SCRIPT);
 
 /** A call as the sandbox operator (unsigned: IAM does not decide it). */
 async function ssmCall(operation: string, input: unknown): Promise<unknown> {
