@@ -3,6 +3,7 @@
 // enterprise and at an organization; a credential that is missing, lacks the scope or names the wrong enterprise is a clear
 // EnterpriseCredentialError, and a missing group a RunnerGroupNotFoundError, each with nothing registered.
 import { generateKeyPairSync } from 'crypto';
+import { testClient } from './client';
 import { EnterpriseCredentialError, RunnerGroupNotFoundError } from '../../../lambda/core/github';
 import { RunnerScope } from '../../../lambda/core/routing';
 import { GitHubApi } from '../../../lambda/github/github-api';
@@ -22,15 +23,7 @@ async function start(token: (() => Promise<string>) | 'none' | readonly string[]
   sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app', 'other-org/api'], organizations: ['other-org'] });
   await sim.start();
   const enterpriseToken = token === 'none' ? undefined : typeof token === 'function' ? token : ((pat: string) => async () => pat)(sim.createPersonalToken(token));
-  return new GitHubApi({
-    baseUrl: sim.apiUrl,
-    appId: String(sim.appId),
-    privateKeyPem: privateKey,
-    now: () => clock.now(),
-    writeSpacingMs: 0,
-    retryBaseMs: 10,
-    ...(enterpriseToken ? { enterpriseToken } : {}),
-  });
+  return testClient(sim, privateKey, clock, enterpriseToken ? { enterpriseToken } : {});
 }
 
 afterEach(async () => { await sim?.stop(); });

@@ -1,4 +1,5 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
+import { testClient } from './client';
 import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../../../lambda/core/github';
 import { appJwtFactory } from '../../../lambda/github/app-jwt';
 import { isRateLimited } from '../../../lambda/github/errors';
@@ -17,15 +18,7 @@ async function start(options: Partial<GhesSimulatorOptions> = {}, retryAfterBase
   clock = new ScaledClock(0.0005);
   sim = new GhesSimulator({ clock, jwtClock: () => clock.now(), privateKey, repos: ['app'], ...options });
   await sim.start();
-  return new GitHubApi({
-    baseUrl: sim.apiUrl,
-    appId: String(sim.appId),
-    privateKeyPem: privateKey,
-    now: () => clock.now(),
-    writeSpacingMs: 0,
-    retryBaseMs: 10,
-    retryAfterBaseMs,
-  });
+  return testClient(sim, privateKey, clock, { retryAfterBaseMs });
 }
 
 afterEach(async () => { await sim?.stop(); });

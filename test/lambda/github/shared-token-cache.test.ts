@@ -1,6 +1,7 @@
 // Installation tokens and ids shared by the functions' containers through the state table
 // (dynalite, signing as the register function's role), against the GHES simulator.
 import { generateKeyPairSync } from 'crypto';
+import { testClient } from './client';
 import { GitHubApi } from '../../../lambda/github/github-api';
 import { SharedTokenCache } from '../../../lambda/github/shared-token-cache';
 import { ExpiringTokenCache } from '../../../lambda/github/token-cache';
@@ -35,13 +36,7 @@ afterEach(async () => { await sim.stop(); });
 
 /** A container's client: its own memory, the shared cache. */
 function container(errors: unknown[] = []): GitHubApi {
-  return new GitHubApi({
-    baseUrl: sim.apiUrl,
-    appId: String(sim.appId),
-    privateKeyPem: privateKey,
-    now: () => clock.now(),
-    writeSpacingMs: 0,
-    retryBaseMs: 10,
+  return testClient(sim, privateKey, clock, {
     sharedCache: cache,
     onSharedCacheError: (e) => errors.push(e),
   });
