@@ -13,12 +13,12 @@ import { EphemeralRunnersProps } from './ephemeral-runners-props';
 import { pemBundleProblem } from './pem';
 import {
   allowRunnersToRegister, buildRunnerImage, caBundleLayer, ControlPlane, controlPlaneNetwork, defaultSubnets, deploymentNames, GitHubApp,
-  headlineMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint, RunnerConfigParameters,
-  RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName, validateProps, warnRoutingTies,
-  warnUnboundFleetCap, Webhook,
+  headlineMetric, jobWaitTimeMetric, Lifecycle, poolQueues, privateFrontDoor, Provisioner, publicVpc, Reconciler, RegisterEndpoint,
+  RunnerConfigParameters, RunnerFleet, RunnerMonitoring, settingsOf, Setup, setupOutputs, StateTable, Teardown, validateParameterName,
+  validateProps, warnRoutingTies, warnUnboundFleetCap, Webhook,
 } from './private';
 import { RunnerImagePipeline } from './runner-image-pipeline';
-import { InstanceMarket, InterruptedRunner, LaunchErrorKind } from './runner-metrics';
+import { InstanceMarket, InterruptedRunner, JobWaitTimeMetricOptions, LaunchErrorKind } from './runner-metrics';
 
 /**
  * Self-hosted GitHub Actions runners on ephemeral EC2 instances: a webhook receives `workflow_job` events, a control plane
@@ -178,8 +178,8 @@ export class EphemeralRunners extends Construct implements iam.IGrantable, ec2.I
   metricJobsQueued(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobsQueued', runnerConfig, props); }
   /** Jobs of a runner config a runner took (Sum). */
   metricJobsStarted(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobsStarted', runnerConfig, props); }
-  /** Seconds jobs of a runner config waited from queued to started (p90). */
-  metricJobWaitTime(runnerConfig: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('jobWaitTime', runnerConfig, props); }
+  /** Seconds jobs of a runner config waited from queued to started (p90); `props.start` picks warm or cold starts. */
+  metricJobWaitTime(runnerConfig: string, props?: JobWaitTimeMetricOptions): cloudwatch.Metric { return jobWaitTimeMetric(runnerConfig, props); }
   /** Instances launched in one market (Sum). */
   metricInstancesLaunched(market: InstanceMarket, props?: cloudwatch.MetricOptions): cloudwatch.Metric { return headlineMetric('instancesLaunched', market, props); }
   /** Launches EC2 refused, of one kind (Sum). */

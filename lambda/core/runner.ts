@@ -101,6 +101,13 @@ export function applyRunnerChanges(current: RunnerRecord, to: RunnerState, chang
   return { ...current, ...rest, ...claimed, state: to, updatedAt: at, version: current.version + 1 };
 }
 
+/** How a runner's instance came up for its job: launched for it, or started from a warm pool. */
+export type RunnerStart = 'cold' | 'warm';
+
+export function startOf(runner: Pick<RunnerRecord, 'claimedAt'>): RunnerStart {
+  return runner.claimedAt === undefined ? 'cold' : 'warm';
+}
+
 /** Where a runner registers: every runner has a scope but a warm pool instance no pool has claimed. */
 export function scopeOf(runner: Pick<RunnerRecord, 'scope' | 'instanceId' | 'poolId'>): RunnerScope {
   if (!runner.scope) throw new UnscopedRunnerError(runner.instanceId, runner.poolId);

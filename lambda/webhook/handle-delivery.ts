@@ -15,6 +15,7 @@ import { JobEvent, JobRecord, jobStateForAction, planJobTransition } from '../co
 import { buildPoolMessage } from '../core/pool-message';
 import { Clock, DeliveryStore, JobStore, PoolQueue, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { poolFor, routeJob } from '../core/routing';
+import { RunnerRecord, startOf } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 /** workflow_job payloads are a few kilobytes; GitHub's own cap is 25 MB. */
@@ -145,7 +146,7 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
   // runner another job needs; at worst it sees both busy and queued for a moment, and the
   // provisioner's read of busy runners drops such a job from the demand.
   const startedHere = job.state === 'in_progress' && pool !== undefined;
-  if (startedHere) await markRunnerBusy({ key: job.key, runnerName: job.runnerName, pool }, deliveryId, deps);
+  let busy = startedHere ? await markRunnerBusy({ key: job.key, runnerName: job.runnerName, pool }, deliveryId, deps) : undefined;
   const now = deps.clock.now();
   const { changed, job: stored } = await deps.jobs.applyJobTransition(planJobTransition(job, pool, now));
   // Only an unrouted event can fail to find or create its job.
@@ -155,7 +156,7 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
 
   await deps.queue.send(buildPoolMessage(stored.pool, job.state, deliveryId));
   // A job no config routes now, but known from when it was queued: its runner is marked once the job is found.
-  if (!startedHere && stored.state === 'in_progress') await markRunnerBusy(stored, deliveryId, deps);
+  if (!startedHere && stored.state === 'in_progress') busy = await markRunnerBusy(stored, deliveryId, deps);
 
   const answer = jsonAnswer(202, `accepted: job ${job.key.jobId} ${job.state}, pool ${poolId}`, { jobId: job.key.jobId, poolId, configName });
   await deps.deliveries.recordDelivery({
@@ -169,10 +170,12 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
     poolId,
   });
   metrics.jobEventAccepted(configName, job.state);
-  // Queued to started, from the job's first record (a job first seen in progress has no wait to tell).
+  // Queued to started, from the job's first record (a job first seen in progress has no wait to tell),
+  // and by how its runner came up when this delivery marked it busy (the provisioner's link, the
+  // backstop, knows no wait).
   if (changed && stored.state === 'in_progress' && job.state === 'in_progress') {
     const waitMs = now - Date.parse(stored.createdAt);
-    if (waitMs > 0) metrics.jobStarted(configName, Math.round(waitMs / 1000));
+    if (waitMs > 0) metrics.jobStarted(configName, Math.round(waitMs / 1000), busy && startOf(busy));
   }
   logger.info('job event accepted', { changed, jobState: stored.state, routedNow: pool !== undefined });
   return answer;
@@ -182,14 +185,16 @@ async function acceptJob(job: JobEvent, event: string, action: string, deliveryI
  * The runner that took the job is busy. Best effort: the provisioner's link is the backstop, so a
  * failure here is logged, and the delivery still answered.
  */
-async function markRunnerBusy(job: Pick<JobRecord, 'key' | 'runnerName' | 'pool'>, deliveryId: string, deps: WebhookDeps): Promise<void> {
-  if (!deps.runners) return;
+async function markRunnerBusy(job: Pick<JobRecord, 'key' | 'runnerName' | 'pool'>, deliveryId: string, deps: WebhookDeps): Promise<RunnerRecord | undefined> {
+  if (!deps.runners) return undefined;
   try {
     const ports = { runners: deps.runners.store, queue: deps.queue, clock: deps.clock };
     const busy = await markJobRunnerBusy(ports, deps.runners.namePrefix, job, deliveryId);
     if (busy) deps.logger.info('runner took a job', { instanceId: busy.instanceId, runnerName: job.runnerName, runnerPool: busy.poolId });
+    return busy;
   } catch (error) {
     deps.logger.warn('could not mark the runner busy; the provisioner links it', { runnerName: job.runnerName, error: error as Error });
+    return undefined;
   }
 }
 

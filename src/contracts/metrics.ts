@@ -42,6 +42,10 @@ export const WebhookMetric = {
   IGNORED_EVENTS: 'IgnoredEvents',
   /** Seconds a job waited from queued to started (dimension config). */
   JOB_WAIT_SECONDS: 'JobWaitSeconds',
+  /** The same, for the jobs whose runner was launched for them (dimension config). */
+  JOB_WAIT_SECONDS_COLD_START: 'JobWaitSecondsColdStart',
+  /** The same, for the jobs whose runner was started from a warm pool (dimension config). */
+  JOB_WAIT_SECONDS_WARM_START: 'JobWaitSecondsWarmStart',
   DELIVERIES_OUT_OF_TIME: 'DeliveriesOutOfTime',
 } as const;
 export type WebhookMetricName = (typeof WebhookMetric)[keyof typeof WebhookMetric];

@@ -147,6 +147,9 @@ export class RunnerMonitoring extends Construct {
       graph('Queued to started (s), by config', [
         searchMetric(WebhookMetric.JOB_WAIT_SECONDS, [MetricDimension.CONFIG], 'p50', 'p50'),
         searchMetric(WebhookMetric.JOB_WAIT_SECONDS, [MetricDimension.CONFIG], 'p95', 'p95'),
+        // Empty unless a config has a warm pool: its starts beside its cold launches.
+        searchMetric(WebhookMetric.JOB_WAIT_SECONDS_WARM_START, [MetricDimension.CONFIG], 'p50', 'p50 warm start'),
+        searchMetric(WebhookMetric.JOB_WAIT_SECONDS_COLD_START, [MetricDimension.CONFIG], 'p50', 'p50 cold start'),
       ]),
       graph('Launches by market', [searchMetric(ProvisionerMetric.INSTANCES_LAUNCHED, [MetricDimension.MARKET], 'Sum', 'launched')]),
     );

@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   FunctionName, JobAction, LifecycleMetric, MetricDimension, METRICS_NAMESPACE, ProvisionerMetric, ReconcilerMetric, WebhookMetric,
 } from '../contracts/metrics';
+import { JobWaitTimeMetricOptions, RunnerStart } from '../runner-metrics';
 
 /** One metric of one function, with its value dimensions; one-minute periods unless `options` say otherwise. */
 export function controlPlaneMetric(
@@ -63,6 +64,8 @@ const HEADLINES = {
     fixed: { [MetricDimension.ACTION]: JobAction.IN_PROGRESS },
   },
   jobWaitTime: { service: FunctionName.WEBHOOK, metricName: WebhookMetric.JOB_WAIT_SECONDS, statistic: 'p90', dimension: MetricDimension.CONFIG },
+  coldStartJobWaitTime: { service: FunctionName.WEBHOOK, metricName: WebhookMetric.JOB_WAIT_SECONDS_COLD_START, statistic: 'p90', dimension: MetricDimension.CONFIG },
+  warmStartJobWaitTime: { service: FunctionName.WEBHOOK, metricName: WebhookMetric.JOB_WAIT_SECONDS_WARM_START, statistic: 'p90', dimension: MetricDimension.CONFIG },
   instancesLaunched: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.INSTANCES_LAUNCHED, statistic: 'Sum', dimension: MetricDimension.MARKET },
   launchErrors: { service: FunctionName.PROVISIONER, metricName: ProvisionerMetric.LAUNCH_ERRORS, statistic: 'Sum', dimension: MetricDimension.KIND },
   spotInterruptions: { service: FunctionName.LIFECYCLE, metricName: LifecycleMetric.SPOT_INTERRUPTIONS, statistic: 'Sum', dimension: MetricDimension.RUNNER },
@@ -77,4 +80,11 @@ export function headlineMetric(name: keyof typeof HEADLINES, value?: string, opt
   const headline: Headline = HEADLINES[name];
   const dimensions = { ...(headline.dimension && value !== undefined ? { [headline.dimension]: value } : {}), ...headline.fixed };
   return controlPlaneMetric(headline.service, headline.metricName, headline.statistic, dimensions, options);
+}
+
+/** Queued → started of a runner config's jobs: all of them, or those whose runner came up as `start` says. */
+export function jobWaitTimeMetric(runnerConfig: string, props: JobWaitTimeMetricOptions = {}): cloudwatch.Metric {
+  const { start, ...options } = props;
+  const headline = { [RunnerStart.COLD]: 'coldStartJobWaitTime', [RunnerStart.WARM]: 'warmStartJobWaitTime' } as const;
+  return headlineMetric(start === undefined ? 'jobWaitTime' : headline[start], runnerConfig, options);
 }

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EphemeralRunners, InstanceMarket, InterruptedRunner, LaunchErrorKind } from '../../src';
+import { EphemeralRunners, InstanceMarket, InterruptedRunner, LaunchErrorKind, RunnerStart } from '../../src';
 
 function runnersIn(stack: Stack): EphemeralRunners {
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
@@ -55,6 +55,10 @@ describe('what a user builds on', () => {
     expect(spec(runners.metricJobWaitTime('linux-x64'))).toEqual({
       namespace: 'EphemeralRunners', metricName: 'JobWaitSeconds', dimensions: { service: 'webhook', config: 'linux-x64' }, statistic: 'p90',
     });
+    expect(spec(runners.metricJobWaitTime('linux-x64', { start: RunnerStart.WARM, statistic: 'p50' }))).toEqual({
+      namespace: 'EphemeralRunners', metricName: 'JobWaitSecondsWarmStart', dimensions: { service: 'webhook', config: 'linux-x64' }, statistic: 'p50',
+    });
+    expect(spec(runners.metricJobWaitTime('linux-x64', { start: RunnerStart.COLD })).metricName).toBe('JobWaitSecondsColdStart');
     expect(spec(runners.metricInstancesLaunched(InstanceMarket.ON_DEMAND)).dimensions).toEqual({ service: 'provisioner', market: 'on-demand' });
     expect(spec(runners.metricLaunchErrors(LaunchErrorKind.CAPACITY)).dimensions).toEqual({ service: 'provisioner', kind: 'capacity' });
     expect(spec(runners.metricSpotInterruptions(InterruptedRunner.BUSY))).toMatchObject({ metricName: 'SpotInterruptions', dimensions: { service: 'lifecycle', runner: 'busy' } });

@@ -6,6 +6,7 @@ import { SecretNotSetError } from '../../../lambda/core/errors';
 import { JobState } from '../../../lambda/core/job';
 import { ProvisionerMessage } from '../../../lambda/core/pool-message';
 import { Clock, PoolQueue, RunnerConfigSource, SecretSource } from '../../../lambda/core/ports';
+import { RunnerStart } from '../../../lambda/core/runner';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { IgnoredReason, WebhookMetrics } from '../../../lambda/webhook/webhook-metrics';
 
@@ -64,7 +65,7 @@ export class ManualClock implements Clock {
 export class InMemoryWebhookMetrics implements WebhookMetrics {
   readonly accepted: { configName: string; state: JobState }[] = [];
   readonly ignored: IgnoredReason[] = [];
-  readonly started: { configName: string; waitSeconds: number }[] = [];
+  readonly started: { configName: string; waitSeconds: number; start?: RunnerStart }[] = [];
   outOfTimeCount = 0;
 
   jobEventAccepted(configName: string, state: JobState): void {
@@ -75,8 +76,8 @@ export class InMemoryWebhookMetrics implements WebhookMetrics {
     this.ignored.push(reason);
   }
 
-  jobStarted(configName: string, waitSeconds: number): void {
-    this.started.push({ configName, waitSeconds });
+  jobStarted(configName: string, waitSeconds: number, start?: RunnerStart): void {
+    this.started.push({ configName, waitSeconds, ...(start ? { start } : {}) });
   }
 
   outOfTime(): void {

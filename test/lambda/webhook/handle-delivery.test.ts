@@ -181,6 +181,36 @@ describe('accepting workflow_job deliveries', () => {
     expect(h.metrics.started).toEqual([{ configName: 'linux-x64', waitSeconds: 42 }]);
   });
 
+  test('a started job\'s wait is told by how its runner came up: started from the warm pool, launched for it, or unknown (not ours)', async () => {
+    const runner = (instanceId: string, claimedAt?: number) => ({
+      instanceId,
+      state: 'registered' as const,
+      market: 'on-demand' as const,
+      launchedAt: claimedAt ?? h.clock.now(),
+      poolId: 'octo-org#linux-x64',
+      configName: 'linux-x64',
+      scope: { kind: 'org' as const, org: 'octo-org' },
+      runnerName: `${RUNNER_NAME_PREFIX}${instanceId}`,
+      ...(claimedAt === undefined ? {} : { claimedAt }),
+      updatedAt: h.clock.now(),
+      version: 1,
+    });
+    await h.runners.putRunner(runner('i-0aaaaaaaaaaaaaab1', h.clock.now()));
+    await h.runners.putRunner(runner('i-0aaaaaaaaaaaaaab2'));
+    for (const jobId of [130, 131, 132]) await send(signed(workflowJobPayload({ action: 'queued', jobId })));
+    h.clock.advance(12_000);
+
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 130, runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaab1` })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 131, runnerName: `${RUNNER_NAME_PREFIX}i-0aaaaaaaaaaaaaab2` })));
+    await send(signed(workflowJobPayload({ action: 'in_progress', jobId: 132, runnerName: 'someone-elses-runner' })));
+
+    expect(h.metrics.started).toEqual([
+      { configName: 'linux-x64', waitSeconds: 12, start: 'warm' },
+      { configName: 'linux-x64', waitSeconds: 12, start: 'cold' },
+      { configName: 'linux-x64', waitSeconds: 12 },
+    ]);
+  });
+
   test('a job that starts marks its runner busy at once; a runner of another pool has that pool handed over too; a name not ours is left alone', async () => {
     const runner = (instanceId: string, poolId: string) => ({
       instanceId,

@@ -21,4 +21,24 @@ describe('webhook metrics as CloudWatch EMF', () => {
     expect(emf[2]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'JobWaitSeconds', Unit: 'Seconds' }]);
     expect(emf[2]).toMatchObject({ config: 'linux-x64', JobWaitSeconds: 12 });
   });
+
+  test('a wait whose runner is known is published again under the warm or cold start\'s name, with the same config', async () => {
+    const printed = await capturePrinted(async () => {
+      const metrics = new PowertoolsWebhookMetrics(new Metrics({ namespace: 'EphemeralRunners', serviceName: 'webhook' }));
+      metrics.jobStarted('linux-x64', 9, 'warm');
+      metrics.jobStarted('linux-x64', 21, 'cold');
+    });
+
+    const emf = printed.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Emf);
+    expect(emf.map((e) => e._aws.CloudWatchMetrics[0].Metrics)).toEqual([
+      [{ Name: 'JobWaitSeconds', Unit: 'Seconds' }],
+      [{ Name: 'JobWaitSecondsWarmStart', Unit: 'Seconds' }],
+      [{ Name: 'JobWaitSeconds', Unit: 'Seconds' }],
+      [{ Name: 'JobWaitSecondsColdStart', Unit: 'Seconds' }],
+    ]);
+    expect(emf.map((e) => e._aws.CloudWatchMetrics[0].Dimensions)).toEqual(Array(4).fill([['service', 'config']]));
+    expect(emf[1]).toMatchObject({ config: 'linux-x64', JobWaitSecondsWarmStart: 9 });
+    expect(emf[3]).toMatchObject({ config: 'linux-x64', JobWaitSecondsColdStart: 21 });
+    expect(printed.join('')).not.toMatch(/"level":"WARN"|Warning/i);
+  });
 });
