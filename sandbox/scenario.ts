@@ -146,14 +146,16 @@ const SCENARIO = object({
   maxInstances: optional(int(1, 1000)),
   /**
    * The GHES enterprise (the construct's `github.enterprise`): its slug, more organizations (repositories `org/name` of them belong
-   * to one), the scopes of the personal access token (classic) the operator writes to the enterprise token parameter, and runner
-   * groups the configs name that the sandbox does not create. None when unset.
+   * to one), the scopes of the personal access token (classic) the operator writes to the enterprise token parameter, runner
+   * groups the configs name that the sandbox does not create at the deploy, and when (simulated ms after it) the operator
+   * creates them after all (0: never). None when unset.
    */
   enterprise: [object({
     slug: [text, 'octo-enterprise'],
     organizations: [texts, []],
     tokenScopes: [texts, ['manage_runners:enterprise']],
     missingGroups: [texts, []],
+    missingGroupsCreatedAfterMs: [int(0, DAY_MS), 0],
   }), undefined],
   /** `public`: an HTTP API and a Function URL; `private`: a private REST API behind an execute-api endpoint, isolated subnets. */
   network: [oneOf('public', 'private'), 'public'],

@@ -164,8 +164,10 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const enterprise = scenario.enterprise;
   if (enterprise) {
     for (const c of scenario.runnerConfigs) {
-      if (c.runnerGroup === undefined || enterprise.missingGroups.includes(c.runnerGroup)) continue;
-      ghes.createRunnerGroup(c.scope === 'enterprise' ? 'enterprise' : `org:${ORG}`, c.runnerGroup);
+      if (c.runnerGroup === undefined) continue;
+      const create = () => ghes.createRunnerGroup(c.scope === 'enterprise' ? 'enterprise' : `org:${ORG}`, c.runnerGroup!);
+      if (!enterprise.missingGroups.includes(c.runnerGroup)) create();
+      else if (enterprise.missingGroupsCreatedAfterMs > 0) clock.after(enterprise.missingGroupsCreatedAfterMs, create);
     }
     const token = ghes.createPersonalToken(enterprise.tokenScopes, ENTERPRISE_OWNER);
     ssm.seedParameter({ name: stack.output('EnterpriseTokenParameter'), value: token, type: 'SecureString' });

@@ -2,6 +2,7 @@
 // spot interruption may have failed (and the re-runs GitHub asked to wait), and the launches too
 // recent for the index to show.
 import { JobKey } from './job';
+import { LaunchHold } from './launch-hold';
 import { EMPTY_SPOT_RECORD, SpotRecord } from './launch-plan';
 import { RunnerScope } from './routing';
 import { Market } from './runner';
@@ -92,6 +93,8 @@ export interface PoolRecord {
   readonly recentLaunches: readonly RecentLaunch[];
   /** Epoch ms of the last reconcile that found demand or supply. */
   readonly lastActiveAt: number;
+  /** Set by the register endpoint when it turned a runner away for a reason only an operator fixes (launch-hold.ts). */
+  readonly launchHold?: LaunchHold;
 }
 
 /** How long a launch is remembered on the pool item besides the index. */

@@ -24,6 +24,7 @@ function buildDeps(): RegisterDeps {
     configRoleNames: env.configRoleNames,
     runnerNamePrefix: plane.settings.runnerNamePrefix,
     runners: plane.runners,
+    pools: plane.pools,
     jobs: plane.jobs,
     configs: plane.configs,
     github: plane.github,

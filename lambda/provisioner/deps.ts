@@ -2,6 +2,7 @@
 import { ControlPlane } from '../common/control-plane';
 import { Logger } from '../common/logger';
 import { LaunchErrorKind } from '../core/compute';
+import { HoldReason } from '../core/launch-hold';
 import { ImageSource } from '../core/ports';
 import { Market, RetireReason } from '../core/runner';
 
@@ -29,6 +30,8 @@ export interface ProvisionerMetrics {
   costTagged(count: number): void;
   /** Instances whose cost tags could not be set. */
   costTagFailed(count: number): void;
+  /** Launches a pool's demand asked for but its launch hold kept back (launch-hold.ts). */
+  launchesHeld(reason: HoldReason, count: number): void;
 }
 
 export interface ProvisionerDeps extends ControlPlane {

@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ProvisionerMetrics } from './deps';
 import { MetricDimension, ProvisionerMetric, ProvisionerMetricName } from '../../src/contracts/metrics';
 import { LaunchErrorKind } from '../core/compute';
+import { HoldReason } from '../core/launch-hold';
 import { Market, RetireReason } from '../core/runner';
 
 export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
@@ -63,6 +64,10 @@ export class PowertoolsProvisionerMetrics implements ProvisionerMetrics {
 
   costTagFailed(count: number): void {
     if (count > 0) this.metrics.singleMetric().addMetric(ProvisionerMetric.COST_TAG_FAILURES, MetricUnit.Count, count);
+  }
+
+  launchesHeld(reason: HoldReason, count: number): void {
+    if (count > 0) this.single(ProvisionerMetric.LAUNCHES_HELD, count, { [MetricDimension.REASON]: reason });
   }
 
   private single(name: ProvisionerMetricName, value: number, dimensions: Record<string, string>): void {

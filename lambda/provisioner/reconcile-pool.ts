@@ -4,18 +4,20 @@
 import { claimWarm } from './claim-warm';
 import { tagStartedJobs } from './cost-tags';
 import { ProvisionerDeps } from './deps';
-import { DemandNotMetError } from './errors';
+import { ConcurrentReconcileError, DemandNotMetError } from './errors';
 import { bindFleetSlots, takeFleetSlots } from './fleet-slots';
 import { launch, recoverPendingLaunch } from './launch';
 import { linkBusyRunners, rerunInterruptedJobs } from './pool-jobs';
 import { withRecentLaunches } from './recent-launches';
 import { retire } from './retire';
 import { JobRecord } from '../core/job';
+import { launchesUnderHold } from '../core/launch-hold';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
 import { emptyPool, PoolRecord } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
 import { reconcile, Retirement, stillQueued } from '../core/reconcile';
 import { Pool } from '../core/routing';
+import { RunnerView } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface PoolReport {
@@ -74,18 +76,20 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   let warmStarted = 0;
   let fleetWaiting = 0;
   let cold = 0;
-  if (decision.launch > 0) {
+  const held = await underHold(deps, pool, supply, decision.launch, now, log);
+  pool = held.pool;
+  if (held.allowed > 0) {
     const image = await imageFor(deps, config, queued.length, log);
     if (image.ready) {
       // Stopped instances first: a start takes seconds where a cold launch and boot takes minutes.
       if (config.warmPool) {
-        const claim = await claimWarm(deps, pool, config, decision.launch, image.imageId);
+        const claim = await claimWarm(deps, pool, config, held.allowed, image.imageId);
         pool = claim.pool;
         warmStarted = claim.started;
       }
-      cold = decision.launch - warmStarted;
+      cold = held.allowed - warmStarted;
       if (cold > 0) {
-        const arrivals = unmetArrivals(queued, decision.launch + decision.deferred).slice(warmStarted, decision.launch);
+        const arrivals = unmetArrivals(queued, decision.launch + decision.deferred).slice(warmStarted, held.allowed);
         const capped = await launchCapped(deps, message, pool, config, arrivals, image.imageId);
         launched = capped.launched;
         fleetWaiting = capped.waiting;
@@ -109,6 +113,31 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
     fleetWaiting,
   });
   return { poolId, queued: queued.length, launched, warmStarted, retired, deferred: decision.deferred, fleetWaiting };
+}
+
+/**
+ * The launches the pool may make of the `wanted` its demand asks for, under its launch hold; the pool
+ * as saved without the hold once a runner registered again.
+ */
+async function underHold(
+  deps: ProvisionerDeps, pool: PoolRecord, supply: readonly RunnerView[], wanted: number, now: number, log: Record<string, unknown>,
+): Promise<{ pool: PoolRecord; allowed: number }> {
+  const hold = pool.launchHold;
+  const decision = launchesUnderHold(hold, supply, wanted, now);
+  if (!hold) return { pool, allowed: decision.allowed };
+  if (decision.lifted) {
+    const { launchHold: _lifted, ...rest } = pool;
+    if (!(await deps.pools.savePool(rest, now))) throw new ConcurrentReconcileError(pool.poolId);
+    deps.logger.info('a runner registered again: the pool\'s launch hold is lifted', { ...log, reason: hold.reason, refusals: hold.refusals });
+    return { pool: { ...rest, version: rest.version + 1 }, allowed: decision.allowed };
+  }
+  if (decision.allowed < wanted) {
+    deps.metrics.launchesHeld(hold.reason, wanted - decision.allowed);
+    deps.logger.warn('launches held: the pool\'s runners were turned away for a reason only an operator fixes (see the register function\'s log)', {
+      ...log, reason: hold.reason, wanted, allowed: decision.allowed, refusals: hold.refusals, until: new Date(hold.until).toISOString(),
+    });
+  }
+  return { pool, allowed: decision.allowed };
 }
 
 /**

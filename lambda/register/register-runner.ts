@@ -4,12 +4,14 @@
 // GitHub mint the JIT config and hands it over. The config is never stored and never logged.
 import { fromLambdaEvent, instanceOfCaller, RegisterRequest, RunnerCaller } from './caller';
 import { CallerNotAllowedError, RunnerContendedError } from './errors';
+import { holdLaunches } from './hold-launches';
 import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
 import { Logger } from '../common/logger';
 import { ConfigError } from '../core/errors';
+import { HoldReason } from '../core/launch-hold';
 import { EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubPort, JitRunner, RunnerGroupNotFoundError, RunnerGroupRef } from '../core/github';
-import { Clock, JobStore, RunnerConfigSource, RunnerStore } from '../core/ports';
+import { Clock, JobStore, PoolStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { RunnerScope } from '../core/routing';
 import { runnerName, RunnerRecord, scopeOf } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
@@ -22,6 +24,8 @@ export interface RegisterDeps {
   readonly runnerNamePrefix: string;
   readonly runners: RunnerStore;
   readonly jobs: JobStore;
+  /** Where a refusal only an operator fixes holds the pool's launches. */
+  readonly pools: PoolStore;
   readonly configs: RunnerConfigSource;
   /** Built on first use: a refused call reads no private key. */
   readonly github: () => Promise<GitHubPort>;
@@ -167,19 +171,20 @@ async function issueConfig(runner: RunnerRecord, config: RunnerConfig, deps: Reg
       runnerGroup: runnerGroupFor(scopeOf(runner), config),
     });
   } catch (e) {
+    // Nothing was registered, and no retry of this instance can succeed until the operator acts:
+    // it powers off, the error names the fix, and the pool's launches are held meanwhile (its demand
+    // is launched again one probe at a time, launch-hold.ts).
     if (e instanceof GitHubAppNotInstalledError) {
       deps.logger.error('the GitHub App is not installed where this runner must register', { scope: e.scope, error: e });
-      return refuse(deps, 'not-installed', 410, `${e.message}: power off`);
+      return refuseAndHold(runner, 'not-installed', `${e.message}: power off`, deps);
     }
-    // Nothing was registered, and no retry of this instance can succeed until the operator acts:
-    // it powers off (its demand is launched again), and the error names the fix.
     if (e instanceof RunnerGroupNotFoundError) {
       deps.logger.error('the runner group of the config does not exist', { group: e.group, scope: e.scope, error: e });
-      return refuse(deps, 'no-runner-group', 410, `${e.message}: power off`);
+      return refuseAndHold(runner, 'no-runner-group', `${e.message}: power off`, deps);
     }
     if (e instanceof EnterpriseCredentialError) {
       deps.logger.error('the enterprise credential is missing or refused', { enterprise: e.enterprise, error: e });
-      return refuse(deps, 'enterprise-credential', 410, `${e.message}: power off`);
+      return refuseAndHold(runner, 'enterprise-credential', `${e.message}: power off`, deps);
     }
     // The claim stays: the instance asks again and the next call repeats the same steps.
     deps.logger.error('generate-jitconfig failed', { error: e as Error });
@@ -225,6 +230,11 @@ async function deleteQuietly(scope: RunnerScope, runnerId: number, deps: Registe
 function runnerGroupFor(scope: RunnerScope, config: RunnerConfig): RunnerGroupRef {
   if (scope.kind === 'repo') return { id: DEFAULT_RUNNER_GROUP_ID };
   return config.runnerGroupName !== undefined ? { name: config.runnerGroupName } : { id: config.runnerGroupId };
+}
+
+async function refuseAndHold(runner: RunnerRecord, reason: HoldReason, message: string, deps: RegisterDeps): Promise<RegisterAnswer> {
+  await holdLaunches(runner.poolId, reason, deps);
+  return refuse(deps, reason, 410, message);
 }
 
 function refuse(deps: RegisterDeps, reason: RefusalReason, status: number, message: string): RegisterAnswer {

@@ -4,6 +4,7 @@ import { StateItemError } from './errors';
 import { scopeFromItem } from './items';
 import { ItemKey, PARTITION_KEY, POOL_INDEX, SORT_KEY } from './table-schema';
 import { JobKey } from '../core/job';
+import { isHoldReason, LaunchHold } from '../core/launch-hold';
 import { InterruptedJob, PoolRecord } from '../core/pool';
 import { ACTIVE_RUNNER_STATES, Market, RetireReason, RUNNER_STATES, RunnerRecord, RunnerState } from '../core/runner';
 
@@ -92,6 +93,7 @@ export function poolToItem(pool: PoolRecord, pending: boolean): Item {
     interruptedJobs: pool.interruptedJobs,
     recentLaunches: pool.recentLaunches,
     lastActiveAt: pool.lastActiveAt,
+    launchHold: pool.launchHold,
     // In the index only while the reconciler must come back for it.
     [POOL_INDEX.partitionKey]: pending ? pool.poolId : undefined,
     [POOL_INDEX.sortKey]: pending ? POOL_POOL_SORT : undefined,
@@ -117,6 +119,7 @@ export function poolFromItem(item: Item): PoolRecord {
     interruptedJobs: ((item.interruptedJobs ?? []) as unknown[]).map((k) => interruptedJobFromItem(k, where)),
     recentLaunches: (item.recentLaunches ?? []) as PoolRecord['recentLaunches'],
     lastActiveAt: num(item, 'lastActiveAt', where),
+    launchHold: item.launchHold === undefined ? undefined : launchHoldFromItem(item.launchHold as Item, where),
   }) as PoolRecord;
 }
 
@@ -130,4 +133,10 @@ function interruptedJobFromItem(value: unknown, where: string): InterruptedJob {
 function jobKeyFromItem(value: unknown, where: string): JobKey {
   const k = (value ?? {}) as Item;
   return { githubHost: str(k, 'githubHost', where), jobId: num(k, 'jobId', where) };
+}
+
+function launchHoldFromItem(item: Item, where: string): LaunchHold {
+  const reason = str(item, 'reason', `${where} launchHold`);
+  if (!isHoldReason(reason)) throw new StateItemError(`${where}: launchHold.reason ${reason} is not one the register endpoint holds launches for`);
+  return { reason, refusals: num(item, 'refusals', where), refusedAt: num(item, 'refusedAt', where), until: num(item, 'until', where) };
 }

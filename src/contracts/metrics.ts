@@ -81,6 +81,11 @@ export const ProvisionerMetric = {
   INSTANCES_COST_TAGGED: 'InstancesCostTagged',
   /** Instances whose cost tags could not be set (logged with EC2's error); their job runs regardless. */
   COST_TAG_FAILURES: 'CostTagFailures',
+  /**
+   * Launches a pool's demand asked for but held back after its runners were turned away for a reason only
+   * an operator fixes (dimension reason: not-installed, no-runner-group, enterprise-credential).
+   */
+  LAUNCHES_HELD: 'LaunchesHeld',
 } as const;
 export type ProvisionerMetricName = (typeof ProvisionerMetric)[keyof typeof ProvisionerMetric];
 

@@ -154,9 +154,10 @@ export class RunnerMonitoring extends Construct {
       graph('Launches by market', [searchMetric(ProvisionerMetric.INSTANCES_LAUNCHED, [MetricDimension.MARKET], 'Sum', 'launched')]),
     );
     dashboard.addWidgets(
-      graph('Capacity errors and on-demand fallbacks', [
+      graph('Capacity errors, fallbacks and held launches', [
         searchMetric(ProvisionerMetric.LAUNCH_ERRORS, [MetricDimension.KIND], 'Sum', 'launch errors'),
         fixed(PROVISIONER, ProvisionerMetric.ON_DEMAND_FALLBACKS, 'Sum', 'fallbacks'),
+        searchMetric(ProvisionerMetric.LAUNCHES_HELD, [MetricDimension.REASON], 'Sum', 'launches held'),
       ]),
       graph('Spot interruptions and re-runs', [
         searchMetric(LifecycleMetric.SPOT_INTERRUPTIONS, [MetricDimension.RUNNER], 'Sum', 'interruptions'),

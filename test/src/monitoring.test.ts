@@ -77,7 +77,7 @@ describe('monitoring', () => {
   test('a dashboard shows the flow: jobs, waits, launches, spot trouble, repairs, errors, dead letters', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const metric of ['AcceptedJobEvents', 'JobWaitSeconds', 'JobWaitSecondsWarmStart', 'JobWaitSecondsColdStart', 'InstancesLaunched', 'LaunchErrors', 'OnDemandFallbacks', 'SpotInterruptions',
+    for (const metric of ['AcceptedJobEvents', 'JobWaitSeconds', 'JobWaitSecondsWarmStart', 'JobWaitSecondsColdStart', 'InstancesLaunched', 'LaunchErrors', 'OnDemandFallbacks', 'LaunchesHeld', 'SpotInterruptions',
       'InterruptedJobsRerun', 'OrphansTerminated', 'GhostsDeleted', 'StuckJobsRepaired', 'DeliveriesRedelivered', 'Errors', 'ApproximateNumberOfMessagesVisible']) {
       expect({ metric, shown: body.includes(metric) }).toEqual({ metric, shown: true });
     }

@@ -107,6 +107,8 @@ export class RecordingMetrics implements ProvisionerMetrics {
   warmStartFailed(count: number): void { this.warmStartFailures += count; }
   costTagged(count: number): void { this.costTags += count; }
   costTagFailed(count: number): void { this.costTagFailures += count; }
+  readonly held: Record<string, number> = {};
+  launchesHeld(reason: string, count: number): void { this.held[reason] = (this.held[reason] ?? 0) + count; }
 }
 
 export interface Harness {

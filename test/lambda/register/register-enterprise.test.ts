@@ -1,8 +1,9 @@
 // The register function for an enterprise-scoped config: the runner registers at the enterprise with the enterprise credential,
 // in the group the config names; a credential without the manage_runners:enterprise scope and a group the enterprise lacks are
-// each answered 410 (power off) with a message that names the fix, and leave no registration. Real DynamoDB (dynalite), the GHES
+// each answered 410 (power off) with a message that names the fix, leave no registration, and hold the pool's launches. Real DynamoDB (dynalite), the GHES
 // simulator through the real GitHub adapter (Octokit).
 import { functionUrlEvent, PREFIX, registerWorld } from './register-harness';
+import { emptyPool } from '../../../lambda/core/pool';
 import { poolFor } from '../../../lambda/core/routing';
 import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
@@ -68,4 +69,28 @@ test('a runner group the enterprise lacks is answered 410 naming the group and t
   expect(message(result.body)).toMatch(/no runner group named 'gpu' at enterprise:octo-enterprise: create it there.*runnerGroup: power off/);
   expect(registrations).toEqual([]);
   expect(world.metrics.refused).toEqual(['no-runner-group']);
+});
+
+test('such a refusal holds the pool\'s launches for a minute, recorded on its pool item; a second refused instance within it changes nothing', async () => {
+  // Arrange: the pool item the provisioner saved before it launched two instances.
+  const config = enterpriseConfig('gpu');
+  const world = await registerWorld(engine, ghes, { configs: [config], enterpriseToken: async () => ghes.createPersonalToken(['manage_runners:enterprise']) });
+  const pool = poolFor(config, { owner: 'other-org', repo: 'api', org: 'other-org' });
+  expect(await world.runners.savePool(emptyPool(pool.poolId, config.name, pool.scope), world.clock.now())).toBe(true);
+  const [first, second] = [newInstanceId(), newInstanceId()];
+  await world.launch(first, { pool });
+  await world.launch(second, { pool });
+  await world.queueJob(1, pool);
+  await world.queueJob(2, pool);
+  const refusedAt = world.clock.now();
+
+  // Act
+  const answers = [await world.handler(functionUrlEvent(first))];
+  world.clock.advance(5_000);
+  answers.push(await world.handler(functionUrlEvent(second)));
+
+  // Assert
+  expect(answers.map((a) => a.statusCode)).toEqual([410, 410]);
+  expect((await world.runners.getPool(pool.poolId))?.launchHold).toEqual({ reason: 'no-runner-group', refusals: 1, refusedAt, until: refusedAt + 60_000 });
+  expect(world.metrics.refused).toEqual(['no-runner-group', 'no-runner-group']);
 });

@@ -92,6 +92,7 @@ export async function registerWorld(engine: DynamoTestEngine, ghes: GhesSimulato
     runnerNamePrefix: PREFIX,
     runners: options.runners?.(own.runners) ?? own.runners,
     jobs: own.jobs,
+    pools: own.runners,
     configs: new InMemoryConfigSource(options.configs ?? [CONFIG]),
     github: async () => port,
     clock,
