@@ -337,3 +337,16 @@ test('enterprise-scope: jobs of two organizations run on runners registered at t
   expect(report.boot.bootstrap).toBeGreaterThanOrEqual(report.jobs.succeeded);
   expect(report.iam.denied).toEqual({});
 });
+
+test('launch-hold: runners turned away for a missing runner group hold their pool\'s launches; once the group exists, one probe registers and every job runs', async () => {
+  const scenario = load('launch-hold');
+  const report = await run('launch-hold');
+
+  expectInvariants(scenario, report);
+  // The four instances launched before the first refusal, one probe once the hold ran out (the functions keep real time, so at
+  // time scale 0.1 the 1-minute hold spans 10 simulated minutes, past the group's creation at 8), then the other three jobs'
+  // instances at once. Without the hold the pool relaunches for its four jobs every reconcile: dozens of instances.
+  expect(report.launchedWith.gpu.reduce((n, s) => n + s.instances, 0)).toBeLessThanOrEqual(8);
+  expect(report.ranOn).toEqual({ gpu: 4, plain: 2 });
+  expect(report.iam.denied).toEqual({});
+});
