@@ -43,6 +43,13 @@ export const STATUS_PERMISSIONS = [
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** What to do about each reason the register endpoint holds a pool's launches for. */
+const HOLD_FIXES: Record<string, string> = {
+  'not-installed': 'install the GitHub App on the pool\'s organization or repository (the part of the pool id before #)',
+  'no-runner-group': 'create the runner group the pool\'s runner config names (runnerGroup), or correct the name',
+  'enterprise-credential': 'write a valid enterprise token (see the Enterprise credential check)',
+};
+
 /** The fields read of an installation and a delivery, as GitHub's REST API names them. */
 type Installation = {
   account: { login: string; type?: string } | null;
@@ -170,20 +177,35 @@ export async function runChecks(found: FoundDeployment, clients: Clients): Promi
     }
     return { ok: true, detail: images.join('; ') || 'every config names its image in its launch template' };
   });
-  await run('Pools and jobs', async () => {
+  const holds: { pool: string; reason: string; refusals: string; until: string }[] = [];
+  const pools = await run('Pools and jobs', async () => {
     const counts = { pools: new Set<string>(), queued: 0, inProgress: 0 };
     let start: Record<string, never> | undefined;
     do {
       const page = await clients.dynamodb.send(new ScanCommand({ TableName: doc.tableName, IndexName: POOL_INDEX.name, ExclusiveStartKey: start }));
       for (const item of page.Items ?? []) {
-        counts.pools.add(item[POOL_INDEX.partitionKey]?.S ?? '');
+        const pool = item[POOL_INDEX.partitionKey]?.S ?? '';
+        counts.pools.add(pool);
         const sort = item[POOL_INDEX.sortKey]?.S ?? '';
         if (sort.startsWith('JOB#queued#')) counts.queued++;
         if (sort.startsWith('JOB#in_progress#')) counts.inProgress++;
+        // A pool item is in the index while it has work pending, a launch hold among it (lambda/core/launch-hold.ts).
+        const hold = item.launchHold?.M;
+        if (hold) holds.push({ pool, reason: hold.reason?.S ?? '?', refusals: hold.refusals?.N ?? '?', until: new Date(Number(hold.until?.N)).toISOString() });
       }
       start = page.LastEvaluatedKey as never;
     } while (start);
     return { ok: true, detail: `${counts.pools.size} active pools, ${counts.queued} jobs queued, ${counts.inProgress} in progress` };
+  });
+  await run('Launch holds', async () => {
+    if (!pools.ok) return { ok: false, detail: 'skipped: the pools could not be read', fix: 'fix the Pools and jobs check first' };
+    if (holds.length === 0) return { ok: true, detail: 'none: no pool\'s runners were turned away' };
+    return {
+      ok: false,
+      detail: holds.map((h) => `pool ${h.pool}: ${h.reason}, ${h.refusals} refusal(s), next probe after ${h.until}`).join('; '),
+      fix: [...new Set(holds.map((h) => HOLD_FIXES[h.reason] ?? 'see the register function\'s log'))].join('; ')
+        + '; its jobs start once a runner registers (docs/operations.md, "Held launches")',
+    };
   });
   await run('Instances', async () => {
     const { Reservations } = await clients.ec2.send(new DescribeInstancesCommand({

@@ -42,18 +42,23 @@ export function holdAfterRefusal(current: LaunchHold | undefined, reason: HoldRe
 export interface HoldDecision {
   /** Launches (or warm starts) the pool may make now, of those it wants. */
   readonly allowed: number;
-  /** A runner registered since the last refusal: the cause is fixed, and the hold can go. */
+  /** The hold can go: a runner registered since the last refusal (the cause is fixed), or no job waits. */
   readonly lifted: boolean;
 }
 
 /**
  * How many of `wanted` launches the pool may make under its hold. `runners`: the pool's runners as the
- * reconcile read them. While a probe is on its way (a runner booting, or claimed and not yet given a
+ * reconcile read them; `queuedJobs`: its jobs still queued. While a probe is on its way (a runner booting, or claimed and not yet given a
  * runner id: registering, or refused and powering off), none; a runner GitHub registered (it has a
  * runner id) after the last refusal lifts the hold.
  */
-export function launchesUnderHold(hold: LaunchHold | undefined, runners: readonly RunnerView[], wanted: number, now: number): HoldDecision {
+export function launchesUnderHold(
+  hold: LaunchHold | undefined, runners: readonly RunnerView[], queuedJobs: number, wanted: number, now: number,
+): HoldDecision {
   if (!hold) return { allowed: wanted, lifted: false };
+  // No job waits any more (cancelled, or GitHub gave up on them): nothing to hold back, and a hold
+  // kept would keep the pool in the reconciler's sweeps. The next refusal sets a new one.
+  if (queuedJobs === 0) return { allowed: wanted, lifted: true };
   const registeredSince = runners.some((r) => r.runnerId !== undefined && (r.registeredAt ?? 0) > hold.refusedAt);
   if (registeredSince) return { allowed: wanted, lifted: true };
   const probing = runners.some((r) => r.state === 'booting' || (r.state === 'registered' && r.runnerId === undefined));

@@ -106,7 +106,11 @@ export function emptyPool(poolId: string, configName: string, scope: RunnerScope
   };
 }
 
-/** Whether the pool has work the periodic reconciler must come back for even with no job or runner. */
+/**
+ * Whether the pool has work the periodic reconciler must come back for even with no job or runner. A
+ * launch hold counts: the reconciler brings the pool back until the provisioner drops the hold (a runner
+ * registered, or no job waits any more), and `status` finds it in the pool index.
+ */
 export function hasPendingWork(pool: PoolRecord): boolean {
-  return pool.pendingLaunch !== undefined || pool.interruptedJobs.length > 0;
+  return pool.pendingLaunch !== undefined || pool.interruptedJobs.length > 0 || pool.launchHold !== undefined;
 }

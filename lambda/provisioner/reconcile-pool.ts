@@ -76,7 +76,7 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
   let warmStarted = 0;
   let fleetWaiting = 0;
   let cold = 0;
-  const held = await underHold(deps, pool, supply, decision.launch, now, log);
+  const held = await underHold(deps, pool, supply, queued.length, decision.launch, now, log);
   pool = held.pool;
   if (held.allowed > 0) {
     const image = await imageFor(deps, config, queued.length, log);
@@ -120,15 +120,17 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
  * as saved without the hold once a runner registered again.
  */
 async function underHold(
-  deps: ProvisionerDeps, pool: PoolRecord, supply: readonly RunnerView[], wanted: number, now: number, log: Record<string, unknown>,
+  deps: ProvisionerDeps, pool: PoolRecord, supply: readonly RunnerView[], queued: number, wanted: number, now: number, log: Record<string, unknown>,
 ): Promise<{ pool: PoolRecord; allowed: number }> {
   const hold = pool.launchHold;
-  const decision = launchesUnderHold(hold, supply, wanted, now);
+  const decision = launchesUnderHold(hold, supply, queued, wanted, now);
   if (!hold) return { pool, allowed: decision.allowed };
   if (decision.lifted) {
     const { launchHold: _lifted, ...rest } = pool;
     if (!(await deps.pools.savePool(rest, now))) throw new ConcurrentReconcileError(pool.poolId);
-    deps.logger.info('a runner registered again: the pool\'s launch hold is lifted', { ...log, reason: hold.reason, refusals: hold.refusals });
+    deps.logger.info(queued === 0 ? 'no job of the pool waits any more: its launch hold is dropped' : 'a runner registered again: the pool\'s launch hold is lifted', {
+      ...log, reason: hold.reason, refusals: hold.refusals,
+    });
     return { pool: { ...rest, version: rest.version + 1 }, allowed: decision.allowed };
   }
   if (decision.allowed < wanted) {

@@ -1,9 +1,17 @@
 // Setup and status end to end, with nothing seeded: the stack's setup page creates the App on the
 // simulated GHES by the manifest flow and stores its credentials; a job then runs on them; and the
 // shipped status command names each problem made on purpose, with its fix.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteParametersCommand, GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CookieJar, formOf, runCommand, setupScenario, startSetup, status, StatusResult } from './setup-flow';
+import { JobEvent, planJobTransition } from '../../lambda/core/job';
+import { holdAfterRefusal } from '../../lambda/core/launch-hold';
+import { emptyPool } from '../../lambda/core/pool';
+import { Pool } from '../../lambda/core/routing';
+import { DynamoRunnerStore } from '../../lambda/state/dynamo-runner-store';
+import { DynamoStateStore } from '../../lambda/state/dynamo-state-store';
 import { generateKey } from '../../sandbox/ghes/auth';
 import { RunningSandbox, startSandbox } from '../../sandbox/system';
 
@@ -100,7 +108,7 @@ describe('setup page and status command against the sandbox', () => {
     expect(result.exitCode).toBe(0);
     expect(result.json!.checks.map((c) => c.check)).toEqual([
       'App credentials', 'App authentication', 'App installations', 'Webhook deliveries (24 h)', 'Runner configs', 'Runner images',
-      'Pools and jobs', 'Instances', 'Launch errors (24 h)', 'Dead-letter queues', 'Alarms',
+      'Pools and jobs', 'Launch holds', 'Instances', 'Launch errors (24 h)', 'Dead-letter queues', 'Alarms',
     ]);
     const human = await runCommand(sandbox, ['status', '--stack', sandbox.stackName, '--github-api-url', sandbox.ghes.apiUrl]);
     expect(human.exitCode).toBe(0);
@@ -114,7 +122,7 @@ describe('setup page and status command against the sandbox', () => {
     const ssm = new SSMClient({ ...config, endpoint: env.AWS_ENDPOINT_URL_SSM });
     const sqs = new SQSClient({ ...config, endpoint: env.AWS_ENDPOINT_URL_SQS });
     const document = await ssm.send(new GetParameterCommand({ Name: sandbox.stack.output('Deployment') }));
-    const names = JSON.parse(document.Parameter!.Value!) as { privateKeyParameterName: string; deadLetterQueueUrls: string[] };
+    const names = JSON.parse(document.Parameter!.Value!) as { privateKeyParameterName: string; deadLetterQueueUrls: string[]; tableName: string };
 
     // Failed deliveries: the App's webhook URL points nowhere (the GHES cannot connect), so the next delivery fails.
     sandbox.ghes.setWebhookUrl('http://127.0.0.1:9/webhook');
@@ -129,12 +137,23 @@ describe('setup page and status command against the sandbox', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: names.deadLetterQueueUrls[0], MessageBody: '{}', MessageGroupId: 'g', MessageDeduplicationId: 'd' }));
     await ssm.send(new PutParameterCommand({ Name: names.privateKeyParameterName, Value: generateKey(), Type: 'SecureString', Overwrite: true }));
     await ssm.send(new DeleteParametersCommand({ Names: [...sandbox.stack.imageParameters] }));
+    // A pool whose runners the register endpoint turned away for a missing runner group, with its job still queued (as the
+    // register function and the webhook write them).
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }));
+    const pool: Pool = { poolId: 'octo-org#linux-x64', configName: 'linux-x64', scope: { kind: 'org', org: 'octo-org' } };
+    const now = Date.now();
+    const queued: JobEvent = { key: { githubHost: 'ghes.example.com', jobId: 990_001 }, state: 'queued', runId: 990, origin: { owner: 'octo-org', repo: 'app', org: 'octo-org' }, labels: ['self-hosted', 'linux', 'x64'] };
+    await new DynamoStateStore(documents, names.tableName).applyJobTransition(planJobTransition(queued, pool, now));
+    const pools = new DynamoRunnerStore(documents, names.tableName);
+    const saved = await pools.getPool(pool.poolId);
+    await pools.savePool({ ...(saved ?? emptyPool(pool.poolId, pool.configName, pool.scope)), launchHold: holdAfterRefusal(undefined, 'no-runner-group', now) }, now);
     const broken = await status(sandbox);
     expect(broken.exitCode).toBe(1);
     const found = problems(broken);
     expect(found['App authentication']).toMatch(/refused the App's JWT \(401\).*\| store the App's current private key: run npx cdk-ephemeral-runners reset --stack EphemeralRunnersSandbox --yes/);
     expect(found['Runner images']).toMatch(/no image yet for x64.*\| the image pipeline builds the first image/);
     expect(found['Dead-letter queues']).toMatch(/^1 in .*\| .*read their logs/);
+    expect(found['Launch holds']).toMatch(/^pool octo-org#linux-x64: no-runner-group, 1 refusal\(s\), next probe after .*\| create the runner group the pool's runner config names/);
   });
 
   test('deleting the stack deletes the setup token and the App\'s credentials: no secret outlives it', async () => {

@@ -40,43 +40,51 @@ describe('a pool under a launch hold', () => {
   const hold: LaunchHold = { reason: 'no-runner-group', refusals: 2, refusedAt: T0, until: T0 + 2 * MINUTE };
 
   test('without a hold launches all it wants', () => {
-    expect(launchesUnderHold(undefined, [], 7, T0)).toEqual({ allowed: 7, lifted: false });
+    expect(launchesUnderHold(undefined, [], 8, 7, T0)).toEqual({ allowed: 7, lifted: false });
   });
 
   test('launches nothing while the hold is in force', () => {
-    expect(launchesUnderHold(hold, [], 7, T0 + MINUTE)).toEqual({ allowed: 0, lifted: false });
+    expect(launchesUnderHold(hold, [], 8, 7, T0 + MINUTE)).toEqual({ allowed: 0, lifted: false });
   });
 
   test('once it ran out, launches one instance (a probe), and none while a probe boots', () => {
-    expect(launchesUnderHold(hold, [], 7, hold.until)).toEqual({ allowed: 1, lifted: false });
-    expect(launchesUnderHold(hold, [runner('booting', { launchedAt: hold.until })], 6, hold.until + 10_000)).toEqual({ allowed: 0, lifted: false });
+    expect(launchesUnderHold(hold, [], 8, 7, hold.until)).toEqual({ allowed: 1, lifted: false });
+    expect(launchesUnderHold(hold, [runner('booting', { launchedAt: hold.until })], 8, 6, hold.until + 10_000)).toEqual({ allowed: 0, lifted: false });
   });
 
   test('a runner GitHub registered after the last refusal lifts the hold: the pool launches all it wants', () => {
     const registered = runner('registered', { registeredAt: T0 + 3 * MINUTE, runnerId: 41 });
 
-    expect(launchesUnderHold(hold, [registered], 6, T0 + 3 * MINUTE)).toEqual({ allowed: 6, lifted: true });
-    expect(launchesUnderHold(hold, [{ ...registered, state: 'busy' }], 6, T0 + 3 * MINUTE)).toEqual({ allowed: 6, lifted: true });
+    expect(launchesUnderHold(hold, [registered], 8, 6, T0 + 3 * MINUTE)).toEqual({ allowed: 6, lifted: true });
+    expect(launchesUnderHold(hold, [{ ...registered, state: 'busy' }], 8, 6, T0 + 3 * MINUTE)).toEqual({ allowed: 6, lifted: true });
   });
 
   test('a runner refused after the last refusal (claimed, no runner id) or registered before it lifts nothing; the refused one holds the next probe back until it is gone', () => {
     const refused = runner('registered', { registeredAt: T0 + 10_000 });
     const before = runner('busy', { registeredAt: T0 - MINUTE, runnerId: 40 });
 
-    expect(launchesUnderHold(hold, [refused, before], 6, T0 + MINUTE)).toEqual({ allowed: 0, lifted: false });
-    expect(launchesUnderHold(hold, [refused, before], 6, hold.until)).toEqual({ allowed: 0, lifted: false });
-    expect(launchesUnderHold(hold, [{ ...refused, state: 'gone' }, before], 6, hold.until)).toEqual({ allowed: 1, lifted: false });
+    expect(launchesUnderHold(hold, [refused, before], 8, 6, T0 + MINUTE)).toEqual({ allowed: 0, lifted: false });
+    expect(launchesUnderHold(hold, [refused, before], 8, 6, hold.until)).toEqual({ allowed: 0, lifted: false });
+    expect(launchesUnderHold(hold, [{ ...refused, state: 'gone' }, before], 8, 6, hold.until)).toEqual({ allowed: 1, lifted: false });
+  });
+
+  test('with no job queued any more, the hold is dropped', () => {
+    expect(launchesUnderHold(hold, [], 0, 0, T0)).toEqual({ allowed: 0, lifted: true });
   });
 
   test('never launches more than asked, nor more than one while held', () => {
     const states: RunnerState[] = ['booting', 'registered', 'busy', 'retiring', 'gone'];
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 50 }),
+      fc.integer({ min: 1, max: 50 }),
       fc.integer({ min: -5 * MINUTE, max: 20 * MINUTE }),
-      fc.array(fc.record({ state: fc.constantFrom(...states), at: fc.integer({ min: -5 * MINUTE, max: 20 * MINUTE }), id: fc.boolean() }), { maxLength: 6 }),
-      (wanted, offset, specs) => {
+      fc.array(
+        fc.record({ state: fc.constantFrom(...states), at: fc.integer({ min: -5 * MINUTE, max: 20 * MINUTE }), id: fc.boolean() }),
+        { maxLength: 6 },
+      ),
+      (wanted, queued, offset, specs) => {
         const runners = specs.map((s) => runner(s.state, { registeredAt: T0 + s.at, ...(s.id ? { runnerId: 1 } : {}) }));
-        const { allowed, lifted } = launchesUnderHold(hold, runners, wanted, T0 + offset);
+        const { allowed, lifted } = launchesUnderHold(hold, runners, queued, wanted, T0 + offset);
         expect(allowed).toBeLessThanOrEqual(wanted);
         if (!lifted) expect(allowed).toBeLessThanOrEqual(1);
         if (!lifted && T0 + offset < hold.until) expect(allowed).toBe(0);

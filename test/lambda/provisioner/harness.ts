@@ -93,6 +93,7 @@ export class RecordingMetrics implements ProvisionerMetrics {
   warmStartFailures = 0;
   costTags = 0;
   costTagFailures = 0;
+  readonly held: Record<string, number> = {};
   launched(market: string, count: number): void { this.launches[market] = (this.launches[market] ?? 0) + count; }
   launchError(kind: string): void { this.errors.push(kind); }
   fallback(): void { this.fallbacks++; }
@@ -107,7 +108,6 @@ export class RecordingMetrics implements ProvisionerMetrics {
   warmStartFailed(count: number): void { this.warmStartFailures += count; }
   costTagged(count: number): void { this.costTags += count; }
   costTagFailed(count: number): void { this.costTagFailures += count; }
-  readonly held: Record<string, number> = {};
   launchesHeld(reason: string, count: number): void { this.held[reason] = (this.held[reason] ?? 0) + count; }
 }
 

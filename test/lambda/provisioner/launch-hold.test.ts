@@ -5,6 +5,7 @@ import { LaunchHold } from '../../../lambda/core/launch-hold';
 import { emptyPool } from '../../../lambda/core/pool';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { holdLaunches } from '../../../lambda/register/hold-launches';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { silentLogger } from '../support/in-memory-ports';
 
@@ -77,4 +78,18 @@ test('a probe turned away lifts nothing: the register endpoint doubles the hold,
 
   expect([held.launched, stillHeld.launched, next.launched]).toEqual([0, 0, 1]);
   expect((await h.runners.getPool(POOL.poolId))?.launchHold).toMatchObject({ reason: 'no-runner-group', refusals: 2 });
+});
+
+test('a held pool stays in the pool index for the reconciler and status; once none of its jobs waits, the hold is dropped and the pool leaves it', async () => {
+  await heldPool(1);
+  // As the reconciler reads the index (the provisioner's role may not scan it).
+  const index = new DynamoRunnerStore(engine.operator, h.tableName);
+  expect(await index.listActivePools()).toContain(POOL.poolId);
+
+  await h.moveJob(1, 'completed');
+  const report = await reconcilePool(h.deps, h.message());
+
+  expect(report).toMatchObject({ queued: 0, launched: 0 });
+  expect((await h.runners.getPool(POOL.poolId))?.launchHold).toBeUndefined();
+  expect(await index.listActivePools()).not.toContain(POOL.poolId);
 });
