@@ -117,7 +117,7 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
 
 /**
  * The launches the pool may make of the `wanted` its demand asks for, under its launch hold; the pool
- * as saved without the hold once a runner registered again.
+ * as saved without the hold once a runner registered again or no job of it waits any more.
  */
 async function underHold(
   deps: ProvisionerDeps, pool: PoolRecord, supply: readonly RunnerView[], queued: number, wanted: number, now: number, log: Record<string, unknown>,
