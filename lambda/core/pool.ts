@@ -4,6 +4,7 @@
 import { JobKey } from './job';
 import { LaunchHold } from './launch-hold';
 import { EMPTY_SPOT_RECORD, SpotRecord } from './launch-plan';
+import type { PoolStore } from './ports';
 import { RunnerScope } from './routing';
 import { Market } from './runner';
 import { InstanceRequirementsDocument } from '../../src/runner-config-document';
@@ -113,4 +114,25 @@ export function emptyPool(poolId: string, configName: string, scope: RunnerScope
  */
 export function hasPendingWork(pool: PoolRecord): boolean {
   return pool.pendingLaunch !== undefined || pool.interruptedJobs.length > 0 || pool.launchHold !== undefined;
+}
+
+/**
+ * Reads the pool item, applies `change` and saves the result on the version read; on a lost race,
+ * reads again and re-applies, `maxAttempts` times in all. `change` gets the stored pool (undefined if
+ * never saved) and returns the pool to save, or undefined to leave the item as it is; it must be a
+ * function of what it is given (it may run more than once). `contended`: every attempt lost.
+ */
+export async function updatePool(
+  store: PoolStore,
+  poolId: string,
+  change: (pool: PoolRecord | undefined) => PoolRecord | undefined,
+  at: number,
+  maxAttempts: number,
+): Promise<'saved' | 'unchanged' | 'contended'> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const next = change(await store.getPool(poolId));
+    if (next === undefined) return 'unchanged';
+    if (await store.savePool(next, at)) return 'saved';
+  }
+  return 'contended';
 }

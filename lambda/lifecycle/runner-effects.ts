@@ -4,7 +4,7 @@ import type { LifecycleDeps } from './deps';
 import { LifecycleConflictError } from './errors';
 import { LifecycleMetric, MetricDimension } from '../../src/contracts/metrics';
 import { JobKey } from '../core/job';
-import { emptyPool } from '../core/pool';
+import { emptyPool, updatePool } from '../core/pool';
 import { ghostsMarkedSince, markGhostsLeft, scopeMarkedSince, touchScopes, updateReconcilerState } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord, scopeOf } from '../core/runner';
@@ -35,12 +35,13 @@ export function runnerKeys(runner: RunnerRecord): Record<string, string | number
  * was marked already.
  */
 export async function markInterruptedJob(deps: LifecycleDeps, runner: RunnerRecord, job: JobKey): Promise<boolean> {
-  for (let attempt = 0; attempt < POOL_SAVE_ATTEMPTS; attempt++) {
-    const pool = (await deps.pools.getPool(runner.poolId)) ?? emptyPool(runner.poolId, runner.configName, runner.scope);
-    if (pool.interruptedJobs.some((k) => k.githubHost === job.githubHost && k.jobId === job.jobId)) return false;
-    if (await deps.pools.savePool({ ...pool, interruptedJobs: [...pool.interruptedJobs, job] }, deps.clock.now())) return true;
-  }
-  throw new LifecycleConflictError(`pool item ${runner.poolId}`, POOL_SAVE_ATTEMPTS);
+  const outcome = await updatePool(deps.pools, runner.poolId, (stored) => {
+    const pool = stored ?? emptyPool(runner.poolId, runner.configName, runner.scope);
+    if (pool.interruptedJobs.some((k) => k.githubHost === job.githubHost && k.jobId === job.jobId)) return undefined;
+    return { ...pool, interruptedJobs: [...pool.interruptedJobs, job] };
+  }, deps.clock.now(), POOL_SAVE_ATTEMPTS);
+  if (outcome === 'contended') throw new LifecycleConflictError(`pool item ${runner.poolId}`, POOL_SAVE_ATTEMPTS);
+  return outcome === 'saved';
 }
 
 /**

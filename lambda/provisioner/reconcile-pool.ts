@@ -13,7 +13,7 @@ import { retire } from './retire';
 import { JobRecord } from '../core/job';
 import { launchesUnderHold } from '../core/launch-hold';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
-import { emptyPool, PoolRecord } from '../core/pool';
+import { emptyPool, PoolRecord, updatePool } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
 import { reconcile, Retirement, stillQueued } from '../core/reconcile';
 import { Pool } from '../core/routing';
@@ -228,9 +228,5 @@ async function prepareGitHub(deps: ProvisionerDeps, message: PoolMessage, queued
 
 /** Records that the pool was active, for the reconciler's sweeps of recently active scopes. */
 async function touch(deps: ProvisionerDeps, poolId: string, now: number): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const pool = await deps.pools.getPool(poolId);
-    if (!pool || now - pool.lastActiveAt < 60_000) return;
-    if (await deps.pools.savePool({ ...pool, lastActiveAt: now }, now)) return;
-  }
+  await updatePool(deps.pools, poolId, (pool) => (!pool || now - pool.lastActiveAt < 60_000 ? undefined : { ...pool, lastActiveAt: now }), now, 3);
 }
