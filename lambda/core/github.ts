@@ -118,4 +118,9 @@ export interface GitHubPort {
   redeliver(deliveryId: number): Promise<void>;
   /** The runner archives the server offers the scope: on GHES, the runner version it ships. */
   listRunnerDownloads(scope: RunnerScope): Promise<RunnerDownload[]>;
+  /**
+   * The server's release as its latest answer named it (GHES's `X-GitHub-Enterprise-Version`, e.g.
+   * `3.19.2`); undefined before any answer, and on a server that names none (github.com).
+   */
+  serverRelease(): string | undefined;
 }

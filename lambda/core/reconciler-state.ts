@@ -36,6 +36,14 @@ export interface JobCheck {
   readonly checkedAt: number;
 }
 
+/** The reconciler's last read of the server's runner downloads. */
+export interface RunnerVersionRead {
+  /** Epoch ms of the read. */
+  readonly at: number;
+  /** The server's release then (`X-GitHub-Enterprise-Version`); absent on a server that names none. */
+  readonly serverRelease?: string;
+}
+
 export interface ReconcilerState {
   readonly scopes: readonly ScopeActivity[];
   /**
@@ -45,6 +53,8 @@ export interface ReconcilerState {
   readonly deliveriesCursor?: number;
   /** Epoch ms of the last sweep of GitHub's deliveries and runner registrations. */
   readonly lastSweepAt?: number;
+  /** The last read of the server's runner version: read again when the server's release changes. */
+  readonly runnerVersionRead?: RunnerVersionRead;
   readonly redeliveries: readonly RedeliveryRecord[];
   readonly jobChecks: readonly JobCheck[];
 }
@@ -179,11 +189,13 @@ export function mergeReconcilerStates(a: ReconcilerState, b: ReconcilerState): R
   }
   const cursors = [a.deliveriesCursor, b.deliveriesCursor].filter((c): c is number => c !== undefined);
   const sweeps = [a.lastSweepAt, b.lastSweepAt].filter((c): c is number => c !== undefined);
+  const reads = [a.runnerVersionRead, b.runnerVersionRead].filter((r): r is RunnerVersionRead => r !== undefined);
   return withCursor({
     scopes: sortScopes([...scopes.values()]),
     redeliveries: [...redeliveries.values()],
     jobChecks: [...checks.values()],
     ...(sweeps.length > 0 ? { lastSweepAt: Math.max(...sweeps) } : {}),
+    ...(reads.length > 0 ? { runnerVersionRead: reads.reduce(laterRead) } : {}),
   }, cursors.length > 0 ? Math.max(...cursors) : undefined);
 }
 
@@ -202,6 +214,7 @@ export function pruneReconcilerState(state: ReconcilerState, now: number, limits
     redeliveries,
     jobChecks,
     ...(state.lastSweepAt !== undefined ? { lastSweepAt: state.lastSweepAt } : {}),
+    ...(state.runnerVersionRead !== undefined ? { runnerVersionRead: state.runnerVersionRead } : {}),
   }, state.deliveriesCursor);
 }
 
@@ -232,6 +245,12 @@ export class ReconcilerStateConflictError extends Error {
   constructor(readonly attempts: number) {
     super(`the reconciler state item changed under every one of ${attempts} attempts to save it; the next run retries`);
   }
+}
+
+/** The later of two reads; of two at the same time, either, the same whichever comes first. */
+function laterRead(x: RunnerVersionRead, y: RunnerVersionRead): RunnerVersionRead {
+  if (x.at !== y.at) return y.at > x.at ? y : x;
+  return (y.serverRelease ?? '') > (x.serverRelease ?? '') ? y : x;
 }
 
 function latest<K extends string>(name: K, x: number | undefined, y: number | undefined): Partial<Record<K, number>> {

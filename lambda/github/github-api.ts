@@ -97,6 +97,8 @@ export class GitHubApi implements GitHubPort {
   /** The client of the enterprise credential, by enterprise; built at the first enterprise call. */
   private readonly enterprises = new Map<string, Promise<ControlPlaneOctokit>>();
   private readonly runnerGroups: RunnerGroupIds;
+  /** `X-GitHub-Enterprise-Version` of the latest answer. */
+  private release?: string;
 
   constructor(private readonly options: GitHubApiOptions) {
     const now = options.now ?? Date.now;
@@ -225,6 +227,10 @@ export class GitHubApi implements GitHubPort {
       const reason = githubMessage(error);
       return { outcome: RUN_STILL_RUNNING.test(reason) ? 'run-in-progress' : 'refused', reason };
     }
+  }
+
+  serverRelease(): string | undefined {
+    return this.release;
   }
 
   async listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]> {
@@ -391,6 +397,13 @@ export class GitHubApi implements GitHubPort {
         await this.forgetInstallation(installation.scopeKey, installation.installationId);
       }
       throw error;
+    });
+    // Every GHES REST answer names the server's release ("Resources in the REST API",
+    // https://docs.github.com/en/enterprise-server@3.6/rest/overview/resources-in-the-rest-api shows
+    // `X-GitHub-Enterprise-Version: 3.6.0`); github.com sends none.
+    octokit.hook.after('request', (response) => {
+      const release = response.headers['x-github-enterprise-version'];
+      this.release = typeof release === 'string' && release !== '' ? release : undefined;
     });
     if (this.options.onRequest) {
       const onRequest = this.options.onRequest;

@@ -34,8 +34,9 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
    */
   readonly ghostSweepBackstopMs: number;
   /**
-   * The server's runner version is asked for at most this often (per container): it changes only
-   * with an upgrade of the server. The images are compared with it at every GitHub sweep.
+   * On a server whose answers name no release (github.com), the server's runner version is asked
+   * for again after this. A GHES server is asked again only when its release changes. The images
+   * are compared with the version kept at every GitHub sweep.
    */
   readonly runnerVersionCheckEveryMs: number;
 }

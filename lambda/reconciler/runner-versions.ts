@@ -5,10 +5,8 @@
 import type { Run } from './run';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { NO_RUNNER_VERSION } from '../../src/contracts/runner-version';
-import { imageRunnerStatus, RunnerVersionStore, serverRunnerVersion } from '../core/runner-version';
-
-/** What the server answered last, per store (one per container): asked again after `runnerVersionCheckEveryMs`. */
-const lastAnswers = new WeakMap<RunnerVersionStore, { readonly version: string; readonly at: number }>();
+import { RunnerVersionRead } from '../core/reconciler-state';
+import { imageRunnerStatus, parseRunnerVersion, RunnerVersionStore, serverRunnerVersion } from '../core/runner-version';
 
 /** Runs with the GitHub sweep while a pool is active (the App is installed in its scope): at most one GitHub call. */
 export async function checkRunnerVersions(run: Run): Promise<void> {
@@ -25,22 +23,49 @@ export async function checkRunnerVersions(run: Run): Promise<void> {
   }
 }
 
-/** The server's version: remembered, or asked of GitHub and kept in SSM when it changed. */
+/**
+ * The server's runner version: the one kept in SSM, or asked of GitHub when it may have changed, and
+ * kept in SSM when it did. A GHES server ships one runner version per release, so it is asked again
+ * only when the release its answers name (the sweep's calls before this step) differs from the one
+ * of the last read; a server that names no release (github.com) is asked again after
+ * `runnerVersionCheckEveryMs`. What was read last is in the reconciler state, so a new container
+ * does not ask again.
+ */
 async function serverVersion(run: Run, store: RunnerVersionStore): Promise<string | undefined> {
-  const last = lastAnswers.get(store);
-  if (last && run.now - last.at < run.limits.runnerVersionCheckEveryMs) return last.version;
-  const scope = run.pools[0]?.scope;
-  if (!scope || !run.budget.take()) return last?.version;
+  const stored = await store.serverVersion();
+  const kept = stored !== NO_RUNNER_VERSION && parseRunnerVersion(stored) !== undefined ? stored : undefined;
   const github = await run.github();
+  const release = github.serverRelease();
+  if (kept !== undefined && !readDue(run, release)) return kept;
+  const scope = run.pools[0]?.scope;
+  if (!scope || !run.budget.take()) return kept;
   const server = serverRunnerVersion(await github.listRunnerDownloads(scope));
+  // The release this answer names: the one the version read goes with.
+  const read: RunnerVersionRead = { at: run.now, ...withRelease(github.serverRelease()) };
   if (server === undefined) {
+    run.state = { ...run.state, runnerVersionRead: read };
     run.deps.logger.warn('the GitHub server lists no Linux runner archive; runner versions not checked', { scope });
     return undefined;
   }
-  if ((await store.serverVersion()) !== server) {
+  if (stored !== server) {
     await store.setServerVersion(server);
-    run.deps.logger.info('the GitHub server ships a new runner version; image builds refuse older runners from now on', { serverRunnerVersion: server });
+    run.deps.logger.info('the GitHub server ships a new runner version; image builds refuse older runners from now on', {
+      serverRunnerVersion: server, serverRelease: read.serverRelease,
+    });
   }
-  lastAnswers.set(store, { version: server, at: run.now });
+  // Only once SSM holds it: a failed write is read and written again at the next sweep.
+  run.state = { ...run.state, runnerVersionRead: read };
   return server;
+}
+
+/** Whether the server's runner version must be read again, from what the last read saw. */
+function readDue(run: Run, release: string | undefined): boolean {
+  const last = run.state.runnerVersionRead;
+  if (!last) return true;
+  if (release !== undefined || last.serverRelease !== undefined) return release !== last.serverRelease;
+  return run.now - last.at >= run.limits.runnerVersionCheckEveryMs;
+}
+
+function withRelease(release: string | undefined): { serverRelease?: string } {
+  return release === undefined ? {} : { serverRelease: release };
 }

@@ -3,12 +3,13 @@
 // so it stays out of the pool index.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { compact, Item, num, optNum, str } from './attributes';
+import { compact, Item, num, optNum, optStr, str } from './attributes';
 import { StateItemError } from './errors';
 import { scopeFromItem } from './items';
 import { PARTITION_KEY, SORT_KEY } from './table-schema';
 import {
-  EMPTY_RECONCILER_STATE, JobCheck, ReconcilerState, ReconcilerStateStore, RedeliveryRecord, ScopeActivity, VersionedReconcilerState,
+  EMPTY_RECONCILER_STATE, JobCheck, ReconcilerState, ReconcilerStateStore, RedeliveryRecord, RunnerVersionRead, ScopeActivity,
+  VersionedReconcilerState,
 } from '../core/reconciler-state';
 
 export const RECONCILER_STATE_KEY = { [PARTITION_KEY]: 'RECONCILER', [SORT_KEY]: 'STATE' } as const;
@@ -48,6 +49,7 @@ export function reconcilerStateToItem(state: ReconcilerState): Item {
     scopes: state.scopes.map((s) => compact({ scope: s.scope, lastActiveAt: s.lastActiveAt, ghostsLeftAt: s.ghostsLeftAt, sweptAt: s.sweptAt })),
     deliveriesCursor: state.deliveriesCursor,
     lastSweepAt: state.lastSweepAt,
+    runnerVersionRead: state.runnerVersionRead && compact({ at: state.runnerVersionRead.at, serverRelease: state.runnerVersionRead.serverRelease }),
     redeliveries: state.redeliveries.map((r) => ({ guid: r.guid, attempts: r.attempts, lastAttemptAt: r.lastAttemptAt })),
     jobChecks: state.jobChecks.map((c) => ({ githubHost: c.key.githubHost, jobId: c.key.jobId, checkedAt: c.checkedAt })),
   });
@@ -68,13 +70,21 @@ export function reconcilerStateFromItem(item: Item): ReconcilerState {
   }));
   const cursor = optNum(item, 'deliveriesCursor', WHERE);
   const lastSweepAt = optNum(item, 'lastSweepAt', WHERE);
+  const read = item.runnerVersionRead as Item | undefined;
+  if (read !== undefined && (typeof read !== 'object' || read === null)) throw new StateItemError(`${WHERE}: runnerVersionRead is not a map`);
   return {
     scopes,
     redeliveries,
     jobChecks,
     ...(cursor === undefined ? {} : { deliveriesCursor: cursor }),
     ...(lastSweepAt === undefined ? {} : { lastSweepAt }),
+    ...(read === undefined ? {} : { runnerVersionRead: runnerVersionReadFromItem(read) }),
   };
+}
+
+function runnerVersionReadFromItem(read: Item): RunnerVersionRead {
+  const where = `${WHERE} runnerVersionRead`;
+  return compact({ at: num(read, 'at', where), serverRelease: optStr(read, 'serverRelease', where) });
 }
 
 function list(item: Item, attribute: string): Item[] {

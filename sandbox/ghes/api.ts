@@ -12,7 +12,7 @@ import { ManifestFlow } from './manifests';
 import { appJson, installationJson, jobJson, publicUserJson, runnerJson, Instance } from './payloads';
 import { encodeJitConfig } from './runner';
 import { isoSeconds, SimTime } from './sim-time';
-import { deliveryItemJson, GHES_VERSION, WebhookSender } from './webhooks';
+import { deliveryItemJson, WebhookSender } from './webhooks';
 import { readBody, tally } from '../common/http';
 import { SeededRandom } from '../common/random';
 
@@ -45,6 +45,8 @@ export interface ApiDeps {
   readonly onRequest: (event: RequestEvent) => void;
   /** The runner version the instance ships (what its runner downloads list). */
   readonly runnerVersion: () => string;
+  /** The server's release, named by every answer (`x-github-enterprise-version`); none as github.com. */
+  readonly release: () => string | undefined;
 }
 
 export class ApiServer {
@@ -71,9 +73,10 @@ export class ApiServer {
       'date': new Date().toUTCString(),
       'x-github-request-id': requestId,
       'x-github-media-type': 'github.v3; format=json',
-      'x-github-enterprise-version': GHES_VERSION,
       'x-github-api-version-selected': '2022-11-28',
     };
+    const release = deps.release();
+    if (release !== undefined) common['x-github-enterprise-version'] = release;
     try {
       const raw = await readBody(req, 1024 * 1024);
       if (!matched) throw notFound();

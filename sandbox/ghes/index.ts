@@ -12,7 +12,7 @@ import { CreatedApp, ManifestFlow } from './manifests';
 import { APP, AppInfo, Instance, workflowJobPayload } from './payloads';
 import { RunnerExit, SimulatedRunner } from './runner';
 import { SimTime } from './sim-time';
-import { DeliveryRecord, WebhookSender } from './webhooks';
+import { DeliveryRecord, GHES_VERSION, WebhookSender } from './webhooks';
 import { listenOnLoopback, LoopbackServer } from '../common/http';
 import { SeededRandom } from '../common/random';
 import { ScaledClock, SimClock } from '../common/time';
@@ -75,8 +75,13 @@ export type JobView = Readonly<Omit<JobRecord, 'run'> & { runId: number; repo: s
 export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job: JobView }]; request: [RequestEvent] }> {
   readonly clock: SimClock;
   readonly appId = 1;
-  /** The runner version the instance ships; set it to simulate an upgrade of the server. */
+  /** The runner version the instance ships; `upgrade` changes it with the release. */
   shipsRunnerVersion: string;
+  /**
+   * The release every answer and delivery names (`X-GitHub-Enterprise-Version`); `upgrade` changes
+   * it. Undefined: none is named, as github.com answers.
+   */
+  release: string | undefined = GHES_VERSION;
   private readonly createdAt: number;
   private app?: AppInfo;
   private readonly auth: AppAuth;
@@ -110,7 +115,8 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
     }, (action, job) => this.onJob(action, job));
     const hostname = (): string => options.hostname ?? (this.loopback ? new URL(this.loopback.url).hostname : 'localhost');
     const timeoutMs = options.webhookTimeoutMs ?? 30_000;
-    const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, timeoutMs };
+    const release = (): string | undefined => this.release;
+    const webhookConfig = { url: options.webhookUrl, secret: options.webhookSecret, appId: this.appId, hostname, release, timeoutMs };
     this.webhooks = new WebhookSender(webhookConfig, this.time, rng.fork('guids'), this.faults);
     this.manifests = new ManifestFlow(this.directory, this.time, rng.fork('manifests'), () => this.app, (created) => this.createApp(created, options),
       options.signedInUser ?? 'ghes-admin');
@@ -126,8 +132,15 @@ export class GhesSimulator extends EventEmitter<{ job: [{ action: JobStatus; job
       rng: rng.fork('request-ids'),
       onRequest: (e) => this.emit('request', e),
       runnerVersion: () => this.shipsRunnerVersion,
+      release,
     });
     this.shipsRunnerVersion = options.runnerVersion ?? '2.329.0';
+  }
+
+  /** An upgrade of the server: a new release, which ships the runner version given. */
+  upgrade(release: string | undefined, runnerVersion: string): void {
+    this.release = release;
+    this.shipsRunnerVersion = runnerVersion;
   }
 
   async start(): Promise<void> {

@@ -33,6 +33,8 @@ export interface WebhookConfig {
   readonly appId: number;
   /** `X-GitHub-Enterprise-Host` */
   readonly hostname: () => string;
+  /** `X-GitHub-Enterprise-Version`; none as github.com. */
+  readonly release: () => string | undefined;
   /** GHES waits 30 s for a response. */
   readonly timeoutMs: number;
 }
@@ -41,6 +43,7 @@ type Attempt = Pick<DeliveryRecord, 'guid' | 'event' | 'action' | 'payload' | 'i
 type Outcome = Pick<DeliveryRecord, 'status' | 'statusCode'>;
 
 const HOOKSHOT_BUILD = '5d3a1f2';
+/** The release the simulated server names until it is upgraded (`GhesSimulator.upgrade`). */
 export const GHES_VERSION = '3.19.0';
 
 export class WebhookSender {
@@ -124,8 +127,9 @@ export class WebhookSender {
       'X-GitHub-Hook-Installation-Target-ID': String(this.config.appId), // the App, for App deliveries
       'X-GitHub-Hook-Installation-Target-Type': 'integration',
       'X-GitHub-Enterprise-Host': this.config.hostname(),
-      'X-GitHub-Enterprise-Version': GHES_VERSION,
     };
+    const release = this.config.release();
+    if (release !== undefined) headers['X-GitHub-Enterprise-Version'] = release;
     if (this.config.secret) {
       // Both signatures cover the raw body bytes; X-Hub-Signature (SHA-1) is still sent on GHES.
       headers['X-Hub-Signature'] = `sha1=${createHmac('sha1', this.config.secret).update(body, 'utf8').digest('hex')}`;

@@ -349,6 +349,7 @@ describe('provisioner and jobs a spot interruption failed', () => {
       listDeliveries: unused,
       redeliver: unused,
       listRunnerDownloads: unused,
+      serverRelease: () => undefined,
       rerunJob: async (_owner, _repo, jobId) => {
         asked.push(jobId);
         return accepted.includes(jobId) ? { outcome: 'rerun' } : { outcome: 'refused', reason: 'This workflow run cannot be retried' };

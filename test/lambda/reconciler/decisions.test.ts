@@ -211,7 +211,13 @@ describe('reconciler state', () => {
     redeliveries: fc.uniqueArray(fc.record({ guid: fc.constantFrom('x', 'y'), attempts: fc.integer({ min: 0, max: 3 }), lastAttemptAt: fc.integer({ min: 0, max: 100 }) }), { selector: (r) => r.guid }),
     jobChecks: fc.uniqueArray(fc.record({ key: fc.constantFrom(1, 2).map((jobId) => ({ githubHost: 'h', jobId })), checkedAt: fc.integer({ min: 0, max: 100 }) }), { selector: (c) => c.key.jobId }),
     deliveriesCursor: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-  }).map((s) => (s.deliveriesCursor === undefined ? { scopes: s.scopes, redeliveries: s.redeliveries, jobChecks: s.jobChecks } : s));
+    runnerVersionRead: fc.option(fc.oneof(
+      fc.record({ at: fc.integer({ min: 0, max: 100 }) }),
+      fc.record({ at: fc.integer({ min: 0, max: 100 }), serverRelease: fc.constantFrom('3.18.4', '3.19.0') }),
+    ), { nil: undefined }),
+  }).map(({ deliveriesCursor, runnerVersionRead, ...rest }) => ({
+    ...rest, ...(deliveriesCursor === undefined ? {} : { deliveriesCursor }), ...(runnerVersionRead === undefined ? {} : { runnerVersionRead }),
+  }));
 
   test('property: merging forgets nothing either writer saw, and the order of the writers does not matter', () => {
     const normal = (s: ReconcilerState) => ({
@@ -228,6 +234,11 @@ describe('reconciler state', () => {
       for (const r of [...a.redeliveries, ...b.redeliveries]) {
         expect(merged.redeliveries.find((m) => m.guid === r.guid)!.attempts).toBeGreaterThanOrEqual(r.attempts);
       }
+      // The later runner version read is kept: the one that saw the newer release, after an upgrade.
+      for (const read of [a.runnerVersionRead, b.runnerVersionRead]) {
+        if (read) expect(merged.runnerVersionRead!.at).toBeGreaterThanOrEqual(read.at);
+      }
+      expect(merged.runnerVersionRead === undefined).toBe(!a.runnerVersionRead && !b.runnerVersionRead);
     }));
   });
 

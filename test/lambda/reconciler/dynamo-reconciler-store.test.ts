@@ -12,6 +12,7 @@ const T0 = Date.UTC(2026, 0, 15, 12);
 const FULL: ReconcilerState = {
   scopes: [{ scope: { kind: 'org', org: 'octo-org' }, lastActiveAt: T0 }, { scope: { kind: 'repo', owner: 'alice', repo: 'tool' }, lastActiveAt: T0 - 1 }],
   deliveriesCursor: T0 - 5,
+  runnerVersionRead: { at: T0 - 4, serverRelease: '3.19.2' },
   redeliveries: [{ guid: '0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b', attempts: 2, lastAttemptAt: T0 - 2 }],
   jobChecks: [{ key: { githubHost: 'ghes.example.com', jobId: 42 }, checkedAt: T0 - 3 }],
 };

@@ -4,10 +4,12 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Ec2Harness, GhesHarness, MANAGED_BY, PREFIX, RecordingMetrics, runnerRecord, startEc2, startGhes } from './harness';
 import { SsmRunnerVersions } from '../../../lambda/config/ssm-runner-versions';
+import { GitHubApi } from '../../../lambda/github/github-api';
 import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
+import { GHES_VERSION } from '../../../sandbox/ghes/webhooks';
 import { SsmSimulator } from '../../../sandbox/ssm';
 import { MetricDimension, ReconcilerMetric, ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
@@ -31,7 +33,6 @@ let runners: DynamoRunnerStore;
 let tableName: string;
 let metrics: RecordingMetrics<ReconcilerMetricName>;
 let clock: ManualClock;
-/** One per test, as one per container: it remembers the server's answer. */
 let versions: SsmRunnerVersions;
 
 beforeAll(async () => {
@@ -53,7 +54,7 @@ beforeEach(async () => {
   metrics = new RecordingMetrics();
   clock = new ManualClock(Date.now());
   versions = new SsmRunnerVersions(ssmClient, { server: SERVER, images: { x64: X64, arm64: ARM64 } });
-  ghes.sim.shipsRunnerVersion = '2.330.0';
+  ghes.sim.upgrade(GHES_VERSION, '2.330.0');
   ghes.sim.resetApiCalls();
   // As the construct creates them: nothing known yet.
   for (const name of [SERVER, X64, ARM64]) ssm.seedParameter({ name, value: '0.0.0', type: 'String' });
@@ -100,41 +101,80 @@ test('an active run keeps the server\'s runner version in SSM for the builds, an
   expect([behind('x64'), behind('arm64')]).toEqual([1, 0]);
 });
 
-test('after the server is upgraded, the first sweep that asks again raises the floor and counts the image it left behind', async () => {
+test('after the server is upgraded, the next sweep asks again, raises the floor and counts the image it left behind', async () => {
   // Arrange: both images are as new as the server.
   await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
   ssm.seedParameter({ name: X64, value: '2.330.0', type: 'String' });
   await runReconciler(deps(), 'run-1');
   const before = behind('x64');
 
-  // Act: GHES now ships 2.331.0; the server is asked again half an hour after the last time.
-  ghes.sim.shipsRunnerVersion = '2.331.0';
-  clock.advance(31 * MINUTE);
+  // Act: GHES is upgraded to a release that ships 2.331.0; the next sweep comes three minutes later.
+  ghes.sim.upgrade('3.19.1', '2.331.0');
+  clock.advance(3 * MINUTE);
   await runReconciler(deps(), 'run-2');
 
   // Assert
   expect(before).toBe(0);
+  expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(2);
   expect(await parameter(SERVER)).toBe('2.331.0');
   expect(behind('x64')).toBe(1);
   // An image not built yet (0.0.0) is nothing to compare.
   expect(behind('arm64')).toBe(0);
+  expect((await new DynamoReconcilerStore(engine.client, tableName).load()).state.runnerVersionRead).toEqual({ at: clock.now(), serverRelease: '3.19.1' });
 });
 
-test('within half an hour the server is not asked again, but every sweep compares the images with its last answer', async () => {
-  // Arrange: a first sweep learned 2.330.0; the x64 image is as new.
+test('while the server names the same release it is not asked again, from any container, but every sweep compares the images with the version kept', async () => {
+  // Arrange: a first sweep learned 2.330.0 from release 3.19.0; the x64 image is as new.
   await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
   ssm.seedParameter({ name: X64, value: '2.330.0', type: 'String' });
   await runReconciler(deps(), 'run-1');
 
-  // Act: the image's parameter now names an older runner; the next sweep comes two minutes later.
+  // Act: the image's parameter now names an older runner; the next sweep is a day later, in a new
+  // container (its own GitHub client and SSM adapter: nothing remembered in memory).
   ssm.seedParameter({ name: X64, value: '2.329.0', type: 'String' });
-  clock.advance(3 * MINUTE);
-  const summary = await runReconciler(deps(), 'run-2');
+  clock.advance(24 * 60 * MINUTE);
+  const fresh = new GitHubApi({ baseUrl: ghes.sim.apiUrl, appId: String(ghes.sim.appId), privateKeyPem: ghes.sim.privateKey, retryBaseMs: 1 });
+  versions = new SsmRunnerVersions(ssmClient, { server: SERVER, images: { x64: X64, arm64: ARM64 } });
+  const summary = await runReconciler({ ...deps(), github: () => Promise.resolve(fresh) }, 'run-2');
 
   // Assert
   expect(summary.failedSteps).toEqual([]);
   expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(1);
   expect(behind('x64')).toBe(1);
+});
+
+test('a server that names no release (as github.com) is asked again half an hour after the last read, not before', async () => {
+  // Arrange
+  ghes.sim.release = undefined;
+  await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
+  await runReconciler(deps(), 'run-1');
+
+  // Act: sweeps at 3 and at 31 minutes.
+  clock.advance(3 * MINUTE);
+  await runReconciler(deps(), 'run-2');
+  const within = ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE];
+  clock.advance(28 * MINUTE);
+  await runReconciler(deps(), 'run-3');
+
+  // Assert
+  expect(within).toBe(1);
+  expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(2);
+});
+
+test('a version kept in SSM that is not a version (the construct\'s 0.0.0) is read again whatever the release', async () => {
+  // Arrange: a read recorded for this release, but the parameter was put back to 0.0.0 (a stack
+  // replaced its parameter and kept its table).
+  await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
+  await runReconciler(deps(), 'run-1');
+  ssm.seedParameter({ name: SERVER, value: '0.0.0', type: 'String' });
+
+  // Act
+  clock.advance(3 * MINUTE);
+  await runReconciler(deps(), 'run-2');
+
+  // Assert
+  expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(2);
+  expect(await parameter(SERVER)).toBe('2.330.0');
 });
 
 test('an idle run asks GitHub nothing and writes nothing; without an image pipeline the step does nothing', async () => {
@@ -164,4 +204,20 @@ test('a role without the write on the server\'s parameter fails the step alone, 
   expect(metrics.total(ReconcilerMetric.RECONCILE_STEP_FAILED, { [MetricDimension.STEP]: 'runner-versions' })).toBe(1);
   expect(summary.poolsMessaged).toBe(1);
   expect(await parameter(SERVER)).toBe('0.0.0');
+});
+
+test('a new version whose write failed is read and written at the next sweep, though the release is the same', async () => {
+  // Arrange: SSM holds the version of the release before; the write of the new one is refused once.
+  ssm.seedParameter({ name: SERVER, value: '2.329.0', type: 'String' });
+  await runners.putRunner(runnerRecord('i-0000000000000000a', 'registered', clock.now()));
+  await role.without(['ssm:PutParameter'], () => runReconciler(deps(), 'run-1'));
+
+  // Act
+  clock.advance(3 * MINUTE);
+  const summary = await runReconciler(deps(), 'run-2');
+
+  // Assert
+  expect(summary.failedSteps).toEqual([]);
+  expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(2);
+  expect(await parameter(SERVER)).toBe('2.330.0');
 });
