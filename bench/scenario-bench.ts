@@ -40,6 +40,12 @@ export async function benchScenario(file: string, outDir: string): Promise<Bench
   };
 }
 
+/** `50 POST /orgs/{org}/actions/runners/generate-jitconfig, 1 …`: the most called first. */
+function byRoute(routes: Readonly<Record<string, number>>): string {
+  const sorted = Object.entries(routes).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  return sorted.length === 0 ? 'none' : sorted.map(([route, n]) => `${n} ${route}`).join(', ');
+}
+
 function describe(scenario: Scenario): string {
   const jobs = scenario.jobs.reduce((n, j) => n + j.count, 0);
   const spread = Math.max(...scenario.jobs.map((j) => j.arrival.spreadMs));
@@ -59,6 +65,7 @@ function figures(report: SandboxReport): Figure[] {
   const rows: Figure[] = [
     { figure: 'jobs succeeded / total (never started)', value: `${report.jobs.succeeded} / ${report.jobs.total} (${report.jobs.neverStarted})` },
     { figure: 'GitHub API calls per job', value: `${perJob(report.api.github.total)} (${report.api.github.total} calls)` },
+    { figure: 'GitHub API calls by route', value: byRoute(report.api.github.byRoute) },
     { figure: 'instances launched per job', value: perJob(report.launches.instances) },
     { figure: 'webhook deliveries failed / sent', value: `${report.faults.webhookDeliveriesFailed ?? 0} / ${deliveries}` },
     { figure: 'leaks: instances, runner registrations, queued jobs', value: `${report.leaks.instances}, ${report.leaks.runners}, ${report.leaks.queuedJobs}` },
