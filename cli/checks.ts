@@ -11,6 +11,7 @@ import { FoundDeployment } from './deployment';
 import { DeploymentDocument } from '../src/contracts/deployment-document';
 import { allowsEnterpriseRunners, APP_EVENTS, appPermissions, ENTERPRISE_RUNNER_SCOPE, missingPermissions } from '../src/contracts/github-app';
 import { TAG_MANAGED_BY } from '../src/contracts/instance-tags';
+import { HOLD_FIXES, isHoldReason } from '../src/contracts/launch-hold';
 import { FunctionName, LaunchErrorKindValue, METRICS_NAMESPACE, MetricDimension, ProvisionerMetric } from '../src/contracts/metrics';
 import { POOL_INDEX } from '../src/contracts/state-table';
 import type { RunnerConfigDocument } from '../src/runner-config-document';
@@ -42,13 +43,6 @@ export const STATUS_PERMISSIONS = [
 ];
 
 const DAY_MS = 24 * 3600 * 1000;
-
-/** What to do about each reason the register endpoint holds a pool's launches for. */
-const HOLD_FIXES: Record<string, string> = {
-  'not-installed': 'install the GitHub App on the pool\'s organization or repository (the part of the pool id before #)',
-  'no-runner-group': 'create the runner group the pool\'s runner config names (runnerGroup), or correct the name',
-  'enterprise-credential': 'write a valid enterprise token (see the Enterprise credential check)',
-};
 
 /** The fields read of an installation and a delivery, as GitHub's REST API names them. */
 type Installation = {
@@ -203,7 +197,7 @@ export async function runChecks(found: FoundDeployment, clients: Clients): Promi
     return {
       ok: false,
       detail: holds.map((h) => `pool ${h.pool}: ${h.reason}, ${h.refusals} refusal(s), next probe after ${h.until}`).join('; '),
-      fix: [...new Set(holds.map((h) => HOLD_FIXES[h.reason] ?? 'see the register function\'s log'))].join('; ')
+      fix: [...new Set(holds.map((h) => isHoldReason(h.reason) ? HOLD_FIXES[h.reason] : 'see the register function\'s log'))].join('; ')
         + '; its jobs start once a runner registers (docs/operations.md, "Held launches")',
     };
   });

@@ -5,11 +5,9 @@
 // the pool launches nothing for a while, then one instance at a time (a probe), after 1 minute and
 // doubling up to 15, and launches in full again as soon as one of its runners registers.
 import { RunnerView } from './runner';
+import { HoldReason } from '../../src/contracts/launch-hold';
 
-/** The register endpoint's refusals that no retry fixes until an operator acts. */
-export type HoldReason = 'not-installed' | 'no-runner-group' | 'enterprise-credential';
-
-export const HOLD_REASONS: readonly HoldReason[] = ['not-installed', 'no-runner-group', 'enterprise-credential'];
+export { isHoldReason, type HoldReason } from '../../src/contracts/launch-hold';
 
 export interface LaunchHold {
   readonly reason: HoldReason;
@@ -22,10 +20,6 @@ export interface LaunchHold {
 }
 
 export const LAUNCH_HOLD = { firstMs: 60_000, maxMs: 15 * 60_000 } as const;
-
-export function isHoldReason(reason: string): reason is HoldReason {
-  return (HOLD_REASONS as readonly string[]).includes(reason);
-}
 
 /**
  * The hold after a refusal at `now`, or `undefined` when the one in force stays as it is: instances
