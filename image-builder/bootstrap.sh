@@ -3,7 +3,8 @@
 # run exactly one job with it, then power the instance off (its shutdown behaviour is terminate).
 # A warm pool instance runs this on every boot (cloud-init per-boot): on its first, the endpoint
 # answers 410 and it powers off into `stopped` (its shutdown behaviour is stop); started again for a
-# job, it asks again and this time gets its config.
+# job, it asks again and this time gets its config. An image without the runner (no run.sh) asks
+# for nothing: it reports so to the endpoint, which holds its pool's launches, and powers off.
 #
 # It holds no secret. Its identity is the instance role, proved by SigV4 with the credentials from
 # IMDSv2; the JIT config is minted seconds before use, kept in memory, and never written to disk.
@@ -293,6 +294,31 @@ register_once() {
   esac
 }
 
+# Tells the register endpoint that this instance's image holds no runner, instead of asking for a
+# config no runner could use: the endpoint retires the instance and holds its pool's launches, as
+# every instance of the image would end the same way. Asks until the endpoint itself answers (a 4xx
+# but 403, which IAM propagation also gives) or the config timeout passes.
+report_runner_missing() {
+  local deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 status
+  while ((SECONDS < deadline)); do
+    if load_credentials; then
+      status="$(signed_post "$REGISTER_SERVICE" "$REGISTER_URL" '{"problem":"runner-missing"}' \
+        --max-time 30 -o /dev/null -w '%{http_code}' -H 'content-type: application/json')" || true
+      case "$status" in
+        400 | 409 | 410)
+          log "register endpoint answered $status to the report"
+          return 0
+          ;;
+      esac
+      log "register endpoint answered ${status:-nothing} to the report; retrying"
+    else
+      log "no role credentials yet"
+    fi
+    sleep "$delay"
+    delay=$((delay < 16 ? delay * 2 : 30))
+  done
+}
+
 main() {
   if [[ -z "${REGISTER_URL:-}" ]]; then
     log "REGISTER_URL is not set; the launch template's user data must set it"
@@ -303,6 +329,11 @@ main() {
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
   start_log_shipper
+  if [[ ! -x "$RUNNER_DIR/run.sh" ]]; then
+    log "this image holds no runner: $RUNNER_DIR/run.sh is missing or not executable"
+    report_runner_missing
+    power_off "the image holds no runner ($RUNNER_DIR/run.sh)"
+  fi
   local kind b64 url
   for kind in STARTED COMPLETED; do
     b64="JOB_${kind}_HOOK_BASE64" url="JOB_${kind}_HOOK_URL"

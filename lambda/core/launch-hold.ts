@@ -42,20 +42,23 @@ export interface HoldDecision {
 
 /**
  * How many of `wanted` launches the pool may make under its hold. `runners`: the pool's runners as the
- * reconcile read them; `queuedJobs`: its jobs still queued. While a probe is on its way (a runner booting, or claimed and not yet given a
- * runner id: registering, or refused and powering off), none; a runner GitHub registered (it has a
- * runner id) after the last refusal lifts the hold.
+ * reconcile read them; `demand`: its jobs still queued (a warm pool: the instances it lacks). While a
+ * probe is on its way (a runner booting, or claimed and not yet given a runner id: registering, or
+ * refused and powering off; a warm pool instance warming), none. A runner GitHub registered (it has
+ * a runner id) after the last refusal lifts the hold, and so does a warm pool instance launched
+ * after it that parked: its image holds a runner.
  */
 export function launchesUnderHold(
-  hold: LaunchHold | undefined, runners: readonly RunnerView[], queuedJobs: number, wanted: number, now: number,
+  hold: LaunchHold | undefined, runners: readonly RunnerView[], demand: number, wanted: number, now: number,
 ): HoldDecision {
   if (!hold) return { allowed: wanted, lifted: false };
   // No job waits any more (cancelled, or GitHub gave up on them): nothing to hold back, and a hold
   // kept would keep the pool in the reconciler's sweeps. The next refusal sets a new one.
-  if (queuedJobs === 0) return { allowed: wanted, lifted: true };
-  const registeredSince = runners.some((r) => r.runnerId !== undefined && (r.registeredAt ?? 0) > hold.refusedAt);
-  if (registeredSince) return { allowed: wanted, lifted: true };
-  const probing = runners.some((r) => r.state === 'booting' || (r.state === 'registered' && r.runnerId === undefined));
+  if (demand === 0) return { allowed: wanted, lifted: true };
+  const provenSince = runners.some((r) => (r.runnerId !== undefined && (r.registeredAt ?? 0) > hold.refusedAt)
+    || (r.state === 'warm' && r.launchedAt > hold.refusedAt));
+  if (provenSince) return { allowed: wanted, lifted: true };
+  const probing = runners.some((r) => r.state === 'booting' || r.state === 'warming' || (r.state === 'registered' && r.runnerId === undefined));
   if (now < hold.until || probing) return { allowed: 0, lifted: false };
   return { allowed: Math.min(wanted, 1), lifted: false };
 }

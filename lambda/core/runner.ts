@@ -30,7 +30,8 @@ export type RetireReason =
   | 'interrupted' // spot reclaims it
   | 'orphan' // its instance is unknown to the state table
   | 'stale-image' // a warm pool instance built from an older runner image than the current one
-  | 'start-failed'; // a claimed warm pool instance EC2 would not start
+  | 'start-failed' // a claimed warm pool instance EC2 would not start
+  | 'runner-missing'; // its image holds no runner (the bootstrap found no run.sh)
 
 /** What the control plane knows of one runner. */
 export interface RunnerView {

@@ -4,20 +4,19 @@
 import { claimWarm } from './claim-warm';
 import { tagStartedJobs } from './cost-tags';
 import { ProvisionerDeps } from './deps';
-import { ConcurrentReconcileError, DemandNotMetError } from './errors';
+import { DemandNotMetError } from './errors';
 import { bindFleetSlots, takeFleetSlots } from './fleet-slots';
 import { launch, recoverPendingLaunch } from './launch';
+import { underHold } from './launch-hold';
 import { linkBusyRunners, rerunInterruptedJobs } from './pool-jobs';
 import { withRecentLaunches } from './recent-launches';
 import { retire } from './retire';
 import { JobRecord } from '../core/job';
-import { launchesUnderHold } from '../core/launch-hold';
 import { fallBackNow, planLaunch } from '../core/launch-plan';
 import { emptyPool, PoolRecord, updatePool } from '../core/pool';
 import { PoolMessage } from '../core/pool-message';
 import { reconcile, Retirement, stillQueued } from '../core/reconcile';
 import { Pool } from '../core/routing';
-import { RunnerView } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface PoolReport {
@@ -113,33 +112,6 @@ export async function reconcilePool(deps: ProvisionerDeps, message: PoolMessage)
     fleetWaiting,
   });
   return { poolId, queued: queued.length, launched, warmStarted, retired, deferred: decision.deferred, fleetWaiting };
-}
-
-/**
- * The launches the pool may make of the `wanted` its demand asks for, under its launch hold; the pool
- * as saved without the hold once a runner registered again or no job of it waits any more.
- */
-async function underHold(
-  deps: ProvisionerDeps, pool: PoolRecord, supply: readonly RunnerView[], queued: number, wanted: number, now: number, log: Record<string, unknown>,
-): Promise<{ pool: PoolRecord; allowed: number }> {
-  const hold = pool.launchHold;
-  const decision = launchesUnderHold(hold, supply, queued, wanted, now);
-  if (!hold) return { pool, allowed: decision.allowed };
-  if (decision.lifted) {
-    const { launchHold: _lifted, ...rest } = pool;
-    if (!(await deps.pools.savePool(rest, now))) throw new ConcurrentReconcileError(pool.poolId);
-    deps.logger.info(queued === 0 ? 'no job of the pool waits any more: its launch hold is dropped' : 'a runner registered again: the pool\'s launch hold is lifted', {
-      ...log, reason: hold.reason, refusals: hold.refusals,
-    });
-    return { pool: { ...rest, version: rest.version + 1 }, allowed: decision.allowed };
-  }
-  if (decision.allowed < wanted) {
-    deps.metrics.launchesHeld(hold.reason, wanted - decision.allowed);
-    deps.logger.warn('launches held: the pool\'s runners were turned away for a reason only an operator fixes (see the register function\'s log)', {
-      ...log, reason: hold.reason, wanted, allowed: decision.allowed, refusals: hold.refusals, until: new Date(hold.until).toISOString(),
-    });
-  }
-  return { pool, allowed: decision.allowed };
 }
 
 /**

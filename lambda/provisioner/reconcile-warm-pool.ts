@@ -5,6 +5,7 @@
 import { ProvisionerDeps } from './deps';
 import { bindFleetSlots, takeFleetSlots } from './fleet-slots';
 import { launch, recoverPendingLaunch } from './launch';
+import { underHold } from './launch-hold';
 import { withRecentLaunches } from './recent-launches';
 import type { PoolReport } from './reconcile-pool';
 import { retire } from './retire';
@@ -41,9 +42,10 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
   const imageId = config.image ? await deps.images.imageIdFor(config.image) : undefined;
   const imageReady = !config.image || imageId !== undefined;
   const now = deps.clock.now();
+  const supply = await withRecentLaunches(deps, runners, pool, now, 'warming');
   const decision = planWarmPool({
     target: warmPoolTarget(config.warmPool, now),
-    runners: await withRecentLaunches(deps, runners, pool, now, 'warming'),
+    runners: supply,
     scopedRunners: await scopedRunnersOf(deps, configName),
     maxRunners: config.maxRunners,
     bootTimeoutMs: deps.settings.bootTimeoutMs,
@@ -51,14 +53,17 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
     now,
   });
   const retired = await retire(deps, runners, decision.retire.map((r) => ({ ...r, action: 'terminate' as const })));
+  // Held after an instance found no runner on its image (register endpoint): one probe at a time.
+  const held = await underHold(deps, pool, supply, decision.launch, decision.launch, now, log);
+  pool = held.pool;
   let launched = 0;
-  if (decision.launch > 0 && !imageReady) {
+  if (held.allowed > 0 && !imageReady) {
     deps.logger.warn('runner image not ready: the warm pool is not filled until its parameter holds an AMI id', { ...log, imageParameter: config.image?.parameterName });
-  } else if (decision.launch > 0) {
+  } else if (held.allowed > 0) {
     // Under maxInstances a refill takes only slots no waiting job is owed: jobs come first.
-    const refill = Array<number>(decision.launch).fill(Number.MAX_SAFE_INTEGER);
+    const refill = Array<number>(held.allowed).fill(Number.MAX_SAFE_INTEGER);
     const slots = deps.fleet && await takeFleetSlots(deps, deps.fleet, { poolId, configName }, refill, true);
-    const count = slots ? slots.granted : decision.launch;
+    const count = slots ? slots.granted : held.allowed;
     if (count > 0) {
       const outcome = await launch(deps, pool, config, 'on-demand', count, imageId);
       launched = outcome.instances.length;

@@ -1,8 +1,9 @@
 // Who calls the register endpoint: the IAM principal that signed the request, as a Function URL
 // (payload 2.0: requestContext.authorizer.iam) or an IAM-authorized REST API (v1:
 // requestContext.identity) names it. Only an instance-profile session of the runner role gets in:
-// EC2 names that session after the instance (reference/aws.md 4.4). The body is never read.
-import { CallerNotAllowedError } from './errors';
+// EC2 names that session after the instance (reference/aws.md 4.4). The body (signed with the
+// request) is `{}` for an ask, or a problem report the bootstrap sends instead.
+import { BadRegisterRequestError, CallerNotAllowedError } from './errors';
 
 /** What the endpoint says about the signer; AWS fills these in after checking the signature. */
 export interface CallerClaims {
@@ -18,7 +19,20 @@ export interface RegisterRequest {
   readonly caller?: CallerClaims;
   /** The account that owns the endpoint (`requestContext.accountId`). */
   readonly endpointAccountId?: string;
+  /** The body as text (decoded when the event carries it as base64). */
+  readonly body?: string;
 }
+
+/**
+ * What a booting instance may report instead of asking for a config: its image holds no runner
+ * (no executable `run.sh` where the bootstrap looks), so no config could ever run.
+ */
+export type BootProblem = 'runner-missing';
+
+const BOOT_PROBLEMS: readonly BootProblem[] = ['runner-missing'];
+
+/** Far more than `{"problem":"runner-missing"}`: a longer body is nothing the bootstrap sends. */
+const MAX_BODY_CHARS = 1024;
 
 /** EC2 instance ids: `i-` and 8 (older) or 17 hex digits. */
 const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -35,11 +49,36 @@ export function fromLambdaEvent(event: unknown): RegisterRequest {
   const caller: CallerClaims = v2
     ? { userArn: string(iam.userArn), callerId: string(iam.callerId) }
     : { userArn: string(identity.userArn), callerId: string(identity.caller) };
+  const body = string(e.body);
   return {
     method: string(record(context.http).method) ?? string(e.httpMethod),
     caller: caller.userArn === undefined ? undefined : caller,
     endpointAccountId: string(context.accountId),
+    body: body !== undefined && e.isBase64Encoded === true ? Buffer.from(body, 'base64').toString('utf8') : body,
   };
+}
+
+/**
+ * The problem the body reports; undefined for an ask for a config (no body, or `{}`). Anything
+ * else throws {@link BadRegisterRequestError} naming what the endpoint accepts.
+ */
+export function problemOf(body: string | undefined): BootProblem | undefined {
+  if (body === undefined || body.trim() === '') return undefined;
+  const accepted = `the body must be {} (an ask for a runner config) or {"problem":"${BOOT_PROBLEMS.join('|')}"}`;
+  if (body.length > MAX_BODY_CHARS) throw new BadRegisterRequestError(`a body of ${body.length} characters: ${accepted}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new BadRegisterRequestError(`the body is not JSON: ${accepted}`);
+  }
+  const fields = record(parsed);
+  const keys = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(fields) : undefined;
+  if (keys === undefined) throw new BadRegisterRequestError(`the body is not a JSON object: ${accepted}`);
+  if (keys.length === 0) return undefined;
+  const problem = fields.problem;
+  if (keys.length === 1 && typeof problem === 'string' && (BOOT_PROBLEMS as readonly string[]).includes(problem)) return problem as BootProblem;
+  throw new BadRegisterRequestError(`the body is no ask and no problem report the endpoint knows: ${accepted}`);
 }
 
 /** A caller let in: the instance, and the runner role it signed as. */

@@ -16,6 +16,14 @@ export class CallerNotAllowedError extends Error {
 }
 
 /**
+ * A body that is neither an ask for a config (`{}`, or none) nor a problem report the endpoint knows
+ * (400): nothing is changed. The bootstrap never sends one.
+ */
+export class BadRegisterRequestError extends Error {
+  public readonly name = 'BadRegisterRequestError';
+}
+
+/**
  * The runner item changed under every one of several decisions in a row (each conditional write
  * lost to another writer). Answered 503: the instance asks again and the next call decides afresh.
  */

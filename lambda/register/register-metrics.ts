@@ -13,6 +13,8 @@ export type RefusalReason =
   | 'not-installed' // the GitHub App is not installed on its scope (410)
   | 'no-runner-group' // the runner group the config names does not exist (410)
   | 'enterprise-credential' // the enterprise token is missing or refused (410)
+  | 'runner-missing' // the instance's image holds no runner: it asked for no config (410)
+  | 'bad-request' // a body that is not {} or a known problem report (400)
   | 'github-error' // generate-jitconfig failed (503)
   | 'contended' // the runner item kept changing under the decision (503)
   | 'warm-pool'; // a warm pool instance's first boot: it parks stopped, no JIT config (410)

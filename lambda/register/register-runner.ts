@@ -2,8 +2,8 @@
 // SigV4-signed instance-role session, asks for its just-in-time runner config. The function checks
 // that the instance is one of ours and that its pool still has demand, claims the runner, has
 // GitHub mint the JIT config and hands it over. The config is never stored and never logged.
-import { fromLambdaEvent, instanceOfCaller, RegisterRequest, RunnerCaller } from './caller';
-import { CallerNotAllowedError, RunnerContendedError } from './errors';
+import { BootProblem, fromLambdaEvent, instanceOfCaller, problemOf, RegisterRequest, RunnerCaller } from './caller';
+import { BadRegisterRequestError, CallerNotAllowedError, RunnerContendedError } from './errors';
 import { holdLaunches } from './hold-launches';
 import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
@@ -70,15 +70,16 @@ async function handle(request: RegisterRequest, deps: RegisterDeps): Promise<Reg
   }
   const caller = instanceOfCaller(request, [deps.runnerRoleName, ...Object.values(deps.configRoleNames ?? {})]);
   deps.logger.appendKeys({ instanceId: caller.instanceId });
+  const problem = problemOf(request.body);
   for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
-    const decision = await decide(caller, deps);
+    const decision = await decide(caller, problem, deps);
     if (decision !== LOST) return decision;
     deps.logger.info('the runner changed while deciding; deciding again', { attempt });
   }
   throw new RunnerContendedError(caller.instanceId, MAX_DECISIONS);
 }
 
-async function decide(caller: RunnerCaller, deps: RegisterDeps): Promise<Decision> {
+async function decide(caller: RunnerCaller, problem: BootProblem | undefined, deps: RegisterDeps): Promise<Decision> {
   const { instanceId } = caller;
   const runner = await deps.runners.getRunner(instanceId);
   if (!runner) {
@@ -92,19 +93,15 @@ async function decide(caller: RunnerCaller, deps: RegisterDeps): Promise<Decisio
   if (caller.roleName !== role) {
     throw new CallerNotAllowedError(`instance ${instanceId} signs as role ${caller.roleName}, but runner config ${runner.configName}'s instances run with role ${role}`);
   }
-  switch (runner.state) {
-    case 'retiring':
-    case 'gone':
-      return refuse(deps, 'retired', 410, `runner ${instanceId} is ${runner.state}${runner.retireReason ? ` (${runner.retireReason})` : ''}: power off`);
-    case 'busy':
-      return refuse(deps, 'busy', 409, `runner ${instanceId} already runs a job; it gets no second runner config`);
-    case 'warming':
-    case 'warm':
-      // Booted once so that a later start only needs its JIT config: it powers off and parks stopped
-      // (shutdown behaviour `stop`). No JIT config is minted for it, so none sits on a stopped disk.
-      return refuse(deps, 'warm-pool', 410, `runner ${instanceId} is a warm pool instance: power off and wait stopped until a job claims it`);
-    default:
-      break;
+  if (runner.state === 'retiring' || runner.state === 'gone') {
+    return refuse(deps, 'retired', 410, `runner ${instanceId} is ${runner.state}${runner.retireReason ? ` (${runner.retireReason})` : ''}: power off`);
+  }
+  if (runner.state === 'busy') return refuse(deps, 'busy', 409, `runner ${instanceId} already runs a job; it gets no second runner config`);
+  if (problem === 'runner-missing') return runnerMissing(runner, deps);
+  if (runner.state === 'warming' || runner.state === 'warm') {
+    // Booted once so that a later start only needs its JIT config: it powers off and parks stopped
+    // (shutdown behaviour `stop`). No JIT config is minted for it, so none sits on a stopped disk.
+    return refuse(deps, 'warm-pool', 410, `runner ${instanceId} is a warm pool instance: power off and wait stopped until a job claims it`);
   }
 
   const config = (await deps.configs.loadConfigs()).find((c) => c.name === runner.configName);
@@ -148,6 +145,19 @@ async function poolHasDemand(runner: RunnerRecord, deps: RegisterDeps): Promise<
   const idleOthers = others.filter((id) => current.get(id)?.state === 'registered').length;
   deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: idleOthers, idleRunnersListed: others.length });
   return queued > idleOthers;
+}
+
+/**
+ * The instance's image holds no runner, so it asked for no config: it is retired (it powers off and
+ * is terminated; a warm pool instance is not parked), and its pool's launches (a warm pool's too)
+ * are held, since every instance of that image boots to the same end. LOST if it changed meanwhile.
+ */
+async function runnerMissing(runner: RunnerRecord, deps: RegisterDeps): Promise<Decision> {
+  const now = deps.clock.now();
+  const retired = await deps.runners.transitionRunner(runner.instanceId, [runner.state], 'retiring', { retireReason: 'runner-missing' }, now);
+  if (!retired) return LOST;
+  deps.logger.error('the instance\'s image holds no runner (no run.sh): it asked for no config', { imageId: runner.imageId });
+  return refuseAndHold(runner, 'runner-missing', `runner ${runner.instanceId}'s image holds no runner: boot an image with the actions runner; power off`, deps);
 }
 
 /** Retires the runner as it was read; LOST if it changed meanwhile. */
@@ -246,6 +256,10 @@ function failure(e: unknown, deps: RegisterDeps): RegisterAnswer {
   if (e instanceof CallerNotAllowedError) {
     deps.logger.warn('caller refused', { caller: e.caller, reason: e.message });
     return refuse(deps, 'caller', 403, e.message);
+  }
+  if (e instanceof BadRegisterRequestError) {
+    deps.logger.warn('request refused: its body is not one the endpoint knows', { reason: e.message });
+    return refuse(deps, 'bad-request', 400, e.message);
   }
   if (e instanceof RunnerContendedError) {
     deps.logger.warn('runner kept changing while deciding', { attempts: e.attempts });

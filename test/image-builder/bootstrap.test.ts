@@ -9,6 +9,7 @@ import * as path from 'path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { BOOTSTRAP, BootRun, FrontProxy, identityFrom, InstanceHost, killGroup, registerEndpoint, runBootstrap, runnerDir, runningInstance } from './boot-harness';
 import { shellcheckTest } from './shellcheck';
+import { emptyPool } from '../../lambda/core/pool';
 import { CloudWatchLogsSimulator } from '../../sandbox/aws/cloudwatch-logs';
 import { FunctionUrlSimulator } from '../../sandbox/aws/function-url';
 import { S3Simulator } from '../../sandbox/aws/s3';
@@ -16,7 +17,7 @@ import { Ec2Simulator } from '../../sandbox/ec2';
 import { GhesSimulator } from '../../sandbox/ghes';
 import { IamAuthorizer } from '../../sandbox/iam/authorizer';
 import { rolesWithPolicies, serviceAuthorizer } from '../../sandbox/iam/services';
-import { ORG, PREFIX, registerWorld, RegisterWorld, RUNNER_ROLE } from '../lambda/register/register-harness';
+import { ORG, POOL, PREFIX, registerWorld, RegisterWorld, RUNNER_ROLE } from '../lambda/register/register-harness';
 import { DynamoTestEngine, startDynalite } from '../lambda/support/dynalite';
 import { waitFor } from '../sandbox/ec2/helpers';
 
@@ -422,6 +423,30 @@ test('an instance the endpoint declines (410: no demand left) powers off without
   expect(host.powerOffs).toEqual([instanceId]);
   expect(bootRun.output()).toContain('register endpoint answered 410');
   expect((await world.runners.getRunner(instanceId))?.state).toBe('retiring');
+});
+
+test('an image without the runner reports it instead of asking for a config: retired, its pool held, powered off, nothing registered', async () => {
+  // Arrange: demand, and the pool item the provisioner saved; the runner directory holds no run.sh.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.runners.savePool(emptyPool(POOL.poolId, POOL.configName, POOL.scope), world.clock.now());
+  await world.launch(instanceId);
+  // Demand in the table only: a job queued at the GHES simulator would stay for the next test's runner.
+  await world.queueJob(9_000_001);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-no-runner-'));
+  ghes.resetApiCalls();
+
+  // Act
+  const bootRun = boot(instanceId, dir);
+  const code = await exitOf(bootRun);
+
+  // Assert
+  expect(code).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain('register endpoint answered 410 to the report');
+  expect(bootRun.output()).not.toContain('asking for a runner config');
+  expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'retiring', retireReason: 'runner-missing' });
+  expect((await world.runners.getPool(POOL.poolId))?.launchHold).toMatchObject({ reason: 'runner-missing', refusals: 1 });
+  expect(ghes.apiCalls().total).toBe(0);
 });
 
 test('an unreachable endpoint, then an instance not recorded yet (503), are retried until the config comes', async () => {

@@ -68,12 +68,21 @@ describe('a pool under a launch hold', () => {
     expect(launchesUnderHold(hold, [{ ...refused, state: 'gone' }, before], 8, 6, hold.until)).toEqual({ allowed: 1, lifted: false });
   });
 
+  test('a warm pool held for an image without a runner: a warming probe holds the next back; one launched after the refusal that parked lifts the hold', () => {
+    const missing: LaunchHold = { ...hold, reason: 'runner-missing' };
+    const probe = runner('warming', { launchedAt: hold.until });
+    const parkedBefore = runner('warm', { launchedAt: T0 - MINUTE });
+
+    expect(launchesUnderHold(missing, [probe, parkedBefore], 3, 3, hold.until + 10_000)).toEqual({ allowed: 0, lifted: false });
+    expect(launchesUnderHold(missing, [{ ...probe, state: 'warm' }, parkedBefore], 3, 3, hold.until + 60_000)).toEqual({ allowed: 3, lifted: true });
+  });
+
   test('with no job queued any more, the hold is dropped', () => {
     expect(launchesUnderHold(hold, [], 0, 0, T0)).toEqual({ allowed: 0, lifted: true });
   });
 
   test('never launches more than asked, nor more than one while held', () => {
-    const states: RunnerState[] = ['booting', 'registered', 'busy', 'retiring', 'gone'];
+    const states: RunnerState[] = ['booting', 'registered', 'busy', 'retiring', 'gone', 'warming', 'warm'];
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 50 }),
       fc.integer({ min: 1, max: 50 }),
@@ -83,7 +92,7 @@ describe('a pool under a launch hold', () => {
         { maxLength: 6 },
       ),
       (wanted, queued, offset, specs) => {
-        const runners = specs.map((s) => runner(s.state, { registeredAt: T0 + s.at, ...(s.id ? { runnerId: 1 } : {}) }));
+        const runners = specs.map((s) => runner(s.state, { launchedAt: T0 + s.at, registeredAt: T0 + s.at, ...(s.id ? { runnerId: 1 } : {}) }));
         const { allowed, lifted } = launchesUnderHold(hold, runners, queued, wanted, T0 + offset);
         expect(allowed).toBeLessThanOrEqual(wanted);
         if (!lifted) expect(allowed).toBeLessThanOrEqual(1);

@@ -11,8 +11,10 @@ import { RunnerConfig } from '../../../lambda/core/runner-config';
 import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { reconcileWarmPool } from '../../../lambda/provisioner/reconcile-warm-pool';
+import { holdLaunches } from '../../../lambda/register/hold-launches';
 import { DynamoFleetStore } from '../../../lambda/state/dynamo-fleet-store';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
+import { silentLogger } from '../support/in-memory-ports';
 
 const WARM_POOL_ID = warmPoolIdOf(POOL.configName);
 const AMI = 'ami-0aaaaaaaaaaaaaaa1';
@@ -224,6 +226,37 @@ describe('jobs take parked instances first', () => {
     expect(report).toMatchObject({ warmStarted: 0, launched: 1 });
     expect(calls().StartInstances ?? 0).toBe(0);
     expect(h.queue.messages).toEqual([]);
+  });
+});
+
+describe('an image without a runner', () => {
+  test('the warm pool is held once its instances report it, then refilled one probe at a time until one parks', async () => {
+    // Arrange: the first fill; every instance finds no runner and reports it (the register endpoint
+    // holds the warm pool and retires them; they power off and are closed).
+    await start();
+    await reconcileWarmPool(h.deps, warmMessage());
+    const first = await warmRunners();
+    await holdLaunches(WARM_POOL_ID, 'runner-missing', { pools: h.runners, clock: h.clock, logger: silentLogger() });
+    for (const runner of first) {
+      await h.runners.transitionRunner(runner.instanceId, ['warming'], 'retiring', { retireReason: 'runner-missing' }, h.clock.now());
+      await h.runners.transitionRunner(runner.instanceId, ['retiring'], 'gone', {}, h.clock.now());
+    }
+
+    // Act: sweeps while held, after the hold, while the probe boots, and after it parked (a fixed image).
+    const held = await reconcileWarmPool(h.deps, warmMessage());
+    h.clock.advance(60_000);
+    const probe = await reconcileWarmPool(h.deps, warmMessage());
+    const whileProbing = await reconcileWarmPool(h.deps, warmMessage());
+    const [probeRunner] = (await warmRunners()).filter((r) => r.state === 'warming');
+    await h.runners.transitionRunner(probeRunner.instanceId, ['warming'], 'warm', {}, h.clock.now());
+    const refilled = await reconcileWarmPool(h.deps, warmMessage());
+
+    // Assert
+    expect(first).toHaveLength(5);
+    expect([held.launched, probe.launched, whileProbing.launched, refilled.launched]).toEqual([0, 1, 0, 4]);
+    // Held back: 5 at first, then 4 beside the probe, and 4 while it boots.
+    expect(h.metrics.held['runner-missing']).toBe(5 + 4 + 4);
+    expect((await h.runners.getPool(WARM_POOL_ID))?.launchHold).toBeUndefined();
   });
 });
 

@@ -158,6 +158,8 @@ export interface CallerOptions {
   readonly userArn?: string;
   readonly callerId?: string;
   readonly method?: string;
+  /** The request body. @default '{}' */
+  readonly body?: string;
 }
 
 function claims(session: string, o: CallerOptions) {
@@ -203,8 +205,8 @@ export function functionUrlEvent(session: string, o: CallerOptions = {}): Lambda
       time: '15/Jan/2026:12:00:00 +0000',
       timeEpoch: Date.UTC(2026, 0, 15, 12),
     },
-    // A caller could put anything here; the function must not look at it.
-    body: JSON.stringify({ instanceId: 'i-0fffffffffffffff0', labels: ['gpu'] }),
+    // What the bootstrap sends to ask for its config (a problem report is `{"problem":…}`).
+    body: o.body ?? '{}',
     isBase64Encoded: false,
   } as LambdaFunctionURLEvent;
 }
@@ -222,7 +224,7 @@ export function restApiEvent(session: string, o: CallerOptions = {}): APIGateway
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    body: '{}',
+    body: o.body ?? '{}',
     isBase64Encoded: false,
     requestContext: {
       accountId: ACCOUNT,

@@ -3,6 +3,8 @@
 // stays behind in DynamoDB and at GitHub.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CONFIG, functionUrlEvent, ORG, POOL, PREFIX, registerWorld, RegisterWorld, restApiEvent, RUNNER_ROLE } from './register-harness';
+import { emptyPool } from '../../../lambda/core/pool';
+import { warmPoolIdOf } from '../../../lambda/core/warm-pool';
 import { createRegisterHandler } from '../../../lambda/register/register-handler';
 import { decodeJitConfig, GhesSimulator } from '../../../sandbox/ghes';
 import { grantedRole } from '../support/construct-grants';
@@ -229,16 +231,17 @@ describe('callers that are not runner instances of this deployment', () => {
     expect(world.metrics.refused).toEqual(['caller']);
   });
 
-  test('nothing in the body is trusted: the instance is the signer\'s, not the one the body names', async () => {
+  test('a body naming an instance is refused (400): the instance is the signer\'s, and the one named is untouched', async () => {
     const [named, signer] = [newInstanceId(), newInstanceId()];
     await world.launch(named);
     await world.queueJob(1);
-    const event = { ...functionUrlEvent(signer), body: JSON.stringify({ instanceId: named }) };
+    const event = functionUrlEvent(signer, { body: JSON.stringify({ instanceId: named, labels: ['gpu'] }) });
 
     const result = await world.handler(event);
 
-    expect(result.statusCode).toBe(503);
+    expect(result.statusCode).toBe(400);
     expect((await world.runners.getRunner(named))?.state).toBe('booting');
+    expect(registrationsOf(named)).toEqual([]);
   });
 
   test('a GET is refused with 405', async () => {
@@ -312,6 +315,79 @@ describe('a warm pool instance', () => {
     expect(result.statusCode).toBe(200);
     expect(registrationsOf(instanceId)).toHaveLength(1);
     expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'registered', poolId: POOL.poolId, claimedAt: at });
+  });
+});
+
+describe('an instance whose image holds no runner', () => {
+  const RUNNER_MISSING = JSON.stringify({ problem: 'runner-missing' });
+
+  test('reports it instead of asking: retired with no registration, and its pool\'s launches held', async () => {
+    // Arrange: the pool item the provisioner saved before it launched the instance.
+    const instanceId = newInstanceId();
+    expect(await world.runners.savePool(emptyPool(POOL.poolId, CONFIG.name, POOL.scope), world.clock.now())).toBe(true);
+    await world.launch(instanceId);
+    await world.queueJob(1);
+    ghes.resetApiCalls();
+    const reportedAt = world.clock.now();
+
+    // Act
+    const result = await world.handler(functionUrlEvent(instanceId, { body: RUNNER_MISSING }));
+
+    // Assert
+    expect(result.statusCode).toBe(410);
+    expect(message(result.body)).toMatch(/image holds no runner.*power off/);
+    expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'retiring', retireReason: 'runner-missing' });
+    expect((await world.runners.getPool(POOL.poolId))?.launchHold).toEqual({ reason: 'runner-missing', refusals: 1, refusedAt: reportedAt, until: reportedAt + 60_000 });
+    expect(ghes.apiCalls().total).toBe(0);
+    expect(registrationsOf(instanceId)).toEqual([]);
+    expect(world.metrics.refused).toEqual(['runner-missing']);
+  });
+
+  test('a warm pool instance reporting it on its first boot is retired rather than parked, and its warm pool held', async () => {
+    const instanceId = newInstanceId();
+    const warmPool = warmPoolIdOf(CONFIG.name);
+    expect(await world.runners.savePool(emptyPool(warmPool, CONFIG.name, undefined), world.clock.now())).toBe(true);
+    await world.launch(instanceId, { state: 'warming' });
+
+    const result = await world.handler(restApiEvent(instanceId, { body: RUNNER_MISSING }));
+
+    expect(result.statusCode).toBe(410);
+    expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'retiring', retireReason: 'runner-missing' });
+    expect((await world.runners.getPool(warmPool))?.launchHold).toMatchObject({ reason: 'runner-missing', refusals: 1 });
+  });
+
+  test.each([
+    ['not JSON', '{"problem":'],
+    ['not an object', '["runner-missing"]'],
+    ['an unknown problem', '{"problem":"disk-full"}'],
+    ['too long', JSON.stringify({ problem: 'runner-missing', pad: 'x'.repeat(2000) })],
+  ])('a body that is %s is answered 400 naming what the endpoint accepts, and changes nothing', async (_what, body) => {
+    const instanceId = newInstanceId();
+    const before = await world.launch(instanceId);
+    await world.queueJob(1);
+    ghes.resetApiCalls();
+
+    const result = await world.handler(functionUrlEvent(instanceId, { body }));
+
+    expect(result.statusCode).toBe(400);
+    expect(message(result.body)).toContain('the body must be {} (an ask for a runner config) or {"problem":"runner-missing"}');
+    expect(await world.runners.getRunner(instanceId)).toEqual(before);
+    expect(ghes.apiCalls().total).toBe(0);
+    expect(world.metrics.refused).toEqual(['bad-request']);
+  });
+
+  test('a body sent as base64 is read decoded; an empty one asks for a config', async () => {
+    const [reporter, asker] = [newInstanceId(), newInstanceId()];
+    await world.launch(reporter);
+    await world.launch(asker);
+    await world.queueJob(1);
+    await world.queueJob(2);
+    const encoded = { ...functionUrlEvent(reporter, { body: Buffer.from('{"problem":"runner-missing"}').toString('base64') }), isBase64Encoded: true };
+
+    const answers = [await world.handler(encoded), await world.handler(functionUrlEvent(asker, { body: '' }))];
+
+    expect(answers.map((a) => a.statusCode)).toEqual([410, 200]);
+    expect((await world.runners.getRunner(reporter))?.retireReason).toBe('runner-missing');
   });
 });
 
