@@ -49,6 +49,8 @@ export class InstanceHost {
     private readonly logsEndpoint: string,
     /** The sandbox's DNS: a URL of the deployment (the register endpoint's) to the simulator serving it. */
     private readonly resolveUrl: (url: string) => string,
+    /** Whether an AMI holds the runner (`run.sh`); one that does not boots with an empty runner directory. */
+    private readonly imageHoldsRunner: (imageId: string) => boolean = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -102,6 +104,13 @@ export class InstanceHost {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** A runner directory without run.sh: an image without the runner. */
+  private emptyRunnerDir(): string {
+    const dir = path.join(this.dir, 'image-without-runner');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
   /** The bootstrap the instance's user data installs, as a file (one per distinct script); the repository's when it installs none. */
   private bootstrapOf(userData: string): string {
     const script = unpackBootstrap(userData);
@@ -132,7 +141,7 @@ export class InstanceHost {
         HOME: this.dir,
         ...settings,
         IMDS_ENDPOINT: info.imdsUrl,
-        RUNNER_DIR: this.dir,
+        RUNNER_DIR: this.imageHoldsRunner(info.imageId) ? this.dir : this.emptyRunnerDir(),
         RUNNER_USER: os.userInfo().username,
         POWEROFF_COMMAND: `curl -sS -X POST ${this.server!.url}/poweroff/${info.instanceId}`,
         SANDBOX_INSTANCE_ID: info.instanceId,
@@ -172,7 +181,10 @@ export class InstanceHost {
       const role = (await get('meta-data/iam/security-credentials/')).split('\n')[0];
       const deadline = Date.now() + Number(settings.CONFIG_TIMEOUT_SECONDS ?? 600) * 1000;
       const url = new URL(settings.REGISTER_URL);
-      const request = { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, body: '{}' };
+      // What the bootstrap sends: an ask for a config, or (no run.sh on the image) the report that asks for none.
+      const holdsRunner = this.imageHoldsRunner(info.imageId);
+      const body = holdsRunner ? '{}' : '{"problem":"runner-missing"}';
+      const request = { method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, body };
       for (let delay = 50; alive() && Date.now() < deadline; delay = Math.min(delay * 2, 2000)) {
         await thawed();
         if (!alive()) break;
@@ -180,7 +192,8 @@ export class InstanceHost {
         const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.Token };
         const signer = new SignatureV4({ credentials, region, service: settings.REGISTER_SERVICE ?? 'lambda', sha256: NodeSha256 });
         const signed = await signer.sign({ ...request, headers: { 'host': url.host, 'content-type': 'application/json' } });
-        const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body: '{}' }).catch(() => undefined);
+        const response = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body }).catch(() => undefined);
+        if (!holdsRunner && [400, 409, 410].includes(response?.status ?? 0)) break;
         if (response?.status === 200) {
           const jitConfig = await response.text();
           await this.runJob(id, jitConfig, await this.installHooks(id, settings, { credentials, region }));

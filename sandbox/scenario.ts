@@ -161,6 +161,11 @@ const SCENARIO = object({
   network: [oneOf('public', 'private'), 'public'],
   /** Simulated ms after the deploy when the image pipeline's first build writes the image parameters (0: at the start). */
   imageReadyAfterMs: [int(0, DAY_MS), 0],
+  /**
+   * The first images the pipeline publishes hold no runner (no `run.sh`), and `fixedAfterMs` (simulated ms after the deploy; 0:
+   * never) it publishes new ones that do. None when unset.
+   */
+  imageWithoutRunner: [object({ fixedAfterMs: [int(0, DAY_MS), 0] }), undefined],
   /** Whether AWSServiceRoleForEC2Spot exists; without it a spot launch needs iam:CreateServiceLinkedRole (else AuthFailure.ServiceLinkedRoleCreationNotPermitted). */
   accountHasSpotServiceLinkedRole: [bool, true],
   /** IAM experiments: actions taken out of a role's policies (`role`: a function name, or `runner`). */

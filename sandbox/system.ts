@@ -172,17 +172,22 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     const token = ghes.createPersonalToken(enterprise.tokenScopes, ENTERPRISE_OWNER);
     ssm.seedParameter({ name: stack.output('EnterpriseTokenParameter'), value: token, type: 'SecureString' });
   }
-  const writeImages = () => stack!.imageParameters.forEach((name, i) => {
-    const imageId = `ami-0${(i + 1).toString(16).padStart(16, '0')}`;
-    ec2.registerImage(imageId, name.endsWith('arm64') ? 'arm64' : 'x86_64', `ephemeral-runners-${name.split('/').pop()}`);
+  /** AMIs that hold no runner (scenario `imageWithoutRunner`): their instances boot with an empty runner directory. */
+  const withoutRunner = new Set<string>();
+  const writeImages = (build: number) => stack!.imageParameters.forEach((name, i) => {
+    const imageId = `ami-0${(build * 0x100 + i + 1).toString(16).padStart(16, '0')}`;
+    ec2.registerImage(imageId, name.endsWith('arm64') ? 'arm64' : 'x86_64', `ephemeral-runners-${name.split('/').pop()}-${build}`);
+    if (build === 0 && scenario.imageWithoutRunner) withoutRunner.add(imageId);
     ssm.seedParameter({ name, value: imageId, type: 'String' });
   });
   // Images of the configs' own: AMIs the account holds before the deploy.
   for (const c of scenario.runnerConfigs.filter((config) => config.amiId)) {
     ec2.registerImage(c.amiId!, architectureOf(c) === RunnerArchitecture.ARM64 ? 'arm64' : 'x86_64', `team-image-${c.name}`);
   }
-  if (scenario.imageReadyAfterMs === 0) writeImages();
-  else clock.after(scenario.imageReadyAfterMs, writeImages);
+  if (scenario.imageReadyAfterMs === 0) writeImages(0);
+  else clock.after(scenario.imageReadyAfterMs, () => writeImages(0));
+  const fixedAfterMs = scenario.imageWithoutRunner?.fixedAfterMs ?? 0;
+  if (fixedAfterMs > 0) clock.after(Math.max(fixedAfterMs, scenario.imageReadyAfterMs), () => writeImages(1));
   // Where instances ship their boot log.
   const logs = await started(new CloudWatchLogsSimulator({
     region: REGION, accountId: ACCOUNT, logGroups: stack.logGroups, identityFor: instanceIdentity, authorize: serviceAuthorizer('logs', iamHooks),
@@ -322,7 +327,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   // runs a seeded sample of that size, the rest in-process; the report says how many booted which way.
   const bootRandom = random.fork('boot');
   const withBootstrap = () => jobs <= BOOTSTRAP_SAMPLE || bootRandom.chance(BOOTSTRAP_SAMPLE / jobs);
-  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, (url) => s3.localUrl(doors.localUrl(url))));
+  const resolveUrl = (url: string): string => s3.localUrl(doors.localUrl(url));
+  const host = await started(new InstanceHost(ec2, ghes, withBootstrap, logs.url, resolveUrl, (imageId) => !withoutRunner.has(imageId)));
 
   return {
     // The front doors: an HTTP API and a Function URL (public network) or a private REST API; `logs`

@@ -56,7 +56,14 @@ type Listener<T> = (value: T) => void | Promise<void>;
  * boot scripts; otherwise the OS boots afresh and per-boot scripts run again (the user data, as a cloud-init per-boot script would).
  */
 export type InstanceRunning = Readonly<{
-  instanceId: string; userData?: string; tags: Readonly<Record<string, string>>; imdsUrl: string; starts: number; resumed: boolean; poweroff(): void;
+  instanceId: string;
+  imageId: string;
+  userData?: string;
+  tags: Readonly<Record<string, string>>;
+  imdsUrl: string;
+  starts: number;
+  resumed: boolean;
+  poweroff(): void;
 }>;
 
 /** `previousState` is undefined for the initial `pending`. */
@@ -334,9 +341,9 @@ export class Ec2Simulator extends LoopbackService {
       }
     }
     if (instance.state !== 'running') return;
-    const { instanceId, tags, starts, lastStart, launchTemplate: { data: { userData } } } = instance;
+    const { instanceId, imageId, tags, starts, lastStart, launchTemplate: { data: { userData } } } = instance;
     const imdsUrl = `${this.imds.url}/${instanceId}`;
-    const running: InstanceRunning = { instanceId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId), starts, resumed: lastStart === 'resume' };
+    const running: InstanceRunning = { instanceId, imageId, userData, tags, imdsUrl, poweroff: () => this.poweroff(instanceId), starts, resumed: lastStart === 'resume' };
     this.deliver(this.runningListeners, running, 'instance-running');
   }
 }

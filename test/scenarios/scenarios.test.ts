@@ -338,6 +338,22 @@ test('enterprise-scope: jobs of two organizations run on runners registered at t
   expect(report.iam.denied).toEqual({});
 });
 
+test('image-without-runner: instances of an image without the runner report it; the pool and its warm pool are held until the fixed image is published, then every job runs', async () => {
+  const scenario = load('image-without-runner');
+  const report = await run('image-without-runner');
+
+  expectInvariants(scenario, report);
+  const [broken, fixed] = ['ami-00000000000000001', 'ami-00000000000000101'].map((imageId) => report.launchedWith['linux-x64']
+    .filter((l) => l.imageId === imageId).reduce((n, l) => n + l.instances, 0));
+  // Of the image without the runner: the four jobs' instances and the warm pool's two, all launched before the first report.
+  // Held, the pool and the warm pool each send one probe after the fixed image is published (8 simulated minutes; the hold's
+  // minute is real time, 10 simulated minutes at time scale 0.1). Without the hold: 302 instances in this run.
+  expect(broken).toBeLessThanOrEqual(6);
+  expect(broken + fixed).toBeLessThanOrEqual(12);
+  expect(report.ranOn).toEqual({ 'linux-x64': 4 });
+  expect(report.iam.denied).toEqual({});
+});
+
 test('launch-hold: runners turned away for a missing runner group hold their pool\'s launches; once the group exists, one probe registers and every job runs', async () => {
   const scenario = load('launch-hold');
   const report = await run('launch-hold');
