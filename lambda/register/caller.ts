@@ -72,13 +72,12 @@ export function problemOf(body: string | undefined): BootProblem | undefined {
   } catch {
     throw new BadRegisterRequestError(`the body is not JSON: ${accepted}`);
   }
-  const fields = record(parsed);
-  const keys = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(fields) : undefined;
-  if (keys === undefined) throw new BadRegisterRequestError(`the body is not a JSON object: ${accepted}`);
-  if (keys.length === 0) return undefined;
-  const problem = fields.problem;
-  if (keys.length === 1 && typeof problem === 'string' && (BOOT_PROBLEMS as readonly string[]).includes(problem)) return problem as BootProblem;
-  throw new BadRegisterRequestError(`the body is no ask and no problem report the endpoint knows: ${accepted}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRegisterRequestError(`the body is not a JSON object: ${accepted}`);
+  const fields = Object.entries(parsed);
+  if (fields.length === 0) return undefined;
+  const problem = BOOT_PROBLEMS.find((p) => fields.length === 1 && fields[0][0] === 'problem' && fields[0][1] === p);
+  if (problem === undefined) throw new BadRegisterRequestError(`the body is no ask and no problem report the endpoint knows: ${accepted}`);
+  return problem;
 }
 
 /** A caller let in: the instance, and the runner role it signed as. */
