@@ -220,6 +220,7 @@ function report(
     boot: { ...sandbox.host.boots, logStreams: [...sandbox.logs.logStreams(sandbox.stack.runnerLogGroup).keys()].filter((name) => !name.includes('/')).length },
     hookDownloads: { ok: sandbox.s3.gets.ok, refused: { ...sandbox.s3.gets.refused } },
     functions: sandbox.functions(),
+    metrics: sandbox.metrics(),
     endpoints: privateApi
       ? { network: 'private', webhook: privateApi.counts.byPath['/webhook'] ?? 0, register: privateApi.counts.byPath['/register'] ?? 0, refused: { ...privateApi.counts.refused } }
       : { network: 'public', webhook: httpApi!.counts.invocations, register: registerUrl!.invocations, refused: { ...registerUrl!.refused } },

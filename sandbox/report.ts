@@ -1,5 +1,6 @@
 // The sandbox report: job outcomes, latencies (simulated ms), launches, leaks, API calls, faults,
 // and the summary `npm run sandbox` prints of it.
+import type { EmfSummary } from './aws/emf';
 import type { FunctionCounts } from './aws/lambda-runtime';
 import type { JobView } from './ghes';
 import type { LaunchTimingSummary } from './launch-timing';
@@ -38,6 +39,8 @@ export interface ReportInputs {
   readonly hookDownloads?: { readonly ok: number; readonly refused: Counts };
   /** Per function: invocations, cold starts (environments started), the most invocations in flight at once, throttles, waits for the sandbox's cap. */
   readonly functions: Readonly<Record<string, FunctionCounts>>;
+  /** The functions' own metrics, as CloudWatch would extract them from their EMF lines; invalid documents counted. */
+  readonly metrics?: EmfSummary;
   /** What reached the webhook and the register endpoint (`public`: HTTP API and Function URL; `private`: the private REST API), and what their front doors refused before any function ran, by error type. */
   readonly endpoints: { readonly network: 'public' | 'private'; readonly webhook: number; readonly register: number; readonly refused: Counts };
   /** IAM decisions made by the engine, and the calls it denied by action (with the first message for each). */

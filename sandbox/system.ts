@@ -11,6 +11,7 @@ import { CloudWatchSimulator } from './aws/cloudwatch';
 import { CloudWatchLogsSimulator } from './aws/cloudwatch-logs';
 import { startDynamoEngine } from './aws/dynamodb-engine';
 import { DynamoIamProxy } from './aws/dynamodb-iam-proxy';
+import { EmfRecorder } from './aws/emf';
 import { CallerIdentity, FunctionUrlSimulator } from './aws/function-url';
 import { LambdaRuntime } from './aws/lambda-runtime';
 import { PrivateRestApiSimulator, ResourcePolicyStatement } from './aws/private-rest-api';
@@ -198,7 +199,9 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
   const s3 = await started(new S3Simulator({ region: REGION, objects, identityFor: instanceIdentity, authorize: serviceAuthorizer('s3', iamHooks) }));
 
   // The functions' execution environments (deployed below, once the front doors' URLs are known).
-  const runtime = new LambdaRuntime({ timeScale: scenario.timeScale, region: REGION, accountId: ACCOUNT });
+  // The functions' output as CloudWatch Logs takes it: EMF documents become metric values, the rest is their log.
+  const emf = new EmfRecorder(process.stderr);
+  const runtime = new LambdaRuntime({ timeScale: scenario.timeScale, region: REGION, accountId: ACCOUNT, log: emf });
   stops.push(() => runtime.stop());
   /** Handler invocations the crash fault discarded, by function. */
   const crashes: Record<string, number> = {};
@@ -240,7 +243,6 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     AWS_ENDPOINT_URL_SQS: sqs.url,
     AWS_ENDPOINT_URL_CLOUDFORMATION: cloudformation.url,
     [CONTROL_PLANE_ENVIRONMENT.githubApiUrl.name]: options.githubUrl ?? ghes.apiUrl,
-    POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
     ...process.env.NODE_NO_WARNINGS ? { NODE_NO_WARNINGS: process.env.NODE_NO_WARNINGS } : {},
@@ -346,6 +348,8 @@ export async function startSandbox(scenario: Scenario, options: SandboxOptions =
     crashes,
     /** Per function: invocations, cold starts, peak concurrency, throttles. */
     functions: () => runtime.report(),
+    /** The metrics the functions published (their EMF lines), and the lines that broke the format. */
+    metrics: () => emf.summary(),
     launches,
     starts,
     sessions,

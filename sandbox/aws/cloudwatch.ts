@@ -1,5 +1,5 @@
-// CloudWatch as the status command reads it, over JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`). The sandbox
-// publishes no metrics (the functions' embedded metric format goes nowhere), so it is an account where none arrived: GetMetricData
+// CloudWatch as the status command reads it, over JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`). The functions'
+// embedded metric format is read into the run's report (aws/emf.ts), not into this service, so it is an account where none arrived: GetMetricData
 // answers every query complete and empty, and every alarm is INSUFFICIENT_DATA, as CloudWatch has an alarm without data
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation).
 import { IncomingMessage, ServerResponse } from 'http';

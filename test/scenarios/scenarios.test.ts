@@ -32,6 +32,9 @@ function expectInvariants(scenario: Scenario, report: SandboxReport): void {
     const config = scenario.runnerConfigs.find((c) => pool.endsWith(`#${c.name}`))!;
     expect({ pool, peakInstances: Math.min(peaks.peakInstances, config.maxRunners) }).toEqual({ pool, peakInstances: peaks.peakInstances });
   }
+  // Every metric line the functions wrote is one CloudWatch can extract.
+  expect({ invalid: report.metrics?.invalid, first: report.metrics?.firstInvalid }).toEqual({ invalid: 0, first: undefined });
+  expect(report.metrics?.documents).toBeGreaterThan(0);
 }
 
 test('demo: jobs over three runner configs with a few faults all run, with the real bootstrap on every instance', async () => {
@@ -231,6 +234,14 @@ test('warm-pool: five jobs queued at once start the five stopped instances, the 
   // Warming up asks GitHub nothing: one JIT config per job, none for the ten warm-ups.
   expect(report.api.github.byRoute['POST /orgs/{org}/actions/runners/generate-jitconfig']).toBe(6);
   expect(report.iam.denied).toEqual({});
+  // The product's own queued → started metrics (EMF): each started job counted once at most, warm and cold starts never more
+  // than the sandbox saw of each (a job whose start the webhook saw before its runner was claimed is in JobWaitSeconds only).
+  const samples = (name: string) => report.metrics?.metrics[name]?.samples ?? 0;
+  expect(samples('JobWaitSeconds')).toBeLessThanOrEqual(6);
+  expect(samples('JobWaitSecondsWarmStart')).toBeGreaterThan(0);
+  expect(samples('JobWaitSecondsWarmStart')).toBeLessThanOrEqual(report.jobStarts.warm);
+  expect(samples('JobWaitSecondsColdStart')).toBeLessThanOrEqual(report.jobStarts.cold);
+  expect(samples('JobWaitSecondsWarmStart') + samples('JobWaitSecondsColdStart')).toBeLessThanOrEqual(samples('JobWaitSeconds'));
 });
 
 test('warm-pool-faults: parked instances terminated behind the pool\'s back and starts EC2 refuses are replaced, and every job runs', async () => {
