@@ -209,13 +209,8 @@ export function pruneReconcilerState(state: ReconcilerState, now: number, limits
     .filter((c) => c.checkedAt >= now - limits.jobCheckMemoryMs)
     .sort((x, y) => y.checkedAt - x.checkedAt)
     .slice(0, limits.maxEntries);
-  return withCursor({
-    scopes: state.scopes.filter((s) => s.lastActiveAt >= now - limits.scopeSweepMs),
-    redeliveries,
-    jobChecks,
-    ...(state.lastSweepAt !== undefined ? { lastSweepAt: state.lastSweepAt } : {}),
-    ...(state.runnerVersionRead !== undefined ? { runnerVersionRead: state.runnerVersionRead } : {}),
-  }, state.deliveriesCursor);
+  // Only the lists are pruned; everything else the state holds is kept as it is.
+  return { ...state, scopes: state.scopes.filter((s) => s.lastActiveAt >= now - limits.scopeSweepMs), redeliveries, jobChecks };
 }
 
 /**

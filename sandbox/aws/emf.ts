@@ -4,6 +4,7 @@
 // A line that claims to be EMF (it has `_aws`) but breaks the specification is counted as invalid:
 // CloudWatch would drop its metrics. Every other line goes on to `forward`, as the log stream would show it.
 import { Writable } from 'stream';
+import { percentiles } from '../report';
 
 /** One extracted value: its namespace, name, dimensions (one of the document's dimension sets) and unit. */
 export interface MetricValue {
@@ -61,10 +62,8 @@ export class EmfRecorder extends Writable {
       if (values) values.push(v.value);
       else byName.set(v.name, [v.value]);
     }
-    const metrics = Object.fromEntries([...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, values]) => {
-      const sorted = [...values].sort((x, y) => x - y);
-      return [name, { samples: values.length, sum: values.reduce((s, v) => s + v, 0), p50: sorted[Math.ceil(sorted.length / 2) - 1] }];
-    }));
+    const metrics = Object.fromEntries([...byName].sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, values]) => [name, { samples: values.length, sum: values.reduce((s, v) => s + v, 0), p50: percentiles(values).p50 }]));
     return { documents: this.documents, invalid: this.invalid, ...(this.firstInvalid ? { firstInvalid: this.firstInvalid } : {}), metrics };
   }
 
