@@ -1,9 +1,9 @@
 // The runner versions kept in SSM: each runner image's (written by its build's test phase) and the
 // one the GitHub server ships (written here, read by the builds as their floor). A parameter that
 // is not there reads as no version.
-import { GetParameterCommand, GetParametersCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { NO_RUNNER_VERSION } from '../../src/contracts/runner-version';
-import { RunnerVersionStore } from '../core/runner-version';
+import { RunnerVersions, RunnerVersionStore } from '../core/runner-version';
 
 export interface RunnerVersionParameters {
   /** The server's version. */
@@ -15,22 +15,16 @@ export interface RunnerVersionParameters {
 export class SsmRunnerVersions implements RunnerVersionStore {
   constructor(private readonly ssm: SSMClient, private readonly names: RunnerVersionParameters) {}
 
-  async imageVersions(): Promise<Readonly<Record<string, string>>> {
-    const entries = Object.entries(this.names.images);
-    if (entries.length === 0) return {};
-    const { Parameters = [] } = await this.ssm.send(new GetParametersCommand({ Names: entries.map(([, name]) => name) }));
+  async versions(): Promise<RunnerVersions> {
+    const names = [this.names.server, ...Object.values(this.names.images)];
+    // One GetParameters for all of them; a name it does not find is in InvalidParameters, and reads as no version.
+    const { Parameters = [] } = await this.ssm.send(new GetParametersCommand({ Names: names }));
     const byName = new Map(Parameters.map((p) => [p.Name, p.Value ?? NO_RUNNER_VERSION]));
-    return Object.fromEntries(entries.map(([architecture, name]) => [architecture, byName.get(name) ?? NO_RUNNER_VERSION]));
-  }
-
-  async serverVersion(): Promise<string> {
-    try {
-      const { Parameter } = await this.ssm.send(new GetParameterCommand({ Name: this.names.server }));
-      return Parameter?.Value ?? NO_RUNNER_VERSION;
-    } catch (e) {
-      if (e instanceof ParameterNotFound) return NO_RUNNER_VERSION;
-      throw e;
-    }
+    const version = (name: string) => byName.get(name) ?? NO_RUNNER_VERSION;
+    return {
+      server: version(this.names.server),
+      images: Object.fromEntries(Object.entries(this.names.images).map(([architecture, name]) => [architecture, version(name)])),
+    };
   }
 
   async setServerVersion(version: string): Promise<void> {

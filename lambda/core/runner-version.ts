@@ -11,11 +11,14 @@ export interface RunnerDownload {
 
 /** Where the image pipeline and the reconciler keep runner versions (SSM); the adapter is lambda/config/ssm-runner-versions.ts. */
 export interface RunnerVersionStore {
-  /** The runner version of the newest image, by architecture (`x64`, `arm64`). */
-  imageVersions(): Promise<Readonly<Record<string, string>>>;
-  /** The server's version as last written. */
-  serverVersion(): Promise<string>;
+  /** In one read: the server's version as last written, and the newest image's by architecture (`x64`, `arm64`). */
+  versions(): Promise<RunnerVersions>;
   setServerVersion(version: string): Promise<void>;
+}
+
+export interface RunnerVersions {
+  readonly server: string;
+  readonly images: Readonly<Record<string, string>>;
 }
 
 const VERSION = /^(\d+)\.(\d+)\.(\d+)$/;

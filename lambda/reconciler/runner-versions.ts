@@ -12,9 +12,10 @@ import { imageRunnerStatus, parseRunnerVersion, RunnerVersionStore, serverRunner
 export async function checkRunnerVersions(run: Run): Promise<void> {
   const store = run.deps.runnerVersions;
   if (!store) return;
-  const server = await serverVersion(run, store);
+  const kept = await store.versions();
+  const server = await serverVersion(run, store, kept.server);
   if (server === undefined) return;
-  for (const status of imageRunnerStatus(await store.imageVersions(), server, NO_RUNNER_VERSION)) {
+  for (const status of imageRunnerStatus(kept.images, server, NO_RUNNER_VERSION)) {
     if (!status.behind) continue;
     run.deps.metrics.count(ReconcilerMetric.RUNNER_IMAGES_BEHIND, 1, { [MetricDimension.ARCHITECTURE]: status.architecture });
     run.deps.logger.warn('a runner image holds a runner older than the GitHub server ships: rebuild it (docs/operations.md)', {
@@ -24,15 +25,14 @@ export async function checkRunnerVersions(run: Run): Promise<void> {
 }
 
 /**
- * The server's runner version: the one kept in SSM, or asked of GitHub when it may have changed, and
+ * The server's runner version: the one kept in SSM (`stored`), or asked of GitHub when it may have changed, and
  * kept in SSM when it did. A GHES server ships one runner version per release, so it is asked again
  * only when the release its answers name (the sweep's calls before this step) differs from the one
  * of the last read; a server that names no release (github.com) is asked again after
  * `runnerVersionCheckEveryMs`. What was read last is in the reconciler state, so a new container
  * does not ask again.
  */
-async function serverVersion(run: Run, store: RunnerVersionStore): Promise<string | undefined> {
-  const stored = await store.serverVersion();
+async function serverVersion(run: Run, store: RunnerVersionStore, stored: string): Promise<string | undefined> {
   const kept = stored !== NO_RUNNER_VERSION && parseRunnerVersion(stored) !== undefined ? stored : undefined;
   const github = await run.github();
   const release = github.serverRelease();

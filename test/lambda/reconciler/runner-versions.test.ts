@@ -135,11 +135,14 @@ test('while the server names the same release it is not asked again, from any co
   clock.advance(24 * 60 * MINUTE);
   const fresh = new GitHubApi({ baseUrl: ghes.sim.apiUrl, appId: String(ghes.sim.appId), privateKeyPem: ghes.sim.privateKey, retryBaseMs: 1 });
   versions = new SsmRunnerVersions(ssmClient, { server: SERVER, images: { x64: X64, arm64: ARM64 } });
+  ssm.resetApiCalls();
   const summary = await runReconciler({ ...deps(), github: () => Promise.resolve(fresh) }, 'run-2');
 
   // Assert
   expect(summary.failedSteps).toEqual([]);
   expect(ghes.sim.apiCalls().byRoute[DOWNLOADS_ROUTE]).toBe(1);
+  // The server's and the images' versions in one SSM read.
+  expect(ssm.apiCalls().byAction).toEqual({ GetParameters: 1 });
   expect(behind('x64')).toBe(1);
 });
 
