@@ -2,8 +2,9 @@
 # Boot of an ephemeral runner instance: ask the register endpoint for a just-in-time runner config,
 # run exactly one job with it, then power the instance off (its shutdown behaviour is terminate).
 # A warm pool instance runs this on every boot (cloud-init per-boot): on its first, the endpoint
-# answers 410 and it powers off into `stopped` (its shutdown behaviour is stop); started again for a
-# job, it asks again and this time gets its config. An image without the runner (no run.sh) asks
+# answers 410 with action `park`, and it reads the runner's files once (so its volume holds them) and
+# powers off into `stopped` (its shutdown behaviour is stop); started again for a job, it asks again
+# and this time gets its config. An image without the runner (no run.sh) asks
 # for nothing: it reports so to the endpoint, which holds its pool's launches, and powers off.
 #
 # It holds no secret. Its identity is the instance role, proved by SigV4 with the credentials from
@@ -28,6 +29,9 @@
 #   RUNNER_DIAG_DIR       $RUNNER_DIR/_diag (where the runner writes Runner_*.log and Worker_*.log)
 #   JOB_{STARTED,COMPLETED}_HOOK_BASE64 or _URL  the config's job hooks: a script, or its S3 object
 #   HOOK_DIR              /opt/ephemeral-runners/hooks (where they go: not the runner's directory)
+#   READ_AHEAD_PATHS      $RUNNER_DIR: what a warm pool instance reads once before it parks, so that
+#                         its volume holds those blocks when a job starts it (space-separated)
+#   READ_AHEAD_SECONDS    120: the most the read-ahead may take
 set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
@@ -39,6 +43,8 @@ MAX_LIFETIME_SECONDS="${MAX_LIFETIME_SECONDS:-21600}"
 POWEROFF_COMMAND="${POWEROFF_COMMAND:-systemctl poweroff}"
 LOG_BUFFER="${LOG_BUFFER:-/run/ephemeral-runners-bootstrap.log}"
 HOOK_DIR="${HOOK_DIR:-/opt/ephemeral-runners/hooks}"
+READ_AHEAD_PATHS="${READ_AHEAD_PATHS-$RUNNER_DIR}"
+READ_AHEAD_SECONDS="${READ_AHEAD_SECONDS:-120}"
 LOG_SHIP_SECONDS="${LOG_SHIP_SECONDS:-5}"
 RUNNER_DIAG_DIR="${RUNNER_DIAG_DIR:-$RUNNER_DIR/_diag}"
 RUNNER_HOOK_ENV=() # VAR=file words for the runner: its job hooks
@@ -265,58 +271,46 @@ add_hook() {
   log "installed the $1 hook ($(wc -c <"$file") bytes)"
 }
 
-# Asks the register endpoint once. Prints the JIT config on success; the return code says what to do:
-# 0 run, 10 power off (the endpoint said so), 20 retry later.
-register_once() {
-  local response status body
-  # The answer stays in memory (the JIT config never touches the disk): the body, a newline, and
-  # the status, which is 000 when there was no HTTP answer at all.
-  response="$(signed_post "$REGISTER_SERVICE" "$REGISTER_URL" '{}' \
-    --max-time 30 -w '\n%{http_code}' -H 'content-type: application/json')" || true
-  status="${response##*$'\n'}"
-  body="${response%$'\n'*}"
-  case "$status" in
-    200)
-      printf '%s' "$body"
-      return 0
-      ;;
-    410)
-      # The endpoint decided: the demand this instance was launched for is gone, or it is retired.
-      log "register endpoint answered $status: ${body:0:300}"
-      return 10
-      ;;
-    *)
-      # Anything else may pass: a 403 of AWS_IAM auth right after a deploy (IAM propagation) or
-      # before the clock is synced, a 5xx, no answer. The config timeout ends hopeless cases.
-      log "register endpoint answered ${status:-nothing}: ${body:0:200}; retrying"
-      return 20
-      ;;
-  esac
-}
-
-# Tells the register endpoint that this instance's image holds no runner, instead of asking for a
-# config no runner could use: the endpoint retires the instance and holds its pool's launches, as
-# every instance of the image would end the same way. Asks until the endpoint itself answers (a 4xx
-# but 403, which IAM propagation also gives) or the config timeout passes.
-report_runner_missing() {
-  local deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 status
+# Posts BODY to the register endpoint until it answers one of the statuses in SETTLED, or the config
+# timeout passes (return 1). The answer is left in ANSWER_STATUS and ANSWER_BODY: in memory, as a JIT
+# config must never touch the disk. Any other answer may pass, and is retried with a growing delay:
+# a 403 of AWS_IAM auth right after a deploy (IAM propagation) or before the clock is synced, a 503
+# for an instance not recorded yet, a 5xx, no answer at all (status 000).
+# Usage: ask_register BODY "STATUS ..."
+ask_register() {
+  local body="$1" settled=" $2 " deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 response
   while ((SECONDS < deadline)); do
+    # Role credentials rotate; read them before every attempt.
     if load_credentials; then
-      status="$(signed_post "$REGISTER_SERVICE" "$REGISTER_URL" '{"problem":"runner-missing"}' \
-        --max-time 30 -o /dev/null -w '%{http_code}' -H 'content-type: application/json')" || true
-      case "$status" in
-        400 | 409 | 410)
-          log "register endpoint answered $status to the report"
-          return 0
-          ;;
-      esac
-      log "register endpoint answered ${status:-nothing} to the report; retrying"
+      response="$(signed_post "$REGISTER_SERVICE" "$REGISTER_URL" "$body" \
+        --max-time 30 -w '\n%{http_code}' -H 'content-type: application/json')" || true
+      ANSWER_STATUS="${response##*$'\n'}"
+      ANSWER_BODY="${response%$'\n'*}"
+      if [[ "$settled" == *" $ANSWER_STATUS "* ]]; then
+        return 0
+      fi
+      log "register endpoint answered ${ANSWER_STATUS:-nothing}: ${ANSWER_BODY:0:200}; retrying"
     else
       log "no role credentials yet"
     fi
     sleep "$delay"
     delay=$((delay < 16 ? delay * 2 : 30))
   done
+  return 1
+}
+
+# Reads the files under READ_AHEAD_PATHS once, before a warm pool instance parks. Its root volume was
+# created from the image's snapshot, and EBS fetches each block from S3 the first time it is read
+# ("Initialize Amazon EBS volumes", https://docs.aws.amazon.com/ebs/latest/userguide/initalize-volume.html);
+# a stopped instance keeps its volume, so the runner a job starts later loads from fetched blocks.
+# Bounded by READ_AHEAD_SECONDS (timeout ends find and the cats it started): a slow volume delays
+# the parking, never a job.
+read_ahead() {
+  local started=$SECONDS bytes paths
+  read -ra paths <<<"$READ_AHEAD_PATHS"
+  ((${#paths[@]})) || return 0
+  bytes="$(timeout "$READ_AHEAD_SECONDS" find "${paths[@]}" -type f -exec cat {} + 2>/dev/null | wc -c)" || true
+  log "read ${bytes:-0} bytes of ${READ_AHEAD_PATHS} ahead of parking, in $((SECONDS - started))s"
 }
 
 main() {
@@ -330,8 +324,12 @@ main() {
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
   start_log_shipper
   if [[ ! -x "$RUNNER_DIR/run.sh" ]]; then
+    # The endpoint retires the instance and holds its pool's launches, as every instance of the
+    # image would end the same way. Any of its own answers settles it (not 403: IAM propagation).
     log "this image holds no runner: $RUNNER_DIR/run.sh is missing or not executable"
-    report_runner_missing
+    if ask_register '{"problem":"runner-missing"}' '400 409 410'; then
+      log "register endpoint answered $ANSWER_STATUS to the report"
+    fi
     power_off "the image holds no runner ($RUNNER_DIR/run.sh)"
   fi
   local kind b64 url
@@ -341,27 +339,21 @@ main() {
       add_hook "job-${kind,,}" "${!b64:-}" "${!url:-}" "ACTIONS_RUNNER_HOOK_JOB_${kind}"
     fi
   done
-  log "asking for a runner config"
 
-  local deadline=$((SECONDS + CONFIG_TIMEOUT_SECONDS)) delay=1 code jit_config
-  while true; do
-    if ((SECONDS >= deadline)); then
-      power_off "no runner config within ${CONFIG_TIMEOUT_SECONDS}s"
+  log "asking for a runner config"
+  ask_register '{}' '200 410' || power_off "no runner config within ${CONFIG_TIMEOUT_SECONDS}s"
+  if [[ "$ANSWER_STATUS" == 410 ]]; then
+    # The endpoint decided: the demand this instance was launched for is gone, it is retired, or it
+    # is a warm pool instance's first boot, which parks stopped (shutdown behaviour `stop`).
+    log "register endpoint answered 410: ${ANSWER_BODY:0:300}"
+    if [[ "$(json_field action <<<"$ANSWER_BODY")" == park ]]; then
+      read_ahead
+      power_off "parking: a warm pool instance waits stopped until a job claims it"
     fi
-    # Role credentials rotate; read them before every attempt.
-    if load_credentials; then
-      code=0
-      jit_config="$(register_once)" || code=$?
-      case "$code" in
-        0) break ;;
-        10) power_off "the register endpoint declined this instance" ;;
-      esac
-    else
-      log "no role credentials yet"
-    fi
-    sleep "$delay"
-    delay=$((delay < 16 ? delay * 2 : 30))
-  done
+    power_off "the register endpoint declined this instance"
+  fi
+  local jit_config="$ANSWER_BODY"
+  unset ANSWER_BODY
 
   if [[ ! "$jit_config" =~ ^[A-Za-z0-9+/=]+$ ]]; then
     power_off "the register endpoint returned something that is not a JIT config"

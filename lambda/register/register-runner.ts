@@ -5,7 +5,7 @@
 import { BootProblem, fromLambdaEvent, instanceOfCaller, problemOf, RegisterRequest, RunnerCaller } from './caller';
 import { BadRegisterRequestError, CallerNotAllowedError, RunnerContendedError } from './errors';
 import { holdLaunches } from './hold-launches';
-import { configAnswer, jsonAnswer, RegisterAnswer } from './http';
+import { configAnswer, jsonAnswer, RegisterAction, RegisterAnswer } from './http';
 import { RefusalReason, RegisterMetrics } from './register-metrics';
 import { Logger } from '../common/logger';
 import { ConfigError } from '../core/errors';
@@ -101,7 +101,7 @@ async function decide(caller: RunnerCaller, problem: BootProblem | undefined, de
   if (runner.state === 'warming' || runner.state === 'warm') {
     // Booted once so that a later start only needs its JIT config: it powers off and parks stopped
     // (shutdown behaviour `stop`). No JIT config is minted for it, so none sits on a stopped disk.
-    return refuse(deps, 'warm-pool', 410, `runner ${instanceId} is a warm pool instance: power off and wait stopped until a job claims it`);
+    return refuse(deps, 'warm-pool', 410, `runner ${instanceId} is a warm pool instance: power off and wait stopped until a job claims it`, 'park');
   }
 
   const config = (await deps.configs.loadConfigs()).find((c) => c.name === runner.configName);
@@ -247,9 +247,9 @@ async function refuseAndHold(runner: RunnerRecord, reason: HoldReason, message: 
   return refuse(deps, reason, 410, message);
 }
 
-function refuse(deps: RegisterDeps, reason: RefusalReason, status: number, message: string): RegisterAnswer {
+function refuse(deps: RegisterDeps, reason: RefusalReason, status: number, message: string, action?: RegisterAction): RegisterAnswer {
   deps.metrics.registrationRefused(reason);
-  return jsonAnswer(status, message);
+  return jsonAnswer(status, message, action);
 }
 
 function failure(e: unknown, deps: RegisterDeps): RegisterAnswer {

@@ -422,7 +422,62 @@ test('an instance the endpoint declines (410: no demand left) powers off without
   expect(ranRunner(dir)).toBe(false);
   expect(host.powerOffs).toEqual([instanceId]);
   expect(bootRun.output()).toContain('register endpoint answered 410');
+  expect(bootRun.output()).not.toContain('ahead of parking'); // it is gone, not parked: nothing to ready
   expect((await world.runners.getRunner(instanceId))?.state).toBe('retiring');
+});
+
+/** A runner directory with the files a read-ahead should fetch: `bin` and `externals`, `bytes` in all. */
+function runnerDirWithFiles(): { dir: string; readAhead: string; bytes: number } {
+  const dir = runnerDir(RUN_SH(host.url));
+  const files = { 'bin/Runner.Listener.dll': 200_000, 'bin/lib/System.Private.CoreLib.dll': 150_000, 'externals/node20/bin/node': 50_000 };
+  for (const [name, size] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), Buffer.alloc(size, 7));
+  }
+  return { dir, readAhead: `${dir}/bin ${dir}/externals`, bytes: Object.values(files).reduce((a, b) => a + b, 0) };
+}
+
+test('a warm pool instance\'s first boot reads the runner\'s files once, then parks: powered off, asking nothing more', async () => {
+  // Arrange: a warm pool instance on its first boot, with jobs queued (it still gets no config).
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId, { state: 'warming' });
+  await world.queueJob(9_000_002);
+  const { dir, readAhead, bytes } = runnerDirWithFiles();
+  ghes.resetApiCalls();
+
+  // Act
+  const bootRun = boot(instanceId, dir, { READ_AHEAD_PATHS: readAhead });
+  const code = await exitOf(bootRun);
+
+  // Assert: every byte of the two directories went through the read, and nothing else happened.
+  expect(code).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toContain(`read ${bytes} bytes of ${readAhead} ahead of parking`);
+  expect(bootRun.output()).toContain('powering off: parking');
+  expect(ranRunner(dir)).toBe(false);
+  expect(world.metrics.refused).toEqual(['warm-pool']); // asked once
+  expect((await world.runners.getRunner(instanceId))?.state).toBe('warming');
+  expect(ghes.apiCalls().total).toBe(0);
+});
+
+test('a read-ahead that outlasts READ_AHEAD_SECONDS is cut short, and the instance parks anyway', async () => {
+  // Arrange: a `cat` that never finishes, first on the PATH (find runs it for the files).
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId, { state: 'warming' });
+  const { dir, readAhead } = runnerDirWithFiles();
+  const slow = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-slow-cat-'));
+  dirs.push(slow);
+  fs.writeFileSync(path.join(slow, 'cat'), '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+
+  // Act
+  const bootRun = boot(instanceId, dir, { READ_AHEAD_PATHS: readAhead, READ_AHEAD_SECONDS: '1', PATH: `${slow}:${process.env.PATH}` });
+  const code = await exitOf(bootRun);
+
+  // Assert: the script ended although the read would take ten minutes, and parked all the same.
+  expect(code).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(bootRun.output()).toMatch(/read 0 bytes of .* ahead of parking/);
+  expect(bootRun.output()).toContain('powering off: parking');
 });
 
 test('an image without the runner reports it instead of asking for a config: retired, its pool held, powered off, nothing registered', async () => {

@@ -174,6 +174,7 @@ describe('a runner without demand', () => {
 
     expect(result.statusCode).toBe(410);
     expect(message(result.body)).toMatch(/no queued job left.*power off/);
+    expect(JSON.parse(result.body)).not.toHaveProperty('action'); // power off, nothing to ready
     expect(await world.runners.getRunner(instanceId)).toMatchObject({ state: 'retiring', retireReason: 'surplus' });
     expect(registrationsOf(instanceId)).toHaveLength(0);
     expect(world.metrics.refused).toEqual(['surplus']);
@@ -288,7 +289,7 @@ describe('runners in other states', () => {
 });
 
 describe('a warm pool instance', () => {
-  test('on its first boot gets no JIT config, even with jobs queued: 410, so it powers off and parks stopped', async () => {
+  test('on its first boot gets no JIT config, even with jobs queued: 410 with action park, so it readies its disk and parks stopped', async () => {
     const instanceId = newInstanceId();
     const before = await world.launch(instanceId, { state: 'warming' });
     await world.queueJob(1);
@@ -298,6 +299,7 @@ describe('a warm pool instance', () => {
 
     expect(result.statusCode).toBe(410);
     expect(message(result.body)).toMatch(/warm pool instance: power off/);
+    expect(JSON.parse(result.body).action).toBe('park');
     expect(await world.runners.getRunner(instanceId)).toEqual(before);
     expect(ghes.apiCalls().total).toBe(0);
     expect(world.metrics.refused).toEqual(['warm-pool']);
