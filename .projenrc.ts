@@ -43,6 +43,8 @@ const toolDeps = [
   'js-yaml@4.1.0',
   '@types/js-yaml@4.0.9',
   'tsx@4.23.15',
+  // Heading anchors as GitHub makes them: the docs' links are checked against them (test/docs/links.test.ts).
+  'github-slugger@2.0.0',
   // Drives the system's Chromium (Debian's package; no browser download) through the setup page.
   'playwright-core@1.65.1',
   // Oracles this project did not write. IAM decisions: an IAM policy engine (AGPL-3.0: used by the
@@ -74,6 +76,7 @@ const esmOnlyPackages = [
   'json-with-bigint',
   'bottleneck',
   'content-type',
+  'github-slugger',
 ];
 
 // Releases (docs/releasing.md): the release workflow (.github/workflows/release.yml) publishes to
