@@ -4,8 +4,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { CONTROL_PLANE_AND_PACING, ControlPlaneEnvironment, controlPlaneFrom } from './wiring/control-plane';
-import { decodeEnvironment, RECONCILER_ENVIRONMENT } from '../../src/contracts/environment';
+import { decodeEnvironment, EnvironmentVariableError, RECONCILER_ENVIRONMENT } from '../../src/contracts/environment';
 import { ReconcilerMetricName } from '../../src/contracts/metrics';
+import { WarmPoolScheduleDocument } from '../../src/runner-config-document';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { createLogger } from '../common/logger';
 import { SsmRunnerVersions } from '../config/ssm-runner-versions';
@@ -25,6 +26,7 @@ function buildDeps(): ReconcilerDeps {
     queue: plane.queue,
     compute: plane.compute,
     warmPoolConfigs: env.warmPoolConfigs ?? [],
+    warmPoolSchedules: warmPoolSchedulesFrom(env.warmPoolSchedules),
     github: plane.github,
     state: plane.reconcilerState,
     runnerVersions: runnerVersionsFrom(env.runnerVersionParameters),
@@ -34,6 +36,23 @@ function buildDeps(): ReconcilerDeps {
     metrics: new PowertoolsCountMetrics<ReconcilerMetricName>(new Metrics()),
     limits: limitsFrom(env),
   };
+}
+
+/** The scheduled warm pools' schedules, as the construct wrote them (JSON text by config name). */
+export function warmPoolSchedulesFrom(texts: Readonly<Record<string, string>> | undefined): Record<string, WarmPoolScheduleDocument> {
+  return Object.fromEntries(Object.entries(texts ?? {}).map(([name, text]) => {
+    let schedule: Partial<WarmPoolScheduleDocument> | undefined;
+    try {
+      schedule = JSON.parse(text) as Partial<WarmPoolScheduleDocument>;
+    } catch {
+      schedule = undefined;
+    }
+    const whole = (n: unknown) => Number.isInteger(n);
+    if (typeof schedule?.timeZone !== 'string' || !Array.isArray(schedule.weekdays) || !schedule.weekdays.every(whole) || !whole(schedule.startHour) || !whole(schedule.endHour)) {
+      throw new EnvironmentVariableError(`WARM_POOL_SCHEDULES: the schedule of ${name} is not a warm pool schedule ({timeZone, weekdays, startHour, endHour}): ${text.slice(0, 200)}. The construct writes it: deploy it again rather than edit it.`, ['WARM_POOL_SCHEDULES']);
+    }
+    return [name, schedule as WarmPoolScheduleDocument];
+  }));
 }
 
 function runnerVersionsFrom(parameters: Readonly<Record<string, string>> | undefined): SsmRunnerVersions | undefined {

@@ -20,7 +20,7 @@ import {
 } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
-import { configOfWarmPoolId } from '../core/warm-pool';
+import { configOfWarmPoolId, scheduleActive } from '../core/warm-pool';
 
 export type { ReconcilerDeps, ReconcilerSettings, ReconcileSummary, Run } from './run';
 
@@ -144,12 +144,14 @@ async function sendPoolMessages(run: Run): Promise<void> {
 }
 
 /**
- * Every config with a warm pool, and every warm pool that still holds instances (its config may have
- * dropped it, or be gone: the provisioner then empties it), goes to the provisioner, which refills,
- * freshens or empties it. One message per config a sweep.
+ * Every warm pool its schedule keeps now, and every warm pool that still holds instances (off its
+ * schedule, or its config dropped it or is gone: the provisioner then empties it), goes to the
+ * provisioner, which refills, freshens or empties it. One message per config a sweep; an empty pool
+ * off its schedule costs nothing, not even a message.
  */
 async function sendWarmPoolMessages(run: Run): Promise<void> {
-  const names = new Set([...run.deps.warmPoolConfigs ?? [], ...run.warmPoolConfigs]);
+  const kept = (run.deps.warmPoolConfigs ?? []).filter((name) => scheduleActive(run.deps.warmPoolSchedules?.[name], run.now));
+  const names = new Set([...kept, ...run.warmPoolConfigs]);
   for (const configName of [...names].sort()) {
     await run.deps.queue.send(buildWarmPoolMessage(configName, 'reconciler', run.runId));
     run.summary.warmPoolsMessaged++;

@@ -2,6 +2,7 @@
 import { GitHubCallBudget } from './budget';
 import { ReconcilerLimits } from './reconciler-limits';
 import { ReconcilerMetricName } from '../../src/contracts/metrics';
+import { WarmPoolScheduleDocument } from '../../src/runner-config-document';
 import { CountMetrics } from '../common/count-metrics';
 import { Logger } from '../common/logger';
 import { ComputePort } from '../core/compute';
@@ -27,9 +28,11 @@ export interface ReconcilerDeps {
   readonly compute: ComputePort;
   /**
    * The configs that keep a warm pool (the construct names them in the environment, so a sweep
-   * reads no config): each is handed to the provisioner every sweep, full or empty.
+   * reads no config): each is handed to the provisioner every sweep while its schedule keeps it.
    */
   readonly warmPoolConfigs?: readonly string[];
+  /** The schedules of the warm pools kept on one, by config name; the others are kept always. */
+  readonly warmPoolSchedules?: Readonly<Record<string, WarmPoolScheduleDocument>>;
   /** Built on first use only: an idle run never calls it. */
   readonly github: () => Promise<GitHubPort>;
   readonly state: ReconcilerStateStore;

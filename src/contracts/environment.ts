@@ -206,6 +206,11 @@ export const RECONCILER_ENVIRONMENT = {
   /** The runner configs that keep a warm pool; unset when none does. */
   warmPoolConfigs: optionalList('WARM_POOL_CONFIGS'),
   /**
+   * The warm pools kept on a schedule: config name → the schedule as its config document holds it
+   * (`WarmPoolScheduleDocument`, as JSON text); unset when every warm pool is kept always.
+   */
+  warmPoolSchedules: optionalJson('WARM_POOL_SCHEDULES'),
+  /**
    * The SSM parameters of the runner versions: `server` (the server's) and one per architecture
    * the image pipeline builds (`x64`, `arm64`: the image's); unset when the deployment builds no image.
    */

@@ -11,6 +11,7 @@ import { ControlPlaneFunction } from './control-plane-function';
 import { acknowledgeFindings } from './nag';
 import { encodeEnvironment, RECONCILER_ENVIRONMENT } from '../contracts/environment';
 import { FunctionName } from '../contracts/metrics';
+import { WarmPoolScheduleDocument } from '../runner-config-document';
 import { RunnerImagePipeline } from '../runner-image-pipeline';
 
 /** Props of {@link Reconciler}. */
@@ -61,6 +62,7 @@ export class Reconciler extends Construct {
         ...controlPlaneEnvironment(props.controlPlane),
         ...encodeEnvironment(RECONCILER_ENVIRONMENT, {
           warmPoolConfigs: props.controlPlane.fleet.warmPoolConfigs.length > 0 ? props.controlPlane.fleet.warmPoolConfigs : undefined,
+          warmPoolSchedules: warmPoolSchedulesOf(props.controlPlane.fleet.warmPoolSchedules),
           runnerVersionParameters: props.imagePipeline && runnerVersionParameters(props.imagePipeline),
         }),
       },
@@ -94,4 +96,10 @@ function runnerVersionParameters(pipeline: RunnerImagePipeline): Record<string, 
     return parameter ? [[architecture === ec2.InstanceArchitecture.ARM_64 ? 'arm64' : 'x64', parameter.parameterName]] : [];
   });
   return { server: pipeline.serverRunnerVersionParameter.parameterName, ...Object.fromEntries(images) };
+}
+
+/** The warm pools kept on a schedule, each schedule as JSON text; undefined when none is. */
+function warmPoolSchedulesOf(schedules: Record<string, WarmPoolScheduleDocument>): Record<string, string> | undefined {
+  const entries = Object.entries(schedules);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, schedule]) => [name, JSON.stringify(schedule)]));
 }

@@ -15,7 +15,7 @@ import { grantSessionManager, RunnerSessionDocument } from './session-manager';
 import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
 import { COST_TAG_KEYS, TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { JobHooks } from '../job-hooks';
-import { RunnerConfigDocument } from '../runner-config-document';
+import { RunnerConfigDocument, WarmPoolScheduleDocument } from '../runner-config-document';
 import { RunnerMachineImage } from '../runner-machine-image';
 
 /** The Spot service-linked role EC2 creates on the first spot launch of an account. */
@@ -299,6 +299,8 @@ export class RunnerFleet extends RunnerFleetBase {
   readonly warmLaunchTemplates: Record<string, ec2.LaunchTemplate> = {};
   /** The configs that keep a warm pool. */
   readonly warmPoolConfigs: string[];
+  /** The warm pools kept on a schedule, by config name (the rest are kept always). */
+  readonly warmPoolSchedules: Record<string, WarmPoolScheduleDocument> = {};
   /** This deployment's id: the managed-by tag's value. */
   readonly managedBy: string;
   /** Every runner this deployment registers at GitHub has a name starting with this. */
@@ -356,6 +358,7 @@ export class RunnerFleet extends RunnerFleetBase {
     for (const config of props.configs) this.launchTemplates[config.name] = this.launchTemplate(config, props, false);
     for (const config of props.configs.filter((c) => c.warmPool)) this.warmLaunchTemplates[config.name] = this.launchTemplate(config, props, true);
     this.warmPoolConfigs = Object.keys(this.warmLaunchTemplates);
+    for (const config of props.configs) if (config.warmPool?.schedule) this.warmPoolSchedules[config.name] = config.warmPool.schedule;
     const overrides = Object.values(this.overrides);
     const images = [props.machineImage, ...overrides.map((o) => o.machineImage)].filter((i): i is RunnerMachineImage => i !== undefined);
     const extraGroups = overrides.flatMap((o) => o.securityGroups ?? []).map((g) => g.securityGroupId);

@@ -1,6 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RunnerConfig, WarmPoolSchedule, Weekday } from '../../src';
 import { synthErrors, synthRunners } from './support/synth';
+import { warmPoolSchedulesFrom } from '../../lambda/handlers/reconciler';
+import { EnvironmentVariableError } from '../../src/contracts/environment';
 
 const WARM: RunnerConfig = { name: 'linux-x64', labels: ['linux', 'x64'], instanceTypes: ['m7i.large'], maxRunners: 8, warmPool: { size: 5 } };
 const COLD: RunnerConfig = { name: 'linux-large', labels: ['linux', 'x64', 'large'], instanceTypes: ['m7i.xlarge'] };
@@ -74,8 +76,22 @@ describe('a runner config with a warm pool', () => {
     expect(JSON.stringify(createFleet?.Resource)).toMatch(/WarmLaunchTemplatelinuxx64/);
   });
 
-  test('the reconciler is told which configs keep a warm pool', () => {
+  test('the reconciler is told which configs keep a warm pool; kept always, none has a schedule to pass', () => {
     expect(variablesOf(template, 'reconciler').WARM_POOL_CONFIGS).toBe('linux-x64');
+    expect(variablesOf(template, 'reconciler').WARM_POOL_SCHEDULES).toBeUndefined();
+  });
+
+  test('a pool kept on a schedule: the reconciler gets the schedule, and reads back what the config document holds', () => {
+    const scheduled = synthRunners([{ ...WARM, warmPool: { size: 2, schedule: WarmPoolSchedule.during({ timeZone: 'Europe/Berlin', endHour: 18 }) } }, COLD]);
+    const text = variablesOf(scheduled, 'reconciler').WARM_POOL_SCHEDULES;
+    const document = Object.values(scheduled.findResources('AWS::SSM::Parameter'))
+      .filter((p) => String(p.Properties.Name).includes('/runner-configs/'))
+      .map((p) => JSON.parse(p.Properties.Value))
+      .find((d) => d.name === 'linux-x64');
+
+    expect(typeof text).toBe('string');
+    expect(warmPoolSchedulesFrom(JSON.parse(text as string))).toEqual({ 'linux-x64': document.warmPool.schedule });
+    expect(document.warmPool.schedule).toEqual({ timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 18 });
   });
 });
 
@@ -128,5 +144,15 @@ describe('warm pool validation', () => {
     expect(byName['linux-x64']).toEqual({ size: 2, schedule: { timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 19 } });
     expect(byName.weekend).toEqual({ size: 1, schedule: { timeZone: 'UTC', weekdays: [6, 7], startHour: 0, endHour: 24 } });
     expect(byName.always).toEqual({ size: 1 });
+  });
+});
+
+describe('the reconciler reading WARM_POOL_SCHEDULES', () => {
+  test('a value that is not a schedule is refused, naming the variable and the fix', () => {
+    for (const text of ['not json', '{"timeZone":"UTC"}', '{"timeZone":"UTC","weekdays":["MONDAY"],"startHour":8,"endHour":19}']) {
+      expect(() => warmPoolSchedulesFrom({ 'linux-x64': text })).toThrow(EnvironmentVariableError);
+    }
+    expect(() => warmPoolSchedulesFrom({ 'linux-x64': 'not json' })).toThrow(/WARM_POOL_SCHEDULES: the schedule of linux-x64 .*deploy it again/);
+    expect(warmPoolSchedulesFrom(undefined)).toEqual({});
   });
 });

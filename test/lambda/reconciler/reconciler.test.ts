@@ -83,9 +83,10 @@ afterEach(async () => {
   await ec2.stop();
 });
 
-function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}, warmPoolConfigs: string[] = []): ReconcilerDeps {
+function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}, warmPoolConfigs: string[] = [], warmPoolSchedules?: ReconcilerDeps['warmPoolSchedules']): ReconcilerDeps {
   return {
     warmPoolConfigs,
+    warmPoolSchedules,
     settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: BOOT_TIMEOUT, maxLifetimeMs: 60 * MINUTE },
     runners,
     jobs,
@@ -196,6 +197,36 @@ describe('warm pools', () => {
     expect(summary).toMatchObject({ idle: true, githubCalls: 0, warmPoolsMessaged: 1, failedSteps: [] });
     expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('linux-x64'), reason: 'reconciler', deliveryId: 'run-1' })]);
     expect(ghes.sim.apiCalls().total).toBe(0);
+  });
+
+  describe('kept on a schedule (weekdays 8 to 19 in Berlin)', () => {
+    const schedules = { 'linux-x64': { timeZone: 'Europe/Berlin', weekdays: [1, 2, 3, 4, 5], startHour: 8, endHour: 19 } };
+    const SATURDAY_4AM_BERLIN = Date.UTC(2026, 11, 5, 3, 0);
+    const MONDAY_10AM_BERLIN = Date.UTC(2026, 11, 7, 9, 0);
+
+    test('an empty pool off its schedule costs nothing: no message, so no provisioner run', async () => {
+      const summary = await runReconciler(deps(new ManualClock(SATURDAY_4AM_BERLIN), {}, ['linux-x64'], schedules), 'run-1');
+
+      expect(summary).toMatchObject({ idle: true, warmPoolsMessaged: 0, failedSteps: [] });
+      expect(queue.messages).toEqual([]);
+    });
+
+    test('within its hours it goes to the provisioner every sweep, to be filled and kept fresh', async () => {
+      const summary = await runReconciler(deps(new ManualClock(MONDAY_10AM_BERLIN), {}, ['linux-x64'], schedules), 'run-1');
+
+      expect(summary.warmPoolsMessaged).toBe(1);
+      expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('linux-x64') })]);
+    });
+
+    test('off its schedule, a pool that still holds an instance goes to the provisioner, to be emptied', async () => {
+      const parked = await ec2.launch('on-demand', 'stops');
+      await runners.putRunner(runnerRecord(parked, 'warm', SATURDAY_4AM_BERLIN, { market: 'on-demand', poolId: warmPoolIdOf('linux-x64'), scope: undefined }));
+
+      const summary = await runReconciler(deps(new ManualClock(SATURDAY_4AM_BERLIN), {}, ['linux-x64'], schedules), 'run-1');
+
+      expect(summary.warmPoolsMessaged).toBe(1);
+      expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('linux-x64') })]);
+    });
   });
 
   test('a warm pool no config keeps any more still goes to the provisioner while it holds instances, to be emptied', async () => {
