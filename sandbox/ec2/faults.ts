@@ -75,18 +75,21 @@ export interface Ec2FaultOptions {
 }
 
 /**
- * A stopped instance's pending phase on StartInstances. No AWS page gives a figure; published measurements of stopped-instance pools put
- * the whole start, OS boot included, at about 15 s (WarpBuild standby disks, https://docs.warpbuild.com/byoc/standby-disks) to 20-30 s
- * (a GitHub runner autoscaler's warm pool, https://github.com/frgrisk/github-runner-autoscaler/pull/14, down from ~90 s cold). The EC2
- * part is modelled as 5-15 s; the OS boot that follows is the bootstrap's own time [I].
+ * A stopped instance's start, StartInstances to its OS running the user data. The sandbox runs the bootstrap as soon as the instance is
+ * `running`, so the range stands for EC2's pending phase and the OS boot both, as the boot delay does for a launch. No AWS page gives a
+ * figure; published measurements of a start: brevdev on m7i.large, pending → running 16.4 s then boot → SSH 3.0 s, 19.4 s in all against
+ * 21.0 s for a launch (https://github.com/brevdev/ec2-coldboot-research, docs/start-stopped-results.md); WarpBuild's standby disks about
+ * 15 s (https://docs.warpbuild.com/byoc/standby-disks); RunsOn's stopped pool under 15 s of a job's whole queue time
+ * (https://runs-on.com/runners/pools); a GitHub runner autoscaler's warm pool 20-30 s
+ * (https://github.com/frgrisk/github-runner-autoscaler/pull/14). Modelled as 10-20 s.
  */
-export const START_DELAY_MS: readonly [number, number] = [5_000, 15_000];
+export const START_DELAY_MS: readonly [number, number] = [10_000, 20_000];
 /**
- * A hibernated instance's pending phase: EC2 reloads the RAM from the root volume and the processes resume without a boot
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html); no published figure for the EC2 part was found, so it is modelled
- * as the start's range less a few seconds [I].
+ * A hibernated instance's resume: EC2 reloads the RAM from the root volume and the processes resume without a boot
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html). brevdev measured pending → running 16.3 s then resume → SSH
+ * 2.4 s, 0.7 s less than a start (docs/hibernate-results.md of the repository above): the start's range less 0.7 s.
  */
-export const RESUME_DELAY_MS: readonly [number, number] = [3_000, 10_000];
+export const RESUME_DELAY_MS: readonly [number, number] = [9_300, 19_300];
 
 export class Ec2Faults {
   private readonly rules: { rule: CapacityErrorRule; remaining: number }[];
