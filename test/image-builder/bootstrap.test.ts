@@ -504,6 +504,32 @@ test('an image without the runner reports it instead of asking for a config: ret
   expect(ghes.apiCalls().total).toBe(0);
 });
 
+test('a report answered with a runner config (200, never sent to a report) is retried, and the config never reaches the log', async () => {
+  // Arrange: the first answer to the report is a 200 with a config in its body; then the real endpoint.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const config = Buffer.from('{"credentials":"never-logged"}').toString('base64');
+  let calls = 0;
+  intercept = async (event) => (++calls === 1
+    ? { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: config }
+    : world.handler(event));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-no-runner-'));
+
+  // Act
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+  const code = await exitOf(bootRun);
+
+  // Assert: asked again, settled by the endpoint's 410, and the config is nowhere: not printed, not shipped.
+  expect(code).toBe(0);
+  expect(calls).toBe(2);
+  expect(bootRun.output()).toContain('register endpoint answered 200: (a runner config, not logged); retrying');
+  expect(bootRun.output()).toContain('register endpoint answered 410 to the report');
+  expect(bootRun.output()).not.toContain(config);
+  const shipped = logs.logStreams(LOG_GROUP).get(instanceId)!;
+  expect(shipped.map((e) => e.message).join('\n')).toContain('to the report');
+  expect(JSON.stringify(shipped)).not.toContain(config);
+});
+
 test('an unreachable endpoint, then an instance not recorded yet (503), are retried until the config comes', async () => {
   // Arrange: the first connection is dropped; the first answer finds no runner item, which the
   // provisioner writes right after.
