@@ -31,6 +31,7 @@ export type RetireReason =
   | 'orphan' // its instance is unknown to the state table
   | 'stale-image' // a warm pool instance built from an older runner image than the current one
   | 'start-failed' // a claimed warm pool instance EC2 would not start
+  | 'stopped' // a claimed warm pool instance found stopped long after its claim: its end went unnoticed
   | 'runner-missing'; // its image holds no runner (the bootstrap found no run.sh)
 
 /** What the control plane knows of one runner. */

@@ -92,6 +92,7 @@ function emptySummary(activePoolCount: number): ReconcileSummary {
     poolsMessaged: 0,
     warmPoolsMessaged: 0,
     orphansTerminated: [],
+    stalledTerminated: [],
     stuckJobsChecked: 0,
     stuckJobsRepaired: 0,
     redelivered: [],

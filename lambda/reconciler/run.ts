@@ -54,6 +54,8 @@ export interface ReconcileSummary {
   /** Warm pools handed to the provisioner (to refill, freshen or empty). */
   warmPoolsMessaged: number;
   orphansTerminated: string[];
+  /** Instances of live runners whose end went unnoticed (retiring too long, claimed and stopped), terminated. */
+  stalledTerminated: string[];
   stuckJobsChecked: number;
   stuckJobsRepaired: number;
   redelivered: string[];

@@ -1,8 +1,9 @@
 // The EC2 side of a run: instances of ours that no runner answers for are terminated. Only EC2 and
 // DynamoDB are called, so this runs even while nothing is active.
-import { hasNoLiveRunner, orphanCandidates } from './orphans';
+import { hasNoLiveRunner, orphanCandidates, stalledBy } from './orphans';
 import type { Run } from './run';
 import { ReconcilerMetric } from '../../src/contracts/metrics';
+import { InstanceInfo } from '../core/compute';
 
 /**
  * A runner whose instance EC2 no longer lists as alive is closed here, in case its end event was
@@ -24,6 +25,7 @@ export async function terminateOrphans(run: Run): Promise<void> {
     logger.warn('closed a runner whose instance is gone (its end event never arrived)', { instanceId: runner.instanceId, poolId: runner.poolId, runnerState: runner.state });
     metrics.count(ReconcilerMetric.VANISHED_RUNNERS_CLOSED, 1);
   }
+  await terminateStalled(run, instances);
   const candidates = orphanCandidates(instances, new Set(run.live.keys()), run.now, settings.bootTimeoutMs);
   const orphans: string[] = [];
   for (const instance of candidates) {
@@ -43,4 +45,30 @@ export async function terminateOrphans(run: Run): Promise<void> {
   await compute.terminate(orphans);
   run.summary.orphansTerminated.push(...orphans);
   metrics.count(ReconcilerMetric.ORPHANS_TERMINATED, orphans.length);
+}
+
+/**
+ * Terminates the instances of live runners whose end went unnoticed (see stalledBy): a retirement
+ * whose terminate or stop event was lost, a claimed warm pool instance left stopped. A claimed one is
+ * retired first, with a conditional write, so that it no longer counts as its pool's supply; its
+ * runner is closed once EC2 no longer lists the instance, as for any terminated one.
+ */
+async function terminateStalled(run: Run, instances: readonly InstanceInfo[]): Promise<void> {
+  const { compute, runners, logger, metrics } = run.deps;
+  const stateOf = new Map(instances.map((i) => [i.instanceId, i.state]));
+  const stalled: string[] = [];
+  for (const runner of run.live.values()) {
+    const instanceState = stateOf.get(runner.instanceId);
+    const why = instanceState === undefined ? undefined : stalledBy(runner, instanceState, run.now);
+    if (why === undefined) continue;
+    if (why === 'stopped' && !await runners.transitionRunner(runner.instanceId, [runner.state], 'retiring', { retireReason: 'stopped' }, run.now)) continue;
+    stalled.push(runner.instanceId);
+    logger.warn('terminating the instance of a runner whose end went unnoticed', {
+      instanceId: runner.instanceId, poolId: runner.poolId, runnerState: runner.state, instanceState, why,
+    });
+  }
+  if (stalled.length === 0) return;
+  await compute.terminate(stalled);
+  run.summary.stalledTerminated.push(...stalled);
+  metrics.count(ReconcilerMetric.STALLED_INSTANCES_TERMINATED, stalled.length);
 }

@@ -112,6 +112,8 @@ export const ReconcilerMetric = {
   STUCK_JOBS_CHECKED: 'StuckJobsChecked',
   STUCK_JOBS_REPAIRED: 'StuckJobsRepaired',
   VANISHED_RUNNERS_CLOSED: 'VanishedRunnersClosed',
+  /** Instances of live runners terminated because their end went unnoticed: retiring too long, or claimed and stopped (see lambda/reconciler/orphans.ts). */
+  STALLED_INSTANCES_TERMINATED: 'StalledInstancesTerminated',
   DELIVERIES_REDELIVERED: 'DeliveriesRedelivered',
   REDELIVERIES_EXHAUSTED: 'RedeliveriesExhausted',
   DELIVERIES_LIST_TRUNCATED: 'DeliveriesListTruncated',

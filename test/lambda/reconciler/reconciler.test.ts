@@ -259,6 +259,68 @@ describe('warm pools', () => {
   });
 });
 
+describe('instances of live runners whose end went unnoticed', () => {
+  test('a retirement whose terminate was lost: its stopped warm pool instance is terminated once it has been retiring 10 minutes, not before', async () => {
+    // Arrange: a parked instance retired (its pool removed); the provisioner's terminate never went out.
+    const parked = await ec2.launch('on-demand', 'stops');
+    ec2.sim.poweroff(parked);
+    await ec2.sim.clock.sleep(MINUTE);
+    expect(ec2.sim.instance(parked)?.state).toBe('stopped');
+    const retiredAt = ec2.sim.clock.now();
+    await runners.putRunner(runnerRecord(parked, 'retiring', retiredAt, { market: 'on-demand', poolId: warmPoolIdOf('linux-x64'), scope: undefined, retireReason: 'surplus' }));
+
+    // Act: a sweep within the grace, then one after it.
+    await ec2.sim.clock.sleep(5 * MINUTE);
+    const early = await runReconciler(deps(ec2.sim.clock), 'run-1');
+    await ec2.sim.clock.sleep(6 * MINUTE);
+    const late = await runReconciler(deps(ec2.sim.clock), 'run-2');
+
+    // Assert
+    expect(early.stalledTerminated).toEqual([]);
+    expect(late.stalledTerminated).toEqual([parked]);
+    expect(['shutting-down', 'terminated']).toContain(ec2.sim.instance(parked)?.state);
+    expect(metrics.counts).toContainEqual(expect.objectContaining({ name: 'StalledInstancesTerminated', value: 1 }));
+  });
+
+  test('a claimed instance left stopped 5 minutes after its claim (its stop event lost) is retired, so it is no pool\'s supply, and terminated', async () => {
+    // Arrange: claimed, registered, ran nothing, powered off; the lifecycle function never heard of it.
+    const claimed = await ec2.launch('on-demand', 'stops');
+    const claimAt = ec2.sim.clock.now();
+    await runners.putRunner(runnerRecord(claimed, 'registered', claimAt, { market: 'on-demand', claimedAt: claimAt, runnerName: `${PREFIX}${claimed}` }));
+    ec2.sim.poweroff(claimed);
+    await ec2.sim.clock.sleep(MINUTE);
+    expect(ec2.sim.instance(claimed)?.state).toBe('stopped');
+
+    // Act: 2 minutes after the claim, then 6.
+    await ec2.sim.clock.sleep(MINUTE);
+    const early = await runReconciler(deps(ec2.sim.clock), 'run-1');
+    await ec2.sim.clock.sleep(4 * MINUTE);
+    const late = await runReconciler(deps(ec2.sim.clock), 'run-2');
+
+    // Assert
+    expect(early.stalledTerminated).toEqual([]);
+    expect(late.stalledTerminated).toEqual([claimed]);
+    expect(await runners.getRunner(claimed)).toMatchObject({ state: 'retiring', retireReason: 'stopped' });
+    expect(['shutting-down', 'terminated']).toContain(ec2.sim.instance(claimed)?.state);
+  });
+
+  test('a parked warm pool instance and a busy claimed one that runs are left alone, however old', async () => {
+    const parked = await ec2.launch('on-demand', 'stops');
+    const busy = await ec2.launch('on-demand', 'stops');
+    const at = ec2.sim.clock.now();
+    await runners.putRunner(runnerRecord(parked, 'warm', at, { market: 'on-demand', poolId: warmPoolIdOf('linux-x64'), scope: undefined }));
+    await runners.putRunner(runnerRecord(busy, 'busy', at, { market: 'on-demand', claimedAt: at, runnerName: `${PREFIX}${busy}` }));
+    ec2.sim.poweroff(parked);
+
+    await ec2.sim.clock.sleep(30 * MINUTE);
+    const summary = await runReconciler(deps(ec2.sim.clock, {}, ['linux-x64']), 'run-1');
+
+    expect(summary.stalledTerminated).toEqual([]);
+    expect(ec2.sim.instance(parked)?.state).toBe('stopped');
+    expect(ec2.sim.instance(busy)?.state).toBe('running');
+  });
+});
+
 describe('the reconciler\'s role', () => {
   test('without ec2:TerminateInstances, which the construct grants, an orphan stays running: EC2 refuses with UnauthorizedOperation and the step fails alone', async () => {
     // Arrange: an orphan (no runner item) past the boot timeout.
