@@ -14,6 +14,7 @@ export type RefusalReason =
   | 'no-runner-group' // the runner group the config names does not exist (410)
   | 'enterprise-credential' // the enterprise token is missing or refused (410)
   | 'runner-missing' // the instance's image holds no runner: it asked for no config (410)
+  | 'configured' // a runner-missing report from a runner that got its config already (409)
   | 'bad-request' // a body that is not {} or a known problem report (400)
   | 'github-error' // generate-jitconfig failed (503)
   | 'contended' // the runner item kept changing under the decision (503)

@@ -13,7 +13,7 @@ import { EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubPort, JitR
 import { HoldReason } from '../core/launch-hold';
 import { Clock, JobStore, PoolStore, RunnerConfigSource, RunnerStore } from '../core/ports';
 import { RunnerScope } from '../core/routing';
-import { runnerName, RunnerRecord, scopeOf } from '../core/runner';
+import { runnerName, RunnerRecord, RunnerState, scopeOf } from '../core/runner';
 import { RunnerConfig } from '../core/runner-config';
 
 export interface RegisterDeps {
@@ -97,7 +97,14 @@ async function decide(caller: RunnerCaller, problem: BootProblem | undefined, de
     return refuse(deps, 'retired', 410, `runner ${instanceId} is ${runner.state}${runner.retireReason ? ` (${runner.retireReason})` : ''}: power off`);
   }
   if (runner.state === 'busy') return refuse(deps, 'busy', 409, `runner ${instanceId} already runs a job; it gets no second runner config`);
-  if (problem === 'runner-missing') return runnerMissing(runner, deps);
+  if (problem === 'runner-missing') {
+    // The bootstrap reports before it has ever asked for a config; a runner that got one has a runner,
+    // and such a report can only come from its job's code, which must not retire it or hold its pool.
+    if (!REPORTS_FROM.includes(runner.state)) {
+      return refuse(deps, 'configured', 409, `runner ${instanceId} is ${runner.state}: it got its runner config, so it cannot lack the runner; report refused`);
+    }
+    return runnerMissing(runner, deps);
+  }
   if (runner.state === 'warming' || runner.state === 'warm') {
     // Booted once so that a later start only needs its JIT config: it powers off and parks stopped
     // (shutdown behaviour `stop`). No JIT config is minted for it, so none sits on a stopped disk.
@@ -146,6 +153,9 @@ async function poolHasDemand(runner: RunnerRecord, deps: RegisterDeps): Promise<
   deps.logger.info('pool demand', { queuedJobsCounted: queued, idleRunners: idleOthers, idleRunnersListed: others.length });
   return queued > idleOthers;
 }
+
+/** The states an instance reports `runner-missing` from: before it ever got a runner config. */
+const REPORTS_FROM: readonly RunnerState[] = ['booting', 'warming', 'warm'];
 
 /**
  * The instance's image holds no runner, so it asked for no config: it is retired (it powers off and

@@ -323,6 +323,23 @@ describe('a warm pool instance', () => {
 describe('an instance whose image holds no runner', () => {
   const RUNNER_MISSING = JSON.stringify({ problem: 'runner-missing' });
 
+  test('a report from a runner that got its config (so only its job\'s code can send it) is refused: 409, nothing retired, no hold', async () => {
+    // Arrange: registered, its job about to start; the pool item as the provisioner saved it.
+    const instanceId = newInstanceId();
+    expect(await world.runners.savePool(emptyPool(POOL.poolId, CONFIG.name, POOL.scope), world.clock.now())).toBe(true);
+    const before = await world.launch(instanceId, { state: 'registered' });
+
+    // Act
+    const result = await world.handler(functionUrlEvent(instanceId, { body: RUNNER_MISSING }));
+
+    // Assert
+    expect(result.statusCode).toBe(409);
+    expect(message(result.body)).toMatch(/got its runner config.*report refused/);
+    expect(await world.runners.getRunner(instanceId)).toEqual(before);
+    expect((await world.runners.getPool(POOL.poolId))?.launchHold).toBeUndefined();
+    expect(world.metrics.refused).toEqual(['configured']);
+  });
+
   test('reports it instead of asking: retired with no registration, and its pool\'s launches held', async () => {
     // Arrange: the pool item the provisioner saved before it launched the instance.
     const instanceId = newInstanceId();
