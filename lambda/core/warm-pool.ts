@@ -2,6 +2,7 @@
 // until a pool with demand claims one. Pure: how many to keep now (the schedule), which to launch,
 // retire or claim; the provisioner applies the answer with conditional writes.
 import { RetireReason, RunnerView } from './runner';
+import { WARM_READ_AHEAD_SECONDS } from '../../src/contracts/environment';
 import { WarmPoolDocument, WarmPoolScheduleDocument } from '../../src/runner-config-document';
 
 /**
@@ -42,6 +43,13 @@ export function warmPoolTarget(warmPool: WarmPoolDocument | undefined, now: numb
   return scheduleActive(warmPool.schedule, now) ? warmPool.size : 0;
 }
 
+/**
+ * What a warming instance has beyond the boot timeout to park: after its 410 it reads its runner's
+ * files (at most WARM_READ_AHEAD_SECONDS), then EC2 stops it (a minute, generously) and the stop
+ * event reaches the lifecycle function.
+ */
+export const PARKING_MS = (WARM_READ_AHEAD_SECONDS + 60) * 1000;
+
 export interface WarmPoolInput {
   /** Stopped instances to hold now ({@link warmPoolTarget}). */
   readonly target: number;
@@ -53,7 +61,7 @@ export interface WarmPoolInput {
    */
   readonly scopedRunners: number;
   readonly maxRunners: number;
-  /** How long a warming instance may take to boot and park. */
+  /** How long an instance may take to ask for its config; a warming one has {@link PARKING_MS} more to park. */
   readonly bootTimeoutMs: number;
   /** The AMI launches use now; a parked instance from another one is replaced. Undefined: not checked. */
   readonly currentImageId?: string;
@@ -84,7 +92,7 @@ export function planWarmPool(input: WarmPoolInput): WarmPoolDecision {
   for (const runner of input.runners) {
     if (runner.state === 'retiring') {
       retiring++;
-    } else if (runner.state === 'warming' && input.now - runner.launchedAt > input.bootTimeoutMs) {
+    } else if (runner.state === 'warming' && input.now - runner.launchedAt > input.bootTimeoutMs + PARKING_MS) {
       retire.push({ instanceId: runner.instanceId, reason: 'boot-timeout' });
     } else if ((runner.state === 'warming' || runner.state === 'warm') && isStale(runner, input.currentImageId)) {
       retire.push({ instanceId: runner.instanceId, reason: 'stale-image' });

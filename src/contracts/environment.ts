@@ -288,6 +288,13 @@ export const RUNTIME_VARIABLES = {
  * What the instance bootstrap (image-builder/bootstrap.sh) reads: exported by the launch templates'
  * user data before the script runs. Settings only, never a secret.
  */
+/**
+ * How long a warm pool instance may read its runner's files ahead of parking (the bootstrap's
+ * READ_AHEAD_SECONDS). The warm pool allows its instances this much longer than the boot timeout
+ * to park.
+ */
+export const WARM_READ_AHEAD_SECONDS = 120;
+
 export const BOOTSTRAP_ENVIRONMENT = {
   /** The register endpoint's URL. */
   registerUrl: text('REGISTER_URL'),
@@ -300,6 +307,8 @@ export const BOOTSTRAP_ENVIRONMENT = {
   /** `1`: the runner's own diagnostic logs go to the log group too (a config's `debug.runnerLogs`). */
   runnerDiagnosticLogs: optionalText('RUNNER_DIAGNOSTIC_LOGS'),
   maxLifetimeSeconds: seconds('MAX_LIFETIME_SECONDS'),
+  /** The most a warm pool instance spends reading its runner's files before it parks ({@link WARM_READ_AHEAD_SECONDS}). */
+  readAheadSeconds: seconds('READ_AHEAD_SECONDS'),
   /**
    * The config's job-started hook, base64 of the script's text (one line, no quoting to get wrong);
    * the bootstrap writes it to a file and starts the runner with `ACTIONS_RUNNER_HOOK_JOB_STARTED` naming it.

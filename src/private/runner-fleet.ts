@@ -12,7 +12,7 @@ import { JobHookSettings, jobHookSettings, userDataSizeProblems } from './job-ho
 import { acknowledgeWildcards } from './nag';
 import { packStatements } from './policy-size';
 import { grantSessionManager, RunnerSessionDocument } from './session-manager';
-import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment } from '../contracts/environment';
+import { BOOTSTRAP_ENVIRONMENT, encodeEnvironment, WARM_READ_AHEAD_SECONDS } from '../contracts/environment';
 import { COST_TAG_KEYS, TAG_CONFIG, TAG_MANAGED_BY } from '../contracts/instance-tags';
 import { JobHooks } from '../job-hooks';
 import { RunnerConfigDocument, WarmPoolScheduleDocument } from '../runner-config-document';
@@ -419,6 +419,7 @@ export class RunnerFleet extends RunnerFleetBase {
       configTimeoutSeconds: this.bootTimeout.toSeconds(),
       logGroupName: this.logGroup.logGroupName,
       maxLifetimeSeconds: this.maxLifetime.toSeconds(),
+      readAheadSeconds: WARM_READ_AHEAD_SECONDS,
       ...this.hookSettings[config],
       ...(this.runnerLogConfigs.includes(config) && { runnerDiagnosticLogs: '1' }),
     })).map(([name, value]) => `export ${name}='${value}'`);

@@ -5,7 +5,7 @@ import { poolIdOf } from '../../../lambda/core/routing';
 import { RunnerState, RunnerView } from '../../../lambda/core/runner';
 import { parseRunnerConfigDocument } from '../../../lambda/core/runner-config';
 import {
-  chooseClaims, configOfWarmPoolId, planWarmPool, scheduleActive, WarmPoolInput, warmPoolIdOf, warmPoolTarget,
+  chooseClaims, configOfWarmPoolId, PARKING_MS, planWarmPool, scheduleActive, WarmPoolInput, warmPoolIdOf, warmPoolTarget,
 } from '../../../lambda/core/warm-pool';
 import { configDocument } from '../support/configs';
 
@@ -81,9 +81,14 @@ describe('planWarmPool', () => {
     expect(planWarmPool(input({ scopedRunners: 7, runners: [runner(1, 'warm'), runner(2, 'retiring')] })).launch).toBe(1);
   });
 
-  test('a warming instance that did not park within the boot timeout is retired and replaced', () => {
-    const decision = planWarmPool(input({ target: 1, runners: [runner(1, 'warming', BOOT_TIMEOUT + 1)] }));
+  test('a warming instance that did not park within the boot timeout and the parking time is retired and replaced', () => {
+    const decision = planWarmPool(input({ target: 1, runners: [runner(1, 'warming', BOOT_TIMEOUT + PARKING_MS + 1)] }));
     expect(decision).toEqual({ launch: 1, retire: [{ instanceId: runner(1, 'warming').instanceId, reason: 'boot-timeout' }] });
+  });
+
+  test('past the boot timeout, a warming instance still has the parking time: its read-ahead and its stop', () => {
+    expect(PARKING_MS).toBe((120 + 60) * 1000);
+    expect(planWarmPool(input({ target: 1, runners: [runner(1, 'warming', BOOT_TIMEOUT + PARKING_MS)] }))).toEqual({ launch: 0, retire: [] });
   });
 
   test('instances of an older image are retired and replaced', () => {
@@ -110,7 +115,7 @@ describe('planWarmPool', () => {
     scopedRunners: fc.integer({ min: 0, max: 12 }),
     runners: fc.array(fc.record({
       state: fc.constantFrom<RunnerState>('warming', 'warm', 'retiring'),
-      ageMs: fc.integer({ min: 0, max: 2 * BOOT_TIMEOUT }),
+      ageMs: fc.integer({ min: 0, max: 2 * (BOOT_TIMEOUT + PARKING_MS) }),
       stale: fc.boolean(),
     }), { maxLength: 15 }),
   }).map(({ runners, ...rest }) => input({
@@ -129,7 +134,7 @@ describe('planWarmPool', () => {
       expect(kept.length + decision.launch).toBeLessThanOrEqual(i.target);
       if (decision.launch > 0) expect(i.scopedRunners + retiring + kept.length + decision.launch).toBeLessThanOrEqual(i.maxRunners);
       for (const r of kept) {
-        expect(r.state === 'warming' && i.now - r.launchedAt > i.bootTimeoutMs).toBe(false);
+        expect(r.state === 'warming' && i.now - r.launchedAt > i.bootTimeoutMs + PARKING_MS).toBe(false);
         expect(r.imageId).toBe(i.currentImageId);
       }
       // Only warm pool instances that exist are retired, none twice, none already retiring.
