@@ -9,7 +9,7 @@ import { underHold } from './launch-hold';
 import { withRecentLaunches } from './recent-launches';
 import type { PoolReport } from './reconcile-pool';
 import { retire } from './retire';
-import { emptyPool, PoolRecord } from '../core/pool';
+import { emptyPool, PoolRecord, updatePool } from '../core/pool';
 import { WarmPoolMessage } from '../core/pool-message';
 import { Retirement } from '../core/reconcile';
 import { RunnerRecord, RunnerState } from '../core/runner';
@@ -31,6 +31,12 @@ export async function reconcileWarmPool(deps: ProvisionerDeps, message: WarmPool
       .map((r): Retirement => ({ instanceId: r.instanceId, reason: 'surplus', action: 'terminate' }));
     const retired = await retire(deps, runners, retirements);
     if (retired > 0) deps.logger.info('warm pool no longer configured; emptied it', { ...log, retired });
+    // A launch it had under way, or a hold, is moot: without them the item leaves the pool index, so
+    // the reconciler stops handing the pool over. The instances of that launch, unrecorded, are the
+    // orphan sweep's once older than the boot timeout.
+    await updatePool(deps.pools, poolId, (pool) => (pool && (pool.pendingLaunch || pool.launchHold)
+      ? { ...pool, pendingLaunch: undefined, launchHold: undefined }
+      : undefined), deps.clock.now(), 3);
     return { ...report, retired };
   }
 

@@ -4,6 +4,7 @@
 // warm pool.
 import { Harness, HarnessOptions, POOL, provisionerRole, runnerConfig, startHarness, WARM_LAUNCH_TEMPLATE_ID } from './harness';
 import { releaseInstances } from '../../../lambda/core/fleet-cap';
+import { emptyPool } from '../../../lambda/core/pool';
 import { buildWarmPoolMessage } from '../../../lambda/core/pool-message';
 import { ImageSource } from '../../../lambda/core/ports';
 import { RunnerRecord } from '../../../lambda/core/runner';
@@ -13,6 +14,7 @@ import { reconcilePool } from '../../../lambda/provisioner/reconcile-pool';
 import { reconcileWarmPool } from '../../../lambda/provisioner/reconcile-warm-pool';
 import { holdLaunches } from '../../../lambda/register/hold-launches';
 import { DynamoFleetStore } from '../../../lambda/state/dynamo-fleet-store';
+import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
 import { silentLogger } from '../support/in-memory-ports';
 
@@ -138,6 +140,27 @@ describe('warm pool refill', () => {
 
     await waitFor(() => parked.every((r) => h.sim.instance(r.instanceId)?.state === 'terminated'));
     expect(calls().CreateFleet ?? 0).toBe(0);
+  });
+
+  test('a warm pool taken out of the config while held, with a launch under way, leaves the pool index: the reconciler stops handing it over', async () => {
+    // Arrange: the warm pool's item holds a hold and a pending launch, so the index lists it.
+    await start();
+    const now = h.clock.now();
+    const hold = { reason: 'runner-missing' as const, refusals: 1, refusedAt: now, until: now + 60_000 };
+    const pendingLaunch = { clientToken: 'er-test-warm-1', market: 'on-demand' as const, count: 1, instanceTypes: ['m7i.large'], warm: true, startedAt: now };
+    expect(await h.runners.savePool({ ...emptyPool(WARM_POOL_ID, POOL.configName, undefined), launchHold: hold, pendingLaunch }, now)).toBe(true);
+    const index = new DynamoRunnerStore(engine.operator, h.tableName);
+    expect(await index.listActivePools()).toContain(WARM_POOL_ID);
+    h.configs.configs = [warmConfig({ warmPool: undefined })];
+
+    // Act
+    await reconcileWarmPool(h.deps, warmMessage());
+
+    // Assert
+    const pool = await h.runners.getPool(WARM_POOL_ID);
+    expect(pool?.launchHold).toBeUndefined();
+    expect(pool?.pendingLaunch).toBeUndefined();
+    expect(await index.listActivePools()).not.toContain(WARM_POOL_ID);
   });
 
   test('the refill stops at maxRunners, counting the config\'s instances running jobs in its pools', async () => {
