@@ -66,29 +66,33 @@ log() {
 }
 
 # Ships what is new in the log files: the script's own lines, and the runner's when RUNNER_DIAGNOSTIC_LOGS
-# is 1. Best effort: a failure here must never keep the instance running or fail the job.
+# is 1. Best effort: a failure here must never keep the instance running or fail the job. Returns 1 when
+# lines were left for a later round (no credentials, a call throttled or not answered).
 ship_logs() {
   if [[ -z "${LOG_GROUP_NAME:-}" || -z "${REGION:-}" || -z "${INSTANCE_ID:-}" ]]; then
     return 0
   fi
-  load_credentials || return 0
+  load_credentials || return 1
+  local left=0
   if [[ -s "$LOG_BUFFER" ]]; then
-    ship_file "$LOG_BUFFER" "$INSTANCE_ID" stamped
+    ship_file "$LOG_BUFFER" "$INSTANCE_ID" stamped || left=1
   fi
   if [[ "${RUNNER_DIAGNOSTIC_LOGS:-}" == 1 ]]; then
     local file
     for file in "$RUNNER_DIAG_DIR"/Runner_*.log "$RUNNER_DIAG_DIR"/Worker_*.log; do
-      if [[ -f "$file" ]]; then ship_file "$file" "$INSTANCE_ID/${file##*/}" raw; fi
+      if [[ -f "$file" ]]; then ship_file "$file" "$INSTANCE_ID/${file##*/}" raw || left=1; fi
     done
   fi
+  return "$left"
 }
 
 # Ships FILE's complete lines not shipped yet to STREAM, 200 per call (each under 2000 bytes, so a call
 # stays under PutLogEvents' 1 MiB). `stamped` lines are "<epoch ms> <JSON line>" (the buffer); `raw` ones
-# are the runner's, cleaned (clean_lines) and stamped with the time they are shipped.
+# are the runner's, cleaned (clean_lines) and stamped with the time they are shipped. Returns 1 when it
+# left lines for a later round.
 # Usage: ship_file FILE STREAM stamped|raw
 ship_file() {
-  local file="$1" stream="$2" kind="$3" shipped total to events status
+  local file="$1" stream="$2" kind="$3" shipped total to events answer left=0
   shipped="${SHIPPED[$file]:-0}"
   total="$(wc -l <"$file")" || return 0
   while ((shipped < total)); do
@@ -100,19 +104,32 @@ ship_file() {
     fi
     if [[ -n "$events" ]]; then
       if [[ -z "${STREAMS[$stream]:-}" ]]; then
-        logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}" >/dev/null
+        # The stream may exist already: a warm pool instance boots again. Any other failure leaves it to
+        # create at the next round: CreateLogStream is throttled past 50 TPS per account and Region
+        # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html).
+        answer="$(logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}")"
+        if [[ "$answer" != '200 '* && "$answer" != '400 ResourceAlreadyExistsException' ]]; then
+          left=1
+          break
+        fi
         STREAMS[$stream]=1
       fi
-      status="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
-      # A refused batch (400) will not pass later either; anything else (no answer, 5xx, expired
+      answer="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
+      # A refused batch (400) will not pass later either, but for throttling and a stream that is gone
+      # (forgotten, so the next round creates it again); anything else (no answer, 5xx, expired
       # credentials) is tried again at the next round.
-      if [[ "$status" != 200 && "$status" != 400 ]]; then
-        break
-      fi
+      case "$answer" in
+        '200 '*) ;;
+        '400 ResourceNotFoundException') unset 'STREAMS[$stream]' && left=1 && break ;;
+        '400 ThrottlingException') left=1 && break ;;
+        '400 '*) ;;
+        *) left=1 && break ;;
+      esac
     fi
     shipped=$to
   done
   SHIPPED[$file]=$shipped
+  return "$left"
 }
 
 # PutLogEvents' events from lines "<epoch ms> <text>": the text is the message, escaped for JSON.
@@ -157,10 +174,12 @@ start_log_shipper() {
       if [[ -z "$stopping$notice" ]] && notice="$(imds_get meta-data/spot/instance-action 2>/dev/null)"; then
         log "spot interruption notice: $notice"
       fi
-      ship_logs || true
       if [[ -n "$stopping" ]]; then
+        # No next round: what a throttled or failed call left is tried twice more, a second apart.
+        ship_logs || { sleep 1 && ship_logs; } || { sleep 1 && ship_logs; } || true
         exit 0
       fi
+      ship_logs || true
     done
   ) &
   SHIPPER_PID=$!
@@ -182,10 +201,15 @@ stop_log_shipper() {
   SHIPPER_PID=''
 }
 
-# Prints the HTTP status (000: no answer).
+# Prints the HTTP status (000: no answer) and the answer's error type, e.g. `400 ThrottlingException`
+# (`200 ` for a success). JSON 1.1 services may prefix the type with its namespace (`...#Name`).
 logs_call() {
-  signed_post logs "${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}/" "$2" -o /dev/null --max-time 5 -w '%{http_code}' \
-    -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1" || true
+  local response status
+  response="$(signed_post logs "${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}/" "$2" --max-time 5 -w '\n%{http_code}' \
+    -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1")" || true
+  status="${response##*$'\n'}"
+  response="$(json_field __type <<<"${response%$'\n'*}")"
+  printf '%s %s' "${status:-000}" "${response##*#}"
 }
 
 # POST with SigV4 for an AWS service, signed with the instance role's credentials (load_credentials).

@@ -396,6 +396,49 @@ test('a job hook that is not base64 powers the instance off before it asks for a
   expect(bootRun.output()).toContain('powering off: the job-started hook in the user data is not valid base64');
 });
 
+test.each([
+  ['CreateLogStream', 400, 'ThrottlingException'],
+  ['CreateLogStream', 500, 'ServiceUnavailableException'],
+  ['PutLogEvents', 400, 'ThrottlingException'],
+  ['PutLogEvents', 400, 'ResourceNotFoundException'],
+] as const)('a %s refused with %d %s loses no line: it is tried again, and every line reaches the log group', async (operation, status, type) => {
+  // Arrange: no queued job, so the endpoint declines (410) and the script powers off within its first
+  // LOG_SHIP_SECONDS: the refused call is in the last round, the one that ships as it powers off.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+  logs.refuseNext(operation, status, type);
+
+  // Act
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+  expect(await exitOf(bootRun)).toBe(0);
+
+  // Assert: every line the script printed, once, in order.
+  const printed = bootRun.output().split('\n').filter((l) => l.startsWith('{'));
+  expect(printed.map((l) => (JSON.parse(l) as { message: string }).message)).toContain('powering off: the register endpoint declined this instance');
+  expect(logs.logStreams(LOG_GROUP).get(instanceId)?.map((e) => e.message)).toEqual(printed);
+  expect(host.powerOffs).toEqual([instanceId]);
+});
+
+test('a stream left by an earlier boot (a warm pool instance started again) takes the new boot\'s lines', async () => {
+  // Arrange: the same instance boots twice; the power-off command does nothing, so it stays running.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const settings = (dir: string) => ({ LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), POWEROFF_COMMAND: 'true' });
+  const first = runnerDir(RUN_SH(host.url));
+  const firstRun = boot(instanceId, first, settings(first));
+  expect(await exitOf(firstRun)).toBe(0);
+  const second = runnerDir(RUN_SH(host.url));
+
+  // Act: its CreateLogStream finds the stream (400 ResourceAlreadyExistsException).
+  const secondRun = boot(instanceId, second, settings(second));
+  expect(await exitOf(secondRun)).toBe(0);
+
+  // Assert
+  const printed = (run: BootRun) => run.output().split('\n').filter((l) => l.startsWith('{'));
+  expect(logs.logStreams(LOG_GROUP).get(instanceId)?.map((e) => e.message)).toEqual([...printed(firstRun), ...printed(secondRun)]);
+});
+
 test('a log endpoint that cannot be reached does not keep the instance from powering off', async () => {
   // No queued job: the endpoint declines (410) and the script powers off at once.
   const instanceId = await runningInstance(ec2, client, templates.required);
