@@ -213,15 +213,17 @@ logs_call() {
 }
 
 # POST with SigV4 for an AWS service, signed with the instance role's credentials (load_credentials).
+# The body goes on stdin, byte for byte: as an argument, a PutLogEvents batch may pass Linux's 128 KiB
+# for one argument (MAX_ARG_STRLEN) and curl would not even start.
 # Usage: signed_post SERVICE URL BODY [curl options...]
 signed_post() {
   local service="$1" url="$2" data="$3"
   shift 3
-  curl -sS -X POST "$@" \
+  printf '%s' "$data" | curl -sS -X POST "$@" \
     --aws-sigv4 "aws:amz:${REGION}:${service}" \
     --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
     -H "x-amz-security-token: ${SESSION_TOKEN}" \
-    --data "$data" "$url"
+    --data-binary @- "$url"
 }
 
 power_off() {

@@ -271,6 +271,30 @@ test('with the runner\'s logs on, its diagnostic lines reach the log group while
   expect(JSON.stringify([...logs.logStreams(LOG_GROUP).entries()])).not.toContain(host.configs[0]);
 });
 
+test('a batch of PutLogEvents larger than one command-line argument may be (128 KiB) still ships: 250 runner lines of 1000 bytes', async () => {
+  // Arrange: a runner log of 250 lines of about 1000 bytes: the first batch of 200 is some 200 KB of JSON.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const lines = Array.from({ length: 250 }, (_, i) => `step ${i}: ${'lorem "ipsum" dolor sit amet '.repeat(34)}`);
+  expect(Buffer.byteLength(lines.slice(0, 200).join('\n'))).toBeGreaterThan(128 * 1024);
+  const bootRun = boot(instanceId, dir, {
+    LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1',
+  });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+
+  // Act
+  fs.writeFileSync(path.join(dir, '_diag', 'Worker_20261207-100002-utc.log'), lines.map((l) => `${l}\n`).join(''));
+  fs.writeFileSync(path.join(dir, 'release'), '');
+  expect(await exitOf(bootRun)).toBe(0);
+
+  // Assert
+  expect(logs.logStreams(LOG_GROUP).get(`${instanceId}/Worker_20261207-100002-utc.log`)?.map((e) => e.message)).toEqual(lines);
+  expect(bootRun.output()).not.toContain('Argument list too long');
+});
+
 test('a spot instance\'s lines up to its interruption notice are in the log group when it is reclaimed', async () => {
   const instanceId = await runningInstance(ec2, client, templates.required);
   await world.launch(instanceId);
