@@ -14,6 +14,7 @@
 #   REGISTER_URL          the register endpoint, e.g. https://abc.lambda-url.eu-west-1.on.aws/
 #   REGISTER_SERVICE      SigV4 service name of the endpoint: lambda (Function URL) or execute-api
 #   IMDS_ENDPOINT         http://169.254.169.254
+#   IMDS_TOKEN_REFRESH_SECONDS  18000: age at which an IMDSv2 token is replaced (tokens last 21600 s)
 #   RUNNER_DIR            /opt/actions-runner (holds run.sh)
 #   RUNNER_USER           runner (unprivileged; the job runs as this user)
 #   CONFIG_TIMEOUT_SECONDS   power off when no config came by then (600)
@@ -36,6 +37,9 @@ set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
 IMDS_ENDPOINT="${IMDS_ENDPOINT:-http://169.254.169.254}"
+IMDS_TOKEN_REFRESH_SECONDS="${IMDS_TOKEN_REFRESH_SECONDS:-18000}"
+IMDS_TOKEN=''
+IMDS_TOKEN_AT=0
 RUNNER_DIR="${RUNNER_DIR:-/opt/actions-runner}"
 RUNNER_USER="${RUNNER_USER:-runner}"
 CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
@@ -171,6 +175,7 @@ start_log_shipper() {
         sleep "$LOG_SHIP_SECONDS" &
         wait $! || true
       fi
+      refresh_imds_token || true
       if [[ -z "$stopping$notice" ]] && notice="$(imds_get meta-data/spot/instance-action 2>/dev/null)"; then
         log "spot interruption notice: $notice"
       fi
@@ -251,6 +256,19 @@ imds_token() {
     -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS_ENDPOINT/latest/api/token"
 }
 
+# A token lasts at most 6 hours and an instance may live longer (the pool's maximum runner lifetime has
+# no upper bound): one older than IMDS_TOKEN_REFRESH_SECONDS is replaced. Each process renews its own
+# copy (the log shipper is a subshell), so call this in the shell that uses the token, never in $(...).
+refresh_imds_token() {
+  if [[ -n "$IMDS_TOKEN" ]] && ((SECONDS - IMDS_TOKEN_AT < IMDS_TOKEN_REFRESH_SECONDS)); then
+    return 0
+  fi
+  local token
+  token="$(imds_token)" || return 1
+  IMDS_TOKEN="$token"
+  IMDS_TOKEN_AT=$SECONDS
+}
+
 imds_get() {
   curl -sS --fail --max-time 2 --retry 5 --retry-connrefused --retry-delay 1 \
     -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_ENDPOINT/latest/$1"
@@ -263,6 +281,8 @@ json_field() {
 
 load_credentials() {
   local role document
+  # A failed renewal leaves the old token, good until its TTL ends.
+  refresh_imds_token || true
   role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)"
   document="$(imds_get "meta-data/iam/security-credentials/$role" | tr -d '\n')"
   ACCESS_KEY_ID="$(json_field AccessKeyId <<<"$document")"
@@ -347,7 +367,7 @@ main() {
     power_off "no register endpoint"
   fi
   start_lifetime_watchdog
-  IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
+  refresh_imds_token || power_off "IMDSv2 unreachable"
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
   start_log_shipper

@@ -127,6 +127,8 @@ beforeEach(async () => {
   host.powerOffs.length = 0;
   host.configs.length = 0;
   imdsFront.refuseTokenRequests = false;
+  imdsFront.tokenLifetimeMs = undefined;
+  imdsFront.expiredTokenRequests = 0;
 });
 
 afterEach(() => {
@@ -293,6 +295,35 @@ test('a batch of PutLogEvents larger than one command-line argument may be (128 
   // Assert
   expect(logs.logStreams(LOG_GROUP).get(`${instanceId}/Worker_20261207-100002-utc.log`)?.map((e) => e.message)).toEqual(lines);
   expect(bootRun.output()).not.toContain('Argument list too long');
+});
+
+test('an instance that outlives its IMDSv2 token asks for a new one in time and keeps shipping its lines', async () => {
+  // Arrange: IMDSv2 tokens that run out 5 s after their first use (as the 6-hour TTL does on an instance
+  // that lives longer), and a script that renews its token after 2 s (in production after 5 hours).
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const stream = `${instanceId}/Runner_20261207-100000-utc.log`;
+  imdsFront.requests.length = 0;
+  imdsFront.tokenLifetimeMs = 5_000;
+  const started = Date.now();
+  const shipping = { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1' };
+  const bootRun = boot(instanceId, dir, { ...shipping, IMDS_ENDPOINT: `${imdsFront.url}/${instanceId}`, IMDS_TOKEN_REFRESH_SECONDS: '2' });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+
+  // Act: the runner writes a line once the first token has run out.
+  await waitFor(() => Date.now() - started > 7_000 || undefined, 10_000);
+  fs.appendFileSync(path.join(dir, '_diag', 'Runner_20261207-100000-utc.log'), 'step 1, after the first token ran out\n');
+
+  // Assert: shipped while the job runs, with tokens renewed before any ran out.
+  await waitFor(() => logs.logStreams(LOG_GROUP).get(stream)?.some((e) => e.message.startsWith('step 1')), 10_000);
+  expect(imdsFront.requests.filter((r) => r.method === 'PUT').length).toBeGreaterThanOrEqual(2);
+  expect(imdsFront.expiredTokenRequests).toBe(0);
+  fs.writeFileSync(path.join(dir, 'release'), '');
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
 });
 
 test('a spot instance\'s lines up to its interruption notice are in the log group when it is reclaimed', async () => {
