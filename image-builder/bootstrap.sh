@@ -112,11 +112,21 @@ ship_file() {
         # create at the next round: CreateLogStream is throttled past 50 TPS per account and Region
         # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html).
         answer="$(logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}")"
-        if [[ "$answer" != '200 '* && "$answer" != '400 ResourceAlreadyExistsException' ]]; then
+        case "$answer" in
+          '200 '* | '400 ResourceAlreadyExistsException') STREAMS[$stream]=1 ;;
+          '400 ThrottlingException') ;;
+          # Refused for good (no permission, no such log group): its lines are dropped rather than
+          # asked for again every round, which across a fleet would eat the account's 50 TPS.
+          '400 '*) STREAMS[$stream]=refused ;;
+        esac
+        if [[ -z "${STREAMS[$stream]:-}" ]]; then
           left=1
           break
         fi
-        STREAMS[$stream]=1
+      fi
+      if [[ "${STREAMS[$stream]}" == refused ]]; then
+        shipped=$to
+        continue
       fi
       answer="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
       # A refused batch (400) will not pass later either, but for throttling and a stream that is gone

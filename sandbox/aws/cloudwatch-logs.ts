@@ -35,6 +35,7 @@ export type LogsOperation = 'CreateLogStream' | 'PutLogEvents';
 export class CloudWatchLogsSimulator extends LoopbackService {
   private readonly streams = new Map<string, Map<string, LogEvent[]>>();
   private readonly refusals: { operation: LogsOperation; status: number; type: string }[] = [];
+  private readonly callCounts = new Map<string, number>();
   private readonly verifier: SigV4Verifier;
 
   constructor(private readonly options: CloudWatchLogsOptions) {
@@ -42,6 +43,11 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     for (const group of options.logGroups) this.streams.set(group, new Map());
     // Signatures and event times are checked against wall time: instances sign and stamp with the real clock.
     this.verifier = new SigV4Verifier(options.region, 'logs', options.identityFor);
+  }
+
+  /** How many signed calls of `operation` arrived, answered or refused. */
+  calls(operation: LogsOperation): number {
+    return this.callCounts.get(operation) ?? 0;
   }
 
   /** The streams of a log group, by name, with their stored events. */
@@ -70,6 +76,7 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     // JSON-protocol services answer signature problems with 400 and an ...Exception type.
     if (!verdict.ok) return send(400, { __type: exceptionType(verdict.code), message: verdict.message });
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
+    this.callCounts.set(operation, (this.callCounts.get(operation) ?? 0) + 1);
     const refusal = this.refusals.findIndex((r) => r.operation === operation);
     if (refusal >= 0) {
       const { status, type } = this.refusals.splice(refusal, 1)[0];

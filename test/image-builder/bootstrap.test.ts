@@ -475,6 +475,19 @@ test.each([
   expect(host.powerOffs).toEqual([instanceId]);
 });
 
+test('a CreateLogStream refused for good (a log group the role may not write) is asked once, not every round, and the instance still powers off', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+  const before = logs.calls('CreateLogStream');
+
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: '/not/granted', LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(logs.calls('CreateLogStream') - before).toBe(1);
+});
+
 test('a stream left by an earlier boot (a warm pool instance started again) takes the new boot\'s lines', async () => {
   // Arrange: the same instance boots twice; the power-off command does nothing, so it stays running.
   const instanceId = await runningInstance(ec2, client, templates.required);
