@@ -14,6 +14,7 @@
 #   REGISTER_URL          the register endpoint, e.g. https://abc.lambda-url.eu-west-1.on.aws/
 #   REGISTER_SERVICE      SigV4 service name of the endpoint: lambda (Function URL) or execute-api
 #   IMDS_ENDPOINT         http://169.254.169.254
+#   IMDS_TOKEN_REFRESH_SECONDS  18000: age at which an IMDSv2 token is replaced (tokens last 21600 s)
 #   RUNNER_DIR            /opt/actions-runner (holds run.sh)
 #   RUNNER_USER           runner (unprivileged; the job runs as this user)
 #   CONFIG_TIMEOUT_SECONDS   power off when no config came by then (600)
@@ -36,6 +37,9 @@ set -euo pipefail
 
 REGISTER_SERVICE="${REGISTER_SERVICE:-lambda}"
 IMDS_ENDPOINT="${IMDS_ENDPOINT:-http://169.254.169.254}"
+IMDS_TOKEN_REFRESH_SECONDS="${IMDS_TOKEN_REFRESH_SECONDS:-18000}"
+IMDS_TOKEN=''
+IMDS_TOKEN_AT=0
 RUNNER_DIR="${RUNNER_DIR:-/opt/actions-runner}"
 RUNNER_USER="${RUNNER_USER:-runner}"
 CONFIG_TIMEOUT_SECONDS="${CONFIG_TIMEOUT_SECONDS:-600}"
@@ -66,29 +70,33 @@ log() {
 }
 
 # Ships what is new in the log files: the script's own lines, and the runner's when RUNNER_DIAGNOSTIC_LOGS
-# is 1. Best effort: a failure here must never keep the instance running or fail the job.
+# is 1. Best effort: a failure here must never keep the instance running or fail the job. Returns 1 when
+# lines were left for a later round (no credentials, a call throttled or not answered).
 ship_logs() {
   if [[ -z "${LOG_GROUP_NAME:-}" || -z "${REGION:-}" || -z "${INSTANCE_ID:-}" ]]; then
     return 0
   fi
-  load_credentials || return 0
+  load_credentials || return 1
+  local left=0
   if [[ -s "$LOG_BUFFER" ]]; then
-    ship_file "$LOG_BUFFER" "$INSTANCE_ID" stamped
+    ship_file "$LOG_BUFFER" "$INSTANCE_ID" stamped || left=1
   fi
   if [[ "${RUNNER_DIAGNOSTIC_LOGS:-}" == 1 ]]; then
     local file
     for file in "$RUNNER_DIAG_DIR"/Runner_*.log "$RUNNER_DIAG_DIR"/Worker_*.log; do
-      if [[ -f "$file" ]]; then ship_file "$file" "$INSTANCE_ID/${file##*/}" raw; fi
+      if [[ -f "$file" ]]; then ship_file "$file" "$INSTANCE_ID/${file##*/}" raw || left=1; fi
     done
   fi
+  return "$left"
 }
 
 # Ships FILE's complete lines not shipped yet to STREAM, 200 per call (each under 2000 bytes, so a call
 # stays under PutLogEvents' 1 MiB). `stamped` lines are "<epoch ms> <JSON line>" (the buffer); `raw` ones
-# are the runner's, cleaned (clean_lines) and stamped with the time they are shipped.
+# are the runner's, cleaned (clean_lines) and stamped with the time they are shipped. Returns 1 when it
+# left lines for a later round.
 # Usage: ship_file FILE STREAM stamped|raw
 ship_file() {
-  local file="$1" stream="$2" kind="$3" shipped total to events status
+  local file="$1" stream="$2" kind="$3" shipped total to events answer left=0
   shipped="${SHIPPED[$file]:-0}"
   total="$(wc -l <"$file")" || return 0
   while ((shipped < total)); do
@@ -100,19 +108,42 @@ ship_file() {
     fi
     if [[ -n "$events" ]]; then
       if [[ -z "${STREAMS[$stream]:-}" ]]; then
-        logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}" >/dev/null
-        STREAMS[$stream]=1
+        # The stream may exist already: a warm pool instance boots again. Any other failure leaves it to
+        # create at the next round: CreateLogStream is throttled past 50 TPS per account and Region
+        # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html).
+        answer="$(logs_call CreateLogStream "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\"}")"
+        case "$answer" in
+          '200 '* | '400 ResourceAlreadyExistsException') STREAMS[$stream]=1 ;;
+          '400 ThrottlingException') ;;
+          # Refused for good (no permission, no such log group): its lines are dropped rather than
+          # asked for again every round, which across a fleet would eat the account's 50 TPS.
+          '400 '*) STREAMS[$stream]=refused ;;
+        esac
+        if [[ -z "${STREAMS[$stream]:-}" ]]; then
+          left=1
+          break
+        fi
       fi
-      status="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
-      # A refused batch (400) will not pass later either; anything else (no answer, 5xx, expired
+      if [[ "${STREAMS[$stream]}" == refused ]]; then
+        shipped=$to
+        continue
+      fi
+      answer="$(logs_call PutLogEvents "{\"logGroupName\":\"${LOG_GROUP_NAME}\",\"logStreamName\":\"${stream}\",\"logEvents\":[${events}]}")"
+      # A refused batch (400) will not pass later either, but for throttling and a stream that is gone
+      # (forgotten, so the next round creates it again); anything else (no answer, 5xx, expired
       # credentials) is tried again at the next round.
-      if [[ "$status" != 200 && "$status" != 400 ]]; then
-        break
-      fi
+      case "$answer" in
+        '200 '*) ;;
+        '400 ResourceNotFoundException') unset 'STREAMS[$stream]' && left=1 && break ;;
+        '400 ThrottlingException') left=1 && break ;;
+        '400 '*) ;;
+        *) left=1 && break ;;
+      esac
     fi
     shipped=$to
   done
   SHIPPED[$file]=$shipped
+  return "$left"
 }
 
 # PutLogEvents' events from lines "<epoch ms> <text>": the text is the message, escaped for JSON.
@@ -154,13 +185,16 @@ start_log_shipper() {
         sleep "$LOG_SHIP_SECONDS" &
         wait $! || true
       fi
+      refresh_imds_token || true
       if [[ -z "$stopping$notice" ]] && notice="$(imds_get meta-data/spot/instance-action 2>/dev/null)"; then
         log "spot interruption notice: $notice"
       fi
-      ship_logs || true
       if [[ -n "$stopping" ]]; then
+        # No next round: what a throttled or failed call left is tried twice more, a second apart.
+        ship_logs || { sleep 1 && ship_logs; } || { sleep 1 && ship_logs; } || true
         exit 0
       fi
+      ship_logs || true
     done
   ) &
   SHIPPER_PID=$!
@@ -182,22 +216,29 @@ stop_log_shipper() {
   SHIPPER_PID=''
 }
 
-# Prints the HTTP status (000: no answer).
+# Prints the HTTP status (000: no answer) and the answer's error type, e.g. `400 ThrottlingException`
+# (`200 ` for a success). JSON 1.1 services may prefix the type with its namespace (`...#Name`).
 logs_call() {
-  signed_post logs "${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}/" "$2" -o /dev/null --max-time 5 -w '%{http_code}' \
-    -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1" || true
+  local response status
+  response="$(signed_post logs "${LOGS_ENDPOINT:-https://logs.${REGION}.amazonaws.com}/" "$2" --max-time 5 -w '\n%{http_code}' \
+    -H 'content-type: application/x-amz-json-1.1' -H "x-amz-target: Logs_20140328.$1")" || true
+  status="${response##*$'\n'}"
+  response="$(json_field __type <<<"${response%$'\n'*}")"
+  printf '%s %s' "${status:-000}" "${response##*#}"
 }
 
 # POST with SigV4 for an AWS service, signed with the instance role's credentials (load_credentials).
+# The body goes on stdin, byte for byte: as an argument, a PutLogEvents batch may pass Linux's 128 KiB
+# for one argument (MAX_ARG_STRLEN) and curl would not even start.
 # Usage: signed_post SERVICE URL BODY [curl options...]
 signed_post() {
   local service="$1" url="$2" data="$3"
   shift 3
-  curl -sS -X POST "$@" \
+  printf '%s' "$data" | curl -sS -X POST "$@" \
     --aws-sigv4 "aws:amz:${REGION}:${service}" \
     --user "${ACCESS_KEY_ID}:${SECRET_ACCESS_KEY}" \
     -H "x-amz-security-token: ${SESSION_TOKEN}" \
-    --data "$data" "$url"
+    --data-binary @- "$url"
 }
 
 power_off() {
@@ -225,6 +266,19 @@ imds_token() {
     -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' "$IMDS_ENDPOINT/latest/api/token"
 }
 
+# A token lasts at most 6 hours and an instance may live longer (the pool's maximum runner lifetime has
+# no upper bound): one older than IMDS_TOKEN_REFRESH_SECONDS is replaced. Each process renews its own
+# copy (the log shipper is a subshell), so call this in the shell that uses the token, never in $(...).
+refresh_imds_token() {
+  if [[ -n "$IMDS_TOKEN" ]] && ((SECONDS - IMDS_TOKEN_AT < IMDS_TOKEN_REFRESH_SECONDS)); then
+    return 0
+  fi
+  local token
+  token="$(imds_token)" || return 1
+  IMDS_TOKEN="$token"
+  IMDS_TOKEN_AT=$SECONDS
+}
+
 imds_get() {
   curl -sS --fail --max-time 2 --retry 5 --retry-connrefused --retry-delay 1 \
     -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" "$IMDS_ENDPOINT/latest/$1"
@@ -237,6 +291,8 @@ json_field() {
 
 load_credentials() {
   local role document
+  # A failed renewal leaves the old token, good until its TTL ends.
+  refresh_imds_token || true
   role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)"
   document="$(imds_get "meta-data/iam/security-credentials/$role" | tr -d '\n')"
   ACCESS_KEY_ID="$(json_field AccessKeyId <<<"$document")"
@@ -321,7 +377,7 @@ main() {
     power_off "no register endpoint"
   fi
   start_lifetime_watchdog
-  IMDS_TOKEN="$(imds_token)" || power_off "IMDSv2 unreachable"
+  refresh_imds_token || power_off "IMDSv2 unreachable"
   INSTANCE_ID="$(imds_get meta-data/instance-id)" || power_off "no instance id"
   REGION="$(imds_get meta-data/placement/region)" || power_off "no region"
   start_log_shipper

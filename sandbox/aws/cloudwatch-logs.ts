@@ -1,6 +1,7 @@
 // CloudWatch Logs as far as a runner instance uses it: CreateLogStream and PutLogEvents over JSON 1.1 (`X-Amz-Target:
 // Logs_20140328.<Op>`), SigV4-signed for `logs`, authorized by IAM, with the rules of PutLogEvents the service enforces
-// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html). Errors are a 400 (500 for the
+// service's own) with the exception's name in `__type` (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html).
 import { IncomingMessage, ServerResponse } from 'http';
 import type { CallerIdentity } from './function-url';
 import { CallAuthorizer, exceptionType, SigV4Verifier } from './sigv4-verifier';
@@ -29,8 +30,12 @@ const MAX_BATCH_BYTES = 1_048_576;
 const EVENT_OVERHEAD_BYTES = 26;
 const DAY_MS = 24 * 3600_000;
 
+export type LogsOperation = 'CreateLogStream' | 'PutLogEvents';
+
 export class CloudWatchLogsSimulator extends LoopbackService {
   private readonly streams = new Map<string, Map<string, LogEvent[]>>();
+  private readonly refusals: { operation: LogsOperation; status: number; type: string }[] = [];
+  private readonly callCounts = new Map<string, number>();
   private readonly verifier: SigV4Verifier;
 
   constructor(private readonly options: CloudWatchLogsOptions) {
@@ -40,9 +45,24 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     this.verifier = new SigV4Verifier(options.region, 'logs', options.identityFor);
   }
 
+  /** How many signed calls of `operation` arrived, answered or refused. */
+  calls(operation: LogsOperation): number {
+    return this.callCounts.get(operation) ?? 0;
+  }
+
   /** The streams of a log group, by name, with their stored events. */
   logStreams(logGroupName: string): ReadonlyMap<string, readonly LogEvent[]> {
     return this.streams.get(logGroupName) ?? new Map();
+  }
+
+  /**
+   * Answers the next call of `operation` with `status` and `type` instead of serving it: 400 ThrottlingException for a
+   * throttled call (CreateLogStream is limited to 50 TPS per account and Region:
+   * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html), 500
+   * ServiceUnavailableException for a service that cannot complete it.
+   */
+  refuseNext(operation: LogsOperation, status: number, type: string): void {
+    this.refusals.push({ operation, status, type });
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -56,6 +76,12 @@ export class CloudWatchLogsSimulator extends LoopbackService {
     // JSON-protocol services answer signature problems with 400 and an ...Exception type.
     if (!verdict.ok) return send(400, { __type: exceptionType(verdict.code), message: verdict.message });
     const operation = (headers['x-amz-target'] ?? '').replace(/^Logs_20140328\./, '');
+    this.callCounts.set(operation, (this.callCounts.get(operation) ?? 0) + 1);
+    const refusal = this.refusals.findIndex((r) => r.operation === operation);
+    if (refusal >= 0) {
+      const { status, type } = this.refusals.splice(refusal, 1)[0];
+      return send(status, { __type: type, message: type === 'ThrottlingException' ? 'Rate exceeded' : 'The service cannot complete the request.' });
+    }
     try {
       // The SDK's serializer always sends JSON.
       const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;

@@ -80,13 +80,18 @@ export class InstanceHost {
 /**
  * A reverse proxy on a port of its own that forwards requests verbatim to `target` — the Host
  * header too, so a SigV4 signature made for the proxy's address still verifies — and can drop
- * connections or refuse IMDSv2 token requests. It records every request.
+ * connections, refuse IMDSv2 token requests, or let IMDSv2 tokens run out. It records every request.
  */
 export class FrontProxy {
   readonly requests: { method: string; path: string; token: boolean }[] = [];
   /** Connections to close without an answer: the endpoint is unreachable. */
   dropNext = 0;
   refuseTokenRequests = false;
+  /** Requests with an IMDSv2 token this long after its first use are refused with 401, as IMDS refuses a token past its TTL. @default never */
+  tokenLifetimeMs?: number;
+  /** Requests refused because their token had run out. */
+  expiredTokenRequests = 0;
+  private readonly tokensFirstUsed = new Map<string, number>();
   private server?: LoopbackServer;
 
   constructor(private readonly target: () => string) {}
@@ -107,6 +112,15 @@ export class FrontProxy {
       if (this.refuseTokenRequests && method === 'PUT') {
         res.writeHead(403).end();
         return;
+      }
+      const token = req.headers['x-aws-ec2-metadata-token'];
+      if (typeof token === 'string' && this.tokenLifetimeMs !== undefined) {
+        if (!this.tokensFirstUsed.has(token)) this.tokensFirstUsed.set(token, Date.now());
+        if (Date.now() - this.tokensFirstUsed.get(token)! > this.tokenLifetimeMs) {
+          this.expiredTokenRequests++;
+          res.writeHead(401).end();
+          return;
+        }
       }
       const body = await readBody(req);
       await new Promise<void>((resolve, reject) => {

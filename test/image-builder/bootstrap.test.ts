@@ -127,6 +127,8 @@ beforeEach(async () => {
   host.powerOffs.length = 0;
   host.configs.length = 0;
   imdsFront.refuseTokenRequests = false;
+  imdsFront.tokenLifetimeMs = undefined;
+  imdsFront.expiredTokenRequests = 0;
 });
 
 afterEach(() => {
@@ -271,6 +273,59 @@ test('with the runner\'s logs on, its diagnostic lines reach the log group while
   expect(JSON.stringify([...logs.logStreams(LOG_GROUP).entries()])).not.toContain(host.configs[0]);
 });
 
+test('a batch of PutLogEvents larger than one command-line argument may be (128 KiB) still ships: 250 runner lines of 1000 bytes', async () => {
+  // Arrange: a runner log of 250 lines of about 1000 bytes: the first batch of 200 is some 200 KB of JSON.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const lines = Array.from({ length: 250 }, (_, i) => `step ${i}: ${'lorem "ipsum" dolor sit amet '.repeat(34)}`);
+  expect(Buffer.byteLength(lines.slice(0, 200).join('\n'))).toBeGreaterThan(128 * 1024);
+  const bootRun = boot(instanceId, dir, {
+    LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1',
+  });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+
+  // Act
+  fs.writeFileSync(path.join(dir, '_diag', 'Worker_20261207-100002-utc.log'), lines.map((l) => `${l}\n`).join(''));
+  fs.writeFileSync(path.join(dir, 'release'), '');
+  expect(await exitOf(bootRun)).toBe(0);
+
+  // Assert
+  expect(logs.logStreams(LOG_GROUP).get(`${instanceId}/Worker_20261207-100002-utc.log`)?.map((e) => e.message)).toEqual(lines);
+  expect(bootRun.output()).not.toContain('Argument list too long');
+});
+
+test('an instance that outlives its IMDSv2 token asks for a new one in time and keeps shipping its lines', async () => {
+  // Arrange: IMDSv2 tokens that run out 5 s after their first use (as the 6-hour TTL does on an instance
+  // that lives longer), and a script that renews its token after 2 s (in production after 5 hours).
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const jobId = ghes.queueJob('app', ['self-hosted', 'linux', 'x64'], 100);
+  await world.queueJob(jobId);
+  const dir = runnerDir(DIAG_RUN_SH(host.url));
+  const stream = `${instanceId}/Runner_20261207-100000-utc.log`;
+  imdsFront.requests.length = 0;
+  imdsFront.tokenLifetimeMs = 5_000;
+  const started = Date.now();
+  const shipping = { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), LOG_SHIP_SECONDS: '1', RUNNER_DIAGNOSTIC_LOGS: '1' };
+  const bootRun = boot(instanceId, dir, { ...shipping, IMDS_ENDPOINT: `${imdsFront.url}/${instanceId}`, IMDS_TOKEN_REFRESH_SECONDS: '2' });
+  await waitFor(() => fs.existsSync(path.join(dir, 'running')));
+
+  // Act: the runner writes a line once the first token has run out.
+  await waitFor(() => Date.now() - started > 7_000 || undefined, 10_000);
+  fs.appendFileSync(path.join(dir, '_diag', 'Runner_20261207-100000-utc.log'), 'step 1, after the first token ran out\n');
+
+  // Assert: shipped while the job runs, with tokens renewed before any ran out.
+  await waitFor(() => logs.logStreams(LOG_GROUP).get(stream)?.some((e) => e.message.startsWith('step 1')), 10_000);
+  expect(imdsFront.requests.filter((r) => r.method === 'PUT').length).toBeGreaterThanOrEqual(2);
+  expect(imdsFront.expiredTokenRequests).toBe(0);
+  fs.writeFileSync(path.join(dir, 'release'), '');
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(ghes.job(jobId)).toMatchObject({ status: 'completed', conclusion: 'success' });
+});
+
 test('a spot instance\'s lines up to its interruption notice are in the log group when it is reclaimed', async () => {
   const instanceId = await runningInstance(ec2, client, templates.required);
   await world.launch(instanceId);
@@ -394,6 +449,62 @@ test('a job hook that is not base64 powers the instance off before it asks for a
   expect(registerFront.requests).toEqual([]);
   expect(host.powerOffs).toEqual([instanceId]);
   expect(bootRun.output()).toContain('powering off: the job-started hook in the user data is not valid base64');
+});
+
+test.each([
+  ['CreateLogStream', 400, 'ThrottlingException'],
+  ['CreateLogStream', 500, 'ServiceUnavailableException'],
+  ['PutLogEvents', 400, 'ThrottlingException'],
+  ['PutLogEvents', 400, 'ResourceNotFoundException'],
+] as const)('a %s refused with %d %s loses no line: it is tried again, and every line reaches the log group', async (operation, status, type) => {
+  // Arrange: no queued job, so the endpoint declines (410) and the script powers off within its first
+  // LOG_SHIP_SECONDS: the refused call is in the last round, the one that ships as it powers off.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+  logs.refuseNext(operation, status, type);
+
+  // Act
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+  expect(await exitOf(bootRun)).toBe(0);
+
+  // Assert: every line the script printed, once, in order.
+  const printed = bootRun.output().split('\n').filter((l) => l.startsWith('{'));
+  expect(printed.map((l) => (JSON.parse(l) as { message: string }).message)).toContain('powering off: the register endpoint declined this instance');
+  expect(logs.logStreams(LOG_GROUP).get(instanceId)?.map((e) => e.message)).toEqual(printed);
+  expect(host.powerOffs).toEqual([instanceId]);
+});
+
+test('a CreateLogStream refused for good (a log group the role may not write) is asked once, not every round, and the instance still powers off', async () => {
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const dir = runnerDir(RUN_SH(host.url));
+  const before = logs.calls('CreateLogStream');
+
+  const bootRun = boot(instanceId, dir, { LOG_GROUP_NAME: '/not/granted', LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log') });
+
+  expect(await exitOf(bootRun)).toBe(0);
+  expect(host.powerOffs).toEqual([instanceId]);
+  expect(logs.calls('CreateLogStream') - before).toBe(1);
+});
+
+test('a stream left by an earlier boot (a warm pool instance started again) takes the new boot\'s lines', async () => {
+  // Arrange: the same instance boots twice; the power-off command does nothing, so it stays running.
+  const instanceId = await runningInstance(ec2, client, templates.required);
+  await world.launch(instanceId);
+  const settings = (dir: string) => ({ LOG_GROUP_NAME: LOG_GROUP, LOGS_ENDPOINT: logs.url, LOG_BUFFER: path.join(dir, 'bootstrap.log'), POWEROFF_COMMAND: 'true' });
+  const first = runnerDir(RUN_SH(host.url));
+  const firstRun = boot(instanceId, first, settings(first));
+  expect(await exitOf(firstRun)).toBe(0);
+  const second = runnerDir(RUN_SH(host.url));
+
+  // Act: its CreateLogStream finds the stream (400 ResourceAlreadyExistsException).
+  const secondRun = boot(instanceId, second, settings(second));
+  expect(await exitOf(secondRun)).toBe(0);
+
+  // Assert
+  const printed = (run: BootRun) => run.output().split('\n').filter((l) => l.startsWith('{'));
+  expect(logs.logStreams(LOG_GROUP).get(instanceId)?.map((e) => e.message)).toEqual([...printed(firstRun), ...printed(secondRun)]);
 });
 
 test('a log endpoint that cannot be reached does not keep the instance from powering off', async () => {

@@ -1,6 +1,6 @@
 import {
   CloudWatchLogsClient, CreateLogStreamCommand, InvalidParameterException, PutLogEventsCommand,
-  ResourceAlreadyExistsException, ResourceNotFoundException,
+  ResourceAlreadyExistsException, ResourceNotFoundException, ServiceUnavailableException, ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchLogsSimulator } from '../../../sandbox/aws/cloudwatch-logs';
 import type { CallerIdentity } from '../../../sandbox/aws/function-url';
@@ -97,4 +97,19 @@ test('a role the policy does not name is refused, and a wrong signature never ge
     intruder.destroy();
     forger.destroy();
   }
+});
+
+test('a call refused as throttled or failed is refused once, as the service answers it, and the next one is served', async () => {
+  sim.refuseNext('CreateLogStream', 400, 'ThrottlingException');
+  sim.refuseNext('PutLogEvents', 500, 'ServiceUnavailableException');
+
+  await expect(logs.send(new CreateLogStreamCommand({ logGroupName: '/runners', logStreamName: 'i-5' }))).rejects.toBeInstanceOf(ThrottlingException);
+  expect(sim.logStreams('/runners').has('i-5')).toBe(false);
+  await logs.send(new CreateLogStreamCommand({ logGroupName: '/runners', logStreamName: 'i-5' }));
+  const event = { timestamp: Date.now(), message: 'once' };
+  await expect(logs.send(new PutLogEventsCommand({ logGroupName: '/runners', logStreamName: 'i-5', logEvents: [event] })))
+    .rejects.toBeInstanceOf(ServiceUnavailableException);
+  await logs.send(new PutLogEventsCommand({ logGroupName: '/runners', logStreamName: 'i-5', logEvents: [event] }));
+
+  expect(sim.logStreams('/runners').get('i-5')).toEqual([event]);
 });
