@@ -84,6 +84,15 @@ export interface WebhookDelivery {
   readonly action: string | null;
 }
 
+/** One read of the App's delivery log, newest first. */
+export interface DeliveryListing {
+  readonly deliveries: readonly WebhookDelivery[];
+  /** Pages read (each one call). */
+  readonly pages: number;
+  /** Whether the read reached `sinceMs` or the log's end; false when the page cap stopped it first. */
+  readonly complete: boolean;
+}
+
 export type DeleteRunnerResult = 'deleted' | 'busy' | 'not-found';
 
 /**
@@ -113,8 +122,8 @@ export interface GitHubPort {
   getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined>;
   /** Re-runs a failed job (and the jobs that depend on it). A rate limit or an outage throws. */
   rerunJob(owner: string, repo: string, jobId: number): Promise<RerunResult>;
-  /** The App's deliveries newer than `sinceMs`, newest first, at most `limit`. */
-  listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** The App's deliveries from `sinceMs` on, newest first, reading at most `maxPages` pages of 100. */
+  listDeliveries(sinceMs: number, maxPages: number): Promise<DeliveryListing>;
   redeliver(deliveryId: number): Promise<void>;
   /** The runner archives the server offers the scope: on GHES, the runner version it ships. */
   listRunnerDownloads(scope: RunnerScope): Promise<RunnerDownload[]>;

@@ -12,8 +12,8 @@ import { RUNNER_GROUPS_PAGE_SIZE, RunnerGroupIds } from './runner-groups';
 import { SharedTokenCache } from './shared-token-cache';
 import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
-  DeleteRunnerResult, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner,
-  RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
+  DeleteRunnerResult, DeliveryListing, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError,
+  JitRunner, RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
@@ -76,6 +76,9 @@ function scopePath(scope: RunnerScope): string {
   if (scope.kind === 'enterprise') return `/enterprises/${encodeURIComponent(scope.enterprise)}`;
   return scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
 }
+
+/** The most GET /app/hook/deliveries returns in one page. */
+const DELIVERIES_PAGE_SIZE = 100;
 
 /** How long containers trust a shared installation id (an App removed and installed again gets a new one). */
 const SHARED_INSTALLATION_TTL_MS = 15 * 60_000;
@@ -233,26 +236,25 @@ export class GitHubApi implements GitHubPort {
     return this.release;
   }
 
-  async listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]> {
-    const found: WebhookDelivery[] = [];
+  async listDeliveries(sinceMs: number, maxPages: number): Promise<DeliveryListing> {
+    const deliveries: WebhookDelivery[] = [];
     let cursor: string | undefined;
-    while (found.length < limit) {
-      const response = await this.app.request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
+    for (let pages = 1; pages <= maxPages; pages++) {
+      const response = await this.app.request('GET /app/hook/deliveries', { per_page: DELIVERIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
       const page = response.data as Array<{
         id: number; guid: string; delivered_at: string; redelivery: boolean; status_code: number; event: string; action: string | null;
       }>;
       for (const d of page) {
-        if (Date.parse(d.delivered_at) < sinceMs) return found;
-        found.push({
+        if (Date.parse(d.delivered_at) < sinceMs) return { deliveries, pages, complete: true };
+        deliveries.push({
           id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery, statusCode: d.status_code, event: d.event, action: d.action,
         });
-        if (found.length >= limit) return found;
       }
       // Pages are reached by the opaque cursor of the Link header's rel="next"; there is no page number.
       cursor = nextCursor(response.headers.link);
-      if (!cursor || page.length === 0) return found;
+      if (!cursor || page.length === 0) return { deliveries, pages, complete: true };
     }
-    return found;
+    return { deliveries, pages: maxPages, complete: false };
   }
 
   async redeliver(deliveryId: number): Promise<void> {

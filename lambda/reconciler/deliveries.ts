@@ -88,12 +88,14 @@ export function recordRedelivery(records: readonly RedeliveryRecord[], guid: str
 /**
  * Where the next run starts reading: at the newest attempt seen, but never past an event that still
  * waits for its redelivery (deferred by the cap, or whose request failed), so it is listed again.
+ * A listing its page cap stopped short of the cursor (`complete` false) left older deliveries unread:
+ * the cursor then stays where it was, behind every delivery listed, so the next run reads them.
  */
 export function nextCursor(
-  previous: number | undefined, deliveries: readonly WebhookDelivery[], unfinished: readonly Redelivery[], overlapMs: number,
+  previous: number | undefined, deliveries: readonly WebhookDelivery[], unfinished: readonly Redelivery[], overlapMs: number, complete = true,
 ): number | undefined {
   const seen = deliveries.map((d) => Date.parse(d.deliveredAt)).filter((t) => Number.isFinite(t));
-  let cursor = seen.length > 0 ? Math.max(previous ?? -Infinity, ...seen) : previous;
+  let cursor = complete && seen.length > 0 ? Math.max(previous ?? -Infinity, ...seen) : previous;
   if (cursor !== undefined && unfinished.length > 0) {
     cursor = Math.min(cursor, Math.min(...unfinished.map((r) => r.firstDeliveredAt)) + overlapMs);
   }

@@ -16,8 +16,11 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
   readonly jobRecheckMs: number;
   readonly maxStuckJobChecksPerRun: number;
   readonly maxGhostDeletesPerRun: number;
-  /** Deliveries read per run (100 a page). */
-  readonly maxDeliveriesListed: number;
+  /**
+   * Pages of the delivery log (100 deliveries each, one call each) one run may read to reach its
+   * cursor. A backlog larger than this is read on by the next runs from the same cursor.
+   */
+  readonly maxDeliveryPagesPerRun: number;
   /** Concurrent SQS sends of pool messages. */
   readonly poolMessageConcurrency: number;
   /**
@@ -48,7 +51,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   jobRecheckMs: 10 * MINUTE,
   maxStuckJobChecksPerRun: 10,
   maxGhostDeletesPerRun: 20,
-  maxDeliveriesListed: 300,
+  maxDeliveryPagesPerRun: 30,
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,
   ghostSweepBackstopMs: 30 * MINUTE,

@@ -11,8 +11,6 @@ import { JobKey } from '../core/job';
 import { jobCheckKey, markGhostsLeft, markSwept, ReconcilerState, scopesDueForGhostSweep } from '../core/reconciler-state';
 import { RunnerScope } from '../core/routing';
 
-const DELIVERIES_PER_PAGE = 100;
-
 export async function repairStuckJobs(run: Run): Promise<void> {
   const { jobs, logger, metrics, settings } = run.deps;
   const active = (await Promise.all(run.pools.map((pool) => jobs.listActiveJobs(pool.poolId)))).flat();
@@ -61,17 +59,21 @@ export async function repairStuckJobs(run: Run): Promise<void> {
 export async function redeliverFailed(run: Run): Promise<void> {
   const { logger, metrics } = run.deps;
   const limits = run.limits;
-  const pages = Math.max(1, Math.ceil(limits.maxDeliveriesListed / DELIVERIES_PER_PAGE));
-  if (!run.budget.take(pages)) {
+  // Every page is a call of the run's budget; the redeliveries take what is left of it.
+  const maxPages = Math.min(limits.maxDeliveryPagesPerRun, run.budget.remaining);
+  if (maxPages < 1 || !run.budget.take(maxPages)) {
     logger.warn('GitHub call budget spent before the deliveries could be read; the next run reads them', { budget: run.budget.limit });
     return;
   }
   const github = await run.github();
-  const deliveries = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), limits.maxDeliveriesListed);
-  run.budget.refund(pages - Math.min(pages, Math.floor(deliveries.length / DELIVERIES_PER_PAGE) + 1));
-  if (deliveries.length >= limits.maxDeliveriesListed) {
-    // Newest first: older failures of this window are not seen. Raise maxDeliveriesListed if this recurs.
-    logger.warn('more webhook deliveries than one run reads; older ones in the window were skipped', { listed: deliveries.length });
+  const listing = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), maxPages);
+  run.budget.refund(maxPages - listing.pages);
+  const deliveries = listing.deliveries;
+  if (!listing.complete) {
+    // Newest first: the older deliveries since the cursor are read by the next runs, which start there again.
+    logger.warn('more webhook deliveries since the last look than one run reads; the next run reads on from the same point', {
+      listed: deliveries.length, pages: listing.pages,
+    });
     metrics.count(ReconcilerMetric.DELIVERIES_LIST_TRUNCATED);
   }
   const maxPerRun = Math.min(limits.maxPerRun, run.budget.remaining);
@@ -108,7 +110,8 @@ export async function redeliverFailed(run: Run): Promise<void> {
   metrics.count(ReconcilerMetric.DELIVERIES_REDELIVERED, run.summary.redelivered.length);
   metrics.count(ReconcilerMetric.REDELIVERIES_EXHAUSTED, plan.exhausted.length);
   // Nothing listed on the very first look: start from where that look began.
-  const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs) ?? run.now - limits.initialLookbackMs;
+  const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs, listing.complete)
+    ?? run.now - limits.initialLookbackMs;
   run.state = { ...run.state, deliveriesCursor: cursor };
 }
 

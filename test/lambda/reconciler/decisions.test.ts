@@ -108,6 +108,22 @@ describe('delivery cursor', () => {
       },
     ));
   });
+
+  test('property: a listing its page cap stopped leaves the cursor where it was, behind every delivery it listed', () => {
+    fc.assert(fc.property(
+      fc.option(fc.integer({ min: 0, max: 60 * MINUTE }), { nil: undefined }),
+      fc.array(fc.integer({ min: 0, max: 60 * MINUTE }), { minLength: 1, maxLength: 20 }),
+      (previousAgo, agos) => {
+        const previous = previousAgo === undefined ? undefined : NOW - previousAgo;
+        const start = listingStart(previous, NOW, LIMITS);
+        // What a listing from `start` can hold: nothing older than where it began.
+        const deliveries = agos.map((ago, i) => delivery(i + 1, `g${i}`, 200, ago)).filter((d) => Date.parse(d.deliveredAt) >= start);
+        const cursor = nextCursor(previous, deliveries, [], LIMITS.overlapMs, false);
+        expect(cursor).toBe(previous);
+        for (const d of deliveries) expect(listingStart(cursor, NOW, LIMITS)).toBeLessThanOrEqual(Date.parse(d.deliveredAt));
+      },
+    ));
+  });
 });
 
 function job(jobId: number, state: JobRecord['state'], createdAgo: number, updatedAgo = createdAgo): JobRecord {
