@@ -1,7 +1,7 @@
 // Missed webhooks: GitHub never retries a failed delivery (reference/github.md 6), so the reconciler
 // reads the App's delivery log and asks for a redelivery of every workflow_job event none of whose
-// attempts succeeded — a bounded number of times per event, and not again before the last
-// redelivery has had time to show up in the log.
+// attempts succeeded — a bounded number of times per event, each wait longer than the one before,
+// so that an outage of the webhook does not use every attempt up before it ends.
 import { WebhookDelivery } from '../core/github';
 import { RedeliveryRecord } from '../core/reconciler-state';
 
@@ -9,8 +9,12 @@ export interface RedeliveryLimits {
   /** Redeliveries asked for one event, ever. */
   readonly maxAttemptsPerGuid: number;
   readonly maxPerRun: number;
-  /** An event is not redelivered again sooner than this after the last redelivery. */
-  readonly retryAfterMs: number;
+  /**
+   * How long after its nth redelivery an event may be redelivered again: the nth entry, or the last
+   * one past the list's end. Growing waits spread the attempts over hours, well within the week
+   * GHES keeps deliveries for redelivery.
+   */
+  readonly redeliverySpacingMs: readonly number[];
   /**
    * Each run reads back this far before the cursor: an attempt is logged with the time it
    * started (up to GitHub's 30 s timeout earlier), and the two clocks may differ a little.
@@ -34,6 +38,8 @@ export interface RedeliveryPlan {
   readonly redeliver: readonly Redelivery[];
   /** Failed events that wait for a later run: over this run's cap. */
   readonly deferred: readonly Redelivery[];
+  /** Failed events redelivered before whose next redelivery is not due yet. */
+  readonly waiting: readonly Redelivery[];
   /** Failed events that were redelivered `maxAttemptsPerGuid` times already: given up. */
   readonly exhausted: readonly Redelivery[];
 }
@@ -55,6 +61,7 @@ export function planRedeliveries(
   }
   const attempts = new Map(records.map((r) => [r.guid, r]));
   const failed: Redelivery[] = [];
+  const waiting: Redelivery[] = [];
   const exhausted: Redelivery[] = [];
   for (const [guid, group] of byGuid) {
     if (group.some((d) => isSuccess(d.statusCode))) continue;
@@ -68,14 +75,23 @@ export function planRedeliveries(
     const record = attempts.get(guid);
     if (record && record.attempts >= limits.maxAttemptsPerGuid) {
       exhausted.push(redelivery);
-    } else if (!record || now - record.lastAttemptAt >= limits.retryAfterMs) {
+    } else if (!record || now - record.lastAttemptAt >= spacingAfter(record.attempts, limits)) {
       failed.push(redelivery);
+    } else {
+      // The last redelivery is still on its way (or its attempt not yet listed), or the next one not due.
+      waiting.push(redelivery);
     }
-    // Otherwise the last redelivery is still on its way (or its attempt not yet listed): wait.
   }
   failed.sort((a, b) => a.firstDeliveredAt - b.firstDeliveredAt || a.deliveryId - b.deliveryId);
   const cap = Math.max(0, limits.maxPerRun);
-  return { redeliver: failed.slice(0, cap), deferred: failed.slice(cap), exhausted };
+  return { redeliver: failed.slice(0, cap), deferred: failed.slice(cap), waiting, exhausted };
+}
+
+/** The least time after an event's `attempts`th redelivery before the next one. */
+export function spacingAfter(attempts: number, limits: Pick<RedeliveryLimits, 'redeliverySpacingMs'>): number {
+  const spacing = limits.redeliverySpacingMs;
+  if (spacing.length === 0) return 0;
+  return spacing[Math.min(Math.max(attempts, 1), spacing.length) - 1];
 }
 
 /** Counts one more redelivery of `guid` at `at`. */
@@ -87,7 +103,8 @@ export function recordRedelivery(records: readonly RedeliveryRecord[], guid: str
 
 /**
  * Where the next run starts reading: at the newest attempt seen, but never past an event that still
- * waits for its redelivery (deferred by the cap, or whose request failed), so it is listed again.
+ * waits for its redelivery (deferred by the cap, its next redelivery not due yet, or its request
+ * failed), so it is listed again when its turn comes.
  * A listing its page cap stopped short of the cursor (`complete` false) left older deliveries unread:
  * the cursor then stays where it was, behind every delivery listed, so the next run reads them.
  */

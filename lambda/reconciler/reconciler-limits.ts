@@ -61,9 +61,11 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,
   jobCheckMemoryMs: 60 * MINUTE,
   maxEntries: 500,
-  maxAttemptsPerGuid: 3,
+  // Five redeliveries, the last about 5 h 20 min after the first: an outage of the webhook of up to
+  // a few hours still leaves one for after it. A queued job waits 24 h for a runner.
+  maxAttemptsPerGuid: 5,
   maxPerRun: 10,
-  retryAfterMs: 3 * MINUTE,
+  redeliverySpacingMs: [3 * MINUTE, 15 * MINUTE, 60 * MINUTE, 240 * MINUTE],
   overlapMs: 5 * MINUTE,
   initialLookbackMs: 60 * MINUTE,
 };

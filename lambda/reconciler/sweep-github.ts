@@ -78,7 +78,7 @@ export async function redeliverFailed(run: Run): Promise<void> {
   }
   const maxPerRun = Math.min(limits.maxPerRun, run.budget.remaining);
   const plan = planRedeliveries(deliveries, run.state.redeliveries, run.now, { ...limits, maxPerRun });
-  const unfinished: Redelivery[] = [...plan.deferred];
+  const unfinished: Redelivery[] = [...plan.deferred, ...plan.waiting];
   for (const redelivery of plan.redeliver) {
     const fields = { deliveryGuid: redelivery.guid, deliveryId: redelivery.deliveryId, action: redelivery.action };
     if (!run.budget.take()) {

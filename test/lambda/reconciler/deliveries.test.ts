@@ -42,6 +42,7 @@ let ec2: Ec2Harness;
 let receiver: Receiver;
 let tableName: string;
 let state: DynamoReconcilerStore;
+let jobs: DynamoStateStore;
 let metrics: RecordingMetrics<ReconcilerMetricName>;
 let deps: (clock: Clock, limits?: Partial<ReconcilerLimits>, more?: Partial<ReconcilerDeps>) => ReconcilerDeps;
 
@@ -61,7 +62,7 @@ beforeEach(async () => {
   state = new DynamoReconcilerStore(engine.client, tableName);
   metrics = new RecordingMetrics();
   const runners = new DynamoRunnerStore(engine.client, tableName);
-  const jobs = new DynamoStateStore(engine.client, tableName);
+  jobs = new DynamoStateStore(engine.client, tableName);
   // A job queued in the store keeps a pool active, so every run sweeps GitHub when one is due.
   await recordJob(jobs, 1, 'queued', Date.now());
   deps = (clock, limits = {}, more = {}) => ({
@@ -146,5 +147,37 @@ describe('a backlog of deliveries', () => {
     expect(metrics.total('DeliveriesListTruncated')).toBe(1);
     expect(next.redelivered).toHaveLength(3);
     expect(lost.map(received)).toEqual([2, 2, 2]);
+  }, 30_000);
+});
+
+describe('redeliveries spread over hours', () => {
+  test('an outage of the webhook longer than the first waits still leaves a redelivery for after it', async () => {
+    // Arrange: the webhook refuses the job's deliveries for its first 30 minutes.
+    const clock = new ManualClock(Date.now());
+    const start = clock.now();
+    receiver.fail = () => clock.now() - start < 30 * MINUTE;
+    const jobId = ghes.sim.queueJob('app', NOBODY, MINUTE);
+    // Queued at GitHub too, so asking GitHub about it leaves its pool active.
+    await recordJob(jobs, jobId, 'queued', clock.now());
+    await ghes.sim.deliveriesSettled();
+    const answered: boolean[] = [];
+    const fail = receiver.fail;
+    receiver.fail = (id) => {
+      const refused = fail(id);
+      if (id === jobId) answered.push(!refused);
+      return refused;
+    };
+
+    // Act: a sweep every two minutes for an hour and a half.
+    for (let minute = 0; minute <= 90; minute += 2) {
+      await runReconciler(deps(clock), `run-${minute}`);
+      await ghes.sim.deliveriesSettled();
+      clock.advance(2 * MINUTE);
+    }
+
+    // Assert: redelivered at once, then 3, 15 and 60 minutes after the one before; the last one, after the outage, went through.
+    expect(ghes.portCalls()[ATTEMPTS_ROUTE]).toBe(4);
+    expect(answered).toEqual([false, false, false, true]);
+    expect(metrics.total('RedeliveriesExhausted')).toBe(0);
   }, 30_000);
 });

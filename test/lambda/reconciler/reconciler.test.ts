@@ -449,8 +449,9 @@ describe('missed webhooks', () => {
     expect(metrics.total('DeliveriesRedelivered')).toBe(1);
   });
 
-  test('a delivery that keeps failing is redelivered at most three times, never twice in one retry interval', async () => {
-    // Arrange
+  test('a delivery that keeps failing is redelivered at most the maximum number of times, never twice within one wait', async () => {
+    // Arrange: three redeliveries, three minutes apart (the default waits grow: deliveries.test.ts).
+    const limits = { maxAttemptsPerGuid: 3, redeliverySpacingMs: [3 * MINUTE] };
     const clock = realClock();
     await recordJob(jobs, 1, 'queued', clock.now());
     let broken = -1;
@@ -460,7 +461,7 @@ describe('missed webhooks', () => {
 
     // Act: runs one minute apart for ten minutes; the GitHub sweep comes every two.
     for (let run = 0; run < 11; run++) {
-      await runReconciler(deps(clock), `run-${run}`);
+      await runReconciler(deps(clock, limits), `run-${run}`);
       await ghes.sim.deliveriesSettled();
       clock.advance(MINUTE);
     }
