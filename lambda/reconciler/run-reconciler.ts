@@ -16,7 +16,7 @@ import { Logger } from '../common/logger';
 import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import {
-  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, touchScopes, updateReconcilerState,
+  mergeReconcilerStates, pruneReconcilerState, recentScopes, touchScopes, updateReconcilerState, VersionedReconcilerState,
 } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
@@ -46,6 +46,8 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     for (const runner of await deps.runners.listPoolRunners(poolId)) if (runner.state !== 'gone') live.set(runner.instanceId, runner);
   }
   let github: Promise<GitHubPort> | undefined;
+  // The state item as this run last read or wrote it.
+  let saved: VersionedReconcilerState = loaded;
   const run: Run = {
     deps,
     limits,
@@ -73,6 +75,9 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     const lastSweepAt = run.state.lastSweepAt;
     if (lastSweepAt === undefined || now - lastSweepAt >= limits.githubSweepEveryMs) {
       await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+      // The redeliveries just asked for are counted at once: a later step that hangs until the
+      // function times out must not make the next run ask for them again, spacing and cap ignored.
+      saved = await saveState(run, saved);
       await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
       await step(run, 'runner-versions', () => checkRunnerVersions(run), { github: true });
       run.state = { ...run.state, lastSweepAt: now };
@@ -80,7 +85,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   }
   run.summary.githubCalls = run.budget.spent;
   deps.metrics.count(ReconcilerMetric.GITHUB_CALLS, run.budget.spent);
-  await saveState(run, loaded.state, loaded.version);
+  await saveState(run, saved);
   deps.logger.info('reconciler run finished', { ...run.summary, orphansTerminated: run.summary.orphansTerminated.length, redelivered: run.summary.redelivered.length });
   return run.summary;
 }
@@ -159,17 +164,20 @@ async function sendWarmPoolMessages(run: Run): Promise<void> {
 }
 
 /**
- * Saves what the run learnt unless nothing changed (an idle run writes nothing). On a lost race
- * with another writer (an overlapping run, the lifecycle function), merges with what it saved.
+ * Saves what the run learnt unless nothing changed since `saved` (an idle run writes nothing). On a
+ * lost race with another writer (an overlapping run, the lifecycle function), merges with what it
+ * saved. Returns the item as this run now knows it: after a merge, or a failure, the version it
+ * knew, so that a later save of the run merges too.
  */
-async function saveState(run: Run, loaded: ReconcilerState, version: number): Promise<void> {
+async function saveState(run: Run, saved: VersionedReconcilerState): Promise<VersionedReconcilerState> {
   const next = pruneReconcilerState(run.state, run.now, run.limits);
-  if (JSON.stringify(next) === JSON.stringify(loaded)) return;
+  if (JSON.stringify(next) === JSON.stringify(saved.state)) return saved;
   try {
-    if (await run.deps.state.save(next, version, run.now)) return;
+    if (await run.deps.state.save(next, saved.version, run.now)) return { state: next, version: saved.version + 1 };
     await updateReconcilerState(run.deps.state, (latest) => pruneReconcilerState(mergeReconcilerStates(latest, next), run.now, run.limits), run.now);
   } catch (error) {
     run.deps.logger.error('reconciler state not saved; the next run repeats some work', { error: error as Error });
     run.deps.metrics.count(ReconcilerMetric.RECONCILE_STEP_FAILED, 1, { [MetricDimension.STEP]: 'save-state' });
   }
+  return saved;
 }

@@ -181,3 +181,35 @@ describe('redeliveries spread over hours', () => {
     expect(metrics.total('RedeliveriesExhausted')).toBe(0);
   }, 30_000);
 });
+
+describe('a run that does not finish', () => {
+  test('its redeliveries are saved as soon as they are asked for: the next run does not ask for them again', async () => {
+    // Arrange: a webhook that is down, and a later step of the run that never returns (as if the function timed out there).
+    const clock = new ManualClock(Date.now());
+    receiver.fail = () => true;
+    const jobId = ghes.sim.queueJob('app', NOBODY, MINUTE);
+    await ghes.sim.deliveriesSettled();
+    let hung!: () => void;
+    const reached = new Promise<void>((resolve) => { hung = resolve; });
+    const runnerVersions = {
+      versions: () => {
+        hung();
+        return new Promise<never>(() => undefined);
+      },
+      setServerVersion: () => Promise.resolve(),
+    };
+
+    // Act: the first run stops in its runner-versions step, after the deliveries; the next starts two minutes later.
+    void runReconciler(deps(clock, {}, { runnerVersions }), 'run-1');
+    await reached;
+    await ghes.sim.deliveriesSettled();
+    clock.advance(2 * MINUTE);
+    const next = await runReconciler(deps(clock), 'run-2');
+
+    // Assert
+    expect(ghes.portCalls()[ATTEMPTS_ROUTE]).toBe(1);
+    expect(next.redelivered).toEqual([]);
+    expect(received(jobId)).toBe(2);
+    expect((await state.load()).state.redeliveries).toEqual([expect.objectContaining({ attempts: 1 })]);
+  });
+});
