@@ -25,6 +25,15 @@ export class GitHubRateLimitedError extends Error {
   }
 }
 
+/** GitHub did not answer a call in the time the client waits: the call was abandoned, not retried. */
+export class GitHubTimeoutError extends Error {
+  public readonly name = 'GitHubTimeoutError';
+
+  constructor(readonly route: string, readonly timeoutMs: number, options?: ErrorOptions) {
+    super(`GitHub did not answer ${route} within ${timeoutMs / 1000} s; the call was abandoned and the caller's next attempt makes it again`, options);
+  }
+}
+
 /**
  * The enterprise credential (a personal access token (classic) with the `manage_runners:enterprise`
  * scope, kept in an SSM SecureString) is missing, or GitHub refused it. Enterprise runners cannot

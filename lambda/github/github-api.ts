@@ -13,7 +13,7 @@ import { SharedTokenCache } from './shared-token-cache';
 import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
   DeleteRunnerResult, DeliveryListing, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError,
-  JitRunner, RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
+  GitHubTimeoutError, JitRunner, RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
@@ -53,6 +53,14 @@ export interface GitHubApiOptions {
   readonly sharedCache?: SharedCache;
   /** A failure of the shared cache (the call goes on without it). */
   readonly onSharedCacheError?: (error: unknown) => void;
+  /**
+   * How long one request waits for GitHub's answer, in ms. A request that takes longer is abandoned
+   * and fails with GitHubTimeoutError, without the retries a 5xx gets: a call that hangs must not
+   * hold a function until its own timeout (the reconciler's 120 s would go with all its steps).
+   *
+   * @default 20000
+   */
+  readonly requestTimeoutMs?: number;
   /** Hook for counting calls (tests, the sandbox report). */
   readonly onRequest?: (route: string) => void;
   /**
@@ -76,6 +84,8 @@ function scopePath(scope: RunnerScope): string {
   if (scope.kind === 'enterprise') return `/enterprises/${encodeURIComponent(scope.enterprise)}`;
   return scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 
 /** The most GET /app/hook/deliveries returns in one page. */
 const DELIVERIES_PAGE_SIZE = 100;
@@ -362,6 +372,7 @@ export class GitHubApi implements GitHubPort {
   ): ControlPlaneOctokit {
     const installationId = installation?.installationId;
     const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
+    const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     // Sit out short waits; a longer one fails the call with GitHub's own 403/429 error, and the
     // caller's retry (the queue's backoff, the next sweep) takes over. A handler that throws would
     // be swallowed by the plugin, so the answer is a plain yes or no.
@@ -382,14 +393,17 @@ export class GitHubApi implements GitHubPort {
         ...(this.options.retryAfterBaseMs !== undefined ? { retryAfterBaseValue: this.options.retryAfterBaseMs } : {}),
         ...(this.writes ? { write: this.writes } : {}),
       },
+      request: { fetch: fetchWithTimeout(timeoutMs) },
       userAgent: 'cdk-ephemeral-runners',
       // Octokit's own warnings (deprecations, rate-limit notes) are not JSON; keep them out of the log stream.
       log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     });
     // Outermost hook, so it sees what is left once plugin-retry and plugin-throttling gave up: a
     // rate limit reaches the callers as the port's error, never as Octokit's 403/429.
-    octokit.hook.error('request', async (error) => {
+    octokit.hook.error('request', async (error, options) => {
       if (isRateLimited(error)) throw new GitHubRateLimitedError((error as Error).message, { cause: error });
+      // Only the timer of fetchWithTimeout aborts a request of this client.
+      if ((error as Error).name === 'AbortError') throw new GitHubTimeoutError(`${options.method} ${options.url}`, timeoutMs, { cause: error });
       const refused = enterprise && enterpriseCredentialProblem(error, enterprise.enterprise);
       if (refused) throw refused;
       // GitHub no longer knows the installation (404 for its token), or revoked its token (401 on
@@ -413,6 +427,28 @@ export class GitHubApi implements GitHubPort {
     }
     return octokit;
   }
+}
+
+/**
+ * A request fetchWithTimeout abandoned. Named AbortError: @octokit/request passes an Error of that
+ * name on as it is, where it would wrap any other in a 500 that plugin-retry retries.
+ */
+class RequestAbandoned extends Error {
+  public readonly name = 'AbortError';
+}
+
+/** `fetch` that gives up after `timeoutMs`, the body's reading included. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timer = new AbortController();
+    // Left to run after the answer (the body is read after fetch returns); unref'd, it keeps nothing alive.
+    setTimeout(() => timer.abort(), timeoutMs).unref();
+    const signal = init?.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
+    return fetch(input, { ...init, signal }).catch((error: unknown) => {
+      // fetch's own DOMException is an Error of another realm where the code runs in a VM context (tests).
+      throw timer.signal.aborted ? new RequestAbandoned(`no answer within ${timeoutMs} ms`, { cause: error }) : error;
+    });
+  };
 }
 
 function toJitRunner(data: unknown): JitRunner {

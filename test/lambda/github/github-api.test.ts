@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
 import { testClient } from './client';
-import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../../../lambda/core/github';
+import { GitHubAppNotInstalledError, GitHubRateLimitedError, GitHubTimeoutError } from '../../../lambda/core/github';
 import { appJwtFactory } from '../../../lambda/github/app-jwt';
 import { isRateLimited } from '../../../lambda/github/errors';
 import { GitHubApi } from '../../../lambda/github/github-api';
@@ -106,6 +106,21 @@ describe('GitHubApi against the GHES simulator', () => {
     await sim.deliveriesSettled();
     const { deliveries: after } = await github.listDeliveries(0, 1);
     expect(after.filter((d) => d.guid === deliveries[0].guid && d.redelivery)).toHaveLength(1);
+  });
+
+  test('a call GitHub does not answer in time is abandoned once, with a named error, and not retried', async () => {
+    // Arrange: every answer takes two simulated hours (3.6 s); the client waits 300 ms.
+    await start({ faults: { latencyMs: 2 * 3_600_000 } });
+    const github = testClient(sim, privateKey, clock, { requestTimeoutMs: 300 });
+    const started = Date.now();
+
+    // Act
+    const failure = await github.listDeliveries(0, 1).catch((error: unknown) => error);
+
+    // Assert: far sooner than four attempts (a 5xx's retries) would take.
+    expect(failure).toBeInstanceOf(GitHubTimeoutError);
+    expect((failure as GitHubTimeoutError).route).toBe('GET /app/hook/deliveries');
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test('a re-run is done, refused for now while another job of the run has not finished, or refused for good', async () => {
