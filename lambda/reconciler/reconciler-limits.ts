@@ -30,6 +30,12 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
    */
   readonly githubSweepEveryMs: number;
   /**
+   * How often the delivery log is read while nothing is active: GitHub never retries a failed
+   * delivery, so the queued event of the first job after a quiet spell is looked for too. One call
+   * when nothing failed.
+   */
+  readonly idleDeliveriesEveryMs: number;
+  /**
    * A scope's ghost sweep runs when a registration may have been left there (a runner ended idle,
    * a retirement), and otherwise at most this often while the scope is recent: a registration can
    * also be left unnoticed (a function that died between registering a runner and recording it).
@@ -54,6 +60,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   maxDeliveryPagesPerRun: 30,
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,
+  idleDeliveriesEveryMs: 15 * MINUTE,
   ghostSweepBackstopMs: 30 * MINUTE,
   runnerVersionCheckEveryMs: 30 * MINUTE,
   // Registrations left by a pool's last instances are swept for an hour after its last activity.

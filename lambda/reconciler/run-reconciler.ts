@@ -1,7 +1,7 @@
 // One run of the periodic reconciler (DESIGN.md section 3.8): terminate orphan instances, bring
 // long-stuck jobs up to date with GitHub, hand every active pool to the provisioner, redeliver
-// failed webhook deliveries and delete ghost registrations. While nothing is active it makes no
-// GitHub call at all — it does not even build the GitHub client.
+// failed webhook deliveries and delete ghost registrations. While nothing is active its only
+// GitHub call is a read of the delivery log every quarter of an hour.
 import { GitHubCallBudget } from './budget';
 import { PoolIdError } from './errors';
 import { healFleetCap } from './heal-fleet';
@@ -13,6 +13,7 @@ import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { Logger } from '../common/logger';
+import { SecretNotSetError } from '../core/errors';
 import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import {
@@ -68,6 +69,12 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   await step(run, 'warm-pools', () => sendWarmPoolMessages(run));
   if (pools.length === 0 && recentScopes(run.state, now, limits.scopeSweepMs).length === 0) {
     run.summary.idle = true;
+    // The queued event of the first job after a quiet spell may have failed too, and nothing else
+    // would ever bring it back (GitHub never retries a delivery).
+    const readAt = run.state.deliveriesReadAt;
+    if (readAt === undefined || now - readAt >= limits.idleDeliveriesEveryMs) {
+      await step(run, 'deliveries', () => redeliverWhileIdle(run), { github: true });
+    }
   } else {
     // Repairs first, so the provisioner sees the corrected demand when the pool messages arrive.
     await step(run, 'stuck-jobs', () => repairStuckJobs(run), { github: true });
@@ -104,6 +111,18 @@ function emptySummary(activePoolCount: number): ReconcileSummary {
     githubCalls: 0,
     failedSteps: [],
   };
+}
+
+/** The deliveries step of an idle run; a deployment whose App is not set up yet has no deliveries to read. */
+async function redeliverWhileIdle(run: Run): Promise<void> {
+  try {
+    await redeliverFailed(run);
+  } catch (error) {
+    if (!(error instanceof SecretNotSetError)) throw error;
+    // Read again at the next quarter of an hour, not every minute until the App is set up.
+    run.state = { ...run.state, deliveriesReadAt: run.now };
+    run.deps.logger.info('no GitHub App set up yet: no webhook deliveries to look at', { error });
+  }
 }
 
 /**

@@ -66,6 +66,7 @@ export async function redeliverFailed(run: Run): Promise<void> {
     return;
   }
   const github = await run.github();
+  run.state = { ...run.state, deliveriesReadAt: run.now };
   const listing = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), maxPages);
   run.budget.refund(maxPages - listing.pages);
   const deliveries = listing.deliveries;

@@ -2,6 +2,7 @@
 // (dynalite), and GitHub's delivery log on a GHES simulator of each test's own, whose deliveries go to
 // a loopback receiver that can be made to fail.
 import { Ec2Harness, GhesHarness, MANAGED_BY, PREFIX, RecordingMetrics, recordJob, startEc2, startGhes } from './harness';
+import { SecretNotSetError } from '../../../lambda/core/errors';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
 import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-reconciler';
@@ -63,8 +64,6 @@ beforeEach(async () => {
   metrics = new RecordingMetrics();
   const runners = new DynamoRunnerStore(engine.client, tableName);
   jobs = new DynamoStateStore(engine.client, tableName);
-  // A job queued in the store keeps a pool active, so every run sweeps GitHub when one is due.
-  await recordJob(jobs, 1, 'queued', Date.now());
   deps = (clock, limits = {}, more = {}) => ({
     settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: 10 * MINUTE, maxLifetimeMs: 60 * MINUTE },
     runners,
@@ -99,9 +98,15 @@ async function failedThenFine(count: number, ok: number): Promise<number[]> {
 
 const received = (jobId: number) => receiver.jobIds.filter((j) => j === jobId).length;
 
+/** A job queued in the store keeps a pool active, so every run sweeps GitHub when a sweep is due. */
+async function activePool(): Promise<void> {
+  await recordJob(jobs, 1, 'queued', Date.now());
+}
+
 describe('a backlog of deliveries', () => {
   test('failures older than the newest 300 deliveries since the last look are still redelivered, ten a sweep', async () => {
     // Arrange: a first look at an empty log, then 12 failed deliveries under 300 newer ones.
+    await activePool();
     const clock = new ManualClock(Date.now());
     await runReconciler(deps(clock), 'run-1');
     const lost = await failedThenFine(12, 300);
@@ -123,6 +128,7 @@ describe('a backlog of deliveries', () => {
 
   test('a listing stopped by its page cap keeps the cursor, so the next sweep reaches the failures it did not', async () => {
     // Arrange
+    await activePool();
     const clock = new ManualClock(Date.now());
     await runReconciler(deps(clock), 'run-1');
     const lost = await failedThenFine(3, 250);
@@ -185,6 +191,7 @@ describe('redeliveries spread over hours', () => {
 describe('a run that does not finish', () => {
   test('its redeliveries are saved as soon as they are asked for: the next run does not ask for them again', async () => {
     // Arrange: a webhook that is down, and a later step of the run that never returns (as if the function timed out there).
+    await activePool();
     const clock = new ManualClock(Date.now());
     receiver.fail = () => true;
     const jobId = ghes.sim.queueJob('app', NOBODY, MINUTE);
@@ -211,5 +218,52 @@ describe('a run that does not finish', () => {
     expect(next.redelivered).toEqual([]);
     expect(received(jobId)).toBe(2);
     expect((await state.load()).state.redeliveries).toEqual([expect.objectContaining({ attempts: 1 })]);
+  });
+});
+
+describe('while idle', () => {
+  test('the failed queued delivery of the first job after a quiet spell is redelivered within 15 minutes', async () => {
+    // Arrange: an idle deployment that read the delivery log a moment ago; then a job whose delivery fails.
+    const clock = new ManualClock(Date.now());
+    await runReconciler(deps(clock), 'run-0');
+    receiver.fail = (jobId) => received(jobId) === 1;
+    const jobId = ghes.sim.queueJob('app', NOBODY, MINUTE);
+    await ghes.sim.deliveriesSettled();
+
+    // Act: runs a minute apart for a quarter of an hour.
+    const summaries = [];
+    for (let minute = 1; minute <= 15; minute++) {
+      clock.advance(MINUTE);
+      summaries.push(await runReconciler(deps(clock), `run-${minute}`));
+    }
+    await ghes.sim.deliveriesSettled();
+
+    // Assert: one read of the log in all, 15 minutes after the one before, and the event redelivered by it.
+    expect(summaries.every((s) => s.idle)).toBe(true);
+    expect(summaries.map((s) => s.redelivered.length)).toEqual([...Array(14).fill(0), 1]);
+    expect(ghes.portCalls()).toEqual({ [LIST_ROUTE]: 2, [ATTEMPTS_ROUTE]: 1 });
+    expect(received(jobId)).toBe(2);
+  });
+
+  test('a deployment whose App is not set up yet reads nothing, fails no step, and tries again a quarter of an hour later', async () => {
+    // Arrange: the App's private key is not in SSM yet.
+    const clock = new ManualClock(Date.now());
+    let built = 0;
+    const github = () => {
+      built++;
+      return Promise.reject(new SecretNotSetError('/runners/github-app-key', undefined, 'the GitHub App private key'));
+    };
+
+    // Act
+    const first = await runReconciler(deps(clock, {}, { github }), 'run-1');
+    clock.advance(MINUTE);
+    await runReconciler(deps(clock, {}, { github }), 'run-2');
+    clock.advance(14 * MINUTE);
+    await runReconciler(deps(clock, {}, { github }), 'run-3');
+
+    // Assert
+    expect(first).toMatchObject({ idle: true, failedSteps: [] });
+    expect(built).toBe(2);
+    expect(metrics.total('ReconcileStepFailed')).toBe(0);
   });
 });
