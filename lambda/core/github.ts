@@ -102,6 +102,15 @@ export interface DeliveryListing {
   readonly complete: boolean;
 }
 
+/** One read of a scope's runner registrations. */
+export interface RunnerListing {
+  readonly runners: readonly RegisteredRunner[];
+  /** Pages read (each one call). */
+  readonly pages: number;
+  /** Whether every page was read; false when the page cap stopped the read first. */
+  readonly complete: boolean;
+}
+
 export type DeleteRunnerResult = 'deleted' | 'busy' | 'not-found';
 
 /**
@@ -126,8 +135,8 @@ export interface GitHubPort {
    */
   generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroup: RunnerGroupRef }): Promise<JitRunner>;
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
-  /** Runners of the scope whose name starts with `prefix`. */
-  listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]>;
+  /** Runners of the scope whose name starts with `prefix`, reading at most `maxPages` pages of 100. */
+  listRunners(scope: RunnerScope, prefix: string, maxPages: number): Promise<RunnerListing>;
   getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined>;
   /** Re-runs a failed job (and the jobs that depend on it). A rate limit or an outage throws. */
   rerunJob(owner: string, repo: string, jobId: number): Promise<RerunResult>;

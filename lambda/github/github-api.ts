@@ -13,7 +13,7 @@ import { SharedTokenCache } from './shared-token-cache';
 import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
   DeleteRunnerResult, DeliveryListing, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError,
-  GitHubTimeoutError, JitRunner, RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
+  GitHubTimeoutError, JitRunner, RegisteredRunner, RerunResult, RunnerListing, RunnerGroupRef, WebhookDelivery,
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
@@ -87,6 +87,11 @@ function scopePath(scope: RunnerScope): string {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 
+/** The most GET …/actions/runners returns in one page. */
+const RUNNERS_PAGE_SIZE = 100;
+/** Pages read for one runner by name: one, unless a server ignores the `name` filter. */
+const NAMED_RUNNER_PAGES = 10;
+
 /** The most GET /app/hook/deliveries returns in one page. */
 const DELIVERIES_PAGE_SIZE = 100;
 
@@ -156,7 +161,9 @@ export class GitHubApi implements GitHubPort {
       // plugin-retry retries a 5xx that may have registered the runner after all; the retry then
       // finds the name taken (409). The name is ours (one per instance): replace the registration.
       if (status(error) !== 409) throw error;
-      const [existing] = (await this.listRunners(scope, request.name)).filter((r) => r.name === request.name);
+      // The list's `name` filter answers with that runner alone (every GHES schema since 3.17 has it).
+      const { runners } = await this.runnerPages(scope, { name: request.name }, NAMED_RUNNER_PAGES, (name) => name === request.name);
+      const [existing] = runners;
       if (existing) await this.deleteRunner(scope, existing.id);
       const { data } = await octokit.request(route, body);
       return toJitRunner(data);
@@ -175,17 +182,25 @@ export class GitHubApi implements GitHubPort {
     }
   }
 
-  async listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]> {
+  async listRunners(scope: RunnerScope, prefix: string, maxPages: number): Promise<RunnerListing> {
+    return this.runnerPages(scope, {}, maxPages, (name) => name.startsWith(prefix));
+  }
+
+  /** The scope's runners that `keep` names, from at most `maxPages` pages of the list filtered by `query`. */
+  private async runnerPages(
+    scope: RunnerScope, query: { name?: string }, maxPages: number, keep: (name: string) => boolean,
+  ): Promise<RunnerListing> {
     const octokit = await this.forScope(scope);
     const found: RegisteredRunner[] = [];
-    for (let page = 1; ; page++) {
-      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners`, { per_page: 100, page });
+    for (let page = 1; page <= maxPages; page++) {
+      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners`, { ...query, per_page: RUNNERS_PAGE_SIZE, page });
       const runners = (data as { runners: Array<{ id: number; name: string; status: string; busy: boolean }> }).runners;
       for (const r of runners) {
-        if (r.name.startsWith(prefix)) found.push({ id: r.id, name: r.name, status: r.status === 'online' ? 'online' : 'offline', busy: r.busy });
+        if (keep(r.name)) found.push({ id: r.id, name: r.name, status: r.status === 'online' ? 'online' : 'offline', busy: r.busy });
       }
-      if (runners.length < 100) return found;
+      if (runners.length < RUNNERS_PAGE_SIZE) return { runners: found, pages: page, complete: true };
     }
+    return { runners: found, pages: maxPages, complete: false };
   }
 
   // GET /orgs/{org}/actions/runners/downloads (or the repository's): "List runner applications"

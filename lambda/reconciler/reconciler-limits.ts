@@ -16,6 +16,8 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
   readonly jobRecheckMs: number;
   readonly maxStuckJobChecksPerRun: number;
   readonly maxGhostDeletesPerRun: number;
+  /** Pages of a scope's runner list (100 registrations each, one call each) one ghost sweep reads. */
+  readonly maxRunnerPagesPerScope: number;
   /**
    * Pages of the delivery log (100 deliveries each, one call each) one run may read to reach its
    * cursor. A backlog larger than this is read on by the next runs from the same cursor.
@@ -57,6 +59,7 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   jobRecheckMs: 10 * MINUTE,
   maxStuckJobChecksPerRun: 10,
   maxGhostDeletesPerRun: 20,
+  maxRunnerPagesPerScope: 10,
   maxDeliveryPagesPerRun: 30,
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,

@@ -147,10 +147,20 @@ export async function deleteGhosts(run: Run): Promise<void> {
 async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string>): Promise<boolean> {
   const { runners, logger, settings } = run.deps;
   const canDelete = () => run.summary.ghostsDeleted < run.limits.maxGhostDeletesPerRun;
-  if (!canDelete() || !run.budget.take()) return false;
+  // Every page of the list is a call of the run's budget.
+  const maxPages = Math.min(run.limits.maxRunnerPagesPerScope, run.budget.remaining);
+  if (!canDelete() || maxPages < 1 || !run.budget.take(maxPages)) return false;
   const github = await run.github();
-  const registrations = await github.listRunners(scope, settings.runnerNamePrefix);
-  for (const candidate of ghostCandidates(registrations, settings.runnerNamePrefix, live)) {
+  const listing = await github.listRunners(scope, settings.runnerNamePrefix, maxPages);
+  run.budget.refund(maxPages - listing.pages);
+  if (!listing.complete) {
+    // Registrations past the pages read were not seen: the scope's sweep is due again next run.
+    run.state = markGhostsLeft(run.state, scope, run.now);
+    logger.warn('more runner registrations in a scope than one ghost sweep reads; the next sweep reads them again', {
+      scope, pages: listing.pages, listed: listing.runners.length,
+    });
+  }
+  for (const candidate of ghostCandidates(listing.runners, settings.runnerNamePrefix, live)) {
     const runner = await runners.getRunner(candidate.instanceId);
     if (!hasNoLiveRunner(runner)) continue;
     if (!canDelete() || !run.budget.take()) {
@@ -169,7 +179,7 @@ async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string
       result,
     });
   }
-  return true;
+  return listing.complete;
 }
 
 function recordCheck(run: Run, key: JobKey): ReconcilerState {
