@@ -22,6 +22,12 @@ export interface RedeliveryLimits {
   readonly overlapMs: number;
   /** How far back the very first run looks. */
   readonly initialLookbackMs: number;
+  /**
+   * How far back any run looks, however old its cursor: longer than an event waits for its last
+   * redelivery. A cursor left behind (a backlog no run could read through, a reconciler stopped for
+   * days) would otherwise make every later window larger than the last, never read to its end.
+   */
+  readonly maxLookbackMs: number;
 }
 
 export interface Redelivery {
@@ -46,7 +52,7 @@ export interface RedeliveryPlan {
 
 /** The `sinceMs` to list deliveries from. */
 export function listingStart(cursor: number | undefined, now: number, limits: RedeliveryLimits): number {
-  return (cursor ?? now - limits.initialLookbackMs) - limits.overlapMs;
+  return Math.max((cursor ?? now - limits.initialLookbackMs) - limits.overlapMs, now - limits.maxLookbackMs);
 }
 
 const isSuccess = (statusCode: number) => statusCode >= 200 && statusCode < 300;

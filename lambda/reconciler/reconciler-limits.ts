@@ -78,4 +78,6 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   redeliverySpacingMs: [3 * MINUTE, 15 * MINUTE, 60 * MINUTE, 240 * MINUTE],
   overlapMs: 5 * MINUTE,
   initialLookbackMs: 60 * MINUTE,
+  // The redeliveries of an event span about 5 h 20 min.
+  maxLookbackMs: 6 * 60 * MINUTE,
 };

@@ -24,6 +24,7 @@ const LIMITS: RedeliveryLimits = {
   redeliverySpacingMs: [3 * MINUTE, 15 * MINUTE, 60 * MINUTE, 240 * MINUTE],
   overlapMs: 5 * MINUTE,
   initialLookbackMs: 60 * MINUTE,
+  maxLookbackMs: 6 * 60 * MINUTE,
 };
 
 function delivery(id: number, guid: string, statusCode: number, agoMs: number, event = 'workflow_job'): WebhookDelivery {
@@ -118,6 +119,11 @@ describe('delivery cursor', () => {
   test('the first run looks back the initial window; later runs from the cursor, less the overlap', () => {
     expect(listingStart(undefined, NOW, LIMITS)).toBe(NOW - 65 * MINUTE);
     expect(listingStart(NOW - MINUTE, NOW, LIMITS)).toBe(NOW - 6 * MINUTE);
+  });
+
+  test('a cursor left far behind is read from no further back than the longest lookback', () => {
+    expect(listingStart(NOW - 3 * 24 * 60 * MINUTE, NOW, LIMITS)).toBe(NOW - 6 * 60 * MINUTE);
+    expect(listingStart(NOW - 5 * 60 * MINUTE, NOW, LIMITS)).toBe(NOW - 5 * 60 * MINUTE - 5 * MINUTE);
   });
 
   test('property: the cursor moves to the newest attempt seen, but the next listing still reaches every unfinished event', () => {
