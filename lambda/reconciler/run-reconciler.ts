@@ -183,7 +183,7 @@ async function sendWarmPoolMessages(run: Run): Promise<void> {
 }
 
 /**
- * Saves what the run learnt unless nothing changed since `saved` (an idle run writes nothing). On a
+ * Saves what the run learnt unless nothing changed since `saved` (most idle runs write nothing). On a
  * lost race with another writer (an overlapping run, the lifecycle function), merges with what it
  * saved. Returns the item as this run now knows it: after a merge, or a failure, the version it
  * knew, so that a later save of the run merges too.
