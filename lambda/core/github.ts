@@ -25,6 +25,15 @@ export class GitHubRateLimitedError extends Error {
   }
 }
 
+/** GitHub did not answer a call in the time the client waits: the call was abandoned, not retried. */
+export class GitHubTimeoutError extends Error {
+  public readonly name = 'GitHubTimeoutError';
+
+  constructor(readonly route: string, readonly timeoutMs: number, options?: ErrorOptions) {
+    super(`GitHub did not answer ${route} within ${timeoutMs / 1000} s; the call was abandoned and the caller's next attempt makes it again`, options);
+  }
+}
+
 /**
  * The enterprise credential (a personal access token (classic) with the `manage_runners:enterprise`
  * scope, kept in an SSM SecureString) is missing, or GitHub refused it. Enterprise runners cannot
@@ -84,6 +93,24 @@ export interface WebhookDelivery {
   readonly action: string | null;
 }
 
+/** One read of the App's delivery log, newest first. */
+export interface DeliveryListing {
+  readonly deliveries: readonly WebhookDelivery[];
+  /** Pages read (each one call). */
+  readonly pages: number;
+  /** Whether the read reached `sinceMs` or the log's end; false when the page cap stopped it first. */
+  readonly complete: boolean;
+}
+
+/** One read of a scope's runner registrations. */
+export interface RunnerListing {
+  readonly runners: readonly RegisteredRunner[];
+  /** Pages read (each one call). */
+  readonly pages: number;
+  /** Whether every page was read; false when the page cap stopped the read first. */
+  readonly complete: boolean;
+}
+
 export type DeleteRunnerResult = 'deleted' | 'busy' | 'not-found';
 
 /**
@@ -108,13 +135,13 @@ export interface GitHubPort {
    */
   generateJitConfig(scope: RunnerScope, request: { name: string; labels: readonly string[]; runnerGroup: RunnerGroupRef }): Promise<JitRunner>;
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
-  /** Runners of the scope whose name starts with `prefix`. */
-  listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]>;
+  /** Runners of the scope whose name starts with `prefix`, reading at most `maxPages` pages of 100. */
+  listRunners(scope: RunnerScope, prefix: string, maxPages: number): Promise<RunnerListing>;
   getJob(owner: string, repo: string, jobId: number): Promise<GitHubJob | undefined>;
   /** Re-runs a failed job (and the jobs that depend on it). A rate limit or an outage throws. */
   rerunJob(owner: string, repo: string, jobId: number): Promise<RerunResult>;
-  /** The App's deliveries newer than `sinceMs`, newest first, at most `limit`. */
-  listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** The App's deliveries from `sinceMs` on, newest first, reading at most `maxPages` pages of 100. */
+  listDeliveries(sinceMs: number, maxPages: number): Promise<DeliveryListing>;
   redeliver(deliveryId: number): Promise<void>;
   /** The runner archives the server offers the scope: on GHES, the runner version it ships. */
   listRunnerDownloads(scope: RunnerScope): Promise<RunnerDownload[]>;

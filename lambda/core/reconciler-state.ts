@@ -53,6 +53,8 @@ export interface ReconcilerState {
   readonly deliveriesCursor?: number;
   /** Epoch ms of the last sweep of GitHub's deliveries and runner registrations. */
   readonly lastSweepAt?: number;
+  /** Epoch ms of the last read of the App's delivery log, active or idle. */
+  readonly deliveriesReadAt?: number;
   /** The last read of the server's runner version: read again when the server's release changes. */
   readonly runnerVersionRead?: RunnerVersionRead;
   readonly redeliveries: readonly RedeliveryRecord[];
@@ -189,13 +191,15 @@ export function mergeReconcilerStates(a: ReconcilerState, b: ReconcilerState): R
   }
   const cursors = [a.deliveriesCursor, b.deliveriesCursor].filter((c): c is number => c !== undefined);
   const sweeps = [a.lastSweepAt, b.lastSweepAt].filter((c): c is number => c !== undefined);
-  const reads = [a.runnerVersionRead, b.runnerVersionRead].filter((r): r is RunnerVersionRead => r !== undefined);
+  const reads = [a.deliveriesReadAt, b.deliveriesReadAt].filter((c): c is number => c !== undefined);
+  const versionReads = [a.runnerVersionRead, b.runnerVersionRead].filter((r): r is RunnerVersionRead => r !== undefined);
   return withCursor({
     scopes: sortScopes([...scopes.values()]),
     redeliveries: [...redeliveries.values()],
     jobChecks: [...checks.values()],
     ...(sweeps.length > 0 ? { lastSweepAt: Math.max(...sweeps) } : {}),
-    ...(reads.length > 0 ? { runnerVersionRead: reads.reduce(laterRead) } : {}),
+    ...(reads.length > 0 ? { deliveriesReadAt: Math.max(...reads) } : {}),
+    ...(versionReads.length > 0 ? { runnerVersionRead: versionReads.reduce(laterRead) } : {}),
   }, cursors.length > 0 ? Math.max(...cursors) : undefined);
 }
 

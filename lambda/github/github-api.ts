@@ -12,8 +12,8 @@ import { RUNNER_GROUPS_PAGE_SIZE, RunnerGroupIds } from './runner-groups';
 import { SharedTokenCache } from './shared-token-cache';
 import { AuthAppCache, ExpiringTokenCache } from './token-cache';
 import {
-  DeleteRunnerResult, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError, JitRunner,
-  RegisteredRunner, RerunResult, RunnerGroupRef, WebhookDelivery,
+  DeleteRunnerResult, DeliveryListing, EnterpriseCredentialError, GitHubAppNotInstalledError, GitHubJob, GitHubPort, GitHubRateLimitedError,
+  GitHubTimeoutError, JitRunner, RegisteredRunner, RerunResult, RunnerListing, RunnerGroupRef, WebhookDelivery,
 } from '../core/github';
 import { SharedCache } from '../core/ports';
 import { RunnerScope } from '../core/routing';
@@ -53,6 +53,14 @@ export interface GitHubApiOptions {
   readonly sharedCache?: SharedCache;
   /** A failure of the shared cache (the call goes on without it). */
   readonly onSharedCacheError?: (error: unknown) => void;
+  /**
+   * How long one request waits for GitHub's answer, in ms. A request that takes longer is abandoned
+   * and fails with GitHubTimeoutError, without the retries a 5xx gets: a call that hangs must not
+   * hold a function until its own timeout (the reconciler's 120 s would go with all its steps).
+   *
+   * @default 20000
+   */
+  readonly requestTimeoutMs?: number;
   /** Hook for counting calls (tests, the sandbox report). */
   readonly onRequest?: (route: string) => void;
   /**
@@ -76,6 +84,16 @@ function scopePath(scope: RunnerScope): string {
   if (scope.kind === 'enterprise') return `/enterprises/${encodeURIComponent(scope.enterprise)}`;
   return scope.kind === 'org' ? `/orgs/${encodeURIComponent(scope.org)}` : `/repos/${encodeURIComponent(scope.owner)}/${encodeURIComponent(scope.repo)}`;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+
+/** The most GET …/actions/runners returns in one page. */
+const RUNNERS_PAGE_SIZE = 100;
+/** Pages read for one runner by name: one, unless a server ignores the `name` filter. */
+const NAMED_RUNNER_PAGES = 10;
+
+/** The most GET /app/hook/deliveries returns in one page. */
+const DELIVERIES_PAGE_SIZE = 100;
 
 /** How long containers trust a shared installation id (an App removed and installed again gets a new one). */
 const SHARED_INSTALLATION_TTL_MS = 15 * 60_000;
@@ -143,7 +161,9 @@ export class GitHubApi implements GitHubPort {
       // plugin-retry retries a 5xx that may have registered the runner after all; the retry then
       // finds the name taken (409). The name is ours (one per instance): replace the registration.
       if (status(error) !== 409) throw error;
-      const [existing] = (await this.listRunners(scope, request.name)).filter((r) => r.name === request.name);
+      // The list's `name` filter answers with that runner alone (every GHES schema since 3.17 has it).
+      const { runners } = await this.runnerPages(scope, { name: request.name }, NAMED_RUNNER_PAGES, (name) => name === request.name);
+      const [existing] = runners;
       if (existing) await this.deleteRunner(scope, existing.id);
       const { data } = await octokit.request(route, body);
       return toJitRunner(data);
@@ -162,17 +182,25 @@ export class GitHubApi implements GitHubPort {
     }
   }
 
-  async listRunners(scope: RunnerScope, prefix: string): Promise<RegisteredRunner[]> {
+  async listRunners(scope: RunnerScope, prefix: string, maxPages: number): Promise<RunnerListing> {
+    return this.runnerPages(scope, {}, maxPages, (name) => name.startsWith(prefix));
+  }
+
+  /** The scope's runners that `keep` names, from at most `maxPages` pages of the list filtered by `query`. */
+  private async runnerPages(
+    scope: RunnerScope, query: { name?: string }, maxPages: number, keep: (name: string) => boolean,
+  ): Promise<RunnerListing> {
     const octokit = await this.forScope(scope);
     const found: RegisteredRunner[] = [];
-    for (let page = 1; ; page++) {
-      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners`, { per_page: 100, page });
+    for (let page = 1; page <= maxPages; page++) {
+      const { data } = await octokit.request(`GET ${scopePath(scope)}/actions/runners`, { ...query, per_page: RUNNERS_PAGE_SIZE, page });
       const runners = (data as { runners: Array<{ id: number; name: string; status: string; busy: boolean }> }).runners;
       for (const r of runners) {
-        if (r.name.startsWith(prefix)) found.push({ id: r.id, name: r.name, status: r.status === 'online' ? 'online' : 'offline', busy: r.busy });
+        if (keep(r.name)) found.push({ id: r.id, name: r.name, status: r.status === 'online' ? 'online' : 'offline', busy: r.busy });
       }
-      if (runners.length < 100) return found;
+      if (runners.length < RUNNERS_PAGE_SIZE) return { runners: found, pages: page, complete: true };
     }
+    return { runners: found, pages: maxPages, complete: false };
   }
 
   // GET /orgs/{org}/actions/runners/downloads (or the repository's): "List runner applications"
@@ -233,26 +261,25 @@ export class GitHubApi implements GitHubPort {
     return this.release;
   }
 
-  async listDeliveries(sinceMs: number, limit: number): Promise<WebhookDelivery[]> {
-    const found: WebhookDelivery[] = [];
+  async listDeliveries(sinceMs: number, maxPages: number): Promise<DeliveryListing> {
+    const deliveries: WebhookDelivery[] = [];
     let cursor: string | undefined;
-    while (found.length < limit) {
-      const response = await this.app.request('GET /app/hook/deliveries', { per_page: 100, ...(cursor ? { cursor } : {}) });
+    for (let pages = 1; pages <= maxPages; pages++) {
+      const response = await this.app.request('GET /app/hook/deliveries', { per_page: DELIVERIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
       const page = response.data as Array<{
         id: number; guid: string; delivered_at: string; redelivery: boolean; status_code: number; event: string; action: string | null;
       }>;
       for (const d of page) {
-        if (Date.parse(d.delivered_at) < sinceMs) return found;
-        found.push({
+        if (Date.parse(d.delivered_at) < sinceMs) return { deliveries, pages, complete: true };
+        deliveries.push({
           id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery, statusCode: d.status_code, event: d.event, action: d.action,
         });
-        if (found.length >= limit) return found;
       }
       // Pages are reached by the opaque cursor of the Link header's rel="next"; there is no page number.
       cursor = nextCursor(response.headers.link);
-      if (!cursor || page.length === 0) return found;
+      if (!cursor || page.length === 0) return { deliveries, pages, complete: true };
     }
-    return found;
+    return { deliveries, pages: maxPages, complete: false };
   }
 
   async redeliver(deliveryId: number): Promise<void> {
@@ -360,6 +387,7 @@ export class GitHubApi implements GitHubPort {
   ): ControlPlaneOctokit {
     const installationId = installation?.installationId;
     const maxWait = this.options.maxRateLimitWaitSeconds ?? 20;
+    const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     // Sit out short waits; a longer one fails the call with GitHub's own 403/429 error, and the
     // caller's retry (the queue's backoff, the next sweep) takes over. A handler that throws would
     // be swallowed by the plugin, so the answer is a plain yes or no.
@@ -380,14 +408,17 @@ export class GitHubApi implements GitHubPort {
         ...(this.options.retryAfterBaseMs !== undefined ? { retryAfterBaseValue: this.options.retryAfterBaseMs } : {}),
         ...(this.writes ? { write: this.writes } : {}),
       },
+      request: { fetch: fetchWithTimeout(timeoutMs) },
       userAgent: 'cdk-ephemeral-runners',
       // Octokit's own warnings (deprecations, rate-limit notes) are not JSON; keep them out of the log stream.
       log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     });
     // Outermost hook, so it sees what is left once plugin-retry and plugin-throttling gave up: a
     // rate limit reaches the callers as the port's error, never as Octokit's 403/429.
-    octokit.hook.error('request', async (error) => {
+    octokit.hook.error('request', async (error, options) => {
       if (isRateLimited(error)) throw new GitHubRateLimitedError((error as Error).message, { cause: error });
+      // Only the timer of fetchWithTimeout aborts a request of this client.
+      if ((error as Error).name === 'AbortError') throw new GitHubTimeoutError(`${options.method} ${options.url}`, timeoutMs, { cause: error });
       const refused = enterprise && enterpriseCredentialProblem(error, enterprise.enterprise);
       if (refused) throw refused;
       // GitHub no longer knows the installation (404 for its token), or revoked its token (401 on
@@ -411,6 +442,28 @@ export class GitHubApi implements GitHubPort {
     }
     return octokit;
   }
+}
+
+/**
+ * A request fetchWithTimeout abandoned. Named AbortError: @octokit/request passes an Error of that
+ * name on as it is, where it would wrap any other in a 500 that plugin-retry retries.
+ */
+class RequestAbandoned extends Error {
+  public readonly name = 'AbortError';
+}
+
+/** `fetch` that gives up after `timeoutMs`, the body's reading included. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const timer = new AbortController();
+    // Left to run after the answer (the body is read after fetch returns); unref'd, it keeps nothing alive.
+    setTimeout(() => timer.abort(), timeoutMs).unref();
+    const signal = init?.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
+    return fetch(input, { ...init, signal }).catch((error: unknown) => {
+      // fetch's own DOMException is an Error of another realm where the code runs in a VM context (tests).
+      throw timer.signal.aborted ? new RequestAbandoned(`no answer within ${timeoutMs} ms`, { cause: error }) : error;
+    });
+  };
 }
 
 function toJitRunner(data: unknown): JitRunner {

@@ -10,7 +10,7 @@ import { WarmPoolScheduleDocument } from '../../src/runner-config-document';
 import { PowertoolsCountMetrics } from '../common/count-metrics';
 import { createLogger } from '../common/logger';
 import { SsmRunnerVersions } from '../config/ssm-runner-versions';
-import { ReconcilerLimits } from '../reconciler/reconciler-limits';
+import { DEFAULT_RECONCILER_LIMITS, ReconcilerLimits } from '../reconciler/reconciler-limits';
 import { ReconcilerDeps, ReconcileSummary, runReconciler } from '../reconciler/run-reconciler';
 
 const logger = createLogger();
@@ -63,10 +63,12 @@ function runnerVersionsFrom(parameters: Readonly<Record<string, string>> | undef
 
 /** The reconciler's windows the optional pacing variables set (none in a deployment; see PACING_ENVIRONMENT). */
 function limitsFrom(env: ControlPlaneEnvironment): Partial<ReconcilerLimits> {
-  const { reconcilerGitHubSweepMs: sweep, reconcilerRedeliverySpacingMs: redeliverAfter } = env;
+  const { reconcilerGitHubSweepMs: sweep, reconcilerRedeliverySpacingMs: firstSpacing } = env;
+  // The variable sets the first wait; the later ones keep their proportions to it.
+  const spacing = DEFAULT_RECONCILER_LIMITS.redeliverySpacingMs;
   return {
     ...(sweep === undefined ? {} : { githubSweepEveryMs: sweep }),
-    ...(redeliverAfter === undefined ? {} : { retryAfterMs: redeliverAfter }),
+    ...(firstSpacing === undefined ? {} : { redeliverySpacingMs: spacing.map((ms) => Math.round((ms * firstSpacing) / spacing[0])) }),
   };
 }
 

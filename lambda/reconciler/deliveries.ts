@@ -1,7 +1,7 @@
 // Missed webhooks: GitHub never retries a failed delivery (reference/github.md 6), so the reconciler
 // reads the App's delivery log and asks for a redelivery of every workflow_job event none of whose
-// attempts succeeded — a bounded number of times per event, and not again before the last
-// redelivery has had time to show up in the log.
+// attempts succeeded — a bounded number of times per event, each wait longer than the one before,
+// so that an outage of the webhook does not use every attempt up before it ends.
 import { WebhookDelivery } from '../core/github';
 import { RedeliveryRecord } from '../core/reconciler-state';
 
@@ -9,8 +9,12 @@ export interface RedeliveryLimits {
   /** Redeliveries asked for one event, ever. */
   readonly maxAttemptsPerGuid: number;
   readonly maxPerRun: number;
-  /** An event is not redelivered again sooner than this after the last redelivery. */
-  readonly retryAfterMs: number;
+  /**
+   * How long after its nth redelivery an event may be redelivered again: the nth entry, or the last
+   * one past the list's end. Growing waits spread the attempts over hours, well within the week
+   * GHES keeps deliveries for redelivery.
+   */
+  readonly redeliverySpacingMs: readonly number[];
   /**
    * Each run reads back this far before the cursor: an attempt is logged with the time it
    * started (up to GitHub's 30 s timeout earlier), and the two clocks may differ a little.
@@ -18,6 +22,12 @@ export interface RedeliveryLimits {
   readonly overlapMs: number;
   /** How far back the very first run looks. */
   readonly initialLookbackMs: number;
+  /**
+   * How far back any run looks, however old its cursor: longer than an event waits for its last
+   * redelivery. A cursor left behind (a backlog no run could read through, a reconciler stopped for
+   * days) would otherwise make every later window larger than the last, never read to its end.
+   */
+  readonly maxLookbackMs: number;
 }
 
 export interface Redelivery {
@@ -34,13 +44,15 @@ export interface RedeliveryPlan {
   readonly redeliver: readonly Redelivery[];
   /** Failed events that wait for a later run: over this run's cap. */
   readonly deferred: readonly Redelivery[];
+  /** Failed events redelivered before whose next redelivery is not due yet. */
+  readonly waiting: readonly Redelivery[];
   /** Failed events that were redelivered `maxAttemptsPerGuid` times already: given up. */
   readonly exhausted: readonly Redelivery[];
 }
 
 /** The `sinceMs` to list deliveries from. */
 export function listingStart(cursor: number | undefined, now: number, limits: RedeliveryLimits): number {
-  return (cursor ?? now - limits.initialLookbackMs) - limits.overlapMs;
+  return Math.max((cursor ?? now - limits.initialLookbackMs) - limits.overlapMs, now - limits.maxLookbackMs);
 }
 
 const isSuccess = (statusCode: number) => statusCode >= 200 && statusCode < 300;
@@ -55,6 +67,7 @@ export function planRedeliveries(
   }
   const attempts = new Map(records.map((r) => [r.guid, r]));
   const failed: Redelivery[] = [];
+  const waiting: Redelivery[] = [];
   const exhausted: Redelivery[] = [];
   for (const [guid, group] of byGuid) {
     if (group.some((d) => isSuccess(d.statusCode))) continue;
@@ -68,14 +81,23 @@ export function planRedeliveries(
     const record = attempts.get(guid);
     if (record && record.attempts >= limits.maxAttemptsPerGuid) {
       exhausted.push(redelivery);
-    } else if (!record || now - record.lastAttemptAt >= limits.retryAfterMs) {
+    } else if (!record || now - record.lastAttemptAt >= spacingAfter(record.attempts, limits)) {
       failed.push(redelivery);
+    } else {
+      // The last redelivery is still on its way (or its attempt not yet listed), or the next one not due.
+      waiting.push(redelivery);
     }
-    // Otherwise the last redelivery is still on its way (or its attempt not yet listed): wait.
   }
   failed.sort((a, b) => a.firstDeliveredAt - b.firstDeliveredAt || a.deliveryId - b.deliveryId);
   const cap = Math.max(0, limits.maxPerRun);
-  return { redeliver: failed.slice(0, cap), deferred: failed.slice(cap), exhausted };
+  return { redeliver: failed.slice(0, cap), deferred: failed.slice(cap), waiting, exhausted };
+}
+
+/** The least time after an event's `attempts`th redelivery before the next one. */
+export function spacingAfter(attempts: number, limits: Pick<RedeliveryLimits, 'redeliverySpacingMs'>): number {
+  const spacing = limits.redeliverySpacingMs;
+  if (spacing.length === 0) return 0;
+  return spacing[Math.min(Math.max(attempts, 1), spacing.length) - 1];
 }
 
 /** Counts one more redelivery of `guid` at `at`. */
@@ -87,13 +109,16 @@ export function recordRedelivery(records: readonly RedeliveryRecord[], guid: str
 
 /**
  * Where the next run starts reading: at the newest attempt seen, but never past an event that still
- * waits for its redelivery (deferred by the cap, or whose request failed), so it is listed again.
+ * waits for its redelivery (deferred by the cap, its next redelivery not due yet, or its request
+ * failed), so it is listed again when its turn comes.
+ * A listing its page cap stopped short of the cursor (`complete` false) left older deliveries unread:
+ * the cursor then stays where it was, behind every delivery listed, so the next run reads them.
  */
 export function nextCursor(
-  previous: number | undefined, deliveries: readonly WebhookDelivery[], unfinished: readonly Redelivery[], overlapMs: number,
+  previous: number | undefined, deliveries: readonly WebhookDelivery[], unfinished: readonly Redelivery[], overlapMs: number, complete = true,
 ): number | undefined {
   const seen = deliveries.map((d) => Date.parse(d.deliveredAt)).filter((t) => Number.isFinite(t));
-  let cursor = seen.length > 0 ? Math.max(previous ?? -Infinity, ...seen) : previous;
+  let cursor = complete && seen.length > 0 ? Math.max(previous ?? -Infinity, ...seen) : previous;
   if (cursor !== undefined && unfinished.length > 0) {
     cursor = Math.min(cursor, Math.min(...unfinished.map((r) => r.firstDeliveredAt)) + overlapMs);
   }

@@ -16,8 +16,13 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
   readonly jobRecheckMs: number;
   readonly maxStuckJobChecksPerRun: number;
   readonly maxGhostDeletesPerRun: number;
-  /** Deliveries read per run (100 a page). */
-  readonly maxDeliveriesListed: number;
+  /** Pages of a scope's runner list (100 registrations each, one call each) one ghost sweep reads. */
+  readonly maxRunnerPagesPerScope: number;
+  /**
+   * Pages of the delivery log (100 deliveries each, one call each) one run may read to reach its
+   * cursor. A backlog larger than this is read on by the next runs from the same cursor.
+   */
+  readonly maxDeliveryPagesPerRun: number;
   /** Concurrent SQS sends of pool messages. */
   readonly poolMessageConcurrency: number;
   /**
@@ -26,6 +31,12 @@ export interface ReconcilerLimits extends RetentionLimits, RedeliveryLimits {
    * small share of the calls per job, and a missed webhook is still recovered within minutes.
    */
   readonly githubSweepEveryMs: number;
+  /**
+   * How often the delivery log is read while nothing is active: GitHub never retries a failed
+   * delivery, so the queued event of the first job after a quiet spell is looked for too. One call
+   * when nothing failed.
+   */
+  readonly idleDeliveriesEveryMs: number;
   /**
    * A scope's ghost sweep runs when a registration may have been left there (a runner ended idle,
    * a retirement), and otherwise at most this often while the scope is recent: a registration can
@@ -48,9 +59,11 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   jobRecheckMs: 10 * MINUTE,
   maxStuckJobChecksPerRun: 10,
   maxGhostDeletesPerRun: 20,
-  maxDeliveriesListed: 300,
+  maxRunnerPagesPerScope: 10,
+  maxDeliveryPagesPerRun: 30,
   poolMessageConcurrency: 10,
   githubSweepEveryMs: 2 * MINUTE,
+  idleDeliveriesEveryMs: 15 * MINUTE,
   ghostSweepBackstopMs: 30 * MINUTE,
   runnerVersionCheckEveryMs: 30 * MINUTE,
   // Registrations left by a pool's last instances are swept for an hour after its last activity.
@@ -58,9 +71,13 @@ export const DEFAULT_RECONCILER_LIMITS: ReconcilerLimits = {
   redeliveryMemoryMs: 7 * 24 * 60 * MINUTE,
   jobCheckMemoryMs: 60 * MINUTE,
   maxEntries: 500,
-  maxAttemptsPerGuid: 3,
+  // Five redeliveries, the last about 5 h 20 min after the first: an outage of the webhook of up to
+  // a few hours still leaves one for after it. A queued job waits 24 h for a runner.
+  maxAttemptsPerGuid: 5,
   maxPerRun: 10,
-  retryAfterMs: 3 * MINUTE,
+  redeliverySpacingMs: [3 * MINUTE, 15 * MINUTE, 60 * MINUTE, 240 * MINUTE],
   overlapMs: 5 * MINUTE,
   initialLookbackMs: 60 * MINUTE,
+  // The redeliveries of an event span about 5 h 20 min.
+  maxLookbackMs: 6 * 60 * MINUTE,
 };

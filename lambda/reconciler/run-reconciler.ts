@@ -1,7 +1,7 @@
 // One run of the periodic reconciler (DESIGN.md section 3.8): terminate orphan instances, bring
 // long-stuck jobs up to date with GitHub, hand every active pool to the provisioner, redeliver
-// failed webhook deliveries and delete ghost registrations. While nothing is active it makes no
-// GitHub call at all — it does not even build the GitHub client.
+// failed webhook deliveries and delete ghost registrations. While nothing is active its only
+// GitHub call is a read of the delivery log every quarter of an hour.
 import { GitHubCallBudget } from './budget';
 import { PoolIdError } from './errors';
 import { healFleetCap } from './heal-fleet';
@@ -13,10 +13,11 @@ import { deleteGhosts, redeliverFailed, repairStuckJobs } from './sweep-github';
 import { terminateOrphans } from './sweep-instances';
 import { MetricDimension, ReconcilerMetric } from '../../src/contracts/metrics';
 import { Logger } from '../common/logger';
+import { SecretNotSetError } from '../core/errors';
 import { GitHubPort, GitHubRateLimitedError } from '../core/github';
 import { buildPoolMessageFor, buildWarmPoolMessage } from '../core/pool-message';
 import {
-  mergeReconcilerStates, pruneReconcilerState, recentScopes, ReconcilerState, touchScopes, updateReconcilerState,
+  mergeReconcilerStates, pruneReconcilerState, recentScopes, touchScopes, updateReconcilerState, VersionedReconcilerState,
 } from '../core/reconciler-state';
 import { Pool } from '../core/routing';
 import { RunnerRecord } from '../core/runner';
@@ -46,6 +47,8 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     for (const runner of await deps.runners.listPoolRunners(poolId)) if (runner.state !== 'gone') live.set(runner.instanceId, runner);
   }
   let github: Promise<GitHubPort> | undefined;
+  // The state item as this run last read or wrote it.
+  let saved: VersionedReconcilerState = loaded;
   const run: Run = {
     deps,
     limits,
@@ -66,6 +69,12 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   await step(run, 'warm-pools', () => sendWarmPoolMessages(run));
   if (pools.length === 0 && recentScopes(run.state, now, limits.scopeSweepMs).length === 0) {
     run.summary.idle = true;
+    // The queued event of the first job after a quiet spell may have failed too, and nothing else
+    // would ever bring it back (GitHub never retries a delivery).
+    const readAt = run.state.deliveriesReadAt;
+    if (readAt === undefined || now - readAt >= limits.idleDeliveriesEveryMs) {
+      await step(run, 'deliveries', () => redeliverWhileIdle(run), { github: true });
+    }
   } else {
     // Repairs first, so the provisioner sees the corrected demand when the pool messages arrive.
     await step(run, 'stuck-jobs', () => repairStuckJobs(run), { github: true });
@@ -73,6 +82,9 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     const lastSweepAt = run.state.lastSweepAt;
     if (lastSweepAt === undefined || now - lastSweepAt >= limits.githubSweepEveryMs) {
       await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+      // The redeliveries just asked for are counted at once: a later step that hangs until the
+      // function times out must not make the next run ask for them again, spacing and cap ignored.
+      saved = await saveState(run, saved);
       await step(run, 'ghosts', () => deleteGhosts(run), { github: true });
       await step(run, 'runner-versions', () => checkRunnerVersions(run), { github: true });
       run.state = { ...run.state, lastSweepAt: now };
@@ -80,7 +92,7 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
   }
   run.summary.githubCalls = run.budget.spent;
   deps.metrics.count(ReconcilerMetric.GITHUB_CALLS, run.budget.spent);
-  await saveState(run, loaded.state, loaded.version);
+  await saveState(run, saved);
   deps.logger.info('reconciler run finished', { ...run.summary, orphansTerminated: run.summary.orphansTerminated.length, redelivered: run.summary.redelivered.length });
   return run.summary;
 }
@@ -100,6 +112,18 @@ function emptySummary(activePoolCount: number): ReconcileSummary {
     githubCalls: 0,
     failedSteps: [],
   };
+}
+
+/** The deliveries step of an idle run; a deployment whose App is not set up yet has no deliveries to read. */
+async function redeliverWhileIdle(run: Run): Promise<void> {
+  try {
+    await redeliverFailed(run);
+  } catch (error) {
+    if (!(error instanceof SecretNotSetError)) throw error;
+    // Read again at the next quarter of an hour, not every minute until the App is set up.
+    run.state = { ...run.state, deliveriesReadAt: run.now };
+    run.deps.logger.info('no GitHub App set up yet: no webhook deliveries to look at', { error });
+  }
 }
 
 /**
@@ -160,17 +184,20 @@ async function sendWarmPoolMessages(run: Run): Promise<void> {
 }
 
 /**
- * Saves what the run learnt unless nothing changed (an idle run writes nothing). On a lost race
- * with another writer (an overlapping run, the lifecycle function), merges with what it saved.
+ * Saves what the run learnt unless nothing changed since `saved` (most idle runs write nothing). On a
+ * lost race with another writer (an overlapping run, the lifecycle function), merges with what it
+ * saved. Returns the item as this run now knows it: after a merge, or a failure, the version it
+ * knew, so that a later save of the run merges too.
  */
-async function saveState(run: Run, loaded: ReconcilerState, version: number): Promise<void> {
+async function saveState(run: Run, saved: VersionedReconcilerState): Promise<VersionedReconcilerState> {
   const next = pruneReconcilerState(run.state, run.now, run.limits);
-  if (JSON.stringify(next) === JSON.stringify(loaded)) return;
+  if (JSON.stringify(next) === JSON.stringify(saved.state)) return saved;
   try {
-    if (await run.deps.state.save(next, version, run.now)) return;
+    if (await run.deps.state.save(next, saved.version, run.now)) return { state: next, version: saved.version + 1 };
     await updateReconcilerState(run.deps.state, (latest) => pruneReconcilerState(mergeReconcilerStates(latest, next), run.now, run.limits), run.now);
   } catch (error) {
     run.deps.logger.error('reconciler state not saved; the next run repeats some work', { error: error as Error });
     run.deps.metrics.count(ReconcilerMetric.RECONCILE_STEP_FAILED, 1, { [MetricDimension.STEP]: 'save-state' });
   }
+  return saved;
 }

@@ -47,7 +47,7 @@ export interface ReconcilerDeps {
 }
 
 export interface ReconcileSummary {
-  /** No active pool and no recently active scope: no GitHub call was made. */
+  /** No active pool and no recently active scope: no GitHub call was made but a read of the delivery log, every quarter of an hour. */
   idle: boolean;
   activePools: number;
   poolsMessaged: number;

@@ -11,8 +11,6 @@ import { JobKey } from '../core/job';
 import { jobCheckKey, markGhostsLeft, markSwept, ReconcilerState, scopesDueForGhostSweep } from '../core/reconciler-state';
 import { RunnerScope } from '../core/routing';
 
-const DELIVERIES_PER_PAGE = 100;
-
 export async function repairStuckJobs(run: Run): Promise<void> {
   const { jobs, logger, metrics, settings } = run.deps;
   const active = (await Promise.all(run.pools.map((pool) => jobs.listActiveJobs(pool.poolId)))).flat();
@@ -61,22 +59,27 @@ export async function repairStuckJobs(run: Run): Promise<void> {
 export async function redeliverFailed(run: Run): Promise<void> {
   const { logger, metrics } = run.deps;
   const limits = run.limits;
-  const pages = Math.max(1, Math.ceil(limits.maxDeliveriesListed / DELIVERIES_PER_PAGE));
-  if (!run.budget.take(pages)) {
+  // Every page is a call of the run's budget; the redeliveries take what is left of it.
+  const maxPages = Math.min(limits.maxDeliveryPagesPerRun, run.budget.remaining);
+  if (maxPages < 1 || !run.budget.take(maxPages)) {
     logger.warn('GitHub call budget spent before the deliveries could be read; the next run reads them', { budget: run.budget.limit });
     return;
   }
   const github = await run.github();
-  const deliveries = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), limits.maxDeliveriesListed);
-  run.budget.refund(pages - Math.min(pages, Math.floor(deliveries.length / DELIVERIES_PER_PAGE) + 1));
-  if (deliveries.length >= limits.maxDeliveriesListed) {
-    // Newest first: older failures of this window are not seen. Raise maxDeliveriesListed if this recurs.
-    logger.warn('more webhook deliveries than one run reads; older ones in the window were skipped', { listed: deliveries.length });
+  run.state = { ...run.state, deliveriesReadAt: run.now };
+  const listing = await github.listDeliveries(listingStart(run.state.deliveriesCursor, run.now, limits), maxPages);
+  run.budget.refund(maxPages - listing.pages);
+  const deliveries = listing.deliveries;
+  if (!listing.complete) {
+    // Newest first: the older deliveries since the cursor are read by the next runs, which start there again.
+    logger.warn('more webhook deliveries since the last look than one run reads; the next run reads on from the same point', {
+      listed: deliveries.length, pages: listing.pages,
+    });
     metrics.count(ReconcilerMetric.DELIVERIES_LIST_TRUNCATED);
   }
   const maxPerRun = Math.min(limits.maxPerRun, run.budget.remaining);
   const plan = planRedeliveries(deliveries, run.state.redeliveries, run.now, { ...limits, maxPerRun });
-  const unfinished: Redelivery[] = [...plan.deferred];
+  const unfinished: Redelivery[] = [...plan.deferred, ...plan.waiting];
   for (const redelivery of plan.redeliver) {
     const fields = { deliveryGuid: redelivery.guid, deliveryId: redelivery.deliveryId, action: redelivery.action };
     if (!run.budget.take()) {
@@ -108,7 +111,8 @@ export async function redeliverFailed(run: Run): Promise<void> {
   metrics.count(ReconcilerMetric.DELIVERIES_REDELIVERED, run.summary.redelivered.length);
   metrics.count(ReconcilerMetric.REDELIVERIES_EXHAUSTED, plan.exhausted.length);
   // Nothing listed on the very first look: start from where that look began.
-  const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs) ?? run.now - limits.initialLookbackMs;
+  const cursor = nextCursor(run.state.deliveriesCursor, deliveries, unfinished, limits.overlapMs, listing.complete)
+    ?? run.now - limits.initialLookbackMs;
   run.state = { ...run.state, deliveriesCursor: cursor };
 }
 
@@ -143,10 +147,20 @@ export async function deleteGhosts(run: Run): Promise<void> {
 async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string>): Promise<boolean> {
   const { runners, logger, settings } = run.deps;
   const canDelete = () => run.summary.ghostsDeleted < run.limits.maxGhostDeletesPerRun;
-  if (!canDelete() || !run.budget.take()) return false;
+  // Every page of the list is a call of the run's budget.
+  const maxPages = Math.min(run.limits.maxRunnerPagesPerScope, run.budget.remaining);
+  if (!canDelete() || maxPages < 1 || !run.budget.take(maxPages)) return false;
   const github = await run.github();
-  const registrations = await github.listRunners(scope, settings.runnerNamePrefix);
-  for (const candidate of ghostCandidates(registrations, settings.runnerNamePrefix, live)) {
+  const listing = await github.listRunners(scope, settings.runnerNamePrefix, maxPages);
+  run.budget.refund(maxPages - listing.pages);
+  if (!listing.complete) {
+    // Registrations past the pages read were not seen: the scope's sweep is due again next run.
+    run.state = markGhostsLeft(run.state, scope, run.now);
+    logger.warn('more runner registrations in a scope than one ghost sweep reads; the next sweep reads them again', {
+      scope, pages: listing.pages, listed: listing.runners.length,
+    });
+  }
+  for (const candidate of ghostCandidates(listing.runners, settings.runnerNamePrefix, live)) {
     const runner = await runners.getRunner(candidate.instanceId);
     if (!hasNoLiveRunner(runner)) continue;
     if (!canDelete() || !run.budget.take()) {
@@ -165,7 +179,7 @@ async function sweepScope(run: Run, scope: RunnerScope, live: ReadonlySet<string
       result,
     });
   }
-  return true;
+  return listing.complete;
 }
 
 function recordCheck(run: Run, key: JobKey): ReconcilerState {

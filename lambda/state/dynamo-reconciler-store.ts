@@ -49,6 +49,7 @@ export function reconcilerStateToItem(state: ReconcilerState): Item {
     scopes: state.scopes.map((s) => compact({ scope: s.scope, lastActiveAt: s.lastActiveAt, ghostsLeftAt: s.ghostsLeftAt, sweptAt: s.sweptAt })),
     deliveriesCursor: state.deliveriesCursor,
     lastSweepAt: state.lastSweepAt,
+    deliveriesReadAt: state.deliveriesReadAt,
     runnerVersionRead: state.runnerVersionRead && compact({ at: state.runnerVersionRead.at, serverRelease: state.runnerVersionRead.serverRelease }),
     redeliveries: state.redeliveries.map((r) => ({ guid: r.guid, attempts: r.attempts, lastAttemptAt: r.lastAttemptAt })),
     jobChecks: state.jobChecks.map((c) => ({ githubHost: c.key.githubHost, jobId: c.key.jobId, checkedAt: c.checkedAt })),
@@ -70,6 +71,7 @@ export function reconcilerStateFromItem(item: Item): ReconcilerState {
   }));
   const cursor = optNum(item, 'deliveriesCursor', WHERE);
   const lastSweepAt = optNum(item, 'lastSweepAt', WHERE);
+  const deliveriesReadAt = optNum(item, 'deliveriesReadAt', WHERE);
   const read = item.runnerVersionRead as Item | undefined;
   if (read !== undefined && (typeof read !== 'object' || read === null)) throw new StateItemError(`${WHERE}: runnerVersionRead is not a map`);
   return {
@@ -78,6 +80,7 @@ export function reconcilerStateFromItem(item: Item): ReconcilerState {
     jobChecks,
     ...(cursor === undefined ? {} : { deliveriesCursor: cursor }),
     ...(lastSweepAt === undefined ? {} : { lastSweepAt }),
+    ...(deliveriesReadAt === undefined ? {} : { deliveriesReadAt }),
     ...(read === undefined ? {} : { runnerVersionRead: runnerVersionReadFromItem(read) }),
   };
 }

@@ -205,7 +205,9 @@ function apiRoutes(ctx: ApiDeps): ApiRoute[] {
       return { status: 201, body: { runner: runnerJson(runner, actions.status(runner)), encoded_jit_config: config } };
     }),
     route('GET', `${prefix}/actions/runners`, auth, (request) => {
-      const all = actions.list(scopeOf(request));
+      // `name`: the runner of that name alone (GHES 3.19 OpenAPI, "List self-hosted runners for an organization").
+      const name = request.query.get('name');
+      const all = actions.list(scopeOf(request)).filter((r) => name === null || r.name === name);
       const size = perPage(request.query);
       const page = Math.max(1, Math.floor(Number(request.query.get('page') ?? 1)) || 1);
       const runners = all.slice((page - 1) * size, page * size).map((r) => runnerJson(r, actions.status(r)));

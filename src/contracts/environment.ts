@@ -143,7 +143,7 @@ export const PACING_ENVIRONMENT = {
   githubRetryBaseMs: optionalMilliseconds('GITHUB_RETRY_BASE_MS'),
   /** The reconciler's GitHub sweep interval (two minutes). */
   reconcilerGitHubSweepMs: optionalMilliseconds('RECONCILER_GITHUB_SWEEP_MS'),
-  /** Least time between two redeliveries of one delivery (three minutes). */
+  /** Least time between the first two redeliveries of one delivery (three minutes); the later, longer waits scale with it. */
   reconcilerRedeliverySpacingMs: optionalMilliseconds('RECONCILER_REDELIVERY_SPACING_MS'),
 } as const;
 

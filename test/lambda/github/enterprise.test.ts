@@ -40,7 +40,7 @@ describe('enterprise runners with the enterprise credential', () => {
     const jit = await github.generateJitConfig(ENTERPRISE, { name: 'er-x-i-0000000000000000a', labels: LABELS, runnerGroup: { id: 1 } });
 
     expect(sim.runners()).toMatchObject([{ id: jit.runnerId, scope: 'enterprise:octo-enterprise', labels: LABELS }]);
-    expect((await github.listRunners(ENTERPRISE, 'er-x-')).map((r) => r.id)).toEqual([jit.runnerId]);
+    expect((await github.listRunners(ENTERPRISE, 'er-x-', 1)).runners.map((r) => r.id)).toEqual([jit.runnerId]);
     expect(await github.deleteRunner(ENTERPRISE, jit.runnerId)).toBe('deleted');
     expect(await github.deleteRunner(ENTERPRISE, jit.runnerId)).toBe('not-found');
     expect(sim.runners()).toEqual([]);
@@ -53,7 +53,7 @@ describe('enterprise runners with the enterprise credential', () => {
     await github.generateJitConfig(ORG, { name: 'er-x-i-0000000000000000b', labels: LABELS, runnerGroup: { id: 1 } });
     expect(reads).toBe(0);
     await github.prepare(ENTERPRISE);
-    await github.listRunners(ENTERPRISE, 'er-');
+    await github.listRunners(ENTERPRISE, 'er-', 1);
     await github.generateJitConfig(ENTERPRISE, { name: 'er-x-i-0000000000000000c', labels: LABELS, runnerGroup: { id: 1 } });
     expect(reads).toBe(1);
   });
@@ -83,7 +83,7 @@ describe('enterprise runners with the enterprise credential', () => {
     const github = await start(async () => current.value);
     current.value = sim.createPersonalToken(['manage_runners:enterprise']);
     sim.revokePersonalToken(current.value);
-    const error = await rejection(github.listRunners(ENTERPRISE, 'er-'));
+    const error = await rejection(github.listRunners(ENTERPRISE, 'er-', 1));
     expect(error).toBeInstanceOf(EnterpriseCredentialError);
     expect(error.message).toContain('401 Bad credentials');
   });

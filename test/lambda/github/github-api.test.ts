@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'crypto';
 import { testClient } from './client';
-import { GitHubAppNotInstalledError, GitHubRateLimitedError } from '../../../lambda/core/github';
+import { GitHubAppNotInstalledError, GitHubRateLimitedError, GitHubTimeoutError } from '../../../lambda/core/github';
 import { appJwtFactory } from '../../../lambda/github/app-jwt';
 import { isRateLimited } from '../../../lambda/github/errors';
 import { GitHubApi } from '../../../lambda/github/github-api';
@@ -48,18 +48,18 @@ describe('GitHubApi against the GHES simulator', () => {
   test('a failed installation lookup is not remembered: the next call looks it up again', async () => {
     const github = await start();
     sim.setFaults({ serverErrorRate: 1, serverErrorRoutes: ['GET /orgs/{org}/installation'] });
-    await expect(github.listRunners(ORG, 'er-')).rejects.toThrow();
+    await expect(github.listRunners(ORG, 'er-', 1)).rejects.toThrow();
     sim.setFaults({ serverErrorRate: 0 });
     const before = calls('GET /orgs/{org}/installation');
-    await github.listRunners(ORG, 'er-');
+    await github.listRunners(ORG, 'er-', 1);
     expect(calls('GET /orgs/{org}/installation')).toBe(before + 1);
   });
 
   test('an installation token is renewed before it expires, so no call fails with 401', async () => {
     const github = await start();
-    await github.listRunners(ORG, 'er-');
+    await github.listRunners(ORG, 'er-', 1);
     await clock.sleep(56 * 60_000); // inside the five-minute renewal margin
-    await github.listRunners(ORG, 'er-');
+    await github.listRunners(ORG, 'er-', 1);
     expect(calls('POST /app/installations/{installation_id}/access_tokens')).toBe(2);
   });
 
@@ -68,7 +68,22 @@ describe('GitHubApi against the GHES simulator', () => {
     const first = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
     const second = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
     expect(second.runnerId).not.toBe(first.runnerId);
-    expect((await github.listRunners(ORG, 'er-x-')).map((r) => r.id)).toEqual([second.runnerId]);
+    expect((await github.listRunners(ORG, 'er-x-', 1)).runners.map((r) => r.id)).toEqual([second.runnerId]);
+  });
+
+  test('a name taken is found by the list\'s name filter: one page, however many runners the scope has', async () => {
+    // Arrange: 120 other runners (kept registered however long they wait), then a registration whose name is taken.
+    const github = await start({ jitRunnerTimeoutMs: 24 * 3_600_000 });
+    for (let i = 0; i < 120; i++) await github.generateJitConfig(ORG, { name: `er-y-${i}`, labels: ['self-hosted'], runnerGroup: { id: 1 } });
+    await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
+    const listsBefore = calls('GET /orgs/{org}/actions/runners');
+
+    // Act
+    const again = await github.generateJitConfig(ORG, { name: 'er-x-i-0123456789abcdef0', labels: ['self-hosted'], runnerGroup: { id: 1 } });
+
+    // Assert
+    expect(calls('GET /orgs/{org}/actions/runners') - listsBefore).toBe(1);
+    expect(sim.runners().filter((r) => r.name === 'er-x-i-0123456789abcdef0').map((r) => r.id)).toEqual([again.runnerId]);
   });
 
   test('deleting reports a missing runner as not-found', async () => {
@@ -81,31 +96,46 @@ describe('GitHubApi against the GHES simulator', () => {
   test('a secondary rate limit is waited out and the call succeeds', async () => {
     // The simulator sends retry-after in wall seconds (at least 1); each stands for 100 ms here.
     const github = await start({}, 100);
-    await github.listRunners(ORG, 'er-');
+    await github.listRunners(ORG, 'er-', 1);
     const limited: number[] = [];
     sim.on('request', (r: { status: number }) => { if (r.status === 403 || r.status === 429) limited.push(r.status); });
     // A window of 100 simulated seconds: 50 ms of wall time at this scale, shorter than one wait.
     sim.triggerSecondaryRateLimit(100_000);
-    await expect(github.listRunners(ORG, 'er-')).resolves.toEqual([]);
+    await expect(github.listRunners(ORG, 'er-', 1)).resolves.toMatchObject({ runners: [] });
     expect(limited.length).toBeGreaterThan(0);
   });
 
   test('a scope the App is not installed on is a named error saying what to do', async () => {
     const github = await start();
-    await expect(github.listRunners({ kind: 'org', org: 'elsewhere' }, 'er-')).rejects.toBeInstanceOf(GitHubAppNotInstalledError);
+    await expect(github.listRunners({ kind: 'org', org: 'elsewhere' }, 'er-', 1)).rejects.toBeInstanceOf(GitHubAppNotInstalledError);
   });
 
   test('failed deliveries are listed, and one can be redelivered under the same GUID', async () => {
     const github = await start({ webhookUrl: 'http://127.0.0.1:9/unreachable', webhookSecret: 's' });
     for (let i = 0; i < 3; i++) sim.queueJob('app', ['self-hosted', 'linux'], 60_000);
     await sim.deliveriesSettled();
-    const deliveries = await github.listDeliveries(0, 100);
+    const { deliveries } = await github.listDeliveries(0, 1);
     expect(deliveries.length).toBe(3);
     expect(deliveries.every((d) => d.statusCode !== 200)).toBe(true);
     await github.redeliver(deliveries[0].id);
     await sim.deliveriesSettled();
-    const after = await github.listDeliveries(0, 100);
+    const { deliveries: after } = await github.listDeliveries(0, 1);
     expect(after.filter((d) => d.guid === deliveries[0].guid && d.redelivery)).toHaveLength(1);
+  });
+
+  test('a call GitHub does not answer in time is abandoned once, with a named error, and not retried', async () => {
+    // Arrange: every answer takes two simulated hours (3.6 s); the client waits 300 ms.
+    await start({ faults: { latencyMs: 2 * 3_600_000 } });
+    const github = testClient(sim, privateKey, clock, { requestTimeoutMs: 300 });
+    const started = Date.now();
+
+    // Act
+    const failure = await github.listDeliveries(0, 1).catch((error: unknown) => error);
+
+    // Assert: far sooner than four attempts (a 5xx's retries) would take.
+    expect(failure).toBeInstanceOf(GitHubTimeoutError);
+    expect((failure as GitHubTimeoutError).route).toBe('GET /app/hook/deliveries');
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test('a re-run is done, refused for now while another job of the run has not finished, or refused for good', async () => {
@@ -132,7 +162,7 @@ describe('GitHubApi against the GHES simulator', () => {
     const github = await start();
     const job = sim.queueJob('app', ['self-hosted', 'nobody'], 1000);
     sim.cancelJob(job);
-    await github.listRunners(ORG, 'er-'); // token and installation first
+    await github.listRunners(ORG, 'er-', 1); // token and installation first
     sim.triggerSecondaryRateLimit(3_600_000);
 
     const error = await github.rerunJob('octo-org', 'app', job).then(() => undefined, (e: unknown) => e);

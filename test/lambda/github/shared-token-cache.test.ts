@@ -128,7 +128,7 @@ test('a delivery\'s installation id from before the App was installed again: its
 
 test('the table holds the token sealed, never in clear', async () => {
   // Arrange
-  await container().listRunners(ORG, 'er-');
+  await container().listRunners(ORG, 'er-', 1);
   const token = sim.apiCalls().byRoute['POST /app/installations/{installation_id}/access_tokens'];
 
   // Act

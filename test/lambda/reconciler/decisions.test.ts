@@ -19,7 +19,12 @@ import { repairFromGitHub, selectStuckJobs } from '../../../lambda/reconciler/st
 const NOW = Date.UTC(2026, 0, 15, 12);
 const MINUTE = 60_000;
 const LIMITS: RedeliveryLimits = {
-  maxAttemptsPerGuid: 3, maxPerRun: 10, retryAfterMs: 3 * MINUTE, overlapMs: 5 * MINUTE, initialLookbackMs: 60 * MINUTE,
+  maxAttemptsPerGuid: 5,
+  maxPerRun: 10,
+  redeliverySpacingMs: [3 * MINUTE, 15 * MINUTE, 60 * MINUTE, 240 * MINUTE],
+  overlapMs: 5 * MINUTE,
+  initialLookbackMs: 60 * MINUTE,
+  maxLookbackMs: 6 * 60 * MINUTE,
 };
 
 function delivery(id: number, guid: string, statusCode: number, agoMs: number, event = 'workflow_job'): WebhookDelivery {
@@ -38,14 +43,18 @@ describe('planRedeliveries', () => {
     expect(plan.redeliver.map((r) => [r.guid, r.deliveryId])).toEqual([['lost', 5]]);
   });
 
-  test('an event redelivered recently waits; one redelivered the maximum number of times is given up', () => {
-    const deliveries = [delivery(1, 'recent', 500, MINUTE), delivery(2, 'spent', 500, MINUTE), delivery(3, 'due', 500, MINUTE)];
+  test('an event redelivered recently waits, each wait longer than the one before; one redelivered the maximum number of times is given up', () => {
+    const guids = ['recent', 'spent', 'due', 'next-wait-longer', 'last-wait-due'];
+    const deliveries = guids.map((guid, i) => delivery(i + 1, guid, 500, MINUTE));
     const plan = planRedeliveries(deliveries, [
       { guid: 'recent', attempts: 1, lastAttemptAt: NOW - MINUTE },
-      { guid: 'spent', attempts: 3, lastAttemptAt: NOW - 10 * MINUTE },
-      { guid: 'due', attempts: 2, lastAttemptAt: NOW - 4 * MINUTE },
+      { guid: 'spent', attempts: 5, lastAttemptAt: NOW - 300 * MINUTE },
+      { guid: 'due', attempts: 2, lastAttemptAt: NOW - 16 * MINUTE },
+      { guid: 'next-wait-longer', attempts: 2, lastAttemptAt: NOW - 4 * MINUTE },
+      { guid: 'last-wait-due', attempts: 4, lastAttemptAt: NOW - 240 * MINUTE },
     ], NOW, LIMITS);
-    expect(plan.redeliver.map((r) => r.guid)).toEqual(['due']);
+    expect(plan.redeliver.map((r) => r.guid)).toEqual(['due', 'last-wait-due']);
+    expect(plan.waiting.map((r) => r.guid)).toEqual(['recent', 'next-wait-longer']);
     expect(plan.exhausted.map((r) => r.guid)).toEqual(['spent']);
   });
 
@@ -74,6 +83,32 @@ describe('planRedeliveries', () => {
     }));
   });
 
+  test('property: the cursor a plan leaves keeps every failed event not given up in the next listing', () => {
+    const arbDelivery = fc.record({
+      guid: fc.constantFrom('a', 'b', 'c', 'd'),
+      statusCode: fc.constantFrom(0, 200, 502),
+      agoMs: fc.integer({ min: 0, max: 60 * MINUTE }),
+    });
+    const arbRecord = fc.record({ guid: fc.constantFrom('a', 'b', 'c', 'd'), attempts: fc.integer({ min: 1, max: 6 }), agoMs: fc.integer({ min: 0, max: 300 * MINUTE }) });
+    fc.assert(fc.property(
+      fc.array(arbDelivery, { maxLength: 30 }), fc.array(arbRecord, { maxLength: 4 }), fc.integer({ min: 0, max: 3 }),
+      (ds, rs, maxPerRun) => {
+        const deliveries = ds.map((d, i) => delivery(i + 1, d.guid, d.statusCode, d.agoMs));
+        const records = [...new Map(rs.map((r) => [r.guid, { guid: r.guid, attempts: r.attempts, lastAttemptAt: NOW - r.agoMs }])).values()];
+        const plan = planRedeliveries(deliveries, records, NOW, { ...LIMITS, maxPerRun });
+        // As the sweep does: whatever was not redelivered this run and is not given up holds the cursor.
+        const cursor = nextCursor(NOW - 60 * MINUTE, deliveries, [...plan.deferred, ...plan.waiting], LIMITS.overlapMs);
+        const redelivered = new Set(plan.redeliver.map((r) => r.guid));
+        const exhausted = new Set(plan.exhausted.map((r) => r.guid));
+        for (const guid of new Set(deliveries.map((d) => d.guid))) {
+          const attempts = deliveries.filter((d) => d.guid === guid);
+          if (attempts.some((d) => d.statusCode === 200) || redelivered.has(guid) || exhausted.has(guid)) continue;
+          expect(listingStart(cursor, NOW, LIMITS)).toBeLessThanOrEqual(Math.min(...attempts.map((d) => Date.parse(d.deliveredAt))));
+        }
+      },
+    ));
+  });
+
   test('recording a redelivery counts it', () => {
     const once = recordRedelivery([], 'g', NOW);
     expect(recordRedelivery(once, 'g', NOW + 1)).toEqual([{ guid: 'g', attempts: 2, lastAttemptAt: NOW + 1 }]);
@@ -84,6 +119,11 @@ describe('delivery cursor', () => {
   test('the first run looks back the initial window; later runs from the cursor, less the overlap', () => {
     expect(listingStart(undefined, NOW, LIMITS)).toBe(NOW - 65 * MINUTE);
     expect(listingStart(NOW - MINUTE, NOW, LIMITS)).toBe(NOW - 6 * MINUTE);
+  });
+
+  test('a cursor left far behind is read from no further back than the longest lookback', () => {
+    expect(listingStart(NOW - 3 * 24 * 60 * MINUTE, NOW, LIMITS)).toBe(NOW - 6 * 60 * MINUTE);
+    expect(listingStart(NOW - 5 * 60 * MINUTE, NOW, LIMITS)).toBe(NOW - 5 * 60 * MINUTE - 5 * MINUTE);
   });
 
   test('property: the cursor moves to the newest attempt seen, but the next listing still reaches every unfinished event', () => {
@@ -105,6 +145,22 @@ describe('delivery cursor', () => {
         const start = listingStart(cursor, NOW, LIMITS);
         for (const u of unfinished) expect(start).toBeLessThanOrEqual(u.firstDeliveredAt);
         if (unfinished.length === 0) expect(cursor).toBe(Math.max(previous ?? -Infinity, ...deliveries.map((d) => Date.parse(d.deliveredAt))));
+      },
+    ));
+  });
+
+  test('property: a listing its page cap stopped leaves the cursor where it was, behind every delivery it listed', () => {
+    fc.assert(fc.property(
+      fc.option(fc.integer({ min: 0, max: 60 * MINUTE }), { nil: undefined }),
+      fc.array(fc.integer({ min: 0, max: 60 * MINUTE }), { minLength: 1, maxLength: 20 }),
+      (previousAgo, agos) => {
+        const previous = previousAgo === undefined ? undefined : NOW - previousAgo;
+        const start = listingStart(previous, NOW, LIMITS);
+        // What a listing from `start` can hold: nothing older than where it began.
+        const deliveries = agos.map((ago, i) => delivery(i + 1, `g${i}`, 200, ago)).filter((d) => Date.parse(d.deliveredAt) >= start);
+        const cursor = nextCursor(previous, deliveries, [], LIMITS.overlapMs, false);
+        expect(cursor).toBe(previous);
+        for (const d of deliveries) expect(listingStart(cursor, NOW, LIMITS)).toBeLessThanOrEqual(Date.parse(d.deliveredAt));
       },
     ));
   });

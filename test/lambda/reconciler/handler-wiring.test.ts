@@ -46,7 +46,7 @@ afterAll(async () => {
   await services.stop();
 });
 
-test('an idle run reads no private key and calls neither GitHub nor SQS', async () => {
+test('an idle run reads the App\'s delivery log with the key from SSM, and sends nothing to SQS', async () => {
   // Act
   let summary;
   const printed = await capturePrinted(async () => {
@@ -55,14 +55,16 @@ test('an idle run reads no private key and calls neither GitHub nor SQS', async 
 
   // Assert
   expect(summary).toMatchObject({ idle: true, failedSteps: [] });
-  expect(ssm.apiCalls().total + sqs.apiCalls().total).toBe(0);
-  expect(ghes.sim.apiCalls().total).toBe(0);
+  expect(ssm.apiCalls().byAction).toEqual({ GetParameter: 1 });
+  expect(sqs.apiCalls().total).toBe(0);
+  expect(ghes.sim.apiCalls().byRoute).toEqual({ 'GET /app/hook/deliveries': 1 });
   expect(printed.join('')).toContain('reconciler run finished');
 });
 
 test('with a live runner, the pool goes to SQS and GitHub\'s deliveries are read with the key from SSM', async () => {
   // Arrange
   await new DynamoRunnerStore(engine.operator, tableName).putRunner(runnerRecord('i-0000000000000000a', 'registered', Date.now()));
+  ghes.sim.resetApiCalls();
 
   // Act
   let summary;
@@ -72,6 +74,7 @@ test('with a live runner, the pool goes to SQS and GitHub\'s deliveries are read
 
   // Assert
   expect(summary).toMatchObject({ idle: false, poolsMessaged: 1, failedSteps: [] });
+  // The key was read once, by the run before: the container keeps its GitHub client.
   expect(ssm.apiCalls().byAction).toEqual({ GetParameter: 1 });
   expect(sqs.apiCalls().byAction).toEqual({ SendMessage: 1 });
   expect(sqs.queue('pools.fifo').peek().map((m) => JSON.parse(m.body) as unknown)).toEqual([

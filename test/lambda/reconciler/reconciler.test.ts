@@ -23,6 +23,7 @@ import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memo
 const MINUTE = 60_000;
 const BOOT_TIMEOUT = 10 * MINUTE;
 const ATTEMPTS_ROUTE = 'POST /app/hook/deliveries/{delivery_id}/attempts';
+const DELIVERIES_ROUTE = 'GET /app/hook/deliveries';
 const JOB_ROUTE = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
 const DELETE_ROUTE = 'DELETE /orgs/{org}/actions/runners/{runner_id}';
 
@@ -107,18 +108,25 @@ function realClock(): ManualClock {
 }
 
 describe('idle', () => {
-  test('with no active pool and no recently active scope, a run makes no GitHub call and writes nothing', async () => {
+  test('with no active pool and no recently active scope, a run\'s only GitHub call is a read of the delivery log, at most every 15 minutes', async () => {
     // Arrange
-    const factoryCallsBefore = ghes.factoryCalls();
+    const clock = realClock();
 
-    // Act
-    const summary = await runReconciler(deps(realClock()), 'run-1');
+    // Act: runs a minute apart, then one 15 minutes after the first.
+    const first = await runReconciler(deps(clock), 'run-1');
+    clock.advance(MINUTE);
+    const next = await runReconciler(deps(clock), 'run-2');
+    const written = await engine.scan(tableName);
+    clock.advance(14 * MINUTE);
+    const later = await runReconciler(deps(clock), 'run-3');
 
     // Assert
-    expect(summary).toMatchObject({ idle: true, githubCalls: 0, failedSteps: [] });
-    expect(ghes.factoryCalls()).toBe(factoryCallsBefore);
-    expect(ghes.sim.apiCalls().total).toBe(0);
-    expect(await engine.scan(tableName)).toEqual([]);
+    expect(first).toMatchObject({ idle: true, githubCalls: 1, failedSteps: [] });
+    expect(next).toMatchObject({ idle: true, githubCalls: 0, failedSteps: [] });
+    expect(later).toMatchObject({ idle: true, githubCalls: 1, failedSteps: [] });
+    expect(ghes.portCalls()).toEqual({ [DELIVERIES_ROUTE]: 2 });
+    // The state item alone: where the log was read to, and when.
+    expect(written).toEqual([expect.objectContaining({ pk: 'RECONCILER' })]);
     expect(queue.messages).toEqual([]);
   });
 
@@ -136,11 +144,11 @@ describe('idle', () => {
     ghes.sim.resetApiCalls();
     const after = await runReconciler(deps(clock), 'run-3');
 
-    // Assert
+    // Assert: after it, the delivery log alone is read (its last read was 31 minutes before).
     expect(within).toMatchObject({ idle: false, activePools: 0 });
     expect(within.githubCalls).toBeGreaterThan(0);
-    expect(after).toMatchObject({ idle: true, githubCalls: 0 });
-    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(after).toMatchObject({ idle: true, githubCalls: 1 });
+    expect(ghes.portCalls()).toEqual({ [DELIVERIES_ROUTE]: 1 });
   });
 });
 
@@ -189,14 +197,14 @@ describe('orphan instances', () => {
 });
 
 describe('warm pools', () => {
-  test('every sweep hands each warm pool to the provisioner, even while idle, and without a GitHub call', async () => {
+  test('every sweep hands each warm pool to the provisioner, even while idle, and without a GitHub call of its own', async () => {
     // Act
     const summary = await runReconciler(deps(realClock(), {}, ['linux-x64']), 'run-1');
 
-    // Assert
-    expect(summary).toMatchObject({ idle: true, githubCalls: 0, warmPoolsMessaged: 1, failedSteps: [] });
+    // Assert: the one call is the idle read of the delivery log.
+    expect(summary).toMatchObject({ idle: true, githubCalls: 1, warmPoolsMessaged: 1, failedSteps: [] });
     expect(queue.messages).toEqual([expect.objectContaining({ kind: 'warm-pool', poolId: warmPoolIdOf('linux-x64'), reason: 'reconciler', deliveryId: 'run-1' })]);
-    expect(ghes.sim.apiCalls().total).toBe(0);
+    expect(ghes.portCalls()).toEqual({ [DELIVERIES_ROUTE]: 1 });
   });
 
   describe('kept on a schedule (weekdays 8 to 19 in Berlin)', () => {
@@ -511,8 +519,9 @@ describe('missed webhooks', () => {
     expect(metrics.total('DeliveriesRedelivered')).toBe(1);
   });
 
-  test('a delivery that keeps failing is redelivered at most three times, never twice in one retry interval', async () => {
-    // Arrange
+  test('a delivery that keeps failing is redelivered at most the maximum number of times, never twice within one wait', async () => {
+    // Arrange: three redeliveries, three minutes apart (the default waits grow: deliveries.test.ts).
+    const limits = { maxAttemptsPerGuid: 3, redeliverySpacingMs: [3 * MINUTE] };
     const clock = realClock();
     await recordJob(jobs, 1, 'queued', clock.now());
     let broken = -1;
@@ -522,7 +531,7 @@ describe('missed webhooks', () => {
 
     // Act: runs one minute apart for ten minutes; the GitHub sweep comes every two.
     for (let run = 0; run < 11; run++) {
-      await runReconciler(deps(clock), `run-${run}`);
+      await runReconciler(deps(clock, limits), `run-${run}`);
       await ghes.sim.deliveriesSettled();
       clock.advance(MINUTE);
     }
