@@ -81,7 +81,12 @@ async function reconcileOnce(deps: ReconcilerDeps, runId: string): Promise<Recon
     await step(run, 'pool-messages', () => sendPoolMessages(run));
     const lastSweepAt = run.state.lastSweepAt;
     if (lastSweepAt === undefined || now - lastSweepAt >= limits.githubSweepEveryMs) {
-      await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+      // Not read twice within a sweep interval: an idle run may have read it just before the first
+      // job of a quiet spell came in.
+      const readAt = run.state.deliveriesReadAt;
+      if (readAt === undefined || now - readAt >= limits.githubSweepEveryMs) {
+        await step(run, 'deliveries', () => redeliverFailed(run), { github: true });
+      }
       // The redeliveries just asked for are counted at once: a later step that hangs until the
       // function times out must not make the next run ask for them again, spacing and cap ignored.
       saved = await saveState(run, saved);

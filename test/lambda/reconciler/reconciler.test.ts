@@ -130,6 +130,25 @@ describe('idle', () => {
     expect(queue.messages).toEqual([]);
   });
 
+  test('a job arriving a minute after an idle read of the delivery log: the first sweep does not read it again; the next one, two minutes on, does', async () => {
+    // Arrange: an idle run reads the log; a minute later a pool is active.
+    const clock = realClock();
+    await runReconciler(deps(clock), 'run-1');
+    clock.advance(MINUTE);
+    await runners.putRunner(runnerRecord('i-0000000000000000b', 'registered', clock.now()));
+
+    // Act
+    const first = await runReconciler(deps(clock), 'run-2');
+    const readsAfterFirst = ghes.portCalls()[DELIVERIES_ROUTE];
+    clock.advance(2 * MINUTE);
+    await runReconciler(deps(clock), 'run-3');
+
+    // Assert
+    expect(first).toMatchObject({ idle: false, failedSteps: [] });
+    expect(readsAfterFirst).toBe(1);
+    expect(ghes.portCalls()[DELIVERIES_ROUTE]).toBe(2);
+  });
+
   test('a scope active within the sweep window keeps the GitHub sweeps going; after it, they stop', async () => {
     // Arrange: a pool was active at T0, and is not any more.
     const clock = realClock();
