@@ -1,7 +1,7 @@
 // The reconciler's recovery of missed webhooks on the real adapters: the state item on DynamoDB
 // (dynalite), and GitHub's delivery log on a GHES simulator of each test's own, whose deliveries go to
 // a loopback receiver that can be made to fail.
-import { Ec2Harness, GhesHarness, MANAGED_BY, PREFIX, RecordingMetrics, recordJob, startEc2, startGhes } from './harness';
+import { Ec2Harness, GhesHarness, MANAGED_BY, PREFIX, Receiver, RecordingMetrics, recordJob, startEc2, startGhes, startReceiver } from './harness';
 import { SecretNotSetError } from '../../../lambda/core/errors';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
@@ -9,7 +9,6 @@ import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-re
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
-import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
 import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
@@ -19,23 +18,6 @@ const MINUTE = 60_000;
 const ATTEMPTS_ROUTE = 'POST /app/hook/deliveries/{delivery_id}/attempts';
 const LIST_ROUTE = 'GET /app/hook/deliveries';
 const NOBODY = ['nobody-serves-this'];
-
-/** Receives the simulator's deliveries; `fail` decides which job ids get a 502. */
-interface Receiver extends LoopbackServer {
-  readonly jobIds: number[];
-  fail: (jobId: number) => boolean;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const jobIds: number[] = [];
-  const receiver = {} as Receiver;
-  const server = await listenOnLoopback(async (req, res) => {
-    const payload = JSON.parse((await readBody(req)).toString('utf8')) as { workflow_job: { id: number } };
-    jobIds.push(payload.workflow_job.id);
-    res.writeHead(receiver.fail(payload.workflow_job.id) ? 502 : 200).end();
-  });
-  return Object.assign(receiver, server, { jobIds, fail: () => false });
-}
 
 let engine: DynamoTestEngine;
 let ghes: GhesHarness;
@@ -168,8 +150,8 @@ describe('redeliveries spread over hours', () => {
     await ghes.sim.deliveriesSettled();
     const answered: boolean[] = [];
     const fail = receiver.fail;
-    receiver.fail = (id) => {
-      const refused = fail(id);
+    receiver.fail = (id, nth) => {
+      const refused = fail(id, nth);
       if (id === jobId) answered.push(!refused);
       return refused;
     };

@@ -11,6 +11,7 @@ import { JobStore } from '../../../lambda/core/ports';
 import { Pool } from '../../../lambda/core/routing';
 import { Market, RunnerRecord, RunnerState } from '../../../lambda/core/runner';
 import { GitHubApi } from '../../../lambda/github/github-api';
+import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { Ec2FaultOptions, Ec2InstanceEvent, Ec2Simulator } from '../../../sandbox/ec2';
 import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
@@ -179,4 +180,22 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Receives the GHES simulator's webhook deliveries; `fail` decides which get a 502 (`nth`: this job's how-manyth delivery). */
+export interface Receiver extends LoopbackServer {
+  readonly jobIds: number[];
+  fail: (jobId: number, nth: number) => boolean;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const jobIds: number[] = [];
+  const receiver = {} as Receiver;
+  const server = await listenOnLoopback(async (req, res) => {
+    const payload = JSON.parse((await readBody(req)).toString('utf8')) as { workflow_job: { id: number } };
+    const jobId = payload.workflow_job.id;
+    jobIds.push(jobId);
+    res.writeHead(receiver.fail(jobId, jobIds.filter((j) => j === jobId).length) ? 502 : 200).end();
+  });
+  return Object.assign(receiver, server, { jobIds, fail: () => false });
 }

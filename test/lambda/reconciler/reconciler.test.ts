@@ -3,7 +3,8 @@
 // loopback receiver that can be made to fail. DynamoDB and EC2 calls sign as the reconciler's role,
 // decided by IAM against what the construct grants it.
 import {
-  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, RecordingMetrics, recordJob, runnerRecord, startEc2, startGhes,
+  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, Receiver, RecordingMetrics, recordJob, runnerRecord,
+  startEc2, startGhes, startReceiver,
 } from './harness';
 import { PoolMessage } from '../../../lambda/core/pool-message';
 import { Clock } from '../../../lambda/core/ports';
@@ -14,7 +15,6 @@ import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-re
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
-import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
 import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
@@ -26,24 +26,6 @@ const ATTEMPTS_ROUTE = 'POST /app/hook/deliveries/{delivery_id}/attempts';
 const DELIVERIES_ROUTE = 'GET /app/hook/deliveries';
 const JOB_ROUTE = 'GET /repos/{owner}/{repo}/actions/jobs/{job_id}';
 const DELETE_ROUTE = 'DELETE /orgs/{org}/actions/runners/{runner_id}';
-
-/** Receives the GHES simulator's webhook deliveries; `fail` decides which job ids get a 502. */
-interface Receiver extends LoopbackServer {
-  readonly jobIds: number[];
-  fail: (jobId: number, nth: number) => boolean;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const jobIds: number[] = [];
-  const receiver = {} as Receiver;
-  const server = await listenOnLoopback(async (req, res) => {
-    const payload = JSON.parse((await readBody(req)).toString('utf8')) as { workflow_job: { id: number } };
-    const jobId = payload.workflow_job.id;
-    jobIds.push(jobId);
-    res.writeHead(receiver.fail(jobId, jobIds.filter((j) => j === jobId).length) ? 502 : 200).end();
-  });
-  return Object.assign(receiver, server, { jobIds, fail: () => false });
-}
 
 let engine: DynamoTestEngine;
 let ghes: GhesHarness;
