@@ -1,7 +1,9 @@
 // The reconciler's recovery of missed webhooks on the real adapters: the state item on DynamoDB
 // (dynalite), and GitHub's delivery log on a GHES simulator of each test's own, whose deliveries go to
 // a loopback receiver that can be made to fail.
-import { Ec2Harness, GhesHarness, MANAGED_BY, PREFIX, Receiver, RecordingMetrics, recordJob, startEc2, startGhes, startReceiver } from './harness';
+import {
+  Ec2Harness, GhesHarness, MANAGED_BY, Receiver, reconcilerDeps, RecordingMetrics, recordJob, startEc2, startGhes, startReceiver,
+} from './harness';
 import { SecretNotSetError } from '../../../lambda/core/errors';
 import { Clock } from '../../../lambda/core/ports';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
@@ -12,7 +14,7 @@ import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
-import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
+import { ManualClock } from '../support/in-memory-ports';
 
 const MINUTE = 60_000;
 const ATTEMPTS_ROUTE = 'POST /app/hook/deliveries/{delivery_id}/attempts';
@@ -46,20 +48,7 @@ beforeEach(async () => {
   metrics = new RecordingMetrics();
   const runners = new DynamoRunnerStore(engine.client, tableName);
   jobs = new DynamoStateStore(engine.client, tableName);
-  deps = (clock, limits = {}, more = {}) => ({
-    settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: 10 * MINUTE, maxLifetimeMs: 60 * MINUTE },
-    runners,
-    jobs,
-    queue: new InMemoryPoolQueue(),
-    compute: ec2.fleet,
-    github: ghes.github,
-    state,
-    clock,
-    logger: silentLogger(),
-    metrics,
-    limits,
-    ...more,
-  });
+  deps = (clock, limits = {}, more = {}) => reconcilerDeps({ runners, jobs, state, ec2, ghes, metrics }, clock, limits, more);
 });
 afterEach(async () => {
   await ec2.stop();

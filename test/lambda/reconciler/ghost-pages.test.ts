@@ -1,6 +1,6 @@
 // The ghost sweep of a scope with more registrations than one page, on the real adapters: the state
 // item on DynamoDB (dynalite) and the runner list on a GHES simulator of each test's own.
-import { Ec2Harness, GhesHarness, MANAGED_BY, POOL, PREFIX, RecordingMetrics, runnerRecord, startEc2, startGhes } from './harness';
+import { Ec2Harness, GhesHarness, MANAGED_BY, POOL, reconcilerDeps, runnerRecord, startEc2, startGhes } from './harness';
 import { Clock } from '../../../lambda/core/ports';
 import { markGhostsLeft, updateReconcilerState } from '../../../lambda/core/reconciler-state';
 import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
@@ -8,10 +8,9 @@ import { ReconcilerDeps, runReconciler } from '../../../lambda/reconciler/run-re
 import { DynamoReconcilerStore } from '../../../lambda/state/dynamo-reconciler-store';
 import { DynamoRunnerStore } from '../../../lambda/state/dynamo-runner-store';
 import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
-import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
-import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
+import { ManualClock } from '../support/in-memory-ports';
 
 const MINUTE = 60_000;
 const LIST_ROUTE = 'GET /orgs/{org}/actions/runners';
@@ -40,19 +39,7 @@ beforeEach(async () => {
   runners = new DynamoRunnerStore(engine.client, tableName);
   state = new DynamoReconcilerStore(engine.client, tableName);
   const jobs = new DynamoStateStore(engine.client, tableName);
-  deps = (clock, limits = {}) => ({
-    settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: 10 * MINUTE, maxLifetimeMs: 60 * MINUTE },
-    runners,
-    jobs,
-    queue: new InMemoryPoolQueue(),
-    compute: ec2.fleet,
-    github: ghes.github,
-    state,
-    clock,
-    logger: silentLogger(),
-    metrics: new RecordingMetrics<ReconcilerMetricName>(),
-    limits,
-  });
+  deps = (clock, limits = {}) => reconcilerDeps({ runners, jobs, state, ec2, ghes }, clock, limits);
 });
 afterEach(async () => {
   await ec2.stop();

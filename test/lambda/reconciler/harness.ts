@@ -7,17 +7,22 @@ import { CountMetrics, MetricDimensions } from '../../../lambda/common/count-met
 import { Ec2Fleet } from '../../../lambda/compute/ec2-fleet';
 import { GitHubPort } from '../../../lambda/core/github';
 import { JobKey, JobRecord, JobState, JOB_STATE_RANK, JobTransition } from '../../../lambda/core/job';
-import { JobStore } from '../../../lambda/core/ports';
+import { Clock, JobStore, PoolQueue, RunnerStore } from '../../../lambda/core/ports';
+import { ReconcilerStateStore } from '../../../lambda/core/reconciler-state';
 import { Pool } from '../../../lambda/core/routing';
 import { Market, RunnerRecord, RunnerState } from '../../../lambda/core/runner';
 import { GitHubApi } from '../../../lambda/github/github-api';
+import { ReconcilerLimits } from '../../../lambda/reconciler/reconciler-limits';
+import type { ReconcilerDeps } from '../../../lambda/reconciler/run-reconciler';
 import { listenOnLoopback, LoopbackServer, readBody } from '../../../sandbox/common/http';
 import { ScaledClock } from '../../../sandbox/common/time';
 import { Ec2FaultOptions, Ec2InstanceEvent, Ec2Simulator } from '../../../sandbox/ec2';
 import { GhesSimulator, GhesSimulatorOptions } from '../../../sandbox/ghes';
+import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { RUNNER_TEMPLATE } from '../../sandbox/ec2/helpers';
 import { client as octokitClient } from '../../sandbox/ghes/octokit';
 import type { FunctionRole } from '../support/function-role';
+import { InMemoryPoolQueue, silentLogger } from '../support/in-memory-ports';
 
 export const PREFIX = 'er-';
 export const GITHUB_HOST = 'ghes.test';
@@ -198,4 +203,35 @@ export async function startReceiver(): Promise<Receiver> {
     res.writeHead(receiver.fail(jobId, jobIds.filter((j) => j === jobId).length) ? 502 : 200).end();
   });
   return Object.assign(receiver, server, { jobIds, fail: () => false });
+}
+
+/** What a test's reconciler runs on: its stores and simulators; a queue and metrics of its own unless given. */
+export interface ReconcilerWiring {
+  readonly runners: RunnerStore;
+  readonly jobs: JobStore;
+  readonly state: ReconcilerStateStore;
+  readonly ec2: Ec2Harness;
+  readonly ghes: GhesHarness;
+  readonly queue?: PoolQueue;
+  readonly metrics?: CountMetrics<ReconcilerMetricName>;
+}
+
+/** A reconciler run's deps on `wiring` at `clock`: a 10-minute boot timeout, a 60-minute lifetime, `limits`, then `more`. */
+export function reconcilerDeps(
+  wiring: ReconcilerWiring, clock: Clock, limits: Partial<ReconcilerLimits> = {}, more: Partial<ReconcilerDeps> = {},
+): ReconcilerDeps {
+  return {
+    settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: 10 * 60_000, maxLifetimeMs: 60 * 60_000 },
+    runners: wiring.runners,
+    jobs: wiring.jobs,
+    queue: wiring.queue ?? new InMemoryPoolQueue(),
+    compute: wiring.ec2.fleet,
+    github: wiring.ghes.github,
+    state: wiring.state,
+    clock,
+    logger: silentLogger(),
+    metrics: wiring.metrics ?? new RecordingMetrics<ReconcilerMetricName>(),
+    limits,
+    ...more,
+  };
 }

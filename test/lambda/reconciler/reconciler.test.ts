@@ -3,8 +3,8 @@
 // loopback receiver that can be made to fail. DynamoDB and EC2 calls sign as the reconciler's role,
 // decided by IAM against what the construct grants it.
 import {
-  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, Receiver, RecordingMetrics, recordJob, runnerRecord,
-  startEc2, startGhes, startReceiver,
+  Ec2Harness, GhesHarness, GITHUB_HOST, LABELS, MANAGED_BY, POOL, PREFIX, Receiver, reconcilerDeps, RecordingMetrics, recordJob,
+  runnerRecord, startEc2, startGhes, startReceiver,
 } from './harness';
 import { PoolMessage } from '../../../lambda/core/pool-message';
 import { Clock } from '../../../lambda/core/ports';
@@ -18,7 +18,7 @@ import { DynamoStateStore } from '../../../lambda/state/dynamo-state-store';
 import { ReconcilerMetricName } from '../../../src/contracts/metrics';
 import { grantedRole } from '../support/construct-grants';
 import { DynamoTestEngine, startDynalite } from '../support/dynalite';
-import { InMemoryPoolQueue, ManualClock, silentLogger } from '../support/in-memory-ports';
+import { InMemoryPoolQueue, ManualClock } from '../support/in-memory-ports';
 
 const MINUTE = 60_000;
 const BOOT_TIMEOUT = 10 * MINUTE;
@@ -67,21 +67,7 @@ afterEach(async () => {
 });
 
 function deps(clock: Clock, limits: Partial<ReconcilerLimits> = {}, warmPoolConfigs: string[] = [], warmPoolSchedules?: ReconcilerDeps['warmPoolSchedules']): ReconcilerDeps {
-  return {
-    warmPoolConfigs,
-    warmPoolSchedules,
-    settings: { runnerNamePrefix: PREFIX, bootTimeoutMs: BOOT_TIMEOUT, maxLifetimeMs: 60 * MINUTE },
-    runners,
-    jobs,
-    queue,
-    compute: ec2.fleet,
-    github: ghes.github,
-    state,
-    clock,
-    logger: silentLogger(),
-    metrics,
-    limits,
-  };
+  return reconcilerDeps({ runners, jobs, state, ec2, ghes, queue, metrics }, clock, limits, { warmPoolConfigs, warmPoolSchedules });
 }
 
 /** GHES's clock is real time; so is this one, moved on by hand. */
