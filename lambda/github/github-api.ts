@@ -455,13 +455,12 @@ class RequestAbandoned extends Error {
 /** `fetch` that gives up after `timeoutMs`, the body's reading included. */
 function fetchWithTimeout(timeoutMs: number): typeof fetch {
   return (input, init) => {
-    const timer = new AbortController();
-    // Left to run after the answer (the body is read after fetch returns); unref'd, it keeps nothing alive.
-    setTimeout(() => timer.abort(), timeoutMs).unref();
-    const signal = init?.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
+    // Node's own timeout signal: it also covers reading the body, and its timer keeps nothing alive.
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return fetch(input, { ...init, signal }).catch((error: unknown) => {
       // fetch's own DOMException is an Error of another realm where the code runs in a VM context (tests).
-      throw timer.signal.aborted ? new RequestAbandoned(`no answer within ${timeoutMs} ms`, { cause: error }) : error;
+      throw timeout.aborted ? new RequestAbandoned(`no answer within ${timeoutMs} ms`, { cause: error }) : error;
     });
   };
 }
